@@ -1,0 +1,102 @@
+/**
+ * The task model shared by the supervisor and the MCP tools: statuses, output lines,
+ * and the views of a task that tools return. Schemas here are the single source of
+ * truth for both validation and the JSON Schema handed to clients.
+ */
+import { Schema } from "effect"
+
+export const TaskStatus = Schema.Literals(["running", "exited", "crashed", "stopped", "failed"])
+export type TaskStatus = typeof TaskStatus.Type
+
+export const StreamName = Schema.Literals(["stdout", "stderr"])
+export type StreamName = typeof StreamName.Type
+
+const Nullable = <S extends Schema.Top>(s: S) => Schema.NullOr(s)
+
+export const OutputLine = Schema.Struct({
+  seq: Schema.Int.annotate({ description: "Position of the line in the task's output; pass it as `since` to read what follows." }),
+  stream: StreamName,
+  text: Schema.String,
+  time: Schema.String.annotate({ description: "ISO time the line arrived." }),
+  partial: Schema.optionalKey(Schema.Boolean.annotate({
+    description: "The line has no newline yet (a prompt, a progress bar); it is shown again, whole, once it ends."
+  }))
+})
+export type OutputLine = typeof OutputLine.Type
+
+/** What `list_tasks` shows of each task. */
+export const TaskSummary = Schema.Struct({
+  name: Schema.String,
+  pid: Nullable(Schema.Int),
+  status: TaskStatus,
+  exitCode: Nullable(Schema.Int),
+  signal: Nullable(Schema.String),
+  command: Schema.String,
+  startedAt: Schema.String,
+  endedAt: Nullable(Schema.String)
+})
+export type TaskSummary = typeof TaskSummary.Type
+
+/** What `get_task` shows: the summary plus where it runs and what its buffer holds. */
+export const TaskInfo = Schema.Struct({
+  ...TaskSummary.fields,
+  args: Nullable(Schema.Array(Schema.String)),
+  cwd: Schema.String,
+  restarts: Schema.Int,
+  error: Nullable(Schema.String.annotate({ description: "Why the task failed to start." })),
+  stdinOpen: Schema.Boolean,
+  lines: Schema.Int.annotate({ description: "Lines held in the buffer now." }),
+  droppedLines: Schema.Int.annotate({ description: "Oldest lines dropped to keep the buffer bounded." }),
+  totalLines: Schema.Int,
+  nextCursor: Schema.Int
+})
+export type TaskInfo = typeof TaskInfo.Type
+
+/** True when the task's process has ended (or never started). */
+export const isFinished = (status: TaskStatus): boolean => status !== "running"
+
+export interface ExitFacts {
+  readonly code: number | null
+  readonly signal: string | null
+  /** stop_task, remove_task, restart_task or shutdown asked it to end. */
+  readonly stopRequested: boolean
+  /** Signals delivered with signal_task. */
+  readonly signalsSent: ReadonlySet<string>
+}
+
+/**
+ * How a run ended. `stopped` when we asked for it (or it died of a signal we sent with
+ * signal_task, or a shell reported that signal as 128+n); otherwise `exited` for code 0
+ * and `crashed` for anything else.
+ */
+export const classifyExit = (facts: ExitFacts, signalNumber: (name: string) => number | undefined): TaskStatus => {
+  if (facts.stopRequested) return "stopped"
+  if (facts.signal !== null && facts.signalsSent.has(facts.signal)) return "stopped"
+  if (facts.code !== null && facts.code > 128) {
+    for (const sent of facts.signalsSent) if (signalNumber(sent) === facts.code - 128) return "stopped"
+  }
+  return facts.code === 0 ? "exited" : "crashed"
+}
+
+/** The status transitions a task can make; anything else is a bug. */
+export const canTransition = (from: TaskStatus | "new", to: TaskStatus): boolean => {
+  switch (from) {
+    case "new":
+      return to === "running" || to === "failed"
+    case "running":
+      return to === "exited" || to === "crashed" || to === "stopped"
+    default:
+      // A finished task can be started again (restart_task, or start_task with its name).
+      return to === "running" || to === "failed"
+  }
+}
+
+/** A short phrase for how a task ended: "exit code 1", "killed by SIGKILL", "command not found". */
+export const describeEnd = (status: TaskStatus, exitCode: number | null, signal: string | null): string => {
+  if (status === "running") return "running"
+  if (status === "failed") return "never started"
+  if (signal !== null) return `${status}, killed by ${signal}`
+  if (exitCode === 127) return `${status}, exit code 127 (command not found)`
+  if (exitCode === 126) return `${status}, exit code 126 (not executable)`
+  return `${status}, exit code ${exitCode}`
+}

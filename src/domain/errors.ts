@@ -1,0 +1,91 @@
+/**
+ * Every failure a tool can answer with. Each message names the thing that is wrong and
+ * what would be right, because the reader is a model that will try again.
+ */
+import { Schema } from "effect"
+
+const quote = (s: string) => JSON.stringify(s)
+
+export class TaskNotFound extends Schema.TaggedError<TaskNotFound>()("TaskNotFound", {
+  name: Schema.String,
+  known: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return this.known.length === 0
+      ? `No task named ${quote(this.name)}: there are no tasks. Start one with start_task.`
+      : `No task named ${quote(this.name)}. Known tasks: ${this.known.join(", ")}.`
+  }
+}
+
+export class TaskAlreadyRunning extends Schema.TaggedError<TaskAlreadyRunning>()("TaskAlreadyRunning", {
+  name: Schema.String,
+  pid: Schema.NullOr(Schema.Int)
+}) {
+  override get message() {
+    return `A task named ${quote(this.name)} is already running (pid ${this.pid}). ` +
+      `Stop it with stop_task, restart it with restart_task, or choose another name.`
+  }
+}
+
+export class TaskNotRunning extends Schema.TaggedError<TaskNotRunning>()("TaskNotRunning", {
+  name: Schema.String,
+  status: Schema.String,
+  detail: Schema.String
+}) {
+  override get message() {
+    return `Task ${quote(this.name)} is not running (${this.detail}). Use restart_task to run it again.`
+  }
+}
+
+export class InvalidCwd extends Schema.TaggedError<InvalidCwd>()("InvalidCwd", {
+  cwd: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Working directory ${quote(this.cwd)} ${this.reason}. Pass an existing directory as cwd.`
+  }
+}
+
+export class SpawnFailed extends Schema.TaggedError<SpawnFailed>()("SpawnFailed", {
+  command: Schema.String,
+  code: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    switch (this.code) {
+      case "ENOENT":
+        return `Command ${quote(this.command)} was not found. Check the spelling, pass an absolute path, ` +
+          `or leave out args to run it through /bin/sh.`
+      case "EACCES":
+        return `Command ${quote(this.command)} is not executable (permission denied).`
+      default:
+        return `Could not start ${quote(this.command)}: ${this.reason}.`
+    }
+  }
+}
+
+export class StdinClosed extends Schema.TaggedError<StdinClosed>()("StdinClosed", {
+  name: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Cannot write to task ${quote(this.name)}: ${this.reason}. Use restart_task to get a fresh stdin.`
+  }
+}
+
+export class InvalidArguments extends Schema.TaggedError<InvalidArguments>()("InvalidArguments", {
+  tool: Schema.String,
+  issue: Schema.String
+}) {
+  override get message() {
+    return `Invalid arguments for ${this.tool}: ${this.issue}`
+  }
+}
+
+export type TaskError =
+  | TaskNotFound
+  | TaskAlreadyRunning
+  | TaskNotRunning
+  | InvalidCwd
+  | SpawnFailed
+  | StdinClosed

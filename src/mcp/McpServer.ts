@@ -1,0 +1,88 @@
+/**
+ * The MCP protocol endpoint as a Layer: the SDK's low-level `Server` (which accepts any
+ * JSON Schema, so the Effect Schemas stay the source of truth), the tool table, and a
+ * transport. `closed` completes when the client goes away, which ends the program.
+ */
+import { Server } from "@modelcontextprotocol/sdk/server/index.js"
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js"
+import { Context, Deferred, Effect, Layer } from "effect"
+import packageJson from "../../package.json" with { type: "json" }
+import { TaskRegistry } from "../tasks/TaskRegistry.ts"
+import { tools } from "./Tools.ts"
+
+const instructions =
+  "taskmux runs commands in the background and keeps their output. Typical flow: start_task (a dev server, " +
+  "a build, a watcher), then read_output (pass since=nextCursor to get only new lines), send_input for " +
+  "interactive programs, stop_task to end the task and all its child processes. Finished tasks keep their " +
+  "output and exit code until remove_task."
+
+export class McpServer extends Context.Service<McpServer, {
+  /** Completes when the client disconnects (stdin closed, or the transport closed). */
+  readonly closed: Effect.Effect<void>
+}>()("taskmux/McpServer") {
+  /** Serves over this process's stdin and stdout. */
+  static readonly layerStdio: Layer.Layer<McpServer, never, TaskRegistry> = Layer.effect(
+    McpServer,
+    Effect.gen(function*() {
+      const closed = yield* Deferred.make<void>()
+      const onEnd = () => Deferred.doneUnsafe(closed, Effect.void)
+      // The SDK's stdio transport listens for data and errors only: a client that closes our
+      // stdin (its way of saying goodbye) would otherwise leave us, and our tasks, running.
+      yield* Effect.acquireRelease(
+        Effect.sync(() => {
+          process.stdin.on("end", onEnd).on("close", onEnd)
+          process.stdout.on("error", onEnd)
+        }),
+        () =>
+          Effect.sync(() => {
+            process.stdin.off("end", onEnd).off("close", onEnd)
+            process.stdout.off("error", onEnd)
+          })
+      )
+      yield* serve(new StdioServerTransport(), closed)
+      return McpServer.of({ closed: Deferred.await(closed) })
+    })
+  )
+
+  /** Serves over a given transport (an in-memory pair in tests). */
+  static readonly layerTransport = (transport: Transport): Layer.Layer<McpServer, never, TaskRegistry> =>
+    Layer.effect(
+      McpServer,
+      Effect.gen(function*() {
+        const closed = yield* Deferred.make<void>()
+        yield* serve(transport, closed)
+        return McpServer.of({ closed: Deferred.await(closed) })
+      })
+    )
+}
+
+const toolsByName = new Map(tools.map((tool) => [tool.definition.name, tool]))
+const toolList = tools.map((tool) => tool.definition)
+
+const serve = Effect.fnUntraced(function*(transport: Transport, closed: Deferred.Deferred<void>) {
+  const context = yield* Effect.context<TaskRegistry>()
+  const run = Effect.runPromiseWith(context)
+  const server = new Server(
+    { name: "taskmux", title: "taskmux", version: packageJson.version },
+    { capabilities: { tools: {} }, instructions }
+  )
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList }))
+  server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
+    const tool = toolsByName.get(request.params.name)
+    if (tool === undefined) {
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown tool "${request.params.name}". Available tools: ${[...toolsByName.keys()].join(", ")}.`
+      )
+    }
+    // Cancellation from the client interrupts the call's fiber.
+    return run(tool.call(request.params.arguments), { signal: extra.signal })
+  })
+  server.onclose = () => Deferred.doneUnsafe(closed, Effect.void)
+  yield* Effect.acquireRelease(
+    Effect.promise(() => server.connect(transport)),
+    () => Effect.promise(() => server.close())
+  )
+})

@@ -1,0 +1,407 @@
+/**
+ * A task's recent output: a bounded ring of lines from stdout and stderr, interleaved in
+ * arrival order, each numbered (`seq`) so readers can page with a cursor.
+ *
+ * Pure and synchronous (no effects, no timers), so it is property-tested on its own.
+ *
+ * Built for floods: lines are not decoded or even located when they arrive. A chunk is
+ * kept as the byte range of its complete lines plus their count; lines are found and
+ * decoded only when read. Appending a 64 KiB chunk of `yes` costs one newline count,
+ * not 32,768 string allocations, and the ring drops whole chunks at a time.
+ */
+
+export type StreamId = "stdout" | "stderr"
+
+export interface OutputBufferOptions {
+  /** Most lines held; the oldest are dropped (and counted) beyond it. */
+  readonly maxLines: number
+  /** Most bytes of line content held. */
+  readonly maxBytes: number
+  /** A line longer than this (in bytes) is cut into pieces of this length. */
+  readonly maxLineBytes: number
+}
+
+export interface BufferedLine {
+  readonly seq: number
+  readonly stream: StreamId
+  readonly text: string
+  readonly time: number
+  readonly partial?: true
+}
+
+export interface ReadOptions {
+  readonly stream?: StreamId | "all"
+  /** The last N matching lines. */
+  readonly tail?: number
+  /** Only lines with `seq` greater than this cursor. */
+  readonly since?: number
+  /** Stop adding lines once their text reaches this many bytes. */
+  readonly maxBytes?: number
+}
+
+export interface ReadResult {
+  readonly lines: ReadonlyArray<BufferedLine>
+  /** Pass as `since` to read what comes after this answer. */
+  readonly nextCursor: number
+  /** Lines after `since` (or in all, without it) that the ring dropped before they were read. */
+  readonly dropped: number
+  /** Some lines that matched were left out to respect `maxBytes`. */
+  readonly truncated: boolean
+}
+
+export interface BufferStats {
+  readonly lines: number
+  readonly bytes: number
+  readonly droppedLines: number
+  readonly totalLines: number
+}
+
+/** A run of complete lines of one stream that arrived together. */
+interface Entry {
+  readonly stream: StreamId
+  readonly time: number
+  readonly firstSeq: number
+  readonly count: number
+  /** Each line ends with "\n", except that the last may end at the end of the bytes (a cut piece). */
+  readonly bytes: Buffer
+}
+
+interface Pending {
+  parts: Array<Buffer>
+  length: number
+  time: number
+}
+
+const NEWLINE = 10
+export const DEFAULT_TAIL = 100
+
+export class OutputBuffer {
+  private entries: Array<Entry> = []
+  private head = 0
+  /** Lines and bytes of `entries[head]` already dropped. */
+  private headSkipLines = 0
+  private headSkipBytes = 0
+  private heldLines = 0
+  private heldBytes = 0
+  private nextSeq = 1
+  private readonly pending: Record<StreamId, Pending> = {
+    stdout: { parts: [], length: 0, time: 0 },
+    stderr: { parts: [], length: 0, time: 0 }
+  }
+
+  constructor(readonly options: OutputBufferOptions) {}
+
+  /** Adds a chunk of raw output. Bytes after the chunk's last newline wait for the rest of their line. */
+  append(stream: StreamId, chunk: Buffer, time: number): void {
+    let pos = 0
+    if (this.pending[stream].length > 0) {
+      const nl = chunk.indexOf(NEWLINE)
+      if (nl === -1) {
+        this.addPending(stream, chunk, 0, chunk.length, time)
+        return
+      }
+      this.addPending(stream, chunk, 0, nl, time)
+      this.flush(stream)
+      pos = nl + 1
+    }
+    const last = chunk.lastIndexOf(NEWLINE)
+    if (last >= pos) {
+      const body = chunk.subarray(pos, last + 1)
+      const count = countLines(body, this.options.maxLineBytes)
+      if (count > 0) this.push(stream, body, count, time)
+      else this.pushLongLines(stream, body, time)
+      pos = last + 1
+    }
+    if (pos < chunk.length) this.addPending(stream, chunk, pos, chunk.length, time)
+  }
+
+  /** Ends the unterminated line of a stream, if any (its pipe closed). */
+  flush(stream: StreamId): void {
+    const p = this.pending[stream]
+    if (p.length === 0) return
+    const bytes = p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts, p.length)
+    p.parts = []
+    p.length = 0
+    this.push(stream, bytes, 1, p.time)
+  }
+
+  stats(): BufferStats {
+    const totalLines = this.nextSeq - 1
+    return {
+      lines: this.heldLines,
+      bytes: this.heldBytes,
+      droppedLines: totalLines - this.heldLines,
+      totalLines
+    }
+  }
+
+  /** The cursor after the newest complete line. */
+  get cursor(): number {
+    return this.nextSeq - 1
+  }
+
+  read(options: ReadOptions = {}): ReadResult {
+    const want = options.stream ?? "all"
+    const matches = (s: StreamId) => want === "all" || want === s
+    const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
+    const since = Math.max(0, options.since ?? 0)
+    const firstHeld = this.nextSeq - this.heldLines
+    const dropped = Math.max(0, firstHeld - (since + 1))
+    const end = this.cursor
+
+    if (options.since !== undefined && options.tail === undefined) {
+      // Paging forward: the oldest lines after the cursor, as many as fit.
+      const lines: Array<BufferedLine> = []
+      let bytes = 0
+      let truncated = false
+      this.forEachFrom(since + 1, (line) => {
+        if (!matches(line.stream)) return true
+        if (bytes + line.text.length > maxBytes && lines.length > 0) {
+          truncated = true
+          return false
+        }
+        bytes += line.text.length
+        lines.push(line)
+        return true
+      })
+      const nextCursor = truncated ? lines[lines.length - 1]!.seq : Math.max(end, since)
+      return { lines: this.withPartials(lines, matches, truncated), nextCursor, dropped, truncated }
+    }
+
+    // Tail: the newest lines, newest first while collecting, then put back in order.
+    const tail = options.tail ?? DEFAULT_TAIL
+    const lines: Array<BufferedLine> = []
+    let bytes = 0
+    let truncated = false
+    if (tail > 0) {
+      this.forEachBackTo(since + 1, (line) => {
+        if (!matches(line.stream)) return true
+        if (bytes + line.text.length > maxBytes && lines.length > 0) {
+          truncated = true
+          return false
+        }
+        bytes += line.text.length
+        lines.push(line)
+        return lines.length < tail
+      })
+    }
+    lines.reverse()
+    return {
+      lines: this.withPartials(lines, matches, truncated),
+      nextCursor: Math.max(end, since),
+      dropped,
+      truncated
+    }
+  }
+
+  private withPartials(
+    lines: Array<BufferedLine>,
+    matches: (s: StreamId) => boolean,
+    truncated: boolean
+  ): ReadonlyArray<BufferedLine> {
+    if (truncated) return lines
+    for (const stream of ["stdout", "stderr"] as const) {
+      const p = this.pending[stream]
+      if (p.length === 0 || !matches(stream)) continue
+      const text = decode(Buffer.concat(p.parts, p.length), 0, p.length)
+      lines.push({ seq: this.nextSeq, stream, text, time: p.time, partial: true })
+    }
+    return lines
+  }
+
+  /** Visits held lines with seq >= from, oldest first, until `visit` returns false. */
+  private forEachFrom(from: number, visit: (line: BufferedLine) => boolean): void {
+    for (let i = this.findEntry(from); i < this.entries.length; i++) {
+      const entry = this.entries[i]!
+      const bounds = lineBounds(entry.bytes, i === this.head ? this.headSkipBytes : 0)
+      const firstSeq = entry.firstSeq + (i === this.head ? this.headSkipLines : 0)
+      for (let j = 0; j < bounds.length - 1; j++) {
+        const seq = firstSeq + j
+        if (seq < from) continue
+        if (!visit(toLine(entry, seq, bounds[j]!, bounds[j + 1]!))) return
+      }
+    }
+  }
+
+  /** Visits held lines with seq >= from, newest first, until `visit` returns false. */
+  private forEachBackTo(from: number, visit: (line: BufferedLine) => boolean): void {
+    for (let i = this.entries.length - 1; i >= this.head; i--) {
+      const entry = this.entries[i]!
+      const skip = i === this.head ? this.headSkipLines : 0
+      if (entry.firstSeq + entry.count - 1 < from) return
+      const bounds = lineBounds(entry.bytes, i === this.head ? this.headSkipBytes : 0)
+      for (let j = bounds.length - 2; j >= 0; j--) {
+        const seq = entry.firstSeq + skip + j
+        if (seq < from) return
+        if (!visit(toLine(entry, seq, bounds[j]!, bounds[j + 1]!))) return
+      }
+    }
+  }
+
+  /** Index of the held entry that contains `seq` (or the first after it). */
+  private findEntry(seq: number): number {
+    let lo = this.head
+    let hi = this.entries.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      const e = this.entries[mid]!
+      if (e.firstSeq + e.count - 1 < seq) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
+  private push(stream: StreamId, bytes: Buffer, count: number, time: number): void {
+    this.entries.push({ stream, time, firstSeq: this.nextSeq, count, bytes })
+    this.nextSeq += count
+    this.heldLines += count
+    this.heldBytes += bytes.length
+    this.evict()
+  }
+
+  /** Slow path: a run of lines of which some are longer than `maxLineBytes`. */
+  private pushLongLines(stream: StreamId, body: Buffer, time: number): void {
+    let start = 0
+    while (start < body.length) {
+      const nl = body.indexOf(NEWLINE, start)
+      this.addPending(stream, body, start, nl, time)
+      this.flush(stream)
+      start = nl + 1
+    }
+  }
+
+  /** Holds bytes of an unterminated line, emitting a piece each time it reaches `maxLineBytes`. */
+  private addPending(stream: StreamId, chunk: Buffer, from: number, to: number, time: number): void {
+    const p = this.pending[stream]
+    const max = this.options.maxLineBytes
+    let start = from
+    while (p.length + (to - start) >= max) {
+      let end = start + (max - p.length)
+      // Cut before a UTF-8 continuation byte so a character is not split across pieces.
+      let back = end
+      while (back > start && back > end - 3 && (chunk[back]! & 0xc0) === 0x80) back--
+      if (back > start && (chunk[back]! & 0xc0) !== 0x80) end = back
+      if (p.length === 0) {
+        this.push(stream, chunk.subarray(start, end), 1, time)
+      } else {
+        p.parts.push(chunk.subarray(start, end))
+        p.length += end - start
+        p.time = time
+        this.flush(stream)
+      }
+      start = end
+    }
+    if (start < to) {
+      // Copy, so a few pending bytes do not keep a whole 64 KiB chunk alive.
+      p.parts.push(Buffer.from(chunk.subarray(start, to)))
+      p.length += to - start
+      p.time = time
+    }
+  }
+
+  private evict(): void {
+    const { maxBytes, maxLines } = this.options
+    while (this.heldLines > maxLines || this.heldBytes > maxBytes) {
+      const entry = this.entries[this.head]!
+      const left = entry.count - this.headSkipLines
+      const entryBytes = entry.bytes.length - this.headSkipBytes
+      const excessLines = this.heldLines - maxLines
+      const excessBytes = this.heldBytes - maxBytes
+      if (left === 1 || excessLines >= left || excessBytes >= entryBytes) {
+        this.heldLines -= left
+        this.heldBytes -= entryBytes
+        this.head++
+        this.headSkipLines = 0
+        this.headSkipBytes = 0
+        continue
+      }
+      // Drop the first lines of the head entry (it has several, each ending in "\n").
+      let dropLines = Math.max(excessLines, 0)
+      let pos = dropLines > 0 ? skipLines(entry.bytes, this.headSkipBytes, dropLines, left) : this.headSkipBytes
+      if (pos - this.headSkipBytes < excessBytes) {
+        const nl = entry.bytes.indexOf(NEWLINE, this.headSkipBytes + excessBytes - 1)
+        dropLines += countNewlines(entry.bytes, pos, nl + 1)
+        pos = nl + 1
+      }
+      this.heldLines -= dropLines
+      this.heldBytes -= pos - this.headSkipBytes
+      this.headSkipLines += dropLines
+      this.headSkipBytes = pos
+    }
+    if (this.head > 1024 && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head)
+      this.head = 0
+    }
+  }
+}
+
+const countNewlines = (bytes: Buffer, from: number, to: number): number => {
+  let count = 0
+  for (let i = from; i < to; i++) if (bytes[i] === NEWLINE) count++
+  return count
+}
+
+/**
+ * Offset just after the first `n` of the `left` lines that start at `from`.
+ * Scans from whichever end is nearer, so dropping most of a flood chunk stays cheap.
+ */
+const skipLines = (bytes: Buffer, from: number, n: number, left: number): number => {
+  if (n * 2 <= left) {
+    let seen = 0
+    for (let i = from; i < bytes.length; i++) {
+      if (bytes[i] === NEWLINE && ++seen === n) return i + 1
+    }
+    return bytes.length
+  }
+  const keep = left - n
+  let seen = 0
+  for (let i = bytes.length - 2; i >= from; i--) {
+    if (bytes[i] === NEWLINE && ++seen === keep) return i + 1
+  }
+  return from
+}
+
+/**
+ * Counts the newline-terminated lines of `body` (which ends with a newline).
+ * Returns 0 when some line is longer than `maxLineBytes`, so the caller cuts it.
+ */
+const countLines = (body: Buffer, maxLineBytes: number): number => {
+  let count = 0
+  let lineStart = 0
+  const len = body.length
+  if (len <= maxLineBytes) return countNewlines(body, 0, len)
+  for (let i = 0; i < len; i++) {
+    if (body[i] === NEWLINE) {
+      if (i - lineStart > maxLineBytes) return 0
+      count++
+      lineStart = i + 1
+    }
+  }
+  return count
+}
+
+/** Start offsets of each line from `from`, plus the end offset. */
+const lineBounds = (bytes: Buffer, from: number): Array<number> => {
+  const bounds = [from]
+  let pos = from
+  while (pos < bytes.length) {
+    const nl = bytes.indexOf(NEWLINE, pos)
+    pos = nl === -1 ? bytes.length : nl + 1
+    bounds.push(pos)
+  }
+  return bounds
+}
+
+const toLine = (entry: Entry, seq: number, start: number, end: number): BufferedLine => ({
+  seq,
+  stream: entry.stream,
+  text: decode(entry.bytes, start, end),
+  time: entry.time
+})
+
+/** UTF-8 text of a line without its "\n" (or "\r\n"); invalid bytes become U+FFFD. */
+const decode = (bytes: Buffer, start: number, end: number): string => {
+  if (end > start && bytes[end - 1] === NEWLINE) end--
+  if (end > start && bytes[end - 1] === 13) end--
+  return bytes.toString("utf8", start, end)
+}

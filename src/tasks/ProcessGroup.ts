@@ -1,0 +1,259 @@
+/**
+ * A child process in a process group of its own, as a scoped Effect resource: the one
+ * module that touches `node:child_process`.
+ *
+ * Why not `effect/process`'s spawner: it reports a signal death as a failure whose
+ * message names the signal, and it decides a group is gone with `kill(-pgid, 0)`, which
+ * keeps succeeding while zombies wait for a slow init to reap them (1-2 s on these
+ * machines), so every stop of a shell tree would take a second or more. Here a group
+ * is gone when it has no member that is not a zombie, checked in `/proc`, and the exit
+ * is the plain `{ code, signal }` pair.
+ */
+import * as NodeChildProcess from "node:child_process"
+import { readdirSync, readFileSync } from "node:fs"
+import { Deferred, Effect, Option, type Scope } from "effect"
+import { SpawnFailed } from "../domain/errors.ts"
+import type { StreamId } from "./OutputBuffer.ts"
+
+export interface SpawnSpec {
+  /** A shell line when `args` is absent, else the program to exec. */
+  readonly command: string
+  readonly args?: ReadonlyArray<string> | undefined
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string>>
+  /** Grace before SIGKILL when the scope closes with the group still alive. */
+  readonly releaseGraceMs: number
+}
+
+export interface ExitInfo {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+}
+
+/** Where output goes, synchronously, chunk by chunk: no per-line work on the hot path. */
+export interface OutputSink {
+  append(stream: StreamId, chunk: Buffer, time: number): void
+  flush(stream: StreamId): void
+}
+
+export type WriteResult = { readonly _tag: "Written" } | { readonly _tag: "Queued" } | {
+  readonly _tag: "Closed"
+  readonly reason: string
+}
+
+export interface ProcessGroup {
+  /** The leader's pid, which is also the group id. */
+  readonly pid: number
+  /** The leader exited, what it left in its group was ended, and its output was drained. */
+  readonly exited: Effect.Effect<ExitInfo>
+  readonly isRunning: () => boolean
+  readonly isStdinOpen: () => boolean
+  /** Writes to stdin; `Queued` when the child has not read it within `waitMs`. */
+  readonly write: (data: Buffer, waitMs: number) => Effect.Effect<WriteResult>
+  readonly endInput: () => void
+  /** Sends a signal to every process of the group; false when none is left. */
+  readonly signal: (signal: NodeJS.Signals) => boolean
+  /** Signals the group, waits up to `graceMs` for it to be gone, then SIGKILLs what is left. */
+  readonly terminate: (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) => Effect.Effect<void>
+}
+
+/** How long to wait for pipes to close after the group is gone (a daemon that left the group may hold them). */
+const DRAIN_MS = 2_000
+/** After SIGKILL, stop waiting eventually (a process stuck in the kernel cannot be killed). */
+const KILL_WAIT_MS = 5_000
+
+export const spawn = (
+  spec: SpawnSpec,
+  output: OutputSink
+): Effect.Effect<ProcessGroup, SpawnFailed, Scope.Scope> =>
+  Effect.acquireRelease(
+    start(spec, output),
+    (group) => group.isRunning() ? group.terminate({ signal: "SIGTERM", graceMs: spec.releaseGraceMs }) : Effect.void
+  )
+
+const start = (spec: SpawnSpec, output: OutputSink) =>
+  Effect.callback<ProcessGroup, SpawnFailed>((resume) => {
+    const [file, args] = spec.args === undefined ? ["/bin/sh", ["-c", spec.command]] : [spec.command, [...spec.args]]
+    const child = NodeChildProcess.spawn(file, args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      // Own session and process group, so the whole tree can be signalled as one.
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+    child.once("error", (error: NodeJS.ErrnoException) => {
+      resume(Effect.fail(new SpawnFailed({ command: spec.command, code: error.code ?? "", reason: error.message })))
+    })
+    child.once("spawn", () => {
+      // Later errors (a failed kill, a closed pipe) are answered where they happen, never thrown.
+      child.on("error", () => {})
+      resume(Effect.succeed(makeGroup(child, output)))
+    })
+  })
+
+const makeGroup = (child: NodeChildProcess.ChildProcess, output: OutputSink): ProcessGroup => {
+  const pid = child.pid!
+  const exit = Deferred.makeUnsafe<ExitInfo>()
+  const closed = Deferred.makeUnsafe<void>()
+  let leaderExited = false
+  let stdinClosedBy: string | undefined
+
+  const stdin = child.stdin!
+  stdin.on("error", (error: NodeJS.ErrnoException) => {
+    stdinClosedBy ??= error.code === "EPIPE" ? "it closed its stdin" : `stdin failed (${error.message})`
+  })
+  for (const stream of ["stdout", "stderr"] as const) {
+    const readable = child[stream]!
+    readable.on("data", (chunk: Buffer) => output.append(stream, chunk, Date.now()))
+    readable.on("end", () => output.flush(stream))
+    readable.on("error", () => {})
+  }
+  child.once("exit", (code, signal) => {
+    leaderExited = true
+    Deferred.doneUnsafe(exit, Effect.succeed({ code, signal }))
+  })
+  child.once("close", () => Deferred.doneUnsafe(closed, Effect.void))
+
+  const signal = (sig: NodeJS.Signals): boolean => {
+    try {
+      process.kill(-pid, sig)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  const terminate = (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) =>
+    Effect.gen(function*() {
+      if (!signal(options.signal)) return
+      // A stopped process acts on SIGTERM only once continued.
+      if (options.signal !== "SIGKILL") signal("SIGCONT")
+      const gone = yield* awaitGroupGone(pid).pipe(Effect.timeoutOption(options.graceMs))
+      if (Option.isSome(gone)) return
+      signal("SIGKILL")
+      yield* awaitGroupGone(pid).pipe(Effect.timeoutOption(KILL_WAIT_MS))
+    })
+
+  const exited = Effect.gen(function*() {
+    const info = yield* Deferred.await(exit)
+    // Whatever the leader left running in its group ends with it: nothing outlives a task.
+    if (isGroupAlive(pid)) yield* terminate({ signal: "SIGTERM", graceMs: 1_000 })
+    const drained = yield* Deferred.await(closed).pipe(Effect.timeoutOption(DRAIN_MS))
+    if (Option.isNone(drained)) {
+      child.stdout?.destroy()
+      child.stderr?.destroy()
+      output.flush("stdout")
+      output.flush("stderr")
+    }
+    return info
+  })
+
+  const isStdinOpen = () => !leaderExited && stdinClosedBy === undefined && !stdin.destroyed && !stdin.writableEnded
+
+  const write = (data: Buffer, waitMs: number) =>
+    Effect.callback<WriteResult>((resume) => {
+      if (!isStdinOpen()) {
+        resume(Effect.succeed({ _tag: "Closed", reason: stdinClosedBy ?? "its stdin is closed" }))
+        return
+      }
+      stdin.write(data, (error) => {
+        resume(Effect.succeed(
+          error
+            ? {
+              _tag: "Closed",
+              reason: (error as NodeJS.ErrnoException).code === "EPIPE" ? "it closed its stdin" : error.message
+            }
+            : { _tag: "Written" }
+        ))
+      })
+    }).pipe(Effect.timeoutOption(waitMs), Effect.map(Option.getOrElse((): WriteResult => ({ _tag: "Queued" }))))
+
+  const endInput = () => {
+    stdinClosedBy ??= "its stdin was closed with eof"
+    stdin.end()
+  }
+
+  return {
+    pid,
+    exited,
+    isRunning: () => !leaderExited || isGroupAlive(pid),
+    isStdinOpen,
+    write,
+    endInput,
+    signal,
+    terminate
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Is a process group gone? One shared poller for every waiter, so a mass stop scans /proc
+// once per tick, not once per task.
+
+const POLL_MS = 10
+
+const waiters = new Map<number, Set<() => void>>()
+let timer: ReturnType<typeof setTimeout> | undefined
+
+/** True while the group has a member that is not a zombie. */
+export const isGroupAlive = (pgid: number): boolean => {
+  try {
+    process.kill(-pgid, 0)
+  } catch {
+    // ESRCH: no such group. EPERM: only zombies are left (macOS).
+    return false
+  }
+  return process.platform !== "linux" || liveGroups().has(pgid)
+}
+
+/** Process groups that have at least one member that is not a zombie (Linux `/proc`). */
+const liveGroups = (): Set<number> => {
+  const live = new Set<number>()
+  for (const entry of readdirSync("/proc")) {
+    const c = entry.charCodeAt(0)
+    if (c < 48 || c > 57) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "latin1")
+    } catch {
+      continue // exited while we looked
+    }
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ", 3)
+    if (fields[0] !== "Z" && fields[0] !== "X") live.add(Number(fields[2]))
+  }
+  return live
+}
+
+const tick = () => {
+  timer = undefined
+  const exists: Array<number> = []
+  for (const pgid of waiters.keys()) {
+    try {
+      process.kill(-pgid, 0)
+      exists.push(pgid)
+    } catch {
+      // gone
+    }
+  }
+  const live = exists.length > 0 && process.platform === "linux" ? liveGroups() : new Set(exists)
+  for (const [pgid, resolvers] of waiters) {
+    if (live.has(pgid)) continue
+    waiters.delete(pgid)
+    for (const resolve of resolvers) resolve()
+  }
+  if (waiters.size > 0) timer = setTimeout(tick, POLL_MS)
+}
+
+/** Completes once no process of the group is alive (zombies count as gone). */
+export const awaitGroupGone = (pgid: number): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    const resolve = () => resume(Effect.void)
+    let set = waiters.get(pgid)
+    if (set === undefined) waiters.set(pgid, set = new Set())
+    set.add(resolve)
+    timer ??= setTimeout(tick, 0)
+    return Effect.sync(() => {
+      set.delete(resolve)
+      if (set.size === 0 && waiters.get(pgid) === set) waiters.delete(pgid)
+    })
+  })

@@ -1,0 +1,153 @@
+import { assert, describe, it } from "@effect/vitest"
+import fc from "fast-check"
+import { OutputBuffer, type StreamId } from "../../src/tasks/OutputBuffer.ts"
+
+const make = (options: Partial<OutputBuffer["options"]> = {}) =>
+  new OutputBuffer({ maxLines: 1000, maxBytes: 1 << 20, maxLineBytes: 1 << 16, ...options })
+
+const b = (s: string) => Buffer.from(s, "utf8")
+const texts = (buffer: OutputBuffer, options = {}) => buffer.read({ since: 0, ...options }).lines.map((l) => l.text)
+
+describe("OutputBuffer", () => {
+  it("numbers lines from both streams in arrival order", () => {
+    const buffer = make()
+    buffer.append("stdout", b("a\nb\n"), 1)
+    buffer.append("stderr", b("oops\n"), 2)
+    buffer.append("stdout", b("c\n"), 3)
+    const { lines, nextCursor } = buffer.read({ since: 0 })
+    assert.deepStrictEqual(lines.map((l) => [l.seq, l.stream, l.text, l.time]), [
+      [1, "stdout", "a", 1],
+      [2, "stdout", "b", 1],
+      [3, "stderr", "oops", 2],
+      [4, "stdout", "c", 3]
+    ])
+    assert.strictEqual(nextCursor, 4)
+    assert.deepStrictEqual(texts(buffer, { stream: "stderr" }), ["oops"])
+  })
+
+  it("joins a line split across chunks, and shows an unterminated line as partial", () => {
+    const buffer = make()
+    buffer.append("stdout", b("hel"), 1)
+    buffer.append("stdout", b("lo\r\nName: "), 2)
+    const { lines, nextCursor } = buffer.read({ since: 0 })
+    assert.deepStrictEqual(lines.map((l) => [l.text, l.partial]), [["hello", undefined], ["Name: ", true]])
+    assert.strictEqual(nextCursor, 1)
+    buffer.flush("stdout")
+    assert.deepStrictEqual(buffer.read({ since: 1 }).lines.map((l) => [l.seq, l.text, l.partial]), [[2, "Name: ", undefined]])
+  })
+
+  it("pages with since and reads the tail", () => {
+    const buffer = make()
+    for (let i = 1; i <= 10; i++) buffer.append("stdout", b(`line ${i}\n`), i)
+    assert.deepStrictEqual(texts(buffer, { since: 7 }), ["line 8", "line 9", "line 10"])
+    assert.deepStrictEqual(buffer.read({ tail: 2 }).lines.map((l) => l.seq), [9, 10])
+    assert.deepStrictEqual(buffer.read({ since: 10 }).lines, [])
+    assert.strictEqual(buffer.read({ since: 10 }).nextCursor, 10)
+    assert.strictEqual(buffer.read({}).lines.length, 10)
+  })
+
+  it("keeps at most maxLines, dropping and counting the oldest", () => {
+    const buffer = make({ maxLines: 3 })
+    buffer.append("stdout", b("1\n2\n3\n4\n5\n"), 1)
+    assert.deepStrictEqual(texts(buffer), ["3", "4", "5"])
+    const page = buffer.read({ since: 0 })
+    assert.strictEqual(page.dropped, 2)
+    assert.deepStrictEqual(buffer.stats(), { lines: 3, bytes: 6, droppedLines: 2, totalLines: 5 })
+  })
+
+  it("keeps at most maxBytes", () => {
+    const buffer = make({ maxBytes: 10 })
+    for (let i = 0; i < 10; i++) buffer.append("stdout", b("abcd\n"), i)
+    assert.isAtMost(buffer.stats().bytes, 10)
+    assert.deepStrictEqual(texts(buffer), ["abcd", "abcd"])
+    assert.strictEqual(buffer.stats().droppedLines, 8)
+  })
+
+  it("cuts a line without newline into pieces of maxLineBytes, never inside a character", () => {
+    const buffer = make({ maxLineBytes: 8 })
+    buffer.append("stdout", b("aaaaaaaaaaaaaaaaaaaa"), 1)
+    assert.deepStrictEqual(buffer.read({ since: 0 }).lines.map((l) => [l.text, l.partial]), [
+      ["aaaaaaaa", undefined],
+      ["aaaaaaaa", undefined],
+      ["aaaa", true]
+    ])
+    const utf8 = make({ maxLineBytes: 8 })
+    utf8.append("stdout", b("aaaaaaaé€éé\n"), 1)
+    assert.deepStrictEqual(texts(utf8), ["aaaaaaa", "é€é", "é"])
+  })
+
+  it("never throws on bytes that are not UTF-8", () => {
+    const buffer = make()
+    buffer.append("stdout", Buffer.from([0xff, 0xfe, 0x41, 0x0a, 0xc3]), 1)
+    buffer.append("stdout", Buffer.from([0x0a]), 2)
+    assert.deepStrictEqual(texts(buffer), ["\ufffd\ufffdA", "\ufffd"])
+  })
+
+  it("limits the text of one answer to maxBytes and says so", () => {
+    const buffer = make()
+    for (let i = 0; i < 100; i++) buffer.append("stdout", b(`${"x".repeat(9)}\n`), i)
+    const tail = buffer.read({ maxBytes: 50 })
+    assert.strictEqual(tail.lines.length, 5)
+    assert.isTrue(tail.truncated)
+    assert.strictEqual(tail.lines[4]!.seq, 100)
+    const page = buffer.read({ since: 0, maxBytes: 50 })
+    assert.deepStrictEqual(page.lines.map((l) => l.seq), [1, 2, 3, 4, 5])
+    assert.strictEqual(page.nextCursor, 5)
+  })
+
+  it("holds what a flood leaves, cheaply: the last maxLines of a million lines", () => {
+    const buffer = make({ maxLines: 10_000 })
+    const chunk = b("y\n".repeat(32_768))
+    for (let i = 0; i < 31; i++) buffer.append("stdout", chunk, i)
+    const stats = buffer.stats()
+    assert.strictEqual(stats.totalLines, 31 * 32_768)
+    assert.strictEqual(stats.lines, 10_000)
+    assert.strictEqual(buffer.read({ tail: 1 }).lines[0]!.seq, 31 * 32_768)
+  })
+
+  // The model: split each stream's bytes at newlines, in the order chunks arrive.
+  const writes = fc.array(
+    fc.record({
+      stream: fc.constantFrom<StreamId>("stdout", "stderr"),
+      text: fc.stringMatching(/^[a-zé€\n]{0,40}$/),
+      cut: fc.nat({ max: 40 })
+    }),
+    { maxLength: 60 }
+  )
+
+  it("holds exactly the newest lines, in order, however the output is chunked", () => {
+    fc.assert(fc.property(writes, fc.integer({ min: 1, max: 30 }), fc.integer({ min: 4, max: 400 }), (ws, maxLines, maxBytes) => {
+    const buffer = make({ maxLines, maxBytes })
+    const model: Array<{ stream: StreamId; text: string; bytes: number }> = []
+    const pending: Record<StreamId, Array<number>> = { stdout: [], stderr: [] }
+    for (const [i, w] of ws.entries()) {
+      const bytes = b(w.text)
+      const at = Math.min(w.cut, bytes.length)
+      for (const part of [bytes.subarray(0, at), bytes.subarray(at)]) {
+        if (part.length === 0) continue
+        buffer.append(w.stream, Buffer.from(part), i)
+        for (const byte of part) {
+          if (byte === 10) {
+            const line = Buffer.from(pending[w.stream])
+            model.push({ stream: w.stream, text: line.toString("utf8"), bytes: line.length + 1 })
+            pending[w.stream] = []
+          } else pending[w.stream].push(byte)
+        }
+      }
+    }
+    const stats = buffer.stats()
+    assert.strictEqual(stats.totalLines, model.length)
+    assert.isAtMost(stats.lines, maxLines)
+    // Bytes are bounded, except that the newest line is always kept.
+    assert.isTrue(stats.bytes <= maxBytes || stats.lines === 1)
+    const held = buffer.read({ since: 0 }).lines.filter((l) => !l.partial)
+    const expected = model.slice(model.length - stats.lines)
+    assert.deepStrictEqual(held.map((l) => [l.stream, l.text]), expected.map((l) => [l.stream, l.text]))
+    assert.deepStrictEqual(held.map((l) => l.seq), expected.map((_, i) => model.length - stats.lines + i + 1))
+    // Every line that fits the bounds is kept: dropping happens only when needed.
+    if (stats.lines < maxLines && stats.lines < model.length) {
+      assert.isAbove(stats.bytes + model[model.length - stats.lines - 1]!.bytes, maxBytes)
+    }
+    }), { numRuns: 500 })
+  })
+})

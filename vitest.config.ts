@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Real processes: allow slow machines, never flake on timing.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    fileParallelism: true
+  }
+})
