@@ -1,0 +1,38 @@
+/** Shared test helpers: real processes are checked through /proc, never mocked. */
+import { readFileSync } from "node:fs"
+import * as NodePath from "node:path"
+import { Effect, Schedule } from "effect"
+
+export const fixture = (name: string) => NodePath.join(import.meta.dirname, "fixtures", name)
+
+/** True while the process exists and is not a zombie. */
+export const isAlive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1")
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)
+    return state !== "Z" && state !== "X"
+  } catch {
+    return false
+  }
+}
+
+/** Pids a fixture printed as "pid N" lines. */
+export const pidsIn = (lines: ReadonlyArray<{ readonly text: string }>): Array<number> =>
+  lines.flatMap((l) => {
+    const m = /^pid (\d+)$/.exec(l.text)
+    return m ? [Number(m[1])] : []
+  })
+
+/** Re-runs `effect` until `done` holds, for at most `timeoutMs` (generous: CI machines are slow). */
+export const eventually = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  done: (a: A) => boolean,
+  timeoutMs = 10_000
+): Effect.Effect<A, E | Error, R> =>
+  effect.pipe(
+    Effect.repeat({ schedule: Schedule.spaced(20), until: done }),
+    Effect.timeoutOrElse({
+      duration: timeoutMs,
+      orElse: () => Effect.fail(new Error(`condition not met within ${timeoutMs} ms`))
+    })
+  )

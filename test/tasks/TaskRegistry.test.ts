@@ -1,0 +1,263 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, Layer, Scope } from "effect"
+import { TaskmuxConfig } from "../../src/Config.ts"
+import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
+import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
+
+const TestLayer = TaskRegistry.layer.pipe(Layer.provide(TaskmuxConfig.layerTest({ shutdownGraceMs: 300 })))
+
+const registry = Effect.service(TaskRegistry)
+
+const outputOf = (name: string) =>
+  Effect.map(registry, (r) => r.read(name, { since: 0 })).pipe(Effect.flatten, Effect.map((p) => p.lines))
+
+const waitForLine = (name: string, text: string) =>
+  eventually(outputOf(name), (lines) => lines.some((l) => l.text === text))
+
+const waitForEnd = (name: string) =>
+  eventually(Effect.flatMap(registry, (r) => r.get(name)), (t) => t.status !== "running")
+
+describe("TaskRegistry (real processes)", () => {
+  it.layer(TestLayer, { timeout: 60_000, excludeTestServices: true })((it) => {
+    it.effect("keeps output in order and reports a clean exit", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        const started = yield* r.start({ command: "for i in 1 2 3; do echo out $i; echo err $i >&2; done", name: "order" })
+        assert.strictEqual(started.status, "running")
+        assert.isNumber(started.pid)
+        const task = yield* waitForEnd("order")
+        assert.deepStrictEqual([task.status, task.exitCode, task.signal], ["exited", 0, null])
+        const lines = yield* outputOf("order")
+        assert.deepStrictEqual(lines.filter((l) => l.stream === "stdout").map((l) => l.text), ["out 1", "out 2", "out 3"])
+        assert.deepStrictEqual(lines.filter((l) => l.stream === "stderr").map((l) => l.text), ["err 1", "err 2", "err 3"])
+        assert.deepStrictEqual(lines.map((l) => l.seq), [1, 2, 3, 4, 5, 6])
+      }))
+
+    it.effect("reports a non-zero exit as crashed, with its code", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "echo bye; exit 3", name: "crash" })
+        const task = yield* waitForEnd("crash")
+        assert.deepStrictEqual([task.status, task.exitCode], ["crashed", 3])
+      }))
+
+    it.effect("reports a death by a signal it was not sent as crashed, naming the signal", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "kill -KILL $$", name: "selfkill" })
+        const task = yield* waitForEnd("selfkill")
+        assert.deepStrictEqual([task.status, task.exitCode, task.signal], ["crashed", null, "SIGKILL"])
+      }))
+
+    it.effect("execs command with args directly, without a shell", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "printf", args: ["%s|", "a b", "$HOME"], name: "noshell" })
+        yield* waitForEnd("noshell")
+        const lines = yield* outputOf("noshell")
+        assert.deepStrictEqual(lines.map((l) => l.text), ["a b|$HOME|"])
+      }))
+
+    it.effect("passes env and cwd", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "echo $GREETING; pwd", name: "envcwd", env: { GREETING: "hello" }, cwd: "/tmp" })
+        yield* waitForEnd("envcwd")
+        assert.deepStrictEqual((yield* outputOf("envcwd")).map((l) => l.text), ["hello", "/tmp"])
+      }))
+
+    it.effect("stop_task ends the whole tree and answers only once every process is gone", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: fixture("tree.sh"), name: "tree" })
+        const lines = yield* waitForLine("tree", "ready")
+        const pids = pidsIn(lines)
+        assert.strictEqual(pids.length, 4)
+        assert.isTrue(pids.every(isAlive))
+        const ended = yield* r.stop("tree")
+        assert.strictEqual(ended.status, "stopped")
+        assert.deepStrictEqual(pids.filter(isAlive), [])
+      }))
+
+    it.effect("escalates to SIGKILL after graceMs when the tree ignores SIGTERM", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: fixture("ignore-term.sh"), args: [], name: "stubborn" })
+        const pids = pidsIn(yield* waitForLine("stubborn", "ready"))
+        assert.strictEqual(pids.length, 3)
+        const startedAt = Date.now()
+        const ended = yield* r.stop("stubborn", { graceMs: 300 })
+        assert.isAtLeast(Date.now() - startedAt, 250)
+        assert.deepStrictEqual([ended.status, ended.signal], ["stopped", "SIGKILL"])
+        assert.deepStrictEqual(pids.filter(isAlive), [])
+      }))
+
+    it.effect("force kills at once", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: fixture("ignore-term.sh"), name: "forced" })
+        const pids = pidsIn(yield* waitForLine("forced", "ready"))
+        const ended = yield* r.stop("forced", { force: true })
+        assert.deepStrictEqual([ended.status, ended.signal], ["stopped", "SIGKILL"])
+        assert.deepStrictEqual(pids.filter(isAlive), [])
+      }))
+
+    it.effect("ends what a task left running in its group when its leader exits", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "sleep 300 & echo pid $!; echo ready", name: "leftover" })
+        const pids = pidsIn(yield* waitForLine("leftover", "ready"))
+        const task = yield* waitForEnd("leftover")
+        assert.strictEqual(task.status, "exited")
+        yield* eventually(Effect.sync(() => pids.filter(isAlive)), (alive) => alive.length === 0)
+      }))
+
+    it.effect("echoes stdin through cat, and eof ends it", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "cat", name: "cat" })
+        assert.strictEqual(yield* r.send("cat", "hello\n", false), 6)
+        yield* waitForLine("cat", "hello")
+        assert.isTrue((yield* r.get("cat")).stdinOpen)
+        yield* r.send("cat", "bye", true)
+        const task = yield* waitForEnd("cat")
+        assert.deepStrictEqual([task.status, task.exitCode], ["exited", 0])
+        assert.deepStrictEqual((yield* outputOf("cat")).map((l) => l.text), ["hello", "bye"])
+      }))
+
+    it.effect("writing to a task that closed its stdin is a clear error (EPIPE), not a crash", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "exec 0<&-; echo ready; sleep 300", name: "nostdin" })
+        yield* waitForLine("nostdin", "ready")
+        const first = yield* r.send("nostdin", "x".repeat(100_000), false).pipe(Effect.flip)
+        assert.strictEqual(first._tag, "StdinClosed")
+        assert.include(first.message, "closed its stdin")
+        const again = yield* r.send("nostdin", "more\n", false).pipe(Effect.flip)
+        assert.strictEqual(again._tag, "StdinClosed")
+        yield* r.stop("nostdin")
+      }))
+
+    it.effect("writing to a task that has ended is a clear error", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "true", name: "gone" })
+        yield* waitForEnd("gone")
+        const error = yield* r.send("gone", "x", false).pipe(Effect.flip)
+        assert.include(error.message, "not running (exited, exit code 0)")
+      }))
+
+    it.effect("a missing cwd or binary fails the start clearly and records the task as failed", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        const cwd = yield* r.start({ command: "true", name: "badcwd", cwd: "/no/such/dir" }).pipe(Effect.flip)
+        assert.strictEqual(cwd._tag, "InvalidCwd")
+        assert.include(cwd.message, "\"/no/such/dir\" does not exist")
+        const bin = yield* r.start({ command: "no-such-binary-xyz", args: [], name: "badbin" }).pipe(Effect.flip)
+        assert.strictEqual(bin._tag, "SpawnFailed")
+        assert.include(bin.message, "\"no-such-binary-xyz\" was not found")
+        const failed = (yield* r.list).filter((t) => t.status === "failed").map((t) => t.name)
+        assert.includeMembers(failed, ["badcwd", "badbin"])
+        assert.include((yield* r.get("badbin")).error, "was not found")
+      }))
+
+    it.effect("refuses a duplicate running name, and replaces a finished one", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "sleep 300", name: "dup" })
+        const error = yield* r.start({ command: "sleep 300", name: "dup" }).pipe(Effect.flip)
+        assert.strictEqual(error._tag, "TaskAlreadyRunning")
+        assert.include(error.message, "\"dup\" is already running")
+        yield* r.stop("dup")
+        const again = yield* r.start({ command: "echo second", name: "dup" })
+        assert.strictEqual(again.status, "running")
+        yield* waitForEnd("dup")
+        assert.deepStrictEqual((yield* outputOf("dup")).map((l) => l.text), ["second"])
+      }))
+
+    it.effect("generates unique names from the command", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        const a = yield* r.start({ command: "sleep 300" })
+        const b = yield* r.start({ command: "sleep 300" })
+        assert.notStrictEqual(a.name, b.name)
+        assert.match(a.name, /^sleep-\d+$/)
+        yield* r.remove(a.name)
+        yield* r.remove(b.name)
+      }))
+
+    it.effect("signal_task delivers to the group; a death by that signal counts as stopped", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "sleep", args: ["300"], name: "sig" })
+        const ended = yield* r.signal("sig", "SIGINT")
+        const task = yield* waitForEnd("sig")
+        assert.deepStrictEqual([task.status, task.signal], ["stopped", "SIGINT"])
+        assert.include(["running", "stopped"], ended.status)
+        const error = yield* r.signal("sig", "SIGTERM").pipe(Effect.flip)
+        assert.strictEqual(error._tag, "TaskNotRunning")
+        assert.include(error.message, "not running (stopped, killed by SIGINT)")
+      }))
+
+    it.effect("restart keeps the output and its cursor, and counts restarts", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "echo run; sleep 300", name: "again" })
+        yield* waitForLine("again", "run")
+        const first = (yield* r.get("again")).pid
+        const restarted = yield* r.restart("again")
+        assert.notStrictEqual(restarted.pid, first)
+        const lines = yield* eventually(outputOf("again"), (ls) => ls.length === 2)
+        assert.deepStrictEqual(lines.map((l) => [l.seq, l.text]), [[1, "run"], [2, "run"]])
+        const task = yield* r.get("again")
+        assert.deepStrictEqual([task.restarts, task.status], [1, "running"])
+        assert.isFalse(isAlive(first!))
+        yield* r.stop("again")
+      }))
+
+    it.effect("remove stops and forgets; an unknown name lists the known ones", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "sleep 300", name: "temp" })
+        const pid = (yield* r.get("temp")).pid!
+        yield* r.remove("temp")
+        assert.isFalse(isAlive(pid))
+        const error = yield* r.get("temp").pipe(Effect.flip)
+        assert.strictEqual(error._tag, "TaskNotFound")
+        assert.include(error.message, "No task named \"temp\". Known tasks:")
+        assert.include(error.message, "order")
+      }))
+
+    it.effect("answers 200 concurrent calls correctly", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "seq 1 50", name: "busy" })
+        yield* waitForEnd("busy")
+        const results = yield* Effect.forEach(
+          Array.from({ length: 200 }, (_, i) => i),
+          (i) => i % 2 === 0 ? Effect.map(r.read("busy", { tail: 5 }), (p) => p.lines.length) : Effect.map(r.get("busy"), (t) => t.lines),
+          { concurrency: "unbounded" }
+        )
+        assert.isTrue(results.every((n, i) => n === (i % 2 === 0 ? 5 : 50)))
+      }))
+  })
+
+  it.live("closing the registry ends every task's tree, fast", () =>
+    Effect.gen(function*() {
+      const scope = yield* Scope.make()
+      const context = yield* Layer.buildWithScope(TestLayer, scope)
+      const r = context.mapUnsafe.get(TaskRegistry.key) as TaskRegistry["Service"]
+      const pids: Array<number> = []
+      for (const [i, script] of ["tree.sh", "ignore-term.sh", "tree.sh"].entries()) {
+        yield* r.start({ command: fixture(script), name: `t${i}` })
+        const lines = yield* eventually(Effect.flatMap(r.read(`t${i}`, { since: 0 }), (p) => Effect.succeed(p.lines)), (ls) => ls.some((l) => l.text === "ready"))
+        pids.push(...pidsIn(lines))
+      }
+      assert.strictEqual(pids.length, 11)
+      const startedAt = Date.now()
+      yield* Scope.close(scope, Exit.void)
+      // shutdownGraceMs is 300 here; the SIGTERM-ignoring tree needs the SIGKILL.
+      assert.isBelow(Date.now() - startedAt, 2_000)
+      assert.deepStrictEqual(pids.filter(isAlive), [])
+    }))
+})
