@@ -10,6 +10,8 @@
  * not 32,768 string allocations, and the ring drops whole chunks at a time.
  */
 
+import { afterNthNewline, countNewlines } from "./newlines.ts"
+
 export type StreamId = "stdout" | "stderr"
 
 export interface OutputBufferOptions {
@@ -73,6 +75,7 @@ interface Pending {
 }
 
 const NEWLINE = 10
+const DROPPED: Entry = { stream: "stdout", time: 0, firstSeq: 0, count: 0, bytes: Buffer.alloc(0) }
 export const DEFAULT_TAIL = 100
 
 export class OutputBuffer {
@@ -89,7 +92,11 @@ export class OutputBuffer {
     stderr: { parts: [], length: 0, time: 0 }
   }
 
-  constructor(readonly options: OutputBufferOptions) {}
+  readonly options: OutputBufferOptions
+
+  constructor(options: OutputBufferOptions) {
+    this.options = options
+  }
 
   /** Adds a chunk of raw output. Bytes after the chunk's last newline wait for the rest of their line. */
   append(stream: StreamId, chunk: Buffer, time: number): void {
@@ -107,9 +114,8 @@ export class OutputBuffer {
     const last = chunk.lastIndexOf(NEWLINE)
     if (last >= pos) {
       const body = chunk.subarray(pos, last + 1)
-      const count = countLines(body, this.options.maxLineBytes)
-      if (count > 0) this.push(stream, body, count, time)
-      else this.pushLongLines(stream, body, time)
+      if (mayHoldLongLine(body, this.options.maxLineBytes)) this.pushLongLines(stream, body, time)
+      else this.push(stream, body, countNewlines(body, 0, body.length), time)
       pos = last + 1
     }
     if (pos < chunk.length) this.addPending(stream, chunk, pos, chunk.length, time)
@@ -310,6 +316,8 @@ export class OutputBuffer {
       if (left === 1 || excessLines >= left || excessBytes >= entryBytes) {
         this.heldLines -= left
         this.heldBytes -= entryBytes
+        // Release the bytes now, not at the next compaction.
+        this.entries[this.head] = DROPPED
         this.head++
         this.headSkipLines = 0
         this.headSkipBytes = 0
@@ -317,7 +325,9 @@ export class OutputBuffer {
       }
       // Drop the first lines of the head entry (it has several, each ending in "\n").
       let dropLines = Math.max(excessLines, 0)
-      let pos = dropLines > 0 ? skipLines(entry.bytes, this.headSkipBytes, dropLines, left) : this.headSkipBytes
+      let pos = dropLines > 0
+        ? afterNthNewline(entry.bytes, this.headSkipBytes, entry.bytes.length, dropLines)
+        : this.headSkipBytes
       if (pos - this.headSkipBytes < excessBytes) {
         const nl = entry.bytes.indexOf(NEWLINE, this.headSkipBytes + excessBytes - 1)
         dropLines += countNewlines(entry.bytes, pos, nl + 1)
@@ -335,49 +345,17 @@ export class OutputBuffer {
   }
 }
 
-const countNewlines = (bytes: Buffer, from: number, to: number): number => {
-  let count = 0
-  for (let i = from; i < to; i++) if (bytes[i] === NEWLINE) count++
-  return count
-}
-
 /**
- * Offset just after the first `n` of the `left` lines that start at `from`.
- * Scans from whichever end is nearer, so dropping most of a flood chunk stays cheap.
+ * False when every line of `body` is at most `max` bytes. Such a line would cover a whole
+ * block of max/2 bytes, so probing one newline per block (16 probes for 64 KiB) suffices.
  */
-const skipLines = (bytes: Buffer, from: number, n: number, left: number): number => {
-  if (n * 2 <= left) {
-    let seen = 0
-    for (let i = from; i < bytes.length; i++) {
-      if (bytes[i] === NEWLINE && ++seen === n) return i + 1
-    }
-    return bytes.length
+const mayHoldLongLine = (body: Buffer, max: number): boolean => {
+  const block = Math.max(1, max >> 1)
+  for (let start = 0; start + block <= body.length; start += block) {
+    const nl = body.indexOf(NEWLINE, start)
+    if (nl === -1 || nl >= start + block) return true
   }
-  const keep = left - n
-  let seen = 0
-  for (let i = bytes.length - 2; i >= from; i--) {
-    if (bytes[i] === NEWLINE && ++seen === keep) return i + 1
-  }
-  return from
-}
-
-/**
- * Counts the newline-terminated lines of `body` (which ends with a newline).
- * Returns 0 when some line is longer than `maxLineBytes`, so the caller cuts it.
- */
-const countLines = (body: Buffer, maxLineBytes: number): number => {
-  let count = 0
-  let lineStart = 0
-  const len = body.length
-  if (len <= maxLineBytes) return countNewlines(body, 0, len)
-  for (let i = 0; i < len; i++) {
-    if (body[i] === NEWLINE) {
-      if (i - lineStart > maxLineBytes) return 0
-      count++
-      lineStart = i + 1
-    }
-  }
-  return count
+  return false
 }
 
 /** Start offsets of each line from `from`, plus the end offset. */

@@ -14,6 +14,7 @@ import { readdirSync, readFileSync } from "node:fs"
 import { Deferred, Effect, Option, type Scope } from "effect"
 import { SpawnFailed } from "../domain/errors.ts"
 import type { StreamId } from "./OutputBuffer.ts"
+import { noteBytesRead } from "./ReadBufferReclaimer.ts"
 
 export interface SpawnSpec {
   /** A shell line when `args` is absent, else the program to exec. */
@@ -104,7 +105,10 @@ const makeGroup = (child: NodeChildProcess.ChildProcess, output: OutputSink): Pr
   })
   for (const stream of ["stdout", "stderr"] as const) {
     const readable = child[stream]!
-    readable.on("data", (chunk: Buffer) => output.append(stream, chunk, Date.now()))
+    readable.on("data", (chunk: Buffer) => {
+      output.append(stream, chunk, Date.now())
+      noteBytesRead(chunk.length)
+    })
     readable.on("end", () => output.flush(stream))
     readable.on("error", () => {})
   }

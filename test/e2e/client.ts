@@ -1,0 +1,48 @@
+/** Launches the built server the way an MCP client does, and drives it with the SDK's Client. */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
+import { existsSync } from "node:fs"
+import * as NodePath from "node:path"
+
+export const serverEntry = NodePath.resolve(import.meta.dirname, "../../dist/main.js")
+
+export interface Connected {
+  readonly client: Client
+  readonly transport: StdioClientTransport
+  readonly pid: number
+  readonly stderr: () => string
+  /** Calls a tool and returns its result; `structuredContent` was checked against the outputSchema by the client. */
+  readonly call: (name: string, args?: Record<string, unknown>) => Promise<CallToolResult>
+}
+
+export const connect = async (env: Record<string, string> = {}): Promise<Connected> => {
+  if (!existsSync(serverEntry)) throw new Error(`${serverEntry} is missing: run npm run build (npm test does)`)
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [serverEntry],
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env },
+    stderr: "pipe"
+  })
+  let stderr = ""
+  transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+  const client = new Client({ name: "taskmux-e2e", version: "1.0.0" })
+  await client.connect(transport)
+  const call = async (name: string, args: Record<string, unknown> = {}) =>
+    (await client.callTool({ name, arguments: args })) as CallToolResult
+  return { client, transport, pid: transport.pid!, stderr: () => stderr, call }
+}
+
+export const textOf = (result: CallToolResult): string =>
+  result.content.map((c) => (c.type === "text" ? c.text : "")).join("")
+
+/** Polls `check` until it returns a value, for at most `timeoutMs`. */
+export const until = async <A>(check: () => Promise<A | undefined> | A | undefined, timeoutMs = 10_000): Promise<A> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}

@@ -1,0 +1,38 @@
+import { assert, describe, it } from "@effect/vitest"
+import fc from "fast-check"
+import { afterNthNewline, countNewlines } from "../../src/tasks/newlines.ts"
+
+const simpleCount = (b: Uint8Array, from: number, to: number) => {
+  let c = 0
+  for (let i = from; i < to; i++) if (b[i] === 10) c++
+  return c
+}
+
+const simpleAfterNth = (b: Uint8Array, from: number, to: number, n: number) => {
+  let seen = 0
+  for (let i = from; i < to; i++) if (b[i] === 10 && ++seen === n) return i + 1
+  return to
+}
+
+// Bytes biased towards newlines and bytes that differ from "\n" by one bit, at any alignment.
+const input = fc.record({
+  bytes: fc.uint8Array({ maxLength: 80 }).map((a) => a.map((x) => [10, 10, 11, 8, 0x8a, 0xff, x][x % 7]!)),
+  offset: fc.nat({ max: 7 }),
+  from: fc.nat({ max: 80 }),
+  span: fc.nat({ max: 80 }),
+  n: fc.integer({ min: 1, max: 40 })
+})
+
+describe("newlines", () => {
+  it("counts and finds newlines as a byte-by-byte loop does, at any alignment", () => {
+    fc.assert(fc.property(input, ({ bytes, from, n, offset, span }) => {
+      const backing = new Uint8Array(bytes.length + offset)
+      backing.set(bytes, offset)
+      const view = backing.subarray(offset)
+      const lo = Math.min(from, view.length)
+      const hi = Math.min(lo + span, view.length)
+      assert.strictEqual(countNewlines(view, lo, hi), simpleCount(view, lo, hi))
+      assert.strictEqual(afterNthNewline(view, lo, hi, n), simpleAfterNth(view, lo, hi, n))
+    }), { numRuns: 2000 })
+  })
+})
