@@ -3,6 +3,7 @@
  * and validated: a bad value stops the server before any protocol traffic.
  */
 import { Config, Context, Effect, Layer, Schema } from "effect"
+import { formatSchemaError, InvalidConfig } from "./domain/errors.ts"
 
 export interface TaskmuxOptions {
   /** Most lines each task's output buffer holds. */
@@ -29,13 +30,16 @@ export const defaults: TaskmuxOptions = {
 }
 
 const positiveInt = (name: string, fallback: number) =>
-  Config.schema(Schema.FiniteFromString.check(Schema.isInt(), Schema.isGreaterThan(0)), name).pipe(
+  Config.schema(
+    Schema.FiniteFromString.check(Schema.isInt({ message: "expected a positive integer" }), Schema.isGreaterThan(0, { message: "expected a positive integer" })),
+    name
+  ).pipe(
     Config.withDefault(fallback)
   )
 
 export class TaskmuxConfig extends Context.Service<TaskmuxConfig, TaskmuxOptions>()("taskmux/Config") {
   /** Reads the environment. */
-  static readonly layer: Layer.Layer<TaskmuxConfig, Config.ConfigError> = Layer.effect(
+  static readonly layer: Layer.Layer<TaskmuxConfig, InvalidConfig> = Layer.effect(
     TaskmuxConfig,
     Effect.gen(function*() {
       return TaskmuxConfig.of({
@@ -46,7 +50,11 @@ export class TaskmuxConfig extends Context.Service<TaskmuxConfig, TaskmuxOptions
         shutdownGraceMs: yield* positiveInt("TASKMUX_SHUTDOWN_GRACE_MS", defaults.shutdownGraceMs),
         readMaxBytes: yield* positiveInt("TASKMUX_READ_MAX_BYTES", defaults.readMaxBytes)
       })
-    })
+    }).pipe(Effect.mapError((error) =>
+      new InvalidConfig({
+        issue: Schema.isSchemaError(error.cause) ? formatSchemaError(error.cause) : error.message
+      })
+    ))
   )
 
   /** Fixed options for tests. */

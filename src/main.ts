@@ -7,8 +7,12 @@ import { ServerLayer } from "./Server.ts"
 const main = Effect.flatMap(Effect.service(McpServer), (server) => server.closed).pipe(
   Effect.provide(ServerLayer),
   // One plain line on stderr: never a stack trace, never anything on stdout.
-  Effect.tapCause((cause) => Effect.sync(() => Cause.hasInterruptsOnly(cause) || process.stderr.write(`taskmux: ${Cause.squash(cause)}\n`)))
+  Effect.tapCause((cause) => Effect.sync(() => Cause.hasInterruptsOnly(cause) || process.stderr.write(`taskmux: ${messageOf(Cause.squash(cause))}\n`)))
 )
+
+function messageOf(error: unknown) {
+  return error instanceof Error ? error.message : String(error)
+}
 
 NodeRuntime.runMain(main, {
   disableErrorReporting: true,

@@ -2,9 +2,18 @@
  * Every failure a tool can answer with. Each message names the thing that is wrong and
  * what would be right, because the reader is a model that will try again.
  */
-import { Schema } from "effect"
+import { Schema, SchemaIssue } from "effect"
 
 const quote = (s: string) => JSON.stringify(s)
+
+const standardIssues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** A Schema failure as one line a model can act on: `command: Expected string; name: Missing key`. */
+export const formatSchemaError = (error: Schema.SchemaError): string =>
+  standardIssues(error.issue).issues.map((issue) => {
+    const path = (issue.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".")
+    return path === "" ? issue.message : `${path}: ${issue.message}`
+  }).join("; ")
 
 export class TaskNotFound extends Schema.TaggedError<TaskNotFound>()("TaskNotFound", {
   name: Schema.String,
@@ -79,6 +88,14 @@ export class InvalidArguments extends Schema.TaggedError<InvalidArguments>()("In
 }) {
   override get message() {
     return `Invalid arguments for ${this.tool}: ${this.issue}`
+  }
+}
+
+export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
+  issue: Schema.String
+}) {
+  override get message() {
+    return `invalid setting ${this.issue}`
   }
 }
 

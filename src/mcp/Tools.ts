@@ -4,8 +4,8 @@
  * them, and arguments are decoded with them), its handler and its short text answer.
  */
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js"
-import { Effect, Exit, Schema } from "effect"
-import { InvalidArguments } from "../domain/errors.ts"
+import { Cause, Effect, Exit, Schema } from "effect"
+import { formatSchemaError, InvalidArguments } from "../domain/errors.ts"
 import { SignalName } from "../domain/Signals.ts"
 import { describeEnd, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../domain/Task.ts"
 import { TaskRegistry } from "../tasks/TaskRegistry.ts"
@@ -67,7 +67,8 @@ const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
       Effect.suspend(() => {
         const input = decode(args ?? {}, { errors: "all", onExcessProperty: "error" })
         if (Exit.isFailure(input)) {
-          return Effect.succeed(errorResult(new InvalidArguments({ tool: spec.name, issue: formatIssue(input.cause) })))
+          const issue = formatSchemaError(Cause.squash(input.cause) as Schema.SchemaError)
+          return Effect.succeed(errorResult(new InvalidArguments({ tool: spec.name, issue })))
         }
         return spec.run(input.value).pipe(
           Effect.map((output): CallToolResult => ({
@@ -87,25 +88,9 @@ const errorResult = (error: { readonly message: string }): CallToolResult => ({
 
 const jsonSchema = (schema: Schema.Top) => {
   const { schema: json } = Schema.toJsonSchemaDocument(schema)
-  return json
+  // An empty Struct is "anything but null" in JSON Schema; MCP wants an object.
+  return json.type === "object" ? json : { type: "object", properties: {}, additionalProperties: false }
 }
-
-/** "Expected string\n  at ["command"]" becomes `command: expected string`. */
-const formatIssue = (cause: unknown): string => {
-  const text = String(cause).replace(/^Cause\(\[Fail\(SchemaError\(|\)\)\]\)$/g, "")
-  const parts: Array<string> = []
-  const lines = text.split("\n")
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim()
-    if (line.startsWith("at ")) continue
-    const at = lines[i + 1]?.trim().match(/^at \[(.*)\]$/)
-    const path = at ? at[1]!.replaceAll("\"", "").replaceAll(",", ".") : ""
-    parts.push(path ? `${path}: ${lowerFirst(line)}` : lowerFirst(line))
-  }
-  return parts.join("; ")
-}
-
-const lowerFirst = (s: string) => s.charAt(0).toLowerCase() + s.slice(1)
 
 const withRegistry = <A, E>(f: (registry: TaskRegistry["Service"]) => Effect.Effect<A, E>) =>
   Effect.flatMap(Effect.service(TaskRegistry), f)

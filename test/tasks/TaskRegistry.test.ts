@@ -14,6 +14,9 @@ const outputOf = (name: string) =>
 const waitForLine = (name: string, text: string) =>
   eventually(outputOf(name), (lines) => lines.some((l) => l.text === text))
 
+const waitForPids = (name: string, count: number) =>
+  eventually(outputOf(name), (lines) => pidsIn(lines).length >= count).pipe(Effect.map(pidsIn))
+
 const waitForEnd = (name: string) =>
   eventually(Effect.flatMap(registry, (r) => r.get(name)), (t) => t.status !== "running")
 
@@ -70,9 +73,7 @@ describe("TaskRegistry (real processes)", () => {
       Effect.gen(function*() {
         const r = yield* registry
         yield* r.start({ command: fixture("tree.sh"), name: "tree" })
-        const lines = yield* waitForLine("tree", "ready")
-        const pids = pidsIn(lines)
-        assert.strictEqual(pids.length, 4)
+        const pids = yield* waitForPids("tree", 4)
         assert.isTrue(pids.every(isAlive))
         const ended = yield* r.stop("tree")
         assert.strictEqual(ended.status, "stopped")
@@ -83,8 +84,7 @@ describe("TaskRegistry (real processes)", () => {
       Effect.gen(function*() {
         const r = yield* registry
         yield* r.start({ command: fixture("ignore-term.sh"), args: [], name: "stubborn" })
-        const pids = pidsIn(yield* waitForLine("stubborn", "ready"))
-        assert.strictEqual(pids.length, 3)
+        const pids = yield* waitForPids("stubborn", 3)
         const startedAt = Date.now()
         const ended = yield* r.stop("stubborn", { graceMs: 300 })
         assert.isAtLeast(Date.now() - startedAt, 250)
@@ -96,7 +96,7 @@ describe("TaskRegistry (real processes)", () => {
       Effect.gen(function*() {
         const r = yield* registry
         yield* r.start({ command: fixture("ignore-term.sh"), name: "forced" })
-        const pids = pidsIn(yield* waitForLine("forced", "ready"))
+        const pids = yield* waitForPids("forced", 3)
         const ended = yield* r.stop("forced", { force: true })
         assert.deepStrictEqual([ended.status, ended.signal], ["stopped", "SIGKILL"])
         assert.deepStrictEqual(pids.filter(isAlive), [])
@@ -248,9 +248,9 @@ describe("TaskRegistry (real processes)", () => {
       const context = yield* Layer.buildWithScope(TestLayer, scope)
       const r = context.mapUnsafe.get(TaskRegistry.key) as TaskRegistry["Service"]
       const pids: Array<number> = []
-      for (const [i, script] of ["tree.sh", "ignore-term.sh", "tree.sh"].entries()) {
-        yield* r.start({ command: fixture(script), name: `t${i}` })
-        const lines = yield* eventually(Effect.flatMap(r.read(`t${i}`, { since: 0 }), (p) => Effect.succeed(p.lines)), (ls) => ls.some((l) => l.text === "ready"))
+      for (const [i, [script, count]] of ([["tree.sh", 4], ["ignore-term.sh", 3], ["tree.sh", 4]] as const).entries()) {
+        yield* r.start({ command: fixture(script), args: [], name: `t${i}` })
+        const lines = yield* eventually(Effect.map(r.read(`t${i}`, { since: 0 }), (p) => p.lines), (ls) => pidsIn(ls).length === count)
         pids.push(...pidsIn(lines))
       }
       assert.strictEqual(pids.length, 11)

@@ -1,0 +1,299 @@
+/**
+ * The built server, launched as an MCP client launches it, driven over real stdio by the
+ * SDK's Client (which also checks every structuredContent against the tool's outputSchema).
+ */
+import { readFileSync } from "node:fs"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { fixture, isAlive, pidsIn } from "../helpers.ts"
+import { type Connected, connect, textOf, until } from "./client.ts"
+
+interface Line {
+  readonly seq: number
+  readonly stream: string
+  readonly text: string
+}
+
+const peakRssMb = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
+
+describe("taskmux over stdio", () => {
+  let s: Connected
+
+  beforeAll(async () => {
+    s = await connect()
+  })
+
+  afterAll(async () => {
+    await s.client.close()
+  })
+
+  const structured = async <A>(name: string, args: Record<string, unknown> = {}): Promise<A> => {
+    const result = await s.call(name, args)
+    if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`)
+    return result.structuredContent as A
+  }
+
+  const lines = (name: string) => structured<{ lines: Array<Line> }>("read_output", { name, since: 0 }).then((o) => o.lines)
+
+  const status = (name: string) => structured<{ status: string }>("get_task", { name }).then((t) => t.status)
+
+  const waitForLine = (name: string, text: string) =>
+    until(async () => {
+      const ls = await lines(name)
+      return ls.some((l) => l.text === text) ? ls : undefined
+    })
+
+  const waitForPids = (name: string, count: number) =>
+    until(async () => {
+      const pids = pidsIn(await lines(name))
+      return pids.length >= count ? pids : undefined
+    })
+
+  const waitForEnd = (name: string) =>
+    until(async () => {
+      const task = await structured<{ status: string; exitCode: number | null }>("get_task", { name })
+      return task.status === "running" ? undefined : task
+    })
+
+  /** The tool failed with isError and a message matching `pattern`; the server then still answers. */
+  const expectToolError = async (name: string, args: Record<string, unknown>, pattern: RegExp) => {
+    const result = await s.call(name, args)
+    expect(result.isError).toBe(true)
+    expect(textOf(result)).toMatch(pattern)
+    expect((await s.call("list_tasks")).isError).toBeFalsy()
+  }
+
+  it("lists nine tools, each with a title, annotations, and input and output schemas", async () => {
+    const { tools } = await s.client.listTools()
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      "get_task",
+      "list_tasks",
+      "read_output",
+      "remove_task",
+      "restart_task",
+      "send_input",
+      "signal_task",
+      "start_task",
+      "stop_task"
+    ])
+    for (const tool of tools) {
+      expect(tool.inputSchema.type).toBe("object")
+      expect(tool.outputSchema?.type).toBe("object")
+      expect(tool.title).toBeTruthy()
+      expect(tool.annotations?.openWorldHint).toBe(false)
+      expect(typeof tool.annotations?.readOnlyHint).toBe("boolean")
+    }
+  })
+
+  it("runs a task, reads its output with a cursor, and reports how it ended", async () => {
+    const started = await structured<{ name: string; pid: number; status: string }>("start_task", {
+      // Pauses keep the order across the two pipes certain.
+      command: "echo one; sleep 0.1; echo two >&2; sleep 0.1; echo three; exit 4",
+      name: "basic"
+    })
+    expect(started).toMatchObject({ name: "basic", status: "running" })
+    expect(started.pid).toBeGreaterThan(0)
+    const task = await waitForEnd("basic")
+    expect(task).toMatchObject({ status: "crashed", exitCode: 4 })
+    const all = await structured<{ lines: Array<Line>; nextCursor: number; dropped: number }>("read_output", {
+      name: "basic"
+    })
+    expect(all.lines.map((l) => [l.seq, l.stream, l.text])).toEqual([
+      [1, "stdout", "one"],
+      [2, "stderr", "two"],
+      [3, "stdout", "three"]
+    ])
+    expect(all.nextCursor).toBe(3)
+    const since = await structured<{ lines: Array<Line> }>("read_output", { name: "basic", since: 1 })
+    expect(since.lines.map((l) => l.text)).toEqual(["two", "three"])
+    const stderr = await structured<{ lines: Array<Line> }>("read_output", { name: "basic", stream: "stderr" })
+    expect(stderr.lines.map((l) => l.text)).toEqual(["two"])
+    const tail = await s.call("read_output", { name: "basic", tail: 1 })
+    expect(textOf(tail)).toContain("three")
+    const list = await structured<{ tasks: Array<{ name: string; status: string; exitCode: number }> }>("list_tasks")
+    expect(list.tasks.find((t) => t.name === "basic")).toMatchObject({ status: "crashed", exitCode: 4 })
+    expect(textOf(await s.call("get_task", { name: "basic" }))).toContain("crashed, exit code 4")
+  })
+
+  it("stop_task ends the whole process tree before it answers", async () => {
+    await structured("start_task", { command: fixture("tree.sh"), name: "tree" })
+    const pids = await waitForPids("tree", 4)
+    const ended = await structured<{ status: string }>("stop_task", { name: "tree" })
+    expect(ended.status).toBe("stopped")
+    expect(pids.filter(isAlive)).toEqual([])
+  })
+
+  it("stop_task escalates to SIGKILL after graceMs", async () => {
+    await structured("start_task", { command: fixture("ignore-term.sh"), args: [], name: "stubborn" })
+    const pids = await waitForPids("stubborn", 3)
+    const ended = await structured<{ status: string; signal: string }>("stop_task", { name: "stubborn", graceMs: 200 })
+    expect(ended).toMatchObject({ status: "stopped", signal: "SIGKILL" })
+    expect(pids.filter(isAlive)).toEqual([])
+  })
+
+  it("send_input types into a task; eof closes its stdin", async () => {
+    await structured("start_task", { command: "cat", name: "echo" })
+    expect(await structured("send_input", { name: "echo", data: "hello\n" })).toEqual({ name: "echo", bytes: 6 })
+    await waitForLine("echo", "hello")
+    await structured("send_input", { name: "echo", data: "", eof: true })
+    expect(await waitForEnd("echo")).toMatchObject({ status: "exited", exitCode: 0 })
+    await expectToolError("send_input", { name: "echo", data: "late" }, /not running \(exited, exit code 0\)/)
+  })
+
+  it("send_input to a task that closed its stdin is a clear error", async () => {
+    await structured("start_task", { command: "exec 0<&-; echo ready; sleep 300", name: "deaf" })
+    await waitForLine("deaf", "ready")
+    await expectToolError("send_input", { name: "deaf", data: "x".repeat(200_000) }, /"deaf": it closed its stdin/)
+    await structured("stop_task", { name: "deaf" })
+  })
+
+  it("shows a prompt that has no newline yet as a partial line", async () => {
+    await structured("start_task", { command: "printf 'Name: '; read n; echo \"hi $n\"", name: "prompt" })
+    const prompt = await until(async () => {
+      const ls = await lines("prompt")
+      return ls.length > 0 ? ls : undefined
+    })
+    expect(prompt).toMatchObject([{ text: "Name: ", partial: true }])
+    await structured("send_input", { name: "prompt", data: "Ada\n" })
+    await waitForEnd("prompt")
+    expect((await lines("prompt")).map((l) => l.text)).toEqual(["Name: hi Ada"])
+  })
+
+  it("signal_task, restart_task and remove_task", async () => {
+    await structured("start_task", { command: "echo up; exec sleep 300", name: "svc" })
+    await waitForLine("svc", "up")
+    const firstPid = (await structured<{ pid: number }>("get_task", { name: "svc" })).pid
+    const restarted = await structured<{ pid: number; status: string }>("restart_task", { name: "svc" })
+    expect(restarted.status).toBe("running")
+    expect(restarted.pid).not.toBe(firstPid)
+    expect(isAlive(firstPid)).toBe(false)
+    expect((await structured<{ restarts: number }>("get_task", { name: "svc" })).restarts).toBe(1)
+    await structured("signal_task", { name: "svc", signal: "SIGINT" })
+    const ended = await waitForEnd("svc")
+    expect(ended).toMatchObject({ status: "stopped", signal: "SIGINT" })
+    expect(await structured("remove_task", { name: "svc" })).toEqual({ name: "svc", removed: true })
+    await expectToolError("get_task", { name: "svc" }, /No task named "svc"\. Known tasks: .*basic/)
+  })
+
+  it("answers every bad call with an error that names the problem, and keeps serving", async () => {
+    await structured("start_task", { command: "sleep 300", name: "busy" })
+    await expectToolError("start_task", { command: "sleep 1", name: "busy" }, /"busy" is already running \(pid \d+\)/)
+    await expectToolError("start_task", { command: "true", cwd: "/no/such/dir" }, /"\/no\/such\/dir" does not exist/)
+    await expectToolError("start_task", { command: "no-such-binary-xyz", args: [] }, /"no-such-binary-xyz" was not found/)
+    await expectToolError("stop_task", { name: "nope" }, /No task named "nope"\. Known tasks: /)
+    await expectToolError("signal_task", { name: "busy", signal: "SIGFOO" }, /signal: expected "SIGTERM" \| "SIGINT"/i)
+    await expectToolError("start_task", { command: 42 }, /Invalid arguments for start_task: command: expected string/i)
+    await expectToolError("start_task", { command: "x", args: "not-a-list" }, /args: expected array/i)
+    await expectToolError("stop_task", { name: "busy", graceMs: -5 }, /graceMs: expected a value greater than or equal to 0/i)
+    await expectToolError("start_task", { command: "x", name: "bad name!" }, /name: a task name is 1-64 letters/)
+    await expectToolError("read_output", { name: "busy", colour: true }, /colour: expected no excess property/i)
+    await expectToolError("get_task", {}, /name: missing key/i)
+    await expect(s.client.callTool({ name: "launch_rocket", arguments: {} })).rejects.toThrow(
+      /Unknown tool "launch_rocket"\. Available tools: start_task/
+    )
+    expect(await status("busy")).toBe("running")
+    expect(await structured<{ status: string }>("stop_task", { name: "busy", force: true })).toMatchObject({
+      status: "stopped"
+    })
+  })
+
+  it("survives output that is not UTF-8", async () => {
+    await structured("start_task", { command: "printf '\\377\\376ok\\n'", name: "binary" })
+    await waitForEnd("binary")
+    expect((await lines("binary")).map((l) => l.text)).toEqual(["\ufffd\ufffdok"])
+  })
+
+  it("answers 200 concurrent calls correctly", async () => {
+    await structured("start_task", { command: "seq 1 100", name: "numbers" })
+    await waitForEnd("numbers")
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        i % 2 === 0
+          ? structured<{ lines: Array<Line> }>("read_output", { name: "numbers", tail: 3 }).then((o) => o.lines.map((l) => l.text).join(","))
+          : structured<{ lines: number }>("get_task", { name: "numbers" }).then((t) => String(t.lines)))
+    )
+    answers.forEach((answer, i) => expect(answer).toBe(i % 2 === 0 ? "98,99,100" : "100"))
+  })
+
+  for (const [label, command] of [
+    ["1 GB of short lines (yes)", "yes | head -c 1000000000"],
+    ["200 MB without a newline", "head -c 200000000 /dev/zero | tr '\\0' a"]
+  ] as const) {
+    it(`keeps memory bounded and reads fast under a flood: ${label}`, async () => {
+      const name = `flood-${label.length}`
+      await structured("start_task", { command, name })
+      const latencies: Array<number> = []
+      for (;;) {
+        const t0 = performance.now()
+        const read = await structured<{ lines: Array<Line> }>("read_output", { name, tail: 20 })
+        latencies.push(performance.now() - t0)
+        expect(read.lines.length).toBeLessThanOrEqual(20)
+        if ((await status(name)) !== "running") break
+      }
+      const task = await structured<{ status: string; droppedLines: number; lines: number }>("get_task", { name })
+      expect(task.status).toBe("exited")
+      expect(task.lines).toBeLessThanOrEqual(10_000)
+      expect(task.droppedLines).toBeGreaterThan(0)
+      expect(peakRssMb(s.pid)).toBeLessThan(200)
+      latencies.sort((a, b) => a - b)
+      // Generous: a loaded CI machine must not flake. The benchmark holds the real figures.
+      expect(latencies[latencies.length >> 1]).toBeLessThan(100)
+    }, 120_000)
+  }
+})
+
+describe("shutdown", () => {
+  const startTrees = async (s: Connected) => {
+    const pids: Array<number> = []
+    for (const [i, [script, count]] of ([["tree.sh", 4], ["ignore-term.sh", 3]] as const).entries()) {
+      await s.call("start_task", { command: fixture(script), args: [], name: `t${i}` })
+      const found = await until(async () => {
+        const out = (await s.call("read_output", { name: `t${i}`, since: 0 })).structuredContent as { lines: Array<Line> }
+        return pidsIn(out.lines).length === count ? pidsIn(out.lines) : undefined
+      })
+      pids.push(...found)
+    }
+    expect(pids.length).toBe(7)
+    return pids
+  }
+
+  const exitOf = (s: Connected) =>
+    until(() => (isAlive(s.pid) ? undefined : Date.now()), 10_000)
+
+  it("when the client closes stdin, every task tree ends and the server exits within 2 s", async () => {
+    const s = await connect()
+    const pids = await startTrees(s)
+    const t0 = Date.now()
+    // End stdin only (what clients do first); close() would also SIGTERM after 2 s.
+    const stdin = (s.transport as unknown as { _process: { stdin: NodeJS.WritableStream } })._process.stdin
+    stdin.end()
+    const exitedAt = await exitOf(s)
+    expect(exitedAt - t0).toBeLessThan(2_000)
+    expect(pids.filter(isAlive)).toEqual([])
+    expect(s.stderr()).not.toMatch(/error/i)
+  })
+
+  it("on SIGTERM, every task tree ends and the server exits within 2 s", async () => {
+    const s = await connect()
+    const pids = await startTrees(s)
+    const t0 = Date.now()
+    process.kill(s.pid, "SIGTERM")
+    const exitedAt = await exitOf(s)
+    expect(exitedAt - t0).toBeLessThan(2_000)
+    expect(pids.filter(isAlive)).toEqual([])
+  })
+
+  it("a bad setting stops the server with one line on stderr and nothing on stdout", async () => {
+    const { spawnSync } = await import("node:child_process")
+    const { serverEntry } = await import("./client.ts")
+    const run = spawnSync(process.execPath, [serverEntry], {
+      env: { ...process.env, TASKMUX_BUFFER_LINES: "lots" },
+      input: "",
+      encoding: "utf8",
+      timeout: 10_000
+    })
+    expect(run.status).toBe(1)
+    expect(run.stdout).toBe("")
+    expect(run.stderr).toMatch(/^taskmux: invalid setting TASKMUX_BUFFER_LINES: expected a finite number/i)
+    expect(run.stderr.trim().split("\n")).toHaveLength(1)
+  })
+})
