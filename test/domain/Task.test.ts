@@ -1,0 +1,54 @@
+import { assert, describe, it } from "@effect/vitest"
+import { constants } from "node:os"
+import { canTransition, classifyExit, describeEnd } from "../../src/domain/Task.ts"
+
+const number = (name: string) => (constants.signals as Record<string, number | undefined>)[name]
+const facts = (code: number | null, signal: string | null, stopRequested = false, sent: Array<string> = []) => ({
+  code,
+  signal,
+  stopRequested,
+  signalsSent: new Set(sent)
+})
+
+describe("classifyExit", () => {
+  it("exited for code 0, crashed for anything else it did by itself", () => {
+    assert.strictEqual(classifyExit(facts(0, null), number), "exited")
+    assert.strictEqual(classifyExit(facts(1, null), number), "crashed")
+    assert.strictEqual(classifyExit(facts(null, "SIGSEGV"), number), "crashed")
+    assert.strictEqual(classifyExit(facts(null, "SIGTERM"), number), "crashed")
+  })
+
+  it("stopped when we asked, whatever the exit", () => {
+    assert.strictEqual(classifyExit(facts(0, null, true), number), "stopped")
+    assert.strictEqual(classifyExit(facts(null, "SIGKILL", true), number), "stopped")
+  })
+
+  it("stopped when it died of a signal we sent, or a shell reported it as 128+n", () => {
+    assert.strictEqual(classifyExit(facts(null, "SIGINT", false, ["SIGINT"]), number), "stopped")
+    assert.strictEqual(classifyExit(facts(130, null, false, ["SIGINT"]), number), "stopped")
+    assert.strictEqual(classifyExit(facts(143, null, false, ["SIGINT"]), number), "crashed")
+  })
+})
+
+describe("canTransition", () => {
+  it("allows only the lifecycle's moves", () => {
+    assert.isTrue(canTransition("new", "running"))
+    assert.isTrue(canTransition("new", "failed"))
+    assert.isFalse(canTransition("new", "exited"))
+    for (const end of ["exited", "crashed", "stopped"] as const) {
+      assert.isTrue(canTransition("running", end))
+      assert.isTrue(canTransition(end, "running"))
+      assert.isFalse(canTransition(end, "stopped"))
+    }
+    assert.isFalse(canTransition("running", "failed"))
+    assert.isTrue(canTransition("failed", "running"))
+  })
+})
+
+describe("describeEnd", () => {
+  it("says how a task ended in words", () => {
+    assert.strictEqual(describeEnd("exited", 0, null), "exited, exit code 0")
+    assert.strictEqual(describeEnd("crashed", 127, null), "crashed, exit code 127 (command not found)")
+    assert.strictEqual(describeEnd("stopped", null, "SIGKILL"), "stopped, killed by SIGKILL")
+  })
+})

@@ -1,0 +1,287 @@
+/**
+ * Model-based test of the whole task lifecycle against real processes: fast-check runs
+ * random sequences of start/stop/restart/send/read/signal/remove, checks each answer
+ * against a small model, and ends every sequence with a shutdown.
+ *
+ * Invariants: every status change is a legal transition, a task's output is in order and
+ * never duplicated, names are unique among running tasks, and after shutdown no process
+ * that any task started is alive.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { type Context, Effect, Exit, Layer, Scope } from "effect"
+import fc from "fast-check"
+import { TaskmuxConfig } from "../../src/Config.ts"
+import { canTransition, type TaskStatus } from "../../src/domain/Task.ts"
+import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
+import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
+
+type Kind = "cat" | "tree" | "quick"
+
+interface ModelTask {
+  readonly kind: Kind
+  running: boolean
+  /** Lines sent to a cat, which must come back in this order. */
+  echoed: Array<string>
+  /** Runs so far (a tree prints four pids per run into the same buffer). */
+  runs: number
+}
+
+type Model = Map<string, ModelTask>
+
+interface Real {
+  readonly run: <A, E>(effect: Effect.Effect<A, E, TaskRegistry>) => Promise<A>
+  readonly runExit: <A, E>(effect: Effect.Effect<A, E, TaskRegistry>) => Promise<Exit.Exit<A, E>>
+  /** Every pid any task ever had: all must be gone after shutdown. */
+  readonly pids: Set<number>
+  /** The pids of each task's runs, which must be gone once it is stopped or removed. */
+  readonly pidsOf: Map<string, Set<number>>
+  /** Last status seen of each task, to check transitions. */
+  readonly seen: Map<string, TaskStatus>
+}
+
+const registry = Effect.service(TaskRegistry)
+
+const commandFor = (kind: Kind): { command: string; args?: Array<string> } => {
+  switch (kind) {
+    case "cat":
+      return { command: "cat" }
+    case "tree":
+      return { command: fixture("tree.sh"), args: [] }
+    case "quick":
+      return { command: "echo quick; exit 3" }
+  }
+}
+
+/** Reads status and output, checks the invariants, and records pids. */
+const observe = async (real: Real, name: string) => {
+  const task = await real.run(Effect.flatMap(registry, (r) => r.get(name)))
+  const before = real.seen.get(name)
+  if (before !== undefined && before !== task.status) {
+    assert.isTrue(canTransition(before, task.status), `${name}: ${before} -> ${task.status}`)
+  }
+  real.seen.set(name, task.status)
+  const own = real.pidsOf.get(name) ?? new Set<number>()
+  real.pidsOf.set(name, own)
+  if (task.pid !== null) own.add(task.pid)
+  const page = await real.run(Effect.flatMap(registry, (r) => r.read(name, { since: 0 })))
+  const seqs = page.lines.filter((l) => !l.partial).map((l) => l.seq)
+  seqs.forEach((seq, i) => i > 0 && assert.strictEqual(seq, seqs[i - 1]! + 1, `${name}: output out of order or duplicated`))
+  for (const pid of pidsIn(page.lines)) own.add(pid)
+  for (const pid of own) real.pids.add(pid)
+  const list = await real.run(Effect.flatMap(registry, (r) => r.list))
+  const running = list.filter((t) => t.status === "running").map((t) => t.name)
+  assert.strictEqual(new Set(running).size, running.length, "names unique among running tasks")
+  return { task, lines: page.lines }
+}
+
+/** Nothing the task ever started is alive. */
+const assertTreeGone = (real: Real, name: string) =>
+  assert.deepStrictEqual([...(real.pidsOf.get(name) ?? [])].filter(isAlive), [], `${name}: processes survived`)
+
+const settle = (real: Real, name: string, done: (status: TaskStatus) => boolean) =>
+  real.run(eventually(Effect.flatMap(registry, (r) => r.get(name)), (t) => done(t.status)))
+
+/** After a (re)start: a quick task has ended, a tree has printed its pids; then observe. */
+const settleRun = async (real: Real, name: string, task: ModelTask) => {
+  if (task.kind === "quick") await settle(real, name, (s) => s === "crashed")
+  if (task.kind === "tree") {
+    await real.run(eventually(
+      Effect.flatMap(registry, (r) => r.read(name, { since: 0 })),
+      (p) => pidsIn(p.lines).length === 4 * task.runs
+    ))
+  }
+  await observe(real, name)
+}
+
+class Start implements fc.AsyncCommand<Model, Real> {
+  readonly name: string
+  readonly kind: Kind
+  constructor(name: string, kind: Kind) {
+    this.name = name
+    this.kind = kind
+  }
+  check = () => true
+  async run(model: Model, real: Real) {
+    const existing = model.get(this.name)
+    const exit = await real.runExit(Effect.flatMap(registry, (r) => r.start({ name: this.name, ...commandFor(this.kind) })))
+    if (existing?.running) {
+      assert.isTrue(Exit.isFailure(exit), "a running name cannot be started again")
+      return
+    }
+    assert.isTrue(Exit.isSuccess(exit))
+    real.seen.delete(this.name) // a new task under this name
+    real.pidsOf.delete(this.name)
+    const task: ModelTask = { kind: this.kind, running: this.kind !== "quick", echoed: [], runs: 1 }
+    model.set(this.name, task)
+    await settleRun(real, this.name, task)
+  }
+  toString = () => `start(${this.name}, ${this.kind})`
+}
+
+class Stop implements fc.AsyncCommand<Model, Real> {
+  readonly name: string
+  constructor(name: string) {
+    this.name = name
+  }
+  check = () => true
+  async run(model: Model, real: Real) {
+    const exit = await real.runExit(Effect.flatMap(registry, (r) => r.stop(this.name, { graceMs: 500 })))
+    const task = model.get(this.name)
+    if (task === undefined) return assert.isTrue(Exit.isFailure(exit))
+    assert.isTrue(Exit.isSuccess(exit))
+    if (task.running) assert.strictEqual(Exit.isSuccess(exit) && exit.value.status, "stopped")
+    task.running = false
+    await observe(real, this.name)
+    assertTreeGone(real, this.name)
+  }
+  toString = () => `stop(${this.name})`
+}
+
+class Restart implements fc.AsyncCommand<Model, Real> {
+  readonly name: string
+  constructor(name: string) {
+    this.name = name
+  }
+  check = () => true
+  async run(model: Model, real: Real) {
+    await observe(real, this.name).catch(() => undefined)
+    const exit = await real.runExit(Effect.flatMap(registry, (r) => r.restart(this.name)))
+    const task = model.get(this.name)
+    if (task === undefined) return assert.isTrue(Exit.isFailure(exit))
+    assert.isTrue(Exit.isSuccess(exit))
+    task.running = task.kind !== "quick"
+    task.echoed = []
+    task.runs += 1
+    await settleRun(real, this.name, task)
+  }
+  toString = () => `restart(${this.name})`
+}
+
+class Send implements fc.AsyncCommand<Model, Real> {
+  readonly name: string
+  readonly text: string
+  constructor(name: string, text: string) {
+    this.name = name
+    this.text = text
+  }
+  check = () => true
+  async run(model: Model, real: Real) {
+    const exit = await real.runExit(Effect.flatMap(registry, (r) => r.send(this.name, `${this.text}\n`, false)))
+    const task = model.get(this.name)
+    if (task === undefined || !task.running) return assert.isTrue(Exit.isFailure(exit))
+    assert.isTrue(Exit.isSuccess(exit))
+    if (task.kind === "cat") {
+      task.echoed.push(this.text)
+      const want = task.echoed
+      await real.run(eventually(
+        Effect.flatMap(registry, (r) => r.read(this.name, { since: 0 })),
+        (p) => p.lines.filter((l) => !l.partial).length >= want.length
+      ))
+    }
+  }
+  toString = () => `send(${this.name}, ${JSON.stringify(this.text)})`
+}
+
+class Read implements fc.AsyncCommand<Model, Real> {
+  readonly name: string
+  constructor(name: string) {
+    this.name = name
+  }
+  check = () => true
+  async run(model: Model, real: Real) {
+    const task = model.get(this.name)
+    if (task === undefined) {
+      const exit = await real.runExit(Effect.flatMap(registry, (r) => r.read(this.name, {})))
+      return assert.isTrue(Exit.isFailure(exit))
+    }
+    const { lines } = await observe(real, this.name)
+    if (task.kind === "cat") {
+      // Everything sent since the last (re)start comes back, in order, once.
+      const texts = lines.filter((l) => !l.partial).map((l) => l.text)
+      assert.deepStrictEqual(texts.slice(texts.length - task.echoed.length), task.echoed)
+    }
+  }
+  toString = () => `read(${this.name})`
+}
+
+class Signal implements fc.AsyncCommand<Model, Real> {
+  readonly name: string
+  constructor(name: string) {
+    this.name = name
+  }
+  check = () => true
+  async run(model: Model, real: Real) {
+    const exit = await real.runExit(Effect.flatMap(registry, (r) => r.signal(this.name, "SIGTERM")))
+    const task = model.get(this.name)
+    if (task === undefined || !task.running) return assert.isTrue(Exit.isFailure(exit))
+    assert.isTrue(Exit.isSuccess(exit))
+    await settle(real, this.name, (s) => s === "stopped")
+    task.running = false
+    await observe(real, this.name)
+  }
+  toString = () => `signal(${this.name}, SIGTERM)`
+}
+
+class Remove implements fc.AsyncCommand<Model, Real> {
+  readonly name: string
+  constructor(name: string) {
+    this.name = name
+  }
+  check = () => true
+  async run(model: Model, real: Real) {
+    const exit = await real.runExit(Effect.flatMap(registry, (r) => r.remove(this.name)))
+    if (!model.has(this.name)) return assert.isTrue(Exit.isFailure(exit))
+    assert.isTrue(Exit.isSuccess(exit))
+    assertTreeGone(real, this.name)
+    model.delete(this.name)
+    real.seen.delete(this.name)
+    real.pidsOf.delete(this.name)
+  }
+  toString = () => `remove(${this.name})`
+}
+
+const names = fc.constantFrom("a", "b", "c")
+const start = fc.tuple(names, fc.constantFrom<Kind>("cat", "cat", "tree", "quick")).map(([n, k]) => new Start(n, k))
+// Starts are weighted up, so most sequences work on tasks that exist.
+const commands = fc.commands([
+  start,
+  start,
+  start,
+  names.map((n) => new Stop(n)),
+  names.map((n) => new Restart(n)),
+  fc.tuple(names, fc.stringMatching(/^[a-z]{1,8}$/)).map(([n, t]) => new Send(n, t)),
+  names.map((n) => new Read(n)),
+  names.map((n) => new Signal(n)),
+  names.map((n) => new Remove(n))
+], { maxCommands: 16 })
+
+const TestLayer = TaskRegistry.layer.pipe(Layer.provide(TaskmuxConfig.layerTest({ shutdownGraceMs: 300, killGraceMs: 500 })))
+
+describe("task lifecycle (model-based, real processes)", () => {
+  it("holds its invariants under random sequences of calls, and shutdown leaves nothing alive", async () => {
+    let executed = 0
+    await fc.assert(
+      fc.asyncProperty(commands, async (cmds) => {
+        const scope = Effect.runSync(Scope.make())
+        const context: Context.Context<TaskRegistry> = await Effect.runPromise(Layer.buildWithScope(TestLayer, scope))
+        const real: Real = {
+          run: (effect) => Effect.runPromise(Effect.provideContext(effect, context)),
+          runExit: (effect) => Effect.runPromiseExit(Effect.provideContext(effect, context)),
+          pids: new Set(),
+          pidsOf: new Map(),
+          seen: new Map()
+        }
+        try {
+          await fc.asyncModelRun(() => ({ model: new Map(), real }), cmds)
+          executed += [...cmds].length
+        } finally {
+          // Shutdown: closing the registry's scope must leave no process of any task alive.
+          await Effect.runPromise(Scope.close(scope, Exit.void))
+        }
+        assert.deepStrictEqual([...real.pids].filter(isAlive), [], "processes left after shutdown")
+      }),
+      { numRuns: 20 }
+    )
+    assert.isAbove(executed, 12, "the sequences ran commands")
+  }, 240_000)
+})
