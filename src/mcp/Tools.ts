@@ -198,7 +198,8 @@ const readOutput = tool({
   description:
     "Read a task's recent output lines (stdout and stderr interleaved in arrival order). " +
     "Without since or tail: the last 100 lines. To follow a task, pass the previous answer's nextCursor as " +
-    "`since` to get only new lines. A line still waiting for its newline (a prompt) comes last with partial: true.",
+    "`since` to get only new lines. A line still waiting for its newline (a prompt) comes last with partial: true. " +
+    "In the text answer, stderr lines start with \"! \".",
   input: Schema.Struct({
     name: TaskName,
     stream: Schema.optionalKey(Schema.Literals(["stdout", "stderr", "all"]).annotate({
