@@ -48,7 +48,12 @@ export const TaskInfo = Schema.Struct({
   lines: Schema.Int.annotate({ description: "Lines held in the buffer now." }),
   droppedLines: Schema.Int.annotate({ description: "Oldest lines dropped to keep the buffer bounded." }),
   totalLines: Schema.Int,
-  nextCursor: Schema.Int
+  nextCursor: Schema.Int,
+  logFile: Nullable(Schema.String.annotate({ description: "This run's complete output, every line, on disk." })),
+  logBytes: Schema.Int,
+  logCapped: Schema.Boolean.annotate({ description: "The log reached its size cap; later output is only in the buffer." }),
+  logError: Nullable(Schema.String),
+  watchers: Schema.Int.annotate({ description: "Pending waits and resource subscriptions on this task." })
 })
 export type TaskInfo = typeof TaskInfo.Type
 

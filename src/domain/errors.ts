@@ -91,6 +91,26 @@ export class InvalidArguments extends Schema.TaggedError<InvalidArguments>()("In
   }
 }
 
+export class InvalidPattern extends Schema.TaggedError<InvalidPattern>()("InvalidPattern", {
+  field: Schema.String,
+  pattern: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `${this.field} ${quote(this.pattern)} is not a valid regular expression (${this.reason}). ` +
+      `Use JavaScript regex syntax, e.g. "ready|listening on".`
+  }
+}
+
+/** Compiles a user's regex, or fails naming the field and the pattern. */
+export const compilePattern = (field: string, pattern: string): RegExp | InvalidPattern => {
+  try {
+    return new RegExp(pattern)
+  } catch (error) {
+    return new InvalidPattern({ field, pattern, reason: (error as Error).message.replace(/^Invalid regular expression: /, "") })
+  }
+}
+
 export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
   issue: Schema.String
 }) {

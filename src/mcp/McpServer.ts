@@ -1,29 +1,32 @@
 /**
  * The MCP protocol endpoint as a Layer: the SDK's low-level `Server` (which accepts any
- * JSON Schema, so the Effect Schemas stay the source of truth), the tool table, and a
- * transport. `closed` completes when the client goes away, which ends the program.
+ * JSON Schema, so the Effect Schemas stay the source of truth), the tool table, task
+ * output resources, task events as notifications, and a transport. `closed` completes
+ * when the client goes away, which ends the program.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js"
-import { Context, Deferred, Effect, Layer } from "effect"
+import { Context, Deferred, Effect, Layer, PubSub } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
-import { TaskRegistry } from "../tasks/TaskRegistry.ts"
-import { tools } from "./Tools.ts"
+import { Notifier, type TaskEvent } from "../tasks/Notifier.ts"
+import type { TaskRegistry } from "../tasks/TaskRegistry.ts"
+import { registerResources } from "./Resources.ts"
+import { type ToolContext, tools } from "./Tools.ts"
 
 const instructions =
-  "taskmux runs commands in the background and keeps their output. Typical flow: start_task (a dev server, " +
-  "a build, a watcher), then read_output (pass since=nextCursor to get only new lines), send_input for " +
-  "interactive programs, stop_task to end the task and all its child processes. Finished tasks keep their " +
-  "output and exit code until remove_task."
+  "taskmux runs commands in the background and keeps their output. Typical flow: start_task (for a server, " +
+  "pass waitFor with its ready line), read_output (pass since=nextCursor to get only new lines) or " +
+  "wait_for_task, send_input for interactive programs, stop_task to end the task and all its child processes. " +
+  "Finished tasks keep their output and exit code until remove_task."
 
 export class McpServer extends Context.Service<McpServer, {
   /** Completes when the client disconnects (stdin closed, or the transport closed). */
   readonly closed: Effect.Effect<void>
 }>()("taskmux/McpServer") {
   /** Serves over this process's stdin and stdout. */
-  static readonly layerStdio: Layer.Layer<McpServer, never, TaskRegistry> = Layer.effect(
+  static readonly layerStdio: Layer.Layer<McpServer, never, TaskRegistry | Notifier> = Layer.effect(
     McpServer,
     Effect.gen(function*() {
       const closed = yield* Deferred.make<void>()
@@ -47,7 +50,7 @@ export class McpServer extends Context.Service<McpServer, {
   )
 
   /** Serves over a given transport (an in-memory pair in tests). */
-  static readonly layerTransport = (transport: Transport): Layer.Layer<McpServer, never, TaskRegistry> =>
+  static readonly layerTransport = (transport: Transport): Layer.Layer<McpServer, never, TaskRegistry | Notifier> =>
     Layer.effect(
       McpServer,
       Effect.gen(function*() {
@@ -66,7 +69,10 @@ const serve = Effect.fnUntraced(function*(transport: Transport, closed: Deferred
   const run = Effect.runPromiseWith(context)
   const server = new Server(
     { name: "taskmux", title: "taskmux", version: packageJson.version },
-    { capabilities: { tools: {} }, instructions }
+    {
+      capabilities: { tools: {}, logging: {}, resources: { subscribe: true, listChanged: true } },
+      instructions
+    }
   )
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList }))
   server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
@@ -77,12 +83,48 @@ const serve = Effect.fnUntraced(function*(transport: Transport, closed: Deferred
         `Unknown tool "${request.params.name}". Available tools: ${[...toolsByName.keys()].join(", ")}.`
       )
     }
+    const progressToken = request.params._meta?.progressToken
+    const toolContext: ToolContext = {
+      progress: progressToken === undefined ? undefined : (progress, total, message) =>
+        Effect.promise(() =>
+          extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress, total, message } })
+            .catch(() => {})
+        )
+    }
     // Cancellation from the client interrupts the call's fiber.
-    return run(tool.call(request.params.arguments), { signal: extra.signal })
+    return run(tool.call(request.params.arguments, toolContext), { signal: extra.signal })
   })
+  yield* registerResources(server)
+
+  // Subscribe before connecting, so no event can slip past.
+  const events = yield* (yield* Notifier).subscribe
+  yield* PubSub.take(events).pipe(
+    Effect.flatMap((event) => Effect.promise(() => announce(server, event))),
+    Effect.forever,
+    Effect.forkScoped
+  )
+
   server.onclose = () => Deferred.doneUnsafe(closed, Effect.void)
   yield* Effect.acquireRelease(
     Effect.promise(() => server.connect(transport)),
     () => Effect.promise(() => server.close())
   )
 })
+
+/** A task event as the client hears it; a client that went away is not an error. */
+const announce = (server: Server, event: TaskEvent): Promise<void> => {
+  switch (event._tag) {
+    case "TaskExit": {
+      if (event.quiet) return Promise.resolve()
+      const { _tag, quiet, ...fields } = event
+      return server.sendLoggingMessage({
+        level: event.exitCode === 0 ? "info" : "warning",
+        logger: "taskmux",
+        data: { event: "task_exit", ...fields }
+      }).catch(() => {})
+    }
+    case "TaskAdded":
+    case "TaskRemoved":
+      return server.sendResourceListChanged().catch(() => {})
+  }
+}

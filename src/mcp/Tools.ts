@@ -4,11 +4,11 @@
  * them, and arguments are decoded with them), its handler and its short text answer.
  */
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js"
-import { Cause, Effect, Exit, Schema } from "effect"
-import { formatSchemaError, InvalidArguments } from "../domain/errors.ts"
+import { Cause, Effect, Exit, Schema, Struct } from "effect"
+import { compilePattern, formatSchemaError, InvalidArguments, InvalidPattern } from "../domain/errors.ts"
 import { SignalName } from "../domain/Signals.ts"
 import { describeEnd, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../domain/Task.ts"
-import { TaskRegistry } from "../tasks/TaskRegistry.ts"
+import { TaskRegistry, type WaitResult } from "../tasks/TaskRegistry.ts"
 
 // ---------------------------------------------------------------------------------------
 // Shared fields
@@ -32,6 +32,46 @@ const EndedOutput = Schema.Struct({
   signal: Nullable(Schema.String)
 })
 
+const Pattern = Schema.String.annotate({
+  description: "A JavaScript regular expression matched against each output line. Example: \"ready|listening on\"."
+})
+
+const TimeoutMs = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 })).annotate({
+  description: "Give up after this many milliseconds. Default 30000, at most 600000 (10 minutes)."
+})
+
+/** What a wait found; start_task with waitFor answers the same fields. */
+const WaitFields = {
+  matched: Schema.Boolean,
+  line: Schema.optionalKey(OutputLine),
+  exitCode: Nullable(Schema.Int),
+  signal: Nullable(Schema.String),
+  timedOut: Schema.Boolean,
+  nextCursor: Schema.Int,
+  elapsedMs: Schema.Int,
+  lastLines: Schema.Array(Schema.String)
+}
+
+const asPattern = (field: string, pattern: string) =>
+  Effect.suspend(() => {
+    const compiled = compilePattern(field, pattern)
+    return compiled instanceof InvalidPattern ? Effect.fail(compiled) : Effect.succeed(compiled)
+  })
+
+const waitText = (w: Omit<WaitResult, "name">, name: string) => {
+  const seconds = `${(w.elapsedMs / 1000).toFixed(1)} s`
+  if (w.matched) return `"${name}" matched after ${seconds}: ${w.line?.text ?? ""}`
+  const last = w.lastLines.length > 0 ? `\nLast lines:\n${w.lastLines.join("\n")}` : ""
+  if (w.timedOut) return `Timed out after ${seconds}; "${name}" is still ${w.status}.${last}`
+  return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) after ${seconds}${w.matched ? "" : " without a match"}.${last}`
+}
+
+const progressOf = (context: ToolContext, timeoutMs: number) =>
+  context.progress === undefined
+    ? undefined
+    : (elapsedMs: number, lastLine: string | undefined) =>
+      context.progress!(Math.round(elapsedMs / 1000), Math.round(timeoutMs / 1000), `waiting ${Math.round(elapsedMs / 1000)} s${lastLine ? `; last line: ${lastLine.slice(0, 200)}` : ""}`)
+
 // ---------------------------------------------------------------------------------------
 // The table
 
@@ -42,14 +82,19 @@ interface ToolSpec<I, O> {
   readonly input: Schema.Codec<I, unknown>
   readonly output: Schema.Codec<O, unknown>
   readonly annotations: { readonly readOnlyHint: boolean; readonly destructiveHint: boolean; readonly idempotentHint: boolean }
-  readonly run: (input: I) => Effect.Effect<O, { readonly message: string }, TaskRegistry>
+  readonly run: (input: I, context: ToolContext) => Effect.Effect<O, { readonly message: string }, TaskRegistry>
   /** The human-readable answer: short, and not a copy of the structured content. */
   readonly text: (output: O) => string
 }
 
+/** What a call knows of its request: where to send progress, when the client asked for it. */
+export interface ToolContext {
+  readonly progress?: ((progress: number, total: number, message: string) => Effect.Effect<void>) | undefined
+}
+
 export interface Tool {
   readonly definition: McpTool
-  readonly call: (args: unknown) => Effect.Effect<CallToolResult, never, TaskRegistry>
+  readonly call: (args: unknown, context: ToolContext) => Effect.Effect<CallToolResult, never, TaskRegistry>
 }
 
 const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
@@ -63,14 +108,14 @@ const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
       outputSchema: jsonSchema(spec.output) as McpTool["outputSchema"],
       annotations: { title: spec.title, ...spec.annotations, openWorldHint: false }
     },
-    call: (args) =>
+    call: (args, context) =>
       Effect.suspend(() => {
         const input = decode(args ?? {}, { errors: "all", onExcessProperty: "error" })
         if (Exit.isFailure(input)) {
           const issue = formatSchemaError(Cause.squash(input.cause) as Schema.SchemaError)
           return Effect.succeed(errorResult(new InvalidArguments({ tool: spec.name, issue })))
         }
-        return spec.run(input.value).pipe(
+        return spec.run(input.value, context).pipe(
           Effect.map((output): CallToolResult => ({
             content: [{ type: "text", text: spec.text(output) }],
             structuredContent: output as Record<string, unknown>
@@ -102,34 +147,93 @@ const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>) =>
 
 // ---------------------------------------------------------------------------------------
 
-const startTask = tool({
+const StartOutput = Schema.Struct({
+  ...StartedOutput.fields,
+  ...Schema.Struct(WaitFields).mapFields(Struct.map(Schema.optionalKey)).fields
+})
+
+const startInput = Schema.Struct({
+  command: Schema.String.check(Schema.isNonEmpty({ message: "command must not be empty" })).annotate({
+    description: "A shell line (\"npm run dev\"), or the program to run when args is given (\"node\")."
+  }),
+  args: Schema.optionalKey(Schema.Array(Schema.String).annotate({
+    description: "Arguments, passed as-is without a shell. Example: [\"server.js\", \"--port\", \"3000\"]."
+  })),
+  name: Schema.optionalKey(TaskName.annotate({
+    description: "A unique name to refer to the task; generated from the command when absent. Example: \"web\"."
+  })),
+  cwd: Schema.optionalKey(Schema.String.annotate({
+    description: "Working directory (absolute, or relative to the server's). Example: \"/home/me/app\"."
+  })),
+  env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String).annotate({
+    description: "Variables added to the inherited environment. Example: {\"PORT\": \"3000\"}."
+  })),
+  waitFor: Schema.optionalKey(Schema.Struct({ pattern: Pattern, timeoutMs: Schema.optionalKey(TimeoutMs) }).annotate({
+    description: "Answer only once a line matches (or the task ends, or time runs out). " +
+      "For servers: {\"pattern\": \"listening|ready\"}."
+  })),
+  notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({
+    description: "Send a log notification when the task ends. Default true."
+  }))
+})
+
+const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   name: "start_task",
   title: "Start a background task",
   description:
     "Start a long-running command in the background (dev server, build, watcher, REPL) and return at once. " +
     "Read its output with read_output, type into it with send_input, end it with stop_task. " +
     "Without args, `command` is a shell line run by /bin/sh -c; with args, `command` is executed directly.",
-  input: Schema.Struct({
-    command: Schema.String.check(Schema.isNonEmpty({ message: "command must not be empty" })).annotate({
-      description: "A shell line (\"npm run dev\"), or the program to run when args is given (\"node\")."
-    }),
-    args: Schema.optionalKey(Schema.Array(Schema.String).annotate({
-      description: "Arguments, passed as-is without a shell. Example: [\"server.js\", \"--port\", \"3000\"]."
-    })),
-    name: Schema.optionalKey(TaskName.annotate({
-      description: "A unique name to refer to the task; generated from the command when absent. Example: \"web\"."
-    })),
-    cwd: Schema.optionalKey(Schema.String.annotate({
-      description: "Working directory (absolute, or relative to the server's). Example: \"/home/me/app\"."
-    })),
-    env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String).annotate({
-      description: "Variables added to the inherited environment. Example: {\"PORT\": \"3000\"}."
-    }))
-  }),
-  output: StartedOutput,
+  input: startInput,
+  output: StartOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
-  run: (input) => withRegistry((r) => r.start(input)),
-  text: (o) => `Started task "${o.name}" (pid ${o.pid}).`
+  run: ({ waitFor, ...request }, context) =>
+    withRegistry((r) =>
+      Effect.gen(function*() {
+        const pattern = waitFor === undefined ? undefined : yield* asPattern("waitFor.pattern", waitFor.pattern)
+        const started = yield* r.start(request)
+        if (pattern === undefined) return started
+        const timeoutMs = waitFor?.timeoutMs ?? 30_000
+        const { name: _, ...waited } = yield* r.wait(started.name, {
+          pattern,
+          since: 0,
+          timeoutMs,
+          onProgress: progressOf(context, timeoutMs)
+        })
+        return { ...started, ...waited }
+      })
+    ),
+  text: (o) =>
+    o.matched === undefined
+      ? `Started task "${o.name}" (pid ${o.pid}).`
+      : `Started task "${o.name}" (pid ${o.pid}). ${waitText(o as Omit<WaitResult, "name">, o.name)}`
+})
+
+const waitForTask = tool({
+  name: "wait_for_task",
+  title: "Wait for output or the end of a task",
+  description:
+    "Wait until a line of a task's output matches `pattern` (e.g. a server's \"ready\" line), or the task ends, " +
+    "or timeoutMs passes, in one call instead of polling read_output. Only lines produced after the call count, " +
+    "unless `since` is given (since: 0 searches the whole buffer). Without a pattern, waits for the task to end.",
+  input: Schema.Struct({
+    name: TaskName,
+    pattern: Schema.optionalKey(Pattern),
+    since: Schema.optionalKey(NonNegativeInt.annotate({
+      description: "Only lines after this cursor count. Default: lines produced after this call starts."
+    })),
+    timeoutMs: Schema.optionalKey(TimeoutMs)
+  }),
+  output: Schema.Struct({ name: Schema.String, status: TaskStatus, ...WaitFields }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
+  run: ({ name, pattern, since, timeoutMs = 30_000 }, context) =>
+    withRegistry((r) =>
+      Effect.gen(function*() {
+        const compiled = pattern === undefined ? undefined : yield* asPattern("pattern", pattern)
+        return yield* r.wait(name, { pattern: compiled, since, timeoutMs, onProgress: progressOf(context, timeoutMs) })
+      })
+    ),
+  text: (o) => waitText(o, o.name)
 })
 
 const stopTask = tool({
@@ -208,6 +312,13 @@ const readOutput = tool({
     tail: Schema.optionalKey(NonNegativeInt.annotate({ description: "Only the last N lines. Example: 20." })),
     since: Schema.optionalKey(NonNegativeInt.annotate({
       description: "A cursor (nextCursor of an earlier answer): only lines after it. 0 reads from the start."
+    })),
+    grep: Schema.optionalKey(Pattern.annotate({ description: "Only lines matching this regex. Example: \"error|warn\"." })),
+    raw: Schema.optionalKey(Schema.Boolean.annotate({
+      description: "Keep ANSI colour codes and carriage-return redraws. Default false: clean text."
+    })),
+    maxBytes: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)).annotate({
+      description: "Most text in one answer. Default 32768."
     }))
   }),
   output: Schema.Struct({
@@ -217,7 +328,11 @@ const readOutput = tool({
     truncated: Schema.Boolean.annotate({ description: "More lines matched than fit in one answer." })
   }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
-  run: ({ name, ...options }) => withRegistry((r) => r.read(name, options)),
+  run: ({ grep, name, ...options }) =>
+    withRegistry((r) =>
+      Effect.flatMap(grep === undefined ? Effect.succeed(undefined) : asPattern("grep", grep), (compiled) =>
+        r.read(name, { ...options, grep: compiled }))
+    ),
   text: (o) => {
     const notes = [
       o.dropped > 0 ? `${plural(o.dropped, "line")} dropped before being read` : "",
@@ -264,12 +379,16 @@ const signalTask = tool({
 const removeTask = tool({
   name: "remove_task",
   title: "Remove a task",
-  description: "Stop a task if it is running, then forget it and its output. Its name becomes free.",
-  input: NameOnly,
+  description: "Stop a task if it is running, then forget it and its output. Its name becomes free. " +
+    "Its log files on disk stay unless deleteLog is true.",
+  input: Schema.Struct({
+    name: TaskName,
+    deleteLog: Schema.optionalKey(Schema.Boolean.annotate({ description: "Also delete its log files. Default false." }))
+  }),
   output: Schema.Struct({ name: Schema.String, removed: Schema.Literal(true) }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
-  run: ({ name }) =>
-    withRegistry((r) => Effect.as(r.remove(name), { name, removed: true as const })),
+  run: ({ deleteLog, name }) =>
+    withRegistry((r) => Effect.as(r.remove(name, deleteLog), { name, removed: true as const })),
   text: (o) => `Removed task "${o.name}".`
 })
 
@@ -280,6 +399,7 @@ export const tools: ReadonlyArray<Tool> = [
   listTasks,
   getTask,
   readOutput,
+  waitForTask,
   sendInput,
   signalTask,
   removeTask

@@ -39,6 +39,10 @@ export interface ReadOptions {
   readonly since?: number
   /** Stop adding lines once their text reaches this many bytes. */
   readonly maxBytes?: number
+  /** Rewrites each line's text (cleaning) before it is matched and counted. */
+  readonly transform?: (text: string) => string
+  /** Only lines whose (transformed) text passes. */
+  readonly filter?: (text: string) => boolean
 }
 
 export interface ReadResult {
@@ -149,6 +153,7 @@ export class OutputBuffer {
   read(options: ReadOptions = {}): ReadResult {
     const want = options.stream ?? "all"
     const matches = (s: StreamId) => want === "all" || want === s
+    const prepare = preparer(options)
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
     const since = Math.max(0, options.since ?? 0)
     const firstHeld = this.nextSeq - this.heldLines
@@ -160,8 +165,10 @@ export class OutputBuffer {
       const lines: Array<BufferedLine> = []
       let bytes = 0
       let truncated = false
-      this.forEachFrom(since + 1, (line) => {
-        if (!matches(line.stream)) return true
+      this.forEachFrom(since + 1, (raw) => {
+        if (!matches(raw.stream)) return true
+        const line = prepare(raw)
+        if (line === undefined) return true
         if (bytes + line.text.length > maxBytes && lines.length > 0) {
           truncated = true
           return false
@@ -171,7 +178,7 @@ export class OutputBuffer {
         return true
       })
       const nextCursor = truncated ? lines[lines.length - 1]!.seq : Math.max(end, since)
-      return { lines: this.withPartials(lines, matches, truncated), nextCursor, dropped, truncated }
+      return { lines: this.withPartials(lines, matches, prepare, truncated), nextCursor, dropped, truncated }
     }
 
     // Tail: the newest lines, newest first while collecting, then put back in order.
@@ -180,8 +187,10 @@ export class OutputBuffer {
     let bytes = 0
     let truncated = false
     if (tail > 0) {
-      this.forEachBackTo(since + 1, (line) => {
-        if (!matches(line.stream)) return true
+      this.forEachBackTo(since + 1, (raw) => {
+        if (!matches(raw.stream)) return true
+        const line = prepare(raw)
+        if (line === undefined) return true
         if (bytes + line.text.length > maxBytes && lines.length > 0) {
           truncated = true
           return false
@@ -193,7 +202,7 @@ export class OutputBuffer {
     }
     lines.reverse()
     return {
-      lines: this.withPartials(lines, matches, truncated),
+      lines: this.withPartials(lines, matches, prepare, truncated),
       nextCursor: Math.max(end, since),
       dropped,
       truncated
@@ -203,6 +212,7 @@ export class OutputBuffer {
   private withPartials(
     lines: Array<BufferedLine>,
     matches: (s: StreamId) => boolean,
+    prepare: (line: BufferedLine) => BufferedLine | undefined,
     truncated: boolean
   ): ReadonlyArray<BufferedLine> {
     if (truncated) return lines
@@ -210,7 +220,8 @@ export class OutputBuffer {
       const p = this.pending[stream]
       if (p.length === 0 || !matches(stream)) continue
       const text = decode(Buffer.concat(p.parts, p.length), 0, p.length)
-      lines.push({ seq: this.nextSeq, stream, text, time: p.time, partial: true })
+      const line = prepare({ seq: this.nextSeq, stream, text, time: p.time, partial: true })
+      if (line !== undefined) lines.push(line)
     }
     return lines
   }
@@ -342,6 +353,17 @@ export class OutputBuffer {
       this.entries = this.entries.slice(this.head)
       this.head = 0
     }
+  }
+}
+
+/** Applies `transform` then `filter`; undefined for a line the filter rejects. */
+const preparer = (options: ReadOptions) => {
+  const { filter, transform } = options
+  if (transform === undefined && filter === undefined) return (line: BufferedLine) => line
+  return (line: BufferedLine): BufferedLine | undefined => {
+    const text = transform === undefined ? line.text : transform(line.text)
+    if (filter !== undefined && !filter(text)) return undefined
+    return text === line.text ? line : { ...line, text }
   }
 }
 

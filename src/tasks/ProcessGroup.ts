@@ -33,8 +33,10 @@ export interface ExitInfo {
 
 /** Where output goes, synchronously, chunk by chunk: no per-line work on the hot path. */
 export interface OutputSink {
-  append(stream: StreamId, chunk: Buffer, time: number): void
+  /** False asks to stop reading the pipes until `onDrain` calls back (a log file fell behind). */
+  append(stream: StreamId, chunk: Buffer, time: number): boolean
   flush(stream: StreamId): void
+  onDrain(resume: () => void): void
 }
 
 export type WriteResult = { readonly _tag: "Written" } | { readonly _tag: "Queued" } | {
@@ -103,11 +105,16 @@ const makeGroup = (child: NodeChildProcess.ChildProcess, output: OutputSink): Pr
   stdin.on("error", (error: NodeJS.ErrnoException) => {
     stdinClosedBy ??= error.code === "EPIPE" ? "it closed its stdin" : `stdin failed (${error.message})`
   })
-  for (const stream of ["stdout", "stderr"] as const) {
-    const readable = child[stream]!
+  const readables = [child.stdout!, child.stderr!]
+  const resume = () => readables.forEach((r) => r.resume())
+  for (const [i, stream] of (["stdout", "stderr"] as const).entries()) {
+    const readable = readables[i]!
     readable.on("data", (chunk: Buffer) => {
-      output.append(stream, chunk, Date.now())
       noteBytesRead(chunk.length)
+      if (!output.append(stream, chunk, Date.now())) {
+        readables.forEach((r) => r.pause())
+        output.onDrain(resume)
+      }
     })
     readable.on("end", () => output.flush(stream))
     readable.on("error", () => {})

@@ -1,13 +1,13 @@
 /**
  * The supervisor: task names to task actors. Each run of a task is a fiber in a
- * `FiberMap` that owns its process group (a scoped resource) and feeds its output
- * buffer; closing the registry's scope interrupts every actor, and each actor's scope
- * ends its whole process tree.
+ * `FiberMap` that owns its process group and its log file (scoped resources) and feeds
+ * its output buffer; closing the registry's scope interrupts every actor, and each
+ * actor's scope ends its whole process tree.
  */
+import { stat, unlink } from "node:fs/promises"
 import { constants as osConstants } from "node:os"
 import * as NodePath from "node:path"
-import { stat } from "node:fs/promises"
-import { Context, Deferred, Effect, FiberMap, Layer, PubSub } from "effect"
+import { Context, Deferred, Effect, FiberMap, Layer, type Scope } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
 import {
   InvalidCwd,
@@ -26,7 +26,10 @@ import {
   type TaskStatus,
   type TaskSummary
 } from "../domain/Task.ts"
-import { OutputBuffer, type ReadOptions, type StreamId } from "./OutputBuffer.ts"
+import { cleanText } from "./cleanText.ts"
+import { LogFile } from "./LogFile.ts"
+import { Notifier } from "./Notifier.ts"
+import { type BufferedLine, OutputBuffer, type ReadOptions } from "./OutputBuffer.ts"
 import * as ProcessGroup from "./ProcessGroup.ts"
 
 export interface StartRequest {
@@ -35,6 +38,8 @@ export interface StartRequest {
   readonly name?: string | undefined
   readonly cwd?: string | undefined
   readonly env?: Readonly<Record<string, string>> | undefined
+  /** Announce the end of each run (default true). */
+  readonly notifyOnExit?: boolean | undefined
 }
 
 export interface StopRequest {
@@ -56,6 +61,17 @@ export interface Ended {
   readonly signal: string | null
 }
 
+export interface ReadRequest {
+  readonly stream?: "stdout" | "stderr" | "all" | undefined
+  readonly tail?: number | undefined
+  readonly since?: number | undefined
+  /** Keep ANSI escapes and carriage returns as the task wrote them. */
+  readonly raw?: boolean | undefined
+  /** Only lines that match. */
+  readonly grep?: RegExp | undefined
+  readonly maxBytes?: number | undefined
+}
+
 export interface OutputPage {
   readonly lines: ReadonlyArray<OutputLine>
   readonly nextCursor: number
@@ -63,10 +79,33 @@ export interface OutputPage {
   readonly truncated: boolean
 }
 
-/** Published when a run of a task ends, whatever the cause. */
-export interface TaskExit extends Ended {
+export interface WaitRequest {
+  /** Matched against each line (cleaned), both streams; none: wait for the task to end. */
+  readonly pattern?: RegExp | undefined
+  /** Only lines after this cursor count; default: lines that arrive after the call. */
+  readonly since?: number | undefined
+  readonly timeoutMs: number
+  /** Called every few seconds while waiting. */
+  readonly onProgress?: ((elapsedMs: number, lastLine: string | undefined) => Effect.Effect<void>) | undefined
+}
+
+export interface WaitResult {
+  readonly name: string
+  readonly matched: boolean
+  readonly line?: OutputLine
+  readonly status: TaskStatus
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly timedOut: boolean
+  readonly nextCursor: number
+  readonly elapsedMs: number
+  /** The last lines, when it did not match: what the task was doing instead. */
   readonly lastLines: ReadonlyArray<string>
 }
+
+/** How often a waiter rescans at most, so a flood does not turn waiting into busy work. */
+const WAIT_SCAN_MS = 20
+const PROGRESS_EVERY_MS = 2_000
 
 export class TaskRegistry extends Context.Service<TaskRegistry, {
   /** Starts a task; fails (and records it as `failed`) when it cannot be spawned. */
@@ -77,22 +116,24 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly restart: (name: string) => Effect.Effect<Started, TaskNotFound | InvalidCwd | SpawnFailed>
   readonly list: Effect.Effect<ReadonlyArray<TaskSummary>>
   readonly get: (name: string) => Effect.Effect<TaskInfo, TaskNotFound>
-  readonly read: (name: string, options: ReadOptions) => Effect.Effect<OutputPage, TaskNotFound>
+  readonly read: (name: string, request: ReadRequest) => Effect.Effect<OutputPage, TaskNotFound>
+  /** Waits for a line matching a pattern, the end of the task, or the timeout, whichever is first. */
+  readonly wait: (name: string, request: WaitRequest) => Effect.Effect<WaitResult, TaskNotFound>
+  /** Calls `onChange` (synchronously, often) on new output or a status change, for the life of the scope. */
+  readonly watch: (name: string, onChange: () => void) => Effect.Effect<void, TaskNotFound, Scope.Scope>
   /** Writes to a task's stdin; `eof` closes it afterwards. */
   readonly send: (name: string, data: string, eof: boolean) => Effect.Effect<number, TaskNotFound | StdinClosed>
   /** Sends a signal to the task's process group. */
   readonly signal: (name: string, signal: SignalName) => Effect.Effect<Ended, TaskNotFound | TaskNotRunning>
-  /** Stops a task if it runs and forgets it. */
-  readonly remove: (name: string) => Effect.Effect<void, TaskNotFound>
-  /** Every run's end, for notifications. */
-  readonly exits: PubSub.PubSub<TaskExit>
+  /** Stops a task if it runs and forgets it; its log files stay unless `deleteLog`. */
+  readonly remove: (name: string, deleteLog?: boolean) => Effect.Effect<void, TaskNotFound>
 }>()("taskmux/TaskRegistry") {
-  static readonly layer: Layer.Layer<TaskRegistry, never, TaskmuxConfig> = Layer.effect(
+  static readonly layer: Layer.Layer<TaskRegistry, never, TaskmuxConfig | Notifier> = Layer.effect(
     TaskRegistry,
     Effect.gen(function*() {
       const config = yield* TaskmuxConfig
+      const notifier = yield* Notifier
       const actors = yield* FiberMap.make<string>()
-      const exits = yield* PubSub.unbounded<TaskExit>()
       const tasks = new Map<string, Task>()
       const baseEnv = inheritedEnv()
 
@@ -111,21 +152,44 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           maxLineBytes: config.maxLineBytes
         })
 
+      /** Output goes to the ring (fast path) and the log file (complete record); watchers hear of it. */
+      const sinkFor = (task: Task, log: LogFile): ProcessGroup.OutputSink => ({
+        append: (stream, chunk, time) => {
+          task.buffer.append(stream, chunk, time)
+          const more = log.write(chunk)
+          changed(task)
+          return more
+        },
+        flush: (stream) => {
+          task.buffer.flush(stream)
+          changed(task)
+        },
+        onDrain: (resume) => log.onDrain(resume)
+      })
+
       /** One run of a task: spawn, report the pid, wait for the end, record how it ended. */
       const run = (task: Task, spawned: Deferred.Deferred<void, SpawnFailed>) =>
         Effect.gen(function*() {
+          const log = yield* Effect.acquireRelease(
+            Effect.sync(() => LogFile.open(config.logDir, task.name, config.logMaxBytes)),
+            (log) => log.close
+          )
+          task.log = log
+          task.logFiles.add(log.path)
           const group = yield* ProcessGroup.spawn({
             command: task.command,
             args: task.args ?? undefined,
             cwd: task.cwd,
-            env: { ...baseEnv, ...task.env },
+            env: taskEnv(baseEnv, task.env),
             releaseGraceMs: config.shutdownGraceMs
-          }, task.buffer)
+          }, sinkFor(task, log))
           task.group = group
           task.pid = group.pid
           yield* Deferred.succeed(spawned, undefined)
           const exit = yield* group.exited
-          finish(task, classifyExit({ ...exit, stopRequested: task.stopRequested, signalsSent: task.signalsSent }, signalNumber), exit.code, exit.signal)
+          yield* log.close
+          const status = classifyExit({ ...exit, stopRequested: task.stopRequested, signalsSent: task.signalsSent }, signalNumber)
+          finish(task, status, exit.code, exit.signal)
         }).pipe(
           Effect.scoped,
           Effect.catch((error) =>
@@ -133,6 +197,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
               task.status = "failed"
               task.error = error.message
               task.endedAt = new Date()
+              changed(task)
             }).pipe(Effect.andThen(Deferred.fail(spawned, error)))
           ),
           // Shutdown interrupts the actor; its scope has already ended the tree.
@@ -147,8 +212,16 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         task.signal = signal
         task.endedAt = new Date()
         task.group = undefined
-        const lastLines = task.buffer.read({ tail: 5 }).lines.map((l) => l.text)
-        PubSub.publishUnsafe(exits, { name: task.name, status, exitCode, signal, lastLines })
+        changed(task)
+        notifier.publish({
+          _tag: "TaskExit",
+          name: task.name,
+          status,
+          exitCode,
+          signal,
+          lastLines: lastLines(task),
+          quiet: !task.notifyOnExit
+        })
       }
 
       /** Spawns a new run of `task` and waits until it runs or failed to. */
@@ -175,6 +248,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           const name = request.name ?? uniqueName(request.command, tasks)
           const task = newTask(name, request, newBuffer())
           tasks.set(name, task)
+          if (existing === undefined) notifier.publish({ _tag: "TaskAdded", name })
+          else existing.listeners.forEach((listener) => task.listeners.add(listener))
           return Effect.succeed(task)
         })
         yield* Effect.annotateCurrentSpan({ name: task.name })
@@ -213,11 +288,74 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       const get = (name: string) => Effect.map(lookup(name), info)
 
-      const read = (name: string, options: ReadOptions) =>
+      const readLines = (task: Task, request: ReadRequest) => {
+        const grep = request.grep
+        const options: ReadOptions = {
+          ...(request.stream !== undefined && { stream: request.stream }),
+          ...(request.tail !== undefined && { tail: request.tail }),
+          ...(request.since !== undefined && { since: request.since }),
+          maxBytes: request.maxBytes ?? config.readMaxBytes,
+          ...(request.raw !== true && { transform: cleanText }),
+          ...(grep !== undefined && { filter: (text: string) => matchOnce(grep, text) })
+        }
+        return task.buffer.read(options)
+      }
+
+      const read = (name: string, request: ReadRequest) =>
         Effect.map(lookup(name), (task) => {
-          const page = task.buffer.read({ ...options, maxBytes: options.maxBytes ?? config.readMaxBytes })
+          const page = readLines(task, request)
           return { ...page, lines: page.lines.map(toOutputLine) }
         })
+
+      const wait = Effect.fn("TaskRegistry.wait")(function*(name: string, request: WaitRequest) {
+        const task = yield* lookup(name)
+        const runNumber = task.restarts
+        const startedAt = Date.now()
+        const deadline = startedAt + request.timeoutMs
+        let cursor = request.since ?? task.buffer.cursor
+        let lastProgress = startedAt
+        const result = (matched: boolean, timedOut: boolean, line?: BufferedLine): WaitResult => ({
+          name,
+          matched,
+          ...(line !== undefined && { line: toOutputLine(line) }),
+          status: task.status,
+          exitCode: task.exitCode,
+          signal: task.signal,
+          timedOut,
+          nextCursor: line !== undefined && !line.partial ? line.seq : cursor,
+          elapsedMs: Date.now() - startedAt,
+          lastLines: matched ? [] : lastLines(task)
+        })
+        for (;;) {
+          // Read the status first: once a run has ended, all its output is in the buffer.
+          const over = task.status !== "running" || task.restarts !== runNumber
+          if (request.pattern !== undefined) {
+            const found = scan(task, cursor, request.pattern)
+            if (found.line !== undefined) return result(true, false, found.line)
+            cursor = found.cursor
+          } else {
+            cursor = task.buffer.cursor
+          }
+          if (over) return result(false, false)
+          const now = Date.now()
+          if (now >= deadline) return result(false, true)
+          if (request.onProgress !== undefined && now - lastProgress >= PROGRESS_EVERY_MS) {
+            lastProgress = now
+            yield* request.onProgress(now - startedAt, lastLines(task, 1)[0])
+          }
+          const nextProgress = request.onProgress === undefined ? deadline : lastProgress + PROGRESS_EVERY_MS
+          yield* awaitChange(task, Math.max(0, Math.min(deadline, nextProgress) - Date.now()))
+          yield* Effect.sleep(Math.max(0, WAIT_SCAN_MS - (Date.now() - now)))
+        }
+      })
+
+      const watch = Effect.fnUntraced(function*(name: string, onChange: () => void) {
+        const task = yield* lookup(name)
+        yield* Effect.acquireRelease(
+          Effect.sync(() => task.listeners.add(onChange)),
+          () => Effect.sync(() => task.listeners.delete(onChange))
+        )
+      })
 
       const send = Effect.fn("TaskRegistry.send")(function*(name: string, data: string, eof: boolean) {
         const task = yield* lookup(name)
@@ -250,13 +388,16 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         return ended(task)
       })
 
-      const remove = Effect.fn("TaskRegistry.remove")(function*(name: string) {
+      const remove = Effect.fn("TaskRegistry.remove")(function*(name: string, deleteLog = false) {
         const task = yield* lookup(name)
         yield* stopTask(task, {})
-        if (tasks.get(name) === task) tasks.delete(name)
+        if (tasks.get(name) !== task) return
+        tasks.delete(name)
+        notifier.publish({ _tag: "TaskRemoved", name })
+        if (deleteLog) yield* Effect.promise(() => Promise.allSettled([...task.logFiles].map((path) => unlink(path))))
       })
 
-      return TaskRegistry.of({ start, stop, restart, list, get, read, send, signal, remove, exits })
+      return TaskRegistry.of({ start, stop, restart, list, get, read, wait, watch, send, signal, remove })
     })
   )
 }
@@ -268,7 +409,12 @@ interface Task {
   readonly args: ReadonlyArray<string> | null
   readonly cwd: string
   readonly env: Readonly<Record<string, string>>
+  readonly notifyOnExit: boolean
   readonly buffer: OutputBuffer
+  /** Called on new output and on status changes: waiters and resource subscriptions. */
+  readonly listeners: Set<() => void>
+  /** Log files of every run, for `remove_task { deleteLog }`. */
+  readonly logFiles: Set<string>
   status: TaskStatus
   pid: number | null
   exitCode: number | null
@@ -278,6 +424,7 @@ interface Task {
   startedAt: Date
   endedAt: Date | null
   group: ProcessGroup.ProcessGroup | undefined
+  log: LogFile | undefined
   stopRequested: boolean
   signalsSent: Set<string>
   done: Deferred.Deferred<void>
@@ -289,7 +436,10 @@ const newTask = (name: string, request: StartRequest, buffer: OutputBuffer): Tas
   args: request.args ?? null,
   cwd: NodePath.resolve(request.cwd ?? process.cwd()),
   env: request.env ?? {},
+  notifyOnExit: request.notifyOnExit ?? true,
   buffer,
+  listeners: new Set(),
+  logFiles: new Set(),
   status: "running",
   pid: null,
   exitCode: null,
@@ -299,6 +449,7 @@ const newTask = (name: string, request: StartRequest, buffer: OutputBuffer): Tas
   startedAt: new Date(),
   endedAt: null,
   group: undefined,
+  log: undefined,
   stopRequested: false,
   signalsSent: new Set(),
   done: Deferred.makeUnsafe()
@@ -316,6 +467,42 @@ const resetRun = (task: Task) => {
   task.signalsSent = new Set()
   task.done = Deferred.makeUnsafe()
 }
+
+const changed = (task: Task) => {
+  for (const listener of task.listeners) listener()
+}
+
+/** Resolves on the task's next change, or after `ms`. */
+const awaitChange = (task: Task, ms: number) =>
+  Effect.callback<void>((resume) => {
+    const listener = () => resume(Effect.void)
+    task.listeners.add(listener)
+    return Effect.sync(() => task.listeners.delete(listener))
+  }).pipe(Effect.timeoutOption(ms), Effect.asVoid)
+
+/** The first line after `cursor` (cleaned) that matches, or the cursor after everything scanned. */
+const scan = (task: Task, cursor: number, pattern: RegExp): { line?: BufferedLine; cursor: number } => {
+  for (;;) {
+    const page = task.buffer.read({ since: cursor, maxBytes: 1 << 20, transform: cleanText })
+    for (const line of page.lines) {
+      if (matchOnce(pattern, line.text)) return { line, cursor }
+    }
+    if (!page.truncated) return { cursor: page.nextCursor }
+    cursor = page.nextCursor
+  }
+}
+
+/** `RegExp.test` without the `g`/`y` flags' memory of the last match. */
+const matchOnce = (pattern: RegExp, text: string) => {
+  pattern.lastIndex = 0
+  return pattern.test(text)
+}
+
+const lastLines = (task: Task, n = 5) => task.buffer.read({ tail: n, transform: cleanText }).lines.map((l) => l.text)
+
+/** Colour off unless the caller chose: escape codes are noise to a model. */
+const taskEnv = (base: Readonly<Record<string, string>>, own: Readonly<Record<string, string>>) =>
+  "FORCE_COLOR" in own || "NO_COLOR" in own ? { ...base, ...own } : { ...base, FORCE_COLOR: "0", NO_COLOR: "1", ...own }
 
 const displayCommand = (task: Task) =>
   task.args === null ? task.command : [task.command, ...task.args].map(shellQuote).join(" ")
@@ -335,6 +522,7 @@ const summary = (task: Task): TaskSummary => ({
 
 const info = (task: Task): TaskInfo => {
   const stats = task.buffer.stats()
+  const log = task.log?.stats()
   return {
     ...summary(task),
     args: task.args,
@@ -345,7 +533,12 @@ const info = (task: Task): TaskInfo => {
     lines: stats.lines,
     droppedLines: stats.droppedLines,
     totalLines: stats.totalLines,
-    nextCursor: task.buffer.cursor
+    nextCursor: task.buffer.cursor,
+    logFile: log?.path ?? null,
+    logBytes: log?.bytes ?? 0,
+    logCapped: log?.capped ?? false,
+    logError: log?.error ?? null,
+    watchers: task.listeners.size
   }
 }
 
@@ -356,7 +549,7 @@ const ended = (task: Task): Ended => ({
   signal: task.signal
 })
 
-const toOutputLine = (line: { seq: number; stream: StreamId; text: string; time: number; partial?: true }) => {
+const toOutputLine = (line: BufferedLine): OutputLine => {
   const out: OutputLine = { seq: line.seq, stream: line.stream, text: line.text, time: new Date(line.time).toISOString() }
   return line.partial ? { ...out, partial: true } : out
 }

@@ -2,7 +2,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
-import { existsSync } from "node:fs"
+import { existsSync, mkdtempSync } from "node:fs"
+import * as os from "node:os"
 import * as NodePath from "node:path"
 
 export const serverEntry = NodePath.resolve(import.meta.dirname, "../../dist/main.js")
@@ -21,7 +22,12 @@ export const connect = async (env: Record<string, string> = {}): Promise<Connect
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [serverEntry],
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env },
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? "/tmp",
+      TASKMUX_LOG_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-e2e-logs-")),
+      ...env
+    },
     stderr: "pipe"
   })
   let stderr = ""

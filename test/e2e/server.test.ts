@@ -62,7 +62,7 @@ describe("taskmux over stdio", () => {
     expect((await s.call("list_tasks")).isError).toBeFalsy()
   }
 
-  it("lists nine tools, each with a title, annotations, and input and output schemas", async () => {
+  it("lists ten tools, each with a title, annotations, and input and output schemas", async () => {
     const { tools } = await s.client.listTools()
     expect(tools.map((t) => t.name).sort()).toEqual([
       "get_task",
@@ -73,7 +73,8 @@ describe("taskmux over stdio", () => {
       "send_input",
       "signal_task",
       "start_task",
-      "stop_task"
+      "stop_task",
+      "wait_for_task"
     ])
     for (const tool of tools) {
       expect(tool.inputSchema.type).toBe("object")

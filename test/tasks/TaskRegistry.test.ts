@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Scope } from "effect"
 import { TaskmuxConfig } from "../../src/Config.ts"
+import { TasksLayer } from "../../src/Server.ts"
 import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
 
-const TestLayer = TaskRegistry.layer.pipe(Layer.provide(TaskmuxConfig.layerTest({ shutdownGraceMs: 300 })))
+const TestLayer = TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ shutdownGraceMs: 300 })))
 
 const registry = Effect.service(TaskRegistry)
 

@@ -12,6 +12,7 @@ import { type Context, Effect, Exit, Layer, Scope } from "effect"
 import fc from "fast-check"
 import { TaskmuxConfig } from "../../src/Config.ts"
 import { canTransition, type TaskStatus } from "../../src/domain/Task.ts"
+import { TasksLayer } from "../../src/Server.ts"
 import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
 
@@ -255,7 +256,7 @@ const commands = fc.commands([
   names.map((n) => new Remove(n))
 ], { maxCommands: 16 })
 
-const TestLayer = TaskRegistry.layer.pipe(Layer.provide(TaskmuxConfig.layerTest({ shutdownGraceMs: 300, killGraceMs: 500 })))
+const TestLayer = TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ shutdownGraceMs: 300, killGraceMs: 500 })))
 
 describe("task lifecycle (model-based, real processes)", () => {
   it("holds its invariants under random sequences of calls, and shutdown leaves nothing alive", async () => {

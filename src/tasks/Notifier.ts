@@ -1,0 +1,40 @@
+/**
+ * Task events out to whoever listens (the MCP endpoint turns them into notifications):
+ * a run ended, a task appeared or went away. The registry publishes; subscribers read
+ * from their own queue, so a slow client never slows a task.
+ */
+import { Context, Effect, Layer, PubSub, type Scope } from "effect"
+import type { TaskStatus } from "../domain/Task.ts"
+
+export type TaskEvent =
+  | {
+    readonly _tag: "TaskExit"
+    readonly name: string
+    readonly status: TaskStatus
+    readonly exitCode: number | null
+    readonly signal: string | null
+    readonly lastLines: ReadonlyArray<string>
+    /** The task asked not to be announced (`notifyOnExit: false`). */
+    readonly quiet: boolean
+  }
+  | { readonly _tag: "TaskAdded"; readonly name: string }
+  | { readonly _tag: "TaskRemoved"; readonly name: string }
+
+export class Notifier extends Context.Service<Notifier, {
+  readonly publish: (event: TaskEvent) => void
+  /** A queue of every event published from now on, for the life of the scope. */
+  readonly subscribe: Effect.Effect<PubSub.Subscription<TaskEvent>, never, Scope.Scope>
+}>()("taskmux/Notifier") {
+  static readonly layer: Layer.Layer<Notifier> = Layer.effect(
+    Notifier,
+    Effect.gen(function*() {
+      const events = yield* PubSub.unbounded<TaskEvent>()
+      return Notifier.of({
+        publish: (event) => {
+          PubSub.publishUnsafe(events, event)
+        },
+        subscribe: PubSub.subscribe(events)
+      })
+    })
+  )
+}
