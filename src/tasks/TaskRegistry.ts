@@ -469,13 +469,18 @@ const resetRun = (task: Task) => {
 }
 
 const changed = (task: Task) => {
-  for (const listener of task.listeners) listener()
+  if (task.listeners.size === 0) return
+  for (const listener of [...task.listeners]) listener()
 }
 
 /** Resolves on the task's next change, or after `ms`. */
 const awaitChange = (task: Task, ms: number) =>
   Effect.callback<void>((resume) => {
-    const listener = () => resume(Effect.void)
+    // Removed by itself when it fires (a canceller runs only on interruption).
+    const listener = () => {
+      task.listeners.delete(listener)
+      resume(Effect.void)
+    }
     task.listeners.add(listener)
     return Effect.sync(() => task.listeners.delete(listener))
   }).pipe(Effect.timeoutOption(ms), Effect.asVoid)
