@@ -1,10 +1,14 @@
 /**
- * Every option of the server, read once at start from the environment (`TASKMUX_*`)
- * and validated: a bad value stops the server before any protocol traffic.
+ * Every option of the server, from command-line flags and `TASKMUX_*` environment
+ * variables (a flag wins), read once with Effect `Config` and validated: a bad value
+ * stops the server with one line on stderr before any protocol traffic.
+ *
+ * One table (`options`) drives the flag parser, `--help` and the README's option list.
  */
 import * as os from "node:os"
 import * as NodePath from "node:path"
-import { Config, Context, Effect, Layer, Schema } from "effect"
+import { Config, ConfigProvider, Context, Effect, Layer, Schema } from "effect"
+import packageJson from "../package.json" with { type: "json" }
 import { formatSchemaError, InvalidConfig } from "./domain/errors.ts"
 
 export interface TaskmuxOptions {
@@ -24,6 +28,22 @@ export interface TaskmuxOptions {
   readonly logDir: string
   /** Most bytes written to one run's log file. */
   readonly logMaxBytes: number
+  /** Most tasks running at once. */
+  readonly maxTasks: number
+  /** Largest `send_input` data, in bytes. */
+  readonly maxInputBytes: number
+  /** A command line must match one of these (when any are given). */
+  readonly allow: ReadonlyArray<RegExp>
+  /** A command line matching any of these is refused. */
+  readonly deny: ReadonlyArray<RegExp>
+  /** When set, a task's cwd must be inside this directory (symlinks resolved). */
+  readonly cwdRoot: string | undefined
+  /** Tasks inherit the server's environment (else only a minimal one plus `envAllow`). */
+  readonly inheritEnv: boolean
+  /** Variables passed on to tasks when `inheritEnv` is off. */
+  readonly envAllow: ReadonlyArray<string>
+  /** Print spans of tool calls and task lifecycle steps to stderr. */
+  readonly trace: boolean
 }
 
 /** `$XDG_STATE_HOME/taskmux/logs`, else `~/.local/state/taskmux/logs`, else under the OS temp dir. */
@@ -41,38 +61,160 @@ export const defaults: TaskmuxOptions = {
   shutdownGraceMs: 1_000,
   readMaxBytes: 32 * 1024,
   logDir: defaultLogDir(),
-  logMaxBytes: 64 * 1024 * 1024
+  logMaxBytes: 64 * 1024 * 1024,
+  maxTasks: 64,
+  maxInputBytes: 1024 * 1024,
+  allow: [],
+  deny: [],
+  cwdRoot: undefined,
+  inheritEnv: true,
+  envAllow: [],
+  trace: false
+}
+
+type Kind = "int" | "string" | "flag" | "list"
+
+interface OptionSpec {
+  readonly flag: string
+  readonly env: string
+  readonly kind: Kind
+  readonly value?: string
+  readonly help: string
+}
+
+/** Every option, in the order `--help` shows them. Lists repeat the flag; in the environment they are one per line. */
+export const options: ReadonlyArray<OptionSpec> = [
+  { flag: "max-tasks", env: "TASKMUX_MAX_TASKS", kind: "int", value: "N", help: "most tasks running at once (64)" },
+  { flag: "buffer-lines", env: "TASKMUX_BUFFER_LINES", kind: "int", value: "N", help: "lines kept per task (10000)" },
+  { flag: "buffer-bytes", env: "TASKMUX_BUFFER_BYTES", kind: "int", value: "N", help: "bytes kept per task (4194304)" },
+  { flag: "max-line-bytes", env: "TASKMUX_MAX_LINE_BYTES", kind: "int", value: "N", help: "longer lines are cut (8192)" },
+  { flag: "kill-grace-ms", env: "TASKMUX_KILL_GRACE_MS", kind: "int", value: "MS", help: "stop_task's wait before SIGKILL (5000)" },
+  { flag: "shutdown-grace-ms", env: "TASKMUX_SHUTDOWN_GRACE_MS", kind: "int", value: "MS", help: "wait before SIGKILL at shutdown (1000)" },
+  { flag: "read-max-bytes", env: "TASKMUX_READ_MAX_BYTES", kind: "int", value: "N", help: "text in one read_output answer (32768)" },
+  { flag: "max-input-bytes", env: "TASKMUX_MAX_INPUT_BYTES", kind: "int", value: "N", help: "largest send_input data (1048576)" },
+  { flag: "log-dir", env: "TASKMUX_LOG_DIR", kind: "string", value: "DIR", help: "where each run's complete output goes" },
+  { flag: "log-max-bytes", env: "TASKMUX_LOG_MAX_BYTES", kind: "int", value: "N", help: "size cap of one run's log (67108864)" },
+  { flag: "allow", env: "TASKMUX_ALLOW", kind: "list", value: "REGEX", help: "only command lines matching one of these run" },
+  { flag: "deny", env: "TASKMUX_DENY", kind: "list", value: "REGEX", help: "command lines matching any of these are refused" },
+  { flag: "cwd-root", env: "TASKMUX_CWD_ROOT", kind: "string", value: "DIR", help: "tasks must run inside this directory" },
+  { flag: "no-inherit-env", env: "TASKMUX_NO_INHERIT_ENV", kind: "flag", help: "tasks get a minimal environment" },
+  { flag: "env-allow", env: "TASKMUX_ENV_ALLOW", kind: "list", value: "NAME", help: "with --no-inherit-env: pass this variable on" },
+  { flag: "trace", env: "TASKMUX_TRACE", kind: "flag", help: "print spans of tool calls and task steps to stderr" }
+]
+
+export const helpText = (): string =>
+  [
+    `taskmux ${packageJson.version}: an MCP server (stdio) that runs and supervises background tasks.`,
+    "",
+    "Usage: taskmux [options]     (a client launches it; it speaks MCP on stdin/stdout)",
+    "",
+    "Options (each also an environment variable; a flag wins):",
+    ...options.map((o) => {
+      const left = `  --${o.flag}${o.value ? ` ${o.value}` : ""}`
+      return `${left.padEnd(30)}${o.help}  [${o.env}]`
+    }),
+    `  ${"--help, --version".padEnd(28)}print this, or the version, and exit`,
+    ""
+  ].join("\n")
+
+export type CommandLine =
+  | { readonly _tag: "Serve"; readonly env: Record<string, string> }
+  | { readonly _tag: "Print"; readonly text: string }
+  | { readonly _tag: "Invalid"; readonly error: InvalidConfig }
+
+/** Turns argv into `TASKMUX_*` settings (which then win over the environment's). */
+export const parseCommandLine = (argv: ReadonlyArray<string>): CommandLine => {
+  const env: Record<string, string> = {}
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === "--help" || arg === "-h") return { _tag: "Print", text: helpText() }
+    if (arg === "--version" || arg === "-v") return { _tag: "Print", text: `${packageJson.version}\n` }
+    const [flag, inline] = arg.startsWith("--") ? splitOnce(arg.slice(2), "=") : [undefined, undefined]
+    const spec = options.find((o) => o.flag === flag)
+    if (spec === undefined) {
+      return { _tag: "Invalid", error: new InvalidConfig({ issue: `${arg}: unknown option (taskmux --help lists them)` }) }
+    }
+    if (spec.kind === "flag") {
+      env[spec.env] = "true"
+      continue
+    }
+    const value = inline ?? argv[++i]
+    if (value === undefined) {
+      return { _tag: "Invalid", error: new InvalidConfig({ issue: `--${spec.flag}: needs a value (${spec.value})` }) }
+    }
+    env[spec.env] = spec.kind === "list" && env[spec.env] !== undefined ? `${env[spec.env]}\n${value}` : value
+  }
+  return { _tag: "Serve", env }
+}
+
+const splitOnce = (s: string, sep: string): [string, string | undefined] => {
+  const i = s.indexOf(sep)
+  return i === -1 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)]
 }
 
 const positiveInt = (name: string, fallback: number) =>
   Config.schema(
-    Schema.FiniteFromString.check(Schema.isInt({ message: "expected a positive integer" }), Schema.isGreaterThan(0, { message: "expected a positive integer" })),
+    Schema.FiniteFromString.check(
+      Schema.isInt({ message: "expected a positive integer" }),
+      Schema.isGreaterThan(0, { message: "expected a positive integer" })
+    ),
     name
-  ).pipe(
-    Config.withDefault(fallback)
+  ).pipe(Config.withDefault(fallback))
+
+const flag = (name: string) => Config.Boolean(name).pipe(Config.withDefault(false))
+
+const list = (name: string) =>
+  Config.String(name).pipe(
+    Config.map((s) => s.split("\n").filter((line) => line.length > 0)),
+    Config.withDefault<ReadonlyArray<string>>([])
   )
 
+/** Compiles each rule, or fails naming the option and the rule. */
+const regexes = (name: string) =>
+  Effect.flatMap(list(name), (sources) =>
+    Effect.forEach(sources, (source) =>
+      Effect.try({
+        try: () => new RegExp(source),
+        catch: (error) => new InvalidConfig({ issue: `${name}: ${JSON.stringify(source)} is not a valid regular expression (${(error as Error).message})` })
+      })))
+
+const read = Effect.gen(function*() {
+  const cwdRoot = yield* Config.option(Config.String("TASKMUX_CWD_ROOT"))
+  return {
+    bufferLines: yield* positiveInt("TASKMUX_BUFFER_LINES", defaults.bufferLines),
+    bufferBytes: yield* positiveInt("TASKMUX_BUFFER_BYTES", defaults.bufferBytes),
+    maxLineBytes: yield* positiveInt("TASKMUX_MAX_LINE_BYTES", defaults.maxLineBytes),
+    killGraceMs: yield* positiveInt("TASKMUX_KILL_GRACE_MS", defaults.killGraceMs),
+    shutdownGraceMs: yield* positiveInt("TASKMUX_SHUTDOWN_GRACE_MS", defaults.shutdownGraceMs),
+    readMaxBytes: yield* positiveInt("TASKMUX_READ_MAX_BYTES", defaults.readMaxBytes),
+    logDir: NodePath.resolve(yield* Config.String("TASKMUX_LOG_DIR").pipe(Config.withDefault(defaults.logDir))),
+    logMaxBytes: yield* positiveInt("TASKMUX_LOG_MAX_BYTES", defaults.logMaxBytes),
+    maxTasks: yield* positiveInt("TASKMUX_MAX_TASKS", defaults.maxTasks),
+    maxInputBytes: yield* positiveInt("TASKMUX_MAX_INPUT_BYTES", defaults.maxInputBytes),
+    allow: yield* regexes("TASKMUX_ALLOW"),
+    deny: yield* regexes("TASKMUX_DENY"),
+    cwdRoot: cwdRoot._tag === "Some" ? NodePath.resolve(cwdRoot.value) : undefined,
+    inheritEnv: !(yield* flag("TASKMUX_NO_INHERIT_ENV")),
+    envAllow: yield* list("TASKMUX_ENV_ALLOW"),
+    trace: yield* flag("TASKMUX_TRACE")
+  } satisfies TaskmuxOptions
+})
+
 export class TaskmuxConfig extends Context.Service<TaskmuxConfig, TaskmuxOptions>()("taskmux/Config") {
-  /** Reads the environment. */
-  static readonly layer: Layer.Layer<TaskmuxConfig, InvalidConfig> = Layer.effect(
-    TaskmuxConfig,
-    Effect.gen(function*() {
-      return TaskmuxConfig.of({
-        bufferLines: yield* positiveInt("TASKMUX_BUFFER_LINES", defaults.bufferLines),
-        bufferBytes: yield* positiveInt("TASKMUX_BUFFER_BYTES", defaults.bufferBytes),
-        maxLineBytes: yield* positiveInt("TASKMUX_MAX_LINE_BYTES", defaults.maxLineBytes),
-        killGraceMs: yield* positiveInt("TASKMUX_KILL_GRACE_MS", defaults.killGraceMs),
-        shutdownGraceMs: yield* positiveInt("TASKMUX_SHUTDOWN_GRACE_MS", defaults.shutdownGraceMs),
-        readMaxBytes: yield* positiveInt("TASKMUX_READ_MAX_BYTES", defaults.readMaxBytes),
-        logDir: NodePath.resolve(yield* Config.String("TASKMUX_LOG_DIR").pipe(Config.withDefault(defaults.logDir))),
-        logMaxBytes: yield* positiveInt("TASKMUX_LOG_MAX_BYTES", defaults.logMaxBytes)
-      })
-    }).pipe(Effect.mapError((error) =>
-      new InvalidConfig({
-        issue: Schema.isSchemaError(error.cause) ? formatSchemaError(error.cause) : error.message
-      })
-    ))
-  )
+  /** Reads the flags (already turned into `TASKMUX_*` settings) over the environment. */
+  static readonly layerFrom = (settings: Record<string, string>): Layer.Layer<TaskmuxConfig, InvalidConfig> =>
+    Layer.effect(
+      TaskmuxConfig,
+      read.pipe(
+        Effect.map(TaskmuxConfig.of),
+        Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({ ...process.env, ...settings }))),
+        Effect.mapError((error) =>
+          error._tag === "InvalidConfig"
+            ? error
+            : new InvalidConfig({ issue: Schema.isSchemaError(error.cause) ? formatSchemaError(error.cause) : error.message })
+        )
+      )
+    )
 
   /** Fixed options for tests. */
   static readonly layerTest = (options: Partial<TaskmuxOptions> = {}): Layer.Layer<TaskmuxConfig> =>

@@ -7,12 +7,15 @@ import { TaskmuxConfig } from "./Config.ts"
 import { McpServer } from "./mcp/McpServer.ts"
 import { Notifier } from "./tasks/Notifier.ts"
 import { TaskRegistry } from "./tasks/TaskRegistry.ts"
+import { Watchdog } from "./tasks/Watchdog.ts"
 
-/** The supervisor and the events it publishes; needs only the configuration. */
-export const TasksLayer = TaskRegistry.layer.pipe(Layer.provideMerge(Notifier.layer))
+/** The supervisor, the events it publishes and its watchdog; needs only the configuration. */
+export const TasksLayer = TaskRegistry.layer.pipe(Layer.provideMerge(Notifier.layer), Layer.provide(Watchdog.layer))
 
-export const ServerLayer = McpServer.layerStdio.pipe(
-  Layer.provide(TasksLayer),
-  Layer.provide(TaskmuxConfig.layer),
-  Layer.provide(Layer.succeed(Logger.LogToStderr, true))
-)
+/** The server, configured by `TASKMUX_*` settings from the command line over the environment. */
+export const ServerLayer = (settings: Record<string, string>) =>
+  McpServer.layerStdio.pipe(
+    Layer.provide(TasksLayer),
+    Layer.provide(TaskmuxConfig.layerFrom(settings)),
+    Layer.provide(Layer.succeed(Logger.LogToStderr, true))
+  )

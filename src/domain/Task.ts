@@ -5,7 +5,7 @@
  */
 import { Schema } from "effect"
 
-export const TaskStatus = Schema.Literals(["running", "exited", "crashed", "stopped", "failed"])
+export const TaskStatus = Schema.Literals(["running", "restarting", "exited", "crashed", "stopped", "failed"])
 export type TaskStatus = typeof TaskStatus.Type
 
 export const StreamName = Schema.Literals(["stdout", "stderr"])
@@ -20,7 +20,8 @@ export const OutputLine = Schema.Struct({
   time: Schema.String.annotate({ description: "ISO time the line arrived." }),
   partial: Schema.optionalKey(Schema.Boolean.annotate({
     description: "The line has no newline yet (a prompt, a progress bar); it is shown again, whole, once it ends."
-  }))
+  })),
+  run: Schema.optionalKey(Schema.Int.annotate({ description: "This line starts run N of the task (after a restart)." }))
 })
 export type OutputLine = typeof OutputLine.Type
 
@@ -53,12 +54,20 @@ export const TaskInfo = Schema.Struct({
   logBytes: Schema.Int,
   logCapped: Schema.Boolean.annotate({ description: "The log reached its size cap; later output is only in the buffer." }),
   logError: Nullable(Schema.String),
-  watchers: Schema.Int.annotate({ description: "Pending waits and resource subscriptions on this task." })
+  watchers: Schema.Int.annotate({ description: "Pending waits and resource subscriptions on this task." }),
+  restartPolicy: Schema.Literals(["no", "on-failure", "always"]),
+  lastExit: Nullable(Schema.Struct({
+    status: TaskStatus,
+    exitCode: Nullable(Schema.Int),
+    signal: Nullable(Schema.String),
+    at: Schema.String
+  })),
+  nextRestartAt: Nullable(Schema.String.annotate({ description: "When the next run starts, while restarting." }))
 })
 export type TaskInfo = typeof TaskInfo.Type
 
-/** True when the task's process has ended (or never started). */
-export const isFinished = (status: TaskStatus): boolean => status !== "running"
+/** True when the task's process has ended (or never started) and no restart is pending. */
+export const isFinished = (status: TaskStatus): boolean => status !== "running" && status !== "restarting"
 
 export interface ExitFacts {
   readonly code: number | null
@@ -89,7 +98,9 @@ export const canTransition = (from: TaskStatus | "new", to: TaskStatus): boolean
     case "new":
       return to === "running" || to === "failed"
     case "running":
-      return to === "exited" || to === "crashed" || to === "stopped"
+      return to === "exited" || to === "crashed" || to === "stopped" || to === "restarting"
+    case "restarting":
+      return to === "running" || to === "stopped" || to === "failed"
     default:
       // A finished task can be started again (restart_task, or start_task with its name).
       return to === "running" || to === "failed"
@@ -99,6 +110,7 @@ export const canTransition = (from: TaskStatus | "new", to: TaskStatus): boolean
 /** A short phrase for how a task ended: "exit code 1", "killed by SIGKILL", "command not found". */
 export const describeEnd = (status: TaskStatus, exitCode: number | null, signal: string | null): string => {
   if (status === "running") return "running"
+  if (status === "restarting") return "restarting after it ended"
   if (status === "failed") return "never started"
   if (signal !== null) return `${status}, killed by ${signal}`
   if (exitCode === 127) return `${status}, exit code 127 (command not found)`

@@ -91,6 +91,41 @@ export class InvalidArguments extends Schema.TaggedError<InvalidArguments>()("In
   }
 }
 
+export class TooManyTasks extends Schema.TaggedError<TooManyTasks>()("TooManyTasks", {
+  limit: Schema.Int
+}) {
+  override get message() {
+    return `${this.limit} tasks are running, the limit (--max-tasks). Stop or remove one first, or start taskmux with a higher --max-tasks.`
+  }
+}
+
+export class InputTooLarge extends Schema.TaggedError<InputTooLarge>()("InputTooLarge", {
+  bytes: Schema.Int,
+  limit: Schema.Int
+}) {
+  override get message() {
+    return `data is ${this.bytes} bytes, more than the limit of ${this.limit} (--max-input-bytes). Send it in smaller pieces.`
+  }
+}
+
+export class CommandRefused extends Schema.TaggedError<CommandRefused>()("CommandRefused", {
+  command: Schema.String,
+  rule: Schema.String
+}) {
+  override get message() {
+    return `Command ${quote(this.command)} is refused by this server's policy: ${this.rule}.`
+  }
+}
+
+export class CwdOutsideRoot extends Schema.TaggedError<CwdOutsideRoot>()("CwdOutsideRoot", {
+  cwd: Schema.String,
+  root: Schema.String
+}) {
+  override get message() {
+    return `Working directory ${quote(this.cwd)} is outside ${quote(this.root)}, the only place tasks may run (--cwd-root). Pass a cwd inside it.`
+  }
+}
+
 export class InvalidPattern extends Schema.TaggedError<InvalidPattern>()("InvalidPattern", {
   field: Schema.String,
   pattern: Schema.String,

@@ -143,7 +143,7 @@ const withRegistry = <A, E>(f: (registry: TaskRegistry["Service"]) => Effect.Eff
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
 const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>) =>
-  lines.map((l) => `${l.stream === "stderr" ? "! " : ""}${l.text}`).join("\n")
+  lines.map((l) => `${l.run !== undefined ? `── run ${l.run} ──\n` : ""}${l.stream === "stderr" ? "! " : ""}${l.text}`).join("\n")
 
 // ---------------------------------------------------------------------------------------
 

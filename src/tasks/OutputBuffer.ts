@@ -29,6 +29,8 @@ export interface BufferedLine {
   readonly text: string
   readonly time: number
   readonly partial?: true
+  /** Set on the first line of each run after the first: the run's number. */
+  readonly run?: number
 }
 
 export interface ReadOptions {
@@ -70,6 +72,8 @@ interface Entry {
   readonly count: number
   /** Each line ends with "\n", except that the last may end at the end of the bytes (a cut piece). */
   readonly bytes: Buffer
+  /** Its first line is the first of this run. */
+  readonly run?: number
 }
 
 interface Pending {
@@ -91,6 +95,7 @@ export class OutputBuffer {
   private heldLines = 0
   private heldBytes = 0
   private nextSeq = 1
+  private nextRun: number | undefined
   private readonly pending: Record<StreamId, Pending> = {
     stdout: { parts: [], length: 0, time: 0 },
     stderr: { parts: [], length: 0, time: 0 }
@@ -133,6 +138,13 @@ export class OutputBuffer {
     p.parts = []
     p.length = 0
     this.push(stream, bytes, 1, p.time)
+  }
+
+  /** The next line starts run `run` (a restart): it is marked so, and what is pending ends here. */
+  markRun(run: number): void {
+    this.flush("stdout")
+    this.flush("stderr")
+    this.nextRun = run
   }
 
   stats(): BufferStats {
@@ -269,7 +281,9 @@ export class OutputBuffer {
   }
 
   private push(stream: StreamId, bytes: Buffer, count: number, time: number): void {
-    this.entries.push({ stream, time, firstSeq: this.nextSeq, count, bytes })
+    const run = this.nextRun
+    this.nextRun = undefined
+    this.entries.push(run === undefined ? { stream, time, firstSeq: this.nextSeq, count, bytes } : { stream, time, firstSeq: this.nextSeq, count, bytes, run })
     this.nextSeq += count
     this.heldLines += count
     this.heldBytes += bytes.length
@@ -392,12 +406,10 @@ const lineBounds = (bytes: Buffer, from: number): Array<number> => {
   return bounds
 }
 
-const toLine = (entry: Entry, seq: number, start: number, end: number): BufferedLine => ({
-  seq,
-  stream: entry.stream,
-  text: decode(entry.bytes, start, end),
-  time: entry.time
-})
+const toLine = (entry: Entry, seq: number, start: number, end: number): BufferedLine => {
+  const line = { seq, stream: entry.stream, text: decode(entry.bytes, start, end), time: entry.time }
+  return entry.run !== undefined && seq === entry.firstSeq ? { ...line, run: entry.run } : line
+}
 
 /** UTF-8 text of a line without its "\n" (or "\r\n"); invalid bytes become U+FFFD. */
 const decode = (bytes: Buffer, start: number, end: number): string => {

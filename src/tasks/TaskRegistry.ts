@@ -4,24 +4,29 @@
  * its output buffer; closing the registry's scope interrupts every actor, and each
  * actor's scope ends its whole process tree.
  */
-import { stat, unlink } from "node:fs/promises"
+import { realpath, stat, unlink } from "node:fs/promises"
 import { constants as osConstants } from "node:os"
 import * as NodePath from "node:path"
-import { Context, Deferred, Effect, FiberMap, Layer, type Scope } from "effect"
+import { Context, Deferred, Duration, Effect, FiberMap, Layer, Schedule, type Scope } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
 import {
+  CommandRefused,
+  CwdOutsideRoot,
+  InputTooLarge,
   InvalidCwd,
   SpawnFailed,
   StdinClosed,
   TaskAlreadyRunning,
   TaskNotFound,
-  TaskNotRunning
+  TaskNotRunning,
+  TooManyTasks
 } from "../domain/errors.ts"
 import type { SignalName } from "../domain/Signals.ts"
 import {
   classifyExit,
   describeEnd,
   type OutputLine,
+  isFinished,
   type TaskInfo,
   type TaskStatus,
   type TaskSummary
@@ -31,6 +36,8 @@ import { LogFile } from "./LogFile.ts"
 import { Notifier } from "./Notifier.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "./OutputBuffer.ts"
 import * as ProcessGroup from "./ProcessGroup.ts"
+import { backoff, defaultPolicy, HEALTHY_AFTER_MS, type RestartPolicy, wantsRestart } from "./RestartPolicy.ts"
+import { Watchdog } from "./Watchdog.ts"
 
 export interface StartRequest {
   readonly command: string
@@ -40,7 +47,12 @@ export interface StartRequest {
   readonly env?: Readonly<Record<string, string>> | undefined
   /** Announce the end of each run (default true). */
   readonly notifyOnExit?: boolean | undefined
+  /** Start it again when it ends by itself. */
+  readonly restart?: Partial<RestartPolicy> | undefined
 }
+
+/** Why a start is refused before anything runs. */
+export type StartError = TaskAlreadyRunning | TooManyTasks | CommandRefused | CwdOutsideRoot | InvalidCwd | SpawnFailed
 
 export interface StopRequest {
   readonly signal?: SignalName | undefined
@@ -109,11 +121,11 @@ const PROGRESS_EVERY_MS = 2_000
 
 export class TaskRegistry extends Context.Service<TaskRegistry, {
   /** Starts a task; fails (and records it as `failed`) when it cannot be spawned. */
-  readonly start: (request: StartRequest) => Effect.Effect<Started, TaskAlreadyRunning | InvalidCwd | SpawnFailed>
+  readonly start: (request: StartRequest) => Effect.Effect<Started, StartError>
   /** Ends a task's whole process tree; answers once it is gone. */
   readonly stop: (name: string, request?: StopRequest) => Effect.Effect<Ended, TaskNotFound>
   /** Stops a task if it runs, then starts it again with the same command, keeping its output. */
-  readonly restart: (name: string) => Effect.Effect<Started, TaskNotFound | InvalidCwd | SpawnFailed>
+  readonly restart: (name: string) => Effect.Effect<Started, TaskNotFound | TooManyTasks | InvalidCwd | SpawnFailed>
   readonly list: Effect.Effect<ReadonlyArray<TaskSummary>>
   readonly get: (name: string) => Effect.Effect<TaskInfo, TaskNotFound>
   readonly read: (name: string, request: ReadRequest) => Effect.Effect<OutputPage, TaskNotFound>
@@ -122,20 +134,21 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   /** Calls `onChange` (synchronously, often) on new output or a status change, for the life of the scope. */
   readonly watch: (name: string, onChange: () => void) => Effect.Effect<void, TaskNotFound, Scope.Scope>
   /** Writes to a task's stdin; `eof` closes it afterwards. */
-  readonly send: (name: string, data: string, eof: boolean) => Effect.Effect<number, TaskNotFound | StdinClosed>
+  readonly send: (name: string, data: string, eof: boolean) => Effect.Effect<number, TaskNotFound | StdinClosed | InputTooLarge>
   /** Sends a signal to the task's process group. */
   readonly signal: (name: string, signal: SignalName) => Effect.Effect<Ended, TaskNotFound | TaskNotRunning>
   /** Stops a task if it runs and forgets it; its log files stay unless `deleteLog`. */
   readonly remove: (name: string, deleteLog?: boolean) => Effect.Effect<void, TaskNotFound>
 }>()("taskmux/TaskRegistry") {
-  static readonly layer: Layer.Layer<TaskRegistry, never, TaskmuxConfig | Notifier> = Layer.effect(
+  static readonly layer: Layer.Layer<TaskRegistry, never, TaskmuxConfig | Notifier | Watchdog> = Layer.effect(
     TaskRegistry,
     Effect.gen(function*() {
       const config = yield* TaskmuxConfig
       const notifier = yield* Notifier
+      const watchdog = yield* Watchdog
       const actors = yield* FiberMap.make<string>()
       const tasks = new Map<string, Task>()
-      const baseEnv = inheritedEnv()
+      const baseEnv = config.inheritEnv ? inheritedEnv() : minimalEnv(config.envAllow)
 
       const lookup = (name: string) =>
         Effect.suspend(() => {
@@ -168,7 +181,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       /** One run of a task: spawn, report the pid, wait for the end, record how it ended. */
-      const run = (task: Task, spawned: Deferred.Deferred<void, SpawnFailed>) =>
+      const runOnce = (task: Task, spawned: Deferred.Deferred<void, SpawnFailed>) =>
         Effect.gen(function*() {
           const log = yield* Effect.acquireRelease(
             Effect.sync(() => LogFile.open(config.logDir, task.name, config.logMaxBytes)),
@@ -182,14 +195,19 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             cwd: task.cwd,
             env: taskEnv(baseEnv, task.env),
             releaseGraceMs: config.shutdownGraceMs
-          }, sinkFor(task, log))
+          }, sinkFor(task, log)).pipe(
+            Effect.withSpan("task.spawn", { attributes: { task: task.name, command: task.command } })
+          )
+          yield* Effect.acquireRelease(watchdog.track(group.pid), () => watchdog.untrack(group.pid))
           task.group = group
           task.pid = group.pid
           yield* Deferred.succeed(spawned, undefined)
           const exit = yield* group.exited
           yield* log.close
           const status = classifyExit({ ...exit, stopRequested: task.stopRequested, signalsSent: task.signalsSent }, signalNumber)
+          yield* Effect.annotateCurrentSpan({ status, exitCode: exit.code, signal: exit.signal })
           finish(task, status, exit.code, exit.signal)
+          return status
         }).pipe(
           Effect.scoped,
           Effect.catch((error) =>
@@ -198,20 +216,62 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
               task.error = error.message
               task.endedAt = new Date()
               changed(task)
-            }).pipe(Effect.andThen(Deferred.fail(spawned, error)))
+              return "failed" as const
+            }).pipe(Effect.tap(() => Deferred.fail(spawned, error)))
           ),
-          // Shutdown interrupts the actor; its scope has already ended the tree.
-          Effect.onInterrupt(() => Effect.sync(() => finish(task, "stopped", null, null))),
+          Effect.withSpan("task.run", { attributes: { task: task.name, run: task.restarts + 1 } })
+        )
+
+      /** The actor: runs the task, and runs it again while its restart policy says so. */
+      const supervise = (task: Task, spawned: Deferred.Deferred<void, SpawnFailed>) =>
+        Effect.gen(function*() {
+          let step = yield* Schedule.toStep(backoff(task.policy))
+          let inARow = 0
+          for (;;) {
+            const runStartedAt = Date.now()
+            const status = yield* runOnce(task, spawned)
+            if (status === "failed" || task.stopRequested || !wantsRestart(task.policy, status)) return
+            if (Date.now() - runStartedAt >= HEALTHY_AFTER_MS) {
+              step = yield* Schedule.toStep(backoff(task.policy))
+              inARow = 0
+            }
+            if (inARow >= task.policy.maxRestarts) {
+              task.error = `gave up after ${inARow} restarts in a row (restart.maxRestarts is ${task.policy.maxRestarts})`
+              changed(task)
+              return
+            }
+            inARow++
+            const [, delay] = yield* step(Date.now(), undefined).pipe(Effect.orDie)
+            task.status = "restarting"
+            task.nextRestartAt = new Date(Date.now() + Duration.toMillis(delay))
+            changed(task)
+            yield* Effect.sleep(delay).pipe(Effect.withSpan("task.backoff", { attributes: { task: task.name } }))
+            task.restarts += 1
+            resetRun(task)
+            task.buffer.markRun(task.restarts + 1)
+            yield* Effect.annotateCurrentSpan({ restart: task.restarts })
+          }
+        }).pipe(
+          // Shutdown or a stop interrupts the actor; its scope has already ended the tree.
+          Effect.onInterrupt(() => Effect.sync(() => finish(task, "stopped", task.exitCode, task.signal))),
           Effect.ensuring(Deferred.succeed(task.done, undefined))
         )
 
       const finish = (task: Task, status: TaskStatus, exitCode: number | null, signal: string | null) => {
-        if (task.status !== "running") return
+        const wasRestarting = task.status === "restarting"
+        if (task.status !== "running" && !wasRestarting) return
         task.status = status
         task.exitCode = exitCode
         task.signal = signal
         task.endedAt = new Date()
         task.group = undefined
+        task.nextRestartAt = null
+        if (wasRestarting) {
+          // That run's end was announced already.
+          changed(task)
+          return
+        }
+        task.lastExit = { status, exitCode, signal, at: task.endedAt.toISOString() }
         changed(task)
         notifier.publish({
           _tag: "TaskExit",
@@ -224,6 +284,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         })
       }
 
+      const runningCount = (except: Task | undefined) =>
+        [...tasks.values()].filter((t) => t !== except && !isFinished(t.status)).length
+
       /** Spawns a new run of `task` and waits until it runs or failed to. */
       const launch = Effect.fnUntraced(function*(task: Task) {
         const cwdProblem = yield* checkDirectory(task.cwd)
@@ -233,20 +296,41 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           return yield* new InvalidCwd({ cwd: task.cwd, reason: cwdProblem })
         }
         const spawned = yield* Deferred.make<void, SpawnFailed>()
-        yield* FiberMap.run(actors, task.name, run(task, spawned))
+        task.done = Deferred.makeUnsafe()
+        yield* FiberMap.run(actors, task.name, supervise(task, spawned))
         yield* Deferred.await(spawned)
         return { name: task.name, pid: task.pid, status: task.status } satisfies Started
       })
 
+      /** The policy's word on a command line and a working directory, before anything runs. */
+      const checkPolicy = Effect.fnUntraced(function*(request: StartRequest) {
+        const line = commandLine(request.command, request.args ?? null)
+        const denied = config.deny.find((rule) => rule.test(line))
+        if (denied !== undefined) return yield* new CommandRefused({ command: line, rule: `it matches --deny ${denied.source}` })
+        if (config.allow.length > 0 && !config.allow.some((rule) => rule.test(line))) {
+          const rules = config.allow.map((rule) => rule.source).join(", ")
+          return yield* new CommandRefused({ command: line, rule: `it matches no --allow rule (${rules})` })
+        }
+        const cwd = NodePath.resolve(config.cwdRoot ?? process.cwd(), request.cwd ?? ".")
+        if (config.cwdRoot !== undefined) {
+          const root = yield* Effect.promise(() => realpath(config.cwdRoot!).catch(() => config.cwdRoot!))
+          const real = yield* Effect.promise(() => realpath(cwd).catch(() => cwd))
+          if (real !== root && !real.startsWith(root + NodePath.sep)) return yield* new CwdOutsideRoot({ cwd, root })
+        }
+        return cwd
+      })
+
       const start = Effect.fn("TaskRegistry.start")(function*(request: StartRequest) {
+        const cwd = yield* checkPolicy(request)
         // Check and claim the name in one synchronous step, so two concurrent starts cannot both win.
-        const task = yield* Effect.suspend(() => {
+        const task = yield* Effect.suspend((): Effect.Effect<Task, TaskAlreadyRunning | TooManyTasks> => {
           const existing = request.name === undefined ? undefined : tasks.get(request.name)
-          if (existing !== undefined && existing.status === "running") {
+          if (existing !== undefined && !isFinished(existing.status)) {
             return Effect.fail(new TaskAlreadyRunning({ name: existing.name, pid: existing.pid }))
           }
+          if (runningCount(existing) >= config.maxTasks) return Effect.fail(new TooManyTasks({ limit: config.maxTasks }))
           const name = request.name ?? uniqueName(request.command, tasks)
-          const task = newTask(name, request, newBuffer())
+          const task = newTask(name, request, cwd, newBuffer())
           tasks.set(name, task)
           if (existing === undefined) notifier.publish({ _tag: "TaskAdded", name })
           else existing.listeners.forEach((listener) => task.listeners.add(listener))
@@ -259,12 +343,17 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const stopTask = (task: Task, request: StopRequest) =>
         Effect.gen(function*() {
           const group = task.group
-          if (task.status === "running" && group !== undefined) {
+          if (task.status === "restarting") {
+            // Between runs: no process to signal, just no further run.
+            task.stopRequested = true
+            yield* FiberMap.remove(actors, task.name)
+            yield* Deferred.await(task.done)
+          } else if (task.status === "running" && group !== undefined) {
             task.stopRequested = true
             yield* group.terminate({
               signal: request.force === true ? "SIGKILL" : request.signal ?? "SIGTERM",
               graceMs: request.graceMs ?? config.killGraceMs
-            })
+            }).pipe(Effect.withSpan("task.kill", { attributes: { task: task.name } }))
             yield* Deferred.await(task.done)
           }
           return ended(task)
@@ -278,9 +367,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         const task = yield* lookup(name)
         yield* stopTask(task, {})
         // Another restart may have won the race while we waited.
-        if (task.status === "running") return { name, pid: task.pid, status: task.status } satisfies Started
+        if (!isFinished(task.status)) return { name, pid: task.pid, status: task.status } satisfies Started
+        if (runningCount(task) >= config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
         task.restarts += 1
         resetRun(task)
+        task.buffer.markRun(task.restarts + 1)
         return yield* launch(task)
       })
 
@@ -364,6 +455,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           return yield* new StdinClosed({ name, reason: `it is not running (${describeEnd(task.status, task.exitCode, task.signal)})` })
         }
         const bytes = Buffer.from(data, "utf8")
+        if (bytes.length > config.maxInputBytes) return yield* new InputTooLarge({ bytes: bytes.length, limit: config.maxInputBytes })
         if (bytes.length > 0 || !eof) {
           const result = yield* group.write(bytes, 1_000)
           if (result._tag === "Closed") return yield* new StdinClosed({ name, reason: result.reason })
@@ -410,6 +502,7 @@ interface Task {
   readonly cwd: string
   readonly env: Readonly<Record<string, string>>
   readonly notifyOnExit: boolean
+  readonly policy: RestartPolicy
   readonly buffer: OutputBuffer
   /** Called on new output and on status changes: waiters and resource subscriptions. */
   readonly listeners: Set<() => void>
@@ -425,18 +518,21 @@ interface Task {
   endedAt: Date | null
   group: ProcessGroup.ProcessGroup | undefined
   log: LogFile | undefined
+  lastExit: { status: TaskStatus; exitCode: number | null; signal: string | null; at: string } | null
+  nextRestartAt: Date | null
   stopRequested: boolean
   signalsSent: Set<string>
   done: Deferred.Deferred<void>
 }
 
-const newTask = (name: string, request: StartRequest, buffer: OutputBuffer): Task => ({
+const newTask = (name: string, request: StartRequest, cwd: string, buffer: OutputBuffer): Task => ({
   name,
   command: request.command,
   args: request.args ?? null,
-  cwd: NodePath.resolve(request.cwd ?? process.cwd()),
+  cwd,
   env: request.env ?? {},
   notifyOnExit: request.notifyOnExit ?? true,
+  policy: { ...defaultPolicy, ...request.restart },
   buffer,
   listeners: new Set(),
   logFiles: new Set(),
@@ -450,6 +546,8 @@ const newTask = (name: string, request: StartRequest, buffer: OutputBuffer): Tas
   endedAt: null,
   group: undefined,
   log: undefined,
+  lastExit: null,
+  nextRestartAt: null,
   stopRequested: false,
   signalsSent: new Set(),
   done: Deferred.makeUnsafe()
@@ -465,7 +563,7 @@ const resetRun = (task: Task) => {
   task.endedAt = null
   task.stopRequested = false
   task.signalsSent = new Set()
-  task.done = Deferred.makeUnsafe()
+  task.nextRestartAt = null
 }
 
 const changed = (task: Task) => {
@@ -509,8 +607,11 @@ const lastLines = (task: Task, n = 5) => task.buffer.read({ tail: n, transform: 
 const taskEnv = (base: Readonly<Record<string, string>>, own: Readonly<Record<string, string>>) =>
   "FORCE_COLOR" in own || "NO_COLOR" in own ? { ...base, ...own } : { ...base, FORCE_COLOR: "0", NO_COLOR: "1", ...own }
 
-const displayCommand = (task: Task) =>
-  task.args === null ? task.command : [task.command, ...task.args].map(shellQuote).join(" ")
+/** The full command line, as policy rules and people read it. */
+const commandLine = (command: string, args: ReadonlyArray<string> | null) =>
+  args === null ? command : [command, ...args].map(shellQuote).join(" ")
+
+const displayCommand = (task: Task) => commandLine(task.command, task.args)
 
 const shellQuote = (word: string) => /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 
@@ -543,7 +644,10 @@ const info = (task: Task): TaskInfo => {
     logBytes: log?.bytes ?? 0,
     logCapped: log?.capped ?? false,
     logError: log?.error ?? null,
-    watchers: task.listeners.size
+    watchers: task.listeners.size,
+    restartPolicy: task.policy.policy,
+    lastExit: task.lastExit,
+    nextRestartAt: task.nextRestartAt?.toISOString() ?? null
   }
 }
 
@@ -556,7 +660,7 @@ const ended = (task: Task): Ended => ({
 
 const toOutputLine = (line: BufferedLine): OutputLine => {
   const out: OutputLine = { seq: line.seq, stream: line.stream, text: line.text, time: new Date(line.time).toISOString() }
-  return line.partial ? { ...out, partial: true } : out
+  return line.partial ? { ...out, partial: true } : line.run !== undefined ? { ...out, run: line.run } : out
 }
 
 const signalNumber = (name: string): number | undefined =>
@@ -580,6 +684,16 @@ const checkDirectory = (cwd: string) =>
       (error: NodeJS.ErrnoException) => error.code === "ENOENT" ? "does not exist" : `cannot be used (${error.code})`
     )
   )
+
+/** What a task gets with --no-inherit-env: enough to find programs and a home, plus the allowed names. */
+const minimalEnv = (allowed: ReadonlyArray<string>): Record<string, string> => {
+  const env: Record<string, string> = {}
+  for (const key of ["PATH", "HOME", "USER", "LANG", "LC_ALL", "TERM", "TMPDIR", "SHELL", ...allowed]) {
+    const value = process.env[key]
+    if (value !== undefined) env[key] = value
+  }
+  return env
+}
 
 /** The server's environment, which tasks inherit. */
 const inheritedEnv = (): Record<string, string> => {

@@ -1,0 +1,39 @@
+/**
+ * When a task that ended by itself is started again, and after how long: the policy
+ * (`no`, `on-failure`, `always`), a cap on restarts in a row, and an exponential backoff
+ * with jitter as an Effect `Schedule`. A run that stayed up a while counts as healthy:
+ * the backoff and the count start over.
+ */
+import { Duration, Effect, Schedule } from "effect"
+import type { TaskStatus } from "../domain/Task.ts"
+
+export interface RestartPolicy {
+  readonly policy: "no" | "on-failure" | "always"
+  readonly maxRestarts: number
+  readonly backoffMs: number
+  readonly maxBackoffMs: number
+}
+
+export const defaultPolicy: RestartPolicy = { policy: "no", maxRestarts: 5, backoffMs: 500, maxBackoffMs: 30_000 }
+
+/** A run that stayed up this long resets the backoff and the restart count. */
+export const HEALTHY_AFTER_MS = 10_000
+
+/** Should a run that ended with `status` be followed by another? Never after a stop we asked for. */
+export const wantsRestart = (policy: RestartPolicy, status: TaskStatus): boolean => {
+  switch (policy.policy) {
+    case "no":
+      return false
+    case "on-failure":
+      return status === "crashed"
+    case "always":
+      return status === "crashed" || status === "exited"
+  }
+}
+
+/** Delays between restarts: backoffMs, doubling, jittered (±20%), never above maxBackoffMs. */
+export const backoff = (policy: RestartPolicy): Schedule.Schedule<Duration.Duration> =>
+  Schedule.exponential(Duration.millis(policy.backoffMs)).pipe(
+    Schedule.jittered,
+    Schedule.modifyDelay((meta) => Effect.succeed(Duration.min(meta.duration, Duration.millis(policy.maxBackoffMs))))
+  )
