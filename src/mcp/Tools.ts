@@ -174,6 +174,15 @@ const startInput = Schema.Struct({
   })),
   notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Send a log notification when the task ends. Default true."
+  })),
+  restart: Schema.optionalKey(Schema.Struct({
+    policy: Schema.Literals(["no", "on-failure", "always"]),
+    maxRestarts: Schema.optionalKey(NonNegativeInt.annotate({ description: "Restarts in a row before giving up. Default 5." })),
+    backoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "First delay, doubling each time. Default 500." })),
+    maxBackoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "Longest delay. Default 30000." }))
+  }).annotate({
+    description: "Start it again when it ends by itself: \"on-failure\" (non-zero exit or crash) or \"always\". " +
+      "Example: {\"policy\": \"on-failure\"}. Default: no restarts."
   }))
 })
 

@@ -1,0 +1,212 @@
+/**
+ * Issue 4 over real stdio: restart policies with real crashing processes, no orphans when
+ * the server is SIGKILLed, limits, policy rules, and the command line.
+ */
+import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
+import { spawnSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import { describe, expect, it } from "vitest"
+import { fixture, isAlive, pidsIn } from "../helpers.ts"
+import { type Connected, connect, serverEntry, textOf, until } from "./client.ts"
+
+interface Line {
+  readonly seq: number
+  readonly text: string
+  readonly run?: number
+}
+
+const withServer = async (env: Record<string, string>, body: (s: Connected) => Promise<void>) => {
+  const s = await connect(env)
+  try {
+    await body(s)
+  } finally {
+    await s.client.close()
+  }
+}
+
+const structured = async <A>(s: Connected, name: string, args: Record<string, unknown> = {}): Promise<A> => {
+  const result = await s.call(name, args)
+  if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`)
+  return result.structuredContent as A
+}
+
+const expectError = async (s: Connected, name: string, args: Record<string, unknown>, pattern: RegExp) => {
+  const result = await s.call(name, args)
+  expect(result.isError).toBe(true)
+  expect(textOf(result)).toMatch(pattern)
+}
+
+interface Task {
+  readonly status: string
+  readonly restarts: number
+  readonly error: string | null
+  readonly exitCode: number | null
+  readonly nextRestartAt: string | null
+  readonly lastExit: { status: string; exitCode: number | null } | null
+}
+
+describe("restart policies", () => {
+  it("on-failure restarts a crashing task with backoff, then gives up with a clear reason", () =>
+    withServer({}, async (s) => {
+      const exits: Array<unknown> = []
+      s.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void exits.push(n.params.data))
+      await structured(s, "start_task", {
+        command: "echo run; exit 1",
+        name: "flaky",
+        restart: { policy: "on-failure", maxRestarts: 3, backoffMs: 50, maxBackoffMs: 200 }
+      })
+      const task = await until(async () => {
+        const t = await structured<Task>(s, "get_task", { name: "flaky" })
+        return t.status === "crashed" && t.error !== null ? t : undefined
+      })
+      expect(task).toMatchObject({ status: "crashed", restarts: 3, exitCode: 1, lastExit: { status: "crashed", exitCode: 1 } })
+      expect(task.error).toBe("gave up after 3 restarts in a row (restart.maxRestarts is 3)")
+      const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "flaky", since: 0 })
+      expect(lines.map((l) => [l.text, l.run])).toEqual([["run", undefined], ["run", 2], ["run", 3], ["run", 4]])
+      // One exit notification per crash.
+      await until(() => exits.length >= 4 || undefined)
+      expect(exits).toHaveLength(4)
+    }))
+
+  it("shows restarting between runs; stop_task ends it at once with no further run", () =>
+    withServer({}, async (s) => {
+      await structured(s, "start_task", {
+        command: "echo up; exit 0",
+        name: "always",
+        restart: { policy: "always", backoffMs: 3_000 }
+      })
+      const restarting = await until(async () => {
+        const t = await structured<Task>(s, "get_task", { name: "always" })
+        return t.status === "restarting" ? t : undefined
+      })
+      expect(Date.parse(restarting.nextRestartAt!)).toBeGreaterThan(Date.now())
+      const t0 = Date.now()
+      expect(await structured(s, "stop_task", { name: "always" })).toMatchObject({ status: "stopped" })
+      expect(Date.now() - t0).toBeLessThan(1_000)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(await structured<Task>(s, "get_task", { name: "always" })).toMatchObject({ status: "stopped", restarts: 0 })
+    }))
+
+  it("on-failure leaves a clean exit alone", () =>
+    withServer({}, async (s) => {
+      await structured(s, "start_task", { command: "true", name: "ok", restart: { policy: "on-failure", backoffMs: 10 } })
+      await structured(s, "wait_for_task", { name: "ok", since: 0 })
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(await structured<Task>(s, "get_task", { name: "ok" })).toMatchObject({ status: "exited", restarts: 0 })
+    }))
+})
+
+describe("no orphans when the server is killed", () => {
+  it("SIGKILL of the server ends 20 running trees (one ignoring SIGTERM) within 2 s", async () => {
+    const s = await connect()
+    const pids: Array<number> = []
+    for (let i = 0; i < 20; i++) {
+      const [script, count] = i === 0 ? ["ignore-term.sh", 3] : ["tree.sh", 4]
+      await structured(s, "start_task", { command: fixture(script as string), args: [], name: `tree-${i}` })
+      const found = await until(async () => {
+        const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: `tree-${i}`, since: 0 })
+        return pidsIn(lines).length === count ? pidsIn(lines) : undefined
+      })
+      pids.push(...found)
+    }
+    expect(pids).toHaveLength(79)
+    expect(pids.filter(isAlive)).toHaveLength(79)
+    const t0 = Date.now()
+    process.kill(s.pid, "SIGKILL")
+    await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
+    expect(Date.now() - t0).toBeLessThan(2_000)
+    await s.client.close().catch(() => {})
+  }, 60_000)
+})
+
+describe("limits", () => {
+  it("refuses a start beyond --max-tasks, naming the limit", () =>
+    withServer({ TASKMUX_MAX_TASKS: "2" }, async (s) => {
+      await structured(s, "start_task", { command: "sleep 300", name: "one" })
+      await structured(s, "start_task", { command: "sleep 300", name: "two" })
+      await expectError(s, "start_task", { command: "sleep 300", name: "three" }, /2 tasks are running, the limit \(--max-tasks\)/)
+      await structured(s, "stop_task", { name: "two" })
+      await structured(s, "start_task", { command: "sleep 300", name: "three" })
+    }))
+
+  it("refuses send_input data over the limit; a big write to a task that never reads blocks nothing", () =>
+    withServer({ TASKMUX_MAX_INPUT_BYTES: "1000000" }, async (s) => {
+      await structured(s, "start_task", { command: "sleep 300", name: "deaf" })
+      await expectError(s, "send_input", { name: "deaf", data: "x".repeat(1_000_001) }, /1000001 bytes, more than the limit of 1000000/)
+      const write = s.call("send_input", { name: "deaf", data: "x".repeat(1_000_000) })
+      const t0 = Date.now()
+      await structured(s, "list_tasks")
+      expect(Date.now() - t0).toBeLessThan(500)
+      expect((await write).structuredContent).toMatchObject({ bytes: 1_000_000 })
+    }))
+})
+
+describe("policy", () => {
+  it("--deny and --allow rules refuse a command line, naming the rule", () =>
+    withServer({ TASKMUX_DENY: "rm\\s+-rf", TASKMUX_ALLOW: "^(echo|sleep|rm) " }, async (s) => {
+      await expectError(s, "start_task", { command: "rm -rf /tmp/nothing-here" }, /refused by this server's policy: it matches --deny rm\\s\+-rf/)
+      await expectError(s, "start_task", { command: "curl", args: ["example.com"] }, /it matches no --allow rule \(\^\(echo\|sleep\|rm\) \)/)
+      await structured(s, "start_task", { command: "echo", args: ["allowed"] })
+    }))
+
+  it("--cwd-root keeps tasks inside a directory, symlinks resolved", () => {
+    const root = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-root-"))
+    mkdirSync(NodePath.join(root, "app"))
+    symlinkSync("/tmp", NodePath.join(root, "escape"))
+    return withServer({ TASKMUX_CWD_ROOT: root }, async (s) => {
+      const inside = await structured<{ name: string }>(s, "start_task", { command: "pwd", cwd: "app", name: "inside" })
+      await structured(s, "wait_for_task", { name: inside.name, since: 0 })
+      const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "inside" })
+      expect(lines[0]?.text).toBe(NodePath.join(root, "app"))
+      await expectError(s, "start_task", { command: "pwd", cwd: "/etc" }, /"\/etc" is outside .* \(--cwd-root\)/)
+      await expectError(s, "start_task", { command: "pwd", cwd: NodePath.join(root, "escape") }, /is outside/)
+    })
+  })
+
+  it("--no-inherit-env starts tasks with a minimal environment, plus --env-allow names", () =>
+    withServer({ SECRET_TOKEN: "s3cret", SHARED: "yes", TASKMUX_NO_INHERIT_ENV: "true", TASKMUX_ENV_ALLOW: "SHARED" }, async (s) => {
+      await structured(s, "start_task", { command: "echo \"[$SECRET_TOKEN] [$SHARED] [$OWN]\"", name: "env", env: { OWN: "mine" } })
+      await structured(s, "wait_for_task", { name: "env", since: 0 })
+      const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "env" })
+      expect(lines[0]?.text).toBe("[] [yes] [mine]")
+    }))
+})
+
+describe("command line", () => {
+  const run = (args: Array<string>, env: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [serverEntry, ...args], { env: { ...process.env, ...env }, input: "", encoding: "utf8", timeout: 10_000 })
+
+  it("--help lists every option and --version prints the version", () => {
+    const help = run(["--help"])
+    expect(help.status).toBe(0)
+    for (const flag of ["--max-tasks", "--buffer-lines", "--allow", "--deny", "--cwd-root", "--no-inherit-env", "--trace", "--log-dir"]) {
+      expect(help.stdout).toContain(flag)
+    }
+    expect(run(["--version"]).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
+  })
+
+  it("a bad flag or value stops it with one line on stderr, nothing on stdout", () => {
+    for (const [args, message] of [
+      [["--bogus"], /^taskmux: invalid setting --bogus: unknown option/],
+      [["--max-tasks", "0"], /^taskmux: invalid setting TASKMUX_MAX_TASKS: expected a positive integer/],
+      [["--max-tasks"], /^taskmux: invalid setting --max-tasks: needs a value/],
+      [["--deny", "("], /^taskmux: invalid setting TASKMUX_DENY: "\(" is not a valid regular expression/]
+    ] as const) {
+      const result = run([...args])
+      expect(result.status, args.join(" ")).toBe(1)
+      expect(result.stdout).toBe("")
+      expect(result.stderr).toMatch(message)
+      expect(result.stderr.trim().split("\n")).toHaveLength(1)
+    }
+  })
+
+  it("flags win over the environment", () => {
+    // A bad value in the environment is overridden by a good flag (the server then serves until stdin ends)...
+    const overridden = run(["--max-tasks", "5"], { TASKMUX_MAX_TASKS: "abc" })
+    expect([overridden.status, overridden.stderr]).toEqual([0, ""])
+    // ...and a bad flag is not rescued by a good environment.
+    expect(run(["--max-tasks", "abc"], { TASKMUX_MAX_TASKS: "5" }).status).toBe(1)
+  })
+})
