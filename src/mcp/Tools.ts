@@ -116,6 +116,7 @@ const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
           return Effect.succeed(errorResult(new InvalidArguments({ tool: spec.name, issue })))
         }
         return spec.run(input.value, context).pipe(
+          Effect.withSpan(`tool.${spec.name}`),
           Effect.map((output): CallToolResult => ({
             content: [{ type: "text", text: spec.text(output) }],
             structuredContent: output as Record<string, unknown>

@@ -174,6 +174,30 @@ describe("policy", () => {
     }))
 })
 
+describe("tracing", () => {
+  it("--trace prints the spans of tool calls and of a task's spawn, kill and run to stderr", async () => {
+    const s = await connect({ TASKMUX_TRACE: "true" })
+    try {
+      await structured(s, "start_task", { command: "sleep 300", name: "traced" })
+      await structured(s, "stop_task", { name: "traced" })
+      await until(() => (s.stderr().includes("task.run") ? true : undefined))
+      const trace = s.stderr()
+      for (const span of ["tool.start_task", "task.spawn", "tool.stop_task", "task.kill"]) {
+        expect(trace).toMatch(new RegExp(`taskmux trace +${span.replace(".", "\\.")} \\d+\\.\\dms ok`))
+      }
+      expect(trace).toMatch(/task\.run \d+\.\dms ok task=traced run=1 status=stopped/)
+    } finally {
+      await s.client.close()
+    }
+  })
+
+  it("is silent without --trace", () =>
+    withServer({}, async (s) => {
+      await structured(s, "start_task", { command: "true", name: "quiet" })
+      expect(s.stderr()).toBe("")
+    }))
+})
+
 describe("command line", () => {
   const run = (args: Array<string>, env: Record<string, string> = {}) =>
     spawnSync(process.execPath, [serverEntry, ...args], { env: { ...process.env, ...env }, input: "", encoding: "utf8", timeout: 10_000 })

@@ -16,7 +16,7 @@ import { TasksLayer } from "../../src/Server.ts"
 import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
 
-type Kind = "cat" | "tree" | "quick"
+type Kind = "cat" | "tree" | "quick" | "flaky"
 
 interface ModelTask {
   readonly kind: Kind
@@ -42,7 +42,7 @@ interface Real {
 
 const registry = Effect.service(TaskRegistry)
 
-const commandFor = (kind: Kind): { command: string; args?: Array<string> } => {
+const commandFor = (kind: Kind): { command: string; args?: Array<string>; restart?: Record<string, unknown> } => {
   switch (kind) {
     case "cat":
       return { command: "cat" }
@@ -50,6 +50,9 @@ const commandFor = (kind: Kind): { command: string; args?: Array<string> } => {
       return { command: fixture("tree.sh"), args: [] }
     case "quick":
       return { command: "echo quick; exit 3" }
+    case "flaky":
+      // Crashes, is restarted twice by its policy, then given up on.
+      return { command: "echo flaky; exit 1", restart: { policy: "on-failure", maxRestarts: 2, backoffMs: 10, maxBackoffMs: 20 } }
   }
 }
 
@@ -82,9 +85,16 @@ const assertTreeGone = (real: Real, name: string) =>
 const settle = (real: Real, name: string, done: (status: TaskStatus) => boolean) =>
   real.run(eventually(Effect.flatMap(registry, (r) => r.get(name)), (t) => done(t.status)))
 
-/** After a (re)start: a quick task has ended, a tree has printed its pids; then observe. */
+/** After a (re)start: a quick task has ended, a flaky one was given up on, a tree has printed its pids. */
 const settleRun = async (real: Real, name: string, task: ModelTask) => {
   if (task.kind === "quick") await settle(real, name, (s) => s === "crashed")
+  if (task.kind === "flaky") {
+    await real.run(eventually(Effect.flatMap(registry, (r) => r.get(name)), (t) => t.status === "crashed" && t.error !== null))
+    const got = await real.run(Effect.flatMap(registry, (r) => r.get(name)))
+    assert.include(got.error, "gave up after 2 restarts")
+    const page = await real.run(Effect.flatMap(registry, (r) => r.read(name, { since: 0 })))
+    assert.deepStrictEqual(page.lines.slice(-3).map((l) => l.text), ["flaky", "flaky", "flaky"], "each run's output kept")
+  }
   if (task.kind === "tree") {
     await real.run(eventually(
       Effect.flatMap(registry, (r) => r.read(name, { since: 0 })),
@@ -112,7 +122,7 @@ class Start implements fc.AsyncCommand<Model, Real> {
     assert.isTrue(Exit.isSuccess(exit))
     real.seen.delete(this.name) // a new task under this name
     real.pidsOf.delete(this.name)
-    const task: ModelTask = { kind: this.kind, running: this.kind !== "quick", echoed: [], runs: 1 }
+    const task: ModelTask = { kind: this.kind, running: this.kind === "cat" || this.kind === "tree", echoed: [], runs: 1 }
     model.set(this.name, task)
     await settleRun(real, this.name, task)
   }
@@ -150,7 +160,7 @@ class Restart implements fc.AsyncCommand<Model, Real> {
     const task = model.get(this.name)
     if (task === undefined) return assert.isTrue(Exit.isFailure(exit))
     assert.isTrue(Exit.isSuccess(exit))
-    task.running = task.kind !== "quick"
+    task.running = task.kind === "cat" || task.kind === "tree"
     task.echoed = []
     task.runs += 1
     await settleRun(real, this.name, task)
@@ -242,7 +252,7 @@ class Remove implements fc.AsyncCommand<Model, Real> {
 }
 
 const names = fc.constantFrom("a", "b", "c")
-const start = fc.tuple(names, fc.constantFrom<Kind>("cat", "cat", "tree", "quick")).map(([n, k]) => new Start(n, k))
+const start = fc.tuple(names, fc.constantFrom<Kind>("cat", "cat", "tree", "quick", "flaky")).map(([n, k]) => new Start(n, k))
 // Starts are weighted up, so most sequences work on tasks that exist.
 const commands = fc.commands([
   start,
