@@ -17,7 +17,7 @@ const TaskName = Schema.String.check(
   Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
     message: "a task name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
   })
-).annotate({ description: "The task's name, as given by start_task or list_tasks. Example: \"web\"." })
+).annotate({ description: "The task's name. Example: \"web\"." })
 
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 const Nullable = <S extends Schema.Top>(s: S) => Schema.NullOr(s)
@@ -33,11 +33,11 @@ const EndedOutput = Schema.Struct({
 })
 
 const Pattern = Schema.String.annotate({
-  description: "A JavaScript regular expression matched against each output line. Example: \"ready|listening on\"."
+  description: "A JavaScript regex tested on each line. Example: \"ready|listening on\"."
 })
 
 const TimeoutMs = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 })).annotate({
-  description: "Give up after this many milliseconds. Default 30000, at most 600000 (10 minutes)."
+  description: "Milliseconds to wait. Default 30000, max 600000."
 })
 
 /** What a wait found; start_task with waitFor answers the same fields. */
@@ -104,9 +104,9 @@ const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
       name: spec.name,
       title: spec.title,
       description: spec.description,
-      inputSchema: jsonSchema(spec.input) as McpTool["inputSchema"],
-      outputSchema: jsonSchema(spec.output) as McpTool["outputSchema"],
-      annotations: { title: spec.title, ...spec.annotations, openWorldHint: false }
+      inputSchema: jsonSchema(spec.input, true) as McpTool["inputSchema"],
+      outputSchema: outline(jsonSchema(spec.output, false)) as McpTool["outputSchema"],
+      annotations: { ...spec.annotations, openWorldHint: false }
     },
     call: (args, context) =>
       Effect.suspend(() => {
@@ -132,11 +132,60 @@ const errorResult = (error: { readonly message: string }): CallToolResult => ({
   isError: true
 })
 
-const jsonSchema = (schema: Schema.Top) => {
+const jsonSchema = (schema: Schema.Top, descriptions: boolean) => {
   const { schema: json } = Schema.toJsonSchemaDocument(schema)
   // An empty Struct is "anything but null" in JSON Schema; MCP wants an object.
-  return json.type === "object" ? json : { type: "object", properties: {}, additionalProperties: false }
+  return compact(json.type === "object" ? json : { type: "object", properties: {} }, descriptions)
 }
+
+const SAFE_INT = Number.MAX_SAFE_INTEGER
+
+/**
+ * The same JSON Schema in fewer bytes, since every client sends tools/list to its model:
+ * no safe-integer bounds, no `additionalProperties: true` (the default), `type: ["string",
+ * "null"]` for a nullable simple type, and descriptions only where asked.
+ */
+const compact = (node: unknown, descriptions: boolean): unknown => {
+  if (Array.isArray(node)) return node.map((item) => compact(item, descriptions))
+  if (typeof node !== "object" || node === null) return node
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(node)) {
+    if ((key === "maximum" && value === SAFE_INT) || (key === "minimum" && value === -SAFE_INT)) continue
+    if ((key === "additionalProperties" && value === true) || (key === "description" && !descriptions)) continue
+    out[key] = key === "properties" ? mapValues(value, (v) => compact(v, descriptions)) : compact(value, descriptions)
+  }
+  const anyOf = out.anyOf
+  if (Array.isArray(anyOf) && anyOf.length === 2 && isNullType(anyOf[1])) {
+    const [first] = anyOf as [Record<string, unknown>]
+    if (typeof first.type === "string" && !("enum" in first)) {
+      delete out.anyOf
+      return { ...out, ...first, type: [first.type, "null"] }
+    }
+  }
+  return out
+}
+
+/**
+ * An output schema's first level only: each field's JSON type. Enough for clients to
+ * validate and type the answer; what the fields mean is in the descriptions and the
+ * README. It keeps tools/list under 10 KB.
+ */
+const outline = (schema: unknown) => {
+  const { properties } = schema as { properties: Record<string, unknown> }
+  return {
+    type: "object",
+    properties: mapValues(properties, (field) => {
+      const f = field as { type?: unknown; anyOf?: Array<{ type?: unknown }> }
+      return { type: f.type ?? f.anyOf?.map((option) => option.type) }
+    })
+  }
+}
+
+const mapValues = (record: unknown, f: (value: unknown) => unknown) =>
+  Object.fromEntries(Object.entries(record as Record<string, unknown>).map(([k, v]) => [k, f(v)]))
+
+const isNullType = (node: unknown) =>
+  typeof node === "object" && node !== null && Object.keys(node).length === 1 && (node as { type?: unknown }).type === "null"
 
 const withRegistry = <A, E>(f: (registry: TaskRegistry["Service"]) => Effect.Effect<A, E>) =>
   Effect.flatMap(Effect.service(TaskRegistry), f)
@@ -155,35 +204,33 @@ const StartOutput = Schema.Struct({
 
 const startInput = Schema.Struct({
   command: Schema.String.check(Schema.isNonEmpty({ message: "command must not be empty" })).annotate({
-    description: "A shell line (\"npm run dev\"), or the program to run when args is given (\"node\")."
+    description: "A shell line, or the program when args is given. Example: \"npm run dev\"."
   }),
   args: Schema.optionalKey(Schema.Array(Schema.String).annotate({
-    description: "Arguments, passed as-is without a shell. Example: [\"server.js\", \"--port\", \"3000\"]."
+    description: "Arguments, no shell. Example: [\"server.js\"]."
   })),
   name: Schema.optionalKey(TaskName.annotate({
-    description: "A unique name to refer to the task; generated from the command when absent. Example: \"web\"."
+    description: "Unique name; generated when absent. Example: \"web\"."
   })),
   cwd: Schema.optionalKey(Schema.String.annotate({
-    description: "Working directory (absolute, or relative to the server's). Example: \"/home/me/app\"."
+    description: "Working directory. Example: \"/home/me/app\"."
   })),
   env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String).annotate({
-    description: "Variables added to the inherited environment. Example: {\"PORT\": \"3000\"}."
+    description: "Added to the environment. Example: {\"PORT\": \"3000\"}."
   })),
   waitFor: Schema.optionalKey(Schema.Struct({ pattern: Pattern, timeoutMs: Schema.optionalKey(TimeoutMs) }).annotate({
-    description: "Answer only once a line matches (or the task ends, or time runs out). " +
-      "For servers: {\"pattern\": \"listening|ready\"}."
+    description: "Answer once a line matches (or it ends, or times out). Example: {\"pattern\": \"ready\"}."
   })),
   notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({
-    description: "Send a log notification when the task ends. Default true."
+    description: "Notify when it ends. Default true."
   })),
   restart: Schema.optionalKey(Schema.Struct({
     policy: Schema.Literals(["no", "on-failure", "always"]),
-    maxRestarts: Schema.optionalKey(NonNegativeInt.annotate({ description: "Restarts in a row before giving up. Default 5." })),
-    backoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "First delay, doubling each time. Default 500." })),
-    maxBackoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "Longest delay. Default 30000." }))
+    maxRestarts: Schema.optionalKey(NonNegativeInt.annotate({ description: "In a row. Default 5." })),
+    backoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "First delay, doubling. Default 500." })),
+    maxBackoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "Default 30000." }))
   }).annotate({
-    description: "Start it again when it ends by itself: \"on-failure\" (non-zero exit or crash) or \"always\". " +
-      "Example: {\"policy\": \"on-failure\"}. Default: no restarts."
+    description: "Restart when it ends by itself. Example: {\"policy\": \"on-failure\"}. Default: never."
   }))
 })
 
@@ -191,9 +238,9 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   name: "start_task",
   title: "Start a background task",
   description:
-    "Start a long-running command in the background (dev server, build, watcher, REPL) and return at once. " +
-    "Read its output with read_output, type into it with send_input, end it with stop_task. " +
-    "Without args, `command` is a shell line run by /bin/sh -c; with args, `command` is executed directly.",
+    "Run a command in the background (dev server, build, watcher, REPL) and return at once. " +
+    "For a server, pass waitFor with its ready line. Then read_output, send_input, stop_task. " +
+    "Without args, command is a /bin/sh -c line.",
   input: startInput,
   output: StartOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
@@ -223,14 +270,13 @@ const waitForTask = tool({
   name: "wait_for_task",
   title: "Wait for output or the end of a task",
   description:
-    "Wait until a line of a task's output matches `pattern` (e.g. a server's \"ready\" line), or the task ends, " +
-    "or timeoutMs passes, in one call instead of polling read_output. Only lines produced after the call count, " +
-    "unless `since` is given (since: 0 searches the whole buffer). Without a pattern, waits for the task to end.",
+    "Wait until a line matches pattern, the task ends, or timeoutMs passes: one call, no polling. " +
+    "Only lines after the call count, unless since (0: all). No pattern: wait for the end.",
   input: Schema.Struct({
     name: TaskName,
     pattern: Schema.optionalKey(Pattern),
     since: Schema.optionalKey(NonNegativeInt.annotate({
-      description: "Only lines after this cursor count. Default: lines produced after this call starts."
+      description: "Only lines after this cursor count. Default: after this call."
     })),
     timeoutMs: Schema.optionalKey(TimeoutMs)
   }),
@@ -250,13 +296,13 @@ const stopTask = tool({
   name: "stop_task",
   title: "Stop a task",
   description:
-    "End a task and every process it started (its whole process group): the signal first, SIGKILL after graceMs. " +
-    "Answers once all of them are gone, with how the task ended. The task and its output stay until remove_task.",
+    "End a task and every process it started: the signal, then SIGKILL after graceMs. " +
+    "Answers once all are gone. Its output stays until remove_task.",
   input: Schema.Struct({
     name: TaskName,
-    signal: Schema.optionalKey(SignalName.annotate({ description: "First signal to send. Default \"SIGTERM\"." })),
+    signal: Schema.optionalKey(SignalName.annotate({ description: "Default \"SIGTERM\"." })),
     graceMs: Schema.optionalKey(NonNegativeInt.annotate({
-      description: "Milliseconds to wait before SIGKILL. Default 5000."
+      description: "Wait before SIGKILL. Default 5000."
     })),
     force: Schema.optionalKey(Schema.Boolean.annotate({ description: "SIGKILL at once. Default false." }))
   }),
@@ -270,8 +316,7 @@ const restartTask = tool({
   name: "restart_task",
   title: "Restart a task",
   description:
-    "Stop a task if it is running (SIGTERM, then SIGKILL after 5 s) and start the same command again. " +
-    "Its output buffer is kept, so cursors from read_output stay valid.",
+    "Stop a task if running and start the same command again. Its output and cursors are kept.",
   input: NameOnly,
   output: StartedOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
@@ -296,7 +341,7 @@ const listTasks = tool({
 const getTask = tool({
   name: "get_task",
   title: "Describe a task",
-  description: "Everything about one task: status, exit code or signal, pid, command, cwd, restarts, buffer size.",
+  description: "One task in full: status, exit, pid, command, cwd, restarts, buffer, log file.",
   input: NameOnly,
   output: TaskInfo,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
@@ -310,25 +355,23 @@ const readOutput = tool({
   name: "read_output",
   title: "Read a task's output",
   description:
-    "Read a task's recent output lines (stdout and stderr interleaved in arrival order). " +
-    "Without since or tail: the last 100 lines. To follow a task, pass the previous answer's nextCursor as " +
-    "`since` to get only new lines. A line still waiting for its newline (a prompt) comes last with partial: true. " +
-    "In the text answer, stderr lines start with \"! \".",
+    "Read a task's output (both streams in arrival order; \"! \" marks stderr in the text). Default: the last 100 " +
+    "lines. For new lines only, pass since=nextCursor of the last answer. An unfinished line (a prompt) is partial.",
   input: Schema.Struct({
     name: TaskName,
     stream: Schema.optionalKey(Schema.Literals(["stdout", "stderr", "all"]).annotate({
-      description: "Which stream. Default \"all\"."
+      description: "Default \"all\"."
     })),
     tail: Schema.optionalKey(NonNegativeInt.annotate({ description: "Only the last N lines. Example: 20." })),
     since: Schema.optionalKey(NonNegativeInt.annotate({
-      description: "A cursor (nextCursor of an earlier answer): only lines after it. 0 reads from the start."
+      description: "A cursor: only lines after it. 0: from the start."
     })),
-    grep: Schema.optionalKey(Pattern.annotate({ description: "Only lines matching this regex. Example: \"error|warn\"." })),
+    grep: Schema.optionalKey(Pattern.annotate({ description: "Only matching lines. Example: \"error|warn\"." })),
     raw: Schema.optionalKey(Schema.Boolean.annotate({
-      description: "Keep ANSI colour codes and carriage-return redraws. Default false: clean text."
+      description: "Keep ANSI codes and \\r redraws. Default false."
     })),
     maxBytes: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)).annotate({
-      description: "Most text in one answer. Default 32768."
+      description: "Default 32768."
     }))
   }),
   output: Schema.Struct({
@@ -357,12 +400,11 @@ const sendInput = tool({
   name: "send_input",
   title: "Type into a task",
   description:
-    "Write text to a running task's stdin, for interactive programs and REPLs. Include \"\\n\" to press Enter. " +
-    "eof: true closes stdin afterwards (like Ctrl-D).",
+    "Write to a running task's stdin (REPLs, prompts). Include \"\\n\" for Enter; eof closes stdin (Ctrl-D).",
   input: Schema.Struct({
     name: TaskName,
-    data: Schema.String.annotate({ description: "Text to write. Example: \"yes\\n\"." }),
-    eof: Schema.optionalKey(Schema.Boolean.annotate({ description: "Close stdin after writing. Default false." }))
+    data: Schema.String.annotate({ description: "Example: \"yes\\n\"." }),
+    eof: Schema.optionalKey(Schema.Boolean.annotate({ description: "Close stdin after. Default false." }))
   }),
   output: Schema.Struct({ name: Schema.String, bytes: Schema.Int }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
@@ -375,8 +417,8 @@ const signalTask = tool({
   name: "signal_task",
   title: "Send a signal to a task",
   description:
-    "Send a signal to every process of a running task, like a terminal would: SIGINT for Ctrl-C, SIGHUP to reload, " +
-    "SIGSTOP/SIGCONT to pause and resume. To end a task for good, prefer stop_task.",
+    "Signal every process of a running task: SIGINT for Ctrl-C, SIGHUP to reload, SIGSTOP/SIGCONT to pause. " +
+    "To end it, prefer stop_task.",
   input: Schema.Struct({ name: TaskName, signal: SignalName.annotate({ description: "Example: \"SIGINT\"." }) }),
   output: Schema.Struct({ name: Schema.String, status: TaskStatus }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
@@ -389,11 +431,10 @@ const signalTask = tool({
 const removeTask = tool({
   name: "remove_task",
   title: "Remove a task",
-  description: "Stop a task if it is running, then forget it and its output. Its name becomes free. " +
-    "Its log files on disk stay unless deleteLog is true.",
+  description: "Stop a task if running, then forget it and its output. Its log files stay unless deleteLog.",
   input: Schema.Struct({
     name: TaskName,
-    deleteLog: Schema.optionalKey(Schema.Boolean.annotate({ description: "Also delete its log files. Default false." }))
+    deleteLog: Schema.optionalKey(Schema.Boolean.annotate({ description: "Default false." }))
   }),
   output: Schema.Struct({ name: Schema.String, removed: Schema.Literal(true) }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
