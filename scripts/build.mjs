@@ -13,6 +13,7 @@ await build({
   logLevel: "warning",
   banner: {
     // Some CommonJS dependencies call require(): give the ESM bundle one.
-    js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
+    js:
+      "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
   }
 })

@@ -5,9 +5,9 @@
  *
  * One table (`options`) drives the flag parser, `--help` and the README's option list.
  */
+import { Config, ConfigProvider, Context, Effect, Layer, Schema } from "effect"
 import * as os from "node:os"
 import * as NodePath from "node:path"
-import { Config, ConfigProvider, Context, Effect, Layer, Schema } from "effect"
 import packageJson from "../package.json" with { type: "json" }
 import { formatSchemaError, InvalidConfig } from "./domain/errors.ts"
 
@@ -87,18 +87,84 @@ export const options: ReadonlyArray<OptionSpec> = [
   { flag: "max-tasks", env: "TASKMUX_MAX_TASKS", kind: "int", value: "N", help: "most tasks running at once (64)" },
   { flag: "buffer-lines", env: "TASKMUX_BUFFER_LINES", kind: "int", value: "N", help: "lines kept per task (10000)" },
   { flag: "buffer-bytes", env: "TASKMUX_BUFFER_BYTES", kind: "int", value: "N", help: "bytes kept per task (4194304)" },
-  { flag: "max-line-bytes", env: "TASKMUX_MAX_LINE_BYTES", kind: "int", value: "N", help: "longer lines are cut (8192)" },
-  { flag: "kill-grace-ms", env: "TASKMUX_KILL_GRACE_MS", kind: "int", value: "MS", help: "stop_task's wait before SIGKILL (5000)" },
-  { flag: "shutdown-grace-ms", env: "TASKMUX_SHUTDOWN_GRACE_MS", kind: "int", value: "MS", help: "wait before SIGKILL at shutdown (1000)" },
-  { flag: "read-max-bytes", env: "TASKMUX_READ_MAX_BYTES", kind: "int", value: "N", help: "text in one read_output answer (32768)" },
-  { flag: "max-input-bytes", env: "TASKMUX_MAX_INPUT_BYTES", kind: "int", value: "N", help: "largest send_input data (1048576)" },
-  { flag: "log-dir", env: "TASKMUX_LOG_DIR", kind: "string", value: "DIR", help: "where each run's complete output goes" },
-  { flag: "log-max-bytes", env: "TASKMUX_LOG_MAX_BYTES", kind: "int", value: "N", help: "size cap of one run's log (67108864)" },
-  { flag: "allow", env: "TASKMUX_ALLOW", kind: "list", value: "REGEX", help: "only command lines matching one of these run" },
-  { flag: "deny", env: "TASKMUX_DENY", kind: "list", value: "REGEX", help: "command lines matching any of these are refused" },
-  { flag: "cwd-root", env: "TASKMUX_CWD_ROOT", kind: "string", value: "DIR", help: "tasks must run inside this directory" },
+  {
+    flag: "max-line-bytes",
+    env: "TASKMUX_MAX_LINE_BYTES",
+    kind: "int",
+    value: "N",
+    help: "longer lines are cut (8192)"
+  },
+  {
+    flag: "kill-grace-ms",
+    env: "TASKMUX_KILL_GRACE_MS",
+    kind: "int",
+    value: "MS",
+    help: "stop_task's wait before SIGKILL (5000)"
+  },
+  {
+    flag: "shutdown-grace-ms",
+    env: "TASKMUX_SHUTDOWN_GRACE_MS",
+    kind: "int",
+    value: "MS",
+    help: "wait before SIGKILL at shutdown (1000)"
+  },
+  {
+    flag: "read-max-bytes",
+    env: "TASKMUX_READ_MAX_BYTES",
+    kind: "int",
+    value: "N",
+    help: "text in one read_output answer (32768)"
+  },
+  {
+    flag: "max-input-bytes",
+    env: "TASKMUX_MAX_INPUT_BYTES",
+    kind: "int",
+    value: "N",
+    help: "largest send_input data (1048576)"
+  },
+  {
+    flag: "log-dir",
+    env: "TASKMUX_LOG_DIR",
+    kind: "string",
+    value: "DIR",
+    help: "where each run's complete output goes"
+  },
+  {
+    flag: "log-max-bytes",
+    env: "TASKMUX_LOG_MAX_BYTES",
+    kind: "int",
+    value: "N",
+    help: "size cap of one run's log (67108864)"
+  },
+  {
+    flag: "allow",
+    env: "TASKMUX_ALLOW",
+    kind: "list",
+    value: "REGEX",
+    help: "only command lines matching one of these run"
+  },
+  {
+    flag: "deny",
+    env: "TASKMUX_DENY",
+    kind: "list",
+    value: "REGEX",
+    help: "command lines matching any of these are refused"
+  },
+  {
+    flag: "cwd-root",
+    env: "TASKMUX_CWD_ROOT",
+    kind: "string",
+    value: "DIR",
+    help: "tasks must run inside this directory"
+  },
   { flag: "no-inherit-env", env: "TASKMUX_NO_INHERIT_ENV", kind: "flag", help: "tasks get a minimal environment" },
-  { flag: "env-allow", env: "TASKMUX_ENV_ALLOW", kind: "list", value: "NAME", help: "with --no-inherit-env: pass this variable on" },
+  {
+    flag: "env-allow",
+    env: "TASKMUX_ENV_ALLOW",
+    kind: "list",
+    value: "NAME",
+    help: "with --no-inherit-env: pass this variable on"
+  },
   { flag: "trace", env: "TASKMUX_TRACE", kind: "flag", help: "print spans of tool calls and task steps to stderr" }
 ]
 
@@ -132,7 +198,10 @@ export const parseCommandLine = (argv: ReadonlyArray<string>): CommandLine => {
     const [flag, inline] = arg.startsWith("--") ? splitOnce(arg.slice(2), "=") : [undefined, undefined]
     const spec = options.find((o) => o.flag === flag)
     if (spec === undefined) {
-      return { _tag: "Invalid", error: new InvalidConfig({ issue: `${arg}: unknown option (taskmux --help lists them)` }) }
+      return {
+        _tag: "Invalid",
+        error: new InvalidConfig({ issue: `${arg}: unknown option (taskmux --help lists them)` })
+      }
     }
     if (spec.kind === "flag") {
       env[spec.env] = "true"
@@ -175,7 +244,10 @@ const regexes = (name: string) =>
     Effect.forEach(sources, (source) =>
       Effect.try({
         try: () => new RegExp(source),
-        catch: (error) => new InvalidConfig({ issue: `${name}: ${JSON.stringify(source)} is not a valid regular expression (${(error as Error).message})` })
+        catch: (error) =>
+          new InvalidConfig({
+            issue: `${name}: ${JSON.stringify(source)} is not a valid regular expression (${(error as Error).message})`
+          })
       })))
 
 const read = Effect.gen(function*() {
@@ -211,7 +283,9 @@ export class TaskmuxConfig extends Context.Service<TaskmuxConfig, TaskmuxOptions
         Effect.mapError((error) =>
           error._tag === "InvalidConfig"
             ? error
-            : new InvalidConfig({ issue: Schema.isSchemaError(error.cause) ? formatSchemaError(error.cause) : error.message })
+            : new InvalidConfig({
+              issue: Schema.isSchemaError(error.cause) ? formatSchemaError(error.cause) : error.message
+            })
         )
       )
     )
@@ -220,6 +294,10 @@ export class TaskmuxConfig extends Context.Service<TaskmuxConfig, TaskmuxOptions
   static readonly layerTest = (options: Partial<TaskmuxOptions> = {}): Layer.Layer<TaskmuxConfig> =>
     Layer.succeed(
       TaskmuxConfig,
-      TaskmuxConfig.of({ ...defaults, logDir: NodePath.join(os.tmpdir(), `taskmux-test-logs-${process.pid}`), ...options })
+      TaskmuxConfig.of({
+        ...defaults,
+        logDir: NodePath.join(os.tmpdir(), `taskmux-test-logs-${process.pid}`),
+        ...options
+      })
     )
 }

@@ -15,8 +15,11 @@ export const TasksLayer = TaskRegistry.layer.pipe(Layer.provideMerge(Notifier.la
 
 /** Spans to stderr with --trace, to a collector with OTEL_EXPORTER_OTLP_ENDPOINT, else none. */
 const Tracing = Layer.unwrap(
-  Effect.map(Effect.service(TaskmuxConfig), (config) =>
-    TracingLayer({ trace: config.trace, otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined }))
+  Effect.map(
+    Effect.service(TaskmuxConfig),
+    (config) =>
+      TracingLayer({ trace: config.trace, otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined })
+  )
 )
 
 /** The server, configured by `TASKMUX_*` settings from the command line over the environment. */

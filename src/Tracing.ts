@@ -75,8 +75,12 @@ const depth = (span: Tracer.Span): number => {
 export const formatSpan = (span: Tracer.Span, endTime: bigint, exit: Exit.Exit<unknown, unknown>): string => {
   const ms = Number(endTime - span.status.startTime) / 1e6
   const outcome = Exit.isSuccess(exit) ? "ok" : Exit.hasInterrupts(exit) ? "interrupted" : "failed"
-  const attributes = [...span.attributes].map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
-  return `taskmux trace ${"  ".repeat(depth(span))}${span.name} ${ms.toFixed(1)}ms ${outcome}${attributes.length ? ` ${attributes.join(" ")}` : ""}\n`
+  const attributes = [...span.attributes].map(([key, value]) =>
+    `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`
+  )
+  return `taskmux trace ${"  ".repeat(depth(span))}${span.name} ${ms.toFixed(1)}ms ${outcome}${
+    attributes.length ? ` ${attributes.join(" ")}` : ""
+  }\n`
 }
 
 export const stderrTracer: Tracer.Tracer = Tracer.make({
@@ -84,12 +88,18 @@ export const stderrTracer: Tracer.Tracer = Tracer.make({
 })
 
 /** The tracer the options ask for, or nothing at all. */
-export const TracingLayer = (options: { readonly trace: boolean; readonly otlpEndpoint: string | undefined }): Layer.Layer<never> => {
+export const TracingLayer = (
+  options: { readonly trace: boolean; readonly otlpEndpoint: string | undefined }
+): Layer.Layer<never> => {
   if (options.otlpEndpoint !== undefined) {
     return OtlpTracer.layer({
       url: `${options.otlpEndpoint.replace(/\/$/, "")}/v1/traces`,
       resource: { serviceName: "taskmux", serviceVersion: packageJson.version }
-    }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(FetchHttpClient.layer), Layer.orDie) as Layer.Layer<never>
+    }).pipe(
+      Layer.provide(OtlpSerialization.layerJson),
+      Layer.provide(FetchHttpClient.layer),
+      Layer.orDie
+    ) as Layer.Layer<never>
   }
   return options.trace ? Layer.succeed(Tracer.Tracer, stderrTracer) : Layer.empty
 }

@@ -19,8 +19,13 @@ function messageOf(error: unknown) {
 
 NodeRuntime.runMain(
   // One plain line on stderr: never a stack trace, never anything on stdout.
-  Effect.tapCause(main, (cause) =>
-    Effect.sync(() => Cause.hasInterruptsOnly(cause) || process.stderr.write(`taskmux: ${messageOf(Cause.squash(cause))}\n`))),
+  Effect.tapCause(
+    main,
+    (cause) =>
+      Effect.sync(() =>
+        Cause.hasInterruptsOnly(cause) || process.stderr.write(`taskmux: ${messageOf(Cause.squash(cause))}\n`)
+      )
+  ),
   {
     disableErrorReporting: true,
     teardown: (exit, onExit) => onExit(Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause) ? 1 : 0)

@@ -1,7 +1,7 @@
 /** Shared test helpers: real processes are checked through /proc, never mocked. */
+import { Effect, Schedule } from "effect"
 import { readFileSync } from "node:fs"
 import * as NodePath from "node:path"
-import { Effect, Schedule } from "effect"
 
 export const fixture = (name: string) => NodePath.join(import.meta.dirname, "fixtures", name)
 

@@ -14,7 +14,9 @@ export type StreamName = typeof StreamName.Type
 const Nullable = <S extends Schema.Top>(s: S) => Schema.NullOr(s)
 
 export const OutputLine = Schema.Struct({
-  seq: Schema.Int.annotate({ description: "Position of the line in the task's output; pass it as `since` to read what follows." }),
+  seq: Schema.Int.annotate({
+    description: "Position of the line in the task's output; pass it as `since` to read what follows."
+  }),
   stream: StreamName,
   text: Schema.String,
   time: Schema.String.annotate({ description: "ISO time the line arrived." }),
@@ -52,7 +54,9 @@ export const TaskInfo = Schema.Struct({
   nextCursor: Schema.Int,
   logFile: Nullable(Schema.String.annotate({ description: "This run's complete output, every line, on disk." })),
   logBytes: Schema.Int,
-  logCapped: Schema.Boolean.annotate({ description: "The log reached its size cap; later output is only in the buffer." }),
+  logCapped: Schema.Boolean.annotate({
+    description: "The log reached its size cap; later output is only in the buffer."
+  }),
   logError: Nullable(Schema.String),
   watchers: Schema.Int.annotate({ description: "Pending waits and resource subscriptions on this task." }),
   restartPolicy: Schema.Literals(["no", "on-failure", "always"]),

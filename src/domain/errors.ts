@@ -122,7 +122,9 @@ export class CwdOutsideRoot extends Schema.TaggedError<CwdOutsideRoot>()("CwdOut
   root: Schema.String
 }) {
   override get message() {
-    return `Working directory ${quote(this.cwd)} is outside ${quote(this.root)}, the only place tasks may run (--cwd-root). Pass a cwd inside it.`
+    return `Working directory ${quote(this.cwd)} is outside ${
+      quote(this.root)
+    }, the only place tasks may run (--cwd-root). Pass a cwd inside it.`
   }
 }
 
@@ -142,7 +144,11 @@ export const compilePattern = (field: string, pattern: string): RegExp | Invalid
   try {
     return new RegExp(pattern)
   } catch (error) {
-    return new InvalidPattern({ field, pattern, reason: (error as Error).message.replace(/^Invalid regular expression: /, "") })
+    return new InvalidPattern({
+      field,
+      pattern,
+      reason: (error as Error).message.replace(/^Invalid regular expression: /, "")
+    })
   }
 }
 

@@ -85,11 +85,16 @@ const serve = Effect.fnUntraced(function*(transport: Transport, closed: Deferred
     }
     const progressToken = request.params._meta?.progressToken
     const toolContext: ToolContext = {
-      progress: progressToken === undefined ? undefined : (progress, total, message) =>
-        Effect.promise(() =>
-          extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress, total, message } })
-            .catch(() => {})
-        )
+      progress: progressToken === undefined ?
+        undefined :
+        (progress, total, message) =>
+          Effect.promise(() =>
+            extra.sendNotification({
+              method: "notifications/progress",
+              params: { progressToken, progress, total, message }
+            })
+              .catch(() => {})
+          )
     }
     // Cancellation from the client interrupts the call's fiber.
     return run(tool.call(request.params.arguments, toolContext), { signal: extra.signal })

@@ -30,7 +30,9 @@ const nameOf = (uri: string): string | undefined => {
 const notFound = (uri: string, known: ReadonlyArray<string>) =>
   new McpError(
     -32002,
-    `Resource ${uri} not found. Task output resources are task://NAME/output; known tasks: ${known.join(", ") || "none"}.`
+    `Resource ${uri} not found. Task output resources are task://NAME/output; known tasks: ${
+      known.join(", ") || "none"
+    }.`
   )
 
 /** Registers the resource handlers; subscriptions end with the enclosing scope. */
@@ -103,4 +105,3 @@ export const registerResources = Effect.fnUntraced(function*(server: Server) {
     return {}
   })
 })
-

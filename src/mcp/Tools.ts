@@ -63,14 +63,20 @@ const waitText = (w: Omit<WaitResult, "name">, name: string) => {
   if (w.matched) return `"${name}" matched after ${seconds}: ${w.line?.text ?? ""}`
   const last = w.lastLines.length > 0 ? `\nLast lines:\n${w.lastLines.join("\n")}` : ""
   if (w.timedOut) return `Timed out after ${seconds}; "${name}" is still ${w.status}.${last}`
-  return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) after ${seconds}${w.matched ? "" : " without a match"}.${last}`
+  return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) after ${seconds}${
+    w.matched ? "" : " without a match"
+  }.${last}`
 }
 
 const progressOf = (context: ToolContext, timeoutMs: number) =>
   context.progress === undefined
     ? undefined
     : (elapsedMs: number, lastLine: string | undefined) =>
-      context.progress!(Math.round(elapsedMs / 1000), Math.round(timeoutMs / 1000), `waiting ${Math.round(elapsedMs / 1000)} s${lastLine ? `; last line: ${lastLine.slice(0, 200)}` : ""}`)
+      context.progress!(
+        Math.round(elapsedMs / 1000),
+        Math.round(timeoutMs / 1000),
+        `waiting ${Math.round(elapsedMs / 1000)} s${lastLine ? `; last line: ${lastLine.slice(0, 200)}` : ""}`
+      )
 
 // ---------------------------------------------------------------------------------------
 // The table
@@ -81,7 +87,11 @@ interface ToolSpec<I, O> {
   readonly description: string
   readonly input: Schema.Codec<I, unknown>
   readonly output: Schema.Codec<O, unknown>
-  readonly annotations: { readonly readOnlyHint: boolean; readonly destructiveHint: boolean; readonly idempotentHint: boolean }
+  readonly annotations: {
+    readonly readOnlyHint: boolean
+    readonly destructiveHint: boolean
+    readonly idempotentHint: boolean
+  }
   readonly run: (input: I, context: ToolContext) => Effect.Effect<O, { readonly message: string }, TaskRegistry>
   /** The human-readable answer: short, and not a copy of the structured content. */
   readonly text: (output: O) => string
@@ -185,7 +195,8 @@ const mapValues = (record: unknown, f: (value: unknown) => unknown) =>
   Object.fromEntries(Object.entries(record as Record<string, unknown>).map(([k, v]) => [k, f(v)]))
 
 const isNullType = (node: unknown) =>
-  typeof node === "object" && node !== null && Object.keys(node).length === 1 && (node as { type?: unknown }).type === "null"
+  typeof node === "object" && node !== null && Object.keys(node).length === 1 &&
+  (node as { type?: unknown }).type === "null"
 
 const withRegistry = <A, E>(f: (registry: TaskRegistry["Service"]) => Effect.Effect<A, E>) =>
   Effect.flatMap(Effect.service(TaskRegistry), f)
@@ -193,7 +204,8 @@ const withRegistry = <A, E>(f: (registry: TaskRegistry["Service"]) => Effect.Eff
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
 
 const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>) =>
-  lines.map((l) => `${l.run !== undefined ? `── run ${l.run} ──\n` : ""}${l.stream === "stderr" ? "! " : ""}${l.text}`).join("\n")
+  lines.map((l) => `${l.run !== undefined ? `── run ${l.run} ──\n` : ""}${l.stream === "stderr" ? "! " : ""}${l.text}`)
+    .join("\n")
 
 // ---------------------------------------------------------------------------------------
 
@@ -206,39 +218,46 @@ const startInput = Schema.Struct({
   command: Schema.String.check(Schema.isNonEmpty({ message: "command must not be empty" })).annotate({
     description: "A shell line, or the program when args is given. Example: \"npm run dev\"."
   }),
-  args: Schema.optionalKey(Schema.Array(Schema.String).annotate({
-    description: "Arguments, no shell. Example: [\"server.js\"]."
-  })),
+  args: Schema.optionalKey(
+    Schema.Array(Schema.String).annotate({
+      description: "Arguments, no shell. Example: [\"server.js\"]."
+    })
+  ),
   name: Schema.optionalKey(TaskName.annotate({
     description: "Unique name; generated when absent. Example: \"web\"."
   })),
   cwd: Schema.optionalKey(Schema.String.annotate({
     description: "Working directory. Example: \"/home/me/app\"."
   })),
-  env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String).annotate({
-    description: "Added to the environment. Example: {\"PORT\": \"3000\"}."
-  })),
-  waitFor: Schema.optionalKey(Schema.Struct({ pattern: Pattern, timeoutMs: Schema.optionalKey(TimeoutMs) }).annotate({
-    description: "Answer once a line matches (or it ends, or times out). Example: {\"pattern\": \"ready\"}."
-  })),
+  env: Schema.optionalKey(
+    Schema.Record(Schema.String, Schema.String).annotate({
+      description: "Added to the environment. Example: {\"PORT\": \"3000\"}."
+    })
+  ),
+  waitFor: Schema.optionalKey(
+    Schema.Struct({ pattern: Pattern, timeoutMs: Schema.optionalKey(TimeoutMs) }).annotate({
+      description: "Answer once a line matches (or it ends, or times out). Example: {\"pattern\": \"ready\"}."
+    })
+  ),
   notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Notify when it ends. Default true."
   })),
-  restart: Schema.optionalKey(Schema.Struct({
-    policy: Schema.Literals(["no", "on-failure", "always"]),
-    maxRestarts: Schema.optionalKey(NonNegativeInt.annotate({ description: "In a row. Default 5." })),
-    backoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "First delay, doubling. Default 500." })),
-    maxBackoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "Default 30000." }))
-  }).annotate({
-    description: "Restart when it ends by itself. Example: {\"policy\": \"on-failure\"}. Default: never."
-  }))
+  restart: Schema.optionalKey(
+    Schema.Struct({
+      policy: Schema.Literals(["no", "on-failure", "always"]),
+      maxRestarts: Schema.optionalKey(NonNegativeInt.annotate({ description: "In a row. Default 5." })),
+      backoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "First delay, doubling. Default 500." })),
+      maxBackoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "Default 30000." }))
+    }).annotate({
+      description: "Restart when it ends by itself. Example: {\"policy\": \"on-failure\"}. Default: never."
+    })
+  )
 })
 
 const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   name: "start_task",
   title: "Start a background task",
-  description:
-    "Run a command in the background (dev server, build, watcher, REPL) and return at once. " +
+  description: "Run a command in the background (dev server, build, watcher, REPL) and return at once. " +
     "For a server, pass waitFor with its ready line. Then read_output, send_input, stop_task. " +
     "Without args, command is a /bin/sh -c line.",
   input: startInput,
@@ -269,8 +288,7 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
 const waitForTask = tool({
   name: "wait_for_task",
   title: "Wait for output or the end of a task",
-  description:
-    "Wait until a line matches pattern, the task ends, or timeoutMs passes: one call, no polling. " +
+  description: "Wait until a line matches pattern, the task ends, or timeoutMs passes: one call, no polling. " +
     "Only lines after the call count, unless since (0: all). No pattern: wait for the end.",
   input: Schema.Struct({
     name: TaskName,
@@ -295,8 +313,7 @@ const waitForTask = tool({
 const stopTask = tool({
   name: "stop_task",
   title: "Stop a task",
-  description:
-    "End a task and every process it started: the signal, then SIGKILL after graceMs. " +
+  description: "End a task and every process it started: the signal, then SIGKILL after graceMs. " +
     "Answers once all are gone. Its output stays until remove_task.",
   input: Schema.Struct({
     name: TaskName,
@@ -315,8 +332,7 @@ const stopTask = tool({
 const restartTask = tool({
   name: "restart_task",
   title: "Restart a task",
-  description:
-    "Stop a task if running and start the same command again. Its output and cursors are kept.",
+  description: "Stop a task if running and start the same command again. Its output and cursors are kept.",
   input: NameOnly,
   output: StartedOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
@@ -335,7 +351,9 @@ const listTasks = tool({
   text: ({ tasks }) =>
     tasks.length === 0
       ? "No tasks."
-      : tasks.map((t) => `${t.name}\t${describeEnd(t.status, t.exitCode, t.signal)}\tpid ${t.pid}\t${t.command}`).join("\n")
+      : tasks.map((t) => `${t.name}\t${describeEnd(t.status, t.exitCode, t.signal)}\tpid ${t.pid}\t${t.command}`).join(
+        "\n"
+      )
 })
 
 const getTask = tool({
@@ -359,9 +377,11 @@ const readOutput = tool({
     "lines. For new lines only, pass since=nextCursor of the last answer. An unfinished line (a prompt) is partial.",
   input: Schema.Struct({
     name: TaskName,
-    stream: Schema.optionalKey(Schema.Literals(["stdout", "stderr", "all"]).annotate({
-      description: "Default \"all\"."
-    })),
+    stream: Schema.optionalKey(
+      Schema.Literals(["stdout", "stderr", "all"]).annotate({
+        description: "Default \"all\"."
+      })
+    ),
     tail: Schema.optionalKey(NonNegativeInt.annotate({ description: "Only the last N lines. Example: 20." })),
     since: Schema.optionalKey(NonNegativeInt.annotate({
       description: "A cursor: only lines after it. 0: from the start."
@@ -370,9 +390,11 @@ const readOutput = tool({
     raw: Schema.optionalKey(Schema.Boolean.annotate({
       description: "Keep ANSI codes and \\r redraws. Default false."
     })),
-    maxBytes: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThan(0)).annotate({
-      description: "Default 32768."
-    }))
+    maxBytes: Schema.optionalKey(
+      Schema.Int.check(Schema.isGreaterThan(0)).annotate({
+        description: "Default 32768."
+      })
+    )
   }),
   output: Schema.Struct({
     lines: Schema.Array(OutputLine),
@@ -383,8 +405,10 @@ const readOutput = tool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
   run: ({ grep, name, ...options }) =>
     withRegistry((r) =>
-      Effect.flatMap(grep === undefined ? Effect.succeed(undefined) : asPattern("grep", grep), (compiled) =>
-        r.read(name, { ...options, grep: compiled }))
+      Effect.flatMap(
+        grep === undefined ? Effect.succeed(undefined) : asPattern("grep", grep),
+        (compiled) => r.read(name, { ...options, grep: compiled })
+      )
     ),
   text: (o) => {
     const notes = [
@@ -423,8 +447,7 @@ const signalTask = tool({
   output: Schema.Struct({ name: Schema.String, status: TaskStatus }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   run: ({ name, signal }) =>
-    withRegistry((r) =>
-      Effect.map(r.signal(name, signal), (e) => ({ name: e.name, status: e.status }))),
+    withRegistry((r) => Effect.map(r.signal(name, signal), (e) => ({ name: e.name, status: e.status }))),
   text: (o) => `Signal sent; task "${o.name}" is ${o.status}.`
 })
 

@@ -3,9 +3,9 @@
  * in batches (one write in flight, the rest queued), so the ring buffer can drop lines
  * while nothing is lost. Capped in size; failures are recorded, never thrown.
  */
+import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as NodePath from "node:path"
-import { Effect } from "effect"
 
 export interface LogStats {
   readonly path: string

@@ -283,7 +283,11 @@ export class OutputBuffer {
   private push(stream: StreamId, bytes: Buffer, count: number, time: number): void {
     const run = this.nextRun
     this.nextRun = undefined
-    this.entries.push(run === undefined ? { stream, time, firstSeq: this.nextSeq, count, bytes } : { stream, time, firstSeq: this.nextSeq, count, bytes, run })
+    this.entries.push(
+      run === undefined
+        ? { stream, time, firstSeq: this.nextSeq, count, bytes }
+        : { stream, time, firstSeq: this.nextSeq, count, bytes, run }
+    )
     this.nextSeq += count
     this.heldLines += count
     this.heldBytes += bytes.length

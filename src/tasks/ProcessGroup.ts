@@ -9,9 +9,9 @@
  * is gone when it has no member that is not a zombie, checked in `/proc`, and the exit
  * is the plain `{ code, signal }` pair.
  */
+import { Deferred, Effect, Option, type Scope } from "effect"
 import * as NodeChildProcess from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
-import { Deferred, Effect, Option, type Scope } from "effect"
 import { SpawnFailed } from "../domain/errors.ts"
 import type { StreamId } from "./OutputBuffer.ts"
 import { noteBytesRead } from "./ReadBufferReclaimer.ts"

@@ -4,10 +4,10 @@
  * its output buffer; closing the registry's scope interrupts every actor, and each
  * actor's scope ends its whole process tree.
  */
+import { Context, Deferred, Duration, Effect, FiberMap, Layer, Schedule, type Scope } from "effect"
 import { realpath, stat, unlink } from "node:fs/promises"
 import { constants as osConstants } from "node:os"
 import * as NodePath from "node:path"
-import { Context, Deferred, Duration, Effect, FiberMap, Layer, Schedule, type Scope } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
 import {
   CommandRefused,
@@ -25,8 +25,8 @@ import type { SignalName } from "../domain/Signals.ts"
 import {
   classifyExit,
   describeEnd,
-  type OutputLine,
   isFinished,
+  type OutputLine,
   type TaskInfo,
   type TaskStatus,
   type TaskSummary
@@ -134,7 +134,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   /** Calls `onChange` (synchronously, often) on new output or a status change, for the life of the scope. */
   readonly watch: (name: string, onChange: () => void) => Effect.Effect<void, TaskNotFound, Scope.Scope>
   /** Writes to a task's stdin; `eof` closes it afterwards. */
-  readonly send: (name: string, data: string, eof: boolean) => Effect.Effect<number, TaskNotFound | StdinClosed | InputTooLarge>
+  readonly send: (
+    name: string,
+    data: string,
+    eof: boolean
+  ) => Effect.Effect<number, TaskNotFound | StdinClosed | InputTooLarge>
   /** Sends a signal to the task's process group. */
   readonly signal: (name: string, signal: SignalName) => Effect.Effect<Ended, TaskNotFound | TaskNotRunning>
   /** Stops a task if it runs and forgets it; its log files stay unless `deleteLog`. */
@@ -204,7 +208,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           yield* Deferred.succeed(spawned, undefined)
           const exit = yield* group.exited
           yield* log.close
-          const status = classifyExit({ ...exit, stopRequested: task.stopRequested, signalsSent: task.signalsSent }, signalNumber)
+          const status = classifyExit(
+            { ...exit, stopRequested: task.stopRequested, signalsSent: task.signalsSent },
+            signalNumber
+          )
           yield* Effect.annotateCurrentSpan({ status, exitCode: exit.code, signal: exit.signal })
           finish(task, status, exit.code, exit.signal)
           return status
@@ -236,7 +243,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
               inARow = 0
             }
             if (inARow >= task.policy.maxRestarts) {
-              task.error = `gave up after ${inARow} restarts in a row (restart.maxRestarts is ${task.policy.maxRestarts})`
+              task.error =
+                `gave up after ${inARow} restarts in a row (restart.maxRestarts is ${task.policy.maxRestarts})`
               changed(task)
               return
             }
@@ -306,7 +314,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const checkPolicy = Effect.fnUntraced(function*(request: StartRequest) {
         const line = commandLine(request.command, request.args ?? null)
         const denied = config.deny.find((rule) => rule.test(line))
-        if (denied !== undefined) return yield* new CommandRefused({ command: line, rule: `it matches --deny ${denied.source}` })
+        if (denied !== undefined) {
+          return yield* new CommandRefused({ command: line, rule: `it matches --deny ${denied.source}` })
+        }
         if (config.allow.length > 0 && !config.allow.some((rule) => rule.test(line))) {
           const rules = config.allow.map((rule) => rule.source).join(", ")
           return yield* new CommandRefused({ command: line, rule: `it matches no --allow rule (${rules})` })
@@ -328,7 +338,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           if (existing !== undefined && !isFinished(existing.status)) {
             return Effect.fail(new TaskAlreadyRunning({ name: existing.name, pid: existing.pid }))
           }
-          if (runningCount(existing) >= config.maxTasks) return Effect.fail(new TooManyTasks({ limit: config.maxTasks }))
+          if (runningCount(existing) >= config.maxTasks) {
+            return Effect.fail(new TooManyTasks({ limit: config.maxTasks }))
+          }
           const name = request.name ?? uniqueName(request.command, tasks)
           const task = newTask(name, request, cwd, newBuffer())
           tasks.set(name, task)
@@ -452,10 +464,15 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         const task = yield* lookup(name)
         const group = task.group
         if (task.status !== "running" || group === undefined) {
-          return yield* new StdinClosed({ name, reason: `it is not running (${describeEnd(task.status, task.exitCode, task.signal)})` })
+          return yield* new StdinClosed({
+            name,
+            reason: `it is not running (${describeEnd(task.status, task.exitCode, task.signal)})`
+          })
         }
         const bytes = Buffer.from(data, "utf8")
-        if (bytes.length > config.maxInputBytes) return yield* new InputTooLarge({ bytes: bytes.length, limit: config.maxInputBytes })
+        if (bytes.length > config.maxInputBytes) {
+          return yield* new InputTooLarge({ bytes: bytes.length, limit: config.maxInputBytes })
+        }
         if (bytes.length > 0 || !eof) {
           const result = yield* group.write(bytes, 1_000)
           if (result._tag === "Closed") return yield* new StdinClosed({ name, reason: result.reason })
@@ -659,7 +676,12 @@ const ended = (task: Task): Ended => ({
 })
 
 const toOutputLine = (line: BufferedLine): OutputLine => {
-  const out: OutputLine = { seq: line.seq, stream: line.stream, text: line.text, time: new Date(line.time).toISOString() }
+  const out: OutputLine = {
+    seq: line.seq,
+    stream: line.stream,
+    text: line.text,
+    time: new Date(line.time).toISOString()
+  }
   return line.partial ? { ...out, partial: true } : line.run !== undefined ? { ...out, run: line.run } : out
 }
 
@@ -701,4 +723,3 @@ const inheritedEnv = (): Record<string, string> => {
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value
   return env
 }
-

@@ -10,7 +10,7 @@ import {
 import { existsSync, readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { fixture } from "../helpers.ts"
-import { type Connected, connect, textOf, until } from "./client.ts"
+import { connect, type Connected, textOf, until } from "./client.ts"
 
 interface Line {
   readonly seq: number
@@ -77,7 +77,10 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       const lags: Array<number> = []
       for (let i = 0; i < 3; i++) {
         const name = `ready-${i}`
-        await structured("start_task", { command: "sleep 0.3; echo booting; echo 'Server ready on :3000'; sleep 300", name })
+        await structured("start_task", {
+          command: "sleep 0.3; echo booting; echo 'Server ready on :3000'; sleep 300",
+          name
+        })
         const waited = await structured<Waited>("wait_for_task", { name, pattern: "ready on :\\d+" })
         const answeredAt = Date.now()
         expect(waited).toMatchObject({ matched: true, timedOut: false, status: "running" })
@@ -92,7 +95,9 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
 
     it("times out with the last lines, the task still running", async () => {
       await structured("start_task", { command: "echo compiling; sleep 300", name: "slow" })
-      await until(async () => (await structured<{ totalLines: number }>("get_task", { name: "slow" })).totalLines > 0 || undefined)
+      await until(async () =>
+        (await structured<{ totalLines: number }>("get_task", { name: "slow" })).totalLines > 0 || undefined
+      )
       const result = await s.call("wait_for_task", { name: "slow", pattern: "never", timeoutMs: 300 })
       const waited = result.structuredContent as unknown as Waited
       expect(waited).toMatchObject({ matched: false, timedOut: true, status: "running" })
@@ -104,17 +109,25 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
     it("returns when the task ends first, saying how", async () => {
       await structured("start_task", { command: "sleep 0.2; echo 'port in use' >&2; exit 2", name: "early" })
       const result = await s.call("wait_for_task", { name: "early", pattern: "ready" })
-      expect(result.structuredContent).toMatchObject({ matched: false, timedOut: false, status: "crashed", exitCode: 2 })
+      expect(result.structuredContent).toMatchObject({
+        matched: false,
+        timedOut: false,
+        status: "crashed",
+        exitCode: 2
+      })
       expect(textOf(result)).toMatch(/"early" ended \(crashed, exit code 2\).*without a match[\s\S]*port in use/)
     })
 
     it("counts only new lines by default; since: 0 searches the whole buffer", async () => {
       await structured("start_task", { command: "echo ready; sleep 300", name: "old" })
-      await until(async () => (await structured<{ totalLines: number }>("get_task", { name: "old" })).totalLines > 0 || undefined)
-      expect(await structured<Waited>("wait_for_task", { name: "old", pattern: "ready", timeoutMs: 200 })).toMatchObject({
-        matched: false,
-        timedOut: true
-      })
+      await until(async () =>
+        (await structured<{ totalLines: number }>("get_task", { name: "old" })).totalLines > 0 || undefined
+      )
+      expect(await structured<Waited>("wait_for_task", { name: "old", pattern: "ready", timeoutMs: 200 }))
+        .toMatchObject({
+          matched: false,
+          timedOut: true
+        })
       expect(await structured<Waited>("wait_for_task", { name: "old", pattern: "ready", since: 0 })).toMatchObject({
         matched: true,
         line: { seq: 1, text: "ready" }
@@ -212,7 +225,10 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
         data: { event: "task_exit", name: "n-ok", status: "exited", exitCode: 0, signal: null, lastLines: ["fine"] }
       }])
       expect(exitsOf("n-bad")).toHaveLength(2)
-      expect(exitsOf("n-bad")[1]).toMatchObject({ level: "warning", data: { status: "crashed", exitCode: 3, lastLines: ["bad", "bad"] } })
+      expect(exitsOf("n-bad")[1]).toMatchObject({
+        level: "warning",
+        data: { status: "crashed", exitCode: 3, lastLines: ["bad", "bad"] }
+      })
     })
 
     it("notifyOnExit: false keeps a task quiet", async () => {
@@ -238,18 +254,27 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       await structured("start_task", { command: "printf 'a\\nb\\n'", name: "res" })
       await structured("wait_for_task", { name: "res", since: 0 })
       const { resources } = await s.client.listResources()
-      expect(resources.find((r) => r.uri === "task://res/output")).toMatchObject({ name: "res", mimeType: "text/plain" })
+      expect(resources.find((r) => r.uri === "task://res/output")).toMatchObject({
+        name: "res",
+        mimeType: "text/plain"
+      })
       const { resourceTemplates } = await s.client.listResourceTemplates()
       expect(resourceTemplates[0]?.uriTemplate).toBe("task://{name}/output")
       const read = await s.client.readResource({ uri: "task://res/output" })
       expect(read.contents[0]).toMatchObject({ uri: "task://res/output", text: "a\nb" })
-      await expect(s.client.readResource({ uri: "task://nope/output" })).rejects.toThrow(/task:\/\/nope\/output not found/)
+      await expect(s.client.readResource({ uri: "task://nope/output" })).rejects.toThrow(
+        /task:\/\/nope\/output not found/
+      )
       await structured("remove_task", { name: "res" })
       await until(() => listChanged >= before + 2 || undefined)
     })
 
     it("a subscription sends coalesced updates, however chatty the task", async () => {
-      await structured("start_task", { command: "sleep 0.3; yes | head -c 300000000", name: "chatty", notifyOnExit: false })
+      await structured("start_task", {
+        command: "sleep 0.3; yes | head -c 300000000",
+        name: "chatty",
+        notifyOnExit: false
+      })
       await s.client.subscribeResource({ uri: "task://chatty/output" })
       const from = updated.length
       const startedAt = Date.now()
@@ -270,7 +295,12 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       await structured("start_task", { command: fixture("colours.sh"), args: [], name: "colours" })
       await structured("wait_for_task", { name: "colours", since: 0 })
       const clean = await structured<{ lines: Array<Line> }>("read_output", { name: "colours", since: 0 })
-      expect(clean.lines.map((l) => l.text)).toEqual(["ERROR something failed", "OK passed", "[##########] 100%", "done"])
+      expect(clean.lines.map((l) => l.text)).toEqual([
+        "ERROR something failed",
+        "OK passed",
+        "[##########] 100%",
+        "done"
+      ])
       const raw = await structured<{ lines: Array<Line> }>("read_output", { name: "colours", since: 0, raw: true })
       expect(raw.lines[0]!.text).toBe("\u001b[31mERROR\u001b[0m something failed")
       expect(raw.lines[2]!.text).toContain("\r")
@@ -279,8 +309,23 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
     it("greps, caps answers with maxBytes, and pages on", async () => {
       await structured("start_task", { command: "seq 1 1000", name: "numbers" })
       await structured("wait_for_task", { name: "numbers", since: 0 })
-      const grep = await structured<{ lines: Array<Line> }>("read_output", { name: "numbers", since: 0, grep: "^99\\d$" })
-      expect(grep.lines.map((l) => l.text)).toEqual(["990", "991", "992", "993", "994", "995", "996", "997", "998", "999"])
+      const grep = await structured<{ lines: Array<Line> }>("read_output", {
+        name: "numbers",
+        since: 0,
+        grep: "^99\\d$"
+      })
+      expect(grep.lines.map((l) => l.text)).toEqual([
+        "990",
+        "991",
+        "992",
+        "993",
+        "994",
+        "995",
+        "996",
+        "997",
+        "998",
+        "999"
+      ])
       const page = await structured<{ lines: Array<Line>; truncated: boolean; nextCursor: number }>("read_output", {
         name: "numbers",
         since: 0,
@@ -288,8 +333,27 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       })
       expect(page.truncated).toBe(true)
       // 1..9 and 10..14 are 19 bytes of text; "15" would pass 20.
-      expect(page.lines.map((l) => l.text)).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14"])
-      const next = await structured<{ lines: Array<Line> }>("read_output", { name: "numbers", since: page.nextCursor, maxBytes: 6 })
+      expect(page.lines.map((l) => l.text)).toEqual([
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+        "6",
+        "7",
+        "8",
+        "9",
+        "10",
+        "11",
+        "12",
+        "13",
+        "14"
+      ])
+      const next = await structured<{ lines: Array<Line> }>("read_output", {
+        name: "numbers",
+        since: page.nextCursor,
+        maxBytes: 6
+      })
       expect(next.lines.map((l) => l.text)).toEqual(["15", "16", "17"])
       const bad = await s.call("read_output", { name: "numbers", grep: "+" })
       expect(textOf(bad)).toMatch(/grep "\+" is not a valid regular expression/)
@@ -297,9 +361,14 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
 
     it("turns colour off in tasks unless the caller sets it", async () => {
       await structured("start_task", { command: "echo \"[$NO_COLOR] [$FORCE_COLOR]\"", name: "env-default" })
-      await structured("start_task", { command: "echo \"[$NO_COLOR] [$FORCE_COLOR]\"", name: "env-own", env: { FORCE_COLOR: "1" } })
+      await structured("start_task", {
+        command: "echo \"[$NO_COLOR] [$FORCE_COLOR]\"",
+        name: "env-own",
+        env: { FORCE_COLOR: "1" }
+      })
       for (const name of ["env-default", "env-own"]) await structured("wait_for_task", { name, since: 0 })
-      const text = async (name: string) => (await structured<{ lines: Array<Line> }>("read_output", { name })).lines[0]!.text
+      const text = async (name: string) =>
+        (await structured<{ lines: Array<Line> }>("read_output", { name })).lines[0]!.text
       expect(await text("env-default")).toBe("[1] [0]")
       expect(await text("env-own")).toBe("[] [1]")
     })
@@ -319,7 +388,9 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
     it("keeps every line of a 1,000,000-line run while the ring buffer dropped most", async () => {
       await structured("start_task", { command: "seq 1 1000000", name: "million" })
       await structured("wait_for_task", { name: "million", since: 0, timeoutMs: 60_000 })
-      const task = await structured<{ logFile: string; logBytes: number; droppedLines: number; lines: number; totalLines: number }>(
+      const task = await structured<
+        { logFile: string; logBytes: number; droppedLines: number; lines: number; totalLines: number }
+      >(
         "get_task",
         { name: "million" }
       )
@@ -353,9 +424,15 @@ describe("log cap", () => {
     try {
       await s.call("start_task", { command: "seq 1 10000", name: "big" })
       await s.call("wait_for_task", { name: "big", since: 0 })
-      const task = (await s.call("get_task", { name: "big" })).structuredContent as { logFile: string; logBytes: number; logCapped: boolean }
+      const task = (await s.call("get_task", { name: "big" })).structuredContent as {
+        logFile: string
+        logBytes: number
+        logCapped: boolean
+      }
       expect(task).toMatchObject({ logBytes: 1000, logCapped: true })
-      expect(readFileSync(task.logFile, "utf8")).toMatch(/\n\[taskmux\] log capped at 1000 bytes: later output is not in this file\n$/)
+      expect(readFileSync(task.logFile, "utf8")).toMatch(
+        /\n\[taskmux\] log capped at 1000 bytes: later output is not in this file\n$/
+      )
     } finally {
       await s.client.close()
     }

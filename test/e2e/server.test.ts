@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { fixture, isAlive, pidsIn } from "../helpers.ts"
-import { type Connected, connect, textOf, until } from "./client.ts"
+import { connect, type Connected, textOf, until } from "./client.ts"
 
 interface Line {
   readonly seq: number
@@ -32,7 +32,8 @@ describe("taskmux over stdio", () => {
     return result.structuredContent as A
   }
 
-  const lines = (name: string) => structured<{ lines: Array<Line> }>("read_output", { name, since: 0 }).then((o) => o.lines)
+  const lines = (name: string) =>
+    structured<{ lines: Array<Line> }>("read_output", { name, since: 0 }).then((o) => o.lines)
 
   const status = (name: string) => structured<{ status: string }>("get_task", { name }).then((t) => t.status)
 
@@ -179,12 +180,20 @@ describe("taskmux over stdio", () => {
     await structured("start_task", { command: "sleep 300", name: "busy" })
     await expectToolError("start_task", { command: "sleep 1", name: "busy" }, /"busy" is already running \(pid \d+\)/)
     await expectToolError("start_task", { command: "true", cwd: "/no/such/dir" }, /"\/no\/such\/dir" does not exist/)
-    await expectToolError("start_task", { command: "no-such-binary-xyz", args: [] }, /"no-such-binary-xyz" was not found/)
+    await expectToolError(
+      "start_task",
+      { command: "no-such-binary-xyz", args: [] },
+      /"no-such-binary-xyz" was not found/
+    )
     await expectToolError("stop_task", { name: "nope" }, /No task named "nope"\. Known tasks: /)
     await expectToolError("signal_task", { name: "busy", signal: "SIGFOO" }, /signal: expected "SIGTERM" \| "SIGINT"/i)
     await expectToolError("start_task", { command: 42 }, /Invalid arguments for start_task: command: expected string/i)
     await expectToolError("start_task", { command: "x", args: "not-a-list" }, /args: expected array/i)
-    await expectToolError("stop_task", { name: "busy", graceMs: -5 }, /graceMs: expected a value greater than or equal to 0/i)
+    await expectToolError(
+      "stop_task",
+      { name: "busy", graceMs: -5 },
+      /graceMs: expected a value greater than or equal to 0/i
+    )
     await expectToolError("start_task", { command: "x", name: "bad name!" }, /name: a task name is 1-64 letters/)
     await expectToolError("read_output", { name: "busy", colour: true }, /colour: expected no excess property/i)
     await expectToolError("get_task", {}, /name: missing key/i)
@@ -209,16 +218,20 @@ describe("taskmux over stdio", () => {
     const answers = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
         i % 2 === 0
-          ? structured<{ lines: Array<Line> }>("read_output", { name: "numbers", tail: 3 }).then((o) => o.lines.map((l) => l.text).join(","))
+          ? structured<{ lines: Array<Line> }>("read_output", { name: "numbers", tail: 3 }).then((o) =>
+            o.lines.map((l) => l.text).join(",")
+          )
           : structured<{ lines: number }>("get_task", { name: "numbers" }).then((t) => String(t.lines)))
     )
     answers.forEach((answer, i) => expect(answer).toBe(i % 2 === 0 ? "98,99,100" : "100"))
   })
 
-  for (const [label, command] of [
-    ["1 GB of short lines (yes)", "yes | head -c 1000000000"],
-    ["200 MB without a newline", "head -c 200000000 /dev/zero | tr '\\0' a"]
-  ] as const) {
+  for (
+    const [label, command] of [
+      ["1 GB of short lines (yes)", "yes | head -c 1000000000"],
+      ["200 MB without a newline", "head -c 200000000 /dev/zero | tr '\\0' a"]
+    ] as const
+  ) {
     it(`keeps memory bounded and reads fast under a flood: ${label}`, async () => {
       const name = `flood-${label.length}`
       await structured("start_task", { command, name })
@@ -248,7 +261,9 @@ describe("shutdown", () => {
     for (const [i, [script, count]] of ([["tree.sh", 4], ["ignore-term.sh", 3]] as const).entries()) {
       await s.call("start_task", { command: fixture(script), args: [], name: `t${i}` })
       const found = await until(async () => {
-        const out = (await s.call("read_output", { name: `t${i}`, since: 0 })).structuredContent as { lines: Array<Line> }
+        const out = (await s.call("read_output", { name: `t${i}`, since: 0 })).structuredContent as {
+          lines: Array<Line>
+        }
         return pidsIn(out.lines).length === count ? pidsIn(out.lines) : undefined
       })
       pids.push(...found)
@@ -257,8 +272,7 @@ describe("shutdown", () => {
     return pids
   }
 
-  const exitOf = (s: Connected) =>
-    until(() => (isAlive(s.pid) ? undefined : Date.now()), 10_000)
+  const exitOf = (s: Connected) => until(() => (isAlive(s.pid) ? undefined : Date.now()), 10_000)
 
   it("when the client closes stdin, every task tree ends and the server exits within 2 s", async () => {
     const s = await connect()

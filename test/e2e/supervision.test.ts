@@ -9,7 +9,7 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { fixture, isAlive, pidsIn } from "../helpers.ts"
-import { type Connected, connect, serverEntry, textOf, until } from "./client.ts"
+import { connect, type Connected, serverEntry, textOf, until } from "./client.ts"
 
 interface Line {
   readonly seq: number
@@ -61,7 +61,12 @@ describe("restart policies", () => {
         const t = await structured<Task>(s, "get_task", { name: "flaky" })
         return t.status === "crashed" && t.error !== null ? t : undefined
       })
-      expect(task).toMatchObject({ status: "crashed", restarts: 3, exitCode: 1, lastExit: { status: "crashed", exitCode: 1 } })
+      expect(task).toMatchObject({
+        status: "crashed",
+        restarts: 3,
+        exitCode: 1,
+        lastExit: { status: "crashed", exitCode: 1 }
+      })
       expect(task.error).toBe("gave up after 3 restarts in a row (restart.maxRestarts is 3)")
       const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "flaky", since: 0 })
       expect(lines.map((l) => [l.text, l.run])).toEqual([["run", undefined], ["run", 2], ["run", 3], ["run", 4]])
@@ -86,12 +91,19 @@ describe("restart policies", () => {
       expect(await structured(s, "stop_task", { name: "always" })).toMatchObject({ status: "stopped" })
       expect(Date.now() - t0).toBeLessThan(1_000)
       await new Promise((resolve) => setTimeout(resolve, 300))
-      expect(await structured<Task>(s, "get_task", { name: "always" })).toMatchObject({ status: "stopped", restarts: 0 })
+      expect(await structured<Task>(s, "get_task", { name: "always" })).toMatchObject({
+        status: "stopped",
+        restarts: 0
+      })
     }))
 
   it("on-failure leaves a clean exit alone", () =>
     withServer({}, async (s) => {
-      await structured(s, "start_task", { command: "true", name: "ok", restart: { policy: "on-failure", backoffMs: 10 } })
+      await structured(s, "start_task", {
+        command: "true",
+        name: "ok",
+        restart: { policy: "on-failure", backoffMs: 10 }
+      })
       await structured(s, "wait_for_task", { name: "ok", since: 0 })
       await new Promise((resolve) => setTimeout(resolve, 200))
       expect(await structured<Task>(s, "get_task", { name: "ok" })).toMatchObject({ status: "exited", restarts: 0 })
@@ -126,7 +138,12 @@ describe("limits", () => {
     withServer({ TASKMUX_MAX_TASKS: "2" }, async (s) => {
       await structured(s, "start_task", { command: "sleep 300", name: "one" })
       await structured(s, "start_task", { command: "sleep 300", name: "two" })
-      await expectError(s, "start_task", { command: "sleep 300", name: "three" }, /2 tasks are running, the limit \(--max-tasks\)/)
+      await expectError(
+        s,
+        "start_task",
+        { command: "sleep 300", name: "three" },
+        /2 tasks are running, the limit \(--max-tasks\)/
+      )
       await structured(s, "stop_task", { name: "two" })
       await structured(s, "start_task", { command: "sleep 300", name: "three" })
     }))
@@ -134,7 +151,12 @@ describe("limits", () => {
   it("refuses send_input data over the limit; a big write to a task that never reads blocks nothing", () =>
     withServer({ TASKMUX_MAX_INPUT_BYTES: "1000000" }, async (s) => {
       await structured(s, "start_task", { command: "sleep 300", name: "deaf" })
-      await expectError(s, "send_input", { name: "deaf", data: "x".repeat(1_000_001) }, /1000001 bytes, more than the limit of 1000000/)
+      await expectError(
+        s,
+        "send_input",
+        { name: "deaf", data: "x".repeat(1_000_001) },
+        /1000001 bytes, more than the limit of 1000000/
+      )
       const write = s.call("send_input", { name: "deaf", data: "x".repeat(1_000_000) })
       const t0 = Date.now()
       await structured(s, "list_tasks")
@@ -146,8 +168,18 @@ describe("limits", () => {
 describe("policy", () => {
   it("--deny and --allow rules refuse a command line, naming the rule", () =>
     withServer({ TASKMUX_DENY: "rm\\s+-rf", TASKMUX_ALLOW: "^(echo|sleep|rm) " }, async (s) => {
-      await expectError(s, "start_task", { command: "rm -rf /tmp/nothing-here" }, /refused by this server's policy: it matches --deny rm\\s\+-rf/)
-      await expectError(s, "start_task", { command: "curl", args: ["example.com"] }, /it matches no --allow rule \(\^\(echo\|sleep\|rm\) \)/)
+      await expectError(
+        s,
+        "start_task",
+        { command: "rm -rf /tmp/nothing-here" },
+        /refused by this server's policy: it matches --deny rm\\s\+-rf/
+      )
+      await expectError(
+        s,
+        "start_task",
+        { command: "curl", args: ["example.com"] },
+        /it matches no --allow rule \(\^\(echo\|sleep\|rm\) \)/
+      )
       await structured(s, "start_task", { command: "echo", args: ["allowed"] })
     }))
 
@@ -166,12 +198,19 @@ describe("policy", () => {
   })
 
   it("--no-inherit-env starts tasks with a minimal environment, plus --env-allow names", () =>
-    withServer({ SECRET_TOKEN: "s3cret", SHARED: "yes", TASKMUX_NO_INHERIT_ENV: "true", TASKMUX_ENV_ALLOW: "SHARED" }, async (s) => {
-      await structured(s, "start_task", { command: "echo \"[$SECRET_TOKEN] [$SHARED] [$OWN]\"", name: "env", env: { OWN: "mine" } })
-      await structured(s, "wait_for_task", { name: "env", since: 0 })
-      const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "env" })
-      expect(lines[0]?.text).toBe("[] [yes] [mine]")
-    }))
+    withServer(
+      { SECRET_TOKEN: "s3cret", SHARED: "yes", TASKMUX_NO_INHERIT_ENV: "true", TASKMUX_ENV_ALLOW: "SHARED" },
+      async (s) => {
+        await structured(s, "start_task", {
+          command: "echo \"[$SECRET_TOKEN] [$SHARED] [$OWN]\"",
+          name: "env",
+          env: { OWN: "mine" }
+        })
+        await structured(s, "wait_for_task", { name: "env", since: 0 })
+        const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "env" })
+        expect(lines[0]?.text).toBe("[] [yes] [mine]")
+      }
+    ))
 })
 
 describe("tracing", () => {
@@ -200,24 +239,42 @@ describe("tracing", () => {
 
 describe("command line", () => {
   const run = (args: Array<string>, env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, [serverEntry, ...args], { env: { ...process.env, ...env }, input: "", encoding: "utf8", timeout: 10_000 })
+    spawnSync(process.execPath, [serverEntry, ...args], {
+      env: { ...process.env, ...env },
+      input: "",
+      encoding: "utf8",
+      timeout: 10_000
+    })
 
   it("--help lists every option and --version prints the version", () => {
     const help = run(["--help"])
     expect(help.status).toBe(0)
-    for (const flag of ["--max-tasks", "--buffer-lines", "--allow", "--deny", "--cwd-root", "--no-inherit-env", "--trace", "--log-dir"]) {
+    for (
+      const flag of [
+        "--max-tasks",
+        "--buffer-lines",
+        "--allow",
+        "--deny",
+        "--cwd-root",
+        "--no-inherit-env",
+        "--trace",
+        "--log-dir"
+      ]
+    ) {
       expect(help.stdout).toContain(flag)
     }
     expect(run(["--version"]).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/)
   })
 
   it("a bad flag or value stops it with one line on stderr, nothing on stdout", () => {
-    for (const [args, message] of [
-      [["--bogus"], /^taskmux: invalid setting --bogus: unknown option/],
-      [["--max-tasks", "0"], /^taskmux: invalid setting TASKMUX_MAX_TASKS: expected a positive integer/],
-      [["--max-tasks"], /^taskmux: invalid setting --max-tasks: needs a value/],
-      [["--deny", "("], /^taskmux: invalid setting TASKMUX_DENY: "\(" is not a valid regular expression/]
-    ] as const) {
+    for (
+      const [args, message] of [
+        [["--bogus"], /^taskmux: invalid setting --bogus: unknown option/],
+        [["--max-tasks", "0"], /^taskmux: invalid setting TASKMUX_MAX_TASKS: expected a positive integer/],
+        [["--max-tasks"], /^taskmux: invalid setting --max-tasks: needs a value/],
+        [["--deny", "("], /^taskmux: invalid setting TASKMUX_DENY: "\(" is not a valid regular expression/]
+      ] as const
+    ) {
       const result = run([...args])
       expect(result.status, args.join(" ")).toBe(1)
       expect(result.stdout).toBe("")

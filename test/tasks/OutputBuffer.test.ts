@@ -33,7 +33,11 @@ describe("OutputBuffer", () => {
     assert.deepStrictEqual(lines.map((l) => [l.text, l.partial]), [["hello", undefined], ["Name: ", true]])
     assert.strictEqual(nextCursor, 1)
     buffer.flush("stdout")
-    assert.deepStrictEqual(buffer.read({ since: 1 }).lines.map((l) => [l.seq, l.text, l.partial]), [[2, "Name: ", undefined]])
+    assert.deepStrictEqual(buffer.read({ since: 1 }).lines.map((l) => [l.seq, l.text, l.partial]), [[
+      2,
+      "Name: ",
+      undefined
+    ]])
   })
 
   it("pages with since and reads the tail", () => {
@@ -116,38 +120,46 @@ describe("OutputBuffer", () => {
   )
 
   it("holds exactly the newest lines, in order, however the output is chunked", () => {
-    fc.assert(fc.property(writes, fc.integer({ min: 1, max: 30 }), fc.integer({ min: 4, max: 400 }), (ws, maxLines, maxBytes) => {
-    const buffer = make({ maxLines, maxBytes })
-    const model: Array<{ stream: StreamId; text: string; bytes: number }> = []
-    const pending: Record<StreamId, Array<number>> = { stdout: [], stderr: [] }
-    for (const [i, w] of ws.entries()) {
-      const bytes = b(w.text)
-      const at = Math.min(w.cut, bytes.length)
-      for (const part of [bytes.subarray(0, at), bytes.subarray(at)]) {
-        if (part.length === 0) continue
-        buffer.append(w.stream, Buffer.from(part), i)
-        for (const byte of part) {
-          if (byte === 10) {
-            const line = Buffer.from(pending[w.stream])
-            model.push({ stream: w.stream, text: line.toString("utf8"), bytes: line.length + 1 })
-            pending[w.stream] = []
-          } else pending[w.stream].push(byte)
+    fc.assert(
+      fc.property(
+        writes,
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 4, max: 400 }),
+        (ws, maxLines, maxBytes) => {
+          const buffer = make({ maxLines, maxBytes })
+          const model: Array<{ stream: StreamId; text: string; bytes: number }> = []
+          const pending: Record<StreamId, Array<number>> = { stdout: [], stderr: [] }
+          for (const [i, w] of ws.entries()) {
+            const bytes = b(w.text)
+            const at = Math.min(w.cut, bytes.length)
+            for (const part of [bytes.subarray(0, at), bytes.subarray(at)]) {
+              if (part.length === 0) continue
+              buffer.append(w.stream, Buffer.from(part), i)
+              for (const byte of part) {
+                if (byte === 10) {
+                  const line = Buffer.from(pending[w.stream])
+                  model.push({ stream: w.stream, text: line.toString("utf8"), bytes: line.length + 1 })
+                  pending[w.stream] = []
+                } else pending[w.stream].push(byte)
+              }
+            }
+          }
+          const stats = buffer.stats()
+          assert.strictEqual(stats.totalLines, model.length)
+          assert.isAtMost(stats.lines, maxLines)
+          // Bytes are bounded, except that the newest line is always kept.
+          assert.isTrue(stats.bytes <= maxBytes || stats.lines === 1)
+          const held = buffer.read({ since: 0 }).lines.filter((l) => !l.partial)
+          const expected = model.slice(model.length - stats.lines)
+          assert.deepStrictEqual(held.map((l) => [l.stream, l.text]), expected.map((l) => [l.stream, l.text]))
+          assert.deepStrictEqual(held.map((l) => l.seq), expected.map((_, i) => model.length - stats.lines + i + 1))
+          // Every line that fits the bounds is kept: dropping happens only when needed.
+          if (stats.lines < maxLines && stats.lines < model.length) {
+            assert.isAbove(stats.bytes + model[model.length - stats.lines - 1]!.bytes, maxBytes)
+          }
         }
-      }
-    }
-    const stats = buffer.stats()
-    assert.strictEqual(stats.totalLines, model.length)
-    assert.isAtMost(stats.lines, maxLines)
-    // Bytes are bounded, except that the newest line is always kept.
-    assert.isTrue(stats.bytes <= maxBytes || stats.lines === 1)
-    const held = buffer.read({ since: 0 }).lines.filter((l) => !l.partial)
-    const expected = model.slice(model.length - stats.lines)
-    assert.deepStrictEqual(held.map((l) => [l.stream, l.text]), expected.map((l) => [l.stream, l.text]))
-    assert.deepStrictEqual(held.map((l) => l.seq), expected.map((_, i) => model.length - stats.lines + i + 1))
-    // Every line that fits the bounds is kept: dropping happens only when needed.
-    if (stats.lines < maxLines && stats.lines < model.length) {
-      assert.isAbove(stats.bytes + model[model.length - stats.lines - 1]!.bytes, maxBytes)
-    }
-    }), { numRuns: 500 })
+      ),
+      { numRuns: 500 }
+    )
   })
 })

@@ -26,14 +26,25 @@ describe("TaskRegistry (real processes)", () => {
     it.effect("keeps output in order and reports a clean exit", () =>
       Effect.gen(function*() {
         const r = yield* registry
-        const started = yield* r.start({ command: "for i in 1 2 3; do echo out $i; echo err $i >&2; done", name: "order" })
+        const started = yield* r.start({
+          command: "for i in 1 2 3; do echo out $i; echo err $i >&2; done",
+          name: "order"
+        })
         assert.strictEqual(started.status, "running")
         assert.isNumber(started.pid)
         const task = yield* waitForEnd("order")
         assert.deepStrictEqual([task.status, task.exitCode, task.signal], ["exited", 0, null])
         const lines = yield* outputOf("order")
-        assert.deepStrictEqual(lines.filter((l) => l.stream === "stdout").map((l) => l.text), ["out 1", "out 2", "out 3"])
-        assert.deepStrictEqual(lines.filter((l) => l.stream === "stderr").map((l) => l.text), ["err 1", "err 2", "err 3"])
+        assert.deepStrictEqual(lines.filter((l) => l.stream === "stdout").map((l) => l.text), [
+          "out 1",
+          "out 2",
+          "out 3"
+        ])
+        assert.deepStrictEqual(lines.filter((l) => l.stream === "stderr").map((l) => l.text), [
+          "err 1",
+          "err 2",
+          "err 3"
+        ])
         assert.deepStrictEqual(lines.map((l) => l.seq), [1, 2, 3, 4, 5, 6])
       }))
 
@@ -236,7 +247,10 @@ describe("TaskRegistry (real processes)", () => {
         yield* waitForEnd("busy")
         const results = yield* Effect.forEach(
           Array.from({ length: 200 }, (_, i) => i),
-          (i) => i % 2 === 0 ? Effect.map(r.read("busy", { tail: 5 }), (p) => p.lines.length) : Effect.map(r.get("busy"), (t) => t.lines),
+          (i) =>
+            i % 2 === 0
+              ? Effect.map(r.read("busy", { tail: 5 }), (p) => p.lines.length)
+              : Effect.map(r.get("busy"), (t) => t.lines),
           { concurrency: "unbounded" }
         )
         assert.isTrue(results.every((n, i) => n === (i % 2 === 0 ? 5 : 50)))
@@ -251,7 +265,8 @@ describe("TaskRegistry (real processes)", () => {
       const pids: Array<number> = []
       for (const [i, [script, count]] of ([["tree.sh", 4], ["ignore-term.sh", 3], ["tree.sh", 4]] as const).entries()) {
         yield* r.start({ command: fixture(script), args: [], name: `t${i}` })
-        const lines = yield* eventually(Effect.map(r.read(`t${i}`, { since: 0 }), (p) => p.lines), (ls) => pidsIn(ls).length === count)
+        const lines = yield* eventually(Effect.map(r.read(`t${i}`, { since: 0 }), (p) => p.lines), (ls) =>
+          pidsIn(ls).length === count)
         pids.push(...pidsIn(lines))
       }
       assert.strictEqual(pids.length, 11)

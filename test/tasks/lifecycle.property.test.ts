@@ -52,7 +52,10 @@ const commandFor = (kind: Kind): { command: string; args?: Array<string>; restar
       return { command: "echo quick; exit 3" }
     case "flaky":
       // Crashes, is restarted twice by its policy, then given up on.
-      return { command: "echo flaky; exit 1", restart: { policy: "on-failure", maxRestarts: 2, backoffMs: 10, maxBackoffMs: 20 } }
+      return {
+        command: "echo flaky; exit 1",
+        restart: { policy: "on-failure", maxRestarts: 2, backoffMs: 10, maxBackoffMs: 20 }
+      }
   }
 }
 
@@ -69,7 +72,9 @@ const observe = async (real: Real, name: string) => {
   if (task.pid !== null) own.add(task.pid)
   const page = await real.run(Effect.flatMap(registry, (r) => r.read(name, { since: 0 })))
   const seqs = page.lines.filter((l) => !l.partial).map((l) => l.seq)
-  seqs.forEach((seq, i) => i > 0 && assert.strictEqual(seq, seqs[i - 1]! + 1, `${name}: output out of order or duplicated`))
+  seqs.forEach((seq, i) =>
+    i > 0 && assert.strictEqual(seq, seqs[i - 1]! + 1, `${name}: output out of order or duplicated`)
+  )
   for (const pid of pidsIn(page.lines)) own.add(pid)
   for (const pid of own) real.pids.add(pid)
   const list = await real.run(Effect.flatMap(registry, (r) => r.list))
@@ -89,11 +94,17 @@ const settle = (real: Real, name: string, done: (status: TaskStatus) => boolean)
 const settleRun = async (real: Real, name: string, task: ModelTask) => {
   if (task.kind === "quick") await settle(real, name, (s) => s === "crashed")
   if (task.kind === "flaky") {
-    await real.run(eventually(Effect.flatMap(registry, (r) => r.get(name)), (t) => t.status === "crashed" && t.error !== null))
+    await real.run(
+      eventually(Effect.flatMap(registry, (r) => r.get(name)), (t) => t.status === "crashed" && t.error !== null)
+    )
     const got = await real.run(Effect.flatMap(registry, (r) => r.get(name)))
     assert.include(got.error, "gave up after 2 restarts")
     const page = await real.run(Effect.flatMap(registry, (r) => r.read(name, { since: 0 })))
-    assert.deepStrictEqual(page.lines.slice(-3).map((l) => l.text), ["flaky", "flaky", "flaky"], "each run's output kept")
+    assert.deepStrictEqual(
+      page.lines.slice(-3).map((l) => l.text),
+      ["flaky", "flaky", "flaky"],
+      "each run's output kept"
+    )
   }
   if (task.kind === "tree") {
     await real.run(eventually(
@@ -114,7 +125,9 @@ class Start implements fc.AsyncCommand<Model, Real> {
   check = () => true
   async run(model: Model, real: Real) {
     const existing = model.get(this.name)
-    const exit = await real.runExit(Effect.flatMap(registry, (r) => r.start({ name: this.name, ...commandFor(this.kind) })))
+    const exit = await real.runExit(
+      Effect.flatMap(registry, (r) => r.start({ name: this.name, ...commandFor(this.kind) }))
+    )
     if (existing?.running) {
       assert.isTrue(Exit.isFailure(exit), "a running name cannot be started again")
       return
@@ -122,7 +135,12 @@ class Start implements fc.AsyncCommand<Model, Real> {
     assert.isTrue(Exit.isSuccess(exit))
     real.seen.delete(this.name) // a new task under this name
     real.pidsOf.delete(this.name)
-    const task: ModelTask = { kind: this.kind, running: this.kind === "cat" || this.kind === "tree", echoed: [], runs: 1 }
+    const task: ModelTask = {
+      kind: this.kind,
+      running: this.kind === "cat" || this.kind === "tree",
+      echoed: [],
+      runs: 1
+    }
     model.set(this.name, task)
     await settleRun(real, this.name, task)
   }
@@ -252,7 +270,9 @@ class Remove implements fc.AsyncCommand<Model, Real> {
 }
 
 const names = fc.constantFrom("a", "b", "c")
-const start = fc.tuple(names, fc.constantFrom<Kind>("cat", "cat", "tree", "quick", "flaky")).map(([n, k]) => new Start(n, k))
+const start = fc.tuple(names, fc.constantFrom<Kind>("cat", "cat", "tree", "quick", "flaky")).map(([n, k]) =>
+  new Start(n, k)
+)
 // Starts are weighted up, so most sequences work on tasks that exist.
 const commands = fc.commands([
   start,

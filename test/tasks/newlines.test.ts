@@ -25,14 +25,17 @@ const input = fc.record({
 
 describe("newlines", () => {
   it("counts and finds newlines as a byte-by-byte loop does, at any alignment", () => {
-    fc.assert(fc.property(input, ({ bytes, from, n, offset, span }) => {
-      const backing = new Uint8Array(bytes.length + offset)
-      backing.set(bytes, offset)
-      const view = backing.subarray(offset)
-      const lo = Math.min(from, view.length)
-      const hi = Math.min(lo + span, view.length)
-      assert.strictEqual(countNewlines(view, lo, hi), simpleCount(view, lo, hi))
-      assert.strictEqual(afterNthNewline(view, lo, hi, n), simpleAfterNth(view, lo, hi, n))
-    }), { numRuns: 2000 })
+    fc.assert(
+      fc.property(input, ({ bytes, from, n, offset, span }) => {
+        const backing = new Uint8Array(bytes.length + offset)
+        backing.set(bytes, offset)
+        const view = backing.subarray(offset)
+        const lo = Math.min(from, view.length)
+        const hi = Math.min(lo + span, view.length)
+        assert.strictEqual(countNewlines(view, lo, hi), simpleCount(view, lo, hi))
+        assert.strictEqual(afterNthNewline(view, lo, hi, n), simpleAfterNth(view, lo, hi, n))
+      }),
+      { numRuns: 2000 }
+    )
   })
 })
