@@ -12,6 +12,7 @@ import { Context, Deferred, Effect, Layer, PubSub } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import { Notifier, type TaskEvent } from "../tasks/Notifier.ts"
 import type { TaskRegistry } from "../tasks/TaskRegistry.ts"
+import { registerPrompts } from "./Prompts.ts"
 import { registerResources } from "./Resources.ts"
 import { type ToolContext, tools } from "./Tools.ts"
 
@@ -20,6 +21,13 @@ const instructions =
   "pass waitFor with its ready line), read_output (pass since=nextCursor to get only new lines) or " +
   "wait_for_task, send_input for interactive programs, stop_task to end the task and all its child processes. " +
   "Finished tasks keep their output and exit code until remove_task."
+
+/** For a person who started the server by hand in a terminal: what this is and how to use it. */
+const banner = `taskmux ${packageJson.version}: an MCP server. It speaks JSON-RPC on stdin/stdout and is meant to be
+started by an MCP client. Add it to one, for example:
+  claude mcp add taskmux -- ${process.execPath} ${process.argv[1] ?? "dist/main.js"}
+Waiting for a client on stdin (Ctrl-C or Ctrl-D to quit). taskmux --help lists the options.
+`
 
 export class McpServer extends Context.Service<McpServer, {
   /** Completes when the client disconnects (stdin closed, or the transport closed). */
@@ -44,6 +52,7 @@ export class McpServer extends Context.Service<McpServer, {
             process.stdout.off("error", onEnd)
           })
       )
+      if (process.stdin.isTTY) process.stderr.write(banner)
       yield* serve(new StdioServerTransport(), closed)
       return McpServer.of({ closed: Deferred.await(closed) })
     })
@@ -70,7 +79,7 @@ const serve = Effect.fnUntraced(function*(transport: Transport, closed: Deferred
   const server = new Server(
     { name: "taskmux", title: "taskmux", version: packageJson.version },
     {
-      capabilities: { tools: {}, logging: {}, resources: { subscribe: true, listChanged: true } },
+      capabilities: { tools: {}, logging: {}, prompts: {}, resources: { subscribe: true, listChanged: true } },
       instructions
     }
   )
@@ -100,6 +109,7 @@ const serve = Effect.fnUntraced(function*(transport: Transport, closed: Deferred
     return run(tool.call(request.params.arguments, toolContext), { signal: extra.signal })
   })
   yield* registerResources(server)
+  registerPrompts(server)
 
   // Subscribe before connecting, so no event can slip past.
   const events = yield* (yield* Notifier).subscribe

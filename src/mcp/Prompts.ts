@@ -1,0 +1,60 @@
+/**
+ * Prompts a client can offer its user: `run-dev-server` spells out the flow a model
+ * should follow with taskmux (start and wait in one call, read only what is new, stop).
+ */
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
+import {
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  McpError
+} from "@modelcontextprotocol/sdk/types.js"
+
+const runDevServer = {
+  name: "run-dev-server",
+  title: "Run a dev server",
+  description: "Start a dev server in the background, wait until it is ready, then watch its output.",
+  arguments: [
+    { name: "command", description: "The command that starts it, e.g. \"npm run dev\".", required: true },
+    { name: "ready", description: "A regex for its ready line, e.g. \"ready|listening|Local:\".", required: false },
+    { name: "cwd", description: "The project directory.", required: false }
+  ]
+}
+
+const text = (args: Record<string, string>) => {
+  const ready = args.ready ?? "ready|listening|Local:"
+  const start = JSON.stringify({
+    command: args.command,
+    name: "dev",
+    ...(args.cwd ? { cwd: args.cwd } : {}),
+    waitFor: { pattern: ready, timeoutMs: 60000 }
+  })
+  return [
+    `Run the dev server with taskmux and keep it running while we work:`,
+    `1. Call start_task with ${start}. It answers once a line matches "${ready}", or says why not (it ended, or timed out) with its last lines.`,
+    `2. If it did not become ready, read_output { "name": "dev", "stream": "stderr" } and fix the cause before retrying.`,
+    `3. Later, to see what happened since, call read_output { "name": "dev", "since": <nextCursor of the last answer> }; use grep to find errors.`,
+    `4. To wait for a rebuild or a log line, call wait_for_task { "name": "dev", "pattern": "..." } instead of polling.`,
+    `5. When done, stop_task { "name": "dev" } ends the server and every process it started.`
+  ].join("\n")
+}
+
+export const registerPrompts = (server: Server) => {
+  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: [runDevServer] }))
+  server.setRequestHandler(GetPromptRequestSchema, ({ params }) => {
+    if (params.name !== runDevServer.name) {
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `Unknown prompt "${params.name}". Available prompts: ${runDevServer.name}.`
+      )
+    }
+    const args = params.arguments ?? {}
+    if (!args.command) {
+      throw new McpError(ErrorCode.InvalidParams, `Prompt run-dev-server needs a command argument, e.g. "npm run dev".`)
+    }
+    return {
+      description: runDevServer.description,
+      messages: [{ role: "user" as const, content: { type: "text" as const, text: text(args) } }]
+    }
+  })
+}

@@ -1,0 +1,172 @@
+/**
+ * Issue 6: a client nobody here wrote (the MCP Inspector's CLI), an older protocol
+ * version, the packed npm package, the prompt, the size of tools/list, and the banner
+ * for a person in a terminal.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process"
+import { mkdtempSync, readdirSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import { describe, expect, it } from "vitest"
+import { connect, serverEntry } from "./client.ts"
+
+const root = NodePath.resolve(import.meta.dirname, "../..")
+const inspector = NodePath.join(root, "node_modules/@modelcontextprotocol/inspector/clients/launcher/build/index.js")
+
+/** Runs the Inspector in CLI mode against the built server and parses its JSON answer. */
+const inspect = (args: Array<string>) => {
+  const out = execFileSync(process.execPath, [inspector, "--cli", process.execPath, serverEntry, ...args], {
+    encoding: "utf8",
+    timeout: 60_000,
+    env: { ...process.env, TASKMUX_LOG_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-insp-")) }
+  })
+  return JSON.parse(out) as Record<string, unknown>
+}
+
+/** Speaks raw JSON-RPC lines to a freshly launched server; resolves each answer by id. */
+const rawSession = (entry: string) => {
+  const child = spawn(process.execPath, [entry], { stdio: ["pipe", "pipe", "pipe"] })
+  let buffered = ""
+  const waiting = new Map<number, (message: Record<string, unknown>) => void>()
+  child.stdout.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString()
+    for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n")) {
+      const message = JSON.parse(buffered.slice(0, nl)) as { id?: number }
+      buffered = buffered.slice(nl + 1)
+      if (message.id !== undefined) waiting.get(message.id)?.(message as Record<string, unknown>)
+    }
+  })
+  let nextId = 1
+  const request = (method: string, params: unknown = {}) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const id = nextId++
+      waiting.set(id, resolve)
+      child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`)
+    })
+  const notify = (method: string) => child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method })}\n`)
+  const close = () =>
+    new Promise<number | null>((resolve) => {
+      child.once("exit", (code) => resolve(code))
+      child.stdin.end()
+    })
+  return { request, notify, close }
+}
+
+describe("real clients", () => {
+  it("the MCP Inspector CLI lists the tools and calls one", () => {
+    const list = inspect(["--method", "tools/list"]) as { tools: Array<{ name: string }> }
+    expect(list.tools.map((t) => t.name)).toContain("wait_for_task")
+    const call = inspect([
+      "--method",
+      "tools/call",
+      "--tool-name",
+      "start_task",
+      "--tool-arg",
+      "command=echo inspected",
+      "--tool-arg",
+      "waitFor={\"pattern\":\"inspected\"}"
+    ]) as { structuredContent: { matched: boolean; line: { text: string } } }
+    expect(call.structuredContent).toMatchObject({ matched: true, line: { text: "inspected" } })
+  }, 120_000)
+
+  it("a client on an older protocol version (2024-11-05) is answered in it, and works", async () => {
+    const session = rawSession(serverEntry)
+    const init = await session.request("initialize", {
+      protocolVersion: "2024-11-05",
+      capabilities: {},
+      clientInfo: { name: "old-client", version: "0.1" }
+    }) as { result: { protocolVersion: string; serverInfo: { name: string } } }
+    expect(init.result).toMatchObject({ protocolVersion: "2024-11-05", serverInfo: { name: "taskmux" } })
+    session.notify("notifications/initialized")
+    const list = await session.request("tools/list") as { result: { tools: Array<unknown> } }
+    expect(list.result.tools).toHaveLength(10)
+    const call = await session.request("tools/call", { name: "list_tasks", arguments: {} }) as {
+      result: { content: Array<{ text: string }> }
+    }
+    expect(call.result.content[0]!.text).toBe("No tasks.")
+    expect(await session.close()).toBe(0)
+  })
+})
+
+describe("reads well to a model", () => {
+  it("keeps the whole tools/list answer under 10 KB, every tool titled and annotated", async () => {
+    const s = await connect()
+    try {
+      const list = await s.client.listTools()
+      const bytes = Buffer.byteLength(JSON.stringify(list))
+      expect(bytes).toBeLessThan(10_000)
+      for (const tool of list.tools) {
+        expect(tool.title).toBeTruthy()
+        expect(tool.annotations).toMatchObject({ openWorldHint: false })
+        for (const hint of ["readOnlyHint", "destructiveHint", "idempotentHint"] as const) {
+          expect(typeof tool.annotations?.[hint]).toBe("boolean")
+        }
+        for (const [field, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
+          expect((schema as { description?: string }).description, `${tool.name}.${field}`).toBeTruthy()
+        }
+      }
+    } finally {
+      await s.client.close()
+    }
+  })
+
+  it("offers a run-dev-server prompt that walks through start, wait, read and stop", async () => {
+    const s = await connect()
+    try {
+      const { prompts } = await s.client.listPrompts()
+      expect(prompts.map((p) => p.name)).toEqual(["run-dev-server"])
+      const prompt = await s.client.getPrompt({ name: "run-dev-server", arguments: { command: "npm run dev" } })
+      const text = (prompt.messages[0]!.content as { text: string }).text
+      for (const step of ["start_task", "waitFor", "read_output", "since", "wait_for_task", "stop_task"]) {
+        expect(text).toContain(step)
+      }
+      await expect(s.client.getPrompt({ name: "run-dev-server", arguments: {} })).rejects.toThrow(/needs a command/)
+    } finally {
+      await s.client.close()
+    }
+  })
+})
+
+describe("installs like every MCP server", () => {
+  it("npm pack holds only what it needs, and the packed server starts and answers on its own", async () => {
+    const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-pack-"))
+    const packed = JSON.parse(
+      execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", dir], {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 60_000
+      })
+    ) as Array<{ files: Array<{ path: string }>; filename: string }>
+    expect(packed[0]!.files.map((f) => f.path).sort()).toEqual([
+      "CHANGELOG.md",
+      "LICENSE",
+      "README.md",
+      "dist/main.js",
+      "package.json"
+    ])
+    execFileSync("tar", ["-xzf", NodePath.join(dir, readdirSync(dir).find((f) => f.endsWith(".tgz"))!), "-C", dir])
+    // No node_modules beside it: the bundle carries everything it needs.
+    const session = rawSession(NodePath.join(dir, "package/dist/main.js"))
+    const init = await session.request("initialize", {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "pack-test", version: "1" }
+    }) as { result: { serverInfo: { version: string } } }
+    expect(init.result.serverInfo.version).toBe("0.1.0")
+    expect(await session.close()).toBe(0)
+  }, 120_000)
+
+  it("started by hand in a terminal, it says on stderr what it is and how to add it to a client", () => {
+    // `script` gives the server a real TTY on stdin; stdin then ends, and the server exits.
+    const result = spawnSync("script", [
+      "-qec",
+      `${process.execPath} ${serverEntry} < /dev/tty & sleep 1; kill $!`,
+      "/dev/null"
+    ], {
+      encoding: "utf8",
+      timeout: 20_000
+    })
+    expect(result.stdout).toMatch(/taskmux \d+\.\d+\.\d+: an MCP server/)
+    expect(result.stdout).toMatch(/claude mcp add taskmux -- /)
+  })
+})
