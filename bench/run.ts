@@ -1,0 +1,328 @@
+/**
+ * `npm run bench`: drives the built server over real stdio with the SDK client, as a
+ * user's client would, and measures each figure against a baseline taken in the same run
+ * (alternating the two, medians of repetitions). Prints a markdown table and writes
+ * bench/results/latest.json. `--quick` runs small sizes in well under 30 s.
+ */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
+import { spawn } from "node:child_process"
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import { alternate, median, pairedRatio, percentile, verdict } from "./stats.ts"
+
+const quick = process.argv.includes("--quick")
+const root = NodePath.resolve(import.meta.dirname, "..")
+const taskmuxEntry = NodePath.join(root, "dist/main.js")
+const bareEntry = NodePath.join(root, "bench/bareServer.ts")
+const logDir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-bench-"))
+
+const sizes = quick
+  ? { floodBytes: 50_000_000, reps: 2, tasks: 30, latencyCalls: 60, startTasks: 40, coldReps: 3 }
+  : { floodBytes: 500_000_000, reps: 3, tasks: 100, latencyCalls: 300, startTasks: 200, coldReps: 7 }
+
+interface Server {
+  readonly client: Client
+  readonly pid: number
+  readonly call: (name: string, args?: Record<string, unknown>) => Promise<Record<string, unknown>>
+  readonly close: () => Promise<void>
+}
+
+const launch = async (entry: string): Promise<Server> => {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [entry],
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TASKMUX_LOG_DIR: logDir },
+    stderr: "ignore"
+  })
+  const client = new Client({ name: "taskmux-bench", version: "1" })
+  await client.connect(transport)
+  const call = async (name: string, args: Record<string, unknown> = {}) => {
+    const result = await client.callTool({ name, arguments: args }, undefined, { timeout: 600_000 })
+    if (result.isError) throw new Error(`${name}: ${JSON.stringify(result.content)}`)
+    return (result.structuredContent ?? {}) as Record<string, unknown>
+  }
+  return { client, pid: transport.pid!, call, close: () => client.close() }
+}
+
+const rssMb = (pid: number, field: "VmRSS" | "VmHWM") =>
+  Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024
+
+const since = (t0: number) => performance.now() - t0
+
+/** The Node floor: a bare process that spawns the command and only drains its pipes. */
+const nodeDrain = (command: string) =>
+  new Promise<number>((resolve) => {
+    const t0 = performance.now()
+    const child = spawn("/bin/sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"] })
+    child.stdout.on("data", () => {})
+    child.stderr.on("data", () => {})
+    child.on("close", () => resolve(since(t0)))
+  })
+
+/** One flood under taskmux, in a fresh server: wall time from start_task to the end, and peak RSS. */
+const taskmuxFlood = async (command: string) => {
+  const server = await launch(taskmuxEntry)
+  try {
+    const t0 = performance.now()
+    await server.call("start_task", { command, name: "flood", notifyOnExit: false })
+    await server.call("wait_for_task", { name: "flood", since: 0, timeoutMs: 600_000 })
+    return { ms: since(t0), rss: rssMb(server.pid, "VmHWM") }
+  } finally {
+    await server.close()
+  }
+}
+
+const floods = async () => {
+  const rows = []
+  for (
+    const [n, label, command] of [
+      [1, "short lines (`yes`)", `yes | head -c ${sizes.floodBytes}`],
+      [2, "no newlines (`head -c … /dev/zero, tr`)", `head -c ${sizes.floodBytes} /dev/zero | tr '\\0' a`]
+    ] as const
+  ) {
+    const rss: Array<number> = []
+    const pairs = await alternate(
+      sizes.reps,
+      async () => {
+        const r = await taskmuxFlood(command)
+        rss.push(r.rss)
+        return r.ms
+      },
+      () => nodeDrain(command)
+    )
+    const ratio = pairedRatio(pairs)
+    rows.push({
+      n,
+      workload: `${sizes.floodBytes / 1e6} MB, ${label}`,
+      figures: {
+        ratio,
+        taskmuxMs: median(pairs.map((p) => p.subject)),
+        nodeFloorMs: median(pairs.map((p) => p.baseline)),
+        peakRssMb: Math.max(...rss)
+      },
+      text: `${ratio.toFixed(2)}× the Node floor (${median(pairs.map((p) => p.subject)).toFixed(0)} vs ${
+        median(pairs.map((p) => p.baseline)).toFixed(0)
+      } ms); peak RSS ${Math.max(...rss).toFixed(0)} MB`,
+      goal: "ratio ≤ 1.3; RSS ≤ 120 MB",
+      ok: verdict(ratio, { atMost: 1.3 }) === "✅" && Math.max(...rss) <= 120
+    })
+  }
+  return rows
+}
+
+/** p50/p99 of a tool call, taskmux with N running tasks against the bare SDK server's trivial tool. */
+const latency = async () => {
+  const taskmux = await launch(taskmuxEntry)
+  const bare = await launch(bareEntry)
+  try {
+    for (let i = 0; i < sizes.tasks; i++) {
+      await taskmux.call("start_task", {
+        command: `echo task ${i}; exec sleep 600`,
+        name: `t${i}`,
+        notifyOnExit: false
+      })
+    }
+    const calls = [
+      () => taskmux.call("list_tasks"),
+      () => taskmux.call("get_task", { name: "t7" }),
+      () => taskmux.call("read_output", { name: "t7", tail: 100 })
+    ]
+    const subject: Array<number> = []
+    const baseline: Array<number> = []
+    await alternate(sizes.latencyCalls, async () => {
+      const t0 = performance.now()
+      await calls[subject.length % calls.length]!()
+      subject.push(since(t0))
+    }, async () => {
+      const t0 = performance.now()
+      await bare.call("echo", { text: "hi" })
+      baseline.push(since(t0))
+    })
+    const ratio = median(subject) / median(baseline)
+    return {
+      n: 3,
+      workload: `${sizes.tasks} running tasks: list_tasks, get_task, read_output tail 100`,
+      figures: {
+        p50Ms: median(subject),
+        p99Ms: percentile(subject, 99),
+        bareP50Ms: median(baseline),
+        bareP99Ms: percentile(baseline, 99),
+        p50Ratio: ratio
+      },
+      text: `p50 ${median(subject).toFixed(2)} ms, p99 ${percentile(subject, 99).toFixed(2)} ms; ${
+        ratio.toFixed(2)
+      }× the bare server's p50 (${median(baseline).toFixed(2)} ms)`,
+      goal: "p50 ratio ≤ 1.5",
+      ok: ratio <= 1.5
+    }
+  } finally {
+    await taskmux.close()
+    await bare.close()
+  }
+}
+
+/** Reading and stopping while a task floods. */
+const underFlood = async () => {
+  const server = await launch(taskmuxEntry)
+  try {
+    await server.call("start_task", { command: "yes", name: "flood", notifyOnExit: false })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const reads: Array<number> = []
+    const until = performance.now() + (quick ? 1_500 : 5_000)
+    while (performance.now() < until) {
+      const t0 = performance.now()
+      await server.call("read_output", { name: "flood", tail: 20 })
+      reads.push(since(t0))
+    }
+    const t0 = performance.now()
+    await server.call("stop_task", { name: "flood" })
+    const stopMs = since(t0)
+    const max = Math.max(...reads)
+    return {
+      n: 4,
+      workload: "`read_output tail 20` while `yes` floods; then `stop_task` of it",
+      figures: { medianMs: median(reads), maxMs: max, reads: reads.length, stopMs },
+      text: `median ${median(reads).toFixed(2)} ms, max ${max.toFixed(1)} ms over ${reads.length} reads; stop ${
+        stopMs.toFixed(0)
+      } ms`,
+      goal: "≤ 5 / ≤ 50 ms; stop ≤ 100 ms",
+      ok: median(reads) <= 5 && max <= 50 && stopMs <= 100
+    }
+  } finally {
+    await server.close()
+  }
+}
+
+/** Starting and stopping many tasks against raw child_process spawn + kill of the same command. */
+const startStop = async () => {
+  const count = sizes.startTasks
+  const pairs = await alternate(sizes.reps, async () => {
+    const server = await launch(taskmuxEntry)
+    try {
+      const t0 = performance.now()
+      await Promise.all(
+        Array.from(
+          { length: count },
+          (_, i) => server.call("start_task", { command: "sleep 60", name: `s${i}`, notifyOnExit: false })
+        )
+      )
+      await Promise.all(Array.from({ length: count }, (_, i) => server.call("stop_task", { name: `s${i}` })))
+      return count / (since(t0) / 1000)
+    } finally {
+      await server.close()
+    }
+  }, async () => {
+    const t0 = performance.now()
+    const children = await Promise.all(
+      Array.from({ length: count }, () =>
+        new Promise<ReturnType<typeof spawn>>((resolve) => {
+          const child = spawn("/bin/sh", ["-c", "sleep 60"], { detached: true, stdio: ["pipe", "pipe", "pipe"] })
+          child.once("spawn", () => resolve(child))
+        }))
+    )
+    await Promise.all(children.map((child) =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve())
+        process.kill(-child.pid!, "SIGTERM")
+      })
+    ))
+    return count / (since(t0) / 1000)
+  })
+  const ratio = pairedRatio(pairs)
+  return {
+    n: 5,
+    workload: `start ${count} tasks (\`sleep 60\`), then stop them all`,
+    figures: {
+      tasksPerSecond: median(pairs.map((p) => p.subject)),
+      rawPerSecond: median(pairs.map((p) => p.baseline)),
+      ratio
+    },
+    text: `${median(pairs.map((p) => p.subject)).toFixed(0)} tasks/s; ${ratio.toFixed(2)}× raw spawn+kill (${
+      median(pairs.map((p) => p.baseline)).toFixed(0)
+    }/s)`,
+    goal: "≥ 0.5",
+    ok: ratio >= 0.5
+  }
+}
+
+/** Spawn a server and wait for its answer to initialize. */
+const coldStart = async (entry: string) => {
+  const t0 = performance.now()
+  const server = await launch(entry)
+  const ms = since(t0)
+  await server.close()
+  return ms
+}
+
+const cold = async () => {
+  const pairs = await alternate(sizes.coldReps, () => coldStart(taskmuxEntry), () => coldStart(bareEntry))
+  const ratio = pairedRatio(pairs)
+  return {
+    n: 6,
+    workload: "cold start: spawn the server, `initialize` answered",
+    figures: { taskmuxMs: median(pairs.map((p) => p.subject)), bareMs: median(pairs.map((p) => p.baseline)), ratio },
+    text: `${median(pairs.map((p) => p.subject)).toFixed(0)} ms; ${ratio.toFixed(2)}× the bare unbundled SDK server (${
+      median(pairs.map((p) => p.baseline)).toFixed(0)
+    } ms)`,
+    goal: "≤ 0.6",
+    ok: ratio <= 0.6
+  }
+}
+
+const memory = async () => {
+  const server = await launch(taskmuxEntry)
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const idle = rssMb(server.pid, "VmRSS")
+    for (let i = 0; i < sizes.startTasks; i++) {
+      await server.call("start_task", { command: "sleep", args: ["600"], name: `m${i}`, notifyOnExit: false })
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const loaded = rssMb(server.pid, "VmRSS")
+    const perTaskKb = ((loaded - idle) * 1024) / sizes.startTasks
+    return {
+      n: 7,
+      workload: `memory: idle, and with ${sizes.startTasks} idle tasks`,
+      figures: { idleMb: idle, loadedMb: loaded, perTaskKb },
+      text: `idle ${idle.toFixed(0)} MB; ${loaded.toFixed(0)} MB with ${sizes.startTasks} tasks: ${
+        perTaskKb.toFixed(0)
+      } KB per task`,
+      goal: "per task ≤ 200 KB",
+      ok: perTaskKb <= 200
+    }
+  } finally {
+    await server.close()
+  }
+}
+
+const rows = []
+for (const measure of [floods, latency, underFlood, startStop, cold, memory]) {
+  const result = await measure()
+  rows.push(...(Array.isArray(result) ? result : [result]))
+  process.stderr.write(".")
+}
+process.stderr.write("\n")
+
+const table = [
+  `taskmux bench${quick ? " (--quick)" : ""}: ${os.cpus().length} × ${
+    os.cpus()[0]?.model ?? "cpu"
+  }, Node ${process.version}`,
+  "",
+  "| # | workload | figure | goal | |",
+  "|---|---|---|---|---|",
+  ...rows.map((r) => `| ${r.n} | ${r.workload} | ${r.text} | ${r.goal} | ${r.ok ? "✅" : "❌"} |`)
+].join("\n")
+process.stdout.write(`${table}\n`)
+mkdirSync(NodePath.join(root, "bench/results"), { recursive: true })
+writeFileSync(
+  NodePath.join(root, "bench/results/latest.json"),
+  `${
+    JSON.stringify(
+      { date: new Date().toISOString(), quick, node: process.version, cpus: os.cpus().length, rows },
+      null,
+      2
+    )
+  }\n`
+)
