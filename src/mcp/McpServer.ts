@@ -70,8 +70,7 @@ export class McpServer extends Context.Service<McpServer, {
     )
 }
 
-const toolsByName = new Map(tools.map((tool) => [tool.definition.name, tool]))
-const toolList = tools.map((tool) => tool.definition)
+const toolsByName = new Map(tools.map((tool) => [tool.name, tool]))
 
 const serve = Effect.fnUntraced(function*(transport: Transport, closed: Deferred.Deferred<void>) {
   const context = yield* Effect.context<TaskRegistry>()
@@ -83,7 +82,7 @@ const serve = Effect.fnUntraced(function*(transport: Transport, closed: Deferred
       instructions
     }
   )
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList }))
+  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: tools.map((tool) => tool.definition) }))
   server.setRequestHandler(CallToolRequestSchema, (request, extra) => {
     const tool = toolsByName.get(request.params.name)
     if (tool === undefined) {

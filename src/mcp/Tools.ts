@@ -103,20 +103,26 @@ export interface ToolContext {
 }
 
 export interface Tool {
+  readonly name: string
   readonly definition: McpTool
   readonly call: (args: unknown, context: ToolContext) => Effect.Effect<CallToolResult, never, TaskRegistry>
 }
 
 const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
   const decode = Schema.decodeUnknownExit(spec.input)
+  let definition: McpTool | undefined
   return {
-    definition: {
-      name: spec.name,
-      title: spec.title,
-      description: spec.description,
-      inputSchema: jsonSchema(spec.input, true) as McpTool["inputSchema"],
-      outputSchema: outline(jsonSchema(spec.output, false)) as McpTool["outputSchema"],
-      annotations: { ...spec.annotations, openWorldHint: false }
+    name: spec.name,
+    // Built on the first tools/list, not at start-up.
+    get definition() {
+      return definition ??= {
+        name: spec.name,
+        title: spec.title,
+        description: spec.description,
+        inputSchema: jsonSchema(spec.input, true) as McpTool["inputSchema"],
+        outputSchema: outline(jsonSchema(spec.output, false)) as McpTool["outputSchema"],
+        annotations: { ...spec.annotations, openWorldHint: false }
+      }
     },
     call: (args, context) =>
       Effect.suspend(() => {

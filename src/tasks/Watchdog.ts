@@ -5,7 +5,7 @@
  * SIGTERM to every group, then SIGKILL half a second later, and exits. It blocks in
  * `read` meanwhile: no polling, about a megabyte of memory, one per server.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Scope } from "effect"
 import * as ProcessGroup from "./ProcessGroup.ts"
 
 const script = `
@@ -33,14 +33,19 @@ export class Watchdog extends Context.Service<Watchdog, {
   static readonly layer: Layer.Layer<Watchdog> = Layer.effect(
     Watchdog,
     Effect.gen(function*() {
-      const watchdog = yield* ProcessGroup.spawn({
-        command: "/bin/sh",
-        args: ["-c", script],
-        cwd: "/",
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-        releaseGraceMs: 100
-      }, discard).pipe(Effect.orDie)
-      const say = (line: string) => Effect.asVoid(watchdog.write(Buffer.from(`${line}\n`), 1_000))
+      const scope = yield* Effect.scope
+      // Started with the first task, not at start-up: a server that runs no task needs none.
+      const watchdog = yield* Effect.cached(
+        ProcessGroup.spawn({
+          command: "/bin/sh",
+          args: ["-c", script],
+          cwd: "/",
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+          releaseGraceMs: 100
+        }, discard).pipe(Effect.orDie, Scope.provide(scope))
+      )
+      const say = (line: string) =>
+        Effect.flatMap(watchdog, (group) => Effect.asVoid(group.write(Buffer.from(`${line}\n`), 1_000)))
       return Watchdog.of({
         track: (pgid) => say(`+${pgid}`),
         untrack: (pgid) => say(`-${pgid}`)

@@ -37,10 +37,13 @@ const rawSession = (entry: string) => {
     }
   })
   let nextId = 1
+  let stderr = ""
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
   const request = (method: string, params: unknown = {}) =>
-    new Promise<Record<string, unknown>>((resolve) => {
+    new Promise<Record<string, unknown>>((resolve, reject) => {
       const id = nextId++
       waiting.set(id, resolve)
+      child.once("exit", (code) => reject(new Error(`server exited (${code}) before answering ${method}: ${stderr}`)))
       child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`)
     })
   const notify = (method: string) => child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method })}\n`)
@@ -142,6 +145,7 @@ describe("installs like every MCP server", () => {
       "LICENSE",
       "README.md",
       "dist/main.js",
+      "dist/server.js",
       "package.json"
     ])
     execFileSync("tar", ["-xzf", NodePath.join(dir, readdirSync(dir).find((f) => f.endsWith(".tgz"))!), "-C", dir])
