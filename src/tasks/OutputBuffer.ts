@@ -10,7 +10,7 @@
  * not 32,768 string allocations, and the ring drops whole chunks at a time.
  */
 
-import { afterNthNewline, countNewlines } from "./newlines.ts"
+import { afterNthNewline, countNewlines, startOfLastLines } from "./newlines.ts"
 
 export type StreamId = "stdout" | "stderr"
 
@@ -124,7 +124,7 @@ export class OutputBuffer {
     if (last >= pos) {
       const body = chunk.subarray(pos, last + 1)
       if (mayHoldLongLine(body, this.options.maxLineBytes)) this.pushLongLines(stream, body, time)
-      else this.push(stream, body, countNewlines(body, 0, body.length), time)
+      else this.pushLines(stream, body, countNewlines(body, 0, body.length), time)
       pos = last + 1
     }
     if (pos < chunk.length) this.addPending(stream, chunk, pos, chunk.length, time)
@@ -292,6 +292,21 @@ export class OutputBuffer {
     this.heldLines += count
     this.heldBytes += bytes.length
     this.evict()
+  }
+
+  /** Complete lines; when they alone overflow the ring, everything older and their own head go at once. */
+  private pushLines(stream: StreamId, body: Buffer, count: number, time: number): void {
+    const { maxLines } = this.options
+    if (count <= maxLines) return this.push(stream, body, count, time)
+    this.entries = []
+    this.head = 0
+    this.headSkipLines = 0
+    this.headSkipBytes = 0
+    this.heldLines = 0
+    this.heldBytes = 0
+    this.nextRun = undefined // the run's first line is among the dropped
+    this.nextSeq += count - maxLines
+    this.push(stream, body.subarray(startOfLastLines(body, maxLines)), maxLines, time)
   }
 
   /** Slow path: a run of lines of which some are longer than `maxLineBytes`. */

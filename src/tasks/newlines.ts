@@ -60,3 +60,31 @@ export const afterNthNewline = (bytes: Uint8Array, from: number, to: number, n: 
   for (let i = start + words * 4; i < to; i++) if (bytes[i] === NL && ++seen === n) return i + 1
   return to
 }
+
+/**
+ * Where the last `n` lines of `bytes` start (`bytes` ends with a newline): just after the
+ * (n+1)th newline from the end, or 0 when there are no more than `n` lines. Scans backwards,
+ * so keeping the tail of a flood chunk touches only the tail.
+ */
+export const startOfLastLines = (bytes: Uint8Array, n: number): number => {
+  const target = n + 1
+  let seen = 0
+  const [start, words] = alignedWords(bytes, 0, bytes.length)
+  const end = start + words * 4
+  for (let i = bytes.length - 1; i >= end; i--) if (bytes[i] === NL && ++seen === target) return i + 1
+  if (words > 0) {
+    const view = new Uint32Array(bytes.buffer, bytes.byteOffset + start, words)
+    for (let w = words - 1; w >= 0; w--) {
+      const bits = newlineBits(view[w]!)
+      if (bits === 0) continue
+      const found = countBits(bits)
+      if (seen + found < target) {
+        seen += found
+        continue
+      }
+      for (let i = start + w * 4 + 3;; i--) if (bytes[i] === NL && ++seen === target) return i + 1
+    }
+  }
+  for (let i = start - 1; i >= 0; i--) if (bytes[i] === NL && ++seen === target) return i + 1
+  return 0
+}

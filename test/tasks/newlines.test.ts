@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
-import { afterNthNewline, countNewlines } from "../../src/tasks/newlines.ts"
+import { afterNthNewline, countNewlines, startOfLastLines } from "../../src/tasks/newlines.ts"
 
 const simpleCount = (b: Uint8Array, from: number, to: number) => {
   let c = 0
@@ -23,7 +23,26 @@ const input = fc.record({
   n: fc.integer({ min: 1, max: 40 })
 })
 
+const simpleStartOfLast = (b: Uint8Array, n: number) => {
+  let seen = 0
+  for (let i = b.length - 1; i >= 0; i--) if (b[i] === 10 && ++seen === n + 1) return i + 1
+  return 0
+}
+
 describe("newlines", () => {
+  it("finds where the last n lines start, scanning backwards, at any alignment", () => {
+    fc.assert(
+      fc.property(input, ({ bytes, n, offset }) => {
+        const backing = new Uint8Array(bytes.length + offset + 1)
+        backing.set(bytes, offset)
+        backing[backing.length - 1] = 10 // ends with a newline
+        const view = backing.subarray(offset)
+        assert.strictEqual(startOfLastLines(view, n), simpleStartOfLast(view, n))
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
   it("counts and finds newlines as a byte-by-byte loop does, at any alignment", () => {
     fc.assert(
       fc.property(input, ({ bytes, from, n, offset, span }) => {
