@@ -33,7 +33,12 @@ const launch = async (entry: string): Promise<Server> => {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [entry],
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TASKMUX_LOG_DIR: logDir },
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? "/tmp",
+      TASKMUX_LOG_DIR: logDir,
+      TASKMUX_MAX_TASKS: "1000"
+    },
     stderr: "ignore"
   })
   const client = new Client({ name: "taskmux-bench", version: "1" })

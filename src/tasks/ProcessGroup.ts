@@ -49,7 +49,6 @@ export interface ProcessGroup {
   readonly pid: number
   /** The leader exited, what it left in its group was ended, and its output was drained. */
   readonly exited: Effect.Effect<ExitInfo>
-  readonly isRunning: () => boolean
   readonly isStdinOpen: () => boolean
   /** Writes to stdin; `Queued` when the child has not read it within `waitMs`. */
   readonly write: (data: Buffer, waitMs: number) => Effect.Effect<WriteResult>
@@ -71,7 +70,8 @@ export const spawn = (
 ): Effect.Effect<ProcessGroup, SpawnFailed, Scope.Scope> =>
   Effect.acquireRelease(
     start(spec, output),
-    (group) => group.isRunning() ? group.terminate({ signal: "SIGTERM", graceMs: spec.releaseGraceMs }) : Effect.void
+    // Returns at once when the group is already gone.
+    (group) => group.terminate({ signal: "SIGTERM", graceMs: spec.releaseGraceMs })
   )
 
 const start = (spec: SpawnSpec, output: OutputSink) =>
@@ -148,7 +148,8 @@ const makeGroup = (child: NodeChildProcess.ChildProcess, output: OutputSink): Pr
   const exited = Effect.gen(function*() {
     const info = yield* Deferred.await(exit)
     // Whatever the leader left running in its group ends with it: nothing outlives a task.
-    if (isGroupAlive(pid)) yield* terminate({ signal: "SIGTERM", graceMs: 1_000 })
+    // (A no-op when the group is gone; zombies are waited for by the shared poller.)
+    yield* terminate({ signal: "SIGTERM", graceMs: 1_000 })
     const drained = yield* Deferred.await(closed).pipe(Effect.timeoutOption(DRAIN_MS))
     if (Option.isNone(drained)) {
       child.stdout?.destroy()
@@ -187,7 +188,6 @@ const makeGroup = (child: NodeChildProcess.ChildProcess, output: OutputSink): Pr
   return {
     pid,
     exited,
-    isRunning: () => !leaderExited || isGroupAlive(pid),
     isStdinOpen,
     write,
     endInput,
@@ -204,17 +204,6 @@ const POLL_MS = 10
 
 const waiters = new Map<number, Set<() => void>>()
 let timer: ReturnType<typeof setTimeout> | undefined
-
-/** True while the group has a member that is not a zombie. */
-export const isGroupAlive = (pgid: number): boolean => {
-  try {
-    process.kill(-pgid, 0)
-  } catch {
-    // ESRCH: no such group. EPERM: only zombies are left (macOS).
-    return false
-  }
-  return process.platform !== "linux" || liveGroups().has(pgid)
-}
 
 /** Process groups that have at least one member that is not a zombie (Linux `/proc`). */
 const liveGroups = (): Set<number> => {
