@@ -4,9 +4,7 @@
  * parent; with `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans go to an OpenTelemetry collector
  * through Effect's own OTLP exporter instead.
  */
-import { Exit, Layer, Option, Tracer } from "effect"
-import { FetchHttpClient } from "effect/http"
-import { OtlpSerialization, OtlpTracer } from "effect/observability"
+import { Effect, Exit, Layer, Option, Tracer } from "effect"
 import packageJson from "../package.json" with { type: "json" }
 
 /** Wraps a native span to print one line when it ends. */
@@ -91,15 +89,11 @@ export const stderrTracer: Tracer.Tracer = Tracer.make({
 export const TracingLayer = (
   options: { readonly trace: boolean; readonly otlpEndpoint: string | undefined }
 ): Layer.Layer<never> => {
-  if (options.otlpEndpoint !== undefined) {
-    return OtlpTracer.layer({
-      url: `${options.otlpEndpoint.replace(/\/$/, "")}/v1/traces`,
-      resource: { serviceName: "taskmux", serviceVersion: packageJson.version }
-    }).pipe(
-      Layer.provide(OtlpSerialization.layerJson),
-      Layer.provide(FetchHttpClient.layer),
-      Layer.orDie
-    ) as Layer.Layer<never>
+  const endpoint = options.otlpEndpoint
+  if (endpoint !== undefined) {
+    return Layer.unwrap(
+      Effect.map(Effect.promise(() => import("./OtlpTracing.ts")), (otlp) => otlp.layer(endpoint, packageJson.version))
+    )
   }
   return options.trace ? Layer.succeed(Tracer.Tracer, stderrTracer) : Layer.empty
 }

@@ -342,8 +342,8 @@ export class OutputBuffer {
       start = end
     }
     if (start < to) {
-      // Copy, so a few pending bytes do not keep a whole 64 KiB chunk alive.
-      p.parts.push(Buffer.from(chunk.subarray(start, to)))
+      // A view, not a copy: it keeps its chunk (at most 64 KiB) alive only until the line ends.
+      p.parts.push(chunk.subarray(start, to))
       p.length += to - start
       p.time = time
     }
