@@ -8,6 +8,7 @@ import { ServerLayer } from "./Server.ts"
 const command = parseCommandLine(process.argv.slice(2))
 
 const main = command._tag === "Print"
+  // --help and --version: no protocol session, so the text goes to stdout like any CLI's.
   ? Effect.sync(() => process.stdout.write(command.text))
   : command._tag === "Invalid"
   ? Effect.fail(command.error)

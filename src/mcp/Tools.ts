@@ -58,14 +58,13 @@ const asPattern = (field: string, pattern: string) =>
     return compiled instanceof InvalidPattern ? Effect.fail(compiled) : Effect.succeed(compiled)
   })
 
-const waitText = (w: Omit<WaitResult, "name">, name: string) => {
+const waitText = (w: Omit<WaitResult, "name">, name: string, hadPattern: boolean) => {
   const seconds = `${(w.elapsedMs / 1000).toFixed(1)} s`
   if (w.matched) return `"${name}" matched after ${seconds}: ${w.line?.text ?? ""}`
   const last = w.lastLines.length > 0 ? `\nLast lines:\n${w.lastLines.join("\n")}` : ""
   if (w.timedOut) return `Timed out after ${seconds}; "${name}" is still ${w.status}.${last}`
-  return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) after ${seconds}${
-    w.matched ? "" : " without a match"
-  }.${last}`
+  const unmatched = hadPattern ? " without a match" : ""
+  return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) after ${seconds}${unmatched}.${last}`
 }
 
 const progressOf = (context: ToolContext, timeoutMs: number) =>
@@ -94,7 +93,7 @@ interface ToolSpec<I, O> {
   }
   readonly run: (input: I, context: ToolContext) => Effect.Effect<O, { readonly message: string }, TaskRegistry>
   /** The human-readable answer: short, and not a copy of the structured content. */
-  readonly text: (output: O) => string
+  readonly text: (output: O, input: I) => string
 }
 
 /** What a call knows of its request: where to send progress, when the client asked for it. */
@@ -134,7 +133,7 @@ const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
         return spec.run(input.value, context).pipe(
           Effect.withSpan(`tool.${spec.name}`),
           Effect.map((output): CallToolResult => ({
-            content: [{ type: "text", text: spec.text(output) }],
+            content: [{ type: "text", text: spec.text(output, input.value) }],
             structuredContent: output as Record<string, unknown>
           })),
           Effect.catch((error) => Effect.succeed(errorResult(error)))
@@ -288,7 +287,7 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   text: (o) =>
     o.matched === undefined
       ? `Started task "${o.name}" (pid ${o.pid}).`
-      : `Started task "${o.name}" (pid ${o.pid}). ${waitText(o as Omit<WaitResult, "name">, o.name)}`
+      : `Started task "${o.name}" (pid ${o.pid}). ${waitText(o as Omit<WaitResult, "name">, o.name, true)}`
 })
 
 const waitForTask = tool({
@@ -313,7 +312,7 @@ const waitForTask = tool({
         return yield* r.wait(name, { pattern: compiled, since, timeoutMs, onProgress: progressOf(context, timeoutMs) })
       })
     ),
-  text: (o) => waitText(o, o.name)
+  text: (o, input) => waitText(o, o.name, input.pattern !== undefined)
 })
 
 const stopTask = tool({

@@ -64,11 +64,7 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
     await s.client.close()
   })
 
-  const structured = async <A>(name: string, args: Record<string, unknown> = {}): Promise<A> => {
-    const result = await s.call(name, args)
-    if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`)
-    return result.structuredContent as A
-  }
+  const structured = <A>(name: string, args: Record<string, unknown> = {}) => s.structured<A>(name, args)
 
   const exitsOf = (name: string) => exits.filter((e) => e.data.name === name)
 
@@ -137,12 +133,9 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
 
     it("without a pattern, waits for the task to end", async () => {
       await structured("start_task", { command: "sleep 0.2; exit 0", name: "finish" })
-      expect(await structured<Waited>("wait_for_task", { name: "finish" })).toMatchObject({
-        matched: false,
-        timedOut: false,
-        status: "exited",
-        exitCode: 0
-      })
+      const result = await s.call("wait_for_task", { name: "finish" })
+      expect(result.structuredContent).toMatchObject({ matched: false, timedOut: false, status: "exited", exitCode: 0 })
+      expect(textOf(result)).toMatch(/^"finish" ended \(exited, exit code 0\) after \d\.\d s\.$/)
     })
 
     it("resolves many concurrent waits on one task", async () => {

@@ -15,6 +15,8 @@ export interface Connected {
   readonly stderr: () => string
   /** Calls a tool and returns its result; `structuredContent` was checked against the outputSchema by the client. */
   readonly call: (name: string, args?: Record<string, unknown>) => Promise<CallToolResult>
+  /** Calls a tool that must succeed, and returns its structured content. */
+  readonly structured: <A>(name: string, args?: Record<string, unknown>) => Promise<A>
 }
 
 export const connect = async (env: Record<string, string> = {}): Promise<Connected> => {
@@ -36,7 +38,12 @@ export const connect = async (env: Record<string, string> = {}): Promise<Connect
   await client.connect(transport)
   const call = async (name: string, args: Record<string, unknown> = {}) =>
     (await client.callTool({ name, arguments: args })) as CallToolResult
-  return { client, transport, pid: transport.pid!, stderr: () => stderr, call }
+  const structured = async <A>(name: string, args: Record<string, unknown> = {}): Promise<A> => {
+    const result = await call(name, args)
+    if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`)
+    return result.structuredContent as A
+  }
+  return { client, transport, pid: transport.pid!, stderr: () => stderr, call, structured }
 }
 
 export const textOf = (result: CallToolResult): string =>

@@ -26,11 +26,7 @@ describe("taskmux over stdio", () => {
     await s.client.close()
   })
 
-  const structured = async <A>(name: string, args: Record<string, unknown> = {}): Promise<A> => {
-    const result = await s.call(name, args)
-    if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`)
-    return result.structuredContent as A
-  }
+  const structured = <A>(name: string, args: Record<string, unknown> = {}) => s.structured<A>(name, args)
 
   const lines = (name: string) =>
     structured<{ lines: Array<Line> }>("read_output", { name, since: 0 }).then((o) => o.lines)

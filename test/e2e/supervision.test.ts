@@ -26,11 +26,7 @@ const withServer = async (env: Record<string, string>, body: (s: Connected) => P
   }
 }
 
-const structured = async <A>(s: Connected, name: string, args: Record<string, unknown> = {}): Promise<A> => {
-  const result = await s.call(name, args)
-  if (result.isError) throw new Error(`${name} failed: ${textOf(result)}`)
-  return result.structuredContent as A
-}
+const structured = <A>(s: Connected, name: string, args: Record<string, unknown> = {}) => s.structured<A>(name, args)
 
 const expectError = async (s: Connected, name: string, args: Record<string, unknown>, pattern: RegExp) => {
   const result = await s.call(name, args)
