@@ -3,6 +3,7 @@
  * the server is SIGKILLed, limits, policy rules, and the command line.
  */
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
+import fc from "fast-check"
 import { spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs"
 import * as os from "node:os"
@@ -127,6 +128,50 @@ describe("no orphans when the server is killed", () => {
     expect(Date.now() - t0).toBeLessThan(2_000)
     await s.client.close().catch(() => {})
   }, 60_000)
+})
+
+describe("no orphans, for any mix of tasks (model-based)", () => {
+  // The lifecycle model (test/tasks/lifecycle.property.test.ts) ends with a clean shutdown; this
+  // one ends with the server SIGKILLed: whatever ran, restarting or not, is gone within 2 s.
+  const kinds = {
+    tree: { start: { command: fixture("tree.sh"), args: [] }, pids: 4 },
+    stubborn: { start: { command: fixture("ignore-term.sh"), args: [] }, pids: 3 },
+    cat: { start: { command: "echo pid $$; exec cat" }, pids: 1 },
+    flaky: {
+      start: { command: "echo pid $$; sleep 0.2; exit 1", restart: { policy: "always", backoffMs: 50 } },
+      pids: 1
+    }
+  } as const
+
+  it("SIGKILL of the server ends every task tree within 2 s", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom(...Object.keys(kinds) as Array<keyof typeof kinds>), { minLength: 1, maxLength: 5 }),
+        async (mix) => {
+          const s = await connect()
+          const pids: Array<number> = []
+          for (const [i, kind] of mix.entries()) {
+            await structured(s, "start_task", { ...kinds[kind].start, name: `k${i}` })
+            pids.push(
+              ...await until(async () => {
+                const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", {
+                  name: `k${i}`,
+                  since: 0
+                })
+                return pidsIn(lines).length >= kinds[kind].pids ? pidsIn(lines) : undefined
+              })
+            )
+          }
+          const t0 = Date.now()
+          process.kill(s.pid, "SIGKILL")
+          await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
+          expect(Date.now() - t0).toBeLessThan(2_000)
+          await s.client.close().catch(() => {})
+        }
+      ),
+      { numRuns: 4 }
+    )
+  }, 120_000)
 })
 
 describe("limits", () => {
