@@ -342,10 +342,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             return Effect.fail(new TooManyTasks({ limit: config.maxTasks }))
           }
           const name = request.name ?? uniqueName(request.command, tasks)
-          const task = newTask(name, request, cwd, newBuffer())
+          // A task that replaces a finished one shares its listeners: subscriptions follow the name.
+          const task = newTask(name, request, cwd, newBuffer(), existing?.listeners ?? new Set())
           tasks.set(name, task)
           if (existing === undefined) notifier.publish({ _tag: "TaskAdded", name })
-          else existing.listeners.forEach((listener) => task.listeners.add(listener))
           return Effect.succeed(task)
         })
         yield* Effect.annotateCurrentSpan({ name: task.name })
@@ -542,7 +542,13 @@ interface Task {
   done: Deferred.Deferred<void>
 }
 
-const newTask = (name: string, request: StartRequest, cwd: string, buffer: OutputBuffer): Task => ({
+const newTask = (
+  name: string,
+  request: StartRequest,
+  cwd: string,
+  buffer: OutputBuffer,
+  listeners: Set<() => void>
+): Task => ({
   name,
   command: request.command,
   args: request.args ?? null,
@@ -551,7 +557,7 @@ const newTask = (name: string, request: StartRequest, cwd: string, buffer: Outpu
   notifyOnExit: request.notifyOnExit ?? true,
   policy: { ...defaultPolicy, ...request.restart },
   buffer,
-  listeners: new Set(),
+  listeners,
   logFiles: new Set(),
   status: "running",
   pid: null,

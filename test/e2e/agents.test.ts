@@ -262,6 +262,17 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       await until(() => listChanged >= before + 2 || undefined)
     })
 
+    it("a subscription follows its name to the task that replaces a finished one, and unsubscribing ends it", async () => {
+      await structured("start_task", { command: "true", name: "phoenix", notifyOnExit: false })
+      await structured("wait_for_task", { name: "phoenix", since: 0 })
+      await s.client.subscribeResource({ uri: "task://phoenix/output" })
+      const from = updated.length
+      await structured("start_task", { command: "echo reborn", name: "phoenix", notifyOnExit: false })
+      await until(() => updated.slice(from).some((u) => u.uri === "task://phoenix/output") || undefined)
+      await s.client.unsubscribeResource({ uri: "task://phoenix/output" })
+      expect((await structured<{ watchers: number }>("get_task", { name: "phoenix" })).watchers).toBe(0)
+    })
+
     it("a subscription sends coalesced updates, however chatty the task", async () => {
       await structured("start_task", {
         command: "sleep 0.3; yes | head -c 300000000",
