@@ -19,6 +19,33 @@ export const defaultPolicy: RestartPolicy = { policy: "no", maxRestarts: 5, back
 /** A run that stayed up this long resets the backoff and the restart count. */
 export const HEALTHY_AFTER_MS = 10_000
 
+export type Decision =
+  | { readonly _tag: "Done" }
+  | { readonly _tag: "GiveUp"; readonly reason: string }
+  | { readonly _tag: "Restart"; readonly inARow: number; readonly resetBackoff: boolean }
+
+/**
+ * What follows a run: nothing (it was stopped, or the policy does not restart it), giving up
+ * (too many restarts in a row), or another run, counted, with the backoff reset when the run
+ * was healthy (stayed up long enough).
+ */
+export const decide = (
+  policy: RestartPolicy,
+  run: { readonly status: TaskStatus; readonly stopRequested: boolean; readonly uptimeMs: number },
+  inARow: number
+): Decision => {
+  if (run.status === "failed" || run.stopRequested || !wantsRestart(policy, run.status)) return { _tag: "Done" }
+  const healthy = run.uptimeMs >= HEALTHY_AFTER_MS
+  const count = healthy ? 0 : inARow
+  if (count >= policy.maxRestarts) {
+    return {
+      _tag: "GiveUp",
+      reason: `gave up after ${count} restarts in a row (restart.maxRestarts is ${policy.maxRestarts})`
+    }
+  }
+  return { _tag: "Restart", inARow: count + 1, resetBackoff: healthy }
+}
+
 /** Should a run that ended with `status` be followed by another? Never after a stop we asked for. */
 export const wantsRestart = (policy: RestartPolicy, status: TaskStatus): boolean => {
   switch (policy.policy) {

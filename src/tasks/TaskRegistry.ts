@@ -36,7 +36,7 @@ import { LogFile } from "./LogFile.ts"
 import { Notifier } from "./Notifier.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "./OutputBuffer.ts"
 import * as ProcessGroup from "./ProcessGroup.ts"
-import { backoff, defaultPolicy, HEALTHY_AFTER_MS, type RestartPolicy, wantsRestart } from "./RestartPolicy.ts"
+import { backoff, decide, defaultPolicy, type RestartPolicy } from "./RestartPolicy.ts"
 import { Watchdog } from "./Watchdog.ts"
 
 export interface StartRequest {
@@ -237,18 +237,16 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           for (;;) {
             const runStartedAt = Date.now()
             const status = yield* runOnce(task, spawned)
-            if (status === "failed" || task.stopRequested || !wantsRestart(task.policy, status)) return
-            if (Date.now() - runStartedAt >= HEALTHY_AFTER_MS) {
-              step = yield* Schedule.toStep(backoff(task.policy))
-              inARow = 0
-            }
-            if (inARow >= task.policy.maxRestarts) {
-              task.error =
-                `gave up after ${inARow} restarts in a row (restart.maxRestarts is ${task.policy.maxRestarts})`
+            const uptimeMs = Date.now() - runStartedAt
+            const next = decide(task.policy, { status, stopRequested: task.stopRequested, uptimeMs }, inARow)
+            if (next._tag === "Done") return
+            if (next._tag === "GiveUp") {
+              task.error = next.reason
               changed(task)
               return
             }
-            inARow++
+            if (next.resetBackoff) step = yield* Schedule.toStep(backoff(task.policy))
+            inARow = next.inARow
             const [, delay] = yield* step(Date.now(), undefined).pipe(Effect.orDie)
             task.status = "restarting"
             task.nextRestartAt = new Date(Date.now() + Duration.toMillis(delay))

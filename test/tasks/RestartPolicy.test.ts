@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Schedule } from "effect"
 import { TestClock } from "effect/testing"
-import { backoff, wantsRestart } from "../../src/tasks/RestartPolicy.ts"
+import { backoff, decide, HEALTHY_AFTER_MS, wantsRestart } from "../../src/tasks/RestartPolicy.ts"
 
 const policy = { policy: "on-failure", maxRestarts: 5, backoffMs: 500, maxBackoffMs: 30_000 } as const
 
@@ -13,6 +13,28 @@ describe("RestartPolicy", () => {
     assert.isTrue(wantsRestart({ ...policy, policy: "always" }, "exited"))
     assert.isFalse(wantsRestart({ ...policy, policy: "always" }, "stopped"))
     assert.isFalse(wantsRestart({ ...policy, policy: "no" }, "crashed"))
+  })
+
+  it("counts restarts in a row, gives up after maxRestarts, and starts over after a healthy run", () => {
+    const crashed = (uptimeMs: number) => ({ status: "crashed" as const, stopRequested: false, uptimeMs })
+    let inARow = 0
+    for (let i = 1; i <= 5; i++) {
+      const next = decide(policy, crashed(100), inARow)
+      assert.deepStrictEqual(next, { _tag: "Restart", inARow: i, resetBackoff: false })
+      inARow = i
+    }
+    assert.deepStrictEqual(decide(policy, crashed(100), inARow), {
+      _tag: "GiveUp",
+      reason: "gave up after 5 restarts in a row (restart.maxRestarts is 5)"
+    })
+    // A run that stayed up HEALTHY_AFTER_MS resets the count and the backoff.
+    assert.deepStrictEqual(decide(policy, crashed(HEALTHY_AFTER_MS), inARow), {
+      _tag: "Restart",
+      inARow: 1,
+      resetBackoff: true
+    })
+    assert.deepStrictEqual(decide(policy, { status: "crashed", stopRequested: true, uptimeMs: 0 }, 0), { _tag: "Done" })
+    assert.deepStrictEqual(decide(policy, { status: "failed", stopRequested: false, uptimeMs: 0 }, 0), { _tag: "Done" })
   })
 
   it.effect("backs off exponentially from backoffMs, with ±20% jitter, capped at maxBackoffMs", () =>
