@@ -65,6 +65,10 @@ export class SpawnFailed extends Schema.TaggedError<SpawnFailed>()("SpawnFailed"
       case "ENOENT":
         return `Command ${quote(this.command)} was not found. Check the spelling, pass an absolute path, ` +
           `or leave out args to run it through /bin/sh.`
+      case "ENOCWD":
+        return `Working directory ${
+          quote(this.reason)
+        } no longer exists. Recreate it, or start the task with another cwd.`
       case "EACCES":
         return `Command ${quote(this.command)} is not executable (permission denied).`
       default:

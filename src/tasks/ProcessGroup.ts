@@ -11,7 +11,7 @@
  */
 import { Deferred, Effect, Option, type Scope } from "effect"
 import * as NodeChildProcess from "node:child_process"
-import { readdirSync, readFileSync } from "node:fs"
+import { existsSync, readdirSync, readFileSync } from "node:fs"
 import { SpawnFailed } from "../domain/errors.ts"
 import type { StreamId } from "./OutputBuffer.ts"
 import { noteBytesRead } from "./ReadBufferReclaimer.ts"
@@ -85,7 +85,10 @@ const start = (spec: SpawnSpec, output: OutputSink) =>
       stdio: ["pipe", "pipe", "pipe"]
     })
     child.once("error", (error: NodeJS.ErrnoException) => {
-      resume(Effect.fail(new SpawnFailed({ command: spec.command, code: error.code ?? "", reason: error.message })))
+      // Node reports a missing cwd as ENOENT of the program: say which it was.
+      const code = error.code === "ENOENT" && !existsSync(spec.cwd) ? "ENOCWD" : error.code ?? ""
+      const reason = code === "ENOCWD" ? spec.cwd : error.message
+      resume(Effect.fail(new SpawnFailed({ command: spec.command, code, reason })))
     })
     child.once("spawn", () => {
       // Later errors (a failed kill, a closed pipe) are answered where they happen, never thrown.

@@ -1,5 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Scope } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../../src/Config.ts"
 import { TasksLayer } from "../../src/Server.ts"
 import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
@@ -171,6 +174,21 @@ describe("TaskRegistry (real processes)", () => {
         const failed = (yield* r.list).filter((t) => t.status === "failed").map((t) => t.name)
         assert.includeMembers(failed, ["badcwd", "badbin"])
         assert.include((yield* r.get("badbin")).error, "was not found")
+      }))
+
+    it.effect("a restart whose working directory has vanished fails, saying so", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-gone-"))
+        yield* r.start({
+          command: "exit 1",
+          name: "vanish",
+          cwd: dir,
+          restart: { policy: "on-failure", backoffMs: 200 }
+        })
+        rmSync(dir, { recursive: true })
+        const task = yield* eventually(r.get("vanish"), (t) => t.status === "failed")
+        assert.include(task.error, `Working directory "${dir}" no longer exists`)
       }))
 
     it.effect("refuses a duplicate running name, and replaces a finished one", () =>
