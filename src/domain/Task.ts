@@ -11,8 +11,6 @@ export type TaskStatus = typeof TaskStatus.Type
 export const StreamName = Schema.Literals(["stdout", "stderr"])
 export type StreamName = typeof StreamName.Type
 
-const Nullable = <S extends Schema.Top>(s: S) => Schema.NullOr(s)
-
 export const OutputLine = Schema.Struct({
   seq: Schema.Int.annotate({
     description: "Position of the line in the task's output; pass it as `since` to read what follows."
@@ -30,43 +28,43 @@ export type OutputLine = typeof OutputLine.Type
 /** What `list_tasks` shows of each task. */
 export const TaskSummary = Schema.Struct({
   name: Schema.String,
-  pid: Nullable(Schema.Int),
+  pid: Schema.NullOr(Schema.Int),
   status: TaskStatus,
-  exitCode: Nullable(Schema.Int),
-  signal: Nullable(Schema.String),
+  exitCode: Schema.NullOr(Schema.Int),
+  signal: Schema.NullOr(Schema.String),
   command: Schema.String,
   startedAt: Schema.String,
-  endedAt: Nullable(Schema.String)
+  endedAt: Schema.NullOr(Schema.String)
 })
 export type TaskSummary = typeof TaskSummary.Type
 
 /** What `get_task` shows: the summary plus where it runs and what its buffer holds. */
 export const TaskInfo = Schema.Struct({
   ...TaskSummary.fields,
-  args: Nullable(Schema.Array(Schema.String)),
+  args: Schema.NullOr(Schema.Array(Schema.String)),
   cwd: Schema.String,
   restarts: Schema.Int,
-  error: Nullable(Schema.String.annotate({ description: "Why the task failed to start." })),
+  error: Schema.NullOr(Schema.String.annotate({ description: "Why the task failed to start." })),
   stdinOpen: Schema.Boolean,
   lines: Schema.Int.annotate({ description: "Lines held in the buffer now." }),
   droppedLines: Schema.Int.annotate({ description: "Oldest lines dropped to keep the buffer bounded." }),
   totalLines: Schema.Int,
   nextCursor: Schema.Int,
-  logFile: Nullable(Schema.String.annotate({ description: "This run's complete output, every line, on disk." })),
+  logFile: Schema.NullOr(Schema.String.annotate({ description: "This run's complete output, every line, on disk." })),
   logBytes: Schema.Int,
   logCapped: Schema.Boolean.annotate({
     description: "The log reached its size cap; later output is only in the buffer."
   }),
-  logError: Nullable(Schema.String),
+  logError: Schema.NullOr(Schema.String),
   watchers: Schema.Int.annotate({ description: "Pending waits and resource subscriptions on this task." }),
   restartPolicy: Schema.Literals(["no", "on-failure", "always"]),
-  lastExit: Nullable(Schema.Struct({
+  lastExit: Schema.NullOr(Schema.Struct({
     status: TaskStatus,
-    exitCode: Nullable(Schema.Int),
-    signal: Nullable(Schema.String),
+    exitCode: Schema.NullOr(Schema.Int),
+    signal: Schema.NullOr(Schema.String),
     at: Schema.String
   })),
-  nextRestartAt: Nullable(Schema.String.annotate({ description: "When the next run starts, while restarting." }))
+  nextRestartAt: Schema.NullOr(Schema.String.annotate({ description: "When the next run starts, while restarting." }))
 })
 export type TaskInfo = typeof TaskInfo.Type
 

@@ -143,19 +143,6 @@ export class InvalidPattern extends Schema.TaggedError<InvalidPattern>()("Invali
   }
 }
 
-/** Compiles a user's regex, or fails naming the field and the pattern. */
-export const compilePattern = (field: string, pattern: string): RegExp | InvalidPattern => {
-  try {
-    return new RegExp(pattern)
-  } catch (error) {
-    return new InvalidPattern({
-      field,
-      pattern,
-      reason: (error as Error).message.replace(/^Invalid regular expression: /, "")
-    })
-  }
-}
-
 export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
   issue: Schema.String
 }) {

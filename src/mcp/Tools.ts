@@ -5,7 +5,7 @@
  */
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js"
 import { Cause, Effect, Exit, Schema, Struct } from "effect"
-import { compilePattern, formatSchemaError, InvalidArguments, InvalidPattern } from "../domain/errors.ts"
+import { formatSchemaError, InvalidArguments, InvalidPattern } from "../domain/errors.ts"
 import { SignalName } from "../domain/Signals.ts"
 import { describeEnd, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../domain/Task.ts"
 import { TaskRegistry, type WaitResult } from "../tasks/TaskRegistry.ts"
@@ -20,16 +20,15 @@ const TaskName = Schema.String.check(
 ).annotate({ description: "The task's name. Example: \"web\"." })
 
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
-const Nullable = <S extends Schema.Top>(s: S) => Schema.NullOr(s)
 
 const NameOnly = Schema.Struct({ name: TaskName })
 
-const StartedOutput = Schema.Struct({ name: Schema.String, pid: Nullable(Schema.Int), status: TaskStatus })
+const StartedOutput = Schema.Struct({ name: Schema.String, pid: Schema.NullOr(Schema.Int), status: TaskStatus })
 const EndedOutput = Schema.Struct({
   name: Schema.String,
   status: TaskStatus,
-  exitCode: Nullable(Schema.Int),
-  signal: Nullable(Schema.String)
+  exitCode: Schema.NullOr(Schema.Int),
+  signal: Schema.NullOr(Schema.String)
 })
 
 const Pattern = Schema.String.annotate({
@@ -44,18 +43,24 @@ const TimeoutMs = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_0
 const WaitFields = {
   matched: Schema.Boolean,
   line: Schema.optionalKey(OutputLine),
-  exitCode: Nullable(Schema.Int),
-  signal: Nullable(Schema.String),
+  exitCode: Schema.NullOr(Schema.Int),
+  signal: Schema.NullOr(Schema.String),
   timedOut: Schema.Boolean,
   nextCursor: Schema.Int,
   elapsedMs: Schema.Int,
   lastLines: Schema.Array(Schema.String)
 }
 
+/** Compiles a caller's regex, or fails naming the field and the pattern. */
 const asPattern = (field: string, pattern: string) =>
-  Effect.suspend(() => {
-    const compiled = compilePattern(field, pattern)
-    return compiled instanceof InvalidPattern ? Effect.fail(compiled) : Effect.succeed(compiled)
+  Effect.try({
+    try: () => new RegExp(pattern),
+    catch: (error) =>
+      new InvalidPattern({
+        field,
+        pattern,
+        reason: (error as Error).message.replace(/^Invalid regular expression: /, "")
+      })
   })
 
 const waitText = (w: Omit<WaitResult, "name">, name: string, hadPattern: boolean) => {
