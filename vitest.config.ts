@@ -6,6 +6,9 @@ export default defineConfig({
     // Real processes: allow slow machines, never flake on timing.
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    fileParallelism: true
+    fileParallelism: true,
+    // The JSON report lets CI print a plain "N passed, N failed" line.
+    reporters: ["default", "json"],
+    outputFile: { json: "test-results.json" }
   }
 })
