@@ -7,58 +7,6 @@
 import { Effect, Exit, Layer, Option, Tracer } from "effect"
 import packageJson from "../package.json" with { type: "json" }
 
-/** Wraps a native span to print one line when it ends. */
-class StderrSpan implements Tracer.Span {
-  readonly _tag = "Span"
-  readonly span: Tracer.Span
-  constructor(span: Tracer.Span) {
-    this.span = span
-  }
-  get name() {
-    return this.span.name
-  }
-  get spanId() {
-    return this.span.spanId
-  }
-  get traceId() {
-    return this.span.traceId
-  }
-  get parent() {
-    return this.span.parent
-  }
-  get annotations() {
-    return this.span.annotations
-  }
-  get status() {
-    return this.span.status
-  }
-  get attributes() {
-    return this.span.attributes
-  }
-  get links() {
-    return this.span.links
-  }
-  get sampled() {
-    return this.span.sampled
-  }
-  get kind() {
-    return this.span.kind
-  }
-  attribute(key: string, value: unknown) {
-    this.span.attribute(key, value)
-  }
-  event(name: string, startTime: bigint, attributes?: Record<string, unknown>) {
-    this.span.event(name, startTime, attributes)
-  }
-  addLinks(links: ReadonlyArray<Tracer.SpanLink>) {
-    this.span.addLinks(links)
-  }
-  end(endTime: bigint, exit: Exit.Exit<unknown, unknown>) {
-    this.span.end(endTime, exit)
-    process.stderr.write(formatSpan(this.span, endTime, exit))
-  }
-}
-
 const depth = (span: Tracer.Span): number => {
   let n = 0
   let parent: Option.Option<Tracer.AnySpan> = span.parent
@@ -82,7 +30,17 @@ export const formatSpan = (span: Tracer.Span, endTime: bigint, exit: Exit.Exit<u
 }
 
 export const stderrTracer: Tracer.Tracer = Tracer.make({
-  span: (options) => new StderrSpan(Tracer.nativeTracer.span(options))
+  span: (options) => {
+    // A native span that also prints one line when it ends.
+    const span = Tracer.nativeTracer.span(options)
+    const end = span.end.bind(span)
+    return Object.assign(span, {
+      end: (endTime: bigint, exit: Exit.Exit<unknown, unknown>) => {
+        end(endTime, exit)
+        process.stderr.write(formatSpan(span, endTime, exit))
+      }
+    })
+  }
 })
 
 /** The tracer the options ask for, or nothing at all. */
