@@ -221,7 +221,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             Effect.sync(() => {
               task.status = "failed"
               task.error = error.message
-              task.endedAt = new Date()
+              task.endedAt = new Date().toISOString()
               changed(task)
               return "failed" as const
             }).pipe(Effect.tap(() => Deferred.fail(spawned, error)))
@@ -269,7 +269,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         task.status = status
         task.exitCode = exitCode
         task.signal = signal
-        task.endedAt = new Date()
+        task.endedAt = new Date().toISOString()
         task.group = undefined
         task.nextRestartAt = null
         if (wasRestarting) {
@@ -277,7 +277,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           changed(task)
           return
         }
-        task.lastExit = { status, exitCode, signal, at: task.endedAt.toISOString() }
+        task.lastExit = { status, exitCode, signal, at: task.endedAt }
         changed(task)
         notifier.publish({
           _tag: "TaskExit",
@@ -514,6 +514,8 @@ interface Task {
   readonly name: string
   readonly command: string
   readonly args: ReadonlyArray<string> | null
+  /** `command` and `args` as one shell-quoted line, as list_tasks shows it. */
+  readonly commandLine: string
   readonly cwd: string
   readonly env: Readonly<Record<string, string>>
   readonly notifyOnExit: boolean
@@ -529,8 +531,9 @@ interface Task {
   signal: string | null
   error: string | null
   restarts: number
-  startedAt: Date
-  endedAt: Date | null
+  /** ISO times, kept as the text every answer shows. */
+  startedAt: string
+  endedAt: string | null
   group: ProcessGroup.ProcessGroup | undefined
   log: LogFile | undefined
   lastExit: { status: TaskStatus; exitCode: number | null; signal: string | null; at: string } | null
@@ -550,6 +553,7 @@ const newTask = (
   name,
   command: request.command,
   args: request.args ?? null,
+  commandLine: commandLine(request.command, request.args ?? null),
   cwd,
   env: request.env ?? {},
   notifyOnExit: request.notifyOnExit ?? true,
@@ -563,7 +567,7 @@ const newTask = (
   signal: null,
   error: null,
   restarts: 0,
-  startedAt: new Date(),
+  startedAt: new Date().toISOString(),
   endedAt: null,
   group: undefined,
   log: undefined,
@@ -580,7 +584,7 @@ const resetRun = (task: Task) => {
   task.exitCode = null
   task.signal = null
   task.error = null
-  task.startedAt = new Date()
+  task.startedAt = new Date().toISOString()
   task.endedAt = null
   task.stopRequested = false
   task.signalsSent = new Set()
@@ -632,8 +636,6 @@ const taskEnv = (base: Readonly<Record<string, string>>, own: Readonly<Record<st
 const commandLine = (command: string, args: ReadonlyArray<string> | null) =>
   args === null ? command : [command, ...args].map(shellQuote).join(" ")
 
-const displayCommand = (task: Task) => commandLine(task.command, task.args)
-
 const shellQuote = (word: string) => /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 
 const summary = (task: Task): TaskSummary => ({
@@ -642,9 +644,9 @@ const summary = (task: Task): TaskSummary => ({
   status: task.status,
   exitCode: task.exitCode,
   signal: task.signal,
-  command: displayCommand(task),
-  startedAt: task.startedAt.toISOString(),
-  endedAt: task.endedAt?.toISOString() ?? null
+  command: task.commandLine,
+  startedAt: task.startedAt,
+  endedAt: task.endedAt
 })
 
 const info = (task: Task): TaskInfo => {
