@@ -6,7 +6,7 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
-import { spawn } from "node:child_process"
+import { execFile } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -56,15 +56,19 @@ const rssMb = (pid: number, field: "VmRSS" | "VmHWM") =>
 
 const since = (t0: number) => performance.now() - t0
 
+/** A raw baseline, measured inside a fresh Node process (bench/baseline.ts). */
+const baseline = (...args: Array<string>) =>
+  new Promise<number>((resolve, reject) =>
+    execFile(
+      process.execPath,
+      [NodePath.join(root, "bench/baseline.ts"), ...args],
+      { timeout: 600_000 },
+      (error, out) => error ? reject(error) : resolve(Number(out.trim()))
+    )
+  )
+
 /** The Node floor: a bare process that spawns the command and only drains its pipes. */
-const nodeDrain = (command: string) =>
-  new Promise<number>((resolve) => {
-    const t0 = performance.now()
-    const child = spawn("/bin/sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"] })
-    child.stdout.on("data", () => {})
-    child.stderr.on("data", () => {})
-    child.on("close", () => resolve(since(t0)))
-  })
+const nodeDrain = (command: string) => baseline("drain", command)
 
 /** One flood under taskmux, in a fresh server: wall time from start_task to the end, and peak RSS. */
 const taskmuxFlood = async (command: string) => {
@@ -226,23 +230,7 @@ const startStop = async () => {
     } finally {
       await server.close()
     }
-  }, async () => {
-    const t0 = performance.now()
-    const children = await Promise.all(
-      Array.from({ length: count }, () =>
-        new Promise<ReturnType<typeof spawn>>((resolve) => {
-          const child = spawn("/bin/sh", ["-c", "sleep 60"], { detached: true, stdio: ["pipe", "pipe", "pipe"] })
-          child.once("spawn", () => resolve(child))
-        }))
-    )
-    await Promise.all(children.map((child) =>
-      new Promise<void>((resolve) => {
-        child.once("exit", () => resolve())
-        process.kill(-child.pid!, "SIGTERM")
-      })
-    ))
-    return count / (since(t0) / 1000)
-  })
+  }, () => baseline("spawnkill", String(count)))
   const ratio = pairedRatio(pairs)
   return {
     n: 5,
@@ -311,12 +299,15 @@ const memory = async () => {
 }
 
 const rows = []
-for (const measure of [floods, latency, underFlood, startStop, cold, memory]) {
+// The quiet measurements first: the floods leave garbage in this process (its own drain baseline)
+// that would add GC pauses to the latency figures of both sides.
+for (const measure of [latency, cold, memory, startStop, underFlood, floods]) {
   const result = await measure()
   rows.push(...(Array.isArray(result) ? result : [result]))
   process.stderr.write(".")
 }
 process.stderr.write("\n")
+rows.sort((a, b) => a.n - b.n)
 
 const table = [
   `taskmux bench${quick ? " (--quick)" : ""}: ${os.cpus().length} × ${
