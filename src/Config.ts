@@ -80,47 +80,75 @@ interface OptionSpec {
   readonly kind: Kind
   readonly value?: string
   readonly help: string
+  /** The option whose default `--help` shows. */
+  readonly default?: keyof TaskmuxOptions
 }
 
 /** Every option, in the order `--help` shows them. Lists repeat the flag; in the environment they are one per line. */
 export const options: ReadonlyArray<OptionSpec> = [
-  { flag: "max-tasks", env: "TASKMUX_MAX_TASKS", kind: "int", value: "N", help: "most tasks running at once (64)" },
-  { flag: "buffer-lines", env: "TASKMUX_BUFFER_LINES", kind: "int", value: "N", help: "lines kept per task (10000)" },
-  { flag: "buffer-bytes", env: "TASKMUX_BUFFER_BYTES", kind: "int", value: "N", help: "bytes kept per task (4194304)" },
+  {
+    flag: "max-tasks",
+    env: "TASKMUX_MAX_TASKS",
+    kind: "int",
+    value: "N",
+    help: "most tasks running at once",
+    default: "maxTasks"
+  },
+  {
+    flag: "buffer-lines",
+    env: "TASKMUX_BUFFER_LINES",
+    kind: "int",
+    value: "N",
+    help: "lines kept per task",
+    default: "bufferLines"
+  },
+  {
+    flag: "buffer-bytes",
+    env: "TASKMUX_BUFFER_BYTES",
+    kind: "int",
+    value: "N",
+    help: "bytes kept per task",
+    default: "bufferBytes"
+  },
   {
     flag: "max-line-bytes",
     env: "TASKMUX_MAX_LINE_BYTES",
     kind: "int",
     value: "N",
-    help: "longer lines are cut (8192)"
+    help: "longer lines are cut",
+    default: "maxLineBytes"
   },
   {
     flag: "kill-grace-ms",
     env: "TASKMUX_KILL_GRACE_MS",
     kind: "int",
     value: "MS",
-    help: "stop_task's wait before SIGKILL (5000)"
+    help: "stop_task's wait before SIGKILL",
+    default: "killGraceMs"
   },
   {
     flag: "shutdown-grace-ms",
     env: "TASKMUX_SHUTDOWN_GRACE_MS",
     kind: "int",
     value: "MS",
-    help: "wait before SIGKILL at shutdown (1000)"
+    help: "wait before SIGKILL at shutdown",
+    default: "shutdownGraceMs"
   },
   {
     flag: "read-max-bytes",
     env: "TASKMUX_READ_MAX_BYTES",
     kind: "int",
     value: "N",
-    help: "text in one read_output answer (32768)"
+    help: "text in one read_output answer",
+    default: "readMaxBytes"
   },
   {
     flag: "max-input-bytes",
     env: "TASKMUX_MAX_INPUT_BYTES",
     kind: "int",
     value: "N",
-    help: "largest send_input data (1048576)"
+    help: "largest send_input data",
+    default: "maxInputBytes"
   },
   {
     flag: "log-dir",
@@ -134,7 +162,8 @@ export const options: ReadonlyArray<OptionSpec> = [
     env: "TASKMUX_LOG_MAX_BYTES",
     kind: "int",
     value: "N",
-    help: "size cap of one run's log (67108864)"
+    help: "size cap of one run's log",
+    default: "logMaxBytes"
   },
   {
     flag: "allow",
@@ -177,7 +206,8 @@ export const helpText = (): string =>
     "Options (each also an environment variable; a flag wins):",
     ...options.map((o) => {
       const left = `  --${o.flag}${o.value ? ` ${o.value}` : ""}`
-      return `${left.padEnd(30)}${o.help}  [${o.env}]`
+      const help = o.default === undefined ? o.help : `${o.help} (${defaults[o.default]})`
+      return `${left.padEnd(30)}${help}  [${o.env}]`
     }),
     `  ${"--help, --version".padEnd(28)}print this, or the version, and exit`,
     ""
