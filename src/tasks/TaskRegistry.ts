@@ -308,7 +308,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         return { name: task.name, pid: task.pid, status: task.status } satisfies Started
       })
 
-      /** The policy's word on a command line and a working directory, before anything runs. */
+      /** The policy's word on a command line and a working directory, before anything runs; both as checked. */
       const checkPolicy = Effect.fnUntraced(function*(request: StartRequest) {
         const line = commandLine(request.command, request.args ?? null)
         const denied = config.deny.find((rule) => rule.test(line))
@@ -325,11 +325,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           const real = yield* Effect.promise(() => realpath(cwd).catch(() => cwd))
           if (real !== root && !real.startsWith(root + NodePath.sep)) return yield* new CwdOutsideRoot({ cwd, root })
         }
-        return cwd
+        return { cwd, line }
       })
 
       const start = Effect.fn("TaskRegistry.start")(function*(request: StartRequest) {
-        const cwd = yield* checkPolicy(request)
+        const { cwd, line } = yield* checkPolicy(request)
         // Check and claim the name in one synchronous step, so two concurrent starts cannot both win.
         const task = yield* Effect.suspend((): Effect.Effect<Task, TaskAlreadyRunning | TooManyTasks> => {
           const existing = request.name === undefined ? undefined : tasks.get(request.name)
@@ -341,7 +341,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           }
           const name = request.name ?? uniqueName(request.command, tasks)
           // A task that replaces a finished one shares its listeners: subscriptions follow the name.
-          const task = newTask(name, request, cwd, newBuffer(), existing?.listeners ?? new Set())
+          const task = newTask(name, request, { cwd, line }, newBuffer(), existing?.listeners ?? new Set())
           tasks.set(name, task)
           if (existing === undefined) notifier.publish({ _tag: "TaskAdded", name })
           return Effect.succeed(task)
@@ -546,15 +546,15 @@ interface Task {
 const newTask = (
   name: string,
   request: StartRequest,
-  cwd: string,
+  checked: { readonly cwd: string; readonly line: string },
   buffer: OutputBuffer,
   listeners: Set<() => void>
 ): Task => ({
   name,
   command: request.command,
   args: request.args ?? null,
-  commandLine: commandLine(request.command, request.args ?? null),
-  cwd,
+  commandLine: checked.line,
+  cwd: checked.cwd,
   env: request.env ?? {},
   notifyOnExit: request.notifyOnExit ?? true,
   policy: { ...defaultPolicy, ...request.restart },
