@@ -2,7 +2,8 @@
  * `npm run bench`: drives the built server over real stdio with the SDK client, as a
  * user's client would, and measures each figure against a baseline taken in the same run
  * (alternating the two, medians of repetitions). Prints a markdown table and writes
- * bench/results/latest.json. `--quick` runs small sizes in well under 30 s.
+ * bench/results/latest.json. `--quick` runs small sizes in well under 30 s; `--only 1,5`
+ * runs just those rows (for working on one figure).
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
@@ -13,6 +14,8 @@ import * as NodePath from "node:path"
 import { alternate, median, pairedRatio, percentile, verdict } from "./stats.ts"
 
 const quick = process.argv.includes("--quick")
+const onlyArg = process.argv.indexOf("--only")
+const only = onlyArg === -1 ? undefined : new Set(process.argv[onlyArg + 1]?.split(",").map(Number))
 const root = NodePath.resolve(import.meta.dirname, "..")
 const taskmuxEntry = NodePath.join(root, "dist/main.js")
 const bareEntry = NodePath.join(root, "bench/bareServer.ts")
@@ -301,7 +304,16 @@ const memory = async () => {
 const rows = []
 // The quiet measurements first: the floods leave garbage in this process (its own drain baseline)
 // that would add GC pauses to the latency figures of both sides.
-for (const measure of [latency, cold, memory, startStop, underFlood, floods]) {
+const measures = [
+  [[3], latency],
+  [[6], cold],
+  [[7], memory],
+  [[5], startStop],
+  [[4], underFlood],
+  [[1, 2], floods]
+] as const
+for (const [numbers, measure] of measures) {
+  if (only !== undefined && !numbers.some((n) => only.has(n))) continue
   const result = await measure()
   rows.push(...(Array.isArray(result) ? result : [result]))
   process.stderr.write(".")

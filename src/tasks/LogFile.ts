@@ -17,9 +17,24 @@ export interface LogStats {
 /** Queued bytes above which the writer asks its source to pause (the disk is slower than the task). */
 const HIGH_WATER = 32 * 1024 * 1024
 
+/** Directories made (or being made) by this process: one mkdir per directory, not one per run. */
+const madeDirs = new Map<string, Promise<void>>()
+
+const makeDir = (dir: string): Promise<void> => {
+  let made = madeDirs.get(dir)
+  if (made === undefined) {
+    made = fs.promises.mkdir(dir, { recursive: true }).then(() => {})
+    made.catch(() => madeDirs.delete(dir))
+    madeDirs.set(dir, made)
+  }
+  return made
+}
+
 export class LogFile {
   readonly path: string
+  /** Undefined while the file is being opened, and after it is closed or failed. */
   private fd: number | undefined
+  private opening = true
   private readonly maxBytes: number
   private queue: Array<Buffer> = []
   private queued = 0
@@ -30,23 +45,47 @@ export class LogFile {
   private drainWaiters: Array<() => void> = []
   private closeWaiters: Array<() => void> = []
 
-  private constructor(path: string, fd: number | undefined, maxBytes: number, error: string | null) {
+  private constructor(path: string, maxBytes: number) {
     this.path = path
-    this.fd = fd
     this.maxBytes = maxBytes
-    this.error = error
   }
 
-  /** Creates the file (and its directory). On failure the log records why and drops writes. */
+  /**
+   * Creates the file (and its directory) off the event loop; writes queue until it is open.
+   * On failure the log records why and drops writes.
+   */
   static open(dir: string, name: string, maxBytes: number): LogFile {
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
-    const path = NodePath.join(dir, `${name}-${stamp}-${nextRun++}.log`)
-    try {
-      fs.mkdirSync(dir, { recursive: true })
-      return new LogFile(path, fs.openSync(path, "a", 0o600), maxBytes, null)
-    } catch (error) {
-      return new LogFile(path, undefined, maxBytes, (error as Error).message)
+    const log = new LogFile(NodePath.join(dir, `${name}-${stamp}-${nextRun++}.log`), maxBytes)
+    const openIn = (retry: boolean) =>
+      makeDir(dir).then(
+        () =>
+          fs.open(log.path, "a", 0o600, (error, fd) => {
+            if (error?.code === "ENOENT" && retry) {
+              // The directory was removed since we made it: make it again, once.
+              madeDirs.delete(dir)
+              return openIn(false)
+            }
+            log.opened(error, fd)
+          }),
+        (error: NodeJS.ErrnoException) => log.opened(error, -1)
+      )
+    openIn(true)
+    return log
+  }
+
+  private opened(error: NodeJS.ErrnoException | null, fd: number) {
+    this.opening = false
+    if (error) {
+      this.error = error.message
+      this.queue = []
+      this.queued = 0
+      this.drainWaiters.splice(0).forEach((resume) => resume())
+      this.closeWaiters.splice(0).forEach((done) => done())
+      return
     }
+    this.fd = fd
+    this.pump()
   }
 
   stats(): LogStats {
@@ -55,7 +94,7 @@ export class LogFile {
 
   /** Queues a chunk. False asks the caller to pause its source until `onDrain`. */
   write(chunk: Buffer): boolean {
-    if (this.fd === undefined || this.capped) return true
+    if (this.error !== null || this.capped || (this.fd === undefined && !this.opening)) return true
     let data = chunk
     if (this.accepted + data.length > this.maxBytes) {
       data = data.subarray(0, this.maxBytes - this.accepted)
@@ -76,7 +115,7 @@ export class LogFile {
 
   /** Writes what is queued, then closes the file. */
   readonly close: Effect.Effect<void> = Effect.callback<void>((resume) => {
-    if (this.fd === undefined) return resume(Effect.void)
+    if (this.fd === undefined && !this.opening) return resume(Effect.void)
     this.closeWaiters.push(() => resume(Effect.void))
     this.pump()
   })

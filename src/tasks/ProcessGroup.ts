@@ -124,28 +124,23 @@ const makeGroup = (child: NodeChildProcess.ChildProcess, output: OutputSink): Pr
   }
   child.once("exit", (code, signal) => {
     leaderExited = true
+    checkGroupsSoon()
     Deferred.doneUnsafe(exit, Effect.succeed({ code, signal }))
   })
   child.once("close", () => Deferred.doneUnsafe(closed, Effect.void))
 
-  const signal = (sig: NodeJS.Signals): boolean => {
-    try {
-      process.kill(-pid, sig)
-      return true
-    } catch {
-      return false
-    }
-  }
+  const signal = (sig: NodeJS.Signals): boolean => kill(-pid, sig)
+  const hasExited = () => leaderExited
 
   const terminate = (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) =>
     Effect.gen(function*() {
       if (!signal(options.signal)) return
       // A stopped process acts on SIGTERM only once continued.
       if (options.signal !== "SIGKILL") signal("SIGCONT")
-      const gone = yield* awaitGroupGone(pid).pipe(Effect.timeoutOption(options.graceMs))
+      const gone = yield* awaitGroupGone(pid, hasExited).pipe(Effect.timeoutOption(options.graceMs))
       if (Option.isSome(gone)) return
       signal("SIGKILL")
-      yield* awaitGroupGone(pid).pipe(Effect.timeoutOption(KILL_WAIT_MS))
+      yield* awaitGroupGone(pid, hasExited).pipe(Effect.timeoutOption(KILL_WAIT_MS))
     })
 
   const exited = Effect.gen(function*() {
@@ -205,8 +200,39 @@ const makeGroup = (child: NodeChildProcess.ChildProcess, output: OutputSink): Pr
 
 const POLL_MS = 10
 
-const waiters = new Map<number, Set<() => void>>()
+/** `process.kill`, without the stack trace its error would capture when the target is gone. */
+const kill = (pid: number, signal: NodeJS.Signals | 0): boolean => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    process.kill(pid, signal)
+    return true
+  } catch {
+    return false
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
+interface Waiter {
+  /** While the leader lives, its group does: nothing to look at. */
+  readonly leaderExited: () => boolean
+  readonly resolvers: Set<() => void>
+}
+
+const waiters = new Map<number, Waiter>()
 let timer: ReturnType<typeof setTimeout> | undefined
+let soon = false
+
+/**
+ * A leader was reaped: its group is often gone with it, so look now rather than at the next
+ * tick (a stop answers in about a millisecond, and a mass stop is not paced by the timer).
+ */
+const checkGroupsSoon = () => {
+  if (soon || waiters.size === 0) return
+  soon = true
+  setImmediate(tick)
+}
 
 /** Process groups that have at least one member that is not a zombie (Linux `/proc`). */
 const liveGroups = (): Set<number> => {
@@ -228,35 +254,41 @@ const liveGroups = (): Set<number> => {
 }
 
 const tick = () => {
+  clearTimeout(timer)
   timer = undefined
-  const exists: Array<number> = []
-  for (const pgid of waiters.keys()) {
-    try {
-      process.kill(-pgid, 0)
-      exists.push(pgid)
-    } catch {
-      // gone
-    }
+  soon = false
+  // Groups whose leader is gone but that still have members, zombies perhaps.
+  const remaining: Array<number> = []
+  const gone: Array<number> = []
+  for (const [pgid, waiter] of waiters) {
+    if (!waiter.leaderExited()) continue
+    if (kill(-pgid, 0)) remaining.push(pgid)
+    else gone.push(pgid)
   }
-  const live = exists.length > 0 && process.platform === "linux" ? liveGroups() : new Set(exists)
-  for (const [pgid, resolvers] of waiters) {
-    if (live.has(pgid)) continue
+  if (remaining.length > 0) {
+    const live = process.platform === "linux" ? liveGroups() : new Set(remaining)
+    for (const pgid of remaining) if (!live.has(pgid)) gone.push(pgid)
+  }
+  for (const pgid of gone) {
+    const waiter = waiters.get(pgid)!
     waiters.delete(pgid)
-    for (const resolve of resolvers) resolve()
+    for (const resolve of waiter.resolvers) resolve()
   }
   if (waiters.size > 0) timer = setTimeout(tick, POLL_MS)
 }
 
 /** Completes once no process of the group is alive (zombies count as gone). */
-export const awaitGroupGone = (pgid: number): Effect.Effect<void> =>
+const awaitGroupGone = (pgid: number, leaderExited: () => boolean): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
     const resolve = () => resume(Effect.void)
-    let set = waiters.get(pgid)
-    if (set === undefined) waiters.set(pgid, set = new Set())
-    set.add(resolve)
-    timer ??= setTimeout(tick, 0)
+    let waiter = waiters.get(pgid)
+    if (waiter === undefined) waiters.set(pgid, waiter = { leaderExited, resolvers: new Set() })
+    waiter.resolvers.add(resolve)
+    // The leader may be gone already (its group lingering); else its exit calls checkGroupsSoon.
+    if (leaderExited()) checkGroupsSoon()
+    timer ??= setTimeout(tick, POLL_MS)
     return Effect.sync(() => {
-      set.delete(resolve)
-      if (set.size === 0 && waiters.get(pgid) === set) waiters.delete(pgid)
+      waiter.resolvers.delete(resolve)
+      if (waiter.resolvers.size === 0 && waiters.get(pgid) === waiter) waiters.delete(pgid)
     })
   })

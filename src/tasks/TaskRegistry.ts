@@ -115,6 +115,8 @@ export interface WaitResult {
   readonly lastLines: ReadonlyArray<string>
 }
 
+const backoffStep = (policy: RestartPolicy) => Schedule.toStep(backoff(policy))
+
 /** How often a waiter rescans at most, so a flood does not turn waiting into busy work. */
 const WAIT_SCAN_MS = 20
 const PROGRESS_EVERY_MS = 2_000
@@ -232,7 +234,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       /** The actor: runs the task, and runs it again while its restart policy says so. */
       const supervise = (task: Task, spawned: Deferred.Deferred<void, SpawnFailed>) =>
         Effect.gen(function*() {
-          let step = yield* Schedule.toStep(backoff(task.policy))
+          // Made at the first restart: most tasks never restart.
+          let step: Effect.Success<ReturnType<typeof backoffStep>> | undefined
           let inARow = 0
           for (;;) {
             const runStartedAt = Date.now()
@@ -245,7 +248,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
               changed(task)
               return
             }
-            if (next.resetBackoff) step = yield* Schedule.toStep(backoff(task.policy))
+            if (next.resetBackoff || step === undefined) step = yield* backoffStep(task.policy)
             inARow = next.inARow
             const [, delay] = yield* step(Date.now(), undefined).pipe(Effect.orDie)
             task.status = "restarting"

@@ -8,19 +8,26 @@
 import { Context, Effect, Layer, Scope } from "effect"
 import * as ProcessGroup from "./ProcessGroup.ts"
 
+// `groups` is " 12 34 " (a space on both sides of each id), so removing one is two expansions,
+// not a loop over all of them.
 const script = `
-groups=""
+groups=" "
 while IFS= read -r line; do
   case "$line" in
-    +*) groups="$groups \${line#+}" ;;
-    -*) kept=""; for g in $groups; do [ "$g" = "\${line#-}" ] || kept="$kept $g"; done; groups=$kept ;;
+    +*) groups="$groups\${line#+} " ;;
+    -*) g="\${line#-}"; case "$groups" in *" $g "*) groups="\${groups%% $g *} \${groups#* $g }" ;; esac ;;
   esac
 done
-[ -n "$groups" ] || exit 0
+[ "$groups" != " " ] || exit 0
 for g in $groups; do kill -s TERM -- "-$g" 2>/dev/null; kill -s CONT -- "-$g" 2>/dev/null; done
 sleep 0.5
 for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done
 `
+
+const nextTurn = Effect.callback<void>((resume) => {
+  const immediate = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(immediate))
+})
 
 const discard: ProcessGroup.OutputSink = { append: () => true, flush: () => {}, onDrain: (resume) => resume() }
 
@@ -44,8 +51,24 @@ export class Watchdog extends Context.Service<Watchdog, {
           releaseGraceMs: 100
         }, discard).pipe(Effect.orDie, Scope.provide(scope))
       )
+      // Lines said in the same turn of the event loop go in one write: a mass start or stop
+      // says hundreds in a burst, and each write wakes the shell (which reads a byte at a time).
+      let pending = ""
       const say = (line: string) =>
-        Effect.flatMap(watchdog, (group) => Effect.asVoid(group.write(Buffer.from(`${line}\n`), 1_000)))
+        Effect.flatMap(watchdog, (group) =>
+          Effect.suspend(() => {
+            const first = pending === ""
+            pending += `${line}\n`
+            if (!first) return Effect.void
+            return nextTurn.pipe(
+              Effect.andThen(Effect.suspend(() => {
+                const text = pending
+                pending = ""
+                return group.write(Buffer.from(text), 1_000)
+              })),
+              Effect.asVoid
+            )
+          }))
       return Watchdog.of({
         track: (pgid) => say(`+${pgid}`),
         untrack: (pgid) => say(`-${pgid}`)

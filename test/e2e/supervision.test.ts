@@ -130,6 +130,31 @@ describe("no orphans when the server is killed", () => {
   }, 60_000)
 })
 
+describe("no orphans after stops", () => {
+  // The watchdog forgets each stopped group (its pid may be reused): it must forget that one only.
+  it("SIGKILL of the server ends the trees still running after others were stopped", async () => {
+    const s = await connect()
+    const pids = new Map<string, Array<number>>()
+    for (let i = 0; i < 5; i++) {
+      await structured(s, "start_task", { command: fixture("tree.sh"), args: [], name: `t${i}` })
+      pids.set(
+        `t${i}`,
+        await until(async () => {
+          const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: `t${i}`, since: 0 })
+          return pidsIn(lines).length === 4 ? pidsIn(lines) : undefined
+        })
+      )
+    }
+    await Promise.all(["t0", "t2", "t4"].map((name) => structured(s, "stop_task", { name })))
+    const running = [...pids.get("t1")!, ...pids.get("t3")!]
+    expect(running.filter(isAlive)).toHaveLength(8)
+    process.kill(s.pid, "SIGKILL")
+    await until(() => (running.some(isAlive) ? undefined : true), 5_000)
+    expect(running.filter(isAlive)).toHaveLength(0)
+    await s.client.close().catch(() => {})
+  }, 60_000)
+})
+
 describe("no orphans, for any mix of tasks (model-based)", () => {
   // The lifecycle model (test/tasks/lifecycle.property.test.ts) ends with a clean shutdown; this
   // one ends with the server SIGKILLed: whatever ran, restarting or not, is gone within 2 s.
