@@ -8,6 +8,7 @@ import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
+import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/types.js"
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js"
 import { Context, Deferred, Effect, Layer, PubSub } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
@@ -92,6 +93,15 @@ class BatchingStdioTransport extends StdioServerTransport {
   }
 }
 
+/**
+ * The SDK's Server validates with JSON Schema only a client's answer to an elicitation, which
+ * taskmux never asks for; its default builds an Ajv instance at start-up. The build leaves Ajv
+ * out of the bundle altogether (scripts/build.mjs).
+ */
+const noElicitation: jsonSchemaValidator = {
+  getValidator: () => () => ({ valid: false, data: undefined, errorMessage: "taskmux does not ask for input" })
+}
+
 const toolsByName = new Map(tools.map((tool) => [tool.name, tool]))
 
 const serve = Effect.fnUntraced(function*(transport: Transport, closed: Deferred.Deferred<void>) {
@@ -101,7 +111,8 @@ const serve = Effect.fnUntraced(function*(transport: Transport, closed: Deferred
     { name: "taskmux", title: "taskmux", version: packageJson.version },
     {
       capabilities: { tools: {}, logging: {}, prompts: {}, resources: { subscribe: true, listChanged: true } },
-      instructions
+      instructions,
+      jsonSchemaValidator: noElicitation
     }
   )
   server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: tools.map((tool) => tool.definition) }))

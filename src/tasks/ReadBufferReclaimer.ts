@@ -9,22 +9,25 @@ import * as vm from "node:vm"
 
 const EVERY_BYTES = 16 * 1024 * 1024
 
-const minorGc = ((): (() => void) | undefined => {
+/** Made at the first 16 MiB, not at start-up: it creates a V8 context, a few milliseconds. */
+const makeMinorGc = (): (() => void) | null => {
   try {
     v8.setFlagsFromString("--expose-gc")
     const gc = vm.runInNewContext("gc") as ((options: { type: "minor" }) => void) | undefined
-    return gc === undefined ? undefined : () => gc({ type: "minor" })
+    return gc === undefined ? null : () => gc({ type: "minor" })
   } catch {
-    return undefined
+    return null
   }
-})()
+}
 
+let minorGc: (() => void) | null | undefined
 let sinceLast = 0
 
 /** Counts bytes read from task pipes; collects the young generation when enough piled up. */
 export const noteBytesRead = (bytes: number): void => {
   sinceLast += bytes
-  if (sinceLast < EVERY_BYTES || minorGc === undefined) return
+  if (sinceLast < EVERY_BYTES) return
   sinceLast = 0
-  minorGc()
+  minorGc ??= makeMinorGc()
+  minorGc?.()
 }
