@@ -8,6 +8,9 @@
  * kept as the byte range of its complete lines plus their count; lines are found and
  * decoded only when read. Appending a 64 KiB chunk of `yes` costs one newline count,
  * not 32,768 string allocations, and the ring drops whole chunks at a time.
+ *
+ * What it holds are views of the pipe's read buffers, until `compact` moves them into storage
+ * of its own (see there for why).
  */
 
 import { afterNthNewline, countNewlines, startOfLastLines } from "./newlines.ts"
@@ -100,6 +103,9 @@ export class OutputBuffer {
     stdout: { parts: [], length: 0, time: 0 },
     stderr: { parts: [], length: 0, time: 0 }
   }
+  /** Where `compact` keeps the held lines, reused by the next call. */
+  private storage: Buffer | undefined
+  private appendedSinceCompact = 0
 
   readonly options: OutputBufferOptions
 
@@ -109,6 +115,7 @@ export class OutputBuffer {
 
   /** Adds a chunk of raw output. Bytes after the chunk's last newline wait for the rest of their line. */
   append(stream: StreamId, chunk: Buffer, time: number): void {
+    this.appendedSinceCompact += chunk.length
     let pos = 0
     if (this.pending[stream].length > 0) {
       const nl = chunk.indexOf(NEWLINE)
@@ -145,6 +152,61 @@ export class OutputBuffer {
     this.flush("stdout")
     this.flush("stderr")
     this.nextRun = run
+  }
+
+  /**
+   * Copies what the ring holds out of the read buffers it came in, into storage of its own
+   * that the next call reuses. Meant to run before each young-generation collection while
+   * output floods: read buffers the ring still held would survive it, those that survive two
+   * are promoted, and promoted garbage is freed only by full collections — which V8 then
+   * runs every few milliseconds, on the cores the task needs. Reads answer the same after.
+   */
+  compact(): void {
+    this.appendedSinceCompact = 0
+    const pendingBytes = this.pending.stdout.length + this.pending.stderr.length
+    const needed = this.heldBytes
+    let storage = this.storage
+    if (storage === undefined || storage.length < needed) {
+      // Grows to what a flood fills (maxBytes), then stays.
+      const grown = Math.min(Math.max(needed, 2 * (storage?.length ?? 0)), Math.max(needed, this.options.maxBytes))
+      storage = Buffer.allocUnsafeSlow(grown)
+    }
+    // Entries already in this storage come first, in order, and each moves toward the front
+    // (Buffer#copy is a memmove), so none is overwritten before it has moved.
+    const moved: Array<Entry> = []
+    let at = 0
+    for (let i = this.head; i < this.entries.length; i++) {
+      const entry = this.entries[i]!
+      const skipBytes = i === this.head ? this.headSkipBytes : 0
+      const skipLines = i === this.head ? this.headSkipLines : 0
+      const length = entry.bytes.length - skipBytes
+      entry.bytes.copy(storage, at, skipBytes)
+      const bytes = storage.subarray(at, at + length)
+      const firstSeq = entry.firstSeq + skipLines
+      const count = entry.count - skipLines
+      moved.push(
+        entry.run === undefined || skipLines > 0
+          ? { stream: entry.stream, time: entry.time, firstSeq, count, bytes }
+          : { stream: entry.stream, time: entry.time, firstSeq, count, bytes, run: entry.run }
+      )
+      at += length
+    }
+    this.storage = storage
+    this.entries = moved
+    this.head = 0
+    this.headSkipLines = 0
+    this.headSkipBytes = 0
+    // An unfinished line is small (under maxLineBytes): a copy of its own.
+    if (pendingBytes > 0) {
+      for (const p of [this.pending.stdout, this.pending.stderr]) {
+        if (p.length > 0) p.parts = [Buffer.concat(p.parts, p.length)]
+      }
+    }
+  }
+
+  /** `compact`, when enough arrived since the last one that the copy is cheap next to it. */
+  compactIfChurning(): void {
+    if (this.appendedSinceCompact > 0 && this.appendedSinceCompact * 2 >= this.heldBytes) this.compact()
   }
 
   stats(): BufferStats {

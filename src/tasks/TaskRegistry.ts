@@ -36,6 +36,7 @@ import { LogFile } from "./LogFile.ts"
 import { Notifier } from "./Notifier.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "./OutputBuffer.ts"
 import * as ProcessGroup from "./ProcessGroup.ts"
+import { beforeCollection } from "./ReadBufferReclaimer.ts"
 import { backoff, decide, defaultPolicy, type RestartPolicy } from "./RestartPolicy.ts"
 import { Watchdog } from "./Watchdog.ts"
 
@@ -205,6 +206,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             Effect.withSpan("task.spawn", { attributes: { task: task.name, command: task.command } })
           )
           yield* Effect.acquireRelease(watchdog.track(group.pid), () => watchdog.untrack(group.pid))
+          // While it runs, a flood's held output moves out of the read buffers before each collection.
+          yield* Effect.acquireRelease(
+            Effect.sync(() => beforeCollection(() => task.buffer.compactIfChurning())),
+            (remove) => Effect.sync(remove)
+          )
           task.group = group
           task.pid = group.pid
           yield* Deferred.succeed(spawned, undefined)

@@ -162,4 +162,57 @@ describe("OutputBuffer", () => {
       { numRuns: 500 }
     )
   })
+
+  it("answers the same after compact, which keeps nothing of the chunks it was given", () => {
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant("append" as const),
+        stream: fc.constantFrom<StreamId>("stdout", "stderr"),
+        // Several lines per chunk, so that the ring drops some of a chunk's lines and keeps others.
+        text: fc.stringMatching(/^([a-zé]{0,3}\n){0,6}[a-z]{0,4}$/)
+      }),
+      fc.record({ kind: fc.constantFrom("compact" as const, "markRun" as const, "flush" as const) })
+    )
+    fc.assert(
+      fc.property(
+        fc.array(op, { maxLength: 80 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 4, max: 200 }),
+        fc.integer({ min: 2, max: 12 }),
+        (ops, maxLines, maxBytes, maxLineBytes) => {
+          const options = { maxLines, maxBytes, maxLineBytes }
+          const plain = make(options)
+          const compacted = make(options)
+          const given: Array<Buffer> = []
+          let run = 1
+          for (const [i, o] of ops.entries()) {
+            if (o.kind === "append") {
+              plain.append(o.stream, b(o.text), i)
+              const chunk = b(o.text)
+              given.push(chunk)
+              compacted.append(o.stream, chunk, i)
+            } else if (o.kind === "markRun") {
+              plain.markRun(++run)
+              compacted.markRun(run)
+            } else if (o.kind === "flush") {
+              plain.flush("stdout")
+              compacted.flush("stdout")
+            } else {
+              compacted.compact()
+              // Whatever it still needed of the chunks, it has copied: spoil them.
+              for (const chunk of given.splice(0)) chunk.fill(0x58)
+            }
+          }
+          const answers = (buffer: OutputBuffer) => [
+            buffer.stats(),
+            buffer.read({ since: 0 }),
+            buffer.read({ tail: 3 }),
+            buffer.read({ since: Math.floor(buffer.cursor / 2), stream: "stderr" })
+          ]
+          assert.deepStrictEqual(answers(compacted), answers(plain))
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
 })
