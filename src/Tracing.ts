@@ -4,7 +4,7 @@
  * parent; with `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans go to an OpenTelemetry collector
  * through Effect's own OTLP exporter instead.
  */
-import { Effect, Exit, Layer, Option, Tracer } from "effect"
+import { Effect, Exit, Layer, Option, References, Tracer } from "effect"
 import packageJson from "../package.json" with { type: "json" }
 
 const depth = (span: Tracer.Span): number => {
@@ -43,7 +43,7 @@ export const stderrTracer: Tracer.Tracer = Tracer.make({
   }
 })
 
-/** The tracer the options ask for, or nothing at all. */
+/** The tracer the options ask for, or none: spans are then not even made (a few µs a call). */
 export const TracingLayer = (
   options: { readonly trace: boolean; readonly otlpEndpoint: string | undefined }
 ): Layer.Layer<never> => {
@@ -53,5 +53,5 @@ export const TracingLayer = (
       Effect.map(Effect.promise(() => import("./OtlpTracing.ts")), (otlp) => otlp.layer(endpoint, packageJson.version))
     )
   }
-  return options.trace ? Layer.succeed(Tracer.Tracer, stderrTracer) : Layer.empty
+  return options.trace ? Layer.succeed(Tracer.Tracer, stderrTracer) : Layer.succeed(References.TracerEnabled, false)
 }

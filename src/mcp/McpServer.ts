@@ -84,7 +84,7 @@ class BatchingStdioTransport extends StdioServerTransport {
     if (!this.corked) {
       this.corked = true
       process.stdout.cork()
-      setImmediate(() => {
+      process.nextTick(() => {
         this.corked = false
         process.stdout.uncork()
       })

@@ -114,6 +114,8 @@ export interface Tool {
 
 const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
   const decode = Schema.decodeUnknownExit(spec.input)
+  // Made once: a span wrapper made per call would capture a stack trace per call.
+  const traced = Effect.withSpan(`tool.${spec.name}`)
   let definition: McpTool | undefined
   return {
     name: spec.name,
@@ -136,7 +138,7 @@ const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
           return Effect.succeed(errorResult(new InvalidArguments({ tool: spec.name, issue })))
         }
         return spec.run(input.value, context).pipe(
-          Effect.withSpan(`tool.${spec.name}`),
+          traced,
           Effect.map((output): CallToolResult => ({
             content: [{ type: "text", text: spec.text(output, input.value) }],
             structuredContent: output as Record<string, unknown>
