@@ -13,7 +13,7 @@
  * of its own (see there for why).
  */
 
-import { afterNthNewline, countNewlines, startOfLastLines } from "./newlines.ts"
+import { afterNthNewline, countAndTail, countNewlines } from "./newlines.ts"
 
 export type StreamId = "stdout" | "stderr"
 
@@ -131,7 +131,7 @@ export class OutputBuffer {
     if (last >= pos) {
       const body = chunk.subarray(pos, last + 1)
       if (mayHoldLongLine(body, this.options.maxLineBytes)) this.pushLongLines(stream, body, time)
-      else this.pushLines(stream, body, countNewlines(body, 0, body.length), time)
+      else this.pushLines(stream, body, countAndTail(body, this.options.maxLines), time)
       pos = last + 1
     }
     if (pos < chunk.length) this.addPending(stream, chunk, pos, chunk.length, time)
@@ -357,9 +357,14 @@ export class OutputBuffer {
   }
 
   /** Complete lines; when they alone overflow the ring, everything older and their own head go at once. */
-  private pushLines(stream: StreamId, body: Buffer, count: number, time: number): void {
+  private pushLines(
+    stream: StreamId,
+    body: Buffer,
+    lines: { readonly count: number; readonly start: number },
+    time: number
+  ): void {
     const { maxLines } = this.options
-    if (count <= maxLines) return this.push(stream, body, count, time)
+    if (lines.count <= maxLines) return this.push(stream, body, lines.count, time)
     this.entries = []
     this.head = 0
     this.headSkipLines = 0
@@ -367,8 +372,8 @@ export class OutputBuffer {
     this.heldLines = 0
     this.heldBytes = 0
     this.nextRun = undefined // the run's first line is among the dropped
-    this.nextSeq += count - maxLines
-    this.push(stream, body.subarray(startOfLastLines(body, maxLines)), maxLines, time)
+    this.nextSeq += lines.count - maxLines
+    this.push(stream, body.subarray(lines.start), maxLines, time)
   }
 
   /** Slow path: a run of lines of which some are longer than `maxLineBytes`. */

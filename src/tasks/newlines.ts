@@ -22,6 +22,16 @@ const alignedWords = (bytes: Uint8Array, from: number, to: number): [number, num
   return start >= to ? [to, 0] : [start, (to - start) >> 2]
 }
 
+/** 0x01 in each byte of the result where that byte of `word` is a newline. */
+const newlineLanes = (word: number): number => (newlineBits(word) >>> 7) & 0x01010101
+
+/** The sum of the four byte lanes of `lanes`. */
+const sumLanes = (lanes: number): number =>
+  (lanes & 0xff) + ((lanes >>> 8) & 0xff) + ((lanes >>> 16) & 0xff) + (lanes >>> 24)
+
+/** Words summed into the byte lanes of one number before a lane could overflow. */
+const BLOCK_WORDS = 255
+
 /** How many newlines bytes[from, to) holds. */
 export const countNewlines = (bytes: Uint8Array, from: number, to: number): number => {
   let count = 0
@@ -29,9 +39,12 @@ export const countNewlines = (bytes: Uint8Array, from: number, to: number): numb
   for (let i = from; i < start; i++) if (bytes[i] === NL) count++
   if (words > 0) {
     const view = new Uint32Array(bytes.buffer, bytes.byteOffset + start, words)
-    for (let w = 0; w < words; w++) {
-      const bits = newlineBits(view[w]!)
-      if (bits !== 0) count += countBits(bits)
+    // Per-lane counts summed once a block, not per word: a third faster on `yes`.
+    for (let w = 0; w < words;) {
+      const stop = Math.min(words, w + BLOCK_WORDS)
+      let lanes = 0
+      for (; w < stop; w++) lanes += newlineLanes(view[w]!)
+      count += sumLanes(lanes)
     }
   }
   for (let i = start + words * 4; i < to; i++) if (bytes[i] === NL) count++
@@ -62,29 +75,33 @@ export const afterNthNewline = (bytes: Uint8Array, from: number, to: number, n: 
 }
 
 /**
- * Where the last `n` lines of `bytes` start (`bytes` ends with a newline): just after the
- * (n+1)th newline from the end, or 0 when there are no more than `n` lines. Scans backwards,
- * so keeping the tail of a flood chunk touches only the tail.
+ * How many newlines `bytes` holds (it ends with one), and where its last `n` lines start:
+ * just after the (n+1)th newline from the end, or 0 when there are no more than `n` lines.
+ * One pass in all: backwards a block at a time until that newline, then a count of what
+ * is before it. A flood chunk of `yes` holds more than `n` lines, and is read once, not
+ * counted whole and then searched again.
  */
-export const startOfLastLines = (bytes: Uint8Array, n: number): number => {
+export const countAndTail = (bytes: Uint8Array, n: number): { readonly count: number; readonly start: number } => {
   const target = n + 1
+  const found = (i: number) => ({ count: target + countNewlines(bytes, 0, i), start: i + 1 })
   let seen = 0
-  const [start, words] = alignedWords(bytes, 0, bytes.length)
-  const end = start + words * 4
-  for (let i = bytes.length - 1; i >= end; i--) if (bytes[i] === NL && ++seen === target) return i + 1
+  const [first, words] = alignedWords(bytes, 0, bytes.length)
+  for (let i = bytes.length - 1; i >= first + words * 4; i--) if (bytes[i] === NL && ++seen === target) return found(i)
   if (words > 0) {
-    const view = new Uint32Array(bytes.buffer, bytes.byteOffset + start, words)
-    for (let w = words - 1; w >= 0; w--) {
-      const bits = newlineBits(view[w]!)
-      if (bits === 0) continue
-      const found = countBits(bits)
-      if (seen + found < target) {
-        seen += found
-        continue
+    const view = new Uint32Array(bytes.buffer, bytes.byteOffset + first, words)
+    for (let w = words; w > 0;) {
+      const stop = Math.max(0, w - BLOCK_WORDS)
+      let lanes = 0
+      for (let k = w - 1; k >= stop; k--) lanes += newlineLanes(view[k]!)
+      const inBlock = sumLanes(lanes)
+      if (seen + inBlock >= target) {
+        // It is in this block: byte by byte, backwards.
+        for (let i = first + w * 4 - 1;; i--) if (bytes[i] === NL && ++seen === target) return found(i)
       }
-      for (let i = start + w * 4 + 3;; i--) if (bytes[i] === NL && ++seen === target) return i + 1
+      seen += inBlock
+      w = stop
     }
   }
-  for (let i = start - 1; i >= 0; i--) if (bytes[i] === NL && ++seen === target) return i + 1
-  return 0
+  for (let i = first - 1; i >= 0; i--) if (bytes[i] === NL && ++seen === target) return found(i)
+  return { count: seen, start: 0 }
 }
