@@ -84,7 +84,7 @@ class BatchingStdioTransport extends StdioServerTransport {
     if (!this.corked) {
       this.corked = true
       process.stdout.cork()
-      process.nextTick(() => {
+      setImmediate(() => {
         this.corked = false
         process.stdout.uncork()
       })
