@@ -1,7 +1,8 @@
 /**
  * The raw baselines, each run in a fresh Node process (as each taskmux measurement runs in
  * a fresh server), so neither side inherits the bench process's garbage or warm-up.
- *   node bench/baseline.ts drain "<shell command>"   → ms to spawn it and drain its pipes
+ *   node bench/baseline.ts drain "<shell command>"   → ms to spawn it and drain its pipes, and this
+ *                                                      process's peak RSS in MB
  *   node bench/baseline.ts spawnkill <count>         → tasks/s to spawn and kill `sleep 60`s
  */
 import { spawn } from "node:child_process"
@@ -35,5 +36,7 @@ const spawnKill = async (count: number) => {
   return count / ((performance.now() - t0) / 1000)
 }
 
-const value = mode === "drain" ? await drain(arg!) : await spawnKill(Number(arg))
+const value = mode === "drain"
+  ? `${await drain(arg!)} ${process.resourceUsage().maxRSS / 1024}`
+  : `${await spawnKill(Number(arg))}`
 process.stdout.write(`${value}\n`)
