@@ -5,7 +5,7 @@
  * SIGTERM to every group, then SIGKILL half a second later, and exits. It blocks in
  * `read` meanwhile: no polling, about a megabyte of memory, one per server.
  */
-import { Context, Effect, Layer, Scope } from "effect"
+import { Context, Deferred, Effect, Layer, Scope } from "effect"
 import * as ProcessGroup from "./ProcessGroup.ts"
 
 // `groups` is " 12 34 " (a space on both sides of each id), so removing one is two expansions,
@@ -53,19 +53,24 @@ export class Watchdog extends Context.Service<Watchdog, {
       )
       // Lines said in the same turn of the event loop go in one write: a mass start or stop
       // says hundreds in a burst, and each write wakes the shell (which reads a byte at a time).
-      let pending = ""
+      // The first caller of a turn writes for all; each returns once its line is written.
+      let batch: { text: string; readonly written: Deferred.Deferred<void> } | undefined
       const say = (line: string) =>
         Effect.flatMap(watchdog, (group) =>
           Effect.suspend(() => {
-            const first = pending === ""
-            pending += `${line}\n`
-            if (!first) return Effect.void
+            if (batch !== undefined) {
+              batch.text += `${line}\n`
+              return Deferred.await(batch.written)
+            }
+            const current = batch = { text: `${line}\n`, written: Deferred.makeUnsafe<void>() }
             return nextTurn.pipe(
               Effect.andThen(Effect.suspend(() => {
-                const text = pending
-                pending = ""
-                return group.write(Buffer.from(text), 1_000)
+                batch = undefined
+                return group.write(Buffer.from(current.text), 1_000)
               })),
+              Effect.ensuring(Deferred.succeed(current.written, undefined)),
+              // It writes for the others too: not to be interrupted halfway.
+              Effect.uninterruptible,
               Effect.asVoid
             )
           }))
