@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Scope } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../../src/Config.ts"
@@ -294,4 +294,22 @@ describe("TaskRegistry (real processes)", () => {
       assert.isBelow(Date.now() - startedAt, 2_000)
       assert.deepStrictEqual(pids.filter(isAlive), [])
     }))
+
+  // The log file is opened off the event loop: a directory that cannot be made is reported, not thrown.
+  it.live("runs a task whose log cannot be written, and says why", () => {
+    const notADirectory = NodePath.join(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-")), "file")
+    writeFileSync(notADirectory, "")
+    return Effect.gen(function*() {
+      const r = yield* registry
+      yield* r.start({ command: "echo still here", name: "nolog" })
+      const task = yield* waitForEnd("nolog")
+      assert.strictEqual(task.status, "exited")
+      assert.match(task.logError ?? "", /ENOTDIR|EEXIST/)
+      assert.deepStrictEqual((yield* outputOf("nolog")).map((l) => l.text), ["still here"])
+    }).pipe(
+      Effect.provide(
+        TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ logDir: NodePath.join(notADirectory, "logs") })))
+      )
+    )
+  })
 })
