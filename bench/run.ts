@@ -32,7 +32,7 @@ interface Server {
   readonly close: () => Promise<void>
 }
 
-const launch = async (entry: string): Promise<Server> => {
+const launch = async (entry: string, env: Record<string, string> = {}): Promise<Server> => {
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [entry],
@@ -40,7 +40,8 @@ const launch = async (entry: string): Promise<Server> => {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? "/tmp",
       TASKMUX_LOG_DIR: logDir,
-      TASKMUX_MAX_TASKS: "1000"
+      TASKMUX_MAX_TASKS: "1000",
+      ...env
     },
     stderr: "ignore"
   })
@@ -135,10 +136,15 @@ const floods = async () => {
   return rows
 }
 
-/** p50/p99 of a tool call, taskmux with N running tasks against the bare SDK server's trivial tool. */
+/**
+ * p50/p99 of a tool call, taskmux with N running tasks against the bare SDK server's trivial tool.
+ * Beside it, `get_task` against a bare server that answers with the same bytes: what taskmux itself
+ * adds, apart from the size of its answers.
+ */
 const latency = async () => {
   const taskmux = await launch(taskmuxEntry)
   const bare = await launch(bareEntry)
+  let sameAnswer: Server | undefined
   try {
     for (let i = 0; i < sizes.tasks; i++) {
       await taskmux.call("start_task", {
@@ -147,6 +153,8 @@ const latency = async () => {
         notifyOnExit: false
       })
     }
+    const answer = await taskmux.client.callTool({ name: "get_task", arguments: { name: "t7" } })
+    sameAnswer = await launch(bareEntry, { BENCH_ANSWER: JSON.stringify(answer) })
     const calls = [
       () => taskmux.call("list_tasks"),
       () => taskmux.call("get_task", { name: "t7" }),
@@ -156,6 +164,7 @@ const latency = async () => {
     for (let i = 0; i < 30; i++) {
       await calls[i % calls.length]!()
       await bare.call("echo", { text: "hi" })
+      await sameAnswer.call("echo", { text: "hi" })
     }
     const subject: Array<number> = []
     const baseline: Array<number> = []
@@ -168,6 +177,18 @@ const latency = async () => {
       await bare.call("echo", { text: "hi" })
       baseline.push(since(t0))
     })
+    const bareSame = sameAnswer
+    const own = await alternate(sizes.latencyCalls / 3, async () => {
+      const t0 = performance.now()
+      await taskmux.call("get_task", { name: "t7" })
+      return since(t0)
+    }, async () => {
+      const t0 = performance.now()
+      await bareSame.call("echo", { text: "hi" })
+      return since(t0)
+    })
+    const ownRatio = median(own.map((p) => p.subject)) / median(own.map((p) => p.baseline))
+    const answerBytes = JSON.stringify(answer).length
     const ratio = median(subject) / median(baseline)
     return {
       n: 3,
@@ -180,17 +201,22 @@ const latency = async () => {
         p99Ms: percentile(subject, 99),
         bareP50Ms: median(baseline),
         bareP99Ms: percentile(baseline, 99),
-        p50Ratio: ratio
+        p50Ratio: ratio,
+        getVsSameAnswerRatio: ownRatio,
+        getAnswerBytes: answerBytes
       },
       text: `p50 ${median(subject).toFixed(2)} ms, p99 ${percentile(subject, 99).toFixed(2)} ms; ${
         ratio.toFixed(2)
-      }× the bare server's p50 (${median(baseline).toFixed(2)} ms)`,
+      }× the bare server's p50 (${median(baseline).toFixed(2)} ms); get_task ${
+        ownRatio.toFixed(2)
+      }× a bare server giving the same ${answerBytes}-byte answer`,
       goal: "p50 ratio ≤ 1.5",
       ok: ratio <= 1.5
     }
   } finally {
     await taskmux.close()
     await bare.close()
+    await sameAnswer?.close()
   }
 }
 
