@@ -163,7 +163,6 @@ export class OutputBuffer {
    */
   compact(): void {
     this.appendedSinceCompact = 0
-    const pendingBytes = this.pending.stdout.length + this.pending.stderr.length
     const needed = this.heldBytes
     let storage = this.storage
     if (storage === undefined || storage.length < needed) {
@@ -197,10 +196,8 @@ export class OutputBuffer {
     this.headSkipLines = 0
     this.headSkipBytes = 0
     // An unfinished line is small (under maxLineBytes): a copy of its own.
-    if (pendingBytes > 0) {
-      for (const p of [this.pending.stdout, this.pending.stderr]) {
-        if (p.length > 0) p.parts = [Buffer.concat(p.parts, p.length)]
-      }
+    for (const p of [this.pending.stdout, this.pending.stderr]) {
+      if (p.length > 0) p.parts = [Buffer.concat(p.parts, p.length)]
     }
   }
 
