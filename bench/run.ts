@@ -2,7 +2,8 @@
  * `npm run bench`: drives the built server over real stdio with the SDK client, as a
  * user's client would, and measures each figure against a baseline taken in the same run
  * (alternating the two, medians of repetitions). Prints a markdown table and writes
- * bench/results/latest.json. `--quick` runs small sizes in well under 30 s; `--only 1,5`
+ * bench/results/latest.json. `--quick` runs small sizes in well under 30 s (and writes
+ * latest-quick.json, so the test suite's smoke run leaves a full run's figures alone); `--only 1,5`
  * runs just those rows (for working on one figure).
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
@@ -370,7 +371,7 @@ const table = [
 process.stdout.write(`${table}\n`)
 mkdirSync(NodePath.join(root, "bench/results"), { recursive: true })
 writeFileSync(
-  NodePath.join(root, "bench/results/latest.json"),
+  NodePath.join(root, `bench/results/${quick ? "latest-quick" : "latest"}.json`),
   `${
     JSON.stringify(
       { date: new Date().toISOString(), quick, node: process.version, cpus: os.cpus().length, rows },

@@ -15,7 +15,7 @@ describe("npm run bench -- --quick", () => {
       stdio: ["ignore", "pipe", "ignore"]
     })
     expect(table).toMatch(/^\| # \| workload \| figure \| goal \| \|$/m)
-    const saved = JSON.parse(readFileSync(NodePath.join(root, "bench/results/latest.json"), "utf8")) as {
+    const saved = JSON.parse(readFileSync(NodePath.join(root, "bench/results/latest-quick.json"), "utf8")) as {
       quick: boolean
       rows: Array<{ n: number; figures: Record<string, number> }>
     }
