@@ -42,6 +42,11 @@ export const noteBytesRead = (bytes: number): void => {
   sinceLast += bytes
   if (sinceLast < EVERY_BYTES) return
   sinceLast = 0
+  collectYoung()
+}
+
+/** Runs the hooks, then a young-generation collection (where Node allows one). */
+export const collectYoung = (): void => {
   minorGc ??= makeMinorGc()
   if (minorGc === null) return
   for (const hook of hooks) hook()

@@ -5,6 +5,7 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../../src/Config.ts"
 import { TasksLayer } from "../../src/Server.ts"
+import { collectYoung } from "../../src/tasks/ReadBufferReclaimer.ts"
 import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
 
@@ -256,6 +257,26 @@ describe("TaskRegistry (real processes)", () => {
         assert.strictEqual(error._tag, "TaskNotFound")
         assert.include(error.message, "No task named \"temp\". Known tasks:")
         assert.include(error.message, "order")
+      }))
+
+    // Before a young collection the ring moves what it holds out of the pipe's read buffers
+    // (OutputBuffer#compact): what it answers must not change.
+    it.effect("holds a flood's newest output intact across a collection", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({
+          command: "head -c 20000000 /dev/zero | tr '\\0' a; printf '\\nlast line\\n'; exec sleep 5",
+          name: "flood"
+        })
+        yield* eventually(
+          Effect.map(r.read("flood", { tail: 1 }), (p) => p.lines),
+          (lines) => lines[0]?.text === "last line"
+        )
+        collectYoung()
+        const { lines } = yield* r.read("flood", { tail: 400, raw: true })
+        assert.strictEqual(lines.at(-1)!.text, "last line")
+        assert.isTrue(lines.slice(0, -1).every((l) => /^a+$/.test(l.text)), "only pieces of a's before it")
+        yield* r.stop("flood")
       }))
 
     it.effect("answers 200 concurrent calls correctly", () =>
