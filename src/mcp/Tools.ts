@@ -4,7 +4,7 @@
  * them, and arguments are decoded with them), its handler and its short text answer.
  */
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js"
-import { Cause, Effect, Exit, Schema, Struct } from "effect"
+import { Cause, Effect, Exit, References, Schema, Struct } from "effect"
 import { formatSchemaError, InvalidArguments, InvalidPattern } from "../domain/errors.ts"
 import { SignalName } from "../domain/Signals.ts"
 import { describeEnd, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../domain/Task.ts"
@@ -115,7 +115,10 @@ export interface Tool {
 const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
   const decode = Schema.decodeUnknownExit(spec.input)
   // Made once: a span wrapper made per call would capture a stack trace per call.
-  const traced = Effect.withSpan(`tool.${spec.name}`)
+  const span = Effect.withSpan(`tool.${spec.name}`)
+  // With tracing off (the default) no span at all: even a no-op one makes a new fiber context.
+  const traced = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.flatMap(Effect.service(References.TracerEnabled), (enabled) => enabled ? span(effect) : effect)
   let definition: McpTool | undefined
   return {
     name: spec.name,
