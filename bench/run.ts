@@ -8,7 +8,7 @@
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
-import { execFile } from "node:child_process"
+import { execFile, execFileSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -36,10 +36,12 @@ interface Server {
   readonly close: () => Promise<void>
 }
 
-const launch = async (entry: string, env: Record<string, string> = {}): Promise<Server> => {
+const launch = async (entry: string, env: Record<string, string> = {}, cpu?: number): Promise<Server> => {
   const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [entry],
+    // taskset execs node in its place: the pid is the server's.
+    ...(cpu === undefined
+      ? { command: process.execPath, args: [entry] }
+      : { command: "taskset", args: ["-c", String(cpu), process.execPath, entry] }),
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? "/tmp",
@@ -143,13 +145,47 @@ const floods = async () => {
 }
 
 /**
+ * Row 3 runs with this process on CPU 0 and the servers on CPU 1 (Linux with taskset and 2+ CPUs).
+ * Left to itself, the scheduler now and then runs one server on the client's CPU, where its reply
+ * wakes the client without a cross-CPU interrupt: that server's p50 halves (0.035 against 0.075 ms
+ * here) for a whole round, whichever server it picks, bare or taskmux, and the round's ratio swings
+ * between 0.5 and 2.2. Pinned, every server pays the cross-CPU wake-up that a client on another core
+ * pays. Returns the CPU for the servers and a function that gives this process its CPUs back.
+ */
+const pinForLatency = (): { readonly cpu?: number; readonly restore: () => void } => {
+  if (process.platform !== "linux" || os.availableParallelism() < 2) return { restore: () => {} }
+  try {
+    const mask = /affinity mask:\s*(\w+)/.exec(
+      execFileSync("taskset", ["-p", String(process.pid)], { encoding: "utf8" })
+    )![1]!
+    execFileSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" })
+    return {
+      cpu: 1,
+      restore: () => execFileSync("taskset", ["-a", "-p", mask, String(process.pid)], { stdio: "ignore" })
+    }
+  } catch {
+    return { restore: () => {} }
+  }
+}
+
+/**
  * p50/p99 of a tool call, taskmux with N running tasks against the bare SDK server's trivial tool.
  * Beside it, `get_task` against a bare server that answers with the same bytes: what taskmux itself
  * adds, apart from the size of its answers.
  */
 const latency = async () => {
-  const taskmux = await launch(taskmuxEntry)
-  const bare = await launch(bareEntry)
+  const pin = pinForLatency()
+  try {
+    return await latencyOn(pin.cpu)
+  } finally {
+    pin.restore()
+  }
+}
+
+/** Row 3 with its servers on `cpu` (anywhere when undefined). */
+const latencyOn = async (cpu: number | undefined) => {
+  const taskmux = await launch(taskmuxEntry, {}, cpu)
+  const bare = await launch(bareEntry, {}, cpu)
   let sameAnswer: Server | undefined
   try {
     for (let i = 0; i < sizes.tasks; i++) {
@@ -160,7 +196,7 @@ const latency = async () => {
       })
     }
     const answer = await taskmux.client.callTool({ name: "get_task", arguments: { name: "t7" } })
-    sameAnswer = await launch(bareEntry, { BENCH_ANSWER: JSON.stringify(answer) })
+    sameAnswer = await launch(bareEntry, { BENCH_ANSWER: JSON.stringify(answer) }, cpu)
     const calls = [
       () => taskmux.call("list_tasks"),
       () => taskmux.call("get_task", { name: "t7" }),
@@ -217,11 +253,12 @@ const latency = async () => {
         getVsSameAnswerRatio: ownRatio,
         getAnswerBytes: answerBytes
       },
+      pinned: cpu !== undefined,
       text: `p50 ${median(subject).toFixed(2)} ms, p99 ${percentile(subject, 99).toFixed(2)} ms; ${
         ratio.toFixed(2)
       }× the bare server's p50 (${median(baseline).toFixed(2)} ms); get_task ${
         ownRatio.toFixed(2)
-      }× a bare server giving the same ${answerBytes}-byte answer`,
+      }× a bare server giving the same ${answerBytes}-byte answer${cpu === undefined ? " (unpinned)" : ""}`,
       goal: "p50 ratio ≤ 1.5",
       ok: ratio <= 1.5
     }
