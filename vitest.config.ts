@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/globalSetup.ts"],
     // Real processes: allow slow machines, never flake on timing.
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -9,7 +9,7 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { execFile, execFileSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { alternate, median, pairedRatio, percentile, verdict } from "./stats.ts"
@@ -20,7 +20,9 @@ const only = onlyArg === -1 ? undefined : new Set(process.argv[onlyArg + 1]?.spl
 const root = NodePath.resolve(import.meta.dirname, "..")
 const taskmuxEntry = NodePath.join(root, "dist/main.js")
 const bareEntry = NodePath.join(root, "bench/bareServer.ts")
+// The servers' logs (the floods write 64 MiB each): gone when the bench ends.
 const logDir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-bench-"))
+process.on("exit", () => rmSync(logDir, { recursive: true, force: true }))
 
 const sizes = quick
   ? { floodBytes: 50_000_000, floodReps: 2, reps: 2, tasks: 30, latencyRounds: 1, startTasks: 40, coldReps: 3 }

@@ -1,0 +1,14 @@
+/**
+ * One temporary directory per test run, removed at the end: every test's log directories,
+ * packed tarballs and fixtures go under it (os.tmpdir() reads TMPDIR, which the workers
+ * inherit), so a run leaves nothing behind in /tmp.
+ */
+import { mkdtempSync, rmSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+
+export default function setup() {
+  const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-tests-"))
+  process.env.TMPDIR = dir
+  return () => rmSync(dir, { recursive: true, force: true })
+}
