@@ -147,26 +147,32 @@ const floods = async () => {
 }
 
 /**
- * Row 3 runs with this process on CPU 0 and the servers on CPU 1 (Linux with taskset and 2+ CPUs).
- * Left to itself, the scheduler now and then runs one server on the client's CPU, where its reply
- * wakes the client without a cross-CPU interrupt: that server's p50 halves (0.035 against 0.075 ms
- * here) for a whole round, whichever server it picks, bare or taskmux, and the round's ratio swings
- * between 0.5 and 2.2. Pinned, every server pays the cross-CPU wake-up that a client on another core
- * pays. Returns the CPU for the servers and a function that gives this process its CPUs back.
+ * Row 3 runs with this process on one CPU and the servers on another (Linux with taskset, 2+ CPUs
+ * allowed). Left to itself, the scheduler now and then runs one server on the client's CPU, where its
+ * reply wakes the client without a cross-CPU interrupt: that server's p50 halves (0.035 against
+ * 0.075 ms here) for a whole round, whichever server it picks, bare or taskmux, and the round's ratio
+ * swings between 0.5 and 2.2. Pinned, every server pays the cross-CPU wake-up that a client on another
+ * core pays. Returns the CPU for the servers and a function that gives this process its CPUs back.
  */
 const pinForLatency = (): { readonly cpu?: number; readonly restore: () => void } => {
-  if (process.platform !== "linux" || os.availableParallelism() < 2) return { restore: () => {} }
+  const unpinned = { restore: () => {} }
+  if (process.platform !== "linux") return unpinned
+  const pid = String(process.pid)
   try {
-    const mask = /affinity mask:\s*(\w+)/.exec(
-      execFileSync("taskset", ["-p", String(process.pid)], { encoding: "utf8" })
-    )![1]!
-    execFileSync("taskset", ["-a", "-p", "-c", "0", String(process.pid)], { stdio: "ignore" })
+    // "pid 123's current affinity list: 0-3,6"
+    const list = execFileSync("taskset", ["-c", "-p", pid], { encoding: "utf8" }).trim().split(": ")[1]!
+    const cpus = list.split(",").flatMap((range) => {
+      const [from, to = from] = range.split("-").map(Number) as [number, number?]
+      return Array.from({ length: to - from + 1 }, (_, i) => from + i)
+    })
+    if (cpus.length < 2) return unpinned
+    execFileSync("taskset", ["-a", "-c", "-p", String(cpus[0]), pid], { stdio: "ignore" })
     return {
-      cpu: 1,
-      restore: () => execFileSync("taskset", ["-a", "-p", mask, String(process.pid)], { stdio: "ignore" })
+      cpu: cpus[1]!,
+      restore: () => execFileSync("taskset", ["-a", "-c", "-p", list, pid], { stdio: "ignore" })
     }
   } catch {
-    return { restore: () => {} }
+    return unpinned
   }
 }
 
