@@ -115,14 +115,22 @@ const settleRun = async (real: Real, name: string, task: ModelTask) => {
   await observe(real, name)
 }
 
-class Start implements fc.AsyncCommand<Model, Real> {
+/** A command on one task, by name; every command may run in any state (the model says what should happen). */
+abstract class TaskCommand implements fc.AsyncCommand<Model, Real> {
   readonly name: string
-  readonly kind: Kind
-  constructor(name: string, kind: Kind) {
+  constructor(name: string) {
     this.name = name
-    this.kind = kind
   }
   check = () => true
+  abstract run(model: Model, real: Real): Promise<void>
+}
+
+class Start extends TaskCommand {
+  readonly kind: Kind
+  constructor(name: string, kind: Kind) {
+    super(name)
+    this.kind = kind
+  }
   async run(model: Model, real: Real) {
     const existing = model.get(this.name)
     const exit = await real.runExit(
@@ -144,15 +152,10 @@ class Start implements fc.AsyncCommand<Model, Real> {
     model.set(this.name, task)
     await settleRun(real, this.name, task)
   }
-  toString = () => `start(${this.name}, ${this.kind})`
+  override toString = () => `start(${this.name}, ${this.kind})`
 }
 
-class Stop implements fc.AsyncCommand<Model, Real> {
-  readonly name: string
-  constructor(name: string) {
-    this.name = name
-  }
-  check = () => true
+class Stop extends TaskCommand {
   async run(model: Model, real: Real) {
     const exit = await real.runExit(Effect.flatMap(registry, (r) => r.stop(this.name, { graceMs: 500 })))
     const task = model.get(this.name)
@@ -163,15 +166,10 @@ class Stop implements fc.AsyncCommand<Model, Real> {
     await observe(real, this.name)
     assertTreeGone(real, this.name)
   }
-  toString = () => `stop(${this.name})`
+  override toString = () => `stop(${this.name})`
 }
 
-class Restart implements fc.AsyncCommand<Model, Real> {
-  readonly name: string
-  constructor(name: string) {
-    this.name = name
-  }
-  check = () => true
+class Restart extends TaskCommand {
   async run(model: Model, real: Real) {
     await observe(real, this.name).catch(() => undefined)
     const exit = await real.runExit(Effect.flatMap(registry, (r) => r.restart(this.name)))
@@ -183,17 +181,15 @@ class Restart implements fc.AsyncCommand<Model, Real> {
     task.runs += 1
     await settleRun(real, this.name, task)
   }
-  toString = () => `restart(${this.name})`
+  override toString = () => `restart(${this.name})`
 }
 
-class Send implements fc.AsyncCommand<Model, Real> {
-  readonly name: string
+class Send extends TaskCommand {
   readonly text: string
   constructor(name: string, text: string) {
-    this.name = name
+    super(name)
     this.text = text
   }
-  check = () => true
   async run(model: Model, real: Real) {
     const exit = await real.runExit(Effect.flatMap(registry, (r) => r.send(this.name, `${this.text}\n`, false)))
     const task = model.get(this.name)
@@ -208,15 +204,10 @@ class Send implements fc.AsyncCommand<Model, Real> {
       ))
     }
   }
-  toString = () => `send(${this.name}, ${JSON.stringify(this.text)})`
+  override toString = () => `send(${this.name}, ${JSON.stringify(this.text)})`
 }
 
-class Read implements fc.AsyncCommand<Model, Real> {
-  readonly name: string
-  constructor(name: string) {
-    this.name = name
-  }
-  check = () => true
+class Read extends TaskCommand {
   async run(model: Model, real: Real) {
     const task = model.get(this.name)
     if (task === undefined) {
@@ -230,15 +221,10 @@ class Read implements fc.AsyncCommand<Model, Real> {
       assert.deepStrictEqual(texts.slice(texts.length - task.echoed.length), task.echoed)
     }
   }
-  toString = () => `read(${this.name})`
+  override toString = () => `read(${this.name})`
 }
 
-class Signal implements fc.AsyncCommand<Model, Real> {
-  readonly name: string
-  constructor(name: string) {
-    this.name = name
-  }
-  check = () => true
+class Signal extends TaskCommand {
   async run(model: Model, real: Real) {
     const exit = await real.runExit(Effect.flatMap(registry, (r) => r.signal(this.name, "SIGTERM")))
     const task = model.get(this.name)
@@ -248,15 +234,10 @@ class Signal implements fc.AsyncCommand<Model, Real> {
     task.running = false
     await observe(real, this.name)
   }
-  toString = () => `signal(${this.name}, SIGTERM)`
+  override toString = () => `signal(${this.name}, SIGTERM)`
 }
 
-class Remove implements fc.AsyncCommand<Model, Real> {
-  readonly name: string
-  constructor(name: string) {
-    this.name = name
-  }
-  check = () => true
+class Remove extends TaskCommand {
   async run(model: Model, real: Real) {
     const exit = await real.runExit(Effect.flatMap(registry, (r) => r.remove(this.name)))
     if (!model.has(this.name)) return assert.isTrue(Exit.isFailure(exit))
@@ -266,7 +247,7 @@ class Remove implements fc.AsyncCommand<Model, Real> {
     real.seen.delete(this.name)
     real.pidsOf.delete(this.name)
   }
-  toString = () => `remove(${this.name})`
+  override toString = () => `remove(${this.name})`
 }
 
 const names = fc.constantFrom("a", "b", "c")
