@@ -25,7 +25,7 @@ const withoutAjv = {
 await build({
   entryPoints: { server: "src/main.ts" },
   outdir: "dist",
-  // Code loaded only on demand (the OTLP exporter) goes into chunks of its own.
+  // Code loaded only on demand (the OTLP exporter, the terminal emulator) goes into chunks of its own.
   splitting: true,
   chunkNames: "chunks/[name]-[hash]",
   bundle: true,
@@ -36,6 +36,8 @@ await build({
   sourcemap: "linked",
   logLevel: "warning",
   plugins: [withoutAjv],
+  // A native module cannot be bundled: it is a runtime dependency, loaded by the first terminal task.
+  external: ["@lydell/node-pty"],
   banner: {
     // Some CommonJS dependencies call require(): give the ESM bundle one.
     js:

@@ -8,7 +8,8 @@ import { Schema } from "effect"
 export const TaskStatus = Schema.Literals(["running", "restarting", "exited", "crashed", "stopped", "failed"])
 export type TaskStatus = typeof TaskStatus.Type
 
-export const StreamName = Schema.Literals(["stdout", "stderr"])
+/** A task on a terminal has one stream, "terminal": its program's stdout and stderr, as a terminal shows them. */
+export const StreamName = Schema.Literals(["stdout", "stderr", "terminal"])
 export type StreamName = typeof StreamName.Type
 
 export const OutputLine = Schema.Struct({
@@ -43,6 +44,9 @@ export const TaskInfo = Schema.Struct({
   ...TaskSummary.fields,
   args: Schema.NullOr(Schema.Array(Schema.String)),
   cwd: Schema.String,
+  terminal: Schema.NullOr(Schema.Struct({ cols: Schema.Int, rows: Schema.Int })).annotate({
+    description: "The terminal's size, for a task on a terminal; null on pipes."
+  }),
   restarts: Schema.Int,
   error: Schema.NullOr(Schema.String.annotate({ description: "Why the task failed to start." })),
   stdinOpen: Schema.Boolean,

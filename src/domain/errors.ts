@@ -77,6 +77,25 @@ export class SpawnFailed extends Schema.TaggedError<SpawnFailed>()("SpawnFailed"
   }
 }
 
+export class TerminalUnavailable extends Schema.TaggedError<TerminalUnavailable>()("TerminalUnavailable", {
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Terminal mode is unavailable on this server: ${this.reason}. ` +
+      `Start the task without terminal (on pipes), which works here.`
+  }
+}
+
+export class NotATerminal extends Schema.TaggedError<NotATerminal>()("NotATerminal", {
+  name: Schema.String,
+  what: Schema.String
+}) {
+  override get message() {
+    return `Task ${quote(this.name)} runs on pipes, not on a terminal, so ${this.what} does not apply. ` +
+      `Start it with terminal: true for a screen and a size.`
+  }
+}
+
 export class StdinClosed extends Schema.TaggedError<StdinClosed>()("StdinClosed", {
   name: Schema.String,
   reason: Schema.String

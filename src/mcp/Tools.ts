@@ -31,6 +31,13 @@ const EndedOutput = Schema.Struct({
   signal: Schema.NullOr(Schema.String)
 })
 
+const TerminalCols = Schema.Int.check(Schema.isBetween({ minimum: 20, maximum: 1000 })).annotate({
+  description: "Terminal width. Default 120."
+})
+const TerminalRows = Schema.Int.check(Schema.isBetween({ minimum: 5, maximum: 500 })).annotate({
+  description: "Terminal height. Default 40."
+})
+
 const Pattern = Schema.String.annotate({
   description: "A JavaScript regex tested on each line. Example: \"ready|listening on\"."
 })
@@ -48,7 +55,8 @@ const WaitFields = {
   timedOut: Schema.Boolean,
   nextCursor: Schema.Int,
   elapsedMs: Schema.Int,
-  lastLines: Schema.Array(Schema.String)
+  lastLines: Schema.Array(Schema.String),
+  hint: Schema.optionalKey(Schema.String)
 }
 
 /** Compiles a caller's regex, or fails naming the field and the pattern. */
@@ -67,7 +75,8 @@ const waitText = (w: Omit<WaitResult, "name">, name: string, hadPattern: boolean
   const seconds = `${(w.elapsedMs / 1000).toFixed(1)} s`
   if (w.matched) return `"${name}" matched after ${seconds}: ${w.line?.text ?? ""}`
   const last = w.lastLines.length > 0 ? `\nLast lines:\n${w.lastLines.join("\n")}` : ""
-  if (w.timedOut) return `Timed out after ${seconds}; "${name}" is still ${w.status}.${last}`
+  const hint = w.hint !== undefined ? ` ${w.hint}` : ""
+  if (w.timedOut) return `Timed out after ${seconds}; "${name}" is still ${w.status}.${hint}${last}`
   const unmatched = hadPattern ? " without a match" : ""
   return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) after ${seconds}${unmatched}.${last}`
 }
@@ -257,6 +266,12 @@ const startInput = Schema.Struct({
   notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Notify when it ends. Default true."
   })),
+  terminal: Schema.optionalKey(Schema.Boolean.annotate({
+    description: "Run on a pseudo-terminal: for REPLs, prompts, and programs that buffer or change output on a " +
+      "pipe. stdout and stderr become one stream. Default false."
+  })),
+  cols: Schema.optionalKey(TerminalCols),
+  rows: Schema.optionalKey(TerminalRows),
   restart: Schema.optionalKey(
     Schema.Struct({
       policy: Schema.Literals(["no", "on-failure", "always"]),
@@ -274,15 +289,24 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   title: "Start a background task",
   description: "Run a command in the background (dev server, build, watcher, REPL) and return at once. " +
     "For a server, pass waitFor with its ready line. Then read_output, send_input, stop_task. " +
-    "Without args, command is a /bin/sh -c line.",
+    "Without args, command is a /bin/sh -c line. For REPLs and prompts, terminal: true.",
   input: startInput,
   output: StartOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
-  run: ({ waitFor, ...request }, context) =>
+  run: ({ cols, rows, terminal, waitFor, ...request }, context) =>
     withRegistry((r) =>
       Effect.gen(function*() {
         const pattern = waitFor === undefined ? undefined : yield* asPattern("waitFor.pattern", waitFor.pattern)
-        const started = yield* r.start(request)
+        if (terminal !== true && (cols !== undefined || rows !== undefined)) {
+          return yield* new InvalidArguments({
+            tool: "start_task",
+            issue: "cols and rows size a terminal: pass them with terminal: true"
+          })
+        }
+        const started = yield* r.start({
+          ...request,
+          ...(terminal === true && { terminal: { cols: cols ?? 120, rows: rows ?? 40 } })
+        })
         if (pattern === undefined) return started
         const timeoutMs = waitFor?.timeoutMs ?? 30_000
         const { name: _, ...waited } = yield* r.wait(started.name, {
@@ -384,48 +408,62 @@ const getTask = tool({
     `${plural(t.lines, "line")} held, ${t.droppedLines} dropped${t.error ? `; error: ${t.error}` : ""}.`
 })
 
-const readOutput = tool({
+const ReadOutput = Schema.Struct({
+  lines: Schema.Array(OutputLine),
+  screen: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "The screen's rows." })),
+  nextCursor: Schema.Int,
+  dropped: Schema.Int.annotate({ description: "Lines that were dropped from the buffer before they were read." }),
+  truncated: Schema.Boolean.annotate({ description: "More lines matched than fit in one answer." })
+})
+type ReadOutput = typeof ReadOutput.Type
+
+const readInput = Schema.Struct({
+  name: TaskName,
+  stream: Schema.optionalKey(
+    Schema.Literals(["stdout", "stderr", "all"]).annotate({
+      description: "Default \"all\"."
+    })
+  ),
+  tail: Schema.optionalKey(NonNegativeInt.annotate({ description: "Only the last N lines. Example: 20." })),
+  since: Schema.optionalKey(NonNegativeInt.annotate({
+    description: "A cursor: only lines after it. 0: from the start."
+  })),
+  grep: Schema.optionalKey(Pattern.annotate({ description: "Only matching lines. Example: \"error|warn\"." })),
+  raw: Schema.optionalKey(Schema.Boolean.annotate({
+    description: "Keep ANSI codes and \\r redraws. Default false."
+  })),
+  maxBytes: Schema.optionalKey(
+    Schema.Int.check(Schema.isGreaterThan(0)).annotate({
+      description: "Default 32768."
+    })
+  ),
+  screen: Schema.optionalKey(Schema.Boolean.annotate({
+    description: "Terminal tasks: the screen as it looks now (rows of text), not lines. For full-screen programs."
+  }))
+})
+
+const readOutput = tool<typeof readInput.Type, ReadOutput>({
   name: "read_output",
   title: "Read a task's output",
   description:
     "Read a task's output (both streams in arrival order; \"! \" marks stderr in the text). Default: the last 100 " +
     "lines. For new lines only, pass since=nextCursor of the last answer. An unfinished line (a prompt) is partial.",
-  input: Schema.Struct({
-    name: TaskName,
-    stream: Schema.optionalKey(
-      Schema.Literals(["stdout", "stderr", "all"]).annotate({
-        description: "Default \"all\"."
-      })
-    ),
-    tail: Schema.optionalKey(NonNegativeInt.annotate({ description: "Only the last N lines. Example: 20." })),
-    since: Schema.optionalKey(NonNegativeInt.annotate({
-      description: "A cursor: only lines after it. 0: from the start."
-    })),
-    grep: Schema.optionalKey(Pattern.annotate({ description: "Only matching lines. Example: \"error|warn\"." })),
-    raw: Schema.optionalKey(Schema.Boolean.annotate({
-      description: "Keep ANSI codes and \\r redraws. Default false."
-    })),
-    maxBytes: Schema.optionalKey(
-      Schema.Int.check(Schema.isGreaterThan(0)).annotate({
-        description: "Default 32768."
-      })
-    )
-  }),
-  output: Schema.Struct({
-    lines: Schema.Array(OutputLine),
-    nextCursor: Schema.Int,
-    dropped: Schema.Int.annotate({ description: "Lines that were dropped from the buffer before they were read." }),
-    truncated: Schema.Boolean.annotate({ description: "More lines matched than fit in one answer." })
-  }),
+  input: readInput,
+  output: ReadOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
-  run: ({ grep, name, ...options }) =>
+  run: ({ grep, name, screen, ...options }) =>
     withRegistry((r) =>
-      Effect.flatMap(
-        grep === undefined ? Effect.succeed(undefined) : asPattern("grep", grep),
-        (compiled) => r.read(name, { ...options, grep: compiled })
-      )
+      Effect.gen(function*() {
+        if (screen === true) {
+          const shown = yield* r.screen(name)
+          return { lines: [], screen: shown.rows, nextCursor: 0, dropped: 0, truncated: false }
+        }
+        const compiled = grep === undefined ? undefined : yield* asPattern("grep", grep)
+        return yield* r.read(name, { ...options, grep: compiled })
+      })
     ),
   text: (o) => {
+    if (o.screen !== undefined) return o.screen.length === 0 ? "(blank screen)" : o.screen.join("\n")
     const notes = [
       o.dropped > 0 ? `${plural(o.dropped, "line")} dropped before being read` : "",
       o.truncated ? "more lines than fit: read again with since=nextCursor" : ""
@@ -438,17 +476,27 @@ const readOutput = tool({
 const sendInput = tool({
   name: "send_input",
   title: "Type into a task",
-  description:
-    "Write to a running task's stdin (REPLs, prompts). Include \"\\n\" for Enter; eof closes stdin (Ctrl-D).",
+  description: "Write to a running task's stdin (REPLs, prompts). Include \"\\n\" for Enter; eof closes stdin " +
+    "(Ctrl-D). On a terminal, \"\\u0003\" is Ctrl-C, and cols/rows resize it.",
   input: Schema.Struct({
     name: TaskName,
     data: Schema.String.annotate({ description: "Example: \"yes\\n\"." }),
-    eof: Schema.optionalKey(Schema.Boolean.annotate({ description: "Close stdin after. Default false." }))
+    eof: Schema.optionalKey(Schema.Boolean.annotate({ description: "Close stdin after. Default false." })),
+    cols: Schema.optionalKey(TerminalCols.annotate({ description: "Resize the terminal first." })),
+    rows: Schema.optionalKey(TerminalRows.annotate({ description: "Resize the terminal first." }))
   }),
   output: Schema.Struct({ name: Schema.String, bytes: Schema.Int }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
-  run: ({ data, eof, name }) =>
-    withRegistry((r) => Effect.map(r.send(name, data, eof ?? false), (bytes) => ({ name, bytes }))),
+  run: ({ cols, data, eof, name, rows }) =>
+    withRegistry((r) =>
+      Effect.gen(function*() {
+        if (cols !== undefined || rows !== undefined) {
+          const now = (yield* r.get(name)).terminal
+          yield* r.resize(name, { cols: cols ?? now?.cols ?? 120, rows: rows ?? now?.rows ?? 40 })
+        }
+        return { name, bytes: yield* r.send(name, data, eof ?? false) }
+      })
+    ),
   text: (o) => `Wrote ${plural(o.bytes, "byte")} to "${o.name}".`
 })
 

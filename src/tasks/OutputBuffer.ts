@@ -106,6 +106,8 @@ export class OutputBuffer {
   /** Where `compact` keeps the held lines, reused by the next call. */
   private storage: Buffer | undefined
   private appendedSinceCompact = 0
+  /** Every byte ever appended, for "did it print anything?" */
+  receivedBytes = 0
 
   readonly options: OutputBufferOptions
 
@@ -116,6 +118,7 @@ export class OutputBuffer {
   /** Adds a chunk of raw output. Bytes after the chunk's last newline wait for the rest of their line. */
   append(stream: StreamId, chunk: Buffer, time: number): void {
     this.appendedSinceCompact += chunk.length
+    this.receivedBytes += chunk.length
     let pos = 0
     if (this.pending[stream].length > 0) {
       const nl = chunk.indexOf(NEWLINE)

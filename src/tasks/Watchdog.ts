@@ -1,12 +1,15 @@
 /**
  * No orphans, even when the server is SIGKILLed or killed for memory: a tiny `sh`
  * process, in a session of its own, holds a pipe from the server and the list of task
- * process groups. When the pipe closes (the server is gone, however it went), it sends
- * SIGTERM to every group, then SIGKILL half a second later, and exits. It blocks in
- * `read` meanwhile: no polling, about a megabyte of memory, one per server.
+ * leaders (each the leader of its own session and process group). When the pipe closes
+ * (the server is gone, however it went), it sends SIGTERM to every group and to every
+ * process of those sessions (a terminal's shell puts jobs in groups of their own), then
+ * SIGKILL half a second later, and exits. It blocks in `read` meanwhile: no polling,
+ * about a megabyte of memory, one per server.
  */
 import { Context, Deferred, Effect, Layer, Scope } from "effect"
-import * as ProcessGroup from "./ProcessGroup.ts"
+import * as PipeProcess from "./PipeProcess.ts"
+import type { OutputSink } from "./TaskProcess.ts"
 
 // `groups` is " 12 34 " (a space on both sides of each id), so removing one is two expansions,
 // not a loop over all of them.
@@ -19,9 +22,19 @@ while IFS= read -r line; do
   esac
 done
 [ "$groups" != " " ] || exit 0
-for g in $groups; do kill -s TERM -- "-$g" 2>/dev/null; kill -s CONT -- "-$g" 2>/dev/null; done
+# Every group, then every process whose session is a task's ("pid (comm) state ppid pgrp session ...").
+sweep() {
+  for g in $groups; do kill -s "$1" -- "-$g" 2>/dev/null; done
+  for p in /proc/[0-9]*; do
+    read -r stat 2>/dev/null < "$p/stat" || continue
+    set -- "$1" \${stat##*") "}
+    case "$groups" in *" $5 "*) kill -s "$1" "\${p#/proc/}" 2>/dev/null ;; esac
+  done
+}
+sweep TERM
+sweep CONT
 sleep 0.5
-for g in $groups; do kill -s KILL -- "-$g" 2>/dev/null; done
+sweep KILL
 `
 
 const nextTurn = Effect.callback<void>((resume) => {
@@ -29,7 +42,7 @@ const nextTurn = Effect.callback<void>((resume) => {
   return Effect.sync(() => clearImmediate(immediate))
 })
 
-const discard: ProcessGroup.OutputSink = { append: () => true, flush: () => {}, onDrain: (resume) => resume() }
+const discard: OutputSink = { append: () => true, flush: () => {}, onDrain: (resume) => resume() }
 
 export class Watchdog extends Context.Service<Watchdog, {
   /** The watchdog ends this process group if the server dies first. */
@@ -43,7 +56,7 @@ export class Watchdog extends Context.Service<Watchdog, {
       const scope = yield* Effect.scope
       // Started with the first task, not at start-up: a server that runs no task needs none.
       const watchdog = yield* Effect.cached(
-        ProcessGroup.spawn({
+        PipeProcess.spawn({
           command: "/bin/sh",
           args: ["-c", script],
           cwd: "/",

@@ -1,0 +1,136 @@
+/**
+ * A task's program on pipes, as a scoped Effect resource: the one module that touches
+ * `node:child_process`.
+ *
+ * Why not `effect/process`'s spawner: it reports a signal death as a failure whose
+ * message names the signal, and it decides a group is gone with `kill(-pgid, 0)`, which
+ * keeps succeeding while zombies wait for a slow init to reap them (see ProcessTree).
+ * Here the exit is the plain `{ code, signal }` pair.
+ */
+import { Deferred, Effect, Option, type Scope } from "effect"
+import * as NodeChildProcess from "node:child_process"
+import { existsSync } from "node:fs"
+import { SpawnFailed } from "../domain/errors.ts"
+import * as ProcessTree from "./ProcessTree.ts"
+import { noteBytesRead } from "./ReadBufferReclaimer.ts"
+import type { OutputSink, SpawnSpec, TaskProcess, WriteResult } from "./TaskProcess.ts"
+
+/** How long to wait for pipes to close after the group is gone (a daemon that left the group may hold them). */
+const DRAIN_MS = 2_000
+export const spawn = (
+  spec: SpawnSpec,
+  output: OutputSink
+): Effect.Effect<TaskProcess, SpawnFailed, Scope.Scope> =>
+  Effect.acquireRelease(
+    start(spec, output),
+    // Returns at once when the tree is already gone.
+    (process) => process.terminate({ signal: "SIGTERM", graceMs: spec.releaseGraceMs })
+  )
+
+const start = (spec: SpawnSpec, output: OutputSink) =>
+  Effect.callback<TaskProcess, SpawnFailed>((resume) => {
+    const [file, args] = spec.args === undefined ? ["/bin/sh", ["-c", spec.command]] : [spec.command, [...spec.args]]
+    const child = NodeChildProcess.spawn(file, args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      // Own session and process group, so the whole tree can be signalled as one.
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+    child.once("error", (error: NodeJS.ErrnoException) => {
+      // Node reports a missing cwd as ENOENT of the program: say which it was.
+      const code = error.code === "ENOENT" && !existsSync(spec.cwd) ? "ENOCWD" : error.code ?? ""
+      const reason = code === "ENOCWD" ? spec.cwd : error.message
+      resume(Effect.fail(new SpawnFailed({ command: spec.command, code, reason })))
+    })
+    child.once("spawn", () => {
+      // Later errors (a failed kill, a closed pipe) are answered where they happen, never thrown.
+      child.on("error", () => {})
+      resume(Effect.succeed(make(child, output)))
+    })
+  })
+
+const make = (child: NodeChildProcess.ChildProcess, output: OutputSink): TaskProcess => {
+  const pid = child.pid!
+  const exit = Deferred.makeUnsafe<{ code: number | null; signal: NodeJS.Signals | null }>()
+  const closed = Deferred.makeUnsafe<void>()
+  let leaderExited = false
+  let stdinClosedBy: string | undefined
+
+  const stdin = child.stdin!
+  stdin.on("error", (error: NodeJS.ErrnoException) => {
+    stdinClosedBy ??= error.code === "EPIPE" ? "it closed its stdin" : `stdin failed (${error.message})`
+  })
+  const readables = [child.stdout!, child.stderr!]
+  const resume = () => readables.forEach((r) => r.resume())
+  for (const [i, stream] of (["stdout", "stderr"] as const).entries()) {
+    const readable = readables[i]!
+    readable.on("data", (chunk: Buffer) => {
+      noteBytesRead(chunk.length)
+      if (!output.append(stream, chunk, Date.now())) {
+        readables.forEach((r) => r.pause())
+        output.onDrain(resume)
+      }
+    })
+    readable.on("end", () => output.flush(stream))
+    readable.on("error", () => {})
+  }
+  const tree = ProcessTree.make(pid, { session: false, leaderExited: () => leaderExited })
+  child.once("exit", (code, signal) => {
+    leaderExited = true
+    ProcessTree.checkSoon()
+    Deferred.doneUnsafe(exit, Effect.succeed({ code, signal }))
+  })
+  child.once("close", () => Deferred.doneUnsafe(closed, Effect.void))
+
+  const exited = Effect.gen(function*() {
+    const info = yield* Deferred.await(exit)
+    // Whatever the leader left running in its group ends with it: nothing outlives a task.
+    // (A no-op when the group is gone; zombies are waited for by the shared poller.)
+    yield* tree.terminate({ signal: "SIGTERM", graceMs: 1_000 })
+    const drained = yield* Deferred.await(closed).pipe(Effect.timeoutOption(DRAIN_MS))
+    if (Option.isNone(drained)) {
+      child.stdout?.destroy()
+      child.stderr?.destroy()
+      output.flush("stdout")
+      output.flush("stderr")
+    }
+    return info
+  })
+
+  const isStdinOpen = () => !leaderExited && stdinClosedBy === undefined && !stdin.destroyed && !stdin.writableEnded
+
+  const write = (data: Buffer, waitMs: number) =>
+    Effect.callback<WriteResult>((resume) => {
+      if (!isStdinOpen()) {
+        resume(Effect.succeed({ _tag: "Closed", reason: stdinClosedBy ?? "its stdin is closed" }))
+        return
+      }
+      stdin.write(data, (error) => {
+        resume(Effect.succeed(
+          error
+            ? {
+              _tag: "Closed",
+              reason: (error as NodeJS.ErrnoException).code === "EPIPE" ? "it closed its stdin" : error.message
+            }
+            : { _tag: "Written" }
+        ))
+      })
+    }).pipe(Effect.timeoutOption(waitMs), Effect.map(Option.getOrElse((): WriteResult => ({ _tag: "Queued" }))))
+
+  const endInput = () => {
+    stdinClosedBy ??= "its stdin was closed with eof"
+    stdin.end()
+  }
+
+  return {
+    pid,
+    exited,
+    isStdinOpen,
+    write,
+    endInput,
+    signal: tree.signal,
+    terminate: tree.terminate,
+    resize: () => false
+  }
+}

@@ -1,0 +1,453 @@
+/**
+ * One task's runs: the actor spawns its process (on pipes or on a terminal, through
+ * `TaskProcess`, which it does not need to tell apart), feeds its output to the ring, the
+ * log file and the screen, supervises it (restarting as its policy says), and records how
+ * each run ended. The state of a task is the `Task` record below; the registry holds
+ * tasks by name and the actors' fibers in a `FiberMap`.
+ */
+import { Deferred, Duration, Effect, FiberMap, Schedule } from "effect"
+import { constants as osConstants } from "node:os"
+import type { TaskmuxConfig } from "../Config.ts"
+import { InvalidCwd, NotATerminal, type SpawnFailed, StdinClosed, type TerminalUnavailable } from "../domain/errors.ts"
+import type { InputTooLarge, TaskNotRunning } from "../domain/errors.ts"
+import type { SignalName } from "../domain/Signals.ts"
+import {
+  classifyExit,
+  describeEnd,
+  type OutputLine,
+  type TaskInfo,
+  type TaskStatus,
+  type TaskSummary
+} from "../domain/Task.ts"
+import { cleanText } from "./cleanText.ts"
+import { LogFile } from "./LogFile.ts"
+import type { Notifier } from "./Notifier.ts"
+import type { BufferedLine, OutputBuffer } from "./OutputBuffer.ts"
+import { beforeCollection } from "./ReadBufferReclaimer.ts"
+import { backoff, decide, defaultPolicy, type RestartPolicy } from "./RestartPolicy.ts"
+import { checkDirectory, taskEnv } from "./startPolicy.ts"
+import * as TaskProcess from "./TaskProcess.ts"
+import { TerminalScreen } from "./TerminalScreen.ts"
+import type { Watchdog } from "./Watchdog.ts"
+
+export interface StartRequest {
+  readonly command: string
+  readonly args?: ReadonlyArray<string> | undefined
+  readonly name?: string | undefined
+  readonly cwd?: string | undefined
+  readonly env?: Readonly<Record<string, string>> | undefined
+  /** Announce the end of each run (default true). */
+  readonly notifyOnExit?: boolean | undefined
+  /** Start it again when it ends by itself. */
+  readonly restart?: Partial<RestartPolicy> | undefined
+  /** Run it on a pseudo-terminal of this size. */
+  readonly terminal?: TaskProcess.TerminalSize | undefined
+}
+
+export interface StopRequest {
+  readonly signal?: SignalName | undefined
+  readonly graceMs?: number | undefined
+  readonly force?: boolean | undefined
+}
+
+export interface Started {
+  readonly name: string
+  readonly pid: number | null
+  readonly status: TaskStatus
+}
+
+export interface Ended {
+  readonly name: string
+  readonly status: TaskStatus
+  readonly exitCode: number | null
+  readonly signal: string | null
+}
+
+/** The mutable state of one task, owned by its actor (and read by the registry). */
+export interface Task {
+  readonly name: string
+  readonly command: string
+  readonly args: ReadonlyArray<string> | null
+  /** `command` and `args` as one shell-quoted line, as list_tasks shows it. */
+  readonly commandLine: string
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string>>
+  readonly notifyOnExit: boolean
+  readonly policy: RestartPolicy
+  readonly buffer: OutputBuffer
+  /** Its terminal's size, or null for a task on pipes. */
+  terminal: TaskProcess.TerminalSize | null
+  readonly screen: TerminalScreen | null
+  /** Called on new output and on status changes: waiters and resource subscriptions. */
+  readonly listeners: Set<() => void>
+  /** Log files of every run, for `remove_task { deleteLog }`. */
+  readonly logFiles: Set<string>
+  status: TaskStatus
+  pid: number | null
+  exitCode: number | null
+  signal: string | null
+  error: string | null
+  restarts: number
+  /** ISO times, kept as the text every answer shows. */
+  startedAt: string
+  endedAt: string | null
+  process: TaskProcess.TaskProcess | undefined
+  log: LogFile | undefined
+  lastExit: { status: TaskStatus; exitCode: number | null; signal: string | null; at: string } | null
+  nextRestartAt: Date | null
+  stopRequested: boolean
+  signalsSent: Set<string>
+  done: Deferred.Deferred<void>
+}
+
+export const newTask = (
+  name: string,
+  request: StartRequest,
+  checked: { readonly cwd: string; readonly line: string },
+  buffer: OutputBuffer,
+  listeners: Set<() => void>
+): Task => ({
+  name,
+  command: request.command,
+  args: request.args ?? null,
+  commandLine: checked.line,
+  cwd: checked.cwd,
+  env: request.env ?? {},
+  notifyOnExit: request.notifyOnExit ?? true,
+  policy: { ...defaultPolicy, ...request.restart },
+  buffer,
+  terminal: request.terminal ?? null,
+  screen: request.terminal === undefined ? null : new TerminalScreen(request.terminal),
+  listeners,
+  logFiles: new Set(),
+  status: "running",
+  pid: null,
+  exitCode: null,
+  signal: null,
+  error: null,
+  restarts: 0,
+  startedAt: new Date().toISOString(),
+  endedAt: null,
+  process: undefined,
+  log: undefined,
+  lastExit: null,
+  nextRestartAt: null,
+  stopRequested: false,
+  signalsSent: new Set(),
+  done: Deferred.makeUnsafe()
+})
+
+/** What an actor needs from the server. */
+export interface ActorContext {
+  readonly config: TaskmuxConfig["Service"]
+  readonly notifier: Notifier["Service"]
+  readonly watchdog: Watchdog["Service"]
+  readonly actors: FiberMap.FiberMap<string>
+  readonly baseEnv: Readonly<Record<string, string>>
+}
+
+const backoffStep = (policy: RestartPolicy) => Schedule.toStep(backoff(policy))
+
+/** The actor's operations on one task; the registry calls them, by name. */
+export const makeActors = (context: ActorContext) => {
+  const { actors, config, notifier, watchdog } = context
+
+  /** Output goes to the ring (fast path), the log file (complete record) and the screen; watchers hear of it. */
+  const sinkFor = (task: Task, log: LogFile): TaskProcess.OutputSink => {
+    const screen = task.screen
+    return {
+      append: (stream, chunk, time) => {
+        task.buffer.append(stream, chunk, time)
+        screen?.write(chunk)
+        const more = log.write(chunk)
+        changed(task)
+        return more
+      },
+      flush: (stream) => {
+        task.buffer.flush(stream)
+        changed(task)
+      },
+      onDrain: (resume) => log.onDrain(resume)
+    }
+  }
+
+  type Spawned = Deferred.Deferred<void, SpawnFailed | TerminalUnavailable>
+
+  /** One run of a task: spawn, report the pid, wait for the end, record how it ended. */
+  const runOnce = (task: Task, spawned: Spawned) =>
+    Effect.gen(function*() {
+      const log = yield* Effect.acquireRelease(
+        Effect.sync(() => LogFile.open(config.logDir, task.name, config.logMaxBytes)),
+        (log) => log.close
+      )
+      task.log = log
+      task.logFiles.add(log.path)
+      const process = yield* TaskProcess.spawn({
+        command: task.command,
+        args: task.args ?? undefined,
+        cwd: task.cwd,
+        env: taskEnv(context.baseEnv, task.env),
+        releaseGraceMs: config.shutdownGraceMs,
+        terminal: task.terminal ?? undefined
+      }, sinkFor(task, log)).pipe(
+        Effect.withSpan("task.spawn", { attributes: { task: task.name, command: task.command } })
+      )
+      yield* Effect.acquireRelease(watchdog.track(process.pid), () => watchdog.untrack(process.pid))
+      // While it runs, a flood's held output moves out of the read buffers before each collection.
+      yield* Effect.acquireRelease(
+        Effect.sync(() => beforeCollection(() => task.buffer.compactIfChurning())),
+        (remove) => Effect.sync(remove)
+      )
+      task.process = process
+      task.pid = process.pid
+      yield* Deferred.succeed(spawned, undefined)
+      const exit = yield* process.exited
+      yield* log.close
+      const status = classifyExit(
+        { ...exit, stopRequested: task.stopRequested, signalsSent: task.signalsSent },
+        signalNumber
+      )
+      yield* Effect.annotateCurrentSpan({ status, exitCode: exit.code, signal: exit.signal })
+      finish(task, status, exit.code, exit.signal)
+      return status
+    }).pipe(
+      Effect.scoped,
+      Effect.catch((error) =>
+        Effect.sync(() => {
+          task.status = "failed"
+          task.error = error.message
+          task.endedAt = new Date().toISOString()
+          changed(task)
+          return "failed" as const
+        }).pipe(Effect.tap(() => Deferred.fail(spawned, error)))
+      ),
+      Effect.withSpan("task.run", { attributes: { task: task.name, run: task.restarts + 1 } })
+    )
+
+  /** The actor: runs the task, and runs it again while its restart policy says so. */
+  const supervise = (task: Task, spawned: Spawned) =>
+    Effect.gen(function*() {
+      // Made at the first restart: most tasks never restart.
+      let step: Effect.Success<ReturnType<typeof backoffStep>> | undefined
+      let inARow = 0
+      for (;;) {
+        const runStartedAt = Date.now()
+        const status = yield* runOnce(task, spawned)
+        const uptimeMs = Date.now() - runStartedAt
+        const next = decide(task.policy, { status, stopRequested: task.stopRequested, uptimeMs }, inARow)
+        if (next._tag === "Done") return
+        if (next._tag === "GiveUp") {
+          task.error = next.reason
+          changed(task)
+          return
+        }
+        if (next.resetBackoff || step === undefined) step = yield* backoffStep(task.policy)
+        inARow = next.inARow
+        const [, delay] = yield* step(Date.now(), undefined).pipe(Effect.orDie)
+        task.status = "restarting"
+        task.nextRestartAt = new Date(Date.now() + Duration.toMillis(delay))
+        changed(task)
+        yield* Effect.sleep(delay).pipe(Effect.withSpan("task.backoff", { attributes: { task: task.name } }))
+        task.restarts += 1
+        resetRun(task)
+        yield* Effect.annotateCurrentSpan({ restart: task.restarts })
+      }
+    }).pipe(
+      // Shutdown or a stop interrupts the actor; its scope has already ended the tree.
+      Effect.onInterrupt(() => Effect.sync(() => finish(task, "stopped", task.exitCode, task.signal))),
+      Effect.ensuring(Deferred.succeed(task.done, undefined))
+    )
+
+  const finish = (task: Task, status: TaskStatus, exitCode: number | null, signal: string | null) => {
+    const wasRestarting = task.status === "restarting"
+    if (task.status !== "running" && !wasRestarting) return
+    task.status = status
+    task.exitCode = exitCode
+    task.signal = signal
+    task.endedAt = new Date().toISOString()
+    task.process = undefined
+    task.nextRestartAt = null
+    if (wasRestarting) {
+      // That run's end was announced already.
+      changed(task)
+      return
+    }
+    task.lastExit = { status, exitCode, signal, at: task.endedAt }
+    changed(task)
+    notifier.publish({
+      _tag: "TaskExit",
+      name: task.name,
+      status,
+      exitCode,
+      signal,
+      lastLines: lastLines(task),
+      quiet: !task.notifyOnExit
+    })
+  }
+
+  /** Spawns a new run of `task` and waits until it runs or failed to. */
+  const launch = Effect.fnUntraced(function*(task: Task) {
+    const cwdProblem = yield* checkDirectory(task.cwd)
+    if (cwdProblem !== undefined) {
+      task.status = "failed"
+      task.error = `working directory ${cwdProblem}`
+      return yield* new InvalidCwd({ cwd: task.cwd, reason: cwdProblem })
+    }
+    const spawned = yield* Deferred.make<void, SpawnFailed | TerminalUnavailable>()
+    task.done = Deferred.makeUnsafe()
+    yield* FiberMap.run(actors, task.name, supervise(task, spawned))
+    yield* Deferred.await(spawned)
+    return { name: task.name, pid: task.pid, status: task.status } satisfies Started
+  })
+
+  /** Ends the task's run (every process it started) and waits for the actor to finish. */
+  const stop = (task: Task, request: StopRequest) =>
+    Effect.gen(function*() {
+      const process = task.process
+      if (task.status === "restarting") {
+        // Between runs: no process to signal, just no further run.
+        task.stopRequested = true
+        yield* FiberMap.remove(actors, task.name)
+        yield* Deferred.await(task.done)
+      } else if (task.status === "running" && process !== undefined) {
+        task.stopRequested = true
+        yield* process.terminate({
+          signal: request.force === true ? "SIGKILL" : request.signal ?? "SIGTERM",
+          graceMs: request.graceMs ?? config.killGraceMs
+        }).pipe(Effect.withSpan("task.kill", { attributes: { task: task.name } }))
+        yield* Deferred.await(task.done)
+      }
+      return ended(task)
+    })
+
+  /** Prepares a finished task for another run, keeping its output, and launches it. */
+  const relaunch = (task: Task) => {
+    task.restarts += 1
+    resetRun(task)
+    return launch(task)
+  }
+
+  /** Writes to the task's input; `eof` closes it afterwards (on a terminal: Ctrl-D). */
+  const send = Effect.fnUntraced(function*(task: Task, bytes: Buffer, eof: boolean) {
+    const process = task.process
+    if (task.status !== "running" || process === undefined) {
+      return yield* new StdinClosed({
+        name: task.name,
+        reason: `it is not running (${describeEnd(task.status, task.exitCode, task.signal)})`
+      })
+    }
+    if (bytes.length > 0 || !eof) {
+      const result = yield* process.write(bytes, 1_000)
+      if (result._tag === "Closed") return yield* new StdinClosed({ name: task.name, reason: result.reason })
+    }
+    if (eof) process.endInput()
+    return bytes.length
+  })
+
+  /** Sends a signal to every process of the task; false when it is not running. */
+  const signal = (task: Task, sig: SignalName): boolean => {
+    const process = task.process
+    if (task.status !== "running" || process === undefined || !process.signal(sig)) return false
+    task.signalsSent.add(sig)
+    return true
+  }
+
+  /** Changes a terminal task's size, for this run and the next. */
+  const resize = (task: Task, size: TaskProcess.TerminalSize): Effect.Effect<void, NotATerminal> => {
+    if (task.terminal === null) return Effect.fail(new NotATerminal({ name: task.name, what: "a terminal size" }))
+    task.terminal = size
+    task.screen?.resize(size)
+    task.process?.resize(size)
+    return Effect.void
+  }
+
+  return { launch, stop, relaunch, send, signal, resize }
+}
+
+export type Actors = ReturnType<typeof makeActors>
+export type SendError = StdinClosed | InputTooLarge | TaskNotRunning
+
+const resetRun = (task: Task) => {
+  task.status = "running"
+  task.pid = null
+  task.exitCode = null
+  task.signal = null
+  task.error = null
+  task.startedAt = new Date().toISOString()
+  task.endedAt = null
+  task.stopRequested = false
+  task.signalsSent = new Set()
+  task.nextRestartAt = null
+  task.buffer.markRun(task.restarts + 1)
+  task.screen?.reset()
+}
+
+export const changed = (task: Task) => {
+  if (task.listeners.size === 0) return
+  for (const listener of [...task.listeners]) listener()
+}
+
+/** The last lines of output, cleaned: what a task was doing. */
+export const lastLines = (task: Task, n = 5) =>
+  task.buffer.read({ tail: n, transform: cleanText }).lines.map((l) => l.text)
+
+// ---------------------------------------------------------------------------------------
+// Views of a task, as the tools answer them
+
+export const summary = (task: Task): TaskSummary => ({
+  name: task.name,
+  pid: task.pid,
+  status: task.status,
+  exitCode: task.exitCode,
+  signal: task.signal,
+  command: task.commandLine,
+  startedAt: task.startedAt,
+  endedAt: task.endedAt
+})
+
+export const info = (task: Task): TaskInfo => {
+  const stats = task.buffer.stats()
+  const log = task.log?.stats()
+  return {
+    ...summary(task),
+    args: task.args,
+    cwd: task.cwd,
+    terminal: task.terminal,
+    restarts: task.restarts,
+    error: task.error,
+    stdinOpen: task.process?.isStdinOpen() ?? false,
+    lines: stats.lines,
+    droppedLines: stats.droppedLines,
+    totalLines: stats.totalLines,
+    nextCursor: task.buffer.cursor,
+    logFile: log?.path ?? null,
+    logBytes: log?.bytes ?? 0,
+    logCapped: log?.capped ?? false,
+    logError: log?.error ?? null,
+    watchers: task.listeners.size,
+    restartPolicy: task.policy.policy,
+    lastExit: task.lastExit,
+    nextRestartAt: task.nextRestartAt?.toISOString() ?? null
+  }
+}
+
+export const ended = (task: Task): Ended => ({
+  name: task.name,
+  status: task.status,
+  exitCode: task.exitCode,
+  signal: task.signal
+})
+
+/** A line as answers show it; a terminal task's lines are of the one stream "terminal". */
+export const toOutputLine = (task: Task, line: BufferedLine): OutputLine => {
+  const out: OutputLine = {
+    seq: line.seq,
+    stream: task.terminal !== null ? "terminal" : line.stream,
+    text: line.text,
+    time: new Date(line.time).toISOString()
+  }
+  return line.partial ? { ...out, partial: true } : line.run !== undefined ? { ...out, run: line.run } : out
+}
+
+const signalNumber = (name: string): number | undefined =>
+  (osConstants.signals as Record<string, number | undefined>)[name]

@@ -1,0 +1,69 @@
+/**
+ * One run of a task's program, however it was spawned: on pipes (`PipeProcess`) or on a
+ * pseudo-terminal (`TerminalProcess`). The task actor sees only this interface.
+ */
+import type { Effect, Scope } from "effect"
+import type { SpawnFailed, TerminalUnavailable } from "../domain/errors.ts"
+import type { StreamId } from "./OutputBuffer.ts"
+import * as PipeProcess from "./PipeProcess.ts"
+import * as TerminalProcess from "./TerminalProcess.ts"
+
+export interface TerminalSize {
+  readonly cols: number
+  readonly rows: number
+}
+
+export interface SpawnSpec {
+  /** A shell line when `args` is absent, else the program to exec. */
+  readonly command: string
+  readonly args?: ReadonlyArray<string> | undefined
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string>>
+  /** Grace before SIGKILL when the scope closes with the process still alive. */
+  readonly releaseGraceMs: number
+  /** Run it on a pseudo-terminal of this size; absent: on pipes. */
+  readonly terminal?: TerminalSize | undefined
+}
+
+export interface ExitInfo {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+}
+
+/** Where output goes, synchronously, chunk by chunk: no per-line work on the hot path. */
+export interface OutputSink {
+  /** False asks to stop reading until `onDrain` calls back (a log file fell behind). */
+  append(stream: StreamId, chunk: Buffer, time: number): boolean
+  flush(stream: StreamId): void
+  onDrain(resume: () => void): void
+}
+
+export type WriteResult = { readonly _tag: "Written" } | { readonly _tag: "Queued" } | {
+  readonly _tag: "Closed"
+  readonly reason: string
+}
+
+export interface TaskProcess {
+  /** The leader's pid, which is also its process group and session id. */
+  readonly pid: number
+  /** The leader exited, what it left behind was ended, and its output was drained. */
+  readonly exited: Effect.Effect<ExitInfo>
+  readonly isStdinOpen: () => boolean
+  /** Writes to its input; `Queued` when the child has not read it within `waitMs`. */
+  readonly write: (data: Buffer, waitMs: number) => Effect.Effect<WriteResult>
+  /** Closes its input (on a terminal: types Ctrl-D). */
+  readonly endInput: () => void
+  /** Sends a signal to every process of the task; false when none is left. */
+  readonly signal: (signal: NodeJS.Signals) => boolean
+  /** Signals every process, waits up to `graceMs` for all to be gone, then SIGKILLs what is left. */
+  readonly terminate: (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) => Effect.Effect<void>
+  /** Changes the terminal's size; false for a task on pipes. */
+  readonly resize: (size: TerminalSize) => boolean
+}
+
+/** Spawns as the spec says; the scope's end ends everything the process started. */
+export const spawn = (
+  spec: SpawnSpec,
+  output: OutputSink
+): Effect.Effect<TaskProcess, SpawnFailed | TerminalUnavailable, Scope.Scope> =>
+  spec.terminal === undefined ? PipeProcess.spawn(spec, output) : TerminalProcess.spawn(spec, spec.terminal, output)

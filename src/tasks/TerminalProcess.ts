@@ -1,0 +1,160 @@
+/**
+ * A task's program on a pseudo-terminal (`@lydell/node-pty`), as a scoped Effect resource:
+ * every program line-buffers, REPLs prompt, `test -t 1` holds, and Ctrl-C typed into it
+ * interrupts the foreground job, as in a terminal. Its stdout and stderr are one stream.
+ *
+ * The native module is loaded on the first terminal start, not before: where it cannot load,
+ * that start fails with `TerminalUnavailable` and everything else works.
+ *
+ * The child is a session leader; an interactive shell puts each job in a group of its own,
+ * so the tree it ends is the whole session, not just the leader's group.
+ */
+import type * as NodePty from "@lydell/node-pty"
+import { Deferred, Effect, type Scope } from "effect"
+import { accessSync, constants as fsConstants } from "node:fs"
+import { constants as osConstants } from "node:os"
+import * as NodePath from "node:path"
+import { SpawnFailed, TerminalUnavailable } from "../domain/errors.ts"
+import * as ProcessTree from "./ProcessTree.ts"
+import type { ExitInfo, OutputSink, SpawnSpec, TaskProcess, TerminalSize } from "./TaskProcess.ts"
+
+type Pty = typeof NodePty
+
+let loaded: Promise<Pty> | undefined
+
+/** The native module, loaded once, on first use. */
+const loadPty = Effect.tryPromise({
+  try: () =>
+    loaded ??= import("@lydell/node-pty").then((module) =>
+      // CommonJS: its exports arrive as the default export.
+      ((module as { default?: Pty }).default ?? module) as Pty
+    ),
+  catch: (error) =>
+    new TerminalUnavailable({
+      reason: `the native module @lydell/node-pty could not be loaded (${
+        (error instanceof Error ? error.message : String(error)).split("\n")[0]
+      })`
+    })
+})
+
+export const spawn = (
+  spec: SpawnSpec,
+  size: TerminalSize,
+  output: OutputSink
+): Effect.Effect<TaskProcess, SpawnFailed | TerminalUnavailable, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.flatMap(loadPty, (pty) => start(pty, spec, size, output)),
+    // Returns at once when the tree is already gone.
+    (process) => process.terminate({ signal: "SIGTERM", graceMs: spec.releaseGraceMs })
+  )
+
+const start = (pty: Pty, spec: SpawnSpec, size: TerminalSize, output: OutputSink) =>
+  Effect.try({
+    try: () => {
+      const [file, args] = spec.args === undefined ? ["/bin/sh", ["-c", spec.command]] : [spec.command, [...spec.args]]
+      // The terminal's child reports a program it cannot exec only as output and exit code 1:
+      // look for it first, so a typo fails as it does on pipes.
+      const missing = missingProgram(file, spec.env.PATH, spec.cwd)
+      if (missing !== undefined) throw missing
+      const terminal = pty.spawn(file, args, {
+        name: "xterm-256color",
+        cols: size.cols,
+        rows: size.rows,
+        cwd: spec.cwd,
+        env: { ...spec.env },
+        // Bytes, not strings: the output buffer finds lines in bytes and decodes only what is read.
+        encoding: null
+      })
+      return make(terminal, output)
+    },
+    catch: (error) =>
+      error instanceof SpawnFailed
+        ? error
+        : new SpawnFailed({ command: spec.command, code: "", reason: (error as Error).message })
+  })
+
+const make = (terminal: NodePty.IPty, output: OutputSink): TaskProcess => {
+  const pid = terminal.pid
+  const exit = Deferred.makeUnsafe<ExitInfo>()
+  let leaderExited = false
+  const tree = ProcessTree.make(pid, { session: true, leaderExited: () => leaderExited })
+
+  // With `encoding: null` the data are Buffers, whatever the typings say.
+  terminal.onData((data) => {
+    if (!output.append("stdout", data as unknown as Buffer, Date.now())) {
+      terminal.pause()
+      output.onDrain(() => terminal.resume())
+    }
+  })
+  // Fires once the terminal is drained, or 200 ms after the leader exited while others hold it.
+  terminal.onExit(({ exitCode, signal }) => {
+    leaderExited = true
+    ProcessTree.checkSoon()
+    output.flush("stdout")
+    // Killed by a signal: the code is 0 then, so the signal decides.
+    const name = signal ? signalName(signal) : null
+    Deferred.doneUnsafe(exit, Effect.succeed({ code: name === null ? exitCode : null, signal: name }))
+  })
+
+  const exited = Effect.gen(function*() {
+    const info = yield* Deferred.await(exit)
+    // Whatever the leader left running in its session ends with it: nothing outlives a task.
+    yield* tree.terminate({ signal: "SIGTERM", graceMs: 1_000 })
+    return info
+  })
+
+  const isStdinOpen = () => !leaderExited
+
+  const write = (data: Buffer) =>
+    Effect.sync(() => {
+      if (leaderExited) return { _tag: "Closed", reason: "its terminal is closed" } as const
+      terminal.write(data.toString("utf8"))
+      return { _tag: "Written" } as const
+    })
+
+  return {
+    pid,
+    exited,
+    isStdinOpen,
+    write,
+    // Ctrl-D: end of input for a program reading the terminal line by line.
+    endInput: () => {
+      if (!leaderExited) terminal.write("\x04")
+    },
+    signal: tree.signal,
+    terminate: tree.terminate,
+    resize: ({ cols, rows }) => {
+      if (leaderExited) return false
+      try {
+        terminal.resize(cols, rows)
+        return true
+      } catch {
+        return false
+      }
+    }
+  }
+}
+
+const signalName = (signal: number): NodeJS.Signals | null => {
+  for (const [name, number] of Object.entries(osConstants.signals)) {
+    if (number === signal) return name as NodeJS.Signals
+  }
+  return null
+}
+
+/** A SpawnFailed when `file` cannot be found or run, as `execvp` would look for it. */
+const missingProgram = (file: string, path: string | undefined, cwd: string): SpawnFailed | undefined => {
+  const candidates = file.includes("/")
+    ? [NodePath.resolve(cwd, file)]
+    : (path ?? "/usr/bin:/bin").split(":").map((dir) => NodePath.resolve(cwd, dir || ".", file))
+  let code = "ENOENT"
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, fsConstants.X_OK)
+      return undefined
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EACCES") code = "EACCES"
+    }
+  }
+  return new SpawnFailed({ command: file, code, reason: code === "EACCES" ? "permission denied" : "not found" })
+}

@@ -1,0 +1,96 @@
+/**
+ * What a start is allowed to do and what it runs with, decided before anything runs: the
+ * server's allow/deny rules and cwd root, the task's working directory, its environment,
+ * and a readable name when the caller gave none.
+ */
+import { Effect } from "effect"
+import { realpath, stat } from "node:fs/promises"
+import * as NodePath from "node:path"
+import type { TaskmuxConfig } from "../Config.ts"
+import { CommandRefused, CwdOutsideRoot } from "../domain/errors.ts"
+
+/** The policy's word on a command line and a working directory; both as checked. */
+export const checkPolicy = Effect.fnUntraced(function*(
+  config: TaskmuxConfig["Service"],
+  request: {
+    readonly command: string
+    readonly args?: ReadonlyArray<string> | undefined
+    readonly cwd?: string | undefined
+  }
+) {
+  const line = commandLine(request.command, request.args ?? null)
+  const denied = config.deny.find((rule) => rule.test(line))
+  if (denied !== undefined) {
+    return yield* new CommandRefused({ command: line, rule: `it matches --deny ${denied.source}` })
+  }
+  if (config.allow.length > 0 && !config.allow.some((rule) => rule.test(line))) {
+    const rules = config.allow.map((rule) => rule.source).join(", ")
+    return yield* new CommandRefused({ command: line, rule: `it matches no --allow rule (${rules})` })
+  }
+  const cwd = NodePath.resolve(config.cwdRoot ?? process.cwd(), request.cwd ?? ".")
+  if (config.cwdRoot !== undefined) {
+    const root = yield* Effect.promise(() => realpath(config.cwdRoot!).catch(() => config.cwdRoot!))
+    const real = yield* Effect.promise(() => realpath(cwd).catch(() => cwd))
+    if (real !== root && !real.startsWith(root + NodePath.sep)) return yield* new CwdOutsideRoot({ cwd, root })
+  }
+  return { cwd, line }
+})
+
+/** Why `cwd` cannot be used, or undefined when it is a directory. */
+export const checkDirectory = (cwd: string) =>
+  Effect.promise(() =>
+    stat(cwd).then(
+      (s) => s.isDirectory() ? undefined : "is not a directory",
+      (error: NodeJS.ErrnoException) => error.code === "ENOENT" ? "does not exist" : `cannot be used (${error.code})`
+    )
+  )
+
+/** What every task starts from: the server's environment, or with --no-inherit-env a minimal one. */
+export const baseEnv = (config: TaskmuxConfig["Service"]): Record<string, string> =>
+  config.inheritEnv ? inheritedEnv() : minimalEnv(config.envAllow)
+
+/**
+ * A task's environment: colour off (escape codes are noise to a model) and Python's output
+ * unbuffered (on a pipe it would wait for 8 KB, and a ready line would never arrive), unless
+ * the task's own `env` says otherwise.
+ */
+export const taskEnv = (base: Readonly<Record<string, string>>, own: Readonly<Record<string, string>>) => {
+  const defaults: Record<string, string> = "FORCE_COLOR" in own || "NO_COLOR" in own
+    ? {}
+    : { FORCE_COLOR: "0", NO_COLOR: "1" }
+  if (!("PYTHONUNBUFFERED" in own)) defaults.PYTHONUNBUFFERED = "1"
+  return { ...base, ...defaults, ...own }
+}
+
+/** The full command line, as policy rules and people read it. */
+export const commandLine = (command: string, args: ReadonlyArray<string> | null) =>
+  args === null ? command : [command, ...args].map(shellQuote).join(" ")
+
+const shellQuote = (word: string) => /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
+
+/** A readable, unused name from the command's program: "npm-1", "npm-2". */
+export const uniqueName = (command: string, taken: ReadonlyMap<string, unknown>): string => {
+  const program = NodePath.basename(command.trim().split(/\s+/)[0] ?? "")
+  const base = program.replace(/[^A-Za-z0-9._-]/g, "").slice(0, 32) || "task"
+  for (let i = 1;; i++) {
+    const name = `${base}-${i}`
+    if (!taken.has(name)) return name
+  }
+}
+
+/** What a task gets with --no-inherit-env: enough to find programs and a home, plus the allowed names. */
+const minimalEnv = (allowed: ReadonlyArray<string>): Record<string, string> => {
+  const env: Record<string, string> = {}
+  for (const key of ["PATH", "HOME", "USER", "LANG", "LC_ALL", "TERM", "TMPDIR", "SHELL", ...allowed]) {
+    const value = process.env[key]
+    if (value !== undefined) env[key] = value
+  }
+  return env
+}
+
+/** The server's environment, which tasks inherit. */
+const inheritedEnv = (): Record<string, string> => {
+  const env: Record<string, string> = {}
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value
+  return env
+}
