@@ -339,6 +339,10 @@ export const makeActors = (context: ActorContext) => {
     if (bytes.length > 0 || !eof) {
       const result = yield* process.write(bytes, 1_000)
       if (result._tag === "Closed") return yield* new StdinClosed({ name: task.name, reason: result.reason })
+      // On a terminal, Ctrl-C (and Ctrl-\, Ctrl-Z) typed by the caller is a signal the caller sent.
+      if (task.terminal !== null) {
+        for (const [byte, signal] of typedSignals) if (bytes.includes(byte)) task.signalsSent.add(signal)
+      }
     }
     if (eof) process.endInput()
     return bytes.length
@@ -366,6 +370,9 @@ export const makeActors = (context: ActorContext) => {
 
 export type Actors = ReturnType<typeof makeActors>
 export type SendError = StdinClosed | InputTooLarge | TaskNotRunning
+
+/** The control characters a terminal turns into signals for its foreground job. */
+const typedSignals = [[0x03, "SIGINT"], [0x1c, "SIGQUIT"], [0x1a, "SIGTSTP"]] as const
 
 const resetRun = (task: Task) => {
   task.status = "running"

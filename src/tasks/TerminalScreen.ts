@@ -98,7 +98,7 @@ export class TerminalScreen {
     const buffer = terminal.buffer.active
     const lines: Array<string> = []
     for (let i = 0; i < terminal.rows; i++) {
-      lines.push(buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? "")
+      lines.push((buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? "").trimEnd())
     }
     while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop()
     return { rows: lines, cursor: { row: buffer.cursorY, col: buffer.cursorX } }

@@ -159,6 +159,23 @@ describe("installs like every MCP server", () => {
       clientInfo: { name: "pack-test", version: "1" }
     }) as { result: { serverInfo: { version: string } } }
     expect(init.result.serverInfo.version).toBe("0.1.0")
+    session.notify("notifications/initialized")
+    // Without its optional native module, a terminal task fails clearly and pipes still work.
+    type Called = { result: { isError?: boolean; content: Array<{ text: string }> } }
+    const terminal = await session.request("tools/call", {
+      name: "start_task",
+      arguments: { command: "echo hi", terminal: true }
+    }) as Called
+    expect(terminal.result.isError).toBe(true)
+    expect(terminal.result.content[0]!.text).toMatch(
+      /Terminal mode is unavailable on this server: the native module @lydell\/node-pty could not be loaded .*Start the task without terminal/
+    )
+    const piped = await session.request("tools/call", {
+      name: "start_task",
+      arguments: { command: "echo hi", waitFor: { pattern: "hi" } }
+    }) as Called
+    expect(piped.result.isError).toBeUndefined()
+    expect(piped.result.content[0]!.text).toMatch(/matched after/)
     expect(await session.close()).toBe(0)
   }, 120_000)
 
