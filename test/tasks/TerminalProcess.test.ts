@@ -106,7 +106,9 @@ describe("terminal tasks (real programs on a pseudo-terminal)", () => {
     it.effect("a missing program fails the start as on pipes", () =>
       Effect.gen(function*() {
         const r = yield* registry
-        const error = yield* Effect.flip(r.start({ command: "no-such-program-xyz", args: [], name: "missing", terminal }))
+        const error = yield* Effect.flip(
+          r.start({ command: "no-such-program-xyz", args: [], name: "missing", terminal })
+        )
         assert.strictEqual(error._tag, "SpawnFailed")
         assert.match(error.message, /was not found/)
         assert.strictEqual((yield* r.get("missing")).status, "failed")

@@ -1,0 +1,203 @@
+/**
+ * Issue 12 over real stdio, the server started as a client starts it (a short environment:
+ * no PYTHONUNBUFFERED, whatever this machine exports): output that arrives when a program
+ * prints it, terminal tasks through every tool, and no orphans however the server ends.
+ */
+import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
+import { readFileSync } from "node:fs"
+import { describe, expect, it } from "vitest"
+import { fixture, isAlive, pidsIn } from "../helpers.ts"
+import { connect, type Connected, textOf, until } from "./client.ts"
+
+interface Line {
+  readonly seq: number
+  readonly stream: string
+  readonly text: string
+  readonly partial?: boolean
+}
+interface Waited {
+  readonly matched: boolean
+  readonly timedOut: boolean
+  readonly elapsedMs: number
+  readonly hint?: string
+  readonly line?: Line
+}
+
+const withServer = async (body: (s: Connected) => Promise<void>) => {
+  const s = await connect()
+  try {
+    await body(s)
+  } finally {
+    await s.client.close()
+  }
+}
+
+const linesOf = async (s: Connected, name: string) =>
+  (await s.structured<{ lines: Array<Line> }>("read_output", { name, since: 0 })).lines
+
+const pidsOf = (s: Connected, name: string, count: number) =>
+  until(async () => {
+    const pids = pidsIn(await linesOf(s, name))
+    return pids.length >= count ? pids : undefined
+  })
+
+/** Prints its ready line with print(), as a user's script would, then keeps running. */
+const pythonServer = `import time
+print("ready on port 8000")
+time.sleep(60)`
+
+describe("output arrives when the program prints it", () => {
+  it("a Python script's print() reaches a waiter within a second on pipes", () =>
+    withServer(async (s) => {
+      // The test's own premise: the server, like one a client starts, has no PYTHONUNBUFFERED to pass on.
+      expect(readFileSync(`/proc/${s.pid}/environ`, "latin1").split("\0")).not.toContainEqual(
+        expect.stringMatching(/^PYTHONUNBUFFERED=/)
+      )
+      const started = await s.structured<Waited>("start_task", {
+        command: "python3",
+        args: ["-c", pythonServer],
+        name: "py",
+        waitFor: { pattern: "^ready on port", timeoutMs: 5_000 }
+      })
+      expect(started.matched).toBe(true)
+      expect(started.elapsedMs).toBeLessThan(1_000)
+    }))
+
+  it("the same script with buffering on times out, saying it printed nothing and why that may be", () =>
+    withServer(async (s) => {
+      // Python ignores an empty PYTHONUNBUFFERED: this is what a pipe does to it without taskmux's default.
+      const result = await s.call("start_task", {
+        command: "python3",
+        args: ["-c", pythonServer],
+        name: "buffered",
+        env: { PYTHONUNBUFFERED: "" },
+        waitFor: { pattern: "^ready on port", timeoutMs: 1_000 }
+      })
+      const waited = result.structuredContent as unknown as Waited
+      expect(waited).toMatchObject({ matched: false, timedOut: true })
+      expect(waited.hint).toMatch(/printed nothing.*buffering.*terminal: true/)
+      expect(textOf(result)).toMatch(/still running\. It printed nothing while this call waited\..*terminal: true/)
+    }))
+
+  it("python3 -m http.server is known ready from its line, on pipes", () =>
+    withServer(async (s) => {
+      const started = await s.structured<Waited>("start_task", {
+        command: "python3 -m http.server 0 --bind 127.0.0.1",
+        name: "http",
+        waitFor: { pattern: "Serving HTTP on", timeoutMs: 10_000 }
+      })
+      expect(started.matched).toBe(true)
+    }))
+
+  it("perl's print is seen at once on a terminal (on a pipe it buffers)", () =>
+    withServer(async (s) => {
+      const command = `perl -e 'print "ready\\n"; sleep 30'`
+      const onTerminal = await s.structured<Waited>("start_task", {
+        command,
+        name: "perl-tty",
+        terminal: true,
+        waitFor: { pattern: "^ready$", timeoutMs: 5_000 }
+      })
+      expect(onTerminal.matched).toBe(true)
+      expect(onTerminal.line?.stream).toBe("terminal")
+    }))
+})
+
+describe("terminal tasks through every tool", () => {
+  it("a REPL: prompt, answer, screen, resize, log file and exit notification", () =>
+    withServer(async (s) => {
+      const notes: Array<Record<string, unknown>> = []
+      s.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+        notes.push(n.params.data as Record<string, unknown>)
+      })
+      const started = await s.structured<Waited & { pid: number }>("start_task", {
+        command: "python3",
+        args: ["-i", "-q"],
+        name: "repl",
+        terminal: true,
+        cols: 80,
+        rows: 24,
+        waitFor: { pattern: "^>>> $" }
+      })
+      expect(started.matched).toBe(true)
+      expect(started.line?.partial).toBe(true)
+      await s.structured("send_input", { name: "repl", data: "print(6*7)\r" })
+      const answer = await s.structured<Waited>("wait_for_task", { name: "repl", pattern: "^42$", since: 0 })
+      expect(answer.matched).toBe(true)
+      const read = await s.call("read_output", { name: "repl" })
+      expect(textOf(read)).toMatch(/>>> print\(6\*7\)\n42\n>>> /)
+      const screen = await s.call("read_output", { name: "repl", screen: true })
+      expect((screen.structuredContent as { screen: Array<string> }).screen).toEqual([
+        ">>> print(6*7)",
+        "42",
+        ">>>"
+      ])
+      expect(textOf(screen)).toBe(">>> print(6*7)\n42\n>>>")
+      await s.structured("send_input", { name: "repl", data: "import shutil; shutil.get_terminal_size()\r", cols: 100 })
+      expect(
+        (await s.structured<Waited>("wait_for_task", { name: "repl", pattern: "columns=100, lines=24", since: 0 }))
+          .matched
+      ).toBe(true)
+      const info = await s.structured<{ terminal: unknown; logFile: string }>("get_task", { name: "repl" })
+      expect(info.terminal).toEqual({ cols: 100, rows: 24 })
+      await s.structured("send_input", { name: "repl", data: "", eof: true })
+      const ended = await s.structured<{ status: string }>("wait_for_task", { name: "repl", timeoutMs: 10_000 })
+      expect(ended.status).toBe("exited")
+      expect(readFileSync(info.logFile, "utf8")).toContain(">>> print(6*7)\r\n42\r\n")
+      await until(() => notes.find((n) => n.name === "repl"))
+    }))
+
+  it("cols and rows without terminal are refused, naming what would be right", () =>
+    withServer(async (s) => {
+      const result = await s.call("start_task", { command: "true", cols: 100 })
+      expect(result.isError).toBe(true)
+      expect(textOf(result)).toMatch(/cols and rows size a terminal: pass them with terminal: true/)
+      const screen = await s.call("start_task", { command: "sleep 30", name: "piped" })
+      expect(screen.isError).toBeFalsy()
+      const read = await s.call("read_output", { name: "piped", screen: true })
+      expect(read.isError).toBe(true)
+      expect(textOf(read)).toMatch(/"piped" runs on pipes, not on a terminal.*terminal: true/)
+    }))
+})
+
+describe("no orphans with terminal tasks", () => {
+  /** A stubborn tree, a plain one, and an interactive shell with a stubborn job in a group of its own. */
+  const startTerminalTrees = async (s: Connected) => {
+    await s.structured("start_task", { command: fixture("ignore-term-hup.sh"), name: "a", terminal: true })
+    await s.structured("start_task", { command: fixture("tree.sh"), name: "b", terminal: true })
+    await s.structured("start_task", {
+      command: "bash",
+      args: ["--norc", "--noprofile", "-i"],
+      name: "shell",
+      terminal: true,
+      waitFor: { pattern: "[$#] $" }
+    })
+    // The job ignores the SIGHUP a dying shell forwards to its jobs: only a sweep of the session reaches it.
+    await s.structured("send_input", {
+      name: "shell",
+      data: "sh -c 'trap \"\" TERM HUP; while :; do sleep 1; done' & echo pid $!\r"
+    })
+    const pids = [...await pidsOf(s, "a", 3), ...await pidsOf(s, "b", 4), ...await pidsOf(s, "shell", 1)]
+    expect(pids.filter(isAlive)).toHaveLength(8)
+    return pids
+  }
+
+  it("SIGTERM of the server ends every terminal task's tree, and it exits within 2 s", async () => {
+    const s = await connect()
+    const pids = await startTerminalTrees(s)
+    const t0 = Date.now()
+    process.kill(s.pid, "SIGTERM")
+    await until(() => (isAlive(s.pid) ? undefined : true))
+    expect(Date.now() - t0).toBeLessThan(2_000)
+    expect(pids.filter(isAlive)).toEqual([])
+  })
+
+  it("SIGKILL of the server: the watchdog ends every terminal task's tree and session", async () => {
+    const s = await connect()
+    const pids = await startTerminalTrees(s)
+    process.kill(s.pid, "SIGKILL")
+    await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
+    expect(pids.filter(isAlive)).toEqual([])
+    await s.client.close().catch(() => {})
+  })
+})
