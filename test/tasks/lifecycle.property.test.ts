@@ -1,7 +1,7 @@
 /**
  * Model-based test of the whole task lifecycle against real processes: fast-check runs
- * random sequences of start/stop/restart/send/read/signal/remove, checks each answer
- * against a small model, and ends every sequence with a shutdown.
+ * random sequences of start/stop/restart/send/read/signal/remove, on pipes and on terminals,
+ * checks each answer against a small model, and ends every sequence with a shutdown.
  *
  * Invariants: every status change is a legal transition, a task's output is in order and
  * never duplicated, names are unique among running tasks, and after shutdown no process
@@ -20,6 +20,8 @@ type Kind = "cat" | "tree" | "quick" | "flaky"
 
 interface ModelTask {
   readonly kind: Kind
+  /** On a terminal, which echoes what is typed: a cat shows each sent line twice. */
+  readonly terminal: boolean
   running: boolean
   /** Lines sent to a cat, which must come back in this order. */
   echoed: Array<string>
@@ -115,6 +117,11 @@ const settleRun = async (real: Real, name: string, task: ModelTask) => {
   await observe(real, name)
 }
 
+let terminalStarts = 0
+
+/** What a cat shows of the lines sent to it: on a terminal, its echo and then cat's copy. */
+const shown = (task: ModelTask) => task.terminal ? task.echoed.flatMap((t) => [t, t]) : task.echoed
+
 /** A command on one task, by name; every command may run in any state (the model says what should happen). */
 abstract class TaskCommand implements fc.AsyncCommand<Model, Real> {
   readonly name: string
@@ -127,24 +134,29 @@ abstract class TaskCommand implements fc.AsyncCommand<Model, Real> {
 
 class Start extends TaskCommand {
   readonly kind: Kind
-  constructor(name: string, kind: Kind) {
+  readonly terminal: boolean
+  constructor(name: string, kind: Kind, terminal: boolean) {
     super(name)
     this.kind = kind
+    this.terminal = terminal
   }
   async run(model: Model, real: Real) {
     const existing = model.get(this.name)
+    const terminal = this.terminal ? { terminal: { cols: 120, rows: 40 } } : {}
     const exit = await real.runExit(
-      Effect.flatMap(registry, (r) => r.start({ name: this.name, ...commandFor(this.kind) }))
+      Effect.flatMap(registry, (r) => r.start({ name: this.name, ...commandFor(this.kind), ...terminal }))
     )
     if (existing?.running) {
       assert.isTrue(Exit.isFailure(exit), "a running name cannot be started again")
       return
     }
     assert.isTrue(Exit.isSuccess(exit))
+    if (this.terminal) terminalStarts += 1
     real.seen.delete(this.name) // a new task under this name
     real.pidsOf.delete(this.name)
     const task: ModelTask = {
       kind: this.kind,
+      terminal: this.terminal,
       running: this.kind === "cat" || this.kind === "tree",
       echoed: [],
       runs: 1
@@ -152,7 +164,7 @@ class Start extends TaskCommand {
     model.set(this.name, task)
     await settleRun(real, this.name, task)
   }
-  override toString = () => `start(${this.name}, ${this.kind})`
+  override toString = () => `start(${this.name}, ${this.kind}${this.terminal ? ", terminal" : ""})`
 }
 
 class Stop extends TaskCommand {
@@ -197,7 +209,7 @@ class Send extends TaskCommand {
     assert.isTrue(Exit.isSuccess(exit))
     if (task.kind === "cat") {
       task.echoed.push(this.text)
-      const want = task.echoed
+      const want = shown(task)
       await real.run(eventually(
         Effect.flatMap(registry, (r) => r.read(this.name, { since: 0 })),
         (p) => p.lines.filter((l) => !l.partial).length >= want.length
@@ -218,7 +230,8 @@ class Read extends TaskCommand {
     if (task.kind === "cat") {
       // Everything sent since the last (re)start comes back, in order, once.
       const texts = lines.filter((l) => !l.partial).map((l) => l.text)
-      assert.deepStrictEqual(texts.slice(texts.length - task.echoed.length), task.echoed)
+      const want = shown(task)
+      assert.deepStrictEqual(texts.slice(texts.length - want.length), want)
     }
   }
   override toString = () => `read(${this.name})`
@@ -251,9 +264,9 @@ class Remove extends TaskCommand {
 }
 
 const names = fc.constantFrom("a", "b", "c")
-const start = fc.tuple(names, fc.constantFrom<Kind>("cat", "cat", "tree", "quick", "flaky")).map(([n, k]) =>
-  new Start(n, k)
-)
+const start = fc.tuple(names, fc.constantFrom<Kind>("cat", "cat", "tree", "quick", "flaky"), fc.boolean()).map((
+  [n, k, t]
+) => new Start(n, k, t))
 // Starts are weighted up, so most sequences work on tasks that exist.
 const commands = fc.commands([
   start,
@@ -295,5 +308,6 @@ describe("task lifecycle (model-based, real processes)", () => {
       { numRuns: 20 }
     )
     assert.isAbove(executed, 12, "the sequences ran commands")
+    assert.isAbove(terminalStarts, 0, "some tasks ran on a terminal")
   }, 240_000)
 })

@@ -1,0 +1,57 @@
+/** The screen of a terminal task: its byte ring (pure, property-tested) and what it renders. */
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { ByteRing, RECENT_BYTES, TerminalScreen } from "../../src/tasks/TerminalScreen.ts"
+
+describe("ByteRing", () => {
+  it("takes exactly what was written since the last take, or its newest bytes and says some were lost", () => {
+    const op = fc.oneof(
+      fc.uint8Array({ minLength: 0, maxLength: 40 }).map((bytes) => ({ write: bytes })),
+      fc.constant({ take: true as const })
+    )
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 64 }), fc.array(op, { maxLength: 60 }), (capacity, ops) => {
+        const ring = new ByteRing(capacity)
+        let since: Array<number> = []
+        for (const o of [...ops, { take: true as const }]) {
+          if ("write" in o) {
+            ring.write(o.write)
+            since.push(...o.write)
+          } else {
+            const { bytes, lost } = ring.take()
+            expect([...bytes]).toEqual(since.slice(Math.max(0, since.length - capacity)))
+            expect(lost).toBe(since.length > capacity)
+            since = []
+          }
+        }
+      })
+    )
+  })
+})
+
+describe("TerminalScreen", () => {
+  it("shows the screen a terminal would, after cursor moves", async () => {
+    const screen = new TerminalScreen({ cols: 20, rows: 5 })
+    screen.write(Buffer.from("one\r\ntwo\r\n\x1b[1;1HONE\x1b[3;1Hthree"))
+    expect(await screen.render()).toEqual({ rows: ["ONE", "two", "three"], cursor: { row: 2, col: 5 } })
+    // Fed as it goes: later output continues from there.
+    screen.write(Buffer.from("\x1b[2J\x1b[Hcleared"))
+    expect((await screen.render()).rows).toEqual(["cleared"])
+  })
+
+  it("after a flood larger than it keeps, shows the newest lines", async () => {
+    const screen = new TerminalScreen({ cols: 40, rows: 4 })
+    const lines = Array.from({ length: 40_000 }, (_, i) => `line ${i}\r\n`).join("")
+    expect(lines.length).toBeGreaterThan(RECENT_BYTES)
+    screen.write(Buffer.from(lines))
+    expect((await screen.render()).rows).toEqual(["line 39997", "line 39998", "line 39999"])
+  })
+
+  it("a resize reflows to the new width", async () => {
+    const screen = new TerminalScreen({ cols: 10, rows: 3 })
+    screen.write(Buffer.from("abcdefghijklmno"))
+    expect((await screen.render()).rows).toEqual(["abcdefghij", "klmno"])
+    screen.resize({ cols: 30, rows: 3 })
+    expect((await screen.render()).rows[0]).toMatch(/^abcdefghij/)
+  })
+})
