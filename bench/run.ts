@@ -25,8 +25,26 @@ const logDir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-bench-"))
 process.on("exit", () => rmSync(logDir, { recursive: true, force: true }))
 
 const sizes = quick
-  ? { floodBytes: 50_000_000, floodReps: 2, reps: 2, tasks: 30, latencyRounds: 1, startTasks: 40, coldReps: 3 }
-  : { floodBytes: 500_000_000, floodReps: 5, reps: 3, tasks: 100, latencyRounds: 5, startTasks: 200, coldReps: 7 }
+  ? {
+    floodBytes: 50_000_000,
+    terminalFloodBytes: 15_000_000,
+    floodReps: 2,
+    reps: 2,
+    tasks: 30,
+    latencyRounds: 1,
+    startTasks: 40,
+    coldReps: 3
+  }
+  : {
+    floodBytes: 500_000_000,
+    terminalFloodBytes: 150_000_000,
+    floodReps: 5,
+    reps: 3,
+    tasks: 100,
+    latencyRounds: 5,
+    startTasks: 200,
+    coldReps: 7
+  }
 
 /** Calls in one round of row 3 (a multiple of 3: list, get and read in turn). */
 const LATENCY_ROUND_CALLS = 150
@@ -83,11 +101,11 @@ const baseline = (...args: Array<string>) =>
 const nodeDrain = (command: string) => baseline("drain", command)
 
 /** One flood under taskmux, in a fresh server: wall time from start_task to the end, and peak RSS. */
-const taskmuxFlood = async (command: string) => {
+const taskmuxFlood = async (command: string, terminal = false) => {
   const server = await launch(taskmuxEntry)
   try {
     const t0 = performance.now()
-    await server.call("start_task", { command, name: "flood", notifyOnExit: false })
+    await server.call("start_task", { command, name: "flood", notifyOnExit: false, terminal })
     await server.call("wait_for_task", { name: "flood", since: 0, timeoutMs: 600_000 })
     return { ms: since(t0), rss: rssMb(server.pid, "VmHWM") }
   } finally {
@@ -309,6 +327,62 @@ const underFlood = async () => {
   }
 }
 
+/**
+ * A flood of realistic lines through a terminal task, against a bare Node loop draining the same
+ * command through a PTY (the kernel's \n -> \r\n work makes a terminal far slower than a pipe for
+ * tiny lines, so 80-byte lines); then tail reads while the same flood runs again.
+ */
+const terminalFlood = async () => {
+  const command = `yes ${"x".repeat(79)} | head -c ${sizes.terminalFloodBytes}`
+  const rss: Array<number> = []
+  const pairs = await alternate(
+    sizes.floodReps,
+    async () => {
+      const r = await taskmuxFlood(command, true)
+      rss.push(r.rss)
+      return r.ms
+    },
+    async () => (await baseline("ptydrain", command))[0]!
+  )
+  const ratio = pairedRatio(pairs)
+  const peakRssMb = median(rss)
+  const server = await launch(taskmuxEntry)
+  const reads: Array<number> = []
+  try {
+    await server.call("start_task", { command: `yes ${"x".repeat(79)}`, name: "flood", terminal: true })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const until = performance.now() + (quick ? 1_500 : 5_000)
+    while (performance.now() < until) {
+      const t0 = performance.now()
+      await server.call("read_output", { name: "flood", tail: 20 })
+      reads.push(since(t0))
+    }
+  } finally {
+    await server.close()
+  }
+  const readMedian = median(reads)
+  return {
+    n: 8,
+    workload: `terminal: ${sizes.terminalFloodBytes / 1e6} MB of 80-byte lines; \`read_output tail 20\` during one`,
+    figures: {
+      ratio,
+      taskmuxMs: median(pairs.map((p) => p.subject)),
+      ptyFloorMs: median(pairs.map((p) => p.baseline)),
+      peakRssMb,
+      worstPeakRssMb: Math.max(...rss),
+      readMedianMs: readMedian,
+      readMaxMs: Math.max(...reads)
+    },
+    text: `${ratio.toFixed(2)}× a bare PTY drain (${median(pairs.map((p) => p.subject)).toFixed(0)} vs ${
+      median(pairs.map((p) => p.baseline)).toFixed(0)
+    } ms); peak RSS ${peakRssMb.toFixed(0)} MB (worst ${Math.max(...rss).toFixed(0)}); tail read median ${
+      readMedian.toFixed(2)
+    } ms, max ${Math.max(...reads).toFixed(1)} ms`,
+    goal: "ratio ≤ 1.5; RSS ≤ 150 MB; read median ≤ 5 ms",
+    ok: verdict(ratio, { atMost: 1.5 }) === "✅" && peakRssMb <= 150 && readMedian <= 5
+  }
+}
+
 /** Starting and stopping many tasks against raw child_process spawn + kill of the same command. */
 const startStop = async () => {
   const count = sizes.startTasks
@@ -404,7 +478,8 @@ const measures = [
   [[7], memory],
   [[5], startStop],
   [[4], underFlood],
-  [[1, 2], floods]
+  [[1, 2], floods],
+  [[8], terminalFlood]
 ] as const
 for (const [numbers, measure] of measures) {
   if (only !== undefined && !numbers.some((n) => only.has(n))) continue
