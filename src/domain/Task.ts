@@ -35,7 +35,11 @@ export const TaskSummary = Schema.Struct({
   signal: Schema.NullOr(Schema.String),
   command: Schema.String,
   startedAt: Schema.String,
-  endedAt: Schema.NullOr(Schema.String)
+  endedAt: Schema.NullOr(Schema.String),
+  ports: Schema.NullOr(Schema.Array(Schema.Int)).annotate({
+    description: "TCP ports its processes listen on; null where this OS cannot tell."
+  }),
+  memoryBytes: Schema.NullOr(Schema.Int).annotate({ description: "Resident memory of all its processes." })
 })
 export type TaskSummary = typeof TaskSummary.Type
 
@@ -46,6 +50,12 @@ export const TaskInfo = Schema.Struct({
   cwd: Schema.String,
   terminal: Schema.NullOr(Schema.Struct({ cols: Schema.Int, rows: Schema.Int })).annotate({
     description: "The terminal's size, for a task on a terminal; null on pipes."
+  }),
+  processes: Schema.NullOr(Schema.Array(Schema.Struct({ pid: Schema.Int, command: Schema.String }))).annotate({
+    description: "Every process of the task now, those that left its process group included."
+  }),
+  cpuPercent: Schema.NullOr(Schema.Finite).annotate({
+    description: "CPU use of all its processes since the last look (100 = one core)."
   }),
   restarts: Schema.Int,
   error: Schema.NullOr(Schema.String.annotate({ description: "Why the task failed to start." })),

@@ -8,6 +8,7 @@ import { Cause, Effect, Exit, References, Schema, Struct } from "effect"
 import { formatSchemaError, InvalidArguments, InvalidPattern } from "../domain/errors.ts"
 import { SignalName } from "../domain/Signals.ts"
 import { describeEnd, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../domain/Task.ts"
+import * as PortProbe from "../tasks/PortProbe.ts"
 import { TaskRegistry, type WaitResult } from "../tasks/TaskRegistry.ts"
 
 // ---------------------------------------------------------------------------------------
@@ -38,6 +39,13 @@ const TerminalRows = Schema.Int.check(Schema.isBetween({ minimum: 5, maximum: 50
   description: "Terminal height. Default 40."
 })
 
+const Port = Schema.Union([
+  Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 })),
+  Schema.Literal("any")
+]).annotate({
+  description: "Ready when the task listens on this TCP port (\"any\": on any port). With pattern: both."
+})
+
 const Pattern = Schema.String.annotate({
   description: "A JavaScript regex tested on each line. Example: \"ready|listening on\"."
 })
@@ -56,7 +64,16 @@ const WaitFields = {
   nextCursor: Schema.Int,
   elapsedMs: Schema.Int,
   lastLines: Schema.Array(Schema.String),
-  hint: Schema.optionalKey(Schema.String)
+  hint: Schema.optionalKey(Schema.String),
+  port: Schema.optionalKey(Schema.Int)
+}
+
+/** A port wait this machine cannot answer fails before anything starts. */
+const checkPort = (tool: string, field: string, port: number | "any" | undefined) => {
+  const problem = port === undefined ? undefined : PortProbe.unsupported(port)
+  return problem === undefined
+    ? Effect.void
+    : Effect.fail(new InvalidArguments({ tool, issue: `${field}: ${problem}` }))
 }
 
 /** Compiles a caller's regex, or fails naming the field and the pattern. */
@@ -71,15 +88,31 @@ const asPattern = (field: string, pattern: string) =>
       })
   })
 
-const waitText = (w: Omit<WaitResult, "name">, name: string, hadPattern: boolean) => {
+/** What a wait was for: a line, a port, or (neither) the end. */
+interface Wanted {
+  readonly pattern?: string | undefined
+  readonly port?: number | "any" | undefined
+}
+
+const waitText = (w: Omit<WaitResult, "name">, name: string, wanted: Wanted) => {
   const seconds = `${(w.elapsedMs / 1000).toFixed(1)} s`
+  if (w.matched && w.port !== undefined) {
+    return `"${name}" is listening on port ${w.port} after ${seconds}${w.line ? `; matched: ${w.line.text}` : ""}`
+  }
   if (w.matched) return `"${name}" matched after ${seconds}: ${w.line?.text ?? ""}`
   const last = w.lastLines.length > 0 ? `\nLast lines:\n${w.lastLines.join("\n")}` : ""
   const hint = w.hint !== undefined ? ` ${w.hint}` : ""
-  if (w.timedOut) return `Timed out after ${seconds}; "${name}" is still ${w.status}.${hint}${last}`
-  const unmatched = hadPattern ? " without a match" : ""
+  const port = wanted.port === undefined ? "" : `, not listening on ${portName(wanted.port)}`
+  if (w.timedOut) return `Timed out after ${seconds}; "${name}" is still ${w.status}${port}.${hint}${last}`
+  const unmatched = wanted.port !== undefined
+    ? ` without ${wanted.pattern !== undefined ? "a match and " : ""}listening on ${portName(wanted.port)}`
+    : wanted.pattern !== undefined
+    ? " without a match"
+    : ""
   return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) after ${seconds}${unmatched}.${last}`
 }
+
+const portName = (port: number | "any") => port === "any" ? "any port" : `port ${port}`
 
 const progressOf = (context: ToolContext, timeoutMs: number) =>
   context.progress === undefined
@@ -225,7 +258,12 @@ const isNullType = (node: unknown) =>
 const withRegistry = <A, E>(f: (registry: TaskRegistry["Service"]) => Effect.Effect<A, E>) =>
   Effect.flatMap(Effect.service(TaskRegistry), f)
 
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : word.endsWith("s") ? "es" : "s"}`
+
+/** ", ports 3000, 5173; 48 MB" for a task that uses something, else "". */
+const uses = (t: { readonly ports: ReadonlyArray<number> | null; readonly memoryBytes: number | null }) =>
+  (t.ports !== null && t.ports.length > 0 ? `, ports ${t.ports.join(", ")}` : "") +
+  (t.memoryBytes ? `, ${Math.round(t.memoryBytes / 1e6)} MB` : "")
 
 const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>) =>
   lines.map((l) => `${l.run !== undefined ? `── run ${l.run} ──\n` : ""}${l.stream === "stderr" ? "! " : ""}${l.text}`)
@@ -259,8 +297,13 @@ const startInput = Schema.Struct({
     })
   ),
   waitFor: Schema.optionalKey(
-    Schema.Struct({ pattern: Pattern, timeoutMs: Schema.optionalKey(TimeoutMs) }).annotate({
-      description: "Answer once a line matches (or it ends, or times out). Example: {\"pattern\": \"ready\"}."
+    Schema.Struct({
+      pattern: Schema.optionalKey(Pattern),
+      port: Schema.optionalKey(Port),
+      timeoutMs: Schema.optionalKey(TimeoutMs)
+    }).annotate({
+      description: "Answer once a line matches or it listens on port (or it ends, or times out). " +
+        "Example: {\"pattern\": \"ready\"} or {\"port\": 5173}."
     })
   ),
   notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({
@@ -296,7 +339,16 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   run: ({ cols, rows, terminal, waitFor, ...request }, context) =>
     withRegistry((r) =>
       Effect.gen(function*() {
-        const pattern = waitFor === undefined ? undefined : yield* asPattern("waitFor.pattern", waitFor.pattern)
+        const pattern = waitFor?.pattern === undefined
+          ? undefined
+          : yield* asPattern("waitFor.pattern", waitFor.pattern)
+        if (waitFor !== undefined && waitFor.pattern === undefined && waitFor.port === undefined) {
+          return yield* new InvalidArguments({
+            tool: "start_task",
+            issue: "waitFor needs a pattern (a regex for the ready line) or a port (a number, or \"any\")"
+          })
+        }
+        yield* checkPort("start_task", "waitFor.port", waitFor?.port)
         if (terminal !== true && (cols !== undefined || rows !== undefined)) {
           return yield* new InvalidArguments({
             tool: "start_task",
@@ -307,10 +359,11 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
           ...request,
           ...(terminal === true && { terminal: { cols: cols ?? 120, rows: rows ?? 40 } })
         })
-        if (pattern === undefined) return started
-        const timeoutMs = waitFor?.timeoutMs ?? 30_000
+        if (waitFor === undefined) return started
+        const timeoutMs = waitFor.timeoutMs ?? 30_000
         const { name: _, ...waited } = yield* r.wait(started.name, {
           pattern,
+          port: waitFor.port,
           since: 0,
           timeoutMs,
           onProgress: progressOf(context, timeoutMs)
@@ -318,10 +371,12 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
         return { ...started, ...waited }
       })
     ),
-  text: (o) =>
+  text: (o, input) =>
     o.matched === undefined
       ? `Started task "${o.name}" (pid ${o.pid}).`
-      : `Started task "${o.name}" (pid ${o.pid}). ${waitText(o as Omit<WaitResult, "name">, o.name, true)}`
+      : `Started task "${o.name}" (pid ${o.pid}). ${
+        waitText(o as Omit<WaitResult, "name">, o.name, input.waitFor ?? {})
+      }`
 })
 
 const waitForTask = tool({
@@ -335,18 +390,26 @@ const waitForTask = tool({
     since: Schema.optionalKey(NonNegativeInt.annotate({
       description: "Only lines after this cursor count. Default: after this call."
     })),
-    timeoutMs: Schema.optionalKey(TimeoutMs)
+    timeoutMs: Schema.optionalKey(TimeoutMs),
+    port: Schema.optionalKey(Port)
   }),
   output: Schema.Struct({ name: Schema.String, status: TaskStatus, ...WaitFields }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
-  run: ({ name, pattern, since, timeoutMs = 30_000 }, context) =>
+  run: ({ name, pattern, port, since, timeoutMs = 30_000 }, context) =>
     withRegistry((r) =>
       Effect.gen(function*() {
         const compiled = pattern === undefined ? undefined : yield* asPattern("pattern", pattern)
-        return yield* r.wait(name, { pattern: compiled, since, timeoutMs, onProgress: progressOf(context, timeoutMs) })
+        yield* checkPort("wait_for_task", "port", port)
+        return yield* r.wait(name, {
+          pattern: compiled,
+          port,
+          since,
+          timeoutMs,
+          onProgress: progressOf(context, timeoutMs)
+        })
       })
     ),
-  text: (o, input) => waitText(o, o.name, input.pattern !== undefined)
+  text: (o, input) => waitText(o, o.name, input)
 })
 
 const stopTask = tool({
@@ -390,9 +453,9 @@ const listTasks = tool({
   text: ({ tasks }) =>
     tasks.length === 0
       ? "No tasks."
-      : tasks.map((t) => `${t.name}\t${describeEnd(t.status, t.exitCode, t.signal)}\tpid ${t.pid}\t${t.command}`).join(
-        "\n"
-      )
+      : tasks.map((t) =>
+        `${t.name}\t${describeEnd(t.status, t.exitCode, t.signal)}\tpid ${t.pid}\t${t.command}${uses(t)}`
+      ).join("\n")
 })
 
 const getTask = tool({
@@ -405,7 +468,12 @@ const getTask = tool({
   run: ({ name }) => withRegistry((r) => r.get(name)),
   text: (t) =>
     `Task "${t.name}": ${describeEnd(t.status, t.exitCode, t.signal)}; pid ${t.pid}; ${t.command} in ${t.cwd}; ` +
-    `${plural(t.lines, "line")} held, ${t.droppedLines} dropped${t.error ? `; error: ${t.error}` : ""}.`
+    `${plural(t.lines, "line")} held, ${t.droppedLines} dropped${t.error ? `; error: ${t.error}` : ""}.` +
+    (t.processes !== null && t.processes.length > 0
+      ? `\n${plural(t.processes.length, "process")}${uses(t)}${
+        t.cpuPercent !== null ? `, CPU ${t.cpuPercent}%` : ""
+      }:\n${t.processes.map((p) => `  ${p.pid} ${p.command}`).join("\n")}`
+      : "")
 })
 
 const ReadOutput = Schema.Struct({

@@ -12,6 +12,7 @@ import * as NodeChildProcess from "node:child_process"
 import { existsSync } from "node:fs"
 import { SpawnFailed } from "../domain/errors.ts"
 import * as ProcessTree from "./ProcessTree.ts"
+import * as procfs from "./procfs.ts"
 import { noteBytesRead } from "./ReadBufferReclaimer.ts"
 import type { OutputSink, SpawnSpec, TaskProcess, WriteResult } from "./TaskProcess.ts"
 
@@ -37,6 +38,10 @@ const start = (spec: SpawnSpec, output: OutputSink) =>
       detached: true,
       stdio: ["pipe", "pipe", "pipe"]
     })
+    // What its output is, read now: spawn returns once it has exec'd, before it can have ended.
+    const outputs = child.pid !== undefined && procfs.available
+      ? [procfs.descriptor(child.pid, 1), procfs.descriptor(child.pid, 2)]
+      : []
     child.once("error", (error: NodeJS.ErrnoException) => {
       // Node reports a missing cwd as ENOENT of the program: say which it was.
       const code = error.code === "ENOENT" && !existsSync(spec.cwd) ? "ENOCWD" : error.code ?? ""
@@ -46,11 +51,16 @@ const start = (spec: SpawnSpec, output: OutputSink) =>
     child.once("spawn", () => {
       // Later errors (a failed kill, a closed pipe) are answered where they happen, never thrown.
       child.on("error", () => {})
-      resume(Effect.succeed(make(child, output)))
+      resume(Effect.succeed(make(child, spec.marker, outputs, output)))
     })
   })
 
-const make = (child: NodeChildProcess.ChildProcess, output: OutputSink): TaskProcess => {
+const make = (
+  child: NodeChildProcess.ChildProcess,
+  marker: string | undefined,
+  outputs: ReadonlyArray<string | undefined>,
+  output: OutputSink
+): TaskProcess => {
   const pid = child.pid!
   const exit = Deferred.makeUnsafe<{ code: number | null; signal: NodeJS.Signals | null }>()
   const closed = Deferred.makeUnsafe<void>()
@@ -75,7 +85,12 @@ const make = (child: NodeChildProcess.ChildProcess, output: OutputSink): TaskPro
     readable.on("end", () => output.flush(stream))
     readable.on("error", () => {})
   }
-  const tree = ProcessTree.make(pid, { session: false, leaderExited: () => leaderExited })
+  const tree = ProcessTree.make({
+    pid,
+    marker,
+    outputs,
+    leaderExited: () => leaderExited
+  })
   child.once("exit", (code, signal) => {
     leaderExited = true
     ProcessTree.checkSoon()
@@ -131,6 +146,7 @@ const make = (child: NodeChildProcess.ChildProcess, output: OutputSink): TaskPro
     endInput,
     signal: tree.signal,
     terminate: tree.terminate,
+    members: tree.members,
     resize: () => false
   }
 }

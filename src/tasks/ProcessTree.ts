@@ -1,53 +1,131 @@
 /**
- * Everything a task started, as one thing to signal and to wait for: the leader's process
- * group, and with `session` every other group of the leader's session (an interactive shell
- * on a terminal puts each job in a group of its own).
+ * Everything a task started, as one thing to list, signal and wait for. A task's leader leads
+ * its own session and process group; what it starts is found, on Linux, as:
+ * - members of that session or group (an interactive shell puts each job in a group of its own),
+ * - descendants of those by parent pid, and
+ * - processes that left both (`setsid`, a daemon's double fork) and were re-parented: each run's
+ *   environment carries a marker unique to it (`TASKMUX_RUN_ID`), which survives both, and a
+ *   process that cleared its environment is still the task's while it holds the task's output
+ *   (its pipes or terminal). A process with another run's marker is never this task's.
  *
  * It is gone when no member is alive; zombies count as gone, checked in `/proc`, because
  * `kill(-pgid, 0)` keeps succeeding while zombies wait for a slow init to reap them (1-2 s
- * on these machines). One shared poller serves every waiter, so a mass stop scans `/proc`
- * once per tick, not once per task. Off Linux, where there is no `/proc`, a session is
- * signalled and waited for as its leader's group.
+ * on these machines). One shared poller serves every waiter. Off Linux, where there is no
+ * `/proc`, a task is its leader's process group.
  */
 import { Effect, Option } from "effect"
-import { readdirSync, readFileSync } from "node:fs"
+import * as procfs from "./procfs.ts"
 
 export interface ProcessTree {
-  /** Sends a signal to every member; false when none is left. */
+  /** Sends a signal to every process of the task; false when none is left. */
   readonly signal: (signal: NodeJS.Signals) => boolean
-  /** Signals every member, waits up to `graceMs` for all to be gone, then SIGKILLs what is left. */
+  /**
+   * Signals every process, waits up to `graceMs` for all to be gone, then SIGKILLs what is left;
+   * ends once nothing of the task is alive.
+   */
   readonly terminate: (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) => Effect.Effect<void>
+  /** The task's live processes now; empty off Linux, where they cannot be listed. */
+  readonly members: () => ReadonlyArray<procfs.Proc>
 }
+
+/** The variable that marks a run's processes; its value is unique to the run. */
+export const MARKER_VARIABLE = "TASKMUX_RUN_ID"
+
+const SERVER_TOKEN = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 8)}`
+let runs = 0
+
+/** A marker for a new run: this server's token (which the watchdog knows) and a counter. */
+export const newMarker = (): string => `${SERVER_TOKEN}-${++runs}`
+
+/** The watchdog ends every process whose marker starts with this, when the server dies. */
+export const serverMarkerPrefix = `${SERVER_TOKEN}-`
 
 /** After SIGKILL, stop waiting eventually (a process stuck in the kernel cannot be killed). */
 const KILL_WAIT_MS = 5_000
 const POLL_MS = 10
-const hasProc = process.platform === "linux"
 
-/**
- * The tree whose leader is `pid` (the leader of its own session and group).
- * `leaderExited` says when to start looking: while the leader lives, its group does.
- */
-export const make = (pid: number, options: { readonly session: boolean; readonly leaderExited: () => boolean }) => {
-  const session = options.session && hasProc
-  const signal = (sig: NodeJS.Signals): boolean => {
-    let any = kill(-pid, sig)
-    if (session) {
-      for (const group of otherGroupsOfSession(pid)) any = kill(-group, sig) || any
+export interface TreeSpec {
+  /** The leader: its own session and group. */
+  readonly pid: number
+  /** This run's marker (see `MARKER_VARIABLE`); without one, only the session, group and descendants. */
+  readonly marker?: string | undefined
+  /** What its output is (Node gives a child "socket:[123]" pairs, a terminal "/dev/pts/4"): who holds it is the task's. */
+  readonly outputs: ReadonlyArray<string | undefined>
+  readonly leaderExited: () => boolean
+}
+
+/** The server's own stdio, which a task's output can never be (a child may not have replaced it yet). */
+const serverStdio = new Set(procfs.available ? [0, 1, 2].map((fd) => procfs.descriptor(process.pid, fd)) : [])
+
+/** Call it right after the spawn: it notes when the leader started (nothing of the task is older). */
+export const make = (spec: TreeSpec): ProcessTree => {
+  const { leaderExited, marker, pid } = spec
+  snapshot = undefined
+  const since = (procfs.available ? procfs.stat(pid)?.start : undefined) ?? 0
+  const outputs = new Set(
+    spec.outputs.filter((d): d is string =>
+      d !== undefined && /^(pipe:|socket:|\/dev\/pts\/)/.test(d) && !serverStdio.has(d)
+    )
+  )
+  /** A terminate found nothing left after the leader exited: the exit needs no second sweep. */
+  let swept = false
+
+  const members = (withOutputs = false): Array<procfs.Proc> => {
+    if (!procfs.available) return []
+    const snapshot = processSnapshot()
+    const found = new Map<number, procfs.Proc>()
+    for (const p of snapshot.all) {
+      if (p.session === pid || p.group === pid) found.set(p.pid, p)
     }
+    for (const p of snapshot.all) {
+      if (found.has(p.pid) || p.start < since || p.pid === process.pid) continue
+      const theirs = markerOf(p)
+      if (theirs === marker && marker !== undefined) found.set(p.pid, p)
+      else if (theirs === null && withOutputs && holdsAny(p.pid, outputs)) found.set(p.pid, p)
+    }
+    // And whatever those started, whether it kept the marker or not.
+    const queue = [...found.values()]
+    while (queue.length > 0) {
+      for (const child of snapshot.children.get(queue.pop()!.pid) ?? []) {
+        if (found.has(child.pid) || child.start < since) continue
+        found.set(child.pid, child)
+        queue.push(child)
+      }
+    }
+    return [...found.values()].filter((p) => p.live)
+  }
+
+  /** Each process once: the leader's group as a group, the others one by one. */
+  const signalAll = (targets: ReadonlyArray<procfs.Proc>, sig: NodeJS.Signals): boolean => {
+    let any = kill(-pid, sig)
+    for (const p of targets) if (p.group !== pid) any = kill(p.pid, sig) || any
     return any
   }
-  const gone = awaitGone(pid, session, options.leaderExited)
+
+  const signal = (sig: NodeJS.Signals): boolean => signalAll(procfs.available ? members() : [], sig)
+
   const terminate = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }) =>
     Effect.gen(function*() {
-      if (!signal(opts.signal)) return
+      if (swept && leaderExited()) return
+      let targets = procfs.available ? members(true) : []
+      if (!signalAll(targets, opts.signal)) {
+        swept = leaderExited()
+        return
+      }
       // A stopped process acts on SIGTERM only once continued.
-      if (opts.signal !== "SIGKILL") signal("SIGCONT")
-      if (Option.isSome(yield* gone.pipe(Effect.timeoutOption(opts.graceMs)))) return
-      signal("SIGKILL")
-      yield* gone.pipe(Effect.timeoutOption(KILL_WAIT_MS))
+      if (opts.signal !== "SIGKILL") signalAll(targets, "SIGCONT")
+      const gone = yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(opts.graceMs))
+      if (Option.isNone(gone) || procfs.available && leaderExited()) {
+        // Past the grace, or something may have started meanwhile: what is left now gets SIGKILL.
+        targets = procfs.available ? members(true) : []
+        if (signalAll(targets, "SIGKILL") || Option.isNone(gone)) {
+          yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(KILL_WAIT_MS))
+        }
+      }
+      swept = leaderExited()
     })
-  return { signal, terminate } satisfies ProcessTree
+
+  return { signal, terminate, members: () => members() }
 }
 
 /** `process.kill`, without the stack trace its error would capture when the target is gone. */
@@ -65,55 +143,63 @@ export const kill = (pid: number, signal: NodeJS.Signals | 0): boolean => {
 }
 
 // ---------------------------------------------------------------------------------------
-// /proc
+// One look at /proc shared by every tree that asks within a few milliseconds (a mass stop asks
+// hundreds of times), unless a task's process started or ended since; markers read once per process.
 
-interface ProcEntry {
-  readonly pid: number
-  readonly live: boolean
-  readonly group: number
-  readonly session: number
+interface Snapshot {
+  readonly at: number
+  readonly all: ReadonlyArray<procfs.Proc>
+  readonly children: ReadonlyMap<number, ReadonlyArray<procfs.Proc>>
 }
 
-/** Every process: whether it is alive (not a zombie), its group and its session. */
-const processes = (): Array<ProcEntry> => {
-  const out: Array<ProcEntry> = []
-  for (const entry of readdirSync("/proc")) {
-    const c = entry.charCodeAt(0)
-    if (c < 48 || c > 57) continue
-    let stat: string
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, "latin1")
-    } catch {
-      continue // exited while we looked
-    }
-    // "pid (comm) state ppid pgrp session ...": comm may hold spaces and parentheses.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ", 4)
-    out.push({
-      pid: Number(entry),
-      live: fields[0] !== "Z" && fields[0] !== "X",
-      group: Number(fields[2]),
-      session: Number(fields[3])
-    })
+const SNAPSHOT_MS = 5
+let snapshot: Snapshot | undefined
+
+const processSnapshot = (): Snapshot => {
+  if (snapshot !== undefined && performance.now() - snapshot.at < SNAPSHOT_MS) return snapshot
+  const all = procfs.processes()
+  const children = new Map<number, Array<procfs.Proc>>()
+  for (const p of all) {
+    const siblings = children.get(p.ppid)
+    if (siblings === undefined) children.set(p.ppid, [p])
+    else siblings.push(p)
   }
-  return out
+  pruneMarkers(all)
+  return snapshot = { at: performance.now(), all, children }
 }
 
-const otherGroupsOfSession = (sid: number): Set<number> => {
-  const groups = new Set<number>()
-  for (const p of processes()) if (p.session === sid && p.group !== sid && p.live) groups.add(p.group)
-  return groups
+/** Each process's marker (null: none), by pid, with its start time to tell a reused pid. */
+const markers = new Map<number, { readonly start: number; readonly marker: string | null }>()
+
+const markerOf = (p: procfs.Proc): string | null => {
+  const known = markers.get(p.pid)
+  if (known !== undefined && known.start === p.start) return known.marker
+  const marker = procfs.environValue(p.pid, MARKER_VARIABLE) ?? null
+  markers.set(p.pid, { start: p.start, marker })
+  return marker
 }
+
+const pruneMarkers = (all: ReadonlyArray<procfs.Proc>) => {
+  if (markers.size < 2 * all.length + 64) return
+  const alive = new Set(all.map((p) => p.pid))
+  for (const pid of markers.keys()) if (!alive.has(pid)) markers.delete(pid)
+}
+
+const holdsAny = (pid: number, outputs: ReadonlySet<string | undefined>) =>
+  outputs.size > 0 && procfs.descriptors(pid).some((d) => outputs.has(d))
 
 // ---------------------------------------------------------------------------------------
 // Is a tree gone? One shared poller for every waiter.
 
 interface Waiter {
-  readonly session: boolean
+  readonly pid: number
+  /** Processes outside the leader's group that must be gone too. */
+  readonly others: ReadonlyArray<procfs.Proc>
   readonly leaderExited: () => boolean
-  readonly resolvers: Set<() => void>
+  readonly resolve: () => void
 }
 
-const waiters = new Map<number, Waiter>()
+const waiters = new Set<Waiter>()
 let timer: ReturnType<typeof setTimeout> | undefined
 let soon = false
 
@@ -122,6 +208,7 @@ let soon = false
  * tick (a stop answers in about a millisecond, and a mass stop is not paced by the timer).
  */
 export const checkSoon = () => {
+  snapshot = undefined
   if (soon || waiters.size === 0) return
   soon = true
   setImmediate(tick)
@@ -131,47 +218,46 @@ const tick = () => {
   clearTimeout(timer)
   timer = undefined
   soon = false
-  // Trees whose leader is gone but that may still have members, zombies perhaps.
-  const remaining: Array<number> = []
-  const gone: Array<number> = []
-  for (const [pid, waiter] of waiters) {
-    if (!waiter.leaderExited()) continue
-    if (waiter.session || kill(-pid, 0)) remaining.push(pid)
-    else gone.push(pid)
-  }
-  if (remaining.length > 0) {
-    const live = new Set<number>()
-    if (hasProc) {
-      for (const p of processes()) {
-        if (!p.live) continue
-        live.add(p.group)
-        if (waiters.get(p.session)?.session === true) live.add(p.session)
-      }
-    } else {
-      for (const pid of remaining) if (kill(-pid, 0)) live.add(pid)
+  let live: Set<number> | undefined
+  /** Groups with a member that is not a zombie: one look at /proc for all waiters. */
+  const liveGroups = () => {
+    if (live === undefined) {
+      live = new Set()
+      if (procfs.available) { for (const p of processSnapshot().all) if (p.live) live.add(p.group) }
     }
-    for (const pid of remaining) if (!live.has(pid)) gone.push(pid)
+    return live
   }
-  for (const pid of gone) {
-    const waiter = waiters.get(pid)!
-    waiters.delete(pid)
-    for (const resolve of waiter.resolvers) resolve()
+  for (const waiter of waiters) {
+    if (!waiter.leaderExited()) continue
+    const groupAlive = kill(-waiter.pid, 0) && (!procfs.available || liveGroups().has(waiter.pid))
+    if (groupAlive || waiter.others.some(isAlive)) continue
+    waiters.delete(waiter)
+    waiter.resolve()
   }
   if (waiters.size > 0) timer = setTimeout(tick, POLL_MS)
 }
 
-/** Completes once no member of the tree is alive. */
-const awaitGone = (pid: number, session: boolean, leaderExited: () => boolean): Effect.Effect<void> =>
+const isAlive = (p: procfs.Proc) => {
+  const now = procfs.stat(p.pid)
+  return now !== undefined && now.start === p.start && now.live
+}
+
+/** Completes once the leader's group and every one of `targets` is gone. */
+const awaitGone = (
+  pid: number,
+  targets: ReadonlyArray<procfs.Proc>,
+  leaderExited: () => boolean
+): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
-    const resolve = () => resume(Effect.void)
-    let waiter = waiters.get(pid)
-    if (waiter === undefined) waiters.set(pid, waiter = { session, leaderExited, resolvers: new Set() })
-    waiter.resolvers.add(resolve)
+    const waiter: Waiter = {
+      pid,
+      others: targets.filter((p) => p.group !== pid),
+      leaderExited,
+      resolve: () => resume(Effect.void)
+    }
+    waiters.add(waiter)
     // The leader may be gone already (its tree lingering); else its exit calls checkSoon.
     if (leaderExited()) checkSoon()
     timer ??= setTimeout(tick, POLL_MS)
-    return Effect.sync(() => {
-      waiter.resolvers.delete(resolve)
-      if (waiter.resolvers.size === 0 && waiters.get(pid) === waiter) waiters.delete(pid)
-    })
+    return Effect.sync(() => waiters.delete(waiter))
   })

@@ -23,11 +23,14 @@ import { cleanText } from "./cleanText.ts"
 import { LogFile } from "./LogFile.ts"
 import type { Notifier } from "./Notifier.ts"
 import type { BufferedLine, OutputBuffer } from "./OutputBuffer.ts"
+import * as ProcessTree from "./ProcessTree.ts"
+import * as procfs from "./procfs.ts"
 import { beforeCollection } from "./ReadBufferReclaimer.ts"
 import { backoff, decide, defaultPolicy, type RestartPolicy } from "./RestartPolicy.ts"
 import { checkDirectory, taskEnv } from "./startPolicy.ts"
 import * as TaskProcess from "./TaskProcess.ts"
 import { TerminalScreen } from "./TerminalScreen.ts"
+import { noUsage, type TaskUsage, unknownUsage, UsageSampler } from "./usage.ts"
 import type { Watchdog } from "./Watchdog.ts"
 
 export interface StartRequest {
@@ -78,6 +81,7 @@ export interface Task {
   /** Its terminal's size, or null for a task on pipes. */
   terminal: TaskProcess.TerminalSize | null
   readonly screen: TerminalScreen | null
+  readonly usage: UsageSampler
   /** Called on new output and on status changes: waiters and resource subscriptions. */
   readonly listeners: Set<() => void>
   /** Log files of every run, for `remove_task { deleteLog }`. */
@@ -118,6 +122,7 @@ export const newTask = (
   buffer,
   terminal: request.terminal ?? null,
   screen: request.terminal === undefined ? null : new TerminalScreen(request.terminal),
+  usage: new UsageSampler(),
   listeners,
   logFiles: new Set(),
   status: "running",
@@ -182,11 +187,13 @@ export const makeActors = (context: ActorContext) => {
       )
       task.log = log
       task.logFiles.add(log.path)
+      const marker = ProcessTree.newMarker()
       const process = yield* TaskProcess.spawn({
         command: task.command,
         args: task.args ?? undefined,
         cwd: task.cwd,
-        env: taskEnv(context.baseEnv, task.env),
+        env: { ...taskEnv(context.baseEnv, task.env), [ProcessTree.MARKER_VARIABLE]: marker },
+        marker,
         releaseGraceMs: config.shutdownGraceMs,
         terminal: task.terminal ?? undefined
       }, sinkFor(task, log)).pipe(
@@ -387,6 +394,7 @@ const resetRun = (task: Task) => {
   task.nextRestartAt = null
   task.buffer.markRun(task.restarts + 1)
   task.screen?.reset()
+  task.usage.reset()
 }
 
 export const changed = (task: Task) => {
@@ -401,7 +409,15 @@ export const lastLines = (task: Task, n = 5) =>
 // ---------------------------------------------------------------------------------------
 // Views of a task, as the tools answer them
 
-export const summary = (task: Task): TaskSummary => ({
+/** What its processes use now (sampled at most once a second); nothing once it has ended. */
+const usageOf = (task: Task): TaskUsage => {
+  const process = task.process
+  if (!procfs.available) return unknownUsage
+  if (process === undefined) return noUsage
+  return task.usage.sample(process.members, Date.parse(task.startedAt))
+}
+
+export const summary = (task: Task, usage = usageOf(task)): TaskSummary => ({
   name: task.name,
   pid: task.pid,
   status: task.status,
@@ -409,14 +425,19 @@ export const summary = (task: Task): TaskSummary => ({
   signal: task.signal,
   command: task.commandLine,
   startedAt: task.startedAt,
-  endedAt: task.endedAt
+  endedAt: task.endedAt,
+  ports: usage.ports,
+  memoryBytes: usage.memoryBytes
 })
 
 export const info = (task: Task): TaskInfo => {
   const stats = task.buffer.stats()
   const log = task.log?.stats()
+  const usage = usageOf(task)
   return {
-    ...summary(task),
+    ...summary(task, usage),
+    processes: usage.processes,
+    cpuPercent: usage.cpuPercent,
     args: task.args,
     cwd: task.cwd,
     terminal: task.terminal,

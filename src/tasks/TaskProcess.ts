@@ -6,6 +6,7 @@ import type { Effect, Scope } from "effect"
 import type { SpawnFailed, TerminalUnavailable } from "../domain/errors.ts"
 import type { StreamId } from "./OutputBuffer.ts"
 import * as PipeProcess from "./PipeProcess.ts"
+import type { Proc } from "./procfs.ts"
 import * as TerminalProcess from "./TerminalProcess.ts"
 
 export interface TerminalSize {
@@ -21,6 +22,8 @@ export interface SpawnSpec {
   readonly env: Readonly<Record<string, string>>
   /** Grace before SIGKILL when the scope closes with the process still alive. */
   readonly releaseGraceMs: number
+  /** This run's marker, in its environment too (see ProcessTree); none for the watchdog. */
+  readonly marker?: string | undefined
   /** Run it on a pseudo-terminal of this size; absent: on pipes. */
   readonly terminal?: TerminalSize | undefined
 }
@@ -57,6 +60,8 @@ export interface TaskProcess {
   readonly signal: (signal: NodeJS.Signals) => boolean
   /** Signals every process, waits up to `graceMs` for all to be gone, then SIGKILLs what is left. */
   readonly terminate: (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) => Effect.Effect<void>
+  /** Every process of the task now, escaped ones included (Linux; empty elsewhere). */
+  readonly members: () => ReadonlyArray<Proc>
   /** Changes the terminal's size; false for a task on pipes. */
   readonly resize: (size: TerminalSize) => boolean
 }

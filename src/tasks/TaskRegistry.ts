@@ -33,6 +33,8 @@ import {
 import { cleanText } from "./cleanText.ts"
 import { Notifier } from "./Notifier.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "./OutputBuffer.ts"
+import * as PortProbe from "./PortProbe.ts"
+import type { PortWanted } from "./PortProbe.ts"
 import { baseEnv, checkPolicy, uniqueName } from "./startPolicy.ts"
 import { ended, info, lastLines, makeActors, newTask, summary, toOutputLine } from "./TaskActor.ts"
 import type { Ended, Started, StartRequest, StopRequest, Task } from "./TaskActor.ts"
@@ -71,8 +73,10 @@ export interface OutputPage {
 }
 
 export interface WaitRequest {
-  /** Matched against each line (cleaned), both streams; none: wait for the task to end. */
+  /** Matched against each line (cleaned), both streams; with neither this nor `port`: wait for the end. */
   readonly pattern?: RegExp | undefined
+  /** Ready when the task listens on this TCP port (with `pattern`: once both hold). */
+  readonly port?: PortWanted | undefined
   /** Only lines after this cursor count; default: lines that arrive after the call. */
   readonly since?: number | undefined
   readonly timeoutMs: number
@@ -94,11 +98,14 @@ export interface WaitResult {
   readonly lastLines: ReadonlyArray<string>
   /** Why nothing was seen, when the task printed nothing at all while the wait lasted. */
   readonly hint?: string
+  /** The port it was found listening on, for a wait on a port. */
+  readonly port?: number
 }
 
 /** How often a waiter rescans at most, so a flood does not turn waiting into busy work. */
 const WAIT_SCAN_MS = 20
 const PROGRESS_EVERY_MS = 2_000
+const PORT_POLL_MS = 100
 
 export class TaskRegistry extends Context.Service<TaskRegistry, {
   /** Starts a task; fails (and records it as `failed`) when it cannot be spawned. */
@@ -194,7 +201,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         return yield* actor.relaunch(task)
       })
 
-      const list = Effect.sync(() => [...tasks.values()].map(summary))
+      const list = Effect.sync(() => [...tasks.values()].map((task) => summary(task)))
 
       const get = (name: string) => Effect.map(lookup(name), info)
 
@@ -233,28 +240,40 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         let cursor = request.since ?? task.buffer.cursor
         const bytesAtStart = task.buffer.receivedBytes
         let lastProgress = startedAt
-        const result = (matched: boolean, timedOut: boolean, line?: BufferedLine): WaitResult => ({
+        const probe = request.port === undefined
+          ? undefined
+          : PortProbe.make(request.port, () => task.process?.members() ?? [])
+        let matchedLine: BufferedLine | undefined
+        const result = (matched: boolean, timedOut: boolean, port?: number): WaitResult => ({
           name,
           matched,
-          ...(line !== undefined && { line: toOutputLine(task, line) }),
+          ...(matchedLine !== undefined && { line: toOutputLine(task, matchedLine) }),
+          ...(port !== undefined && { port }),
           status: task.status,
           exitCode: task.exitCode,
           signal: task.signal,
           timedOut,
-          nextCursor: line !== undefined && !line.partial ? line.seq : cursor,
+          nextCursor: matchedLine !== undefined && !matchedLine.partial ? matchedLine.seq : cursor,
           elapsedMs: Date.now() - startedAt,
           lastLines: matched ? [] : lastLines(task),
-          ...(timedOut && task.buffer.receivedBytes === bytesAtStart && { hint: silentHint(task) })
+          ...(timedOut && request.pattern !== undefined && task.buffer.receivedBytes === bytesAtStart &&
+            { hint: silentHint(task) })
         })
         for (;;) {
           // Read the status first: once a run has ended, all its output is in the buffer.
           const over = task.status !== "running" || task.restarts !== runNumber
-          if (request.pattern !== undefined) {
+          if (request.pattern !== undefined && matchedLine === undefined) {
             const found = scan(task, cursor, request.pattern)
-            if (found.line !== undefined) return result(true, false, found.line)
+            matchedLine = found.line
             cursor = found.cursor
-          } else {
+          } else if (request.pattern === undefined) {
             cursor = task.buffer.cursor
+          }
+          const lineReady = request.pattern === undefined || matchedLine !== undefined
+          if (lineReady && probe === undefined && request.pattern !== undefined) return result(true, false)
+          if (lineReady && probe !== undefined && !over) {
+            const port = yield* Effect.promise(() => probe.check())
+            if (port !== undefined) return result(true, false, port)
           }
           if (over) return result(false, false)
           const now = Date.now()
@@ -264,7 +283,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             yield* request.onProgress(now - startedAt, lastLines(task, 1)[0])
           }
           const nextProgress = request.onProgress === undefined ? deadline : lastProgress + PROGRESS_EVERY_MS
-          yield* awaitChange(task, Math.max(0, Math.min(deadline, nextProgress) - Date.now()))
+          // A port is looked at every PORT_POLL_MS; output and status changes wake the wait at once.
+          const nextPort = probe === undefined ? deadline : now + PORT_POLL_MS
+          yield* awaitChange(task, Math.max(0, Math.min(deadline, nextProgress, nextPort) - Date.now()))
           yield* Effect.sleep(Math.max(0, WAIT_SCAN_MS - (Date.now() - now)))
         }
       })

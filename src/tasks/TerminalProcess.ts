@@ -7,7 +7,7 @@
  * that start fails with `TerminalUnavailable` and everything else works.
  *
  * The child is a session leader; an interactive shell puts each job in a group of its own,
- * so the tree it ends is the whole session, not just the leader's group.
+ * which ProcessTree finds as members of the session.
  */
 import type * as NodePty from "@lydell/node-pty"
 import { Deferred, Effect, type Scope } from "effect"
@@ -65,7 +65,7 @@ const start = (pty: Pty, spec: SpawnSpec, size: TerminalSize, output: OutputSink
         // Bytes, not strings: the output buffer finds lines in bytes and decodes only what is read.
         encoding: null
       })
-      return make(terminal, output)
+      return make(terminal, spec.marker, output)
     },
     catch: (error) =>
       error instanceof SpawnFailed
@@ -73,11 +73,17 @@ const start = (pty: Pty, spec: SpawnSpec, size: TerminalSize, output: OutputSink
         : new SpawnFailed({ command: spec.command, code: "", reason: (error as Error).message })
   })
 
-const make = (terminal: NodePty.IPty, output: OutputSink): TaskProcess => {
+const make = (terminal: NodePty.IPty, marker: string | undefined, output: OutputSink): TaskProcess => {
   const pid = terminal.pid
   const exit = Deferred.makeUnsafe<ExitInfo>()
   let leaderExited = false
-  const tree = ProcessTree.make(pid, { session: true, leaderExited: () => leaderExited })
+  const tree = ProcessTree.make({
+    pid,
+    marker,
+    // Not in the typings: the terminal's device, which is what its programs' output is.
+    outputs: [(terminal as { readonly ptsName?: string }).ptsName],
+    leaderExited: () => leaderExited
+  })
 
   // With `encoding: null` the data are Buffers, whatever the typings say.
   terminal.onData((data) => {
@@ -123,6 +129,7 @@ const make = (terminal: NodePty.IPty, output: OutputSink): TaskProcess => {
     },
     signal: tree.signal,
     terminate: tree.terminate,
+    members: tree.members,
     resize: ({ cols, rows }) => {
       if (leaderExited) return false
       try {

@@ -2,13 +2,15 @@
  * No orphans, even when the server is SIGKILLed or killed for memory: a tiny `sh`
  * process, in a session of its own, holds a pipe from the server and the list of task
  * leaders (each the leader of its own session and process group). When the pipe closes
- * (the server is gone, however it went), it sends SIGTERM to every group and to every
- * process of those sessions (a terminal's shell puts jobs in groups of their own), then
- * SIGKILL half a second later, and exits. It blocks in `read` meanwhile: no polling,
+ * (the server is gone, however it went), it sends SIGTERM to every group, to every
+ * process of those sessions (a terminal's shell puts jobs in groups of their own) and to
+ * every process marked as a run of this server (see ProcessTree), then SIGKILL half a
+ * second later, and exits. It blocks in `read` meanwhile: no polling,
  * about a megabyte of memory, one per server.
  */
 import { Context, Deferred, Effect, Layer, Scope } from "effect"
 import * as PipeProcess from "./PipeProcess.ts"
+import { MARKER_VARIABLE, serverMarkerPrefix } from "./ProcessTree.ts"
 import type { OutputSink } from "./TaskProcess.ts"
 
 // `groups` is " 12 34 " (a space on both sides of each id), so removing one is two expansions,
@@ -22,13 +24,17 @@ while IFS= read -r line; do
   esac
 done
 [ "$groups" != " " ] || exit 0
-# Every group, then every process whose session is a task's ("pid (comm) state ppid pgrp session ...").
+# Every group, every process whose session is a task's ("pid (comm) state ppid pgrp session ..."),
+# and every process that carries a marker of this server's runs (escaped from both).
 sweep() {
   for g in $groups; do kill -s "$1" -- "-$g" 2>/dev/null; done
   for p in /proc/[0-9]*; do
     read -r stat 2>/dev/null < "$p/stat" || continue
     set -- "$1" \${stat##*") "}
     case "$groups" in *" $5 "*) kill -s "$1" "\${p#/proc/}" 2>/dev/null ;; esac
+  done
+  for f in $(grep -lzs "^${MARKER_VARIABLE}=$TASKMUX_SWEEP" /proc/[0-9]*/environ); do
+    p="\${f#/proc/}"; kill -s "$1" "\${p%/environ}" 2>/dev/null
   done
 }
 sweep TERM
@@ -60,7 +66,7 @@ export class Watchdog extends Context.Service<Watchdog, {
           command: "/bin/sh",
           args: ["-c", script],
           cwd: "/",
-          env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TASKMUX_SWEEP: serverMarkerPrefix },
           releaseGraceMs: 100
         }, discard).pipe(Effect.orDie, Scope.provide(scope))
       )

@@ -1,0 +1,69 @@
+/**
+ * "Ready when it listens on port N": a probe that a wait asks every 100 ms.
+ *
+ * On Linux it reads `/proc`, without forking: ready when one of the task's processes (escaped
+ * ones included) has a listening TCP socket on the port, IPv4 or IPv6, or, for a listener that
+ * is not the task's own (a proxy it had started, such as `docker run -p`'s), when a listener on
+ * the port appeared after the wait began. Where `/proc` cannot tell (another OS, another network
+ * namespace), a TCP connect to loopback answers, again only for a port that was not accepting
+ * connections when the wait began, so a port some other program already held never counts.
+ */
+import * as Net from "node:net"
+import * as procfs from "./procfs.ts"
+import { listeningPorts } from "./usage.ts"
+
+export type PortWanted = number | "any"
+
+export interface PortProbe {
+  /** The port it listens on now, if it does. */
+  readonly check: () => Promise<number | undefined>
+}
+
+export const make = (wanted: PortWanted, members: () => ReadonlyArray<procfs.Proc>): PortProbe => {
+  if (wanted === "any") {
+    return { check: async () => listeningPorts(members())[0] }
+  }
+  const port = wanted
+  const listenersBefore = procfs.available ? listenersOn(port) : new Set<string>()
+  const acceptingBefore = procfs.available && listenersBefore.size > 0 ? Promise.resolve(true) : accepts(port)
+  const check = async (): Promise<number | undefined> => {
+    if (procfs.available) {
+      if (listeningPorts(members()).includes(port)) return port
+      const now = listenersOn(port)
+      if ([...now].some((inode) => !listenersBefore.has(inode))) return port
+      // Seen in this namespace but none new: not the task's doing.
+      if (now.size > 0) return undefined
+    }
+    return !(await acceptingBefore) && await accepts(port) ? port : undefined
+  }
+  return { check }
+}
+
+/** Inodes of sockets listening on `port` in this process's network namespace. */
+const listenersOn = (port: number): Set<string> => {
+  const out = new Set<string>()
+  for (const [inode, p] of procfs.listeningSockets(process.pid)) if (p === port) out.add(inode)
+  return out
+}
+
+/** Whether a TCP connection to the port on loopback (IPv4, then IPv6) is accepted. */
+const accepts = async (port: number): Promise<boolean> =>
+  await connects("127.0.0.1", port) || await connects("::1", port)
+
+const connects = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = Net.connect({ host, port })
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.once("connect", () => done(true))
+    socket.once("error", () => done(false))
+    socket.setTimeout(500, () => done(false))
+  })
+
+/** Whether a port wait can be answered here. */
+export const unsupported = (wanted: PortWanted): string | undefined =>
+  wanted === "any" && !procfs.available
+    ? `"any" needs Linux's /proc to see which ports a task listens on: pass the port number instead`
+    : undefined

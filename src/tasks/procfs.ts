@@ -1,0 +1,154 @@
+/**
+ * What Linux's `/proc` says about processes: the one place that parses it. Every reader
+ * returns nothing (never throws) for a process that is gone or not ours to read, and
+ * `available` is false off Linux, where callers fall back or say what they cannot tell.
+ */
+import { readdirSync, readFileSync, readlinkSync } from "node:fs"
+
+export const available = process.platform === "linux"
+
+export interface Proc {
+  readonly pid: number
+  /** Not a zombie. */
+  readonly live: boolean
+  readonly ppid: number
+  readonly group: number
+  readonly session: number
+  /** Clock ticks after boot at which it started: with the pid, a process's identity. */
+  readonly start: number
+  /** User and system CPU time, in clock ticks. */
+  readonly cpuTicks: number
+  /** Resident memory, in pages. */
+  readonly rssPages: number
+}
+
+/** Every process, from one read of each `/proc/PID/stat`. */
+export const processes = (): Array<Proc> => {
+  const out: Array<Proc> = []
+  for (const entry of readdirSync("/proc")) {
+    const c = entry.charCodeAt(0)
+    if (c < 48 || c > 57) continue
+    const proc = stat(Number(entry))
+    if (proc !== undefined) out.push(proc)
+  }
+  return out
+}
+
+/** One process, or undefined when it is gone. */
+export const stat = (pid: number): Proc | undefined => {
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "latin1")
+  } catch {
+    return undefined // exited while we looked
+  }
+  // "pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+  // cutime cstime priority nice threads itrealvalue starttime vsize rss ...": comm may hold spaces.
+  const f = text.slice(text.lastIndexOf(")") + 2).split(" ", 22)
+  return {
+    pid,
+    live: f[0] !== "Z" && f[0] !== "X",
+    ppid: Number(f[1]),
+    group: Number(f[2]),
+    session: Number(f[3]),
+    start: Number(f[19]),
+    cpuTicks: Number(f[11]) + Number(f[12]),
+    rssPages: Number(f[21])
+  }
+}
+
+/** The value of one variable in the environment a process was started with. */
+export const environValue = (pid: number, name: string): string | undefined => {
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/environ`, "latin1")
+  } catch {
+    return undefined
+  }
+  const key = `${name}=`
+  const at = text.startsWith(key) ? 0 : text.indexOf(`\0${key}`) + 1
+  if (at === 0 && !text.startsWith(key)) return undefined
+  const end = text.indexOf("\0", at)
+  return text.slice(at + key.length, end === -1 ? undefined : end)
+}
+
+/** What a process's open descriptors point at ("pipe:[123]", "/dev/pts/4", "socket:[456]"). */
+export const descriptors = (pid: number): Array<string> => {
+  let fds: Array<string>
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`)
+  } catch {
+    return []
+  }
+  const out: Array<string> = []
+  for (const fd of fds) {
+    try {
+      out.push(readlinkSync(`/proc/${pid}/fd/${fd}`))
+    } catch {
+      // closed while we looked
+    }
+  }
+  return out
+}
+
+/** What one descriptor points at, or undefined. */
+export const descriptor = (pid: number, fd: number): string | undefined => {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/${fd}`)
+  } catch {
+    return undefined
+  }
+}
+
+/** The command line, its arguments joined by spaces, cut to `max` characters. */
+export const commandLine = (pid: number, max = 200): string => {
+  try {
+    const text = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0+$/, "").replaceAll("\0", " ")
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text
+  } catch {
+    return ""
+  }
+}
+
+/**
+ * TCP sockets listening in the network namespace of `pid`, as socket inode -> port, IPv4 and
+ * IPv6. (A socket is a process's when one of its descriptors is "socket:[inode]".)
+ */
+export const listeningSockets = (pid: number): Map<string, number> => {
+  const out = new Map<string, number>()
+  for (const file of ["tcp", "tcp6"]) {
+    let text: string
+    try {
+      text = readFileSync(`/proc/${pid}/net/${file}`, "latin1")
+    } catch {
+      continue
+    }
+    // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/)
+      if (f[3] !== "0A") continue // LISTEN
+      const local = f[1]!
+      out.set(f[9]!, parseInt(local.slice(local.lastIndexOf(":") + 1), 16))
+    }
+  }
+  return out
+}
+
+/** Clock ticks per second (USER_HZ): 100 on every Linux that Node runs on. */
+export const TICKS_PER_SECOND = 100
+
+let page: number | undefined
+
+/** The kernel's page size, from this process's own resident size in pages and in kB. */
+export const pageBytes = (): number => {
+  if (page !== undefined) return page
+  try {
+    const pages = Number(readFileSync("/proc/self/statm", "latin1").split(" ")[1])
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync("/proc/self/status", "latin1"))![1])
+    // The nearest power of two: 4096 on x86-64; 4096, 16384 or 65536 on arm64.
+    page = 2 ** Math.round(Math.log2((kb * 1024) / pages))
+  } catch {
+    page = 4096
+  }
+  return page
+}

@@ -1,0 +1,66 @@
+/**
+ * What a task's processes use, read from `/proc` when asked: which TCP ports they listen on,
+ * their resident memory and CPU, and who they are. Sampled at most once a second per task,
+ * so listing many tasks stays cheap; off Linux every figure is null ("cannot tell here").
+ */
+import * as procfs from "./procfs.ts"
+
+export interface TaskUsage {
+  readonly processes: ReadonlyArray<{ readonly pid: number; readonly command: string }> | null
+  readonly ports: ReadonlyArray<number> | null
+  readonly memoryBytes: number | null
+  readonly cpuPercent: number | null
+}
+
+export const unknownUsage: TaskUsage = { processes: null, ports: null, memoryBytes: null, cpuPercent: null }
+export const noUsage: TaskUsage = { processes: [], ports: [], memoryBytes: 0, cpuPercent: 0 }
+
+const MAX_AGE_MS = 1_000
+
+/** A task's last sample, and the CPU time it saw, for the next sample's CPU percentage. */
+export class UsageSampler {
+  private last: { readonly at: number; readonly usage: TaskUsage; readonly cpuTicks: number } | undefined
+
+  /** The usage of `members` (a run's live processes, `since` its start in ms), sampled at most once a second. */
+  sample(members: () => ReadonlyArray<procfs.Proc>, since: number): TaskUsage {
+    if (!procfs.available) return unknownUsage
+    const now = Date.now()
+    if (this.last !== undefined && now - this.last.at < MAX_AGE_MS) return this.last.usage
+    const procs = members()
+    const cpuTicks = procs.reduce((sum, p) => sum + p.cpuTicks, 0)
+    // Since the last sample; the first time, since the run started.
+    const [fromTicks, fromMs] = this.last === undefined ? [0, since] : [this.last.cpuTicks, this.last.at]
+    const elapsedSeconds = Math.max(now - fromMs, 1) / 1000
+    const usage: TaskUsage = {
+      processes: procs.map((p) => ({ pid: p.pid, command: procfs.commandLine(p.pid) })),
+      ports: listeningPorts(procs),
+      memoryBytes: procs.reduce((sum, p) => sum + p.rssPages, 0) * procfs.pageBytes(),
+      cpuPercent: Math.round(
+        Math.max(0, cpuTicks - fromTicks) / procfs.TICKS_PER_SECOND / elapsedSeconds * 1000
+      ) / 10
+    }
+    this.last = { at: now, usage, cpuTicks }
+    return usage
+  }
+
+  /** A new run: its figures start afresh. */
+  reset(): void {
+    this.last = undefined
+  }
+}
+
+/** TCP ports that any of `procs` listens on, IPv4 or IPv6, in its own network namespace. */
+export const listeningPorts = (procs: ReadonlyArray<procfs.Proc>): Array<number> => {
+  if (procs.length === 0) return []
+  const listening = procfs.listeningSockets(procs[0]!.pid)
+  if (listening.size === 0) return []
+  const ports = new Set<number>()
+  for (const p of procs) {
+    for (const target of procfs.descriptors(p.pid)) {
+      if (!target.startsWith("socket:[")) continue
+      const port = listening.get(target.slice(8, -1))
+      if (port !== undefined) ports.add(port)
+    }
+  }
+  return [...ports].sort((a, b) => a - b)
+}
