@@ -33,7 +33,9 @@ const sizes = quick
     tasks: 30,
     latencyRounds: 1,
     startTasks: 40,
-    coldReps: 3
+    coldReps: 3,
+    usageTasks: 16,
+    usageRounds: 2
   }
   : {
     floodBytes: 500_000_000,
@@ -43,7 +45,9 @@ const sizes = quick
     tasks: 100,
     latencyRounds: 5,
     startTasks: 200,
-    coldReps: 7
+    coldReps: 7,
+    usageTasks: 64,
+    usageRounds: 15
   }
 
 /** Calls in one round of row 3 (a multiple of 3: list, get and read in turn). */
@@ -469,6 +473,84 @@ const memory = async () => {
   }
 }
 
+/**
+ * `list_tasks` with what each task uses (ports, memory), read from /proc when asked: N running
+ * servers (each a Python HTTP server listening on a port) against the same N tasks stopped, whose
+ * answer has the same fields at no cost. Called every 250 ms, as a client watching its tasks
+ * might (each task's sample lives a second, so one call in four reads /proc afresh); beside it,
+ * the first call after a second's pause alone, which always reads afresh.
+ */
+const usage = async () => {
+  const count = sizes.usageTasks
+  const running = await launch(taskmuxEntry)
+  const stopped = await launch(taskmuxEntry)
+  try {
+    for (const server of [running, stopped]) {
+      await Promise.all(Array.from({ length: count }, (_, i) =>
+        server.call("start_task", {
+          command: "python3 -m http.server 0 --bind 127.0.0.1",
+          name: `u${i}`,
+          notifyOnExit: false,
+          waitFor: { port: "any", timeoutMs: 60_000 }
+        })))
+    }
+    await Promise.all(Array.from({ length: count }, (_, i) => stopped.call("stop_task", { name: `u${i}` })))
+    const listed = await running.call("list_tasks") as { tasks: Array<{ ports: Array<number> | null }> }
+    const withPorts = listed.tasks.filter((t) => t.ports !== null && t.ports.length > 0).length
+    // Warm both up (JIT, validator caches) before measuring.
+    for (let i = 0; i < 20; i++) {
+      await running.call("list_tasks")
+      await stopped.call("list_tasks")
+    }
+    const timed = async (server: Server) => {
+      const t0 = performance.now()
+      await server.call("list_tasks")
+      return since(t0)
+    }
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+    // The same pause before either side: a call after an idle spell is slower on both.
+    const steady = await alternate(sizes.usageRounds * 4, async () => {
+      await pause(125)
+      return timed(running)
+    }, async () => {
+      await pause(125)
+      return timed(stopped)
+    })
+    const fresh: Array<{ subject: number; baseline: number }> = []
+    for (let round = 0; round < sizes.usageRounds; round++) {
+      await pause(1_050)
+      const subject = await timed(running)
+      await pause(50)
+      fresh.push({ subject, baseline: await timed(stopped) })
+    }
+    const ratio = pairedRatio(steady)
+    const freshRatio = pairedRatio(fresh)
+    const p50 = median(steady.map((p) => p.subject))
+    const freshMs = median(fresh.map((p) => p.subject))
+    return {
+      n: 9,
+      workload:
+        `\`list_tasks\` every 250 ms with ${count} running servers (their ports and memory) against ${count} stopped`,
+      figures: {
+        ratio,
+        p50Ms: p50,
+        stoppedP50Ms: median(steady.map((p) => p.baseline)),
+        freshMs,
+        freshRatio,
+        tasksWithPorts: withPorts
+      },
+      text: `p50 ${p50.toFixed(2)} ms, ${ratio.toFixed(2)}× the stopped tasks' (${
+        median(steady.map((p) => p.baseline)).toFixed(2)
+      } ms); read afresh ${freshMs.toFixed(1)} ms (${freshRatio.toFixed(1)}×); ${withPorts}/${count} showed their port`,
+      goal: "ratio ≤ 2; every port shown",
+      ok: verdict(ratio, { atMost: 2 }) === "✅" && withPorts === count
+    }
+  } finally {
+    await running.close()
+    await stopped.close()
+  }
+}
+
 const rows = []
 // The quiet measurements first: the floods leave garbage in this process (its own drain baseline)
 // that would add GC pauses to the latency figures of both sides.
@@ -476,6 +558,7 @@ const measures = [
   [[3], latency],
   [[6], cold],
   [[7], memory],
+  [[9], usage],
   [[5], startStop],
   [[4], underFlood],
   [[1, 2], floods],

@@ -9,11 +9,24 @@ const quote = (s: string) => JSON.stringify(s)
 const standardIssues = SchemaIssue.makeFormatterStandardSchemaV1()
 
 /** A Schema failure as one line a model can act on: `command: Expected string; name: Missing key`. */
-export const formatSchemaError = (error: Schema.SchemaError): string =>
+export const formatSchemaError = (error: Schema.SchemaError, input?: unknown): string =>
   standardIssues(error.issue).issues.map((issue) => {
-    const path = (issue.path ?? []).map((p) => String(typeof p === "object" ? p.key : p)).join(".")
-    return path === "" ? issue.message : `${path}: ${issue.message}`
+    const keys = (issue.path ?? []).map((p) => typeof p === "object" ? p.key : p)
+    const path = keys.map(String).join(".")
+    if (path === "") return issue.message
+    // The value given, when there was one: "waitFor.port: Expected a value between 1 and 65535, got 70000".
+    const given = keys.reduce<unknown>(
+      (value, key) =>
+        typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined,
+      input
+    )
+    return `${path}: ${issue.message}${given === undefined ? "" : `, got ${shortJson(given)}`}`
   }).join("; ")
+
+const shortJson = (value: unknown) => {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 60 ? `${text.slice(0, 59)}…` : text
+}
 
 export class TaskNotFound extends Schema.TaggedError<TaskNotFound>()("TaskNotFound", {
   name: Schema.String,

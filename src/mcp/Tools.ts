@@ -179,7 +179,7 @@ const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
       Effect.suspend(() => {
         const input = decode(args ?? {}, { errors: "all", onExcessProperty: "error" })
         if (Exit.isFailure(input)) {
-          const issue = formatSchemaError(Cause.squash(input.cause) as Schema.SchemaError)
+          const issue = formatSchemaError(Cause.squash(input.cause) as Schema.SchemaError, args)
           return Effect.succeed(errorResult(new InvalidArguments({ tool: spec.name, issue })))
         }
         return spec.run(input.value, context).pipe(
@@ -259,6 +259,12 @@ const withRegistry = <A, E>(f: (registry: TaskRegistry["Service"]) => Effect.Eff
   Effect.flatMap(Effect.service(TaskRegistry), f)
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : word.endsWith("s") ? "es" : "s"}`
+
+/** A command as one row of a table: a multi-line script's line breaks as spaces, and at most 120 characters. */
+const oneLine = (command: string) => {
+  const line = command.replace(/\s+/g, " ")
+  return line.length > 120 ? `${line.slice(0, 119)}…` : line
+}
 
 /** ", ports 3000, 5173; 48 MB" for a task that uses something, else "". */
 const uses = (t: { readonly ports: ReadonlyArray<number> | null; readonly memoryBytes: number | null }) =>
@@ -454,7 +460,7 @@ const listTasks = tool({
     tasks.length === 0
       ? "No tasks."
       : tasks.map((t) =>
-        `${t.name}\t${describeEnd(t.status, t.exitCode, t.signal)}\tpid ${t.pid}\t${t.command}${uses(t)}`
+        `${t.name}\t${describeEnd(t.status, t.exitCode, t.signal)}\tpid ${t.pid}\t${oneLine(t.command)}${uses(t)}`
       ).join("\n")
 })
 

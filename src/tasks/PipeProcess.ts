@@ -147,6 +147,7 @@ const make = (
     signal: tree.signal,
     terminate: tree.terminate,
     members: tree.members,
+    outputs: tree.outputs,
     resize: () => false
   }
 }

@@ -26,6 +26,8 @@ export interface ProcessTree {
   readonly terminate: (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) => Effect.Effect<void>
   /** The task's live processes now; empty off Linux, where they cannot be listed. */
   readonly members: () => ReadonlyArray<procfs.Proc>
+  /** The task's output as `/proc/PID/fd` links show it: whoever holds it is the task's. */
+  readonly outputs: ReadonlyArray<string>
 }
 
 /** The variable that marks a run's processes; its value is unique to the run. */
@@ -125,7 +127,7 @@ export const make = (spec: TreeSpec): ProcessTree => {
       swept = leaderExited()
     })
 
-  return { signal, terminate, members: () => members() }
+  return { signal, terminate, members: () => members(), outputs: [...outputs] }
 }
 
 /** `process.kill`, without the stack trace its error would capture when the target is gone. */
@@ -155,8 +157,21 @@ interface Snapshot {
 const SNAPSHOT_MS = 5
 let snapshot: Snapshot | undefined
 
+let pinned = 0
+
+/** Runs `f` with one look at /proc for all of it, however long it takes (a list of many tasks). */
+export const withOneLook = <A>(f: () => A): A => {
+  if (pinned === 0 && snapshot !== undefined && performance.now() - snapshot.at >= SNAPSHOT_MS) snapshot = undefined
+  pinned += 1
+  try {
+    return f()
+  } finally {
+    pinned -= 1
+  }
+}
+
 const processSnapshot = (): Snapshot => {
-  if (snapshot !== undefined && performance.now() - snapshot.at < SNAPSHOT_MS) return snapshot
+  if (snapshot !== undefined && (pinned > 0 || performance.now() - snapshot.at < SNAPSHOT_MS)) return snapshot
   const all = procfs.processes()
   const children = new Map<number, Array<procfs.Proc>>()
   for (const p of all) {

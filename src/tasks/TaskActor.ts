@@ -30,7 +30,7 @@ import { backoff, decide, defaultPolicy, type RestartPolicy } from "./RestartPol
 import { checkDirectory, taskEnv } from "./startPolicy.ts"
 import * as TaskProcess from "./TaskProcess.ts"
 import { TerminalScreen } from "./TerminalScreen.ts"
-import { noUsage, type TaskUsage, unknownUsage, UsageSampler } from "./usage.ts"
+import { noUsage, processesOf, type TaskUsage, unknownUsage, UsageSampler } from "./usage.ts"
 import type { Watchdog } from "./Watchdog.ts"
 
 export interface StartRequest {
@@ -199,7 +199,7 @@ export const makeActors = (context: ActorContext) => {
       }, sinkFor(task, log)).pipe(
         Effect.withSpan("task.spawn", { attributes: { task: task.name, command: task.command } })
       )
-      yield* Effect.acquireRelease(watchdog.track(process.pid), () => watchdog.untrack(process.pid))
+      yield* Effect.acquireRelease(watchdog.track(process.pid, process.outputs), () => watchdog.untrack(process.pid))
       // While it runs, a flood's held output moves out of the read buffers before each collection.
       yield* Effect.acquireRelease(
         Effect.sync(() => beforeCollection(() => task.buffer.compactIfChurning())),
@@ -436,7 +436,7 @@ export const info = (task: Task): TaskInfo => {
   const usage = usageOf(task)
   return {
     ...summary(task, usage),
-    processes: usage.processes,
+    processes: processesOf(usage),
     cpuPercent: usage.cpuPercent,
     args: task.args,
     cwd: task.cwd,

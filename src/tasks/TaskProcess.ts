@@ -62,6 +62,8 @@ export interface TaskProcess {
   readonly terminate: (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) => Effect.Effect<void>
   /** Every process of the task now, escaped ones included (Linux; empty elsewhere). */
   readonly members: () => ReadonlyArray<Proc>
+  /** What its output is ("socket:[123]", "/dev/pts/4"; Linux): whoever holds it is the task's. */
+  readonly outputs: ReadonlyArray<string>
   /** Changes the terminal's size; false for a task on pipes. */
   readonly resize: (size: TerminalSize) => boolean
 }

@@ -35,6 +35,7 @@ import { Notifier } from "./Notifier.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "./OutputBuffer.ts"
 import * as PortProbe from "./PortProbe.ts"
 import type { PortWanted } from "./PortProbe.ts"
+import * as ProcessTree from "./ProcessTree.ts"
 import { baseEnv, checkPolicy, uniqueName } from "./startPolicy.ts"
 import { ended, info, lastLines, makeActors, newTask, summary, toOutputLine } from "./TaskActor.ts"
 import type { Ended, Started, StartRequest, StopRequest, Task } from "./TaskActor.ts"
@@ -201,7 +202,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         return yield* actor.relaunch(task)
       })
 
-      const list = Effect.sync(() => [...tasks.values()].map((task) => summary(task)))
+      const list = Effect.sync(() => ProcessTree.withOneLook(() => [...tasks.values()].map((task) => summary(task))))
 
       const get = (name: string) => Effect.map(lookup(name), info)
 

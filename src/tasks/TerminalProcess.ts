@@ -130,6 +130,7 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
     signal: tree.signal,
     terminate: tree.terminate,
     members: tree.members,
+    outputs: tree.outputs,
     resize: ({ cols, rows }) => {
       if (leaderExited) return false
       try {

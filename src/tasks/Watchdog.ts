@@ -3,10 +3,10 @@
  * process, in a session of its own, holds a pipe from the server and the list of task
  * leaders (each the leader of its own session and process group). When the pipe closes
  * (the server is gone, however it went), it sends SIGTERM to every group, to every
- * process of those sessions (a terminal's shell puts jobs in groups of their own) and to
- * every process marked as a run of this server (see ProcessTree), then SIGKILL half a
- * second later, and exits. It blocks in `read` meanwhile: no polling,
- * about a megabyte of memory, one per server.
+ * process of those sessions (a terminal's shell puts jobs in groups of their own), to every
+ * process marked as a run of this server and to every process that holds a task's output
+ * (see ProcessTree), then SIGKILL half a second later, and exits. It blocks in `read`
+ * meanwhile: no polling, about a megabyte of memory, one per server.
  */
 import { Context, Deferred, Effect, Layer, Scope } from "effect"
 import * as PipeProcess from "./PipeProcess.ts"
@@ -14,20 +14,35 @@ import { MARKER_VARIABLE, serverMarkerPrefix } from "./ProcessTree.ts"
 import type { OutputSink } from "./TaskProcess.ts"
 
 // `groups` is " 12 34 " (a space on both sides of each id), so removing one is two expansions,
-// not a loop over all of them.
+// not a loop over all of them. "+12 socket:?45? /dev/pts/3" tracks group 12 and the
+// `find -lname` patterns of its output, kept in o_12.
 const script = `
 groups=" "
 while IFS= read -r line; do
   case "$line" in
-    +*) groups="$groups\${line#+} " ;;
-    -*) g="\${line#-}"; case "$groups" in *" $g "*) groups="\${groups%% $g *} \${groups#* $g }" ;; esac ;;
+    +*) set -- \${line#+}; g=$1; shift; groups="$groups$g "; eval "o_$g=\\"\\$*\\"" ;;
+    -*) g="\${line#-}"; unset "o_$g"
+        case "$groups" in *" $g "*) groups="\${groups%% $g *} \${groups#* $g }" ;; esac ;;
   esac
 done
 [ "$groups" != " " ] || exit 0
+# Who holds a task's output, looked up once, now that the server is gone: one find.
+names=""
+for g in $groups; do
+  eval "outs=\\$o_$g"
+  for o in $outs; do names="$names\${names:+ -o} -lname $o"; done
+done
+holders=""
+if [ -n "$names" ]; then
+  for f in $(find /proc/[0-9]*/fd -maxdepth 1 \\( $names \\) 2>/dev/null); do
+    p="\${f#/proc/}"; holders="$holders \${p%%/*}"
+  done
+fi
 # Every group, every process whose session is a task's ("pid (comm) state ppid pgrp session ..."),
-# and every process that carries a marker of this server's runs (escaped from both).
+# every process that carries a marker of this server's runs (escaped from both), and the holders.
 sweep() {
   for g in $groups; do kill -s "$1" -- "-$g" 2>/dev/null; done
+  for p in $holders; do kill -s "$1" "$p" 2>/dev/null; done
   for p in /proc/[0-9]*; do
     read -r stat 2>/dev/null < "$p/stat" || continue
     set -- "$1" \${stat##*") "}
@@ -43,6 +58,9 @@ sleep 0.5
 sweep KILL
 `
 
+/** "socket:[45]" as a `find -lname` pattern with nothing the shell would expand or split. */
+const asPattern = (output: string) => output.replace(/[^\w:/.-]/g, "?")
+
 const nextTurn = Effect.callback<void>((resume) => {
   const immediate = setImmediate(() => resume(Effect.void))
   return Effect.sync(() => clearImmediate(immediate))
@@ -51,8 +69,8 @@ const nextTurn = Effect.callback<void>((resume) => {
 const discard: OutputSink = { append: () => true, flush: () => {}, onDrain: (resume) => resume() }
 
 export class Watchdog extends Context.Service<Watchdog, {
-  /** The watchdog ends this process group if the server dies first. */
-  readonly track: (pgid: number) => Effect.Effect<void>
+  /** The watchdog ends this process group, and whoever holds `outputs`, if the server dies first. */
+  readonly track: (pgid: number, outputs: ReadonlyArray<string>) => Effect.Effect<void>
   /** The group has ended: forget it. */
   readonly untrack: (pgid: number) => Effect.Effect<void>
 }>()("taskmux/Watchdog") {
@@ -94,7 +112,7 @@ export class Watchdog extends Context.Service<Watchdog, {
             )
           }))
       return Watchdog.of({
-        track: (pgid) => say(`+${pgid}`),
+        track: (pgid, outputs) => say(`+${[pgid, ...outputs.map(asPattern)].join(" ")}`),
         untrack: (pgid) => say(`-${pgid}`)
       })
     })

@@ -6,14 +6,19 @@
 import * as procfs from "./procfs.ts"
 
 export interface TaskUsage {
-  readonly processes: ReadonlyArray<{ readonly pid: number; readonly command: string }> | null
+  /** Its live processes; their command lines are read only when shown (see `processesOf`). */
+  readonly pids: ReadonlyArray<number> | null
   readonly ports: ReadonlyArray<number> | null
   readonly memoryBytes: number | null
   readonly cpuPercent: number | null
 }
 
-export const unknownUsage: TaskUsage = { processes: null, ports: null, memoryBytes: null, cpuPercent: null }
-export const noUsage: TaskUsage = { processes: [], ports: [], memoryBytes: 0, cpuPercent: 0 }
+export const unknownUsage: TaskUsage = { pids: null, ports: null, memoryBytes: null, cpuPercent: null }
+export const noUsage: TaskUsage = { pids: [], ports: [], memoryBytes: 0, cpuPercent: 0 }
+
+/** Each process with its command line, for the one task that get_task describes. */
+export const processesOf = (usage: TaskUsage) =>
+  usage.pids === null ? null : usage.pids.map((pid) => ({ pid, command: procfs.commandLine(pid) }))
 
 const MAX_AGE_MS = 1_000
 
@@ -32,7 +37,7 @@ export class UsageSampler {
     const [fromTicks, fromMs] = this.last === undefined ? [0, since] : [this.last.cpuTicks, this.last.at]
     const elapsedSeconds = Math.max(now - fromMs, 1) / 1000
     const usage: TaskUsage = {
-      processes: procs.map((p) => ({ pid: p.pid, command: procfs.commandLine(p.pid) })),
+      pids: procs.map((p) => p.pid),
       ports: listeningPorts(procs),
       memoryBytes: procs.reduce((sum, p) => sum + p.rssPages, 0) * procfs.pageBytes(),
       cpuPercent: Math.round(

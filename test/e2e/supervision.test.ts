@@ -161,6 +161,7 @@ describe("no orphans, for any mix of tasks (model-based)", () => {
   const kinds = {
     tree: { start: { command: fixture("tree.sh"), args: [] }, pids: 4 },
     stubborn: { start: { command: fixture("ignore-term.sh"), args: [] }, pids: 3 },
+    escapes: { start: { command: fixture("escapes.sh"), args: [] }, pids: 6 },
     cat: { start: { command: "echo pid $$; exec cat" }, pids: 1 },
     flaky: {
       start: { command: "echo pid $$; sleep 0.2; exit 1", restart: { policy: "always", backoffMs: 50 } },

@@ -16,7 +16,10 @@ import { TasksLayer } from "../../src/Server.ts"
 import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
 
-type Kind = "cat" | "tree" | "quick" | "flaky"
+type Kind = "cat" | "tree" | "escapes" | "quick" | "flaky"
+
+/** Pids a run of each kind prints; the escapes fixture's leave the process group every way it can. */
+const printsPids: Partial<Record<Kind, number>> = { tree: 4, escapes: 6 }
 
 interface ModelTask {
   readonly kind: Kind
@@ -25,7 +28,7 @@ interface ModelTask {
   running: boolean
   /** Lines sent to a cat, which must come back in this order. */
   echoed: Array<string>
-  /** Runs so far (a tree prints four pids per run into the same buffer). */
+  /** Runs so far (a tree prints its pids each run into the same buffer). */
   runs: number
 }
 
@@ -50,6 +53,8 @@ const commandFor = (kind: Kind): { command: string; args?: Array<string>; restar
       return { command: "cat" }
     case "tree":
       return { command: fixture("tree.sh"), args: [] }
+    case "escapes":
+      return { command: fixture("escapes.sh"), args: [] }
     case "quick":
       return { command: "echo quick; exit 3" }
     case "flaky":
@@ -108,16 +113,18 @@ const settleRun = async (real: Real, name: string, task: ModelTask) => {
       "each run's output kept"
     )
   }
-  if (task.kind === "tree") {
+  const pids = printsPids[task.kind]
+  if (pids !== undefined) {
     await real.run(eventually(
       Effect.flatMap(registry, (r) => r.read(name, { since: 0 })),
-      (p) => pidsIn(p.lines).length === 4 * task.runs
+      (p) => pidsIn(p.lines).length === pids * task.runs
     ))
   }
   await observe(real, name)
 }
 
 let terminalStarts = 0
+let escapeStarts = 0
 
 /** What a cat shows of the lines sent to it: on a terminal, its echo and then cat's copy. */
 const shown = (task: ModelTask) => task.terminal ? task.echoed.flatMap((t) => [t, t]) : task.echoed
@@ -152,12 +159,13 @@ class Start extends TaskCommand {
     }
     assert.isTrue(Exit.isSuccess(exit))
     if (this.terminal) terminalStarts += 1
+    if (this.kind === "escapes") escapeStarts += 1
     real.seen.delete(this.name) // a new task under this name
     real.pidsOf.delete(this.name)
     const task: ModelTask = {
       kind: this.kind,
       terminal: this.terminal,
-      running: this.kind === "cat" || this.kind === "tree",
+      running: this.kind !== "quick" && this.kind !== "flaky",
       echoed: [],
       runs: 1
     }
@@ -188,7 +196,7 @@ class Restart extends TaskCommand {
     const task = model.get(this.name)
     if (task === undefined) return assert.isTrue(Exit.isFailure(exit))
     assert.isTrue(Exit.isSuccess(exit))
-    task.running = task.kind === "cat" || task.kind === "tree"
+    task.running = task.kind !== "quick" && task.kind !== "flaky"
     task.echoed = []
     task.runs += 1
     await settleRun(real, this.name, task)
@@ -246,6 +254,9 @@ class Signal extends TaskCommand {
     await settle(real, this.name, (s) => s === "stopped")
     task.running = false
     await observe(real, this.name)
+    // Its main process ended: what it started, escaped or not, ends with it.
+    const own = [...real.pidsOf.get(this.name) ?? []]
+    await real.run(eventually(Effect.sync(() => own.filter(isAlive)), (alive) => alive.length === 0))
   }
   override toString = () => `signal(${this.name}, SIGTERM)`
 }
@@ -264,9 +275,10 @@ class Remove extends TaskCommand {
 }
 
 const names = fc.constantFrom("a", "b", "c")
-const start = fc.tuple(names, fc.constantFrom<Kind>("cat", "cat", "tree", "quick", "flaky"), fc.boolean()).map((
-  [n, k, t]
-) => new Start(n, k, t))
+const start = fc.tuple(names, fc.constantFrom<Kind>("cat", "cat", "tree", "escapes", "quick", "flaky"), fc.boolean())
+  .map((
+    [n, k, t]
+  ) => new Start(n, k, t))
 // Starts are weighted up, so most sequences work on tasks that exist.
 const commands = fc.commands([
   start,
@@ -309,5 +321,6 @@ describe("task lifecycle (model-based, real processes)", () => {
     )
     assert.isAbove(executed, 12, "the sequences ran commands")
     assert.isAbove(terminalStarts, 0, "some tasks ran on a terminal")
+    assert.isAbove(escapeStarts, 0, "some tasks had processes escape their group")
   }, 240_000)
 })
