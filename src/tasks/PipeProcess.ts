@@ -93,7 +93,7 @@ const make = (
   })
   child.once("exit", (code, signal) => {
     leaderExited = true
-    ProcessTree.checkSoon()
+    tree.leaderGone()
     Deferred.doneUnsafe(exit, Effect.succeed({ code, signal }))
   })
   child.once("close", () => Deferred.doneUnsafe(closed, Effect.void))
@@ -102,7 +102,7 @@ const make = (
     const info = yield* Deferred.await(exit)
     // Whatever the leader left running in its group ends with it: nothing outlives a task.
     // (A no-op when the group is gone; zombies are waited for by the shared poller.)
-    yield* tree.terminate({ signal: "SIGTERM", graceMs: 1_000 })
+    yield* tree.sweep
     const drained = yield* Deferred.await(closed).pipe(Effect.timeoutOption(DRAIN_MS))
     if (Option.isNone(drained)) {
       child.stdout?.destroy()

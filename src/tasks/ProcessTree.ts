@@ -13,7 +13,7 @@
  * on these machines). One shared poller serves every waiter. Off Linux, where there is no
  * `/proc`, a task is its leader's process group.
  */
-import { Effect, Option } from "effect"
+import { Deferred, Effect, Option } from "effect"
 import * as procfs from "./procfs.ts"
 
 export interface ProcessTree {
@@ -28,6 +28,10 @@ export interface ProcessTree {
   readonly members: () => ReadonlyArray<procfs.Proc>
   /** The task's output as `/proc/PID/fd` links show it: whoever holds it is the task's. */
   readonly outputs: ReadonlyArray<string>
+  /** Call when the leader has exited: later looks at /proc must be taken after this. */
+  readonly leaderGone: () => void
+  /** After the leader exited: ends what it left (as `terminate`), or joins a terminate under way. */
+  readonly sweep: Effect.Effect<void>
 }
 
 /** The variable that marks a run's processes; its value is unique to the run. */
@@ -45,6 +49,11 @@ export const serverMarkerPrefix = `${SERVER_TOKEN}-`
 /** After SIGKILL, stop waiting eventually (a process stuck in the kernel cannot be killed). */
 const KILL_WAIT_MS = 5_000
 const POLL_MS = 10
+/**
+ * How old a look at /proc may be before signalling a running task: what forks after it is still in
+ * the group, and what escapes meanwhile is found by the look taken after the leader has gone.
+ */
+const BEFORE_SIGNAL_MS = 50
 
 export interface TreeSpec {
   /** The leader: its own session and group. */
@@ -62,7 +71,8 @@ const serverStdio = new Set(procfs.available ? [0, 1, 2].map((fd) => procfs.desc
 /** Call it right after the spawn: it notes when the leader started (nothing of the task is older). */
 export const make = (spec: TreeSpec): ProcessTree => {
   const { leaderExited, marker, pid } = spec
-  snapshot = undefined
+  /** Looks at /proc for this tree must be newer than this: its spawn, later its leader's exit. */
+  let freshAfter = performance.now()
   const since = (procfs.available ? procfs.stat(pid)?.start : undefined) ?? 0
   const outputs = new Set(
     spec.outputs.filter((d): d is string =>
@@ -72,9 +82,9 @@ export const make = (spec: TreeSpec): ProcessTree => {
   /** A terminate found nothing left after the leader exited: the exit needs no second sweep. */
   let swept = false
 
-  const members = (withOutputs = false): Array<procfs.Proc> => {
+  const members = (withOutputs = false, maxAgeMs = SNAPSHOT_MS, notBefore = 0): Array<procfs.Proc> => {
     if (!procfs.available) return []
-    const snapshot = processSnapshot()
+    const snapshot = processSnapshot(Math.max(freshAfter, notBefore, performance.now() - maxAgeMs))
     const found = new Map<number, procfs.Proc>()
     for (const p of snapshot.all) {
       if (p.session === pid || p.group === pid) found.set(p.pid, p)
@@ -106,10 +116,29 @@ export const make = (spec: TreeSpec): ProcessTree => {
 
   const signal = (sig: NodeJS.Signals): boolean => signalAll(procfs.available ? members() : [], sig)
 
+  /** Terminates under way: a sweep after the leader's exit has nothing to add to them. */
+  let terminating = 0
+  let terminated = Deferred.makeUnsafe<void>()
+
   const terminate = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }) =>
+    Effect.suspend(() => {
+      terminating += 1
+      return terminateOnce(opts).pipe(Effect.ensuring(Effect.sync(() => {
+        if (--terminating > 0) return
+        Deferred.doneUnsafe(terminated, Effect.void)
+        terminated = Deferred.makeUnsafe<void>()
+      })))
+    })
+
+  const sweep = Effect.suspend(() =>
+    terminating > 0 ? Deferred.await(terminated) : terminate({ signal: "SIGTERM", graceMs: 1_000 })
+  )
+
+  const terminateOnce = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }) =>
     Effect.gen(function*() {
       if (swept && leaderExited()) return
-      let targets = procfs.available ? members(true) : []
+      yield* awaitLook(Math.max(freshAfter, performance.now() - BEFORE_SIGNAL_MS))
+      let targets = procfs.available ? members(true, BEFORE_SIGNAL_MS) : []
       if (!signalAll(targets, opts.signal)) {
         swept = leaderExited()
         return
@@ -119,7 +148,9 @@ export const make = (spec: TreeSpec): ProcessTree => {
       const gone = yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(opts.graceMs))
       if (Option.isNone(gone) || procfs.available && leaderExited()) {
         // Past the grace, or something may have started meanwhile: what is left now gets SIGKILL.
-        targets = procfs.available ? members(true) : []
+        const seenGone = Option.getOrElse(gone, () => performance.now())
+        yield* awaitLook(Math.max(freshAfter, seenGone))
+        targets = procfs.available ? members(true, SNAPSHOT_MS, seenGone) : []
         if (signalAll(targets, "SIGKILL") || Option.isNone(gone)) {
           yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(KILL_WAIT_MS))
         }
@@ -127,7 +158,12 @@ export const make = (spec: TreeSpec): ProcessTree => {
       swept = leaderExited()
     })
 
-  return { signal, terminate, members: () => members(), outputs: [...outputs] }
+  const leaderGone = () => {
+    freshAfter = performance.now()
+    checkSoon()
+  }
+
+  return { signal, terminate, members: () => members(), outputs: [...outputs], leaderGone, sweep }
 }
 
 /** `process.kill`, without the stack trace its error would capture when the target is gone. */
@@ -146,7 +182,8 @@ export const kill = (pid: number, signal: NodeJS.Signals | 0): boolean => {
 
 // ---------------------------------------------------------------------------------------
 // One look at /proc shared by every tree that asks within a few milliseconds (a mass stop asks
-// hundreds of times), unless a task's process started or ended since; markers read once per process.
+// hundreds of times, and a look takes 10-25 µs per process), unless it needs a look taken after its
+// spawn or its leader's exit; markers read once per process.
 
 interface Snapshot {
   readonly at: number
@@ -159,9 +196,9 @@ let snapshot: Snapshot | undefined
 
 let pinned = 0
 
-/** Runs `f` with one look at /proc for all of it, however long it takes (a list of many tasks). */
+/** Runs `f` with one new look at /proc for all of it, however long it takes (a list of many tasks). */
 export const withOneLook = <A>(f: () => A): A => {
-  if (pinned === 0 && snapshot !== undefined && performance.now() - snapshot.at >= SNAPSHOT_MS) snapshot = undefined
+  if (pinned === 0) snapshot = undefined
   pinned += 1
   try {
     return f()
@@ -170,8 +207,39 @@ export const withOneLook = <A>(f: () => A): A => {
   }
 }
 
-const processSnapshot = (): Snapshot => {
-  if (snapshot !== undefined && (pinned > 0 || performance.now() - snapshot.at < SNAPSHOT_MS)) return snapshot
+/**
+ * Waits for a look at /proc taken at `notBefore` or later. Requests close together share one:
+ * a mass stop asks once per task as each leader exits, and a look at hundreds of processes takes
+ * a millisecond or more, so the next look waits four times as long as the last one took.
+ */
+const awaitLook = (notBefore: number): Effect.Effect<void> =>
+  !procfs.available || snapshot !== undefined && snapshot.at >= notBefore
+    ? Effect.void
+    : Effect.callback<void>((resume) => {
+      const waiter = () => resume(Effect.void)
+      lookWaiters.add(waiter)
+      lookTimer ??= setTimeout(look, Math.min(Math.max(4 * lastLookMs, 2), 20))
+      return Effect.sync(() => lookWaiters.delete(waiter))
+    })
+
+const lookWaiters = new Set<() => void>()
+let lookTimer: ReturnType<typeof setTimeout> | undefined
+let lastLookMs = 0
+
+const look = () => {
+  lookTimer = undefined
+  const t0 = performance.now()
+  processSnapshot(t0)
+  lastLookMs = performance.now() - t0
+  const waiting = [...lookWaiters]
+  lookWaiters.clear()
+  for (const resume of waiting) resume()
+}
+
+/** A look at /proc taken at `notBefore` or later (its time is when it began). */
+const processSnapshot = (notBefore: number): Snapshot => {
+  if (snapshot !== undefined && (pinned > 0 || snapshot.at >= notBefore)) return snapshot
+  const at = performance.now()
   const all = procfs.processes()
   const children = new Map<number, Array<procfs.Proc>>()
   for (const p of all) {
@@ -180,7 +248,7 @@ const processSnapshot = (): Snapshot => {
     else siblings.push(p)
   }
   pruneMarkers(all)
-  return snapshot = { at: performance.now(), all, children }
+  return snapshot = { at, all, children }
 }
 
 /** Each process's marker (null: none), by pid, with its start time to tell a reused pid. */
@@ -211,7 +279,7 @@ interface Waiter {
   /** Processes outside the leader's group that must be gone too. */
   readonly others: ReadonlyArray<procfs.Proc>
   readonly leaderExited: () => boolean
-  readonly resolve: () => void
+  readonly resolve: (at: number) => void
 }
 
 const waiters = new Set<Waiter>()
@@ -222,8 +290,7 @@ let soon = false
  * A leader was reaped: its tree is often gone with it, so look now rather than at the next
  * tick (a stop answers in about a millisecond, and a mass stop is not paced by the timer).
  */
-export const checkSoon = () => {
-  snapshot = undefined
+const checkSoon = () => {
   if (soon || waiters.size === 0) return
   soon = true
   setImmediate(tick)
@@ -233,12 +300,13 @@ const tick = () => {
   clearTimeout(timer)
   timer = undefined
   soon = false
+  const now = performance.now()
   let live: Set<number> | undefined
   /** Groups with a member that is not a zombie: one look at /proc for all waiters. */
   const liveGroups = () => {
     if (live === undefined) {
       live = new Set()
-      if (procfs.available) { for (const p of processSnapshot().all) if (p.live) live.add(p.group) }
+      if (procfs.available) { for (const p of processSnapshot(now).all) if (p.live) live.add(p.group) }
     }
     return live
   }
@@ -247,7 +315,7 @@ const tick = () => {
     const groupAlive = kill(-waiter.pid, 0) && (!procfs.available || liveGroups().has(waiter.pid))
     if (groupAlive || waiter.others.some(isAlive)) continue
     waiters.delete(waiter)
-    waiter.resolve()
+    waiter.resolve(now)
   }
   if (waiters.size > 0) timer = setTimeout(tick, POLL_MS)
 }
@@ -257,18 +325,18 @@ const isAlive = (p: procfs.Proc) => {
   return now !== undefined && now.start === p.start && now.live
 }
 
-/** Completes once the leader's group and every one of `targets` is gone. */
+/** Completes once the leader's group and every one of `targets` is gone, with the time it was seen gone. */
 const awaitGone = (
   pid: number,
   targets: ReadonlyArray<procfs.Proc>,
   leaderExited: () => boolean
-): Effect.Effect<void> =>
-  Effect.callback<void>((resume) => {
+): Effect.Effect<number> =>
+  Effect.callback<number>((resume) => {
     const waiter: Waiter = {
       pid,
       others: targets.filter((p) => p.group !== pid),
       leaderExited,
-      resolve: () => resume(Effect.void)
+      resolve: (at) => resume(Effect.succeed(at))
     }
     waiters.add(waiter)
     // The leader may be gone already (its tree lingering); else its exit calls checkSoon.

@@ -95,7 +95,7 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
   // Fires once the terminal is drained, or 200 ms after the leader exited while others hold it.
   terminal.onExit(({ exitCode, signal }) => {
     leaderExited = true
-    ProcessTree.checkSoon()
+    tree.leaderGone()
     output.flush("stdout")
     // Killed by a signal: the code is 0 then, so the signal decides.
     const name = signal ? signalName(signal) : null
@@ -105,7 +105,7 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
   const exited = Effect.gen(function*() {
     const info = yield* Deferred.await(exit)
     // Whatever the leader left running in its session ends with it: nothing outlives a task.
-    yield* tree.terminate({ signal: "SIGTERM", graceMs: 1_000 })
+    yield* tree.sweep
     return info
   })
 
