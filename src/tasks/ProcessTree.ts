@@ -53,7 +53,7 @@ const POLL_MS = 10
  * How old a look at /proc may be before signalling a running task: what forks after it is still in
  * the group, and what escapes meanwhile is found by the look taken after the leader has gone.
  */
-const BEFORE_SIGNAL_MS = 50
+const BEFORE_SIGNAL_MS = 200
 
 export interface TreeSpec {
   /** The leader: its own session and group. */
@@ -137,8 +137,9 @@ export const make = (spec: TreeSpec): ProcessTree => {
   const terminateOnce = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }) =>
     Effect.gen(function*() {
       if (swept && leaderExited()) return
-      yield* awaitLook(Math.max(freshAfter, performance.now() - BEFORE_SIGNAL_MS))
-      let targets = procfs.available ? members(true, BEFORE_SIGNAL_MS) : []
+      let notBefore = Math.max(freshAfter, performance.now() - BEFORE_SIGNAL_MS)
+      yield* awaitLook(notBefore)
+      let targets = procfs.available ? members(true, Infinity, notBefore) : []
       if (!signalAll(targets, opts.signal)) {
         swept = leaderExited()
         return
@@ -148,9 +149,10 @@ export const make = (spec: TreeSpec): ProcessTree => {
       const gone = yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(opts.graceMs))
       if (Option.isNone(gone) || procfs.available && leaderExited()) {
         // Past the grace, or something may have started meanwhile: what is left now gets SIGKILL.
-        const seenGone = Option.getOrElse(gone, () => performance.now())
-        yield* awaitLook(Math.max(freshAfter, seenGone))
-        targets = procfs.available ? members(true, SNAPSHOT_MS, seenGone) : []
+        // Gone: any look since the leader's exit finds what escaped before it; else one from now.
+        notBefore = Option.isSome(gone) ? freshAfter : performance.now()
+        yield* awaitLook(notBefore)
+        targets = procfs.available ? members(true, Infinity, notBefore) : []
         if (signalAll(targets, "SIGKILL") || Option.isNone(gone)) {
           yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(KILL_WAIT_MS))
         }
