@@ -12,19 +12,60 @@ export type TaskStatus = typeof TaskStatus.Type
 export const StreamName = Schema.Literals(["stdout", "stderr", "terminal"])
 export type StreamName = typeof StreamName.Type
 
+/** A line as the task wrote it, with everything known about it; answers show less (see `OutputLine`). */
+export interface LineRecord {
+  readonly seq: number
+  readonly stream: StreamName
+  readonly text: string
+  /** Epoch milliseconds it arrived. */
+  readonly time: number
+  readonly partial?: boolean
+  readonly run?: number
+}
+
+/**
+ * A line in an answer: only what its text does not say. Lines come in order, each one after the
+ * previous (seq + 1), so `seq` is given for the first line and after a gap (a grep, a stream).
+ */
 export const OutputLine = Schema.Struct({
-  seq: Schema.Int.annotate({
-    description: "Position of the line in the task's output; pass it as `since` to read what follows."
-  }),
-  stream: StreamName,
   text: Schema.String,
-  time: Schema.String.annotate({ description: "ISO time the line arrived." }),
-  partial: Schema.optionalKey(Schema.Boolean.annotate({
-    description: "The line has no newline yet (a prompt, a progress bar); it is shown again, whole, once it ends."
+  seq: Schema.optionalKey(Schema.Int.annotate({
+    description: "Its position (a cursor for since); given on the first line and after a gap, else previous + 1."
   })),
-  run: Schema.optionalKey(Schema.Int.annotate({ description: "This line starts run N of the task (after a restart)." }))
+  stream: Schema.optionalKey(Schema.Literals(["stderr", "terminal"]).annotate({ description: "Absent: stdout." })),
+  time: Schema.optionalKey(Schema.String.annotate({ description: "ISO time it arrived, with timestamps: true." })),
+  partial: Schema.optionalKey(Schema.Boolean.annotate({
+    description: "No newline yet (a prompt); shown again, whole, once it ends."
+  })),
+  run: Schema.optionalKey(Schema.Int.annotate({ description: "It starts run N (after a restart)." }))
 })
 export type OutputLine = typeof OutputLine.Type
+
+/** Lines as answers carry them: `seq` only where it does not follow, the stream only when not stdout. */
+export const compactLines = (
+  lines: ReadonlyArray<LineRecord>,
+  timestamps = false
+): Array<OutputLine> => {
+  let next: number | undefined
+  return lines.map((l) => {
+    const out: { -readonly [K in keyof OutputLine]: OutputLine[K] } = { text: l.text }
+    if (l.seq !== next) out.seq = l.seq
+    // A partial line is shown again, whole, with the same seq.
+    next = l.partial === true ? l.seq : l.seq + 1
+    if (l.stream !== "stdout") out.stream = l.stream
+    if (timestamps) out.time = new Date(l.time).toISOString()
+    if (l.partial === true) out.partial = true
+    if (l.run !== undefined) out.run = l.run
+    return out
+  })
+}
+
+/** A line picked out of the output to explain an end: where it is, and what it says. */
+export const ErrorLine = Schema.Struct({
+  seq: Schema.Int,
+  stream: Schema.optionalKey(Schema.Literals(["stderr", "terminal"])),
+  text: Schema.String
+})
 
 /** What `list_tasks` shows of each task. */
 export const TaskSummary = Schema.Struct({
@@ -57,6 +98,12 @@ export const TaskInfo = Schema.Struct({
   cpuPercent: Schema.NullOr(Schema.Finite).annotate({
     description: "CPU use of all its processes since the last look (100 = one core)."
   }),
+  env: Schema.Array(Schema.String).annotate({ description: "Names of the variables in its environment." }),
+  envValues: Schema.optionalKey(
+    Schema.Record(Schema.String, Schema.String).annotate({
+      description: "Its environment, with envValues: true."
+    })
+  ),
   restarts: Schema.Int,
   error: Schema.NullOr(Schema.String.annotate({ description: "Why the task failed to start." })),
   stdinOpen: Schema.Boolean,

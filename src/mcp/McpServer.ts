@@ -175,11 +175,19 @@ const announce = (server: Server, event: TaskEvent): Promise<void> => {
       if (event.quiet) return Promise.resolve()
       const { _tag, quiet, ...fields } = event
       return server.sendLoggingMessage({
-        level: event.exitCode === 0 ? "info" : "warning",
+        // An end that was asked for, or a clean exit, is news; an unexpected one is a warning.
+        level: event.status === "crashed" ? "warning" : "info",
         logger: "taskmux",
         data: { event: "task_exit", ...fields }
       }).catch(() => {})
     }
+    case "TaskGaveUp":
+      if (event.quiet) return Promise.resolve()
+      return server.sendLoggingMessage({
+        level: "error",
+        logger: "taskmux",
+        data: { event: "task_gave_up", name: event.name, reason: event.reason }
+      }).catch(() => {})
     case "TaskAdded":
     case "TaskRemoved":
       return server.sendResourceListChanged().catch(() => {})

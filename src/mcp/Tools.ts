@@ -7,7 +7,7 @@ import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/
 import { Cause, Effect, Exit, References, Schema, Struct } from "effect"
 import { formatSchemaError, InvalidArguments, InvalidPattern } from "../domain/errors.ts"
 import { SignalName } from "../domain/Signals.ts"
-import { describeEnd, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../domain/Task.ts"
+import { compactLines, describeEnd, ErrorLine, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../domain/Task.ts"
 import * as PortProbe from "../tasks/PortProbe.ts"
 import { TaskRegistry, type WaitResult } from "../tasks/TaskRegistry.ts"
 
@@ -51,8 +51,39 @@ const Pattern = Schema.String.annotate({
 })
 
 const TimeoutMs = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 })).annotate({
-  description: "Milliseconds to wait. Default 30000, max 600000."
+  description: "Milliseconds to wait. Default 30000 (with exit: 300000), max 600000."
 })
+
+/** How long a wait lasts unless told: a ready line comes in seconds; a build or a test run takes minutes. */
+const DEFAULT_TIMEOUT_MS = 30_000
+const DEFAULT_EXIT_TIMEOUT_MS = 300_000
+
+const ExitWanted = Schema.Boolean.annotate({
+  description: "Answer when the task ends, with how it ended and a summary; with pattern, whether a line matched."
+})
+
+/** A wait's fields as a caller gives them, checked and compiled; `field` is where they sit ("waitFor."). */
+const waitRequest = (
+  tool: string,
+  prefix: string,
+  w: { readonly pattern?: string; readonly port?: number | "any"; readonly exit?: boolean; readonly timeoutMs?: number }
+) =>
+  Effect.gen(function*() {
+    const pattern = w.pattern === undefined ? undefined : yield* asPattern(`${prefix}pattern`, w.pattern)
+    if (w.exit === true && w.port !== undefined) {
+      return yield* new InvalidArguments({
+        tool,
+        issue: `${prefix}exit waits for the end and ${prefix}port for a listening port: pass one of them`
+      })
+    }
+    yield* checkPort(tool, `${prefix}port`, w.port)
+    return {
+      pattern,
+      port: w.port,
+      exit: w.exit === true,
+      timeoutMs: w.timeoutMs ?? (w.exit === true ? DEFAULT_EXIT_TIMEOUT_MS : DEFAULT_TIMEOUT_MS)
+    }
+  })
 
 /** What a wait found; start_task with waitFor answers the same fields. */
 const WaitFields = {
@@ -63,10 +94,32 @@ const WaitFields = {
   timedOut: Schema.Boolean,
   nextCursor: Schema.Int,
   elapsedMs: Schema.Int,
+  durationMs: Schema.optionalKey(Schema.Int.annotate({ description: "How long the run lasted, once it ended." })),
   lastLines: Schema.Array(Schema.String),
+  errorLines: Schema.optionalKey(
+    Schema.Array(ErrorLine).annotate({
+      description: "Earlier lines that look like the cause (errors, tracebacks), with their seq."
+    })
+  ),
   hint: Schema.optionalKey(Schema.String),
   port: Schema.optionalKey(Schema.Int)
 }
+
+const WaitOutput = Schema.Struct({ name: Schema.String, status: TaskStatus, ...WaitFields })
+type WaitAnswer = typeof WaitOutput.Type
+
+/** A wait's result as answers carry it: its line and error lines compact. */
+const waitAnswer = ({ errorLines, line, ...rest }: WaitResult): WaitAnswer => ({
+  ...rest,
+  ...(line !== undefined && { line: compactLines([line])[0]! }),
+  ...(errorLines !== undefined && {
+    errorLines: errorLines.map((l) => ({
+      seq: l.seq,
+      ...(l.stream !== "stdout" && { stream: l.stream }),
+      text: l.text
+    }))
+  })
+})
 
 /** A port wait this machine cannot answer fails before anything starts. */
 const checkPort = (tool: string, field: string, port: number | "any" | undefined) => {
@@ -88,28 +141,40 @@ const asPattern = (field: string, pattern: string) =>
       })
   })
 
-/** What a wait was for: a line, a port, or (neither) the end. */
+/** What a wait was for: a line, a port, the end, or (none of them) the end. */
 interface Wanted {
   readonly pattern?: string | undefined
   readonly port?: number | "any" | undefined
+  readonly exit?: boolean | undefined
 }
 
-const waitText = (w: Omit<WaitResult, "name">, name: string, wanted: Wanted) => {
+/** The summary of an end or a timeout: what looks like the cause, then the last lines. */
+const summaryText = (w: Omit<WaitAnswer, "name">) => {
+  const errors = w.errorLines !== undefined && w.errorLines.length > 0
+    ? `\nLooks like the cause:\n${
+      w.errorLines.map((l) => `  [${l.seq}] ${l.stream === "stderr" ? "! " : ""}${l.text}`).join("\n")
+    }`
+    : ""
+  const last = w.lastLines.length > 0 ? `\nLast lines:\n${w.lastLines.join("\n")}` : ""
+  return `${errors}${last}`
+}
+
+const waitText = (w: Omit<WaitAnswer, "name">, name: string, wanted: Wanted) => {
   const seconds = `${(w.elapsedMs / 1000).toFixed(1)} s`
   if (w.matched && w.port !== undefined) {
     return `"${name}" is listening on port ${w.port} after ${seconds}${w.line ? `; matched: ${w.line.text}` : ""}`
   }
-  if (w.matched) return `"${name}" matched after ${seconds}: ${w.line?.text ?? ""}`
-  const last = w.lastLines.length > 0 ? `\nLast lines:\n${w.lastLines.join("\n")}` : ""
+  if (w.matched && wanted.exit !== true) return `"${name}" matched after ${seconds}: ${w.line?.text ?? ""}`
   const hint = w.hint !== undefined ? ` ${w.hint}` : ""
   const port = wanted.port === undefined ? "" : `, not listening on ${portName(wanted.port)}`
-  if (w.timedOut) return `Timed out after ${seconds}; "${name}" is still ${w.status}${port}.${hint}${last}`
+  if (w.timedOut) return `Timed out after ${seconds}; "${name}" is still ${w.status}${port}.${hint}${summaryText(w)}`
   const unmatched = wanted.port !== undefined
     ? ` without ${wanted.pattern !== undefined ? "a match and " : ""}listening on ${portName(wanted.port)}`
     : wanted.pattern !== undefined
-    ? " without a match"
+    ? w.line !== undefined ? `; matched: ${w.line.text}` : " without a match"
     : ""
-  return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) after ${seconds}${unmatched}.${last}`
+  const lasted = w.durationMs !== undefined ? `after running ${(w.durationMs / 1000).toFixed(1)} s` : `after ${seconds}`
+  return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) ${lasted}${unmatched}.${summaryText(w)}`
 }
 
 const portName = (port: number | "any") => port === "any" ? "any port" : `port ${port}`
@@ -306,10 +371,11 @@ const startInput = Schema.Struct({
     Schema.Struct({
       pattern: Schema.optionalKey(Pattern),
       port: Schema.optionalKey(Port),
+      exit: Schema.optionalKey(ExitWanted),
       timeoutMs: Schema.optionalKey(TimeoutMs)
     }).annotate({
-      description: "Answer once a line matches or it listens on port (or it ends, or times out). " +
-        "Example: {\"pattern\": \"ready\"} or {\"port\": 5173}."
+      description: "Answer once a line matches or it listens on port (or it ends, or times out); exit: once it " +
+        "ends. Example: {\"pattern\": \"ready\"}, {\"port\": 5173}, {\"exit\": true}."
     })
   ),
   notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({
@@ -337,7 +403,8 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   name: "start_task",
   title: "Start a background task",
   description: "Run a command in the background (dev server, build, watcher, REPL) and return at once. " +
-    "For a server, pass waitFor with its ready line. Then read_output, send_input, stop_task. " +
+    "For a server, pass waitFor with its ready line or port; for a build or tests, waitFor: {exit: true}. " +
+    "Then read_output, send_input, stop_task. " +
     "Without args, command is a /bin/sh -c line. For REPLs and prompts, terminal: true.",
   input: startInput,
   output: StartOutput,
@@ -345,16 +412,17 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   run: ({ cols, rows, terminal, waitFor, ...request }, context) =>
     withRegistry((r) =>
       Effect.gen(function*() {
-        const pattern = waitFor?.pattern === undefined
-          ? undefined
-          : yield* asPattern("waitFor.pattern", waitFor.pattern)
-        if (waitFor !== undefined && waitFor.pattern === undefined && waitFor.port === undefined) {
+        if (
+          waitFor !== undefined && waitFor.pattern === undefined && waitFor.port === undefined &&
+          waitFor.exit !== true
+        ) {
           return yield* new InvalidArguments({
             tool: "start_task",
-            issue: "waitFor needs a pattern (a regex for the ready line) or a port (a number, or \"any\")"
+            issue: "waitFor needs a pattern (a regex for the ready line), a port (a number, or \"any\") " +
+              "or exit: true (the end)"
           })
         }
-        yield* checkPort("start_task", "waitFor.port", waitFor?.port)
+        const wait = waitFor === undefined ? undefined : yield* waitRequest("start_task", "waitFor.", waitFor)
         if (terminal !== true && (cols !== undefined || rows !== undefined)) {
           return yield* new InvalidArguments({
             tool: "start_task",
@@ -365,15 +433,10 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
           ...request,
           ...(terminal === true && { terminal: { cols: cols ?? 120, rows: rows ?? 40 } })
         })
-        if (waitFor === undefined) return started
-        const timeoutMs = waitFor.timeoutMs ?? 30_000
-        const { name: _, ...waited } = yield* r.wait(started.name, {
-          pattern,
-          port: waitFor.port,
-          since: 0,
-          timeoutMs,
-          onProgress: progressOf(context, timeoutMs)
-        })
+        if (wait === undefined) return started
+        const { name: _, ...waited } = waitAnswer(
+          yield* r.wait(started.name, { ...wait, since: 0, onProgress: progressOf(context, wait.timeoutMs) })
+        )
         return { ...started, ...waited }
       })
     ),
@@ -381,7 +444,7 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
     o.matched === undefined
       ? `Started task "${o.name}" (pid ${o.pid}).`
       : `Started task "${o.name}" (pid ${o.pid}). ${
-        waitText(o as Omit<WaitResult, "name">, o.name, input.waitFor ?? {})
+        waitText(o as Omit<WaitAnswer, "name">, o.name, input.waitFor ?? {})
       }`
 })
 
@@ -389,30 +452,25 @@ const waitForTask = tool({
   name: "wait_for_task",
   title: "Wait for output or the end of a task",
   description: "Wait until a line matches pattern, the task ends, or timeoutMs passes: one call, no polling. " +
-    "Only lines after the call count, unless since (0: all). No pattern: wait for the end.",
+    "Lines count from the last one an answer about this task showed (start, read, wait), so none is missed " +
+    "between calls; since overrides (0: all). No pattern: wait for the end.",
   input: Schema.Struct({
     name: TaskName,
     pattern: Schema.optionalKey(Pattern),
     since: Schema.optionalKey(NonNegativeInt.annotate({
-      description: "Only lines after this cursor count. Default: after this call."
+      description: "Only lines after this cursor count. Default: after the last line shown."
     })),
     timeoutMs: Schema.optionalKey(TimeoutMs),
-    port: Schema.optionalKey(Port)
+    port: Schema.optionalKey(Port),
+    exit: Schema.optionalKey(ExitWanted)
   }),
-  output: Schema.Struct({ name: Schema.String, status: TaskStatus, ...WaitFields }),
+  output: WaitOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
-  run: ({ name, pattern, port, since, timeoutMs = 30_000 }, context) =>
+  run: ({ name, since, ...fields }, context) =>
     withRegistry((r) =>
       Effect.gen(function*() {
-        const compiled = pattern === undefined ? undefined : yield* asPattern("pattern", pattern)
-        yield* checkPort("wait_for_task", "port", port)
-        return yield* r.wait(name, {
-          pattern: compiled,
-          port,
-          since,
-          timeoutMs,
-          onProgress: progressOf(context, timeoutMs)
-        })
+        const wait = yield* waitRequest("wait_for_task", "", fields)
+        return waitAnswer(yield* r.wait(name, { ...wait, since, onProgress: progressOf(context, wait.timeoutMs) }))
       })
     ),
   text: (o, input) => waitText(o, o.name, input)
@@ -467,11 +525,17 @@ const listTasks = tool({
 const getTask = tool({
   name: "get_task",
   title: "Describe a task",
-  description: "One task in full: status, exit, pid, command, cwd, restarts, buffer, log file.",
-  input: NameOnly,
+  description: "One task in full: status, exit, pid, command, cwd, processes, ports, memory, environment names, " +
+    "restarts, buffer, log file.",
+  input: Schema.Struct({
+    name: TaskName,
+    envValues: Schema.optionalKey(Schema.Boolean.annotate({
+      description: "Also the values of its environment (it may hold secrets). Default false."
+    }))
+  }),
   output: TaskInfo,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
-  run: ({ name }) => withRegistry((r) => r.get(name)),
+  run: ({ envValues, name }) => withRegistry((r) => r.get(name, { envValues: envValues === true })),
   text: (t) =>
     `Task "${t.name}": ${describeEnd(t.status, t.exitCode, t.signal)}; pid ${t.pid}; ${t.command} in ${t.cwd}; ` +
     `${plural(t.lines, "line")} held, ${t.droppedLines} dropped${t.error ? `; error: ${t.error}` : ""}.` +
@@ -479,7 +543,10 @@ const getTask = tool({
       ? `\n${plural(t.processes.length, "process")}${uses(t)}${
         t.cpuPercent !== null ? `, CPU ${t.cpuPercent}%` : ""
       }:\n${t.processes.map((p) => `  ${p.pid} ${p.command}`).join("\n")}`
-      : "")
+      : "") +
+    (t.envValues !== undefined
+      ? `\nEnvironment:\n${Object.entries(t.envValues).map(([k, v]) => `  ${k}=${v}`).join("\n")}`
+      : `\nEnvironment: ${t.env.join(" ")}`)
 })
 
 const ReadOutput = Schema.Struct({
@@ -513,7 +580,8 @@ const readInput = Schema.Struct({
   ),
   screen: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Terminal tasks: the screen as it looks now (rows of text), not lines. For full-screen programs."
-  }))
+  })),
+  timestamps: Schema.optionalKey(Schema.Boolean.annotate({ description: "Give each line its time. Default false." }))
 })
 
 const readOutput = tool<typeof readInput.Type, ReadOutput>({
@@ -525,7 +593,7 @@ const readOutput = tool<typeof readInput.Type, ReadOutput>({
   input: readInput,
   output: ReadOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
-  run: ({ grep, name, screen, ...options }) =>
+  run: ({ grep, name, screen, timestamps, ...options }) =>
     withRegistry((r) =>
       Effect.gen(function*() {
         if (screen === true) {
@@ -533,7 +601,8 @@ const readOutput = tool<typeof readInput.Type, ReadOutput>({
           return { lines: [], screen: shown.rows, nextCursor: 0, dropped: 0, truncated: false }
         }
         const compiled = grep === undefined ? undefined : yield* asPattern("grep", grep)
-        return yield* r.read(name, { ...options, grep: compiled })
+        const page = yield* r.read(name, { ...options, grep: compiled })
+        return { ...page, lines: compactLines(page.lines, timestamps) }
       })
     ),
   text: (o) => {

@@ -5,6 +5,7 @@
  */
 import { Context, Effect, Layer, PubSub, type Scope } from "effect"
 import type { TaskStatus } from "../domain/Task.ts"
+import type { SummaryLine } from "./explain.ts"
 
 export type TaskEvent =
   | {
@@ -14,7 +15,16 @@ export type TaskEvent =
     readonly exitCode: number | null
     readonly signal: string | null
     readonly lastLines: ReadonlyArray<string>
+    /** Lines before the last ones that look like the cause of the end. */
+    readonly errorLines: ReadonlyArray<SummaryLine>
     /** The task asked not to be announced (`notifyOnExit: false`). */
+    readonly quiet: boolean
+  }
+  | {
+    /** Its restart policy gave up on it: the last run's TaskExit said how that run ended. */
+    readonly _tag: "TaskGaveUp"
+    readonly name: string
+    readonly reason: string
     readonly quiet: boolean
   }
   | { readonly _tag: "TaskAdded"; readonly name: string }

@@ -24,13 +24,22 @@ export const make = (wanted: PortWanted, members: () => ReadonlyArray<procfs.Pro
     return { check: async () => listeningPorts(members())[0] }
   }
   const port = wanted
-  const listenersBefore = procfs.available ? listenersOn(port) : new Set<string>()
+  const listenersBefore = procfs.available ? listenersOn(port, 0) : new Set<string>()
   const acceptingBefore = procfs.available && listenersBefore.size > 0 ? Promise.resolve(true) : accepts(port)
+  /** New listeners not held by the task, and whether each counts: only one whose holder cannot be seen. */
+  const foreign = new Map<string, boolean>()
+  const counts = (inode: string) => {
+    let yes = foreign.get(inode)
+    // Another program of this user (another task's server) is visible, and not the task's doing;
+    // a proxy the task had started by someone else (docker run -p's, run as root) is not.
+    if (yes === undefined) foreign.set(inode, yes = procfs.holderOf(`socket:[${inode}]`) === undefined)
+    return yes
+  }
   const check = async (): Promise<number | undefined> => {
     if (procfs.available) {
       if (listeningPorts(members()).includes(port)) return port
       const now = listenersOn(port)
-      if ([...now].some((inode) => !listenersBefore.has(inode))) return port
+      if ([...now].some((inode) => !listenersBefore.has(inode) && counts(inode))) return port
       // Seen in this namespace but none new: not the task's doing.
       if (now.size > 0) return undefined
     }
@@ -40,9 +49,9 @@ export const make = (wanted: PortWanted, members: () => ReadonlyArray<procfs.Pro
 }
 
 /** Inodes of sockets listening on `port` in this process's network namespace. */
-const listenersOn = (port: number): Set<string> => {
+const listenersOn = (port: number, maxAgeMs?: number): Set<string> => {
   const out = new Set<string>()
-  for (const [inode, p] of procfs.listeningSockets(process.pid)) if (p === port) out.add(inode)
+  for (const [inode, p] of procfs.listeningSockets(process.pid, maxAgeMs)) if (p === port) out.add(inode)
   return out
 }
 

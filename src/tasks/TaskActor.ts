@@ -14,12 +14,13 @@ import type { SignalName } from "../domain/Signals.ts"
 import {
   classifyExit,
   describeEnd,
-  type OutputLine,
+  type LineRecord,
   type TaskInfo,
   type TaskStatus,
   type TaskSummary
 } from "../domain/Task.ts"
 import { cleanText } from "./cleanText.ts"
+import { explain, type Explained } from "./explain.ts"
 import { LogFile } from "./LogFile.ts"
 import type { Notifier } from "./Notifier.ts"
 import type { BufferedLine, OutputBuffer } from "./OutputBuffer.ts"
@@ -102,6 +103,10 @@ export interface Task {
   stopRequested: boolean
   signalsSent: Set<string>
   done: Deferred.Deferred<void>
+  /** The latest run's marker (see ProcessTree), in its environment. */
+  marker: string | null
+  /** The cursor after the last line an answer about this task showed: a wait starts there. */
+  shownCursor: number
 }
 
 export const newTask = (
@@ -139,7 +144,9 @@ export const newTask = (
   nextRestartAt: null,
   stopRequested: false,
   signalsSent: new Set(),
-  done: Deferred.makeUnsafe()
+  done: Deferred.makeUnsafe(),
+  marker: null,
+  shownCursor: 0
 })
 
 /** What an actor needs from the server. */
@@ -188,6 +195,7 @@ export const makeActors = (context: ActorContext) => {
       task.log = log
       task.logFiles.add(log.path)
       const marker = ProcessTree.newMarker()
+      task.marker = marker
       const process = yield* TaskProcess.spawn({
         command: task.command,
         args: task.args ?? undefined,
@@ -246,6 +254,7 @@ export const makeActors = (context: ActorContext) => {
         if (next._tag === "GiveUp") {
           task.error = next.reason
           changed(task)
+          notifier.publish({ _tag: "TaskGaveUp", name: task.name, reason: next.reason, quiet: !task.notifyOnExit })
           return
         }
         if (next.resetBackoff || step === undefined) step = yield* backoffStep(task.policy)
@@ -287,7 +296,7 @@ export const makeActors = (context: ActorContext) => {
       status,
       exitCode,
       signal,
-      lastLines: lastLines(task),
+      ...explainRun(task),
       quiet: !task.notifyOnExit
     })
   }
@@ -406,6 +415,18 @@ export const changed = (task: Task) => {
 export const lastLines = (task: Task, n = 5) =>
   task.buffer.read({ tail: n, transform: cleanText }).lines.map((l) => l.text)
 
+/** How many of the newest lines a summary looks through for the cause. */
+const EXPLAIN_LINES = 1_000
+
+/** The last lines of the latest run and, before them, those that look like the cause of its end. */
+export const explainRun = (task: Task): Explained => {
+  const { lines } = task.buffer.read({ tail: EXPLAIN_LINES, maxBytes: 512 * 1024, transform: cleanText })
+  let from = lines.length
+  while (from > 0 && lines[from - 1]!.run === undefined) from--
+  const run = from > 0 ? lines.slice(from - 1) : lines
+  return explain(run.map((l) => toLineRecord(task, l)))
+}
+
 // ---------------------------------------------------------------------------------------
 // Views of a task, as the tools answer them
 
@@ -430,7 +451,8 @@ export const summary = (task: Task, usage = usageOf(task)): TaskSummary => ({
   memoryBytes: usage.memoryBytes
 })
 
-export const info = (task: Task): TaskInfo => {
+/** What get_task shows, but the environment (which the registry knows how it was made). */
+export const info = (task: Task): Omit<TaskInfo, "env" | "envValues"> => {
   const stats = task.buffer.stats()
   const log = task.log?.stats()
   const usage = usageOf(task)
@@ -466,13 +488,13 @@ export const ended = (task: Task): Ended => ({
   signal: task.signal
 })
 
-/** A line as answers show it; a terminal task's lines are of the one stream "terminal". */
-export const toOutputLine = (task: Task, line: BufferedLine): OutputLine => {
-  const out: OutputLine = {
+/** A line as answers know it; a terminal task's lines are of the one stream "terminal". */
+export const toLineRecord = (task: Task, line: BufferedLine): LineRecord => {
+  const out: LineRecord = {
     seq: line.seq,
     stream: task.terminal !== null ? "terminal" : line.stream,
     text: line.text,
-    time: new Date(line.time).toISOString()
+    time: line.time
   }
   return line.partial ? { ...out, partial: true } : line.run !== undefined ? { ...out, run: line.run } : out
 }

@@ -25,19 +25,20 @@ import type { SignalName } from "../domain/Signals.ts"
 import {
   describeEnd,
   isFinished,
-  type OutputLine,
+  type LineRecord,
   type TaskInfo,
   type TaskStatus,
   type TaskSummary
 } from "../domain/Task.ts"
 import { cleanText } from "./cleanText.ts"
+import type { SummaryLine } from "./explain.ts"
 import { Notifier } from "./Notifier.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "./OutputBuffer.ts"
 import * as PortProbe from "./PortProbe.ts"
 import type { PortWanted } from "./PortProbe.ts"
 import * as ProcessTree from "./ProcessTree.ts"
-import { baseEnv, checkPolicy, uniqueName } from "./startPolicy.ts"
-import { ended, info, lastLines, makeActors, newTask, summary, toOutputLine } from "./TaskActor.ts"
+import { baseEnv, checkPolicy, taskEnv, uniqueName } from "./startPolicy.ts"
+import { ended, explainRun, info, lastLines, makeActors, newTask, summary, toLineRecord } from "./TaskActor.ts"
 import type { Ended, Started, StartRequest, StopRequest, Task } from "./TaskActor.ts"
 import type { TerminalSize } from "./TaskProcess.ts"
 import type { Screen } from "./TerminalScreen.ts"
@@ -67,7 +68,7 @@ export interface ReadRequest {
 }
 
 export interface OutputPage {
-  readonly lines: ReadonlyArray<OutputLine>
+  readonly lines: ReadonlyArray<LineRecord>
   readonly nextCursor: number
   readonly dropped: number
   readonly truncated: boolean
@@ -78,8 +79,10 @@ export interface WaitRequest {
   readonly pattern?: RegExp | undefined
   /** Ready when the task listens on this TCP port (with `pattern`: once both hold). */
   readonly port?: PortWanted | undefined
-  /** Only lines after this cursor count; default: lines that arrive after the call. */
+  /** Only lines after this cursor count; default: after the last line an answer about the task showed. */
   readonly since?: number | undefined
+  /** Answer when the task ends (a pattern then only says whether a line matched on the way). */
+  readonly exit?: boolean | undefined
   readonly timeoutMs: number
   /** Called every few seconds while waiting. */
   readonly onProgress?: ((elapsedMs: number, lastLine: string | undefined) => Effect.Effect<void>) | undefined
@@ -87,16 +90,21 @@ export interface WaitRequest {
 
 export interface WaitResult {
   readonly name: string
+  /** The line matched, the port listens, or (an exit wait) the task ended, as asked. */
   readonly matched: boolean
-  readonly line?: OutputLine
+  readonly line?: LineRecord
   readonly status: TaskStatus
   readonly exitCode: number | null
   readonly signal: string | null
   readonly timedOut: boolean
   readonly nextCursor: number
   readonly elapsedMs: number
-  /** The last lines, when it did not match: what the task was doing instead. */
+  /** The last lines, when it did not match or it ended: what the task was doing. */
   readonly lastLines: ReadonlyArray<string>
+  /** Lines before those that look like the cause (an error, a traceback), with their positions. */
+  readonly errorLines?: ReadonlyArray<SummaryLine>
+  /** How long the run lasted, once it has ended. */
+  readonly durationMs?: number
   /** Why nothing was seen, when the task printed nothing at all while the wait lasted. */
   readonly hint?: string
   /** The port it was found listening on, for a wait on a port. */
@@ -118,7 +126,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
     name: string
   ) => Effect.Effect<Started, TaskNotFound | TooManyTasks | InvalidCwd | SpawnFailed | TerminalUnavailable>
   readonly list: Effect.Effect<ReadonlyArray<TaskSummary>>
-  readonly get: (name: string) => Effect.Effect<TaskInfo, TaskNotFound>
+  readonly get: (name: string, options?: { readonly envValues?: boolean }) => Effect.Effect<TaskInfo, TaskNotFound>
   readonly read: (name: string, request: ReadRequest) => Effect.Effect<OutputPage, TaskNotFound>
   /** What a terminal task's screen shows now. */
   readonly screen: (name: string) => Effect.Effect<Screen, TaskNotFound | NotATerminal>
@@ -204,7 +212,20 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       const list = Effect.sync(() => ProcessTree.withOneLook(() => [...tasks.values()].map((task) => summary(task))))
 
-      const get = (name: string) => Effect.map(lookup(name), info)
+      const base = baseEnv(config)
+      const get = (name: string, options: { readonly envValues?: boolean } = {}) =>
+        Effect.map(lookup(name), (task): TaskInfo => {
+          // The environment its latest run got: made the same way again, not kept per task.
+          const env: Record<string, string> = {
+            ...taskEnv(base, task.env),
+            ...(task.marker !== null && { [ProcessTree.MARKER_VARIABLE]: task.marker })
+          }
+          return {
+            ...info(task),
+            env: Object.keys(env).sort(),
+            ...(options.envValues === true && { envValues: env })
+          }
+        })
 
       const readLines = (task: Task, request: ReadRequest) => {
         const grep = request.grep
@@ -222,7 +243,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const read = (name: string, request: ReadRequest) =>
         Effect.map(lookup(name), (task) => {
           const page = readLines(task, request)
-          return { ...page, lines: page.lines.map((line) => toOutputLine(task, line)) }
+          task.shownCursor = Math.max(task.shownCursor, page.nextCursor)
+          return { ...page, lines: page.lines.map((line) => toLineRecord(task, line)) }
         })
 
       const screen = (name: string) =>
@@ -238,28 +260,45 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         const runNumber = task.restarts
         const startedAt = Date.now()
         const deadline = startedAt + request.timeoutMs
-        let cursor = request.since ?? task.buffer.cursor
+        // Not after the call: a line that arrived between two calls is not missed.
+        let cursor = request.since ?? task.shownCursor
+        const exitWait = request.exit === true
         const bytesAtStart = task.buffer.receivedBytes
         let lastProgress = startedAt
         const probe = request.port === undefined
           ? undefined
           : PortProbe.make(request.port, () => task.process?.members() ?? [])
         let matchedLine: BufferedLine | undefined
-        const result = (matched: boolean, timedOut: boolean, port?: number): WaitResult => ({
-          name,
-          matched,
-          ...(matchedLine !== undefined && { line: toOutputLine(task, matchedLine) }),
-          ...(port !== undefined && { port }),
-          status: task.status,
-          exitCode: task.exitCode,
-          signal: task.signal,
-          timedOut,
-          nextCursor: matchedLine !== undefined && !matchedLine.partial ? matchedLine.seq : cursor,
-          elapsedMs: Date.now() - startedAt,
-          lastLines: matched ? [] : lastLines(task),
-          ...(timedOut && request.pattern !== undefined && task.buffer.receivedBytes === bytesAtStart &&
-            { hint: silentHint(task) })
-        })
+        const result = (matched: boolean, timedOut: boolean, port?: number): WaitResult => {
+          const over = isFinished(task.status) && task.endedAt !== null
+          // An end, a timeout or a failed readiness comes with what explains it.
+          const { errorLines, lastLines } = matched && !exitWait
+            ? { errorLines: [], lastLines: [] }
+            : explainRun(task)
+          const nextCursor = exitWait
+            ? task.buffer.cursor
+            : matchedLine !== undefined && !matchedLine.partial
+            ? matchedLine.seq
+            : cursor
+          task.shownCursor = Math.max(task.shownCursor, nextCursor)
+          return {
+            name,
+            matched,
+            ...(matchedLine !== undefined && { line: toLineRecord(task, matchedLine) }),
+            ...(port !== undefined && { port }),
+            status: task.status,
+            exitCode: task.exitCode,
+            signal: task.signal,
+            timedOut,
+            nextCursor,
+            elapsedMs: Date.now() - startedAt,
+            ...(over && { durationMs: Date.parse(task.endedAt!) - Date.parse(task.startedAt) }),
+            lastLines,
+            ...(errorLines.length > 0 && { errorLines }),
+            ...(timedOut && task.buffer.receivedBytes === bytesAtStart &&
+              { hint: silentHint(task, request.pattern !== undefined, bytesAtStart === 0) })
+          }
+        }
         for (;;) {
           // Read the status first: once a run has ended, all its output is in the buffer.
           const over = task.status !== "running" || task.restarts !== runNumber
@@ -271,12 +310,12 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             cursor = task.buffer.cursor
           }
           const lineReady = request.pattern === undefined || matchedLine !== undefined
-          if (lineReady && probe === undefined && request.pattern !== undefined) return result(true, false)
-          if (lineReady && probe !== undefined && !over) {
+          if (!exitWait && lineReady && probe === undefined && request.pattern !== undefined) return result(true, false)
+          if (!exitWait && lineReady && probe !== undefined && !over) {
             const port = yield* Effect.promise(() => probe.check())
             if (port !== undefined) return result(true, false, port)
           }
-          if (over) return result(false, false)
+          if (over) return result(exitWait && lineReady, false)
           const now = Date.now()
           if (now >= deadline) return result(false, true)
           if (request.onProgress !== undefined && now - lastProgress >= PROGRESS_EVERY_MS) {
@@ -354,13 +393,15 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   )
 }
 
-/** Why a wait may have seen nothing: said when a task printed nothing at all while it waited. */
-const silentHint = (task: Task) =>
-  task.terminal !== null
-    ? "It printed nothing while this call waited."
-    : "It printed nothing while this call waited. If it should have, it may be buffering its output, " +
+/** Why a wait may have seen nothing: said when a task printed nothing while it waited. */
+const silentHint = (task: Task, forALine: boolean, never: boolean) => {
+  const silence = never ? "It has printed nothing at all." : "It printed nothing while this call waited."
+  return task.terminal !== null || !forALine
+    ? silence
+    : `${silence} If it should have, it may be buffering its output, ` +
       "as many programs do when writing to a pipe: start it with terminal: true, or make it flush " +
       "(python3 -u, stdbuf -oL, grep --line-buffered)."
+}
 
 /** Resolves on the task's next change, or after `ms`. */
 const awaitChange = (task: Task, ms: number) =>

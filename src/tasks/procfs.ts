@@ -116,6 +116,17 @@ export const descriptors = (pid: number): Array<string> => {
   return out
 }
 
+/** A process that holds `target` ("socket:[123]") open, among those this user can look into. */
+export const holderOf = (target: string): number | undefined => {
+  for (const entry of readdirSync("/proc")) {
+    const c = entry.charCodeAt(0)
+    if (c < 48 || c > 57) continue
+    const pid = Number(entry)
+    if (descriptors(pid).includes(target)) return pid
+  }
+  return undefined
+}
+
 /** What one descriptor points at, or undefined. */
 export const descriptor = (pid: number, fd: number): string | undefined => {
   try {
@@ -140,11 +151,11 @@ export const commandLine = (pid: number, max = 200): string => {
  * takes a millisecond or more to write each table, however short: one read per namespace serves
  * every caller for 50 ms (a list of many tasks, the waits polling for a port).
  */
-export const listeningSockets = (pid: number): ReadonlyMap<string, number> => {
+export const listeningSockets = (pid: number, maxAgeMs = SOCKET_TABLE_MS): ReadonlyMap<string, number> => {
   const namespace = descriptorLink(`/proc/${pid}/ns/net`) ?? `pid ${pid}`
   const cached = socketTables.get(namespace)
   const now = performance.now()
-  if (cached !== undefined && now - cached.at < SOCKET_TABLE_MS) return cached.sockets
+  if (cached !== undefined && now - cached.at < maxAgeMs) return cached.sockets
   if (socketTables.size > 16) socketTables.clear()
   const sockets = readListeningSockets(pid)
   socketTables.set(namespace, { at: now, sockets })

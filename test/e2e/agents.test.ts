@@ -13,10 +13,10 @@ import { fixture } from "../helpers.ts"
 import { connect, type Connected, textOf, until } from "./client.ts"
 
 interface Line {
-  readonly seq: number
-  readonly stream: string
+  readonly seq?: number
+  readonly stream?: string
   readonly text: string
-  readonly time: string
+  readonly time?: string
   readonly partial?: boolean
 }
 
@@ -82,7 +82,13 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
         expect(waited).toMatchObject({ matched: true, timedOut: false, status: "running" })
         expect(waited.line?.text).toBe("Server ready on :3000")
         expect(waited.nextCursor).toBe(waited.line?.seq)
-        lags.push(answeredAt - Date.parse(waited.line!.time))
+        const [line] = (await structured<{ lines: Array<Line> }>("read_output", {
+          name,
+          since: waited.line!.seq! - 1,
+          tail: 1,
+          timestamps: true
+        })).lines
+        lags.push(answeredAt - Date.parse(line!.time!))
         await structured("stop_task", { name })
       }
       // The best of three, so one scheduling hiccup on a busy machine does not fail it.
@@ -116,28 +122,44 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       expect(textOf(result)).toMatch(/"early" ended \(crashed, exit code 2\).*without a match[\s\S]*port in use/)
     })
 
-    it("counts only new lines by default; since: 0 searches the whole buffer", async () => {
-      await structured("start_task", { command: "echo ready; sleep 300", name: "old" })
-      await until(async () =>
-        (await structured<{ totalLines: number }>("get_task", { name: "old" })).totalLines > 0 || undefined
-      )
-      expect(await structured<Waited>("wait_for_task", { name: "old", pattern: "ready", timeoutMs: 200 }))
-        .toMatchObject({
-          matched: false,
-          timedOut: true
-        })
-      expect(await structured<Waited>("wait_for_task", { name: "old", pattern: "ready", since: 0 })).toMatchObject({
-        matched: true,
-        line: { seq: 1, text: "ready" }
+    it("misses no line that arrived between two calls, and matches a line it showed only once", async () => {
+      // As tsc --watch does: the line the assistant will wait for is printed before it asks.
+      await structured("start_task", {
+        command: "echo compiling; echo 'Found 0 errors. Watching.'; sleep 300",
+        name: "tsc"
       })
-      await structured("stop_task", { name: "old" })
+      await until(async () =>
+        (await structured<{ totalLines: number }>("get_task", { name: "tsc" })).totalLines > 1 || undefined
+      )
+      const first = await structured<Waited>("wait_for_task", {
+        name: "tsc",
+        pattern: "Found 0 errors",
+        timeoutMs: 5_000
+      })
+      expect(first).toMatchObject({ matched: true, line: { seq: 2, text: "Found 0 errors. Watching." } })
+      expect(first.line?.stream).toBeUndefined()
+      // Shown now: the next wait looks only at what comes after it.
+      expect(await structured<Waited>("wait_for_task", { name: "tsc", pattern: "Found 0 errors", timeoutMs: 200 }))
+        .toMatchObject({ matched: false, timedOut: true })
+      // since overrides it.
+      expect(await structured<Waited>("wait_for_task", { name: "tsc", pattern: "compiling", since: 0 }))
+        .toMatchObject({ matched: true, line: { seq: 1, text: "compiling" } })
+      // A read shows lines too: what it showed does not match again.
+      await structured("start_task", { command: "echo ready; sleep 300", name: "read-first" })
+      await until(async () =>
+        (await structured<{ lines: Array<Line> }>("read_output", { name: "read-first" })).lines.length > 0 || undefined
+      )
+      expect(await structured<Waited>("wait_for_task", { name: "read-first", pattern: "ready", timeoutMs: 200 }))
+        .toMatchObject({ matched: false, timedOut: true })
+      await structured("stop_task", { name: "tsc" })
+      await structured("stop_task", { name: "read-first" })
     })
 
     it("without a pattern, waits for the task to end", async () => {
       await structured("start_task", { command: "sleep 0.2; exit 0", name: "finish" })
       const result = await s.call("wait_for_task", { name: "finish" })
       expect(result.structuredContent).toMatchObject({ matched: false, timedOut: false, status: "exited", exitCode: 0 })
-      expect(textOf(result)).toMatch(/^"finish" ended \(exited, exit code 0\) after \d\.\d s\.$/)
+      expect(textOf(result)).toMatch(/^"finish" ended \(exited, exit code 0\) after running 0\.\d s\.$/)
     })
 
     it("resolves many concurrent waits on one task", async () => {
@@ -208,7 +230,7 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
   })
 
   describe("exit notifications", () => {
-    it("sends exactly one task_exit message per ended run, at info for exit 0 and warning otherwise", async () => {
+    it("sends exactly one task_exit message per ended run: info for exit 0 or a stop, warning for a crash", async () => {
       await structured("start_task", { command: "echo fine", name: "n-ok" })
       await structured("start_task", { command: "echo bad; exit 3", name: "n-bad" })
       await until(() => (exitsOf("n-ok").length > 0 && exitsOf("n-bad").length > 0) || undefined)
@@ -217,13 +239,26 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       await new Promise((resolve) => setTimeout(resolve, 200))
       expect(exitsOf("n-ok")).toEqual([{
         level: "info",
-        data: { event: "task_exit", name: "n-ok", status: "exited", exitCode: 0, signal: null, lastLines: ["fine"] }
+        data: {
+          event: "task_exit",
+          name: "n-ok",
+          status: "exited",
+          exitCode: 0,
+          signal: null,
+          lastLines: ["fine"],
+          errorLines: []
+        }
       }])
       expect(exitsOf("n-bad")).toHaveLength(2)
+      // The second run's summary is of that run.
       expect(exitsOf("n-bad")[1]).toMatchObject({
         level: "warning",
-        data: { status: "crashed", exitCode: 3, lastLines: ["bad", "bad"] }
+        data: { status: "crashed", exitCode: 3, lastLines: ["bad"] }
       })
+      await structured("start_task", { command: "sleep 300", name: "n-stopped" })
+      await structured("stop_task", { name: "n-stopped" })
+      await until(() => exitsOf("n-stopped").length > 0 || undefined)
+      expect(exitsOf("n-stopped")[0]).toMatchObject({ level: "info", data: { status: "stopped", signal: "SIGTERM" } })
     })
 
     it("notifyOnExit: false keeps a task quiet", async () => {
@@ -379,14 +414,31 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       expect(await text("env-own")).toBe("[] [1]")
     })
 
-    it("answers in compact text, not a JSON dump", async () => {
+    it("answers in compact text, and structure that carries only what the text does not say", async () => {
       await structured("start_task", { command: "seq 1 20", name: "compact" })
       await structured("wait_for_task", { name: "compact", since: 0 })
       const result = await s.call("read_output", { name: "compact" })
-      const textBytes = Buffer.byteLength(textOf(result))
-      const jsonBytes = Buffer.byteLength(JSON.stringify(result.structuredContent))
       expect(textOf(result)).toBe(`${Array.from({ length: 20 }, (_, i) => i + 1).join("\n")}\n[nextCursor 20]`)
-      expect(textBytes * 10).toBeLessThan(jsonBytes)
+      const lines = (result.structuredContent as { lines: Array<Line> }).lines
+      expect(lines[0]).toEqual({ text: "1", seq: 1 })
+      expect(lines[1]).toEqual({ text: "2" })
+      // Hundreds of real lines, both streams: the structure is at most twice the text of its lines.
+      const program = "node --help; python3 -c 'import this' >&2; node --v8-options | head -200"
+      await structured("start_task", { command: program, name: "real", waitFor: { exit: true } })
+      const real = await s.call("read_output", { name: "real", since: 0, maxBytes: 1_000_000 })
+      const realLines = (real.structuredContent as { lines: Array<Line> }).lines
+      expect(realLines.length).toBeGreaterThan(600)
+      expect(realLines.some((l) => l.stream === "stderr")).toBe(true)
+      const textBytes = Buffer.byteLength(realLines.map((l) => l.text).join("\n"))
+      const structureBytes = Buffer.byteLength(JSON.stringify(real.structuredContent))
+      expect(structureBytes / textBytes).toBeLessThan(1.5)
+      // Times when asked.
+      const timed = await structured<{ lines: Array<Line> }>("read_output", {
+        name: "compact",
+        tail: 2,
+        timestamps: true
+      })
+      expect(timed.lines.map((l) => Date.parse(l.time!))).toEqual([expect.any(Number), expect.any(Number)])
     })
   })
 

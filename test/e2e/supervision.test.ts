@@ -47,8 +47,11 @@ interface Task {
 describe("restart policies", () => {
   it("on-failure restarts a crashing task with backoff, then gives up with a clear reason", () =>
     withServer({}, async (s) => {
-      const exits: Array<unknown> = []
-      s.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void exits.push(n.params.data))
+      const notes: Array<{ level: string; data: { event: string; reason?: string } }> = []
+      s.client.setNotificationHandler(
+        LoggingMessageNotificationSchema,
+        (n) => void notes.push({ level: n.params.level, data: n.params.data as { event: string } })
+      )
       await structured(s, "start_task", {
         command: "echo run; exit 1",
         name: "flaky",
@@ -67,9 +70,13 @@ describe("restart policies", () => {
       expect(task.error).toBe("gave up after 3 restarts in a row (restart.maxRestarts is 3)")
       const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "flaky", since: 0 })
       expect(lines.map((l) => [l.text, l.run])).toEqual([["run", undefined], ["run", 2], ["run", 3], ["run", 4]])
-      // One exit notification per crash.
-      await until(() => exits.length >= 4 || undefined)
-      expect(exits).toHaveLength(4)
+      // One exit notification per crash, a warning each; then one error: it gave up.
+      await until(() => notes.length >= 5 || undefined)
+      expect(notes.map((n) => [n.level, n.data.event])).toEqual([
+        ...Array.from({ length: 4 }, () => ["warning", "task_exit"]),
+        ["error", "task_gave_up"]
+      ])
+      expect(notes[4]!.data.reason).toBe("gave up after 3 restarts in a row (restart.maxRestarts is 3)")
     }))
 
   it("shows restarting between runs; stop_task ends it at once with no further run", () =>

@@ -76,7 +76,7 @@ describe("output arrives when the program prints it", () => {
       const waited = result.structuredContent as unknown as Waited
       expect(waited).toMatchObject({ matched: false, timedOut: true })
       expect(waited.hint).toMatch(/printed nothing.*buffering.*terminal: true/)
-      expect(textOf(result)).toMatch(/still running\. It printed nothing while this call waited\..*terminal: true/)
+      expect(textOf(result)).toMatch(/still running\. It has printed nothing at all\..*terminal: true/)
     }))
 
   it("python3 -m http.server is known ready from its line, on pipes", () =>

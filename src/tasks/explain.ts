@@ -1,0 +1,79 @@
+/**
+ * A short account of a task's output that explains how it ended, timed out or failed to get
+ * ready: its last lines, and before them the lines that look like the cause (a stack trace's
+ * message sits above thirty lines of frames; a build's first error above its summary), stderr
+ * first, each with its position, within a fixed budget. Pure: property-tested.
+ */
+
+export interface SummaryLine {
+  readonly seq: number
+  readonly stream: "stdout" | "stderr" | "terminal"
+  readonly text: string
+}
+
+export interface Explained {
+  /** Lines before the last ones that look like an error, in order; empty when none does. */
+  readonly errorLines: ReadonlyArray<SummaryLine>
+  /** The last lines, oldest first. */
+  readonly lastLines: ReadonlyArray<string>
+}
+
+/** About 2 KB in all: half for the last lines at most, the rest for what looks like the error. */
+export const BUDGET_BYTES = 2048
+const LAST_LINES = 8
+const LAST_BYTES = 1024
+const ERROR_LINES = 8
+const LINE_CHARS = 300
+
+/** Words and phrases of failure, as compilers, runtimes, shells and servers print them. */
+const FAILURE =
+  /\b(errors?|exception|fail(ed|ure|ing)?|fatal|panic(ked)?|traceback|abort(ed)?|segmentation fault|core dumped|cannot|can't|could not|couldn't|unable to|not found|no such file|permission denied|refused|denied|eaddrinuse|eacces|enoent|address already in use|already in use|timed out|undefined reference|unhandled|uncaught|killed|out of memory)\b|\bERR!|^\s*E\d{3,}\b/i
+
+/** What says that nothing failed: "Found 0 errors", "0 failed", "no errors". */
+const NO_FAILURE = /\b(0|no|zero) (errors?|failures?|failed|problems?)\b|\berrors?: 0\b|\bfailed: 0\b/i
+
+/** A named error or exception: "ValueError: …", "java.lang.NullPointerException". */
+const NAMED = /\b[A-Z]\w*(Error|Exception)\b/
+
+export const looksLikeError = (text: string): boolean =>
+  (FAILURE.test(text) || NAMED.test(text)) && !NO_FAILURE.test(text)
+
+const clip = (text: string) => text.length > LINE_CHARS ? `${text.slice(0, LINE_CHARS - 1)}…` : text
+
+const bytes = (text: string) => Buffer.byteLength(text) + 1
+
+/** The summary of `lines` (a run's output, oldest first). */
+export const explain = (lines: ReadonlyArray<SummaryLine>): Explained => {
+  // The last lines, newest first until the count or the bytes run out; trailing blank lines skipped.
+  let end = lines.length
+  while (end > 0 && lines[end - 1]!.text.trim() === "") end--
+  const last: Array<string> = []
+  let used = 0
+  let first = end
+  while (first > 0 && last.length < LAST_LINES) {
+    const text = clip(lines[first - 1]!.text)
+    if (used + bytes(text) > LAST_BYTES && last.length > 0) break
+    used += bytes(text)
+    last.unshift(text)
+    first--
+  }
+  // Before them, what looks like the cause: stderr first, then the earliest; each text once.
+  const candidates = lines.slice(0, first).filter((l) => looksLikeError(l.text))
+  const ranked = [
+    ...candidates.filter((l) => l.stream === "stderr"),
+    ...candidates.filter((l) => l.stream !== "stderr")
+  ]
+  const seen = new Set<string>()
+  const chosen: Array<SummaryLine> = []
+  for (const line of ranked) {
+    if (chosen.length === ERROR_LINES) break
+    const text = clip(line.text.trim())
+    if (seen.has(text)) continue
+    if (used + bytes(text) + 8 > BUDGET_BYTES) continue
+    seen.add(text)
+    used += bytes(text) + 8
+    chosen.push({ ...line, text })
+  }
+  chosen.sort((a, b) => a.seq - b.seq)
+  return { errorLines: chosen, lastLines: last }
+}

@@ -1,0 +1,79 @@
+/** The summary that explains an end: the cause above the last lines, within its budget. */
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { BUDGET_BYTES, explain, looksLikeError, type SummaryLine } from "../../src/tasks/explain.ts"
+
+const lines = (texts: ReadonlyArray<string | [string, "stderr"]>): Array<SummaryLine> =>
+  texts.map((t, i) =>
+    typeof t === "string" ? { seq: i + 1, stream: "stdout", text: t } : { seq: i + 1, stream: t[1], text: t[0] }
+  )
+
+const bytesOf = (e: ReturnType<typeof explain>) =>
+  Buffer.byteLength([...e.errorLines.map((l) => l.text), ...e.lastLines].join("\n"))
+
+describe("explain", () => {
+  it("puts the message of a stack trace above its frames", () => {
+    const trace = lines([
+      "  VITE v8.3.8",
+      ["error when starting dev server:", "stderr"],
+      ["Error: Port 5173 is already in use", "stderr"],
+      ...Array.from({ length: 30 }, (_, i): [string, "stderr"] => [`    at frame${i} (file:///x.js:${i}:1)`, "stderr"])
+    ])
+    const e = explain(trace)
+    expect(e.errorLines.map((l) => [l.seq, l.text])).toEqual([
+      [2, "error when starting dev server:"],
+      [3, "Error: Port 5173 is already in use"]
+    ])
+    expect(e.lastLines).toHaveLength(8)
+    expect(e.lastLines.at(-1)).toBe("    at frame29 (file:///x.js:29:1)")
+  })
+
+  it("takes stderr first, then the earliest, each text once", () => {
+    const e = explain(lines([
+      ...Array.from({ length: 20 }, (_, i) => `src/a${i}.ts(1,1): error TS2322: Type 'string' is not assignable`),
+      ["npm ERR! code 2", "stderr"],
+      ["npm ERR! code 2", "stderr"],
+      ...Array.from({ length: 8 }, (_, i) => `tail ${i}`)
+    ]))
+    expect(e.errorLines[0]!.text).toBe("src/a0.ts(1,1): error TS2322: Type 'string' is not assignable")
+    expect(e.errorLines.filter((l) => l.text === "npm ERR! code 2")).toHaveLength(1)
+    expect(e.errorLines.map((l) => l.seq)).toEqual([...e.errorLines.map((l) => l.seq)].sort((a, b) => a - b))
+  })
+
+  it("does not take success for failure", () => {
+    for (const ok of ["Found 0 errors. Watching for file changes.", "0 failed, 12 passed", "no errors found"]) {
+      expect(looksLikeError(ok), ok).toBe(false)
+    }
+    for (
+      const bad of [
+        "Traceback (most recent call last):",
+        "sh: 1: nope: not found",
+        "Error: listen EADDRINUSE: address already in use :::3000",
+        "panic: runtime error: index out of range",
+        "FAILED (failures=1)",
+        "json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes",
+        "src/x.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'."
+      ]
+    ) expect(looksLikeError(bad), bad).toBe(true)
+  })
+
+  it("keeps within its budget, ends with the last lines, and picks error lines only from before them", () => {
+    const text = fc.oneof(fc.string({ maxLength: 400 }), fc.constantFrom("Error: boom", "ok", "", "warning: x"))
+    fc.assert(fc.property(
+      fc.array(fc.tuple(text, fc.constantFrom<"stdout" | "stderr">("stdout", "stderr")), { maxLength: 300 }),
+      (raw) => {
+        const input = raw.map(([t, stream], i) => ({ seq: i + 1, stream, text: t }))
+        const e = explain(input)
+        expect(bytesOf(e)).toBeLessThanOrEqual(BUDGET_BYTES)
+        const nonBlank = input.filter((l) => l.text.trim() !== "")
+        if (nonBlank.length > 0) expect(e.lastLines.length).toBeGreaterThan(0)
+        const firstShown = input.length - e.lastLines.length
+        for (const l of e.errorLines) {
+          expect(looksLikeError(l.text)).toBe(true)
+          expect(l.seq).toBeLessThanOrEqual(firstShown)
+        }
+        expect(new Set(e.errorLines.map((l) => l.text)).size).toBe(e.errorLines.length)
+      }
+    ))
+  })
+})
