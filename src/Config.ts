@@ -251,65 +251,81 @@ const splitOnce = (s: string, sep: string): [string, string | undefined] => {
   return i === -1 ? [s, undefined] : [s.slice(0, i), s.slice(i + 1)]
 }
 
-const positiveInt = (name: string, fallback: number) =>
-  Config.schema(
-    Schema.FiniteFromString.check(
-      Schema.isInt({ message: "expected a positive integer" }),
-      Schema.isGreaterThan(0, { message: "expected a positive integer" })
-    ),
-    name
-  ).pipe(Config.withDefault(fallback))
+/**
+ * Where a setting came from, as the user wrote it: `--max-tasks lots` for a flag (flags arrive as
+ * `settings`), `TASKMUX_MAX_TASKS="lots"` for the environment.
+ */
+const describeSetting = (settings: Readonly<Record<string, string>>, name: string, value: string) => {
+  const spec = options.find((o) => o.env === name)
+  if (settings[name] === undefined || spec === undefined) return `${name}=${JSON.stringify(value)}`
+  return spec.kind === "flag" ? `--${spec.flag}` : `--${spec.flag} ${JSON.stringify(value)}`
+}
 
-const flag = (name: string) => Config.Boolean(name).pipe(Config.withDefault(false))
+const read = (settings: Readonly<Record<string, string>>, env: Readonly<Record<string, string | undefined>>) => {
+  /** Fails naming the setting as the user gave it, the value, and what would be accepted. */
+  const invalid = (name: string, value: string, expected: string) =>
+    new InvalidConfig({ issue: `${describeSetting(settings, name, value)}: expected ${expected}` })
 
-const list = (name: string) =>
-  Config.String(name).pipe(
-    Config.map((s) => s.split("\n").filter((line) => line.length > 0)),
-    Config.withDefault<ReadonlyArray<string>>([])
-  )
+  const positiveInt = (name: string, fallback: number) =>
+    Config.schema(Schema.FiniteFromString.check(Schema.isInt(), Schema.isGreaterThan(0)), name).pipe(
+      Config.withDefault(fallback),
+      Effect.mapError(() => invalid(name, env[name] ?? "", `a positive integer, such as ${fallback} (the default)`))
+    )
 
-/** Compiles each rule, or fails naming the option and the rule. */
-const regexes = (name: string) =>
-  Effect.flatMap(list(name), (sources) =>
-    Effect.forEach(sources, (source) =>
-      Effect.try({
-        try: () => new RegExp(source),
-        catch: (error) =>
-          new InvalidConfig({
-            issue: `${name}: ${JSON.stringify(source)} is not a valid regular expression (${(error as Error).message})`
-          })
-      })))
+  const flag = (name: string) =>
+    Config.Boolean(name).pipe(
+      Config.withDefault(false),
+      Effect.mapError(() => invalid(name, env[name] ?? "", "true or false (a flag takes no value)"))
+    )
 
-const read = Effect.gen(function*() {
-  const cwdRoot = yield* Config.option(Config.String("TASKMUX_CWD_ROOT"))
-  return {
-    bufferLines: yield* positiveInt("TASKMUX_BUFFER_LINES", defaults.bufferLines),
-    bufferBytes: yield* positiveInt("TASKMUX_BUFFER_BYTES", defaults.bufferBytes),
-    maxLineBytes: yield* positiveInt("TASKMUX_MAX_LINE_BYTES", defaults.maxLineBytes),
-    killGraceMs: yield* positiveInt("TASKMUX_KILL_GRACE_MS", defaults.killGraceMs),
-    shutdownGraceMs: yield* positiveInt("TASKMUX_SHUTDOWN_GRACE_MS", defaults.shutdownGraceMs),
-    readMaxBytes: yield* positiveInt("TASKMUX_READ_MAX_BYTES", defaults.readMaxBytes),
-    logDir: NodePath.resolve(yield* Config.String("TASKMUX_LOG_DIR").pipe(Config.withDefault(defaults.logDir))),
-    logMaxBytes: yield* positiveInt("TASKMUX_LOG_MAX_BYTES", defaults.logMaxBytes),
-    maxTasks: yield* positiveInt("TASKMUX_MAX_TASKS", defaults.maxTasks),
-    maxInputBytes: yield* positiveInt("TASKMUX_MAX_INPUT_BYTES", defaults.maxInputBytes),
-    allow: yield* regexes("TASKMUX_ALLOW"),
-    deny: yield* regexes("TASKMUX_DENY"),
-    cwdRoot: cwdRoot._tag === "Some" ? NodePath.resolve(cwdRoot.value) : undefined,
-    inheritEnv: !(yield* flag("TASKMUX_NO_INHERIT_ENV")),
-    envAllow: yield* list("TASKMUX_ENV_ALLOW"),
-    trace: yield* flag("TASKMUX_TRACE")
-  } satisfies TaskmuxOptions
-})
+  const list = (name: string) =>
+    Config.String(name).pipe(
+      Config.map((s) => s.split("\n").filter((line) => line.length > 0)),
+      Config.withDefault<ReadonlyArray<string>>([])
+    )
+
+  /** Compiles each rule, or fails naming the option and the rule. */
+  const regexes = (name: string) =>
+    Effect.flatMap(list(name), (sources) =>
+      Effect.forEach(sources, (source) =>
+        Effect.try({
+          try: () => new RegExp(source),
+          catch: (error) => invalid(name, source, `a JavaScript regular expression (${(error as Error).message})`)
+        })))
+
+  return Effect.gen(function*() {
+    const cwdRoot = yield* Config.option(Config.String("TASKMUX_CWD_ROOT"))
+    return {
+      bufferLines: yield* positiveInt("TASKMUX_BUFFER_LINES", defaults.bufferLines),
+      bufferBytes: yield* positiveInt("TASKMUX_BUFFER_BYTES", defaults.bufferBytes),
+      maxLineBytes: yield* positiveInt("TASKMUX_MAX_LINE_BYTES", defaults.maxLineBytes),
+      killGraceMs: yield* positiveInt("TASKMUX_KILL_GRACE_MS", defaults.killGraceMs),
+      shutdownGraceMs: yield* positiveInt("TASKMUX_SHUTDOWN_GRACE_MS", defaults.shutdownGraceMs),
+      readMaxBytes: yield* positiveInt("TASKMUX_READ_MAX_BYTES", defaults.readMaxBytes),
+      logDir: NodePath.resolve(yield* Config.String("TASKMUX_LOG_DIR").pipe(Config.withDefault(defaults.logDir))),
+      logMaxBytes: yield* positiveInt("TASKMUX_LOG_MAX_BYTES", defaults.logMaxBytes),
+      maxTasks: yield* positiveInt("TASKMUX_MAX_TASKS", defaults.maxTasks),
+      maxInputBytes: yield* positiveInt("TASKMUX_MAX_INPUT_BYTES", defaults.maxInputBytes),
+      allow: yield* regexes("TASKMUX_ALLOW"),
+      deny: yield* regexes("TASKMUX_DENY"),
+      cwdRoot: cwdRoot._tag === "Some" ? NodePath.resolve(cwdRoot.value) : undefined,
+      inheritEnv: !(yield* flag("TASKMUX_NO_INHERIT_ENV")),
+      envAllow: yield* list("TASKMUX_ENV_ALLOW"),
+      trace: yield* flag("TASKMUX_TRACE")
+    } satisfies TaskmuxOptions
+  })
+}
 
 export class TaskmuxConfig extends Context.Service<TaskmuxConfig, TaskmuxOptions>()("taskmux/Config") {
   /** Reads the flags (already turned into `TASKMUX_*` settings) over the environment. */
   static readonly layerFrom = (settings: Record<string, string>): Layer.Layer<TaskmuxConfig, InvalidConfig> =>
     Layer.effect(
       TaskmuxConfig,
-      read.pipe(
+      Effect.suspend(() => {
+        const env = { ...process.env, ...settings }
+        return read(settings, env).pipe(Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env))))
+      }).pipe(
         Effect.map(TaskmuxConfig.of),
-        Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord({ ...process.env, ...settings }))),
         Effect.mapError((error) =>
           error._tag === "InvalidConfig"
             ? error

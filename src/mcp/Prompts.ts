@@ -3,12 +3,8 @@
  * should follow with taskmux (start and wait in one call, read only what is new, stop).
  */
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
-import {
-  ErrorCode,
-  GetPromptRequestSchema,
-  ListPromptsRequestSchema,
-  McpError
-} from "@modelcontextprotocol/sdk/types.js"
+import { GetPromptRequestSchema, ListPromptsRequestSchema } from "@modelcontextprotocol/sdk/types.js"
+import { invalidParams } from "./protocolError.ts"
 
 const runDevServer = {
   name: "run-dev-server",
@@ -43,14 +39,11 @@ export const registerPrompts = (server: Server) => {
   server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: [runDevServer] }))
   server.setRequestHandler(GetPromptRequestSchema, ({ params }) => {
     if (params.name !== runDevServer.name) {
-      throw new McpError(
-        ErrorCode.InvalidParams,
-        `Unknown prompt "${params.name}". Available prompts: ${runDevServer.name}.`
-      )
+      throw invalidParams(`Unknown prompt "${params.name}". Available prompts: ${runDevServer.name}.`)
     }
     const args = params.arguments ?? {}
     if (!args.command) {
-      throw new McpError(ErrorCode.InvalidParams, `Prompt run-dev-server needs a command argument, e.g. "npm run dev".`)
+      throw invalidParams(`Prompt run-dev-server needs a command argument, e.g. "npm run dev".`)
     }
     return {
       description: runDevServer.description,

@@ -7,7 +7,6 @@ import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
-  McpError,
   ReadResourceRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema
@@ -15,6 +14,7 @@ import {
 import { Effect, Exit, Scope } from "effect"
 import { describeEnd } from "../domain/Task.ts"
 import { TaskRegistry } from "../tasks/TaskRegistry.ts"
+import { protocolError } from "./protocolError.ts"
 
 /** The shortest gap between two `resources/updated` for one task. */
 export const UPDATE_EVERY_MS = 250
@@ -28,7 +28,7 @@ const nameOf = (uri: string): string | undefined => {
 }
 
 const notFound = (uri: string, known: ReadonlyArray<string>) =>
-  new McpError(
+  protocolError(
     -32002,
     `Resource ${uri} not found. Task output resources are task://NAME/output; known tasks: ${
       known.join(", ") || "none"

@@ -18,7 +18,7 @@ const TaskName = Schema.String.check(
   Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
     message: "a task name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
   })
-).annotate({ description: "The task's name. Example: \"web\"." })
+)
 
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
@@ -43,15 +43,15 @@ const Port = Schema.Union([
   Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 })),
   Schema.Literal("any")
 ]).annotate({
-  description: "Ready when the task listens on this TCP port (\"any\": on any port). With pattern: both."
+  description: "Ready once it listens on this TCP port, or \"any\"."
 })
 
 const Pattern = Schema.String.annotate({
-  description: "A JavaScript regex tested on each line. Example: \"ready|listening on\"."
+  description: "JS regex tried on each line. Example: \"ready|listening on\"."
 })
 
 const TimeoutMs = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 })).annotate({
-  description: "Milliseconds to wait. Default 30000 (with exit: 300000), max 600000."
+  description: "Default 30000 (exit: 300000), max 600000."
 })
 
 /** How long a wait lasts unless told: a ready line comes in seconds; a build or a test run takes minutes. */
@@ -59,7 +59,7 @@ const DEFAULT_TIMEOUT_MS = 30_000
 const DEFAULT_EXIT_TIMEOUT_MS = 300_000
 
 const ExitWanted = Schema.Boolean.annotate({
-  description: "Answer when the task ends, with how it ended and a summary; with pattern, whether a line matched."
+  description: "Answer when it ends, with a summary."
 })
 
 /** A wait's fields as a caller gives them, checked and compiled; `field` is where they sit ("waitFor."). */
@@ -86,9 +86,17 @@ const waitRequest = (
   })
 
 /** What a wait found; start_task with waitFor answers the same fields. */
+/** The line a wait matched: where it is, and what it says. */
+const MatchedLine = Schema.Struct({
+  seq: Schema.Int,
+  text: Schema.String,
+  stream: OutputLine.fields.stream,
+  partial: OutputLine.fields.partial
+})
+
 const WaitFields = {
   matched: Schema.Boolean,
-  line: Schema.optionalKey(OutputLine),
+  line: Schema.optionalKey(MatchedLine),
   exitCode: Schema.NullOr(Schema.Int),
   signal: Schema.NullOr(Schema.String),
   timedOut: Schema.Boolean,
@@ -111,7 +119,14 @@ type WaitAnswer = typeof WaitOutput.Type
 /** A wait's result as answers carry it: its line and error lines compact. */
 const waitAnswer = ({ errorLines, line, ...rest }: WaitResult): WaitAnswer => ({
   ...rest,
-  ...(line !== undefined && { line: compactLines([line])[0]! }),
+  ...(line !== undefined && {
+    line: {
+      seq: line.seq,
+      text: line.text,
+      ...(line.stream !== "stdout" && { stream: line.stream }),
+      ...(line.partial === true && { partial: true })
+    }
+  }),
   ...(errorLines !== undefined && {
     errorLines: errorLines.map((l) => ({
       seq: l.seq,
@@ -236,8 +251,11 @@ const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
         title: spec.title,
         description: spec.description,
         inputSchema: jsonSchema(spec.input, true) as McpTool["inputSchema"],
-        outputSchema: outline(jsonSchema(spec.output, false)) as McpTool["outputSchema"],
-        annotations: { ...spec.annotations, openWorldHint: false }
+        outputSchema: jsonSchema(spec.output, false) as McpTool["outputSchema"],
+        // destructiveHint and idempotentHint mean something only for a tool that changes things.
+        annotations: spec.annotations.readOnlyHint
+          ? { readOnlyHint: true, openWorldHint: false }
+          : { ...spec.annotations, openWorldHint: false }
       }
     },
     call: (args, context) =>
@@ -286,6 +304,8 @@ const compact = (node: unknown, descriptions: boolean): unknown => {
     if ((key === "additionalProperties" && value === true) || (key === "description" && !descriptions)) continue
     out[key] = key === "properties" ? mapValues(value, (v) => compact(v, descriptions)) : compact(value, descriptions)
   }
+  // An enum says its type.
+  if (Array.isArray(out.enum) && out.type === "string") delete out.type
   const anyOf = out.anyOf
   if (Array.isArray(anyOf) && anyOf.length === 2 && isNullType(anyOf[1])) {
     const [first] = anyOf as [Record<string, unknown>]
@@ -295,22 +315,6 @@ const compact = (node: unknown, descriptions: boolean): unknown => {
     }
   }
   return out
-}
-
-/**
- * An output schema's first level only: each field's JSON type. Enough for clients to
- * validate and type the answer; what the fields mean is in the descriptions and the
- * README. It keeps tools/list under 10 KB.
- */
-const outline = (schema: unknown) => {
-  const { properties } = schema as { properties: Record<string, unknown> }
-  return {
-    type: "object",
-    properties: mapValues(properties, (field) => {
-      const f = field as { type?: unknown; anyOf?: Array<{ type?: unknown }> }
-      return { type: f.type ?? f.anyOf?.map((option) => option.type) }
-    })
-  }
 }
 
 const mapValues = (record: unknown, f: (value: unknown) => unknown) =>
@@ -349,22 +353,22 @@ const StartOutput = Schema.Struct({
 
 const startInput = Schema.Struct({
   command: Schema.String.check(Schema.isNonEmpty({ message: "command must not be empty" })).annotate({
-    description: "A shell line, or the program when args is given. Example: \"npm run dev\"."
+    description: "Shell line, or the program with args. Example: \"npm run dev\"."
   }),
   args: Schema.optionalKey(
     Schema.Array(Schema.String).annotate({
-      description: "Arguments, no shell. Example: [\"server.js\"]."
+      description: "Arguments: run without a shell."
     })
   ),
   name: Schema.optionalKey(TaskName.annotate({
-    description: "Unique name; generated when absent. Example: \"web\"."
+    description: "Unique; generated when absent. Example: \"web\"."
   })),
   cwd: Schema.optionalKey(Schema.String.annotate({
-    description: "Working directory. Example: \"/home/me/app\"."
+    description: "Working directory."
   })),
   env: Schema.optionalKey(
     Schema.Record(Schema.String, Schema.String).annotate({
-      description: "Added to the environment. Example: {\"PORT\": \"3000\"}."
+      description: "Added to its environment."
     })
   ),
   waitFor: Schema.optionalKey(
@@ -374,16 +378,15 @@ const startInput = Schema.Struct({
       exit: Schema.optionalKey(ExitWanted),
       timeoutMs: Schema.optionalKey(TimeoutMs)
     }).annotate({
-      description: "Answer once a line matches or it listens on port (or it ends, or times out); exit: once it " +
-        "ends. Example: {\"pattern\": \"ready\"}, {\"port\": 5173}, {\"exit\": true}."
+      description:
+        "Answer once ready (or ended). Example: {\"pattern\": \"ready\"}, {\"port\": 5173}, {\"exit\": true}."
     })
   ),
   notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Notify when it ends. Default true."
   })),
   terminal: Schema.optionalKey(Schema.Boolean.annotate({
-    description: "Run on a pseudo-terminal: for REPLs, prompts, and programs that buffer or change output on a " +
-      "pipe. stdout and stderr become one stream. Default false."
+    description: "Run on a pseudo-terminal (REPLs, prompts, programs that buffer on pipes). Default false."
   })),
   cols: Schema.optionalKey(TerminalCols),
   rows: Schema.optionalKey(TerminalRows),
@@ -394,7 +397,7 @@ const startInput = Schema.Struct({
       backoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "First delay, doubling. Default 500." })),
       maxBackoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "Default 30000." }))
     }).annotate({
-      description: "Restart when it ends by itself. Example: {\"policy\": \"on-failure\"}. Default: never."
+      description: "Restart when it ends by itself. Example: {\"policy\": \"on-failure\"}."
     })
   )
 })
@@ -402,10 +405,9 @@ const startInput = Schema.Struct({
 const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   name: "start_task",
   title: "Start a background task",
-  description: "Run a command in the background (dev server, build, watcher, REPL) and return at once. " +
-    "For a server, pass waitFor with its ready line or port; for a build or tests, waitFor: {exit: true}. " +
-    "Then read_output, send_input, stop_task. " +
-    "Without args, command is a /bin/sh -c line. For REPLs and prompts, terminal: true.",
+  description: "Run a command in the background (server, build, watcher, REPL); returns at once. waitFor: a " +
+    "server's ready line or port, or {exit: true} for a build or tests. Without args, command is a /bin/sh -c " +
+    "line. For REPLs and prompts, terminal: true.",
   input: startInput,
   output: StartOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
@@ -451,14 +453,14 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
 const waitForTask = tool({
   name: "wait_for_task",
   title: "Wait for output or the end of a task",
-  description: "Wait until a line matches pattern, the task ends, or timeoutMs passes: one call, no polling. " +
-    "Lines count from the last one an answer about this task showed (start, read, wait), so none is missed " +
-    "between calls; since overrides (0: all). No pattern: wait for the end.",
+  description: "Wait until a line matches pattern, it listens on port, it ends, or timeoutMs passes. Lines " +
+    "count from the last one any answer about the task showed, so none is missed between calls (since " +
+    "overrides; 0: all).",
   input: Schema.Struct({
     name: TaskName,
     pattern: Schema.optionalKey(Pattern),
     since: Schema.optionalKey(NonNegativeInt.annotate({
-      description: "Only lines after this cursor count. Default: after the last line shown."
+      description: "A cursor. Default: after the last line shown."
     })),
     timeoutMs: Schema.optionalKey(TimeoutMs),
     port: Schema.optionalKey(Port),
@@ -479,8 +481,8 @@ const waitForTask = tool({
 const stopTask = tool({
   name: "stop_task",
   title: "Stop a task",
-  description: "End a task and every process it started: the signal, then SIGKILL after graceMs. " +
-    "Answers once all are gone. Its output stays until remove_task.",
+  description: "End a task and every process it started: the signal, then SIGKILL after graceMs; answers once " +
+    "all are gone. Its output stays.",
   input: Schema.Struct({
     name: TaskName,
     signal: Schema.optionalKey(SignalName.annotate({ description: "Default \"SIGTERM\"." })),
@@ -498,7 +500,7 @@ const stopTask = tool({
 const restartTask = tool({
   name: "restart_task",
   title: "Restart a task",
-  description: "Stop a task if running and start the same command again. Its output and cursors are kept.",
+  description: "Stop a task if running and start it again; its output and cursors stay.",
   input: NameOnly,
   output: StartedOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
@@ -509,7 +511,7 @@ const restartTask = tool({
 const listTasks = tool({
   name: "list_tasks",
   title: "List tasks",
-  description: "List every task, running or finished, with its status and exit code.",
+  description: "Every task, running or finished: status, exit, ports, memory.",
   input: Schema.Struct({}),
   output: Schema.Struct({ tasks: Schema.Array(TaskSummary) }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
@@ -525,12 +527,11 @@ const listTasks = tool({
 const getTask = tool({
   name: "get_task",
   title: "Describe a task",
-  description: "One task in full: status, exit, pid, command, cwd, processes, ports, memory, environment names, " +
-    "restarts, buffer, log file.",
+  description: "One task in full: its processes, ports, memory, environment, buffer, log file, restarts.",
   input: Schema.Struct({
     name: TaskName,
     envValues: Schema.optionalKey(Schema.Boolean.annotate({
-      description: "Also the values of its environment (it may hold secrets). Default false."
+      description: "Also the values (may hold secrets). Default false."
     }))
   }),
   output: TaskInfo,
@@ -565,7 +566,7 @@ const readInput = Schema.Struct({
       description: "Default \"all\"."
     })
   ),
-  tail: Schema.optionalKey(NonNegativeInt.annotate({ description: "Only the last N lines. Example: 20." })),
+  tail: Schema.optionalKey(NonNegativeInt.annotate({ description: "Only the last N lines." })),
   since: Schema.optionalKey(NonNegativeInt.annotate({
     description: "A cursor: only lines after it. 0: from the start."
   })),
@@ -579,17 +580,16 @@ const readInput = Schema.Struct({
     })
   ),
   screen: Schema.optionalKey(Schema.Boolean.annotate({
-    description: "Terminal tasks: the screen as it looks now (rows of text), not lines. For full-screen programs."
+    description: "Terminal tasks: the screen now, as rows, not lines."
   })),
-  timestamps: Schema.optionalKey(Schema.Boolean.annotate({ description: "Give each line its time. Default false." }))
+  timestamps: Schema.optionalKey(Schema.Boolean.annotate({ description: "Each line's time. Default false." }))
 })
 
 const readOutput = tool<typeof readInput.Type, ReadOutput>({
   name: "read_output",
   title: "Read a task's output",
-  description:
-    "Read a task's output (both streams in arrival order; \"! \" marks stderr in the text). Default: the last 100 " +
-    "lines. For new lines only, pass since=nextCursor of the last answer. An unfinished line (a prompt) is partial.",
+  description: "Read a task's output, both streams in order (\"! \" marks stderr). Default: the last 100 lines; " +
+    "since=nextCursor for new ones. A prompt without its newline is partial.",
   input: readInput,
   output: ReadOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
@@ -619,14 +619,14 @@ const readOutput = tool<typeof readInput.Type, ReadOutput>({
 const sendInput = tool({
   name: "send_input",
   title: "Type into a task",
-  description: "Write to a running task's stdin (REPLs, prompts). Include \"\\n\" for Enter; eof closes stdin " +
-    "(Ctrl-D). On a terminal, \"\\u0003\" is Ctrl-C, and cols/rows resize it.",
+  description: "Type into a running task's stdin (REPLs, prompts): \"\\n\" is Enter, eof closes it (Ctrl-D). " +
+    "On a terminal \"\\u0003\" is Ctrl-C.",
   input: Schema.Struct({
     name: TaskName,
     data: Schema.String.annotate({ description: "Example: \"yes\\n\"." }),
     eof: Schema.optionalKey(Schema.Boolean.annotate({ description: "Close stdin after. Default false." })),
-    cols: Schema.optionalKey(TerminalCols.annotate({ description: "Resize the terminal first." })),
-    rows: Schema.optionalKey(TerminalRows.annotate({ description: "Resize the terminal first." }))
+    cols: Schema.optionalKey(TerminalCols.annotate({ description: "Resize first." })),
+    rows: Schema.optionalKey(TerminalRows.annotate({ description: "Resize first." }))
   }),
   output: Schema.Struct({ name: Schema.String, bytes: Schema.Int }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
@@ -648,8 +648,8 @@ const signalTask = tool({
   title: "Send a signal to a task",
   description:
     "Signal every process of a running task: SIGINT for Ctrl-C, SIGHUP to reload, SIGSTOP/SIGCONT to pause. " +
-    "To end it, prefer stop_task.",
-  input: Schema.Struct({ name: TaskName, signal: SignalName.annotate({ description: "Example: \"SIGINT\"." }) }),
+    "To end it, stop_task.",
+  input: Schema.Struct({ name: TaskName, signal: SignalName.annotate({ description: "The signal." }) }),
   output: Schema.Struct({ name: Schema.String, status: TaskStatus }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   run: ({ name, signal }) =>
@@ -660,7 +660,7 @@ const signalTask = tool({
 const removeTask = tool({
   name: "remove_task",
   title: "Remove a task",
-  description: "Stop a task if running, then forget it and its output. Its log files stay unless deleteLog.",
+  description: "Stop a task if running and forget it. Its log files stay unless deleteLog.",
   input: Schema.Struct({
     name: TaskName,
     deleteLog: Schema.optionalKey(Schema.Boolean.annotate({ description: "Default false." }))

@@ -302,7 +302,7 @@ describe("shutdown", () => {
     })
     expect(run.status).toBe(1)
     expect(run.stdout).toBe("")
-    expect(run.stderr).toMatch(/^taskmux: invalid setting TASKMUX_BUFFER_LINES: expected a finite number/i)
+    expect(run.stderr).toMatch(/^taskmux: invalid setting TASKMUX_BUFFER_LINES="[^"]*": expected a positive integer/)
     expect(run.stderr.trim().split("\n")).toHaveLength(1)
   })
 })

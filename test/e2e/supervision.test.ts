@@ -344,9 +344,9 @@ describe("command line", () => {
     for (
       const [args, message] of [
         [["--bogus"], /^taskmux: invalid setting --bogus: unknown option/],
-        [["--max-tasks", "0"], /^taskmux: invalid setting TASKMUX_MAX_TASKS: expected a positive integer/],
+        [["--max-tasks", "0"], /^taskmux: invalid setting --max-tasks "0": expected a positive integer, such as 64/],
         [["--max-tasks"], /^taskmux: invalid setting --max-tasks: needs a value/],
-        [["--deny", "("], /^taskmux: invalid setting TASKMUX_DENY: "\(" is not a valid regular expression/]
+        [["--deny", "("], /^taskmux: invalid setting --deny "\(": expected a JavaScript regular expression/]
       ] as const
     ) {
       const result = run([...args])

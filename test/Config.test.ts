@@ -1,0 +1,84 @@
+/**
+ * Options: an error names what the user set (the flag, or the variable when that is what they
+ * set) with the value and what would be accepted; `--help` and the README list every option with
+ * its variable and default, checked against the code's own table so they cannot drift.
+ */
+import { Cause, Effect, Exit, Layer } from "effect"
+import { readFileSync } from "node:fs"
+import * as NodePath from "node:path"
+import { describe, expect, it } from "vitest"
+import { defaults, helpText, options, parseCommandLine, TaskmuxConfig } from "../src/Config.ts"
+
+/** Starts the config as main does: flags over the environment; the error's message, or "ok". */
+const load = (argv: Array<string>, env: Record<string, string> = {}): string => {
+  const parsed = parseCommandLine(argv)
+  if (parsed._tag === "Invalid") return parsed.error.message
+  if (parsed._tag === "Print") return "printed"
+  const saved = { ...process.env }
+  Object.assign(process.env, env)
+  try {
+    const exit = Effect.runSyncExit(Layer.build(TaskmuxConfig.layerFrom(parsed.env)).pipe(Effect.scoped))
+    return Exit.isSuccess(exit) ? "ok" : (Cause.squash(exit.cause) as Error).message
+  } finally {
+    for (const key of Object.keys(env)) {
+      if (saved[key] === undefined) delete process.env[key]
+      else process.env[key] = saved[key]
+    }
+  }
+}
+
+describe("configuration errors name what the user set", () => {
+  it("a flag: the flag, the value, and what would be accepted", () => {
+    expect(load(["--max-tasks", "lots"])).toBe(
+      "invalid setting --max-tasks \"lots\": expected a positive integer, such as 64 (the default)"
+    )
+    expect(load(["--buffer-lines=0"])).toMatch(/^invalid setting --buffer-lines "0": expected a positive integer/)
+    expect(load(["--deny", "("])).toMatch(/^invalid setting --deny "\(": expected a JavaScript regular expression/)
+    expect(load(["--max-tasks"])).toBe("invalid setting --max-tasks: needs a value (N)")
+    expect(load(["--bogus"])).toMatch(/^invalid setting --bogus: unknown option/)
+  })
+
+  it("an environment variable: the variable, only when that is what they set", () => {
+    expect(load([], { TASKMUX_MAX_TASKS: "lots" })).toBe(
+      "invalid setting TASKMUX_MAX_TASKS=\"lots\": expected a positive integer, such as 64 (the default)"
+    )
+    expect(load([], { TASKMUX_TRACE: "maybe" })).toMatch(
+      /^invalid setting TASKMUX_TRACE="maybe": expected true or false/
+    )
+    expect(load([], { TASKMUX_ALLOW: "ok\n[" })).toMatch(
+      /^invalid setting TASKMUX_ALLOW="\[": expected a JavaScript regular/
+    )
+    // A good flag wins over a bad variable; a bad flag is named even when the variable is good.
+    expect(load(["--max-tasks", "5"], { TASKMUX_MAX_TASKS: "lots" })).toBe("ok")
+    expect(load(["--max-tasks", "x"], { TASKMUX_MAX_TASKS: "5" })).toMatch(/^invalid setting --max-tasks "x"/)
+  })
+})
+
+describe("every option is listed with its variable and default", () => {
+  const shown = (o: (typeof options)[number]) => o.default === undefined ? undefined : String(defaults[o.default])
+
+  it("in --help", () => {
+    const help = helpText()
+    for (const o of options) {
+      const line = help.split("\n").find((l) => l.startsWith(`  --${o.flag}`))
+      expect(line, o.flag).toBeDefined()
+      expect(line).toContain(`[${o.env}]`)
+      if (shown(o) !== undefined) expect(line).toContain(`(${shown(o)})`)
+    }
+  })
+
+  it("in the README's table", () => {
+    const readme = readFileSync(NodePath.resolve(import.meta.dirname, "../README.md"), "utf8")
+    const table = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("## Supervision"))
+    const rows = table.split("\n").filter((l) => l.startsWith("| `--")).map((l) => l.split("|").map((c) => c.trim()))
+    const documented = new Map(
+      rows.map(([, flag, env, fallback]) => [/`--([a-z-]+)/.exec(flag!)![1]!, { env, fallback }])
+    )
+    expect([...documented.keys()].sort()).toEqual(options.map((o) => o.flag).sort())
+    for (const o of options) {
+      const row = documented.get(o.flag)!
+      expect(row.env, o.flag).toContain(`\`${o.env}`)
+      if (shown(o) !== undefined) expect(row.fallback, o.flag).toBe(shown(o))
+    }
+  })
+})
