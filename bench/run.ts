@@ -104,14 +104,30 @@ const baseline = (...args: Array<string>) =>
 /** The Node floor: a bare process that spawns the command and only drains its pipes. */
 const nodeDrain = (command: string) => baseline("drain", command)
 
-/** One flood under taskmux, in a fresh server: wall time from start_task to the end, and peak RSS. */
-const taskmuxFlood = async (command: string, terminal = false) => {
+/**
+ * One flood under taskmux, in a fresh server: wall time from start_task to the end, and peak RSS.
+ * With `readEveryMs`, a reader tails the task meanwhile, as an assistant watching a build does.
+ */
+const taskmuxFlood = async (command: string, terminal = false, readEveryMs?: number) => {
   const server = await launch(taskmuxEntry)
   try {
     const t0 = performance.now()
     await server.call("start_task", { command, name: "flood", notifyOnExit: false, terminal })
-    await server.call("wait_for_task", { name: "flood", since: 0, timeoutMs: 600_000 })
-    return { ms: since(t0), rss: rssMb(server.pid, "VmHWM") }
+    const reads: Array<number> = []
+    let done = false
+    const reader = readEveryMs === undefined ? Promise.resolve() : (async () => {
+      while (!done) {
+        const r0 = performance.now()
+        await server.call("read_output", { name: "flood", tail: 20 })
+        reads.push(since(r0))
+        await new Promise((resolve) => setTimeout(resolve, readEveryMs))
+      }
+    })()
+    await server.call("wait_for_task", { name: "flood", exit: true, since: 0, timeoutMs: 600_000 })
+    const ms = since(t0)
+    done = true
+    await reader
+    return { ms, rss: rssMb(server.pid, "VmHWM"), reads }
   } finally {
     await server.close()
   }
@@ -119,19 +135,30 @@ const taskmuxFlood = async (command: string, terminal = false) => {
 
 const floods = async () => {
   const rows = []
+  const line32 = `yes ${"0123456789abcdef0123456789abcde"} | head -c ${sizes.floodBytes}`
   for (
-    const [n, label, command] of [
-      [1, "short lines (`yes`)", `yes | head -c ${sizes.floodBytes}`],
-      [2, "no newlines (`head -c … /dev/zero, tr`)", `head -c ${sizes.floodBytes} /dev/zero | tr '\\0' a`]
+    const [n, label, command, readEveryMs, goal] of [
+      [1, "2-byte lines (`yes`)", `yes | head -c ${sizes.floodBytes}`, undefined, 1.2],
+      [
+        2,
+        "no newlines (`head -c … /dev/zero, tr`)",
+        `head -c ${sizes.floodBytes} /dev/zero | tr '\\0' a`,
+        undefined,
+        1.2
+      ],
+      [10, "32-byte lines", line32, undefined, 1.2],
+      [11, "32-byte lines, `read_output tail 20` every 20 ms", line32, 20, 1.3]
     ] as const
   ) {
     const rss: Array<number> = []
     const floorRss: Array<number> = []
+    const reads: Array<number> = []
     const pairs = await alternate(
       sizes.floodReps,
       async () => {
-        const r = await taskmuxFlood(command)
+        const r = await taskmuxFlood(command, false, readEveryMs)
         rss.push(r.rss)
+        reads.push(...r.reads)
         return r.ms
       },
       async () => {
@@ -145,6 +172,12 @@ const floods = async () => {
     const peakRssMb = median(rss)
     const worstPeakRssMb = Math.max(...rss)
     const nodeFloorPeakRssMb = median(floorRss)
+    const readFigures = reads.length === 0 ? {} : {
+      readMedianMs: median(reads),
+      readMaxMs: Math.max(...reads),
+      reads: reads.length
+    }
+    const readsOk = reads.length === 0 || (median(reads) <= 2 && Math.max(...reads) <= 25)
     rows.push({
       n,
       workload: `${sizes.floodBytes / 1e6} MB, ${label}`,
@@ -154,15 +187,20 @@ const floods = async () => {
         nodeFloorMs: median(pairs.map((p) => p.baseline)),
         peakRssMb,
         worstPeakRssMb,
-        nodeFloorPeakRssMb
+        nodeFloorPeakRssMb,
+        ...readFigures
       },
       text: `${ratio.toFixed(2)}× the Node floor (${median(pairs.map((p) => p.subject)).toFixed(0)} vs ${
         median(pairs.map((p) => p.baseline)).toFixed(0)
       } ms); peak RSS ${peakRssMb.toFixed(0)} MB (worst ${worstPeakRssMb.toFixed(0)}; the floor's ${
         nodeFloorPeakRssMb.toFixed(0)
-      })`,
-      goal: "ratio ≤ 1.3; RSS ≤ 120 MB",
-      ok: verdict(ratio, { atMost: 1.3 }) === "✅" && peakRssMb <= 120
+      })${
+        reads.length === 0
+          ? ""
+          : `; tail read median ${median(reads).toFixed(2)} ms, max ${Math.max(...reads).toFixed(1)} ms`
+      }`,
+      goal: `ratio ≤ ${goal}; RSS ≤ 100 MB${reads.length === 0 ? "" : "; read median ≤ 2, max ≤ 25 ms"}`,
+      ok: verdict(ratio, { atMost: goal }) === "✅" && peakRssMb <= 100 && readsOk
     })
   }
   return rows
@@ -205,10 +243,24 @@ const pinForLatency = (): { readonly cpu?: number; readonly restore: () => void 
  */
 const latency = async () => {
   const pin = pinForLatency()
+  let pinned: Awaited<ReturnType<typeof latencyOn>>
   try {
-    return await latencyOn(pin.cpu)
+    pinned = await latencyOn(pin.cpu)
   } finally {
     pin.restore()
+  }
+  if (pin.cpu === undefined) return pinned
+  // And left to the scheduler, as a client runs it: both are shown.
+  const unpinned = await latencyOn(undefined)
+  const ok = pinned.figures.p50Ratio <= 1.2 && unpinned.figures.p50Ratio <= 1.2
+  return {
+    ...pinned,
+    figures: { ...pinned.figures, unpinnedP50Ratio: unpinned.figures.p50Ratio, unpinnedP50Ms: unpinned.figures.p50Ms },
+    text: `${pinned.text}; unpinned ${unpinned.figures.p50Ratio.toFixed(2)}× (p50 ${
+      unpinned.figures.p50Ms.toFixed(2)
+    } ms)`,
+    goal: "p50 ratio ≤ 1.2, pinned and unpinned",
+    ok
   }
 }
 
@@ -289,8 +341,8 @@ const latencyOn = async (cpu: number | undefined) => {
       }× the bare server's p50 (${median(baseline).toFixed(2)} ms); get_task ${
         ownRatio.toFixed(2)
       }× a bare server giving the same ${answerBytes}-byte answer${cpu === undefined ? " (unpinned)" : ""}`,
-      goal: "p50 ratio ≤ 1.5",
-      ok: ratio <= 1.5
+      goal: "p50 ratio ≤ 1.2",
+      ok: ratio <= 1.2
     }
   } finally {
     await taskmux.close()
@@ -323,8 +375,8 @@ const underFlood = async () => {
       text: `median ${median(reads).toFixed(2)} ms, max ${max.toFixed(1)} ms over ${reads.length} reads; stop ${
         stopMs.toFixed(0)
       } ms`,
-      goal: "≤ 5 / ≤ 50 ms; stop ≤ 100 ms",
-      ok: median(reads) <= 5 && max <= 50 && stopMs <= 100
+      goal: "≤ 2 / ≤ 25 ms; stop ≤ 50 ms",
+      ok: median(reads) <= 2 && max <= 25 && stopMs <= 50
     }
   } finally {
     await server.close()
@@ -418,8 +470,8 @@ const startStop = async () => {
     text: `${median(pairs.map((p) => p.subject)).toFixed(0)} tasks/s; ${ratio.toFixed(2)}× raw spawn+kill (${
       median(pairs.map((p) => p.baseline)).toFixed(0)
     }/s)`,
-    goal: "≥ 0.5",
-    ok: ratio >= 0.5
+    goal: "≥ 0.8",
+    ok: ratio >= 0.8
   }
 }
 
@@ -442,8 +494,8 @@ const cold = async () => {
     text: `${median(pairs.map((p) => p.subject)).toFixed(0)} ms; ${ratio.toFixed(2)}× the bare unbundled SDK server (${
       median(pairs.map((p) => p.baseline)).toFixed(0)
     } ms)`,
-    goal: "≤ 0.6",
-    ok: ratio <= 0.6
+    goal: "≤ 0.5",
+    ok: ratio <= 0.5
   }
 }
 
@@ -452,21 +504,27 @@ const memory = async () => {
   try {
     await new Promise((resolve) => setTimeout(resolve, 300))
     const idle = rssMb(server.pid, "VmRSS")
+    let at100 = idle
     for (let i = 0; i < sizes.startTasks; i++) {
       await server.call("start_task", { command: "sleep", args: ["600"], name: `m${i}`, notifyOnExit: false })
+      if (i === 99) {
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        at100 = rssMb(server.pid, "VmRSS")
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, 300))
     const loaded = rssMb(server.pid, "VmRSS")
     const perTaskKb = ((loaded - idle) * 1024) / sizes.startTasks
+    const hundred = sizes.startTasks >= 100
     return {
       n: 7,
       workload: `memory: idle, and with ${sizes.startTasks} idle tasks`,
-      figures: { idleMb: idle, loadedMb: loaded, perTaskKb },
-      text: `idle ${idle.toFixed(0)} MB; ${loaded.toFixed(0)} MB with ${sizes.startTasks} tasks: ${
-        perTaskKb.toFixed(0)
-      } KB per task`,
-      goal: "per task ≤ 200 KB",
-      ok: perTaskKb <= 200
+      figures: { idleMb: idle, loadedMb: loaded, perTaskKb, ...(hundred && { with100Mb: at100 }) },
+      text: `idle ${idle.toFixed(0)} MB; ${hundred ? `${at100.toFixed(0)} MB with 100 tasks, ` : ""}${
+        loaded.toFixed(0)
+      } MB with ${sizes.startTasks}: ${perTaskKb.toFixed(0)} KB per task`,
+      goal: "100 tasks ≤ 80 MB; per task ≤ 200 KB",
+      ok: perTaskKb <= 200 && (!hundred || at100 <= 80)
     }
   } finally {
     await server.close()
@@ -561,7 +619,7 @@ const measures = [
   [[9], usage],
   [[5], startStop],
   [[4], underFlood],
-  [[1, 2], floods],
+  [[1, 2, 10, 11], floods],
   [[8], terminalFlood]
 ] as const
 for (const [numbers, measure] of measures) {
