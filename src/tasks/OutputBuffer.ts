@@ -13,7 +13,7 @@
  * of its own (see there for why).
  */
 
-import { afterNthNewline, countAndTail, countNewlines } from "./newlines.ts"
+import { countAndTail, countNewlines } from "./newlines.ts"
 
 export type StreamId = "stdout" | "stderr"
 
@@ -209,14 +209,19 @@ export class OutputBuffer {
     if (this.appendedSinceCompact > 0 && this.appendedSinceCompact * 2 >= this.heldBytes) this.compact()
   }
 
+  /**
+   * Lines readers see: at most maxLines. The line limit hides the oldest lines of the head entry by
+   * their seq instead of finding where they end (a flood of short lines would pay a second pass over
+   * every chunk for it); they go with their entry, and are never shown.
+   */
+  private get visibleLines(): number {
+    return Math.min(this.heldLines, this.options.maxLines)
+  }
+
   stats(): BufferStats {
     const totalLines = this.nextSeq - 1
-    return {
-      lines: this.heldLines,
-      bytes: this.heldBytes,
-      droppedLines: totalLines - this.heldLines,
-      totalLines
-    }
+    const lines = this.visibleLines
+    return { lines, bytes: this.heldBytes, droppedLines: totalLines - lines, totalLines }
   }
 
   /** The cursor after the newest complete line. */
@@ -230,8 +235,9 @@ export class OutputBuffer {
     const prepare = preparer(options)
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
     const since = Math.max(0, options.since ?? 0)
-    const firstHeld = this.nextSeq - this.heldLines
+    const firstHeld = this.nextSeq - this.visibleLines
     const dropped = Math.max(0, firstHeld - (since + 1))
+    const from = Math.max(since + 1, firstHeld)
     const end = this.cursor
 
     if (options.since !== undefined && options.tail === undefined) {
@@ -239,7 +245,7 @@ export class OutputBuffer {
       const lines: Array<BufferedLine> = []
       let bytes = 0
       let truncated = false
-      this.forEachFrom(since + 1, (raw) => {
+      this.forEachFrom(from, (raw) => {
         if (!matches(raw.stream)) return true
         const line = prepare(raw)
         if (line === undefined) return true
@@ -261,7 +267,7 @@ export class OutputBuffer {
     let bytes = 0
     let truncated = false
     if (tail > 0) {
-      this.forEachBackTo(since + 1, (raw) => {
+      this.forEachBackTo(from, (raw) => {
         if (!matches(raw.stream)) return true
         const line = prepare(raw)
         if (line === undefined) return true
@@ -314,17 +320,27 @@ export class OutputBuffer {
     }
   }
 
-  /** Visits held lines with seq >= from, newest first, until `visit` returns false. */
+  /**
+   * Visits held lines with seq >= from, newest first, until `visit` returns false. Walks back from
+   * the end of each entry: a tail of 20 finds 20 lines, not every line of the newest chunk.
+   */
   private forEachBackTo(from: number, visit: (line: BufferedLine) => boolean): void {
     for (let i = this.entries.length - 1; i >= this.head; i--) {
       const entry = this.entries[i]!
-      const skip = i === this.head ? this.headSkipLines : 0
-      if (entry.firstSeq + entry.count - 1 < from) return
-      const bounds = lineBounds(entry.bytes, i === this.head ? this.headSkipBytes : 0)
-      for (let j = bounds.length - 2; j >= 0; j--) {
-        const seq = entry.firstSeq + skip + j
+      const lastSeq = entry.firstSeq + entry.count - 1
+      if (lastSeq < from) return
+      const skipBytes = i === this.head ? this.headSkipBytes : 0
+      const bytes = entry.bytes
+      let end = bytes.length
+      for (let seq = lastSeq; end > skipBytes; seq--) {
         if (seq < from) return
-        if (!visit(toLine(entry, seq, bounds[j]!, bounds[j + 1]!))) return
+        // The newline before this line's own (a cut piece has none of its own). A negative offset
+        // would count from the end.
+        const searchFrom = bytes[end - 1] === NEWLINE ? end - 2 : end - 1
+        const nl = searchFrom < 0 ? -1 : bytes.lastIndexOf(NEWLINE, searchFrom)
+        const start = nl < skipBytes ? skipBytes : nl + 1
+        if (!visit(toLine(entry, seq, start, end))) return
+        end = start
       }
     }
   }
@@ -416,15 +432,22 @@ export class OutputBuffer {
     }
   }
 
+  /**
+   * Whole entries go when the lines after them fill the ring (the line limit hides the rest, see
+   * `visibleLines`) or the bytes overflow; then, for the bytes only, the oldest lines of the head
+   * entry. The newest line always stays.
+   */
   private evict(): void {
     const { maxBytes, maxLines } = this.options
-    while (this.heldLines > maxLines || this.heldBytes > maxBytes) {
+    for (;;) {
       const entry = this.entries[this.head]!
       const left = entry.count - this.headSkipLines
       const entryBytes = entry.bytes.length - this.headSkipBytes
-      const excessLines = this.heldLines - maxLines
+      const newest = this.head === this.entries.length - 1
       const excessBytes = this.heldBytes - maxBytes
-      if (left === 1 || excessLines >= left || excessBytes >= entryBytes) {
+      const whole = this.heldLines - left >= maxLines ||
+        (excessBytes > 0 && !newest && (left === 1 || excessBytes >= entryBytes))
+      if (whole) {
         this.heldLines -= left
         this.heldBytes -= entryBytes
         // Release the bytes now, not at the next compaction.
@@ -434,20 +457,16 @@ export class OutputBuffer {
         this.headSkipBytes = 0
         continue
       }
-      // Drop the first lines of the head entry (it has several, each ending in "\n").
-      let dropLines = Math.max(excessLines, 0)
-      let pos = dropLines > 0
-        ? afterNthNewline(entry.bytes, this.headSkipBytes, entry.bytes.length, dropLines)
-        : this.headSkipBytes
-      if (pos - this.headSkipBytes < excessBytes) {
-        const nl = entry.bytes.indexOf(NEWLINE, this.headSkipBytes + excessBytes - 1)
-        dropLines += countNewlines(entry.bytes, pos, nl + 1)
-        pos = nl + 1
-      }
+      if (excessBytes <= 0 || left === 1) break
+      // Drop the first lines of the head entry (it has several, each ending in "\n"), keeping its last.
+      const nl = entry.bytes.indexOf(NEWLINE, this.headSkipBytes + excessBytes - 1)
+      const pos = newest ? Math.min(nl + 1, entry.bytes.lastIndexOf(NEWLINE, entry.bytes.length - 2) + 1) : nl + 1
+      const dropLines = countNewlines(entry.bytes, this.headSkipBytes, pos)
       this.heldLines -= dropLines
       this.heldBytes -= pos - this.headSkipBytes
       this.headSkipLines += dropLines
       this.headSkipBytes = pos
+      if (newest) break
     }
     if (this.head > 1024 && this.head * 2 > this.entries.length) {
       this.entries = this.entries.slice(this.head)

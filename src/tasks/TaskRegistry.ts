@@ -325,7 +325,13 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           const nextProgress = request.onProgress === undefined ? deadline : lastProgress + PROGRESS_EVERY_MS
           // A port is looked at every PORT_POLL_MS; output and status changes wake the wait at once.
           const nextPort = probe === undefined ? deadline : now + PORT_POLL_MS
-          yield* awaitChange(task, Math.max(0, Math.min(deadline, nextProgress, nextPort) - Date.now()))
+          const ms = Math.max(0, Math.min(deadline, nextProgress, nextPort) - Date.now())
+          if (request.pattern === undefined && probe === undefined) {
+            // Only the end matters: woken by it, not by each line a chatty task prints.
+            yield* awaitEnd(task, runNumber, ms)
+            continue
+          }
+          yield* awaitChange(task, ms)
           yield* Effect.sleep(Math.max(0, WAIT_SCAN_MS - (Date.now() - now)))
         }
       })
@@ -408,6 +414,20 @@ const awaitChange = (task: Task, ms: number) =>
   Effect.callback<void>((resume) => {
     // Removed by itself when it fires (a canceller runs only on interruption).
     const listener = () => {
+      task.listeners.delete(listener)
+      resume(Effect.void)
+    }
+    task.listeners.add(listener)
+    return Effect.sync(() => task.listeners.delete(listener))
+  }).pipe(Effect.timeoutOption(ms), Effect.asVoid)
+
+/** Resolves once the run `runNumber` of the task has ended, or after `ms`. */
+const awaitEnd = (task: Task, runNumber: number, ms: number) =>
+  Effect.callback<void>((resume) => {
+    const ended = () => task.status !== "running" || task.restarts !== runNumber
+    if (ended()) return resume(Effect.void)
+    const listener = () => {
+      if (!ended()) return
       task.listeners.delete(listener)
       resume(Effect.void)
     }

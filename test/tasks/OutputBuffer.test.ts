@@ -153,6 +153,11 @@ describe("OutputBuffer", () => {
           const expected = model.slice(model.length - stats.lines)
           assert.deepStrictEqual(held.map((l) => [l.stream, l.text]), expected.map((l) => [l.stream, l.text]))
           assert.deepStrictEqual(held.map((l) => l.seq), expected.map((_, i) => model.length - stats.lines + i + 1))
+          // A tail walks back from the newest line: the same lines, whatever was hidden or trimmed.
+          for (const tail of [1, 2, 5, maxLines]) {
+            const got = buffer.read({ tail }).lines.filter((l) => !l.partial)
+            assert.deepStrictEqual(got, held.slice(Math.max(0, held.length - tail)))
+          }
           // Every line that fits the bounds is kept: dropping happens only when needed.
           if (stats.lines < maxLines && stats.lines < model.length) {
             assert.isAbove(stats.bytes + model[model.length - stats.lines - 1]!.bytes, maxBytes)
