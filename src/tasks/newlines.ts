@@ -1,7 +1,10 @@
 /**
  * Counting and finding newlines in bytes, four bytes at a time (SWAR): the hot loop of a
- * task that floods its output, about 3.5x faster than a byte-by-byte loop.
+ * task that floods its output, about 3.5x faster than a byte-by-byte loop. Where WebAssembly
+ * SIMD runs (`newlinesSimd.ts`), a chunk is counted sixteen bytes a step instead.
  */
+
+import { simdCounter } from "./newlinesSimd.ts"
 
 const NL = 10
 const NL4 = 0x0a0a0a0a
@@ -82,6 +85,17 @@ export const afterNthNewline = (bytes: Uint8Array, from: number, to: number, n: 
  * counted whole and then searched again.
  */
 export const countAndTail = (bytes: Uint8Array, n: number): { readonly count: number; readonly start: number } => {
+  const simd = simdCounter()
+  if (simd !== undefined) {
+    // Count all sixteen bytes a step; only a chunk of more than n lines is searched for its tail.
+    const count = simd(bytes, 0, bytes.length)
+    return count <= n ? { count, start: 0 } : { count, start: countAndTailJs(bytes, n).start }
+  }
+  return countAndTailJs(bytes, n)
+}
+
+/** `countAndTail` in JavaScript alone: the reference, and the way where WebAssembly SIMD is missing. */
+export const countAndTailJs = (bytes: Uint8Array, n: number): { readonly count: number; readonly start: number } => {
   const target = n + 1
   const found = (i: number) => ({ count: target + countNewlines(bytes, 0, i), start: i + 1 })
   let seen = 0

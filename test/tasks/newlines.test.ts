@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
-import { afterNthNewline, countAndTail, countNewlines } from "../../src/tasks/newlines.ts"
+import { afterNthNewline, countAndTail, countAndTailJs, countNewlines } from "../../src/tasks/newlines.ts"
+import { simdCounter } from "../../src/tasks/newlinesSimd.ts"
 
 const simpleCount = (b: Uint8Array, from: number, to: number) => {
   let c = 0
@@ -39,12 +40,30 @@ describe("newlines", () => {
         backing.set(bytes, offset)
         backing[backing.length - 1] = 10 // ends with a newline
         const view = backing.subarray(offset)
-        assert.deepStrictEqual(countAndTail(view, n), {
-          count: simpleCount(view, 0, view.length),
-          start: simpleStartOfLast(view, n)
-        })
+        const expected = { count: simpleCount(view, 0, view.length), start: simpleStartOfLast(view, n) }
+        assert.deepStrictEqual(countAndTail(view, n), expected)
+        assert.deepStrictEqual(countAndTailJs(view, n), expected)
       }),
       { numRuns: 2000 }
+    )
+  })
+
+  it("counts with WebAssembly SIMD as the JavaScript loop does, chunks of any size included", () => {
+    const simd = simdCounter()
+    // Node 22+ runs WebAssembly SIMD on every platform it supports; where it could not, callers keep to JS.
+    assert.isDefined(simd)
+    fc.assert(
+      fc.property(input, fc.nat({ max: 200_000 }), ({ bytes, from, offset, span }, extra) => {
+        // Now and then longer than the module's 64 KiB of memory, counted in pieces.
+        const long = new Uint8Array(bytes.length + offset + (extra > 150_000 ? extra : 0))
+        long.set(bytes, offset)
+        for (let i = bytes.length + offset; i < long.length; i += 7) long[i] = 10
+        const view = long.subarray(offset)
+        const lo = Math.min(from, view.length)
+        const hi = extra > 150_000 ? view.length : Math.min(lo + span, view.length)
+        assert.strictEqual(simd!(view, lo, hi), countNewlines(view, lo, hi))
+      }),
+      { numRuns: 1000 }
     )
   })
 
