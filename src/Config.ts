@@ -44,6 +44,8 @@ export interface TaskmuxOptions {
   readonly envAllow: ReadonlyArray<string>
   /** Print spans of tool calls and task lifecycle steps to stderr. */
   readonly trace: boolean
+  /** Where the project's task file (taskmux.yaml, taskmux.json or Procfile) is looked for. */
+  readonly project: string
 }
 
 /** `$XDG_STATE_HOME/taskmux/logs`, else `~/.local/state/taskmux/logs`, else under the OS temp dir. */
@@ -69,7 +71,8 @@ export const defaults: TaskmuxOptions = {
   cwdRoot: undefined,
   inheritEnv: true,
   envAllow: [],
-  trace: false
+  trace: false,
+  project: process.cwd()
 }
 
 type Kind = "int" | "string" | "flag" | "list"
@@ -194,7 +197,14 @@ export const options: ReadonlyArray<OptionSpec> = [
     value: "NAME",
     help: "with --no-inherit-env: pass this variable on"
   },
-  { flag: "trace", env: "TASKMUX_TRACE", kind: "flag", help: "print spans of tool calls and task steps to stderr" }
+  { flag: "trace", env: "TASKMUX_TRACE", kind: "flag", help: "print spans of tool calls and task steps to stderr" },
+  {
+    flag: "project",
+    env: "TASKMUX_PROJECT",
+    kind: "string",
+    value: "DIR",
+    help: "where taskmux.yaml, taskmux.json or a Procfile is read (default: the working directory)"
+  }
 ]
 
 export const helpText = (): string =>
@@ -311,7 +321,8 @@ const read = (settings: Readonly<Record<string, string>>, env: Readonly<Record<s
       cwdRoot: cwdRoot._tag === "Some" ? NodePath.resolve(cwdRoot.value) : undefined,
       inheritEnv: !(yield* flag("TASKMUX_NO_INHERIT_ENV")),
       envAllow: yield* list("TASKMUX_ENV_ALLOW"),
-      trace: yield* flag("TASKMUX_TRACE")
+      trace: yield* flag("TASKMUX_TRACE"),
+      project: NodePath.resolve(yield* Config.String("TASKMUX_PROJECT").pipe(Config.withDefault(defaults.project)))
     } satisfies TaskmuxOptions
   })
 }

@@ -5,6 +5,7 @@
 import { Effect, Layer, Logger } from "effect"
 import { TaskmuxConfig } from "./Config.ts"
 import { McpServer } from "./mcp/McpServer.ts"
+import { Project } from "./project/Project.ts"
 import { Notifier } from "./tasks/Notifier.ts"
 import { TaskRegistry } from "./tasks/TaskRegistry.ts"
 import { Watchdog } from "./tasks/Watchdog.ts"
@@ -26,6 +27,7 @@ const Tracing = Layer.unwrap(
 export const ServerLayer = (settings: Record<string, string>) =>
   McpServer.layerStdio.pipe(
     Layer.provide(TasksLayer),
+    Layer.provide(Project.layer),
     Layer.provide(Tracing),
     Layer.provide(TaskmuxConfig.layerFrom(settings)),
     Layer.provide(Layer.succeed(Logger.LogToStderr, true))

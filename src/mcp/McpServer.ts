@@ -13,12 +13,11 @@ import { Context, Deferred, Effect, Layer, PubSub } from "effect"
 import * as z from "zod/v4"
 import packageJson from "../../package.json" with { type: "json" }
 import { Notifier, type TaskEvent } from "../tasks/Notifier.ts"
-import type { TaskRegistry } from "../tasks/TaskRegistry.ts"
 import { registerPrompts } from "./Prompts.ts"
 import { invalidParams } from "./protocolError.ts"
 import { registerResources } from "./Resources.ts"
 import { StdioTransport } from "./StdioTransport.ts"
-import { type ToolContext, tools } from "./Tools.ts"
+import { type ToolContext, type ToolEnv, tools } from "./Tools.ts"
 
 const instructions =
   "taskmux runs commands in the background and keeps their output. Typical flow: start_task (for a server, " +
@@ -38,7 +37,7 @@ export class McpServer extends Context.Service<McpServer, {
   readonly closed: Effect.Effect<void>
 }>()("taskmux/McpServer") {
   /** Serves over this process's stdin and stdout. */
-  static readonly layerStdio: Layer.Layer<McpServer, never, TaskRegistry | Notifier> = Layer.effect(
+  static readonly layerStdio: Layer.Layer<McpServer, never, ToolEnv | Notifier> = Layer.effect(
     McpServer,
     Effect.gen(function*() {
       const closed = yield* Deferred.make<void>()
@@ -63,7 +62,7 @@ export class McpServer extends Context.Service<McpServer, {
   )
 
   /** Serves over a given transport (an in-memory pair in tests). */
-  static readonly layerTransport = (transport: Transport): Layer.Layer<McpServer, never, TaskRegistry | Notifier> =>
+  static readonly layerTransport = (transport: Transport): Layer.Layer<McpServer, never, ToolEnv | Notifier> =>
     Layer.effect(
       McpServer,
       Effect.gen(function*() {
@@ -152,7 +151,7 @@ const checkCall = (params: unknown) => {
 }
 
 const serve = Effect.fnUntraced(function*(transport: Transport, closed: Deferred.Deferred<void>) {
-  const context = yield* Effect.context<TaskRegistry>()
+  const context = yield* Effect.context<ToolEnv>()
   const run = Effect.runPromiseWith(context)
   const server = new TaskmuxServer(
     { name: "taskmux", title: "taskmux", version: packageJson.version },

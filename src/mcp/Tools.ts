@@ -5,10 +5,24 @@
  */
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js"
 import { Cause, Effect, Exit, References, Schema, Struct } from "effect"
+import { TaskmuxConfig } from "../Config.ts"
 import { formatSchemaError, InvalidArguments, InvalidPattern } from "../domain/errors.ts"
 import { SignalName } from "../domain/Signals.ts"
-import { compactLines, describeEnd, ErrorLine, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../domain/Task.ts"
+import {
+  compactLines,
+  describeEnd,
+  ErrorLine,
+  isFinished,
+  OutputLine,
+  TaskInfo,
+  TaskStatus,
+  TaskSummary
+} from "../domain/Task.ts"
+import { Project } from "../project/Project.ts"
+import { dependentsOf } from "../project/ProjectFile.ts"
+import { startProjectTask } from "../project/startProjectTask.ts"
 import * as PortProbe from "../tasks/PortProbe.ts"
+import { commandLine } from "../tasks/startPolicy.ts"
 import { TaskRegistry, type WaitResult } from "../tasks/TaskRegistry.ts"
 
 // ---------------------------------------------------------------------------------------
@@ -39,10 +53,12 @@ const TerminalRows = Schema.Int.check(Schema.isBetween({ minimum: 5, maximum: 50
   description: "Terminal height. Default 40."
 })
 
-const Port = Schema.Union([
+const PortValue = Schema.Union([
   Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 })),
   Schema.Literal("any")
-]).annotate({
+])
+
+const Port = PortValue.annotate({
   description: "Ready once it listens on this TCP port, or \"any\"."
 })
 
@@ -51,7 +67,7 @@ const Pattern = Schema.String.annotate({
 })
 
 const TimeoutMs = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 })).annotate({
-  description: "Default 30000 (exit: 300000), max 600000."
+  description: "Default 30000 (exit: 300000)."
 })
 
 /** How long a wait lasts unless told: a ready line comes in seconds; a build or a test run takes minutes. */
@@ -218,10 +234,13 @@ interface ToolSpec<I, O> {
     readonly destructiveHint: boolean
     readonly idempotentHint: boolean
   }
-  readonly run: (input: I, context: ToolContext) => Effect.Effect<O, { readonly message: string }, TaskRegistry>
+  readonly run: (input: I, context: ToolContext) => Effect.Effect<O, { readonly message: string }, ToolEnv>
   /** The human-readable answer: short, and not a copy of the structured content. */
   readonly text: (output: O, input: I) => string
 }
+
+/** What the tools run with: the tasks, the project's task file, the options. */
+export type ToolEnv = TaskRegistry | Project | TaskmuxConfig
 
 /** What a call knows of its request: where to send progress, when the client asked for it. */
 export interface ToolContext {
@@ -231,7 +250,7 @@ export interface ToolContext {
 export interface Tool {
   readonly name: string
   readonly definition: McpTool
-  readonly call: (args: unknown, context: ToolContext) => Effect.Effect<CallToolResult, never, TaskRegistry>
+  readonly call: (args: unknown, context: ToolContext) => Effect.Effect<CallToolResult, never, ToolEnv>
 }
 
 const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
@@ -324,7 +343,7 @@ const isNullType = (node: unknown) =>
   typeof node === "object" && node !== null && Object.keys(node).length === 1 &&
   (node as { type?: unknown }).type === "null"
 
-const withRegistry = <A, E>(f: (registry: TaskRegistry["Service"]) => Effect.Effect<A, E>) =>
+const withRegistry = <A, E, R = never>(f: (registry: TaskRegistry["Service"]) => Effect.Effect<A, E, R>) =>
   Effect.flatMap(Effect.service(TaskRegistry), f)
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : word.endsWith("s") ? "es" : "s"}`
@@ -348,20 +367,23 @@ const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>) =>
 
 const StartOutput = Schema.Struct({
   ...StartedOutput.fields,
-  ...Schema.Struct(WaitFields).mapFields(Struct.map(Schema.optionalKey)).fields
+  ...Schema.Struct(WaitFields).mapFields(Struct.map(Schema.optionalKey)).fields,
+  tasks: Schema.optionalKey(Schema.Array(StartedOutput).annotate({ description: "A project task's chain, in order." }))
 })
 
 const startInput = Schema.Struct({
-  command: Schema.String.check(Schema.isNonEmpty({ message: "command must not be empty" })).annotate({
-    description: "Shell line, or the program with args. Example: \"npm run dev\"."
-  }),
+  command: Schema.optionalKey(
+    Schema.String.check(Schema.isNonEmpty({ message: "command must not be empty" })).annotate({
+      description: "Shell line, or program with args; absent: the project task name. Example: \"npm run dev\"."
+    })
+  ),
   args: Schema.optionalKey(
     Schema.Array(Schema.String).annotate({
       description: "Arguments: run without a shell."
     })
   ),
   name: Schema.optionalKey(TaskName.annotate({
-    description: "Unique; generated when absent. Example: \"web\"."
+    description: "Unique; generated when absent."
   })),
   cwd: Schema.optionalKey(Schema.String.annotate({
     description: "Working directory."
@@ -373,17 +395,17 @@ const startInput = Schema.Struct({
   ),
   waitFor: Schema.optionalKey(
     Schema.Struct({
-      pattern: Schema.optionalKey(Pattern),
-      port: Schema.optionalKey(Port),
-      exit: Schema.optionalKey(ExitWanted),
+      // Described once, in wait_for_task's fields of the same names.
+      pattern: Schema.optionalKey(Schema.String),
+      port: Schema.optionalKey(PortValue),
+      exit: Schema.optionalKey(Schema.Boolean),
       timeoutMs: Schema.optionalKey(TimeoutMs)
     }).annotate({
-      description:
-        "Answer once ready (or ended). Example: {\"pattern\": \"ready\"}, {\"port\": 5173}, {\"exit\": true}."
+      description: "Answer once ready. Example: {\"pattern\": \"ready\"}, {\"port\": 5173}, {\"exit\": true}."
     })
   ),
   notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({
-    description: "Notify when it ends. Default true."
+    description: "Default true."
   })),
   terminal: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Run on a pseudo-terminal (REPLs, prompts, programs that buffer on pipes). Default false."
@@ -404,16 +426,28 @@ const startInput = Schema.Struct({
 
 const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   name: "start_task",
-  title: "Start a background task",
+  title: "Start a task",
   description: "Run a command in the background (server, build, watcher, REPL); returns at once. waitFor: a " +
-    "server's ready line or port, or {exit: true} for a build or tests. Without args, command is a /bin/sh -c " +
-    "line. For REPLs and prompts, terminal: true.",
+    "server's ready line or port, or {exit: true} for a build or tests. For REPLs and prompts, terminal: true.",
   input: startInput,
   output: StartOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
-  run: ({ cols, rows, terminal, waitFor, ...request }, context) =>
+  run: ({ cols, command, rows, terminal, waitFor, ...request }, context) =>
     withRegistry((r) =>
       Effect.gen(function*() {
+        if (command === undefined) {
+          if (request.name === undefined || Object.keys(request).length > 1 || waitFor !== undefined) {
+            return yield* new InvalidArguments({
+              tool: "start_task",
+              issue: request.name === undefined
+                ? "command is required (or name alone, to start a project task: list_tasks shows them as defined)"
+                : "a project task is started by its name alone: its file gives the rest"
+            })
+          }
+          const chain = yield* startProjectTask(request.name, progressOf(context, DEFAULT_TIMEOUT_MS))
+          const waited = chain.wait === undefined ? {} : (({ name: _, ...w }) => w)(waitAnswer(chain.wait))
+          return { ...chain.started, ...waited, tasks: chain.tasks }
+        }
         if (
           waitFor !== undefined && waitFor.pattern === undefined && waitFor.port === undefined &&
           waitFor.exit !== true
@@ -433,6 +467,7 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
         }
         const started = yield* r.start({
           ...request,
+          command,
           ...(terminal === true && { terminal: { cols: cols ?? 120, rows: rows ?? 40 } })
         })
         if (wait === undefined) return started
@@ -442,20 +477,23 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
         return { ...started, ...waited }
       })
     ),
-  text: (o, input) =>
-    o.matched === undefined
-      ? `Started task "${o.name}" (pid ${o.pid}).`
-      : `Started task "${o.name}" (pid ${o.pid}). ${
+  text: (o, input) => {
+    const chain = o.tasks === undefined || o.tasks.length < 2
+      ? ""
+      : `Project chain: ${o.tasks.map((t) => `${t.name} (${t.status}, pid ${t.pid})`).join(" → ")}.\n`
+    return o.matched === undefined
+      ? `${chain}Started task "${o.name}" (pid ${o.pid}).`
+      : `${chain}Started task "${o.name}" (pid ${o.pid}). ${
         waitText(o as Omit<WaitAnswer, "name">, o.name, input.waitFor ?? {})
       }`
+  }
 })
 
 const waitForTask = tool({
   name: "wait_for_task",
-  title: "Wait for output or the end of a task",
+  title: "Wait for a task",
   description: "Wait until a line matches pattern, it listens on port, it ends, or timeoutMs passes. Lines " +
-    "count from the last one any answer about the task showed, so none is missed between calls (since " +
-    "overrides; 0: all).",
+    "count from the last one any answer about the task showed, so none is missed between calls.",
   input: Schema.Struct({
     name: TaskName,
     pattern: Schema.optionalKey(Pattern),
@@ -482,19 +520,42 @@ const stopTask = tool({
   name: "stop_task",
   title: "Stop a task",
   description: "End a task and every process it started: the signal, then SIGKILL after graceMs; answers once " +
-    "all are gone. Its output stays.",
+    "all are gone.",
   input: Schema.Struct({
     name: TaskName,
     signal: Schema.optionalKey(SignalName.annotate({ description: "Default \"SIGTERM\"." })),
     graceMs: Schema.optionalKey(NonNegativeInt.annotate({
       description: "Wait before SIGKILL. Default 5000."
     })),
-    force: Schema.optionalKey(Schema.Boolean.annotate({ description: "SIGKILL at once. Default false." }))
+    force: Schema.optionalKey(Schema.Boolean.annotate({ description: "SIGKILL at once. Default false." })),
+    dependents: Schema.optionalKey(Schema.Boolean.annotate({
+      description: "First the project tasks that need it. Default false."
+    }))
   }),
-  output: EndedOutput,
+  output: Schema.Struct({
+    ...EndedOutput.fields,
+    dependents: Schema.optionalKey(Schema.Array(Schema.String))
+  }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
-  run: ({ name, ...request }) => withRegistry((r) => r.stop(name, request)),
-  text: (o) => `Task "${o.name}": ${describeEnd(o.status, o.exitCode, o.signal)}.`
+  run: ({ dependents, name, ...request }) =>
+    withRegistry((r) =>
+      Effect.gen(function*() {
+        if (dependents !== true) return { ...yield* r.stop(name, request) }
+        const tasks = (yield* (yield* Project).current).file?.tasks ?? new Map()
+        const listed = new Map((yield* r.list).map((t) => [t.name, t]))
+        // Furthest first, so nothing is left waiting on what was stopped.
+        const running = dependentsOf(tasks, name).filter((d) => {
+          const t = listed.get(d)
+          return t !== undefined && !isFinished(t.status)
+        })
+        yield* Effect.forEach(running, (d) => r.stop(d, request), { discard: true })
+        return { ...yield* r.stop(name, request), dependents: running }
+      })
+    ),
+  text: (o) =>
+    `Task "${o.name}": ${describeEnd(o.status, o.exitCode, o.signal)}.${
+      "dependents" in o && o.dependents.length > 0 ? ` Stopped first: ${o.dependents.join(", ")}.` : ""
+    }`
 })
 
 const restartTask = tool({
@@ -508,26 +569,64 @@ const restartTask = tool({
   text: (o) => `Restarted task "${o.name}" (pid ${o.pid}).`
 })
 
+/** A task as list_tasks shows it: a project task that has not run yet is "defined". */
+const ListedTask = Schema.Struct({
+  ...TaskSummary.fields,
+  status: Schema.Literals([...TaskStatus.literals, "defined"]),
+  startedAt: Schema.NullOr(Schema.String)
+})
+
 const listTasks = tool({
   name: "list_tasks",
   title: "List tasks",
-  description: "Every task, running or finished: status, exit, ports, memory.",
+  description: "Every task: status, exit, ports, memory; project tasks not yet run are defined.",
   input: Schema.Struct({}),
-  output: Schema.Struct({ tasks: Schema.Array(TaskSummary) }),
+  output: Schema.Struct({
+    tasks: Schema.Array(ListedTask),
+    projectError: Schema.optionalKey(Schema.String.annotate({ description: "Why the project file was not read." }))
+  }),
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
-  run: () => withRegistry((r) => Effect.map(r.list, (tasks) => ({ tasks }))),
-  text: ({ tasks }) =>
-    tasks.length === 0
+  run: () =>
+    withRegistry((r) =>
+      Effect.gen(function*() {
+        const tasks: Array<typeof ListedTask.Type> = [...yield* r.list]
+        const project = yield* (yield* Project).current
+        const known = new Set(tasks.map((t) => t.name))
+        for (const def of project.file?.tasks.values() ?? []) {
+          if (known.has(def.name)) continue
+          tasks.push({
+            name: def.name,
+            pid: null,
+            status: "defined",
+            exitCode: null,
+            signal: null,
+            command: commandLine(def.command, def.args ?? null),
+            startedAt: null,
+            endedAt: null,
+            ports: null,
+            memoryBytes: null
+          })
+        }
+        return { tasks, ...(project.error !== undefined && { projectError: project.error.message }) }
+      })
+    ),
+  text: ({ projectError, tasks }) =>
+    (tasks.length === 0
       ? "No tasks."
       : tasks.map((t) =>
-        `${t.name}\t${describeEnd(t.status, t.exitCode, t.signal)}\tpid ${t.pid}\t${oneLine(t.command)}${uses(t)}`
-      ).join("\n")
+        `${t.name}\t${
+          t.status === "defined"
+            ? "defined (project task; start_task { name })"
+            : describeEnd(t.status, t.exitCode, t.signal)
+        }\t${t.pid === null ? "" : `pid ${t.pid}\t`}${oneLine(t.command)}${uses(t)}`
+      ).join("\n")) +
+    (projectError === undefined ? "" : `\nNo project tasks: ${projectError}`)
 })
 
 const getTask = tool({
   name: "get_task",
   title: "Describe a task",
-  description: "One task in full: its processes, ports, memory, environment, buffer, log file, restarts.",
+  description: "One task in full: processes, ports, memory, environment, log file.",
   input: Schema.Struct({
     name: TaskName,
     envValues: Schema.optionalKey(Schema.Boolean.annotate({
@@ -568,9 +667,9 @@ const readInput = Schema.Struct({
   ),
   tail: Schema.optionalKey(NonNegativeInt.annotate({ description: "Only the last N lines." })),
   since: Schema.optionalKey(NonNegativeInt.annotate({
-    description: "A cursor: only lines after it. 0: from the start."
+    description: "A cursor: lines after it; 0: all."
   })),
-  grep: Schema.optionalKey(Pattern.annotate({ description: "Only matching lines. Example: \"error|warn\"." })),
+  grep: Schema.optionalKey(Pattern.annotate({ description: "Only lines matching this regex." })),
   raw: Schema.optionalKey(Schema.Boolean.annotate({
     description: "Keep ANSI codes and \\r redraws. Default false."
   })),
@@ -580,7 +679,7 @@ const readInput = Schema.Struct({
     })
   ),
   screen: Schema.optionalKey(Schema.Boolean.annotate({
-    description: "Terminal tasks: the screen now, as rows, not lines."
+    description: "Terminal tasks: the screen now, as rows."
   })),
   timestamps: Schema.optionalKey(Schema.Boolean.annotate({ description: "Each line's time. Default false." }))
 })
@@ -645,10 +744,8 @@ const sendInput = tool({
 
 const signalTask = tool({
   name: "signal_task",
-  title: "Send a signal to a task",
-  description:
-    "Signal every process of a running task: SIGINT for Ctrl-C, SIGHUP to reload, SIGSTOP/SIGCONT to pause. " +
-    "To end it, stop_task.",
+  title: "Signal a task",
+  description: "Signal every process of a running task: SIGINT for Ctrl-C, SIGHUP to reload, SIGSTOP/SIGCONT to pause.",
   input: Schema.Struct({ name: TaskName, signal: SignalName.annotate({ description: "The signal." }) }),
   output: Schema.Struct({ name: Schema.String, status: TaskStatus }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
@@ -660,7 +757,7 @@ const signalTask = tool({
 const removeTask = tool({
   name: "remove_task",
   title: "Remove a task",
-  description: "Stop a task if running and forget it. Its log files stay unless deleteLog.",
+  description: "Stop a task if running and forget it; its log files stay.",
   input: Schema.Struct({
     name: TaskName,
     deleteLog: Schema.optionalKey(Schema.Boolean.annotate({ description: "Default false." }))

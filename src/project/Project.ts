@@ -1,0 +1,82 @@
+/**
+ * The project's task file, read from `--project DIR` (default: the server's working directory,
+ * which most clients set to the workspace): `taskmux.yaml`, `taskmux.yml` or `taskmux.json`, else
+ * a `Procfile`. Read again on the next call that needs it once the file changed (its size or
+ * modification time), so an edit needs no restart; tasks that run keep their settings until
+ * restarted. A bad file leaves the server serving with no project tasks, and says why.
+ */
+import { Context, Effect, Layer } from "effect"
+import { readFileSync, statSync } from "node:fs"
+import * as NodePath from "node:path"
+import { TaskmuxConfig } from "../Config.ts"
+import { parseProcfile, parseTaskFile, type ProjectFile, ProjectFileError } from "./ProjectFile.ts"
+
+export interface ProjectState {
+  readonly dir: string
+  /** The file read, or undefined when there is none (or it is bad). */
+  readonly file: ProjectFile | undefined
+  readonly error: ProjectFileError | undefined
+}
+
+const CANDIDATES = ["taskmux.yaml", "taskmux.yml", "taskmux.json", "Procfile"] as const
+
+export class Project extends Context.Service<Project, {
+  /** The project as its file says now. */
+  readonly current: Effect.Effect<ProjectState>
+}>()("taskmux/Project") {
+  static readonly layer: Layer.Layer<Project, never, TaskmuxConfig> = Layer.effect(
+    Project,
+    Effect.gen(function*() {
+      const { project: dir } = yield* TaskmuxConfig
+      let cached: { readonly key: string; readonly state: ProjectState } | undefined
+      const current = Effect.suspend(() => {
+        const found = CANDIDATES.map((name) => NodePath.join(dir, name)).map((path) => {
+          try {
+            const stat = statSync(path)
+            return stat.isFile() ? { path, key: `${path}:${stat.size}:${stat.mtimeMs}` } : undefined
+          } catch {
+            return undefined
+          }
+        }).find((f) => f !== undefined)
+        const key = found?.key ?? "none"
+        if (cached?.key === key) return Effect.succeed(cached.state)
+        const state = found === undefined ? { dir, file: undefined, error: undefined } : read(dir, found.path)
+        cached = { key, state }
+        return state.error === undefined
+          ? Effect.as(
+            state.file === undefined ?
+              Effect.void :
+              Effect.logInfo(`project tasks from ${state.file.path}: ${[...state.file.tasks.keys()].join(", ")}`),
+            state
+          )
+          : Effect.as(Effect.logWarning(`no project tasks: ${state.error.message}`), state)
+      })
+      // Read at start-up, so a bad file is reported on stderr at once.
+      yield* current
+      return Project.of({ current })
+    })
+  )
+
+  /** No project, for tests of everything else. */
+  static readonly layerNone: Layer.Layer<Project> = Layer.succeed(
+    Project,
+    Project.of({ current: Effect.succeed({ dir: process.cwd(), file: undefined, error: undefined }) })
+  )
+}
+
+const read = (dir: string, path: string): ProjectState => {
+  let text: string
+  try {
+    text = readFileSync(path, "utf8")
+  } catch (error) {
+    return {
+      dir,
+      file: undefined,
+      error: new ProjectFileError({ path, problem: `cannot be read (${(error as Error).message})` })
+    }
+  }
+  const parsed = NodePath.basename(path) === "Procfile" ? parseProcfile(path, text) : parseTaskFile(path, text)
+  return parsed instanceof ProjectFileError
+    ? { dir, file: undefined, error: parsed }
+    : { dir, file: parsed, error: undefined }
+}

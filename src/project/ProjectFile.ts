@@ -1,0 +1,235 @@
+/**
+ * A project's task file: `taskmux.yaml` (or `taskmux.json`, the same shape), else a `Procfile`.
+ * Pure: text in, tasks or one error out. The error names the file, the line where the parser can
+ * tell, the task and the field, as a person fixing the file needs.
+ */
+import { Schema, SchemaIssue } from "effect"
+import * as NodePath from "node:path"
+import { isMap, LineCounter, parseDocument } from "yaml"
+
+/** What a dependency must have reached before its dependent starts, as compose's `depends_on` says it. */
+export const Condition = Schema.Literals(["started", "ready", "succeeded"])
+export type Condition = typeof Condition.Type
+
+const Port = Schema.Union([Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 })), Schema.Literal("any")])
+
+export const ProjectTaskDef = Schema.Struct({
+  command: Schema.String.check(Schema.isNonEmpty()),
+  args: Schema.optionalKey(Schema.Array(Schema.String)),
+  cwd: Schema.optionalKey(Schema.String),
+  env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
+  waitFor: Schema.optionalKey(Schema.Struct({
+    pattern: Schema.optionalKey(Schema.String),
+    port: Schema.optionalKey(Port),
+    exit: Schema.optionalKey(Schema.Boolean),
+    timeoutMs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 })))
+  })),
+  dependsOn: Schema.optionalKey(Schema.Record(Schema.String, Condition)),
+  restart: Schema.optionalKey(Schema.Struct({
+    policy: Schema.Literals(["no", "on-failure", "always"]),
+    maxRestarts: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+    backoffMs: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+    maxBackoffMs: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+  })),
+  terminal: Schema.optionalKey(Schema.Boolean),
+  notifyOnExit: Schema.optionalKey(Schema.Boolean)
+})
+export type ProjectTaskDef = typeof ProjectTaskDef.Type
+
+const TaskNameKey = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/))
+
+const FileShape = Schema.Struct({ tasks: Schema.Record(TaskNameKey, ProjectTaskDef) })
+
+/** A task of the project, as start_task runs it: its cwd resolved against the file's directory. */
+export interface ProjectTask extends ProjectTaskDef {
+  readonly name: string
+  readonly cwd: string
+}
+
+export interface ProjectFile {
+  readonly path: string
+  /** In the file's order. */
+  readonly tasks: ReadonlyMap<string, ProjectTask>
+}
+
+export class ProjectFileError extends Schema.TaggedError<ProjectFileError>()("ProjectFileError", {
+  path: Schema.String,
+  line: Schema.optionalKey(Schema.Int),
+  task: Schema.optionalKey(Schema.String),
+  field: Schema.optionalKey(Schema.String),
+  problem: Schema.String
+}) {
+  override get message() {
+    const where = [
+      `${this.path}${this.line === undefined ? "" : `:${this.line}`}`,
+      this.task === undefined ? "" : ` task "${this.task}"`,
+      this.field === undefined ? "" : `, ${this.field}`
+    ].join("")
+    return `${where}: ${this.problem}`
+  }
+}
+
+const decode = Schema.decodeUnknownExit(FileShape)
+const issues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** Parses `taskmux.yaml` or `taskmux.json` text (JSON is YAML too, which gives it line numbers). */
+export const parseTaskFile = (path: string, text: string): ProjectFile | ProjectFileError => {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const syntax = doc.errors[0]
+  if (syntax !== undefined) {
+    return new ProjectFileError({
+      path,
+      line: lines.linePos(syntax.pos[0]).line,
+      problem: syntax.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
+    })
+  }
+  const data: unknown = doc.toJS()
+  const lineOf = (at: ReadonlyArray<PropertyKey>): number | undefined => {
+    // The deepest node the path reaches: a missing field is reported where its task starts.
+    for (let n = at.length; n >= 0; n--) {
+      const node = doc.getIn(at.slice(0, n) as Array<unknown>, true) as { range?: [number, number, number] } | undefined
+      const pair = n > 0 ? findKey(doc.getIn(at.slice(0, n - 1) as Array<unknown>, true), at[n - 1]!) : undefined
+      const range = pair ?? node?.range
+      if (range !== undefined) return lines.linePos(range[0]).line
+    }
+    return undefined
+  }
+  const decoded = decode(data)
+  if (decoded._tag === "Failure") {
+    const squashed = decoded.cause.reasons.find((r) => r._tag === "Fail")
+    const issue = squashed?._tag === "Fail" ? issues(squashed.error.issue).issues[0] : undefined
+    const path_ = (issue?.path ?? []).map((p) => typeof p === "object" ? p.key : p)
+    const [first, task, ...field] = path_
+    return new ProjectFileError({
+      path,
+      ...(lineOf(path_) !== undefined && { line: lineOf(path_)! }),
+      ...(first === "tasks" && task !== undefined && { task: String(task) }),
+      ...(field.length > 0 && { field: field.map(String).join(".") }),
+      problem: data === null || typeof data !== "object" || !("tasks" in data)
+        ? "expected a \"tasks:\" map of task names to { command, ... }"
+        : issue?.message ?? "not a task file"
+    })
+  }
+  return withTasks(path, Object.entries(decoded.value.tasks), (task, field) => lineOf(["tasks", task, ...field]))
+}
+
+/** The range of the key `key` in a YAML map node, for a line number. */
+const findKey = (map: unknown, key: PropertyKey): [number, number, number] | undefined => {
+  if (!isMap(map)) return undefined
+  const pair = map.items.find((p) => (p.key as { value?: unknown } | null)?.value === key)
+  return (pair?.key as { range?: [number, number, number] } | undefined)?.range
+}
+
+/** A Procfile: `name: command` per line, `#` comments; no readiness, no dependencies. */
+export const parseProcfile = (path: string, text: string): ProjectFile | ProjectFileError => {
+  const entries: Array<[string, ProjectTaskDef]> = []
+  for (const [i, raw] of text.split("\n").entries()) {
+    const line = raw.trim()
+    if (line === "" || line.startsWith("#")) continue
+    const match = /^([A-Za-z0-9][A-Za-z0-9._-]{0,63}):\s*(.+)$/.exec(line)
+    if (match === null) {
+      return new ProjectFileError({ path, line: i + 1, problem: "expected \"name: command\"" })
+    }
+    entries.push([match[1]!, { command: match[2]! }])
+  }
+  return withTasks(path, entries, () => undefined)
+}
+
+/** Checks dependencies (known names, no cycle) and resolves each cwd against the file's directory. */
+const withTasks = (
+  path: string,
+  entries: ReadonlyArray<[string, ProjectTaskDef]>,
+  lineOf: (task: string, field: Array<string>) => number | undefined
+): ProjectFile | ProjectFileError => {
+  const dir = NodePath.dirname(path)
+  const tasks = new Map<string, ProjectTask>(
+    entries.map(([name, def]) => [name, { ...def, name, cwd: NodePath.resolve(dir, def.cwd ?? ".") }])
+  )
+  const fail = (task: string, field: Array<string>, problem: string) => {
+    const line = lineOf(task, field)
+    return new ProjectFileError({ path, ...(line !== undefined && { line }), task, field: field.join("."), problem })
+  }
+  for (const task of tasks.values()) {
+    const pattern = task.waitFor?.pattern
+    if (pattern !== undefined) {
+      try {
+        new RegExp(pattern)
+      } catch (error) {
+        return fail(
+          task.name,
+          ["waitFor", "pattern"],
+          `${JSON.stringify(pattern)} is not a valid regular expression (${
+            (error as Error).message.replace(/^Invalid regular expression: /, "")
+          })`
+        )
+      }
+    }
+    for (const dependency of Object.keys(task.dependsOn ?? {})) {
+      if (!tasks.has(dependency)) {
+        return fail(
+          task.name,
+          ["dependsOn", dependency],
+          `no task named "${dependency}" in this file (tasks: ${[...tasks.keys()].join(", ")})`
+        )
+      }
+    }
+  }
+  const cycle = findCycle(tasks)
+  if (cycle !== undefined) {
+    return fail(cycle[0]!, ["dependsOn", cycle[1]!], `a cycle: ${cycle.join(" → ")}; remove one of these dependencies`)
+  }
+  return { path, tasks }
+}
+
+/** A cycle of dependsOn, as the names along it (the first repeated at the end), if there is one. */
+export const findCycle = (tasks: ReadonlyMap<string, ProjectTaskDef>): Array<string> | undefined => {
+  const state = new Map<string, "visiting" | "done">()
+  const stack: Array<string> = []
+  const visit = (name: string): Array<string> | undefined => {
+    if (state.get(name) === "done") return undefined
+    if (state.get(name) === "visiting") return [...stack.slice(stack.indexOf(name)), name]
+    state.set(name, "visiting")
+    stack.push(name)
+    for (const dependency of Object.keys(tasks.get(name)?.dependsOn ?? {})) {
+      const found = visit(dependency)
+      if (found !== undefined) return found
+    }
+    stack.pop()
+    state.set(name, "done")
+    return undefined
+  }
+  for (const name of tasks.keys()) {
+    const found = visit(name)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/** The tasks to start for `name`, dependencies first (each once), `name` last. */
+export const startOrder = (tasks: ReadonlyMap<string, ProjectTaskDef>, name: string): Array<string> => {
+  const order: Array<string> = []
+  const visit = (n: string) => {
+    if (order.includes(n)) return
+    for (const dependency of Object.keys(tasks.get(n)?.dependsOn ?? {})) visit(dependency)
+    order.push(n)
+  }
+  visit(name)
+  return order
+}
+
+/** Tasks that depend on `name`, directly or not: the ones to stop first with `dependents: true`. */
+export const dependentsOf = (tasks: ReadonlyMap<string, ProjectTaskDef>, name: string): Array<string> => {
+  const out: Array<string> = []
+  const visit = (n: string) => {
+    for (const [other, def] of tasks) {
+      if (def.dependsOn?.[n] !== undefined && !out.includes(other)) {
+        out.push(other)
+        visit(other)
+      }
+    }
+  }
+  visit(name)
+  // Those furthest from `name` first.
+  return out.reverse()
+}

@@ -1,0 +1,190 @@
+/**
+ * `start_task { name }` without a command: the project task of that name, after its dependencies,
+ * each waited for as its dependent's `dependsOn` says (started, ready, succeeded), as compose's
+ * `depends_on` conditions do. Every task of the chain passes the same checks as an ad-hoc start
+ * (allow/deny, cwd root, the environment policy, max tasks) before any of them starts; a
+ * dependency that fails or times out stops the chain, naming it and showing its last lines.
+ */
+import { Effect, Schema } from "effect"
+import { TaskmuxConfig } from "../Config.ts"
+import { TooManyTasks } from "../domain/errors.ts"
+import { describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
+import { checkPolicy } from "../tasks/startPolicy.ts"
+import type { StartRequest } from "../tasks/TaskActor.ts"
+import { type Started, TaskRegistry, type WaitRequest, type WaitResult } from "../tasks/TaskRegistry.ts"
+import { Project } from "./Project.ts"
+import { type Condition, type ProjectTask, startOrder } from "./ProjectFile.ts"
+
+export class NoSuchProjectTask extends Schema.TaggedError<NoSuchProjectTask>()("NoSuchProjectTask", {
+  name: Schema.String,
+  known: Schema.Array(Schema.String),
+  why: Schema.optionalKey(Schema.String)
+}) {
+  override get message() {
+    if (this.why !== undefined) {
+      return `start_task needs a command: there are no project tasks to start by name (${this.why}).`
+    }
+    return this.known.length === 0
+      ? `start_task needs a command: "${this.name}" is not a project task, and the project defines none ` +
+        `(a taskmux.yaml or Procfile in the project directory would).`
+      : `start_task needs a command, or the name of a project task: "${this.name}" is not one. ` +
+        `Project tasks: ${this.known.join(", ")}.`
+  }
+}
+
+export class DependencyFailed extends Schema.TaggedError<DependencyFailed>()("DependencyFailed", {
+  name: Schema.String,
+  dependency: Schema.String,
+  condition: Schema.String,
+  outcome: Schema.String,
+  lastLines: Schema.Array(Schema.String),
+  started: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    const wanted = this.condition === "succeeded" ? "succeed" : `become ${this.condition}`
+    return `"${this.name}" was not started: its dependency "${this.dependency}" did not ${wanted}: ${this.outcome}.` +
+      (this.started.length > 0 ? ` Started and left running: ${this.started.join(", ")}.` : "") +
+      (this.lastLines.length > 0 ? `\nLast lines of "${this.dependency}":\n${this.lastLines.join("\n")}` : "")
+  }
+}
+
+export interface ChainStep {
+  readonly name: string
+  readonly pid: number | null
+  readonly status: TaskStatus
+}
+
+export interface ProjectStart {
+  /** The task asked for. */
+  readonly started: Started
+  /** Its own waitFor, when it has one. */
+  readonly wait: WaitResult | undefined
+  /** Every task of the chain, dependencies first: those started now and those already running. */
+  readonly tasks: ReadonlyArray<ChainStep>
+}
+
+/** The default of a wait on a dependency, as start_task's. */
+const DEFAULT_TIMEOUT_MS = 30_000
+const DEFAULT_EXIT_TIMEOUT_MS = 300_000
+
+/** A project task as start_task takes it. */
+export const asStartRequest = (task: ProjectTask): StartRequest => ({
+  command: task.command,
+  ...(task.args !== undefined && { args: task.args }),
+  name: task.name,
+  cwd: task.cwd,
+  ...(task.env !== undefined && { env: task.env }),
+  ...(task.notifyOnExit !== undefined && { notifyOnExit: task.notifyOnExit }),
+  ...(task.restart !== undefined && { restart: task.restart }),
+  ...(task.terminal === true && { terminal: { cols: 120, rows: 40 } })
+})
+
+/** Its waitFor as a wait, compiled; undefined for a task without one. */
+export const waitOf = (task: ProjectTask, since: number): WaitRequest | undefined => {
+  const w = task.waitFor
+  if (w === undefined) return undefined
+  return {
+    ...(w.pattern !== undefined && { pattern: new RegExp(w.pattern) }),
+    ...(w.port !== undefined && { port: w.port }),
+    ...(w.exit === true && { exit: true }),
+    since,
+    timeoutMs: w.timeoutMs ?? (w.exit === true ? DEFAULT_EXIT_TIMEOUT_MS : DEFAULT_TIMEOUT_MS)
+  }
+}
+
+export const startProjectTask = Effect.fnUntraced(function*(
+  name: string,
+  onProgress: WaitRequest["onProgress"]
+) {
+  const registry = yield* TaskRegistry
+  const config = yield* TaskmuxConfig
+  const state = yield* (yield* Project).current
+  const tasks = state.file?.tasks ?? new Map<string, ProjectTask>()
+  const target = tasks.get(name)
+  if (target === undefined) {
+    return yield* new NoSuchProjectTask({
+      name,
+      known: [...tasks.keys()],
+      ...(state.error !== undefined && { why: state.error.message })
+    })
+  }
+  const order = startOrder(tasks, name).map((n) => tasks.get(n)!)
+  // The same checks as an ad-hoc start, for every task of the chain, before any starts.
+  for (const task of order) {
+    yield* checkPolicy(config, asStartRequest(task))
+  }
+  const listed = yield* registry.list
+  const running = new Map(listed.filter((t) => !isFinished(t.status)).map((t) => [t.name, t]))
+  const toStart = order.filter((t) => !running.has(t.name))
+  if (running.size + toStart.length > config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
+
+  const steps: Array<ChainStep> = []
+  const startedNow: Array<string> = []
+  /** Conditions already met, so a dependency shared by several is waited for once. */
+  const met = new Set<string>()
+  const ensure = (dependent: ProjectTask, dependency: string, condition: Condition) =>
+    Effect.gen(function*() {
+      if (met.has(`${dependency}:${condition}`)) return
+      const task = tasks.get(dependency)!
+      const failed = (outcome: string, lastLines: ReadonlyArray<string>) =>
+        new DependencyFailed({
+          name: dependent.name,
+          dependency,
+          condition,
+          outcome,
+          lastLines,
+          started: startedNow
+        })
+      if (condition === "succeeded") {
+        const waited = yield* registry.wait(dependency, {
+          exit: true,
+          since: 0,
+          timeoutMs: task.waitFor?.timeoutMs ?? DEFAULT_EXIT_TIMEOUT_MS,
+          onProgress
+        })
+        if (waited.timedOut) {
+          return yield* failed(`still ${waited.status} after ${waited.elapsedMs} ms`, waited.lastLines)
+        }
+        if (waited.status !== "exited") {
+          return yield* failed(describeEnd(waited.status, waited.exitCode, waited.signal), waited.lastLines)
+        }
+      } else {
+        const wait = condition === "ready" ? waitOf(task, 0) : undefined
+        if (wait !== undefined) {
+          const waited = yield* registry.wait(dependency, { ...wait, onProgress })
+          if (!waited.matched) {
+            const outcome = waited.timedOut
+              ? `not ready after ${waited.elapsedMs} ms (still ${waited.status})`
+              : `it ended (${describeEnd(waited.status, waited.exitCode, waited.signal)})`
+            return yield* failed(outcome, waited.lastLines)
+          }
+        } else {
+          const now = yield* registry.get(dependency)
+          if (now.status === "failed") return yield* failed(`it never started (${now.error ?? "failed"})`, [])
+        }
+      }
+      met.add(`${dependency}:${condition}`)
+    })
+
+  for (const task of order) {
+    for (const [dependency, condition] of Object.entries(task.dependsOn ?? {})) {
+      yield* ensure(task, dependency, condition)
+    }
+    const already = running.get(task.name)
+    if (already !== undefined) {
+      steps.push({ name: task.name, pid: already.pid, status: already.status })
+      continue
+    }
+    const started = yield* registry.start(asStartRequest(task))
+    startedNow.push(task.name)
+    steps.push({ name: started.name, pid: started.pid, status: started.status })
+  }
+  const last = steps[steps.length - 1]!
+  const ownWait = waitOf(target, 0)
+  const wait = ownWait === undefined ? undefined : yield* registry.wait(name, { ...ownWait, onProgress })
+  return {
+    started: { name: last.name, pid: last.pid, status: wait?.status ?? last.status },
+    wait,
+    tasks: steps
+  } satisfies ProjectStart
+})

@@ -1,0 +1,225 @@
+/**
+ * Issue 17 over real stdio: a project's task file in a temporary directory, read by the built
+ * server. A three-task chain started with one call; a failing dependency; dependents stopped on
+ * request; a cycle, a bad file, a Procfile; a file changed between two starts; the start policy.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs"
+import * as Net from "node:net"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import { describe, expect, it } from "vitest"
+import { isAlive } from "../helpers.ts"
+import { connect, type Connected, textOf } from "./client.ts"
+
+interface Listed {
+  readonly tasks: Array<{ name: string; status: string; pid: number | null; command: string }>
+  readonly projectError?: string
+}
+
+const project = (files: Record<string, string>) => {
+  const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-project-"))
+  for (const [name, text] of Object.entries(files)) writeFileSync(NodePath.join(dir, name), text)
+  return dir
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = Net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as Net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+
+const withProject = async (dir: string, body: (s: Connected) => Promise<void>, env: Record<string, string> = {}) => {
+  const s = await connect({ TASKMUX_PROJECT: dir, ...env })
+  try {
+    await body(s)
+  } finally {
+    await s.client.close()
+  }
+}
+
+const stack = (port: number) =>
+  `# A database, an API that needs it, a front end that needs the API.
+tasks:
+  db:
+    command: node -e "require('net').createServer().listen(${port}, '127.0.0.1')"
+    waitFor: { port: ${port} }
+  api:
+    command: sleep 0.3; echo "api listening on 4000"; sleep 60
+    cwd: services
+    dependsOn: { db: ready }
+    waitFor: { pattern: "listening on", timeoutMs: 10000 }
+  web:
+    command: echo "web up in $(basename "$PWD")"; sleep 60
+    terminal: true
+    dependsOn: { api: ready }
+  seed:
+    command: echo "seeding"; echo "relation users does not exist" >&2; exit 3
+  app:
+    command: sleep 60
+    dependsOn: { seed: succeeded, db: started }
+`
+
+describe("project tasks", () => {
+  it("lists what the project offers, starts a chain in one call, in order, each waited for", async () => {
+    const port = await freePort()
+    const dir = project({ "taskmux.yaml": stack(port) })
+    const { mkdirSync } = await import("node:fs")
+    mkdirSync(NodePath.join(dir, "services"))
+    await withProject(dir, async (s) => {
+      const listed = await s.structured<Listed>("list_tasks")
+      expect(listed.tasks.map((t) => [t.name, t.status])).toEqual([
+        ["db", "defined"],
+        ["api", "defined"],
+        ["web", "defined"],
+        ["seed", "defined"],
+        ["app", "defined"]
+      ])
+      expect(textOf(await s.call("list_tasks"))).toMatch(
+        /^db\tdefined \(project task; start_task \{ name \}\)\tnode -e/
+      )
+      const result = await s.call("start_task", { name: "web" })
+      expect(result.isError, textOf(result)).toBeFalsy()
+      const started = result.structuredContent as {
+        name: string
+        status: string
+        tasks: Array<{ name: string; status: string }>
+      }
+      expect(started.tasks.map((t) => [t.name, t.status])).toEqual([["db", "running"], ["api", "running"], [
+        "web",
+        "running"
+      ]])
+      expect(textOf(result)).toMatch(
+        /^Project chain: db \(running, pid \d+\) → api \(running, pid \d+\) → web \(running, pid \d+\)\./
+      )
+      // Each after what it needs: the API started once the database listened, with its cwd from the file.
+      const info = async (name: string) =>
+        s.structured<{ startedAt: string; cwd: string; terminal: unknown }>("get_task", { name })
+      const [db, api, web] = [await info("db"), await info("api"), await info("web")]
+      expect(api.cwd).toBe(NodePath.join(dir, "services"))
+      expect(Date.parse(api.startedAt)).toBeGreaterThanOrEqual(Date.parse(db.startedAt))
+      expect(Date.parse(web.startedAt) - Date.parse(api.startedAt)).toBeGreaterThanOrEqual(250)
+      expect(web.terminal).toEqual({ cols: 120, rows: 40 })
+      // Starting it again starts nothing new.
+      const again = await s.structured<{ tasks: Array<{ name: string; pid: number }> }>("start_task", { name: "web" })
+      expect(again.tasks.map((t) => t.pid)).toEqual(started.tasks.map((t) => (t as unknown as { pid: number }).pid))
+    })
+  })
+
+  it("a failing dependency stops the chain, naming it and showing its last lines", async () => {
+    const port = await freePort()
+    await withProject(project({ "taskmux.yaml": stack(port) }), async (s) => {
+      const result = await s.call("start_task", { name: "app" })
+      expect(result.isError).toBe(true)
+      expect(textOf(result)).toMatch(
+        /^"app" was not started: its dependency "seed" did not succeed: crashed, exit code 3\..*\nLast lines of "seed":\nseeding\nrelation users does not exist/s
+      )
+      const listed = await s.structured<Listed>("list_tasks")
+      expect(listed.tasks.find((t) => t.name === "app")?.status).toBe("defined")
+    })
+  })
+
+  it("stop_task { dependents: true } stops what depends on it first; without it, only the task", async () => {
+    const port = await freePort()
+    const dir = project({ "taskmux.yaml": stack(port) })
+    const { mkdirSync } = await import("node:fs")
+    mkdirSync(NodePath.join(dir, "services"))
+    await withProject(dir, async (s) => {
+      await s.structured("start_task", { name: "web" })
+      const stopped = await s.structured<{ dependents: Array<string> }>("stop_task", { name: "db", dependents: true })
+      expect(stopped.dependents).toEqual(["web", "api"])
+      const listed = await s.structured<Listed>("list_tasks")
+      expect(listed.tasks.filter((t) => t.status === "running")).toEqual([])
+      await s.structured("start_task", { name: "web" })
+      await s.structured("stop_task", { name: "db" })
+      const after = await s.structured<Listed>("list_tasks")
+      expect(after.tasks.filter((t) => t.status === "running").map((t) => t.name).sort()).toEqual(["api", "web"])
+    })
+  })
+
+  it("a cycle or a bad file leaves the server serving with no project tasks, and says why, with the line", async () => {
+    const cycle = project({
+      "taskmux.yaml":
+        "tasks:\n  a:\n    command: sleep 1\n    dependsOn: { b: started }\n  b:\n    command: sleep 1\n    dependsOn: { a: ready }\n"
+    })
+    await withProject(cycle, async (s) => {
+      const listed = await s.structured<Listed>("list_tasks")
+      expect(listed.tasks).toEqual([])
+      expect(listed.projectError).toMatch(/taskmux\.yaml:4 task "a", dependsOn\.b: a cycle: a → b → a/)
+      expect(s.stderr()).toMatch(/no project tasks: .*a cycle/)
+      const start = await s.call("start_task", { name: "a" })
+      expect(textOf(start)).toMatch(/there are no project tasks to start by name \(.*a cycle/)
+      expect((await s.call("start_task", { command: "echo still serving" })).isError).toBeFalsy()
+    })
+    const bad = project({
+      "taskmux.yaml": "tasks:\n  db:\n    command: postgres\n    waitFor:\n      port: soon\n"
+    })
+    await withProject(bad, async (s) => {
+      const listed = await s.structured<Listed>("list_tasks")
+      expect(listed.projectError).toMatch(/taskmux\.yaml:5 task "db", waitFor\.port: /)
+    })
+    const syntax = project({ "taskmux.yaml": "tasks:\n  db:\n    command: [unclosed\n" })
+    await withProject(syntax, async (s) => {
+      expect((await s.structured<Listed>("list_tasks")).projectError).toMatch(/taskmux\.yaml:\d+: /)
+    })
+  })
+
+  it("a Procfile: each line a task", async () => {
+    await withProject(
+      project({ Procfile: "# processes\nweb: echo hello from web; sleep 30\nworker: sleep 30\n" }),
+      async (s) => {
+        const listed = await s.structured<Listed>("list_tasks")
+        expect(listed.tasks.map((t) => [t.name, t.status])).toEqual([["web", "defined"], ["worker", "defined"]])
+        await s.structured("start_task", { name: "web" })
+        const waited = await s.structured<{ matched: boolean }>("wait_for_task", {
+          name: "web",
+          pattern: "hello",
+          since: 0
+        })
+        expect(waited.matched).toBe(true)
+      }
+    )
+  })
+
+  it("a file changed between two starts is read again; a running task keeps its settings", async () => {
+    const dir = project({
+      "taskmux.json": JSON.stringify({ tasks: { job: { command: "echo version one; sleep 30" } } })
+    })
+    await withProject(dir, async (s) => {
+      await s.structured("start_task", { name: "job" })
+      expect(
+        (await s.structured<{ matched: boolean }>("wait_for_task", { name: "job", pattern: "version one", since: 0 }))
+          .matched
+      )
+        .toBe(true)
+      writeFileSync(
+        NodePath.join(dir, "taskmux.json"),
+        JSON.stringify({ tasks: { job: { command: "echo version two; sleep 30" } } })
+      )
+      // Still the first: it runs.
+      const running = await s.structured<{ tasks: Array<{ name: string }> }>("start_task", { name: "job" })
+      expect(running.tasks).toHaveLength(1)
+      await s.structured("stop_task", { name: "job" })
+      await s.structured("start_task", { name: "job" })
+      expect(
+        (await s.structured<{ matched: boolean }>("wait_for_task", { name: "job", pattern: "version two", since: 0 }))
+          .matched
+      )
+        .toBe(true)
+    })
+  })
+
+  it("the start policy applies to every task of the chain before any starts", async () => {
+    const port = await freePort()
+    const dir = project({ "taskmux.yaml": stack(port) })
+    await withProject(dir, async (s) => {
+      const result = await s.call("start_task", { name: "web" })
+      expect(result.isError).toBe(true)
+      expect(textOf(result)).toMatch(/node -e/)
+      const listed = await s.structured<Listed>("list_tasks")
+      expect(listed.tasks.every((t) => t.status === "defined")).toBe(true)
+      expect(listed.tasks.filter((t) => t.pid !== null && isAlive(t.pid))).toEqual([])
+    }, { TASKMUX_DENY: "^node " })
+  })
+})
