@@ -9,7 +9,7 @@ import { Context, Effect, Layer } from "effect"
 import { readFileSync, statSync } from "node:fs"
 import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../Config.ts"
-import { parseProcfile, parseTaskFile, type ProjectFile, ProjectFileError } from "./ProjectFile.ts"
+import { parseProcfile, type ProjectFile, ProjectFileError } from "./ProjectFile.ts"
 
 export interface ProjectState {
   readonly dir: string
@@ -40,16 +40,19 @@ export class Project extends Context.Service<Project, {
         }).find((f) => f !== undefined)
         const key = found?.key ?? "none"
         if (cached?.key === key) return Effect.succeed(cached.state)
-        const state = found === undefined ? { dir, file: undefined, error: undefined } : read(dir, found.path)
-        cached = { key, state }
-        return state.error === undefined
-          ? Effect.as(
-            state.file === undefined ?
-              Effect.void :
-              Effect.logInfo(`project tasks from ${state.file.path}: ${[...state.file.tasks.keys()].join(", ")}`),
-            state
-          )
-          : Effect.as(Effect.logWarning(`no project tasks: ${state.error.message}`), state)
+        return Effect.promise(() =>
+          found === undefined ? Promise.resolve({ dir, file: undefined, error: undefined }) : read(dir, found.path)
+        ).pipe(Effect.flatMap((state) => {
+          cached = { key, state }
+          return state.error === undefined
+            ? Effect.as(
+              state.file === undefined ?
+                Effect.void :
+                Effect.logInfo(`project tasks from ${state.file.path}: ${[...state.file.tasks.keys()].join(", ")}`),
+              state
+            )
+            : Effect.as(Effect.logWarning(`no project tasks: ${state.error.message}`), state)
+        }))
       })
       // Read at start-up, so a bad file is reported on stderr at once.
       yield* current
@@ -64,7 +67,7 @@ export class Project extends Context.Service<Project, {
   )
 }
 
-const read = (dir: string, path: string): ProjectState => {
+const read = async (dir: string, path: string): Promise<ProjectState> => {
   let text: string
   try {
     text = readFileSync(path, "utf8")
@@ -75,7 +78,9 @@ const read = (dir: string, path: string): ProjectState => {
       error: new ProjectFileError({ path, problem: `cannot be read (${(error as Error).message})` })
     }
   }
-  const parsed = NodePath.basename(path) === "Procfile" ? parseProcfile(path, text) : parseTaskFile(path, text)
+  const parsed = NodePath.basename(path) === "Procfile"
+    ? parseProcfile(path, text)
+    : (await import("./parseTaskFile.ts")).parseTaskFile(path, text)
   return parsed instanceof ProjectFileError
     ? { dir, file: undefined, error: parsed }
     : { dir, file: parsed, error: undefined }

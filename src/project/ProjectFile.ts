@@ -1,11 +1,11 @@
 /**
  * A project's task file: `taskmux.yaml` (or `taskmux.json`, the same shape), else a `Procfile`.
- * Pure: text in, tasks or one error out. The error names the file, the line where the parser can
+ * Pure: text in, tasks or one error out (the YAML parser, loaded only for a task file, is in
+ * `parseTaskFile.ts`). The error names the file, the line where the parser can
  * tell, the task and the field, as a person fixing the file needs.
  */
-import { Schema, SchemaIssue } from "effect"
+import { Schema } from "effect"
 import * as NodePath from "node:path"
-import { isMap, LineCounter, parseDocument } from "yaml"
 
 /** What a dependency must have reached before its dependent starts, as compose's `depends_on` says it. */
 export const Condition = Schema.Literals(["started", "ready", "succeeded"])
@@ -38,7 +38,7 @@ export type ProjectTaskDef = typeof ProjectTaskDef.Type
 
 const TaskNameKey = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/))
 
-const FileShape = Schema.Struct({ tasks: Schema.Record(TaskNameKey, ProjectTaskDef) })
+export const FileShape = Schema.Struct({ tasks: Schema.Record(TaskNameKey, ProjectTaskDef) })
 
 /** A task of the project, as start_task runs it: its cwd resolved against the file's directory. */
 export interface ProjectTask extends ProjectTaskDef {
@@ -69,58 +69,6 @@ export class ProjectFileError extends Schema.TaggedError<ProjectFileError>()("Pr
   }
 }
 
-const decode = Schema.decodeUnknownExit(FileShape)
-const issues = SchemaIssue.makeFormatterStandardSchemaV1()
-
-/** Parses `taskmux.yaml` or `taskmux.json` text (JSON is YAML too, which gives it line numbers). */
-export const parseTaskFile = (path: string, text: string): ProjectFile | ProjectFileError => {
-  const lines = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
-  const syntax = doc.errors[0]
-  if (syntax !== undefined) {
-    return new ProjectFileError({
-      path,
-      line: lines.linePos(syntax.pos[0]).line,
-      problem: syntax.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
-    })
-  }
-  const data: unknown = doc.toJS()
-  const lineOf = (at: ReadonlyArray<PropertyKey>): number | undefined => {
-    // The deepest node the path reaches: a missing field is reported where its task starts.
-    for (let n = at.length; n >= 0; n--) {
-      const node = doc.getIn(at.slice(0, n) as Array<unknown>, true) as { range?: [number, number, number] } | undefined
-      const pair = n > 0 ? findKey(doc.getIn(at.slice(0, n - 1) as Array<unknown>, true), at[n - 1]!) : undefined
-      const range = pair ?? node?.range
-      if (range !== undefined) return lines.linePos(range[0]).line
-    }
-    return undefined
-  }
-  const decoded = decode(data)
-  if (decoded._tag === "Failure") {
-    const squashed = decoded.cause.reasons.find((r) => r._tag === "Fail")
-    const issue = squashed?._tag === "Fail" ? issues(squashed.error.issue).issues[0] : undefined
-    const path_ = (issue?.path ?? []).map((p) => typeof p === "object" ? p.key : p)
-    const [first, task, ...field] = path_
-    return new ProjectFileError({
-      path,
-      ...(lineOf(path_) !== undefined && { line: lineOf(path_)! }),
-      ...(first === "tasks" && task !== undefined && { task: String(task) }),
-      ...(field.length > 0 && { field: field.map(String).join(".") }),
-      problem: data === null || typeof data !== "object" || !("tasks" in data)
-        ? "expected a \"tasks:\" map of task names to { command, ... }"
-        : issue?.message ?? "not a task file"
-    })
-  }
-  return withTasks(path, Object.entries(decoded.value.tasks), (task, field) => lineOf(["tasks", task, ...field]))
-}
-
-/** The range of the key `key` in a YAML map node, for a line number. */
-const findKey = (map: unknown, key: PropertyKey): [number, number, number] | undefined => {
-  if (!isMap(map)) return undefined
-  const pair = map.items.find((p) => (p.key as { value?: unknown } | null)?.value === key)
-  return (pair?.key as { range?: [number, number, number] } | undefined)?.range
-}
-
 /** A Procfile: `name: command` per line, `#` comments; no readiness, no dependencies. */
 export const parseProcfile = (path: string, text: string): ProjectFile | ProjectFileError => {
   const entries: Array<[string, ProjectTaskDef]> = []
@@ -137,7 +85,7 @@ export const parseProcfile = (path: string, text: string): ProjectFile | Project
 }
 
 /** Checks dependencies (known names, no cycle) and resolves each cwd against the file's directory. */
-const withTasks = (
+export const withTasks = (
   path: string,
   entries: ReadonlyArray<[string, ProjectTaskDef]>,
   lineOf: (task: string, field: Array<string>) => number | undefined

@@ -1,0 +1,59 @@
+/**
+ * `taskmux.yaml` or `taskmux.json` text (JSON is YAML too, which gives it line numbers) to tasks,
+ * or an error at the line of the field at fault. A module of its own: the YAML parser loads only
+ * for a project that has such a file, not at every start-up.
+ */
+import { Schema, SchemaIssue } from "effect"
+import { isMap, LineCounter, parseDocument } from "yaml"
+import { FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
+
+const decode = Schema.decodeUnknownExit(FileShape)
+const issues = SchemaIssue.makeFormatterStandardSchemaV1()
+
+export const parseTaskFile = (path: string, text: string): ProjectFile | ProjectFileError => {
+  const lines = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const syntax = doc.errors[0]
+  if (syntax !== undefined) {
+    return new ProjectFileError({
+      path,
+      line: lines.linePos(syntax.pos[0]).line,
+      problem: syntax.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
+    })
+  }
+  const data: unknown = doc.toJS()
+  const lineOf = (at: ReadonlyArray<PropertyKey>): number | undefined => {
+    // The deepest node the path reaches: a missing field is reported where its task starts.
+    for (let n = at.length; n >= 0; n--) {
+      const node = doc.getIn(at.slice(0, n) as Array<unknown>, true) as { range?: [number, number, number] } | undefined
+      const pair = n > 0 ? findKey(doc.getIn(at.slice(0, n - 1) as Array<unknown>, true), at[n - 1]!) : undefined
+      const range = pair ?? node?.range
+      if (range !== undefined) return lines.linePos(range[0]).line
+    }
+    return undefined
+  }
+  const decoded = decode(data)
+  if (decoded._tag === "Failure") {
+    const squashed = decoded.cause.reasons.find((r) => r._tag === "Fail")
+    const issue = squashed?._tag === "Fail" ? issues(squashed.error.issue).issues[0] : undefined
+    const path_ = (issue?.path ?? []).map((p) => typeof p === "object" ? p.key : p)
+    const [first, task, ...field] = path_
+    return new ProjectFileError({
+      path,
+      ...(lineOf(path_) !== undefined && { line: lineOf(path_)! }),
+      ...(first === "tasks" && task !== undefined && { task: String(task) }),
+      ...(field.length > 0 && { field: field.map(String).join(".") }),
+      problem: data === null || typeof data !== "object" || !("tasks" in data)
+        ? "expected a \"tasks:\" map of task names to { command, ... }"
+        : issue?.message ?? "not a task file"
+    })
+  }
+  return withTasks(path, Object.entries(decoded.value.tasks), (task, field) => lineOf(["tasks", task, ...field]))
+}
+
+/** The range of the key `key` in a YAML map node, for a line number. */
+const findKey = (map: unknown, key: PropertyKey): [number, number, number] | undefined => {
+  if (!isMap(map)) return undefined
+  const pair = map.items.find((p) => (p.key as { value?: unknown } | null)?.value === key)
+  return (pair?.key as { range?: [number, number, number] } | undefined)?.range
+}
