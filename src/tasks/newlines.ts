@@ -89,15 +89,20 @@ export const countAndTail = (bytes: Uint8Array, n: number): { readonly count: nu
   if (simd !== undefined) {
     // Count all sixteen bytes a step; only a chunk of more than n lines is searched for its tail.
     const count = simd(bytes, 0, bytes.length)
-    return count <= n ? { count, start: 0 } : { count, start: countAndTailJs(bytes, n).start }
+    return count <= n ? { count, start: 0 } : { count, start: countAndTailJs(bytes, n, false).start }
   }
   return countAndTailJs(bytes, n)
 }
 
 /** `countAndTail` in JavaScript alone: the reference, and the way where WebAssembly SIMD is missing. */
-export const countAndTailJs = (bytes: Uint8Array, n: number): { readonly count: number; readonly start: number } => {
+export const countAndTailJs = (
+  bytes: Uint8Array,
+  n: number,
+  /** False when only `start` is wanted (the count is known): what is before it is not counted. */
+  counting = true
+): { readonly count: number; readonly start: number } => {
   const target = n + 1
-  const found = (i: number) => ({ count: target + countNewlines(bytes, 0, i), start: i + 1 })
+  const found = (i: number) => ({ count: counting ? target + countNewlines(bytes, 0, i) : -1, start: i + 1 })
   let seen = 0
   const [first, words] = alignedWords(bytes, 0, bytes.length)
   for (let i = bytes.length - 1; i >= first + words * 4; i--) if (bytes[i] === NL && ++seen === target) return found(i)

@@ -4,12 +4,9 @@
  * build, a missing command), and the environment a task got.
  */
 import { ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
-import { mkdtempSync, writeFileSync } from "node:fs"
-import * as Net from "node:net"
-import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { connect, type Connected, textOf } from "./client.ts"
+import { connect, type Connected, freePort, tempDir, textOf } from "./client.ts"
 
 interface Waited {
   readonly status: string
@@ -24,18 +21,6 @@ interface Waited {
 }
 
 const bin = (name: string) => NodePath.resolve(import.meta.dirname, "../../node_modules/.bin", name)
-const tempDir = (files: Record<string, string>) => {
-  const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-answers-"))
-  for (const [name, text] of Object.entries(files)) writeFileSync(NodePath.join(dir, name), text)
-  return dir
-}
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = Net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as Net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 let s: Connected
 beforeAll(async () => {

@@ -2,7 +2,8 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
-import { existsSync, mkdtempSync } from "node:fs"
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
+import * as Net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 
@@ -58,4 +59,32 @@ export const until = async <A>(check: () => Promise<A | undefined> | A | undefin
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
+}
+
+/** Runs `body` with a server started with `env`, and closes it however `body` ends. */
+export const withServer = async (body: (s: Connected) => Promise<void>, env: Record<string, string> = {}) => {
+  const s = await connect(env)
+  try {
+    await body(s)
+  } finally {
+    await s.client.close()
+  }
+}
+
+/** A TCP port on `host` that was free a moment ago. */
+export const freePort = (host = "127.0.0.1") =>
+  new Promise<number>((resolve, reject) => {
+    const server = Net.createServer()
+    server.once("error", reject)
+    server.listen(0, host, () => {
+      const { port } = server.address() as Net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+
+/** A new temporary directory holding `files`. */
+export const tempDir = (files: Record<string, string>, prefix = "taskmux-test-") => {
+  const dir = mkdtempSync(NodePath.join(os.tmpdir(), prefix))
+  for (const [name, text] of Object.entries(files)) writeFileSync(NodePath.join(dir, name), text)
+  return dir
 }

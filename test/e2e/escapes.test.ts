@@ -6,7 +6,7 @@
 import * as Net from "node:net"
 import { describe, expect, it } from "vitest"
 import { fixture, isAlive, pidsIn } from "../helpers.ts"
-import { connect, type Connected, textOf, until } from "./client.ts"
+import { connect, type Connected, freePort, textOf, until, withServer } from "./client.ts"
 
 interface Waited {
   readonly name: string
@@ -27,15 +27,6 @@ interface Info extends Summary {
   readonly cpuPercent: number | null
 }
 
-const withServer = async (body: (s: Connected) => Promise<void>) => {
-  const s = await connect()
-  try {
-    await body(s)
-  } finally {
-    await s.client.close()
-  }
-}
-
 /** The escapes fixture prints six pids: five escapes (one with a cleared environment) and its own. */
 const startEscapes = async (s: Connected, name: string) => {
   await s.structured("start_task", { command: fixture("escapes.sh"), name })
@@ -48,17 +39,6 @@ const startEscapes = async (s: Connected, name: string) => {
 }
 
 const exited = (pid: number) => until(() => (isAlive(pid) ? undefined : true), 5_000)
-
-/** A TCP port that was free a moment ago. */
-const freePort = (host: string) =>
-  new Promise<number>((resolve, reject) => {
-    const server = Net.createServer()
-    server.once("error", reject)
-    server.listen(0, host, () => {
-      const { port } = server.address() as Net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 describe("escaped processes end however the server ends", () => {
   it("when the client disconnects", async () => {

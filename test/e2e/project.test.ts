@@ -3,40 +3,20 @@
  * server. A three-task chain started with one call; a failing dependency; dependents stopped on
  * request; a cycle, a bad file, a Procfile; a file changed between two starts; the start policy.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
-import * as Net from "node:net"
-import * as os from "node:os"
+import { writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { isAlive } from "../helpers.ts"
-import { connect, type Connected, textOf } from "./client.ts"
+import { type Connected, freePort, tempDir, textOf, withServer } from "./client.ts"
+
+const project = (files: Record<string, string>) => tempDir(files, "taskmux-project-")
+
+const withProject = (dir: string, body: (s: Connected) => Promise<void>, env: Record<string, string> = {}) =>
+  withServer(body, { TASKMUX_PROJECT: dir, ...env })
 
 interface Listed {
   readonly tasks: Array<{ name: string; status: string; pid: number | null; command: string }>
   readonly projectError?: string
-}
-
-const project = (files: Record<string, string>) => {
-  const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-project-"))
-  for (const [name, text] of Object.entries(files)) writeFileSync(NodePath.join(dir, name), text)
-  return dir
-}
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = Net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as Net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-
-const withProject = async (dir: string, body: (s: Connected) => Promise<void>, env: Record<string, string> = {}) => {
-  const s = await connect({ TASKMUX_PROJECT: dir, ...env })
-  try {
-    await body(s)
-  } finally {
-    await s.client.close()
-  }
 }
 
 const stack = (port: number) =>

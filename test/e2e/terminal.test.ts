@@ -7,7 +7,7 @@ import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/type
 import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { fixture, isAlive, pidsIn } from "../helpers.ts"
-import { connect, type Connected, textOf, until } from "./client.ts"
+import { connect, type Connected, textOf, until, withServer } from "./client.ts"
 
 interface Line {
   readonly seq: number
@@ -21,15 +21,6 @@ interface Waited {
   readonly elapsedMs: number
   readonly hint?: string
   readonly line?: Line
-}
-
-const withServer = async (body: (s: Connected) => Promise<void>) => {
-  const s = await connect()
-  try {
-    await body(s)
-  } finally {
-    await s.client.close()
-  }
 }
 
 const linesOf = async (s: Connected, name: string) =>
