@@ -79,7 +79,7 @@ describe("processes that left the task's process group", () => {
         const t0 = Date.now()
         yield* r.start({
           // A launcher that starts a daemon and returns, as real ones do (not within a millisecond).
-          command: `env -i "$(command -v setsid)" "$(command -v sleep)" 300 & echo "pid $!"; exit 0`,
+          command: `env -i "$(command -v setsid)" "$(command -v sleep)" 300 & echo "pid $!"; sleep 0.2; exit 0`,
           name: "holder"
         })
         const task = yield* eventually(r.get("holder"), (t) => t.status !== "running")
