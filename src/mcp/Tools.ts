@@ -8,6 +8,7 @@ import { Cause, Effect, Exit, References, Schema, Struct } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
 import { formatSchemaError, InvalidArguments, InvalidPattern } from "../domain/errors.ts"
 import { SignalName } from "../domain/Signals.ts"
+import { defaultTimeoutMs, PortWanted, RestartSpec, TimeoutMs, WaitForSpec } from "../domain/StartSpec.ts"
 import {
   compactLines,
   describeEnd,
@@ -53,26 +54,13 @@ const TerminalRows = Schema.Int.check(Schema.isBetween({ minimum: 5, maximum: 50
   description: "Terminal height. Default 40."
 })
 
-const PortValue = Schema.Union([
-  Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 })),
-  Schema.Literal("any")
-])
-
-const Port = PortValue.annotate({
+const Port = PortWanted.annotate({
   description: "Ready once it listens on this TCP port, or \"any\"."
 })
 
 const Pattern = Schema.String.annotate({
   description: "JS regex tried on each line. Example: \"ready|listening on\"."
 })
-
-const TimeoutMs = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 })).annotate({
-  description: "Default 30000 (exit: 300000)."
-})
-
-/** How long a wait lasts unless told: a ready line comes in seconds; a build or a test run takes minutes. */
-const DEFAULT_TIMEOUT_MS = 30_000
-const DEFAULT_EXIT_TIMEOUT_MS = 300_000
 
 const ExitWanted = Schema.Boolean.annotate({
   description: "Answer when it ends, with a summary."
@@ -97,7 +85,7 @@ const waitRequest = (
       pattern,
       port: w.port,
       exit: w.exit === true,
-      timeoutMs: w.timeoutMs ?? (w.exit === true ? DEFAULT_EXIT_TIMEOUT_MS : DEFAULT_TIMEOUT_MS)
+      timeoutMs: w.timeoutMs ?? defaultTimeoutMs(w.exit)
     }
   })
 
@@ -393,14 +381,9 @@ const startInput = Schema.Struct({
       description: "Added to its environment."
     })
   ),
+  // Its fields are described once, in wait_for_task's fields of the same names.
   waitFor: Schema.optionalKey(
-    Schema.Struct({
-      // Described once, in wait_for_task's fields of the same names.
-      pattern: Schema.optionalKey(Schema.String),
-      port: Schema.optionalKey(PortValue),
-      exit: Schema.optionalKey(Schema.Boolean),
-      timeoutMs: Schema.optionalKey(TimeoutMs)
-    }).annotate({
+    WaitForSpec.annotate({
       description: "Answer once ready. Example: {\"pattern\": \"ready\"}, {\"port\": 5173}, {\"exit\": true}."
     })
   ),
@@ -413,12 +396,7 @@ const startInput = Schema.Struct({
   cols: Schema.optionalKey(TerminalCols),
   rows: Schema.optionalKey(TerminalRows),
   restart: Schema.optionalKey(
-    Schema.Struct({
-      policy: Schema.Literals(["no", "on-failure", "always"]),
-      maxRestarts: Schema.optionalKey(NonNegativeInt.annotate({ description: "In a row. Default 5." })),
-      backoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "First delay, doubling. Default 500." })),
-      maxBackoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "Default 30000." }))
-    }).annotate({
+    RestartSpec.annotate({
       description: "Restart when it ends by itself. Example: {\"policy\": \"on-failure\"}."
     })
   )
@@ -444,7 +422,7 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
                 : "a project task is started by its name alone: its file gives the rest"
             })
           }
-          const chain = yield* startProjectTask(request.name, progressOf(context, DEFAULT_TIMEOUT_MS))
+          const chain = yield* startProjectTask(request.name, progressOf(context, defaultTimeoutMs(false)))
           const waited = chain.wait === undefined ? {} : (({ name: _, ...w }) => w)(waitAnswer(chain.wait))
           return { ...chain.started, ...waited, tasks: chain.tasks }
         }

@@ -6,31 +6,20 @@
  */
 import { Schema } from "effect"
 import * as NodePath from "node:path"
+import { RestartSpec, WaitForSpec } from "../domain/StartSpec.ts"
 
 /** What a dependency must have reached before its dependent starts, as compose's `depends_on` says it. */
 export const Condition = Schema.Literals(["started", "ready", "succeeded"])
 export type Condition = typeof Condition.Type
-
-const Port = Schema.Union([Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 })), Schema.Literal("any")])
 
 export const ProjectTaskDef = Schema.Struct({
   command: Schema.String.check(Schema.isNonEmpty()),
   args: Schema.optionalKey(Schema.Array(Schema.String)),
   cwd: Schema.optionalKey(Schema.String),
   env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
-  waitFor: Schema.optionalKey(Schema.Struct({
-    pattern: Schema.optionalKey(Schema.String),
-    port: Schema.optionalKey(Port),
-    exit: Schema.optionalKey(Schema.Boolean),
-    timeoutMs: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 })))
-  })),
+  waitFor: Schema.optionalKey(WaitForSpec),
   dependsOn: Schema.optionalKey(Schema.Record(Schema.String, Condition)),
-  restart: Schema.optionalKey(Schema.Struct({
-    policy: Schema.Literals(["no", "on-failure", "always"]),
-    maxRestarts: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
-    backoffMs: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
-    maxBackoffMs: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
-  })),
+  restart: Schema.optionalKey(RestartSpec),
   terminal: Schema.optionalKey(Schema.Boolean),
   notifyOnExit: Schema.optionalKey(Schema.Boolean)
 })

@@ -8,6 +8,7 @@
 import { Effect, Schema } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
 import { TooManyTasks } from "../domain/errors.ts"
+import { defaultTimeoutMs } from "../domain/StartSpec.ts"
 import { describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
 import { checkPolicy } from "../tasks/startPolicy.ts"
 import type { StartRequest } from "../tasks/TaskActor.ts"
@@ -63,10 +64,6 @@ export interface ProjectStart {
   readonly tasks: ReadonlyArray<ChainStep>
 }
 
-/** The default of a wait on a dependency, as start_task's. */
-const DEFAULT_TIMEOUT_MS = 30_000
-const DEFAULT_EXIT_TIMEOUT_MS = 300_000
-
 /** A project task as start_task takes it. */
 export const asStartRequest = (task: ProjectTask): StartRequest => ({
   command: task.command,
@@ -88,7 +85,7 @@ export const waitOf = (task: ProjectTask, since: number): WaitRequest | undefine
     ...(w.port !== undefined && { port: w.port }),
     ...(w.exit === true && { exit: true }),
     since,
-    timeoutMs: w.timeoutMs ?? (w.exit === true ? DEFAULT_EXIT_TIMEOUT_MS : DEFAULT_TIMEOUT_MS)
+    timeoutMs: w.timeoutMs ?? defaultTimeoutMs(w.exit)
   }
 }
 
@@ -139,7 +136,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
         const waited = yield* registry.wait(dependency, {
           exit: true,
           since: 0,
-          timeoutMs: task.waitFor?.timeoutMs ?? DEFAULT_EXIT_TIMEOUT_MS,
+          timeoutMs: task.waitFor?.timeoutMs ?? defaultTimeoutMs(true),
           onProgress
         })
         if (waited.timedOut) {

@@ -328,7 +328,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           const ms = Math.max(0, Math.min(deadline, nextProgress, nextPort) - Date.now())
           if (request.pattern === undefined && probe === undefined) {
             // Only the end matters: woken by it, not by each line a chatty task prints.
-            yield* awaitEnd(task, runNumber, ms)
+            yield* awaitChange(task, ms, () => task.status !== "running" || task.restarts !== runNumber)
             continue
           }
           yield* awaitChange(task, ms)
@@ -409,25 +409,16 @@ const silentHint = (task: Task, forALine: boolean, never: boolean) => {
       "(python3 -u, stdbuf -oL, grep --line-buffered)."
 }
 
-/** Resolves on the task's next change, or after `ms`. */
-const awaitChange = (task: Task, ms: number) =>
+/**
+ * Resolves on the task's next change, or after `ms`; with `until`, once it holds (at once if it
+ * does already), however many changes come first.
+ */
+const awaitChange = (task: Task, ms: number, until?: () => boolean) =>
   Effect.callback<void>((resume) => {
+    if (until?.() === true) return resume(Effect.void)
     // Removed by itself when it fires (a canceller runs only on interruption).
     const listener = () => {
-      task.listeners.delete(listener)
-      resume(Effect.void)
-    }
-    task.listeners.add(listener)
-    return Effect.sync(() => task.listeners.delete(listener))
-  }).pipe(Effect.timeoutOption(ms), Effect.asVoid)
-
-/** Resolves once the run `runNumber` of the task has ended, or after `ms`. */
-const awaitEnd = (task: Task, runNumber: number, ms: number) =>
-  Effect.callback<void>((resume) => {
-    const ended = () => task.status !== "running" || task.restarts !== runNumber
-    if (ended()) return resume(Effect.void)
-    const listener = () => {
-      if (!ended()) return
+      if (until !== undefined && !until()) return
       task.listeners.delete(listener)
       resume(Effect.void)
     }

@@ -1,0 +1,36 @@
+/**
+ * The parts of a start that both `start_task` and a project's task file take, one Schema each, so
+ * the tool and the file cannot drift: when a task is ready (`waitFor`) and when it restarts.
+ */
+import { Schema } from "effect"
+
+/** A TCP port to listen on, or "any" for the first one the task listens on. */
+export const PortWanted = Schema.Union([
+  Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 })),
+  Schema.Literal("any")
+])
+
+export const TimeoutMs = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 })).annotate({
+  description: "Default 30000 (exit: 300000)."
+})
+
+/** How long a wait lasts unless told: a ready line comes in seconds; a build or a test run takes minutes. */
+export const defaultTimeoutMs = (exit: boolean | undefined): number => exit === true ? 300_000 : 30_000
+
+/** When a task is ready: a line, a port, or its end. */
+export const WaitForSpec = Schema.Struct({
+  pattern: Schema.optionalKey(Schema.String),
+  port: Schema.optionalKey(PortWanted),
+  exit: Schema.optionalKey(Schema.Boolean),
+  timeoutMs: Schema.optionalKey(TimeoutMs)
+})
+
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+
+/** When a task that ended by itself starts again (see RestartPolicy). */
+export const RestartSpec = Schema.Struct({
+  policy: Schema.Literals(["no", "on-failure", "always"]),
+  maxRestarts: Schema.optionalKey(NonNegativeInt.annotate({ description: "In a row. Default 5." })),
+  backoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "First delay, doubling. Default 500." })),
+  maxBackoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "Default 30000." }))
+})
