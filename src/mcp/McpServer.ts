@@ -103,7 +103,7 @@ const registerRaw = (server: Server, method: string, handler: RawHandler) =>
     handler as never
   )
 
-/** "Invalid params for resources/read: params.uri must be a string." */
+/** One sentence: "Invalid params for resources/read: params.uri: Invalid input: expected string, received number." */
 const paramsProblem = (method: string, error: z.ZodError) => {
   const [issue] = error.issues
   if (issue === undefined) return `Invalid params for ${method}.`

@@ -66,7 +66,7 @@ const ExitWanted = Schema.Boolean.annotate({
   description: "Answer when it ends, with a summary."
 })
 
-/** A wait's fields as a caller gives them, checked and compiled; `field` is where they sit ("waitFor."). */
+/** A wait's fields as a caller gives them, checked and compiled; `prefix` is where they sit ("waitFor."). */
 const waitRequest = (
   tool: string,
   prefix: string,
@@ -89,7 +89,6 @@ const waitRequest = (
     }
   })
 
-/** What a wait found; start_task with waitFor answers the same fields. */
 /** The line a wait matched: where it is, and what it says. */
 const MatchedLine = Schema.Struct({
   seq: Schema.Int,
@@ -98,6 +97,7 @@ const MatchedLine = Schema.Struct({
   partial: OutputLine.fields.partial
 })
 
+/** What a wait found; start_task with waitFor answers the same fields. */
 const WaitFields = {
   matched: Schema.Boolean,
   line: Schema.optionalKey(MatchedLine),
