@@ -21,9 +21,11 @@ import { type ToolContext, type ToolEnv, tools } from "./Tools.ts"
 
 const instructions =
   "taskmux runs commands in the background and keeps their output. Typical flow: start_task (for a server, " +
-  "pass waitFor with its ready line), read_output (pass since=nextCursor to get only new lines) or " +
-  "wait_for_task, send_input for interactive programs, stop_task to end the task and all its child processes. " +
-  "Finished tasks keep their output and exit code until remove_task."
+  "pass waitFor with its ready line or port; for a build or tests, waitFor: {exit: true}), read_output (pass " +
+  "since=nextCursor to get only new lines) or wait_for_task, send_input for interactive programs, stop_task to " +
+  "end the task and all its child processes. list_tasks also shows the project's own tasks (status defined): " +
+  "start_task with just their name starts them after their dependencies. Finished tasks keep their output and " +
+  "exit code until remove_task."
 
 /** For a person who started the server by hand in a terminal: what this is and how to use it. */
 const banner = `taskmux ${packageJson.version}: an MCP server. It speaks JSON-RPC on stdin/stdout and is meant to be
