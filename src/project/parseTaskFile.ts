@@ -5,9 +5,10 @@
  */
 import { Schema, SchemaIssue } from "effect"
 import { isMap, LineCounter, parseDocument } from "yaml"
-import { FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
+import { FileShape, type ProjectFile, ProjectFileError, ProjectTaskDef, withTasks } from "./ProjectFile.ts"
 
-const decode = Schema.decodeUnknownExit(FileShape)
+// A misspelt field (`dependOn`) is an error, not silently ignored.
+const decode = (data: unknown) => Schema.decodeUnknownExit(FileShape)(data, { onExcessProperty: "error" })
 const issues = SchemaIssue.makeFormatterStandardSchemaV1()
 
 export const parseTaskFile = (path: string, text: string): ProjectFile | ProjectFileError => {
@@ -45,6 +46,10 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
       ...(field.length > 0 && { field: field.map(String).join(".") }),
       problem: data === null || typeof data !== "object" || !("tasks" in data)
         ? "expected a \"tasks:\" map of task names to { command, ... }"
+        : issue?.message === "Expected no excess property"
+        ? field.length === 1
+          ? `not a field of a task (they are ${Object.keys(ProjectTaskDef.fields).join(", ")})`
+          : "not a field here"
         : issue?.message ?? "not a task file"
     })
   }

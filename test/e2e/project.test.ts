@@ -139,6 +139,12 @@ describe("project tasks", () => {
       const listed = await s.structured<Listed>("list_tasks")
       expect(listed.projectError).toMatch(/taskmux\.yaml:5 task "db", waitFor\.port: /)
     })
+    const typo = project({ "taskmux.yaml": "tasks:\n  api:\n    command: npm run dev\n    dependOn: { db: ready }\n" })
+    await withProject(typo, async (s) => {
+      expect((await s.structured<Listed>("list_tasks")).projectError).toMatch(
+        /taskmux\.yaml:4 task "api", dependOn: not a field of a task \(they are command, args, cwd, env, waitFor, dependsOn,/
+      )
+    })
     const syntax = project({ "taskmux.yaml": "tasks:\n  db:\n    command: [unclosed\n" })
     await withProject(syntax, async (s) => {
       expect((await s.structured<Listed>("list_tasks")).projectError).toMatch(/taskmux\.yaml:\d+: /)
