@@ -24,6 +24,7 @@ import { dependentsOf } from "../project/ProjectFile.ts"
 import { startProjectTask } from "../project/startProjectTask.ts"
 import * as PortProbe from "../tasks/PortProbe.ts"
 import { commandLine } from "../tasks/startPolicy.ts"
+import { DEFAULT_TERMINAL } from "../tasks/TaskProcess.ts"
 import { TaskRegistry, type WaitResult } from "../tasks/TaskRegistry.ts"
 
 // ---------------------------------------------------------------------------------------
@@ -446,7 +447,8 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
         const started = yield* r.start({
           ...request,
           command,
-          ...(terminal === true && { terminal: { cols: cols ?? 120, rows: rows ?? 40 } })
+          ...(terminal === true &&
+            { terminal: { cols: cols ?? DEFAULT_TERMINAL.cols, rows: rows ?? DEFAULT_TERMINAL.rows } })
         })
         if (wait === undefined) return started
         const { name: _, ...waited } = waitAnswer(
@@ -712,7 +714,10 @@ const sendInput = tool({
       Effect.gen(function*() {
         if (cols !== undefined || rows !== undefined) {
           const now = (yield* r.get(name)).terminal
-          yield* r.resize(name, { cols: cols ?? now?.cols ?? 120, rows: rows ?? now?.rows ?? 40 })
+          yield* r.resize(name, {
+            cols: cols ?? now?.cols ?? DEFAULT_TERMINAL.cols,
+            rows: rows ?? now?.rows ?? DEFAULT_TERMINAL.rows
+          })
         }
         return { name, bytes: yield* r.send(name, data, eof ?? false) }
       })

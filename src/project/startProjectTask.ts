@@ -12,6 +12,7 @@ import { defaultTimeoutMs } from "../domain/StartSpec.ts"
 import { describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
 import { checkPolicy } from "../tasks/startPolicy.ts"
 import type { StartRequest } from "../tasks/TaskActor.ts"
+import { DEFAULT_TERMINAL } from "../tasks/TaskProcess.ts"
 import { type Started, TaskRegistry, type WaitRequest, type WaitResult } from "../tasks/TaskRegistry.ts"
 import { Project } from "./Project.ts"
 import { type Condition, type ProjectTask, startOrder } from "./ProjectFile.ts"
@@ -73,7 +74,7 @@ export const asStartRequest = (task: ProjectTask): StartRequest => ({
   ...(task.env !== undefined && { env: task.env }),
   ...(task.notifyOnExit !== undefined && { notifyOnExit: task.notifyOnExit }),
   ...(task.restart !== undefined && { restart: task.restart }),
-  ...(task.terminal === true && { terminal: { cols: 120, rows: 40 } })
+  ...(task.terminal === true && { terminal: DEFAULT_TERMINAL })
 })
 
 /** Its waitFor as a wait, compiled; undefined for a task without one. */

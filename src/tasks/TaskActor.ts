@@ -200,7 +200,7 @@ export const makeActors = (context: ActorContext) => {
         command: task.command,
         args: task.args ?? undefined,
         cwd: task.cwd,
-        env: { ...taskEnv(context.baseEnv, task.env), [ProcessTree.MARKER_VARIABLE]: marker },
+        env: runEnv(context.baseEnv, task),
         marker,
         releaseGraceMs: config.shutdownGraceMs,
         terminal: task.terminal ?? undefined
@@ -414,6 +414,12 @@ export const changed = (task: Task) => {
 /** The last lines of output, cleaned: what a task was doing. */
 export const lastLines = (task: Task, n = 5) =>
   task.buffer.read({ tail: n, transform: cleanText }).lines.map((l) => l.text)
+
+/** The environment the task's latest run got: the policy's, the task's own, and the run's marker. */
+export const runEnv = (base: Readonly<Record<string, string>>, task: Task): Record<string, string> => ({
+  ...taskEnv(base, task.env),
+  ...(task.marker !== null && { [ProcessTree.MARKER_VARIABLE]: task.marker })
+})
 
 /** How many of the newest lines a summary looks through for the cause. */
 const EXPLAIN_LINES = 1_000

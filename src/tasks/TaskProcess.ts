@@ -14,6 +14,9 @@ export interface TerminalSize {
   readonly rows: number
 }
 
+/** A terminal's size when none is given. */
+export const DEFAULT_TERMINAL: TerminalSize = { cols: 120, rows: 40 }
+
 export interface SpawnSpec {
   /** A shell line when `args` is absent, else the program to exec. */
   readonly command: string

@@ -37,8 +37,8 @@ import { type BufferedLine, OutputBuffer, type ReadOptions } from "./OutputBuffe
 import * as PortProbe from "./PortProbe.ts"
 import type { PortWanted } from "./PortProbe.ts"
 import * as ProcessTree from "./ProcessTree.ts"
-import { baseEnv, checkPolicy, taskEnv, uniqueName } from "./startPolicy.ts"
-import { ended, explainRun, info, lastLines, makeActors, newTask, summary, toLineRecord } from "./TaskActor.ts"
+import { baseEnv, checkPolicy, uniqueName } from "./startPolicy.ts"
+import { ended, explainRun, info, lastLines, makeActors, newTask, runEnv, summary, toLineRecord } from "./TaskActor.ts"
 import type { Ended, Started, StartRequest, StopRequest, Task } from "./TaskActor.ts"
 import type { TerminalSize } from "./TaskProcess.ts"
 import type { Screen } from "./TerminalScreen.ts"
@@ -215,11 +215,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const base = baseEnv(config)
       const get = (name: string, options: { readonly envValues?: boolean } = {}) =>
         Effect.map(lookup(name), (task): TaskInfo => {
-          // The environment its latest run got: made the same way again, not kept per task.
-          const env: Record<string, string> = {
-            ...taskEnv(base, task.env),
-            ...(task.marker !== null && { [ProcessTree.MARKER_VARIABLE]: task.marker })
-          }
+          // Made the same way again, not kept per task.
+          const env = runEnv(base, task)
           return {
             ...info(task),
             env: Object.keys(env).sort(),

@@ -107,11 +107,9 @@ export const descriptors = (pid: number): Array<string> => {
   }
   const out: Array<string> = []
   for (const fd of fds) {
-    try {
-      out.push(readlinkSync(`/proc/${pid}/fd/${fd}`))
-    } catch {
-      // closed while we looked
-    }
+    // Undefined when it was closed while we looked.
+    const target = link(`/proc/${pid}/fd/${fd}`)
+    if (target !== undefined) out.push(target)
   }
   return out
 }
@@ -128,9 +126,12 @@ export const holderOf = (target: string): number | undefined => {
 }
 
 /** What one descriptor points at, or undefined. */
-export const descriptor = (pid: number, fd: number): string | undefined => {
+export const descriptor = (pid: number, fd: number): string | undefined => link(`/proc/${pid}/fd/${fd}`)
+
+/** Where a /proc symlink points, or undefined when it is gone. */
+const link = (path: string): string | undefined => {
   try {
-    return readlinkSync(`/proc/${pid}/fd/${fd}`)
+    return readlinkSync(path)
   } catch {
     return undefined
   }
@@ -152,7 +153,7 @@ export const commandLine = (pid: number, max = 200): string => {
  * every caller for 50 ms (a list of many tasks, the waits polling for a port).
  */
 export const listeningSockets = (pid: number, maxAgeMs = SOCKET_TABLE_MS): ReadonlyMap<string, number> => {
-  const namespace = descriptorLink(`/proc/${pid}/ns/net`) ?? `pid ${pid}`
+  const namespace = link(`/proc/${pid}/ns/net`) ?? `pid ${pid}`
   const cached = socketTables.get(namespace)
   const now = performance.now()
   if (cached !== undefined && now - cached.at < maxAgeMs) return cached.sockets
@@ -164,14 +165,6 @@ export const listeningSockets = (pid: number, maxAgeMs = SOCKET_TABLE_MS): Reado
 
 const SOCKET_TABLE_MS = 50
 const socketTables = new Map<string, { readonly at: number; readonly sockets: ReadonlyMap<string, number> }>()
-
-const descriptorLink = (path: string): string | undefined => {
-  try {
-    return readlinkSync(path)
-  } catch {
-    return undefined
-  }
-}
 
 const readListeningSockets = (pid: number): Map<string, number> => {
   const out = new Map<string, number>()
