@@ -3,7 +3,7 @@
  * server. A three-task chain started with one call; a failing dependency; dependents stopped on
  * request; a cycle, a bad file, a Procfile; a file changed between two starts; the start policy.
  */
-import { writeFileSync } from "node:fs"
+import { mkdirSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { isAlive } from "../helpers.ts"
@@ -41,12 +41,16 @@ tasks:
     dependsOn: { seed: succeeded, db: started }
 `
 
+/** The stack above in a project directory of its own, with the api's `services` directory. */
+const stackProject = async () => {
+  const dir = project({ "taskmux.yaml": stack(await freePort()) })
+  mkdirSync(NodePath.join(dir, "services"))
+  return dir
+}
+
 describe("project tasks", () => {
   it("lists what the project offers, starts a chain in one call, in order, each waited for", async () => {
-    const port = await freePort()
-    const dir = project({ "taskmux.yaml": stack(port) })
-    const { mkdirSync } = await import("node:fs")
-    mkdirSync(NodePath.join(dir, "services"))
+    const dir = await stackProject()
     await withProject(dir, async (s) => {
       const listed = await s.structured<Listed>("list_tasks")
       expect(listed.tasks.map((t) => [t.name, t.status])).toEqual([
@@ -101,10 +105,7 @@ describe("project tasks", () => {
   })
 
   it("stop_task { dependents: true } stops what depends on it first; without it, only the task", async () => {
-    const port = await freePort()
-    const dir = project({ "taskmux.yaml": stack(port) })
-    const { mkdirSync } = await import("node:fs")
-    mkdirSync(NodePath.join(dir, "services"))
+    const dir = await stackProject()
     await withProject(dir, async (s) => {
       await s.structured("start_task", { name: "web" })
       const stopped = await s.structured<{ dependents: Array<string> }>("stop_task", { name: "db", dependents: true })
