@@ -6,22 +6,6 @@ import { rmSync, writeFileSync } from "node:fs"
 
 rmSync("dist", { recursive: true, force: true })
 
-/**
- * The SDK's server imports Ajv only as the default validator of elicitation answers, which
- * taskmux never asks for (it passes its own: `noElicitation` in src/mcp/McpServer.ts). Leaving
- * Ajv out takes ~130 KB from the bundle and its set-up from every start.
- */
-const withoutAjv = {
-  name: "without-ajv",
-  setup(build) {
-    build.onResolve({ filter: /\/validation\/ajv-provider\.js$/ }, () => ({ path: "ajv", namespace: "without-ajv" }))
-    build.onLoad({ filter: /.*/, namespace: "without-ajv" }, () => ({
-      contents: "export class AjvJsonSchemaValidator { constructor() { throw new Error('built without Ajv') } }",
-      loader: "js"
-    }))
-  }
-}
-
 await build({
   entryPoints: { server: "src/main.ts" },
   outdir: "dist",
@@ -35,7 +19,6 @@ await build({
   minify: true,
   sourcemap: "linked",
   logLevel: "warning",
-  plugins: [withoutAjv],
   // A native module cannot be bundled: it is a runtime dependency, loaded by the first terminal task.
   external: ["@lydell/node-pty"],
   banner: {

@@ -2,8 +2,7 @@
  * Prompts a client can offer its user: `run-dev-server` spells out the flow a model
  * should follow with taskmux (start and wait in one call, read only what is new, stop).
  */
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
-import { GetPromptRequestSchema, ListPromptsRequestSchema } from "@modelcontextprotocol/sdk/types.js"
+import { describe, type McpSession, stringParam } from "./McpSession.ts"
 import { invalidParams } from "./protocolError.ts"
 
 const runDevServer = {
@@ -35,19 +34,33 @@ const text = (args: Record<string, string>) => {
   ].join("\n")
 }
 
-export const registerPrompts = (server: Server) => {
-  server.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: [runDevServer] }))
-  server.setRequestHandler(GetPromptRequestSchema, ({ params }) => {
-    if (params.name !== runDevServer.name) {
-      throw invalidParams(`Unknown prompt "${params.name}". Available prompts: ${runDevServer.name}.`)
+export const registerPrompts = (session: McpSession) => {
+  session.handle("prompts/list", () => ({ prompts: [runDevServer] }))
+  session.handle("prompts/get", (params) => {
+    const name = stringParam("prompts/get", params, "name", runDevServer.name)
+    if (name !== runDevServer.name) {
+      throw invalidParams(`Unknown prompt ${JSON.stringify(name)}. Available prompts: ${runDevServer.name}.`)
     }
-    const args = params.arguments ?? {}
-    if (!args.command) {
+    const args = params?.arguments ?? {}
+    if (typeof args !== "object" || args === null || Array.isArray(args)) {
+      throw invalidParams(
+        `Invalid params for prompts/get: params.arguments must be an object of strings such as {"command": "npm run dev"}, got ${
+          describe(args)
+        }.`
+      )
+    }
+    const bad = Object.entries(args).find(([, value]) => typeof value !== "string")
+    if (bad !== undefined) {
+      throw invalidParams(
+        `Invalid params for prompts/get: params.arguments.${bad[0]} must be a string, got ${describe(bad[1])}.`
+      )
+    }
+    if (!(args as Record<string, string>).command) {
       throw invalidParams(`Prompt run-dev-server needs a command argument, e.g. "npm run dev".`)
     }
     return {
       description: runDevServer.description,
-      messages: [{ role: "user" as const, content: { type: "text" as const, text: text(args) } }]
+      messages: [{ role: "user", content: { type: "text", text: text(args as Record<string, string>) } }]
     }
   })
 }

@@ -3,18 +3,11 @@
  * text, and subscribable. A subscribed task's new output sends `resources/updated`, at
  * most a few times a second however chatty the task is.
  */
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
-import {
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ReadResourceRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema
-} from "@modelcontextprotocol/sdk/types.js"
 import { Effect, Exit, Scope } from "effect"
 import { describeEnd } from "../domain/Task.ts"
 import { TaskRegistry } from "../tasks/TaskRegistry.ts"
-import { protocolError } from "./protocolError.ts"
+import { type McpSession, type Params, stringParam } from "./McpSession.ts"
+import { ErrorCode, protocolError } from "./protocolError.ts"
 
 /** The shortest gap between two `resources/updated` for one task. */
 export const UPDATE_EVERY_MS = 250
@@ -29,14 +22,14 @@ const nameOf = (uri: string): string | undefined => {
 
 const notFound = (uri: string, known: ReadonlyArray<string>) =>
   protocolError(
-    -32002,
+    ErrorCode.ResourceNotFound,
     `Resource ${uri} not found. Task output resources are task://NAME/output; known tasks: ${
       known.join(", ") || "none"
     }.`
   )
 
 /** Registers the resource handlers; subscriptions end with the enclosing scope. */
-export const registerResources = Effect.fnUntraced(function*(server: Server) {
+export const registerResources = Effect.fnUntraced(function*(session: McpSession) {
   const registry = yield* TaskRegistry
   const context = yield* Effect.context<never>()
   const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromiseWith(context)(effect)
@@ -45,7 +38,9 @@ export const registerResources = Effect.fnUntraced(function*(server: Server) {
 
   const knownNames = () => run(Effect.map(registry.list, (tasks) => tasks.map((t) => t.name)))
 
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+  const uriOf = (method: string, params: Params | undefined) => stringParam(method, params, "uri", "task://NAME/output")
+
+  session.handle("resources/templates/list", () => ({
     resourceTemplates: [{
       uriTemplate: "task://{name}/output",
       name: "task-output",
@@ -55,7 +50,7 @@ export const registerResources = Effect.fnUntraced(function*(server: Server) {
     }]
   }))
 
-  server.setRequestHandler(ListResourcesRequestSchema, async () => ({
+  session.handle("resources/list", async () => ({
     resources: (await run(registry.list)).map((task) => ({
       uri: outputUri(task.name),
       name: task.name,
@@ -65,22 +60,24 @@ export const registerResources = Effect.fnUntraced(function*(server: Server) {
     }))
   }))
 
-  server.setRequestHandler(ReadResourceRequestSchema, async ({ params }) => {
-    const name = nameOf(params.uri)
+  session.handle("resources/read", async (params) => {
+    const uri = uriOf("resources/read", params)
+    const name = nameOf(uri)
     const page = name === undefined ? undefined : await run(Effect.option(registry.read(name, { tail: READ_TAIL })))
-    if (page === undefined || page._tag === "None") throw notFound(params.uri, await knownNames())
+    if (page === undefined || page._tag === "None") throw notFound(uri, await knownNames())
     const text = page.value.lines.map((l) => l.text).join("\n")
-    return { contents: [{ uri: params.uri, mimeType: "text/plain", text }] }
+    return { contents: [{ uri, mimeType: "text/plain", text }] }
   })
 
-  server.setRequestHandler(SubscribeRequestSchema, async ({ params }) => {
-    const name = nameOf(params.uri)
-    if (subscriptions.has(params.uri)) return {}
+  session.handle("resources/subscribe", async (params) => {
+    const uri = uriOf("resources/subscribe", params)
+    const name = nameOf(uri)
+    if (subscriptions.has(uri)) return {}
     const subscription = await run(Scope.fork(scope))
     let timer: ReturnType<typeof setTimeout> | undefined
     const send = () => {
       timer = undefined
-      void server.sendResourceUpdated({ uri: params.uri }).catch(() => {})
+      session.notify("notifications/resources/updated", { uri })
     }
     const watched = name === undefined
       ? Exit.fail(undefined)
@@ -91,16 +88,17 @@ export const registerResources = Effect.fnUntraced(function*(server: Server) {
       )
     if (Exit.isFailure(watched)) {
       await run(Scope.close(subscription, Exit.void))
-      throw notFound(params.uri, await knownNames())
+      throw notFound(uri, await knownNames())
     }
     await run(Scope.addFinalizer(subscription, Effect.sync(() => clearTimeout(timer))))
-    subscriptions.set(params.uri, subscription)
+    subscriptions.set(uri, subscription)
     return {}
   })
 
-  server.setRequestHandler(UnsubscribeRequestSchema, async ({ params }) => {
-    const subscription = subscriptions.get(params.uri)
-    subscriptions.delete(params.uri)
+  session.handle("resources/unsubscribe", async (params) => {
+    const uri = uriOf("resources/unsubscribe", params)
+    const subscription = subscriptions.get(uri)
+    subscriptions.delete(uri)
     if (subscription !== undefined) await run(Scope.close(subscription, Exit.void))
     return {}
   })

@@ -7,18 +7,16 @@
  * the event loop leave in one write: a client that fires 200 calls at once gets its answers in a few
  * writes instead of 200 (stdout on a pipe is written synchronously, one syscall per write).
  */
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
-import { ErrorCode, type JSONRPCMessage, JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js"
+import { describe as short, type Message } from "./McpSession.ts"
+import { ErrorCode } from "./protocolError.ts"
 
 /** The longest line taken: far above any real request (send_input's own limit is 1 MiB). */
 const MAX_LINE_BYTES = 16 * 1024 * 1024
 
 const NEWLINE = 0x0a
 
-export class StdioTransport implements Transport {
-  onclose?: () => void
-  onerror?: (error: Error) => void
-  onmessage?: (message: JSONRPCMessage) => void
+export class StdioTransport {
+  onmessage?: (message: Message) => void
 
   private pending: Array<Buffer> = []
   private pendingBytes = 0
@@ -34,17 +32,16 @@ export class StdioTransport implements Transport {
     this.stdout = stdout
   }
 
-  async start(): Promise<void> {
+  start(): void {
     this.stdin.on("data", this.onData)
   }
 
-  async close(): Promise<void> {
+  close(): void {
     this.stdin.off("data", this.onData)
     this.pending = []
-    this.onclose?.()
   }
 
-  send(message: JSONRPCMessage): Promise<void> {
+  send(message: object): Promise<void> {
     if (!this.corked) {
       this.corked = true
       this.stdout.cork()
@@ -109,8 +106,8 @@ export class StdioTransport implements Transport {
         "Batches are not supported: send one JSON-RPC message per line."
       )
     }
-    const parsed = JSONRPCMessageSchema.safeParse(json)
-    if (parsed.success) return this.onmessage?.(parsed.data as JSONRPCMessage)
+    const problem = whatIsWrong(json)
+    if (problem === undefined) return this.onmessage?.(json as Message)
     const id = usableId(json)
     // Params by position are valid JSON-RPC, but MCP names them: a request's params are wrong, and
     // a notification is never answered.
@@ -125,18 +122,12 @@ export class StdioTransport implements Transport {
         `Invalid params for ${json.method}: params must be an object, got ${short(json.params)}.`
       )
     }
-    this.reply(id, ErrorCode.InvalidRequest, `Invalid request: ${whatIsWrong(json)}.`)
+    this.reply(id, ErrorCode.InvalidRequest, `Invalid request: ${problem}.`)
   }
 
   private reply(id: string | number | null, code: number, message: string) {
-    void this.send({ jsonrpc: "2.0", id, error: { code, message } } as unknown as JSONRPCMessage)
+    void this.send({ jsonrpc: "2.0", id, error: { code, message } })
   }
-}
-
-/** A value as JSON, cut short: an error message quotes what it was given, not all of it. */
-const short = (value: unknown) => {
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length > 60 ? `${text.slice(0, 59)}…` : text
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -148,8 +139,8 @@ const usableId = (json: unknown): string | number | null => {
   return typeof id === "string" || (typeof id === "number" && Number.isSafeInteger(id)) ? id : null
 }
 
-/** One sentence on what makes a message invalid, the commonest mistakes first. */
-const whatIsWrong = (json: unknown): string => {
+/** One sentence on what makes a message invalid, the commonest mistakes first; nothing for a valid one. */
+const whatIsWrong = (json: unknown): string | undefined => {
   if (!isObject(json)) return `a message is a JSON object, not ${json === null ? "null" : typeof json}`
   if (json.jsonrpc !== "2.0") {
     return `"jsonrpc" must be "2.0", got ${"jsonrpc" in json ? short(json.jsonrpc) : "nothing"}`
@@ -157,11 +148,14 @@ const whatIsWrong = (json: unknown): string => {
   if ("method" in json && typeof json.method !== "string") {
     return `"method" must be a string, got ${short(json.method)}`
   }
+  // An answer (taskmux asks nothing, so it is dropped): never answered, even with a null id.
+  if (!("method" in json) && "id" in json && ("result" in json || "error" in json)) return undefined
   if ("id" in json && usableId(json) === null) {
     return `"id" must be a string or an integer, got ${short(json.id)}`
   }
   if ("params" in json && !isObject(json.params)) {
     return `"params" must be an object, got ${short(json.params)}`
   }
+  if (typeof json.method === "string") return undefined
   return "it is neither a request, a notification nor a response"
 }

@@ -1,9 +1,17 @@
 /**
- * A JSON-RPC error answer whose message is the sentence alone: the SDK's McpError puts "MCP error
- * -32602:" before it. The protocol layer answers any thrown error that has a numeric code with that
- * code and its message.
+ * JSON-RPC error answers. The session answers any thrown error that has a numeric `code` with that
+ * code and its message, the sentence alone.
  */
-import { ErrorCode } from "@modelcontextprotocol/sdk/types.js"
+
+/** JSON-RPC's own codes, and MCP's for a resource that is not there. */
+export const ErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  ResourceNotFound: -32002
+} as const
 
 export const protocolError = (code: number, message: string): Error => Object.assign(new Error(message), { code })
 

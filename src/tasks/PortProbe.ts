@@ -43,7 +43,12 @@ export const make = (wanted: PortWanted, members: () => ReadonlyArray<procfs.Pro
       // Seen in this namespace but none new: not the task's doing.
       if (now.size > 0) return undefined
     }
-    return !(await acceptingBefore) && await accepts(port) ? port : undefined
+    if (!(await acceptingBefore) && await accepts(port)) {
+      // The socket tables read in the last moments missed it: a listing right after must not.
+      procfs.forgetSocketTables()
+      return port
+    }
+    return undefined
   }
   return { check }
 }

@@ -310,7 +310,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           if (!exitWait && lineReady && probe === undefined && request.pattern !== undefined) return result(true, false)
           if (!exitWait && lineReady && probe !== undefined && !over) {
             const port = yield* Effect.promise(() => probe.check())
-            if (port !== undefined) return result(true, false, port)
+            if (port !== undefined) {
+              // A listing right after the answer shows the port too, not a sample taken before it opened.
+              task.usage.outdate()
+              return result(true, false, port)
+            }
           }
           if (over) return result(exitWait && lineReady, false)
           const now = Date.now()

@@ -164,6 +164,9 @@ export const listeningSockets = (pid: number, maxAgeMs = SOCKET_TABLE_MS): Reado
 }
 
 const SOCKET_TABLE_MS = 50
+
+/** A port was seen open some other way (a wait's connect): the tables read before it are out of date. */
+export const forgetSocketTables = (): void => socketTables.clear()
 const socketTables = new Map<string, { readonly at: number; readonly sockets: ReadonlyMap<string, number> }>()
 
 const readListeningSockets = (pid: number): Map<string, number> => {

@@ -25,12 +25,14 @@ const MAX_AGE_MS = 1_000
 /** A task's last sample, and the CPU time it saw, for the next sample's CPU percentage. */
 export class UsageSampler {
   private last: { readonly at: number; readonly usage: TaskUsage; readonly cpuTicks: number } | undefined
+  private outdated = false
 
   /** The usage of `members` (a run's live processes, `since` its start in ms), sampled at most once a second. */
   sample(members: () => ReadonlyArray<procfs.Proc>, since: number): TaskUsage {
     if (!procfs.available) return unknownUsage
     const now = Date.now()
-    if (this.last !== undefined && now - this.last.at < MAX_AGE_MS) return this.last.usage
+    if (this.last !== undefined && !this.outdated && now - this.last.at < MAX_AGE_MS) return this.last.usage
+    this.outdated = false
     const procs = members()
     const cpuTicks = procs.reduce((sum, p) => sum + p.cpuTicks, 0)
     // Since the last sample; the first time, since the run started.
@@ -46,6 +48,11 @@ export class UsageSampler {
     }
     this.last = { at: now, usage, cpuTicks }
     return usage
+  }
+
+  /** Something changed that the last sample cannot show (a port was seen open): the next call reads afresh. */
+  outdate(): void {
+    this.outdated = true
   }
 
   /** A new run: its figures start afresh. */

@@ -1,0 +1,91 @@
+/** The protocol session alone: each request answered once, cancellations honoured, levels kept. */
+import { describe, expect, it } from "vitest"
+import { McpSession, PROTOCOL_VERSIONS } from "../../src/mcp/McpSession.ts"
+import { invalidParams } from "../../src/mcp/protocolError.ts"
+
+interface Sent {
+  readonly id?: unknown
+  readonly method?: string
+  readonly params?: { readonly data?: unknown }
+  readonly result?: Record<string, unknown>
+  readonly error?: { readonly code: number; readonly message: string }
+}
+
+const session = () => {
+  const sent: Array<Sent> = []
+  const s = new McpSession((message) => sent.push(message as Sent), {
+    capabilities: { tools: {} },
+    instructions: "hello"
+  })
+  const ask = async (id: number | string, method: string, params?: Record<string, unknown>) => {
+    s.receive({ jsonrpc: "2.0", id, method, ...(params && { params }) })
+    await new Promise((resolve) => setImmediate(resolve))
+    return sent.filter((m) => m.id === id)
+  }
+  return { s, sent, ask }
+}
+
+describe("McpSession", () => {
+  it("agrees on the client's protocol revision when it knows it, else offers its newest", async () => {
+    const { ask } = session()
+    const [known] = await ask(1, "initialize", { protocolVersion: "2024-11-05", capabilities: {} })
+    expect(known!.result).toMatchObject({
+      protocolVersion: "2024-11-05",
+      capabilities: { tools: {} },
+      serverInfo: { name: "taskmux" },
+      instructions: "hello"
+    })
+    const [future] = await ask(2, "initialize", { protocolVersion: "2099-01-01" })
+    expect(future!.result?.protocolVersion).toBe(PROTOCOL_VERSIONS[0])
+    const [bad] = await ask(3, "initialize", { protocolVersion: 7 })
+    expect(bad!.error).toMatchObject({ code: -32602, message: expect.stringMatching(/protocolVersion .* got 7/) })
+  })
+
+  it("names the methods it answers when asked for one it does not", async () => {
+    const { ask } = session()
+    const [answer] = await ask("x", "tools/lsit")
+    expect(answer!.error?.code).toBe(-32601)
+    expect(answer!.error?.message).toMatch(/"tools\/lsit".*initialize, ping, logging\/setLevel/)
+  })
+
+  it("keeps an error's code and sentence; anything else is an internal error naming the method", async () => {
+    const { ask, s } = session()
+    s.handle("a", () => {
+      throw invalidParams("a needs b.")
+    })
+    s.handle("c", () => Promise.reject(new Error("boom")))
+    expect((await ask(1, "a"))[0]!.error).toEqual({ code: -32602, message: "a needs b." })
+    expect((await ask(2, "c"))[0]!.error).toEqual({ code: -32603, message: "Internal error in c: boom" })
+  })
+
+  it("a cancelled request's signal fires and it is never answered; others are", async () => {
+    const { s, sent } = session()
+    let signal: AbortSignal | undefined
+    s.handle("slow", (_, request) =>
+      new Promise((resolve) => {
+        signal = request.signal
+        request.signal.addEventListener("abort", () => resolve("too late"))
+      }))
+    s.receive({ jsonrpc: "2.0", id: 9, method: "slow" })
+    s.receive({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 9, reason: "user" } })
+    s.receive({ jsonrpc: "2.0", id: 10, method: "ping" })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(signal?.aborted).toBe(true)
+    expect(sent).toEqual([{ jsonrpc: "2.0", id: 10, result: {} }])
+  })
+
+  it("passes the progress token; drops log messages below the level the client set", async () => {
+    const { ask, s, sent } = session()
+    s.handle("p", (_, request) => ({ token: request.progressToken }))
+    expect((await ask(1, "p", { _meta: { progressToken: "t" } }))[0]!.result).toEqual({ token: "t" })
+    s.log("info", "one")
+    expect((await ask(2, "logging/setLevel", { level: "warning" }))[0]!.result).toEqual({})
+    s.log("info", "two")
+    s.log("error", "three")
+    const logged = sent.filter((m) => m.method === "notifications/message").map((m) => m.params?.data)
+    expect(logged).toEqual(["one", "three"])
+    expect((await ask(3, "logging/setLevel", { level: "loud" }))[0]!.error?.message).toMatch(
+      /one of debug, info, .* got "loud"/
+    )
+  })
+})
