@@ -30,14 +30,7 @@ export class Project extends Context.Service<Project, {
       const { project: dir } = yield* TaskmuxConfig
       let cached: { readonly key: string; readonly state: ProjectState } | undefined
       const current = Effect.suspend(() => {
-        const found = CANDIDATES.map((name) => NodePath.join(dir, name)).map((path) => {
-          try {
-            const stat = statSync(path)
-            return stat.isFile() ? { path, key: `${path}:${stat.size}:${stat.mtimeMs}` } : undefined
-          } catch {
-            return undefined
-          }
-        }).find((f) => f !== undefined)
+        const found = findFile(dir)
         const key = found?.key ?? "none"
         if (cached?.key === key) return Effect.succeed(cached.state)
         return Effect.promise(() =>
@@ -65,6 +58,21 @@ export class Project extends Context.Service<Project, {
     Project,
     Project.of({ current: Effect.succeed({ dir: process.cwd(), file: undefined, error: undefined }) })
   )
+}
+
+/** The first candidate that is a file, keyed by what changes when it is edited. Asked on every call: no exceptions. */
+const findFile = (dir: string) => {
+  for (const name of CANDIDATES) {
+    const path = NodePath.join(dir, name)
+    let stat
+    try {
+      stat = statSync(path, { throwIfNoEntry: false })
+    } catch {
+      continue // Unreadable: as if it were not there.
+    }
+    if (stat?.isFile()) return { path, key: `${path}:${stat.size}:${stat.mtimeMs}` }
+  }
+  return undefined
 }
 
 const read = async (dir: string, path: string): Promise<ProjectState> => {

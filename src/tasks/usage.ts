@@ -16,9 +16,23 @@ export interface TaskUsage {
 export const unknownUsage: TaskUsage = { pids: null, ports: null, memoryBytes: null, cpuPercent: null }
 export const noUsage: TaskUsage = { pids: [], ports: [], memoryBytes: 0, cpuPercent: 0 }
 
-/** Each process with its command line, for the one task that get_task describes. */
-export const processesOf = (usage: TaskUsage) =>
-  usage.pids === null ? null : usage.pids.map((pid) => ({ pid, command: procfs.commandLine(pid) }))
+export interface ProcessInfo {
+  readonly pid: number
+  readonly command: string
+}
+
+/** Each process with its command line, for the one task that get_task describes; read once per sample. */
+export const processesOf = (usage: TaskUsage): ReadonlyArray<ProcessInfo> | null => {
+  if (usage.pids === null) return null
+  let processes = commandLines.get(usage)
+  if (processes === undefined) {
+    processes = usage.pids.map((pid) => ({ pid, command: procfs.commandLine(pid) }))
+    commandLines.set(usage, processes)
+  }
+  return processes
+}
+
+const commandLines = new WeakMap<TaskUsage, ReadonlyArray<ProcessInfo>>()
 
 const MAX_AGE_MS = 1_000
 
