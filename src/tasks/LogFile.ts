@@ -15,11 +15,25 @@ export interface LogStats {
 }
 
 /**
- * Queued bytes above which the writer asks its source to pause (the disk is slower than the task).
- * Small: a queued chunk is a pipe read buffer kept alive, so this is memory a flood costs. A 500 MB
- * `yes` flood peaked at 97-142 MB RSS with 32 MiB here, 91-98 MB with 4 MiB, in the same time.
+ * Queued bytes above which the writer asks its source to pause (the disk is slower than the task):
+ * memory a flood costs. A 500 MB `yes` flood peaked at 97-142 MB RSS with 32 MiB here, 91-98 MB
+ * with 4 MiB, in the same time.
  */
 const HIGH_WATER = 4 * 1024 * 1024
+
+/**
+ * Output is copied into slabs as it comes (the read buffer it arrives in is reused, see
+ * PipeProcess) and they go out in one writev; written slabs are reused. A quiet task's first slab
+ * is small, a flood's grow to this.
+ */
+const SLAB_BYTES = 256 * 1024
+const FIRST_SLAB_BYTES = 4 * 1024
+const SPARE_SLABS = 2
+
+interface Slab {
+  readonly bytes: Buffer
+  used: number
+}
 
 /** Directories made (or being made) by this process: one mkdir per directory, not one per run. */
 const madeDirs = new Map<string, Promise<void>>()
@@ -40,7 +54,9 @@ export class LogFile {
   private fd: number | undefined
   private opening = true
   private readonly maxBytes: number
-  private queue: Array<Buffer> = []
+  private queue: Array<Slab> = []
+  private spare: Array<Buffer> = []
+  private slabBytes = FIRST_SLAB_BYTES / 2
   private queued = 0
   private writing = false
   private accepted = 0
@@ -96,7 +112,7 @@ export class LogFile {
     return { path: this.path, bytes: this.accepted, capped: this.capped, error: this.error }
   }
 
-  /** Queues a chunk. False asks the caller to pause its source until `onDrain`. */
+  /** Queues a copy of a chunk. False asks the caller to pause its source until `onDrain`. */
   write(chunk: Buffer): boolean {
     if (this.error !== null || this.capped || (this.fd === undefined && !this.opening)) return true
     let data = chunk
@@ -125,9 +141,23 @@ export class LogFile {
   })
 
   private enqueue(data: Buffer) {
-    this.queue.push(data)
+    let slab = this.queue.at(-1)
+    for (let from = 0; from < data.length;) {
+      if (slab === undefined || slab.used === slab.bytes.length) {
+        slab = { bytes: this.spare.pop() ?? this.newSlab(), used: 0 }
+        this.queue.push(slab)
+      }
+      const end = Math.min(data.length, from + slab.bytes.length - slab.used)
+      slab.used += data.copy(slab.bytes, slab.used, from, end)
+      from = end
+    }
     this.queued += data.length
     this.pump()
+  }
+
+  private newSlab(): Buffer {
+    this.slabBytes = Math.min(SLAB_BYTES, 2 * this.slabBytes)
+    return Buffer.allocUnsafeSlow(this.slabBytes)
   }
 
   private pump() {
@@ -136,6 +166,7 @@ export class LogFile {
       if (this.closeWaiters.length > 0) {
         const fd = this.fd
         this.fd = undefined
+        this.spare = []
         fs.close(fd, () => this.closeWaiters.splice(0).forEach((done) => done()))
       }
       return
@@ -143,10 +174,13 @@ export class LogFile {
     const batch = this.queue
     this.queue = []
     this.writing = true
-    fs.writev(this.fd, batch, (error, bytes) => {
+    fs.writev(this.fd, batch.map((slab) => slab.bytes.subarray(0, slab.used)), (error, bytes) => {
       this.writing = false
-      const size = batch.reduce((n, b) => n + b.length, 0)
+      const size = batch.reduce((n, slab) => n + slab.used, 0)
       this.queued -= size
+      for (const slab of batch) {
+        if (this.spare.length < SPARE_SLABS && slab.bytes.length === this.slabBytes) this.spare.push(slab.bytes)
+      }
       if (error || bytes < size) {
         // The disk said no (full, gone): stop accepting, and say why in get_task.
         this.error = error?.message ?? `short write (${bytes} of ${size} bytes)`

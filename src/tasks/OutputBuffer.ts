@@ -9,8 +9,10 @@
  * decoded only when read. Appending a 64 KiB chunk of `yes` costs one newline count,
  * not 32,768 string allocations, and the ring drops whole chunks at a time.
  *
- * What it holds are views of the pipe's read buffers, until `compact` moves them into storage
- * of its own (see there for why).
+ * What it holds is its own: `append` gets a view of a read buffer that the next read reuses
+ * (see PipeProcess), and copies what it keeps into slabs that it reuses once the lines in them
+ * are dropped. A flood thus allocates nothing after its first few slabs, and leaves V8 no
+ * garbage to collect.
  */
 
 import { countAndTail, countNewlines } from "./newlines.ts"
@@ -24,6 +26,8 @@ export interface OutputBufferOptions {
   readonly maxBytes: number
   /** A line longer than this (in bytes) is cut into pieces of this length. */
   readonly maxLineBytes: number
+  /** The largest slab of storage (tests make it small to see slabs reused). */
+  readonly slabBytes?: number
 }
 
 export interface BufferedLine {
@@ -77,13 +81,30 @@ interface Entry {
   readonly bytes: Buffer
   /** Its first line is the first of this run. */
   readonly run?: number
+  /** Where `bytes` lives. */
+  readonly slab?: Slab
 }
 
+/** Storage for the bytes of entries, filled from the front, reused once no entry uses it. */
+interface Slab {
+  readonly bytes: Buffer
+  used: number
+  live: number
+}
+
+/** An unterminated line of one stream, in storage of its own (at most maxLineBytes). */
 interface Pending {
-  parts: Array<Buffer>
+  bytes: Buffer
   length: number
   time: number
 }
+
+/** The largest slab: a few read buffers' worth. The first slabs are small, so a quiet task holds little. */
+const SLAB_BYTES = 256 * 1024
+const FIRST_SLAB_BYTES = 1024
+/** Emptied slabs kept for reuse: a flood cycles through them instead of allocating. */
+const SPARE_SLABS = 2
+const NO_BYTES = Buffer.alloc(0)
 
 const NEWLINE = 10
 const DROPPED: Entry = { stream: "stdout", time: 0, firstSeq: 0, count: 0, bytes: Buffer.alloc(0) }
@@ -100,12 +121,12 @@ export class OutputBuffer {
   private nextSeq = 1
   private nextRun: number | undefined
   private readonly pending: Record<StreamId, Pending> = {
-    stdout: { parts: [], length: 0, time: 0 },
-    stderr: { parts: [], length: 0, time: 0 }
+    stdout: { bytes: NO_BYTES, length: 0, time: 0 },
+    stderr: { bytes: NO_BYTES, length: 0, time: 0 }
   }
-  /** Where `compact` keeps the held lines, reused by the next call. */
-  private storage: Buffer | undefined
-  private appendedSinceCompact = 0
+  /** The slab being filled, and emptied ones to fill next. */
+  private slab: Slab | undefined
+  private spare: Array<Slab> = []
   /** Every byte ever appended, for "did it print anything?" */
   receivedBytes = 0
 
@@ -115,9 +136,11 @@ export class OutputBuffer {
     this.options = options
   }
 
-  /** Adds a chunk of raw output. Bytes after the chunk's last newline wait for the rest of their line. */
+  /**
+   * Adds a chunk of raw output, copying what it keeps: `chunk` may be reused once this returns.
+   * Bytes after the chunk's last newline wait for the rest of their line.
+   */
   append(stream: StreamId, chunk: Buffer, time: number): void {
-    this.appendedSinceCompact += chunk.length
     this.receivedBytes += chunk.length
     let pos = 0
     if (this.pending[stream].length > 0) {
@@ -144,10 +167,9 @@ export class OutputBuffer {
   flush(stream: StreamId): void {
     const p = this.pending[stream]
     if (p.length === 0) return
-    const bytes = p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts, p.length)
-    p.parts = []
+    const length = p.length
     p.length = 0
-    this.push(stream, bytes, 1, p.time)
+    this.push(stream, p.bytes.subarray(0, length), 1, p.time)
   }
 
   /** The next line starts run `run` (a restart): it is marked so, and what is pending ends here. */
@@ -155,58 +177,6 @@ export class OutputBuffer {
     this.flush("stdout")
     this.flush("stderr")
     this.nextRun = run
-  }
-
-  /**
-   * Copies what the ring holds out of the read buffers it came in, into storage of its own
-   * that the next call reuses. Meant to run before each young-generation collection while
-   * output floods: read buffers the ring still held would survive it, those that survive two
-   * are promoted, and promoted garbage is freed only by full collections — which V8 then
-   * runs every few milliseconds, on the cores the task needs. Reads answer the same after.
-   */
-  compact(): void {
-    this.appendedSinceCompact = 0
-    const needed = this.heldBytes
-    let storage = this.storage
-    if (storage === undefined || storage.length < needed) {
-      // Grows to what a flood fills (maxBytes), then stays.
-      const grown = Math.min(Math.max(needed, 2 * (storage?.length ?? 0)), Math.max(needed, this.options.maxBytes))
-      storage = Buffer.allocUnsafeSlow(grown)
-    }
-    // Entries already in this storage come first, in order, and each moves toward the front
-    // (Buffer#copy is a memmove), so none is overwritten before it has moved.
-    const moved: Array<Entry> = []
-    let at = 0
-    for (let i = this.head; i < this.entries.length; i++) {
-      const entry = this.entries[i]!
-      const skipBytes = i === this.head ? this.headSkipBytes : 0
-      const skipLines = i === this.head ? this.headSkipLines : 0
-      const length = entry.bytes.length - skipBytes
-      entry.bytes.copy(storage, at, skipBytes)
-      const bytes = storage.subarray(at, at + length)
-      const firstSeq = entry.firstSeq + skipLines
-      const count = entry.count - skipLines
-      moved.push(
-        entry.run === undefined || skipLines > 0
-          ? { stream: entry.stream, time: entry.time, firstSeq, count, bytes }
-          : { stream: entry.stream, time: entry.time, firstSeq, count, bytes, run: entry.run }
-      )
-      at += length
-    }
-    this.storage = storage
-    this.entries = moved
-    this.head = 0
-    this.headSkipLines = 0
-    this.headSkipBytes = 0
-    // An unfinished line is small (under maxLineBytes): a copy of its own.
-    for (const p of [this.pending.stdout, this.pending.stderr]) {
-      if (p.length > 0) p.parts = [Buffer.concat(p.parts, p.length)]
-    }
-  }
-
-  /** `compact`, when enough arrived since the last one that the copy is cheap next to it. */
-  compactIfChurning(): void {
-    if (this.appendedSinceCompact > 0 && this.appendedSinceCompact * 2 >= this.heldBytes) this.compact()
   }
 
   /**
@@ -299,7 +269,7 @@ export class OutputBuffer {
     for (const stream of ["stdout", "stderr"] as const) {
       const p = this.pending[stream]
       if (p.length === 0 || !matches(stream)) continue
-      const text = decode(Buffer.concat(p.parts, p.length), 0, p.length)
+      const text = decode(p.bytes, 0, p.length)
       const line = prepare({ seq: this.nextSeq, stream, text, time: p.time, partial: true })
       if (line !== undefined) lines.push(line)
     }
@@ -358,18 +328,51 @@ export class OutputBuffer {
     return lo
   }
 
-  private push(stream: StreamId, bytes: Buffer, count: number, time: number): void {
+  /** Keeps a copy of `data` (a view of a read buffer or of pending storage) as the newest entry. */
+  private push(stream: StreamId, data: Buffer, count: number, time: number): void {
     const run = this.nextRun
     this.nextRun = undefined
+    const slab = this.slabFor(data.length)
+    data.copy(slab.bytes, slab.used)
+    const bytes = slab.bytes.subarray(slab.used, slab.used + data.length)
+    slab.used += data.length
+    slab.live++
     this.entries.push(
       run === undefined
-        ? { stream, time, firstSeq: this.nextSeq, count, bytes }
-        : { stream, time, firstSeq: this.nextSeq, count, bytes, run }
+        ? { stream, time, firstSeq: this.nextSeq, count, bytes, slab }
+        : { stream, time, firstSeq: this.nextSeq, count, bytes, run, slab }
     )
     this.nextSeq += count
     this.heldLines += count
     this.heldBytes += bytes.length
     this.evict()
+  }
+
+  /** A slab with room for `length` more bytes: the current one, a spare, or a new one. */
+  private slabFor(length: number): Slab {
+    const current = this.slab
+    if (current !== undefined && current.bytes.length - current.used >= length) return current
+    this.slab = undefined
+    if (current !== undefined) this.release(current, 0)
+    let next = this.spare.pop()
+    if (next === undefined || next.bytes.length < length) {
+      // Twice the last, up to SLAB_BYTES: a task that prints a line holds a kilobyte, a flood a few slabs.
+      const largest = this.options.slabBytes ?? SLAB_BYTES
+      const size = Math.max(length, Math.min(largest, 2 * (current?.bytes.length ?? FIRST_SLAB_BYTES / 2)))
+      next = { bytes: Buffer.allocUnsafeSlow(size), used: 0, live: 0 }
+    }
+    this.slab = next
+    return next
+  }
+
+  /** One entry fewer in `slab` (`entries` of them): once none is left and it is not being filled, it is spare. */
+  private release(slab: Slab, entries: number): void {
+    slab.live -= entries
+    if (slab.live > 0 || slab === this.slab) return
+    slab.used = 0
+    if (this.spare.length < SPARE_SLABS && slab.bytes.length <= (this.options.slabBytes ?? SLAB_BYTES)) {
+      this.spare.push(slab)
+    }
   }
 
   /** Complete lines; when they alone overflow the ring, everything older and their own head go at once. */
@@ -381,6 +384,10 @@ export class OutputBuffer {
   ): void {
     const { maxLines } = this.options
     if (lines.count <= maxLines) return this.push(stream, body, lines.count, time)
+    for (let i = this.head; i < this.entries.length; i++) {
+      const slab = this.entries[i]!.slab
+      if (slab !== undefined) this.release(slab, 1)
+    }
     this.entries = []
     this.head = 0
     this.headSkipLines = 0
@@ -417,19 +424,27 @@ export class OutputBuffer {
       if (p.length === 0) {
         this.push(stream, chunk.subarray(start, end), 1, time)
       } else {
-        p.parts.push(chunk.subarray(start, end))
-        p.length += end - start
-        p.time = time
+        this.hold(p, chunk, start, end, time)
         this.flush(stream)
       }
       start = end
     }
-    if (start < to) {
-      // A view, not a copy: it keeps its chunk (at most 64 KiB) alive only until the line ends.
-      p.parts.push(chunk.subarray(start, to))
-      p.length += to - start
-      p.time = time
+    if (start < to) this.hold(p, chunk, start, to, time)
+  }
+
+  /** Copies bytes of an unterminated line after those pending (under maxLineBytes in all). */
+  private hold(p: Pending, chunk: Buffer, from: number, to: number, time: number): void {
+    const length = p.length + (to - from)
+    if (p.bytes.length < length) {
+      const bytes = Buffer.allocUnsafeSlow(
+        Math.min(this.options.maxLineBytes, Math.max(length, 2 * p.bytes.length, 64))
+      )
+      p.bytes.copy(bytes, 0, 0, p.length)
+      p.bytes = bytes
     }
+    chunk.copy(p.bytes, p.length, from, to)
+    p.length = length
+    p.time = time
   }
 
   /**
@@ -450,7 +465,7 @@ export class OutputBuffer {
       if (whole) {
         this.heldLines -= left
         this.heldBytes -= entryBytes
-        // Release the bytes now, not at the next compaction.
+        if (entry.slab !== undefined) this.release(entry.slab, 1)
         this.entries[this.head] = DROPPED
         this.head++
         this.headSkipLines = 0

@@ -26,7 +26,6 @@ import type { Notifier } from "./Notifier.ts"
 import type { BufferedLine, OutputBuffer } from "./OutputBuffer.ts"
 import * as ProcessTree from "./ProcessTree.ts"
 import * as procfs from "./procfs.ts"
-import { beforeCollection } from "./ReadBufferReclaimer.ts"
 import { backoff, decide, defaultPolicy, type RestartPolicy } from "./RestartPolicy.ts"
 import { checkDirectory, taskEnv } from "./startPolicy.ts"
 import * as TaskProcess from "./TaskProcess.ts"
@@ -208,11 +207,6 @@ export const makeActors = (context: ActorContext) => {
         Effect.withSpan("task.spawn", { attributes: { task: task.name, command: task.command } })
       )
       yield* Effect.acquireRelease(watchdog.track(process.pid, process.outputs), () => watchdog.untrack(process.pid))
-      // While it runs, a flood's held output moves out of the read buffers before each collection.
-      yield* Effect.acquireRelease(
-        Effect.sync(() => beforeCollection(() => task.buffer.compactIfChurning())),
-        (remove) => Effect.sync(remove)
-      )
       task.process = process
       task.pid = process.pid
       yield* Deferred.succeed(spawned, undefined)
