@@ -458,8 +458,8 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       expect(task.logBytes).toBe(Buffer.byteLength(log))
       const lines = log.split("\n")
       expect(lines.length).toBe(1_000_001)
-      expect(lines[0]).toBe("1")
-      expect(lines[999_999]).toBe("1000000")
+      // Byte for byte: the log's slabs are reused while writes are in flight.
+      expect(lines.findIndex((line, i) => line !== (i === 1_000_000 ? "" : String(i + 1)))).toBe(-1)
     }, 60_000)
 
     it("remove_task keeps the log unless deleteLog", async () => {
