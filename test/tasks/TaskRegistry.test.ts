@@ -329,4 +329,15 @@ describe("TaskRegistry (real processes)", () => {
       )
     )
   })
+
+  // Under a TestClock that nobody moves, no timer ever fires: a wait that polled would never answer.
+  it.effect("a wait for the end hears of it, with no timer (the clock never moves)", () =>
+    Effect.gen(function*() {
+      const r = yield* registry
+      yield* r.start({ command: "python3 -c 'import time; time.sleep(0.3); print(\"done\")'", name: "ends" })
+      const waited = yield* r.wait("ends", { exit: true, timeoutMs: 60_000 })
+      assert.strictEqual(waited.status, "exited")
+      assert.strictEqual(waited.exitCode, 0)
+      assert.isFalse(waited.timedOut)
+    }).pipe(Effect.provide(TestLayer)), 20_000)
 })
