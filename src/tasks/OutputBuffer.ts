@@ -15,7 +15,7 @@
  * garbage to collect.
  */
 
-import { countAndTail, countNewlines } from "./newlines.ts"
+import { afterNthNewline, countLines, countNewlines } from "./newlines.ts"
 
 export type StreamId = "stdout" | "stderr"
 
@@ -157,7 +157,7 @@ export class OutputBuffer {
     if (last >= pos) {
       const body = chunk.subarray(pos, last + 1)
       if (mayHoldLongLine(body, this.options.maxLineBytes)) this.pushLongLines(stream, body, time)
-      else this.pushLines(stream, body, countAndTail(body, this.options.maxLines), time)
+      else this.pushLines(stream, body, countLines(body), time)
       pos = last + 1
     }
     if (pos < chunk.length) this.addPending(stream, chunk, pos, chunk.length, time)
@@ -280,12 +280,16 @@ export class OutputBuffer {
   private forEachFrom(from: number, visit: (line: BufferedLine) => boolean): void {
     for (let i = this.findEntry(from); i < this.entries.length; i++) {
       const entry = this.entries[i]!
-      const bounds = lineBounds(entry.bytes, i === this.head ? this.headSkipBytes : 0)
-      const firstSeq = entry.firstSeq + (i === this.head ? this.headSkipLines : 0)
+      let start = i === this.head ? this.headSkipBytes : 0
+      let firstSeq = entry.firstSeq + (i === this.head ? this.headSkipLines : 0)
+      if (firstSeq < from) {
+        // Straight to line `from` (a chunk of `yes` holds 30,000 lines, most of them hidden).
+        start = afterNthNewline(entry.bytes, start, entry.bytes.length, from - firstSeq)
+        firstSeq = from
+      }
+      const bounds = lineBounds(entry.bytes, start)
       for (let j = 0; j < bounds.length - 1; j++) {
-        const seq = firstSeq + j
-        if (seq < from) continue
-        if (!visit(toLine(entry, seq, bounds[j]!, bounds[j + 1]!))) return
+        if (!visit(toLine(entry, firstSeq + j, bounds[j]!, bounds[j + 1]!))) return
       }
     }
   }
@@ -375,28 +379,25 @@ export class OutputBuffer {
     }
   }
 
-  /** Complete lines; when they alone overflow the ring, everything older and their own head go at once. */
-  private pushLines(
-    stream: StreamId,
-    body: Buffer,
-    lines: { readonly count: number; readonly start: number },
-    time: number
-  ): void {
-    const { maxLines } = this.options
-    if (lines.count <= maxLines) return this.push(stream, body, lines.count, time)
-    for (let i = this.head; i < this.entries.length; i++) {
-      const slab = this.entries[i]!.slab
-      if (slab !== undefined) this.release(slab, 1)
+  /**
+   * Complete lines. When they alone fill the ring, everything older goes at once, and they are kept
+   * whole: the line limit hides the oldest of them (see `visibleLines`), so where they end need not
+   * be found. On `yes` that search was the flood's costliest step.
+   */
+  private pushLines(stream: StreamId, body: Buffer, count: number, time: number): void {
+    if (count >= this.options.maxLines) {
+      for (let i = this.head; i < this.entries.length; i++) {
+        const slab = this.entries[i]!.slab
+        if (slab !== undefined) this.release(slab, 1)
+      }
+      this.entries = []
+      this.head = 0
+      this.headSkipLines = 0
+      this.headSkipBytes = 0
+      this.heldLines = 0
+      this.heldBytes = 0
     }
-    this.entries = []
-    this.head = 0
-    this.headSkipLines = 0
-    this.headSkipBytes = 0
-    this.heldLines = 0
-    this.heldBytes = 0
-    this.nextRun = undefined // the run's first line is among the dropped
-    this.nextSeq += lines.count - maxLines
-    this.push(stream, body.subarray(lines.start), maxLines, time)
+    this.push(stream, body, count, time)
   }
 
   /** Slow path: a run of lines of which some are longer than `maxLineBytes`. */

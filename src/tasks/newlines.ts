@@ -77,50 +77,8 @@ export const afterNthNewline = (bytes: Uint8Array, from: number, to: number, n: 
   return to
 }
 
-/**
- * How many newlines `bytes` holds (it ends with one), and where its last `n` lines start:
- * just after the (n+1)th newline from the end, or 0 when there are no more than `n` lines.
- * One pass in all: backwards a block at a time until that newline, then a count of what
- * is before it. A flood chunk of `yes` holds more than `n` lines, and is read once, not
- * counted whole and then searched again.
- */
-export const countAndTail = (bytes: Uint8Array, n: number): { readonly count: number; readonly start: number } => {
+/** Newlines in all of `bytes`: sixteen bytes a step with WebAssembly SIMD, else four in JavaScript. */
+export const countLines = (bytes: Uint8Array): number => {
   const simd = simdCounter()
-  if (simd !== undefined) {
-    // Count all sixteen bytes a step; only a chunk of more than n lines is searched for its tail.
-    const count = simd(bytes, 0, bytes.length)
-    return count <= n ? { count, start: 0 } : { count, start: countAndTailJs(bytes, n, false).start }
-  }
-  return countAndTailJs(bytes, n)
-}
-
-/** `countAndTail` in JavaScript alone: the reference, and the way where WebAssembly SIMD is missing. */
-export const countAndTailJs = (
-  bytes: Uint8Array,
-  n: number,
-  /** False when only `start` is wanted (the count is known): what is before it is not counted. */
-  counting = true
-): { readonly count: number; readonly start: number } => {
-  const target = n + 1
-  const found = (i: number) => ({ count: counting ? target + countNewlines(bytes, 0, i) : -1, start: i + 1 })
-  let seen = 0
-  const [first, words] = alignedWords(bytes, 0, bytes.length)
-  for (let i = bytes.length - 1; i >= first + words * 4; i--) if (bytes[i] === NL && ++seen === target) return found(i)
-  if (words > 0) {
-    const view = new Uint32Array(bytes.buffer, bytes.byteOffset + first, words)
-    for (let w = words; w > 0;) {
-      const stop = Math.max(0, w - BLOCK_WORDS)
-      let lanes = 0
-      for (let k = w - 1; k >= stop; k--) lanes += newlineLanes(view[k]!)
-      const inBlock = sumLanes(lanes)
-      if (seen + inBlock >= target) {
-        // It is in this block: byte by byte, backwards.
-        for (let i = first + w * 4 - 1;; i--) if (bytes[i] === NL && ++seen === target) return found(i)
-      }
-      seen += inBlock
-      w = stop
-    }
-  }
-  for (let i = first - 1; i >= 0; i--) if (bytes[i] === NL && ++seen === target) return found(i)
-  return { count: seen, start: 0 }
+  return simd === undefined ? countNewlines(bytes, 0, bytes.length) : simd(bytes, 0, bytes.length)
 }

@@ -56,7 +56,8 @@ describe("OutputBuffer", () => {
     assert.deepStrictEqual(texts(buffer), ["3", "4", "5"])
     const page = buffer.read({ since: 0 })
     assert.strictEqual(page.dropped, 2)
-    assert.deepStrictEqual(buffer.stats(), { lines: 3, bytes: 6, droppedLines: 2, totalLines: 5 })
+    // The chunk is kept whole, its first lines hidden: their bytes are held until it goes.
+    assert.deepStrictEqual(buffer.stats(), { lines: 3, bytes: 10, droppedLines: 2, totalLines: 5 })
   })
 
   it("keeps at most maxBytes", () => {
@@ -153,6 +154,11 @@ describe("OutputBuffer", () => {
           const expected = model.slice(model.length - stats.lines)
           assert.deepStrictEqual(held.map((l) => [l.stream, l.text]), expected.map((l) => [l.stream, l.text]))
           assert.deepStrictEqual(held.map((l) => l.seq), expected.map((_, i) => model.length - stats.lines + i + 1))
+          // Paging from any cursor starts at the line after it, whatever is hidden before it.
+          for (const since of [1, Math.floor(model.length / 2), model.length - 2]) {
+            const page = buffer.read({ since }).lines.filter((l) => !l.partial)
+            assert.deepStrictEqual(page, held.filter((l) => l.seq > since))
+          }
           // A tail walks back from the newest line: the same lines, whatever was hidden or trimmed.
           for (const tail of [1, 2, 5, maxLines]) {
             const got = buffer.read({ tail }).lines.filter((l) => !l.partial)
