@@ -12,7 +12,7 @@ import { registerPrompts } from "./Prompts.ts"
 import { invalidParams } from "./protocolError.ts"
 import { registerResources } from "./Resources.ts"
 import { StdioTransport } from "./StdioTransport.ts"
-import { type ToolContext, type ToolEnv, tools } from "./Tools.ts"
+import { type Tool, type ToolContext, type ToolEnv, tools } from "./Tools.ts"
 
 const instructions =
   "taskmux runs commands in the background and keeps their output. Typical flow: start_task (for a server, " +
@@ -92,8 +92,9 @@ const serve = Effect.fnUntraced(function*(transport: StdioTransport) {
     capabilities: { tools: {}, logging: {}, prompts: {}, resources: { subscribe: true, listChanged: true } },
     instructions
   })
-  const definitions = tools.map((tool) => tool.definition)
-  session.handle("tools/list", () => ({ tools: definitions }))
+  // Built on the first tools/list, not at start-up.
+  let definitions: ReadonlyArray<Tool["definition"]> | undefined
+  session.handle("tools/list", () => ({ tools: definitions ??= tools.map((tool) => tool.definition) }))
   session.handle("tools/call", (params, request) => {
     const { arguments: args, tool } = checkCall(params)
     const progressToken = request.progressToken
