@@ -58,7 +58,7 @@ export class McpSession {
         throw invalidParams(
           `Invalid params for initialize: params.protocolVersion must be a protocol revision such as "${
             PROTOCOL_VERSIONS[0]
-          }", got ${describe(asked)}.`
+          }", got ${quote(asked)}.`
         )
       }
       return {
@@ -74,7 +74,7 @@ export class McpSession {
       if (level === -1) {
         throw invalidParams(
           `Invalid params for logging/setLevel: params.level must be one of ${LOG_LEVELS.join(", ")}, got ${
-            describe(params?.level)
+            quote(params?.level)
           }.`
         )
       }
@@ -165,13 +165,13 @@ export const stringParam = (method: string, params: Params | undefined, field: s
   if (typeof value === "string") return value
   throw invalidParams(
     `Invalid params for ${method}: params.${field}: expected a string such as ${JSON.stringify(example)}, got ${
-      describe(value)
+      quote(value)
     }.`
   )
 }
 
 /** A value, as an error message quotes it: JSON, cut short. */
-export const describe = (value: unknown): string => {
+export const quote = (value: unknown): string => {
   if (value === undefined) return "nothing"
   const text = JSON.stringify(value) ?? String(value)
   return text.length > 60 ? `${text.slice(0, 59)}…` : text

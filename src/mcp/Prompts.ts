@@ -2,7 +2,7 @@
  * Prompts a client can offer its user: `run-dev-server` spells out the flow a model
  * should follow with taskmux (start and wait in one call, read only what is new, stop).
  */
-import { describe, type McpSession, stringParam } from "./McpSession.ts"
+import { type McpSession, quote, stringParam } from "./McpSession.ts"
 import { invalidParams } from "./protocolError.ts"
 
 const runDevServer = {
@@ -45,14 +45,14 @@ export const registerPrompts = (session: McpSession) => {
     if (typeof args !== "object" || args === null || Array.isArray(args)) {
       throw invalidParams(
         `Invalid params for prompts/get: params.arguments must be an object of strings such as {"command": "npm run dev"}, got ${
-          describe(args)
+          quote(args)
         }.`
       )
     }
     const bad = Object.entries(args).find(([, value]) => typeof value !== "string")
     if (bad !== undefined) {
       throw invalidParams(
-        `Invalid params for prompts/get: params.arguments.${bad[0]} must be a string, got ${describe(bad[1])}.`
+        `Invalid params for prompts/get: params.arguments.${bad[0]} must be a string, got ${quote(bad[1])}.`
       )
     }
     if (!(args as Record<string, string>).command) {

@@ -9,7 +9,7 @@
  * synchronously, one syscall per write). Not later: waiting for the loop's next phase cost a few per
  * cent of every small call.
  */
-import { describe as short, type Message } from "./McpSession.ts"
+import { type Message, quote as short } from "./McpSession.ts"
 import { ErrorCode } from "./protocolError.ts"
 
 /** The longest line taken: far above any real request (send_input's own limit is 1 MiB). */
