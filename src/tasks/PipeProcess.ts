@@ -77,7 +77,7 @@ interface PipeReader {
  * the pipe is left idle. Where its handle is not there to take (a Node that changed its insides),
  * the stream's own chunks serve, at the old cost.
  */
-const readPipe = (
+export const readPipe = (
   stream: Readable,
   onChunk: (chunk: Buffer) => boolean,
   onEnd: () => void,
