@@ -7,7 +7,7 @@
 import { Context, Deferred, Effect, Layer, PubSub } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import { Notifier, type TaskEvent } from "../tasks/Notifier.ts"
-import { McpSession, type Params } from "./McpSession.ts"
+import { isObject, McpSession, type Params } from "./McpSession.ts"
 import { registerPrompts } from "./Prompts.ts"
 import { invalidParams } from "./protocolError.ts"
 import { registerResources } from "./Resources.ts"
@@ -75,7 +75,7 @@ const checkCall = (params: Params | undefined) => {
   if (tool === undefined) {
     throw invalidParams(`Unknown tool ${JSON.stringify(name)}. Available tools: ${toolNames}.`)
   }
-  if (args !== undefined && (typeof args !== "object" || args === null || Array.isArray(args))) {
+  if (args !== undefined && !isObject(args)) {
     throw invalidParams(
       `tools/call params.arguments must be an object of ${name}'s fields, got ${
         Array.isArray(args) ? "an array" : args === null ? "null" : `a ${typeof args}`

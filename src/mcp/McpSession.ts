@@ -135,7 +135,7 @@ export class McpSession {
     // A client that reuses an id in flight cancels only the newer request.
     this.inFlight.set(id, controller)
     const meta = params?._meta
-    const token = typeof meta === "object" && meta !== null ? (meta as Params).progressToken : undefined
+    const token = isObject(meta) ? meta.progressToken : undefined
     const context: RequestContext = {
       signal: controller.signal,
       progressToken: typeof token === "string" || typeof token === "number" ? token : undefined
@@ -169,6 +169,10 @@ export const stringParam = (method: string, params: Params | undefined, field: s
     }.`
   )
 }
+
+/** A JSON object: what params, arguments and `_meta` must be. */
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** A value, as an error message quotes it: JSON, cut short. */
 export const quote = (value: unknown): string => {

@@ -2,7 +2,7 @@
  * Prompts a client can offer its user: `run-dev-server` spells out the flow a model
  * should follow with taskmux (start and wait in one call, read only what is new, stop).
  */
-import { type McpSession, quote, stringParam } from "./McpSession.ts"
+import { isObject, type McpSession, quote, stringParam } from "./McpSession.ts"
 import { invalidParams } from "./protocolError.ts"
 
 const runDevServer = {
@@ -42,7 +42,7 @@ export const registerPrompts = (session: McpSession) => {
       throw invalidParams(`Unknown prompt ${JSON.stringify(name)}. Available prompts: ${runDevServer.name}.`)
     }
     const args = params?.arguments ?? {}
-    if (typeof args !== "object" || args === null || Array.isArray(args)) {
+    if (!isObject(args)) {
       throw invalidParams(
         `Invalid params for prompts/get: params.arguments must be an object of strings such as {"command": "npm run dev"}, got ${
           quote(args)

@@ -9,7 +9,7 @@
  * synchronously, one syscall per write). Not later: waiting for the loop's next phase cost a few per
  * cent of every small call.
  */
-import { type Message, quote as short } from "./McpSession.ts"
+import { isObject, type Message, quote as short } from "./McpSession.ts"
 import { ErrorCode } from "./protocolError.ts"
 
 /** The longest line taken: far above any real request (send_input's own limit is 1 MiB). */
@@ -131,9 +131,6 @@ export class StdioTransport {
     void this.send({ jsonrpc: "2.0", id, error: { code, message } })
   }
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 const usableId = (json: unknown): string | number | null => {
   if (!isObject(json)) return null
