@@ -71,6 +71,16 @@ const serverStdio = new Set(procfs.available ? [0, 1, 2].map((fd) => procfs.desc
 /** Call it right after the spawn: it notes when the leader started (nothing of the task is older). */
 export const make = (spec: TreeSpec): ProcessTree => {
   const { leaderExited, marker, pid } = spec
+  leaders.set(pid, (leaders.get(pid) ?? 0) + 1)
+  let led = true
+  /** Once nothing of the tree is left, its session and group are nobody's. */
+  const forget = () => {
+    if (!led) return
+    led = false
+    const count = leaders.get(pid)! - 1
+    if (count === 0) leaders.delete(pid)
+    else leaders.set(pid, count)
+  }
   /** Looks at /proc for this tree must be newer than this: its spawn, later its leader's exit. */
   let freshAfter = performance.now()
   const since = (procfs.available ? procfs.stat(pid)?.start : undefined) ?? 0
@@ -86,11 +96,9 @@ export const make = (spec: TreeSpec): ProcessTree => {
     if (!procfs.available) return []
     const snapshot = processSnapshot(Math.max(freshAfter, notBefore, performance.now() - maxAgeMs))
     const found = new Map<number, procfs.Proc>()
-    for (const p of snapshot.all) {
-      if (p.session === pid || p.group === pid) found.set(p.pid, p)
-    }
-    for (const p of snapshot.all) {
-      if (found.has(p.pid) || p.start < since || p.pid === process.pid) continue
+    for (const p of snapshot.bySessionOrGroup.get(pid) ?? []) found.set(p.pid, p)
+    for (const p of straysOf(snapshot)) {
+      if (found.has(p.pid) || p.start < since) continue
       const theirs = markerOf(p)
       if (theirs === marker && marker !== undefined) found.set(p.pid, p)
       else if (theirs === null && withOutputs && holdsAny(p.pid, outputs)) found.set(p.pid, p)
@@ -142,6 +150,7 @@ export const make = (spec: TreeSpec): ProcessTree => {
       let targets = procfs.available ? members(true, Infinity, notBefore) : []
       if (!signalAll(targets, opts.signal)) {
         swept = leaderExited()
+        if (swept) forget()
         return
       }
       // A stopped process acts on SIGTERM only once continued.
@@ -153,11 +162,14 @@ export const make = (spec: TreeSpec): ProcessTree => {
         notBefore = Option.isSome(gone) ? freshAfter : performance.now()
         yield* awaitLook(notBefore)
         targets = procfs.available ? members(true, Infinity, notBefore) : []
-        if (signalAll(targets, "SIGKILL") || Option.isNone(gone)) {
+        // All gone, and a look since shows nothing alive: nothing is left to start anything either.
+        const nothingLeft = procfs.available && Option.isSome(gone) && targets.length === 0
+        if (!nothingLeft && signalAll(targets, "SIGKILL") || Option.isNone(gone)) {
           yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(KILL_WAIT_MS))
         }
       }
       swept = leaderExited()
+      if (swept) forget()
     })
 
   const leaderGone = () => {
@@ -191,7 +203,24 @@ interface Snapshot {
   readonly at: number
   readonly all: ReadonlyArray<procfs.Proc>
   readonly children: ReadonlyMap<number, ReadonlyArray<procfs.Proc>>
+  /** Each process under its session and, when they differ, its group. */
+  readonly bySessionOrGroup: ReadonlyMap<number, ReadonlyArray<procfs.Proc>>
+  /** See `straysOf`: made when first asked for. */
+  strays?: ReadonlyArray<procfs.Proc>
 }
+
+/** The leaders of trees not yet swept (a count, for a pid reused while its old tree is swept). */
+const leaders = new Map<number, number>()
+
+/**
+ * The processes that may have left a task: in no task's session or group (another task's are that
+ * task's; one that left with `setsid` leads a session of its own). Only these need their marker read:
+ * a mass stop would otherwise read every other task's processes' markers, for each task.
+ */
+const straysOf = (snapshot: Snapshot): ReadonlyArray<procfs.Proc> =>
+  snapshot.strays ??= snapshot.all.filter((p) =>
+    !leaders.has(p.session) && !leaders.has(p.group) && p.pid !== process.pid
+  )
 
 const SNAPSHOT_MS = 5
 let snapshot: Snapshot | undefined
@@ -244,13 +273,20 @@ const processSnapshot = (notBefore: number): Snapshot => {
   const at = performance.now()
   const all = procfs.processes()
   const children = new Map<number, Array<procfs.Proc>>()
+  const bySessionOrGroup = new Map<number, Array<procfs.Proc>>()
   for (const p of all) {
-    const siblings = children.get(p.ppid)
-    if (siblings === undefined) children.set(p.ppid, [p])
-    else siblings.push(p)
+    addTo(children, p.ppid, p)
+    addTo(bySessionOrGroup, p.session, p)
+    if (p.group !== p.session) addTo(bySessionOrGroup, p.group, p)
   }
   pruneMarkers(all)
-  return snapshot = { at, all, children }
+  return snapshot = { at, all, children, bySessionOrGroup }
+}
+
+const addTo = (map: Map<number, Array<procfs.Proc>>, key: number, p: procfs.Proc) => {
+  const list = map.get(key)
+  if (list === undefined) map.set(key, [p])
+  else list.push(p)
 }
 
 /** Each process's marker (null: none), by pid, with its start time to tell a reused pid. */

@@ -1,0 +1,44 @@
+/**
+ * Many tasks at once: each task's look for what escaped it reads the markers only of processes in no
+ * task's session, not of every other task's processes (which made a mass stop quadratic).
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { vi } from "vitest"
+import { TaskmuxConfig } from "../../src/Config.ts"
+import { TasksLayer } from "../../src/Server.ts"
+import * as procfs from "../../src/tasks/procfs.ts"
+import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
+import { isAlive } from "../helpers.ts"
+
+vi.mock("../../src/tasks/procfs.ts", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("../../src/tasks/procfs.ts")>()
+  return { ...actual, environValue: vi.fn(actual.environValue) }
+})
+
+const TestLayer = TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ shutdownGraceMs: 300 })))
+const TASKS = 20
+
+describe.runIf(procfs.available)("a mass stop", () => {
+  it.layer(TestLayer, { timeout: 60_000, excludeTestServices: true })((it) => {
+    it.effect("lists and ends every task's processes without reading the other tasks' markers", () =>
+      Effect.gen(function*() {
+        const r = yield* TaskRegistry
+        const names = Array.from({ length: TASKS }, (_, i) => `m${i}`)
+        // dash forks `sleep`: two processes a task, in the task's session.
+        yield* Effect.forEach(names, (name) => r.start({ command: "sleep 60; true", name }))
+        const environValue = vi.mocked(procfs.environValue)
+        environValue.mockClear()
+        const pids = new Set<number>()
+        for (const name of names) {
+          const info = yield* r.get(name)
+          for (const p of info.processes ?? []) pids.add(p.pid)
+        }
+        assert.isAtLeast(pids.size, 2 * TASKS)
+        yield* Effect.forEach(names, (name) => r.stop(name), { concurrency: "unbounded" })
+        assert.deepStrictEqual([...pids].filter(isAlive), [])
+        const read = environValue.mock.calls.map(([pid]) => pid).filter((pid) => pids.has(pid))
+        assert.deepStrictEqual(read, [], "markers read of the tasks' own processes")
+      }))
+  })
+})
