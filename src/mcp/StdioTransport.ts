@@ -142,7 +142,7 @@ const usableId = (json: unknown): string | number | null => {
 const whatIsWrong = (json: unknown): string | undefined => {
   if (!isObject(json)) return `a message is a JSON object, not ${json === null ? "null" : typeof json}`
   if (json.jsonrpc !== "2.0") {
-    return `"jsonrpc" must be "2.0", got ${"jsonrpc" in json ? short(json.jsonrpc) : "nothing"}`
+    return `"jsonrpc" must be "2.0", got ${short(json.jsonrpc)}`
   }
   if ("method" in json && typeof json.method !== "string") {
     return `"method" must be a string, got ${short(json.method)}`

@@ -148,11 +148,7 @@ export const make = (spec: TreeSpec): ProcessTree => {
       let notBefore = Math.max(freshAfter, performance.now() - BEFORE_SIGNAL_MS)
       yield* awaitLook(notBefore)
       let targets = procfs.available ? members(true, Infinity, notBefore) : []
-      if (!signalAll(targets, opts.signal)) {
-        swept = leaderExited()
-        if (swept) forget()
-        return
-      }
+      if (!signalAll(targets, opts.signal)) return settle()
       // A stopped process acts on SIGTERM only once continued.
       if (opts.signal !== "SIGKILL") signalAll(targets, "SIGCONT")
       const gone = yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(opts.graceMs))
@@ -168,9 +164,14 @@ export const make = (spec: TreeSpec): ProcessTree => {
           yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(KILL_WAIT_MS))
         }
       }
-      swept = leaderExited()
-      if (swept) forget()
+      settle()
     })
+
+  /** After a terminate: once the leader has exited too, nothing of the tree is left. */
+  const settle = () => {
+    swept = leaderExited()
+    if (swept) forget()
+  }
 
   const leaderGone = () => {
     freshAfter = performance.now()
