@@ -214,13 +214,15 @@ interface Snapshot {
 const leaders = new Map<number, number>()
 
 /**
- * The processes that may have left a task: in no task's session or group (another task's are that
- * task's; one that left with `setsid` leads a session of its own). Only these need their marker read:
- * a mass stop would otherwise read every other task's processes' markers, for each task.
+ * The live processes that may have left a task: in no task's session or group (another task's are
+ * that task's; one that left with `setsid` leads a session of its own). Only these need their marker
+ * read: a mass stop would otherwise read every other task's processes' markers, for each task. A
+ * zombie is gone, and what it started was re-parented when it exited (a mass stop leaves swept
+ * tasks' processes that init has not reaped yet to every other task's look).
  */
 const straysOf = (snapshot: Snapshot): ReadonlyArray<procfs.Proc> =>
   snapshot.strays ??= snapshot.all.filter((p) =>
-    !leaders.has(p.session) && !leaders.has(p.group) && p.pid !== process.pid
+    p.live && !leaders.has(p.session) && !leaders.has(p.group) && p.pid !== process.pid
   )
 
 const SNAPSHOT_MS = 5

@@ -1,9 +1,11 @@
 /**
- * Many tasks at once: each task's look for what escaped it reads the markers only of processes in no
- * task's session, not of every other task's processes (which made a mass stop quadratic).
+ * Many tasks at once: each task's look for what escaped it reads the markers only of live processes
+ * in no task's session, not of every other task's processes (which made a mass stop quadratic), nor
+ * of zombies (a mass stop leaves many, waiting for init).
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
+import { spawn } from "node:child_process"
 import { vi } from "vitest"
 import { TaskmuxConfig } from "../../src/Config.ts"
 import { TasksLayer } from "../../src/Server.ts"
@@ -39,6 +41,31 @@ describe.runIf(procfs.available)("a mass stop", () => {
         assert.deepStrictEqual([...pids].filter(isAlive), [])
         const read = environValue.mock.calls.map(([pid]) => pid).filter((pid) => pids.has(pid))
         assert.deepStrictEqual(read, [], "markers read of the tasks' own processes")
+      }))
+
+    it.effect("does not read the marker of a zombie that no task's session holds", () =>
+      Effect.gen(function*() {
+        const r = yield* TaskRegistry
+        yield* r.start({ command: "sleep 60", name: "z" })
+        // `sleep 30` replaces the shell and never waits for its child, which stays a zombie: a
+        // process outside every task, started after the task's leader.
+        const parent = spawn("/bin/sh", ["-c", "sleep 0.1 & exec sleep 30"], { detached: true, stdio: "ignore" })
+        try {
+          const zombie = yield* Effect.promise(async () => {
+            for (let i = 0; i < 200; i++) {
+              const found = procfs.processes().find((p) => p.ppid === parent.pid && !p.live)
+              if (found !== undefined) return found.pid
+              await new Promise((resolve) => setTimeout(resolve, 10))
+            }
+            throw new Error("no zombie appeared")
+          })
+          const environValue = vi.mocked(procfs.environValue)
+          environValue.mockClear()
+          yield* r.stop("z")
+          assert.isFalse(environValue.mock.calls.some(([pid]) => pid === zombie), "the zombie's marker was read")
+        } finally {
+          parent.kill("SIGKILL")
+        }
       }))
   })
 })
