@@ -1,8 +1,8 @@
 /**
  * The baseline for protocol cost: a bare MCP SDK stdio server, unbundled, with one
- * trivial tool. What any Node MCP server pays before doing real work. With BENCH_ANSWER
- * (a CallToolResult as JSON) the tool gives that answer instead: the same bytes as a
- * taskmux answer, without taskmux's work.
+ * trivial tool. What any Node MCP server pays before doing real work. With BENCH_ANSWERS
+ * (CallToolResults as a JSON array) the tool gives the one its `answer` argument picks
+ * instead: the same bytes as taskmux's answers, without taskmux's work.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
@@ -16,10 +16,12 @@ server.setRequestHandler(ListToolsRequestSchema, () => ({
     inputSchema: { type: "object", properties: { text: { type: "string" } } }
   }]
 }))
-const answer = process.env.BENCH_ANSWER === undefined ? undefined : JSON.parse(process.env.BENCH_ANSWER)
+const answers: Array<Record<string, unknown>> | undefined = process.env.BENCH_ANSWERS === undefined
+  ? undefined
+  : JSON.parse(process.env.BENCH_ANSWERS)
 server.setRequestHandler(CallToolRequestSchema, (request) =>
-  answer === undefined
+  answers === undefined
     ? { content: [{ type: "text", text: String(request.params.arguments?.text ?? "") }] }
-    : { ...answer })
+    : { ...answers[Number(request.params.arguments?.answer ?? 0)] })
 await server.connect(new StdioServerTransport())
 process.stdin.on("end", () => process.exit(0))
