@@ -354,7 +354,9 @@ const latencyOn = async (cpu: number | undefined) => {
         p50Ratio: ratio,
         sameAnswersP50Ratio: sameRatio,
         getVsSameAnswerRatio: ownRatio,
-        answerBytes
+        listAnswerBytes: answerBytes[0]!,
+        getAnswerBytes: answerBytes[1]!,
+        readAnswerBytes: answerBytes[2]!
       },
       pinned: cpu !== undefined,
       text: `p50 ${median(subject).toFixed(2)} ms, p99 ${percentile(subject, 99).toFixed(2)} ms; ${
