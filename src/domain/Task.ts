@@ -4,7 +4,7 @@
  * truth for both validation and the JSON Schema handed to clients.
  */
 import { Schema } from "effect"
-import { constants } from "node:os"
+import { signalOf } from "./Signals.ts"
 
 export const TaskStatus = Schema.Literals(["running", "restarting", "exited", "crashed", "stopped", "failed"])
 export type TaskStatus = typeof TaskStatus.Type
@@ -171,10 +171,6 @@ export const canTransition = (from: TaskStatus | "new", to: TaskStatus): boolean
   }
 }
 
-/** Signal names by this platform's numbers, the first name of each (SIGABRT, not SIGIOT). */
-const signalByNumber = new Map<number, string>()
-for (const [name, n] of Object.entries(constants.signals)) if (!signalByNumber.has(n)) signalByNumber.set(n, name)
-
 /** A short phrase for how a task ended: "exit code 1", "killed by SIGKILL", "command not found". */
 export const describeEnd = (status: TaskStatus, exitCode: number | null, signal: string | null): string => {
   if (status === "running") return "running"
@@ -184,7 +180,7 @@ export const describeEnd = (status: TaskStatus, exitCode: number | null, signal:
   if (exitCode === 127) return `${status}, exit code 127 (command not found)`
   if (exitCode === 126) return `${status}, exit code 126 (not executable)`
   // A command run by `sh -c` that a signal killed ends the shell with 128 + the signal's number.
-  const killedBy = exitCode !== null && exitCode > 128 ? signalByNumber.get(exitCode - 128) : undefined
+  const killedBy = exitCode !== null && exitCode > 128 ? signalOf(exitCode - 128) : undefined
   if (killedBy !== undefined) {
     return `${status}, exit code ${exitCode} (a shell's code for a command killed by ${killedBy})`
   }

@@ -6,11 +6,10 @@
  * tasks by name and the actors' fibers in a `FiberMap`.
  */
 import { Deferred, Duration, Effect, FiberMap, Schedule } from "effect"
-import { constants as osConstants } from "node:os"
 import type { TaskmuxConfig } from "../Config.ts"
 import { InvalidCwd, NotATerminal, type SpawnFailed, StdinClosed, type TerminalUnavailable } from "../domain/errors.ts"
 import type { InputTooLarge, TaskNotRunning } from "../domain/errors.ts"
-import type { SignalName } from "../domain/Signals.ts"
+import { type SignalName, signalNumber } from "../domain/Signals.ts"
 import {
   classifyExit,
   describeEnd,
@@ -498,6 +497,3 @@ export const toLineRecord = (task: Task, line: BufferedLine): LineRecord => {
   }
   return line.partial ? { ...out, partial: true } : line.run !== undefined ? { ...out, run: line.run } : out
 }
-
-const signalNumber = (name: string): number | undefined =>
-  (osConstants.signals as Record<string, number | undefined>)[name]
