@@ -55,12 +55,14 @@ export const registerPrompts = (session: McpSession) => {
         `Invalid params for prompts/get: params.arguments.${bad[0]} must be a string, got ${quote(bad[1])}.`
       )
     }
-    if (!(args as Record<string, string>).command) {
+    // Every value was just checked to be a string.
+    const strings = args as Record<string, string>
+    if (!strings.command) {
       throw invalidParams(`Prompt run-dev-server needs a command argument, e.g. "npm run dev".`)
     }
     return {
       description: runDevServer.description,
-      messages: [{ role: "user", content: { type: "text", text: text(args as Record<string, string>) } }]
+      messages: [{ role: "user", content: { type: "text", text: text(strings) } }]
     }
   })
 }

@@ -127,6 +127,7 @@ export class OutputBuffer {
   /** The slab being filled, and emptied ones to fill next. */
   private slab: Slab | undefined
   private spare: Array<Slab> = []
+  private readonly largestSlab: number
   /** Every byte ever appended, for "did it print anything?" */
   receivedBytes = 0
 
@@ -134,6 +135,7 @@ export class OutputBuffer {
 
   constructor(options: OutputBufferOptions) {
     this.options = options
+    this.largestSlab = options.slabBytes ?? SLAB_BYTES
   }
 
   /**
@@ -361,8 +363,7 @@ export class OutputBuffer {
     let next = this.spare.pop()
     if (next === undefined || next.bytes.length < length) {
       // Twice the last, up to SLAB_BYTES: a task that prints a line holds a kilobyte, a flood a few slabs.
-      const largest = this.options.slabBytes ?? SLAB_BYTES
-      const size = Math.max(length, Math.min(largest, 2 * (current?.bytes.length ?? FIRST_SLAB_BYTES / 2)))
+      const size = Math.max(length, Math.min(this.largestSlab, 2 * (current?.bytes.length ?? FIRST_SLAB_BYTES / 2)))
       next = { bytes: Buffer.allocUnsafeSlow(size), used: 0, live: 0 }
     }
     this.slab = next
@@ -374,7 +375,7 @@ export class OutputBuffer {
     slab.live -= entries
     if (slab.live > 0 || slab === this.slab) return
     slab.used = 0
-    if (this.spare.length < SPARE_SLABS && slab.bytes.length <= (this.options.slabBytes ?? SLAB_BYTES)) {
+    if (this.spare.length < SPARE_SLABS && slab.bytes.length <= this.largestSlab) {
       this.spare.push(slab)
     }
   }

@@ -11,7 +11,7 @@ import { TaskmuxConfig } from "../../src/Config.ts"
 import { TasksLayer } from "../../src/Server.ts"
 import * as procfs from "../../src/tasks/procfs.ts"
 import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
-import { isAlive } from "../helpers.ts"
+import { eventually, isAlive } from "../helpers.ts"
 
 vi.mock("../../src/tasks/procfs.ts", async (importOriginal) => {
   const actual = await importOriginal<typeof import("../../src/tasks/procfs.ts")>()
@@ -51,14 +51,11 @@ describe.runIf(procfs.available)("a mass stop", () => {
         // process outside every task, started after the task's leader.
         const parent = spawn("/bin/sh", ["-c", "sleep 0.1 & exec sleep 30"], { detached: true, stdio: "ignore" })
         try {
-          const zombie = yield* Effect.promise(async () => {
-            for (let i = 0; i < 200; i++) {
-              const found = procfs.processes().find((p) => p.ppid === parent.pid && !p.live)
-              if (found !== undefined) return found.pid
-              await new Promise((resolve) => setTimeout(resolve, 10))
-            }
-            throw new Error("no zombie appeared")
-          })
+          const zombie = (yield* eventually(
+            Effect.sync(() => procfs.processes().find((p) => p.ppid === parent.pid && !p.live)),
+            (found) => found !== undefined,
+            5_000
+          ))!.pid
           const environValue = vi.mocked(procfs.environValue)
           environValue.mockClear()
           yield* r.stop("z")
