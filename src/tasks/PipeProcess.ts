@@ -15,6 +15,7 @@ import type { Readable } from "node:stream"
 import { SpawnFailed } from "../domain/errors.ts"
 import * as ProcessTree from "./ProcessTree.ts"
 import * as procfs from "./procfs.ts"
+import { argv } from "./shellLine.ts"
 import type { OutputSink, SpawnSpec, TaskProcess, WriteResult } from "./TaskProcess.ts"
 
 /** How long to wait for pipes to close after the group is gone (a daemon that left the group may hold them). */
@@ -31,7 +32,7 @@ export const spawn = (
 
 const start = (spec: SpawnSpec, output: OutputSink) =>
   Effect.callback<TaskProcess, SpawnFailed>((resume) => {
-    const [file, args] = spec.args === undefined ? ["/bin/sh", ["-c", spec.command]] : [spec.command, [...spec.args]]
+    const [file, args] = argv(spec.command, spec.args)
     const child = NodeChildProcess.spawn(file, args, {
       cwd: spec.cwd,
       env: spec.env,

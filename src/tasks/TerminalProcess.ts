@@ -16,6 +16,7 @@ import { constants as osConstants } from "node:os"
 import * as NodePath from "node:path"
 import { SpawnFailed, TerminalUnavailable } from "../domain/errors.ts"
 import * as ProcessTree from "./ProcessTree.ts"
+import { argv } from "./shellLine.ts"
 import type { ExitInfo, OutputSink, SpawnSpec, TaskProcess, TerminalSize } from "./TaskProcess.ts"
 
 type Pty = typeof NodePty
@@ -51,7 +52,7 @@ export const spawn = (
 const start = (pty: Pty, spec: SpawnSpec, size: TerminalSize, output: OutputSink) =>
   Effect.try({
     try: () => {
-      const [file, args] = spec.args === undefined ? ["/bin/sh", ["-c", spec.command]] : [spec.command, [...spec.args]]
+      const [file, args] = argv(spec.command, spec.args)
       // The terminal's child reports a program it cannot exec only as output and exit code 1:
       // look for it first, so a typo fails as it does on pipes.
       const missing = missingProgram(file, spec.env.PATH, spec.cwd)

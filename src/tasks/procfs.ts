@@ -4,6 +4,7 @@
  * `available` is false off Linux, where callers fall back or say what they cannot tell.
  */
 import { closeSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs"
+import { withoutTraps } from "./shellLine.ts"
 
 export const available = process.platform === "linux"
 
@@ -142,7 +143,9 @@ export const commandLine = (pid: number, max = 200): string => {
   const raw = read(`/proc/${pid}/cmdline`)
   if (raw === undefined) return ""
   // One line: arguments joined by spaces, and the line breaks of a `-c` script too.
-  const text = Buffer.from(raw, "latin1").toString("utf8").replace(/\0+$/, "").replace(/[\0\s]+/g, " ")
+  const text = withoutTraps(
+    Buffer.from(raw, "latin1").toString("utf8").replace(/\0+$/, "").replace(/[\0\s]+/g, " ")
+  )
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }
 

@@ -229,6 +229,25 @@ describe("TaskRegistry (real processes)", () => {
         assert.include(error.message, "not running (stopped, killed by SIGINT)")
       }))
 
+    it.effect("a shell line ends as its program did when the program handles a SIGINT sent to its group", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        // A server that shuts down cleanly on SIGINT, run through /bin/sh (dash here).
+        const py = "import signal, sys, time\n" +
+          "signal.signal(signal.SIGINT, lambda *_: (print('bye', flush=True), sys.exit(3)))\n" +
+          "print('up', flush=True)\ntime.sleep(300)"
+        yield* r.start({ command: `python3 -c "${py}"`, name: "graceful" })
+        yield* waitForLine("graceful", "up")
+        yield* r.signal("graceful", "SIGINT")
+        const task = yield* waitForEnd("graceful")
+        assert.deepStrictEqual([task.status, task.exitCode, task.signal], ["crashed", 3, null])
+        // get_task shows the line as given, not the shell's traps.
+        yield* r.start({ command: "sleep 300 # shown", name: "shown" })
+        const shown = yield* eventually(r.get("shown"), (t) => (t.processes ?? []).length > 0)
+        assert.strictEqual(shown.processes?.[0]?.command, "/bin/sh -c sleep 300 # shown")
+        yield* r.stop("shown", { force: true })
+      }))
+
     it.effect("restart keeps the output and its cursor, and counts restarts", () =>
       Effect.gen(function*() {
         const r = yield* registry

@@ -92,6 +92,31 @@ describe("terminal tasks (real programs on a pseudo-terminal)", () => {
         assert.deepStrictEqual([task.status, task.exitCode, task.signal], ["stopped", null, "SIGINT"])
       }))
 
+    // /bin/sh is dash on these machines (Debian), the shell that reported the REPL below as killed by SIGINT.
+    it.effect("a shell line ends as its program did: a REPL that handled Ctrl-C, then exit(3), exited 3", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "python3 -q", name: "sh-repl", terminal, env: { PYTHONSTARTUP: "" } })
+        yield* r.wait("sh-repl", { pattern: /^>>> $/, since: 0, timeoutMs: 10_000 })
+        yield* r.send("sh-repl", "\u0003", false)
+        yield* waitForText("sh-repl", /^KeyboardInterrupt$/)
+        yield* r.send("sh-repl", "exit(3)\r", false)
+        const task = yield* waitForEnd("sh-repl")
+        assert.deepStrictEqual([task.status, task.exitCode, task.signal], ["crashed", 3, null])
+      }))
+
+    it.effect("a shell line whose program Ctrl-C kills ends by SIGINT, and the rest of the line does not run", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "echo started; sleep 300; echo after", name: "sh-ctrlc", terminal })
+        yield* waitForText("sh-ctrlc", /^started$/)
+        yield* Effect.sleep(100)
+        yield* r.send("sh-ctrlc", "\u0003", false)
+        const task = yield* waitForEnd("sh-ctrlc")
+        assert.deepStrictEqual([task.status, task.exitCode, task.signal], ["stopped", null, "SIGINT"])
+        assert.notInclude((yield* outputOf("sh-ctrlc")).map((l) => l.text), "after")
+      }))
+
     it.effect("reports exit codes and deaths by a signal", () =>
       Effect.gen(function*() {
         const r = yield* registry
