@@ -30,7 +30,7 @@ const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 /** When a task that ended by itself starts again (see RestartPolicy). */
 export const RestartSpec = Schema.Struct({
   policy: Schema.Literals(["no", "on-failure", "always"]),
-  maxRestarts: Schema.optionalKey(NonNegativeInt.annotate({ description: "In a row. Default 5." })),
-  backoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "First delay, doubling. Default 500." })),
-  maxBackoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "Default 30000." }))
+  maxRestarts: Schema.optionalKey(NonNegativeInt.annotate({ description: "In a row.", default: 5 })),
+  backoffMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "First delay, doubling.", default: 500 })),
+  maxBackoffMs: Schema.optionalKey(NonNegativeInt.annotate({ default: 30_000 }))
 })

@@ -68,6 +68,15 @@ export const ErrorLine = Schema.Struct({
   text: Schema.String
 })
 
+/** A summary line as tool answers and notifications carry it: the stream only when not stdout, no time. */
+export const compactErrorLine = (
+  line: { readonly seq: number; readonly stream: StreamName; readonly text: string }
+): typeof ErrorLine.Type => ({
+  seq: line.seq,
+  ...(line.stream !== "stdout" && { stream: line.stream }),
+  text: line.text
+})
+
 /** What `list_tasks` shows of each task. */
 export const TaskSummary = Schema.Struct({
   name: Schema.String,

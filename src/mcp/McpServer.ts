@@ -6,6 +6,7 @@
  */
 import { Context, Deferred, Effect, Layer, PubSub } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
+import { compactErrorLine } from "../domain/Task.ts"
 import { Notifier, type TaskEvent } from "../tasks/Notifier.ts"
 import { isObject, McpSession, type Params } from "./McpSession.ts"
 import { registerPrompts } from "./Prompts.ts"
@@ -134,9 +135,13 @@ const announce = (session: McpSession, event: TaskEvent): void => {
   switch (event._tag) {
     case "TaskExit": {
       if (event.quiet) return
-      const { _tag, quiet, ...fields } = event
+      const { _tag, errorLines, quiet, ...fields } = event
       // An end that was asked for, or a clean exit, is news; an unexpected one is a warning.
-      return session.log(event.status === "crashed" ? "warning" : "info", { event: "task_exit", ...fields })
+      return session.log(event.status === "crashed" ? "warning" : "info", {
+        event: "task_exit",
+        ...fields,
+        errorLines: errorLines.map(compactErrorLine)
+      })
     }
     case "TaskGaveUp":
       if (event.quiet) return

@@ -10,6 +10,7 @@ import { formatSchemaError, InvalidArguments, InvalidPattern } from "../domain/e
 import { SignalName } from "../domain/Signals.ts"
 import { defaultTimeoutMs, PortWanted, RestartSpec, TimeoutMs, WaitForSpec } from "../domain/StartSpec.ts"
 import {
+  compactErrorLine,
   compactLines,
   describeEnd,
   ErrorLine,
@@ -48,23 +49,19 @@ const EndedOutput = Schema.Struct({
   signal: Schema.NullOr(Schema.String)
 })
 
-const TerminalCols = Schema.Int.check(Schema.isBetween({ minimum: 20, maximum: 1000 })).annotate({
-  description: "Terminal width. Default 120."
-})
-const TerminalRows = Schema.Int.check(Schema.isBetween({ minimum: 5, maximum: 500 })).annotate({
-  description: "Terminal height. Default 40."
-})
+const TerminalCols = Schema.Int.check(Schema.isBetween({ minimum: 20, maximum: 1000 }))
+const TerminalRows = Schema.Int.check(Schema.isBetween({ minimum: 5, maximum: 500 }))
 
 const Port = PortWanted.annotate({
   description: "Ready once it listens on this TCP port, or \"any\"."
 })
 
 const Pattern = Schema.String.annotate({
-  description: "JS regex tried on each line. Example: \"ready|listening on\"."
+  description: "Regex tried on each line, e.g. \"ready|listening on\"."
 })
 
 const ExitWanted = Schema.Boolean.annotate({
-  description: "Answer when it ends, with a summary."
+  description: "Answer at its end for good (after any restarts), with a summary."
 })
 
 /** A wait's fields as a caller gives them, checked and compiled; `prefix` is where they sit ("waitFor."). */
@@ -115,7 +112,10 @@ const WaitFields = {
     })
   ),
   hint: Schema.optionalKey(Schema.String),
-  port: Schema.optionalKey(Schema.Int)
+  port: Schema.optionalKey(Schema.Int),
+  reason: Schema.optionalKey(Schema.String.annotate({
+    description: "Why it ended for good: its restart policy gave up, or a run failed to start."
+  }))
 }
 
 const WaitOutput = Schema.Struct({ name: Schema.String, status: TaskStatus, ...WaitFields })
@@ -132,13 +132,7 @@ const waitAnswer = ({ errorLines, line, ...rest }: WaitResult): WaitAnswer => ({
       ...(line.partial === true && { partial: true })
     }
   }),
-  ...(errorLines !== undefined && {
-    errorLines: errorLines.map((l) => ({
-      seq: l.seq,
-      ...(l.stream !== "stdout" && { stream: l.stream }),
-      text: l.text
-    }))
-  })
+  ...(errorLines !== undefined && { errorLines: errorLines.map(compactErrorLine) })
 })
 
 /** A port wait this machine cannot answer fails before anything starts. */
@@ -182,9 +176,13 @@ const summaryText = (w: Omit<WaitAnswer, "name">) => {
 const waitText = (w: Omit<WaitAnswer, "name">, name: string, wanted: Wanted) => {
   const seconds = `${(w.elapsedMs / 1000).toFixed(1)} s`
   if (w.matched && w.port !== undefined) {
-    return `"${name}" is listening on port ${w.port} after ${seconds}${w.line ? `; matched: ${w.line.text}` : ""}`
+    return `"${name}" is listening on port ${w.port} after ${seconds}${w.line ? `; matched: ${w.line.text}` : ""}.${
+      summaryText(w)
+    }`
   }
-  if (w.matched && wanted.exit !== true) return `"${name}" matched after ${seconds}: ${w.line?.text ?? ""}`
+  if (w.matched && wanted.exit !== true) {
+    return `"${name}" matched after ${seconds}: ${w.line?.text ?? ""}${w.lastLines.length > 1 ? summaryText(w) : ""}`
+  }
   const hint = w.hint !== undefined ? ` ${w.hint}` : ""
   const port = wanted.port === undefined ? "" : `, not listening on ${portName(wanted.port)}`
   if (w.timedOut) return `Timed out after ${seconds}; "${name}" is still ${w.status}${port}.${hint}${summaryText(w)}`
@@ -194,20 +192,28 @@ const waitText = (w: Omit<WaitAnswer, "name">, name: string, wanted: Wanted) => 
     ? w.line !== undefined ? `; matched: ${w.line.text}` : " without a match"
     : ""
   const lasted = w.durationMs !== undefined ? `after running ${(w.durationMs / 1000).toFixed(1)} s` : `after ${seconds}`
-  return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) ${lasted}${unmatched}.${summaryText(w)}`
+  const why = w.reason !== undefined ? ` Why: ${w.reason}.` : ""
+  return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) ${lasted}${unmatched}.${why}${
+    summaryText(w)
+  }`
 }
 
 const portName = (port: number | "any") => port === "any" ? "any port" : `port ${port}`
 
-const progressOf = (context: ToolContext, timeoutMs: number) =>
-  context.progress === undefined
-    ? undefined
-    : (elapsedMs: number, lastLine: string | undefined) =>
-      context.progress!(
-        Math.round(elapsedMs / 1000),
-        Math.round(timeoutMs / 1000),
-        `waiting ${Math.round(elapsedMs / 1000)} s${lastLine ? `; last line: ${lastLine.slice(0, 200)}` : ""}`
-      )
+/** Progress for the caller's token, if any: seconds waited (always increasing, as MCP asks) and what happened. */
+const progressOf = (context: ToolContext, timeoutMs: number) => {
+  const progress = context.progress
+  if (progress === undefined) return undefined
+  let last = 0
+  return (elapsedMs: number, note: string | undefined) => {
+    last = Math.max(Math.round(elapsedMs / 100) / 10, last + 0.1)
+    return progress(
+      last,
+      Math.round(timeoutMs / 1000),
+      `waiting ${Math.round(elapsedMs / 1000)} s${note ? `; ${note}` : ""}`
+    )
+  }
+}
 
 // ---------------------------------------------------------------------------------------
 // The table
@@ -363,7 +369,7 @@ const StartOutput = Schema.Struct({
 const startInput = Schema.Struct({
   command: Schema.optionalKey(
     Schema.String.check(Schema.isNonEmpty({ message: "command must not be empty" })).annotate({
-      description: "Shell line, or program with args; absent: the project task name. Example: \"npm run dev\"."
+      description: "Shell line, or program with args. Absent: start the project task name."
     })
   ),
   args: Schema.optionalKey(
@@ -371,43 +377,33 @@ const startInput = Schema.Struct({
       description: "Arguments: run without a shell."
     })
   ),
-  name: Schema.optionalKey(TaskName.annotate({
-    description: "Unique; generated when absent."
-  })),
-  cwd: Schema.optionalKey(Schema.String.annotate({
-    description: "Working directory."
-  })),
-  env: Schema.optionalKey(
-    Schema.Record(Schema.String, Schema.String).annotate({
-      description: "Added to its environment."
-    })
-  ),
+  name: Schema.optionalKey(TaskName.annotate({ description: "Unique; made up when absent." })),
+  cwd: Schema.optionalKey(Schema.String.annotate({ description: "Working directory." })),
+  env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String).annotate({ description: "Added to its own." })),
   // Its fields are described once, in wait_for_task's fields of the same names.
   waitFor: Schema.optionalKey(
     WaitForSpec.annotate({
-      description: "Answer once ready. Example: {\"pattern\": \"ready\"}, {\"port\": 5173}, {\"exit\": true}."
+      description: "Answer once ready, e.g. {\"port\": 5173}, or ended: {\"exit\": true}."
     })
   ),
-  notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({
-    description: "Default true."
-  })),
+  notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({ description: "Announce its end.", default: true })),
   terminal: Schema.optionalKey(Schema.Boolean.annotate({
-    description: "Run on a pseudo-terminal (REPLs, prompts, programs that buffer on pipes). Default false."
+    description: "On a pseudo-terminal: REPLs, prompts, programs that buffer on pipes.",
+    default: false
   })),
-  cols: Schema.optionalKey(TerminalCols),
-  rows: Schema.optionalKey(TerminalRows),
-  restart: Schema.optionalKey(
-    RestartSpec.annotate({
-      description: "Restart when it ends by itself. Example: {\"policy\": \"on-failure\"}."
-    })
-  )
+  cols: Schema.optionalKey(TerminalCols.annotate({ description: "Terminal width.", default: DEFAULT_TERMINAL.cols })),
+  rows: Schema.optionalKey(TerminalRows.annotate({ description: "Terminal height.", default: DEFAULT_TERMINAL.rows })),
+  restart: Schema.optionalKey(RestartSpec.annotate({ description: "Run it again when it ends by itself." }))
 })
+
+/** How long a start without waitFor looks for an immediate end before it answers. */
+const EARLY_END_MS = 100
 
 const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   name: "start_task",
   title: "Start a task",
-  description: "Run a command in the background (server, build, watcher, REPL); returns at once. waitFor: a " +
-    "server's ready line or port, or {exit: true} for a build or tests. For REPLs and prompts, terminal: true.",
+  description: "Run a command in the background (server, build, watcher; REPLs: terminal: true). Answers at " +
+    "once, with its end if it fails at once; waitFor: once ready (a line, a port), or ended (exit: true).",
   input: startInput,
   output: StartOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
@@ -450,7 +446,13 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
           ...(terminal === true &&
             { terminal: { cols: cols ?? DEFAULT_TERMINAL.cols, rows: rows ?? DEFAULT_TERMINAL.rows } })
         })
-        if (wait === undefined) return started
+        if (wait === undefined) {
+          // A start that fails at once (a typo, a missing file) says so in its answer, not in a later read.
+          const ended = yield* r.endedWithin(started.name, EARLY_END_MS)
+          if (ended === undefined) return started
+          const { name: _, ...waited } = waitAnswer(ended)
+          return { ...started, ...waited }
+        }
         const { name: _, ...waited } = waitAnswer(
           yield* r.wait(started.name, { ...wait, since: 0, onProgress: progressOf(context, wait.timeoutMs) })
         )
@@ -464,8 +466,8 @@ const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
     return o.matched === undefined
       ? `${chain}Started task "${o.name}" (pid ${o.pid}).`
       : `${chain}Started task "${o.name}" (pid ${o.pid}). ${
-        waitText(o as Omit<WaitAnswer, "name">, o.name, input.waitFor ?? {})
-      }`
+        // Without waitFor, an answer with a wait's fields is an end seen within EARLY_END_MS.
+        waitText(o as Omit<WaitAnswer, "name">, o.name, input.waitFor ?? { exit: true })}`
   }
 })
 
@@ -473,13 +475,13 @@ const waitForTask = tool({
   name: "wait_for_task",
   title: "Wait for a task",
   description: "Wait until a line matches pattern, it listens on port, it ends, or timeoutMs passes. Lines " +
-    "count from the last one any answer about the task showed, so none is missed between calls.",
+    "count from the last one shown about the task, so none is missed between calls.",
   input: Schema.Struct({
     name: TaskName,
     pattern: Schema.optionalKey(Pattern),
-    since: Schema.optionalKey(NonNegativeInt.annotate({
-      description: "A cursor. Default: after the last line shown."
-    })),
+    since: Schema.optionalKey(
+      NonNegativeInt.annotate({ description: "A cursor. Default: after the last line shown." })
+    ),
     timeoutMs: Schema.optionalKey(TimeoutMs),
     port: Schema.optionalKey(Port),
     exit: Schema.optionalKey(ExitWanted)
@@ -503,13 +505,12 @@ const stopTask = tool({
     "all are gone.",
   input: Schema.Struct({
     name: TaskName,
-    signal: Schema.optionalKey(SignalName.annotate({ description: "Default \"SIGTERM\"." })),
-    graceMs: Schema.optionalKey(NonNegativeInt.annotate({
-      description: "Wait before SIGKILL. Default 5000."
-    })),
-    force: Schema.optionalKey(Schema.Boolean.annotate({ description: "SIGKILL at once. Default false." })),
+    signal: Schema.optionalKey(SignalName.annotate({ description: "Sent first.", default: "SIGTERM" })),
+    graceMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "Then SIGKILL.", default: 5000 })),
+    force: Schema.optionalKey(Schema.Boolean.annotate({ description: "SIGKILL at once.", default: false })),
     dependents: Schema.optionalKey(Schema.Boolean.annotate({
-      description: "First the project tasks that need it. Default false."
+      description: "Stop the project tasks that need it first.",
+      default: false
     }))
   }),
   output: Schema.Struct({
@@ -610,7 +611,8 @@ const getTask = tool({
   input: Schema.Struct({
     name: TaskName,
     envValues: Schema.optionalKey(Schema.Boolean.annotate({
-      description: "Also the values (may hold secrets). Default false."
+      description: "Also the values (may hold secrets).",
+      default: false
     }))
   }),
   output: TaskInfo,
@@ -642,33 +644,29 @@ const readInput = Schema.Struct({
   name: TaskName,
   stream: Schema.optionalKey(
     Schema.Literals(["stdout", "stderr", "all"]).annotate({
-      description: "Default \"all\"."
+      description: "Which stream.",
+      default: "all"
     })
   ),
-  tail: Schema.optionalKey(NonNegativeInt.annotate({ description: "Only the last N lines." })),
-  since: Schema.optionalKey(NonNegativeInt.annotate({
-    description: "A cursor: lines after it; 0: all."
-  })),
+  tail: Schema.optionalKey(NonNegativeInt.annotate({ description: "The last N lines." })),
+  since: Schema.optionalKey(NonNegativeInt.annotate({ description: "A cursor: lines after it; 0: all." })),
   grep: Schema.optionalKey(Pattern.annotate({ description: "Only lines matching this regex." })),
-  raw: Schema.optionalKey(Schema.Boolean.annotate({
-    description: "Keep ANSI codes and \\r redraws. Default false."
-  })),
+  raw: Schema.optionalKey(Schema.Boolean.annotate({ description: "Keep ANSI codes and \\r redraws.", default: false })),
   maxBytes: Schema.optionalKey(
     Schema.Int.check(Schema.isGreaterThan(0)).annotate({
-      description: "Default 32768."
+      description: "Text per answer.",
+      default: 32768
     })
   ),
-  screen: Schema.optionalKey(Schema.Boolean.annotate({
-    description: "Terminal tasks: the screen now, as rows."
-  })),
-  timestamps: Schema.optionalKey(Schema.Boolean.annotate({ description: "Each line's time. Default false." }))
+  screen: Schema.optionalKey(Schema.Boolean.annotate({ description: "Terminal tasks: the screen now, as rows." })),
+  timestamps: Schema.optionalKey(Schema.Boolean.annotate({ description: "Each line's time.", default: false }))
 })
 
 const readOutput = tool<typeof readInput.Type, ReadOutput>({
   name: "read_output",
   title: "Read a task's output",
-  description: "Read a task's output, both streams in order (\"! \" marks stderr). Default: the last 100 lines; " +
-    "since=nextCursor for new ones. A prompt without its newline is partial.",
+  description: "Read a task's output, both streams in order (\"! \" marks stderr): the last 100 lines, or " +
+    "since=nextCursor for new ones.",
   input: readInput,
   output: ReadOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
@@ -703,7 +701,7 @@ const sendInput = tool({
   input: Schema.Struct({
     name: TaskName,
     data: Schema.String.annotate({ description: "Example: \"yes\\n\"." }),
-    eof: Schema.optionalKey(Schema.Boolean.annotate({ description: "Close stdin after. Default false." })),
+    eof: Schema.optionalKey(Schema.Boolean.annotate({ description: "Close stdin after.", default: false })),
     cols: Schema.optionalKey(TerminalCols.annotate({ description: "Resize first." })),
     rows: Schema.optionalKey(TerminalRows.annotate({ description: "Resize first." }))
   }),
@@ -743,7 +741,7 @@ const removeTask = tool({
   description: "Stop a task if running and forget it; its log files stay.",
   input: Schema.Struct({
     name: TaskName,
-    deleteLog: Schema.optionalKey(Schema.Boolean.annotate({ description: "Default false." }))
+    deleteLog: Schema.optionalKey(Schema.Boolean.annotate({ description: "Its log files too.", default: false }))
   }),
   output: Schema.Struct({ name: Schema.String, removed: Schema.Literal(true) }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },

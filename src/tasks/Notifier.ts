@@ -17,6 +17,8 @@ export type TaskEvent =
     readonly lastLines: ReadonlyArray<string>
     /** Lines before the last ones that look like the cause of the end. */
     readonly errorLines: ReadonlyArray<SummaryLine>
+    /** Its restart policy runs it again at this ISO time. */
+    readonly restartAt?: string
     /** The task asked not to be announced (`notifyOnExit: false`). */
     readonly quiet: boolean
   }

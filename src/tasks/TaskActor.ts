@@ -58,6 +58,13 @@ export interface Started {
   readonly status: TaskStatus
 }
 
+/** How one run ended. */
+export interface RunEnd {
+  readonly status: TaskStatus
+  readonly exitCode: number | null
+  readonly signal: string | null
+}
+
 export interface Ended {
   readonly name: string
   readonly status: TaskStatus
@@ -183,7 +190,7 @@ export const makeActors = (context: ActorContext) => {
 
   type Spawned = Deferred.Deferred<void, SpawnFailed | TerminalUnavailable>
 
-  /** One run of a task: spawn, report the pid, wait for the end, record how it ended. */
+  /** One run of a task: spawn, report the pid, wait for the end; undefined when it could not start. */
   const runOnce = (task: Task, spawned: Spawned) =>
     Effect.gen(function*() {
       const log = yield* Effect.acquireRelease(
@@ -216,8 +223,7 @@ export const makeActors = (context: ActorContext) => {
         signalNumber
       )
       yield* Effect.annotateCurrentSpan({ status, exitCode: exit.code, signal: exit.signal })
-      finish(task, status, exit.code, exit.signal)
-      return status
+      return { status, exitCode: exit.code, signal: exit.signal } satisfies RunEnd
     }).pipe(
       Effect.scoped,
       Effect.catch((error) =>
@@ -226,7 +232,7 @@ export const makeActors = (context: ActorContext) => {
           task.error = error.message
           task.endedAt = new Date().toISOString()
           changed(task)
-          return "failed" as const
+          return undefined
         }).pipe(Effect.tap(() => Deferred.fail(spawned, error)))
       ),
       Effect.withSpan("task.run", { attributes: { task: task.name, run: task.restarts + 1 } })
@@ -240,22 +246,22 @@ export const makeActors = (context: ActorContext) => {
       let inARow = 0
       for (;;) {
         const runStartedAt = Date.now()
-        const status = yield* runOnce(task, spawned)
+        const run = yield* runOnce(task, spawned)
+        if (run === undefined) return
         const uptimeMs = Date.now() - runStartedAt
-        const next = decide(task.policy, { status, stopRequested: task.stopRequested, uptimeMs }, inARow)
-        if (next._tag === "Done") return
-        if (next._tag === "GiveUp") {
-          task.error = next.reason
-          changed(task)
-          notifier.publish({ _tag: "TaskGaveUp", name: task.name, reason: next.reason, quiet: !task.notifyOnExit })
+        const next = decide(task.policy, { status: run.status, stopRequested: task.stopRequested, uptimeMs }, inARow)
+        if (next._tag !== "Restart") {
+          // Decided before the end is shown: a wait for the end never sees a run that will restart as the end.
+          finish(task, run, next._tag === "GiveUp" ? { gaveUp: next.reason } : {})
+          if (next._tag === "GiveUp") {
+            notifier.publish({ _tag: "TaskGaveUp", name: task.name, reason: next.reason, quiet: !task.notifyOnExit })
+          }
           return
         }
         if (next.resetBackoff || step === undefined) step = yield* backoffStep(task.policy)
         inARow = next.inARow
         const [, delay] = yield* step(Date.now(), undefined).pipe(Effect.orDie)
-        task.status = "restarting"
-        task.nextRestartAt = new Date(Date.now() + Duration.toMillis(delay))
-        changed(task)
+        finish(task, run, { restartAt: new Date(Date.now() + Duration.toMillis(delay)) })
         yield* Effect.sleep(delay).pipe(Effect.withSpan("task.backoff", { attributes: { task: task.name } }))
         task.restarts += 1
         resetRun(task)
@@ -263,33 +269,45 @@ export const makeActors = (context: ActorContext) => {
       }
     }).pipe(
       // Shutdown or a stop interrupts the actor; its scope has already ended the tree.
-      Effect.onInterrupt(() => Effect.sync(() => finish(task, "stopped", task.exitCode, task.signal))),
+      Effect.onInterrupt(() =>
+        Effect.sync(() => finish(task, { status: "stopped", exitCode: task.exitCode, signal: task.signal }, {}))
+      ),
       Effect.ensuring(Deferred.succeed(task.done, undefined))
     )
 
-  const finish = (task: Task, status: TaskStatus, exitCode: number | null, signal: string | null) => {
+  /**
+   * Records how a run ended and announces it: the task is then `restarting` (until `restartAt`) or
+   * ended with the run's status, and `gaveUp` says why its policy will not run it again.
+   */
+  const finish = (
+    task: Task,
+    run: RunEnd,
+    after: { readonly restartAt?: Date; readonly gaveUp?: string }
+  ) => {
     const wasRestarting = task.status === "restarting"
     if (task.status !== "running" && !wasRestarting) return
-    task.status = status
-    task.exitCode = exitCode
-    task.signal = signal
+    task.status = after.restartAt === undefined ? run.status : "restarting"
+    task.exitCode = run.exitCode
+    task.signal = run.signal
     task.endedAt = new Date().toISOString()
     task.process = undefined
-    task.nextRestartAt = null
+    task.nextRestartAt = after.restartAt ?? null
+    if (after.gaveUp !== undefined) task.error = after.gaveUp
     if (wasRestarting) {
-      // That run's end was announced already.
+      // Stopped between runs: the last run's end was announced already.
       changed(task)
       return
     }
-    task.lastExit = { status, exitCode, signal, at: task.endedAt }
+    task.lastExit = { status: run.status, exitCode: run.exitCode, signal: run.signal, at: task.endedAt }
     changed(task)
     notifier.publish({
       _tag: "TaskExit",
       name: task.name,
-      status,
-      exitCode,
-      signal,
+      status: run.status,
+      exitCode: run.exitCode,
+      signal: run.signal,
       ...explainRun(task),
+      ...(after.restartAt !== undefined && { restartAt: after.restartAt.toISOString() }),
       quiet: !task.notifyOnExit
     })
   }

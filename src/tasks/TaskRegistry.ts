@@ -31,7 +31,7 @@ import {
   type TaskSummary
 } from "../domain/Task.ts"
 import { cleanText } from "./cleanText.ts"
-import type { SummaryLine } from "./explain.ts"
+import { lastLinesOf, type SummaryLine } from "./explain.ts"
 import { Notifier } from "./Notifier.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "./OutputBuffer.ts"
 import * as PortProbe from "./PortProbe.ts"
@@ -84,8 +84,8 @@ export interface WaitRequest {
   /** Answer when the task ends (a pattern then only says whether a line matched on the way). */
   readonly exit?: boolean | undefined
   readonly timeoutMs: number
-  /** Called every few seconds while waiting. */
-  readonly onProgress?: ((elapsedMs: number, lastLine: string | undefined) => Effect.Effect<void>) | undefined
+  /** Called every few seconds while waiting (with the last line), and at each run's end that a restart follows. */
+  readonly onProgress?: ((elapsedMs: number, note: string | undefined) => Effect.Effect<void>) | undefined
 }
 
 export interface WaitResult {
@@ -99,7 +99,7 @@ export interface WaitResult {
   readonly timedOut: boolean
   readonly nextCursor: number
   readonly elapsedMs: number
-  /** The last lines, when it did not match or it ended: what the task was doing. */
+  /** The last lines: what the task printed up to its readiness, its end or the timeout. */
   readonly lastLines: ReadonlyArray<string>
   /** Lines before those that look like the cause (an error, a traceback), with their positions. */
   readonly errorLines?: ReadonlyArray<SummaryLine>
@@ -109,12 +109,19 @@ export interface WaitResult {
   readonly hint?: string
   /** The port it was found listening on, for a wait on a port. */
   readonly port?: number
+  /** Why it ended for good: its restart policy gave up, or a run failed to start. */
+  readonly reason?: string
 }
 
 /** How often a waiter rescans at most, so a flood does not turn waiting into busy work. */
 const WAIT_SCAN_MS = 20
 const PROGRESS_EVERY_MS = 2_000
 const PORT_POLL_MS = 100
+/** A port's ready answer waits until the output has been quiet this long, and no longer than the other. */
+const READY_QUIET_MS = 50
+const READY_SETTLE_MS = 300
+/** Lines looked through for a ready answer's last lines (a summary shows fewer). */
+const READY_LINES = 16
 
 export class TaskRegistry extends Context.Service<TaskRegistry, {
   /** Starts a task; fails (and records it as `failed`) when it cannot be spawned. */
@@ -132,6 +139,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly screen: (name: string) => Effect.Effect<Screen, TaskNotFound | NotATerminal>
   /** Waits for a line matching a pattern, the end of the task, or the timeout, whichever is first. */
   readonly wait: (name: string, request: WaitRequest) => Effect.Effect<WaitResult, TaskNotFound>
+  /** Its end, answered as a wait for the end would, if it ends within `ms`; else nothing (no cursor moves). */
+  readonly endedWithin: (name: string, ms: number) => Effect.Effect<WaitResult | undefined, TaskNotFound>
   /** Calls `onChange` (synchronously, often) on new output or a status change, for the life of the scope. */
   readonly watch: (name: string, onChange: () => void) => Effect.Effect<void, TaskNotFound, Scope.Scope>
   /** Writes to a task's stdin; `eof` closes it afterwards. */
@@ -254,7 +263,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       const wait = Effect.fn("TaskRegistry.wait")(function*(name: string, request: WaitRequest) {
         const task = yield* lookup(name)
-        const runNumber = task.restarts
+        // A run that its policy restarts is not the end: a wait goes on through restarts.
+        let seenExit = task.lastExit
         const startedAt = Date.now()
         const deadline = startedAt + request.timeoutMs
         // Not after the call: a line that arrived between two calls is not missed.
@@ -268,9 +278,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         let matchedLine: BufferedLine | undefined
         const result = (matched: boolean, timedOut: boolean, port?: number): WaitResult => {
           const over = isFinished(task.status) && task.endedAt !== null
-          // An end, a timeout or a failed readiness comes with what explains it.
+          // An end, a timeout or a failed readiness comes with what explains it; readiness with what it printed.
           const { errorLines, lastLines } = matched && !exitWait
-            ? { errorLines: [], lastLines: [] }
+            ? { errorLines: [], lastLines: linesUpTo(task, matchedLine?.seq) }
             : explainRun(task)
           const nextCursor = exitWait
             ? task.buffer.cursor
@@ -290,6 +300,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             nextCursor,
             elapsedMs: Date.now() - startedAt,
             ...(over && { durationMs: Date.parse(task.endedAt!) - Date.parse(task.startedAt) }),
+            ...(over && task.error !== null && { reason: task.error }),
             lastLines,
             ...(errorLines.length > 0 && { errorLines }),
             ...(timedOut && task.buffer.receivedBytes === bytesAtStart &&
@@ -298,7 +309,13 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         }
         for (;;) {
           // Read the status first: once a run has ended, all its output is in the buffer.
-          const over = task.status !== "running" || task.restarts !== runNumber
+          const over = isFinished(task.status)
+          if (task.lastExit !== seenExit) {
+            seenExit = task.lastExit
+            if (!over && request.onProgress !== undefined) {
+              yield* request.onProgress(Date.now() - startedAt, restartNote(task))
+            }
+          }
           if (request.pattern !== undefined && matchedLine === undefined) {
             const found = scan(task, cursor, request.pattern)
             matchedLine = found.line
@@ -311,6 +328,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           if (!exitWait && lineReady && probe !== undefined && !over) {
             const port = yield* Effect.promise(() => probe.check())
             if (port !== undefined) {
+              // A server prints its URL as it starts listening, a moment after the port opens: let it.
+              if (request.pattern === undefined) yield* awaitQuiet(task, READY_QUIET_MS, READY_SETTLE_MS)
               // A listing right after the answer shows the port too, not a sample taken before it opened.
               task.usage.outdate()
               return result(true, false, port)
@@ -321,7 +340,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           if (now >= deadline) return result(false, true)
           if (request.onProgress !== undefined && now - lastProgress >= PROGRESS_EVERY_MS) {
             lastProgress = now
-            yield* request.onProgress(now - startedAt, lastLines(task, 1)[0])
+            const last = lastLines(task, 1)[0]
+            yield* request.onProgress(
+              now - startedAt,
+              last === undefined ? undefined : `last line: ${last.slice(0, 200)}`
+            )
           }
           const nextProgress = request.onProgress === undefined ? deadline : lastProgress + PROGRESS_EVERY_MS
           // A port is looked at every PORT_POLL_MS; output and status changes wake the wait at once.
@@ -329,12 +352,19 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           const ms = Math.max(0, Math.min(deadline, nextProgress, nextPort) - Date.now())
           if (request.pattern === undefined && probe === undefined) {
             // Only the end matters: woken by it, not by each line a chatty task prints.
-            yield* awaitChange(task, ms, () => task.status !== "running" || task.restarts !== runNumber)
+            yield* awaitChange(task, ms, () => isFinished(task.status) || task.lastExit !== seenExit)
             continue
           }
           yield* awaitChange(task, ms)
           yield* Effect.sleep(Math.max(0, WAIT_SCAN_MS - (Date.now() - now)))
         }
+      })
+
+      const endedWithin = Effect.fnUntraced(function*(name: string, ms: number) {
+        const task = yield* lookup(name)
+        yield* awaitChange(task, ms, () => isFinished(task.status))
+        if (!isFinished(task.status)) return undefined
+        return yield* wait(name, { exit: true, since: 0, timeoutMs: 0 })
       })
 
       const watch = Effect.fnUntraced(function*(name: string, onChange: () => void) {
@@ -390,6 +420,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         read,
         screen,
         wait,
+        endedWithin,
         watch,
         send,
         resize,
@@ -409,6 +440,35 @@ const silentHint = (task: Task, forALine: boolean, never: boolean) => {
       "as many programs do when writing to a pipe: start it with terminal: true, or make it flush " +
       "(python3 -u, stdbuf -oL, grep --line-buffered)."
 }
+
+/** The last lines up to `seq` (all held, without it), cleaned, as few as a summary shows. */
+const linesUpTo = (task: Task, seq: number | undefined) => {
+  const window = { maxBytes: 64 * 1024, transform: cleanText }
+  const { lines } = task.buffer.read(
+    seq === undefined ? { ...window, tail: READY_LINES } : { ...window, since: Math.max(0, seq - READY_LINES) }
+  )
+  return lastLinesOf(seq === undefined ? lines : lines.filter((l) => l.seq <= seq)).lastLines
+}
+
+/** "run 2 crashed (exit code 3); restarting in 0.5 s": the end of a run that a restart follows. */
+const restartNote = (task: Task) => {
+  const end = task.lastExit!
+  const ended = describeEnd(end.status, end.exitCode, end.signal)
+  if (task.status !== "restarting") return `run ${task.restarts} ${ended}; restarted`
+  const inMs = task.nextRestartAt === null ? 0 : Math.max(0, task.nextRestartAt.getTime() - Date.now())
+  return `run ${task.restarts + 1} ${ended}; restarting in ${(inMs / 1000).toFixed(1)} s`
+}
+
+/** Returns once the task has printed nothing for `quietMs`, or after `maxMs`. */
+const awaitQuiet = (task: Task, quietMs: number, maxMs: number) =>
+  Effect.gen(function*() {
+    const deadline = Date.now() + maxMs
+    for (;;) {
+      const before = task.buffer.receivedBytes
+      yield* Effect.sleep(Math.max(0, Math.min(quietMs, deadline - Date.now())))
+      if (task.buffer.receivedBytes === before || Date.now() >= deadline) return
+    }
+  })
 
 /**
  * Resolves on the task's next change, or after `ms`; with `until`, once it holds (at once if it

@@ -42,9 +42,13 @@ const clip = (text: string) => text.length > LINE_CHARS ? `${text.slice(0, LINE_
 
 const bytes = (text: string) => Buffer.byteLength(text) + 1
 
-/** The summary of `lines` (a run's output, oldest first). */
-export const explain = (lines: ReadonlyArray<SummaryLine>): Explained => {
-  // The last lines, newest first until the count or the bytes run out; trailing blank lines skipped.
+/**
+ * The last lines of `lines`, as a summary shows them: newest first until the count or the bytes run
+ * out, trailing blank lines skipped; `first` is the index of the oldest one shown.
+ */
+export const lastLinesOf = (
+  lines: ReadonlyArray<{ readonly text: string }>
+): { readonly lastLines: Array<string>; readonly first: number; readonly bytes: number } => {
   let end = lines.length
   while (end > 0 && lines[end - 1]!.text.trim() === "") end--
   const last: Array<string> = []
@@ -57,6 +61,13 @@ export const explain = (lines: ReadonlyArray<SummaryLine>): Explained => {
     last.unshift(text)
     first--
   }
+  return { lastLines: last, first, bytes: used }
+}
+
+/** The summary of `lines` (a run's output, oldest first). */
+export const explain = (lines: ReadonlyArray<SummaryLine>): Explained => {
+  const { bytes: lastBytes, first, lastLines: last } = lastLinesOf(lines)
+  let used = lastBytes
   // Before them, what looks like the cause: stderr first, then the earliest; each text once.
   const candidates = lines.slice(0, first).filter((l) => looksLikeError(l.text))
   const ranked = [
@@ -72,7 +83,8 @@ export const explain = (lines: ReadonlyArray<SummaryLine>): Explained => {
     if (used + bytes(text) + 8 > BUDGET_BYTES) continue
     seen.add(text)
     used += bytes(text) + 8
-    chosen.push({ ...line, text })
+    // Only what a summary line is: the caller's records may carry more (a time).
+    chosen.push({ seq: line.seq, stream: line.stream, text })
   }
   chosen.sort((a, b) => a.seq - b.seq)
   return { errorLines: chosen, lastLines: last }

@@ -38,6 +38,7 @@ interface Exit {
   readonly exitCode: number | null
   readonly signal: string | null
   readonly lastLines: Array<string>
+  readonly errorLines: Array<object>
 }
 
 describe("agents: waiting, notifications, resources, clean text, logs", () => {
@@ -259,6 +260,21 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       await structured("stop_task", { name: "n-stopped" })
       await until(() => exitsOf("n-stopped").length > 0 || undefined)
       expect(exitsOf("n-stopped")[0]).toMatchObject({ level: "info", data: { status: "stopped", signal: "SIGTERM" } })
+    })
+
+    it("summary lines have one shape in notifications and answers: stream only when not stdout, no time", async () => {
+      const answer = await structured<{ errorLines: Array<object> }>("start_task", {
+        command: "echo 'ValueError: on stderr' >&2; sleep 0.1; echo 'Error: on stdout'; sleep 0.1; seq 10; exit 1",
+        name: "n-shape",
+        waitFor: { exit: true }
+      })
+      await until(() => exitsOf("n-shape").length > 0 || undefined)
+      const notified = exitsOf("n-shape")[0]!.data.errorLines
+      expect(answer.errorLines).toEqual([
+        { seq: 1, stream: "stderr", text: "ValueError: on stderr" },
+        { seq: 2, text: "Error: on stdout" }
+      ])
+      expect(notified).toEqual(answer.errorLines)
     })
 
     it("notifyOnExit: false keeps a task quiet", async () => {

@@ -103,6 +103,62 @@ class MathTest(unittest.TestCase):
   })
 })
 
+describe("a start that ends at once says so", () => {
+  it("a missing program: the answer gives its end, exit code and summary, without waitFor", async () => {
+    const { text, waited } = await run({ command: "definitely-not-installed --port 3000", name: "typo" })
+    expect(waited).toMatchObject({ status: "crashed", exitCode: 127, matched: true, timedOut: false })
+    expect(waited.lastLines.join("\n")).toMatch(/definitely-not-installed: not found/)
+    expect(text).toMatch(
+      /^Started task "typo" \(pid \d+\)\. "typo" ended \(crashed, exit code 127 \(command not found\)\)/
+    )
+  })
+
+  it("a task that keeps running answers running, and a later wait still sees its first lines", async () => {
+    const { waited } = await run({ command: "echo ready; sleep 30", name: "early-lines" })
+    expect(waited).toMatchObject({ status: "running" })
+    expect(waited).not.toHaveProperty("lastLines")
+    const ready = await s.structured<Waited>("wait_for_task", { name: "early-lines", pattern: "^ready$" })
+    expect(ready.matched).toBe(true)
+    await s.structured("stop_task", { name: "early-lines", force: true })
+  })
+
+  it("concurrent starts look for an early end side by side, not one after another", async () => {
+    const t0 = Date.now()
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => run({ command: "sleep 30", name: `side-${i}`, notifyOnExit: false }))
+    )
+    // One after another, 40 looks of 100 ms would take 4 s.
+    expect(Date.now() - t0).toBeLessThan(3_000)
+    await Promise.all(Array.from({ length: 40 }, (_, i) => s.structured("remove_task", { name: `side-${i}` })))
+  })
+})
+
+describe("a ready answer shows what the task printed", () => {
+  it("Vite ready on its port: its Local URL is among the last lines", async () => {
+    const port = await freePort()
+    const { text, waited } = await run({
+      command: `${bin("vite")} --port ${port} --strictPort`,
+      cwd: tempDir({ "index.html": "<h1>ready</h1>" }),
+      name: "vite-ready",
+      waitFor: { port: "any", timeoutMs: 20_000 }
+    })
+    expect(waited).toMatchObject({ matched: true, port })
+    expect(waited.lastLines.join("\n")).toMatch(new RegExp(`Local:\\s+http://localhost:${port}/`))
+    expect(text).toContain(`http://localhost:${port}/`)
+    await s.structured("stop_task", { name: "vite-ready" })
+  })
+
+  it("a matched line comes last, after the lines before it, and none after it", async () => {
+    const { waited } = await run({
+      command: "echo one; echo two; echo 'listening on 8080'; sleep 0.2; echo later; sleep 30",
+      name: "ready-lines",
+      waitFor: { pattern: "listening on" }
+    })
+    expect(waited.lastLines).toEqual(["one", "two", "listening on 8080"])
+    await s.structured("stop_task", { name: "ready-lines", force: true })
+  })
+})
+
 describe("summaries that show the cause", () => {
   it("a Vite port clash: the error, though another task listens on the port", async () => {
     const port = await freePort()

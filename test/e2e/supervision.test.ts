@@ -2,7 +2,7 @@
  * Issue 4 over real stdio: restart policies with real crashing processes, no orphans when
  * the server is SIGKILLed, limits, policy rules, and the command line.
  */
-import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
+import { type CallToolResult, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import fc from "fast-check"
 import { spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs"
@@ -77,6 +77,57 @@ describe("restart policies", () => {
         ["error", "task_gave_up"]
       ])
       expect(notes[4]!.data.reason).toBe("gave up after 3 restarts in a row (restart.maxRestarts is 3)")
+    }))
+
+  it("a wait for the end waits through restarts until the policy gives up, each crash a progress note", () =>
+    withServer({}, async (s) => {
+      const progress: Array<string> = []
+      const result = await s.client.callTool(
+        {
+          name: "start_task",
+          arguments: {
+            command: "echo boom; exit 3",
+            name: "boom",
+            restart: { policy: "on-failure", maxRestarts: 2, backoffMs: 200 },
+            waitFor: { exit: true }
+          }
+        },
+        undefined,
+        { onprogress: (p) => void progress.push(p.message ?? ""), timeout: 20_000 }
+      ) as CallToolResult
+      expect(result.structuredContent).toMatchObject({
+        status: "crashed",
+        exitCode: 3,
+        matched: true,
+        reason: "gave up after 2 restarts in a row (restart.maxRestarts is 2)"
+      })
+      expect(textOf(result)).toMatch(/ended \(crashed, exit code 3\).*Why: gave up after 2 restarts/)
+      expect(await structured<Task>(s, "get_task", { name: "boom" })).toMatchObject({ status: "crashed", restarts: 2 })
+      expect(progress.filter((m) => /run \d crashed, exit code 3; restart/.test(m))).toHaveLength(2)
+      // Asked again, it has ended for good: at once, and the same.
+      const again = await structured<{ status: string; reason?: string }>(s, "wait_for_task", {
+        name: "boom",
+        exit: true
+      })
+      expect(again).toMatchObject({ status: "crashed", reason: expect.stringMatching(/^gave up/) })
+    }))
+
+  it("a run that its policy will restart is never seen as the end", () =>
+    withServer({}, async (s) => {
+      await structured(s, "start_task", {
+        command: "sleep 0.3; exit 1",
+        name: "later",
+        restart: { policy: "on-failure", maxRestarts: 1, backoffMs: 1_000 }
+      })
+      const t0 = Date.now()
+      const waited = await structured<{ status: string; elapsedMs: number }>(s, "wait_for_task", {
+        name: "later",
+        exit: true
+      })
+      // Two runs of 0.3 s and a 1 s backoff (±20%): not the first crash.
+      expect(Date.now() - t0).toBeGreaterThan(1_000)
+      expect(waited.status).toBe("crashed")
+      expect(await structured<Task>(s, "get_task", { name: "later" })).toMatchObject({ restarts: 1 })
     }))
 
   it("shows restarting between runs; stop_task ends it at once with no further run", () =>
