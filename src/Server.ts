@@ -5,10 +5,10 @@
 import { Effect, Layer, Logger } from "effect"
 import { TaskmuxConfig } from "./Config.ts"
 import { McpServer } from "./mcp/McpServer.ts"
+import { Watchdog } from "./process/Watchdog.ts"
 import { Project } from "./project/Project.ts"
-import { Notifier } from "./tasks/Notifier.ts"
-import { TaskRegistry } from "./tasks/TaskRegistry.ts"
-import { Watchdog } from "./tasks/Watchdog.ts"
+import { Notifier } from "./supervisor/Notifier.ts"
+import { TaskRegistry } from "./supervisor/TaskRegistry.ts"
 import { TracingLayer } from "./Tracing.ts"
 
 /** The supervisor, the events it publishes and its watchdog; needs only the configuration. */

@@ -9,6 +9,9 @@ import { signalOf } from "./Signals.ts"
 export const TaskStatus = Schema.Literals(["running", "restarting", "exited", "crashed", "stopped", "failed"])
 export type TaskStatus = typeof TaskStatus.Type
 
+/** The streams of a task on pipes, as its process and its buffer know them. */
+export type StreamId = "stdout" | "stderr"
+
 /** A task on a terminal has one stream, "terminal": its program's stdout and stderr, as a terminal shows them. */
 export const StreamName = Schema.Literals(["stdout", "stderr", "terminal"])
 export type StreamName = typeof StreamName.Type

@@ -7,7 +7,7 @@
 import { Context, Deferred, Effect, Layer, PubSub } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import { compactErrorLine } from "../domain/Task.ts"
-import { Notifier, type TaskEvent } from "../tasks/Notifier.ts"
+import { Notifier, type TaskEvent } from "../supervisor/Notifier.ts"
 import { isObject, McpSession, type Params } from "./McpSession.ts"
 import { registerPrompts } from "./Prompts.ts"
 import { invalidParams } from "./protocolError.ts"

@@ -5,7 +5,7 @@
  */
 import { Effect, Exit, Scope } from "effect"
 import { describeEnd } from "../domain/Task.ts"
-import { TaskRegistry } from "../tasks/TaskRegistry.ts"
+import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { type McpSession, type Params, stringParam } from "./McpSession.ts"
 import { ErrorCode, protocolError } from "./protocolError.ts"
 

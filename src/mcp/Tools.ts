@@ -20,13 +20,13 @@ import {
   TaskStatus,
   TaskSummary
 } from "../domain/Task.ts"
+import { DEFAULT_TERMINAL } from "../domain/TerminalSize.ts"
+import * as PortProbe from "../process/PortProbe.ts"
 import { Project } from "../project/Project.ts"
 import { dependentsOf } from "../project/ProjectFile.ts"
 import { startProjectTask } from "../project/startProjectTask.ts"
-import * as PortProbe from "../tasks/PortProbe.ts"
-import { commandLine } from "../tasks/startPolicy.ts"
-import { DEFAULT_TERMINAL } from "../tasks/TaskProcess.ts"
-import { TaskRegistry, type WaitResult } from "../tasks/TaskRegistry.ts"
+import { commandLine } from "../supervisor/startPolicy.ts"
+import { TaskRegistry, type WaitResult } from "../supervisor/TaskRegistry.ts"
 
 // ---------------------------------------------------------------------------------------
 // Shared fields

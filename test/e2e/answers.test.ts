@@ -172,7 +172,7 @@ describe("summaries that show the cause", () => {
     })
     expect(waited).toMatchObject({ status: "crashed", matched: false, timedOut: false })
     // Vite 8 prints five frames under it, so the error is among the last lines; with more it is
-    // picked out above them (test/tasks/explain.test.ts).
+    // picked out above them (test/output/explain.test.ts).
     const shown = [...(waited.errorLines ?? []).map((l) => l.text), ...waited.lastLines]
     expect(shown).toContain(`Error: Port ${port} is already in use`)
     expect(text).toMatch(

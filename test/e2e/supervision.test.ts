@@ -214,7 +214,7 @@ describe("no orphans after stops", () => {
 })
 
 describe("no orphans, for any mix of tasks (model-based)", () => {
-  // The lifecycle model (test/tasks/lifecycle.property.test.ts) ends with a clean shutdown; this
+  // The lifecycle model (test/supervisor/lifecycle.property.test.ts) ends with a clean shutdown; this
   // one ends with the server SIGKILLed: whatever ran, restarting or not, is gone within 2 s.
   const kinds = {
     tree: { start: { command: fixture("tree.sh"), args: [] }, pids: 4 },

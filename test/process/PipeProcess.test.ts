@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process"
 import { PassThrough } from "node:stream"
 import { describe, expect, it } from "vitest"
-import { readPipe } from "../../src/tasks/PipeProcess.ts"
+import { readPipe } from "../../src/process/PipeProcess.ts"
 
 const collect = (stream: NodeJS.ReadableStream & { readonly _handle?: unknown }, pauseAfter?: number) => {
   const chunks: Array<Buffer> = []

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { cleanText, collapseCarriageReturns } from "../../src/tasks/cleanText.ts"
+import { cleanText, collapseCarriageReturns } from "../../src/output/cleanText.ts"
 
 describe("cleanText", () => {
   it("strips colours, cursor moves and OSC titles", () => {

@@ -7,7 +7,7 @@ import { Effect, Layer } from "effect"
 import { readFileSync } from "node:fs"
 import { TaskmuxConfig } from "../../src/Config.ts"
 import { TasksLayer } from "../../src/Server.ts"
-import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
+import { TaskRegistry } from "../../src/supervisor/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
 
 const TestLayer = TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ shutdownGraceMs: 300 })))

@@ -1,21 +1,11 @@
 /**
  * One run of a task's program, however it was spawned: on pipes (`PipeProcess`) or on a
- * pseudo-terminal (`TerminalProcess`). The task actor sees only this interface.
+ * pseudo-terminal (`TerminalProcess`). The task actor sees only this interface; `spawn` chooses.
  */
-import type { Effect, Scope } from "effect"
-import type { SpawnFailed, TerminalUnavailable } from "../domain/errors.ts"
-import type { StreamId } from "./OutputBuffer.ts"
-import * as PipeProcess from "./PipeProcess.ts"
+import type { Effect } from "effect"
+import type { StreamId } from "../domain/Task.ts"
+import type { TerminalSize } from "../domain/TerminalSize.ts"
 import type { Proc } from "./procfs.ts"
-import * as TerminalProcess from "./TerminalProcess.ts"
-
-export interface TerminalSize {
-  readonly cols: number
-  readonly rows: number
-}
-
-/** A terminal's size when none is given. */
-export const DEFAULT_TERMINAL: TerminalSize = { cols: 120, rows: 40 }
 
 export interface SpawnSpec {
   /** A shell line when `args` is absent, else the program to exec. */
@@ -70,10 +60,3 @@ export interface TaskProcess {
   /** Changes the terminal's size; false for a task on pipes. */
   readonly resize: (size: TerminalSize) => boolean
 }
-
-/** Spawns as the spec says; the scope's end ends everything the process started. */
-export const spawn = (
-  spec: SpawnSpec,
-  output: OutputSink
-): Effect.Effect<TaskProcess, SpawnFailed | TerminalUnavailable, Scope.Scope> =>
-  spec.terminal === undefined ? PipeProcess.spawn(spec, output) : TerminalProcess.spawn(spec, spec.terminal, output)

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { LogFile } from "../../src/tasks/LogFile.ts"
+import { LogFile } from "../../src/output/LogFile.ts"
 
 const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-logfile-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Schedule } from "effect"
 import { TestClock } from "effect/testing"
-import { backoff, decide, HEALTHY_AFTER_MS, wantsRestart } from "../../src/tasks/RestartPolicy.ts"
+import { backoff, decide, HEALTHY_AFTER_MS, wantsRestart } from "../../src/supervisor/RestartPolicy.ts"
 
 const policy = { policy: "on-failure", maxRestarts: 5, backoffMs: 500, maxBackoffMs: 30_000 } as const
 

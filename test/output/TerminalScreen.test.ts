@@ -1,7 +1,7 @@
 /** The screen of a terminal task: its byte ring (pure, property-tested) and what it renders. */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { ByteRing, RECENT_BYTES, TerminalScreen } from "../../src/tasks/TerminalScreen.ts"
+import { ByteRing, RECENT_BYTES, TerminalScreen } from "../../src/output/TerminalScreen.ts"
 
 describe("ByteRing", () => {
   it("takes exactly what was written since the last take, or its newest bytes and says some were lost", () => {

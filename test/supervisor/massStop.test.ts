@@ -8,13 +8,13 @@ import { Effect, Layer } from "effect"
 import { spawn } from "node:child_process"
 import { vi } from "vitest"
 import { TaskmuxConfig } from "../../src/Config.ts"
+import * as procfs from "../../src/process/procfs.ts"
 import { TasksLayer } from "../../src/Server.ts"
-import * as procfs from "../../src/tasks/procfs.ts"
-import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
+import { TaskRegistry } from "../../src/supervisor/TaskRegistry.ts"
 import { eventually, isAlive } from "../helpers.ts"
 
-vi.mock("../../src/tasks/procfs.ts", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("../../src/tasks/procfs.ts")>()
+vi.mock("../../src/process/procfs.ts", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("../../src/process/procfs.ts")>()
   return { ...actual, environValue: vi.fn(actual.environValue) }
 })
 

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
-import { OutputBuffer, type StreamId } from "../../src/tasks/OutputBuffer.ts"
+import { OutputBuffer, type StreamId } from "../../src/output/OutputBuffer.ts"
 
 const make = (options: Partial<OutputBuffer["options"]> = {}) =>
   new OutputBuffer({ maxLines: 1000, maxBytes: 1 << 20, maxLineBytes: 1 << 16, ...options })

@@ -9,7 +9,7 @@
  * for anything that redraws or scrolls at that rate is what it shows.
  */
 import type * as XtermHeadless from "@xterm/headless"
-import type { TerminalSize } from "./TaskProcess.ts"
+import type { TerminalSize } from "../domain/TerminalSize.ts"
 
 export const RECENT_BYTES = 256 * 1024
 

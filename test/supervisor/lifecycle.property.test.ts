@@ -13,7 +13,7 @@ import fc from "fast-check"
 import { TaskmuxConfig } from "../../src/Config.ts"
 import { canTransition, type TaskStatus } from "../../src/domain/Task.ts"
 import { TasksLayer } from "../../src/Server.ts"
-import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
+import { TaskRegistry } from "../../src/supervisor/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
 
 type Kind = "cat" | "tree" | "escapes" | "quick" | "flaky"

@@ -5,7 +5,7 @@
  */
 import { Context, Effect, Layer, PubSub, type Scope } from "effect"
 import type { TaskStatus } from "../domain/Task.ts"
-import type { SummaryLine } from "./explain.ts"
+import type { SummaryLine } from "../output/explain.ts"
 
 export type TaskEvent =
   | {

@@ -17,7 +17,9 @@
 
 import { afterNthNewline, countLines, countNewlines } from "./newlines.ts"
 
-export type StreamId = "stdout" | "stderr"
+import type { StreamId } from "../domain/Task.ts"
+
+export type { StreamId } from "../domain/Task.ts"
 
 export interface OutputBufferOptions {
   /** Most lines held; the oldest are dropped (and counted) beyond it. */

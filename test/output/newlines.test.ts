@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
-import { afterNthNewline, countLines, countNewlines } from "../../src/tasks/newlines.ts"
-import { simdCounter } from "../../src/tasks/newlinesSimd.ts"
+import { afterNthNewline, countLines, countNewlines } from "../../src/output/newlines.ts"
+import { simdCounter } from "../../src/output/newlinesSimd.ts"
 
 const simpleCount = (b: Uint8Array, from: number, to: number) => {
   let c = 0

@@ -15,9 +15,10 @@ import { accessSync, constants as fsConstants } from "node:fs"
 import { constants as osConstants } from "node:os"
 import * as NodePath from "node:path"
 import { SpawnFailed, TerminalUnavailable } from "../domain/errors.ts"
+import type { TerminalSize } from "../domain/TerminalSize.ts"
 import * as ProcessTree from "./ProcessTree.ts"
 import { argv } from "./shellLine.ts"
-import type { ExitInfo, OutputSink, SpawnSpec, TaskProcess, TerminalSize } from "./TaskProcess.ts"
+import type { ExitInfo, OutputSink, SpawnSpec, TaskProcess } from "./TaskProcess.ts"
 
 type Pty = typeof NodePty
 

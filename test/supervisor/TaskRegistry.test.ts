@@ -5,7 +5,7 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../../src/Config.ts"
 import { TasksLayer } from "../../src/Server.ts"
-import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
+import { TaskRegistry } from "../../src/supervisor/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
 
 const TestLayer = TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ shutdownGraceMs: 300 })))

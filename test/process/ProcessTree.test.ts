@@ -10,7 +10,7 @@ import { spawn } from "node:child_process"
 import { it as plainIt } from "vitest"
 import { TaskmuxConfig } from "../../src/Config.ts"
 import { TasksLayer } from "../../src/Server.ts"
-import { TaskRegistry } from "../../src/tasks/TaskRegistry.ts"
+import { TaskRegistry } from "../../src/supervisor/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
 
 const TestLayer = TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ shutdownGraceMs: 300 })))

@@ -18,19 +18,21 @@ import {
   type TaskStatus,
   type TaskSummary
 } from "../domain/Task.ts"
-import { cleanText } from "./cleanText.ts"
-import { explain, type Explained } from "./explain.ts"
-import { LogFile } from "./LogFile.ts"
+import type { TerminalSize } from "../domain/TerminalSize.ts"
+import { cleanText } from "../output/cleanText.ts"
+import { explain, type Explained } from "../output/explain.ts"
+import { LogFile } from "../output/LogFile.ts"
+import type { BufferedLine, OutputBuffer } from "../output/OutputBuffer.ts"
+import { TerminalScreen } from "../output/TerminalScreen.ts"
+import * as ProcessTree from "../process/ProcessTree.ts"
+import * as procfs from "../process/procfs.ts"
+import { spawn } from "../process/spawn.ts"
+import type * as TaskProcess from "../process/TaskProcess.ts"
+import { noUsage, processesOf, type TaskUsage, unknownUsage, UsageSampler } from "../process/usage.ts"
+import type { Watchdog } from "../process/Watchdog.ts"
 import type { Notifier } from "./Notifier.ts"
-import type { BufferedLine, OutputBuffer } from "./OutputBuffer.ts"
-import * as ProcessTree from "./ProcessTree.ts"
-import * as procfs from "./procfs.ts"
 import { backoff, decide, defaultPolicy, type RestartPolicy } from "./RestartPolicy.ts"
 import { checkDirectory, taskEnv } from "./startPolicy.ts"
-import * as TaskProcess from "./TaskProcess.ts"
-import { TerminalScreen } from "./TerminalScreen.ts"
-import { noUsage, processesOf, type TaskUsage, unknownUsage, UsageSampler } from "./usage.ts"
-import type { Watchdog } from "./Watchdog.ts"
 
 export interface StartRequest {
   readonly command: string
@@ -43,7 +45,7 @@ export interface StartRequest {
   /** Start it again when it ends by itself. */
   readonly restart?: Partial<RestartPolicy> | undefined
   /** Run it on a pseudo-terminal of this size. */
-  readonly terminal?: TaskProcess.TerminalSize | undefined
+  readonly terminal?: TerminalSize | undefined
 }
 
 export interface StopRequest {
@@ -85,7 +87,7 @@ export interface Task {
   readonly policy: RestartPolicy
   readonly buffer: OutputBuffer
   /** Its terminal's size, or null for a task on pipes. */
-  terminal: TaskProcess.TerminalSize | null
+  terminal: TerminalSize | null
   readonly screen: TerminalScreen | null
   readonly usage: UsageSampler
   /** Called on new output and on status changes: waiters and resource subscriptions. */
@@ -201,7 +203,7 @@ export const makeActors = (context: ActorContext) => {
       task.logFiles.add(log.path)
       const marker = ProcessTree.newMarker()
       task.marker = marker
-      const process = yield* TaskProcess.spawn({
+      const process = yield* spawn({
         command: task.command,
         args: task.args ?? undefined,
         cwd: task.cwd,
@@ -384,7 +386,7 @@ export const makeActors = (context: ActorContext) => {
   }
 
   /** Changes a terminal task's size, for this run and the next. */
-  const resize = (task: Task, size: TaskProcess.TerminalSize): Effect.Effect<void, NotATerminal> => {
+  const resize = (task: Task, size: TerminalSize): Effect.Effect<void, NotATerminal> => {
     if (task.terminal === null) return Effect.fail(new NotATerminal({ name: task.name, what: "a terminal size" }))
     task.terminal = size
     task.screen?.resize(size)

@@ -30,19 +30,19 @@ import {
   type TaskStatus,
   type TaskSummary
 } from "../domain/Task.ts"
-import { cleanText } from "./cleanText.ts"
-import { lastLinesOf, type SummaryLine } from "./explain.ts"
+import type { TerminalSize } from "../domain/TerminalSize.ts"
+import { cleanText } from "../output/cleanText.ts"
+import { lastLinesOf, type SummaryLine } from "../output/explain.ts"
+import { type BufferedLine, OutputBuffer, type ReadOptions } from "../output/OutputBuffer.ts"
+import type { Screen } from "../output/TerminalScreen.ts"
+import * as PortProbe from "../process/PortProbe.ts"
+import type { PortWanted } from "../process/PortProbe.ts"
+import * as ProcessTree from "../process/ProcessTree.ts"
+import { Watchdog } from "../process/Watchdog.ts"
 import { Notifier } from "./Notifier.ts"
-import { type BufferedLine, OutputBuffer, type ReadOptions } from "./OutputBuffer.ts"
-import * as PortProbe from "./PortProbe.ts"
-import type { PortWanted } from "./PortProbe.ts"
-import * as ProcessTree from "./ProcessTree.ts"
 import { baseEnv, checkPolicy, uniqueName } from "./startPolicy.ts"
 import { ended, explainRun, info, lastLines, makeActors, newTask, runEnv, summary, toLineRecord } from "./TaskActor.ts"
 import type { Ended, Started, StartRequest, StopRequest, Task } from "./TaskActor.ts"
-import type { TerminalSize } from "./TaskProcess.ts"
-import type { Screen } from "./TerminalScreen.ts"
-import { Watchdog } from "./Watchdog.ts"
 
 export type { Ended, Started, StartRequest, StopRequest } from "./TaskActor.ts"
 

@@ -1,7 +1,7 @@
 /** The summary that explains an end: the cause above the last lines, within its budget. */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { BUDGET_BYTES, explain, looksLikeError, type SummaryLine } from "../../src/tasks/explain.ts"
+import { BUDGET_BYTES, explain, looksLikeError, type SummaryLine } from "../../src/output/explain.ts"
 
 const lines = (texts: ReadonlyArray<string | [string, "stderr"]>): Array<SummaryLine> =>
   texts.map((t, i) =>
