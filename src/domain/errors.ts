@@ -39,6 +39,15 @@ export class TaskNotFound extends Schema.TaggedError<TaskNotFound>()("TaskNotFou
   }
 }
 
+export class TaskRemoved extends Schema.TaggedError<TaskRemoved>()("TaskRemoved", {
+  name: Schema.String
+}) {
+  override get message() {
+    return `Task ${quote(this.name)} was removed (remove_task) before this call reached it. ` +
+      `list_tasks shows the tasks there are.`
+  }
+}
+
 export class TaskAlreadyRunning extends Schema.TaggedError<TaskAlreadyRunning>()("TaskAlreadyRunning", {
   name: Schema.String,
   pid: Schema.NullOr(Schema.Int)

@@ -12,8 +12,13 @@ import { defaultTimeoutMs } from "../domain/StartSpec.ts"
 import { describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
 import { DEFAULT_TERMINAL } from "../domain/TerminalSize.ts"
 import { checkPolicy } from "../supervisor/startPolicy.ts"
-import type { StartRequest } from "../supervisor/TaskActor.ts"
-import { type Started, TaskRegistry, type WaitRequest, type WaitResult } from "../supervisor/TaskRegistry.ts"
+import {
+  type Started,
+  type StartRequest,
+  TaskRegistry,
+  type WaitRequest,
+  type WaitResult
+} from "../supervisor/TaskRegistry.ts"
 import { Project } from "./Project.ts"
 import { type Condition, type ProjectTask, startOrder } from "./ProjectFile.ts"
 

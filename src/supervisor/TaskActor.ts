@@ -1,51 +1,90 @@
 /**
- * One task's runs: the actor spawns its process (on pipes or on a terminal, through
- * `TaskProcess`, which it does not need to tell apart), feeds its output to the ring, the
- * log file and the screen, supervises it (restarting as its policy says), and records how
- * each run ended. The state of a task is the `Task` record below; the registry holds
- * tasks by name and the actors' fibers in a `FiberMap`.
+ * One task as an actor: a fiber that owns the task's state and takes commands (start, stop,
+ * signal, input, resize, restart, remove) from its mailbox, one at a time, in order, each answered
+ * through a Deferred. So a stop sent while a start is spawning is simply the next command: it stops
+ * what the start started. The runs' own events (a run ended, a backoff is over) come through the
+ * same mailbox, so nothing but this fiber ever replaces the state.
+ *
+ * Readers (list, get, read, wait, resources) never lock or write: `state` is an immutable value the
+ * actor replaces, and `subscribe` tells them of each new one and of new output. Output itself takes
+ * no turn in the mailbox: the stream callbacks append to the task's ring synchronously (the flood
+ * path), as the ring belongs to the task and only they write to it.
  */
-import { Deferred, Duration, Effect, FiberMap, Schedule } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Schedule, Scope, type Tracer } from "effect"
 import type { TaskmuxConfig } from "../Config.ts"
-import { InvalidCwd, NotATerminal, type SpawnFailed, StdinClosed, type TerminalUnavailable } from "../domain/errors.ts"
-import type { InputTooLarge, TaskNotRunning } from "../domain/errors.ts"
-import { type SignalName, signalNumber } from "../domain/Signals.ts"
 import {
-  classifyExit,
-  describeEnd,
-  type LineRecord,
-  type TaskInfo,
-  type TaskStatus,
-  type TaskSummary
-} from "../domain/Task.ts"
+  InvalidCwd,
+  NotATerminal,
+  SpawnFailed,
+  StdinClosed,
+  TaskAlreadyRunning,
+  TaskRemoved,
+  type TerminalUnavailable
+} from "../domain/errors.ts"
+import { type SignalName, signalNumber } from "../domain/Signals.ts"
+import { classifyExit, describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
-import { cleanText } from "../output/cleanText.ts"
-import { explain, type Explained } from "../output/explain.ts"
 import { LogFile } from "../output/LogFile.ts"
-import type { BufferedLine, OutputBuffer } from "../output/OutputBuffer.ts"
+import type { OutputBuffer } from "../output/OutputBuffer.ts"
 import { TerminalScreen } from "../output/TerminalScreen.ts"
 import * as ProcessTree from "../process/ProcessTree.ts"
-import * as procfs from "../process/procfs.ts"
 import { spawn } from "../process/spawn.ts"
-import type * as TaskProcess from "../process/TaskProcess.ts"
-import { noUsage, processesOf, type TaskUsage, unknownUsage, UsageSampler } from "../process/usage.ts"
+import type { ExitInfo, OutputSink, TaskProcess } from "../process/TaskProcess.ts"
+import { UsageSampler } from "../process/usage.ts"
 import type { Watchdog } from "../process/Watchdog.ts"
 import type { Notifier } from "./Notifier.ts"
-import { backoff, decide, defaultPolicy, type RestartPolicy } from "./RestartPolicy.ts"
-import { checkDirectory, taskEnv } from "./startPolicy.ts"
+import { backoff, decide, type RestartPolicy } from "./RestartPolicy.ts"
+import { checkDirectory } from "./startPolicy.ts"
+import { explainRun, runEnv } from "./taskViews.ts"
 
-export interface StartRequest {
+/** What a task runs: fixed for the life of its name, unless a start replaces a finished task. */
+export interface TaskSpec {
   readonly command: string
-  readonly args?: ReadonlyArray<string> | undefined
-  readonly name?: string | undefined
-  readonly cwd?: string | undefined
-  readonly env?: Readonly<Record<string, string>> | undefined
-  /** Announce the end of each run (default true). */
-  readonly notifyOnExit?: boolean | undefined
-  /** Start it again when it ends by itself. */
-  readonly restart?: Partial<RestartPolicy> | undefined
-  /** Run it on a pseudo-terminal of this size. */
-  readonly terminal?: TerminalSize | undefined
+  readonly args: ReadonlyArray<string> | null
+  /** `command` and `args` as one shell-quoted line, as list_tasks shows it. */
+  readonly commandLine: string
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string>>
+  readonly notifyOnExit: boolean
+  readonly policy: RestartPolicy
+  /** Its terminal's size at the start, or null for a task on pipes. */
+  readonly terminal: TerminalSize | null
+}
+
+export interface LastExit {
+  readonly status: TaskStatus
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly at: string
+}
+
+/** A task as readers see it: a value that only its actor replaces. */
+export interface TaskState extends Omit<TaskSpec, "terminal"> {
+  readonly name: string
+  readonly status: TaskStatus
+  readonly pid: number | null
+  readonly exitCode: number | null
+  readonly signal: string | null
+  /** Why it failed to start, or why its restart policy gave up. */
+  readonly error: string | null
+  readonly restarts: number
+  /** ISO times, kept as the text every answer shows. */
+  readonly startedAt: string
+  readonly endedAt: string | null
+  readonly lastExit: LastExit | null
+  readonly nextRestartAt: Date | null
+  /** Its terminal's size now, or null for a task on pipes. */
+  readonly terminal: TerminalSize | null
+  /** The ring its output goes to (written by the run's stream callbacks, read by anyone). */
+  readonly buffer: OutputBuffer
+  readonly screen: TerminalScreen | null
+  /** The current run's process, for readers' looks at its members and stdin. */
+  readonly process: TaskProcess | undefined
+  readonly log: LogFile | undefined
+  /** Log files of every run, for `remove_task { deleteLog }`. */
+  readonly logFiles: ReadonlyArray<string>
+  /** The latest run's marker (see ProcessTree), in its environment. */
+  readonly marker: string | null
 }
 
 export interface StopRequest {
@@ -60,13 +99,6 @@ export interface Started {
   readonly status: TaskStatus
 }
 
-/** How one run ended. */
-export interface RunEnd {
-  readonly status: TaskStatus
-  readonly exitCode: number | null
-  readonly signal: string | null
-}
-
 export interface Ended {
   readonly name: string
   readonly status: TaskStatus
@@ -74,69 +106,466 @@ export interface Ended {
   readonly signal: string | null
 }
 
-/** The mutable state of one task, owned by its actor (and read by the registry). */
-export interface Task {
+export type StartError = InvalidCwd | SpawnFailed | TerminalUnavailable | TaskAlreadyRunning
+
+export interface TaskActor {
   readonly name: string
-  readonly command: string
-  readonly args: ReadonlyArray<string> | null
-  /** `command` and `args` as one shell-quoted line, as list_tasks shows it. */
-  readonly commandLine: string
-  readonly cwd: string
-  readonly env: Readonly<Record<string, string>>
-  readonly notifyOnExit: boolean
-  readonly policy: RestartPolicy
-  readonly buffer: OutputBuffer
-  /** Its terminal's size, or null for a task on pipes. */
-  terminal: TerminalSize | null
-  readonly screen: TerminalScreen | null
+  /** The task now. */
+  readonly state: () => TaskState
+  /** Its processes' use, sampled when a reader asks (a cache, not the task's state). */
   readonly usage: UsageSampler
-  /** Called on new output and on status changes: waiters and resource subscriptions. */
-  readonly listeners: Set<() => void>
-  /** Log files of every run, for `remove_task { deleteLog }`. */
-  readonly logFiles: Set<string>
-  status: TaskStatus
-  pid: number | null
-  exitCode: number | null
-  signal: string | null
-  error: string | null
-  restarts: number
-  /** ISO times, kept as the text every answer shows. */
-  startedAt: string
-  endedAt: string | null
-  process: TaskProcess.TaskProcess | undefined
-  log: LogFile | undefined
-  lastExit: { status: TaskStatus; exitCode: number | null; signal: string | null; at: string } | null
-  nextRestartAt: Date | null
-  stopRequested: boolean
-  signalsSent: Set<string>
-  done: Deferred.Deferred<void>
-  /** The latest run's marker (see ProcessTree), in its environment. */
-  marker: string | null
-  /** The cursor after the last line an answer about this task showed: a wait starts there. */
-  shownCursor: number
+  /** Calls `listener` (synchronously) on new output and each new state, until the returned function is called. */
+  readonly subscribe: (listener: () => void) => () => void
+  readonly subscribers: () => number
+  /** Runs it: the first start, or a start that replaces a finished task's spec (and output) with `spec`. */
+  readonly start: (spec?: TaskSpec) => Effect.Effect<Started, StartError | TaskRemoved>
+  /** Ends the run's whole tree (or a pending restart); answers once it is gone. */
+  readonly stop: (request: StopRequest) => Effect.Effect<Ended, TaskRemoved>
+  /** Stops it if it runs, then runs it again, keeping its output. */
+  readonly restart: Effect.Effect<Started, InvalidCwd | SpawnFailed | TerminalUnavailable | TaskRemoved>
+  /** Sends a signal to every process of the run; false when it is not running. */
+  readonly signal: (signal: SignalName) => Effect.Effect<boolean, TaskRemoved>
+  /** Writes to the run's input; `eof` closes it afterwards (on a terminal: Ctrl-D). */
+  readonly input: (bytes: Buffer, eof: boolean) => Effect.Effect<number, StdinClosed | TaskRemoved>
+  /** Changes a terminal task's size, for this run and the next. */
+  readonly resize: (size: TerminalSize) => Effect.Effect<void, NotATerminal | TaskRemoved>
+  /** Stops it and takes no more commands; every later one fails with TaskRemoved. */
+  readonly remove: Effect.Effect<Ended, TaskRemoved>
 }
 
-export const newTask = (
+/** What an actor needs from the server. */
+export interface ActorContext {
+  readonly config: TaskmuxConfig["Service"]
+  readonly notifier: Notifier["Service"]
+  readonly watchdog: Watchdog["Service"]
+  readonly baseEnv: Readonly<Record<string, string>>
+  readonly newBuffer: () => OutputBuffer
+}
+
+/** An answer to a command; a command still queued when its task is removed is answered TaskRemoved. */
+type Reply<A, E = never> = Deferred.Deferred<A, E | TaskRemoved>
+
+type Message =
+  | { readonly _tag: "Start"; readonly spec: TaskSpec | undefined; readonly reply: Reply<Started, StartError> }
+  | { readonly _tag: "Stop"; readonly request: StopRequest; readonly reply: Reply<Ended> }
+  | {
+    readonly _tag: "Restart"
+    readonly reply: Reply<Started, InvalidCwd | SpawnFailed | TerminalUnavailable>
+  }
+  | { readonly _tag: "Signal"; readonly signal: SignalName; readonly reply: Reply<boolean> }
+  | {
+    readonly _tag: "Input"
+    readonly bytes: Buffer
+    readonly eof: boolean
+    readonly reply: Reply<number, StdinClosed>
+  }
+  | { readonly _tag: "Resize"; readonly size: TerminalSize; readonly reply: Reply<void, NotATerminal> }
+  | { readonly _tag: "Remove"; readonly reply: Reply<Ended> }
+  // From the actor's own fibers:
+  | { readonly _tag: "Exited"; readonly run: Run; readonly exit: ExitInfo }
+  | { readonly _tag: "BackoffOver"; readonly timer: Fiber.Fiber<void> }
+
+/** One run, as only the actor knows it. */
+interface Run {
+  readonly scope: Scope.Closeable
+  readonly span: Tracer.Span
+  readonly process: TaskProcess
+  /** The run's end: the tree gone, the output drained. */
+  readonly exit: Deferred.Deferred<ExitInfo>
+  readonly startedAt: number
+  /** stop_task, remove_task, restart_task or shutdown asked it to end. */
+  stopRequested: boolean
+  /** Signals delivered with signal_task, or typed on its terminal. */
+  readonly signalsSent: Set<string>
+}
+
+/** The control characters a terminal turns into signals for its foreground job. */
+const typedSignals = [[0x03, "SIGINT"], [0x1c, "SIGQUIT"], [0x1a, "SIGTSTP"]] as const
+
+/** A new task named `name`, claimed (`running`, no pid yet) until its first start is handled. */
+export const make = (
   name: string,
-  request: StartRequest,
-  checked: { readonly cwd: string; readonly line: string },
-  buffer: OutputBuffer,
-  listeners: Set<() => void>
-): Task => ({
+  spec: TaskSpec,
+  context: ActorContext
+): Effect.Effect<TaskActor, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { config, notifier, watchdog } = context
+    const mailbox = yield* Queue.unbounded<Message>()
+    const actorScope = yield* Effect.scope
+    // Runs and backoff timers live here; the loop closes it as it ends, so a shutdown ends the tree.
+    const runs = yield* Scope.make("sequential")
+    const listeners = new Set<() => void>()
+
+    const changed = () => {
+      if (listeners.size === 0) return
+      for (const listener of [...listeners]) listener()
+    }
+
+    // -------------------------------------------------------------------------------------
+    // The state, and the only code that replaces it (all of it runs in the actor's fiber)
+
+    let state = freshState(name, spec, context.newBuffer())
+    const update = (patch: Partial<TaskState>) => {
+      state = { ...state, ...patch }
+      changed()
+    }
+
+    let run: Run | undefined
+    /** The pending restart's timer, while `restarting`. */
+    let timer: Fiber.Fiber<void> | undefined
+    let started = false
+    let removed = false
+    // Restart policy bookkeeping: made at the first restart, as most tasks never restart.
+    let step: Effect.Success<ReturnType<typeof backoffStep>> | undefined
+    let inARow = 0
+
+    /** Output goes to the ring (fast path), the log file (complete record) and the screen; watchers hear of it. */
+    const sinkFor = (buffer: OutputBuffer, screen: TerminalScreen | null, log: LogFile): OutputSink => ({
+      append: (stream, chunk, time) => {
+        buffer.append(stream, chunk, time)
+        screen?.write(chunk)
+        const more = log.write(chunk)
+        changed()
+        return more
+      },
+      flush: (stream) => {
+        buffer.flush(stream)
+        changed()
+      },
+      onDrain: (resume) => log.onDrain(resume)
+    })
+
+    /** Spawns a run of the current state; on failure the task is `failed`, with why. */
+    const startRun = Effect.fnUntraced(function*() {
+      const cwdProblem = yield* checkDirectory(state.cwd)
+      if (cwdProblem !== undefined) {
+        // A directory that went away since the last run says so.
+        const error = state.lastExit === null
+          ? new InvalidCwd({ cwd: state.cwd, reason: cwdProblem })
+          : new SpawnFailed({ command: state.command, code: "ENOCWD", reason: state.cwd })
+        fail(error.message)
+        return yield* error
+      }
+      const scope = yield* Scope.fork(runs, "sequential")
+      // One span per run, from the spawn to the end: it closes with the run's scope.
+      const span = yield* Effect.makeSpanScoped("task.run", { attributes: { task: name, run: state.restarts + 1 } })
+        .pipe(Scope.provide(scope))
+      const spawned = yield* Effect.gen(function*() {
+        const log = yield* Effect.acquireRelease(
+          Effect.sync(() => LogFile.open(config.logDir, name, config.logMaxBytes)),
+          (log) => log.close
+        )
+        const marker = ProcessTree.newMarker()
+        const process = yield* spawn({
+          command: state.command,
+          args: state.args ?? undefined,
+          cwd: state.cwd,
+          env: runEnv(context.baseEnv, { ...state, marker }),
+          marker,
+          releaseGraceMs: config.shutdownGraceMs,
+          terminal: state.terminal ?? undefined
+        }, sinkFor(state.buffer, state.screen, log)).pipe(
+          Effect.withSpan("task.spawn", { attributes: { task: name, command: state.command } }),
+          Effect.withParentSpan(span)
+        )
+        yield* Effect.acquireRelease(watchdog.track(process.pid, process.outputs), () => watchdog.untrack(process.pid))
+        return { log, marker, process }
+      }).pipe(Scope.provide(scope), Effect.exit)
+      if (Exit.isFailure(spawned)) {
+        yield* Scope.close(scope, Exit.void)
+        const error = Cause.findErrorOption(spawned.cause)
+        fail(Option.isSome(error) ? error.value.message : "it could not be spawned")
+        return yield* Effect.failCause(spawned.cause)
+      }
+      const { log, marker, process } = spawned.value
+      const current: Run = {
+        scope,
+        span,
+        process,
+        exit: Deferred.makeUnsafe(),
+        startedAt: Date.now(),
+        stopRequested: false,
+        signalsSent: new Set()
+      }
+      run = current
+      yield* Effect.forkIn(
+        Effect.tap(process.exited, (exit) =>
+          Effect.andThen(
+            Deferred.succeed(current.exit, exit),
+            Queue.offer(mailbox, { _tag: "Exited", run: current, exit })
+          )),
+        scope
+      )
+      update({
+        status: "running",
+        pid: process.pid,
+        process,
+        log,
+        marker,
+        logFiles: [...state.logFiles, log.path]
+      })
+      return { name, pid: process.pid, status: state.status } satisfies Started
+    })
+
+    const fail = (error: string) =>
+      update({ status: "failed", error, endedAt: new Date().toISOString(), pid: null, process: undefined })
+
+    /** Records how `ended` ended, announces it, and runs it again if its policy says so. */
+    const endRun = Effect.fnUntraced(function*(ended: Run, exit: ExitInfo) {
+      if (run !== ended) return
+      run = undefined
+      const status = classifyExit(
+        { ...exit, stopRequested: ended.stopRequested, signalsSent: ended.signalsSent },
+        signalNumber
+      )
+      ended.span.attribute("status", status)
+      ended.span.attribute("exitCode", exit.code)
+      ended.span.attribute("signal", exit.signal)
+      yield* Scope.close(ended.scope, Exit.void)
+      const uptimeMs = Date.now() - ended.startedAt
+      const next = decide(state.policy, { status, stopRequested: ended.stopRequested, uptimeMs }, inARow)
+      const end = { status, exitCode: exit.code, signal: exit.signal }
+      if (next._tag !== "Restart") {
+        // Decided before the end is shown: a wait for the end never sees a run that will restart as the end.
+        finish(end, next._tag === "GiveUp" ? next.reason : undefined)
+        if (next._tag === "GiveUp") {
+          notifier.publish({ _tag: "TaskGaveUp", name, reason: next.reason, quiet: !state.notifyOnExit })
+        }
+        return
+      }
+      if (next.resetBackoff || step === undefined) step = yield* backoffStep(state.policy)
+      inARow = next.inARow
+      const [, delay] = yield* step(Date.now(), undefined).pipe(Effect.orDie)
+      const restartAt = new Date(Date.now() + Duration.toMillis(delay))
+      finish(end, undefined, restartAt)
+      const sleeping: Fiber.Fiber<void> = yield* Effect.forkIn(
+        Effect.sleep(delay).pipe(
+          Effect.withSpan("task.backoff", { attributes: { task: name } }),
+          Effect.andThen(Effect.suspend(() => Queue.offer(mailbox, { _tag: "BackoffOver", timer: sleeping }))),
+          Effect.asVoid
+        ),
+        runs
+      )
+      timer = sleeping
+    })
+
+    /** The state after a run's end: `restarting` until `restartAt`, or ended (for good, when `gaveUp` says why). */
+    const finish = (
+      end: { readonly status: TaskStatus; readonly exitCode: number | null; readonly signal: string | null },
+      gaveUp?: string,
+      restartAt?: Date
+    ) => {
+      const endedAt = new Date().toISOString()
+      update({
+        status: restartAt === undefined ? end.status : "restarting",
+        exitCode: end.exitCode,
+        signal: end.signal,
+        endedAt,
+        process: undefined,
+        nextRestartAt: restartAt ?? null,
+        lastExit: { ...end, at: endedAt },
+        ...(gaveUp !== undefined && { error: gaveUp })
+      })
+      notifier.publish({
+        _tag: "TaskExit",
+        name,
+        ...end,
+        ...explainRun(state),
+        ...(restartAt !== undefined && { restartAt: restartAt.toISOString() }),
+        quiet: !state.notifyOnExit
+      })
+    }
+
+    /** Ends the run (or the pending restart) and records it: shared by stop, restart and remove. */
+    const stopNow = Effect.fnUntraced(function*(request: StopRequest) {
+      const current = run
+      if (current !== undefined) {
+        current.stopRequested = true
+        yield* current.process.terminate({
+          signal: request.force === true ? "SIGKILL" : request.signal ?? "SIGTERM",
+          graceMs: request.graceMs ?? config.killGraceMs
+        }).pipe(Effect.withSpan("task.kill", { attributes: { task: name } }))
+        yield* endRun(current, yield* Deferred.await(current.exit))
+      } else if (timer !== undefined) {
+        // Between runs: no process to signal, just no further run. The last run's end was announced.
+        yield* Fiber.interrupt(timer)
+        timer = undefined
+        update({ status: "stopped", nextRestartAt: null, endedAt: new Date().toISOString() })
+      }
+      return ended(state)
+    })
+
+    /** Readies the state for another run of the same spec, keeping its output. */
+    const nextRun = () => {
+      const restarts = state.restarts + 1
+      state.buffer.markRun(restarts + 1)
+      state.screen?.reset()
+      usage.reset()
+      update(runReset(restarts))
+    }
+
+    /** Runs `effect` for a command and answers with its outcome (an interruption included). */
+    const answer = <A, E>(reply: Reply<A, E>, effect: Effect.Effect<A, E>) =>
+      Effect.asVoid(effect.pipe(Deferred.into(reply)))
+
+    const handle = (message: Message): Effect.Effect<void> => {
+      switch (message._tag) {
+        case "Start":
+          return answer(
+            message.reply,
+            Effect.gen(function*() {
+              if (started && !isFinished(state.status)) {
+                return yield* new TaskAlreadyRunning({ name, pid: state.pid })
+              }
+              if (started) {
+                // A finished task replaced by a new start: a new spec, a new output; subscribers stay.
+                usage.reset()
+                inARow = 0
+                step = undefined
+                state = freshState(name, message.spec ?? specOf(state), context.newBuffer())
+                changed()
+              }
+              started = true
+              return yield* startRun()
+            })
+          )
+        case "Stop":
+          return answer(message.reply, stopNow(message.request))
+        case "Restart":
+          return answer(
+            message.reply,
+            Effect.gen(function*() {
+              yield* stopNow({})
+              inARow = 0
+              nextRun()
+              return yield* startRun()
+            })
+          )
+        case "Signal":
+          return answer(
+            message.reply,
+            Effect.sync(() => {
+              if (run === undefined || !run.process.signal(message.signal)) return false
+              run.signalsSent.add(message.signal)
+              return true
+            })
+          )
+        case "Input":
+          return answer(message.reply, write(message.bytes, message.eof))
+        case "Resize":
+          return answer(
+            message.reply,
+            Effect.suspend(() => {
+              if (state.terminal === null) return Effect.fail(new NotATerminal({ name, what: "a terminal size" }))
+              state.screen?.resize(message.size)
+              run?.process.resize(message.size)
+              update({ terminal: message.size })
+              return Effect.void
+            })
+          )
+        case "Remove":
+          return answer(message.reply, Effect.tap(stopNow({}), () => Effect.sync(() => (removed = true))))
+        case "Exited":
+          return endRun(message.run, message.exit)
+        case "BackoffOver":
+          if (timer !== message.timer) return Effect.void
+          timer = undefined
+          nextRun()
+          // A run that cannot start leaves the task failed (startRun says why); nobody waits for an answer.
+          return Effect.ignore(startRun())
+      }
+    }
+
+    const write = Effect.fnUntraced(function*(bytes: Buffer, eof: boolean) {
+      const current = run
+      if (current === undefined || state.status !== "running") {
+        return yield* new StdinClosed({
+          name,
+          reason: `it is not running (${describeEnd(state.status, state.exitCode, state.signal)})`
+        })
+      }
+      if (bytes.length > 0 || !eof) {
+        const result = yield* current.process.write(bytes, 1_000)
+        if (result._tag === "Closed") return yield* new StdinClosed({ name, reason: result.reason })
+        // On a terminal, Ctrl-C (and Ctrl-\, Ctrl-Z) typed by the caller is a signal the caller sent.
+        if (state.terminal !== null) {
+          for (const [byte, signal] of typedSignals) if (bytes.includes(byte)) current.signalsSent.add(signal)
+        }
+      }
+      if (eof) current.process.endInput()
+      return bytes.length
+    })
+
+    const usage = new UsageSampler()
+
+    /** Commands still queued when the actor ends (removed, or shut down) are answered TaskRemoved. */
+    const closeMailbox = Effect.sync(() => {
+      for (let next = Queue.takeUnsafe(mailbox); next !== undefined; next = Queue.takeUnsafe(mailbox)) {
+        if (Exit.isSuccess(next) && "reply" in next.value) {
+          Deferred.doneUnsafe(next.value.reply as Reply<unknown>, Effect.fail(new TaskRemoved({ name })))
+        }
+      }
+      Queue.shutdownUnsafe(mailbox)
+    })
+
+    yield* Effect.gen(function*() {
+      while (!removed) yield* handle(yield* Queue.take(mailbox))
+    }).pipe(
+      // Shutdown interrupts the actor: closing `runs` then ends the run's whole tree.
+      Effect.onInterrupt(() =>
+        Effect.sync(() => {
+          if (run !== undefined || timer !== undefined) {
+            update({ status: "stopped", endedAt: new Date().toISOString(), process: undefined, nextRestartAt: null })
+          }
+        })
+      ),
+      Effect.ensuring(Effect.andThen(Scope.close(runs, Exit.void), closeMailbox)),
+      Effect.forkIn(actorScope)
+    )
+
+    /** Posts a command and waits for its answer; a task that was removed takes none. */
+    const ask = <A, E>(message: (reply: Reply<A, E>) => Message): Effect.Effect<A, E | TaskRemoved> =>
+      Effect.suspend(() => {
+        const reply = Deferred.makeUnsafe<A, E | TaskRemoved>()
+        return Queue.offerUnsafe(mailbox, message(reply))
+          ? Deferred.await(reply)
+          : Effect.fail(new TaskRemoved({ name }))
+      })
+
+    return {
+      name,
+      state: () => state,
+      usage,
+      subscribe: (listener) => {
+        listeners.add(listener)
+        return () => listeners.delete(listener)
+      },
+      subscribers: () => listeners.size,
+      start: (spec) => ask((reply) => ({ _tag: "Start", spec, reply })),
+      stop: (request) => ask((reply) => ({ _tag: "Stop", request, reply })),
+      restart: ask((reply) => ({ _tag: "Restart", reply })),
+      signal: (signal) => ask((reply) => ({ _tag: "Signal", signal, reply })),
+      input: (bytes, eof) => ask((reply) => ({ _tag: "Input", bytes, eof, reply })),
+      resize: (size) => ask((reply) => ({ _tag: "Resize", size, reply })),
+      remove: ask((reply) => ({ _tag: "Remove", reply }))
+    } satisfies TaskActor
+  })
+
+const backoffStep = (policy: RestartPolicy) => Schedule.toStep(backoff(policy))
+
+const freshState = (name: string, spec: TaskSpec, buffer: OutputBuffer): TaskState => ({
   name,
-  command: request.command,
-  args: request.args ?? null,
-  commandLine: checked.line,
-  cwd: checked.cwd,
-  env: request.env ?? {},
-  notifyOnExit: request.notifyOnExit ?? true,
-  policy: { ...defaultPolicy, ...request.restart },
+  command: spec.command,
+  args: spec.args,
+  commandLine: spec.commandLine,
+  cwd: spec.cwd,
+  env: spec.env,
+  notifyOnExit: spec.notifyOnExit,
+  policy: spec.policy,
+  terminal: spec.terminal,
+  screen: spec.terminal === null ? null : new TerminalScreen(spec.terminal),
   buffer,
-  terminal: request.terminal ?? null,
-  screen: request.terminal === undefined ? null : new TerminalScreen(request.terminal),
-  usage: new UsageSampler(),
-  listeners,
-  logFiles: new Set(),
+  // Claimed: a second start of the name is refused while the first is spawning.
   status: "running",
   pid: null,
   exitCode: null,
@@ -145,375 +574,41 @@ export const newTask = (
   restarts: 0,
   startedAt: new Date().toISOString(),
   endedAt: null,
-  process: undefined,
-  log: undefined,
   lastExit: null,
   nextRestartAt: null,
-  stopRequested: false,
-  signalsSent: new Set(),
-  done: Deferred.makeUnsafe(),
-  marker: null,
-  shownCursor: 0
+  process: undefined,
+  log: undefined,
+  logFiles: [],
+  marker: null
 })
 
-/** What an actor needs from the server. */
-export interface ActorContext {
-  readonly config: TaskmuxConfig["Service"]
-  readonly notifier: Notifier["Service"]
-  readonly watchdog: Watchdog["Service"]
-  readonly actors: FiberMap.FiberMap<string>
-  readonly baseEnv: Readonly<Record<string, string>>
-}
-
-const backoffStep = (policy: RestartPolicy) => Schedule.toStep(backoff(policy))
-
-/** The actor's operations on one task; the registry calls them, by name. */
-export const makeActors = (context: ActorContext) => {
-  const { actors, config, notifier, watchdog } = context
-
-  /** Output goes to the ring (fast path), the log file (complete record) and the screen; watchers hear of it. */
-  const sinkFor = (task: Task, log: LogFile): TaskProcess.OutputSink => {
-    const screen = task.screen
-    return {
-      append: (stream, chunk, time) => {
-        task.buffer.append(stream, chunk, time)
-        screen?.write(chunk)
-        const more = log.write(chunk)
-        changed(task)
-        return more
-      },
-      flush: (stream) => {
-        task.buffer.flush(stream)
-        changed(task)
-      },
-      onDrain: (resume) => log.onDrain(resume)
-    }
-  }
-
-  type Spawned = Deferred.Deferred<void, SpawnFailed | TerminalUnavailable>
-
-  /** One run of a task: spawn, report the pid, wait for the end; undefined when it could not start. */
-  const runOnce = (task: Task, spawned: Spawned) =>
-    Effect.gen(function*() {
-      const log = yield* Effect.acquireRelease(
-        Effect.sync(() => LogFile.open(config.logDir, task.name, config.logMaxBytes)),
-        (log) => log.close
-      )
-      task.log = log
-      task.logFiles.add(log.path)
-      const marker = ProcessTree.newMarker()
-      task.marker = marker
-      const process = yield* spawn({
-        command: task.command,
-        args: task.args ?? undefined,
-        cwd: task.cwd,
-        env: runEnv(context.baseEnv, task),
-        marker,
-        releaseGraceMs: config.shutdownGraceMs,
-        terminal: task.terminal ?? undefined
-      }, sinkFor(task, log)).pipe(
-        Effect.withSpan("task.spawn", { attributes: { task: task.name, command: task.command } })
-      )
-      yield* Effect.acquireRelease(watchdog.track(process.pid, process.outputs), () => watchdog.untrack(process.pid))
-      task.process = process
-      task.pid = process.pid
-      yield* Deferred.succeed(spawned, undefined)
-      const exit = yield* process.exited
-      yield* log.close
-      const status = classifyExit(
-        { ...exit, stopRequested: task.stopRequested, signalsSent: task.signalsSent },
-        signalNumber
-      )
-      yield* Effect.annotateCurrentSpan({ status, exitCode: exit.code, signal: exit.signal })
-      return { status, exitCode: exit.code, signal: exit.signal } satisfies RunEnd
-    }).pipe(
-      Effect.scoped,
-      Effect.catch((error) =>
-        Effect.sync(() => {
-          task.status = "failed"
-          task.error = error.message
-          task.endedAt = new Date().toISOString()
-          changed(task)
-          return undefined
-        }).pipe(Effect.tap(() => Deferred.fail(spawned, error)))
-      ),
-      Effect.withSpan("task.run", { attributes: { task: task.name, run: task.restarts + 1 } })
-    )
-
-  /** The actor: runs the task, and runs it again while its restart policy says so. */
-  const supervise = (task: Task, spawned: Spawned) =>
-    Effect.gen(function*() {
-      // Made at the first restart: most tasks never restart.
-      let step: Effect.Success<ReturnType<typeof backoffStep>> | undefined
-      let inARow = 0
-      for (;;) {
-        const runStartedAt = Date.now()
-        const run = yield* runOnce(task, spawned)
-        if (run === undefined) return
-        const uptimeMs = Date.now() - runStartedAt
-        const next = decide(task.policy, { status: run.status, stopRequested: task.stopRequested, uptimeMs }, inARow)
-        if (next._tag !== "Restart") {
-          // Decided before the end is shown: a wait for the end never sees a run that will restart as the end.
-          finish(task, run, next._tag === "GiveUp" ? { gaveUp: next.reason } : {})
-          if (next._tag === "GiveUp") {
-            notifier.publish({ _tag: "TaskGaveUp", name: task.name, reason: next.reason, quiet: !task.notifyOnExit })
-          }
-          return
-        }
-        if (next.resetBackoff || step === undefined) step = yield* backoffStep(task.policy)
-        inARow = next.inARow
-        const [, delay] = yield* step(Date.now(), undefined).pipe(Effect.orDie)
-        finish(task, run, { restartAt: new Date(Date.now() + Duration.toMillis(delay)) })
-        yield* Effect.sleep(delay).pipe(Effect.withSpan("task.backoff", { attributes: { task: task.name } }))
-        task.restarts += 1
-        resetRun(task)
-        yield* Effect.annotateCurrentSpan({ restart: task.restarts })
-      }
-    }).pipe(
-      // Shutdown or a stop interrupts the actor; its scope has already ended the tree.
-      Effect.onInterrupt(() =>
-        Effect.sync(() => finish(task, { status: "stopped", exitCode: task.exitCode, signal: task.signal }, {}))
-      ),
-      Effect.ensuring(Deferred.succeed(task.done, undefined))
-    )
-
-  /**
-   * Records how a run ended and announces it: the task is then `restarting` (until `restartAt`) or
-   * ended with the run's status, and `gaveUp` says why its policy will not run it again.
-   */
-  const finish = (
-    task: Task,
-    run: RunEnd,
-    after: { readonly restartAt?: Date; readonly gaveUp?: string }
-  ) => {
-    const wasRestarting = task.status === "restarting"
-    if (task.status !== "running" && !wasRestarting) return
-    task.status = after.restartAt === undefined ? run.status : "restarting"
-    task.exitCode = run.exitCode
-    task.signal = run.signal
-    task.endedAt = new Date().toISOString()
-    task.process = undefined
-    task.nextRestartAt = after.restartAt ?? null
-    if (after.gaveUp !== undefined) task.error = after.gaveUp
-    if (wasRestarting) {
-      // Stopped between runs: the last run's end was announced already.
-      changed(task)
-      return
-    }
-    task.lastExit = { status: run.status, exitCode: run.exitCode, signal: run.signal, at: task.endedAt }
-    changed(task)
-    notifier.publish({
-      _tag: "TaskExit",
-      name: task.name,
-      status: run.status,
-      exitCode: run.exitCode,
-      signal: run.signal,
-      ...explainRun(task),
-      ...(after.restartAt !== undefined && { restartAt: after.restartAt.toISOString() }),
-      quiet: !task.notifyOnExit
-    })
-  }
-
-  /** Spawns a new run of `task` and waits until it runs or failed to. */
-  const launch = Effect.fnUntraced(function*(task: Task) {
-    const cwdProblem = yield* checkDirectory(task.cwd)
-    if (cwdProblem !== undefined) {
-      task.status = "failed"
-      task.error = `working directory ${cwdProblem}`
-      return yield* new InvalidCwd({ cwd: task.cwd, reason: cwdProblem })
-    }
-    const spawned = yield* Deferred.make<void, SpawnFailed | TerminalUnavailable>()
-    task.done = Deferred.makeUnsafe()
-    yield* FiberMap.run(actors, task.name, supervise(task, spawned))
-    yield* Deferred.await(spawned)
-    return { name: task.name, pid: task.pid, status: task.status } satisfies Started
-  })
-
-  /** Ends the task's run (every process it started) and waits for the actor to finish. */
-  const stop = (task: Task, request: StopRequest) =>
-    Effect.gen(function*() {
-      const process = task.process
-      if (task.status === "restarting") {
-        // Between runs: no process to signal, just no further run.
-        task.stopRequested = true
-        yield* FiberMap.remove(actors, task.name)
-        yield* Deferred.await(task.done)
-      } else if (task.status === "running" && process !== undefined) {
-        task.stopRequested = true
-        yield* process.terminate({
-          signal: request.force === true ? "SIGKILL" : request.signal ?? "SIGTERM",
-          graceMs: request.graceMs ?? config.killGraceMs
-        }).pipe(Effect.withSpan("task.kill", { attributes: { task: task.name } }))
-        yield* Deferred.await(task.done)
-      }
-      return ended(task)
-    })
-
-  /** Prepares a finished task for another run, keeping its output, and launches it. */
-  const relaunch = (task: Task) => {
-    task.restarts += 1
-    resetRun(task)
-    return launch(task)
-  }
-
-  /** Writes to the task's input; `eof` closes it afterwards (on a terminal: Ctrl-D). */
-  const send = Effect.fnUntraced(function*(task: Task, bytes: Buffer, eof: boolean) {
-    const process = task.process
-    if (task.status !== "running" || process === undefined) {
-      return yield* new StdinClosed({
-        name: task.name,
-        reason: `it is not running (${describeEnd(task.status, task.exitCode, task.signal)})`
-      })
-    }
-    if (bytes.length > 0 || !eof) {
-      const result = yield* process.write(bytes, 1_000)
-      if (result._tag === "Closed") return yield* new StdinClosed({ name: task.name, reason: result.reason })
-      // On a terminal, Ctrl-C (and Ctrl-\, Ctrl-Z) typed by the caller is a signal the caller sent.
-      if (task.terminal !== null) {
-        for (const [byte, signal] of typedSignals) if (bytes.includes(byte)) task.signalsSent.add(signal)
-      }
-    }
-    if (eof) process.endInput()
-    return bytes.length
-  })
-
-  /** Sends a signal to every process of the task; false when it is not running. */
-  const signal = (task: Task, sig: SignalName): boolean => {
-    const process = task.process
-    if (task.status !== "running" || process === undefined || !process.signal(sig)) return false
-    task.signalsSent.add(sig)
-    return true
-  }
-
-  /** Changes a terminal task's size, for this run and the next. */
-  const resize = (task: Task, size: TerminalSize): Effect.Effect<void, NotATerminal> => {
-    if (task.terminal === null) return Effect.fail(new NotATerminal({ name: task.name, what: "a terminal size" }))
-    task.terminal = size
-    task.screen?.resize(size)
-    task.process?.resize(size)
-    return Effect.void
-  }
-
-  return { launch, stop, relaunch, send, signal, resize }
-}
-
-export type Actors = ReturnType<typeof makeActors>
-export type SendError = StdinClosed | InputTooLarge | TaskNotRunning
-
-/** The control characters a terminal turns into signals for its foreground job. */
-const typedSignals = [[0x03, "SIGINT"], [0x1c, "SIGQUIT"], [0x1a, "SIGTSTP"]] as const
-
-const resetRun = (task: Task) => {
-  task.status = "running"
-  task.pid = null
-  task.exitCode = null
-  task.signal = null
-  task.error = null
-  task.startedAt = new Date().toISOString()
-  task.endedAt = null
-  task.stopRequested = false
-  task.signalsSent = new Set()
-  task.nextRestartAt = null
-  task.buffer.markRun(task.restarts + 1)
-  task.screen?.reset()
-  task.usage.reset()
-}
-
-export const changed = (task: Task) => {
-  if (task.listeners.size === 0) return
-  for (const listener of [...task.listeners]) listener()
-}
-
-/** The last lines of output, cleaned: what a task was doing. */
-export const lastLines = (task: Task, n = 5) =>
-  task.buffer.read({ tail: n, transform: cleanText }).lines.map((l) => l.text)
-
-/** The environment the task's latest run got: the policy's, the task's own, and the run's marker. */
-export const runEnv = (base: Readonly<Record<string, string>>, task: Task): Record<string, string> => ({
-  ...taskEnv(base, task.env),
-  ...(task.marker !== null && { [ProcessTree.MARKER_VARIABLE]: task.marker })
+/** The fields a new run of the same task starts with. */
+const runReset = (restarts: number): Partial<TaskState> => ({
+  status: "running",
+  restarts,
+  pid: null,
+  exitCode: null,
+  signal: null,
+  error: null,
+  startedAt: new Date().toISOString(),
+  endedAt: null,
+  nextRestartAt: null
 })
 
-/** How many of the newest lines a summary looks through for the cause. */
-const EXPLAIN_LINES = 1_000
-
-/** The last lines of the latest run and, before them, those that look like the cause of its end. */
-export const explainRun = (task: Task): Explained => {
-  const { lines } = task.buffer.read({ tail: EXPLAIN_LINES, maxBytes: 512 * 1024, transform: cleanText })
-  let from = lines.length
-  while (from > 0 && lines[from - 1]!.run === undefined) from--
-  const run = from > 0 ? lines.slice(from - 1) : lines
-  return explain(run.map((l) => toLineRecord(task, l)))
-}
-
-// ---------------------------------------------------------------------------------------
-// Views of a task, as the tools answer them
-
-/** What its processes use now (sampled at most once a second); nothing once it has ended. */
-const usageOf = (task: Task): TaskUsage => {
-  const process = task.process
-  if (!procfs.available) return unknownUsage
-  if (process === undefined) return noUsage
-  return task.usage.sample(process.members, Date.parse(task.startedAt))
-}
-
-export const summary = (task: Task, usage = usageOf(task)): TaskSummary => ({
-  name: task.name,
-  pid: task.pid,
-  status: task.status,
-  exitCode: task.exitCode,
-  signal: task.signal,
-  command: task.commandLine,
-  startedAt: task.startedAt,
-  endedAt: task.endedAt,
-  ports: usage.ports,
-  memoryBytes: usage.memoryBytes
+const specOf = (state: TaskState): TaskSpec => ({
+  command: state.command,
+  args: state.args,
+  commandLine: state.commandLine,
+  cwd: state.cwd,
+  env: state.env,
+  notifyOnExit: state.notifyOnExit,
+  policy: state.policy,
+  terminal: state.terminal
 })
 
-/** What get_task shows, but the environment (which the registry knows how it was made). */
-export const info = (task: Task): Omit<TaskInfo, "env" | "envValues"> => {
-  const stats = task.buffer.stats()
-  const log = task.log?.stats()
-  const usage = usageOf(task)
-  return {
-    ...summary(task, usage),
-    processes: processesOf(usage),
-    cpuPercent: usage.cpuPercent,
-    args: task.args,
-    cwd: task.cwd,
-    terminal: task.terminal,
-    restarts: task.restarts,
-    error: task.error,
-    stdinOpen: task.process?.isStdinOpen() ?? false,
-    lines: stats.lines,
-    droppedLines: stats.droppedLines,
-    totalLines: stats.totalLines,
-    nextCursor: task.buffer.cursor,
-    logFile: log?.path ?? null,
-    logBytes: log?.bytes ?? 0,
-    logCapped: log?.capped ?? false,
-    logError: log?.error ?? null,
-    watchers: task.listeners.size,
-    restartPolicy: task.policy.policy,
-    lastExit: task.lastExit,
-    nextRestartAt: task.nextRestartAt?.toISOString() ?? null
-  }
-}
-
-export const ended = (task: Task): Ended => ({
-  name: task.name,
-  status: task.status,
-  exitCode: task.exitCode,
-  signal: task.signal
+export const ended = (state: TaskState): Ended => ({
+  name: state.name,
+  status: state.status,
+  exitCode: state.exitCode,
+  signal: state.signal
 })
-
-/** A line as answers know it; a terminal task's lines are of the one stream "terminal". */
-export const toLineRecord = (task: Task, line: BufferedLine): LineRecord => {
-  const out: LineRecord = {
-    seq: line.seq,
-    stream: task.terminal !== null ? "terminal" : line.stream,
-    text: line.text,
-    time: line.time
-  }
-  return line.partial ? { ...out, partial: true } : line.run !== undefined ? { ...out, run: line.run } : out
-}

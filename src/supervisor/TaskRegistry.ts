@@ -1,10 +1,11 @@
 /**
- * The supervisor: task names to task actors. Each run of a task is a fiber in a
- * `FiberMap` that owns its process tree and its log file (scoped resources) and feeds
- * its output buffer (see TaskActor); closing the registry's scope interrupts every actor,
- * and each actor's scope ends its whole process tree.
+ * The supervisor: task names to task actors (see TaskActor). The registry owns the map of names,
+ * and only it adds or deletes a name; each task's state is its actor's. Commands go to the actor and
+ * wait for its answer; reads, waits and subscriptions look at the state the actor last made. Every
+ * actor lives in a scope of its own under the registry's, closed in parallel on shutdown, and each
+ * actor's runs end their whole process tree as their scopes close.
  */
-import { Context, Deferred, Effect, FiberMap, Layer, type Scope } from "effect"
+import { Context, Effect, Exit, Layer, Scope } from "effect"
 import { unlink } from "node:fs/promises"
 import { TaskmuxConfig } from "../Config.ts"
 import {
@@ -18,6 +19,7 @@ import {
   TaskAlreadyRunning,
   TaskNotFound,
   TaskNotRunning,
+  TaskRemoved,
   type TerminalUnavailable,
   TooManyTasks
 } from "../domain/errors.ts"
@@ -40,11 +42,28 @@ import type { PortWanted } from "../process/PortProbe.ts"
 import * as ProcessTree from "../process/ProcessTree.ts"
 import { Watchdog } from "../process/Watchdog.ts"
 import { Notifier } from "./Notifier.ts"
+import type { RestartPolicy } from "./RestartPolicy.ts"
+import { defaultPolicy } from "./RestartPolicy.ts"
 import { baseEnv, checkPolicy, uniqueName } from "./startPolicy.ts"
-import { ended, explainRun, info, lastLines, makeActors, newTask, runEnv, summary, toLineRecord } from "./TaskActor.ts"
-import type { Ended, Started, StartRequest, StopRequest, Task } from "./TaskActor.ts"
+import * as TaskActor from "./TaskActor.ts"
+import type { Ended, Started, StopRequest, TaskState } from "./TaskActor.ts"
+import { explainRun, info, lastLines, runEnv, summary, toLineRecord } from "./taskViews.ts"
 
-export type { Ended, Started, StartRequest, StopRequest } from "./TaskActor.ts"
+export type { Ended, Started, StopRequest } from "./TaskActor.ts"
+
+export interface StartRequest {
+  readonly command: string
+  readonly args?: ReadonlyArray<string> | undefined
+  readonly name?: string | undefined
+  readonly cwd?: string | undefined
+  readonly env?: Readonly<Record<string, string>> | undefined
+  /** Announce the end of each run (default true). */
+  readonly notifyOnExit?: boolean | undefined
+  /** Start it again when it ends by itself. */
+  readonly restart?: Partial<RestartPolicy> | undefined
+  /** Run it on a pseudo-terminal of this size. */
+  readonly terminal?: TerminalSize | undefined
+}
 
 /** Why a start is refused before anything runs. */
 export type StartError =
@@ -162,78 +181,141 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const config = yield* TaskmuxConfig
       const notifier = yield* Notifier
       const watchdog = yield* Watchdog
-      const actors = yield* FiberMap.make<string>()
-      const actor = makeActors({ config, notifier, watchdog, actors, baseEnv: baseEnv(config) })
-      const tasks = new Map<string, Task>()
+      const base = baseEnv(config)
+      const context: TaskActor.ActorContext = {
+        config,
+        notifier,
+        watchdog,
+        baseEnv: base,
+        newBuffer: () =>
+          new OutputBuffer({
+            maxLines: config.bufferLines,
+            maxBytes: config.bufferBytes,
+            maxLineBytes: config.maxLineBytes
+          })
+      }
+      // Each actor's scope is a child of this one; on shutdown they all close at once.
+      const actorsScope = yield* Scope.make("parallel")
+      yield* Effect.addFinalizer(() => Scope.close(actorsScope, Exit.void))
+      /** Names to actors: only the registry's own operations add or delete one. */
+      const actors = new Map<string, { readonly actor: TaskActor.TaskActor; readonly scope: Scope.Closeable }>()
+      /** Where a wait starts by default: after the last line an answer showed, per output (a replaced task's is new). */
+      const shown = new WeakMap<OutputBuffer, number>()
+      const shownCursor = (state: TaskState) => shown.get(state.buffer) ?? 0
+      const show = (state: TaskState, cursor: number) => shown.set(state.buffer, Math.max(shownCursor(state), cursor))
+
+      const notFound = (name: string) => new TaskNotFound({ name, known: [...actors.keys()] })
 
       const lookup = (name: string) =>
         Effect.suspend(() => {
-          const task = tasks.get(name)
-          return task === undefined
-            ? Effect.fail(new TaskNotFound({ name, known: [...tasks.keys()] }))
-            : Effect.succeed(task)
+          const entry = actors.get(name)
+          return entry === undefined ? Effect.fail(notFound(name)) : Effect.succeed(entry.actor)
         })
 
-      const newBuffer = () =>
-        new OutputBuffer({
-          maxLines: config.bufferLines,
-          maxBytes: config.bufferBytes,
-          maxLineBytes: config.maxLineBytes
-        })
+      /** A command to a task; one removed while it was on its way is not found. */
+      const command = <A, E>(name: string, f: (actor: TaskActor.TaskActor) => Effect.Effect<A, E | TaskRemoved>) =>
+        Effect.flatMap(lookup(name), f).pipe(
+          Effect.catchIf(
+            (error): error is TaskRemoved => error instanceof TaskRemoved,
+            () => Effect.fail(notFound(name))
+          )
+        ) as Effect.Effect<A, Exclude<E, TaskRemoved> | TaskNotFound>
 
-      const runningCount = (except: Task | undefined) =>
-        [...tasks.values()].filter((t) => t !== except && !isFinished(t.status)).length
+      const runningCount = (except: TaskActor.TaskActor | undefined) =>
+        [...actors.values()].filter(({ actor }) => actor !== except && !isFinished(actor.state().status)).length
+
+      /** The actor a start goes to: the finished task it replaces, or a new one under a name claimed now. */
+      const claim = Effect.fnUntraced(function*(request: StartRequest, spec: TaskActor.TaskSpec) {
+        for (;;) {
+          const existing = request.name === undefined ? undefined : actors.get(request.name)?.actor
+          if (existing !== undefined) {
+            const state = existing.state()
+            if (!isFinished(state.status)) return yield* new TaskAlreadyRunning({ name: state.name, pid: state.pid })
+            if (runningCount(existing) >= config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
+            return { actor: existing, replaces: true }
+          }
+          if (runningCount(undefined) >= config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
+          const name = request.name ?? uniqueName(request.command, actors)
+          const scope = yield* Scope.fork(actorsScope, "sequential")
+          const actor = yield* TaskActor.make(name, spec, context).pipe(Scope.provide(scope))
+          if (actors.has(name)) {
+            // Another start took the name while this one made its actor: look again.
+            yield* Scope.close(scope, Exit.void)
+            continue
+          }
+          actors.set(name, { actor, scope })
+          notifier.publish({ _tag: "TaskAdded", name })
+          return { actor, replaces: false }
+        }
+      })
+
+      /** Forgets a removed actor's name, unless a new task already took it. */
+      const forget = (actor: TaskActor.TaskActor) =>
+        Effect.suspend(() => {
+          const entry = actors.get(actor.name)
+          if (entry?.actor !== actor) return Effect.void
+          actors.delete(actor.name)
+          notifier.publish({ _tag: "TaskRemoved", name: actor.name })
+          return Scope.close(entry.scope, Exit.void)
+        })
 
       const start = Effect.fn("TaskRegistry.start")(function*(request: StartRequest) {
         const { cwd, line } = yield* checkPolicy(config, request)
-        // Check and claim the name in one synchronous step, so two concurrent starts cannot both win.
-        const task = yield* Effect.suspend((): Effect.Effect<Task, TaskAlreadyRunning | TooManyTasks> => {
-          const existing = request.name === undefined ? undefined : tasks.get(request.name)
-          if (existing !== undefined && !isFinished(existing.status)) {
-            return Effect.fail(new TaskAlreadyRunning({ name: existing.name, pid: existing.pid }))
-          }
-          if (runningCount(existing) >= config.maxTasks) {
-            return Effect.fail(new TooManyTasks({ limit: config.maxTasks }))
-          }
-          const name = request.name ?? uniqueName(request.command, tasks)
-          // A task that replaces a finished one shares its listeners: subscriptions follow the name.
-          const task = newTask(name, request, { cwd, line }, newBuffer(), existing?.listeners ?? new Set())
-          tasks.set(name, task)
-          if (existing === undefined) notifier.publish({ _tag: "TaskAdded", name })
-          return Effect.succeed(task)
-        })
-        yield* Effect.annotateCurrentSpan({ name: task.name })
-        return yield* actor.launch(task)
+        const spec: TaskActor.TaskSpec = {
+          command: request.command,
+          args: request.args ?? null,
+          commandLine: line,
+          cwd,
+          env: request.env ?? {},
+          notifyOnExit: request.notifyOnExit ?? true,
+          policy: { ...defaultPolicy, ...request.restart },
+          terminal: request.terminal ?? null
+        }
+        for (;;) {
+          const { actor, replaces } = yield* claim(request, spec)
+          yield* Effect.annotateCurrentSpan({ name: actor.name })
+          const started = yield* actor.start(replaces ? spec : undefined).pipe(
+            Effect.map((started) => ({ started })),
+            // The finished task it would replace was being removed: start afresh.
+            Effect.catchTag("TaskRemoved", () => Effect.as(forget(actor), undefined))
+          )
+          if (started !== undefined) return started.started
+        }
       })
 
       const stop = Effect.fn("TaskRegistry.stop")(function*(name: string, request: StopRequest = {}) {
-        return yield* actor.stop(yield* lookup(name), request)
+        return yield* command(name, (actor) => actor.stop(request))
       })
 
       const restart = Effect.fn("TaskRegistry.restart")(function*(name: string) {
-        const task = yield* lookup(name)
-        yield* actor.stop(task, {})
-        // Another restart may have won the race while we waited.
-        if (!isFinished(task.status)) return { name, pid: task.pid, status: task.status } satisfies Started
-        if (runningCount(task) >= config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
-        return yield* actor.relaunch(task)
+        return yield* command(
+          name,
+          (
+            actor
+          ): Effect.Effect<Started, TooManyTasks | InvalidCwd | SpawnFailed | TerminalUnavailable | TaskRemoved> =>
+            isFinished(actor.state().status) && runningCount(actor) >= config.maxTasks
+              ? Effect.fail(new TooManyTasks({ limit: config.maxTasks }))
+              : actor.restart
+        )
       })
 
-      const list = Effect.sync(() => ProcessTree.withOneLook(() => [...tasks.values()].map((task) => summary(task))))
+      const list = Effect.sync(() =>
+        ProcessTree.withOneLook(() => [...actors.values()].map(({ actor }) => summary(actor.state(), actor.usage)))
+      )
 
-      const base = baseEnv(config)
       const get = (name: string, options: { readonly envValues?: boolean } = {}) =>
-        Effect.map(lookup(name), (task): TaskInfo => {
+        Effect.map(lookup(name), (actor): TaskInfo => {
+          const state = actor.state()
           // Made the same way again, not kept per task.
-          const env = runEnv(base, task)
+          const env = runEnv(base, state)
           return {
-            ...info(task),
+            ...info(state, actor.usage, actor.subscribers()),
             env: Object.keys(env).sort(),
             ...(options.envValues === true && { envValues: env })
           }
         })
 
-      const readLines = (task: Task, request: ReadRequest) => {
+      const readLines = (state: TaskState, request: ReadRequest) => {
         const grep = request.grep
         const options: ReadOptions = {
           ...(request.stream !== undefined && { stream: request.stream }),
@@ -243,85 +325,89 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           ...(request.raw !== true && { transform: cleanText }),
           ...(grep !== undefined && { filter: (text: string) => matchOnce(grep, text) })
         }
-        return task.buffer.read(options)
+        return state.buffer.read(options)
       }
 
       const read = (name: string, request: ReadRequest) =>
-        Effect.map(lookup(name), (task) => {
-          const page = readLines(task, request)
-          task.shownCursor = Math.max(task.shownCursor, page.nextCursor)
-          return { ...page, lines: page.lines.map((line) => toLineRecord(task, line)) }
+        Effect.map(lookup(name), (actor) => {
+          const state = actor.state()
+          const page = readLines(state, request)
+          show(state, page.nextCursor)
+          return { ...page, lines: page.lines.map((line) => toLineRecord(state, line)) }
         })
 
       const screen = (name: string) =>
-        Effect.flatMap(lookup(name), (task) => {
-          const terminal = task.screen
+        Effect.flatMap(lookup(name), (actor) => {
+          const terminal = actor.state().screen
           return terminal === null
             ? Effect.fail(new NotATerminal({ name, what: "screen" }))
             : Effect.promise(() => terminal.render())
         })
 
       const wait = Effect.fn("TaskRegistry.wait")(function*(name: string, request: WaitRequest) {
-        const task = yield* lookup(name)
+        const actor = yield* lookup(name)
+        const state = () => actor.state()
         // A run that its policy restarts is not the end: a wait goes on through restarts.
-        let seenExit = task.lastExit
+        let seenExit = state().lastExit
         const startedAt = Date.now()
         const deadline = startedAt + request.timeoutMs
         // Not after the call: a line that arrived between two calls is not missed.
-        let cursor = request.since ?? task.shownCursor
+        let cursor = request.since ?? shownCursor(state())
         const exitWait = request.exit === true
-        const bytesAtStart = task.buffer.receivedBytes
+        const bytesAtStart = state().buffer.receivedBytes
         let lastProgress = startedAt
         const probe = request.port === undefined
           ? undefined
-          : PortProbe.make(request.port, () => task.process?.members() ?? [])
+          : PortProbe.make(request.port, () => state().process?.members() ?? [])
         let matchedLine: BufferedLine | undefined
         const result = (matched: boolean, timedOut: boolean, port?: number): WaitResult => {
-          const over = isFinished(task.status) && task.endedAt !== null
+          const now = state()
+          const over = isFinished(now.status) && now.endedAt !== null
           // An end, a timeout or a failed readiness comes with what explains it; readiness with what it printed.
           const { errorLines, lastLines } = matched && !exitWait
-            ? { errorLines: [], lastLines: linesUpTo(task, matchedLine?.seq) }
-            : explainRun(task)
+            ? { errorLines: [], lastLines: linesUpTo(now, matchedLine?.seq) }
+            : explainRun(now)
           const nextCursor = exitWait
-            ? task.buffer.cursor
+            ? now.buffer.cursor
             : matchedLine !== undefined && !matchedLine.partial
             ? matchedLine.seq
             : cursor
-          task.shownCursor = Math.max(task.shownCursor, nextCursor)
+          show(now, nextCursor)
           return {
             name,
             matched,
-            ...(matchedLine !== undefined && { line: toLineRecord(task, matchedLine) }),
+            ...(matchedLine !== undefined && { line: toLineRecord(now, matchedLine) }),
             ...(port !== undefined && { port }),
-            status: task.status,
-            exitCode: task.exitCode,
-            signal: task.signal,
+            status: now.status,
+            exitCode: now.exitCode,
+            signal: now.signal,
             timedOut,
             nextCursor,
             elapsedMs: Date.now() - startedAt,
-            ...(over && { durationMs: Date.parse(task.endedAt!) - Date.parse(task.startedAt) }),
-            ...(over && task.error !== null && { reason: task.error }),
+            ...(over && { durationMs: Date.parse(now.endedAt!) - Date.parse(now.startedAt) }),
+            ...(over && now.error !== null && { reason: now.error }),
             lastLines,
             ...(errorLines.length > 0 && { errorLines }),
-            ...(timedOut && task.buffer.receivedBytes === bytesAtStart &&
-              { hint: silentHint(task, request.pattern !== undefined, bytesAtStart === 0) })
+            ...(timedOut && now.buffer.receivedBytes === bytesAtStart &&
+              { hint: silentHint(now, request.pattern !== undefined, bytesAtStart === 0) })
           }
         }
         for (;;) {
           // Read the status first: once a run has ended, all its output is in the buffer.
-          const over = isFinished(task.status)
-          if (task.lastExit !== seenExit) {
-            seenExit = task.lastExit
+          const now = state()
+          const over = isFinished(now.status)
+          if (now.lastExit !== seenExit) {
+            seenExit = now.lastExit
             if (!over && request.onProgress !== undefined) {
-              yield* request.onProgress(Date.now() - startedAt, restartNote(task))
+              yield* request.onProgress(Date.now() - startedAt, restartNote(now))
             }
           }
           if (request.pattern !== undefined && matchedLine === undefined) {
-            const found = scan(task, cursor, request.pattern)
+            const found = scan(now, cursor, request.pattern)
             matchedLine = found.line
             cursor = found.cursor
           } else if (request.pattern === undefined) {
-            cursor = task.buffer.cursor
+            cursor = now.buffer.cursor
           }
           const lineReady = request.pattern === undefined || matchedLine !== undefined
           if (!exitWait && lineReady && probe === undefined && request.pattern !== undefined) return result(true, false)
@@ -329,86 +415,86 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             const port = yield* Effect.promise(() => probe.check())
             if (port !== undefined) {
               // A server prints its URL as it starts listening, a moment after the port opens: let it.
-              if (request.pattern === undefined) yield* awaitQuiet(task, READY_QUIET_MS, READY_SETTLE_MS)
+              if (request.pattern === undefined) yield* awaitQuiet(state, READY_QUIET_MS, READY_SETTLE_MS)
               // A listing right after the answer shows the port too, not a sample taken before it opened.
-              task.usage.outdate()
+              actor.usage.outdate()
               return result(true, false, port)
             }
           }
           if (over) return result(exitWait && lineReady, false)
-          const now = Date.now()
-          if (now >= deadline) return result(false, true)
-          if (request.onProgress !== undefined && now - lastProgress >= PROGRESS_EVERY_MS) {
-            lastProgress = now
-            const last = lastLines(task, 1)[0]
+          const at = Date.now()
+          if (at >= deadline) return result(false, true)
+          if (request.onProgress !== undefined && at - lastProgress >= PROGRESS_EVERY_MS) {
+            lastProgress = at
+            const last = lastLines(now, 1)[0]
             yield* request.onProgress(
-              now - startedAt,
+              at - startedAt,
               last === undefined ? undefined : `last line: ${last.slice(0, 200)}`
             )
           }
           const nextProgress = request.onProgress === undefined ? deadline : lastProgress + PROGRESS_EVERY_MS
           // A port is looked at every PORT_POLL_MS; output and status changes wake the wait at once.
-          const nextPort = probe === undefined ? deadline : now + PORT_POLL_MS
+          const nextPort = probe === undefined ? deadline : at + PORT_POLL_MS
           const ms = Math.max(0, Math.min(deadline, nextProgress, nextPort) - Date.now())
           if (request.pattern === undefined && probe === undefined) {
             // Only the end matters: woken by it, not by each line a chatty task prints.
-            yield* awaitChange(task, ms, () => isFinished(task.status) || task.lastExit !== seenExit)
+            yield* awaitChange(actor, ms, () => isFinished(state().status) || state().lastExit !== seenExit)
             continue
           }
-          yield* awaitChange(task, ms)
-          yield* Effect.sleep(Math.max(0, WAIT_SCAN_MS - (Date.now() - now)))
+          yield* awaitChange(actor, ms)
+          yield* Effect.sleep(Math.max(0, WAIT_SCAN_MS - (Date.now() - at)))
         }
       })
 
       const endedWithin = Effect.fnUntraced(function*(name: string, ms: number) {
-        const task = yield* lookup(name)
-        yield* awaitChange(task, ms, () => isFinished(task.status))
-        if (!isFinished(task.status)) return undefined
+        const actor = yield* lookup(name)
+        yield* awaitChange(actor, ms, () => isFinished(actor.state().status))
+        if (!isFinished(actor.state().status)) return undefined
         return yield* wait(name, { exit: true, since: 0, timeoutMs: 0 })
       })
 
       const watch = Effect.fnUntraced(function*(name: string, onChange: () => void) {
-        const task = yield* lookup(name)
+        const actor = yield* lookup(name)
         yield* Effect.acquireRelease(
-          Effect.sync(() => task.listeners.add(onChange)),
-          () => Effect.sync(() => task.listeners.delete(onChange))
+          Effect.sync(() => actor.subscribe(onChange)),
+          (unsubscribe) => Effect.sync(unsubscribe)
         )
       })
 
       const send = Effect.fn("TaskRegistry.send")(function*(name: string, data: string, eof: boolean) {
-        const task = yield* lookup(name)
         const bytes = Buffer.from(data, "utf8")
         if (bytes.length > config.maxInputBytes) {
           return yield* new InputTooLarge({ bytes: bytes.length, limit: config.maxInputBytes })
         }
-        return yield* actor.send(task, bytes, eof)
+        return yield* command(name, (actor) => actor.input(bytes, eof))
       })
 
       const resize = Effect.fn("TaskRegistry.resize")(function*(name: string, size: TerminalSize) {
-        yield* actor.resize(yield* lookup(name), size)
+        yield* command(name, (actor) => actor.resize(size))
       })
 
       const signal = Effect.fn("TaskRegistry.signal")(function*(name: string, sig: SignalName) {
-        const task = yield* lookup(name)
-        if (!actor.signal(task, sig)) {
+        const actor = yield* lookup(name)
+        const sent = yield* command(name, (actor) => actor.signal(sig))
+        if (!sent) {
+          const state = actor.state()
           return yield* new TaskNotRunning({
             name,
-            status: task.status,
-            detail: describeEnd(task.status, task.exitCode, task.signal)
+            status: state.status,
+            detail: describeEnd(state.status, state.exitCode, state.signal)
           })
         }
         // Give a terminating signal a moment to take effect, so the answer shows it.
-        yield* Deferred.await(task.done).pipe(Effect.timeoutOption(250))
-        return ended(task)
+        yield* awaitChange(actor, 250, () => isFinished(actor.state().status))
+        return TaskActor.ended(actor.state())
       })
 
       const remove = Effect.fn("TaskRegistry.remove")(function*(name: string, deleteLog = false) {
-        const task = yield* lookup(name)
-        yield* actor.stop(task, {})
-        if (tasks.get(name) !== task) return
-        tasks.delete(name)
-        notifier.publish({ _tag: "TaskRemoved", name })
-        if (deleteLog) yield* Effect.promise(() => Promise.allSettled([...task.logFiles].map((path) => unlink(path))))
+        const actor = yield* lookup(name)
+        yield* command(name, (actor) => actor.remove)
+        const logFiles = actor.state().logFiles
+        yield* forget(actor)
+        if (deleteLog) yield* Effect.promise(() => Promise.allSettled(logFiles.map((path) => unlink(path))))
       })
 
       return TaskRegistry.of({
@@ -432,7 +518,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 }
 
 /** Why a wait may have seen nothing: said when a task printed nothing while it waited. */
-const silentHint = (task: Task, forALine: boolean, never: boolean) => {
+const silentHint = (task: TaskState, forALine: boolean, never: boolean) => {
   const silence = never ? "It has printed nothing at all." : "It printed nothing while this call waited."
   return task.terminal !== null || !forALine
     ? silence
@@ -442,7 +528,7 @@ const silentHint = (task: Task, forALine: boolean, never: boolean) => {
 }
 
 /** The last lines up to `seq` (all held, without it), cleaned, as few as a summary shows. */
-const linesUpTo = (task: Task, seq: number | undefined) => {
+const linesUpTo = (task: TaskState, seq: number | undefined) => {
   const window = { maxBytes: 64 * 1024, transform: cleanText }
   const { lines } = task.buffer.read(
     seq === undefined ? { ...window, tail: READY_LINES } : { ...window, since: Math.max(0, seq - READY_LINES) }
@@ -451,7 +537,7 @@ const linesUpTo = (task: Task, seq: number | undefined) => {
 }
 
 /** "run 2 crashed (exit code 3); restarting in 0.5 s": the end of a run that a restart follows. */
-const restartNote = (task: Task) => {
+const restartNote = (task: TaskState) => {
   const end = task.lastExit!
   const ended = describeEnd(end.status, end.exitCode, end.signal)
   if (task.status !== "restarting") return `run ${task.restarts} ${ended}; restarted`
@@ -460,13 +546,13 @@ const restartNote = (task: Task) => {
 }
 
 /** Returns once the task has printed nothing for `quietMs`, or after `maxMs`. */
-const awaitQuiet = (task: Task, quietMs: number, maxMs: number) =>
+const awaitQuiet = (state: () => TaskState, quietMs: number, maxMs: number) =>
   Effect.gen(function*() {
     const deadline = Date.now() + maxMs
     for (;;) {
-      const before = task.buffer.receivedBytes
+      const before = state().buffer.receivedBytes
       yield* Effect.sleep(Math.max(0, Math.min(quietMs, deadline - Date.now())))
-      if (task.buffer.receivedBytes === before || Date.now() >= deadline) return
+      if (state().buffer.receivedBytes === before || Date.now() >= deadline) return
     }
   })
 
@@ -474,21 +560,20 @@ const awaitQuiet = (task: Task, quietMs: number, maxMs: number) =>
  * Resolves on the task's next change, or after `ms`; with `until`, once it holds (at once if it
  * does already), however many changes come first.
  */
-const awaitChange = (task: Task, ms: number, until?: () => boolean) =>
+const awaitChange = (actor: TaskActor.TaskActor, ms: number, until?: () => boolean) =>
   Effect.callback<void>((resume) => {
     if (until?.() === true) return resume(Effect.void)
-    // Removed by itself when it fires (a canceller runs only on interruption).
-    const listener = () => {
+    // Unsubscribed by itself when it fires (a canceller runs only on interruption).
+    const unsubscribe = actor.subscribe(() => {
       if (until !== undefined && !until()) return
-      task.listeners.delete(listener)
+      unsubscribe()
       resume(Effect.void)
-    }
-    task.listeners.add(listener)
-    return Effect.sync(() => task.listeners.delete(listener))
+    })
+    return Effect.sync(unsubscribe)
   }).pipe(Effect.timeoutOption(ms), Effect.asVoid)
 
 /** The first line after `cursor` (cleaned) that matches, or the cursor after everything scanned. */
-const scan = (task: Task, cursor: number, pattern: RegExp): { line?: BufferedLine; cursor: number } => {
+const scan = (task: TaskState, cursor: number, pattern: RegExp): { line?: BufferedLine; cursor: number } => {
   for (;;) {
     const page = task.buffer.read({ since: cursor, maxBytes: 1 << 20, transform: cleanText })
     for (const line of page.lines) {

@@ -1,0 +1,104 @@
+/**
+ * Views of a task's state, as the tools and notifications show it: pure reads of the value its actor
+ * keeps (and of the ring and /proc, for output and usage). Nothing here changes a task.
+ */
+import type { LineRecord, TaskInfo, TaskSummary } from "../domain/Task.ts"
+import { cleanText } from "../output/cleanText.ts"
+import { explain, type Explained } from "../output/explain.ts"
+import type { BufferedLine } from "../output/OutputBuffer.ts"
+import * as ProcessTree from "../process/ProcessTree.ts"
+import * as procfs from "../process/procfs.ts"
+import { noUsage, processesOf, type TaskUsage, unknownUsage, type UsageSampler } from "../process/usage.ts"
+import { taskEnv } from "./startPolicy.ts"
+import type { TaskState } from "./TaskActor.ts"
+
+/** The last lines of output, cleaned: what a task was doing. */
+export const lastLines = (state: TaskState, n = 5) =>
+  state.buffer.read({ tail: n, transform: cleanText }).lines.map((l) => l.text)
+
+/** The environment the task's latest run got: the policy's, the task's own, and the run's marker. */
+export const runEnv = (
+  base: Readonly<Record<string, string>>,
+  state: Pick<TaskState, "env" | "marker">
+): Record<string, string> => ({
+  ...taskEnv(base, state.env),
+  ...(state.marker !== null && { [ProcessTree.MARKER_VARIABLE]: state.marker })
+})
+
+/** How many of the newest lines a summary looks through for the cause. */
+const EXPLAIN_LINES = 1_000
+
+/** The last lines of the latest run and, before them, those that look like the cause of its end. */
+export const explainRun = (state: TaskState): Explained => {
+  const { lines } = state.buffer.read({ tail: EXPLAIN_LINES, maxBytes: 512 * 1024, transform: cleanText })
+  let from = lines.length
+  while (from > 0 && lines[from - 1]!.run === undefined) from--
+  const run = from > 0 ? lines.slice(from - 1) : lines
+  return explain(run.map((l) => toLineRecord(state, l)))
+}
+
+/** What its processes use now (sampled at most once a second); nothing once it has ended. */
+const usageOf = (state: TaskState, sampler: UsageSampler): TaskUsage => {
+  const process = state.process
+  if (!procfs.available) return unknownUsage
+  if (process === undefined) return noUsage
+  return sampler.sample(process.members, Date.parse(state.startedAt))
+}
+
+export const summary = (state: TaskState, sampler: UsageSampler, usage = usageOf(state, sampler)): TaskSummary => ({
+  name: state.name,
+  pid: state.pid,
+  status: state.status,
+  exitCode: state.exitCode,
+  signal: state.signal,
+  command: state.commandLine,
+  startedAt: state.startedAt,
+  endedAt: state.endedAt,
+  ports: usage.ports,
+  memoryBytes: usage.memoryBytes
+})
+
+/** What get_task shows, but the environment (which the registry knows how it was made). */
+export const info = (
+  state: TaskState,
+  sampler: UsageSampler,
+  watchers: number
+): Omit<TaskInfo, "env" | "envValues"> => {
+  const stats = state.buffer.stats()
+  const log = state.log?.stats()
+  const usage = usageOf(state, sampler)
+  return {
+    ...summary(state, sampler, usage),
+    processes: processesOf(usage),
+    cpuPercent: usage.cpuPercent,
+    args: state.args,
+    cwd: state.cwd,
+    terminal: state.terminal,
+    restarts: state.restarts,
+    error: state.error,
+    stdinOpen: state.process?.isStdinOpen() ?? false,
+    lines: stats.lines,
+    droppedLines: stats.droppedLines,
+    totalLines: stats.totalLines,
+    nextCursor: state.buffer.cursor,
+    logFile: log?.path ?? null,
+    logBytes: log?.bytes ?? 0,
+    logCapped: log?.capped ?? false,
+    logError: log?.error ?? null,
+    watchers,
+    restartPolicy: state.policy.policy,
+    lastExit: state.lastExit,
+    nextRestartAt: state.nextRestartAt?.toISOString() ?? null
+  }
+}
+
+/** A line as answers know it; a terminal task's lines are of the one stream "terminal". */
+export const toLineRecord = (state: Pick<TaskState, "terminal">, line: BufferedLine): LineRecord => {
+  const out: LineRecord = {
+    seq: line.seq,
+    stream: state.terminal !== null ? "terminal" : line.stream,
+    text: line.text,
+    time: line.time
+  }
+  return line.partial ? { ...out, partial: true } : line.run !== undefined ? { ...out, run: line.run } : out
+}
