@@ -19,7 +19,8 @@ import {
   StdinClosed,
   TaskAlreadyRunning,
   TaskRemoved,
-  type TerminalUnavailable
+  type TerminalUnavailable,
+  TooManyTasks
 } from "../domain/errors.ts"
 import { type SignalName, signalNumber } from "../domain/Signals.ts"
 import { classifyExit, describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
@@ -85,6 +86,8 @@ export interface TaskState extends Omit<TaskSpec, "terminal"> {
   readonly logFiles: ReadonlyArray<string>
   /** The latest run's marker (see ProcessTree), in its environment. */
   readonly marker: string | null
+  /** remove_task took it away: no longer listed; only a new start brings the name back. */
+  readonly removed: boolean
 }
 
 export interface StopRequest {
@@ -106,7 +109,8 @@ export interface Ended {
   readonly signal: string | null
 }
 
-export type StartError = InvalidCwd | SpawnFailed | TerminalUnavailable | TaskAlreadyRunning
+export type StartError = InvalidCwd | SpawnFailed | TerminalUnavailable | TaskAlreadyRunning | TooManyTasks
+export type RestartError = InvalidCwd | SpawnFailed | TerminalUnavailable | TooManyTasks
 
 export interface TaskActor {
   readonly name: string
@@ -122,14 +126,14 @@ export interface TaskActor {
   /** Ends the run's whole tree (or a pending restart); answers once it is gone. */
   readonly stop: (request: StopRequest) => Effect.Effect<Ended, TaskRemoved>
   /** Stops it if it runs, then runs it again, keeping its output. */
-  readonly restart: Effect.Effect<Started, InvalidCwd | SpawnFailed | TerminalUnavailable | TaskRemoved>
+  readonly restart: Effect.Effect<Started, RestartError | TaskRemoved>
   /** Sends a signal to every process of the run; false when it is not running. */
   readonly signal: (signal: SignalName) => Effect.Effect<boolean, TaskRemoved>
   /** Writes to the run's input; `eof` closes it afterwards (on a terminal: Ctrl-D). */
   readonly input: (bytes: Buffer, eof: boolean) => Effect.Effect<number, StdinClosed | TaskRemoved>
   /** Changes a terminal task's size, for this run and the next. */
   readonly resize: (size: TerminalSize) => Effect.Effect<void, NotATerminal | TaskRemoved>
-  /** Stops it and takes no more commands; every later one fails with TaskRemoved. */
+  /** Stops it and takes it away; a later command fails with TaskRemoved, but a start brings it back. */
   readonly remove: Effect.Effect<Ended, TaskRemoved>
 }
 
@@ -140,6 +144,10 @@ export interface ActorContext {
   readonly watchdog: Watchdog["Service"]
   readonly baseEnv: Readonly<Record<string, string>>
   readonly newBuffer: () => OutputBuffer
+  /** Whether one more task may run now besides `name` (--max-tasks), asked as a start or restart is handled. */
+  readonly mayRun: (name: string) => boolean
+  /** The actor is done: removed with nothing left in its mailbox (or shut down). Takes no more commands. */
+  readonly onEnd: (actor: TaskActor) => void
 }
 
 /** An answer to a command; a command still queued when its task is removed is answered TaskRemoved. */
@@ -148,10 +156,7 @@ type Reply<A, E = never> = Deferred.Deferred<A, E | TaskRemoved>
 type Message =
   | { readonly _tag: "Start"; readonly spec: TaskSpec | undefined; readonly reply: Reply<Started, StartError> }
   | { readonly _tag: "Stop"; readonly request: StopRequest; readonly reply: Reply<Ended> }
-  | {
-    readonly _tag: "Restart"
-    readonly reply: Reply<Started, InvalidCwd | SpawnFailed | TerminalUnavailable>
-  }
+  | { readonly _tag: "Restart"; readonly reply: Reply<Started, RestartError> }
   | { readonly _tag: "Signal"; readonly signal: SignalName; readonly reply: Reply<boolean> }
   | {
     readonly _tag: "Input"
@@ -214,7 +219,6 @@ export const make = (
     /** The pending restart's timer, while `restarting`. */
     let timer: Fiber.Fiber<void> | undefined
     let started = false
-    let removed = false
     // Restart policy bookkeeping: made at the first restart, as most tasks never restart.
     let step: Effect.Success<ReturnType<typeof backoffStep>> | undefined
     let inARow = 0
@@ -409,6 +413,10 @@ export const make = (
       Effect.asVoid(effect.pipe(Deferred.into(reply)))
 
     const handle = (message: Message): Effect.Effect<void> => {
+      // A removed task takes only a start (which brings it back); other commands hear it is gone.
+      if (state.removed && "reply" in message && message._tag !== "Start") {
+        return Effect.asVoid(Deferred.fail(message.reply as Reply<unknown>, new TaskRemoved({ name })))
+      }
       switch (message._tag) {
         case "Start":
           return answer(
@@ -417,13 +425,16 @@ export const make = (
               if (started && !isFinished(state.status)) {
                 return yield* new TaskAlreadyRunning({ name, pid: state.pid })
               }
+              if (started && !context.mayRun(name)) return yield* new TooManyTasks({ limit: config.maxTasks })
               if (started) {
-                // A finished task replaced by a new start: a new spec, a new output; subscribers stay.
+                // A finished (or removed) task replaced by a new start: a new spec, a new output; subscribers stay.
+                const wasRemoved = state.removed
                 usage.reset()
                 inARow = 0
                 step = undefined
                 state = freshState(name, message.spec ?? specOf(state), context.newBuffer())
                 changed()
+                if (wasRemoved) notifier.publish({ _tag: "TaskAdded", name })
               }
               started = true
               return yield* startRun()
@@ -435,6 +446,9 @@ export const make = (
           return answer(
             message.reply,
             Effect.gen(function*() {
+              if (isFinished(state.status) && !context.mayRun(name)) {
+                return yield* new TooManyTasks({ limit: config.maxTasks })
+              }
               yield* stopNow({})
               inARow = 0
               nextRun()
@@ -464,7 +478,14 @@ export const make = (
             })
           )
         case "Remove":
-          return answer(message.reply, Effect.tap(stopNow({}), () => Effect.sync(() => (removed = true))))
+          return answer(
+            message.reply,
+            Effect.tap(stopNow({}), () =>
+              Effect.sync(() => {
+                update({ removed: true })
+                notifier.publish({ _tag: "TaskRemoved", name })
+              }))
+          )
         case "Exited":
           return endRun(message.run, message.exit)
         case "BackoffOver":
@@ -500,28 +521,15 @@ export const make = (
 
     /** Commands still queued when the actor ends (removed, or shut down) are answered TaskRemoved. */
     const closeMailbox = Effect.sync(() => {
-      for (let next = Queue.takeUnsafe(mailbox); next !== undefined; next = Queue.takeUnsafe(mailbox)) {
-        if (Exit.isSuccess(next) && "reply" in next.value) {
+      // A queue already shut down answers every take with its end: stop there too.
+      for (let next = Queue.takeUnsafe(mailbox); next !== undefined && Exit.isSuccess(next);) {
+        if ("reply" in next.value) {
           Deferred.doneUnsafe(next.value.reply as Reply<unknown>, Effect.fail(new TaskRemoved({ name })))
         }
+        next = Queue.takeUnsafe(mailbox)
       }
       Queue.shutdownUnsafe(mailbox)
     })
-
-    yield* Effect.gen(function*() {
-      while (!removed) yield* handle(yield* Queue.take(mailbox))
-    }).pipe(
-      // Shutdown interrupts the actor: closing `runs` then ends the run's whole tree.
-      Effect.onInterrupt(() =>
-        Effect.sync(() => {
-          if (run !== undefined || timer !== undefined) {
-            update({ status: "stopped", endedAt: new Date().toISOString(), process: undefined, nextRestartAt: null })
-          }
-        })
-      ),
-      Effect.ensuring(Effect.andThen(Scope.close(runs, Exit.void), closeMailbox)),
-      Effect.forkIn(actorScope)
-    )
 
     /** Posts a command and waits for its answer; a task that was removed takes none. */
     const ask = <A, E>(message: (reply: Reply<A, E>) => Message): Effect.Effect<A, E | TaskRemoved> =>
@@ -532,7 +540,7 @@ export const make = (
           : Effect.fail(new TaskRemoved({ name }))
       })
 
-    return {
+    const self: TaskActor = {
       name,
       state: () => state,
       usage,
@@ -548,7 +556,36 @@ export const make = (
       input: (bytes, eof) => ask((reply) => ({ _tag: "Input", bytes, eof, reply })),
       resize: (size) => ask((reply) => ({ _tag: "Resize", size, reply })),
       remove: ask((reply) => ({ _tag: "Remove", reply }))
-    } satisfies TaskActor
+    }
+    /** Ends the actor when it was removed and nothing waits in its mailbox, in one step, so no command slips in. */
+    const done = Effect.sync(() => {
+      if (!state.removed || Queue.sizeUnsafe(mailbox) > 0) return false
+      Queue.shutdownUnsafe(mailbox)
+      return true
+    })
+
+    yield* Effect.gen(function*() {
+      do yield* handle(yield* Queue.take(mailbox))
+      while (!(yield* done))
+    }).pipe(
+      // Shutdown interrupts the actor: closing `runs` then ends the run's whole tree.
+      Effect.onInterrupt(() =>
+        Effect.sync(() => {
+          if (run !== undefined || timer !== undefined) {
+            update({ status: "stopped", endedAt: new Date().toISOString(), process: undefined, nextRestartAt: null })
+          }
+        })
+      ),
+      Effect.ensuring(
+        Effect.andThen(
+          Scope.close(runs, Exit.void),
+          Effect.andThen(closeMailbox, Effect.sync(() => context.onEnd(self)))
+        )
+      ),
+      Effect.forkIn(actorScope)
+    )
+
+    return self
   })
 
 const backoffStep = (policy: RestartPolicy) => Schedule.toStep(backoff(policy))
@@ -579,7 +616,8 @@ const freshState = (name: string, spec: TaskSpec, buffer: OutputBuffer): TaskSta
   process: undefined,
   log: undefined,
   logFiles: [],
-  marker: null
+  marker: null,
+  removed: false
 })
 
 /** The fields a new run of the same task starts with. */

@@ -183,6 +183,14 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const watchdog = yield* Watchdog
       const base = baseEnv(config)
       const context: TaskActor.ActorContext = {
+        mayRun: (name) => runningCount(actors.get(name)?.actor) < config.maxTasks,
+        // A removed task's actor that took no new start: its name is free again.
+        onEnd: (actor) => {
+          const entry = actors.get(actor.name)
+          if (entry?.actor !== actor) return
+          actors.delete(actor.name)
+          Effect.runFork(Scope.close(entry.scope, Exit.void))
+        },
         config,
         notifier,
         watchdog,
@@ -204,17 +212,30 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const shownCursor = (state: TaskState) => shown.get(state.buffer) ?? 0
       const show = (state: TaskState, cursor: number) => shown.set(state.buffer, Math.max(shownCursor(state), cursor))
 
-      const notFound = (name: string) => new TaskNotFound({ name, known: [...actors.keys()] })
+      /** The tasks there are: removed ones wait only for their actor to end. */
+      const listed = () => [...actors.values()].filter(({ actor }) => !actor.state().removed)
 
+      const notFound = (name: string) => new TaskNotFound({ name, known: listed().map(({ actor }) => actor.name) })
+
+      /** The task a reader asks about. */
       const lookup = (name: string) =>
         Effect.suspend(() => {
-          const entry = actors.get(name)
-          return entry === undefined ? Effect.fail(notFound(name)) : Effect.succeed(entry.actor)
+          const actor = actors.get(name)?.actor
+          return actor === undefined || actor.state().removed ? Effect.fail(notFound(name)) : Effect.succeed(actor)
         })
 
-      /** A command to a task; one removed while it was on its way is not found. */
+      /**
+       * A command to a task, through its actor even when removed: commands to a name are taken in the
+       * order they were sent, so a stop sent after a remove and a new start finds the new task.
+       */
       const command = <A, E>(name: string, f: (actor: TaskActor.TaskActor) => Effect.Effect<A, E | TaskRemoved>) =>
-        Effect.flatMap(lookup(name), f).pipe(
+        Effect.flatMap(
+          Effect.suspend(() => {
+            const actor = actors.get(name)?.actor
+            return actor === undefined ? Effect.fail(notFound(name)) : Effect.succeed(actor)
+          }),
+          f
+        ).pipe(
           Effect.catchIf(
             (error): error is TaskRemoved => error instanceof TaskRemoved,
             () => Effect.fail(notFound(name))
@@ -222,18 +243,14 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         ) as Effect.Effect<A, Exclude<E, TaskRemoved> | TaskNotFound>
 
       const runningCount = (except: TaskActor.TaskActor | undefined) =>
-        [...actors.values()].filter(({ actor }) => actor !== except && !isFinished(actor.state().status)).length
+        listed().filter(({ actor }) => actor !== except && !isFinished(actor.state().status)).length
 
       /** The actor a start goes to: the finished task it replaces, or a new one under a name claimed now. */
       const claim = Effect.fnUntraced(function*(request: StartRequest, spec: TaskActor.TaskSpec) {
         for (;;) {
           const existing = request.name === undefined ? undefined : actors.get(request.name)?.actor
-          if (existing !== undefined) {
-            const state = existing.state()
-            if (!isFinished(state.status)) return yield* new TaskAlreadyRunning({ name: state.name, pid: state.pid })
-            if (runningCount(existing) >= config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
-            return { actor: existing, replaces: true }
-          }
+          // Its actor decides, in the order of its commands: a stop sent just before this start comes first.
+          if (existing !== undefined) return { actor: existing, replaces: true }
           if (runningCount(undefined) >= config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
           const name = request.name ?? uniqueName(request.command, actors)
           const scope = yield* Scope.fork(actorsScope, "sequential")
@@ -248,16 +265,6 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           return { actor, replaces: false }
         }
       })
-
-      /** Forgets a removed actor's name, unless a new task already took it. */
-      const forget = (actor: TaskActor.TaskActor) =>
-        Effect.suspend(() => {
-          const entry = actors.get(actor.name)
-          if (entry?.actor !== actor) return Effect.void
-          actors.delete(actor.name)
-          notifier.publish({ _tag: "TaskRemoved", name: actor.name })
-          return Scope.close(entry.scope, Exit.void)
-        })
 
       const start = Effect.fn("TaskRegistry.start")(function*(request: StartRequest) {
         const { cwd, line } = yield* checkPolicy(config, request)
@@ -276,8 +283,12 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           yield* Effect.annotateCurrentSpan({ name: actor.name })
           const started = yield* actor.start(replaces ? spec : undefined).pipe(
             Effect.map((started) => ({ started })),
-            // The finished task it would replace was being removed: start afresh.
-            Effect.catchTag("TaskRemoved", () => Effect.as(forget(actor), undefined))
+            // Its actor ended (removed) before it took the start: the name is free, start afresh.
+            Effect.catchTag("TaskRemoved", () =>
+              Effect.sync(() => {
+                if (actors.get(actor.name)?.actor === actor) actors.delete(actor.name)
+                return undefined
+              }))
           )
           if (started !== undefined) return started.started
         }
@@ -288,19 +299,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       const restart = Effect.fn("TaskRegistry.restart")(function*(name: string) {
-        return yield* command(
-          name,
-          (
-            actor
-          ): Effect.Effect<Started, TooManyTasks | InvalidCwd | SpawnFailed | TerminalUnavailable | TaskRemoved> =>
-            isFinished(actor.state().status) && runningCount(actor) >= config.maxTasks
-              ? Effect.fail(new TooManyTasks({ limit: config.maxTasks }))
-              : actor.restart
-        )
+        return yield* command(name, (actor) => actor.restart)
       })
 
       const list = Effect.sync(() =>
-        ProcessTree.withOneLook(() => [...actors.values()].map(({ actor }) => summary(actor.state(), actor.usage)))
+        ProcessTree.withOneLook(() => listed().map(({ actor }) => summary(actor.state(), actor.usage)))
       )
 
       const get = (name: string, options: { readonly envValues?: boolean } = {}) =>
@@ -490,10 +493,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       const remove = Effect.fn("TaskRegistry.remove")(function*(name: string, deleteLog = false) {
-        const actor = yield* lookup(name)
-        yield* command(name, (actor) => actor.remove)
-        const logFiles = actor.state().logFiles
-        yield* forget(actor)
+        const logFiles = yield* command(name, (actor) => Effect.as(actor.remove, actor.state().logFiles))
         if (deleteLog) yield* Effect.promise(() => Promise.allSettled(logFiles.map((path) => unlink(path))))
       })
 
