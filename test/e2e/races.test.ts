@@ -1,0 +1,57 @@
+/**
+ * Issue 26 over real stdio: calls sent without waiting for the answers before them, as agents with
+ * parallel tool calls send them. A stop sent during a start stops what the start started and says so;
+ * a remove sent during a start leaves nothing running that no tool can reach.
+ */
+import { readdirSync, readFileSync } from "node:fs"
+import { describe, expect, it } from "vitest"
+import { withServer } from "./client.ts"
+
+/** Live pids whose environment carries `TM_RACE=token`. */
+const processesWith = (token: string): Array<number> =>
+  readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, "latin1").includes(`TM_RACE=${token}\0`)) return []
+      const stat = readFileSync(`/proc/${entry}/stat`, "latin1")
+      return /^[ZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)) ? [] : [Number(entry)]
+    } catch {
+      return []
+    }
+  })
+
+describe("calls sent at once", () => {
+  it("stop_task sent right after start_task stops it: 40 pairs, each answered stopped, nothing left running", () =>
+    withServer(async (s) => {
+      const token = `stop-${process.pid}`
+      const pairs = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
+        const start = s.call("start_task", { command: "sleep 60", name: `r${i}`, env: { TM_RACE: token } })
+        // Sent 0-4 ms after the start, without waiting for its answer.
+        await new Promise((resolve) => setTimeout(resolve, i % 5))
+        const stop = s.call("stop_task", { name: `r${i}` })
+        return Promise.all([start, stop])
+      }))
+      for (const [start, stop] of pairs) {
+        expect(start.isError).toBeFalsy()
+        expect(stop.structuredContent).toMatchObject({ status: "stopped" })
+      }
+      const { tasks } = await s.structured<{ tasks: Array<{ status: string }> }>("list_tasks")
+      expect(tasks.filter((t) => t.status === "running")).toEqual([])
+      expect(processesWith(token)).toEqual([])
+    }))
+
+  it("remove_task sent during start_task leaves nothing running that no tool can reach: 30 pairs", () =>
+    withServer(async (s) => {
+      const token = `remove-${process.pid}`
+      await Promise.all(Array.from({ length: 30 }, async (_, i) => {
+        const start = s.call("start_task", { command: "sleep 60", name: `g${i}`, env: { TM_RACE: token } })
+        await new Promise((resolve) => setTimeout(resolve, i % 5))
+        const remove = s.call("remove_task", { name: `g${i}` })
+        const [started, removed] = await Promise.all([start, remove])
+        expect(started.isError).toBeFalsy()
+        expect(removed.structuredContent).toEqual({ name: `g${i}`, removed: true })
+      }))
+      const { tasks } = await s.structured<{ tasks: Array<unknown> }>("list_tasks")
+      expect(tasks).toEqual([])
+      expect(processesWith(token)).toEqual([])
+    }))
+})
