@@ -13,7 +13,8 @@ import { registerPrompts } from "./Prompts.ts"
 import { invalidParams } from "./protocolError.ts"
 import { registerResources } from "./Resources.ts"
 import { StdioTransport } from "./StdioTransport.ts"
-import { type Tool, type ToolContext, type ToolEnv, tools } from "./Tools.ts"
+import type { Tool, ToolContext, ToolEnv } from "./Tool.ts"
+import { tools } from "./toolTable.ts"
 
 const instructions =
   "taskmux runs commands in the background and keeps their output. Typical flow: start_task (for a server, " +

@@ -1,6 +1,7 @@
 /**
- * The MCP side of a connection: the initialize handshake, ping, logging/setLevel, cancellation,
- * and a handler per method, each answered exactly once as JSON-RPC asks.
+ * The MCP side of a connection: which JSON values are JSON-RPC messages, the initialize handshake,
+ * ping, logging/setLevel, cancellation, and a handler per method, each answered exactly once as
+ * JSON-RPC asks. Transports only frame and parse.
  *
  * taskmux speaks the protocol itself rather than through the SDK's `Server`: that builds a few
  * hundred zod schemas when it loads and parses every message with them, which was a fifth of a
@@ -88,10 +89,45 @@ export class McpSession {
     this.handlers.set(method, handler)
   }
 
-  receive(message: Message): void {
+  /**
+   * Takes one JSON value from a transport. One that is no JSON-RPC message gets -32600 (invalid
+   * request), with the request's id when it has a usable one; a batch is refused in a sentence.
+   */
+  receive(json: unknown): void {
+    if (Array.isArray(json)) {
+      return this.reject(
+        null,
+        ErrorCode.InvalidRequest,
+        "Batches are not supported: send one JSON-RPC message per line."
+      )
+    }
+    const problem = whatIsWrong(json)
+    if (problem === undefined) return this.dispatch(json as Message)
+    const id = usableId(json)
+    // Params by position are valid JSON-RPC, but MCP names them: a request's params are wrong, and
+    // a notification is never answered.
+    if (
+      isObject(json) && json.jsonrpc === "2.0" && typeof json.method === "string" && Array.isArray(json.params) &&
+      (!("id" in json) || id !== null)
+    ) {
+      if (id === null) return
+      return this.reject(
+        id,
+        ErrorCode.InvalidParams,
+        `Invalid params for ${json.method}: params must be an object, got ${quote(json.params)}.`
+      )
+    }
+    this.reject(id, ErrorCode.InvalidRequest, `Invalid request: ${problem}.`)
+  }
+
+  private dispatch(message: Message): void {
     if (!("method" in message)) return // An answer to a request: taskmux sends none.
     if (!("id" in message)) return this.notified(message.method, message.params ?? {})
     void this.answer(message.id, message.method, message.params)
+  }
+
+  private reject(id: RequestId | null, code: number, message: string) {
+    this.send({ jsonrpc: "2.0", id, error: { code, message } })
   }
 
   notify(method: string, params: object): void {
@@ -182,3 +218,30 @@ export const quote = (value: unknown): string => {
 }
 
 const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
+
+const usableId = (json: unknown): string | number | null => {
+  if (!isObject(json)) return null
+  const id = json.id
+  return typeof id === "string" || (typeof id === "number" && Number.isSafeInteger(id)) ? id : null
+}
+
+/** One sentence on what makes a message invalid, the commonest mistakes first; nothing for a valid one. */
+const whatIsWrong = (json: unknown): string | undefined => {
+  if (!isObject(json)) return `a message is a JSON object, not ${json === null ? "null" : typeof json}`
+  if (json.jsonrpc !== "2.0") {
+    return `"jsonrpc" must be "2.0", got ${quote(json.jsonrpc)}`
+  }
+  if ("method" in json && typeof json.method !== "string") {
+    return `"method" must be a string, got ${quote(json.method)}`
+  }
+  // An answer (taskmux asks nothing, so it is dropped): never answered, even with a null id.
+  if (!("method" in json) && "id" in json && ("result" in json || "error" in json)) return undefined
+  if ("id" in json && usableId(json) === null) {
+    return `"id" must be a string or an integer, got ${quote(json.id)}`
+  }
+  if ("params" in json && !isObject(json.params)) {
+    return `"params" must be an object, got ${quote(json.params)}`
+  }
+  if (typeof json.method === "string") return undefined
+  return "it is neither a request, a notification nor a response"
+}

@@ -26,6 +26,21 @@ const session = () => {
 }
 
 describe("McpSession", () => {
+  it("checks every JSON value a transport hands it: invalid requests, batches, params by position", () => {
+    const { s, sent } = session()
+    s.receive([{ jsonrpc: "2.0", id: 1, method: "ping" }])
+    s.receive({ jsonrpc: "1.0", id: 2, method: "ping" })
+    s.receive({ jsonrpc: "2.0", id: 3, method: "tools/list", params: [1] })
+    s.receive({ jsonrpc: "2.0", method: "notifications/x", params: [1] })
+    s.receive("hello")
+    expect(sent.map((m) => [m.id, m.error?.code, m.error?.message])).toEqual([
+      [null, -32600, "Batches are not supported: send one JSON-RPC message per line."],
+      [2, -32600, "Invalid request: \"jsonrpc\" must be \"2.0\", got \"1.0\"."],
+      [3, -32602, "Invalid params for tools/list: params must be an object, got [1]."],
+      [null, -32600, "Invalid request: a message is a JSON object, not string."]
+    ])
+  })
+
   it("agrees on the client's protocol revision when it knows it, else offers its newest", async () => {
     const { ask } = session()
     const [known] = await ask(1, "initialize", { protocolVersion: "2024-11-05", capabilities: {} })

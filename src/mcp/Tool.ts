@@ -1,0 +1,149 @@
+/**
+ * The tool framework: a tool is its name, description, annotations, input and output Schemas (the
+ * single source of truth: the JSON Schema clients see is derived from them, and arguments are
+ * decoded with them), its handler and its short text answer. The tools themselves are in tools/.
+ */
+import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js"
+import { Cause, Effect, Exit, References, Schema } from "effect"
+import type { TaskmuxConfig } from "../Config.ts"
+import { formatSchemaError, InvalidArguments } from "../domain/errors.ts"
+import type { Project } from "../project/Project.ts"
+import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
+
+interface ToolSpec<I, O> {
+  readonly name: string
+  readonly title: string
+  readonly description: string
+  readonly input: Schema.Codec<I, unknown>
+  readonly output: Schema.Codec<O, unknown>
+  readonly annotations: {
+    readonly readOnlyHint: boolean
+    readonly destructiveHint: boolean
+    readonly idempotentHint: boolean
+  }
+  readonly run: (input: I, context: ToolContext) => Effect.Effect<O, { readonly message: string }, ToolEnv>
+  /** The human-readable answer: short, and not a copy of the structured content. */
+  readonly text: (output: O, input: I) => string
+}
+
+/** What the tools run with: the tasks, the project's task file, the options. */
+export type ToolEnv = TaskRegistry | Project | TaskmuxConfig
+
+/** What a call knows of its request: where to send progress, when the client asked for it. */
+export interface ToolContext {
+  readonly progress?: ((progress: number, total: number, message: string) => Effect.Effect<void>) | undefined
+}
+
+export interface Tool {
+  readonly name: string
+  readonly definition: McpTool
+  readonly call: (args: unknown, context: ToolContext) => Effect.Effect<CallToolResult, never, ToolEnv>
+}
+
+export const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
+  const decode = Schema.decodeUnknownExit(spec.input)
+  // Made once: a span wrapper made per call would capture a stack trace per call.
+  const span = Effect.withSpan(`tool.${spec.name}`)
+  // With tracing off (the default) no span at all: even a no-op one makes a new fiber context.
+  const traced = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.flatMap(Effect.service(References.TracerEnabled), (enabled) => enabled ? span(effect) : effect)
+  let definition: McpTool | undefined
+  return {
+    name: spec.name,
+    // Built on the first tools/list, not at start-up.
+    get definition() {
+      return definition ??= {
+        name: spec.name,
+        title: spec.title,
+        description: spec.description,
+        inputSchema: jsonSchema(spec.input, true) as McpTool["inputSchema"],
+        outputSchema: jsonSchema(spec.output, false) as McpTool["outputSchema"],
+        // destructiveHint and idempotentHint mean something only for a tool that changes things.
+        annotations: spec.annotations.readOnlyHint
+          ? { readOnlyHint: true, openWorldHint: false }
+          : { ...spec.annotations, openWorldHint: false }
+      }
+    },
+    call: (args, context) =>
+      Effect.suspend(() => {
+        const input = decode(args ?? {}, { errors: "all", onExcessProperty: "error" })
+        if (Exit.isFailure(input)) {
+          const issue = formatSchemaError(Cause.squash(input.cause) as Schema.SchemaError, args)
+          return Effect.succeed(errorResult(new InvalidArguments({ tool: spec.name, issue })))
+        }
+        return spec.run(input.value, context).pipe(
+          traced,
+          Effect.map((output): CallToolResult => ({
+            content: [{ type: "text", text: spec.text(output, input.value) }],
+            structuredContent: output as Record<string, unknown>
+          })),
+          Effect.catch((error) => Effect.succeed(errorResult(error)))
+        )
+      })
+  }
+}
+
+const errorResult = (error: { readonly message: string }): CallToolResult => ({
+  content: [{ type: "text", text: error.message }],
+  isError: true
+})
+
+const jsonSchema = (schema: Schema.Top, descriptions: boolean) => {
+  const { schema: json } = Schema.toJsonSchemaDocument(schema)
+  // An empty Struct is "anything but null" in JSON Schema; MCP wants an object.
+  return compact(json.type === "object" ? json : { type: "object", properties: {} }, descriptions)
+}
+
+const SAFE_INT = Number.MAX_SAFE_INTEGER
+
+/**
+ * The same JSON Schema in fewer bytes, since every client sends tools/list to its model:
+ * no safe-integer bounds, no `additionalProperties: true` (the default), `type: ["string",
+ * "null"]` for a nullable simple type, and descriptions only where asked.
+ */
+const compact = (node: unknown, descriptions: boolean): unknown => {
+  if (Array.isArray(node)) return node.map((item) => compact(item, descriptions))
+  if (typeof node !== "object" || node === null) return node
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(node)) {
+    if ((key === "maximum" && value === SAFE_INT) || (key === "minimum" && value === -SAFE_INT)) continue
+    if ((key === "additionalProperties" && value === true) || (key === "description" && !descriptions)) continue
+    out[key] = key === "properties" ? mapValues(value, (v) => compact(v, descriptions)) : compact(value, descriptions)
+  }
+  // An enum says its type.
+  if (Array.isArray(out.enum) && out.type === "string") delete out.type
+  const anyOf = out.anyOf
+  if (Array.isArray(anyOf) && anyOf.length === 2 && isNullType(anyOf[1])) {
+    const [first] = anyOf as [Record<string, unknown>]
+    if (typeof first.type === "string" && !("enum" in first)) {
+      delete out.anyOf
+      return { ...out, ...first, type: [first.type, "null"] }
+    }
+  }
+  return out
+}
+
+const mapValues = (record: unknown, f: (value: unknown) => unknown) =>
+  Object.fromEntries(Object.entries(record as Record<string, unknown>).map(([k, v]) => [k, f(v)]))
+
+const isNullType = (node: unknown) =>
+  typeof node === "object" && node !== null && Object.keys(node).length === 1 &&
+  (node as { type?: unknown }).type === "null"
+
+export const withRegistry = <A, E, R = never>(f: (registry: TaskRegistry["Service"]) => Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.service(TaskRegistry), f)
+
+/** Progress for the caller's token, if any: seconds waited (always increasing, as MCP asks) and what happened. */
+export const progressOf = (context: ToolContext, timeoutMs: number) => {
+  const progress = context.progress
+  if (progress === undefined) return undefined
+  let last = 0
+  return (elapsedMs: number, note: string | undefined) => {
+    last = Math.max(Math.round(elapsedMs / 100) / 10, last + 0.1)
+    return progress(
+      last,
+      Math.round(timeoutMs / 1000),
+      `waiting ${Math.round(elapsedMs / 1000)} s${note ? `; ${note}` : ""}`
+    )
+  }
+}

@@ -1,0 +1,76 @@
+/** Fields and text helpers the tools share: one definition each, so their schemas and answers agree. */
+import { Effect, Schema } from "effect"
+import { InvalidArguments, InvalidPattern } from "../../domain/errors.ts"
+import { PortWanted } from "../../domain/StartSpec.ts"
+import { OutputLine, TaskStatus } from "../../domain/Task.ts"
+import * as PortProbe from "../../process/PortProbe.ts"
+
+export const TaskName = Schema.String.check(
+  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
+    message: "a task name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+  })
+)
+
+export const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+
+export const NameOnly = Schema.Struct({ name: TaskName })
+
+export const StartedOutput = Schema.Struct({ name: Schema.String, pid: Schema.NullOr(Schema.Int), status: TaskStatus })
+export const EndedOutput = Schema.Struct({
+  name: Schema.String,
+  status: TaskStatus,
+  exitCode: Schema.NullOr(Schema.Int),
+  signal: Schema.NullOr(Schema.String)
+})
+
+export const TerminalCols = Schema.Int.check(Schema.isBetween({ minimum: 20, maximum: 1000 }))
+export const TerminalRows = Schema.Int.check(Schema.isBetween({ minimum: 5, maximum: 500 }))
+
+export const Port = PortWanted.annotate({
+  description: "Ready once it listens on this TCP port, or \"any\"."
+})
+
+export const Pattern = Schema.String.annotate({
+  description: "Regex tried on each line, e.g. \"ready|listening on\"."
+})
+
+export const ExitWanted = Schema.Boolean.annotate({
+  description: "Answer at its end for good (after any restarts), with a summary."
+})
+
+/** A port wait this machine cannot answer fails before anything starts. */
+export const checkPort = (tool: string, field: string, port: number | "any" | undefined) => {
+  const problem = port === undefined ? undefined : PortProbe.unsupported(port)
+  return problem === undefined
+    ? Effect.void
+    : Effect.fail(new InvalidArguments({ tool, issue: `${field}: ${problem}` }))
+}
+
+/** Compiles a caller's regex, or fails naming the field and the pattern. */
+export const asPattern = (field: string, pattern: string) =>
+  Effect.try({
+    try: () => new RegExp(pattern),
+    catch: (error) =>
+      new InvalidPattern({
+        field,
+        pattern,
+        reason: (error as Error).message.replace(/^Invalid regular expression: /, "")
+      })
+  })
+
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : word.endsWith("s") ? "es" : "s"}`
+
+/** A command as one row of a table: a multi-line script's line breaks as spaces, and at most 120 characters. */
+export const oneLine = (command: string) => {
+  const line = command.replace(/\s+/g, " ")
+  return line.length > 120 ? `${line.slice(0, 119)}…` : line
+}
+
+/** ", ports 3000, 5173; 48 MB" for a task that uses something, else "". */
+export const uses = (t: { readonly ports: ReadonlyArray<number> | null; readonly memoryBytes: number | null }) =>
+  (t.ports !== null && t.ports.length > 0 ? `, ports ${t.ports.join(", ")}` : "") +
+  (t.memoryBytes ? `, ${Math.round(t.memoryBytes / 1e6)} MB` : "")
+
+export const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>) =>
+  lines.map((l) => `${l.run !== undefined ? `── run ${l.run} ──\n` : ""}${l.stream === "stderr" ? "! " : ""}${l.text}`)
+    .join("\n")

@@ -1,0 +1,64 @@
+/** The tools that wait on a task and type into it. */
+import { Effect, Schema } from "effect"
+import { TimeoutMs } from "../../domain/StartSpec.ts"
+import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
+import { progressOf, tool, withRegistry } from "../Tool.ts"
+import { ExitWanted, NonNegativeInt, Pattern, plural, Port, TaskName, TerminalCols, TerminalRows } from "./fields.ts"
+import { waitAnswer, WaitOutput, waitRequest, waitText } from "./waits.ts"
+
+export const waitForTask = tool({
+  name: "wait_for_task",
+  title: "Wait for a task",
+  description: "Wait until a line matches pattern, it listens on port, it ends, or timeoutMs passes. Lines " +
+    "count from the last one shown about the task, so none is missed between calls.",
+  input: Schema.Struct({
+    name: TaskName,
+    pattern: Schema.optionalKey(Pattern),
+    since: Schema.optionalKey(
+      NonNegativeInt.annotate({ description: "A cursor. Default: after the last line shown." })
+    ),
+    timeoutMs: Schema.optionalKey(TimeoutMs),
+    port: Schema.optionalKey(Port),
+    exit: Schema.optionalKey(ExitWanted)
+  }),
+  output: WaitOutput,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
+  run: ({ name, since, ...fields }, context) =>
+    withRegistry((r) =>
+      Effect.gen(function*() {
+        const wait = yield* waitRequest("wait_for_task", "", fields)
+        return waitAnswer(yield* r.wait(name, { ...wait, since, onProgress: progressOf(context, wait.timeoutMs) }))
+      })
+    ),
+  text: (o, input) => waitText(o, o.name, input)
+})
+
+export const sendInput = tool({
+  name: "send_input",
+  title: "Type into a task",
+  description: "Type into a running task's stdin (REPLs, prompts): \"\\n\" is Enter, eof closes it (Ctrl-D). " +
+    "On a terminal \"\\u0003\" is Ctrl-C.",
+  input: Schema.Struct({
+    name: TaskName,
+    data: Schema.String.annotate({ description: "Example: \"yes\\n\"." }),
+    eof: Schema.optionalKey(Schema.Boolean.annotate({ description: "Close stdin after.", default: false })),
+    cols: Schema.optionalKey(TerminalCols.annotate({ description: "Resize first." })),
+    rows: Schema.optionalKey(TerminalRows.annotate({ description: "Resize first." }))
+  }),
+  output: Schema.Struct({ name: Schema.String, bytes: Schema.Int }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  run: ({ cols, data, eof, name, rows }) =>
+    withRegistry((r) =>
+      Effect.gen(function*() {
+        if (cols !== undefined || rows !== undefined) {
+          const now = (yield* r.get(name)).terminal
+          yield* r.resize(name, {
+            cols: cols ?? now?.cols ?? DEFAULT_TERMINAL.cols,
+            rows: rows ?? now?.rows ?? DEFAULT_TERMINAL.rows
+          })
+        }
+        return { name, bytes: yield* r.send(name, data, eof ?? false) }
+      })
+    ),
+  text: (o) => `Wrote ${plural(o.bytes, "byte")} to "${o.name}".`
+})

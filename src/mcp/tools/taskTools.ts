@@ -1,0 +1,196 @@
+/** The tools that start and end tasks: start, stop, restart, signal, remove. */
+import { Effect, Schema, Struct } from "effect"
+import { InvalidArguments } from "../../domain/errors.ts"
+import { SignalName } from "../../domain/Signals.ts"
+import { defaultTimeoutMs, RestartSpec, WaitForSpec } from "../../domain/StartSpec.ts"
+import { describeEnd, TaskStatus } from "../../domain/Task.ts"
+import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
+import { runningDependents } from "../../project/projectTasks.ts"
+import { startProjectTask } from "../../project/startProjectTask.ts"
+import { progressOf, tool, withRegistry } from "../Tool.ts"
+import { EndedOutput, NameOnly, NonNegativeInt, StartedOutput, TaskName, TerminalCols, TerminalRows } from "./fields.ts"
+import { type WaitAnswer, waitAnswer, WaitFields, waitRequest, waitText } from "./waits.ts"
+
+const StartOutput = Schema.Struct({
+  ...StartedOutput.fields,
+  ...Schema.Struct(WaitFields).mapFields(Struct.map(Schema.optionalKey)).fields,
+  tasks: Schema.optionalKey(Schema.Array(StartedOutput).annotate({ description: "A project task's chain, in order." }))
+})
+
+const startInput = Schema.Struct({
+  command: Schema.optionalKey(
+    Schema.String.check(Schema.isNonEmpty({ message: "command must not be empty" })).annotate({
+      description: "Shell line, or program with args. Absent: start the project task name."
+    })
+  ),
+  args: Schema.optionalKey(
+    Schema.Array(Schema.String).annotate({
+      description: "Arguments: run without a shell."
+    })
+  ),
+  name: Schema.optionalKey(TaskName.annotate({ description: "Unique; made up when absent." })),
+  cwd: Schema.optionalKey(Schema.String.annotate({ description: "Working directory." })),
+  env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String).annotate({ description: "Added to its own." })),
+  // Its fields are described once, in wait_for_task's fields of the same names.
+  waitFor: Schema.optionalKey(
+    WaitForSpec.annotate({
+      description: "Answer once ready, e.g. {\"port\": 5173}, or ended: {\"exit\": true}."
+    })
+  ),
+  notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({ description: "Announce its end.", default: true })),
+  terminal: Schema.optionalKey(Schema.Boolean.annotate({
+    description: "On a pseudo-terminal: REPLs, prompts, programs that buffer on pipes.",
+    default: false
+  })),
+  cols: Schema.optionalKey(TerminalCols.annotate({ description: "Terminal width.", default: DEFAULT_TERMINAL.cols })),
+  rows: Schema.optionalKey(TerminalRows.annotate({ description: "Terminal height.", default: DEFAULT_TERMINAL.rows })),
+  restart: Schema.optionalKey(RestartSpec.annotate({ description: "Run it again when it ends by itself." }))
+})
+
+/** How long a start without waitFor looks for an immediate end before it answers. */
+const EARLY_END_MS = 100
+
+export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
+  name: "start_task",
+  title: "Start a task",
+  description: "Run a command in the background (server, build, watcher; REPLs: terminal: true). Answers at " +
+    "once, with its end if it fails at once; waitFor: once ready (a line, a port), or ended (exit: true).",
+  input: startInput,
+  output: StartOutput,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  run: ({ cols, command, rows, terminal, waitFor, ...request }, context) =>
+    withRegistry((r) =>
+      Effect.gen(function*() {
+        if (command === undefined) {
+          if (request.name === undefined || Object.keys(request).length > 1 || waitFor !== undefined) {
+            return yield* new InvalidArguments({
+              tool: "start_task",
+              issue: request.name === undefined
+                ? "command is required (or name alone, to start a project task: list_tasks shows them as defined)"
+                : "a project task is started by its name alone: its file gives the rest"
+            })
+          }
+          const chain = yield* startProjectTask(request.name, progressOf(context, defaultTimeoutMs(false)))
+          const waited = chain.wait === undefined ? {} : (({ name: _, ...w }) => w)(waitAnswer(chain.wait))
+          return { ...chain.started, ...waited, tasks: chain.tasks }
+        }
+        if (
+          waitFor !== undefined && waitFor.pattern === undefined && waitFor.port === undefined &&
+          waitFor.exit !== true
+        ) {
+          return yield* new InvalidArguments({
+            tool: "start_task",
+            issue: "waitFor needs a pattern (a regex for the ready line), a port (a number, or \"any\") " +
+              "or exit: true (the end)"
+          })
+        }
+        const wait = waitFor === undefined ? undefined : yield* waitRequest("start_task", "waitFor.", waitFor)
+        if (terminal !== true && (cols !== undefined || rows !== undefined)) {
+          return yield* new InvalidArguments({
+            tool: "start_task",
+            issue: "cols and rows size a terminal: pass them with terminal: true"
+          })
+        }
+        const started = yield* r.start({
+          ...request,
+          command,
+          ...(terminal === true &&
+            { terminal: { cols: cols ?? DEFAULT_TERMINAL.cols, rows: rows ?? DEFAULT_TERMINAL.rows } })
+        })
+        if (wait === undefined) {
+          // A start that fails at once (a typo, a missing file) says so in its answer, not in a later read.
+          const ended = yield* r.endedWithin(started.name, EARLY_END_MS)
+          if (ended === undefined) return started
+          const { name: _, ...waited } = waitAnswer(ended)
+          return { ...started, ...waited }
+        }
+        const { name: _, ...waited } = waitAnswer(
+          yield* r.wait(started.name, { ...wait, since: 0, onProgress: progressOf(context, wait.timeoutMs) })
+        )
+        return { ...started, ...waited }
+      })
+    ),
+  text: (o, input) => {
+    const chain = o.tasks === undefined || o.tasks.length < 2
+      ? ""
+      : `Project chain: ${o.tasks.map((t) => `${t.name} (${t.status}, pid ${t.pid})`).join(" → ")}.\n`
+    return o.matched === undefined
+      ? `${chain}Started task "${o.name}" (pid ${o.pid}).`
+      : `${chain}Started task "${o.name}" (pid ${o.pid}). ${
+        // Without waitFor, an answer with a wait's fields is an end seen within EARLY_END_MS.
+        waitText(o as Omit<WaitAnswer, "name">, o.name, input.waitFor ?? { exit: true })}`
+  }
+})
+
+export const stopTask = tool({
+  name: "stop_task",
+  title: "Stop a task",
+  description: "End a task and every process it started: the signal, then SIGKILL after graceMs; answers once " +
+    "all are gone.",
+  input: Schema.Struct({
+    name: TaskName,
+    signal: Schema.optionalKey(SignalName.annotate({ description: "Sent first.", default: "SIGTERM" })),
+    graceMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "Then SIGKILL.", default: 5000 })),
+    force: Schema.optionalKey(Schema.Boolean.annotate({ description: "SIGKILL at once.", default: false })),
+    dependents: Schema.optionalKey(Schema.Boolean.annotate({
+      description: "Stop the project tasks that need it first.",
+      default: false
+    }))
+  }),
+  output: Schema.Struct({
+    ...EndedOutput.fields,
+    dependents: Schema.optionalKey(Schema.Array(Schema.String))
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+  run: ({ dependents, name, ...request }) =>
+    withRegistry((r) =>
+      Effect.gen(function*() {
+        if (dependents !== true) return { ...yield* r.stop(name, request) }
+        const running = yield* runningDependents(name)
+        yield* Effect.forEach(running, (d) => r.stop(d, request), { discard: true })
+        return { ...yield* r.stop(name, request), dependents: running }
+      })
+    ),
+  text: (o) =>
+    `Task "${o.name}": ${describeEnd(o.status, o.exitCode, o.signal)}.${
+      "dependents" in o && o.dependents.length > 0 ? ` Stopped first: ${o.dependents.join(", ")}.` : ""
+    }`
+})
+
+export const restartTask = tool({
+  name: "restart_task",
+  title: "Restart a task",
+  description: "Stop a task if running and start it again; its output and cursors stay.",
+  input: NameOnly,
+  output: StartedOutput,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
+  run: ({ name }) => withRegistry((r) => r.restart(name)),
+  text: (o) => `Restarted task "${o.name}" (pid ${o.pid}).`
+})
+
+export const signalTask = tool({
+  name: "signal_task",
+  title: "Signal a task",
+  description: "Signal every process of a running task: SIGINT for Ctrl-C, SIGHUP to reload, SIGSTOP/SIGCONT to pause.",
+  input: Schema.Struct({ name: TaskName, signal: SignalName.annotate({ description: "The signal." }) }),
+  output: Schema.Struct({ name: Schema.String, status: TaskStatus }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
+  run: ({ name, signal }) =>
+    withRegistry((r) => Effect.map(r.signal(name, signal), (e) => ({ name: e.name, status: e.status }))),
+  text: (o) => `Signal sent; task "${o.name}" is ${o.status}.`
+})
+
+export const removeTask = tool({
+  name: "remove_task",
+  title: "Remove a task",
+  description: "Stop a task if running and forget it; its log files stay.",
+  input: Schema.Struct({
+    name: TaskName,
+    deleteLog: Schema.optionalKey(Schema.Boolean.annotate({ description: "Its log files too.", default: false }))
+  }),
+  output: Schema.Struct({ name: Schema.String, removed: Schema.Literal(true) }),
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
+  run: ({ deleteLog, name }) =>
+    withRegistry((r) => Effect.as(r.remove(name, deleteLog), { name, removed: true as const })),
+  text: (o) => `Removed task "${o.name}".`
+})

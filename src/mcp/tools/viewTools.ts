@@ -1,0 +1,126 @@
+/** The tools that look at tasks: list, describe, read output. */
+import { Effect, Schema } from "effect"
+import { compactLines, describeEnd, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../../domain/Task.ts"
+import { listWithProject } from "../../project/projectTasks.ts"
+import { tool, withRegistry } from "../Tool.ts"
+import { asPattern, formatLines, NonNegativeInt, oneLine, Pattern, plural, TaskName, uses } from "./fields.ts"
+
+/** A task as list_tasks shows it: a project task that has not run yet is "defined". */
+const ListedTask = Schema.Struct({
+  ...TaskSummary.fields,
+  status: Schema.Literals([...TaskStatus.literals, "defined"]),
+  startedAt: Schema.NullOr(Schema.String)
+})
+
+export const listTasks = tool({
+  name: "list_tasks",
+  title: "List tasks",
+  description: "Every task: status, exit, ports, memory; project tasks not yet run are defined.",
+  input: Schema.Struct({}),
+  output: Schema.Struct({
+    tasks: Schema.Array(ListedTask),
+    projectError: Schema.optionalKey(Schema.String.annotate({ description: "Why the project file was not read." }))
+  }),
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
+  run: () => listWithProject,
+  text: ({ projectError, tasks }) =>
+    (tasks.length === 0
+      ? "No tasks."
+      : tasks.map((t) =>
+        `${t.name}\t${
+          t.status === "defined"
+            ? "defined (project task; start_task { name })"
+            : describeEnd(t.status, t.exitCode, t.signal)
+        }\t${t.pid === null ? "" : `pid ${t.pid}\t`}${oneLine(t.command)}${uses(t)}`
+      ).join("\n")) +
+    (projectError === undefined ? "" : `\nNo project tasks: ${projectError}`)
+})
+
+export const getTask = tool({
+  name: "get_task",
+  title: "Describe a task",
+  description: "One task in full: processes, ports, memory, environment, log file.",
+  input: Schema.Struct({
+    name: TaskName,
+    envValues: Schema.optionalKey(Schema.Boolean.annotate({
+      description: "Also the values (may hold secrets).",
+      default: false
+    }))
+  }),
+  output: TaskInfo,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
+  run: ({ envValues, name }) => withRegistry((r) => r.get(name, { envValues: envValues === true })),
+  text: (t) =>
+    `Task "${t.name}": ${describeEnd(t.status, t.exitCode, t.signal)}; pid ${t.pid}; ${t.command} in ${t.cwd}; ` +
+    `${plural(t.lines, "line")} held, ${t.droppedLines} dropped${t.error ? `; error: ${t.error}` : ""}.` +
+    (t.processes !== null && t.processes.length > 0
+      ? `\n${plural(t.processes.length, "process")}${uses(t)}${
+        t.cpuPercent !== null ? `, CPU ${t.cpuPercent}%` : ""
+      }:\n${t.processes.map((p) => `  ${p.pid} ${p.command}`).join("\n")}`
+      : "") +
+    (t.envValues !== undefined
+      ? `\nEnvironment:\n${Object.entries(t.envValues).map(([k, v]) => `  ${k}=${v}`).join("\n")}`
+      : `\nEnvironment: ${t.env.join(" ")}`)
+})
+
+const ReadOutput = Schema.Struct({
+  lines: Schema.Array(OutputLine),
+  screen: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "The screen's rows." })),
+  nextCursor: Schema.Int,
+  dropped: Schema.Int.annotate({ description: "Lines that were dropped from the buffer before they were read." }),
+  truncated: Schema.Boolean.annotate({ description: "More lines matched than fit in one answer." })
+})
+type ReadOutput = typeof ReadOutput.Type
+
+const readInput = Schema.Struct({
+  name: TaskName,
+  stream: Schema.optionalKey(
+    Schema.Literals(["stdout", "stderr", "all"]).annotate({
+      description: "Which stream.",
+      default: "all"
+    })
+  ),
+  tail: Schema.optionalKey(NonNegativeInt.annotate({ description: "The last N lines." })),
+  since: Schema.optionalKey(NonNegativeInt.annotate({ description: "A cursor: lines after it; 0: all." })),
+  grep: Schema.optionalKey(Pattern.annotate({ description: "Only lines matching this regex." })),
+  raw: Schema.optionalKey(Schema.Boolean.annotate({ description: "Keep ANSI codes and \\r redraws.", default: false })),
+  maxBytes: Schema.optionalKey(
+    Schema.Int.check(Schema.isGreaterThan(0)).annotate({
+      description: "Text per answer.",
+      default: 32768
+    })
+  ),
+  screen: Schema.optionalKey(Schema.Boolean.annotate({ description: "Terminal tasks: the screen now, as rows." })),
+  timestamps: Schema.optionalKey(Schema.Boolean.annotate({ description: "Each line's time.", default: false }))
+})
+
+export const readOutput = tool<typeof readInput.Type, ReadOutput>({
+  name: "read_output",
+  title: "Read a task's output",
+  description: "Read a task's output, both streams in order (\"! \" marks stderr): the last 100 lines, or " +
+    "since=nextCursor for new ones.",
+  input: readInput,
+  output: ReadOutput,
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
+  run: ({ grep, name, screen, timestamps, ...options }) =>
+    withRegistry((r) =>
+      Effect.gen(function*() {
+        if (screen === true) {
+          const shown = yield* r.screen(name)
+          return { lines: [], screen: shown.rows, nextCursor: 0, dropped: 0, truncated: false }
+        }
+        const compiled = grep === undefined ? undefined : yield* asPattern("grep", grep)
+        const page = yield* r.read(name, { ...options, grep: compiled })
+        return { ...page, lines: compactLines(page.lines, timestamps) }
+      })
+    ),
+  text: (o) => {
+    if (o.screen !== undefined) return o.screen.length === 0 ? "(blank screen)" : o.screen.join("\n")
+    const notes = [
+      o.dropped > 0 ? `${plural(o.dropped, "line")} dropped before being read` : "",
+      o.truncated ? "more lines than fit: read again with since=nextCursor" : ""
+    ].filter(Boolean)
+    const body = o.lines.length === 0 ? "(no output)" : formatLines(o.lines)
+    return `${body}\n[nextCursor ${o.nextCursor}${notes.length ? `; ${notes.join("; ")}` : ""}]`
+  }
+})

@@ -1,0 +1,51 @@
+/**
+ * The project file's tasks beside the running ones: what list_tasks adds (those not yet run, as
+ * `defined`) and what stop_task { dependents } stops first (the running tasks that need a task).
+ */
+import { Effect } from "effect"
+import type { TaskSummary } from "../domain/Task.ts"
+import { isFinished } from "../domain/Task.ts"
+import { commandLine } from "../supervisor/startPolicy.ts"
+import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import { Project } from "./Project.ts"
+import { dependentsOf } from "./ProjectFile.ts"
+
+/** A task as list_tasks shows it: a project task that has not run yet is "defined". */
+export type ListedTask = Omit<TaskSummary, "status" | "startedAt"> & {
+  readonly status: TaskSummary["status"] | "defined"
+  readonly startedAt: string | null
+}
+
+/** Every task, then the project's tasks that have not run; and why the project file was not read, if so. */
+export const listWithProject = Effect.gen(function*() {
+  const tasks: Array<ListedTask> = [...yield* (yield* TaskRegistry).list]
+  const project = yield* (yield* Project).current
+  const known = new Set(tasks.map((t) => t.name))
+  for (const def of project.file?.tasks.values() ?? []) {
+    if (known.has(def.name)) continue
+    tasks.push({
+      name: def.name,
+      pid: null,
+      status: "defined",
+      exitCode: null,
+      signal: null,
+      command: commandLine(def.command, def.args ?? null),
+      startedAt: null,
+      endedAt: null,
+      ports: null,
+      memoryBytes: null
+    })
+  }
+  return { tasks, ...(project.error !== undefined && { projectError: project.error.message }) }
+})
+
+/** The running project tasks that need `name`, furthest first, so nothing is left waiting on what was stopped. */
+export const runningDependents = (name: string) =>
+  Effect.gen(function*() {
+    const tasks = (yield* (yield* Project).current).file?.tasks ?? new Map()
+    const listed = new Map((yield* (yield* TaskRegistry).list).map((t) => [t.name, t]))
+    return dependentsOf(tasks, name).filter((d) => {
+      const t = listed.get(d)
+      return t !== undefined && !isFinished(t.status)
+    })
+  })
