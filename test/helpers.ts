@@ -1,6 +1,6 @@
 /** Shared test helpers: real processes are checked through /proc, never mocked. */
 import { Effect, Schedule } from "effect"
-import { readFileSync } from "node:fs"
+import { readdirSync, readFileSync } from "node:fs"
 import * as NodePath from "node:path"
 
 export const fixture = (name: string) => NodePath.join(import.meta.dirname, "fixtures", name)
@@ -15,6 +15,17 @@ export const isAlive = (pid: number): boolean => {
     return false
   }
 }
+
+/** Live pids whose environment holds `name=value`: a task's processes, when its start set that variable. */
+export const processesWithEnv = (name: string, value: string): Array<number> =>
+  readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`, "latin1")
+      return environ.includes(`${name}=${value}\0`) && isAlive(Number(entry)) ? [Number(entry)] : []
+    } catch {
+      return [] // Gone while we looked.
+    }
+  })
 
 /** Pids a fixture printed as "pid N" lines. */
 export const pidsIn = (lines: ReadonlyArray<{ readonly text: string }>): Array<number> =>

@@ -477,8 +477,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       const signal = Effect.fn("TaskRegistry.signal")(function*(name: string, sig: SignalName) {
-        const actor = yield* lookup(name)
-        const sent = yield* command(name, (actor) => actor.signal(sig))
+        const { actor, sent } = yield* command(
+          name,
+          (actor) => Effect.map(actor.signal(sig), (sent) => ({ actor, sent }))
+        )
         if (!sent) {
           const state = actor.state()
           return yield* new TaskNotRunning({

@@ -3,21 +3,11 @@
  * parallel tool calls send them. A stop sent during a start stops what the start started and says so;
  * a remove sent during a start leaves nothing running that no tool can reach.
  */
-import { readdirSync, readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
+import { processesWithEnv } from "../helpers.ts"
 import { withServer } from "./client.ts"
 
-/** Live pids whose environment carries `TM_RACE=token`. */
-const processesWith = (token: string): Array<number> =>
-  readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {
-    try {
-      if (!readFileSync(`/proc/${entry}/environ`, "latin1").includes(`TM_RACE=${token}\0`)) return []
-      const stat = readFileSync(`/proc/${entry}/stat`, "latin1")
-      return /^[ZX]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)) ? [] : [Number(entry)]
-    } catch {
-      return []
-    }
-  })
+const processesWith = (token: string) => processesWithEnv("TM_RACE", token)
 
 describe("calls sent at once", () => {
   it("stop_task sent right after start_task stops it: 40 pairs, each answered stopped, nothing left running", () =>

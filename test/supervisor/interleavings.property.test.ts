@@ -11,12 +11,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type Context, Effect, Exit, Fiber, Layer, Scope } from "effect"
 import fc from "fast-check"
-import { readdirSync, readFileSync } from "node:fs"
 import { TaskmuxConfig } from "../../src/Config.ts"
 import { isFinished } from "../../src/domain/Task.ts"
 import { TasksLayer } from "../../src/Server.ts"
 import { TaskRegistry } from "../../src/supervisor/TaskRegistry.ts"
-import { eventually, fixture } from "../helpers.ts"
+import { eventually, fixture, processesWithEnv } from "../helpers.ts"
 
 type Kind = "long" | "short" | "stubborn" | "tree" | "flaky"
 
@@ -87,7 +86,7 @@ const step = (model: Model, op: Op): { readonly allowed: ReadonlyArray<string>; 
     }
     case "input":
       return {
-        allowed: settled ? ["ok", "StdinClosed"] : running ? ["ok", "StdinClosed"] : ["StdinClosed"],
+        allowed: running ? ["ok", "StdinClosed"] : ["StdinClosed"],
         next: model
       }
     case "remove":
@@ -118,22 +117,7 @@ const sequence = fc.tuple(
 )
   .map(([first, rest]) => [first, ...rest] as ReadonlyArray<Op>)
 
-/** Live (not zombie) pids whose environment carries `token`. */
-const processesWith = (token: string): Array<number> => {
-  const found: Array<number> = []
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      if (!readFileSync(`/proc/${entry}/environ`, "latin1").includes(`TM_INTERLEAVING=${token}\0`)) continue
-      const stat = readFileSync(`/proc/${entry}/stat`, "latin1")
-      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)
-      if (state !== "Z" && state !== "X") found.push(Number(entry))
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return found
-}
+const processesWith = (token: string) => processesWithEnv("TM_INTERLEAVING", token)
 
 const TestLayer = TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ shutdownGraceMs: 300, killGraceMs: 300 })))
 
