@@ -368,11 +368,11 @@ const latencyOn = async (cpu: number | undefined) => {
       pinned: cpu !== undefined,
       text: `${vsSameAnswers.toFixed(2)}× the same answers from a bare server; p50 ${
         median(subject).toFixed(2)
-      } ms, p99 ${percentile(subject, 99).toFixed(2)} ms; ${ratio.toFixed(2)}× the bare server's p50 (${median(baseline).toFixed(2)} ms); a bare server giving the same answers (${
-        answerBytes.join(", ")
-      } bytes) ${sameRatio.toFixed(2)}×; get_task ${ownRatio.toFixed(2)}× that server's copy of its answer${
-        cpu === undefined ? " (unpinned)" : ""
-      }`,
+      } ms, p99 ${percentile(subject, 99).toFixed(2)} ms; ${ratio.toFixed(2)}× the bare server's p50 (${
+        median(baseline).toFixed(2)
+      } ms); a bare server giving the same answers (${answerBytes.join(", ")} bytes) ${
+        sameRatio.toFixed(2)
+      }×; get_task ${ownRatio.toFixed(2)}× that server's copy of its answer${cpu === undefined ? " (unpinned)" : ""}`,
       goal: "p50 ≤ 1.2× the bare server giving the same answers",
       ok: vsSameAnswers <= 1.2
     }
