@@ -133,8 +133,8 @@ export interface TaskActor {
   readonly input: (bytes: Buffer, eof: boolean) => Effect.Effect<number, StdinClosed | TaskRemoved>
   /** Changes a terminal task's size, for this run and the next. */
   readonly resize: (size: TerminalSize) => Effect.Effect<void, NotATerminal | TaskRemoved>
-  /** Stops it and takes it away; a later command fails with TaskRemoved, but a start brings it back. */
-  readonly remove: Effect.Effect<Ended, TaskRemoved>
+  /** Stops it and takes it away, answering with its runs' log files; later commands fail with TaskRemoved, but a start brings it back. */
+  readonly remove: Effect.Effect<ReadonlyArray<string>, TaskRemoved>
 }
 
 /** What an actor needs from the server. */
@@ -165,7 +165,7 @@ type Message =
     readonly reply: Reply<number, StdinClosed>
   }
   | { readonly _tag: "Resize"; readonly size: TerminalSize; readonly reply: Reply<void, NotATerminal> }
-  | { readonly _tag: "Remove"; readonly reply: Reply<Ended> }
+  | { readonly _tag: "Remove"; readonly reply: Reply<ReadonlyArray<string>> }
   // From the actor's own fibers:
   | { readonly _tag: "Exited"; readonly run: Run; readonly exit: ExitInfo }
   | { readonly _tag: "BackoffOver"; readonly timer: Fiber.Fiber<void> }
@@ -426,6 +426,10 @@ export const make = (
                 return yield* new TaskAlreadyRunning({ name, pid: state.pid })
               }
               if (started && !context.mayRun(name)) return yield* new TooManyTasks({ limit: config.maxTasks })
+              if (!started && message.spec !== undefined) {
+                // The first start to reach a new task runs its own command (two may race to a new name).
+                state = freshState(name, message.spec, state.buffer)
+              }
               if (started) {
                 // A finished (or removed) task replaced by a new start: a new spec, a new output; subscribers stay.
                 const wasRemoved = state.removed
@@ -450,7 +454,9 @@ export const make = (
                 return yield* new TooManyTasks({ limit: config.maxTasks })
               }
               yield* stopNow({})
+              // A restart asked for starts the policy over: its count and its backoff.
               inARow = 0
+              step = undefined
               nextRun()
               return yield* startRun()
             })
@@ -465,7 +471,14 @@ export const make = (
             })
           )
         case "Input":
-          return answer(message.reply, write(message.bytes, message.eof))
+          return write(message.bytes, message.eof).pipe(
+            Effect.matchEffect({
+              onFailure: (error) => Deferred.fail(message.reply, error),
+              onSuccess: (written) =>
+                Effect.forkIn(Deferred.into(written, message.reply), runs, { startImmediately: true })
+            }),
+            Effect.asVoid
+          )
         case "Resize":
           return answer(
             message.reply,
@@ -480,10 +493,11 @@ export const make = (
         case "Remove":
           return answer(
             message.reply,
-            Effect.tap(stopNow({}), () =>
+            Effect.andThen(stopNow({}), () =>
               Effect.sync(() => {
                 update({ removed: true })
                 notifier.publish({ _tag: "TaskRemoved", name })
+                return state.logFiles
               }))
           )
         case "Exited":
@@ -497,6 +511,10 @@ export const make = (
       }
     }
 
+    /**
+     * Hands `bytes` to the run's stdin now (so writes keep their order) and gives back the wait for the
+     * program to take them: that wait, up to a second for a program that does not read, is not the actor's.
+     */
     const write = Effect.fnUntraced(function*(bytes: Buffer, eof: boolean) {
       const current = run
       if (current === undefined || state.status !== "running") {
@@ -505,16 +523,20 @@ export const make = (
           reason: `it is not running (${describeEnd(state.status, state.exitCode, state.signal)})`
         })
       }
-      if (bytes.length > 0 || !eof) {
+      // On a terminal, Ctrl-C (and Ctrl-\, Ctrl-Z) typed by the caller is a signal the caller sent.
+      if (state.terminal !== null) {
+        for (const [byte, signal] of typedSignals) if (bytes.includes(byte)) current.signalsSent.add(signal)
+      }
+      if (bytes.length === 0 && eof) {
+        current.process.endInput()
+        return Effect.succeed(0)
+      }
+      return Effect.gen(function*() {
         const result = yield* current.process.write(bytes, 1_000)
         if (result._tag === "Closed") return yield* new StdinClosed({ name, reason: result.reason })
-        // On a terminal, Ctrl-C (and Ctrl-\, Ctrl-Z) typed by the caller is a signal the caller sent.
-        if (state.terminal !== null) {
-          for (const [byte, signal] of typedSignals) if (bytes.includes(byte)) current.signalsSent.add(signal)
-        }
-      }
-      if (eof) current.process.endInput()
-      return bytes.length
+        if (eof) current.process.endInput()
+        return bytes.length
+      })
     })
 
     const usage = new UsageSampler()
@@ -564,26 +586,27 @@ export const make = (
       return true
     })
 
+    /**
+     * The actor's end, however it comes (removed, or shut down): the run's tree ends with `runs` first,
+     * and only then is the task shown stopped; queued commands are answered; the registry forgets it.
+     */
+    const end = Effect.andThen(
+      Scope.close(runs, Exit.void),
+      Effect.sync(() => {
+        if (run !== undefined || timer !== undefined) {
+          run = undefined
+          timer = undefined
+          update({ status: "stopped", endedAt: new Date().toISOString(), process: undefined, nextRestartAt: null })
+        }
+      })
+    ).pipe(Effect.andThen(closeMailbox), Effect.andThen(Effect.sync(() => context.onEnd(self))))
+
+    // Also when the loop never ran (its scope closed before it started): no caller waits forever.
+    yield* Scope.addFinalizer(actorScope, end)
     yield* Effect.gen(function*() {
       do yield* handle(yield* Queue.take(mailbox))
       while (!(yield* done))
-    }).pipe(
-      // Shutdown interrupts the actor: closing `runs` then ends the run's whole tree.
-      Effect.onInterrupt(() =>
-        Effect.sync(() => {
-          if (run !== undefined || timer !== undefined) {
-            update({ status: "stopped", endedAt: new Date().toISOString(), process: undefined, nextRestartAt: null })
-          }
-        })
-      ),
-      Effect.ensuring(
-        Effect.andThen(
-          Scope.close(runs, Exit.void),
-          Effect.andThen(closeMailbox, Effect.sync(() => context.onEnd(self)))
-        )
-      ),
-      Effect.forkIn(actorScope)
-    )
+    }).pipe(Effect.ensuring(end), Effect.forkIn(actorScope))
 
     return self
   })

@@ -186,10 +186,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         mayRun: (name) => runningCount(actors.get(name)?.actor) < config.maxTasks,
         // A removed task's actor that took no new start: its name is free again.
         onEnd: (actor) => {
-          const entry = actors.get(actor.name)
-          if (entry?.actor !== actor) return
-          actors.delete(actor.name)
-          Effect.runFork(Scope.close(entry.scope, Exit.void))
+          if (actors.get(actor.name)?.actor === actor) actors.delete(actor.name)
+          const scope = scopes.get(actor)
+          if (scope !== undefined) Effect.runFork(Scope.close(scope, Exit.void))
         },
         config,
         notifier,
@@ -206,7 +205,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const actorsScope = yield* Scope.make("parallel")
       yield* Effect.addFinalizer(() => Scope.close(actorsScope, Exit.void))
       /** Names to actors: only the registry's own operations add or delete one. */
-      const actors = new Map<string, { readonly actor: TaskActor.TaskActor; readonly scope: Scope.Closeable }>()
+      const actors = new Map<string, { readonly actor: TaskActor.TaskActor }>()
+      /** Each actor's own scope, closed when the actor ends. */
+      const scopes = new WeakMap<TaskActor.TaskActor, Scope.Closeable>()
       /** Where a wait starts by default: after the last line an answer showed, per output (a replaced task's is new). */
       const shown = new WeakMap<OutputBuffer, number>()
       const shownCursor = (state: TaskState) => shown.get(state.buffer) ?? 0
@@ -250,19 +251,20 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         for (;;) {
           const existing = request.name === undefined ? undefined : actors.get(request.name)?.actor
           // Its actor decides, in the order of its commands: a stop sent just before this start comes first.
-          if (existing !== undefined) return { actor: existing, replaces: true }
+          if (existing !== undefined) return { actor: existing }
           if (runningCount(undefined) >= config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
           const name = request.name ?? uniqueName(request.command, actors)
           const scope = yield* Scope.fork(actorsScope, "sequential")
           const actor = yield* TaskActor.make(name, spec, context).pipe(Scope.provide(scope))
-          if (actors.has(name)) {
-            // Another start took the name while this one made its actor: look again.
+          if (actors.has(name) || runningCount(undefined) >= config.maxTasks) {
+            // Another start took the name (or the last place) while this one made its actor: look again.
             yield* Scope.close(scope, Exit.void)
             continue
           }
-          actors.set(name, { actor, scope })
+          actors.set(name, { actor })
+          scopes.set(actor, scope)
           notifier.publish({ _tag: "TaskAdded", name })
-          return { actor, replaces: false }
+          return { actor }
         }
       })
 
@@ -279,9 +281,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           terminal: request.terminal ?? null
         }
         for (;;) {
-          const { actor, replaces } = yield* claim(request, spec)
+          const { actor } = yield* claim(request, spec)
           yield* Effect.annotateCurrentSpan({ name: actor.name })
-          const started = yield* actor.start(replaces ? spec : undefined).pipe(
+          const started = yield* actor.start(spec).pipe(
             Effect.map((started) => ({ started })),
             // Its actor ended (removed) before it took the start: the name is free, start afresh.
             Effect.catchTag("TaskRemoved", () =>
@@ -495,7 +497,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       const remove = Effect.fn("TaskRegistry.remove")(function*(name: string, deleteLog = false) {
-        const logFiles = yield* command(name, (actor) => Effect.as(actor.remove, actor.state().logFiles))
+        const logFiles = yield* command(name, (actor) => actor.remove)
         if (deleteLog) yield* Effect.promise(() => Promise.allSettled(logFiles.map((path) => unlink(path))))
       })
 

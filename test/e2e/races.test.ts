@@ -3,6 +3,9 @@
  * parallel tool calls send them. A stop sent during a start stops what the start started and says so;
  * a remove sent during a start leaves nothing running that no tool can reach.
  */
+import { mkdtempSync, readdirSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { processesWithEnv } from "../helpers.ts"
 import { withServer } from "./client.ts"
@@ -44,4 +47,18 @@ describe("calls sent at once", () => {
       expect(tasks).toEqual([])
       expect(processesWith(token)).toEqual([])
     }))
+
+  it("remove_task { deleteLog } sent during start_task deletes that run's log too", async () => {
+    const logs = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-race-logs-"))
+    await withServer(async (s) => {
+      await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+        const start = s.call("start_task", { command: "echo hi; sleep 60", name: `d${i}` })
+        await new Promise((resolve) => setTimeout(resolve, i % 3))
+        const removed = await s.call("remove_task", { name: `d${i}`, deleteLog: true })
+        expect(removed.isError).toBeFalsy()
+        await start
+      }))
+      expect(readdirSync(logs)).toEqual([])
+    }, { TASKMUX_LOG_DIR: logs })
+  })
 })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Scope } from "effect"
+import { Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -262,6 +262,41 @@ describe("TaskRegistry (real processes)", () => {
         assert.deepStrictEqual([task.restarts, task.status], [1, "running"])
         assert.isFalse(isAlive(first!))
         yield* r.stop("again")
+      }))
+
+    it.effect("restart_task starts its restart policy over: the backoff too, not only the count", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        // Backoffs of 200 and 400 ms, then it gives up; the next would have been 800.
+        yield* r.start({
+          command: "exit 1",
+          name: "backoff",
+          restart: { policy: "on-failure", maxRestarts: 2, backoffMs: 200 }
+        })
+        yield* eventually(r.get("backoff"), (t) => t.status === "crashed" && t.error !== null)
+        yield* r.restart("backoff")
+        const waiting = yield* eventually(r.get("backoff"), (t) => t.status === "restarting")
+        const delay = Date.parse(waiting.nextRestartAt!) - Date.parse(waiting.lastExit!.at)
+        assert.isBelow(delay, 500, "the first backoff again (200 ms ± 20%)")
+        yield* r.stop("backoff")
+      }))
+
+    it.effect("a write a task does not read blocks none of its other commands", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "sleep", args: ["300"], name: "deaf" })
+        // Each fills the pipe and waits a second for the program to read it, which it never does.
+        const big = "x".repeat(256 * 1024)
+        const writes = yield* Effect.forEach(
+          [1, 2, 3, 4, 5],
+          () => Effect.forkChild(Effect.exit(r.send("deaf", big, false)), { startImmediately: true })
+        )
+        const t0 = Date.now()
+        const ended = yield* r.stop("deaf", { force: true })
+        assert.strictEqual(ended.status, "stopped")
+        // Queued behind five waits of a second each, it would have taken five seconds.
+        assert.isBelow(Date.now() - t0, 2_500)
+        yield* Effect.forEach(writes, Fiber.join)
       }))
 
     it.effect("remove stops and forgets; an unknown name lists the known ones", () =>
