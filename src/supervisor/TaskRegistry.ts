@@ -158,8 +158,14 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly screen: (name: string) => Effect.Effect<Screen, TaskNotFound | NotATerminal>
   /** Waits for a line matching a pattern, the end of the task, or the timeout, whichever is first. */
   readonly wait: (name: string, request: WaitRequest) => Effect.Effect<WaitResult, TaskNotFound>
-  /** Its end, answered as a wait for the end would, if it ends within `ms`; else nothing (no cursor moves). */
-  readonly endedWithin: (name: string, ms: number) => Effect.Effect<WaitResult | undefined, TaskNotFound>
+  /**
+   * Its end, answered as a wait for the end would, if it ends within `ms`; else how it is then (a restart
+   * policy may have it `restarting`). No cursor moves unless it ended.
+   */
+  readonly endedWithin: (
+    name: string,
+    ms: number
+  ) => Effect.Effect<WaitResult | { readonly status: TaskStatus; readonly pid: number | null }, TaskNotFound>
   /** Calls `onChange` (synchronously, often) on new output or a status change, for the life of the scope. */
   readonly watch: (name: string, onChange: () => void) => Effect.Effect<void, TaskNotFound, Scope.Scope>
   /** Writes to a task's stdin; `eof` closes it afterwards. */
@@ -454,7 +460,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const endedWithin = Effect.fnUntraced(function*(name: string, ms: number) {
         const actor = yield* lookup(name)
         yield* awaitChange(actor, ms, () => isFinished(actor.state().status))
-        if (!isFinished(actor.state().status)) return undefined
+        const { pid, status } = actor.state()
+        if (!isFinished(status)) return { status, pid }
         return yield* wait(name, { exit: true, since: 0, timeoutMs: 0 })
       })
 

@@ -122,6 +122,17 @@ describe("a start that ends at once says so", () => {
     await s.structured("stop_task", { name: "early-lines", force: true })
   })
 
+  it("a task its restart policy runs again answers restarting, not running", async () => {
+    const { text, waited } = await run({
+      command: "exit 1",
+      name: "again",
+      restart: { policy: "on-failure", backoffMs: 5_000 }
+    })
+    expect(waited).toMatchObject({ status: "restarting" })
+    expect(text).toMatch(/^Started task "again" \(pid \d+\)\. It ended at once; its restart policy runs it again\.$/)
+    await s.structured("stop_task", { name: "again" })
+  })
+
   it("concurrent starts look for an early end side by side, not one after another", async () => {
     const t0 = Date.now()
     await Promise.all(

@@ -100,7 +100,8 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
         if (wait === undefined) {
           // A start that fails at once (a typo, a missing file) says so in its answer, not in a later read.
           const ended = yield* r.endedWithin(started.name, EARLY_END_MS)
-          if (ended === undefined) return started
+          // Still running, or already waiting to run again (a restart policy): said as it is now.
+          if (!("matched" in ended)) return { ...started, status: ended.status }
           const { name: _, ...waited } = waitAnswer(ended)
           return { ...started, ...waited }
         }
@@ -115,7 +116,9 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
       ? ""
       : `Project chain: ${o.tasks.map((t) => `${t.name} (${t.status}, pid ${t.pid})`).join(" → ")}.\n`
     return o.matched === undefined
-      ? `${chain}Started task "${o.name}" (pid ${o.pid}).`
+      ? `${chain}Started task "${o.name}" (pid ${o.pid}).${
+        o.status === "restarting" ? " It ended at once; its restart policy runs it again." : ""
+      }`
       : `${chain}Started task "${o.name}" (pid ${o.pid}). ${
         // Without waitFor, an answer with a wait's fields is an end seen within EARLY_END_MS.
         waitText(o as Omit<WaitAnswer, "name">, o.name, input.waitFor ?? { exit: true })}`
