@@ -15,11 +15,8 @@
  * garbage to collect.
  */
 
-import { afterNthNewline, countLines, countNewlines } from "./newlines.ts"
-
 import type { StreamId } from "../domain/Task.ts"
-
-export type { StreamId } from "../domain/Task.ts"
+import { afterNthNewline, countLines, countNewlines } from "./newlines.ts"
 
 export interface OutputBufferOptions {
   /** Most lines held; the oldest are dropped (and counted) beyond it. */

@@ -121,8 +121,8 @@ export interface TaskActor {
   /** Calls `listener` (synchronously) on new output and each new state, until the returned function is called. */
   readonly subscribe: (listener: () => void) => () => void
   readonly subscribers: () => number
-  /** Runs it: the first start, or a start that replaces a finished task's spec (and output) with `spec`. */
-  readonly start: (spec?: TaskSpec) => Effect.Effect<Started, StartError | TaskRemoved>
+  /** Runs `spec`: the first start, or one that replaces a finished (or removed) task's spec and output. */
+  readonly start: (spec: TaskSpec) => Effect.Effect<Started, StartError | TaskRemoved>
   /** Ends the run's whole tree (or a pending restart); answers once it is gone. */
   readonly stop: (request: StopRequest) => Effect.Effect<Ended, TaskRemoved>
   /** Stops it if it runs, then runs it again, keeping its output. */
@@ -154,7 +154,7 @@ export interface ActorContext {
 type Reply<A, E = never> = Deferred.Deferred<A, E | TaskRemoved>
 
 type Message =
-  | { readonly _tag: "Start"; readonly spec: TaskSpec | undefined; readonly reply: Reply<Started, StartError> }
+  | { readonly _tag: "Start"; readonly spec: TaskSpec; readonly reply: Reply<Started, StartError> }
   | { readonly _tag: "Stop"; readonly request: StopRequest; readonly reply: Reply<Ended> }
   | { readonly _tag: "Restart"; readonly reply: Reply<Started, RestartError> }
   | { readonly _tag: "Signal"; readonly signal: SignalName; readonly reply: Reply<boolean> }
@@ -426,19 +426,18 @@ export const make = (
                 return yield* new TaskAlreadyRunning({ name, pid: state.pid })
               }
               if (started && !context.mayRun(name)) return yield* new TooManyTasks({ limit: config.maxTasks })
-              if (!started && message.spec !== undefined) {
-                // The first start to reach a new task runs its own command (two may race to a new name).
-                state = freshState(name, message.spec, state.buffer)
-              }
               if (started) {
                 // A finished (or removed) task replaced by a new start: a new spec, a new output; subscribers stay.
                 const wasRemoved = state.removed
                 usage.reset()
                 inARow = 0
                 step = undefined
-                state = freshState(name, message.spec ?? specOf(state), context.newBuffer())
+                state = freshState(name, message.spec, context.newBuffer())
                 changed()
                 if (wasRemoved) notifier.publish({ _tag: "TaskAdded", name })
+              } else if (message.spec !== spec) {
+                // The first start to reach a new task runs its own command (two may race to a new name).
+                state = freshState(name, message.spec, state.buffer)
               }
               started = true
               return yield* startRun()
@@ -654,17 +653,6 @@ const runReset = (restarts: number): Partial<TaskState> => ({
   startedAt: new Date().toISOString(),
   endedAt: null,
   nextRestartAt: null
-})
-
-const specOf = (state: TaskState): TaskSpec => ({
-  command: state.command,
-  args: state.args,
-  commandLine: state.commandLine,
-  cwd: state.cwd,
-  env: state.env,
-  notifyOnExit: state.notifyOnExit,
-  policy: state.policy,
-  terminal: state.terminal
 })
 
 export const ended = (state: TaskState): Ended => ({

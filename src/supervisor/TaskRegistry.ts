@@ -189,10 +189,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const watchdog = yield* Watchdog
       const base = baseEnv(config)
       const context: TaskActor.ActorContext = {
-        mayRun: (name) => runningCount(actors.get(name)?.actor) < config.maxTasks,
+        mayRun: (name) => runningCount(actors.get(name)) < config.maxTasks,
         // A removed task's actor that took no new start: its name is free again.
         onEnd: (actor) => {
-          if (actors.get(actor.name)?.actor === actor) actors.delete(actor.name)
+          if (actors.get(actor.name) === actor) actors.delete(actor.name)
           const scope = scopes.get(actor)
           if (scope !== undefined) Effect.runFork(Scope.close(scope, Exit.void))
         },
@@ -211,7 +211,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const actorsScope = yield* Scope.make("parallel")
       yield* Effect.addFinalizer(() => Scope.close(actorsScope, Exit.void))
       /** Names to actors: only the registry's own operations add or delete one. */
-      const actors = new Map<string, { readonly actor: TaskActor.TaskActor }>()
+      const actors = new Map<string, TaskActor.TaskActor>()
       /** Each actor's own scope, closed when the actor ends. */
       const scopes = new WeakMap<TaskActor.TaskActor, Scope.Closeable>()
       /** Where a wait starts by default: after the last line an answer showed, per output (a replaced task's is new). */
@@ -220,29 +220,28 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const show = (state: TaskState, cursor: number) => shown.set(state.buffer, Math.max(shownCursor(state), cursor))
 
       /** The tasks there are: removed ones wait only for their actor to end. */
-      const listed = () => [...actors.values()].filter(({ actor }) => !actor.state().removed)
+      const listed = () => [...actors.values()].filter((actor) => !actor.state().removed)
 
-      const notFound = (name: string) => new TaskNotFound({ name, known: listed().map(({ actor }) => actor.name) })
+      const notFound = (name: string) => new TaskNotFound({ name, known: listed().map((actor) => actor.name) })
+
+      /** The actor of `name`; a removed task's only when `removedToo` (commands still reach it, in order). */
+      const actorOf = (name: string, removedToo: boolean) =>
+        Effect.suspend(() => {
+          const actor = actors.get(name)
+          return actor === undefined || (!removedToo && actor.state().removed)
+            ? Effect.fail(notFound(name))
+            : Effect.succeed(actor)
+        })
 
       /** The task a reader asks about. */
-      const lookup = (name: string) =>
-        Effect.suspend(() => {
-          const actor = actors.get(name)?.actor
-          return actor === undefined || actor.state().removed ? Effect.fail(notFound(name)) : Effect.succeed(actor)
-        })
+      const lookup = (name: string) => actorOf(name, false)
 
       /**
        * A command to a task, through its actor even when removed: commands to a name are taken in the
        * order they were sent, so a stop sent after a remove and a new start finds the new task.
        */
       const command = <A, E>(name: string, f: (actor: TaskActor.TaskActor) => Effect.Effect<A, E | TaskRemoved>) =>
-        Effect.flatMap(
-          Effect.suspend(() => {
-            const actor = actors.get(name)?.actor
-            return actor === undefined ? Effect.fail(notFound(name)) : Effect.succeed(actor)
-          }),
-          f
-        ).pipe(
+        Effect.flatMap(actorOf(name, true), f).pipe(
           Effect.catchIf(
             (error): error is TaskRemoved => error instanceof TaskRemoved,
             () => Effect.fail(notFound(name))
@@ -250,14 +249,14 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         ) as Effect.Effect<A, Exclude<E, TaskRemoved> | TaskNotFound>
 
       const runningCount = (except: TaskActor.TaskActor | undefined) =>
-        listed().filter(({ actor }) => actor !== except && !isFinished(actor.state().status)).length
+        listed().filter((actor) => actor !== except && !isFinished(actor.state().status)).length
 
       /** The actor a start goes to: the finished task it replaces, or a new one under a name claimed now. */
       const claim = Effect.fnUntraced(function*(request: StartRequest, spec: TaskActor.TaskSpec) {
         for (;;) {
-          const existing = request.name === undefined ? undefined : actors.get(request.name)?.actor
+          const existing = request.name === undefined ? undefined : actors.get(request.name)
           // Its actor decides, in the order of its commands: a stop sent just before this start comes first.
-          if (existing !== undefined) return { actor: existing }
+          if (existing !== undefined) return existing
           if (runningCount(undefined) >= config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
           const name = request.name ?? uniqueName(request.command, actors)
           const scope = yield* Scope.fork(actorsScope, "sequential")
@@ -267,10 +266,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             yield* Scope.close(scope, Exit.void)
             continue
           }
-          actors.set(name, { actor })
+          actors.set(name, actor)
           scopes.set(actor, scope)
           notifier.publish({ _tag: "TaskAdded", name })
-          return { actor }
+          return actor
         }
       })
 
@@ -287,14 +286,14 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           terminal: request.terminal ?? null
         }
         for (;;) {
-          const { actor } = yield* claim(request, spec)
+          const actor = yield* claim(request, spec)
           yield* Effect.annotateCurrentSpan({ name: actor.name })
           const started = yield* actor.start(spec).pipe(
             Effect.map((started) => ({ started })),
             // Its actor ended (removed) before it took the start: the name is free, start afresh.
             Effect.catchTag("TaskRemoved", () =>
               Effect.sync(() => {
-                if (actors.get(actor.name)?.actor === actor) actors.delete(actor.name)
+                if (actors.get(actor.name) === actor) actors.delete(actor.name)
                 return undefined
               }))
           )
@@ -311,7 +310,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       const list = Effect.sync(() =>
-        ProcessTree.withOneLook(() => listed().map(({ actor }) => summary(actor.state(), actor.usage)))
+        ProcessTree.withOneLook(() => listed().map((actor) => summary(actor.state(), actor.usage)))
       )
 
       const get = (name: string, options: { readonly envValues?: boolean } = {}) =>

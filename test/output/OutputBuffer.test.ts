@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
-import { OutputBuffer, type StreamId } from "../../src/output/OutputBuffer.ts"
+import type { StreamId } from "../../src/domain/Task.ts"
+import { OutputBuffer } from "../../src/output/OutputBuffer.ts"
 
 const make = (options: Partial<OutputBuffer["options"]> = {}) =>
   new OutputBuffer({ maxLines: 1000, maxBytes: 1 << 20, maxLineBytes: 1 << 16, ...options })
