@@ -393,7 +393,12 @@ describe("task lifecycle (model-based, real processes)", () => {
         }
         assert.deepStrictEqual([...real.pids].filter(isAlive), [], "processes left after shutdown")
       }),
-      { numRuns: 20 }
+      {
+        numRuns: 20,
+        // Every run covers a terminal task and one whose processes escape their group, however the
+        // random sequences fall (more kinds of command, bursts among them, make each rarer).
+        examples: [[[new Start("a", "escapes", true), new Read("a"), new Burst("a", ["stop", "start"]), new Stop("a")]]]
+      }
     )
     assert.isAbove(executed, 12, "the sequences ran commands")
     assert.isAbove(terminalStarts, 0, "some tasks ran on a terminal")
