@@ -58,10 +58,7 @@ export const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
         description: spec.description,
         inputSchema: jsonSchema(spec.input, true) as McpTool["inputSchema"],
         outputSchema: jsonSchema(spec.output, false) as McpTool["outputSchema"],
-        // destructiveHint and idempotentHint mean something only for a tool that changes things.
-        annotations: spec.annotations.readOnlyHint
-          ? { readOnlyHint: true, openWorldHint: false }
-          : { ...spec.annotations, openWorldHint: false }
+        annotations: annotationsOf(spec.annotations)
       }
     },
     call: (args, context) =>
@@ -81,6 +78,23 @@ export const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
         )
       })
   }
+}
+
+/** MCP's defaults for the hints a tool leaves out: a client reads a missing hint as these. */
+export const HINT_DEFAULTS = { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true }
+
+/**
+ * Only the hints that differ from MCP's defaults, since every conversation carries them; destructiveHint
+ * and idempotentHint mean something only for a tool that changes things. No tool here reaches outside
+ * the machine, so openWorldHint is always false.
+ */
+const annotationsOf = (hints: ToolSpec<unknown, unknown>["annotations"]): McpTool["annotations"] => {
+  const all = hints.readOnlyHint
+    ? { readOnlyHint: true, openWorldHint: false }
+    : { ...hints, openWorldHint: false }
+  return Object.fromEntries(
+    Object.entries(all).filter(([key, value]) => HINT_DEFAULTS[key as keyof typeof HINT_DEFAULTS] !== value)
+  )
 }
 
 const errorResult = (error: { readonly message: string }): CallToolResult => ({

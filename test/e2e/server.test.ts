@@ -78,7 +78,6 @@ describe("taskmux over stdio", () => {
       expect(tool.outputSchema?.type).toBe("object")
       expect(tool.title).toBeTruthy()
       expect(tool.annotations?.openWorldHint).toBe(false)
-      expect(typeof tool.annotations?.readOnlyHint).toBe("boolean")
     }
   })
 

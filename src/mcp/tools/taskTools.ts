@@ -29,7 +29,7 @@ const startInput = Schema.Struct({
     })
   ),
   name: Schema.optionalKey(TaskName.annotate({ description: "Unique; made up when absent." })),
-  cwd: Schema.optionalKey(Schema.String.annotate({ description: "Working directory." })),
+  cwd: Schema.optionalKey(Schema.String),
   env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String).annotate({ description: "Added to its own." })),
   // Its fields are described once, in wait_for_task's fields of the same names.
   waitFor: Schema.optionalKey(
@@ -37,13 +37,13 @@ const startInput = Schema.Struct({
       description: "Answer once ready, e.g. {\"port\": 5173}, or ended: {\"exit\": true}."
     })
   ),
-  notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({ description: "Announce its end.", default: true })),
+  notifyOnExit: Schema.optionalKey(Schema.Boolean.annotate({ default: true })),
   terminal: Schema.optionalKey(Schema.Boolean.annotate({
     description: "On a pseudo-terminal: REPLs, prompts, programs that buffer on pipes.",
     default: false
   })),
-  cols: Schema.optionalKey(TerminalCols.annotate({ description: "Terminal width.", default: DEFAULT_TERMINAL.cols })),
-  rows: Schema.optionalKey(TerminalRows.annotate({ description: "Terminal height.", default: DEFAULT_TERMINAL.rows })),
+  cols: Schema.optionalKey(TerminalCols.annotate({ default: DEFAULT_TERMINAL.cols })),
+  rows: Schema.optionalKey(TerminalRows.annotate({ default: DEFAULT_TERMINAL.rows })),
   restart: Schema.optionalKey(RestartSpec.annotate({ description: "Run it again when it ends by itself." }))
 })
 
@@ -175,7 +175,7 @@ export const signalTask = tool({
   name: "signal_task",
   title: "Signal a task",
   description: "Signal every process of a running task: SIGINT for Ctrl-C, SIGHUP to reload, SIGSTOP/SIGCONT to pause.",
-  input: Schema.Struct({ name: TaskName, signal: SignalName.annotate({ description: "The signal." }) }),
+  input: Schema.Struct({ name: TaskName, signal: SignalName }),
   output: Schema.Struct({ name: Schema.String, status: TaskStatus }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   run: ({ name, signal }) =>

@@ -75,12 +75,9 @@ type ReadOutput = typeof ReadOutput.Type
 const readInput = Schema.Struct({
   name: TaskName,
   stream: Schema.optionalKey(
-    Schema.Literals(["stdout", "stderr", "all"]).annotate({
-      description: "Which stream.",
-      default: "all"
-    })
+    Schema.Literals(["stdout", "stderr", "all"]).annotate({ default: "all" })
   ),
-  tail: Schema.optionalKey(NonNegativeInt.annotate({ description: "The last N lines." })),
+  tail: Schema.optionalKey(NonNegativeInt),
   since: Schema.optionalKey(NonNegativeInt.annotate({ description: "A cursor: lines after it; 0: all." })),
   grep: Schema.optionalKey(Pattern.annotate({ description: "Only lines matching this regex." })),
   raw: Schema.optionalKey(Schema.Boolean.annotate({ description: "Keep ANSI codes and \\r redraws.", default: false })),
@@ -91,7 +88,7 @@ const readInput = Schema.Struct({
     })
   ),
   screen: Schema.optionalKey(Schema.Boolean.annotate({ description: "Terminal tasks: the screen now, as rows." })),
-  timestamps: Schema.optionalKey(Schema.Boolean.annotate({ description: "Each line's time.", default: false }))
+  timestamps: Schema.optionalKey(Schema.Boolean.annotate({ default: false }))
 })
 
 export const readOutput = tool<typeof readInput.Type, ReadOutput>({
