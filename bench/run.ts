@@ -71,6 +71,8 @@ const launch = async (entry: string, env: Record<string, string> = {}, cpu?: num
       HOME: process.env.HOME ?? "/tmp",
       TASKMUX_LOG_DIR: logDir,
       TASKMUX_MAX_TASKS: "1000",
+      // The server as it was: the rows that measure the shared supervisor say otherwise.
+      TASKMUX_ISOLATED: "1",
       ...env
     },
     stderr: "ignore"

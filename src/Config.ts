@@ -46,6 +46,8 @@ export interface TaskmuxOptions {
   readonly trace: boolean
   /** Where the project's task file (taskmux.yaml, taskmux.json or Procfile) is looked for. */
   readonly project: string
+  /** Serve this one connection in this process, not through the project's shared supervisor. */
+  readonly isolated: boolean
 }
 
 /** `$XDG_STATE_HOME/taskmux/logs`, else `~/.local/state/taskmux/logs`, else under the OS temp dir. */
@@ -72,7 +74,8 @@ export const defaults: TaskmuxOptions = {
   inheritEnv: true,
   envAllow: [],
   trace: false,
-  project: process.cwd()
+  project: process.cwd(),
+  isolated: false
 }
 
 type Kind = "int" | "string" | "flag" | "list"
@@ -203,7 +206,14 @@ export const options: ReadonlyArray<OptionSpec> = [
     env: "TASKMUX_PROJECT",
     kind: "string",
     value: "DIR",
-    help: "where taskmux.yaml, taskmux.json or a Procfile is read (default: the working directory)"
+    help:
+      "the project: its supervisor, and where taskmux.yaml, taskmux.json or a Procfile is read (default: the working directory)"
+  },
+  {
+    flag: "isolated",
+    env: "TASKMUX_ISOLATED",
+    kind: "flag",
+    help: "serve this client alone, in this process, not through the project's supervisor (CI, containers)"
   }
 ]
 
@@ -211,7 +221,10 @@ export const helpText = (): string =>
   [
     `taskmux ${packageJson.version}: an MCP server (stdio) that runs and supervises background tasks.`,
     "",
-    "Usage: taskmux [options]     (a client launches it; it speaks MCP on stdin/stdout)",
+    "Usage: taskmux [options]     (a client launches it; it speaks MCP on stdin/stdout, served by the",
+    "                             project's supervisor, which it starts when none runs)",
+    "       taskmux ps | logs NAME [-f] | stop NAME | restart NAME | start NAME | attach NAME",
+    "                             (the same tasks, from a terminal: taskmux ps --help)",
     "",
     "Options (each also an environment variable; a flag wins):",
     ...options.map((o) => {
@@ -322,7 +335,8 @@ const read = (settings: Readonly<Record<string, string>>, env: Readonly<Record<s
       inheritEnv: !(yield* flag("TASKMUX_NO_INHERIT_ENV")),
       envAllow: yield* list("TASKMUX_ENV_ALLOW"),
       trace: yield* flag("TASKMUX_TRACE"),
-      project: NodePath.resolve(yield* Config.String("TASKMUX_PROJECT").pipe(Config.withDefault(defaults.project)))
+      project: NodePath.resolve(yield* Config.String("TASKMUX_PROJECT").pipe(Config.withDefault(defaults.project))),
+      isolated: yield* flag("TASKMUX_ISOLATED")
     } satisfies TaskmuxOptions
   })
 }
@@ -357,4 +371,16 @@ export class TaskmuxConfig extends Context.Service<TaskmuxConfig, TaskmuxOptions
         ...options
       })
     )
+}
+
+/** What is wrong with the options, in one line; undefined when they are fine. */
+export const checkOptions = (argv: ReadonlyArray<string>): Promise<string | undefined> => {
+  const command = parseCommandLine(argv)
+  if (command._tag === "Invalid") return Promise.resolve(command.error.message)
+  return Effect.runPromise(
+    Layer.build(TaskmuxConfig.layerFrom(command._tag === "Serve" ? command.env : {})).pipe(
+      Effect.scoped,
+      Effect.match({ onFailure: (error) => error.message, onSuccess: () => undefined })
+    )
+  )
 }

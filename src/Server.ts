@@ -4,6 +4,9 @@
  */
 import { Effect, Layer, Logger } from "effect"
 import { TaskmuxConfig } from "./Config.ts"
+import { Daemon } from "./daemon/Daemon.ts"
+import { LostTasks } from "./daemon/LostTasks.ts"
+import type { RuntimePaths } from "./daemon/runtimePaths.ts"
 import { McpServer } from "./mcp/McpServer.ts"
 import { Watchdog } from "./process/Watchdog.ts"
 import { Project } from "./project/Project.ts"
@@ -23,12 +26,24 @@ const Tracing = Layer.unwrap(
   )
 )
 
-/** The server, configured by `TASKMUX_*` settings from the command line over the environment. */
-export const ServerLayer = (settings: Record<string, string>) =>
-  McpServer.layerStdio.pipe(
-    Layer.provide(TasksLayer),
-    Layer.provide(Project.layer),
-    Layer.provide(Tracing),
-    Layer.provide(TaskmuxConfig.layerFrom(settings)),
+/** What every session is served with: the tasks, the project file, tracing, configuration, logs on stderr. */
+const Shared = (settings: Record<string, string>, lost: Layer.Layer<LostTasks, never, TaskRegistry | Notifier>) =>
+  Layer.mergeAll(lost.pipe(Layer.provideMerge(TasksLayer)), Project.layer).pipe(
+    Layer.provideMerge(Tracing),
+    Layer.provideMerge(TaskmuxConfig.layerFrom(settings)),
     Layer.provide(Layer.succeed(Logger.LogToStderr, true))
   )
+
+/** One client over stdio, alone (`--isolated`): configured by `TASKMUX_*` settings from the command line over the environment. */
+export const ServerLayer = (settings: Record<string, string>, note?: string) =>
+  McpServer.layerStdio(note).pipe(Layer.provide(Shared(settings, LostTasks.layerNone)))
+
+/** Completes when the stdio client goes away. */
+export const McpServerClosed = Effect.flatMap(Effect.service(McpServer), (server) => server.closed)
+
+/** The project's supervisor: every session, over its socket. */
+export const SupervisorLayer = (settings: Record<string, string>, paths: RuntimePaths) =>
+  Daemon.layer(paths).pipe(Layer.provide(Shared(settings, LostTasks.layerRecorded(paths))))
+
+/** Completes when the supervisor has nothing left to do. */
+export const DaemonDone = Effect.flatMap(Effect.service(Daemon), (daemon) => daemon.done)

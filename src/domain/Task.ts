@@ -80,6 +80,12 @@ export const compactErrorLine = (
   text: line.text
 })
 
+/**
+ * Whose a task is, as the asking session sees it: its own (stopped when it disconnects), another
+ * session's, or kept (outlives every session).
+ */
+export const TaskOwner = Schema.Literals(["you", "other", "kept"])
+
 /** What `list_tasks` shows of each task. */
 export const TaskSummary = Schema.Struct({
   name: Schema.String,
@@ -93,13 +99,16 @@ export const TaskSummary = Schema.Struct({
   ports: Schema.NullOr(Schema.Array(Schema.Int)).annotate({
     description: "TCP ports its processes listen on; null where this OS cannot tell."
   }),
-  memoryBytes: Schema.NullOr(Schema.Int).annotate({ description: "Resident memory of all its processes." })
+  memoryBytes: Schema.NullOr(Schema.Int).annotate({ description: "Resident memory of all its processes." }),
+  owner: TaskOwner,
+  since: Schema.String
 })
 export type TaskSummary = typeof TaskSummary.Type
 
 /** What `get_task` shows: the summary plus where it runs and what its buffer holds. */
 export const TaskInfo = Schema.Struct({
   ...TaskSummary.fields,
+  client: Schema.NullOr(Schema.String),
   args: Schema.NullOr(Schema.Array(Schema.String)),
   cwd: Schema.String,
   terminal: Schema.NullOr(Schema.Struct({ cols: Schema.Int, rows: Schema.Int })).annotate({

@@ -50,10 +50,12 @@ export class TaskRemoved extends Schema.TaggedError<TaskRemoved>()("TaskRemoved"
 
 export class TaskAlreadyRunning extends Schema.TaggedError<TaskAlreadyRunning>()("TaskAlreadyRunning", {
   name: Schema.String,
-  pid: Schema.NullOr(Schema.Int)
+  pid: Schema.NullOr(Schema.Int),
+  /** Whose it is, in words. */
+  owner: Schema.String
 }) {
   override get message() {
-    return `A task named ${quote(this.name)} is already running (pid ${this.pid}). ` +
+    return `A task named ${quote(this.name)} is already running (pid ${this.pid}${this.owner && `, ${this.owner}`}). ` +
       `Stop it with stop_task, restart it with restart_task, or choose another name.`
   }
 }

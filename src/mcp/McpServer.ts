@@ -8,6 +8,7 @@ import { Context, Deferred, Effect, Layer, PubSub } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import { compactErrorLine } from "../domain/Task.ts"
 import { Notifier, type TaskEvent } from "../supervisor/Notifier.ts"
+import { makeViewer, Viewer, type ViewerShape } from "../supervisor/Viewer.ts"
 import { isObject, McpSession, type Params } from "./McpSession.ts"
 import { registerPrompts } from "./Prompts.ts"
 import { invalidParams } from "./protocolError.ts"
@@ -35,29 +36,30 @@ export class McpServer extends Context.Service<McpServer, {
   /** Completes when the client disconnects (stdin closed, or the transport closed). */
   readonly closed: Effect.Effect<void>
 }>()("taskmux/McpServer") {
-  /** Serves over this process's stdin and stdout. */
-  static readonly layerStdio: Layer.Layer<McpServer, never, ToolEnv | Notifier> = Layer.effect(
-    McpServer,
-    Effect.gen(function*() {
-      const closed = yield* Deferred.make<void>()
-      const onEnd = () => Deferred.doneUnsafe(closed, Effect.void)
-      // A client closes our stdin to say goodbye: that, or a stdout nobody reads any more, ends the server.
-      yield* Effect.acquireRelease(
-        Effect.sync(() => {
-          process.stdin.on("end", onEnd).on("close", onEnd)
-          process.stdout.on("error", onEnd)
-        }),
-        () =>
+  /** Serves over this process's stdin and stdout; `note` goes first in the instructions. */
+  static readonly layerStdio = (note?: string): Layer.Layer<McpServer, never, ToolEnv | Notifier> =>
+    Layer.effect(
+      McpServer,
+      Effect.gen(function*() {
+        const closed = yield* Deferred.make<void>()
+        const onEnd = () => Deferred.doneUnsafe(closed, Effect.void)
+        // A client closes our stdin to say goodbye: that, or a stdout nobody reads any more, ends the server.
+        yield* Effect.acquireRelease(
           Effect.sync(() => {
-            process.stdin.off("end", onEnd).off("close", onEnd)
-            process.stdout.off("error", onEnd)
-          })
-      )
-      if (process.stdin.isTTY) process.stderr.write(banner)
-      yield* serve(new StdioTransport())
-      return McpServer.of({ closed: Deferred.await(closed) })
-    })
-  )
+            process.stdin.on("end", onEnd).on("close", onEnd)
+            process.stdout.on("error", onEnd)
+          }),
+          () =>
+            Effect.sync(() => {
+              process.stdin.off("end", onEnd).off("close", onEnd)
+              process.stdout.off("error", onEnd)
+            })
+        )
+        if (process.stdin.isTTY) process.stderr.write(banner)
+        yield* serveSession(new StdioTransport(), note)
+        return McpServer.of({ closed: Deferred.await(closed) })
+      })
+    )
 }
 
 const toolsByName = new Map(tools.map((tool) => [tool.name, tool]))
@@ -87,13 +89,19 @@ const checkCall = (params: Params | undefined) => {
   return { tool, arguments: args }
 }
 
-const serve = Effect.fnUntraced(function*(transport: StdioTransport) {
-  const context = yield* Effect.context<ToolEnv>()
-  const run = Effect.runPromiseWith(context)
-  const session = new McpSession((message) => void transport.send(message), {
+/**
+ * One client's MCP session over a transport, for the life of the scope: its tools, resources, prompts
+ * and notifications, all answered as this session (its own cursors, its own tasks); the registry and
+ * the notifier are shared with every other session of the supervisor.
+ */
+export const serveSession = Effect.fnUntraced(function*(transport: StdioTransport, note?: string) {
+  const session: McpSession = new McpSession((message) => void transport.send(message), {
     capabilities: { tools: {}, logging: {}, prompts: {}, resources: { subscribe: true, listChanged: true } },
-    instructions
+    instructions: note === undefined ? instructions : `${note}\n\n${instructions}`
   })
+  const viewer = makeViewer(() => session.clientName)
+  const context = Context.add(yield* Effect.context<ToolEnv>(), Viewer, viewer)
+  const run = Effect.runPromiseWith(context)
   // Built on the first tools/list, not at start-up.
   let definitions: ReadonlyArray<Tool["definition"]> | undefined
   session.handle("tools/list", () => ({ tools: definitions ??= tools.map((tool) => tool.definition) }))
@@ -109,13 +117,13 @@ const serve = Effect.fnUntraced(function*(transport: StdioTransport) {
     // Cancellation from the client interrupts the call's fiber.
     return run(tool.call(args, toolContext), { signal: request.signal })
   })
-  yield* registerResources(session)
+  yield* registerResources(session).pipe(Effect.provideService(Viewer, viewer))
   registerPrompts(session)
 
   // Subscribe before reading stdin, so no event can slip past.
   const events = yield* (yield* Notifier).subscribe
   yield* PubSub.take(events).pipe(
-    Effect.flatMap((event) => Effect.sync(() => announce(session, event))),
+    Effect.flatMap((event) => Effect.sync(() => announce(session, viewer, event))),
     Effect.forever,
     Effect.forkScoped
   )
@@ -129,14 +137,19 @@ const serve = Effect.fnUntraced(function*(transport: StdioTransport) {
         session.close()
       })
   )
+  return viewer
 })
 
-/** A task event as the client hears it. */
-const announce = (session: McpSession, event: TaskEvent): void => {
+/** `notifyOnExit: false` silences its owner's session (everyone's, for a kept task, which has no owner). */
+const quietFor = (viewer: ViewerShape, event: { readonly quiet: boolean; readonly session: string | null }) =>
+  event.quiet && (event.session === null || event.session === viewer.id)
+
+/** A task event as the client hears it: every session hears every end, but one its owner asked to keep quiet. */
+const announce = (session: McpSession, viewer: ViewerShape, event: TaskEvent): void => {
   switch (event._tag) {
     case "TaskExit": {
-      if (event.quiet) return
-      const { _tag, errorLines, quiet, ...fields } = event
+      if (quietFor(viewer, event)) return
+      const { _tag, errorLines, quiet, session: _, ...fields } = event
       // An end that was asked for, or a clean exit, is news; an unexpected one is a warning.
       return session.log(event.status === "crashed" ? "warning" : "info", {
         event: "task_exit",
@@ -145,7 +158,7 @@ const announce = (session: McpSession, event: TaskEvent): void => {
       })
     }
     case "TaskGaveUp":
-      if (event.quiet) return
+      if (quietFor(viewer, event)) return
       return session.log("error", { event: "task_gave_up", name: event.name, reason: event.reason })
     case "TaskAdded":
     case "TaskRemoved":

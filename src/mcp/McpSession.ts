@@ -48,6 +48,8 @@ export class McpSession {
   private readonly inFlight = new Map<RequestId, AbortController>()
   /** Messages below this level are not sent (logging/setLevel); all are until the client says. */
   private logLevel = 0
+  /** The client's name, from its initialize. */
+  clientName: string | undefined
 
   private readonly send: (message: object) => void
 
@@ -62,6 +64,8 @@ export class McpSession {
           }", got ${quote(asked)}.`
         )
       }
+      const clientInfo = params?.clientInfo
+      if (isObject(clientInfo) && typeof clientInfo.name === "string") this.clientName = clientInfo.name.slice(0, 100)
       return {
         protocolVersion: PROTOCOL_VERSIONS.includes(asked) ? asked : PROTOCOL_VERSIONS[0],
         capabilities: options.capabilities,

@@ -29,7 +29,10 @@ export class StdioTransport {
   private readonly stdin: NodeJS.ReadableStream
   private readonly stdout: NodeJS.WritableStream & { cork(): void; uncork(): void }
 
-  constructor(stdin: NodeJS.ReadableStream = process.stdin, stdout = process.stdout) {
+  constructor(
+    stdin: NodeJS.ReadableStream = process.stdin,
+    stdout: NodeJS.WritableStream & { cork(): void; uncork(): void } = process.stdout
+  ) {
     this.stdin = stdin
     this.stdout = stdout
   }

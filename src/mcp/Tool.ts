@@ -6,6 +6,7 @@
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js"
 import { Cause, Effect, Exit, References, Schema } from "effect"
 import type { TaskmuxConfig } from "../Config.ts"
+import type { LostTasks } from "../daemon/LostTasks.ts"
 import { formatSchemaError, InvalidArguments } from "../domain/errors.ts"
 import type { Project } from "../project/Project.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
@@ -26,8 +27,8 @@ interface ToolSpec<I, O> {
   readonly text: (output: O, input: I) => string
 }
 
-/** What the tools run with: the tasks, the project's task file, the options. */
-export type ToolEnv = TaskRegistry | Project | TaskmuxConfig
+/** What the tools run with: the tasks, those a dead supervisor lost, the project's task file, the options. */
+export type ToolEnv = TaskRegistry | LostTasks | Project | TaskmuxConfig
 
 /** What a call knows of its request: where to send progress, when the client asked for it. */
 export interface ToolContext {

@@ -21,7 +21,9 @@ export const ProjectTaskDef = Schema.Struct({
   dependsOn: Schema.optionalKey(Schema.Record(Schema.String, Condition)),
   restart: Schema.optionalKey(RestartSpec),
   terminal: Schema.optionalKey(Schema.Boolean),
-  notifyOnExit: Schema.optionalKey(Schema.Boolean)
+  notifyOnExit: Schema.optionalKey(Schema.Boolean),
+  /** Outlives the session that starts it (a database, a dev server kept across conversations). */
+  keep: Schema.optionalKey(Schema.Boolean)
 })
 export type ProjectTaskDef = typeof ProjectTaskDef.Type
 

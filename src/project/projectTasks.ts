@@ -3,6 +3,7 @@
  * `defined`) and what stop_task { dependents } stops first (the running tasks that need a task).
  */
 import { Effect } from "effect"
+import { LostTasks } from "../daemon/LostTasks.ts"
 import type { TaskSummary } from "../domain/Task.ts"
 import { isFinished } from "../domain/Task.ts"
 import { commandLine } from "../supervisor/startPolicy.ts"
@@ -11,9 +12,15 @@ import { Project } from "./Project.ts"
 import { dependentsOf } from "./ProjectFile.ts"
 
 /** A task as list_tasks shows it: a project task that has not run yet is "defined". */
-export type ListedTask = Omit<TaskSummary, "status" | "startedAt"> & {
-  readonly status: TaskSummary["status"] | "defined"
+export type ListedTask = Omit<TaskSummary, "status" | "startedAt" | "owner" | "since"> & {
+  readonly status: TaskSummary["status"] | "defined" | "lost"
   readonly startedAt: string | null
+  /** Absent for a project task not yet run. */
+  readonly owner?: TaskSummary["owner"]
+  readonly since?: string
+  /** A lost task's: why, and where its output is. */
+  readonly reason?: string
+  readonly logFile?: string | null
 }
 
 /** Every task, then the project's tasks that have not run; and why the project file was not read, if so. */
@@ -21,6 +28,25 @@ export const listWithProject = Effect.gen(function*() {
   const tasks: Array<ListedTask> = [...yield* (yield* TaskRegistry).list]
   const project = yield* (yield* Project).current
   const known = new Set(tasks.map((t) => t.name))
+  // What a dead supervisor was running, unless its name is in use again.
+  for (const lost of (yield* LostTasks).list()) {
+    if (known.has(lost.name)) continue
+    known.add(lost.name)
+    tasks.push({
+      name: lost.name,
+      pid: null,
+      status: "lost",
+      exitCode: null,
+      signal: null,
+      command: lost.commandLine,
+      startedAt: lost.startedAt,
+      endedAt: null,
+      ports: null,
+      memoryBytes: null,
+      reason: lost.reason,
+      logFile: lost.logFile
+    })
+  }
   for (const def of project.file?.tasks.values() ?? []) {
     if (known.has(def.name)) continue
     tasks.push({

@@ -70,8 +70,8 @@ export interface ProjectStart {
   readonly tasks: ReadonlyArray<ChainStep>
 }
 
-/** A project task as start_task takes it. */
-export const asStartRequest = (task: ProjectTask): StartRequest => ({
+/** A project task as start_task takes it; kept when its file says so or the start asks it. */
+export const asStartRequest = (task: ProjectTask, keep = false): StartRequest => ({
   command: task.command,
   ...(task.args !== undefined && { args: task.args }),
   name: task.name,
@@ -79,7 +79,8 @@ export const asStartRequest = (task: ProjectTask): StartRequest => ({
   ...(task.env !== undefined && { env: task.env }),
   ...(task.notifyOnExit !== undefined && { notifyOnExit: task.notifyOnExit }),
   ...(task.restart !== undefined && { restart: task.restart }),
-  ...(task.terminal === true && { terminal: DEFAULT_TERMINAL })
+  ...(task.terminal === true && { terminal: DEFAULT_TERMINAL }),
+  ...((keep || task.keep === true) && { keep: true })
 })
 
 /** Its waitFor as a wait, compiled; undefined for a task without one. */
@@ -97,7 +98,9 @@ export const waitOf = (task: ProjectTask, since: number): WaitRequest | undefine
 
 export const startProjectTask = Effect.fnUntraced(function*(
   name: string,
-  onProgress: WaitRequest["onProgress"]
+  onProgress: WaitRequest["onProgress"],
+  /** Keep every task the chain starts: a kept task's dependencies must outlive the session too. */
+  keep = false
 ) {
   const registry = yield* TaskRegistry
   const config = yield* TaskmuxConfig
@@ -178,7 +181,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
       steps.push({ name: task.name, pid: already.pid, status: already.status })
       continue
     }
-    const started = yield* registry.start(asStartRequest(task))
+    const started = yield* registry.start(asStartRequest(task, keep || target.keep === true))
     startedNow.push(task.name)
     steps.push({ name: started.name, pid: started.pid, status: started.status })
   }

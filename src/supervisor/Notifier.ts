@@ -19,8 +19,10 @@ export type TaskEvent =
     readonly errorLines: ReadonlyArray<SummaryLine>
     /** Its restart policy runs it again at this ISO time. */
     readonly restartAt?: string
-    /** The task asked not to be announced (`notifyOnExit: false`). */
+    /** The session that started it asked not to be told (`notifyOnExit: false`); others still are. */
     readonly quiet: boolean
+    /** The session that owns it; null: kept. */
+    readonly session: string | null
   }
   | {
     /** Its restart policy gave up on it: the last run's TaskExit said how that run ended. */
@@ -28,8 +30,11 @@ export type TaskEvent =
     readonly name: string
     readonly reason: string
     readonly quiet: boolean
+    readonly session: string | null
   }
   | { readonly _tag: "TaskAdded"; readonly name: string }
+  /** A run began (a start, a restart, its policy's). */
+  | { readonly _tag: "TaskStarted"; readonly name: string }
   | { readonly _tag: "TaskRemoved"; readonly name: string }
 
 export class Notifier extends Context.Service<Notifier, {

@@ -50,6 +50,12 @@ export interface TaskSpec {
   readonly policy: RestartPolicy
   /** Its terminal's size at the start, or null for a task on pipes. */
   readonly terminal: TerminalSize | null
+  /** The session that started it, stopped and forgotten when that session ends; null: kept. */
+  readonly session: string | null
+  /** That session's client, by name. */
+  readonly client: string | null
+  /** ISO time of the start that made it this session's (or kept). */
+  readonly since: string
 }
 
 export interface LastExit {
@@ -308,6 +314,7 @@ export const make = (
         marker,
         logFiles: [...state.logFiles, log.path]
       })
+      notifier.publish({ _tag: "TaskStarted", name })
       return { name, pid: process.pid, status: state.status } satisfies Started
     })
 
@@ -333,7 +340,13 @@ export const make = (
         // Decided before the end is shown: a wait for the end never sees a run that will restart as the end.
         finish(end, next._tag === "GiveUp" ? next.reason : undefined)
         if (next._tag === "GiveUp") {
-          notifier.publish({ _tag: "TaskGaveUp", name, reason: next.reason, quiet: !state.notifyOnExit })
+          notifier.publish({
+            _tag: "TaskGaveUp",
+            name,
+            reason: next.reason,
+            quiet: !state.notifyOnExit,
+            session: state.session
+          })
         }
         return
       }
@@ -376,7 +389,8 @@ export const make = (
         ...end,
         ...explainRun(state),
         ...(restartAt !== undefined && { restartAt: restartAt.toISOString() }),
-        quiet: !state.notifyOnExit
+        quiet: !state.notifyOnExit,
+        session: state.session
       })
     }
 
@@ -423,7 +437,11 @@ export const make = (
             message.reply,
             Effect.gen(function*() {
               if (started && !isFinished(state.status)) {
-                return yield* new TaskAlreadyRunning({ name, pid: state.pid })
+                return yield* new TaskAlreadyRunning({
+                  name,
+                  pid: state.pid,
+                  owner: ownerText(state, message.spec.session)
+                })
               }
               if (started && !context.mayRun(name)) return yield* new TooManyTasks({ limit: config.maxTasks })
               if (started) {
@@ -622,6 +640,9 @@ const freshState = (name: string, spec: TaskSpec, buffer: OutputBuffer): TaskSta
   notifyOnExit: spec.notifyOnExit,
   policy: spec.policy,
   terminal: spec.terminal,
+  session: spec.session,
+  client: spec.client,
+  since: spec.since,
   screen: spec.terminal === null ? null : new TerminalScreen(spec.terminal),
   buffer,
   // Claimed: a second start of the name is refused while the first is spawning.
@@ -661,3 +682,11 @@ export const ended = (state: TaskState): Ended => ({
   exitCode: state.exitCode,
   signal: state.signal
 })
+
+/** Whose a running task is, in words, for a start (by `asker`) that collides with it; nothing if the asker's. */
+const ownerText = (state: TaskState, asker: string | null) =>
+  state.session === null
+    ? `kept since ${state.since}`
+    : state.session === asker
+    ? ""
+    : `started by another session${state.client !== null ? ` (${state.client})` : ""} at ${state.since}`

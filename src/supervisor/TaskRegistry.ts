@@ -48,8 +48,32 @@ import { baseEnv, checkPolicy, uniqueName } from "./startPolicy.ts"
 import * as TaskActor from "./TaskActor.ts"
 import type { Ended, Started, StopRequest, TaskState } from "./TaskActor.ts"
 import { explainRun, info, lastLines, runEnv, summary, toLineRecord } from "./taskViews.ts"
+import { Viewer, type ViewerShape } from "./Viewer.ts"
 
 export type { Ended, Started, StopRequest } from "./TaskActor.ts"
+
+/** What the record on disk keeps of a task: enough to show it, and to start it again. */
+export interface RecordedTask {
+  readonly name: string
+  readonly command: string
+  readonly args: ReadonlyArray<string> | null
+  readonly commandLine: string
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string>>
+  readonly notifyOnExit: boolean
+  readonly restart: RestartPolicy
+  readonly terminal: TerminalSize | null
+  readonly session: string | null
+  readonly client: string | null
+  readonly since: string
+  readonly status: TaskStatus
+  readonly pid: number | null
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly startedAt: string
+  readonly endedAt: string | null
+  readonly logFile: string | null
+}
 
 export interface StartRequest {
   readonly command: string
@@ -63,6 +87,8 @@ export interface StartRequest {
   readonly restart?: Partial<RestartPolicy> | undefined
   /** Run it on a pseudo-terminal of this size. */
   readonly terminal?: TerminalSize | undefined
+  /** Outlive the session that starts it. */
+  readonly keep?: boolean | undefined
 }
 
 /** Why a start is refused before anything runs. */
@@ -180,6 +206,12 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly signal: (name: string, signal: SignalName) => Effect.Effect<Ended, TaskNotFound | TaskNotRunning>
   /** Stops a task if it runs and forgets it; its log files stay unless `deleteLog`. */
   readonly remove: (name: string, deleteLog?: boolean) => Effect.Effect<void, TaskNotFound>
+  /** A session ended: its own tasks are stopped (whole trees) and forgotten; kept ones and others' go on. */
+  readonly endSession: (session: string) => Effect.Effect<void>
+  /** Every task as the record on disk keeps it (see TaskRecord). */
+  readonly records: Effect.Effect<ReadonlyArray<RecordedTask>>
+  /** Tasks running now, and how many of them are kept. */
+  readonly running: Effect.Effect<{ readonly all: number; readonly kept: number }>
 }>()("taskmux/TaskRegistry") {
   static readonly layer: Layer.Layer<TaskRegistry, never, TaskmuxConfig | Notifier | Watchdog> = Layer.effect(
     TaskRegistry,
@@ -215,9 +247,15 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       /** Each actor's own scope, closed when the actor ends. */
       const scopes = new WeakMap<TaskActor.TaskActor, Scope.Closeable>()
       /** Where a wait starts by default: after the last line an answer showed, per output (a replaced task's is new). */
-      const shown = new WeakMap<OutputBuffer, number>()
-      const shownCursor = (state: TaskState) => shown.get(state.buffer) ?? 0
-      const show = (state: TaskState, cursor: number) => shown.set(state.buffer, Math.max(shownCursor(state), cursor))
+      const shownBy = new WeakMap<ViewerShape, WeakMap<OutputBuffer, number>>()
+      const shownTo = (viewer: ViewerShape) => {
+        let shown = shownBy.get(viewer)
+        if (shown === undefined) shownBy.set(viewer, shown = new WeakMap())
+        return shown
+      }
+      const shownCursor = (viewer: ViewerShape, state: TaskState) => shownTo(viewer).get(state.buffer) ?? 0
+      const show = (viewer: ViewerShape, state: TaskState, cursor: number) =>
+        shownTo(viewer).set(state.buffer, Math.max(shownCursor(viewer, state), cursor))
 
       /** The tasks there are: removed ones wait only for their actor to end. */
       const listed = () => [...actors.values()].filter((actor) => !actor.state().removed)
@@ -275,6 +313,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       const start = Effect.fn("TaskRegistry.start")(function*(request: StartRequest) {
         const { cwd, line } = yield* checkPolicy(config, request)
+        const viewer = yield* Viewer
         const spec: TaskActor.TaskSpec = {
           command: request.command,
           args: request.args ?? null,
@@ -283,7 +322,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           env: request.env ?? {},
           notifyOnExit: request.notifyOnExit ?? true,
           policy: { ...defaultPolicy, ...request.restart },
-          terminal: request.terminal ?? null
+          terminal: request.terminal ?? null,
+          session: request.keep === true ? null : viewer.id,
+          client: viewer.client() ?? null,
+          since: new Date().toISOString()
         }
         for (;;) {
           const actor = yield* claim(request, spec)
@@ -309,17 +351,59 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         return yield* command(name, (actor) => actor.restart)
       })
 
-      const list = Effect.sync(() =>
-        ProcessTree.withOneLook(() => listed().map((actor) => summary(actor.state(), actor.usage)))
+      const list = Effect.flatMap(
+        Effect.service(Viewer),
+        (viewer) =>
+          Effect.sync(() =>
+            ProcessTree.withOneLook(() => listed().map((actor) => summary(actor.state(), actor.usage, viewer)))
+          )
       )
 
+      const endSession = Effect.fn("TaskRegistry.endSession")(function*(session: string) {
+        const own = listed().filter((actor) => actor.state().session === session)
+        // Whole trees, all at once; the log files stay.
+        yield* Effect.forEach(own, (actor) => Effect.ignore(remove(actor.name)), { concurrency: "unbounded" })
+      })
+
+      const records = Effect.sync(() =>
+        listed().map((actor): RecordedTask => {
+          const s = actor.state()
+          return {
+            name: s.name,
+            command: s.command,
+            args: s.args,
+            commandLine: s.commandLine,
+            cwd: s.cwd,
+            env: s.env,
+            notifyOnExit: s.notifyOnExit,
+            restart: s.policy,
+            terminal: s.terminal,
+            session: s.session,
+            client: s.client,
+            since: s.since,
+            status: s.status,
+            pid: s.pid,
+            exitCode: s.exitCode,
+            signal: s.signal,
+            startedAt: s.startedAt,
+            endedAt: s.endedAt,
+            logFile: s.log?.path ?? null
+          }
+        })
+      )
+
+      const running = Effect.sync(() => {
+        const live = listed().filter((actor) => !isFinished(actor.state().status))
+        return { all: live.length, kept: live.filter((actor) => actor.state().session === null).length }
+      })
+
       const get = (name: string, options: { readonly envValues?: boolean } = {}) =>
-        Effect.map(lookup(name), (actor): TaskInfo => {
+        Effect.map(Effect.zip(lookup(name), Effect.service(Viewer)), ([actor, viewer]): TaskInfo => {
           const state = actor.state()
           // Made the same way again, not kept per task.
           const env = runEnv(base, state)
           return {
-            ...info(state, actor.usage, actor.subscribers()),
+            ...info(state, actor.usage, actor.subscribers(), viewer),
             env: Object.keys(env).sort(),
             ...(options.envValues === true && { envValues: env })
           }
@@ -339,12 +423,13 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       }
 
       const read = (name: string, request: ReadRequest) =>
-        Effect.map(lookup(name), (actor) => {
-          const state = actor.state()
-          const page = readLines(state, request)
-          show(state, page.nextCursor)
-          return { ...page, lines: page.lines.map((line) => toLineRecord(state, line)) }
-        })
+        Effect.flatMap(lookup(name), (actor) =>
+          Effect.map(Effect.service(Viewer), (viewer) => {
+            const state = actor.state()
+            const page = readLines(state, request)
+            show(viewer, state, page.nextCursor)
+            return { ...page, lines: page.lines.map((line) => toLineRecord(state, line)) }
+          }))
 
       const screen = (name: string) =>
         Effect.flatMap(lookup(name), (actor) => {
@@ -356,13 +441,14 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       const wait = Effect.fn("TaskRegistry.wait")(function*(name: string, request: WaitRequest) {
         const actor = yield* lookup(name)
+        const viewer = yield* Viewer
         const state = () => actor.state()
         // A run that its policy restarts is not the end: a wait goes on through restarts.
         let seenExit = state().lastExit
         const startedAt = Date.now()
         const deadline = startedAt + request.timeoutMs
         // Not after the call: a line that arrived between two calls is not missed.
-        let cursor = request.since ?? shownCursor(state())
+        let cursor = request.since ?? shownCursor(viewer, state())
         const exitWait = request.exit === true
         const bytesAtStart = state().buffer.receivedBytes
         let lastProgress = startedAt
@@ -382,7 +468,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             : matchedLine !== undefined && !matchedLine.partial
             ? matchedLine.seq
             : cursor
-          show(now, nextCursor)
+          show(viewer, now, nextCursor)
           return {
             name,
             matched,
@@ -521,7 +607,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         send,
         resize,
         signal,
-        remove
+        remove,
+        endSession,
+        records,
+        running
       })
     })
   )

@@ -11,6 +11,7 @@ import * as procfs from "../process/procfs.ts"
 import { noUsage, processesOf, type TaskUsage, unknownUsage, type UsageSampler } from "../process/usage.ts"
 import { taskEnv } from "./startPolicy.ts"
 import type { TaskState } from "./TaskActor.ts"
+import { ownerAs, type ViewerShape } from "./Viewer.ts"
 
 /** The last lines of output, cleaned: what a task was doing. */
 export const lastLines = (state: TaskState, n = 5) =>
@@ -45,7 +46,12 @@ const usageOf = (state: TaskState, sampler: UsageSampler): TaskUsage => {
   return sampler.sample(process.members, Date.parse(state.startedAt))
 }
 
-export const summary = (state: TaskState, sampler: UsageSampler, usage = usageOf(state, sampler)): TaskSummary => ({
+export const summary = (
+  state: TaskState,
+  sampler: UsageSampler,
+  viewer: ViewerShape,
+  usage = usageOf(state, sampler)
+): TaskSummary => ({
   name: state.name,
   pid: state.pid,
   status: state.status,
@@ -55,20 +61,24 @@ export const summary = (state: TaskState, sampler: UsageSampler, usage = usageOf
   startedAt: state.startedAt,
   endedAt: state.endedAt,
   ports: usage.ports,
-  memoryBytes: usage.memoryBytes
+  memoryBytes: usage.memoryBytes,
+  owner: ownerAs(viewer, state.session),
+  since: state.since
 })
 
 /** What get_task shows, but the environment (which the registry knows how it was made). */
 export const info = (
   state: TaskState,
   sampler: UsageSampler,
-  watchers: number
+  watchers: number,
+  viewer: ViewerShape
 ): Omit<TaskInfo, "env" | "envValues"> => {
   const stats = state.buffer.stats()
   const log = state.log?.stats()
   const usage = usageOf(state, sampler)
   return {
-    ...summary(state, sampler, usage),
+    ...summary(state, sampler, viewer, usage),
+    client: state.client,
     processes: processesOf(usage),
     cpuPercent: usage.cpuPercent,
     args: state.args,

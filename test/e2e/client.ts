@@ -29,6 +29,7 @@ export const connect = async (env: Record<string, string> = {}): Promise<Connect
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? "/tmp",
       TASKMUX_LOG_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-e2e-logs-")),
+      TASKMUX_ISOLATED: "1",
       ...env
     },
     stderr: "pipe"

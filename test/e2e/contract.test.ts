@@ -131,7 +131,8 @@ class RawServer {
       env: {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         HOME: os.tmpdir(),
-        TASKMUX_LOG_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-fuzz-logs-"))
+        TASKMUX_LOG_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-fuzz-logs-")),
+        TASKMUX_ISOLATED: "1"
       }
     })
     this.child.stdout.on("data", (chunk: Buffer) => {

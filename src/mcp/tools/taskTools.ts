@@ -1,13 +1,17 @@
 /** The tools that start and end tasks: start, stop, restart, signal, remove. */
 import { Effect, Schema, Struct } from "effect"
+import { type LostTask, LostTasks, startRequestOf } from "../../daemon/LostTasks.ts"
 import { InvalidArguments } from "../../domain/errors.ts"
 import { SignalName } from "../../domain/Signals.ts"
 import { defaultTimeoutMs, RestartSpec, WaitForSpec } from "../../domain/StartSpec.ts"
 import { describeEnd, TaskStatus } from "../../domain/Task.ts"
 import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
+import { Project } from "../../project/Project.ts"
 import { runningDependents } from "../../project/projectTasks.ts"
 import { startProjectTask } from "../../project/startProjectTask.ts"
-import { progressOf, tool, withRegistry } from "../Tool.ts"
+import type { Started } from "../../supervisor/TaskActor.ts"
+import type { TaskRegistry } from "../../supervisor/TaskRegistry.ts"
+import { progressOf, tool, type ToolEnv, withRegistry } from "../Tool.ts"
 import { EndedOutput, NameOnly, NonNegativeInt, StartedOutput, TaskName, TerminalCols, TerminalRows } from "./fields.ts"
 import { type WaitAnswer, waitAnswer, WaitFields, waitRequest, waitText } from "./waits.ts"
 
@@ -44,7 +48,10 @@ const startInput = Schema.Struct({
   })),
   cols: Schema.optionalKey(TerminalCols.annotate({ default: DEFAULT_TERMINAL.cols })),
   rows: Schema.optionalKey(TerminalRows.annotate({ default: DEFAULT_TERMINAL.rows })),
-  restart: Schema.optionalKey(RestartSpec.annotate({ description: "Run it again when it ends by itself." }))
+  restart: Schema.optionalKey(RestartSpec.annotate({ description: "Run it again when it ends by itself." })),
+  keep: Schema.optionalKey(
+    Schema.Boolean.annotate({ description: "Outlive this session (else stopped when it ends).", default: false })
+  )
 })
 
 /** How long a start without waitFor looks for an immediate end before it answers. */
@@ -62,15 +69,25 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
     withRegistry((r) =>
       Effect.gen(function*() {
         if (command === undefined) {
-          if (request.name === undefined || Object.keys(request).length > 1 || waitFor !== undefined) {
+          const { keep, ...rest } = request
+          if (request.name === undefined || Object.keys(rest).length > 1 || waitFor !== undefined) {
             return yield* new InvalidArguments({
               tool: "start_task",
               issue: request.name === undefined
                 ? "command is required (or name alone, to start a project task: list_tasks shows them as defined)"
-                : "a project task is started by its name alone: its file gives the rest"
+                : "a project task is started by its name alone (and keep): its file gives the rest"
             })
           }
-          const chain = yield* startProjectTask(request.name, progressOf(context, defaultTimeoutMs(false)))
+          const lost = yield* lostTask(request.name)
+          if (lost !== undefined) {
+            const started = yield* startLost(lost, keep === true)
+            return yield* answerEarlyEnd(r, started)
+          }
+          const chain = yield* startProjectTask(
+            request.name,
+            progressOf(context, defaultTimeoutMs(false)),
+            keep === true
+          )
           const waited = chain.wait === undefined ? {} : (({ name: _, ...w }) => w)(waitAnswer(chain.wait))
           return { ...chain.started, ...waited, tasks: chain.tasks }
         }
@@ -96,15 +113,9 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
           command,
           ...(terminal === true &&
             { terminal: { cols: cols ?? DEFAULT_TERMINAL.cols, rows: rows ?? DEFAULT_TERMINAL.rows } })
-        })
-        if (wait === undefined) {
-          // A start that fails at once (a typo, a missing file) says so in its answer, not in a later read.
-          const ended = yield* r.endedWithin(started.name, EARLY_END_MS)
-          // Still running, or already waiting to run again (a restart policy): said as it is now.
-          if (!("matched" in ended)) return { ...started, status: ended.status }
-          const { name: _, ...waited } = waitAnswer(ended)
-          return { ...started, ...waited }
-        }
+        }) // The name is in use again: what a dead supervisor lost under it is no longer shown.
+        ;(yield* LostTasks).forget(started.name)
+        if (wait === undefined) return yield* answerEarlyEnd(r, started)
         const { name: _, ...waited } = waitAnswer(
           yield* r.wait(started.name, { ...wait, since: 0, onProgress: progressOf(context, wait.timeoutMs) })
         )
@@ -124,6 +135,31 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
         waitText(o as Omit<WaitAnswer, "name">, o.name, input.waitFor ?? { exit: true })}`
   }
 })
+
+/** A task a dead supervisor lost, unless the project file defines one of that name (its file says how to start it). */
+const lostTask = (name: string) =>
+  Effect.gen(function*() {
+    const lost = (yield* LostTasks).get(name)
+    const project = yield* (yield* Project).current
+    return project.file?.tasks.has(name) === true ? undefined : lost
+  })
+
+const startLost = (lost: LostTask, keep: boolean) =>
+  withRegistry((r) =>
+    Effect.tap(
+      r.start(startRequestOf(lost, keep)),
+      () => Effect.flatMap(Effect.service(LostTasks), (l) => Effect.sync(() => l.forget(lost.name)))
+    )
+  )
+
+/** A start without waitFor looks briefly for an immediate end (a typo, a missing file) and says so in its answer. */
+const answerEarlyEnd = (r: TaskRegistry["Service"], started: Started) =>
+  Effect.map(r.endedWithin(started.name, EARLY_END_MS), (ended) => {
+    // Still running, or already waiting to run again (a restart policy): said as it is now.
+    if (!("matched" in ended)) return { ...started, status: ended.status }
+    const { name: _, ...waited } = waitAnswer(ended)
+    return { ...started, ...waited }
+  })
 
 export const stopTask = tool({
   name: "stop_task",
@@ -167,7 +203,18 @@ export const restartTask = tool({
   input: NameOnly,
   output: StartedOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
-  run: ({ name }) => withRegistry((r) => r.restart(name)),
+  run: ({ name }) =>
+    withRegistry((r) =>
+      r.restart(name).pipe(
+        // A task a dead supervisor lost runs again with its recorded command.
+        Effect.catchTag("TaskNotFound", (notFound) =>
+          Effect.flatMap(
+            lostTask(name),
+            (lost): Effect.Effect<Started, { readonly message: string }, ToolEnv> =>
+              lost === undefined ? Effect.fail(notFound) : startLost(lost, false)
+          ))
+      )
+    ),
   text: (o) => `Restarted task "${o.name}" (pid ${o.pid}).`
 })
 
@@ -194,6 +241,15 @@ export const removeTask = tool({
   output: Schema.Struct({ name: Schema.String, removed: Schema.Literal(true) }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   run: ({ deleteLog, name }) =>
-    withRegistry((r) => Effect.as(r.remove(name, deleteLog), { name, removed: true as const })),
+    withRegistry((r) =>
+      r.remove(name, deleteLog).pipe(
+        Effect.catchTag("TaskNotFound", (notFound) =>
+          Effect.flatMap(Effect.service(LostTasks), (lost) => {
+            if (lost.get(name) === undefined) return Effect.fail(notFound)
+            return Effect.sync(() => lost.forget(name))
+          })),
+        Effect.as({ name, removed: true as const })
+      )
+    ),
   text: (o) => `Removed task "${o.name}".`
 })

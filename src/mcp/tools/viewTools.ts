@@ -8,8 +8,12 @@ import { asPattern, formatLines, NonNegativeInt, oneLine, Pattern, plural, TaskN
 /** A task as list_tasks shows it: a project task that has not run yet is "defined". */
 const ListedTask = Schema.Struct({
   ...TaskSummary.fields,
-  status: Schema.Literals([...TaskStatus.literals, "defined"]),
-  startedAt: Schema.NullOr(Schema.String)
+  status: Schema.Literals([...TaskStatus.literals, "defined", "lost"]),
+  startedAt: Schema.NullOr(Schema.String),
+  owner: Schema.optionalKey(TaskSummary.fields.owner),
+  since: Schema.optionalKey(Schema.String),
+  reason: Schema.optionalKey(Schema.String),
+  logFile: Schema.optionalKey(Schema.NullOr(Schema.String))
 })
 
 export const listTasks = tool({
@@ -30,11 +34,17 @@ export const listTasks = tool({
         `${t.name}\t${
           t.status === "defined"
             ? "defined (project task; start_task { name })"
-            : describeEnd(t.status, t.exitCode, t.signal)
-        }\t${t.pid === null ? "" : `pid ${t.pid}\t`}${oneLine(t.command)}${uses(t)}`
+            : t.status === "lost"
+            ? `lost: ${t.reason} (start_task { name } runs it again)`
+            : describeEnd(t.status as TaskStatus, t.exitCode, t.signal)
+        }\t${t.pid === null ? "" : `pid ${t.pid}\t`}${oneLine(t.command)}${uses(t)}${ownerNote(t.owner)}`
       ).join("\n")) +
     (projectError === undefined ? "" : `\nNo project tasks: ${projectError}`)
 })
+
+/** Only what is not the caller's own is marked: with one session, nothing is. */
+const ownerNote = (owner: string | undefined) =>
+  owner === "kept" ? "\t[kept]" : owner === "other" ? "\t[another session's]" : ""
 
 export const getTask = tool({
   name: "get_task",

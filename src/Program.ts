@@ -1,0 +1,71 @@
+/**
+ * What `taskmux [options]` runs when it is not a front (see daemon/front.ts): `--help` or `--version`;
+ * the server alone in this process (`--isolated`, or when the running supervisor speaks another
+ * protocol); or the supervisor itself (`taskmux supervise`, which a front starts). Every failure is
+ * one plain line on stderr, never anything on stdout.
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Cause, Effect, Exit, Layer } from "effect"
+import { parseCommandLine, TaskmuxConfig } from "./Config.ts"
+import { LOST_RACE } from "./daemon/connect.ts"
+import { runtimePaths } from "./daemon/runtimePaths.ts"
+
+/**
+ * `--help`, `--version`, the server alone (`--isolated`, or `note` says why: a supervisor that speaks
+ * another protocol), or the supervisor itself (`supervise`).
+ */
+export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => {
+  const supervise = argv[0] === "supervise"
+  const command = parseCommandLine(supervise ? argv.slice(1) : argv.filter((arg) => arg !== "--isolated"))
+  const main = command._tag === "Print"
+    // --help and --version: no protocol session, so the text goes to stdout like any CLI's.
+    ? Effect.sync(() => process.stdout.write(command.text))
+    : command._tag === "Invalid"
+    ? Effect.fail(command.error)
+    : supervise
+    ? Effect.flatMap(Effect.service(TaskmuxConfig), (config) => superviseProject(command.env, config.project)).pipe(
+      Effect.provide(TaskmuxConfig.layerFrom(command.env))
+    )
+    : serveAlone(command.env, note)
+
+  NodeRuntime.runMain(
+    // One plain line on stderr: never a stack trace, never anything on stdout.
+    Effect.tapCause(main, (cause) =>
+      Effect.sync(() => {
+        if (Cause.hasInterruptsOnly(cause) || isLostRace(Cause.squash(cause))) return
+        process.stderr.write(`taskmux: ${messageOf(Cause.squash(cause))}\n`)
+      })),
+    {
+      disableErrorReporting: true,
+      teardown: (exit, onExit) =>
+        onExit(
+          Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)
+            ? 0
+            : isLostRace(Cause.squash(exit.cause))
+            ? LOST_RACE
+            : 1
+        )
+    }
+  )
+}
+
+const isLostRace = (error: unknown) => error instanceof Error && error.name === "LostRace"
+
+/** Today's server: this connection alone, over stdio; its tasks end with it. */
+const serveAlone = (settings: Record<string, string>, note?: string) =>
+  Effect.flatMap(
+    Effect.promise(() => import("./Server.ts")),
+    ({ McpServerClosed, ServerLayer }) => McpServerClosed.pipe(Effect.provide(ServerLayer(settings, note)))
+  )
+
+/** The project's supervisor, until no session and no task needs it. */
+const superviseProject = (settings: Record<string, string>, project: string) =>
+  Effect.flatMap(
+    Effect.promise(() => import("./Server.ts")),
+    ({ DaemonDone, SupervisorLayer }) =>
+      DaemonDone.pipe(Effect.provide(Layer.suspend(() => SupervisorLayer(settings, runtimePaths(project)))))
+  )
+
+function messageOf(error: unknown) {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,227 @@
+/**
+ * The project's supervisor, serving every session at once: it holds the project's lock (one supervisor
+ * per user and project), listens on a socket in the user's private directory, and serves each
+ * connection as an MCP session of its own over the shared tasks. A session's own tasks end with it;
+ * kept ones go on. With no session left and no task running it lingers a moment (a reconnect finds
+ * it) and ends.
+ */
+import { Context, Deferred, Effect, Exit, Layer, PubSub, Scope } from "effect"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import packageJson from "../../package.json" with { type: "json" }
+import { serveSession } from "../mcp/McpServer.ts"
+import { StdioTransport } from "../mcp/StdioTransport.ts"
+import type { ToolEnv } from "../mcp/Tool.ts"
+import { Notifier } from "../supervisor/Notifier.ts"
+import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import { READY_FD } from "./connect.ts"
+import { type Hello, parseGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
+import type { RuntimePaths } from "./runtimePaths.ts"
+
+/** Set by the front that started this supervisor; taken out before any task could inherit it. */
+const readyFd = process.env.TASKMUX_READY_FD
+delete process.env.TASKMUX_READY_FD
+
+/** Another supervisor holds the project's lock: this one is not needed. */
+export class LostRace extends Error {
+  override readonly name = "LostRace"
+}
+
+/** How long a supervisor with nothing to do waits for a session before it ends. */
+const lingerMs = () => Number(process.env.TASKMUX_LINGER_MS ?? 3_000)
+
+/** The longest hello line taken. */
+const MAX_HELLO_BYTES = 4_096
+
+export class Daemon extends Context.Service<Daemon, {
+  /** Completes when the supervisor should end. */
+  readonly done: Effect.Effect<void>
+}>()("taskmux/Daemon") {
+  static readonly layer = (paths: RuntimePaths): Layer.Layer<Daemon, LostRace, ToolEnv | Notifier> =>
+    Layer.effect(
+      Daemon,
+      Effect.gen(function*() {
+        yield* holdLock(paths.lock)
+        const registry = yield* TaskRegistry
+        const context = yield* Effect.context<ToolEnv | Notifier>()
+        const done = yield* Deferred.make<void>()
+        const end = () => Deferred.doneUnsafe(done, Exit.void)
+        let sessions = 0
+        let linger: ReturnType<typeof setTimeout> | undefined
+
+        /** Nothing connected and nothing running: end after the linger, unless someone comes. */
+        const idleCheck = Effect.flatMap(registry.running, (running) =>
+          Effect.sync(() => {
+            clearTimeout(linger)
+            linger = sessions === 0 && running.all === 0 ? setTimeout(end, lingerMs()) : undefined
+          }))
+        yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(linger)))
+
+        // A task's end may leave the supervisor with nothing to do.
+        const events = yield* (yield* Notifier).subscribe
+        yield* PubSub.take(events).pipe(Effect.flatMap(() => idleCheck), Effect.forever, Effect.forkScoped)
+
+        const sessionsScope = yield* Scope.make("parallel")
+        yield* Effect.addFinalizer(() => Scope.close(sessionsScope, Exit.void))
+
+        const serve = (socket: net.Socket, rest: Buffer) =>
+          Effect.gen(function*() {
+            const scope = yield* Scope.fork(sessionsScope, "sequential")
+            const closed = yield* Deferred.make<void>()
+            socket.once("close", () => Deferred.doneUnsafe(closed, Exit.void))
+            socket.on("error", () => socket.destroy())
+            const viewer = yield* serveSession(new StdioTransport(socket, socket)).pipe(Scope.provide(scope))
+            if (rest.length > 0) socket.unshift(rest)
+            socket.resume()
+            yield* Deferred.await(closed)
+            yield* Scope.close(scope, Exit.void)
+            // Its own tasks end with it (whole trees), and are forgotten; their logs stay.
+            yield* registry.endSession(viewer.id)
+          }).pipe(
+            Effect.ensuring(Effect.suspend(() => {
+              sessions--
+              return idleCheck
+            }))
+          )
+
+        const welcome = (extra: Partial<Welcome>) =>
+          Effect.map(registry.running, (running): Welcome => ({
+            taskmux: packageJson.version,
+            protocol: WIRE_PROTOCOL,
+            pid: process.pid,
+            project: paths.project,
+            sessions,
+            running: running.all,
+            ...extra
+          }))
+
+        const accept = (socket: net.Socket) => {
+          readHello(socket, (hello, rest) => {
+            if (hello === undefined) return socket.destroy()
+            if (hello.protocol !== WIRE_PROTOCOL) {
+              // Another build: never mis-speak. Make way for it when nothing would be lost.
+              void Effect.runPromise(Effect.provideContext(welcome({}), context)).then((w) => {
+                const idle = w.sessions === 0 && w.running === 0
+                socket.end(`${JSON.stringify({ ...w, replacing: idle })}\n`)
+                if (idle) end()
+              })
+              return
+            }
+            sessions++
+            clearTimeout(linger)
+            Effect.runFork(
+              Effect.flatMap(welcome({}), (w) =>
+                Effect.suspend(() => {
+                  socket.write(`${JSON.stringify({ ...w, sessions: sessions - 1 })}\n`)
+                  return serve(socket, rest)
+                })).pipe(Effect.provideContext(context))
+            )
+          })
+        }
+
+        yield* listen(paths.socket, accept)
+        sayReady()
+        yield* idleCheck
+        return Daemon.of({ done: Deferred.await(done) })
+      })
+    )
+}
+
+/**
+ * One supervisor per project: a SQLite exclusive lock (Node's own `node:sqlite`), which the kernel
+ * drops however the process ends, so a dead supervisor's lock is never in the way. Where Node has no
+ * SQLite (before 22.5), a file made exclusively, naming its holder, stands in: one whose holder is
+ * gone is taken over.
+ */
+const holdLock = (file: string) =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        const sqlite = await import("node:sqlite").catch(() => undefined)
+        if (sqlite === undefined) return holdPidFile(`${file}.pid`)
+        const db = new sqlite.DatabaseSync(file, { timeout: 0 })
+        try {
+          db.exec("BEGIN EXCLUSIVE")
+        } catch {
+          db.close()
+          throw new LostRace(`another supervisor holds ${file}`)
+        }
+        return () => db.close()
+      },
+      catch: (error) => error instanceof LostRace ? error : new LostRace(String(error))
+    }),
+    (release) => Effect.sync(release)
+  )
+
+const holdPidFile = (file: string, again = true): () => void => {
+  try {
+    fs.writeFileSync(file, String(process.pid), { flag: "wx", mode: 0o600 })
+    return () => fs.rmSync(file, { force: true })
+  } catch {
+    const holder = Number(fs.readFileSync(file, "utf8"))
+    if (!again || isAlive(holder)) throw new LostRace(`supervisor ${holder} holds ${file}`)
+    fs.rmSync(file, { force: true })
+    return holdPidFile(file, false)
+  }
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/** Tells the front that started it (if one did) that it listens: one line on READY_FD, then closed. */
+const sayReady = () => {
+  if (readyFd !== String(READY_FD)) return
+  try {
+    fs.writeSync(READY_FD, "ready\n")
+    fs.closeSync(READY_FD)
+  } catch {
+    // The front is gone: nobody is waiting.
+  }
+}
+
+/** Listens on the socket, reachable by this user only; a dead supervisor's socket file is replaced. */
+const listen = (path: string, accept: (socket: net.Socket) => void) =>
+  Effect.acquireRelease(
+    Effect.callback<net.Server>((resume) => {
+      // Holding the lock, this is the only supervisor: a socket file left there is a dead one's.
+      fs.rmSync(path, { force: true })
+      const server = net.createServer({ pauseOnConnect: true }, accept)
+      const umask = process.umask(0o077)
+      server.once("error", (error) => resume(Effect.die(error)))
+      server.listen(path, () => {
+        process.umask(umask)
+        fs.chmodSync(path, 0o600)
+        resume(Effect.succeed(server))
+      })
+    }),
+    (server) =>
+      Effect.sync(() => {
+        server.close()
+        fs.rmSync(path, { force: true })
+      })
+  )
+
+/** Reads the first line (the hello), then leaves the socket paused with what came after it. */
+const readHello = (socket: net.Socket, then: (hello: Hello | undefined, rest: Buffer) => void) => {
+  let buffered = Buffer.alloc(0)
+  const onData = (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk])
+    const end = buffered.indexOf(0x0a)
+    if (end === -1 && buffered.length < MAX_HELLO_BYTES) return
+    socket.off("data", onData)
+    socket.pause()
+    then(
+      end === -1 ? undefined : parseGreeting<Hello>(buffered.subarray(0, end).toString("utf8")),
+      end === -1 ? Buffer.alloc(0) : buffered.subarray(end + 1)
+    )
+  }
+  socket.on("data", onData)
+  socket.on("error", () => socket.destroy())
+  socket.resume()
+}

@@ -1,0 +1,118 @@
+/**
+ * Nothing forgotten when a supervisor dies: the record of what ran (names, commands, owners, how
+ * they ended, log files) is kept on disk as it changes, and the next supervisor of the project shows
+ * what was running then as `lost`, restarting none of it by itself. `start_task { name }` or
+ * `restart_task` starts a lost task again with its recorded command; `remove_task` forgets it.
+ * A supervisor that ends in order leaves only what is still lost.
+ */
+import { Context, Effect, Layer, PubSub } from "effect"
+import * as fs from "node:fs"
+import { isFinished } from "../domain/Task.ts"
+import { Notifier } from "../supervisor/Notifier.ts"
+import { type RecordedTask, type StartRequest, TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import type { RuntimePaths } from "./runtimePaths.ts"
+
+export interface LostTask extends RecordedTask {
+  /** Why it is lost, and where its output is. */
+  readonly reason: string
+}
+
+interface RecordFile {
+  readonly supervisorPid: number
+  readonly tasks: ReadonlyArray<RecordedTask>
+  readonly lost: ReadonlyArray<LostTask>
+}
+
+/** How soon after a change the record is written: a burst of changes is one write. */
+const WRITE_DELAY_MS = 25
+
+export class LostTasks extends Context.Service<LostTasks, {
+  readonly list: () => ReadonlyArray<LostTask>
+  readonly get: (name: string) => LostTask | undefined
+  readonly forget: (name: string) => void
+}>()("taskmux/LostTasks") {
+  /** No record: a server alone (`--isolated`) ends with its tasks, so nothing of it can be lost. */
+  static readonly layerNone: Layer.Layer<LostTasks> = Layer.succeed(
+    LostTasks,
+    LostTasks.of({ list: () => [], get: () => undefined, forget: () => {} })
+  )
+
+  /** Reads what a dead supervisor left, and keeps the record from now on. */
+  static readonly layerRecorded = (paths: RuntimePaths): Layer.Layer<LostTasks, never, TaskRegistry | Notifier> =>
+    Layer.effect(
+      LostTasks,
+      Effect.gen(function*() {
+        const registry = yield* TaskRegistry
+        const lost = new Map(readLost(paths.record).map((task) => [task.name, task]))
+        let timer: ReturnType<typeof setTimeout> | undefined
+        const write = (tasks: ReadonlyArray<RecordedTask>) => {
+          const record: RecordFile = { supervisorPid: process.pid, tasks, lost: [...lost.values()] }
+          const temporary = `${paths.record}.${process.pid}`
+          try {
+            fs.writeFileSync(temporary, JSON.stringify(record), { mode: 0o600 })
+            fs.renameSync(temporary, paths.record)
+          } catch (error) {
+            process.stderr.write(`taskmux: cannot write ${paths.record}: ${(error as Error).message}\n`)
+          }
+        }
+        const writeSoon = () => {
+          if (timer !== undefined) return
+          timer = setTimeout(() => {
+            timer = undefined
+            Effect.runFork(Effect.flatMap(registry.records, (tasks) => Effect.sync(() => write(tasks))))
+          }, WRITE_DELAY_MS)
+        }
+        write(yield* registry.records)
+        const events = yield* (yield* Notifier).subscribe
+        yield* PubSub.take(events).pipe(Effect.tap(() => Effect.sync(writeSoon)), Effect.forever, Effect.forkScoped)
+        // Ended in order (its tasks are stopped next): only what is still lost needs keeping.
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            clearTimeout(timer)
+            if (lost.size === 0) fs.rmSync(paths.record, { force: true })
+            else write([])
+          })
+        )
+        return LostTasks.of({
+          list: () => [...lost.values()],
+          get: (name) => lost.get(name),
+          forget: (name) => {
+            if (lost.delete(name)) writeSoon()
+          }
+        })
+      })
+    )
+}
+
+/** What a record says was running when its supervisor died, and what was lost before. */
+const readLost = (file: string): ReadonlyArray<LostTask> => {
+  let record: RecordFile
+  try {
+    record = JSON.parse(fs.readFileSync(file, "utf8")) as RecordFile
+  } catch {
+    return []
+  }
+  const running = (record.tasks ?? []).filter((task) => !isFinished(task.status))
+  return [
+    ...(record.lost ?? []),
+    ...running.map((task): LostTask => ({
+      ...task,
+      reason: `the supervisor (pid ${record.supervisorPid}) ended while it ran${
+        task.pid === null ? "" : ` as pid ${task.pid}`
+      }; nothing restarted it${task.logFile === null ? "" : `. Its output: ${task.logFile}`}`
+    }))
+  ]
+}
+
+/** A lost task as a start takes it: its recorded command, where and how it ran; kept if it was. */
+export const startRequestOf = (task: LostTask, keep: boolean): StartRequest => ({
+  command: task.command,
+  ...(task.args !== null && { args: task.args }),
+  name: task.name,
+  cwd: task.cwd,
+  env: task.env,
+  notifyOnExit: task.notifyOnExit,
+  restart: task.restart,
+  ...(task.terminal !== null && { terminal: task.terminal }),
+  ...((keep || task.session === null) && { keep: true })
+})

@@ -1,0 +1,130 @@
+/**
+ * Reaching a project's supervisor from a front or the CLI: connect to its socket, say hello, read its
+ * welcome; start it first when none runs. Plain Node, loaded by the front before anything else.
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import { type Hello, hello, parseGreeting, type Welcome } from "./hello.ts"
+import type { RuntimePaths } from "./runtimePaths.ts"
+
+export interface Connection {
+  readonly socket: net.Socket
+  readonly welcome: Welcome
+  /** Bytes that came after the welcome line (the supervisor may speak first). */
+  readonly rest: Buffer
+}
+
+/** How long a front waits for a supervisor it started to listen. */
+const START_TIMEOUT_MS = 10_000
+
+/** Connects and greets; undefined when nobody listens there (no socket, or a dead one's). */
+export const connectIfRunning = (paths: RuntimePaths, role: Hello["role"]): Promise<Connection | undefined> =>
+  new Promise((resolve, reject) => {
+    const socket = net.createConnection(paths.socket)
+    let buffered = Buffer.alloc(0)
+    const fail = (error: NodeJS.ErrnoException) => {
+      socket.destroy()
+      if (error.code === "ENOENT" || error.code === "ECONNREFUSED" || error.code === "ECONNRESET") resolve(undefined)
+      else reject(new Error(`cannot reach the supervisor at ${paths.socket}: ${error.message}`))
+    }
+    socket.once("error", fail)
+    socket.once("connect", () => socket.write(`${JSON.stringify(hello(role))}\n`))
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk])
+      const end = buffered.indexOf(0x0a)
+      if (end === -1) return
+      socket.off("data", onData).off("error", fail).off("close", onClose)
+      socket.pause()
+      const welcome = parseGreeting<Welcome>(buffered.subarray(0, end).toString("utf8"))
+      if (welcome === undefined) {
+        socket.destroy()
+        return reject(new Error(`${paths.socket} answered something that is not a taskmux supervisor`))
+      }
+      resolve({ socket, welcome, rest: buffered.subarray(end + 1) })
+    }
+    // Closed before a welcome: a supervisor on its way out.
+    const onClose = () => resolve(undefined)
+    socket.on("data", onData).once("close", onClose)
+  })
+
+/**
+ * Connects to the project's supervisor, starting one (detached, outliving this process) when none runs.
+ * Two callers at once both start one; the lock lets one of them serve, and both reach it.
+ */
+export const connectOrStart = async (
+  paths: RuntimePaths,
+  role: Hello["role"],
+  supervisorArgs: ReadonlyArray<string>
+): Promise<Connection> => {
+  const running = await connectIfRunning(paths, role)
+  if (running !== undefined && running.welcome.replacing !== true) return running
+  running?.socket.destroy()
+  const started = startSupervisor(paths, supervisorArgs)
+  const deadline = Date.now() + START_TIMEOUT_MS
+  // It says when it listens (or it ends); after that, or if it lost the race to another, look again.
+  await started.ready
+  for (let delay = 5;; delay = Math.min(delay * 2, 100)) {
+    const connection = await connectIfRunning(paths, role)
+    if (connection !== undefined && connection.welcome.replacing !== true) return connection
+    connection?.socket.destroy()
+    if (started.exitCode !== null && started.exitCode !== 0 && !started.lostRace) {
+      throw new Error(`the supervisor did not start: ${lastLine(paths.log) ?? `it exited with ${started.exitCode}`}`)
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `no supervisor listened at ${paths.socket} within ${START_TIMEOUT_MS / 1000} s (its log: ${paths.log})`
+      )
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay))
+  }
+}
+
+/** The supervisor's descriptor for "listening now", open when a front started it. */
+export const READY_FD = 3
+
+/** Exit code of a supervisor that found another one holding the project's lock. */
+export const LOST_RACE = 3
+
+const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
+  const log = fs.openSync(paths.log, "a", 0o600)
+  const child = spawn(
+    process.execPath,
+    ["--disable-warning=ExperimentalWarning", process.argv[1]!, "supervise", "--project", paths.project, ...args],
+    // fd 3: one line once it listens, then closed (see READY_FD).
+    {
+      detached: true,
+      stdio: ["ignore", "ignore", log, "pipe"],
+      cwd: paths.project,
+      env: { ...process.env, TASKMUX_READY_FD: String(READY_FD) }
+    }
+  )
+  fs.closeSync(log)
+  child.unref()
+  const readyPipe = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void; unref?: () => void }
+  const ready = new Promise<void>((resolve) => {
+    const done = () => {
+      readyPipe.destroy()
+      resolve()
+    }
+    readyPipe.once("data", done).once("end", done).once("error", done)
+    child.once("exit", done)
+  })
+  const state = { exitCode: null as number | null, lostRace: false, ready }
+  child.once("exit", (code, signal) => {
+    state.exitCode = code ?? (signal === null ? 1 : 128)
+    state.lostRace = code === LOST_RACE
+  })
+  child.once("error", () => {
+    state.exitCode = 127
+  })
+  return state
+}
+
+const lastLine = (file: string) => {
+  try {
+    return fs.readFileSync(file, "utf8").trimEnd().split("\n").at(-1)
+  } catch {
+    return undefined
+  }
+}

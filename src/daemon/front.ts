@@ -1,0 +1,147 @@
+/**
+ * The front: what an MCP client starts. It connects to the project's supervisor (starting one when none
+ * runs) and passes MCP's lines both ways, untouched. It holds no task and loads no task code; it only
+ * remembers which requests are unanswered, so that if the supervisor dies mid-call each gets an error
+ * that says so instead of silence.
+ */
+import { connectOrStart } from "./connect.ts"
+import { type Welcome, WIRE_PROTOCOL } from "./hello.ts"
+import { type RuntimePaths, runtimePaths } from "./runtimePaths.ts"
+
+type FrontEnd =
+  /** The client went away (0), or the supervisor did (1). */
+  | { readonly _tag: "Done"; readonly code: number }
+  /** The supervisor speaks another protocol and is busy: serve this session in-process, saying why. */
+  | { readonly _tag: "Isolated"; readonly note: string }
+
+/**
+ * Serves the client through the project's supervisor. The options are checked (with the code the
+ * supervisor uses) while it starts, so a bad one costs no time; one line on stderr says what is wrong.
+ */
+export const runFront = async (project: string, argv: ReadonlyArray<string>): Promise<void> => {
+  const checked = import("../Config.ts").then((config) => config.checkOptions(argv))
+  let end: FrontEnd
+  try {
+    const paths = runtimePaths(project)
+    const served = pipeThrough(paths, argv)
+    const problem = await checked
+    if (problem !== undefined) throw new Error(problem)
+    end = await served
+  } catch (error) {
+    process.stderr.write(`taskmux: ${(error as Error).message}\n`)
+    process.exit(1)
+  }
+  if (end._tag === "Done") process.exit(end.code)
+  process.stderr.write(`taskmux: ${end.note}\n`)
+  ;(await import("../Program.ts")).runProgram(argv, end.note)
+}
+
+/** How an answer line starts (taskmux writes its keys in this order): enough to read its id. */
+const ANSWER_ID = /^\{"jsonrpc":"2\.0","id":(-?\d+|"(?:[^"\\]|\\.)*")/
+
+const pipeThrough = async (paths: RuntimePaths, supervisorArgs: ReadonlyArray<string>): Promise<FrontEnd> => {
+  const { rest, socket, welcome } = await connectOrStart(paths, "front", supervisorArgs)
+  if (welcome.protocol !== WIRE_PROTOCOL) {
+    socket.destroy()
+    return { _tag: "Isolated", note: mismatch(paths, welcome) }
+  }
+  const pending = new Map<string, string | number>()
+  const stdin = process.stdin
+  const stdout = process.stdout
+
+  const fromClient = lines(Infinity, (line) => {
+    if (!line.includes("\"id\"") || !line.includes("\"method\"")) return
+    try {
+      const message = JSON.parse(line) as { id?: unknown; method?: unknown }
+      if (typeof message.method === "string" && (typeof message.id === "string" || typeof message.id === "number")) {
+        pending.set(JSON.stringify(message.id), message.id)
+      }
+    } catch {
+      // The supervisor answers a line that is not JSON; the front only passes it on.
+    }
+  })
+  const fromSupervisor = lines(200, (line) => {
+    const id = ANSWER_ID.exec(line)?.[1]
+    if (id !== undefined) pending.delete(id)
+  })
+
+  return new Promise((resolve) => {
+    let clientGone = false
+    stdin.on("data", (chunk: Buffer) => {
+      fromClient(chunk)
+      if (!socket.write(chunk)) {
+        stdin.pause()
+        socket.once("drain", () => stdin.resume())
+      }
+    })
+    const onClientEnd = () => {
+      if (clientGone) return
+      clientGone = true
+      socket.end()
+    }
+    stdin.once("end", onClientEnd).once("close", onClientEnd)
+    stdout.on("error", () => {
+      onClientEnd()
+      socket.destroy()
+    })
+    for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+      process.once(signal, () => {
+        onClientEnd()
+        socket.destroy()
+        resolve({ _tag: "Done", code: 0 })
+      })
+    }
+
+    const onSupervisorData = (chunk: Buffer) => {
+      fromSupervisor(chunk)
+      if (!stdout.write(chunk)) {
+        socket.pause()
+        stdout.once("drain", () => socket.resume())
+      }
+    }
+    if (rest.length > 0) onSupervisorData(rest)
+    socket.on("data", onSupervisorData)
+    socket.on("error", () => {})
+    socket.once("close", () => {
+      if (clientGone) return resolve({ _tag: "Done", code: 0 })
+      // The supervisor went away under a live client: every open call gets a sentence, then the client
+      // sees this server end, and its next connection starts a new supervisor.
+      const message = `The taskmux supervisor for ${paths.project} (pid ${welcome.pid}) ended while this call ` +
+        "ran, and its tasks with it. Reconnect (restart the MCP server in your client) to start a new one; " +
+        "list_tasks there shows what ran as lost."
+      for (const id of pending.values()) {
+        stdout.write(`${JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32603, message } })}\n`)
+      }
+      process.stderr.write(`taskmux: the supervisor (pid ${welcome.pid}) ended; see ${paths.log}\n`)
+      stdout.write("", () => resolve({ _tag: "Done", code: 1 }))
+    })
+    socket.resume()
+  })
+}
+
+const mismatch = (paths: RuntimePaths, welcome: Welcome) =>
+  `A taskmux ${welcome.taskmux} supervisor (pid ${welcome.pid}, wire protocol ${welcome.protocol}) serves ` +
+  `${paths.project} with ${welcome.sessions} session(s) and ${welcome.running} running task(s); this taskmux ` +
+  `speaks protocol ${WIRE_PROTOCOL}, so this session runs on its own and its tasks end with it. To share ` +
+  `again, end that supervisor once its tasks may stop: kill ${welcome.pid}.`
+
+/** Calls `onLine` with each line's text, or its first `maxBytes` (and a few more). */
+const lines = (maxBytes: number, onLine: (line: string) => void) => {
+  let carry: Array<Buffer> = []
+  let carried = 0
+  return (chunk: Buffer) => {
+    let start = 0
+    for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, start)) {
+      const part = chunk.subarray(start, end)
+      onLine((carried > 0 ? Buffer.concat([...carry, part]) : part).toString("utf8"))
+      carry = []
+      carried = 0
+      start = end + 1
+    }
+    if (start < chunk.length && carried < maxBytes) {
+      const part = chunk.subarray(start, Math.min(chunk.length, start + maxBytes - carried))
+      carry.push(Buffer.from(part))
+      carried += part.length
+    }
+  }
+}

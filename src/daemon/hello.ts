@@ -1,0 +1,50 @@
+/**
+ * The first line each way on a supervisor's socket, before MCP: which wire protocol each side speaks,
+ * so a front never speaks to a supervisor of another build in words it does not know. After it, the
+ * connection carries MCP's JSON-RPC, one message per line, as stdio does.
+ */
+import packageJson from "../../package.json" with { type: "json" }
+
+/** Bumped whenever what goes over the socket changes. */
+export const WIRE_PROTOCOL = 1
+
+export interface Hello {
+  readonly taskmux: string
+  readonly protocol: number
+  /** A front serves an MCP client; the CLI is the person at the keyboard. */
+  readonly role: "front" | "cli"
+}
+
+export interface Welcome {
+  readonly taskmux: string
+  readonly protocol: number
+  readonly pid: number
+  readonly project: string
+  /** Sessions connected now (this one not counted). */
+  readonly sessions: number
+  /** Tasks running now. */
+  readonly running: number
+  /** Another protocol and nothing to lose: the supervisor ends so that the caller can start its own. */
+  readonly replacing?: boolean
+}
+
+export const hello = (role: Hello["role"]): Hello => ({
+  taskmux: packageJson.version,
+  protocol: WIRE_PROTOCOL,
+  role
+})
+
+/** A hello or welcome line, or undefined for anything else. */
+export const parseGreeting = <A extends { readonly taskmux: string; readonly protocol: number }>(
+  line: string
+): A | undefined => {
+  try {
+    const value = JSON.parse(line) as Partial<A>
+    return typeof value === "object" && value !== null && typeof value.taskmux === "string" &&
+        typeof value.protocol === "number"
+      ? value as A
+      : undefined
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Where a project's supervisor lives: one private directory per user (`$XDG_RUNTIME_DIR/taskmux`,
+ * else `/tmp/taskmux-UID`), and in it, per project, a socket, a lock, the record of what ran and the
+ * supervisor's own log, all named after the project's real path. Plain Node: the front, the CLI and the
+ * supervisor all use it, and the front must load fast.
+ */
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as NodePath from "node:path"
+
+export interface RuntimePaths {
+  /** The project directory, symlinks resolved. */
+  readonly project: string
+  readonly dir: string
+  readonly socket: string
+  /** Held (a SQLite exclusive lock) by the one supervisor of the project. */
+  readonly lock: string
+  /** What ran, for the next supervisor if this one dies (see TaskRecord). */
+  readonly record: string
+  /** The supervisor's stderr. */
+  readonly log: string
+}
+
+const uid = () => process.getuid?.() ?? 0
+
+/**
+ * The user's directory. `/tmp` rather than the OS temp dir: macOS's is so long that a socket path in it
+ * would pass the 104-byte limit of a unix socket's name.
+ */
+export const runtimeDir = (env: NodeJS.ProcessEnv = process.env): string => {
+  const xdg = env.XDG_RUNTIME_DIR
+  return xdg !== undefined && xdg !== "" && NodePath.isAbsolute(xdg) && fs.existsSync(xdg)
+    ? NodePath.join(xdg, "taskmux")
+    : `/tmp/taskmux-${uid()}`
+}
+
+/** The paths for a project; makes the user's directory if needed, and refuses one anybody else could enter. */
+export const runtimePaths = (project: string, env: NodeJS.ProcessEnv = process.env): RuntimePaths => {
+  const real = realProject(project)
+  const dir = runtimeDir(env)
+  ensurePrivateDir(dir)
+  const base = NodePath.basename(real).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 24) || "root"
+  const key = `${base}-${createHash("sha256").update(real).digest("hex").slice(0, 12)}`
+  const at = (suffix: string) => NodePath.join(dir, `${key}${suffix}`)
+  return {
+    project: real,
+    dir,
+    socket: at(".sock"),
+    lock: at(".lock"),
+    record: at(".tasks.json"),
+    log: at(".log")
+  }
+}
+
+const realProject = (project: string) => {
+  try {
+    return fs.realpathSync(NodePath.resolve(project))
+  } catch (error) {
+    throw new Error(
+      `--project ${project}: ${
+        (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (error as Error).message
+      }`,
+      { cause: error }
+    )
+  }
+}
+
+/**
+ * The directory must be ours, a real directory (not a symlink someone planted), and closed to everyone
+ * else: only then is a socket in it reachable by this user alone, whatever the socket's own mode.
+ */
+export const ensurePrivateDir = (dir: string): void => {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  } catch (error) {
+    throw new Error(`cannot make ${dir}: ${(error as Error).message}`, { cause: error })
+  }
+  const stat = fs.lstatSync(dir)
+  if (!stat.isDirectory()) throw new Error(`${dir} is not a directory (a symlink or a file): remove it`)
+  if (stat.uid !== uid()) throw new Error(`${dir} belongs to uid ${stat.uid}, not to you (uid ${uid()}): remove it`)
+  if ((stat.mode & 0o077) !== 0) {
+    throw new Error(`${dir} is open to other users (mode ${(stat.mode & 0o777).toString(8)}): chmod 700 it`)
+  }
+}

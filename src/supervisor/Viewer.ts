@@ -1,0 +1,27 @@
+/**
+ * Who is asking: the MCP session a call comes from. Tasks belong to the session that started them
+ * (unless kept), and what is per session stays per session: where a wait starts (the last line an
+ * answer showed this session), whose ends are announced quietly. With no session (the registry's own
+ * tests), calls come from one anonymous viewer.
+ */
+import { Context } from "effect"
+
+export interface ViewerShape {
+  /** Unique among the supervisor's sessions, for its life. */
+  readonly id: string
+  /** The client's name from its initialize (`clientInfo.name`), once it said it. */
+  readonly client: () => string | undefined
+}
+
+export const Viewer = Context.Reference<ViewerShape>("taskmux/Viewer", {
+  defaultValue: () => ({ id: "local", client: () => undefined })
+})
+
+let sessions = 0
+
+/** A new session's viewer. */
+export const makeViewer = (client: () => string | undefined): ViewerShape => ({ id: `s${++sessions}`, client })
+
+/** Who owns a task, as `viewer` sees it. */
+export const ownerAs = (viewer: ViewerShape, session: string | null): "you" | "other" | "kept" =>
+  session === null ? "kept" : session === viewer.id ? "you" : "other"

@@ -1,0 +1,219 @@
+/**
+ * One supervisor per user and project, shared by every session: real fronts started as a client
+ * starts them (the SDK's Client over stdio), real tasks, and pid checks that what must end ends.
+ */
+import { execFileSync, spawnSync } from "node:child_process"
+import { mkdtempSync, readdirSync, statSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import { connectIfRunning } from "../../src/daemon/connect.ts"
+import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
+import { connect, type Connected, serverEntry, textOf, until } from "../e2e/client.ts"
+import { isAlive } from "../helpers.ts"
+
+interface Listed {
+  readonly tasks: ReadonlyArray<{ name: string; status: string; pid: number | null; owner?: string }>
+}
+
+/** A project and a runtime directory of its own, so no test meets another's supervisor. */
+const makeProject = () => {
+  const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-rt-"))
+  const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-proj-"))
+  const env = {
+    XDG_RUNTIME_DIR: runtime,
+    TASKMUX_PROJECT: project,
+    TASKMUX_ISOLATED: "false",
+    TASKMUX_LINGER_MS: "300"
+  }
+  const paths = () => runtimePaths(project, { XDG_RUNTIME_DIR: runtime })
+  const supervisor = async () => {
+    const connection = await connectIfRunning(paths(), "cli")
+    connection?.socket.destroy()
+    return connection?.welcome
+  }
+  return { env, project, runtime, paths, supervisor }
+}
+
+const open: Array<Connected> = []
+const session = async (env: Record<string, string>) => {
+  const s = await connect(env)
+  open.push(s)
+  return s
+}
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.client.close().catch(() => {})))
+})
+
+const listed = async (s: Connected) => (await s.structured<Listed>("list_tasks")).tasks
+const taskOf = async (s: Connected, name: string) => (await listed(s)).find((t) => t.name === name)
+
+describe("one supervisor per project, shared by every session", () => {
+  it("shows every session's tasks to every session, with whose they are", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    const b = await session(p.env)
+    await a.structured("start_task", { command: "sleep 60", name: "from-a" })
+    await b.structured("start_task", {
+      command: "echo hello from b; sleep 60",
+      name: "from-b",
+      waitFor: { pattern: "hello" }
+    })
+    expect(await taskOf(a, "from-a")).toMatchObject({ status: "running", owner: "you" })
+    expect(await taskOf(b, "from-a")).toMatchObject({ status: "running", owner: "other" })
+    expect(await taskOf(a, "from-b")).toMatchObject({ owner: "other" })
+    // Any session reads another's output, and may stop it.
+    const read = await a.structured<{ lines: Array<{ text: string }> }>("read_output", { name: "from-b" })
+    expect(read.lines.map((l) => l.text)).toContain("hello from b")
+    // A name a running task holds says whose it is.
+    const taken = await b.call("start_task", { command: "sleep 1", name: "from-a" })
+    expect(taken.isError).toBe(true)
+    expect(textOf(taken)).toMatch(/already running \(pid \d+, started by another session \(taskmux-e2e\) at /)
+    expect(await b.structured("stop_task", { name: "from-a" })).toMatchObject({ status: "stopped" })
+    // One supervisor serves both.
+    expect((await p.supervisor())?.sessions).toBe(2)
+  })
+
+  it("stops a session's own tasks when it goes, whole trees; another's and kept ones run on", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    const b = await session(p.env)
+    // A tree: the shell, and a child of its own.
+    const own = await a.structured<{ pid: number }>("start_task", {
+      command: "sleep 300 & echo child $!; wait",
+      name: "own",
+      waitFor: { pattern: "child" }
+    })
+    const childPid = Number(
+      (await a.structured<{ lines: Array<{ text: string }> }>("read_output", { name: "own" })).lines[0]!.text.split(
+        " "
+      )[1]
+    )
+    const kept = await a.structured<{ pid: number }>("start_task", { command: "sleep 300", name: "kept", keep: true })
+    const other = await b.structured<{ pid: number }>("start_task", { command: "sleep 300", name: "other" })
+    expect(isAlive(childPid)).toBe(true)
+    await a.client.close()
+    await until(() => !isAlive(own.pid) && !isAlive(childPid) ? true : undefined, 5_000)
+    // Forgotten: only the live and the kept remain.
+    await until(async () => (await taskOf(b, "own")) === undefined ? true : undefined, 5_000)
+    expect(await taskOf(b, "kept")).toMatchObject({ status: "running", owner: "kept" })
+    expect(await taskOf(b, "other")).toMatchObject({ status: "running", owner: "you" })
+    expect(isAlive(kept.pid) && isAlive(other.pid)).toBe(true)
+    await b.structured("stop_task", { name: "kept" })
+  })
+
+  it("keeps a kept task after every session ended, for a new session to see, read and stop; then ends", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    const kept = await a.structured<{ pid: number }>("start_task", {
+      command: "python3 -c \"import time\nfor i in range(300): print('tick', i, flush=True); time.sleep(0.1)\"",
+      name: "ticker",
+      keep: true,
+      waitFor: { pattern: "tick 2" }
+    })
+    const first = await p.supervisor()
+    await a.client.close()
+    // Past the linger: the supervisor stays for its kept task.
+    await new Promise((resolve) => setTimeout(resolve, 800))
+    expect(isAlive(kept.pid)).toBe(true)
+    const c = await session(p.env)
+    expect((await p.supervisor())?.pid).toBe(first?.pid)
+    expect(await taskOf(c, "ticker")).toMatchObject({ status: "running", owner: "kept" })
+    const read = await c.structured<{ lines: Array<{ text: string }> }>("read_output", { name: "ticker", tail: 1 })
+    expect(read.lines[0]!.text).toMatch(/^tick \d+$/)
+    await c.structured("stop_task", { name: "ticker" })
+    expect(isAlive(kept.pid)).toBe(false)
+    await c.client.close()
+    // Nothing connected, nothing running: it ends after its linger.
+    await until(() => !isAlive(first!.pid) ? true : undefined, 5_000)
+    expect(await p.supervisor()).toBeUndefined()
+  })
+
+  it("starts one supervisor for fronts started at the same instant", async () => {
+    const p = makeProject()
+    const sessions = await Promise.all([1, 2, 3, 4].map(() => session(p.env)))
+    await sessions[0]!.structured("start_task", { command: "sleep 60", name: "seen" })
+    for (const s of sessions) expect(await taskOf(s, "seen")).toBeDefined()
+    const supervisors = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" }).split("\n")
+      .filter((line) => line.includes(" supervise ") && line.includes(p.project))
+    expect(supervisors).toHaveLength(1)
+    expect((await p.supervisor())?.sessions).toBe(4)
+  })
+
+  it("ends every task, kept ones too, when the supervisor is killed, and answers the call in flight", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    const own = await a.structured<{ pid: number }>("start_task", { command: "sleep 300", name: "own" })
+    const kept = await a.structured<{ pid: number }>("start_task", { command: "sleep 300", name: "kept", keep: true })
+    const supervisor = (await p.supervisor())!
+    const waiting = a.call("wait_for_task", { name: "own", exit: true, timeoutMs: 60_000 })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    process.kill(supervisor.pid, "SIGKILL")
+    await expect(waiting).rejects.toThrow(/supervisor .* ended while this call ran/)
+    await until(() => !isAlive(own.pid) && !isAlive(kept.pid) ? true : undefined, 2_000)
+
+    // The next supervisor shows what was running as lost, restarts none of it, and starts it when asked.
+    const b = await session(p.env)
+    const lost = (await b.structured<{ tasks: Array<Record<string, unknown>> }>("list_tasks")).tasks
+    expect(lost.map((t) => [t.name, t.status])).toEqual([["own", "lost"], ["kept", "lost"]])
+    expect(lost[1]!.reason).toMatch(
+      new RegExp(`supervisor \\(pid ${supervisor.pid}\\) ended while it ran as pid ${kept.pid}`)
+    )
+    expect(lost[1]!.logFile).toMatch(/kept.*\.log$/)
+    expect(textOf(await b.call("list_tasks"))).toMatch(/kept\tlost: .*start_task \{ name \} runs it again/)
+    const again = await b.structured<{ pid: number; status: string }>("start_task", { name: "kept" })
+    expect(again.status).toBe("running")
+    expect(await taskOf(b, "kept")).toMatchObject({ status: "running", owner: "kept", pid: again.pid })
+    expect(await b.structured("restart_task", { name: "own" })).toMatchObject({ status: "running" })
+    expect(await taskOf(b, "own")).toMatchObject({ owner: "you" })
+    await b.structured("stop_task", { name: "kept" })
+  })
+
+  it("forgets a lost task on remove_task, and says which names it knows", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    await a.structured("start_task", { command: "sleep 300", name: "gone" })
+    process.kill((await p.supervisor())!.pid, "SIGKILL")
+    await until(() => a.call("list_tasks").then(() => undefined, () => true), 5_000)
+    const b = await session(p.env)
+    expect(await b.structured("remove_task", { name: "gone" })).toEqual({ name: "gone", removed: true })
+    expect(await listed(b)).toEqual([])
+    const missing = await b.call("remove_task", { name: "gone" })
+    expect(textOf(missing)).toMatch(/No task named "gone"/)
+  })
+
+  it("keeps its socket in a directory only the user can enter, and refuses another uid", async () => {
+    const p = makeProject()
+    await session(p.env)
+    const paths = p.paths()
+    expect(statSync(paths.dir).mode & 0o777).toBe(0o700)
+    expect(statSync(paths.socket).mode & 0o777).toBe(0o600)
+    expect(readdirSync(paths.dir).filter((f) => f.endsWith(".sock"))).toHaveLength(1)
+    if (process.getuid?.() !== 0) return // Another uid can be made only as root: shown where the tests run as root.
+    spawnSync("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", "taskmux-other"])
+    const uid = execFileSync("id", ["-u", "taskmux-other"], { encoding: "utf8" }).trim()
+    // The runtime directory is the user's: let the other user reach as far as the socket's own directory.
+    execFileSync("chmod", ["o+x", p.runtime])
+    const attempt = spawnSync("setpriv", [
+      `--reuid=${uid}`,
+      `--regid=${uid}`,
+      "--clear-groups",
+      process.execPath,
+      "-e",
+      `require("net").createConnection(${
+        JSON.stringify(paths.socket)
+      }).on("connect", () => { console.log("connected"); process.exit(0) }).on("error", (e) => { console.log(e.code); process.exit(0) })`
+    ], { encoding: "utf8" })
+    expect(attempt.stdout.trim()).toBe("EACCES")
+  })
+
+  it("keeps --isolated as it was: a server of its own, whose tasks end with it", async () => {
+    const p = makeProject()
+    const a = await session({ ...p.env, TASKMUX_ISOLATED: "true" })
+    const t = await a.structured<{ pid: number }>("start_task", { command: "sleep 60", name: "alone" })
+    expect(await p.supervisor()).toBeUndefined()
+    await a.client.close()
+    await until(() => !isAlive(t.pid) ? true : undefined, 5_000)
+    expect(serverEntry).toMatch(/main\.js$/)
+  })
+})
