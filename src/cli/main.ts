@@ -1,5 +1,72 @@
-/** The command line for the person at the keyboard: being built; until then each command says so. */
-export const runCli = (argv: ReadonlyArray<string>): Promise<number> => {
-  process.stderr.write(`taskmux ${argv[0]}: not available yet in this build\n`)
-  return Promise.resolve(2)
+/**
+ * The CLI's entry: parse argv with Effect's CLI module, run the command, and answer with the exit
+ * code (0 done, 1 failed, 2 usage) instead of exiting, so the caller decides how the process ends.
+ */
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { Cause, Effect, Exit, Layer } from "effect"
+import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
+import packageJson from "../../package.json" with { type: "json" }
+import { CliFailure, ExitCode } from "./CliFailure.ts"
+import { CliIo } from "./CliIo.ts"
+import { taskmuxCommand } from "./taskmuxCommand.ts"
+
+/** Help on stdout when asked for, usage errors on stderr; coloured only where that stream is a terminal. */
+const presenter = (io: CliIo["Service"]): CliOutput.Presenter => {
+  const formatter = CliOutput.defaultFormatter({ colors: io.colour, globalFlags: "summary" })
+  return {
+    present: (event) =>
+      Effect.sync(() => {
+        switch (event._tag) {
+          case "Help":
+            return event.reason === "Requested"
+              ? io.stdout(`${formatter.formatHelpDoc(event.helpDoc)}\n`)
+              : io.stderr(`${formatter.formatHelpDoc(event.helpDoc)}\n`)
+          case "InvalidInvocation":
+            return io.stderr(
+              `${formatter.formatErrors(event.errors)}\nUsage: ${event.helpDoc.usage}\n` +
+                `(${event.commandPath.join(" ")} --help says more)\n`
+            )
+          case "Version":
+            return io.stdout(`${formatter.formatVersion(event.name, event.version)}\n`)
+        }
+      })
+  }
 }
+
+/** What an ended command means as an exit code; says what went wrong on stderr. */
+const exitCode = (io: CliIo["Service"], exit: Exit.Exit<void, unknown>): number => {
+  if (Exit.isSuccess(exit)) return ExitCode.ok
+  if (Cause.hasInterruptsOnly(exit.cause)) return 130
+  const error = Cause.squash(exit.cause)
+  if (error instanceof CliFailure) {
+    io.stderr(`${error.message}\n`)
+    return error.exitCode
+  }
+  // Parse errors were shown by the presenter.
+  if (CliError.isCliError(error)) return ExitCode.usage
+  io.stderr(`taskmux: ${error instanceof Error ? error.message : String(error)}\n`)
+  return ExitCode.failed
+}
+
+const run = Command.runWith(taskmuxCommand, { version: packageJson.version })
+
+/** Runs one command (`argv` without the program: `["ps", "--json"]`) with `io`. */
+export const runCliWith = (argv: ReadonlyArray<string>, io: Layer.Layer<CliIo>): Promise<number> =>
+  Effect.runPromise(
+    Effect.gen(function*() {
+      const cli = yield* CliIo
+      const exit = yield* Effect.exit(
+        run(argv).pipe(
+          Effect.provideService(CliOutput.Presenter, presenter(cli)),
+          Effect.provideService(
+            CliConfig.CliConfig,
+            CliConfig.make({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] })
+          )
+        )
+      )
+      return exitCode(cli, exit)
+    }).pipe(Effect.provide(Layer.merge(NodeServices.layer, io)))
+  )
+
+/** Runs one command on this process's terminal; resolves to its exit code (it never exits the process). */
+export const runCli = (argv: ReadonlyArray<string>): Promise<number> => runCliWith(argv, CliIo.layer)

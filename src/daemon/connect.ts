@@ -60,16 +60,22 @@ export const connectOrStart = async (
   const running = await connectIfRunning(paths, role)
   if (running !== undefined && running.welcome.replacing !== true) return running
   running?.socket.destroy()
-  const started = startSupervisor(paths, supervisorArgs)
+  let started = startSupervisor(paths, supervisorArgs)
   const deadline = Date.now() + START_TIMEOUT_MS
   // It says when it listens (or it ends); after that, or if it lost the race to another, look again.
-  await started.ready
+  await Promise.race([started.ready, sleepUntil(deadline)])
   for (let delay = 5;; delay = Math.min(delay * 2, 100)) {
     const connection = await connectIfRunning(paths, role)
     if (connection !== undefined && connection.welcome.replacing !== true) return connection
     connection?.socket.destroy()
     if (started.exitCode !== null && started.exitCode !== 0 && !started.lostRace) {
       throw new Error(`the supervisor did not start: ${lastLine(paths.log) ?? `it exited with ${started.exitCode}`}`)
+    }
+    // The lock's holder was on its way out (one that made way for this build) and nobody listens: try again.
+    if (started.lostRace && Date.now() - started.exitedAt > 1_000) {
+      started = startSupervisor(paths, supervisorArgs)
+      await Promise.race([started.ready, sleepUntil(deadline)])
+      continue
     }
     if (Date.now() > deadline) {
       throw new Error(
@@ -110,9 +116,10 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
     readyPipe.once("data", done).once("end", done).once("error", done)
     child.once("exit", done)
   })
-  const state = { exitCode: null as number | null, lostRace: false, ready }
+  const state = { exitCode: null as number | null, exitedAt: 0, lostRace: false, ready }
   child.once("exit", (code, signal) => {
     state.exitCode = code ?? (signal === null ? 1 : 128)
+    state.exitedAt = Date.now()
     state.lostRace = code === LOST_RACE
   })
   child.once("error", () => {
@@ -120,6 +127,9 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
   })
   return state
 }
+
+const sleepUntil = (deadline: number) =>
+  new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())
 
 const lastLine = (file: string) => {
   try {

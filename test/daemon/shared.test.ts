@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process"
 import { mkdtempSync, readdirSync, statSync } from "node:fs"
+import * as net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
@@ -24,7 +25,7 @@ const makeProject = () => {
     XDG_RUNTIME_DIR: runtime,
     TASKMUX_PROJECT: project,
     TASKMUX_ISOLATED: "false",
-    TASKMUX_LINGER_MS: "300"
+    TASKMUX_LINGER_MS: process.env.TEST_LINGER_MS ?? "300"
   }
   const paths = () => runtimePaths(project, { XDG_RUNTIME_DIR: runtime })
   const supervisor = async () => {
@@ -205,6 +206,75 @@ describe("one supervisor per project, shared by every session", () => {
       }).on("connect", () => { console.log("connected"); process.exit(0) }).on("error", (e) => { console.log(e.code); process.exit(0) })`
     ], { encoding: "utf8" })
     expect(attempt.stdout.trim()).toBe("EACCES")
+  })
+
+  /** A supervisor of another build, on the project's socket: it answers every hello with `welcome`. */
+  const otherBuild = async (paths: ReturnType<ReturnType<typeof makeProject>["paths"]>, welcome: object) => {
+    const server = net.createServer((socket) => {
+      socket.once("data", () => {
+        socket.end(
+          `${
+            JSON.stringify({ taskmux: "9.9.9", protocol: 999, pid: process.pid, project: paths.project, ...welcome })
+          }\n`
+        )
+        if ((welcome as { replacing?: boolean }).replacing === true) server.close()
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(paths.socket, resolve))
+    return server
+  }
+
+  it("serves a session alone, saying why, when a busy supervisor of another protocol holds the project", async () => {
+    const p = makeProject()
+    const server = await otherBuild(p.paths(), { sessions: 2, running: 3 })
+    try {
+      const a = await session(p.env)
+      expect(a.stderr()).toMatch(
+        /taskmux 9\.9\.9 supervisor \(pid \d+, wire protocol 999\) .* 2 session\(s\) and 3 running task\(s\).*kill \d+/
+      )
+      expect(a.client.getInstructions()).toMatch(/^A taskmux 9\.9\.9 supervisor/)
+      const t = await a.structured<{ pid: number }>("start_task", { command: "sleep 60", name: "alone" })
+      await a.client.close()
+      await until(() => !isAlive(t.pid) ? true : undefined, 5_000)
+    } finally {
+      server.close()
+    }
+  })
+
+  it("replaces an idle supervisor of another protocol with its own", async () => {
+    const p = makeProject()
+    await otherBuild(p.paths(), { sessions: 0, running: 0, replacing: true })
+    const a = await session(p.env)
+    await a.structured("start_task", { command: "sleep 60", name: "shared" })
+    const welcome = await p.supervisor()
+    expect(welcome).toMatchObject({ protocol: 1, sessions: 1 })
+    expect(welcome!.pid).not.toBe(process.pid)
+    expect(a.client.getInstructions()).not.toMatch(/supervisor/)
+  })
+
+  it("as the supervisor, never serves a front of another protocol, and makes way for it only when idle", async () => {
+    const p = makeProject()
+    const hello = () =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const socket = net.createConnection(p.paths().socket)
+        socket.on("error", reject)
+        socket.once("connect", () =>
+          socket.write(`${JSON.stringify({ taskmux: "9.9.9", protocol: 999, role: "front" })}\n`))
+        let text = ""
+        socket.on("data", (chunk) => (text += chunk.toString()))
+        socket.once("close", () =>
+          resolve(JSON.parse(text.split("\n")[0]!) as Record<string, unknown>))
+      })
+    const a = await session(p.env)
+    const supervisor = (await p.supervisor())!
+    // Busy (a session): it says what it is and closes; the session goes on.
+    expect(await hello()).toMatchObject({ protocol: 1, sessions: 1, replacing: false })
+    expect(await listed(a)).toEqual([])
+    await a.client.close()
+    await until(async () => (await p.supervisor())?.sessions === 0 ? true : undefined, 5_000)
+    // Idle: it makes way.
+    expect(await hello()).toMatchObject({ protocol: 1, sessions: 0, running: 0, replacing: true })
+    await until(() => !isAlive(supervisor.pid) ? true : undefined, 5_000)
   })
 
   it("keeps --isolated as it was: a server of its own, whose tasks end with it", async () => {

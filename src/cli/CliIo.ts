@@ -1,0 +1,64 @@
+/**
+ * What a command reads and writes: the process's streams, environment and working directory. A
+ * service, so tests run commands in-process and read what they printed.
+ */
+import { Context, Effect, Layer } from "effect"
+
+/** NO_COLOR (https://no-color.org): present and not empty. */
+export const wantsColour = (isTTY: boolean, env: NodeJS.ProcessEnv) =>
+  isTTY && (env.NO_COLOR === undefined || env.NO_COLOR === "") && env.TERM !== "dumb"
+
+const sigint = Effect.callback<void>((resume) => {
+  const stop = () => resume(Effect.void)
+  process.once("SIGINT", stop)
+  return Effect.sync(() => process.off("SIGINT", stop))
+})
+
+/** stdout's reader went away (`taskmux logs -f web | head`): writing more would only fail. */
+const stdoutClosed = Effect.callback<void>((resume) => {
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") resume(Effect.void)
+  }
+  process.stdout.on("error", onError)
+  return Effect.sync(() => process.stdout.off("error", onError))
+})
+
+export class CliIo extends Context.Service<CliIo, {
+  readonly stdout: (text: string) => void
+  readonly stderr: (text: string) => void
+  /** Colours on stdout: a terminal, and no NO_COLOR. */
+  readonly colour: boolean
+  /** The terminal's width, when stdout is one. */
+  readonly columns: number | undefined
+  readonly cwd: string
+  readonly env: NodeJS.ProcessEnv
+  /**
+   * Settles when the person asks to stop (Ctrl-C) or nobody reads any more (stdout's pipe closed):
+   * following commands end there, cleanly.
+   */
+  readonly stopRequested: Effect.Effect<void>
+  /** The process's own streams, for attach (raw mode, size); absent in tests that run in-process. */
+  readonly tty?: {
+    readonly stdin: NodeJS.ReadStream
+    readonly stdout: NodeJS.WriteStream
+  }
+}>()("taskmux/cli/CliIo") {
+  static readonly layer: Layer.Layer<CliIo> = Layer.sync(CliIo, () => {
+    // A closed pipe is reported as an error event: without a listener it would crash the process.
+    process.stdout.on("error", () => {})
+    return {
+      stdout: (text) => {
+        if (process.stdout.writable) process.stdout.write(text)
+      },
+      stderr: (text) => {
+        process.stderr.write(text)
+      },
+      colour: wantsColour(process.stdout.isTTY === true, process.env),
+      columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+      cwd: process.cwd(),
+      env: process.env,
+      stopRequested: Effect.raceFirst(sigint, stdoutClosed),
+      tty: { stdin: process.stdin, stdout: process.stdout }
+    }
+  })
+}

@@ -1,0 +1,98 @@
+/**
+ * Turns read_output's pages into what a terminal or a pipe shows: each line once, in order. A line
+ * still waiting for its newline (a prompt) comes in every page until it ends: it is shown as it grows
+ * and finished in place, or shown again whole when another stream's line came in between.
+ */
+import type { OutputLine } from "./answers.ts"
+
+export type StreamName = "stdout" | "stderr" | "terminal"
+
+/** A line with every field read_output leaves out filled in. */
+export interface FullLine {
+  readonly seq: number
+  readonly stream: StreamName
+  readonly text: string
+  readonly partial: boolean
+  readonly run?: number
+}
+
+/** Fills in what one answer leaves out: each line's seq is the one before's + 1 (a partial's is repeated). */
+export const fullLines = (lines: ReadonlyArray<OutputLine>): Array<FullLine> => {
+  let next = 0
+  return lines.map((line) => {
+    const seq = line.seq ?? next
+    next = line.partial === true ? seq : seq + 1
+    return {
+      seq,
+      stream: line.stream ?? "stdout",
+      text: line.text,
+      partial: line.partial === true,
+      ...(line.run !== undefined && { run: line.run })
+    }
+  })
+}
+
+export interface LineFormat {
+  /** A piece of a line's text; `start` is true for the piece that begins the line (to mark stderr). */
+  readonly piece: (stream: StreamName, text: string, start: boolean) => string
+  /** Shown before the first line of run N (after a restart); nothing when absent. */
+  readonly run?: (run: number) => string
+}
+
+export class LinePrinter {
+  /** The partial line shown without its newline. */
+  private open: { readonly stream: StreamName; readonly text: string } | undefined
+  /** The newest complete line shown: an answer that repeats one does not show it twice. */
+  private shown = 0
+
+  private readonly format: LineFormat
+
+  constructor(format: LineFormat) {
+    this.format = format
+  }
+
+  /** The text that shows one answer's lines after everything shown before. */
+  page(lines: ReadonlyArray<OutputLine>): string {
+    let out = ""
+    for (const line of fullLines(lines)) {
+      if (!line.partial && line.seq <= this.shown) continue
+      const open = this.open
+      if (open !== undefined && open.stream === line.stream && line.text.startsWith(open.text)) {
+        out += this.format.piece(line.stream, line.text.slice(open.text.length), false)
+      } else {
+        if (open !== undefined) out += "\n"
+        if (line.run !== undefined && this.format.run !== undefined) out += this.format.run(line.run)
+        out += this.format.piece(line.stream, line.text, true)
+      }
+      this.open = undefined
+      if (line.partial) {
+        this.open = { stream: line.stream, text: line.text }
+      } else {
+        out += "\n"
+        this.shown = line.seq
+      }
+    }
+    return out.replace(/\uFFFD+$/, (held) => {
+      // A character cut in two at the end of a partial line: shown once its other bytes come.
+      if (this.open !== undefined) this.open = { ...this.open, text: this.open.text.slice(0, -held.length) }
+      return ""
+    })
+  }
+
+  /** Takes `text` as the partial line already on the screen (attach draws the screen first). */
+  shownPartial(line: OutputLine | undefined): void {
+    this.open = line?.partial === true ? { stream: line.stream ?? "stdout", text: line.text } : undefined
+  }
+
+  /** Starts over: the task's output was replaced (a new start of a finished task numbers from 1). */
+  reset(): void {
+    this.shown = 0
+  }
+
+  /** What ends the output: the newline a partial line still lacks. */
+  finish(): string {
+    const out = this.open === undefined ? "" : "\n"
+    this.open = undefined
+    return out
+  }
+}

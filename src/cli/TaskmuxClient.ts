@@ -1,0 +1,101 @@
+/**
+ * The CLI's session with a project's supervisor: connect (or start one), MCP's initialize, then tool
+ * calls as Effects. A tool's error answer fails with its text, which already names what would be right
+ * (an unknown task's answer lists the known ones).
+ */
+import { Effect, type Scope } from "effect"
+import packageJson from "../../package.json" with { type: "json" }
+import { connectIfRunning, connectOrStart } from "../daemon/connect.ts"
+import { runtimePaths } from "../daemon/runtimePaths.ts"
+import { CliFailure } from "./CliFailure.ts"
+import { ConnectionClosed, type JsonRpcClient, makeJsonRpcClient, RpcError } from "./JsonRpcClient.ts"
+
+export interface ToolAnswer<A> {
+  readonly text: string
+  readonly structured: A
+}
+
+export interface TaskmuxClient {
+  /** The project's real path. */
+  readonly project: string
+  readonly call: <A>(tool: string, args?: Record<string, unknown>) => Effect.Effect<ToolAnswer<A>, CliFailure>
+  /** Calls `onUpdated` on each `notifications/resources/updated` for `uri` (at most 4 a second). */
+  readonly subscribe: (uri: string, onUpdated: () => void) => Effect.Effect<void, CliFailure>
+}
+
+/** MCP's protocol revision the CLI speaks. */
+const PROTOCOL_VERSION = "2025-11-25"
+
+export const outputUri = (name: string) => `task://${encodeURIComponent(name)}/output`
+
+/** The project's real path, or a usage failure naming the directory. */
+export const projectPaths = (project: string) =>
+  Effect.try({
+    try: () => runtimePaths(project),
+    catch: (error) => CliFailure.usage((error as Error).message)
+  })
+
+/**
+ * A session with the project's supervisor for the life of the scope; undefined when none runs and
+ * `start` is false (never start one just to look).
+ */
+export const connectClient = (
+  project: string,
+  start: boolean
+): Effect.Effect<TaskmuxClient | undefined, CliFailure, Scope.Scope> =>
+  Effect.gen(function*() {
+    const paths = yield* projectPaths(project)
+    const connection = yield* Effect.tryPromise({
+      try: () => start ? connectOrStart(paths, "cli", []) : connectIfRunning(paths, "cli"),
+      catch: (error) => CliFailure.failed((error as Error).message)
+    })
+    if (connection === undefined) return undefined
+    const listeners = new Map<string, Set<() => void>>()
+    const rpc = yield* Effect.acquireRelease(
+      Effect.sync(() =>
+        makeJsonRpcClient(connection.socket, connection.rest, (method, params) => {
+          const uri = (params as { uri?: unknown } | undefined)?.uri
+          if (method !== "notifications/resources/updated" || typeof uri !== "string") return
+          for (const listener of listeners.get(uri) ?? []) listener()
+        })
+      ),
+      (rpc) => Effect.promise(() => (rpc.close(), rpc.closed))
+    )
+    yield* request(rpc, "initialize", {
+      protocolVersion: PROTOCOL_VERSION,
+      capabilities: {},
+      clientInfo: { name: "taskmux-cli", version: packageJson.version }
+    })
+    rpc.notify("notifications/initialized")
+    return {
+      project: paths.project,
+      call: <A>(tool: string, args: Record<string, unknown> = {}) =>
+        Effect.flatMap(request(rpc, "tools/call", { name: tool, arguments: args }, tool), (result) => {
+          const answer = result as {
+            content?: ReadonlyArray<{ type: string; text?: string }>
+            structuredContent?: A
+            isError?: boolean
+          }
+          const text = (answer.content ?? []).map((c) => c.type === "text" ? c.text ?? "" : "").join("\n")
+          return answer.isError === true
+            ? Effect.fail(CliFailure.failed(text))
+            : Effect.succeed({ text, structured: answer.structuredContent ?? ({} as A) })
+        }),
+      subscribe: (uri, onUpdated) =>
+        Effect.suspend(() => {
+          const set = listeners.get(uri) ?? new Set()
+          listeners.set(uri, set.add(onUpdated))
+          return Effect.asVoid(request(rpc, "resources/subscribe", { uri }))
+        })
+    }
+  })
+
+/** A request as an Effect: interrupting it sends MCP's cancellation, so the supervisor stops waiting too. */
+const request = (rpc: JsonRpcClient, method: string, params: object, what = method) =>
+  Effect.tryPromise({
+    try: (signal) => rpc.request(method, params, signal),
+    catch: (error) =>
+      CliFailure.failed(
+        `${what}: ${error instanceof ConnectionClosed || error instanceof RpcError ? error.message : String(error)}`
+      )
+  })

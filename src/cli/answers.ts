@@ -1,0 +1,62 @@
+/**
+ * What the CLI reads of the tools' answers (their structuredContent). Loose on purpose: a field the
+ * supervisor adds later is shown when present and never required.
+ */
+
+export interface ListedTask {
+  readonly name: string
+  readonly pid: number | null
+  readonly status: string
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly command: string
+  readonly startedAt: string | null
+  readonly endedAt: string | null
+  readonly ports: ReadonlyArray<number> | null
+  readonly memoryBytes: number | null
+  readonly owner?: string
+  readonly since?: string
+}
+
+export interface ListAnswer {
+  readonly tasks: ReadonlyArray<ListedTask>
+  readonly projectError?: string
+}
+
+/** A line as read_output gives it: `seq` only where it does not follow, `stream` only when not stdout. */
+export interface OutputLine {
+  readonly text: string
+  readonly seq?: number
+  readonly stream?: "stderr" | "terminal"
+  readonly partial?: boolean
+  readonly run?: number
+}
+
+export interface ReadAnswer {
+  readonly lines: ReadonlyArray<OutputLine>
+  readonly screen?: ReadonlyArray<string>
+  readonly nextCursor: number
+  readonly dropped: number
+  readonly truncated: boolean
+}
+
+export interface WaitAnswer {
+  readonly name: string
+  readonly status: string
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly timedOut: boolean
+  readonly nextCursor: number
+}
+
+export interface TaskAnswer {
+  readonly name: string
+  readonly status: string
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly terminal: { readonly cols: number; readonly rows: number } | null
+  readonly nextCursor: number
+}
+
+/** A task that may run again (its restart policy's next run) or runs now. */
+export const isLive = (status: string) => status === "running" || status === "restarting"

@@ -1,0 +1,166 @@
+/**
+ * `taskmux attach NAME`: this terminal becomes the task's terminal until Ctrl-] detaches (the task
+ * keeps running). It draws the task's screen, then copies the task's raw output here and the keys
+ * typed here to the task, and gives the task this terminal's size, now and on each resize.
+ *
+ * Output is pushed (the task's output resource, at most 4 updates a second); while someone types it is
+ * also polled every 20 ms, so what a key echoes shows at once rather than up to 250 ms later.
+ */
+import { Deferred, Effect, Queue } from "effect"
+import { StringDecoder } from "node:string_decoder"
+import type { ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
+import { isLive } from "./answers.ts"
+import { CliFailure } from "./CliFailure.ts"
+import { CliIo } from "./CliIo.ts"
+import { LinePrinter } from "./LinePrinter.ts"
+import { statusText } from "./psTable.ts"
+import { outputUri, type TaskmuxClient } from "./TaskmuxClient.ts"
+
+/** Ctrl-]: telnet's and docker's detach key, which no shell or REPL binds. */
+export const DETACH = 0x1d
+
+const READ_BYTES = 1 << 20
+const END_WAIT_MS = 600_000
+/** While keys are typed (and for a second after), how often new output is looked for. */
+const TYPING_POLL_MS = 20
+const TYPING_WINDOW_MS = 1000
+/** Otherwise a look now and then besides the pushed updates, in case one is lost. */
+const IDLE_POLL_MS = 2000
+
+/** What the terminal goes back to on detach: the program may have hidden the cursor or asked for mouse reports. */
+const RESET_MODES = "\x1b[0m\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l"
+
+const clamp = (n: number, min: number, max: number) => Math.min(max, Math.max(min, Math.floor(n)))
+
+type Input = { readonly _tag: "Data"; readonly data: string } | { readonly _tag: "Resize" }
+
+export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, name: string) {
+  const io = yield* CliIo
+  const tty = io.tty
+  if (tty === undefined || tty.stdin.isTTY !== true || tty.stdout.isTTY !== true) {
+    return yield* CliFailure.usage(
+      `attach needs a terminal: run it in one, not with stdin or stdout redirected (to read the output: taskmux logs -f ${name})`
+    )
+  }
+  const { stdin, stdout } = tty
+  const task = (yield* client.call<TaskAnswer>("get_task", { name })).structured
+  if (task.terminal === null) {
+    return yield* CliFailure.failed(
+      `"${name}" runs on pipes, not on a terminal: only a task started with terminal: true can be attached. ` +
+        `Follow its output with: taskmux logs -f ${name}`
+    )
+  }
+  if (!isLive(task.status)) {
+    return yield* CliFailure.failed(
+      `"${name}" is not running (${statusText(task)}): start it again with taskmux restart ${name}`
+    )
+  }
+
+  const size = () => ({ cols: clamp(stdout.columns ?? 80, 20, 1000), rows: clamp(stdout.rows ?? 24, 5, 500) })
+  const read = (args: Record<string, unknown>) =>
+    Effect.map(client.call<ReadAnswer>("read_output", { name, ...args }), (a) => a.structured)
+
+  // The task's terminal takes our size before its screen is drawn, so the screen fits here.
+  yield* client.call("send_input", { name, data: "", ...size() })
+  const wake = yield* Queue.sliding<void>(1)
+  yield* client.subscribe(outputUri(name), () => Queue.offerUnsafe(wake, undefined))
+  // The cursor first: output between the two reads is drawn twice rather than lost.
+  const start = yield* read({ tail: 0, raw: true })
+  const screen = (yield* read({ screen: true })).screen ?? []
+  const printer = new LinePrinter({ piece: (_stream, text) => text })
+  const prompt = start.lines.at(-1)
+  printer.shownPartial(prompt)
+  let cursor = start.nextCursor
+  const rows = screen.slice(0, screen.findLastIndex((row) => row !== "") + 1)
+  // Screen rows come without trailing blanks: a prompt's ("> ") goes back, so typing lands after it.
+  const blanks = prompt?.partial === true && rows.length > 0 ? /[ \t]*$/.exec(prompt.text)![0] : ""
+  io.stdout(`\x1b[H\x1b[2J${rows.join("\r\n")}${blanks}`)
+
+  const inputs = yield* Queue.unbounded<Input>()
+  const detached = yield* Deferred.make<void>()
+  let typingUntil = 0
+
+  // Raw mode for as long as we are attached: every key (Ctrl-C too) goes to the task.
+  yield* Effect.acquireRelease(
+    Effect.sync(() => {
+      const decoder = new StringDecoder("utf8")
+      const onData = (chunk: Buffer) => {
+        const at = chunk.indexOf(DETACH)
+        const data = decoder.write(at === -1 ? chunk : chunk.subarray(0, at))
+        if (data !== "") Queue.offerUnsafe(inputs, { _tag: "Data", data })
+        typingUntil = Date.now() + TYPING_WINDOW_MS
+        Queue.offerUnsafe(wake, undefined)
+        if (at !== -1) Deferred.doneUnsafe(detached, Effect.void)
+      }
+      const onResize = () => Queue.offerUnsafe(inputs, { _tag: "Resize" })
+      stdin.setRawMode(true)
+      stdin.on("data", onData).resume()
+      stdout.on("resize", onResize)
+      return { onData, onResize }
+    }),
+    ({ onData, onResize }) =>
+      Effect.sync(() => {
+        stdout.off("resize", onResize)
+        stdin.off("data", onData).pause()
+        stdin.setRawMode(false)
+        stdout.write(RESET_MODES)
+      })
+  )
+
+  // Keys and sizes go to the task one call at a time, in order; keys typed during a call go in one.
+  const forward = Effect.forever(Effect.gen(function*() {
+    const batch = yield* Queue.takeAll(inputs)
+    let data = ""
+    const flush = Effect.suspend(() => {
+      const sent = data === "" ? Effect.void : Effect.asVoid(client.call("send_input", { name, data }))
+      data = ""
+      return sent
+    })
+    for (const input of batch) {
+      if (input._tag === "Data") {
+        data += input.data
+      } else {
+        yield* flush
+        yield* client.call("send_input", { name, data: "", ...size() })
+      }
+    }
+    yield* flush
+  }))
+
+  const readNew = Effect.gen(function*() {
+    for (;;) {
+      const page = yield* read({ since: cursor, raw: true, maxBytes: READ_BYTES })
+      const text = printer.page(page.lines)
+      if (text !== "") {
+        io.stdout(text)
+        typingUntil = Math.max(typingUntil, Date.now() + TYPING_POLL_MS * 5)
+      }
+      cursor = page.nextCursor
+      if (!page.truncated) return
+    }
+  })
+  const show = Effect.forever(Effect.gen(function*() {
+    const poll = Date.now() < typingUntil ? TYPING_POLL_MS : IDLE_POLL_MS
+    yield* Effect.raceFirst(Queue.take(wake), Effect.sleep(poll))
+    yield* readNew
+  }))
+
+  const awaitEnd = Effect.gen(function*() {
+    for (;;) {
+      const wait = yield* client.call<WaitAnswer>("wait_for_task", { name, timeoutMs: END_WAIT_MS })
+      if (!wait.structured.timedOut) return wait.structured
+    }
+  })
+
+  const outcome = yield* Effect.raceFirst(
+    Effect.as(Deferred.await(detached), undefined),
+    Effect.raceFirst(awaitEnd, Effect.raceFirst(forward, show))
+  )
+  if (outcome === undefined) {
+    io.stderr(`\r\ndetached from ${name}; it keeps running\r\n`)
+  } else {
+    yield* readNew
+    io.stdout(printer.finish())
+    io.stderr(`\r\n${name} ended (${statusText(outcome)})\r\n`)
+  }
+})

@@ -1,0 +1,124 @@
+/**
+ * `taskmux logs NAME [-f]`: the last lines, then (following) each new line as it comes, until Ctrl-C
+ * or the task's end. New output is pushed, not polled: the CLI subscribes to the task's output
+ * resource (at most 4 updates a second) and reads from its cursor on each, so no line is missed or
+ * shown twice; a parallel wait_for_task hears of the end.
+ */
+import { Deferred, Effect, Queue } from "effect"
+import type { OutputLine, ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
+import { isLive } from "./answers.ts"
+import type { CliFailure } from "./CliFailure.ts"
+import { CliIo } from "./CliIo.ts"
+import { type FullLine, fullLines, LinePrinter, type StreamName } from "./LinePrinter.ts"
+import { statusText } from "./psTable.ts"
+import { type Style, style } from "./style.ts"
+import { outputUri, type TaskmuxClient } from "./TaskmuxClient.ts"
+
+export interface LogsOptions {
+  readonly name: string
+  readonly follow: boolean
+  readonly tail: number
+  readonly json: boolean
+}
+
+/** One answer's text at most: a page that is cut is read on from its cursor. */
+const READ_BYTES = 1 << 20
+/** The longest wait_for_task allows; a wait that times out is asked again. */
+const END_WAIT_MS = 600_000
+/** After the end, how long a restart (restart_task stops, then starts) may take to show. */
+const RESTART_GRACE_MS = 300
+
+/** What prints pages of lines: text for people, or one JSON object per line. */
+interface Printer {
+  readonly page: (lines: ReadonlyArray<OutputLine>) => string
+  readonly reset: () => void
+  readonly finish: () => string
+}
+
+/** Text: stderr lines red on a terminal, else marked "! " as read_output's text marks them. */
+export const textPrinter = (s: Style, colour: boolean): Printer =>
+  new LinePrinter({
+    piece: (stream: StreamName, text: string, start: boolean) =>
+      stream !== "stderr" ? text : colour ? s.red(text) : start ? `! ${text}` : text,
+    run: (run) => `${s.dim(`── run ${run} ──`)}\n`
+  })
+
+/** JSON lines: `{ seq, stream, text }`, complete lines only when following (a partial one comes again whole). */
+export const jsonPrinter = (partials: boolean): Printer => {
+  let shown = 0
+  const show = (line: FullLine) => {
+    const { partial, ...rest } = line
+    return `${JSON.stringify(partial ? { ...rest, partial } : rest)}\n`
+  }
+  return {
+    page: (lines) =>
+      fullLines(lines).filter((l) => l.partial ? partials : l.seq > shown).map((l) => {
+        if (!l.partial) shown = l.seq
+        return show(l)
+      }).join(""),
+    reset: () => {
+      shown = 0
+    },
+    finish: () => ""
+  }
+}
+
+export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, options: LogsOptions) {
+  const io = yield* CliIo
+  const s = style(io.colour)
+  const { name } = options
+  const printer = options.json ? jsonPrinter(!options.follow) : textPrinter(s, io.colour)
+  const read = (args: Record<string, unknown>) =>
+    Effect.map(client.call<ReadAnswer>("read_output", { name, maxBytes: READ_BYTES, ...args }), (a) => a.structured)
+
+  // Read first: for an unknown name, read_output's error names the known tasks.
+  const first = yield* read({ tail: options.tail })
+  io.stdout(printer.page(first.lines))
+  if (!options.follow) return io.stdout(printer.finish())
+
+  let cursor = first.nextCursor
+  const wake = yield* Queue.sliding<void>(1)
+  yield* client.subscribe(outputUri(name), () => Queue.offerUnsafe(wake, undefined))
+  // What came between the read and the subscription has no update of its own: look once now.
+  Queue.offerUnsafe(wake, undefined)
+  const readNew = Effect.gen(function*() {
+    for (;;) {
+      const page = yield* read({ since: cursor })
+      if (page.dropped > 0 && !options.json) {
+        io.stderr(s.dim(`[${page.dropped} lines were dropped from the buffer before they could be shown]\n`))
+      }
+      io.stdout(printer.page(page.lines))
+      cursor = page.nextCursor
+      if (!page.truncated) return
+    }
+  })
+  const awaitEnd = Effect.gen(function*() {
+    for (;;) {
+      const wait = yield* client.call<WaitAnswer>("wait_for_task", { name, timeoutMs: END_WAIT_MS })
+      if (!wait.structured.timedOut) return wait.structured
+    }
+  })
+
+  for (;;) {
+    const ended = yield* Deferred.make<WaitAnswer, CliFailure>()
+    yield* Effect.forkChild(Deferred.into(awaitEnd, ended))
+    for (let over = false; !over;) {
+      over = yield* Effect.raceFirst(Effect.as(Queue.take(wake), false), Effect.as(Deferred.await(ended), true))
+      yield* readNew
+    }
+    // It ended: after its last lines, stop, unless it runs again at once (restart_task, a new start).
+    yield* Effect.sleep(RESTART_GRACE_MS)
+    const task = yield* Effect.map(client.call<TaskAnswer>("get_task", { name }), (a) => a.structured)
+    if (task.nextCursor < cursor) {
+      // A new start of a finished task begins a new output, numbered from 1.
+      printer.reset()
+      cursor = 0
+    }
+    yield* readNew
+    if (!isLive(task.status)) {
+      io.stdout(printer.finish())
+      if (!options.json) io.stderr(s.dim(`[${name} ${statusText(task)}]\n`))
+      return
+    }
+  }
+})

@@ -1,0 +1,80 @@
+/** `taskmux ps`: the tasks as a table a person scans, cut to the terminal's width. */
+import type { ListedTask } from "./answers.ts"
+import { type Style, visibleLength } from "./style.ts"
+
+/** "running", "exited 0", "crashed 3", "crashed SIGKILL", "stopped", "failed", "defined". */
+export const statusText = (t: Pick<ListedTask, "status" | "exitCode" | "signal">): string => {
+  if (t.status === "exited" || t.status === "crashed") {
+    return `${t.status} ${t.signal ?? t.exitCode ?? ""}`.trimEnd()
+  }
+  return t.status
+}
+
+const statusColour = (status: string, style: Style) =>
+  status === "running"
+    ? style.green
+    : status === "crashed" || status === "failed"
+    ? style.red
+    : status === "restarting"
+    ? style.yellow
+    : style.dim
+
+/** 42s, 3m05s, 2h07m, 3d04h. */
+export const duration = (ms: number): string => {
+  const s = Math.max(0, Math.floor(ms / 1000))
+  const pad = (n: number) => String(n).padStart(2, "0")
+  if (s < 60) return `${s}s`
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad(s % 60)}s`
+  if (s < 86400) return `${Math.floor(s / 3600)}h${pad(Math.floor(s / 60) % 60)}m`
+  return `${Math.floor(s / 86400)}d${pad(Math.floor(s / 3600) % 24)}h`
+}
+
+/** How long it has run, or how long ago it ended. */
+const age = (t: ListedTask, now: number) => {
+  if (t.status === "running" && t.startedAt !== null) return duration(now - Date.parse(t.startedAt))
+  if (t.endedAt !== null) return `${duration(now - Date.parse(t.endedAt))} ago`
+  return "-"
+}
+
+const memory = (bytes: number | null) =>
+  bytes === null || bytes === 0
+    ? "-"
+    : bytes >= 1e9
+    ? `${(bytes / 1e9).toFixed(1)} GB`
+    : `${Math.max(1, Math.round(bytes / 1e6))} MB`
+
+export interface PsOptions {
+  readonly style: Style
+  /** The terminal's width: the command is cut to fit; undefined (a pipe) leaves it whole. */
+  readonly columns: number | undefined
+  readonly now: number
+}
+
+export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): string => {
+  const { columns, now, style } = options
+  // Only columns some task has something in: owner and since are newer fields.
+  const withOwner = tasks.some((t) => t.owner !== undefined)
+  const header = ["NAME", "STATUS", "PID", ...(withOwner ? ["OWNER"] : []), "UPTIME", "PORTS", "MEM", "COMMAND"]
+  const rows = tasks.map((t) => [
+    t.name,
+    statusColour(t.status, style)(statusText(t)),
+    t.pid === null ? "-" : String(t.pid),
+    ...(withOwner ? [t.owner ?? "-"] : []),
+    age(t, now),
+    t.ports === null || t.ports.length === 0 ? "-" : t.ports.join(","),
+    memory(t.memoryBytes),
+    t.command.replace(/\s+/g, " ").trim()
+  ])
+  const last = header.length - 1
+  const widths = header.map((h, i) =>
+    i === last ? 0 : Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i]!)))
+  )
+  const line = (cells: ReadonlyArray<string>, head: boolean) => {
+    const left = cells.slice(0, last).map((c, i) => c + " ".repeat(widths[i]! - visibleLength(c))).join("  ")
+    const room = columns === undefined ? Number.POSITIVE_INFINITY : Math.max(10, columns - visibleLength(left) - 2)
+    const command = cells[last]!
+    const cut = command.length > room ? `${command.slice(0, room - 1)}…` : command
+    return `${head ? style.bold(left) : left}  ${head ? style.bold(cut) : cut}`
+  }
+  return [line(header, true), ...rows.map((r) => line(r, false))].join("\n") + "\n"
+}

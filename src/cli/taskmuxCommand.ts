@@ -1,0 +1,178 @@
+/**
+ * The commands a person types: `taskmux ps | logs | stop | restart | start | attach`. Each is a thin
+ * client of the project's supervisor (it never touches a process itself): it calls one of the tools an
+ * assistant calls, and renders the answer for a terminal, or as JSON with --json.
+ */
+import { Effect, Option, type Scope } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import type { ListAnswer } from "./answers.ts"
+import { attach } from "./attach.ts"
+import { CliFailure } from "./CliFailure.ts"
+import { CliIo } from "./CliIo.ts"
+import { logs } from "./logs.ts"
+import { psTable } from "./psTable.ts"
+import { style } from "./style.ts"
+import { connectClient, projectPaths, type TaskmuxClient } from "./TaskmuxClient.ts"
+
+const project = Flag.Directory("project", { mustExist: true }).pipe(
+  Flag.withDescription("The project whose supervisor to ask (default: the working directory)"),
+  Flag.optional
+)
+const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON instead of text"), Flag.withDefault(false))
+const taskName = Argument.String("name").pipe(Argument.withDescription("The task's name (see taskmux ps)"))
+
+const projectDir = (flag: Option.Option<string>) =>
+  Effect.map(Effect.service(CliIo), (io) => Option.getOrElse(flag, () => io.cwd))
+
+/**
+ * Runs `body` with a session with the project's supervisor. Where none runs: `start` starts one;
+ * else `idle` answers (ps), or the command fails saying so.
+ */
+const withClient = <A>(
+  flag: Option.Option<string>,
+  options: {
+    readonly start: boolean
+    readonly what: string
+    readonly idle?: (project: string) => Effect.Effect<A, never, CliIo>
+  },
+  body: (client: TaskmuxClient) => Effect.Effect<A, CliFailure, CliIo | Scope.Scope>
+) =>
+  Effect.scoped(Effect.gen(function*() {
+    const dir = yield* projectDir(flag)
+    const client = yield* connectClient(dir, options.start)
+    if (client !== undefined) return yield* body(client)
+    const real = (yield* projectPaths(dir)).project
+    if (options.idle !== undefined) return yield* options.idle(real)
+    return yield* CliFailure.failed(`No taskmux supervisor runs for ${real}: ${options.what}.`)
+  }))
+
+/** A tool's answer: its own text, or its structured content with --json. */
+const printAnswer = (answer: { readonly text: string; readonly structured: unknown }, asJson: boolean) =>
+  Effect.map(
+    Effect.service(CliIo),
+    (io) => io.stdout(asJson ? `${JSON.stringify(answer.structured, null, 2)}\n` : `${answer.text}\n`)
+  )
+
+const ps = Command.make("ps", { project, json }, (input) =>
+  withClient(input.project, {
+    start: false,
+    what: "",
+    idle: (real) =>
+      Effect.map(Effect.service(CliIo), (io) => {
+        const message = `No taskmux supervisor runs for ${real}.\n`
+        if (input.json) {
+          io.stdout("[]\n")
+          io.stderr(message)
+        } else {
+          io.stdout(message)
+        }
+      })
+  }, (client) =>
+    Effect.gen(function*() {
+      const io = yield* CliIo
+      const { structured } = yield* client.call<ListAnswer>("list_tasks")
+      if (input.json) return io.stdout(`${JSON.stringify(structured.tasks, null, 2)}\n`)
+      io.stdout(
+        structured.tasks.length === 0
+          ? `No tasks in ${client.project}.\n`
+          : psTable(structured.tasks, { style: style(io.colour), columns: io.columns, now: Date.now() })
+      )
+      if (structured.projectError !== undefined) io.stderr(`No project tasks: ${structured.projectError}\n`)
+    }))).pipe(
+    Command.withDescription("List the project's tasks: status, pid, owner, uptime, ports, memory, command")
+  )
+
+const logsCommand = Command.make("logs", {
+  project,
+  json: json.pipe(Flag.withDescription("One JSON object per line: { seq, stream, text }")),
+  name: taskName,
+  follow: Flag.Boolean("follow").pipe(
+    Flag.withAlias("f"),
+    Flag.withDescription("Then print new lines as they come, until Ctrl-C or the task's end"),
+    Flag.withDefault(false)
+  ),
+  tail: Flag.Int("tail").pipe(
+    Flag.withAlias("n"),
+    Flag.withDescription("How many of the last lines to print first"),
+    Flag.withDefault(100)
+  )
+}, (input) =>
+  input.tail < 0
+    ? Effect.fail(CliFailure.usage(`--tail ${input.tail}: give a number of lines, 0 or more`))
+    : withClient(input.project, { start: false, what: `no output of "${input.name}" to show` }, (client) =>
+      Effect.gen(function*() {
+        const io = yield* CliIo
+        const run = logs(client, input)
+        // Ctrl-C ends following cleanly: the pending calls are cancelled, the session closed, exit 0.
+        yield* input.follow ? Effect.raceFirst(run, io.stopRequested) : run
+      }))).pipe(Command.withDescription("Print a task's last lines (stderr lines start with \"! \"); -f follows"))
+
+/** stop, restart, start: one tool call with the task's name, its answer printed. */
+const simple = (
+  name: string,
+  description: string,
+  tool: string,
+  options: { readonly start: boolean; readonly what: string; readonly args?: Record<string, unknown> }
+) =>
+  Command.make(
+    name,
+    { project, json, name: taskName },
+    (input) =>
+      withClient(input.project, { start: options.start, what: `${options.what} "${input.name}"` }, (client) =>
+        Effect.flatMap(
+          client.call(tool, { name: input.name, ...options.args }),
+          (answer) =>
+            printAnswer(answer, input.json)
+        ))
+  ).pipe(Command.withDescription(description))
+
+const stop = simple("stop", "Stop a task and every process it started", "stop_task", {
+  start: false,
+  what: "no task to stop named"
+})
+const restart = simple("restart", "Stop a task, then run it again (its output is kept)", "restart_task", {
+  start: false,
+  what: "no task to restart named"
+})
+const start = simple(
+  "start",
+  "Start a project task after its dependencies (starts the supervisor if none runs); it keeps running after the CLI exits",
+  "start_task",
+  // Kept: a task the CLI starts outlives the CLI's session, which ends as the command does.
+  { start: true, what: "cannot start", args: { keep: true } }
+)
+
+const attachCommand = Command.make(
+  "attach",
+  { project, name: taskName },
+  (input) =>
+    withClient(
+      input.project,
+      { start: false, what: `no task to attach to named "${input.name}"` },
+      (client) => attach(client, input.name)
+    )
+).pipe(
+  Command.withDescription(
+    "Use a terminal task (terminal: true) from this terminal; Ctrl-] detaches, the task keeps running"
+  )
+)
+
+export const taskmuxCommand = Command.make("taskmux").pipe(
+  Command.withDescription(
+    [
+      "Look at and steer the tasks of a project's taskmux supervisor from a terminal.",
+      "Without a command, taskmux serves MCP on stdio (taskmux --help lists its options).",
+      "",
+      "Exit codes:",
+      "  0  done (ps: also when no supervisor runs; logs -f: also on Ctrl-C or the task's end)",
+      "  1  the operation failed: the supervisor answered an error (an unknown task name, ...), or none runs",
+      "  2  usage: an unknown command or flag, a missing argument, attach without a terminal"
+    ].join("\n  ")
+  ),
+  Command.withSubcommands([ps, logsCommand, stop, restart, start, attachCommand]),
+  Command.withExamples([
+    { command: "taskmux ps", description: "The tasks of the project in the working directory" },
+    { command: "taskmux logs -f web --tail 20", description: "The last 20 lines of web, then new ones as they come" },
+    { command: "taskmux attach repl", description: "Type into a terminal task; Ctrl-] to detach" }
+  ])
+)

@@ -1,0 +1,192 @@
+/**
+ * The commands in-process against a stand-in supervisor (one real isolated taskmux server behind the
+ * project's socket): what they print, their JSON, their exit codes.
+ */
+import { existsSync } from "node:fs"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { wantsColour } from "../../src/cli/CliIo.ts"
+import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
+import { cli, python, tempProject, until, useFreshRuntimeDir } from "./helpers.ts"
+import { serverEntry, type StandIn, startStandIn } from "./standIn.ts"
+
+useFreshRuntimeDir()
+
+describe("with no supervisor running", () => {
+  it("ps says so and exits 0, without starting one", async () => {
+    const project = tempProject()
+    const ran = await cli(["ps"], { cwd: project })
+    expect(ran).toMatchObject({ code: 0, stderr: "" })
+    expect(ran.stdout).toBe(`No taskmux supervisor runs for ${runtimePaths(project).project}.\n`)
+    expect(existsSync(runtimePaths(project).socket)).toBe(false)
+  })
+
+  it("ps --json prints an empty array, the note on stderr", async () => {
+    const project = tempProject()
+    const ran = await cli(["ps", "--json", "--project", project], { cwd: "/" })
+    expect(ran.code).toBe(0)
+    expect(JSON.parse(ran.stdout)).toEqual([])
+    expect(ran.stderr).toContain("No taskmux supervisor runs for")
+  })
+
+  it.each([["stop", "web"], ["restart", "web"], ["logs", "web"], ["logs", "web", "-f"], ["attach", "web"]])(
+    "%s fails (exit 1) saying none runs",
+    async (...argv) => {
+      const project = tempProject()
+      const ran = await cli(argv, { cwd: project })
+      expect(ran.code).toBe(1)
+      expect(ran.stderr).toContain(`No taskmux supervisor runs for ${runtimePaths(project).project}: `)
+      expect(ran.stdout).toBe("")
+    }
+  )
+})
+
+describe("usage errors exit 2", () => {
+  it.each([
+    [["bogus"], "Unknown subcommand"],
+    [["logs"], "Missing required argument: name"],
+    [["ps", "--bogus"], "--bogus"],
+    [["logs", "web", "--tail", "x"], "--tail"],
+    [["logs", "web", "--tail", "-3"], "--tail"],
+    [["ps", "--project", "/no/such/dir"], "/no/such/dir"]
+  ])("%j", async (argv, message) => {
+    const ran = await cli(argv, { cwd: tempProject() })
+    expect(ran.code).toBe(2)
+    expect(ran.stderr).toContain(message)
+    expect(ran.stdout).toBe("")
+  })
+
+  it("--help prints the commands and the exit codes on stdout, exit 0", async () => {
+    const ran = await cli(["--help"], { cwd: "/" })
+    expect(ran.code).toBe(0)
+    for (const word of ["ps", "logs", "stop", "restart", "start", "attach", "Exit codes", "2  usage"]) {
+      expect(ran.stdout).toContain(word)
+    }
+    const logs = await cli(["logs", "--help"], { cwd: "/" })
+    expect(logs.stdout).toMatch(/--follow, -f/)
+    expect(logs.stdout).toMatch(/--tail/)
+  })
+})
+
+describe("with a supervisor", () => {
+  let project: string
+  let standIn: StandIn
+  const run = (...argv: Array<string>) => cli(argv, { cwd: project })
+
+  beforeAll(async () => {
+    if (!existsSync(serverEntry)) throw new Error(`${serverEntry} is missing: run npm run build`)
+    project = tempProject({
+      // stdout and stderr are two pipes: a pause between them fixes their order.
+      hello: {
+        command: python(
+          "import sys, time\nfor i in range(5): print('line', i)\ntime.sleep(0.1)\nprint('oops', file=sys.stderr)"
+        )
+      },
+      sleeper: { command: "sleep 60" },
+      needy: { command: "sleep 60", dependsOn: { hello: "succeeded" } }
+    })
+    standIn = await startStandIn(project)
+  })
+  afterAll(() => standIn?.close())
+
+  it("ps lists the project's tasks; --json prints list_tasks' tasks", async () => {
+    const ran = await run("ps")
+    expect(ran.code).toBe(0)
+    expect(ran.stdout.split("\n")[0]).toMatch(/^NAME\s+STATUS\s+PID\s+/)
+    expect(ran.stdout).toMatch(/^hello\s+defined\s+-/m)
+    const json = await run("ps", "--json")
+    const tasks = JSON.parse(json.stdout) as Array<{ name: string; status: string; command: string }>
+    expect(tasks.map((t) => t.name).sort()).toEqual(["hello", "needy", "sleeper"])
+    expect(tasks[0]).toHaveProperty("status")
+    expect(tasks[0]).toHaveProperty("command")
+  })
+
+  it("start starts a project task after its dependencies, kept, and says so", async () => {
+    const ran = await run("start", "needy")
+    expect(ran.stderr).toBe("")
+    expect(ran.code).toBe(0)
+    expect(ran.stdout).toContain("needy")
+    // The CLI's starts are kept: they must outlive the CLI's session.
+    expect(standIn.calls.filter((c) => c.tool === "start_task").at(-1)?.args).toEqual({ name: "needy", keep: true })
+    const ps = JSON.parse((await run("ps", "--json")).stdout) as Array<{ name: string; status: string }>
+    expect(ps.find((t) => t.name === "needy")?.status).toBe("running")
+    expect(ps.find((t) => t.name === "hello")?.status).toBe("exited")
+  })
+
+  it("logs prints the last lines, stderr marked; --tail and --json", async () => {
+    const ran = await run("logs", "hello")
+    expect(ran.code).toBe(0)
+    expect(ran.stdout).toContain("line 0\n")
+    expect(ran.stdout).toContain("line 4\n! oops\n")
+    expect(ran.stdout.trimEnd().split("\n")).toHaveLength(6)
+    const tail = await run("logs", "hello", "--tail", "3")
+    expect(tail.stdout.trimEnd().split("\n")).toHaveLength(3)
+    const json = await run("logs", "hello", "--json", "-n", "4")
+    const lines = json.stdout.trimEnd().split("\n").map((l) => JSON.parse(l))
+    expect(lines).toHaveLength(4)
+    expect(lines.map((l) => l.seq)).toEqual([3, 4, 5, 6])
+    for (const line of lines) expect(Object.keys(line).sort()).toEqual(["seq", "stream", "text"])
+    expect(new Set(lines.map((l) => l.stream))).toEqual(new Set(["stdout", "stderr"]))
+  })
+
+  it("logs -f of a task that has ended prints its lines and exits 0", async () => {
+    const ran = await run("logs", "-f", "hello", "--tail", "2")
+    expect(ran.code).toBe(0)
+    expect(ran.stdout).toBe("line 4\n! oops\n")
+    expect(ran.stderr).toContain("[hello exited 0]")
+  })
+
+  it("an unknown name fails with exit 1 and the tool's message, which names the known tasks", async () => {
+    for (const argv of [["stop", "nope"], ["restart", "nope"], ["logs", "nope"], ["logs", "nope", "-f"]]) {
+      const ran = await run(...argv)
+      expect(ran.code).toBe(1)
+      expect(ran.stderr).toMatch(/No task named "nope"\. Known tasks: .*hello/)
+      expect(ran.stdout).toBe("")
+    }
+  })
+
+  it("stop ends a task and prints how; --json prints stop_task's answer", async () => {
+    await run("start", "sleeper")
+    const ran = await run("stop", "sleeper", "--json")
+    expect(ran.code).toBe(0)
+    expect(JSON.parse(ran.stdout)).toMatchObject({ name: "sleeper", status: "stopped", signal: "SIGTERM" })
+    const again = await run("stop", "needy")
+    expect(again.code).toBe(0)
+    expect(again.stdout).toMatch(/needy.*stopped/)
+  })
+
+  it("restart runs a stopped task again", async () => {
+    const ran = await run("restart", "sleeper")
+    expect(ran.code).toBe(0)
+    expect(ran.stdout).toMatch(/sleeper/)
+    const ps = await until(async () => {
+      const tasks = JSON.parse((await run("ps", "--json")).stdout) as Array<{ name: string; status: string }>
+      return tasks.find((t) => t.name === "sleeper" && t.status === "running")
+    })
+    expect(ps.status).toBe("running")
+    await run("stop", "sleeper")
+  })
+
+  it("colours a terminal's table, not a pipe's", async () => {
+    await run("start", "sleeper")
+    const coloured = await cli(["ps"], { cwd: project, colour: true, columns: 100 })
+    expect(coloured.stdout).toContain("\x1b[32mrunning\x1b[39m")
+    expect((await run("ps")).stdout).not.toContain("\x1b[")
+    expect(wantsColour(true, {})).toBe(true)
+    expect(wantsColour(false, {})).toBe(false)
+    expect(wantsColour(true, { NO_COLOR: "1" })).toBe(false)
+    expect(wantsColour(true, { NO_COLOR: "" })).toBe(true)
+    expect(wantsColour(true, { TERM: "dumb" })).toBe(false)
+  })
+
+  it("attach refuses when stdin is not a terminal (exit 2)", async () => {
+    const ran = await run("attach", "sleeper")
+    expect(ran.code).toBe(2)
+    expect(ran.stderr).toContain("attach needs a terminal")
+  })
+
+  it("start of something that is no project task fails with the tool's message", async () => {
+    const ran = await run("start", "nothing-like-it")
+    expect(ran.code).toBe(1)
+    expect(ran.stderr).not.toBe("")
+  })
+})

@@ -1,0 +1,114 @@
+/**
+ * The command line against a real supervisor, shared with an assistant's session (the SDK's Client
+ * through a real front): what the session started, the person sees, follows, stops and types into.
+ */
+import type * as NodePty from "@lydell/node-pty"
+import { spawn } from "node:child_process"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { connectIfRunning } from "../../src/daemon/connect.ts"
+import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
+import { connect, serverEntry } from "../e2e/client.ts"
+import { isAlive } from "../helpers.ts"
+import { python, until } from "./helpers.ts"
+
+const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-live-rt-"))
+const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-live-"))
+writeFileSync(
+  NodePath.join(project, "taskmux.json"),
+  JSON.stringify({
+    tasks: { db: { command: "sleep 300" }, web: { command: "sleep 300", dependsOn: { db: "started" } } }
+  })
+)
+const { PYTHONUNBUFFERED: _, ...baseEnv } = process.env
+const env = { ...baseEnv, XDG_RUNTIME_DIR: runtime, TASKMUX_ISOLATED: "false", TASKMUX_LINGER_MS: "300" }
+
+/** The built CLI, as a person runs it: `taskmux ARGS` in the project. */
+const taskmux = (args: ReadonlyArray<string>) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [serverEntry, ...args], { cwd: project, env })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.once("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+const supervisorPid = async () => {
+  const c = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")
+  c?.socket.destroy()
+  return c?.welcome.pid
+}
+
+describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => {
+  const session = connect({ XDG_RUNTIME_DIR: runtime, TASKMUX_PROJECT: project, TASKMUX_ISOLATED: "false" })
+  afterAll(async () => {
+    await (await session).client.close()
+    const pid = await supervisorPid()
+    if (pid !== undefined) process.kill(pid, "SIGTERM")
+  })
+
+  it("shows an assistant's tasks, follows one to its end, and stops another", async () => {
+    const s = await session
+    await s.structured("start_task", {
+      command: python("import time\nfor i in range(30):\n  print('line', i, flush=True)\n  time.sleep(0.05)"),
+      name: "counter"
+    })
+    const sleeper = await s.structured<{ pid: number }>("start_task", { command: "sleep 300", name: "sleeper" })
+    const ps = await taskmux(["ps", "--json"])
+    expect(ps.code).toBe(0)
+    const rows = JSON.parse(ps.stdout) as Array<{ name: string; status: string; owner?: string }>
+    expect(rows.find((r) => r.name === "sleeper")).toMatchObject({ status: "running", owner: "other" })
+    const follow = await taskmux(["logs", "-f", "counter", "--tail", "1000"])
+    expect(follow.code).toBe(0)
+    expect(follow.stdout.trimEnd().split("\n")).toEqual(Array.from({ length: 30 }, (_, i) => `line ${i}`))
+    expect((await taskmux(["stop", "sleeper"])).code).toBe(0)
+    expect(isAlive(sleeper.pid)).toBe(false)
+    const unknown = await taskmux(["stop", "nope"])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/No task named "nope"\. Known tasks: .*counter/)
+  })
+
+  it("starts a project task after its dependencies, kept: it outlives the command", async () => {
+    const s = await session
+    expect((await taskmux(["start", "web"])).code).toBe(0)
+    const listed = (await s.structured<{ tasks: Array<{ name: string; status: string; owner?: string }> }>(
+      "list_tasks"
+    )).tasks
+    expect(listed.filter((t) => t.name === "db" || t.name === "web")).toEqual([
+      expect.objectContaining({ name: "db", status: "running", owner: "kept" }),
+      expect.objectContaining({ name: "web", status: "running", owner: "kept" })
+    ])
+  })
+
+  it("attaches a person's terminal to a REPL the assistant started, and leaves it running on Ctrl-]", async () => {
+    const s = await session
+    await s.structured("start_task", {
+      command: "python3 -q",
+      name: "repl",
+      terminal: true,
+      waitFor: { pattern: ">>>" }
+    })
+    const module = await import("@lydell/node-pty")
+    const pty = ((module as { default?: typeof NodePty }).default ?? module) as typeof NodePty
+    const term = pty.spawn(process.execPath, [serverEntry, "attach", "repl"], {
+      cols: 90,
+      rows: 25,
+      cwd: project,
+      env: { ...env, TERM: "xterm-256color" } as Record<string, string>
+    })
+    let output = ""
+    term.onData((data) => (output += data))
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)))
+    await until(() => output.includes(">>>") ? true : undefined, 15_000)
+    term.write("print(6*7)\r")
+    await until(() => /\r?\n42\r?\n/.test(output) ? true : undefined)
+    term.write("\x1d")
+    expect(await exited).toBe(0)
+    expect(output).toContain("detached from repl; it keeps running")
+    const read = await s.structured<{ lines: Array<{ text: string }> }>("read_output", { name: "repl" })
+    expect(read.lines.map((l) => l.text)).toContain("42")
+  })
+})

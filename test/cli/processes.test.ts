@@ -1,0 +1,183 @@
+/**
+ * The CLI as a real process: following output until Ctrl-C or the task's end, starting a supervisor
+ * when none runs, and attach through a real pseudo-terminal.
+ */
+import type * as NodePty from "@lydell/node-pty"
+import { existsSync } from "node:fs"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { connectIfRunning } from "../../src/daemon/connect.ts"
+import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
+import { cli, cliProcess, entry, killLeftovers, python, tempProject, until, useFreshRuntimeDir } from "./helpers.ts"
+import { serverEntry, serverEnv, type StandIn, startStandIn } from "./standIn.ts"
+
+const runtimeDir = useFreshRuntimeDir()
+afterAll(killLeftovers)
+
+/** Lines "PREFIX N" of one stream must be 0, 1, 2, ... with none missing or twice. */
+const numbered = (lines: ReadonlyArray<string>, prefix: string) =>
+  lines.filter((l) => l.startsWith(prefix)).map((l) => Number(l.slice(prefix.length)))
+
+const consecutive = (numbers: ReadonlyArray<number>, from = numbers[0] ?? 0) => numbers.every((n, i) => n === from + i)
+
+describe("with a supervisor", () => {
+  let project: string
+  let standIn: StandIn
+
+  beforeAll(async () => {
+    if (!existsSync(serverEntry)) throw new Error(`${serverEntry} is missing: run npm run build`)
+    project = tempProject({
+      // python -u writes "out N" and its newline apart: the follow meets partial lines on the way.
+      counter: {
+        command: python(
+          "import sys, time\nfor i in range(300):\n  print('out', i)\n  print('err', i, file=sys.stderr)\n  time.sleep(0.01)",
+          ["-u"]
+        )
+      },
+      ticker: {
+        command: python(
+          "import sys, time\ni = 0\nwhile True:\n  print('tick', i, flush=True); i += 1; time.sleep(0.01)"
+        )
+      },
+      repl: { command: "python3 -q", terminal: true },
+      piped: { command: "sleep 60" }
+    })
+    standIn = await startStandIn(project)
+  })
+  afterAll(() => standIn?.close())
+
+  it("logs -f shows every line once, in order, and exits 0 when the task ends", async () => {
+    expect((await cli(["start", "counter"], { cwd: project })).code).toBe(0)
+    const follow = cliProcess(["logs", "-f", "counter", "--tail", "10000"], project)
+    expect(await follow.exited).toBe(0)
+    const lines = follow.stdout().trimEnd().split("\n")
+    const out = numbered(lines, "out ")
+    const err = numbered(lines, "! err ")
+    expect(out).toEqual(Array.from({ length: 300 }, (_, i) => i))
+    expect(err).toEqual(Array.from({ length: 300 }, (_, i) => i))
+    expect(lines).toHaveLength(600)
+    expect(follow.stderr()).toContain("[counter exited 0]")
+  })
+
+  it("logs -f ends cleanly on Ctrl-C (SIGINT): exit 0, no line missed or repeated", async () => {
+    expect((await cli(["start", "ticker"], { cwd: project })).code).toBe(0)
+    const follow = cliProcess(["logs", "-f", "ticker", "--tail", "5"], project)
+    await until(() => (numbered(follow.stdout().split("\n"), "tick ").length >= 60 ? true : undefined))
+    follow.kill("SIGINT")
+    expect(await follow.exited).toBe(0)
+    const ticks = numbered(follow.stdout().trimEnd().split("\n"), "tick ")
+    expect(ticks.length).toBeGreaterThanOrEqual(60)
+    expect(consecutive(ticks)).toBe(true)
+    expect(follow.stderr()).toBe("")
+    // Ctrl-C ended the CLI, not the task.
+    const ps = JSON.parse((await cli(["ps", "--json"], { cwd: project })).stdout) as Array<
+      { name: string; status: string }
+    >
+    expect(ps.find((t) => t.name === "ticker")?.status).toBe("running")
+  })
+
+  it("logs -f follows across a restart and stops at the stop", async () => {
+    const follow = cliProcess(["logs", "-f", "ticker", "--tail", "0"], project)
+    await until(() => (numbered(follow.stdout().split("\n"), "tick ").length >= 5 ? true : undefined))
+    expect((await cli(["restart", "ticker"], { cwd: project })).code).toBe(0)
+    await until(() => (follow.stdout().includes("── run 2 ──") ? true : undefined))
+    await until(() => (/── run 2 ──\ntick 0\ntick 1\n/.test(follow.stdout()) ? true : undefined))
+    expect((await cli(["stop", "ticker"], { cwd: project })).code).toBe(0)
+    expect(await follow.exited).toBe(0)
+    const [before, after] = follow.stdout().split("── run 2 ──\n")
+    expect(consecutive(numbered(before!.split("\n"), "tick "))).toBe(true)
+    expect(consecutive(numbered(after!.split("\n"), "tick "), 0)).toBe(true)
+    expect(follow.stderr()).toContain("[ticker stopped]")
+  })
+
+  describe("attach, through a real pseudo-terminal", () => {
+    let pty: typeof NodePty
+
+    beforeAll(async () => {
+      const module = await import("@lydell/node-pty")
+      pty = ((module as { default?: typeof NodePty }).default ?? module) as typeof NodePty
+    })
+
+    const attach = (name: string) => {
+      const term = pty.spawn(process.execPath, [entry, "attach", name], {
+        cols: 90,
+        rows: 25,
+        cwd: project,
+        env: { ...serverEnv("/tmp"), XDG_RUNTIME_DIR: runtimeDir, TERM: "xterm-256color" } as Record<string, string>
+      })
+      let output = ""
+      term.onData((data) => (output += data))
+      const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)))
+      return { term, output: () => output, exited }
+    }
+
+    it("types into a REPL, shows its answers, takes this terminal's size, and detaches on Ctrl-] leaving it running", async () => {
+      expect((await cli(["start", "repl"], { cwd: project })).code).toBe(0)
+      const session = attach("repl")
+      await until(() => (session.output().includes(">>> ") ? true : undefined), 15_000)
+      // The task's terminal took ours.
+      expect(standIn.calls).toContainEqual({ tool: "send_input", args: { name: "repl", data: "", cols: 90, rows: 25 } })
+      session.term.write("print(6*7)\r")
+      await until(() => (/\r?\n42\r?\n/.test(session.output()) ? true : undefined))
+      session.term.resize(100, 30)
+      await until(() =>
+        standIn.calls.some((c) => c.tool === "send_input" && c.args.cols === 100 && c.args.rows === 30)
+          ? true
+          : undefined
+      )
+      session.term.write("\x1d")
+      expect(await session.exited).toBe(0)
+      expect(session.output()).toContain("detached from repl; it keeps running")
+      // Only one prompt after the answer: the prompt the screen showed was not drawn twice.
+      expect(session.output()).not.toContain(">>> >>> ")
+      const ps = JSON.parse((await cli(["ps", "--json"], { cwd: project })).stdout) as Array<
+        { name: string; status: string }
+      >
+      expect(ps.find((t) => t.name === "repl")?.status).toBe("running")
+      // Attached again: the screen shows what happened before.
+      const again = attach("repl")
+      await until(() => (again.output().includes("42") ? true : undefined), 15_000)
+      again.term.write("\x1d")
+      expect(await again.exited).toBe(0)
+    })
+
+    it("ends when the task does, saying how", async () => {
+      const session = attach("repl")
+      await until(() => (session.output().includes(">>> ") ? true : undefined), 15_000)
+      session.term.write("exit(3)\r")
+      expect(await session.exited).toBe(0)
+      expect(session.output()).toMatch(/repl ended \(crashed 3\)/)
+    })
+
+    it("refuses a task on pipes (exit 1), saying what to use instead", async () => {
+      expect((await cli(["start", "piped"], { cwd: project })).code).toBe(0)
+      const session = attach("piped")
+      expect(await session.exited).toBe(1)
+      expect(session.output()).toContain("runs on pipes, not on a terminal")
+      expect(session.output()).toContain("taskmux logs -f piped")
+      await cli(["stop", "piped"], { cwd: project })
+    })
+  })
+})
+
+describe("start with no supervisor running", () => {
+  it("starts one, which keeps the task running after the CLI exits", async () => {
+    const project = tempProject({ sleeper: { command: "sleep 60" } })
+    const paths = runtimePaths(project)
+    expect((await cli(["ps"], { cwd: project })).stdout).toContain("No taskmux supervisor runs")
+    const start = cliProcess(["start", "sleeper"], project)
+    expect(await start.exited).toBe(0)
+    expect(start.stdout()).toContain("sleeper")
+    const connection = await connectIfRunning(paths, "cli")
+    expect(connection).toBeDefined()
+    connection!.socket.destroy()
+    try {
+      const ps = await cli(["ps", "--json"], { cwd: project })
+      const tasks = JSON.parse(ps.stdout) as Array<{ name: string; status: string }>
+      expect(tasks.find((t) => t.name === "sleeper")?.status).toBe("running")
+    } finally {
+      // The stand-in started as the supervisor: end it (it ends its server and the task).
+      process.kill(connection!.welcome.pid, "SIGTERM")
+      await until(() => (existsSync(paths.socket) ? undefined : true))
+    }
+  })
+})
