@@ -45,7 +45,12 @@ export class Daemon extends Context.Service<Daemon, {
         const registry = yield* TaskRegistry
         const context = yield* Effect.context<ToolEnv | Notifier>()
         const done = yield* Deferred.make<void>()
-        const end = () => Deferred.doneUnsafe(done, Exit.void)
+        /** Once ending, a new connection is refused (before any welcome), so its front starts a new supervisor. */
+        let ending = false
+        const end = () => {
+          ending = true
+          Deferred.doneUnsafe(done, Exit.void)
+        }
         let sessions = 0
         let linger: ReturnType<typeof setTimeout> | undefined
 
@@ -69,6 +74,7 @@ export class Daemon extends Context.Service<Daemon, {
             const scope = yield* Scope.fork(sessionsScope, "sequential")
             const closed = yield* Deferred.make<void>()
             socket.once("close", () => Deferred.doneUnsafe(closed, Exit.void))
+            if (socket.destroyed) Deferred.doneUnsafe(closed, Exit.void)
             socket.on("error", () => socket.destroy())
             const viewer = yield* serveSession(new StdioTransport(socket, socket)).pipe(Scope.provide(scope))
             if (rest.length > 0) socket.unshift(rest)
@@ -96,8 +102,9 @@ export class Daemon extends Context.Service<Daemon, {
           }))
 
         const accept = (socket: net.Socket) => {
+          if (ending) return socket.destroy()
           readHello(socket, (hello, rest) => {
-            if (hello === undefined) return socket.destroy()
+            if (hello === undefined || ending) return socket.destroy()
             if (hello.protocol !== WIRE_PROTOCOL) {
               // Another build: never mis-speak. Make way for it when nothing would be lost.
               void Effect.runPromise(Effect.provideContext(welcome({}), context)).then((w) => {

@@ -96,7 +96,8 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
   const log = fs.openSync(paths.log, "a", 0o600)
   const child = spawn(
     process.execPath,
-    ["--disable-warning=ExperimentalWarning", process.argv[1]!, "supervise", "--project", paths.project, ...args],
+    // Its project last: the front's own --project may be relative to where the front runs.
+    ["--disable-warning=ExperimentalWarning", process.argv[1]!, "supervise", ...args, "--project", paths.project],
     // fd 3: one line once it listens, then closed (see READY_FD).
     {
       detached: true,

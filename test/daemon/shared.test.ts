@@ -2,6 +2,7 @@
  * One supervisor per user and project, shared by every session: real fronts started as a client
  * starts them (the SDK's Client over stdio), real tasks, and pid checks that what must end ends.
  */
+import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { execFileSync, spawnSync } from "node:child_process"
 import { mkdtempSync, readdirSync, statSync } from "node:fs"
 import * as net from "node:net"
@@ -73,6 +74,39 @@ describe("one supervisor per project, shared by every session", () => {
     expect(await b.structured("stop_task", { name: "from-a" })).toMatchObject({ status: "stopped" })
     // One supervisor serves both.
     expect((await p.supervisor())?.sessions).toBe(2)
+  })
+
+  it("tells every session of an end, and keeps each session's own place in the output", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    const b = await session(p.env)
+    const heard: Array<unknown> = []
+    b.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      heard.push(n.params.data)
+    })
+    await a.structured("start_task", {
+      command: "echo ready; read x; echo done; exit 4",
+      name: "job",
+      waitFor: { pattern: "ready" }
+    })
+    // A has seen "ready"; B has not: B's wait without since still finds it, A's does not.
+    const forB = await b.structured<{ matched: boolean }>("wait_for_task", {
+      name: "job",
+      pattern: "ready",
+      timeoutMs: 2_000
+    })
+    expect(forB.matched).toBe(true)
+    const forA = await a.structured<{ matched: boolean }>("wait_for_task", {
+      name: "job",
+      pattern: "ready",
+      timeoutMs: 300
+    })
+    expect(forA.matched).toBe(false)
+    await a.structured("send_input", { name: "job", data: "go\n" })
+    await until(() => heard.find((d) => (d as { name?: string }).name === "job"), 5_000)
+    expect(heard).toContainEqual(
+      expect.objectContaining({ event: "task_exit", name: "job", status: "crashed", exitCode: 4 })
+    )
   })
 
   it("stops a session's own tasks when it goes, whole trees; another's and kept ones run on", async () => {
