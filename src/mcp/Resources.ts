@@ -74,18 +74,31 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
     const name = nameOf(uri)
     if (subscriptions.has(uri)) return {}
     const subscription = await run(Scope.fork(scope))
+    // The first change after a quiet spell is said at once (once the output that came with it is in);
+    // changes within the next UPDATE_EVERY_MS are said together at its end, so a flood is a few a second.
     let timer: ReturnType<typeof setTimeout> | undefined
-    const send = () => {
-      timer = undefined
-      session.notify("notifications/resources/updated", { uri })
+    let pending = false
+    const send = () => session.notify("notifications/resources/updated", { uri })
+    const window = () => {
+      timer = setTimeout(() => {
+        timer = undefined
+        if (!pending) return
+        pending = false
+        send()
+        window()
+      }, UPDATE_EVERY_MS)
+    }
+    const changed = () => {
+      if (timer !== undefined) {
+        pending = true
+        return
+      }
+      window()
+      setImmediate(send)
     }
     const watched = name === undefined
       ? Exit.fail(undefined)
-      : await Effect.runPromiseExit(
-        registry.watch(name, () => {
-          timer ??= setTimeout(send, UPDATE_EVERY_MS)
-        }).pipe(Scope.provide(subscription))
-      )
+      : await Effect.runPromiseExit(registry.watch(name, changed).pipe(Scope.provide(subscription)))
     if (Exit.isFailure(watched)) {
       await run(Scope.close(subscription, Exit.void))
       throw notFound(uri, await knownNames())
