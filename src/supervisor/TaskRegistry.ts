@@ -180,8 +180,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly list: Effect.Effect<ReadonlyArray<TaskSummary>>
   readonly get: (name: string, options?: { readonly envValues?: boolean }) => Effect.Effect<TaskInfo, TaskNotFound>
   readonly read: (name: string, request: ReadRequest) => Effect.Effect<OutputPage, TaskNotFound>
-  /** What a terminal task's screen shows now. */
-  readonly screen: (name: string) => Effect.Effect<Screen, TaskNotFound | NotATerminal>
+  /** What a terminal task's screen shows now, and the cursor of the output it shows (read from there on). */
+  readonly screen: (
+    name: string
+  ) => Effect.Effect<Screen & { readonly nextCursor: number }, TaskNotFound | NotATerminal>
   /** Waits for a line matching a pattern, the end of the task, or the timeout, whichever is first. */
   readonly wait: (name: string, request: WaitRequest) => Effect.Effect<WaitResult, TaskNotFound>
   /**
@@ -433,10 +435,12 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       const screen = (name: string) =>
         Effect.flatMap(lookup(name), (actor) => {
-          const terminal = actor.state().screen
+          const { buffer, screen: terminal } = actor.state()
+          // Taken first: the screen shows at least the output before this cursor (a little after it, at most).
+          const nextCursor = buffer.cursor
           return terminal === null
             ? Effect.fail(new NotATerminal({ name, what: "screen" }))
-            : Effect.promise(() => terminal.render())
+            : Effect.promise(async () => ({ ...await terminal.render(), nextCursor }))
         })
 
       const wait = Effect.fn("TaskRegistry.wait")(function*(name: string, request: WaitRequest) {

@@ -114,7 +114,7 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
       Effect.gen(function*() {
         if (screen === true) {
           const shown = yield* r.screen(name)
-          return { lines: [], screen: shown.rows, nextCursor: 0, dropped: 0, truncated: false }
+          return { lines: [], screen: shown.rows, nextCursor: shown.nextCursor, dropped: 0, truncated: false }
         }
         const compiled = grep === undefined ? undefined : yield* asPattern("grep", grep)
         const page = yield* r.read(name, { ...options, grep: compiled })
