@@ -128,7 +128,7 @@ export interface TaskActor {
   readonly subscribe: (listener: () => void) => () => void
   readonly subscribers: () => number
   /** Runs `spec`: the first start, or one that replaces a finished (or removed) task's spec and output. */
-  readonly start: (spec: TaskSpec) => Effect.Effect<Started, StartError | TaskRemoved>
+  readonly start: (spec: TaskSpec, asker: string) => Effect.Effect<Started, StartError | TaskRemoved>
   /** Ends the run's whole tree (or a pending restart); answers once it is gone. */
   readonly stop: (request: StopRequest) => Effect.Effect<Ended, TaskRemoved>
   /** Stops it if it runs, then runs it again, keeping its output. */
@@ -141,6 +141,11 @@ export interface TaskActor {
   readonly resize: (size: TerminalSize) => Effect.Effect<void, NotATerminal | TaskRemoved>
   /** Stops it and takes it away, answering with its runs' log files; later commands fail with TaskRemoved, but a start brings it back. */
   readonly remove: Effect.Effect<ReadonlyArray<string>, TaskRemoved>
+  /**
+   * The same, only if the task is still `session`'s when the actor takes the command (a start by another
+   * session queued before it may have made it theirs); else nothing, and no log files.
+   */
+  readonly removeIfOwnedBy: (session: string) => Effect.Effect<ReadonlyArray<string>, TaskRemoved>
 }
 
 /** What an actor needs from the server. */
@@ -160,7 +165,13 @@ export interface ActorContext {
 type Reply<A, E = never> = Deferred.Deferred<A, E | TaskRemoved>
 
 type Message =
-  | { readonly _tag: "Start"; readonly spec: TaskSpec; readonly reply: Reply<Started, StartError> }
+  | {
+    readonly _tag: "Start"
+    readonly spec: TaskSpec
+    /** The session that sent it (the spec's own session is null for a kept task). */
+    readonly asker: string
+    readonly reply: Reply<Started, StartError>
+  }
   | { readonly _tag: "Stop"; readonly request: StopRequest; readonly reply: Reply<Ended> }
   | { readonly _tag: "Restart"; readonly reply: Reply<Started, RestartError> }
   | { readonly _tag: "Signal"; readonly signal: SignalName; readonly reply: Reply<boolean> }
@@ -171,7 +182,7 @@ type Message =
     readonly reply: Reply<number, StdinClosed>
   }
   | { readonly _tag: "Resize"; readonly size: TerminalSize; readonly reply: Reply<void, NotATerminal> }
-  | { readonly _tag: "Remove"; readonly reply: Reply<ReadonlyArray<string>> }
+  | { readonly _tag: "Remove"; readonly ifSession?: string; readonly reply: Reply<ReadonlyArray<string>> }
   // From the actor's own fibers:
   | { readonly _tag: "Exited"; readonly run: Run; readonly exit: ExitInfo }
   | { readonly _tag: "BackoffOver"; readonly timer: Fiber.Fiber<void> }
@@ -440,7 +451,7 @@ export const make = (
                 return yield* new TaskAlreadyRunning({
                   name,
                   pid: state.pid,
-                  owner: ownerText(state, message.spec.session)
+                  owner: ownerText(state, message.asker)
                 })
               }
               if (started && !context.mayRun(name)) return yield* new TooManyTasks({ limit: config.maxTasks })
@@ -508,6 +519,9 @@ export const make = (
             })
           )
         case "Remove":
+          if (message.ifSession !== undefined && state.session !== message.ifSession) {
+            return Effect.asVoid(Deferred.succeed(message.reply, []))
+          }
           return answer(
             message.reply,
             Effect.andThen(stopNow({}), () =>
@@ -588,13 +602,14 @@ export const make = (
         return () => listeners.delete(listener)
       },
       subscribers: () => listeners.size,
-      start: (spec) => ask((reply) => ({ _tag: "Start", spec, reply })),
+      start: (spec, asker) => ask((reply) => ({ _tag: "Start", spec, asker, reply })),
       stop: (request) => ask((reply) => ({ _tag: "Stop", request, reply })),
       restart: ask((reply) => ({ _tag: "Restart", reply })),
       signal: (signal) => ask((reply) => ({ _tag: "Signal", signal, reply })),
       input: (bytes, eof) => ask((reply) => ({ _tag: "Input", bytes, eof, reply })),
       resize: (size) => ask((reply) => ({ _tag: "Resize", size, reply })),
-      remove: ask((reply) => ({ _tag: "Remove", reply }))
+      remove: ask((reply) => ({ _tag: "Remove", reply })),
+      removeIfOwnedBy: (session) => ask((reply) => ({ _tag: "Remove", ifSession: session, reply }))
     }
     /** Ends the actor when it was removed and nothing waits in its mailbox, in one step, so no command slips in. */
     const done = Effect.sync(() => {

@@ -332,7 +332,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         for (;;) {
           const actor = yield* claim(request, spec)
           yield* Effect.annotateCurrentSpan({ name: actor.name })
-          const started = yield* actor.start(spec).pipe(
+          const started = yield* actor.start(spec, viewer.id).pipe(
             Effect.map((started) => ({ started })),
             // Its actor ended (removed) before it took the start: the name is free, start afresh.
             Effect.catchTag("TaskRemoved", () =>
@@ -363,8 +363,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       const endSession = Effect.fn("TaskRegistry.endSession")(function*(session: string) {
         const own = listed().filter((actor) => actor.state().session === session)
-        // Whole trees, all at once; the log files stay.
-        yield* Effect.forEach(own, (actor) => Effect.ignore(remove(actor.name)), { concurrency: "unbounded" })
+        // Whole trees, all at once; the log files stay. Through each actor, after what its mailbox holds:
+        // a start another session sent before this may have made the task theirs, and then it stays.
+        yield* Effect.forEach(own, (actor) => Effect.ignore(actor.removeIfOwnedBy(session)), {
+          concurrency: "unbounded"
+        })
       })
 
       const records = Effect.sync(() =>
