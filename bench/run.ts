@@ -4,22 +4,30 @@
  * (alternating the two, medians of repetitions). Prints a markdown table and writes
  * bench/results/latest.json. `--quick` runs small sizes in well under 30 s (and writes
  * latest-quick.json, so the test suite's smoke run leaves a full run's figures alone); `--only 1,5`
- * runs just those rows (for working on one figure).
+ * runs just those rows (for working on one figure); `--json FILE` also writes the results there.
+ * Rows 12–15 measure the shared supervisor (a front, what a client starts, and the project's
+ * supervisor behind it) against the isolated server, each in directories of its own (bench/shared.ts).
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
-import { execFile, execFileSync } from "node:child_process"
+import { execFile, execFileSync, fork, spawn } from "node:child_process"
+import { once } from "node:events"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
+import type { FromSession, ToSession } from "./sessionClient.ts"
+import { cpuMs, emptyProject, machineCpuMs, type SharedSupervisor, sharedSupervisor } from "./shared.ts"
 import { alternate, median, pairedRatio, percentile, verdict } from "./stats.ts"
 
 const quick = process.argv.includes("--quick")
 const onlyArg = process.argv.indexOf("--only")
 const only = onlyArg === -1 ? undefined : new Set(process.argv[onlyArg + 1]?.split(",").map(Number))
+const jsonArg = process.argv.indexOf("--json")
+const jsonFile = jsonArg === -1 ? undefined : process.argv[jsonArg + 1]
 const root = NodePath.resolve(import.meta.dirname, "..")
 const taskmuxEntry = NodePath.join(root, "dist/main.js")
 const bareEntry = NodePath.join(root, "bench/bareServer.ts")
+const relayEntry = NodePath.join(root, "bench/relay.ts")
 // The servers' logs (the floods write 64 MiB each): gone when the bench ends.
 const logDir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-bench-"))
 process.on("exit", () => rmSync(logDir, { recursive: true, force: true }))
@@ -35,7 +43,13 @@ const sizes = quick
     startTasks: 40,
     coldReps: 3,
     usageTasks: 16,
-    usageRounds: 2
+    usageRounds: 2,
+    sharedRounds: 1,
+    sharedColdReps: 3,
+    sessionsMs: 500,
+    sessionsRounds: 1,
+    sharedTasks: 30,
+    sharedMemoryReps: 1
   }
   : {
     floodBytes: 500_000_000,
@@ -47,7 +61,13 @@ const sizes = quick
     startTasks: 200,
     coldReps: 7,
     usageTasks: 64,
-    usageRounds: 15
+    usageRounds: 15,
+    sharedRounds: 5,
+    sharedColdReps: 9,
+    sessionsMs: 3_000,
+    sessionsRounds: 3,
+    sharedTasks: 100,
+    sharedMemoryReps: 3
   }
 
 /** Calls in one round of row 3 (a multiple of 3: list, get and read in turn). */
@@ -60,21 +80,24 @@ interface Server {
   readonly close: () => Promise<void>
 }
 
+/** A server's environment: `env` on top of the bench's defaults. */
+const serverEnv = (env: Record<string, string> = {}): Record<string, string> => ({
+  PATH: process.env.PATH ?? "/usr/bin:/bin",
+  HOME: process.env.HOME ?? "/tmp",
+  TASKMUX_LOG_DIR: logDir,
+  TASKMUX_MAX_TASKS: "1000",
+  // The server as it was: the rows that measure the shared supervisor say otherwise.
+  TASKMUX_ISOLATED: "1",
+  ...env
+})
+
 const launch = async (entry: string, env: Record<string, string> = {}, cpu?: number): Promise<Server> => {
   const transport = new StdioClientTransport({
     // taskset execs node in its place: the pid is the server's.
     ...(cpu === undefined
       ? { command: process.execPath, args: [entry] }
       : { command: "taskset", args: ["-c", String(cpu), process.execPath, entry] }),
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/tmp",
-      TASKMUX_LOG_DIR: logDir,
-      TASKMUX_MAX_TASKS: "1000",
-      // The server as it was: the rows that measure the shared supervisor say otherwise.
-      TASKMUX_ISOLATED: "1",
-      ...env
-    },
+    env: serverEnv(env),
     stderr: "ignore"
   })
   const client = new Client({ name: "taskmux-bench", version: "1" })
@@ -643,15 +666,472 @@ const usage = async () => {
     await stopped.close()
   }
 }
+/** Tasks on each side of row 12: "a few". */
+const FEW_TASKS = 5
+
+/** Concurrent sessions in row 14. */
+const SESSIONS = 4
+
+/** Row 14's paced variant: each session's pause after each answer. */
+const SESSION_PAUSE_MS = 5
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Row 12: a small tool call through a front and the project's supervisor, against the same call to
+ * an isolated server with the same tasks: what the extra hop costs (the client's line goes to the
+ * front, over a unix socket to the supervisor, and back the same way). Beside it, the floor of any
+ * extra hop: the isolated server behind a bare Node relay (bench/relay.ts). Rounds of calls, the three
+ * in turn, rotating which goes first, after a warm-up; a ratio is the median of the rounds' p50 ratios.
+ */
+const viaFront = async () => {
+  const shared = sharedSupervisor()
+  const project = emptyProject()
+  const servers: Array<Server> = []
+  try {
+    const front = await launch(taskmuxEntry, shared.env)
+    servers.push(front)
+    const alone = await launch(taskmuxEntry, { TASKMUX_PROJECT: project.path })
+    servers.push(alone)
+    const relayed = await launch(relayEntry, { TASKMUX_PROJECT: project.path, BENCH_RELAY_TO: taskmuxEntry })
+    servers.push(relayed)
+    await Promise.all(
+      servers.flatMap((server) =>
+        Array.from(
+          { length: FEW_TASKS },
+          (_, i) =>
+            server.call("start_task", { command: `echo task ${i}; exec sleep 600`, name: `t${i}`, notifyOnExit: false })
+        )
+      )
+    )
+    const mix: Array<[string, Record<string, unknown>]> = [["list_tasks", {}], ["read_output", { name: "t2" }]]
+    const timed = async (server: Server, kind: number) => {
+      const [name, args] = mix[kind]!
+      const t0 = performance.now()
+      await server.call(name, args)
+      return since(t0)
+    }
+    type Sample = { kind: number; front: number; alone: number; relayed: number }
+    const sides = ["front", "alone", "relayed"] as const
+    /** A round of calls, each kind asked of the three sides in turn, rotating which goes first. */
+    const round = async () => {
+      const samples: Array<Sample> = []
+      for (let i = 0; i < LATENCY_ROUND_CALLS; i++) {
+        const kind = i % mix.length
+        const sample: Sample = { kind, front: 0, alone: 0, relayed: 0 }
+        for (let j = 0; j < sides.length; j++) {
+          const side = Math.floor(i / mix.length + j) % sides.length
+          sample[sides[side]!] = await timed(servers[side]!, kind)
+        }
+        samples.push(sample)
+      }
+      return samples
+    }
+    // Warm them up (JIT) as a long-running server is, before measuring.
+    await round()
+    const samples: Array<Sample> = []
+    const roundRatios: Array<number> = []
+    const relayRoundRatios: Array<number> = []
+    for (let r = 0; r < sizes.sharedRounds; r++) {
+      const got = await round()
+      samples.push(...got)
+      roundRatios.push(median(got.map((s) => s.front)) / median(got.map((s) => s.alone)))
+      relayRoundRatios.push(median(got.map((s) => s.relayed)) / median(got.map((s) => s.alone)))
+    }
+    const of = (kind: number | undefined, side: typeof sides[number]) =>
+      samples.filter((s) => kind === undefined || s.kind === kind).map((s) => s[side])
+    const ratio = median(roundRatios)
+    const figures = {
+      p50Ratio: ratio,
+      relayP50Ratio: median(relayRoundRatios),
+      p99Ratio: percentile(of(undefined, "front"), 99) / percentile(of(undefined, "alone"), 99),
+      frontP50Ms: median(of(undefined, "front")),
+      frontP99Ms: percentile(of(undefined, "front"), 99),
+      isolatedP50Ms: median(of(undefined, "alone")),
+      isolatedP99Ms: percentile(of(undefined, "alone"), 99),
+      relayP50Ms: median(of(undefined, "relayed")),
+      relayP99Ms: percentile(of(undefined, "relayed"), 99),
+      listFrontP50Ms: median(of(0, "front")),
+      listIsolatedP50Ms: median(of(0, "alone")),
+      readFrontP50Ms: median(of(1, "front")),
+      readIsolatedP50Ms: median(of(1, "alone"))
+    }
+    return {
+      n: 12,
+      workload: `through a front and the supervisor: \`list_tasks\` (${FEW_TASKS} tasks), \`read_output\``,
+      figures,
+      text: `p50 ${ratio.toFixed(2)}× the isolated server's (${figures.frontP50Ms.toFixed(2)} vs ${
+        figures.isolatedP50Ms.toFixed(2)
+      } ms; list ${figures.listFrontP50Ms.toFixed(2)} vs ${figures.listIsolatedP50Ms.toFixed(2)}, read ${
+        figures.readFrontP50Ms.toFixed(2)
+      } vs ${figures.readIsolatedP50Ms.toFixed(2)}); p99 ${figures.frontP99Ms.toFixed(2)} vs ${
+        figures.isolatedP99Ms.toFixed(2)
+      } ms; behind a bare Node relay ${figures.relayP50Ratio.toFixed(2)}× (${figures.relayP50Ms.toFixed(2)} ms)`,
+      goal: "p50 ≤ 1.15× isolated",
+      ok: ratio <= 1.15
+    }
+  } finally {
+    for (const server of servers) await server.close()
+    await shared.dispose()
+    project.dispose()
+  }
+}
+
+/** Spawns a server (a front, with a shared supervisor's `env`) and waits for its answer to initialize. */
+const coldStartWith = async (env: Record<string, string>) => {
+  const t0 = performance.now()
+  const server = await launch(taskmuxEntry, env)
+  const ms = since(t0)
+  await server.close()
+  return ms
+}
+
+/**
+ * Row 13: a front's cold start to `initialize` answered, (a) when the project's supervisor runs (a
+ * session kept open keeps it), (b) when none does (a fresh runtime directory and project each time:
+ * the front starts one and waits until it listens), against the isolated server's cold start; the
+ * three in turn, rotating which goes first, after one unrecorded start of each.
+ */
+const coldShared = async () => {
+  const warm = sharedSupervisor()
+  const project = emptyProject()
+  let holder: Server | undefined
+  try {
+    holder = await launch(taskmuxEntry, warm.env)
+    const fresh = async () => {
+      const none = sharedSupervisor()
+      try {
+        return await coldStartWith(none.env)
+      } finally {
+        await none.dispose()
+      }
+    }
+    const kinds = [() => coldStartWith({ TASKMUX_PROJECT: project.path }), () => coldStartWith(warm.env), fresh]
+    for (const kind of kinds) await kind()
+    const samples: Array<Array<number>> = [[], [], []]
+    for (let i = 0; i < sizes.sharedColdReps; i++) {
+      for (let j = 0; j < kinds.length; j++) {
+        const kind = (i + j) % kinds.length
+        samples[kind]![i] = await kinds[kind]!()
+      }
+    }
+    const [isolated, running, none] = samples as [Array<number>, Array<number>, Array<number>]
+    const against = (subject: Array<number>) =>
+      pairedRatio(subject.map((s, i) => ({ subject: s, baseline: isolated[i]! })))
+    const runningRatio = against(running)
+    const noneRatio = against(none)
+    const figures = {
+      runningRatio,
+      noneRatio,
+      runningMs: median(running),
+      noneMs: median(none),
+      isolatedMs: median(isolated),
+      runningMinMs: Math.min(...running),
+      runningMaxMs: Math.max(...running),
+      noneMinMs: Math.min(...none),
+      noneMaxMs: Math.max(...none),
+      isolatedMinMs: Math.min(...isolated),
+      isolatedMaxMs: Math.max(...isolated)
+    }
+    return {
+      n: 13,
+      workload: "cold start through a front: (a) its supervisor running, (b) none running",
+      figures,
+      text: `(a) ${figures.runningMs.toFixed(0)} ms, ${runningRatio.toFixed(2)}×; (b) ${
+        figures.noneMs.toFixed(0)
+      } ms, ${noneRatio.toFixed(2)}× the isolated server's cold start (${figures.isolatedMs.toFixed(0)} ms)`,
+      goal: "(a) ≤ 1.0×, (b) ≤ 1.5× isolated",
+      ok: runningRatio <= 1.0 && noneRatio <= 1.5
+    }
+  } finally {
+    await holder?.close()
+    await warm.dispose()
+    project.dispose()
+  }
+}
+
+interface SessionClient {
+  readonly pid: number
+  readonly frontPid: number
+  readonly run: (ms: number, task: string, pauseMs: number) => Promise<{ list: Array<number>; read: Array<number> }>
+  readonly close: () => Promise<void>
+}
+
+/** A session in a process of its own (bench/sessionClient.ts), connected through a front: once it is ready. */
+const sessionClient = (env: Record<string, string>) =>
+  new Promise<SessionClient>((resolve, reject) => {
+    const child = fork(NodePath.join(root, "bench/sessionClient.ts"), [taskmuxEntry], {
+      env: { ...process.env, BENCH_FRONT_ENV: JSON.stringify(serverEnv(env)) },
+      stdio: ["ignore", "ignore", "inherit", "ipc"]
+    })
+    const next = () =>
+      new Promise<FromSession>((answer, fail) => {
+        const onExit = (code: number | null) => fail(new Error(`a session client ended (${code})`))
+        child.once("exit", onExit)
+        child.once("message", (message: FromSession) => {
+          child.off("exit", onExit)
+          answer(message)
+        })
+      })
+    const send = (message: ToSession) => child.send(message)
+    next().then((ready) => {
+      if (ready._tag !== "Ready") return reject(new Error(ready._tag === "Failed" ? ready.message : ready._tag))
+      resolve({
+        pid: child.pid!,
+        frontPid: ready.frontPid,
+        run: async (ms, task, pauseMs) => {
+          const answer = next()
+          send({ _tag: "Run", ms, task, pauseMs })
+          const samples = await answer
+          if (samples._tag !== "Samples") throw new Error(samples._tag === "Failed" ? samples.message : samples._tag)
+          return samples
+        },
+        close: () =>
+          new Promise<void>((closed) => {
+            if (child.exitCode !== null) return closed()
+            child.once("exit", () => closed())
+            send({ _tag: "Close" })
+          })
+      })
+    }, reject)
+  })
+
+/**
+ * Row 14: N idle tasks on one supervisor (started by a session that stays connected), then four
+ * sessions, each in a process of its own with its own front, calling `list_tasks` and `read_output` in
+ * turn, as fast as they are answered, for a few seconds at once; against one of them doing the same
+ * alone (the others connected and idle). Rounds of both, alternating which goes first; the ratio is the
+ * median of the rounds' p50 ratios.
+ */
+const fourSessions = async () => {
+  const shared = sharedSupervisor()
+  const clients: Array<SessionClient> = []
+  let holder: Server | undefined
+  try {
+    const first = holder = await launch(taskmuxEntry, shared.env)
+    await Promise.all(Array.from({ length: sizes.sharedTasks }, (_, i) =>
+      first.call("start_task", {
+        command: `echo task ${i}; exec sleep 600`,
+        name: `t${i}`,
+        notifyOnExit: false
+      })))
+    const started = await Promise.allSettled(Array.from({ length: SESSIONS }, () => sessionClient(shared.env)))
+    for (const s of started) if (s.status === "fulfilled") clients.push(s.value)
+    for (const s of started) if (s.status === "rejected") throw s.reason
+    const supervisor = await shared.pid()
+    if (supervisor === undefined) throw new Error("no supervisor answered")
+    const task = (i: number) => `t${(i * 7 + 3) % sizes.sharedTasks}`
+    /**
+     * The first `count` sessions loop at once; with the time of each call, the CPU each kind of
+     * process used meanwhile (in % of one CPU) and how busy the whole machine was (in % of all CPUs).
+     */
+    const phase = async (count: number, ms: number, pauseMs = 0) => {
+      const cpu = () => ({
+        supervisor: cpuMs(supervisor),
+        fronts: clients.reduce((sum, c) => sum + cpuMs(c.frontPid), 0),
+        clients: clients.reduce((sum, c) => sum + cpuMs(c.pid), 0),
+        machine: machineCpuMs()
+      })
+      const before = cpu()
+      const t0 = performance.now()
+      const got = await Promise.all(clients.slice(0, count).map((client, i) => client.run(ms, task(i), pauseMs)))
+      const elapsed = since(t0)
+      const after = cpu()
+      const share = (key: "supervisor" | "fronts" | "clients") => (100 * (after[key] - before[key])) / elapsed
+      return {
+        list: got.flatMap((g) => g.list),
+        read: got.flatMap((g) => g.read),
+        supervisorCpu: share("supervisor"),
+        frontsCpu: share("fronts"),
+        clientsCpu: share("clients"),
+        machineBusy: (100 * (after.machine.busy - before.machine.busy)) /
+          Math.max(1, after.machine.total - before.machine.total)
+      }
+    }
+    // Warm every session and the supervisor up (JIT) before measuring.
+    await phase(SESSIONS, sizes.sessionsMs / 3)
+    type Phase = Awaited<ReturnType<typeof phase>>
+    const solo: Array<Phase> = []
+    const together: Array<Phase> = []
+    const pacedSolo: Array<Phase> = []
+    const pacedTogether: Array<Phase> = []
+    const roundRatios: Array<number> = []
+    const pacedRoundRatios: Array<number> = []
+    const p50 = (p: Phase) => median([...p.list, ...p.read])
+    /** One session alone and all of them, alternating which goes first: the ratio of their p50s. */
+    const round = async (r: number, pauseMs: number, alone: Array<Phase>, all: Array<Phase>) => {
+      if (r % 2 === 0) {
+        alone.push(await phase(1, sizes.sessionsMs, pauseMs))
+        all.push(await phase(SESSIONS, sizes.sessionsMs, pauseMs))
+      } else {
+        all.push(await phase(SESSIONS, sizes.sessionsMs, pauseMs))
+        alone.push(await phase(1, sizes.sessionsMs, pauseMs))
+      }
+      return p50(all.at(-1)!) / p50(alone.at(-1)!)
+    }
+    for (let r = 0; r < sizes.sessionsRounds; r++) {
+      roundRatios.push(await round(r, 0, solo, together))
+      // And paced, as sessions ask (a pause between calls): the calls meet now and then, not always.
+      pacedRoundRatios.push(await round(r + 1, SESSION_PAUSE_MS, pacedSolo, pacedTogether))
+    }
+    const both = (side: typeof solo) => side.flatMap((p) => [...p.list, ...p.read])
+    const lists = (side: typeof solo) => side.flatMap((p) => p.list)
+    const reads = (side: typeof solo) => side.flatMap((p) => p.read)
+    const ratio = median(roundRatios)
+    const seconds = (sizes.sessionsMs * sizes.sessionsRounds) / 1000
+    const cpuOf = (side: typeof solo, key: "supervisorCpu" | "frontsCpu" | "clientsCpu" | "machineBusy") =>
+      median(side.map((p) => p[key]))
+    const figures = {
+      p50Ratio: ratio,
+      togetherP50Ms: median(both(together)),
+      togetherP99Ms: percentile(both(together), 99),
+      soloP50Ms: median(both(solo)),
+      soloP99Ms: percentile(both(solo), 99),
+      listRatio: median(lists(together)) / median(lists(solo)),
+      readRatio: median(reads(together)) / median(reads(solo)),
+      togetherCallsPerSecond: both(together).length / seconds,
+      soloCallsPerSecond: both(solo).length / seconds,
+      // % of one CPU during the phases (medians), and how busy the machine was (% of all its CPUs).
+      togetherSupervisorCpu: cpuOf(together, "supervisorCpu"),
+      togetherFrontsCpu: cpuOf(together, "frontsCpu"),
+      togetherClientsCpu: cpuOf(together, "clientsCpu"),
+      togetherMachineBusy: cpuOf(together, "machineBusy"),
+      soloSupervisorCpu: cpuOf(solo, "supervisorCpu"),
+      soloFrontsCpu: cpuOf(solo, "frontsCpu"),
+      soloClientsCpu: cpuOf(solo, "clientsCpu"),
+      soloMachineBusy: cpuOf(solo, "machineBusy"),
+      pacedP50Ratio: median(pacedRoundRatios),
+      pacedTogetherP50Ms: median(both(pacedTogether)),
+      pacedSoloP50Ms: median(both(pacedSolo)),
+      pacedTogetherP99Ms: percentile(both(pacedTogether), 99),
+      pacedSoloP99Ms: percentile(both(pacedSolo), 99)
+    }
+    return {
+      n: 14,
+      workload:
+        `${SESSIONS} sessions on one supervisor with ${sizes.sharedTasks} idle tasks: \`list_tasks\`, \`read_output\` in a loop`,
+      figures,
+      text: `p50 ${ratio.toFixed(2)}× one session alone (${figures.togetherP50Ms.toFixed(2)} vs ${
+        figures.soloP50Ms.toFixed(2)
+      } ms; list ${figures.listRatio.toFixed(2)}×, read ${figures.readRatio.toFixed(2)}×); p99 ${
+        figures.togetherP99Ms.toFixed(1)
+      } vs ${figures.soloP99Ms.toFixed(1)} ms; paced (${SESSION_PAUSE_MS} ms between calls) ${
+        figures.pacedP50Ratio.toFixed(2)
+      }× (${figures.pacedTogetherP50Ms.toFixed(2)} vs ${figures.pacedSoloP50Ms.toFixed(2)} ms); ${
+        figures.togetherCallsPerSecond.toFixed(0)
+      } calls/s against ${figures.soloCallsPerSecond.toFixed(0)}; CPU (% of one) supervisor ${
+        figures.togetherSupervisorCpu.toFixed(0)
+      } vs ${figures.soloSupervisorCpu.toFixed(0)}, fronts ${figures.togetherFrontsCpu.toFixed(0)} vs ${
+        figures.soloFrontsCpu.toFixed(0)
+      }, clients ${figures.togetherClientsCpu.toFixed(0)} vs ${figures.soloClientsCpu.toFixed(0)}; machine ${
+        figures.togetherMachineBusy.toFixed(0)
+      }% vs ${figures.soloMachineBusy.toFixed(0)}% busy`,
+      goal: "p50 ≤ 1.3× one session alone",
+      ok: ratio <= 1.3
+    }
+  } finally {
+    for (const client of clients) await client.close()
+    await holder?.close()
+    await shared.dispose()
+  }
+}
+
+/** A bare Node process, idle, reading its stdin: the least a front could weigh. */
+const bareNodeRssMb = async () => {
+  const child = spawn(process.execPath, ["-e", "process.stdin.resume()"], { stdio: ["pipe", "ignore", "ignore"] })
+  try {
+    await pause(300)
+    return rssMb(child.pid!, "VmRSS")
+  } finally {
+    child.stdin.end()
+    if (child.exitCode === null) await once(child, "exit")
+  }
+}
+
+/**
+ * Row 15: the supervisor's RSS with N idle tasks (`sleep 600`, started through a front) against the
+ * isolated server's with the same tasks, each in a fresh process, alternating; beside it the front's
+ * own RSS (and a bare Node process's, the least it could be), and both sides' idle RSS.
+ */
+const sharedMemory = async () => {
+  const count = sizes.sharedTasks
+  // At once: a start alone looks 100 ms for an immediate end, and concurrent starts look side by side.
+  const startAll = (server: Server) =>
+    Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        server.call("start_task", { command: "sleep", args: ["600"], name: `m${i}`, notifyOnExit: false }))
+    )
+  const supervisorIdle: Array<number> = []
+  const isolatedIdle: Array<number> = []
+  const fronts: Array<number> = []
+  const pairs = await alternate(sizes.sharedMemoryReps, async () => {
+    const shared: SharedSupervisor = sharedSupervisor()
+    let front: Server | undefined
+    try {
+      front = await launch(taskmuxEntry, shared.env)
+      const pid = await shared.pid()
+      if (pid === undefined) throw new Error("no supervisor answered")
+      await pause(300)
+      supervisorIdle.push(rssMb(pid, "VmRSS"))
+      await startAll(front)
+      await pause(300)
+      fronts.push(rssMb(front.pid, "VmRSS"))
+      return rssMb(pid, "VmRSS")
+    } finally {
+      await front?.close()
+      await shared.dispose()
+    }
+  }, async () => {
+    const project = emptyProject()
+    const server = await launch(taskmuxEntry, { TASKMUX_PROJECT: project.path })
+    try {
+      await pause(300)
+      isolatedIdle.push(rssMb(server.pid, "VmRSS"))
+      await startAll(server)
+      await pause(300)
+      return rssMb(server.pid, "VmRSS")
+    } finally {
+      await server.close()
+      project.dispose()
+    }
+  })
+  const ratio = pairedRatio(pairs)
+  const nodeFloorMb = await bareNodeRssMb()
+  const figures = {
+    ratio,
+    nodeFloorMb,
+    supervisorMb: median(pairs.map((p) => p.subject)),
+    isolatedMb: median(pairs.map((p) => p.baseline)),
+    supervisorIdleMb: median(supervisorIdle),
+    isolatedIdleMb: median(isolatedIdle),
+    frontMb: median(fronts)
+  }
+  return {
+    n: 15,
+    workload: `memory: the supervisor with ${count} idle tasks, against the isolated server`,
+    figures,
+    text: `${figures.supervisorMb.toFixed(0)} MB, ${ratio.toFixed(2)}× the isolated server's ${
+      figures.isolatedMb.toFixed(0)
+    } MB (idle ${figures.supervisorIdleMb.toFixed(0)} vs ${figures.isolatedIdleMb.toFixed(0)} MB); the front ${
+      figures.frontMb.toFixed(0)
+    } MB (a bare Node process ${nodeFloorMb.toFixed(0)} MB)`,
+    goal: "ratio ≤ 1.10",
+    ok: ratio <= 1.1
+  }
+}
 
 const rows = []
 // The quiet measurements first: the floods leave garbage in this process (its own drain baseline)
 // that would add GC pauses to the latency figures of both sides.
 const measures = [
   [[3], latency],
+  [[12], viaFront],
   [[6], cold],
+  [[13], coldShared],
   [[7], memory],
+  [[15], sharedMemory],
   [[9], usage],
+  [[14], fourSessions],
   [[5], startStop],
   [[4], underFlood],
   [[1, 2, 10, 11], floods],
@@ -676,14 +1156,13 @@ const table = [
   ...rows.map((r) => `| ${r.n} | ${r.workload} | ${r.text} | ${r.goal} | ${r.ok ? "✅" : "❌"} |`)
 ].join("\n")
 process.stdout.write(`${table}\n`)
+const results = `${
+  JSON.stringify(
+    { date: new Date().toISOString(), quick, node: process.version, cpus: os.cpus().length, rows },
+    null,
+    2
+  )
+}\n`
 mkdirSync(NodePath.join(root, "bench/results"), { recursive: true })
-writeFileSync(
-  NodePath.join(root, `bench/results/${quick ? "latest-quick" : "latest"}.json`),
-  `${
-    JSON.stringify(
-      { date: new Date().toISOString(), quick, node: process.version, cpus: os.cpus().length, rows },
-      null,
-      2
-    )
-  }\n`
-)
+writeFileSync(NodePath.join(root, `bench/results/${quick ? "latest-quick" : "latest"}.json`), results)
+if (jsonFile !== undefined) writeFileSync(jsonFile, results)
