@@ -4,6 +4,7 @@
  * remembers which requests are unanswered, so that if the supervisor dies mid-call each gets an error
  * that says so instead of silence.
  */
+import { banner } from "../mcp/banner.ts"
 import { connectOrStart } from "./connect.ts"
 import { type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import { type RuntimePaths, runtimePaths } from "./runtimePaths.ts"
@@ -19,6 +20,7 @@ type FrontEnd =
  * supervisor uses) while it starts, so a bad one costs no time; one line on stderr says what is wrong.
  */
 export const runFront = async (project: string, argv: ReadonlyArray<string>): Promise<void> => {
+  if (process.stdin.isTTY) process.stderr.write(banner())
   const checked = import("../Config.ts").then((config) => config.checkOptions(argv))
   let end: FrontEnd
   try {

@@ -5,10 +5,10 @@
  * away, which ends the program.
  */
 import { Context, Deferred, Effect, Layer, PubSub } from "effect"
-import packageJson from "../../package.json" with { type: "json" }
 import { compactErrorLine } from "../domain/Task.ts"
 import { Notifier, type TaskEvent } from "../supervisor/Notifier.ts"
 import { makeViewer, Viewer, type ViewerShape } from "../supervisor/Viewer.ts"
+import { banner } from "./banner.ts"
 import { isObject, McpSession, type Params } from "./McpSession.ts"
 import { registerPrompts } from "./Prompts.ts"
 import { invalidParams } from "./protocolError.ts"
@@ -24,13 +24,6 @@ const instructions =
   "end the task and all its child processes. list_tasks also shows the project's own tasks (status defined): " +
   "start_task with just their name starts them after their dependencies. Finished tasks keep their output and " +
   "exit code until remove_task."
-
-/** For a person who started the server by hand in a terminal: what this is and how to use it. */
-const banner = `taskmux ${packageJson.version}: an MCP server. It speaks JSON-RPC on stdin/stdout and is meant to be
-started by an MCP client. Add it to one, for example:
-  claude mcp add taskmux -- ${process.execPath} ${process.argv[1] ?? "dist/main.js"}
-Waiting for a client on stdin (Ctrl-C or Ctrl-D to quit). taskmux --help lists the options.
-`
 
 export class McpServer extends Context.Service<McpServer, {
   /** Completes when the client disconnects (stdin closed, or the transport closed). */
@@ -55,7 +48,8 @@ export class McpServer extends Context.Service<McpServer, {
               process.stdout.off("error", onEnd)
             })
         )
-        if (process.stdin.isTTY) process.stderr.write(banner)
+        // A front said it already (a note means a front fell back to this).
+        if (process.stdin.isTTY && note === undefined) process.stderr.write(banner())
         yield* serveSession(new StdioTransport(), note)
         return McpServer.of({ closed: Deferred.await(closed) })
       })

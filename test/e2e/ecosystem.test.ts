@@ -202,7 +202,14 @@ describe("installs like every MCP server", () => {
     expect(await session.close()).toBe(0)
   }, 120_000)
 
-  it("started by hand in a terminal, it says on stderr what it is and how to add it to a client", () => {
+  it.each([
+    ["alone (--isolated)", {}],
+    ["as a front to the project's supervisor", {
+      TASKMUX_ISOLATED: "false",
+      XDG_RUNTIME_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-rt-")),
+      TASKMUX_LINGER_MS: "100"
+    }]
+  ])("started by hand in a terminal, %s, it says on stderr what it is and how to add it to a client", (_, env) => {
     // `script` gives the server a real TTY on stdin; stdin then ends, and the server exits.
     const result = spawnSync("script", [
       "-qec",
@@ -210,7 +217,8 @@ describe("installs like every MCP server", () => {
       "/dev/null"
     ], {
       encoding: "utf8",
-      timeout: 20_000
+      timeout: 20_000,
+      env: { ...process.env, ...env }
     })
     expect(result.stdout).toMatch(/taskmux \d+\.\d+\.\d+: an MCP server/)
     expect(result.stdout).toMatch(/claude mcp add taskmux -- /)
