@@ -372,15 +372,3 @@ export class TaskmuxConfig extends Context.Service<TaskmuxConfig, TaskmuxOptions
       })
     )
 }
-
-/** What is wrong with the options, in one line; undefined when they are fine. */
-export const checkOptions = (argv: ReadonlyArray<string>): Promise<string | undefined> => {
-  const command = parseCommandLine(argv)
-  if (command._tag === "Invalid") return Promise.resolve(command.error.message)
-  return Effect.runPromise(
-    Layer.build(TaskmuxConfig.layerFrom(command._tag === "Serve" ? command.env : {})).pipe(
-      Effect.scoped,
-      Effect.match({ onFailure: (error) => error.message, onSuccess: () => undefined })
-    )
-  )
-}

@@ -9,6 +9,7 @@ import { Context, Deferred, Effect, Exit, Layer, PubSub, Scope } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import packageJson from "../../package.json" with { type: "json" }
+import { parseCommandLine, TaskmuxConfig } from "../Config.ts"
 import { serveSession } from "../mcp/McpServer.ts"
 import { StdioTransport } from "../mcp/StdioTransport.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
@@ -114,6 +115,13 @@ export class Daemon extends Context.Service<Daemon, {
               })
               return
             }
+            const refused = hello.args === undefined ? undefined : checkOptions(hello.args)
+            if (refused !== undefined) {
+              void Effect.runPromise(Effect.provideContext(welcome({ refused }), context)).then((w) => {
+                socket.end(`${JSON.stringify(w)}\n`)
+              })
+              return
+            }
             sessions++
             clearTimeout(linger)
             Effect.runFork(
@@ -132,6 +140,19 @@ export class Daemon extends Context.Service<Daemon, {
         return Daemon.of({ done: Deferred.await(done) })
       })
     )
+}
+
+/** What is wrong with a front's options (its flags, over this supervisor's environment), in one line. */
+const checkOptions = (args: ReadonlyArray<string>): string | undefined => {
+  const command = parseCommandLine(args)
+  if (command._tag === "Invalid") return command.error.message
+  if (command._tag === "Print") return undefined
+  return Effect.runSync(
+    Layer.build(TaskmuxConfig.layerFrom(command.env)).pipe(
+      Effect.scoped,
+      Effect.match({ onFailure: (error) => error.message, onSuccess: () => undefined })
+    )
+  )
 }
 
 /**

@@ -19,7 +19,11 @@ export interface Connection {
 const START_TIMEOUT_MS = 10_000
 
 /** Connects and greets; undefined when nobody listens there (no socket, or a dead one's). */
-export const connectIfRunning = (paths: RuntimePaths, role: Hello["role"]): Promise<Connection | undefined> =>
+export const connectIfRunning = (
+  paths: RuntimePaths,
+  role: Hello["role"],
+  args?: ReadonlyArray<string>
+): Promise<Connection | undefined> =>
   new Promise((resolve, reject) => {
     const socket = net.createConnection(paths.socket)
     let buffered = Buffer.alloc(0)
@@ -29,7 +33,7 @@ export const connectIfRunning = (paths: RuntimePaths, role: Hello["role"]): Prom
       else reject(new Error(`cannot reach the supervisor at ${paths.socket}: ${error.message}`))
     }
     socket.once("error", fail)
-    socket.once("connect", () => socket.write(`${JSON.stringify(hello(role))}\n`))
+    socket.once("connect", () => socket.write(`${JSON.stringify(hello(role, args))}\n`))
     const onData = (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk])
       const end = buffered.indexOf(0x0a)
@@ -57,7 +61,8 @@ export const connectOrStart = async (
   role: Hello["role"],
   supervisorArgs: ReadonlyArray<string>
 ): Promise<Connection> => {
-  const running = await connectIfRunning(paths, role)
+  const args = role === "front" ? supervisorArgs : undefined
+  const running = await connectIfRunning(paths, role, args)
   if (running !== undefined && running.welcome.replacing !== true) return running
   running?.socket.destroy()
   let started = startSupervisor(paths, supervisorArgs)
@@ -65,11 +70,14 @@ export const connectOrStart = async (
   // It says when it listens (or it ends); after that, or if it lost the race to another, look again.
   await Promise.race([started.ready, sleepUntil(deadline)])
   for (let delay = 5;; delay = Math.min(delay * 2, 100)) {
-    const connection = await connectIfRunning(paths, role)
+    const connection = await connectIfRunning(paths, role, args)
     if (connection !== undefined && connection.welcome.replacing !== true) return connection
     connection?.socket.destroy()
     if (started.exitCode !== null && started.exitCode !== 0 && !started.lostRace) {
-      throw new Error(`the supervisor did not start: ${lastLine(paths.log) ?? `it exited with ${started.exitCode}`}`)
+      // Its last line says why (a bad option, as the server alone would have said it).
+      throw new Error(
+        lastLine(paths.log)?.replace(/^taskmux: /, "") ?? `the supervisor exited with ${started.exitCode}`
+      )
     }
     // The lock's holder was on its way out (one that made way for this build) and nobody listens: try again.
     if (started.lostRace && Date.now() - started.exitedAt > 1_000) {

@@ -16,19 +16,15 @@ type FrontEnd =
   | { readonly _tag: "Isolated"; readonly note: string }
 
 /**
- * Serves the client through the project's supervisor. The options are checked (with the code the
- * supervisor uses) while it starts, so a bad one costs no time; one line on stderr says what is wrong.
+ * Serves the client through the project's supervisor. Its options are checked by the supervisor (a
+ * new one as it starts, a running one on hello), so the front loads no parser; one line on stderr says
+ * what is wrong.
  */
 export const runFront = async (project: string, argv: ReadonlyArray<string>): Promise<void> => {
   if (process.stdin.isTTY) process.stderr.write(banner())
-  const checked = import("../Config.ts").then((config) => config.checkOptions(argv))
   let end: FrontEnd
   try {
-    const paths = runtimePaths(project)
-    const served = pipeThrough(paths, argv)
-    const problem = await checked
-    if (problem !== undefined) throw new Error(problem)
-    end = await served
+    end = await pipeThrough(runtimePaths(project), argv)
   } catch (error) {
     process.stderr.write(`taskmux: ${(error as Error).message}\n`)
     process.exit(1)
@@ -43,6 +39,10 @@ const ANSWER_ID = /^\{"jsonrpc":"2\.0","id":(-?\d+|"(?:[^"\\]|\\.)*")/
 
 const pipeThrough = async (paths: RuntimePaths, supervisorArgs: ReadonlyArray<string>): Promise<FrontEnd> => {
   const { rest, socket, welcome } = await connectOrStart(paths, "front", supervisorArgs)
+  if (welcome.refused !== undefined) {
+    socket.destroy()
+    throw new Error(welcome.refused)
+  }
   if (welcome.protocol !== WIRE_PROTOCOL) {
     socket.destroy()
     return { _tag: "Isolated", note: mismatch(paths, welcome) }

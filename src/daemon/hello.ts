@@ -13,6 +13,8 @@ export interface Hello {
   readonly protocol: number
   /** A front serves an MCP client; the CLI is the person at the keyboard. */
   readonly role: "front" | "cli"
+  /** A front's command line, for the supervisor to check (the front loads no option parser of its own). */
+  readonly args?: ReadonlyArray<string>
 }
 
 export interface Welcome {
@@ -26,12 +28,15 @@ export interface Welcome {
   readonly running: number
   /** Another protocol and nothing to lose: the supervisor ends so that the caller can start its own. */
   readonly replacing?: boolean
+  /** What is wrong with the front's options: it says so and ends, as the server alone would. */
+  readonly refused?: string
 }
 
-export const hello = (role: Hello["role"]): Hello => ({
+export const hello = (role: Hello["role"], args?: ReadonlyArray<string>): Hello => ({
   taskmux: packageJson.version,
   protocol: WIRE_PROTOCOL,
-  role
+  role,
+  ...(args !== undefined && { args })
 })
 
 /** A hello or welcome line, or undefined for anything else. */

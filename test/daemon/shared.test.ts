@@ -311,6 +311,26 @@ describe("one supervisor per project, shared by every session", () => {
     await until(() => !isAlive(supervisor.pid) ? true : undefined, 5_000)
   })
 
+  it("refuses a bad option in one line, whether its supervisor runs or not", async () => {
+    const p = makeProject()
+    const run = () =>
+      spawnSync(process.execPath, [serverEntry, "--max-tasks", "lots"], {
+        env: { ...process.env, ...p.env },
+        input: "",
+        encoding: "utf8",
+        timeout: 20_000
+      })
+    const alone = run()
+    expect([alone.status, alone.stdout]).toEqual([1, ""])
+    expect(alone.stderr).toBe(
+      "taskmux: invalid setting --max-tasks \"lots\": expected a positive integer, such as 64 (the default)\n"
+    )
+    await session(p.env)
+    const shared = run()
+    expect([shared.status, shared.stdout, shared.stderr]).toEqual([1, "", alone.stderr])
+    expect((await p.supervisor())?.sessions).toBe(1)
+  })
+
   it("keeps --isolated as it was: a server of its own, whose tasks end with it", async () => {
     const p = makeProject()
     const a = await session({ ...p.env, TASKMUX_ISOLATED: "true" })
