@@ -25,8 +25,9 @@ export interface LogsOptions {
 const READ_BYTES = 1 << 20
 /** The longest wait_for_task allows; a wait that times out is asked again. */
 const END_WAIT_MS = 600_000
-/** After the end, how long a restart (restart_task stops, then starts) may take to show. */
-const RESTART_GRACE_MS = 300
+/** After the end, how long a restart (restart_task stops, then starts) may take to show (a busy machine is slow). */
+const RESTART_GRACE_MS = 1_500
+const RESTART_LOOK_MS = 100
 
 /** What prints pages of lines: text for people, or one JSON object per line. */
 interface Printer {
@@ -99,6 +100,15 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
     }
   })
 
+  /** The task after its end: live again as soon as a restart shows, else as it is after the grace. */
+  const lookAgain = Effect.gen(function*() {
+    for (let waited = 0;; waited += RESTART_LOOK_MS) {
+      yield* Effect.sleep(RESTART_LOOK_MS)
+      const task = yield* Effect.map(client.call<TaskAnswer>("get_task", { name }), (a) => a.structured)
+      if (isLive(task.status) || waited >= RESTART_GRACE_MS) return task
+    }
+  })
+
   for (;;) {
     const ended = yield* Deferred.make<WaitAnswer, CliFailure>()
     yield* Effect.forkChild(Deferred.into(awaitEnd, ended))
@@ -107,8 +117,8 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
       yield* readNew
     }
     // It ended: after its last lines, stop, unless it runs again at once (restart_task, a new start).
-    yield* Effect.sleep(RESTART_GRACE_MS)
-    const task = yield* Effect.map(client.call<TaskAnswer>("get_task", { name }), (a) => a.structured)
+    const task = yield* lookAgain
+
     if (task.nextCursor < cursor) {
       // A new start of a finished task begins a new output, numbered from 1.
       printer.reset()
