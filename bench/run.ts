@@ -853,6 +853,7 @@ const coldShared = async () => {
 interface SessionClient {
   readonly pid: number
   readonly frontPid: number
+  readonly start: (tasks: number) => Promise<void>
   readonly run: (ms: number, task: string, pauseMs: number) => Promise<{ list: Array<number>; read: Array<number> }>
   readonly close: () => Promise<void>
 }
@@ -879,6 +880,12 @@ const sessionClient = (env: Record<string, string>) =>
       resolve({
         pid: child.pid!,
         frontPid: ready.frontPid,
+        start: async (tasks) => {
+          const answer = next()
+          send({ _tag: "Start", tasks })
+          const started = await answer
+          if (started._tag !== "Started") throw new Error(started._tag === "Failed" ? started.message : started._tag)
+        },
         run: async (ms, task, pauseMs) => {
           const answer = next()
           send({ _tag: "Run", ms, task, pauseMs })
@@ -896,16 +903,32 @@ const sessionClient = (env: Record<string, string>) =>
     }, reject)
   })
 
+/** Sessions, each in a process of its own with its own server; closes those that started if one did not. */
+const sessionClients = async (count: number, env: Record<string, string>) => {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => sessionClient(env)))
+  const clients = started.flatMap((s) => s.status === "fulfilled" ? [s.value] : [])
+  const failed = started.find((s) => s.status === "rejected")
+  if (failed !== undefined) {
+    for (const client of clients) await client.close()
+    throw failed.reason
+  }
+  return clients
+}
+
 /**
  * Row 14: N idle tasks on one supervisor (started by a session that stays connected), then four
  * sessions, each in a process of its own with its own front, calling `list_tasks` and `read_output` in
  * turn, as fast as they are answered, for a few seconds at once; against one of them doing the same
  * alone (the others connected and idle). Rounds of both, alternating which goes first; the ratio is the
- * median of the rounds' p50 ratios.
+ * median of the rounds' p50 ratios. Beside it: the same paced (a pause after each answer), and four
+ * isolated servers with N tasks each, one session each: what four sessions at once cost on this
+ * machine when they share nothing (the clients' own work, and the CPUs they share).
  */
 const fourSessions = async () => {
   const shared = sharedSupervisor()
+  const project = emptyProject()
   const clients: Array<SessionClient> = []
+  const isolatedClients: Array<SessionClient> = []
   let holder: Server | undefined
   try {
     const first = holder = await launch(taskmuxEntry, shared.env)
@@ -915,26 +938,29 @@ const fourSessions = async () => {
         name: `t${i}`,
         notifyOnExit: false
       })))
-    const started = await Promise.allSettled(Array.from({ length: SESSIONS }, () => sessionClient(shared.env)))
-    for (const s of started) if (s.status === "fulfilled") clients.push(s.value)
-    for (const s of started) if (s.status === "rejected") throw s.reason
+    clients.push(...await sessionClients(SESSIONS, shared.env))
+    isolatedClients.push(...await sessionClients(SESSIONS, { TASKMUX_PROJECT: project.path }))
+    await Promise.all(isolatedClients.map((client) => client.start(sizes.sharedTasks)))
     const supervisor = await shared.pid()
     if (supervisor === undefined) throw new Error("no supervisor answered")
     const task = (i: number) => `t${(i * 7 + 3) % sizes.sharedTasks}`
     /**
-     * The first `count` sessions loop at once; with the time of each call, the CPU each kind of
-     * process used meanwhile (in % of one CPU) and how busy the whole machine was (in % of all CPUs).
+     * The first `count` sessions of `group` loop at once; with the time of each call, the CPU each
+     * kind of process used meanwhile (in % of one CPU; the supervisor's counts for a shared group only)
+     * and how busy the whole machine was (in % of all its CPUs).
      */
-    const phase = async (count: number, ms: number, pauseMs = 0) => {
+    const phase = async (group: Array<SessionClient>, count: number, pauseMs = 0) => {
       const cpu = () => ({
-        supervisor: cpuMs(supervisor),
-        fronts: clients.reduce((sum, c) => sum + cpuMs(c.frontPid), 0),
-        clients: clients.reduce((sum, c) => sum + cpuMs(c.pid), 0),
+        supervisor: group === clients ? cpuMs(supervisor) : 0,
+        fronts: group.reduce((sum, c) => sum + cpuMs(c.frontPid), 0),
+        clients: group.reduce((sum, c) => sum + cpuMs(c.pid), 0),
         machine: machineCpuMs()
       })
       const before = cpu()
       const t0 = performance.now()
-      const got = await Promise.all(clients.slice(0, count).map((client, i) => client.run(ms, task(i), pauseMs)))
+      const got = await Promise.all(
+        group.slice(0, count).map((client, i) => client.run(sizes.sessionsMs, task(i), pauseMs))
+      )
       const elapsed = since(t0)
       const after = cpu()
       const share = (key: "supervisor" | "fronts" | "clients") => (100 * (after[key] - before[key])) / elapsed
@@ -948,63 +974,74 @@ const fourSessions = async () => {
           Math.max(1, after.machine.total - before.machine.total)
       }
     }
-    // Warm every session and the supervisor up (JIT) before measuring.
-    await phase(SESSIONS, sizes.sessionsMs / 3)
+    // Warm every session and server up (JIT) before measuring.
+    await Promise.all(
+      [clients, isolatedClients].map((group) =>
+        Promise.all(group.map((client, i) => client.run(sizes.sessionsMs / 3, task(i), 0)))
+      )
+    )
     type Phase = Awaited<ReturnType<typeof phase>>
-    const solo: Array<Phase> = []
-    const together: Array<Phase> = []
-    const pacedSolo: Array<Phase> = []
-    const pacedTogether: Array<Phase> = []
-    const roundRatios: Array<number> = []
-    const pacedRoundRatios: Array<number> = []
     const p50 = (p: Phase) => median([...p.list, ...p.read])
-    /** One session alone and all of them, alternating which goes first: the ratio of their p50s. */
-    const round = async (r: number, pauseMs: number, alone: Array<Phase>, all: Array<Phase>) => {
+    /** Rounds of one session alone and all of them (alternating which goes first) and their p50 ratios. */
+    const series = () => ({ solo: [] as Array<Phase>, together: [] as Array<Phase>, ratios: [] as Array<number> })
+    const round = async (r: number, group: Array<SessionClient>, pauseMs: number, into: ReturnType<typeof series>) => {
       if (r % 2 === 0) {
-        alone.push(await phase(1, sizes.sessionsMs, pauseMs))
-        all.push(await phase(SESSIONS, sizes.sessionsMs, pauseMs))
+        into.solo.push(await phase(group, 1, pauseMs))
+        into.together.push(await phase(group, SESSIONS, pauseMs))
       } else {
-        all.push(await phase(SESSIONS, sizes.sessionsMs, pauseMs))
-        alone.push(await phase(1, sizes.sessionsMs, pauseMs))
+        into.together.push(await phase(group, SESSIONS, pauseMs))
+        into.solo.push(await phase(group, 1, pauseMs))
       }
-      return p50(all.at(-1)!) / p50(alone.at(-1)!)
+      into.ratios.push(p50(into.together.at(-1)!) / p50(into.solo.at(-1)!))
     }
+    const tight = series()
+    const paced = series()
+    const isolated = series()
     for (let r = 0; r < sizes.sessionsRounds; r++) {
-      roundRatios.push(await round(r, 0, solo, together))
-      // And paced, as sessions ask (a pause between calls): the calls meet now and then, not always.
-      pacedRoundRatios.push(await round(r + 1, SESSION_PAUSE_MS, pacedSolo, pacedTogether))
+      await round(r, clients, 0, tight)
+      // Paced, as sessions ask (a pause after each answer): the calls meet now and then, not always.
+      await round(r + 1, clients, SESSION_PAUSE_MS, paced)
+      await round(r, isolatedClients, 0, isolated)
     }
-    const both = (side: typeof solo) => side.flatMap((p) => [...p.list, ...p.read])
-    const lists = (side: typeof solo) => side.flatMap((p) => p.list)
-    const reads = (side: typeof solo) => side.flatMap((p) => p.read)
-    const ratio = median(roundRatios)
+    const both = (side: Array<Phase>) => side.flatMap((p) => [...p.list, ...p.read])
+    const lists = (side: Array<Phase>) => side.flatMap((p) => p.list)
+    const reads = (side: Array<Phase>) => side.flatMap((p) => p.read)
+    const ratio = median(tight.ratios)
+    const isolatedRatio = median(isolated.ratios)
     const seconds = (sizes.sessionsMs * sizes.sessionsRounds) / 1000
-    const cpuOf = (side: typeof solo, key: "supervisorCpu" | "frontsCpu" | "clientsCpu" | "machineBusy") =>
+    const cpuOf = (side: Array<Phase>, key: "supervisorCpu" | "frontsCpu" | "clientsCpu" | "machineBusy") =>
       median(side.map((p) => p[key]))
     const figures = {
       p50Ratio: ratio,
-      togetherP50Ms: median(both(together)),
-      togetherP99Ms: percentile(both(together), 99),
-      soloP50Ms: median(both(solo)),
-      soloP99Ms: percentile(both(solo), 99),
-      listRatio: median(lists(together)) / median(lists(solo)),
-      readRatio: median(reads(together)) / median(reads(solo)),
-      togetherCallsPerSecond: both(together).length / seconds,
-      soloCallsPerSecond: both(solo).length / seconds,
+      togetherP50Ms: median(both(tight.together)),
+      togetherP99Ms: percentile(both(tight.together), 99),
+      soloP50Ms: median(both(tight.solo)),
+      soloP99Ms: percentile(both(tight.solo), 99),
+      listRatio: median(lists(tight.together)) / median(lists(tight.solo)),
+      readRatio: median(reads(tight.together)) / median(reads(tight.solo)),
+      togetherCallsPerSecond: both(tight.together).length / seconds,
+      soloCallsPerSecond: both(tight.solo).length / seconds,
       // % of one CPU during the phases (medians), and how busy the machine was (% of all its CPUs).
-      togetherSupervisorCpu: cpuOf(together, "supervisorCpu"),
-      togetherFrontsCpu: cpuOf(together, "frontsCpu"),
-      togetherClientsCpu: cpuOf(together, "clientsCpu"),
-      togetherMachineBusy: cpuOf(together, "machineBusy"),
-      soloSupervisorCpu: cpuOf(solo, "supervisorCpu"),
-      soloFrontsCpu: cpuOf(solo, "frontsCpu"),
-      soloClientsCpu: cpuOf(solo, "clientsCpu"),
-      soloMachineBusy: cpuOf(solo, "machineBusy"),
-      pacedP50Ratio: median(pacedRoundRatios),
-      pacedTogetherP50Ms: median(both(pacedTogether)),
-      pacedSoloP50Ms: median(both(pacedSolo)),
-      pacedTogetherP99Ms: percentile(both(pacedTogether), 99),
-      pacedSoloP99Ms: percentile(both(pacedSolo), 99)
+      togetherSupervisorCpu: cpuOf(tight.together, "supervisorCpu"),
+      togetherFrontsCpu: cpuOf(tight.together, "frontsCpu"),
+      togetherClientsCpu: cpuOf(tight.together, "clientsCpu"),
+      togetherMachineBusy: cpuOf(tight.together, "machineBusy"),
+      soloSupervisorCpu: cpuOf(tight.solo, "supervisorCpu"),
+      soloFrontsCpu: cpuOf(tight.solo, "frontsCpu"),
+      soloClientsCpu: cpuOf(tight.solo, "clientsCpu"),
+      soloMachineBusy: cpuOf(tight.solo, "machineBusy"),
+      pacedP50Ratio: median(paced.ratios),
+      pacedTogetherP50Ms: median(both(paced.together)),
+      pacedSoloP50Ms: median(both(paced.solo)),
+      pacedTogetherP99Ms: percentile(both(paced.together), 99),
+      pacedSoloP99Ms: percentile(both(paced.solo), 99),
+      isolatedP50Ratio: isolatedRatio,
+      isolatedTogetherP50Ms: median(both(isolated.together)),
+      isolatedSoloP50Ms: median(both(isolated.solo)),
+      isolatedTogetherCallsPerSecond: both(isolated.together).length / seconds,
+      isolatedMachineBusy: cpuOf(isolated.together, "machineBusy"),
+      // The p50 of four sessions on one supervisor over four sessions on servers of their own.
+      togetherVsIsolatedTogether: median(both(tight.together)) / median(both(isolated.together))
     }
     return {
       n: 14,
@@ -1015,11 +1052,17 @@ const fourSessions = async () => {
         figures.soloP50Ms.toFixed(2)
       } ms; list ${figures.listRatio.toFixed(2)}×, read ${figures.readRatio.toFixed(2)}×); p99 ${
         figures.togetherP99Ms.toFixed(1)
-      } vs ${figures.soloP99Ms.toFixed(1)} ms; paced (${SESSION_PAUSE_MS} ms between calls) ${
-        figures.pacedP50Ratio.toFixed(2)
-      }× (${figures.pacedTogetherP50Ms.toFixed(2)} vs ${figures.pacedSoloP50Ms.toFixed(2)} ms); ${
-        figures.togetherCallsPerSecond.toFixed(0)
-      } calls/s against ${figures.soloCallsPerSecond.toFixed(0)}; CPU (% of one) supervisor ${
+      } vs ${figures.soloP99Ms.toFixed(1)} ms; ${SESSIONS} isolated servers, a session each, ${
+        isolatedRatio.toFixed(2)
+      }× (${figures.isolatedTogetherP50Ms.toFixed(2)} vs ${
+        figures.isolatedSoloP50Ms.toFixed(2)
+      } ms; the four on one supervisor ${
+        figures.togetherVsIsolatedTogether.toFixed(2)
+      }× theirs); paced (${SESSION_PAUSE_MS} ms after each answer) ${figures.pacedP50Ratio.toFixed(2)}× (${
+        figures.pacedTogetherP50Ms.toFixed(2)
+      } vs ${figures.pacedSoloP50Ms.toFixed(2)} ms); ${figures.togetherCallsPerSecond.toFixed(0)} calls/s against ${
+        figures.soloCallsPerSecond.toFixed(0)
+      } (isolated ${figures.isolatedTogetherCallsPerSecond.toFixed(0)}); CPU (% of one) supervisor ${
         figures.togetherSupervisorCpu.toFixed(0)
       } vs ${figures.soloSupervisorCpu.toFixed(0)}, fronts ${figures.togetherFrontsCpu.toFixed(0)} vs ${
         figures.soloFrontsCpu.toFixed(0)
@@ -1030,9 +1073,10 @@ const fourSessions = async () => {
       ok: ratio <= 1.3
     }
   } finally {
-    for (const client of clients) await client.close()
+    for (const client of [...clients, ...isolatedClients]) await client.close()
     await holder?.close()
     await shared.dispose()
+    project.dispose()
   }
 }
 
