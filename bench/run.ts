@@ -46,7 +46,7 @@ const sizes = quick
     usageRounds: 2,
     sharedRounds: 1,
     sharedColdReps: 3,
-    sessionsMs: 500,
+    sessionsMs: 300,
     sessionsRounds: 1,
     sharedTasks: 30,
     sharedMemoryReps: 1
@@ -1040,6 +1040,9 @@ const fourSessions = async () => {
       isolatedSoloP50Ms: median(both(isolated.solo)),
       isolatedTogetherCallsPerSecond: both(isolated.together).length / seconds,
       isolatedMachineBusy: cpuOf(isolated.together, "machineBusy"),
+      // An isolated session's server is its "front" here: their CPU, and their clients'.
+      isolatedServersCpu: cpuOf(isolated.together, "frontsCpu"),
+      isolatedClientsCpu: cpuOf(isolated.together, "clientsCpu"),
       // The p50 of four sessions on one supervisor over four sessions on servers of their own.
       togetherVsIsolatedTogether: median(both(tight.together)) / median(both(isolated.together))
     }
@@ -1073,7 +1076,7 @@ const fourSessions = async () => {
       ok: ratio <= 1.3
     }
   } finally {
-    for (const client of [...clients, ...isolatedClients]) await client.close()
+    await Promise.all([...clients, ...isolatedClients].map((client) => client.close()))
     await holder?.close()
     await shared.dispose()
     project.dispose()
