@@ -18,6 +18,8 @@ export interface ToolAnswer<A> {
 export interface TaskmuxClient {
   /** The project's real path. */
   readonly project: string
+  /** The supervisor as it greeted this client: its pid, and the sessions it served then (this one not counted). */
+  readonly supervisor: { readonly pid: number; readonly sessions: number }
   readonly call: <A>(tool: string, args?: Record<string, unknown>) => Effect.Effect<ToolAnswer<A>, CliFailure>
   /** Calls `onUpdated` on each `notifications/resources/updated` for `uri` (at most 4 a second). */
   readonly subscribe: (uri: string, onUpdated: () => void) => Effect.Effect<void, CliFailure>
@@ -69,6 +71,7 @@ export const connectClient = (
     rpc.notify("notifications/initialized")
     return {
       project: paths.project,
+      supervisor: { pid: connection.welcome.pid, sessions: connection.welcome.sessions },
       call: <A>(tool: string, args: Record<string, unknown> = {}) =>
         Effect.flatMap(request(rpc, "tools/call", { name: tool, arguments: args }, tool), (result) => {
           const answer = result as {

@@ -78,6 +78,8 @@ const ps = Command.make("ps", { project, json }, (input) =>
           : psTable(structured.tasks, { style: style(io.colour), columns: io.columns, now: Date.now() })
       )
       if (structured.projectError !== undefined) io.stderr(`No project tasks: ${structured.projectError}\n`)
+      const { pid, sessions } = client.supervisor
+      io.stdout(style(io.colour).dim(`supervisor pid ${pid}, ${sessions} other session${sessions === 1 ? "" : "s"}\n`))
     }))).pipe(
     Command.withDescription("List the project's tasks: status, pid, owner, uptime, ports, memory, command")
   )
