@@ -73,6 +73,24 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     expect(unknown.stderr).toMatch(/No task named "nope"\. Known tasks: .*counter/)
   })
 
+  it("follows a task's output across a restart another session asks for, to its stop", async () => {
+    const s = await session
+    await s.structured("start_task", {
+      command: python("import time\ni = 0\nwhile True:\n  print('tick', i, flush=True); i += 1; time.sleep(0.02)"),
+      name: "ticker",
+      waitFor: { pattern: "tick 3" }
+    })
+    const follow = spawn(process.execPath, [serverEntry, "logs", "-f", "ticker", "--tail", "0"], { cwd: project, env })
+    let out = ""
+    follow.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => follow.once("close", resolve))
+    await until(() => (out.match(/tick/g)?.length ?? 0) >= 5 ? true : undefined, 15_000)
+    await s.structured("restart_task", { name: "ticker" })
+    await until(() => /── run 2 ──\ntick 0\ntick 1\n/.test(out) ? true : undefined, 30_000)
+    await s.structured("stop_task", { name: "ticker" })
+    expect(await exited).toBe(0)
+  })
+
   it("starts a project task after its dependencies, kept: it outlives the command", async () => {
     const s = await session
     expect((await taskmux(["start", "web"])).code).toBe(0)
