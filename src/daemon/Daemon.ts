@@ -16,7 +16,7 @@ import type { ToolEnv } from "../mcp/Tool.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { READY_FD } from "./connect.ts"
-import { type Hello, parseGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
+import { type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
 
 /** Set by the front that started this supervisor; taken out before any task could inherit it. */
@@ -30,9 +30,6 @@ export class LostRace extends Error {
 
 /** How long a supervisor with nothing to do waits for a session before it ends. */
 const lingerMs = () => Number(process.env.TASKMUX_LINGER_MS ?? 3_000)
-
-/** The longest hello line taken. */
-const MAX_HELLO_BYTES = 4_096
 
 export class Daemon extends Context.Service<Daemon, {
   /** Completes when the supervisor should end. */
@@ -104,7 +101,8 @@ export class Daemon extends Context.Service<Daemon, {
 
         const accept = (socket: net.Socket) => {
           if (ending) return socket.destroy()
-          readHello(socket, (hello, rest) => {
+          socket.on("error", () => socket.destroy())
+          readGreeting<Hello>(socket, (hello, rest) => {
             if (hello === undefined || ending) return socket.destroy()
             if (hello.protocol !== WIRE_PROTOCOL) {
               // Another build: never mis-speak. Make way for it when nothing would be lost.
@@ -132,6 +130,8 @@ export class Daemon extends Context.Service<Daemon, {
                 })).pipe(Effect.provideContext(context))
             )
           })
+          // Accepted paused (pauseOnConnect): nothing is read before the greeting's reader is there.
+          socket.resume()
         }
 
         yield* listen(paths.socket, accept)
@@ -234,22 +234,3 @@ const listen = (path: string, accept: (socket: net.Socket) => void) =>
         fs.rmSync(path, { force: true })
       })
   )
-
-/** Reads the first line (the hello), then leaves the socket paused with what came after it. */
-const readHello = (socket: net.Socket, then: (hello: Hello | undefined, rest: Buffer) => void) => {
-  let buffered = Buffer.alloc(0)
-  const onData = (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk])
-    const end = buffered.indexOf(0x0a)
-    if (end === -1 && buffered.length < MAX_HELLO_BYTES) return
-    socket.off("data", onData)
-    socket.pause()
-    then(
-      end === -1 ? undefined : parseGreeting<Hello>(buffered.subarray(0, end).toString("utf8")),
-      end === -1 ? Buffer.alloc(0) : buffered.subarray(end + 1)
-    )
-  }
-  socket.on("data", onData)
-  socket.on("error", () => socket.destroy())
-  socket.resume()
-}

@@ -112,7 +112,7 @@ export const startRequestOf = (task: LostTask, keep: boolean): StartRequest => (
   cwd: task.cwd,
   env: task.env,
   notifyOnExit: task.notifyOnExit,
-  restart: task.restart,
+  restart: task.policy,
   ...(task.terminal !== null && { terminal: task.terminal }),
   ...((keep || task.session === null) && { keep: true })
 })

@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
-import { type Hello, hello, parseGreeting, type Welcome } from "./hello.ts"
+import { type Hello, hello, readGreeting, type Welcome } from "./hello.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
 
 export interface Connection {
@@ -26,7 +26,6 @@ export const connectIfRunning = (
 ): Promise<Connection | undefined> =>
   new Promise((resolve, reject) => {
     const socket = net.createConnection(paths.socket)
-    let buffered = Buffer.alloc(0)
     const fail = (error: NodeJS.ErrnoException) => {
       socket.destroy()
       if (error.code === "ENOENT" || error.code === "ECONNREFUSED" || error.code === "ECONNRESET") resolve(undefined)
@@ -34,22 +33,17 @@ export const connectIfRunning = (
     }
     socket.once("error", fail)
     socket.once("connect", () => socket.write(`${JSON.stringify(hello(role, args))}\n`))
-    const onData = (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk])
-      const end = buffered.indexOf(0x0a)
-      if (end === -1) return
-      socket.off("data", onData).off("error", fail).off("close", onClose)
-      socket.pause()
-      const welcome = parseGreeting<Welcome>(buffered.subarray(0, end).toString("utf8"))
+    // Closed before a welcome: a supervisor on its way out.
+    const onClose = () => resolve(undefined)
+    socket.once("close", onClose)
+    readGreeting<Welcome>(socket, (welcome, rest) => {
+      socket.off("error", fail).off("close", onClose)
       if (welcome === undefined) {
         socket.destroy()
         return reject(new Error(`${paths.socket} answered something that is not a taskmux supervisor`))
       }
-      resolve({ socket, welcome, rest: buffered.subarray(end + 1) })
-    }
-    // Closed before a welcome: a supervisor on its way out.
-    const onClose = () => resolve(undefined)
-    socket.on("data", onData).once("close", onClose)
+      resolve({ socket, welcome, rest })
+    })
   })
 
 /**

@@ -53,3 +53,29 @@ export const parseGreeting = <A extends { readonly taskmux: string; readonly pro
     return undefined
   }
 }
+
+/** The longest greeting line taken. */
+const MAX_GREETING_BYTES = 4_096
+
+/**
+ * Reads a socket's first line (a greeting), then leaves the socket paused with what came after it:
+ * `then` gets the greeting (undefined for a line that is none, or none within MAX_GREETING_BYTES).
+ */
+export const readGreeting = <A extends { readonly taskmux: string; readonly protocol: number }>(
+  socket: NodeJS.ReadableStream & { pause(): unknown },
+  then: (greeting: A | undefined, rest: Buffer) => void
+): void => {
+  let buffered = Buffer.alloc(0)
+  const onData = (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk])
+    const end = buffered.indexOf(0x0a)
+    if (end === -1 && buffered.length < MAX_GREETING_BYTES) return
+    socket.off("data", onData)
+    socket.pause()
+    then(
+      end === -1 ? undefined : parseGreeting<A>(buffered.subarray(0, end).toString("utf8")),
+      end === -1 ? Buffer.alloc(0) : buffered.subarray(end + 1)
+    )
+  }
+  socket.on("data", onData)
+}

@@ -5,7 +5,7 @@
  * actor lives in a scope of its own under the registry's, closed in parallel on shutdown, and each
  * actor's runs end their whole process tree as their scopes close.
  */
-import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Scope, Struct } from "effect"
 import { unlink } from "node:fs/promises"
 import { TaskmuxConfig } from "../Config.ts"
 import {
@@ -52,28 +52,29 @@ import { Viewer, type ViewerShape } from "./Viewer.ts"
 
 export type { Ended, Started, StopRequest } from "./TaskActor.ts"
 
-/** What the record on disk keeps of a task: enough to show it, and to start it again. */
-export interface RecordedTask {
-  readonly name: string
-  readonly command: string
-  readonly args: ReadonlyArray<string> | null
-  readonly commandLine: string
-  readonly cwd: string
-  readonly env: Readonly<Record<string, string>>
-  readonly notifyOnExit: boolean
-  readonly restart: RestartPolicy
-  readonly terminal: TerminalSize | null
-  readonly session: string | null
-  readonly client: string | null
-  readonly since: string
-  readonly status: TaskStatus
-  readonly pid: number | null
-  readonly exitCode: number | null
-  readonly signal: string | null
-  readonly startedAt: string
-  readonly endedAt: string | null
-  readonly logFile: string | null
-}
+/** What the record on disk keeps of a task: its spec (to start it again) and how it is now (to show it). */
+const RECORDED = [
+  "name",
+  "command",
+  "args",
+  "commandLine",
+  "cwd",
+  "env",
+  "notifyOnExit",
+  "policy",
+  "terminal",
+  "session",
+  "client",
+  "since",
+  "status",
+  "pid",
+  "exitCode",
+  "signal",
+  "startedAt",
+  "endedAt"
+] as const
+
+export type RecordedTask = Pick<TaskState, typeof RECORDED[number]> & { readonly logFile: string | null }
 
 export interface StartRequest {
   readonly command: string
@@ -372,28 +373,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       const records = Effect.sync(() =>
         listed().map((actor): RecordedTask => {
-          const s = actor.state()
-          return {
-            name: s.name,
-            command: s.command,
-            args: s.args,
-            commandLine: s.commandLine,
-            cwd: s.cwd,
-            env: s.env,
-            notifyOnExit: s.notifyOnExit,
-            restart: s.policy,
-            terminal: s.terminal,
-            session: s.session,
-            client: s.client,
-            since: s.since,
-            status: s.status,
-            pid: s.pid,
-            exitCode: s.exitCode,
-            signal: s.signal,
-            startedAt: s.startedAt,
-            endedAt: s.endedAt,
-            logFile: s.log?.path ?? null
-          }
+          const state = actor.state()
+          return { ...Struct.pick(state, RECORDED), logFile: state.log?.path ?? null }
         })
       )
 

@@ -103,13 +103,5 @@ export const cliProcess = (argv: ReadonlyArray<string>, cwd: string): Child => {
   return handle
 }
 
-/** Polls `check` until it returns a value, for at most `timeoutMs`. */
-export const until = async <A>(check: () => A | undefined | Promise<A | undefined>, timeoutMs = 10_000): Promise<A> => {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
-  }
-}
+/** Polls `check` until it returns a value, for at most `timeoutMs`: the end-to-end tests' own. */
+export { until } from "../e2e/client.ts"
