@@ -9,13 +9,16 @@ import { compactErrorLine } from "../domain/Task.ts"
 import { Notifier, type TaskEvent } from "../supervisor/Notifier.ts"
 import { makeViewer, Viewer, type ViewerShape } from "../supervisor/Viewer.ts"
 import { banner } from "./banner.ts"
-import { isObject, McpSession, type Params } from "./McpSession.ts"
+import { isObject, quote } from "./json.ts"
+import { McpSession } from "./McpSession.ts"
 import { registerPrompts } from "./Prompts.ts"
 import { invalidParams } from "./protocolError.ts"
+import { modernView } from "./ProtocolTasks.ts"
 import { registerResources } from "./Resources.ts"
+import { SUBSCRIPTION_ID_META, TASKS_EXTENSION } from "./revisions.ts"
 import { StdioTransport } from "./StdioTransport.ts"
-import type { Tool, ToolContext, ToolEnv } from "./Tool.ts"
-import { tools } from "./toolTable.ts"
+import type { ToolEnv } from "./Tool.ts"
+import { registerTools } from "./ToolCalls.ts"
 
 const instructions =
   "taskmux runs commands in the background and keeps their output. Typical flow: start_task (for a server, " +
@@ -56,31 +59,19 @@ export class McpServer extends Context.Service<McpServer, {
     )
 }
 
-const toolsByName = new Map(tools.map((tool) => [tool.name, tool]))
+/** What taskmux offers a 2025-era session (in its initialize) and a 2026-07-28 client (server/discover). */
+const CAPABILITIES = { tools: {}, logging: {}, prompts: {}, resources: { subscribe: true, listChanged: true } }
+const LEGACY_CAPABILITIES = {
+  ...CAPABILITIES,
+  tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } }
+}
+const MODERN_CAPABILITIES = { ...CAPABILITIES, extensions: { [TASKS_EXTENSION]: {} } }
 
-const toolNames = [...toolsByName.keys()].join(", ")
-
-/** A tools/call's params, or -32602 with one sentence on what is wrong and what would be right. */
-const checkCall = (params: Params | undefined) => {
-  if (params === undefined) {
-    throw invalidParams(`tools/call needs params: an object such as {"name": "list_tasks", "arguments": {}}.`)
-  }
-  const { arguments: args, name } = params
-  if (typeof name !== "string") {
-    throw invalidParams(`tools/call needs params.name, the name of a tool (a string): one of ${toolNames}.`)
-  }
-  const tool = toolsByName.get(name)
-  if (tool === undefined) {
-    throw invalidParams(`Unknown tool ${JSON.stringify(name)}. Available tools: ${toolNames}.`)
-  }
-  if (args !== undefined && !isObject(args)) {
-    throw invalidParams(
-      `tools/call params.arguments must be an object of ${name}'s fields, got ${
-        Array.isArray(args) ? "an array" : args === null ? "null" : `a ${typeof args}`
-      }.`
-    )
-  }
-  return { tool, arguments: args }
+/** A 2026-07-28 client's open subscriptions/listen: what it asked to hear, by its request's id. */
+interface Listen {
+  readonly meta: Record<string, unknown>
+  readonly resourcesListChanged: boolean
+  readonly taskIds: ReadonlySet<string>
 }
 
 /**
@@ -90,34 +81,72 @@ const checkCall = (params: Params | undefined) => {
  */
 export const serveSession = Effect.fnUntraced(function*(transport: StdioTransport, note?: string) {
   const session: McpSession = new McpSession((message) => void transport.send(message), {
-    capabilities: { tools: {}, logging: {}, prompts: {}, resources: { subscribe: true, listChanged: true } },
+    capabilities: LEGACY_CAPABILITIES,
+    modernCapabilities: MODERN_CAPABILITIES,
     instructions: note === undefined ? instructions : `${note}\n\n${instructions}`
   })
   const viewer = makeViewer(() => session.clientName)
   const context = Context.add(yield* Effect.context<ToolEnv>(), Viewer, viewer)
-  const run = Effect.runPromiseWith(context)
-  // Built on the first tools/list, not at start-up.
-  let definitions: ReadonlyArray<Tool["definition"]> | undefined
-  session.handle("tools/list", () => ({ tools: definitions ??= tools.map((tool) => tool.definition) }))
-  session.handle("tools/call", (params, request) => {
-    const { arguments: args, tool } = checkCall(params)
-    const progressToken = request.progressToken
-    const toolContext: ToolContext = {
-      progress: progressToken === undefined ?
-        undefined :
-        (progress, total, message) =>
-          Effect.sync(() => session.notify("notifications/progress", { progressToken, progress, total, message }))
+  const listens = new Set<Listen>()
+  const protocolTasks = registerTools(session, context, viewer, (task) => {
+    for (const listen of listens) {
+      if (listen.taskIds.has(task.taskId)) {
+        session.notify("notifications/tasks", { ...modernView(task, true), _meta: listen.meta })
+      }
     }
-    // Cancellation from the client interrupts the call's fiber.
-    return run(tool.call(args, toolContext), { signal: request.signal })
   })
-  yield* registerResources(session).pipe(Effect.provideService(Viewer, viewer))
+  yield* Effect.addFinalizer(() => Effect.sync(() => protocolTasks.close()))
+  const resources = yield* registerResources(session).pipe(Effect.provideService(Viewer, viewer))
   registerPrompts(session)
+
+  // 2026-07-28: notifications come only on a subscription the client opened, until it cancels it.
+  session.handle("subscriptions/listen", async (params, request) => {
+    const asked = params?.notifications ?? {}
+    if (!isObject(asked)) {
+      throw invalidParams(
+        `Invalid params for subscriptions/listen: params.notifications must be an object such as ` +
+          `{"resourcesListChanged": true, "resourceSubscriptions": ["task://NAME/output"]}, got ${quote(asked)}.`
+      )
+    }
+    const meta = { [SUBSCRIPTION_ID_META]: request.id }
+    const closers: Array<() => Promise<void>> = []
+    const uris: Array<string> = []
+    for (const uri of Array.isArray(asked.resourceSubscriptions) ? asked.resourceSubscriptions : []) {
+      if (typeof uri !== "string" || uris.includes(uri)) continue
+      // A uri that names no task is left out of the acknowledgement: it will not be heard.
+      const close = await resources.watch(
+        uri,
+        () => session.notify("notifications/resources/updated", { uri, _meta: meta })
+      ).catch(() => undefined)
+      if (close === undefined) continue
+      closers.push(close)
+      uris.push(uri)
+    }
+    const taskIds = new Set<string>()
+    if (request.modern?.tasks === true && Array.isArray(asked.taskIds)) {
+      for (const id of asked.taskIds) if (typeof id === "string" && protocolTasks.has(id)) taskIds.add(id)
+    }
+    const listen: Listen = { meta, resourcesListChanged: asked.resourcesListChanged === true, taskIds }
+    listens.add(listen)
+    session.notify("notifications/subscriptions/acknowledged", {
+      _meta: meta,
+      notifications: {
+        ...(listen.resourcesListChanged && { resourcesListChanged: true }),
+        ...(uris.length > 0 && { resourceSubscriptions: uris }),
+        ...(taskIds.size > 0 && { taskIds: [...taskIds] })
+      }
+    })
+    // Open until the client cancels it (or goes away); a cancelled request is not answered.
+    await new Promise((resolve) => request.signal.addEventListener("abort", resolve, { once: true }))
+    listens.delete(listen)
+    await Promise.all(closers.map((close) => close()))
+    return {}
+  })
 
   // Subscribe before reading stdin, so no event can slip past.
   const events = yield* (yield* Notifier).subscribe
   yield* PubSub.take(events).pipe(
-    Effect.flatMap((event) => Effect.sync(() => announce(session, viewer, event))),
+    Effect.flatMap((event) => Effect.sync(() => announce(session, viewer, listens, event))),
     Effect.forever,
     Effect.forkScoped
   )
@@ -138,8 +167,11 @@ export const serveSession = Effect.fnUntraced(function*(transport: StdioTranspor
 const quietFor = (viewer: ViewerShape, event: { readonly quiet: boolean; readonly session: string | null }) =>
   event.quiet && (event.session === null || event.session === viewer.id)
 
-/** A task event as the client hears it: every session hears every end, but one its owner asked to keep quiet. */
-const announce = (session: McpSession, viewer: ViewerShape, event: TaskEvent): void => {
+/**
+ * A task event as the client hears it: every session hears every end, but one its owner asked to keep
+ * quiet. A 2026-07-28 client hears only what it subscribed to (the session drops its log messages).
+ */
+const announce = (session: McpSession, viewer: ViewerShape, listens: ReadonlySet<Listen>, event: TaskEvent): void => {
   switch (event._tag) {
     case "TaskExit": {
       if (quietFor(viewer, event)) return
@@ -156,6 +188,9 @@ const announce = (session: McpSession, viewer: ViewerShape, event: TaskEvent): v
       return session.log("error", { event: "task_gave_up", name: event.name, reason: event.reason })
     case "TaskAdded":
     case "TaskRemoved":
-      return session.notify("notifications/resources/list_changed", {})
+      if (!session.modernClient) session.notify("notifications/resources/list_changed", {})
+      for (const listen of listens) {
+        if (listen.resourcesListChanged) session.notify("notifications/resources/list_changed", { _meta: listen.meta })
+      }
   }
 }

@@ -1,7 +1,13 @@
 /**
- * The MCP side of a connection: which JSON values are JSON-RPC messages, the initialize handshake,
- * ping, logging/setLevel, cancellation, and a handler per method, each answered exactly once as
- * JSON-RPC asks. Transports only frame and parse.
+ * The MCP side of a connection: which JSON values are JSON-RPC messages, the protocol revision of
+ * each request, the initialize handshake, ping, logging/setLevel, cancellation, and a handler per
+ * method, each answered exactly once as JSON-RPC asks. Transports only frame and parse.
+ *
+ * Two eras on one connection type: a 2024-11-05 to 2025-11-25 client opens a session with
+ * `initialize`; a 2026-07-28 client sends no handshake, and each of its requests carries its revision
+ * and capabilities in `_meta` (see revisions.ts). The session answers each request as its own era's
+ * spec says: a 2026-07-28 answer carries `resultType` and the server's info, and methods that
+ * revision removed are refused in a sentence that names what replaced them.
  *
  * taskmux speaks the protocol itself rather than through the SDK's `Server`: that builds a few
  * hundred zod schemas when it loads and parses every message with them, which was a fifth of a
@@ -9,11 +15,26 @@
  * 6, 7). The server side of MCP is small: what the SDK's server did for taskmux is all here, and
  * the end-to-end tests drive it with the SDK's own `Client` and check it against the spec's schema.
  */
-import packageJson from "../../package.json" with { type: "json" }
+import { isObject, quote } from "./json.ts"
 import { ErrorCode, invalidParams } from "./protocolError.ts"
+import {
+  CACHEABLE,
+  LEGACY_VERSIONS,
+  LOG_LEVELS,
+  type LogLevel,
+  MODERN_ONLY,
+  MODERN_VERSION,
+  modernEnvelope,
+  type ModernRequest,
+  PROTOCOL_VERSIONS,
+  REMOVED_IN_MODERN,
+  SERVER_INFO,
+  SERVER_INFO_META,
+  TASKS_REVISION
+} from "./revisions.ts"
 
-/** The newest protocol revision first; a client asking for another gets the newest. */
-export const PROTOCOL_VERSIONS = ["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05", "2024-10-07"]
+export { isObject, quote } from "./json.ts"
+export { LOG_LEVELS, type LogLevel, PROTOCOL_VERSIONS } from "./revisions.ts"
 
 export type RequestId = string | number
 
@@ -28,18 +49,26 @@ export type Params = Readonly<Record<string, unknown>>
 export interface RequestContext {
   /** Aborted when the client cancels the request (its answer is then never sent) or goes away. */
   readonly signal: AbortSignal
+  /** The signal's controller, for a call that cancels itself with the request. */
+  readonly controller: AbortController
   /** The request's `_meta.progressToken`, when the client wants progress notifications. */
   readonly progressToken: string | number | undefined
+  /** A 2026-07-28 request's envelope (its capabilities, client, log level); undefined for earlier eras. */
+  readonly modern: ModernRequest | undefined
+  /** The request's id, as the client sent it. */
+  readonly id: RequestId
+  /** The revision it is answered in: 2026-07-28, or its session's. */
+  readonly revision: string
 }
 
 /** Gets the request's params as sent: undefined when it had none. */
 export type Handler = (params: Params | undefined, context: RequestContext) => unknown
 
-const LOG_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"] as const
-export type LogLevel = typeof LOG_LEVELS[number]
-
 export interface SessionOptions {
+  /** In the initialize answer. */
   readonly capabilities: Record<string, unknown>
+  /** In the server/discover answer (2026-07-28); the same as `capabilities` when absent. */
+  readonly modernCapabilities?: Record<string, unknown>
   readonly instructions: string
 }
 
@@ -50,6 +79,15 @@ export class McpSession {
   private logLevel = 0
   /** The client's name, from its initialize. */
   clientName: string | undefined
+  /**
+   * A 2026-07-28 client: it sent a request with that revision's envelope and no initialize. Such a
+   * client gets nothing it did not ask for: no log messages and no list changes outside its
+   * `subscriptions/listen` (the revision forbids unsolicited notifications).
+   */
+  modernClient = false
+  private initialized = false
+  /** The revision its initialize agreed on (the newest, for a client that skipped it). */
+  revision: string = LEGACY_VERSIONS[0]!
 
   private readonly send: (message: object) => void
 
@@ -60,19 +98,31 @@ export class McpSession {
       if (typeof asked !== "string") {
         throw invalidParams(
           `Invalid params for initialize: params.protocolVersion must be a protocol revision such as "${
-            PROTOCOL_VERSIONS[0]
+            LEGACY_VERSIONS[0]
           }", got ${quote(asked)}.`
         )
       }
       const clientInfo = params?.clientInfo
       if (isObject(clientInfo) && typeof clientInfo.name === "string") this.clientName = clientInfo.name.slice(0, 100)
+      this.initialized = true
+      this.modernClient = false
+      // 2026-07-28 has no handshake: a client that asks for it here gets the newest that has one.
+      this.revision = LEGACY_VERSIONS.includes(asked) ? asked : LEGACY_VERSIONS[0]!
+      // The tasks utility came with 2025-11-25: an older session is not offered it.
+      const { tasks, ...older } = options.capabilities
       return {
-        protocolVersion: PROTOCOL_VERSIONS.includes(asked) ? asked : PROTOCOL_VERSIONS[0],
-        capabilities: options.capabilities,
-        serverInfo: { name: "taskmux", title: "taskmux", version: packageJson.version },
+        protocolVersion: this.revision,
+        capabilities: this.revision === TASKS_REVISION ? { ...older, tasks } : older,
+        serverInfo: SERVER_INFO,
         instructions: options.instructions
       }
     })
+    // 2026-07-28's way to learn the server, asked before anything else (the answer is the same for all).
+    this.handle("server/discover", () => ({
+      supportedVersions: PROTOCOL_VERSIONS,
+      capabilities: options.modernCapabilities ?? options.capabilities,
+      instructions: options.instructions
+    }))
     this.handle("ping", () => ({}))
     this.handle("logging/setLevel", (params) => {
       const level = LOG_LEVELS.indexOf(params?.level as LogLevel)
@@ -138,8 +188,9 @@ export class McpSession {
     this.send({ jsonrpc: "2.0", method, params })
   }
 
+  /** A log message for a client of a session era (2026-07-28 clients get none they did not ask for). */
   log(level: LogLevel, data: unknown): void {
-    if (LOG_LEVELS.indexOf(level) < this.logLevel) return
+    if (this.modernClient || LOG_LEVELS.indexOf(level) < this.logLevel) return
     this.notify("notifications/message", { level, logger: "taskmux", data })
   }
 
@@ -158,18 +209,27 @@ export class McpSession {
   }
 
   private async answer(id: RequestId, method: string, params: Params | undefined) {
+    let modern: ModernRequest | undefined
+    try {
+      modern = modernEnvelope(params)
+    } catch (error) {
+      return this.send({ jsonrpc: "2.0", id, error: errorOf(method, error) })
+    }
+    if (modern !== undefined && !this.initialized) {
+      this.modernClient = true
+      if (modern.clientName !== undefined) this.clientName ??= modern.clientName
+    }
     const handler = this.handlers.get(method)
-    if (handler === undefined) {
-      return this.send({
-        jsonrpc: "2.0",
-        id,
-        error: {
-          code: ErrorCode.MethodNotFound,
-          message: `Method not found: ${JSON.stringify(method)}. taskmux answers ${
-            [...this.handlers.keys()].join(", ")
-          }.`
-        }
-      })
+    const refusal = handler === undefined
+      ? `Method not found: ${JSON.stringify(method)}. taskmux answers ${
+        [...this.handlers.keys()].filter((m) => modern === undefined ? !MODERN_ONLY.has(m) : !REMOVED_IN_MODERN.has(m))
+          .join(", ")
+      }.`
+      : modern !== undefined && REMOVED_IN_MODERN.has(method)
+      ? `Method not found: ${method} is not part of MCP 2026-07-28: ${REMOVED_IN_MODERN.get(method)}`
+      : undefined
+    if (handler === undefined || refusal !== undefined) {
+      return this.send({ jsonrpc: "2.0", id, error: { code: ErrorCode.MethodNotFound, message: refusal } })
     }
     const controller = new AbortController()
     // A client that reuses an id in flight cancels only the newer request.
@@ -178,25 +238,45 @@ export class McpSession {
     const token = isObject(meta) ? meta.progressToken : undefined
     const context: RequestContext = {
       signal: controller.signal,
-      progressToken: typeof token === "string" || typeof token === "number" ? token : undefined
+      controller,
+      progressToken: typeof token === "string" || typeof token === "number" ? token : undefined,
+      modern,
+      revision: modern === undefined ? this.revision : MODERN_VERSION,
+      id
     }
     let reply: object
     try {
-      reply = { jsonrpc: "2.0", id, result: await handler(params, context) }
+      const result = await handler(params, context)
+      reply = { jsonrpc: "2.0", id, result: modern === undefined ? result : asModern(method, result) }
     } catch (error) {
-      const code = (error as { code?: unknown }).code
-      reply = {
-        jsonrpc: "2.0",
-        id,
-        error: Number.isInteger(code) ?
-          { code, message: (error as Error).message } :
-          { code: ErrorCode.InternalError, message: `Internal error in ${method}: ${messageOf(error)}` }
-      }
+      reply = { jsonrpc: "2.0", id, error: errorOf(method, error, modern !== undefined) }
     }
     if (this.inFlight.get(id) === controller) this.inFlight.delete(id)
     // A cancelled request is not answered (the client has forgotten the id).
     if (!controller.signal.aborted) this.send(reply)
   }
+}
+
+/** A 2026-07-28 answer: it says what kind of result it is, who answered, and how long it may be kept. */
+const asModern = (method: string, result: unknown) => {
+  const fields = result as Record<string, unknown>
+  return {
+    resultType: "complete",
+    ...(CACHEABLE.has(method) && { ttlMs: 0, cacheScope: "private" }),
+    ...fields,
+    _meta: { ...(isObject(fields._meta) ? fields._meta : {}), [SERVER_INFO_META]: SERVER_INFO }
+  }
+}
+
+/** A thrown error as a JSON-RPC error: one with a numeric `code` keeps it, with its `data`. */
+const errorOf = (method: string, error: unknown, modern = false) => {
+  const { code, data } = error as { code?: unknown; data?: unknown }
+  if (!Number.isInteger(code)) {
+    return { code: ErrorCode.InternalError, message: `Internal error in ${method}: ${messageOf(error)}` }
+  }
+  // 2026-07-28 has no code of its own for a missing resource: it is a param that names nothing.
+  const asked = modern && code === ErrorCode.ResourceNotFound ? ErrorCode.InvalidParams : code
+  return { code: asked, message: (error as Error).message, ...(data !== undefined && { data }) }
 }
 
 /** A required string field of a request's params, or -32602 naming it and an example. */
@@ -208,17 +288,6 @@ export const stringParam = (method: string, params: Params | undefined, field: s
       quote(value)
     }.`
   )
-}
-
-/** A JSON object: what params, arguments and `_meta` must be. */
-export const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-/** A value, as an error message quotes it: JSON, cut short. */
-export const quote = (value: unknown): string => {
-  if (value === undefined) return "nothing"
-  const text = JSON.stringify(value) ?? String(value)
-  return text.length > 60 ? `${text.slice(0, 59)}…` : text
 }
 
 const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)

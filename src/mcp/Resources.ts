@@ -21,11 +21,14 @@ const nameOf = (uri: string): string | undefined => {
 }
 
 const notFound = (uri: string, known: ReadonlyArray<string>) =>
-  protocolError(
-    ErrorCode.ResourceNotFound,
-    `Resource ${uri} not found. Task output resources are task://NAME/output; known tasks: ${
-      known.join(", ") || "none"
-    }.`
+  Object.assign(
+    protocolError(
+      ErrorCode.ResourceNotFound,
+      `Resource ${uri} not found. Task output resources are task://NAME/output; known tasks: ${
+        known.join(", ") || "none"
+      }.`
+    ),
+    { data: { uri } }
   )
 
 /** Registers the resource handlers; subscriptions end with the enclosing scope. */
@@ -34,7 +37,7 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
   const context = yield* Effect.context<never>()
   const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromiseWith(context)(effect)
   const scope = yield* Effect.scope
-  const subscriptions = new Map<string, Scope.Closeable>()
+  const subscriptions = new Map<string, () => Promise<void>>()
 
   const knownNames = () => run(Effect.map(registry.list, (tasks) => tasks.map((t) => t.name)))
 
@@ -69,22 +72,23 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
     return { contents: [{ uri, mimeType: "text/plain", text }] }
   })
 
-  session.handle("resources/subscribe", async (params) => {
-    const uri = uriOf("resources/subscribe", params)
+  /**
+   * Calls `updated` when the output of the task `uri` names changes, at most a few times a second,
+   * until the returned close; -32002 for a uri that names no task.
+   */
+  const watch = async (uri: string, updated: () => void): Promise<() => Promise<void>> => {
     const name = nameOf(uri)
-    if (subscriptions.has(uri)) return {}
     const subscription = await run(Scope.fork(scope))
     // The first change after a quiet spell is said at once (once the output that came with it is in);
     // changes within the next UPDATE_EVERY_MS are said together at its end, so a flood is a few a second.
     let timer: ReturnType<typeof setTimeout> | undefined
     let pending = false
-    const send = () => session.notify("notifications/resources/updated", { uri })
     const window = () => {
       timer = setTimeout(() => {
         timer = undefined
         if (!pending) return
         pending = false
-        send()
+        updated()
         window()
       }, UPDATE_EVERY_MS)
     }
@@ -94,7 +98,7 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
         return
       }
       window()
-      setImmediate(send)
+      setImmediate(updated)
     }
     const watched = name === undefined
       ? Exit.fail(undefined)
@@ -104,15 +108,24 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
       throw notFound(uri, await knownNames())
     }
     await run(Scope.addFinalizer(subscription, Effect.sync(() => clearTimeout(timer))))
-    subscriptions.set(uri, subscription)
+    return () => run(Scope.close(subscription, Exit.void))
+  }
+
+  // 2025-era subscriptions, one per uri for the session (2026-07-28 subscribes with subscriptions/listen).
+  session.handle("resources/subscribe", async (params) => {
+    const uri = uriOf("resources/subscribe", params)
+    if (subscriptions.has(uri)) return {}
+    subscriptions.set(uri, await watch(uri, () => session.notify("notifications/resources/updated", { uri })))
     return {}
   })
 
   session.handle("resources/unsubscribe", async (params) => {
     const uri = uriOf("resources/unsubscribe", params)
-    const subscription = subscriptions.get(uri)
+    const close = subscriptions.get(uri)
     subscriptions.delete(uri)
-    if (subscription !== undefined) await run(Scope.close(subscription, Exit.void))
+    await close?.()
     return {}
   })
+
+  return { watch }
 })

@@ -23,6 +23,8 @@ interface ToolSpec<I, O> {
     readonly idempotentHint: boolean
   }
   readonly run: (input: I, context: ToolContext) => Effect.Effect<O, { readonly message: string }, ToolEnv>
+  /** It can wait (for readiness, an end, a grace period): a client may run it as a protocol task. */
+  readonly canWait?: true
   /** The human-readable answer: short, and not a copy of the structured content. */
   readonly text: (output: O, input: I) => string
 }
@@ -33,10 +35,17 @@ export type ToolEnv = TaskRegistry | LostTasks | Project | TaskmuxConfig
 /** What a call knows of its request: where to send progress, when the client asked for it. */
 export interface ToolContext {
   readonly progress?: ((progress: number, total: number, message: string) => Effect.Effect<void>) | undefined
+  /**
+   * The call runs as a protocol task: cancelling a run (start_task waiting for the end) stops it too,
+   * where cancelling a plain request, or any other wait, ends only the wait.
+   */
+  readonly cancelStopsRun?: () => boolean
 }
 
 export interface Tool {
   readonly name: string
+  readonly canWait: boolean
+  /** As tools/list gives it to a 2025-era client (2026-07-28 has no `execution`: see modernDefinition). */
   readonly definition: McpTool
   readonly call: (args: unknown, context: ToolContext) => Effect.Effect<CallToolResult, never, ToolEnv>
 }
@@ -51,6 +60,7 @@ export const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
   let definition: McpTool | undefined
   return {
     name: spec.name,
+    canWait: spec.canWait === true,
     // Built on the first tools/list, not at start-up.
     get definition() {
       return definition ??= {
@@ -59,7 +69,8 @@ export const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
         description: spec.description,
         inputSchema: jsonSchema(spec.input, true) as McpTool["inputSchema"],
         outputSchema: jsonSchema(spec.output, false) as McpTool["outputSchema"],
-        annotations: annotationsOf(spec.annotations)
+        annotations: annotationsOf(spec.annotations),
+        ...(spec.canWait && { execution: { taskSupport: "optional" } })
       }
     },
     call: (args, context) =>

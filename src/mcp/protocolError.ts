@@ -3,14 +3,16 @@
  * code and its message, the sentence alone.
  */
 
-/** JSON-RPC's own codes, and MCP's for a resource that is not there. */
+/** JSON-RPC's own codes, and MCP's: a resource that is not there (before 2026-07-28), and 2026-07-28's own. */
 export const ErrorCode = {
   ParseError: -32700,
   InvalidRequest: -32600,
   MethodNotFound: -32601,
   InvalidParams: -32602,
   InternalError: -32603,
-  ResourceNotFound: -32002
+  ResourceNotFound: -32002,
+  MissingRequiredClientCapability: -32021,
+  UnsupportedProtocolVersion: -32022
 } as const
 
 export const protocolError = (code: number, message: string): Error => Object.assign(new Error(message), { code })

@@ -178,7 +178,11 @@ export class OutputBuffer {
     this.flush("stdout")
     this.flush("stderr")
     this.nextRun = run
+    this.runStart = this.cursor
   }
+
+  /** The cursor just before the current run's first line (0 for the first run). */
+  runStart = 0
 
   /**
    * Lines readers see: at most maxLines. The line limit hides the oldest lines of the head entry by

@@ -256,9 +256,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         if (shown === undefined) shownBy.set(viewer, shown = new WeakMap())
         return shown
       }
-      const shownCursor = (viewer: ViewerShape, state: TaskState) => shownTo(viewer).get(state.buffer) ?? 0
-      const show = (viewer: ViewerShape, state: TaskState, cursor: number) =>
-        shownTo(viewer).set(state.buffer, Math.max(shownCursor(viewer, state), cursor))
+      const shownCursor = (viewer: ViewerShape, state: TaskState) =>
+        viewer.stateless ? state.buffer.runStart : shownTo(viewer).get(state.buffer) ?? 0
+      const show = (viewer: ViewerShape, state: TaskState, cursor: number) => {
+        if (!viewer.stateless) shownTo(viewer).set(state.buffer, Math.max(shownCursor(viewer, state), cursor))
+      }
 
       /** The tasks there are: removed ones wait only for their actor to end. */
       const listed = () => [...actors.values()].filter((actor) => !actor.state().removed)

@@ -11,6 +11,11 @@ export interface ViewerShape {
   readonly id: string
   /** The client's name from its initialize (`clientInfo.name`), once it said it. */
   readonly client: () => string | undefined
+  /**
+   * A 2026-07-28 request: nothing is remembered between requests, so a wait without a cursor starts
+   * at the current run's first line instead of after the last line shown.
+   */
+  readonly stateless?: true
 }
 
 export const Viewer = Context.Reference<ViewerShape>("taskmux/Viewer", {
@@ -21,6 +26,13 @@ let sessions = 0
 
 /** A new session's viewer. */
 export const makeViewer = (client: () => string | undefined): ViewerShape => ({ id: `s${++sessions}`, client })
+
+/** A 2026-07-28 request of a session's client: the session's tasks, no memory of earlier requests. */
+export const statelessViewer = (viewer: ViewerShape, client: string | undefined): ViewerShape => ({
+  id: viewer.id,
+  client: () => client ?? viewer.client(),
+  stateless: true
+})
 
 /** Who owns a task, as `viewer` sees it. */
 export const ownerAs = (viewer: ViewerShape, session: string | null): "you" | "other" | "kept" =>

@@ -20,11 +20,14 @@ export interface Connected {
   readonly structured: <A>(name: string, args?: Record<string, unknown>) => Promise<A>
 }
 
-export const connect = async (env: Record<string, string> = {}): Promise<Connected> => {
+export const connect = async (
+  env: Record<string, string> = {},
+  args: ReadonlyArray<string> = []
+): Promise<Connected> => {
   if (!existsSync(serverEntry)) throw new Error(`${serverEntry} is missing: run npm run build (npm test does)`)
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [serverEntry],
+    args: [serverEntry, ...args],
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: process.env.HOME ?? "/tmp",

@@ -51,7 +51,11 @@ describe("McpSession", () => {
       instructions: "hello"
     })
     const [future] = await ask(2, "initialize", { protocolVersion: "2099-01-01" })
-    expect(future!.result?.protocolVersion).toBe(PROTOCOL_VERSIONS[0])
+    expect(future!.result?.protocolVersion).toBe("2025-11-25")
+    // 2026-07-28 has no handshake: an initialize asking for it gets the newest revision that has one.
+    const [modern] = await ask(4, "initialize", { protocolVersion: "2026-07-28" })
+    expect(modern!.result?.protocolVersion).toBe("2025-11-25")
+    expect(PROTOCOL_VERSIONS[0]).toBe("2026-07-28")
     const [bad] = await ask(3, "initialize", { protocolVersion: 7 })
     expect(bad!.error).toMatchObject({ code: -32602, message: expect.stringMatching(/protocolVersion .* got 7/) })
   })
@@ -60,7 +64,7 @@ describe("McpSession", () => {
     const { ask } = session()
     const [answer] = await ask("x", "tools/lsit")
     expect(answer!.error?.code).toBe(-32601)
-    expect(answer!.error?.message).toMatch(/"tools\/lsit".*initialize, ping, logging\/setLevel/)
+    expect(answer!.error?.message).toMatch(/"tools\/lsit".*initialize, server\/discover, ping, logging\/setLevel/)
   })
 
   it("keeps an error's code and sentence; anything else is an internal error naming the method", async () => {
@@ -102,5 +106,68 @@ describe("McpSession", () => {
     expect((await ask(3, "logging/setLevel", { level: "loud" }))[0]!.error?.message).toMatch(
       /one of debug, info, .* got "loud"/
     )
+  })
+
+  describe("2026-07-28 requests", () => {
+    const MODERN = {
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientCapabilities": {},
+      "io.modelcontextprotocol/clientInfo": { name: "new-client", version: "2" }
+    }
+
+    it("are answered statelessly: a result type, the server's info, cache hints on lists", async () => {
+      const { ask, s } = session()
+      s.handle("tools/list", () => ({ tools: [] }))
+      const [list] = await ask(1, "tools/list", { _meta: MODERN })
+      expect(list!.result).toEqual({
+        resultType: "complete",
+        tools: [],
+        ttlMs: 0,
+        cacheScope: "private",
+        _meta: { "io.modelcontextprotocol/serverInfo": expect.objectContaining({ name: "taskmux" }) }
+      })
+      const [discover] = await ask(2, "server/discover", { _meta: MODERN })
+      expect(discover!.result).toMatchObject({
+        resultType: "complete",
+        supportedVersions: PROTOCOL_VERSIONS,
+        capabilities: { tools: {} },
+        instructions: "hello"
+      })
+      expect(s.clientName).toBe("new-client")
+    })
+
+    it("name what is wrong with the envelope: an unknown revision (-32022 with the known ones), no capabilities", async () => {
+      const { ask } = session()
+      const [future] = await ask(1, "tools/list", {
+        _meta: { ...MODERN, "io.modelcontextprotocol/protocolVersion": "2099-01-01" }
+      })
+      expect(future!.error).toMatchObject({
+        code: -32022,
+        message: expect.stringContaining("2099-01-01"),
+        data: { supported: PROTOCOL_VERSIONS, requested: "2099-01-01" }
+      })
+      const [bare] = await ask(2, "tools/list", { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } })
+      expect(bare!.error).toMatchObject({
+        code: -32602,
+        message: expect.stringMatching(/clientCapabilities.*\{\} for none/)
+      })
+      const [level] = await ask(3, "tools/list", { _meta: { ...MODERN, "io.modelcontextprotocol/logLevel": "loud" } })
+      expect(level!.error).toMatchObject({ code: -32602, message: expect.stringMatching(/logLevel.*got "loud"/) })
+    })
+
+    it("refuse what 2026-07-28 removed, saying what replaced it; get no log messages", async () => {
+      const { ask, s, sent } = session()
+      const [ping] = await ask(1, "ping", { _meta: MODERN })
+      expect(ping!.error).toMatchObject({
+        code: -32601,
+        message: expect.stringMatching(/ping is not part of MCP 2026-07-28/)
+      })
+      const [level] = await ask(2, "logging/setLevel", { level: "debug", _meta: MODERN })
+      expect(level!.error?.message).toMatch(/io.modelcontextprotocol\/logLevel/)
+      s.log("error", "unasked")
+      expect(sent.filter((m) => m.method === "notifications/message")).toEqual([])
+      // A session-era request on the same connection is still answered as before.
+      expect((await ask(3, "ping"))[0]!.result).toEqual({})
+    })
   })
 })

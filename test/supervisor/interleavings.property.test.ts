@@ -43,22 +43,25 @@ const startOf = (kind: Kind, token: string) => {
   }
 }
 
-/** What the model knows of the task: gone, or started with `kind` (and whether it may have ended by itself). */
+/**
+ * What the model knows of the task: gone, or started with one of `kinds` (more than one when a start
+ * may or may not have been refused), and whether it may have ended by itself.
+ */
 type Model =
   | { readonly state: "absent" }
-  | { readonly state: "live"; readonly kind: Kind; readonly mayHaveEnded: boolean }
-  | { readonly state: "ended"; readonly kind: Kind }
+  | { readonly state: "live"; readonly kinds: ReadonlyArray<Kind>; readonly mayHaveEnded: boolean }
+  | { readonly state: "ended"; readonly kinds: ReadonlyArray<Kind> }
 
 /** Kinds whose runs end by themselves soon. */
 const endsByItself = (kind: Kind) => kind === "short" || kind === "flaky"
 
 /** Answers the model allows for `op` in `model`, as the error tags (or "ok") the call may end with, and the model after it. */
 const step = (model: Model, op: Op): { readonly allowed: ReadonlyArray<string>; readonly next: Model } => {
-  const live = (kind: Kind): Model => ({ state: "live", kind, mayHaveEnded: endsByItself(kind) })
+  const live = (kinds: ReadonlyArray<Kind>): Model => ({ state: "live", kinds, mayHaveEnded: kinds.some(endsByItself) })
   // Readers take no turn in the mailbox: they see the name as it is when they ask.
   if (op.op === "read" || op.op === "wait") return { allowed: ["ok", "TaskNotFound"], next: model }
   if (model.state === "absent") {
-    if (op.op === "start") return { allowed: ["ok"], next: live(op.kind) }
+    if (op.op === "start") return { allowed: ["ok"], next: live([op.kind]) }
     return { allowed: ["TaskNotFound"], next: model }
   }
   const running = model.state === "live"
@@ -68,19 +71,22 @@ const step = (model: Model, op: Op): { readonly allowed: ReadonlyArray<string>; 
       if (settled) return { allowed: ["TaskAlreadyRunning"], next: model }
       if (running) {
         // It may or may not have ended by itself yet: refused, or a new run of the new command.
-        return { allowed: ["ok", "TaskAlreadyRunning"], next: { state: "live", kind: op.kind, mayHaveEnded: true } }
+        return {
+          allowed: ["ok", "TaskAlreadyRunning"],
+          next: { state: "live", kinds: [...new Set([...model.kinds, op.kind])], mayHaveEnded: true }
+        }
       }
-      return { allowed: ["ok"], next: live(op.kind) }
+      return { allowed: ["ok"], next: live([op.kind]) }
     case "stop":
     case "kill":
-      return { allowed: ["ok"], next: { state: "ended", kind: model.kind } }
+      return { allowed: ["ok"], next: { state: "ended", kinds: model.kinds } }
     case "restart":
-      return { allowed: ["ok"], next: live(model.kind) }
+      return { allowed: ["ok"], next: live(model.kinds) }
     case "signal": {
       // SIGTERM ends a sleep or a tree, not the stubborn tree; a task that ended cannot be signalled.
       const allowed = settled ? ["ok"] : running ? ["ok", "TaskNotRunning"] : ["TaskNotRunning"]
-      const next: Model = running && model.kind !== "stubborn"
-        ? { state: "live", kind: model.kind, mayHaveEnded: true }
+      const next: Model = running && model.kinds.some((kind) => kind !== "stubborn")
+        ? { state: "live", kinds: model.kinds, mayHaveEnded: true }
         : model
       return { allowed, next }
     }

@@ -10,7 +10,7 @@ export const waitForTask = tool({
   name: "wait_for_task",
   title: "Wait for a task",
   description: "Wait until a line matches pattern, it listens on port, it ends, or timeoutMs passes. Lines " +
-    "count from the last one shown about the task, so none is missed between calls.",
+    "count from the last one shown (MCP 2026-07-28: the run's first), so none is missed between calls.",
   input: Schema.Struct({
     name: TaskName,
     pattern: Schema.optionalKey(Pattern),
@@ -23,6 +23,7 @@ export const waitForTask = tool({
   }),
   output: WaitOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
+  canWait: true,
   run: ({ name, since, ...fields }, context) =>
     withRegistry((r) =>
       Effect.gen(function*() {

@@ -61,10 +61,12 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   name: "start_task",
   title: "Start a task",
   description: "Run a command in the background (server, build, watcher; REPLs: terminal: true). Answers at " +
-    "once, with its end if it fails at once; waitFor: once ready (a line, a port), or ended (exit: true).",
+    "once, with its end if it fails at once; waitFor: once ready (a line, a port), or ended (exit: true; " +
+    "cancelling it as a protocol task stops the run).",
   input: startInput,
   output: StartOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  canWait: true,
   run: ({ cols, command, rows, terminal, waitFor, ...request }, context) =>
     withRegistry((r) =>
       Effect.gen(function*() {
@@ -116,8 +118,15 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
         }) // The name is in use again: what a dead supervisor lost under it is no longer shown.
         ;(yield* LostTasks).forget(started.name)
         if (wait === undefined) return yield* answerEarlyEnd(r, started)
+        const waiting = r.wait(started.name, { ...wait, since: 0, onProgress: progressOf(context, wait.timeoutMs) })
         const { name: _, ...waited } = waitAnswer(
-          yield* r.wait(started.name, { ...wait, since: 0, onProgress: progressOf(context, wait.timeoutMs) })
+          yield* wait.exit
+            // A run cancelled as a protocol task is a run the client no longer wants.
+            ? Effect.onInterrupt(
+              waiting,
+              () => context.cancelStopsRun?.() === true ? Effect.ignore(r.stop(started.name)) : Effect.void
+            )
+            : waiting
         )
         return { ...started, ...waited }
       })
@@ -181,6 +190,7 @@ export const stopTask = tool({
     dependents: Schema.optionalKey(Schema.Array(Schema.String))
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
+  canWait: true,
   run: ({ dependents, name, ...request }) =>
     withRegistry((r) =>
       Effect.gen(function*() {
@@ -203,6 +213,7 @@ export const restartTask = tool({
   input: NameOnly,
   output: StartedOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
+  canWait: true,
   run: ({ name }) =>
     withRegistry((r) =>
       r.restart(name).pipe(

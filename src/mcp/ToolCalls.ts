@@ -1,0 +1,244 @@
+/**
+ * tools/list and tools/call for a session, and the protocol tasks a call can run as (tasks/*): a
+ * 2025-11-25 client asks for one with `params.task`; for a 2026-07-28 client that opted into the
+ * Tasks extension, a call that can wait becomes one when it has not answered within TASK_AFTER_MS.
+ * A client that asks for neither gets the blocking answer.
+ */
+import { Effect } from "effect"
+import type { Context } from "effect"
+import { statelessViewer, Viewer, type ViewerShape } from "../supervisor/Viewer.ts"
+import { isObject, quote } from "./json.ts"
+import type { McpSession, Params, RequestContext } from "./McpSession.ts"
+import { ErrorCode, invalidParams, protocolError } from "./protocolError.ts"
+import {
+  type CallRun,
+  legacyView,
+  modernView,
+  type Outcome,
+  type ProtocolTask,
+  ProtocolTasks
+} from "./ProtocolTasks.ts"
+import { TASKS_EXTENSION, TASKS_REVISION } from "./revisions.ts"
+import type { Tool, ToolContext, ToolEnv } from "./Tool.ts"
+import { tools } from "./toolTable.ts"
+
+/** A 2026-07-28 call that can wait answers as itself if it is over by then, else as a task. */
+export const TASK_AFTER_MS = 1000
+const RELATED_TASK_META = "io.modelcontextprotocol/related-task"
+const LIST_PAGE = 50
+
+const toolsByName = new Map(tools.map((tool) => [tool.name, tool]))
+const toolNames = [...toolsByName.keys()].join(", ")
+const waitingTools = tools.filter((tool) => tool.canWait).map((tool) => tool.name).join(", ")
+
+/** A tools/call's params, or -32602 with one sentence on what is wrong and what would be right. */
+const checkCall = (params: Params | undefined) => {
+  if (params === undefined) {
+    throw invalidParams(`tools/call needs params: an object such as {"name": "list_tasks", "arguments": {}}.`)
+  }
+  const { arguments: args, name } = params
+  if (typeof name !== "string") {
+    throw invalidParams(`tools/call needs params.name, the name of a tool (a string): one of ${toolNames}.`)
+  }
+  const tool = toolsByName.get(name)
+  if (tool === undefined) {
+    throw invalidParams(`Unknown tool ${JSON.stringify(name)}. Available tools: ${toolNames}.`)
+  }
+  if (args !== undefined && !isObject(args)) {
+    throw invalidParams(
+      `tools/call params.arguments must be an object of ${name}'s fields, got ${
+        Array.isArray(args) ? "an array" : args === null ? "null" : `a ${typeof args}`
+      }.`
+    )
+  }
+  return { tool, arguments: args }
+}
+
+/** A 2025-11-25 `params.task`: the TTL it asks for, if any. */
+const checkTaskParam = (tool: Tool, task: unknown): number | undefined => {
+  if (!isObject(task)) {
+    throw invalidParams(`tools/call params.task must be an object such as {"ttl": 600000} (or {}), got ${quote(task)}.`)
+  }
+  const ttl = task.ttl
+  if (ttl !== undefined && ttl !== null && (typeof ttl !== "number" || !(ttl >= 0))) {
+    throw invalidParams(`tools/call params.task.ttl must be milliseconds (a number ≥ 0), got ${quote(ttl)}.`)
+  }
+  if (!tool.canWait) {
+    throw protocolError(
+      ErrorCode.MethodNotFound,
+      `${tool.name} does not run as a task (its execution.taskSupport is forbidden): call it without params.task. ` +
+        `Tools that can: ${waitingTools}.`
+    )
+  }
+  return typeof ttl === "number" ? ttl : undefined
+}
+
+const missingTasksExtension = (method: string) =>
+  Object.assign(
+    protocolError(
+      ErrorCode.MissingRequiredClientCapability,
+      `Missing required client capability: ${method} needs the Tasks extension, declared in ` +
+        `_meta["io.modelcontextprotocol/clientCapabilities"].extensions["${TASKS_EXTENSION}"] = {}.`
+    ),
+    { data: { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } } }
+  )
+
+/** Registers tools/list, tools/call and tasks/*; `changed` hears each protocol task's status change. */
+export const registerTools = (
+  session: McpSession,
+  context: Context.Context<ToolEnv>,
+  viewer: ViewerShape,
+  changed: (task: ProtocolTask) => void
+): ProtocolTasks => {
+  const run = Effect.runPromiseWith(context)
+  const tasks = new ProtocolTasks((task) => {
+    // 2025-11-25's status notification; a 2026-07-28 client hears through subscriptions/listen.
+    if (task.legacy && !session.modernClient) session.notify("notifications/tasks/status", legacyView(task))
+    changed(task)
+  })
+
+  // Built on the first tools/list, not at start-up; `execution` only in 2025-11-25 (2026-07-28 has none).
+  let withTasks: ReadonlyArray<Tool["definition"]> | undefined
+  let withoutTasks: ReadonlyArray<Tool["definition"]> | undefined
+  session.handle("tools/list", (_, request) => ({
+    tools: request.revision === TASKS_REVISION
+      ? withTasks ??= tools.map((tool) => tool.definition)
+      : withoutTasks ??= tools.map(({ definition: { execution: _, ...definition } }) => definition)
+  }))
+
+  /** Starts a call; `asTask` says, when it is interrupted, whether it has become a protocol task. */
+  const start = (
+    tool: Tool,
+    args: unknown,
+    request: RequestContext,
+    progress: ToolContext["progress"],
+    asTask: () => boolean,
+    controller = new AbortController()
+  ): CallRun => {
+    const who = request.modern === undefined ? viewer : statelessViewer(viewer, request.modern.clientName)
+    const call = tool.call(args, { progress, cancelStopsRun: asTask }).pipe(Effect.provideService(Viewer, who))
+    return {
+      cancel: (reason) => controller.abort(reason),
+      outcome: run(call, { signal: controller.signal }).then(
+        (result): Outcome => ({ result: result as Record<string, unknown> }),
+        (error): Outcome => ({
+          error: {
+            code: ErrorCode.InternalError,
+            message: `Internal error in tools/call: ${error instanceof Error ? error.message : String(error)}`
+          }
+        })
+      )
+    }
+  }
+
+  const progressTo = (request: RequestContext, task: () => ProtocolTask | undefined): ToolContext["progress"] => {
+    const token = request.progressToken
+    return (progress, total, message) =>
+      Effect.sync(() => {
+        const held = task()
+        if (held !== undefined) tasks.progress(held, message)
+        // 2025-11-25: a task's request's token stays good for its life; 2026-07-28 tasks have no progress.
+        if (token !== undefined && (held === undefined || held.legacy)) {
+          session.notify("notifications/progress", { progressToken: token, progress, total, message })
+        }
+      })
+  }
+
+  const answerOf = (outcome: Outcome) => {
+    if ("result" in outcome) return outcome.result
+    throw Object.assign(protocolError(outcome.error.code, outcome.error.message), { data: outcome.error.data })
+  }
+
+  session.handle("tools/call", async (params, request) => {
+    const { arguments: args, tool } = checkCall(params)
+    if (request.revision === TASKS_REVISION && params?.task !== undefined) {
+      const ttl = checkTaskParam(tool, params.task)
+      const full = tasks.room()
+      if (full !== undefined) throw full
+      const held: { task?: ProtocolTask } = {}
+      held.task = tasks.create(start(tool, args, request, progressTo(request, () => held.task), () => true), true, ttl)
+      return { task: legacyView(held.task) }
+    }
+    if (request.modern?.tasks === true && tool.canWait && tasks.room() === undefined) {
+      const held: { task?: ProtocolTask } = {}
+      const call = start(tool, args, request, progressTo(request, () => held.task), () => held.task !== undefined)
+      // Until it is a task, it is this request: cancelling the request ends it.
+      const onAbort = () => call.cancel("request cancelled")
+      request.signal.addEventListener("abort", onAbort)
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const quick = await Promise.race([
+        call.outcome,
+        new Promise<undefined>((resolve) => timer = setTimeout(() => resolve(undefined), TASK_AFTER_MS))
+      ])
+      clearTimeout(timer)
+      request.signal.removeEventListener("abort", onAbort)
+      if (quick !== undefined) return answerOf(quick)
+      held.task = tasks.create(call, false)
+      return { resultType: "task", ...modernView(held.task, false) }
+    }
+    const progress = request.progressToken === undefined ? undefined : progressTo(request, () => undefined)
+    // Cancelling the request interrupts the call (the request's own controller).
+    return answerOf(await start(tool, args, request, progress, () => false, request.controller).outcome)
+  })
+
+  const taskOf = (method: string, params: Params | undefined, request: RequestContext) => {
+    if (request.modern !== undefined && !request.modern.tasks) throw missingTasksExtension(method)
+    return tasks.get(params?.taskId)
+  }
+
+  session.handle("tasks/get", (params, request) => {
+    const task = taskOf("tasks/get", params, request)
+    return request.modern === undefined ? legacyView(task) : modernView(task, true)
+  })
+
+  session.handle("tasks/result", async (params, request) => {
+    const task = taskOf("tasks/result", params, request)
+    // Blocks until the task is over (or this request is cancelled).
+    await Promise.race([
+      task.ended,
+      new Promise((resolve) => request.signal.addEventListener("abort", resolve, { once: true }))
+    ])
+    if (task.status === "cancelled" || task.outcome === undefined) {
+      throw invalidParams(`Task ${task.taskId} was cancelled (tasks/cancel) before it finished: it has no result.`)
+    }
+    const result = answerOf(task.outcome)
+    const meta = isObject(result._meta) ? result._meta : {}
+    return { ...result, _meta: { ...meta, [RELATED_TASK_META]: { taskId: task.taskId } } }
+  })
+
+  session.handle("tasks/list", (params) => {
+    const all = tasks.list()
+    const cursor = params?.cursor
+    let from = 0
+    if (cursor !== undefined) {
+      from = all.findIndex((task) => task.taskId === cursor) + 1
+      if (from === 0) {
+        throw invalidParams(`Invalid params for tasks/list: cursor ${quote(cursor)} is no nextCursor of this session.`)
+      }
+    }
+    const page = all.slice(from, from + LIST_PAGE)
+    return {
+      tasks: page.map(legacyView),
+      ...(from + LIST_PAGE < all.length && { nextCursor: page[page.length - 1]!.taskId })
+    }
+  })
+
+  session.handle("tasks/cancel", async (params, request) => {
+    const task = taskOf("tasks/cancel", params, request)
+    if (request.modern === undefined && task.status !== "working") {
+      throw invalidParams(`Cannot cancel task: already in terminal status '${task.status}'.`)
+    }
+    tasks.cancel(task)
+    // Answered once the call is over: a cancelled run's processes are gone by then.
+    await task.done
+    return request.modern === undefined ? legacyView(task) : {}
+  })
+
+  session.handle("tasks/update", (params, request) => {
+    taskOf("tasks/update", params, request)
+    // taskmux's calls never ask the client for input: there is nothing to take.
+    return {}
+  })
+
+  return tasks
+}

@@ -1,0 +1,288 @@
+/**
+ * Issue 28: long waits as MCP protocol tasks, driven by real client libraries of both eras: the 1.x
+ * SDK's experimental tasks client (the 2025-11-25 tasks utility) and the 2.x Client with
+ * `@modelcontextprotocol/ext-tasks` (the 2026-07-28 Tasks extension). A two-minute run outlives
+ * every client's request timeout (60 s by default) as a task; cancelling a run as a task stops it
+ * (pid checked), cancelling any other wait only ends the wait.
+ */
+import { type CallToolResult, CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { isAlive } from "../helpers.ts"
+import { connect, type Connected, until } from "./client.ts"
+import { connectModern, type ModernConnected } from "./modernClient.ts"
+
+/** A build that takes two minutes and says how it goes (python3, as users' scripts are). */
+const TWO_MINUTES = [
+  "-c",
+  "import time\nfor i in range(1, 25):\n    print(f'step {i} of 24', flush=True)\n    time.sleep(5)\nprint('built')"
+]
+/** A run that would go on for long, with a child of its own. */
+const TREE = [
+  "-c",
+  "import subprocess, time\nsubprocess.Popen(['sleep', '300'])\nprint('up', flush=True)\ntime.sleep(300)"
+]
+
+/** The pids of a TREE task's processes, once it is up (python3 may be a shim that runs helpers first). */
+const treeOf = async (s: { call: (name: string, args: Record<string, unknown>) => Promise<unknown> }, name: string) => {
+  await s.call("wait_for_task", { name, pattern: "^up$", since: 0, timeoutMs: 15_000 })
+  const task = await s.call("get_task", { name }) as { structuredContent?: { processes?: Array<{ pid: number }> } }
+  const pids = task.structuredContent?.processes?.map((p) => p.pid) ?? []
+  expect(pids).toHaveLength(2)
+  return pids
+}
+
+describe.concurrent("a two-minute run as a protocol task", () => {
+  it("2025-11-25, with the 1.x SDK: working with its last line as status, then exactly the tool's result", async () => {
+    const s = await connect()
+    try {
+      await s.client.listTools() // The SDK learns each tool's taskSupport from it.
+      const statuses: Array<{ status: string; statusMessage?: string | undefined; ttl: number | null }> = []
+      let result: CallToolResult | undefined
+      const stream = s.client.experimental.tasks.callToolStream(
+        {
+          name: "start_task",
+          arguments: {
+            name: "build-1",
+            command: "python3",
+            args: TWO_MINUTES,
+            waitFor: { exit: true, timeoutMs: 600_000 }
+          }
+        },
+        CallToolResultSchema,
+        { task: { ttl: 600_000 } }
+      )
+      for await (const message of stream) {
+        if (message.type === "taskCreated" || message.type === "taskStatus") statuses.push(message.task)
+        if (message.type === "result") result = message.result as CallToolResult
+        if (message.type === "error") throw message.error
+      }
+      expect(statuses[0]).toMatchObject({ status: "working", ttl: 600_000 })
+      expect(statuses.some((t) => t.status === "working" && /last line: step \d+ of 24/.test(t.statusMessage ?? "")))
+        .toBe(true)
+      expect(result!.structuredContent).toMatchObject({ name: "build-1", status: "exited", exitCode: 0, matched: true })
+      expect((result!.structuredContent as { durationMs: number }).durationMs).toBeGreaterThan(115_000)
+      expect(result!._meta).toMatchObject({ "io.modelcontextprotocol/related-task": { taskId: expect.any(String) } })
+    } finally {
+      await s.client.close()
+    }
+  }, 200_000)
+
+  it(
+    "2026-07-28, with the 2.x Client and ext-tasks: a task the server chose, its status, its result inlined",
+    async () => {
+      const s = await connectModern()
+      try {
+        const session = s.tasks()
+        const execution = await session.callTool("start_task", {
+          name: "build-2",
+          command: "python3",
+          args: TWO_MINUTES,
+          waitFor: { exit: true, timeoutMs: 600_000 }
+        })
+        expect(execution.kind).toBe("task")
+        const messages: Array<string> = []
+        const { outcome } = await execution.settle({
+          onEvent: (event) => {
+            if (event.type === "task" && event.task.statusMessage !== undefined) messages.push(event.task.statusMessage)
+          }
+        })
+        expect(messages.some((m) => /last line: step \d+ of 24/.test(m))).toBe(true)
+        expect(outcome.status).toBe("completed")
+        const result = (outcome as { result: CallToolResult }).result
+        expect(result.structuredContent).toMatchObject({ name: "build-2", status: "exited", exitCode: 0 })
+        expect((result.structuredContent as { durationMs: number }).durationMs).toBeGreaterThan(115_000)
+        await session.close()
+      } finally {
+        await s.client.close()
+      }
+    },
+    200_000
+  )
+})
+
+describe("2025-11-25 tasks, with the 1.x SDK", () => {
+  let s: Connected
+  beforeAll(async () => {
+    s = await connect()
+    await s.client.listTools()
+  })
+  afterAll(async () => {
+    await s.client.close()
+  })
+
+  /** Starts a call as a task and answers its id once created. */
+  const startAsTask = async (name: string, args: Record<string, unknown>, ttl?: number) => {
+    const stream = s.client.experimental.tasks.callToolStream(
+      { name, arguments: args },
+      CallToolResultSchema,
+      { task: ttl === undefined ? {} : { ttl } }
+    )
+    const first = await stream[Symbol.asyncIterator]().next()
+    const created = first.value as { type: string; task: { taskId: string; ttl: number | null; pollInterval?: number } }
+    expect(created.type).toBe("taskCreated")
+    return created.task
+  }
+
+  it("declares the utility: tasks capability, and task support on the tools that can wait", async () => {
+    expect(s.client.getServerCapabilities()?.tasks).toEqual({ list: {}, cancel: {}, requests: { tools: { call: {} } } })
+    const tools = (await s.client.listTools()).tools
+    expect(tools.filter((t) => t.execution?.taskSupport === "optional").map((t) => t.name).sort()).toEqual([
+      "restart_task",
+      "start_task",
+      "stop_task",
+      "wait_for_task"
+    ])
+  })
+
+  it("cancelling a run stops it, its whole tree (pid check); the task is cancelled and has no result", async () => {
+    const task = await startAsTask("start_task", {
+      name: "tree",
+      command: "python3",
+      args: TREE,
+      waitFor: { exit: true }
+    })
+    const pids = await treeOf(s, "tree")
+    expect(pids.every(isAlive)).toBe(true)
+    const cancelled = await s.client.experimental.tasks.cancelTask(task.taskId)
+    expect(cancelled).toMatchObject({ taskId: task.taskId, status: "cancelled" })
+    // Answered once the run is over.
+    expect(pids.filter(isAlive)).toEqual([])
+    expect(await s.structured("get_task", { name: "tree" })).toMatchObject({ status: "stopped" })
+    await expect(s.client.experimental.tasks.cancelTask(task.taskId)).rejects.toMatchObject({
+      code: -32602,
+      message: expect.stringMatching(/terminal status 'cancelled'/)
+    })
+  })
+
+  it("cancelling any other wait ends only the wait: the task goes on", async () => {
+    await s.structured("start_task", { name: "server", command: "python3", args: TREE })
+    const pids = await treeOf(s, "server")
+    const task = await startAsTask("wait_for_task", { name: "server", pattern: "never printed", timeoutMs: 600_000 })
+    expect((await s.client.experimental.tasks.getTask(task.taskId)).status).toBe("working")
+    await s.client.experimental.tasks.cancelTask(task.taskId)
+    expect(pids.every(isAlive)).toBe(true)
+    await s.structured("stop_task", { name: "server" })
+    expect(pids.filter(isAlive)).toEqual([])
+  })
+
+  it("tasks/result blocks until the end; tasks/list lists; an unknown or expired id is -32602; TTL reported and honoured", async () => {
+    const task = await startAsTask("start_task", {
+      name: "short",
+      command: "sleep 1; echo done",
+      waitFor: { exit: true }
+    }, 1000)
+    expect(task.ttl).toBe(1000)
+    expect(task.pollInterval).toBeGreaterThan(0)
+    const result = await s.client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema)
+    expect(result.structuredContent).toMatchObject({ status: "exited", exitCode: 0 })
+    const listed = await s.client.experimental.tasks.listTasks()
+    expect(listed.tasks.map((t) => t.taskId)).toContain(task.taskId)
+    await expect(s.client.experimental.tasks.getTask("0123456789abcdef")).rejects.toMatchObject({ code: -32602 })
+    // Kept for its TTL after it ended, then forgotten.
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    await expect(s.client.experimental.tasks.getTask(task.taskId)).rejects.toMatchObject({
+      code: -32602,
+      message: expect.stringMatching(/not found/)
+    })
+  })
+
+  it("a tool that cannot wait refuses a task in a sentence; a tool's error fails its task with the reason", async () => {
+    await expect(
+      s.client.request(
+        { method: "tools/call", params: { name: "list_tasks", arguments: {}, task: {} } },
+        CallToolResultSchema
+      )
+    ).rejects.toMatchObject({
+      code: -32601,
+      message: expect.stringMatching(/list_tasks does not run as a task.*wait_for_task/)
+    })
+    const task = await startAsTask("wait_for_task", { name: "no-such-task", exit: true })
+    const failed = await until(async () => {
+      const now = await s.client.experimental.tasks.getTask(task.taskId)
+      return now.status === "working" ? undefined : now
+    })
+    expect(failed).toMatchObject({ status: "failed", statusMessage: expect.stringMatching(/no-such-task/) })
+  })
+})
+
+describe("2026-07-28 tasks, with the 2.x Client and ext-tasks", () => {
+  let s: ModernConnected
+  beforeAll(async () => {
+    s = await connectModern()
+  })
+  afterAll(async () => {
+    await s.client.close()
+  })
+
+  it("a call over within a second answers as itself; cancelling a run's task stops its tree (pid check)", async () => {
+    const session = s.tasks()
+    const quick = await session.callTool("start_task", { name: "quick", command: "echo hi", waitFor: { exit: true } })
+    expect(quick.kind).not.toBe("task")
+    const execution = await session.callTool("start_task", {
+      name: "tree",
+      command: "python3",
+      args: TREE,
+      waitFor: { exit: true }
+    })
+    expect(execution.kind).toBe("task")
+    const pids = await treeOf({ call: (name, args) => s.client.callTool({ name, arguments: args }) }, "tree")
+    await execution.cancel()
+    await until(() => pids.filter(isAlive).length === 0 ? true : undefined)
+    await session.close()
+  })
+
+  it("subscriptions/listen with taskIds: the task's changes as notifications/tasks, its result inlined", async () => {
+    const withExtension = { extensions: { "io.modelcontextprotocol/tasks": {} } }
+    const created = await s.raw("tools/call", {
+      name: "start_task",
+      arguments: { name: "heard", command: "sleep 2.5; echo finished", waitFor: { exit: true } }
+    }, withExtension)
+    expect(created).toMatchObject({
+      kind: "result",
+      result: { resultType: "task", status: "working", ttlMs: expect.any(Number) }
+    })
+    const taskId = (created as { result: { taskId: string } }).result.taskId
+    const listening = new AbortController()
+    const listen = s.raw(
+      "subscriptions/listen",
+      { notifications: { taskIds: [taskId, "nope"] } },
+      withExtension,
+      undefined,
+      listening.signal
+    )
+    listen.catch(() => undefined)
+    const ack = await until(() => s.heard.find((n) => n.method === "notifications/subscriptions/acknowledged"))
+    expect(ack.params).toMatchObject({ notifications: { taskIds: [taskId] } })
+    const done = await until(() => s.heard.find((n) => n.method === "notifications/tasks"), 15_000)
+    const subscriptionId =
+      (ack.params as { _meta: Record<string, unknown> })._meta["io.modelcontextprotocol/subscriptionId"]
+    expect(done.params).toMatchObject({
+      taskId,
+      status: "completed",
+      result: { resultType: "complete", structuredContent: { name: "heard", exitCode: 0 } },
+      _meta: { "io.modelcontextprotocol/subscriptionId": subscriptionId }
+    })
+    listening.abort()
+  })
+
+  it("tasks/get names an unknown id (-32602) and a client without the extension (-32021)", async () => {
+    const withExtension = { extensions: { "io.modelcontextprotocol/tasks": {} } }
+    expect(await s.raw("tasks/get", { taskId: "0123456789abcdef" }, withExtension)).toMatchObject({
+      kind: "error",
+      error: { code: -32602, message: expect.stringMatching(/not found/) }
+    })
+    expect(await s.raw("tasks/get", { taskId: "0123456789abcdef" })).toMatchObject({
+      kind: "error",
+      error: { code: -32021, message: expect.stringMatching(/io.modelcontextprotocol\/tasks/) }
+    })
+    // Without the extension, a wait is a plain blocking call, as before.
+    const plain = await s.raw("tools/call", {
+      name: "start_task",
+      arguments: { name: "blocking", command: "sleep 1.5", waitFor: { exit: true } }
+    })
+    expect(plain).toMatchObject({
+      kind: "result",
+      result: { resultType: "complete", structuredContent: { exitCode: 0 } }
+    })
+  })
+})
