@@ -1,8 +1,8 @@
-/** Entry point: the command line for a person (ps, logs, stop, …), a front to the project's supervisor, or the server. */
+/** Entry point: the command line for a person (ps, logs, stop, ui, …), a front to the project's supervisor, or the server. */
 import { frontProject } from "./daemon/frontArgs.ts"
 
 const argv = process.argv.slice(2)
-const cliCommands = new Set(["ps", "logs", "stop", "restart", "start", "attach"])
+const cliCommands = new Set(["ps", "logs", "stop", "restart", "start", "attach", "ui"])
 const project = frontProject(argv, process.env)
 
 if (cliCommands.has(argv[0] ?? "")) process.exitCode = await (await import("./cli/main.ts")).runCli(argv)

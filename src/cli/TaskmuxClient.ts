@@ -21,6 +21,8 @@ export interface TaskmuxClient {
   /** The supervisor as it greeted this client: its pid, and the sessions it served then (this one not counted). */
   readonly supervisor: { readonly pid: number; readonly sessions: number }
   readonly call: <A>(tool: string, args?: Record<string, unknown>) => Effect.Effect<ToolAnswer<A>, CliFailure>
+  /** A request of the supervisor's own (`taskmux/ui`), its result as it came. */
+  readonly request: (method: string, params: Record<string, unknown>) => Effect.Effect<unknown, CliFailure>
   /** Calls `onUpdated` on each `notifications/resources/updated` for `uri` (at most 4 a second). */
   readonly subscribe: (uri: string, onUpdated: () => void) => Effect.Effect<void, CliFailure>
 }
@@ -84,6 +86,7 @@ export const connectClient = (
             ? Effect.fail(CliFailure.failed(text))
             : Effect.succeed({ text, structured: answer.structuredContent ?? ({} as A) })
         }),
+      request: (method, params) => request(rpc, method, params),
       subscribe: (uri, onUpdated) =>
         Effect.suspend(() => {
           const set = listeners.get(uri) ?? new Set()

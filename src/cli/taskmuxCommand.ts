@@ -1,10 +1,11 @@
 /**
- * The commands a person types: `taskmux ps | logs | stop | restart | start | attach`. Each is a thin
+ * The commands a person types: `taskmux ps | logs | stop | restart | start | attach | ui`. Each is a thin
  * client of the project's supervisor (it never touches a process itself): it calls one of the tools an
  * assistant calls, and renders the answer for a terminal, or as JSON with --json.
  */
 import { Effect, Option, type Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { spawn } from "node:child_process"
 import type { ListAnswer } from "./answers.ts"
 import { attach } from "./attach.ts"
 import { CliFailure } from "./CliFailure.ts"
@@ -144,6 +145,62 @@ const start = simple(
   { start: true, what: "cannot start", args: { keep: true } }
 )
 
+const ui = Command.make(
+  "ui",
+  {
+    project,
+    print: Flag.Boolean("print").pipe(
+      Flag.withDescription("Print the page's address (its token included) instead of opening a browser"),
+      Flag.withDefault(false)
+    ),
+    readOnly: Flag.Boolean("read-only").pipe(
+      Flag.withDescription("A page that only looks: every control disabled, every change refused"),
+      Flag.withDefault(false)
+    ),
+    listen: Flag.String("listen").pipe(
+      Flag.withDescription(
+        "ADDR[:PORT] to serve on instead of 127.0.0.1 (another interface: anyone who can reach it needs the token)"
+      ),
+      Flag.optional
+    )
+  },
+  (input) =>
+    withClient(input.project, { start: true, what: "cannot open the page" }, (client) =>
+      Effect.gen(function*() {
+        const io = yield* CliIo
+        const { url } = (yield* client.request("taskmux/ui", {
+          readOnly: input.readOnly,
+          ...(Option.isSome(input.listen) && { listen: input.listen.value })
+        })) as { readonly url: string }
+        if (input.print) return io.stdout(`${url}\n`)
+        const opened = yield* openBrowser(url)
+        io.stdout(
+          opened
+            ? `Opened the tasks of ${client.project} in your browser.\n`
+            : `Open ${url} in a browser (no browser could be started here; taskmux ui --print prints only this).\n`
+        )
+      }))
+).pipe(
+  Command.withDescription(
+    "Open a live page of the project's tasks in the browser, served by its supervisor on 127.0.0.1"
+  )
+)
+
+/** Starts the system's browser on `url`, detached; false where there is none (no display, no opener). */
+const openBrowser = (url: string) =>
+  Effect.promise(() =>
+    new Promise<boolean>((resolve) => {
+      const opener = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open"
+      if (process.platform === "linux" && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return resolve(false)
+      const child = spawn(opener, [url], { detached: true, stdio: "ignore" })
+      child.once("error", () => resolve(false))
+      child.once("spawn", () => {
+        child.unref()
+        resolve(true)
+      })
+    })
+  )
+
 const attachCommand = Command.make(
   "attach",
   { project, name: taskName },
@@ -171,10 +228,11 @@ export const taskmuxCommand = Command.make("taskmux").pipe(
       "  2  usage: an unknown command or flag, a missing argument, attach without a terminal"
     ].join("\n  ")
   ),
-  Command.withSubcommands([ps, logsCommand, stop, restart, start, attachCommand]),
+  Command.withSubcommands([ps, logsCommand, stop, restart, start, attachCommand, ui]),
   Command.withExamples([
     { command: "taskmux ps", description: "The tasks of the project in the working directory" },
     { command: "taskmux logs -f web --tail 20", description: "The last 20 lines of web, then new ones as they come" },
-    { command: "taskmux attach repl", description: "Type into a terminal task; Ctrl-] to detach" }
+    { command: "taskmux attach repl", description: "Type into a terminal task; Ctrl-] to detach" },
+    { command: "taskmux ui", description: "A live page of the tasks in the browser" }
   ])
 )

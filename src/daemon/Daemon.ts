@@ -11,10 +11,13 @@ import * as net from "node:net"
 import packageJson from "../../package.json" with { type: "json" }
 import { parseCommandLine, TaskmuxConfig } from "../Config.ts"
 import { serveSession } from "../mcp/McpServer.ts"
+import type { Params } from "../mcp/McpSession.ts"
+import { invalidParams } from "../mcp/protocolError.ts"
 import { StdioTransport } from "../mcp/StdioTransport.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import type { WebServer } from "../web/WebServer.ts"
 import { READY_FD } from "./connect.ts"
 import { type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
@@ -30,6 +33,26 @@ export class LostRace extends Error {
 
 /** How long a supervisor with nothing to do waits for a session before it ends. */
 const lingerMs = () => Number(process.env.TASKMUX_LINGER_MS ?? 3_000)
+/** How long it waits for a page someone asked for (taskmux ui) to be opened. */
+const PAGE_GRACE_MS = 60_000
+
+/**
+ * `--listen ADDR[:PORT]` as the listener takes it: loopback, and a port of the system's choosing, unless
+ * given; `[::1]:8080` for IPv6.
+ */
+export const listenAddress = (listen: unknown): { readonly host: string; readonly port: number } => {
+  if (listen === undefined) return { host: "127.0.0.1", port: 0 }
+  const match = typeof listen === "string" ? /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(listen) : null
+  const port = Number(match?.[3] ?? 0)
+  if (match === null || port > 65535) {
+    throw invalidParams(
+      `--listen takes an address and an optional port, such as 127.0.0.1:8080 or [::1]:8080, got ${
+        JSON.stringify(listen)
+      }.`
+    )
+  }
+  return { host: match[1] ?? match[2]!, port }
+}
 
 export class Daemon extends Context.Service<Daemon, {
   /** Completes when the supervisor should end. */
@@ -52,13 +75,49 @@ export class Daemon extends Context.Service<Daemon, {
         let sessions = 0
         let linger: ReturnType<typeof setTimeout> | undefined
 
+        /** Pages open (their live streams); and until when a page just asked for keeps it waiting for its browser. */
+        let pageViewers = 0
+        let pageGraceUntil = 0
+
         /** Nothing connected and nothing running: end after the linger, unless someone comes. */
         const idleCheck = Effect.flatMap(registry.running, (running) =>
           Effect.sync(() => {
             clearTimeout(linger)
-            linger = sessions === 0 && running.all === 0 ? setTimeout(end, lingerMs()) : undefined
+            const idle = sessions === 0 && pageViewers === 0 && running.all === 0
+            linger = idle ? setTimeout(end, Math.max(lingerMs(), pageGraceUntil - Date.now())) : undefined
           }))
         yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(linger)))
+
+        // The page and its listener are loaded the first time someone asks for them (taskmux ui), never before.
+        let web: Promise<WebServer> | undefined
+        yield* Effect.addFinalizer(() => Effect.promise(async () => (await web?.catch(() => undefined))?.close()))
+        const openUi = async (params: Params | undefined) => {
+          const readOnly = params?.readOnly === true
+          const { host, port } = listenAddress(params?.listen)
+          web ??= import("../web/openWeb.ts").then(({ openWeb }) =>
+            openWeb({
+              host,
+              port,
+              tokenFile: paths.token,
+              viewers: (change) => {
+                pageViewers += change
+                Effect.runFork(Effect.provideContext(idleCheck, context))
+              }
+            }, context)
+          )
+          const server = await web.catch((error: Error) => {
+            web = undefined
+            throw invalidParams(`Cannot listen on ${host}:${port}: ${error.message}.`)
+          })
+          if (params?.listen !== undefined && (server.address !== host || (port !== 0 && server.port !== port))) {
+            throw invalidParams(
+              `The page is already served at ${server.address}:${server.port}: --listen applies when the supervisor starts it.`
+            )
+          }
+          // The browser the CLI opens (or the person who reads the address) has a minute to come.
+          pageGraceUntil = Date.now() + PAGE_GRACE_MS
+          return { url: server.url(readOnly), readOnly, pid: process.pid }
+        }
 
         // A task's end may leave the supervisor with nothing to do.
         const events = yield* (yield* Notifier).subscribe
@@ -74,7 +133,11 @@ export class Daemon extends Context.Service<Daemon, {
             socket.once("close", () => Deferred.doneUnsafe(closed, Exit.void))
             if (socket.destroyed) Deferred.doneUnsafe(closed, Exit.void)
             socket.on("error", () => socket.destroy())
-            const viewer = yield* serveSession(new StdioTransport(socket, socket)).pipe(Scope.provide(scope))
+            const viewer = yield* serveSession(
+              new StdioTransport(socket, socket),
+              undefined,
+              (session) => session.handle("taskmux/ui", (params) => openUi(params))
+            ).pipe(Scope.provide(scope))
             if (rest.length > 0) socket.unshift(rest)
             socket.resume()
             yield* Deferred.await(closed)

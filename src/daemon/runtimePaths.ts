@@ -19,6 +19,8 @@ export interface RuntimePaths {
   readonly record: string
   /** The supervisor's stderr. */
   readonly log: string
+  /** The web page's and HTTP endpoint's token (0600), once a page was opened. */
+  readonly token: string
 }
 
 const uid = () => process.getuid?.() ?? 0
@@ -48,7 +50,8 @@ export const runtimePaths = (project: string, env: NodeJS.ProcessEnv = process.e
     socket: at(".sock"),
     lock: at(".lock"),
     record: at(".tasks.json"),
-    log: at(".log")
+    log: at(".log"),
+    token: at(".token")
   }
 }
 

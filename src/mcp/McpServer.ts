@@ -79,7 +79,12 @@ interface Listen {
  * and notifications, all answered as this session (its own cursors, its own tasks); the registry and
  * the notifier are shared with every other session of the supervisor.
  */
-export const serveSession = Effect.fnUntraced(function*(transport: StdioTransport, note?: string) {
+export const serveSession = Effect.fnUntraced(function*(
+  transport: StdioTransport,
+  note?: string,
+  /** Methods of the supervisor's own, beside MCP's (the CLI's `taskmux/ui`). */
+  extend?: (session: McpSession) => void
+) {
   const session: McpSession = new McpSession((message) => void transport.send(message), {
     capabilities: LEGACY_CAPABILITIES,
     modernCapabilities: MODERN_CAPABILITIES,
@@ -98,6 +103,7 @@ export const serveSession = Effect.fnUntraced(function*(transport: StdioTranspor
   yield* Effect.addFinalizer(() => Effect.sync(() => protocolTasks.close()))
   const resources = yield* registerResources(session).pipe(Effect.provideService(Viewer, viewer))
   registerPrompts(session)
+  extend?.(session)
 
   // 2026-07-28: notifications come only on a subscription the client opened, until it cancels it.
   session.handle("subscriptions/listen", async (params, request) => {

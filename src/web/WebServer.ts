@@ -1,0 +1,360 @@
+/**
+ * The supervisor's web listener: the page (`dist/ui`, built by Vite) and its API, started the first time
+ * someone asks for it (`taskmux ui`) and loaded only then. Node's own HTTP server; every request is
+ * judged first (guard.ts: Host, Origin, token), and answers carry a strict Content-Security-Policy.
+ *
+ * The page sees what the tools see: `/api/call` runs a tool of the tool table exactly as tools/call does;
+ * `/api/events` and `/api/output` are Server-Sent Events read from the tasks at most ten times a second,
+ * so a flood costs a viewer one bounded read per tick (the last 2000 lines; what it skipped is said), not
+ * a queue that grows.
+ */
+import { Context, Effect, Exit, PubSub, Scope } from "effect"
+import * as fs from "node:fs"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as NodePath from "node:path"
+import { fileURLToPath } from "node:url"
+import type { ToolEnv } from "../mcp/Tool.ts"
+import { tools } from "../mcp/toolTable.ts"
+import { Project } from "../project/Project.ts"
+import { Notifier } from "../supervisor/Notifier.ts"
+import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import { makeViewer, Viewer } from "../supervisor/Viewer.ts"
+import { HEADER, hostsFor, judge, type Tokens } from "./guard.ts"
+
+export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+  "connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; " +
+  "frame-ancestors 'none'"
+
+/** How often a viewer's streams are brought up to date, at most. */
+const TICK_MS = 100
+/** A stream of output sends at most the last this many lines per tick; the rest it says it skipped. */
+const MAX_LINES = 2000
+/** A viewer whose socket holds this much unsent is not sent more until it drains. */
+const MAX_UNSENT = 1024 * 1024
+/** How often the task list is sent even when nothing ended (memory, CPU and uptime move). */
+const REFRESH_MS = 2000
+
+/** Tools the page may call when read-only. */
+const READ_TOOLS = new Set(["list_tasks", "get_task", "read_output"])
+
+const toolsByName = new Map(tools.map((tool) => [tool.name, tool]))
+
+export interface WebOptions {
+  readonly host: string
+  readonly port: number
+  readonly tokens: Tokens
+  /** A page started watching (+1) or stopped (-1): the supervisor stays while one watches. */
+  readonly viewers: (change: 1 | -1) => void
+}
+
+export interface WebServer {
+  readonly address: string
+  readonly port: number
+  /** The page's address with the token in it (read-only: the read-only token). */
+  readonly url: (readOnly: boolean) => string
+  readonly close: () => Promise<void>
+}
+
+interface Asset {
+  readonly type: string
+  readonly body: Buffer
+}
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".woff2": "font/woff2",
+  ".json": "application/json"
+}
+
+/** The built page, read once: a request names a key of this map or gets 404, never a path on disk. */
+const loadAssets = (): Map<string, Asset> => {
+  const here = NodePath.dirname(fileURLToPath(import.meta.url))
+  // The bundle's chunk sits in dist/chunks/, the sources in src/web/: the page is in dist/ui beside them.
+  const root = [NodePath.join(here, "..", "ui"), NodePath.join(here, "..", "..", "dist", "ui")]
+    .find((dir) => fs.existsSync(NodePath.join(dir, "index.html")))
+  const assets = new Map<string, Asset>()
+  if (root === undefined) return assets
+  const walk = (dir: string, prefix: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const path = NodePath.join(dir, entry.name)
+      if (entry.isDirectory()) walk(path, `${prefix}${entry.name}/`)
+      else if (entry.isFile()) {
+        assets.set(`/${prefix}${entry.name}`, {
+          type: TYPES[NodePath.extname(entry.name)] ?? "application/octet-stream",
+          body: fs.readFileSync(path)
+        })
+      }
+    }
+  }
+  walk(root, "")
+  return assets
+}
+
+const securityHeaders = {
+  "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "X-Frame-Options": "DENY",
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Resource-Policy": "same-origin"
+}
+
+const fail = (response: http.ServerResponse, status: number, error: string) => {
+  response.writeHead(status, { ...securityHeaders, "Content-Type": "application/json", "Cache-Control": "no-store" })
+  response.end(JSON.stringify({ error }))
+}
+
+/** The project file's dependencies: each task's names it needs first. */
+const graphOf = (project: Project["Service"]) =>
+  Effect.map(project.current, (state): Record<string, ReadonlyArray<string>> =>
+    Object.fromEntries(
+      [...state.file?.tasks ?? new Map()].map(([name, task]) => [name, Object.keys(task.dependsOn ?? {})])
+    ))
+
+export const startWebServer = (options: WebOptions) =>
+  Effect.gen(function*() {
+    const context = yield* Effect.context<ToolEnv | Notifier>()
+    const scope = yield* Scope.make()
+    const viewer = makeViewer(() => "taskmux ui")
+    const run = <A, E>(effect: Effect.Effect<A, E, ToolEnv | Notifier>) =>
+      Effect.runPromise(effect.pipe(Effect.provideService(Viewer, viewer), Effect.provideContext(context)))
+    const registry = Context.get(context, TaskRegistry)
+    const project = Context.get(context, Project)
+    const notifier = Context.get(context, Notifier)
+    const assets = loadAssets()
+    let hosts: ReadonlySet<string> = new Set()
+
+    const callTool = async (name: unknown, args: unknown, readOnly: boolean) => {
+      const tool = typeof name === "string" ? toolsByName.get(name) : undefined
+      if (tool === undefined) return { status: 404, body: { error: `No tool ${JSON.stringify(name)}.` } }
+      if (readOnly && !READ_TOOLS.has(tool.name)) {
+        return { status: 403, body: { error: `This page is read-only: ${tool.name} is refused.` } }
+      }
+      // What the person starts from the page is theirs to keep: it outlives any conversation.
+      const given = typeof args === "object" && args !== null ? args : {}
+      const request = tool.name === "start_task" ? { ...given, keep: true } : given
+      return { status: 200, body: { result: await run(tool.call(request, {})) } }
+    }
+
+    /** The task list as list_tasks gives it, with the project's dependency graph. */
+    const snapshot = async () => {
+      const listed = await run(toolsByName.get("list_tasks")!.call({}, {}))
+      return { ...listed.structuredContent, graph: await run(graphOf(project)) }
+    }
+
+    const sse = (response: http.ServerResponse) => {
+      response.writeHead(200, {
+        ...securityHeaders,
+        "Content-Type": "text/event-stream; charset=utf-8",
+        "Cache-Control": "no-store",
+        Connection: "keep-alive"
+      })
+      response.write(": taskmux\n\n")
+      return (event: string, data: unknown) => response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    }
+
+    /** Brings `send` up to date at most every TICK_MS while `dirty`, unless the viewer has not taken the last. */
+    const ticker = (response: http.ServerResponse, update: () => Promise<void>) => {
+      let dirty = true
+      let busy = false
+      const timer = setInterval(() => {
+        if (!dirty || busy || response.writableLength > MAX_UNSENT) return
+        dirty = false
+        busy = true
+        update().catch(() => {}).finally(() => busy = false)
+      }, TICK_MS)
+      return { mark: () => dirty = true, stop: () => clearInterval(timer) }
+    }
+
+    const events = (request: http.IncomingMessage, response: http.ServerResponse) => {
+      const send = sse(response)
+      const tick = ticker(response, async () => void send("tasks", await snapshot()))
+      const refresh = setInterval(tick.mark, REFRESH_MS)
+      // Each task event (started, ended, added, removed) marks the list.
+      const listening = Effect.runFork(Effect.scoped(
+        Effect.flatMap(notifier.subscribe, (events) => Effect.forever(Effect.map(PubSub.take(events), tick.mark)))
+      ))
+      options.viewers(1)
+      request.once("close", () => {
+        tick.stop()
+        clearInterval(refresh)
+        listening.interruptUnsafe()
+        options.viewers(-1)
+      })
+    }
+
+    const output = async (request: http.IncomingMessage, response: http.ServerResponse, url: URL) => {
+      const name = url.searchParams.get("name") ?? ""
+      let cursor = Math.max(0, Number(url.searchParams.get("since") ?? 0) || 0)
+      const info = await run(Effect.option(registry.get(name)))
+      if (info._tag === "None") return fail(response, 404, `No task ${JSON.stringify(name)}.`)
+      const terminal = info.value.terminal !== null
+      const send = sse(response)
+      const tick = ticker(response, async () => {
+        const page = await run(
+          Effect.option(registry.read(name, { since: cursor, tail: MAX_LINES, maxBytes: 512 * 1024 }))
+        )
+        if (page._tag === "None") {
+          send("gone", {})
+          return
+        }
+        const { lines, nextCursor } = page.value
+        const first = lines[0]?.seq
+        const skipped = first === undefined ? 0 : Math.max(0, first - cursor - 1)
+        if (lines.length > 0 || skipped > 0) {
+          send("lines", {
+            lines: lines.map((line) => ({
+              seq: line.seq,
+              text: line.text,
+              ...(line.stream !== "stdout" && { stream: line.stream })
+            })),
+            nextCursor,
+            skipped
+          })
+        }
+        cursor = Math.max(cursor, nextCursor)
+        if (terminal) {
+          const screen = await run(Effect.option(registry.screen(name)))
+          if (screen._tag === "Some") {
+            send("screen", { screen: screen.value.rows, cursor: screen.value.cursor, ...info.value.terminal })
+          }
+        }
+      })
+      // Each change of the task marks the stream; the watch ends with the viewer's request.
+      const watching = await run(Scope.fork(scope))
+      await run(Effect.ignore(Scope.provide(registry.watch(name, tick.mark), watching)))
+      options.viewers(1)
+      request.once("close", () => {
+        tick.stop()
+        void run(Scope.close(watching, Exit.void))
+        options.viewers(-1)
+      })
+    }
+
+    const readBody = (request: http.IncomingMessage) =>
+      new Promise<unknown>((resolve, reject) => {
+        const chunks: Array<Buffer> = []
+        let size = 0
+        request.on("data", (chunk: Buffer) => {
+          size += chunk.length
+          if (size > 1024 * 1024) {
+            reject(new Error("the body is over 1 MiB"))
+            request.destroy()
+          } else chunks.push(chunk)
+        })
+        request.on("end", () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")))
+          } catch {
+            reject(new Error("the body is not JSON"))
+          }
+        })
+        request.on("error", reject)
+      })
+
+    const handle = async (request: http.IncomingMessage, response: http.ServerResponse) => {
+      const url = new URL(request.url ?? "/", "http://listener")
+      const changes = request.method === "POST"
+      const verdict = judge(
+        {
+          method: request.method ?? "GET",
+          host: request.headers.host,
+          origin: request.headers.origin,
+          cookie: request.headers.cookie,
+          header: typeof request.headers[HEADER] === "string" ? request.headers[HEADER] : undefined,
+          query: url.pathname === "/" ? url.searchParams.get("token") : null,
+          changes
+        },
+        options.tokens,
+        hosts
+      )
+      if (!verdict.ok) return fail(response, verdict.status, verdict.error)
+      if (verdict.setCookie !== undefined) response.setHeader("Set-Cookie", verdict.setCookie)
+      if (request.method !== "GET" && request.method !== "POST") {
+        return fail(response, 405, `${request.method} is not served here: GET the page, POST /api/call.`)
+      }
+      const path = url.pathname
+      if (changes) {
+        if (path !== "/api/call") return fail(response, 404, `Nothing to POST at ${path}: POST /api/call.`)
+        if (!(request.headers["content-type"] ?? "").startsWith("application/json")) {
+          return fail(response, 415, "POST /api/call takes Content-Type: application/json.")
+        }
+        const body = await readBody(request).catch((error: Error) => error)
+        if (body instanceof Error) return fail(response, 400, `POST /api/call: ${body.message}.`)
+        const { arguments: args, tool } = (typeof body === "object" && body !== null ? body : {}) as {
+          tool?: unknown
+          arguments?: unknown
+        }
+        const answer = await callTool(tool, args, verdict.readOnly)
+        response.writeHead(answer.status, {
+          ...securityHeaders,
+          "Content-Type": "application/json",
+          "Cache-Control": "no-store"
+        })
+        return response.end(JSON.stringify(answer.body))
+      }
+      if (path === "/api/events") return events(request, response)
+      if (path === "/api/output") return output(request, response, url)
+      const asset = assets.get(path === "/" ? "/index.html" : path)
+      if (asset === undefined) {
+        return fail(
+          response,
+          404,
+          assets.size === 0 ? "The page is not built: run npm run build." : `Nothing at ${path}.`
+        )
+      }
+      const html = path === "/" || path === "/index.html"
+      const body = html
+        ? Buffer.from(
+          asset.body.toString("utf8")
+            .replace(
+              /<meta name="taskmux-token" content="">/,
+              `<meta name="taskmux-token" content="${
+                verdict.readOnly ? options.tokens.readOnly : options.tokens.full
+              }">`
+            )
+            .replace(
+              /<meta name="taskmux-read-only" content="">/,
+              `<meta name="taskmux-read-only" content="${verdict.readOnly}">`
+            )
+        )
+        : asset.body
+      response.writeHead(200, {
+        ...securityHeaders,
+        "Content-Type": asset.type,
+        "Cache-Control": html ? "no-store" : "max-age=31536000, immutable"
+      })
+      response.end(body)
+    }
+
+    const server = http.createServer((request, response) => {
+      handle(request, response).catch((error: unknown) => {
+        if (!response.headersSent) fail(response, 500, `Internal error: ${String(error)}`)
+        else response.end()
+      })
+    })
+    yield* Effect.callback<void, Error>((resume) => {
+      server.once("error", (error) => resume(Effect.fail(error)))
+      server.listen(options.port, options.host, () => resume(Effect.void))
+    })
+    const { address, port } = server.address() as AddressInfo
+    hosts = hostsFor(address, port)
+    const shown = address.includes(":") ? `[${address}]` : address
+    return {
+      address,
+      port,
+      url: (readOnly: boolean) =>
+        `http://${shown}:${port}/?token=${readOnly ? options.tokens.readOnly : options.tokens.full}`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections()
+          server.close(() => resolve())
+          void Effect.runPromise(Scope.close(scope, Exit.void))
+        })
+    } satisfies WebServer
+  })

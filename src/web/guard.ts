@@ -1,0 +1,96 @@
+/**
+ * Who may use the supervisor's web listener, decided per request before anything else: the listener's
+ * own Host (DNS rebinding: a name that is not the listener's is refused), no foreign Origin (no CORS, no
+ * cross-site request), and the supervisor's token, from the link the page was opened with (then an
+ * HttpOnly, SameSite=Strict cookie) or a header; a request that changes something needs the header, so a
+ * cookie a browser attaches by itself is never enough. Pure: the server applies what this answers.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto"
+
+export interface Tokens {
+  /** Everything. */
+  readonly full: string
+  /** Looks only: derived from the full one, so it needs no file of its own. */
+  readonly readOnly: string
+}
+
+export const tokensOf = (full: string): Tokens => ({
+  full,
+  readOnly: createHmac("sha256", full).update("taskmux read-only page").digest("hex")
+})
+
+export const COOKIE = "taskmux_token"
+export const HEADER = "x-taskmux-token"
+
+export interface Request {
+  readonly method: string
+  readonly host: string | undefined
+  readonly origin: string | undefined
+  /** The Cookie header. */
+  readonly cookie: string | undefined
+  /** The token header. */
+  readonly header: string | undefined
+  /** `?token=` on the page's own address. */
+  readonly query: string | null
+  /** It changes something (POST). */
+  readonly changes: boolean
+}
+
+export type Verdict =
+  | { readonly ok: true; readonly readOnly: boolean; readonly setCookie: string | undefined }
+  | { readonly ok: false; readonly status: 401 | 403 | 421; readonly error: string }
+
+/** Host names a browser may use for the listener: its address, and localhost for a loopback one. */
+export const hostsFor = (address: string, port: number): ReadonlySet<string> => {
+  const bracketed = address.includes(":") ? `[${address}]` : address
+  const names = new Set([`${bracketed}:${port}`])
+  if (address === "127.0.0.1" || address === "::1") {
+    names.add(`localhost:${port}`).add(`127.0.0.1:${port}`).add(`[::1]:${port}`)
+  }
+  return names
+}
+
+const same = (given: string | undefined | null, expected: string) =>
+  typeof given === "string" && given.length === expected.length &&
+  timingSafeEqual(Buffer.from(given), Buffer.from(expected))
+
+const cookieValue = (cookie: string | undefined) =>
+  cookie?.split(";").map((part) => part.trim()).find((part) => part.startsWith(`${COOKIE}=`))?.slice(COOKIE.length + 1)
+
+/** Which token a value is: the full one, the read-only one, or none. */
+const which = (tokens: Tokens, value: string | undefined | null): "full" | "readOnly" | undefined =>
+  same(value, tokens.full) ? "full" : same(value, tokens.readOnly) ? "readOnly" : undefined
+
+export const judge = (request: Request, tokens: Tokens, hosts: ReadonlySet<string>): Verdict => {
+  if (request.host === undefined || !hosts.has(request.host.toLowerCase())) {
+    return {
+      ok: false,
+      status: 421,
+      error: `Host ${JSON.stringify(request.host ?? "")} is not this listener (${[...hosts].join(", ")}).`
+    }
+  }
+  if (request.origin !== undefined && request.origin !== `http://${request.host.toLowerCase()}`) {
+    return { ok: false, status: 403, error: `Origin ${JSON.stringify(request.origin)} may not use this listener.` }
+  }
+  const fromHeader = which(tokens, request.header)
+  const fromCookie = which(tokens, cookieValue(request.cookie))
+  const fromQuery = request.changes ? undefined : which(tokens, request.query)
+  if (request.changes) {
+    if (fromHeader === undefined) {
+      return {
+        ok: false,
+        status: fromCookie === undefined ? 401 : 403,
+        error: `A request that changes something needs the token in the ${HEADER} header.`
+      }
+    }
+    return { ok: true, readOnly: fromHeader === "readOnly", setCookie: undefined }
+  }
+  const token = fromQuery ?? fromHeader ?? fromCookie
+  if (token === undefined) {
+    return { ok: false, status: 401, error: "No valid token: open the address taskmux ui printed." }
+  }
+  const setCookie = fromQuery === undefined
+    ? undefined
+    : `${COOKIE}=${token === "full" ? tokens.full : tokens.readOnly}; HttpOnly; SameSite=Strict; Path=/`
+  return { ok: true, readOnly: token === "readOnly", setCookie }
+}

@@ -1,0 +1,68 @@
+/** Who may use the web listener, decided alone: Host, Origin, token, and the header a change needs. */
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { hostsFor, judge, type Request, tokensOf } from "../../src/web/guard.ts"
+
+const tokens = tokensOf("a".repeat(64))
+const hosts = hostsFor("127.0.0.1", 4321)
+const base: Request = {
+  method: "GET",
+  host: "127.0.0.1:4321",
+  origin: undefined,
+  cookie: `taskmux_token=${tokens.full}`,
+  header: undefined,
+  query: null,
+  changes: false
+}
+
+describe("judge", () => {
+  it("lets the page in by its link (setting the cookie), then by the cookie; read-only by its own token", () => {
+    expect(judge({ ...base, cookie: undefined, query: tokens.full }, tokens, hosts)).toEqual({
+      ok: true,
+      readOnly: false,
+      setCookie: `taskmux_token=${tokens.full}; HttpOnly; SameSite=Strict; Path=/`
+    })
+    expect(judge(base, tokens, hosts)).toEqual({ ok: true, readOnly: false, setCookie: undefined })
+    expect(judge({ ...base, cookie: `x=1; taskmux_token=${tokens.readOnly}` }, tokens, hosts)).toMatchObject({
+      ok: true,
+      readOnly: true
+    })
+    expect(judge({ ...base, host: "localhost:4321", origin: "http://localhost:4321" }, tokens, hosts).ok).toBe(true)
+  })
+
+  it("a change needs the header: the cookie alone is 403, nothing at all 401", () => {
+    const change = { ...base, method: "POST", changes: true }
+    expect(judge(change, tokens, hosts)).toMatchObject({ ok: false, status: 403 })
+    expect(judge({ ...change, cookie: undefined }, tokens, hosts)).toMatchObject({ ok: false, status: 401 })
+    // A token in the address never authorises a change.
+    expect(judge({ ...change, cookie: undefined, query: tokens.full }, tokens, hosts)).toMatchObject({ status: 401 })
+    expect(judge({ ...change, header: tokens.full }, tokens, hosts)).toMatchObject({ ok: true, readOnly: false })
+    expect(judge({ ...change, header: tokens.readOnly }, tokens, hosts)).toMatchObject({ ok: true, readOnly: true })
+  })
+
+  it("any Host but the listener's is 421 and any Origin but its own 403, whatever the token", () => {
+    fc.assert(fc.property(
+      fc.domain(),
+      fc.webUrl(),
+      fc.constantFrom(tokens.full, tokens.readOnly),
+      fc.boolean(),
+      (name, origin, token, changes) => {
+        const request = { ...base, header: token, cookie: `taskmux_token=${token}`, changes }
+        expect(judge({ ...request, host: `${name}:4321` }, tokens, hosts)).toMatchObject({ ok: false, status: 421 })
+        if (origin !== "http://127.0.0.1:4321") {
+          expect(judge({ ...request, origin }, tokens, hosts)).toMatchObject({ ok: false, status: 403 })
+        }
+      }
+    ))
+    expect(judge({ ...base, host: undefined }, tokens, hosts)).toMatchObject({ status: 421 })
+    expect(judge({ ...base, host: "127.0.0.1:4322" }, tokens, hosts)).toMatchObject({ status: 421 })
+  })
+
+  it("a wrong token of any length is 401", () => {
+    fc.assert(fc.property(fc.string(), (wrong) => {
+      fc.pre(wrong !== tokens.full && wrong !== tokens.readOnly)
+      expect(judge({ ...base, cookie: `taskmux_token=${wrong}` }, tokens, hosts)).toMatchObject({ status: 401 })
+      expect(judge({ ...base, cookie: undefined, query: wrong }, tokens, hosts)).toMatchObject({ status: 401 })
+    }))
+  })
+})

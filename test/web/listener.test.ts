@@ -1,0 +1,211 @@
+/**
+ * Issue 29: the supervisor's web listener over real HTTP, against a real supervisor with real tasks,
+ * opened as a person opens it (`taskmux ui --print`). Nobody else gets in: no token, a wrong token, a
+ * foreign Origin, a rebinding Host, a change with only the cookie, a read-only page's change, a path out
+ * of the page: each refused with its status, and nothing changed (pid checks). What the page may do, it
+ * does exactly as the tools do.
+ */
+import { spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import * as http from "node:http"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { connectIfRunning } from "../../src/daemon/connect.ts"
+import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
+import { serverEntry, until } from "../e2e/client.ts"
+import { isAlive } from "../helpers.ts"
+
+const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-rt-"))
+const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-"))
+writeFileSync(
+  NodePath.join(project, "taskmux.json"),
+  JSON.stringify({
+    tasks: { db: { command: "sleep 300" }, api: { command: "sleep 300", dependsOn: { db: "started" } } }
+  })
+)
+const env = { ...process.env, XDG_RUNTIME_DIR: runtime, TASKMUX_ISOLATED: "false", TASKMUX_LINGER_MS: "300" }
+
+const taskmux = (args: ReadonlyArray<string>) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [serverEntry, ...args], { cwd: project, env })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.once("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+interface Answer {
+  readonly status: number
+  readonly headers: http.IncomingHttpHeaders
+  readonly body: string
+}
+
+/** One HTTP request with exactly these headers (Host included, which fetch would not let us set). */
+const send = (
+  url: URL,
+  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {}
+) =>
+  new Promise<Answer>((resolve, reject) => {
+    const request = http.request({
+      host: url.hostname,
+      port: url.port,
+      method: options.method ?? "GET",
+      path: options.path ?? "/",
+      headers: { host: url.host, ...options.headers },
+      // The raw path as given: no normalisation of "..".
+      setHost: false
+    }, (response) => {
+      let body = ""
+      response.on("data", (chunk: Buffer) => (body += chunk.toString()))
+      response.on("end", () => resolve({ status: response.statusCode!, headers: response.headers, body }))
+    })
+    request.on("error", reject)
+    request.end(options.body)
+  })
+
+const json = (body: string) => JSON.parse(body) as Record<string, unknown>
+
+describe("the web listener", () => {
+  let url: URL
+  let token: string
+  let cookie: string
+  let apiPid: number
+
+  const call = (tool: string, args: Record<string, unknown>, headers: Record<string, string>) =>
+    send(url, {
+      method: "POST",
+      path: "/api/call",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify({ tool, arguments: args })
+    })
+
+  beforeAll(async () => {
+    const started = await taskmux(["start", "api"])
+    expect(started.code, started.stderr).toBe(0)
+    const printed = await taskmux(["ui", "--print"])
+    expect(printed.code, printed.stderr).toBe(0)
+    url = new URL(printed.stdout.trim())
+    token = url.searchParams.get("token")!
+    const first = await send(url, { path: `/?token=${token}` })
+    cookie = String(first.headers["set-cookie"]).split(";")[0]!
+    const listed = json((await call("list_tasks", {}, { cookie, "x-taskmux-token": token })).body)
+    const tasks = (listed.result as { structuredContent: { tasks: Array<{ name: string; pid: number }> } })
+      .structuredContent.tasks
+    apiPid = tasks.find((t) => t.name === "api")!.pid
+  })
+  afterAll(async () => {
+    const c = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")
+    c?.socket.destroy()
+    if (c !== undefined) process.kill(c.welcome.pid, "SIGTERM")
+  })
+
+  it("listens on loopback only, with a 256-bit token kept 0600 beside the socket", () => {
+    expect(url.hostname).toBe("127.0.0.1")
+    expect(token).toMatch(/^[0-9a-f]{64}$/)
+    const file = runtimePaths(project, { XDG_RUNTIME_DIR: runtime }).token
+    expect(readFileSync(file, "utf8").trim()).toBe(token)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+  })
+
+  it("opens with the token: an HttpOnly, SameSite=Strict cookie, a strict CSP, no CORS", async () => {
+    const first = await send(url, { path: `/?token=${token}` })
+    expect(String(first.headers["set-cookie"])).toMatch(
+      /^taskmux_token=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=\//
+    )
+    const events = await new Promise<http.IncomingMessage>((resolve) => {
+      http.get({ host: url.hostname, port: url.port, path: "/api/events", headers: { cookie } }, resolve)
+    })
+    expect(events.statusCode).toBe(200)
+    expect(events.headers["content-type"]).toMatch(/text\/event-stream/)
+    expect(events.headers["content-security-policy"]).toMatch(/default-src 'none'; script-src 'self'/)
+    expect(events.headers["access-control-allow-origin"]).toBeUndefined()
+    const first2 = await new Promise<string>((resolve) => {
+      let text = ""
+      events.on("data", (chunk: Buffer) => {
+        text += chunk.toString()
+        if (text.includes("event: tasks")) resolve(text)
+      })
+    })
+    events.destroy()
+    expect(first2).toMatch(/"name":"api"/)
+    expect(first2).toMatch(/"graph":\{"db":\[\],"api":\["db"\]\}/)
+  })
+
+  it("refuses no token, a wrong token, a foreign Origin and a rebinding Host, each with its status", async () => {
+    expect((await send(url, { path: "/api/events" })).status).toBe(401)
+    expect((await send(url, { path: `/?token=${"0".repeat(64)}` })).status).toBe(401)
+    expect((await send(url, { path: "/api/events", headers: { cookie: "taskmux_token=nope" } })).status).toBe(401)
+    const foreign = await send(url, { path: "/api/events", headers: { cookie, origin: "https://evil.example" } })
+    expect(foreign.status).toBe(403)
+    expect(json(foreign.body).error).toMatch(/Origin "https:\/\/evil.example"/)
+    const rebound = await send(url, { path: "/api/events", headers: { cookie, host: `evil.example:${url.port}` } })
+    expect(rebound.status).toBe(421)
+    const stop = await call("stop_task", { name: "api" }, {
+      cookie,
+      "x-taskmux-token": token,
+      host: `evil.example:${url.port}`
+    })
+    expect(stop.status).toBe(421)
+    expect(isAlive(apiPid)).toBe(true)
+  })
+
+  it("a change with only the cookie (cross-site request forgery) is refused, and nothing changes", async () => {
+    const forged = await call("stop_task", { name: "api" }, { cookie })
+    expect(forged.status).toBe(403)
+    expect(json(forged.body).error).toMatch(/x-taskmux-token header/)
+    const foreign = await call("stop_task", { name: "api" }, {
+      cookie,
+      "x-taskmux-token": token,
+      origin: "http://evil.example"
+    })
+    expect(foreign.status).toBe(403)
+    expect(isAlive(apiPid)).toBe(true)
+  })
+
+  it("a read-only page looks, and every change it asks is refused", async () => {
+    const printed = await taskmux(["ui", "--print", "--read-only"])
+    const readOnly = new URL(printed.stdout.trim())
+    expect(readOnly.port).toBe(url.port)
+    const roToken = readOnly.searchParams.get("token")!
+    expect(roToken).not.toBe(token)
+    const page = await send(url, { path: `/?token=${roToken}` })
+    expect(page.status === 200 || page.status === 404).toBe(true)
+    const look = await call("get_task", { name: "api" }, { "x-taskmux-token": roToken })
+    expect(look.status).toBe(200)
+    const stop = await call("stop_task", { name: "api" }, { "x-taskmux-token": roToken })
+    expect(stop.status).toBe(403)
+    expect(json(stop.body).error).toMatch(/read-only: stop_task is refused/)
+    expect(isAlive(apiPid)).toBe(true)
+  })
+
+  it("serves nothing outside the page's own files", async () => {
+    for (const path of ["/../../etc/passwd", "/assets/../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/api/../x"]) {
+      const answer = await send(url, { path, headers: { cookie } })
+      expect(answer.status, path).toBe(404)
+      expect(answer.body).not.toMatch(/root:/)
+    }
+    expect((await send(url, { method: "DELETE", path: "/api/call", headers: { cookie } })).status).toBe(405)
+  })
+
+  it("does what the tools do: a project task started after its dependency, a stop that ends the tree", async () => {
+    const headers = { cookie, "x-taskmux-token": token }
+    const stopped = await call("stop_task", { name: "api" }, headers)
+    expect(stopped.status).toBe(200)
+    expect(json(stopped.body).result).toMatchObject({ structuredContent: { name: "api", status: "stopped" } })
+    expect(isAlive(apiPid)).toBe(false)
+    const restarted = json((await call("start_task", { name: "api" }, headers)).body).result as {
+      structuredContent: { tasks: Array<{ name: string }> }
+    }
+    expect(restarted.structuredContent.tasks.map((t) => t.name)).toEqual(["db", "api"])
+    const unknown = await call("launch_rocket", {}, headers)
+    expect(unknown.status).toBe(404)
+    await until(async () => {
+      const ps = await taskmux(["ps", "--json"])
+      const tasks = JSON.parse(ps.stdout) as Array<{ name: string; status: string; owner: string }>
+      // Started from the page: kept, like the CLI's starts.
+      return tasks.find((t) => t.name === "api" && t.status === "running" && t.owner === "kept")
+    })
+  })
+})
