@@ -3,6 +3,7 @@
 // cache first, so every start after the first skips compiling the bundle.
 import { build } from "esbuild"
 import { rmSync, writeFileSync } from "node:fs"
+import { build as viteBuild } from "vite"
 
 rmSync("dist", { recursive: true, force: true })
 
@@ -39,3 +40,7 @@ try {
 await import("./server.js")
 `
 )
+
+// The browser page (ui/): Vite builds it into dist/ui (index.html with the two meta tags the server
+// fills in, and hashed files under dist/ui/assets).
+await viteBuild({ configFile: "ui/vite.config.ts", logLevel: "warn" })

@@ -59,6 +59,8 @@ export interface RequestContext {
   readonly id: RequestId
   /** The revision it is answered in: 2026-07-28, or its session's. */
   readonly revision: string
+  /** The client's capabilities: the request's own (2026-07-28), or its session's initialize. */
+  readonly capabilities: Readonly<Record<string, unknown>>
 }
 
 /** Gets the request's params as sent: undefined when it had none. */
@@ -86,6 +88,8 @@ export class McpSession {
    */
   modernClient = false
   private initialized = false
+  /** What the client said it can do in its initialize. */
+  private clientCapabilities: Readonly<Record<string, unknown>> = {}
   /** The revision its initialize agreed on (the newest, for a client that skipped it). */
   revision: string = LEGACY_VERSIONS[0]!
 
@@ -104,6 +108,7 @@ export class McpSession {
       }
       const clientInfo = params?.clientInfo
       if (isObject(clientInfo) && typeof clientInfo.name === "string") this.clientName = clientInfo.name.slice(0, 100)
+      this.clientCapabilities = isObject(params?.capabilities) ? params.capabilities : {}
       this.initialized = true
       this.modernClient = false
       // 2026-07-28 has no handshake: a client that asks for it here gets the newest that has one.
@@ -242,6 +247,7 @@ export class McpSession {
       progressToken: typeof token === "string" || typeof token === "number" ? token : undefined,
       modern,
       revision: modern === undefined ? this.revision : MODERN_VERSION,
+      capabilities: modern === undefined ? this.clientCapabilities : modern.capabilities,
       id
     }
     let reply: object

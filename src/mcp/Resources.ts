@@ -4,14 +4,43 @@
  * most a few times a second however chatty the task is.
  */
 import { Effect, Exit, Scope } from "effect"
+import * as fs from "node:fs/promises"
+import * as NodePath from "node:path"
+import { fileURLToPath } from "node:url"
 import { describeEnd } from "../domain/Task.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { type McpSession, type Params, stringParam } from "./McpSession.ts"
 import { ErrorCode, protocolError } from "./protocolError.ts"
+import { APP_MIME_TYPE, rendersApps } from "./revisions.ts"
 
 /** The shortest gap between two `resources/updated` for one task. */
 export const UPDATE_EVERY_MS = 250
 const READ_TAIL = 200
+
+/** The task page as an MCP App, for clients that render apps (linked from list_tasks and get_task). */
+export const APP_URI = "ui://taskmux/tasks"
+const APP_RESOURCE = {
+  uri: APP_URI,
+  name: "taskmux-tasks",
+  title: "taskmux tasks",
+  description: "The project's tasks, live: status, output, and stop, restart and signal buttons.",
+  mimeType: APP_MIME_TYPE
+}
+/** It reaches nothing on its own: every call goes through the host to taskmux's tools. */
+const APP_META = { ui: { csp: { connectDomains: [], resourceDomains: [] }, prefersBorder: true } }
+
+/** The app's single HTML file, built with the page (dist/ui/app.html), read when first asked for. */
+let appFile: Promise<string> | undefined
+const appHtml = () =>
+  appFile ??= (async () => {
+    const here = NodePath.dirname(fileURLToPath(import.meta.url))
+    for (const dir of [NodePath.join(here, "..", "ui"), NodePath.join(here, "..", "..", "dist", "ui")]) {
+      const text = await fs.readFile(NodePath.join(dir, "app.html"), "utf8").catch(() => undefined)
+      if (text !== undefined) return text
+    }
+    appFile = undefined
+    throw protocolError(ErrorCode.InternalError, `${APP_URI} is not built: run npm run build.`)
+  })()
 
 export const outputUri = (name: string) => `task://${encodeURIComponent(name)}/output`
 
@@ -53,18 +82,22 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
     }]
   }))
 
-  session.handle("resources/list", async () => ({
-    resources: (await run(registry.list)).map((task) => ({
-      uri: outputUri(task.name),
-      name: task.name,
-      title: `Output of ${task.name}`,
-      description: `${task.command} (${describeEnd(task.status, task.exitCode, task.signal)})`,
-      mimeType: "text/plain"
-    }))
+  session.handle("resources/list", async (_, request) => ({
+    resources: [
+      ...(await run(registry.list)).map((task) => ({
+        uri: outputUri(task.name),
+        name: task.name,
+        title: `Output of ${task.name}`,
+        description: `${task.command} (${describeEnd(task.status, task.exitCode, task.signal)})`,
+        mimeType: "text/plain"
+      })),
+      ...(rendersApps(request.capabilities) ? [APP_RESOURCE] : [])
+    ]
   }))
 
   session.handle("resources/read", async (params) => {
     const uri = uriOf("resources/read", params)
+    if (uri === APP_URI) return { contents: [{ ...APP_RESOURCE, text: await appHtml(), _meta: APP_META }] }
     const name = nameOf(uri)
     const page = name === undefined ? undefined : await run(Effect.option(registry.read(name, { tail: READ_TAIL })))
     if (page === undefined || page._tag === "None") throw notFound(uri, await knownNames())

@@ -18,7 +18,8 @@ import {
   type ProtocolTask,
   ProtocolTasks
 } from "./ProtocolTasks.ts"
-import { TASKS_EXTENSION, TASKS_REVISION } from "./revisions.ts"
+import { APP_URI } from "./Resources.ts"
+import { rendersApps, TASKS_EXTENSION, TASKS_REVISION } from "./revisions.ts"
 import type { Tool, ToolContext, ToolEnv } from "./Tool.ts"
 import { tools } from "./toolTable.ts"
 
@@ -30,6 +31,30 @@ const LIST_PAGE = 50
 const toolsByName = new Map(tools.map((tool) => [tool.name, tool]))
 const toolNames = [...toolsByName.keys()].join(", ")
 const waitingTools = tools.filter((tool) => tool.canWait).map((tool) => tool.name).join(", ")
+
+/** Tools whose answers the task page (an MCP App) shows, for clients that render apps. */
+const SHOWN_IN_APP = new Set(["list_tasks", "get_task"])
+
+/**
+ * tools/list as a client of this kind sees it: `execution` only in 2025-11-25 (2026-07-28 has none), the
+ * app linked only for a client that renders apps (others see nothing new). Built once each, when asked.
+ */
+const definitionsFor = (() => {
+  const built = new Map<string, ReadonlyArray<Tool["definition"]>>()
+  return (withTasks: boolean, withApp: boolean) => {
+    const key = `${withTasks}/${withApp}`
+    let definitions = built.get(key)
+    if (definitions === undefined) {
+      definitions = tools.map(({ definition: { execution, ...definition } }) => ({
+        ...definition,
+        ...(withTasks && execution !== undefined && { execution }),
+        ...(withApp && SHOWN_IN_APP.has(definition.name) && { _meta: { ui: { resourceUri: APP_URI } } })
+      }))
+      built.set(key, definitions)
+    }
+    return definitions
+  }
+})()
 
 /** A tools/call's params, or -32602 with one sentence on what is wrong and what would be right. */
 const checkCall = (params: Params | undefined) => {
@@ -97,13 +122,8 @@ export const registerTools = (
     changed(task)
   })
 
-  // Built on the first tools/list, not at start-up; `execution` only in 2025-11-25 (2026-07-28 has none).
-  let withTasks: ReadonlyArray<Tool["definition"]> | undefined
-  let withoutTasks: ReadonlyArray<Tool["definition"]> | undefined
   session.handle("tools/list", (_, request) => ({
-    tools: request.revision === TASKS_REVISION
-      ? withTasks ??= tools.map((tool) => tool.definition)
-      : withoutTasks ??= tools.map(({ definition: { execution: _, ...definition } }) => definition)
+    tools: definitionsFor(request.revision === TASKS_REVISION, rendersApps(request.capabilities))
   }))
 
   /** Starts a call; `asTask` says, when it is interrupted, whether it has become a protocol task. */

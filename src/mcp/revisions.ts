@@ -26,6 +26,18 @@ export const SUBSCRIPTION_ID_META = "io.modelcontextprotocol/subscriptionId"
 /** The Tasks extension: a 2026-07-28 client opts in per request, in its capabilities' `extensions`. */
 export const TASKS_EXTENSION = "io.modelcontextprotocol/tasks"
 
+/** MCP Apps: a client that renders server UIs says so in its capabilities' `extensions`. */
+export const UI_EXTENSION = "io.modelcontextprotocol/ui"
+export const APP_MIME_TYPE = "text/html;profile=mcp-app"
+
+/** The client renders MCP Apps (declared the extension with the apps' MIME type, or with no list of them). */
+export const rendersApps = (capabilities: Readonly<Record<string, unknown>> | undefined): boolean => {
+  const extensions = capabilities?.extensions
+  const ui = isObject(extensions) ? extensions[UI_EXTENSION] : undefined
+  if (!isObject(ui)) return false
+  return !Array.isArray(ui.mimeTypes) || ui.mimeTypes.includes(APP_MIME_TYPE)
+}
+
 export const SERVER_INFO = { name: "taskmux", title: "taskmux", version: packageJson.version }
 
 export const LOG_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"] as const

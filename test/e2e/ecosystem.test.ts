@@ -164,15 +164,19 @@ describe("installs like every MCP server", () => {
       })
     ) as Array<{ files: Array<{ path: string }>; filename: string }>
     const files = packed[0]!.files.map((f) => f.path).sort()
-    // The bundle (its entry, the server, and chunks loaded on demand), the docs, nothing else.
-    expect(files.filter((f) => !/^dist\/chunks\/[\w-]+\.js$/.test(f))).toEqual([
-      "CHANGELOG.md",
-      "LICENSE",
-      "README.md",
-      "dist/main.js",
-      "dist/server.js",
-      "package.json"
-    ])
+    // The bundle (its entry, the server, and chunks loaded on demand), the built page, the docs, nothing else.
+    expect(
+      files.filter((f) => !/^dist\/chunks\/[\w-]+\.js$/.test(f) && !/^dist\/ui\/assets\/[\w-]+\.(js|css)$/.test(f))
+    )
+      .toEqual([
+        "CHANGELOG.md",
+        "LICENSE",
+        "README.md",
+        "dist/main.js",
+        "dist/server.js",
+        "dist/ui/index.html",
+        "package.json"
+      ])
     execFileSync("tar", ["-xzf", NodePath.join(dir, readdirSync(dir).find((f) => f.endsWith(".tgz"))!), "-C", dir])
     // No node_modules beside it: the bundle carries everything it needs.
     const session = rawSession(NodePath.join(dir, "package/dist/main.js"))

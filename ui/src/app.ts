@@ -1,0 +1,173 @@
+/**
+ * The whole page, given a Backend: the header (read-only badge, connection), the status line, the
+ * task list, the selected task and the project's dependency graph. It does no I/O of its own, so it
+ * runs the same on the HTTP page and inside an MCP App.
+ */
+import type { Backend, CallToolResult, TasksSnapshot } from "./backend.ts"
+import { resultText } from "./backend.ts"
+import { frameBatcher, h, setText } from "./dom.ts"
+import { graphView } from "./graph.ts"
+import { taskDetail } from "./taskDetail.ts"
+import { taskList } from "./taskList.ts"
+
+const VERBS: Record<string, string> = {
+  start_task: "Starting",
+  stop_task: "Stopping",
+  restart_task: "Restarting",
+  signal_task: "Signalling",
+  remove_task: "Removing",
+  send_input: "Typing into"
+}
+
+export interface AppOptions {
+  /** Keep the selected task in location.hash (#task=NAME): false inside a frame that owns no URL. */
+  readonly useHash?: boolean
+}
+
+export const mountApp = (root: HTMLElement, backend: Backend, options: AppOptions = {}): () => void => {
+  const useHash = options.useHash ?? true
+  const ro = backend.readOnly
+
+  const statusLine = h("p", {
+    class: "status-line",
+    role: "status",
+    "aria-live": "polite",
+    "aria-atomic": "true",
+    hidden: true
+  })
+  const banner = h(
+    "div",
+    { class: "banner", role: "alert", hidden: true },
+    "Disconnected from taskmux: reconnecting… (what is shown may be out of date)"
+  )
+  const connection = h("span", { class: "conn", "data-state": "connecting" }, "connecting…")
+  const header = h(
+    "header",
+    { class: "top" },
+    h("h1", {}, "taskmux"),
+    h("span", { class: "subtitle" }, "tasks of this project, live"),
+    ro
+      ? h(
+        "span",
+        { class: "badge ro", title: "This page can look but not change anything" },
+        "read-only"
+      )
+      : null,
+    connection
+  )
+
+  // An answer stays until the next one; a success fades after a while, an error waits to be dismissed.
+  let clearTimer: ReturnType<typeof setTimeout> | undefined
+  const dismiss = h("button", { type: "button", class: "btn small dismiss", "aria-label": "Dismiss the message" }, "×")
+  const statusText = h("span", {})
+  dismiss.addEventListener("click", () => say("", "info"))
+  statusLine.append(statusText, dismiss)
+  const say = (text: string, kind: "info" | "ok" | "error") => {
+    if (clearTimer !== undefined) clearTimeout(clearTimer)
+    statusLine.dataset.kind = kind
+    statusLine.hidden = text === ""
+    setText(statusText, kind === "error" ? `Error: ${text}` : text)
+    if (kind === "ok") clearTimer = setTimeout(() => say("", "info"), 15_000)
+  }
+  const report = (_tool: string, result: CallToolResult) =>
+    say(resultText(result), result.isError === true ? "error" : "ok")
+  const act = async (tool: string, args: Record<string, unknown>, button?: HTMLButtonElement) => {
+    const who = typeof args.name === "string" ? ` ${args.name}` : ""
+    say(`${VERBS[tool] ?? `Calling ${tool} for`}${who}…`, "info")
+    const wasDisabled = button?.disabled ?? false
+    if (button !== undefined) {
+      button.disabled = true
+      button.setAttribute("aria-busy", "true")
+    }
+    const result = await backend.call(tool, args)
+    if (button !== undefined) {
+      button.removeAttribute("aria-busy")
+      // As it was, then as the latest snapshot says (a stopped task's Stop stays disabled).
+      button.disabled = wasDisabled
+      apply()
+    }
+    report(tool, result)
+    return result
+  }
+
+  const narrow = matchMedia("(max-width: 640px)")
+  let snapshot: TasksSnapshot = { tasks: [] }
+  let selected: string | undefined = useHash ? readHash() : undefined
+
+  const list = taskList({
+    readOnly: ro,
+    onSelect: (name) => select(name, narrow.matches),
+    act: (tool, args, button) => void act(tool, args, button)
+  })
+  const detail = taskDetail(backend, { act, report, focusList: () => list.focus() })
+  const graph = graphView((name) => select(name, true))
+
+  const select = (name: string, focusDetail = false) => {
+    selected = name
+    if (useHash && readHash() !== name) history.replaceState(null, "", `#task=${encodeURIComponent(name)}`)
+    list.setSelected(name)
+    detail.show(name, snapshot.tasks.find((t) => t.name === name))
+    if (focusDetail) detail.el.scrollIntoView({ block: "start" })
+  }
+
+  const apply = frameBatcher(() => {
+    list.update(snapshot)
+    graph.update(snapshot)
+    if (selected !== undefined) detail.show(selected, snapshot.tasks.find((t) => t.name === selected))
+  })
+
+  const tasksPanel = h(
+    "section",
+    { class: "panel tasks-panel", "aria-labelledby": "tasks-title" },
+    h("h2", { id: "tasks-title" }, "Tasks"),
+    list.el
+  )
+  const main = h("main", { class: "layout" }, tasksPanel, detail.el, graph.el)
+  root.replaceChildren(
+    h("a", { class: "skip-link", href: "#tasks-title" }, "Skip to tasks"),
+    header,
+    h("div", { class: "sticky" }, banner, statusLine),
+    main
+  )
+  if (ro) root.classList.add("read-only")
+  list.setSelected(selected)
+  detail.show(selected, undefined)
+
+  const offTasks = backend.onTasks((s) => {
+    snapshot = s
+    apply()
+  })
+  const offConnection = backend.onConnection((up) => {
+    banner.hidden = up
+    connection.dataset.state = up ? "up" : "down"
+    setText(connection, up ? "live" : "disconnected")
+  })
+  const ticker = setInterval(() => {
+    const now = Date.now()
+    list.tick(now)
+    detail.tick(now)
+  }, 1000)
+  const onHash = () => {
+    const name = readHash()
+    if (name !== undefined && name !== selected) select(name)
+  }
+  if (useHash) addEventListener("hashchange", onHash)
+
+  return () => {
+    offTasks()
+    offConnection()
+    clearInterval(ticker)
+    removeEventListener("hashchange", onHash)
+    detail.show(undefined, undefined)
+  }
+}
+
+function readHash(): string | undefined {
+  const m = /^#task=(.+)$/.exec(location.hash)
+  if (m === null) return undefined
+  try {
+    return decodeURIComponent(m[1]!)
+  } catch {
+    return undefined
+  }
+}

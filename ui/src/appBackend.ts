@@ -1,0 +1,145 @@
+/**
+ * SKETCH (not used by the HTTP page): the Backend for the same components inside an MCP App, a
+ * sandboxed frame that reaches taskmux's tools through its host. There is no event stream there,
+ * so it polls: list_tasks for the list, read_output (since the last cursor) for a task's lines, and
+ * read_output { screen: true } for a terminal task's screen.
+ *
+ * It takes anything with ext-apps' `callServerTool`, so it needs no import of the SDK:
+ *   import { App } from "@modelcontextprotocol/ext-apps"
+ *   const app = new App({ name: "taskmux", version })
+ *   await app.connect()
+ *   mountApp(root, appBackend(app), { useHash: false })
+ * Open points: list_tasks carries no dependency graph (the server could add `graph` to it), and
+ * the host decides what an app may call, so readOnly is given by the caller.
+ */
+import type { Backend, CallToolResult, ListedTask, OutputEvent, OutputLine, TasksSnapshot } from "./backend.ts"
+import { errorResult } from "./backend.ts"
+
+/** The part of ext-apps' App that this uses. */
+export interface ToolCaller {
+  callServerTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<unknown>
+}
+
+export interface AppBackendOptions {
+  readonly readOnly?: boolean
+  /** How often the list is read again; default 1000 ms. */
+  readonly tasksEveryMs?: number
+  /** How often a shown task's output is read again; default 500 ms. */
+  readonly outputEveryMs?: number
+}
+
+const asResult = (value: unknown): CallToolResult =>
+  typeof value === "object" && value !== null && Array.isArray((value as CallToolResult).content)
+    ? value as CallToolResult
+    : errorResult("The host gave an answer that is not a tool result.")
+
+/** Runs `step` now and then every `ms` after each one ends, until stopped. */
+const poll = (step: () => Promise<number | void>, ms: number): () => void => {
+  let stopped = false
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const run = async () => {
+    if (stopped) return
+    const next = await step().catch(() => ms * 4)
+    if (!stopped) timer = setTimeout(run, typeof next === "number" ? next : ms)
+  }
+  void run()
+  return () => {
+    stopped = true
+    if (timer !== undefined) clearTimeout(timer)
+  }
+}
+
+export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Backend => {
+  const tasksEvery = options.tasksEveryMs ?? 1000
+  const outputEvery = options.outputEveryMs ?? 500
+  const connectionListeners = new Set<(up: boolean) => void>()
+  let connected: boolean | undefined
+  const setConnected = (up: boolean) => {
+    if (connected === up) return
+    connected = up
+    for (const l of connectionListeners) l(up)
+  }
+
+  const call = async (tool: string, args: Record<string, unknown>): Promise<CallToolResult> => {
+    try {
+      const result = asResult(await app.callServerTool({ name: tool, arguments: args }))
+      setConnected(true)
+      return result
+    } catch (e) {
+      setConnected(false)
+      return errorResult(`The host could not call ${tool}: ${e instanceof Error ? e.message : String(e)}`)
+    }
+  }
+
+  return {
+    readOnly: options.readOnly ?? false,
+    call,
+    onConnection: (listener) => {
+      connectionListeners.add(listener)
+      if (connected !== undefined) listener(connected)
+      return () => {
+        connectionListeners.delete(listener)
+      }
+    },
+    onTasks: (listener) => {
+      let last = ""
+      return poll(async () => {
+        const result = await call("list_tasks", {})
+        const s = result.structuredContent as
+          | { tasks?: ReadonlyArray<ListedTask>; projectError?: string; graph?: TasksSnapshot["graph"] }
+          | undefined
+        if (result.isError === true || s?.tasks === undefined) return tasksEvery * 2
+        const key = JSON.stringify(s)
+        if (key === last) return undefined
+        last = key
+        listener({
+          tasks: s.tasks,
+          ...(s.projectError !== undefined && { projectError: s.projectError }),
+          ...(s.graph !== undefined && { graph: s.graph })
+        })
+        return undefined
+      }, tasksEvery)
+    },
+    onOutput: (name, since, listener) => {
+      let cursor = since
+      let terminal: { cols: number; rows: number } | null | undefined
+      let lastScreen = ""
+      let stop: () => void = () => {}
+      const emit = (event: OutputEvent) => listener(event)
+      stop = poll(async () => {
+        if (terminal === undefined) {
+          const info = await call("get_task", { name })
+          // The host could not ask (connected is false then): try again later.
+          if (info.isError === true && connected === false) return outputEvery * 4
+          if (info.isError === true) {
+            emit({ type: "gone" })
+            stop()
+            return undefined
+          }
+          terminal = (info.structuredContent?.terminal as { cols: number; rows: number } | null | undefined) ?? null
+        }
+        const read = await call("read_output", cursor === 0 ? { name, tail: 2000 } : { name, since: cursor })
+        if (read.isError === true) return outputEvery * 4
+        const o = read.structuredContent as
+          | { lines: ReadonlyArray<OutputLine>; nextCursor: number; dropped: number; truncated: boolean }
+          | undefined
+        if (o !== undefined && (o.lines.length > 0 || o.dropped > 0)) {
+          emit({ type: "lines", lines: o.lines, nextCursor: o.nextCursor, skipped: o.dropped })
+        }
+        if (o !== undefined) cursor = o.nextCursor
+        if (terminal !== null) {
+          const screen = await call("read_output", { name, screen: true })
+          const rows = screen.structuredContent?.screen as ReadonlyArray<string> | undefined
+          const key = JSON.stringify(rows)
+          if (rows !== undefined && key !== lastScreen) {
+            lastScreen = key
+            emit({ type: "screen", screen: rows, cols: terminal.cols, rows: terminal.rows })
+          }
+        }
+        // More lines than one answer holds: read on at once.
+        return o?.truncated === true ? 0 : undefined
+      }, outputEvery)
+      return () => stop()
+    }
+  }
+}

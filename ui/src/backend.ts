@@ -1,0 +1,105 @@
+/**
+ * Everything the page knows of taskmux comes through a Backend: the HTTP page uses `httpBackend`
+ * (SSE + fetch), an MCP App would use tool calls through its host. The components never do I/O.
+ */
+
+/** A task's status as list_tasks shows it ("defined": a project task not yet run). */
+export type TaskStatus =
+  | "starting"
+  | "running"
+  | "restarting"
+  | "exited"
+  | "crashed"
+  | "stopped"
+  | "killed"
+  | "failed"
+  | "defined"
+  | "lost"
+
+/** One entry of list_tasks' structuredContent.tasks. */
+export interface ListedTask {
+  readonly name: string
+  readonly status: TaskStatus
+  readonly pid: number | null
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly command: string
+  readonly startedAt: string | null
+  readonly endedAt: string | null
+  readonly ports: ReadonlyArray<number> | null
+  readonly memoryBytes: number | null
+  readonly owner?: "you" | "other" | "kept"
+  readonly since?: string
+  readonly reason?: string
+  readonly restarts?: number
+  readonly logFile?: string | null
+}
+
+/** The `tasks` event: every task, and the project file's dependency graph (name → what it needs). */
+export interface TasksSnapshot {
+  readonly tasks: ReadonlyArray<ListedTask>
+  readonly projectError?: string
+  readonly graph?: Readonly<Record<string, ReadonlyArray<string>>>
+}
+
+/** A line as read_output shows it: `seq` may be left out when it is the previous line's + 1. */
+export interface OutputLine {
+  readonly seq?: number
+  readonly text: string
+  readonly stream?: "stdout" | "stderr" | "terminal"
+  readonly time?: string
+  readonly partial?: boolean
+}
+
+export type OutputEvent =
+  | {
+    readonly type: "lines"
+    readonly lines: ReadonlyArray<OutputLine>
+    readonly nextCursor: number
+    /** Lines left out before these (a flood, or dropped from the ring). */
+    readonly skipped: number
+  }
+  | {
+    readonly type: "screen"
+    readonly screen: ReadonlyArray<string>
+    readonly cols: number
+    readonly rows: number
+    /** Where the cursor is, 0-based, when known. */
+    readonly cursor?: { readonly row: number; readonly col: number }
+  }
+  /** The task was removed: no more events come. */
+  | { readonly type: "gone" }
+
+export interface ToolContent {
+  readonly type: string
+  readonly text?: string
+}
+
+/** What MCP tools/call answers. */
+export interface CallToolResult {
+  readonly content: ReadonlyArray<ToolContent>
+  readonly structuredContent?: Record<string, unknown>
+  readonly isError?: boolean
+}
+
+export interface Backend {
+  /** No control may change anything: every button is disabled. */
+  readonly readOnly: boolean
+  /** Calls a taskmux tool. Never rejects: a failure of the transport comes back as an isError result. */
+  call(tool: string, args: Record<string, unknown>): Promise<CallToolResult>
+  /** Every task, now (the latest snapshot at once, if any) and at each change. Returns the unsubscribe. */
+  onTasks(listener: (snapshot: TasksSnapshot) => void): () => void
+  /** One task's output after cursor `since` (0: what the server still holds), then as it comes. */
+  onOutput(name: string, since: number, listener: (event: OutputEvent) => void): () => void
+  /** Whether the live updates are flowing (false: show "disconnected"); told at once and on each change. */
+  onConnection(listener: (connected: boolean) => void): () => void
+}
+
+/** The text of a tool's answer (its first text content). */
+export const resultText = (result: CallToolResult): string => {
+  const first = result.content.find((c) => c.type === "text" && typeof c.text === "string")
+  return first?.text ?? (result.isError === true ? "The call failed." : "Done.")
+}
+
+/** An isError answer made on this side (a network failure, an HTTP error). */
+export const errorResult = (text: string): CallToolResult => ({ content: [{ type: "text", text }], isError: true })

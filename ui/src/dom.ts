@@ -1,0 +1,66 @@
+/** Small DOM helpers: no framework, just elements. */
+
+type Attrs = Record<string, string | number | boolean | undefined | null | EventListener>
+
+type Child = Node | string | null | undefined | false
+
+/**
+ * `h("button", { class: "x", onclick: f, disabled: true }, "Stop")`: attributes (false/null/undefined
+ * leave one out), `on…` listeners, and children (strings become text).
+ */
+export const h = <K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: ReadonlyArray<Child | ReadonlyArray<Child>>
+): HTMLElementTagNameMap[K] => {
+  const el = document.createElement(tag)
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue
+    if (key.startsWith("on") && typeof value === "function") el.addEventListener(key.slice(2), value)
+    else el.setAttribute(key, value === true ? "" : String(value))
+  }
+  append(el, children)
+  return el
+}
+
+const append = (el: Node, children: ReadonlyArray<Child | ReadonlyArray<Child>>) => {
+  for (const c of children) {
+    if (Array.isArray(c)) append(el, c)
+    else if (c instanceof Node) el.appendChild(c)
+    else if (typeof c === "string") el.appendChild(document.createTextNode(c))
+  }
+}
+
+/** Sets an element's text only when it differs (no layout work for an unchanged cell). */
+export const setText = (el: Element, text: string): void => {
+  if (el.textContent !== text) el.textContent = text
+}
+
+/** Replaces an element's children. */
+export const replace = (el: Element, ...children: ReadonlyArray<Child | ReadonlyArray<Child>>): void => {
+  el.replaceChildren()
+  append(el, children)
+}
+
+/**
+ * Runs `flush` once in the next animation frame however often it is scheduled before then: many
+ * updates in one frame cost one DOM pass. A hidden page gets no frames, so a timer stands in.
+ */
+export const frameBatcher = (flush: () => void): () => void => {
+  let pending = false
+  const run = () => {
+    if (!pending) return
+    pending = false
+    flush()
+  }
+  return () => {
+    if (pending) return
+    pending = true
+    if (document.hidden) setTimeout(run, 250)
+    else {
+      requestAnimationFrame(run)
+      // A frame may never come (a hidden or throttled frame): a timer makes sure the flush happens.
+      setTimeout(run, 500)
+    }
+  }
+}

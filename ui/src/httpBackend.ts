@@ -1,0 +1,204 @@
+/**
+ * The page's Backend over the supervisor's HTTP API: GET /api/events and /api/output (Server-Sent
+ * Events, authenticated by the cookie) and POST /api/call (with the token from the page's meta tag).
+ * Streams that fail reconnect with a growing delay (0.5 s doubling to 10 s, with jitter).
+ */
+import type { Backend, CallToolResult, OutputLine, TasksSnapshot } from "./backend.ts"
+import { errorResult } from "./backend.ts"
+
+export interface HttpBackendOptions {
+  /** Where the API lives; default: the page's own origin and directory. */
+  readonly base?: string
+  readonly token?: string
+  readonly readOnly?: boolean
+}
+
+const meta = (name: string): string => document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content ?? ""
+
+const FIRST_DELAY = 500
+const MAX_DELAY = 10_000
+
+/** The next wait before reconnecting: doubling, capped, with ±20% jitter so many pages do not reconnect at once. */
+export const backoff = (attempt: number): number => {
+  const d = Math.min(MAX_DELAY, FIRST_DELAY * 2 ** Math.min(attempt, 10))
+  return Math.round(d * (0.8 + Math.random() * 0.4))
+}
+
+const parse = (data: string): unknown => {
+  try {
+    return JSON.parse(data)
+  } catch {
+    return undefined
+  }
+}
+
+interface Stream {
+  close(): void
+}
+
+/**
+ * An EventSource that reconnects with backoff (instead of the browser's fixed retry), to a URL that
+ * may change (the output stream resumes after its last cursor).
+ */
+const resilientSource = (
+  url: () => string,
+  handlers: Record<string, (data: unknown) => void>,
+  onState: (up: boolean) => void
+): Stream => {
+  let source: EventSource | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let attempt = 0
+  let closed = false
+  const open = () => {
+    timer = undefined
+    if (closed) return
+    const es = new EventSource(url(), { withCredentials: true })
+    source = es
+    es.onopen = () => {
+      attempt = 0
+      onState(true)
+    }
+    for (const [event, handle] of Object.entries(handlers)) {
+      es.addEventListener(event, (e) => {
+        if (!closed && source === es) handle(parse((e as MessageEvent<string>).data))
+      })
+    }
+    es.onerror = () => {
+      es.close()
+      if (closed || source !== es) return
+      source = undefined
+      onState(false)
+      timer = setTimeout(open, backoff(attempt++))
+    }
+  }
+  open()
+  return {
+    close: () => {
+      closed = true
+      source?.close()
+      if (timer !== undefined) clearTimeout(timer)
+    }
+  }
+}
+
+export const httpBackend = (options: HttpBackendOptions = {}): Backend => {
+  const base = options.base ?? new URL(".", location.href).href
+  const token = options.token ?? meta("taskmux-token")
+  const readOnly = options.readOnly ?? meta("taskmux-read-only") === "true"
+  const api = (path: string) => new URL(path, base).href
+
+  // One /api/events stream for every listener, open while anyone listens.
+  const taskListeners = new Set<(s: TasksSnapshot) => void>()
+  const connectionListeners = new Set<(up: boolean) => void>()
+  let latest: TasksSnapshot | undefined
+  let connected: boolean | undefined
+  let events: Stream | undefined
+  const setConnected = (up: boolean) => {
+    if (connected === up) return
+    connected = up
+    for (const l of connectionListeners) l(up)
+  }
+  const ensureEvents = () => {
+    if (events !== undefined) return
+    events = resilientSource(() => api("api/events"), {
+      tasks: (data) => {
+        if (typeof data !== "object" || data === null || !Array.isArray((data as TasksSnapshot).tasks)) return
+        latest = data as TasksSnapshot
+        setConnected(true)
+        for (const l of taskListeners) l(latest)
+      }
+    }, setConnected)
+  }
+
+  const call = async (tool: string, args: Record<string, unknown>): Promise<CallToolResult> => {
+    let response: Response
+    try {
+      response = await fetch(api("api/call"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-Taskmux-Token": token },
+        body: JSON.stringify({ tool, arguments: args })
+      })
+    } catch {
+      return errorResult(`Could not reach taskmux to call ${tool}: is the supervisor still running?`)
+    }
+    const body = parse(await response.text().catch(() => "")) as
+      | { result?: CallToolResult; error?: string }
+      | undefined
+    if (response.ok && body?.result !== undefined && Array.isArray(body.result.content)) return body.result
+    const reason = body?.error ?? `HTTP ${response.status} ${response.statusText}`.trim()
+    return errorResult(
+      response.status === 401
+        ? `${reason} (open the page again with the link taskmux gave, ?token=…)`
+        : response.status === 403 && readOnly
+        ? `${reason} (this page is read-only)`
+        : reason
+    )
+  }
+
+  return {
+    readOnly,
+    call,
+    onTasks: (listener) => {
+      taskListeners.add(listener)
+      ensureEvents()
+      if (latest !== undefined) listener(latest)
+      return () => {
+        taskListeners.delete(listener)
+        if (taskListeners.size === 0 && connectionListeners.size === 0) {
+          events?.close()
+          events = undefined
+          connected = undefined
+        }
+      }
+    },
+    onConnection: (listener) => {
+      connectionListeners.add(listener)
+      if (connected !== undefined) listener(connected)
+      return () => {
+        connectionListeners.delete(listener)
+      }
+    },
+    onOutput: (name, since, listener) => {
+      let cursor = since
+      let gone = false
+      const stream = resilientSource(
+        () => api(`api/output?name=${encodeURIComponent(name)}&since=${cursor}`),
+        {
+          lines: (data) => {
+            const d = data as { lines?: unknown; nextCursor?: unknown; skipped?: unknown } | undefined
+            if (d === undefined || !Array.isArray(d.lines)) return
+            if (typeof d.nextCursor === "number") cursor = d.nextCursor
+            listener({
+              type: "lines",
+              lines: d.lines as ReadonlyArray<OutputLine>,
+              nextCursor: cursor,
+              skipped: typeof d.skipped === "number" ? d.skipped : 0
+            })
+          },
+          screen: (data) => {
+            const d = data as { screen?: unknown; cols?: unknown; rows?: unknown; cursor?: unknown } | undefined
+            if (d === undefined || !Array.isArray(d.screen)) return
+            const c = d.cursor as { row?: unknown; col?: unknown } | undefined
+            listener({
+              type: "screen",
+              screen: d.screen.map(String),
+              cols: typeof d.cols === "number" ? d.cols : 120,
+              rows: typeof d.rows === "number" ? d.rows : d.screen.length,
+              ...(typeof c?.row === "number" && typeof c.col === "number" && { cursor: { row: c.row, col: c.col } })
+            })
+          },
+          gone: () => {
+            gone = true
+            stream.close()
+            listener({ type: "gone" })
+          }
+        },
+        () => {}
+      )
+      return () => {
+        if (!gone) stream.close()
+      }
+    }
+  }
+}
