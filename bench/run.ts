@@ -6,13 +6,16 @@
  * latest-quick.json, so the test suite's smoke run leaves a full run's figures alone); `--only 1,5`
  * runs just those rows (for working on one figure); `--json FILE` also writes the results there.
  * Rows 12–15 measure the shared supervisor (a front, what a client starts, and the project's
- * supervisor behind it) against the isolated server, each in directories of its own (bench/shared.ts).
+ * supervisor behind it) against the isolated server, each in directories of its own (bench/shared.ts);
+ * rows 16–17 its web listener: MCP over HTTP against stdio, and a flood with pages open.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { execFile, execFileSync, fork, spawn } from "node:child_process"
 import { once } from "node:events"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import * as http from "node:http"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import type { FromSession, ToSession } from "./sessionClient.ts"
@@ -1167,6 +1170,134 @@ const sharedMemory = async () => {
   }
 }
 
+/**
+ * Row 16: a tool call over MCP's Streamable HTTP (/mcp, the SDK's client with the token) against the same
+ * call over stdio through a front, both served by one supervisor, alternating; p50s.
+ */
+const overHttp = async () => {
+  const shared = sharedSupervisor()
+  try {
+    const stdio = await launch(taskmuxEntry, shared.env)
+    const printed = execFileSync(process.execPath, [taskmuxEntry, "ui", "--print"], {
+      cwd: shared.project,
+      env: serverEnv(shared.env),
+      encoding: "utf8"
+    })
+    const page = new URL(printed.trim())
+    const token = page.searchParams.get("token")!
+    const client = new Client({ name: "taskmux-bench-http", version: "1" })
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL("/mcp", page.origin), {
+        requestInit: { headers: { Authorization: `Bearer ${token}` } }
+      })
+    )
+    await Promise.all(
+      Array.from(
+        { length: FEW_TASKS },
+        (_, i) =>
+          stdio.call("start_task", { command: `echo task ${i}; exec sleep 600`, name: `t${i}`, notifyOnExit: false })
+      )
+    )
+    const timed = async (call: () => Promise<unknown>) => {
+      const t0 = performance.now()
+      await call()
+      return since(t0)
+    }
+    const viaHttp = () => timed(() => client.callTool({ name: "list_tasks", arguments: {} }))
+    const viaStdio = () => timed(() => stdio.call("list_tasks"))
+    for (let i = 0; i < 200; i++) await Promise.all([viaHttp(), viaStdio()]) // warm up
+    const http: Array<number> = []
+    const over: Array<number> = []
+    for (let i = 0; i < sizes.sharedRounds * 300; i++) {
+      if (i % 2 === 0) {
+        http.push(await viaHttp())
+        over.push(await viaStdio())
+      } else {
+        over.push(await viaStdio())
+        http.push(await viaHttp())
+      }
+    }
+    await client.close()
+    await stdio.close()
+    const ratio = median(http) / median(over)
+    return {
+      n: 16,
+      workload:
+        "a tool call (`list_tasks` of 5 tasks) over MCP's Streamable HTTP (/mcp), against stdio through a front",
+      figures: { ratio, httpP50Ms: median(http), stdioP50Ms: median(over) },
+      text: `p50 ${ratio.toFixed(2)}× (${median(http).toFixed(2)} vs ${median(over).toFixed(2)} ms)`,
+      goal: "p50 ≤ 1.5",
+      ok: ratio <= 1.5
+    }
+  } finally {
+    await shared.dispose()
+  }
+}
+
+/** A page's live stream, read as fast as it comes (a browser reads slower): undone by destroying it. */
+const openStream = (url: URL, path: string, cookie: string) =>
+  http.get({ host: url.hostname, port: url.port, path, headers: { cookie } }, (response) => response.resume())
+
+/**
+ * Row 17: a 500 MB flood with two pages open on the supervisor (each with the task list's and the
+ * flooding task's live streams), against the same flood with none, alternating, in one supervisor;
+ * the supervisor's peak RSS meanwhile.
+ */
+const pageFlood = async () => {
+  const shared = sharedSupervisor()
+  try {
+    const session = await launch(taskmuxEntry, shared.env)
+    const pid = (await shared.pid())!
+    const printed = execFileSync(process.execPath, [taskmuxEntry, "ui", "--print"], {
+      cwd: shared.project,
+      env: serverEnv(shared.env),
+      encoding: "utf8"
+    })
+    const url = new URL(printed.trim())
+    const cookie = `taskmux_token=${url.searchParams.get("token")}`
+    let runs = 0
+    const peaks: Array<number> = []
+    const flood = async (pages: number) => {
+      const name = `flood${runs++}`
+      let peak = 0
+      const sampler = setInterval(() => peak = Math.max(peak, rssMb(pid, "VmRSS")), 20)
+      // A moment to open the pages before it floods.
+      await session.call("start_task", {
+        command: `sleep 0.3; yes | head -c ${sizes.floodBytes}`,
+        name,
+        notifyOnExit: false
+      })
+      const streams = Array.from({ length: pages }).flatMap(() => [
+        openStream(url, "/api/events", cookie),
+        openStream(url, `/api/output?name=${name}&since=0`, cookie)
+      ])
+      const ended = await session.call("wait_for_task", { name, exit: true, timeoutMs: 600_000 })
+      clearInterval(sampler)
+      for (const stream of streams) stream.destroy()
+      await session.call("remove_task", { name })
+      if (pages > 0) peaks.push(peak)
+      return (ended.durationMs as number) - 300
+    }
+    await flood(0) // warm up
+    const pairs = await alternate(sizes.floodReps, () => flood(2), () => flood(0))
+    const ratio = pairedRatio(pairs)
+    const peakRssMb = median(peaks)
+    await session.close()
+    return {
+      n: 17,
+      workload: `${sizes.floodBytes / 1e6} MB of 2-byte lines with two pages open (their live streams), against none`,
+      figures: { ratio, peakRssMb, worstPeakRssMb: Math.max(...peaks) },
+      text: `${ratio.toFixed(2)}× the flood with no page; the supervisor's peak RSS ${peakRssMb.toFixed(0)} MB (worst ${
+        Math.max(...peaks).toFixed(0)
+      })`,
+      goal: "ratio ≤ 1.3; RSS ≤ 150 MB",
+      ok: ratio <= 1.3 && peakRssMb <= 150
+    }
+  } finally {
+    await shared.dispose()
+  }
+}
+
 const rows = []
 // The quiet measurements first: the floods leave garbage in this process (its own drain baseline)
 // that would add GC pauses to the latency figures of both sides.
@@ -1182,7 +1313,9 @@ const measures = [
   [[5], startStop],
   [[4], underFlood],
   [[1, 2, 10, 11], floods],
-  [[8], terminalFlood]
+  [[8], terminalFlood],
+  [[16], overHttp],
+  [[17], pageFlood]
 ] as const
 for (const [numbers, measure] of measures) {
   if (only !== undefined && !numbers.some((n) => only.has(n))) continue

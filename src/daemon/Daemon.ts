@@ -98,6 +98,7 @@ export class Daemon extends Context.Service<Daemon, {
             openWeb({
               host,
               port,
+              project: paths.project,
               tokenFile: paths.token,
               viewers: (change) => {
                 pageViewers += change

@@ -67,6 +67,18 @@ const LEGACY_CAPABILITIES = {
 }
 const MODERN_CAPABILITIES = { ...CAPABILITIES, extensions: { [TASKS_EXTENSION]: {} } }
 
+/**
+ * What a session needs of its transport: each JSON value received goes to `onmessage`; `send` frames
+ * one message (its result is ignored: a transport reports its own failures). StdioTransport is one; the
+ * web listener's MCP over HTTP (web/McpHttp.ts) has its own.
+ */
+export interface SessionTransport {
+  onmessage?: (json: unknown) => void
+  send(message: object): unknown
+  start(): void
+  close(): void
+}
+
 /** A 2026-07-28 client's open subscriptions/listen: what it asked to hear, by its request's id. */
 interface Listen {
   readonly meta: Record<string, unknown>
@@ -80,7 +92,7 @@ interface Listen {
  * the notifier are shared with every other session of the supervisor.
  */
 export const serveSession = Effect.fnUntraced(function*(
-  transport: StdioTransport,
+  transport: SessionTransport,
   note?: string,
   /** Methods of the supervisor's own, beside MCP's (the CLI's `taskmux/ui`). */
   extend?: (session: McpSession) => void

@@ -21,6 +21,7 @@ import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { makeViewer, Viewer } from "../supervisor/Viewer.ts"
 import { HEADER, hostsFor, judge, type Tokens } from "./guard.ts"
+import type { McpHttp } from "./McpHttp.ts"
 
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
   "connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; " +
@@ -257,23 +258,41 @@ export const startWebServer = (options: WebOptions) =>
         request.on("error", reject)
       })
 
+    /** MCP over HTTP (McpHttp.ts), loaded with the first request to /mcp. */
+    let mcpHttp: Promise<McpHttp> | undefined
+
     const handle = async (request: http.IncomingMessage, response: http.ServerResponse) => {
       const url = new URL(request.url ?? "/", "http://listener")
       const changes = request.method === "POST"
+      const mcp = url.pathname === "/mcp"
+      const bearer = /^Bearer +(\S+)\s*$/i.exec(mcp ? request.headers.authorization ?? "" : "")?.[1]
       const verdict = judge(
         {
           method: request.method ?? "GET",
           host: request.headers.host,
           origin: request.headers.origin,
           cookie: request.headers.cookie,
-          header: typeof request.headers[HEADER] === "string" ? request.headers[HEADER] : undefined,
-          query: url.pathname === "/" ? url.searchParams.get("token") : null,
-          changes
+          header: bearer ?? (typeof request.headers[HEADER] === "string" ? request.headers[HEADER] : undefined),
+          query: url.pathname === "/" || mcp ? url.searchParams.get("token") : null,
+          changes,
+          mcp
         },
         options.tokens,
         hosts
       )
-      if (!verdict.ok) return fail(response, verdict.status, verdict.error)
+      if (!verdict.ok) {
+        if (mcp && verdict.status === 401) response.setHeader("WWW-Authenticate", `Bearer realm="taskmux"`)
+        return fail(response, verdict.status, verdict.error)
+      }
+      if (mcp) {
+        mcpHttp ??= import("./McpHttp.ts")
+          .then(({ startMcpHttp }) => run(startMcpHttp({ viewers: options.viewers })))
+          .catch((error: unknown) => {
+            mcpHttp = undefined
+            throw error
+          })
+        return (await mcpHttp).handle(request, response)
+      }
       if (verdict.setCookie !== undefined) response.setHeader("Set-Cookie", verdict.setCookie)
       if (request.method !== "GET" && request.method !== "POST") {
         return fail(response, 405, `${request.method} is not served here: GET the page, POST /api/call.`)
@@ -352,6 +371,7 @@ export const startWebServer = (options: WebOptions) =>
         `http://${shown}:${port}/?token=${readOnly ? options.tokens.readOnly : options.tokens.full}`,
       close: () =>
         new Promise<void>((resolve) => {
+          void mcpHttp?.then((mcp) => mcp.close())
           server.closeAllConnections()
           server.close(() => resolve())
           void Effect.runPromise(Scope.close(scope, Exit.void))

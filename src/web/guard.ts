@@ -3,7 +3,9 @@
  * own Host (DNS rebinding: a name that is not the listener's is refused), no foreign Origin (no CORS, no
  * cross-site request), and the supervisor's token, from the link the page was opened with (then an
  * HttpOnly, SameSite=Strict cookie) or a header; a request that changes something needs the header, so a
- * cookie a browser attaches by itself is never enough. Pure: the server applies what this answers.
+ * cookie a browser attaches by itself is never enough. MCP at `/mcp` takes the full token only, from
+ * `Authorization: Bearer` (or `?token=` in its address, for clients that take nothing but a URL), never
+ * from the cookie. Pure: the server applies what this answers.
  */
 import { createHmac, timingSafeEqual } from "node:crypto"
 
@@ -28,12 +30,14 @@ export interface Request {
   readonly origin: string | undefined
   /** The Cookie header. */
   readonly cookie: string | undefined
-  /** The token header. */
+  /** The token header (at /mcp, `Authorization: Bearer` too). */
   readonly header: string | undefined
-  /** `?token=` on the page's own address. */
+  /** `?token=` on the page's own address, or on /mcp's. */
   readonly query: string | null
   /** It changes something (POST). */
   readonly changes: boolean
+  /** A request to MCP at /mcp. */
+  readonly mcp?: boolean
 }
 
 export type Verdict =
@@ -72,6 +76,7 @@ export const judge = (request: Request, tokens: Tokens, hosts: ReadonlySet<strin
   if (request.origin !== undefined && request.origin !== `http://${request.host.toLowerCase()}`) {
     return { ok: false, status: 403, error: `Origin ${JSON.stringify(request.origin)} may not use this listener.` }
   }
+  if (request.mcp === true) return judgeMcp(request, tokens)
   const fromHeader = which(tokens, request.header)
   const fromCookie = which(tokens, cookieValue(request.cookie))
   const fromQuery = request.changes ? undefined : which(tokens, request.query)
@@ -93,4 +98,25 @@ export const judge = (request: Request, tokens: Tokens, hosts: ReadonlySet<strin
     ? undefined
     : `${COOKIE}=${token === "full" ? tokens.full : tokens.readOnly}; HttpOnly; SameSite=Strict; Path=/`
   return { ok: true, readOnly: token === "readOnly", setCookie }
+}
+
+/**
+ * MCP at /mcp: every request, a GET of its stream as much as a POST, needs the full token (a client that
+ * speaks MCP may start anything), from the header or the address. The cookie is never enough: a browser
+ * sends it by itself.
+ */
+const judgeMcp = (request: Request, tokens: Tokens): Verdict => {
+  const token = which(tokens, request.header) ?? which(tokens, request.query)
+  if (token === undefined) {
+    return {
+      ok: false,
+      status: 401,
+      error: "MCP at /mcp needs the supervisor's token: send Authorization: Bearer TOKEN, with the token " +
+        "taskmux ui prints (also in the project's .token file beside the supervisor's socket)."
+    }
+  }
+  if (token === "readOnly") {
+    return { ok: false, status: 403, error: "The read-only token cannot use /mcp: MCP can start and stop tasks." }
+  }
+  return { ok: true, readOnly: false, setCookie: undefined }
 }

@@ -1,10 +1,13 @@
 /**
- * Starts the supervisor's web listener with a new token (256 random bits, written 0600 beside the socket
- * for whoever else needs it, such as a client configured by URL). The one module the supervisor imports
- * when a page is first asked for: the HTTP stack and the page come with it.
+ * Starts the supervisor's web listener. The one module the supervisor imports when a page is first asked
+ * for: the HTTP stack and the page come with it.
+ *
+ * The token (256 random bits) lives in a 0600 file beside the socket, and is kept across supervisor starts,
+ * as is the port (one derived from the project's path, when free): a client configured with the address
+ * (MCP by URL) keeps working when the supervisor comes back. Deleting the file makes a new token.
  */
 import { type Context, Effect } from "effect"
-import { randomBytes } from "node:crypto"
+import { createHash, randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import type { ToolEnv } from "../mcp/Tool.ts"
 import type { Notifier } from "../supervisor/Notifier.ts"
@@ -13,18 +16,39 @@ import { startWebServer, type WebServer } from "./WebServer.ts"
 
 export interface OpenOptions {
   readonly host: string
+  /** 0: the project's own port if free, else one the system picks. */
   readonly port: number
+  readonly project: string
   readonly tokenFile: string
   readonly viewers: (change: 1 | -1) => void
 }
 
-export const openWeb = (options: OpenOptions, context: Context.Context<ToolEnv | Notifier>): Promise<WebServer> => {
+/** The token in the file, if it is ours alone and well-formed; else a new one, written 0600. */
+const tokenIn = (file: string): string => {
+  try {
+    const stat = fs.lstatSync(file)
+    const text = fs.readFileSync(file, "utf8").trim()
+    if (stat.isFile() && stat.uid === process.getuid?.() && (stat.mode & 0o077) === 0 && /^[0-9a-f]{64}$/.test(text)) {
+      return text
+    }
+  } catch {
+    // None yet.
+  }
   const token = randomBytes(32).toString("hex")
-  fs.rmSync(options.tokenFile, { force: true })
-  fs.writeFileSync(options.tokenFile, `${token}\n`, { mode: 0o600, flag: "wx" })
+  fs.rmSync(file, { force: true })
+  fs.writeFileSync(file, `${token}\n`, { mode: 0o600, flag: "wx" })
+  return token
+}
+
+/** A port for the project, the same at every start: in 20000–39999, away from common dev servers'. */
+export const projectPort = (project: string): number =>
+  20_000 + createHash("sha256").update(project).digest().readUInt32BE(0) % 20_000
+
+export const openWeb = (options: OpenOptions, context: Context.Context<ToolEnv | Notifier>): Promise<WebServer> => {
+  const tokens = tokensOf(tokenIn(options.tokenFile))
+  const start = (port: number) =>
+    startWebServer({ host: options.host, port, tokens, viewers: options.viewers }).pipe(Effect.provideContext(context))
   return Effect.runPromise(
-    startWebServer({ host: options.host, port: options.port, tokens: tokensOf(token), viewers: options.viewers }).pipe(
-      Effect.provideContext(context)
-    )
+    options.port !== 0 ? start(options.port) : start(projectPort(options.project)).pipe(Effect.catch(() => start(0)))
   )
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest"
 const root = NodePath.resolve(import.meta.dirname, "../..")
 
 describe("npm run bench -- --quick", () => {
-  it("measures all fifteen workloads and saves them", () => {
+  it("measures all seventeen workloads and saves them", () => {
     const table = execFileSync(process.execPath, [NodePath.join(root, "bench/run.ts"), "--quick"], {
       cwd: root,
       encoding: "utf8",
@@ -20,7 +20,7 @@ describe("npm run bench -- --quick", () => {
       rows: Array<{ n: number; figures: Record<string, number> }>
     }
     expect(saved.quick).toBe(true)
-    expect(saved.rows.map((r) => r.n)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1))
+    expect(saved.rows.map((r) => r.n)).toEqual(Array.from({ length: 17 }, (_, i) => i + 1))
     for (const row of saved.rows) {
       for (const value of Object.values(row.figures)) expect(Number.isFinite(value), `row ${row.n}`).toBe(true)
     }

@@ -66,3 +66,44 @@ describe("judge", () => {
     }))
   })
 })
+
+describe("judge at /mcp", () => {
+  const mcp: Request = { ...base, method: "POST", cookie: undefined, changes: true, mcp: true }
+
+  it("takes the full token from the header (Authorization: Bearer) or the address, for a change too", () => {
+    expect(judge({ ...mcp, header: tokens.full }, tokens, hosts)).toEqual({
+      ok: true,
+      readOnly: false,
+      setCookie: undefined
+    })
+    expect(judge({ ...mcp, query: tokens.full }, tokens, hosts)).toEqual({
+      ok: true,
+      readOnly: false,
+      setCookie: undefined
+    })
+    expect(judge({ ...mcp, method: "GET", changes: false, header: tokens.full }, tokens, hosts).ok).toBe(true)
+  })
+
+  it("never the cookie, never the read-only token, nothing at all", () => {
+    expect(judge({ ...mcp, cookie: `taskmux_token=${tokens.full}` }, tokens, hosts)).toMatchObject({ status: 401 })
+    expect(judge(mcp, tokens, hosts)).toMatchObject({ ok: false, status: 401, error: expect.stringMatching(/Bearer/) })
+    expect(judge({ ...mcp, header: tokens.readOnly }, tokens, hosts)).toMatchObject({ ok: false, status: 403 })
+    expect(judge({ ...mcp, query: tokens.readOnly }, tokens, hosts)).toMatchObject({ ok: false, status: 403 })
+    fc.assert(fc.property(fc.string(), (wrong) => {
+      fc.pre(wrong !== tokens.full && wrong !== tokens.readOnly)
+      expect(judge({ ...mcp, header: wrong }, tokens, hosts)).toMatchObject({ status: 401 })
+      expect(judge({ ...mcp, query: wrong }, tokens, hosts)).toMatchObject({ status: 401 })
+    }))
+  })
+
+  it("any Host but the listener's is 421 and any Origin but its own 403, whatever the token", () => {
+    fc.assert(fc.property(fc.domain(), fc.webUrl(), (name, origin) => {
+      const request = { ...mcp, header: tokens.full }
+      expect(judge({ ...request, host: `${name}:4321` }, tokens, hosts)).toMatchObject({ ok: false, status: 421 })
+      if (origin !== "http://127.0.0.1:4321") {
+        expect(judge({ ...request, origin }, tokens, hosts)).toMatchObject({ ok: false, status: 403 })
+      }
+    }))
+    expect(judge({ ...mcp, header: tokens.full, origin: "http://127.0.0.1:4321" }, tokens, hosts).ok).toBe(true)
+  })
+})

@@ -1,0 +1,479 @@
+/**
+ * MCP over Streamable HTTP at `/mcp` on the supervisor's web listener, for clients that connect by URL:
+ * the same sessions as over the socket (`serveSession`: the tools, resources, prompts and notifications),
+ * every revision taskmux speaks. Loaded the first time someone asks for `/mcp`, never before; the
+ * listener has already judged the request (Host, Origin, the token: guard.ts).
+ *
+ * HTTP and the transports are the SDK's (`@modelcontextprotocol/server`, `/node`): node:http's request
+ * becomes a web-standard Request, and the SDK's own era classifier (`classifyInboundRequest`, what its
+ * `createMcpHandler` routes by) says which era a request is; this module only says which session serves it.
+ *
+ * - 2024-11-05 … 2025-11-25: a session per `Mcp-Session-Id`, opened by `initialize`, served by the SDK's
+ *   `WebStandardStreamableHTTPServerTransport`: answers as JSON, notifications on the session's GET stream.
+ *   It ends on DELETE, or after 10 minutes with no request and no open stream; then its own tasks end, as a
+ *   closed socket's do. At most MAX_SESSIONS at once.
+ * - 2026-07-28: no session. Each request is one exchange (`PerRequestHTTPServerTransport`: JSON, or SSE
+ *   when notifications come first, as on a subscriptions/listen) of one long-lived session of the
+ *   listener, which keeps protocol tasks between requests. Request ids and progress tokens are the
+ *   client's own, and two clients may use the same: each exchange gets an id of its own inside, and
+ *   answers and notifications go back with the client's. The end of the HTTP request cancels it (as the
+ *   revision cancels over HTTP; a posted notifications/cancelled could name another client's request).
+ *   No connection ends with such a client, so a task it starts is kept (`keep: true`) unless it says
+ *   `keep: false` (then it is the listener's, and ends with the supervisor).
+ */
+import { type NodeIncomingMessageLike, toWebRequest } from "@modelcontextprotocol/node"
+import {
+  classifyInboundRequest,
+  type InboundModernRoute,
+  isJsonContentType,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  PerRequestHTTPServerTransport,
+  WebStandardStreamableHTTPServerTransport
+} from "@modelcontextprotocol/server"
+import { Effect, Exit, Scope } from "effect"
+import { randomUUID } from "node:crypto"
+import type * as http from "node:http"
+import { isObject } from "../mcp/json.ts"
+import { serveSession, type SessionTransport } from "../mcp/McpServer.ts"
+import { ErrorCode } from "../mcp/protocolError.ts"
+import { MODERN_VERSION, PROTOCOL_VERSIONS, SUBSCRIPTION_ID_META } from "../mcp/revisions.ts"
+import type { ToolEnv } from "../mcp/Tool.ts"
+import type { Notifier } from "../supervisor/Notifier.ts"
+import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import type { ViewerShape } from "../supervisor/Viewer.ts"
+
+/** Live 2025-era sessions at once; past it, an initialize is refused in a sentence. */
+export const MAX_SESSIONS = 64
+/** A 2025-era session with no request and no open stream this long ends (its own tasks with it). */
+const idleMs = () => {
+  const ms = Number(process.env.TASKMUX_HTTP_IDLE_MS)
+  return Number.isFinite(ms) && ms > 0 ? ms : 10 * 60_000
+}
+const idleText = () => {
+  const ms = idleMs()
+  return ms >= 120_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.round(ms / 1000)} s`
+}
+/** The largest POST body taken (send_input's own limit is 1 MiB). */
+const MAX_BODY = 4 * 1024 * 1024
+
+export interface McpHttpOptions {
+  /** Something is using the listener (+1) or stopped (-1): the supervisor stays while one does. */
+  readonly viewers: (change: 1 | -1) => void
+}
+
+export interface McpHttp {
+  /** Serves one request to /mcp, already judged by the listener. */
+  readonly handle: (request: http.IncomingMessage, response: http.ServerResponse) => void
+  /** Ends every session (their own tasks with them) and every exchange. */
+  readonly close: () => Promise<void>
+}
+
+type Id = string | number
+
+/** A 2025-era session over HTTP. */
+interface Session {
+  readonly web: WebStandardStreamableHTTPServerTransport
+  readonly scope: Scope.Closeable
+  readonly viewer: ViewerShape
+  /** HTTP exchanges in progress (an open GET stream is one). */
+  open: number
+  timer: ReturnType<typeof setTimeout> | undefined
+  ended: boolean
+}
+
+/** One 2026-07-28 request in the listener's session, by the id it has there. */
+interface Exchange {
+  readonly transport: PerRequestHTTPServerTransport
+  /** The client's own id and progress token. */
+  readonly id: Id
+  readonly progressToken: unknown
+  answered: boolean
+}
+
+const jsonRpcError = (
+  status: number,
+  code: number,
+  message: string,
+  id: Id | null = null,
+  data?: unknown,
+  headers: Record<string, string> = {}
+) =>
+  Response.json({ jsonrpc: "2.0", id, error: { code, message, ...(data !== undefined && { data }) } }, {
+    status,
+    headers
+  })
+
+const idOf = (body: unknown): Id | null =>
+  isObject(body) && (typeof body.id === "string" || typeof body.id === "number") ? body.id : null
+
+export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions) {
+  const context = yield* Effect.context<ToolEnv | Notifier>()
+  const registry = yield* TaskRegistry
+  const run = <A, E>(effect: Effect.Effect<A, E, ToolEnv | Notifier>) =>
+    Effect.runPromise(Effect.provideContext(effect, context))
+  const scope = yield* Scope.make("parallel")
+  const sessions = new Map<string, Session>()
+  /** Sessions whose initialize is being answered: they count against the bound already. */
+  let opening = 0
+  let closed = false
+
+  // -- 2025-era sessions -----------------------------------------------------------------------------
+
+  /**
+   * The session's side of the SDK's transport. Answers are JSON (one write each, the quickest for the
+   * client to take); notifications, progress included, go on the session's GET stream, which the SDK's
+   * clients open after initialize.
+   */
+  const sessionTransport = (web: WebStandardStreamableHTTPServerTransport): SessionTransport => {
+    const transport: SessionTransport = {
+      start: () => {},
+      close: () => void web.close(),
+      // A stream the client has closed is the client's loss: the transport says so, and it is dropped.
+      send: (message) => web.send(message as JSONRPCMessage).catch(() => {})
+    }
+    web.onmessage = (message) => transport.onmessage?.(message)
+    return transport
+  }
+
+  const endSession = async (session: Session) => {
+    if (session.ended) return
+    session.ended = true
+    clearTimeout(session.timer)
+    const id = session.web.sessionId
+    if (id !== undefined && sessions.get(id) === session) {
+      sessions.delete(id)
+      options.viewers(-1)
+    }
+    // As for a closed socket: the session's scope, then its own tasks (whole trees); their logs stay.
+    await run(Effect.andThen(Scope.close(session.scope, Exit.void), registry.endSession(session.viewer.id)))
+  }
+
+  /** With nothing open, the session ends after the idle time unless a request comes. */
+  const idle = (session: Session) => {
+    clearTimeout(session.timer)
+    if (session.open > 0 || session.ended) return
+    session.timer = setTimeout(() => void endSession(session), idleMs())
+    session.timer.unref()
+  }
+
+  const openSession = async (request: Request, body: unknown): Promise<Response> => {
+    if (sessions.size + opening >= MAX_SESSIONS) {
+      return jsonRpcError(
+        503,
+        -32000,
+        `taskmux serves at most ${MAX_SESSIONS} MCP sessions over HTTP at once, and they are all open: end one ` +
+          `(DELETE /mcp with its Mcp-Session-Id), or wait: a session with no request and no open stream for ` +
+          `${idleText()} ends.`,
+        idOf(body)
+      )
+    }
+    opening++
+    try {
+      const holder: { session?: Session } = {}
+      const web = new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: randomUUID,
+        enableJsonResponse: true,
+        supportedProtocolVersions: [...PROTOCOL_VERSIONS],
+        maxRequestBodySize: MAX_BODY,
+        onsessioninitialized: (id) => {
+          sessions.set(id, holder.session!)
+          options.viewers(1)
+        },
+        // DELETE: answered once the session's own tasks are gone.
+        onsessionclosed: () => endSession(holder.session!)
+      })
+      await web.start()
+      const sessionScope = await run(Scope.fork(scope, "sequential"))
+      const viewer = await run(serveSession(sessionTransport(web)).pipe(Scope.provide(sessionScope)))
+      const session: Session = { web, scope: sessionScope, viewer, open: 0, timer: undefined, ended: false }
+      holder.session = session
+      const response = await web.handleRequest(request, { parsedBody: body })
+      // Refused before it began (a wrong Accept, say): nothing of it is kept.
+      if (web.sessionId === undefined) await endSession(session)
+      else idle(session)
+      return response
+    } finally {
+      opening--
+    }
+  }
+
+  const serveLegacy = (request: Request, body: unknown, initialize: boolean): Promise<Response> | Response => {
+    const id = request.headers.get("mcp-session-id")
+    const session = id === null ? undefined : sessions.get(id)
+    if (session !== undefined) return session.web.handleRequest(request, { parsedBody: body })
+    // A client whose session ended starts a new one with initialize (with or without its old id).
+    if (initialize) return openSession(request, body)
+    if (id !== null) {
+      return jsonRpcError(
+        404,
+        -32001,
+        `Session not found: session ${JSON.stringify(id)} ended (DELETE, or ${idleText()} without a request ` +
+          "or an open stream). Start a new one with initialize.",
+        idOf(body)
+      )
+    }
+    return jsonRpcError(
+      400,
+      -32000,
+      "Bad Request: Mcp-Session-Id header is required: open a session with initialize (2024-11-05 to " +
+        "2025-11-25), or send 2026-07-28 requests, which carry their revision in _meta.",
+      idOf(body)
+    )
+  }
+
+  // -- 2026-07-28: the listener's own session ----------------------------------------------------------
+
+  const exchanges = new Map<string, Exchange>()
+  let next = 0
+
+  /** What the listener's session sends, to the exchange it belongs to, with the client's own ids. */
+  const route = (message: object) => {
+    const m = message as { id?: unknown; method?: string; params?: Record<string, unknown> }
+    if (m.method === undefined) {
+      const exchange = typeof m.id === "string" ? exchanges.get(m.id) : undefined
+      if (exchange === undefined) return // Cancelled: its request is gone.
+      exchange.answered = true
+      return exchange.transport.send({ ...message, id: exchange.id } as JSONRPCMessage).catch(() => {})
+    }
+    const params = m.params ?? {}
+    const meta = isObject(params._meta) ? params._meta : undefined
+    const listen = meta?.[SUBSCRIPTION_ID_META]
+    let exchange: Exchange | undefined
+    let sent: Record<string, unknown> | undefined
+    if (typeof listen === "string" && (exchange = exchanges.get(listen)) !== undefined) {
+      sent = { ...params, _meta: { ...meta, [SUBSCRIPTION_ID_META]: exchange.id } }
+    } else if (
+      m.method === "notifications/progress" && typeof params.progressToken === "string" &&
+      (exchange = exchanges.get(params.progressToken)) !== undefined
+    ) {
+      sent = { ...params, progressToken: exchange.progressToken }
+    }
+    // Anything else belongs to no request (2026-07-28 sends nothing unasked): dropped.
+    if (exchange === undefined || sent === undefined) return
+    return exchange.transport.send({ ...message, params: sent } as JSONRPCMessage, { relatedRequestId: exchange.id })
+      .catch(() => {})
+  }
+  const modern: SessionTransport = { start: () => {}, close: () => {}, send: route }
+  const listener = yield* serveSession(modern).pipe(Scope.provide(scope))
+
+  /** The request as the listener's session takes it: its own id and progress token; start_task keeps. */
+  const inbound = (message: JSONRPCRequest, internal: string) => {
+    const params = message.params as Record<string, unknown> | undefined
+    let sent = params
+    const meta = params?._meta
+    if (isObject(meta) && meta.progressToken !== undefined) {
+      sent = { ...sent, _meta: { ...meta, progressToken: internal } }
+    }
+    const args = params?.arguments
+    if (message.method === "tools/call" && params?.name === "start_task" && isObject(args) && !("keep" in args)) {
+      sent = { ...sent, arguments: { ...args, keep: true } }
+    }
+    return { ...message, id: internal, ...(sent !== undefined && { params: sent }) }
+  }
+
+  const serveModern = async (routed: InboundModernRoute, request: Request): Promise<Response> => {
+    // Cancellation is the end of the request's stream; nothing else a 2026-07-28 client tells is news.
+    if (routed.messageKind === "notification") return new Response(null, { status: 202 })
+    const message = routed.message
+    const revision = routed.classification.revision
+    if (revision !== MODERN_VERSION) {
+      return jsonRpcError(
+        400,
+        ErrorCode.UnsupportedProtocolVersion,
+        `Unsupported protocol version ${JSON.stringify(revision)} in _meta: taskmux speaks ${
+          PROTOCOL_VERSIONS.join(", ")
+        } (the ones before ${MODERN_VERSION} in a session, opened with initialize).`,
+        message.id,
+        { supported: PROTOCOL_VERSIONS, requested: revision }
+      )
+    }
+    // The revision's HTTP binding: every request names its revision and method in headers too.
+    for (const header of ["MCP-Protocol-Version", "Mcp-Method"]) {
+      if (request.headers.get(header) === null) {
+        return jsonRpcError(
+          400,
+          -32020,
+          `Bad Request: the request headers and body disagree: the body is a ${MODERN_VERSION} request but ` +
+            `the required ${header} header is absent.`,
+          message.id
+        )
+      }
+    }
+    const internal = `http-${++next}`
+    const transport = new PerRequestHTTPServerTransport({ classification: routed.classification })
+    const exchange: Exchange = {
+      transport,
+      id: message.id,
+      progressToken: isObject(message.params?._meta) ? message.params._meta.progressToken : undefined,
+      answered: false
+    }
+    exchanges.set(internal, exchange)
+    options.viewers(1)
+    transport.onmessage = (received) => modern.onmessage?.(inbound(received as JSONRPCRequest, internal))
+    transport.onclose = () => {
+      if (exchanges.get(internal) !== exchange) return
+      exchanges.delete(internal)
+      options.viewers(-1)
+      if (!exchange.answered) {
+        modern.onmessage?.({
+          jsonrpc: "2.0",
+          method: "notifications/cancelled",
+          params: { requestId: internal, reason: "the HTTP request ended" }
+        })
+      }
+    }
+    await transport.start()
+    return transport.handleMessage(message, { request }).catch(() => new Response(null, { status: 499 }))
+  }
+
+  // -- HTTP ------------------------------------------------------------------------------------------
+
+  /** The answer to a request, its body already read and parsed (undefined for a GET or DELETE). */
+  const fetch = (request: Request, body: unknown): Promise<Response> | Response => {
+    const method = request.method
+    if (method !== "GET" && method !== "POST" && method !== "DELETE") {
+      return jsonRpcError(
+        405,
+        -32000,
+        `${method} is not served at /mcp: POST a message, GET a session's stream, DELETE a session.`,
+        null,
+        undefined,
+        { Allow: "GET, POST, DELETE" }
+      )
+    }
+    const routed = classifyInboundRequest({
+      httpMethod: method,
+      ...header(request, "protocolVersionHeader", "mcp-protocol-version"),
+      ...header(request, "mcpMethodHeader", "mcp-method"),
+      ...header(request, "mcpNameHeader", "mcp-name"),
+      ...(body !== undefined && { body })
+    })
+    switch (routed.kind) {
+      case "reject":
+        return jsonRpcError(routed.httpStatus, routed.code, routed.message, idOf(body), routed.data)
+      case "modern":
+        return serveModern(routed, request)
+      case "legacy":
+        return serveLegacy(request, body, routed.reason === "initialize")
+    }
+  }
+
+  /** The body of a POST as JSON, or the answer that refuses it. */
+  const readJson = async (request: http.IncomingMessage): Promise<{ json: unknown } | Response> => {
+    if (!isJsonContentType(request.headers["content-type"] ?? null)) {
+      return jsonRpcError(415, -32000, "Unsupported Media Type: POST /mcp takes Content-Type: application/json.")
+    }
+    const chunks: Array<Buffer> = []
+    let size = 0
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      size += chunk.length
+      if (size > MAX_BODY) {
+        return jsonRpcError(413, -32000, `Payload Too Large: a message is at most ${MAX_BODY} bytes.`)
+      }
+      chunks.push(chunk)
+    }
+    try {
+      return { json: JSON.parse(Buffer.concat(chunks).toString("utf8")) }
+    } catch (error) {
+      return jsonRpcError(400, ErrorCode.ParseError, `Parse error: the body is not JSON (${(error as Error).message}).`)
+    }
+  }
+
+  /**
+   * node:http to the transports' web-standard Request (the SDK's toWebRequest) and back. A JSON answer
+   * leaves in one write with its length (the SDK's toNodeHandler streams every body: a small answer in two
+   * writes, each waking the client); a stream is passed on as it comes, as fast as the client takes it.
+   */
+  const serve = async (request: http.IncomingMessage, response: http.ServerResponse) => {
+    const abort = new AbortController()
+    let finished = false
+    response.once("close", () => {
+      if (!finished) abort.abort()
+    })
+    let answer: Response
+    const read = request.method === "POST" ? await readJson(request) : undefined
+    if (read instanceof Response) answer = read
+    else {
+      const web = await toWebRequest(request as NodeIncomingMessageLike, read?.json, { signal: abort.signal })
+      answer = await fetch(web, read?.json)
+    }
+    const headers: Record<string, string> = {}
+    for (const [name, value] of answer.headers) headers[name] = value
+    if (answer.body === null || !headers["content-type"]?.startsWith("text/event-stream")) {
+      const bytes = Buffer.from(await answer.arrayBuffer())
+      finished = true
+      response.writeHead(answer.status, { ...headers, "content-length": String(bytes.length) }).end(bytes)
+      return
+    }
+    response.writeHead(answer.status, headers).flushHeaders()
+    // A client that goes away ends the stream at once (its transport forgets it), not at its next event.
+    const reader = answer.body.getReader()
+    const stop = () => void reader.cancel().catch(() => {})
+    abort.signal.addEventListener("abort", stop, { once: true })
+    const gone = new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve(), { once: true }))
+    try {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done || abort.signal.aborted) break
+        if (!response.write(value)) {
+          await Promise.race([new Promise((resolve) => response.once("drain", resolve)), gone])
+        }
+      }
+    } catch {
+      // The stream failed (its transport closed): the client's stream ends here.
+    } finally {
+      abort.signal.removeEventListener("abort", stop)
+    }
+    finished = true
+    response.end()
+  }
+
+  const handle = (request: http.IncomingMessage, response: http.ServerResponse) => {
+    if (closed) {
+      response.writeHead(503).end()
+      return
+    }
+    response.setHeader("Cache-Control", "no-store")
+    response.setHeader("X-Content-Type-Options", "nosniff")
+    // A session is busy while one of its exchanges is open (its GET stream included).
+    const id = request.headers["mcp-session-id"]
+    const session = typeof id === "string" ? sessions.get(id) : undefined
+    if (session !== undefined) {
+      session.open++
+      clearTimeout(session.timer)
+      response.once("close", () => {
+        session.open--
+        idle(session)
+      })
+    }
+    serve(request, response).catch((error: unknown) => {
+      if (!response.headersSent) {
+        response.writeHead(500, { "Content-Type": "application/json" })
+        response.end(
+          JSON.stringify({
+            jsonrpc: "2.0",
+            id: null,
+            error: { code: -32603, message: `Internal error: ${String(error)}` }
+          })
+        )
+      } else response.end()
+    })
+  }
+
+  return {
+    handle,
+    close: async () => {
+      closed = true
+      for (const exchange of exchanges.values()) void exchange.transport.close()
+      await Promise.all([...sessions.values()].map(endSession))
+      // Tasks a 2026-07-28 client started with keep: false were the listener's.
+      await run(Effect.andThen(Scope.close(scope, Exit.void), registry.endSession(listener.id)))
+    }
+  } satisfies McpHttp
+})
+
+const header = <K extends string>(request: Request, key: K, name: string): { [P in K]?: string } => {
+  const value = request.headers.get(name)
+  return (value === null ? {} : { [key]: value }) as { [P in K]?: string }
+}

@@ -1,0 +1,468 @@
+/**
+ * MCP over Streamable HTTP at /mcp, against a real supervisor opened as a person opens its listener
+ * (`taskmux ui --print`): a 2025-era session driven by the 1.x SDK's client (its tasks shared with the CLI,
+ * its notifications, its end), 2026-07-28 requests driven by the 2.x SDK's client (no session; two clients
+ * whose request ids collide), the same refusals as the page's (token, Origin, Host) with nothing changed,
+ * the bound on sessions and their idle end, the official conformance suite, and a call's time against
+ * the same call over stdio.
+ */
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from "@modelcontextprotocol/client"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
+import { spawn } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import * as http from "node:http"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { connectIfRunning } from "../../src/daemon/connect.ts"
+import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
+import { MAX_SESSIONS } from "../../src/web/McpHttp.ts"
+import { serverEntry, until } from "../e2e/client.ts"
+import { isAlive } from "../helpers.ts"
+
+const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-mcphttp-rt-"))
+const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-mcphttp-"))
+/** A session with nothing open ends after 4 s here (10 minutes by default). */
+const IDLE_MS = 4000
+const env = {
+  ...process.env,
+  XDG_RUNTIME_DIR: runtime,
+  TASKMUX_ISOLATED: "false",
+  TASKMUX_LINGER_MS: "300",
+  TASKMUX_HTTP_IDLE_MS: String(IDLE_MS)
+}
+
+const run = (command: string, args: ReadonlyArray<string>) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(command, args, { cwd: project, env })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.once("close", (code) => resolve({ code, stdout, stderr }))
+  })
+const taskmux = (args: ReadonlyArray<string>) => run(process.execPath, [serverEntry, ...args])
+
+interface Listed {
+  readonly name: string
+  readonly status: string
+  readonly owner: string
+  readonly pid: number | null
+}
+const ps = async () => JSON.parse((await taskmux(["ps", "--json"])).stdout) as Array<Listed>
+
+interface Answer {
+  readonly status: number
+  readonly headers: http.IncomingHttpHeaders
+  readonly body: string
+}
+
+/** One HTTP request with exactly these headers (Host included, which fetch would not let us set). */
+const send = (url: URL, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string }) =>
+  new Promise<Answer>((resolve, reject) => {
+    const request = http.request({
+      host: url.hostname,
+      port: url.port,
+      method: options.method ?? "POST",
+      path: options.path ?? "/mcp",
+      headers: { host: url.host, ...options.headers },
+      setHost: false
+    }, (response) => {
+      let body = ""
+      response.on("data", (chunk: Buffer) => (body += chunk.toString()))
+      response.on("end", () => resolve({ status: response.statusCode!, headers: response.headers, body }))
+    })
+    request.on("error", reject)
+    request.end(options.body)
+  })
+
+const MODERN_META = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientCapabilities": {},
+  "io.modelcontextprotocol/clientInfo": { name: "raw", version: "1" }
+}
+
+describe("MCP over HTTP at /mcp", () => {
+  let page: URL
+  let mcpUrl: URL
+  let token: string
+  const bearer = () => ({ Authorization: `Bearer ${token}` })
+  const json = { "content-type": "application/json", accept: "application/json, text/event-stream" }
+
+  /** A 2025-era session opened with raw requests (no GET stream): its id. */
+  const rawSession = async () => {
+    const answer = await send(page, {
+      headers: { ...json, ...bearer() },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } }
+      })
+    })
+    return { answer, id: answer.headers["mcp-session-id"] as string | undefined }
+  }
+  const inSession = (id: string, message: object) =>
+    send(page, {
+      headers: { ...json, ...bearer(), "mcp-session-id": id, "mcp-protocol-version": "2025-11-25" },
+      body: JSON.stringify({ jsonrpc: "2.0", ...message })
+    })
+  const deleteSession = (id: string) =>
+    send(page, {
+      method: "DELETE",
+      headers: { ...bearer(), "mcp-session-id": id, "mcp-protocol-version": "2025-11-25" }
+    })
+
+  const legacyClient = async (name: string) => {
+    const transport = new StreamableHTTPClientTransport(mcpUrl, { requestInit: { headers: bearer() } })
+    const client = new Client({ name, version: "1.0.0" })
+    await client.connect(transport)
+    return { client, transport }
+  }
+  const modernClient = async (name: string) => {
+    const client = new ModernClient({ name, version: "2.0.0" }, {
+      capabilities: {},
+      versionNegotiation: { mode: { pin: "2026-07-28" } }
+    })
+    await client.connect(new ModernTransport(mcpUrl, { requestInit: { headers: bearer() } }))
+    return client
+  }
+
+  beforeAll(async () => {
+    const printed = await taskmux(["ui", "--print"])
+    expect(printed.code, printed.stderr).toBe(0)
+    page = new URL(printed.stdout.trim())
+    token = page.searchParams.get("token")!
+    mcpUrl = new URL("/mcp", page)
+  })
+  afterAll(async () => {
+    const c = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")
+    c?.socket.destroy()
+    if (c !== undefined) process.kill(c.welcome.pid, "SIGTERM")
+  })
+
+  it("serves a 2025-era session to the 1.x SDK: tools, tasks shared with the CLI, an exit heard, resources, subscriptions; DELETE ends its tasks", async () => {
+    const { client, transport } = await legacyClient("http-2025")
+    const logs: Array<Record<string, unknown>> = []
+    const updated: Array<string> = []
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params.data as never))
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updated.push(n.params.uri))
+    expect(transport.sessionId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(client.getServerVersion()).toMatchObject({ name: "taskmux" })
+    expect(client.getServerCapabilities()).toMatchObject({ tools: {}, logging: {}, resources: { subscribe: true } })
+
+    const tools = (await client.listTools()).tools.map((t) => t.name)
+    expect(tools).toHaveLength(10)
+    expect(tools).toEqual(expect.arrayContaining(["start_task", "list_tasks", "wait_for_task", "stop_task"]))
+
+    const started = await client.callTool({ name: "start_task", arguments: { name: "web", command: "sleep 300" } })
+    const webPid = (started.structuredContent as { pid: number }).pid
+    expect(isAlive(webPid)).toBe(true)
+    const listed = (await client.callTool({ name: "list_tasks", arguments: {} })).structuredContent as {
+      tasks: Array<Listed>
+    }
+    expect(listed.tasks.find((t) => t.name === "web")).toMatchObject({ status: "running", owner: "you" })
+    // The CLI, another client of the same supervisor, sees it as someone else's.
+    expect((await ps()).find((t) => t.name === "web")).toMatchObject({ status: "running", owner: "other" })
+
+    await client.callTool({ name: "start_task", arguments: { name: "brief", command: "echo done; exit 3" } })
+    const exit = await until(() => logs.find((l) => l.event === "task_exit" && l.name === "brief"))
+    expect(exit).toMatchObject({ status: "crashed", exitCode: 3, lastLines: ["done"] })
+    const read = await client.readResource({ uri: "task://brief/output" })
+    expect(read.contents).toEqual([{ uri: "task://brief/output", mimeType: "text/plain", text: "done" }])
+
+    await client.callTool({
+      name: "start_task",
+      arguments: { name: "ticker", command: "for i in $(seq 1 100); do echo tick $i; sleep 0.1; done" }
+    })
+    await client.subscribeResource({ uri: "task://ticker/output" })
+    await until(() => updated.find((uri) => uri === "task://ticker/output"))
+    await client.unsubscribeResource({ uri: "task://ticker/output" })
+
+    // DELETE ends the session: its own tasks end as a closed socket's do (whole trees), and are forgotten.
+    await transport.terminateSession()
+    await client.close()
+    await until(() => isAlive(webPid) ? undefined : true)
+    const after = await ps()
+    expect(after.map((t) => t.name)).not.toContain("web")
+    expect(after.map((t) => t.name)).not.toContain("ticker")
+  })
+
+  it("serves 2026-07-28 requests to the 2.x SDK without a session: tools, a call, a listen; a task it starts is kept", async () => {
+    const client = await modernClient("http-2026")
+    expect(client.getNegotiatedProtocolVersion()).toBe("2026-07-28")
+    expect((await client.listTools()).tools).toHaveLength(10)
+    const started = await client.callTool({ name: "start_task", arguments: { name: "modern", command: "sleep 300" } })
+    expect(started.isError).not.toBe(true)
+    expect(started.structuredContent).toMatchObject({ name: "modern", status: "running" })
+    // No connection ends with it: what it starts is kept, as the page's starts are.
+    expect((await ps()).find((t) => t.name === "modern")).toMatchObject({ status: "running", owner: "kept" })
+
+    const updates: Array<Record<string, unknown>> = []
+    client.setNotificationHandler("notifications/resources/updated", (n) => void updates.push(n.params as never))
+    await client.callTool({
+      name: "start_task",
+      arguments: { name: "ticker2", command: "for i in $(seq 1 100); do echo tick $i; sleep 0.1; done" }
+    })
+    const subscription = await client.listen({ resourceSubscriptions: ["task://ticker2/output"] })
+    expect(subscription.honoredFilter).toEqual({ resourceSubscriptions: ["task://ticker2/output"] })
+    const heard = await until(() => updates.find((u) => u.uri === "task://ticker2/output"))
+    // The client's own listen id, not the one it had inside the listener's session.
+    expect(heard._meta).toMatchObject({ "io.modelcontextprotocol/subscriptionId": expect.stringMatching(/^listen:/) })
+    await subscription.close()
+
+    // A protocol task (the Tasks extension) outlives the request that started it: asked about in later ones.
+    const tasksMeta = {
+      ...MODERN_META,
+      "io.modelcontextprotocol/clientCapabilities": { extensions: { "io.modelcontextprotocol/tasks": {} } }
+    }
+    const modernPost = async (id: number, method: string, params: Record<string, unknown>) => {
+      const answer = await send(page, {
+        headers: { ...json, ...bearer(), "mcp-protocol-version": "2026-07-28", "mcp-method": method },
+        body: JSON.stringify({ jsonrpc: "2.0", id, method, params: { ...params, _meta: tasksMeta } })
+      })
+      expect(answer.status, answer.body).toBe(200)
+      return (JSON.parse(answer.body) as { result: Record<string, unknown> }).result
+    }
+    await client.callTool({
+      name: "start_task",
+      arguments: { name: "slow", command: "sleep 2; echo ready; sleep 300" }
+    })
+    const asTask = await modernPost(1, "tools/call", {
+      name: "wait_for_task",
+      arguments: { name: "slow", pattern: "ready", timeoutMs: 20_000 }
+    })
+    expect(asTask).toMatchObject({ resultType: "task", status: "working" })
+    const done = await until(async () => {
+      const got = await modernPost(1, "tasks/get", { taskId: asTask.taskId })
+      return got.status === "completed" ? got : undefined
+    }, 20_000)
+    expect(done.result).toMatchObject({ structuredContent: { matched: true } })
+    await client.callTool({ name: "stop_task", arguments: { name: "slow" } })
+
+    // Two clients whose request ids are the same, at once: each gets its own answers.
+    const other = await modernClient("http-2026-b")
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => [
+        client.callTool({ name: "get_task", arguments: { name: "modern" } }).then((r) => [i, "modern", r] as const),
+        other.callTool({ name: "get_task", arguments: { name: "ticker2" } }).then((r) => [i, "ticker2", r] as const)
+      ]).flat()
+    )
+    for (const [, name, result] of answers) expect(result.structuredContent).toMatchObject({ name })
+    await client.callTool({ name: "stop_task", arguments: { name: "modern" } })
+    await client.callTool({ name: "stop_task", arguments: { name: "ticker2" } })
+    await client.close()
+    await other.close()
+  })
+
+  it("refuses no token, a wrong or read-only token, the cookie alone, a foreign Origin and a rebinding Host; nothing changes", async () => {
+    const start = (headers: Record<string, string>) =>
+      send(page, {
+        headers: {
+          ...json,
+          "mcp-protocol-version": "2026-07-28",
+          "mcp-method": "tools/call",
+          "mcp-name": "start_task",
+          ...headers
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "start_task", arguments: { name: "intruder", command: "sleep 300" }, _meta: MODERN_META }
+        })
+      })
+    const none = await start({})
+    expect(none.status).toBe(401)
+    expect(none.headers["www-authenticate"]).toMatch(/^Bearer/)
+    expect(JSON.parse(none.body).error).toMatch(/Authorization: Bearer/)
+    expect((await start({ Authorization: `Bearer ${"0".repeat(64)}` })).status).toBe(401)
+    expect((await start({ Authorization: "Basic Zm9vOmJhcg==" })).status).toBe(401)
+    const readOnly = new URL((await taskmux(["ui", "--print", "--read-only"])).stdout.trim()).searchParams.get("token")!
+    expect((await start({ Authorization: `Bearer ${readOnly}` })).status).toBe(403)
+    // The page's cookie, which a browser would attach by itself, is not enough.
+    expect((await start({ cookie: `taskmux_token=${token}` })).status).toBe(401)
+    const foreign = await start({ ...bearer(), origin: "https://evil.example" })
+    expect(foreign.status).toBe(403)
+    expect(foreign.headers["access-control-allow-origin"]).toBeUndefined()
+    expect((await start({ ...bearer(), host: `evil.example:${page.port}` })).status).toBe(421)
+    // A GET of a session's stream and a DELETE need the token as much as a POST.
+    expect((await send(page, { method: "GET", headers: { accept: "text/event-stream" } })).status).toBe(401)
+    expect((await send(page, { method: "DELETE", headers: { "mcp-session-id": "x" } })).status).toBe(401)
+    expect((await ps()).map((t) => t.name)).not.toContain("intruder")
+    // With the token (here in the address, as for clients that take only a URL), it is served.
+    const served = await send(page, {
+      path: `/mcp?token=${token}`,
+      headers: { ...json, "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/list" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list", params: { _meta: MODERN_META } })
+    })
+    expect(served.status).toBe(200)
+    expect(JSON.parse(served.body).result.tools).toHaveLength(10)
+  })
+
+  it(`holds at most ${MAX_SESSIONS} sessions, refusing the next in a sentence; one left alone ends with its tasks`, async () => {
+    const opened: Array<string> = []
+    let refused: Answer | undefined
+    while (refused === undefined && opened.length <= MAX_SESSIONS) {
+      const { answer, id } = await rawSession()
+      if (id !== undefined) opened.push(id)
+      else refused = answer
+    }
+    expect(refused?.status).toBe(503)
+    expect(JSON.parse(refused!.body).error.message).toMatch(/at most 64 MCP sessions over HTTP at once/)
+    expect(opened.length).toBeLessThanOrEqual(MAX_SESSIONS)
+    for (const id of opened) expect((await deleteSession(id)).status).toBe(200)
+    expect((await inSession(opened[0]!, { id: 1, method: "ping" })).status).toBe(404)
+
+    // A session with no request and no open stream ends after the idle time, and its tasks with it.
+    const { id } = await rawSession()
+    await inSession(id!, { method: "notifications/initialized" })
+    const started = await inSession(id!, {
+      id: 1,
+      method: "tools/call",
+      params: { name: "start_task", arguments: { name: "abandoned", command: "sleep 300" } }
+    })
+    const pid = (JSON.parse(started.body) as { result: { structuredContent: { pid: number } } }).result
+      .structuredContent.pid
+    expect(isAlive(pid)).toBe(true)
+    await until(() => isAlive(pid) ? undefined : true, IDLE_MS + 10_000)
+    expect((await ps()).map((t) => t.name)).not.toContain("abandoned")
+    const gone = await inSession(id!, { id: 2, method: "ping" })
+    expect(gone.status).toBe(404)
+    expect(JSON.parse(gone.body).error.message).toMatch(/Start a new one with initialize/)
+  })
+
+  it("passes the official conformance suite's scenarios that apply to taskmux", async () => {
+    const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-conformance-"))
+    const baseline = NodePath.join(dir, "not-applicable.yml")
+    writeFileSync(baseline, `server:\n${NOT_APPLICABLE.map((name) => `  - ${name}`).join("\n")}\n`)
+    const cli = NodePath.resolve(
+      import.meta.dirname,
+      "../../node_modules/@modelcontextprotocol/conformance/dist/index.js"
+    )
+    // The suite's client sends no header of ours: the token goes in the address.
+    const url = `${mcpUrl.href}?token=${token}`
+    const result = await run(process.execPath, [
+      cli,
+      "server",
+      "--url",
+      url,
+      "--expected-failures",
+      baseline,
+      "-o",
+      NodePath.join(dir, "results")
+    ])
+    expect(result.code, result.stdout.slice(-3000) + result.stderr).toBe(0)
+    const ran = new Map<string, Array<{ status: string }>>()
+    for (const entry of readdirSync(NodePath.join(dir, "results"))) {
+      const scenario = /^server-(.+)-\d{4}-\d\d-\d\dT/.exec(entry)![1]!
+      ran.set(scenario, JSON.parse(readFileSync(NodePath.join(dir, "results", entry, "checks.json"), "utf8")))
+    }
+    for (const scenario of APPLIES) {
+      const checks = ran.get(scenario)
+      expect(checks, scenario).toBeDefined()
+      expect(checks!.filter((c) => c.status === "FAILURE" || c.status === "WARNING"), scenario).toEqual([])
+    }
+  })
+
+  it("measures a call's p50 over HTTP, over stdio, and the SDK's HTTP client's own floor (printed)", async () => {
+    const { client: overHttp, transport } = await legacyClient("http-timing")
+    const stdio = new StdioClientTransport({ command: process.execPath, args: [serverEntry], cwd: project, env })
+    const overStdio = new Client({ name: "stdio-timing", version: "1.0.0" })
+    await overStdio.connect(stdio)
+    // The floor: the same client against a node:http server in a process of its own that answers at once.
+    const bare = spawn(process.execPath, ["-e", BARE_SERVER], { stdio: ["ignore", "pipe", "inherit"] })
+    const port = await new Promise<string>((resolve) =>
+      bare.stdout.once("data", (chunk: Buffer) => resolve(String(chunk).trim()))
+    )
+    const overBare = new Client({ name: "bare-timing", version: "1.0.0" })
+    await overBare.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)))
+    const p50 = async (client: Client) => {
+      const times: Array<number> = []
+      for (let i = 0; i < 200; i++) {
+        const start = performance.now()
+        await client.callTool({ name: "list_tasks", arguments: {} })
+        times.push(performance.now() - start)
+      }
+      return times.sort((a, b) => a - b)[100]!
+    }
+    const best = { http: Infinity, stdio: Infinity, bare: Infinity }
+    for (let round = 0; round < 3; round++) {
+      best.http = Math.min(best.http, await p50(overHttp))
+      best.stdio = Math.min(best.stdio, await p50(overStdio))
+      best.bare = Math.min(best.bare, await p50(overBare))
+    }
+    console.log(
+      `list_tasks p50: HTTP ${best.http.toFixed(3)} ms, stdio ${best.stdio.toFixed(3)} ms (${
+        (best.http / best.stdio).toFixed(2)
+      }×); the same HTTP client against a server that answers at once: ${best.bare.toFixed(3)} ms`
+    )
+    expect(best.http).toBeGreaterThan(0)
+    await transport.terminateSession()
+    await Promise.all([overHttp.close(), overStdio.close(), overBare.close()])
+    bare.kill()
+  })
+})
+
+/** A Streamable HTTP server that answers every request at once with a fixed answer (JSON, no session checks). */
+const BARE_SERVER = `
+const server = require("node:http").createServer((req, res) => {
+  let body = ""
+  req.on("data", (chunk) => (body += chunk))
+  req.on("end", () => {
+    const message = req.method === "POST" ? JSON.parse(body) : {}
+    if (message.id === undefined) return res.writeHead(req.method === "POST" ? 202 : 405).end()
+    const result = message.method === "initialize"
+      ? { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "bare", version: "1" } }
+      : { content: [{ type: "text", text: "No tasks." }], structuredContent: { tasks: [] } }
+    const out = JSON.stringify({ jsonrpc: "2.0", id: message.id, result })
+    res.writeHead(200, { "content-type": "application/json", "mcp-session-id": "s", "content-length": Buffer.byteLength(out) })
+    res.end(out)
+  })
+})
+server.listen(0, "127.0.0.1", () => console.log(server.address().port))
+`
+
+/** The suite's scenarios that taskmux passes. */
+const APPLIES = [
+  "server-initialize",
+  "ping",
+  "logging-set-level",
+  "tools-list",
+  "resources-list",
+  "prompts-list",
+  "server-sse-multiple-streams",
+  "dns-rebinding-protection"
+]
+
+/**
+ * The ones that do not apply: each calls a fixture of the suite's reference server (a tool, prompt or
+ * resource named test_* or test://…), or completion/complete, which taskmux does not offer.
+ */
+const NOT_APPLICABLE = [
+  "completion-complete",
+  "tools-call-simple-text",
+  "tools-call-image",
+  "tools-call-audio",
+  "tools-call-embedded-resource",
+  "tools-call-mixed-content",
+  "tools-call-with-logging",
+  "tools-call-error",
+  "tools-call-with-progress",
+  "tools-call-sampling",
+  "tools-call-elicitation",
+  "elicitation-sep1034-defaults",
+  "elicitation-sep1330-enums",
+  "resources-read-text",
+  "resources-read-binary",
+  "resources-templates-read",
+  "resources-subscribe",
+  "resources-unsubscribe",
+  "prompts-get-simple",
+  "prompts-get-with-args",
+  "prompts-get-embedded-resource",
+  "prompts-get-with-image"
+]
