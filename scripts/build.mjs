@@ -42,5 +42,7 @@ await import("./server.js")
 )
 
 // The browser page (ui/): Vite builds it into dist/ui (index.html with the two meta tags the server
-// fills in, and hashed files under dist/ui/assets).
+// fills in, and hashed files under dist/ui/assets). Then the MCP App (ui://taskmux/tasks): the same
+// components in one self-contained file, dist/ui/app.html (script and stylesheet inline).
 await viteBuild({ configFile: "ui/vite.config.ts", logLevel: "warn" })
+await viteBuild({ configFile: "ui/vite.app.config.ts", logLevel: "warn" })

@@ -319,7 +319,8 @@ export const startWebServer = (options: WebOptions) =>
       }
       if (path === "/api/events") return events(request, response)
       if (path === "/api/output") return output(request, response, url)
-      const asset = assets.get(path === "/" ? "/index.html" : path)
+      // The MCP App (app.html) is the client's to show, through resources/read: not a page of this listener.
+      const asset = path === "/app.html" ? undefined : assets.get(path === "/" ? "/index.html" : path)
       if (asset === undefined) {
         return fail(
           response,

@@ -174,6 +174,7 @@ describe("installs like every MCP server", () => {
         "README.md",
         "dist/main.js",
         "dist/server.js",
+        "dist/ui/app.html",
         "dist/ui/index.html",
         "package.json"
       ])

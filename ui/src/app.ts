@@ -7,6 +7,7 @@ import type { Backend, CallToolResult, TasksSnapshot } from "./backend.ts"
 import { resultText } from "./backend.ts"
 import { frameBatcher, h, setText } from "./dom.ts"
 import { graphView } from "./graph.ts"
+import type { ScreenLoader } from "./screen.ts"
 import { taskDetail } from "./taskDetail.ts"
 import { taskList } from "./taskList.ts"
 
@@ -22,9 +23,11 @@ const VERBS: Record<string, string> = {
 export interface AppOptions {
   /** Keep the selected task in location.hash (#task=NAME): false inside a frame that owns no URL. */
   readonly useHash?: boolean
+  /** What draws a terminal task's screen (xterm.js on the page, plain text in the MCP App). */
+  readonly screen: ScreenLoader
 }
 
-export const mountApp = (root: HTMLElement, backend: Backend, options: AppOptions = {}): () => void => {
+export const mountApp = (root: HTMLElement, backend: Backend, options: AppOptions): () => void => {
   const useHash = options.useHash ?? true
   const ro = backend.readOnly
 
@@ -99,7 +102,7 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
     onSelect: (name) => select(name, narrow.matches),
     act: (tool, args, button) => void act(tool, args, button)
   })
-  const detail = taskDetail(backend, { act, report, focusList: () => list.focus() })
+  const detail = taskDetail(backend, { act, report, focusList: () => list.focus(), screen: options.screen })
   const graph = graphView((name) => select(name, true))
 
   const select = (name: string, focusDetail = false) => {

@@ -1,16 +1,10 @@
 /**
- * SKETCH (not used by the HTTP page): the Backend for the same components inside an MCP App, a
- * sandboxed frame that reaches taskmux's tools through its host. There is no event stream there,
- * so it polls: list_tasks for the list, read_output (since the last cursor) for a task's lines, and
- * read_output { screen: true } for a terminal task's screen.
- *
- * It takes anything with ext-apps' `callServerTool`, so it needs no import of the SDK:
- *   import { App } from "@modelcontextprotocol/ext-apps"
- *   const app = new App({ name: "taskmux", version })
- *   await app.connect()
- *   mountApp(root, appBackend(app), { useHash: false })
- * Open points: list_tasks carries no dependency graph (the server could add `graph` to it), and
- * the host decides what an app may call, so readOnly is given by the caller.
+ * The Backend of the same components inside an MCP App (appMain.ts): a sandboxed frame that reaches
+ * taskmux's tools only through its host (ext-apps' `App.callServerTool`). There is no event stream
+ * there, so it polls: list_tasks every second for the list, read_output (since the last cursor) for a
+ * shown task's lines, and read_output { screen: true } for a terminal task's screen. A call that changes
+ * something reads the list again at once. list_tasks carries no dependency graph: the app shows none.
+ * The host decides what an app may call, so readOnly is given by the caller.
  */
 import type { Backend, CallToolResult, ListedTask, OutputEvent, OutputLine, TasksSnapshot } from "./backend.ts"
 import { errorResult } from "./backend.ts"
@@ -33,19 +27,48 @@ const asResult = (value: unknown): CallToolResult =>
     ? value as CallToolResult
     : errorResult("The host gave an answer that is not a tool result.")
 
-/** Runs `step` now and then every `ms` after each one ends, until stopped. */
-const poll = (step: () => Promise<number | void>, ms: number): () => void => {
+/** Tools that only read: any other call may change the list, which is then read again at once. */
+const READS = new Set(["list_tasks", "get_task", "read_output"])
+
+interface Poller {
+  readonly stop: () => void
+  /** Runs the step again as soon as the one in flight (if any) ends. */
+  readonly now: () => void
+}
+
+/** Runs `step` now and then every `ms` after each one ends (or after what it returns), until stopped. */
+const poll = (step: () => Promise<number | void>, ms: number): Poller => {
   let stopped = false
+  let running = false
+  let again = false
   let timer: ReturnType<typeof setTimeout> | undefined
   const run = async () => {
+    timer = undefined
     if (stopped) return
+    running = true
     const next = await step().catch(() => ms * 4)
-    if (!stopped) timer = setTimeout(run, typeof next === "number" ? next : ms)
+    running = false
+    if (stopped) return
+    if (again) {
+      again = false
+      return void run()
+    }
+    timer = setTimeout(run, typeof next === "number" ? next : ms)
   }
   void run()
-  return () => {
-    stopped = true
-    if (timer !== undefined) clearTimeout(timer)
+  return {
+    stop: () => {
+      stopped = true
+      if (timer !== undefined) clearTimeout(timer)
+    },
+    now: () => {
+      if (stopped) return
+      if (running) again = true
+      else {
+        if (timer !== undefined) clearTimeout(timer)
+        void run()
+      }
+    }
   }
 }
 
@@ -60,10 +83,12 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
     for (const l of connectionListeners) l(up)
   }
 
+  const listPollers = new Set<Poller>()
   const call = async (tool: string, args: Record<string, unknown>): Promise<CallToolResult> => {
     try {
       const result = asResult(await app.callServerTool({ name: tool, arguments: args }))
       setConnected(true)
+      if (!READS.has(tool)) { for (const p of listPollers) p.now() }
       return result
     } catch (e) {
       setConnected(false)
@@ -83,7 +108,7 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
     },
     onTasks: (listener) => {
       let last = ""
-      return poll(async () => {
+      const poller = poll(async () => {
         const result = await call("list_tasks", {})
         const s = result.structuredContent as
           | { tasks?: ReadonlyArray<ListedTask>; projectError?: string; graph?: TasksSnapshot["graph"] }
@@ -99,6 +124,11 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
         })
         return undefined
       }, tasksEvery)
+      listPollers.add(poller)
+      return () => {
+        listPollers.delete(poller)
+        poller.stop()
+      }
     },
     onOutput: (name, since, listener) => {
       let cursor = since
@@ -138,7 +168,7 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
         }
         // More lines than one answer holds: read on at once.
         return o?.truncated === true ? 0 : undefined
-      }, outputEvery)
+      }, outputEvery).stop
       return () => stop()
     }
   }

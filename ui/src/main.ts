@@ -3,4 +3,7 @@ import "./style.css"
 import { mountApp } from "./app.ts"
 import { httpBackend } from "./httpBackend.ts"
 
-mountApp(document.getElementById("app")!, httpBackend())
+mountApp(document.getElementById("app")!, httpBackend(), {
+  // xterm.js is a chunk of its own, loaded by the first terminal task shown.
+  screen: () => import("./xtermScreen.ts").then((m) => m.createScreen)
+})

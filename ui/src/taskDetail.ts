@@ -18,6 +18,7 @@ import {
   uptime
 } from "./format.ts"
 import { outputView } from "./outputView.ts"
+import type { ScreenLoader } from "./screen.ts"
 import type { TerminalView } from "./terminalView.ts"
 import { terminalView } from "./terminalView.ts"
 
@@ -30,6 +31,8 @@ export interface Actions {
   report(tool: string, result: CallToolResult): void
   /** Moves the focus back to the task list. */
   focusList(): void
+  /** Loads what draws a terminal task's screen. */
+  readonly screen: ScreenLoader
 }
 
 export interface TaskDetail {
@@ -50,7 +53,7 @@ interface Info {
   readonly lastExit?: { status: string; exitCode: number | null; signal: string | null; at: string } | null
 }
 
-export const taskDetail = (backend: Backend, { act, focusList, report }: Actions): TaskDetail => {
+export const taskDetail = (backend: Backend, { act, focusList, report, screen }: Actions): TaskDetail => {
   const ro = backend.readOnly
   const title = h("h2", { id: "detail-title" }, "No task selected")
   const statusEl = h("span", { class: "detail-status" })
@@ -153,6 +156,7 @@ export const taskDetail = (backend: Backend, { act, focusList, report }: Actions
     term = terminalView({
       label: target,
       readOnly: ro,
+      load: screen,
       send: async (data) => {
         const result = await backend.call("send_input", { name: target, data })
         if (result.isError === true) report("send_input", result)
@@ -246,7 +250,7 @@ export const taskDetail = (backend: Backend, { act, focusList, report }: Actions
               )
             )
       },
-      { label: "Memory", text: formatBytes(t.memoryBytes) },
+      { label: "Memory", text: canStop(t.status) ? formatBytes(t.memoryBytes) : "—" },
       info.cpuPercent !== undefined && info.cpuPercent !== null ? { label: "CPU", text: `${info.cpuPercent}%` } : null,
       { label: "Uptime", text: uptime(t, Date.now()), cls: "detail-uptime" },
       { label: "Restarts", text: String(info.restarts ?? t.restarts ?? "—") },

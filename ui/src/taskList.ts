@@ -5,7 +5,7 @@
  */
 import type { ListedTask, TasksSnapshot } from "./backend.ts"
 import { h, replace, setText } from "./dom.ts"
-import { canStart, formatBytes, lastExit, ownerLabel, statusPill, uptime } from "./format.ts"
+import { canStart, canStop, formatBytes, lastExit, ownerLabel, statusPill, uptime } from "./format.ts"
 
 export interface TaskListOptions {
   readonly readOnly: boolean
@@ -152,7 +152,8 @@ export const taskList = (options: TaskListOptions): TaskList => {
           )
       )
     }
-    setText(row.memory, formatBytes(t.memoryBytes))
+    // A task that ended uses no memory: "—", not "0 B".
+    setText(row.memory, canStop(t.status) ? formatBytes(t.memoryBytes) : "—")
     setText(row.uptime, uptime(t, now))
     setText(row.restarts, t.restarts === undefined ? "—" : String(t.restarts))
     const exit = lastExit(t)

@@ -1,11 +1,11 @@
 /**
- * A terminal task's screen in a real terminal emulator (xterm.js, loaded on first use: it is most of
- * the page's weight). Each `screen` event redraws it; what the person types goes to the task with
- * send_input, in order, coalesced while a call is in flight. Ctrl+] moves the focus out of it (Tab
- * belongs to the program).
+ * A terminal task's screen (drawn by a Screen: xterm.js on the page, plain text in the MCP App, loaded
+ * on first use). Each `screen` event redraws it, once per animation frame; what the person types goes to
+ * the task with send_input, in order, coalesced while a call is in flight. Ctrl+] moves the focus out
+ * of it (Tab belongs to the program).
  */
-import type { Terminal } from "@xterm/xterm"
 import { h } from "./dom.ts"
+import type { Screen, ScreenLoader } from "./screen.ts"
 
 export interface TerminalView {
   readonly el: HTMLElement
@@ -17,6 +17,7 @@ export interface TerminalView {
 export interface TerminalOptions {
   readonly label: string
   readonly readOnly: boolean
+  readonly load: ScreenLoader
   /** Sends what was typed; resolves once the call answered (an error is shown by the caller). */
   readonly send: (data: string) => Promise<void>
   /** Where Ctrl+] moves the focus. */
@@ -37,7 +38,7 @@ export const terminalView = (options: TerminalOptions): TerminalView => {
     ),
     host
   )
-  let term: Terminal | undefined
+  let screen: Screen | undefined
   let disposed = false
   let latest:
     | { rows: ReadonlyArray<string>; cols: number; height: number; cursor: { row: number; col: number } | undefined }
@@ -46,14 +47,8 @@ export const terminalView = (options: TerminalOptions): TerminalView => {
 
   const paint = () => {
     drawQueued = false
-    if (term === undefined || latest === undefined) return
-    const { cols, cursor, height, rows } = latest
-    if (term.cols !== cols || term.rows !== height) term.resize(Math.max(2, cols), Math.max(1, height))
-    // Home, then each row cleared to its end; the last row without a newline (that would scroll).
-    const text = rows.slice(0, height).map((r) => r.slice(0, cols) + "\x1b[K").join("\r\n")
-    // The cursor where the task's terminal has it; hidden when the event does not say.
-    const place = cursor === undefined ? "\x1b[?25l" : `\x1b[${cursor.row + 1};${cursor.col + 1}H\x1b[?25h`
-    term.write(`\x1b[H${text}\x1b[J${place}`)
+    if (screen === undefined || latest === undefined) return
+    screen.draw(latest.rows, latest.cols, latest.height, latest.cursor)
   }
   const queuePaint = () => {
     if (drawQueued) return
@@ -75,36 +70,18 @@ export const terminalView = (options: TerminalOptions): TerminalView => {
     sending = false
   }
 
-  void import("./xterm.ts").then(({ Terminal }) => {
+  void options.load().then((create) => {
     if (disposed) return
-    term = new Terminal({
-      cols: latest?.cols ?? 120,
-      rows: latest?.height ?? 40,
-      disableStdin: options.readOnly,
-      cursorBlink: false,
-      cursorInactiveStyle: "outline",
-      scrollback: 0,
-      fontFamily: "ui-monospace, \"Cascadia Mono\", \"DejaVu Sans Mono\", Menlo, Consolas, monospace",
-      fontSize: 13,
-      screenReaderMode: false,
-      theme: { background: "#14171c", foreground: "#e8eaed", cursor: "#e8eaed" }
-    })
-    term.open(host)
-    term.textarea?.setAttribute("aria-label", `Type into ${options.label}`)
-    term.textarea?.setAttribute("aria-describedby", "term-hint")
-    if (options.readOnly) term.textarea?.setAttribute("aria-disabled", "true")
-    term.attachCustomKeyEventHandler((e) => {
-      if (e.type === "keydown" && e.ctrlKey && e.key === "]") {
-        e.preventDefault()
-        options.leave()
-        return false
+    screen = create(host, {
+      label: options.label,
+      readOnly: options.readOnly,
+      describedBy: "term-hint",
+      leave: options.leave,
+      onData: (data) => {
+        if (options.readOnly) return
+        buffered += data
+        void pump()
       }
-      return true
-    })
-    term.onData((data) => {
-      if (options.readOnly) return
-      buffered += data
-      void pump()
     })
     queuePaint()
   })
@@ -117,7 +94,7 @@ export const terminalView = (options: TerminalOptions): TerminalView => {
     },
     dispose: () => {
       disposed = true
-      term?.dispose()
+      screen?.dispose()
     }
   }
 }

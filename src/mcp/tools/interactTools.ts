@@ -10,12 +10,12 @@ export const waitForTask = tool({
   name: "wait_for_task",
   title: "Wait for a task",
   description: "Wait until a line matches pattern, it listens on port, it ends, or timeoutMs passes. Lines " +
-    "count from the last one shown (MCP 2026-07-28: the run's first), so none is missed between calls.",
+    "count from the last one shown (2026-07-28 clients: the run's first).",
   input: Schema.Struct({
     name: TaskName,
     pattern: Schema.optionalKey(Pattern),
     since: Schema.optionalKey(
-      NonNegativeInt.annotate({ description: "A cursor. Default: after the last line shown." })
+      NonNegativeInt.annotate({ description: "Default: after the last line shown." })
     ),
     timeoutMs: Schema.optionalKey(TimeoutMs),
     port: Schema.optionalKey(Port),

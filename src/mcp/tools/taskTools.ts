@@ -62,7 +62,7 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   title: "Start a task",
   description: "Run a command in the background (server, build, watcher; REPLs: terminal: true). Answers at " +
     "once, with its end if it fails at once; waitFor: once ready (a line, a port), or ended (exit: true; " +
-    "cancelling it as a protocol task stops the run).",
+    "a protocol task's cancel stops the run).",
   input: startInput,
   output: StartOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },

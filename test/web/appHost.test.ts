@@ -1,0 +1,163 @@
+/**
+ * Issue 29: the task page as an MCP App, rendered the way a host renders it. A small host page (the
+ * ext-apps AppBridge over postMessage) loads `ui://taskmux/tasks`, read with resources/read from a real
+ * taskmux by a client that declares the apps extension, into a sandboxed frame that may fetch nothing,
+ * and forwards the app's tool calls to that client. In headless Chromium: the app lists a running task,
+ * shows its output, stops it from its Stop button (the whole tree ends), and types into a terminal task.
+ */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
+import { build } from "esbuild"
+import { mkdtempSync } from "node:fs"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import type { Browser, FrameLocator, Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { serverEntry, until } from "../e2e/client.ts"
+import { isAlive } from "../helpers.ts"
+import { launch, screenshot, watchProblems } from "./fixtures/browser.ts"
+
+const UI = { "io.modelcontextprotocol/ui": { mimeTypes: ["text/html;profile=mcp-app"] } }
+const fixtures = NodePath.join(import.meta.dirname, "fixtures")
+
+const HOST_PAGE = `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><link rel="icon" href="data:,"><title>MCP host</title>
+<style>body { font-family: sans-serif; margin: 0; background: #eef1f4 } header { padding: 10px 16px }
+#frame { margin: 0 16px 16px; background: #fff; border: 1px solid #c8ced6; border-radius: 10px; overflow: hidden }
+iframe { display: block; width: 100%; height: 600px; border: 0 }</style></head>
+<body><header>A chat client, showing taskmux's app:</header><div id="frame"></div>
+<script type="module" src="/host.js"></script></body></html>`
+
+describe("the MCP App in a host", () => {
+  let client: Client
+  let browser: Browser
+  let server: http.Server
+  let hostUrl: string
+  let appHtml: string
+  const problems: Array<string> = []
+  const requests: Array<string> = []
+
+  const call = async (name: string, args: Record<string, unknown> = {}) => {
+    const result = (await client.callTool({ name, arguments: args })) as CallToolResult
+    if (result.isError === true) throw new Error(`${name} failed: ${JSON.stringify(result.content)}`)
+    return result.structuredContent as Record<string, unknown>
+  }
+
+  /** The host page with the app loaded and initialized; `app` is the app's frame. */
+  const openHost = async (): Promise<{ page: Page; app: FrameLocator }> => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+    const page = await context.newPage()
+    watchProblems(page, problems, "host")
+    page.on("request", (r) => requests.push(r.url()))
+    await page.exposeFunction("taskmuxAppHtml", () => appHtml)
+    // What the app asks of its host goes to taskmux as the host's own tools/call.
+    await page.exposeFunction(
+      "taskmuxCallTool",
+      (params: { name: string; arguments?: Record<string, unknown> }) =>
+        client.callTool({ name: params.name, arguments: params.arguments ?? {} })
+    )
+    await page.goto(hostUrl)
+    await page.waitForSelector(`body[data-app="initialized"]`)
+    return { page, app: page.frameLocator("iframe") }
+  }
+
+  beforeAll(async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [serverEntry],
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: process.env.HOME ?? os.tmpdir(),
+        TASKMUX_LOG_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-apphost-logs-")),
+        TASKMUX_ISOLATED: "1"
+      }
+    })
+    client = new Client({ name: "app-host", version: "1" }, { capabilities: { extensions: UI } as never })
+    await client.connect(transport)
+    const read = await client.readResource({ uri: "ui://taskmux/tasks" })
+    appHtml = (read.contents[0] as { text: string }).text
+    const bundled = await build({
+      entryPoints: [NodePath.join(fixtures, "appHost.js")],
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      target: "es2022",
+      write: false,
+      logLevel: "warning"
+    })
+    const hostJs = bundled.outputFiles[0]!.text
+    server = http.createServer((request, response) => {
+      if (request.url === "/host.js") {
+        response.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8" })
+        return response.end(hostJs)
+      }
+      if (request.url === "/") {
+        response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" })
+        return response.end(HOST_PAGE)
+      }
+      response.writeHead(404).end()
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    hostUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    browser = await launch()
+  }, 60_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    server?.close()
+    await client?.close()
+    expect(problems).toEqual([])
+    // The app fetched nothing: the only requests were the host's own page and script.
+    expect(requests.filter((u) => !u.startsWith(hostUrl) && !u.startsWith("about:"))).toEqual([])
+  }, 30_000)
+
+  it("lists a running task, shows its output, and its Stop button ends the whole tree", async () => {
+    await call("start_task", {
+      command: `node ${NodePath.join(fixtures, "tree.mjs")}`,
+      name: "web",
+      waitFor: { pattern: "listening" }
+    })
+    const info = await call("get_task", { name: "web" }) as { pid: number; processes: Array<{ pid: number }> }
+    const pids = info.processes.map((p) => p.pid)
+    expect(pids.length).toBeGreaterThanOrEqual(2)
+    expect(pids.every(isAlive)).toBe(true)
+
+    const { app, page } = await openHost()
+    const row = app.locator(`tr[data-name="web"]`)
+    await expect.poll(() => row.locator("td.c-status").textContent(), { timeout: 10_000 }).toContain("running")
+    expect(await row.locator("td.c-pid").textContent()).toBe(String(info.pid))
+    expect(await row.locator("td.c-owner").textContent()).toBe("you")
+    await row.locator("td.c-name").click()
+    await expect.poll(() => app.locator(".output .ln").allTextContents(), { timeout: 10_000 })
+      .toContainEqual(expect.stringMatching(/^listening \d+$/))
+    await screenshot(page, "app-host", true)
+
+    const stop = app.locator(`.actions button:text-is("Stop")`)
+    await expect.poll(() => stop.isEnabled()).toBe(true)
+    await stop.click()
+    await until(() => pids.every((pid) => !isAlive(pid)) ? true : undefined)
+    await expect.poll(() => row.locator("td.c-status").textContent(), { timeout: 10_000 }).toContain("stopped")
+    expect(await app.locator(".status-line").textContent()).not.toMatch(/Error/)
+    await page.context().close()
+  }, 60_000)
+
+  it("types into a terminal task from the app: print(6*7) answers 42", async () => {
+    await call("start_task", { command: "python3 -q", name: "repl", terminal: true, waitFor: { pattern: ">>>" } })
+    const { app, page } = await openHost()
+    await app.locator(`tr[data-name="repl"] td.c-name`).click()
+    const screen = app.locator(".lite-screen")
+    await expect.poll(() => screen.textContent(), { timeout: 10_000 }).toContain(">>>")
+    await screen.click()
+    await page.keyboard.type("print(6*7)")
+    await page.keyboard.press("Enter")
+    await expect.poll(() => screen.textContent(), { timeout: 10_000 }).toMatch(/print\(6\*7\)\s*42/)
+    const read = await call("read_output", { name: "repl" }) as { lines: Array<{ text: string }> }
+    expect(read.lines.map((l) => l.text)).toContain("42")
+    await call("stop_task", { name: "repl" })
+    await page.context().close()
+  }, 60_000)
+})

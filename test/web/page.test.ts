@@ -1,0 +1,279 @@
+/**
+ * Issue 29: the page itself, in headless Chromium, against a real supervisor with real tasks, opened as a
+ * person opens it (`taskmux ui --print`). An assistant's session (the SDK's Client through a real front)
+ * starts tasks; the page shows them live and does what its buttons say: Stop ends the whole tree, Restart
+ * gives a new pid, Start runs a project task after its dependency, typing reaches a terminal task. A
+ * read-only page disables every control. Screenshots of each view go to test-artifacts/.
+ */
+import { spawn } from "node:child_process"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import type { Browser, BrowserContext, Page } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { connectIfRunning } from "../../src/daemon/connect.ts"
+import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
+import { connect, serverEntry, until } from "../e2e/client.ts"
+import { isAlive } from "../helpers.ts"
+import { launch, screenshot, watchProblems } from "./fixtures/browser.ts"
+
+const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-page-rt-"))
+const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-page-"))
+writeFileSync(
+  NodePath.join(project, "taskmux.json"),
+  JSON.stringify({
+    tasks: {
+      db: { command: "sleep 300" },
+      api: { command: "sleep 300", dependsOn: { db: "started" } },
+      // Never started here: a Start button the read-only page must show disabled.
+      docs: { command: "sleep 300" }
+    }
+  })
+)
+const env = { ...process.env, XDG_RUNTIME_DIR: runtime, TASKMUX_ISOLATED: "false", TASKMUX_LINGER_MS: "300" }
+const tree = NodePath.join(import.meta.dirname, "fixtures", "tree.mjs")
+const python = (source: string) => `python3 -c '${source.replaceAll("'", "'\\''")}'`
+
+/** The built CLI, as a person runs it in the project. */
+const taskmux = (args: ReadonlyArray<string>) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [serverEntry, ...args], { cwd: project, env })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.once("close", (code) => resolve({ code, stdout, stderr }))
+  })
+
+interface Listed {
+  readonly name: string
+  readonly status: string
+  readonly pid: number | null
+}
+
+/** A row's cell, by task name and column (status, name, owner, pid, ...). */
+const cell = (page: Page, name: string, column: string) => page.locator(`tr[data-name="${name}"] td.c-${column}`)
+
+describe("the page in a browser", () => {
+  const session = connect({ XDG_RUNTIME_DIR: runtime, TASKMUX_PROJECT: project, TASKMUX_ISOLATED: "false" })
+  const problems: Array<string> = []
+  const contexts: Array<BrowserContext> = []
+  let browser: Browser
+  let url: string
+  let readOnlyUrl: string
+
+  /** A new window (its own cookies) on `address`, `width` wide, once the task list has come. */
+  const open = async (address: string, width = 1280, height = 900) => {
+    const context = await browser.newContext({ viewport: { width, height } })
+    contexts.push(context)
+    const page = await context.newPage()
+    watchProblems(page, problems, `page ${width}px`)
+    await page.goto(address)
+    await page.waitForSelector(`.conn[data-state="up"]`)
+    return page
+  }
+  const listed = async () => (await (await session).structured<{ tasks: Array<Listed> }>("list_tasks")).tasks
+  const taskOf = async (name: string) => (await listed()).find((t) => t.name === name)
+
+  beforeAll(async () => {
+    browser = await launch()
+    const s = await session
+    await s.structured("start_task", { command: `node ${tree}`, name: "web", waitFor: { pattern: "listening" } })
+    await s.structured("start_task", {
+      command: python("import time\ni = 0\nwhile True:\n  print(\"tick\", i, flush=True); i += 1; time.sleep(0.1)"),
+      name: "ticker"
+    })
+    await s.structured("start_task", {
+      command: "python3 -q",
+      name: "repl",
+      terminal: true,
+      waitFor: { pattern: ">>>" }
+    })
+    const printed = await taskmux(["ui", "--print"])
+    expect(printed.code, printed.stderr).toBe(0)
+    url = printed.stdout.trim()
+    const printedRo = await taskmux(["ui", "--print", "--read-only"])
+    expect(printedRo.code, printedRo.stderr).toBe(0)
+    readOnlyUrl = printedRo.stdout.trim()
+  }, 60_000)
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {})
+    await browser?.close()
+    await (await session).client.close()
+    const c = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")
+    c?.socket.destroy()
+    if (c !== undefined) process.kill(c.welcome.pid, "SIGTERM")
+    // Whatever the page complained about (a script error, a blocked request) fails the run.
+    expect(problems).toEqual([])
+  }, 30_000)
+
+  it("lists the tasks an assistant started, with their status, owner and pid", async () => {
+    const page = await open(url)
+    const tasks = await listed()
+    for (const name of ["web", "ticker", "repl"]) {
+      const task = tasks.find((t) => t.name === name)!
+      await expect.poll(() => cell(page, name, "status").textContent()).toContain("running")
+      expect(await cell(page, name, "owner").textContent()).toBe("another session")
+      expect(await cell(page, name, "pid").textContent()).toBe(String(task.pid))
+    }
+    // The project's tasks not run yet, each with its Start button.
+    await expect.poll(() => cell(page, "api", "status").textContent()).toContain("defined")
+    expect(await page.locator(`tr[data-name="api"] button`).textContent()).toBe("Start")
+    // The project's dependency graph.
+    expect(await page.locator(".graph .tree").textContent()).toMatch(/api.*db/)
+    await screenshot(page, "page-list")
+  }, 60_000)
+
+  it("shows a task the moment it starts (measured from its start, and from start_task's answer)", async () => {
+    const page = await open(url)
+    const s = await session
+    const fromStart: Array<number> = []
+    const fromAnswer: Array<number> = []
+    for (let i = 0; i < 5; i++) {
+      const name = `late${i}`
+      // The browser's clock, when the row is put in the page (both clocks are this machine's).
+      const shown = page.evaluate(`new Promise((resolve) => {
+        const seen = () => document.querySelector('tr[data-name="${name}"]') !== null
+        if (seen()) return resolve(Date.now())
+        new MutationObserver((_, observer) => {
+          if (seen()) { observer.disconnect(); resolve(Date.now()) }
+        }).observe(document.body, { childList: true, subtree: true })
+      })`) as Promise<number>
+      await s.structured("start_task", { command: "sleep 300", name })
+      const answered = Date.now()
+      const at = await shown
+      const started = Date.parse((await s.structured<{ startedAt: string }>("get_task", { name })).startedAt)
+      fromStart.push(at - started)
+      fromAnswer.push(at - answered)
+      await s.structured("remove_task", { name })
+    }
+    const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+    console.log(
+      `row shown after the task started: ${fromStart.join(", ")} ms (median ${median(fromStart)}); ` +
+        `after start_task answered: ${fromAnswer.join(", ")} ms (median ${median(fromAnswer)})`
+    )
+    // The goal is 250 ms from the event; CI machines are slow, so the check leaves room.
+    expect(median(fromStart)).toBeLessThan(1000)
+    expect(median(fromAnswer)).toBeLessThan(1000)
+  }, 60_000)
+
+  it("shows output as it comes, without a reload, and filters it by a search", async () => {
+    const page = await open(url)
+    await cell(page, "ticker", "name").click()
+    await page.waitForSelector(".output .ln")
+    const lines = page.locator(".output .ln")
+    const before = await lines.count()
+    // A line every 100 ms: more within two seconds, in the same page.
+    await expect.poll(() => lines.count(), { timeout: 5000 }).toBeGreaterThan(before + 5)
+    expect(await lines.last().textContent()).toMatch(/^tick \d+$/)
+    await page.fill("#out-search", "tick 1")
+    await expect.poll(() => page.locator(".output-tools .count").textContent()).toMatch(/\d+ of \d+ match/)
+    const shown = await lines.allTextContents()
+    expect(shown.length).toBeGreaterThan(0)
+    expect(shown.every((text) => text.includes("tick 1"))).toBe(true)
+    expect(await page.locator(".output .ln mark").first().textContent()).toBe("tick 1")
+    await screenshot(page, "page-output")
+  }, 60_000)
+
+  it("Stop ends the task's whole tree", async () => {
+    const s = await session
+    const info = await s.structured<{ processes: Array<{ pid: number }> }>("get_task", { name: "web" })
+    const pids = info.processes.map((p) => p.pid)
+    // The server and its child.
+    expect(pids.length).toBeGreaterThanOrEqual(2)
+    expect(pids.every(isAlive)).toBe(true)
+    const page = await open(url)
+    await cell(page, "web", "name").click()
+    const stop = page.locator(`.actions button:text-is("Stop")`)
+    await expect.poll(() => stop.isEnabled()).toBe(true)
+    await stop.click()
+    await expect.poll(() => cell(page, "web", "status").textContent(), { timeout: 10_000 }).toContain("stopped")
+    await until(() => pids.every((pid) => !isAlive(pid)) ? true : undefined)
+    expect((await taskOf("web"))?.status).toBe("stopped")
+    expect(await page.locator(".status-line").textContent()).not.toMatch(/Error/)
+  }, 60_000)
+
+  it("Restart runs the task again with a new pid", async () => {
+    const old = (await taskOf("ticker"))!.pid!
+    const page = await open(url)
+    await cell(page, "ticker", "name").click()
+    await page.locator(`.actions button:text-is("Restart")`).click()
+    const pid = await until(async () => {
+      const t = await taskOf("ticker")
+      return t?.status === "running" && t.pid !== null && t.pid !== old ? t.pid : undefined
+    })
+    await expect.poll(() => cell(page, "ticker", "pid").textContent()).toBe(String(pid))
+    expect(isAlive(old)).toBe(false)
+    expect(isAlive(pid)).toBe(true)
+  }, 60_000)
+
+  it("Start runs a project task after its dependency", async () => {
+    const page = await open(url)
+    await page.locator(`tr[data-name="api"] button`).click()
+    await expect.poll(() => cell(page, "api", "status").textContent(), { timeout: 15_000 }).toContain("running")
+    await expect.poll(() => cell(page, "db", "status").textContent()).toContain("running")
+    const tasks = await listed()
+    for (const name of ["db", "api"]) {
+      const t = tasks.find((t) => t.name === name)!
+      expect(t.status).toBe("running")
+      expect(isAlive(t.pid!)).toBe(true)
+    }
+  }, 60_000)
+
+  it("types into a terminal task: print(6*7) in a Python REPL answers 42", async () => {
+    const page = await open(url)
+    await cell(page, "repl", "name").click()
+    const rows = page.locator(".terminal-view .xterm-rows")
+    await expect.poll(() => rows.textContent(), { timeout: 15_000 }).toContain(">>>")
+    await page.locator(".terminal-view .term-host").click()
+    await page.keyboard.type("print(6*7)")
+    await page.keyboard.press("Enter")
+    await expect.poll(() => rows.textContent(), { timeout: 10_000 }).toMatch(/print\(6\*7\)\s*42/)
+    const read = await (await session).structured<{ lines: Array<{ text: string }> }>("read_output", { name: "repl" })
+    expect(read.lines.map((l) => l.text)).toContain("42")
+    await screenshot(page, "page-terminal")
+  }, 60_000)
+
+  it("a read-only page shows everything and disables every control", async () => {
+    const page = await open(readOnlyUrl)
+    await expect(page.locator(".badge.ro").textContent()).resolves.toBe("read-only")
+    await expect.poll(() => cell(page, "docs", "status").textContent()).toContain("defined")
+    expect(await page.locator(`tr[data-name="docs"] button`).isDisabled()).toBe(true)
+    await cell(page, "ticker", "name").click()
+    await page.waitForSelector(".output .ln")
+    const controls = page.locator(".actions button, .actions select")
+    expect(await controls.count()).toBeGreaterThanOrEqual(6)
+    for (const control of await controls.all()) expect(await control.isDisabled()).toBe(true)
+    const pid = (await taskOf("ticker"))!.pid!
+    // Asked anyway (a forged click), the supervisor refuses it, and the task runs on.
+    const refused = await page.evaluate(`fetch("/api/call", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Taskmux-Token":
+        document.querySelector('meta[name="taskmux-token"]').content },
+      body: JSON.stringify({ tool: "stop_task", arguments: { name: "ticker" } })
+    }).then((r) => r.status)`)
+    expect(refused).toBe(403)
+    expect(isAlive(pid)).toBe(true)
+    // Chromium logs the refused request as a console error: that one was asked for.
+    for (let i = problems.length - 1; i >= 0; i--) if (/status of 403/.test(problems[i]!)) problems.splice(i, 1)
+    // A terminal task's screen is shown, and typing into it sends nothing.
+    await cell(page, "repl", "name").click()
+    await expect.poll(() => page.locator(".terminal-view .xterm-rows").textContent(), { timeout: 15_000 })
+      .toContain(">>>")
+    expect(await page.locator(".terminal-view .hint").textContent()).toMatch(/Read-only/)
+    await screenshot(page, "page-readonly")
+  }, 60_000)
+
+  it("fits a phone's width: each task a card", async () => {
+    const page = await open(url, 390, 844)
+    await expect.poll(() => cell(page, "ticker", "status").textContent()).toContain("running")
+    const head = await page.locator("table.tasks thead").boundingBox()
+    expect(head === null || head.width <= 1).toBe(true)
+    const row = await page.locator(`tr[data-name="ticker"]`).boundingBox()
+    expect(row!.width).toBeLessThanOrEqual(390)
+    // Nothing wider than the window: no sideways scrolling.
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390)
+    await screenshot(page, "page-narrow", true)
+  }, 60_000)
+})
