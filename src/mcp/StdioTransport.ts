@@ -55,11 +55,17 @@ export class StdioTransport {
         this.stdout.uncork()
       })
     }
-    return new Promise((resolve) => {
-      if (this.stdout.write(`${JSON.stringify(message)}\n`)) resolve()
-      else this.stdout.once("drain", resolve)
-    })
+    if (this.stdout.write(`${JSON.stringify(message)}\n`)) return Promise.resolve()
+    // One wait for the drain, however many messages are behind it (not one listener each).
+    return this.drained ??= new Promise((resolve) =>
+      this.stdout.once("drain", () => {
+        this.drained = undefined
+        resolve()
+      })
+    )
   }
+
+  private drained: Promise<void> | undefined
 
   private readonly onData = (chunk: Buffer | string) => {
     let data = typeof chunk === "string" ? Buffer.from(chunk) : chunk

@@ -10,6 +10,7 @@ import * as NodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
+import { builtCli } from "../builtCli.ts"
 import { connect, serverEntry } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
 import { python, until } from "./helpers.ts"
@@ -26,15 +27,7 @@ const { PYTHONUNBUFFERED: _, ...baseEnv } = process.env
 const env = { ...baseEnv, XDG_RUNTIME_DIR: runtime, TASKMUX_ISOLATED: "false", TASKMUX_LINGER_MS: "300" }
 
 /** The built CLI, as a person runs it: `taskmux ARGS` in the project. */
-const taskmux = (args: ReadonlyArray<string>) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [serverEntry, ...args], { cwd: project, env })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.once("close", (code) => resolve({ code, stdout, stderr }))
-  })
+const taskmux = builtCli(project, env)
 
 const supervisorPid = async () => {
   const c = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")

@@ -5,7 +5,6 @@
  * of the page: each refused with its status, and nothing changed (pid checks). What the page may do, it
  * does exactly as the tools do.
  */
-import { spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as http from "node:http"
 import * as os from "node:os"
@@ -13,8 +12,10 @@ import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
-import { serverEntry, until } from "../e2e/client.ts"
+import { builtCli } from "../builtCli.ts"
+import { until } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
+import { send } from "./fixtures/http.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-rt-"))
 const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-"))
@@ -26,44 +27,7 @@ writeFileSync(
 )
 const env = { ...process.env, XDG_RUNTIME_DIR: runtime, TASKMUX_ISOLATED: "false", TASKMUX_LINGER_MS: "300" }
 
-const taskmux = (args: ReadonlyArray<string>) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [serverEntry, ...args], { cwd: project, env })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.once("close", (code) => resolve({ code, stdout, stderr }))
-  })
-
-interface Answer {
-  readonly status: number
-  readonly headers: http.IncomingHttpHeaders
-  readonly body: string
-}
-
-/** One HTTP request with exactly these headers (Host included, which fetch would not let us set). */
-const send = (
-  url: URL,
-  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {}
-) =>
-  new Promise<Answer>((resolve, reject) => {
-    const request = http.request({
-      host: url.hostname,
-      port: url.port,
-      method: options.method ?? "GET",
-      path: options.path ?? "/",
-      headers: { host: url.host, ...options.headers },
-      // The raw path as given: no normalisation of "..".
-      setHost: false
-    }, (response) => {
-      let body = ""
-      response.on("data", (chunk: Buffer) => (body += chunk.toString()))
-      response.on("end", () => resolve({ status: response.statusCode!, headers: response.headers, body }))
-    })
-    request.on("error", reject)
-    request.end(options.body)
-  })
+const taskmux = builtCli(project, env)
 
 const json = (body: string) => JSON.parse(body) as Record<string, unknown>
 

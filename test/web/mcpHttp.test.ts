@@ -13,7 +13,6 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
-import * as http from "node:http"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -22,6 +21,7 @@ import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { MAX_SESSIONS } from "../../src/web/McpHttp.ts"
 import { serverEntry, until } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
+import { type Answer, send as sendHttp } from "./fixtures/http.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-mcphttp-rt-"))
 const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-mcphttp-"))
@@ -54,30 +54,9 @@ interface Listed {
 }
 const ps = async () => JSON.parse((await taskmux(["ps", "--json"])).stdout) as Array<Listed>
 
-interface Answer {
-  readonly status: number
-  readonly headers: http.IncomingHttpHeaders
-  readonly body: string
-}
-
-/** One HTTP request with exactly these headers (Host included, which fetch would not let us set). */
-const send = (url: URL, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string }) =>
-  new Promise<Answer>((resolve, reject) => {
-    const request = http.request({
-      host: url.hostname,
-      port: url.port,
-      method: options.method ?? "POST",
-      path: options.path ?? "/mcp",
-      headers: { host: url.host, ...options.headers },
-      setHost: false
-    }, (response) => {
-      let body = ""
-      response.on("data", (chunk: Buffer) => (body += chunk.toString()))
-      response.on("end", () => resolve({ status: response.statusCode!, headers: response.headers, body }))
-    })
-    request.on("error", reject)
-    request.end(options.body)
-  })
+/** A request to /mcp (a POST unless said otherwise). */
+const send = (url: URL, options: Parameters<typeof sendHttp>[1] = {}) =>
+  sendHttp(url, { method: "POST", path: "/mcp", ...options })
 
 const MODERN_META = {
   "io.modelcontextprotocol/protocolVersion": "2026-07-28",

@@ -5,7 +5,6 @@
  * gives a new pid, Start runs a project task after its dependency, typing reaches a terminal task. A
  * read-only page disables every control. Screenshots of each view go to test-artifacts/.
  */
-import { spawn } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -13,7 +12,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
-import { connect, serverEntry, until } from "../e2e/client.ts"
+import { builtCli } from "../builtCli.ts"
+import { connect, until } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
 import { launch, screenshot, watchProblems } from "./fixtures/browser.ts"
 
@@ -35,15 +35,7 @@ const tree = NodePath.join(import.meta.dirname, "fixtures", "tree.mjs")
 const python = (source: string) => `python3 -c '${source.replaceAll("'", "'\\''")}'`
 
 /** The built CLI, as a person runs it in the project. */
-const taskmux = (args: ReadonlyArray<string>) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [serverEntry, ...args], { cwd: project, env })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-    child.once("close", (code) => resolve({ code, stdout, stderr }))
-  })
+const taskmux = builtCli(project, env)
 
 interface Listed {
   readonly name: string

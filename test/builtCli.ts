@@ -1,0 +1,19 @@
+/** The built CLI as a person runs it: `taskmux ARGS` in a project, with an environment; its exit and output. */
+import { spawn } from "node:child_process"
+import { serverEntry } from "./e2e/client.ts"
+
+export interface CliRun {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export const builtCli = (cwd: string, env: NodeJS.ProcessEnv) => (args: ReadonlyArray<string>) =>
+  new Promise<CliRun>((resolve) => {
+    const child = spawn(process.execPath, [serverEntry, ...args], { cwd, env })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.once("close", (code) => resolve({ code, stdout, stderr }))
+  })
