@@ -1203,29 +1203,43 @@ const overHttp = async () => {
       await call()
       return since(t0)
     }
-    const viaHttp = () => timed(() => client.callTool({ name: "list_tasks", arguments: {} }))
-    const viaStdio = () => timed(() => stdio.call("list_tasks"))
-    for (let i = 0; i < 200; i++) await Promise.all([viaHttp(), viaStdio()]) // warm up
-    const http: Array<number> = []
-    const over: Array<number> = []
+    // The floor: the same HTTP client against a server that answers every request at once, as it is.
+    const bare = spawn(process.execPath, ["-e", BARE_HTTP_SERVER], { stdio: ["ignore", "pipe", "inherit"] })
+    const barePort = await new Promise<string>((resolve) =>
+      bare.stdout.once("data", (c: Buffer) => resolve(String(c).trim()))
+    )
+    const floor = new Client({ name: "taskmux-bench-http-floor", version: "1" })
+    await floor.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${barePort}/mcp`)))
+    const sides = [
+      () => timed(() => client.callTool({ name: "list_tasks", arguments: {} })),
+      () => timed(() => stdio.call("list_tasks")),
+      () => timed(() => floor.callTool({ name: "list_tasks", arguments: {} }))
+    ]
+    for (let i = 0; i < 200; i++) for (const side of sides) await side() // warm up
+    const samples: Array<Array<number>> = [[], [], []]
     for (let i = 0; i < sizes.sharedRounds * 300; i++) {
-      if (i % 2 === 0) {
-        http.push(await viaHttp())
-        over.push(await viaStdio())
-      } else {
-        over.push(await viaStdio())
-        http.push(await viaHttp())
+      // Each side first in turn.
+      for (let j = 0; j < sides.length; j++) {
+        const side = (i + j) % sides.length
+        samples[side]!.push(await sides[side]!())
       }
     }
+    await floor.close()
+    bare.kill()
     await client.close()
     await stdio.close()
-    const ratio = median(http) / median(over)
+    const [http, over, bareHttp] = samples.map(median) as [number, number, number]
+    const ratio = http / over
     return {
       n: 16,
       workload:
         "a tool call (`list_tasks` of 5 tasks) over MCP's Streamable HTTP (/mcp), against stdio through a front",
-      figures: { ratio, httpP50Ms: median(http), stdioP50Ms: median(over) },
-      text: `p50 ${ratio.toFixed(2)}× (${median(http).toFixed(2)} vs ${median(over).toFixed(2)} ms)`,
+      figures: { ratio, httpP50Ms: http, stdioP50Ms: over, floorP50Ms: bareHttp, floorRatio: bareHttp / over },
+      text:
+        `p50 ${ratio.toFixed(2)}× (${http.toFixed(2)} vs ${
+          over.toFixed(2)
+        } ms); the same HTTP client against a server ` +
+        `that answers at once ${bareHttp.toFixed(2)} ms (${(bareHttp / over).toFixed(2)}× stdio)`,
       goal: "p50 ≤ 1.5",
       ok: ratio <= 1.5
     }
@@ -1233,6 +1247,25 @@ const overHttp = async () => {
     await shared.dispose()
   }
 }
+
+/** An MCP server over HTTP that answers every request at once, with a fixed answer: the HTTP floor of row 16. */
+const BARE_HTTP_SERVER = `
+const server = require("node:http").createServer((req, res) => {
+  let body = ""
+  req.on("data", (chunk) => (body += chunk))
+  req.on("end", () => {
+    const message = req.method === "POST" ? JSON.parse(body) : {}
+    if (message.id === undefined) return res.writeHead(req.method === "POST" ? 202 : 405).end()
+    const result = message.method === "initialize"
+      ? { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "bare", version: "1" } }
+      : { content: [{ type: "text", text: "No tasks." }], structuredContent: { tasks: [] } }
+    const out = JSON.stringify({ jsonrpc: "2.0", id: message.id, result })
+    res.writeHead(200, { "content-type": "application/json", "mcp-session-id": "s", "content-length": Buffer.byteLength(out) })
+    res.end(out)
+  })
+})
+server.listen(0, "127.0.0.1", () => console.log(server.address().port))
+`
 
 /** A page's live stream, read as fast as it comes (a browser reads slower): undone by destroying it. */
 const openStream = (url: URL, path: string, cookie: string) =>
