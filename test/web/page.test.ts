@@ -205,11 +205,14 @@ describe("the page in a browser", () => {
     await page.locator(`tr[data-name="api"] button`).click()
     await expect.poll(() => cell(page, "api", "status").textContent(), { timeout: 15_000 }).toContain("running")
     await expect.poll(() => cell(page, "db", "status").textContent()).toContain("running")
-    const tasks = await listed()
+    // Both running, each with a live process (under load the list may lag the page a moment).
     for (const name of ["db", "api"]) {
-      const t = tasks.find((t) => t.name === name)!
-      expect(t.status).toBe("running")
-      expect(isAlive(t.pid!)).toBe(true)
+      const t = await until(async () => {
+        const now = await taskOf(name)
+        return now?.status === "running" && now.pid !== null && isAlive(now.pid) ? now : undefined
+      }, 15_000).catch(async () => taskOf(name))
+      expect(t, JSON.stringify(t)).toMatchObject({ status: "running", pid: expect.any(Number) })
+      expect(isAlive(t!.pid!), JSON.stringify(t)).toBe(true)
     }
   }, 60_000)
 
