@@ -5,6 +5,7 @@
  * of the page: each refused with its status, and nothing changed (pid checks). What the page may do, it
  * does exactly as the tools do.
  */
+import { execFileSync, spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as http from "node:http"
 import * as os from "node:os"
@@ -71,6 +72,27 @@ describe("the web listener", () => {
     const file = runtimePaths(project, { XDG_RUNTIME_DIR: runtime }).token
     expect(readFileSync(file, "utf8").trim()).toBe(token)
     expect(statSync(file).mode & 0o777).toBe(0o600)
+  })
+
+  it("another user reaches the port but not the token, and without it gets nothing", () => {
+    if (process.getuid?.() !== 0) return // Another uid can be made only as root: shown where the tests run as root.
+    spawnSync("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", "taskmux-other"])
+    const uid = execFileSync("id", ["-u", "taskmux-other"], { encoding: "utf8" }).trim()
+    const tokenFile = runtimePaths(project, { XDG_RUNTIME_DIR: runtime }).token
+    execFileSync("chmod", ["o+x", runtime])
+    const attempt = spawnSync("setpriv", [
+      `--reuid=${uid}`,
+      `--regid=${uid}`,
+      "--clear-groups",
+      process.execPath,
+      "-e",
+      `const fs = require("fs")
+      try { fs.readFileSync(${JSON.stringify(tokenFile)}); console.log("read") } catch (e) { console.log(e.code) }
+      require("http").get(${
+        JSON.stringify(`${url.origin}/api/events`)
+      }, (r) => { console.log(r.statusCode); process.exit(0) })`
+    ], { encoding: "utf8" })
+    expect(attempt.stdout.trim().split("\n")).toEqual(["EACCES", "401"])
   })
 
   it("opens with the token: an HttpOnly, SameSite=Strict cookie, a strict CSP, no CORS", async () => {
