@@ -2,8 +2,9 @@
  * The project's supervisor, serving every session at once: it holds the project's lock (one supervisor
  * per user and project), listens on a socket in the user's private directory, and serves each
  * connection as an MCP session of its own over the shared tasks. A session's own tasks end with it;
- * kept ones go on. With no session left and no task running it lingers a moment (a reconnect finds
- * it) and ends.
+ * kept ones go on. With no session left, no page open and no task running it lingers a moment (a
+ * reconnect finds it) and ends. Its web listener (the page, MCP over HTTP: src/web/) starts the first
+ * time a session asks for it (`taskmux/ui`, which `taskmux ui` sends), and is loaded only then.
  */
 import { Context, Deferred, Effect, Exit, Layer, PubSub, Scope } from "effect"
 import * as fs from "node:fs"

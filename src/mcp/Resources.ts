@@ -1,7 +1,9 @@
 /**
  * Each task's output as an MCP resource, `task://NAME/output`: listed, read as clean
- * text, and subscribable. A subscribed task's new output sends `resources/updated`, at
- * most a few times a second however chatty the task is.
+ * text, and subscribable (`resources/subscribe` in 2025, `subscriptions/listen` in 2026-07-28,
+ * both through `watch`). A subscribed task's new output sends `resources/updated`, at
+ * most a few times a second however chatty the task is. For clients that render MCP Apps,
+ * also the task page as an app, `ui://taskmux/tasks`.
  */
 import { Effect, Exit, Scope } from "effect"
 import * as fs from "node:fs/promises"
