@@ -36,8 +36,8 @@ export type ToolEnv = TaskRegistry | LostTasks | Project | TaskmuxConfig
 export interface ToolContext {
   readonly progress?: ((progress: number, total: number, message: string) => Effect.Effect<void>) | undefined
   /**
-   * The call runs as a protocol task: cancelling a run (start_task waiting for the end) stops it too,
-   * where cancelling a plain request, or any other wait, ends only the wait.
+   * Asked when the call is interrupted: whether a run (start_task waiting for the end) stops too. Only
+   * when the client cancelled the protocol task it runs as; any other interruption ends only the wait.
    */
   readonly cancelStopsRun?: () => boolean
 }

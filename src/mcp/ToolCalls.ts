@@ -126,17 +126,23 @@ export const registerTools = (
     tools: definitionsFor(request.revision === TASKS_REVISION, rendersApps(request.capabilities))
   }))
 
-  /** Starts a call; `asTask` says, when it is interrupted, whether it has become a protocol task. */
+  /**
+   * A run stops with its call only when the client cancelled the protocol task (tasks/cancel): not when
+   * a plain request is cancelled, nor when the session ends (a kept run outlives its client).
+   */
+  const cancelledByClient = (task: ProtocolTask | undefined) => task?.status === "cancelled"
+
+  /** Starts a call; `stopsRun` says, when it is interrupted, whether a run should stop with it. */
   const start = (
     tool: Tool,
     args: unknown,
     request: RequestContext,
     progress: ToolContext["progress"],
-    asTask: () => boolean,
+    stopsRun: () => boolean,
     controller = new AbortController()
   ): CallRun => {
     const who = request.modern === undefined ? viewer : statelessViewer(viewer, request.modern.clientName)
-    const call = tool.call(args, { progress, cancelStopsRun: asTask }).pipe(Effect.provideService(Viewer, who))
+    const call = tool.call(args, { progress, cancelStopsRun: stopsRun }).pipe(Effect.provideService(Viewer, who))
     return {
       cancel: (reason) => controller.abort(reason),
       outcome: run(call, { signal: controller.signal }).then(
@@ -176,12 +182,16 @@ export const registerTools = (
       const full = tasks.room()
       if (full !== undefined) throw full
       const held: { task?: ProtocolTask } = {}
-      held.task = tasks.create(start(tool, args, request, progressTo(request, () => held.task), () => true), true, ttl)
+      held.task = tasks.create(
+        start(tool, args, request, progressTo(request, () => held.task), () => cancelledByClient(held.task)),
+        true,
+        ttl
+      )
       return { task: legacyView(held.task) }
     }
     if (request.modern?.tasks === true && tool.canWait && tasks.room() === undefined) {
       const held: { task?: ProtocolTask } = {}
-      const call = start(tool, args, request, progressTo(request, () => held.task), () => held.task !== undefined)
+      const call = start(tool, args, request, progressTo(request, () => held.task), () => cancelledByClient(held.task))
       // Until it is a task, it is this request: cancelling the request ends it.
       const onAbort = () => call.cancel("request cancelled")
       request.signal.addEventListener("abort", onAbort)

@@ -6,6 +6,9 @@
  * (pid checked), cancelling any other wait only ends the wait.
  */
 import { type CallToolResult, CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js"
+import { mkdtempSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { isAlive } from "../helpers.ts"
 import { connect, type Connected, until } from "./client.ts"
@@ -202,6 +205,39 @@ describe("2025-11-25 tasks, with the 1.x SDK", () => {
       return now.status === "working" ? undefined : now
     })
     expect(failed).toMatchObject({ status: "failed", statusMessage: expect.stringMatching(/no-such-task/) })
+  })
+})
+
+describe("a kept run as a protocol task", () => {
+  it("outlives its client: the session's end cancels the wait, not the run", async () => {
+    const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-kept-task-"))
+    const env = {
+      TASKMUX_ISOLATED: "false",
+      XDG_RUNTIME_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-kept-task-rt-")),
+      TASKMUX_PROJECT: project
+    }
+    const first = await connect(env)
+    await first.client.listTools()
+    const stream = first.client.experimental.tasks.callToolStream(
+      {
+        name: "start_task",
+        arguments: { name: "kept", command: "python3", args: TREE, keep: true, waitFor: { exit: true } }
+      },
+      CallToolResultSchema,
+      { task: {} }
+    )
+    expect((await stream[Symbol.asyncIterator]().next()).value).toMatchObject({ type: "taskCreated" })
+    const pids = await treeOf(first, "kept")
+    await first.client.close()
+    const second = await connect(env)
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(pids.every(isAlive)).toBe(true)
+      expect(await second.structured("get_task", { name: "kept" })).toMatchObject({ status: "running" })
+      await second.structured("stop_task", { name: "kept" })
+    } finally {
+      await second.client.close()
+    }
   })
 })
 
