@@ -26,6 +26,7 @@ import {
   MODERN_VERSION,
   modernEnvelope,
   type ModernRequest,
+  PROTOCOL_VERSION_META,
   PROTOCOL_VERSIONS,
   REMOVED_IN_MODERN,
   SERVER_INFO,
@@ -232,6 +233,9 @@ export class McpSession {
       }.`
       : modern !== undefined && REMOVED_IN_MODERN.has(method)
       ? `Method not found: ${method} is not part of MCP 2026-07-28: ${REMOVED_IN_MODERN.get(method)}`
+      : modern === undefined && MODERN_ONLY.has(method)
+      ? `Method not found: ${method} is MCP 2026-07-28's: send it with _meta["${PROTOCOL_VERSION_META}"]: ` +
+        `"${MODERN_VERSION}" and the client's capabilities (a session subscribes with resources/subscribe).`
       : undefined
     if (handler === undefined || refusal !== undefined) {
       return this.send({ jsonrpc: "2.0", id, error: { code: ErrorCode.MethodNotFound, message: refusal } })

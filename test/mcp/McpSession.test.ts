@@ -168,6 +168,10 @@ describe("McpSession", () => {
       expect(sent.filter((m) => m.method === "notifications/message")).toEqual([])
       // A session-era request on the same connection is still answered as before.
       expect((await ask(3, "ping"))[0]!.result).toEqual({})
+      // And 2026-07-28's own methods are refused to it, saying how to call them.
+      s.handle("subscriptions/listen", () => new Promise(() => {}))
+      const [listen] = await ask(4, "subscriptions/listen", {})
+      expect(listen!.error).toMatchObject({ code: -32601, message: expect.stringMatching(/2026-07-28's.*_meta/) })
     })
   })
 })
