@@ -44,14 +44,28 @@ export type Verdict =
   | { readonly ok: true; readonly readOnly: boolean; readonly setCookie: string | undefined }
   | { readonly ok: false; readonly status: 401 | 403 | 421; readonly error: string }
 
-/** Host names a browser may use for the listener: its address, and localhost for a loopback one. */
+/**
+ * Host names a browser may use for the listener: its address, and localhost for a loopback one. A
+ * listener on every interface (`--listen 0.0.0.0`) is reached by any of the machine's addresses: any
+ * IP address with its port (`*:PORT`), never a DNS name other than localhost.
+ */
 export const hostsFor = (address: string, port: number): ReadonlySet<string> => {
   const bracketed = address.includes(":") ? `[${address}]` : address
   const names = new Set([`${bracketed}:${port}`])
-  if (address === "127.0.0.1" || address === "::1") {
+  if (address === "127.0.0.1" || address === "::1" || address === "0.0.0.0" || address === "::") {
     names.add(`localhost:${port}`).add(`127.0.0.1:${port}`).add(`[::1]:${port}`)
   }
+  if (address === "0.0.0.0" || address === "::") names.add(`*:${port}`)
   return names
+}
+
+const IP_HOST = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+\]):(\d+)$/
+
+/** The Host is one of the listener's names (an IP address, for a listener on every interface). */
+const allowedHost = (host: string, hosts: ReadonlySet<string>) => {
+  if (hosts.has(host)) return true
+  const port = IP_HOST.exec(host)?.[1]
+  return port !== undefined && hosts.has(`*:${port}`)
 }
 
 const same = (given: string | undefined | null, expected: string) =>
@@ -66,7 +80,7 @@ const which = (tokens: Tokens, value: string | undefined | null): "full" | "read
   same(value, tokens.full) ? "full" : same(value, tokens.readOnly) ? "readOnly" : undefined
 
 export const judge = (request: Request, tokens: Tokens, hosts: ReadonlySet<string>): Verdict => {
-  if (request.host === undefined || !hosts.has(request.host.toLowerCase())) {
+  if (request.host === undefined || !allowedHost(request.host.toLowerCase(), hosts)) {
     return {
       ok: false,
       status: 421,

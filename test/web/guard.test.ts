@@ -56,6 +56,14 @@ describe("judge", () => {
     ))
     expect(judge({ ...base, host: undefined }, tokens, hosts)).toMatchObject({ status: 421 })
     expect(judge({ ...base, host: "127.0.0.1:4322" }, tokens, hosts)).toMatchObject({ status: 421 })
+    // On every interface: any of the machine's addresses, never a name.
+    const everywhere = hostsFor("0.0.0.0", 4321)
+    for (const host of ["192.168.1.5:4321", "[fe80::1]:4321", "localhost:4321"]) {
+      expect(judge({ ...base, host, origin: `http://${host}` }, tokens, everywhere).ok, host).toBe(true)
+    }
+    for (const host of ["evil.example:4321", "192.168.1.5:4322", "0x7f.1:4321"]) {
+      expect(judge({ ...base, host }, tokens, everywhere), host).toMatchObject({ status: 421 })
+    }
   })
 
   it("a wrong token of any length is 401", () => {
