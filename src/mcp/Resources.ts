@@ -8,9 +8,9 @@
 import { Effect, Exit, Scope } from "effect"
 import * as fs from "node:fs/promises"
 import * as NodePath from "node:path"
-import { fileURLToPath } from "node:url"
 import { describeEnd } from "../domain/Task.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import { builtUiDir } from "../web/builtUi.ts"
 import { type McpSession, type Params, stringParam } from "./McpSession.ts"
 import { ErrorCode, protocolError } from "./protocolError.ts"
 import { APP_MIME_TYPE, rendersApps } from "./revisions.ts"
@@ -35,11 +35,11 @@ const APP_META = { ui: { csp: { connectDomains: [], resourceDomains: [] }, prefe
 let appFile: Promise<string> | undefined
 const appHtml = () =>
   appFile ??= (async () => {
-    const here = NodePath.dirname(fileURLToPath(import.meta.url))
-    for (const dir of [NodePath.join(here, "..", "ui"), NodePath.join(here, "..", "..", "dist", "ui")]) {
-      const text = await fs.readFile(NodePath.join(dir, "app.html"), "utf8").catch(() => undefined)
-      if (text !== undefined) return text
-    }
+    const dir = builtUiDir()
+    const text = dir === undefined
+      ? undefined
+      : await fs.readFile(NodePath.join(dir, "app.html"), "utf8").catch(() => undefined)
+    if (text !== undefined) return text
     appFile = undefined
     throw protocolError(ErrorCode.InternalError, `${APP_URI} is not built: run npm run build.`)
   })()

@@ -13,13 +13,13 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as NodePath from "node:path"
-import { fileURLToPath } from "node:url"
 import type { ToolEnv } from "../mcp/Tool.ts"
 import { tools } from "../mcp/toolTable.ts"
 import { Project } from "../project/Project.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { makeViewer, Viewer } from "../supervisor/Viewer.ts"
+import { builtUiDir } from "./builtUi.ts"
 import { HEADER, hostsFor, judge, type Tokens } from "./guard.ts"
 import type { McpHttp } from "./McpHttp.ts"
 
@@ -74,10 +74,7 @@ const TYPES: Record<string, string> = {
 
 /** The built page, read once: a request names a key of this map or gets 404, never a path on disk. */
 const loadAssets = (): Map<string, Asset> => {
-  const here = NodePath.dirname(fileURLToPath(import.meta.url))
-  // The bundle's chunk sits in dist/chunks/, the sources in src/web/: the page is in dist/ui beside them.
-  const root = [NodePath.join(here, "..", "ui"), NodePath.join(here, "..", "..", "dist", "ui")]
-    .find((dir) => fs.existsSync(NodePath.join(dir, "index.html")))
+  const root = builtUiDir()
   const assets = new Map<string, Asset>()
   if (root === undefined) return assets
   const walk = (dir: string, prefix: string) => {
