@@ -1204,7 +1204,9 @@ const overHttp = async () => {
       return since(t0)
     }
     // The floor: the same HTTP client against a server that answers every request at once, as it is.
-    const bare = spawn(process.execPath, ["-e", BARE_HTTP_SERVER], { stdio: ["ignore", "pipe", "inherit"] })
+    const bare = spawn(process.execPath, [NodePath.join(root, "bench/bareHttpServer.mjs")], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
     const barePort = await new Promise<string>((resolve) =>
       bare.stdout.once("data", (c: Buffer) => resolve(String(c).trim()))
     )
@@ -1247,25 +1249,6 @@ const overHttp = async () => {
     await shared.dispose()
   }
 }
-
-/** An MCP server over HTTP that answers every request at once, with a fixed answer: the HTTP floor of row 16. */
-const BARE_HTTP_SERVER = `
-const server = require("node:http").createServer((req, res) => {
-  let body = ""
-  req.on("data", (chunk) => (body += chunk))
-  req.on("end", () => {
-    const message = req.method === "POST" ? JSON.parse(body) : {}
-    if (message.id === undefined) return res.writeHead(req.method === "POST" ? 202 : 405).end()
-    const result = message.method === "initialize"
-      ? { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "bare", version: "1" } }
-      : { content: [{ type: "text", text: "No tasks." }], structuredContent: { tasks: [] } }
-    const out = JSON.stringify({ jsonrpc: "2.0", id: message.id, result })
-    res.writeHead(200, { "content-type": "application/json", "mcp-session-id": "s", "content-length": Buffer.byteLength(out) })
-    res.end(out)
-  })
-})
-server.listen(0, "127.0.0.1", () => console.log(server.address().port))
-`
 
 /** A page's live stream, read as fast as it comes (a browser reads slower): undone by destroying it. */
 const openStream = (url: URL, path: string, cookie: string) =>

@@ -1,5 +1,6 @@
 /** Shared test helpers: real processes are checked through /proc, never mocked. */
 import { Effect, Schedule } from "effect"
+import { execFileSync, spawnSync } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import * as NodePath from "node:path"
 
@@ -47,3 +48,21 @@ export const eventually = <A, E, R>(
       orElse: () => Effect.fail(new Error(`condition not met within ${timeoutMs} ms`))
     })
   )
+
+/**
+ * What a Node `script` prints when run as another user (made with useradd, run with setpriv), after
+ * `reachable` (a directory of ours) is opened for it to walk through; undefined unless the tests run
+ * as root, the only way to make another uid.
+ */
+export const asOtherUser = (script: string, reachable: string): string | undefined => {
+  if (process.getuid?.() !== 0) return undefined
+  spawnSync("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", "taskmux-other"])
+  const uid = execFileSync("id", ["-u", "taskmux-other"], { encoding: "utf8" }).trim()
+  execFileSync("chmod", ["o+x", reachable])
+  const run = spawnSync(
+    "setpriv",
+    [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", process.execPath, "-e", script],
+    { encoding: "utf8" }
+  )
+  return run.stdout.trim()
+}

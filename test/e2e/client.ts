@@ -20,6 +20,15 @@ export interface Connected {
   readonly structured: <A>(name: string, args?: Record<string, unknown>) => Promise<A>
 }
 
+/** A server's environment as a real client gives it (a short one), with `env` on top. */
+export const serverEnv = (env: Record<string, string> = {}): Record<string, string> => ({
+  PATH: process.env.PATH ?? "/usr/bin:/bin",
+  HOME: process.env.HOME ?? "/tmp",
+  TASKMUX_LOG_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-e2e-logs-")),
+  TASKMUX_ISOLATED: "1",
+  ...env
+})
+
 export const connect = async (
   env: Record<string, string> = {},
   args: ReadonlyArray<string> = []
@@ -28,13 +37,7 @@ export const connect = async (
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [serverEntry, ...args],
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/tmp",
-      TASKMUX_LOG_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-e2e-logs-")),
-      TASKMUX_ISOLATED: "1",
-      ...env
-    },
+    env: serverEnv(env),
     stderr: "pipe"
   })
   let stderr = ""

@@ -6,10 +6,7 @@
 import { Client } from "@modelcontextprotocol/client"
 import { StdioClientTransport } from "@modelcontextprotocol/client/stdio"
 import { createTaskSessionFromClient } from "@modelcontextprotocol/ext-tasks/client"
-import { mkdtempSync } from "node:fs"
-import * as os from "node:os"
-import * as NodePath from "node:path"
-import { serverEntry } from "./client.ts"
+import { serverEntry, serverEnv } from "./client.ts"
 
 export const clientInfo = { name: "taskmux-e2e-2026", version: "2.0.0" }
 
@@ -56,14 +53,7 @@ export const connectModern = async (
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [serverEntry, ...args],
-    // A short environment, as real clients give.
-    env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      HOME: process.env.HOME ?? "/tmp",
-      TASKMUX_LOG_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-e2e-logs-")),
-      TASKMUX_ISOLATED: "1",
-      ...env
-    },
+    env: serverEnv(env),
     stderr: "pipe"
   })
   let stderr = ""

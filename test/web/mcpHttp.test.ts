@@ -353,7 +353,9 @@ describe("MCP over HTTP at /mcp", () => {
     const overStdio = new Client({ name: "stdio-timing", version: "1.0.0" })
     await overStdio.connect(stdio)
     // The floor: the same client against a node:http server in a process of its own that answers at once.
-    const bare = spawn(process.execPath, ["-e", BARE_SERVER], { stdio: ["ignore", "pipe", "inherit"] })
+    const bare = spawn(process.execPath, [NodePath.resolve(import.meta.dirname, "../../bench/bareHttpServer.mjs")], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
     const port = await new Promise<string>((resolve) =>
       bare.stdout.once("data", (chunk: Buffer) => resolve(String(chunk).trim()))
     )
@@ -385,25 +387,6 @@ describe("MCP over HTTP at /mcp", () => {
     bare.kill()
   })
 })
-
-/** A Streamable HTTP server that answers every request at once with a fixed answer (JSON, no session checks). */
-const BARE_SERVER = `
-const server = require("node:http").createServer((req, res) => {
-  let body = ""
-  req.on("data", (chunk) => (body += chunk))
-  req.on("end", () => {
-    const message = req.method === "POST" ? JSON.parse(body) : {}
-    if (message.id === undefined) return res.writeHead(req.method === "POST" ? 202 : 405).end()
-    const result = message.method === "initialize"
-      ? { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "bare", version: "1" } }
-      : { content: [{ type: "text", text: "No tasks." }], structuredContent: { tasks: [] } }
-    const out = JSON.stringify({ jsonrpc: "2.0", id: message.id, result })
-    res.writeHead(200, { "content-type": "application/json", "mcp-session-id": "s", "content-length": Buffer.byteLength(out) })
-    res.end(out)
-  })
-})
-server.listen(0, "127.0.0.1", () => console.log(server.address().port))
-`
 
 /** The suite's scenarios that taskmux passes. */
 const APPLIES = [
