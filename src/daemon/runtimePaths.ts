@@ -4,7 +4,6 @@
  * supervisor's own log, all named after the project's real path. Plain Node: the front, the CLI and the
  * supervisor all use it, and the front must load fast.
  */
-import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as NodePath from "node:path"
 
@@ -22,6 +21,13 @@ export interface RuntimePaths {
   /** The web page's and HTTP endpoint's token (0600), once a page was opened. */
   readonly token: string
 }
+
+/**
+ * node:crypto taken as a CommonJS module: importing it as ESM builds its module facade, which loads
+ * Web Crypto and the streams behind it, about 10 ms before a front can start its supervisor.
+ */
+const sha256Hex = (text: string) =>
+  process.getBuiltinModule("node:crypto").createHash("sha256").update(text).digest("hex")
 
 const uid = () => process.getuid?.() ?? 0
 
@@ -42,7 +48,7 @@ export const runtimePaths = (project: string, env: NodeJS.ProcessEnv = process.e
   const dir = runtimeDir(env)
   ensurePrivateDir(dir)
   const base = NodePath.basename(real).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 24) || "root"
-  const key = `${base}-${createHash("sha256").update(real).digest("hex").slice(0, 12)}`
+  const key = `${base}-${sha256Hex(real).slice(0, 12)}`
   const at = (suffix: string) => NodePath.join(dir, `${key}${suffix}`)
   return {
     project: real,

@@ -132,27 +132,37 @@ export const registerTools = (
    */
   const cancelledByClient = (task: ProtocolTask | undefined) => task?.status === "cancelled"
 
-  /** Starts a call; `stopsRun` says, when it is interrupted, whether a run should stop with it. */
+  /** A call as this request's viewer makes it; `stopsRun` says, when it is interrupted, whether a run stops with it. */
+  const callOf = (
+    tool: Tool,
+    args: unknown,
+    request: RequestContext,
+    progress: ToolContext["progress"],
+    stopsRun: () => boolean
+  ) => {
+    const who = request.modern === undefined ? viewer : statelessViewer(viewer, request.modern.clientName)
+    return tool.call(args, { progress, cancelStopsRun: stopsRun }).pipe(Effect.provideService(Viewer, who))
+  }
+
+  const internalError = (error: unknown) => ({
+    code: ErrorCode.InternalError,
+    message: `Internal error in tools/call: ${error instanceof Error ? error.message : String(error)}`
+  })
+
+  /** Starts a call that may become a protocol task: its outcome, and how to cancel it. */
   const start = (
     tool: Tool,
     args: unknown,
     request: RequestContext,
     progress: ToolContext["progress"],
-    stopsRun: () => boolean,
-    controller = new AbortController()
+    stopsRun: () => boolean
   ): CallRun => {
-    const who = request.modern === undefined ? viewer : statelessViewer(viewer, request.modern.clientName)
-    const call = tool.call(args, { progress, cancelStopsRun: stopsRun }).pipe(Effect.provideService(Viewer, who))
+    const controller = new AbortController()
     return {
       cancel: (reason) => controller.abort(reason),
-      outcome: run(call, { signal: controller.signal }).then(
+      outcome: run(callOf(tool, args, request, progress, stopsRun), { signal: controller.signal }).then(
         (result): Outcome => ({ result: result as Record<string, unknown> }),
-        (error): Outcome => ({
-          error: {
-            code: ErrorCode.InternalError,
-            message: `Internal error in tools/call: ${error instanceof Error ? error.message : String(error)}`
-          }
-        })
+        (error): Outcome => ({ error: internalError(error) })
       )
     }
   }
@@ -207,8 +217,18 @@ export const registerTools = (
       return { resultType: "task", ...modernView(held.task, false) }
     }
     const progress = request.progressToken === undefined ? undefined : progressTo(request, () => undefined)
-    // Cancelling the request interrupts the call (the request's own controller).
-    return answerOf(await start(tool, args, request, progress, () => false, request.controller).outcome)
+    // The common case, kept direct. Cancelling the request interrupts the call (the request's own controller).
+    try {
+      return await run(callOf(tool, args, request, progress, () => false), {
+        signal: request.controller.signal
+      }) as Record<
+        string,
+        unknown
+      >
+    } catch (error) {
+      const { code, message } = internalError(error)
+      throw protocolError(code, message)
+    }
   })
 
   const taskOf = (method: string, params: Params | undefined, request: RequestContext) => {

@@ -89,3 +89,11 @@ export const explain = (lines: ReadonlyArray<SummaryLine>): Explained => {
   chosen.sort((a, b) => a.seq - b.seq)
   return { errorLines: chosen, lastLines: last }
 }
+
+/**
+ * The one line that best says how a run ended, for a table's cell: the newest that looks like an error
+ * (a traceback's or an uncaught error's message comes after "Traceback" or the throwing line), else the
+ * last line.
+ */
+export const headline = ({ errorLines, lastLines }: Explained): string | null =>
+  lastLines.findLast(looksLikeError)?.trim() ?? errorLines.at(-1)?.text ?? lastLines.at(-1)?.trim() ?? null

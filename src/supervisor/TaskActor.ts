@@ -25,6 +25,7 @@ import {
 import { type SignalName, signalNumber } from "../domain/Signals.ts"
 import { classifyExit, describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
+import { headline } from "../output/explain.ts"
 import { LogFile } from "../output/LogFile.ts"
 import type { OutputBuffer } from "../output/OutputBuffer.ts"
 import { TerminalScreen } from "../output/TerminalScreen.ts"
@@ -79,6 +80,8 @@ export interface TaskState extends Omit<TaskSpec, "terminal"> {
   readonly startedAt: string
   readonly endedAt: string | null
   readonly lastExit: LastExit | null
+  /** How the last run ended, in its most telling line of output (see `headline`), for the page's table. */
+  readonly exitHeadline: string | null
   readonly nextRestartAt: Date | null
   /** Its terminal's size now, or null for a task on pipes. */
   readonly terminal: TerminalSize | null
@@ -384,6 +387,7 @@ export const make = (
       restartAt?: Date
     ) => {
       const endedAt = new Date().toISOString()
+      const explained = explainRun(state)
       update({
         status: restartAt === undefined ? end.status : "restarting",
         exitCode: end.exitCode,
@@ -392,13 +396,14 @@ export const make = (
         process: undefined,
         nextRestartAt: restartAt ?? null,
         lastExit: { ...end, at: endedAt },
+        exitHeadline: headline(explained),
         ...(gaveUp !== undefined && { error: gaveUp })
       })
       notifier.publish({
         _tag: "TaskExit",
         name,
         ...end,
-        ...explainRun(state),
+        ...explained,
         ...(restartAt !== undefined && { restartAt: restartAt.toISOString() }),
         quiet: !state.notifyOnExit,
         session: state.session
@@ -670,6 +675,7 @@ const freshState = (name: string, spec: TaskSpec, buffer: OutputBuffer): TaskSta
   startedAt: new Date().toISOString(),
   endedAt: null,
   lastExit: null,
+  exitHeadline: null,
   nextRestartAt: null,
   process: undefined,
   log: undefined,

@@ -47,7 +47,7 @@ import { defaultPolicy } from "./RestartPolicy.ts"
 import { baseEnv, checkPolicy, uniqueName } from "./startPolicy.ts"
 import * as TaskActor from "./TaskActor.ts"
 import type { Ended, Started, StopRequest, TaskState } from "./TaskActor.ts"
-import { explainRun, info, lastLines, runEnv, summary, toLineRecord } from "./taskViews.ts"
+import { cpuOf, explainRun, info, lastLines, runEnv, summary, toLineRecord } from "./taskViews.ts"
 import { Viewer, type ViewerShape } from "./Viewer.ts"
 
 export type { Ended, Started, StopRequest } from "./TaskActor.ts"
@@ -75,6 +75,15 @@ const RECORDED = [
 ] as const
 
 export type RecordedTask = Pick<TaskState, typeof RECORDED[number]> & { readonly logFile: string | null }
+
+/** A task's figures that list_tasks leaves out (get_task has them), for a table of every task. */
+export interface Vitals {
+  readonly name: string
+  readonly cpuPercent: number | null
+  readonly restarts: number
+  /** The most telling line of its last run's output once it ended (see `headline`). */
+  readonly exitHeadline: string | null
+}
 
 export interface StartRequest {
   readonly command: string
@@ -179,6 +188,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
     name: string
   ) => Effect.Effect<Started, TaskNotFound | TooManyTasks | InvalidCwd | SpawnFailed | TerminalUnavailable>
   readonly list: Effect.Effect<ReadonlyArray<TaskSummary>>
+  /** What the page's table shows beside the list: CPU, restarts, how the last run ended (see `Vitals`). */
+  readonly vitals: Effect.Effect<ReadonlyArray<Vitals>>
   readonly get: (name: string, options?: { readonly envValues?: boolean }) => Effect.Effect<TaskInfo, TaskNotFound>
   readonly read: (name: string, request: ReadRequest) => Effect.Effect<OutputPage, TaskNotFound>
   /** What a terminal task's screen shows now, and the cursor of the output it shows (read from there on). */
@@ -362,6 +373,20 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           Effect.sync(() =>
             ProcessTree.withOneLook(() => listed().map((actor) => summary(actor.state(), actor.usage, viewer)))
           )
+      )
+
+      const vitals = Effect.sync(() =>
+        ProcessTree.withOneLook(() =>
+          listed().map((actor): Vitals => {
+            const state = actor.state()
+            return {
+              name: state.name,
+              cpuPercent: cpuOf(state, actor.usage),
+              restarts: state.restarts,
+              exitHeadline: state.exitHeadline
+            }
+          })
+        )
       )
 
       const endSession = Effect.fn("TaskRegistry.endSession")(function*(session: string) {
@@ -588,6 +613,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         stop,
         restart,
         list,
+        vitals,
         get,
         read,
         screen,

@@ -46,6 +46,9 @@ const usageOf = (state: TaskState, sampler: UsageSampler): TaskUsage => {
   return sampler.sample(process.members, Date.parse(state.startedAt))
 }
 
+/** Its processes' CPU now, in % of one CPU (sampled as `summary` samples); null where /proc is not. */
+export const cpuOf = (state: TaskState, sampler: UsageSampler): number | null => usageOf(state, sampler).cpuPercent
+
 export const summary = (
   state: TaskState,
   sampler: UsageSampler,

@@ -139,10 +139,19 @@ export const startWebServer = (options: WebOptions) =>
       return { status: 200, body: { result: await run(tool.call(request, {})) } }
     }
 
-    /** The task list as list_tasks gives it, with the project's dependency graph. */
+    /**
+     * The task list as list_tasks gives it, each running or ended task with the figures a table shows
+     * beside it (CPU, restarts, how its last run ended), and the project's dependency graph.
+     */
     const snapshot = async () => {
       const listed = await run(toolsByName.get("list_tasks")!.call({}, {}))
-      return { ...listed.structuredContent, graph: await run(graphOf(project)) }
+      const vitals = new Map((await run(registry.vitals)).map(({ name, ...figures }) => [name, figures]))
+      const { tasks, ...rest } = listed.structuredContent as { tasks: ReadonlyArray<{ name: string }> }
+      return {
+        ...rest,
+        tasks: tasks.map((task) => ({ ...task, ...vitals.get(task.name) })),
+        graph: await run(graphOf(project))
+      }
     }
 
     const sse = (response: http.ServerResponse) => {

@@ -1,7 +1,7 @@
 /** The summary that explains an end: the cause above the last lines, within its budget. */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { BUDGET_BYTES, explain, looksLikeError, type SummaryLine } from "../../src/output/explain.ts"
+import { BUDGET_BYTES, explain, headline, looksLikeError, type SummaryLine } from "../../src/output/explain.ts"
 
 const lines = (texts: ReadonlyArray<string | [string, "stderr"]>): Array<SummaryLine> =>
   texts.map((t, i) =>
@@ -75,5 +75,43 @@ describe("explain", () => {
         expect(new Set(e.errorLines.map((l) => l.text)).size).toBe(e.errorLines.length)
       }
     ))
+  })
+
+  describe("headline: the one line a table shows", () => {
+    it("is the cause above a stack trace's frames", () => {
+      const e = explain(lines([
+        ["Error: Port 5173 is already in use", "stderr"],
+        ...Array.from({ length: 30 }, (_, i): [string, "stderr"] => [`    at frame${i} (x.js:${i}:1)`, "stderr"])
+      ]))
+      expect(headline(e)).toBe("Error: Port 5173 is already in use")
+    })
+
+    it("is a traceback's last line, not its first", () => {
+      const e = explain(lines([
+        "Traceback (most recent call last):",
+        ...Array.from({ length: 8 }, (_, i) => `  File "/usr/lib/python3/json/f${i}.py", line ${i}, in f${i}`),
+        "json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+      ]))
+      expect(headline(e)).toMatch(/^json\.decoder\.JSONDecodeError: /)
+    })
+
+    it("is an uncaught error's message, not the line that threw it, above frames and Node's version", () => {
+      const e = explain(lines([
+        "/app/server.js:3",
+        "  throw new Error(\"no DATABASE_URL\")",
+        "  ^",
+        "",
+        "Error: no DATABASE_URL",
+        ...Array.from({ length: 8 }, (_, i) => `    at f${i} (node:internal/x:${i}:1)`),
+        "",
+        "Node.js v24.11.0"
+      ]))
+      expect(headline(e)).toBe("Error: no DATABASE_URL")
+    })
+
+    it("is the last line when nothing looks like an error, and nothing without output", () => {
+      expect(headline(explain(lines(["building", "Done in 2.1s", "  "])))).toBe("Done in 2.1s")
+      expect(headline(explain([]))).toBeNull()
+    })
   })
 })

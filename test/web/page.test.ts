@@ -117,6 +117,24 @@ describe("the page in a browser", () => {
     await screenshot(page, "page-list")
   }, 60_000)
 
+  it("shows CPU, restarts, and how a task ended in its own words (a Python traceback's last line)", async () => {
+    const page = await open(url)
+    const s = await session
+    await s.structured("start_task", {
+      command: python("import json\njson.loads(\"{oops\")"),
+      name: "config",
+      restart: { policy: "on-failure", maxRestarts: 1, backoffMs: 50 },
+      waitFor: { exit: true }
+    })
+    await expect.poll(() => cell(page, "config", "exit").textContent()).toContain("crashed, exit 1")
+    expect(await page.locator(`tr[data-name="config"] .exit-why`).textContent()).toMatch(
+      /^json\.decoder\.JSONDecodeError: /
+    )
+    expect(await cell(page, "config", "restarts").textContent()).toBe("1")
+    await expect.poll(() => cell(page, "ticker", "cpu").textContent()).toMatch(/^\d+(\.\d)?%$/)
+    await screenshot(page, "page-ended")
+  }, 60_000)
+
   it("shows a task the moment it starts (measured from its start, and from start_task's answer)", async () => {
     const page = await open(url)
     const s = await session

@@ -31,8 +31,12 @@ export interface ListedTask {
   readonly owner?: "you" | "other" | "kept"
   readonly since?: string
   readonly reason?: string
-  readonly restarts?: number
   readonly logFile?: string | null
+  // The page's own figures (list_tasks leaves them to get_task): absent in the MCP App.
+  readonly restarts?: number
+  readonly cpuPercent?: number | null
+  /** Its last run's most telling line of output, once it ended. */
+  readonly exitHeadline?: string | null
 }
 
 /** The `tasks` event: every task, and the project file's dependency graph (name → what it needs). */

@@ -258,6 +258,9 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
         ? { label: "Restart policy", text: info.restartPolicy }
         : null,
       { label: "Last exit", text: lastExit(t) },
+      t.exitHeadline != null && lastExit(t) !== "—"
+        ? { label: "Why", text: t.exitHeadline, node: code(t.exitHeadline), wide: true }
+        : null,
       le !== null && le !== undefined
         ? {
           label: "Previous run",

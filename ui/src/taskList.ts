@@ -1,6 +1,6 @@
 /**
- * The table of every task: status, owner, pid, ports (links), memory, uptime (ticking), restarts,
- * last exit, and a Start button for a project task not run yet. Rows are focusable: Enter or Space
+ * The table of every task: status, owner, pid, ports (links), memory, CPU, uptime (ticking), restarts,
+ * last exit with the line that says why, and a Start button for a project task not run yet. Rows are focusable: Enter or Space
  * selects, the arrow keys move between rows. Updates touch only the cells that changed.
  */
 import type { ListedTask, TasksSnapshot } from "./backend.ts"
@@ -33,9 +33,12 @@ interface Row {
   readonly pid: HTMLElement
   readonly ports: HTMLElement
   readonly memory: HTMLElement
+  readonly cpu: HTMLElement
   readonly uptime: HTMLElement
   readonly restarts: HTMLElement
   readonly exit: HTMLElement
+  readonly exitHow: HTMLElement
+  readonly exitWhy: HTMLElement
   readonly action: HTMLElement
   task: ListedTask
   portsKey: string
@@ -49,6 +52,7 @@ const COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ["pid", "PID"],
   ["ports", "Ports"],
   ["memory", "Memory"],
+  ["cpu", "CPU"],
   ["uptime", "Uptime"],
   ["restarts", "Restarts"],
   ["exit", "Last exit"],
@@ -78,6 +82,9 @@ export const taskList = (options: TaskListOptions): TaskList => {
     const name = h("span", { class: "task-name" })
     const command = h("span", { class: "command" })
     td.name!.append(name, command)
+    const exitHow = h("span", { class: "exit-how" })
+    const exitWhy = h("span", { class: "exit-why" })
+    td.exit!.append(exitHow, exitWhy)
     const tr = h("tr", { tabindex: 0, "data-name": task.name }, COLUMNS.map(([key]) => td[key]!))
     tr.addEventListener("click", (e) => {
       if ((e.target as Element).closest("a, button")) return
@@ -107,9 +114,12 @@ export const taskList = (options: TaskListOptions): TaskList => {
       pid: td.pid!,
       ports: td.ports!,
       memory: td.memory!,
+      cpu: td.cpu!,
       uptime: td.uptime!,
       restarts: td.restarts!,
       exit: td.exit!,
+      exitHow,
+      exitWhy,
       action: td.action!,
       task,
       portsKey: "\0",
@@ -154,11 +164,15 @@ export const taskList = (options: TaskListOptions): TaskList => {
     }
     // A task that ended uses no memory: "—", not "0 B".
     setText(row.memory, canStop(t.status) ? formatBytes(t.memoryBytes) : "—")
+    setText(row.cpu, canStop(t.status) && t.cpuPercent != null ? `${t.cpuPercent}%` : "—")
     setText(row.uptime, uptime(t, now))
     setText(row.restarts, t.restarts === undefined ? "—" : String(t.restarts))
     const exit = lastExit(t)
-    setText(row.exit, exit)
-    row.exit.title = exit
+    // Why it ended, in its own words: only once it has ended (a line printed before a restart included).
+    const why = exit !== "—" && t.status !== "lost" && t.status !== "failed" ? t.exitHeadline ?? "" : ""
+    setText(row.exitHow, exit)
+    setText(row.exitWhy, why)
+    row.exit.title = why === "" ? exit : `${exit}: ${why}`
     const actionKey = canStart(t.status) ? "start" : ""
     if (actionKey !== row.actionKey) {
       row.actionKey = actionKey
@@ -176,7 +190,7 @@ export const taskList = (options: TaskListOptions): TaskList => {
           : ""
       )
     }
-    for (const c of [row.owner, row.pid, row.ports, row.memory, row.uptime, row.restarts, row.exit]) {
+    for (const c of [row.owner, row.pid, row.ports, row.memory, row.cpu, row.uptime, row.restarts, row.exit]) {
       c.toggleAttribute("data-empty", c.textContent === "—")
     }
   }
@@ -212,8 +226,9 @@ export const taskList = (options: TaskListOptions): TaskList => {
         for (const name of names) tbody.appendChild(rows.get(name)!.tr)
         order = names
       }
-      // list_tasks may not carry restarts: then the column is left out.
+      // The MCP App's list (list_tasks) carries neither: then the columns are left out.
       table.classList.toggle("no-restarts", !snapshot.tasks.some((t) => t.restarts !== undefined))
+      table.classList.toggle("no-cpu", !snapshot.tasks.some((t) => t.cpuPercent !== undefined))
       empty.hidden = names.length > 0
       table.hidden = names.length === 0
       note.hidden = snapshot.projectError === undefined
