@@ -219,12 +219,9 @@ export const registerTools = (
     const progress = request.progressToken === undefined ? undefined : progressTo(request, () => undefined)
     // The common case, kept direct. Cancelling the request interrupts the call (the request's own controller).
     try {
-      return await run(callOf(tool, args, request, progress, () => false), {
-        signal: request.controller.signal
-      }) as Record<
-        string,
-        unknown
-      >
+      const call = callOf(tool, args, request, progress, () => false)
+      const result = await run(call, { signal: request.controller.signal })
+      return result as Record<string, unknown>
     } catch (error) {
       const { code, message } = internalError(error)
       throw protocolError(code, message)

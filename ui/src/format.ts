@@ -82,6 +82,13 @@ export const lastExit = (t: ListedTask): string => {
   return how === "" ? t.status : `${t.status}, ${how}`
 }
 
+/**
+ * The line of output that says why it ended, when it ended by itself (exited, crashed, or restarting
+ * after either); a task someone stopped, or one that never ran, has no such line.
+ */
+export const exitWhy = (t: ListedTask): string =>
+  (t.status === "exited" || t.status === "crashed" || t.status === "restarting") ? t.exitHeadline ?? "" : ""
+
 /** The owner word as a person reads it. */
 export const ownerLabel = (owner: ListedTask["owner"]): string =>
   owner === "kept" ? "kept" : owner === "other" ? "another session" : owner === "you" ? "you" : "—"

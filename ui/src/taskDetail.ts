@@ -11,6 +11,7 @@ import {
   canSignal,
   canStart,
   canStop,
+  exitWhy,
   formatBytes,
   lastExit,
   ownerLabel,
@@ -258,9 +259,7 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
         ? { label: "Restart policy", text: info.restartPolicy }
         : null,
       { label: "Last exit", text: lastExit(t) },
-      t.exitHeadline != null && lastExit(t) !== "—"
-        ? { label: "Why", text: t.exitHeadline, node: code(t.exitHeadline), wide: true }
-        : null,
+      exitWhy(t) !== "" ? { label: "Why", text: exitWhy(t), node: code(exitWhy(t)), wide: true } : null,
       le !== null && le !== undefined
         ? {
           label: "Previous run",

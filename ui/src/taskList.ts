@@ -5,7 +5,7 @@
  */
 import type { ListedTask, TasksSnapshot } from "./backend.ts"
 import { h, replace, setText } from "./dom.ts"
-import { canStart, canStop, formatBytes, lastExit, ownerLabel, statusPill, uptime } from "./format.ts"
+import { canStart, canStop, exitWhy, formatBytes, lastExit, ownerLabel, statusPill, uptime } from "./format.ts"
 
 export interface TaskListOptions {
   readonly readOnly: boolean
@@ -168,8 +168,7 @@ export const taskList = (options: TaskListOptions): TaskList => {
     setText(row.uptime, uptime(t, now))
     setText(row.restarts, t.restarts === undefined ? "—" : String(t.restarts))
     const exit = lastExit(t)
-    // Why it ended, in its own words: only once it has ended (a line printed before a restart included).
-    const why = exit !== "—" && t.status !== "lost" && t.status !== "failed" ? t.exitHeadline ?? "" : ""
+    const why = exitWhy(t)
     setText(row.exitHow, exit)
     setText(row.exitWhy, why)
     row.exit.title = why === "" ? exit : `${exit}: ${why}`
