@@ -24,7 +24,7 @@ export interface RuntimePaths {
 
 /**
  * node:crypto taken as a CommonJS module: importing it as ESM builds its module facade, which loads
- * Web Crypto and the streams behind it, about 10 ms before a front can start its supervisor.
+ * Web Crypto and the streams behind it: a few ms more before a front can start its supervisor.
  */
 const sha256Hex = (text: string) =>
   process.getBuiltinModule("node:crypto").createHash("sha256").update(text).digest("hex")
