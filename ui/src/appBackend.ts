@@ -7,7 +7,7 @@
  * The host decides what an app may call, so readOnly is given by the caller.
  */
 import type { Backend, CallToolResult, ListedTask, OutputEvent, OutputLine, TasksSnapshot } from "./backend.ts"
-import { errorResult } from "./backend.ts"
+import { connectionState, errorResult } from "./backend.ts"
 
 /** The part of ext-apps' App that this uses. */
 export interface ToolCaller {
@@ -75,23 +75,17 @@ const poll = (step: () => Promise<number | void>, ms: number): Poller => {
 export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Backend => {
   const tasksEvery = options.tasksEveryMs ?? 1000
   const outputEvery = options.outputEveryMs ?? 500
-  const connectionListeners = new Set<(up: boolean) => void>()
-  let connected: boolean | undefined
-  const setConnected = (up: boolean) => {
-    if (connected === up) return
-    connected = up
-    for (const l of connectionListeners) l(up)
-  }
+  const connection = connectionState()
 
   const listPollers = new Set<Poller>()
   const call = async (tool: string, args: Record<string, unknown>): Promise<CallToolResult> => {
     try {
       const result = asResult(await app.callServerTool({ name: tool, arguments: args }))
-      setConnected(true)
+      connection.set(true)
       if (!READS.has(tool)) { for (const p of listPollers) p.now() }
       return result
     } catch (e) {
-      setConnected(false)
+      connection.set(false)
       return errorResult(`The host could not call ${tool}: ${e instanceof Error ? e.message : String(e)}`)
     }
   }
@@ -99,13 +93,7 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
   return {
     readOnly: options.readOnly ?? false,
     call,
-    onConnection: (listener) => {
-      connectionListeners.add(listener)
-      if (connected !== undefined) listener(connected)
-      return () => {
-        connectionListeners.delete(listener)
-      }
-    },
+    onConnection: connection.onConnection,
     onTasks: (listener) => {
       let last = ""
       const poller = poll(async () => {
@@ -140,7 +128,7 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
         if (terminal === undefined) {
           const info = await call("get_task", { name })
           // The host could not ask (connected is false then): try again later.
-          if (info.isError === true && connected === false) return outputEvery * 4
+          if (info.isError === true && connection.current() === false) return outputEvery * 4
           if (info.isError === true) {
             emit({ type: "gone" })
             stop()

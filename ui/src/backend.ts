@@ -107,3 +107,32 @@ export const resultText = (result: CallToolResult): string => {
 
 /** An isError answer made on this side (a network failure, an HTTP error). */
 export const errorResult = (text: string): CallToolResult => ({ content: [{ type: "text", text }], isError: true })
+
+/**
+ * Whether a backend reaches taskmux, for `Backend.onConnection`: told to each listener at once (once
+ * known) and on each change.
+ */
+export const connectionState = () => {
+  const listeners = new Set<(up: boolean) => void>()
+  let current: boolean | undefined
+  return {
+    current: () => current,
+    listeners: () => listeners.size,
+    set: (up: boolean) => {
+      if (current === up) return
+      current = up
+      for (const l of listeners) l(up)
+    },
+    /** Not known again (the stream behind it closed). */
+    forget: () => {
+      current = undefined
+    },
+    onConnection: (listener: (up: boolean) => void) => {
+      listeners.add(listener)
+      if (current !== undefined) listener(current)
+      return () => {
+        listeners.delete(listener)
+      }
+    }
+  }
+}

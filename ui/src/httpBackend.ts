@@ -4,7 +4,7 @@
  * Streams that fail reconnect with a growing delay (0.5 s doubling to 10 s, with jitter).
  */
 import type { Backend, CallToolResult, OutputLine, TasksSnapshot } from "./backend.ts"
-import { errorResult } from "./backend.ts"
+import { connectionState, errorResult } from "./backend.ts"
 
 export interface HttpBackendOptions {
   /** Where the API lives; default: the page's own origin and directory. */
@@ -89,25 +89,19 @@ export const httpBackend = (options: HttpBackendOptions = {}): Backend => {
 
   // One /api/events stream for every listener, open while anyone listens.
   const taskListeners = new Set<(s: TasksSnapshot) => void>()
-  const connectionListeners = new Set<(up: boolean) => void>()
+  const connection = connectionState()
   let latest: TasksSnapshot | undefined
-  let connected: boolean | undefined
   let events: Stream | undefined
-  const setConnected = (up: boolean) => {
-    if (connected === up) return
-    connected = up
-    for (const l of connectionListeners) l(up)
-  }
   const ensureEvents = () => {
     if (events !== undefined) return
     events = resilientSource(() => api("api/events"), {
       tasks: (data) => {
         if (typeof data !== "object" || data === null || !Array.isArray((data as TasksSnapshot).tasks)) return
         latest = data as TasksSnapshot
-        setConnected(true)
+        connection.set(true)
         for (const l of taskListeners) l(latest)
       }
-    }, setConnected)
+    }, connection.set)
   }
 
   const call = async (tool: string, args: Record<string, unknown>): Promise<CallToolResult> => {
@@ -145,20 +139,14 @@ export const httpBackend = (options: HttpBackendOptions = {}): Backend => {
       if (latest !== undefined) listener(latest)
       return () => {
         taskListeners.delete(listener)
-        if (taskListeners.size === 0 && connectionListeners.size === 0) {
+        if (taskListeners.size === 0 && connection.listeners() === 0) {
           events?.close()
           events = undefined
-          connected = undefined
+          connection.forget()
         }
       }
     },
-    onConnection: (listener) => {
-      connectionListeners.add(listener)
-      if (connected !== undefined) listener(connected)
-      return () => {
-        connectionListeners.delete(listener)
-      }
-    },
+    onConnection: connection.onConnection,
     onOutput: (name, since, listener) => {
       let cursor = since
       let gone = false
