@@ -92,12 +92,16 @@ describe("real clients", () => {
 })
 
 describe("reads well to a model", () => {
-  it("keeps the whole tools/list answer under 14 KB with its task support (issue 28), every tool titled, its hints right for a client that applies MCP's defaults", async () => {
+  it("keeps the whole tools/list answer under 14 KB with its task support (issue 28) and what a model reads of it under 6.4 KB, every tool titled, its hints right for a client that applies MCP's defaults", async () => {
     const s = await connect()
     try {
       const list = await s.client.listTools()
       const bytes = Buffer.byteLength(JSON.stringify(list))
       expect(bytes).toBeLessThan(14_000)
+      // What a model is given: the Anthropic and OpenAI tool formats carry a name, a description and an
+      // input schema, not the output schema (that is for clients that check structuredContent).
+      const forModel = list.tools.map(({ description, inputSchema, name }) => ({ name, description, inputSchema }))
+      expect(Buffer.byteLength(JSON.stringify(forModel))).toBeLessThan(6_400)
       // What each tool does, as a client reads it: a hint left out means MCP's default.
       const expected: Record<string, { readOnlyHint: boolean; destructiveHint?: boolean; idempotentHint?: boolean }> = {
         start_task: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
