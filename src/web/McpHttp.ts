@@ -4,9 +4,10 @@
  * every revision taskmux speaks. Loaded the first time someone asks for `/mcp`, never before; the
  * listener has already judged the request (Host, Origin, the token: guard.ts).
  *
- * HTTP and the transports are the SDK's (`@modelcontextprotocol/server`, `/node`): node:http's request
- * becomes a web-standard Request, and the SDK's own era classifier (`classifyInboundRequest`, what its
- * `createMcpHandler` routes by) says which era a request is; this module only says which session serves it.
+ * HTTP is node:http's, the transports are the SDK's (`@modelcontextprotocol/server`): the body is read and
+ * parsed once here, the request becomes a web-standard Request for the transports, and the SDK's own era
+ * classifier (`classifyInboundRequest`, what its `createMcpHandler` routes by) says which era a request
+ * is; this module only says which session serves it.
  *
  * - 2024-11-05 … 2025-11-25: a session per `Mcp-Session-Id`, opened by `initialize`, served by the SDK's
  *   `WebStandardStreamableHTTPServerTransport`: answers as JSON, notifications on the session's GET stream.
@@ -21,7 +22,6 @@
  *   No connection ends with such a client, so a task it starts is kept (`keep: true`) unless it says
  *   `keep: false` (then it is the listener's, and ends with the supervisor).
  */
-import { type NodeIncomingMessageLike, toWebRequest } from "@modelcontextprotocol/node"
 import {
   classifyInboundRequest,
   type InboundModernRoute,
@@ -54,6 +54,8 @@ const idleText = () => {
   const ms = idleMs()
   return ms >= 120_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.round(ms / 1000)} s`
 }
+/** On every answer (the transport's own headers win: an event stream says no-cache, no-transform). */
+const NO_STORE = { "cache-control": "no-store", "x-content-type-options": "nosniff" }
 /** The largest POST body taken (send_input's own limit is 1 MiB). */
 const MAX_BODY = 4 * 1024 * 1024
 
@@ -79,6 +81,8 @@ interface Session {
   /** HTTP exchanges in progress (an open GET stream is one). */
   open: number
   timer: ReturnType<typeof setTimeout> | undefined
+  /** When its last exchange closed. */
+  quietSince: number
   ended: boolean
 }
 
@@ -149,12 +153,24 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     await run(Effect.andThen(Scope.close(session.scope, Exit.void), registry.endSession(session.viewer.id)))
   }
 
-  /** With nothing open, the session ends after the idle time unless a request comes. */
+  /**
+   * With nothing open, the session ends after the idle time unless a request comes. One timer per quiet
+   * spell, not one per request: when it fires early (a request came and went meanwhile) it waits the rest.
+   */
   const idle = (session: Session) => {
-    clearTimeout(session.timer)
-    if (session.open > 0 || session.ended) return
-    session.timer = setTimeout(() => void endSession(session), idleMs())
-    session.timer.unref()
+    session.quietSince = Date.now()
+    if (session.timer !== undefined || session.ended) return
+    const check = (wait: number) => {
+      session.timer = setTimeout(() => {
+        session.timer = undefined
+        if (session.open > 0) return // Its last exchange to close arms it again.
+        const left = session.quietSince + idleMs() - Date.now()
+        if (left > 0) check(left)
+        else void endSession(session)
+      }, wait)
+      session.timer.unref()
+    }
+    check(idleMs())
   }
 
   const openSession = async (request: Request, body: unknown): Promise<Response> => {
@@ -186,7 +202,15 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       await web.start()
       const sessionScope = await run(Scope.fork(scope, "sequential"))
       const viewer = await run(serveSession(sessionTransport(web)).pipe(Scope.provide(sessionScope)))
-      const session: Session = { web, scope: sessionScope, viewer, open: 0, timer: undefined, ended: false }
+      const session: Session = {
+        web,
+        scope: sessionScope,
+        viewer,
+        open: 0,
+        timer: undefined,
+        quietSince: 0,
+        ended: false
+      }
       holder.session = session
       const response = await web.handleRequest(request, { parsedBody: body })
       // Refused before it began (a wrong Accept, say): nothing of it is kept.
@@ -330,8 +354,8 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
   // -- HTTP ------------------------------------------------------------------------------------------
 
   /** The answer to a request, its body already read and parsed (undefined for a GET or DELETE). */
-  const fetch = (request: Request, body: unknown): Promise<Response> | Response => {
-    const method = request.method
+  const fetch = (request: http.IncomingMessage, body: unknown, signal: AbortSignal): Promise<Response> | Response => {
+    const method = request.method ?? "GET"
     if (method !== "GET" && method !== "POST" && method !== "DELETE") {
       return jsonRpcError(
         405,
@@ -353,31 +377,39 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       case "reject":
         return jsonRpcError(routed.httpStatus, routed.code, routed.message, idOf(body), routed.data)
       case "modern":
-        return serveModern(routed, request)
+        return serveModern(routed, webRequest(request, signal))
       case "legacy":
-        return serveLegacy(request, body, routed.reason === "initialize")
+        return serveLegacy(webRequest(request, signal), body, routed.reason === "initialize")
     }
   }
 
-  /** The body of a POST as JSON, or the answer that refuses it. */
-  const readJson = async (request: http.IncomingMessage): Promise<{ json: unknown } | Response> => {
+  /** The body of a POST as JSON, or the answer that refuses it. Events, not `for await`: a small body in one tick. */
+  const readJson = (request: http.IncomingMessage): Promise<{ json: unknown } | Response> | Response => {
     if (!isJsonContentType(request.headers["content-type"] ?? null)) {
       return jsonRpcError(415, -32000, "Unsupported Media Type: POST /mcp takes Content-Type: application/json.")
     }
-    const chunks: Array<Buffer> = []
-    let size = 0
-    for await (const chunk of request as AsyncIterable<Buffer>) {
-      size += chunk.length
-      if (size > MAX_BODY) {
-        return jsonRpcError(413, -32000, `Payload Too Large: a message is at most ${MAX_BODY} bytes.`)
+    return new Promise((resolve, reject) => {
+      const chunks: Array<Buffer> = []
+      let size = 0
+      const onData = (chunk: Buffer) => {
+        size += chunk.length
+        if (size <= MAX_BODY) return void chunks.push(chunk)
+        request.off("data", onData).resume()
+        resolve(jsonRpcError(413, -32000, `Payload Too Large: a message is at most ${MAX_BODY} bytes.`))
       }
-      chunks.push(chunk)
-    }
-    try {
-      return { json: JSON.parse(Buffer.concat(chunks).toString("utf8")) }
-    } catch (error) {
-      return jsonRpcError(400, ErrorCode.ParseError, `Parse error: the body is not JSON (${(error as Error).message}).`)
-    }
+      request.on("data", onData).once("error", reject).once("end", () => {
+        if (size > MAX_BODY) return
+        try {
+          resolve({ json: JSON.parse(Buffer.concat(chunks, size).toString("utf8")) })
+        } catch (error) {
+          resolve(jsonRpcError(
+            400,
+            ErrorCode.ParseError,
+            `Parse error: the body is not JSON (${(error as Error).message}).`
+          ))
+        }
+      })
+    })
   }
 
   /**
@@ -395,10 +427,9 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     const read = request.method === "POST" ? await readJson(request) : undefined
     if (read instanceof Response) answer = read
     else {
-      const web = await toWebRequest(request as NodeIncomingMessageLike, read?.json, { signal: abort.signal })
-      answer = await fetch(web, read?.json)
+      answer = await fetch(request, read?.json, abort.signal)
     }
-    const headers: Record<string, string> = {}
+    const headers: Record<string, string> = { ...NO_STORE }
     for (const [name, value] of answer.headers) headers[name] = value
     if (answer.body === null || !headers["content-type"]?.startsWith("text/event-stream")) {
       const bytes = Buffer.from(await answer.arrayBuffer())
@@ -431,17 +462,14 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
 
   const handle = (request: http.IncomingMessage, response: http.ServerResponse) => {
     if (closed) {
-      response.writeHead(503).end()
+      response.writeHead(503, NO_STORE).end()
       return
     }
-    response.setHeader("Cache-Control", "no-store")
-    response.setHeader("X-Content-Type-Options", "nosniff")
     // A session is busy while one of its exchanges is open (its GET stream included).
     const id = request.headers["mcp-session-id"]
     const session = typeof id === "string" ? sessions.get(id) : undefined
     if (session !== undefined) {
       session.open++
-      clearTimeout(session.timer)
       response.once("close", () => {
         session.open--
         idle(session)
@@ -449,7 +477,7 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     }
     serve(request, response).catch((error: unknown) => {
       if (!response.headersSent) {
-        response.writeHead(500, { "Content-Type": "application/json" })
+        response.writeHead(500, { ...NO_STORE, "content-type": "application/json" })
         response.end(
           JSON.stringify({
             jsonrpc: "2.0",
@@ -473,7 +501,30 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
   } satisfies McpHttp
 })
 
-const header = <K extends string>(request: Request, key: K, name: string): { [P in K]?: string } => {
-  const value = request.headers.get(name)
-  return (value === null ? {} : { [key]: value }) as { [P in K]?: string }
+const header = <K extends string>(
+  request: http.IncomingMessage,
+  key: K,
+  name: string
+): { [P in K]?: string } => {
+  const value = request.headers[name]
+  return (typeof value === "string" ? { [key]: value } : {}) as { [P in K]?: string }
+}
+
+/**
+ * node:http's request as the SDK's transports take it: method, URL, headers and the signal that ends with
+ * the connection, without its body: they are given it parsed (the SDK's toWebRequest would serialize it
+ * again, to be parsed by nobody).
+ */
+const webRequest = (request: http.IncomingMessage, signal: AbortSignal) => {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue
+    if (Array.isArray(value)) { for (const item of value) headers.append(name, item) }
+    else headers.set(name, value)
+  }
+  return new Request(`http://${request.headers.host ?? "localhost"}${request.url ?? "/"}`, {
+    method: request.method ?? "GET",
+    headers,
+    signal
+  })
 }

@@ -282,6 +282,28 @@ describe("MCP over HTTP at /mcp", () => {
     expect(JSON.parse(served.body).result.tools).toHaveLength(10)
   })
 
+  it("answers a body it cannot take (too large, not JSON, not JSON's type) with its status and a sentence, and goes on serving", async () => {
+    const post = (body: string, type = "application/json") =>
+      send(page, {
+        headers: { ...json, ...bearer(), "content-type": type, "mcp-protocol-version": "2026-07-28" },
+        body
+      })
+    const large = await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping", pad: "x".repeat(5 << 20) }))
+    expect(large.status).toBe(413)
+    expect(JSON.parse(large.body).error.message).toMatch(/Payload Too Large: a message is at most 4194304 bytes/)
+    const broken = await post("{\"jsonrpc\": \"2.0\", \"id\": 1,")
+    expect(broken.status).toBe(400)
+    expect(JSON.parse(broken.body).error).toMatchObject({ code: -32700, message: expect.stringMatching(/not JSON/) })
+    const text = await post("hello", "text/plain")
+    expect(text.status).toBe(415)
+    expect(JSON.parse(text.body).error.message).toMatch(/Content-Type: application\/json/)
+    const served = await send(page, {
+      headers: { ...json, ...bearer(), "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/list" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list", params: { _meta: MODERN_META } })
+    })
+    expect(JSON.parse(served.body).result.tools).toHaveLength(10)
+  })
+
   it(`holds at most ${MAX_SESSIONS} sessions, refusing the next in a sentence; one left alone ends with its tasks`, async () => {
     const opened: Array<string> = []
     let refused: Answer | undefined
