@@ -121,6 +121,12 @@ export const startProjectTask = Effect.fnUntraced(function*(
   }
   const listed = yield* registry.list
   const running = new Map(listed.filter((t) => !isFinished(t.status)).map((t) => [t.name, t]))
+  // Already running: the task itself says so, and whose it is; nothing of its chain runs again.
+  if (running.has(name)) {
+    const started = yield* registry.start(asStartRequest(target, keep || target.keep === true))
+    // It ended since the list and runs again: its dependencies were met for the run before.
+    return { started, wait: undefined, tasks: [started] } satisfies ProjectStart
+  }
   const toStart = order.filter((t) => !running.has(t.name))
   if (running.size + toStart.length > config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
 
@@ -139,7 +145,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
           condition,
           outcome,
           lastLines,
-          started: startedNow
+          started: startedNow.filter((n) => n !== dependency)
         })
       if (condition === "succeeded") {
         const waited = yield* registry.wait(dependency, {
@@ -181,16 +187,27 @@ export const startProjectTask = Effect.fnUntraced(function*(
       steps.push({ name: task.name, pid: already.pid, status: already.status })
       continue
     }
-    const started = yield* registry.start(asStartRequest(task, keep || target.keep === true))
-    startedNow.push(task.name)
+    const request = asStartRequest(task, keep || target.keep === true)
+    // Another chain may have started a shared dependency since the list: it is used as it runs.
+    let shared = false
+    const started = yield* task.name === name
+      ? registry.start(request)
+      : Effect.catchTag(registry.start(request), "TaskAlreadyRunning", (taken) =>
+        Effect.sync(() => {
+          shared = true
+          return { name: task.name, pid: taken.pid, status: "running" as const }
+        }))
+    if (!shared) startedNow.push(task.name)
     steps.push({ name: started.name, pid: started.pid, status: started.status })
   }
   const last = steps[steps.length - 1]!
   const ownWait = waitOf(target, 0)
   const wait = ownWait === undefined ? undefined : yield* registry.wait(name, { ...ownWait, onProgress })
+  // The chain as it is now: a dependency that had to succeed has ended.
+  const now = new Map((yield* registry.list).map((t) => [t.name, t]))
   return {
     started: { name: last.name, pid: last.pid, status: wait?.status ?? last.status },
     wait,
-    tasks: steps
+    tasks: steps.map((step) => ({ ...step, status: now.get(step.name)?.status ?? step.status }))
   } satisfies ProjectStart
 })

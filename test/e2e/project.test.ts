@@ -3,7 +3,7 @@
  * server. A three-task chain started with one call; a failing dependency; dependents stopped on
  * request; a cycle, a bad file, a Procfile; a file changed between two starts; the start policy.
  */
-import { mkdirSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { isAlive } from "../helpers.ts"
@@ -85,9 +85,42 @@ describe("project tasks", () => {
       expect(Date.parse(api.startedAt)).toBeGreaterThanOrEqual(Date.parse(db.startedAt))
       expect(Date.parse(web.startedAt) - Date.parse(api.startedAt)).toBeGreaterThanOrEqual(250)
       expect(web.terminal).toEqual({ cols: 120, rows: 40 })
-      // Starting it again starts nothing new.
-      const again = await s.structured<{ tasks: Array<{ name: string; pid: number }> }>("start_task", { name: "web" })
-      expect(again.tasks.map((t) => t.pid)).toEqual(started.tasks.map((t) => (t as unknown as { pid: number }).pid))
+      // Starting it again is refused as for any running name, saying whose it is; nothing runs again.
+      const again = await s.call("start_task", { name: "web" })
+      expect(again.isError).toBe(true)
+      expect(textOf(again)).toMatch(/^A task named "web" is already running \(pid \d+\)\. Stop it with stop_task, restart it/)
+      const listed2 = await s.structured<Listed>("list_tasks")
+      expect(listed2.tasks.filter((t) => t.status === "running").map((t) => t.pid).sort()).toEqual(
+        (started.tasks as unknown as Array<{ pid: number }>).map((t) => t.pid).sort()
+      )
+    })
+  })
+
+  it("a chain through a dependency that must succeed: shown ended; a second start runs nothing again; a ready task's answer says it matched", async () => {
+    const dir = project({
+      "taskmux.yaml": `tasks:
+  migrate:
+    command: echo migrating >> runs.txt; echo migrated
+  web:
+    command: echo "web ready"; sleep 60
+    dependsOn: { migrate: succeeded }
+    waitFor: { pattern: "ready" }
+  oops:
+    command: echo "no such table" >&2; exit 3
+`
+    })
+    await withProject(dir, async (s) => {
+      const first = await s.call("start_task", { name: "web" })
+      expect(first.isError, textOf(first)).toBeFalsy()
+      expect(textOf(first)).toMatch(
+        /^Project chain: migrate \(exited, pid \d+\) → web \(running, pid \d+\)\.\nStarted task "web" \(pid \d+\)\. "web" matched after [\d.]+ s: web ready/
+      )
+      expect(textOf(await s.call("start_task", { name: "web" }))).toMatch(/already running/)
+      expect(readFileSync(NodePath.join(dir, "runs.txt"), "utf8")).toBe("migrating\n")
+      // A project task that fails at once says so in its answer, as an ad-hoc start does.
+      const oops = await s.call("start_task", { name: "oops" })
+      expect(oops.structuredContent).toMatchObject({ status: "crashed", exitCode: 3 })
+      expect(textOf(oops)).toMatch(/"oops" ended \(crashed, exit code 3\).*no such table/s)
     })
   })
 
@@ -99,6 +132,7 @@ describe("project tasks", () => {
       expect(textOf(result)).toMatch(
         /^"app" was not started: its dependency "seed" did not succeed: crashed, exit code 3\..*\nLast lines of "seed":\nseeding\nrelation users does not exist/s
       )
+      expect(textOf(result)).not.toMatch(/left running: [^.]*seed/)
       const listed = await s.structured<Listed>("list_tasks")
       expect(listed.tasks.find((t) => t.name === "app")?.status).toBe("defined")
     })
@@ -184,9 +218,14 @@ describe("project tasks", () => {
         NodePath.join(dir, "taskmux.json"),
         JSON.stringify({ tasks: { job: { command: "echo version two; sleep 30" } } })
       )
-      // Still the first: it runs.
-      const running = await s.structured<{ tasks: Array<{ name: string }> }>("start_task", { name: "job" })
-      expect(running.tasks).toHaveLength(1)
+      // Still the first: it runs, and a restart runs the same again (as compose's restart does).
+      expect(textOf(await s.call("start_task", { name: "job" }))).toMatch(/already running/)
+      await s.structured("restart_task", { name: "job" })
+      expect(
+        (await s.structured<{ matched: boolean }>("wait_for_task", { name: "job", pattern: "version", since: 0 }))
+          .matched
+      ).toBe(true)
+      expect(textOf(await s.call("read_output", { name: "job" }))).not.toMatch(/version two/)
       await s.structured("stop_task", { name: "job" })
       await s.structured("start_task", { name: "job" })
       expect(

@@ -4,7 +4,7 @@ import { type LostTask, LostTasks, startRequestOf } from "../../daemon/LostTasks
 import { InvalidArguments } from "../../domain/errors.ts"
 import { SignalName } from "../../domain/Signals.ts"
 import { defaultTimeoutMs, RestartSpec, WaitForSpec } from "../../domain/StartSpec.ts"
-import { describeEnd, TaskStatus } from "../../domain/Task.ts"
+import { describeEnd, isFinished, TaskStatus } from "../../domain/Task.ts"
 import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
 import { Project } from "../../project/Project.ts"
 import { runningDependents } from "../../project/projectTasks.ts"
@@ -90,7 +90,8 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
             progressOf(context, defaultTimeoutMs(false)),
             keep === true
           )
-          const waited = chain.wait === undefined ? {} : (({ name: _, ...w }) => w)(waitAnswer(chain.wait))
+          if (chain.wait === undefined) return { ...yield* answerEarlyEnd(r, chain.started), tasks: chain.tasks }
+          const { name: _, ...waited } = waitAnswer(chain.wait)
           return { ...chain.started, ...waited, tasks: chain.tasks }
         }
         if (
@@ -140,8 +141,13 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
         o.status === "restarting" ? " It ended at once; its restart policy runs it again." : ""
       }`
       : `${chain}Started task "${o.name}" (pid ${o.pid}). ${
-        // Without waitFor, an answer with a wait's fields is an end seen within EARLY_END_MS.
-        waitText(o as Omit<WaitAnswer, "name">, o.name, input.waitFor ?? { exit: true })}`
+        // Without waitFor, an answer with a wait's fields is an end seen within EARLY_END_MS, or a
+        // project task's own waitFor (its file's): ready while it runs, else its end.
+        waitText(
+          o as Omit<WaitAnswer, "name">,
+          o.name,
+          input.waitFor ?? (input.command === undefined && !isFinished(o.status) ? {} : { exit: true })
+        )}`
   }
 })
 
