@@ -88,7 +88,9 @@ describe("project tasks", () => {
       // Starting it again is refused as for any running name, saying whose it is; nothing runs again.
       const again = await s.call("start_task", { name: "web" })
       expect(again.isError).toBe(true)
-      expect(textOf(again)).toMatch(/^A task named "web" is already running \(pid \d+\)\. Stop it with stop_task, restart it/)
+      expect(textOf(again)).toMatch(
+        /^A task named "web" is already running \(pid \d+\)\. Stop it with stop_task, restart it/
+      )
       const listed2 = await s.structured<Listed>("list_tasks")
       expect(listed2.tasks.filter((t) => t.status === "running").map((t) => t.pid).sort()).toEqual(
         (started.tasks as unknown as Array<{ pid: number }>).map((t) => t.pid).sort()
