@@ -248,6 +248,26 @@ describe("TaskRegistry (real processes)", () => {
         yield* r.stop("shown", { force: true })
       }))
 
+    it.effect("a shell line's program takes the signals sent to it: SIGHUP and SIGUSR1 reload a server", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        // A server that reloads on SIGHUP and SIGUSR1, as nginx or gunicorn do, through /bin/sh (dash here).
+        const py = "import signal, time\n" +
+          "for s in (signal.SIGHUP, signal.SIGUSR1): signal.signal(s, lambda n, _: print('reload', n, flush=True))\n" +
+          "print('up', flush=True)\ntime.sleep(300)"
+        yield* r.start({ command: `python3 -c "${py}"`, name: "reloads" })
+        yield* waitForLine("reloads", "up")
+        const pid = (yield* r.get("reloads")).pid!
+        yield* r.signal("reloads", "SIGHUP")
+        yield* waitForLine("reloads", "reload 1")
+        yield* r.signal("reloads", "SIGUSR1")
+        yield* waitForLine("reloads", `reload ${os.constants.signals.SIGUSR1}`)
+        const after = yield* r.get("reloads")
+        assert.deepStrictEqual([after.status, after.pid], ["running", pid])
+        assert.isTrue(isAlive(pid))
+        yield* r.stop("reloads")
+      }))
+
     it.effect("restart keeps the output and its cursor, and counts restarts", () =>
       Effect.gen(function*() {
         const r = yield* registry
