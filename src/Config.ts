@@ -251,10 +251,11 @@ export const parseCommandLine = (argv: ReadonlyArray<string>): CommandLine => {
     const [flag, inline] = arg.startsWith("--") ? splitOnce(arg.slice(2), "=") : [undefined, undefined]
     const spec = options.find((o) => o.flag === flag)
     if (spec === undefined) {
-      return {
-        _tag: "Invalid",
-        error: new InvalidConfig({ issue: `${arg}: unknown option (taskmux --help lists them)` })
-      }
+      const issue = arg.startsWith("-")
+        ? `${arg}: unknown option (taskmux --help lists them)`
+        : `${arg}: not a command: taskmux ps, logs, stop, restart, start, attach or ui for a person; ` +
+          "with options only (taskmux --help lists them), the MCP server"
+      return { _tag: "Invalid", error: new InvalidConfig({ issue }) }
     }
     if (spec.kind === "flag") {
       env[spec.env] = "true"
