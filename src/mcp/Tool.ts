@@ -6,8 +6,8 @@
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js"
 import { Cause, Effect, Exit, References, Schema } from "effect"
 import type { TaskmuxConfig } from "../Config.ts"
-import type { LostTasks } from "../daemon/LostTasks.ts"
-import { formatSchemaError, InvalidArguments } from "../domain/errors.ts"
+import { LostTasks } from "../daemon/LostTasks.ts"
+import { formatSchemaError, InvalidArguments, TaskNotFound } from "../domain/errors.ts"
 import type { Project } from "../project/Project.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 
@@ -86,7 +86,7 @@ export const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
             content: [{ type: "text", text: spec.text(output, input.value) }],
             structuredContent: output as Record<string, unknown>
           })),
-          Effect.catch((error) => Effect.succeed(errorResult(error)))
+          Effect.catch((error) => Effect.map(explainLost(error), errorResult))
         )
       })
   }
@@ -108,6 +108,18 @@ const annotationsOf = (hints: ToolSpec<unknown, unknown>["annotations"]): McpToo
     Object.entries(all).filter(([key, value]) => HINT_DEFAULTS[key as keyof typeof HINT_DEFAULTS] !== value)
   )
 }
+
+/** A name a dead supervisor lost is not unknown: list_tasks shows it; the answer says so, and what can be done. */
+const explainLost = (error: { readonly message: string }) =>
+  error instanceof TaskNotFound
+    ? Effect.map(Effect.service(LostTasks), (lost) => {
+      const task = lost.get(error.name)
+      return task === undefined ? error : {
+        message: `Task ${JSON.stringify(error.name)} is lost: ${task.reason}. restart_task or start_task ` +
+          "{ name } runs it again with its recorded command; remove_task forgets it."
+      }
+    })
+    : Effect.succeed(error)
 
 const errorResult = (error: { readonly message: string }): CallToolResult => ({
   content: [{ type: "text", text: error.message }],

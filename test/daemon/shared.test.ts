@@ -211,6 +211,12 @@ describe("one supervisor per project, shared by every session", () => {
     process.kill((await p.supervisor())!.pid, "SIGKILL")
     await until(() => a.call("list_tasks").then(() => undefined, () => true), 5_000)
     const b = await session(p.env)
+    // Shown by list_tasks, so not unknown to the others: they say it is lost, where its output is, what runs it.
+    for (const tool of ["get_task", "read_output", "stop_task", "wait_for_task"]) {
+      expect(textOf(await b.call(tool, { name: "gone" }))).toMatch(
+        /^Task "gone" is lost: the supervisor \(pid \d+\) ended while it ran as pid \d+; nothing restarted it\. Its output: .*gone.*\.log\. restart_task or start_task \{ name \} runs it again/
+      )
+    }
     expect(await b.structured("remove_task", { name: "gone" })).toEqual({ name: "gone", removed: true })
     expect(await listed(b)).toEqual([])
     const missing = await b.call("remove_task", { name: "gone" })
