@@ -238,6 +238,8 @@ export const make = (
     let run: Run | undefined
     /** The pending restart's timer, while `restarting`. */
     let timer: Fiber.Fiber<void> | undefined
+    /** The run a stop is ending now, while it waits out its grace: signals reach it without waiting their turn. */
+    let stopping: Run | undefined
     let started = false
     // Restart policy bookkeeping: made at the first restart, as most tasks never restart.
     let step: Effect.Success<ReturnType<typeof backoffStep>> | undefined
@@ -415,10 +417,14 @@ export const make = (
       const current = run
       if (current !== undefined) {
         current.stopRequested = true
+        stopping = current
         yield* current.process.terminate({
           signal: request.force === true ? "SIGKILL" : request.signal ?? "SIGTERM",
           graceMs: request.graceMs ?? config.killGraceMs
-        }).pipe(Effect.withSpan("task.kill", { attributes: { task: name } }))
+        }).pipe(
+          Effect.withSpan("task.kill", { attributes: { task: name } }),
+          Effect.ensuring(Effect.sync(() => stopping = undefined))
+        )
         yield* endRun(current, yield* Deferred.await(current.exit))
       } else if (timer !== undefined) {
         // Between runs: no process to signal, just no further run. The last run's end was announced.
@@ -589,6 +595,13 @@ export const make = (
       Queue.shutdownUnsafe(mailbox)
     })
 
+    /** Sends `signal` to a run being stopped, at once; false when no stop is under way. */
+    const signalStopping = (signal: NodeJS.Signals) => {
+      if (stopping === undefined || !stopping.process.signal(signal)) return false
+      stopping.signalsSent.add(signal)
+      return true
+    }
+
     /** Posts a command and waits for its answer; a task that was removed takes none. */
     const ask = <A, E>(message: (reply: Reply<A, E>) => Message): Effect.Effect<A, E | TaskRemoved> =>
       Effect.suspend(() => {
@@ -608,9 +621,18 @@ export const make = (
       },
       subscribers: () => listeners.size,
       start: (spec, asker) => ask((reply) => ({ _tag: "Start", spec, asker, reply })),
-      stop: (request) => ask((reply) => ({ _tag: "Stop", request, reply })),
+      stop: (request) =>
+        Effect.suspend(() => {
+          // A stop that forces does not wait out one under way (its signal ignored, its grace long): its
+          // SIGKILL ends the tree now, the stop under way ends with it, and then this one answers.
+          if (request.force === true || request.signal === "SIGKILL") signalStopping("SIGKILL")
+          return ask((reply) => ({ _tag: "Stop", request, reply }))
+        }),
       restart: ask((reply) => ({ _tag: "Restart", reply })),
-      signal: (signal) => ask((reply) => ({ _tag: "Signal", signal, reply })),
+      signal: (signal) =>
+        Effect.suspend(() =>
+          signalStopping(signal) ? Effect.succeed(true) : ask((reply) => ({ _tag: "Signal", signal, reply }))
+        ),
       input: (bytes, eof) => ask((reply) => ({ _tag: "Input", bytes, eof, reply })),
       resize: (size) => ask((reply) => ({ _tag: "Resize", size, reply })),
       remove: ask((reply) => ({ _tag: "Remove", reply })),

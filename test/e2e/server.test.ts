@@ -185,9 +185,26 @@ describe("taskmux over stdio", () => {
     await expectToolError(
       "stop_task",
       { name: "busy", graceMs: -5 },
-      /graceMs: expected a value greater than or equal to 0/i
+      /graceMs: expected a value between 0 and 600000, got -5/i
     )
     await expectToolError("start_task", { command: "x", name: "bad name!" }, /name: a task name is 1-64 letters/)
+    await expectToolError(
+      "start_task",
+      { command: "tr\u0000ue" },
+      /^Invalid arguments for start_task: command contains a NUL byte/
+    )
+    await expectToolError("start_task", { command: "echo", args: ["a", "b\u0000"] }, /args\[1\] contains a NUL byte/)
+    await expectToolError(
+      "start_task",
+      { command: "true", env: { "A=B": "c" } },
+      /env name "A=B" cannot be a variable's name/
+    )
+    await expectToolError("start_task", { command: "true", env: { A: "b\u0000c" } }, /env\.A contains a NUL byte/)
+    await expectToolError(
+      "stop_task",
+      { name: "busy", graceMs: 1e12 },
+      /graceMs: expected a value between 0 and 600000/i
+    )
     await expectToolError("read_output", { name: "busy", colour: true }, /colour: expected no excess property/i)
     await expectToolError("get_task", {}, /name: missing key/i)
     await expect(s.client.callTool({ name: "launch_rocket", arguments: {} })).rejects.toThrow(

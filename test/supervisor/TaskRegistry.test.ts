@@ -268,6 +268,28 @@ describe("TaskRegistry (real processes)", () => {
         yield* r.stop("reloads")
       }))
 
+    it.effect("a stop waiting out a long grace is overtaken by one that forces, and signals reach it meanwhile", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        // A program that ignores SIGTERM, stopped with a minute's grace: the second stop must not wait for it.
+        yield* r.start({
+          command: "perl",
+          args: ["-e", `$SIG{TERM} = "IGNORE"; $| = 1; print "up\\n"; sleep 300`],
+          name: "slow"
+        })
+        yield* waitForLine("slow", "up")
+        const pid = (yield* r.get("slow")).pid!
+        const first = yield* Effect.forkChild(r.stop("slow", { graceMs: 60_000 }))
+        yield* Effect.sleep(300)
+        const t0 = Date.now()
+        yield* r.signal("slow", "SIGCONT")
+        const forced = yield* r.stop("slow", { force: true })
+        const ended = yield* Fiber.join(first)
+        assert.isBelow(Date.now() - t0, 10_000)
+        assert.deepStrictEqual([forced.status, ended.status, ended.signal], ["stopped", "stopped", "SIGKILL"])
+        assert.isFalse(isAlive(pid))
+      }))
+
     it.effect("restart keeps the output and its cursor, and counts restarts", () =>
       Effect.gen(function*() {
         const r = yield* registry

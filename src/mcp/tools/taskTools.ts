@@ -12,7 +12,7 @@ import { startProjectTask } from "../../project/startProjectTask.ts"
 import type { Started } from "../../supervisor/TaskActor.ts"
 import type { TaskRegistry } from "../../supervisor/TaskRegistry.ts"
 import { progressOf, tool, type ToolEnv, withRegistry } from "../Tool.ts"
-import { EndedOutput, NameOnly, NonNegativeInt, StartedOutput, TaskName, TerminalCols, TerminalRows } from "./fields.ts"
+import { EndedOutput, NameOnly, StartedOutput, TaskName, TerminalCols, TerminalRows } from "./fields.ts"
 import { type WaitAnswer, waitAnswer, WaitFields, waitRequest, waitText } from "./waits.ts"
 
 const StartOutput = Schema.Struct({
@@ -104,6 +104,8 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
               "or exit: true (the end)"
           })
         }
+        const unusable = unusableText(command, request.args, request.env)
+        if (unusable !== undefined) return yield* new InvalidArguments({ tool: "start_task", issue: unusable })
         const wait = waitFor === undefined ? undefined : yield* waitRequest("start_task", "waitFor.", waitFor)
         if (terminal !== true && (cols !== undefined || rows !== undefined)) {
           return yield* new InvalidArguments({
@@ -151,6 +153,24 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   }
 })
 
+/** What exec cannot take: a NUL byte ends a C string, and a variable's name stops at its first "=". */
+const unusableText = (
+  command: string,
+  args: ReadonlyArray<string> | undefined,
+  env: Readonly<Record<string, string>> | undefined
+) => {
+  if (command.includes("\0")) return "command contains a NUL byte (\\u0000), which no program can be given"
+  const arg = args?.findIndex((a) => a.includes("\0")) ?? -1
+  if (arg >= 0) return `args[${arg}] contains a NUL byte (\\u0000), which no program can be given`
+  for (const [name, value] of Object.entries(env ?? {})) {
+    if (name === "" || name.includes("=") || name.includes("\0")) {
+      return `env name ${JSON.stringify(name)} cannot be a variable's name: it must be non-empty, without "=" or NUL`
+    }
+    if (value.includes("\0")) return `env.${name} contains a NUL byte (\\u0000), which no program can be given`
+  }
+  return undefined
+}
+
 /** A task a dead supervisor lost, unless the project file defines one of that name (its file says how to start it). */
 const lostTask = (name: string) =>
   Effect.gen(function*() {
@@ -184,7 +204,12 @@ export const stopTask = tool({
   input: Schema.Struct({
     name: TaskName,
     signal: Schema.optionalKey(SignalName.annotate({ description: "Sent first.", default: "SIGTERM" })),
-    graceMs: Schema.optionalKey(NonNegativeInt.annotate({ description: "Then SIGKILL.", default: 5000 })),
+    graceMs: Schema.optionalKey(
+      Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 })).annotate({
+        description: "Then SIGKILL.",
+        default: 5000
+      })
+    ),
     force: Schema.optionalKey(Schema.Boolean.annotate({ description: "SIGKILL at once.", default: false })),
     dependents: Schema.optionalKey(Schema.Boolean.annotate({
       description: "Stop the project tasks that need it first.",
