@@ -200,7 +200,14 @@ describe("MCP over HTTP at /mcp", () => {
     }
     const modernPost = async (id: number, method: string, params: Record<string, unknown>) => {
       const answer = await send(page, {
-        headers: { ...json, ...bearer(), "mcp-protocol-version": "2026-07-28", "mcp-method": method },
+        headers: {
+          ...json,
+          ...bearer(),
+          "mcp-protocol-version": "2026-07-28",
+          "mcp-method": method,
+          // What it acts on, as the binding asks: the tool's name, or the protocol task's id.
+          "mcp-name": String(params.name ?? params.taskId)
+        },
         body: JSON.stringify({ jsonrpc: "2.0", id, method, params: { ...params, _meta: tasksMeta } })
       })
       expect(answer.status, answer.body).toBe(200)
@@ -302,6 +309,40 @@ describe("MCP over HTTP at /mcp", () => {
       body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list", params: { _meta: MODERN_META } })
     })
     expect(JSON.parse(served.body).result.tools).toHaveLength(10)
+  })
+
+  it("refuses a 2026-07-28 call whose Mcp-Name header is absent or names another tool than its body, so a gateway's routing by header holds", async () => {
+    const call = (name: string | undefined) =>
+      send(page, {
+        headers: {
+          ...json,
+          ...bearer(),
+          "mcp-protocol-version": "2026-07-28",
+          "mcp-method": "tools/call",
+          ...(name !== undefined && { "mcp-name": name })
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 7,
+          method: "tools/call",
+          params: { name: "list_tasks", arguments: {}, _meta: MODERN_META }
+        })
+      })
+    const missing = await call(undefined)
+    expect(missing.status).toBe(400)
+    expect(JSON.parse(missing.body)).toMatchObject({
+      id: 7,
+      error: {
+        code: -32020,
+        message: expect.stringMatching(/params\.name="list_tasks" but the required Mcp-Name header is absent/)
+      }
+    })
+    const other = await call("remove_task")
+    expect(other.status).toBe(400)
+    expect(JSON.parse(other.body).error.message).toMatch(/the Mcp-Name header names "remove_task"/)
+    const encoded = await call(`=?base64?${Buffer.from("list_tasks").toString("base64")}?=`)
+    expect(JSON.parse(encoded.body).result.structuredContent.tasks).toBeDefined()
+    expect(JSON.parse((await call("list_tasks")).body).result.structuredContent.tasks).toBeDefined()
   })
 
   it(`holds at most ${MAX_SESSIONS} sessions, refusing the next in a sentence; one left alone ends with its tasks`, async () => {
