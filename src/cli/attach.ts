@@ -56,7 +56,11 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
     )
   }
 
-  const size = () => ({ cols: clamp(stdout.columns ?? 80, 20, 1000), rows: clamp(stdout.rows ?? 24, 5, 500) })
+  // A terminal that reports no size (0 × 0, as a bare pty can) leaves the task's size as it is.
+  const size = () =>
+    stdout.columns > 0 && stdout.rows > 0
+      ? { cols: clamp(stdout.columns, 20, 1000), rows: clamp(stdout.rows, 5, 500) }
+      : {}
   const read = (args: Record<string, unknown>) =>
     Effect.map(client.call<ReadAnswer>("read_output", { name, ...args }), (a) => a.structured)
 

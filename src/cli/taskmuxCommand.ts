@@ -72,13 +72,20 @@ const ps = Command.make("ps", { project, json }, (input) =>
     Effect.gen(function*() {
       const io = yield* CliIo
       const { structured } = yield* client.call<ListAnswer>("list_tasks")
-      if (input.json) return io.stdout(`${JSON.stringify(structured.tasks, null, 2)}\n`)
+      // A broken project file is said on stderr either way: the JSON stays the list scripts read.
+      const projectError = () => {
+        if (structured.projectError !== undefined) io.stderr(`No project tasks: ${structured.projectError}\n`)
+      }
+      if (input.json) {
+        projectError()
+        return io.stdout(`${JSON.stringify(structured.tasks, null, 2)}\n`)
+      }
       io.stdout(
         structured.tasks.length === 0
           ? `No tasks in ${client.project}.\n`
           : psTable(structured.tasks, { style: style(io.colour), columns: io.columns, now: Date.now() })
       )
-      if (structured.projectError !== undefined) io.stderr(`No project tasks: ${structured.projectError}\n`)
+      projectError()
       const { pid, sessions } = client.supervisor
       io.stdout(style(io.colour).dim(`supervisor pid ${pid}, ${sessions} other session${sessions === 1 ? "" : "s"}\n`))
     }))).pipe(

@@ -133,6 +133,15 @@ export const startWebServer = (options: WebOptions) =>
       if (readOnly && !READ_TOOLS.has(tool.name)) {
         return { status: 403, body: { error: `This page is read-only: ${tool.name} is refused.` } }
       }
+      // A read-only link may be shared more widely than the full one: no environment values through it.
+      if (
+        readOnly && typeof args === "object" && args !== null && (args as { envValues?: unknown }).envValues === true
+      ) {
+        return {
+          status: 403,
+          body: { error: "This page is read-only: environment values (they may hold secrets) need the full token." }
+        }
+      }
       // What the person starts from the page is theirs to keep: it outlives any conversation.
       const given = typeof args === "object" && args !== null ? args : {}
       const request = tool.name === "start_task" ? { ...given, keep: true } : given

@@ -87,7 +87,8 @@ export const judge = (request: Request, tokens: Tokens, hosts: ReadonlySet<strin
       error: `Host ${JSON.stringify(request.host ?? "")} is not this listener (${[...hosts].join(", ")}).`
     }
   }
-  if (request.origin !== undefined && request.origin !== `http://${request.host.toLowerCase()}`) {
+  // Scheme and host are case-insensitive: a browser sends them lowercased, but not every client does.
+  if (request.origin !== undefined && request.origin.toLowerCase() !== `http://${request.host.toLowerCase()}`) {
     return { ok: false, status: 403, error: `Origin ${JSON.stringify(request.origin)} may not use this listener.` }
   }
   if (request.mcp === true) return judgeMcp(request, tokens)

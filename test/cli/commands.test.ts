@@ -184,6 +184,22 @@ describe("with a supervisor", () => {
     expect(ran.stderr).toContain("attach needs a terminal")
   })
 
+  it("ps --json says a broken project file on stderr, and still prints the list", async () => {
+    const broken = tempProject({
+      a: { command: "true", dependsOn: { b: "started" } },
+      b: { command: "true", dependsOn: { a: "started" } }
+    })
+    const own = await startStandIn(broken)
+    try {
+      const ran = await cli(["ps", "--json"], { cwd: broken })
+      expect(ran.code).toBe(0)
+      expect(JSON.parse(ran.stdout)).toEqual([])
+      expect(ran.stderr).toMatch(/^No project tasks: .*taskmux\.json.*cycle/)
+    } finally {
+      await own.close()
+    }
+  })
+
   it("start of something that is no project task fails with the tool's message", async () => {
     const ran = await run("start", "nothing-like-it")
     expect(ran.code).toBe(1)

@@ -49,11 +49,13 @@ describe("judge", () => {
       (name, origin, token, changes) => {
         const request = { ...base, header: token, cookie: `taskmux_token=${token}`, changes }
         expect(judge({ ...request, host: `${name}:4321` }, tokens, hosts)).toMatchObject({ ok: false, status: 421 })
-        if (origin !== "http://127.0.0.1:4321") {
+        if (origin.toLowerCase() !== "http://127.0.0.1:4321") {
           expect(judge({ ...request, origin }, tokens, hosts)).toMatchObject({ ok: false, status: 403 })
         }
       }
     ))
+    // Names are case-insensitive, in the Host and in the Origin alike.
+    expect(judge({ ...base, host: "LOCALHOST:4321", origin: "http://LOCALHOST:4321" }, tokens, hosts).ok).toBe(true)
     expect(judge({ ...base, host: undefined }, tokens, hosts)).toMatchObject({ status: 421 })
     expect(judge({ ...base, host: "127.0.0.1:4322" }, tokens, hosts)).toMatchObject({ status: 421 })
     // On every interface: any of the machine's addresses, never a name.

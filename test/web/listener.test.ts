@@ -152,6 +152,11 @@ describe("the web listener", () => {
     expect(page.status === 200 || page.status === 404).toBe(true)
     const look = await call("get_task", { name: "api" }, { "x-taskmux-token": roToken })
     expect(look.status).toBe(200)
+    // Environment values may hold secrets, and a read-only link may travel further than the full one.
+    const secrets = await call("get_task", { name: "api", envValues: true }, { "x-taskmux-token": roToken })
+    expect(secrets.status).toBe(403)
+    expect(json(secrets.body).error).toMatch(/read-only: environment values .* need the full token/)
+    expect((await call("get_task", { name: "api", envValues: true }, { "x-taskmux-token": token })).status).toBe(200)
     const stop = await call("stop_task", { name: "api" }, { "x-taskmux-token": roToken })
     expect(stop.status).toBe(403)
     expect(json(stop.body).error).toMatch(/read-only: stop_task is refused/)
