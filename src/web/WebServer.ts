@@ -119,15 +119,15 @@ export const startWebServer = (options: WebOptions) =>
     const context = yield* Effect.context<ToolEnv | Notifier>()
     const scope = yield* Scope.make()
     const viewer = makeViewer(() => "taskmux ui")
-    const run = <A, E>(effect: Effect.Effect<A, E, ToolEnv | Notifier>) =>
-      Effect.runPromise(effect.pipe(Effect.provideService(Viewer, viewer), Effect.provideContext(context)))
+    const run = <A, E>(effect: Effect.Effect<A, E, ToolEnv | Notifier>, signal?: AbortSignal) =>
+      Effect.runPromise(effect.pipe(Effect.provideService(Viewer, viewer), Effect.provideContext(context)), { signal })
     const registry = Context.get(context, TaskRegistry)
     const project = Context.get(context, Project)
     const notifier = Context.get(context, Notifier)
     const assets = loadAssets()
     let hosts: ReadonlySet<string> = new Set()
 
-    const callTool = async (name: unknown, args: unknown, readOnly: boolean) => {
+    const callTool = async (name: unknown, args: unknown, readOnly: boolean, signal: AbortSignal) => {
       const tool = typeof name === "string" ? toolsByName.get(name) : undefined
       if (tool === undefined) return { status: 404, body: { error: `No tool ${JSON.stringify(name)}.` } }
       if (readOnly && !READ_TOOLS.has(tool.name)) {
@@ -145,7 +145,7 @@ export const startWebServer = (options: WebOptions) =>
       // What the person starts from the page is theirs to keep: it outlives any conversation.
       const given = typeof args === "object" && args !== null ? args : {}
       const request = tool.name === "start_task" ? { ...given, keep: true } : given
-      return { status: 200, body: { result: await run(tool.call(request, {})) } }
+      return { status: 200, body: { result: await run(tool.call(request, {}), signal) } }
     }
 
     /**
@@ -324,7 +324,13 @@ export const startWebServer = (options: WebOptions) =>
           tool?: unknown
           arguments?: unknown
         }
-        const answer = await callTool(tool, args, verdict.readOnly)
+        // A viewer that goes away (a closed tab, an aborted fetch) takes its call with it: a wait ends
+        // then, rather than at its timeout with nobody to answer.
+        const gone = new AbortController()
+        response.once("close", () => {
+          if (!response.writableFinished) gone.abort()
+        })
+        const answer = await callTool(tool, args, verdict.readOnly, gone.signal)
         response.writeHead(answer.status, {
           ...securityHeaders,
           "Content-Type": "application/json",

@@ -163,6 +163,32 @@ describe("the web listener", () => {
     expect(isAlive(apiPid)).toBe(true)
   })
 
+  it("a call whose viewer goes away ends with it: a long wait leaves no watcher behind", async () => {
+    const headers = { cookie, "x-taskmux-token": token }
+    const watchers = async () =>
+      (json((await call("get_task", { name: "api" }, headers)).body).result as {
+        structuredContent: { watchers: number }
+      }).structuredContent.watchers
+    const before = await watchers()
+    const waits = Array.from({ length: 5 }, (_, i) => {
+      const request = http.request({
+        host: url.hostname,
+        port: url.port,
+        method: "POST",
+        path: "/api/call",
+        headers: { host: url.host, "content-type": "application/json", ...headers }
+      })
+      request.on("error", () => {})
+      request.end(
+        JSON.stringify({ tool: "wait_for_task", arguments: { name: "api", pattern: `never ${i}`, timeoutMs: 600_000 } })
+      )
+      return request
+    })
+    await until(async () => (await watchers()) >= before + 5 ? true : undefined, 5_000)
+    for (const request of waits) request.destroy()
+    await until(async () => (await watchers()) === before ? true : undefined, 5_000)
+  })
+
   it("serves nothing outside the page's own files", async () => {
     for (const path of ["/../../etc/passwd", "/assets/../../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/api/../x"]) {
       const answer = await send(url, { path, headers: { cookie } })
