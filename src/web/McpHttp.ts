@@ -78,6 +78,8 @@ interface Session {
   readonly web: WebStandardStreamableHTTPServerTransport
   readonly scope: Scope.Closeable
   readonly viewer: ViewerShape
+  /** Cancels a request of the session, as its client's notifications/cancelled would. */
+  readonly cancel: (id: Id) => void
   /** HTTP exchanges in progress (an open GET stream is one). */
   open: number
   timer: ReturnType<typeof setTimeout> | undefined
@@ -201,11 +203,18 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       })
       await web.start()
       const sessionScope = await run(Scope.fork(scope, "sequential"))
-      const viewer = await run(serveSession(sessionTransport(web)).pipe(Scope.provide(sessionScope)))
+      const own = sessionTransport(web)
+      const viewer = await run(serveSession(own).pipe(Scope.provide(sessionScope)))
       const session: Session = {
         web,
         scope: sessionScope,
         viewer,
+        cancel: (requestId) =>
+          own.onmessage?.({
+            jsonrpc: "2.0",
+            method: "notifications/cancelled",
+            params: { requestId, reason: "the HTTP request ended" }
+          }),
         open: 0,
         timer: undefined,
         quietSince: 0,
@@ -419,11 +428,11 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
   }
 
   /**
-   * node:http to the transports' web-standard Request (the SDK's toWebRequest) and back. A JSON answer
+   * node:http to the transports' web-standard Request (`webRequest`) and back. A JSON answer
    * leaves in one write with its length (the SDK's toNodeHandler streams every body: a small answer in two
    * writes, each waking the client); a stream is passed on as it comes, as fast as the client takes it.
    */
-  const serve = async (request: http.IncomingMessage, response: http.ServerResponse) => {
+  const serve = async (request: http.IncomingMessage, response: http.ServerResponse, session: Session | undefined) => {
     const abort = new AbortController()
     let finished = false
     response.once("close", () => {
@@ -433,7 +442,21 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     const read = request.method === "POST" ? await readJson(request) : undefined
     if (read instanceof Response) answer = read
     else {
-      answer = await fetch(request, read?.json, abort.signal)
+      const body = read?.json
+      const id = idOf(body)
+      if (session !== undefined && id !== null && isObject(body) && typeof body.method === "string") {
+        // A client gone before its answer (a JSON answer has nowhere else to go) cancels its request, as
+        // its notifications/cancelled would: a wait ends then, not at its timeout with nobody to answer.
+        const gone = new Promise<undefined>((resolve) =>
+          abort.signal.addEventListener("abort", () => {
+            session.cancel(id)
+            resolve(undefined)
+          }, { once: true })
+        )
+        const answered = await Promise.race([fetch(request, body, abort.signal), gone])
+        if (answered === undefined) return
+        answer = answered
+      } else answer = await fetch(request, body, abort.signal)
     }
     const headers: Record<string, string> = { ...NO_STORE }
     for (const [name, value] of answer.headers) headers[name] = value
@@ -481,7 +504,7 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
         idle(session)
       })
     }
-    serve(request, response).catch((error: unknown) => {
+    serve(request, response, session).catch((error: unknown) => {
       if (!response.headersSent) {
         response.writeHead(500, { ...NO_STORE, "content-type": "application/json" })
         response.end(

@@ -13,6 +13,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import * as http from "node:http"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -375,6 +376,42 @@ describe("MCP over HTTP at /mcp", () => {
     const gone = await inSession(id!, { id: 2, method: "ping" })
     expect(gone.status).toBe(404)
     expect(JSON.parse(gone.body).error.message).toMatch(/Start a new one with initialize/)
+  })
+
+  it("a 2025-era request whose client goes away before its answer is cancelled: a long wait leaves no watcher", async () => {
+    const { id } = await rawSession()
+    await inSession(id!, { method: "notifications/initialized" })
+    const call = (n: number, name: string, args: Record<string, unknown>) =>
+      inSession(id!, { id: n, method: "tools/call", params: { name, arguments: args } })
+    await call(1, "start_task", { name: "watched", command: "sleep 300" })
+    const watchers = async () =>
+      (JSON.parse((await call(2, "get_task", { name: "watched" })).body) as {
+        result: { structuredContent: { watchers: number } }
+      }).result.structuredContent.watchers
+    const before = await watchers()
+    const waits = Array.from({ length: 5 }, (_, i) => {
+      const request = http.request({
+        host: page.hostname,
+        port: page.port,
+        method: "POST",
+        path: "/mcp",
+        headers: { host: page.host, ...json, ...bearer(), "mcp-session-id": id!, "mcp-protocol-version": "2025-11-25" }
+      })
+      request.on("error", () => {})
+      request.end(JSON.stringify({
+        jsonrpc: "2.0",
+        id: 10 + i,
+        method: "tools/call",
+        params: { name: "wait_for_task", arguments: { name: "watched", pattern: `never ${i}`, timeoutMs: 600_000 } }
+      }))
+      return request
+    })
+    await until(async () => (await watchers()) >= before + 5 ? true : undefined, 5_000)
+    for (const request of waits) request.destroy()
+    await until(async () => (await watchers()) === before ? true : undefined, 5_000)
+    // The session goes on serving.
+    expect((await call(3, "list_tasks", {})).status).toBe(200)
+    expect((await deleteSession(id!)).status).toBe(200)
   })
 
   it("passes the official conformance suite's scenarios that apply to taskmux", async () => {
