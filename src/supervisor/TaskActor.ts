@@ -238,7 +238,7 @@ export const make = (
     let run: Run | undefined
     /** The pending restart's timer, while `restarting`. */
     let timer: Fiber.Fiber<void> | undefined
-    /** The run a stop is ending now, while it waits out its grace: signals reach it without waiting their turn. */
+    /** The run a stop is ending now, while it waits out its grace: a forcing stop's SIGKILL reaches it at once. */
     let stopping: Run | undefined
     let started = false
     // Restart policy bookkeeping: made at the first restart, as most tasks never restart.
@@ -629,10 +629,7 @@ export const make = (
           return ask((reply) => ({ _tag: "Stop", request, reply }))
         }),
       restart: ask((reply) => ({ _tag: "Restart", reply })),
-      signal: (signal) =>
-        Effect.suspend(() =>
-          signalStopping(signal) ? Effect.succeed(true) : ask((reply) => ({ _tag: "Signal", signal, reply }))
-        ),
+      signal: (signal) => ask((reply) => ({ _tag: "Signal", signal, reply })),
       input: (bytes, eof) => ask((reply) => ({ _tag: "Input", bytes, eof, reply })),
       resize: (size) => ask((reply) => ({ _tag: "Resize", size, reply })),
       remove: ask((reply) => ({ _tag: "Remove", reply })),
