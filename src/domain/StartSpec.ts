@@ -10,7 +10,10 @@ export const PortWanted = Schema.Union([
   Schema.Literal("any")
 ])
 
-export const TimeoutMs = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 })).annotate({
+/** A time in ms a caller may ask the server to hold on for: ten minutes at most (a wait, a stop's grace). */
+export const UpToTenMinutesMs = Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 }))
+
+export const TimeoutMs = UpToTenMinutesMs.annotate({
   description: "Default 30000 (exit: 300000)."
 })
 

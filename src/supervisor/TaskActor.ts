@@ -595,13 +595,6 @@ export const make = (
       Queue.shutdownUnsafe(mailbox)
     })
 
-    /** Sends `signal` to a run being stopped, at once; false when no stop is under way. */
-    const signalStopping = (signal: NodeJS.Signals) => {
-      if (stopping === undefined || !stopping.process.signal(signal)) return false
-      stopping.signalsSent.add(signal)
-      return true
-    }
-
     /** Posts a command and waits for its answer; a task that was removed takes none. */
     const ask = <A, E>(message: (reply: Reply<A, E>) => Message): Effect.Effect<A, E | TaskRemoved> =>
       Effect.suspend(() => {
@@ -625,7 +618,7 @@ export const make = (
         Effect.suspend(() => {
           // A stop that forces does not wait out one under way (its signal ignored, its grace long): its
           // SIGKILL ends the tree now, the stop under way ends with it, and then this one answers.
-          if (request.force === true || request.signal === "SIGKILL") signalStopping("SIGKILL")
+          if (request.force === true || request.signal === "SIGKILL") stopping?.process.signal("SIGKILL")
           return ask((reply) => ({ _tag: "Stop", request, reply }))
         }),
       restart: ask((reply) => ({ _tag: "Restart", reply })),

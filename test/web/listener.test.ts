@@ -15,7 +15,7 @@ import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
 import { until } from "../e2e/client.ts"
 import { asOtherUser, isAlive } from "../helpers.ts"
-import { send } from "./fixtures/http.ts"
+import { send, sendAndLeave } from "./fixtures/http.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-rt-"))
 const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-"))
@@ -170,20 +170,13 @@ describe("the web listener", () => {
         structuredContent: { watchers: number }
       }).structuredContent.watchers
     const before = await watchers()
-    const waits = Array.from({ length: 5 }, (_, i) => {
-      const request = http.request({
-        host: url.hostname,
-        port: url.port,
-        method: "POST",
-        path: "/api/call",
-        headers: { host: url.host, "content-type": "application/json", ...headers }
-      })
-      request.on("error", () => {})
-      request.end(
+    const waits = Array.from({ length: 5 }, (_, i) =>
+      sendAndLeave(
+        url,
+        "/api/call",
+        { "content-type": "application/json", ...headers },
         JSON.stringify({ tool: "wait_for_task", arguments: { name: "api", pattern: `never ${i}`, timeoutMs: 600_000 } })
-      )
-      return request
-    })
+      ))
     await until(async () => (await watchers()) >= before + 5 ? true : undefined, 5_000)
     for (const request of waits) request.destroy()
     await until(async () => (await watchers()) === before ? true : undefined, 5_000)

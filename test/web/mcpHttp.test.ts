@@ -13,7 +13,6 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
-import * as http from "node:http"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -22,7 +21,7 @@ import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { MAX_SESSIONS } from "../../src/web/McpHttp.ts"
 import { serverEntry, until } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
-import { type Answer, send as sendHttp } from "./fixtures/http.ts"
+import { type Answer, send as sendHttp, sendAndLeave } from "./fixtures/http.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-mcphttp-rt-"))
 const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-mcphttp-"))
@@ -389,23 +388,18 @@ describe("MCP over HTTP at /mcp", () => {
         result: { structuredContent: { watchers: number } }
       }).result.structuredContent.watchers
     const before = await watchers()
-    const waits = Array.from({ length: 5 }, (_, i) => {
-      const request = http.request({
-        host: page.hostname,
-        port: page.port,
-        method: "POST",
-        path: "/mcp",
-        headers: { host: page.host, ...json, ...bearer(), "mcp-session-id": id!, "mcp-protocol-version": "2025-11-25" }
-      })
-      request.on("error", () => {})
-      request.end(JSON.stringify({
-        jsonrpc: "2.0",
-        id: 10 + i,
-        method: "tools/call",
-        params: { name: "wait_for_task", arguments: { name: "watched", pattern: `never ${i}`, timeoutMs: 600_000 } }
-      }))
-      return request
-    })
+    const waits = Array.from({ length: 5 }, (_, i) =>
+      sendAndLeave(
+        page,
+        "/mcp",
+        { ...json, ...bearer(), "mcp-session-id": id!, "mcp-protocol-version": "2025-11-25" },
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: 10 + i,
+          method: "tools/call",
+          params: { name: "wait_for_task", arguments: { name: "watched", pattern: `never ${i}`, timeoutMs: 600_000 } }
+        })
+      ))
     await until(async () => (await watchers()) >= before + 5 ? true : undefined, 5_000)
     for (const request of waits) request.destroy()
     await until(async () => (await watchers()) === before ? true : undefined, 5_000)

@@ -3,7 +3,7 @@ import { Effect, Schema, Struct } from "effect"
 import { type LostTask, LostTasks, startRequestOf } from "../../daemon/LostTasks.ts"
 import { InvalidArguments } from "../../domain/errors.ts"
 import { SignalName } from "../../domain/Signals.ts"
-import { defaultTimeoutMs, RestartSpec, WaitForSpec } from "../../domain/StartSpec.ts"
+import { defaultTimeoutMs, RestartSpec, UpToTenMinutesMs, WaitForSpec } from "../../domain/StartSpec.ts"
 import { describeEnd, isFinished, TaskStatus } from "../../domain/Task.ts"
 import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
 import { Project } from "../../project/Project.ts"
@@ -204,12 +204,7 @@ export const stopTask = tool({
   input: Schema.Struct({
     name: TaskName,
     signal: Schema.optionalKey(SignalName.annotate({ description: "Sent first.", default: "SIGTERM" })),
-    graceMs: Schema.optionalKey(
-      Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 600_000 })).annotate({
-        description: "Then SIGKILL.",
-        default: 5000
-      })
-    ),
+    graceMs: Schema.optionalKey(UpToTenMinutesMs.annotate({ description: "Then SIGKILL.", default: 5000 })),
     force: Schema.optionalKey(Schema.Boolean.annotate({ description: "SIGKILL at once.", default: false })),
     dependents: Schema.optionalKey(Schema.Boolean.annotate({
       description: "Stop the project tasks that need it first.",
