@@ -1,7 +1,13 @@
 /** Entry point: the command line for a person (ps, logs, stop, ui, …), a front to the project's supervisor, or the server. */
 import { frontProject } from "./daemon/frontArgs.ts"
+import { enterWorkingDirectory } from "./workingDirectory.ts"
 
 const argv = process.argv.slice(2)
+const cwdProblem = enterWorkingDirectory(argv, process.env)
+if (cwdProblem !== undefined) {
+  process.stderr.write(`${cwdProblem}\n`)
+  process.exit(2)
+}
 const cliCommands = new Set(["ps", "logs", "stop", "restart", "start", "attach", "ui"])
 const project = frontProject(argv, process.env)
 

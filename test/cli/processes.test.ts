@@ -3,7 +3,10 @@
  * when none runs, and attach through a real pseudo-terminal.
  */
 import type * as NodePty from "@lydell/node-pty"
-import { existsSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { existsSync, mkdtempSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
@@ -180,5 +183,36 @@ describe("start with no supervisor running", () => {
       process.kill(connection!.welcome.pid, "SIGTERM")
       await until(() => (existsSync(paths.socket) ? undefined : true))
     }
+  })
+})
+
+describe("started in a directory that has been deleted", () => {
+  /** `taskmux ARGS` run by a shell whose working directory is removed just before the exec. */
+  const fromDeleted = (args: ReadonlyArray<string>) => {
+    const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-gone-"))
+    const line = `cd "$1" && rmdir "$1" && shift && exec "$@"`
+    const ran = spawnSync("/bin/sh", ["-c", line, "sh", dir, process.execPath, serverEntry, ...args], {
+      cwd: os.tmpdir(),
+      env: { ...process.env, TASKMUX_PROJECT: "" },
+      encoding: "utf8",
+      timeout: 20_000
+    })
+    return { code: ran.status, stdout: ran.stdout, stderr: ran.stderr }
+  }
+
+  it.each([[["ps"]], [["--isolated"]]])("%j says so in a line and exits 2, no stack trace", (args) => {
+    const ran = fromDeleted(args)
+    expect(ran.code).toBe(2)
+    expect(ran.stderr).toBe(
+      "taskmux: the working directory no longer exists (it was deleted): cd into one that does, or give --project with an absolute path\n"
+    )
+    expect(ran.stdout).toBe("")
+  })
+
+  it("with --project it works there", () => {
+    const project = tempProject()
+    const ran = fromDeleted(["ps", "--project", project])
+    expect(ran).toMatchObject({ code: 0, stderr: "" })
+    expect(ran.stdout).toContain("No taskmux supervisor runs for")
   })
 })
