@@ -21,9 +21,9 @@ export interface ProcessTree {
   readonly signal: (signal: NodeJS.Signals) => boolean
   /**
    * Signals every process, waits up to `graceMs` for all to be gone, then SIGKILLs what is left;
-   * ends once nothing of the task is alive.
+   * ends once nothing of the task is alive. True when the grace ran out and SIGKILL ended something.
    */
-  readonly terminate: (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) => Effect.Effect<void>
+  readonly terminate: (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) => Effect.Effect<boolean>
   /** The task's live processes now; empty off Linux, where they cannot be listed. */
   readonly members: () => ReadonlyArray<procfs.Proc>
   /** The task's output as `/proc/PID/fd` links show it: whoever holds it is the task's. */
@@ -139,19 +139,20 @@ export const make = (spec: TreeSpec): ProcessTree => {
     })
 
   const sweep = Effect.suspend(() =>
-    terminating > 0 ? Deferred.await(terminated) : terminate({ signal: "SIGTERM", graceMs: 1_000 })
+    terminating > 0 ? Deferred.await(terminated) : Effect.asVoid(terminate({ signal: "SIGTERM", graceMs: 1_000 }))
   )
 
   const terminateOnce = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }) =>
     Effect.gen(function*() {
-      if (swept && leaderExited()) return
+      if (swept && leaderExited()) return false
       let notBefore = Math.max(freshAfter, performance.now() - BEFORE_SIGNAL_MS)
       yield* awaitLook(notBefore)
       let targets = procfs.available ? members(true, Infinity, notBefore) : []
-      if (!signalAll(targets, opts.signal)) return settle()
+      if (!signalAll(targets, opts.signal)) return settle(false)
       // A stopped process acts on SIGTERM only once continued.
       if (opts.signal !== "SIGKILL") signalAll(targets, "SIGCONT")
       const gone = yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(opts.graceMs))
+      let forced = false
       if (Option.isNone(gone) || procfs.available && leaderExited()) {
         // Past the grace, or something may have started meanwhile: what is left now gets SIGKILL.
         // Gone: any look since the leader's exit finds what escaped before it; else one from now.
@@ -160,17 +161,20 @@ export const make = (spec: TreeSpec): ProcessTree => {
         targets = procfs.available ? members(true, Infinity, notBefore) : []
         // All gone, and a look since shows nothing alive: nothing is left to start anything either.
         const nothingLeft = procfs.available && Option.isSome(gone) && targets.length === 0
-        if (!nothingLeft && signalAll(targets, "SIGKILL") || Option.isNone(gone)) {
+        const killed = !nothingLeft && signalAll(targets, "SIGKILL")
+        forced = killed && Option.isNone(gone) && opts.signal !== "SIGKILL"
+        if (killed || Option.isNone(gone)) {
           yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(KILL_WAIT_MS))
         }
       }
-      settle()
+      return settle(forced)
     })
 
   /** After a terminate: once the leader has exited too, nothing of the tree is left. */
-  const settle = () => {
+  const settle = (forced: boolean) => {
     swept = leaderExited()
     if (swept) forget()
+    return forced
   }
 
   const leaderGone = () => {

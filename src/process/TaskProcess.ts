@@ -51,8 +51,11 @@ export interface TaskProcess {
   readonly endInput: () => void
   /** Sends a signal to every process of the task; false when none is left. */
   readonly signal: (signal: NodeJS.Signals) => boolean
-  /** Signals every process, waits up to `graceMs` for all to be gone, then SIGKILLs what is left. */
-  readonly terminate: (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) => Effect.Effect<void>
+  /**
+   * Signals every process, waits up to `graceMs` for all to be gone, then SIGKILLs what is left;
+   * true when something outlived the grace and SIGKILL ended it.
+   */
+  readonly terminate: (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) => Effect.Effect<boolean>
   /** Every process of the task now, escaped ones included (Linux; empty elsewhere). */
   readonly members: () => ReadonlyArray<Proc>
   /** What its output is ("socket:[123]", "/dev/pts/4"; Linux): whoever holds it is the task's. */

@@ -418,14 +418,17 @@ export const make = (
       if (current !== undefined) {
         current.stopRequested = true
         stopping = current
-        yield* current.process.terminate({
-          signal: request.force === true ? "SIGKILL" : request.signal ?? "SIGTERM",
-          graceMs: request.graceMs ?? config.killGraceMs
-        }).pipe(
-          Effect.withSpan("task.kill", { attributes: { task: name } }),
-          Effect.ensuring(Effect.sync(() => stopping = undefined))
-        )
-        yield* endRun(current, yield* Deferred.await(current.exit))
+        const signal = request.force === true ? "SIGKILL" : request.signal ?? "SIGTERM"
+        const forced = yield* current.process.terminate({ signal, graceMs: request.graceMs ?? config.killGraceMs })
+          .pipe(
+            Effect.withSpan("task.kill", { attributes: { task: name } }),
+            Effect.ensuring(Effect.sync(() => stopping = undefined))
+          )
+        const exit = yield* Deferred.await(current.exit)
+        // A shell line's shell dies of the stop's signal at once (it leaves SIGTERM untrapped); when
+        // its program outlived the grace, the SIGKILL that ended it is how the task ended.
+        const shellLine = state.args === null
+        yield* endRun(current, forced && shellLine && exit.signal === signal ? { ...exit, signal: "SIGKILL" } : exit)
       } else if (timer !== undefined) {
         // Between runs: no process to signal, just no further run. The last run's end was announced.
         yield* Fiber.interrupt(timer)

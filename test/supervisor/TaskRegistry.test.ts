@@ -248,6 +248,29 @@ describe("TaskRegistry (real processes)", () => {
         yield* r.stop("shown", { force: true })
       }))
 
+    it.effect("a shell line whose program outlives the stop's grace ended by SIGKILL, as the program was", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        // dash dies of SIGTERM at once; the server it runs ignores it until SIGKILL comes.
+        const py = "import signal, time\n" +
+          "signal.signal(signal.SIGTERM, lambda *_: print('ignoring TERM', flush=True))\n" +
+          "print('up', flush=True)\ntime.sleep(300)"
+        yield* r.start({ command: `python3 -c "${py}"`, name: "stubborn-line" })
+        yield* waitForLine("stubborn-line", "up")
+        const pids = (yield* r.get("stubborn-line")).processes!.map((p) => p.pid)
+        const ended = yield* r.stop("stubborn-line", { graceMs: 300 })
+        assert.deepStrictEqual([ended.status, ended.signal], ["stopped", "SIGKILL"])
+        assert.deepStrictEqual((yield* r.get("stubborn-line")).lastExit?.signal, "SIGKILL")
+        assert.deepStrictEqual(pids.filter(isAlive), [])
+        // One that ends on SIGTERM is reported so.
+        yield* r.start({
+          command: "python3 -c \"import time; print('up', flush=True); time.sleep(300)\"",
+          name: "meek"
+        })
+        yield* waitForLine("meek", "up")
+        assert.strictEqual((yield* r.stop("meek", { graceMs: 5_000 })).signal, "SIGTERM")
+      }))
+
     it.effect("a shell line's program takes the signals sent to it: SIGHUP and SIGUSR1 reload a server", () =>
       Effect.gen(function*() {
         const r = yield* registry
