@@ -209,11 +209,12 @@ export class OutputBuffer {
     const matches = (s: StreamId) => want === "all" || want === s
     const prepare = preparer(options)
     const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY
-    const since = Math.max(0, options.since ?? 0)
+    const end = this.cursor
+    // A cursor past the end was given for an earlier output of the task (started anew since): read this one from its start.
+    const since = (options.since ?? 0) > end ? 0 : Math.max(0, options.since ?? 0)
     const firstHeld = this.nextSeq - this.visibleLines
     const dropped = Math.max(0, firstHeld - (since + 1))
     const from = Math.max(since + 1, firstHeld)
-    const end = this.cursor
 
     if (options.since !== undefined && options.tail === undefined) {
       // Paging forward: the oldest lines after the cursor, as many as fit.

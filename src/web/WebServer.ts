@@ -220,6 +220,11 @@ export const startWebServer = (options: WebOptions) =>
           return
         }
         const { lines, nextCursor } = page.value
+        if (nextCursor < cursor) {
+          // Started anew under the same name: its output begins again (the read gave it from its start).
+          send("reset", {})
+          cursor = 0
+        }
         const first = lines[0]?.seq
         const skipped = first === undefined ? 0 : Math.max(0, first - cursor - 1)
         if (lines.length > 0 || skipped > 0) {

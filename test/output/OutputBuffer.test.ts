@@ -51,6 +51,15 @@ describe("OutputBuffer", () => {
     assert.strictEqual(buffer.read({}).lines.length, 10)
   })
 
+  it("reads from the start for a cursor past its end (one given for an earlier output of the task)", () => {
+    const buffer = make()
+    for (let i = 1; i <= 3; i++) buffer.append("stdout", b(`line ${i}\n`), i)
+    const page = buffer.read({ since: 250 })
+    assert.deepStrictEqual(page.lines.map((l) => l.text), ["line 1", "line 2", "line 3"])
+    assert.strictEqual(page.nextCursor, 3)
+    assert.deepStrictEqual(buffer.read({ since: 250, tail: 2 }).lines.map((l) => l.seq), [2, 3])
+  })
+
   it("keeps at most maxLines, dropping and counting the oldest", () => {
     const buffer = make({ maxLines: 3 })
     buffer.append("stdout", b("1\n2\n3\n4\n5\n"), 1)

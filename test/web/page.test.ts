@@ -186,6 +186,19 @@ describe("the page in a browser", () => {
     await screenshot(page, "page-output")
   }, 60_000)
 
+  it("shows a task started anew under its name from its new output's start", async () => {
+    const s = await session
+    const count = (word: string, n: number) => python(`for i in range(${n}): print("${word}", i)`)
+    await s.structured("start_task", { command: count("first", 60), name: "again", waitFor: { exit: true } })
+    const page = await open(url)
+    await cell(page, "again", "name").click()
+    const lines = page.locator(".output .ln")
+    await expect.poll(() => lines.last().textContent()).toBe("first 59")
+    await s.structured("start_task", { command: count("second", 3), name: "again", waitFor: { exit: true } })
+    await expect.poll(() => lines.allTextContents(), { timeout: 10_000 }).toEqual(["second 0", "second 1", "second 2"])
+    await s.structured("remove_task", { name: "again" })
+  }, 60_000)
+
   it("Stop ends the task's whole tree", async () => {
     const s = await session
     const info = await s.structured<{ processes: Array<{ pid: number }> }>("get_task", { name: "web" })

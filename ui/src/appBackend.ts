@@ -141,6 +141,8 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
         const o = read.structuredContent as
           | { lines: ReadonlyArray<OutputLine>; nextCursor: number; dropped: number; truncated: boolean }
           | undefined
+        // Started anew under its name: the read gave the new output from its start.
+        if (o !== undefined && o.nextCursor < cursor) emit({ type: "reset" })
         if (o !== undefined && (o.lines.length > 0 || o.dropped > 0)) {
           emit({ type: "lines", lines: o.lines, nextCursor: o.nextCursor, skipped: o.dropped })
         }

@@ -71,6 +71,8 @@ export type OutputEvent =
     /** Where the cursor is, 0-based, when known. */
     readonly cursor?: { readonly row: number; readonly col: number }
   }
+  /** The task was started anew under its name: the lines that follow are a new output, from its start. */
+  | { readonly type: "reset" }
   /** The task was removed: no more events come. */
   | { readonly type: "gone" }
 

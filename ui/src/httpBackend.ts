@@ -176,6 +176,7 @@ export const httpBackend = (options: HttpBackendOptions = {}): Backend => {
               ...(typeof c?.row === "number" && typeof c.col === "number" && { cursor: { row: c.row, col: c.col } })
             })
           },
+          reset: () => listener({ type: "reset" }),
           gone: () => {
             gone = true
             stream.close()

@@ -198,6 +198,7 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
     unsubscribe = backend.onOutput(target, 0, (event) => {
       if (target !== name) return
       if (event.type === "lines") lines.push(event.lines, event.skipped)
+      else if (event.type === "reset") lines.clear()
       else if (event.type === "screen") {
         ensureTerminal()
         term?.screen(event.screen, event.cols, event.rows, event.cursor)
