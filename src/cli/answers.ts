@@ -16,6 +16,8 @@ export interface ListedTask {
   readonly memoryBytes: number | null
   readonly owner?: string
   readonly since?: string
+  /** Why a lost task is lost (its supervisor ended while it ran, its log file). */
+  readonly reason?: string
 }
 
 export interface ListAnswer {

@@ -45,6 +45,19 @@ describe("psTable", () => {
     )
   })
 
+  it("says below the table why each lost task is lost, and what runs it again", () => {
+    const reason = "the supervisor (pid 41) ended while it ran as pid 42; nothing restarted it. Its output: /l/web.log"
+    const table = psTable([task({ status: "lost", pid: null, reason }), task({ name: "api" })], {
+      style: plain,
+      columns: 60,
+      now
+    })
+    expect(table.trimEnd().split("\n").slice(-2)).toEqual([
+      "",
+      `web is lost: ${reason} (\`taskmux start web\` runs it again)`
+    ])
+  })
+
   it("has an owner column once the supervisor says whose tasks are", () => {
     const table = psTable([task({ owner: "kept" }), task({ name: "api" })], { style: plain, columns: undefined, now })
     expect(table.split("\n")[0]).toBe("NAME  STATUS   PID  OWNER  UPTIME  PORTS  MEM    COMMAND")
