@@ -129,7 +129,15 @@ export const startWebServer = (options: WebOptions) =>
 
     const callTool = async (name: unknown, args: unknown, readOnly: boolean, signal: AbortSignal) => {
       const tool = typeof name === "string" ? toolsByName.get(name) : undefined
-      if (tool === undefined) return { status: 404, body: { error: `No tool ${JSON.stringify(name)}.` } }
+      if (tool === undefined) {
+        const tools = `the tools are ${[...toolsByName.keys()].join(", ")}`
+        return typeof name === "string"
+          ? { status: 404, body: { error: `No tool ${JSON.stringify(name)}: ${tools}.` } }
+          : {
+            status: 400,
+            body: { error: `The body needs "tool" (a tool's name) and "arguments" (an object): ${tools}.` }
+          }
+      }
       if (readOnly && !READ_TOOLS.has(tool.name)) {
         return { status: 403, body: { error: `This page is read-only: ${tool.name} is refused.` } }
       }
@@ -315,6 +323,7 @@ export const startWebServer = (options: WebOptions) =>
       }
       if (verdict.setCookie !== undefined) response.setHeader("Set-Cookie", verdict.setCookie)
       if (request.method !== "GET" && request.method !== "POST") {
+        response.setHeader("Allow", "GET, POST")
         return fail(response, 405, `${request.method} is not served here: GET the page, POST /api/call.`)
       }
       const path = url.pathname

@@ -188,7 +188,8 @@ describe("the web listener", () => {
       expect(answer.status, path).toBe(404)
       expect(answer.body).not.toMatch(/root:/)
     }
-    expect((await send(url, { method: "DELETE", path: "/api/call", headers: { cookie } })).status).toBe(405)
+    const deleted = await send(url, { method: "DELETE", path: "/api/call", headers: { cookie } })
+    expect([deleted.status, deleted.headers.allow]).toEqual([405, "GET, POST"])
   })
 
   it("does what the tools do: a project task started after its dependency, a stop that ends the tree", async () => {
@@ -203,6 +204,10 @@ describe("the web listener", () => {
     expect(restarted.structuredContent.tasks.map((t) => t.name)).toEqual(["db", "api"])
     const unknown = await call("launch_rocket", {}, headers)
     expect(unknown.status).toBe(404)
+    expect(json(unknown.body).error).toMatch(/^No tool "launch_rocket": the tools are start_task, .*list_tasks/)
+    const jsonHeaders = { ...headers, "content-type": "application/json" }
+    const empty = await send(url, { method: "POST", path: "/api/call", headers: jsonHeaders, body: "{}" })
+    expect([empty.status, json(empty.body).error]).toEqual([400, expect.stringMatching(/^The body needs "tool"/)])
     await until(async () => {
       const ps = await taskmux(["ps", "--json"])
       const tasks = JSON.parse(ps.stdout) as Array<{ name: string; status: string; owner: string }>
