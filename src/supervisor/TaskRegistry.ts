@@ -302,8 +302,15 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           )
         ) as Effect.Effect<A, Exclude<E, TaskRemoved> | TaskNotFound>
 
-      const runningCount = (except: TaskActor.TaskActor | undefined) =>
-        listed().filter((actor) => actor !== except && !isFinished(actor.state().status)).length
+      /** Asked at every start: counted in place, with no lists made (a burst of starts asks hundreds of times). */
+      const runningCount = (except: TaskActor.TaskActor | undefined) => {
+        let count = 0
+        for (const actor of actors.values()) {
+          const state = actor.state()
+          if (actor !== except && !state.removed && !isFinished(state.status)) count += 1
+        }
+        return count
+      }
 
       /** The actor a start goes to: the finished task it replaces, or a new one under a name claimed now. */
       const claim = Effect.fnUntraced(function*(request: StartRequest, spec: TaskActor.TaskSpec) {
