@@ -499,11 +499,14 @@ const terminalFlood = async () => {
   }
 }
 
-/** Starting and stopping many tasks against raw child_process spawn + kill of the same command. */
+/**
+ * Starting and stopping many tasks against raw child_process spawn + kill of the same command; and,
+ * as the floor of doing it over MCP, a bare SDK server whose two tools only spawn and kill.
+ */
 const startStop = async () => {
   const count = sizes.startTasks
-  const pairs = await alternate(sizes.reps, async () => {
-    const server = await launch(taskmuxEntry)
+  const overMcp = (entry: string, env: Record<string, string> = {}) => async () => {
+    const server = await launch(entry, env)
     try {
       const t0 = performance.now()
       await Promise.all(
@@ -517,18 +520,29 @@ const startStop = async () => {
     } finally {
       await server.close()
     }
-  }, async () => (await baseline("spawnkill", String(count)))[0]!)
+  }
+  const pairs = await alternate(
+    sizes.reps,
+    overMcp(taskmuxEntry),
+    async () => (await baseline("spawnkill", String(count)))[0]!
+  )
   const ratio = pairedRatio(pairs)
+  const bare = await alternate(sizes.reps, overMcp(taskmuxEntry), overMcp(bareEntry, { BENCH_SPAWN: "1" }))
+  const bareRatio = pairedRatio(bare)
   return {
     n: 5,
     workload: `start ${count} tasks (\`sleep 60\`), then stop them all`,
     figures: {
       tasksPerSecond: median(pairs.map((p) => p.subject)),
       rawPerSecond: median(pairs.map((p) => p.baseline)),
-      ratio
+      ratio,
+      bareMcpPerSecond: median(bare.map((p) => p.baseline)),
+      bareMcpRatio: bareRatio
     },
     text: `${median(pairs.map((p) => p.subject)).toFixed(0)} tasks/s; ${ratio.toFixed(2)}× raw spawn+kill (${
       median(pairs.map((p) => p.baseline)).toFixed(0)
+    }/s); ${bareRatio.toFixed(2)}× a bare SDK server that only spawns and kills (${
+      median(bare.map((p) => p.baseline)).toFixed(0)
     }/s)`,
     // taskmux's stop waits for the whole tree (sh and the sleep it forked); the raw one for sh's exit.
     goal: "≥ 0.6",
