@@ -4,13 +4,16 @@
  * project named (`--project DIR` or TASKMUX_PROJECT) it runs there; else it says what to do, in one
  * line rather than a stack trace.
  */
+import * as NodePath from "node:path"
+import { projectOption } from "./daemon/frontArgs.ts"
+
 export const enterWorkingDirectory = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): string | undefined => {
   try {
     process.cwd()
     return undefined
   } catch {
-    const project = projectArg(argv) ?? (env.TASKMUX_PROJECT || undefined)
-    if (project === undefined || !project.startsWith("/")) {
+    const project = projectOption(argv, env)
+    if (project === undefined || !NodePath.isAbsolute(project)) {
       return "taskmux: the working directory no longer exists (it was deleted): cd into one that does, or give --project with an absolute path"
     }
     try {
@@ -22,12 +25,4 @@ export const enterWorkingDirectory = (argv: ReadonlyArray<string>, env: NodeJS.P
       })`
     }
   }
-}
-
-const projectArg = (argv: ReadonlyArray<string>): string | undefined => {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--project") return argv[i + 1]
-    if (argv[i]!.startsWith("--project=")) return argv[i]!.slice("--project=".length)
-  }
-  return undefined
 }

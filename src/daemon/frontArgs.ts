@@ -5,14 +5,18 @@
  */
 export const frontProject = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): string | undefined => {
   if (argv[0] === "supervise") return undefined
+  if (argv.some((arg) => ["--help", "-h", "--version", "-v"].includes(arg))) return undefined
+  const isolated = argv.includes("--isolated") || /^(true|1|yes|on)$/i.test(env.TASKMUX_ISOLATED ?? "")
+  return isolated ? undefined : projectOption(argv, env) ?? process.cwd()
+}
+
+/** The project directory given (`--project DIR`, `--project=DIR`, else TASKMUX_PROJECT), as given. */
+export const projectOption = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): string | undefined => {
   let project = env.TASKMUX_PROJECT || undefined
-  let isolated = /^(true|1|yes|on)$/i.test(env.TASKMUX_ISOLATED ?? "")
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
-    if (["--help", "-h", "--version", "-v"].includes(arg)) return undefined
-    if (arg === "--isolated") isolated = true
-    else if (arg === "--project") project = argv[++i]
+    if (arg === "--project") project = argv[++i]
     else if (arg.startsWith("--project=")) project = arg.slice("--project=".length)
   }
-  return isolated ? undefined : project ?? process.cwd()
+  return project
 }

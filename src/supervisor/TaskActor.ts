@@ -202,6 +202,8 @@ interface Run {
   stopRequested: boolean
   /** Signals delivered with signal_task, or typed on its terminal. */
   readonly signalsSent: Set<string>
+  /** A forcing stop SIGKILLed what a stop under way had left. */
+  killed: boolean
 }
 
 /** The control characters a terminal turns into signals for its foreground job. */
@@ -311,7 +313,8 @@ export const make = (
         exit: Deferred.makeUnsafe(),
         startedAt: Date.now(),
         stopRequested: false,
-        signalsSent: new Set()
+        signalsSent: new Set(),
+        killed: false
       }
       run = current
       yield* Effect.forkIn(
@@ -427,8 +430,9 @@ export const make = (
         const exit = yield* Deferred.await(current.exit)
         // A shell line's shell dies of the stop's signal at once (it leaves SIGTERM untrapped); when
         // its program outlived the grace, the SIGKILL that ended it is how the task ended.
+        const killed = forced || current.killed
         const shellLine = state.args === null
-        yield* endRun(current, forced && shellLine && exit.signal === signal ? { ...exit, signal: "SIGKILL" } : exit)
+        yield* endRun(current, killed && shellLine && exit.signal === signal ? { ...exit, signal: "SIGKILL" } : exit)
       } else if (timer !== undefined) {
         // Between runs: no process to signal, just no further run. The last run's end was announced.
         yield* Fiber.interrupt(timer)
@@ -621,7 +625,9 @@ export const make = (
         Effect.suspend(() => {
           // A stop that forces does not wait out one under way (its signal ignored, its grace long): its
           // SIGKILL ends the tree now, the stop under way ends with it, and then this one answers.
-          if (request.force === true || request.signal === "SIGKILL") stopping?.process.signal("SIGKILL")
+          if ((request.force === true || request.signal === "SIGKILL") && stopping?.process.signal("SIGKILL")) {
+            stopping.killed = true
+          }
           return ask((reply) => ({ _tag: "Stop", request, reply }))
         }),
       restart: ask((reply) => ({ _tag: "Restart", reply })),

@@ -295,21 +295,22 @@ describe("TaskRegistry (real processes)", () => {
       Effect.gen(function*() {
         const r = yield* registry
         // A program that ignores SIGTERM, stopped with a minute's grace: the second stop must not wait for it.
-        yield* r.start({
-          command: "perl",
-          args: ["-e", `$SIG{TERM} = "IGNORE"; $| = 1; print "up\\n"; sleep 300`],
-          name: "slow"
-        })
-        yield* waitForLine("slow", "up")
-        const pid = (yield* r.get("slow")).pid!
-        const first = yield* Effect.forkChild(r.stop("slow", { graceMs: 60_000 }))
-        yield* Effect.sleep(300)
-        const t0 = Date.now()
-        const forced = yield* r.stop("slow", { force: true })
-        const ended = yield* Fiber.join(first)
-        assert.isBelow(Date.now() - t0, 10_000)
-        assert.deepStrictEqual([forced.status, ended.status, ended.signal], ["stopped", "stopped", "SIGKILL"])
-        assert.isFalse(isAlive(pid))
+        // Run as a program, then by a shell line (whose shell dies of the SIGTERM at once).
+        const perl = `$SIG{TERM} = "IGNORE"; $| = 1; print "up\\n"; sleep 300`
+        for (const spec of [{ command: "perl", args: ["-e", perl] }, { command: `perl -e '${perl}'` }]) {
+          yield* r.start({ ...spec, name: "slow" })
+          yield* waitForLine("slow", "up")
+          const pids = (yield* r.get("slow")).processes!.map((p) => p.pid)
+          const first = yield* Effect.forkChild(r.stop("slow", { graceMs: 60_000 }))
+          yield* Effect.sleep(300)
+          const t0 = Date.now()
+          const forced = yield* r.stop("slow", { force: true })
+          const ended = yield* Fiber.join(first)
+          assert.isBelow(Date.now() - t0, 10_000)
+          assert.deepStrictEqual([forced.status, ended.status, ended.signal], ["stopped", "stopped", "SIGKILL"])
+          assert.deepStrictEqual(pids.filter(isAlive), [])
+          yield* r.remove("slow")
+        }
       }))
 
     it.effect("restart keeps the output and its cursor, and counts restarts", () =>
