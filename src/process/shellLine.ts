@@ -1,21 +1,30 @@
 /**
- * How a task's command reaches `exec`: a program with `args` as it is, a shell line through
- * `/bin/sh -c`, with traps that make the shell end as its program did.
+ * How a task's command reaches `exec`: a program with `args` as it is, a shell line through bash
+ * (in POSIX mode, so no BASH_ENV is read) where there is one, else `/bin/sh -c`; with traps that make
+ * the shell end as its program did.
  *
- * Why the traps: a signal sent to the task (its whole group) or typed on its terminal reaches the shell
- * as well as its program, and dash, /bin/sh on Debian and Ubuntu, forks its commands rather than exec
- * them. Untrapped, a SIGHUP or SIGUSR1 meant to make a server reload killed the shell, and with it the
- * task; and dash killed itself with a Ctrl-C's SIGINT once its program exited, even when the program
- * handled it and went on (a REPL), so `exit(3)` read as "killed by SIGINT". bash waits to see whether
- * its child died of SIGINT; these traps give any /bin/sh that rule for SIGINT, SIGQUIT, SIGHUP, SIGUSR1
- * and SIGUSR2: after a foreground command ends, the shell dies of the signal only if the command did
- * (status 128 + its number), else it goes on with the line. SIGTERM is left alone: the shell ends at
- * once, as a stop wants, and does not print "Terminated" for its command into the task's output. Traps
- * set to a command are reset in the children, so programs get the default handling as before.
+ * Why bash: a Ctrl-C typed on a task's terminal, or a signal sent to the task (its whole group),
+ * reaches the shell as well as its program. bash waits to see what the program does with a SIGINT or
+ * SIGQUIT: it dies of the signal only if the program did, and dies at once when the signal finds it
+ * running a command of its own (a `read` at a prompt, a loop). dash, /bin/sh on Debian and Ubuntu,
+ * cannot tell these apart: it killed itself with a Ctrl-C's SIGINT once its program exited, even when
+ * the program handled it and went on (a REPL), so `exit(3)` read as "killed by SIGINT"; and a trap
+ * cannot tell them apart either, so a Ctrl-C at a script's `read` prompt went on with the script.
+ *
+ * Why the traps: any shell dies at once of a SIGHUP, SIGUSR1 or SIGUSR2 meant to make a server reload,
+ * and the task with it. The traps give the bash rule to these (and, without bash, to SIGINT and
+ * SIGQUIT too, the best a trap can do): after a foreground command ends, the shell dies of the signal
+ * only if the command did (status 128 + its number), else it goes on with the line. SIGTERM is left
+ * alone: the shell ends at once, as a stop wants. Traps set to a command are reset in the children,
+ * so programs get the default handling as before.
  */
+import { existsSync } from "node:fs"
 import { constants } from "node:os"
 
-export const SHELL = "/bin/sh"
+const BASH = ["/bin/bash", "/usr/bin/bash"].find((path) => existsSync(path))
+
+/** The shell that runs a task's shell line. */
+export const SHELL = BASH ?? "/bin/sh"
 
 type Trapped = "INT" | "QUIT" | "HUP" | "USR1" | "USR2"
 
@@ -23,15 +32,21 @@ type Trapped = "INT" | "QUIT" | "HUP" | "USR1" | "USR2"
 const reraise = (signal: Trapped) =>
   `trap '[ $? = ${128 + constants.signals[`SIG${signal}`]} ]&&trap - ${signal}&&kill -${signal} $$' ${signal};`
 
+const TRAPPED: ReadonlyArray<Trapped> = BASH === undefined
+  ? ["INT", "QUIT", "HUP", "USR1", "USR2"]
+  : ["HUP", "USR1", "USR2"]
+
 /** On the same line as the command, so the shell's error messages keep their line numbers. */
-const PREFIX = (["INT", "QUIT", "HUP", "USR1", "USR2"] as const).map(reraise).join("")
+const PREFIX = TRAPPED.map(reraise).join("")
+
+const FLAGS = BASH === undefined ? ["-c"] : ["--posix", "-c"]
 
 /** The file to exec and its arguments. */
 export const argv = (command: string, args: ReadonlyArray<string> | undefined): [string, Array<string>] =>
-  args === undefined ? [SHELL, ["-c", PREFIX + command]] : [command, [...args]]
+  args === undefined ? [SHELL, [...FLAGS, PREFIX + command]] : [command, [...args]]
 
-/** A process's command line as the task gave it: the traps left out. */
-export const withoutTraps = (commandLine: string): string =>
-  commandLine.startsWith(`${SHELL} -c ${PREFIX}`)
-    ? `${SHELL} -c ${commandLine.slice(SHELL.length + 4 + PREFIX.length)}`
-    : commandLine
+/** A process's command line as the task gave it: `SHELL -c LINE`, the flags and traps left out. */
+export const withoutTraps = (commandLine: string): string => {
+  const start = `${SHELL} ${FLAGS.join(" ")} ${PREFIX}`
+  return commandLine.startsWith(start) ? `${SHELL} -c ${commandLine.slice(start.length)}` : commandLine
+}

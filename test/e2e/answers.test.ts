@@ -107,7 +107,7 @@ describe("a start that ends at once says so", () => {
   it("a missing program: the answer gives its end, exit code and summary, without waitFor", async () => {
     const { text, waited } = await run({ command: "definitely-not-installed --port 3000", name: "typo" })
     expect(waited).toMatchObject({ status: "crashed", exitCode: 127, matched: true, timedOut: false })
-    expect(waited.lastLines.join("\n")).toMatch(/definitely-not-installed: not found/)
+    expect(waited.lastLines.join("\n")).toMatch(/definitely-not-installed: (command )?not found/)
     expect(text).toMatch(
       /^Started task "typo" \(pid \d+\)\. "typo" ended \(crashed, exit code 127 \(command not found\)\)/
     )
@@ -229,7 +229,7 @@ describe("summaries that show the cause", () => {
     })
     expect(waited).toMatchObject({ status: "crashed", exitCode: 127 })
     expect(text).toMatch(/ended \(crashed, exit code 127 \(command not found\)\)/)
-    expect(waited.lastLines.join("\n")).toMatch(/definitely-not-installed: not found/)
+    expect(waited.lastLines.join("\n")).toMatch(/definitely-not-installed: (command )?not found/)
   })
 
   it("a wait that timed out on a task that printed nothing at all says so", async () => {

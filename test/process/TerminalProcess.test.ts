@@ -117,6 +117,19 @@ describe("terminal tasks (real programs on a pseudo-terminal)", () => {
         assert.notInclude((yield* outputOf("sh-ctrlc")).map((l) => l.text), "after")
       }))
 
+    it.effect("Ctrl-C at a shell line's own prompt (a read) ends the line: the rest does not run", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        const line = `printf 'Drop the database? '; read answer; echo "DROPPING ($answer)"`
+        yield* r.start({ command: line, name: "confirm", terminal })
+        yield* r.wait("confirm", { pattern: /Drop the database\? $/, since: 0, timeoutMs: 10_000 })
+        yield* Effect.sleep(100)
+        yield* r.send("confirm", "\u0003", false)
+        const task = yield* waitForEnd("confirm")
+        assert.deepStrictEqual([task.status, task.signal], ["stopped", "SIGINT"])
+        assert.notMatch((yield* outputOf("confirm")).map((l) => l.text).join("\n"), /DROPPING/)
+      }))
+
     it.effect("reports exit codes and deaths by a signal", () =>
       Effect.gen(function*() {
         const r = yield* registry

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../../src/Config.ts"
+import { SHELL } from "../../src/process/shellLine.ts"
 import { TasksLayer } from "../../src/Server.ts"
 import { TaskRegistry } from "../../src/supervisor/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
@@ -244,8 +245,20 @@ describe("TaskRegistry (real processes)", () => {
         // get_task shows the line as given, not the shell's traps.
         yield* r.start({ command: "sleep 300 # shown", name: "shown" })
         const shown = yield* eventually(r.get("shown"), (t) => (t.processes ?? []).length > 0)
-        assert.strictEqual(shown.processes?.[0]?.command, "/bin/sh -c sleep 300 # shown")
+        assert.strictEqual(shown.processes?.[0]?.command, `${SHELL} -c sleep 300 # shown`)
         yield* r.stop("shown", { force: true })
+      }))
+
+    it.effect("a SIGINT that finds a shell line running its own command (a read) ends the line there", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "echo asking; read answer; echo \"went on ($answer)\"", name: "asks" })
+        yield* waitForLine("asks", "asking")
+        yield* Effect.sleep(100)
+        yield* r.signal("asks", "SIGINT")
+        const task = yield* waitForEnd("asks")
+        assert.deepStrictEqual([task.status, task.signal], ["stopped", "SIGINT"])
+        assert.notInclude((yield* outputOf("asks")).map((l) => l.text).join("\n"), "went on")
       }))
 
     it.effect("a shell line whose program outlives the stop's grace ended by SIGKILL, as the program was", () =>
