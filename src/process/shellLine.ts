@@ -1,7 +1,9 @@
 /**
  * How a task's command reaches `exec`: a program with `args` as it is, a shell line through bash
- * (in POSIX mode, so no BASH_ENV is read) where there is one, else `/bin/sh -c`; with traps that make
- * the shell end as its program did.
+ * where there is one, else `/bin/sh -c`; with traps that make the shell end as its program did. bash
+ * reads no startup file: `--posix` skips BASH_ENV, and `--norc` the ~/.bashrc it would otherwise run
+ * whenever its stdin is a socket (as it is under Node, which gives children socket pairs) and SHLVL is
+ * unset (as it is in an MCP client's short environment): its "started by sshd" rule.
  *
  * Why bash: a Ctrl-C typed on a task's terminal, or a signal sent to the task (its whole group),
  * reaches the shell as well as its program. bash waits to see what the program does with a SIGINT or
@@ -39,7 +41,7 @@ const TRAPPED: ReadonlyArray<Trapped> = BASH === undefined
 /** On the same line as the command, so the shell's error messages keep their line numbers. */
 const PREFIX = TRAPPED.map(reraise).join("")
 
-const FLAGS = BASH === undefined ? ["-c"] : ["--posix", "-c"]
+const FLAGS = BASH === undefined ? ["-c"] : ["--norc", "--posix", "-c"]
 
 /** The file to exec and its arguments. */
 export const argv = (command: string, args: ReadonlyArray<string> | undefined): [string, Array<string>] =>

@@ -2,7 +2,9 @@
  * The built server, launched as an MCP client launches it, driven over real stdio by the
  * SDK's Client (which also checks every structuredContent against the tool's outputSchema).
  */
-import { readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { fixture, isAlive, pidsIn } from "../helpers.ts"
 import { connect, type Connected, textOf, until } from "./client.ts"
@@ -104,6 +106,11 @@ describe("taskmux over stdio", () => {
     expect(stdout.lines).toEqual([{ text: "one", seq: 1 }, { text: "three", seq: 3 }])
     const tail = await s.call("read_output", { name: "basic", tail: 1 })
     expect(textOf(tail)).toContain("three")
+    // What to do next depends on the direction of the read that did not fit.
+    const cutTail = textOf(await s.call("read_output", { name: "basic", maxBytes: 5 }))
+    expect(cutTail).toContain("older lines did not fit: a larger maxBytes, or since=0 to page from the oldest held")
+    const cutPage = textOf(await s.call("read_output", { name: "basic", since: 0, maxBytes: 3 }))
+    expect(cutPage).toContain("more lines than fit: read again with since=nextCursor")
     const list = await structured<{ tasks: Array<{ name: string; status: string; exitCode: number }> }>("list_tasks")
     expect(list.tasks.find((t) => t.name === "basic")).toMatchObject({ status: "crashed", exitCode: 4 })
     expect(textOf(await s.call("get_task", { name: "basic" }))).toContain("crashed, exit code 4")
@@ -265,6 +272,26 @@ describe("taskmux over stdio", () => {
   }
 })
 
+describe("shell lines", () => {
+  it("read no startup file: a client's short environment (no SHLVL) and socket stdio do not run ~/.bashrc", async () => {
+    const home = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-home-"))
+    const marker = NodePath.join(home, "bashrc-ran")
+    writeFileSync(NodePath.join(home, ".bashrc"), `echo from-bashrc; touch ${marker}\n`)
+    const s = await connect({ HOME: home })
+    try {
+      const ran = await s.structured<{ status: string; lastLines: Array<string> }>("start_task", {
+        command: "echo hi",
+        name: "rc",
+        waitFor: { exit: true }
+      })
+      expect([ran.status, ran.lastLines]).toEqual(["exited", ["hi"]])
+      expect(existsSync(marker)).toBe(false)
+    } finally {
+      await s.client.close()
+    }
+  })
+})
+
 describe("shutdown", () => {
   const startTrees = async (s: Connected) => {
     const pids: Array<number> = []
@@ -316,7 +343,7 @@ describe("shutdown", () => {
       encoding: "utf8",
       timeout: 10_000
     })
-    expect(run.status).toBe(1)
+    expect(run.status).toBe(2)
     expect(run.stdout).toBe("")
     expect(run.stderr).toMatch(/^taskmux: invalid setting TASKMUX_BUFFER_LINES="[^"]*": expected a positive integer/)
     expect(run.stderr.trim().split("\n")).toHaveLength(1)

@@ -121,11 +121,23 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
         return { ...page, lines: compactLines(page.lines, timestamps) }
       })
     ),
-  text: (o) => {
+  text: (o, input) => {
     if (o.screen !== undefined) return o.screen.length === 0 ? "(blank screen)" : o.screen.join("\n")
+    // Paging (since) goes forward from the cursor; a tail read gives the newest lines and leaves out older ones.
+    const paging = input.since !== undefined && input.tail === undefined
     const notes = [
-      o.dropped > 0 ? `${plural(o.dropped, "line")} dropped before being read` : "",
-      o.truncated ? "more lines than fit: read again with since=nextCursor" : ""
+      o.dropped > 0
+        ? paging
+          ? `${plural(o.dropped, "line")} dropped before being read`
+          : `${
+            o.dropped === 1 ? "the oldest line is" : `the ${o.dropped} oldest lines are`
+          } no longer held (get_task's logFile has them)`
+        : "",
+      o.truncated
+        ? paging
+          ? "more lines than fit: read again with since=nextCursor"
+          : "older lines did not fit: a larger maxBytes, or since=0 to page from the oldest held"
+        : ""
     ].filter(Boolean)
     const body = o.lines.length === 0 ? "(no output)" : formatLines(o.lines)
     return `${body}\n[nextCursor ${o.nextCursor}${notes.length ? `; ${notes.join("; ")}` : ""}]`
