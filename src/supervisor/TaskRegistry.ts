@@ -206,7 +206,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
     name: string,
     ms: number
   ) => Effect.Effect<WaitResult | { readonly status: TaskStatus; readonly pid: number | null }, TaskNotFound>
-  /** Calls `onChange` (synchronously, often) on new output or a status change, for the life of the scope. */
+  /**
+   * Calls `onChange` (synchronously, often) on new output or a status change, for the life of the scope;
+   * on through a remove and a new start under the name.
+   */
   readonly watch: (name: string, onChange: () => void) => Effect.Effect<void, TaskNotFound, Scope.Scope>
   /** Writes to a task's stdin; `eof` closes it afterwards. */
   readonly send: (
@@ -258,6 +261,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       yield* Effect.addFinalizer(() => Scope.close(actorsScope, Exit.void))
       /** Names to actors: only the registry's own operations add or delete one. */
       const actors = new Map<string, TaskActor.TaskActor>()
+      /** Watchers of a name, told when it gets a new actor (removed, then started again). */
+      const nameWatchers = new Map<string, Set<() => void>>()
       /** Each actor's own scope, closed when the actor ends. */
       const scopes = new WeakMap<TaskActor.TaskActor, Scope.Closeable>()
       /** Where a wait starts by default: after the last line an answer showed, per output (a replaced task's is new). */
@@ -329,6 +334,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           }
           actors.set(name, actor)
           scopes.set(actor, scope)
+          for (const follow of nameWatchers.get(name) ?? []) follow()
           notifier.publish({ _tag: "TaskAdded", name })
           return actor
         }
@@ -572,11 +578,26 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         return yield* wait(name, { exit: true, since: 0, timeoutMs: 0 })
       })
 
+      /** Follows the name: a task removed and started again under it is watched on. */
       const watch = Effect.fnUntraced(function*(name: string, onChange: () => void) {
-        const actor = yield* lookup(name)
+        let unsubscribe = (yield* lookup(name)).subscribe(onChange)
+        const follow = () => {
+          unsubscribe()
+          unsubscribe = actors.get(name)!.subscribe(onChange)
+          onChange()
+        }
         yield* Effect.acquireRelease(
-          Effect.sync(() => actor.subscribe(onChange)),
-          (unsubscribe) => Effect.sync(unsubscribe)
+          Effect.sync(() => {
+            const followers = nameWatchers.get(name) ?? new Set()
+            nameWatchers.set(name, followers.add(follow))
+          }),
+          () =>
+            Effect.sync(() => {
+              unsubscribe()
+              const followers = nameWatchers.get(name)
+              followers?.delete(follow)
+              if (followers?.size === 0) nameWatchers.delete(name)
+            })
         )
       })
 

@@ -326,6 +326,25 @@ describe("TaskRegistry (real processes)", () => {
         }
       }))
 
+    it.effect("a watch follows its name through a remove and a new task under it", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "echo one; sleep 300", name: "followed" })
+        yield* waitForLine("followed", "one")
+        let changes = 0
+        const scope = yield* Scope.make()
+        yield* r.watch("followed", () => changes++).pipe(Scope.provide(scope))
+        yield* r.remove("followed")
+        // Once its actor has ended (at once, its mailbox empty), the next start makes a new one.
+        yield* Effect.sleep(500)
+        const before = changes
+        yield* r.start({ command: "echo two; sleep 300", name: "followed" })
+        yield* waitForLine("followed", "two")
+        assert.isAbove(changes, before)
+        yield* Scope.close(scope, Exit.void)
+        yield* r.remove("followed")
+      }))
+
     it.effect("restart keeps the output and its cursor, and counts restarts", () =>
       Effect.gen(function*() {
         const r = yield* registry

@@ -196,6 +196,13 @@ describe("the page in a browser", () => {
     await expect.poll(() => lines.last().textContent()).toBe("first 59")
     await s.structured("start_task", { command: count("second", 3), name: "again", waitFor: { exit: true } })
     await expect.poll(() => lines.allTextContents(), { timeout: 10_000 }).toEqual(["second 0", "second 1", "second 2"])
+    // Removed and started again at once, a run that goes on printing: the view follows the new task.
+    const ticker = python("import time\nfor i in range(1000):\n  print(\"third\", i, flush=True); time.sleep(0.05)")
+    await s.structured("remove_task", { name: "again" })
+    await s.structured("start_task", { command: ticker, name: "again" })
+    await expect.poll(() => lines.first().textContent(), { timeout: 10_000 }).toBe("third 0")
+    await expect.poll(async () => Number((await lines.last().textContent())?.split(" ")[1]), { timeout: 10_000 })
+      .toBeGreaterThan(20)
     await s.structured("remove_task", { name: "again" })
   }, 60_000)
 

@@ -194,6 +194,8 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
 
   const subscribe = () => {
     if (name === undefined || unsubscribe !== undefined) return
+    // From its start: a task removed and started again under its name shows only its new output.
+    lines.clear()
     const target = name
     unsubscribe = backend.onOutput(target, 0, (event) => {
       if (target !== name) return
