@@ -9,6 +9,7 @@ import { Cause, Effect, Exit, Layer } from "effect"
 import { parseCommandLine, TaskmuxConfig } from "./Config.ts"
 import { LOST_RACE } from "./daemon/connect.ts"
 import { runtimePaths } from "./daemon/runtimePaths.ts"
+import { InvalidConfig } from "./domain/errors.ts"
 
 /**
  * `--help`, `--version`, the server alone (`--isolated`, or `note` says why: a supervisor that speaks
@@ -43,6 +44,9 @@ export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => 
             ? 0
             : isLostRace(Cause.squash(exit.cause))
             ? LOST_RACE
+            // A bad option, setting or word is a usage error, as the CLI's are.
+            : Cause.squash(exit.cause) instanceof InvalidConfig
+            ? 2
             : 1
         )
     }

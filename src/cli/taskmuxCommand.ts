@@ -132,7 +132,15 @@ const simple = (
         Effect.flatMap(
           client.call(tool, { name: input.name, ...options.args }),
           (answer) =>
-            printAnswer(answer, input.json)
+            Effect.andThen(printAnswer(answer, input.json), () => {
+              // A start whose run ended badly at once failed, for a script's `taskmux start migrate && ...`.
+              const status = (answer.structured as { readonly status?: string } | undefined)?.status
+              return tool !== "stop_task" && (status === "crashed" || status === "failed")
+                ? Effect.fail(
+                  CliFailure.failed(`"${input.name}" ${status === "failed" ? "could not start" : "crashed"}`)
+                )
+                : Effect.void
+            })
         ))
   ).pipe(Command.withDescription(description))
 

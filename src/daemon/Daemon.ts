@@ -224,7 +224,8 @@ const checkOptions = (args: ReadonlyArray<string>): string | undefined => {
  * One supervisor per project: a SQLite exclusive lock (Node's own `node:sqlite`), which the kernel
  * drops however the process ends, so a dead supervisor's lock is never in the way. Where Node has no
  * SQLite (before 22.5), a file made exclusively, naming its holder, stands in: one whose holder is
- * gone is taken over.
+ * gone is taken over. A supervisor with SQLite holds that file too, so one started by a Node without
+ * it (a terminal's Node 20 and an editor's Node 24 on one project) never runs beside it.
  */
 const holdLock = (file: string) =>
   Effect.acquireRelease(
@@ -235,11 +236,15 @@ const holdLock = (file: string) =>
         const db = new sqlite.DatabaseSync(file, { timeout: 0 })
         try {
           db.exec("BEGIN EXCLUSIVE")
-        } catch {
+          const releasePidFile = holdPidFile(`${file}.pid`)
+          return () => {
+            releasePidFile()
+            db.close()
+          }
+        } catch (error) {
           db.close()
-          throw new LostRace(`another supervisor holds ${file}`)
+          throw error instanceof LostRace ? error : new LostRace(`another supervisor holds ${file}`)
         }
-        return () => db.close()
       },
       catch: (error) => error instanceof LostRace ? error : new LostRace(String(error))
     }),
@@ -252,9 +257,18 @@ const holdPidFile = (file: string, again = true): () => void => {
     return () => fs.rmSync(file, { force: true })
   } catch {
     const holder = Number(fs.readFileSync(file, "utf8"))
-    if (!again || isAlive(holder)) throw new LostRace(`supervisor ${holder} holds ${file}`)
+    if (!again || isAlive(holder) && isSupervisor(holder)) throw new LostRace(`supervisor ${holder} holds ${file}`)
     fs.rmSync(file, { force: true })
     return holdPidFile(file, false)
+  }
+}
+
+/** Whether `pid` is a taskmux supervisor (not a process that got a dead one's pid); where /proc cannot say, yes. */
+const isSupervisor = (pid: number) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").includes("supervise")
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ENOENT" || !fs.existsSync("/proc/self")
   }
 }
 

@@ -15,6 +15,9 @@ export interface Connection {
   readonly rest: Buffer
 }
 
+/** The options given are wrong (exit 2, as every usage error): said by the supervisor that checked them. */
+export class UsageError extends Error {}
+
 /** How long a front waits for a supervisor it started to listen. */
 const START_TIMEOUT_MS = 10_000
 
@@ -69,9 +72,8 @@ export const connectOrStart = async (
     connection?.socket.destroy()
     if (started.exitCode !== null && started.exitCode !== 0 && !started.lostRace) {
       // Its last line says why (a bad option, as the server alone would have said it).
-      throw new Error(
-        lastLine(paths.log)?.replace(/^taskmux: /, "") ?? `the supervisor exited with ${started.exitCode}`
-      )
+      const why = lastLine(paths.log)?.replace(/^taskmux: /, "") ?? `the supervisor exited with ${started.exitCode}`
+      throw started.exitCode === 2 ? new UsageError(why) : new Error(why)
     }
     // The lock's holder was on its way out (one that made way for this build) and nobody listens: try again.
     if (started.lostRace && Date.now() - started.exitedAt > 1_000) {

@@ -5,7 +5,7 @@
  * that says so instead of silence.
  */
 import { banner } from "../mcp/banner.ts"
-import { connectOrStart } from "./connect.ts"
+import { connectOrStart, UsageError } from "./connect.ts"
 import { type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import { type RuntimePaths, runtimePaths } from "./runtimePaths.ts"
 
@@ -27,7 +27,7 @@ export const runFront = async (project: string, argv: ReadonlyArray<string>): Pr
     end = await pipeThrough(runtimePaths(project), argv)
   } catch (error) {
     process.stderr.write(`taskmux: ${(error as Error).message}\n`)
-    process.exit(1)
+    process.exit(error instanceof UsageError ? 2 : 1)
   }
   if (end._tag === "Done") process.exit(end.code)
   process.stderr.write(`taskmux: ${end.note}\n`)
@@ -41,7 +41,7 @@ const pipeThrough = async (paths: RuntimePaths, supervisorArgs: ReadonlyArray<st
   const { rest, socket, welcome } = await connectOrStart(paths, "front", supervisorArgs)
   if (welcome.refused !== undefined) {
     socket.destroy()
-    throw new Error(welcome.refused)
+    throw new UsageError(welcome.refused)
   }
   if (welcome.protocol !== WIRE_PROTOCOL) {
     socket.destroy()

@@ -58,9 +58,19 @@ export const wantsRestart = (policy: RestartPolicy, status: TaskStatus): boolean
   }
 }
 
-/** Delays between restarts: backoffMs, doubling, jittered (±20%), never above maxBackoffMs. */
+/**
+ * The least wait between two runs, whatever the policy says: `backoffMs: 0` on a program that ends at
+ * once would otherwise spin a core, and write a log file and an exit notification per run.
+ */
+export const MIN_BACKOFF_MS = 100
+
+/** Delays between restarts: backoffMs, doubling, jittered (±20%), never above maxBackoffMs nor below MIN_BACKOFF_MS. */
 export const backoff = (policy: RestartPolicy): Schedule.Schedule<Duration.Duration> =>
-  Schedule.exponential(Duration.millis(policy.backoffMs)).pipe(
+  Schedule.exponential(Duration.millis(Math.max(policy.backoffMs, MIN_BACKOFF_MS))).pipe(
     Schedule.jittered,
-    Schedule.modifyDelay((meta) => Effect.succeed(Duration.min(meta.duration, Duration.millis(policy.maxBackoffMs))))
+    Schedule.modifyDelay((meta) =>
+      Effect.succeed(
+        Duration.max(Duration.min(meta.duration, Duration.millis(policy.maxBackoffMs)), Duration.millis(MIN_BACKOFF_MS))
+      )
+    )
   )

@@ -82,7 +82,8 @@ describe("with a supervisor", () => {
         )
       },
       sleeper: { command: "sleep 60" },
-      needy: { command: "sleep 60", dependsOn: { hello: "succeeded" } }
+      needy: { command: "sleep 60", dependsOn: { hello: "succeeded" } },
+      badmig: { command: "echo migrating; exit 3" }
     })
     standIn = await startStandIn(project)
   })
@@ -95,7 +96,7 @@ describe("with a supervisor", () => {
     expect(ran.stdout).toMatch(/^hello\s+defined\s+-/m)
     const json = await run("ps", "--json")
     const tasks = JSON.parse(json.stdout) as Array<{ name: string; status: string; command: string }>
-    expect(tasks.map((t) => t.name).sort()).toEqual(["hello", "needy", "sleeper"])
+    expect(tasks.map((t) => t.name).sort()).toEqual(["badmig", "hello", "needy", "sleeper"])
     expect(tasks[0]).toHaveProperty("status")
     expect(tasks[0]).toHaveProperty("command")
   })
@@ -110,6 +111,13 @@ describe("with a supervisor", () => {
     const ps = JSON.parse((await run("ps", "--json")).stdout) as Array<{ name: string; status: string }>
     expect(ps.find((t) => t.name === "needy")?.status).toBe("running")
     expect(ps.find((t) => t.name === "hello")?.status).toBe("exited")
+  })
+
+  it("start of a task that crashes at once prints how, and exits 1 (a script's `start migrate && ...` stops)", async () => {
+    const ran = await run("start", "badmig")
+    expect(ran.code).toBe(1)
+    expect(ran.stdout).toContain("crashed, exit code 3")
+    expect(ran.stderr).toBe("\"badmig\" crashed\n")
   })
 
   it("logs prints the last lines, stderr marked; --tail and --json", async () => {

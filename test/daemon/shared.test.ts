@@ -3,7 +3,7 @@
  * starts them (the SDK's Client over stdio), real tasks, and pid checks that what must end ends.
  */
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
-import { execFileSync, spawnSync } from "node:child_process"
+import { execFileSync, spawn, spawnSync } from "node:child_process"
 import { mkdtempSync, readdirSync, statSync } from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -175,6 +175,38 @@ describe("one supervisor per project, shared by every session", () => {
     expect((await p.supervisor())?.sessions).toBe(4)
   })
 
+  // The system's Node (20 here) has no node:sqlite, the one the tests run on has: each locks its own way.
+  const olderNode = ["/usr/bin/node", "/usr/local/bin/node"].find((node) =>
+    spawnSync(node, ["-e", "import('node:sqlite').then(() => process.exit(1), () => process.exit(0))"]).status === 0
+  )
+  it.skipIf(olderNode === undefined)(
+    "never runs a supervisor on a Node without SQLite beside one with it",
+    async () => {
+      const p = makeProject()
+      // A terminal's older Node started it (and it lingers), as an editor's newer Node starts one at the same moment.
+      const env = { ...process.env, ...p.env }
+      const first = spawn(olderNode!, [serverEntry, "supervise", "--project", p.project], {
+        env: { ...env, TASKMUX_LINGER_MS: "60000" },
+        detached: true,
+        stdio: "ignore"
+      })
+      try {
+        const running = await until(() => p.supervisor())
+        expect(running.pid).toBe(first.pid)
+        const second = spawnSync(process.execPath, [serverEntry, "supervise", "--project", p.project], {
+          env,
+          encoding: "utf8",
+          timeout: 20_000
+        })
+        // It stands down as one that lost the race does (exit 3), and the first serves on.
+        expect(second.status).toBe(3)
+        expect((await p.supervisor())?.pid).toBe(first.pid)
+      } finally {
+        process.kill(first.pid!, "SIGTERM")
+      }
+    }
+  )
+
   it("ends every task, kept ones too, when the supervisor is killed, and answers the call in flight", async () => {
     const p = makeProject()
     const a = await session(p.env)
@@ -320,13 +352,13 @@ describe("one supervisor per project, shared by every session", () => {
         timeout: 20_000
       })
     const alone = run()
-    expect([alone.status, alone.stdout]).toEqual([1, ""])
+    expect([alone.status, alone.stdout]).toEqual([2, ""])
     expect(alone.stderr).toBe(
       "taskmux: invalid setting --max-tasks \"lots\": expected a positive integer, such as 64 (the default)\n"
     )
     await session(p.env)
     const shared = run()
-    expect([shared.status, shared.stdout, shared.stderr]).toEqual([1, "", alone.stderr])
+    expect([shared.status, shared.stdout, shared.stderr]).toEqual([2, "", alone.stderr])
     expect((await p.supervisor())?.sessions).toBe(1)
   })
 

@@ -401,7 +401,7 @@ describe("command line", () => {
       ] as const
     ) {
       const result = run([...args])
-      expect(result.status, args.join(" ")).toBe(1)
+      expect(result.status, args.join(" ")).toBe(2)
       expect(result.stdout).toBe("")
       expect(result.stderr).toMatch(message)
       expect(result.stderr.trim().split("\n")).toHaveLength(1)
@@ -413,6 +413,6 @@ describe("command line", () => {
     const overridden = run(["--max-tasks", "5"], { TASKMUX_MAX_TASKS: "abc" })
     expect([overridden.status, overridden.stderr]).toEqual([0, ""])
     // ...and a bad flag is not rescued by a good environment.
-    expect(run(["--max-tasks", "abc"], { TASKMUX_MAX_TASKS: "5" }).status).toBe(1)
+    expect(run(["--max-tasks", "abc"], { TASKMUX_MAX_TASKS: "5" }).status).toBe(2)
   })
 })

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, Schedule } from "effect"
 import { TestClock } from "effect/testing"
-import { backoff, decide, HEALTHY_AFTER_MS, wantsRestart } from "../../src/supervisor/RestartPolicy.ts"
+import { backoff, decide, HEALTHY_AFTER_MS, MIN_BACKOFF_MS, wantsRestart } from "../../src/supervisor/RestartPolicy.ts"
 
 const policy = { policy: "on-failure", maxRestarts: 5, backoffMs: 500, maxBackoffMs: 30_000 } as const
 
@@ -46,6 +46,17 @@ describe("RestartPolicy", () => {
         const nominal = Math.min(500 * 2 ** i, 30_000)
         assert.isAtLeast(ms, Math.min(nominal * 0.8, 30_000) - 1e-6, `step ${i}`)
         assert.isAtMost(ms, Math.min(nominal * 1.2, 30_000) + 1e-6, `step ${i}`)
+      }
+    }))
+
+  it.effect("never waits less than MIN_BACKOFF_MS, whatever backoffMs and maxBackoffMs say", () =>
+    Effect.gen(function*() {
+      for (const zero of [{ ...policy, backoffMs: 0 }, { ...policy, backoffMs: 0, maxBackoffMs: 0 }]) {
+        const step = yield* Schedule.toStep(backoff(zero))
+        for (let i = 0; i < 5; i++) {
+          const [, delay] = yield* step(0, undefined)
+          assert.isAtLeast(Duration.toMillis(delay), MIN_BACKOFF_MS, `step ${i}`)
+        }
       }
     }))
 
