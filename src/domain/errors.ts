@@ -120,6 +120,17 @@ export class NotATerminal extends Schema.TaggedError<NotATerminal>()("NotATermin
   }
 }
 
+/** stdout or stderr asked of a terminal task, whose terminal merges the two into one stream. */
+export class OneStream extends Schema.TaggedError<OneStream>()("OneStream", {
+  name: Schema.String,
+  stream: Schema.String
+}) {
+  override get message() {
+    return `Task ${quote(this.name)} runs on a terminal, which merges stdout and stderr into one stream: ` +
+      `stream "${this.stream}" cannot be told apart there. Leave stream out (or "all").`
+  }
+}
+
 export class StdinClosed extends Schema.TaggedError<StdinClosed>()("StdinClosed", {
   name: Schema.String,
   reason: Schema.String

@@ -8,7 +8,7 @@ import { Cause, Effect, Exit, References, Schema } from "effect"
 import type { TaskmuxConfig } from "../Config.ts"
 import { LostTasks } from "../daemon/LostTasks.ts"
 import { formatSchemaError, InvalidArguments, TaskNotFound } from "../domain/errors.ts"
-import type { Project } from "../project/Project.ts"
+import { Project } from "../project/Project.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 
 interface ToolSpec<I, O> {
@@ -86,7 +86,7 @@ export const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
             content: [{ type: "text", text: spec.text(output, input.value) }],
             structuredContent: output as Record<string, unknown>
           })),
-          Effect.catch((error) => Effect.map(explainLost(error), errorResult))
+          Effect.catch((error) => Effect.map(explainUnknown(error), errorResult))
         )
       })
   }
@@ -109,15 +109,28 @@ const annotationsOf = (hints: ToolSpec<unknown, unknown>["annotations"]): McpToo
   )
 }
 
-/** A name a dead supervisor lost is not unknown: list_tasks shows it; the answer says so, and what can be done. */
-const explainLost = (error: { readonly message: string }) =>
+/**
+ * A name list_tasks shows is not unknown: one a dead supervisor lost, or a project task not run yet.
+ * The answer says which, and what runs it.
+ */
+const explainUnknown = (error: { readonly message: string }) =>
   error instanceof TaskNotFound
-    ? Effect.map(Effect.service(LostTasks), (lost) => {
-      const task = lost.get(error.name)
-      return task === undefined ? error : {
-        message: `Task ${JSON.stringify(error.name)} is lost: ${task.reason}. restart_task or start_task ` +
-          "{ name } runs it again with its recorded command; remove_task forgets it."
+    ? Effect.gen(function*() {
+      const name = JSON.stringify(error.name)
+      const task = (yield* LostTasks).get(error.name)
+      if (task !== undefined) {
+        return {
+          message: `Task ${name} is lost: ${task.reason}. restart_task or start_task { name } runs it again ` +
+            "with its recorded command; remove_task forgets it."
+        }
       }
+      const project = yield* (yield* Project).current
+      return project.file?.tasks.has(error.name) === true
+        ? {
+          message: `Task ${name} is a project task that has not run yet (list_tasks shows it as defined): ` +
+            `start_task { name: ${name} } runs it after its dependencies.`
+        }
+        : error
     })
     : Effect.succeed(error)
 

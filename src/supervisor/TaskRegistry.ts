@@ -14,6 +14,7 @@ import {
   InputTooLarge,
   type InvalidCwd,
   NotATerminal,
+  OneStream,
   type SpawnFailed,
   type StdinClosed,
   TaskAlreadyRunning,
@@ -191,7 +192,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   /** What the page's table shows beside the list: CPU, restarts, how the last run ended (see `Vitals`). */
   readonly vitals: Effect.Effect<ReadonlyArray<Vitals>>
   readonly get: (name: string, options?: { readonly envValues?: boolean }) => Effect.Effect<TaskInfo, TaskNotFound>
-  readonly read: (name: string, request: ReadRequest) => Effect.Effect<OutputPage, TaskNotFound>
+  readonly read: (name: string, request: ReadRequest) => Effect.Effect<OutputPage, TaskNotFound | OneStream>
   /** What a terminal task's screen shows now, and the cursor of the output it shows (read from there on). */
   readonly screen: (
     name: string
@@ -274,9 +275,22 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       }
       const shownCursor = (viewer: ViewerShape, state: TaskState) =>
         viewer.stateless ? state.buffer.runStart : shownTo(viewer).get(state.buffer) ?? 0
-      const show = (viewer: ViewerShape, state: TaskState, cursor: number) => {
-        if (!viewer.stateless) shownTo(viewer).set(state.buffer, Math.max(shownCursor(viewer, state), cursor))
+      /**
+       * The line still waiting for its newline that an answer showed last (a prompt), as shown: when it
+       * is completed (by the echo of what was typed, or by its run's end) it is not a new line to a
+       * wait whose pattern the shown part already matched.
+       */
+      const partialShownBy = new WeakMap<ViewerShape, WeakMap<OutputBuffer, ShownPartial>>()
+      const show = (viewer: ViewerShape, state: TaskState, cursor: number, partial?: BufferedLine) => {
+        if (viewer.stateless) return
+        shownTo(viewer).set(state.buffer, Math.max(shownCursor(viewer, state), cursor))
+        if (partial?.partial !== true) return
+        let partials = partialShownBy.get(viewer)
+        if (partials === undefined) partialShownBy.set(viewer, partials = new WeakMap())
+        partials.set(state.buffer, { seq: partial.seq, text: cleanText(partial.text) })
       }
+      const shownPartial = (viewer: ViewerShape, state: TaskState) =>
+        viewer.stateless ? undefined : partialShownBy.get(viewer)?.get(state.buffer)
 
       /** The tasks there are: removed ones wait only for their actor to end. */
       const listed = () => [...actors.values()].filter((actor) => !actor.state().removed)
@@ -449,13 +463,17 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       }
 
       const read = (name: string, request: ReadRequest) =>
-        Effect.flatMap(lookup(name), (actor) =>
-          Effect.map(Effect.service(Viewer), (viewer) => {
-            const state = actor.state()
+        Effect.flatMap(lookup(name), (actor) => {
+          const state = actor.state()
+          if (state.terminal !== null && (request.stream === "stdout" || request.stream === "stderr")) {
+            return Effect.fail(new OneStream({ name, stream: request.stream }))
+          }
+          return Effect.map(Effect.service(Viewer), (viewer) => {
             const page = readLines(state, request)
-            show(viewer, state, page.nextCursor)
+            show(viewer, state, page.nextCursor, page.lines.at(-1))
             return { ...page, lines: page.lines.map((line) => toLineRecord(state, line)) }
-          }))
+          })
+        })
 
       const screen = (name: string) =>
         Effect.flatMap(lookup(name), (actor) => {
@@ -496,7 +514,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             : matchedLine !== undefined && !matchedLine.partial
             ? matchedLine.seq
             : cursor
-          show(viewer, now, nextCursor)
+          show(viewer, now, nextCursor, matchedLine)
           return {
             name,
             matched,
@@ -527,7 +545,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             }
           }
           if (request.pattern !== undefined && matchedLine === undefined) {
-            const found = scan(now, cursor, request.pattern)
+            // An explicit cursor says where to look from; without one, what was shown does not match again.
+            const shown = request.since === undefined ? shownPartial(viewer, now) : undefined
+            const found = scan(now, cursor, request.pattern, shown)
             matchedLine = found.line
             cursor = found.cursor
           } else if (request.pattern === undefined) {
@@ -715,11 +735,28 @@ const awaitChange = (actor: TaskActor.TaskActor, ms: number, until?: () => boole
     return Effect.sync(unsubscribe)
   }).pipe(Effect.timeoutOption(ms), Effect.asVoid)
 
-/** The first line after `cursor` (cleaned) that matches, or the cursor after everything scanned. */
-const scan = (task: TaskState, cursor: number, pattern: RegExp): { line?: BufferedLine; cursor: number } => {
+/** A line an answer showed before its newline came, as it was shown (cleaned). */
+interface ShownPartial {
+  readonly seq: number
+  readonly text: string
+}
+
+/**
+ * The first line after `cursor` (cleaned) that matches, or the cursor after everything scanned. A line
+ * shown before its newline came, whose shown part already matched, is not matched again as it grows
+ * (the echo of what was typed after a prompt) or once complete.
+ */
+const scan = (
+  task: TaskState,
+  cursor: number,
+  pattern: RegExp,
+  shown?: ShownPartial
+): { line?: BufferedLine; cursor: number } => {
+  const seen = shown !== undefined && matchOnce(pattern, shown.text) ? shown.seq : undefined
   for (;;) {
     const page = task.buffer.read({ since: cursor, maxBytes: 1 << 20, transform: cleanText })
     for (const line of page.lines) {
+      if (line.seq === seen) continue
       if (matchOnce(pattern, line.text)) return { line, cursor }
     }
     if (!page.truncated) return { cursor: page.nextCursor }

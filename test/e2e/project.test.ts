@@ -63,6 +63,13 @@ describe("project tasks", () => {
       expect(textOf(await s.call("list_tasks"))).toMatch(
         /^db\tdefined \(project task; start_task \{ name \}\)\tnode -e/
       )
+      // A name list_tasks shows as defined is not unknown to the other tools: they say how to run it.
+      const notRun = await s.call("stop_task", { name: "seed" })
+      expect([notRun.isError, textOf(notRun)]).toEqual([
+        true,
+        "Task \"seed\" is a project task that has not run yet (list_tasks shows it as defined): " +
+        "start_task { name: \"seed\" } runs it after its dependencies."
+      ])
       const result = await s.call("start_task", { name: "web" })
       expect(result.isError, textOf(result)).toBeFalsy()
       const started = result.structuredContent as {

@@ -138,6 +138,35 @@ describe("terminal tasks through every tool", () => {
       await until(() => notes.find((n) => n.name === "repl"))
     }))
 
+  it("a wait for the prompt after typing waits for the next prompt, not the one it was shown", () =>
+    withServer(async (s) => {
+      const started = await s.structured<Waited>("start_task", {
+        command: "python3",
+        args: ["-i", "-q"],
+        name: "prompt",
+        terminal: true,
+        waitFor: { pattern: ">>> " }
+      })
+      expect(started.line?.partial).toBe(true)
+      await s.structured("send_input", { name: "prompt", data: "import time; time.sleep(1); print('done')\r" })
+      // The echo completes the prompt shown above (">>> import time; ..."): that line is no new prompt.
+      const next = await s.structured<Waited & { lastLines: Array<string> }>("wait_for_task", {
+        name: "prompt",
+        pattern: ">>> "
+      })
+      expect(next.line?.text).toBe(">>> ")
+      expect(next.lastLines).toContain("done")
+      // So after a restart: the last run's prompt, ended by the run's end, is no new one either.
+      await s.structured("restart_task", { name: "prompt" })
+      const again = await s.structured<Waited>("wait_for_task", { name: "prompt", pattern: ">>> " })
+      expect([again.matched, again.line?.partial]).toEqual([true, true])
+      // The new run's prompt, the last line, after the last run's (a page's first line carries its seq).
+      const tail = (await s.structured<{ lines: Array<Line> }>("read_output", { name: "prompt", tail: 1 })).lines
+      expect(tail.map((l) => [l.text, l.partial === true])).toEqual([[">>> ", false], [">>> ", true]])
+      expect(again.line?.seq).toBe(tail[0]!.seq + 1)
+      await s.structured("stop_task", { name: "prompt" })
+    }))
+
   it("cols and rows without terminal are refused, naming what would be right", () =>
     withServer(async (s) => {
       const result = await s.call("start_task", { command: "true", cols: 100 })

@@ -138,6 +138,9 @@ describe("terminal tasks (real programs on a pseudo-terminal)", () => {
         const code = yield* waitForEnd("code")
         const killed = yield* waitForEnd("killed")
         assert.deepStrictEqual([code.status, code.exitCode, code.signal], ["crashed", 3, null])
+        // A terminal merges the two streams: asking for one is an error that says so, not an empty answer.
+        const oneStream = yield* Effect.flip(r.read("code", { stream: "stderr" }))
+        assert.match(oneStream.message, /runs on a terminal, which merges stdout and stderr into one stream/)
         assert.deepStrictEqual([killed.status, killed.exitCode, killed.signal], ["crashed", null, "SIGKILL"])
       }))
 
