@@ -16,7 +16,7 @@ export interface ListedTask {
   readonly memoryBytes: number | null
   readonly owner?: string
   readonly since?: string
-  /** Why a lost task is lost (its supervisor ended while it ran, its log file). */
+  /** Why a lost task is lost (its supervisor ended while it ran, its log file), or a failed one failed. */
   readonly reason?: string
 }
 

@@ -76,9 +76,11 @@ export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): s
     const cut = command.length > room ? `${command.slice(0, room - 1)}…` : command
     return `${head ? style.bold(left) : left}  ${head ? style.bold(cut) : cut}`
   }
-  // A lost task's why does not fit a column: a line each below the table, with what runs it again.
-  const lost = tasks.filter((t) => t.status === "lost" && t.reason !== undefined).map((t) =>
-    `${t.name} is lost: ${t.reason} (\`taskmux start ${t.name}\` runs it again)`
+  // Why a task is lost or failed does not fit a column: a line each below the table.
+  const lost = tasks.filter((t) => (t.status === "lost" || t.status === "failed") && t.reason !== undefined).map((t) =>
+    t.status === "lost"
+      ? `${t.name} is lost: ${t.reason} (\`taskmux start ${t.name}\` runs it again)`
+      : `${t.name} failed: ${t.reason}`
   )
   return [line(header, true), ...rows.map((r) => line(r, false)), ...(lost.length > 0 ? ["", ...lost] : [])]
     .join("\n") + "\n"

@@ -18,7 +18,7 @@ export type ListedTask = Omit<TaskSummary, "status" | "startedAt" | "owner" | "s
   /** Absent for a project task not yet run. */
   readonly owner?: TaskSummary["owner"]
   readonly since?: string
-  /** A lost task's: why, and where its output is. */
+  /** Why a lost task is lost (and where its output is), or why a failed one failed. */
   readonly reason?: string
   readonly logFile?: string | null
 }

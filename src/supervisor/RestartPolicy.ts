@@ -40,7 +40,11 @@ export const decide = (
   if (count >= policy.maxRestarts) {
     return {
       _tag: "GiveUp",
-      reason: `gave up after ${count} restarts in a row (restart.maxRestarts is ${policy.maxRestarts})`
+      reason: count === 0
+        ? "not restarted: restart.maxRestarts is 0"
+        : `gave up after ${count} restart${
+          count === 1 ? "" : "s"
+        } in a row (restart.maxRestarts is ${policy.maxRestarts})`
     }
   }
   return { _tag: "Restart", inARow: count + 1, resetBackoff: healthy }

@@ -188,7 +188,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly restart: (
     name: string
   ) => Effect.Effect<Started, TaskNotFound | TooManyTasks | InvalidCwd | SpawnFailed | TerminalUnavailable>
-  readonly list: Effect.Effect<ReadonlyArray<TaskSummary>>
+  /** Every task; a failed one with why (`reason`: it could not be spawned, or its policy gave up). */
+  readonly list: Effect.Effect<ReadonlyArray<TaskSummary & { readonly reason?: string }>>
   /** What the page's table shows beside the list: CPU, restarts, how the last run ended (see `Vitals`). */
   readonly vitals: Effect.Effect<ReadonlyArray<Vitals>>
   readonly get: (name: string, options?: { readonly envValues?: boolean }) => Effect.Effect<TaskInfo, TaskNotFound>
@@ -398,7 +399,15 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         Effect.service(Viewer),
         (viewer) =>
           Effect.sync(() =>
-            ProcessTree.withOneLook(() => listed().map((actor) => summary(actor.state(), actor.usage, viewer)))
+            ProcessTree.withOneLook(() =>
+              listed().map((actor) => {
+                const state = actor.state()
+                const listedTask = summary(state, actor.usage, viewer)
+                return state.status === "failed" && state.error !== null
+                  ? { ...listedTask, reason: state.error }
+                  : listedTask
+              })
+            )
           )
       )
 

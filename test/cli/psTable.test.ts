@@ -45,16 +45,23 @@ describe("psTable", () => {
     )
   })
 
-  it("says below the table why each lost task is lost, and what runs it again", () => {
+  it("says below the table why each lost task is lost (and what runs it again), and why each failed one failed", () => {
     const reason = "the supervisor (pid 41) ended while it ran as pid 42; nothing restarted it. Its output: /l/web.log"
-    const table = psTable([task({ status: "lost", pid: null, reason }), task({ name: "api" })], {
+    const failed = task({
+      name: "bad",
+      status: "failed",
+      pid: null,
+      reason: "Working directory \"/x\" does not exist."
+    })
+    const table = psTable([task({ status: "lost", pid: null, reason }), task({ name: "api" }), failed], {
       style: plain,
       columns: 60,
       now
     })
-    expect(table.trimEnd().split("\n").slice(-2)).toEqual([
+    expect(table.trimEnd().split("\n").slice(-3)).toEqual([
       "",
-      `web is lost: ${reason} (\`taskmux start web\` runs it again)`
+      `web is lost: ${reason} (\`taskmux start web\` runs it again)`,
+      "bad failed: Working directory \"/x\" does not exist."
     ])
   })
 

@@ -244,6 +244,22 @@ describe("summaries that show the cause", () => {
   })
 })
 
+describe("a start that failed", () => {
+  it("get_task says why in one sentence", async () => {
+    const failed = await s.call("start_task", { command: "true", cwd: "/no/such/dir", name: "nocwd" })
+    expect(failed.isError).toBe(true)
+    const text = textOf(await s.call("get_task", { name: "nocwd" }))
+    expect(text).toContain("Pass an existing directory as cwd.")
+    expect(text).not.toContain("..")
+    // list_tasks (and so `taskmux ps`) says why too.
+    const listed = await s.structured<{ tasks: Array<{ name: string; status: string; reason?: string }> }>("list_tasks")
+    expect(listed.tasks.find((t) => t.name === "nocwd")).toMatchObject({
+      status: "failed",
+      reason: expect.stringContaining("/no/such/dir")
+    })
+  })
+})
+
 describe("the environment a task got", () => {
   it("get_task shows its names; the values only when asked", async () => {
     await run({ command: "sleep 30", name: "env", env: { DATABASE_URL: "postgres://localhost/dev" } })

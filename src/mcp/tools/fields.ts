@@ -58,6 +58,9 @@ export const asPattern = (field: string, pattern: string) =>
       })
   })
 
+/** `text` ending as a sentence does, once: an error's own message may end with its period already. */
+export const sentence = (text: string) => /[.!?]$/.test(text) ? text : `${text}.`
+
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : word.endsWith("s") ? "es" : "s"}`
 
 /** A command as one row of a table: a multi-line script's line breaks as spaces, and at most 120 characters. */

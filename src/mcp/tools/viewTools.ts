@@ -3,7 +3,7 @@ import { Effect, Schema } from "effect"
 import { compactLines, describeEnd, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../../domain/Task.ts"
 import { listWithProject } from "../../project/projectTasks.ts"
 import { tool, withRegistry } from "../Tool.ts"
-import { asPattern, formatLines, NonNegativeInt, oneLine, Pattern, plural, TaskName, uses } from "./fields.ts"
+import { asPattern, formatLines, NonNegativeInt, oneLine, Pattern, plural, sentence, TaskName, uses } from "./fields.ts"
 
 /** A task as list_tasks shows it: a project task that has not run yet is "defined". */
 const ListedTask = Schema.Struct({
@@ -36,7 +36,8 @@ export const listTasks = tool({
             ? "defined (project task; start_task { name })"
             : t.status === "lost"
             ? `lost: ${t.reason} (start_task { name } runs it again)`
-            : describeEnd(t.status as TaskStatus, t.exitCode, t.signal)
+            : describeEnd(t.status as TaskStatus, t.exitCode, t.signal) +
+              (t.reason === undefined ? "" : `: ${t.reason}`)
         }\t${t.pid === null ? "" : `pid ${t.pid}\t`}${oneLine(t.command)}${uses(t)}${ownerNote(t.owner)}`
       ).join("\n")) +
     (projectError === undefined ? "" : `\nNo project tasks: ${projectError}`)
@@ -62,7 +63,7 @@ export const getTask = tool({
   run: ({ envValues, name }) => withRegistry((r) => r.get(name, { envValues: envValues === true })),
   text: (t) =>
     `Task "${t.name}": ${describeEnd(t.status, t.exitCode, t.signal)}; pid ${t.pid}; ${t.command} in ${t.cwd}; ` +
-    `${plural(t.lines, "line")} held, ${t.droppedLines} dropped${t.error ? `; error: ${t.error}` : ""}.` +
+    sentence(`${plural(t.lines, "line")} held, ${t.droppedLines} dropped${t.error ? `; error: ${t.error}` : ""}`) +
     (t.processes !== null && t.processes.length > 0
       ? `\n${plural(t.processes.length, "process")}${uses(t)}${
         t.cpuPercent !== null ? `, CPU ${t.cpuPercent}%` : ""

@@ -4,7 +4,7 @@ import { InvalidArguments } from "../../domain/errors.ts"
 import { defaultTimeoutMs } from "../../domain/StartSpec.ts"
 import { compactErrorLine, describeEnd, ErrorLine, OutputLine, TaskStatus } from "../../domain/Task.ts"
 import { type WaitResult } from "../../supervisor/TaskRegistry.ts"
-import { asPattern, checkPort } from "./fields.ts"
+import { asPattern, checkPort, sentence } from "./fields.ts"
 
 /** A wait's fields as a caller gives them, checked and compiled; `prefix` is where they sit ("waitFor."). */
 export const waitRequest = (
@@ -114,7 +114,7 @@ export const waitText = (w: Omit<WaitAnswer, "name">, name: string, wanted: Want
     ? w.line !== undefined ? `; matched: ${w.line.text}` : " without a match"
     : ""
   const lasted = w.durationMs !== undefined ? `after running ${(w.durationMs / 1000).toFixed(1)} s` : `after ${seconds}`
-  const why = w.reason !== undefined ? ` Why: ${w.reason}.` : ""
+  const why = w.reason !== undefined ? ` Why: ${sentence(w.reason)}` : ""
   return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) ${lasted}${unmatched}.${why}${
     summaryText(w)
   }`
