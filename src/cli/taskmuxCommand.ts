@@ -6,6 +6,7 @@
 import { Effect, Option, type Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { spawn } from "node:child_process"
+import { type LostTask, readLost } from "../daemon/lostRecord.ts"
 import type { ListAnswer } from "./answers.ts"
 import { attach } from "./attach.ts"
 import { CliFailure } from "./CliFailure.ts"
@@ -26,26 +27,52 @@ const projectDir = (flag: Option.Option<string>) =>
   Effect.map(Effect.service(CliIo), (io) => Option.getOrElse(flag, () => io.cwd))
 
 /**
- * Runs `body` with a session with the project's supervisor. Where none runs: `start` starts one;
- * else `idle` answers (ps), or the command fails saying so.
+ * Runs `body` with a session with the project's supervisor. Where none runs: `start` starts one (so
+ * does `startsLost` for a `task` the last supervisor lost, which the record on disk names); else `idle`
+ * answers (ps), or the command fails saying so, and what became of the task.
  */
 const withClient = <A>(
   flag: Option.Option<string>,
   options: {
     readonly start: boolean
     readonly what: string
-    readonly idle?: (project: string) => Effect.Effect<A, never, CliIo>
+    readonly task?: string
+    readonly startsLost?: boolean
+    readonly idle?: (project: string, lost: ReadonlyArray<LostTask>) => Effect.Effect<A, never, CliIo>
   },
   body: (client: TaskmuxClient) => Effect.Effect<A, CliFailure, CliIo | Scope.Scope>
 ) =>
   Effect.scoped(Effect.gen(function*() {
     const dir = yield* projectDir(flag)
-    const client = yield* connectClient(dir, options.start)
+    const paths = yield* projectPaths(dir)
+    // Read only for what it says when none runs: a running supervisor's record names what runs.
+    const lost = readLost(paths.record)
+    const lostTask = lost.find((task) => task.name === options.task)
+    const client = yield* connectClient(dir, options.start || options.startsLost === true && lostTask !== undefined)
     if (client !== undefined) return yield* body(client)
-    const real = (yield* projectPaths(dir)).project
-    if (options.idle !== undefined) return yield* options.idle(real)
-    return yield* CliFailure.failed(`No taskmux supervisor runs for ${real}: ${options.what}.`)
+    if (options.idle !== undefined) return yield* options.idle(paths.project, lost)
+    const fate = lostTask === undefined ? "" : ` ${lostLine(lostTask)}`
+    return yield* CliFailure.failed(`No taskmux supervisor runs for ${paths.project}: ${options.what}.${fate}`)
   }))
+
+/** A lost task as list_tasks shows it. */
+const lostListed = (task: LostTask) => ({
+  name: task.name,
+  pid: null,
+  status: "lost",
+  exitCode: null,
+  signal: null,
+  command: task.commandLine,
+  startedAt: task.startedAt,
+  endedAt: null,
+  ports: null,
+  memoryBytes: null,
+  reason: task.reason,
+  logFile: task.logFile
+})
+
+const lostLine = (task: LostTask) =>
+  `${task.name} is lost: ${task.reason} (\`taskmux start ${task.name}\` runs it again)`
 
 /** A tool's answer: its own text, or its structured content with --json. */
 const printAnswer = (answer: { readonly text: string; readonly structured: unknown }, asJson: boolean) =>
@@ -58,11 +85,13 @@ const ps = Command.make("ps", { project, json }, (input) =>
   withClient(input.project, {
     start: false,
     what: "",
-    idle: (real) =>
+    idle: (real, lost) =>
       Effect.map(Effect.service(CliIo), (io) => {
-        const message = `No taskmux supervisor runs for ${real}.\n`
+        // What the last one lost, as list_tasks will show it once one runs.
+        const message = `No taskmux supervisor runs for ${real}.\n` +
+          (lost.length === 0 ? "" : `Its last supervisor ended while these ran:\n${lost.map(lostLine).join("\n")}\n`)
         if (input.json) {
-          io.stdout("[]\n")
+          io.stdout(`${JSON.stringify(lost.map(lostListed), null, 2)}\n`)
           io.stderr(message)
         } else {
           io.stdout(message)
@@ -109,7 +138,9 @@ const logsCommand = Command.make("logs", {
 }, (input) =>
   input.tail < 0
     ? Effect.fail(CliFailure.usage(`--tail ${input.tail}: give a number of lines, 0 or more`))
-    : withClient(input.project, { start: false, what: `no output of "${input.name}" to show` }, (client) =>
+    : withClient(input.project, { start: false, what: `no output of "${input.name}" to show`, task: input.name }, (
+      client
+    ) =>
       Effect.gen(function*() {
         const io = yield* CliIo
         const run = logs(client, input)
@@ -122,13 +153,24 @@ const simple = (
   name: string,
   description: string,
   tool: string,
-  options: { readonly start: boolean; readonly what: string; readonly args?: Record<string, unknown> }
+  options: {
+    readonly start: boolean
+    readonly what: string
+    readonly args?: Record<string, unknown>
+    /** Starts a supervisor, where none runs, for a task the last one lost. */
+    readonly startsLost?: boolean
+  }
 ) =>
   Command.make(
     name,
     { project, json, name: taskName },
     (input) =>
-      withClient(input.project, { start: options.start, what: `${options.what} "${input.name}"` }, (client) =>
+      withClient(input.project, {
+        start: options.start,
+        what: `${options.what} "${input.name}"`,
+        task: input.name,
+        ...(options.startsLost === true && { startsLost: true })
+      }, (client) =>
         Effect.flatMap(
           client.call(tool, { name: input.name, ...options.args }),
           (answer) =>
@@ -150,7 +192,8 @@ const stop = simple("stop", "Stop a task and every process it started", "stop_ta
 })
 const restart = simple("restart", "Stop a task, then run it again (its output is kept)", "restart_task", {
   start: false,
-  what: "no task to restart named"
+  what: "no task to restart named",
+  startsLost: true
 })
 const start = simple(
   "start",

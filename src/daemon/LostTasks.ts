@@ -7,21 +7,12 @@
  */
 import { Context, Effect, Layer, PubSub } from "effect"
 import * as fs from "node:fs"
-import { isFinished } from "../domain/Task.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { type RecordedTask, type StartRequest, TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import { type LostTask, readLost, type RecordFile } from "./lostRecord.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
 
-export interface LostTask extends RecordedTask {
-  /** Why it is lost, and where its output is. */
-  readonly reason: string
-}
-
-interface RecordFile {
-  readonly supervisorPid: number
-  readonly tasks: ReadonlyArray<RecordedTask>
-  readonly lost: ReadonlyArray<LostTask>
-}
+export type { LostTask }
 
 /** How soon after a change the record is written: a burst of changes is one write. */
 const WRITE_DELAY_MS = 25
@@ -82,26 +73,6 @@ export class LostTasks extends Context.Service<LostTasks, {
         })
       })
     )
-}
-
-/** What a record says was running when its supervisor died, and what was lost before. */
-const readLost = (file: string): ReadonlyArray<LostTask> => {
-  let record: RecordFile
-  try {
-    record = JSON.parse(fs.readFileSync(file, "utf8")) as RecordFile
-  } catch {
-    return []
-  }
-  const running = (record.tasks ?? []).filter((task) => !isFinished(task.status))
-  return [
-    ...(record.lost ?? []),
-    ...running.map((task): LostTask => ({
-      ...task,
-      reason: `the supervisor (pid ${record.supervisorPid}) ended while it ran${
-        task.pid === null ? "" : ` as pid ${task.pid}`
-      }; nothing restarted it${task.logFile === null ? "" : `. Its output: ${task.logFile}`}`
-    }))
-  ]
 }
 
 /** A lost task as a start takes it: its recorded command, where and how it ran; kept if it was. */

@@ -11,6 +11,7 @@ import * as NodePath from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
+import { builtCli } from "../builtCli.ts"
 import { connect, type Connected, serverEntry, textOf, until } from "../e2e/client.ts"
 import { asOtherUser, isAlive } from "../helpers.ts"
 
@@ -234,6 +235,31 @@ describe("one supervisor per project, shared by every session", () => {
     expect(await b.structured("restart_task", { name: "own" })).toMatchObject({ status: "running" })
     expect(await taskOf(b, "own")).toMatchObject({ owner: "you" })
     await b.structured("stop_task", { name: "kept" })
+  })
+
+  it("the CLI, with none running, says what the last supervisor lost; restart starts one and runs it again", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    const kept = await a.structured<{ pid: number }>("start_task", { command: "sleep 300", name: "db", keep: true })
+    process.kill((await p.supervisor())!.pid, "SIGKILL")
+    await until(() => a.call("list_tasks").then(() => undefined, () => true), 5_000)
+    await until(() => !isAlive(kept.pid) ? true : undefined, 2_000)
+    await a.client.close()
+    const taskmux = builtCli(p.project, { ...process.env, ...p.env })
+    const ps = await taskmux(["ps"])
+    expect(ps.code).toBe(0)
+    expect(ps.stdout).toMatch(
+      /^No taskmux supervisor runs for .*\.\nIts last supervisor ended while these ran:\ndb is lost: the supervisor \(pid \d+\) ended while it ran as pid \d+; nothing restarted it\. Its output: .*db.*\.log \(`taskmux start db` runs it again\)\n$/
+    )
+    expect(JSON.parse((await taskmux(["ps", "--json"])).stdout)).toMatchObject([{ name: "db", status: "lost" }])
+    const stop = await taskmux(["stop", "db"])
+    expect([stop.code, stop.stderr]).toEqual([1, expect.stringContaining("db is lost: ")])
+    const restarted = await taskmux(["restart", "db"])
+    expect(restarted.code, restarted.stderr).toBe(0)
+    expect(restarted.stdout).toContain("db")
+    const listed = JSON.parse((await taskmux(["ps", "--json"])).stdout) as Array<{ name: string; status: string }>
+    expect(listed.find((t) => t.name === "db")?.status).toBe("running")
+    await taskmux(["stop", "db"])
   })
 
   it("forgets a lost task on remove_task, and says which names it knows", async () => {
