@@ -92,10 +92,8 @@ export class Daemon extends Context.Service<Daemon, {
         // The page and its listener are loaded the first time someone asks for them (taskmux ui), never before.
         let web: Promise<WebServer> | undefined
         yield* Effect.addFinalizer(() => Effect.promise(async () => (await web?.catch(() => undefined))?.close()))
-        const openUi = async (params: Params | undefined) => {
-          const readOnly = params?.readOnly === true
-          const { host, port } = listenAddress(params?.listen)
-          web ??= import("../web/openWeb.ts").then(({ openWeb }) =>
+        const listenOn = (host: string, port: number) =>
+          import("../web/openWeb.ts").then(({ openWeb }) =>
             openWeb({
               host,
               port,
@@ -106,15 +104,24 @@ export class Daemon extends Context.Service<Daemon, {
                 Effect.runFork(Effect.provideContext(idleCheck, context))
               }
             }, context)
-          )
-          const server = await web.catch((error: Error) => {
-            web = undefined
+          ).catch((error: Error) => {
             throw invalidParams(`Cannot listen on ${host}:${port}: ${error.message}.`)
           })
+        const openUi = async (params: Params | undefined) => {
+          const readOnly = params?.readOnly === true
+          const { host, port } = listenAddress(params?.listen)
+          web ??= listenOn(host, port)
+          let server = await web.catch((error: Error) => {
+            web = undefined
+            throw error
+          })
           if (params?.listen !== undefined && (server.address !== host || (port !== 0 && server.port !== port))) {
-            throw invalidParams(
-              `The page is already served at ${server.address}:${server.port}: --listen applies when the supervisor starts it.`
-            )
+            // Asked for another address (an SSH tunnel's port): the page moves there, once it listens; the
+            // token stays, and pages open on the old address lose it.
+            const moved = await listenOn(host, port)
+            const old = server
+            web = Promise.resolve(server = moved)
+            await old.close()
           }
           // The browser the CLI opens (or the person who reads the address) has a minute to come.
           pageGraceUntil = Date.now() + PAGE_GRACE_MS

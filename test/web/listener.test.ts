@@ -7,6 +7,7 @@
  */
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as http from "node:http"
+import * as net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -214,5 +215,24 @@ describe("the web listener", () => {
       // Started from the page: kept, like the CLI's starts.
       return tasks.find((t) => t.name === "api" && t.status === "running" && t.owner === "kept")
     })
+  })
+
+  // Last: the page moves for it.
+  it("ui --listen on another address moves the page there, token kept; a bad address leaves it where it is", async () => {
+    const bad = await taskmux(["ui", "--print", "--listen", "203.0.113.1:1"])
+    expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining("Cannot listen on 203.0.113.1:1")])
+    expect((await send(url, { path: `/?token=${token}` })).status).toBe(200)
+    const free = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, "127.0.0.1", () => {
+        const { port } = probe.address() as net.AddressInfo
+        probe.close(() => resolve(port))
+      })
+    })
+    const moved = await taskmux(["ui", "--print", "--listen", `127.0.0.1:${free}`])
+    expect(moved.code, moved.stderr).toBe(0)
+    const there = new URL(moved.stdout.trim())
+    expect([there.port, there.searchParams.get("token")]).toEqual([String(free), token])
+    expect((await send(there, { path: `/?token=${token}` })).status).toBe(200)
+    await expect(send(url, { path: `/?token=${token}` })).rejects.toThrow(/ECONNREFUSED/)
   })
 })
