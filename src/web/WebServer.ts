@@ -240,7 +240,8 @@ export const startWebServer = (options: WebOptions) =>
             lines: lines.map((line) => ({
               seq: line.seq,
               text: line.text,
-              ...(line.stream !== "stdout" && { stream: line.stream })
+              ...(line.stream !== "stdout" && { stream: line.stream }),
+              ...(line.run !== undefined && { run: line.run })
             })),
             nextCursor,
             skipped

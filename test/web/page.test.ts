@@ -234,6 +234,9 @@ describe("the page in a browser", () => {
       return t?.status === "running" && t.pid !== null && t.pid !== old ? t.pid : undefined
     })
     await expect.poll(() => cell(page, "ticker", "pid").textContent()).toBe(String(pid))
+    // Its output goes on below a separator that says where the new run begins.
+    await expect.poll(() => page.locator(".output .run").allTextContents())
+      .toContainEqual(expect.stringMatching(/^── run \d+ ──$/))
     expect(isAlive(old)).toBe(false)
     expect(isAlive(pid)).toBe(true)
   }, 60_000)

@@ -53,6 +53,8 @@ export interface OutputLine {
   readonly stream?: "stdout" | "stderr" | "terminal"
   readonly time?: string
   readonly partial?: boolean
+  /** The first line of a run after the first (a restart): its number. */
+  readonly run?: number
 }
 
 export type OutputEvent =

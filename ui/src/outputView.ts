@@ -17,6 +17,8 @@ interface Entry {
   partial: boolean
   /** > 0: a marker for that many lines left out, not a line. */
   readonly skip: number
+  /** The first line of this run (a restart's): a separator above it says so. */
+  readonly run?: number | undefined
   el?: HTMLElement | undefined
 }
 
@@ -108,7 +110,13 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
       line.append(h("span", { class: "tag", title: "stderr" }, h("span", { class: "sr-only" }, "stderr: "), "!"))
     }
     highlight(line, e.text, query)
-    return line
+    if (e.run === undefined) return line
+    return h(
+      "div",
+      { class: "run-start" },
+      h("div", { class: "run", role: "separator", "aria-label": `run ${e.run}` }, `── run ${e.run} ──`),
+      line
+    )
   }
 
   const updateCount = () => {
@@ -245,7 +253,14 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
       for (const l of lines) {
         // The seq is left out when it is the previous line's + 1.
         seq = l.seq ?? seq + 1
-        pending.push({ seq, text: l.text, err: l.stream === "stderr", partial: l.partial === true, skip: 0 })
+        pending.push({
+          seq,
+          text: l.text,
+          err: l.stream === "stderr",
+          partial: l.partial === true,
+          skip: 0,
+          run: l.run
+        })
       }
       // A flood between two frames: only the last MAX_LINES can be shown anyway.
       if (pending.length > MAX_LINES * 2) {
