@@ -177,7 +177,7 @@ const simple = (
             Effect.andThen(printAnswer(answer, input.json), () => {
               // A start whose run ended badly at once failed, for a script's `taskmux start migrate && ...`.
               const status = (answer.structured as { readonly status?: string } | undefined)?.status
-              return tool !== "stop_task" && (status === "crashed" || status === "failed")
+              return status === "crashed" || status === "failed"
                 ? Effect.fail(
                   CliFailure.failed(`"${input.name}" ${status === "failed" ? "could not start" : "crashed"}`)
                 )
@@ -186,10 +186,44 @@ const simple = (
         ))
   ).pipe(Command.withDescription(description))
 
-const stop = simple("stop", "Stop a task and every process it started", "stop_task", {
-  start: false,
-  what: "no task to stop named"
-})
+/** stop_task's options, for a program that ignores SIGTERM (--force) or wants another signal first. */
+const stop = Command.make(
+  "stop",
+  {
+    project,
+    json,
+    name: taskName,
+    force: Flag.Boolean("force").pipe(Flag.withDescription("SIGKILL at once"), Flag.withDefault(false)),
+    signal: Flag.String("signal").pipe(
+      Flag.withDescription("The signal sent first (default SIGTERM), such as SIGINT or INT"),
+      Flag.optional
+    ),
+    graceMs: Flag.Int("grace-ms").pipe(
+      Flag.withDescription("How long to wait for it to end before SIGKILL (default 5000)"),
+      Flag.optional
+    ),
+    dependents: Flag.Boolean("dependents").pipe(
+      Flag.withDescription("Stop the project tasks that need it first"),
+      Flag.withDefault(false)
+    )
+  },
+  (input) =>
+    withClient(input.project, { start: false, what: `no task to stop named "${input.name}"`, task: input.name }, (
+      client
+    ) =>
+      Effect.flatMap(
+        client.call("stop_task", {
+          name: input.name,
+          ...(input.force && { force: true }),
+          ...(Option.isSome(input.signal) && {
+            signal: input.signal.value.toUpperCase().replace(/^(?!SIG)/, "SIG")
+          }),
+          ...(Option.isSome(input.graceMs) && { graceMs: input.graceMs.value }),
+          ...(input.dependents && { dependents: true })
+        }),
+        (answer) => printAnswer(answer, input.json)
+      ))
+).pipe(Command.withDescription("Stop a task and every process it started (SIGTERM, then SIGKILL after a grace)"))
 const restart = simple("restart", "Stop a task, then run it again (its output is kept)", "restart_task", {
   start: false,
   what: "no task to restart named",

@@ -162,6 +162,28 @@ describe("with a supervisor", () => {
     expect(again.stdout).toMatch(/needy.*stopped/)
   })
 
+  it("stop takes stop_task's options: --signal (with or without SIG), --grace-ms, --force, --dependents", async () => {
+    await run("start", "sleeper")
+    const int = await run("stop", "sleeper", "--signal", "int", "--grace-ms", "2000", "--json")
+    expect(int.code, int.stderr).toBe(0)
+    expect(JSON.parse(int.stdout)).toMatchObject({ name: "sleeper", status: "stopped", signal: "SIGINT" })
+    expect(standIn.calls.filter((c) => c.tool === "stop_task").at(-1)?.args).toEqual({
+      name: "sleeper",
+      signal: "SIGINT",
+      graceMs: 2000
+    })
+    await run("start", "sleeper")
+    const forced = await run("stop", "sleeper", "--force", "--json")
+    expect(JSON.parse(forced.stdout)).toMatchObject({ status: "stopped", signal: "SIGKILL" })
+    await run("stop", "hello", "--dependents")
+    expect(standIn.calls.filter((c) => c.tool === "stop_task").at(-1)?.args).toEqual({
+      name: "hello",
+      dependents: true
+    })
+    const bad = await run("stop", "sleeper", "--signal", "SIGNOPE")
+    expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining("SIGNOPE")])
+  })
+
   it("restart runs a stopped task again", async () => {
     const ran = await run("restart", "sleeper")
     expect(ran.code).toBe(0)
