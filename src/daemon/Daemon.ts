@@ -110,12 +110,15 @@ export class Daemon extends Context.Service<Daemon, {
         const openUi = async (params: Params | undefined) => {
           const readOnly = params?.readOnly === true
           const { host, port } = listenAddress(params?.listen)
+          const opened = web === undefined
           web ??= listenOn(host, port)
           let server = await web.catch((error: Error) => {
             web = undefined
             throw error
           })
-          if (params?.listen !== undefined && (server.address !== host || (port !== 0 && server.port !== port))) {
+          // Another port, or another address given as one (a name such as localhost is where it resolved).
+          const elsewhere = (port !== 0 && server.port !== port) || (net.isIP(host) !== 0 && server.address !== host)
+          if (!opened && params?.listen !== undefined && elsewhere) {
             // Asked for another address (an SSH tunnel's port): the page moves there, once it listens; the
             // token stays, and pages open on the old address lose it.
             const moved = await listenOn(host, port)

@@ -88,9 +88,14 @@ const minimalEnv = (allowed: ReadonlyArray<string>): Record<string, string> => {
   return env
 }
 
-/** The server's environment, which tasks inherit. */
+/**
+ * The server's environment, which tasks inherit, but its own settings (TASKMUX_*): a taskmux run inside
+ * a task (a script's `taskmux ps`, another project's server) reads its own, not this one's.
+ */
 const inheritedEnv = (): Record<string, string> => {
   const env: Record<string, string> = {}
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith("TASKMUX_")) env[key] = value
+  }
   return env
 }

@@ -270,6 +270,8 @@ describe("the environment a task got", () => {
       expect.arrayContaining(["DATABASE_URL", "PATH", "HOME", "PYTHONUNBUFFERED", "TASKMUX_RUN_ID"])
     )
     expect(info.envValues).toBeUndefined()
+    // The server's own settings are not the task's (a taskmux inside a task reads its own).
+    expect(info.env.filter((name) => name.startsWith("TASKMUX_"))).toEqual(["TASKMUX_RUN_ID"])
     expect(textOf(await s.call("get_task", { name: "env" }))).toMatch(/Environment: .*DATABASE_URL/)
     expect(textOf(await s.call("get_task", { name: "env" }))).not.toContain("postgres://")
     const full = await s.structured<{ envValues: Record<string, string> }>("get_task", { name: "env", envValues: true })
