@@ -63,7 +63,7 @@ export class Daemon extends Context.Service<Daemon, {
     Layer.effect(
       Daemon,
       Effect.gen(function*() {
-        yield* holdLock(paths.lock)
+        yield* holdLock(paths.lock, paths.project)
         const registry = yield* TaskRegistry
         const context = yield* Effect.context<ToolEnv | Notifier>()
         const done = yield* Deferred.make<void>()
@@ -237,16 +237,16 @@ const checkOptions = (args: ReadonlyArray<string>): string | undefined => {
  * gone is taken over. A supervisor with SQLite holds that file too, so one started by a Node without
  * it (a terminal's Node 20 and an editor's Node 24 on one project) never runs beside it.
  */
-const holdLock = (file: string) =>
+const holdLock = (file: string, project: string) =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
         const sqlite = await import("node:sqlite").catch(() => undefined)
-        if (sqlite === undefined) return holdPidFile(`${file}.pid`)
+        if (sqlite === undefined) return holdPidFile(`${file}.pid`, project)
         const db = new sqlite.DatabaseSync(file, { timeout: 0 })
         try {
           db.exec("BEGIN EXCLUSIVE")
-          const releasePidFile = holdPidFile(`${file}.pid`)
+          const releasePidFile = holdPidFile(`${file}.pid`, project)
           return () => {
             releasePidFile()
             db.close()
@@ -261,22 +261,28 @@ const holdLock = (file: string) =>
     (release) => Effect.sync(release)
   )
 
-const holdPidFile = (file: string, again = true): () => void => {
+const holdPidFile = (file: string, project: string, again = true): () => void => {
   try {
     fs.writeFileSync(file, String(process.pid), { flag: "wx", mode: 0o600 })
     return () => fs.rmSync(file, { force: true })
   } catch {
     const holder = Number(fs.readFileSync(file, "utf8"))
-    if (!again || isAlive(holder) && isSupervisor(holder)) throw new LostRace(`supervisor ${holder} holds ${file}`)
+    if (!again || isAlive(holder) && isSupervisorOf(holder, project)) {
+      throw new LostRace(`supervisor ${holder} holds ${file}`)
+    }
     fs.rmSync(file, { force: true })
-    return holdPidFile(file, false)
+    return holdPidFile(file, project, false)
   }
 }
 
-/** Whether `pid` is a taskmux supervisor (not a process that got a dead one's pid); where /proc cannot say, yes. */
-const isSupervisor = (pid: number) => {
+/**
+ * Whether `pid` is this project's supervisor, not a process that got a dead one's pid (another project's
+ * supervisor included); where /proc cannot say, yes.
+ */
+const isSupervisorOf = (pid: number, project: string) => {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, "latin1").split("\0").includes("supervise")
+    const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")
+    return args.includes("supervise") && args.includes(project)
   } catch (error) {
     return (error as NodeJS.ErrnoException).code !== "ENOENT" || !fs.existsSync("/proc/self")
   }

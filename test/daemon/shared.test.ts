@@ -4,7 +4,7 @@
  */
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
-import { mkdtempSync, readdirSync, statSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -207,6 +207,21 @@ describe("one supervisor per project, shared by every session", () => {
       }
     }
   )
+
+  it("takes over a pid file left by a dead supervisor whose pid another process got", async () => {
+    const p = makeProject()
+    // Even one that looks like a supervisor (another project's): "supervise" is among its arguments.
+    const other = spawn("/bin/sh", ["-c", "sleep 60", "supervise"], { stdio: "ignore", detached: true })
+    try {
+      mkdirSync(NodePath.dirname(p.paths().lock), { recursive: true, mode: 0o700 })
+      writeFileSync(`${p.paths().lock}.pid`, String(other.pid), { mode: 0o600 })
+      const s = await session(p.env)
+      expect((await s.structured<Listed>("list_tasks")).tasks).toEqual([])
+      expect((await p.supervisor())?.pid).not.toBe(other.pid)
+    } finally {
+      process.kill(-other.pid!, "SIGKILL")
+    }
+  })
 
   it("ends every task, kept ones too, when the supervisor is killed, and answers the call in flight", async () => {
     const p = makeProject()
