@@ -43,6 +43,10 @@ const memory = (bytes: number | null) =>
     ? `${(bytes / 1e9).toFixed(1)} GB`
     : `${Math.max(1, Math.round(bytes / 1e6))} MB`
 
+/** Why a task is lost, and what runs it again. */
+export const lostLine = (name: string, reason: string) =>
+  `${name} is lost: ${reason} (\`taskmux start ${name}\` runs it again)`
+
 export interface PsOptions {
   readonly style: Style
   /** The terminal's width: the command is cut to fit; undefined (a pipe) leaves it whole. */
@@ -78,9 +82,7 @@ export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): s
   }
   // Why a task is lost or failed does not fit a column: a line each below the table.
   const lost = tasks.filter((t) => (t.status === "lost" || t.status === "failed") && t.reason !== undefined).map((t) =>
-    t.status === "lost"
-      ? `${t.name} is lost: ${t.reason} (\`taskmux start ${t.name}\` runs it again)`
-      : `${t.name} failed: ${t.reason}`
+    t.status === "lost" ? lostLine(t.name, t.reason!) : `${t.name} failed: ${t.reason}`
   )
   return [line(header, true), ...rows.map((r) => line(r, false)), ...(lost.length > 0 ? ["", ...lost] : [])]
     .join("\n") + "\n"

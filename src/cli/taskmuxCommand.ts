@@ -6,13 +6,13 @@
 import { Effect, Option, type Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { spawn } from "node:child_process"
-import { type LostTask, readLost } from "../daemon/lostRecord.ts"
+import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
 import type { ListAnswer } from "./answers.ts"
 import { attach } from "./attach.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { logs } from "./logs.ts"
-import { psTable } from "./psTable.ts"
+import { lostLine, psTable } from "./psTable.ts"
 import { style } from "./style.ts"
 import { connectClient, projectPaths, type TaskmuxClient } from "./TaskmuxClient.ts"
 
@@ -44,35 +44,18 @@ const withClient = <A>(
 ) =>
   Effect.scoped(Effect.gen(function*() {
     const dir = yield* projectDir(flag)
+    const running = yield* connectClient(dir, options.start)
+    if (running !== undefined) return yield* body(running)
+    // None runs: the record on disk says what the last one lost (a running one's names what runs).
     const paths = yield* projectPaths(dir)
-    // Read only for what it says when none runs: a running supervisor's record names what runs.
     const lost = readLost(paths.record)
     const lostTask = lost.find((task) => task.name === options.task)
-    const client = yield* connectClient(dir, options.start || options.startsLost === true && lostTask !== undefined)
-    if (client !== undefined) return yield* body(client)
+    const started = options.startsLost === true && lostTask !== undefined ? yield* connectClient(dir, true) : undefined
+    if (started !== undefined) return yield* body(started)
     if (options.idle !== undefined) return yield* options.idle(paths.project, lost)
-    const fate = lostTask === undefined ? "" : ` ${lostLine(lostTask)}`
+    const fate = lostTask === undefined ? "" : ` ${lostLine(lostTask.name, lostTask.reason)}`
     return yield* CliFailure.failed(`No taskmux supervisor runs for ${paths.project}: ${options.what}.${fate}`)
   }))
-
-/** A lost task as list_tasks shows it. */
-const lostListed = (task: LostTask) => ({
-  name: task.name,
-  pid: null,
-  status: "lost",
-  exitCode: null,
-  signal: null,
-  command: task.commandLine,
-  startedAt: task.startedAt,
-  endedAt: null,
-  ports: null,
-  memoryBytes: null,
-  reason: task.reason,
-  logFile: task.logFile
-})
-
-const lostLine = (task: LostTask) =>
-  `${task.name} is lost: ${task.reason} (\`taskmux start ${task.name}\` runs it again)`
 
 /** A tool's answer: its own text, or its structured content with --json. */
 const printAnswer = (answer: { readonly text: string; readonly structured: unknown }, asJson: boolean) =>
@@ -89,7 +72,11 @@ const ps = Command.make("ps", { project, json }, (input) =>
       Effect.map(Effect.service(CliIo), (io) => {
         // What the last one lost, as list_tasks will show it once one runs.
         const message = `No taskmux supervisor runs for ${real}.\n` +
-          (lost.length === 0 ? "" : `Its last supervisor ended while these ran:\n${lost.map(lostLine).join("\n")}\n`)
+          (lost.length === 0
+            ? ""
+            : `Its last supervisor ended while these ran:\n${
+              lost.map((task) => lostLine(task.name, task.reason)).join("\n")
+            }\n`)
         if (input.json) {
           io.stdout(`${JSON.stringify(lost.map(lostListed), null, 2)}\n`)
           io.stderr(message)

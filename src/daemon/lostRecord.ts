@@ -37,3 +37,19 @@ export const readLost = (file: string): ReadonlyArray<LostTask> => {
     }))
   ]
 }
+
+/** A lost task as list_tasks shows it (and `taskmux ps --json` when no supervisor runs). */
+export const lostListed = (task: LostTask) => ({
+  name: task.name,
+  pid: null,
+  status: "lost" as const,
+  exitCode: null,
+  signal: null,
+  command: task.commandLine,
+  startedAt: task.startedAt,
+  endedAt: null,
+  ports: null,
+  memoryBytes: null,
+  reason: task.reason,
+  logFile: task.logFile
+})

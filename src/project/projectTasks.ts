@@ -3,6 +3,7 @@
  * `defined`) and what stop_task { dependents } stops first (the running tasks that need a task).
  */
 import { Effect } from "effect"
+import { lostListed } from "../daemon/lostRecord.ts"
 import { LostTasks } from "../daemon/LostTasks.ts"
 import type { TaskSummary } from "../domain/Task.ts"
 import { isFinished } from "../domain/Task.ts"
@@ -32,20 +33,7 @@ export const listWithProject = Effect.gen(function*() {
   for (const lost of (yield* LostTasks).list()) {
     if (known.has(lost.name)) continue
     known.add(lost.name)
-    tasks.push({
-      name: lost.name,
-      pid: null,
-      status: "lost",
-      exitCode: null,
-      signal: null,
-      command: lost.commandLine,
-      startedAt: lost.startedAt,
-      endedAt: null,
-      ports: null,
-      memoryBytes: null,
-      reason: lost.reason,
-      logFile: lost.logFile
-    })
+    tasks.push(lostListed(lost))
   }
   for (const def of project.file?.tasks.values() ?? []) {
     if (known.has(def.name)) continue
