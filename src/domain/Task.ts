@@ -198,12 +198,12 @@ export const describeEnd = (status: TaskStatus, exitCode: number | null, signal:
   if (status === "restarting") return "restarting after it ended"
   if (status === "failed") return "never started"
   if (signal !== null) return `${status}, killed by ${signal}`
-  if (exitCode === 127) return `${status}, exit code 127 (command not found)`
-  if (exitCode === 126) return `${status}, exit code 126 (not executable)`
+  if (exitCode === 127) return `${status}, exit code 127: command not found`
+  if (exitCode === 126) return `${status}, exit code 126: not executable`
   // A command run by `sh -c` that a signal killed ends the shell with 128 + the signal's number.
   const killedBy = exitCode !== null && exitCode > 128 ? signalOf(exitCode - 128) : undefined
   if (killedBy !== undefined) {
-    return `${status}, exit code ${exitCode} (a shell's code for a command killed by ${killedBy})`
+    return `${status}, exit code ${exitCode}: a shell's code for a command killed by ${killedBy}`
   }
   return `${status}, exit code ${exitCode}`
 }

@@ -2,26 +2,101 @@
  * Every failure a tool can answer with. Each message names the thing that is wrong and
  * what would be right, because the reader is a model that will try again.
  */
-import { Schema, SchemaIssue } from "effect"
+import { Schema, type SchemaAST, SchemaIssue } from "effect"
 
 const quote = (s: string) => JSON.stringify(s)
 
-const standardIssues = SchemaIssue.makeFormatterStandardSchemaV1()
+/** What the leaf hook below says of a field that is not in the schema: the fields that are, after it. */
+const NOT_A_FIELD = "\u0000not a field:"
 
-/** A Schema failure as one line a model can act on: `command: Expected string; name: Missing key`. */
-export const formatSchemaError = (error: Schema.SchemaError, input?: unknown): string =>
+/**
+ * Schema's own messages, but a misspelt field lists the fields there are (its struct's), and a
+ * missing one says it is required: "Expected no excess property" and "Missing key" are jargon.
+ */
+const leafHook: SchemaIssue.LeafHook = (issue) =>
+  issue._tag === "UnexpectedKey"
+    ? NOT_A_FIELD + fieldsOf(issue.ast).join(",")
+    : issue._tag === "MissingKey"
+    ? "required, and missing"
+    : SchemaIssue.defaultLeafHook(issue)
+
+const fieldsOf = (ast: SchemaAST.AST): ReadonlyArray<string> =>
+  ast._tag === "Objects" ? ast.propertySignatures.map((p) => String(p.name)) : []
+
+export const standardIssues = SchemaIssue.makeFormatterStandardSchemaV1({ leafHook })
+
+/**
+ * An issue's message as a model reads it. A field that is not one: `not a field of start_task (did
+ * you mean "name"?); its fields are command, args, name, …`, `owner` being what holds `key`.
+ */
+export const issueMessage = (message: string, key: PropertyKey, owner: string): string =>
+  message.startsWith(NOT_A_FIELD)
+    ? notAField(String(key), message.slice(NOT_A_FIELD.length).split(",").filter((f) => f !== ""), owner)
+    : message
+
+/** `key` is not one of `fields` of `owner`: what it may have meant, and what there is. */
+export const notAField = (key: string, fields: ReadonlyArray<string>, owner: string): string => {
+  const guess = closest(key, fields)
+  return `not a field of ${owner}${guess === undefined ? "" : ` (did you mean ${quote(guess)}?)`}${
+    fields.length === 0 ? ", which takes none" : `; its fields are ${fields.join(", ")}`
+  }`
+}
+
+/** A Schema failure as one line a model can act on: `command: Expected string; name: required, and missing`. */
+export const formatSchemaError = (error: Schema.SchemaError, input?: unknown, where = "the input"): string =>
   standardIssues(error.issue).issues.map((issue) => {
     const keys = (issue.path ?? []).map((p) => typeof p === "object" ? p.key : p)
     const path = keys.map(String).join(".")
     if (path === "") return issue.message
+    const message = issueMessage(issue.message, keys.at(-1)!, keys.length > 1 ? String(keys.at(-2)) : where)
+    if (message !== issue.message) return `${path}: ${message}`
     // The value given, when there was one: "waitFor.port: Expected a value between 1 and 65535, got 70000".
     const given = keys.reduce<unknown>(
       (value, key) =>
         typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined,
       input
     )
-    return `${path}: ${issue.message}${given === undefined ? "" : `, got ${shortJson(given)}`}`
+    return `${path}: ${message}${given === undefined ? "" : `, got ${shortJson(given)}`}`
   }).join("; ")
+
+/**
+ * The one of `names` that `given` looks like a slip for: the same but for case, the start of it
+ * (`timeout` for `timeoutMs`), or a letter or two off (one per three letters after the first three:
+ * `cmd` is as near `cwd` as `command`'s start, so short words get no guess).
+ */
+export const closest = (given: string, names: ReadonlyArray<string>): string | undefined => {
+  const lower = given.toLowerCase()
+  const allowed = Math.floor((given.length - 1) / 3)
+  let best: { name: string; distance: number } | undefined
+  for (const name of names) {
+    const candidate = name.toLowerCase()
+    const distance = candidate === lower
+      ? 0
+      : lower.length >= 3 && candidate.startsWith(lower)
+      ? 0.5
+      : editDistance(lower, candidate)
+    if ((distance < 1 || distance <= allowed) && (best === undefined || distance < best.distance)) {
+      best = { name, distance }
+    }
+  }
+  return best?.name
+}
+
+/** Levenshtein distance, a swap of two neighbours counting one (Damerau's optimal string alignment). */
+const editDistance = (a: string, b: string): number => {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)])
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1)
+      }
+    }
+  }
+  return d[a.length]![b.length]!
+}
 
 const shortJson = (value: unknown) => {
   const text = JSON.stringify(value) ?? String(value)

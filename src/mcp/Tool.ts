@@ -7,7 +7,7 @@ import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/
 import { Cause, Effect, Exit, References, Schema } from "effect"
 import type { TaskmuxConfig } from "../Config.ts"
 import { LostTasks } from "../daemon/LostTasks.ts"
-import { formatSchemaError, InvalidArguments, TaskNotFound } from "../domain/errors.ts"
+import { formatSchemaError, InvalidArguments, notAField, TaskNotFound } from "../domain/errors.ts"
 import { Project } from "../project/Project.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 
@@ -52,6 +52,9 @@ export interface Tool {
 
 export const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
   const decode = Schema.decodeUnknownExit(spec.input)
+  // Schema lets any object through a struct of no fields: a tool that takes none says so.
+  const takesNone = spec.input.ast._tag === "Objects" && spec.input.ast.propertySignatures.length === 0 &&
+    spec.input.ast.indexSignatures.length === 0
   // Made once: a span wrapper made per call would capture a stack trace per call.
   const span = Effect.withSpan(`tool.${spec.name}`)
   // With tracing off (the default) no span at all: even a no-op one makes a new fiber context.
@@ -77,7 +80,12 @@ export const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
       Effect.suspend(() => {
         const input = decode(args ?? {}, { errors: "all", onExcessProperty: "error" })
         if (Exit.isFailure(input)) {
-          const issue = formatSchemaError(Cause.squash(input.cause) as Schema.SchemaError, args)
+          const issue = formatSchemaError(Cause.squash(input.cause) as Schema.SchemaError, args, spec.name)
+          return Effect.succeed(errorResult(new InvalidArguments({ tool: spec.name, issue })))
+        }
+        const extra = takesNone && typeof args === "object" && args !== null ? Object.keys(args) : []
+        if (extra.length > 0) {
+          const issue = extra.map((key) => `${key}: ${notAField(key, [], spec.name)}`).join("; ")
           return Effect.succeed(errorResult(new InvalidArguments({ tool: spec.name, issue })))
         }
         return spec.run(input.value, context).pipe(

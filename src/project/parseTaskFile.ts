@@ -3,13 +3,13 @@
  * or an error at the line of the field at fault. A module of its own: the YAML parser loads only
  * for a project that has such a file, not at every start-up.
  */
-import { Schema, SchemaIssue } from "effect"
+import { Schema } from "effect"
 import { isMap, LineCounter, parseDocument } from "yaml"
-import { FileShape, type ProjectFile, ProjectFileError, ProjectTaskDef, withTasks } from "./ProjectFile.ts"
+import { issueMessage, standardIssues } from "../domain/errors.ts"
+import { FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
 
 // A misspelt field (`dependOn`) is an error, not silently ignored.
 const decode = (data: unknown) => Schema.decodeUnknownExit(FileShape)(data, { onExcessProperty: "error" })
-const issues = SchemaIssue.makeFormatterStandardSchemaV1()
 
 export const parseTaskFile = (path: string, text: string): ProjectFile | ProjectFileError => {
   const lines = new LineCounter()
@@ -36,7 +36,7 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
   const decoded = decode(data)
   if (decoded._tag === "Failure") {
     const squashed = decoded.cause.reasons.find((r) => r._tag === "Fail")
-    const issue = squashed?._tag === "Fail" ? issues(squashed.error.issue).issues[0] : undefined
+    const issue = squashed?._tag === "Fail" ? standardIssues(squashed.error.issue).issues[0] : undefined
     const path_ = (issue?.path ?? []).map((p) => typeof p === "object" ? p.key : p)
     const [first, task, ...field] = path_
     return new ProjectFileError({
@@ -46,11 +46,13 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
       ...(field.length > 0 && { field: field.map(String).join(".") }),
       problem: data === null || typeof data !== "object" || !("tasks" in data)
         ? "expected a \"tasks:\" map of task names to { command, ... }"
-        : issue?.message === "Expected no excess property"
-        ? field.length === 1
-          ? `not a field of a task (they are ${Object.keys(ProjectTaskDef.fields).join(", ")})`
-          : "not a field here"
-        : issue?.message ?? "not a task file"
+        : issue === undefined
+        ? "not a task file"
+        : issueMessage(
+          issue.message,
+          path_.at(-1) ?? "",
+          field.length === 1 ? "a task" : path_.length > 1 ? String(path_.at(-2)) : "the file"
+        )
     })
   }
   return withTasks(path, Object.entries(decoded.value.tasks), (task, field) => lineOf(["tasks", task, ...field]))

@@ -48,18 +48,18 @@ describe("canTransition", () => {
 describe("describeEnd", () => {
   it("says how a task ended in words", () => {
     assert.strictEqual(describeEnd("exited", 0, null), "exited, exit code 0")
-    assert.strictEqual(describeEnd("crashed", 127, null), "crashed, exit code 127 (command not found)")
+    assert.strictEqual(describeEnd("crashed", 127, null), "crashed, exit code 127: command not found")
     assert.strictEqual(describeEnd("stopped", null, "SIGKILL"), "stopped, killed by SIGKILL")
   })
 
   it("names the signal behind a shell's 128 + N", () => {
     assert.strictEqual(
       describeEnd("crashed", 139, null),
-      "crashed, exit code 139 (a shell's code for a command killed by SIGSEGV)"
+      "crashed, exit code 139: a shell's code for a command killed by SIGSEGV"
     )
     assert.strictEqual(
       describeEnd("crashed", 134, null),
-      "crashed, exit code 134 (a shell's code for a command killed by SIGABRT)"
+      "crashed, exit code 134: a shell's code for a command killed by SIGABRT"
     )
     // Past the signals there are, an exit code is just a number.
     assert.strictEqual(describeEnd("crashed", 255, null), "crashed, exit code 255")

@@ -109,7 +109,7 @@ describe("a start that ends at once says so", () => {
     expect(waited).toMatchObject({ status: "crashed", exitCode: 127, matched: true, timedOut: false })
     expect(waited.lastLines.join("\n")).toMatch(/definitely-not-installed: (command )?not found/)
     expect(text).toMatch(
-      /^Started task "typo" \(pid \d+\)\. "typo" ended \(crashed, exit code 127 \(command not found\)\)/
+      /^Started task "typo" \(pid \d+\)\. "typo" ended \(crashed, exit code 127: command not found\)/
     )
   })
 
@@ -228,7 +228,7 @@ describe("summaries that show the cause", () => {
       waitFor: { exit: true }
     })
     expect(waited).toMatchObject({ status: "crashed", exitCode: 127 })
-    expect(text).toMatch(/ended \(crashed, exit code 127 \(command not found\)\)/)
+    expect(text).toMatch(/ended \(crashed, exit code 127: command not found\)/)
     expect(waited.lastLines.join("\n")).toMatch(/definitely-not-installed: (command )?not found/)
   })
 

@@ -186,7 +186,7 @@ describe("project tasks", () => {
     const typo = project({ "taskmux.yaml": "tasks:\n  api:\n    command: npm run dev\n    dependOn: { db: ready }\n" })
     await withProject(typo, async (s) => {
       expect((await s.structured<Listed>("list_tasks")).projectError).toMatch(
-        /taskmux\.yaml:4 task "api", dependOn: not a field of a task \(they are command, args, cwd, env, waitFor, dependsOn,/
+        /taskmux\.yaml:4 task "api", dependOn: not a field of a task \(did you mean "dependsOn"\?\); its fields are command, args, cwd, env, waitFor, dependsOn,/
       )
     })
     const syntax = project({ "taskmux.yaml": "tasks:\n  db:\n    command: [unclosed\n" })

@@ -212,8 +212,18 @@ describe("taskmux over stdio", () => {
       { name: "busy", graceMs: 1e12 },
       /graceMs: expected a value between 0 and 600000/i
     )
-    await expectToolError("read_output", { name: "busy", colour: true }, /colour: expected no excess property/i)
-    await expectToolError("get_task", {}, /name: missing key/i)
+    await expectToolError(
+      "read_output",
+      { name: "busy", colour: true },
+      /colour: not a field of read_output; its fields are name, stream, /
+    )
+    await expectToolError(
+      "start_task",
+      { command: "true", nmae: "x", waitFor: { patern: "x", timeout: 5 } },
+      /nmae: not a field of start_task \(did you mean "name"\?\); its fields are command, args, name, .*waitFor\.patern: not a field of waitFor \(did you mean "pattern"\?\); its fields are pattern, port, exit, timeoutMs; waitFor\.timeout: not a field of waitFor \(did you mean "timeoutMs"\?\)/
+    )
+    await expectToolError("list_tasks", { name: "busy" }, /name: not a field of list_tasks, which takes none/)
+    await expectToolError("get_task", {}, /name: required, and missing/i)
     await expect(s.client.callTool({ name: "launch_rocket", arguments: {} })).rejects.toThrow(
       /Unknown tool "launch_rocket"\. Available tools: start_task/
     )
