@@ -211,6 +211,27 @@ const stop = Command.make(
         (answer) => printAnswer(answer, input.json)
       ))
 ).pipe(Command.withDescription("Stop a task and every process it started (SIGTERM, then SIGKILL after a grace)"))
+/** remove_task: a finished task out of the list (a running one stopped first), its log kept unless asked. */
+const remove = Command.make(
+  "remove",
+  {
+    project,
+    json,
+    name: taskName,
+    deleteLog: Flag.Boolean("delete-log").pipe(
+      Flag.withDescription("Delete its log files too"),
+      Flag.withDefault(false)
+    )
+  },
+  (input) =>
+    withClient(input.project, { start: false, what: `no task to remove named "${input.name}"`, task: input.name }, (
+      client
+    ) =>
+      Effect.flatMap(
+        client.call("remove_task", { name: input.name, ...(input.deleteLog && { deleteLog: true }) }),
+        (answer) => printAnswer(answer, input.json)
+      ))
+).pipe(Command.withDescription("Take a task out of the list, stopping it first if it runs (its log file stays)"))
 const restart = simple("restart", "Stop a task, then run it again (its output is kept)", "restart_task", {
   start: false,
   what: "no task to restart named",
@@ -307,7 +328,7 @@ export const taskmuxCommand = Command.make("taskmux").pipe(
       "  2  usage: an unknown command or flag, a missing argument, attach without a terminal"
     ].join("\n  ")
   ),
-  Command.withSubcommands([ps, logsCommand, stop, restart, start, attachCommand, ui]),
+  Command.withSubcommands([ps, logsCommand, stop, restart, start, remove, attachCommand, ui]),
   Command.withExamples([
     { command: "taskmux ps", description: "The tasks of the project in the working directory" },
     { command: "taskmux logs -f web --tail 20", description: "The last 20 lines of web, then new ones as they come" },

@@ -28,7 +28,10 @@ describe("with no supervisor running", () => {
     expect(ran.stderr).toContain("No taskmux supervisor runs for")
   })
 
-  it.each([["stop", "web"], ["restart", "web"], ["logs", "web"], ["logs", "web", "-f"], ["attach", "web"]])(
+  it.each([["stop", "web"], ["restart", "web"], ["remove", "web"], ["logs", "web"], ["logs", "web", "-f"], [
+    "attach",
+    "web"
+  ]])(
     "%s fails (exit 1) saying none runs",
     async (...argv) => {
       const project = tempProject()
@@ -58,7 +61,7 @@ describe("usage errors exit 2", () => {
   it("--help prints the commands and the exit codes on stdout, exit 0", async () => {
     const ran = await cli(["--help"], { cwd: "/" })
     expect(ran.code).toBe(0)
-    for (const word of ["ps", "logs", "stop", "restart", "start", "attach", "Exit codes", "2  usage"]) {
+    for (const word of ["ps", "logs", "stop", "restart", "start", "remove", "attach", "Exit codes", "2  usage"]) {
       expect(ran.stdout).toContain(word)
     }
     const logs = await cli(["logs", "--help"], { cwd: "/" })
@@ -182,6 +185,29 @@ describe("with a supervisor", () => {
     })
     const bad = await run("stop", "sleeper", "--signal", "SIGNOPE")
     expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining("SIGNOPE")])
+  })
+
+  it("remove stops a running task, takes it out of the list (a project task is defined again), and --delete-log asks for its log to go", async () => {
+    await run("start", "sleeper")
+    const ran = await run("remove", "sleeper")
+    expect(ran).toMatchObject({ code: 0, stdout: "Removed task \"sleeper\".\n" })
+    const tasks = JSON.parse((await run("ps", "--json")).stdout) as Array<{ name: string; status: string }>
+    expect(tasks.find((t) => t.name === "sleeper")?.status).toBe("defined")
+    await run("start", "sleeper")
+    expect(JSON.parse((await run("remove", "sleeper", "--delete-log", "--json")).stdout)).toEqual({
+      name: "sleeper",
+      removed: true
+    })
+    expect(standIn.calls.filter((c) => c.tool === "remove_task").at(-1)?.args).toEqual({
+      name: "sleeper",
+      deleteLog: true
+    })
+    const unknown = await run("remove", "nope")
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/No task named "nope"\. Known tasks: /)
+    // As the tests after this one expect it: run and stopped.
+    await run("start", "sleeper")
+    await run("stop", "sleeper")
   })
 
   it("restart runs a stopped task again", async () => {
