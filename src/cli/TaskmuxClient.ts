@@ -20,7 +20,12 @@ export interface TaskmuxClient {
   readonly project: string
   /** The supervisor as it greeted this client: its pid, and the sessions it served then (this one not counted). */
   readonly supervisor: { readonly pid: number; readonly sessions: number }
-  readonly call: <A>(tool: string, args?: Record<string, unknown>) => Effect.Effect<ToolAnswer<A>, CliFailure>
+  /** A tool call; `onProgress` hears its progress notifications' messages (a chain's waits). */
+  readonly call: <A>(
+    tool: string,
+    args?: Record<string, unknown>,
+    onProgress?: (message: string) => void
+  ) => Effect.Effect<ToolAnswer<A>, CliFailure>
   /** A request of the supervisor's own (`taskmux/ui`), its result as it came. */
   readonly request: (method: string, params: Record<string, unknown>) => Effect.Effect<unknown, CliFailure>
   /** Calls `onUpdated` on each `notifications/resources/updated` for `uri` (at most 4 a second). */
@@ -55,10 +60,15 @@ export const connectClient = (
     })
     if (connection === undefined) return undefined
     const listeners = new Map<string, Set<() => void>>()
+    const progressListeners = new Map<string, (message: string) => void>()
+    let nextToken = 1
     const rpc = yield* Effect.acquireRelease(
       Effect.sync(() =>
         makeJsonRpcClient(connection.socket, connection.rest, (method, params) => {
-          const uri = (params as { uri?: unknown } | undefined)?.uri
+          const { message, progressToken, uri } = (params ?? {}) as Record<string, unknown>
+          if (method === "notifications/progress" && typeof message === "string") {
+            progressListeners.get(String(progressToken))?.(message)
+          }
           if (method !== "notifications/resources/updated" || typeof uri !== "string") return
           for (const listener of listeners.get(uri) ?? []) listener()
         })
@@ -74,18 +84,28 @@ export const connectClient = (
     return {
       project: paths.project,
       supervisor: { pid: connection.welcome.pid, sessions: connection.welcome.sessions },
-      call: <A>(tool: string, args: Record<string, unknown> = {}) =>
-        Effect.flatMap(request(rpc, "tools/call", { name: tool, arguments: args }, tool), (result) => {
-          const answer = result as {
-            content?: ReadonlyArray<{ type: string; text?: string }>
-            structuredContent?: A
-            isError?: boolean
+      call: <A>(tool: string, args: Record<string, unknown> = {}, onProgress?: (message: string) => void) =>
+        Effect.flatMap(
+          Effect.suspend(() => {
+            if (onProgress === undefined) return request(rpc, "tools/call", { name: tool, arguments: args }, tool)
+            const progressToken = `cli-${nextToken++}`
+            progressListeners.set(progressToken, onProgress)
+            return request(rpc, "tools/call", { name: tool, arguments: args, _meta: { progressToken } }, tool).pipe(
+              Effect.ensuring(Effect.sync(() => progressListeners.delete(progressToken)))
+            )
+          }),
+          (result) => {
+            const answer = result as {
+              content?: ReadonlyArray<{ type: string; text?: string }>
+              structuredContent?: A
+              isError?: boolean
+            }
+            const text = (answer.content ?? []).map((c) => c.type === "text" ? c.text ?? "" : "").join("\n")
+            return answer.isError === true
+              ? Effect.fail(CliFailure.failed(text))
+              : Effect.succeed({ text, structured: answer.structuredContent ?? ({} as A) })
           }
-          const text = (answer.content ?? []).map((c) => c.type === "text" ? c.text ?? "" : "").join("\n")
-          return answer.isError === true
-            ? Effect.fail(CliFailure.failed(text))
-            : Effect.succeed({ text, structured: answer.structuredContent ?? ({} as A) })
-        }),
+        ),
       request: (method, params) => request(rpc, method, params),
       subscribe: (uri, onUpdated) =>
         Effect.suspend(() => {

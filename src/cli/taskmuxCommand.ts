@@ -159,7 +159,13 @@ const simple = (
         ...(options.startsLost === true && { startsLost: true })
       }, (client) =>
         Effect.flatMap(
-          client.call(tool, { name: input.name, ...options.args }),
+          Effect.flatMap(Effect.service(CliIo), (io) =>
+            client.call(
+              tool,
+              { name: input.name, ...options.args },
+              // What a chain waits for, as it waits: a person would otherwise see nothing for a while.
+              (message) => io.stderr(`${style(io.colour).dim(message)}\n`)
+            )),
           (answer) =>
             Effect.andThen(printAnswer(answer, input.json), () => {
               // A start whose run ended badly at once failed, for a script's `taskmux start migrate && ...`.

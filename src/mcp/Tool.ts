@@ -202,7 +202,10 @@ export const progressOf = (context: ToolContext, timeoutMs: number) => {
     return progress(
       last,
       Math.round(timeoutMs / 1000),
-      `waiting ${Math.round(elapsedMs / 1000)} s${note ? `; ${note}` : ""}`
+      // "waiting 2 s; last line: …", or, where the note says what for, "waiting 2 s for "db" to become ready".
+      `waiting ${Math.round(elapsedMs / 1000)} s${
+        note === undefined ? "" : note.startsWith("for ") ? ` ${note}` : `; ${note}`
+      }`
     )
   }
 }

@@ -147,12 +147,20 @@ export const startProjectTask = Effect.fnUntraced(function*(
           lastLines,
           started: startedNow.filter((n) => n !== dependency)
         })
+      // Progress names what the chain waits for, from its first moment (a person at `taskmux start` sees it).
+      const wanted = condition === "succeeded" ? "succeed" : `become ${condition}`
+      const waiting = onProgress === undefined ?
+        undefined :
+        (elapsedMs: number, note: string | undefined) =>
+          onProgress(elapsedMs, `for "${dependency}" to ${wanted}${note === undefined ? "" : `; ${note}`}`)
+      const waits = condition === "succeeded" || condition === "ready" && task.waitFor !== undefined
+      if (waits && waiting !== undefined) yield* waiting(0, undefined)
       if (condition === "succeeded") {
         const waited = yield* registry.wait(dependency, {
           exit: true,
           since: 0,
           timeoutMs: task.waitFor?.timeoutMs ?? defaultTimeoutMs(true),
-          onProgress
+          onProgress: waiting
         })
         if (waited.timedOut) {
           return yield* failed(`still ${waited.status} after ${waited.elapsedMs} ms`, waited.lastLines)
@@ -163,7 +171,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
       } else {
         const wait = condition === "ready" ? waitOf(task, 0) : undefined
         if (wait !== undefined) {
-          const waited = yield* registry.wait(dependency, { ...wait, onProgress })
+          const waited = yield* registry.wait(dependency, { ...wait, onProgress: waiting })
           if (!waited.matched) {
             const outcome = waited.timedOut
               ? `not ready after ${waited.elapsedMs} ms (still ${waited.status})`
@@ -202,7 +210,12 @@ export const startProjectTask = Effect.fnUntraced(function*(
   }
   const last = steps[steps.length - 1]!
   const ownWait = waitOf(target, 0)
-  const wait = ownWait === undefined ? undefined : yield* registry.wait(name, { ...ownWait, onProgress })
+  const ownProgress = onProgress === undefined ?
+    undefined :
+    (elapsedMs: number, note: string | undefined) =>
+      onProgress(elapsedMs, `for "${name}" to become ready${note === undefined ? "" : `; ${note}`}`)
+  if (ownWait !== undefined && ownProgress !== undefined) yield* ownProgress(0, undefined)
+  const wait = ownWait === undefined ? undefined : yield* registry.wait(name, { ...ownWait, onProgress: ownProgress })
   // The chain as it is now: a dependency that had to succeed has ended.
   const now = new Map((yield* registry.list).map((t) => [t.name, t]))
   return {

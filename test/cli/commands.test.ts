@@ -104,9 +104,9 @@ describe("with a supervisor", () => {
     expect(tasks[0]).toHaveProperty("command")
   })
 
-  it("start starts a project task after its dependencies, kept, and says so", async () => {
+  it("start starts a project task after its dependencies, kept, and says so, and what it waits for as it waits (stderr)", async () => {
     const ran = await run("start", "needy")
-    expect(ran.stderr).toBe("")
+    expect(ran.stderr).toMatch(/^waiting 0 s for "hello" to succeed\n/)
     expect(ran.code).toBe(0)
     expect(ran.stdout).toContain("needy")
     // The CLI's starts are kept: they must outlive the CLI's session.

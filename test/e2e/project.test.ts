@@ -3,6 +3,7 @@
  * server. A three-task chain started with one call; a failing dependency; dependents stopped on
  * request; a cycle, a bad file, a Procfile; a file changed between two starts; the start policy.
  */
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
@@ -70,8 +71,16 @@ describe("project tasks", () => {
         "Task \"seed\" is a project task that has not run yet (list_tasks shows it as defined): " +
         "start_task { name: \"seed\" } runs it after its dependencies."
       ])
-      const result = await s.call("start_task", { name: "web" })
+      const progress: Array<string> = []
+      const result = await s.client.callTool({ name: "start_task", arguments: { name: "web" } }, undefined, {
+        onprogress: (p) => void progress.push(p.message ?? "")
+      }) as CallToolResult
       expect(result.isError, textOf(result)).toBeFalsy()
+      // Progress says what the chain waits for, from its first moment.
+      expect(progress.filter((m) => m.startsWith("waiting 0 s"))).toEqual([
+        "waiting 0 s for \"db\" to become ready",
+        "waiting 0 s for \"api\" to become ready"
+      ])
       const started = result.structuredContent as {
         name: string
         status: string
