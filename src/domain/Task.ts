@@ -114,8 +114,13 @@ export const TaskInfo = Schema.Struct({
   terminal: Schema.NullOr(Schema.Struct({ cols: Schema.Int, rows: Schema.Int })).annotate({
     description: "The terminal's size, for a task on a terminal; null on pipes."
   }),
-  processes: Schema.NullOr(Schema.Array(Schema.Struct({ pid: Schema.Int, command: Schema.String }))).annotate({
-    description: "Every process of the task now, those that left its process group included."
+  processes: Schema.NullOr(Schema.Array(Schema.Struct({
+    pid: Schema.Int,
+    command: Schema.String,
+    paused: Schema.optionalKey(Schema.Literal(true))
+  }))).annotate({
+    description: "Every process of the task now, those that left its process group included; paused: stopped " +
+      "by a signal (SIGSTOP, Ctrl-Z) until SIGCONT."
   }),
   cpuPercent: Schema.NullOr(Schema.Finite).annotate({
     description: "CPU use of all its processes since the last look (100 = one core)."

@@ -45,6 +45,8 @@ export interface Proc {
   readonly pid: number
   /** Not a zombie. */
   readonly live: boolean
+  /** Stopped by a signal (SIGSTOP, Ctrl-Z), or by a debugger: it runs again on SIGCONT. */
+  readonly paused: boolean
   readonly ppid: number
   readonly group: number
   readonly session: number
@@ -78,6 +80,7 @@ export const stat = (pid: number): Proc | undefined => {
   return {
     pid,
     live: f[0] !== "Z" && f[0] !== "X",
+    paused: f[0] === "T" || f[0] === "t",
     ppid: Number(f[1]),
     group: Number(f[2]),
     session: Number(f[3]),

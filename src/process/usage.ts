@@ -8,6 +8,8 @@ import * as procfs from "./procfs.ts"
 export interface TaskUsage {
   /** Its live processes; their command lines are read only when shown (see `processesOf`). */
   readonly pids: ReadonlyArray<number> | null
+  /** Those of them stopped by a signal. */
+  readonly paused?: ReadonlyArray<number>
   readonly ports: ReadonlyArray<number> | null
   readonly memoryBytes: number | null
   readonly cpuPercent: number | null
@@ -19,6 +21,7 @@ export const noUsage: TaskUsage = { pids: [], ports: [], memoryBytes: 0, cpuPerc
 export interface ProcessInfo {
   readonly pid: number
   readonly command: string
+  readonly paused?: true
 }
 
 /** Each process with its command line, for the one task that get_task describes; read once per sample. */
@@ -26,7 +29,11 @@ export const processesOf = (usage: TaskUsage): ReadonlyArray<ProcessInfo> | null
   if (usage.pids === null) return null
   let processes = commandLines.get(usage)
   if (processes === undefined) {
-    processes = usage.pids.map((pid) => ({ pid, command: procfs.commandLine(pid) }))
+    processes = usage.pids.map((pid) => ({
+      pid,
+      command: procfs.commandLine(pid),
+      ...(usage.paused?.includes(pid) === true && { paused: true as const })
+    }))
     commandLines.set(usage, processes)
   }
   return processes
@@ -54,6 +61,7 @@ export class UsageSampler {
     const elapsedSeconds = Math.max(now - fromMs, 1) / 1000
     const usage: TaskUsage = {
       pids: procs.map((p) => p.pid),
+      ...(procs.some((p) => p.paused) && { paused: procs.filter((p) => p.paused).map((p) => p.pid) }),
       ports: listeningPorts(procs),
       memoryBytes: procs.reduce((sum, p) => sum + p.rssPages, 0) * procfs.pageBytes(),
       cpuPercent: Math.round(

@@ -655,8 +655,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             detail: describeEnd(state.status, state.exitCode, state.signal)
           })
         }
-        // Give a terminating signal a moment to take effect, so the answer shows it.
+        // Give a terminating signal a moment to take effect, so the answer shows it; a look after it
+        // shows what it did (paused, or running again).
         yield* awaitChange(actor, 250, () => isFinished(actor.state().status))
+        actor.usage.outdate()
         return TaskActor.ended(actor.state())
       })
 

@@ -169,6 +169,18 @@ describe("taskmux over stdio", () => {
     expect(restarted.pid).not.toBe(firstPid)
     expect(isAlive(firstPid)).toBe(false)
     expect((await structured<{ restarts: number }>("get_task", { name: "svc" })).restarts).toBe(1)
+    // SIGSTOP pauses the task: it still runs, and get_task says which processes wait for SIGCONT.
+    const paused = await s.call("signal_task", { name: "svc", signal: "SIGSTOP" })
+    expect(textOf(paused)).toBe(
+      "Signal sent; task \"svc\" is running, paused: it does nothing until SIGCONT (stop_task still ends it)."
+    )
+    type Processes = { processes: Array<{ pid: number; paused?: true }> }
+    expect((await structured<Processes>("get_task", { name: "svc" })).processes).toEqual([
+      expect.objectContaining({ pid: restarted.pid, paused: true })
+    ])
+    expect(textOf(await s.call("get_task", { name: "svc" }))).toMatch(/sleep 300 \(paused: SIGCONT resumes it\)/)
+    await structured("signal_task", { name: "svc", signal: "SIGCONT" })
+    expect((await structured<Processes>("get_task", { name: "svc" })).processes[0]).not.toHaveProperty("paused")
     await structured("signal_task", { name: "svc", signal: "SIGINT" })
     const ended = await waitForEnd("svc")
     expect(ended).toMatchObject({ status: "stopped", signal: "SIGINT" })

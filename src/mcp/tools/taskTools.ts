@@ -264,7 +264,12 @@ export const signalTask = tool({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   run: ({ name, signal }) =>
     withRegistry((r) => Effect.map(r.signal(name, signal), (e) => ({ name: e.name, status: e.status }))),
-  text: (o) => `Signal sent; task "${o.name}" is ${o.status}.`
+  text: (o, { signal }) =>
+    `Signal sent; task "${o.name}" is ${o.status}${
+      o.status === "running" && signal === "SIGSTOP"
+        ? ", paused: it does nothing until SIGCONT (stop_task still ends it)"
+        : ""
+    }.`
 })
 
 export const removeTask = tool({

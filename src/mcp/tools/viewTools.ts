@@ -67,7 +67,9 @@ export const getTask = tool({
     (t.processes !== null && t.processes.length > 0
       ? `\n${plural(t.processes.length, "process")}${uses(t)}${
         t.cpuPercent !== null ? `, CPU ${t.cpuPercent}%` : ""
-      }:\n${t.processes.map((p) => `  ${p.pid} ${p.command}`).join("\n")}`
+      }:\n${
+        t.processes.map((p) => `  ${p.pid} ${p.command}${p.paused ? " (paused: SIGCONT resumes it)" : ""}`).join("\n")
+      }`
       : "") +
     (t.envValues !== undefined
       ? `\nEnvironment:\n${Object.entries(t.envValues).map(([k, v]) => `  ${k}=${v}`).join("\n")}`
