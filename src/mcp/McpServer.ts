@@ -194,8 +194,9 @@ const announce = (session: McpSession, viewer: ViewerShape, listens: ReadonlySet
     case "TaskExit": {
       if (quietFor(viewer, event)) return
       const { _tag, errorLines, quiet, session: _, ...fields } = event
-      // An end that was asked for, or a clean exit, is news; an unexpected one is a warning.
-      return session.log(event.status === "crashed" ? "warning" : "info", {
+      // An end that was asked for, or a clean exit, is news; an unexpected one is a warning, as is a
+      // server its main process left running (`cmd &`), which ended with it.
+      return session.log(event.status === "crashed" || event.leftRunning !== undefined ? "warning" : "info", {
         event: "task_exit",
         ...fields,
         errorLines: errorLines.map(compactErrorLine)

@@ -154,14 +154,14 @@ const make = (
     const info = yield* Deferred.await(exit)
     // Whatever the leader left running in its group ends with it: nothing outlives a task.
     // (A no-op when the group is gone; zombies are waited for by the shared poller.)
-    yield* tree.sweep
+    const left = yield* tree.sweep
     const drained = yield* Deferred.await(closed).pipe(Effect.timeoutOption(DRAIN_MS))
     if (Option.isNone(drained)) {
       readers.forEach((r) => r.destroy())
       output.flush("stdout")
       output.flush("stderr")
     }
-    return info
+    return left.length > 0 ? { ...info, leftRunning: left } : info
   })
 
   const isStdinOpen = () => !leaderExited && stdinClosedBy === undefined && !stdin.destroyed && !stdin.writableEnded

@@ -30,8 +30,11 @@ export interface ProcessTree {
   readonly outputs: ReadonlyArray<string>
   /** Call when the leader has exited: later looks at /proc must be taken after this. */
   readonly leaderGone: () => void
-  /** After the leader exited: ends what it left (as `terminate`), or joins a terminate under way. */
-  readonly sweep: Effect.Effect<void>
+  /**
+   * After the leader exited: ends what it left (as `terminate`), or joins a terminate under way.
+   * The command lines of what it found still running and ended (none when it joined a terminate).
+   */
+  readonly sweep: Effect.Effect<ReadonlyArray<string>>
 }
 
 /** The variable that marks a run's processes; its value is unique to the run. */
@@ -128,27 +131,35 @@ export const make = (spec: TreeSpec): ProcessTree => {
   let terminating = 0
   let terminated = Deferred.makeUnsafe<void>()
 
-  const terminate = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }) =>
+  /** A terminate, counted among those under way while it runs. */
+  const counted = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }, describe = false) =>
     Effect.suspend(() => {
       terminating += 1
-      return terminateOnce(opts).pipe(Effect.ensuring(Effect.sync(() => {
+      return terminateOnce(opts, describe).pipe(Effect.ensuring(Effect.sync(() => {
         if (--terminating > 0) return
         Deferred.doneUnsafe(terminated, Effect.void)
         terminated = Deferred.makeUnsafe<void>()
       })))
     })
 
+  const terminate = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }) =>
+    Effect.map(counted(opts), (ended) => ended.forced)
+
   const sweep = Effect.suspend(() =>
-    terminating > 0 ? Deferred.await(terminated) : Effect.asVoid(terminate({ signal: "SIGTERM", graceMs: 1_000 }))
+    terminating > 0
+      ? Effect.as(Deferred.await(terminated), [])
+      : Effect.map(counted({ signal: "SIGTERM", graceMs: 1_000 }, true), (ended) => ended.found)
   )
 
-  const terminateOnce = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }) =>
+  /** `describe`: also the command lines of what it found, read before it signals them. */
+  const terminateOnce = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }, describe = false) =>
     Effect.gen(function*() {
-      if (swept && leaderExited()) return false
+      if (swept && leaderExited()) return { forced: false, found: [] }
       let notBefore = Math.max(freshAfter, performance.now() - BEFORE_SIGNAL_MS)
       yield* awaitLook(notBefore)
       let targets = procfs.available ? members(true, Infinity, notBefore) : []
-      if (!signalAll(targets, opts.signal)) return settle(false)
+      const found = describe ? describeRoots(targets) : []
+      if (!signalAll(targets, opts.signal)) return { forced: settle(false), found: [] }
       // A stopped process acts on SIGTERM only once continued.
       if (opts.signal !== "SIGKILL") signalAll(targets, "SIGCONT")
       const gone = yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(opts.graceMs))
@@ -167,7 +178,7 @@ export const make = (spec: TreeSpec): ProcessTree => {
           yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(KILL_WAIT_MS))
         }
       }
-      return settle(forced)
+      return { forced: settle(forced), found }
     })
 
   /** After a terminate: once the leader has exited too, nothing of the tree is left. */
@@ -183,6 +194,16 @@ export const make = (spec: TreeSpec): ProcessTree => {
   }
 
   return { signal, terminate, members: () => members(), outputs: [...outputs], leaderGone, sweep }
+}
+
+/**
+ * What a leader left running, as a person would name it: the command lines of the processes whose
+ * parent is not one of them (a server, not the workers it forked), each once.
+ */
+const describeRoots = (procs: ReadonlyArray<procfs.Proc>): Array<string> => {
+  const pids = new Set(procs.map((p) => p.pid))
+  const roots = procs.filter((p) => !pids.has(p.ppid)).map((p) => procfs.commandLine(p.pid))
+  return [...new Set(roots.filter((c) => c !== ""))]
 }
 
 /** `process.kill`, without the stack trace its error would capture when the target is gone. */

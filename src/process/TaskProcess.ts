@@ -24,6 +24,8 @@ export interface SpawnSpec {
 export interface ExitInfo {
   readonly code: number | null
   readonly signal: NodeJS.Signals | null
+  /** The command lines of what it left running when it exited by itself, ended with it. */
+  readonly leftRunning?: ReadonlyArray<string>
 }
 
 /** Where output goes, synchronously, chunk by chunk: no per-line work on the hot path. */

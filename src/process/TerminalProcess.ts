@@ -107,8 +107,8 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
   const exited = Effect.gen(function*() {
     const info = yield* Deferred.await(exit)
     // Whatever the leader left running in its session ends with it: nothing outlives a task.
-    yield* tree.sweep
-    return info
+    const left = yield* tree.sweep
+    return left.length > 0 ? { ...info, leftRunning: left } : info
   })
 
   const isStdinOpen = () => !leaderExited

@@ -17,6 +17,8 @@ export type TaskEvent =
     readonly lastLines: ReadonlyArray<string>
     /** Lines before the last ones that look like the cause of the end. */
     readonly errorLines: ReadonlyArray<SummaryLine>
+    /** What its main process left running (command lines), ended with it. */
+    readonly leftRunning?: ReadonlyArray<string>
     /** Its restart policy runs it again at this ISO time. */
     readonly restartAt?: string
     /** The session that started it asked not to be told (`notifyOnExit: false`); others still are. */

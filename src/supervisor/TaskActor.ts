@@ -82,6 +82,8 @@ export interface TaskState extends Omit<TaskSpec, "terminal"> {
   readonly lastExit: LastExit | null
   /** How the last run ended, in its most telling line of output (see `headline`), for the page's table. */
   readonly exitHeadline: string | null
+  /** What the last run's main process left running when it ended, which ended with it (command lines). */
+  readonly leftRunning: ReadonlyArray<string>
   readonly nextRestartAt: Date | null
   /** Its terminal's size now, or null for a task on pipes. */
   readonly terminal: TerminalSize | null
@@ -354,7 +356,7 @@ export const make = (
       yield* Scope.close(ended.scope, Exit.void)
       const uptimeMs = Date.now() - ended.startedAt
       const next = decide(state.policy, { status, stopRequested: ended.stopRequested, uptimeMs }, inARow)
-      const end = { status, exitCode: exit.code, signal: exit.signal }
+      const end = { status, exitCode: exit.code, signal: exit.signal, leftRunning: exit.leftRunning ?? [] }
       if (next._tag !== "Restart") {
         // Decided before the end is shown: a wait for the end never sees a run that will restart as the end.
         finish(end, next._tag === "GiveUp" ? next.reason : undefined)
@@ -387,7 +389,12 @@ export const make = (
 
     /** The state after a run's end: `restarting` until `restartAt`, or ended (for good, when `gaveUp` says why). */
     const finish = (
-      end: { readonly status: TaskStatus; readonly exitCode: number | null; readonly signal: string | null },
+      { leftRunning = [], ...end }: {
+        readonly status: TaskStatus
+        readonly exitCode: number | null
+        readonly signal: string | null
+        readonly leftRunning?: ReadonlyArray<string>
+      },
       gaveUp?: string,
       restartAt?: Date
     ) => {
@@ -402,12 +409,14 @@ export const make = (
         nextRestartAt: restartAt ?? null,
         lastExit: { ...end, at: endedAt },
         exitHeadline: headline(explained),
+        leftRunning,
         ...(gaveUp !== undefined && { error: gaveUp })
       })
       notifier.publish({
         _tag: "TaskExit",
         name,
         ...end,
+        ...(leftRunning.length > 0 && { leftRunning }),
         ...explained,
         ...(restartAt !== undefined && { restartAt: restartAt.toISOString() }),
         quiet: !state.notifyOnExit,
@@ -697,6 +706,7 @@ const freshState = (name: string, spec: TaskSpec, buffer: OutputBuffer): TaskSta
   endedAt: null,
   lastExit: null,
   exitHeadline: null,
+  leftRunning: [],
   nextRestartAt: null,
   process: undefined,
   log: undefined,

@@ -39,6 +39,8 @@ import { lastLinesOf, type SummaryLine } from "../output/explain.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "../output/OutputBuffer.ts"
 import type { Screen } from "../output/TerminalScreen.ts"
 import * as PortProbe from "../process/PortProbe.ts"
+import * as procfs from "../process/procfs.ts"
+import { listeningPorts } from "../process/usage.ts"
 import type { PortWanted } from "../process/PortProbe.ts"
 import * as ProcessTree from "../process/ProcessTree.ts"
 import { Watchdog } from "../process/Watchdog.ts"
@@ -48,7 +50,7 @@ import { defaultPolicy } from "./RestartPolicy.ts"
 import { baseEnv, checkPolicy, uniqueName } from "./startPolicy.ts"
 import * as TaskActor from "./TaskActor.ts"
 import type { Ended, Started, StopRequest, TaskState } from "./TaskActor.ts"
-import { cpuOf, explainRun, info, lastLines, runEnv, summary, toLineRecord } from "./taskViews.ts"
+import { cpuOf, explainRun, info, lastLines, latestRun, runEnv, summary, toLineRecord } from "./taskViews.ts"
 import { Viewer, type ViewerShape } from "./Viewer.ts"
 
 export type { Ended, Started, StopRequest } from "./TaskActor.ts"
@@ -504,6 +506,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         const deadline = startedAt + request.timeoutMs
         // Not after the call: a line that arrived between two calls is not missed.
         let cursor = request.since ?? shownCursor(viewer, state())
+        const firstCursor = cursor
         const exitWait = request.exit === true
         const bytesAtStart = state().buffer.receivedBytes
         let lastProgress = startedAt
@@ -539,9 +542,39 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             ...(over && now.error !== null && { reason: now.error }),
             lastLines,
             ...(errorLines.length > 0 && { errorLines }),
-            ...(timedOut && now.buffer.receivedBytes === bytesAtStart &&
-              { hint: silentHint(now, request.pattern !== undefined, bytesAtStart === 0) })
+            ...(timedOut && hintOf(now)),
+            ...(over && now.leftRunning.length > 0 && { hint: leftRunningHint(now.leftRunning) })
           }
+        }
+        /** Why a wait timed out, where taskmux can tell more than that it did. */
+        const hintOf = (now: TaskState): { hint?: string } => {
+          // A line that matches was shown before the call, so this wait did not look at it.
+          const before = request.pattern !== undefined && request.since === undefined && firstCursor > 0
+            ? scanBefore(now, firstCursor, request.pattern)
+            : undefined
+          if (before !== undefined) {
+            return {
+              hint: `A line that matches was shown before this call: [${before.seq}] ${before.text.slice(0, 200)}. ` +
+                "A wait looks after the lines already shown; since: 0 looks at them all."
+            }
+          }
+          const last = now.buffer.read({ tail: 1, transform: cleanText }).lines[0]
+          if (last?.partial === true && !isFinished(now.status)) {
+            return {
+              hint: `Its last line has no newline: it may be waiting for input at a prompt ` +
+                `(${JSON.stringify(last.text.slice(-80))}); send_input answers it.`
+            }
+          }
+          const wanted = request.port
+          const ports = typeof wanted === "number" && procfs.available
+            ? listeningPorts(now.process?.members() ?? []).filter((p) => p !== wanted)
+            : []
+          if (ports.length > 0) {
+            return { hint: `It listens on ${ports.length === 1 ? "port" : "ports"} ${ports.join(", ")} instead.` }
+          }
+          return now.buffer.receivedBytes === bytesAtStart
+            ? { hint: silentHint(now, request.pattern !== undefined, bytesAtStart === 0) }
+            : {}
         }
         for (;;) {
           // Read the status first: once a run has ended, all its output is in the buffer.
@@ -701,13 +734,26 @@ const silentHint = (task: TaskState, forALine: boolean, never: boolean) => {
       "(python3 -u, stdbuf -oL, grep --line-buffered)."
 }
 
+/** The last line before `cursor` that matches, if the buffer still holds one (the newest few thousand looked at). */
+const scanBefore = (task: TaskState, cursor: number, pattern: RegExp): BufferedLine | undefined => {
+  const { lines } = task.buffer.read({ since: Math.max(0, cursor - 5_000), maxBytes: 1 << 20, transform: cleanText })
+  return lines.findLast((line) => line.seq <= cursor && !line.partial && matchOnce(pattern, line.text))
+}
+
+/** What a run's main process left running, ended with it: a server started with `&`, usually. */
+const leftRunningHint = (commands: ReadonlyArray<string>) =>
+  `It left ${commands.length === 1 ? "1 process" : `${commands.length} processes`} running, which ended with it: ` +
+  `${commands.join("; ")}. A task lasts as long as its main process: run a server in the foreground ` +
+  `(no "&", no daemon mode), so that the task is the server.`
+
 /** The last lines up to `seq` (all held, without it), cleaned, as few as a summary shows. */
 const linesUpTo = (task: TaskState, seq: number | undefined) => {
   const window = { maxBytes: 64 * 1024, transform: cleanText }
   const { lines } = task.buffer.read(
     seq === undefined ? { ...window, tail: READY_LINES } : { ...window, since: Math.max(0, seq - READY_LINES) }
   )
-  return lastLinesOf(seq === undefined ? lines : lines.filter((l) => l.seq <= seq)).lastLines
+  // Not the run before a restart's: what this run printed up to its readiness.
+  return lastLinesOf(latestRun(seq === undefined ? lines : lines.filter((l) => l.seq <= seq))).lastLines
 }
 
 /** "run 2 crashed (exit code 3); restarting in 0.5 s": the end of a run that a restart follows. */

@@ -32,10 +32,14 @@ const EXPLAIN_LINES = 1_000
 /** The last lines of the latest run and, before them, those that look like the cause of its end. */
 export const explainRun = (state: TaskState): Explained => {
   const { lines } = state.buffer.read({ tail: EXPLAIN_LINES, maxBytes: 512 * 1024, transform: cleanText })
+  return explain(latestRun(lines).map((l) => toLineRecord(state, l)))
+}
+
+/** The lines of the latest run among `lines`: from the last that begins a run (a restart's first line). */
+export const latestRun = <L extends { readonly run?: number | undefined }>(lines: ReadonlyArray<L>) => {
   let from = lines.length
   while (from > 0 && lines[from - 1]!.run === undefined) from--
-  const run = from > 0 ? lines.slice(from - 1) : lines
-  return explain(run.map((l) => toLineRecord(state, l)))
+  return from > 0 ? lines.slice(from - 1) : lines
 }
 
 /** What its processes use now (sampled at most once a second); nothing once it has ended. */

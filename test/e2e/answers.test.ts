@@ -3,10 +3,11 @@
  * one call, summaries that show the cause (a Vite port clash, a Python traceback, a failing tsc
  * build, a missing command), and the environment a task got.
  */
-import { ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
+import { LoggingMessageNotificationSchema, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
+import { readdirSync, readFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { connect, type Connected, freePort, tempDir, textOf } from "./client.ts"
+import { connect, type Connected, freePort, tempDir, textOf, until } from "./client.ts"
 
 interface Waited {
   readonly status: string
@@ -241,6 +242,102 @@ describe("summaries that show the cause", () => {
     expect(waited).toMatchObject({ timedOut: true, lastLines: [] })
     expect(text).toMatch(/It has printed nothing at all\./)
     await s.structured("stop_task", { name: "silent" })
+  })
+})
+
+/** Live processes whose command line holds `text`. */
+const processesRunning = (text: string) =>
+  readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).filter((entry) => {
+    try {
+      return readFileSync(`/proc/${entry}/cmdline`, "latin1").replaceAll("\0", " ").includes(text) &&
+        !/ Z /.test(readFileSync(`/proc/${entry}/stat`, "latin1").slice(-200).replace(/^.*\) /, " "))
+    } catch {
+      return false
+    }
+  })
+
+describe("hints: what taskmux can tell beyond the end or the timeout", () => {
+  it("a server its main process left running (`&`) ended with it, and the answer and the exit notice say so", async () => {
+    const port = await freePort()
+    const mark = `left-behind-${port}`
+    const notices: Array<{ level: string; data: Record<string, unknown> }> = []
+    s.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      const data = n.params.data as Record<string, unknown>
+      if (data.name === "amp") notices.push({ level: n.params.level, data })
+    })
+    const { text, waited } = await run({
+      command: `python3 -m http.server ${port} --bind 127.0.0.1 >/dev/null 2>&1 & echo ${mark}; sleep 0.5`,
+      name: "amp",
+      waitFor: { exit: true }
+    })
+    expect(waited).toMatchObject({ status: "exited" })
+    expect(waited.hint).toMatch(
+      new RegExp(`^It left 1 process running, which ended with it: \\S*python3\\S* -m http.server ${port} `)
+    )
+    expect(text).toMatch(
+      /ended \(exited, exit code 0\) after running [\d.]+ s\. It left 1 process/
+    )
+    expect(text).toContain("run a server in the foreground")
+    expect(processesRunning(`http.server ${port}`)).toEqual([])
+    const notice = await until(async () => notices.at(0))
+    expect(notice.level).toBe("warning")
+    expect(notice.data.leftRunning).toEqual([expect.stringMatching(new RegExp(`http.server ${port}`))])
+  })
+
+  it("a wait whose line was shown before it says so, and how to look at it (since: 0)", async () => {
+    await run({ command: "echo 'Listening on http://localhost:8080'; sleep 30", name: "shown" })
+    await until(async () =>
+      (await s.structured<{ lines: Array<unknown> }>("read_output", { name: "shown" })).lines.at(0)
+    )
+    const wait = await s.call("wait_for_task", { name: "shown", pattern: "Listening", timeoutMs: 300 })
+    const waited = wait.structuredContent as unknown as Waited
+    expect(waited.timedOut).toBe(true)
+    expect(waited.hint).toBe(
+      "A line that matches was shown before this call: [1] Listening on http://localhost:8080. " +
+        "A wait looks after the lines already shown; since: 0 looks at them all."
+    )
+    await s.structured("stop_task", { name: "shown" })
+  })
+
+  it("a program at a prompt on pipes: its last line has no newline, and send_input answers it", async () => {
+    const { waited } = await run({
+      command: "python3",
+      args: ["-c", "x = input('Overwrite existing files? [y/N] ')\nprint('you said', x)"],
+      name: "asks",
+      waitFor: { exit: true, timeoutMs: 1_000 }
+    })
+    expect(waited).toMatchObject({ timedOut: true, status: "running" })
+    expect(waited.hint).toBe(
+      "Its last line has no newline: it may be waiting for input at a prompt " +
+        "(\"Overwrite existing files? [y/N] \"); send_input answers it."
+    )
+    await s.structured("send_input", { name: "asks", data: "y\n" })
+    const done = await s.structured<Waited>("wait_for_task", { name: "asks", exit: true })
+    expect(done.lastLines.at(-1)).toBe("Overwrite existing files? [y/N] you said y")
+  })
+
+  it("a wait for a port the task does not listen on names the port it listens on", async () => {
+    const [port, wanted] = [await freePort(), await freePort()]
+    const { text } = await run({
+      command: `python3 -m http.server ${port} --bind 127.0.0.1`,
+      name: "elsewhere",
+      waitFor: { port: wanted, timeoutMs: 2_500 }
+    })
+    expect(text).toMatch(new RegExp(`not listening on port ${wanted}\\. It listens on port ${port} instead\\.`))
+    await s.structured("stop_task", { name: "elsewhere" })
+  })
+
+  it("a ready answer after a restart shows this run's lines, not the last run's", async () => {
+    const port = await freePort()
+    await run({
+      command: `echo "booting"; exec python3 -m http.server ${port} --bind 127.0.0.1`,
+      name: "rerun",
+      waitFor: { port }
+    })
+    await s.structured("restart_task", { name: "rerun" })
+    const ready = await s.structured<Waited>("wait_for_task", { name: "rerun", port, since: 0 })
+    expect(ready.lastLines.filter((line) => line === "booting")).toHaveLength(1)
+    await s.structured("stop_task", { name: "rerun" })
   })
 })
 

@@ -115,7 +115,7 @@ export const waitText = (w: Omit<WaitAnswer, "name">, name: string, wanted: Want
     : ""
   const lasted = w.durationMs !== undefined ? `after running ${(w.durationMs / 1000).toFixed(1)} s` : `after ${seconds}`
   const why = w.reason !== undefined ? ` Why: ${sentence(w.reason)}` : ""
-  return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) ${lasted}${unmatched}.${why}${
+  return `"${name}" ended (${describeEnd(w.status, w.exitCode, w.signal)}) ${lasted}${unmatched}.${why}${hint}${
     summaryText(w)
   }`
 }
