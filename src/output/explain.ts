@@ -25,9 +25,23 @@ const LAST_BYTES = 1024
 const ERROR_LINES = 8
 const LINE_CHARS = 300
 
-/** Words and phrases of failure, as compilers, runtimes, shells and servers print them. */
+/**
+ * Words and phrases of failure, as compilers, runtimes, shells, servers and test runners print them:
+ * a bundler's "[PARSE_ERROR] Unexpected token", a test's "Expected: 30" and "Received: 25" (Jest,
+ * Vitest), pytest's "E   assert 25 == 30", Jest's "● suite › test".
+ */
 const FAILURE =
-  /\b(errors?|exception|fail(ed|ure|ing)?|fatal|panic(ked)?|traceback|abort(ed)?|segmentation fault|core dumped|cannot|can't|could not|couldn't|unable to|not found|no such file|permission denied|refused|denied|eaddrinuse|eacces|enoent|address already in use|already in use|timed out|undefined reference|unhandled|uncaught|killed|out of memory)\b|\bERR!|^\s*E\d{3,}\b/i
+  /\b(errors?|exception|fail(ed|ure|ing)?|fatal|panic(ked)?|traceback|abort(ed)?|segmentation fault|core dumped|cannot|can't|could not|couldn't|unable to|not found|no such file|permission denied|refused|denied|eaddrinuse|eacces|enoent|address already in use|already in use|timed out|undefined reference|unhandled|uncaught|killed|out of memory|unexpected token)\b|\bERR!|^\s*E\d{3,}\b|[A-Z]_ERROR\b|^\s*(Expected|Received)( value| length)?:|^E {3,}\S|^\s*● /i
+
+/**
+ * A stack frame, whatever its file is called ("…/error-z4CTM.mjs"): JavaScript's and Java's "at f
+ * (file:1:2)", Python's 'File "x.py", line 3', Go's "/x.go:12 +0x1d". The message above the frames
+ * says what went wrong; the frames only where.
+ */
+const FRAME = /^\s+at\s|^at \S.*[(:]\d+(:\d+)?\)?$|^\s*File ".*", line \d+|^\s+\S+\.go:\d+( \+0x[\da-f]+)?$/
+
+/** Where in a file: "vite.config.js:4:1", "src/a.ts(1,14)", "line 3". */
+const LOCATION = /\S\.\w+(:\d+|\(\d+,\d+\))|\bline \d+/
 
 /** What says that nothing failed: "Found 0 errors", "0 failed", "no errors". */
 const NO_FAILURE = /\b(0|no|zero) (errors?|failures?|failed|problems?)\b|\berrors?: 0\b|\bfailed: 0\b/i
@@ -36,7 +50,7 @@ const NO_FAILURE = /\b(0|no|zero) (errors?|failures?|failed|problems?)\b|\berror
 const NAMED = /\b[A-Z]\w*(Error|Exception)\b/
 
 export const looksLikeError = (text: string): boolean =>
-  (FAILURE.test(text) || NAMED.test(text)) && !NO_FAILURE.test(text)
+  (FAILURE.test(text) || NAMED.test(text)) && !NO_FAILURE.test(text) && !FRAME.test(text)
 
 const clip = (text: string) => text.length > LINE_CHARS ? `${text.slice(0, LINE_CHARS - 1)}…` : text
 
@@ -68,8 +82,12 @@ export const lastLinesOf = (
 export const explain = (lines: ReadonlyArray<SummaryLine>): Explained => {
   const { bytes: lastBytes, first, lastLines: last } = lastLinesOf(lines)
   let used = lastBytes
-  // Before them, what looks like the cause: stderr first, then the earliest; each text once.
-  const candidates = lines.slice(0, first).filter((l) => looksLikeError(l.text))
+  // Before them, what looks like the cause, and where it is when the next line says so (a bundler's
+  // "╭─[ vite.config.js:4:1 ]" under its error): stderr first, then the earliest; each text once.
+  const candidates = lines.slice(0, first).filter((l, i, all) =>
+    looksLikeError(l.text) ||
+    i > 0 && looksLikeError(all[i - 1]!.text) && LOCATION.test(l.text) && !FRAME.test(l.text)
+  )
   const ranked = [
     ...candidates.filter((l) => l.stream === "stderr"),
     ...candidates.filter((l) => l.stream !== "stderr")

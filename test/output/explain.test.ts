@@ -40,6 +40,79 @@ describe("explain", () => {
     expect(e.errorLines.map((l) => l.seq)).toEqual([...e.errorLines.map((l) => l.seq)].sort((a, b) => a - b))
   })
 
+  it("takes a bundler's error and its place over the frames below it, whatever their files are called (Vite 8)", () => {
+    // Vite 8 with a syntax error in vite.config.js, as it prints it (on stderr).
+    const vite = lines([
+      "failed to load config from /tmp/app/vite.config.js",
+      "error when starting dev server:",
+      "Error: Build failed with 1 error:",
+      "",
+      "[PARSE_ERROR] Unexpected token",
+      "   ╭─[ vite.config.js:4:1 ]",
+      "   │",
+      " 4 │ }",
+      "   │ ┬  ",
+      "   │ ╰── ",
+      "───╯",
+      "",
+      "    at aggregateBindingErrorsIntoJsError (file:///app/node_modules/rolldown/dist/shared/error-z4CTM_u3.mjs:110:18)",
+      "    at unwrapBindingResult (file:///app/node_modules/rolldown/dist/shared/error-z4CTM_u3.mjs:78:128)",
+      "    at #build (file:///app/node_modules/rolldown/dist/shared/rolldown-CiTwiklC.mjs:121:26)",
+      "    at async bundleConfigFile (file:///app/node_modules/vite/dist/node/chunks/node.js:38928:12)",
+      "    at async bundleAndLoadConfigFile (file:///app/node_modules/vite/dist/node/chunks/node.js:38824:18)",
+      "    at async loadConfigFromFile (file:///app/node_modules/vite/dist/node/chunks/node.js:38785:42)",
+      "    at async resolveConfig (file:///app/node_modules/vite/dist/node/chunks/node.js:38384:22)",
+      "    at async _createServer (file:///app/node_modules/vite/dist/node/chunks/node.js:25953:65)",
+      "    at async CAC.<anonymous> (file:///app/node_modules/vite/dist/node/cli.js:962:18) {",
+      "  errors: [Getter/Setter]",
+      "}"
+    ].map((text): [string, "stderr"] => [text, "stderr"]))
+    expect(explain(vite).errorLines.map((l) => l.text)).toEqual([
+      "failed to load config from /tmp/app/vite.config.js",
+      "error when starting dev server:",
+      "Error: Build failed with 1 error:",
+      "[PARSE_ERROR] Unexpected token",
+      "╭─[ vite.config.js:4:1 ]"
+    ])
+  })
+
+  it("takes a failing test's expected and received values (Jest, Vitest) and pytest's E lines", () => {
+    const jest = lines([
+      " FAIL  src/cart.test.js",
+      "  ● cart › total",
+      "",
+      "    expect(received).toBe(expected) // Object.is equality",
+      "",
+      "    Expected: 30",
+      "    Received: 25",
+      "",
+      "      3 | test('total', () => {",
+      "      4 |   const total = 25",
+      "    > 5 |   expect(total).toBe(30)",
+      "        |                 ^",
+      "      6 | })",
+      "",
+      ...Array.from({ length: 12 }, (_, i) => `      at Object.<anonymous> (src/cart.test.js:${i + 5}:17)`),
+      "",
+      "Test Suites: 1 failed, 1 total",
+      "Tests:       1 failed, 1 total"
+    ])
+    expect(explain(jest).errorLines.map((l) => l.text)).toEqual([
+      "FAIL  src/cart.test.js",
+      "● cart › total",
+      "Expected: 30",
+      "Received: 25"
+    ])
+    for (const line of ["E       assert 25 == 30", "E       AssertionError: total"]) {
+      expect(looksLikeError(line), line).toBe(true)
+    }
+    for (
+      const frame of ["    at Object.<anonymous> (/app/error.js:3:9)", "  File \"/app/errors.py\", line 3, in <module>"]
+    ) {
+      expect(looksLikeError(frame), frame).toBe(false)
+    }
+  })
+
   it("does not take success for failure", () => {
     for (const ok of ["Found 0 errors. Watching for file changes.", "0 failed, 12 passed", "no errors found"]) {
       expect(looksLikeError(ok), ok).toBe(false)
@@ -69,7 +142,9 @@ describe("explain", () => {
         if (nonBlank.length > 0) expect(e.lastLines.length).toBeGreaterThan(0)
         const firstShown = input.length - e.lastLines.length
         for (const l of e.errorLines) {
-          expect(looksLikeError(l.text)).toBe(true)
+          // An error, or where the error above it is.
+          const above = input[l.seq - 2]
+          expect(looksLikeError(l.text) || above !== undefined && looksLikeError(above.text)).toBe(true)
           expect(l.seq).toBeLessThanOrEqual(firstShown)
         }
         expect(new Set(e.errorLines.map((l) => l.text)).size).toBe(e.errorLines.length)
