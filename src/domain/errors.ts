@@ -268,7 +268,7 @@ export class InvalidPattern extends Schema.TaggedError<InvalidPattern>()("Invali
 }) {
   override get message() {
     return `${this.field} ${quote(this.pattern)} is not a valid regular expression (${this.reason}). ` +
-      `Use JavaScript regex syntax, e.g. "ready|listening on".`
+      `Use JavaScript regex syntax, e.g. "ready|listening on", or "(?i)ready" to ignore case.`
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { Schema } from "effect"
 import * as NodePath from "node:path"
+import { compilePattern } from "../domain/pattern.ts"
 import { RestartSpec, WaitForSpec } from "../domain/StartSpec.ts"
 
 /** What a dependency must have reached before its dependent starts, as compose's `depends_on` says it. */
@@ -93,7 +94,7 @@ export const withTasks = (
     const pattern = task.waitFor?.pattern
     if (pattern !== undefined) {
       try {
-        new RegExp(pattern)
+        compilePattern(pattern)
       } catch (error) {
         return fail(
           task.name,

@@ -8,6 +8,7 @@
 import { Effect, Schema } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
 import { TooManyTasks } from "../domain/errors.ts"
+import { compilePattern } from "../domain/pattern.ts"
 import { defaultTimeoutMs } from "../domain/StartSpec.ts"
 import { describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
 import { DEFAULT_TERMINAL } from "../domain/TerminalSize.ts"
@@ -88,7 +89,7 @@ export const waitOf = (task: ProjectTask, since: number): WaitRequest | undefine
   const w = task.waitFor
   if (w === undefined) return undefined
   return {
-    ...(w.pattern !== undefined && { pattern: new RegExp(w.pattern) }),
+    ...(w.pattern !== undefined && { pattern: compilePattern(w.pattern) }),
     ...(w.port !== undefined && { port: w.port }),
     ...(w.exit === true && { exit: true }),
     since,

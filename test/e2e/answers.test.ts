@@ -160,6 +160,14 @@ describe("a ready answer shows what the task printed", () => {
     await s.structured("stop_task", { name: "vite-ready" })
   })
 
+  it("a pattern that ignores case, as other languages write it: (?i) or /…/i", async () => {
+    for (const pattern of ["(?i)server ready", "/server ready/i"]) {
+      const { waited } = await run({ command: "echo 'SERVER READY'; sleep 30", name: "shouty", waitFor: { pattern } })
+      expect(waited, pattern).toMatchObject({ matched: true, line: { text: "SERVER READY" } })
+      await s.structured("remove_task", { name: "shouty" })
+    }
+  })
+
   it("a matched line comes last, after the lines before it, and none after it", async () => {
     const { waited } = await run({
       command: "echo one; echo two; echo 'listening on 8080'; sleep 0.2; echo later; sleep 30",

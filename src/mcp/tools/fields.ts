@@ -1,6 +1,7 @@
 /** Fields and text helpers the tools share: one definition each, so their schemas and answers agree. */
 import { Effect, Schema } from "effect"
 import { InvalidArguments, InvalidPattern } from "../../domain/errors.ts"
+import { compilePattern } from "../../domain/pattern.ts"
 import { PortWanted } from "../../domain/StartSpec.ts"
 import { OutputLine, TaskStatus } from "../../domain/Task.ts"
 import * as PortProbe from "../../process/PortProbe.ts"
@@ -49,7 +50,7 @@ export const checkPort = (tool: string, field: string, port: number | "any" | un
 /** Compiles a caller's regex, or fails naming the field and the pattern. */
 export const asPattern = (field: string, pattern: string) =>
   Effect.try({
-    try: () => new RegExp(pattern),
+    try: () => compilePattern(pattern),
     catch: (error) =>
       new InvalidPattern({
         field,
