@@ -9,6 +9,7 @@ import { Config, ConfigProvider, Context, Effect, Layer, Schema } from "effect"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import packageJson from "../package.json" with { type: "json" }
+import { CLI_COMMANDS } from "./cli/commandNames.ts"
 import { formatSchemaError, InvalidConfig } from "./domain/errors.ts"
 
 export interface TaskmuxOptions {
@@ -223,7 +224,7 @@ export const helpText = (): string =>
     "",
     "Usage: taskmux [options]     (a client launches it; it speaks MCP on stdin/stdout, served by the",
     "                             project's supervisor, which it starts when none runs)",
-    "       taskmux ps | logs NAME [-f] | stop NAME | restart NAME | start NAME | attach NAME",
+    "       taskmux ps | logs NAME [-f] | stop NAME | restart NAME | start NAME | remove NAME | attach NAME | ui",
     "                             (the same tasks, from a terminal: taskmux ps --help)",
     "",
     "Options (each also an environment variable; a flag wins):",
@@ -253,7 +254,9 @@ export const parseCommandLine = (argv: ReadonlyArray<string>): CommandLine => {
     if (spec === undefined) {
       const issue = arg.startsWith("-")
         ? `${arg}: unknown option (taskmux --help lists them)`
-        : `${arg}: not a command: taskmux ps, logs, stop, restart, start, attach or ui for a person; ` +
+        : `${arg}: not a command: taskmux ${CLI_COMMANDS.slice(0, -1).join(", ")} or ${
+          CLI_COMMANDS.at(-1)
+        } for a person; ` +
           "with options only (taskmux --help lists them), the MCP server"
       return { _tag: "Invalid", error: new InvalidConfig({ issue }) }
     }

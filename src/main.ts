@@ -1,4 +1,5 @@
 /** Entry point: the command line for a person (ps, logs, stop, ui, …), a front to the project's supervisor, or the server. */
+import { CLI_COMMANDS } from "./cli/commandNames.ts"
 import { frontProject } from "./daemon/frontArgs.ts"
 import { enterWorkingDirectory } from "./workingDirectory.ts"
 
@@ -8,7 +9,7 @@ if (cwdProblem !== undefined) {
   process.stderr.write(`${cwdProblem}\n`)
   process.exit(2)
 }
-const cliCommands = new Set(["ps", "logs", "stop", "restart", "start", "attach", "ui"])
+const cliCommands = new Set(CLI_COMMANDS)
 const project = frontProject(argv, process.env)
 
 if (cliCommands.has(argv[0] ?? "")) process.exitCode = await (await import("./cli/main.ts")).runCli(argv)

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { CLI_COMMANDS } from "../../src/cli/commandNames.ts"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { cli, cliProcess, entry, killLeftovers, python, tempProject, until, useFreshRuntimeDir } from "./helpers.ts"
@@ -222,5 +223,13 @@ describe("started in a directory that has been deleted", () => {
     const ran = fromDeleted(["ps", "--project", project])
     expect(ran).toMatchObject({ code: 0, stderr: "" })
     expect(ran.stdout).toContain("No taskmux supervisor runs for")
+  })
+})
+
+describe("the built entry point", () => {
+  it.each(CLI_COMMANDS.map((name) => [name]))("sends `taskmux %s` to the command line, which knows it", (name) => {
+    const ran = spawnSync(process.execPath, [serverEntry, name, "--help"], { cwd: os.tmpdir(), encoding: "utf8" })
+    expect(ran.status, ran.stderr).toBe(0)
+    expect(ran.stdout).toContain(`taskmux ${name}`)
   })
 })
