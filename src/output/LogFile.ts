@@ -76,7 +76,8 @@ export class LogFile {
    */
   static open(dir: string, name: string, maxBytes: number): LogFile {
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
-    const log = new LogFile(NodePath.join(dir, `${name}-${stamp}-${nextRun++}.log`), maxBytes)
+    // The server's pid too: supervisors of several projects share the directory, each counting from 1.
+    const log = new LogFile(NodePath.join(dir, `${name}-${stamp}-${process.pid}-${nextRun++}.log`), maxBytes)
     const openIn = (retry: boolean) =>
       makeDir(dir).then(
         () =>

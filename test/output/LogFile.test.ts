@@ -37,4 +37,10 @@ describe("LogFile", () => {
       { numRuns: 30 }
     )
   })
+
+  it("is named for its task, its time, this server's pid and its run: supervisors of two projects share the directory", async () => {
+    const log = LogFile.open(dir, "web", 1 << 20)
+    await Effect.runPromise(log.close)
+    expect(NodePath.basename(log.stats().path)).toMatch(new RegExp(`^web-\\d{8}T\\d{6}Z-${process.pid}-\\d+\\.log$`))
+  })
 })
