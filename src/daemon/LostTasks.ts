@@ -2,7 +2,8 @@
  * Nothing forgotten when a supervisor dies: the record of what ran (names, commands, owners, how
  * they ended, log files) is kept on disk as it changes, and the next supervisor of the project shows
  * what was running then as `lost`, restarting none of it by itself. `start_task { name }` or
- * `restart_task` starts a lost task again with its recorded command; `remove_task` forgets it.
+ * `restart_task` starts a lost task again with its recorded command (a project task as its file says);
+ * `remove_task` forgets it, and so does any new run of its name.
  * A supervisor that ends in order leaves only what is still lost.
  */
 import { Context, Effect, Layer, PubSub } from "effect"
@@ -55,7 +56,17 @@ export class LostTasks extends Context.Service<LostTasks, {
         }
         write(yield* registry.records)
         const events = yield* (yield* Notifier).subscribe
-        yield* PubSub.take(events).pipe(Effect.tap(() => Effect.sync(writeSoon)), Effect.forever, Effect.forkScoped)
+        yield* PubSub.take(events).pipe(
+          Effect.tap((event) =>
+            Effect.sync(() => {
+              // A new run of a lost name, however started, is what that name is now.
+              if (event._tag === "TaskStarted") lost.delete(event.name)
+              writeSoon()
+            })
+          ),
+          Effect.forever,
+          Effect.forkScoped
+        )
         // Ended in order (its tasks are stopped next): only what is still lost needs keeping.
         yield* Effect.addFinalizer(() =>
           Effect.sync(() => {

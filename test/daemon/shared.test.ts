@@ -277,6 +277,30 @@ describe("one supervisor per project, shared by every session", () => {
     await taskmux(["stop", "db"])
   })
 
+  it("runs a lost project task again with restart_task, kept as it was, and a new run forgets its loss for good", async () => {
+    const p = makeProject()
+    writeFileSync(NodePath.join(p.project, "taskmux.yaml"), "tasks:\n  db:\n    command: sleep 302\n")
+    const a = await session(p.env)
+    const first = await a.structured<{ pid: number }>("start_task", { name: "db", keep: true })
+    process.kill((await p.supervisor())!.pid, "SIGKILL")
+    await until(() => a.call("list_tasks").then(() => undefined, () => true), 5_000)
+    await until(() => !isAlive(first.pid) ? true : undefined, 2_000)
+
+    const b = await session(p.env)
+    expect(await taskOf(b, "db")).toMatchObject({ status: "lost" })
+    const again = await b.call("restart_task", { name: "db" })
+    expect(again.isError, textOf(again)).toBeFalsy()
+    expect(await taskOf(b, "db")).toMatchObject({ status: "running", owner: "kept" })
+    // Stopped, and the supervisor gone in order: the next one has nothing lost to show.
+    await b.structured("stop_task", { name: "db" })
+    const gone = (await p.supervisor())!.pid
+    await b.client.close()
+    await a.client.close()
+    await until(() => !isAlive(gone) ? true : undefined, 10_000)
+    const c = await session(p.env)
+    expect(await listed(c)).toEqual([expect.objectContaining({ name: "db", status: "defined" })])
+  })
+
   it("forgets a lost task on remove_task, and says which names it knows", async () => {
     const p = makeProject()
     const a = await session(p.env)

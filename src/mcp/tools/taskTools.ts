@@ -80,15 +80,16 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
                 : "a project task is started by its name alone (and keep): its file gives the rest"
             })
           }
-          const lost = yield* lostTask(request.name)
-          if (lost !== undefined) {
+          const lost = (yield* LostTasks).get(request.name)
+          if (lost !== undefined && !(yield* isProjectTask(request.name))) {
             const started = yield* startLost(lost, keep === true)
             return yield* answerEarlyEnd(r, started)
           }
+          // A lost project task runs as its file says, kept if it was.
           const chain = yield* startProjectTask(
             request.name,
             progressOf(context, defaultTimeoutMs(false)),
-            keep === true
+            keep === true || lost?.session === null
           )
           if (chain.wait === undefined) return { ...yield* answerEarlyEnd(r, chain.started), tasks: chain.tasks }
           const { name: _, ...waited } = waitAnswer(chain.wait)
@@ -171,12 +172,10 @@ const unusableText = (
   return undefined
 }
 
-/** A task a dead supervisor lost, unless the project file defines one of that name (its file says how to start it). */
-const lostTask = (name: string) =>
+const isProjectTask = (name: string) =>
   Effect.gen(function*() {
-    const lost = (yield* LostTasks).get(name)
     const project = yield* (yield* Project).current
-    return project.file?.tasks.has(name) === true ? undefined : lost
+    return project.file?.tasks.has(name) === true
   })
 
 const startLost = (lost: LostTask, keep: boolean) =>
@@ -243,13 +242,17 @@ export const restartTask = tool({
   run: ({ name }) =>
     withRegistry((r) =>
       r.restart(name).pipe(
-        // A task a dead supervisor lost runs again with its recorded command.
+        // A task a dead supervisor lost runs again with its recorded command; a project task as its
+        // file says, after its dependencies, kept if it was.
         Effect.catchTag("TaskNotFound", (notFound) =>
-          Effect.flatMap(
-            lostTask(name),
-            (lost): Effect.Effect<Started, { readonly message: string }, ToolEnv> =>
-              lost === undefined ? Effect.fail(notFound) : startLost(lost, false)
-          ))
+          Effect.gen(function*(): Effect.fn.Return<Started, { readonly message: string }, ToolEnv> {
+            const lost = (yield* LostTasks).get(name)
+            if (lost === undefined) return yield* notFound
+            if (!(yield* isProjectTask(name))) {
+              return yield* startLost(lost, false)
+            }
+            return (yield* startProjectTask(name, undefined, lost.session === null)).started
+          }))
       )
     ),
   text: (o) => `Restarted task "${o.name}" (pid ${o.pid}).`
