@@ -87,10 +87,18 @@ export const connectClient = (
       call: <A>(tool: string, args: Record<string, unknown> = {}, onProgress?: (message: string) => void) =>
         Effect.flatMap(
           Effect.suspend(() => {
-            if (onProgress === undefined) return request(rpc, "tools/call", { name: tool, arguments: args }, tool)
+            if (onProgress === undefined) {
+              return request(rpc, "tools/call", { name: tool, arguments: args }, tool, paths.project)
+            }
             const progressToken = `cli-${nextToken++}`
             progressListeners.set(progressToken, onProgress)
-            return request(rpc, "tools/call", { name: tool, arguments: args, _meta: { progressToken } }, tool).pipe(
+            return request(
+              rpc,
+              "tools/call",
+              { name: tool, arguments: args, _meta: { progressToken } },
+              tool,
+              paths.project
+            ).pipe(
               Effect.ensuring(Effect.sync(() => progressListeners.delete(progressToken)))
             )
           }),
@@ -101,8 +109,11 @@ export const connectClient = (
               isError?: boolean
             }
             const text = (answer.content ?? []).map((c) => c.type === "text" ? c.text ?? "" : "").join("\n")
+            // A value the command line passed on that the tool refused (--signal FOO) is a usage error.
             return answer.isError === true
-              ? Effect.fail(CliFailure.failed(text))
+              ? Effect.fail(
+                text.startsWith("Invalid arguments for ") ? CliFailure.usage(text) : CliFailure.failed(text)
+              )
               : Effect.succeed({ text, structured: answer.structuredContent ?? ({} as A) })
           }
         ),
@@ -116,12 +127,19 @@ export const connectClient = (
     }
   })
 
-/** A request as an Effect: interrupting it sends MCP's cancellation, so the supervisor stops waiting too. */
-const request = (rpc: JsonRpcClient, method: string, params: object, what = method) =>
+/**
+ * A request as an Effect: interrupting it sends MCP's cancellation, so the supervisor stops waiting too.
+ * A connection that closes under it is the supervisor's end (it was killed, or crashed): said so, with
+ * what became of the tasks, not as the tool the command happened to be calling.
+ */
+const request = (rpc: JsonRpcClient, method: string, params: object, what = method, project = "") =>
   Effect.tryPromise({
     try: (signal) => rpc.request(method, params, signal),
     catch: (error) =>
-      CliFailure.failed(
-        `${what}: ${error instanceof ConnectionClosed || error instanceof RpcError ? error.message : String(error)}`
-      )
+      error instanceof ConnectionClosed
+        ? CliFailure.failed(
+          `The taskmux supervisor${project === "" ? "" : ` for ${project}`} ended while this ran, and its ` +
+            "tasks with it (kept ones too). taskmux ps shows what it lost; taskmux start or restart runs them again."
+        )
+        : CliFailure.failed(`${what}: ${error instanceof RpcError ? error.message : String(error)}`)
   })

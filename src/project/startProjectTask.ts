@@ -222,6 +222,11 @@ export const startProjectTask = Effect.fnUntraced(function*(
   return {
     started: { name: last.name, pid: last.pid, status: wait?.status ?? last.status },
     wait,
-    tasks: steps.map((step) => ({ ...step, status: now.get(step.name)?.status ?? step.status }))
+    // (and a dependency another chain was spawning when this one found it has its pid by now).
+    tasks: steps.map((step) => ({
+      ...step,
+      pid: now.get(step.name)?.pid ?? step.pid,
+      status: now.get(step.name)?.status ?? step.status
+    }))
   } satisfies ProjectStart
 })

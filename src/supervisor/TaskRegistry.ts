@@ -543,9 +543,16 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             lastLines,
             ...(errorLines.length > 0 && { errorLines }),
             ...(timedOut && hintOf(now)),
-            ...(over && now.leftRunning.length > 0 && { hint: leftRunningHint(now.leftRunning) })
+            ...(over && endHint(now))
           }
         }
+        /** What an end needs said beyond its status: what it left running, or where a command was not found. */
+        const endHint = (now: TaskState): { hint?: string } =>
+          now.leftRunning.length > 0
+            ? { hint: leftRunningHint(now.leftRunning) }
+            : now.exitCode === 127 && now.args === null
+            ? { hint: notFoundHint(runEnv(base, now).PATH) }
+            : {}
         /** Why a wait timed out, where taskmux can tell more than that it did. */
         const hintOf = (now: TaskState): { hint?: string } => {
           // A line that matches was shown before the call, so this wait did not look at it.
@@ -739,6 +746,17 @@ const scanBefore = (task: TaskState, cursor: number, pattern: RegExp): BufferedL
   const { lines } = task.buffer.read({ since: Math.max(0, cursor - 5_000), maxBytes: 1 << 20, transform: cleanText })
   return lines.findLast((line) => line.seq <= cursor && !line.partial && matchOnce(pattern, line.text))
 }
+
+/**
+ * A shell line's program that was not found: where the shell looked. A person's terminal and the MCP
+ * client that started the supervisor rarely have the same PATH, and tasks get the supervisor's.
+ */
+const notFoundHint = (path: string | undefined) =>
+  `The shell looked for it on the task's PATH: ${path === undefined ? "(none)" : oneLine(path, 300)}. A task ` +
+  "gets the environment of the taskmux server, from the client or terminal that started it: give the " +
+  "program's full path, or a PATH in start_task's env (or the project file's)."
+
+const oneLine = (text: string, max: number) => text.length > max ? `${text.slice(0, max - 1)}…` : text
 
 /** What a run's main process left running, ended with it: a server started with `&`, usually. */
 const leftRunningHint = (commands: ReadonlyArray<string>) =>

@@ -183,8 +183,9 @@ describe("with a supervisor", () => {
       name: "hello",
       dependents: true
     })
+    // A value the tool refuses is a usage error, as a bad flag is.
     const bad = await run("stop", "sleeper", "--signal", "SIGNOPE")
-    expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining("SIGNOPE")])
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining("SIGNOPE")])
   })
 
   it("remove stops a running task, takes it out of the list (a project task is defined again), and --delete-log asks for its log to go", async () => {

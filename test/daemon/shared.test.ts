@@ -301,6 +301,20 @@ describe("one supervisor per project, shared by every session", () => {
     expect(await listed(c)).toEqual([expect.objectContaining({ name: "db", status: "defined" })])
   })
 
+  it("a CLI following a task whose supervisor is killed says the supervisor ended, and its tasks with it", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    await a.structured("start_task", { command: "while true; do echo tick; sleep 0.1; done", name: "ticker", keep: true })
+    const taskmux = builtCli(p.project, { ...process.env, ...p.env })
+    const following = taskmux(["logs", "-f", "ticker"])
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    process.kill((await p.supervisor())!.pid, "SIGKILL")
+    const ran = await following
+    expect(ran.code).toBe(1)
+    expect(ran.stderr).toMatch(/^The taskmux supervisor for .* ended while this ran, and its tasks with it/)
+    expect(ran.stdout).toContain("tick")
+  })
+
   it("forgets a lost task on remove_task, and says which names it knows", async () => {
     const p = makeProject()
     const a = await session(p.env)

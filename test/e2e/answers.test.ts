@@ -239,6 +239,9 @@ describe("summaries that show the cause", () => {
     expect(waited).toMatchObject({ status: "crashed", exitCode: 127 })
     expect(text).toMatch(/ended \(crashed, exit code 127: command not found\)/)
     expect(waited.lastLines.join("\n")).toMatch(/definitely-not-installed: (command )?not found/)
+    // Where it looked: the task's PATH, which is the server's, not a person's terminal's.
+    expect(waited.hint).toMatch(/^The shell looked for it on the task's PATH: \/.*give the program's full path/)
+    expect(text).toContain("The shell looked for it on the task's PATH: ")
   })
 
   it("a wait that timed out on a task that printed nothing at all says so", async () => {
