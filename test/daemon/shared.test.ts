@@ -304,7 +304,11 @@ describe("one supervisor per project, shared by every session", () => {
   it("a CLI following a task whose supervisor is killed says the supervisor ended, and its tasks with it", async () => {
     const p = makeProject()
     const a = await session(p.env)
-    await a.structured("start_task", { command: "while true; do echo tick; sleep 0.1; done", name: "ticker", keep: true })
+    await a.structured("start_task", {
+      command: "while true; do echo tick; sleep 0.1; done",
+      name: "ticker",
+      keep: true
+    })
     const taskmux = builtCli(p.project, { ...process.env, ...p.env })
     const following = taskmux(["logs", "-f", "ticker"])
     await new Promise((resolve) => setTimeout(resolve, 1_500))
