@@ -5,12 +5,14 @@
  * shown twice; a parallel wait_for_task hears of the end.
  */
 import { Deferred, Effect, Queue } from "effect"
+import * as fs from "node:fs"
+import type { LostTask } from "../daemon/lostRecord.ts"
 import type { OutputLine, ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
 import { isLive } from "./answers.ts"
-import type { CliFailure } from "./CliFailure.ts"
+import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { type FullLine, fullLines, LinePrinter, type StreamName } from "./LinePrinter.ts"
-import { statusText } from "./psTable.ts"
+import { leftLine, statusText } from "./psTable.ts"
 import { type Style, style } from "./style.ts"
 import { outputUri, type TaskmuxClient } from "./TaskmuxClient.ts"
 
@@ -67,6 +69,38 @@ export const jsonPrinter = (partials: boolean): Printer => {
     finish: () => ""
   }
 }
+
+/** How much of a log file's end is read for its last lines. */
+const FILE_TAIL_BYTES = 1 << 20
+
+/**
+ * Where no supervisor runs: the last lines of the log file of a task the last one left (lost, or kept
+ * and ended), as the file holds them, and on stderr what became of it.
+ */
+export const logsFromFile = (task: LostTask, tail: number) =>
+  Effect.gen(function*() {
+    const io = yield* CliIo
+    const text = yield* Effect.try({
+      try: () => {
+        const fd = fs.openSync(task.logFile!, "r")
+        try {
+          const size = fs.fstatSync(fd).size
+          const length = Math.min(size, FILE_TAIL_BYTES)
+          const buffer = Buffer.alloc(length)
+          fs.readSync(fd, buffer, 0, length, size - length)
+          // Read from within a line: that piece is not one.
+          const text = buffer.toString("utf8")
+          return length < size ? text.slice(text.indexOf("\n") + 1) : text
+        } finally {
+          fs.closeSync(fd)
+        }
+      },
+      catch: (error) => CliFailure.failed(`Cannot read ${task.logFile}: ${(error as Error).message}`)
+    })
+    const lines = text.replace(/\r?\n$/, "").split(/\r?\n/)
+    if (tail > 0 && text !== "") io.stdout(`${lines.slice(-tail).join("\n")}\n`)
+    io.stderr(style(io.colour).dim(`[${leftLine(task)}; shown from its log file, as no supervisor runs]\n`))
+  })
 
 export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, options: LogsOptions) {
   const io = yield* CliIo

@@ -1,4 +1,5 @@
 /** `taskmux ps`: the tasks as a table a person scans, cut to the terminal's width. */
+import { hasEnded, type LostTask } from "../daemon/lostRecord.ts"
 import type { ListedTask } from "./answers.ts"
 import { type Style, visibleLength } from "./style.ts"
 
@@ -47,6 +48,35 @@ const memory = (bytes: number | null) =>
 export const lostLine = (name: string, reason: string) =>
   `${name} is lost: ${reason} (\`taskmux start ${name}\` runs it again)`
 
+/** How a kept task ended before its supervisor exited, and what runs it again. */
+export const endedLine = (name: string, reason: string) =>
+  `${name}: ${reason} (\`taskmux start ${name}\` runs it again)`
+
+/** The line below the table for a task whose status needs a why: lost, failed, or ended under a past supervisor. */
+const footLine = (t: ListedTask & { readonly reason: string }) =>
+  t.status === "lost"
+    ? lostLine(t.name, t.reason)
+    : t.status === "failed"
+    ? `${t.name} failed: ${t.reason}`
+    : endedLine(t.name, t.reason)
+
+/** A task a past supervisor left, in a line: lost, or how it ended. */
+export const leftLine = (task: LostTask) =>
+  hasEnded(task) ? endedLine(task.name, task.reason) : lostLine(task.name, task.reason)
+
+/** What `ps` says where no supervisor runs: that, and what the last one left (lost, or ended and kept). */
+export const noSupervisorText = (project: string, left: ReadonlyArray<LostTask>): string => {
+  const lost = left.filter((task) => !hasEnded(task))
+  const ended = left.filter(hasEnded)
+  return `No taskmux supervisor runs for ${project}.\n` +
+    (lost.length === 0
+      ? ""
+      : `Its last supervisor ended while these ran:\n${lost.map(leftLine).join("\n")}\n`) +
+    (ended.length === 0
+      ? ""
+      : `Kept tasks that ended before their supervisor exited:\n${ended.map(leftLine).join("\n")}\n`)
+}
+
 export interface PsOptions {
   readonly style: Style
   /** The terminal's width: the command is cut to fit; undefined (a pipe) leaves it whole. */
@@ -80,10 +110,8 @@ export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): s
     const cut = command.length > room ? `${command.slice(0, room - 1)}…` : command
     return `${head ? style.bold(left) : left}  ${head ? style.bold(cut) : cut}`
   }
-  // Why a task is lost or failed does not fit a column: a line each below the table.
-  const lost = tasks.filter((t) => (t.status === "lost" || t.status === "failed") && t.reason !== undefined).map((t) =>
-    t.status === "lost" ? lostLine(t.name, t.reason!) : `${t.name} failed: ${t.reason}`
-  )
+  // Why a task is lost, failed or ended under a past supervisor does not fit a column: a line each below.
+  const lost = tasks.filter((t): t is ListedTask & { readonly reason: string } => t.reason !== undefined).map(footLine)
   return [line(header, true), ...rows.map((r) => line(r, false)), ...(lost.length > 0 ? ["", ...lost] : [])]
     .join("\n") + "\n"
 }

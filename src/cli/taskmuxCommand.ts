@@ -11,8 +11,8 @@ import type { ListAnswer } from "./answers.ts"
 import { attach } from "./attach.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
-import { logs } from "./logs.ts"
-import { lostLine, psTable } from "./psTable.ts"
+import { logs, logsFromFile } from "./logs.ts"
+import { leftLine, noSupervisorText, psTable } from "./psTable.ts"
 import { style } from "./style.ts"
 import { connectClient, projectPaths, type TaskmuxClient } from "./TaskmuxClient.ts"
 
@@ -38,7 +38,7 @@ const withClient = <A>(
     readonly what: string
     readonly task?: string
     readonly startsLost?: boolean
-    readonly idle?: (project: string, lost: ReadonlyArray<LostTask>) => Effect.Effect<A, never, CliIo>
+    readonly idle?: (project: string, lost: ReadonlyArray<LostTask>) => Effect.Effect<A, CliFailure, CliIo>
   },
   body: (client: TaskmuxClient) => Effect.Effect<A, CliFailure, CliIo | Scope.Scope>
 ) =>
@@ -53,7 +53,7 @@ const withClient = <A>(
     const started = options.startsLost === true && lostTask !== undefined ? yield* connectClient(dir, true) : undefined
     if (started !== undefined) return yield* body(started)
     if (options.idle !== undefined) return yield* options.idle(paths.project, lost)
-    const fate = lostTask === undefined ? "" : ` ${lostLine(lostTask.name, lostTask.reason)}`
+    const fate = lostTask === undefined ? "" : ` ${leftLine(lostTask)}`
     return yield* CliFailure.failed(`No taskmux supervisor runs for ${paths.project}: ${options.what}.${fate}`)
   }))
 
@@ -70,13 +70,8 @@ const ps = Command.make("ps", { project, json }, (input) =>
     what: "",
     idle: (real, lost) =>
       Effect.map(Effect.service(CliIo), (io) => {
-        // What the last one lost, as list_tasks will show it once one runs.
-        const message = `No taskmux supervisor runs for ${real}.\n` +
-          (lost.length === 0
-            ? ""
-            : `Its last supervisor ended while these ran:\n${
-              lost.map((task) => lostLine(task.name, task.reason)).join("\n")
-            }\n`)
+        // What the last one left, as list_tasks will show it once one runs.
+        const message = noSupervisorText(real, lost)
         if (input.json) {
           io.stdout(`${JSON.stringify(lost.map(lostListed), null, 2)}\n`)
           io.stderr(message)
@@ -125,7 +120,20 @@ const logsCommand = Command.make("logs", {
 }, (input) =>
   input.tail < 0
     ? Effect.fail(CliFailure.usage(`--tail ${input.tail}: give a number of lines, 0 or more`))
-    : withClient(input.project, { start: false, what: `no output of "${input.name}" to show`, task: input.name }, (
+    : withClient(input.project, {
+      start: false,
+      what: `no output of "${input.name}" to show`,
+      task: input.name,
+      // None runs: the log file of a task the last one left holds its output.
+      idle: (real, left) => {
+        const task = left.find((t) => t.name === input.name)
+        return task === undefined || task.logFile === null
+          ? Effect.fail(
+            CliFailure.failed(`No taskmux supervisor runs for ${real}: no output of "${input.name}" to show.`)
+          )
+          : logsFromFile(task, input.tail)
+      }
+    }, (
       client
     ) =>
       Effect.gen(function*() {

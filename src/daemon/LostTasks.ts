@@ -10,10 +10,13 @@ import { Context, Effect, Layer, PubSub } from "effect"
 import * as fs from "node:fs"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { type RecordedTask, type StartRequest, TaskRegistry } from "../supervisor/TaskRegistry.ts"
-import { type LostTask, readLost, type RecordFile } from "./lostRecord.ts"
+import { endedKept, type LostTask, readLost, type RecordFile } from "./lostRecord.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
 
 export type { LostTask }
+
+/** The ends worth keeping past the supervisor: not a stop someone asked for. */
+const ENDED_BY_ITSELF = new Set(["exited", "crashed", "failed"])
 
 /** How soon after a change the record is written: a burst of changes is one write. */
 const WRITE_DELAY_MS = 25
@@ -67,13 +70,19 @@ export class LostTasks extends Context.Service<LostTasks, {
           Effect.forever,
           Effect.forkScoped
         )
-        // Ended in order (its tasks are stopped next): only what is still lost needs keeping.
+        // Ended in order (its tasks are stopped next): what is still lost needs keeping, and the kept
+        // tasks that ended by themselves (a kept build, a server that crashed after the last session
+        // left), so the next look (`taskmux ps`, a new supervisor) says how they ended.
         yield* Effect.addFinalizer(() =>
-          Effect.sync(() => {
-            clearTimeout(timer)
-            if (lost.size === 0) fs.rmSync(paths.record, { force: true })
-            else write([])
-          })
+          Effect.flatMap(registry.records, (tasks) =>
+            Effect.sync(() => {
+              clearTimeout(timer)
+              for (const task of tasks) {
+                if (task.session === null && ENDED_BY_ITSELF.has(task.status)) lost.set(task.name, endedKept(task))
+              }
+              if (lost.size === 0) fs.rmSync(paths.record, { force: true })
+              else write([])
+            }))
         )
         return LostTasks.of({
           list: () => [...lost.values()],

@@ -1,16 +1,28 @@
 /**
  * The record on disk of what a project's supervisor runs (see LostTasks), read: what a dead one was
- * running when it died, and what was lost before. Plain Node, for the CLI too, which reads it when no
- * supervisor runs.
+ * running when it died, what was lost before, and the kept tasks that had ended by themselves when
+ * one exited in order (a kept build's result outlives the supervisor that ran it). Plain Node, for
+ * the CLI too, which reads it when no supervisor runs.
  */
 import * as fs from "node:fs"
-import { isFinished } from "../domain/Task.ts"
+import { describeEnd, isFinished } from "../domain/Task.ts"
 import type { RecordedTask } from "../supervisor/TaskRegistry.ts"
 
+/** A task a past supervisor left: lost (running when it died), or ended (its status says how). */
 export interface LostTask extends RecordedTask {
-  /** Why it is lost, and where its output is. */
+  /** Why it is lost, or how it ended; and where its output is. */
   readonly reason: string
 }
+
+/** It ended by itself, before its supervisor exited in order; not lost. */
+export const hasEnded = (task: LostTask) => isFinished(task.status)
+
+/** A kept task that ended by itself, as a record keeps it once its supervisor has exited. */
+export const endedKept = (task: RecordedTask): LostTask => ({
+  ...task,
+  reason: `it ${describeEnd(task.status, task.exitCode, task.signal)} at ${task.endedAt}, and then its ` +
+    `supervisor exited, having nothing left to run${task.logFile === null ? "" : `. Its output: ${task.logFile}`}`
+})
 
 export interface RecordFile {
   readonly supervisorPid: number
@@ -38,16 +50,16 @@ export const readLost = (file: string): ReadonlyArray<LostTask> => {
   ]
 }
 
-/** A lost task as list_tasks shows it (and `taskmux ps --json` when no supervisor runs). */
+/** A lost or ended task as list_tasks shows it (and `taskmux ps --json` when no supervisor runs). */
 export const lostListed = (task: LostTask) => ({
   name: task.name,
   pid: null,
-  status: "lost" as const,
-  exitCode: null,
-  signal: null,
+  status: hasEnded(task) ? task.status : "lost" as const,
+  exitCode: hasEnded(task) ? task.exitCode : null,
+  signal: hasEnded(task) ? task.signal : null,
   command: task.commandLine,
   startedAt: task.startedAt,
-  endedAt: null,
+  endedAt: hasEnded(task) ? task.endedAt : null,
   ports: null,
   memoryBytes: null,
   reason: task.reason,

@@ -6,6 +6,7 @@
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js"
 import { Cause, Effect, Exit, References, Schema } from "effect"
 import type { TaskmuxConfig } from "../Config.ts"
+import { hasEnded } from "../daemon/lostRecord.ts"
 import { LostTasks } from "../daemon/LostTasks.ts"
 import { formatSchemaError, InvalidArguments, notAField, TaskNotFound } from "../domain/errors.ts"
 import { Project } from "../project/Project.ts"
@@ -128,8 +129,8 @@ const explainUnknown = (error: { readonly message: string }) =>
       const task = (yield* LostTasks).get(error.name)
       if (task !== undefined) {
         return {
-          message: `Task ${name} is lost: ${task.reason}. restart_task or start_task { name } runs it again ` +
-            "with its recorded command; remove_task forgets it."
+          message: `Task ${name} ${hasEnded(task) ? "ran under the last supervisor:" : "is lost:"} ${task.reason}. ` +
+            "restart_task or start_task { name } runs it again with its recorded command; remove_task forgets it."
         }
       }
       const project = yield* (yield* Project).current

@@ -319,6 +319,39 @@ describe("one supervisor per project, shared by every session", () => {
     expect(ran.stdout).toContain("tick")
   })
 
+  it("remembers how a kept task ended after its supervisor exits: ps says so, logs reads its log file, the next supervisor lists it and runs it again", async () => {
+    const p = makeProject()
+    const taskmux = builtCli(p.project, { ...process.env, ...p.env })
+    writeFileSync(
+      NodePath.join(p.project, "taskmux.yaml"),
+      "tasks:\n  api:\n    command: \"echo 'api listening'; sleep 0.5; echo 'Error: lost connection to db' >&2; exit 1\"\n"
+    )
+    const started = await taskmux(["start", "api"])
+    expect(started.code, started.stderr + started.stdout).toBe(0)
+    // It crashes after the CLI's session has gone, and the supervisor, with nothing left to run, exits.
+    const supervisor = (await p.supervisor())!.pid
+    await until(() => !isAlive(supervisor) ? true : undefined, 10_000)
+    const ps = await taskmux(["ps"])
+    expect(ps.stdout).toMatch(
+      /Kept tasks that ended before their supervisor exited:\napi: it crashed, exit code 1 at .*, and then its supervisor exited, having nothing left to run\. Its output: .*api.*\.log \(`taskmux start api` runs it again\)\n$/
+    )
+    expect(JSON.parse((await taskmux(["ps", "--json"])).stdout)).toMatchObject([
+      { name: "api", status: "crashed", exitCode: 1, logFile: expect.stringMatching(/\.log$/) }
+    ])
+    const logs = await taskmux(["logs", "api"])
+    expect(logs).toMatchObject({ code: 0, stdout: "api listening\nError: lost connection to db\n" })
+    expect(logs.stderr).toContain("shown from its log file, as no supervisor runs")
+
+    const s = await session(p.env)
+    expect(await taskOf(s, "api")).toMatchObject({ status: "crashed", exitCode: 1 })
+    expect(textOf(await s.call("read_output", { name: "api" }))).toMatch(
+      /^Task "api" ran under the last supervisor: it crashed/
+    )
+    await s.structured("start_task", { name: "api" })
+    expect(await s.structured("wait_for_task", { name: "api", exit: true })).toMatchObject({ status: "crashed" })
+    expect(await taskOf(s, "api")).toMatchObject({ status: "crashed", owner: "kept" })
+  })
+
   it("forgets a lost task on remove_task, and says which names it knows", async () => {
     const p = makeProject()
     const a = await session(p.env)
