@@ -12,19 +12,23 @@ import { attach } from "./attach.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { logs, logsFromFile } from "./logs.ts"
+import { nearestProject } from "./nearestProject.ts"
 import { leftLine, noSupervisorText, psTable } from "./psTable.ts"
 import { style } from "./style.ts"
 import { connectClient, projectPaths, type TaskmuxClient } from "./TaskmuxClient.ts"
 
 const project = Flag.Directory("project", { mustExist: true }).pipe(
-  Flag.withDescription("The project whose supervisor to ask (default: the working directory)"),
+  Flag.withDescription(
+    "The project whose supervisor to ask (default: the nearest directory up from here with a task file or a " +
+      "supervisor, else this one)"
+  ),
   Flag.optional
 )
 const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON instead of text"), Flag.withDefault(false))
 const taskName = Argument.String("name").pipe(Argument.withDescription("The task's name (see taskmux ps)"))
 
 const projectDir = (flag: Option.Option<string>) =>
-  Effect.map(Effect.service(CliIo), (io) => Option.getOrElse(flag, () => io.cwd))
+  Effect.map(Effect.service(CliIo), (io) => Option.getOrElse(flag, () => nearestProject(io.cwd, io.env)))
 
 /**
  * Runs `body` with a session with the project's supervisor. Where none runs: `start` starts one (so

@@ -16,6 +16,7 @@ import type { Params } from "../mcp/McpSession.ts"
 import { invalidParams } from "../mcp/protocolError.ts"
 import { StdioTransport } from "../mcp/StdioTransport.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
+import { endSessionTasks } from "../project/endSessionTasks.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import type { WebServer } from "../web/WebServer.ts"
@@ -155,7 +156,7 @@ export class Daemon extends Context.Service<Daemon, {
             yield* Deferred.await(closed)
             yield* Scope.close(scope, Exit.void)
             // Its own tasks end with it (whole trees), and are forgotten; their logs stay.
-            yield* registry.endSession(viewer.id)
+            yield* endSessionTasks(viewer.id)
           }).pipe(
             Effect.ensuring(Effect.suspend(() => {
               sessions--

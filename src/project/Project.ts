@@ -10,6 +10,7 @@ import { readFileSync, statSync } from "node:fs"
 import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../Config.ts"
 import { parseProcfile, type ProjectFile, ProjectFileError } from "./ProjectFile.ts"
+import { TASK_FILE_NAMES } from "./taskFileNames.ts"
 
 export interface ProjectState {
   readonly dir: string
@@ -17,8 +18,6 @@ export interface ProjectState {
   readonly file: ProjectFile | undefined
   readonly error: ProjectFileError | undefined
 }
-
-const CANDIDATES = ["taskmux.yaml", "taskmux.yml", "taskmux.json", "Procfile"] as const
 
 export class Project extends Context.Service<Project, {
   /** The project as its file says now. */
@@ -62,7 +61,7 @@ export class Project extends Context.Service<Project, {
 
 /** The first candidate that is a file, keyed by what changes when it is edited. Asked on every call: no exceptions. */
 const findFile = (dir: string) => {
-  for (const name of CANDIDATES) {
+  for (const name of TASK_FILE_NAMES) {
     const path = NodePath.join(dir, name)
     let stat
     try {

@@ -19,12 +19,21 @@ export const ProjectTaskDef = Schema.Struct({
   cwd: Schema.optionalKey(Schema.String),
   env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
   waitFor: Schema.optionalKey(WaitForSpec),
-  dependsOn: Schema.optionalKey(Schema.Record(Schema.String, Condition)),
+  dependsOn: Schema.optionalKey(
+    // A list (compose's `depends_on: [db]`) says no condition: the message shows the map it needs.
+    Schema.Record(Schema.String, Condition).annotate({
+      message: "expected a map of task names to what each must reach first: { db: started | ready | succeeded }"
+    })
+  ),
   restart: Schema.optionalKey(RestartSpec),
   terminal: Schema.optionalKey(Schema.Boolean),
   notifyOnExit: Schema.optionalKey(Schema.Boolean),
   /** Outlives the session that starts it (a database, a dev server kept across conversations). */
   keep: Schema.optionalKey(Schema.Boolean)
+}).annotate({
+  // A Procfile's habit (`web: npm run dev`) gives a string where a task's map belongs.
+  message: "expected a task's map, such as { command: npm run dev } (a Procfile's \"web: npm run dev\" is " +
+    "web: { command: npm run dev } here)"
 })
 export type ProjectTaskDef = typeof ProjectTaskDef.Type
 

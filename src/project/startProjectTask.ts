@@ -30,7 +30,9 @@ export class NoSuchProjectTask extends Schema.TaggedError<NoSuchProjectTask>()("
 }) {
   override get message() {
     if (this.why !== undefined) {
-      return `start_task needs a command: there are no project tasks to start by name (${this.why}).`
+      // The file is what to fix: said first.
+      return `The project file is not usable, so "${this.name}" cannot be started by name: ${this.why}. ` +
+        "Fix the file, or pass a command."
     }
     return this.known.length === 0
       ? `start_task needs a command: "${this.name}" is not a project task, and the project defines none ` +

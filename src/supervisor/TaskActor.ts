@@ -151,6 +151,14 @@ export interface TaskActor {
    * session queued before it may have made it theirs); else nothing, and no log files.
    */
   readonly removeIfOwnedBy: (session: string) => Effect.Effect<ReadonlyArray<string>, TaskRemoved>
+  /** Makes it `to`'s (null: kept), if it is still `from`'s when the actor takes the command; true if so. */
+  readonly handOver: (from: string, to: Owner) => Effect.Effect<boolean, TaskRemoved>
+}
+
+/** Who a task belongs to: a session and its client, or nobody (kept: `session` null). */
+export interface Owner {
+  readonly session: string | null
+  readonly client: string | null
 }
 
 /** What an actor needs from the server. */
@@ -188,6 +196,7 @@ type Message =
   }
   | { readonly _tag: "Resize"; readonly size: TerminalSize; readonly reply: Reply<void, NotATerminal> }
   | { readonly _tag: "Remove"; readonly ifSession?: string; readonly reply: Reply<ReadonlyArray<string>> }
+  | { readonly _tag: "HandOver"; readonly from: string; readonly to: Owner; readonly reply: Reply<boolean> }
   // From the actor's own fibers:
   | { readonly _tag: "Exited"; readonly run: Run; readonly exit: ExitInfo }
   | { readonly _tag: "BackoffOver"; readonly timer: Fiber.Fiber<void> }
@@ -558,6 +567,10 @@ export const make = (
                 return state.logFiles
               }))
           )
+        case "HandOver":
+          if (state.session !== message.from) return Effect.asVoid(Deferred.succeed(message.reply, false))
+          update({ ...message.to, since: new Date().toISOString() })
+          return Effect.asVoid(Deferred.succeed(message.reply, true))
         case "Exited":
           return endRun(message.run, message.exit)
         case "BackoffOver":
@@ -644,7 +657,8 @@ export const make = (
       input: (bytes, eof) => ask((reply) => ({ _tag: "Input", bytes, eof, reply })),
       resize: (size) => ask((reply) => ({ _tag: "Resize", size, reply })),
       remove: ask((reply) => ({ _tag: "Remove", reply })),
-      removeIfOwnedBy: (session) => ask((reply) => ({ _tag: "Remove", ifSession: session, reply }))
+      removeIfOwnedBy: (session) => ask((reply) => ({ _tag: "Remove", ifSession: session, reply })),
+      handOver: (from, to) => ask((reply) => ({ _tag: "HandOver", from, to, reply }))
     }
     /** Ends the actor when it was removed and nothing waits in its mailbox, in one step, so no command slips in. */
     const done = Effect.sync(() => {

@@ -229,6 +229,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly remove: (name: string, deleteLog?: boolean) => Effect.Effect<void, TaskNotFound>
   /** A session ended: its own tasks are stopped (whole trees) and forgotten; kept ones and others' go on. */
   readonly endSession: (session: string) => Effect.Effect<void>
+  /** Makes `name` `to`'s, if it is still `from`'s: a dependency that must outlive the session that started it. */
+  readonly handOver: (name: string, from: string, to: TaskActor.Owner) => Effect.Effect<void>
   /** Every task as the record on disk keeps it (see TaskRecord). */
   readonly records: Effect.Effect<ReadonlyArray<RecordedTask>>
   /** Tasks running now, and how many of them are kept. */
@@ -435,6 +437,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           concurrency: "unbounded"
         })
       })
+
+      const handOver = (name: string, from: string, to: TaskActor.Owner) =>
+        Effect.ignore(Effect.flatMap(lookup(name), (actor) => actor.handOver(from, to)))
 
       const records = Effect.sync(() =>
         listed().map((actor): RecordedTask => {
@@ -724,6 +729,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         signal,
         remove,
         endSession,
+        handOver,
         records,
         running
       })

@@ -39,6 +39,7 @@ import { serveSession, type SessionTransport } from "../mcp/McpServer.ts"
 import { ErrorCode } from "../mcp/protocolError.ts"
 import { MODERN_VERSION, PROTOCOL_VERSIONS, SUBSCRIPTION_ID_META } from "../mcp/revisions.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
+import { endSessionTasks } from "../project/endSessionTasks.ts"
 import type { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import type { ViewerShape } from "../supervisor/Viewer.ts"
@@ -152,7 +153,7 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       options.viewers(-1)
     }
     // As for a closed socket: the session's scope, then its own tasks (whole trees); their logs stay.
-    await run(Effect.andThen(Scope.close(session.scope, Exit.void), registry.endSession(session.viewer.id)))
+    await run(Effect.andThen(Scope.close(session.scope, Exit.void), endSessionTasks(session.viewer.id)))
   }
 
   /**

@@ -2,7 +2,8 @@
  * The commands in-process against a stand-in supervisor (one real isolated taskmux server behind the
  * project's socket): what they print, their JSON, their exit codes.
  */
-import { existsSync } from "node:fs"
+import { existsSync, mkdirSync } from "node:fs"
+import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { wantsColour } from "../../src/cli/CliIo.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
@@ -102,6 +103,19 @@ describe("with a supervisor", () => {
     expect(tasks.map((t) => t.name).sort()).toEqual(["badmig", "hello", "needy", "sleeper"])
     expect(tasks[0]).toHaveProperty("status")
     expect(tasks[0]).toHaveProperty("command")
+  })
+
+  it("ps in a subdirectory of the project is about the project (as git finds its repository)", async () => {
+    const deep = NodePath.join(project, "src", "components")
+    mkdirSync(deep, { recursive: true })
+    const ran = await cli(["ps", "--json"], { cwd: deep })
+    expect(ran.code).toBe(0)
+    expect((JSON.parse(ran.stdout) as Array<{ name: string }>).map((t) => t.name).sort()).toEqual([
+      "badmig",
+      "hello",
+      "needy",
+      "sleeper"
+    ])
   })
 
   it("start starts a project task after its dependencies, kept, and says so, and what it waits for as it waits (stderr)", async () => {

@@ -138,6 +138,26 @@ describe("one supervisor per project, shared by every session", () => {
     await b.structured("stop_task", { name: "kept" })
   })
 
+  it("hands a dependency to the session whose task needs it when the session that started it goes", async () => {
+    const p = makeProject()
+    writeFileSync(
+      NodePath.join(p.project, "taskmux.yaml"),
+      "tasks:\n  db:\n    command: sleep 300\n  web:\n    command: sleep 300\n    dependsOn: { db: started }\n"
+    )
+    const bob = await session(p.env)
+    const db = await bob.structured<{ pid: number }>("start_task", { name: "db" })
+    const alice = await session(p.env)
+    const web = await alice.structured<{ pid: number }>("start_task", { name: "web" })
+    await bob.client.close()
+    // Bob's session is gone; the database Alice's server needs runs on, Alice's now.
+    await until(async () => (await taskOf(alice, "db"))?.owner === "you" ? true : undefined, 5_000)
+    expect(isAlive(db.pid)).toBe(true)
+    expect(await taskOf(alice, "web")).toMatchObject({ status: "running", owner: "you" })
+    // And when Alice goes, both go with her.
+    await alice.client.close()
+    await until(() => !isAlive(db.pid) && !isAlive(web.pid) ? true : undefined, 5_000)
+  })
+
   it("keeps a kept task after every session ended, for a new session to see, read and stop; then ends", async () => {
     const p = makeProject()
     const a = await session(p.env)

@@ -1,0 +1,37 @@
+/** Which of a leaving session's tasks others need: the dependencies of their running tasks, handed to them. */
+import { describe, expect, it } from "vitest"
+import { neededByOthers } from "../../src/project/endSessionTasks.ts"
+import type { RecordedTask } from "../../src/supervisor/TaskRegistry.ts"
+
+const task = (name: string, session: string | null, status = "running") =>
+  ({ name, session, client: session === null ? null : `${session}-client`, status }) as unknown as RecordedTask
+
+const defined = new Map([
+  ["db", {}],
+  ["api", { dependsOn: { db: "ready" as const } }],
+  ["web", { dependsOn: { api: "ready" as const } }],
+  ["worker", { dependsOn: { db: "started" as const } }]
+])
+
+describe("neededByOthers", () => {
+  it("hands a dependency, and what it needs in turn, to the owner of the task that needs them", () => {
+    const tasks = [task("db", "bob"), task("api", "bob"), task("web", "alice")]
+    expect(neededByOthers("bob", tasks, defined)).toEqual(
+      new Map([["api", { session: "alice", client: "alice-client" }], ["db", {
+        session: "alice",
+        client: "alice-client"
+      }]])
+    )
+  })
+
+  it("keeps one a kept task needs, whoever else needs it", () => {
+    const tasks = [task("db", "bob"), task("web", "alice"), task("api", "carol"), task("worker", null)]
+    expect(neededByOthers("bob", tasks, defined)).toEqual(new Map([["db", { session: null, client: null }]]))
+  })
+
+  it("leaves what nobody else running needs: its own chain, ended dependents, others' tasks", () => {
+    expect(neededByOthers("bob", [task("db", "bob"), task("api", "bob")], defined).size).toBe(0)
+    expect(neededByOthers("bob", [task("db", "bob"), task("api", "alice", "crashed")], defined).size).toBe(0)
+    expect(neededByOthers("bob", [task("db", "carol"), task("api", "alice")], defined).size).toBe(0)
+  })
+})
