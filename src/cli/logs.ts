@@ -5,8 +5,8 @@
  * shown twice; a parallel wait_for_task hears of the end.
  */
 import { Deferred, Effect, Queue } from "effect"
-import * as fs from "node:fs"
 import type { LostTask } from "../daemon/lostRecord.ts"
+import { lastLinesOfFile } from "../output/fileTail.ts"
 import type { OutputLine, ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
 import { isLive } from "./answers.ts"
 import { CliFailure } from "./CliFailure.ts"
@@ -34,6 +34,8 @@ const END_WAIT_MS = 600_000
  */
 const RESTART_GRACE_MS = 1_500
 const RESTART_LOOK_MS = 100
+/** What the tools answer about a task removed meanwhile. */
+const GONE = /^No task named |was removed \(remove_task\) before this call reached it/
 
 /** What prints pages of lines: text for people, or one JSON object per line. */
 interface Printer {
@@ -70,9 +72,6 @@ export const jsonPrinter = (partials: boolean): Printer => {
   }
 }
 
-/** How much of a log file's end is read for its last lines. */
-const FILE_TAIL_BYTES = 1 << 20
-
 /**
  * Where no supervisor runs: the last lines of the log file of a task the last one left (lost, or kept
  * and ended), as the file holds them, and on stderr what became of it.
@@ -80,25 +79,11 @@ const FILE_TAIL_BYTES = 1 << 20
 export const logsFromFile = (task: LostTask, tail: number) =>
   Effect.gen(function*() {
     const io = yield* CliIo
-    const text = yield* Effect.try({
-      try: () => {
-        const fd = fs.openSync(task.logFile!, "r")
-        try {
-          const size = fs.fstatSync(fd).size
-          const length = Math.min(size, FILE_TAIL_BYTES)
-          const buffer = Buffer.alloc(length)
-          fs.readSync(fd, buffer, 0, length, size - length)
-          // Read from within a line: that piece is not one.
-          const text = buffer.toString("utf8")
-          return length < size ? text.slice(text.indexOf("\n") + 1) : text
-        } finally {
-          fs.closeSync(fd)
-        }
-      },
+    const lines = yield* Effect.try({
+      try: () => lastLinesOfFile(task.logFile!, tail),
       catch: (error) => CliFailure.failed(`Cannot read ${task.logFile}: ${(error as Error).message}`)
     })
-    const lines = text.replace(/\r?\n$/, "").split(/\r?\n/)
-    if (tail > 0 && text !== "") io.stdout(`${lines.slice(-tail).join("\n")}\n`)
+    if (lines.length > 0) io.stdout(`${lines.join("\n")}\n`)
     io.stderr(style(io.colour).dim(`[${leftLine(task)}; shown from its log file, as no supervisor runs]\n`))
   })
 
@@ -148,27 +133,35 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
       }
     })
 
-  for (;;) {
-    const ended = yield* Deferred.make<WaitAnswer, CliFailure>()
-    yield* Effect.forkChild(Deferred.into(awaitEnd, ended))
-    for (let over = false; !over;) {
-      over = yield* Effect.raceFirst(Effect.as(Queue.take(wake), false), Effect.as(Deferred.await(ended), true))
-      yield* readNew
-    }
-    // It ended: after its last lines, stop, unless it runs again at once (restart_task, a new start).
-    const end = yield* Deferred.await(ended)
-    const task = yield* lookAgain(end.status === "stopped" ? RESTART_GRACE_MS : 0)
+  const follow = Effect.gen(function*() {
+    for (;;) {
+      const ended = yield* Deferred.make<WaitAnswer, CliFailure>()
+      yield* Effect.forkChild(Deferred.into(awaitEnd, ended))
+      for (let over = false; !over;) {
+        over = yield* Effect.raceFirst(Effect.as(Queue.take(wake), false), Effect.as(Deferred.await(ended), true))
+        yield* readNew
+      }
+      // It ended: after its last lines, stop, unless it runs again at once (restart_task, a new start).
+      const end = yield* Deferred.await(ended)
+      const task = yield* lookAgain(end.status === "stopped" ? RESTART_GRACE_MS : 0)
 
-    if (task.nextCursor < cursor) {
-      // A new start of a finished task begins a new output, numbered from 1.
-      printer.reset()
-      cursor = 0
+      if (task.nextCursor < cursor) {
+        // A new start of a finished task begins a new output, numbered from 1.
+        printer.reset()
+        cursor = 0
+      }
+      yield* readNew
+      if (!isLive(task.status)) {
+        io.stdout(printer.finish())
+        if (!options.json) io.stderr(s.dim(`[${name} ${statusText(task)}]\n`))
+        return
+      }
     }
-    yield* readNew
-    if (!isLive(task.status)) {
+  })
+  // Removed while followed (remove_task, or the end of the session it belonged to): said, not an error.
+  yield* Effect.catchIf(follow, (failure) => GONE.test(failure.message), () =>
+    Effect.sync(() => {
       io.stdout(printer.finish())
-      if (!options.json) io.stderr(s.dim(`[${name} ${statusText(task)}]\n`))
-      return
-    }
-  }
+      io.stderr(s.dim(`[${name} was removed: by remove_task, or with the session it belonged to]\n`))
+    }))
 })

@@ -9,6 +9,8 @@ import type { TaskmuxConfig } from "../Config.ts"
 import { hasEnded } from "../daemon/lostRecord.ts"
 import { LostTasks } from "../daemon/LostTasks.ts"
 import { formatSchemaError, InvalidArguments, notAField, TaskNotFound } from "../domain/errors.ts"
+import { cleanText } from "../output/cleanText.ts"
+import { lastLinesOfFile } from "../output/fileTail.ts"
 import { Project } from "../project/Project.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 
@@ -126,22 +128,41 @@ const explainUnknown = (error: { readonly message: string }) =>
   error instanceof TaskNotFound
     ? Effect.gen(function*() {
       const name = JSON.stringify(error.name)
-      const task = (yield* LostTasks).get(error.name)
+      const lost = yield* LostTasks
+      const task = lost.get(error.name)
       if (task !== undefined) {
         return {
           message: `Task ${name} ${hasEnded(task) ? "ran under the last supervisor:" : "is lost:"} ${task.reason}. ` +
-            "restart_task or start_task { name } runs it again with its recorded command; remove_task forgets it."
+            "restart_task or start_task { name } runs it again with its recorded command; remove_task forgets it." +
+            logTail(task.logFile)
         }
       }
       const project = yield* (yield* Project).current
-      return project.file?.tasks.has(error.name) === true
-        ? {
+      const defined = [...project.file?.tasks.keys() ?? []]
+      if (defined.includes(error.name)) {
+        return {
           message: `Task ${name} is a project task that has not run yet (list_tasks shows it as defined): ` +
             `start_task { name: ${name} } runs it after its dependencies.`
         }
-        : error
+      }
+      // Every name list_tasks shows: the lost and the defined too.
+      const known = [...new Set([...error.known, ...lost.list().map((t) => t.name), ...defined])]
+      return new TaskNotFound({ name: error.name, known })
     })
     : Effect.succeed(error)
+
+/** The last lines of a log file a past supervisor left, for a client that cannot read the file itself. */
+const logTail = (logFile: string | null) => {
+  if (logFile === null) return ""
+  try {
+    const lines = lastLinesOfFile(logFile, LOG_TAIL_LINES).map(cleanText)
+    return lines.length === 0 ? "" : `\nIts last lines, from its log file:\n${lines.join("\n")}`
+  } catch {
+    return ""
+  }
+}
+
+const LOG_TAIL_LINES = 10
 
 const errorResult = (error: { readonly message: string }): CallToolResult => ({
   content: [{ type: "text", text: error.message }],

@@ -364,12 +364,25 @@ describe("one supervisor per project, shared by every session", () => {
 
     const s = await session(p.env)
     expect(await taskOf(s, "api")).toMatchObject({ status: "crashed", exitCode: 1 })
+    // Its output too, for a client that cannot read the log file itself.
     expect(textOf(await s.call("read_output", { name: "api" }))).toMatch(
-      /^Task "api" ran under the last supervisor: it crashed/
+      /^Task "api" ran under the last supervisor: it crashed.*\nIts last lines, from its log file:\napi listening\nError: lost connection to db$/s
     )
     await s.structured("start_task", { name: "api" })
     expect(await s.structured("wait_for_task", { name: "api", exit: true })).toMatchObject({ status: "crashed" })
     expect(await taskOf(s, "api")).toMatchObject({ status: "crashed", owner: "kept" })
+  })
+
+  it("a CLI following a task that goes with its session says it was removed, and exits 0", async () => {
+    const p = makeProject()
+    const alice = await session(p.env)
+    await alice.structured("start_task", { command: "while true; do echo tick; sleep 0.1; done", name: "atick" })
+    const following = builtCli(p.project, { ...process.env, ...p.env })(["logs", "-f", "atick"])
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    await alice.client.close()
+    const ran = await following
+    expect(ran.code, ran.stderr).toBe(0)
+    expect(ran.stderr).toContain("[atick was removed: by remove_task, or with the session it belonged to]")
   })
 
   it("forgets a lost task on remove_task, and says which names it knows", async () => {

@@ -64,6 +64,10 @@ describe("project tasks", () => {
       expect(textOf(await s.call("list_tasks"))).toMatch(
         /^db\tdefined \(project task; start_task \{ name \}\)\tnode -e/
       )
+      // An unknown name is told the names there are, defined ones too.
+      expect(textOf(await s.call("get_task", { name: "nope" }))).toBe(
+        "No task named \"nope\". Known tasks: db, api, web, seed, app."
+      )
       // A name list_tasks shows as defined is not unknown to the other tools: they say how to run it.
       const notRun = await s.call("stop_task", { name: "seed" })
       expect([notRun.isError, textOf(notRun)]).toEqual([
