@@ -19,6 +19,8 @@ export type TaskEvent =
     readonly errorLines: ReadonlyArray<SummaryLine>
     /** What its main process left running (command lines), ended with it. */
     readonly leftRunning?: ReadonlyArray<string>
+    /** Who stopped it, when someone did ("stop_task from cursor", "its session (claude-code) ended"). */
+    readonly stoppedBy?: string
     /** Its restart policy runs it again at this ISO time. */
     readonly restartAt?: string
     /** The session that started it asked not to be told (`notifyOnExit: false`); others still are. */

@@ -105,6 +105,8 @@ export interface StopRequest {
   readonly signal?: SignalName | undefined
   readonly graceMs?: number | undefined
   readonly force?: boolean | undefined
+  /** Who asked, as the end's notification says it to every session ("stop_task from cursor"). */
+  readonly by?: string | undefined
 }
 
 export interface Started {
@@ -145,12 +147,12 @@ export interface TaskActor {
   /** Changes a terminal task's size, for this run and the next. */
   readonly resize: (size: TerminalSize) => Effect.Effect<void, NotATerminal | TaskRemoved>
   /** Stops it and takes it away, answering with its runs' log files; later commands fail with TaskRemoved, but a start brings it back. */
-  readonly remove: Effect.Effect<ReadonlyArray<string>, TaskRemoved>
+  readonly remove: (by?: string) => Effect.Effect<ReadonlyArray<string>, TaskRemoved>
   /**
    * The same, only if the task is still `session`'s when the actor takes the command (a start by another
    * session queued before it may have made it theirs); else nothing, and no log files.
    */
-  readonly removeIfOwnedBy: (session: string) => Effect.Effect<ReadonlyArray<string>, TaskRemoved>
+  readonly removeIfOwnedBy: (session: string, by: string) => Effect.Effect<ReadonlyArray<string>, TaskRemoved>
   /** Makes it `to`'s (null: kept), if it is still `from`'s when the actor takes the command; true if so. */
   readonly handOver: (from: string, to: Owner) => Effect.Effect<boolean, TaskRemoved>
 }
@@ -195,7 +197,12 @@ type Message =
     readonly reply: Reply<number, StdinClosed>
   }
   | { readonly _tag: "Resize"; readonly size: TerminalSize; readonly reply: Reply<void, NotATerminal> }
-  | { readonly _tag: "Remove"; readonly ifSession?: string; readonly reply: Reply<ReadonlyArray<string>> }
+  | {
+    readonly _tag: "Remove"
+    readonly ifSession?: string
+    readonly by?: string | undefined
+    readonly reply: Reply<ReadonlyArray<string>>
+  }
   | { readonly _tag: "HandOver"; readonly from: string; readonly to: Owner; readonly reply: Reply<boolean> }
   // From the actor's own fibers:
   | { readonly _tag: "Exited"; readonly run: Run; readonly exit: ExitInfo }
@@ -211,6 +218,8 @@ interface Run {
   readonly startedAt: number
   /** stop_task, remove_task, restart_task or shutdown asked it to end. */
   stopRequested: boolean
+  /** Who asked, when a stop said (see StopRequest.by). */
+  stoppedBy?: string | undefined
   /** Signals delivered with signal_task, or typed on its terminal. */
   readonly signalsSent: Set<string>
   /** A forcing stop SIGKILLed what a stop under way had left. */
@@ -365,7 +374,13 @@ export const make = (
       yield* Scope.close(ended.scope, Exit.void)
       const uptimeMs = Date.now() - ended.startedAt
       const next = decide(state.policy, { status, stopRequested: ended.stopRequested, uptimeMs }, inARow)
-      const end = { status, exitCode: exit.code, signal: exit.signal, leftRunning: exit.leftRunning ?? [] }
+      const end = {
+        status,
+        exitCode: exit.code,
+        signal: exit.signal,
+        leftRunning: exit.leftRunning ?? [],
+        stoppedBy: ended.stoppedBy
+      }
       if (next._tag !== "Restart") {
         // Decided before the end is shown: a wait for the end never sees a run that will restart as the end.
         finish(end, next._tag === "GiveUp" ? next.reason : undefined)
@@ -398,11 +413,12 @@ export const make = (
 
     /** The state after a run's end: `restarting` until `restartAt`, or ended (for good, when `gaveUp` says why). */
     const finish = (
-      { leftRunning = [], ...end }: {
+      { leftRunning = [], stoppedBy, ...end }: {
         readonly status: TaskStatus
         readonly exitCode: number | null
         readonly signal: string | null
         readonly leftRunning?: ReadonlyArray<string>
+        readonly stoppedBy?: string | undefined
       },
       gaveUp?: string,
       restartAt?: Date
@@ -426,6 +442,7 @@ export const make = (
         name,
         ...end,
         ...(leftRunning.length > 0 && { leftRunning }),
+        ...(stoppedBy !== undefined && { stoppedBy }),
         ...explained,
         ...(restartAt !== undefined && { restartAt: restartAt.toISOString() }),
         quiet: !state.notifyOnExit,
@@ -438,6 +455,7 @@ export const make = (
       const current = run
       if (current !== undefined) {
         current.stopRequested = true
+        current.stoppedBy ??= request.by
         stopping = current
         const signal = request.force === true ? "SIGKILL" : request.signal ?? "SIGTERM"
         const forced = yield* current.process.terminate({ signal, graceMs: request.graceMs ?? config.killGraceMs })
@@ -560,7 +578,7 @@ export const make = (
           }
           return answer(
             message.reply,
-            Effect.andThen(stopNow({}), () =>
+            Effect.andThen(stopNow({ by: message.by }), () =>
               Effect.sync(() => {
                 update({ removed: true })
                 notifier.publish({ _tag: "TaskRemoved", name })
@@ -656,8 +674,8 @@ export const make = (
       signal: (signal) => ask((reply) => ({ _tag: "Signal", signal, reply })),
       input: (bytes, eof) => ask((reply) => ({ _tag: "Input", bytes, eof, reply })),
       resize: (size) => ask((reply) => ({ _tag: "Resize", size, reply })),
-      remove: ask((reply) => ({ _tag: "Remove", reply })),
-      removeIfOwnedBy: (session) => ask((reply) => ({ _tag: "Remove", ifSession: session, reply })),
+      remove: (by) => ask((reply) => ({ _tag: "Remove", by, reply })),
+      removeIfOwnedBy: (session, by) => ask((reply) => ({ _tag: "Remove", ifSession: session, by, reply })),
       handOver: (from, to) => ask((reply) => ({ _tag: "HandOver", from, to, reply }))
     }
     /** Ends the actor when it was removed and nothing waits in its mailbox, in one step, so no command slips in. */

@@ -392,7 +392,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       const stop = Effect.fn("TaskRegistry.stop")(function*(name: string, request: StopRequest = {}) {
-        return yield* command(name, (actor) => actor.stop(request))
+        const by = request.by ?? askedBy("stop_task", yield* Viewer)
+        return yield* command(name, (actor) => actor.stop({ ...request, by }))
       })
 
       const restart = Effect.fn("TaskRegistry.restart")(function*(name: string) {
@@ -433,7 +434,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         const own = listed().filter((actor) => actor.state().session === session)
         // Whole trees, all at once; the log files stay. Through each actor, after what its mailbox holds:
         // a start another session sent before this may have made the task theirs, and then it stays.
-        yield* Effect.forEach(own, (actor) => Effect.ignore(actor.removeIfOwnedBy(session)), {
+        const by = (actor: TaskActor.TaskActor) => {
+          const client = actor.state().client
+          return `its session${client === null ? "" : ` (${client})`} ended`
+        }
+        yield* Effect.forEach(own, (actor) => Effect.ignore(actor.removeIfOwnedBy(session, by(actor))), {
           concurrency: "unbounded"
         })
       })
@@ -708,7 +713,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       const remove = Effect.fn("TaskRegistry.remove")(function*(name: string, deleteLog = false) {
-        const logFiles = yield* command(name, (actor) => actor.remove)
+        const by = askedBy("remove_task", yield* Viewer)
+        const logFiles = yield* command(name, (actor) => actor.remove(by))
         if (deleteLog) yield* Effect.promise(() => Promise.allSettled(logFiles.map((path) => unlink(path))))
       })
 
@@ -751,6 +757,12 @@ const silentHint = (task: TaskState, forALine: boolean, never: boolean) => {
 const scanBefore = (task: TaskState, cursor: number, pattern: RegExp): BufferedLine | undefined => {
   const { lines } = task.buffer.read({ since: Math.max(0, cursor - 5_000), maxBytes: 1 << 20, transform: cleanText })
   return lines.findLast((line) => line.seq <= cursor && !line.partial && matchOnce(pattern, line.text))
+}
+
+/** "stop_task from cursor": a tool and the client that called it, as an end's notification names who asked. */
+const askedBy = (tool: string, viewer: ViewerShape) => {
+  const client = viewer.client()
+  return client === undefined ? tool : `${tool} from ${client}`
 }
 
 /**

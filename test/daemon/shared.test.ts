@@ -128,6 +128,10 @@ describe("one supervisor per project, shared by every session", () => {
     const kept = await a.structured<{ pid: number }>("start_task", { command: "sleep 300", name: "kept", keep: true })
     const other = await b.structured<{ pid: number }>("start_task", { command: "sleep 300", name: "other" })
     expect(isAlive(childPid)).toBe(true)
+    const heard: Array<Record<string, unknown>> = []
+    b.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      heard.push(n.params.data as Record<string, unknown>)
+    })
     await a.client.close()
     await until(() => !isAlive(own.pid) && !isAlive(childPid) ? true : undefined, 5_000)
     // Forgotten: only the live and the kept remain.
@@ -135,7 +139,18 @@ describe("one supervisor per project, shared by every session", () => {
     expect(await taskOf(b, "kept")).toMatchObject({ status: "running", owner: "kept" })
     expect(await taskOf(b, "other")).toMatchObject({ status: "running", owner: "you" })
     expect(isAlive(kept.pid) && isAlive(other.pid)).toBe(true)
+    // The other session hears the end, and why: whose session ended.
+    expect(heard).toContainEqual(expect.objectContaining({
+      event: "task_exit",
+      name: "own",
+      status: "stopped",
+      stoppedBy: expect.stringMatching(/^its session \(.+\) ended$/)
+    }))
     await b.structured("stop_task", { name: "kept" })
+    await until(() => heard.find((d) => d.name === "kept"), 5_000)
+    expect(heard).toContainEqual(
+      expect.objectContaining({ name: "kept", stoppedBy: expect.stringMatching(/^stop_task from /) })
+    )
   })
 
   it("hands a dependency to the session whose task needs it when the session that started it goes", async () => {
