@@ -10,7 +10,7 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import packageJson from "../package.json" with { type: "json" }
 import { CLI_COMMANDS } from "./cli/commandNames.ts"
-import { formatSchemaError, InvalidConfig } from "./domain/errors.ts"
+import { closest, formatSchemaError, InvalidConfig } from "./domain/errors.ts"
 
 export interface TaskmuxOptions {
   /** Most lines each task's output buffer holds. */
@@ -242,6 +242,12 @@ export type CommandLine =
   | { readonly _tag: "Print"; readonly text: string }
   | { readonly _tag: "Invalid"; readonly error: InvalidConfig }
 
+/** " (did you mean --isolated?)" for a misspelt option, else "". */
+const didYouMean = (arg: string) => {
+  const guess = closest(splitOnce(arg.replace(/^-+/, ""), "=")[0], options.map((o) => o.flag))
+  return guess === undefined ? "" : ` (did you mean --${guess}?)`
+}
+
 /** Turns argv into `TASKMUX_*` settings (which then win over the environment's). */
 export const parseCommandLine = (argv: ReadonlyArray<string>): CommandLine => {
   const env: Record<string, string> = {}
@@ -252,13 +258,15 @@ export const parseCommandLine = (argv: ReadonlyArray<string>): CommandLine => {
     const [flag, inline] = arg.startsWith("--") ? splitOnce(arg.slice(2), "=") : [undefined, undefined]
     const spec = options.find((o) => o.flag === flag)
     if (spec === undefined) {
-      const issue = arg.startsWith("-")
-        ? `${arg}: unknown option (taskmux --help lists them)`
-        : `${arg}: not a command: taskmux ${CLI_COMMANDS.slice(0, -1).join(", ")} or ${
-          CLI_COMMANDS.at(-1)
-        } for a person; ` +
-          "with options only (taskmux --help lists them), the MCP server"
-      return { _tag: "Invalid", error: new InvalidConfig({ issue }) }
+      if (arg.startsWith("-")) {
+        const issue = `${arg}: unknown option${didYouMean(arg)} (taskmux --help lists them)`
+        return { _tag: "Invalid", error: new InvalidConfig({ issue }) }
+      }
+      const commands = `${CLI_COMMANDS.slice(0, -1).join(", ")} or ${CLI_COMMANDS.at(-1)}`
+      const guess = closest(arg, CLI_COMMANDS)
+      const issue = `${arg} is not a command${guess === undefined ? "" : ` (did you mean ${guess}?)`}: taskmux ` +
+        `${commands} for a person; with options only (taskmux --help lists them), the MCP server`
+      return { _tag: "Invalid", error: new InvalidConfig({ issue, notASetting: true }) }
     }
     if (spec.kind === "flag") {
       env[spec.env] = "true"

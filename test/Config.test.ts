@@ -36,7 +36,9 @@ describe("configuration errors name what the user set", () => {
     expect(load(["--deny", "("])).toMatch(/^invalid setting --deny "\(": expected a JavaScript regular expression/)
     expect(load(["--max-tasks"])).toBe("invalid setting --max-tasks: needs a value (N)")
     expect(load(["--bogus"])).toMatch(/^invalid setting --bogus: unknown option/)
-    expect(load(["frobnicate"])).toMatch(/^invalid setting frobnicate: not a command: taskmux ps, logs, stop/)
+    expect(load(["--isolatd"])).toMatch(/^invalid setting --isolatd: unknown option \(did you mean --isolated\?\)/)
+    expect(load(["frobnicate"])).toMatch(/^frobnicate is not a command: taskmux ps, logs, stop/)
+    expect(load(["stpo"])).toMatch(/^stpo is not a command \(did you mean stop\?\): taskmux ps, logs, stop/)
   })
 
   it("an environment variable: the variable, only when that is what they set", () => {

@@ -7,6 +7,7 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import { type Hello, hello, readGreeting, type Welcome } from "./hello.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
+import { UsageError } from "./UsageError.ts"
 
 export interface Connection {
   readonly socket: net.Socket
@@ -14,9 +15,6 @@ export interface Connection {
   /** Bytes that came after the welcome line (the supervisor may speak first). */
   readonly rest: Buffer
 }
-
-/** The options given are wrong (exit 2, as every usage error): said by the supervisor that checked them. */
-export class UsageError extends Error {}
 
 /** How long a front waits for a supervisor it started to listen. */
 const START_TIMEOUT_MS = 10_000

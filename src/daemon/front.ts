@@ -5,9 +5,10 @@
  * that says so instead of silence.
  */
 import { banner } from "../mcp/banner.ts"
-import { connectOrStart, UsageError } from "./connect.ts"
+import { connectOrStart } from "./connect.ts"
 import { type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import { type RuntimePaths, runtimePaths } from "./runtimePaths.ts"
+import { UsageError } from "./UsageError.ts"
 
 type FrontEnd =
   /** The client went away (0), or the supervisor did (1). */

@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs"
 import * as NodePath from "node:path"
+import { UsageError } from "./UsageError.ts"
 
 export interface RuntimePaths {
   /** The project directory, symlinks resolved. */
@@ -62,16 +63,22 @@ export const runtimePaths = (project: string, env: NodeJS.ProcessEnv = process.e
 }
 
 const realProject = (project: string) => {
+  let real: string
   try {
-    return fs.realpathSync(NodePath.resolve(project))
+    real = fs.realpathSync(NodePath.resolve(project))
   } catch (error) {
-    throw new Error(
+    throw new UsageError(
       `--project ${project}: ${
         (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such directory" : (error as Error).message
       }`,
       { cause: error }
     )
   }
+  // A project is a directory: `--project taskmux.yaml` means the one that holds it.
+  if (!fs.statSync(real).isDirectory()) {
+    throw new UsageError(`--project ${project}: not a directory (give the directory that holds the task file)`)
+  }
+  return real
 }
 
 /**

@@ -273,10 +273,12 @@ export class InvalidPattern extends Schema.TaggedError<InvalidPattern>()("Invali
 }
 
 export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
-  issue: Schema.String
+  issue: Schema.String,
+  /** A word on the command line that is neither a command nor an option: not a setting. */
+  notASetting: Schema.optionalKey(Schema.Literal(true))
 }) {
   override get message() {
-    return `invalid setting ${this.issue}`
+    return this.notASetting === true ? this.issue : `invalid setting ${this.issue}`
   }
 }
 

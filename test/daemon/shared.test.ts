@@ -526,6 +526,25 @@ describe("one supervisor per project, shared by every session", () => {
     expect((await p.supervisor())?.sessions).toBe(1)
   })
 
+  it("refuses a --project that is not a directory, or none, as a usage error (exit 2) in one line", () => {
+    const p = makeProject()
+    const file = NodePath.join(p.project, "taskmux.yaml")
+    writeFileSync(file, "tasks: {}\n")
+    for (const [project, why] of [[file, "not a directory"], ["/no/such/dir", "no such directory"]]) {
+      const ran = spawnSync(process.execPath, [serverEntry], {
+        env: { ...process.env, ...p.env, TASKMUX_PROJECT: project },
+        input: "",
+        encoding: "utf8",
+        timeout: 20_000
+      })
+      expect([ran.status, ran.stdout, ran.stderr]).toEqual([
+        2,
+        "",
+        expect.stringMatching(new RegExp(`^taskmux: --project ${project}: ${why}`))
+      ])
+    }
+  })
+
   it("keeps --isolated as it was: a server of its own, whose tasks end with it", async () => {
     const p = makeProject()
     const a = await session({ ...p.env, TASKMUX_ISOLATED: "true" })
