@@ -44,6 +44,7 @@ import * as ProcessTree from "../process/ProcessTree.ts"
 import * as procfs from "../process/procfs.ts"
 import { listeningPorts } from "../process/usage.ts"
 import { Watchdog } from "../process/Watchdog.ts"
+import { askedBy, leftRunningHint, notFoundHint, ownerLeft, silentHint } from "./hints.ts"
 import { Notifier } from "./Notifier.ts"
 import type { RestartPolicy } from "./RestartPolicy.ts"
 import { defaultPolicy } from "./RestartPolicy.ts"
@@ -434,13 +435,13 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         const own = listed().filter((actor) => actor.state().session === session)
         // Whole trees, all at once; the log files stay. Through each actor, after what its mailbox holds:
         // a start another session sent before this may have made the task theirs, and then it stays.
-        const by = (actor: TaskActor.TaskActor) => {
-          const client = actor.state().client
-          return `its session${client === null ? "" : ` (${client})`} ended`
-        }
-        yield* Effect.forEach(own, (actor) => Effect.ignore(actor.removeIfOwnedBy(session, by(actor))), {
-          concurrency: "unbounded"
-        })
+        yield* Effect.forEach(
+          own,
+          (actor) => Effect.ignore(actor.removeIfOwnedBy(session, ownerLeft(actor.state().client))),
+          {
+            concurrency: "unbounded"
+          }
+        )
       })
 
       const handOver = (name: string, from: string, to: TaskActor.Owner) =>
@@ -744,43 +745,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 }
 
 /** Why a wait may have seen nothing: said when a task printed nothing while it waited. */
-const silentHint = (task: TaskState, forALine: boolean, never: boolean) => {
-  const silence = never ? "It has printed nothing at all." : "It printed nothing while this call waited."
-  return task.terminal !== null || !forALine
-    ? silence
-    : `${silence} If it should have, it may be buffering its output, ` +
-      "as many programs do when writing to a pipe: start it with terminal: true, or make it flush " +
-      "(python3 -u, stdbuf -oL, grep --line-buffered)."
-}
-
 /** The last line before `cursor` that matches, if the buffer still holds one (the newest few thousand looked at). */
 const scanBefore = (task: TaskState, cursor: number, pattern: RegExp): BufferedLine | undefined => {
   const { lines } = task.buffer.read({ since: Math.max(0, cursor - 5_000), maxBytes: 1 << 20, transform: cleanText })
   return lines.findLast((line) => line.seq <= cursor && !line.partial && matchOnce(pattern, line.text))
 }
-
-/** "stop_task from cursor": a tool and the client that called it, as an end's notification names who asked. */
-const askedBy = (tool: string, viewer: ViewerShape) => {
-  const client = viewer.client()
-  return client === undefined ? tool : `${tool} from ${client}`
-}
-
-/**
- * A shell line's program that was not found: where the shell looked. A person's terminal and the MCP
- * client that started the supervisor rarely have the same PATH, and tasks get the supervisor's.
- */
-const notFoundHint = (path: string | undefined) =>
-  `The shell looked for it on the task's PATH: ${path === undefined ? "(none)" : oneLine(path, 300)}. A task ` +
-  "gets the environment of the taskmux server, from the client or terminal that started it: give the " +
-  "program's full path, or a PATH in start_task's env (or the project file's)."
-
-const oneLine = (text: string, max: number) => text.length > max ? `${text.slice(0, max - 1)}…` : text
-
-/** What a run's main process left running, ended with it: a server started with `&`, usually. */
-const leftRunningHint = (commands: ReadonlyArray<string>) =>
-  `It left ${commands.length === 1 ? "1 process" : `${commands.length} processes`} running, which ended with it: ` +
-  `${commands.join("; ")}. A task lasts as long as its main process: run a server in the foreground ` +
-  `(no "&", no daemon mode), so that the task is the server.`
 
 /** The last lines up to `seq` (all held, without it), cleaned, as few as a summary shows. */
 const linesUpTo = (task: TaskState, seq: number | undefined) => {

@@ -1,0 +1,43 @@
+/**
+ * What an answer says beyond its fields, where taskmux can tell: why a wait saw nothing, what a run
+ * left running, where a command was not found, who stopped a task. Words for a model that will act
+ * on them, so each names the fix.
+ */
+import type { TaskState } from "./TaskActor.ts"
+import type { ViewerShape } from "./Viewer.ts"
+
+/** A timed-out wait whose task printed nothing: and on pipes, that it may be buffering. */
+export const silentHint = (task: TaskState, forALine: boolean, never: boolean) => {
+  const silence = never ? "It has printed nothing at all." : "It printed nothing while this call waited."
+  return task.terminal !== null || !forALine
+    ? silence
+    : `${silence} If it should have, it may be buffering its output, ` +
+      "as many programs do when writing to a pipe: start it with terminal: true, or make it flush " +
+      "(python3 -u, stdbuf -oL, grep --line-buffered)."
+}
+
+/** "stop_task from cursor": a tool and the client that called it, as an end's notification names who asked. */
+export const askedBy = (tool: string, viewer: ViewerShape) => {
+  const client = viewer.client()
+  return client === undefined ? tool : `${tool} from ${client}`
+}
+
+/** "its session (claude-code) ended": who stopped a task its owner's session took with it. */
+export const ownerLeft = (client: string | null) => `its session${client === null ? "" : ` (${client})`} ended`
+
+/**
+ * A shell line's program that was not found: where the shell looked. A person's terminal and the MCP
+ * client that started the supervisor rarely have the same PATH, and tasks get the supervisor's.
+ */
+export const notFoundHint = (path: string | undefined) =>
+  `The shell looked for it on the task's PATH: ${path === undefined ? "(none)" : clip(path, 300)}. A task ` +
+  "gets the environment of the taskmux server, from the client or terminal that started it: give the " +
+  "program's full path, or a PATH in start_task's env (or the project file's)."
+
+const clip = (text: string, max: number) => text.length > max ? `${text.slice(0, max - 1)}…` : text
+
+/** What a run's main process left running, ended with it: a server started with `&`, usually. */
+export const leftRunningHint = (commands: ReadonlyArray<string>) =>
+  `It left ${commands.length === 1 ? "1 process" : `${commands.length} processes`} running, which ended with it: ` +
+  `${commands.join("; ")}. A task lasts as long as its main process: run a server in the foreground ` +
+  `(no "&", no daemon mode), so that the task is the server.`
