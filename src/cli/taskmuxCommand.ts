@@ -191,6 +191,17 @@ const simple = (
         ))
   ).pipe(Command.withDescription(description))
 
+/** One call of `tool` about a task, which a running supervisor answers; its answer printed. */
+const callAbout = (
+  input: { readonly project: Option.Option<string>; readonly name: string; readonly json: boolean },
+  verb: string,
+  tool: string,
+  args: Record<string, unknown>
+) =>
+  withClient(input.project, { start: false, what: `no task to ${verb} named "${input.name}"`, task: input.name }, (
+    client
+  ) => Effect.flatMap(client.call(tool, { name: input.name, ...args }), (answer) => printAnswer(answer, input.json)))
+
 /** stop_task's options, for a program that ignores SIGTERM (--force) or wants another signal first. */
 const stop = Command.make(
   "stop",
@@ -213,21 +224,12 @@ const stop = Command.make(
     )
   },
   (input) =>
-    withClient(input.project, { start: false, what: `no task to stop named "${input.name}"`, task: input.name }, (
-      client
-    ) =>
-      Effect.flatMap(
-        client.call("stop_task", {
-          name: input.name,
-          ...(input.force && { force: true }),
-          ...(Option.isSome(input.signal) && {
-            signal: input.signal.value.toUpperCase().replace(/^(?!SIG)/, "SIG")
-          }),
-          ...(Option.isSome(input.graceMs) && { graceMs: input.graceMs.value }),
-          ...(input.dependents && { dependents: true })
-        }),
-        (answer) => printAnswer(answer, input.json)
-      ))
+    callAbout(input, "stop", "stop_task", {
+      ...(input.force && { force: true }),
+      ...(Option.isSome(input.signal) && { signal: input.signal.value.toUpperCase().replace(/^(?!SIG)/, "SIG") }),
+      ...(Option.isSome(input.graceMs) && { graceMs: input.graceMs.value }),
+      ...(input.dependents && { dependents: true })
+    })
 ).pipe(Command.withDescription("Stop a task and every process it started (SIGTERM, then SIGKILL after a grace)"))
 /** remove_task: a finished task out of the list (a running one stopped first), its log kept unless asked. */
 const remove = Command.make(
@@ -241,14 +243,7 @@ const remove = Command.make(
       Flag.withDefault(false)
     )
   },
-  (input) =>
-    withClient(input.project, { start: false, what: `no task to remove named "${input.name}"`, task: input.name }, (
-      client
-    ) =>
-      Effect.flatMap(
-        client.call("remove_task", { name: input.name, ...(input.deleteLog && { deleteLog: true }) }),
-        (answer) => printAnswer(answer, input.json)
-      ))
+  (input) => callAbout(input, "remove", "remove_task", input.deleteLog ? { deleteLog: true } : {})
 ).pipe(Command.withDescription("Take a task out of the list, stopping it first if it runs (its log file stays)"))
 const restart = simple("restart", "Stop a task, then run it again (its output is kept)", "restart_task", {
   start: false,
