@@ -163,7 +163,7 @@ export class SpawnFailed extends Schema.TaggedError<SpawnFailed>()("SpawnFailed"
     switch (this.code) {
       case "ENOENT":
         return `Command ${quote(this.command)} was not found. Check the spelling, pass an absolute path, ` +
-          `or leave out args to run it through /bin/sh.`
+          `or leave out args to run it as a shell line.`
       case "ENOCWD":
         return `Working directory ${
           quote(this.reason)

@@ -233,7 +233,7 @@ describe("TaskRegistry (real processes)", () => {
     it.effect("a shell line ends as its program did when the program handles a SIGINT sent to its group", () =>
       Effect.gen(function*() {
         const r = yield* registry
-        // A server that shuts down cleanly on SIGINT, run through /bin/sh (dash here).
+        // A server that shuts down cleanly on SIGINT, run as a shell line (bash here).
         const py = "import signal, sys, time\n" +
           "signal.signal(signal.SIGINT, lambda *_: (print('bye', flush=True), sys.exit(3)))\n" +
           "print('up', flush=True)\ntime.sleep(300)"
@@ -287,7 +287,7 @@ describe("TaskRegistry (real processes)", () => {
     it.effect("a shell line's program takes the signals sent to it: SIGHUP and SIGUSR1 reload a server", () =>
       Effect.gen(function*() {
         const r = yield* registry
-        // A server that reloads on SIGHUP and SIGUSR1, as nginx or gunicorn do, through /bin/sh (dash here).
+        // A server that reloads on SIGHUP and SIGUSR1, as nginx or gunicorn do, run as a shell line (bash here).
         const py = "import signal, time\n" +
           "for s in (signal.SIGHUP, signal.SIGUSR1): signal.signal(s, lambda n, _: print('reload', n, flush=True))\n" +
           "print('up', flush=True)\ntime.sleep(300)"
