@@ -17,41 +17,65 @@ export const endSessionTasks = Effect.fn("endSessionTasks")(function*(session: s
   const project = yield* (yield* Project).current
   const defined = project.file?.tasks
   if (defined !== undefined) {
-    for (const [name, owner] of neededByOthers(session, yield* registry.records, defined)) {
+    for (const [name, owner] of neededByOthers(session, yield* registry.records, defined, [...underWay])) {
       yield* registry.handOver(name, session, owner)
     }
   }
   yield* registry.endSession(session)
 })
 
+/** A chain being started: who will own it, and the tasks it needs before its own. */
+export interface ChainUnderWay {
+  readonly owner: Owner
+  readonly needs: ReadonlySet<string>
+}
+
+/** The chains this supervisor is starting now (their starts wait for dependencies to get ready). */
+const underWay = new Set<ChainUnderWay>()
+
 /**
- * The running tasks of `session` that running tasks of other owners need, each with the owner it goes
- * to: kept if any kept task needs it, else the first other session's. Pure.
+ * Runs a chain's start with its needs known, so that a session that ends meanwhile hands over what
+ * the chain waits for (its database, still getting ready) instead of stopping it under the chain.
+ */
+export const whileNeeding = <A, E, R>(owner: Owner, needs: Iterable<string>, start: Effect.Effect<A, E, R>) =>
+  Effect.suspend(() => {
+    const chain: ChainUnderWay = { owner, needs: new Set(needs) }
+    underWay.add(chain)
+    return Effect.ensuring(start, Effect.sync(() => underWay.delete(chain)))
+  })
+
+/**
+ * The running tasks of `session` that running tasks of other owners need, or chains other owners are
+ * starting, each with the owner it goes to: kept if any kept task or chain needs it, else the first
+ * other session's. Pure.
  */
 export const neededByOthers = (
   session: string,
   tasks: ReadonlyArray<RecordedTask>,
-  defined: ReadonlyMap<string, Pick<ProjectTask, "dependsOn">>
+  defined: ReadonlyMap<string, Pick<ProjectTask, "dependsOn">>,
+  chains: ReadonlyArray<ChainUnderWay> = []
 ): Map<string, Owner> => {
   const live = new Map(tasks.filter((t) => !isFinished(t.status)).map((t) => [t.name, t]))
-  const heirs = new Map<string, Owner>()
-  // Kept dependents first, so a dependency a kept task needs is kept, whoever else needs it.
-  const others = [...live.values()].filter((t) => t.session !== session)
-    .sort((a, b) => (a.session === null ? 0 : 1) - (b.session === null ? 0 : 1))
-  for (const dependent of others) {
-    const seen = new Set<string>()
-    const visit = (name: string) => {
-      for (const dependency of Object.keys(defined.get(name)?.dependsOn ?? {})) {
-        if (seen.has(dependency)) continue
-        seen.add(dependency)
-        const task = live.get(dependency)
-        if (task?.session === session && !heirs.has(dependency)) {
-          heirs.set(dependency, { session: dependent.session, client: dependent.client })
-        }
-        visit(dependency)
-      }
+  /** Everything `name` needs, through the tasks it needs. */
+  const needsOf = (name: string, found = new Set<string>()): Set<string> => {
+    for (const dependency of Object.keys(defined.get(name)?.dependsOn ?? {})) {
+      if (found.has(dependency)) continue
+      found.add(dependency)
+      needsOf(dependency, found)
     }
-    visit(dependent.name)
+    return found
+  }
+  const claims: Array<ChainUnderWay> = [
+    ...chains,
+    ...[...live.values()].map((t) => ({ owner: { session: t.session, client: t.client }, needs: needsOf(t.name) }))
+  ]
+  const heirs = new Map<string, Owner>()
+  // Kept claims first, so what a kept task needs is kept, whoever else needs it.
+  for (const claim of claims.sort((a, b) => (a.owner.session === null ? 0 : 1) - (b.owner.session === null ? 0 : 1))) {
+    if (claim.owner.session === session) continue
+    for (const need of claim.needs) {
+      if (live.get(need)?.session === session && !heirs.has(need)) heirs.set(need, claim.owner)
+    }
   }
   return heirs
 }

@@ -20,6 +20,8 @@ import {
   type WaitRequest,
   type WaitResult
 } from "../supervisor/TaskRegistry.ts"
+import { Viewer } from "../supervisor/Viewer.ts"
+import { whileNeeding } from "./endSessionTasks.ts"
 import { Project } from "./Project.ts"
 import { type Condition, type ProjectTask, startOrder } from "./ProjectFile.ts"
 
@@ -130,105 +132,119 @@ export const startProjectTask = Effect.fnUntraced(function*(
     // It ended since the list and runs again: its dependencies were met for the run before.
     return { started, wait: undefined, tasks: [started] } satisfies ProjectStart
   }
-  const toStart = order.filter((t) => !running.has(t.name))
-  if (running.size + toStart.length > config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
-
-  const steps: Array<ChainStep> = []
-  const startedNow: Array<string> = []
-  /** Conditions already met, so a dependency shared by several is waited for once. */
-  const met = new Set<string>()
-  const ensure = (dependent: ProjectTask, dependency: string, condition: Condition) =>
+  // The chain's needs are known while it runs: a session that ends meanwhile hands them over to this one.
+  const viewer = yield* Viewer
+  const owner = keep || target.keep === true
+    ? { session: null, client: null }
+    : { session: viewer.id, client: viewer.client() ?? null }
+  const needs = order.map((t) => t.name).filter((n) => n !== name)
+  return yield* whileNeeding(
+    owner,
+    needs,
     Effect.gen(function*() {
-      if (met.has(`${dependency}:${condition}`)) return
-      const task = tasks.get(dependency)!
-      const failed = (outcome: string, lastLines: ReadonlyArray<string>) =>
-        new DependencyFailed({
-          name: dependent.name,
-          dependency,
-          condition,
-          outcome,
-          lastLines,
-          started: startedNow.filter((n) => n !== dependency)
+      const toStart = order.filter((t) => !running.has(t.name))
+      if (running.size + toStart.length > config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
+
+      const steps: Array<ChainStep> = []
+      const startedNow: Array<string> = []
+      /** Conditions already met, so a dependency shared by several is waited for once. */
+      const met = new Set<string>()
+      const ensure = (dependent: ProjectTask, dependency: string, condition: Condition) =>
+        Effect.gen(function*() {
+          if (met.has(`${dependency}:${condition}`)) return
+          const task = tasks.get(dependency)!
+          const failed = (outcome: string, lastLines: ReadonlyArray<string>) =>
+            new DependencyFailed({
+              name: dependent.name,
+              dependency,
+              condition,
+              outcome,
+              lastLines,
+              started: startedNow.filter((n) => n !== dependency)
+            })
+          // Progress names what the chain waits for, from its first moment (a person at `taskmux start` sees it).
+          const wanted = condition === "succeeded" ? "succeed" : `become ${condition}`
+          const waiting = onProgress === undefined ?
+            undefined :
+            (elapsedMs: number, note: string | undefined) =>
+              onProgress(elapsedMs, `for "${dependency}" to ${wanted}${note === undefined ? "" : `; ${note}`}`)
+          const waits = condition === "succeeded" || condition === "ready" && task.waitFor !== undefined
+          if (waits && waiting !== undefined) yield* waiting(0, undefined)
+          if (condition === "succeeded") {
+            const waited = yield* registry.wait(dependency, {
+              exit: true,
+              since: 0,
+              timeoutMs: task.waitFor?.timeoutMs ?? defaultTimeoutMs(true),
+              onProgress: waiting
+            })
+            if (waited.timedOut) {
+              return yield* failed(`still ${waited.status} after ${waited.elapsedMs} ms`, waited.lastLines)
+            }
+            if (waited.status !== "exited") {
+              return yield* failed(describeEnd(waited.status, waited.exitCode, waited.signal), waited.lastLines)
+            }
+          } else {
+            const wait = condition === "ready" ? waitOf(task, 0) : undefined
+            if (wait !== undefined) {
+              const waited = yield* registry.wait(dependency, { ...wait, onProgress: waiting })
+              if (!waited.matched) {
+                const outcome = waited.timedOut
+                  ? `not ready after ${waited.elapsedMs} ms (still ${waited.status})`
+                  : `it ended (${describeEnd(waited.status, waited.exitCode, waited.signal)})`
+                return yield* failed(outcome, waited.lastLines)
+              }
+            } else {
+              const now = yield* registry.get(dependency)
+              if (now.status === "failed") return yield* failed(`it never started (${now.error ?? "failed"})`, [])
+            }
+          }
+          met.add(`${dependency}:${condition}`)
         })
-      // Progress names what the chain waits for, from its first moment (a person at `taskmux start` sees it).
-      const wanted = condition === "succeeded" ? "succeed" : `become ${condition}`
-      const waiting = onProgress === undefined ?
+
+      for (const task of order) {
+        for (const [dependency, condition] of Object.entries(task.dependsOn ?? {})) {
+          yield* ensure(task, dependency, condition)
+        }
+        const already = running.get(task.name)
+        if (already !== undefined) {
+          steps.push({ name: task.name, pid: already.pid, status: already.status })
+          continue
+        }
+        const request = asStartRequest(task, keep || target.keep === true)
+        // Another chain may have started a shared dependency since the list: it is used as it runs.
+        let shared = false
+        const started = yield* task.name === name
+          ? registry.start(request)
+          : Effect.catchTag(registry.start(request), "TaskAlreadyRunning", (taken) =>
+            Effect.sync(() => {
+              shared = true
+              return { name: task.name, pid: taken.pid, status: "running" as const }
+            }))
+        if (!shared) startedNow.push(task.name)
+        steps.push({ name: started.name, pid: started.pid, status: started.status })
+      }
+      const last = steps[steps.length - 1]!
+      const ownWait = waitOf(target, 0)
+      const ownProgress = onProgress === undefined ?
         undefined :
         (elapsedMs: number, note: string | undefined) =>
-          onProgress(elapsedMs, `for "${dependency}" to ${wanted}${note === undefined ? "" : `; ${note}`}`)
-      const waits = condition === "succeeded" || condition === "ready" && task.waitFor !== undefined
-      if (waits && waiting !== undefined) yield* waiting(0, undefined)
-      if (condition === "succeeded") {
-        const waited = yield* registry.wait(dependency, {
-          exit: true,
-          since: 0,
-          timeoutMs: task.waitFor?.timeoutMs ?? defaultTimeoutMs(true),
-          onProgress: waiting
-        })
-        if (waited.timedOut) {
-          return yield* failed(`still ${waited.status} after ${waited.elapsedMs} ms`, waited.lastLines)
-        }
-        if (waited.status !== "exited") {
-          return yield* failed(describeEnd(waited.status, waited.exitCode, waited.signal), waited.lastLines)
-        }
-      } else {
-        const wait = condition === "ready" ? waitOf(task, 0) : undefined
-        if (wait !== undefined) {
-          const waited = yield* registry.wait(dependency, { ...wait, onProgress: waiting })
-          if (!waited.matched) {
-            const outcome = waited.timedOut
-              ? `not ready after ${waited.elapsedMs} ms (still ${waited.status})`
-              : `it ended (${describeEnd(waited.status, waited.exitCode, waited.signal)})`
-            return yield* failed(outcome, waited.lastLines)
-          }
-        } else {
-          const now = yield* registry.get(dependency)
-          if (now.status === "failed") return yield* failed(`it never started (${now.error ?? "failed"})`, [])
-        }
-      }
-      met.add(`${dependency}:${condition}`)
-    })
-
-  for (const task of order) {
-    for (const [dependency, condition] of Object.entries(task.dependsOn ?? {})) {
-      yield* ensure(task, dependency, condition)
-    }
-    const already = running.get(task.name)
-    if (already !== undefined) {
-      steps.push({ name: task.name, pid: already.pid, status: already.status })
-      continue
-    }
-    const request = asStartRequest(task, keep || target.keep === true)
-    // Another chain may have started a shared dependency since the list: it is used as it runs.
-    let shared = false
-    const started = yield* task.name === name
-      ? registry.start(request)
-      : Effect.catchTag(registry.start(request), "TaskAlreadyRunning", (taken) =>
-        Effect.sync(() => {
-          shared = true
-          return { name: task.name, pid: taken.pid, status: "running" as const }
+          onProgress(elapsedMs, `for "${name}" to become ready${note === undefined ? "" : `; ${note}`}`)
+      if (ownWait !== undefined && ownProgress !== undefined) yield* ownProgress(0, undefined)
+      const wait = ownWait === undefined
+        ? undefined
+        : yield* registry.wait(name, { ...ownWait, onProgress: ownProgress })
+      // The chain as it is now: a dependency that had to succeed has ended.
+      const now = new Map((yield* registry.list).map((t) => [t.name, t]))
+      return {
+        started: { name: last.name, pid: last.pid, status: wait?.status ?? last.status },
+        wait,
+        // (and a dependency another chain was spawning when this one found it has its pid by now).
+        tasks: steps.map((step) => ({
+          ...step,
+          pid: now.get(step.name)?.pid ?? step.pid,
+          status: now.get(step.name)?.status ?? step.status
         }))
-    if (!shared) startedNow.push(task.name)
-    steps.push({ name: started.name, pid: started.pid, status: started.status })
-  }
-  const last = steps[steps.length - 1]!
-  const ownWait = waitOf(target, 0)
-  const ownProgress = onProgress === undefined ?
-    undefined :
-    (elapsedMs: number, note: string | undefined) =>
-      onProgress(elapsedMs, `for "${name}" to become ready${note === undefined ? "" : `; ${note}`}`)
-  if (ownWait !== undefined && ownProgress !== undefined) yield* ownProgress(0, undefined)
-  const wait = ownWait === undefined ? undefined : yield* registry.wait(name, { ...ownWait, onProgress: ownProgress })
-  // The chain as it is now: a dependency that had to succeed has ended.
-  const now = new Map((yield* registry.list).map((t) => [t.name, t]))
-  return {
-    started: { name: last.name, pid: last.pid, status: wait?.status ?? last.status },
-    wait,
-    // (and a dependency another chain was spawning when this one found it has its pid by now).
-    tasks: steps.map((step) => ({
-      ...step,
-      pid: now.get(step.name)?.pid ?? step.pid,
-      status: now.get(step.name)?.status ?? step.status
-    }))
-  } satisfies ProjectStart
+      } satisfies ProjectStart
+    })
+  )
 })

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
-import { connect, type Connected, serverEntry, textOf, until } from "../e2e/client.ts"
+import { connect, type Connected, freePort, serverEntry, textOf, until } from "../e2e/client.ts"
 import { asOtherUser, isAlive } from "../helpers.ts"
 
 interface Listed {
@@ -171,6 +171,29 @@ describe("one supervisor per project, shared by every session", () => {
     // And when Alice goes, both go with her.
     await alice.client.close()
     await until(() => !isAlive(db.pid) && !isAlive(web.pid) ? true : undefined, 5_000)
+  })
+
+  it("hands a dependency to a session whose chain still waits for it to get ready", async () => {
+    const p = makeProject()
+    const port = await freePort()
+    writeFileSync(
+      NodePath.join(p.project, "taskmux.yaml"),
+      `tasks:\n  db:\n    command: sleep 2; exec python3 -m http.server ${port} --bind 127.0.0.1\n` +
+        `    waitFor: { port: ${port} }\n  web:\n    command: sleep 300\n    dependsOn: { db: ready }\n`
+    )
+    const bob = await session(p.env)
+    // Bob's start waits for the database to listen; he leaves before it does, Alice's chain waiting on it.
+    void bob.call("start_task", { name: "db" }).catch(() => undefined)
+    const alice = await session(p.env)
+    const db = await until(async () => (await taskOf(alice, "db"))?.pid ?? undefined)
+    const web = alice.call("start_task", { name: "web" })
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    await bob.client.close()
+    // Alice's chain waited on; the database got ready, and is hers.
+    const started = await web
+    expect(started.isError, textOf(started)).toBeFalsy()
+    expect(isAlive(db)).toBe(true)
+    expect(await taskOf(alice, "db")).toMatchObject({ status: "running", owner: "you" })
   })
 
   it("keeps a kept task after every session ended, for a new session to see, read and stop; then ends", async () => {

@@ -29,6 +29,15 @@ describe("neededByOthers", () => {
     expect(neededByOthers("bob", tasks, defined)).toEqual(new Map([["db", { session: null, client: null }]]))
   })
 
+  it("hands over what a chain another session is starting waits for (its dependents not running yet)", () => {
+    const tasks = [task("db", "bob")]
+    const alice = { owner: { session: "alice", client: "alice-client" }, needs: new Set(["db", "api"]) }
+    expect(neededByOthers("bob", tasks, defined, [alice])).toEqual(new Map([["db", alice.owner]]))
+    const kept = { owner: { session: null, client: null }, needs: new Set(["db"]) }
+    expect(neededByOthers("bob", tasks, defined, [alice, kept])).toEqual(new Map([["db", kept.owner]]))
+    expect(neededByOthers("bob", tasks, defined, [{ ...alice, owner: { session: "bob", client: null } }]).size).toBe(0)
+  })
+
   it("leaves what nobody else running needs: its own chain, ended dependents, others' tasks", () => {
     expect(neededByOthers("bob", [task("db", "bob"), task("api", "bob")], defined).size).toBe(0)
     expect(neededByOthers("bob", [task("db", "bob"), task("api", "alice", "crashed")], defined).size).toBe(0)
