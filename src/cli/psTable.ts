@@ -71,7 +71,7 @@ export const noSupervisorText = (project: string, left: ReadonlyArray<LostTask>)
   return `No taskmux supervisor runs for ${project}.\n` +
     (lost.length === 0
       ? ""
-      : `Its last supervisor ended while these ran:\n${lost.map(leftLine).join("\n")}\n`) +
+      : `Lost: a supervisor ended while these ran:\n${lost.map(leftLine).join("\n")}\n`) +
     (ended.length === 0
       ? ""
       : `Kept tasks that ended before their supervisor exited:\n${ended.map(leftLine).join("\n")}\n`)

@@ -171,13 +171,20 @@ const simple = (
         ...(options.startsLost === true && { startsLost: true })
       }, (client) =>
         Effect.flatMap(
-          Effect.flatMap(Effect.service(CliIo), (io) =>
-            client.call(
-              tool,
-              { name: input.name, ...options.args },
+          Effect.gen(function*() {
+            const io = yield* CliIo
+            // A lost task the CLI runs again is kept, as its starts are: its session ends with the command.
+            const lost = options.startsLost === true &&
+              (yield* client.call<ListAnswer>("list_tasks")).structured.tasks.some((t) =>
+                t.name === input.name && t.status === "lost"
+              )
+            return yield* client.call(
+              lost ? "start_task" : tool,
+              { name: input.name, ...(lost ? { keep: true } : options.args) },
               // What a chain waits for, as it waits: a person would otherwise see nothing for a while.
               (message) => io.stderr(`${style(io.colour).dim(message)}\n`)
-            )),
+            )
+          }),
           (answer) =>
             Effect.andThen(printAnswer(answer, input.json), () => {
               // A start whose run ended badly at once failed, for a script's `taskmux start migrate && ...`.
@@ -196,11 +203,18 @@ const callAbout = (
   input: { readonly project: Option.Option<string>; readonly name: string; readonly json: boolean },
   verb: string,
   tool: string,
-  args: Record<string, unknown>
+  args: Record<string, unknown>,
+  /** Starts a supervisor, where none runs, for a task the last one left (lost, or ended and kept). */
+  startsLost = false
 ) =>
-  withClient(input.project, { start: false, what: `no task to ${verb} named "${input.name}"`, task: input.name }, (
-    client
-  ) => Effect.flatMap(client.call(tool, { name: input.name, ...args }), (answer) => printAnswer(answer, input.json)))
+  withClient(input.project, {
+    start: false,
+    what: `no task to ${verb} named "${input.name}"`,
+    task: input.name,
+    ...(startsLost && { startsLost: true })
+  }, (client) =>
+    Effect.flatMap(client.call(tool, { name: input.name, ...args }), (answer) =>
+      printAnswer(answer, input.json)))
 
 /** stop_task's options, for a program that ignores SIGTERM (--force) or wants another signal first. */
 const stop = Command.make(
@@ -243,7 +257,7 @@ const remove = Command.make(
       Flag.withDefault(false)
     )
   },
-  (input) => callAbout(input, "remove", "remove_task", input.deleteLog ? { deleteLog: true } : {})
+  (input) => callAbout(input, "remove", "remove_task", input.deleteLog ? { deleteLog: true } : {}, true)
 ).pipe(Command.withDescription("Take a task out of the list, stopping it first if it runs (its log file stays)"))
 const restart = simple("restart", "Stop a task, then run it again (its output is kept)", "restart_task", {
   start: false,

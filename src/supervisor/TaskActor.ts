@@ -139,9 +139,10 @@ export interface TaskActor {
   /** Ends the run's whole tree (or a pending restart); answers once it is gone. */
   readonly stop: (request: StopRequest) => Effect.Effect<Ended, TaskRemoved>
   /** Stops it if it runs, then runs it again, keeping its output. */
-  readonly restart: Effect.Effect<Started, RestartError | TaskRemoved>
+  /** `by`: who asked, as the end's notification says it (see StopRequest.by). */
+  readonly restart: (by?: string) => Effect.Effect<Started, RestartError | TaskRemoved>
   /** Sends a signal to every process of the run; false when it is not running. */
-  readonly signal: (signal: SignalName) => Effect.Effect<boolean, TaskRemoved>
+  readonly signal: (signal: SignalName, by?: string) => Effect.Effect<boolean, TaskRemoved>
   /** Writes to the run's input; `eof` closes it afterwards (on a terminal: Ctrl-D). */
   readonly input: (bytes: Buffer, eof: boolean) => Effect.Effect<number, StdinClosed | TaskRemoved>
   /** Changes a terminal task's size, for this run and the next. */
@@ -188,8 +189,13 @@ type Message =
     readonly reply: Reply<Started, StartError>
   }
   | { readonly _tag: "Stop"; readonly request: StopRequest; readonly reply: Reply<Ended> }
-  | { readonly _tag: "Restart"; readonly reply: Reply<Started, RestartError> }
-  | { readonly _tag: "Signal"; readonly signal: SignalName; readonly reply: Reply<boolean> }
+  | { readonly _tag: "Restart"; readonly by?: string | undefined; readonly reply: Reply<Started, RestartError> }
+  | {
+    readonly _tag: "Signal"
+    readonly signal: SignalName
+    readonly by?: string | undefined
+    readonly reply: Reply<boolean>
+  }
   | {
     readonly _tag: "Input"
     readonly bytes: Buffer
@@ -220,6 +226,8 @@ interface Run {
   stopRequested: boolean
   /** Who asked, when a stop said (see StopRequest.by). */
   stoppedBy?: string | undefined
+  /** Who sent the last signal with signal_task: the one that ended it, if a signal did. */
+  signalledBy?: string | undefined
   /** Signals delivered with signal_task, or typed on its terminal. */
   readonly signalsSent: Set<string>
   /** A forcing stop SIGKILLed what a stop under way had left. */
@@ -379,7 +387,8 @@ export const make = (
         exitCode: exit.code,
         signal: exit.signal,
         leftRunning: exit.leftRunning ?? [],
-        stoppedBy: ended.stoppedBy
+        // Stopped with no stop asked for: by a signal taskmux sent, whoever sent it.
+        stoppedBy: ended.stoppedBy ?? (status === "stopped" ? ended.signalledBy : undefined)
       }
       if (next._tag !== "Restart") {
         // Decided before the end is shown: a wait for the end never sees a run that will restart as the end.
@@ -535,7 +544,7 @@ export const make = (
               if (isFinished(state.status) && !context.mayRun(name)) {
                 return yield* new TooManyTasks({ limit: config.maxTasks })
               }
-              yield* stopNow({})
+              yield* stopNow({ by: message.by })
               // A restart asked for starts the policy over: its count and its backoff.
               inARow = 0
               step = undefined
@@ -549,6 +558,7 @@ export const make = (
             Effect.sync(() => {
               if (run === undefined || !run.process.signal(message.signal)) return false
               run.signalsSent.add(message.signal)
+              run.signalledBy = message.by
               return true
             })
           )
@@ -670,8 +680,8 @@ export const make = (
           }
           return ask((reply) => ({ _tag: "Stop", request, reply }))
         }),
-      restart: ask((reply) => ({ _tag: "Restart", reply })),
-      signal: (signal) => ask((reply) => ({ _tag: "Signal", signal, reply })),
+      restart: (by) => ask((reply) => ({ _tag: "Restart", by, reply })),
+      signal: (signal, by) => ask((reply) => ({ _tag: "Signal", signal, by, reply })),
       input: (bytes, eof) => ask((reply) => ({ _tag: "Input", bytes, eof, reply })),
       resize: (size) => ask((reply) => ({ _tag: "Resize", size, reply })),
       remove: (by) => ask((reply) => ({ _tag: "Remove", by, reply })),

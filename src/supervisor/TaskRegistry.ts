@@ -398,7 +398,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       const restart = Effect.fn("TaskRegistry.restart")(function*(name: string) {
-        return yield* command(name, (actor) => actor.restart)
+        const by = askedBy("restart_task", yield* Viewer)
+        return yield* command(name, (actor) => actor.restart(by))
       })
 
       const list = Effect.flatMap(
@@ -694,9 +695,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       const signal = Effect.fn("TaskRegistry.signal")(function*(name: string, sig: SignalName) {
+        const by = askedBy("signal_task", yield* Viewer)
         const { actor, sent } = yield* command(
           name,
-          (actor) => Effect.map(actor.signal(sig), (sent) => ({ actor, sent }))
+          (actor) => Effect.map(actor.signal(sig, by), (sent) => ({ actor, sent }))
         )
         if (!sent) {
           const state = actor.state()

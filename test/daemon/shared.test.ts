@@ -4,7 +4,7 @@
  */
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -151,6 +151,14 @@ describe("one supervisor per project, shared by every session", () => {
     expect(heard).toContainEqual(
       expect.objectContaining({ name: "kept", stoppedBy: expect.stringMatching(/^stop_task from /) })
     )
+    // A restart's stop, and a signal that ends it, say who too.
+    await b.structured("restart_task", { name: "other" })
+    await b.structured("signal_task", { name: "other", signal: "SIGINT" })
+    await until(() => heard.filter((d) => d.name === "other").length >= 2 ? true : undefined, 5_000)
+    expect(heard.filter((d) => d.name === "other").map((d) => d.stoppedBy)).toEqual([
+      expect.stringMatching(/^restart_task from /),
+      expect.stringMatching(/^signal_task from /)
+    ])
   })
 
   it("hands a dependency to the session whose task needs it when the session that started it goes", async () => {
@@ -314,6 +322,8 @@ describe("one supervisor per project, shared by every session", () => {
     const p = makeProject()
     const a = await session(p.env)
     const kept = await a.structured<{ pid: number }>("start_task", { command: "sleep 300", name: "db", keep: true })
+    // One that was the session's, not kept: run again from the CLI, it is kept (the CLI's session ends with it).
+    await a.structured("start_task", { command: "sleep 300", name: "mine" })
     process.kill((await p.supervisor())!.pid, "SIGKILL")
     await until(() => a.call("list_tasks").then(() => undefined, () => true), 5_000)
     await until(() => !isAlive(kept.pid) ? true : undefined, 2_000)
@@ -322,9 +332,12 @@ describe("one supervisor per project, shared by every session", () => {
     const ps = await taskmux(["ps"])
     expect(ps.code).toBe(0)
     expect(ps.stdout).toMatch(
-      /^No taskmux supervisor runs for .*\.\nIts last supervisor ended while these ran:\ndb is lost: the supervisor \(pid \d+\) ended while it ran as pid \d+; nothing restarted it\. Its output: .*db.*\.log \(`taskmux start db` runs it again\)\n$/
+      /^No taskmux supervisor runs for .*\.\nLost: a supervisor ended while these ran:\ndb is lost: the supervisor \(pid \d+\) ended while it ran as pid \d+; nothing restarted it\. Its output: .*db.*\.log \(`taskmux start db` runs it again\)\nmine is lost: .*\n$/
     )
-    expect(JSON.parse((await taskmux(["ps", "--json"])).stdout)).toMatchObject([{ name: "db", status: "lost" }])
+    expect(JSON.parse((await taskmux(["ps", "--json"])).stdout)).toMatchObject([
+      { name: "db", status: "lost" },
+      { name: "mine", status: "lost" }
+    ])
     const stop = await taskmux(["stop", "db"])
     expect([stop.code, stop.stderr]).toEqual([1, expect.stringContaining("db is lost: ")])
     const restarted = await taskmux(["restart", "db"])
@@ -332,7 +345,11 @@ describe("one supervisor per project, shared by every session", () => {
     expect(restarted.stdout).toContain("db")
     const listed = JSON.parse((await taskmux(["ps", "--json"])).stdout) as Array<{ name: string; status: string }>
     expect(listed.find((t) => t.name === "db")?.status).toBe("running")
+    expect((await taskmux(["restart", "mine"])).code).toBe(0)
+    const after = JSON.parse((await taskmux(["ps", "--json"])).stdout) as Array<{ name: string; status: string }>
+    expect(after.find((t) => t.name === "mine")).toMatchObject({ status: "running", owner: "kept" })
     await taskmux(["stop", "db"])
+    await taskmux(["stop", "mine"])
   })
 
   it("runs a lost project task again with restart_task, kept as it was, and a new run forgets its loss for good", async () => {
@@ -409,6 +426,27 @@ describe("one supervisor per project, shared by every session", () => {
     await s.structured("start_task", { name: "api" })
     expect(await s.structured("wait_for_task", { name: "api", exit: true })).toMatchObject({ status: "crashed" })
     expect(await taskOf(s, "api")).toMatchObject({ status: "crashed", owner: "kept" })
+  })
+
+  it("forgets a remembered task from the CLI with no supervisor running, its log file too with --delete-log", async () => {
+    const p = makeProject()
+    const taskmux = builtCli(p.project, { ...process.env, ...p.env })
+    const s = await session(p.env)
+    await s.structured("start_task", {
+      command: "echo built; exit 0",
+      name: "build",
+      keep: true,
+      waitFor: { exit: true }
+    })
+    const logFile = (await s.structured<{ logFile: string }>("get_task", { name: "build" })).logFile
+    const supervisor = (await p.supervisor())!.pid
+    await s.client.close()
+    await until(() => !isAlive(supervisor) ? true : undefined, 10_000)
+    expect((await taskmux(["ps"])).stdout).toContain("build: it exited, exit code 0")
+    const removed = await taskmux(["remove", "build", "--delete-log"])
+    expect(removed, removed.stderr).toMatchObject({ code: 0, stdout: "Removed task \"build\".\n" })
+    expect(existsSync(logFile)).toBe(false)
+    await until(async () => (await taskmux(["ps"])).stdout.includes("build") ? undefined : true, 10_000)
   })
 
   it("a CLI following a task that goes with its session says it was removed, and exits 0", async () => {

@@ -1,5 +1,6 @@
 /** The tools that start and end tasks: start, stop, restart, signal, remove. */
 import { Effect, Schema, Struct } from "effect"
+import { unlink } from "node:fs/promises"
 import { type LostTask, LostTasks, startRequestOf } from "../../daemon/LostTasks.ts"
 import { InvalidArguments } from "../../domain/errors.ts"
 import { SignalName } from "../../domain/Signals.ts"
@@ -77,7 +78,8 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
               tool: "start_task",
               issue: request.name === undefined
                 ? "command is required (or name alone, to start a project task: list_tasks shows them as defined)"
-                : "a project task is started by its name alone (and keep): its file gives the rest"
+                : "a task started by its name alone (a project task, or one a past supervisor left) takes only keep: " +
+                  "its file or its record gives the rest; wait_for_task waits for it after"
             })
           }
           const lost = (yield* LostTasks).get(request.name)
@@ -290,8 +292,13 @@ export const removeTask = tool({
       r.remove(name, deleteLog).pipe(
         Effect.catchTag("TaskNotFound", (notFound) =>
           Effect.flatMap(Effect.service(LostTasks), (lost) => {
-            if (lost.get(name) === undefined) return Effect.fail(notFound)
-            return Effect.sync(() => lost.forget(name))
+            const task = lost.get(name)
+            if (task === undefined) return Effect.fail(notFound)
+            lost.forget(name)
+            // Its one log file, as the record knows it.
+            return deleteLog === true && task.logFile !== null
+              ? Effect.promise(() => unlink(task.logFile!).catch(() => undefined))
+              : Effect.void
           })),
         Effect.as({ name, removed: true as const })
       )
