@@ -76,14 +76,15 @@ export const jsonPrinter = (partials: boolean): Printer => {
  * Where no supervisor runs: the last lines of the log file of a task the last one left (lost, or kept
  * and ended), as the file holds them, and on stderr what became of it.
  */
-export const logsFromFile = (task: LostTask, tail: number) =>
+export const logsFromFile = (task: LostTask, tail: number, json: boolean) =>
   Effect.gen(function*() {
     const io = yield* CliIo
     const lines = yield* Effect.try({
       try: () => lastLinesOfFile(task.logFile!, tail),
       catch: (error) => CliFailure.failed(`Cannot read ${task.logFile}: ${(error as Error).message}`)
     })
-    if (lines.length > 0) io.stdout(`${lines.join("\n")}\n`)
+    // As the file holds them; with --json one `{ text }` per line (no seq: the file has none).
+    if (lines.length > 0) io.stdout(`${lines.map((text) => json ? JSON.stringify({ text }) : text).join("\n")}\n`)
     io.stderr(style(io.colour).dim(`[${leftLine(task)}; shown from its log file, as no supervisor runs]\n`))
   })
 

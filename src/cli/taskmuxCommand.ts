@@ -135,7 +135,7 @@ const logsCommand = Command.make("logs", {
           ? Effect.fail(
             CliFailure.failed(`No taskmux supervisor runs for ${real}: no output of "${input.name}" to show.`)
           )
-          : logsFromFile(task, input.tail)
+          : logsFromFile(task, input.tail, input.json)
       }
     }, (
       client

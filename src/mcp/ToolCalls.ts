@@ -6,6 +6,7 @@
  */
 import { Effect } from "effect"
 import type { Context } from "effect"
+import { closest } from "../domain/errors.ts"
 import { statelessViewer, Viewer, type ViewerShape } from "../supervisor/Viewer.ts"
 import { isObject, quote } from "./json.ts"
 import type { McpSession, Params, RequestContext } from "./McpSession.ts"
@@ -67,7 +68,11 @@ const checkCall = (params: Params | undefined) => {
   }
   const tool = toolsByName.get(name)
   if (tool === undefined) {
-    throw invalidParams(`Unknown tool ${JSON.stringify(name)}. Available tools: ${toolNames}.`)
+    const guess = closest(name, [...toolsByName.keys()])
+    throw invalidParams(
+      `Unknown tool ${JSON.stringify(name)}${guess === undefined ? "" : ` (did you mean ${guess}?)`}. ` +
+        `Available tools: ${toolNames}.`
+    )
   }
   if (args !== undefined && !isObject(args)) {
     throw invalidParams(

@@ -416,6 +416,9 @@ describe("one supervisor per project, shared by every session", () => {
     const logs = await taskmux(["logs", "api"])
     expect(logs).toMatchObject({ code: 0, stdout: "api listening\nError: lost connection to db\n" })
     expect(logs.stderr).toContain("shown from its log file, as no supervisor runs")
+    expect((await taskmux(["logs", "api", "--json", "--tail", "1"])).stdout).toBe(
+      "{\"text\":\"Error: lost connection to db\"}\n"
+    )
 
     const s = await session(p.env)
     expect(await taskOf(s, "api")).toMatchObject({ status: "crashed", exitCode: 1 })

@@ -239,6 +239,9 @@ describe("taskmux over stdio", () => {
     await expect(s.client.callTool({ name: "launch_rocket", arguments: {} })).rejects.toThrow(
       /Unknown tool "launch_rocket"\. Available tools: start_task/
     )
+    await expect(s.client.callTool({ name: "strat_task", arguments: {} })).rejects.toThrow(
+      /Unknown tool "strat_task" \(did you mean start_task\?\)\. Available tools: start_task/
+    )
     expect(await status("busy")).toBe("running")
     expect(await structured<{ status: string }>("stop_task", { name: "busy", force: true })).toMatchObject({
       status: "stopped"
