@@ -4,7 +4,8 @@
  * what was running then as `lost`, restarting none of it by itself. `start_task { name }` or
  * `restart_task` starts a lost task again with its recorded command (a project task as its file says);
  * `remove_task` forgets it, and so does any new run of its name.
- * A supervisor that ends in order leaves only what is still lost.
+ * A supervisor that ends in order leaves only what is still lost, and the kept tasks that had ended by
+ * themselves (how they ended outlives it).
  */
 import { Context, Effect, Layer, PubSub } from "effect"
 import * as fs from "node:fs"

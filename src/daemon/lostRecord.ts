@@ -20,8 +20,8 @@ export const hasEnded = (task: LostTask) => isFinished(task.status)
 /** A kept task that ended by itself, as a record keeps it once its supervisor has exited. */
 export const endedKept = (task: RecordedTask): LostTask => ({
   ...task,
-  reason: `it ${describeEnd(task.status, task.exitCode, task.signal)} at ${task.endedAt}, and then its ` +
-    `supervisor exited, having nothing left to run${task.logFile === null ? "" : `. Its output: ${task.logFile}`}`
+  reason: `it ${describeEnd(task.status, task.exitCode, task.signal)} at ${task.endedAt}, before its supervisor ` +
+    `exited${task.logFile === null ? "" : `. Its output: ${task.logFile}`}`
 })
 
 export interface RecordFile {
