@@ -15,6 +15,8 @@ export interface ListedTask {
   readonly ports: ReadonlyArray<number> | null
   readonly memoryBytes: number | null
   readonly owner?: string
+  /** Another session's client, by name. */
+  readonly client?: string
   readonly since?: string
   /** Why a lost task is lost (its supervisor ended while it ran, its log file), or a failed one failed. */
   readonly reason?: string

@@ -93,7 +93,7 @@ export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): s
     t.name,
     statusColour(t.status, style)(statusText(t)),
     t.pid === null ? "-" : String(t.pid),
-    ...(withOwner ? [t.owner ?? "-"] : []),
+    ...(withOwner ? [t.owner === undefined ? "-" : t.client === undefined ? t.owner : `${t.owner} (${t.client})`] : []),
     age(t, now),
     t.ports === null || t.ports.length === 0 ? "-" : t.ports.join(","),
     memory(t.memoryBytes),

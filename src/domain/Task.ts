@@ -101,7 +101,9 @@ export const TaskSummary = Schema.Struct({
   }),
   memoryBytes: Schema.NullOr(Schema.Int).annotate({ description: "Resident memory of all its processes." }),
   owner: TaskOwner,
-  since: Schema.String
+  since: Schema.String,
+  /** Whose another session's is: its client's name, for a person choosing whose task to stop. */
+  client: Schema.optionalKey(Schema.String)
 })
 export type TaskSummary = typeof TaskSummary.Type
 

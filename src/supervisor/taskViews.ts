@@ -70,7 +70,8 @@ export const summary = (
   ports: usage.ports,
   memoryBytes: usage.memoryBytes,
   owner: ownerAs(viewer, state.session),
-  since: state.since
+  since: state.since,
+  ...(ownerAs(viewer, state.session) === "other" && state.client !== null && { client: state.client })
 })
 
 /** What get_task shows, but the environment (which the registry knows how it was made). */

@@ -63,8 +63,15 @@ describe("one supervisor per project, shared by every session", () => {
       waitFor: { pattern: "hello" }
     })
     expect(await taskOf(a, "from-a")).toMatchObject({ status: "running", owner: "you" })
-    expect(await taskOf(b, "from-a")).toMatchObject({ status: "running", owner: "other" })
+    expect(await taskOf(a, "from-a")).not.toHaveProperty("client")
+    // Another session's task says whose: its client's name (a person choosing what to stop sees it too).
+    expect(await taskOf(b, "from-a")).toMatchObject({ status: "running", owner: "other", client: "taskmux-e2e" })
     expect(await taskOf(a, "from-b")).toMatchObject({ owner: "other" })
+    expect(textOf(await a.call("list_tasks"))).toMatch(
+      /from-b\trunning\tpid \d+\t.*\t\[another session's: taskmux-e2e\]/
+    )
+    const ps = await builtCli(p.project, { ...process.env, ...p.env })(["ps"])
+    expect(ps.stdout).toMatch(/^from-a\s+running\s+\d+\s+other \(taskmux-e2e\)/m)
     // Any session reads another's output, and may stop it.
     const read = await a.structured<{ lines: Array<{ text: string }> }>("read_output", { name: "from-b" })
     expect(read.lines.map((l) => l.text)).toContain("hello from b")

@@ -38,14 +38,18 @@ export const listTasks = tool({
             ? `lost: ${t.reason} (start_task { name } runs it again)`
             : describeEnd(t.status as TaskStatus, t.exitCode, t.signal) +
               (t.reason === undefined ? "" : `: ${t.reason}`)
-        }\t${t.pid === null ? "" : `pid ${t.pid}\t`}${oneLine(t.command)}${uses(t)}${ownerNote(t.owner)}`
+        }\t${t.pid === null ? "" : `pid ${t.pid}\t`}${oneLine(t.command)}${uses(t)}${ownerNote(t.owner, t.client)}`
       ).join("\n")) +
     (projectError === undefined ? "" : `\nNo project tasks: ${projectError}`)
 })
 
 /** Only what is not the caller's own is marked: with one session, nothing is. */
-const ownerNote = (owner: string | undefined) =>
-  owner === "kept" ? "\t[kept]" : owner === "other" ? "\t[another session's]" : ""
+const ownerNote = (owner: string | undefined, client: string | undefined) =>
+  owner === "kept"
+    ? "\t[kept]"
+    : owner === "other"
+    ? `\t[another session's${client === undefined ? "" : `: ${client}`}]`
+    : ""
 
 export const getTask = tool({
   name: "get_task",
