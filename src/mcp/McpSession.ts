@@ -15,6 +15,7 @@
  * 6, 7). The server side of MCP is small: what the SDK's server did for taskmux is all here, and
  * the end-to-end tests drive it with the SDK's own `Client` and check it against the spec's schema.
  */
+import { internalErrorMessage } from "./internalError.ts"
 import { isObject, quote } from "./json.ts"
 import { ErrorCode, invalidParams } from "./protocolError.ts"
 import {
@@ -282,7 +283,7 @@ const asModern = (method: string, result: unknown) => {
 const errorOf = (method: string, error: unknown, modern = false) => {
   const { code, data } = error as { code?: unknown; data?: unknown }
   if (!Number.isInteger(code)) {
-    return { code: ErrorCode.InternalError, message: `Internal error in ${method}: ${messageOf(error)}` }
+    return { code: ErrorCode.InternalError, message: internalErrorMessage(method, error) }
   }
   // 2026-07-28 has no code of its own for a missing resource: it is a param that names nothing.
   const asked = modern && code === ErrorCode.ResourceNotFound ? ErrorCode.InvalidParams : code
@@ -299,8 +300,6 @@ export const stringParam = (method: string, params: Params | undefined, field: s
     }.`
   )
 }
-
-const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
 
 const usableId = (json: unknown): string | number | null => {
   if (!isObject(json)) return null

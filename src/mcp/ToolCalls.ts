@@ -8,6 +8,7 @@ import { Effect } from "effect"
 import type { Context } from "effect"
 import { closest } from "../domain/errors.ts"
 import { statelessViewer, Viewer, type ViewerShape } from "../supervisor/Viewer.ts"
+import { internalErrorMessage } from "./internalError.ts"
 import { isObject, quote } from "./json.ts"
 import type { McpSession, Params, RequestContext } from "./McpSession.ts"
 import { ErrorCode, invalidParams, protocolError } from "./protocolError.ts"
@@ -151,7 +152,7 @@ export const registerTools = (
 
   const internalError = (error: unknown) => ({
     code: ErrorCode.InternalError,
-    message: `Internal error in tools/call: ${error instanceof Error ? error.message : String(error)}`
+    message: internalErrorMessage("tools/call", error)
   })
 
   /** Starts a call that may become a protocol task: its outcome, and how to cancel it. */

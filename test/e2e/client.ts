@@ -31,12 +31,14 @@ export const serverEnv = (env: Record<string, string> = {}): Record<string, stri
 
 export const connect = async (
   env: Record<string, string> = {},
-  args: ReadonlyArray<string> = []
+  args: ReadonlyArray<string> = [],
+  /** Another build's entry (a copy of this one). */
+  entry = serverEntry
 ): Promise<Connected> => {
-  if (!existsSync(serverEntry)) throw new Error(`${serverEntry} is missing: run npm run build (npm test does)`)
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build (npm test does)`)
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [serverEntry, ...args],
+    args: [entry, ...args],
     env: serverEnv(env),
     stderr: "pipe"
   })

@@ -2,12 +2,12 @@
  * The built server, launched as an MCP client launches it, driven over real stdio by the
  * SDK's Client (which also checks every structuredContent against the tool's outputSchema).
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { fixture, isAlive, pidsIn } from "../helpers.ts"
-import { connect, type Connected, textOf, until } from "./client.ts"
+import { connect, type Connected, serverEntry, textOf, until } from "./client.ts"
 
 interface Line {
   readonly seq: number
@@ -295,6 +295,26 @@ describe("taskmux over stdio", () => {
       expect(latencies[latencies.length >> 1]).toBeLessThan(100)
     }, 120_000)
   }
+})
+
+describe("updated under a running server", () => {
+  it("a part loaded when first needed that an update removed is said as such, and the server keeps serving", async () => {
+    // A copy of the build, whose terminal emulator (loaded at the first screen read) goes away meanwhile.
+    const copy = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-copy-"))
+    cpSync(NodePath.dirname(serverEntry), NodePath.join(copy, "dist"), { recursive: true })
+    symlinkSync(NodePath.resolve(import.meta.dirname, "../../node_modules"), NodePath.join(copy, "node_modules"))
+    const s = await connect({}, [], NodePath.join(copy, "dist", "main.js"))
+    try {
+      await s.structured("start_task", { command: "python3 -q", terminal: true, name: "repl" })
+      const chunks = NodePath.join(copy, "dist", "chunks")
+      for (const file of readdirSync(chunks)) if (file.startsWith("xterm-headless")) rmSync(NodePath.join(chunks, file))
+      await expect(s.client.callTool({ name: "read_output", arguments: { name: "repl", screen: true } })).rejects
+        .toThrow(/taskmux was updated or rebuilt while this server ran \(pid \d+\).*Restart it: reconnect the client/)
+      expect((await s.call("list_tasks")).isError).toBeFalsy()
+    } finally {
+      await s.client.close()
+    }
+  })
 })
 
 describe("shell lines", () => {
