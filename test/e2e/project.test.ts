@@ -227,6 +227,21 @@ describe("project tasks", () => {
     )
   })
 
+  it("a command started under a project task's name says that it runs instead of the file's task", async () => {
+    const dir = project({
+      "taskmux.json": JSON.stringify({ tasks: { repl: { command: "python3 -q", terminal: true } } })
+    })
+    await withProject(dir, async (s) => {
+      const started = await s.call("start_task", { command: "sleep 30", name: "repl" })
+      expect(textOf(started)).toMatch(
+        /^Started task "repl" \(pid \d+\)\. "repl" is also a project task's name: this command runs under it, and list_tasks shows it instead of the file's task until it is removed \(remove_task\)\.$/
+      )
+      expect((await s.call("start_task", { command: "sleep 30", name: "other" })).structuredContent).not.toHaveProperty(
+        "hint"
+      )
+    })
+  })
+
   it("a file changed between two starts is read again; a running task keeps its settings", async () => {
     const dir = project({
       "taskmux.json": JSON.stringify({ tasks: { job: { command: "echo version one; sleep 30" } } })

@@ -121,9 +121,15 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
           command,
           ...(terminal === true &&
             { terminal: { cols: cols ?? DEFAULT_TERMINAL.cols, rows: rows ?? DEFAULT_TERMINAL.rows } })
-        }) // The name is in use again: what a dead supervisor lost under it is no longer shown.
-        ;(yield* LostTasks).forget(started.name)
-        if (wait === undefined) return yield* answerEarlyEnd(r, started)
+        })
+        // A project task's name taken by a command: it runs instead of the file's task while listed.
+        const shadows = request.name !== undefined && (yield* isProjectTask(started.name))
+          ? {
+            hint: `"${started.name}" is also a project task's name: this command runs under it, and list_tasks ` +
+              "shows it instead of the file's task until it is removed (remove_task)."
+          }
+          : {}
+        if (wait === undefined) return { ...shadows, ...yield* answerEarlyEnd(r, started) }
         const waiting = r.wait(started.name, { ...wait, since: 0, onProgress: progressOf(context, wait.timeoutMs) })
         const { name: _, ...waited } = waitAnswer(
           yield* wait.exit
@@ -134,7 +140,7 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
             )
             : waiting
         )
-        return { ...started, ...waited }
+        return { ...shadows, ...started, ...waited }
       })
     ),
   text: (o, input) => {
@@ -144,7 +150,7 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
     return o.matched === undefined
       ? `${chain}Started task "${o.name}" (pid ${o.pid}).${
         o.status === "restarting" ? " It ended at once; its restart policy runs it again." : ""
-      }`
+      }${o.hint === undefined ? "" : ` ${o.hint}`}`
       : `${chain}Started task "${o.name}" (pid ${o.pid}). ${
         // Without waitFor, an answer with a wait's fields is an end seen within EARLY_END_MS, or a
         // project task's own waitFor (its file's): ready while it runs, else its end.
