@@ -87,19 +87,15 @@ export const connectClient = (
       call: <A>(tool: string, args: Record<string, unknown> = {}, onProgress?: (message: string) => void) =>
         Effect.flatMap(
           Effect.suspend(() => {
-            if (onProgress === undefined) {
-              return request(rpc, "tools/call", { name: tool, arguments: args }, tool, paths.project)
+            const progressToken = onProgress === undefined ? undefined : `cli-${nextToken++}`
+            if (progressToken !== undefined) progressListeners.set(progressToken, onProgress!)
+            const params = {
+              name: tool,
+              arguments: args,
+              ...(progressToken !== undefined && { _meta: { progressToken } })
             }
-            const progressToken = `cli-${nextToken++}`
-            progressListeners.set(progressToken, onProgress)
-            return request(
-              rpc,
-              "tools/call",
-              { name: tool, arguments: args, _meta: { progressToken } },
-              tool,
-              paths.project
-            ).pipe(
-              Effect.ensuring(Effect.sync(() => progressListeners.delete(progressToken)))
+            return request(rpc, "tools/call", params, tool, paths.project).pipe(
+              Effect.ensuring(Effect.sync(() => progressToken !== undefined && progressListeners.delete(progressToken)))
             )
           }),
           (result) => {

@@ -58,21 +58,24 @@ export const summary = (
   sampler: UsageSampler,
   viewer: ViewerShape,
   usage = usageOf(state, sampler)
-): TaskSummary => ({
-  name: state.name,
-  pid: state.pid,
-  status: state.status,
-  exitCode: state.exitCode,
-  signal: state.signal,
-  command: state.commandLine,
-  startedAt: state.startedAt,
-  endedAt: state.endedAt,
-  ports: usage.ports,
-  memoryBytes: usage.memoryBytes,
-  owner: ownerAs(viewer, state.session),
-  since: state.since,
-  ...(ownerAs(viewer, state.session) === "other" && state.client !== null && { client: state.client })
-})
+): TaskSummary => {
+  const owner = ownerAs(viewer, state.session)
+  return {
+    name: state.name,
+    pid: state.pid,
+    status: state.status,
+    exitCode: state.exitCode,
+    signal: state.signal,
+    command: state.commandLine,
+    startedAt: state.startedAt,
+    endedAt: state.endedAt,
+    ports: usage.ports,
+    memoryBytes: usage.memoryBytes,
+    owner,
+    since: state.since,
+    ...(owner === "other" && state.client !== null && { client: state.client })
+  }
+}
 
 /** What get_task shows, but the environment (which the registry knows how it was made). */
 export const info = (
