@@ -27,13 +27,6 @@ export interface LogsOptions {
 const READ_BYTES = 1 << 20
 /** The longest wait_for_task allows; a wait that times out is asked again. */
 const END_WAIT_MS = 600_000
-/**
- * After a stop, how long a restart (restart_task stops, then starts) may take to show (a busy machine
- * is slow). A task that ended by itself is looked at once: nothing restarts it (a restart policy's
- * restarts come before the end a wait hears of), so the prompt comes back at once.
- */
-const RESTART_GRACE_MS = 1_500
-const RESTART_LOOK_MS = 100
 /** What the tools answer about a task removed meanwhile. */
 const GONE = /^No task named |was removed \(remove_task\) before this call reached it/
 
@@ -124,16 +117,6 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
     }
   })
 
-  /** The task after its end: live again as soon as a restart shows, else as it is after the grace. */
-  const lookAgain = (grace: number) =>
-    Effect.gen(function*() {
-      for (let waited = 0;; waited += RESTART_LOOK_MS) {
-        yield* Effect.sleep(RESTART_LOOK_MS)
-        const task = yield* Effect.map(client.call<TaskAnswer>("get_task", { name }), (a) => a.structured)
-        if (isLive(task.status) || waited >= grace) return task
-      }
-    })
-
   const follow = Effect.gen(function*() {
     for (;;) {
       const ended = yield* Deferred.make<WaitAnswer, CliFailure>()
@@ -142,9 +125,9 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
         over = yield* Effect.raceFirst(Effect.as(Queue.take(wake), false), Effect.as(Deferred.await(ended), true))
         yield* readNew
       }
-      // It ended: after its last lines, stop, unless it runs again at once (restart_task, a new start).
-      const end = yield* Deferred.await(ended)
-      const task = yield* lookAgain(end.status === "stopped" ? RESTART_GRACE_MS : 0)
+      // It ended (restart_task's stop is no end: the wait goes on across it). After its last lines,
+      // stop, unless a new start came meanwhile.
+      const task = yield* Effect.map(client.call<TaskAnswer>("get_task", { name }), (a) => a.structured)
 
       if (task.nextCursor < cursor) {
         // A new start of a finished task begins a new output, numbered from 1.

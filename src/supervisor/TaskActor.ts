@@ -107,6 +107,8 @@ export interface StopRequest {
   readonly force?: boolean | undefined
   /** Who asked, as the end's notification says it to every session ("stop_task from cursor"). */
   readonly by?: string | undefined
+  /** restart_task's stop: the task is `restarting` until its next run, so a wait for its end waits on. */
+  readonly restart?: boolean | undefined
 }
 
 export interface Started {
@@ -226,6 +228,8 @@ interface Run {
   stopRequested: boolean
   /** Who asked, when a stop said (see StopRequest.by). */
   stoppedBy?: string | undefined
+  /** restart_task stopped it to run it again at once. */
+  restartNext?: boolean
   /** Who sent the last signal with signal_task: the one that ended it, if a signal did. */
   signalledBy?: string | undefined
   /** Signals delivered with signal_task, or typed on its terminal. */
@@ -390,6 +394,8 @@ export const make = (
         // Stopped with no stop asked for: by a signal taskmux sent, whoever sent it.
         stoppedBy: ended.stoppedBy ?? (status === "stopped" ? ended.signalledBy : undefined)
       }
+      // restart_task runs it again as soon as this returns: not an end, whatever its policy says.
+      if (ended.restartNext === true) return finish(end, undefined, new Date())
       if (next._tag !== "Restart") {
         // Decided before the end is shown: a wait for the end never sees a run that will restart as the end.
         finish(end, next._tag === "GiveUp" ? next.reason : undefined)
@@ -465,6 +471,7 @@ export const make = (
       if (current !== undefined) {
         current.stopRequested = true
         current.stoppedBy ??= request.by
+        current.restartNext = request.restart === true
         stopping = current
         const signal = request.force === true ? "SIGKILL" : request.signal ?? "SIGTERM"
         const forced = yield* current.process.terminate({ signal, graceMs: request.graceMs ?? config.killGraceMs })
@@ -482,7 +489,9 @@ export const make = (
         // Between runs: no process to signal, just no further run. The last run's end was announced.
         yield* Fiber.interrupt(timer)
         timer = undefined
-        update({ status: "stopped", nextRestartAt: null, endedAt: new Date().toISOString() })
+        if (request.restart !== true) {
+          update({ status: "stopped", nextRestartAt: null, endedAt: new Date().toISOString() })
+        }
       }
       return ended(state)
     })
@@ -544,7 +553,7 @@ export const make = (
               if (isFinished(state.status) && !context.mayRun(name)) {
                 return yield* new TooManyTasks({ limit: config.maxTasks })
               }
-              yield* stopNow({ by: message.by })
+              yield* stopNow({ by: message.by, restart: true })
               // A restart asked for starts the policy over: its count and its backoff.
               inARow = 0
               step = undefined

@@ -361,6 +361,27 @@ describe("TaskRegistry (real processes)", () => {
         yield* r.stop("again")
       }))
 
+    it.effect("a wait for the end waits on across restart_task, and answers at the new run's end", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "read line; echo \"got $line\"", name: "waited" })
+        const end = yield* Effect.forkChild(r.wait("waited", { exit: true, timeoutMs: 60_000 }), {
+          startImmediately: true
+        })
+        const plain = yield* Effect.forkChild(r.wait("waited", { timeoutMs: 60_000 }), { startImmediately: true })
+        yield* r.restart("waited")
+        // The stop was restart_task's: neither wait took it for the end.
+        yield* Effect.sleep(300)
+        assert.isUndefined(end.pollUnsafe())
+        assert.isUndefined(plain.pollUnsafe())
+        yield* r.send("waited", "two\n", false)
+        const [byExit, byEnd] = yield* Fiber.joinAll([end, plain])
+        for (const waited of [byExit, byEnd]) {
+          assert.deepStrictEqual([waited.status, waited.exitCode], ["exited", 0])
+          assert.deepStrictEqual(waited.lastLines, ["got two"])
+        }
+      }))
+
     it.effect("restart_task starts its restart policy over: the backoff too, not only the count", () =>
       Effect.gen(function*() {
         const r = yield* registry
