@@ -147,6 +147,19 @@ export interface WaitRequest {
   readonly onProgress?: ((elapsedMs: number, note: string | undefined) => Effect.Effect<void>) | undefined
 }
 
+/** A task that did not end for good within a start's look: how it is, and how a run that ended at once ended. */
+export interface StillRunning {
+  readonly status: TaskStatus
+  readonly pid: number | null
+  readonly endedAtOnce?: {
+    readonly exitCode: number | null
+    readonly signal: string | null
+    readonly lastLines: ReadonlyArray<string>
+    readonly errorLines: ReadonlyArray<SummaryLine>
+  }
+  readonly hint?: string
+}
+
 export interface WaitResult {
   readonly name: string
   /** The line matched, the port listens, or (an exit wait) the task ended, as asked. */
@@ -205,12 +218,12 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly wait: (name: string, request: WaitRequest) => Effect.Effect<WaitResult, TaskNotFound>
   /**
    * Its end, answered as a wait for the end would, if it ends within `ms`; else how it is then (a restart
-   * policy may have it `restarting`). No cursor moves unless it ended.
+   * policy may have it `restarting`, with how the run ended). No cursor moves unless it ended for good.
    */
   readonly endedWithin: (
     name: string,
     ms: number
-  ) => Effect.Effect<WaitResult | { readonly status: TaskStatus; readonly pid: number | null }, TaskNotFound>
+  ) => Effect.Effect<WaitResult | StillRunning, TaskNotFound>
   /**
    * Calls `onChange` (synchronously, often) on new output or a status change, for the life of the scope;
    * on through a remove and a new start under the name.
@@ -508,6 +521,14 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             : Effect.promise(async () => ({ ...await terminal.render(), nextCursor }))
         })
 
+      /** What an end needs said beyond its status: what it left running, or where a command was not found. */
+      const endHint = (now: TaskState, exitCode = now.exitCode): { hint?: string } =>
+        now.leftRunning.length > 0
+          ? { hint: leftRunningHint(now.leftRunning) }
+          : exitCode === 127 && now.args === null
+          ? { hint: notFoundHint(runEnv(base, now).PATH) }
+          : {}
+
       const wait = Effect.fn("TaskRegistry.wait")(function*(name: string, request: WaitRequest) {
         const actor = yield* lookup(name)
         const viewer = yield* Viewer
@@ -530,15 +551,23 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           const now = state()
           const over = isFinished(now.status) && now.endedAt !== null
           // An end, a timeout or a failed readiness comes with what explains it; readiness with what it printed.
-          const { errorLines, lastLines } = matched && !exitWait
-            ? { errorLines: [], lastLines: linesUpTo(now, matchedLine?.seq) }
-            : explainRun(now)
+          const ready = matched && !exitWait ? linesUpTo(now, matchedLine?.seq) : undefined
+          const explained = ready !== undefined ? { errorLines: [], ...ready } : explainRun(now)
+          // A timeout's cause is among the lines this wait looked at: earlier ones were shown already (an
+          // old traceback in a REPL is not why its next prompt is late).
+          const errorLines = timedOut
+            ? explained.errorLines.filter((line) => line.seq > firstCursor)
+            : explained.errorLines
+          const { lastLines } = explained
+          // Up to the last line the answer showed: a later wait does not match it again. A line still
+          // waiting for its newline (a prompt) is shown as it is (see show).
+          const last = matchedLine ?? ready?.last
           const nextCursor = exitWait
             ? now.buffer.cursor
-            : matchedLine !== undefined && !matchedLine.partial
-            ? matchedLine.seq
+            : last !== undefined
+            ? Math.max(cursor, last.partial ? last.seq - 1 : last.seq)
             : cursor
-          show(viewer, now, nextCursor, matchedLine)
+          show(viewer, now, nextCursor, last)
           return {
             name,
             matched,
@@ -558,15 +587,21 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             ...(over && endHint(now))
           }
         }
-        /** What an end needs said beyond its status: what it left running, or where a command was not found. */
-        const endHint = (now: TaskState): { hint?: string } =>
-          now.leftRunning.length > 0
-            ? { hint: leftRunningHint(now.leftRunning) }
-            : now.exitCode === 127 && now.args === null
-            ? { hint: notFoundHint(runEnv(base, now).PATH) }
-            : {}
         /** Why a wait timed out, where taskmux can tell more than that it did. */
         const hintOf = (now: TaskState): { hint?: string } => {
+          // A prompt it shows now says more than an earlier line that matched (a REPL waiting for input).
+          // The last line (a tail of one gives the last whole line and, after it, a partial one).
+          const last = now.buffer.read({ tail: 1, transform: cleanText }).lines.at(-1)
+          if (last?.partial === true && !isFinished(now.status)) {
+            return {
+              hint: `Its last line has no newline: it may be waiting for input at a prompt ` +
+                `(${JSON.stringify(last.text.slice(-80))}${
+                  request.pattern !== undefined && matchOnce(request.pattern, last.text)
+                    ? ", shown before this call"
+                    : ""
+                }); send_input answers it.`
+            }
+          }
           // A line that matches was shown before the call, so this wait did not look at it.
           const before = request.pattern !== undefined && request.since === undefined && firstCursor > 0
             ? scanBefore(now, firstCursor, request.pattern)
@@ -574,14 +609,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           if (before !== undefined) {
             return {
               hint: `A line that matches was shown before this call: [${before.seq}] ${before.text.slice(0, 200)}. ` +
-                "A wait looks after the lines already shown; since: 0 looks at them all."
-            }
-          }
-          const last = now.buffer.read({ tail: 1, transform: cleanText }).lines[0]
-          if (last?.partial === true && !isFinished(now.status)) {
-            return {
-              hint: `Its last line has no newline: it may be waiting for input at a prompt ` +
-                `(${JSON.stringify(last.text.slice(-80))}); send_input answers it.`
+                `A wait looks after the lines already shown; since: ${now.buffer.runStart} looks at ${
+                  now.buffer.runStart === 0 ? "them all" : "all of this run's"
+                }.`
             }
           }
           const wanted = request.port
@@ -653,10 +683,20 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       const endedWithin = Effect.fnUntraced(function*(name: string, ms: number) {
         const actor = yield* lookup(name)
-        yield* awaitChange(actor, ms, () => isFinished(actor.state().status))
-        const { pid, status } = actor.state()
-        if (!isFinished(status)) return { status, pid }
-        return yield* wait(name, { exit: true, since: 0, timeoutMs: 0 })
+        const before = actor.state().lastExit
+        yield* awaitChange(actor, ms, () => isFinished(actor.state().status) || actor.state().lastExit !== before)
+        const now = actor.state()
+        if (isFinished(now.status)) return yield* wait(name, { exit: true, since: 0, timeoutMs: 0 })
+        const { pid, status, lastExit } = now
+        if (lastExit === null || lastExit === before) return { status, pid }
+        // Ended at once, and its restart policy runs it again: how that run ended, as an end's answer says it.
+        const { errorLines, lastLines } = explainRun(now)
+        return {
+          status,
+          pid,
+          endedAtOnce: { exitCode: lastExit.exitCode, signal: lastExit.signal, lastLines, errorLines },
+          ...endHint(now, lastExit.exitCode)
+        }
       })
 
       /** Follows the name: a task removed and started again under it is watched on. */
@@ -749,18 +789,21 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 /** Why a wait may have seen nothing: said when a task printed nothing while it waited. */
 /** The last line before `cursor` that matches, if the buffer still holds one (the newest few thousand looked at). */
 const scanBefore = (task: TaskState, cursor: number, pattern: RegExp): BufferedLine | undefined => {
-  const { lines } = task.buffer.read({ since: Math.max(0, cursor - 5_000), maxBytes: 1 << 20, transform: cleanText })
+  // This run's only: an earlier run's line says nothing about this one (a server that no longer starts).
+  const since = Math.max(task.buffer.runStart, cursor - 5_000)
+  const { lines } = task.buffer.read({ since, maxBytes: 1 << 20, transform: cleanText })
   return lines.findLast((line) => line.seq <= cursor && !line.partial && matchOnce(pattern, line.text))
 }
 
-/** The last lines up to `seq` (all held, without it), cleaned, as few as a summary shows. */
+/** The last lines up to `seq` (all held, without it), cleaned, as few as a summary shows; and the last one read. */
 const linesUpTo = (task: TaskState, seq: number | undefined) => {
   const window = { maxBytes: 64 * 1024, transform: cleanText }
   const { lines } = task.buffer.read(
     seq === undefined ? { ...window, tail: READY_LINES } : { ...window, since: Math.max(0, seq - READY_LINES) }
   )
   // Not the run before a restart's: what this run printed up to its readiness.
-  return lastLinesOf(latestRun(seq === undefined ? lines : lines.filter((l) => l.seq <= seq))).lastLines
+  const upTo = seq === undefined ? lines : lines.filter((l) => l.seq <= seq)
+  return { lastLines: lastLinesOf(latestRun(upTo)).lastLines, last: upTo.at(-1) }
 }
 
 /** "run 2 crashed (exit code 3); restarting in 0.5 s": the end of a run that a restart follows. */

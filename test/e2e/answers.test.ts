@@ -4,7 +4,7 @@
  * build, a missing command), and the environment a task got.
  */
 import { LoggingMessageNotificationSchema, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
-import { readdirSync, readFileSync } from "node:fs"
+import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connect, type Connected, freePort, tempDir, textOf, until } from "./client.ts"
@@ -123,14 +123,18 @@ describe("a start that ends at once says so", () => {
     await s.structured("stop_task", { name: "early-lines", force: true })
   })
 
-  it("a task its restart policy runs again answers restarting, not running", async () => {
+  it("a task its restart policy runs again answers restarting, and how the run ended at once", async () => {
     const { text, waited } = await run({
-      command: "exit 1",
+      command: "pythn3 worker.py",
       name: "again",
       restart: { policy: "on-failure", backoffMs: 5_000 }
     })
-    expect(waited).toMatchObject({ status: "restarting" })
-    expect(text).toMatch(/^Started task "again" \(pid \d+\)\. It ended at once; its restart policy runs it again\.$/)
+    expect(waited).toMatchObject({ status: "restarting", exitCode: 127, signal: null })
+    expect(waited.lastLines).toEqual([expect.stringMatching(/pythn3: (command )?not found/)])
+    expect(text).toMatch(
+      /^Started task "again" \(pid \d+\)\. It ended at once \(crashed, exit code 127: command not found\); its restart policy runs it again\. The shell looked for it on the task's PATH: /
+    )
+    expect(text).toMatch(/\nLast lines:\n.*pythn3: (command )?not found$/)
     await s.structured("stop_task", { name: "again" })
   })
 
@@ -308,6 +312,51 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
         "A wait looks after the lines already shown; since: 0 looks at them all."
     )
     await s.structured("stop_task", { name: "shown" })
+  })
+
+  it("a line of the run before a restart is not offered as shown before", async () => {
+    const broken = NodePath.join(tempDir({}), "broken")
+    await run({
+      command: `if [ -e ${broken} ]; then echo 'SyntaxError: Unexpected end of input'; ` +
+        "else echo 'Listening on http://localhost:8080'; fi; sleep 30",
+      name: "rerun",
+      waitFor: { pattern: "Listening" }
+    })
+    writeFileSync(broken, "")
+    await s.structured("restart_task", { name: "rerun" })
+    await until(async () =>
+      (await s.structured<{ lines: Array<{ text: string }> }>("read_output", { name: "rerun" })).lines
+        .find((l) => l.text.startsWith("SyntaxError"))
+    )
+    const waited = await s.structured<Waited>("wait_for_task", { name: "rerun", pattern: "Listening", timeoutMs: 300 })
+    expect(waited.timedOut).toBe(true)
+    expect(waited.hint ?? "").not.toContain("shown before")
+    await s.structured("stop_task", { name: "rerun" })
+  })
+
+  it("a ready answer's nextCursor covers the lines it showed: a later wait does not match them again", async () => {
+    const port = await freePort()
+    // Lines keep coming after the port opens: the answer shows some of them.
+    const { waited } = await run({
+      command: "node",
+      args: [
+        "-e",
+        `require("http").createServer().listen(${port}, "127.0.0.1", () => { let n = 0; ` +
+        `setInterval(() => console.log("tick " + ++n), 5) })`
+      ],
+      name: "ticks",
+      waitFor: { port }
+    })
+    const shown = Number(/^tick (\d+)$/.exec(waited.lastLines.at(-1) ?? "")?.[1])
+    expect(shown).toBeGreaterThan(0)
+    expect((waited as Waited & { nextCursor: number }).nextCursor).toBeGreaterThanOrEqual(shown)
+    const again = await s.structured<Waited>("wait_for_task", {
+      name: "ticks",
+      pattern: `^tick ${shown}$`,
+      timeoutMs: 300
+    })
+    expect(again.timedOut).toBe(true)
+    await s.structured("stop_task", { name: "ticks" })
   })
 
   it("a program at a prompt on pipes: its last line has no newline, and send_input answers it", async () => {

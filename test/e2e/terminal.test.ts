@@ -156,6 +156,20 @@ describe("terminal tasks through every tool", () => {
       })
       expect(next.line?.text).toBe(">>> ")
       expect(next.lastLines).toContain("done")
+      // And the one after: the answer above showed the lines before its prompt (">>> import time; ...").
+      await s.structured("send_input", { name: "prompt", data: "time.sleep(1.5); print('again')\r" })
+      const third = await s.structured<Waited & { lastLines: Array<string> }>("wait_for_task", {
+        name: "prompt",
+        pattern: ">>> "
+      })
+      expect([third.line?.text, third.lastLines.at(-2)]).toEqual([">>> ", "again"])
+      expect(third.elapsedMs).toBeGreaterThan(1_000)
+      // At its prompt, waiting for input: said so, rather than that an earlier prompt line matched.
+      const idle = await s.structured<Waited>("wait_for_task", { name: "prompt", pattern: ">>> ", timeoutMs: 300 })
+      expect(idle.hint).toBe(
+        "Its last line has no newline: it may be waiting for input at a prompt (\">>> \", shown before this call); " +
+          "send_input answers it."
+      )
       // So after a restart: the last run's prompt, ended by the run's end, is no new one either.
       await s.structured("restart_task", { name: "prompt" })
       const again = await s.structured<Waited>("wait_for_task", { name: "prompt", pattern: ">>> " })

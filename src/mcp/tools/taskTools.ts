@@ -5,7 +5,7 @@ import { type LostTask, LostTasks, startRequestOf } from "../../daemon/LostTasks
 import { InvalidArguments } from "../../domain/errors.ts"
 import { SignalName } from "../../domain/Signals.ts"
 import { defaultTimeoutMs, RestartSpec, UpToTenMinutesMs, WaitForSpec } from "../../domain/StartSpec.ts"
-import { describeEnd, isFinished, TaskStatus } from "../../domain/Task.ts"
+import { compactErrorLine, describeEnd, isFinished, TaskStatus } from "../../domain/Task.ts"
 import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
 import { Project } from "../../project/Project.ts"
 import { runningDependents } from "../../project/projectTasks.ts"
@@ -14,7 +14,7 @@ import type { Started } from "../../supervisor/TaskActor.ts"
 import type { TaskRegistry } from "../../supervisor/TaskRegistry.ts"
 import { progressOf, tool, type ToolEnv, withRegistry } from "../Tool.ts"
 import { EndedOutput, NameOnly, StartedOutput, TaskName, TerminalCols, TerminalRows } from "./fields.ts"
-import { type WaitAnswer, waitAnswer, WaitFields, waitRequest, waitText } from "./waits.ts"
+import { summaryText, type WaitAnswer, waitAnswer, WaitFields, waitRequest, waitText } from "./waits.ts"
 
 const StartOutput = Schema.Struct({
   ...StartedOutput.fields,
@@ -149,8 +149,14 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
       : `Project chain: ${o.tasks.map((t) => `${t.name} (${t.status}, pid ${t.pid})`).join(" → ")}.\n`
     return o.matched === undefined
       ? `${chain}Started task "${o.name}" (pid ${o.pid}).${
-        o.status === "restarting" ? " It ended at once; its restart policy runs it again." : ""
-      }${o.hint === undefined ? "" : ` ${o.hint}`}`
+        o.exitCode !== undefined
+          ? ` It ended at once (${
+            describeEnd(o.exitCode === 0 ? "exited" : "crashed", o.exitCode, o.signal ?? null)
+          }); its restart policy runs it again.`
+          : ""
+      }${o.hint === undefined ? "" : ` ${o.hint}`}${
+        o.lastLines === undefined ? "" : summaryText({ ...o, lastLines: o.lastLines })
+      }`
       : `${chain}Started task "${o.name}" (pid ${o.pid}). ${
         // Without waitFor, an answer with a wait's fields is an end seen within EARLY_END_MS, or a
         // project task's own waitFor (its file's): ready while it runs, else its end.
@@ -197,8 +203,21 @@ const startLost = (lost: LostTask, keep: boolean) =>
 /** A start without waitFor looks briefly for an immediate end (a typo, a missing file) and says so in its answer. */
 const answerEarlyEnd = (r: TaskRegistry["Service"], started: Started) =>
   Effect.map(r.endedWithin(started.name, EARLY_END_MS), (ended) => {
-    // Still running, or already waiting to run again (a restart policy): said as it is now.
-    if (!("matched" in ended)) return { ...started, status: ended.status }
+    // Still running, or run again by its restart policy (after a run that ended at once: how it did).
+    if (!("matched" in ended)) {
+      const { endedAtOnce, hint, status } = ended
+      return {
+        ...started,
+        status,
+        ...(endedAtOnce !== undefined && {
+          exitCode: endedAtOnce.exitCode,
+          signal: endedAtOnce.signal,
+          lastLines: [...endedAtOnce.lastLines],
+          ...(endedAtOnce.errorLines.length > 0 && { errorLines: endedAtOnce.errorLines.map(compactErrorLine) })
+        }),
+        ...(hint !== undefined && { hint })
+      }
+    }
     const { name: _, ...waited } = waitAnswer(ended)
     return { ...started, ...waited }
   })

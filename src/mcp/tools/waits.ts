@@ -85,7 +85,7 @@ export interface Wanted {
 }
 
 /** The summary of an end or a timeout: what looks like the cause, then the last lines. */
-export const summaryText = (w: Omit<WaitAnswer, "name">) => {
+export const summaryText = (w: Pick<WaitAnswer, "errorLines" | "lastLines">) => {
   const errors = w.errorLines !== undefined && w.errorLines.length > 0
     ? `\nLooks like the cause:\n${
       w.errorLines.map((l) => `  [${l.seq}] ${l.stream === "stderr" ? "! " : ""}${l.text}`).join("\n")
