@@ -8,10 +8,17 @@ export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const
 
 export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", {
   message: Schema.String,
-  exitCode: Schema.Literals([ExitCode.failed, ExitCode.usage])
+  exitCode: Schema.Literals([ExitCode.failed, ExitCode.usage]),
+  /** The message is a tool's error about this task ("": none named), printed in a terminal's words (inTerminalWords). */
+  task: Schema.optionalKey(Schema.String)
 }) {
   static failed(message: string) {
     return new CliFailure({ message, exitCode: ExitCode.failed })
+  }
+
+  /** A tool's error about the task named `task` (none for a call without a name). */
+  static fromTool(message: string, task: unknown) {
+    return new CliFailure({ message, exitCode: ExitCode.failed, task: typeof task === "string" ? task : "" })
   }
 
   static usage(message: string) {

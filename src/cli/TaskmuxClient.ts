@@ -108,7 +108,9 @@ export const connectClient = (
             // A value the command line passed on that the tool refused (--signal FOO) is a usage error.
             return answer.isError === true
               ? Effect.fail(
-                text.startsWith("Invalid arguments for ") ? CliFailure.usage(text) : CliFailure.failed(text)
+                text.startsWith("Invalid arguments for ")
+                  ? CliFailure.usage(text)
+                  : CliFailure.fromTool(text, args.name)
               )
               : Effect.succeed({ text, structured: answer.structuredContent ?? ({} as A) })
           }

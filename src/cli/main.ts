@@ -8,6 +8,7 @@ import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
 import packageJson from "../../package.json" with { type: "json" }
 import { CliFailure, ExitCode } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
+import { inTerminalWords } from "./inTerminalWords.ts"
 import { taskmuxCommand } from "./taskmuxCommand.ts"
 
 /** Help on stdout when asked for, usage errors on stderr; coloured only where that stream is a terminal. */
@@ -39,7 +40,7 @@ const exitCode = (io: CliIo["Service"], exit: Exit.Exit<void, unknown>): number 
   if (Cause.hasInterruptsOnly(exit.cause)) return 130
   const error = Cause.squash(exit.cause)
   if (error instanceof CliFailure) {
-    io.stderr(`${error.message}\n`)
+    io.stderr(`${error.task === undefined ? error.message : inTerminalWords(error.message, error.task)}\n`)
     return error.exitCode
   }
   // Parse errors were shown by the presenter.

@@ -130,6 +130,15 @@ describe("with a supervisor", () => {
     expect(ps.find((t) => t.name === "hello")?.status).toBe("exited")
   })
 
+  it("a tool's advice in an error names the commands to type: start of a running task", async () => {
+    await run("start", "sleeper")
+    const ran = await run("start", "sleeper")
+    expect(ran.code).toBe(1)
+    expect(ran.stderr).toContain("Stop it with `taskmux stop sleeper`, restart it with `taskmux restart sleeper`")
+    expect(ran.stderr).not.toMatch(/stop_task|restart_task/)
+    await run("stop", "sleeper")
+  })
+
   it("start of a task that crashes at once prints how, and exits 1 (a script's `start migrate && ...` stops)", async () => {
     const ran = await run("start", "badmig")
     expect(ran.code).toBe(1)

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest"
+import { inTerminalWords } from "../../src/cli/inTerminalWords.ts"
+
+describe("a tool's error in a terminal's words", () => {
+  it("names the commands a person types, with the task's name", () => {
+    expect(
+      inTerminalWords(
+        "Task \"api\" is already running (pid 12). Stop it with stop_task, restart it with restart_task, or choose another name.",
+        "api"
+      )
+    ).toBe(
+      "Task \"api\" is already running (pid 12). Stop it with `taskmux stop api`, restart it with `taskmux restart api`, or choose another name."
+    )
+    expect(inTerminalWords("start_task { name } runs it again; remove_task forgets it. list_tasks shows them.", "db"))
+      .toBe("`taskmux start db` runs it again; `taskmux remove db` forgets it. `taskmux ps` shows them.")
+  })
+
+  it("quotes a name a shell would split, and says NAME where the call named none", () => {
+    expect(inTerminalWords("Use restart_task to run it again.", "my task")).toBe(
+      "Use `taskmux restart \"my task\"` to run it again."
+    )
+    expect(inTerminalWords("Start one with start_task.", "")).toBe("Start one with `taskmux start NAME`.")
+  })
+
+  it("leaves words that only contain a tool's name alone", () => {
+    expect(inTerminalWords("my_stop_task.sh failed", "x")).toBe("my_stop_task.sh failed")
+  })
+})
