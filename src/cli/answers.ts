@@ -14,6 +14,8 @@ export interface ListedTask {
   readonly endedAt: string | null
   readonly ports: ReadonlyArray<number> | null
   readonly memoryBytes: number | null
+  /** Its main process is stopped (SIGSTOP, Ctrl-Z) until SIGCONT. */
+  readonly paused?: boolean
   readonly owner?: string
   /** Another session's client, by name. */
   readonly client?: string

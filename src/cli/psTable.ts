@@ -3,12 +3,12 @@ import { hasEnded, type LostTask } from "../daemon/lostRecord.ts"
 import type { ListedTask } from "./answers.ts"
 import { type Style, visibleLength } from "./style.ts"
 
-/** "running", "exited 0", "crashed 3", "crashed SIGKILL", "stopped", "failed", "defined". */
-export const statusText = (t: Pick<ListedTask, "status" | "exitCode" | "signal">): string => {
+/** "running", "paused", "exited 0", "crashed 3", "crashed SIGKILL", "stopped", "failed", "defined". */
+export const statusText = (t: Pick<ListedTask, "status" | "exitCode" | "signal" | "paused">): string => {
   if (t.status === "exited" || t.status === "crashed") {
     return `${t.status} ${t.signal ?? t.exitCode ?? ""}`.trimEnd()
   }
-  return t.status
+  return t.status === "running" && t.paused === true ? "paused" : t.status
 }
 
 const statusColour = (status: string, style: Style) =>
@@ -16,7 +16,7 @@ const statusColour = (status: string, style: Style) =>
     ? style.green
     : status === "crashed" || status === "failed"
     ? style.red
-    : status === "restarting"
+    : status === "restarting" || status === "paused"
     ? style.yellow
     : style.dim
 
@@ -91,7 +91,7 @@ export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): s
   const header = ["NAME", "STATUS", "PID", ...(withOwner ? ["OWNER"] : []), "UPTIME", "PORTS", "MEM", "COMMAND"]
   const rows = tasks.map((t) => [
     t.name,
-    statusColour(t.status, style)(statusText(t)),
+    statusColour(t.paused === true ? "paused" : t.status, style)(statusText(t)),
     t.pid === null ? "-" : String(t.pid),
     ...(withOwner ? [t.owner === undefined ? "-" : t.client === undefined ? t.owner : `${t.owner} (${t.client})`] : []),
     age(t, now),

@@ -100,6 +100,7 @@ export const TaskSummary = Schema.Struct({
     description: "TCP ports its processes listen on; null where this OS cannot tell."
   }),
   memoryBytes: Schema.NullOr(Schema.Int).annotate({ description: "Resident memory of all its processes." }),
+  paused: Schema.optionalKey(Schema.Boolean.annotate({ description: "Stopped by SIGSTOP/Ctrl-Z until SIGCONT." })),
   owner: TaskOwner,
   since: Schema.String,
   /** Whose another session's is: its client's name, for a person choosing whose task to stop. */
@@ -119,7 +120,7 @@ export const TaskInfo = Schema.Struct({
   processes: Schema.NullOr(Schema.Array(Schema.Struct({
     pid: Schema.Int,
     command: Schema.String,
-    paused: Schema.optionalKey(Schema.Literal(true))
+    paused: Schema.optionalKey(Schema.Boolean)
   }))).annotate({
     description: "Every process of the task now, those that left its process group included; paused: stopped " +
       "by a signal (SIGSTOP, Ctrl-Z) until SIGCONT."

@@ -4,16 +4,73 @@
  * group (`(?i)ready`, as Python, Go and PCRE take it) and a regex literal (`/ready/i`). Throws as
  * `RegExp` does for a pattern that is not one.
  */
+import { setFlagsFromString } from "node:v8"
+
+// Patterns come from clients, and matching runs on the server's one thread: a pattern that backtracks
+// exponentially ("(a+)+$" on a long line) would stall every session. V8 moves a match that backtracks
+// too much to its linear-time engine; the second flag lets compilePattern ask whether a pattern can go
+// there (the "l" flag).
+setFlagsFromString("--enable-experimental-regexp-engine-on-excessive-backtracks")
+setFlagsFromString("--enable-experimental-regexp-engine")
+
 const INLINE = /^\(\?([ims]+)\)/
 const LITERAL = /^\/(.+)\/([imsu]+)$/s
-
 export const compilePattern = (pattern: string): RegExp => {
   const inline = INLINE.exec(pattern)
-  if (inline !== null) return new RegExp(pattern.slice(inline[0].length), unique(inline[1]!))
   // Only with flags: "/api/" may well mean the path.
-  const literal = LITERAL.exec(pattern)
-  if (literal !== null) return new RegExp(literal[1]!, unique(literal[2]!))
-  return new RegExp(pattern)
+  const literal = inline === null ? LITERAL.exec(pattern) : null
+  const [source, flags] = inline !== null
+    ? [pattern.slice(inline[0].length), unique(inline[1]!)]
+    : literal !== null
+    ? [literal[1]!, unique(literal[2]!)]
+    : [pattern, ""]
+  const regex = new RegExp(source, flags)
+  if (!linear(source, flags) && repeatsARepeat(source)) {
+    throw new SyntaxError(
+      `Invalid regular expression: /${source}/: it repeats a group that repeats inside, and uses a ` +
+        "lookahead or a backreference, so a long line could take it minutes: drop one of them"
+    )
+  }
+  return regex
+}
+
+/** Whether V8's linear-time engine can run it (no lookahead, no backreference): then no line can stall it. */
+const linear = (source: string, flags: string) => {
+  try {
+    new RegExp(source, `${flags}l`)
+    return true
+  } catch {
+    return false
+  }
 }
 
 const unique = (flags: string) => [...new Set(flags)].join("")
+
+const QUANTIFIER = /^(?:[+*]|\{\d+,?\d*\})/
+
+/** Whether a group that holds a repeat is itself repeated: "(a+)+", "((?!x)\\w+)*", "(x|y*){2,}". */
+export const repeatsARepeat = (source: string): boolean => {
+  // For each open group: whether a repeat is inside it.
+  const open: Array<boolean> = []
+  let inClass = false
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i]!
+    if (c === "\\") {
+      i++
+      continue
+    }
+    if (inClass) {
+      inClass = c !== "]"
+      continue
+    }
+    if (c === "[") inClass = true
+    else if (c === "(") open.push(false)
+    else if (c === ")") {
+      const held = open.pop() ?? false
+      const repeated = QUANTIFIER.test(source.slice(i + 1))
+      if (held && repeated) return true
+      if (open.length > 0 && (held || repeated)) open[open.length - 1] = true
+    } else if (QUANTIFIER.test(source.slice(i)) && open.length > 0) open[open.length - 1] = true
+  }
+  return false
+}

@@ -71,6 +71,8 @@ export const summary = (
     endedAt: state.endedAt,
     ports: usage.ports,
     memoryBytes: usage.memoryBytes,
+    // Its main process stopped by a signal: it answers nothing until SIGCONT.
+    ...(state.pid !== null && usage.paused?.includes(state.pid) === true && { paused: true as const }),
     owner,
     since: state.since,
     ...(owner === "other" && state.client !== null && { client: state.client })

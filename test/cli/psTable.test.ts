@@ -84,6 +84,7 @@ describe("psTable", () => {
   it("names ends and durations briefly", () => {
     expect(statusText({ status: "crashed", exitCode: null, signal: "SIGKILL" })).toBe("crashed SIGKILL")
     expect(statusText({ status: "exited", exitCode: 0, signal: null })).toBe("exited 0")
+    expect(statusText({ status: "running", exitCode: null, signal: null, paused: true })).toBe("paused")
     expect(statusText({ status: "stopped", exitCode: null, signal: "SIGTERM" })).toBe("stopped")
     expect([42e3, 185e3, 2 * 3600e3 + 7 * 60e3, 3 * 86400e3 + 4 * 3600e3].map(duration)).toEqual([
       "42s",

@@ -23,3 +23,22 @@ describe("compilePattern: a caller's pattern, with the flags other languages wri
     }))
   })
 })
+
+describe("a pattern cannot stall the server", () => {
+  it("matches a pattern that backtracks exponentially in linear time: (a+)+$ on a long line", () => {
+    const t0 = Date.now()
+    expect(compilePattern("(a+)+$").test(`${"a".repeat(5_000)}!`)).toBe(false)
+    expect(compilePattern("^(\\w+\\s?)+$").test(`${"webpack compiled successfully in 1234 ms ".repeat(3)}!`)).toBe(
+      false
+    )
+    expect(Date.now() - t0).toBeLessThan(2_000)
+  })
+
+  it("refuses one the linear engine cannot run (a lookahead, a backreference) that repeats a repeating group", () => {
+    expect(() => compilePattern("(a+)+\\1$")).toThrow(/repeats a group that repeats inside/)
+    expect(() => compilePattern("((?!x)\\w+)*$")).toThrow(/repeats a group that repeats inside/)
+    // Without the nested repeat, or without the lookahead, it is taken.
+    expect(compilePattern("ready(?! in)").test("ready now")).toBe(true)
+    expect(compilePattern("(\\w+) \\1").test("bye bye")).toBe(true)
+  })
+})

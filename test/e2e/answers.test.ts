@@ -359,6 +359,28 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     await s.structured("stop_task", { name: "ticks" })
   })
 
+  it("a pattern that backtracks exponentially stalls nothing: grep and a wait answer, and so does the next call", async () => {
+    await run({ command: "python3", args: ["-c", "print('a' * 5000 + '!'); import time; time.sleep(30)"], name: "aaa" })
+    await until(async () =>
+      (await s.structured<{ lines: Array<unknown> }>("read_output", { name: "aaa", since: 0 })).lines.at(0)
+    )
+    const t0 = Date.now()
+    const grep = await s.structured<{ lines: Array<unknown> }>("read_output", { name: "aaa", grep: "(a+)+$", since: 0 })
+    expect(grep.lines).toEqual([])
+    const waited = await s.structured<Waited>("wait_for_task", {
+      name: "aaa",
+      pattern: "^(\\w+\\s?)+$",
+      since: 0,
+      timeoutMs: 300
+    })
+    expect(waited.timedOut).toBe(true)
+    expect(Date.now() - t0).toBeLessThan(10_000)
+    const refused = await s.call("read_output", { name: "aaa", grep: "(a+)+\\1$" })
+    expect(refused.isError).toBe(true)
+    expect(textOf(refused)).toMatch(/repeats a group that repeats inside/)
+    await s.structured("stop_task", { name: "aaa" })
+  })
+
   it("a program at a prompt on pipes: its last line has no newline, and send_input answers it", async () => {
     const { waited } = await run({
       command: "python3",

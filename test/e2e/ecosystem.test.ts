@@ -116,7 +116,17 @@ describe("reads well to a model", () => {
         wait_for_task: { readOnlyHint: true }
       }
       // Fields whose name, type, bounds and default already say what they are.
-      const selfDescribed = new Set(["cwd", "notifyOnExit", "cols", "rows", "tail", "timestamps", "stream", "signal"])
+      const selfDescribed = new Set([
+        "cwd",
+        "notifyOnExit",
+        "cols",
+        "rows",
+        "tail",
+        "timestamps",
+        "stream",
+        "signal",
+        "data"
+      ])
       expect(list.tools.map((tool) => tool.name).sort()).toEqual(Object.keys(expected).sort())
       for (const tool of list.tools) {
         expect(tool.title).toBeTruthy()

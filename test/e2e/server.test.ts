@@ -179,8 +179,13 @@ describe("taskmux over stdio", () => {
       expect.objectContaining({ pid: restarted.pid, paused: true })
     ])
     expect(textOf(await s.call("get_task", { name: "svc" }))).toMatch(/sleep 300 \(paused: SIGCONT resumes it\)/)
+    // And list_tasks, which a model and `taskmux ps` look at first.
+    type Listed = { tasks: Array<{ name: string; paused?: boolean }> }
+    expect((await structured<Listed>("list_tasks")).tasks.find((t) => t.name === "svc")).toMatchObject({ paused: true })
+    expect(textOf(await s.call("list_tasks"))).toMatch(/^svc\trunning \(paused: SIGCONT resumes it\)\t/m)
     await structured("signal_task", { name: "svc", signal: "SIGCONT" })
     expect((await structured<Processes>("get_task", { name: "svc" })).processes[0]).not.toHaveProperty("paused")
+    expect((await structured<Listed>("list_tasks")).tasks.find((t) => t.name === "svc")).not.toHaveProperty("paused")
     await structured("signal_task", { name: "svc", signal: "SIGINT" })
     const ended = await waitForEnd("svc")
     expect(ended).toMatchObject({ status: "stopped", signal: "SIGINT" })

@@ -32,7 +32,7 @@ export const Port = PortWanted.annotate({
 })
 
 export const Pattern = Schema.String.annotate({
-  description: "Regex tried on each line, e.g. \"ready|listening on\"."
+  description: "Regex on each line, e.g. \"ready|listening on\"."
 })
 
 export const ExitWanted = Schema.Boolean.annotate({

@@ -41,7 +41,7 @@ export const sendInput = tool({
     "On a terminal \"\\u0003\" is Ctrl-C.",
   input: Schema.Struct({
     name: TaskName,
-    data: Schema.String.annotate({ description: "Example: \"yes\\n\"." }),
+    data: Schema.String,
     eof: Schema.optionalKey(Schema.Boolean.annotate({ description: "Close stdin after.", default: false })),
     cols: Schema.optionalKey(TerminalCols.annotate({ description: "Resize first." })),
     rows: Schema.optionalKey(TerminalRows.annotate({ description: "Resize first." }))

@@ -37,6 +37,7 @@ export const listTasks = tool({
             : t.status === "lost"
             ? `lost: ${t.reason} (start_task { name } runs it again)`
             : describeEnd(t.status as TaskStatus, t.exitCode, t.signal) +
+              (t.paused === true ? " (paused: SIGCONT resumes it)" : "") +
               (t.reason === undefined ? "" : `: ${t.reason}`)
         }\t${t.pid === null ? "" : `pid ${t.pid}\t`}${oneLine(t.command)}${uses(t)}${ownerNote(t.owner, t.client)}`
       ).join("\n")) +
