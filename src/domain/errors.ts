@@ -232,6 +232,16 @@ export class TooManyTasks extends Schema.TaggedError<TooManyTasks>()("TooManyTas
   }
 }
 
+export class InputNotRead extends Schema.TaggedError<InputNotRead>()("InputNotRead", {
+  name: Schema.String,
+  unread: Schema.Int
+}) {
+  override get message() {
+    return `Task ${quote(this.name)} has not read the ${this.unread} bytes sent to it before: it is busy, or does ` +
+      "not read its input. Send more once it has read them (wait_for_task for its prompt), or stop it."
+  }
+}
+
 export class InputTooLarge extends Schema.TaggedError<InputTooLarge>()("InputTooLarge", {
   bytes: Schema.Int,
   limit: Schema.Int

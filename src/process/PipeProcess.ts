@@ -194,6 +194,7 @@ const make = (
     exited,
     isStdinOpen,
     write,
+    unread: () => stdin.writableLength,
     endInput,
     signal: tree.signal,
     terminate: tree.terminate,

@@ -49,6 +49,8 @@ export interface TaskProcess {
   readonly isStdinOpen: () => boolean
   /** Writes to its input; `Queued` when the child has not read it within `waitMs`. */
   readonly write: (data: Buffer, waitMs: number) => Effect.Effect<WriteResult>
+  /** Bytes written that the program has not read yet (held by taskmux, beyond what the kernel took). */
+  readonly unread: () => number
   /** Closes its input (on a terminal: types Ctrl-D). */
   readonly endInput: () => void
   /** Sends a signal to every process of the task; false when none is left. */

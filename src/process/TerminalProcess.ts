@@ -10,15 +10,16 @@
  * which ProcessTree finds as members of the session.
  */
 import type * as NodePty from "@lydell/node-pty"
-import { Deferred, Effect, type Scope } from "effect"
+import { Deferred, Effect, Option, type Scope } from "effect"
 import { accessSync, constants as fsConstants } from "node:fs"
 import { constants as osConstants } from "node:os"
 import * as NodePath from "node:path"
 import { SpawnFailed, TerminalUnavailable } from "../domain/errors.ts"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
 import * as ProcessTree from "./ProcessTree.ts"
+import { PtyInput } from "./PtyInput.ts"
 import { argv } from "./shellLine.ts"
-import type { ExitInfo, OutputSink, SpawnSpec, TaskProcess } from "./TaskProcess.ts"
+import type { ExitInfo, OutputSink, SpawnSpec, TaskProcess, WriteResult } from "./TaskProcess.ts"
 
 type Pty = typeof NodePty
 
@@ -79,6 +80,10 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
   const pid = terminal.pid
   const exit = Deferred.makeUnsafe<ExitInfo>()
   let leaderExited = false
+  // Not in the typings (node-pty is pinned): the master's fd, and the stream that owns it, which closes
+  // it once destroyed.
+  const master = terminal as unknown as { readonly fd: number; readonly _socket?: { readonly destroyed: boolean } }
+  const input = new PtyInput(master.fd, () => !leaderExited && master._socket?.destroyed !== true)
   const tree = ProcessTree.make({
     pid,
     marker,
@@ -97,6 +102,7 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
   // Fires once the terminal is drained, or 200 ms after the leader exited while others hold it.
   terminal.onExit(({ exitCode, signal }) => {
     leaderExited = true
+    input.close("its terminal is closed")
     tree.leaderGone()
     output.flush("stdout")
     // Killed by a signal: the code is 0 then, so the signal decides.
@@ -113,21 +119,22 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
 
   const isStdinOpen = () => !leaderExited
 
-  const write = (data: Buffer) =>
-    Effect.sync(() => {
-      if (leaderExited) return { _tag: "Closed", reason: "its terminal is closed" } as const
-      terminal.write(data.toString("utf8"))
-      return { _tag: "Written" } as const
-    })
+  const write = (data: Buffer, waitMs: number) =>
+    Effect.callback<WriteResult>((resume) => {
+      if (leaderExited) return resume(Effect.succeed({ _tag: "Closed", reason: "its terminal is closed" }))
+      input.write(data, (error) =>
+        resume(Effect.succeed(error === undefined ? { _tag: "Written" } : { _tag: "Closed", reason: error })))
+    }).pipe(Effect.timeoutOption(waitMs), Effect.map(Option.getOrElse((): WriteResult => ({ _tag: "Queued" }))))
 
   return {
     pid,
     exited,
     isStdinOpen,
     write,
+    unread: () => input.unread,
     // Ctrl-D: end of input for a program reading the terminal line by line.
     endInput: () => {
-      if (!leaderExited) terminal.write("\x04")
+      if (!leaderExited) input.write(Buffer.from("\x04"), () => {})
     },
     signal: tree.signal,
     terminate: tree.terminate,

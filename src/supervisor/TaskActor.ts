@@ -13,6 +13,7 @@
 import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Schedule, Scope, type Tracer } from "effect"
 import type { TaskmuxConfig } from "../Config.ts"
 import {
+  InputNotRead,
   InvalidCwd,
   NotATerminal,
   SpawnFailed,
@@ -111,6 +112,12 @@ export interface StopRequest {
   readonly restart?: boolean | undefined
 }
 
+/** What send_input handed over: its bytes, and how many of those and earlier ones the program has not read. */
+export interface Sent {
+  readonly bytes: number
+  readonly unread: number
+}
+
 export interface Started {
   readonly name: string
   readonly pid: number | null
@@ -146,7 +153,7 @@ export interface TaskActor {
   /** Sends a signal to every process of the run; false when it is not running. */
   readonly signal: (signal: SignalName, by?: string) => Effect.Effect<boolean, TaskRemoved>
   /** Writes to the run's input; `eof` closes it afterwards (on a terminal: Ctrl-D). */
-  readonly input: (bytes: Buffer, eof: boolean) => Effect.Effect<number, StdinClosed | TaskRemoved>
+  readonly input: (bytes: Buffer, eof: boolean) => Effect.Effect<Sent, StdinClosed | InputNotRead | TaskRemoved>
   /** Changes a terminal task's size, for this run and the next. */
   readonly resize: (size: TerminalSize) => Effect.Effect<void, NotATerminal | TaskRemoved>
   /** Stops it and takes it away, answering with its runs' log files; later commands fail with TaskRemoved, but a start brings it back. */
@@ -202,7 +209,7 @@ type Message =
     readonly _tag: "Input"
     readonly bytes: Buffer
     readonly eof: boolean
-    readonly reply: Reply<number, StdinClosed>
+    readonly reply: Reply<Sent, StdinClosed | InputNotRead>
   }
   | { readonly _tag: "Resize"; readonly size: TerminalSize; readonly reply: Reply<void, NotATerminal> }
   | {
@@ -637,13 +644,16 @@ export const make = (
       }
       if (bytes.length === 0 && eof) {
         current.process.endInput()
-        return Effect.succeed(0)
+        return Effect.succeed({ bytes: 0, unread: current.process.unread() })
       }
+      // What a program does not read is held by the server: as much as one send may bring, no more.
+      const unread = current.process.unread()
+      if (unread > 0 && unread + bytes.length > config.maxInputBytes) return yield* new InputNotRead({ name, unread })
       return Effect.gen(function*() {
         const result = yield* current.process.write(bytes, 1_000)
         if (result._tag === "Closed") return yield* new StdinClosed({ name, reason: result.reason })
         if (eof) current.process.endInput()
-        return bytes.length
+        return { bytes: bytes.length, unread: result._tag === "Queued" ? current.process.unread() : 0 }
       })
     })
 

@@ -11,6 +11,7 @@ import { TaskmuxConfig } from "../Config.ts"
 import {
   type CommandRefused,
   type CwdOutsideRoot,
+  type InputNotRead,
   InputTooLarge,
   type InvalidCwd,
   NotATerminal,
@@ -234,7 +235,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
     name: string,
     data: string,
     eof: boolean
-  ) => Effect.Effect<number, TaskNotFound | StdinClosed | InputTooLarge>
+  ) => Effect.Effect<TaskActor.Sent, TaskNotFound | StdinClosed | InputNotRead | InputTooLarge>
   /** Changes a terminal task's size. */
   readonly resize: (name: string, size: TerminalSize) => Effect.Effect<void, TaskNotFound | NotATerminal>
   /** Sends a signal to every process of the task. */

@@ -141,6 +141,21 @@ describe("taskmux over stdio", () => {
     await expectToolError("send_input", { name: "echo", data: "late" }, /not running \(exited, exit code 0\)/)
   })
 
+  it("send_input says what a program has not read, and refuses more than a send's worth of it", async () => {
+    await structured("start_task", { command: "python3 -c 'import time; time.sleep(300)'", name: "busy-reader" })
+    const sent = await s.call("send_input", { name: "busy-reader", data: "y".repeat(1_000_000) })
+    expect(sent.structuredContent).toMatchObject({ bytes: 1_000_000, unread: expect.any(Number) })
+    expect(textOf(sent)).toMatch(
+      /After a second it has not read [\d,]+ bytes of its input: it is busy, or does not read it/
+    )
+    await expectToolError(
+      "send_input",
+      { name: "busy-reader", data: "y".repeat(200_000) },
+      /"busy-reader" has not read the \d+ bytes sent to it before/
+    )
+    await structured("stop_task", { name: "busy-reader" })
+  })
+
   it("send_input to a task that closed its stdin is a clear error", async () => {
     await structured("start_task", { command: "exec 0<&-; echo ready; sleep 300", name: "deaf" })
     await waitForLine("deaf", "ready")

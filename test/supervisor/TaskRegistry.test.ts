@@ -132,7 +132,7 @@ describe("TaskRegistry (real processes)", () => {
       Effect.gen(function*() {
         const r = yield* registry
         yield* r.start({ command: "cat", name: "cat" })
-        assert.strictEqual(yield* r.send("cat", "hello\n", false), 6)
+        assert.deepStrictEqual(yield* r.send("cat", "hello\n", false), { bytes: 6, unread: 0 })
         yield* waitForLine("cat", "hello")
         assert.isTrue((yield* r.get("cat")).stdinOpen)
         yield* r.send("cat", "bye", true)
@@ -416,6 +416,43 @@ describe("TaskRegistry (real processes)", () => {
         assert.isBelow(Date.now() - t0, 2_500)
         yield* Effect.forEach(writes, Fiber.join)
       }))
+
+    it.effect(
+      "lines typed into a terminal whose program does not read block nothing, and what it holds is bounded",
+      () =>
+        Effect.gen(function*() {
+          const r = yield* registry
+          yield* r.start({ command: "sleep 300", name: "deafpty", terminal: { cols: 80, rows: 24 } })
+          // A pasted block of lines: the pty takes a few KiB, then its program would have to read.
+          const block = "some pasted line of text\n".repeat(80)
+          let unread = 0
+          for (let i = 0; i < 12; i++) unread = (yield* r.send("deafpty", block, false)).unread
+          assert.isAbove(unread, 0)
+          // The server still answers, and the stop ends it (libuv's own writes spun the thread for ever).
+          const t0 = Date.now()
+          assert.strictEqual((yield* r.get("deafpty")).status, "running")
+          const ended = yield* r.stop("deafpty")
+          assert.strictEqual(ended.status, "stopped")
+          assert.isBelow(Date.now() - t0, 5_000)
+        }),
+      60_000
+    )
+
+    it.effect(
+      "input a program does not read is held up to a send's limit, then refused, naming why",
+      () =>
+        Effect.gen(function*() {
+          const r = yield* registry
+          yield* r.start({ command: "sleep", args: ["300"], name: "deafpipe" })
+          const first = yield* r.send("deafpipe", "y".repeat(1_000_000), false)
+          assert.isAbove(first.unread, 0)
+          const refused = yield* r.send("deafpipe", "y".repeat(1_000_000), false).pipe(Effect.flip)
+          assert.strictEqual(refused._tag, "InputNotRead")
+          assert.match(refused.message, /has not read the \d+ bytes sent to it before: it is busy, or does not read/)
+          yield* r.stop("deafpipe", { force: true })
+        }),
+      30_000
+    )
 
     it.effect("remove stops and forgets; an unknown name lists the known ones", () =>
       Effect.gen(function*() {

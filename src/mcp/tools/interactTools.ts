@@ -46,7 +46,11 @@ export const sendInput = tool({
     cols: Schema.optionalKey(TerminalCols.annotate({ description: "Resize first." })),
     rows: Schema.optionalKey(TerminalRows.annotate({ description: "Resize first." }))
   }),
-  output: Schema.Struct({ name: Schema.String, bytes: Schema.Int }),
+  output: Schema.Struct({
+    name: Schema.String,
+    bytes: Schema.Int,
+    unread: Schema.optionalKey(Schema.Int.annotate({ description: "Bytes sent that it has not read yet." }))
+  }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   run: ({ cols, data, eof, name, rows }) =>
     withRegistry((r) =>
@@ -58,8 +62,17 @@ export const sendInput = tool({
             rows: rows ?? now?.rows ?? DEFAULT_TERMINAL.rows
           })
         }
-        return { name, bytes: yield* r.send(name, data, eof ?? false) }
+        const sent = yield* r.send(name, data, eof ?? false)
+        return { name, bytes: sent.bytes, ...(sent.unread > 0 && { unread: sent.unread }) }
       })
     ),
-  text: (o) => `Wrote ${plural(o.bytes, "byte")} to "${o.name}".`
+  text: (o, input) =>
+    `${
+      o.bytes === 0 && input.eof === true ? "Closed the input of" : `Wrote ${plural(o.bytes, "byte")} to`
+    } "${o.name}"${input.eof === true && o.bytes > 0 ? ", then closed its input" : ""}.${
+      o.unread === undefined
+        ? ""
+        : ` After a second it has not read ${plural(o.unread, "byte")} of its input: it is busy, or does not read ` +
+          "it; they reach it as it reads."
+    }`
 })

@@ -233,7 +233,7 @@ export const stopTask = tool({
     graceMs: Schema.optionalKey(UpToTenMinutesMs.annotate({ description: "Then SIGKILL.", default: 5000 })),
     force: Schema.optionalKey(Schema.Boolean.annotate({ description: "SIGKILL at once.", default: false })),
     dependents: Schema.optionalKey(Schema.Boolean.annotate({
-      description: "Stop the project tasks that need it first.",
+      description: "First the project tasks that need it.",
       default: false
     }))
   }),

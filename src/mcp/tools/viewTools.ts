@@ -59,7 +59,7 @@ export const getTask = tool({
   input: Schema.Struct({
     name: TaskName,
     envValues: Schema.optionalKey(Schema.Boolean.annotate({
-      description: "Also the values (may hold secrets).",
+      description: "With the values (may hold secrets).",
       default: false
     }))
   }),
