@@ -4,7 +4,8 @@
  */
 import { Schema, type SchemaAST, SchemaIssue } from "effect"
 
-const quote = (s: string) => JSON.stringify(s)
+/** A value as messages quote it: at most 200 characters of it (a command may be a whole script). */
+const quote = (s: string) => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s)
 
 /** What the leaf hook below says of a field that is not in the schema: the fields that are, after it. */
 const NOT_A_FIELD = "\u0000not a field:"
@@ -127,10 +128,15 @@ export class TaskAlreadyRunning extends Schema.TaggedError<TaskAlreadyRunning>()
   name: Schema.String,
   pid: Schema.NullOr(Schema.Int),
   /** Whose it is, in words. */
-  owner: Schema.String
+  owner: Schema.String,
+  /** Between runs: its restart policy runs it again in this many ms. */
+  restartInMs: Schema.optionalKey(Schema.Int)
 }) {
   override get message() {
-    return `A task named ${quote(this.name)} is already running (pid ${this.pid}${this.owner && `, ${this.owner}`}). ` +
+    const how = this.restartInMs === undefined
+      ? `is already running (pid ${this.pid}`
+      : `is restarting (its restart policy runs it again in ${(this.restartInMs / 1000).toFixed(1)} s`
+    return `A task named ${quote(this.name)} ${how}${this.owner && `, ${this.owner}`}). ` +
       `Stop it with stop_task, restart it with restart_task, or choose another name.`
   }
 }
@@ -170,6 +176,10 @@ export class SpawnFailed extends Schema.TaggedError<SpawnFailed>()("SpawnFailed"
         } no longer exists. Recreate it, or start the task with another cwd.`
       case "EACCES":
         return `Command ${quote(this.command)} is not executable (permission denied).`
+      case "E2BIG":
+        return `Could not start ${quote(this.command)}: its command line is too long for the system ` +
+          "(one argument or env variable may be at most 128 KiB, all of them about 2 MiB). Put a long script " +
+          "in a file and run the file."
       default:
         return `Could not start ${quote(this.command)}: ${this.reason}.`
     }

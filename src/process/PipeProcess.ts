@@ -33,13 +33,20 @@ export const spawn = (
 const start = (spec: SpawnSpec, output: OutputSink) =>
   Effect.callback<TaskProcess, SpawnFailed>((resume) => {
     const [file, args] = argv(spec.command, spec.args)
-    const child = NodeChildProcess.spawn(file, args, {
-      cwd: spec.cwd,
-      env: spec.env,
-      // Own session and process group, so the whole tree can be signalled as one.
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe"]
-    })
+    let child: NodeChildProcess.ChildProcess
+    try {
+      child = NodeChildProcess.spawn(file, args, {
+        cwd: spec.cwd,
+        env: spec.env,
+        // Own session and process group, so the whole tree can be signalled as one.
+        detached: true,
+        stdio: ["pipe", "pipe", "pipe"]
+      })
+    } catch (error) {
+      // Some errors Node throws rather than emits (E2BIG: a command line over the kernel's limits).
+      const { code, message } = error as NodeJS.ErrnoException
+      return resume(Effect.fail(new SpawnFailed({ command: spec.command, code: code ?? "", reason: message })))
+    }
     // What its output is, read now: spawn returns once it has exec'd, before it can have ended.
     const outputs = child.pid !== undefined && procfs.available
       ? [procfs.descriptor(child.pid, 1), procfs.descriptor(child.pid, 2)]

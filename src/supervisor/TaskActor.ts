@@ -530,7 +530,9 @@ export const make = (
                 return yield* new TaskAlreadyRunning({
                   name,
                   pid: state.pid,
-                  owner: ownerText(state, message.asker)
+                  owner: ownerText(state, message.asker),
+                  ...(state.status === "restarting" && state.nextRestartAt !== null &&
+                    { restartInMs: Math.max(0, state.nextRestartAt.getTime() - Date.now()) })
                 })
               }
               if (started && !context.mayRun(name)) return yield* new TooManyTasks({ limit: config.maxTasks })

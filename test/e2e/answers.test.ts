@@ -135,6 +135,11 @@ describe("a start that ends at once says so", () => {
       /^Started task "again" \(pid \d+\)\. It ended at once \(crashed, exit code 127: command not found\); its restart policy runs it again\. The shell looked for it on the task's PATH: /
     )
     expect(text).toMatch(/\nLast lines:\n.*pythn3: (command )?not found$/)
+    // Its name is taken while it waits to run again: said as it is, not as a run with a dead pid.
+    const taken = await s.call("start_task", { command: "python3 worker.py", name: "again" })
+    expect(textOf(taken)).toMatch(
+      /^A task named "again" is restarting \(its restart policy runs it again in \d\.\d s\)\./
+    )
     await s.structured("stop_task", { name: "again" })
   })
 

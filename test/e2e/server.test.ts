@@ -212,6 +212,12 @@ describe("taskmux over stdio", () => {
     await structured("start_task", { command: "sleep 300", name: "busy" })
     await expectToolError("start_task", { command: "sleep 1", name: "busy" }, /"busy" is already running \(pid \d+\)/)
     await expectToolError("start_task", { command: "true", cwd: "/no/such/dir" }, /"\/no\/such\/dir" does not exist/)
+    // Over the kernel's limit for one argument (Node throws this one rather than emitting it).
+    await expectToolError(
+      "start_task",
+      { command: `echo ${"y".repeat(200_000)} | wc -c`, name: "toolong" },
+      /^Could not start "echo y{190,}…": its command line is too long for the system .* Put a long script in a file/
+    )
     await expectToolError(
       "start_task",
       { command: "no-such-binary-xyz", args: [] },
