@@ -220,7 +220,8 @@ export const progressOf = (context: ToolContext, timeoutMs: number) => {
   if (progress === undefined) return undefined
   let last = 0
   return (elapsedMs: number, note: string | undefined) => {
-    last = Math.max(Math.round(elapsedMs / 100) / 10, last + 0.1)
+    // Seconds to a tenth, and always more than the last (MCP asks progress to grow): 0.3, not 0.30000000000000004.
+    last = Math.max(Math.round(elapsedMs / 100), Math.round(last * 10) + 1) / 10
     return progress(
       last,
       Math.round(timeoutMs / 1000),

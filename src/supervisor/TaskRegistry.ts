@@ -192,6 +192,8 @@ const PROGRESS_EVERY_MS = 2_000
 const PORT_POLL_MS = 100
 /** A port's ready answer waits until the output has been quiet this long, and no longer than the other. */
 const READY_QUIET_MS = 50
+/** How long a timed-out wait must have heard nothing to say the task printed nothing. */
+const SILENT_AFTER_MS = 250
 const READY_SETTLE_MS = 300
 /** Lines looked through for a ready answer's last lines (a summary shows fewer). */
 const READY_LINES = 16
@@ -622,7 +624,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           if (ports.length > 0) {
             return { hint: `It listens on ${ports.length === 1 ? "port" : "ports"} ${ports.join(", ")} instead.` }
           }
-          return now.buffer.receivedBytes === bytesAtStart
+          // Silent for a while, not for a wait that looked once (timeoutMs: 0).
+          return now.buffer.receivedBytes === bytesAtStart && Date.now() - startedAt >= SILENT_AFTER_MS
             ? { hint: silentHint(now, request.pattern !== undefined, bytesAtStart === 0) }
             : {}
         }

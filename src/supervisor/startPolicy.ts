@@ -70,12 +70,35 @@ const shellQuote = (word: string) => /^[\w@%+=:,./-]+$/.test(word) ? word : `'${
 
 /** A readable, unused name from the command's program: "npm-1", "npm-2". */
 export const uniqueName = (command: string, taken: ReadonlyMap<string, unknown>): string => {
-  const program = NodePath.basename(command.trim().split(/\s+/)[0] ?? "")
+  const program = NodePath.basename(programWord(command.trim().split(/\s+/)))
   const base = program.replace(/[^A-Za-z0-9._-]/g, "").slice(0, 32) || "task"
   for (let i = 1;; i++) {
     const name = `${base}-${i}`
     if (!taken.has(name)) return name
   }
+}
+
+/** Words a shell line puts before its program: `FOO=1 vite` runs vite, as do `cd web && vite` and `exec vite`. */
+const PREFIXES = new Set(["exec", "env", "nohup", "time", "command"])
+
+/** The program a shell line runs: its first word after variable settings, `cd DIR &&` and the like. */
+const programWord = (words: ReadonlyArray<string>): string => {
+  for (let i = 0; i < words.length;) {
+    const word = words[i]!
+    if (/^[A-Za-z_]\w*=/.test(word) || PREFIXES.has(word)) {
+      i++
+      continue
+    }
+    if (word === "cd") {
+      const after = words.findIndex((w, j) => j > i && (w === "&&" || w === ";" || w.endsWith(";")))
+      if (after > i && after + 1 < words.length) {
+        i = after + 1
+        continue
+      }
+    }
+    return word
+  }
+  return words[0] ?? ""
 }
 
 /** What a task gets with --no-inherit-env: enough to find programs and a home, plus the allowed names. */

@@ -108,6 +108,9 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       expect(textOf(result)).toMatch(
         /Timed out after 0\.\d s; "slow" is still running\. It printed nothing while this call waited\..*\nLast lines:\ncompiling/
       )
+      // A look with no wait (timeoutMs: 0) heard nothing because it did not listen: no hint about silence.
+      const look = await s.call("wait_for_task", { name: "slow", pattern: "never", timeoutMs: 0 })
+      expect(textOf(look)).not.toContain("printed nothing")
       await structured("stop_task", { name: "slow", force: true })
     })
 

@@ -212,6 +212,11 @@ describe("taskmux over stdio", () => {
     await structured("start_task", { command: "sleep 300", name: "busy" })
     await expectToolError("start_task", { command: "sleep 1", name: "busy" }, /"busy" is already running \(pid \d+\)/)
     await expectToolError("start_task", { command: "true", cwd: "/no/such/dir" }, /"\/no\/such\/dir" does not exist/)
+    await expectToolError(
+      "start_task",
+      { command: "   " },
+      /command is only whitespace: give a program, or a shell line/
+    )
     // Over the kernel's limit for one argument (Node throws this one rather than emitting it).
     await expectToolError(
       "start_task",

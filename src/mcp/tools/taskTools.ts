@@ -174,6 +174,7 @@ const unusableText = (
   args: ReadonlyArray<string> | undefined,
   env: Readonly<Record<string, string>> | undefined
 ) => {
+  if (command.trim() === "") return "command is only whitespace: give a program, or a shell line"
   if (command.includes("\0")) return "command contains a NUL byte (\\u0000), which no program can be given"
   const arg = args?.findIndex((a) => a.includes("\0")) ?? -1
   if (arg >= 0) return `args[${arg}] contains a NUL byte (\\u0000), which no program can be given`
