@@ -221,16 +221,21 @@ export class OutputBuffer {
       const lines: Array<BufferedLine> = []
       let bytes = 0
       let truncated = false
+      // A run's first line left out (by stream or filter): its mark goes to the next line shown.
+      let skippedRun: number | undefined
       this.forEachFrom(from, (raw) => {
-        if (!matches(raw.stream)) return true
-        const line = prepare(raw)
-        if (line === undefined) return true
+        const line = matches(raw.stream) ? prepare(raw) : undefined
+        if (line === undefined) {
+          skippedRun = raw.run ?? skippedRun
+          return true
+        }
         if (bytes + line.text.length > maxBytes && lines.length > 0) {
           truncated = true
           return false
         }
         bytes += line.text.length
-        lines.push(line)
+        lines.push(skippedRun !== undefined && line.run === undefined ? { ...line, run: skippedRun } : line)
+        skippedRun = undefined
         return true
       })
       const nextCursor = truncated ? lines[lines.length - 1]!.seq : Math.max(end, since)
@@ -244,9 +249,15 @@ export class OutputBuffer {
     let truncated = false
     if (tail > 0) {
       this.forEachBackTo(from, (raw) => {
-        if (!matches(raw.stream)) return true
-        const line = prepare(raw)
-        if (line === undefined) return true
+        const line = matches(raw.stream) ? prepare(raw) : undefined
+        if (line === undefined) {
+          // A run's first line left out: the first line shown after it (the last one taken) carries its mark.
+          const after = lines[lines.length - 1]
+          if (raw.run !== undefined && after !== undefined && after.run === undefined) {
+            lines[lines.length - 1] = { ...after, run: raw.run }
+          }
+          return true
+        }
         if (bytes + line.text.length > maxBytes && lines.length > 0) {
           truncated = true
           return false

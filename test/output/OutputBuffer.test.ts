@@ -26,6 +26,27 @@ describe("OutputBuffer", () => {
     assert.deepStrictEqual(texts(buffer, { stream: "stderr" }), ["oops"])
   })
 
+  it("a run's mark goes to the first line shown of it when its first line is left out (grep, one stream)", () => {
+    const buffer = make()
+    buffer.append("stdout", b("job 1\nok\n"), 1)
+    buffer.markRun(2)
+    buffer.append("stderr", b("starting\n"), 2)
+    buffer.append("stdout", b("job 1\n"), 3)
+    buffer.markRun(3)
+    buffer.append("stdout", b("skipped\n"), 4)
+    buffer.markRun(4)
+    buffer.append("stdout", b("again\njob 1\n"), 5)
+    const marks = (lines: ReadonlyArray<{ text: string; run?: number }>) => lines.map((l) => [l.text, l.run])
+    const grep = { filter: (text: string) => text.startsWith("job") }
+    const expected = [["job 1", undefined], ["job 1", 2], ["job 1", 4]]
+    assert.deepStrictEqual(marks(buffer.read({ since: 0, ...grep }).lines), expected)
+    assert.deepStrictEqual(marks(buffer.read({ tail: 10, ...grep }).lines), expected)
+    assert.deepStrictEqual(marks(buffer.read({ since: 0, stream: "stdout" }).lines.slice(2, 4)), [["job 1", 2], [
+      "skipped",
+      3
+    ]])
+  })
+
   it("joins a line split across chunks, and shows an unterminated line as partial", () => {
     const buffer = make()
     buffer.append("stdout", b("hel"), 1)
