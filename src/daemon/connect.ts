@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
+import { withoutProject } from "./frontArgs.ts"
 import { type Hello, hello, readGreeting, type Welcome } from "./hello.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
 import { UsageError } from "./UsageError.ts"
@@ -98,8 +99,15 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
   const log = fs.openSync(paths.log, "a", 0o600)
   const child = spawn(
     process.execPath,
-    // Its project last: the front's own --project may be relative to where the front runs.
-    ["--disable-warning=ExperimentalWarning", process.argv[1]!, "supervise", ...args, "--project", paths.project],
+    // Its project as a full path: the front's own --project may be relative to where the front runs.
+    [
+      "--disable-warning=ExperimentalWarning",
+      process.argv[1]!,
+      "supervise",
+      ...withoutProject(args),
+      "--project",
+      paths.project
+    ],
     // fd 3: one line once it listens, then closed (see READY_FD).
     {
       detached: true,

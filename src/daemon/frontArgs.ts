@@ -10,6 +10,10 @@ export const frontProject = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv
   return isolated ? undefined : projectOption(argv, env) ?? process.cwd()
 }
 
+/** The arguments without the project given in them (`--project DIR`, `--project=DIR`). */
+export const withoutProject = (argv: ReadonlyArray<string>): Array<string> =>
+  argv.filter((arg, i) => arg !== "--project" && argv[i - 1] !== "--project" && !arg.startsWith("--project="))
+
 /** The project directory given (`--project DIR`, `--project=DIR`, else TASKMUX_PROJECT), as given. */
 export const projectOption = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): string | undefined => {
   let project = env.TASKMUX_PROJECT || undefined

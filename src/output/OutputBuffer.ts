@@ -286,7 +286,7 @@ export class OutputBuffer {
     for (const stream of ["stdout", "stderr"] as const) {
       const p = this.pending[stream]
       if (p.length === 0 || !matches(stream)) continue
-      const text = decode(p.bytes, 0, p.length)
+      const text = decode(p.bytes, 0, wholeCharsEnd(p.bytes, p.length))
       const line = prepare({ seq: this.nextSeq, stream, text, time: p.time, partial: true })
       if (line !== undefined) lines.push(line)
     }
@@ -549,6 +549,21 @@ const toLine = (entry: Entry, seq: number, start: number, end: number): Buffered
 }
 
 /** UTF-8 text of a line without its "\n" (or "\r\n"); invalid bytes become U+FFFD. */
+/**
+ * `end`, or before a character that a chunk cut short there (its other bytes come with the next chunk):
+ * a partial line shows "colour red", then "colour red 👍", never "colour red \uFFFD".
+ */
+const wholeCharsEnd = (bytes: Buffer, end: number): number => {
+  for (let i = end - 1; i >= Math.max(0, end - 3); i--) {
+    const byte = bytes[i]!
+    if ((byte & 0xc0) === 0x80) continue
+    // Only a byte that can begin a character may wait for the rest of it.
+    const length = byte >= 0xf5 ? 1 : byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc2 ? 2 : 1
+    return end - i < length ? i : end
+  }
+  return end
+}
+
 const decode = (bytes: Buffer, start: number, end: number): string => {
   if (end > start && bytes[end - 1] === NEWLINE) end--
   if (end > start && bytes[end - 1] === 13) end--

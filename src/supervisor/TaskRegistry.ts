@@ -426,7 +426,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
               listed().map((actor) => {
                 const state = actor.state()
                 const listedTask = summary(state, actor.usage, viewer)
-                return state.status === "failed" && state.error !== null
+                // Why it failed to start, or why its restart policy gave up (it is crashed then).
+                return isFinished(state.status) && state.error !== null
                   ? { ...listedTask, reason: state.error }
                   : listedTask
               })

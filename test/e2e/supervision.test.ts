@@ -68,6 +68,9 @@ describe("restart policies", () => {
         lastExit: { status: "crashed", exitCode: 1 }
       })
       expect(task.error).toBe("gave up after 3 restarts in a row (restart.maxRestarts is 3)")
+      // list_tasks (and so `taskmux ps`) says why too.
+      const listed = await structured<{ tasks: Array<{ name: string; reason?: string }> }>(s, "list_tasks", {})
+      expect(listed.tasks.find((t) => t.name === "flaky")?.reason).toBe(task.error)
       const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "flaky", since: 0 })
       expect(lines.map((l) => [l.text, l.run])).toEqual([["run", undefined], ["run", 2], ["run", 3], ["run", 4]])
       // One exit notification per crash, a warning each; then one error: it gave up.

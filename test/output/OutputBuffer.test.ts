@@ -47,6 +47,19 @@ describe("OutputBuffer", () => {
     ]])
   })
 
+  it("shows a partial line without a character a chunk cut in two, then with it whole", () => {
+    const buffer = make()
+    const thumb = b("colour red 👍")
+    buffer.append("stdout", thumb.subarray(0, thumb.length - 2), 1)
+    assert.deepStrictEqual(buffer.read({ since: 0 }).lines.map((l) => [l.text, l.partial]), [["colour red ", true]])
+    buffer.append("stdout", thumb.subarray(thumb.length - 2), 2)
+    assert.deepStrictEqual(buffer.read({ since: 0 }).lines.map((l) => l.text), ["colour red 👍"])
+    // Bytes that are no character at all still show, as U+FFFD.
+    buffer.append("stdout", b("\nbad "), 3)
+    buffer.append("stdout", Buffer.from([0xff]), 4)
+    assert.deepStrictEqual(buffer.read({ since: 1 }).lines.map((l) => l.text), ["bad \uFFFD"])
+  })
+
   it("joins a line split across chunks, and shows an unterminated line as partial", () => {
     const buffer = make()
     buffer.append("stdout", b("hel"), 1)
