@@ -15,6 +15,7 @@ setFlagsFromString("--enable-experimental-regexp-engine")
 
 const INLINE = /^\(\?([ims]+)\)/
 const LITERAL = /^\/(.+)\/([imsu]+)$/s
+
 export const compilePattern = (pattern: string): RegExp => {
   const inline = INLINE.exec(pattern)
   // Only with flags: "/api/" may well mean the path.

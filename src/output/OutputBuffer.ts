@@ -548,7 +548,6 @@ const toLine = (entry: Entry, seq: number, start: number, end: number): Buffered
   return entry.run !== undefined && seq === entry.firstSeq ? { ...line, run: entry.run } : line
 }
 
-/** UTF-8 text of a line without its "\n" (or "\r\n"); invalid bytes become U+FFFD. */
 /**
  * `end`, or before a character that a chunk cut short there (its other bytes come with the next chunk):
  * a partial line shows "colour red", then "colour red 👍", never "colour red \uFFFD".
@@ -564,6 +563,7 @@ const wholeCharsEnd = (bytes: Buffer, end: number): number => {
   return end
 }
 
+/** UTF-8 text of a line without its "\n" (or "\r\n"); invalid bytes become U+FFFD. */
 const decode = (bytes: Buffer, start: number, end: number): string => {
   if (end > start && bytes[end - 1] === NEWLINE) end--
   if (end > start && bytes[end - 1] === 13) end--
