@@ -2,17 +2,10 @@
  * A tool's error as the person at a terminal reads it: the advice names the commands they would type
  * (`taskmux stop web`), not the tools a model would call (stop_task).
  */
-const COMMANDS: Record<string, string> = {
-  start_task: "start",
-  stop_task: "stop",
-  restart_task: "restart",
-  remove_task: "remove"
-}
-
 export const inTerminalWords = (message: string, name: string): string => {
   const task = name === "" ? "NAME" : /^[\w.@:+-]+$/.test(name) ? name : JSON.stringify(name)
   return message
     .replace(/\bstart_task \{ name \}/g, `\`taskmux start ${task}\``)
-    .replace(/\b(start|stop|restart|remove)_task\b/g, (tool) => `\`taskmux ${COMMANDS[tool]} ${task}\``)
+    .replace(/\b(start|stop|restart|remove)_task\b/g, (_, command) => `\`taskmux ${command} ${task}\``)
     .replace(/\blist_tasks\b/g, "`taskmux ps`")
 }

@@ -89,16 +89,22 @@ export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): s
   // Only columns some task has something in: owner and since are newer fields.
   const withOwner = tasks.some((t) => t.owner !== undefined)
   const header = ["NAME", "STATUS", "PID", ...(withOwner ? ["OWNER"] : []), "UPTIME", "PORTS", "MEM", "COMMAND"]
-  const rows = tasks.map((t) => [
-    t.name,
-    statusColour(t.paused === true ? "paused" : t.status, style)(statusText(t)),
-    t.pid === null ? "-" : String(t.pid),
-    ...(withOwner ? [t.owner === undefined ? "-" : t.client === undefined ? t.owner : `${t.owner} (${t.client})`] : []),
-    age(t, now),
-    t.ports === null || t.ports.length === 0 ? "-" : t.ports.join(","),
-    memory(t.memoryBytes),
-    t.command.replace(/\s+/g, " ").trim()
-  ])
+  const rows = tasks.map((t) => {
+    const status = statusText(t)
+    return [
+      t.name,
+      // Coloured by its first word: "running", "paused", "crashed 3"…
+      statusColour(status.split(" ")[0]!, style)(status),
+      t.pid === null ? "-" : String(t.pid),
+      ...(withOwner
+        ? [t.owner === undefined ? "-" : t.client === undefined ? t.owner : `${t.owner} (${t.client})`]
+        : []),
+      age(t, now),
+      t.ports === null || t.ports.length === 0 ? "-" : t.ports.join(","),
+      memory(t.memoryBytes),
+      t.command.replace(/\s+/g, " ").trim()
+    ]
+  })
   const last = header.length - 1
   const widths = header.map((h, i) =>
     i === last ? 0 : Math.max(visibleLength(h), ...rows.map((r) => visibleLength(r[i]!)))

@@ -50,7 +50,7 @@ const unique = (flags: string) => [...new Set(flags)].join("")
 const QUANTIFIER = /^(?:[+*]|\{\d+,?\d*\})/
 
 /** Whether a group that holds a repeat is itself repeated: "(a+)+", "((?!x)\\w+)*", "(x|y*){2,}". */
-export const repeatsARepeat = (source: string): boolean => {
+const repeatsARepeat = (source: string): boolean => {
   // For each open group: whether a repeat is inside it.
   const open: Array<boolean> = []
   let inClass = false

@@ -192,9 +192,9 @@ const PROGRESS_EVERY_MS = 2_000
 const PORT_POLL_MS = 100
 /** A port's ready answer waits until the output has been quiet this long, and no longer than the other. */
 const READY_QUIET_MS = 50
+const READY_SETTLE_MS = 300
 /** How long a timed-out wait must have heard nothing to say the task printed nothing. */
 const SILENT_AFTER_MS = 250
-const READY_SETTLE_MS = 300
 /** Lines looked through for a ready answer's last lines (a summary shows fewer). */
 const READY_LINES = 16
 
