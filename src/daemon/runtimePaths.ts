@@ -33,14 +33,27 @@ const sha256Hex = (text: string) =>
 const uid = () => process.getuid?.() ?? 0
 
 /**
- * The user's directory. `/tmp` rather than the OS temp dir: macOS's is so long that a socket path in it
- * would pass the 104-byte limit of a unix socket's name.
+ * The user's directory. Without XDG_RUNTIME_DIR, the one it would name if set (`/run/user/UID`, the
+ * user's own and private): an MCP client starts taskmux with a short environment that lacks it, and the
+ * person's terminal has it, yet both must find the same supervisor. Else `/tmp` rather than the OS temp
+ * dir: macOS's is so long that a socket path in it would pass the 104-byte limit of a unix socket's name.
  */
-export const runtimeDir = (env: NodeJS.ProcessEnv = process.env): string => {
+export const runtimeDir = (env: NodeJS.ProcessEnv = process.env, userRunDirs = "/run/user"): string => {
   const xdg = env.XDG_RUNTIME_DIR
-  return xdg !== undefined && xdg !== "" && NodePath.isAbsolute(xdg) && fs.existsSync(xdg)
-    ? NodePath.join(xdg, "taskmux")
-    : `/tmp/taskmux-${uid()}`
+  if (xdg !== undefined && xdg !== "" && NodePath.isAbsolute(xdg) && fs.existsSync(xdg)) {
+    return NodePath.join(xdg, "taskmux")
+  }
+  const own = NodePath.join(userRunDirs, String(uid()))
+  return isPrivateDir(own) ? NodePath.join(own, "taskmux") : `/tmp/taskmux-${uid()}`
+}
+
+const isPrivateDir = (path: string) => {
+  try {
+    const stat = fs.statSync(path)
+    return stat.isDirectory() && stat.uid === uid() && (stat.mode & 0o077) === 0
+  } catch {
+    return false
+  }
 }
 
 /** The paths for a project; makes the user's directory if needed, and refuses one anybody else could enter. */

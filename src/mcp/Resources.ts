@@ -101,7 +101,9 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
     const uri = uriOf("resources/read", params)
     if (uri === APP_URI) return { contents: [{ ...APP_RESOURCE, text: await appHtml(), _meta: APP_META }] }
     const name = nameOf(uri)
-    const page = name === undefined ? undefined : await run(Effect.option(registry.read(name, { tail: READ_TAIL })))
+    const page = name === undefined
+      ? undefined
+      : await run(Effect.option(registry.read(name, { tail: READ_TAIL, shown: false })))
     if (page === undefined || page._tag === "None") throw notFound(uri, await knownNames())
     const text = page.value.lines.map((l) => l.text).join("\n")
     return { contents: [{ uri, mimeType: "text/plain", text }] }

@@ -24,6 +24,8 @@ interface ToolSpec<I, O> {
     readonly readOnlyHint: boolean
     readonly destructiveHint: boolean
     readonly idempotentHint: boolean
+    /** It runs what it is given (a shell line, keys typed into a shell), which may reach anything. */
+    readonly openWorldHint?: true
   }
   readonly run: (input: I, context: ToolContext) => Effect.Effect<O, { readonly message: string }, ToolEnv>
   /** It can wait (for readiness, an end, a grace period): a client may run it as a protocol task. */
@@ -108,13 +110,13 @@ export const HINT_DEFAULTS = { readOnlyHint: false, destructiveHint: true, idemp
 
 /**
  * Only the hints that differ from MCP's defaults, since every conversation carries them; destructiveHint
- * and idempotentHint mean something only for a tool that changes things. No tool here reaches outside
- * the machine, so openWorldHint is always false.
+ * and idempotentHint mean something only for a tool that changes things. A tool that only looks at or
+ * ends tasks reaches nothing outside them (openWorldHint false); one that runs a command does.
  */
 const annotationsOf = (hints: ToolSpec<unknown, unknown>["annotations"]): McpTool["annotations"] => {
   const all = hints.readOnlyHint
     ? { readOnlyHint: true, openWorldHint: false }
-    : { ...hints, openWorldHint: false }
+    : { ...hints, openWorldHint: hints.openWorldHint === true }
   return Object.fromEntries(
     Object.entries(all).filter(([key, value]) => HINT_DEFAULTS[key as keyof typeof HINT_DEFAULTS] !== value)
   )

@@ -89,14 +89,15 @@ export const asStartRequest = (task: ProjectTask, keep = false): StartRequest =>
 })
 
 /** Its waitFor as a wait, compiled; undefined for a task without one. */
-export const waitOf = (task: ProjectTask, since: number): WaitRequest | undefined => {
+export const waitOf = (task: ProjectTask): WaitRequest | undefined => {
   const w = task.waitFor
   if (w === undefined) return undefined
   return {
     ...(w.pattern !== undefined && { pattern: compilePattern(w.pattern) }),
     ...(w.port !== undefined && { port: w.port }),
     ...(w.exit === true && { exit: true }),
-    since,
+    // This run's lines, whoever saw them: an earlier run's ready line says nothing of this one.
+    since: "run",
     timeoutMs: w.timeoutMs ?? defaultTimeoutMs(w.exit)
   }
 }
@@ -184,7 +185,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
               return yield* failed(describeEnd(waited.status, waited.exitCode, waited.signal), waited.lastLines)
             }
           } else {
-            const wait = condition === "ready" ? waitOf(task, 0) : undefined
+            const wait = condition === "ready" ? waitOf(task) : undefined
             if (wait !== undefined) {
               const waited = yield* registry.wait(dependency, { ...wait, onProgress: waiting })
               if (!waited.matched) {
@@ -224,7 +225,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
         steps.push({ name: started.name, pid: started.pid, status: started.status })
       }
       const last = steps[steps.length - 1]!
-      const ownWait = waitOf(target, 0)
+      const ownWait = waitOf(target)
       const ownProgress = onProgress === undefined ?
         undefined :
         (elapsedMs: number, note: string | undefined) =>

@@ -125,6 +125,11 @@ export interface ReadRequest {
   /** Only lines that match. */
   readonly grep?: RegExp | undefined
   readonly maxBytes?: number | undefined
+  /**
+   * false: a read no answer to the model shows (a resource a client refreshes, the page): where this
+   * session's waits start stays where it was.
+   */
+  readonly shown?: false | undefined
 }
 
 export interface OutputPage {
@@ -139,8 +144,11 @@ export interface WaitRequest {
   readonly pattern?: RegExp | undefined
   /** Ready when the task listens on this TCP port (with `pattern`: once both hold). */
   readonly port?: PortWanted | undefined
-  /** Only lines after this cursor count; default: after the last line an answer about the task showed. */
-  readonly since?: number | undefined
+  /**
+   * Only lines after this cursor count; "run": the current run's (a dependency's readiness, whatever
+   * was shown); default: after the last line an answer about the task showed, and this run's only.
+   */
+  readonly since?: number | "run" | undefined
   /** Answer when the task ends (a pattern then only says whether a line matched on the way). */
   readonly exit?: boolean | undefined
   readonly timeoutMs: number
@@ -193,6 +201,8 @@ const PORT_POLL_MS = 100
 /** A port's ready answer waits until the output has been quiet this long, and no longer than the other. */
 const READY_QUIET_MS = 50
 const READY_SETTLE_MS = 300
+/** How long a line without its newline must stay as it is before a pattern may match it (a prompt). */
+const PARTIAL_QUIET_MS = 100
 /** How long a timed-out wait must have heard nothing to say the task printed nothing. */
 const SILENT_AFTER_MS = 250
 /** Lines looked through for a ready answer's last lines (a summary shows fewer). */
@@ -510,7 +520,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           }
           return Effect.map(Effect.service(Viewer), (viewer) => {
             const page = readLines(state, request)
-            show(viewer, state, page.nextCursor, page.lines.at(-1))
+            // Up to the last line it holds: lines a grep, a stream or the byte limit left out were not shown.
+            const last = page.lines.at(-1)
+            if (request.shown !== false && last !== undefined) {
+              show(viewer, state, last.partial ? last.seq - 1 : last.seq, last)
+            }
             return { ...page, lines: page.lines.map((line) => toLineRecord(state, line)) }
           })
         })
@@ -541,8 +555,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         let seenExit = state().lastExit
         const startedAt = Date.now()
         const deadline = startedAt + request.timeoutMs
-        // Not after the call: a line that arrived between two calls is not missed.
-        let cursor = request.since ?? shownCursor(viewer, state())
+        // Not after the call: a line that arrived between two calls is not missed. Nor before this run: a
+        // line of a run that ended (a restart's, a crash's) says nothing of this one's readiness.
+        let cursor = request.since === "run"
+          ? thisRunStart(state())
+          : request.since ?? Math.max(shownCursor(viewer, state()), thisRunStart(state()))
         const firstCursor = cursor
         const exitWait = request.exit === true
         const bytesAtStart = state().buffer.receivedBytes
@@ -551,6 +568,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           ? undefined
           : PortProbe.make(request.port, () => state().process?.members() ?? [])
         let matchedLine: BufferedLine | undefined
+        /** A matching line still without its newline, taken once it has been quiet PARTIAL_QUIET_MS. */
+        let pending: BufferedLine | undefined
         const result = (matched: boolean, timedOut: boolean, port?: number): WaitResult => {
           const now = state()
           const over = isFinished(now.status) && now.endedAt !== null
@@ -612,8 +631,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             : undefined
           if (before !== undefined) {
             return {
-              hint: `A line that matches was shown before this call: [${before.seq}] ${before.text.slice(0, 200)}. ` +
-                `A wait looks after the lines already shown; since: ${now.buffer.runStart} looks at ${
+              hint: `A line that matches came before this wait's first line (it looks after the last line an ` +
+                `answer showed, [${firstCursor}]): [${before.seq}] ${
+                  before.text.slice(0, 200)
+                }. since: ${now.buffer.runStart} looks at ${
                   now.buffer.runStart === 0 ? "them all" : "all of this run's"
                 }.`
             }
@@ -644,8 +665,13 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             // An explicit cursor says where to look from; without one, what was shown does not match again.
             const shown = request.since === undefined ? shownPartial(viewer, now) : undefined
             const found = scan(now, cursor, request.pattern, shown)
-            matchedLine = found.line
             cursor = found.cursor
+            // A line still waiting for its newline is a prompt, or the first piece of a line written in
+            // pieces ("listening on http://localhost:80", then "80/"): it matches once it has been quiet a
+            // while (or the run ended, or time is up); until then the scan starts again from its cursor.
+            const line = found.line
+            pending = line?.partial === true && !over && Date.now() - line.time < PARTIAL_QUIET_MS ? line : undefined
+            if (pending === undefined) matchedLine = line
           } else if (request.pattern === undefined) {
             cursor = now.buffer.cursor
           }
@@ -663,7 +689,12 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           }
           if (over) return result(exitWait && lineReady, false)
           const at = Date.now()
-          if (at >= deadline) return result(false, true)
+          if (at >= deadline) {
+            // Time is up: a prompt that matched a moment ago is the answer all the same.
+            if (pending === undefined || probe !== undefined || exitWait) return result(false, true)
+            matchedLine = pending
+            return result(true, false)
+          }
           if (request.onProgress !== undefined && at - lastProgress >= PROGRESS_EVERY_MS) {
             lastProgress = at
             const last = lastLines(now, 1)[0]
@@ -675,7 +706,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           const nextProgress = request.onProgress === undefined ? deadline : lastProgress + PROGRESS_EVERY_MS
           // A port is looked at every PORT_POLL_MS; output and status changes wake the wait at once.
           const nextPort = probe === undefined ? deadline : at + PORT_POLL_MS
-          const ms = Math.max(0, Math.min(deadline, nextProgress, nextPort) - Date.now())
+          const ms = Math.max(
+            0,
+            Math.min(deadline, nextProgress, nextPort, (pending?.time ?? deadline) + PARTIAL_QUIET_MS) - Date.now()
+          )
           if (request.pattern === undefined && probe === undefined) {
             // Only the end matters: woken by it, not by each line a chatty task prints.
             yield* awaitChange(actor, ms, () => isFinished(state().status) || state().lastExit !== seenExit)
@@ -792,6 +826,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 }
 
 /** Why a wait may have seen nothing: said when a task printed nothing while it waited. */
+/** The cursor before the current run's first line; between runs (restarting), after the last run's lines. */
+const thisRunStart = (task: TaskState) => task.status === "restarting" ? task.buffer.cursor : task.buffer.runStart
+
 /** The last line before `cursor` that matches, if the buffer still holds one (the newest few thousand looked at). */
 const scanBefore = (task: TaskState, cursor: number, pattern: RegExp): BufferedLine | undefined => {
   // This run's only: an earlier run's line says nothing about this one (a server that no longer starts).

@@ -221,7 +221,7 @@ export const startWebServer = (options: WebOptions) =>
       const send = sse(response)
       const tick = ticker(response, async () => {
         const page = await run(
-          Effect.option(registry.read(name, { since: cursor, tail: MAX_LINES, maxBytes: 512 * 1024 }))
+          Effect.option(registry.read(name, { since: cursor, tail: MAX_LINES, maxBytes: 512 * 1024, shown: false }))
         )
         if (page._tag === "None") {
           send("gone", {})

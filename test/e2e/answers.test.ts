@@ -4,7 +4,7 @@
  * build, a missing command), and the environment a task got.
  */
 import { LoggingMessageNotificationSchema, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
-import { readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connect, type Connected, freePort, tempDir, textOf, until } from "./client.ts"
@@ -111,6 +111,17 @@ describe("a start that ends at once says so", () => {
     expect(waited.lastLines.join("\n")).toMatch(/definitely-not-installed: (command )?not found/)
     expect(text).toMatch(
       /^Started task "typo" \(pid \d+\)\. "typo" ended \(crashed, exit code 127: command not found\)/
+    )
+  })
+
+  it("a restart whose new run ends at once says so, as a start does", async () => {
+    const script = NodePath.join(tempDir({ "serve.sh": "echo serving; sleep 30\n" }), "serve.sh")
+    await run({ command: `sh ${script}`, name: "moved" })
+    rmSync(script)
+    const restarted = await s.call("restart_task", { name: "moved" })
+    expect(restarted.structuredContent).toMatchObject({ status: "crashed", exitCode: 2 })
+    expect(textOf(restarted)).toMatch(
+      /^Restarted task "moved" \(pid \d+\)\. It ended at once \(crashed, exit code 2\)\.\nLast lines:\n.*serve\.sh/
     )
   })
 
@@ -313,10 +324,61 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     const waited = wait.structuredContent as unknown as Waited
     expect(waited.timedOut).toBe(true)
     expect(waited.hint).toBe(
-      "A line that matches was shown before this call: [1] Listening on http://localhost:8080. " +
-        "A wait looks after the lines already shown; since: 0 looks at them all."
+      "A line that matches came before this wait's first line (it looks after the last line an answer " +
+        "showed, [1]): [1] Listening on http://localhost:8080. since: 0 looks at them all."
     )
     await s.structured("stop_task", { name: "shown" })
+  })
+
+  it("a read that left a line out (grep, a stream) or no model saw (a resource) does not count it as shown", async () => {
+    const reads: Array<() => Promise<unknown>> = [
+      () => s.structured("read_output", { name: "again", grep: "error" }),
+      () => s.client.readResource({ uri: "task://again/output" })
+    ]
+    for (const [i, read] of reads.entries()) {
+      await run({
+        command: "echo compiling; echo 'webpack compiled successfully'; echo 'warn: slow' >&2; sleep 30",
+        name: "again"
+      })
+      // get_task shows no lines: it moves no cursor.
+      await until(async () =>
+        (await s.structured<{ totalLines: number }>("get_task", { name: "again" })).totalLines >= 3
+      )
+      await read()
+      const waited = await s.structured<Waited>("wait_for_task", {
+        name: "again",
+        pattern: "compiled successfully",
+        timeoutMs: 2000
+      })
+      expect(waited.matched, `read ${i}`).toBe(true)
+      expect(waited.line?.text).toBe("webpack compiled successfully")
+      await s.structured("remove_task", { name: "again" })
+    }
+  })
+
+  it("a line written in pieces matches once whole, not at its first piece; a prompt that stays still matches", async () => {
+    // A URL written in two writes a moment apart: the first piece alone would give port 80.
+    const { waited } = await run({
+      command: "node",
+      args: [
+        "-e",
+        `process.stdout.write("listening on http://localhost:80"); ` +
+        `setTimeout(() => process.stdout.write("80/\\n"), 20); setInterval(() => {}, 1000)`
+      ],
+      name: "pieces",
+      waitFor: { pattern: "localhost:\\d+/?$" }
+    })
+    expect(waited.matched).toBe(true)
+    expect(waited.line?.text).toBe("listening on http://localhost:8080/")
+    await s.structured("stop_task", { name: "pieces" })
+    const prompt = await run({
+      command: "printf 'Overwrite? [y/N] '; sleep 30",
+      name: "asks",
+      waitFor: { pattern: "\\[y/N\\] $" }
+    })
+    expect(prompt.waited.matched).toBe(true)
+    expect(prompt.waited.line).toMatchObject({ text: "Overwrite? [y/N] ", partial: true })
+    await s.structured("stop_task", { name: "asks" })
   })
 
   it("a line of the run before a restart is not offered as shown before", async () => {

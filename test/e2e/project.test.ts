@@ -146,6 +146,33 @@ describe("project tasks", () => {
     })
   })
 
+  it("a dependency restarted is ready when its new run says so, not by its last run's line", async () => {
+    const dir = project({
+      "taskmux.yaml": `tasks:
+  api:
+    command: sleep 0.8; echo "api listening $(date +%s%N)"; sleep 60
+    waitFor: { pattern: "listening" }
+  web:
+    command: sleep 60
+    dependsOn: { api: ready }
+`
+    })
+    await withProject(dir, async (s) => {
+      const api = await s.call("start_task", { name: "api" })
+      expect(textOf(api)).toMatch(/"api" matched/)
+      await s.structured("restart_task", { name: "api" })
+      const web = await s.call("start_task", { name: "web" })
+      expect(web.isError, textOf(web)).toBeFalsy()
+      // web started after api's second ready line, not at once on its first.
+      const lines = (await s.structured<{ lines: Array<{ text: string }> }>("read_output", { name: "api", since: 0 }))
+        .lines.filter((l) => l.text.startsWith("api listening"))
+      expect(lines).toHaveLength(2)
+      const webStarted = Date.parse((await s.structured<{ startedAt: string }>("get_task", { name: "web" })).startedAt)
+      const secondReady = Number(BigInt(lines[1]!.text.split(" ")[2]!) / 1_000_000n)
+      expect(webStarted).toBeGreaterThanOrEqual(secondReady - 5)
+    })
+  })
+
   it("a failing dependency stops the chain, naming it and showing its last lines", async () => {
     const port = await freePort()
     await withProject(project({ "taskmux.yaml": stack(port) }), async (s) => {

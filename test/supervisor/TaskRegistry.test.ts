@@ -382,6 +382,30 @@ describe("TaskRegistry (real processes)", () => {
         }
       }))
 
+    it.effect("after a restart, a wait for its ready line looks at the new run's lines only, shown or not", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "echo \"ready $$\"; sleep 30", name: "rerun" })
+        // Nobody read the first run's line (get_task shows none).
+        yield* eventually(r.get("rerun"), (t) => t.totalLines >= 1)
+        yield* r.restart("rerun")
+        const pid = (yield* r.get("rerun")).pid
+        const waited = yield* r.wait("rerun", { pattern: /^ready/, timeoutMs: 10_000 })
+        assert.isTrue(waited.matched)
+        assert.strictEqual(waited.line?.text, `ready ${pid}`)
+        // Between runs (a policy's backoff) nothing of the ended runs matches either.
+        yield* r.start({
+          command: "echo ready; exit 1",
+          name: "between",
+          restart: { policy: "on-failure", backoffMs: 1_000 }
+        })
+        yield* eventually(r.get("between"), (t) => t.status === "restarting")
+        const between = yield* r.wait("between", { pattern: /^ready/, timeoutMs: 300 })
+        assert.isFalse(between.matched)
+        yield* r.stop("rerun")
+        yield* r.stop("between")
+      }))
+
     it.effect("restart_task starts its restart policy over: the backoff too, not only the count", () =>
       Effect.gen(function*() {
         const r = yield* registry

@@ -51,7 +51,8 @@ export const sendInput = tool({
     bytes: Schema.Int,
     unread: Schema.optionalKey(Schema.Int.annotate({ description: "Bytes sent that it has not read yet." }))
   }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  // Keys typed into a shell or a REPL run whatever they say.
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   run: ({ cols, data, eof, name, rows }) =>
     withRegistry((r) =>
       Effect.gen(function*() {

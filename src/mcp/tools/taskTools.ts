@@ -66,7 +66,8 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
     "a protocol task's cancel stops the run).",
   input: startInput,
   output: StartOutput,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  // A shell line may do anything: a client that approves by these hints asks first.
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   canWait: true,
   run: ({ cols, command, rows, terminal, waitFor, ...request }, context) =>
     withRegistry((r) =>
@@ -259,13 +260,19 @@ export const stopTask = tool({
     }`
 })
 
+/** A restart's answer: the new run, and how it ended if it did at once (as a start's answer says). */
+const RestartOutput = Schema.Struct({
+  ...StartedOutput.fields,
+  ...Struct.pick(StartOutput.fields, ["exitCode", "signal", "lastLines", "errorLines", "hint"])
+})
+
 export const restartTask = tool({
   name: "restart_task",
   title: "Restart a task",
   description: "Stop a task if running and start it again; its output and cursors stay.",
   input: NameOnly,
-  output: StartedOutput,
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
+  output: RestartOutput,
+  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   canWait: true,
   run: ({ name }) =>
     withRegistry((r) =>
@@ -280,10 +287,28 @@ export const restartTask = tool({
               return yield* startLost(lost, false)
             }
             return (yield* startProjectTask(name, undefined, lost.session === null)).started
-          }))
+          })),
+        // A command that no longer runs (a file deleted, a typo edited in) ends at once: the answer says so.
+        Effect.flatMap((started) =>
+          answerEarlyEnd(r, started)
+        ),
+        Effect.map((o): typeof RestartOutput.Type =>
+          Struct.pick(o, ["name", "pid", "status", "exitCode", "signal", "lastLines", "errorLines", "hint"])
+        )
       )
     ),
-  text: (o) => `Restarted task "${o.name}" (pid ${o.pid}).`
+  text: (o) =>
+    `Restarted task "${o.name}" (pid ${o.pid}).${
+      o.exitCode === undefined ? "" : ` It ended at once (${
+        describeEnd(
+          o.status === "restarting" ? o.exitCode === 0 ? "exited" : "crashed" : o.status,
+          o.exitCode,
+          o.signal ?? null
+        )
+      })${o.status === "restarting" ? "; its restart policy runs it again" : ""}.`
+    }${o.hint === undefined ? "" : ` ${o.hint}`}${
+      o.lastLines === undefined ? "" : summaryText({ ...o, lastLines: o.lastLines })
+    }`
 })
 
 export const signalTask = tool({

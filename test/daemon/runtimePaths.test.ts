@@ -1,0 +1,31 @@
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { runtimeDir } from "../../src/daemon/runtimePaths.ts"
+
+const uid = process.getuid!()
+const base = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-run-user-"))
+afterAll(() => rmSync(base, { recursive: true, force: true }))
+
+describe("the user's runtime directory", () => {
+  it("is the same whether XDG_RUNTIME_DIR is set (a terminal) or not (an MCP client's short environment)", () => {
+    const own = NodePath.join(base, String(uid))
+    mkdirSync(own, { mode: 0o700 })
+    expect(runtimeDir({ XDG_RUNTIME_DIR: own }, base)).toBe(NodePath.join(own, "taskmux"))
+    expect(runtimeDir({}, base)).toBe(NodePath.join(own, "taskmux"))
+  })
+
+  it("is not /run/user/UID when that is open to others or not the user's, nor where there is none", () => {
+    const own = NodePath.join(base, String(uid))
+    chmodSync(own, 0o755)
+    expect(runtimeDir({}, base)).toBe(`/tmp/taskmux-${uid}`)
+    chmodSync(own, 0o700)
+    if (uid === 0) {
+      chownSync(own, 65534, 65534)
+      expect(runtimeDir({}, base)).toBe(`/tmp/taskmux-${uid}`)
+      chownSync(own, 0, 0)
+    }
+    expect(runtimeDir({}, NodePath.join(base, "none"))).toBe(`/tmp/taskmux-${uid}`)
+  })
+})
