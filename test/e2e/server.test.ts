@@ -79,7 +79,9 @@ describe("taskmux over stdio", () => {
       expect(tool.inputSchema.type).toBe("object")
       expect(tool.outputSchema?.type).toBe("object")
       expect(tool.title).toBeTruthy()
-      expect(tool.annotations?.openWorldHint).toBe(["start_task", "restart_task", "send_input"].includes(tool.name) ? undefined : false)
+      expect(tool.annotations?.openWorldHint).toBe(
+        ["start_task", "restart_task", "send_input"].includes(tool.name) ? undefined : false
+      )
     }
   })
 
