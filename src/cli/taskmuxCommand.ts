@@ -295,12 +295,14 @@ const ui = Command.make(
     withClient(input.project, { start: true, what: "cannot open the page" }, (client) =>
       Effect.gen(function*() {
         const io = yield* CliIo
-        const { url } = (yield* client.request("taskmux/ui", {
+        const { notice, openUrl, url } = (yield* client.request("taskmux/ui", {
           readOnly: input.readOnly,
           ...(Option.isSome(input.listen) && { listen: input.listen.value })
-        })) as { readonly url: string }
+        })) as { readonly url: string; readonly openUrl: string; readonly notice?: string }
+        if (notice !== undefined) io.stderr(`${style(io.colour).dim(notice)}\n`)
         if (input.print) return io.stdout(`${url}\n`)
-        const opened = yield* openBrowser(url)
+        // A one-time address: a browser's command line is there for every user to read (ps).
+        const opened = yield* openBrowser(openUrl)
         io.stdout(
           opened
             ? `Opened the tasks of ${client.project} in your browser.\n`

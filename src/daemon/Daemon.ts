@@ -129,7 +129,13 @@ export class Daemon extends Context.Service<Daemon, {
           }
           // The browser the CLI opens (or the person who reads the address) has a minute to come.
           pageGraceUntil = Date.now() + PAGE_GRACE_MS
-          return { url: server.url(readOnly), readOnly, pid: process.pid }
+          return {
+            url: server.url(readOnly),
+            openUrl: server.ticketUrl(readOnly),
+            readOnly,
+            pid: process.pid,
+            ...(server.notice !== undefined && { notice: server.notice })
+          }
         }
 
         // A task's end may leave the supervisor with nothing to do.

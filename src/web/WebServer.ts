@@ -9,6 +9,7 @@
  * a queue that grows.
  */
 import { Context, Effect, Exit, PubSub, Scope } from "effect"
+import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -20,7 +21,7 @@ import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { makeViewer, Viewer } from "../supervisor/Viewer.ts"
 import { builtUiDir } from "./builtUi.ts"
-import { HEADER, hostsFor, judge, type Tokens } from "./guard.ts"
+import { HEADER, hostsFor, judge, pagePath, type Tokens } from "./guard.ts"
 import type { McpHttp } from "./McpHttp.ts"
 
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
@@ -35,6 +36,9 @@ const MAX_LINES = 2000
 const MAX_UNSENT = 1024 * 1024
 /** How often the task list is sent even when nothing ended (memory, CPU and uptime move). */
 const REFRESH_MS = 2000
+
+/** How long a browser the CLI starts has to open its one-time address. */
+const TICKET_MS = 3 * 60_000
 
 /** Tools the page may call when read-only. */
 const READ_TOOLS = new Set(["list_tasks", "get_task", "read_output"])
@@ -54,6 +58,10 @@ export interface WebServer {
   readonly port: number
   /** The page's address with the token in it (read-only: the read-only token). */
   readonly url: (readOnly: boolean) => string
+  /** An address that opens the page once, within a few minutes: for a browser's command line. */
+  readonly ticketUrl: (readOnly: boolean) => string
+  /** What a person should know of where it listens (the project's port was taken). */
+  readonly notice?: string
   readonly close: () => Promise<void>
 }
 
@@ -290,11 +298,28 @@ export const startWebServer = (options: WebOptions) =>
     /** MCP over HTTP (McpHttp.ts), loaded with the first request to /mcp. */
     let mcpHttp: Promise<McpHttp> | undefined
 
+    /** One-time tickets for a browser the CLI opens: the token itself never goes on a command line. */
+    const tickets = new Map<string, { readonly readOnly: boolean; readonly until: number }>()
+    const ticketToken = (ticket: string | null) => {
+      const entry = ticket === null ? undefined : tickets.get(ticket)
+      if (entry === undefined) return null
+      tickets.delete(ticket!)
+      if (entry.until < Date.now()) return null
+      return entry.readOnly ? options.tokens.readOnly : options.tokens.full
+    }
+    const pages = {
+      [pagePath(options.tokens.full)]: false,
+      [pagePath(options.tokens.readOnly)]: true
+    } as Record<string, boolean>
+
     const handle = async (request: http.IncomingMessage, response: http.ServerResponse) => {
       const url = new URL(request.url ?? "/", "http://listener")
       const changes = request.method === "POST"
       const mcp = url.pathname === "/mcp"
       const bearer = /^Bearer +(\S+)\s*$/i.exec(mcp ? request.headers.authorization ?? "" : "")?.[1]
+      // The page lives under its token's path (see pagePath); the rest of the API is reached with the header.
+      const page = /^\/p\/[0-9a-f]+\//.exec(url.pathname)?.[0]
+      if (page !== undefined && !(page in pages)) return fail(response, 404, "No page here: open the address taskmux ui printed.")
       const verdict = judge(
         {
           method: request.method ?? "GET",
@@ -302,7 +327,13 @@ export const startWebServer = (options: WebOptions) =>
           origin: request.headers.origin,
           cookie: request.headers.cookie,
           header: bearer ?? (typeof request.headers[HEADER] === "string" ? request.headers[HEADER] : undefined),
-          query: url.pathname === "/" || mcp ? url.searchParams.get("token") : null,
+          query: url.pathname === "/"
+            ? url.searchParams.has("ticket")
+              ? ticketToken(url.searchParams.get("ticket"))
+              : url.searchParams.get("token")
+            : mcp
+            ? url.searchParams.get("token")
+            : null,
           changes,
           mcp
         },
@@ -313,6 +344,9 @@ export const startWebServer = (options: WebOptions) =>
         if (mcp && verdict.status === 401) response.setHeader("WWW-Authenticate", `Bearer realm="taskmux"`)
         return fail(response, verdict.status, verdict.error)
       }
+      if (page !== undefined && pages[page] !== verdict.readOnly) {
+        return fail(response, 401, "No valid token for this page: open the address taskmux ui printed.")
+      }
       if (mcp) {
         mcpHttp ??= import("./McpHttp.ts")
           .then(({ startMcpHttp }) => run(startMcpHttp({ viewers: options.viewers })))
@@ -322,12 +356,21 @@ export const startWebServer = (options: WebOptions) =>
           })
         return (await mcpHttp).handle(request, response)
       }
-      if (verdict.setCookie !== undefined) response.setHeader("Set-Cookie", verdict.setCookie)
       if (request.method !== "GET" && request.method !== "POST") {
         response.setHeader("Allow", "GET, POST")
         return fail(response, 405, `${request.method} is not served here: GET the page, POST /api/call.`)
       }
-      const path = url.pathname
+      if (!changes && url.pathname === "/") {
+        // The page is at its own path, with its cookie; the address bar keeps no token.
+        response.writeHead(303, {
+          ...securityHeaders,
+          Location: pagePath(verdict.readOnly ? options.tokens.readOnly : options.tokens.full),
+          "Cache-Control": "no-store",
+          ...(verdict.setCookie !== undefined && { "Set-Cookie": verdict.setCookie })
+        })
+        return response.end()
+      }
+      const path = page === undefined ? url.pathname : url.pathname.slice(page.length - 1)
       if (changes) {
         if (path !== "/api/call") return fail(response, 404, `Nothing to POST at ${path}: POST /api/call.`)
         if (!(request.headers["content-type"] ?? "").startsWith("application/json")) {
@@ -406,6 +449,12 @@ export const startWebServer = (options: WebOptions) =>
       port,
       url: (readOnly: boolean) =>
         `http://${shown}:${port}/?token=${readOnly ? options.tokens.readOnly : options.tokens.full}`,
+      ticketUrl: (readOnly: boolean) => {
+        const ticket = randomBytes(16).toString("hex")
+        tickets.set(ticket, { readOnly, until: Date.now() + TICKET_MS })
+        for (const [old, entry] of tickets) if (entry.until < Date.now()) tickets.delete(old)
+        return `http://${shown}:${port}/?ticket=${ticket}`
+      },
       close: () =>
         new Promise<void>((resolve) => {
           void mcpHttp?.then((mcp) => mcp.close())

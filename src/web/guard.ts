@@ -2,7 +2,7 @@
  * Who may use the supervisor's web listener, decided per request before anything else: the listener's
  * own Host (DNS rebinding: a name that is not the listener's is refused), no foreign Origin (no CORS, no
  * cross-site request), and the supervisor's token, from the link the page was opened with (then an
- * HttpOnly, SameSite=Strict cookie) or a header; a request that changes something needs the header, so a
+ * HttpOnly, SameSite=Strict cookie scoped to the page's own path) or a header; a request that changes something needs the header, so a
  * cookie a browser attaches by itself is never enough. MCP at `/mcp` takes the full token only, from
  * `Authorization: Bearer` (or `?token=` in its address, for clients that take nothing but a URL), never
  * from the cookie. Pure: the server applies what this answers.
@@ -23,6 +23,15 @@ export const tokensOf = (full: string): Tokens => ({
 
 export const COOKIE = "taskmux_token"
 export const HEADER = "x-taskmux-token"
+
+/**
+ * Where a token's page lives: `/p/KEY/`, KEY derived from the token, and where its cookie is sent. A
+ * browser sends a cookie of 127.0.0.1 to every port of it (any local server, another user's too); one
+ * scoped to a path nobody can guess without the token reaches this listener's page only, and two
+ * projects' pages (or a full and a read-only one) keep a cookie each.
+ */
+export const pagePath = (token: string) =>
+  `/p/${createHmac("sha256", token).update("taskmux page path").digest("hex").slice(0, 24)}/`
 
 export interface Request {
   readonly method: string
@@ -109,9 +118,10 @@ export const judge = (request: Request, tokens: Tokens, hosts: ReadonlySet<strin
   if (token === undefined) {
     return { ok: false, status: 401, error: "No valid token: open the address taskmux ui printed." }
   }
+  const value = token === "full" ? tokens.full : tokens.readOnly
   const setCookie = fromQuery === undefined
     ? undefined
-    : `${COOKIE}=${token === "full" ? tokens.full : tokens.readOnly}; HttpOnly; SameSite=Strict; Path=/`
+    : `${COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=${pagePath(value)}`
   return { ok: true, readOnly: token === "readOnly", setCookie }
 }
 

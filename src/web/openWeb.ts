@@ -34,6 +34,11 @@ const tokenIn = (file: string): string => {
   } catch {
     // None yet.
   }
+  return newToken(file)
+}
+
+/** A new token, written 0600 in place of the old one. */
+const newToken = (file: string): string => {
   const token = randomBytes(32).toString("hex")
   fs.rmSync(file, { force: true })
   fs.writeFileSync(file, `${token}\n`, { mode: 0o600, flag: "wx" })
@@ -45,10 +50,23 @@ export const projectPort = (project: string): number =>
   20_000 + createHash("sha256").update(project).digest().readUInt32BE(0) % 20_000
 
 export const openWeb = (options: OpenOptions, context: Context.Context<ToolEnv | Notifier>): Promise<WebServer> => {
-  const tokens = tokensOf(tokenIn(options.tokenFile))
-  const start = (port: number) =>
+  const start = (port: number, tokens = tokensOf(tokenIn(options.tokenFile))) =>
     startWebServer({ host: options.host, port, tokens, viewers: options.viewers }).pipe(Effect.provideContext(context))
-  return Effect.runPromise(
-    options.port !== 0 ? start(options.port) : start(projectPort(options.project)).pipe(Effect.catch(() => start(0)))
-  )
+  if (options.port !== 0) return Effect.runPromise(start(options.port))
+  const own = projectPort(options.project)
+  return Effect.runPromise(start(own).pipe(
+    // Another program holds the project's port: whoever it is, a client configured with this address
+    // would give it the token. A new token, then, so a token given there opens nothing here.
+    Effect.catch(() =>
+      Effect.map(
+        start(0, tokensOf(newToken(options.tokenFile))),
+        (server): WebServer => ({
+          ...server,
+          notice: `The project's own port ${own} is taken by another program: the page and /mcp are on port ` +
+            `${server.port}, with a new token. A client configured with the old address needs the new one ` +
+            `(taskmux ui --print).`
+        })
+      )
+    )
+  ))
 }

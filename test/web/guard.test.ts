@@ -1,7 +1,7 @@
 /** Who may use the web listener, decided alone: Host, Origin, token, and the header a change needs. */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { hostsFor, judge, type Request, tokensOf } from "../../src/web/guard.ts"
+import { hostsFor, judge, pagePath, type Request, tokensOf } from "../../src/web/guard.ts"
 
 const tokens = tokensOf("a".repeat(64))
 const hosts = hostsFor("127.0.0.1", 4321)
@@ -20,8 +20,11 @@ describe("judge", () => {
     expect(judge({ ...base, cookie: undefined, query: tokens.full }, tokens, hosts)).toEqual({
       ok: true,
       readOnly: false,
-      setCookie: `taskmux_token=${tokens.full}; HttpOnly; SameSite=Strict; Path=/`
+      setCookie: `taskmux_token=${tokens.full}; HttpOnly; SameSite=Strict; Path=${pagePath(tokens.full)}`
     })
+    // Each token's page its own path, which only the token gives: a browser sends the cookie there only.
+    expect(pagePath(tokens.full)).toMatch(/^\/p\/[0-9a-f]{24}\/$/)
+    expect(pagePath(tokens.readOnly)).not.toBe(pagePath(tokens.full))
     expect(judge(base, tokens, hosts)).toEqual({ ok: true, readOnly: false, setCookie: undefined })
     expect(judge({ ...base, cookie: `x=1; taskmux_token=${tokens.readOnly}` }, tokens, hosts)).toMatchObject({
       ok: true,

@@ -15,6 +15,7 @@ import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
 import { until } from "../e2e/client.ts"
+import { pagePath, tokensOf } from "../../src/web/guard.ts"
 import { asOtherUser, isAlive } from "../helpers.ts"
 import { send, sendAndLeave } from "./fixtures/http.ts"
 
@@ -29,6 +30,8 @@ writeFileSync(
 const env = { ...process.env, XDG_RUNTIME_DIR: runtime, TASKMUX_ISOLATED: "false", TASKMUX_LINGER_MS: "300" }
 
 const taskmux = builtCli(project, env)
+
+const roTokenOf = (token: string) => tokensOf(token).readOnly
 
 const json = (body: string) => JSON.parse(body) as Record<string, unknown>
 
@@ -88,11 +91,21 @@ describe("the web listener", () => {
     if (attempt !== undefined) expect(attempt.split("\n")).toEqual(["EACCES", "401"])
   })
 
-  it("opens with the token: an HttpOnly, SameSite=Strict cookie, a strict CSP, no CORS", async () => {
+  it("opens with the token: an HttpOnly, SameSite=Strict cookie for the page's own path, a strict CSP, no CORS", async () => {
     const first = await send(url, { path: `/?token=${token}` })
-    expect(String(first.headers["set-cookie"])).toMatch(
-      /^taskmux_token=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=\//
-    )
+    // To the page's path, where the cookie goes (a browser sends 127.0.0.1's cookies to every port of it,
+    // not to every path): the address bar keeps no token.
+    expect(first.status).toBe(303)
+    const page = first.headers.location!
+    expect(page).toMatch(/^\/p\/[0-9a-f]{24}\/$/)
+    expect(String(first.headers["set-cookie"])).toBe(`taskmux_token=${token}; HttpOnly; SameSite=Strict; Path=${page}`)
+    const html = await send(url, { path: page, headers: { cookie } })
+    expect([html.status, html.headers["content-type"]]).toEqual([200, "text/html; charset=utf-8"])
+    expect((await send(url, { path: page })).status).toBe(401)
+    expect((await send(url, { path: "/p/000000000000000000000000/", headers: { cookie } })).status).toBe(404)
+    // The page's own path, with the read-only token's cookie, is not the read-only page.
+    const roCookie = String((await send(url, { path: `/?token=${roTokenOf(token)}` })).headers["set-cookie"]).split(";")[0]!
+    expect((await send(url, { path: page, headers: { cookie: roCookie } })).status).toBe(401)
     const events = await new Promise<http.IncomingMessage>((resolve) => {
       http.get({ host: url.hostname, port: url.port, path: "/api/events", headers: { cookie } }, resolve)
     })
@@ -143,14 +156,33 @@ describe("the web listener", () => {
     expect(isAlive(apiPid)).toBe(true)
   })
 
+  it("the browser taskmux ui starts gets a one-time address, never the token on its command line", async () => {
+    const bin = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-opener-"))
+    const seen = NodePath.join(bin, "argv")
+    writeFileSync(NodePath.join(bin, "xdg-open"), `#!/bin/sh\necho "$@" > ${seen}\n`, { mode: 0o755 })
+    const opened = await builtCli(project, { ...env, DISPLAY: ":99", PATH: `${bin}:${process.env.PATH}` })(["ui"])
+    expect(opened.code, opened.stderr).toBe(0)
+    const argv = await until(async () => readFileSync(seen, "utf8").trim() || undefined)
+    expect(argv).not.toContain(token)
+    const once = new URL(argv)
+    expect(once.searchParams.get("ticket")).toMatch(/^[0-9a-f]{32}$/)
+    const first = await send(once, { path: `${once.pathname}${once.search}` })
+    expect(first.status).toBe(303)
+    expect(String(first.headers["set-cookie"])).toContain(`taskmux_token=${token};`)
+    // Used: whoever reads it later gets nothing.
+    expect((await send(once, { path: `${once.pathname}${once.search}` })).status).toBe(401)
+  })
+
   it("a read-only page looks, and every change it asks is refused", async () => {
     const printed = await taskmux(["ui", "--print", "--read-only"])
     const readOnly = new URL(printed.stdout.trim())
     expect(readOnly.port).toBe(url.port)
     const roToken = readOnly.searchParams.get("token")!
     expect(roToken).not.toBe(token)
+    expect(roToken).toBe(roTokenOf(token))
     const page = await send(url, { path: `/?token=${roToken}` })
-    expect(page.status === 200 || page.status === 404).toBe(true)
+    expect(page.status).toBe(303)
+    expect(page.headers.location).toBe(pagePath(roToken))
     const look = await call("get_task", { name: "api" }, { "x-taskmux-token": roToken })
     expect(look.status).toBe(200)
     // Environment values may hold secrets, and a read-only link may travel further than the full one.
@@ -221,7 +253,7 @@ describe("the web listener", () => {
   it("ui --listen on another address moves the page there, token kept; a bad address leaves it where it is", async () => {
     const bad = await taskmux(["ui", "--print", "--listen", "203.0.113.1:1"])
     expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining("Cannot listen on 203.0.113.1:1")])
-    expect((await send(url, { path: `/?token=${token}` })).status).toBe(200)
+    expect((await send(url, { path: `/?token=${token}` })).status).toBe(303)
     const free = await new Promise<number>((resolve) => {
       const probe = net.createServer().listen(0, "127.0.0.1", () => {
         const { port } = probe.address() as net.AddressInfo
@@ -232,7 +264,7 @@ describe("the web listener", () => {
     expect(moved.code, moved.stderr).toBe(0)
     const there = new URL(moved.stdout.trim())
     expect([there.port, there.searchParams.get("token")]).toEqual([String(free), token])
-    expect((await send(there, { path: `/?token=${token}` })).status).toBe(200)
+    expect((await send(there, { path: `/?token=${token}` })).status).toBe(303)
     await expect(send(url, { path: `/?token=${token}` })).rejects.toThrow(/ECONNREFUSED/)
   })
 })

@@ -6,6 +6,8 @@
  * read-only page disables every control. Screenshots of each view go to test-artifacts/.
  */
 import { mkdtempSync, writeFileSync } from "node:fs"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import type { Browser, BrowserContext, Page } from "playwright-core"
@@ -115,6 +117,29 @@ describe("the page in a browser", () => {
     // The project's dependency graph.
     expect(await page.locator(".graph .tree").textContent()).toMatch(/api.*db/)
     await screenshot(page, "page-list")
+  }, 60_000)
+
+  it("keeps its token from every other server on 127.0.0.1: the address bar holds none, no other port gets the cookie", async () => {
+    const page = await open(url)
+    expect(page.url()).not.toContain("token")
+    // Another local server (a dev server, another user's): browsers send 127.0.0.1's cookies to every port.
+    const cookies: Array<string> = []
+    const other = http.createServer((request, response) => {
+      cookies.push(request.headers.cookie ?? "")
+      response.end("other")
+    })
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve))
+    try {
+      const { port } = other.address() as AddressInfo
+      const there = await page.context().newPage()
+      await there.goto(`http://127.0.0.1:${port}/`)
+      await there.goto(`http://127.0.0.1:${port}/api/events`)
+      await there.close()
+      expect(cookies.length).toBeGreaterThanOrEqual(2)
+      expect(cookies.join(";")).not.toContain("taskmux_token")
+    } finally {
+      other.close()
+    }
   }, 60_000)
 
   it("shows CPU, restarts, and how a task ended in its own words (a Python traceback's last line)", async () => {
