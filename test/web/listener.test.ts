@@ -16,6 +16,7 @@ import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
 import { until } from "../e2e/client.ts"
 import { pagePath, tokensOf } from "../../src/web/guard.ts"
+import { projectPort } from "../../src/web/openWeb.ts"
 import { asOtherUser, isAlive } from "../helpers.ts"
 import { send, sendAndLeave } from "./fixtures/http.ts"
 
@@ -247,6 +248,30 @@ describe("the web listener", () => {
       // Started from the page: kept, like the CLI's starts.
       return tasks.find((t) => t.name === "api" && t.status === "running" && t.owner === "kept")
     })
+  })
+
+  it("where another program holds the project's port, the page moves with a new token and says so", async () => {
+    const elsewhere = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-squat-"))
+    const paths = runtimePaths(elsewhere, { XDG_RUNTIME_DIR: runtime })
+    const old = "1".repeat(64)
+    writeFileSync(paths.token, `${old}\n`, { mode: 0o600 })
+    const squatter = net.createServer()
+    await new Promise<void>((resolve) => squatter.listen(projectPort(paths.project), "127.0.0.1", resolve))
+    try {
+      const printed = await builtCli(elsewhere, env)(["ui", "--print"])
+      expect(printed.code, printed.stderr).toBe(0)
+      expect(printed.stderr).toMatch(/port \d+ is taken by another program: .* with a new token/)
+      const there = new URL(printed.stdout.trim())
+      expect(there.port).not.toBe(String(projectPort(paths.project)))
+      // A token a client gave the squatter opens nothing here.
+      expect(there.searchParams.get("token")).not.toBe(old)
+      expect((await send(there, { path: `/?token=${old}` })).status).toBe(401)
+    } finally {
+      squatter.close()
+      const c = await connectIfRunning(paths, "cli")
+      c?.socket.destroy()
+      if (c !== undefined) process.kill(c.welcome.pid, "SIGTERM")
+    }
   })
 
   // Last: the page moves for it.
