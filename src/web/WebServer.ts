@@ -37,6 +37,11 @@ const MAX_UNSENT = 1024 * 1024
 /** How often the task list is sent even when nothing ended (memory, CPU and uptime move). */
 const REFRESH_MS = 2000
 
+/** A call's body at most: send_input's 1 MiB of data, escaped in JSON (a control character takes six). */
+const MAX_BODY = 8 * 1024 * 1024
+
+class BodyTooLarge extends Error {}
+
 /** How long a browser the CLI starts has to open its one-time address. */
 const TICKET_MS = 3 * 60_000
 
@@ -225,7 +230,8 @@ export const startWebServer = (options: WebOptions) =>
       let cursor = Math.max(0, Number(url.searchParams.get("since") ?? 0) || 0)
       const info = await run(Effect.option(registry.get(name)))
       if (info._tag === "None") return fail(response, 404, `No task ${JSON.stringify(name)}.`)
-      const terminal = info.value.terminal !== null
+      // Its terminal's size, or null for pipes: a task started anew under the name may differ (see reset).
+      let terminal = info.value.terminal
       const send = sse(response)
       const tick = ticker(response, async () => {
         const page = await run(
@@ -240,6 +246,8 @@ export const startWebServer = (options: WebOptions) =>
           // Started anew under the same name: its output begins again (the read gave it from its start).
           send("reset", {})
           cursor = 0
+          const now = await run(Effect.option(registry.get(name)))
+          if (now._tag === "Some") terminal = now.value.terminal
         }
         const first = lines[0]?.seq
         const skipped = first === undefined ? 0 : Math.max(0, first - cursor - 1)
@@ -249,17 +257,19 @@ export const startWebServer = (options: WebOptions) =>
               seq: line.seq,
               text: line.text,
               ...(line.stream !== "stdout" && { stream: line.stream }),
-              ...(line.run !== undefined && { run: line.run })
+              ...(line.run !== undefined && { run: line.run }),
+              // A prompt still waiting for its newline: sent again, whole, when it has one.
+              ...(line.partial === true && { partial: true })
             })),
             nextCursor,
             skipped
           })
         }
         cursor = Math.max(cursor, nextCursor)
-        if (terminal) {
+        if (terminal !== null) {
           const screen = await run(Effect.option(registry.screen(name)))
           if (screen._tag === "Some") {
-            send("screen", { screen: screen.value.rows, cursor: screen.value.cursor, ...info.value.terminal })
+            send("screen", { screen: screen.value.rows, cursor: screen.value.cursor, ...terminal })
           }
         }
       })
@@ -280,10 +290,13 @@ export const startWebServer = (options: WebOptions) =>
         let size = 0
         request.on("data", (chunk: Buffer) => {
           size += chunk.length
-          if (size > 1024 * 1024) {
-            reject(new Error("the body is over 1 MiB"))
-            request.destroy()
-          } else chunks.push(chunk)
+          if (size <= MAX_BODY) return void chunks.push(chunk)
+          if (size - chunk.length <= MAX_BODY) {
+            chunks.length = 0
+            reject(new BodyTooLarge())
+          }
+          // The rest is read and dropped, so the client reads the 413; a body past reason ends the connection.
+          if (size > 8 * MAX_BODY) request.destroy()
         })
         request.on("end", () => {
           try {
@@ -319,7 +332,9 @@ export const startWebServer = (options: WebOptions) =>
       const bearer = /^Bearer +(\S+)\s*$/i.exec(mcp ? request.headers.authorization ?? "" : "")?.[1]
       // The page lives under its token's path (see pagePath); the rest of the API is reached with the header.
       const page = /^\/p\/[0-9a-f]+\//.exec(url.pathname)?.[0]
-      if (page !== undefined && !(page in pages)) return fail(response, 404, "No page here: open the address taskmux ui printed.")
+      if (page !== undefined && !(page in pages)) {
+        return fail(response, 404, "No page here: open the address taskmux ui printed.")
+      }
       const verdict = judge(
         {
           method: request.method ?? "GET",
@@ -341,7 +356,9 @@ export const startWebServer = (options: WebOptions) =>
         hosts
       )
       if (!verdict.ok) {
-        if (mcp && verdict.status === 401) response.setHeader("WWW-Authenticate", `Bearer realm="taskmux"`)
+        if (mcp && verdict.status === 401) {
+          response.setHeader("WWW-Authenticate", `Bearer realm="taskmux"`)
+        }
         return fail(response, verdict.status, verdict.error)
       }
       if (page !== undefined && pages[page] !== verdict.readOnly) {
@@ -377,6 +394,14 @@ export const startWebServer = (options: WebOptions) =>
           return fail(response, 415, "POST /api/call takes Content-Type: application/json.")
         }
         const body = await readBody(request).catch((error: Error) => error)
+        if (body instanceof BodyTooLarge) {
+          response.setHeader("Connection", "close")
+          return fail(
+            response,
+            413,
+            `POST /api/call: the body is over ${MAX_BODY >> 20} MiB (send_input takes 1 MiB at a time).`
+          )
+        }
         if (body instanceof Error) return fail(response, 400, `POST /api/call: ${body.message}.`)
         const { arguments: args, tool } = (typeof body === "object" && body !== null ? body : {}) as {
           tool?: unknown

@@ -54,19 +54,21 @@ export const openWeb = (options: OpenOptions, context: Context.Context<ToolEnv |
     startWebServer({ host: options.host, port, tokens, viewers: options.viewers }).pipe(Effect.provideContext(context))
   if (options.port !== 0) return Effect.runPromise(start(options.port))
   const own = projectPort(options.project)
-  return Effect.runPromise(start(own).pipe(
-    // Another program holds the project's port: whoever it is, a client configured with this address
-    // would give it the token. A new token, then, so a token given there opens nothing here.
-    Effect.catch(() =>
-      Effect.map(
-        start(0, tokensOf(newToken(options.tokenFile))),
-        (server): WebServer => ({
-          ...server,
-          notice: `The project's own port ${own} is taken by another program: the page and /mcp are on port ` +
-            `${server.port}, with a new token. A client configured with the old address needs the new one ` +
-            `(taskmux ui --print).`
-        })
+  return Effect.runPromise(
+    start(own).pipe(
+      // Another program holds the project's port: whoever it is, a client configured with this address
+      // would give it the token. A new token, then, so a token given there opens nothing here.
+      Effect.catch(() =>
+        Effect.map(
+          start(0, tokensOf(newToken(options.tokenFile))),
+          (server): WebServer => ({
+            ...server,
+            notice: `The project's own port ${own} is taken by another program: the page and /mcp are on port ` +
+              `${server.port}, with a new token. A client configured with the old address needs the new one ` +
+              `(taskmux ui --print).`
+          })
+        )
       )
     )
-  ))
+  )
 }

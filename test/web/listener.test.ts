@@ -13,10 +13,10 @@ import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
-import { builtCli } from "../builtCli.ts"
-import { until } from "../e2e/client.ts"
 import { pagePath, tokensOf } from "../../src/web/guard.ts"
 import { projectPort } from "../../src/web/openWeb.ts"
+import { builtCli } from "../builtCli.ts"
+import { until } from "../e2e/client.ts"
 import { asOtherUser, isAlive } from "../helpers.ts"
 import { send, sendAndLeave } from "./fixtures/http.ts"
 
@@ -105,7 +105,9 @@ describe("the web listener", () => {
     expect((await send(url, { path: page })).status).toBe(401)
     expect((await send(url, { path: "/p/000000000000000000000000/", headers: { cookie } })).status).toBe(404)
     // The page's own path, with the read-only token's cookie, is not the read-only page.
-    const roCookie = String((await send(url, { path: `/?token=${roTokenOf(token)}` })).headers["set-cookie"]).split(";")[0]!
+    const roCookie = String((await send(url, { path: `/?token=${roTokenOf(token)}` })).headers["set-cookie"]).split(
+      ";"
+    )[0]!
     expect((await send(url, { path: page, headers: { cookie: roCookie } })).status).toBe(401)
     const events = await new Promise<http.IncomingMessage>((resolve) => {
       http.get({ host: url.hostname, port: url.port, path: "/api/events", headers: { cookie } }, resolve)
@@ -172,6 +174,22 @@ describe("the web listener", () => {
     expect(String(first.headers["set-cookie"])).toContain(`taskmux_token=${token};`)
     // Used: whoever reads it later gets nothing.
     expect((await send(once, { path: `${once.pathname}${once.search}` })).status).toBe(401)
+  })
+
+  it("a call's body too large is 413, said; send_input's own limit is the tool's error", async () => {
+    const huge = await call("send_input", { name: "api", data: "x".repeat(9 * 1024 * 1024) }, {
+      "x-taskmux-token": token
+    })
+    expect(huge.status).toBe(413)
+    expect(json(huge.body).error).toMatch(/over 8 MiB/)
+    // Over send_input's 1 MiB, though its JSON is under the body's limit: the tool says what is wrong.
+    const lines = await call("send_input", { name: "api", data: "\n".repeat(1536 * 1024) }, {
+      "x-taskmux-token": token
+    })
+    expect(lines.status).toBe(200)
+    const result = json(lines.body).result as { isError?: boolean; content: Array<{ text: string }> }
+    expect(result.isError).toBe(true)
+    expect(result.content[0]!.text).toMatch(/^data is 1572864 bytes, more than/)
   })
 
   it("a read-only page looks, and every change it asks is refused", async () => {

@@ -28,7 +28,9 @@ writeFileSync(
       db: { command: "sleep 300" },
       api: { command: "sleep 300", dependsOn: { db: "started" } },
       // Never started here: a Start button the read-only page must show disabled.
-      docs: { command: "sleep 300" }
+      docs: { command: "sleep 300" },
+      // Crashes at once: the page's answer says so as an error, not as a success.
+      broken: { command: "echo 'ValueError: bad config' >&2; exit 3" }
     }
   })
 )
@@ -119,28 +121,32 @@ describe("the page in a browser", () => {
     await screenshot(page, "page-list")
   }, 60_000)
 
-  it("keeps its token from every other server on 127.0.0.1: the address bar holds none, no other port gets the cookie", async () => {
-    const page = await open(url)
-    expect(page.url()).not.toContain("token")
-    // Another local server (a dev server, another user's): browsers send 127.0.0.1's cookies to every port.
-    const cookies: Array<string> = []
-    const other = http.createServer((request, response) => {
-      cookies.push(request.headers.cookie ?? "")
-      response.end("other")
-    })
-    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve))
-    try {
-      const { port } = other.address() as AddressInfo
-      const there = await page.context().newPage()
-      await there.goto(`http://127.0.0.1:${port}/`)
-      await there.goto(`http://127.0.0.1:${port}/api/events`)
-      await there.close()
-      expect(cookies.length).toBeGreaterThanOrEqual(2)
-      expect(cookies.join(";")).not.toContain("taskmux_token")
-    } finally {
-      other.close()
-    }
-  }, 60_000)
+  it(
+    "keeps its token from every other server on 127.0.0.1: the address bar holds none, no other port gets the cookie",
+    async () => {
+      const page = await open(url)
+      expect(page.url()).not.toContain("token")
+      // Another local server (a dev server, another user's): browsers send 127.0.0.1's cookies to every port.
+      const cookies: Array<string> = []
+      const other = http.createServer((request, response) => {
+        cookies.push(request.headers.cookie ?? "")
+        response.end("other")
+      })
+      await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve))
+      try {
+        const { port } = other.address() as AddressInfo
+        const there = await page.context().newPage()
+        await there.goto(`http://127.0.0.1:${port}/`)
+        await there.goto(`http://127.0.0.1:${port}/api/events`)
+        await there.close()
+        expect(cookies.length).toBeGreaterThanOrEqual(2)
+        expect(cookies.join(";")).not.toContain("taskmux_token")
+      } finally {
+        other.close()
+      }
+    },
+    60_000
+  )
 
   it("shows CPU, restarts, and how a task ended in its own words (a Python traceback's last line)", async () => {
     const page = await open(url)
@@ -282,10 +288,40 @@ describe("the page in a browser", () => {
     }
   }, 60_000)
 
+  it("says a paused task is paused, a start that crashed is an error, and a prompt's line once answered", async () => {
+    const s = await session
+    const page = await open(url)
+    await s.structured("signal_task", { name: "ticker", signal: "SIGSTOP" })
+    await expect.poll(() => cell(page, "ticker", "status").textContent(), { timeout: 10_000 }).toContain("paused")
+    await s.structured("signal_task", { name: "ticker", signal: "SIGCONT" })
+    await expect.poll(() => cell(page, "ticker", "status").textContent(), { timeout: 10_000 }).toContain("running")
+    // Started from the page, crashed at once: the answer is an error.
+    await page.locator(`tr[data-name="broken"] button`).click()
+    await expect.poll(() => page.locator(".status-line").getAttribute("data-kind"), { timeout: 10_000 }).toBe("error")
+    expect(await page.locator(".status-line").textContent()).toMatch(/crashed, exit code 3/)
+    // A prompt without its newline, then answered: the page shows the line whole.
+    await s.structured("start_task", {
+      command: "printf 'Password: '; read x; echo \"got $x\"; sleep 60",
+      name: "asks"
+    })
+    await expect.poll(() => cell(page, "asks", "status").textContent(), { timeout: 10_000 }).toContain("running")
+    await cell(page, "asks", "name").click()
+    const output = page.locator(".output .ln")
+    await expect.poll(() => output.allTextContents(), { timeout: 10_000 }).toContainEqual(
+      expect.stringContaining("Password:")
+    )
+    await s.structured("send_input", { name: "asks", data: "hunter2\n" })
+    await expect.poll(() => output.allTextContents(), { timeout: 10_000 })
+      .toContainEqual(expect.stringContaining("Password: got hunter2"))
+    await s.structured("stop_task", { name: "asks" })
+  }, 60_000)
+
   it("types into a terminal task: print(6*7) in a Python REPL answers 42", async () => {
     const page = await open(url)
     await cell(page, "repl", "name").click()
     const rows = page.locator(".terminal-view .xterm-rows")
+    // xterm.js draws only what is on screen: below a long list, the terminal is scrolled to first.
+    await page.locator(".terminal-view").scrollIntoViewIfNeeded()
     await expect.poll(() => rows.textContent(), { timeout: 15_000 }).toContain(">>>")
     await page.locator(".terminal-view .term-host").click()
     await page.keyboard.type("print(6*7)")
@@ -320,6 +356,7 @@ describe("the page in a browser", () => {
     for (let i = problems.length - 1; i >= 0; i--) if (/status of 403/.test(problems[i]!)) problems.splice(i, 1)
     // A terminal task's screen is shown, and typing into it sends nothing.
     await cell(page, "repl", "name").click()
+    await page.locator(".terminal-view").scrollIntoViewIfNeeded()
     await expect.poll(() => page.locator(".terminal-view .xterm-rows").textContent(), { timeout: 15_000 })
       .toContain(">>>")
     expect(await page.locator(".terminal-view .hint").textContent()).toMatch(/Read-only/)

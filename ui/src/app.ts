@@ -59,6 +59,11 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
     connection
   )
 
+  /** A call that went through, and answers that the run failed: crashed at once, or not ready in time. */
+  const failedRun = (result: CallToolResult) => {
+    const o = result.structuredContent as { status?: unknown; timedOut?: unknown } | undefined
+    return o?.status === "crashed" || o?.status === "failed" || o?.timedOut === true
+  }
   // An answer stays until the next one; a success fades after a while, an error waits to be dismissed.
   let clearTimer: ReturnType<typeof setTimeout> | undefined
   const dismiss = h("button", { type: "button", class: "btn small dismiss", "aria-label": "Dismiss the message" }, "×")
@@ -73,7 +78,7 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
     if (kind === "ok") clearTimer = setTimeout(() => say("", "info"), 15_000)
   }
   const report = (_tool: string, result: CallToolResult) =>
-    say(resultText(result), result.isError === true ? "error" : "ok")
+    say(resultText(result), result.isError === true || failedRun(result) ? "error" : "ok")
   const act = async (tool: string, args: Record<string, unknown>, button?: HTMLButtonElement) => {
     const who = typeof args.name === "string" ? ` ${args.name}` : ""
     say(`${VERBS[tool] ?? `Calling ${tool} for`}${who}…`, "info")

@@ -28,6 +28,8 @@ export interface ListedTask {
   readonly endedAt: string | null
   readonly ports: ReadonlyArray<number> | null
   readonly memoryBytes: number | null
+  /** Stopped by SIGSTOP or Ctrl-Z until SIGCONT: it runs, and does nothing. */
+  readonly paused?: true
   readonly owner?: "you" | "other" | "kept"
   readonly since?: string
   readonly reason?: string

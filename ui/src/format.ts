@@ -49,14 +49,14 @@ export const statusLook = (status: TaskStatus): { readonly symbol: string; reado
   }
 }
 
-/** The status as a pill: symbol and word. */
-export const statusPill = (status: TaskStatus): HTMLElement => {
-  const look = statusLook(status)
+/** The status as a pill: symbol and word; a running task stopped by SIGSTOP says it is paused. */
+export const statusPill = (status: TaskStatus, paused = false): HTMLElement => {
+  const look = paused && status === "running" ? { symbol: "⏸", cls: "busy" } : statusLook(status)
   return h(
     "span",
     { class: `pill ${look.cls}` },
     h("span", { class: "sym", "aria-hidden": "true" }, look.symbol),
-    status
+    paused && status === "running" ? "paused" : status
   )
 }
 

@@ -310,7 +310,7 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
     } else {
       replace(
         statusEl,
-        statusPill(t.status)
+        statusPill(t.status, t.paused === true)
       )
       hint.hidden = t.status !== "defined"
       if (t.status === "defined") setText(hint, "A project task not run yet: Start runs it after the tasks it needs.")

@@ -130,12 +130,12 @@ export const taskList = (options: TaskListOptions): TaskList => {
 
   const fill = (row: Row, t: ListedTask, now: number) => {
     row.task = t
-    const statusKey = `${t.status}`
+    const statusKey = `${t.status}${t.paused === true ? " paused" : ""}`
     if (row.status.dataset.key !== statusKey) {
       row.status.dataset.key = statusKey
       replace(
         row.status,
-        statusPill(t.status)
+        statusPill(t.status, t.paused === true)
       )
     }
     row.tr.dataset.status = t.status
