@@ -36,7 +36,7 @@ const Shared = (settings: Record<string, string>, lost: Layer.Layer<LostTasks, n
 
 /** One client over stdio, alone (`--isolated`): configured by `TASKMUX_*` settings from the command line over the environment. */
 export const ServerLayer = (settings: Record<string, string>, note?: string) =>
-  McpServer.layerStdio(note).pipe(Layer.provide(Shared(settings, LostTasks.layerNone)))
+  McpServer.layerStdio(note).pipe(Layer.provide(Shared({ ...settings, TASKMUX_ISOLATED: "true" }, LostTasks.layerNone)))
 
 /** Completes when the stdio client goes away. */
 export const McpServerClosed = Effect.flatMap(Effect.service(McpServer), (server) => server.closed)

@@ -130,14 +130,20 @@ export class TaskAlreadyRunning extends Schema.TaggedError<TaskAlreadyRunning>()
   /** Whose it is, in words. */
   owner: Schema.String,
   /** Between runs: its restart policy runs it again in this many ms. */
-  restartInMs: Schema.optionalKey(Schema.Int)
+  restartInMs: Schema.optionalKey(Schema.Int),
+  /** The start asked for the command it runs (in the same directory). */
+  same: Schema.optionalKey(Schema.Boolean)
 }) {
   override get message() {
     const how = this.restartInMs === undefined
       ? `is already running (pid ${this.pid}`
       : `is restarting (its restart policy runs it again in ${(this.restartInMs / 1000).toFixed(1)} s`
-    return `A task named ${quote(this.name)} ${how}${this.owner && `, ${this.owner}`}). ` +
-      `Stop it with stop_task, restart it with restart_task, or choose another name.`
+    // A client that gave up on a long start (its request timeout) tries again: the run it wants goes on.
+    const same = this.same === true
+      ? `It runs this same command: wait_for_task { name: ${quote(this.name)}, exit: true } waits for its end ` +
+        `(or for a line: pattern). Else stop_task, restart_task, or another name.`
+      : `Stop it with stop_task, restart it with restart_task, or choose another name.`
+    return `A task named ${quote(this.name)} ${how}${this.owner && `, ${this.owner}`}). ${same}`
   }
 }
 

@@ -26,6 +26,14 @@ export const compilePattern = (pattern: string): RegExp => {
     ? [literal[1]!, unique(literal[2]!)]
     : [pattern, ""]
   const regex = new RegExp(source, flags)
+  // grep's and Python's users write "[[:digit:]]": JavaScript reads a class of "[:dgit" and then a "]".
+  const posix = /\[:(alpha|digit|alnum|space|upper|lower|punct|xdigit|word|blank|cntrl|graph|print):\]/.exec(source)
+  if (posix !== null) {
+    throw new SyntaxError(
+      `Invalid regular expression: /${source}/: ${posix[0]} is a POSIX class, which JavaScript patterns ` +
+        `do not have: write ${POSIX[posix[1]!]} instead`
+    )
+  }
   if (!linear(source, flags) && repeatsARepeat(source)) {
     throw new SyntaxError(
       `Invalid regular expression: /${source}/: it repeats a group that repeats inside, and uses a ` +
@@ -43,6 +51,23 @@ const linear = (source: string, flags: string) => {
   } catch {
     return false
   }
+}
+
+/** JavaScript's way to say each POSIX class (ASCII, as grep's C locale). */
+const POSIX: Record<string, string> = {
+  alpha: "[A-Za-z]",
+  digit: "\\d",
+  alnum: "[A-Za-z0-9]",
+  space: "\\s",
+  upper: "[A-Z]",
+  lower: "[a-z]",
+  punct: "[!-/:-@[-`{-~]",
+  xdigit: "[0-9A-Fa-f]",
+  word: "\\w",
+  blank: "[ \\t]",
+  cntrl: "[\\x00-\\x1f]",
+  graph: "[!-~]",
+  print: "[ -~]"
 }
 
 const unique = (flags: string) => [...new Set(flags)].join("")

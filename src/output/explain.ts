@@ -31,7 +31,7 @@ const LINE_CHARS = 300
  * Vitest), pytest's "E   assert 25 == 30", Jest's "● suite › test".
  */
 const FAILURE =
-  /\b(errors?|exception|fail(ed|ure|ing)?|fatal|panic(ked)?|traceback|abort(ed)?|segmentation fault|core dumped|cannot|can't|could not|couldn't|unable to|not found|no such file|permission denied|refused|denied|eaddrinuse|eacces|enoent|address already in use|already in use|timed out|undefined reference|unhandled|uncaught|killed|out of memory|unexpected token)\b|\bERR!|^\s*E\d{3,}\b|[A-Z]_ERROR\b|^\s*(Expected|Received)( value| length)?:|^E {3,}\S|^\s*● /i
+  /\b(errors?|exception|fail(ed|ure|ing)?|fatal|panic(ked)?|traceback|abort(ed)?|segmentation fault|core dumped|cannot|can't|could not|couldn't|unable to|not found|no such file|permission denied|refused|denied|eaddrinuse|eacces|enoent|address already in use|already in use|timed out|undefined reference|unhandled|uncaught|killed|out of memory|unexpected token)\b|\bERR!|^\s*E\d{3,}\b|[A-Z]_ERROR\b|^\s*(Expected|Received)( value| length)?:|^E {3,}\S|^\s*● |^\s*not ok \d+\b/i
 
 /**
  * A stack frame, whatever its file is called ("…/error-z4CTM.mjs"): JavaScript's and Java's "at f

@@ -531,6 +531,9 @@ export const make = (
                   name,
                   pid: state.pid,
                   owner: ownerText(state, message.asker),
+                  // The same command again: a call that timed out on the client, its run going on.
+                  ...(message.spec.commandLine === state.commandLine && message.spec.cwd === state.cwd &&
+                    { same: true }),
                   ...(state.status === "restarting" && state.nextRestartAt !== null &&
                     { restartInMs: Math.max(0, state.nextRestartAt.getTime() - Date.now()) })
                 })

@@ -45,7 +45,7 @@ import * as ProcessTree from "../process/ProcessTree.ts"
 import * as procfs from "../process/procfs.ts"
 import { listeningPorts } from "../process/usage.ts"
 import { Watchdog } from "../process/Watchdog.ts"
-import { askedBy, leftRunningHint, notFoundHint, ownerLeft, silentHint } from "./hints.ts"
+import { askedBy, leftRunningHint, notFoundHint, ownerLeft, silentHint, stdoutSilentHint } from "./hints.ts"
 import { Notifier } from "./Notifier.ts"
 import type { RestartPolicy } from "./RestartPolicy.ts"
 import { defaultPolicy } from "./RestartPolicy.ts"
@@ -398,7 +398,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           notifyOnExit: request.notifyOnExit ?? true,
           policy: { ...defaultPolicy, ...request.restart },
           terminal: request.terminal ?? null,
-          session: request.keep === true ? null : viewer.id,
+          // A server alone (--isolated) ends with its one session, and every task with it: none is kept.
+          session: request.keep === true && !config.isolated ? null : viewer.id,
           client: viewer.client() ?? null,
           since: new Date().toISOString()
         }
@@ -647,8 +648,15 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             return { hint: `It listens on ${ports.length === 1 ? "port" : "ports"} ${ports.join(", ")} instead.` }
           }
           // Silent for a while, not for a wait that looked once (timeoutMs: 0).
-          return now.buffer.receivedBytes === bytesAtStart && Date.now() - startedAt >= SILENT_AFTER_MS
-            ? { hint: silentHint(now, request.pattern !== undefined, bytesAtStart === 0) }
+          if (Date.now() - startedAt < SILENT_AFTER_MS) return {}
+          if (now.buffer.receivedBytes === bytesAtStart) {
+            const stdinOpen = now.process?.isStdinOpen() ?? false
+            return { hint: silentHint(now, request.pattern !== undefined, bytesAtStart === 0, stdinOpen) }
+          }
+          // Its log lines on stderr, its ready line held in a buffer on stdout (C's printf on a pipe).
+          const stdoutLines = now.buffer.read({ stream: "stdout", since: now.buffer.runStart, tail: 1 }).lines
+          return request.pattern !== undefined && now.terminal === null && stdoutLines.length === 0
+            ? { hint: stdoutSilentHint }
             : {}
         }
         for (;;) {

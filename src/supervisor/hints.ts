@@ -6,15 +6,28 @@
 import type { TaskState } from "./TaskActor.ts"
 import type { ViewerShape } from "./Viewer.ts"
 
-/** A timed-out wait whose task printed nothing: and on pipes, that it may be buffering. */
-export const silentHint = (task: TaskState, forALine: boolean, never: boolean) => {
+const BUFFERING = "as many programs do when writing to a pipe: start it with terminal: true, or make it flush " +
+  "(python3 -u, stdbuf -oL, grep --line-buffered, perl's $| = 1)."
+
+/**
+ * A timed-out wait whose task printed nothing: on pipes, that it may be buffering; and, with its stdin
+ * open, that it may be reading it to the end (`wc`, `jq`: in a shell that would have ended at once).
+ */
+export const silentHint = (task: TaskState, forALine: boolean, never: boolean, stdinOpen: boolean) => {
   const silence = never ? "It has printed nothing at all." : "It printed nothing while this call waited."
-  return task.terminal !== null || !forALine
-    ? silence
-    : `${silence} If it should have, it may be buffering its output, ` +
-      "as many programs do when writing to a pipe: start it with terminal: true, or make it flush " +
-      "(python3 -u, stdbuf -oL, grep --line-buffered)."
+  if (task.terminal !== null) return silence
+  const stdin = never && stdinOpen
+    ? " Its stdin is open: a program that reads its input to the end (wc, jq, sort, cat, a script " +
+      "reading stdin) waits for more: send_input { eof: true } closes it."
+    : ""
+  return forALine
+    ? `${silence} If it should have, it may be buffering its output, ${BUFFERING}${stdin}`
+    : `${silence}${stdin}`
 }
+
+/** A timed-out wait for a line from a task on pipes that wrote on stderr only: stdout may be buffered. */
+export const stdoutSilentHint = "It printed on stderr only, nothing on stdout: if the line it waits for comes " +
+  `on stdout, it may be buffering it, ${BUFFERING}`
 
 /** "stop_task from cursor": a tool and the client that called it, as an end's notification names who asked. */
 export const askedBy = (tool: string, viewer: ViewerShape) => {

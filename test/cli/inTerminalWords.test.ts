@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { inTerminalWords } from "../../src/cli/inTerminalWords.ts"
+import { TaskAlreadyRunning } from "../../src/domain/errors.ts"
 
 describe("a tool's error in a terminal's words", () => {
   it("names the commands a person types, with the task's name", () => {
@@ -10,6 +11,15 @@ describe("a tool's error in a terminal's words", () => {
       )
     ).toBe(
       "Task \"api\" is already running (pid 12). Stop it with `taskmux stop api`, restart it with `taskmux restart api`, or choose another name."
+    )
+    expect(
+      inTerminalWords(
+        new TaskAlreadyRunning({ name: "web", pid: 7, owner: "kept", same: true }).message,
+        "web"
+      )
+    ).toBe(
+      "A task named \"web\" is already running (pid 7, kept). It runs this same command: `taskmux logs web -f` follows it. " +
+        "Else `taskmux stop web`, `taskmux restart web`, or another name."
     )
     expect(inTerminalWords("start_task { name } runs it again; remove_task forgets it. list_tasks shows them.", "db"))
       .toBe("`taskmux start db` runs it again; `taskmux remove db` forgets it. `taskmux ps` shows them.")

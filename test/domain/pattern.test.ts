@@ -17,6 +17,12 @@ describe("compilePattern: a caller's pattern, with the flags other languages wri
     expect(() => compilePattern("(unclosed")).toThrow(SyntaxError)
   })
 
+  it("refuses a POSIX class (grep's [[:digit:]]), which JavaScript would read as other characters, and says what to write", () => {
+    expect(() => compilePattern("port [[:digit:]]+")).toThrow(/\[:digit:\] is a POSIX class.*write \\d instead/)
+    expect(() => compilePattern("[[:alpha:]_]+")).toThrow(/write \[A-Za-z\] instead/)
+    expect(compilePattern("[:]").test(":")).toBe(true)
+  })
+
   it("compiles any valid JavaScript pattern to the same source", () => {
     fc.assert(fc.property(fc.stringMatching(/^[a-z .|]{0,12}$/), (source) => {
       expect(compilePattern(source).source).toBe(new RegExp(source).source)

@@ -458,6 +458,21 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
         timestamps: true
       })
       expect(timed.lines.map((l) => Date.parse(l.time!))).toEqual([expect.any(Number), expect.any(Number)])
+      // In the text too: a client may give a model only the text.
+      const timedText = textOf(await s.call("read_output", { name: "compact", tail: 2, timestamps: true }))
+      expect(timedText.split("\n").slice(0, 2)).toEqual(
+        timed.lines.map((l) => expect.stringMatching(new RegExp(`^${l.time!.slice(11, 23)} (! )?`)))
+      )
+    })
+
+    it("says in the text when the last line has no newline yet (a prompt)", async () => {
+      await structured("start_task", { command: "printf 'Password: '; sleep 30", name: "asks-text" })
+      const text = await until(async () => {
+        const t = textOf(await s.call("read_output", { name: "asks-text" }))
+        return t.startsWith("Password:") ? t : undefined
+      })
+      expect(text).toBe("Password: \n[nextCursor 0; its last line has no newline yet]")
+      await structured("stop_task", { name: "asks-text" })
     })
   })
 

@@ -114,6 +114,14 @@ describe("a start that ends at once says so", () => {
     )
   })
 
+  it("keep on a server alone (--isolated) says the task ends with the session all the same, and lists it as yours", async () => {
+    const { text } = await run({ command: "sleep 30", name: "kept-alone", keep: true })
+    expect(text).toMatch(/keep: this server runs alone \(--isolated\), so this task ends with this session/)
+    const listed = await s.structured<{ tasks: Array<{ name: string; owner: string }> }>("list_tasks")
+    expect(listed.tasks.find((t) => t.name === "kept-alone")?.owner).toBe("you")
+    await s.structured("stop_task", { name: "kept-alone" })
+  })
+
   it("a restart whose new run ends at once says so, as a start does", async () => {
     const script = NodePath.join(tempDir({ "serve.sh": "echo serving; sleep 30\n" }), "serve.sh")
     await run({ command: `sh ${script}`, name: "moved" })
@@ -273,6 +281,46 @@ describe("summaries that show the cause", () => {
     expect(waited).toMatchObject({ timedOut: true, lastLines: [] })
     expect(text).toMatch(/It has printed nothing at all\./)
     await s.structured("stop_task", { name: "silent" })
+  })
+
+  it("the same start again (a client that gave up waiting) is told how to wait for the run it started", async () => {
+    await run({ command: "sleep 30", name: "long-tests" })
+    const again = await s.call("start_task", { command: "sleep 30", name: "long-tests", waitFor: { exit: true } })
+    expect(again.isError).toBe(true)
+    expect(textOf(again)).toMatch(
+      /It runs this same command: wait_for_task \{ name: "long-tests", exit: true \} waits for its end/
+    )
+    const other = await s.call("start_task", { command: "sleep 31", name: "long-tests" })
+    expect(textOf(other)).toMatch(/Stop it with stop_task, restart it with restart_task, or choose another name\.$/)
+    await s.structured("stop_task", { name: "long-tests" })
+  })
+
+  it("a program that reads its stdin to the end: the wait says stdin is open, and send_input eof ends it", async () => {
+    const { waited } = await run({ command: "wc -l", name: "counts", waitFor: { exit: true, timeoutMs: 500 } })
+    expect(waited.timedOut).toBe(true)
+    expect(waited.hint).toMatch(
+      /Its stdin is open: a program that reads its input to the end .* send_input \{ eof: true \}/
+    )
+    await s.structured("send_input", { name: "counts", data: "a\nb\n", eof: true })
+    const ended = await s.structured<Waited>("wait_for_task", { name: "counts", exit: true })
+    expect([ended.status, ended.lastLines]).toEqual(["exited", ["2"]])
+  })
+
+  it("a server that logs on stderr while its ready line waits in stdout's buffer: the wait says stdout may be buffered", async () => {
+    // perl buffers stdout on a pipe (no $|) and writes stderr at once: as C's printf and fprintf do.
+    const { waited } = await run({
+      command: "perl",
+      args: [
+        "-e",
+        "print STDERR \"[info] loading config\n\"; print \"Server ready at http://localhost:9999\n\"; sleep 30"
+      ],
+      name: "mixed",
+      waitFor: { pattern: "ready", timeoutMs: 800 }
+    })
+    expect(waited.timedOut).toBe(true)
+    expect(waited.lastLines).toEqual(["[info] loading config"])
+    expect(waited.hint).toMatch(/^It printed on stderr only, nothing on stdout: .* buffering it.*terminal: true/)
+    await s.structured("stop_task", { name: "mixed" })
   })
 })
 

@@ -76,5 +76,8 @@ export const uses = (t: { readonly ports: ReadonlyArray<number> | null; readonly
   (t.memoryBytes ? `, ${Math.round(t.memoryBytes / 1e6)} MB` : "")
 
 export const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>) =>
-  lines.map((l) => `${l.run !== undefined ? `── run ${l.run} ──\n` : ""}${l.stream === "stderr" ? "! " : ""}${l.text}`)
-    .join("\n")
+  lines.map((l) =>
+    `${l.run !== undefined ? `── run ${l.run} ──\n` : ""}${
+      // timestamps: the time of day (UTC) in the text too, for a client that shows a model only the text.
+      l.time !== undefined ? `${l.time.slice(11, 23)} ` : ""}${l.stream === "stderr" ? "! " : ""}${l.text}`
+  ).join("\n")

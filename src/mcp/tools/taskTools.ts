@@ -1,6 +1,7 @@
 /** The tools that start and end tasks: start, stop, restart, signal, remove. */
 import { Effect, Schema, Struct } from "effect"
 import { unlink } from "node:fs/promises"
+import { TaskmuxConfig } from "../../Config.ts"
 import { type LostTask, LostTasks, startRequestOf } from "../../daemon/LostTasks.ts"
 import { InvalidArguments } from "../../domain/errors.ts"
 import { SignalName } from "../../domain/Signals.ts"
@@ -130,7 +131,11 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
               "shows it instead of the file's task until it is removed (remove_task)."
           }
           : {}
-        if (wait === undefined) return { ...shadows, ...yield* answerEarlyEnd(r, started) }
+        // keep promises a task that outlives the session: alone, this server cannot keep that promise.
+        const alone = request.keep === true && (yield* TaskmuxConfig).isolated
+          ? { hint: "keep: this server runs alone (--isolated), so this task ends with this session all the same." }
+          : {}
+        if (wait === undefined) return { ...shadows, ...alone, ...yield* answerEarlyEnd(r, started) }
         const waiting = r.wait(started.name, { ...wait, since: 0, onProgress: progressOf(context, wait.timeoutMs) })
         const { name: _, ...waited } = waitAnswer(
           yield* wait.exit
@@ -141,7 +146,7 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
             )
             : waiting
         )
-        return { ...shadows, ...started, ...waited }
+        return { ...shadows, ...alone, ...started, ...waited }
       })
     ),
   text: (o, input) => {

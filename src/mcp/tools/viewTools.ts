@@ -146,7 +146,8 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
         ? paging
           ? "more lines than fit: read again with since=nextCursor"
           : "older lines did not fit: a larger maxBytes, or since=0 to page from the oldest held"
-        : ""
+        : "",
+      o.lines.at(-1)?.partial === true ? "its last line has no newline yet" : ""
     ].filter(Boolean)
     const body = o.lines.length === 0 ? "(no output)" : formatLines(o.lines)
     return `${body}\n[nextCursor ${o.nextCursor}${notes.length ? `; ${notes.join("; ")}` : ""}]`
