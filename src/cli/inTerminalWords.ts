@@ -5,6 +5,17 @@
 export const inTerminalWords = (message: string, name: string): string => {
   const task = name === "" ? "NAME" : /^[\w.@:+-]+$/.test(name) ? name : JSON.stringify(name)
   return message
+    // The CLI starts project tasks by name only: no command to pass, no other name to choose.
+    .replace(
+      /\bstart_task needs a command, or the name of a project task: /g,
+      "`taskmux start` starts a project task: "
+    )
+    .replace(
+      /\bstart_task needs a command: ("[^"]*") is not a project task/g,
+      "`taskmux start` starts a project task: $1 is not one"
+    )
+    .replace(/, or pass a command\./g, ".")
+    .replace(/,? or (choose )?another name\./g, ".")
     .replace(
       /\bwait_for_task \{[^}]*\} waits for its end \(or for a line: pattern\)/g,
       `\`taskmux logs ${task} -f\` follows it`

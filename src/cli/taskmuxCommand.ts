@@ -19,8 +19,8 @@ import { connectClient, projectPaths, type TaskmuxClient } from "./TaskmuxClient
 
 const project = Flag.Directory("project", { mustExist: true }).pipe(
   Flag.withDescription(
-    "The project whose supervisor to ask (default: the nearest directory up from here with a task file or a " +
-      "supervisor, else this one)"
+    "The project whose supervisor to ask (default: TASKMUX_PROJECT, else the nearest directory up from here " +
+      "with a task file or a supervisor, else this one)"
   ),
   Flag.optional
 )
@@ -28,7 +28,11 @@ const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON instead 
 const taskName = Argument.String("name").pipe(Argument.withDescription("The task's name (see taskmux ps)"))
 
 const projectDir = (flag: Option.Option<string>) =>
-  Effect.map(Effect.service(CliIo), (io) => Option.getOrElse(flag, () => nearestProject(io.cwd, io.env)))
+  Effect.map(
+    Effect.service(CliIo),
+    // The server's own variable too: a shell that sets it for the server means the same project here.
+    (io) => Option.getOrElse(flag, () => io.env.TASKMUX_PROJECT || nearestProject(io.cwd, io.env))
+  )
 
 /**
  * Runs `body` with a session with the project's supervisor. Where none runs: `start` starts one (so

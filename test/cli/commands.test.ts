@@ -6,6 +6,7 @@ import { existsSync, mkdirSync } from "node:fs"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { wantsColour } from "../../src/cli/CliIo.ts"
+import { cliArgv } from "../../src/cli/commandNames.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { cli, python, tempProject, until, useFreshRuntimeDir } from "./helpers.ts"
 import { serverEntry, type StandIn, startStandIn } from "./standIn.ts"
@@ -19,6 +20,15 @@ describe("with no supervisor running", () => {
     expect(ran).toMatchObject({ code: 0, stderr: "" })
     expect(ran.stdout).toBe(`No taskmux supervisor runs for ${runtimePaths(project).project}.\n`)
     expect(existsSync(runtimePaths(project).socket)).toBe(false)
+  })
+
+  it("ps takes the project from TASKMUX_PROJECT, as the server does, and --project before the command", async () => {
+    const project = tempProject()
+    const ran = await cli(["ps"], { cwd: "/", env: { TASKMUX_PROJECT: project } })
+    expect(ran.stdout).toBe(`No taskmux supervisor runs for ${runtimePaths(project).project}.\n`)
+    expect(cliArgv(["--project", project, "ps", "--json"])).toEqual(["ps", "--project", project, "--json"])
+    expect(cliArgv([`--project=${project}`, "logs", "web"])).toEqual(["logs", `--project=${project}`, "web"])
+    expect(cliArgv(["--project", project])).toBeUndefined()
   })
 
   it("ps --json prints an empty array, the note on stderr", async () => {
@@ -134,7 +144,9 @@ describe("with a supervisor", () => {
     await run("start", "sleeper")
     const ran = await run("start", "sleeper")
     expect(ran.code).toBe(1)
-    expect(ran.stderr).toContain("Stop it with `taskmux stop sleeper`, restart it with `taskmux restart sleeper`")
+    expect(ran.stderr).toContain(
+      "It runs this same command: `taskmux logs sleeper -f` follows it. Else `taskmux stop sleeper`, `taskmux restart sleeper`."
+    )
     expect(ran.stderr).not.toMatch(/stop_task|restart_task/)
     await run("stop", "sleeper")
   })
@@ -283,6 +295,7 @@ describe("with a supervisor", () => {
   it("start of something that is no project task fails with the tool's message", async () => {
     const ran = await run("start", "nothing-like-it")
     expect(ran.code).toBe(1)
-    expect(ran.stderr).not.toBe("")
+    // It takes no command: the message says what it does take.
+    expect(ran.stderr).toMatch(/`taskmux start` starts a project task: "nothing-like-it" is not one\./)
   })
 })

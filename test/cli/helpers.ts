@@ -37,7 +37,12 @@ export interface Ran {
 /** Runs the CLI in this process, in `cwd`, as if on a terminal `columns` wide (or a pipe). */
 export const cli = async (
   argv: ReadonlyArray<string>,
-  options: { readonly cwd: string; readonly columns?: number; readonly colour?: boolean }
+  options: {
+    readonly cwd: string
+    readonly columns?: number
+    readonly colour?: boolean
+    readonly env?: Record<string, string>
+  }
 ): Promise<Ran> => {
   let stdout = ""
   let stderr = ""
@@ -52,7 +57,7 @@ export const cli = async (
     colour: options.colour ?? false,
     columns: options.columns,
     cwd: options.cwd,
-    env: process.env,
+    env: { ...process.env, ...options.env },
     stopRequested: Deferred.await(stop)
   })
   const code = await runCliWith(argv, io)

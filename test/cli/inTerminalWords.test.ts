@@ -10,7 +10,7 @@ describe("a tool's error in a terminal's words", () => {
         "api"
       )
     ).toBe(
-      "Task \"api\" is already running (pid 12). Stop it with `taskmux stop api`, restart it with `taskmux restart api`, or choose another name."
+      "Task \"api\" is already running (pid 12). Stop it with `taskmux stop api`, restart it with `taskmux restart api`."
     )
     expect(
       inTerminalWords(
@@ -19,10 +19,27 @@ describe("a tool's error in a terminal's words", () => {
       )
     ).toBe(
       "A task named \"web\" is already running (pid 7, kept). It runs this same command: `taskmux logs web -f` follows it. " +
-        "Else `taskmux stop web`, `taskmux restart web`, or another name."
+        "Else `taskmux stop web`, `taskmux restart web`."
     )
     expect(inTerminalWords("start_task { name } runs it again; remove_task forgets it. list_tasks shows them.", "db"))
       .toBe("`taskmux start db` runs it again; `taskmux remove db` forgets it. `taskmux ps` shows them.")
+  })
+
+  it("says what taskmux start takes: a project task's name, never a command", () => {
+    expect(
+      inTerminalWords(
+        "start_task needs a command, or the name of a project task: \"nosuch\" is not one. Project tasks: web.",
+        "nosuch"
+      )
+    )
+      .toBe("`taskmux start` starts a project task: \"nosuch\" is not one. Project tasks: web.")
+    expect(
+      inTerminalWords(
+        "The project file is not usable, so \"k\" cannot be started by name: bad. Fix the file, or pass a command.",
+        "k"
+      )
+    )
+      .toBe("The project file is not usable, so \"k\" cannot be started by name: bad. Fix the file.")
   })
 
   it("quotes a name a shell would split, and says NAME where the call named none", () => {
