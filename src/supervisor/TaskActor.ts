@@ -71,6 +71,8 @@ export interface LastExit {
 export interface TaskState extends Omit<TaskSpec, "terminal"> {
   readonly name: string
   readonly status: TaskStatus
+  /** Who stopped its last run, when one asked ("stop_task from cursor"); null while it runs, or it ended by itself. */
+  readonly stoppedBy: string | null
   readonly pid: number | null
   readonly exitCode: number | null
   readonly signal: string | null
@@ -457,6 +459,7 @@ export const make = (
         lastExit: { ...end, at: endedAt },
         exitHeadline: headline(explained),
         leftRunning,
+        stoppedBy: stoppedBy ?? null,
         ...(gaveUp !== undefined && { error: gaveUp })
       })
       notifier.publish({
@@ -771,6 +774,7 @@ const freshState = (name: string, spec: TaskSpec, buffer: OutputBuffer): TaskSta
   startedAt: new Date().toISOString(),
   endedAt: null,
   lastExit: null,
+  stoppedBy: null,
   exitHeadline: null,
   leftRunning: [],
   nextRestartAt: null,

@@ -541,12 +541,18 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         })
 
       /** What an end needs said beyond its status: what it left running, or where a command was not found. */
-      const endHint = (now: TaskState, exitCode = now.exitCode): { hint?: string } =>
-        now.leftRunning.length > 0
-          ? { hint: leftRunningHint(now.leftRunning) }
+      const endHint = (now: TaskState, exitCode = now.exitCode): { hint?: string } => {
+        // Who stopped it: a session waiting on a task another session or a person stopped is not told
+        // its server died.
+        const by = now.status === "stopped" && now.stoppedBy !== undefined ? `Stopped by ${now.stoppedBy}.` : ""
+        const more = now.leftRunning.length > 0
+          ? leftRunningHint(now.leftRunning)
           : exitCode === 127 && now.args === null
-          ? { hint: notFoundHint(runEnv(base, now).PATH) }
-          : {}
+          ? notFoundHint(runEnv(base, now).PATH)
+          : ""
+        const hint = [by, more].filter(Boolean).join(" ")
+        return hint === "" ? {} : { hint }
+      }
 
       const wait = Effect.fn("TaskRegistry.wait")(function*(name: string, request: WaitRequest) {
         const actor = yield* lookup(name)

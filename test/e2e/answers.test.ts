@@ -283,6 +283,16 @@ describe("summaries that show the cause", () => {
     await s.structured("stop_task", { name: "silent" })
   })
 
+  it("a wait whose task someone stopped says who", async () => {
+    await run({ command: "sleep 30", name: "stopped-by" })
+    const waiting = s.structured<Waited>("wait_for_task", { name: "stopped-by", exit: true })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await s.structured("stop_task", { name: "stopped-by" })
+    const waited = await waiting
+    expect(waited.status).toBe("stopped")
+    expect(waited.hint).toMatch(/^Stopped by stop_task from \S+\.$/)
+  })
+
   it("the same start again (a client that gave up waiting) is told how to wait for the run it started", async () => {
     await run({ command: "sleep 30", name: "long-tests" })
     const again = await s.call("start_task", { command: "sleep 30", name: "long-tests", waitFor: { exit: true } })
