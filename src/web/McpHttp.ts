@@ -178,12 +178,22 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
 
   const openSession = async (request: Request, body: unknown): Promise<Response> => {
     if (sessions.size + opening >= MAX_SESSIONS) {
+      // Full: the quietest session with nothing open (no stream, no request: a client that went away
+      // without a DELETE, likely) makes way, rather than every new client waiting out its idle time.
+      let quietest: Session | undefined
+      for (const session of sessions.values()) {
+        if (session.open === 0 && (quietest === undefined || session.quietSince < quietest.quietSince)) {
+          quietest = session
+        }
+      }
+      if (quietest !== undefined) await endSession(quietest)
+    }
+    if (sessions.size + opening >= MAX_SESSIONS) {
       return jsonRpcError(
         503,
         -32000,
-        `taskmux serves at most ${MAX_SESSIONS} MCP sessions over HTTP at once, and they are all open: end one ` +
-          `(DELETE /mcp with its Mcp-Session-Id), or wait: a session with no request and no open stream for ` +
-          `${idleText()} ends.`,
+        `taskmux serves at most ${MAX_SESSIONS} MCP sessions over HTTP at once, each with a stream or a ` +
+          `request open: end one (DELETE /mcp with its Mcp-Session-Id), or close a client.`,
         idOf(body)
       )
     }

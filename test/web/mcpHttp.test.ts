@@ -13,6 +13,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { LoggingMessageNotificationSchema, ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import * as http from "node:http"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -21,7 +22,7 @@ import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { MAX_SESSIONS } from "../../src/web/McpHttp.ts"
 import { serverEntry, until } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
-import { type Answer, send as sendHttp, sendAndLeave } from "./fixtures/http.ts"
+import { send as sendHttp, sendAndLeave } from "./fixtures/http.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-mcphttp-rt-"))
 const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-mcphttp-"))
@@ -345,19 +346,44 @@ describe("MCP over HTTP at /mcp", () => {
     expect(JSON.parse((await call("list_tasks")).body).result.structuredContent.tasks).toBeDefined()
   })
 
-  it(`holds at most ${MAX_SESSIONS} sessions, refusing the next in a sentence; one left alone ends with its tasks`, async () => {
+  it(`holds at most ${MAX_SESSIONS} sessions: a new one ends the quietest gone one, else is refused in a sentence; one left alone ends with its tasks`, async () => {
     const opened: Array<string> = []
-    let refused: Answer | undefined
-    while (refused === undefined && opened.length <= MAX_SESSIONS) {
-      const { answer, id } = await rawSession()
-      if (id !== undefined) opened.push(id)
-      else refused = answer
+    while (opened.length < MAX_SESSIONS) {
+      const { id } = await rawSession()
+      if (id === undefined) break
+      opened.push(id)
     }
-    expect(refused?.status).toBe(503)
-    expect(JSON.parse(refused!.body).error.message).toMatch(/at most 64 MCP sessions over HTTP at once/)
-    expect(opened.length).toBeLessThanOrEqual(MAX_SESSIONS)
-    for (const id of opened) expect((await deleteSession(id)).status).toBe(200)
+    // Full of sessions that left without a DELETE (no stream, no request): the oldest makes way.
+    const next = await rawSession()
+    expect(next.id).toBeDefined()
     expect((await inSession(opened[0]!, { id: 1, method: "ping" })).status).toBe(404)
+    opened[0] = next.id!
+    // Full of sessions each holding its stream open: the next is refused, saying why.
+    const streams = await Promise.all(opened.map((id) =>
+      new Promise<http.ClientRequest>((resolve) => {
+        const request = http.request({
+          host: page.hostname,
+          port: page.port,
+          path: "/mcp",
+          headers: {
+            ...bearer(),
+            accept: "text/event-stream",
+            "mcp-session-id": id,
+            "mcp-protocol-version": "2025-11-25"
+          }
+        }, () => resolve(request))
+        request.on("error", () => {})
+        request.end()
+      })
+    ))
+    const refused = await rawSession()
+    expect(refused.answer.status).toBe(503)
+    expect(JSON.parse(refused.answer.body).error.message).toMatch(
+      /at most 64 MCP sessions over HTTP at once, each with a stream/
+    )
+    for (const stream of streams) stream.destroy()
+    for (const id of opened) expect((await deleteSession(id)).status).toBe(200)
+    expect((await inSession(opened[1]!, { id: 1, method: "ping" })).status).toBe(404)
 
     // A session with no request and no open stream ends after the idle time, and its tasks with it.
     const { id } = await rawSession()
