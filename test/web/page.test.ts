@@ -316,6 +316,19 @@ describe("the page in a browser", () => {
     await s.structured("stop_task", { name: "asks" })
   }, 60_000)
 
+  it("Escape in Remove's confirmation cancels it and gives the focus back to Remove", async () => {
+    const page = await open(url)
+    await cell(page, "ticker", "name").click()
+    const remove = page.locator(`.actions button:text-is("Remove")`)
+    await remove.focus()
+    await page.keyboard.press("Enter")
+    await expect.poll(() => page.locator(".confirm").isVisible()).toBe(true)
+    await page.keyboard.press("Escape")
+    await expect.poll(() => page.locator(".confirm").isVisible()).toBe(false)
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Remove")
+    expect((await taskOf("ticker"))?.status).toBe("running")
+  }, 60_000)
+
   it("types into a terminal task: print(6*7) in a Python REPL answers 42", async () => {
     const page = await open(url)
     await cell(page, "repl", "name").click()

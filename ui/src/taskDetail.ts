@@ -135,9 +135,13 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
       close()
       remove.focus()
     })
-    confirmBox.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") no.click()
-    })
+    // One handler, this confirmation's (not one more per Remove); its Escape is not also the detail's
+    // "back to the list" (the box has left the page by the time that handler looks where it came from).
+    confirmBox.onkeydown = (e) => {
+      if (e.key !== "Escape") return
+      e.preventDefault()
+      no.click()
+    }
     replace(confirmBox, h("span", { class: "confirm-text" }, `Remove ${target}? It is stopped first.`), yes, no)
     remove.hidden = true
     confirmBox.hidden = false
