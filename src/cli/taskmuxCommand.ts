@@ -151,6 +151,9 @@ const logsCommand = Command.make("logs", {
         yield* input.follow ? Effect.raceFirst(run, io.stopRequested) : run
       }))).pipe(Command.withDescription("Print a task's last lines (stderr lines start with \"! \"); -f follows"))
 
+/** How long `taskmux start` and `restart` watch a run that goes on for an end at boot. */
+const HUMAN_LOOK_MS = 700
+
 /** stop, restart, start: one tool call with the task's name, its answer printed. */
 const simple = (
   name: string,
@@ -162,6 +165,8 @@ const simple = (
     readonly args?: Record<string, unknown>
     /** Starts a supervisor, where none runs, for a task the last one lost. */
     readonly startsLost?: boolean
+    /** A run that goes on after the tool's answer is looked at a little longer (start, restart). */
+    readonly looksLonger?: boolean
   }
 ) =>
   Command.make(
@@ -182,12 +187,24 @@ const simple = (
               (yield* client.call<ListAnswer>("list_tasks")).structured.tasks.some((t) =>
                 t.name === input.name && t.status === "lost"
               )
-            return yield* client.call(
+            const answer = yield* client.call<{ readonly status?: string; readonly matched?: boolean }>(
               lost ? "start_task" : tool,
               { name: input.name, ...(lost ? { keep: true } : options.args) },
               // What a chain waits for, as it waits: a person would otherwise see nothing for a while.
               (message) => io.stderr(`${style(io.colour).dim(message)}\n`)
             )
+            if (!options.looksLonger || answer.structured.status !== "running" || "matched" in answer.structured) {
+              return answer
+            }
+            // A person waits a moment gladly to hear that it crashed as it booted (a Python traceback takes
+            // a few hundred ms), where the tool looks 100 ms for an assistant's sake.
+            const ended = yield* client.call<{ readonly status?: string; readonly timedOut?: boolean }>(
+              "wait_for_task",
+              { name: input.name, exit: true, timeoutMs: HUMAN_LOOK_MS }
+            )
+            return ended.structured.timedOut === true
+              ? answer
+              : { text: `${answer.text}\n${ended.text}`, structured: { ...answer.structured, ...ended.structured } }
           }),
           (answer) =>
             Effect.andThen(printAnswer(answer, input.json), () => {
@@ -266,14 +283,15 @@ const remove = Command.make(
 const restart = simple("restart", "Stop a task, then run it again (its output is kept)", "restart_task", {
   start: false,
   what: "no task to restart named",
-  startsLost: true
+  startsLost: true,
+  looksLonger: true
 })
 const start = simple(
   "start",
   "Start a project task after its dependencies (starts the supervisor if none runs); it keeps running after the CLI exits",
   "start_task",
   // Kept: a task the CLI starts outlives the CLI's session, which ends as the command does.
-  { start: true, what: "cannot start", args: { keep: true } }
+  { start: true, what: "cannot start", args: { keep: true }, looksLonger: true }
 )
 
 const ui = Command.make(

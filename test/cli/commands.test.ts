@@ -97,7 +97,9 @@ describe("with a supervisor", () => {
       },
       sleeper: { command: "sleep 60" },
       needy: { command: "sleep 60", dependsOn: { hello: "succeeded" } },
-      badmig: { command: "echo migrating; exit 3" }
+      badmig: { command: "echo migrating; exit 3" },
+      // Crashes as it boots, a few hundred ms in: after the tool's 100 ms look, within the CLI's.
+      booting: { command: python("import time\ntime.sleep(0.3)\nraise SystemExit('Error: config missing')") }
     })
     standIn = await startStandIn(project)
   })
@@ -110,7 +112,7 @@ describe("with a supervisor", () => {
     expect(ran.stdout).toMatch(/^hello\s+defined\s+-/m)
     const json = await run("ps", "--json")
     const tasks = JSON.parse(json.stdout) as Array<{ name: string; status: string; command: string }>
-    expect(tasks.map((t) => t.name).sort()).toEqual(["badmig", "hello", "needy", "sleeper"])
+    expect(tasks.map((t) => t.name).sort()).toEqual(["badmig", "booting", "hello", "needy", "sleeper"])
     expect(tasks[0]).toHaveProperty("status")
     expect(tasks[0]).toHaveProperty("command")
   })
@@ -122,6 +124,7 @@ describe("with a supervisor", () => {
     expect(ran.code).toBe(0)
     expect((JSON.parse(ran.stdout) as Array<{ name: string }>).map((t) => t.name).sort()).toEqual([
       "badmig",
+      "booting",
       "hello",
       "needy",
       "sleeper"
@@ -156,6 +159,15 @@ describe("with a supervisor", () => {
     expect(ran.code).toBe(1)
     expect(ran.stdout).toContain("crashed, exit code 3")
     expect(ran.stderr).toBe("\"badmig\" crashed\n")
+  })
+
+  it("start and restart of a task that crashes as it boots (300 ms in) print how, and exit 1", async () => {
+    for (const command of ["start", "restart"]) {
+      const ran = await run(command, "booting")
+      expect(ran.code, command).toBe(1)
+      expect(ran.stdout).toMatch(/"booting" ended \(crashed, exit code 1\)[\s\S]*Error: config missing/)
+      expect(ran.stderr).toBe("\"booting\" crashed\n")
+    }
   })
 
   it("logs prints the last lines, stderr marked; --tail and --json", async () => {

@@ -325,7 +325,7 @@ describe("the page in a browser", () => {
     await expect.poll(() => page.locator(".confirm").isVisible()).toBe(true)
     await page.keyboard.press("Escape")
     await expect.poll(() => page.locator(".confirm").isVisible()).toBe(false)
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Remove")
+    expect(await page.evaluate("document.activeElement?.textContent")).toBe("Remove")
     expect((await taskOf("ticker"))?.status).toBe("running")
   }, 60_000)
 
