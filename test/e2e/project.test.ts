@@ -109,7 +109,7 @@ describe("project tasks", () => {
       const again = await s.call("start_task", { name: "web" })
       expect(again.isError).toBe(true)
       expect(textOf(again)).toMatch(
-        /^A task named "web" is already running \(pid \d+\)\. Stop it with stop_task, restart it/
+        /^A task named "web" is already running \(pid \d+\)\. It runs this same command: wait_for_task .* Else stop_task, restart_task/
       )
       const listed2 = await s.structured<Listed>("list_tasks")
       expect(listed2.tasks.filter((t) => t.status === "running").map((t) => t.pid).sort()).toEqual(
