@@ -145,7 +145,7 @@ export class Daemon extends Context.Service<Daemon, {
         const sessionsScope = yield* Scope.make("parallel")
         yield* Effect.addFinalizer(() => Scope.close(sessionsScope, Exit.void))
 
-        const serve = (socket: net.Socket, rest: Buffer) =>
+        const serve = (socket: net.Socket, rest: Buffer, env: Hello["env"]) =>
           Effect.gen(function*() {
             const scope = yield* Scope.fork(sessionsScope, "sequential")
             const closed = yield* Deferred.make<void>()
@@ -155,7 +155,8 @@ export class Daemon extends Context.Service<Daemon, {
             const viewer = yield* serveSession(
               new StdioTransport(socket, socket),
               undefined,
-              (session) => session.handle("taskmux/ui", (params) => openUi(params))
+              (session) => session.handle("taskmux/ui", (params) => openUi(params)),
+              env
             ).pipe(Scope.provide(scope))
             if (rest.length > 0) socket.unshift(rest)
             socket.resume()
@@ -208,7 +209,7 @@ export class Daemon extends Context.Service<Daemon, {
               Effect.flatMap(welcome({}), (w) =>
                 Effect.suspend(() => {
                   socket.write(`${JSON.stringify({ ...w, sessions: sessions - 1 })}\n`)
-                  return serve(socket, rest)
+                  return serve(socket, rest, hello.env)
                 })).pipe(Effect.provideContext(context))
             )
           })

@@ -5,8 +5,8 @@
  */
 import packageJson from "../../package.json" with { type: "json" }
 
-/** Bumped whenever what goes over the socket changes. */
-export const WIRE_PROTOCOL = 1
+/** Bumped whenever what goes over the socket changes (2: the hello carries the caller's environment). */
+export const WIRE_PROTOCOL = 2
 
 export interface Hello {
   readonly taskmux: string
@@ -15,6 +15,12 @@ export interface Hello {
   readonly role: "front" | "cli"
   /** A front's command line, for the supervisor to check (the front loads no option parser of its own). */
   readonly args?: ReadonlyArray<string>
+  /**
+   * The caller's environment: what the tasks its session starts inherit, as they would from a server of
+   * their own (the `env` block of the client's config, a person's activated virtualenv), whoever
+   * started the supervisor.
+   */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 export interface Welcome {
@@ -36,7 +42,10 @@ export const hello = (role: Hello["role"], args?: ReadonlyArray<string>): Hello 
   taskmux: packageJson.version,
   protocol: WIRE_PROTOCOL,
   role,
-  ...(args !== undefined && { args })
+  ...(args !== undefined && { args }),
+  env: Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined)
+  )
 })
 
 /** A hello or welcome line, or undefined for anything else. */
@@ -54,8 +63,8 @@ export const parseGreeting = <A extends { readonly taskmux: string; readonly pro
   }
 }
 
-/** The longest greeting line taken. */
-const MAX_GREETING_BYTES = 4_096
+/** The longest greeting line taken: an environment may be large (a variable may hold 128 KiB). */
+const MAX_GREETING_BYTES = 4 * 1024 * 1024
 
 /**
  * Reads a socket's first line (a greeting), then leaves the socket paused with what came after it:

@@ -95,14 +95,16 @@ export const serveSession = Effect.fnUntraced(function*(
   transport: SessionTransport,
   note?: string,
   /** Methods of the supervisor's own, beside MCP's (the CLI's `taskmux/ui`). */
-  extend?: (session: McpSession) => void
+  extend?: (session: McpSession) => void,
+  /** The environment of the session's front or CLI: what its tasks inherit. */
+  env?: Readonly<Record<string, string>>
 ) {
   const session: McpSession = new McpSession((message) => void transport.send(message), {
     capabilities: LEGACY_CAPABILITIES,
     modernCapabilities: MODERN_CAPABILITIES,
     instructions: note === undefined ? instructions : `${note}\n\n${instructions}`
   })
-  const viewer = makeViewer(() => session.clientName)
+  const viewer = makeViewer(() => session.clientName, env)
   const context = Context.add(yield* Effect.context<ToolEnv>(), Viewer, viewer)
   const listens = new Set<Listen>()
   const protocolTasks = registerTools(session, context, viewer, (task) => {

@@ -48,6 +48,8 @@ export interface TaskSpec {
   readonly commandLine: string
   readonly cwd: string
   readonly env: Readonly<Record<string, string>>
+  /** What it inherits before `env`: the environment of whoever started it (see baseEnv). */
+  readonly baseEnv: Readonly<Record<string, string>>
   readonly notifyOnExit: boolean
   readonly policy: RestartPolicy
   /** Its terminal's size at the start, or null for a task on pipes. */
@@ -180,7 +182,6 @@ export interface ActorContext {
   readonly config: TaskmuxConfig["Service"]
   readonly notifier: Notifier["Service"]
   readonly watchdog: Watchdog["Service"]
-  readonly baseEnv: Readonly<Record<string, string>>
   readonly newBuffer: () => OutputBuffer
   /** Whether one more task may run now besides `name` (--max-tasks), asked as a start or restart is handled. */
   readonly mayRun: (name: string) => boolean
@@ -329,7 +330,7 @@ export const make = (
           command: state.command,
           args: state.args ?? undefined,
           cwd: state.cwd,
-          env: runEnv(context.baseEnv, { ...state, marker }),
+          env: runEnv(state.baseEnv, { ...state, marker }),
           marker,
           releaseGraceMs: config.shutdownGraceMs,
           terminal: state.terminal ?? undefined
@@ -756,6 +757,7 @@ const freshState = (name: string, spec: TaskSpec, buffer: OutputBuffer): TaskSta
   commandLine: spec.commandLine,
   cwd: spec.cwd,
   env: spec.env,
+  baseEnv: spec.baseEnv,
   notifyOnExit: spec.notifyOnExit,
   policy: spec.policy,
   terminal: spec.terminal,

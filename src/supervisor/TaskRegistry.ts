@@ -270,6 +270,14 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const notifier = yield* Notifier
       const watchdog = yield* Watchdog
       const base = baseEnv(config)
+      /** What a session's tasks inherit: its front's or CLI's environment, made once per session. */
+      const bases = new WeakMap<ViewerShape, Record<string, string>>()
+      const baseOf = (viewer: ViewerShape) => {
+        if (viewer.env === undefined) return base
+        let made = bases.get(viewer)
+        if (made === undefined) bases.set(viewer, made = baseEnv(config, viewer.env))
+        return made
+      }
       const context: TaskActor.ActorContext = {
         mayRun: (name) => runningCount(actors.get(name)) < config.maxTasks,
         // A removed task's actor that took no new start: its name is free again.
@@ -281,7 +289,6 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         config,
         notifier,
         watchdog,
-        baseEnv: base,
         newBuffer: () =>
           new OutputBuffer({
             maxLines: config.bufferLines,
@@ -395,6 +402,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           commandLine: line,
           cwd,
           env: request.env ?? {},
+          baseEnv: baseOf(viewer),
           notifyOnExit: request.notifyOnExit ?? true,
           policy: { ...defaultPolicy, ...request.restart },
           terminal: request.terminal ?? null,
@@ -492,7 +500,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         Effect.map(Effect.zip(lookup(name), Effect.service(Viewer)), ([actor, viewer]): TaskInfo => {
           const state = actor.state()
           // Made the same way again, not kept per task.
-          const env = runEnv(base, state)
+          const env = runEnv(state.baseEnv, state)
           return {
             ...info(state, actor.usage, actor.subscribers(), viewer),
             env: Object.keys(env).sort(),
@@ -548,7 +556,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         const more = now.leftRunning.length > 0
           ? leftRunningHint(now.leftRunning)
           : exitCode === 127 && now.args === null
-          ? notFoundHint(runEnv(base, now).PATH)
+          ? notFoundHint(runEnv(now.baseEnv, now).PATH)
           : ""
         const hint = [by, more].filter(Boolean).join(" ")
         return hint === "" ? {} : { hint }

@@ -16,6 +16,8 @@ export interface ViewerShape {
    * at the current run's first line instead of after the last line shown.
    */
   readonly stateless?: true
+  /** The environment its front or CLI had, which the tasks it starts inherit; absent: the server's own. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 export const Viewer = Context.Reference<ViewerShape>("taskmux/Viewer", {
@@ -25,13 +27,17 @@ export const Viewer = Context.Reference<ViewerShape>("taskmux/Viewer", {
 let sessions = 0
 
 /** A new session's viewer. */
-export const makeViewer = (client: () => string | undefined): ViewerShape => ({ id: `s${++sessions}`, client })
+export const makeViewer = (
+  client: () => string | undefined,
+  env?: Readonly<Record<string, string>>
+): ViewerShape => ({ id: `s${++sessions}`, client, ...(env !== undefined && { env }) })
 
 /** A 2026-07-28 request of a session's client: the session's tasks, no memory of earlier requests. */
 export const statelessViewer = (viewer: ViewerShape, client: string | undefined): ViewerShape => ({
   id: viewer.id,
   client: () => client ?? viewer.client(),
-  stateless: true
+  stateless: true,
+  ...(viewer.env !== undefined && { env: viewer.env })
 })
 
 /** Who owns a task, as `viewer` sees it. */

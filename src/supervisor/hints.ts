@@ -39,13 +39,13 @@ export const askedBy = (tool: string, viewer: ViewerShape) => {
 export const ownerLeft = (client: string | null) => `its session${client === null ? "" : ` (${client})`} ended`
 
 /**
- * A shell line's program that was not found: where the shell looked. A person's terminal and the MCP
- * client that started the supervisor rarely have the same PATH, and tasks get the supervisor's.
+ * A shell line's program that was not found: where the shell looked. A person's terminal and an MCP
+ * client rarely have the same PATH, and a task gets the one of who started it.
  */
 export const notFoundHint = (path: string | undefined) =>
   `The shell looked for it on the task's PATH: ${path === undefined ? "(none)" : clip(path, 300)}. A task ` +
-  "gets the environment of the taskmux server, from the client or terminal that started it: give the " +
-  "program's full path, or a PATH in start_task's env (or the project file's)."
+  "gets the environment of the client or terminal that started it: give the program's full path, or a " +
+  "PATH in start_task's env (or the project file's)."
 
 const clip = (text: string, max: number) => text.length > max ? `${text.slice(0, max - 1)}…` : text
 

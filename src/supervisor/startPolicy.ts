@@ -45,9 +45,14 @@ export const checkDirectory = (cwd: string) =>
     )
   )
 
-/** What every task starts from: the server's environment, or with --no-inherit-env a minimal one. */
-export const baseEnv = (config: TaskmuxConfig["Service"]): Record<string, string> =>
-  config.inheritEnv ? inheritedEnv() : minimalEnv(config.envAllow)
+/**
+ * What a task starts from: the environment of who started it (a session's front or CLI; else the
+ * server's own), or with --no-inherit-env a minimal one of it.
+ */
+export const baseEnv = (
+  config: TaskmuxConfig["Service"],
+  from: Readonly<Record<string, string | undefined>> = process.env
+): Record<string, string> => config.inheritEnv ? inheritedEnv(from) : minimalEnv(config.envAllow, from)
 
 /**
  * A task's environment: colour off (escape codes are noise to a model) and Python's output
@@ -102,10 +107,13 @@ const programWord = (words: ReadonlyArray<string>): string => {
 }
 
 /** What a task gets with --no-inherit-env: enough to find programs and a home, plus the allowed names. */
-const minimalEnv = (allowed: ReadonlyArray<string>): Record<string, string> => {
+const minimalEnv = (
+  allowed: ReadonlyArray<string>,
+  from: Readonly<Record<string, string | undefined>>
+): Record<string, string> => {
   const env: Record<string, string> = {}
   for (const key of ["PATH", "HOME", "USER", "LANG", "LC_ALL", "TERM", "TMPDIR", "SHELL", ...allowed]) {
-    const value = process.env[key]
+    const value = from[key]
     if (value !== undefined) env[key] = value
   }
   return env
@@ -115,9 +123,9 @@ const minimalEnv = (allowed: ReadonlyArray<string>): Record<string, string> => {
  * The server's environment, which tasks inherit, but its own settings (TASKMUX_*): a taskmux run inside
  * a task (a script's `taskmux ps`, another project's server) reads its own, not this one's.
  */
-const inheritedEnv = (): Record<string, string> => {
+const inheritedEnv = (from: Readonly<Record<string, string | undefined>>): Record<string, string> => {
   const env: Record<string, string> = {}
-  for (const [key, value] of Object.entries(process.env)) {
+  for (const [key, value] of Object.entries(from)) {
     if (value !== undefined && !key.startsWith("TASKMUX_")) env[key] = value
   }
   return env

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
+import { WIRE_PROTOCOL } from "../../src/daemon/hello.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 
 export const serverEntry = NodePath.resolve(import.meta.dirname, "../../dist/main.js")
@@ -116,7 +117,7 @@ export const startStandIn = async (project: string): Promise<StandIn> => {
           `${
             JSON.stringify({
               taskmux: "0.1.0",
-              protocol: 1,
+              protocol: WIRE_PROTOCOL,
               pid: process.pid,
               project: paths.project,
               sessions: clients.size - 1,

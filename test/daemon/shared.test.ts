@@ -10,6 +10,7 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
+import { WIRE_PROTOCOL } from "../../src/daemon/hello.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
 import { connect, type Connected, freePort, serverEntry, textOf, until } from "../e2e/client.ts"
@@ -52,6 +53,29 @@ const listed = async (s: Connected) => (await s.structured<Listed>("list_tasks")
 const taskOf = async (s: Connected, name: string) => (await listed(s)).find((t) => t.name === name)
 
 describe("one supervisor per project, shared by every session", () => {
+  it("gives each session's tasks that session's environment (its client's config), whoever started the supervisor", async () => {
+    const p = makeProject()
+    const a = await session({ ...p.env, API_KEY: "from-a" })
+    const b = await session({ ...p.env, API_KEY: "from-b", EXTRA_ONLY_B: "1" })
+    const echo = "echo key=$API_KEY extra=${EXTRA_ONLY_B:-none}"
+    for (const [s, name] of [[a, "env-a"], [b, "env-b"]] as const) {
+      await s.structured("start_task", { command: echo, name, waitFor: { exit: true } })
+    }
+    const lineOf = async (name: string) =>
+      (await a.structured<{ lines: Array<{ text: string }> }>("read_output", { name })).lines.map((l) => l.text)
+    expect(await lineOf("env-a")).toEqual(["key=from-a extra=none"])
+    expect(await lineOf("env-b")).toEqual(["key=from-b extra=1"])
+    // The CLI too: a person's shell, whatever the supervisor's.
+    const cli = await builtCli(p.project, { ...process.env, ...p.env, API_KEY: "from-shell" })
+    writeFileSync(NodePath.join(p.project, "taskmux.json"), JSON.stringify({ tasks: { shell: { command: echo } } }))
+    expect((await cli(["start", "shell"])).code).toBe(0)
+    expect((await lineOf("shell"))[0]).toBe("key=from-shell extra=none")
+    // A restart keeps what it was started with, whoever restarts it.
+    await b.structured("restart_task", { name: "env-a" })
+    await b.structured("wait_for_task", { name: "env-a", exit: true })
+    expect((await lineOf("env-a")).at(-1)).toBe("key=from-a extra=none")
+  })
+
   it("shows every session's tasks to every session, with whose they are", async () => {
     const p = makeProject()
     const a = await session(p.env)
@@ -406,7 +430,7 @@ describe("one supervisor per project, shared by every session", () => {
     const taskmux = builtCli(p.project, { ...process.env, ...p.env })
     writeFileSync(
       NodePath.join(p.project, "taskmux.yaml"),
-      "tasks:\n  api:\n    command: \"echo 'api listening'; sleep 0.5; echo 'Error: lost connection to db' >&2; exit 1\"\n"
+      "tasks:\n  api:\n    command: \"echo 'api listening'; sleep 1.5; echo 'Error: lost connection to db' >&2; exit 1\"\n"
     )
     const started = await taskmux(["start", "api"])
     expect(started.code, started.stderr + started.stdout).toBe(0)
@@ -547,7 +571,7 @@ describe("one supervisor per project, shared by every session", () => {
     const a = await session(p.env)
     await a.structured("start_task", { command: "sleep 60", name: "shared" })
     const welcome = await p.supervisor()
-    expect(welcome).toMatchObject({ protocol: 1, sessions: 1 })
+    expect(welcome).toMatchObject({ protocol: WIRE_PROTOCOL, sessions: 1 })
     expect(welcome!.pid).not.toBe(process.pid)
     expect(a.client.getInstructions()).not.toMatch(/supervisor/)
   })
@@ -568,12 +592,12 @@ describe("one supervisor per project, shared by every session", () => {
     const a = await session(p.env)
     const supervisor = (await p.supervisor())!
     // Busy (a session): it says what it is and closes; the session goes on.
-    expect(await hello()).toMatchObject({ protocol: 1, sessions: 1, replacing: false })
+    expect(await hello()).toMatchObject({ protocol: WIRE_PROTOCOL, sessions: 1, replacing: false })
     expect(await listed(a)).toEqual([])
     await a.client.close()
     await until(async () => (await p.supervisor())?.sessions === 0 ? true : undefined, 5_000)
     // Idle: it makes way.
-    expect(await hello()).toMatchObject({ protocol: 1, sessions: 0, running: 0, replacing: true })
+    expect(await hello()).toMatchObject({ protocol: WIRE_PROTOCOL, sessions: 0, running: 0, replacing: true })
     await until(() => !isAlive(supervisor.pid) ? true : undefined, 5_000)
   })
 
