@@ -552,7 +552,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const endHint = (now: TaskState, exitCode = now.exitCode): { hint?: string } => {
         // Who stopped it: a session waiting on a task another session or a person stopped is not told
         // its server died.
-        const by = now.status === "stopped" && now.stoppedBy !== undefined ? `Stopped by ${now.stoppedBy}.` : ""
+        const by = now.status === "stopped" && now.stoppedBy !== null ? `Stopped by ${now.stoppedBy}.` : ""
         const more = now.leftRunning.length > 0
           ? leftRunningHint(now.leftRunning)
           : exitCode === 127 && now.args === null
@@ -583,8 +583,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           ? undefined
           : PortProbe.make(request.port, () => state().process?.members() ?? [])
         let matchedLine: BufferedLine | undefined
-        /** A matching line still without its newline, taken once it has been quiet PARTIAL_QUIET_MS. */
+        /** A matching line still without its newline, taken once quiet (or matching) PARTIAL_QUIET_MS. */
         let pending: BufferedLine | undefined
+        /** Since when a line without its newline has matched. */
+        let pendingSince: { readonly seq: number; readonly at: number } | undefined
         const result = (matched: boolean, timedOut: boolean, port?: number): WaitResult => {
           const now = state()
           const over = isFinished(now.status) && now.endedAt !== null
@@ -689,10 +691,16 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             const found = scan(now, cursor, request.pattern, shown)
             cursor = found.cursor
             // A line still waiting for its newline is a prompt, or the first piece of a line written in
-            // pieces ("listening on http://localhost:80", then "80/"): it matches once it has been quiet a
-            // while (or the run ended, or time is up); until then the scan starts again from its cursor.
+            // pieces ("listening on http://localhost:80", then "80/"): it matches once it has been quiet
+            // PARTIAL_QUIET_MS, or has matched that long (a spinner's line is never quiet), or the run
+            // ended, or time is up; until then the scan starts again from its cursor.
             const line = found.line
-            pending = line?.partial === true && !over && Date.now() - line.time < PARTIAL_QUIET_MS ? line : undefined
+            const at = Date.now()
+            if (line?.partial === true && pendingSince?.seq !== line.seq) pendingSince = { seq: line.seq, at }
+            pending = line?.partial === true && !over && at - line.time < PARTIAL_QUIET_MS &&
+                at - pendingSince!.at < PARTIAL_QUIET_MS
+              ? line
+              : undefined
             if (pending === undefined) matchedLine = line
           } else if (request.pattern === undefined) {
             cursor = now.buffer.cursor
@@ -730,7 +738,12 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           const nextPort = probe === undefined ? deadline : at + PORT_POLL_MS
           const ms = Math.max(
             0,
-            Math.min(deadline, nextProgress, nextPort, (pending?.time ?? deadline) + PARTIAL_QUIET_MS) - Date.now()
+            Math.min(
+              deadline,
+              nextProgress,
+              nextPort,
+              pending === undefined ? deadline : Math.min(pending.time, pendingSince!.at) + PARTIAL_QUIET_MS
+            ) - Date.now()
           )
           if (request.pattern === undefined && probe === undefined) {
             // Only the end matters: woken by it, not by each line a chatty task prints.
@@ -847,7 +860,6 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   )
 }
 
-/** Why a wait may have seen nothing: said when a task printed nothing while it waited. */
 /** The cursor before the current run's first line; between runs (restarting), after the last run's lines. */
 const thisRunStart = (task: TaskState) => task.status === "restarting" ? task.buffer.cursor : task.buffer.runStart
 

@@ -437,6 +437,16 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     expect(prompt.waited.matched).toBe(true)
     expect(prompt.waited.line).toMatchObject({ text: "Overwrite? [y/N] ", partial: true })
     await s.structured("stop_task", { name: "asks" })
+    // A line that never rests (a spinner's dots) matches too, once it has matched a moment.
+    const t0 = Date.now()
+    const spinner = await run({
+      command: "printf 'Waiting for connections '; while true; do printf .; sleep 0.02; done",
+      name: "spinner",
+      waitFor: { pattern: "Waiting for connections", timeoutMs: 20_000 }
+    })
+    expect(spinner.waited).toMatchObject({ matched: true, timedOut: false })
+    expect(Date.now() - t0).toBeLessThan(10_000)
+    await s.structured("stop_task", { name: "spinner" })
   })
 
   it("a line of the run before a restart is not offered as shown before", async () => {
