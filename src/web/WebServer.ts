@@ -320,10 +320,8 @@ export const startWebServer = (options: WebOptions) =>
       if (entry.until < Date.now()) return null
       return entry.readOnly ? options.tokens.readOnly : options.tokens.full
     }
-    const pages = {
-      [pagePath(options.tokens.full)]: false,
-      [pagePath(options.tokens.readOnly)]: true
-    } as Record<string, boolean>
+    /** Each page's path, and whether it is the read-only one. */
+    const pages = new Map([[pagePath(options.tokens.full), false], [pagePath(options.tokens.readOnly), true]])
 
     const handle = async (request: http.IncomingMessage, response: http.ServerResponse) => {
       const url = new URL(request.url ?? "/", "http://listener")
@@ -332,9 +330,6 @@ export const startWebServer = (options: WebOptions) =>
       const bearer = /^Bearer +(\S+)\s*$/i.exec(mcp ? request.headers.authorization ?? "" : "")?.[1]
       // The page lives under its token's path (see pagePath); the rest of the API is reached with the header.
       const page = /^\/p\/[0-9a-f]+\//.exec(url.pathname)?.[0]
-      if (page !== undefined && !(page in pages)) {
-        return fail(response, 404, "No page here: open the address taskmux ui printed.")
-      }
       const verdict = judge(
         {
           method: request.method ?? "GET",
@@ -361,7 +356,10 @@ export const startWebServer = (options: WebOptions) =>
         }
         return fail(response, verdict.status, verdict.error)
       }
-      if (page !== undefined && pages[page] !== verdict.readOnly) {
+      if (page !== undefined && !pages.has(page)) {
+        return fail(response, 404, "No page here: open the address taskmux ui printed.")
+      }
+      if (page !== undefined && pages.get(page) !== verdict.readOnly) {
         return fail(response, 401, "No valid token for this page: open the address taskmux ui printed.")
       }
       if (mcp) {
