@@ -154,15 +154,7 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
       ? ""
       : `Project chain: ${o.tasks.map((t) => `${t.name} (${t.status}, pid ${t.pid})`).join(" → ")}.\n`
     return o.matched === undefined
-      ? `${chain}Started task "${o.name}" (pid ${o.pid}).${
-        o.exitCode !== undefined
-          ? ` It ended at once (${
-            describeEnd(o.exitCode === 0 ? "exited" : "crashed", o.exitCode, o.signal ?? null)
-          }); its restart policy runs it again.`
-          : ""
-      }${o.hint === undefined ? "" : ` ${o.hint}`}${
-        o.lastLines === undefined ? "" : summaryText({ ...o, lastLines: o.lastLines })
-      }`
+      ? `${chain}Started task "${o.name}" (pid ${o.pid}).${earlyEndText(o)}`
       : `${chain}Started task "${o.name}" (pid ${o.pid}). ${
         // Without waitFor, an answer with a wait's fields is an end seen within EARLY_END_MS, or a
         // project task's own waitFor (its file's): ready while it runs, else its end.
@@ -302,19 +294,25 @@ export const restartTask = tool({
         )
       )
     ),
-  text: (o) =>
-    `Restarted task "${o.name}" (pid ${o.pid}).${
-      o.exitCode === undefined ? "" : ` It ended at once (${
-        describeEnd(
-          o.status === "restarting" ? o.exitCode === 0 ? "exited" : "crashed" : o.status,
-          o.exitCode,
-          o.signal ?? null
-        )
-      })${o.status === "restarting" ? "; its restart policy runs it again" : ""}.`
-    }${o.hint === undefined ? "" : ` ${o.hint}`}${
-      o.lastLines === undefined ? "" : summaryText({ ...o, lastLines: o.lastLines })
-    }`
+  text: (o) => `Restarted task "${o.name}" (pid ${o.pid}).${earlyEndText(o)}`
 })
+
+/**
+ * After "Started"/"Restarted": how a run that ended at once ended (restarting: its policy runs it again),
+ * what taskmux can tell of it, and its summary; nothing for a run that goes on.
+ */
+const earlyEndText = (o: Omit<typeof RestartOutput.Type, "name" | "pid">) =>
+  `${
+    o.exitCode === undefined ? "" : ` It ended at once (${
+      describeEnd(
+        o.status === "restarting" ? o.exitCode === 0 ? "exited" : "crashed" : o.status,
+        o.exitCode,
+        o.signal ?? null
+      )
+    })${o.status === "restarting" ? "; its restart policy runs it again" : ""}.`
+  }${o.hint === undefined ? "" : ` ${o.hint}`}${
+    o.lastLines === undefined ? "" : summaryText({ ...o, lastLines: o.lastLines })
+  }`
 
 export const signalTask = tool({
   name: "signal_task",
