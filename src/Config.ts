@@ -29,6 +29,8 @@ export interface TaskmuxOptions {
   readonly logDir: string
   /** Most bytes written to one run's log file. */
   readonly logMaxBytes: number
+  /** Run logs older than this many days are deleted when a server or supervisor starts. */
+  readonly logKeepDays: number
   /** Most tasks running at once. */
   readonly maxTasks: number
   /** Largest `send_input` data, in bytes. */
@@ -67,6 +69,7 @@ export const defaults: TaskmuxOptions = {
   readMaxBytes: 32 * 1024,
   logDir: defaultLogDir(),
   logMaxBytes: 64 * 1024 * 1024,
+  logKeepDays: 14,
   maxTasks: 64,
   maxInputBytes: 1024 * 1024,
   allow: [],
@@ -171,6 +174,14 @@ export const options: ReadonlyArray<OptionSpec> = [
     value: "N",
     help: "size cap of one run's log",
     default: "logMaxBytes"
+  },
+  {
+    flag: "log-keep-days",
+    env: "TASKMUX_LOG_KEEP_DAYS",
+    kind: "int",
+    value: "N",
+    help: "run logs older than N days are deleted as a server starts",
+    default: "logKeepDays"
   },
   {
     flag: "allow",
@@ -339,6 +350,7 @@ const read = (settings: Readonly<Record<string, string>>, env: Readonly<Record<s
       readMaxBytes: yield* positiveInt("TASKMUX_READ_MAX_BYTES", defaults.readMaxBytes),
       logDir: NodePath.resolve(yield* Config.String("TASKMUX_LOG_DIR").pipe(Config.withDefault(defaults.logDir))),
       logMaxBytes: yield* positiveInt("TASKMUX_LOG_MAX_BYTES", defaults.logMaxBytes),
+      logKeepDays: yield* positiveInt("TASKMUX_LOG_KEEP_DAYS", defaults.logKeepDays),
       maxTasks: yield* positiveInt("TASKMUX_MAX_TASKS", defaults.maxTasks),
       maxInputBytes: yield* positiveInt("TASKMUX_MAX_INPUT_BYTES", defaults.maxInputBytes),
       allow: yield* regexes("TASKMUX_ALLOW"),

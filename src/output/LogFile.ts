@@ -48,6 +48,47 @@ const makeDir = (dir: string): Promise<void> => {
   return made
 }
 
+/** A run log's name: `NAME-20261204T225000Z-PID-N.log`, PID the server that wrote it. */
+const RUN_LOG = /^[\w.@:+-]+-\d{8}T\d{6}Z-(\d+)-\d+\.log$/
+
+/**
+ * Deletes the run logs in `dir` last written more than `keepDays` ago, but those of a server still alive
+ * (a task silent that long is still running: supervisors of several projects share the directory).
+ * One log per run, kept forever, grew to thousands of files. Best effort: what cannot go stays.
+ */
+export const pruneOldLogs = async (dir: string, keepDays: number, now = Date.now()): Promise<number> => {
+  const before = now - keepDays * 24 * 60 * 60 * 1000
+  let names: Array<string>
+  try {
+    names = await fs.promises.readdir(dir)
+  } catch {
+    return 0
+  }
+  let deleted = 0
+  for (const name of names) {
+    const pid = RUN_LOG.exec(name)?.[1]
+    if (pid === undefined || isAlive(Number(pid))) continue
+    const path = NodePath.join(dir, name)
+    try {
+      if ((await fs.promises.stat(path)).mtimeMs >= before) continue
+      await fs.promises.unlink(path)
+      deleted++
+    } catch {
+      // Gone already, or not ours to delete.
+    }
+  }
+  return deleted
+}
+
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
 export class LogFile {
   readonly path: string
   /** Undefined while the file is being opened, and after it is closed or failed. */

@@ -37,6 +37,7 @@ import {
 import type { TerminalSize } from "../domain/TerminalSize.ts"
 import { cleanText } from "../output/cleanText.ts"
 import { lastLinesOf, type SummaryLine } from "../output/explain.ts"
+import { pruneOldLogs } from "../output/LogFile.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "../output/OutputBuffer.ts"
 import type { Screen } from "../output/TerminalScreen.ts"
 import * as PortProbe from "../process/PortProbe.ts"
@@ -269,6 +270,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const config = yield* TaskmuxConfig
       const notifier = yield* Notifier
       const watchdog = yield* Watchdog
+      // Run logs from past weeks go, off the start's path (nothing waits for it).
+      yield* Effect.sync(() => void pruneOldLogs(config.logDir, config.logKeepDays).catch(() => {}))
       const base = baseEnv(config)
       /** What a session's tasks inherit: its front's or CLI's environment, made once per session. */
       const bases = new WeakMap<ViewerShape, Record<string, string>>()

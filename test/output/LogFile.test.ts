@@ -1,11 +1,12 @@
 /** The log file copies what it is given (the read buffer is reused) and writes every byte up to its cap. */
 import { Effect } from "effect"
 import fc from "fast-check"
-import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { LogFile } from "../../src/output/LogFile.ts"
+import { LogFile, pruneOldLogs } from "../../src/output/LogFile.ts"
 
 const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-logfile-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -42,5 +43,29 @@ describe("LogFile", () => {
     const log = LogFile.open(dir, "web", 1 << 20)
     await Effect.runPromise(log.close)
     expect(NodePath.basename(log.stats().path)).toMatch(new RegExp(`^web-\\d{8}T\\d{6}Z-${process.pid}-\\d+\\.log$`))
+  })
+})
+
+describe("old run logs", () => {
+  it("are deleted after the days kept, unless a live server wrote them or they are not run logs", async () => {
+    const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-prune-"))
+    // A pid that was, and is no more: a process that has ended.
+    const gone = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim()
+    const files = {
+      old: `web-20261101T100000Z-${gone}-1.log`,
+      recent: `web-20261203T100000Z-${gone}-2.log`,
+      alive: `api-20261101T100000Z-${process.pid}-1.log`,
+      notOurs: "notes-2026.log"
+    }
+    const monthAgo = new Date(Date.now() - 30 * 24 * 60 * 60 * 1000)
+    for (const [key, name] of Object.entries(files)) {
+      const path = NodePath.join(dir, name)
+      writeFileSync(path, "x\n")
+      if (key !== "recent") utimesSync(path, monthAgo, monthAgo)
+    }
+    expect(await pruneOldLogs(dir, 14)).toBe(1)
+    expect(readdirSync(dir).sort()).toEqual([files.alive, files.notOurs, files.recent].sort())
+    expect(await pruneOldLogs(NodePath.join(dir, "none"), 14)).toBe(0)
+    rmSync(dir, { recursive: true, force: true })
   })
 })
