@@ -13,7 +13,8 @@
  * After an end of session: every task it owned and did not keep is gone and its whole tree is dead;
  * every other task keeps its pid and its status. A start of a name another session's running task
  * holds fails with TaskAlreadyRunning naming that session; a wait without `since` starts after the
- * last line shown to the same session, so a line one session read is still new to another's wait.
+ * last line shown to the same session (and at the current run's first line at the earliest), so a line
+ * one session read is still new to another's wait.
  * One command races two sessions: a start sent just before another session ends (a start that
  * succeeds made the starter's task, which that end must leave alone).
  *
@@ -86,6 +87,8 @@ interface ModelTask {
   readonly lines: Array<string>
   /** Per session: how many of `lines` an answer has shown it. */
   readonly shown: Map<string, number>
+  /** How many of `lines` came before the current run: a wait without `since` looks at this run's only. */
+  runFrom: number
   /** What list_tasks says it is its owner's since (recorded at the start). */
   readonly since: string
 }
@@ -284,6 +287,7 @@ class Start extends TaskCommand {
       runs: 1,
       lines: [],
       shown: new Map(),
+      runFrom: 0,
       since: listed.since
     }
     model.tasks.set(this.name, task)
@@ -316,6 +320,7 @@ class Restart extends TaskCommand {
     // The previous run's tree is gone; the task keeps its owner (whoever restarts it) and its output.
     assert.deepStrictEqual(before.filter(isAlive), [], `${this.name}: the previous run's processes survived`)
     task.runs += 1
+    task.runFrom = task.lines.length
     task.state = task.kind === "quick" ? "ended" : task.kind === "flaky" ? "cycling" : "running"
     await settleRun(real, this.name, task)
   }
@@ -401,7 +406,8 @@ class Wait extends TaskCommand {
     if (task === undefined) return assertFailsWith(exit, "TaskNotFound", "wait on no task")
     assert.isTrue(Exit.isSuccess(exit))
     if (Exit.isFailure(exit)) return
-    const shown = task.shown.get(viewer.id) ?? 0
+    // After the last line shown to this session, and of the current run.
+    const shown = Math.max(task.shown.get(viewer.id) ?? 0, task.runFrom)
     const isNew = index >= shown
     const history = [...task.shown].map(([id, n]) => `${id}:${n}`).join(" ")
     assert.strictEqual(
@@ -554,6 +560,7 @@ class StartWhileSessionEnds extends TaskCommand {
         runs: 1,
         lines: [],
         shown: new Map(),
+        runFrom: 0,
         since: got.value.since
       }
       model.tasks.set(this.name, task)
@@ -682,7 +689,9 @@ describe("sessions own their tasks (model-based, real processes)", () => {
             new EndSession(1),
             new Start(0, "a", "flaky", false),
             new EndSession(0)
-          ]]
+          ]],
+          // A line of the run before a restart, shown to nobody, is not what a wait for it finds now.
+          [2, [new Start(0, "a", "sh", false)], [new Send(0, "a"), new Restart(0, "a"), new Wait(0, "a", 0)]]
         ]
       }
     )
