@@ -16,6 +16,7 @@ import type { Params } from "../mcp/McpSession.ts"
 import { invalidParams } from "../mcp/protocolError.ts"
 import { StdioTransport } from "../mcp/StdioTransport.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
+import { isAlive } from "../process/isAlive.ts"
 import { endSessionTasks } from "../project/endSessionTasks.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
@@ -293,15 +294,6 @@ const isSupervisorOf = (pid: number, project: string) => {
     return args.includes("supervise") && args.includes(project)
   } catch (error) {
     return (error as NodeJS.ErrnoException).code !== "ENOENT" || !fs.existsSync("/proc/self")
-  }
-}
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
   }
 }
 

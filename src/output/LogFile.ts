@@ -6,6 +6,7 @@
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as NodePath from "node:path"
+import { isAlive } from "../process/isAlive.ts"
 
 export interface LogStats {
   readonly path: string
@@ -78,15 +79,6 @@ export const pruneOldLogs = async (dir: string, keepDays: number, now = Date.now
     }
   }
   return deleted
-}
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-  }
 }
 
 export class LogFile {
