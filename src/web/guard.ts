@@ -2,8 +2,8 @@
  * Who may use the supervisor's web listener, decided per request before anything else: the listener's
  * own Host (DNS rebinding: a name that is not the listener's is refused), no foreign Origin (no CORS, no
  * cross-site request), and the supervisor's token, from the link the page was opened with (then an
- * HttpOnly, SameSite=Strict cookie scoped to the page's own path) or a header; a request that changes something needs the header, so a
- * cookie a browser attaches by itself is never enough. MCP at `/mcp` takes the full token only, from
+ * HttpOnly, SameSite=Strict cookie scoped to the page's own path) or a header; a request that changes
+ * something needs the header, so a cookie a browser attaches by itself is never enough. MCP at `/mcp` takes the full token only, from
  * `Authorization: Bearer` (or `?token=` in its address, for clients that take nothing but a URL), never
  * from the cookie. Pure: the server applies what this answers.
  */

@@ -112,9 +112,8 @@ const readInput = Schema.Struct({
 export const readOutput = tool<typeof readInput.Type, ReadOutput>({
   name: "read_output",
   title: "Read a task's output",
-  description:
-    "Read a task's output, both streams as they arrived, which may not be the order written (\"! \" marks stderr): the last 100 lines, or " +
-    "since=nextCursor for new ones.",
+  description: "Read a task's output, both streams as they arrived, which may not be the order written " +
+    "(\"! \" marks stderr): the last 100 lines, or since=nextCursor for new ones.",
   input: readInput,
   output: ReadOutput,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
