@@ -202,6 +202,8 @@ const PORT_POLL_MS = 100
 /** A port's ready answer waits until the output has been quiet this long, and no longer than the other. */
 const READY_QUIET_MS = 50
 const READY_SETTLE_MS = 300
+/** How long after a server starts it deletes old run logs. */
+const PRUNE_AFTER_MS = 30_000
 /** How long a line without its newline must stay as it is before a pattern may match it (a prompt). */
 const PARTIAL_QUIET_MS = 100
 /** How long a timed-out wait must have heard nothing to say the task printed nothing. */
@@ -270,8 +272,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const config = yield* TaskmuxConfig
       const notifier = yield* Notifier
       const watchdog = yield* Watchdog
-      // Run logs from past weeks go, off the start's path (nothing waits for it).
-      yield* Effect.sync(() => void pruneOldLogs(config.logDir, config.logKeepDays).catch(() => {}))
+      // Run logs from past weeks go, once the server has settled: a directory of thousands of files read
+      // and stat'ed would slow the start (initialize, the first tasks) for nothing that waits on it.
+      yield* Effect.sync(() =>
+        setTimeout(() => void pruneOldLogs(config.logDir, config.logKeepDays).catch(() => {}), PRUNE_AFTER_MS).unref()
+      )
       const base = baseEnv(config)
       /** What a session's tasks inherit: its front's or CLI's environment, made once per session. */
       const bases = new WeakMap<ViewerShape, Record<string, string>>()
