@@ -30,7 +30,8 @@ writeFileSync(
       // Never started here: a Start button the read-only page must show disabled.
       docs: { command: "sleep 300" },
       // Crashes at once: the page's answer says so as an error, not as a success.
-      broken: { command: "echo 'ValueError: bad config' >&2; exit 3" }
+      // (waitFor exit: its answer is its end however slow the machine, not a 100 ms look.)
+      broken: { command: "echo 'ValueError: bad config' >&2; exit 3", waitFor: { exit: true } }
     }
   })
 )
