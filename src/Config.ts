@@ -11,6 +11,7 @@ import * as NodePath from "node:path"
 import packageJson from "../package.json" with { type: "json" }
 import { CLI_COMMANDS } from "./cli/commandNames.ts"
 import { closest, formatSchemaError, InvalidConfig } from "./domain/errors.ts"
+import { taskFileProject } from "./project/nearestProject.ts"
 
 export interface TaskmuxOptions {
   /** Most lines each task's output buffer holds. */
@@ -78,7 +79,7 @@ export const defaults: TaskmuxOptions = {
   inheritEnv: true,
   envAllow: [],
   trace: false,
-  project: process.cwd(),
+  project: taskFileProject(process.cwd()),
   isolated: false
 }
 

@@ -24,7 +24,10 @@ export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => 
     : command._tag === "Invalid"
     ? Effect.fail(command.error)
     : supervise
-    ? Effect.flatMap(Effect.service(TaskmuxConfig), (config) => superviseProject(command.env, config.project)).pipe(
+    ? Effect.flatMap(
+      Effect.service(TaskmuxConfig),
+      (config) => superviseProject(command.env, config.project, argv.slice(1))
+    ).pipe(
       Effect.provide(TaskmuxConfig.layerFrom(command.env))
     )
     : serveAlone(command.env, note)
@@ -62,12 +65,12 @@ const serveAlone = (settings: Record<string, string>, note?: string) =>
     ({ McpServerClosed, ServerLayer }) => McpServerClosed.pipe(Effect.provide(ServerLayer(settings, note)))
   )
 
-/** The project's supervisor, until no session and no task needs it. */
-const superviseProject = (settings: Record<string, string>, project: string) =>
+/** The project's supervisor (started with these options), until no session and no task needs it. */
+const superviseProject = (settings: Record<string, string>, project: string, args: ReadonlyArray<string>) =>
   Effect.flatMap(
     Effect.promise(() => import("./Server.ts")),
     ({ DaemonDone, SupervisorLayer }) =>
-      DaemonDone.pipe(Effect.provide(Layer.suspend(() => SupervisorLayer(settings, runtimePaths(project)))))
+      DaemonDone.pipe(Effect.provide(Layer.suspend(() => SupervisorLayer(settings, runtimePaths(project), args))))
   )
 
 function messageOf(error: unknown) {

@@ -42,8 +42,8 @@ export const ServerLayer = (settings: Record<string, string>, note?: string) =>
 export const McpServerClosed = Effect.flatMap(Effect.service(McpServer), (server) => server.closed)
 
 /** The project's supervisor: every session, over its socket. */
-export const SupervisorLayer = (settings: Record<string, string>, paths: RuntimePaths) =>
-  Daemon.layer(paths).pipe(Layer.provide(Shared(settings, LostTasks.layerRecorded(paths))))
+export const SupervisorLayer = (settings: Record<string, string>, paths: RuntimePaths, args: ReadonlyArray<string>) =>
+  Daemon.layer(paths, args).pipe(Layer.provide(Shared(settings, LostTasks.layerRecorded(paths))))
 
 /** Completes when the supervisor has nothing left to do. */
 export const DaemonDone = Effect.flatMap(Effect.service(Daemon), (daemon) => daemon.done)

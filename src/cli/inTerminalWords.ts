@@ -20,7 +20,7 @@ export const inTerminalWords = (message: string, name: string): string => {
       /\bwait_for_task \{[^}]*\} waits for its end \(or for a line: pattern\)/g,
       `\`taskmux logs ${task} -f\` follows it`
     )
-    .replace(/\bstart_task \{ name \}/g, `\`taskmux start ${task}\``)
+    .replace(/\bstart_task \{ name(: "(?:[^"\\]|\\.)*")? \}/g, `\`taskmux start ${task}\``)
     .replace(/\b(start|stop|restart|remove)_task\b/g, (_, command) => `\`taskmux ${command} ${task}\``)
     .replace(/\blist_tasks\b/g, "`taskmux ps`")
 }

@@ -7,12 +7,12 @@ import { Effect, Option, type Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { spawn } from "node:child_process"
 import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
+import { nearestProject } from "../project/nearestProject.ts"
 import type { ListAnswer } from "./answers.ts"
 import { attach } from "./attach.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { logs, logsFromFile } from "./logs.ts"
-import { nearestProject } from "./nearestProject.ts"
 import { leftLine, noSupervisorText, psTable } from "./psTable.ts"
 import { style } from "./style.ts"
 import { connectClient, projectPaths, type TaskmuxClient } from "./TaskmuxClient.ts"
@@ -106,7 +106,11 @@ const ps = Command.make("ps", { project, json }, (input) =>
       )
       projectError()
       const { pid, sessions } = client.supervisor
-      io.stdout(style(io.colour).dim(`supervisor pid ${pid}, ${sessions} other session${sessions === 1 ? "" : "s"}\n`))
+      io.stdout(
+        style(io.colour).dim(
+          `${client.project}: supervisor pid ${pid}, ${sessions} other session${sessions === 1 ? "" : "s"}\n`
+        )
+      )
     }))).pipe(
     Command.withDescription("List the project's tasks: status, pid, owner, uptime, ports, memory, command")
   )
@@ -187,13 +191,18 @@ const simple = (
               (yield* client.call<ListAnswer>("list_tasks")).structured.tasks.some((t) =>
                 t.name === input.name && t.status === "lost"
               )
-            const answer = yield* client.call<{ readonly status?: string; readonly matched?: boolean }>(
+            const answer = yield* client.call<
+              { readonly status?: string; readonly matched?: boolean; readonly already?: boolean }
+            >(
               lost ? "start_task" : tool,
               { name: input.name, ...(lost ? { keep: true } : options.args) },
               // What a chain waits for, as it waits: a person would otherwise see nothing for a while.
               (message) => io.stderr(`${style(io.colour).dim(message)}\n`)
             )
-            if (!options.looksLonger || answer.structured.status !== "running" || "matched" in answer.structured) {
+            if (
+              !options.looksLonger || answer.structured.status !== "running" || "matched" in answer.structured ||
+              answer.structured.already === true
+            ) {
               return answer
             }
             // A person waits a moment gladly to hear that it crashed as it booted (a Python traceback takes

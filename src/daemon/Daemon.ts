@@ -22,6 +22,7 @@ import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import type { WebServer } from "../web/WebServer.ts"
 import { READY_FD } from "./connect.ts"
+import { withoutProject } from "./frontArgs.ts"
 import { type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
 
@@ -61,7 +62,11 @@ export class Daemon extends Context.Service<Daemon, {
   /** Completes when the supervisor should end. */
   readonly done: Effect.Effect<void>
 }>()("taskmux/Daemon") {
-  static readonly layer = (paths: RuntimePaths): Layer.Layer<Daemon, LostRace, ToolEnv | Notifier> =>
+  /** `args`: the options it was started with (good, or it would not have started). */
+  static readonly layer = (
+    paths: RuntimePaths,
+    args: ReadonlyArray<string> = []
+  ): Layer.Layer<Daemon, LostRace, ToolEnv | Notifier> =>
     Layer.effect(
       Daemon,
       Effect.gen(function*() {
@@ -75,6 +80,7 @@ export class Daemon extends Context.Service<Daemon, {
           ending = true
           Deferred.doneUnsafe(done, Exit.void)
         }
+        const checkOptions = optionsChecker(args)
         let sessions = 0
         let linger: ReturnType<typeof setTimeout> | undefined
 
@@ -146,7 +152,7 @@ export class Daemon extends Context.Service<Daemon, {
         const sessionsScope = yield* Scope.make("parallel")
         yield* Effect.addFinalizer(() => Scope.close(sessionsScope, Exit.void))
 
-        const serve = (socket: net.Socket, rest: Buffer, env: Hello["env"]) =>
+        const serve = (socket: net.Socket, rest: Buffer, caller: Hello) =>
           Effect.gen(function*() {
             const scope = yield* Scope.fork(sessionsScope, "sequential")
             const closed = yield* Deferred.make<void>()
@@ -157,7 +163,7 @@ export class Daemon extends Context.Service<Daemon, {
               new StdioTransport(socket, socket),
               undefined,
               (session) => session.handle("taskmux/ui", (params) => openUi(params)),
-              env
+              caller
             ).pipe(Scope.provide(scope))
             if (rest.length > 0) socket.unshift(rest)
             socket.resume()
@@ -210,7 +216,7 @@ export class Daemon extends Context.Service<Daemon, {
               Effect.flatMap(welcome({}), (w) =>
                 Effect.suspend(() => {
                   socket.write(`${JSON.stringify({ ...w, sessions: sessions - 1 })}\n`)
-                  return serve(socket, rest, hello.env)
+                  return serve(socket, rest, hello)
                 })).pipe(Effect.provideContext(context))
             )
           })
@@ -226,8 +232,23 @@ export class Daemon extends Context.Service<Daemon, {
     )
 }
 
-/** What is wrong with a front's options (its flags, over this supervisor's environment), in one line. */
-const checkOptions = (args: ReadonlyArray<string>): string | undefined => {
+/**
+ * What is wrong with a front's options (its flags, over this supervisor's environment), in one line.
+ * Each set is checked once (every front of a project brings the same, its project aside, which the front
+ * has resolved): the ms it takes is on every session's way to its first answer.
+ */
+const optionsChecker = (own: ReadonlyArray<string>) => {
+  const known = new Map<string, string | undefined>([[JSON.stringify(withoutProject(own)), undefined]])
+  return (args: ReadonlyArray<string>): string | undefined => {
+    // A dangling --project is the one way the project option is wrong: such a set is checked as it is.
+    if (args.at(-1) === "--project") return checkOptionsOnce(args)
+    const key = JSON.stringify(withoutProject(args))
+    if (!known.has(key)) known.set(key, checkOptionsOnce(args))
+    return known.get(key)
+  }
+}
+
+const checkOptionsOnce = (args: ReadonlyArray<string>): string | undefined => {
   const command = parseCommandLine(args)
   if (command._tag === "Invalid") return command.error.message
   if (command._tag === "Print") return undefined

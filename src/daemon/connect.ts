@@ -58,7 +58,8 @@ export const connectOrStart = async (
   supervisorArgs: ReadonlyArray<string>
 ): Promise<Connection> => {
   const args = role === "front" ? supervisorArgs : undefined
-  const running = await connectIfRunning(paths, role, args)
+  // No socket: nobody listens, and not trying saves a front a few ms on its way to starting one.
+  const running = fs.existsSync(paths.socket) ? await connectIfRunning(paths, role, args) : undefined
   if (running !== undefined && running.welcome.replacing !== true) return running
   running?.socket.destroy()
   let started = startSupervisor(paths, supervisorArgs)

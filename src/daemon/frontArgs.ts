@@ -1,3 +1,5 @@
+import { taskFileProject } from "../project/nearestProject.ts"
+
 /**
  * Whether this run is a front, and for which project, read from the command line and the environment
  * without loading anything: a front starts the supervisor first and checks its options meanwhile.
@@ -7,7 +9,7 @@ export const frontProject = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv
   if (argv[0] === "supervise") return undefined
   if (argv.some((arg) => ["--help", "-h", "--version", "-v"].includes(arg))) return undefined
   const isolated = argv.includes("--isolated") || /^(true|1|yes|on)$/i.test(env.TASKMUX_ISOLATED ?? "")
-  return isolated ? undefined : projectOption(argv, env) ?? process.cwd()
+  return isolated ? undefined : projectOption(argv, env) ?? taskFileProject(process.cwd())
 }
 
 /** The arguments without the project given in them (`--project DIR`, `--project=DIR`). */

@@ -5,8 +5,11 @@
  */
 import packageJson from "../../package.json" with { type: "json" }
 
-/** Bumped whenever what goes over the socket changes (2: the hello carries the caller's environment). */
-export const WIRE_PROTOCOL = 2
+/**
+ * Bumped whenever what goes over the socket changes (2: the hello carries the caller's environment;
+ * 3: and its working directory).
+ */
+export const WIRE_PROTOCOL = 3
 
 export interface Hello {
   readonly taskmux: string
@@ -21,6 +24,11 @@ export interface Hello {
    * started the supervisor.
    */
   readonly env?: Readonly<Record<string, string>>
+  /**
+   * Where the caller runs: its session's tasks start there unless given a cwd, as they would under a
+   * server of their own (a client started in a subdirectory of the project).
+   */
+  readonly cwd?: string
 }
 
 export interface Welcome {
@@ -45,7 +53,8 @@ export const hello = (role: Hello["role"], args?: ReadonlyArray<string>): Hello 
   ...(args !== undefined && { args }),
   env: Object.fromEntries(
     Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined)
-  )
+  ),
+  cwd: process.cwd()
 })
 
 /** A hello or welcome line, or undefined for anything else. */

@@ -7,7 +7,7 @@
 import { Context, Deferred, Effect, Layer, PubSub } from "effect"
 import { compactErrorLine } from "../domain/Task.ts"
 import { Notifier, type TaskEvent } from "../supervisor/Notifier.ts"
-import { makeViewer, Viewer, type ViewerShape } from "../supervisor/Viewer.ts"
+import { type Caller, makeViewer, Viewer, type ViewerShape } from "../supervisor/Viewer.ts"
 import { banner } from "./banner.ts"
 import { isObject, quote } from "./json.ts"
 import { McpSession } from "./McpSession.ts"
@@ -96,15 +96,15 @@ export const serveSession = Effect.fnUntraced(function*(
   note?: string,
   /** Methods of the supervisor's own, beside MCP's (the CLI's `taskmux/ui`). */
   extend?: (session: McpSession) => void,
-  /** The environment of the session's front or CLI: what its tasks inherit. */
-  env?: Readonly<Record<string, string>>
+  /** The session's front or CLI: its environment (what its tasks inherit) and where it runs. */
+  caller?: Caller
 ) {
   const session: McpSession = new McpSession((message) => void transport.send(message), {
     capabilities: LEGACY_CAPABILITIES,
     modernCapabilities: MODERN_CAPABILITIES,
     instructions: note === undefined ? instructions : `${note}\n\n${instructions}`
   })
-  const viewer = makeViewer(() => session.clientName, env)
+  const viewer = makeViewer(() => session.clientName, caller)
   const context = Context.add(yield* Effect.context<ToolEnv>(), Viewer, viewer)
   const listens = new Set<Listen>()
   const protocolTasks = registerTools(session, context, viewer, (task) => {

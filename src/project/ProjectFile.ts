@@ -13,19 +13,33 @@ import { RestartSpec, WaitForSpec } from "../domain/StartSpec.ts"
 export const Condition = Schema.Literals(["started", "ready", "succeeded"])
 export type Condition = typeof Condition.Type
 
+/** Compose's habits, where taskmux wants a map or a string: the message shows the form it takes. */
+const expected = <S extends Schema.Top>(schema: S, form: string) =>
+  schema.annotate({ message: `expected ${form}` }) as unknown as S
+
 export const ProjectTaskDef = Schema.Struct({
-  command: Schema.String.check(Schema.isNonEmpty()),
+  command: expected(
+    Schema.String,
+    "a command line as one string (a program and its arguments as a list: command: python3, args: [-m, http.server])"
+  ).check(Schema.isNonEmpty({ message: "expected a command line, not an empty string" })),
   args: Schema.optionalKey(Schema.Array(Schema.String)),
   cwd: Schema.optionalKey(Schema.String),
-  env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String)),
-  waitFor: Schema.optionalKey(WaitForSpec),
+  env: Schema.optionalKey(
+    expected(
+      Schema.Record(Schema.String, expected(Schema.String, "a value: text, a number or true/false")),
+      "a map of names to values, such as { PORT: 8080 }"
+    )
+  ),
+  waitFor: Schema.optionalKey(
+    expected(WaitForSpec, "a map: { port: 5173 }, { pattern: \"listening on\" } or { exit: true }")
+  ),
   dependsOn: Schema.optionalKey(
     // A list (compose's `depends_on: [db]`) says no condition: the message shows the map it needs.
     Schema.Record(Schema.String, Condition).annotate({
       message: "expected a map of task names to what each must reach first: { db: started | ready | succeeded }"
     })
   ),
-  restart: Schema.optionalKey(RestartSpec),
+  restart: Schema.optionalKey(expected(RestartSpec, "a map, such as { policy: on-failure, maxRestarts: 5 }")),
   terminal: Schema.optionalKey(Schema.Boolean),
   notifyOnExit: Schema.optionalKey(Schema.Boolean),
   /** Outlives the session that starts it (a database, a dev server kept across conversations). */
@@ -68,6 +82,29 @@ export class ProjectFileError extends Schema.TaggedError<ProjectFileError>()("Pr
     ].join("")
     return `${where}: ${this.problem}`
   }
+}
+
+const isMap = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * `PORT: 8080` and `DEBUG: true` are what everyone writes in a YAML file (compose takes them): a
+ * variable's value is their text.
+ */
+export const envScalarsAsText = (data: unknown): unknown => {
+  if (!isMap(data) || !isMap(data.tasks)) return data
+  const task = (def: unknown) =>
+    isMap(def) && isMap(def.env)
+      ? {
+        ...def,
+        env: Object.fromEntries(
+          Object.entries(def.env).map((
+            [name, value]
+          ) => [name, typeof value === "number" || typeof value === "boolean" ? String(value) : value])
+        )
+      }
+      : def
+  return { ...data, tasks: Object.fromEntries(Object.entries(data.tasks).map(([name, def]) => [name, task(def)])) }
 }
 
 /** A Procfile: `name: command` per line, `#` comments; no readiness, no dependencies. */

@@ -6,7 +6,7 @@
 import { Schema } from "effect"
 import { isMap, LineCounter, parseDocument } from "yaml"
 import { issueMessage, standardIssues } from "../domain/errors.ts"
-import { FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
+import { envScalarsAsText, FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
 
 // A misspelt field (`dependOn`) is an error, not silently ignored.
 const decode = (data: unknown) => Schema.decodeUnknownExit(FileShape)(data, { onExcessProperty: "error" })
@@ -22,7 +22,7 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
       problem: syntax.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
     })
   }
-  const data: unknown = doc.toJS()
+  const data = envScalarsAsText(doc.toJS())
   const lineOf = (at: ReadonlyArray<PropertyKey>): number | undefined => {
     // The deepest node the path reaches: a missing field is reported where its task starts.
     for (let n = at.length; n >= 0; n--) {

@@ -7,7 +7,7 @@
  */
 import { Effect, Schema } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
-import { TooManyTasks } from "../domain/errors.ts"
+import { type TaskAlreadyRunning, type TaskNotFound, TooManyTasks } from "../domain/errors.ts"
 import { compilePattern } from "../domain/pattern.ts"
 import { defaultTimeoutMs } from "../domain/StartSpec.ts"
 import { describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
@@ -28,7 +28,9 @@ import { type Condition, type ProjectTask, startOrder } from "./ProjectFile.ts"
 export class NoSuchProjectTask extends Schema.TaggedError<NoSuchProjectTask>()("NoSuchProjectTask", {
   name: Schema.String,
   known: Schema.Array(Schema.String),
-  why: Schema.optionalKey(Schema.String)
+  why: Schema.optionalKey(Schema.String),
+  /** The project's directory, where a task file would be. */
+  dir: Schema.optionalKey(Schema.String)
 }) {
   override get message() {
     if (this.why !== undefined) {
@@ -38,7 +40,7 @@ export class NoSuchProjectTask extends Schema.TaggedError<NoSuchProjectTask>()("
     }
     return this.known.length === 0
       ? `start_task needs a command: "${this.name}" is not a project task, and the project defines none ` +
-        `(a taskmux.yaml or Procfile in the project directory would).`
+        `(a taskmux.yaml or Procfile in ${this.dir ?? "the project directory"} would).`
       : `start_task needs a command, or the name of a project task: "${this.name}" is not one. ` +
         `Project tasks: ${this.known.join(", ")}.`
   }
@@ -60,6 +62,20 @@ export class DependencyFailed extends Schema.TaggedError<DependencyFailed>()("De
   }
 }
 
+export class DependencyTaken extends Schema.TaggedError<DependencyTaken>()("DependencyTaken", {
+  name: Schema.String,
+  dependency: Schema.String,
+  command: Schema.String,
+  wanted: Schema.String
+}) {
+  override get message() {
+    return `"${this.name}" was not started: its dependency "${this.dependency}" runs ${
+      JSON.stringify(this.command)
+    }, not the project file's ${JSON.stringify(this.wanted)}. Stop that one (stop_task), or start it under ` +
+      `another name, then start "${this.name}" again.`
+  }
+}
+
 export interface ChainStep {
   readonly name: string
   readonly pid: number | null
@@ -73,6 +89,8 @@ export interface ProjectStart {
   readonly wait: WaitResult | undefined
   /** Every task of the chain, dependencies first: those started now and those already running. */
   readonly tasks: ReadonlyArray<ChainStep>
+  /** It ran already, as its file says: nothing was started. Whose it is, in words. */
+  readonly already?: string
 }
 
 /** A project task as start_task takes it; kept when its file says so or the start asks it. */
@@ -102,11 +120,35 @@ export const waitOf = (task: ProjectTask): WaitRequest | undefined => {
   }
 }
 
+/** A project task that runs as its file says: its run, once ready (its waitFor). */
+const alreadyRunning = (
+  task: ProjectTask,
+  pid: number | null,
+  owner: string,
+  onProgress: WaitRequest["onProgress"],
+  own: WaitRequest | undefined
+) =>
+  Effect.gen(function*() {
+    const registry = yield* TaskRegistry
+    const wait = own === undefined ? undefined : yield* registry.wait(task.name, {
+      ...own,
+      ...(onProgress !== undefined && {
+        onProgress: (elapsedMs, note) =>
+          onProgress(elapsedMs, `for "${task.name}" to become ready${note === undefined ? "" : `; ${note}`}`)
+      })
+    })
+    const now = yield* registry.get(task.name)
+    const step = { name: task.name, pid: now.pid ?? pid, status: wait?.status ?? now.status }
+    return { started: step, wait, tasks: [step], already: owner } satisfies ProjectStart
+  })
+
 export const startProjectTask = Effect.fnUntraced(function*(
   name: string,
   onProgress: WaitRequest["onProgress"],
   /** Keep every task the chain starts: a kept task's dependencies must outlive the session too. */
-  keep = false
+  keep = false,
+  /** What the answer waits for, instead of the task's own waitFor. */
+  wanted?: WaitRequest
 ) {
   const registry = yield* TaskRegistry
   const config = yield* TaskmuxConfig
@@ -117,21 +159,47 @@ export const startProjectTask = Effect.fnUntraced(function*(
     return yield* new NoSuchProjectTask({
       name,
       known: [...tasks.keys()],
+      dir: state.dir,
       ...(state.error !== undefined && { why: state.error.message })
     })
   }
-  const order = startOrder(tasks, name).map((n) => tasks.get(n)!)
-  // The same checks as an ad-hoc start, for every task of the chain, before any starts.
-  for (const task of order) {
-    yield* checkPolicy(config, asStartRequest(task))
-  }
   const listed = yield* registry.list
   const running = new Map(listed.filter((t) => !isFinished(t.status)).map((t) => [t.name, t]))
-  // Already running: the task itself says so, and whose it is; nothing of its chain runs again.
+  // A dependency that runs met its own needs when it started: they are not run again (a migration that
+  // succeeded before the api started does not run at every start of the web page in front of it).
+  const needed = new Set([name])
+  const need = (task: ProjectTask): void => {
+    for (const dependency of Object.keys(task.dependsOn ?? {})) {
+      if (needed.has(dependency)) continue
+      needed.add(dependency)
+      if (!running.has(dependency)) need(tasks.get(dependency)!)
+    }
+  }
+  need(target)
+  const order = startOrder(tasks, name).filter((n) => needed.has(n)).map((n) => tasks.get(n)!)
+  // The same checks as an ad-hoc start, for every task of the chain, before any starts; and a
+  // dependency's name held by another command would never become what the file says it becomes.
+  for (const task of order) {
+    const { line } = yield* checkPolicy(config, asStartRequest(task))
+    const holder = running.get(task.name)
+    if (task.name !== name && holder !== undefined && holder.command !== line) {
+      return yield* new DependencyTaken({ name, dependency: task.name, command: holder.command, wanted: line })
+    }
+  }
+  // Already running as its file says: that is what was asked (compose's `up`), so the answer is that run,
+  // ready when its waitFor says so. Running another command under its name: the refusal says whose.
   if (running.has(name)) {
-    const started = yield* registry.start(asStartRequest(target, keep || target.keep === true))
-    // It ended since the list and runs again: its dependencies were met for the run before.
-    return { started, wait: undefined, tasks: [started] } satisfies ProjectStart
+    return yield* registry.start(asStartRequest(target, keep || target.keep === true)).pipe(
+      // It ended since the list and runs again: its dependencies were met for the run before.
+      Effect.map((started): ProjectStart => ({ started, wait: undefined, tasks: [started] })),
+      Effect.catchTag(
+        "TaskAlreadyRunning",
+        (taken): Effect.Effect<ProjectStart, TaskAlreadyRunning | TaskNotFound, TaskRegistry> =>
+          taken.same !== true ?
+            Effect.fail(taken) :
+            alreadyRunning(target, taken.pid, taken.owner, onProgress, wanted ?? waitOf(target))
+      )
+    )
   }
   // The chain's needs are known while it runs: a session that ends meanwhile hands them over to this one.
   const viewer = yield* Viewer
@@ -155,14 +223,20 @@ export const startProjectTask = Effect.fnUntraced(function*(
           if (met.has(`${dependency}:${condition}`)) return
           const task = tasks.get(dependency)!
           const failed = (outcome: string, lastLines: ReadonlyArray<string>) =>
-            new DependencyFailed({
-              name: dependent.name,
-              dependency,
-              condition,
-              outcome,
-              lastLines,
-              started: startedNow.filter((n) => n !== dependency)
-            })
+            Effect.flatMap(registry.list, (now) =>
+              Effect.fail(
+                new DependencyFailed({
+                  name: dependent.name,
+                  dependency,
+                  condition,
+                  outcome,
+                  lastLines,
+                  // What this chain leaves running (a dependency that had to succeed has ended).
+                  started: startedNow.filter((n) =>
+                    n !== dependency && now.some((t) => t.name === n && !isFinished(t.status))
+                  )
+                })
+              ))
           // Progress names what the chain waits for, from its first moment (a person at `taskmux start` sees it).
           const wanted = condition === "succeeded" ? "succeed" : `become ${condition}`
           const waiting = onProgress === undefined ?
@@ -203,10 +277,10 @@ export const startProjectTask = Effect.fnUntraced(function*(
         })
 
       for (const task of order) {
-        for (const [dependency, condition] of Object.entries(task.dependsOn ?? {})) {
+        const already = running.get(task.name)
+        for (const [dependency, condition] of Object.entries(already === undefined ? task.dependsOn ?? {} : {})) {
           yield* ensure(task, dependency, condition)
         }
-        const already = running.get(task.name)
         if (already !== undefined) {
           steps.push({ name: task.name, pid: already.pid, status: already.status })
           continue
@@ -225,7 +299,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
         steps.push({ name: started.name, pid: started.pid, status: started.status })
       }
       const last = steps[steps.length - 1]!
-      const ownWait = waitOf(target)
+      const ownWait = wanted ?? waitOf(target)
       const ownProgress = onProgress === undefined ?
         undefined :
         (elapsedMs: number, note: string | undefined) =>
@@ -236,7 +310,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
         : yield* registry.wait(name, { ...ownWait, onProgress: ownProgress })
       // The chain as it is now: a dependency that had to succeed has ended.
       const now = new Map((yield* registry.list).map((t) => [t.name, t]))
-      return {
+      const chain: ProjectStart = {
         started: { name: last.name, pid: last.pid, status: wait?.status ?? last.status },
         wait,
         // (and a dependency another chain was spawning when this one found it has its pid by now).
@@ -245,7 +319,8 @@ export const startProjectTask = Effect.fnUntraced(function*(
           pid: now.get(step.name)?.pid ?? step.pid,
           status: now.get(step.name)?.status ?? step.status
         }))
-      } satisfies ProjectStart
+      }
+      return chain
     })
   )
 })

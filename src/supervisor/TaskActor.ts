@@ -133,6 +133,8 @@ export interface Ended {
   readonly status: TaskStatus
   readonly exitCode: number | null
   readonly signal: string | null
+  /** A stop found it ended already (at this time): nothing was done. */
+  readonly endedBefore?: string
 }
 
 export type StartError = InvalidCwd | SpawnFailed | TerminalUnavailable | TaskAlreadyRunning | TooManyTasks
@@ -503,6 +505,8 @@ export const make = (
         if (request.restart !== true) {
           update({ status: "stopped", nextRestartAt: null, endedAt: new Date().toISOString() })
         }
+      } else if (isFinished(state.status) && state.endedAt !== null) {
+        return { ...ended(state), endedBefore: state.endedAt }
       }
       return ended(state)
     })

@@ -402,8 +402,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       const start = Effect.fn("TaskRegistry.start")(function*(request: StartRequest) {
-        const { cwd, line } = yield* checkPolicy(config, request)
         const viewer = yield* Viewer
+        const { cwd, line } = yield* checkPolicy(config, request, viewer.cwd)
         const spec: TaskActor.TaskSpec = {
           command: request.command,
           args: request.args ?? null,

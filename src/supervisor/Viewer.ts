@@ -18,6 +18,14 @@ export interface ViewerShape {
   readonly stateless?: true
   /** The environment its front or CLI had, which the tasks it starts inherit; absent: the server's own. */
   readonly env?: Readonly<Record<string, string>>
+  /** Where its front or CLI runs: where the tasks it starts run unless given a cwd; absent: the server's. */
+  readonly cwd?: string
+}
+
+/** A session's front or CLI, as its hello describes it. */
+export interface Caller {
+  readonly env?: Readonly<Record<string, string>> | undefined
+  readonly cwd?: string | undefined
 }
 
 export const Viewer = Context.Reference<ViewerShape>("taskmux/Viewer", {
@@ -27,17 +35,20 @@ export const Viewer = Context.Reference<ViewerShape>("taskmux/Viewer", {
 let sessions = 0
 
 /** A new session's viewer. */
-export const makeViewer = (
-  client: () => string | undefined,
-  env?: Readonly<Record<string, string>>
-): ViewerShape => ({ id: `s${++sessions}`, client, ...(env !== undefined && { env }) })
+export const makeViewer = (client: () => string | undefined, caller: Caller = {}): ViewerShape => ({
+  id: `s${++sessions}`,
+  client,
+  ...(caller.env !== undefined && { env: caller.env }),
+  ...(caller.cwd !== undefined && { cwd: caller.cwd })
+})
 
 /** A 2026-07-28 request of a session's client: the session's tasks, no memory of earlier requests. */
 export const statelessViewer = (viewer: ViewerShape, client: string | undefined): ViewerShape => ({
   id: viewer.id,
   client: () => client ?? viewer.client(),
   stateless: true,
-  ...(viewer.env !== undefined && { env: viewer.env })
+  ...(viewer.env !== undefined && { env: viewer.env }),
+  ...(viewer.cwd !== undefined && { cwd: viewer.cwd })
 })
 
 /** Who owns a task, as `viewer` sees it. */

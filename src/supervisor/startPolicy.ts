@@ -16,7 +16,9 @@ export const checkPolicy = Effect.fnUntraced(function*(
     readonly command: string
     readonly args?: ReadonlyArray<string> | undefined
     readonly cwd?: string | undefined
-  }
+  },
+  /** Where a relative (or no) cwd starts: the caller's directory; else the server's. */
+  from: string = process.cwd()
 ) {
   const line = commandLine(request.command, request.args ?? null)
   const denied = config.deny.find((rule) => rule.test(line))
@@ -27,7 +29,7 @@ export const checkPolicy = Effect.fnUntraced(function*(
     const rules = config.allow.map((rule) => rule.source).join(", ")
     return yield* new CommandRefused({ command: line, rule: `it matches no --allow rule (${rules})` })
   }
-  const cwd = NodePath.resolve(config.cwdRoot ?? process.cwd(), request.cwd ?? ".")
+  const cwd = NodePath.resolve(config.cwdRoot ?? from, request.cwd ?? ".")
   if (config.cwdRoot !== undefined) {
     const root = yield* Effect.promise(() => realpath(config.cwdRoot!).catch(() => config.cwdRoot!))
     const real = yield* Effect.promise(() => realpath(cwd).catch(() => cwd))

@@ -143,14 +143,16 @@ describe("with a supervisor", () => {
     expect(ps.find((t) => t.name === "hello")?.status).toBe("exited")
   })
 
-  it("a tool's advice in an error names the commands to type: start of a running task", async () => {
+  it("start of a task that runs as its file says is done already: exit 0, the same run (a script's `start web && ...` runs twice)", async () => {
     await run("start", "sleeper")
+    const first = JSON.parse((await run("ps", "--json")).stdout) as Array<{ name: string; pid: number }>
     const ran = await run("start", "sleeper")
-    expect(ran.code).toBe(1)
-    expect(ran.stderr).toContain(
-      "It runs this same command: `taskmux logs sleeper -f` follows it. Else `taskmux stop sleeper`, `taskmux restart sleeper`."
+    expect([ran.code, ran.stderr]).toEqual([0, ""])
+    expect(ran.stdout).toMatch(
+      /^Task "sleeper" \(pid \d+\) was already running as the project file says: nothing was started\.\n/
     )
-    expect(ran.stderr).not.toMatch(/stop_task|restart_task/)
+    const again = JSON.parse((await run("ps", "--json")).stdout) as Array<{ name: string; pid: number }>
+    expect(again.find((t) => t.name === "sleeper")?.pid).toBe(first.find((t) => t.name === "sleeper")?.pid)
     await run("stop", "sleeper")
   })
 

@@ -4,7 +4,7 @@
  */
 import type * as NodePty from "@lydell/node-pty"
 import { spawn } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, realpathSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -54,8 +54,11 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     expect(ps.code).toBe(0)
     const rows = JSON.parse(ps.stdout) as Array<{ name: string; status: string; owner?: string }>
     expect(rows.find((r) => r.name === "sleeper")).toMatchObject({ status: "running", owner: "other" })
-    // The table ends with whom to kill to end it all.
-    expect((await taskmux(["ps"])).stdout).toContain(`supervisor pid ${await supervisorPid()}, 1 other session\n`)
+    // The table ends with which project it is (a subdirectory's command may mean a project above it),
+    // and whom to kill to end it all.
+    expect((await taskmux(["ps"])).stdout).toContain(
+      `${realpathSync(project)}: supervisor pid ${await supervisorPid()}, 1 other session\n`
+    )
     const follow = await taskmux(["logs", "-f", "counter", "--tail", "1000"])
     expect(follow.code).toBe(0)
     expect(follow.stdout.trimEnd().split("\n")).toEqual(Array.from({ length: 30 }, (_, i) => `line ${i}`))

@@ -1,8 +1,9 @@
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from "node:fs"
+import { createHash } from "node:crypto"
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { runtimeDir } from "../../src/daemon/runtimePaths.ts"
+import { runtimeDir, runtimePaths } from "../../src/daemon/runtimePaths.ts"
 
 const uid = process.getuid!()
 const base = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-run-user-"))
@@ -27,5 +28,17 @@ describe("the user's runtime directory", () => {
       chownSync(own, 0, 0)
     }
     expect(runtimeDir({}, NodePath.join(base, "none"))).toBe(`/tmp/taskmux-${uid}`)
+  })
+})
+
+describe("a project's files", () => {
+  it("are named after its real path's SHA-256, as every earlier build named them (or a new build would start a second supervisor)", () => {
+    const project = mkdtempSync(NodePath.join(base, "my project é-"))
+    const real = realpathSync(project)
+    const key = createHash("sha256").update(real).digest("hex").slice(0, 12)
+    const paths = runtimePaths(project, { XDG_RUNTIME_DIR: base })
+    const name = NodePath.basename(real).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 24)
+    expect(paths.socket).toBe(NodePath.join(base, "taskmux", `${name}-${key}.sock`))
+    expect(paths.lock).toBe(NodePath.join(base, "taskmux", `${name}-${key}.lock`))
   })
 })

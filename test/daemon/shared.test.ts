@@ -53,6 +53,29 @@ const listed = async (s: Connected) => (await s.structured<Listed>("list_tasks")
 const taskOf = async (s: Connected, name: string) => (await listed(s)).find((t) => t.name === name)
 
 describe("one supervisor per project, shared by every session", () => {
+  it("a client started in a subdirectory of a project joins that project's supervisor, and its tasks run where it runs", async () => {
+    const p = makeProject()
+    writeFileSync(NodePath.join(p.project, "taskmux.yaml"), "tasks:\n  where:\n    command: pwd\n")
+    const api = NodePath.join(p.project, "services", "api")
+    mkdirSync(api, { recursive: true })
+    const { TASKMUX_PROJECT: _, ...env } = p.env
+    const top = await connect(env, [], serverEntry, p.project)
+    open.push(top)
+    const sub = await connect(env, [], serverEntry, api)
+    open.push(sub)
+    expect((await p.supervisor())?.sessions).toBe(2)
+    expect((await listed(sub)).map((t) => `${t.name} ${t.status}`)).toEqual(["where defined"])
+    // An ad-hoc command runs in its client's directory, as under a server of its own; a project task where its file says.
+    const lines = async (s: Connected, name: string) =>
+      (await s.structured<{ lines: Array<{ text: string }> }>("read_output", { name })).lines.map((l) => l.text)
+    await sub.structured("start_task", { name: "here", command: "pwd", waitFor: { exit: true } })
+    await top.structured("start_task", { name: "there", command: "pwd", waitFor: { exit: true } })
+    await sub.structured("start_task", { name: "where", waitFor: { exit: true } })
+    expect(await lines(top, "here")).toEqual([api])
+    expect(await lines(top, "there")).toEqual([p.project])
+    expect(await lines(top, "where")).toEqual([p.project])
+  })
+
   it("gives each session's tasks that session's environment (its client's config), whoever started the supervisor", async () => {
     const p = makeProject()
     const a = await session({ ...p.env, API_KEY: "from-a" })
@@ -618,6 +641,9 @@ describe("one supervisor per project, shared by every session", () => {
     await session(p.env)
     const shared = run()
     expect([shared.status, shared.stdout, shared.stderr]).toEqual([2, "", alone.stderr])
+    // Each set of options is checked once: the second front with them gets the same answer.
+    const again = run()
+    expect([again.status, again.stdout, again.stderr]).toEqual([2, "", alone.stderr])
     expect((await p.supervisor())?.sessions).toBe(1)
   })
 

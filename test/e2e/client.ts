@@ -33,14 +33,17 @@ export const connect = async (
   env: Record<string, string> = {},
   args: ReadonlyArray<string> = [],
   /** Another build's entry (a copy of this one). */
-  entry = serverEntry
+  entry = serverEntry,
+  /** Where the client starts it (else this process's directory). */
+  cwd?: string
 ): Promise<Connected> => {
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build (npm test does)`)
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [entry, ...args],
     env: serverEnv(env),
-    stderr: "pipe"
+    stderr: "pipe",
+    ...(cwd !== undefined && { cwd })
   })
   let stderr = ""
   transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()))

@@ -105,12 +105,13 @@ describe("project tasks", () => {
       expect(Date.parse(api.startedAt)).toBeGreaterThanOrEqual(Date.parse(db.startedAt))
       expect(Date.parse(web.startedAt) - Date.parse(api.startedAt)).toBeGreaterThanOrEqual(250)
       expect(web.terminal).toEqual({ cols: 120, rows: 40 })
-      // Starting it again is refused as for any running name, saying whose it is; nothing runs again.
+      // Starting it again is done already; nothing runs again. Another command under its name is refused.
       const again = await s.call("start_task", { name: "web" })
-      expect(again.isError).toBe(true)
-      expect(textOf(again)).toMatch(
-        /^A task named "web" is already running \(pid \d+\)\. It runs this same command: wait_for_task .* Else stop_task, restart_task/
-      )
+      expect(again.isError).toBeFalsy()
+      expect(textOf(again)).toMatch(/^Task "web" \(pid \d+\) was already running as the project file says/)
+      const taken = await s.call("start_task", { name: "web", command: "sleep 5" })
+      expect(taken.isError).toBe(true)
+      expect(textOf(taken)).toMatch(/^A task named "web" is already running \(pid \d+\)\. Stop it with stop_task/)
       const listed2 = await s.structured<Listed>("list_tasks")
       expect(listed2.tasks.filter((t) => t.status === "running").map((t) => t.pid).sort()).toEqual(
         (started.tasks as unknown as Array<{ pid: number }>).map((t) => t.pid).sort()
@@ -137,12 +138,77 @@ describe("project tasks", () => {
       expect(textOf(first)).toMatch(
         /^Project chain: migrate \(exited, pid \d+\) → web \(running, pid \d+\)\.\nStarted task "web" \(pid \d+\)\. "web" matched after [\d.]+ s: web ready/
       )
-      expect(textOf(await s.call("start_task", { name: "web" }))).toMatch(/already running/)
+      // Started again: done already, as compose's up says; its answer is the run, ready by its file's waitFor.
+      const again = await s.call("start_task", { name: "web" })
+      expect(again.isError, textOf(again)).toBeFalsy()
+      expect(again.structuredContent).toMatchObject({ already: true, matched: true, status: "running" })
+      expect((again.structuredContent as { pid: number }).pid).toBe((first.structuredContent as { pid: number }).pid)
+      expect(textOf(again)).toMatch(
+        /^Task "web" \(pid \d+\) was already running as the project file says: nothing was started\. "web" matched after [\d.]+ s: web ready/
+      )
       expect(readFileSync(NodePath.join(dir, "runs.txt"), "utf8")).toBe("migrating\n")
       // A project task that fails at once says so in its answer, as an ad-hoc start does.
       const oops = await s.call("start_task", { name: "oops" })
       expect(oops.structuredContent).toMatchObject({ status: "crashed", exitCode: 3 })
       expect(textOf(oops)).toMatch(/"oops" ended \(crashed, exit code 3\).*no such table/s)
+    })
+  })
+
+  it("a dependency that runs is used as it runs: its own dependencies do not run again, and one that runs another command is refused at once", async () => {
+    const dir = project({
+      "taskmux.yaml": `tasks:
+  migrate:
+    command: echo migrating >> runs.txt
+  api:
+    command: echo "api up"; sleep 60
+    dependsOn: { migrate: succeeded }
+    waitFor: { pattern: "api up" }
+  web:
+    command: sleep 60
+    dependsOn: { api: ready }
+`
+    })
+    await withProject(dir, async (s) => {
+      await s.structured("start_task", { name: "api" })
+      await s.structured("start_task", { name: "web" })
+      await s.structured("stop_task", { name: "web" })
+      await s.structured("start_task", { name: "web" })
+      // api met its need when it started: the migration ran once, not at each start of web.
+      expect(readFileSync(NodePath.join(dir, "runs.txt"), "utf8")).toBe("migrating\n")
+      await s.structured("stop_task", { name: "web" })
+      await s.structured("remove_task", { name: "api" })
+      // "api" taken by another command: it would never print the file's ready line.
+      await s.structured("start_task", { name: "api", command: "sleep 60" })
+      const t0 = Date.now()
+      const refused = await s.call("start_task", { name: "web", waitFor: { pattern: "never", timeoutMs: 20_000 } })
+      expect(refused.isError).toBe(true)
+      expect(textOf(refused)).toBe(
+        "\"web\" was not started: its dependency \"api\" runs \"sleep 60\", not the project file's " +
+          "\"echo \\\"api up\\\"; sleep 60\". Stop that one (stop_task), or start it under another name, then start " +
+          "\"web\" again."
+      )
+      expect(Date.now() - t0).toBeLessThan(5_000)
+      const listed = await s.structured<Listed>("list_tasks")
+      expect(listed.tasks.find((t) => t.name === "web")?.status).toBe("stopped")
+    })
+  })
+
+  it("start_task { name } takes keep and waitFor (what its answer waits for), and names any other field it refuses", async () => {
+    const dir = project({
+      "taskmux.yaml": `tasks:
+  worker:
+    command: echo "booting"; sleep 0.3; echo "worker ready on queue jobs"; sleep 60
+`
+    })
+    await withProject(dir, async (s) => {
+      const refused = await s.call("start_task", { name: "worker", env: { A: "1" }, terminal: true })
+      expect(refused.isError).toBe(true)
+      expect(textOf(refused)).toMatch(
+        /^Invalid arguments for start_task: env, terminal cannot be given without a command: a task started by its name alone .* only keep and waitFor go with it/
+      )
+      const started = await s.call("start_task", { name: "worker", waitFor: { pattern: "ready on queue (\\w+)" } })
+      expect(started.isError, textOf(started)).toBeFalsy()
+      expect(started.structuredContent).toMatchObject({ matched: true, line: { text: "worker ready on queue jobs" } })
     })
   })
 
@@ -196,9 +262,17 @@ describe("project tasks", () => {
       const listed = await s.structured<Listed>("list_tasks")
       expect(listed.tasks.filter((t) => t.status === "running")).toEqual([])
       await s.structured("start_task", { name: "web" })
-      await s.structured("stop_task", { name: "db" })
+      const alone = await s.call("stop_task", { name: "db" })
+      // What still runs and needs it is named.
+      expect(textOf(alone)).toMatch(
+        /^Task "db": stopped, killed by SIGTERM\. Still running, and they need it: web, api \(dependents: true stops them first\)\.$/
+      )
       const after = await s.structured<Listed>("list_tasks")
       expect(after.tasks.filter((t) => t.status === "running").map((t) => t.name).sort()).toEqual(["api", "web"])
+      // Stopped again: it had ended, and nothing happened now.
+      expect(textOf(await s.call("stop_task", { name: "db" }))).toMatch(
+        /^Task "db": stopped, killed by SIGTERM\. It had already ended \(at \d{4}-\d\d-\d\dT[\d:.]+Z\): nothing was stopped\./
+      )
     })
   })
 

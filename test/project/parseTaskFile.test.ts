@@ -32,4 +32,32 @@ describe("parseTaskFile", () => {
     expect(problem("tasks:\n  db:\n    command: postgres\n  web:\n    command: x\n    dependsOn: { db: up }\n"))
       .toMatch(/dependsOn\.db: Expected "started" \| "ready" \| "succeeded"$/)
   })
+
+  it("compose's habits show the form taskmux takes: restart, waitFor and env as maps, a command as one string", () => {
+    const task = (field: string) => problem(`tasks:\n  x:\n    command: echo x\n    ${field}\n`)
+    expect(task("restart: always")).toBe(
+      "/p/taskmux.yaml:4 task \"x\", restart: expected a map, such as { policy: on-failure, maxRestarts: 5 }"
+    )
+    expect(task("waitFor: 18095")).toBe(
+      "/p/taskmux.yaml:4 task \"x\", waitFor: expected a map: { port: 5173 }, { pattern: \"listening on\" } or { exit: true }"
+    )
+    expect(task("env: [A=1]")).toBe(
+      "/p/taskmux.yaml:4 task \"x\", env: expected a map of names to values, such as { PORT: 8080 }"
+    )
+    expect(problem("tasks:\n  x:\n    command: [python3, -m, http.server]\n")).toBe(
+      "/p/taskmux.yaml:3 task \"x\", command: expected a command line as one string (a program and its " +
+        "arguments as a list: command: python3, args: [-m, http.server])"
+    )
+    // A mistake inside the map still names its own field.
+    expect(task("restart: { policy: sometimes }")).toMatch(/restart\.policy: Expected "no" \| "on-failure" \| "always"/)
+  })
+
+  it("takes numbers and true/false as an env value's text, as compose does", () => {
+    const parsed = parseTaskFile(
+      "/p/taskmux.yaml",
+      "tasks:\n  e:\n    command: echo\n    env: { PORT: 8080, DEBUG: true, NAME: x }\n"
+    )
+    if (parsed instanceof ProjectFileError) throw new Error(parsed.message)
+    expect(parsed.tasks.get("e")?.env).toEqual({ PORT: "8080", DEBUG: "true", NAME: "x" })
+  })
 })

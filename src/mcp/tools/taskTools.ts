@@ -20,7 +20,8 @@ import { summaryText, type WaitAnswer, waitAnswer, WaitFields, waitRequest, wait
 const StartOutput = Schema.Struct({
   ...StartedOutput.fields,
   ...Schema.Struct(WaitFields).mapFields(Struct.map(Schema.optionalKey)).fields,
-  tasks: Schema.optionalKey(Schema.Array(StartedOutput).annotate({ description: "A project task's chain, in order." }))
+  tasks: Schema.optionalKey(Schema.Array(StartedOutput).annotate({ description: "A project task's chain, in order." })),
+  already: Schema.optionalKey(Schema.Boolean.annotate({ description: "It ran already: nothing started." }))
 })
 
 const startInput = Schema.Struct({
@@ -73,32 +74,6 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   run: ({ cols, command, rows, terminal, waitFor, ...request }, context) =>
     withRegistry((r) =>
       Effect.gen(function*() {
-        if (command === undefined) {
-          const { keep, ...rest } = request
-          if (request.name === undefined || Object.keys(rest).length > 1 || waitFor !== undefined) {
-            return yield* new InvalidArguments({
-              tool: "start_task",
-              issue: request.name === undefined
-                ? "command is required (or name alone, to start a project task: list_tasks shows them as defined)"
-                : "a task started by its name alone (a project task, or one a past supervisor left) takes only keep: " +
-                  "its file or its record gives the rest; wait_for_task waits for it after"
-            })
-          }
-          const lost = (yield* LostTasks).get(request.name)
-          if (lost !== undefined && !(yield* isProjectTask(request.name))) {
-            const started = yield* startLost(lost, keep === true)
-            return yield* answerEarlyEnd(r, started)
-          }
-          // A lost project task runs as its file says, kept if it was.
-          const chain = yield* startProjectTask(
-            request.name,
-            progressOf(context, defaultTimeoutMs(false)),
-            keep === true || lost?.session === null
-          )
-          if (chain.wait === undefined) return { ...yield* answerEarlyEnd(r, chain.started), tasks: chain.tasks }
-          const { name: _, ...waited } = waitAnswer(chain.wait)
-          return { ...chain.started, ...waited, tasks: chain.tasks }
-        }
         if (
           waitFor !== undefined && waitFor.pattern === undefined && waitFor.port === undefined &&
           waitFor.exit !== true
@@ -109,9 +84,54 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
               "or exit: true (the end)"
           })
         }
+        const wait = waitFor === undefined ? undefined : yield* waitRequest("start_task", "waitFor.", waitFor)
+        if (command === undefined) {
+          const { keep, name, ...rest } = request
+          if (name === undefined) {
+            return yield* new InvalidArguments({
+              tool: "start_task",
+              issue: "command is required (or name alone, to start a project task: list_tasks shows them as defined)"
+            })
+          }
+          const given = { ...rest, terminal, cols, rows }
+          const extra = Object.keys(given).filter((key) => given[key as keyof typeof given] !== undefined)
+          if (extra.length > 0) {
+            return yield* new InvalidArguments({
+              tool: "start_task",
+              issue: `${extra.join(", ")} cannot be given without a command: a task started by its name alone (a ` +
+                "project task, or one a past supervisor left) runs as its file or its record says; only keep and " +
+                "waitFor go with it"
+            })
+          }
+          const lost = (yield* LostTasks).get(name)
+          if (lost !== undefined && !(yield* isProjectTask(name))) {
+            const started = yield* startLost(lost, keep === true)
+            if (wait === undefined) return yield* answerEarlyEnd(r, started)
+            const { name: _, ...waited } = waitAnswer(
+              yield* r.wait(name, { ...wait, since: "run", onProgress: progressOf(context, wait.timeoutMs) })
+            )
+            return { ...started, ...waited }
+          }
+          // A lost project task runs as its file says, kept if it was.
+          const chain = yield* startProjectTask(
+            name,
+            progressOf(context, wait?.timeoutMs ?? defaultTimeoutMs(false)),
+            keep === true || lost?.session === null,
+            wait === undefined ? undefined : { ...wait, since: "run" }
+          )
+          const already = chain.already === undefined
+            ? {}
+            : { already: true, hint: `It was already running (${chain.already}): nothing was started.` }
+          if (chain.wait === undefined) {
+            return chain.already === undefined
+              ? { ...yield* answerEarlyEnd(r, chain.started), tasks: chain.tasks }
+              : { ...chain.started, ...already }
+          }
+          const { name: _, ...waited } = waitAnswer(chain.wait)
+          return { ...chain.started, ...waited, tasks: chain.tasks, ...already }
+        }
         const unusable = unusableText(command, request.args, request.env)
         if (unusable !== undefined) return yield* new InvalidArguments({ tool: "start_task", issue: unusable })
-        const wait = waitFor === undefined ? undefined : yield* waitRequest("start_task", "waitFor.", waitFor)
         if (terminal !== true && (cols !== undefined || rows !== undefined)) {
           return yield* new InvalidArguments({
             tool: "start_task",
@@ -153,9 +173,13 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
     const chain = o.tasks === undefined || o.tasks.length < 2
       ? ""
       : `Project chain: ${o.tasks.map((t) => `${t.name} (${t.status}, pid ${t.pid})`).join(" → ")}.\n`
+    const what = o.already === true
+      ? `Task "${o.name}" (pid ${o.pid}) was already running as the project file says: nothing was started.`
+      : `Started task "${o.name}" (pid ${o.pid}).`
+    if (o.already === true && o.matched === undefined) return what
     return o.matched === undefined
-      ? `${chain}Started task "${o.name}" (pid ${o.pid}).${earlyEndText(o)}`
-      : `${chain}Started task "${o.name}" (pid ${o.pid}). ${
+      ? `${chain}${what}${earlyEndText(o)}`
+      : `${chain}${what} ${
         // Without waitFor, an answer with a wait's fields is an end seen within EARLY_END_MS, or a
         // project task's own waitFor (its file's): ready while it runs, else its end.
         waitText(
@@ -238,23 +262,31 @@ export const stopTask = tool({
   }),
   output: Schema.Struct({
     ...EndedOutput.fields,
-    dependents: Schema.optionalKey(Schema.Array(Schema.String))
+    dependents: Schema.optionalKey(Schema.Array(Schema.String)),
+    hint: Schema.optionalKey(Schema.String)
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   canWait: true,
   run: ({ dependents, name, ...request }) =>
     withRegistry((r) =>
       Effect.gen(function*() {
-        if (dependents !== true) return { ...yield* r.stop(name, request) }
-        const running = yield* runningDependents(name)
-        yield* Effect.forEach(running, (d) => r.stop(d, request), { discard: true })
-        return { ...yield* r.stop(name, request), dependents: running }
+        const first = dependents === true ? yield* runningDependents(name) : []
+        yield* Effect.forEach(first, (d) => r.stop(d, request), { discard: true })
+        const { endedBefore, ...ended } = yield* r.stop(name, request)
+        // What still runs and needs it: a stop that leaves them failing should say so.
+        const needing = dependents === true ? [] : yield* runningDependents(name)
+        const hint = [
+          endedBefore === undefined ? "" : `It had already ended (at ${endedBefore}): nothing was stopped.`,
+          needing.length === 0 ? "" : `Still running, and they need it: ${needing.join(", ")} ` +
+            "(dependents: true stops them first)."
+        ].filter((part) => part !== "").join(" ")
+        return { ...ended, ...(dependents === true && { dependents: first }), ...(hint !== "" && { hint }) }
       })
     ),
   text: (o) =>
     `Task "${o.name}": ${describeEnd(o.status, o.exitCode, o.signal)}.${
-      "dependents" in o && o.dependents.length > 0 ? ` Stopped first: ${o.dependents.join(", ")}.` : ""
-    }`
+      o.dependents !== undefined && o.dependents.length > 0 ? ` Stopped first: ${o.dependents.join(", ")}.` : ""
+    }${o.hint === undefined ? "" : ` ${o.hint}`}`
 })
 
 /** A restart's answer: the new run, and how it ended if it did at once (as a start's answer says). */
