@@ -14,7 +14,7 @@ setFlagsFromString("--enable-experimental-regexp-engine-on-excessive-backtracks"
 setFlagsFromString("--enable-experimental-regexp-engine")
 
 const INLINE = /^\(\?([ims]+)\)/
-const LITERAL = /^\/(.+)\/([imsu]+)$/s
+const LITERAL = /^\/(.+)\/([gimsuy]+)$/s
 
 export const compilePattern = (pattern: string): RegExp => {
   const inline = INLINE.exec(pattern)
@@ -23,7 +23,9 @@ export const compilePattern = (pattern: string): RegExp => {
   const [source, flags] = inline !== null
     ? [pattern.slice(inline[0].length), unique(inline[1]!)]
     : literal !== null
-    ? [literal[1]!, unique(literal[2]!)]
+    // g and y (the flags most often written: `/error/gi`) mean nothing for a test of one line, and
+    // would make it remember where it stopped.
+    ? [literal[1]!, unique(literal[2]!.replace(/[gy]/g, ""))]
     : [pattern, ""]
   const regex = new RegExp(source, flags)
   // grep's and Python's users write "[[:digit:]]": JavaScript reads a class of "[:dgit" and then a "]".
@@ -42,6 +44,13 @@ export const compilePattern = (pattern: string): RegExp => {
   }
   return regex
 }
+
+/** A pattern read as text slashes and all ("/ready/"): what a wait that found nothing says about it. */
+export const slashesHint = (pattern: RegExp): string | undefined =>
+  /^\\\/.+\\\/$/s.test(pattern.source) && pattern.flags === ""
+    ? `The pattern ${pattern.source.replace(/\\\//g, "/")} was read as text, slashes included: /.../ is a ` +
+      `regex literal only with flags (/ready/i); without them, leave the slashes out.`
+    : undefined
 
 /** Whether V8's linear-time engine can run it (no lookahead, no backreference): then no line can stall it. */
 const linear = (source: string, flags: string) => {

@@ -5,7 +5,9 @@
  * a taskmux task, and cancelling it ends the wait.
  *
  * One store per session, bounded: at most PER_SESSION tasks held per session and TOTAL in all; a task is
- * kept for its TTL after it ends (and while it works), then forgotten. Ids are 128 random bits: a 2026-07-28
+ * kept for its TTL after it ends (and while it works), then forgotten; when a new one needs the room,
+ * the finished ones go first, oldest end first (else an afternoon of waits would lock a session out of
+ * tasks for an hour). Ids are 128 random bits: a 2026-07-28
  * client names a task by its id alone.
  */
 import { randomBytes } from "node:crypto"
@@ -71,11 +73,21 @@ export class ProtocolTasks {
   /** Room for one more task, or an error saying why not. */
   room(): Error | undefined {
     this.sweep()
-    if (this.tasks.size < PER_SESSION && held < TOTAL) return undefined
+    const full = () => this.tasks.size >= PER_SESSION || held >= TOTAL
+    if (full()) {
+      const finished = [...this.tasks.values()].filter((t) => t.status !== "working")
+      for (const task of finished.sort((a, b) => a.expiresAt - a.ttlMs - (b.expiresAt - b.ttlMs))) {
+        if (!full()) break
+        this.tasks.delete(task.taskId)
+        held--
+      }
+    }
+    if (!full()) return undefined
+    const working = [...this.tasks.values()].filter((t) => t.status === "working").length
     return protocolError(
       ErrorCode.InvalidRequest,
-      `Too many protocol tasks: this session holds ${this.tasks.size} (at most ${PER_SESSION}, ${TOTAL} in all sessions). ` +
-        "Cancel some (tasks/cancel), or call without a task."
+      `Too many protocol tasks: this session has ${working} calls working as tasks (at most ${PER_SESSION} held, ` +
+        `${TOTAL} in all sessions). Wait for some to end, cancel some (tasks/cancel), or call without a task.`
     )
   }
 

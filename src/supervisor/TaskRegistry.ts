@@ -25,6 +25,7 @@ import {
   type TerminalUnavailable,
   TooManyTasks
 } from "../domain/errors.ts"
+import { slashesHint } from "../domain/pattern.ts"
 import type { SignalName } from "../domain/Signals.ts"
 import {
   describeEnd,
@@ -46,7 +47,7 @@ import * as ProcessTree from "../process/ProcessTree.ts"
 import * as procfs from "../process/procfs.ts"
 import { listeningPorts } from "../process/usage.ts"
 import { Watchdog } from "../process/Watchdog.ts"
-import { askedBy, leftRunningHint, notFoundHint, ownerLeft, silentHint, stdoutSilentHint } from "./hints.ts"
+import { askedBy, joinHints, leftRunningHint, notFoundHint, ownerLeft, silentHint, stdoutSilentHint } from "./hints.ts"
 import { Notifier } from "./Notifier.ts"
 import type { RestartPolicy } from "./RestartPolicy.ts"
 import { defaultPolicy } from "./RestartPolicy.ts"
@@ -595,6 +596,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         let pending: BufferedLine | undefined
         /** Since when a line without its newline has matched. */
         let pendingSince: { readonly seq: number; readonly at: number } | undefined
+        /** Lines after the cursor that the ring dropped before the scan reached them. */
+        let missed = 0
         const result = (matched: boolean, timedOut: boolean, port?: number): WaitResult => {
           const now = state()
           const over = isFinished(now.status) && now.endedAt !== null
@@ -631,10 +634,25 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             ...(over && now.error !== null && { reason: now.error }),
             lastLines,
             ...(errorLines.length > 0 && { errorLines }),
-            ...(timedOut && hintOf(now)),
-            ...(over && endHint(now))
+            ...joinHints(
+              missedHint(now),
+              timedOut ? hintOf(now) : {},
+              over ? endHint(now) : {},
+              !matched && request.pattern !== undefined ? { hint: slashesHint(request.pattern) } : {}
+            )
           }
         }
+        /** Lines it could not look at: the answer is no proof the line was never printed. */
+        const missedHint = (now: TaskState): { hint?: string } =>
+          missed === 0 || matchedLine !== undefined ? {} : {
+            hint: `${missed === 1 ? "1 line" : `${missed} lines`} after where this wait began ${
+              missed === 1 ? "was" : "were"
+            } dropped before it could look at ${
+              missed === 1 ? "it" : "them"
+            } (the buffer keeps the last ${config.bufferLines} lines)${
+              now.logFiles.length === 0 ? "" : `; the log file has every line: ${now.logFiles.at(-1)}`
+            }.`
+          }
         /** Why a wait timed out, where taskmux can tell more than that it did. */
         const hintOf = (now: TaskState): { hint?: string } => {
           // A prompt it shows now says more than an earlier line that matched (a REPL waiting for input).
@@ -671,11 +689,13 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           if (ports.length > 0) {
             return { hint: `It listens on ${ports.length === 1 ? "port" : "ports"} ${ports.join(", ")} instead.` }
           }
-          // Silent for a while, not for a wait that looked once (timeoutMs: 0).
+          // Silent for a while, not for a wait that looked once (timeoutMs: 0); and a task that printed
+          // before the wait is no sign of a buffer holding its lines back (it printed those).
           if (Date.now() - startedAt < SILENT_AFTER_MS) return {}
           if (now.buffer.receivedBytes === bytesAtStart) {
             const stdinOpen = now.process?.isStdinOpen() ?? false
-            return { hint: silentHint(now, request.pattern !== undefined, bytesAtStart === 0, stdinOpen) }
+            const never = bytesAtStart === 0
+            return { hint: silentHint(now, request.pattern !== undefined && never, never, stdinOpen) }
           }
           // Its log lines on stderr, its ready line held in a buffer on stdout (C's printf on a pipe).
           const stdoutLines = now.buffer.read({ stream: "stdout", since: now.buffer.runStart, tail: 1 }).lines
@@ -694,6 +714,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             }
           }
           if (request.pattern !== undefined && matchedLine === undefined) {
+            // Lines the ring dropped before this wait could look at them (a flood, a since far back).
+            missed += Math.max(0, now.buffer.stats().droppedLines - cursor)
             // An explicit cursor says where to look from; without one, what was shown does not match again.
             const shown = request.since === undefined ? shownPartial(viewer, now) : undefined
             const found = scan(now, cursor, request.pattern, shown)

@@ -54,3 +54,9 @@ export const leftRunningHint = (commands: ReadonlyArray<string>) =>
   `It left ${commands.length === 1 ? "1 process" : `${commands.length} processes`} running, which ended with it: ` +
   `${commands.join("; ")}. A task lasts as long as its main process: run a server in the foreground ` +
   `(no "&", no daemon mode), so that the task is the server.`
+
+/** Hints, each a sentence or more, in one (or none). */
+export const joinHints = (...hints: ReadonlyArray<{ readonly hint?: string | undefined }>): { hint?: string } => {
+  const hint = hints.map((h) => h.hint).filter((h) => h !== undefined && h !== "").join(" ")
+  return hint === "" ? {} : { hint }
+}

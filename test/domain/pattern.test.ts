@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { compilePattern } from "../../src/domain/pattern.ts"
+import { compilePattern, slashesHint } from "../../src/domain/pattern.ts"
 
 describe("compilePattern: a caller's pattern, with the flags other languages write", () => {
   it("takes a leading (?i) as Python, Go and PCRE do, and a /regex/flags literal", () => {
@@ -8,10 +8,20 @@ describe("compilePattern: a caller's pattern, with the flags other languages wri
     expect(compilePattern("(?im)^ready$").test("x\nREADY")).toBe(true)
     expect(compilePattern("/ready/i").test("Server READY")).toBe(true)
     expect(compilePattern("/listening on \\d+/i").test("LISTENING ON 80")).toBe(true)
+    // g and y, the flags most often written, mean nothing for one line: taken, and dropped (a global
+    // regex would remember where it stopped and miss the next line).
+    const global = compilePattern("/error/gi")
+    expect([global.test("ERROR one"), global.test("ERROR two"), global.flags]).toEqual([true, true, "i"])
   })
 
   it("leaves everything else as JavaScript reads it: /api/ without flags is the path", () => {
     expect(compilePattern("/api/").test("GET /api/ 200")).toBe(true)
+    expect(slashesHint(compilePattern("/READY/"))).toBe(
+      "The pattern /READY/ was read as text, slashes included: /.../ is a regex literal only with flags " +
+        "(/ready/i); without them, leave the slashes out."
+    )
+    expect(slashesHint(compilePattern("/READY/i"))).toBeUndefined()
+    expect(slashesHint(compilePattern("READY"))).toBeUndefined()
     expect(compilePattern("ready").test("Server READY")).toBe(false)
     expect(() => compilePattern("(?x)ready")).toThrow(SyntaxError)
     expect(() => compilePattern("(unclosed")).toThrow(SyntaxError)

@@ -544,6 +544,37 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     await s.structured("stop_task", { name: "elsewhere" })
   })
 
+  it("a wait whose line the buffer dropped before it looked says so, with the log file that has it; one that printed before gets no buffering advice", async () => {
+    // An early error, then 20,000 lines (the buffer keeps 10,000), then quiet.
+    const { text } = await run({
+      command:
+        "perl -e '$| = 1; print \"ERROR: MAGIC failure at step 5\\n\"; print \"line $_\\n\" for 1..20000; sleep 60'",
+      name: "chatty",
+      waitFor: { pattern: "^line 20000$" }
+    })
+    expect(text).toMatch(/matched/)
+    const missed = await s.call("wait_for_task", { name: "chatty", pattern: "MAGIC", since: 0, timeoutMs: 2_500 })
+    const hint = (missed.structuredContent as unknown as Waited).hint
+    expect(hint).toMatch(
+      /^10001 lines after where this wait began were dropped before it could look at them \(the buffer keeps the last 10000 lines\); the log file has every line: \/.+\.log\./
+    )
+    // It printed plenty before: not a program that buffers its output.
+    expect(hint).not.toMatch(/buffering/)
+    const logFile = /the log file has every line: (\S+)\./.exec(hint!)![1]!
+    expect(readFileSync(logFile, "utf8")).toContain("ERROR: MAGIC failure at step 5")
+    // A regex literal with g, the flag most often written, is a regex; without flags, text (and said so).
+    expect((await s.structured<Waited>("wait_for_task", { name: "chatty", pattern: "/LINE 12000$/gi", since: 0 })).line)
+      .toEqual(expect.objectContaining({ text: "line 12000" }))
+    const literal = await s.structured<Waited>("wait_for_task", {
+      name: "chatty",
+      pattern: "/line 19000/",
+      since: 15_000,
+      timeoutMs: 500
+    })
+    expect(literal.hint).toMatch(/The pattern \/line 19000\/ was read as text, slashes included/)
+    await s.structured("stop_task", { name: "chatty" })
+  })
+
   it("a ready answer after a restart shows this run's lines, not the last run's", async () => {
     const port = await freePort()
     await run({

@@ -151,6 +151,10 @@ describe("2025-11-25 tasks, with the 1.x SDK", () => {
     // Answered once the run is over.
     expect(pids.filter(isAlive)).toEqual([])
     expect(await s.structured("get_task", { name: "tree" })).toMatchObject({ status: "stopped" })
+    // Who stopped it is the cancel, not a stop_task nobody called.
+    expect(await s.structured("wait_for_task", { name: "tree", exit: true })).toMatchObject({
+      hint: "Stopped by tasks/cancel from taskmux-e2e."
+    })
     await expect(s.client.experimental.tasks.cancelTask(task.taskId)).rejects.toMatchObject({
       code: -32602,
       message: expect.stringMatching(/terminal status 'cancelled'/)

@@ -89,16 +89,25 @@ describe("ProtocolTasks", () => {
     tasks.close()
   })
 
-  it("holds at most PER_SESSION tasks; room again once one is forgotten", async () => {
+  it("holds at most PER_SESSION tasks working; a finished one makes room, the one that ended first going first", async () => {
     vi.useFakeTimers({ toFake: ["Date"] })
     const tasks = new ProtocolTasks(() => {})
     const calls = Array.from({ length: PER_SESSION }, () => pendingCall())
-    const held = calls.map((c) => tasks.create(c.call, true, 1_000))
-    expect(tasks.room()).toMatchObject({ message: expect.stringMatching(/Too many protocol tasks/) })
-    calls[0]!.settle(ok())
-    await held[0]!.done
-    vi.advanceTimersByTime(1_001)
+    const held = calls.map((c) => tasks.create(c.call, true))
+    expect(tasks.room()).toMatchObject({
+      message: "Too many protocol tasks: this session has 100 calls working as tasks (at most 100 held, 1000 in " +
+        "all sessions). Wait for some to end, cancel some (tasks/cancel), or call without a task."
+    })
+    // Ended within their TTL (an hour): still held, and read, until a new task needs the room.
+    for (const i of [7, 3]) {
+      calls[i]!.settle(ok())
+      await held[i]!.done
+      vi.advanceTimersByTime(10)
+    }
+    expect(tasks.get(held[7]!.taskId).status).toBe("completed")
     expect(tasks.room()).toBeUndefined()
+    expect(tasks.has(held[7]!.taskId)).toBe(false)
+    expect(tasks.has(held[3]!.taskId)).toBe(true)
     tasks.close()
   })
 

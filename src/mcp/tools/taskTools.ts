@@ -11,8 +11,10 @@ import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
 import { Project } from "../../project/Project.ts"
 import { runningDependents } from "../../project/projectTasks.ts"
 import { startProjectTask } from "../../project/startProjectTask.ts"
+import { askedBy } from "../../supervisor/hints.ts"
 import type { Started } from "../../supervisor/TaskActor.ts"
 import type { TaskRegistry } from "../../supervisor/TaskRegistry.ts"
+import { Viewer } from "../../supervisor/Viewer.ts"
 import { progressOf, tool, type ToolEnv, withRegistry } from "../Tool.ts"
 import { EndedOutput, NameOnly, StartedOutput, TaskName, TerminalCols, TerminalRows } from "./fields.ts"
 import { summaryText, type WaitAnswer, waitAnswer, WaitFields, waitRequest, waitText } from "./waits.ts"
@@ -162,7 +164,11 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
             // A run cancelled as a protocol task is a run the client no longer wants.
             ? Effect.onInterrupt(
               waiting,
-              () => context.cancelStopsRun?.() === true ? Effect.ignore(r.stop(started.name)) : Effect.void
+              () =>
+                context.cancelStopsRun?.() === true
+                  ? Effect.flatMap(Viewer, (viewer) =>
+                    Effect.ignore(r.stop(started.name, { by: askedBy("tasks/cancel", viewer) })))
+                  : Effect.void
             )
             : waiting
         )
