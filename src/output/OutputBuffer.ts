@@ -96,6 +96,8 @@ interface Pending {
   bytes: Buffer
   length: number
   time: number
+  /** Its last piece was cut at maxLineBytes with nothing left over: a newline next ends that line, not an empty one. */
+  cut: boolean
 }
 
 /** The largest slab: a few read buffers' worth. The first slabs are small, so a quiet task holds little. */
@@ -120,8 +122,8 @@ export class OutputBuffer {
   private nextSeq = 1
   private nextRun: number | undefined
   private readonly pending: Record<StreamId, Pending> = {
-    stdout: { bytes: NO_BYTES, length: 0, time: 0 },
-    stderr: { bytes: NO_BYTES, length: 0, time: 0 }
+    stdout: { bytes: NO_BYTES, length: 0, time: 0, cut: false },
+    stderr: { bytes: NO_BYTES, length: 0, time: 0, cut: false }
   }
   /** The slab being filled, and emptied ones to fill next. */
   private slab: Slab | undefined
@@ -144,7 +146,12 @@ export class OutputBuffer {
   append(stream: StreamId, chunk: Buffer, time: number): void {
     this.receivedBytes += chunk.length
     let pos = 0
-    if (this.pending[stream].length > 0) {
+    const p = this.pending[stream]
+    if (p.cut && chunk.length > 0) {
+      p.cut = false
+      if (chunk[0] === NEWLINE) pos = 1
+    }
+    if (p.length > 0) {
       const nl = chunk.indexOf(NEWLINE)
       if (nl === -1) {
         this.addPending(stream, chunk, 0, chunk.length, time)
@@ -167,6 +174,7 @@ export class OutputBuffer {
   /** Ends the unterminated line of a stream, if any (its pipe closed). */
   flush(stream: StreamId): void {
     const p = this.pending[stream]
+    p.cut = false
     if (p.length === 0) return
     const length = p.length
     p.length = 0
@@ -421,8 +429,12 @@ export class OutputBuffer {
     let start = 0
     while (start < body.length) {
       const nl = body.indexOf(NEWLINE, start)
-      this.addPending(stream, body, start, nl, time)
-      this.flush(stream)
+      // An empty line is a line (nothing pending makes it one: a line cut at its end left nothing either).
+      if (nl === start) this.pushLines(stream, body.subarray(start, nl + 1), 1, time)
+      else {
+        this.addPending(stream, body, start, nl, time)
+        this.flush(stream)
+      }
       start = nl + 1
     }
   }
@@ -445,6 +457,7 @@ export class OutputBuffer {
         this.flush(stream)
       }
       start = end
+      p.cut = start === to
     }
     if (start < to) this.hold(p, chunk, start, to, time)
   }

@@ -1,20 +1,44 @@
 /**
  * Output as a model should read it: no ANSI escape sequences (colours, cursor moves, OSC
- * titles cost tokens and mean nothing in text), and carriage-return redraws (progress
- * bars) collapsed to what a terminal would finally show.
+ * titles cost tokens and mean nothing in text), and redraws (progress bars, spinners) collapsed
+ * to what a terminal would finally show.
  */
 import stripAnsi from "strip-ansi"
 
-export const cleanText = (text: string): string => collapseCarriageReturns(stripAnsi(text))
+/**
+ * What redraws a line: a carriage return, a move to its first column (`ESC[G`, `ESC[1G`) and an
+ * erase of the line (`ESC[2K`), as ora, listr and pnpm redraw theirs.
+ */
+const REDRAW = /(\r|\u001b\[[01]?G|\u001b\[2K)/
+
+export const cleanText = (text: string): string => {
+  if (!text.includes("\r") && !text.includes("\u001b[")) return stripAnsi(text)
+  const parts = text.split(REDRAW)
+  return parts.length === 1 ? stripAnsi(text) : redrawn(parts)
+}
 
 /** "50%\r100%" shows "100%"; "abcdef\rXY" shows "XYcdef", as on a terminal. */
-export const collapseCarriageReturns = (text: string): string => {
-  if (!text.includes("\r")) return text
-  const parts = text.split("\r")
-  let shown = parts[0]!
-  for (let i = 1; i < parts.length; i++) {
-    const part = parts[i]!
-    shown = part + shown.slice(part.length)
+export const collapseCarriageReturns = (text: string): string =>
+  text.includes("\r") ? redrawn(text.split(/(\r)/)) : text
+
+/**
+ * The line a terminal shows after text and redraws in turn (odd parts are the redraws): each text
+ * overwrites from the cursor. An erase clears the line; it is taken as a move to its start too
+ * (where spinners write next).
+ */
+const redrawn = (parts: ReadonlyArray<string>): string => {
+  let shown = ""
+  let column = 0
+  for (let i = 0; i < parts.length; i++) {
+    if (i % 2 === 1) {
+      if (parts[i] === "\u001b[2K") shown = ""
+      column = 0
+      continue
+    }
+    const part = stripAnsi(parts[i]!)
+    if (part === "") continue
+    shown = shown.slice(0, column) + part + shown.slice(column + part.length)
+    column += part.length
   }
   return shown
 }

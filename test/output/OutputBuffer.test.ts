@@ -218,6 +218,37 @@ describe("OutputBuffer", () => {
     )
   })
 
+  it("cuts a long line into the same pieces however it is chunked: one that ends on a cut makes no empty line", () => {
+    const buffer = make({ maxLineBytes: 4 })
+    buffer.append("stdout", b("aaaabbbb"), 1)
+    buffer.append("stdout", b("\nnext\n"), 2)
+    assert.deepStrictEqual(texts(buffer), ["aaaa", "bbbb", "next"])
+    fc.assert(
+      fc.property(
+        fc.array(fc.stringMatching(/^[a-z]{0,13}$/), { maxLength: 8 }),
+        fc.array(fc.nat({ max: 60 }), { maxLength: 10 }),
+        fc.integer({ min: 1, max: 6 }),
+        (lines, cuts, maxLineBytes) => {
+          const text = lines.map((line) => `${line}\n`).join("")
+          const buffer = make({ maxLineBytes })
+          let at = 0
+          for (const cut of [...cuts.map((c) => Math.min(c, text.length)).sort((x, y) => x - y), text.length]) {
+            if (cut > at) buffer.append("stdout", b(text.slice(at, cut)), 1)
+            at = Math.max(at, cut)
+          }
+          const pieces = lines.flatMap((line) =>
+            line === "" ? [""] : Array.from(
+              { length: Math.ceil(line.length / maxLineBytes) },
+              (_, i) => line.slice(i * maxLineBytes, (i + 1) * maxLineBytes)
+            )
+          )
+          assert.deepStrictEqual(texts(buffer), pieces)
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
+
   it("keeps nothing of the chunks it is given, and answers the same whatever its slabs", () => {
     const op = fc.oneof(
       fc.record({

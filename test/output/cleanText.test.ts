@@ -13,5 +13,17 @@ describe("cleanText", () => {
     assert.strictEqual(collapseCarriageReturns("abcdef\rXY"), "XYcdef")
     assert.strictEqual(collapseCarriageReturns("\rloading...\rdone      "), "done      ")
     assert.strictEqual(collapseCarriageReturns("plain"), "plain")
+    assert.strictEqual(cleanText("\u001b[32m50%\u001b[0m\r\u001b[32m100%\u001b[0m"), "100%")
+  })
+
+  it("collapses a spinner's redraws (a move to column 1, an erase of the line) as ora, listr and pnpm write them", () => {
+    assert.strictEqual(cleanText("frame1\u001b[2K\u001b[1Gframe2\u001b[2K\u001b[1Gframe3"), "frame3")
+    assert.strictEqual(
+      cleanText("\u001b[?25l⠋ Loading\u001b[G\u001b[2K⠙ Loading\u001b[G\u001b[2K\u001b[32m✔\u001b[39m Done"),
+      "✔ Done"
+    )
+    // A move alone overwrites; an erase clears what a shorter frame would leave.
+    assert.strictEqual(cleanText("loading...\u001b[1Gdone"), "doneing...")
+    assert.strictEqual(cleanText("loading...\u001b[1G\u001b[2Kdone"), "done")
   })
 })
