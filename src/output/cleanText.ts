@@ -9,7 +9,7 @@ import stripAnsi from "strip-ansi"
  * What redraws a line: a carriage return, a move to its first column (`ESC[G`, `ESC[1G`) and an
  * erase of the line (`ESC[2K`), as ora, listr and pnpm redraw theirs.
  */
-const REDRAW = /(\r|\u001b\[[01]?G|\u001b\[2K)/
+const REDRAW = new RegExp(String.raw`(\r|\x1b\[[01]?G|\x1b\[2K)`)
 
 export const cleanText = (text: string): string => {
   if (!text.includes("\r") && !text.includes("\u001b[")) return stripAnsi(text)
