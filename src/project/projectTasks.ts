@@ -63,3 +63,36 @@ export const runningDependents = (name: string) =>
       return t !== undefined && !isFinished(t.status)
     })
   })
+
+/**
+ * What a restart of a project task should say: the fields its file now gives otherwise than the run
+ * was started with (a restart runs it as it was), and its dependencies that do not run.
+ */
+export const restartNotes = (name: string) =>
+  Effect.gen(function*() {
+    const def = (yield* (yield* Project).current).file?.tasks.get(name)
+    if (def === undefined) return undefined
+    const registry = yield* TaskRegistry
+    const run = yield* registry.get(name, { envValues: true })
+    const changed = [
+      run.command !== commandLine(def.command, def.args ?? null) && "command",
+      run.cwd !== def.cwd && "cwd",
+      Object.entries(def.env ?? {}).some(([key, value]) => run.envValues?.[key] !== value) && "env",
+      (run.terminal !== null) !== (def.terminal === true) && "terminal",
+      run.restartPolicy !== (def.restart?.policy ?? "no") && "restart"
+    ].filter((field) => field !== false)
+    const listed = yield* registry.list
+    // Not running, or (one that had to succeed) not succeeded.
+    const idle = Object.entries(def.dependsOn ?? {}).filter(([dependency, condition]) => {
+      const t = listed.find((t) => t.name === dependency)
+      return t === undefined || (condition === "succeeded" ? t.status !== "exited" : isFinished(t.status))
+    }).map(([dependency]) => dependency)
+    const notes = [
+      changed.length === 0 ? "" : `The project file now gives "${name}" another ${changed.join(", ")} than this ` +
+        `run was started with, and a restart runs it as it was: stop_task, then start_task { name: ` +
+        `${JSON.stringify(name)} }, runs what the file says.`,
+      idle.length === 0 ? "" : `It needs ${idle.join(", ")}, which ${idle.length === 1 ? "does" : "do"} not run ` +
+        `now (start_task { name: ${JSON.stringify(idle[0])} } starts ${idle.length === 1 ? "it" : "one"}).`
+    ].filter((note) => note !== "")
+    return notes.length === 0 ? undefined : notes.join(" ")
+  })

@@ -263,6 +263,10 @@ describe("project tasks", () => {
       expect(listed.tasks.filter((t) => t.status === "running")).toEqual([])
       await s.structured("start_task", { name: "web" })
       const alone = await s.call("stop_task", { name: "db" })
+      // A restart of what needs it says it does not run.
+      expect(textOf(await s.call("restart_task", { name: "api" }))).toMatch(
+        /It needs db, which does not run now \(start_task \{ name: "db" \} starts it\)\.$/
+      )
       // What still runs and needs it is named.
       expect(textOf(alone)).toMatch(
         /^Task "db": stopped, killed by SIGTERM\. Still running, and they need it: web, api \(dependents: true stops them first\)\.$/
@@ -360,7 +364,10 @@ describe("project tasks", () => {
       )
       // Still the first: it runs, and a restart runs the same again (as compose's restart does).
       expect(textOf(await s.call("start_task", { name: "job" }))).toMatch(/already running/)
-      await s.structured("restart_task", { name: "job" })
+      // The restart says so: what the file now says is not what runs.
+      expect(textOf(await s.call("restart_task", { name: "job" }))).toMatch(
+        /^Restarted task "job" \(pid \d+\)\. The project file now gives "job" another command than this run was started with, and a restart runs it as it was: stop_task, then start_task \{ name: "job" \}, runs what the file says\.$/
+      )
       expect(
         (await s.structured<{ matched: boolean }>("wait_for_task", { name: "job", pattern: "version", since: 0 }))
           .matched

@@ -9,7 +9,7 @@ import { defaultTimeoutMs, RestartSpec, UpToTenMinutesMs, WaitForSpec } from "..
 import { compactErrorLine, describeEnd, isFinished, TaskStatus } from "../../domain/Task.ts"
 import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
 import { Project } from "../../project/Project.ts"
-import { runningDependents } from "../../project/projectTasks.ts"
+import { restartNotes, runningDependents } from "../../project/projectTasks.ts"
 import { startProjectTask } from "../../project/startProjectTask.ts"
 import { askedBy } from "../../supervisor/hints.ts"
 import type { Started } from "../../supervisor/TaskActor.ts"
@@ -326,6 +326,13 @@ export const restartTask = tool({
         // A command that no longer runs (a file deleted, a typo edited in) ends at once: the answer says so.
         Effect.flatMap((started) =>
           answerEarlyEnd(r, started)
+        ),
+        // A project task: what its file says otherwise now, and what it needs that does not run.
+        Effect.flatMap((o) =>
+          Effect.map(
+            restartNotes(name),
+            (notes) => notes === undefined ? o : { ...o, hint: o.hint === undefined ? notes : `${o.hint} ${notes}` }
+          )
         ),
         Effect.map((o): typeof RestartOutput.Type =>
           Struct.pick(o, ["name", "pid", "status", "exitCode", "signal", "lastLines", "errorLines", "hint"])
