@@ -8,6 +8,7 @@ import packageJson from "../../package.json" with { type: "json" }
 import { connectIfRunning, connectOrStart } from "../daemon/connect.ts"
 import { runtimePaths } from "../daemon/runtimePaths.ts"
 import { CliFailure } from "./CliFailure.ts"
+import { inTerminalWords } from "./inTerminalWords.ts"
 import { ConnectionClosed, type JsonRpcClient, makeJsonRpcClient, RpcError } from "./JsonRpcClient.ts"
 
 export interface ToolAnswer<A> {
@@ -109,7 +110,7 @@ export const connectClient = (
             return answer.isError === true
               ? Effect.fail(
                 text.startsWith("Invalid arguments for ")
-                  ? CliFailure.usage(text)
+                  ? CliFailure.usage(inTerminalWords(text, typeof args.name === "string" ? args.name : ""))
                   : CliFailure.fromTool(text, args.name)
               )
               : Effect.succeed({ text, structured: answer.structuredContent ?? ({} as A) })

@@ -5,6 +5,11 @@
 export const inTerminalWords = (message: string, name: string): string => {
   const task = name === "" ? "NAME" : /^[\w.@:+-]+$/.test(name) ? name : JSON.stringify(name)
   return message
+    // A flag's value refused, by the name the person typed (--grace-ms, not graceMs).
+    .replace(
+      /^Invalid arguments for \w+: (graceMs|signal|deleteLog)\b/,
+      (_, field: string) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+    )
     // The CLI starts project tasks by name only: no command to pass, no other name to choose.
     .replace(
       /\bstart_task needs a command, or the name of a project task: /g,

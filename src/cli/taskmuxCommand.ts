@@ -6,6 +6,7 @@
 import { Effect, Option, type Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { spawn } from "node:child_process"
+import * as os from "node:os"
 import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import type { ListAnswer } from "./answers.ts"
@@ -246,6 +247,15 @@ const callAbout = (
     Effect.flatMap(client.call(tool, { name: input.name, ...args }), (answer) =>
       printAnswer(answer, input.json)))
 
+/** A signal as a person types it: SIGINT, INT, int, or its number (2, as kill takes it). */
+const signalName = (typed: string) => {
+  const number = /^\d+$/.test(typed) ? Number(typed) : undefined
+  const named = number === undefined
+    ? undefined
+    : Object.entries(os.constants.signals).find(([, n]) => n === number)?.[0]
+  return named ?? typed.toUpperCase().replace(/^(?!SIG)/, "SIG")
+}
+
 /** stop_task's options, for a program that ignores SIGTERM (--force) or wants another signal first. */
 const stop = Command.make(
   "stop",
@@ -270,7 +280,7 @@ const stop = Command.make(
   (input) =>
     callAbout(input, "stop", "stop_task", {
       ...(input.force && { force: true }),
-      ...(Option.isSome(input.signal) && { signal: input.signal.value.toUpperCase().replace(/^(?!SIG)/, "SIG") }),
+      ...(Option.isSome(input.signal) && { signal: signalName(input.signal.value) }),
       ...(Option.isSome(input.graceMs) && { graceMs: input.graceMs.value }),
       ...(input.dependents && { dependents: true })
     })

@@ -224,6 +224,13 @@ describe("with a supervisor", () => {
       signal: "SIGINT",
       graceMs: 2000
     })
+    // A number, as kill takes it.
+    await run("start", "sleeper")
+    const nine = await run("stop", "sleeper", "--signal", "9", "--json")
+    expect(JSON.parse(nine.stdout)).toMatchObject({ status: "stopped", signal: "SIGKILL" })
+    // A value refused is named as typed: --grace-ms, not the tool's graceMs.
+    const negative = await run("stop", "sleeper", "--grace-ms", "-1")
+    expect(negative.stderr).toMatch(/^--grace-ms: /)
     await run("start", "sleeper")
     const forced = await run("stop", "sleeper", "--force", "--json")
     expect(JSON.parse(forced.stdout)).toMatchObject({ status: "stopped", signal: "SIGKILL" })

@@ -23,6 +23,11 @@ describe("a tool's error in a terminal's words", () => {
     )
     expect(inTerminalWords("start_task { name } runs it again; remove_task forgets it. list_tasks shows them.", "db"))
       .toBe("`taskmux start db` runs it again; `taskmux remove db` forgets it. `taskmux ps` shows them.")
+    // A flag refused by the name typed.
+    expect(
+      inTerminalWords("Invalid arguments for stop_task: graceMs: Expected a value between 0 and 600000, got -1", "x")
+    )
+      .toBe("--grace-ms: Expected a value between 0 and 600000, got -1")
     // A project task not run yet, as the tools name it with its name.
     expect(inTerminalWords("start_task { name: \"repl\" } runs it after its dependencies.", "repl"))
       .toBe("`taskmux start repl` runs it after its dependencies.")
