@@ -8,7 +8,9 @@ import { Argument, Command, Flag } from "effect/cli"
 import { spawn } from "node:child_process"
 import * as os from "node:os"
 import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
+import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
+import { readProject } from "../project/Project.ts"
 import type { ListAnswer } from "./answers.ts"
 import { attach } from "./attach.ts"
 import { CliFailure } from "./CliFailure.ts"
@@ -78,14 +80,27 @@ const ps = Command.make("ps", { project, json }, (input) =>
     start: false,
     what: "",
     idle: (real, lost) =>
-      Effect.map(Effect.service(CliIo), (io) => {
-        // What the last one left, as list_tasks will show it once one runs.
-        const message = noSupervisorText(real, lost)
+      Effect.gen(function*() {
+        const io = yield* CliIo
+        // What the last one left, and what the file defines, as list_tasks will show them once one runs;
+        // a broken file is said now, not at the first start.
+        const project = yield* Effect.promise(() => readProject(real))
+        const left = new Set(lost.map((task) => task.name))
+        const defined = [...project.file?.tasks.values() ?? []].filter((task) => !left.has(task.name))
+        const message = noSupervisorText(real, lost) +
+          (defined.length === 0 ?
+            "" :
+            `Its project file defines: ${
+              defined.map((task) => task.name).join(", ")
+            } (taskmux start NAME starts one, after what it needs).\n`)
+        const error = project.error === undefined ? "" : `No project tasks: ${project.error.message}\n`
         if (input.json) {
-          io.stdout(`${JSON.stringify(lost.map(lostListed), null, 2)}\n`)
-          io.stderr(message)
+          const listed = [...lost.map(lostListed), ...defined.map(definedListed)]
+          io.stdout(`${JSON.stringify(listed, null, 2)}\n`)
+          io.stderr(message + error)
         } else {
           io.stdout(message)
+          io.stderr(error)
         }
       })
   }, (client) =>

@@ -59,6 +59,12 @@ export class Project extends Context.Service<Project, {
   )
 }
 
+/** The project's file as it is now, read once: what `taskmux ps` shows where no supervisor runs. */
+export const readProject = (dir: string): Promise<ProjectState> => {
+  const found = findFile(dir)
+  return found === undefined ? Promise.resolve({ dir, file: undefined, error: undefined }) : read(dir, found.path)
+}
+
 /** The first candidate that is a file, keyed by what changes when it is edited. Asked on every call: no exceptions. */
 const findFile = (dir: string) => {
   for (const name of TASK_FILE_NAMES) {

@@ -9,6 +9,7 @@ import type { TaskSummary } from "../domain/Task.ts"
 import { isFinished } from "../domain/Task.ts"
 import { commandLine } from "../supervisor/startPolicy.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import { definedListed } from "./definedListed.ts"
 import { Project } from "./Project.ts"
 import { dependentsOf } from "./ProjectFile.ts"
 
@@ -37,18 +38,7 @@ export const listWithProject = Effect.gen(function*() {
   }
   for (const def of project.file?.tasks.values() ?? []) {
     if (known.has(def.name)) continue
-    tasks.push({
-      name: def.name,
-      pid: null,
-      status: "defined",
-      exitCode: null,
-      signal: null,
-      command: commandLine(def.command, def.args ?? null),
-      startedAt: null,
-      endedAt: null,
-      ports: null,
-      memoryBytes: null
-    })
+    tasks.push(definedListed(def))
   }
   return { tasks, ...(project.error !== undefined && { projectError: project.error.message }) }
 })

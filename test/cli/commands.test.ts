@@ -2,7 +2,7 @@
  * The commands in-process against a stand-in supervisor (one real isolated taskmux server behind the
  * project's socket): what they print, their JSON, their exit codes.
  */
-import { existsSync, mkdirSync } from "node:fs"
+import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { wantsColour } from "../../src/cli/CliIo.ts"
@@ -20,6 +20,29 @@ describe("with no supervisor running", () => {
     expect(ran).toMatchObject({ code: 0, stderr: "" })
     expect(ran.stdout).toBe(`No taskmux supervisor runs for ${runtimePaths(project).project}.\n`)
     expect(existsSync(runtimePaths(project).socket)).toBe(false)
+  })
+
+  it("ps shows what the project file defines, and says now what is wrong with it", async () => {
+    const project = tempProject()
+    writeFileSync(
+      NodePath.join(project, "taskmux.yaml"),
+      "tasks:\n  api:\n    command: npm run dev\n  web:\n    command: vite\n"
+    )
+    const ran = await cli(["ps"], { cwd: project })
+    expect(ran).toMatchObject({ code: 0, stderr: "" })
+    expect(ran.stdout).toBe(
+      `No taskmux supervisor runs for ${runtimePaths(project).project}.\n` +
+        "Its project file defines: api, web (taskmux start NAME starts one, after what it needs).\n"
+    )
+    const json = await cli(["ps", "--json"], { cwd: project })
+    expect(JSON.parse(json.stdout)).toEqual([
+      expect.objectContaining({ name: "api", status: "defined", command: "npm run dev" }),
+      expect.objectContaining({ name: "web", status: "defined", command: "vite" })
+    ])
+    writeFileSync(NodePath.join(project, "taskmux.yaml"), "tasks:\n  x:\n    command: echo x\n    restart: always\n")
+    const broken = await cli(["ps"], { cwd: project })
+    expect(broken.code).toBe(0)
+    expect(broken.stderr).toMatch(/^No project tasks: .*taskmux\.yaml:4 task "x", restart: expected a map/)
   })
 
   it("ps takes the project from TASKMUX_PROJECT, as the server does, and --project before the command", async () => {
