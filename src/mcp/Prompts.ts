@@ -2,6 +2,7 @@
  * Prompts a client can offer its user: `run-dev-server` spells out the flow a model
  * should follow with taskmux (start and wait in one call, read only what is new, stop).
  */
+import { compilePattern } from "../domain/pattern.ts"
 import { isObject, type McpSession, quote, stringParam } from "./McpSession.ts"
 import { invalidParams } from "./protocolError.ts"
 
@@ -59,6 +60,18 @@ export const registerPrompts = (session: McpSession) => {
     const strings = args as Record<string, string>
     if (!strings.command) {
       throw invalidParams(`Prompt run-dev-server needs a command argument, e.g. "npm run dev".`)
+    }
+    // A ready pattern start_task would refuse would send the model into a call that fails.
+    if (strings.ready !== undefined) {
+      try {
+        compilePattern(strings.ready)
+      } catch (error) {
+        throw invalidParams(
+          `Invalid params for prompts/get: params.arguments.ready is not a regex (${
+            (error as Error).message
+          }): give one such as "ready|listening|Local:".`
+        )
+      }
     }
     return {
       description: runDevServer.description,

@@ -169,6 +169,9 @@ describe("reads well to a model", () => {
         expect(text).toContain(step)
       }
       await expect(s.client.getPrompt({ name: "run-dev-server", arguments: {} })).rejects.toThrow(/needs a command/)
+      // A ready pattern start_task would refuse is refused here, before a model is told to use it.
+      await expect(s.client.getPrompt({ name: "run-dev-server", arguments: { command: "vite", ready: "(" } }))
+        .rejects.toThrow(/params\.arguments\.ready is not a regex/)
     } finally {
       await s.client.close()
     }
