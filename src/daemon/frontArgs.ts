@@ -1,8 +1,9 @@
 import { taskFileProject } from "../project/nearestProject.ts"
 
 /**
- * Whether this run is a front, and for which project, read from the command line and the environment
- * without loading anything: a front starts the supervisor first and checks its options meanwhile.
+ * Whether this run is a front, and for which project, read from the command line, the environment and
+ * the directories up from this one (a task file), without loading a parser: a front starts the
+ * supervisor first and its options are checked there.
  * Undefined: not a front (--help, --version, --isolated, or the supervisor itself).
  */
 export const frontProject = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): string | undefined => {

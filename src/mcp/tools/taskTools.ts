@@ -130,7 +130,9 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
               : { ...chain.started, ...already }
           }
           const { name: _, ...waited } = waitAnswer(chain.wait)
-          return { ...chain.started, ...waited, tasks: chain.tasks, ...already }
+          // Both said: that it ran already, and what its wait found (a timeout's hint).
+          const hint = [already.hint, waited.hint].filter((h) => h !== undefined).join(" ")
+          return { ...chain.started, ...waited, tasks: chain.tasks, ...already, ...(hint !== "" && { hint }) }
         }
         const unusable = unusableText(command, request.args, request.env)
         if (unusable !== undefined) return yield* new InvalidArguments({ tool: "start_task", issue: unusable })
