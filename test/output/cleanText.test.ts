@@ -26,4 +26,11 @@ describe("cleanText", () => {
     assert.strictEqual(cleanText("loading...\u001b[1Gdone"), "doneing...")
     assert.strictEqual(cleanText("loading...\u001b[1G\u001b[2Kdone"), "done")
   })
+
+  it("leaves no other control character: a NUL, a bell, a lone escape say nothing; a backspace moves back", () => {
+    assert.strictEqual(cleanText("zero\u0000width\u0007 bell\u001b"), "zerowidth bell")
+    assert.strictEqual(cleanText("tab\there"), "tab\there")
+    assert.strictEqual(cleanText("50%\b\b\b75%"), "75%")
+    assert.strictEqual(cleanText("\u0001\u0002\u001f\u007f"), "")
+  })
 })
