@@ -105,7 +105,8 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
       ? undefined
       : await run(Effect.option(registry.read(name, { tail: READ_TAIL, shown: false })))
     if (page === undefined || page._tag === "None") throw notFound(uri, await knownNames())
-    const text = page.value.lines.map((l) => l.text).join("\n")
+    // Stderr marked "! ", as read_output's text marks it.
+    const text = page.value.lines.map((l) => `${l.stream === "stderr" ? "! " : ""}${l.text}`).join("\n")
     return { contents: [{ uri, mimeType: "text/plain", text }] }
   })
 

@@ -49,6 +49,9 @@ const NO_FAILURE = /\b(0|no|zero) (errors?|failures?|failed|problems?)\b|\berror
 /** A named error or exception: "ValueError: …", "java.lang.NullPointerException". */
 const NAMED = /\b[A-Z]\w*(Error|Exception)\b/
 
+/** A traceback's first line: says one came, not why; the why is its last line, a cause of its own. */
+const TRACEBACK_HEADER = /^\s*Traceback \(most recent call last\):\s*$/
+
 export const looksLikeError = (text: string): boolean =>
   (FAILURE.test(text) || NAMED.test(text)) && !NO_FAILURE.test(text) && !FRAME.test(text)
 
@@ -85,7 +88,7 @@ export const explain = (lines: ReadonlyArray<SummaryLine>): Explained => {
   // Before them, what looks like the cause, and where it is when the next line says so (a bundler's
   // "╭─[ vite.config.js:4:1 ]" under its error): stderr first, then the earliest; each text once.
   const candidates = lines.slice(0, first).filter((l, i, all) =>
-    looksLikeError(l.text) ||
+    looksLikeError(l.text) && !TRACEBACK_HEADER.test(l.text) ||
     i > 0 && looksLikeError(all[i - 1]!.text) && LOCATION.test(l.text) && !FRAME.test(l.text)
   )
   const ranked = [

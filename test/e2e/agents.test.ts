@@ -300,7 +300,10 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
   describe("output resources", () => {
     it("lists, reads and templates task://NAME/output; announces added and removed tasks", async () => {
       const before = listChanged
-      await structured("start_task", { command: "printf 'a\\nb\\n'", name: "res" })
+      await structured("start_task", {
+        command: "printf 'a\\n'; sleep 0.1; printf 'oops\\n' >&2; sleep 0.1; printf 'b\\n'",
+        name: "res"
+      })
       await structured("wait_for_task", { name: "res", since: 0 })
       const { resources } = await s.client.listResources()
       expect(resources.find((r) => r.uri === "task://res/output")).toMatchObject({
@@ -310,7 +313,8 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       const { resourceTemplates } = await s.client.listResourceTemplates()
       expect(resourceTemplates[0]?.uriTemplate).toBe("task://{name}/output")
       const read = await s.client.readResource({ uri: "task://res/output" })
-      expect(read.contents[0]).toMatchObject({ uri: "task://res/output", text: "a\nb" })
+      // Stderr marked as read_output's text marks it.
+      expect(read.contents[0]).toMatchObject({ uri: "task://res/output", text: "a\n! oops\nb" })
       await expect(s.client.readResource({ uri: "task://nope/output" })).rejects.toThrow(
         /task:\/\/nope\/output not found/
       )

@@ -238,7 +238,9 @@ describe("summaries that show the cause", () => {
     })
     expect(waited.status).toBe("crashed")
     expect(waited.lastLines.at(-1)).toMatch(/^json\.decoder\.JSONDecodeError: Expecting property name/)
-    expect(text).toContain("Traceback (most recent call last):")
+    expect(text).toContain("json.decoder.JSONDecodeError: Expecting property name")
+    // Its first line says a traceback came, not why: not offered as the cause.
+    expect((waited.errorLines ?? []).map((l) => l.text)).not.toContain("Traceback (most recent call last):")
   })
 
   it("a failing tsc build: the first errors, then its count", async () => {

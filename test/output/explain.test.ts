@@ -169,6 +169,8 @@ describe("explain", () => {
         "json.decoder.JSONDecodeError: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
       ]))
       expect(headline(e)).toMatch(/^json\.decoder\.JSONDecodeError: /)
+      // The header says a traceback came, not why: the cause it offers is not that line.
+      expect(e.errorLines.map((l) => l.text)).toEqual([])
     })
 
     it("is an uncaught error's message, not the line that threw it, above frames and Node's version", () => {
