@@ -4,11 +4,11 @@
  */
 import { Schema } from "effect"
 
-export const ExitCode = { ok: 0, failed: 1, usage: 2 } as const
+export const ExitCode = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const
 
 export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", {
   message: Schema.String,
-  exitCode: Schema.Literals([ExitCode.failed, ExitCode.usage]),
+  exitCode: Schema.Literals([ExitCode.failed, ExitCode.usage, ExitCode.interrupted]),
   /** The message is a tool's error about this task ("": none named), printed in a terminal's words (inTerminalWords). */
   task: Schema.optionalKey(Schema.String)
 }) {
@@ -23,5 +23,10 @@ export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", {
 
   static usage(message: string) {
     return new CliFailure({ message, exitCode: ExitCode.usage })
+  }
+
+  /** Ctrl-C while the command waited: what it leaves behind, said. */
+  static interrupted(message: string) {
+    return new CliFailure({ message, exitCode: ExitCode.interrupted })
   }
 }

@@ -207,13 +207,23 @@ const simple = (
               (yield* client.call<ListAnswer>("list_tasks")).structured.tasks.some((t) =>
                 t.name === input.name && t.status === "lost"
               )
-            const answer = yield* client.call<
+            const call = client.call<
               { readonly status?: string; readonly matched?: boolean; readonly already?: boolean }
             >(
               lost ? "start_task" : tool,
               { name: input.name, ...(lost ? { keep: true } : options.args) },
               // What a chain waits for, as it waits: a person would otherwise see nothing for a while.
               (message) => io.stderr(`${style(io.colour).dim(message)}\n`)
+            )
+            // Ctrl-C during a start's wait ends the wait, not what was started (kept, it outlives this
+            // command): said so.
+            const answer = yield* options.looksLonger !== true ? call : Effect.raceFirst(
+              call,
+              Effect.flatMap(io.stopRequested, () =>
+                Effect.fail(CliFailure.interrupted(
+                  `Stopped waiting; what was started keeps running (taskmux ps shows it, taskmux stop ${input.name} ` +
+                    "stops it)."
+                )))
             )
             if (
               !options.looksLonger || answer.structured.status !== "running" || "matched" in answer.structured ||

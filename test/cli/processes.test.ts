@@ -43,7 +43,9 @@ describe("with a supervisor", () => {
         )
       },
       repl: { command: "python3 -q", terminal: true },
-      piped: { command: "sleep 60" }
+      piped: { command: "sleep 60" },
+      // Never ready: a start waits for it until Ctrl-C.
+      slow: { command: "sleep 60", waitFor: { pattern: "never printed", timeoutMs: 60_000 } }
     })
     standIn = await startStandIn(project)
   })
@@ -68,6 +70,21 @@ describe("with a supervisor", () => {
     expect(err).toEqual(Array.from({ length: 300 }, (_, i) => i))
     expect(lines).toHaveLength(600)
     expect(follow.stderr()).toContain("[counter exited 0]")
+  })
+
+  it("start waiting for readiness, on Ctrl-C: stops waiting, says what keeps running, exits 130", async () => {
+    const start = cliProcess(["start", "slow"], project)
+    await until(() => (start.stderr().includes("for \"slow\" to become ready") ? true : undefined))
+    start.kill("SIGINT")
+    expect(await start.exited).toBe(130)
+    expect(start.stderr()).toContain(
+      "Stopped waiting; what was started keeps running (taskmux ps shows it, taskmux stop slow stops it)."
+    )
+    const ps = JSON.parse((await cli(["ps", "--json"], { cwd: project })).stdout) as Array<
+      { name: string; status: string }
+    >
+    expect(ps.find((t) => t.name === "slow")?.status).toBe("running")
+    expect((await cli(["stop", "slow"], { cwd: project })).code).toBe(0)
   })
 
   it("logs -f ends cleanly on Ctrl-C (SIGINT): exit 0, no line missed or repeated", async () => {
