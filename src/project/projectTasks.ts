@@ -2,7 +2,7 @@
  * The project file's tasks beside the running ones: what list_tasks adds (those not yet run, as
  * `defined`) and what stop_task { dependents } stops first (the running tasks that need a task).
  */
-import { Effect } from "effect"
+import { Effect, Struct } from "effect"
 import { lostListed } from "../daemon/lostRecord.ts"
 import { LostTasks } from "../daemon/LostTasks.ts"
 import type { TaskSummary } from "../domain/Task.ts"
@@ -58,7 +58,7 @@ export const runningDependents = (name: string) =>
  * What a restart of a project task should say: the fields its file now gives otherwise than the run
  * was started with (a restart runs it as it was), and its dependencies that do not run.
  */
-export const restartNotes = (name: string) =>
+export const restartNotes = (name: string, runs: boolean) =>
   Effect.gen(function*() {
     const def = (yield* (yield* Project).current).file?.tasks.get(name)
     if (def === undefined) return undefined
@@ -82,7 +82,13 @@ export const restartNotes = (name: string) =>
         `run was started with, and a restart runs it as it was: stop_task, then start_task { name: ` +
         `${JSON.stringify(name)} }, runs what the file says.`,
       idle.length === 0 ? "" : `It needs ${idle.join(", ")}, which ${idle.length === 1 ? "does" : "do"} not run ` +
-        `now (start_task { name: ${JSON.stringify(idle[0])} } starts ${idle.length === 1 ? "it" : "one"}).`
+        `now (start_task { name: ${JSON.stringify(idle[0])} } starts ${idle.length === 1 ? "it" : "one"}).`,
+      // A restart answers at once; what the file calls ready comes later.
+      !runs || def.waitFor === undefined ?
+        "" :
+        `Its file says when it is ready: wait_for_task ${
+          JSON.stringify({ name, ...Struct.omit(def.waitFor, ["timeoutMs"]) })
+        } waits for this run to be.`
     ].filter((note) => note !== "")
     return notes.length === 0 ? undefined : notes.join(" ")
   })

@@ -263,10 +263,13 @@ describe("project tasks", () => {
       expect(listed.tasks.filter((t) => t.status === "running")).toEqual([])
       await s.structured("start_task", { name: "web" })
       const alone = await s.call("stop_task", { name: "db" })
-      // A restart of what needs it says it does not run.
+      // A restart of what needs it says it does not run; and when the restarted run is ready, the call that waits.
       expect(textOf(await s.call("restart_task", { name: "api" }))).toMatch(
-        /It needs db, which does not run now \(start_task \{ name: "db" \} starts it\)\.$/
+        /It needs db, which does not run now \(start_task \{ name: "db" \} starts it\)\. Its file says when it is ready: wait_for_task \{"name":"api","pattern":"listening on"\} waits for this run to be\.$/
       )
+      expect(await s.structured("wait_for_task", { name: "api", pattern: "listening on" })).toMatchObject({
+        matched: true
+      })
       // What still runs and needs it is named.
       expect(textOf(alone)).toMatch(
         /^Task "db": stopped, killed by SIGTERM\. Still running, and they need it: web, api \(dependents: true stops them first\)\.$/

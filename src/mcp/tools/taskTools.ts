@@ -329,10 +329,10 @@ export const restartTask = tool({
         Effect.flatMap((started) =>
           answerEarlyEnd(r, started)
         ),
-        // A project task: what its file says otherwise now, and what it needs that does not run.
+        // A project task: what its file says otherwise now, what it needs that does not run, when it is ready.
         Effect.flatMap((o) =>
           Effect.map(
-            restartNotes(name),
+            restartNotes(name, o.exitCode === undefined),
             (notes) => notes === undefined ? o : { ...o, hint: o.hint === undefined ? notes : `${o.hint} ${notes}` }
           )
         ),
