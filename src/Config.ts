@@ -5,7 +5,7 @@
  *
  * One table (`options`) drives the flag parser, `--help` and the README's option list.
  */
-import { Config, ConfigProvider, Context, Effect, Layer, Schema } from "effect"
+import { Config, ConfigProvider, Context, Effect, Layer, Option, Schema } from "effect"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import packageJson from "../package.json" with { type: "json" }
@@ -79,7 +79,7 @@ export const defaults: TaskmuxOptions = {
   inheritEnv: true,
   envAllow: [],
   trace: false,
-  project: taskFileProject(process.cwd()),
+  project: process.cwd(),
   isolated: false
 }
 
@@ -220,7 +220,7 @@ export const options: ReadonlyArray<OptionSpec> = [
     kind: "string",
     value: "DIR",
     help:
-      "the project: its supervisor, and where taskmux.yaml, taskmux.json or a Procfile is read (default: the working directory)"
+      "the project: its supervisor, and where taskmux.yaml, taskmux.json or a Procfile is read (default: the nearest directory up with one, else the working directory)"
   },
   {
     flag: "isolated",
@@ -360,7 +360,13 @@ const read = (settings: Readonly<Record<string, string>>, env: Readonly<Record<s
       inheritEnv: !(yield* flag("TASKMUX_NO_INHERIT_ENV")),
       envAllow: yield* list("TASKMUX_ENV_ALLOW"),
       trace: yield* flag("TASKMUX_TRACE"),
-      project: NodePath.resolve(yield* Config.String("TASKMUX_PROJECT").pipe(Config.withDefault(defaults.project))),
+      // Not given: the nearest directory up with a task file, looked for only then (a supervisor is given its).
+      project: NodePath.resolve(
+        Option.getOrElse(
+          yield* Config.option(Config.String("TASKMUX_PROJECT")),
+          () => taskFileProject(defaults.project)
+        )
+      ),
       isolated: yield* flag("TASKMUX_ISOLATED")
     } satisfies TaskmuxOptions
   })

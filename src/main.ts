@@ -9,8 +9,9 @@ if (cwdProblem !== undefined) {
   process.stderr.write(`${cwdProblem}\n`)
   process.exit(2)
 }
-const project = frontProject(argv, process.env)
 const command = cliArgv(argv)
+// Which project a front serves is looked for (up from here) only when this is a front.
+const project = command === undefined ? frontProject(argv, process.env) : undefined
 
 if (command !== undefined) process.exitCode = await (await import("./cli/main.ts")).runCli(command)
 else if (project !== undefined) await (await import("./daemon/front.ts")).runFront(project, argv)

@@ -22,13 +22,9 @@ export const cleanText = (text: string): string => {
   return CONTROL.test(shown) ? shown.replace(CONTROLS, "") : shown
 }
 
-/** "50%\r100%" shows "100%"; "abcdef\rXY" shows "XYcdef", as on a terminal. */
-export const collapseCarriageReturns = (text: string): string =>
-  text.includes("\r") ? redrawn(text.split(/(\r)/)) : text
-
 /**
  * The line a terminal shows after text and redraws in turn (odd parts are the redraws): each text
- * overwrites from the cursor. An erase clears the line; it is taken as a move to its start too
+ * overwrites from the cursor ("abcdef\rXY" shows "XYcdef"). An erase clears the line; it is taken as a move to its start too
  * (where spinners write next). A backspace moves back one.
  */
 const redrawn = (parts: ReadonlyArray<string>): string => {

@@ -120,6 +120,12 @@ export const waitOf = (task: ProjectTask): WaitRequest | undefined => {
   }
 }
 
+/** A wait's progress as the chain says it: what it waits for ("db" to become ready), then the wait's note. */
+const progressFor = (onProgress: WaitRequest["onProgress"], what: string): WaitRequest["onProgress"] =>
+  onProgress === undefined ?
+    undefined :
+    (elapsedMs, note) => onProgress(elapsedMs, `for ${what}${note === undefined ? "" : `; ${note}`}`)
+
 /** A project task that runs as its file says: its run, once ready (its waitFor). */
 const alreadyRunning = (
   task: ProjectTask,
@@ -130,13 +136,12 @@ const alreadyRunning = (
 ) =>
   Effect.gen(function*() {
     const registry = yield* TaskRegistry
-    const wait = own === undefined ? undefined : yield* registry.wait(task.name, {
-      ...own,
-      ...(onProgress !== undefined && {
-        onProgress: (elapsedMs, note) =>
-          onProgress(elapsedMs, `for "${task.name}" to become ready${note === undefined ? "" : `; ${note}`}`)
+    const wait = own === undefined
+      ? undefined
+      : yield* registry.wait(task.name, {
+        ...own,
+        onProgress: progressFor(onProgress, `"${task.name}" to become ready`)
       })
-    })
     const now = yield* registry.get(task.name)
     const step = { name: task.name, pid: now.pid ?? pid, status: wait?.status ?? now.status }
     return { started: step, wait, tasks: [step], already: owner } satisfies ProjectStart
@@ -239,10 +244,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
               ))
           // Progress names what the chain waits for, from its first moment (a person at `taskmux start` sees it).
           const wanted = condition === "succeeded" ? "succeed" : `become ${condition}`
-          const waiting = onProgress === undefined ?
-            undefined :
-            (elapsedMs: number, note: string | undefined) =>
-              onProgress(elapsedMs, `for "${dependency}" to ${wanted}${note === undefined ? "" : `; ${note}`}`)
+          const waiting = progressFor(onProgress, `"${dependency}" to ${wanted}`)
           const waits = condition === "succeeded" || condition === "ready" && task.waitFor !== undefined
           if (waits && waiting !== undefined) yield* waiting(0, undefined)
           if (condition === "succeeded") {
@@ -300,10 +302,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
       }
       const last = steps[steps.length - 1]!
       const ownWait = wanted ?? waitOf(target)
-      const ownProgress = onProgress === undefined ?
-        undefined :
-        (elapsedMs: number, note: string | undefined) =>
-          onProgress(elapsedMs, `for "${name}" to become ready${note === undefined ? "" : `; ${note}`}`)
+      const ownProgress = progressFor(onProgress, `"${name}" to become ready`)
       if (ownWait !== undefined && ownProgress !== undefined) yield* ownProgress(0, undefined)
       const wait = ownWait === undefined
         ? undefined

@@ -44,11 +44,9 @@ export const makeViewer = (client: () => string | undefined, caller: Caller = {}
 
 /** A 2026-07-28 request of a session's client: the session's tasks, no memory of earlier requests. */
 export const statelessViewer = (viewer: ViewerShape, client: string | undefined): ViewerShape => ({
-  id: viewer.id,
+  ...viewer,
   client: () => client ?? viewer.client(),
-  stateless: true,
-  ...(viewer.env !== undefined && { env: viewer.env }),
-  ...(viewer.cwd !== undefined && { cwd: viewer.cwd })
+  stateless: true
 })
 
 /** Who owns a task, as `viewer` sees it. */

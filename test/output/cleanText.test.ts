@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { cleanText, collapseCarriageReturns } from "../../src/output/cleanText.ts"
+import { cleanText } from "../../src/output/cleanText.ts"
 
 describe("cleanText", () => {
   it("strips colours, cursor moves and OSC titles", () => {
@@ -9,10 +9,10 @@ describe("cleanText", () => {
   })
 
   it("collapses carriage-return redraws to the final state", () => {
-    assert.strictEqual(collapseCarriageReturns("[#   ] 25%\r[##  ] 50%\r[####] 100%"), "[####] 100%")
-    assert.strictEqual(collapseCarriageReturns("abcdef\rXY"), "XYcdef")
-    assert.strictEqual(collapseCarriageReturns("\rloading...\rdone      "), "done      ")
-    assert.strictEqual(collapseCarriageReturns("plain"), "plain")
+    assert.strictEqual(cleanText("[#   ] 25%\r[##  ] 50%\r[####] 100%"), "[####] 100%")
+    assert.strictEqual(cleanText("abcdef\rXY"), "XYcdef")
+    assert.strictEqual(cleanText("\rloading...\rdone      "), "done      ")
+    assert.strictEqual(cleanText("plain"), "plain")
     assert.strictEqual(cleanText("\u001b[32m50%\u001b[0m\r\u001b[32m100%\u001b[0m"), "100%")
   })
 

@@ -11,7 +11,7 @@ import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
 import { Project } from "../../project/Project.ts"
 import { restartNotes, runningDependents } from "../../project/projectTasks.ts"
 import { startProjectTask } from "../../project/startProjectTask.ts"
-import { askedBy } from "../../supervisor/hints.ts"
+import { askedBy, joinHints } from "../../supervisor/hints.ts"
 import type { Started } from "../../supervisor/TaskActor.ts"
 import type { TaskRegistry } from "../../supervisor/TaskRegistry.ts"
 import { Viewer } from "../../supervisor/Viewer.ts"
@@ -131,8 +131,7 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
           }
           const { name: _, ...waited } = waitAnswer(chain.wait)
           // Both said: that it ran already, and what its wait found (a timeout's hint).
-          const hint = [already.hint, waited.hint].filter((h) => h !== undefined).join(" ")
-          return { ...chain.started, ...waited, tasks: chain.tasks, ...already, ...(hint !== "" && { hint }) }
+          return { ...chain.started, ...waited, tasks: chain.tasks, ...already, ...joinHints(already, waited) }
         }
         const unusable = unusableText(command, request.args, request.env)
         if (unusable !== undefined) return yield* new InvalidArguments({ tool: "start_task", issue: unusable })
@@ -283,12 +282,14 @@ export const stopTask = tool({
         const { endedBefore, ...ended } = yield* r.stop(name, request)
         // What still runs and needs it: a stop that leaves them failing should say so.
         const needing = dependents === true ? [] : yield* runningDependents(name)
-        const hint = [
-          endedBefore === undefined ? "" : `It had already ended (at ${endedBefore}): nothing was stopped.`,
-          needing.length === 0 ? "" : `Still running, and they need it: ${needing.join(", ")} ` +
-            "(dependents: true stops them first)."
-        ].filter((part) => part !== "").join(" ")
-        return { ...ended, ...(dependents === true && { dependents: first }), ...(hint !== "" && { hint }) }
+        const hints = joinHints(
+          { hint: endedBefore && `It had already ended (at ${endedBefore}): nothing was stopped.` },
+          {
+            hint: needing.length === 0 ? "" : `Still running, and they need it: ${needing.join(", ")} ` +
+              "(dependents: true stops them first)."
+          }
+        )
+        return { ...ended, ...(dependents === true && { dependents: first }), ...hints }
       })
     ),
   text: (o) =>
@@ -333,7 +334,7 @@ export const restartTask = tool({
         Effect.flatMap((o) =>
           Effect.map(
             restartNotes(name, o.exitCode === undefined),
-            (notes) => notes === undefined ? o : { ...o, hint: o.hint === undefined ? notes : `${o.hint} ${notes}` }
+            (notes) => ({ ...o, ...joinHints(o, { hint: notes }) })
           )
         ),
         Effect.map((o): typeof RestartOutput.Type =>
