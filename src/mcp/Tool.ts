@@ -77,7 +77,7 @@ export const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
         description: spec.description,
         inputSchema: jsonSchema(spec.input, true) as McpTool["inputSchema"],
         outputSchema: jsonSchema(spec.output, false) as McpTool["outputSchema"],
-        annotations: annotationsOf(spec.annotations),
+        ...annotationsOf(spec.annotations),
         ...(spec.canWait && { execution: { taskSupport: "optional" } })
       }
     },
@@ -113,13 +113,15 @@ export const HINT_DEFAULTS = { readOnlyHint: false, destructiveHint: true, idemp
  * and idempotentHint mean something only for a tool that changes things. A tool that only looks at or
  * ends tasks reaches nothing outside them (openWorldHint false); one that runs a command does.
  */
-const annotationsOf = (hints: ToolSpec<unknown, unknown>["annotations"]): McpTool["annotations"] => {
+const annotationsOf = (hints: ToolSpec<unknown, unknown>["annotations"]): Pick<McpTool, "annotations"> => {
   const all = hints.readOnlyHint
     ? { readOnlyHint: true, openWorldHint: false }
     : { ...hints, openWorldHint: hints.openWorldHint === true }
-  return Object.fromEntries(
+  const annotations = Object.fromEntries(
     Object.entries(all).filter(([key, value]) => HINT_DEFAULTS[key as keyof typeof HINT_DEFAULTS] !== value)
   )
+  // None at all where every hint is the default.
+  return Object.keys(annotations).length === 0 ? {} : { annotations }
 }
 
 /**

@@ -82,6 +82,8 @@ describe("taskmux over stdio", () => {
       expect(tool.annotations?.openWorldHint).toBe(
         ["start_task", "restart_task", "send_input"].includes(tool.name) ? undefined : false
       )
+      // A tool whose every hint is MCP's default carries none, not an empty object.
+      if (tool.annotations !== undefined) expect(Object.keys(tool.annotations).length).toBeGreaterThan(0)
     }
   })
 
