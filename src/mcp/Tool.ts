@@ -159,7 +159,7 @@ const explainUnknown = (error: { readonly message: string }) =>
 const logTail = (logFile: string | null) => {
   if (logFile === null) return ""
   try {
-    const lines = lastLinesOfFile(logFile, LOG_TAIL_LINES).map(cleanText)
+    const lines = lastLinesOfFile(logFile, LOG_TAIL_LINES).map((line) => cleanText(line))
     return lines.length === 0 ? "" : `\nIts last lines, from its log file:\n${lines.join("\n")}`
   } catch {
     return ""

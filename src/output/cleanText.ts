@@ -1,48 +1,149 @@
 /**
  * Output as a model should read it: no ANSI escape sequences (colours, cursor moves, OSC
- * titles cost tokens and mean nothing in text), redraws (progress bars, spinners) collapsed
- * to what a terminal would finally show, and no other control characters (a NUL, a bell).
+ * titles cost tokens and mean nothing in text), redraws (progress bars, spinners, a line editor's
+ * edits) collapsed to what a terminal would finally show, and no other control characters (a NUL, a bell).
  */
+import { eastAsianWidth } from "get-east-asian-width"
 import stripAnsi from "strip-ansi"
 
 /**
- * What redraws a line: a carriage return, a move to its first column (`ESC[G`, `ESC[1G`), an erase
- * of the line (`ESC[2K`), as ora, listr and pnpm redraw theirs, and a backspace.
+ * What edits a line in place: a carriage return, a backspace, and the CSI sequences progress bars,
+ * spinners and line editors (readline, a shell's) write: cursor right, left, up and down (`ESC[nC`,
+ * `ESC[nD`, `ESC[nA`, `ESC[nB`), to a column (`ESC[nG`), erase in line (`ESC[K`, `ESC[1K`, `ESC[2K`),
+ * erase, delete and insert characters (`ESC[nX`, `ESC[nP`, `ESC[n@`).
  */
-const REDRAW = new RegExp(String.raw`(\r|\x08|\x1b\[[01]?G|\x1b\[2K)`)
+const EDIT = new RegExp(String.raw`(\r|\x08|\x1b\[\d*[@A-DGKPX])`)
 
 /** What is left to say nothing: C0 controls but the tab, and DEL. */
 const CONTROL = new RegExp(String.raw`[\x00-\x08\x0b-\x1f\x7f]`)
 const CONTROLS = new RegExp(CONTROL.source, "g")
 
-export const cleanText = (text: string): string => {
-  const shown = !text.includes("\r") && !text.includes("\u001b[") && !text.includes("\b")
-    ? stripAnsi(text)
-    : redrawn(text.split(REDRAW))
-  return CONTROL.test(shown) ? shown.replace(CONTROLS, "") : shown
+/** Characters that take no cell of their own: combining marks, joiners, variation selectors. */
+const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u
+
+/**
+ * A line's text as it shows. `cols`, a terminal task's width: a line longer than that wraps on its
+ * terminal, and a carriage return or an erase acts on the row the cursor is on (a shell's long command
+ * line, redrawn by its line editor, would otherwise come out scrambled). Without it (pipes) a line is one row.
+ */
+export const cleanText = (text: string, cols?: number): string => {
+  if (!text.includes("\r") && !text.includes("\u001b[") && !text.includes("\b")) {
+    const shown = stripAnsi(text)
+    return CONTROL.test(shown) ? shown.replace(CONTROLS, "") : shown
+  }
+  const parts = text.split(EDIT)
+  if (parts.length === 1) {
+    const shown = stripAnsi(text)
+    return CONTROL.test(shown) ? shown.replace(CONTROLS, "") : shown
+  }
+  return edited(parts, cols !== undefined && cols > 0 ? cols : undefined)
 }
 
 /**
- * The line a terminal shows after text and redraws in turn (odd parts are the redraws): each text
- * overwrites from the cursor ("abcdef\rXY" shows "XYcdef"). An erase clears the line; it is taken as a move to its start too
- * (where spinners write next). A backspace moves back one.
+ * The line a terminal shows after text and edits in turn (odd parts are the edits), as cells: each
+ * character overwrites the cell at the cursor, a wide one (CJK, emoji) two; `""` is a wide character's
+ * right half, `undefined` a cell nothing was written to (a space, where text follows it).
  */
-const redrawn = (parts: ReadonlyArray<string>): string => {
-  let shown = ""
-  let column = 0
+const edited = (parts: ReadonlyArray<string>, cols: number | undefined): string => {
+  const cells: Array<string | undefined> = []
+  let at = 0
+  // Written up to the last column of a row: the next character goes on the next row, a \r to this row's start.
+  let pending = false
+  const rowStart = () => cols === undefined ? 0 : pending ? at - cols : at - (at % cols)
+  const rowEnd = () => cols === undefined ? Infinity : rowStart() + cols
+  // Overwriting half of a wide character leaves a space in its other half.
+  const free = (i: number) => {
+    if (cells[i] === "" && i > 0) cells[i - 1] = undefined
+    if (cells[i + 1] === "") cells[i + 1] = undefined
+  }
+  const blank = (from: number, to: number) => {
+    for (let i = from; i < Math.min(to, cells.length); i++) cells[i] = undefined
+  }
+  const put = (char: string) => {
+    const code = char.codePointAt(0)!
+    if (code < 0x20 || code === 0x7f) {
+      if (code !== 0x09) return
+    } else if (code >= 0x300 && ZERO_WIDTH.test(char)) {
+      const base = cells[at - 1] === "" ? at - 2 : at - 1
+      if (base >= 0 && cells[base] !== undefined) cells[base] += char
+      return
+    }
+    const width = code < 0x1100 ? 1 : eastAsianWidth(code, { ambiguousAsWide: false })
+    free(at)
+    cells[at] = char
+    if (width === 2) {
+      free(at + 1)
+      cells[at + 1] = ""
+    }
+    at += width
+    pending = cols !== undefined && at % cols === 0
+  }
   for (let i = 0; i < parts.length; i++) {
-    if (i % 2 === 1) {
-      if (parts[i] === "\b") column = Math.max(0, column - 1)
-      else {
-        if (parts[i] === "\u001b[2K") shown = ""
-        column = 0
-      }
+    const part = parts[i]!
+    if (i % 2 === 0) {
+      if (part !== "") { for (const char of stripAnsi(part)) put(char) }
       continue
     }
-    const part = stripAnsi(parts[i]!)
-    if (part === "") continue
-    shown = shown.slice(0, column) + part + shown.slice(column + part.length)
-    column += part.length
+    const start = rowStart()
+    const end = rowEnd()
+    pending = false
+    if (part === "\r") {
+      at = start
+      continue
+    }
+    if (part === "\b") {
+      at = Math.max(start, at - 1)
+      continue
+    }
+    const n = Math.max(1, Number(part.slice(2, -1)) || 1)
+    switch (part.at(-1)) {
+      case "C":
+        at = Math.min(end - 1, at + n)
+        break
+      case "D":
+        at = Math.max(start, at - n)
+        break
+      case "A":
+        if (cols !== undefined) at = Math.max(at % cols, at - n * cols)
+        break
+      case "B":
+        if (cols !== undefined) at += n * cols
+        break
+      case "G":
+        at = Math.min(end - 1, start + n - 1)
+        break
+      case "K": {
+        const mode = part.slice(2, -1)
+        if (mode === "1") blank(start, at + 1)
+        else if (mode === "2") {
+          // Taken as a move to the row's start too, where spinners write next.
+          if (end >= cells.length) cells.length = Math.min(cells.length, start)
+          else blank(start, end)
+          at = start
+        } else if (end >= cells.length) cells.length = Math.min(cells.length, at)
+        else blank(at, end)
+        break
+      }
+      case "X":
+        blank(at, Math.min(end, at + n))
+        break
+      case "P":
+        if (at < cells.length) {
+          cells.splice(at, Math.min(n, end - at))
+          if (end - n < cells.length) cells.splice(end - n, 0, ...new Array<undefined>(n))
+        }
+        break
+      case "@":
+        if (at < cells.length) {
+          cells.splice(at, 0, ...new Array<undefined>(n))
+          if (end < cells.length) cells.splice(end, n)
+        }
+        break
+    }
   }
+  let last = cells.length - 1
+  while (last >= 0 && cells[last] === undefined) last--
+  let shown = ""
+  for (let i = 0; i <= last; i++) shown += cells[i] ?? " "
   return shown
 }

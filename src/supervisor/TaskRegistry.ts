@@ -36,7 +36,6 @@ import {
   type TaskSummary
 } from "../domain/Task.ts"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
-import { cleanText } from "../output/cleanText.ts"
 import { lastLinesOf, type SummaryLine } from "../output/explain.ts"
 import { pruneOldLogs } from "../output/LogFile.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "../output/OutputBuffer.ts"
@@ -54,7 +53,7 @@ import { defaultPolicy } from "./RestartPolicy.ts"
 import { baseEnv, checkPolicy, uniqueName } from "./startPolicy.ts"
 import * as TaskActor from "./TaskActor.ts"
 import type { Ended, Started, StopRequest, TaskState } from "./TaskActor.ts"
-import { cpuOf, explainRun, info, lastLines, latestRun, runEnv, summary, toLineRecord } from "./taskViews.ts"
+import { cleanFor, cpuOf, explainRun, info, lastLines, latestRun, runEnv, summary, toLineRecord } from "./taskViews.ts"
 import { Viewer, type ViewerShape } from "./Viewer.ts"
 
 export type { Ended, Started, StopRequest } from "./TaskActor.ts"
@@ -335,7 +334,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         if (partial?.partial !== true) return
         let partials = partialShownBy.get(viewer)
         if (partials === undefined) partialShownBy.set(viewer, partials = new WeakMap())
-        partials.set(state.buffer, { seq: partial.seq, text: cleanText(partial.text) })
+        partials.set(state.buffer, { seq: partial.seq, text: cleanFor(state)(partial.text) })
       }
       const shownPartial = (viewer: ViewerShape, state: TaskState) =>
         viewer.stateless ? undefined : partialShownBy.get(viewer)?.get(state.buffer)
@@ -524,7 +523,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           ...(request.tail !== undefined && { tail: request.tail }),
           ...(request.since !== undefined && { since: request.since }),
           maxBytes: request.maxBytes ?? config.readMaxBytes,
-          ...(request.raw !== true && { transform: cleanText }),
+          ...(request.raw !== true && { transform: cleanFor(state) }),
           ...(grep !== undefined && { filter: (text: string) => matchOnce(grep, text) })
         }
         return state.buffer.read(options)
@@ -657,7 +656,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         const hintOf = (now: TaskState): { hint?: string } => {
           // A prompt it shows now says more than an earlier line that matched (a REPL waiting for input).
           // The last line (a tail of one gives the last whole line and, after it, a partial one).
-          const last = now.buffer.read({ tail: 1, transform: cleanText }).lines.at(-1)
+          const last = now.buffer.read({ tail: 1, transform: cleanFor(now) }).lines.at(-1)
           if (last?.partial === true && !isFinished(now.status)) {
             return {
               hint: `Its last line has no newline: it may be waiting for input at a prompt ` +
@@ -831,7 +830,15 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         if (bytes.length > config.maxInputBytes) {
           return yield* new InputTooLarge({ bytes: bytes.length, limit: config.maxInputBytes })
         }
-        return yield* command(name, (actor) => actor.input(bytes, eof))
+        // What it printed before these keys is not their answer: a wait that follows starts after it, and
+        // the line typed at (a prompt) does not match again once the echo of the keys completes it.
+        const before = (yield* lookup(name)).state()
+        const typed = data !== "" || eof
+          ? before.buffer.read({ tail: 1, transform: cleanFor(before) }).lines.at(-1)
+          : undefined
+        const sent = yield* command(name, (actor) => actor.input(bytes, eof))
+        if (typed !== undefined) show(yield* Viewer, before, typed.partial ? typed.seq - 1 : typed.seq, typed)
+        return sent
       })
 
       const resize = Effect.fn("TaskRegistry.resize")(function*(name: string, size: TerminalSize) {
@@ -897,13 +904,13 @@ const thisRunStart = (task: TaskState) => task.status === "restarting" ? task.bu
 const scanBefore = (task: TaskState, cursor: number, pattern: RegExp): BufferedLine | undefined => {
   // This run's only: an earlier run's line says nothing about this one (a server that no longer starts).
   const since = Math.max(task.buffer.runStart, cursor - 5_000)
-  const { lines } = task.buffer.read({ since, maxBytes: 1 << 20, transform: cleanText })
+  const { lines } = task.buffer.read({ since, maxBytes: 1 << 20, transform: cleanFor(task) })
   return lines.findLast((line) => line.seq <= cursor && !line.partial && matchOnce(pattern, line.text))
 }
 
 /** The last lines up to `seq` (all held, without it), cleaned, as few as a summary shows; and the last one read. */
 const linesUpTo = (task: TaskState, seq: number | undefined) => {
-  const window = { maxBytes: 64 * 1024, transform: cleanText }
+  const window = { maxBytes: 64 * 1024, transform: cleanFor(task) }
   const { lines } = task.buffer.read(
     seq === undefined ? { ...window, tail: READY_LINES } : { ...window, since: Math.max(0, seq - READY_LINES) }
   )
@@ -966,8 +973,9 @@ const scan = (
   shown?: ShownPartial
 ): { line?: BufferedLine; cursor: number } => {
   const seen = shown !== undefined && matchOnce(pattern, shown.text) ? shown.seq : undefined
+  const clean = cleanFor(task)
   for (;;) {
-    const page = task.buffer.read({ since: cursor, maxBytes: 1 << 20, transform: cleanText })
+    const page = task.buffer.read({ since: cursor, maxBytes: 1 << 20, transform: clean })
     for (const line of page.lines) {
       if (line.seq === seen) continue
       if (matchOnce(pattern, line.text)) return { line, cursor }

@@ -13,9 +13,15 @@ import { taskEnv } from "./startPolicy.ts"
 import type { TaskState } from "./TaskActor.ts"
 import { ownerAs, type ViewerShape } from "./Viewer.ts"
 
+/** A task's lines cleaned as its terminal shows them, wrapping at its width; a task on pipes has no width. */
+export const cleanFor = (state: Pick<TaskState, "terminal">): (text: string) => string => {
+  const cols = state.terminal?.cols
+  return cols === undefined ? cleanText : (text) => cleanText(text, cols)
+}
+
 /** The last lines of output, cleaned: what a task was doing. */
 export const lastLines = (state: TaskState, n = 5) =>
-  state.buffer.read({ tail: n, transform: cleanText }).lines.map((l) => l.text)
+  state.buffer.read({ tail: n, transform: cleanFor(state) }).lines.map((l) => l.text)
 
 /** The environment the task's latest run got: the policy's, the task's own, and the run's marker. */
 export const runEnv = (
@@ -31,7 +37,7 @@ const EXPLAIN_LINES = 1_000
 
 /** The last lines of the latest run and, before them, those that look like the cause of its end. */
 export const explainRun = (state: TaskState): Explained => {
-  const { lines } = state.buffer.read({ tail: EXPLAIN_LINES, maxBytes: 512 * 1024, transform: cleanText })
+  const { lines } = state.buffer.read({ tail: EXPLAIN_LINES, maxBytes: 512 * 1024, transform: cleanFor(state) })
   return explain(latestRun(lines).map((l) => toLineRecord(state, l)))
 }
 

@@ -181,6 +181,65 @@ describe("terminal tasks through every tool", () => {
       await s.structured("stop_task", { name: "prompt" })
     }))
 
+  it("a line edited as a person edits it reads as it ran: readline's moves, a wide character, a shell's wrapped command", () =>
+    withServer(async (s) => {
+      const prompt = { pattern: "^>>> $", timeoutMs: 10_000 }
+      await s.structured("start_task", {
+        command: "python3",
+        args: ["-i", "-q"],
+        name: "edit",
+        terminal: true,
+        cols: 80,
+        waitFor: prompt
+      })
+      // print(1), then 8 left and 7 right (the arrow keys), then "+0": Python runs print(1+0).
+      const keys = "print(1)" + "\u001b[D".repeat(8) + "\u001b[C".repeat(7) + "+0\r"
+      await s.structured("send_input", { name: "edit", data: keys })
+      expect((await s.structured<Waited>("wait_for_task", { name: "edit", ...prompt })).matched).toBe(true)
+      // A backspace (DEL, as a terminal sends it) over a double-width character.
+      await s.structured("send_input", { name: "edit", data: "print(\"中文\u007f字\")\r" })
+      expect((await s.structured<Waited>("wait_for_task", { name: "edit", ...prompt })).matched).toBe(true)
+      expect((await linesOf(s, "edit")).map((l) => l.text)).toEqual(
+        expect.arrayContaining([">>> print(1+0)", "1", ">>> print(\"中字\")", "中字"])
+      )
+      // bash at 40 columns: its line editor wraps a longer command with a return at each row's start.
+      await s.structured("start_task", {
+        command: "bash",
+        args: ["--norc", "--noprofile", "-i"],
+        env: { PS1: "$ " },
+        name: "shell",
+        terminal: true,
+        cols: 40,
+        waitFor: { pattern: "^\\$ $", timeoutMs: 10_000 }
+      })
+      const words = "aaaa bbbb cccc dddd eeee ffff gggg hhhh iiii jjjj kkkk llll END"
+      await s.structured("send_input", { name: "shell", data: `echo ${words}\r` })
+      expect((await s.structured<Waited>("wait_for_task", { name: "shell", pattern: `^${words}$` })).matched).toBe(true)
+      expect((await linesOf(s, "shell")).map((l) => l.text)).toContain(`$ echo ${words}`)
+      await s.structured("stop_task", { name: "edit" })
+      await s.structured("stop_task", { name: "shell" })
+    }))
+
+  it("a wait after typing answers what follows the keys, though no answer showed the prompt typed at", () =>
+    withServer(async (s) => {
+      await s.structured("start_task", { command: "python3", args: ["-i", "-q"], name: "typed", terminal: true })
+      // Its prompt comes; nothing has shown it (a look at the screen shows no lines).
+      await until(async () => {
+        const { screen } = await s.structured<{ screen: Array<string> }>("read_output", { name: "typed", screen: true })
+        return screen.at(-1) === ">>>" ? true : undefined
+      })
+      await s.structured("send_input", { name: "typed", data: "import time; time.sleep(1); print('slept')\r" })
+      // Not the prompt just typed at, completed by the echo: the next one, after the second.
+      const next = await s.structured<Waited & { lastLines: Array<string> }>("wait_for_task", {
+        name: "typed",
+        pattern: ">>> "
+      })
+      expect(next.line?.text).toBe(">>> ")
+      expect(next.lastLines).toContain("slept")
+      expect(next.elapsedMs).toBeGreaterThan(800)
+      await s.structured("stop_task", { name: "typed" })
+    }))
+
   it("cols and rows without terminal are refused, naming what would be right", () =>
     withServer(async (s) => {
       const result = await s.call("start_task", { command: "true", cols: 100 })

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import fc from "fast-check"
 import { cleanText } from "../../src/output/cleanText.ts"
 
 describe("cleanText", () => {
@@ -32,5 +33,56 @@ describe("cleanText", () => {
     assert.strictEqual(cleanText("tab\there"), "tab\there")
     assert.strictEqual(cleanText("50%\b\b\b75%"), "75%")
     assert.strictEqual(cleanText("\u0001\u0002\u001f\u007f"), "")
+  })
+
+  it("erases to the end of the line (ESC[K, ESC[0K), from its start (ESC[1K), and a cell count (ESC[nX)", () => {
+    assert.strictEqual(cleanText("Downloading 100 files...\r\u001b[KDone"), "Done")
+    assert.strictEqual(cleanText("Downloading...\r\u001b[0KOK"), "OK")
+    assert.strictEqual(cleanText("abcdef\u001b[3D\u001b[1Kx"), "   xef")
+    assert.strictEqual(cleanText("abcdef\u001b[4D\u001b[2X"), "ab  ef")
+  })
+
+  it("follows a line editor's moves: right, left, to a column, and deleted and inserted characters", () => {
+    // Python's REPL: print(1) typed, 8 left, 7 right, "+0" typed over the rest, which readline redraws.
+    const keys = ">>> print(1)" + "\b".repeat(8) + "\u001b[C".repeat(7) + "+0)\b\b"
+    assert.strictEqual(cleanText(keys), ">>> print(1+0)")
+    assert.strictEqual(cleanText("abc\u001b[2D\u001b[Pxyz"), "axyz")
+    assert.strictEqual(cleanText("abcdef\u001b[4D\u001b[2@XY"), "abXYcdef")
+    assert.strictEqual(cleanText("abc\u001b[3G!"), "ab!")
+    // A move right past the end writes after spaces; a move alone adds nothing.
+    assert.strictEqual(cleanText("ab\u001b[2Cc"), "ab  c")
+    assert.strictEqual(cleanText("ab\u001b[5C"), "ab")
+  })
+
+  it("counts a wide character (CJK, emoji) as two cells, and a combining mark as none", () => {
+    // readline's two backspaces over 文, then a space each and two back: 字 in its place.
+    assert.strictEqual(cleanText(">>> print(\"中文\b\b  \b\b字\")"), ">>> print(\"中字\")")
+    assert.strictEqual(cleanText("a😀\u001b[4GX|"), "a😀X|")
+    // Half of a wide character overwritten leaves a space in the other half.
+    assert.strictEqual(cleanText("中!\rx"), "x !")
+    assert.strictEqual(cleanText("cafe\u0301!\b?"), "cafe\u0301?")
+  })
+
+  it("on a terminal of a width, acts on the row the cursor is on: a shell's wrapped command line", () => {
+    // bash at 20 columns writes the 21st character, then a return to the start of that (second) row.
+    const line = "$ echo aaaa bbbb ccc" + "c\r" + "cc dddd END"
+    assert.strictEqual(cleanText(line, 20), "$ echo aaaa bbbb ccccc dddd END")
+    // Without the width it would be one row, and the return would overwrite the prompt.
+    assert.strictEqual(cleanText(line), "cc dddd END bbbb cccc")
+    // Up a row and along it, as readline moves to edit the first row of a wrapped line.
+    assert.strictEqual(cleanText("0123456789abcdefghij" + "XYZ" + "\u001b[A\u001b[3D!", 20), "!123456789abcdefghijXYZ")
+  })
+
+  it("an erase after the cursor changes nothing; a line rewritten in full after a return is the rewrite", () => {
+    const printable = new RegExp(String.raw`[\x00-\x08\x0a-\x1f\x7f-\x9f]`, "g")
+    const text = fc.array(fc.oneof(fc.constantFrom("a", "Z", " ", "中", "😀", "é", "\t"), fc.string()), {
+      maxLength: 30
+    }).map((parts) => parts.join("").replace(printable, ""))
+    fc.assert(fc.property(text, fc.option(fc.integer({ min: 20, max: 200 }), { nil: undefined }), (s, cols) => {
+      assert.strictEqual(cleanText(`${s}\u001b[K`, cols), s)
+    }))
+    fc.assert(fc.property(text, text, (before, after) => {
+      assert.strictEqual(cleanText(`${before}\r\u001b[K${after}`), cleanText(after))
+    }))
   })
 })
