@@ -13,6 +13,7 @@ export interface FullLine {
   readonly stream: StreamName
   readonly text: string
   readonly partial: boolean
+  readonly cut: boolean
   readonly run?: number
 }
 
@@ -27,6 +28,7 @@ export const fullLines = (lines: ReadonlyArray<OutputLine>): Array<FullLine> => 
       stream: line.stream ?? "stdout",
       text: line.text,
       partial: line.partial === true,
+      cut: line.cut === true,
       ...(line.run !== undefined && { run: line.run })
     }
   })
@@ -44,6 +46,8 @@ export class LinePrinter {
   private open: { readonly stream: StreamName; readonly text: string } | undefined
   /** The newest complete line shown: an answer that repeats one does not show it twice. */
   private shown = 0
+  /** The stream of the newest line shown when it was cut at the line limit: the next line goes on with it. */
+  private cut: StreamName | undefined
 
   private readonly format: LineFormat
 
@@ -57,18 +61,22 @@ export class LinePrinter {
     for (const line of fullLines(lines)) {
       if (!line.partial && line.seq <= this.shown) continue
       const open = this.open
+      const goesOn = this.cut === line.stream
+      if (this.cut !== undefined && !goesOn) out += "\n"
+      this.cut = undefined
       if (open !== undefined && open.stream === line.stream && line.text.startsWith(open.text)) {
         out += this.format.piece(line.stream, line.text.slice(open.text.length), false)
       } else {
         if (open !== undefined) out += "\n"
         if (line.run !== undefined && this.format.run !== undefined) out += this.format.run(line.run)
-        out += this.format.piece(line.stream, line.text, true)
+        out += this.format.piece(line.stream, line.text, !goesOn)
       }
       this.open = undefined
       if (line.partial) {
         this.open = { stream: line.stream, text: line.text }
       } else {
-        out += "\n"
+        if (line.cut) this.cut = line.stream
+        else out += "\n"
         this.shown = line.seq
       }
     }
@@ -91,8 +99,9 @@ export class LinePrinter {
 
   /** What ends the output: the newline a partial line still lacks. */
   finish(): string {
-    const out = this.open === undefined ? "" : "\n"
+    const out = this.open === undefined && this.cut === undefined ? "" : "\n"
     this.open = undefined
+    this.cut = undefined
     return out
   }
 }

@@ -35,6 +35,8 @@ export interface OutputLine {
   readonly seq?: number
   readonly stream?: "stderr" | "terminal"
   readonly partial?: boolean
+  /** Cut at the line limit: the next line goes on with it. */
+  readonly cut?: boolean
   readonly run?: number
 }
 

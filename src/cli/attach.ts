@@ -27,8 +27,23 @@ const TYPING_WINDOW_MS = 1000
 /** Otherwise a look now and then besides the pushed updates, in case one is lost. */
 const IDLE_POLL_MS = 2000
 
-/** What the terminal goes back to on detach: the program may have hidden the cursor or asked for mouse reports. */
-const RESET_MODES = "\x1b[0m\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l"
+/**
+ * What the terminal goes back to on detach: the program may have hidden the cursor, asked for mouse
+ * reports or bracketed paste, switched the arrow keys and keypad to application mode, or set a
+ * scroll region (reset with the cursor saved: the reset moves it home).
+ */
+const RESET_MODES =
+  "\x1b[0m\x1b[?25h\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1l\x1b>\x1b7\x1b[r\x1b8"
+
+/** A switch to or from the alternate screen (full-screen programs: less, vim, top). */
+const ALTERNATE = new RegExp(String.raw`\x1b\[\?(?:1049|1047|47)([hl])`, "g")
+
+/** Whether the alternate screen is on after `text`, given whether it was before. */
+export const alternateAfter = (text: string, before: boolean): boolean => {
+  let on = before
+  for (const [, mode] of text.matchAll(ALTERNATE)) on = mode === "h"
+  return on
+}
 
 const clamp = (n: number, min: number, max: number) => Math.min(max, Math.max(min, Math.floor(n)))
 
@@ -64,21 +79,21 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
   const read = (args: Record<string, unknown>) =>
     Effect.map(client.call<ReadAnswer>("read_output", { name, ...args }), (a) => a.structured)
 
-  // The task's terminal takes our size before its screen is drawn, so the screen fits here.
-  yield* client.call("send_input", { name, data: "", ...size() })
+  // The task's terminal takes our size before its screen is drawn, so the screen fits here; the size it
+  // had goes back on detach, unless someone has changed it since.
+  const sized = size()
+  yield* client.call("send_input", { name, data: "", ...sized })
   const wake = yield* Queue.sliding<void>(1)
   yield* client.subscribe(outputUri(name), () => Queue.offerUnsafe(wake, undefined))
   // The cursor first: output between the two reads is drawn twice rather than lost.
   const start = yield* read({ tail: 0, raw: true })
-  const screen = (yield* read({ screen: true })).screen ?? []
+  // The screen as escapes that redraw it: its colours, its cursor, the screen under an alternate one.
+  const redraw = (yield* read({ screen: true, raw: true })).screen?.join("") ?? ""
   const printer = new LinePrinter({ piece: (_stream, text) => text })
-  const prompt = start.lines.at(-1)
-  printer.shownPartial(prompt)
+  printer.shownPartial(start.lines.at(-1))
   let cursor = start.nextCursor
-  const rows = screen.slice(0, screen.findLastIndex((row) => row !== "") + 1)
-  // Screen rows come without trailing blanks: a prompt's ("> ") goes back, so typing lands after it.
-  const blanks = prompt?.partial === true && rows.length > 0 ? /[ \t]*$/.exec(prompt.text)![0] : ""
-  io.stdout(`\x1b[H\x1b[2J${rows.join("\r\n")}${blanks}`)
+  let alternate = alternateAfter(redraw, false)
+  io.stdout(`\x1b[H\x1b[2J${redraw}`)
 
   const inputs = yield* Queue.unbounded<Input>()
   const detached = yield* Deferred.make<void>()
@@ -107,7 +122,8 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
         stdout.off("resize", onResize)
         stdin.off("data", onData).pause()
         stdin.setRawMode(false)
-        stdout.write(RESET_MODES)
+        // Back to the screen it had before, as the program's own exit would.
+        stdout.write(`${alternate ? "\x1b[?1049l" : ""}${RESET_MODES}`)
       })
   )
 
@@ -136,6 +152,7 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
       const page = yield* read({ since: cursor, raw: true, maxBytes: READ_BYTES })
       const text = printer.page(page.lines)
       if (text !== "") {
+        alternate = alternateAfter(text, alternate)
         io.stdout(text)
         typingUntil = Math.max(typingUntil, Date.now() + TYPING_POLL_MS * 5)
       }
@@ -160,11 +177,33 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
     Effect.as(Deferred.await(detached), undefined),
     Effect.raceFirst(awaitEnd, Effect.raceFirst(forward, show))
   )
+  // Off the alternate screen before saying what happened, or the words would go with it.
+  const leaveAlternate = () => {
+    if (alternate) io.stdout("\x1b[?1049l")
+    alternate = false
+  }
   if (outcome === undefined) {
+    yield* restoreSize(client, name, task.terminal, sized)
+    leaveAlternate()
     io.stderr(`\r\ndetached from ${name}; it keeps running\r\n`)
   } else {
     yield* readNew
     io.stdout(printer.finish())
+    leaveAlternate()
     io.stderr(`\r\n${name} ended (${statusText(outcome)})\r\n`)
   }
 })
+
+/** The size the task had before the attach, back, if the attach's is still its size (no one resized it since). */
+const restoreSize = (
+  client: TaskmuxClient,
+  name: string,
+  before: { readonly cols: number; readonly rows: number },
+  ours: { readonly cols?: number; readonly rows?: number }
+) =>
+  Effect.gen(function*() {
+    const now = (yield* client.call<TaskAnswer>("get_task", { name })).structured.terminal
+    if (now === null || now.cols !== ours.cols || now.rows !== ours.rows) return
+    if (now.cols === before.cols && now.rows === before.rows) return
+    yield* client.call("send_input", { name, data: "", cols: before.cols, rows: before.rows })
+  }).pipe(Effect.ignore)

@@ -45,12 +45,12 @@ export const textPrinter = (s: Style, colour: boolean): Printer =>
     run: (run) => `${s.dim(`── run ${run} ──`)}\n`
   })
 
-/** JSON lines: `{ seq, stream, text }`, complete lines only when following (a partial one comes again whole). */
+/** JSON lines: `{ seq, stream, text }` (`cut: true` on a piece of a longer line), complete lines only when following (a partial one comes again whole). */
 export const jsonPrinter = (partials: boolean): Printer => {
   let shown = 0
   const show = (line: FullLine) => {
-    const { partial, ...rest } = line
-    return `${JSON.stringify(partial ? { ...rest, partial } : rest)}\n`
+    const { cut, partial, ...rest } = line
+    return `${JSON.stringify({ ...rest, ...(partial && { partial }), ...(cut && { cut }) })}\n`
   }
   return {
     page: (lines) =>

@@ -24,6 +24,7 @@ export interface LineRecord {
   /** Epoch milliseconds it arrived. */
   readonly time: number
   readonly partial?: boolean
+  readonly cut?: boolean
   readonly run?: number
 }
 
@@ -41,6 +42,7 @@ export const OutputLine = Schema.Struct({
   partial: Schema.optionalKey(Schema.Boolean.annotate({
     description: "No newline yet (a prompt); shown again, whole, once it ends."
   })),
+  cut: Schema.optionalKey(Schema.Boolean.annotate({ description: "Cut at the line limit: the next line goes on." })),
   run: Schema.optionalKey(Schema.Int.annotate({ description: "It starts run N (after a restart)." }))
 })
 export type OutputLine = typeof OutputLine.Type
@@ -59,6 +61,7 @@ export const compactLines = (
     if (l.stream !== "stdout") out.stream = l.stream
     if (timestamps) out.time = new Date(l.time).toISOString()
     if (l.partial === true) out.partial = true
+    if (l.cut === true) out.cut = true
     if (l.run !== undefined) out.run = l.run
     return out
   })

@@ -35,6 +35,8 @@ export interface BufferedLine {
   readonly text: string
   readonly time: number
   readonly partial?: true
+  /** A piece of a line longer than maxLineBytes, cut there: the next piece goes on with it. */
+  readonly cut?: true
   /** Set on the first line of each run after the first: the run's number. */
   readonly run?: number
 }
@@ -80,6 +82,8 @@ interface Entry {
   readonly bytes: Buffer
   /** Its first line is the first of this run. */
   readonly run?: number
+  /** Its one line is a piece cut at maxLineBytes. */
+  readonly cut?: true
   /** Where `bytes` lives. */
   readonly slab?: Slab
 }
@@ -149,7 +153,10 @@ export class OutputBuffer {
     const p = this.pending[stream]
     if (p.cut && chunk.length > 0) {
       p.cut = false
-      if (chunk[0] === NEWLINE) pos = 1
+      if (chunk[0] === NEWLINE) {
+        pos = 1
+        this.uncut(stream)
+      }
     }
     if (p.length > 0) {
       const nl = chunk.indexOf(NEWLINE)
@@ -171,14 +178,29 @@ export class OutputBuffer {
     if (pos < chunk.length) this.addPending(stream, chunk, pos, chunk.length, time)
   }
 
-  /** Ends the unterminated line of a stream, if any (its pipe closed). */
-  flush(stream: StreamId): void {
+  /** Ends the unterminated line of a stream, if any (its pipe closed); `cut`, a piece the line goes on after. */
+  flush(stream: StreamId, cut = false): void {
     const p = this.pending[stream]
+    // A line whose last piece was cut at its very end ends here, with that piece.
+    if (p.cut && !cut) this.uncut(stream)
     p.cut = false
     if (p.length === 0) return
     const length = p.length
     p.length = 0
-    this.push(stream, p.bytes.subarray(0, length), 1, p.time)
+    this.push(stream, p.bytes.subarray(0, length), 1, p.time, cut)
+  }
+
+  /** The newest piece of `stream`, cut at its end, turned out to end its line: it is a whole line. */
+  private uncut(stream: StreamId): void {
+    for (let i = this.entries.length - 1; i >= this.head; i--) {
+      const entry = this.entries[i]!
+      if (entry.stream !== stream) continue
+      if (entry.cut === true) {
+        const { cut: _, ...whole } = entry
+        this.entries[i] = whole
+      }
+      return
+    }
   }
 
   /** The next line starts run `run` (a restart): it is marked so, and what is pending ends here. */
@@ -358,7 +380,7 @@ export class OutputBuffer {
   }
 
   /** Keeps a copy of `data` (a view of a read buffer or of pending storage) as the newest entry. */
-  private push(stream: StreamId, data: Buffer, count: number, time: number): void {
+  private push(stream: StreamId, data: Buffer, count: number, time: number, cut = false): void {
     const run = this.nextRun
     this.nextRun = undefined
     const slab = this.slabFor(data.length)
@@ -366,11 +388,10 @@ export class OutputBuffer {
     const bytes = slab.bytes.subarray(slab.used, slab.used + data.length)
     slab.used += data.length
     slab.live++
-    this.entries.push(
-      run === undefined
-        ? { stream, time, firstSeq: this.nextSeq, count, bytes, slab }
-        : { stream, time, firstSeq: this.nextSeq, count, bytes, run, slab }
-    )
+    const entry: Entry = run === undefined
+      ? { stream, time, firstSeq: this.nextSeq, count, bytes, slab }
+      : { stream, time, firstSeq: this.nextSeq, count, bytes, run, slab }
+    this.entries.push(cut ? { ...entry, cut: true } : entry)
     this.nextSeq += count
     this.heldLines += count
     this.heldBytes += bytes.length
@@ -451,10 +472,10 @@ export class OutputBuffer {
       while (back > start && back > end - 3 && (chunk[back]! & 0xc0) === 0x80) back--
       if (back > start && (chunk[back]! & 0xc0) !== 0x80) end = back
       if (p.length === 0) {
-        this.push(stream, chunk.subarray(start, end), 1, time)
+        this.push(stream, chunk.subarray(start, end), 1, time, true)
       } else {
         this.hold(p, chunk, start, end, time)
-        this.flush(stream)
+        this.flush(stream, true)
       }
       start = end
       p.cut = start === to
@@ -557,7 +578,10 @@ const lineBounds = (bytes: Buffer, from: number): Array<number> => {
 }
 
 const toLine = (entry: Entry, seq: number, start: number, end: number): BufferedLine => {
-  const line = { seq, stream: entry.stream, text: decode(entry.bytes, start, end), time: entry.time }
+  const text = decode(entry.bytes, start, end, entry.cut)
+  const line: BufferedLine = entry.cut === true
+    ? { seq, stream: entry.stream, text, time: entry.time, cut: true }
+    : { seq, stream: entry.stream, text, time: entry.time }
   return entry.run !== undefined && seq === entry.firstSeq ? { ...line, run: entry.run } : line
 }
 
@@ -577,8 +601,9 @@ const wholeCharsEnd = (bytes: Buffer, end: number): number => {
 }
 
 /** UTF-8 text of a line without its "\n" (or "\r\n"); invalid bytes become U+FFFD. */
-const decode = (bytes: Buffer, start: number, end: number): string => {
+const decode = (bytes: Buffer, start: number, end: number, cut = false): string => {
   if (end > start && bytes[end - 1] === NEWLINE) end--
-  if (end > start && bytes[end - 1] === 13) end--
+  // A \r at the end is the line's end (\r\n, its \n stored or not); at the end of a cut piece, the line's own.
+  if (!cut && end > start && bytes[end - 1] === 13) end--
   return bytes.toString("utf8", start, end)
 }

@@ -10,6 +10,7 @@
  */
 import type * as XtermHeadless from "@xterm/headless"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
+import { loadAddons, type SerializeAddon } from "./xtermAddons.js"
 
 export const RECENT_BYTES = 256 * 1024
 
@@ -49,20 +50,36 @@ export class ByteRing {
 }
 
 type Xterm = typeof XtermHeadless
-let loaded: Promise<Xterm> | undefined
-const loadXterm = () =>
-  loaded ??= import("@xterm/headless").then((module) => ((module as { default?: Xterm }).default ?? module) as Xterm)
+interface Emulator {
+  readonly Terminal: Xterm["Terminal"]
+  readonly SerializeAddon: new() => SerializeAddon
+  readonly Unicode11Addon: new() => XtermHeadless.ITerminalAddon
+}
+const defaultOf = <A>(module: unknown): A => ((module as { default?: A }).default ?? module) as A
+let loaded: Promise<Emulator> | undefined
+/** The emulator and its two addons: Unicode 11 widths (an emoji takes two columns, as in a terminal), and a redraw. */
+const loadEmulator = () =>
+  loaded ??= Promise.all([import("@xterm/headless"), loadAddons()]).then(([xterm, [serialize, unicode11]]) => ({
+    Terminal: defaultOf<Xterm>(xterm).Terminal,
+    SerializeAddon: defaultOf<Pick<Emulator, "SerializeAddon">>(serialize).SerializeAddon,
+    Unicode11Addon: defaultOf<Pick<Emulator, "Unicode11Addon">>(unicode11).Unicode11Addon
+  }))
 
 export interface Screen {
   /** The rows of the screen, trailing blanks trimmed. */
   readonly rows: ReadonlyArray<string>
   /** Where the cursor is, 0-based. */
   readonly cursor: { readonly row: number; readonly col: number }
+  /**
+   * With `redraw`: what redraws it on another terminal, escape sequences and all (its colours, the
+   * cursor, its modes, and the screen under an alternate screen): what `taskmux attach` shows first.
+   */
+  readonly redraw?: string
 }
 
 export class TerminalScreen {
   private readonly recent = new ByteRing(RECENT_BYTES)
-  private terminal: XtermHeadless.Terminal | undefined
+  private terminal: { readonly xterm: XtermHeadless.Terminal; readonly serializer: SerializeAddon } | undefined
   private size: TerminalSize
 
   constructor(size: TerminalSize) {
@@ -75,24 +92,29 @@ export class TerminalScreen {
 
   resize(size: TerminalSize): void {
     this.size = size
-    this.terminal?.resize(size.cols, size.rows)
+    this.terminal?.xterm.resize(size.cols, size.rows)
   }
 
   /** A new run starts on a clean screen, as a terminal that was reset. */
   reset(): void {
     this.recent.take()
-    this.terminal?.reset()
+    this.terminal?.xterm.reset()
   }
 
-  async render(): Promise<Screen> {
-    const xterm = await loadXterm()
+  async render(options: { readonly redraw?: boolean } = {}): Promise<Screen> {
+    const emulator = await loadEmulator()
     const { cols, rows } = this.size
     const { bytes, lost } = this.recent.take()
     if (this.terminal === undefined || lost) {
-      this.terminal?.dispose()
-      this.terminal = new xterm.Terminal({ cols, rows, scrollback: 0, allowProposedApi: true })
+      this.terminal?.xterm.dispose()
+      const xterm = new emulator.Terminal({ cols, rows, scrollback: 0, allowProposedApi: true })
+      const serializer = new emulator.SerializeAddon()
+      xterm.loadAddon(serializer)
+      xterm.loadAddon(new emulator.Unicode11Addon())
+      xterm.unicode.activeVersion = "11"
+      this.terminal = { xterm, serializer }
     }
-    const terminal = this.terminal
+    const { serializer, xterm: terminal } = this.terminal
     // Its writes are parsed asynchronously: the callback says the screen is up to date.
     await new Promise<void>((resolve) => terminal.write(bytes, resolve))
     const buffer = terminal.buffer.active
@@ -101,6 +123,9 @@ export class TerminalScreen {
       lines.push((buffer.getLine(buffer.viewportY + i)?.translateToString(true) ?? "").trimEnd())
     }
     while (lines.length > 0 && lines[lines.length - 1] === "") lines.pop()
-    return { rows: lines, cursor: { row: buffer.cursorY, col: buffer.cursorX } }
+    const cursor = { row: buffer.cursorY, col: buffer.cursorX }
+    return options.redraw === true
+      ? { rows: lines, cursor, redraw: serializer.serialize({ scrollback: 0 }) }
+      : { rows: lines, cursor }
   }
 }

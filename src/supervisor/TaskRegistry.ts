@@ -228,7 +228,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly read: (name: string, request: ReadRequest) => Effect.Effect<OutputPage, TaskNotFound | OneStream>
   /** What a terminal task's screen shows now, and the cursor of the output it shows (read from there on). */
   readonly screen: (
-    name: string
+    name: string,
+    options?: { readonly redraw?: boolean }
   ) => Effect.Effect<Screen & { readonly nextCursor: number }, TaskNotFound | NotATerminal>
   /** Waits for a line matching a pattern, the end of the task, or the timeout, whichever is first. */
   readonly wait: (name: string, request: WaitRequest) => Effect.Effect<WaitResult, TaskNotFound>
@@ -546,14 +547,14 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           })
         })
 
-      const screen = (name: string) =>
+      const screen = (name: string, options: { readonly redraw?: boolean } = {}) =>
         Effect.flatMap(lookup(name), (actor) => {
           const { buffer, screen: terminal } = actor.state()
           // Taken first: the screen shows at least the output before this cursor (a little after it, at most).
           const nextCursor = buffer.cursor
           return terminal === null
             ? Effect.fail(new NotATerminal({ name, what: "screen" }))
-            : Effect.promise(async () => ({ ...await terminal.render(), nextCursor }))
+            : Effect.promise(async () => ({ ...await terminal.render(options), nextCursor }))
         })
 
       /** What an end needs said beyond its status: what it left running, or where a command was not found. */

@@ -129,5 +129,6 @@ export const toLineRecord = (state: Pick<TaskState, "terminal">, line: BufferedL
     text: line.text,
     time: line.time
   }
-  return line.partial ? { ...out, partial: true } : line.run !== undefined ? { ...out, run: line.run } : out
+  const whole = line.cut ? { ...out, cut: true } : out
+  return line.partial ? { ...out, partial: true } : line.run !== undefined ? { ...whole, run: line.run } : whole
 }

@@ -9,9 +9,9 @@ describe("fullLines", () => {
   it("fills in each seq and stream read_output leaves out; a partial line repeats the seq after it", () => {
     expect(fullLines([{ text: "a", seq: 4 }, { text: "b", stream: "stderr" }, { text: "c", partial: true }]))
       .toEqual([
-        { seq: 4, stream: "stdout", text: "a", partial: false },
-        { seq: 5, stream: "stderr", text: "b", partial: false },
-        { seq: 6, stream: "stdout", text: "c", partial: true }
+        { seq: 4, stream: "stdout", text: "a", partial: false, cut: false },
+        { seq: 5, stream: "stderr", text: "b", partial: false, cut: false },
+        { seq: 6, stream: "stdout", text: "c", partial: true, cut: false }
       ])
   })
 })
@@ -20,6 +20,18 @@ describe("LinePrinter", () => {
   it("marks stderr lines as read_output's text does, or colours them on a terminal", () => {
     expect(printer().page([{ text: "out", seq: 1 }, { text: "err", stream: "stderr" }])).toBe("out\n! err\n")
     expect(textPrinter(colours, true).page([{ text: "err", seq: 1, stream: "stderr" }])).toBe("\x1b[31merr\x1b[39m\n")
+  })
+
+  it("joins the pieces of a line cut at the line limit: no newline inside it, nor a second stderr mark", () => {
+    const p = printer()
+    expect(p.page([{ text: "aaaa", seq: 1, cut: true }, { text: "bbbb", cut: true }])).toBe("aaaabbbb")
+    expect(p.page([{ text: "cc", seq: 3 }, { text: "next" }])).toBe("cc\nnext\n")
+    expect(printer().page([{ text: "e1", seq: 1, stream: "stderr", cut: true }, { text: "e2", stream: "stderr" }]))
+      .toBe("! e1e2\n")
+    // Another stream's line between: the cut line ends where it is; so does the output.
+    const q = printer()
+    expect(q.page([{ text: "aaaa", seq: 1, cut: true }, { text: "err", stream: "stderr" }])).toBe("aaaa\n! err\n")
+    expect(q.page([{ text: "x", seq: 3, cut: true }]) + q.finish()).toBe("x\n")
   })
 
   it("shows a line once when two answers both hold it", () => {

@@ -127,4 +127,60 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     const read = await s.structured<{ lines: Array<{ text: string }> }>("read_output", { name: "repl" })
     expect(read.lines.map((l) => l.text)).toContain("42")
   })
+
+  it("attach draws the screen as it is, relays long output whole, and gives back the screen and size on detach", async () => {
+    const s = await session
+    await s.structured("start_task", {
+      command: "bash",
+      args: ["--norc", "--noprofile", "-i"],
+      env: { PS1: "$ " },
+      name: "shell",
+      terminal: true,
+      cols: 60,
+      rows: 10,
+      waitFor: { pattern: "^\\$ $" }
+    })
+    // The assistant typed a command and moved the cursor back before "world".
+    await s.structured("send_input", { name: "shell", data: `echo hello world${"\u001b[D".repeat(5)}` })
+    const module = await import("@lydell/node-pty")
+    const pty = ((module as { default?: typeof NodePty }).default ?? module) as typeof NodePty
+    const term = pty.spawn(process.execPath, [serverEntry, "attach", "shell"], {
+      cols: 70,
+      rows: 12,
+      cwd: project,
+      env: { ...env, TERM: "xterm-256color" } as Record<string, string>
+    })
+    let output = ""
+    term.onData((data) => (output += data))
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)))
+    await until(() => output.includes("echo hello world") ? true : undefined, 15_000)
+    // What the person types lands where the program's cursor is, and shows there.
+    term.write("XY\r")
+    await until(() => output.includes("hello XYworld") ? true : undefined)
+    const xterm = await import("@xterm/headless")
+    const Terminal = ((xterm as { default?: typeof xterm }).default ?? xterm).Terminal
+    const screen = new Terminal({ cols: 70, rows: 12, allowProposedApi: true })
+    await new Promise<void>((resolve) => screen.write(output, resolve))
+    const rows = Array.from({ length: 12 }, (_, i) => screen.buffer.active.getLine(i)!.translateToString(true))
+    expect(rows).toContain("$ echo hello XYworld")
+    // A full-screen program's 20,000 characters without a newline come as written: no line break at the
+    // buffer's line limit (8 KiB) inside them.
+    const long = "x".repeat(20_000)
+    term.write(
+      `python3 -c "import sys,time; sys.stdout.write('\\x1b[?1049h' + 'x' * 20000 + 'END'); sys.stdout.flush(); time.sleep(60)"\r`
+    )
+    await until(() => output.includes(`${long}END`) ? true : undefined, 15_000)
+    term.write("\x1d")
+    expect(await exited).toBe(0)
+    // Detached, the person's terminal leaves the program's alternate screen before saying so.
+    expect(output.slice(output.lastIndexOf("END"))).toMatch(
+      new RegExp(String.raw`\x1b\[\?1049l[^]*detached from shell`)
+    )
+    // And the task has its own size back.
+    expect((await s.structured<{ terminal: unknown }>("get_task", { name: "shell" })).terminal).toEqual({
+      cols: 60,
+      rows: 10
+    })
+    await s.structured("stop_task", { name: "shell" })
+  })
 })

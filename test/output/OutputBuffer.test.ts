@@ -115,10 +115,10 @@ describe("OutputBuffer", () => {
   it("cuts a line without newline into pieces of maxLineBytes, never inside a character", () => {
     const buffer = make({ maxLineBytes: 8 })
     buffer.append("stdout", b("aaaaaaaaaaaaaaaaaaaa"), 1)
-    assert.deepStrictEqual(buffer.read({ since: 0 }).lines.map((l) => [l.text, l.partial]), [
-      ["aaaaaaaa", undefined],
-      ["aaaaaaaa", undefined],
-      ["aaaa", true]
+    assert.deepStrictEqual(buffer.read({ since: 0 }).lines.map((l) => [l.text, l.partial, l.cut]), [
+      ["aaaaaaaa", undefined, true],
+      ["aaaaaaaa", undefined, true],
+      ["aaaa", true, undefined]
     ])
     const utf8 = make({ maxLineBytes: 8 })
     utf8.append("stdout", b("aaaaaaaé€éé\n"), 1)
@@ -218,7 +218,7 @@ describe("OutputBuffer", () => {
     )
   })
 
-  it("cuts a long line into the same pieces however it is chunked: one that ends on a cut makes no empty line", () => {
+  it("cuts a long line into the same pieces however it is chunked, each but the last marked cut: one that ends on a cut makes no empty line", () => {
     const buffer = make({ maxLineBytes: 4 })
     buffer.append("stdout", b("aaaabbbb"), 1)
     buffer.append("stdout", b("\nnext\n"), 2)
@@ -243,6 +243,13 @@ describe("OutputBuffer", () => {
             )
           )
           assert.deepStrictEqual(texts(buffer), pieces)
+          // A piece marked cut goes on in the next: joined, they are the lines as written.
+          const joined = buffer.read({ since: 0 }).lines.reduce<Array<string>>(
+            (all, line, i, read) =>
+              i > 0 && read[i - 1]!.cut ? [...all.slice(0, -1), all.at(-1)! + line.text] : [...all, line.text],
+            []
+          )
+          assert.deepStrictEqual(joined, lines)
         }
       ),
       { numRuns: 500 }

@@ -84,6 +84,9 @@ export const getTask = tool({
 const ReadOutput = Schema.Struct({
   lines: Schema.Array(OutputLine),
   screen: Schema.optionalKey(Schema.Array(Schema.String).annotate({ description: "The screen's rows." })),
+  cursor: Schema.optionalKey(
+    Schema.Struct({ row: Schema.Int, col: Schema.Int }).annotate({ description: "Where typing lands (0-based)." })
+  ),
   nextCursor: Schema.Int,
   dropped: Schema.Int.annotate({ description: "Lines that were dropped from the buffer before they were read." }),
   truncated: Schema.Boolean.annotate({ description: "More lines matched than fit in one answer." })
@@ -105,7 +108,9 @@ const readInput = Schema.Struct({
       default: 32768
     })
   ),
-  screen: Schema.optionalKey(Schema.Boolean.annotate({ description: "Terminal tasks: the screen now, as rows." })),
+  screen: Schema.optionalKey(
+    Schema.Boolean.annotate({ description: "Terminal tasks: the screen now, as rows (raw: as escapes that redraw it)." })
+  ),
   timestamps: Schema.optionalKey(Schema.Boolean.annotate({ default: false }))
 })
 
@@ -121,8 +126,16 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
     withRegistry((r) =>
       Effect.gen(function*() {
         if (screen === true) {
-          const shown = yield* r.screen(name)
-          return { lines: [], screen: shown.rows, nextCursor: shown.nextCursor, dropped: 0, truncated: false }
+          // Raw: one string that redraws it on another terminal, as `taskmux attach` does.
+          const shown = yield* r.screen(name, { redraw: options.raw === true })
+          return {
+            lines: [],
+            screen: shown.redraw !== undefined ? [shown.redraw] : shown.rows,
+            cursor: shown.cursor,
+            nextCursor: shown.nextCursor,
+            dropped: 0,
+            truncated: false
+          }
         }
         const compiled = grep === undefined ? undefined : yield* asPattern("grep", grep)
         const page = yield* r.read(name, { ...options, grep: compiled })
@@ -130,7 +143,14 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
       })
     ),
   text: (o, input) => {
-    if (o.screen !== undefined) return o.screen.length === 0 ? "(blank screen)" : o.screen.join("\n")
+    if (o.screen !== undefined) {
+      if (input.raw === true) return o.screen.join("")
+      if (o.screen.length === 0) return "(blank screen)"
+      // Said where typing would not land at the end of the text (an edit mid-line, a form, an editor).
+      const { col, row } = o.cursor ?? { row: o.screen.length - 1, col: Infinity }
+      const atEnd = row === o.screen.length - 1 && col >= o.screen[row]!.length
+      return o.screen.join("\n") + (atEnd ? "" : `\n(the cursor is at row ${row + 1}, column ${col + 1})`)
+    }
     // Paging (since) goes forward from the cursor; a tail read gives the newest lines and leaves out older ones.
     const paging = input.since !== undefined && input.tail === undefined
     const notes = [
