@@ -64,7 +64,7 @@ const start = (pty: Pty, spec: SpawnSpec, size: TerminalSize, output: OutputSink
         cols: size.cols,
         rows: size.rows,
         cwd: spec.cwd,
-        env: { ...spec.env },
+        env: withCharacterSet(spec.env),
         // Bytes, not strings: the output buffer finds lines in bytes and decodes only what is read.
         encoding: null
       })
@@ -75,6 +75,16 @@ const start = (pty: Pty, spec: SpawnSpec, size: TerminalSize, output: OutputSink
         ? error
         : new SpawnFailed({ command: spec.command, code: "", reason: (error as Error).message })
   })
+
+/**
+ * A terminal of UTF-8 characters where the environment names no locale (an MCP client starts its servers
+ * with a short one): without it a shell or an editor takes the C locale, whose characters are bytes,
+ * and mangles "café" and anything typed beyond ASCII. macOS calls that locale "UTF-8".
+ */
+export const withCharacterSet = (env: Readonly<Record<string, string>>): Record<string, string> =>
+  env.LC_ALL || env.LC_CTYPE || env.LANG
+    ? { ...env }
+    : { ...env, LC_CTYPE: process.platform === "darwin" ? "UTF-8" : "C.UTF-8" }
 
 const make = (terminal: NodePty.IPty, marker: string | undefined, output: OutputSink): TaskProcess => {
   const pid = terminal.pid

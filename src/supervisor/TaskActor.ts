@@ -665,7 +665,12 @@ export const make = (
       return Effect.gen(function*() {
         const result = yield* current.process.write(bytes, 1_000)
         if (result._tag === "Closed") return yield* new StdinClosed({ name, reason: result.reason })
-        if (eof) current.process.endInput()
+        if (eof) {
+          current.process.endInput()
+          // On a terminal a Ctrl-D after text that ends no line only hands that text over: a second one ends the input.
+          const last = bytes[bytes.length - 1]
+          if (state.terminal !== null && last !== 0x0a && last !== 0x0d && last !== 0x04) current.process.endInput()
+        }
         return { bytes: bytes.length, unread: result._tag === "Queued" ? current.process.unread() : 0 }
       })
     })

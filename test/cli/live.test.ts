@@ -3,6 +3,7 @@
  * through a real front): what the session started, the person sees, follows, stops and types into.
  */
 import type * as NodePty from "@lydell/node-pty"
+import type * as XtermHeadless from "@xterm/headless"
 import { spawn } from "node:child_process"
 import { mkdtempSync, realpathSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
@@ -158,7 +159,7 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     term.write("XY\r")
     await until(() => output.includes("hello XYworld") ? true : undefined)
     const xterm = await import("@xterm/headless")
-    const Terminal = ((xterm as { default?: typeof xterm }).default ?? xterm).Terminal
+    const { Terminal } = ((xterm as { default?: unknown }).default ?? xterm) as typeof XtermHeadless
     const screen = new Terminal({ cols: 70, rows: 12, allowProposedApi: true })
     await new Promise<void>((resolve) => screen.write(output, resolve))
     const rows = Array.from({ length: 12 }, (_, i) => screen.buffer.active.getLine(i)!.translateToString(true))

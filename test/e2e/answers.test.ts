@@ -69,6 +69,19 @@ class MathTest(unittest.TestCase):
     )
   })
 
+  it("a run that ended well says what errors it printed, not that they look like the cause", async () => {
+    // A REPL session that showed a traceback, printed on, then exited 0.
+    const { text, waited } = await run({
+      command: "printf '1/0\\nfor i in range(30): print(i)\\n\\nexit(0)\\n' | python3 -i -q",
+      name: "repl-traceback",
+      waitFor: { exit: true }
+    })
+    expect(waited).toMatchObject({ status: "exited", exitCode: 0 })
+    expect(waited.errorLines?.map((l) => l.text)).toContain("ZeroDivisionError: division by zero")
+    expect(text).toContain("Errors it printed:")
+    expect(text).not.toContain("Looks like the cause")
+  })
+
   it("with a pattern it says whether a line matched on the way", async () => {
     const { waited } = await run({
       command: "python3 -m unittest",

@@ -240,6 +240,26 @@ describe("terminal tasks through every tool", () => {
       await s.structured("stop_task", { name: "typed" })
     }))
 
+  it("a terminal's characters are UTF-8 where the environment names no locale; eof after text ends the input", () =>
+    withServer(async (s) => {
+      // The server's environment, as a client gives it, names no locale: bash would count é's two bytes.
+      const counted = await s.structured<Waited & { lastLines: Array<string> }>("start_task", {
+        command: `x='é'; echo "$LC_CTYPE \${#x}"`,
+        terminal: true,
+        waitFor: { exit: true }
+      })
+      expect(counted.lastLines).toEqual(["C.UTF-8 1"])
+      // cat reads its terminal line by line: a Ctrl-D after "abc" hands it "abc"; a second ends its input.
+      await s.structured("start_task", { command: "cat", name: "cat", terminal: true })
+      await s.structured("send_input", { name: "cat", data: "abc", eof: true })
+      const ended = await s.structured<Waited & { status: string }>("wait_for_task", {
+        name: "cat",
+        exit: true,
+        timeoutMs: 10_000
+      })
+      expect(ended.status).toBe("exited")
+    }))
+
   it("cols and rows without terminal are refused, naming what would be right", () =>
     withServer(async (s) => {
       const result = await s.call("start_task", { command: "true", cols: 100 })

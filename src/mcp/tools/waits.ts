@@ -85,9 +85,11 @@ export interface Wanted {
 }
 
 /** The summary of an end or a timeout: what looks like the cause, then the last lines. */
-export const summaryText = (w: Pick<WaitAnswer, "errorLines" | "lastLines">) => {
+export const summaryText = (w: Pick<WaitAnswer, "errorLines" | "lastLines" | "status">) => {
   const errors = w.errorLines !== undefined && w.errorLines.length > 0
-    ? `\nLooks like the cause:\n${
+    ? `\n${
+      // A run that ended well, or was stopped, had no cause to look for: what it printed is only that.
+      w.status === "exited" || w.status === "stopped" ? "Errors it printed" : "Looks like the cause"}:\n${
       w.errorLines.map((l) => `  [${l.seq}] ${l.stream === "stderr" ? "! " : ""}${l.text}`).join("\n")
     }`
     : ""
