@@ -14,8 +14,11 @@ import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as NodePath from "node:path"
+import { LostTasks } from "../daemon/LostTasks.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
 import { tools } from "../mcp/toolTable.ts"
+import { cleanText } from "../output/cleanText.ts"
+import { lastLinesOfFile } from "../output/fileTail.ts"
 import { Project } from "../project/Project.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
@@ -30,6 +33,9 @@ export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; s
 
 /** How often a viewer's streams are brought up to date, at most. */
 const TICK_MS = 100
+/** How many of a lost task's last lines its log file gives the page. */
+const LOST_LINES = 200
+
 /** A stream of output sends at most the last this many lines per tick; the rest it says it skipped. */
 const MAX_LINES = 2000
 /** A viewer whose socket holds this much unsent is not sent more until it drains. */
@@ -229,7 +235,19 @@ export const startWebServer = (options: WebOptions) =>
       const name = url.searchParams.get("name") ?? ""
       let cursor = Math.max(0, Number(url.searchParams.get("since") ?? 0) || 0)
       const info = await run(Effect.option(registry.get(name)))
-      if (info._tag === "None") return fail(response, 404, `No task ${JSON.stringify(name)}.`)
+      if (info._tag === "None") {
+        // A task the last supervisor lost (or left ended): its last lines, from its log file, once.
+        const lost = Context.get(context, LostTasks).get(name)
+        if (lost === undefined) return fail(response, 404, `No task ${JSON.stringify(name)}.`)
+        const send = sse(response)
+        const lines = lost.logFile === null ? [] : lastLinesOfFile(lost.logFile, LOST_LINES)
+        send("lines", {
+          lines: lines.map((text, i) => ({ seq: i + 1, text: cleanText(text) })),
+          nextCursor: lines.length,
+          skipped: 0
+        })
+        return
+      }
       // Its terminal's size, or null for pipes: a task started anew under the name may differ (see reset).
       let terminal = info.value.terminal
       const send = sse(response)

@@ -31,7 +31,9 @@ writeFileSync(
       docs: { command: "sleep 300" },
       // Crashes at once: the page's answer says so as an error, not as a success.
       // (waitFor exit: its answer is its end however slow the machine, not a 100 ms look.)
-      broken: { command: "echo 'ValueError: bad config' >&2; exit 3", waitFor: { exit: true } }
+      broken: { command: "echo 'ValueError: bad config' >&2; exit 3", waitFor: { exit: true } },
+      // Run once, then removed from the page: back to not run yet.
+      once: { command: "echo once" }
     }
   })
 )
@@ -315,6 +317,46 @@ describe("the page in a browser", () => {
     await expect.poll(() => output.allTextContents(), { timeout: 10_000 })
       .toContainEqual(expect.stringContaining("Password: got hunter2"))
     await s.structured("stop_task", { name: "asks" })
+  }, 60_000)
+
+  it(
+    "after a flood: every line is accounted for, shown, skipped or not kept, and no piece of a skipped line stays",
+    async () => {
+      const s = await session
+      const page = await open(url)
+      await s.structured("start_task", { command: "sleep 0.5; seq 1 2000000; sleep 60", name: "flood" })
+      await cell(page, "flood", "name").click()
+      const lines = page.locator(".output .ln")
+      await expect.poll(() => lines.last().textContent(), { timeout: 30_000 }).toBe("2000000")
+      const note = (await page.locator(".output .trimmed").textContent())!
+      // The lines and the "… N lines skipped" markers, in order: each line follows what came before it.
+      let next = 1 + Number(note.split(" ")[0]!.replaceAll(",", ""))
+      for (const item of await page.locator(".output .ln, .output .skip").allTextContents()) {
+        const skipped = /^… ([\d,]+) lines? skipped$/.exec(item)
+        if (skipped !== null) next += Number(skipped[1]!.replaceAll(",", ""))
+        else {
+          expect(Number(item)).toBe(next)
+          next++
+        }
+      }
+      expect(next).toBe(2_000_001)
+      await s.structured("remove_task", { name: "flood" })
+    },
+    60_000
+  )
+
+  it("Remove of a project task that ran shows it as not run yet, without the removed run's facts", async () => {
+    const s = await session
+    await s.structured("start_task", { name: "once", waitFor: { exit: true } })
+    const page = await open(url)
+    await cell(page, "once", "name").click()
+    const facts = page.locator("dl.facts dt")
+    await expect.poll(() => facts.allTextContents(), { timeout: 10_000 }).toContain("Log file")
+    await page.locator(`.actions button:text-is("Remove")`).click()
+    await page.locator(`.confirm button:has-text("Remove")`).click()
+    await expect.poll(() => cell(page, "once", "status").textContent(), { timeout: 10_000 }).toContain("defined")
+    await expect.poll(() => facts.allTextContents(), { timeout: 10_000 }).not.toContain("Log file")
+    expect(await facts.allTextContents()).not.toContain("Previous run")
   }, 60_000)
 
   it("Escape in Remove's confirmation cancels it and gives the focus back to Remove", async () => {

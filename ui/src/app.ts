@@ -27,6 +27,8 @@ export interface AppOptions {
   readonly screen: ScreenLoader
 }
 
+const DISCONNECTED = "Disconnected from taskmux: reconnecting… (what is shown may be out of date)"
+
 export const mountApp = (root: HTMLElement, backend: Backend, options: AppOptions): () => void => {
   const useHash = options.useHash ?? true
   const ro = backend.readOnly
@@ -41,7 +43,7 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
   const banner = h(
     "div",
     { class: "banner", role: "alert", hidden: true },
-    "Disconnected from taskmux: reconnecting… (what is shown may be out of date)"
+    DISCONNECTED
   )
   const connection = h("span", { class: "conn", "data-state": "connecting" }, "connecting…")
   const header = h(
@@ -145,8 +147,9 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
     snapshot = s
     apply()
   })
-  const offConnection = backend.onConnection((up) => {
+  const offConnection = backend.onConnection((up, why) => {
     banner.hidden = up
+    setText(banner, why ?? DISCONNECTED)
     connection.dataset.state = up ? "up" : "down"
     setText(connection, up ? "live" : "disconnected")
   })

@@ -101,8 +101,11 @@ export interface Backend {
   onTasks(listener: (snapshot: TasksSnapshot) => void): () => void
   /** One task's output after cursor `since` (0: what the server still holds), then as it comes. */
   onOutput(name: string, since: number, listener: (event: OutputEvent) => void): () => void
-  /** Whether the live updates are flowing (false: show "disconnected"); told at once and on each change. */
-  onConnection(listener: (connected: boolean) => void): () => void
+  /**
+   * Whether the live updates are flowing (false: show "disconnected", or `why` they will not come back);
+   * told at once and on each change.
+   */
+  onConnection(listener: (connected: boolean, why?: string) => void): () => void
 }
 
 /** The text of a tool's answer (its first text content). */
@@ -119,23 +122,25 @@ export const errorResult = (text: string): CallToolResult => ({ content: [{ type
  * known) and on each change.
  */
 export const connectionState = () => {
-  const listeners = new Set<(up: boolean) => void>()
+  const listeners = new Set<(up: boolean, why?: string) => void>()
   let current: boolean | undefined
+  let reason: string | undefined
   return {
     current: () => current,
     listeners: () => listeners.size,
-    set: (up: boolean) => {
-      if (current === up) return
+    set: (up: boolean, why?: string) => {
+      if (current === up && reason === why) return
       current = up
-      for (const l of listeners) l(up)
+      reason = why
+      for (const l of listeners) l(up, why)
     },
     /** Not known again (the stream behind it closed). */
     forget: () => {
       current = undefined
     },
-    onConnection: (listener: (up: boolean) => void) => {
+    onConnection: (listener: (up: boolean, why?: string) => void) => {
       listeners.add(listener)
-      if (current !== undefined) listener(current)
+      if (current !== undefined) listener(current, reason)
       return () => {
         listeners.delete(listener)
       }

@@ -36,6 +36,22 @@ interface Stream {
   close(): void
 }
 
+/** What the page says when the supervisor no longer takes its token; trying again would not help. */
+export const REFUSED = "This page's link no longer works: the supervisor's token changed (a new supervisor, " +
+  "or its token file was removed). Run taskmux ui again for a new link."
+
+/** Whether the server refuses this page's credentials: a failed EventSource does not say why it failed. */
+const refused = async (url: string): Promise<boolean> => {
+  const abort = new AbortController()
+  try {
+    return (await fetch(url, { credentials: "same-origin", signal: abort.signal })).status === 401
+  } catch {
+    return false
+  } finally {
+    abort.abort()
+  }
+}
+
 /**
  * An EventSource that reconnects with backoff (instead of the browser's fixed retry), to a URL that
  * may change (the output stream resumes after its last cursor).
@@ -43,7 +59,7 @@ interface Stream {
 const resilientSource = (
   url: () => string,
   handlers: Record<string, (data: unknown) => void>,
-  onState: (up: boolean) => void
+  onState: (up: boolean, why?: string) => void
 ): Stream => {
   let source: EventSource | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -68,7 +84,15 @@ const resilientSource = (
       if (closed || source !== es) return
       source = undefined
       onState(false)
-      timer = setTimeout(open, backoff(attempt++))
+      const failed = url()
+      void refused(failed).then((no) => {
+        if (closed) return
+        if (no) {
+          closed = true
+          return onState(false, REFUSED)
+        }
+        timer = setTimeout(open, backoff(attempt++))
+      })
     }
   }
   open()

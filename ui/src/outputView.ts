@@ -139,12 +139,30 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
 
   const atBottom = () => scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 8
 
+  /** Takes the last entry away: a partial line whose whole line will not come (it was skipped). */
+  const dropLast = () => {
+    const e = entries.pop()!
+    if (e.el !== undefined) {
+      if (query !== "") matches--
+      const chunk = e.el.parentElement
+      e.el.remove()
+      if (chunk !== null && chunk.firstChild === null) chunk.remove()
+    }
+    drawnUpTo = Math.min(drawnUpTo, entries.length)
+  }
+
   const flush = () => {
     const incoming = pending
     pending = []
     const stick = follow || atBottom()
     for (const e of incoming) {
-      const last = entries[entries.length - 1]
+      let last = entries[entries.length - 1]
+      // A partial line followed by anything but itself, whole: the server skipped its end (a flood), so
+      // what it showed of it was never a line.
+      if (last !== undefined && last.skip === 0 && last.partial && (e.skip > 0 || e.seq !== last.seq)) {
+        dropLast()
+        last = entries[entries.length - 1]
+      }
       if (e.skip === 0) {
         // A partial line (a prompt) comes again, whole, once it ends: it replaces the partial one.
         if (last !== undefined && last.skip === 0 && last.partial && e.seq === last.seq) {
@@ -166,7 +184,8 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
       const cut = entries.length - MAX_LINES
       for (let i = 0; i < cut; i++) {
         const e = entries[i]!
-        if (e.skip === 0) trimmedCount++
+        // A marker of lines skipped counts them: the note says how many came before the first shown.
+        trimmedCount += e.skip > 0 ? e.skip : 1
         if (e.el !== undefined) {
           if (e.skip === 0 && query !== "") matches--
           const chunk = e.el.parentElement
@@ -265,7 +284,7 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
       // A flood between two frames: only the last MAX_LINES can be shown anyway.
       if (pending.length > MAX_LINES * 2) {
         const cut = pending.length - MAX_LINES
-        trimmedCount += pending.slice(0, cut).filter((e) => e.skip === 0).length
+        trimmedCount += pending.slice(0, cut).reduce((n, e) => n + (e.skip > 0 ? e.skip : 1), 0)
         pending = pending.slice(cut)
       }
       schedule()

@@ -187,7 +187,12 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
   }
 
   const loadInfo = async () => {
-    if (name === undefined || task === undefined || task.status === "defined") return
+    if (name === undefined || task === undefined) return
+    if (task.status === "defined") {
+      // Removed (or never run): what get_task said of a run is of no run now.
+      info = {}
+      return renderFacts()
+    }
     const mine = generation
     const result = await backend.call("get_task", { name })
     if (mine !== generation || result.isError === true || result.structuredContent === undefined) return
@@ -195,6 +200,8 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
     if (info.terminal !== null && info.terminal !== undefined) ensureTerminal()
     renderFacts()
   }
+
+  let wasLost = false
 
   const subscribe = () => {
     if (name === undefined || unsubscribe !== undefined) return
@@ -384,6 +391,12 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
         )
         return
       }
+      // A lost task's stream gave its log file's last lines; run again, its output is live.
+      if (wasLost && task?.status !== "lost") {
+        unsubscribe?.()
+        unsubscribe = undefined
+      }
+      wasLost = task?.status === "lost"
       if (task !== undefined && task.status !== "defined") subscribe()
       // get_task again when the run changes (a new pid, another status).
       const key = task === undefined ? "" : `${task.status}\0${task.pid}`

@@ -1,0 +1,86 @@
+/**
+ * The page when its supervisor dies (SIGKILL) and another takes its place: a page opened on the new one
+ * shows a lost task's last lines from its log file, and a page left open with the old link, whose token
+ * the new supervisor does not take, says that link no longer works rather than "reconnecting…" forever.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import type { Browser } from "playwright-core"
+import { afterAll, describe, expect, it } from "vitest"
+import { connectIfRunning } from "../../src/daemon/connect.ts"
+import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
+import { builtCli } from "../builtCli.ts"
+import { until } from "../e2e/client.ts"
+import { isAlive } from "../helpers.ts"
+import { launch, screenshot, watchProblems } from "./fixtures/browser.ts"
+
+const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-recovery-rt-"))
+const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-recovery-"))
+writeFileSync(
+  NodePath.join(project, "taskmux.json"),
+  JSON.stringify({
+    tasks: { counter: { command: "for i in $(seq 1 30); do echo line $i; done; sleep 300", keep: true } }
+  })
+)
+const env = { ...process.env, XDG_RUNTIME_DIR: runtime, TASKMUX_ISOLATED: "false", TASKMUX_LINGER_MS: "300" }
+const taskmux = builtCli(project, env)
+const paths = runtimePaths(project, { XDG_RUNTIME_DIR: runtime })
+
+const supervisorPid = async () => {
+  const c = await connectIfRunning(paths, "cli")
+  c?.socket.destroy()
+  return c?.welcome.pid
+}
+
+describe("the page when its supervisor dies", () => {
+  let browser: Browser | undefined
+  afterAll(async () => {
+    await browser?.close()
+    await taskmux(["stop", "counter"])
+    const pid = await supervisorPid()
+    if (pid !== undefined) process.kill(pid, "SIGTERM")
+  })
+
+  it(
+    "a new supervisor's page shows a lost task's last lines; a page with the old link says it no longer works",
+    async () => {
+      expect((await taskmux(["start", "counter"])).code).toBe(0)
+      await until(async () =>
+        (await taskmux(["logs", "counter", "--tail", "1"])).stdout.includes("line 30") || undefined
+      )
+      const old = (await taskmux(["ui", "--print"])).stdout.trim()
+      browser = await launch()
+      const problems: Array<string> = []
+      const oldPage = await (await browser.newContext()).newPage()
+      await oldPage.goto(old)
+      await oldPage.waitForSelector(`.conn[data-state="up"]`)
+
+      // The supervisor dies; its token file goes (how a person asks for a new token); another starts.
+      const pid = (await supervisorPid())!
+      process.kill(pid, "SIGKILL")
+      await until(() => !isAlive(pid) || undefined)
+      rmSync(paths.token, { force: true })
+      const fresh = (await taskmux(["ui", "--print"])).stdout.trim()
+      expect(new URL(fresh).searchParams.get("token")).not.toBe(new URL(old).searchParams.get("token"))
+
+      await expect.poll(() => oldPage.locator(".banner").textContent(), { timeout: 30_000 })
+        .toContain("This page's link no longer works")
+      expect(await oldPage.locator(".banner").textContent()).toContain("Run taskmux ui again")
+      await screenshot(oldPage, "page-link-expired")
+
+      const page = await (await browser.newContext()).newPage()
+      watchProblems(page, problems, "new page")
+      await page.goto(fresh)
+      await page.waitForSelector(`.conn[data-state="up"]`)
+      await page.locator(`tr[data-name="counter"] td.c-name`).click()
+      await expect.poll(() => page.locator(`tr[data-name="counter"] td.c-status`).textContent()).toContain("lost")
+      // Its output, from its log file: not "No output yet".
+      await expect.poll(() => page.locator(".output .ln").last().textContent(), { timeout: 10_000 }).toBe("line 30")
+      expect(await page.locator(".output .ln").count()).toBe(30)
+      await screenshot(page, "page-lost-task")
+      expect(problems).toEqual([])
+    },
+    90_000
+  )
+})
