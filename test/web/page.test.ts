@@ -113,7 +113,8 @@ describe("the page in a browser", () => {
     for (const name of ["web", "ticker", "repl"]) {
       const task = tasks.find((t) => t.name === name)!
       await expect.poll(() => cell(page, name, "status").textContent()).toContain("running")
-      expect(await cell(page, name, "owner").textContent()).toBe("another session")
+      // Whose: the client of the session that started it.
+      expect(await cell(page, name, "owner").textContent()).toBe("another session (taskmux-e2e)")
       expect(await cell(page, name, "pid").textContent()).toBe(String(task.pid))
     }
     // The project's tasks not run yet, each with its Start button.
@@ -344,6 +345,29 @@ describe("the page in a browser", () => {
     },
     60_000
   )
+
+  it("Restart of a task that crashes a moment after it starts says so, as an error", async () => {
+    const s = await session
+    await s.structured("start_task", {
+      command: "sleep 0.4; echo 'ValueError: late config' >&2; exit 2",
+      name: "late",
+      waitFor: { exit: true }
+    })
+    const page = await open(url)
+    // A signal chosen for one task does not carry over to the next.
+    await cell(page, "ticker", "name").click()
+    await page.selectOption("#signal-select", "SIGKILL")
+    await cell(page, "repl", "name").click()
+    expect(await page.locator("#signal-select").inputValue()).toBe("SIGINT")
+    await cell(page, "late", "name").click()
+    const restart = page.locator(`.actions button:text-is("Restart")`)
+    await expect.poll(() => restart.isEnabled()).toBe(true)
+    await restart.click()
+    await expect.poll(() => page.locator(".status-line").textContent(), { timeout: 10_000 })
+      .toMatch(/"late" crashed.* right after it started: ValueError: late config/)
+    expect(await page.locator(".status-line").getAttribute("data-kind")).toBe("error")
+    await s.structured("remove_task", { name: "late" })
+  }, 60_000)
 
   it("Remove of a project task that ran shows it as not run yet, without the removed run's facts", async () => {
     const s = await session

@@ -6,6 +6,7 @@
 import type { Backend, CallToolResult, TasksSnapshot } from "./backend.ts"
 import { resultText } from "./backend.ts"
 import { frameBatcher, h, setText } from "./dom.ts"
+import { exitWhy, lastExit } from "./format.ts"
 import { graphView } from "./graph.ts"
 import type { ScreenLoader } from "./screen.ts"
 import { taskDetail } from "./taskDetail.ts"
@@ -97,7 +98,34 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
       apply()
     }
     report(tool, result)
+    watchFreshRun(tool, result)
     return result
+  }
+
+  /**
+   * A run a button started that answered "running" may end a moment later (a server whose config is
+   * wrong crashes in 200 ms): the next snapshots are looked at for a few seconds, and such an end said.
+   */
+  let fresh: { readonly name: string; readonly pid: number; readonly until: number } | undefined
+  const FRESH_MS = 3000
+  const watchFreshRun = (tool: string, result: CallToolResult) => {
+    const o = result.structuredContent as { name?: unknown; pid?: unknown; status?: unknown } | undefined
+    if (tool !== "start_task" && tool !== "restart_task") return
+    if (result.isError === true || o?.status !== "running" || typeof o.pid !== "number" || typeof o.name !== "string") {
+      return
+    }
+    fresh = { name: o.name, pid: o.pid, until: Date.now() + FRESH_MS }
+  }
+  const checkFreshRun = () => {
+    if (fresh === undefined) return
+    if (Date.now() > fresh.until) return void (fresh = undefined)
+    const { name, pid } = fresh
+    const t = snapshot.tasks.find((task) => task.name === name)
+    if (t === undefined || (t.pid !== null && t.pid !== pid)) return void (fresh = undefined)
+    if (t.status !== "crashed" && t.status !== "failed") return
+    fresh = undefined
+    const why = exitWhy(t)
+    say(`"${name}" ${lastExit(t)} right after it started${why === "" ? "" : `: ${why}`}`, "error")
   }
 
   const narrow = matchMedia("(max-width: 640px)")
@@ -145,6 +173,7 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
 
   const offTasks = backend.onTasks((s) => {
     snapshot = s
+    checkFreshRun()
     apply()
   })
   const offConnection = backend.onConnection((up, why) => {

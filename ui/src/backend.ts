@@ -31,6 +31,8 @@ export interface ListedTask {
   /** Stopped by SIGSTOP or Ctrl-Z until SIGCONT: it runs, and does nothing. */
   readonly paused?: true
   readonly owner?: "you" | "other" | "kept"
+  /** The client of the session that owns it (its initialize's clientInfo.name). */
+  readonly client?: string
   readonly since?: string
   readonly reason?: string
   readonly logFile?: string | null

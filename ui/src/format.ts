@@ -51,7 +51,7 @@ export const statusLook = (status: TaskStatus): { readonly symbol: string; reado
 
 /** The status as a pill: symbol and word; a running task stopped by SIGSTOP says it is paused. */
 export const statusPill = (status: TaskStatus, paused = false): HTMLElement => {
-  const look = paused && status === "running" ? { symbol: "⏸", cls: "busy" } : statusLook(status)
+  const look = paused && status === "running" ? { symbol: "‖", cls: "busy" } : statusLook(status)
   return h(
     "span",
     { class: `pill ${look.cls}` },
@@ -87,11 +87,18 @@ export const lastExit = (t: ListedTask): string => {
  * after either); a task someone stopped, or one that never ran, has no such line.
  */
 export const exitWhy = (t: ListedTask): string =>
-  (t.status === "exited" || t.status === "crashed" || t.status === "restarting") ? t.exitHeadline ?? "" : ""
+  // A run that ended well has no why: its last line would read as a reason.
+  t.status === "crashed" || (t.status === "restarting" && t.exitCode !== 0) ? t.exitHeadline ?? "" : ""
 
 /** The owner word as a person reads it. */
-export const ownerLabel = (owner: ListedTask["owner"]): string =>
-  owner === "kept" ? "kept" : owner === "other" ? "another session" : owner === "you" ? "you" : "—"
+export const ownerLabel = (owner: ListedTask["owner"], client?: string): string =>
+  owner === "kept"
+    ? "kept"
+    : owner === "other"
+    ? client === undefined ? "another session" : `another session (${client})`
+    : owner === "you"
+    ? "you"
+    : "—"
 
 export const canStop = (s: TaskStatus) => alive(s)
 export const canSignal = (s: TaskStatus) => s === "running" || s === "starting"

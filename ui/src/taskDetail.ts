@@ -23,7 +23,18 @@ import type { ScreenLoader } from "./screen.ts"
 import type { TerminalView } from "./terminalView.ts"
 import { terminalView } from "./terminalView.ts"
 
-export const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP", "SIGKILL", "SIGSTOP", "SIGCONT"] as const
+export const SIGNALS = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGQUIT",
+  "SIGKILL",
+  "SIGSTOP",
+  "SIGCONT",
+  "SIGWINCH"
+] as const
 
 export interface Actions {
   /** Calls a tool (the button busy meanwhile) and shows its answer on the status line. */
@@ -244,7 +255,7 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
     const list: Array<Fact | null> = [
       { label: "Command", text: t.command, node: code(t.command), wide: true },
       info.cwd !== undefined ? { label: "Directory", text: info.cwd, node: code(info.cwd), wide: true } : null,
-      { label: "Owner", text: ownerLabel(t.owner) },
+      { label: "Owner", text: ownerLabel(t.owner, t.client) },
       { label: "PID", text: t.pid === null ? "—" : String(t.pid) },
       {
         label: "Ports",
@@ -351,6 +362,8 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
     replace(tabs)
     info = {}
     infoKey = ""
+    // Another task's signal is chosen anew: a SIGKILL picked for one must not wait for the next.
+    signalSelect.value = SIGNALS[0]
     view = "lines"
     confirmBox.hidden = true
     remove.hidden = false

@@ -142,7 +142,7 @@ export const taskList = (options: TaskListOptions): TaskList => {
     setText(row.name, t.name)
     setText(row.command, t.command)
     row.command.title = t.command
-    setText(row.owner, ownerLabel(t.owner))
+    setText(row.owner, ownerLabel(t.owner, t.client))
     row.owner.dataset.owner = t.owner ?? ""
     setText(row.pid, t.pid === null ? "—" : String(t.pid))
     const portsKey = t.ports === null ? "null" : t.ports.join(",")
