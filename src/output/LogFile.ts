@@ -53,11 +53,17 @@ const makeDir = (dir: string): Promise<void> => {
 const RUN_LOG = /^[\w.@:+-]+-\d{8}T\d{6}Z-(\d+)-\d+\.log$/
 
 /**
- * Deletes the run logs in `dir` last written more than `keepDays` ago, but those of a server still alive
- * (a task silent that long is still running: supervisors of several projects share the directory).
- * One log per run, kept forever, grew to thousands of files. Best effort: what cannot go stays.
+ * Deletes the run logs in `dir` last written more than `keepDays` ago, but those of another server still
+ * alive (a task silent that long is still running: supervisors of several projects share the directory),
+ * and of this one those in `inUse` (its tasks' runs). One log per run, kept forever, grew to thousands of
+ * files. Best effort: what cannot go stays.
  */
-export const pruneOldLogs = async (dir: string, keepDays: number, now = Date.now()): Promise<number> => {
+export const pruneOldLogs = async (
+  dir: string,
+  keepDays: number,
+  now = Date.now(),
+  inUse: ReadonlySet<string> = new Set()
+): Promise<number> => {
   const before = now - keepDays * 24 * 60 * 60 * 1000
   let names: Array<string>
   try {
@@ -68,8 +74,9 @@ export const pruneOldLogs = async (dir: string, keepDays: number, now = Date.now
   let deleted = 0
   for (const name of names) {
     const pid = RUN_LOG.exec(name)?.[1]
-    if (pid === undefined || isAlive(Number(pid))) continue
-    const path = NodePath.join(dir, name)
+    if (pid === undefined) continue
+    const path = NodePath.resolve(dir, name)
+    if (Number(pid) === process.pid ? inUse.has(path) : isAlive(Number(pid))) continue
     try {
       if ((await fs.promises.stat(path)).mtimeMs >= before) continue
       await fs.promises.unlink(path)

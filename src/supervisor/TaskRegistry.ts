@@ -7,6 +7,7 @@
  */
 import { Context, Effect, Exit, Layer, Scope, Struct } from "effect"
 import { unlink } from "node:fs/promises"
+import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../Config.ts"
 import {
   type CommandRefused,
@@ -202,8 +203,9 @@ const PORT_POLL_MS = 100
 /** A port's ready answer waits until the output has been quiet this long, and no longer than the other. */
 const READY_QUIET_MS = 50
 const READY_SETTLE_MS = 300
-/** How long after a server starts it deletes old run logs. */
+/** How long after a server starts it deletes old run logs, and how often after. */
 const PRUNE_AFTER_MS = 30_000
+const PRUNE_EVERY_MS = 24 * 60 * 60 * 1000
 /** How long a line without its newline must stay as it is before a pattern may match it (a prompt). */
 const PARTIAL_QUIET_MS = 100
 /** How long a timed-out wait must have heard nothing to say the task printed nothing. */
@@ -273,11 +275,6 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const config = yield* TaskmuxConfig
       const notifier = yield* Notifier
       const watchdog = yield* Watchdog
-      // Run logs from past weeks go, once the server has settled: a directory of thousands of files read
-      // and stat'ed would slow the start (initialize, the first tasks) for nothing that waits on it.
-      yield* Effect.sync(() =>
-        setTimeout(() => void pruneOldLogs(config.logDir, config.logKeepDays).catch(() => {}), PRUNE_AFTER_MS).unref()
-      )
       const base = baseEnv(config)
       /** What a session's tasks inherit: its front's or CLI's environment, made once per session. */
       const bases = new WeakMap<ViewerShape, Record<string, string>>()
@@ -342,6 +339,20 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       /** The tasks there are: removed ones wait only for their actor to end. */
       const listed = () => [...actors.values()].filter((actor) => !actor.state().removed)
+
+      // Run logs from past weeks go, once the server has settled (a directory of thousands of files read
+      // and stat'ed would slow the start for nothing that waits on it), and every day after: a supervisor
+      // a kept task keeps for months prunes its own runs' logs too, but for those of its tasks.
+      const prune = () => {
+        const inUse = new Set(
+          [...actors.values()].flatMap((actor) => actor.state().logFiles.map((f) => NodePath.resolve(f)))
+        )
+        void pruneOldLogs(config.logDir, config.logKeepDays, Date.now(), inUse).catch(() => {})
+      }
+      yield* Effect.sync(() => {
+        setTimeout(prune, PRUNE_AFTER_MS).unref()
+        setInterval(prune, PRUNE_EVERY_MS).unref()
+      })
 
       const notFound = (name: string) => new TaskNotFound({ name, known: listed().map((actor) => actor.name) })
 

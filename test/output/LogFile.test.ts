@@ -47,14 +47,17 @@ describe("LogFile", () => {
 })
 
 describe("old run logs", () => {
-  it("are deleted after the days kept, unless a live server wrote them or they are not run logs", async () => {
+  it("are deleted after the days kept, unless another live server wrote them, this one's tasks use them, or they are not run logs", async () => {
     const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-prune-"))
     // A pid that was, and is no more: a process that has ended.
     const gone = spawnSync("sh", ["-c", "echo $$"], { encoding: "utf8" }).stdout.trim()
     const files = {
       old: `web-20261101T100000Z-${gone}-1.log`,
       recent: `web-20261203T100000Z-${gone}-2.log`,
-      alive: `api-20261101T100000Z-${process.pid}-1.log`,
+      alive: `api-20261101T100000Z-${process.ppid}-1.log`,
+      // This server's own: a task's that it still lists stays; another goes (a supervisor kept for months).
+      ownInUse: `db-20261101T100000Z-${process.pid}-1.log`,
+      ownDone: `job-20261101T100000Z-${process.pid}-2.log`,
       notOurs: "notes-2026.log"
     }
     const monthAgo = new Date(Date.now() - 30 * 24 * 60 * 60 * 1000)
@@ -63,8 +66,8 @@ describe("old run logs", () => {
       writeFileSync(path, "x\n")
       if (key !== "recent") utimesSync(path, monthAgo, monthAgo)
     }
-    expect(await pruneOldLogs(dir, 14)).toBe(1)
-    expect(readdirSync(dir).sort()).toEqual([files.alive, files.notOurs, files.recent].sort())
+    expect(await pruneOldLogs(dir, 14, Date.now(), new Set([NodePath.join(dir, files.ownInUse)]))).toBe(2)
+    expect(readdirSync(dir).sort()).toEqual([files.alive, files.ownInUse, files.notOurs, files.recent].sort())
     expect(await pruneOldLogs(NodePath.join(dir, "none"), 14)).toBe(0)
     rmSync(dir, { recursive: true, force: true })
   })
