@@ -1,7 +1,8 @@
 /**
- * The page when its supervisor dies (SIGKILL) and another takes its place: a page opened on the new one
- * shows a lost task's last lines from its log file, and a page left open with the old link, whose token
- * the new supervisor does not take, says that link no longer works rather than "reconnecting…" forever.
+ * The page when its supervisor dies (SIGKILL) and another takes its place: while none runs, a page's
+ * buttons act on nothing; a page opened on the new one shows a lost task's last lines from its log file,
+ * and a page left open with the old link, whose token the new supervisor does not take, says that link
+ * no longer works rather than "reconnecting…" forever.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
@@ -57,9 +58,14 @@ describe("the page when its supervisor dies", () => {
       await oldPage.waitForSelector(`.conn[data-state="up"]`)
 
       // The supervisor dies; its token file goes (how a person asks for a new token); another starts.
+      await oldPage.locator(`tr[data-name="counter"] td.c-name`).click()
       const pid = (await supervisorPid())!
       process.kill(pid, "SIGKILL")
       await until(() => !isAlive(pid) || undefined)
+      // Disconnected, its buttons act on nothing: what it shows may be out of date.
+      await oldPage.waitForSelector(".banner:visible")
+      await oldPage.locator(`.actions button:text-is("Stop")`).click()
+      await expect.poll(() => oldPage.locator(".status-line").textContent()).toContain("Not connected to taskmux")
       rmSync(paths.token, { force: true })
       const fresh = (await taskmux(["ui", "--print"])).stdout.trim()
       expect(new URL(fresh).searchParams.get("token")).not.toBe(new URL(old).searchParams.get("token"))

@@ -4,7 +4,7 @@
  * runs the same on the HTTP page and inside an MCP App.
  */
 import type { Backend, CallToolResult, TasksSnapshot } from "./backend.ts"
-import { resultText } from "./backend.ts"
+import { errorResult, resultText } from "./backend.ts"
 import { frameBatcher, h, setText } from "./dom.ts"
 import { exitWhy, lastExit } from "./format.ts"
 import { graphView } from "./graph.ts"
@@ -82,8 +82,17 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
   }
   const report = (_tool: string, result: CallToolResult) =>
     say(resultText(result), result.isError === true || failedRun(result) ? "error" : "ok")
+  /** Disconnected: what the page shows may be stale, so its buttons act on nothing until it is live again. */
+  let offline = false
   const act = async (tool: string, args: Record<string, unknown>, button?: HTMLButtonElement) => {
     const who = typeof args.name === "string" ? ` ${args.name}` : ""
+    if (offline) {
+      const refused = errorResult(
+        "Not connected to taskmux: what the page shows may be out of date. Wait until it is live again."
+      )
+      report(tool, refused)
+      return refused
+    }
     say(`${VERBS[tool] ?? `Calling ${tool} for`}${who}…`, "info")
     const wasDisabled = button?.disabled ?? false
     if (button !== undefined) {
@@ -177,12 +186,22 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
     apply()
   })
   const offConnection = backend.onConnection((up, why) => {
+    offline = !up
+    root.classList.toggle("offline", !up)
+    // An error of a call made while it was down says nothing once it is up again.
+    if (
+      up && statusLine.dataset.kind === "error" && /Not connected|Could not reach/.test(statusText.textContent ?? "")
+    ) {
+      say("", "info")
+    }
     banner.hidden = up
     setText(banner, why ?? DISCONNECTED)
     connection.dataset.state = up ? "up" : "down"
     setText(connection, up ? "live" : "disconnected")
   })
   const ticker = setInterval(() => {
+    // Disconnected, the tasks' clocks stop: a task that runs now is not known to.
+    if (offline) return
     const now = Date.now()
     list.tick(now)
     detail.tick(now)
