@@ -22,6 +22,7 @@ export interface ListedTask {
   readonly since?: string
   /** Why a lost task is lost (its supervisor ended while it ran, its log file), or a failed one failed. */
   readonly reason?: string
+  readonly logFile?: string | null
 }
 
 export interface ListAnswer {

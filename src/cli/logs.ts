@@ -7,12 +7,12 @@
 import { Deferred, Effect, Queue } from "effect"
 import type { LostTask } from "../daemon/lostRecord.ts"
 import { lastLinesOfFile } from "../output/fileTail.ts"
-import type { OutputLine, ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
+import type { ListAnswer, OutputLine, ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
 import { isLive } from "./answers.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { type FullLine, fullLines, LinePrinter, type StreamName } from "./LinePrinter.ts"
-import { leftLine, statusText } from "./psTable.ts"
+import { leftLine, lostLine, statusText } from "./psTable.ts"
 import { type Style, style } from "./style.ts"
 import { outputUri, type TaskmuxClient } from "./TaskmuxClient.ts"
 
@@ -90,7 +90,23 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
     Effect.map(client.call<ReadAnswer>("read_output", { name, maxBytes: READ_BYTES, ...args }), (a) => a.structured)
 
   // Read first: for an unknown name, read_output's error names the known tasks.
-  const first = yield* read({ tail: options.tail })
+  const first = yield* read({ tail: options.tail }).pipe(
+    Effect.catch((failure) =>
+      Effect.gen(function*() {
+        // One the last supervisor lost: its output is in its log file, as where no supervisor runs.
+        const { tasks } = (yield* client.call<ListAnswer>("list_tasks", {})).structured
+        const lost = tasks.find((t) => t.name === name && t.status === "lost")
+        if (lost?.logFile === undefined || lost.logFile === null) return yield* Effect.fail(failure)
+        const lines = lastLinesOfFile(lost.logFile, options.tail)
+        if (lines.length > 0) {
+          io.stdout(`${lines.map((text) => options.json ? JSON.stringify({ text }) : text).join("\n")}\n`)
+        }
+        io.stderr(s.dim(`[${lostLine(name, lost.reason ?? "")}; shown from its log file]\n`))
+        return undefined
+      })
+    )
+  )
+  if (first === undefined) return
   io.stdout(printer.page(first.lines))
   if (!options.follow) return io.stdout(printer.finish())
 

@@ -85,6 +85,10 @@ describe("the page when its supervisor dies", () => {
       await expect.poll(() => page.locator(".output .ln").last().textContent(), { timeout: 10_000 }).toBe("line 30")
       expect(await page.locator(".output .ln").count()).toBe(30)
       await screenshot(page, "page-lost-task")
+      // And for the person at the keyboard: its last lines, as many as asked, from the same file.
+      const logs = await taskmux(["logs", "counter", "--tail", "3"])
+      expect([logs.code, logs.stdout]).toEqual([0, "line 28\nline 29\nline 30\n"])
+      expect(logs.stderr).toContain("counter is lost")
       expect(problems).toEqual([])
     },
     90_000
