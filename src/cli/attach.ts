@@ -66,6 +66,10 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
     )
   }
   if (!isLive(task.status)) {
+    // The screen it left, which is what the person came to see; then why there is nothing to attach to.
+    const left = yield* Effect.option(client.call<ReadAnswer>("read_output", { name, screen: true }))
+    const rows = left._tag === "Some" ? left.value.structured.screen ?? [] : []
+    if (rows.length > 0) io.stdout(`${rows.join("\n")}\n`)
     return yield* CliFailure.failed(
       `"${name}" is not running (${statusText(task)}): start it again with taskmux restart ${name}`
     )
@@ -89,7 +93,11 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
   const start = yield* read({ tail: 0, raw: true })
   // The screen as escapes that redraw it: its colours, its cursor, the screen under an alternate one.
   const redraw = (yield* read({ screen: true, raw: true })).screen?.join("") ?? ""
-  const printer = new LinePrinter({ piece: (_stream, text) => text })
+  // A restart (by anyone) says so where the new run begins.
+  const printer = new LinePrinter({
+    piece: (_stream, text) => text,
+    run: (run) => `\x1b[2m── run ${run} ──\x1b[0m\n`
+  })
   printer.shownPartial(start.lines.at(-1))
   let cursor = start.nextCursor
   let alternate = alternateAfter(redraw, false)

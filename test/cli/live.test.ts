@@ -129,6 +129,29 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     expect(read.lines.map((l) => l.text)).toContain("42")
   })
 
+  it("attach to a terminal task that has ended shows the screen it left, then why it cannot attach", async () => {
+    const s = await session
+    await s.structured("start_task", {
+      command: "printf 'Build finished: 3 warnings\\n'",
+      name: "ended",
+      terminal: true,
+      waitFor: { exit: true }
+    })
+    const module = await import("@lydell/node-pty")
+    const pty = ((module as { default?: typeof NodePty }).default ?? module) as typeof NodePty
+    const term = pty.spawn(process.execPath, [serverEntry, "attach", "ended"], {
+      cols: 80,
+      rows: 10,
+      cwd: project,
+      env: { ...env, TERM: "xterm-256color" } as Record<string, string>
+    })
+    let output = ""
+    term.onData((data) => (output += data))
+    const code = await new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)))
+    expect(code).toBe(1)
+    expect(output).toMatch(/Build finished: 3 warnings[^]*"ended" is not running \(exited 0\)/)
+  })
+
   it("attach draws the screen as it is, relays long output whole, and gives back the screen and size on detach", async () => {
     const s = await session
     await s.structured("start_task", {

@@ -2,14 +2,14 @@
 import type { ListedTask, TaskStatus } from "./backend.ts"
 import { h } from "./dom.ts"
 
-/** 1536 → "1.5 KiB", 734003200 → "700 MiB". */
+/** 1500 → "1.5 kB", 734003200 → "734 MB": decimal units, as the tools' answers and `taskmux ps` give them. */
 export const formatBytes = (bytes: number | null | undefined): string => {
   if (bytes === null || bytes === undefined) return "—"
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"]
+  const units = ["B", "kB", "MB", "GB", "TB"]
   let v = bytes
   let i = 0
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000
     i++
   }
   return `${i === 0 || v >= 100 ? Math.round(v) : v.toFixed(1)} ${units[i]}`

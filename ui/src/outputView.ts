@@ -53,7 +53,7 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
   const search = h("input", {
     id: searchId,
     type: "search",
-    placeholder: "Filter lines",
+    placeholder: "Filter lines (text, any case)",
     autocomplete: "off",
     spellcheck: "false"
   })

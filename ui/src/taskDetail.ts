@@ -227,7 +227,7 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
         ensureTerminal()
         term?.screen(event.screen, event.cols, event.rows, event.cursor)
       } else {
-        lines.setNote("The task was removed.")
+        lines.setNote("The task is gone: removed, or stopped and forgotten when the session that started it ended.")
         unsubscribe = undefined
       }
     })
@@ -285,7 +285,8 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
         : null,
       { label: "Last exit", text: lastExit(t) },
       exitWhy(t) !== "" ? { label: "Why", text: exitWhy(t), node: code(exitWhy(t)), wide: true } : null,
-      le !== null && le !== undefined
+      // How the run before this one ended, while this one runs (an ended task's own end is "Last exit").
+      le !== null && le !== undefined && canStop(t.status)
         ? {
           label: "Previous run",
           text:
