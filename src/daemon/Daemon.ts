@@ -30,21 +30,23 @@ import type { RuntimePaths } from "./runtimePaths.ts"
 const readyFd = process.env.TASKMUX_READY_FD
 delete process.env.TASKMUX_READY_FD
 
-/** How long after a session ends the supervisor collects its garbage (once for a burst of ends). */
+/** How long after the last session ended the supervisor collects its garbage (a burst of ends: once). */
 const COLLECT_AFTER_MS = 5_000
 let collecting: ReturnType<typeof setTimeout> | undefined
 
 /**
- * A full collection soon after a session ends, where the supervisor can ask for one (a front starts it
- * with --expose-gc): V8 keeps the heap a busy session grew to, and a supervisor that served a thousand
- * conversations sat at 1.5 to 2.3 times the memory its live data needs until something made it shrink.
+ * A memory-reducing collection once sessions stop ending for a few seconds, where the supervisor can ask
+ * for one (a front starts it with --expose-gc): V8 keeps the heap a busy session grew to, and a supervisor
+ * that served a thousand conversations sat at 1.5 to 2.3 times the memory its live data needs. A plain
+ * gc() leaves that heap reserved; the "last-resort" flavour gives it back.
  */
 const collectSoon = () => {
-  const gc = (globalThis as { gc?: () => void }).gc
-  if (gc === undefined || collecting !== undefined) return
+  const gc = (globalThis as { gc?: (options?: object) => void }).gc
+  if (gc === undefined) return
+  if (collecting !== undefined) clearTimeout(collecting)
   collecting = setTimeout(() => {
     collecting = undefined
-    gc()
+    gc({ type: "major", execution: "sync", flavor: "last-resort" })
   }, COLLECT_AFTER_MS)
   collecting.unref()
 }

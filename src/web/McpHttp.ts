@@ -252,8 +252,8 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       return jsonRpcError(
         404,
         -32001,
-        `Session not found: session ${JSON.stringify(id)} ended (DELETE, or ${idleText()} without a request ` +
-          "or an open stream). Start a new one with initialize.",
+        `Session not found: no session ${JSON.stringify(id)} (one ends with a DELETE, or after ${idleText()} ` +
+          "without a request or an open stream). Start a new one with initialize.",
         idOf(body)
       )
     }

@@ -372,7 +372,15 @@ export const startWebServer = (options: WebOptions) =>
         if (mcp && verdict.status === 401) {
           response.setHeader("WWW-Authenticate", `Bearer realm="taskmux"`)
         }
-        return fail(response, verdict.status, verdict.error)
+        // The link `taskmux ui` gave a browser works once: said so, rather than to open an address it never printed.
+        const usedTicket = url.pathname === "/" && url.searchParams.has("ticket") && verdict.status === 401
+        return fail(
+          response,
+          verdict.status,
+          usedTicket
+            ? `This one-time link was used already, or is over ${TICKET_MS / 60_000} minutes old: run taskmux ui again.`
+            : verdict.error
+        )
       }
       if (page !== undefined && !pages.has(page)) {
         return fail(response, 404, "No page here: open the address taskmux ui printed.")

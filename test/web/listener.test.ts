@@ -172,8 +172,12 @@ describe("the web listener", () => {
     const first = await send(once, { path: `${once.pathname}${once.search}` })
     expect(first.status).toBe(303)
     expect(String(first.headers["set-cookie"])).toContain(`taskmux_token=${token};`)
-    // Used: whoever reads it later gets nothing.
-    expect((await send(once, { path: `${once.pathname}${once.search}` })).status).toBe(401)
+    // Used: whoever reads it later gets nothing, and is told why.
+    const again = await send(once, { path: `${once.pathname}${once.search}` })
+    expect(again.status).toBe(401)
+    expect(json(again.body).error).toBe(
+      "This one-time link was used already, or is over 3 minutes old: run taskmux ui again."
+    )
   })
 
   it("a call's body too large is 413, said; send_input's own limit is the tool's error", async () => {
