@@ -361,6 +361,22 @@ const processesRunning = (text: string) =>
   })
 
 describe("hints: what taskmux can tell beyond the end or the timeout", () => {
+  it("a wait for a state a progress bar passes through says the line is redrawn, not that it waits at a prompt", async () => {
+    const bar =
+      "import sys, time\nfor i in range(200):\n  sys.stdout.write(f'\\rprogress {i}%'); sys.stdout.flush(); time.sleep(0.04)"
+    await run({ command: "python3", args: ["-c", bar], name: "bar" })
+    const waited = await s.structured<Waited>("wait_for_task", {
+      name: "bar",
+      pattern: "progress 50%",
+      timeoutMs: 1500
+    })
+    expect(waited.timedOut).toBe(true)
+    expect(waited.hint).toMatch(
+      /^Its last line is redrawn in place \("progress \d+%"\): a pattern matches a line as it ends up/
+    )
+    await s.structured("stop_task", { name: "bar" })
+  })
+
   it("a server its main process left running (`&`) ended with it, and the answer and the exit notice say so", async () => {
     const port = await freePort()
     const mark = `left-behind-${port}`
