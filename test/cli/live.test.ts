@@ -36,6 +36,22 @@ const supervisorPid = async () => {
   return c?.welcome.pid
 }
 
+/** `taskmux attach NAME` on a real pseudo-terminal of `cols` × `rows`: what it shows, and its exit code. */
+const attachOnPty = async (name: string, cols: number, rows: number) => {
+  const module = await import("@lydell/node-pty")
+  const pty = ((module as { default?: typeof NodePty }).default ?? module) as typeof NodePty
+  const term = pty.spawn(process.execPath, [serverEntry, "attach", name], {
+    cols,
+    rows,
+    cwd: project,
+    env: { ...env, TERM: "xterm-256color" } as Record<string, string>
+  })
+  let output = ""
+  term.onData((data) => (output += data))
+  const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)))
+  return { term, output: () => output, exited }
+}
+
 describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => {
   const session = connect({ XDG_RUNTIME_DIR: runtime, TASKMUX_PROJECT: project, TASKMUX_ISOLATED: "false" })
   afterAll(async () => {
@@ -108,23 +124,13 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
       terminal: true,
       waitFor: { pattern: ">>>" }
     })
-    const module = await import("@lydell/node-pty")
-    const pty = ((module as { default?: typeof NodePty }).default ?? module) as typeof NodePty
-    const term = pty.spawn(process.execPath, [serverEntry, "attach", "repl"], {
-      cols: 90,
-      rows: 25,
-      cwd: project,
-      env: { ...env, TERM: "xterm-256color" } as Record<string, string>
-    })
-    let output = ""
-    term.onData((data) => (output += data))
-    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)))
-    await until(() => output.includes(">>>") ? true : undefined, 15_000)
+    const { exited, output: shown, term } = await attachOnPty("repl", 90, 25)
+    await until(() => shown().includes(">>>") ? true : undefined, 15_000)
     term.write("print(6*7)\r")
-    await until(() => /\r?\n42\r?\n/.test(output) ? true : undefined)
+    await until(() => /\r?\n42\r?\n/.test(shown()) ? true : undefined)
     term.write("\x1d")
     expect(await exited).toBe(0)
-    expect(output).toContain("detached from repl; it keeps running")
+    expect(shown()).toContain("detached from repl; it keeps running")
     const read = await s.structured<{ lines: Array<{ text: string }> }>("read_output", { name: "repl" })
     expect(read.lines.map((l) => l.text)).toContain("42")
   })
@@ -137,22 +143,13 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
       terminal: true,
       waitFor: { exit: true }
     })
-    const module = await import("@lydell/node-pty")
-    const pty = ((module as { default?: typeof NodePty }).default ?? module) as typeof NodePty
-    const term = pty.spawn(process.execPath, [serverEntry, "attach", "ended"], {
-      cols: 80,
-      rows: 10,
-      cwd: project,
-      env: { ...env, TERM: "xterm-256color" } as Record<string, string>
-    })
-    let output = ""
-    term.onData((data) => (output += data))
-    const code = await new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)))
+    const { exited, output: shown } = await attachOnPty("ended", 80, 10)
+    const code = await exited
     expect(code).toBe(1)
-    expect(output).toMatch(/Build finished: 3 warnings[^]*"ended" is not running \(exited 0\)/)
+    expect(shown()).toMatch(/Build finished: 3 warnings[^]*"ended" is not running \(exited 0\)/)
   })
 
-  it("attach draws the screen as it is, relays long output whole, and gives back the screen and size on detach", async () => {
+  it("attach draws the screen as it is, relays long shown() whole, and gives back the screen and size on detach", async () => {
     const s = await session
     await s.structured("start_task", {
       command: "bash",
@@ -166,25 +163,15 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     })
     // The assistant typed a command and moved the cursor back before "world".
     await s.structured("send_input", { name: "shell", data: `echo hello world${"\u001b[D".repeat(5)}` })
-    const module = await import("@lydell/node-pty")
-    const pty = ((module as { default?: typeof NodePty }).default ?? module) as typeof NodePty
-    const term = pty.spawn(process.execPath, [serverEntry, "attach", "shell"], {
-      cols: 70,
-      rows: 12,
-      cwd: project,
-      env: { ...env, TERM: "xterm-256color" } as Record<string, string>
-    })
-    let output = ""
-    term.onData((data) => (output += data))
-    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)))
-    await until(() => output.includes("echo hello world") ? true : undefined, 15_000)
+    const { exited, output: shown, term } = await attachOnPty("shell", 70, 12)
+    await until(() => shown().includes("echo hello world") ? true : undefined, 15_000)
     // What the person types lands where the program's cursor is, and shows there.
     term.write("XY\r")
-    await until(() => output.includes("hello XYworld") ? true : undefined)
+    await until(() => shown().includes("hello XYworld") ? true : undefined)
     const xterm = await import("@xterm/headless")
     const { Terminal } = ((xterm as { default?: unknown }).default ?? xterm) as typeof XtermHeadless
     const screen = new Terminal({ cols: 70, rows: 12, allowProposedApi: true })
-    await new Promise<void>((resolve) => screen.write(output, resolve))
+    await new Promise<void>((resolve) => screen.write(shown(), resolve))
     const rows = Array.from({ length: 12 }, (_, i) => screen.buffer.active.getLine(i)!.translateToString(true))
     expect(rows).toContain("$ echo hello XYworld")
     // A full-screen program's 20,000 characters without a newline come as written: no line break at the
@@ -193,11 +180,11 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     term.write(
       `python3 -c "import sys,time; sys.stdout.write('\\x1b[?1049h' + 'x' * 20000 + 'END'); sys.stdout.flush(); time.sleep(60)"\r`
     )
-    await until(() => output.includes(`${long}END`) ? true : undefined, 15_000)
+    await until(() => shown().includes(`${long}END`) ? true : undefined, 15_000)
     term.write("\x1d")
     expect(await exited).toBe(0)
     // Detached, the person's terminal leaves the program's alternate screen before saying so.
-    expect(output.slice(output.lastIndexOf("END"))).toMatch(
+    expect(shown().slice(shown().lastIndexOf("END"))).toMatch(
       new RegExp(String.raw`\x1b\[\?1049l[^]*detached from shell`)
     )
     // And the task has its own size back.
