@@ -92,15 +92,16 @@ describe("real clients", () => {
 })
 
 describe("reads well to a model", () => {
-  it("keeps the whole tools/list answer under 14.3 KB with its task support (issue 28) and what a model reads of it under 6.4 KB, every tool titled, its hints right for a client that applies MCP's defaults", async () => {
+  it("keeps the whole tools/list answer under 14.5 KB with its task support (issue 28) and what a model reads of it under 6.4 KB, every tool titled, its hints right for a client that applies MCP's defaults", async () => {
     const s = await connect()
     try {
       const list = await s.client.listTools()
       const bytes = Buffer.byteLength(JSON.stringify(list))
       // 14.0 KB before restart_task said how a run that ends at once ended, as start_task does; 14.3 KB
       // before start_task said a project task ran already, and stop_task what still needs what it stopped;
-      // 14.27 KB once a tool whose every hint is the default carried no empty annotations.
-      expect(bytes).toBeLessThan(14_300)
+      // 14.27 KB once a tool whose every hint is the default carried no empty annotations; 14.42 KB once
+      // read_output gave a screen's cursor and marked a line cut at the line limit.
+      expect(bytes).toBeLessThan(14_500)
       // What a model is given: the Anthropic and OpenAI tool formats carry a name, a description and an
       // input schema, not the output schema (that is for clients that check structuredContent).
       const forModel = list.tools.map(({ description, inputSchema, name }) => ({ name, description, inputSchema }))

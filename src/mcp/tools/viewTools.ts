@@ -108,9 +108,7 @@ const readInput = Schema.Struct({
       default: 32768
     })
   ),
-  screen: Schema.optionalKey(
-    Schema.Boolean.annotate({ description: "Terminal tasks: the screen now, as rows (raw: as escapes that redraw it)." })
-  ),
+  screen: Schema.optionalKey(Schema.Boolean.annotate({ description: "Terminal tasks: the screen now, as rows." })),
   timestamps: Schema.optionalKey(Schema.Boolean.annotate({ default: false }))
 })
 
