@@ -20,7 +20,7 @@ export interface TaskmuxClient {
   /** The project's real path. */
   readonly project: string
   /** The supervisor as it greeted this client: its pid, and the sessions it served then (this one not counted). */
-  readonly supervisor: { readonly pid: number; readonly sessions: number }
+  readonly supervisor: { readonly pid: number; readonly sessions: number; readonly viewers: number }
   /** A tool call; `onProgress` hears its progress notifications' messages (a chain's waits). */
   readonly call: <A>(
     tool: string,
@@ -84,7 +84,11 @@ export const connectClient = (
     rpc.notify("notifications/initialized")
     return {
       project: paths.project,
-      supervisor: { pid: connection.welcome.pid, sessions: connection.welcome.sessions },
+      supervisor: {
+        pid: connection.welcome.pid,
+        sessions: connection.welcome.sessions,
+        viewers: connection.welcome.viewers ?? 0
+      },
       call: <A>(tool: string, args: Record<string, unknown> = {}, onProgress?: (message: string) => void) =>
         Effect.flatMap(
           Effect.suspend(() => {

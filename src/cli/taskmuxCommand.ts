@@ -121,10 +121,12 @@ const ps = Command.make("ps", { project, json }, (input) =>
           : psTable(structured.tasks, { style: style(io.colour), columns: io.columns, now: Date.now() })
       )
       projectError()
-      const { pid, sessions } = client.supervisor
+      const { pid, sessions, viewers } = client.supervisor
+      // What keeps it: a page open, or a client over HTTP (which ends 10 minutes after its last request).
+      const web = viewers > 0 ? ", the page or MCP over HTTP open" : ""
       io.stdout(
         style(io.colour).dim(
-          `${client.project}: supervisor pid ${pid}, ${sessions} other session${sessions === 1 ? "" : "s"}\n`
+          `${client.project}: supervisor pid ${pid}, ${sessions} other session${sessions === 1 ? "" : "s"}${web}\n`
         )
       )
     }))).pipe(

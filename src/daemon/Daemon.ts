@@ -218,6 +218,7 @@ export class Daemon extends Context.Service<Daemon, {
             project: paths.project,
             sessions,
             running: running.all,
+            ...(pageViewers > 0 && { viewers: pageViewers }),
             ...extra
           }))
 

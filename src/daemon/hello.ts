@@ -40,6 +40,8 @@ export interface Welcome {
   readonly sessions: number
   /** Tasks running now. */
   readonly running: number
+  /** Streams of open pages and MCP-over-HTTP sessions, which keep it too; absent when none. */
+  readonly viewers?: number
   /** Another protocol and nothing to lose: the supervisor ends so that the caller can start its own. */
   readonly replacing?: boolean
   /** What is wrong with the front's options: it says so and ends, as the server alone would. */
