@@ -263,6 +263,26 @@ describe("the page in a browser", () => {
     expect(await page.locator(".status-line").textContent()).not.toMatch(/Error/)
   }, 60_000)
 
+  it("while its Stop waits out the grace period, the task says stopping and Restart waits", async () => {
+    const s = await session
+    await s.structured("start_task", {
+      command: "trap 'echo got TERM, ignoring' TERM; while true; do sleep 0.2; done",
+      name: "stubborn"
+    })
+    const page = await open(url)
+    await cell(page, "stubborn", "name").click()
+    const stop = page.locator(`.actions button:text-is("Stop")`)
+    await expect.poll(() => stop.isEnabled()).toBe(true)
+    await stop.click()
+    await expect.poll(() => page.locator(".detail-status").textContent()).toContain("stopping…")
+    expect(await page.locator(`.actions button:text-is("Restart")`).isEnabled()).toBe(false)
+    // SIGKILL after the 5 s grace: then stopped, and Restart is there again.
+    await expect.poll(() => cell(page, "stubborn", "status").textContent(), { timeout: 20_000 }).toContain("stopped")
+    await expect.poll(() => page.locator(`.actions button:text-is("Restart")`).isEnabled()).toBe(true)
+    expect(await page.locator(".detail-status").textContent()).not.toContain("stopping")
+    await s.structured("remove_task", { name: "stubborn" })
+  }, 60_000)
+
   it("Restart runs the task again with a new pid", async () => {
     const old = (await taskOf("ticker"))!.pid!
     const page = await open(url)

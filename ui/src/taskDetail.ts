@@ -123,8 +123,19 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
     if (name === undefined) return Promise.resolve(undefined)
     return act(tool, { name, ...extra }, button)
   }
+  /** Tasks a stop from this page is ending (its grace period): no restart or signal meanwhile. */
+  const stopping = new Set<string>()
   start.addEventListener("click", () => void run("start_task", {}, start))
-  stop.addEventListener("click", () => void run("stop_task", {}, stop))
+  stop.addEventListener("click", () => {
+    const target = name
+    if (target === undefined) return
+    stopping.add(target)
+    renderState()
+    void run("stop_task", {}, stop).finally(() => {
+      stopping.delete(target)
+      if (name === target) renderState()
+    })
+  })
   restart.addEventListener("click", () => void run("restart_task", {}, restart))
   signal.addEventListener("click", () => void run("signal_task", { signal: signalSelect.value }, signal))
   remove.addEventListener("click", () => {
@@ -331,14 +342,17 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
         setText(hint, `${name} is no longer in the list.`)
       }
     } else {
+      const ending = name !== undefined && stopping.has(name) && canStop(t.status)
       replace(
         statusEl,
-        statusPill(t.status, t.paused === true)
+        statusPill(t.status, t.paused === true),
+        ending ? h("span", { class: "stopping" }, " stopping…") : null
       )
       hint.hidden = t.status !== "defined"
       if (t.status === "defined") setText(hint, "A project task not run yet: Start runs it after the tasks it needs.")
     }
-    const s = t?.status
+    // While a stop of it is under way only the stop's answer changes anything.
+    const s = name !== undefined && stopping.has(name) ? undefined : t?.status
     start.hidden = s === undefined || !canStart(s)
     start.disabled = ro || s === undefined || !canStart(s)
     stop.disabled = ro || s === undefined || !canStop(s)
