@@ -103,8 +103,6 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
     // Its project as a full path: the front's own --project may be relative to where the front runs.
     [
       "--disable-warning=ExperimentalWarning",
-      // So it can give back, once a session ends, the heap the session grew (see the Daemon's collectSoon).
-      "--expose-gc",
       process.argv[1]!,
       "supervise",
       ...withoutProject(args),
