@@ -39,7 +39,7 @@ const RESET_MODES =
 const ALTERNATE = new RegExp(String.raw`\x1b\[\?(?:1049|1047|47)([hl])`, "g")
 
 /** Whether the alternate screen is on after `text`, given whether it was before. */
-export const alternateAfter = (text: string, before: boolean): boolean => {
+const alternateAfter = (text: string, before: boolean): boolean => {
   let on = before
   for (const [, mode] of text.matchAll(ALTERNATE)) on = mode === "h"
   return on
