@@ -13,8 +13,8 @@
  * After an end of session: every task it owned and did not keep is gone and its whole tree is dead;
  * every other task keeps its pid and its status. A start of a name another session's running task
  * holds fails with TaskAlreadyRunning naming that session; a wait without `since` starts after the
- * last line shown to the same session (and at the current run's first line at the earliest), so a line
- * one session read is still new to another's wait.
+ * last line shown to the same session, or printed before its last input to the task (and at the current
+ * run's first line at the earliest), so a line one session read is still new to another's wait.
  * One command races two sessions: a start sent just before another session ends (a start that
  * succeeds made the starter's task, which that end must leave alone).
  *
@@ -339,20 +339,22 @@ class Remove extends TaskCommand {
   override toString = () => `remove(v${this.slot}, ${this.name})`
 }
 
-/** A line sent to the task's input, which an echoing task prints back: a line printed on demand. */
+/**
+ * A line sent to the task's input, which an echoing task prints back: a line printed on demand. What
+ * the task printed before it is shown to the session that sent it (its answer comes after).
+ */
 class Send extends TaskCommand {
   async act(model: Model, real: Real) {
     const text = `t${real.count.sent++}`
-    const exit = await real.runExit(
-      Effect.flatMap(registry, (r) => r.send(this.name, `${text}\n`, false)),
-      this.viewer(real)
-    )
+    const viewer = this.viewer(real)
+    const exit = await real.runExit(Effect.flatMap(registry, (r) => r.send(this.name, `${text}\n`, false)), viewer)
     const task = model.tasks.get(this.name)
     if (task === undefined) return assertFailsWith(exit, "TaskNotFound", "input to no task")
     if (task.state === "ended") return assertFailsWith(exit, "StdinClosed", "input to an ended task")
     if (task.state === "cycling") return // Running or between runs: taken, or refused.
     assert.isTrue(Exit.isSuccess(exit), `send: ${Exit.isFailure(exit) ? String(exit.cause) : ""}`)
     if (!echoes(task.kind)) return
+    task.shown.set(viewer.id, Math.max(task.shown.get(viewer.id) ?? 0, task.lines.length))
     task.lines.push(text)
     const want = task.lines.length
     await real.run(eventually(
