@@ -70,15 +70,19 @@ export const jsonPrinter = (partials: boolean): Printer => {
  * and ended), as the file holds them, and on stderr what became of it.
  */
 export const logsFromFile = (task: LostTask, tail: number, json: boolean) =>
+  fileTail(task.logFile!, tail, json, `${leftLine(task)}; shown from its log file, as no supervisor runs`)
+
+/** The last `tail` lines of a log file, as the file holds them, then on stderr `note`. */
+const fileTail = (logFile: string, tail: number, json: boolean, note: string) =>
   Effect.gen(function*() {
     const io = yield* CliIo
     const lines = yield* Effect.try({
-      try: () => lastLinesOfFile(task.logFile!, tail),
-      catch: (error) => CliFailure.failed(`Cannot read ${task.logFile}: ${(error as Error).message}`)
+      try: () => lastLinesOfFile(logFile, tail),
+      catch: (error) => CliFailure.failed(`Cannot read ${logFile}: ${(error as Error).message}`)
     })
-    // As the file holds them; with --json one `{ text }` per line (no seq: the file has none).
+    // With --json one `{ text }` per line (no seq: the file has none).
     if (lines.length > 0) io.stdout(`${lines.map((text) => json ? JSON.stringify({ text }) : text).join("\n")}\n`)
-    io.stderr(style(io.colour).dim(`[${leftLine(task)}; shown from its log file, as no supervisor runs]\n`))
+    io.stderr(style(io.colour).dim(`[${note}]\n`))
   })
 
 export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, options: LogsOptions) {
@@ -97,11 +101,12 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
         const { tasks } = (yield* client.call<ListAnswer>("list_tasks", {})).structured
         const lost = tasks.find((t) => t.name === name && t.status === "lost")
         if (lost?.logFile === undefined || lost.logFile === null) return yield* Effect.fail(failure)
-        const lines = lastLinesOfFile(lost.logFile, options.tail)
-        if (lines.length > 0) {
-          io.stdout(`${lines.map((text) => options.json ? JSON.stringify({ text }) : text).join("\n")}\n`)
-        }
-        io.stderr(s.dim(`[${lostLine(name, lost.reason ?? "")}; shown from its log file]\n`))
+        yield* fileTail(
+          lost.logFile,
+          options.tail,
+          options.json,
+          `${lostLine(name, lost.reason ?? "")}; shown from its log file`
+        )
         return undefined
       })
     )

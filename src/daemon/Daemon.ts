@@ -67,7 +67,6 @@ const collectSoon = () => {
 }
 
 /** Another supervisor holds the project's lock: this one is not needed. */
-
 export class LostRace extends Error {
   override readonly name = "LostRace"
 }

@@ -9,8 +9,7 @@ import type { TaskmuxConfig } from "../Config.ts"
 import { hasEnded } from "../daemon/lostRecord.ts"
 import { LostTasks } from "../daemon/LostTasks.ts"
 import { formatSchemaError, InvalidArguments, notAField, TaskNotFound } from "../domain/errors.ts"
-import { cleanText } from "../output/cleanText.ts"
-import { lastLinesOfFile } from "../output/fileTail.ts"
+import { cleanLastLines } from "../output/fileTail.ts"
 import { Project } from "../project/Project.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 
@@ -157,13 +156,8 @@ const explainUnknown = (error: { readonly message: string }) =>
 
 /** The last lines of a log file a past supervisor left, for a client that cannot read the file itself. */
 const logTail = (logFile: string | null) => {
-  if (logFile === null) return ""
-  try {
-    const lines = lastLinesOfFile(logFile, LOG_TAIL_LINES).map((line) => cleanText(line))
-    return lines.length === 0 ? "" : `\nIts last lines, from its log file:\n${lines.join("\n")}`
-  } catch {
-    return ""
-  }
+  const lines = cleanLastLines(logFile, LOG_TAIL_LINES)
+  return lines.length === 0 ? "" : `\nIts last lines, from its log file:\n${lines.join("\n")}`
 }
 
 const LOG_TAIL_LINES = 10

@@ -27,16 +27,21 @@ const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u
  * line, redrawn by its line editor, would otherwise come out scrambled). Without it (pipes) a line is one row.
  */
 export const cleanText = (text: string, cols?: number): string => {
-  if (!text.includes("\r") && !text.includes("\u001b[") && !text.includes("\b")) {
-    const shown = stripAnsi(text)
-    return CONTROL.test(shown) ? shown.replace(CONTROLS, "") : shown
-  }
+  if (!text.includes("\r") && !text.includes("\u001b[") && !text.includes("\b")) return withoutCodes(text)
   const parts = text.split(EDIT)
-  if (parts.length === 1) {
-    const shown = stripAnsi(text)
-    return CONTROL.test(shown) ? shown.replace(CONTROLS, "") : shown
-  }
-  return edited(parts, cols !== undefined && cols > 0 ? cols : undefined)
+  return parts.length === 1 ? withoutCodes(text) : edited(parts, cols !== undefined && cols > 0 ? cols : undefined)
+}
+
+/** What redraws a whole line as it goes (a progress bar, a spinner): a \r before more text, a move to its first column, an erase of it. */
+const REDRAWN = new RegExp(String.raw`\r(?!$)|\x1b\[[01]?[GK]|\x1b\[2K`)
+
+/** Whether a raw line is redrawn in place as it is written, not a prompt that waits. */
+export const redrawnInPlace = (raw: string): boolean => REDRAWN.test(raw)
+
+/** A line without escape sequences and the control characters that say nothing. */
+const withoutCodes = (text: string): string => {
+  const shown = stripAnsi(text)
+  return CONTROL.test(shown) ? shown.replace(CONTROLS, "") : shown
 }
 
 /**

@@ -1,5 +1,6 @@
 /** The last lines of a file (a task's log), read from its last megabyte at most. Throws as `fs` does. */
 import * as fs from "node:fs"
+import { cleanText } from "./cleanText.ts"
 
 const TAIL_BYTES = 1 << 20
 
@@ -17,5 +18,15 @@ export const lastLinesOfFile = (path: string, count: number): Array<string> => {
     return text.replace(/\r?\n$/, "").split(/\r?\n/).slice(-count)
   } finally {
     fs.closeSync(fd)
+  }
+}
+
+/** A past run's last lines as a reader is shown them (clean), from its log file; none where it is gone or unreadable. */
+export const cleanLastLines = (logFile: string | null, count: number): Array<string> => {
+  if (logFile === null) return []
+  try {
+    return lastLinesOfFile(logFile, count).map((line) => cleanText(line))
+  } catch {
+    return []
   }
 }

@@ -37,6 +37,7 @@ import {
   type TaskSummary
 } from "../domain/Task.ts"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
+import { redrawnInPlace } from "../output/cleanText.ts"
 import { lastLinesOf, type SummaryLine } from "../output/explain.ts"
 import { pruneOldLogs } from "../output/LogFile.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "../output/OutputBuffer.ts"
@@ -206,8 +207,6 @@ const READY_SETTLE_MS = 300
 /** How long after a server starts it deletes old run logs, and how often after. */
 const PRUNE_AFTER_MS = 30_000
 const PRUNE_EVERY_MS = 24 * 60 * 60 * 1000
-/** What redraws a line in place: a carriage return, or a move to its first column or an erase of it. */
-const REDRAWN = new RegExp(String.raw`\r(?!$)|\x1b\[[01]?[GK]|\x1b\[2K`)
 /** How long a line without its newline must stay as it is before a pattern may match it (a prompt). */
 const PARTIAL_QUIET_MS = 100
 /** How long a timed-out wait must have heard nothing to say the task printed nothing. */
@@ -675,7 +674,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             // Redrawn in place as it goes (a progress bar), it is no prompt; and a state it passed through
             // was never a line to match.
             const raw = now.buffer.read({ tail: 1 }).lines.at(-1)?.text ?? ""
-            if (REDRAWN.test(raw)) {
+            if (redrawnInPlace(raw)) {
               return {
                 hint: `Its last line is redrawn in place (${JSON.stringify(last.text.slice(-80))}): a pattern ` +
                   "matches a line as it ends up, or a state it holds for 100 ms, not each state it passes through."

@@ -17,8 +17,7 @@ import * as NodePath from "node:path"
 import { LostTasks } from "../daemon/LostTasks.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
 import { tools } from "../mcp/toolTable.ts"
-import { cleanText } from "../output/cleanText.ts"
-import { lastLinesOfFile } from "../output/fileTail.ts"
+import { cleanLastLines } from "../output/fileTail.ts"
 import { Project } from "../project/Project.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
@@ -240,9 +239,9 @@ export const startWebServer = (options: WebOptions) =>
         const lost = Context.get(context, LostTasks).get(name)
         if (lost === undefined) return fail(response, 404, `No task ${JSON.stringify(name)}.`)
         const send = sse(response)
-        const lines = lost.logFile === null ? [] : lastLinesOfFile(lost.logFile, LOST_LINES)
+        const lines = cleanLastLines(lost.logFile, LOST_LINES)
         send("lines", {
-          lines: lines.map((text, i) => ({ seq: i + 1, text: cleanText(text) })),
+          lines: lines.map((text, i) => ({ seq: i + 1, text })),
           nextCursor: lines.length,
           skipped: 0
         })

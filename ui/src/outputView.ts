@@ -139,15 +139,18 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
 
   const atBottom = () => scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 8
 
+  /** Takes an entry's line off the page (and its chunk, once empty). */
+  const undraw = (e: Entry) => {
+    if (e.el === undefined) return
+    if (e.skip === 0 && query !== "") matches--
+    const chunk = e.el.parentElement
+    e.el.remove()
+    if (chunk !== null && chunk.firstChild === null) chunk.remove()
+  }
+
   /** Takes the last entry away: a partial line whose whole line will not come (it was skipped). */
   const dropLast = () => {
-    const e = entries.pop()!
-    if (e.el !== undefined) {
-      if (query !== "") matches--
-      const chunk = e.el.parentElement
-      e.el.remove()
-      if (chunk !== null && chunk.firstChild === null) chunk.remove()
-    }
+    undraw(entries.pop()!)
     drawnUpTo = Math.min(drawnUpTo, entries.length)
   }
 
@@ -186,12 +189,7 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
         const e = entries[i]!
         // A marker of lines skipped counts them: the note says how many came before the first shown.
         trimmedCount += e.skip > 0 ? e.skip : 1
-        if (e.el !== undefined) {
-          if (e.skip === 0 && query !== "") matches--
-          const chunk = e.el.parentElement
-          e.el.remove()
-          if (chunk !== null && chunk.firstChild === null) chunk.remove()
-        }
+        undraw(e)
       }
       entries = entries.slice(cut)
       drawnUpTo = Math.max(0, drawnUpTo - cut)
