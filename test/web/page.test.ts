@@ -293,8 +293,9 @@ describe("the page in a browser", () => {
       return t?.status === "running" && t.pid !== null && t.pid !== old ? t.pid : undefined
     })
     await expect.poll(() => cell(page, "ticker", "pid").textContent()).toBe(String(pid))
-    // Its output goes on below a separator that says where the new run begins.
-    await expect.poll(() => page.locator(".output .run").allTextContents())
+    // Its output goes on below a separator that says where the new run begins (generous: once under the
+    // whole suite's load the new run's first line took over 5 s to reach the page).
+    await expect.poll(() => page.locator(".output .run").allTextContents(), { timeout: 15_000 })
       .toContainEqual(expect.stringMatching(/^── run \d+ ──$/))
     expect(isAlive(old)).toBe(false)
     expect(isAlive(pid)).toBe(true)
