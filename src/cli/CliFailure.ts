@@ -4,11 +4,17 @@
  */
 import { Schema } from "effect"
 
-export const ExitCode = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const
+export const ExitCode = { ok: 0, failed: 1, usage: 2, hangup: 129, interrupted: 130, terminated: 143 } as const
 
 export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", {
   message: Schema.String,
-  exitCode: Schema.Literals([ExitCode.failed, ExitCode.usage, ExitCode.interrupted]),
+  exitCode: Schema.Literals([
+    ExitCode.failed,
+    ExitCode.usage,
+    ExitCode.hangup,
+    ExitCode.interrupted,
+    ExitCode.terminated
+  ]),
   /** The message is a tool's error about this task ("": none named), printed in a terminal's words (inTerminalWords). */
   task: Schema.optionalKey(Schema.String)
 }) {
@@ -23,6 +29,11 @@ export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", {
 
   static usage(message: string) {
     return new CliFailure({ message, exitCode: ExitCode.usage })
+  }
+
+  /** Ended by SIGHUP (its terminal closed) or SIGTERM, after putting things back: 128 + the signal, as a shell says it. */
+  static signalled(message: string, signal: "SIGHUP" | "SIGTERM") {
+    return new CliFailure({ message, exitCode: signal === "SIGHUP" ? ExitCode.hangup : ExitCode.terminated })
   }
 
   /** Ctrl-C while the command waited: what it leaves behind, said. */

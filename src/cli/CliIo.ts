@@ -28,6 +28,8 @@ export class CliIo extends Context.Service<CliIo, {
   readonly stderr: (text: string) => void
   /** Colours on stdout: a terminal, and no NO_COLOR. */
   readonly colour: boolean
+  /** Colours on stderr, which may be a file while stdout is a terminal (`2>err.txt`). */
+  readonly colourErr: boolean
   /** The terminal's width, when stdout is one. */
   readonly columns: number | undefined
   readonly cwd: string
@@ -54,6 +56,7 @@ export class CliIo extends Context.Service<CliIo, {
         process.stderr.write(text)
       },
       colour: wantsColour(process.stdout.isTTY === true, process.env),
+      colourErr: wantsColour(process.stderr.isTTY === true, process.env),
       columns: process.stdout.isTTY ? process.stdout.columns : undefined,
       cwd: process.cwd(),
       env: process.env,

@@ -69,3 +69,10 @@ export interface TaskAnswer {
 
 /** A task that may run again (its restart policy's next run) or runs now. */
 export const isLive = (status: string) => status === "running" || status === "restarting"
+
+/** It ended badly: a script that followed it (`attach`) should hear so in the exit code. */
+export const endedBadly = (status: string) => status === "crashed" || status === "failed"
+
+/** What the tools answer about a task removed meanwhile (remove_task, or the end of the session it was of). */
+export const isGone = (message: string) =>
+  /^No task named |was removed \(remove_task\) before this call reached it/.test(message)

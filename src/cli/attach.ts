@@ -6,10 +6,10 @@
  * Output is pushed (the task's output resource, at most 4 updates a second); while someone types it is
  * also polled every 20 ms, so what a key echoes shows at once rather than up to 250 ms later.
  */
-import { Deferred, Effect, Queue } from "effect"
+import { Deferred, Effect, Exit, Queue } from "effect"
 import { StringDecoder } from "node:string_decoder"
 import type { ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
-import { isLive } from "./answers.ts"
+import { endedBadly, isGone, isLive } from "./answers.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { LinePrinter } from "./LinePrinter.ts"
@@ -105,6 +105,8 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
 
   const inputs = yield* Queue.unbounded<Input>()
   const detached = yield* Deferred.make<void>()
+  // SIGTERM, or SIGHUP (the terminal closed): leave as a detach does, the terminal put back.
+  const signalled = yield* Deferred.make<"SIGHUP" | "SIGTERM">()
   let typingUntil = 0
 
   // Raw mode for as long as we are attached: every key (Ctrl-C too) goes to the task.
@@ -120,13 +122,17 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
         if (at !== -1) Deferred.doneUnsafe(detached, Effect.void)
       }
       const onResize = () => Queue.offerUnsafe(inputs, { _tag: "Resize" })
+      const onHangup = () => Deferred.doneUnsafe(signalled, Exit.succeed("SIGHUP"))
+      const onTerm = () => Deferred.doneUnsafe(signalled, Exit.succeed("SIGTERM"))
       stdin.setRawMode(true)
       stdin.on("data", onData).resume()
       stdout.on("resize", onResize)
-      return { onData, onResize }
+      process.on("SIGHUP", onHangup).on("SIGTERM", onTerm)
+      return { onData, onResize, onHangup, onTerm }
     }),
-    ({ onData, onResize }) =>
+    ({ onData, onHangup, onResize, onTerm }) =>
       Effect.sync(() => {
+        process.off("SIGHUP", onHangup).off("SIGTERM", onTerm)
         stdout.off("resize", onResize)
         stdin.off("data", onData).pause()
         stdin.setRawMode(false)
@@ -181,24 +187,36 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
     }
   })
 
+  // Removed meanwhile (remove_task, or with the session that started it): an end, said as one.
   const outcome = yield* Effect.raceFirst(
-    Effect.as(Deferred.await(detached), undefined),
+    Effect.raceFirst(Effect.as(Deferred.await(detached), undefined), Deferred.await(signalled)),
     Effect.raceFirst(awaitEnd, Effect.raceFirst(forward, show))
-  )
+  ).pipe(Effect.catchIf((failure) => isGone(failure.message), () => Effect.succeed("removed" as const)))
   // Off the alternate screen before saying what happened, or the words would go with it.
   const leaveAlternate = () => {
     if (alternate) io.stdout("\x1b[?1049l")
     alternate = false
   }
-  if (outcome === undefined) {
+  if (outcome === undefined || outcome === "SIGHUP" || outcome === "SIGTERM") {
     yield* restoreSize(client, name, task.terminal, sized)
     leaveAlternate()
-    io.stderr(`\r\ndetached from ${name}; it keeps running\r\n`)
+    const left = `detached from ${name}; it keeps running`
+    if (outcome !== undefined) return yield* CliFailure.signalled(`\r\n${left} (${outcome})`, outcome)
+    io.stderr(`\r\n${left}\r\n`)
+  } else if (outcome === "removed") {
+    io.stdout(printer.finish())
+    leaveAlternate()
+    return yield* CliFailure.failed(
+      `\r\n${name} was removed: by remove_task, or with the session it belonged to`
+    )
   } else {
     yield* readNew
     io.stdout(printer.finish())
     leaveAlternate()
-    io.stderr(`\r\n${name} ended (${statusText(outcome)})\r\n`)
+    const ended = `${name} ended (${statusText(outcome)})`
+    // Crashed or failed: the exit code says so too (a script's `taskmux attach job && ...`).
+    if (endedBadly(outcome.status)) return yield* CliFailure.failed(`\r\n${ended}`)
+    io.stderr(`\r\n${ended}\r\n`)
   }
 })
 

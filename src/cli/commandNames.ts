@@ -8,7 +8,10 @@ const commands = new Set(CLI_COMMANDS)
  * --project DIR ps` is `taskmux ps --project DIR`: the shared option may come first too.
  */
 export const cliArgv = (argv: ReadonlyArray<string>): ReadonlyArray<string> | undefined =>
-  commands.has(argv[0] ?? "")
+  // `taskmux help` is the commands' help (`taskmux --help` is the server's); `taskmux help ps`, ps's.
+  argv[0] === "help" && argv.length <= 2
+    ? [...argv.slice(1), "--help"]
+    : commands.has(argv[0] ?? "")
     ? argv
     : argv[0] === "--project" && commands.has(argv[2] ?? "")
     ? [argv[2]!, ...argv.slice(0, 2), ...argv.slice(3)]

@@ -1,6 +1,6 @@
 /**
- * A tool's error as the person at a terminal reads it: the advice names the commands they would type
- * (`taskmux stop web`), not the tools a model would call (stop_task).
+ * A tool's answer or error as the person at a terminal reads it: the advice names the commands they
+ * would type (`taskmux stop web`), not the tools a model would call (stop_task).
  */
 export const inTerminalWords = (message: string, name: string): string => {
   const task = name === "" ? "NAME" : /^[\w.@:+-]+$/.test(name) ? name : JSON.stringify(name)
@@ -25,6 +25,11 @@ export const inTerminalWords = (message: string, name: string): string => {
       /\bwait_for_task \{[^}]*\} waits for its end \(or for a line: pattern\)/g,
       `\`taskmux logs ${task} -f\` follows it`
     )
+    .replace(/\bwait_for_task \{[^}]*\} waits for this run to be\./g, `\`taskmux logs ${task} -f\` follows it.`)
+    // What only a tool can do, and the flags a person types for the others.
+    .replace(/: send_input \{ eof: true \} closes it\./g, ".")
+    .replace(/\(dependents: true stops them first\)/g, "(--dependents stops them first)")
+    .replace(/\ba PATH in start_task's env \(or the project file's\)/g, "a PATH in the project file's env")
     .replace(/\bstart_task \{ name(: "(?:[^"\\]|\\.)*")? \}/g, `\`taskmux start ${task}\``)
     .replace(/\b(start|stop|restart|remove)_task\b/g, (_, command) => `\`taskmux ${command} ${task}\``)
     .replace(/\blist_tasks\b/g, "`taskmux ps`")

@@ -8,7 +8,7 @@ import { Deferred, Effect, Queue } from "effect"
 import type { LostTask } from "../daemon/lostRecord.ts"
 import { lastLinesOfFile } from "../output/fileTail.ts"
 import type { ListAnswer, OutputLine, ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
-import { isLive } from "./answers.ts"
+import { isGone, isLive } from "./answers.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { type FullLine, fullLines, LinePrinter, type StreamName } from "./LinePrinter.ts"
@@ -27,8 +27,6 @@ export interface LogsOptions {
 const READ_BYTES = 1 << 20
 /** The longest wait_for_task allows; a wait that times out is asked again. */
 const END_WAIT_MS = 600_000
-/** What the tools answer about a task removed meanwhile. */
-const GONE = /^No task named |was removed \(remove_task\) before this call reached it/
 
 /** What prints pages of lines: text for people, or one JSON object per line. */
 interface Printer {
@@ -45,7 +43,11 @@ export const textPrinter = (s: Style, colour: boolean): Printer =>
     run: (run) => `${s.dim(`── run ${run} ──`)}\n`
   })
 
-/** JSON lines: `{ seq, stream, text }` (`cut: true` on a piece of a longer line), complete lines only when following (a partial one comes again whole). */
+/**
+ * JSON lines: `{ seq, stream, text }` (`cut: true` on a piece of a longer line), complete lines only when
+ * following (a partial one comes again whole); a follow's last line says how the task ended:
+ * `{ ended, exitCode, signal }` (`ended` its status, or "removed").
+ */
 export const jsonPrinter = (partials: boolean): Printer => {
   let shown = 0
   const show = (line: FullLine) => {
@@ -82,12 +84,14 @@ const fileTail = (logFile: string, tail: number, json: boolean, note: string) =>
     })
     // With --json one `{ text }` per line (no seq: the file has none).
     if (lines.length > 0) io.stdout(`${lines.map((text) => json ? JSON.stringify({ text }) : text).join("\n")}\n`)
-    io.stderr(style(io.colour).dim(`[${note}]\n`))
+    io.stderr(style(io.colourErr).dim(`[${note}]\n`))
   })
 
 export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, options: LogsOptions) {
   const io = yield* CliIo
   const s = style(io.colour)
+  // Notes go to stderr, coloured where that is a terminal.
+  const e = style(io.colourErr)
   const { name } = options
   const printer = options.json ? jsonPrinter(!options.follow) : textPrinter(s, io.colour)
   const read = (args: Record<string, unknown>) =>
@@ -124,7 +128,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
     for (;;) {
       const page = yield* read({ since: cursor })
       if (page.dropped > 0 && !options.json) {
-        io.stderr(s.dim(`[${page.dropped} lines were dropped from the buffer before they could be shown]\n`))
+        io.stderr(e.dim(`[${page.dropped} lines were dropped from the buffer before they could be shown]\n`))
       }
       io.stdout(printer.page(page.lines))
       cursor = page.nextCursor
@@ -158,15 +162,19 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
       yield* readNew
       if (!isLive(task.status)) {
         io.stdout(printer.finish())
-        if (!options.json) io.stderr(s.dim(`[${name} ${statusText(task)}]\n`))
+        // How it ended: for a person on stderr, for a script as the last JSON line.
+        if (options.json) {
+          io.stdout(`${JSON.stringify({ ended: task.status, exitCode: task.exitCode, signal: task.signal })}\n`)
+        } else io.stderr(e.dim(`[${name} ${statusText(task)}]\n`))
         return
       }
     }
   })
   // Removed while followed (remove_task, or the end of the session it belonged to): said, not an error.
-  yield* Effect.catchIf(follow, (failure) => GONE.test(failure.message), () =>
+  yield* Effect.catchIf(follow, (failure) => isGone(failure.message), () =>
     Effect.sync(() => {
       io.stdout(printer.finish())
-      io.stderr(s.dim(`[${name} was removed: by remove_task, or with the session it belonged to]\n`))
+      if (options.json) io.stdout(`${JSON.stringify({ ended: "removed" })}\n`)
+      else io.stderr(e.dim(`[${name} was removed: by remove_task, or with the session it belonged to]\n`))
     }))
 })

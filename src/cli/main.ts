@@ -14,6 +14,7 @@ import { taskmuxCommand } from "./taskmuxCommand.ts"
 /** Help on stdout when asked for, usage errors on stderr; coloured only where that stream is a terminal. */
 const presenter = (io: CliIo["Service"]): CliOutput.Presenter => {
   const formatter = CliOutput.defaultFormatter({ colors: io.colour, globalFlags: "summary" })
+  const errFormatter = CliOutput.defaultFormatter({ colors: io.colourErr, globalFlags: "summary" })
   return {
     present: (event) =>
       Effect.sync(() => {
@@ -21,10 +22,10 @@ const presenter = (io: CliIo["Service"]): CliOutput.Presenter => {
           case "Help":
             return event.reason === "Requested"
               ? io.stdout(`${formatter.formatHelpDoc(event.helpDoc)}\n`)
-              : io.stderr(`${formatter.formatHelpDoc(event.helpDoc)}\n`)
+              : io.stderr(`${errFormatter.formatHelpDoc(event.helpDoc)}\n`)
           case "InvalidInvocation":
             return io.stderr(
-              `${formatter.formatErrors(event.errors)}\nUsage: ${event.helpDoc.usage}\n` +
+              `${errFormatter.formatErrors(event.errors)}\nUsage: ${event.helpDoc.usage}\n` +
                 `(${event.commandPath.join(" ")} --help says more)\n`
             )
           case "Version":
@@ -34,19 +35,22 @@ const presenter = (io: CliIo["Service"]): CliOutput.Presenter => {
   }
 }
 
-/** What an ended command means as an exit code; says what went wrong on stderr. */
-const exitCode = (io: CliIo["Service"], exit: Exit.Exit<void, unknown>): number => {
+/**
+ * What an ended command means as an exit code; says what went wrong on stderr, and with --json also as
+ * `{ error, exitCode }` on stdout, so a script's `| jq` reads JSON either way.
+ */
+const exitCode = (io: CliIo["Service"], exit: Exit.Exit<void, unknown>, json: boolean): number => {
   if (Exit.isSuccess(exit)) return ExitCode.ok
   if (Cause.hasInterruptsOnly(exit.cause)) return 130
   const error = Cause.squash(exit.cause)
-  if (error instanceof CliFailure) {
-    io.stderr(`${error.task === undefined ? error.message : inTerminalWords(error.message, error.task)}\n`)
-    return error.exitCode
-  }
   // Parse errors were shown by the presenter.
   if (CliError.isCliError(error)) return ExitCode.usage
-  io.stderr(`taskmux: ${error instanceof Error ? error.message : String(error)}\n`)
-  return ExitCode.failed
+  const [message, code] = error instanceof CliFailure
+    ? [error.task === undefined ? error.message : inTerminalWords(error.message, error.task), error.exitCode]
+    : [`taskmux: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed]
+  io.stderr(`${message}\n`)
+  if (json) io.stdout(`${JSON.stringify({ error: message.trim(), exitCode: code })}\n`)
+  return code
 }
 
 const run = Command.runWith(taskmuxCommand, { version: packageJson.version })
@@ -65,7 +69,7 @@ export const runCliWith = (argv: ReadonlyArray<string>, io: Layer.Layer<CliIo>):
           )
         )
       )
-      return exitCode(cli, exit)
+      return exitCode(cli, exit, argv.includes("--json"))
     }).pipe(Effect.provide(Layer.merge(NodeServices.layer, io)))
   )
 

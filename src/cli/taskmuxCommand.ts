@@ -11,10 +11,11 @@ import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
 import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import { readProject } from "../project/Project.ts"
-import type { ListAnswer } from "./answers.ts"
+import { isLive, type ListAnswer } from "./answers.ts"
 import { attach } from "./attach.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
+import { inTerminalWords } from "./inTerminalWords.ts"
 import { logs, logsFromFile } from "./logs.ts"
 import { leftLine, noSupervisorText, psTable } from "./psTable.ts"
 import { style } from "./style.ts"
@@ -49,6 +50,8 @@ const withClient = <A>(
     readonly what: string
     readonly task?: string
     readonly startsLost?: boolean
+    /** With startsLost: a task the project file defines starts one too (restart runs what does not run). */
+    readonly startsDefined?: boolean
     readonly idle?: (project: string, lost: ReadonlyArray<LostTask>) => Effect.Effect<A, CliFailure, CliIo>
   },
   body: (client: TaskmuxClient) => Effect.Effect<A, CliFailure, CliIo | Scope.Scope>
@@ -61,18 +64,33 @@ const withClient = <A>(
     const paths = yield* projectPaths(dir)
     const lost = readLost(paths.record)
     const lostTask = lost.find((task) => task.name === options.task)
-    const started = options.startsLost === true && lostTask !== undefined ? yield* connectClient(dir, true) : undefined
+    const defined = options.startsDefined === true && options.task !== undefined &&
+      (yield* definedNames(paths.project)).includes(options.task)
+    const started = options.startsLost === true && (lostTask !== undefined || defined)
+      ? yield* connectClient(dir, true)
+      : undefined
     if (started !== undefined) return yield* body(started)
     if (options.idle !== undefined) return yield* options.idle(paths.project, lost)
     const fate = lostTask === undefined ? "" : ` ${leftLine(lostTask)}`
     return yield* CliFailure.failed(`No taskmux supervisor runs for ${paths.project}: ${options.what}.${fate}`)
   }))
 
-/** A tool's answer: its own text, or its structured content with --json. */
-const printAnswer = (answer: { readonly text: string; readonly structured: unknown }, asJson: boolean) =>
+/** The tasks the project's file defines (none where it has no file, or a broken one). */
+const definedNames = (project: string) =>
+  Effect.map(Effect.promise(() => readProject(project)), (read) => [...read.file?.tasks.keys() ?? []])
+
+/** A tool's answer about task `name`: its text in a terminal's words, or its structured content with --json. */
+const printAnswer = (
+  answer: { readonly text: string; readonly structured: unknown },
+  asJson: boolean,
+  name: string
+) =>
   Effect.map(
     Effect.service(CliIo),
-    (io) => io.stdout(asJson ? `${JSON.stringify(answer.structured, null, 2)}\n` : `${answer.text}\n`)
+    (io) =>
+      io.stdout(
+        asJson ? `${JSON.stringify(answer.structured, null, 2)}\n` : `${inTerminalWords(answer.text, name)}\n`
+      )
   )
 
 const ps = Command.make("ps", { project, json }, (input) =>
@@ -135,7 +153,9 @@ const ps = Command.make("ps", { project, json }, (input) =>
 
 const logsCommand = Command.make("logs", {
   project,
-  json: json.pipe(Flag.withDescription("One JSON object per line: { seq, stream, text }")),
+  json: json.pipe(
+    Flag.withDescription("One JSON object per line: { seq, stream, text }; with -f, a last { ended, exitCode, signal }")
+  ),
   name: taskName,
   follow: Flag.Boolean("follow").pipe(
     Flag.withAlias("f"),
@@ -185,7 +205,7 @@ const simple = (
     readonly start: boolean
     readonly what: string
     readonly args?: Record<string, unknown>
-    /** Starts a supervisor, where none runs, for a task the last one lost. */
+    /** Starts a supervisor, where none runs, for a task the last one lost, or one the project file defines. */
     readonly startsLost?: boolean
     /** A run that goes on after the tool's answer is looked at a little longer (start, restart). */
     readonly looksLonger?: boolean
@@ -199,15 +219,16 @@ const simple = (
         start: options.start,
         what: `${options.what} "${input.name}"`,
         task: input.name,
-        ...(options.startsLost === true && { startsLost: true })
+        ...(options.startsLost === true && { startsLost: true, startsDefined: true })
       }, (client) =>
         Effect.flatMap(
           Effect.gen(function*() {
             const io = yield* CliIo
             // A lost task the CLI runs again is kept, as its starts are: its session ends with the command.
+            // So is a project task that has not run: restarting what does not run runs it.
             const lost = options.startsLost === true &&
               (yield* client.call<ListAnswer>("list_tasks")).structured.tasks.some((t) =>
-                t.name === input.name && t.status === "lost"
+                t.name === input.name && (t.status === "lost" || t.status === "defined")
               )
             const call = client.call<
               { readonly status?: string; readonly matched?: boolean; readonly already?: boolean }
@@ -215,7 +236,7 @@ const simple = (
               lost ? "start_task" : tool,
               { name: input.name, ...(lost ? { keep: true } : options.args) },
               // What a chain waits for, as it waits: a person would otherwise see nothing for a while.
-              (message) => io.stderr(`${style(io.colour).dim(message)}\n`)
+              (message) => io.stderr(`${style(io.colourErr).dim(message)}\n`)
             )
             // Ctrl-C during a start's wait ends the wait, not what was started (kept, it outlives this
             // command): said so.
@@ -244,12 +265,22 @@ const simple = (
               : { text: `${answer.text}\n${ended.text}`, structured: { ...answer.structured, ...ended.structured } }
           }),
           (answer) =>
-            Effect.andThen(printAnswer(answer, input.json), () => {
-              // A start whose run ended badly at once failed, for a script's `taskmux start migrate && ...`.
-              const status = (answer.structured as { readonly status?: string } | undefined)?.status
+            Effect.andThen(printAnswer(answer, input.json, input.name), () => {
+              // A start whose run ended badly at once failed, for a script's `taskmux start migrate && ...`;
+              // so did one that was not ready in time (`taskmux start db && ./migrate` must not go on).
+              const { status, timedOut } = answer.structured as {
+                readonly status?: string
+                readonly timedOut?: boolean
+              }
               return status === "crashed" || status === "failed"
                 ? Effect.fail(
                   CliFailure.failed(`"${input.name}" ${status === "failed" ? "could not start" : "crashed"}`)
+                )
+                : timedOut === true && status !== undefined && isLive(status)
+                ? Effect.fail(
+                  CliFailure.failed(
+                    `"${input.name}" was not ready in time; it keeps running (taskmux stop ${input.name} stops it)`
+                  )
                 )
                 : Effect.void
             })
@@ -272,7 +303,7 @@ const callAbout = (
     ...(startsLost && { startsLost: true })
   }, (client) =>
     Effect.flatMap(client.call(tool, { name: input.name, ...args }), (answer) =>
-      printAnswer(answer, input.json)))
+      printAnswer(answer, input.json, input.name)))
 
 /** A signal as a person types it: SIGINT, INT, int, or its number (2, as kill takes it). */
 const signalName = (typed: string) => {
@@ -305,12 +336,47 @@ const stop = Command.make(
     )
   },
   (input) =>
-    callAbout(input, "stop", "stop_task", {
-      ...(input.force && { force: true }),
-      ...(Option.isSome(input.signal) && { signal: signalName(input.signal.value) }),
-      ...(Option.isSome(input.graceMs) && { graceMs: input.graceMs.value }),
-      ...(input.dependents && { dependents: true })
-    })
+    withClient(input.project, {
+      start: false,
+      what: "",
+      task: input.name,
+      // None runs, so nothing runs: done, for a name it knows (as `systemctl stop` of a stopped unit is).
+      idle: (real, lost) =>
+        Effect.gen(function*() {
+          const io = yield* CliIo
+          const known = [...new Set([...lost.map((task) => task.name), ...yield* definedNames(real)])]
+          if (!known.includes(input.name)) {
+            return yield* CliFailure.failed(
+              `No taskmux supervisor runs for ${real}: it knows no task named "${input.name}"` +
+                (known.length === 0 ? "." : ` (its tasks: ${known.join(", ")}).`)
+            )
+          }
+          io.stderr(`No taskmux supervisor runs for ${real}: "${input.name}" is not running; nothing to stop.\n`)
+        })
+    }, (client) =>
+      client.call("stop_task", {
+        name: input.name,
+        ...(input.force && { force: true }),
+        ...(Option.isSome(input.signal) && { signal: signalName(input.signal.value) }),
+        ...(Option.isSome(input.graceMs) && { graceMs: input.graceMs.value }),
+        ...(input.dependents && { dependents: true })
+      }).pipe(
+        Effect.flatMap((answer) => printAnswer(answer, input.json, input.name)),
+        // A project task that has not run, or one the last supervisor lost, does not run: done.
+        Effect.catch((failure) =>
+          Effect.flatMap(client.call<ListAnswer>("list_tasks"), ({ structured }) => {
+            const task = structured.tasks.find((t) => t.name === input.name)
+            return task?.status === "defined" || task?.status === "lost"
+              ? Effect.map(Effect.service(CliIo), (io) =>
+                io.stderr(
+                  `"${input.name}" is not running (${
+                    task.status === "defined" ? "it has not run yet" : "lost with the last supervisor"
+                  }); nothing to stop.\n`
+                ))
+              : Effect.fail(failure)
+          })
+        )
+      ))
 ).pipe(Command.withDescription("Stop a task and every process it started (SIGTERM, then SIGKILL after a grace)"))
 /** remove_task: a finished task out of the list (a running one stopped first), its log kept unless asked. */
 const remove = Command.make(
@@ -367,7 +433,7 @@ const ui = Command.make(
           readOnly: input.readOnly,
           ...(Option.isSome(input.listen) && { listen: input.listen.value })
         })) as { readonly url: string; readonly openUrl: string; readonly notice?: string }
-        if (notice !== undefined) io.stderr(`${style(io.colour).dim(notice)}\n`)
+        if (notice !== undefined) io.stderr(`${style(io.colourErr).dim(notice)}\n`)
         if (input.print) return io.stdout(`${url}\n`)
         // A one-time address: a browser's command line is there for every user to read (ps).
         const opened = yield* openBrowser(openUrl)
@@ -420,9 +486,14 @@ export const taskmuxCommand = Command.make("taskmux").pipe(
       "Without a command, taskmux serves MCP on stdio (taskmux --help lists its options).",
       "",
       "Exit codes:",
-      "  0  done (ps: also when no supervisor runs; logs -f: also on Ctrl-C or the task's end)",
-      "  1  the operation failed: the supervisor answered an error (an unknown task name, ...), or none runs",
-      "  2  usage: an unknown command or flag, a missing argument, attach without a terminal"
+      "  0    done (ps: also when no supervisor runs; logs -f: also on Ctrl-C or the task's end, which",
+      "       --json's last line says; attach: also on Ctrl-] or the task's clean end)",
+      "  1    the operation failed: the supervisor answered an error (an unknown task name, ...), or none",
+      "       runs; start and restart: the task crashed at once, or was not ready in time; attach: it",
+      "       crashed or failed while attached",
+      "  2    usage: an unknown command or flag, a missing argument, attach without a terminal",
+      "  130  Ctrl-C while start or restart waited (what was started keeps running)",
+      "  129, 143  attach ended by SIGHUP or SIGTERM (the task keeps running)"
     ].join("\n  ")
   ),
   Command.withSubcommands([ps, logsCommand, stop, restart, start, remove, attachCommand, ui]),

@@ -223,8 +223,9 @@ export const progressOf = (context: ToolContext, timeoutMs: number) => {
     return progress(
       last,
       Math.round(timeoutMs / 1000),
-      // "waiting 2 s; last line: …", or, where the note says what for, "waiting 2 s for "db" to become ready".
-      `waiting ${Math.round(elapsedMs / 1000)} s${
+      // "waiting 2 s; last line: …", or, where the note says what for, "waiting 2 s for "db" to become ready";
+      // in the first half second, no "0 s".
+      `waiting${elapsedMs < 500 ? "" : ` ${Math.round(elapsedMs / 1000)} s`}${
         note === undefined ? "" : note.startsWith("for ") ? ` ${note}` : `; ${note}`
       }`
     )

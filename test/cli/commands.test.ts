@@ -77,6 +77,23 @@ describe("with no supervisor running", () => {
   )
 })
 
+describe("stop with no supervisor running", () => {
+  it("of a task the project knows: nothing runs, so it is done (exit 0); of an unknown name: exit 1, naming the known ones", async () => {
+    const project = tempProject({ web: { command: "sleep 60" } })
+    const known = await cli(["stop", "web"], { cwd: project })
+    expect(known).toMatchObject({ code: 0, stdout: "" })
+    expect(known.stderr).toBe(
+      `No taskmux supervisor runs for ${runtimePaths(project).project}: "web" is not running; nothing to stop.\n`
+    )
+    const unknown = await cli(["stop", "nope", "--json"], { cwd: project })
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/: it knows no task named "nope" \(its tasks: web\)\.\n$/)
+    // --json: the failure as JSON on stdout too, for a script's `| jq`.
+    expect(JSON.parse(unknown.stdout)).toEqual({ error: unknown.stderr.trim(), exitCode: 1 })
+    expect(existsSync(runtimePaths(project).socket)).toBe(false)
+  })
+})
+
 describe("usage errors exit 2", () => {
   it.each([
     [["bogus"], "Unknown subcommand"],
@@ -92,10 +109,18 @@ describe("usage errors exit 2", () => {
     expect(ran.stdout).toBe("")
   })
 
+  it("taskmux help is the commands' help (taskmux --help is the server's); taskmux help ps, ps's", async () => {
+    expect(cliArgv(["help"])).toEqual(["--help"])
+    expect(cliArgv(["help", "ps"])).toEqual(["ps", "--help"])
+    const ran = await cli(cliArgv(["help"])!, { cwd: "/" })
+    expect(ran.code).toBe(0)
+    expect(ran.stdout).toContain("Exit codes")
+  })
+
   it("--help prints the commands and the exit codes on stdout, exit 0", async () => {
     const ran = await cli(["--help"], { cwd: "/" })
     expect(ran.code).toBe(0)
-    for (const word of ["ps", "logs", "stop", "restart", "start", "remove", "attach", "Exit codes", "2  usage"]) {
+    for (const word of ["ps", "logs", "stop", "restart", "start", "remove", "attach", "Exit codes", "2    usage"]) {
       expect(ran.stdout).toContain(word)
     }
     const logs = await cli(["logs", "--help"], { cwd: "/" })
@@ -119,6 +144,10 @@ describe("with a supervisor", () => {
         )
       },
       sleeper: { command: "sleep 60" },
+      // Never ready: its wait times out, and it runs on.
+      neverready: { command: "sleep 60", waitFor: { pattern: "never", timeoutMs: 800 } },
+      // Never run by the tests before the one that restarts it.
+      idle: { command: "sleep 60" },
       needy: { command: "sleep 60", dependsOn: { hello: "succeeded" } },
       badmig: { command: "echo migrating; exit 3" },
       // Crashes as it boots, a few hundred ms in: after the tool's 100 ms look, within the CLI's.
@@ -135,7 +164,15 @@ describe("with a supervisor", () => {
     expect(ran.stdout).toMatch(/^hello\s+defined\s+-/m)
     const json = await run("ps", "--json")
     const tasks = JSON.parse(json.stdout) as Array<{ name: string; status: string; command: string }>
-    expect(tasks.map((t) => t.name).sort()).toEqual(["badmig", "booting", "hello", "needy", "sleeper"])
+    expect(tasks.map((t) => t.name).sort()).toEqual([
+      "badmig",
+      "booting",
+      "hello",
+      "idle",
+      "needy",
+      "neverready",
+      "sleeper"
+    ])
     expect(tasks[0]).toHaveProperty("status")
     expect(tasks[0]).toHaveProperty("command")
   })
@@ -149,14 +186,16 @@ describe("with a supervisor", () => {
       "badmig",
       "booting",
       "hello",
+      "idle",
       "needy",
+      "neverready",
       "sleeper"
     ])
   })
 
   it("start starts a project task after its dependencies, kept, and says so, and what it waits for as it waits (stderr)", async () => {
     const ran = await run("start", "needy")
-    expect(ran.stderr).toMatch(/^waiting 0 s for "hello" to succeed\n/)
+    expect(ran.stderr).toMatch(/^waiting for "hello" to succeed\n/)
     expect(ran.code).toBe(0)
     expect(ran.stdout).toContain("needy")
     // The CLI's starts are kept: they must outlive the CLI's session.
@@ -195,6 +234,30 @@ describe("with a supervisor", () => {
     }
   })
 
+  it("start of a task not ready in time says so and exits 1 (a script's `start db && ./migrate` stops); it runs on", async () => {
+    const ran = await run("start", "neverready")
+    expect(ran.code).toBe(1)
+    expect(ran.stdout).toMatch(/Timed out after 0\.8 s/)
+    expect(ran.stderr).toBe(
+      "waiting for \"neverready\" to become ready\n" +
+        "\"neverready\" was not ready in time; it keeps running (taskmux stop neverready stops it)\n"
+    )
+    const tasks = JSON.parse((await run("ps", "--json")).stdout) as Array<{ name: string; status: string }>
+    expect(tasks.find((t) => t.name === "neverready")?.status).toBe("running")
+    expect((await run("stop", "neverready")).code).toBe(0)
+  })
+
+  it("stop of a project task that has not run: nothing to stop, exit 0; restart of one runs it, kept", async () => {
+    const stopped = await run("stop", "idle")
+    expect(stopped).toMatchObject({ code: 0, stdout: "" })
+    expect(stopped.stderr).toBe("\"idle\" is not running (it has not run yet); nothing to stop.\n")
+    const restarted = await run("restart", "idle")
+    expect(restarted.code, restarted.stderr).toBe(0)
+    expect(restarted.stdout).toMatch(/^Started task "idle"/)
+    expect(standIn.calls.filter((c) => c.tool === "start_task").at(-1)?.args).toEqual({ name: "idle", keep: true })
+    expect((await run("stop", "idle")).code).toBe(0)
+  })
+
   it("logs prints the last lines, stderr marked; --tail and --json", async () => {
     const ran = await run("logs", "hello")
     expect(ran.code).toBe(0)
@@ -216,6 +279,12 @@ describe("with a supervisor", () => {
     expect(ran.code).toBe(0)
     expect(ran.stdout).toBe("line 4\n! oops\n")
     expect(ran.stderr).toContain("[hello exited 0]")
+    // --json: how it ended is the last line.
+    const json = await run("logs", "-f", "hello", "--tail", "1", "--json")
+    expect(json.stdout.trimEnd().split("\n").map((l) => JSON.parse(l))).toEqual([
+      { seq: 6, stream: "stderr", text: "oops" },
+      { ended: "exited", exitCode: 0, signal: null }
+    ])
   })
 
   it("an unknown name fails with exit 1 and the tool's message, which names the known tasks", async () => {
@@ -224,6 +293,9 @@ describe("with a supervisor", () => {
       expect(ran.code).toBe(1)
       expect(ran.stderr).toMatch(/No task named "nope"\. Known tasks: .*hello/)
       expect(ran.stdout).toBe("")
+      // With --json, also as JSON on stdout.
+      const json = await run(...argv, "--json")
+      expect(JSON.parse(json.stdout)).toEqual({ error: json.stderr.trim(), exitCode: 1 })
     }
   })
 
@@ -312,6 +384,11 @@ describe("with a supervisor", () => {
     expect(wantsColour(true, { NO_COLOR: "1" })).toBe(false)
     expect(wantsColour(true, { NO_COLOR: "" })).toBe(true)
     expect(wantsColour(true, { TERM: "dumb" })).toBe(false)
+    // stderr by its own terminal: `taskmux logs -f hello 2>err.txt` on a terminal writes no escapes into the file.
+    const redirected = await cli(["logs", "-f", "hello"], { cwd: project, colour: true, colourErr: false })
+    expect(redirected.stderr).toBe("[hello exited 0]\n")
+    const both = await cli(["logs", "-f", "hello"], { cwd: project, colour: true })
+    expect(both.stderr).toBe("\x1b[2m[hello exited 0]\n\x1b[22m")
   })
 
   it("attach refuses when stdin is not a terminal (exit 2)", async () => {

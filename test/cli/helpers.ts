@@ -41,6 +41,8 @@ export const cli = async (
     readonly cwd: string
     readonly columns?: number
     readonly colour?: boolean
+    /** stderr a terminal too (default: as stdout). */
+    readonly colourErr?: boolean
     readonly env?: Record<string, string>
   }
 ): Promise<Ran> => {
@@ -55,6 +57,7 @@ export const cli = async (
       stderr += text
     },
     colour: options.colour ?? false,
+    colourErr: options.colourErr ?? options.colour ?? false,
     columns: options.columns,
     cwd: options.cwd,
     env: { ...process.env, ...options.env },

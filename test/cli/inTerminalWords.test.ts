@@ -57,6 +57,28 @@ describe("a tool's error in a terminal's words", () => {
     expect(inTerminalWords("Start one with start_task.", "")).toBe("Start one with `taskmux start NAME`.")
   })
 
+  it("says in a person's words what a successful answer advises", () => {
+    expect(inTerminalWords(
+      "Restarted task \"web\" (pid 9). Its file says when it is ready: wait_for_task {\"name\":\"web\",\"port\":8000} " +
+        "waits for this run to be.",
+      "web"
+    )).toBe("Restarted task \"web\" (pid 9). Its file says when it is ready: `taskmux logs web -f` follows it.")
+    expect(inTerminalWords(
+      "Still running, and they need it: api, web (dependents: true stops them first).",
+      "db"
+    )).toBe("Still running, and they need it: api, web (--dependents stops them first).")
+    expect(inTerminalWords(
+      "Its stdin is open: a program that reads its input to the end (wc, jq, sort, cat, a script reading stdin) " +
+        "waits for more: send_input { eof: true } closes it.",
+      "x"
+    )).toBe(
+      "Its stdin is open: a program that reads its input to the end (wc, jq, sort, cat, a script reading stdin) " +
+        "waits for more."
+    )
+    expect(inTerminalWords("give the program's full path, or a PATH in start_task's env (or the project file's).", "x"))
+      .toBe("give the program's full path, or a PATH in the project file's env.")
+  })
+
   it("leaves words that only contain a tool's name alone", () => {
     expect(inTerminalWords("my_stop_task.sh failed", "x")).toBe("my_stop_task.sh failed")
   })

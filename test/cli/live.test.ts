@@ -135,6 +135,44 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     expect(read.lines.map((l) => l.text)).toContain("42")
   })
 
+  it("attach says in its exit code that the task crashed while attached (python3's exit(5)): 1; a clean end 0", async () => {
+    const s = await session
+    for (const [code, exit] of [[5, 1], [0, 0]] as const) {
+      await s.structured("start_task", {
+        command: "python3 -q",
+        name: `py${code}`,
+        terminal: true,
+        waitFor: { pattern: ">>>" }
+      })
+      const { exited, output: shown, term } = await attachOnPty(`py${code}`, 80, 20)
+      await until(() => shown().includes(">>>") ? true : undefined, 15_000)
+      term.write(`exit(${code})\r`)
+      expect(await exited).toBe(exit)
+      expect(shown()).toContain(code === 0 ? `py${code} ended (exited 0)` : `py${code} ended (crashed 5)`)
+    }
+  })
+
+  it("attach ended by SIGTERM gives the terminal back as a detach does (modes reset), exit 143; the task runs on", async () => {
+    const s = await session
+    await s.structured("start_task", {
+      command: "python3 -q",
+      name: "termed",
+      terminal: true,
+      waitFor: { pattern: ">>>" }
+    })
+    const { exited, output: shown, term } = await attachOnPty("termed", 80, 20)
+    await until(() => shown().includes(">>>") ? true : undefined, 15_000)
+    // The program asked for bracketed paste: the person's terminal must not keep it.
+    term.write("print('\\x1b[?2004h' + 'pasting on')\r")
+    await until(() => shown().includes("pasting on") ? true : undefined)
+    process.kill(term.pid, "SIGTERM")
+    expect(await exited).toBe(143)
+    const after = shown().slice(shown().lastIndexOf("pasting on"))
+    expect(after).toMatch(new RegExp(String.raw`\x1b\[\?2004l[^]*detached from termed; it keeps running \(SIGTERM\)`))
+    expect(await s.structured("get_task", { name: "termed" })).toMatchObject({ status: "running" })
+    await s.structured("stop_task", { name: "termed" })
+  })
+
   it("attach to a terminal task that has ended shows the screen it left, then why it cannot attach", async () => {
     const s = await session
     await s.structured("start_task", {

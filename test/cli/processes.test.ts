@@ -174,7 +174,8 @@ describe("with a supervisor", () => {
       const session = attach("repl")
       await until(() => (session.output().includes(">>> ") ? true : undefined), 15_000)
       session.term.write("exit(3)\r")
-      expect(await session.exited).toBe(0)
+      // It crashed while attached: the exit code says so.
+      expect(await session.exited).toBe(1)
       expect(session.output()).toMatch(/repl ended \(crashed 3\)/)
     })
 
