@@ -6,6 +6,7 @@
  * One table (`options`) drives the flag parser, `--help` and the README's option list.
  */
 import { Config, ConfigProvider, Context, Effect, Layer, Option, Schema } from "effect"
+import * as fs from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import packageJson from "../package.json" with { type: "json" }
@@ -220,7 +221,7 @@ export const options: ReadonlyArray<OptionSpec> = [
     kind: "string",
     value: "DIR",
     help:
-      "the project: its supervisor, and where taskmux.yaml, taskmux.json or a Procfile is read (default: the nearest directory up with one, else the working directory)"
+      "the project: its supervisor, and where taskmux.yaml (.yml), taskmux.json or a Procfile is read (default: the nearest directory up with one, else the working directory)"
   },
   {
     flag: "isolated",
@@ -343,6 +344,10 @@ const read = (settings: Readonly<Record<string, string>>, env: Readonly<Record<s
 
   return Effect.gen(function*() {
     const cwdRoot = yield* Config.option(Config.String("TASKMUX_CWD_ROOT"))
+    // A root that is no directory would refuse every start, naming the caller's cwd, not the setting.
+    if (cwdRoot._tag === "Some" && !isDirectory(NodePath.resolve(cwdRoot.value))) {
+      return yield* invalid("TASKMUX_CWD_ROOT", cwdRoot.value, "an existing directory")
+    }
     return {
       bufferLines: yield* positiveInt("TASKMUX_BUFFER_LINES", defaults.bufferLines),
       bufferBytes: yield* positiveInt("TASKMUX_BUFFER_BYTES", defaults.bufferBytes),
@@ -373,24 +378,41 @@ const read = (settings: Readonly<Record<string, string>>, env: Readonly<Record<s
   })
 }
 
+const isDirectory = (path: string) => {
+  try {
+    return fs.statSync(path).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The options a command line's settings give over an environment's `TASKMUX_*` variables: a front's, as
+ * the supervisor it connects to reads them (its own process's environment is another's).
+ */
+export const readOptions = (
+  settings: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, string | undefined>>
+): Effect.Effect<TaskmuxOptions, InvalidConfig> => {
+  const all = { ...env, ...settings }
+  return read(settings, all).pipe(
+    Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(all))),
+    Effect.mapError((error) =>
+      error._tag === "InvalidConfig"
+        ? error
+        : new InvalidConfig({
+          issue: Schema.isSchemaError(error.cause) ? formatSchemaError(error.cause) : error.message
+        })
+    )
+  )
+}
+
 export class TaskmuxConfig extends Context.Service<TaskmuxConfig, TaskmuxOptions>()("taskmux/Config") {
   /** Reads the flags (already turned into `TASKMUX_*` settings) over the environment. */
   static readonly layerFrom = (settings: Record<string, string>): Layer.Layer<TaskmuxConfig, InvalidConfig> =>
     Layer.effect(
       TaskmuxConfig,
-      Effect.suspend(() => {
-        const env = { ...process.env, ...settings }
-        return read(settings, env).pipe(Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env))))
-      }).pipe(
-        Effect.map(TaskmuxConfig.of),
-        Effect.mapError((error) =>
-          error._tag === "InvalidConfig"
-            ? error
-            : new InvalidConfig({
-              issue: Schema.isSchemaError(error.cause) ? formatSchemaError(error.cause) : error.message
-            })
-        )
-      )
+      Effect.map(Effect.suspend(() => readOptions(settings, process.env)), TaskmuxConfig.of)
     )
 
   /** Fixed options for tests. */

@@ -351,7 +351,12 @@ const stop = Command.make(
                 (known.length === 0 ? "." : ` (its tasks: ${known.join(", ")}).`)
             )
           }
-          io.stderr(`No taskmux supervisor runs for ${real}: "${input.name}" is not running; nothing to stop.\n`)
+          // What became of it, when the last supervisor left it.
+          const left = lost.find((task) => task.name === input.name)
+          io.stderr(
+            `No taskmux supervisor runs for ${real}: "${input.name}" is not running; nothing to stop.\n` +
+              (left === undefined ? "" : `${leftLine(left)}\n`)
+          )
         })
     }, (client) =>
       client.call("stop_task", {

@@ -12,7 +12,7 @@ import * as net from "node:net"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import packageJson from "../../package.json" with { type: "json" }
-import { parseCommandLine, TaskmuxConfig } from "../Config.ts"
+import { TaskmuxConfig } from "../Config.ts"
 import { serveSession } from "../mcp/McpServer.ts"
 import type { Params } from "../mcp/McpSession.ts"
 import { invalidParams } from "../mcp/protocolError.ts"
@@ -24,7 +24,7 @@ import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import type { WebServer } from "../web/WebServer.ts"
 import { READY_FD } from "./connect.ts"
-import { withoutProject } from "./frontArgs.ts"
+import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
 import { type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
 
@@ -82,7 +82,13 @@ const PAGE_GRACE_MS = 60_000
  */
 export const listenAddress = (listen: unknown): { readonly host: string; readonly port: number } => {
   if (listen === undefined) return { host: "127.0.0.1", port: 0 }
-  const match = typeof listen === "string" ? /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(listen) : null
+  // A port alone (8080, :8080) is a port on loopback, not a host named "8080".
+  const portOnly = typeof listen === "string" ? /^:?(\d+)$/.exec(listen) : null
+  const match: ReadonlyArray<string | undefined> | null = portOnly !== null
+    ? [portOnly[0], undefined, "127.0.0.1", portOnly[1]]
+    : typeof listen === "string"
+    ? /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(listen)
+    : null
   const port = Number(match?.[3] ?? 0)
   if (match === null || port > 65535) {
     throw invalidParams(
@@ -91,7 +97,7 @@ export const listenAddress = (listen: unknown): { readonly host: string; readonl
       }.`
     )
   }
-  return { host: match[1] ?? match[2]!, port }
+  return { host: match[1] ?? match[2] ?? "127.0.0.1", port }
 }
 
 export class Daemon extends Context.Service<Daemon, {
@@ -116,7 +122,7 @@ export class Daemon extends Context.Service<Daemon, {
           ending = true
           Deferred.doneUnsafe(done, Exit.void)
         }
-        const checkOptions = optionsChecker(args)
+        const frontOptions = frontOptionsReader(yield* TaskmuxConfig, args, process.env)
         let sessions = 0
         let linger: ReturnType<typeof setTimeout> | undefined
 
@@ -188,7 +194,7 @@ export class Daemon extends Context.Service<Daemon, {
         const sessionsScope = yield* Scope.make("parallel")
         yield* Effect.addFinalizer(() => Scope.close(sessionsScope, Exit.void))
 
-        const serve = (socket: net.Socket, rest: Buffer, caller: Hello) =>
+        const serve = (socket: net.Socket, rest: Buffer, caller: Hello, options: FrontOptions) =>
           Effect.gen(function*() {
             const scope = yield* Scope.fork(sessionsScope, "sequential")
             const closed = yield* Deferred.make<void>()
@@ -197,9 +203,9 @@ export class Daemon extends Context.Service<Daemon, {
             socket.on("error", () => socket.destroy())
             const viewer = yield* serveSession(
               new StdioTransport(socket, socket),
-              undefined,
+              options.notice,
               (session) => session.handle("taskmux/ui", (params) => openUi(params)),
-              caller
+              { env: caller.env, cwd: caller.cwd, policy: options.policy }
             ).pipe(Scope.provide(scope))
             if (rest.length > 0) socket.unshift(rest)
             socket.resume()
@@ -241,7 +247,9 @@ export class Daemon extends Context.Service<Daemon, {
               })
               return
             }
-            const refused = hello.args === undefined ? undefined : checkOptions(hello.args)
+            // A front's options: refused, or its session's fence and what it does not get of its own.
+            const options = hello.args === undefined ? {} : frontOptions(hello.args, hello.env)
+            const { refused } = options
             if (refused !== undefined) {
               void Effect.runPromise(Effect.provideContext(welcome({ refused }), context)).then((w) => {
                 socket.end(`${JSON.stringify(w)}\n`)
@@ -251,10 +259,10 @@ export class Daemon extends Context.Service<Daemon, {
             sessions++
             clearTimeout(linger)
             Effect.runFork(
-              Effect.flatMap(welcome({}), (w) =>
+              Effect.flatMap(welcome(options.notice === undefined ? {} : { notice: options.notice }), (w) =>
                 Effect.suspend(() => {
                   socket.write(`${JSON.stringify({ ...w, sessions: sessions - 1 })}\n`)
-                  return serve(socket, rest, hello)
+                  return serve(socket, rest, hello, options)
                 })).pipe(Effect.provideContext(context))
             )
           })
@@ -268,34 +276,6 @@ export class Daemon extends Context.Service<Daemon, {
         return Daemon.of({ done: Deferred.await(done) })
       })
     )
-}
-
-/**
- * What is wrong with a front's options (its flags, over this supervisor's environment), in one line.
- * Each set is checked once (every front of a project brings the same, its project aside, which the front
- * has resolved): the ms it takes is on every session's way to its first answer.
- */
-const optionsChecker = (own: ReadonlyArray<string>) => {
-  const known = new Map<string, string | undefined>([[JSON.stringify(withoutProject(own)), undefined]])
-  return (args: ReadonlyArray<string>): string | undefined => {
-    // A dangling --project is the one way the project option is wrong: such a set is checked as it is.
-    if (args.at(-1) === "--project") return checkOptionsOnce(args)
-    const key = JSON.stringify(withoutProject(args))
-    if (!known.has(key)) known.set(key, checkOptionsOnce(args))
-    return known.get(key)
-  }
-}
-
-const checkOptionsOnce = (args: ReadonlyArray<string>): string | undefined => {
-  const command = parseCommandLine(args)
-  if (command._tag === "Invalid") return command.error.message
-  if (command._tag === "Print") return undefined
-  return Effect.runSync(
-    Layer.build(TaskmuxConfig.layerFrom(command.env)).pipe(
-      Effect.scoped,
-      Effect.match({ onFailure: (error) => error.message, onSuccess: () => undefined })
-    )
-  )
 }
 
 /**

@@ -48,6 +48,7 @@ const pipeThrough = async (paths: RuntimePaths, supervisorArgs: ReadonlyArray<st
     socket.destroy()
     return { _tag: "Isolated", note: mismatch(paths, welcome) }
   }
+  if (welcome.notice !== undefined) process.stderr.write(`taskmux: ${welcome.notice}\n`)
   const pending = new Map<string, string | number>()
   const stdin = process.stdin
   const stdout = process.stdout

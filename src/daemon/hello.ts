@@ -46,6 +46,8 @@ export interface Welcome {
   readonly replacing?: boolean
   /** What is wrong with the front's options: it says so and ends, as the server alone would. */
   readonly refused?: string
+  /** The supervisor's shared settings that differ from the front's: said on its stderr. */
+  readonly notice?: string
 }
 
 export const hello = (role: Hello["role"], args?: ReadonlyArray<string>): Hello => ({

@@ -185,7 +185,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
   // The same checks as an ad-hoc start, for every task of the chain, before any starts; and a
   // dependency's name held by another command would never become what the file says it becomes.
   for (const task of order) {
-    const { line } = yield* checkPolicy(config, asStartRequest(task))
+    const { line } = yield* checkPolicy((yield* Viewer).policy ?? config, asStartRequest(task))
     const holder = running.get(task.name)
     if (task.name !== name && holder !== undefined && holder.command !== line) {
       return yield* new DependencyTaken({ name, dependency: task.name, command: holder.command, wanted: line })

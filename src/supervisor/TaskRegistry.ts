@@ -282,7 +282,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const baseOf = (viewer: ViewerShape) => {
         if (viewer.env === undefined) return base
         let made = bases.get(viewer)
-        if (made === undefined) bases.set(viewer, made = baseEnv(config, viewer.env))
+        if (made === undefined) bases.set(viewer, made = baseEnv(viewer.policy ?? config, viewer.env))
         return made
       }
       const context: TaskActor.ActorContext = {
@@ -416,7 +416,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       const start = Effect.fn("TaskRegistry.start")(function*(request: StartRequest) {
         const viewer = yield* Viewer
-        const { cwd, line } = yield* checkPolicy(config, request, viewer.cwd)
+        const { cwd, line } = yield* checkPolicy(viewer.policy ?? config, request, viewer.cwd)
         const spec: TaskActor.TaskSpec = {
           command: request.command,
           args: request.args ?? null,
@@ -593,9 +593,12 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         const deadline = startedAt + request.timeoutMs
         // Not after the call: a line that arrived between two calls is not missed. Nor before this run: a
         // line of a run that ended (a restart's, a crash's) says nothing of this one's readiness.
-        let cursor = request.since === "run"
+        // A cursor past the end was given for an earlier output (the task started anew since): this one
+        // from its start, as read_output takes it.
+        const since = typeof request.since === "number" && request.since > state().buffer.cursor ? 0 : request.since
+        let cursor = since === "run"
           ? thisRunStart(state())
-          : request.since ?? Math.max(shownCursor(viewer, state()), thisRunStart(state()))
+          : since ?? Math.max(shownCursor(viewer, state()), thisRunStart(state()))
         const firstCursor = cursor
         const exitWait = request.exit === true
         const bytesAtStart = state().buffer.receivedBytes

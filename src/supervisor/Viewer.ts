@@ -5,6 +5,7 @@
  * tests), calls come from one anonymous viewer.
  */
 import { Context } from "effect"
+import type { TaskmuxOptions } from "../Config.ts"
 
 export interface ViewerShape {
   /** Unique among the supervisor's sessions, for its life. */
@@ -20,12 +21,21 @@ export interface ViewerShape {
   readonly env?: Readonly<Record<string, string>>
   /** Where its front or CLI runs: where the tasks it starts run unless given a cwd; absent: the server's. */
   readonly cwd?: string
+  /**
+   * What its front's own options allow it to start (--allow, --deny, --cwd-root, --no-inherit-env):
+   * a client's fence holds on a supervisor someone else started; absent: the server's own.
+   */
+  readonly policy?: StartPolicy
 }
+
+/** The options that fence what a session may start and what its tasks inherit. */
+export type StartPolicy = Pick<TaskmuxOptions, "allow" | "deny" | "cwdRoot" | "inheritEnv" | "envAllow">
 
 /** A session's front or CLI, as its hello describes it. */
 export interface Caller {
   readonly env?: Readonly<Record<string, string>> | undefined
   readonly cwd?: string | undefined
+  readonly policy?: StartPolicy | undefined
 }
 
 export const Viewer = Context.Reference<ViewerShape>("taskmux/Viewer", {
@@ -39,7 +49,8 @@ export const makeViewer = (client: () => string | undefined, caller: Caller = {}
   id: `s${++sessions}`,
   client,
   ...(caller.env !== undefined && { env: caller.env }),
-  ...(caller.cwd !== undefined && { cwd: caller.cwd })
+  ...(caller.cwd !== undefined && { cwd: caller.cwd }),
+  ...(caller.policy !== undefined && { policy: caller.policy })
 })
 
 /** A 2026-07-28 request of a session's client: the session's tasks, no memory of earlier requests. */

@@ -6,12 +6,12 @@
 import { Effect } from "effect"
 import { realpath, stat } from "node:fs/promises"
 import * as NodePath from "node:path"
-import type { TaskmuxConfig } from "../Config.ts"
 import { CommandRefused, CwdOutsideRoot } from "../domain/errors.ts"
+import type { StartPolicy } from "./Viewer.ts"
 
 /** The policy's word on a command line and a working directory; both as checked. */
 export const checkPolicy = Effect.fnUntraced(function*(
-  config: TaskmuxConfig["Service"],
+  config: StartPolicy,
   request: {
     readonly command: string
     readonly args?: ReadonlyArray<string> | undefined
@@ -52,7 +52,7 @@ export const checkDirectory = (cwd: string) =>
  * server's own), or with --no-inherit-env a minimal one of it.
  */
 export const baseEnv = (
-  config: TaskmuxConfig["Service"],
+  config: StartPolicy,
   from: Readonly<Record<string, string | undefined>> = process.env
 ): Record<string, string> => config.inheritEnv ? inheritedEnv(from) : minimalEnv(config.envAllow, from)
 

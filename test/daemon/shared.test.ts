@@ -40,8 +40,8 @@ const makeProject = () => {
 }
 
 const open: Array<Connected> = []
-const session = async (env: Record<string, string>) => {
-  const s = await connect(env)
+const session = async (env: Record<string, string>, args: ReadonlyArray<string> = []) => {
+  const s = await connect(env, args)
   open.push(s)
   return s
 }
@@ -213,6 +213,22 @@ describe("one supervisor per project, shared by every session", () => {
       expect.stringMatching(/^restart_task from /),
       expect.stringMatching(/^signal_task from /)
     ])
+  })
+
+  it("ends a session's task that ignores SIGTERM with SIGKILL after the shutdown grace (1 s), not the stop's 5 s", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    const stubborn = await a.structured<{ pid: number }>("start_task", {
+      command:
+        "python3 -c \"import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); time.sleep(300)\"",
+      name: "stubborn",
+      waitFor: { pattern: "ready" }
+    })
+    const t0 = Date.now()
+    await a.client.close()
+    await until(() => !isAlive(stubborn.pid) ? true : undefined, 10_000)
+    // The client kills a server 2 s after closing its stdin: the session's tasks are gone by then, as a server alone's.
+    expect(Date.now() - t0).toBeLessThan(3_500)
   })
 
   it("hands a dependency to the session whose task needs it when the session that started it goes", async () => {
@@ -392,8 +408,9 @@ describe("one supervisor per project, shared by every session", () => {
       { name: "db", status: "lost" },
       { name: "mine", status: "lost" }
     ])
+    // Nothing runs, so nothing to stop: done, saying what became of it.
     const stop = await taskmux(["stop", "db"])
-    expect([stop.code, stop.stderr]).toEqual([1, expect.stringContaining("db is lost: ")])
+    expect([stop.code, stop.stderr]).toEqual([0, expect.stringContaining("\ndb is lost: ")])
     const restarted = await taskmux(["restart", "db"])
     expect(restarted.code, restarted.stderr).toBe(0)
     expect(restarted.stdout).toContain("db")
@@ -645,6 +662,48 @@ describe("one supervisor per project, shared by every session", () => {
     const again = run()
     expect([again.status, again.stdout, again.stderr]).toEqual([2, "", alone.stderr])
     expect((await p.supervisor())?.sessions).toBe(1)
+  })
+
+  it("refuses a bad TASKMUX_* value in a front's own environment, with a supervisor running too", async () => {
+    const p = makeProject()
+    await session(p.env)
+    const ran = spawnSync(process.execPath, [serverEntry], {
+      env: { ...process.env, ...p.env, TASKMUX_MAX_TASKS: "lots" },
+      input: "",
+      encoding: "utf8",
+      timeout: 20_000
+    })
+    expect([ran.status, ran.stdout, ran.stderr]).toEqual([
+      2,
+      "",
+      "taskmux: invalid setting TASKMUX_MAX_TASKS=\"lots\": expected a positive integer, such as 64 (the default)\n"
+    ])
+  })
+
+  it("holds a client's fence (--deny, --cwd-root) on a supervisor another client started; says which shared settings are the supervisor's", async () => {
+    const p = makeProject()
+    const inside = NodePath.join(p.project, "services")
+    mkdirSync(inside)
+    // One log directory for both (each test client gets its own else): only --max-tasks differs.
+    const env = { ...p.env, TASKMUX_LOG_DIR: NodePath.join(p.runtime, "logs") }
+    const open = await session(env)
+    const fenced = await session(env, ["--deny", String.raw`\bsleep\b`, "--cwd-root", inside, "--max-tasks", "16"])
+    expect((await p.supervisor())?.sessions).toBe(2)
+    const said = "The project's supervisor (pid " + (await p.supervisor())!.pid + ") was started with other " +
+      "settings, which every session shares: --max-tasks 64 (yours: 16)."
+    expect(fenced.stderr()).toContain(`taskmux: ${said}`)
+    expect(fenced.client.getInstructions()).toMatch(new RegExp(`^${said.replace(/[.()*+?[\]\\]/g, "\\$&")}`))
+    expect(open.stderr()).toBe("")
+    expect(textOf(await fenced.call("start_task", { command: "sleep 30", name: "nap" }))).toMatch(
+      /^Command "sleep 30" is refused .*--deny/
+    )
+    expect(textOf(await fenced.call("start_task", { command: "pwd", cwd: "/tmp" }))).toMatch(
+      /^Working directory "\/tmp" is outside .*services/
+    )
+    await fenced.structured("start_task", { command: "pwd", cwd: inside, name: "in", waitFor: { exit: true } })
+    // The other client's own settings are its own: the fence is the fenced session's.
+    const nap = await open.structured<{ pid: number }>("start_task", { command: "sleep 30", name: "nap" })
+    expect(isAlive(nap.pid)).toBe(true)
   })
 
   it("refuses a --project that is not a directory, or none, as a usage error (exit 2) in one line", () => {

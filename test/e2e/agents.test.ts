@@ -159,6 +159,16 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       await structured("stop_task", { name: "read-first" })
     })
 
+    it("takes a cursor of an earlier output (the task started anew since) as this output's start, as read_output does", async () => {
+      await structured("start_task", { command: "seq 1 50", name: "anew", waitFor: { exit: true } })
+      const old = await structured<{ nextCursor: number }>("read_output", { name: "anew" })
+      expect(old.nextCursor).toBe(50)
+      await structured("start_task", { command: "echo one; echo two; echo ready; sleep 300", name: "anew" })
+      const waited = await structured<Waited>("wait_for_task", { name: "anew", pattern: "ready", since: 50 })
+      expect(waited).toMatchObject({ matched: true, line: { seq: 3, text: "ready" }, nextCursor: 3 })
+      await structured("stop_task", { name: "anew" })
+    })
+
     it("without a pattern, waits for the task to end", async () => {
       await structured("start_task", { command: "sleep 0.2; exit 0", name: "finish" })
       const result = await s.call("wait_for_task", { name: "finish" })

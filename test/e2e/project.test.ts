@@ -280,6 +280,10 @@ describe("project tasks", () => {
       expect(textOf(await s.call("stop_task", { name: "db" }))).toMatch(
         /^Task "db": stopped, killed by SIGTERM\. It had already ended \(at \d{4}-\d\d-\d\dT[\d:.]+Z\): nothing was stopped\./
       )
+      // With what needs it: they were stopped, and the answer does not say nothing was.
+      expect(textOf(await s.call("stop_task", { name: "db", dependents: true }))).toMatch(
+        /^Task "db": stopped, killed by SIGTERM\. Stopped first: (web, api|api, web)\. It had already ended \(at [^)]+\): only what needed it was stopped\.$/
+      )
     })
   })
 

@@ -131,6 +131,10 @@ describe("terminal tasks through every tool", () => {
       ).toBe(true)
       const info = await s.structured<{ terminal: unknown; logFile: string }>("get_task", { name: "repl" })
       expect(info.terminal).toEqual({ cols: 100, rows: 24 })
+      // A resize alone says what it did, not "Wrote 0 bytes".
+      expect(textOf(await s.call("send_input", { name: "repl", data: "", rows: 30 }))).toBe(
+        "Resized the terminal (30 rows) of \"repl\"."
+      )
       await s.structured("send_input", { name: "repl", data: "", eof: true })
       const ended = await s.structured<{ status: string }>("wait_for_task", { name: "repl", timeoutMs: 10_000 })
       expect(ended.status).toBe("exited")

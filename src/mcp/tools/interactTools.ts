@@ -69,7 +69,14 @@ export const sendInput = tool({
     ),
   text: (o, input) =>
     `${
-      o.bytes === 0 && input.eof === true ? "Closed the input of" : `Wrote ${plural(o.bytes, "byte")} to`
+      o.bytes === 0 && input.eof === true
+        ? "Closed the input of"
+        // A resize alone wrote nothing: what it did is the size.
+        : o.bytes === 0 && (input.cols !== undefined || input.rows !== undefined)
+        ? `Resized the terminal (${
+          [input.cols && `${input.cols} columns`, input.rows && `${input.rows} rows`].filter(Boolean).join(", ")
+        }) of`
+        : `Wrote ${plural(o.bytes, "byte")} to`
     } "${o.name}"${input.eof === true && o.bytes > 0 ? ", then closed its input" : ""}.${
       o.unread === undefined
         ? ""

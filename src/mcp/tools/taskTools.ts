@@ -123,7 +123,11 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
           )
           const already = chain.already === undefined
             ? {}
-            : { already: true, hint: `It was already running (${chain.already}): nothing was started.` }
+            : {
+              already: true,
+              // Whose it is, when not the caller's own ("" then).
+              hint: `It was already running${chain.already === "" ? "" : ` (${chain.already})`}: nothing was started.`
+            }
           if (chain.wait === undefined) {
             return chain.already === undefined
               ? { ...yield* answerEarlyEnd(r, chain.started), tasks: chain.tasks }
@@ -283,7 +287,12 @@ export const stopTask = tool({
         // What still runs and needs it: a stop that leaves them failing should say so.
         const needing = dependents === true ? [] : yield* runningDependents(name)
         const hints = joinHints(
-          { hint: endedBefore && `It had already ended (at ${endedBefore}): nothing was stopped.` },
+          {
+            hint: endedBefore &&
+              `It had already ended (at ${endedBefore}): ${
+                first.length > 0 ? "only what needed it was stopped" : "nothing was stopped"
+              }.`
+          },
           {
             hint: needing.length === 0 ? "" : `Still running, and they need it: ${needing.join(", ")} ` +
               "(dependents: true stops them first)."

@@ -1,0 +1,110 @@
+/**
+ * What a front's options mean on a supervisor that is already running: a front's flags and its own
+ * `TASKMUX_*` variables (the `args` and `env` blocks of the client's config) are read as the server
+ * alone would read them. Wrong: refused, in the line the server alone would print. Else the fence of what
+ * its session may start (--allow, --deny, --cwd-root, --no-inherit-env) holds for that session, whoever
+ * started the supervisor; the other settings are the supervisor's, shared by every session, and where
+ * the front's differ it is told so, once, on stderr and in its instructions.
+ */
+import { Effect } from "effect"
+import { parseCommandLine, readOptions, type TaskmuxOptions } from "../Config.ts"
+import type { StartPolicy } from "../supervisor/Viewer.ts"
+import { withoutProject } from "./frontArgs.ts"
+
+export interface FrontOptions {
+  /** What is wrong with them, in one line. */
+  readonly refused?: string
+  /** What its session may start. */
+  readonly policy?: StartPolicy
+  /** The supervisor's settings that differ from the front's, said. */
+  readonly notice?: string
+}
+
+/** The supervisor's settings every session shares, as a person gives each. */
+const SHARED: ReadonlyArray<readonly [keyof TaskmuxOptions, string]> = [
+  ["maxTasks", "--max-tasks"],
+  ["bufferLines", "--buffer-lines"],
+  ["bufferBytes", "--buffer-bytes"],
+  ["maxLineBytes", "--max-line-bytes"],
+  ["killGraceMs", "--kill-grace-ms"],
+  ["shutdownGraceMs", "--shutdown-grace-ms"],
+  ["readMaxBytes", "--read-max-bytes"],
+  ["maxInputBytes", "--max-input-bytes"],
+  ["logDir", "--log-dir"],
+  ["logMaxBytes", "--log-max-bytes"],
+  ["logKeepDays", "--log-keep-days"],
+  ["trace", "--trace"]
+]
+
+const shown = (value: unknown) => typeof value === "boolean" ? (value ? "on" : "off") : String(value)
+
+/** The shared settings `own` runs with that `theirs` would not, said; undefined when none. */
+export const sharedDifferences = (own: TaskmuxOptions, theirs: TaskmuxOptions, pid: number): string | undefined => {
+  const differ = SHARED.filter(([key]) => own[key] !== theirs[key]).map(([key, flag]) =>
+    `${flag} ${shown(own[key])} (yours: ${shown(theirs[key])})`
+  )
+  if (differ.length === 0) return undefined
+  return `The project's supervisor (pid ${pid}) was started with other settings, which every session shares: ` +
+    `${differ.join(", ")}. What this session may start (--allow, --deny, --cwd-root, --no-inherit-env) is ` +
+    "yours. To run with all of yours: end that supervisor once nothing needs it (taskmux ps shows what " +
+    "runs), or serve this client alone with --isolated."
+}
+
+/** The `TASKMUX_*` variables of an environment: the only ones that are options. */
+const settingsOf = (env: Readonly<Record<string, string | undefined>>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] =>
+      entry[0].startsWith("TASKMUX_") && entry[1] !== undefined
+    )
+  )
+
+const readFront = (
+  own: TaskmuxOptions,
+  pid: number,
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string>>
+): FrontOptions => {
+  const command = parseCommandLine(args)
+  if (command._tag === "Invalid") return { refused: command.error.message }
+  if (command._tag === "Print") return {}
+  return Effect.runSync(
+    readOptions(command.env, env).pipe(
+      Effect.match({
+        onFailure: (error): FrontOptions => ({ refused: error.message }),
+        onSuccess: (theirs): FrontOptions => {
+          const notice = sharedDifferences(own, theirs, pid)
+          const { allow, cwdRoot, deny, envAllow, inheritEnv } = theirs
+          return { policy: { allow, deny, cwdRoot, inheritEnv, envAllow }, ...(notice !== undefined && { notice }) }
+        }
+      })
+    )
+  )
+}
+
+/**
+ * Reads each front's options, once per set: every front of a project brings the same, mostly, and the
+ * ms it takes is on every session's way to its first answer. The supervisor's own set (`ownArgs` over
+ * `ownEnv`, what the front that started it brought) is known already.
+ */
+export const frontOptionsReader = (
+  own: TaskmuxOptions,
+  ownArgs: ReadonlyArray<string>,
+  ownEnv: Readonly<Record<string, string | undefined>>,
+  pid: number = process.pid
+) => {
+  const keyOf = (args: ReadonlyArray<string>, settings: Readonly<Record<string, string>>) =>
+    JSON.stringify([withoutProject(args), settings])
+  const { allow, cwdRoot, deny, envAllow, inheritEnv } = own
+  const known = new Map<string, FrontOptions>([
+    [keyOf(ownArgs, settingsOf(ownEnv)), { policy: { allow, deny, cwdRoot, inheritEnv, envAllow } }]
+  ])
+  return (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}): FrontOptions => {
+    const settings = settingsOf(env)
+    // A dangling --project is the one way the project option is wrong: such a set is read as it is.
+    if (args.at(-1) === "--project") return readFront(own, pid, args, settings)
+    const key = keyOf(args, settings)
+    let read = known.get(key)
+    if (read === undefined) known.set(key, read = readFront(own, pid, args, settings))
+    return read
+  }
+}

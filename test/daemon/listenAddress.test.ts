@@ -1,0 +1,22 @@
+import { describe, expect, it } from "vitest"
+import { listenAddress } from "../../src/daemon/Daemon.ts"
+
+describe("--listen as the listener takes it", () => {
+  it("is loopback and a port of the system's choosing by default; an address, with or without a port", () => {
+    expect(listenAddress(undefined)).toEqual({ host: "127.0.0.1", port: 0 })
+    expect(listenAddress("0.0.0.0:8080")).toEqual({ host: "0.0.0.0", port: 8080 })
+    expect(listenAddress("[::1]:8080")).toEqual({ host: "::1", port: 8080 })
+    expect(listenAddress("localhost")).toEqual({ host: "localhost", port: 0 })
+  })
+
+  it("takes a port alone (8766, :8766) as a port on loopback, not a host named 8766", () => {
+    expect(listenAddress("8766")).toEqual({ host: "127.0.0.1", port: 8766 })
+    expect(listenAddress(":8766")).toEqual({ host: "127.0.0.1", port: 8766 })
+  })
+
+  it("refuses what is none, naming what would be right", () => {
+    for (const bad of ["bogus:x", "127.0.0.1:99999", "99999", ""]) {
+      expect(() => listenAddress(bad)).toThrow(/--listen takes an address and an optional port/)
+    }
+  })
+})
