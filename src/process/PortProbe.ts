@@ -53,6 +53,24 @@ export const make = (wanted: PortWanted, members: () => ReadonlyArray<procfs.Pro
   return { check }
 }
 
+/**
+ * Who else listens on `port` (a process that is none of `members`), as pid and command line; undefined
+ * when nobody visible does, or /proc cannot tell. What a wait for the port says when it never came:
+ * another program had it (a dev server then picks the next port, or fails).
+ */
+export const otherHolder = (
+  port: number,
+  members: ReadonlyArray<procfs.Proc>
+): { readonly pid: number; readonly command: string } | undefined => {
+  if (!procfs.available) return undefined
+  const own = new Set(members.map((m) => m.pid))
+  for (const inode of listenersOn(port)) {
+    const pid = procfs.holderOf(`socket:[${inode}]`)
+    if (pid !== undefined && !own.has(pid)) return { pid, command: procfs.commandLine(pid, 80) }
+  }
+  return undefined
+}
+
 /** Inodes of sockets listening on `port` in this process's network namespace. */
 const listenersOn = (port: number, maxAgeMs?: number): Set<string> => {
   const out = new Set<string>()

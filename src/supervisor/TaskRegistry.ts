@@ -707,12 +707,21 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             }
           }
           const wanted = request.port
+          const members = now.process?.members() ?? []
           const ports = typeof wanted === "number" && procfs.available
-            ? listeningPorts(now.process?.members() ?? []).filter((p) => p !== wanted)
+            ? listeningPorts(members).filter((p) => p !== wanted)
             : []
+          // The port was another program's (a dev server left running): the task went elsewhere, or waits.
+          const holder = typeof wanted === "number" ? PortProbe.otherHolder(wanted, members) : undefined
+          const taken = holder === undefined
+            ? ""
+            : `Port ${wanted} is held by another program (pid ${holder.pid}: ${holder.command}). `
           if (ports.length > 0) {
-            return { hint: `It listens on ${ports.length === 1 ? "port" : "ports"} ${ports.join(", ")} instead.` }
+            return {
+              hint: `${taken}It listens on ${ports.length === 1 ? "port" : "ports"} ${ports.join(", ")} instead.`
+            }
           }
+          if (taken !== "") return { hint: `${taken}Stop it, or give the task another port.` }
           // Silent for a while, not for a wait that looked once (timeoutMs: 0); and a task that printed
           // before the wait is no sign of a buffer holding its lines back (it printed those).
           if (Date.now() - startedAt < SILENT_AFTER_MS) return {}

@@ -4,7 +4,9 @@
  * build, a missing command), and the environment a task got.
  */
 import { LoggingMessageNotificationSchema, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
+import { spawn } from "node:child_process"
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import * as net from "node:net"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connect, type Connected, freePort, tempDir, textOf, until } from "./client.ts"
@@ -20,6 +22,17 @@ interface Waited {
   readonly errorLines?: Array<{ readonly seq: number; readonly stream?: string; readonly text: string }>
   readonly hint?: string
 }
+
+/** Whether something accepts connections on the port (loopback). */
+const connects = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = net.connect({ host: "127.0.0.1", port })
+    socket.once("connect", () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once("error", () => resolve(false))
+  })
 
 const bin = (name: string) => NodePath.resolve(import.meta.dirname, "../../node_modules/.bin", name)
 
@@ -573,6 +586,37 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     })
     expect(text).toMatch(new RegExp(`not listening on port ${wanted}\\. It listens on port ${port} instead\\.`))
     await s.structured("stop_task", { name: "elsewhere" })
+  })
+
+  it("a wait for a port another program holds says whose it is (a dev server left running), not to close stdin", async () => {
+    const [taken, next] = [await freePort(), await freePort()]
+    const holder = spawn("python3", ["-m", "http.server", String(taken), "--bind", "127.0.0.1"], { stdio: "ignore" })
+    try {
+      await until(async () => (await connects(taken)) || undefined, 10_000)
+      // As Vite does: the port it wanted is taken, so it listens on the next one.
+      const moved = await run({
+        command: `python3 -m http.server ${next} --bind 127.0.0.1`,
+        name: "moved",
+        waitFor: { port: taken, timeoutMs: 2_500 }
+      })
+      expect(moved.text).toMatch(
+        new RegExp(
+          `Port ${taken} is held by another program \\(pid ${holder.pid}: [^)]*http\\.server ${taken} [^)]*\\)\\. It listens on port ${next} instead\\.`
+        )
+      )
+      await s.structured("stop_task", { name: "moved" })
+      // One that waits for it: what to do.
+      const waits = await run({ command: "sleep 30", name: "waits", waitFor: { port: taken, timeoutMs: 1_500 } })
+      expect(waits.text).toMatch(
+        new RegExp(
+          `Port ${taken} is held by another program \\(pid ${holder.pid}: .*\\)\\. Stop it, or give the task another port\\.`
+        )
+      )
+      expect(waits.text).not.toMatch(/stdin/)
+      await s.structured("stop_task", { name: "waits" })
+    } finally {
+      holder.kill()
+    }
   })
 
   it("a wait whose line the buffer dropped before it looked says so, with the log file that has it; one that printed before gets no buffering advice", async () => {
