@@ -58,11 +58,25 @@ const withClient = <A>(
 ) =>
   Effect.scoped(Effect.gen(function*() {
     const dir = yield* projectDir(flag)
-    const running = yield* connectClient(dir, options.start)
+    const running = yield* connectClient(dir, options.start && options.task === undefined)
     if (running !== undefined) return yield* body(running)
     // None runs: the record on disk says what the last one lost (a running one's names what runs).
     const paths = yield* projectPaths(dir)
     const lost = readLost(paths.record)
+    if (options.start) {
+      // A supervisor is started for a name it could start: one the file defines, or the last one left.
+      const project = yield* Effect.promise(() => readProject(paths.project))
+      const known = [...new Set([...project.file?.tasks.keys() ?? [], ...lost.map((task) => task.name)])]
+      if (options.task !== undefined && project.error === undefined && !known.includes(options.task)) {
+        return yield* CliFailure.failed(
+          `\`taskmux start\` starts a project task: "${options.task}" is not one` + (known.length === 0
+            ? `, and ${paths.project} defines none (a taskmux.yaml or a Procfile there would).`
+            : `. Project tasks: ${known.join(", ")}.`)
+        )
+      }
+      const started = yield* connectClient(dir, true)
+      if (started !== undefined) return yield* body(started)
+    }
     const lostTask = lost.find((task) => task.name === options.task)
     const defined = options.startsDefined === true && options.task !== undefined &&
       (yield* definedNames(paths.project)).includes(options.task)

@@ -77,6 +77,22 @@ describe("with no supervisor running", () => {
   )
 })
 
+describe("start with no supervisor running", () => {
+  it("of a name the project does not define fails without starting a supervisor, naming the ones it does", async () => {
+    const project = tempProject({ web: { command: "sleep 60" } })
+    const ran = await cli(["start", "nope"], { cwd: project })
+    expect(ran).toMatchObject({ code: 1, stdout: "" })
+    expect(ran.stderr).toBe("`taskmux start` starts a project task: \"nope\" is not one. Project tasks: web.\n")
+    const none = tempProject()
+    expect((await cli(["start", "web"], { cwd: none })).stderr).toBe(
+      `\`taskmux start\` starts a project task: "web" is not one, and ${
+        runtimePaths(none).project
+      } defines none (a taskmux.yaml or a Procfile there would).\n`
+    )
+    expect(existsSync(runtimePaths(project).socket) || existsSync(runtimePaths(none).socket)).toBe(false)
+  })
+})
+
 describe("stop with no supervisor running", () => {
   it("of a task the project knows: nothing runs, so it is done (exit 0); of an unknown name: exit 1, naming the known ones", async () => {
     const project = tempProject({ web: { command: "sleep 60" } })
