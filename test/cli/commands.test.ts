@@ -173,6 +173,9 @@ describe("with a supervisor", () => {
   })
   afterAll(() => standIn?.close())
 
+  /** The project file's tasks, sorted. */
+  const projectTasks = ["badmig", "booting", "hello", "idle", "needy", "neverready", "sleeper"]
+
   it("ps lists the project's tasks; --json prints list_tasks' tasks", async () => {
     const ran = await run("ps")
     expect(ran.code).toBe(0)
@@ -180,15 +183,7 @@ describe("with a supervisor", () => {
     expect(ran.stdout).toMatch(/^hello\s+defined\s+-/m)
     const json = await run("ps", "--json")
     const tasks = JSON.parse(json.stdout) as Array<{ name: string; status: string; command: string }>
-    expect(tasks.map((t) => t.name).sort()).toEqual([
-      "badmig",
-      "booting",
-      "hello",
-      "idle",
-      "needy",
-      "neverready",
-      "sleeper"
-    ])
+    expect(tasks.map((t) => t.name).sort()).toEqual(projectTasks)
     expect(tasks[0]).toHaveProperty("status")
     expect(tasks[0]).toHaveProperty("command")
   })
@@ -198,15 +193,7 @@ describe("with a supervisor", () => {
     mkdirSync(deep, { recursive: true })
     const ran = await cli(["ps", "--json"], { cwd: deep })
     expect(ran.code).toBe(0)
-    expect((JSON.parse(ran.stdout) as Array<{ name: string }>).map((t) => t.name).sort()).toEqual([
-      "badmig",
-      "booting",
-      "hello",
-      "idle",
-      "needy",
-      "neverready",
-      "sleeper"
-    ])
+    expect((JSON.parse(ran.stdout) as Array<{ name: string }>).map((t) => t.name).sort()).toEqual(projectTasks)
   })
 
   it("start starts a project task after its dependencies, kept, and says so, and what it waits for as it waits (stderr)", async () => {
