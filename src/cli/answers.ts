@@ -75,4 +75,5 @@ export const endedBadly = (status: string) => status === "crashed" || status ===
 
 /** What the tools answer about a task removed meanwhile (remove_task, or the end of the session it was of). */
 export const isGone = (message: string) =>
-  /^No task named |was removed \(remove_task\) before this call reached it/.test(message)
+  /^No task named |^Task ".*" ran under a session that has ended|was removed \(remove_task\) before this call reached it/
+    .test(message)

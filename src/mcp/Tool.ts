@@ -142,6 +142,16 @@ const explainUnknown = (error: { readonly message: string }) =>
       }
       const project = yield* (yield* Project).current
       const defined = [...project.file?.tasks.keys() ?? []]
+      const gone = (yield* TaskRegistry).gone(error.name)
+      if (gone !== undefined) {
+        return {
+          message: `Task ${name} ran under a session that has ended: ${gone.reason}. ` +
+            (defined.includes(error.name)
+              ? `start_task { name: ${name} } runs it again.`
+              : `start_task with its command runs it again: ${gone.commandLine}`) +
+            logTail(gone.logFile)
+        }
+      }
       if (defined.includes(error.name)) {
         return {
           message: `Task ${name} is a project task that has not run yet (list_tasks shows it as defined): ` +

@@ -7,7 +7,7 @@
  */
 import { Effect, Schema } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
-import { type TaskAlreadyRunning, type TaskNotFound, TooManyTasks } from "../domain/errors.ts"
+import { TaskAlreadyRunning, type TaskNotFound, TooManyTasks } from "../domain/errors.ts"
 import { compilePattern } from "../domain/pattern.ts"
 import { defaultTimeoutMs } from "../domain/StartSpec.ts"
 import { describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
@@ -140,7 +140,7 @@ const alreadyRunning = (
       ? undefined
       : yield* registry.wait(task.name, {
         ...own,
-        onProgress: progressFor(onProgress, `"${task.name}" to become ready`)
+        onProgress: progressFor(onProgress, `"${task.name}" to ${own.exit === true ? "end" : "become ready"}`)
       })
     const now = yield* registry.get(task.name)
     const step = { name: task.name, pid: now.pid ?? pid, status: wait?.status ?? now.status }
@@ -288,21 +288,36 @@ export const startProjectTask = Effect.fnUntraced(function*(
           continue
         }
         const request = asStartRequest(task, keep || target.keep === true)
+        if (task.name === name) {
+          // Another session's start of the same task got there first (two assistants, one `web`): its run,
+          // once ready, is this answer too, as when it ran before this call.
+          const own = yield* registry.start(request).pipe(
+            Effect.catchTag("TaskAlreadyRunning", (taken) => taken.same ? Effect.succeed(taken) : Effect.fail(taken))
+          )
+          if (own instanceof TaskAlreadyRunning) {
+            return yield* alreadyRunning(target, own.pid, own.owner, onProgress, wanted ?? waitOf(target))
+          }
+          startedNow.push(task.name)
+          steps.push({ name: own.name, pid: own.pid, status: own.status })
+          continue
+        }
         // Another chain may have started a shared dependency since the list: it is used as it runs.
         let shared = false
-        const started = yield* task.name === name
-          ? registry.start(request)
-          : Effect.catchTag(registry.start(request), "TaskAlreadyRunning", (taken) =>
+        const started = yield* Effect.catchTag(
+          registry.start(request),
+          "TaskAlreadyRunning",
+          (taken) =>
             Effect.sync(() => {
               shared = true
               return { name: task.name, pid: taken.pid, status: "running" as const }
-            }))
+            })
+        )
         if (!shared) startedNow.push(task.name)
         steps.push({ name: started.name, pid: started.pid, status: started.status })
       }
       const last = steps[steps.length - 1]!
       const ownWait = wanted ?? waitOf(target)
-      const ownProgress = progressFor(onProgress, `"${name}" to become ready`)
+      const ownProgress = progressFor(onProgress, `"${name}" to ${ownWait?.exit === true ? "end" : "become ready"}`)
       if (ownWait !== undefined && ownProgress !== undefined) yield* ownProgress(0, undefined)
       const wait = ownWait === undefined
         ? undefined

@@ -84,6 +84,22 @@ const RECORDED = [
 
 export type RecordedTask = Pick<TaskState, typeof RECORDED[number]> & { readonly logFile: string | null }
 
+/**
+ * A task forgotten with the session that owned it: not listed (a supervisor that served a thousand
+ * conversations lists only what is live or kept), but asked for by name, what became of it and where
+ * its output is (the next conversation reading the test run the last one made).
+ */
+export interface GoneTask {
+  readonly name: string
+  readonly commandLine: string
+  readonly logFile: string | null
+  /** How it ended, and when its session took it. */
+  readonly reason: string
+}
+
+/** The most tasks gone with their sessions that are remembered; the oldest is forgotten first. */
+const GONE_KEPT = 64
+
 /** A task's figures that list_tasks leaves out (get_task has them), for a table of every task. */
 export interface Vitals {
   readonly name: string
@@ -269,6 +285,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly records: Effect.Effect<ReadonlyArray<RecordedTask>>
   /** Tasks running now, and how many of them are kept. */
   readonly running: Effect.Effect<{ readonly all: number; readonly kept: number }>
+  /** A task forgotten with its session, by name, while no new task took the name. */
+  readonly gone: (name: string) => GoneTask | undefined
 }>()("taskmux/TaskRegistry") {
   static readonly layer: Layer.Layer<TaskRegistry, never, TaskmuxConfig | Notifier | Watchdog> = Layer.effect(
     TaskRegistry,
@@ -408,6 +426,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           }
           actors.set(name, actor)
           scopes.set(actor, scope)
+          gone.delete(name)
           for (const follow of nameWatchers.get(name) ?? []) follow()
           notifier.publish({ _tag: "TaskAdded", name })
           return actor
@@ -495,12 +514,42 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         // a start another session sent before this may have made the task theirs, and then it stays.
         yield* Effect.forEach(
           own,
-          (actor) => Effect.ignore(actor.removeIfOwnedBy(session, ownerLeft(actor.state().client))),
-          {
-            concurrency: "unbounded"
-          }
+          (actor) =>
+            Effect.suspend(() => {
+              const ran = !isFinished(actor.state().status)
+              const by = ownerLeft(actor.state().client)
+              return Effect.ignore(actor.removeIfOwnedBy(session, by)).pipe(
+                Effect.andThen(Effect.sync(() => {
+                  // Removed, and its name not taken since by a new start.
+                  if (actor.state().removed && (actors.get(actor.name) ?? actor) === actor) {
+                    remember(actor.state(), ran, by)
+                  }
+                }))
+              )
+            }),
+          { concurrency: "unbounded" }
         )
       })
+
+      /** What a task its session took with it became, for whoever asks for it by name later. */
+      const gone = new Map<string, GoneTask>()
+      const remember = (state: TaskState, ran: boolean, by: string) => {
+        const end = ran
+          ? `it was stopped when ${by}, at ${state.endedAt}`
+          : `it ${describeEnd(state.status, state.exitCode, state.signal)} at ${state.endedAt}, and then ${by}`
+        const logFile = state.log?.path ?? null
+        gone.delete(state.name)
+        gone.set(state.name, {
+          name: state.name,
+          commandLine: state.commandLine,
+          logFile,
+          reason: `${end}${logFile === null ? "" : `. Its output: ${logFile}`}`
+        })
+        for (const oldest of gone.keys()) {
+          if (gone.size <= GONE_KEPT) break
+          gone.delete(oldest)
+        }
+      }
 
       const handOver = (name: string, from: string, to: TaskActor.Owner) =>
         Effect.ignore(Effect.flatMap(lookup(name), (actor) => actor.handOver(from, to)))
@@ -923,6 +972,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         signal,
         remove,
         endSession,
+        gone: (name) => gone.get(name),
         handOver,
         records,
         running

@@ -215,6 +215,38 @@ describe("one supervisor per project, shared by every session", () => {
     ])
   })
 
+  it("tells a later session what became of a task forgotten with its session, and shows its last lines from its log file", async () => {
+    const p = makeProject()
+    writeFileSync(NodePath.join(p.project, "taskmux.yaml"), "tasks:\n  srv:\n    command: sleep 300\n")
+    const a = await session(p.env)
+    const b = await session(p.env)
+    await a.structured("start_task", {
+      command:
+        "python3 -c \"print('collected 2 items'); print('FAILED test_api.py::test_login'); raise SystemExit(1)\"",
+      name: "test",
+      waitFor: { exit: true }
+    })
+    await a.structured("start_task", { name: "srv" })
+    await a.client.close()
+    await until(async () => (await taskOf(b, "srv"))?.status === "defined" ? true : undefined, 5_000)
+    // Forgotten: not listed (a project task is defined again)...
+    expect((await listed(b)).map((t) => `${t.name} ${t.status}`)).toEqual(["srv defined"])
+    // ...but asked for by name, what became of it, and its output.
+    const test = await b.call("read_output", { name: "test" })
+    expect(test.isError).toBe(true)
+    expect(textOf(test)).toMatch(
+      /^Task "test" ran under a session that has ended: it crashed, exit code 1 at \S+, and then its session \(taskmux-e2e\) ended\. Its output: \S+test\S*\.log\. start_task with its command runs it again: python3 -c .*\nIts last lines, from its log file:\ncollected 2 items\nFAILED test_api\.py::test_login$/s
+    )
+    expect(textOf(await b.call("get_task", { name: "srv" }))).toMatch(
+      /^Task "srv" ran under a session that has ended: it was stopped when its session \(taskmux-e2e\) ended, at \S+\. Its output: .*\. start_task \{ name: "srv" \} runs it again\.$/
+    )
+    // A new run of the name is what the name is now.
+    await b.structured("start_task", { name: "srv" })
+    expect(await taskOf(b, "srv")).toMatchObject({ status: "running" })
+    await b.structured("stop_task", { name: "srv" })
+    expect(textOf(await b.call("get_task", { name: "srv" }))).toMatch(/^Task "srv": stopped/)
+  })
+
   it("ends a session's task that ignores SIGTERM with SIGKILL after the shutdown grace (1 s), not the stop's 5 s", async () => {
     const p = makeProject()
     const a = await session(p.env)

@@ -239,6 +239,39 @@ describe("project tasks", () => {
     })
   })
 
+  it("two starts of the same project task at once (two assistants, one api): one runs it, the other answers with that run, ready", async () => {
+    const dir = await stackProject()
+    await withProject(dir, async (s) => {
+      const [a, b] = await Promise.all([
+        s.call("start_task", { name: "api" }),
+        s.call("start_task", { name: "api" })
+      ])
+      expect([a.isError, b.isError], textOf(a) + textOf(b)).toEqual([undefined, undefined])
+      const answers = [a.structuredContent, b.structuredContent] as Array<
+        { already?: boolean; matched?: boolean; pid: number }
+      >
+      expect(answers.filter((x) => x.already === true)).toHaveLength(1)
+      // Both when it is ready, both with its one run.
+      expect(answers.map((x) => x.matched)).toEqual([true, true])
+      expect(answers[0]!.pid).toBe(answers[1]!.pid)
+    })
+  })
+
+  it("stop_task { dependents: true } with the project file broken since says it could not know what needs the task", async () => {
+    const dir = await stackProject()
+    await withProject(dir, async (s) => {
+      await s.structured("start_task", { name: "api" })
+      writeFileSync(NodePath.join(dir, "taskmux.yaml"), "tasks:\n  db:\n    command: [\n")
+      const stopped = await s.structured<{ hint?: string; dependents?: Array<string> }>("stop_task", {
+        name: "db",
+        dependents: true
+      })
+      expect(stopped.dependents).toEqual([])
+      expect(stopped.hint).toMatch(/^The project file is not usable now \(.*\): what needs "db" could not be known\.$/)
+      await s.structured("stop_task", { name: "api" })
+    })
+  })
+
   it("a failing dependency stops the chain, naming it and showing its last lines", async () => {
     const port = await freePort()
     await withProject(project({ "taskmux.yaml": stack(port) }), async (s) => {

@@ -286,7 +286,14 @@ export const stopTask = tool({
         const { endedBefore, ...ended } = yield* r.stop(name, request)
         // What still runs and needs it: a stop that leaves them failing should say so.
         const needing = dependents === true ? [] : yield* runningDependents(name)
+        // Who needs what is the project file's word: a broken one says nothing, which is said.
+        const fileError = (yield* (yield* Project).current).error
         const hints = joinHints(
+          {
+            hint: fileError !== undefined && dependents === true
+              ? `The project file is not usable now (${fileError.message}): what needs "${name}" could not be known.`
+              : undefined
+          },
           {
             hint: endedBefore &&
               `It had already ended (at ${endedBefore}): ${
