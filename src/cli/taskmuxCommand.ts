@@ -89,6 +89,13 @@ const withClient = <A>(
     return yield* CliFailure.failed(`No taskmux supervisor runs for ${paths.project}: ${options.what}.${fate}`)
   }))
 
+/** What the project's file calls ready for task `name`, as wait_for_task takes it; none without a waitFor. */
+const fileWaitFor = (project: string, name: string) =>
+  Effect.map(Effect.promise(() => readProject(project)), (read) => {
+    const wait = read.file?.tasks.get(name)?.waitFor
+    return wait === undefined ? undefined : { ...wait }
+  })
+
 /** The tasks the project's file defines (none where it has no file, or a broken one). */
 const definedNames = (project: string) =>
   Effect.map(Effect.promise(() => readProject(project)), (read) => [...read.file?.tasks.keys() ?? []])
@@ -254,14 +261,32 @@ const simple = (
             )
             // Ctrl-C during a start's wait ends the wait, not what was started (kept, it outlives this
             // command): said so.
-            const answer = yield* options.looksLonger !== true ? call : Effect.raceFirst(
-              call,
-              Effect.flatMap(io.stopRequested, () =>
-                Effect.fail(CliFailure.interrupted(
-                  `Stopped waiting; what was started keeps running (taskmux ps shows it, taskmux stop ${input.name} ` +
-                    "stops it)."
-                )))
-            )
+            const interruptible = <A>(waiting: Effect.Effect<A, CliFailure>) =>
+              options.looksLonger !== true ? waiting : Effect.raceFirst(
+                waiting,
+                Effect.flatMap(io.stopRequested, () =>
+                  Effect.fail(CliFailure.interrupted(
+                    `Stopped waiting; what was started keeps running (taskmux ps shows it, taskmux stop ${input.name} ` +
+                      "stops it)."
+                  )))
+              )
+            const answer = yield* interruptible(call)
+            // A restart of a project task waits for what its file calls ready, as a start does.
+            const ready = tool === "restart_task" && !lost && answer.structured.status === "running"
+              ? yield* fileWaitFor(client.project, input.name)
+              : undefined
+            if (ready !== undefined) {
+              const waited = yield* interruptible(
+                client.call("wait_for_task", { name: input.name, ...ready }, (message) =>
+                  io.stderr(`${style(io.colourErr).dim(message)}\n`))
+              )
+              return {
+                text: `${
+                  answer.text.replace(/ Its file says when it is ready: .* waits for this run to be\./, "")
+                }\n${waited.text}`,
+                structured: { ...answer.structured, ...waited.structured as object }
+              }
+            }
             if (
               !options.looksLonger || answer.structured.status !== "running" || "matched" in answer.structured ||
               answer.structured.already === true

@@ -762,8 +762,14 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             : []
           // The port was another program's (a dev server left running): the task went elsewhere, or waits.
           const holder = typeof wanted === "number" ? PortProbe.otherHolder(wanted, members) : undefined
+          // Another task's, often (two dev servers of one project): named as the task it is.
+          const holderTask = holder === undefined
+            ? undefined
+            : listed().find((actor) => actor.state().process?.members().some((m) => m.pid === holder.pid))
           const taken = holder === undefined
             ? ""
+            : holderTask !== undefined
+            ? `Port ${wanted} is held by task "${holderTask.name}" (pid ${holder.pid}). `
             : `Port ${wanted} is held by another program (pid ${holder.pid}: ${holder.command}). `
           if (ports.length > 0) {
             return {

@@ -164,6 +164,7 @@ describe("with a supervisor", () => {
       neverready: { command: "sleep 60", waitFor: { pattern: "never", timeoutMs: 800 } },
       // Never run by the tests before the one that restarts it.
       idle: { command: "sleep 60" },
+      ready: { command: "sleep 0.3; echo listening on 8080; sleep 60", waitFor: { pattern: "listening on" } },
       needy: { command: "sleep 60", dependsOn: { hello: "succeeded" } },
       badmig: { command: "echo migrating; exit 3" },
       // Crashes as it boots, a few hundred ms in: after the tool's 100 ms look, within the CLI's.
@@ -174,7 +175,7 @@ describe("with a supervisor", () => {
   afterAll(() => standIn?.close())
 
   /** The project file's tasks, sorted. */
-  const projectTasks = ["badmig", "booting", "hello", "idle", "needy", "neverready", "sleeper"]
+  const projectTasks = ["badmig", "booting", "hello", "idle", "needy", "neverready", "ready", "sleeper"]
 
   it("ps lists the project's tasks; --json prints list_tasks' tasks", async () => {
     const ran = await run("ps")
@@ -247,7 +248,21 @@ describe("with a supervisor", () => {
     )
     const tasks = JSON.parse((await run("ps", "--json")).stdout) as Array<{ name: string; status: string }>
     expect(tasks.find((t) => t.name === "neverready")?.status).toBe("running")
+    // A restart waits for what the file calls ready too.
+    const restarted = await run("restart", "neverready")
+    expect(restarted.code).toBe(1)
+    expect(restarted.stdout).toMatch(/^Restarted task "neverready" \(pid \d+\)\.\n.*Timed out after 0\.8 s/s)
+    expect(restarted.stderr).toContain("\"neverready\" was not ready in time; it keeps running")
     expect((await run("stop", "neverready")).code).toBe(0)
+  })
+
+  it("restart of a project task waits for what its file calls ready, and says so", async () => {
+    expect((await run("start", "ready")).code).toBe(0)
+    const ran = await run("restart", "ready")
+    expect([ran.code, ran.stderr]).toEqual([0, ""])
+    expect(ran.stdout).toMatch(/^Restarted task "ready" \(pid \d+\)\.\n.*listening on 8080/s)
+    expect(ran.stdout).not.toContain("Its file says")
+    expect((await run("stop", "ready")).code).toBe(0)
   })
 
   it("stop of a project task that has not run: nothing to stop, exit 0; restart of one runs it, kept", async () => {

@@ -617,6 +617,17 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     } finally {
       holder.kill()
     }
+    // Another task's: named as the task.
+    const port = await freePort()
+    await s.structured("start_task", {
+      command: `python3 -m http.server ${port} --bind 127.0.0.1`,
+      name: "first",
+      waitFor: { port }
+    })
+    const second = await run({ command: "sleep 30", name: "second", waitFor: { port, timeoutMs: 1_000 } })
+    expect(second.text).toMatch(new RegExp(`Port ${port} is held by task "first" \\(pid \\d+\\)\\. Stop it, or give`))
+    await s.structured("stop_task", { name: "second" })
+    await s.structured("stop_task", { name: "first" })
   })
 
   it("a wait whose line the buffer dropped before it looked says so, with the log file that has it; one that printed before gets no buffering advice", async () => {
