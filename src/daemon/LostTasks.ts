@@ -11,13 +11,10 @@ import { Context, Effect, Layer, PubSub } from "effect"
 import * as fs from "node:fs"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { type RecordedTask, type StartRequest, TaskRegistry } from "../supervisor/TaskRegistry.ts"
-import { endedKept, type LostTask, readLost, type RecordFile } from "./lostRecord.ts"
+import { ENDED_BY_ITSELF, endedKept, type LostTask, readLost, type RecordFile } from "./lostRecord.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
 
 export type { LostTask }
-
-/** The ends worth keeping past the supervisor: not a stop someone asked for. */
-const ENDED_BY_ITSELF = new Set(["exited", "crashed", "failed"])
 
 /** How soon after a change the record is written: a burst of changes is one write. */
 const WRITE_DELAY_MS = 25

@@ -14,6 +14,9 @@ export interface LostTask extends RecordedTask {
   readonly reason: string
 }
 
+/** The ends worth keeping past the supervisor: not a stop someone asked for. */
+export const ENDED_BY_ITSELF: ReadonlySet<string> = new Set(["exited", "crashed", "failed"])
+
 /** It ended by itself, before its supervisor exited in order; not lost. */
 export const hasEnded = (task: LostTask) => isFinished(task.status)
 
@@ -39,8 +42,15 @@ export const readLost = (file: string): ReadonlyArray<LostTask> => {
     return []
   }
   const running = (record.tasks ?? []).filter((task) => !isFinished(task.status))
+  // A kept task that had ended by itself before its supervisor died is remembered as an orderly exit
+  // remembers it (a kept build's result); the ones it already remembered come first.
+  const remembered = new Set((record.lost ?? []).map((task) => task.name))
+  const endedKeptToo = (record.tasks ?? []).filter((task) =>
+    task.session === null && ENDED_BY_ITSELF.has(task.status) && !remembered.has(task.name)
+  )
   return [
     ...(record.lost ?? []),
+    ...endedKeptToo.map(endedKept),
     ...running.map((task): LostTask => ({
       ...task,
       reason: `the supervisor (pid ${record.supervisorPid}) ended while it ran${

@@ -396,6 +396,13 @@ describe("one supervisor per project, shared by every session", () => {
     const a = await session(p.env)
     const own = await a.structured<{ pid: number }>("start_task", { command: "sleep 300", name: "own" })
     const kept = await a.structured<{ pid: number }>("start_task", { command: "sleep 300", name: "kept", keep: true })
+    // A kept build that had failed before: how it ended is not lost with the supervisor.
+    await a.structured("start_task", {
+      command: "echo 'error: 3 tests failed'; exit 2",
+      name: "build",
+      keep: true,
+      waitFor: { exit: true }
+    })
     const supervisor = (await p.supervisor())!
     const waiting = a.call("wait_for_task", { name: "own", exit: true, timeoutMs: 60_000 })
     await new Promise((resolve) => setTimeout(resolve, 200))
@@ -406,7 +413,8 @@ describe("one supervisor per project, shared by every session", () => {
     // The next supervisor shows what was running as lost, restarts none of it, and starts it when asked.
     const b = await session(p.env)
     const lost = (await b.structured<{ tasks: Array<Record<string, unknown>> }>("list_tasks")).tasks
-    expect(lost.map((t) => [t.name, t.status])).toEqual([["own", "lost"], ["kept", "lost"]])
+    expect(lost.map((t) => [t.name, t.status])).toEqual([["build", "crashed"], ["own", "lost"], ["kept", "lost"]])
+    lost.shift()
     expect(lost[1]!.reason).toMatch(
       new RegExp(`supervisor \\(pid ${supervisor.pid}\\) ended while it ran as pid ${kept.pid}`)
     )

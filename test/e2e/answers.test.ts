@@ -577,6 +577,20 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     expect(done.lastLines.at(-1)).toBe("Overwrite existing files? [y/N] you said y")
   })
 
+  it("Ctrl-C typed into a task on pipes says it is only a byte there, and what interrupts it", async () => {
+    await s.structured("start_task", {
+      command: "python3 -c 'import sys\nfor line in sys.stdin: print(line)'",
+      name: "reads"
+    })
+    const typed = await s.call("send_input", { name: "reads", data: "\u0003" })
+    expect(textOf(typed)).toBe(
+      "Wrote 1 byte to \"reads\". It runs on pipes, where \"\\u0003\" is only a byte, not Ctrl-C: signal_task " +
+        "SIGINT interrupts it."
+    )
+    await s.structured("signal_task", { name: "reads", signal: "SIGINT" })
+    expect(await s.structured("wait_for_task", { name: "reads", exit: true })).toMatchObject({ status: "stopped" })
+  })
+
   it("a wait for a port the task does not listen on names the port it listens on", async () => {
     const [port, wanted] = [await freePort(), await freePort()]
     const { text } = await run({

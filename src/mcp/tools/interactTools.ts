@@ -49,7 +49,8 @@ export const sendInput = tool({
   output: Schema.Struct({
     name: Schema.String,
     bytes: Schema.Int,
-    unread: Schema.optionalKey(Schema.Int.annotate({ description: "Bytes sent that it has not read yet." }))
+    unread: Schema.optionalKey(Schema.Int.annotate({ description: "Bytes sent that it has not read yet." })),
+    hint: Schema.optionalKey(Schema.String)
   }),
   // Keys typed into a shell or a REPL run whatever they say.
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
@@ -64,7 +65,16 @@ export const sendInput = tool({
           })
         }
         const sent = yield* r.send(name, data, eof ?? false)
-        return { name, bytes: sent.bytes, ...(sent.unread > 0 && { unread: sent.unread }) }
+        // On pipes a control key is a byte like any other: no terminal turns it into a signal.
+        const pipesCtrlC = data.includes("\u0003") && (yield* r.get(name)).terminal === null
+        return {
+          name,
+          bytes: sent.bytes,
+          ...(sent.unread > 0 && { unread: sent.unread }),
+          ...(pipesCtrlC && {
+            hint: "It runs on pipes, where \"\\u0003\" is only a byte, not Ctrl-C: signal_task SIGINT interrupts it."
+          })
+        }
       })
     ),
   text: (o, input) =>
@@ -82,5 +92,5 @@ export const sendInput = tool({
         ? ""
         : ` After a second it has not read ${plural(o.unread, "byte")} of its input: it is busy, or does not read ` +
           "it; they reach it as it reads."
-    }`
+    }${o.hint === undefined ? "" : ` ${o.hint}`}`
 })
