@@ -588,7 +588,9 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
         "SIGINT interrupts it."
     )
     await s.structured("signal_task", { name: "reads", signal: "SIGINT" })
-    expect(await s.structured("wait_for_task", { name: "reads", exit: true })).toMatchObject({ status: "stopped" })
+    // Python dies of it (stopped), or, caught as it starts, of its KeyboardInterrupt (crashed): it ends.
+    const ended = await s.structured<{ status: string }>("wait_for_task", { name: "reads", exit: true })
+    expect(["stopped", "crashed"]).toContain(ended.status)
   })
 
   it("a wait for a port the task does not listen on names the port it listens on", async () => {
