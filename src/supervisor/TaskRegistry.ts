@@ -756,7 +756,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             }
           }
           const wanted = request.port
-          const members = now.process?.members() ?? []
+          const members = typeof wanted === "number" ? now.process?.members() ?? [] : []
           const ports = typeof wanted === "number" && procfs.available
             ? listeningPorts(members).filter((p) => p !== wanted)
             : []
