@@ -46,8 +46,10 @@ export class CliIo extends Context.Service<CliIo, {
   }
 }>()("taskmux/cli/CliIo") {
   static readonly layer: Layer.Layer<CliIo> = Layer.sync(CliIo, () => {
-    // A closed pipe is reported as an error event: without a listener it would crash the process.
+    // A closed pipe (or a hung-up terminal) is reported as an error event: without a listener it would
+    // crash the process.
     process.stdout.on("error", () => {})
+    process.stderr.on("error", () => {})
     return {
       stdout: (text) => {
         if (process.stdout.writable) process.stdout.write(text)

@@ -60,6 +60,11 @@ export const connectClient = (
       catch: (error) => CliFailure.failed((error as Error).message)
     })
     if (connection === undefined) return undefined
+    // A TASKMUX_* variable of the person's that the supervisor cannot read: said as the server would.
+    if (connection.welcome.refused !== undefined) {
+      connection.socket.destroy()
+      return yield* CliFailure.usage(`taskmux: ${connection.welcome.refused}`)
+    }
     const listeners = new Map<string, Set<() => void>>()
     const progressListeners = new Map<string, (message: string) => void>()
     let nextToken = 1

@@ -135,7 +135,12 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
         process.off("SIGHUP", onHangup).off("SIGTERM", onTerm)
         stdout.off("resize", onResize)
         stdin.off("data", onData).pause()
-        stdin.setRawMode(false)
+        // After a hangup the terminal is gone: putting it back fails (EIO), and nothing needs it.
+        try {
+          stdin.setRawMode(false)
+        } catch {
+          // Nothing to put back.
+        }
         // Back to the screen it had before, as the program's own exit would.
         stdout.write(`${alternate ? "\x1b[?1049l" : ""}${RESET_MODES}`)
       })

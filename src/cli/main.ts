@@ -36,8 +36,9 @@ const presenter = (io: CliIo["Service"]): CliOutput.Presenter => {
 }
 
 /**
- * What an ended command means as an exit code; says what went wrong on stderr, and with --json also as
- * `{ error, exitCode }` on stdout, so a script's `| jq` reads JSON either way.
+ * What an ended command means as an exit code; says what went wrong on stderr, and with --json, where
+ * the command printed no answer, also as `{ error, exitCode }` on stdout: a script's `| jq` reads one
+ * JSON document either way.
  */
 const exitCode = (io: CliIo["Service"], exit: Exit.Exit<void, unknown>, json: boolean): number => {
   if (Exit.isSuccess(exit)) return ExitCode.ok
@@ -60,8 +61,18 @@ export const runCliWith = (argv: ReadonlyArray<string>, io: Layer.Layer<CliIo>):
   Effect.runPromise(
     Effect.gen(function*() {
       const cli = yield* CliIo
+      // Whether the command printed its answer: then a failure's JSON would be a second document.
+      let printed = false
+      const counting: CliIo["Service"] = {
+        ...cli,
+        stdout: (text) => {
+          printed = true
+          cli.stdout(text)
+        }
+      }
       const exit = yield* Effect.exit(
         run(argv).pipe(
+          Effect.provideService(CliIo, counting),
           Effect.provideService(CliOutput.Presenter, presenter(cli)),
           Effect.provideService(
             CliConfig.CliConfig,
@@ -69,7 +80,7 @@ export const runCliWith = (argv: ReadonlyArray<string>, io: Layer.Layer<CliIo>):
           )
         )
       )
-      return exitCode(cli, exit, argv.includes("--json"))
+      return exitCode(cli, exit, argv.includes("--json") && !printed)
     }).pipe(Effect.provide(Layer.merge(NodeServices.layer, io)))
   )
 

@@ -11,9 +11,9 @@ import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
 import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import { readProject } from "../project/Project.ts"
-import { isLive, type ListAnswer } from "./answers.ts"
+import { isGone, isLive, type ListAnswer } from "./answers.ts"
 import { attach } from "./attach.ts"
-import { CliFailure } from "./CliFailure.ts"
+import { CliFailure, ExitCode } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { inTerminalWords } from "./inTerminalWords.ts"
 import { logs, logsFromFile } from "./logs.ts"
@@ -307,9 +307,10 @@ const simple = (
             Effect.andThen(printAnswer(answer, input.json, input.name), () => {
               // A start whose run ended badly at once failed, for a script's `taskmux start migrate && ...`;
               // so did one that was not ready in time (`taskmux start db && ./migrate` must not go on).
-              const { status, timedOut } = answer.structured as {
+              const { matched, status, timedOut } = answer.structured as {
                 readonly status?: string
                 readonly timedOut?: boolean
+                readonly matched?: boolean
               }
               return status === "crashed" || status === "failed"
                 ? Effect.fail(
@@ -321,6 +322,9 @@ const simple = (
                     `"${input.name}" was not ready in time; it keeps running (taskmux stop ${input.name} stops it)`
                   )
                 )
+                // Its wait for readiness saw it end instead (a server that exits 0 at once).
+                : matched === false && timedOut !== true
+                ? Effect.fail(CliFailure.failed(`"${input.name}" ended before it was ready`))
                 : Effect.void
             })
         ))
@@ -396,6 +400,9 @@ const stop = Command.make(
             `No taskmux supervisor runs for ${real}: "${input.name}" is not running; nothing to stop.\n` +
               (left === undefined ? "" : `${leftLine(left)}\n`)
           )
+          if (input.json) {
+            io.stdout(`${JSON.stringify({ name: input.name, stopped: false, why: "no supervisor runs" }, null, 2)}\n`)
+          }
         })
     }, (client) =>
       client.call("stop_task", {
@@ -406,20 +413,29 @@ const stop = Command.make(
         ...(input.dependents && { dependents: true })
       }).pipe(
         Effect.flatMap((answer) => printAnswer(answer, input.json, input.name)),
-        // A project task that has not run, or one the last supervisor lost, does not run: done.
-        Effect.catch((failure) =>
+        // What does not run (a project task not run yet, one the last supervisor lost or saw end, one
+        // gone with its session) is stopped already: done, said, and its state as JSON with --json.
+        Effect.catchIf((failure) => failure.exitCode === ExitCode.failed, (failure) =>
           Effect.flatMap(client.call<ListAnswer>("list_tasks"), ({ structured }) => {
             const task = structured.tasks.find((t) => t.name === input.name)
-            return task?.status === "defined" || task?.status === "lost"
-              ? Effect.map(Effect.service(CliIo), (io) =>
-                io.stderr(
-                  `"${input.name}" is not running (${
-                    task.status === "defined" ? "it has not run yet" : "lost with the last supervisor"
-                  }); nothing to stop.\n`
-                ))
-              : Effect.fail(failure)
-          })
-        )
+            const why = task === undefined
+              ? isGone(failure.message) && !failure.message.startsWith("No task named")
+                ? "it went with its session"
+                : undefined
+              : task.status === "defined"
+              ? "it has not run yet"
+              : task.status === "lost"
+              ? "lost with the last supervisor"
+              : isLive(task.status)
+              ? undefined
+              : `it ${task.status}`
+            return why === undefined ? Effect.fail(failure) : Effect.map(Effect.service(CliIo), (io) => {
+              io.stderr(`"${input.name}" is not running (${why}); nothing to stop.\n`)
+              if (input.json) {
+                io.stdout(`${JSON.stringify({ name: input.name, stopped: false, why }, null, 2)}\n`)
+              }
+            })
+          }))
       ))
 ).pipe(Command.withDescription("Stop a task and every process it started (SIGTERM, then SIGKILL after a grace)"))
 /** remove_task: a finished task out of the list (a running one stopped first), its log kept unless asked. */

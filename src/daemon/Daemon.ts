@@ -248,7 +248,8 @@ export class Daemon extends Context.Service<Daemon, {
               return
             }
             // A front's options: refused, or its session's fence and what it does not get of its own.
-            const options = hello.args === undefined ? {} : frontOptions(hello.args, hello.env)
+            // The CLI brings no flags: its fence is the person's own variables (none: no fence).
+            const options = frontOptions(hello.args ?? [], hello.env, hello.cwd)
             const { refused } = options
             if (refused !== undefined) {
               void Effect.runPromise(Effect.provideContext(welcome({ refused }), context)).then((w) => {

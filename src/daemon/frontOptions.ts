@@ -7,6 +7,7 @@
  * the front's differ it is told so, once, on stderr and in its instructions.
  */
 import { Effect } from "effect"
+import * as NodePath from "node:path"
 import { parseCommandLine, readOptions, type TaskmuxOptions } from "../Config.ts"
 import type { StartPolicy } from "../supervisor/Viewer.ts"
 import { withoutProject } from "./frontArgs.ts"
@@ -58,17 +59,31 @@ const settingsOf = (env: Readonly<Record<string, string | undefined>>): Record<s
     )
   )
 
+/** The options that name a path, as flags and as variables: a relative one is relative to the front. */
+const PATH_FLAGS = new Set(["--cwd-root", "--log-dir"])
+const PATH_VARIABLES = ["TASKMUX_CWD_ROOT", "TASKMUX_LOG_DIR"]
+
+/** `settings` with its relative paths made absolute from `cwd`, where the front runs. */
+const absolute = (settings: Readonly<Record<string, string>>, cwd: string | undefined) =>
+  cwd === undefined ? settings : Object.fromEntries(
+    Object.entries(settings).map(([name, value]) => [
+      name,
+      PATH_VARIABLES.includes(name) && !NodePath.isAbsolute(value) ? NodePath.resolve(cwd, value) : value
+    ])
+  )
+
 const readFront = (
   own: TaskmuxOptions,
   pid: number,
   args: ReadonlyArray<string>,
-  env: Readonly<Record<string, string>>
+  env: Readonly<Record<string, string>>,
+  cwd: string | undefined
 ): FrontOptions => {
   const command = parseCommandLine(args)
   if (command._tag === "Invalid") return { refused: command.error.message }
   if (command._tag === "Print") return {}
   return Effect.runSync(
-    readOptions(command.env, env).pipe(
+    readOptions(absolute(command.env, cwd), absolute(env, cwd)).pipe(
       Effect.match({
         onFailure: (error): FrontOptions => ({ refused: error.message }),
         onSuccess: (theirs): FrontOptions => {
@@ -98,13 +113,23 @@ export const frontOptionsReader = (
   const known = new Map<string, FrontOptions>([
     [keyOf(ownArgs, settingsOf(ownEnv)), { policy: { allow, deny, cwdRoot, inheritEnv, envAllow } }]
   ])
-  return (args: ReadonlyArray<string>, env: Readonly<Record<string, string>> = {}): FrontOptions => {
-    const settings = settingsOf(env)
+  return (
+    args: ReadonlyArray<string>,
+    env: Readonly<Record<string, string>> = {},
+    cwd?: string
+  ): FrontOptions => {
+    const given = settingsOf(env)
     // A dangling --project is the one way the project option is wrong: such a set is read as it is.
-    if (args.at(-1) === "--project") return readFront(own, pid, args, settings)
-    const key = keyOf(args, settings)
-    let read = known.get(key)
-    if (read === undefined) known.set(key, read = readFront(own, pid, args, settings))
+    if (args.at(-1) === "--project") return readFront(own, pid, args, given, cwd)
+    // A relative path is the front's (`--cwd-root .`): where it runs is part of what its options mean.
+    const relative = args.some((arg, i) => PATH_FLAGS.has(args[i - 1] ?? "") && !NodePath.isAbsolute(arg)) ||
+      PATH_VARIABLES.some((name) => given[name] !== undefined && !NodePath.isAbsolute(given[name]))
+    const key = keyOf(args, given) + (relative ? `\0${cwd}` : "")
+    const cached = known.get(key)
+    if (cached !== undefined) return cached
+    const read = readFront(own, pid, args, given, cwd)
+    // A refusal is not remembered: the directory it names may be made before the client tries again.
+    if (read.refused === undefined) known.set(key, read)
     return read
   }
 }

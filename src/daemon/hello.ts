@@ -6,10 +6,11 @@
 import packageJson from "../../package.json" with { type: "json" }
 
 /**
- * Bumped whenever what goes over the socket changes (2: the hello carries the caller's environment;
- * 3: and its working directory).
+ * Bumped whenever what goes over the socket changes, or what a side does with it (2: the hello carries the
+ * caller's environment; 3: and its working directory; 4: a front's options fence its session, so a front
+ * never gives its fence to a supervisor that would ignore it).
  */
-export const WIRE_PROTOCOL = 3
+export const WIRE_PROTOCOL = 4
 
 export interface Hello {
   readonly taskmux: string

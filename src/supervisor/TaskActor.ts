@@ -617,19 +617,12 @@ export const make = (
           }
           return answer(
             message.reply,
-            // A session's end is its shutdown: SIGKILL after the shutdown grace, as a server alone's tasks get.
-            Effect.andThen(
-              stopNow({
-                by: message.by,
-                ...(message.ifSession !== undefined && { graceMs: config.shutdownGraceMs })
-              }),
-              () =>
-                Effect.sync(() => {
-                  update({ removed: true })
-                  notifier.publish({ _tag: "TaskRemoved", name })
-                  return state.logFiles
-                })
-            )
+            Effect.andThen(stopNow({ by: message.by }), () =>
+              Effect.sync(() => {
+                update({ removed: true })
+                notifier.publish({ _tag: "TaskRemoved", name })
+                return state.logFiles
+              }))
           )
         case "HandOver":
           if (state.session !== message.from) return Effect.asVoid(Deferred.succeed(message.reply, false))

@@ -238,7 +238,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   /** Stops a task if it runs, then starts it again with the same command, keeping its output. */
   readonly restart: (
     name: string
-  ) => Effect.Effect<Started, TaskNotFound | TooManyTasks | InvalidCwd | SpawnFailed | TerminalUnavailable>
+  ) => Effect.Effect<
+    Started,
+    TaskNotFound | TooManyTasks | InvalidCwd | SpawnFailed | TerminalUnavailable | CommandRefused | CwdOutsideRoot
+  >
   /** Every task; a failed one with why (`reason`: it could not be spawned, or its policy gave up). */
   readonly list: Effect.Effect<ReadonlyArray<TaskSummary & { readonly reason?: string }>>
   /** What the page's table shows beside the list: CPU, restarts, how the last run ended (see `Vitals`). */
@@ -473,7 +476,13 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       const restart = Effect.fn("TaskRegistry.restart")(function*(name: string) {
-        const by = askedBy("restart_task", yield* Viewer)
+        const viewer = yield* Viewer
+        // A fenced session runs again only what its fence would let it start (another's kept `deploy`).
+        if (viewer.policy !== undefined) {
+          const now = (yield* lookup(name)).state()
+          yield* checkPolicy(viewer.policy, { command: now.command, args: now.args ?? undefined, cwd: now.cwd })
+        }
+        const by = askedBy("restart_task", viewer)
         return yield* command(name, (actor) => actor.restart(by))
       })
 

@@ -237,8 +237,13 @@ export const startWebServer = (options: WebOptions) =>
       if (info._tag === "None") {
         // A task the last supervisor lost (or left ended): its last lines, from its log file, once.
         const lost = Context.get(context, LostTasks).get(name)
-        if (lost === undefined) return fail(response, 404, `No task ${JSON.stringify(name)}.`)
         const send = sse(response)
+        // Removed (a reconnect after its stream ended, a session's end): said as the stream says it, so the
+        // page stops asking instead of retrying a 404 until its list catches up.
+        if (lost === undefined) {
+          send("gone", {})
+          return response.end()
+        }
         const lines = cleanLastLines(lost.logFile, LOST_LINES)
         send("lines", {
           lines: lines.map((text, i) => ({ seq: i + 1, text })),

@@ -165,6 +165,8 @@ describe("with a supervisor", () => {
       // Never run by the tests before the one that restarts it.
       idle: { command: "sleep 60" },
       ready: { command: "sleep 0.3; echo listening on 8080; sleep 60", waitFor: { pattern: "listening on" } },
+      // Ends (exit 0) before it prints what its file calls ready.
+      quitter: { command: "echo starting; exit 0", waitFor: { pattern: "listening on" } },
       needy: { command: "sleep 60", dependsOn: { hello: "succeeded" } },
       badmig: { command: "echo migrating; exit 3" },
       // Crashes as it boots, a few hundred ms in: after the tool's 100 ms look, within the CLI's.
@@ -175,7 +177,7 @@ describe("with a supervisor", () => {
   afterAll(() => standIn?.close())
 
   /** The project file's tasks, sorted. */
-  const projectTasks = ["badmig", "booting", "hello", "idle", "needy", "neverready", "ready", "sleeper"]
+  const projectTasks = ["badmig", "booting", "hello", "idle", "needy", "neverready", "quitter", "ready", "sleeper"]
 
   it("ps lists the project's tasks; --json prints list_tasks' tasks", async () => {
     const ran = await run("ps")
@@ -254,6 +256,13 @@ describe("with a supervisor", () => {
     expect(restarted.stdout).toMatch(/^Restarted task "neverready" \(pid \d+\)\.\n.*Timed out after 0\.8 s/s)
     expect(restarted.stderr).toContain("\"neverready\" was not ready in time; it keeps running")
     expect((await run("stop", "neverready")).code).toBe(0)
+  })
+
+  it("start of a task that ends before it is ready fails (exit 1); with --json, one JSON document, the answer", async () => {
+    const ran = await run("start", "quitter", "--json")
+    expect(ran.code).toBe(1)
+    expect(JSON.parse(ran.stdout)).toMatchObject({ name: "quitter", status: "exited", matched: false })
+    expect(ran.stderr).toMatch(/\n"quitter" ended before it was ready\n$/)
   })
 
   it("restart of a project task waits for what its file calls ready, and says so", async () => {

@@ -64,9 +64,9 @@ export const sendInput = tool({
             rows: rows ?? now?.rows ?? DEFAULT_TERMINAL.rows
           })
         }
-        const sent = yield* r.send(name, data, eof ?? false)
         // On pipes a control key is a byte like any other: no terminal turns it into a signal.
         const pipesCtrlC = data.includes("\u0003") && (yield* r.get(name)).terminal === null
+        const sent = yield* r.send(name, data, eof ?? false)
         return {
           name,
           bytes: sent.bytes,
