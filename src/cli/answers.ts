@@ -73,7 +73,9 @@ export const isLive = (status: string) => status === "running" || status === "re
 /** It ended badly: a script that followed it (`attach`) should hear so in the exit code. */
 export const endedBadly = (status: string) => status === "crashed" || status === "failed"
 
+/** What the tools answer about a task forgotten with the session that owned it. */
+export const wentWithSession = (message: string) => /^Task ".*" ran under a session that has ended/.test(message)
+
 /** What the tools answer about a task removed meanwhile (remove_task, or the end of the session it was of). */
 export const isGone = (message: string) =>
-  /^No task named |^Task ".*" ran under a session that has ended|was removed \(remove_task\) before this call reached it/
-    .test(message)
+  /^No task named |was removed \(remove_task\) before this call reached it/.test(message) || wentWithSession(message)

@@ -11,7 +11,7 @@ import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
 import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import { readProject } from "../project/Project.ts"
-import { isGone, isLive, type ListAnswer } from "./answers.ts"
+import { isLive, type ListAnswer, wentWithSession } from "./answers.ts"
 import { attach } from "./attach.ts"
 import { CliFailure, ExitCode } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
@@ -63,11 +63,15 @@ const withClient = <A>(
     // None runs: the record on disk says what the last one lost (a running one's names what runs).
     const paths = yield* projectPaths(dir)
     const lost = readLost(paths.record)
+    // The project file, read once, where a supervisor may be started for a name it defines.
+    const project = options.start || options.startsDefined === true
+      ? yield* Effect.promise(() => readProject(paths.project))
+      : undefined
+    const defined = [...project?.file?.tasks.keys() ?? []]
     if (options.start) {
       // A supervisor is started for a name it could start: one the file defines, or the last one left.
-      const project = yield* Effect.promise(() => readProject(paths.project))
-      const known = [...new Set([...project.file?.tasks.keys() ?? [], ...lost.map((task) => task.name)])]
-      if (options.task !== undefined && project.error === undefined && !known.includes(options.task)) {
+      const known = [...new Set([...defined, ...lost.map((task) => task.name)])]
+      if (options.task !== undefined && project?.error === undefined && !known.includes(options.task)) {
         return yield* CliFailure.failed(
           `\`taskmux start\` starts a project task: "${options.task}" is not one` + (known.length === 0
             ? `, and ${paths.project} defines none (a taskmux.yaml or a Procfile there would).`
@@ -78,9 +82,8 @@ const withClient = <A>(
       if (started !== undefined) return yield* body(started)
     }
     const lostTask = lost.find((task) => task.name === options.task)
-    const defined = options.startsDefined === true && options.task !== undefined &&
-      (yield* definedNames(paths.project)).includes(options.task)
-    const started = options.startsLost === true && (lostTask !== undefined || defined)
+    const isDefined = options.startsDefined === true && options.task !== undefined && defined.includes(options.task)
+    const started = options.startsLost === true && (lostTask !== undefined || isDefined)
       ? yield* connectClient(dir, true)
       : undefined
     if (started !== undefined) return yield* body(started)
@@ -251,14 +254,11 @@ const simple = (
               (yield* client.call<ListAnswer>("list_tasks")).structured.tasks.some((t) =>
                 t.name === input.name && (t.status === "lost" || t.status === "defined")
               )
+            // What a chain waits for, as it waits: a person would otherwise see nothing for a while.
+            const progress = (message: string) => io.stderr(`${style(io.colourErr).dim(message)}\n`)
             const call = client.call<
               { readonly status?: string; readonly matched?: boolean; readonly already?: boolean }
-            >(
-              lost ? "start_task" : tool,
-              { name: input.name, ...(lost ? { keep: true } : options.args) },
-              // What a chain waits for, as it waits: a person would otherwise see nothing for a while.
-              (message) => io.stderr(`${style(io.colourErr).dim(message)}\n`)
-            )
+            >(lost ? "start_task" : tool, { name: input.name, ...(lost ? { keep: true } : options.args) }, progress)
             // Ctrl-C during a start's wait ends the wait, not what was started (kept, it outlives this
             // command): said so.
             const interruptible = <A>(waiting: Effect.Effect<A, CliFailure>) =>
@@ -277,8 +277,7 @@ const simple = (
               : undefined
             if (ready !== undefined) {
               const waited = yield* interruptible(
-                client.call("wait_for_task", { name: input.name, ...ready }, (message) =>
-                  io.stderr(`${style(io.colourErr).dim(message)}\n`))
+                client.call("wait_for_task", { name: input.name, ...ready }, progress)
               )
               return {
                 text: `${
@@ -419,9 +418,7 @@ const stop = Command.make(
           Effect.flatMap(client.call<ListAnswer>("list_tasks"), ({ structured }) => {
             const task = structured.tasks.find((t) => t.name === input.name)
             const why = task === undefined
-              ? isGone(failure.message) && !failure.message.startsWith("No task named")
-                ? "it went with its session"
-                : undefined
+              ? wentWithSession(failure.message) ? "it went with its session" : undefined
               : task.status === "defined"
               ? "it has not run yet"
               : task.status === "lost"
@@ -549,8 +546,8 @@ export const taskmuxCommand = Command.make("taskmux").pipe(
       "  0    done (ps: also when no supervisor runs; logs -f: also on Ctrl-C or the task's end, which",
       "       --json's last line says; attach: also on Ctrl-] or the task's clean end)",
       "  1    the operation failed: the supervisor answered an error (an unknown task name, ...), or none",
-      "       runs; start and restart: the task crashed at once, or was not ready in time; attach: it",
-      "       crashed or failed while attached",
+      "       runs; start and restart: the task crashed at once, was not ready in time, or ended before",
+      "       it was ready; attach: it crashed or failed while attached",
       "  2    usage: an unknown command or flag, a missing argument, attach without a terminal",
       "  130  Ctrl-C while start or restart waited (what was started keeps running)",
       "  129, 143  attach ended by SIGHUP or SIGTERM (the task keeps running)"

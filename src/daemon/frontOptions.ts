@@ -59,42 +59,48 @@ const settingsOf = (env: Readonly<Record<string, string | undefined>>): Record<s
     )
   )
 
-/** The options that name a path, as flags and as variables: a relative one is relative to the front. */
-const PATH_FLAGS = new Set(["--cwd-root", "--log-dir"])
+/** The options that name a path: a relative one is relative to the front. */
 const PATH_VARIABLES = ["TASKMUX_CWD_ROOT", "TASKMUX_LOG_DIR"]
+
+const isRelativePath = (name: string, value: string) => PATH_VARIABLES.includes(name) && !NodePath.isAbsolute(value)
 
 /** `settings` with its relative paths made absolute from `cwd`, where the front runs. */
 const absolute = (settings: Readonly<Record<string, string>>, cwd: string | undefined) =>
   cwd === undefined ? settings : Object.fromEntries(
     Object.entries(settings).map(([name, value]) => [
       name,
-      PATH_VARIABLES.includes(name) && !NodePath.isAbsolute(value) ? NodePath.resolve(cwd, value) : value
+      isRelativePath(name, value) ? NodePath.resolve(cwd, value) : value
     ])
   )
 
+/** What fences a session, of a whole set of options. */
+const policyOf = ({ allow, cwdRoot, deny, envAllow, inheritEnv }: TaskmuxOptions): StartPolicy => ({
+  allow,
+  deny,
+  cwdRoot,
+  inheritEnv,
+  envAllow
+})
+
+/** A front's options read: `flags` (its command line's settings) over `env` (its `TASKMUX_*` variables). */
 const readFront = (
   own: TaskmuxOptions,
   pid: number,
-  args: ReadonlyArray<string>,
+  flags: Readonly<Record<string, string>>,
   env: Readonly<Record<string, string>>,
   cwd: string | undefined
-): FrontOptions => {
-  const command = parseCommandLine(args)
-  if (command._tag === "Invalid") return { refused: command.error.message }
-  if (command._tag === "Print") return {}
-  return Effect.runSync(
-    readOptions(absolute(command.env, cwd), absolute(env, cwd)).pipe(
+): FrontOptions =>
+  Effect.runSync(
+    readOptions(absolute(flags, cwd), absolute(env, cwd)).pipe(
       Effect.match({
         onFailure: (error): FrontOptions => ({ refused: error.message }),
         onSuccess: (theirs): FrontOptions => {
           const notice = sharedDifferences(own, theirs, pid)
-          const { allow, cwdRoot, deny, envAllow, inheritEnv } = theirs
-          return { policy: { allow, deny, cwdRoot, inheritEnv, envAllow }, ...(notice !== undefined && { notice }) }
+          return { policy: policyOf(theirs), ...(notice !== undefined && { notice }) }
         }
       })
     )
   )
-}
 
 /**
  * Reads each front's options, once per set: every front of a project brings the same, mostly, and the
@@ -109,25 +115,24 @@ export const frontOptionsReader = (
 ) => {
   const keyOf = (args: ReadonlyArray<string>, settings: Readonly<Record<string, string>>) =>
     JSON.stringify([withoutProject(args), settings])
-  const { allow, cwdRoot, deny, envAllow, inheritEnv } = own
-  const known = new Map<string, FrontOptions>([
-    [keyOf(ownArgs, settingsOf(ownEnv)), { policy: { allow, deny, cwdRoot, inheritEnv, envAllow } }]
-  ])
+  const known = new Map<string, FrontOptions>([[keyOf(ownArgs, settingsOf(ownEnv)), { policy: policyOf(own) }]])
   return (
     args: ReadonlyArray<string>,
     env: Readonly<Record<string, string>> = {},
     cwd?: string
   ): FrontOptions => {
     const given = settingsOf(env)
-    // A dangling --project is the one way the project option is wrong: such a set is read as it is.
-    if (args.at(-1) === "--project") return readFront(own, pid, args, given, cwd)
+    const command = parseCommandLine(args)
+    // Parsed before the cache is asked: a set that is wrong (a dangling --project) is never taken for the
+    // good one it looks like once its project is left out of the key.
+    if (command._tag === "Invalid") return { refused: command.error.message }
+    if (command._tag === "Print") return {}
     // A relative path is the front's (`--cwd-root .`): where it runs is part of what its options mean.
-    const relative = args.some((arg, i) => PATH_FLAGS.has(args[i - 1] ?? "") && !NodePath.isAbsolute(arg)) ||
-      PATH_VARIABLES.some((name) => given[name] !== undefined && !NodePath.isAbsolute(given[name]))
+    const relative = Object.entries({ ...given, ...command.env }).some(([name, value]) => isRelativePath(name, value))
     const key = keyOf(args, given) + (relative ? `\0${cwd}` : "")
     const cached = known.get(key)
     if (cached !== undefined) return cached
-    const read = readFront(own, pid, args, given, cwd)
+    const read = readFront(own, pid, command.env, given, cwd)
     // A refusal is not remembered: the directory it names may be made before the client tries again.
     if (read.refused === undefined) known.set(key, read)
     return read

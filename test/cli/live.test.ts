@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
-import { connect, serverEntry } from "../e2e/client.ts"
+import { connect, type Connected, serverEntry } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
 import { python, until } from "./helpers.ts"
 
@@ -50,6 +50,14 @@ const attachOnPty = async (name: string, cols: number, rows: number) => {
   term.onData((data) => (output += data))
   const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)))
   return { term, output: () => output, exited }
+}
+
+/** A python3 REPL the session starts on a terminal, with `taskmux attach` to it showing its prompt. */
+const replAttached = async (s: Connected, name: string, cols: number, rows: number) => {
+  await s.structured("start_task", { command: "python3 -q", name, terminal: true, waitFor: { pattern: ">>>" } })
+  const attached = await attachOnPty(name, cols, rows)
+  await until(() => attached.output().includes(">>>") ? true : undefined, 15_000)
+  return attached
 }
 
 describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => {
@@ -118,14 +126,7 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
 
   it("attaches a person's terminal to a REPL the assistant started, and leaves it running on Ctrl-]", async () => {
     const s = await session
-    await s.structured("start_task", {
-      command: "python3 -q",
-      name: "repl",
-      terminal: true,
-      waitFor: { pattern: ">>>" }
-    })
-    const { exited, output: shown, term } = await attachOnPty("repl", 90, 25)
-    await until(() => shown().includes(">>>") ? true : undefined, 15_000)
+    const { exited, output: shown, term } = await replAttached(s, "repl", 90, 25)
     term.write("print(6*7)\r")
     await until(() => /\r?\n42\r?\n/.test(shown()) ? true : undefined)
     term.write("\x1d")
@@ -138,14 +139,7 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
   it("attach says in its exit code that the task crashed while attached (python3's exit(5)): 1; a clean end 0", async () => {
     const s = await session
     for (const [code, exit] of [[5, 1], [0, 0]] as const) {
-      await s.structured("start_task", {
-        command: "python3 -q",
-        name: `py${code}`,
-        terminal: true,
-        waitFor: { pattern: ">>>" }
-      })
-      const { exited, output: shown, term } = await attachOnPty(`py${code}`, 80, 20)
-      await until(() => shown().includes(">>>") ? true : undefined, 15_000)
+      const { exited, output: shown, term } = await replAttached(s, `py${code}`, 80, 20)
       term.write(`exit(${code})\r`)
       expect(await exited).toBe(exit)
       expect(shown()).toContain(code === 0 ? `py${code} ended (exited 0)` : `py${code} ended (crashed 5)`)
@@ -154,14 +148,7 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
 
   it("attach ended by SIGTERM gives the terminal back as a detach does (modes reset), exit 143; the task runs on", async () => {
     const s = await session
-    await s.structured("start_task", {
-      command: "python3 -q",
-      name: "termed",
-      terminal: true,
-      waitFor: { pattern: ">>>" }
-    })
-    const { exited, output: shown, term } = await attachOnPty("termed", 80, 20)
-    await until(() => shown().includes(">>>") ? true : undefined, 15_000)
+    const { exited, output: shown, term } = await replAttached(s, "termed", 80, 20)
     // The program asked for bracketed paste: the person's terminal must not keep it.
     term.write("print('\\x1b[?2004h' + 'pasting on')\r")
     await until(() => shown().includes("pasting on") ? true : undefined)
