@@ -54,12 +54,15 @@ const pipeThrough = async (paths: RuntimePaths, supervisorArgs: ReadonlyArray<st
   const stdout = process.stdout
 
   const fromClient = lines(Infinity, (line) => {
-    if (!line.includes("\"id\"") || !line.includes("\"method\"")) return
+    const cancelled = line.includes("notifications/cancelled")
+    if (!line.includes("\"method\"") || !cancelled && !line.includes("\"id\"")) return
     try {
-      const message = JSON.parse(line) as { id?: unknown; method?: unknown }
+      const message = JSON.parse(line) as { id?: unknown; method?: unknown; params?: { requestId?: unknown } }
       if (typeof message.method === "string" && (typeof message.id === "string" || typeof message.id === "number")) {
         pending.set(JSON.stringify(message.id), message.id)
       }
+      // A call the client gave up on gets no answer (the supervisor sends none either).
+      if (message.method === "notifications/cancelled") pending.delete(JSON.stringify(message.params?.requestId))
     } catch {
       // The supervisor answers a line that is not JSON; the front only passes it on.
     }

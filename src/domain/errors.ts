@@ -224,10 +224,15 @@ export class OneStream extends Schema.TaggedError<OneStream>()("OneStream", {
 
 export class StdinClosed extends Schema.TaggedError<StdinClosed>()("StdinClosed", {
   name: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** A stop (or a restart, or a removal) ended it while the input waited: restarting is not the advice. */
+  stopped: Schema.optional(Schema.Boolean)
 }) {
   override get message() {
-    return `Cannot write to task ${quote(this.name)}: ${this.reason}. Use restart_task to get a fresh stdin.`
+    return this.stopped === true
+      ? `Cannot write to task ${quote(this.name)}: it was stopped (by stop_task, restart_task or remove_task) ` +
+        `before it read this input. list_tasks shows what it is now.`
+      : `Cannot write to task ${quote(this.name)}: ${this.reason}. Use restart_task to get a fresh stdin.`
   }
 }
 

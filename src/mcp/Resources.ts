@@ -68,7 +68,8 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
   const context = yield* Effect.context<never>()
   const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromiseWith(context)(effect)
   const scope = yield* Effect.scope
-  const subscriptions = new Map<string, () => Promise<void>>()
+  // The watch as a promise, set before it settles: two subscribes in one read share one watch.
+  const subscriptions = new Map<string, Promise<() => Promise<void>>>()
 
   const knownNames = () => run(Effect.map(registry.list, (tasks) => tasks.map((t) => t.name)))
 
@@ -121,6 +122,7 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
     // changes within the next UPDATE_EVERY_MS are said together at its end, so a flood is a few a second.
     let timer: ReturnType<typeof setTimeout> | undefined
     let pending = false
+    let closed = false
     const window = () => {
       timer = setTimeout(() => {
         timer = undefined
@@ -136,7 +138,8 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
         return
       }
       window()
-      setImmediate(updated)
+      // Not said once the subscription has ended in the meantime.
+      setImmediate(() => closed || updated())
     }
     const watched = name === undefined
       ? Exit.fail(undefined)
@@ -145,22 +148,36 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
       await run(Scope.close(subscription, Exit.void))
       throw notFound(uri, await knownNames())
     }
-    await run(Scope.addFinalizer(subscription, Effect.sync(() => clearTimeout(timer))))
+    await run(Scope.addFinalizer(
+      subscription,
+      Effect.sync(() => {
+        closed = true
+        clearTimeout(timer)
+      })
+    ))
     return () => run(Scope.close(subscription, Exit.void))
   }
 
   // 2025-era subscriptions, one per uri for the session (2026-07-28 subscribes with subscriptions/listen).
   session.handle("resources/subscribe", async (params) => {
     const uri = uriOf("resources/subscribe", params)
-    if (subscriptions.has(uri)) return {}
-    subscriptions.set(uri, await watch(uri, () => session.notify("notifications/resources/updated", { uri })))
+    let watching = subscriptions.get(uri)
+    if (watching === undefined) {
+      const made = watch(uri, () => session.notify("notifications/resources/updated", { uri }))
+      subscriptions.set(uri, made)
+      // A uri that names no task is not kept (its error is the answer).
+      made.catch(() => subscriptions.get(uri) === made && subscriptions.delete(uri))
+      watching = made
+    }
+    await watching
     return {}
   })
 
   session.handle("resources/unsubscribe", async (params) => {
     const uri = uriOf("resources/unsubscribe", params)
-    const close = subscriptions.get(uri)
+    const watching = subscriptions.get(uri)
     subscriptions.delete(uri)
+    const close = await watching?.catch(() => undefined)
     await close?.()
     return {}
   })

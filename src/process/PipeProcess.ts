@@ -173,7 +173,12 @@ const make = (
 
   const isStdinOpen = () => !leaderExited && stdinClosedBy === undefined && !stdin.destroyed && !stdin.writableEnded
 
-  const write = (data: Buffer, waitMs: number) =>
+  const endInput = () => {
+    stdinClosedBy ??= "its stdin was closed with eof"
+    stdin.end()
+  }
+
+  const write = (data: Buffer, waitMs: number, end = false) =>
     Effect.callback<WriteResult>((resume) => {
       if (!isStdinOpen()) {
         resume(Effect.succeed({ _tag: "Closed", reason: stdinClosedBy ?? "its stdin is closed" }))
@@ -189,12 +194,8 @@ const make = (
             : { _tag: "Written" }
         ))
       })
+      if (end) endInput()
     }).pipe(Effect.timeoutOption(waitMs), Effect.map(Option.getOrElse((): WriteResult => ({ _tag: "Queued" }))))
-
-  const endInput = () => {
-    stdinClosedBy ??= "its stdin was closed with eof"
-    stdin.end()
-  }
 
   return {
     pid,

@@ -47,8 +47,11 @@ export interface TaskProcess {
   /** The leader exited, what it left behind was ended, and its output was drained. */
   readonly exited: Effect.Effect<ExitInfo>
   readonly isStdinOpen: () => boolean
-  /** Writes to its input; `Queued` when the child has not read it within `waitMs`. */
-  readonly write: (data: Buffer, waitMs: number) => Effect.Effect<WriteResult>
+  /**
+   * Writes to its input; `Queued` when the child has not read it within `waitMs`. With `end`, the
+   * input is ended behind these bytes at once, so that nothing written later reaches the program first.
+   */
+  readonly write: (data: Buffer, waitMs: number, end?: boolean) => Effect.Effect<WriteResult>
   /** Bytes written that the program has not read yet (held by taskmux, beyond what the kernel took). */
   readonly unread: () => number
   /** Closes its input (on a terminal: types Ctrl-D). */

@@ -129,11 +129,24 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
 
   const isStdinOpen = () => !leaderExited
 
-  const write = (data: Buffer, waitMs: number) =>
+  // Ctrl-D: end of input for a program reading the terminal line by line.
+  const endInput = () => {
+    if (!leaderExited) input.write(Buffer.from("\x04"), () => {})
+  }
+
+  const write = (data: Buffer, waitMs: number, end = false) =>
     Effect.callback<WriteResult>((resume) => {
       if (leaderExited) return resume(Effect.succeed({ _tag: "Closed", reason: "its terminal is closed" }))
       input.write(data, (error) =>
         resume(Effect.succeed(error === undefined ? { _tag: "Written" } : { _tag: "Closed", reason: error })))
+      if (end) {
+        endInput()
+        // A Ctrl-D after text that ends no line only hands that text over: a second one ends the input.
+        const last = data[data.length - 1]
+        if (last !== 0x0a && last !== 0x0d && last !== 0x04) {
+          endInput()
+        }
+      }
     }).pipe(Effect.timeoutOption(waitMs), Effect.map(Option.getOrElse((): WriteResult => ({ _tag: "Queued" }))))
 
   return {
@@ -142,10 +155,7 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
     isStdinOpen,
     write,
     unread: () => input.unread,
-    // Ctrl-D: end of input for a program reading the terminal line by line.
-    endInput: () => {
-      if (!leaderExited) input.write(Buffer.from("\x04"), () => {})
-    },
+    endInput,
     signal: tree.signal,
     terminate: tree.terminate,
     members: tree.members,

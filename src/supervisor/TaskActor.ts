@@ -311,10 +311,10 @@ export const make = (
     const startRun = Effect.fnUntraced(function*() {
       const cwdProblem = yield* checkDirectory(state.cwd)
       if (cwdProblem !== undefined) {
-        // A directory that went away since the last run says so.
-        const error = state.lastExit === null
-          ? new InvalidCwd({ cwd: state.cwd, reason: cwdProblem })
-          : new SpawnFailed({ command: state.command, code: "ENOCWD", reason: state.cwd })
+        // A directory that went away since the last run says so; anything else is said as it is.
+        const error = state.lastExit !== null && cwdProblem === "does not exist"
+          ? new SpawnFailed({ command: state.command, code: "ENOCWD", reason: state.cwd })
+          : new InvalidCwd({ cwd: state.cwd, reason: cwdProblem })
         fail(error.message)
         return yield* error
       }
@@ -327,6 +327,11 @@ export const make = (
           Effect.sync(() => LogFile.open(config.logDir, name, config.logMaxBytes)),
           (log) => log.close
         )
+        // Added before the spawn so that it runs after the process's release has ended the tree
+        // (finalizers run in reverse): a server SIGKILLed during a shutdown's grace still has its
+        // watchdog end what ignored the SIGTERM.
+        const tracked: { pid?: number } = {}
+        yield* Effect.addFinalizer(() => tracked.pid === undefined ? Effect.void : watchdog.untrack(tracked.pid))
         const marker = ProcessTree.newMarker()
         const process = yield* spawn({
           command: state.command,
@@ -340,7 +345,8 @@ export const make = (
           Effect.withSpan("task.spawn", { attributes: { task: name, command: state.command } }),
           Effect.withParentSpan(span)
         )
-        yield* Effect.acquireRelease(watchdog.track(process.pid, process.outputs), () => watchdog.untrack(process.pid))
+        yield* watchdog.track(process.pid, process.outputs)
+        tracked.pid = process.pid
         return { log, marker, process }
       }).pipe(Scope.provide(scope), Effect.exit)
       if (Exit.isFailure(spawned)) {
@@ -663,13 +669,10 @@ export const make = (
       const unread = current.process.unread()
       if (unread > 0 && unread + bytes.length > config.maxInputBytes) return yield* new InputNotRead({ name, unread })
       return Effect.gen(function*() {
-        const result = yield* current.process.write(bytes, 1_000)
-        if (result._tag === "Closed") return yield* new StdinClosed({ name, reason: result.reason })
-        if (eof) {
-          current.process.endInput()
-          // On a terminal a Ctrl-D after text that ends no line only hands that text over: a second one ends the input.
-          const last = bytes[bytes.length - 1]
-          if (state.terminal !== null && last !== 0x0a && last !== 0x0d && last !== 0x04) current.process.endInput()
+        // The end goes with the bytes, now: an input sent after it must not reach the program first.
+        const result = yield* current.process.write(bytes, 1_000, eof)
+        if (result._tag === "Closed") {
+          return yield* new StdinClosed({ name, reason: result.reason, stopped: current.stopRequested })
         }
         return { bytes: bytes.length, unread: result._tag === "Queued" ? current.process.unread() : 0 }
       })

@@ -233,6 +233,8 @@ export const startWebServer = (options: WebOptions) =>
     const output = async (request: http.IncomingMessage, response: http.ServerResponse, url: URL) => {
       const name = url.searchParams.get("name") ?? ""
       let cursor = Math.max(0, Number(url.searchParams.get("since") ?? 0) || 0)
+      // Heard from the start: a viewer gone during the awaits below must not leave its watch behind.
+      const closed = new Promise((resolve) => request.once("close", resolve))
       const info = await run(Effect.option(registry.get(name)))
       if (info._tag === "None") {
         // A task the last supervisor lost (or left ended): its last lines, from its log file, once.
@@ -299,7 +301,7 @@ export const startWebServer = (options: WebOptions) =>
       const watching = await run(Scope.fork(scope))
       await run(Effect.ignore(Scope.provide(registry.watch(name, tick.mark), watching)))
       options.viewers(1)
-      request.once("close", () => {
+      void closed.then(() => {
         tick.stop()
         void run(Scope.close(watching, Exit.void))
         options.viewers(-1)

@@ -412,9 +412,23 @@ describe("one supervisor per project, shared by every session", () => {
     })
     const supervisor = (await p.supervisor())!
     const waiting = a.call("wait_for_task", { name: "own", exit: true, timeoutMs: 60_000 })
+    // A call the client cancelled gets no answer then (the client would not know its id).
+    const errors: Array<string> = []
+    a.client.onerror = (error) => void errors.push(error.message)
+    const abandoned = new AbortController()
+    const cancelled = a.client.callTool(
+      { name: "wait_for_task", arguments: { name: "kept", exit: true, timeoutMs: 60_000 } },
+      undefined,
+      { signal: abandoned.signal }
+    ).catch(() => "cancelled")
     await new Promise((resolve) => setTimeout(resolve, 200))
+    abandoned.abort()
+    expect(await cancelled).toBe("cancelled")
+    await new Promise((resolve) => setTimeout(resolve, 100))
     process.kill(supervisor.pid, "SIGKILL")
     await expect(waiting).rejects.toThrow(/supervisor .* ended while this call ran/)
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(errors.filter((message) => message.includes("unknown message ID"))).toEqual([])
     await until(() => !isAlive(own.pid) && !isAlive(kept.pid) ? true : undefined, 2_000)
 
     // The next supervisor shows what was running as lost, restarts none of it, and starts it when asked.

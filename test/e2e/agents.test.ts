@@ -343,6 +343,25 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       expect((await structured<{ watchers: number }>("get_task", { name: "phoenix" })).watchers).toBe(0)
     })
 
+    it("two subscribes to one uri in one read make one subscription, which unsubscribing ends", async () => {
+      await structured("start_task", { command: "while :; do echo tick; sleep 0.05; done", name: "twice" })
+      const subscribe = (id: string) =>
+        JSON.stringify({ jsonrpc: "2.0", id, method: "resources/subscribe", params: { uri: "task://twice/output" } })
+      // One write, so that the server reads both before it answers either (a pipelining client).
+      const stdin = (s.transport as unknown as { _process: { stdin: { write(text: string): void } } })._process.stdin
+      stdin.write(`${subscribe("twice-1")}\n${subscribe("twice-2")}\n`)
+      const watchers = async () => (await structured<{ watchers: number }>("get_task", { name: "twice" })).watchers
+      await until(async () => (await watchers()) > 0 || undefined)
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(await watchers()).toBe(1)
+      await s.client.unsubscribeResource({ uri: "task://twice/output" })
+      expect(await watchers()).toBe(0)
+      const from = updated.length
+      await new Promise((resolve) => setTimeout(resolve, 600))
+      expect(updated.slice(from).filter((u) => u.uri === "task://twice/output")).toEqual([])
+      await structured("stop_task", { name: "twice" })
+    })
+
     it("a subscription sends coalesced updates, however chatty the task", async () => {
       await structured("start_task", {
         command: "sleep 0.3; yes | head -c 300000000",

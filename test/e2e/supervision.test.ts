@@ -191,6 +191,28 @@ describe("no orphans when the server is killed", () => {
   }, 60_000)
 })
 
+describe("no orphans when the server is killed during its shutdown", () => {
+  // A client that closes stdin and then SIGKILLs the server before the grace is over: the watchdog
+  // must still hold the tree that ignored the SIGTERM (it was told to forget it too early).
+  it("SIGKILL in the grace after stdin closed ends a tree ignoring SIGTERM within 2 s", async () => {
+    const s = await connect({ TASKMUX_SHUTDOWN_GRACE_MS: "3000" })
+    await structured(s, "start_task", { command: fixture("ignore-term.sh"), args: [], name: "stubborn" })
+    const pids = await until(async () => {
+      const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "stubborn", since: 0 })
+      return pidsIn(lines).length === 3 ? pidsIn(lines) : undefined
+    })
+    const server = (s.transport as unknown as { _process: { stdin: { end(): void } } })._process
+    server.stdin.end()
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(pids.filter(isAlive)).toHaveLength(3)
+    const t0 = Date.now()
+    process.kill(s.pid, "SIGKILL")
+    await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
+    expect(Date.now() - t0).toBeLessThan(2_000)
+    await s.client.close().catch(() => {})
+  }, 30_000)
+})
+
 describe("no orphans after stops", () => {
   // The watchdog forgets each stopped group (its pid may be reused): it must forget that one only.
   it("SIGKILL of the server ends the trees still running after others were stopped", async () => {

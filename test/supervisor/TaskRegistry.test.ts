@@ -154,6 +154,38 @@ describe("TaskRegistry (real processes)", () => {
         yield* r.stop("nostdin")
       }))
 
+    it.effect("an input sent at once after an eof is refused, and never reaches the program", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "cat", name: "eofrace" })
+        const first = yield* Effect.forkChild(r.send("eofrace", "first\n", true), { startImmediately: true })
+        const second = yield* Effect.forkChild(Effect.flip(r.send("eofrace", "second\n", false)), {
+          startImmediately: true
+        })
+        assert.deepStrictEqual(yield* Fiber.join(first), { bytes: 6, unread: 0 })
+        const refused = yield* Fiber.join(second)
+        assert.strictEqual(refused._tag, "StdinClosed")
+        assert.include(refused.message, "closed with eof")
+        yield* waitForEnd("eofrace")
+        assert.deepStrictEqual((yield* outputOf("eofrace")).map((l) => l.text), ["first"])
+      }))
+
+    it.effect("an input a stop cuts off says the task was stopped, not that the program closed its stdin", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "sleep", args: ["300"], name: "cutoff" })
+        // More than the pipe holds, so the write waits for a program that never reads.
+        const write = yield* Effect.forkChild(Effect.flip(r.send("cutoff", "x".repeat(256 * 1024), false)), {
+          startImmediately: true
+        })
+        yield* Effect.sleep("100 millis")
+        yield* r.stop("cutoff", { force: true })
+        const error = yield* Fiber.join(write)
+        assert.strictEqual(error._tag, "StdinClosed")
+        assert.include(error.message, "it was stopped")
+        assert.notInclude(error.message, "Use restart_task")
+      }))
+
     it.effect("writing to a task that has ended is a clear error", () =>
       Effect.gen(function*() {
         const r = yield* registry
@@ -190,6 +222,23 @@ describe("TaskRegistry (real processes)", () => {
         rmSync(dir, { recursive: true })
         const task = yield* eventually(r.get("vanish"), (t) => t.status === "failed")
         assert.include(task.error, `Working directory "${dir}" no longer exists`)
+      }))
+
+    it.effect("a restart whose working directory became a file says what it is, not that it is gone", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-file-"))
+        yield* r.start({
+          command: "exit 1",
+          name: "filed",
+          cwd: dir,
+          restart: { policy: "on-failure", backoffMs: 200 }
+        })
+        rmSync(dir, { recursive: true })
+        writeFileSync(dir, "not a directory")
+        const task = yield* eventually(r.get("filed"), (t) => t.status === "failed")
+        rmSync(dir)
+        assert.include(task.error, `Working directory "${dir}" is not a directory`)
       }))
 
     it.effect("refuses a duplicate running name, and replaces a finished one", () =>
