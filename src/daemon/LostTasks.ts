@@ -45,6 +45,8 @@ export class LostTasks extends Context.Service<LostTasks, {
             fs.writeFileSync(temporary, JSON.stringify(record), { mode: 0o600 })
             fs.renameSync(temporary, paths.record)
           } catch (error) {
+            // A full disk: the record stays as it was, and no empty half of a new one is left beside it.
+            fs.rmSync(temporary, { force: true })
             process.stderr.write(`taskmux: cannot write ${paths.record}: ${(error as Error).message}\n`)
           }
         }

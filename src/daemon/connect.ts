@@ -20,6 +20,9 @@ export interface Connection {
 /** How long a front waits for a supervisor it started to listen. */
 const START_TIMEOUT_MS = 10_000
 
+/** How long a supervisor that took the connection may take to answer it (it answers in a few ms). */
+const WELCOME_TIMEOUT_MS = 5_000
+
 /** Connects and greets; undefined when nobody listens there (no socket, or a dead one's). */
 export const connectIfRunning = (
   paths: RuntimePaths,
@@ -38,7 +41,21 @@ export const connectIfRunning = (
     // Closed before a welcome: a supervisor on its way out.
     const onClose = () => resolve(undefined)
     socket.once("close", onClose)
+    // Connected but never answered: a supervisor stopped (SIGSTOP, a debugger) or stuck. Said, not waited on.
+    const silent = setTimeout(() => {
+      socket.off("close", onClose).destroy()
+      const pid = holderOf(paths)
+      reject(
+        new Error(
+          `the supervisor of ${paths.project}${pid === undefined ? "" : ` (pid ${pid})`} took the connection ` +
+            `but did not answer within ${WELCOME_TIMEOUT_MS / 1000} s: it may be stopped ` +
+            `(${pid === undefined ? "kill -CONT it" : `kill -CONT ${pid}`}) or stuck (its log: ${paths.log})`
+        )
+      )
+    }, WELCOME_TIMEOUT_MS)
+    socket.once("close", () => clearTimeout(silent))
     readGreeting<Welcome>(socket, (welcome, rest) => {
+      clearTimeout(silent)
       socket.off("error", fail).off("close", onClose)
       if (welcome === undefined) {
         socket.destroy()
@@ -146,6 +163,16 @@ const sleepUntil = (deadline: number) =>
 const lastLine = (file: string) => {
   try {
     return fs.readFileSync(file, "utf8").trimEnd().split("\n").at(-1)
+  } catch {
+    return undefined
+  }
+}
+
+/** The pid in the lock's pid file: who holds the project. */
+const holderOf = (paths: RuntimePaths): number | undefined => {
+  try {
+    const pid = Number(fs.readFileSync(`${paths.lock}.pid`, "utf8").trim())
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined
   } catch {
     return undefined
   }

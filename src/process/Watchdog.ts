@@ -6,12 +6,14 @@
  * process of those sessions (a terminal's shell puts jobs in groups of their own), to every
  * process marked as a run of this server and to every process that holds a task's output
  * (see ProcessTree), then SIGKILL half a second later, and exits. It blocks in `read`
- * meanwhile: no polling, about a megabyte of memory, one per server.
+ * meanwhile: no polling, about a megabyte of memory, one per server. It is there before a task's
+ * first process is (a run not yet tracked is found by its marker), and one that dies (a stray
+ * `pkill sh`) is replaced and told again what it watches.
  */
-import { Context, Deferred, Effect, Layer, Scope } from "effect"
+import { Context, Deferred, Duration, Effect, Layer, Scope } from "effect"
 import * as PipeProcess from "./PipeProcess.ts"
 import { MARKER_VARIABLE, serverMarkerPrefix } from "./ProcessTree.ts"
-import type { OutputSink } from "./TaskProcess.ts"
+import type { OutputSink, TaskProcess } from "./TaskProcess.ts"
 
 // `groups` is " 12 34 " (a space on both sides of each id), so removing one is two expansions,
 // not a loop over all of them. "+12 socket:?45? /dev/pts/3" tracks group 12 and the
@@ -20,12 +22,13 @@ const script = `
 groups=" "
 while IFS= read -r line; do
   case "$line" in
-    +*) set -- \${line#+}; g=$1; shift; groups="$groups$g "; eval "o_$g=\\"\\$*\\"" ;;
+    +*) set -- \${line#+}; g=$1; shift; eval "o_$g=\\"\\$*\\""
+        case "$groups" in *" $g "*) ;; *) groups="$groups$g " ;; esac ;;
     -*) g="\${line#-}"; unset "o_$g"
         case "$groups" in *" $g "*) groups="\${groups%% $g *} \${groups#* $g }" ;; esac ;;
   esac
 done
-[ "$groups" != " " ] || exit 0
+# Even with no group tracked: a run spawned just now, whose group was not said yet, has its marker.
 # Who holds a task's output, looked up once, now that the server is gone: one find.
 names=""
 for g in $groups; do
@@ -69,6 +72,8 @@ const nextTurn = Effect.callback<void>((resume) => {
 const discard: OutputSink = { append: () => true, flush: () => {}, onDrain: (resume) => resume() }
 
 export class Watchdog extends Context.Service<Watchdog, {
+  /** The watchdog runs (spawned with the first task, before its process). */
+  readonly armed: Effect.Effect<void>
   /** The watchdog ends this process group, and whoever holds `outputs`, if the server dies first. */
   readonly track: (pgid: number, outputs: ReadonlyArray<string>) => Effect.Effect<void>
   /** The group has ended: forget it. */
@@ -78,15 +83,35 @@ export class Watchdog extends Context.Service<Watchdog, {
     Watchdog,
     Effect.gen(function*() {
       const scope = yield* Effect.scope
+      // What it watches, by group: said again, whole, to a watchdog spawned anew.
+      const watched = new Map<number, string>()
+      const spawnOne: Effect.Effect<TaskProcess> = PipeProcess.spawn({
+        command: "/bin/sh",
+        args: ["-c", script],
+        cwd: "/",
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TASKMUX_SWEEP: serverMarkerPrefix },
+        releaseGraceMs: 100
+      }, discard).pipe(
+        Effect.orDie,
+        Effect.tap((group) =>
+          // Its end before the server's is a watchdog killed (the server's end interrupts this first).
+          Effect.forkIn(
+            Effect.gen(function*() {
+              yield* group.exited
+              yield* invalidate
+              yield* Effect.logWarning("the watchdog ended; starting another")
+              const fresh = yield* watchdog
+              if (watched.size > 0) yield* fresh.write(Buffer.from([...watched.values()].join("")), 1_000)
+            }),
+            scope
+          )
+        ),
+        Scope.provide(scope)
+      )
       // Started with the first task, not at start-up: a server that runs no task needs none.
-      const watchdog = yield* Effect.cached(
-        PipeProcess.spawn({
-          command: "/bin/sh",
-          args: ["-c", script],
-          cwd: "/",
-          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TASKMUX_SWEEP: serverMarkerPrefix },
-          releaseGraceMs: 100
-        }, discard).pipe(Effect.orDie, Scope.provide(scope))
+      const [watchdog, invalidate] = yield* Effect.cachedInvalidateWithTTL(
+        Effect.suspend(() => spawnOne),
+        Duration.infinity
       )
       // Lines said in the same turn of the event loop go in one write: a mass start or stop
       // says hundreds in a burst, and each write wakes the shell (which reads a byte at a time).
@@ -112,8 +137,16 @@ export class Watchdog extends Context.Service<Watchdog, {
             )
           }))
       return Watchdog.of({
-        track: (pgid, outputs) => say(`+${[pgid, ...outputs.map(asPattern)].join(" ")}`),
-        untrack: (pgid) => say(`-${pgid}`)
+        armed: Effect.asVoid(watchdog),
+        track: (pgid, outputs) => {
+          const line = `+${[pgid, ...outputs.map(asPattern)].join(" ")}`
+          watched.set(pgid, `${line}\n`)
+          return say(line)
+        },
+        untrack: (pgid) => {
+          watched.delete(pgid)
+          return say(`-${pgid}`)
+        }
       })
     })
   )
@@ -121,6 +154,6 @@ export class Watchdog extends Context.Service<Watchdog, {
   /** For tests that need no watchdog. */
   static readonly layerNoop: Layer.Layer<Watchdog> = Layer.succeed(
     Watchdog,
-    Watchdog.of({ track: () => Effect.void, untrack: () => Effect.void })
+    Watchdog.of({ armed: Effect.void, track: () => Effect.void, untrack: () => Effect.void })
   )
 }

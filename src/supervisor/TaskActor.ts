@@ -332,6 +332,7 @@ export const make = (
         // watchdog end what ignored the SIGTERM.
         const tracked: { pid?: number } = {}
         yield* Effect.addFinalizer(() => tracked.pid === undefined ? Effect.void : watchdog.untrack(tracked.pid))
+        yield* watchdog.armed
         const marker = ProcessTree.newMarker()
         const process = yield* spawn({
           command: state.command,

@@ -449,6 +449,52 @@ describe("one supervisor per project, shared by every session", () => {
     await b.structured("stop_task", { name: "kept" })
   })
 
+  it(
+    "says in a few seconds that a stopped supervisor does not answer, to a client and to the CLI, not hanging",
+    async () => {
+      const p = makeProject()
+      await session(p.env)
+      const supervisor = (await p.supervisor())!
+      process.kill(supervisor.pid, "SIGSTOP")
+      try {
+        const env = { ...process.env, ...p.env }
+        const [front, ps] = await Promise.all([builtCli(p.project, env)([]), builtCli(p.project, env)(["ps"])])
+        for (const run of [front, ps]) {
+          expect(run.code).toBe(1)
+          expect(run.stderr).toContain(`(pid ${supervisor.pid}) took the connection but did not answer within 5 s`)
+          expect(run.stderr).toContain(`kill -CONT ${supervisor.pid}`)
+        }
+      } finally {
+        process.kill(supervisor.pid, "SIGCONT")
+      }
+    },
+    30_000
+  )
+
+  // Root only (as CI runs): a small filesystem of its own under the runtime directory, to fill.
+  it.skipIf(process.getuid?.() !== 0)(
+    "runs on, its tasks too, when the disk under its runtime directory is full",
+    async () => {
+      const p = makeProject()
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", p.runtime])
+      try {
+        const s = await session(p.env)
+        const before = await s.structured<{ pid: number }>("start_task", { command: "sleep 300", name: "before" })
+        const supervisor = (await p.supervisor())!
+        spawnSync("/bin/sh", ["-c", `dd if=/dev/zero of=${p.runtime}/fill bs=64k`], { stdio: "ignore" })
+        // Its record cannot be written now, and it says so on its stderr, a file on that disk.
+        const after = await s.structured<{ status: string }>("start_task", { command: "sleep 300", name: "after" })
+        expect(after.status).toBe("running")
+        expect((await listed(s)).map((t) => [t.name, t.status])).toEqual([["before", "running"], ["after", "running"]])
+        expect(isAlive(supervisor.pid) && isAlive(before.pid)).toBe(true)
+        await s.client.close()
+      } finally {
+        await new Promise((resolve) => setTimeout(resolve, 1_000))
+        execFileSync("umount", ["-l", p.runtime])
+      }
+    }
+  )
+
   it("the CLI, with none running, says what the last supervisor lost; restart starts one and runs it again", async () => {
     const p = makeProject()
     const a = await session(p.env)

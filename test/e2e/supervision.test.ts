@@ -4,12 +4,12 @@
  */
 import { type CallToolResult, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import fc from "fast-check"
-import { spawnSync } from "node:child_process"
+import { execFileSync, spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
-import { fixture, isAlive, pidsIn } from "../helpers.ts"
+import { fixture, isAlive, pidsIn, processesWithEnv } from "../helpers.ts"
 import { connect, type Connected, serverEntry, textOf, until } from "./client.ts"
 
 interface Line {
@@ -189,6 +189,47 @@ describe("no orphans when the server is killed", () => {
     expect(Date.now() - t0).toBeLessThan(2_000)
     await s.client.close().catch(() => {})
   }, 60_000)
+})
+
+describe("no orphans when the server is killed as its first task starts", () => {
+  // The watchdog comes with the first task: it must be there before the task's processes are, and
+  // sweep the runs it was not yet told of. Killed at random moments of the start, 12 times.
+  it("SIGKILL of the server within 40 ms of its first start_task leaves no process of it", async () => {
+    for (let i = 0; i < 12; i++) {
+      const s = await connect()
+      const token = `first-${process.pid}-${i}`
+      const started = s.call("start_task", {
+        command: "sleep 300 & setsid sleep 300 & sleep 300",
+        name: "first",
+        env: { TM_FIRST: token }
+      }).catch(() => undefined)
+      await new Promise((resolve) => setTimeout(resolve, 5 + (i * 37) % 36))
+      process.kill(s.pid, "SIGKILL")
+      await started
+      const t0 = Date.now()
+      await until(() => (processesWithEnv("TM_FIRST", token).length > 0 ? undefined : true), 5_000)
+      expect(Date.now() - t0).toBeLessThan(2_000)
+      await s.client.close().catch(() => {})
+    }
+  }, 120_000)
+
+  it("a watchdog that was killed is replaced, and still ends every tree when the server is SIGKILLed", async () => {
+    const s = await connect()
+    await structured(s, "start_task", { command: "echo pid $$; sleep 300", name: "watched" })
+    const watchdogs = () =>
+      execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(s.pid)], { encoding: "utf8" }).split("\n")
+        .filter((line) => line.includes("groups=")).map((line) => Number(line.trim().split(" ")[0]))
+    const [first] = watchdogs()
+    expect(first).toBeGreaterThan(0)
+    process.kill(first!, "SIGKILL")
+    await until(() => (watchdogs().some((pid) => pid !== first) ? true : undefined), 5_000)
+    const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "watched", since: 0 })
+    const pids = pidsIn(lines)
+    expect(pids.filter(isAlive)).toHaveLength(1)
+    process.kill(s.pid, "SIGKILL")
+    await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
+    await s.client.close().catch(() => {})
+  }, 30_000)
 })
 
 describe("no orphans when the server is killed during its shutdown", () => {

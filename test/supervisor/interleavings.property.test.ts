@@ -83,11 +83,11 @@ const step = (model: Model, op: Op): { readonly allowed: ReadonlyArray<string>; 
     case "restart":
       return { allowed: ["ok"], next: live(model.kinds) }
     case "signal": {
-      // SIGTERM ends a sleep or a tree, not the stubborn tree; a task that ended cannot be signalled.
+      // SIGTERM ends a sleep or a tree; a task that ended cannot be signalled. The stubborn tree ignores
+      // it only once its shell has run its `trap`: a SIGTERM sent at once after a start or a restart
+      // can reach it before (its run then ends, stopped by SIGTERM), so it may have ended too.
       const allowed = settled ? ["ok"] : running ? ["ok", "TaskNotRunning"] : ["TaskNotRunning"]
-      const next: Model = running && model.kinds.some((kind) => kind !== "stubborn")
-        ? { state: "live", kinds: model.kinds, mayHaveEnded: true }
-        : model
+      const next: Model = running ? { state: "live", kinds: model.kinds, mayHaveEnded: true } : model
       return { allowed, next }
     }
     case "input":
