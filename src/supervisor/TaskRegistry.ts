@@ -310,7 +310,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         mayRun: (name) => runningCount(actors.get(name)) < config.maxTasks,
         // A removed task's actor that took no new start: its name is free again.
         onEnd: (actor) => {
-          if (actors.get(actor.name) === actor) actors.delete(actor.name)
+          if (actors.get(actor.name) === actor) {
+            actors.delete(actor.name)
+            // Its watchers let go of it (and of its output) until a task takes the name again.
+            for (const follow of nameWatchers.get(actor.name) ?? []) follow(undefined)
+          }
           const scope = scopes.get(actor)
           if (scope !== undefined) Effect.runFork(Scope.close(scope, Exit.void))
         },
@@ -329,8 +333,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       yield* Effect.addFinalizer(() => Scope.close(actorsScope, Exit.void))
       /** Names to actors: only the registry's own operations add or delete one. */
       const actors = new Map<string, TaskActor.TaskActor>()
-      /** Watchers of a name, told when it gets a new actor (removed, then started again). */
-      const nameWatchers = new Map<string, Set<() => void>>()
+      /** Watchers of a name, told when its actor ends (removed) and when it gets a new one. */
+      const nameWatchers = new Map<string, Set<(actor: TaskActor.TaskActor | undefined) => void>>()
       /** Each actor's own scope, closed when the actor ends. */
       const scopes = new WeakMap<TaskActor.TaskActor, Scope.Closeable>()
       /** Where a wait starts by default: after the last line an answer showed, per output (a replaced task's is new). */
@@ -430,7 +434,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           actors.set(name, actor)
           scopes.set(actor, scope)
           gone.delete(name)
-          for (const follow of nameWatchers.get(name) ?? []) follow()
+          for (const follow of nameWatchers.get(name) ?? []) follow(actor)
           notifier.publish({ _tag: "TaskAdded", name })
           return actor
         }
@@ -903,10 +907,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       /** Follows the name: a task removed and started again under it is watched on. */
       const watch = Effect.fnUntraced(function*(name: string, onChange: () => void) {
         let unsubscribe = (yield* lookup(name)).subscribe(onChange)
-        const follow = () => {
+        const follow = (actor: TaskActor.TaskActor | undefined) => {
           unsubscribe()
-          unsubscribe = actors.get(name)!.subscribe(onChange)
-          onChange()
+          unsubscribe = actor === undefined ? () => {} : actor.subscribe(onChange)
+          if (actor !== undefined) onChange()
         }
         yield* Effect.acquireRelease(
           Effect.sync(() => {

@@ -3,11 +3,19 @@ import { Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
 import { TaskmuxConfig } from "../../src/Config.ts"
 import { SHELL } from "../../src/process/shellLine.ts"
 import { TasksLayer } from "../../src/Server.ts"
 import { TaskRegistry } from "../../src/supervisor/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
+
+/** V8's collector, to see what is still held. */
+const collector = (): () => void => {
+  v8.setFlagsFromString("--expose-gc")
+  return vm.runInNewContext("gc") as () => void
+}
 
 const TestLayer = TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ shutdownGraceMs: 300 })))
 
@@ -393,6 +401,34 @@ describe("TaskRegistry (real processes)", () => {
         yield* Scope.close(scope, Exit.void)
         yield* r.remove("followed")
       }))
+
+    it.effect(
+      "a watch lets go of a removed task's output (a subscription outlives many tasks)",
+      () =>
+        Effect.gen(function*() {
+          const r = yield* registry
+          const gc = collector()
+          const used = () => {
+            gc()
+            gc()
+            const { heapUsed, arrayBuffers } = process.memoryUsage()
+            return heapUsed + arrayBuffers
+          }
+          const scope = yield* Scope.make()
+          const before = used()
+          // Ten tasks of about 2 MB of output each, watched, then removed: the watches stay.
+          for (let i = 0; i < 10; i++) {
+            yield* r.start({ command: `head -c 2000000 /dev/zero | tr '\\0' x | fold -w 100`, name: `held${i}` })
+            yield* waitForEnd(`held${i}`)
+            yield* r.watch(`held${i}`, () => {}).pipe(Scope.provide(scope))
+            yield* r.remove(`held${i}`)
+          }
+          yield* Effect.sleep(300)
+          assert.isBelow(used() - before, 8_000_000)
+          yield* Scope.close(scope, Exit.void)
+        }),
+      60_000
+    )
 
     it.effect("restart keeps the output and its cursor, and counts restarts", () =>
       Effect.gen(function*() {
