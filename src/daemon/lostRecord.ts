@@ -33,6 +33,9 @@ export interface RecordFile {
   readonly lost: ReadonlyArray<LostTask>
 }
 
+/** Lost tasks remembered, the newest: each crash of a supervisor would add its tasks for good. */
+export const LOST_KEPT = 64
+
 /** What a record says was running when its supervisor died, and what was lost before; none without one. */
 export const readLost = (file: string): ReadonlyArray<LostTask> => {
   let record: RecordFile
@@ -57,7 +60,7 @@ export const readLost = (file: string): ReadonlyArray<LostTask> => {
         task.pid === null ? "" : ` as pid ${task.pid}`
       }; nothing restarted it${task.logFile === null ? "" : `. Its output: ${task.logFile}`}`
     }))
-  ]
+  ].slice(-LOST_KEPT)
 }
 
 /** A lost or ended task as list_tasks shows it (and `taskmux ps --json` when no supervisor runs). */

@@ -11,6 +11,7 @@
  * path), as the ring belongs to the task and only they write to it.
  */
 import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Schedule, Scope, type Tracer } from "effect"
+import * as NodeFs from "node:fs"
 import type { TaskmuxConfig } from "../Config.ts"
 import {
   InputNotRead,
@@ -39,6 +40,12 @@ import type { Notifier } from "./Notifier.ts"
 import { backoff, decide, type RestartPolicy } from "./RestartPolicy.ts"
 import { checkDirectory } from "./startPolicy.ts"
 import { explainRun, runEnv } from "./taskViews.ts"
+
+/**
+ * Run logs a task keeps, the newest: a task that restarts forever (a job under `always`) made one file
+ * per run for as long as it was listed, thousands a day.
+ */
+export const RUN_LOGS_KEPT = 20
 
 /** What a task runs: fixed for the life of its name, unless a start replaces a finished task. */
 export interface TaskSpec {
@@ -382,7 +389,7 @@ export const make = (
         process,
         log,
         marker,
-        logFiles: [...state.logFiles, log.path]
+        logFiles: keptLogs([...state.logFiles, log.path])
       })
       notifier.publish({ _tag: "TaskStarted", name })
       return { name, pid: process.pid, status: state.status } satisfies Started
@@ -827,3 +834,11 @@ const ownerText = (state: TaskState, asker: string | null) =>
     : state.session === asker
     ? ""
     : `started by another session${state.client !== null ? ` (${state.client})` : ""} at ${state.since}`
+
+/** The newest RUN_LOGS_KEPT of `files`; the older ones' files are deleted (best effort). */
+const keptLogs = (files: Array<string>): Array<string> => {
+  for (const old of files.splice(0, Math.max(0, files.length - RUN_LOGS_KEPT))) {
+    void NodeFs.promises.unlink(old).catch(() => {})
+  }
+  return files
+}

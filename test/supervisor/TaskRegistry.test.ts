@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Scope } from "effect"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import * as v8 from "node:v8"
@@ -8,6 +8,7 @@ import * as vm from "node:vm"
 import { TaskmuxConfig } from "../../src/Config.ts"
 import { SHELL } from "../../src/process/shellLine.ts"
 import { TasksLayer } from "../../src/Server.ts"
+import { RUN_LOGS_KEPT } from "../../src/supervisor/TaskActor.ts"
 import { TaskRegistry } from "../../src/supervisor/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
 
@@ -429,6 +430,22 @@ describe("TaskRegistry (real processes)", () => {
         }),
       60_000
     )
+
+    it.effect("a task that restarts again and again keeps the logs of its last runs only", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({
+          command: "echo run",
+          name: "looping",
+          restart: { policy: "always", maxRestarts: RUN_LOGS_KEPT + 10, backoffMs: 1, maxBackoffMs: 1 }
+        })
+        const task = yield* eventually(r.get("looping"), (t) => t.status === "exited" && t.restarts > RUN_LOGS_KEPT + 5)
+        yield* Effect.sleep(200)
+        const dir = NodePath.dirname(task.logFile!)
+        const logs = readdirSync(dir).filter((file) => file.startsWith("looping-"))
+        assert.strictEqual(logs.length, RUN_LOGS_KEPT)
+        assert.include(logs, NodePath.basename(task.logFile!))
+      }))
 
     it.effect("restart keeps the output and its cursor, and counts restarts", () =>
       Effect.gen(function*() {
