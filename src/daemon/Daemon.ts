@@ -6,9 +6,10 @@
  * reconnect finds it) and ends. Its web listener (the page, MCP over HTTP: src/web/) starts the first
  * time a session asks for it (`taskmux/ui`, which `taskmux ui` sends), and is loaded only then.
  */
-import { Context, Deferred, Effect, Exit, Layer, PubSub, Scope } from "effect"
+import { Context, Deferred, Effect, Exit, Layer, PubSub, Schedule, Scope } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
+import * as NodePath from "node:path"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import packageJson from "../../package.json" with { type: "json" }
@@ -26,7 +27,7 @@ import type { WebServer } from "../web/WebServer.ts"
 import { READY_FD } from "./connect.ts"
 import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
 import { type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
-import type { RuntimePaths } from "./runtimePaths.ts"
+import { ensurePrivateDir, type RuntimePaths } from "./runtimePaths.ts"
 
 /** Set by the front that started this supervisor; taken out before any task could inherit it. */
 const readyFd = process.env.TASKMUX_READY_FD
@@ -112,7 +113,16 @@ export class Daemon extends Context.Service<Daemon, {
     Layer.effect(
       Daemon,
       Effect.gen(function*() {
-        yield* holdLock(paths.lock, paths.project)
+        const layerScope = yield* Effect.scope
+        /** A resource of its own scope, with the inode of the file it made: made again if that file goes. */
+        const held = (resource: Effect.Effect<unknown, LostRace, Scope.Scope>, file: string) =>
+          Effect.gen(function*() {
+            const scope = yield* Scope.fork(layerScope, "sequential")
+            yield* Effect.onError(Scope.provide(resource, scope), () => Scope.close(scope, Exit.void))
+            return { scope, ino: inodeOf(file) }
+          })
+        const takeLock = held(holdLock(paths.lock, paths.project), paths.lock)
+        let lock = yield* takeLock
         const registry = yield* TaskRegistry
         const context = yield* Effect.context<ToolEnv | Notifier>()
         const done = yield* Deferred.make<void>()
@@ -271,9 +281,38 @@ export class Daemon extends Context.Service<Daemon, {
           socket.resume()
         }
 
-        yield* listen(paths.socket, accept)
+        const listenAgain = held(listen(paths.socket, accept), paths.socket)
+        let listening = yield* listenAgain
         sayReady()
         yield* idleCheck
+
+        // Its socket file removed (a cleaner of /tmp, an rm), or its whole directory (logind's at the last
+        // logout, while a kept task runs on): it listens again, under the lock again, within seconds.
+        // Else no client would reach it, and the next one would start a second supervisor beside it.
+        let outdone = false
+        const stayReachable = Effect.gen(function*() {
+          if (outdone || ending || inodeOf(paths.socket) === listening.ino) {
+            return
+          }
+          ensurePrivateDir(NodePath.dirname(paths.socket))
+          if (inodeOf(paths.lock) !== lock.ino) {
+            const taken = yield* Effect.exit(takeLock)
+            if (Exit.isFailure(taken)) {
+              // Another supervisor started meanwhile, and holds the project now: the sessions here go on.
+              outdone = true
+              return yield* Effect.logWarning(`${paths.lock} went, and another supervisor took the project`)
+            }
+            yield* Scope.close(lock.scope, Exit.void)
+            lock = taken.value
+          }
+          const old = listening
+          listening = yield* listenAgain
+          yield* Scope.close(old.scope, Exit.void)
+          yield* Effect.logWarning(`${paths.socket} went: listening there again`)
+        }).pipe(Effect.catchCause((cause) =>
+          Effect.logWarning("cannot listen again", cause)
+        ))
+        yield* stayReachable.pipe(Effect.repeat(Schedule.spaced(REACHABLE_EVERY_MS)), Effect.forkScoped)
         return Daemon.of({ done: Deferred.await(done) })
       })
     )
@@ -313,7 +352,7 @@ const holdLock = (file: string, project: string) =>
 const holdPidFile = (file: string, project: string, again = true): () => void => {
   try {
     fs.writeFileSync(file, String(process.pid), { flag: "wx", mode: 0o600 })
-    return () => fs.rmSync(file, { force: true })
+    return removeOwn(file)
   } catch {
     const holder = Number(fs.readFileSync(file, "utf8"))
     if (!again || isAlive(holder) && isSupervisorOf(holder, project)) {
@@ -348,24 +387,50 @@ const sayReady = () => {
   }
 }
 
-/** Listens on the socket, reachable by this user only; a dead supervisor's socket file is replaced. */
+/**
+ * Listens on the socket, reachable by this user only; a dead supervisor's socket file is replaced.
+ * Bound under a name of its own and renamed into place: closing a server unlinks the path it was bound
+ * to (libuv does), and that path may be another supervisor's socket by then (see stayReachable).
+ */
 const listen = (path: string, accept: (socket: net.Socket) => void) =>
   Effect.acquireRelease(
-    Effect.callback<net.Server>((resume) => {
-      // Holding the lock, this is the only supervisor: a socket file left there is a dead one's.
-      fs.rmSync(path, { force: true })
+    Effect.callback<{ readonly server: net.Server; readonly remove: () => void }>((resume) => {
+      const bound = `${path}.${process.pid}`
+      fs.rmSync(bound, { force: true })
       const server = net.createServer({ pauseOnConnect: true }, accept)
       const umask = process.umask(0o077)
       server.once("error", (error) => resume(Effect.die(error)))
-      server.listen(path, () => {
+      server.listen(bound, () => {
         process.umask(umask)
-        fs.chmodSync(path, 0o600)
-        resume(Effect.succeed(server))
+        fs.chmodSync(bound, 0o600)
+        // Holding the lock, this is the only supervisor: a socket file left there is a dead one's.
+        fs.renameSync(bound, path)
+        resume(Effect.succeed({ server, remove: removeOwn(path) }))
       })
     }),
-    (server) =>
+    ({ remove, server }) =>
       Effect.sync(() => {
         server.close()
-        fs.rmSync(path, { force: true })
+        remove()
       })
   )
+
+/** How often the supervisor looks that its socket is still where fronts look for it. */
+const REACHABLE_EVERY_MS = 2_000
+
+/** A file's inode, or undefined when there is none at `path`. */
+const inodeOf = (path: string): number | undefined => {
+  try {
+    return fs.statSync(path).ino
+  } catch {
+    return undefined
+  }
+}
+
+/** Removes the file just made at `path`, later, if it is still that file (not one made there since). */
+const removeOwn = (path: string) => {
+  const ino = inodeOf(path)
+  return () => {
+    if (ino !== undefined && inodeOf(path) === ino) fs.rmSync(path, { force: true })
+  }
+}

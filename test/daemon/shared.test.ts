@@ -4,7 +4,7 @@
  */
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -448,6 +448,26 @@ describe("one supervisor per project, shared by every session", () => {
     expect(await taskOf(b, "own")).toMatchObject({ owner: "you" })
     await b.structured("stop_task", { name: "kept" })
   })
+
+  for (const removed of ["its socket file", "its whole runtime directory"]) {
+    it(`listens again when ${removed} is removed, so that no second supervisor starts beside it`, async () => {
+      const p = makeProject()
+      const a = await session(p.env)
+      await a.structured("start_task", { command: "sleep 300", name: "db", keep: true })
+      const supervisor = (await p.supervisor())!
+      rmSync(removed === "its socket file" ? p.paths().socket : NodePath.dirname(p.paths().socket), {
+        recursive: true,
+        force: true
+      })
+      await until(async () => (await p.supervisor())?.pid === supervisor.pid || undefined, 6_000)
+      const b = await session(p.env)
+      expect((await listed(b)).map((t) => [t.name, t.status, t.owner])).toEqual([["db", "running", "kept"]])
+      expect(statSync(p.paths().socket).mode & 0o777).toBe(0o600)
+      const ps = await builtCli(p.project, { ...process.env, ...p.env })(["ps"])
+      expect(ps.stdout).toMatch(/db\s+running/)
+      await b.structured("stop_task", { name: "db" })
+    }, 30_000)
+  }
 
   it(
     "says in a few seconds that a stopped supervisor does not answer, to a client and to the CLI, not hanging",
