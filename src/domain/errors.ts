@@ -159,10 +159,16 @@ export class TaskNotRunning extends Schema.TaggedError<TaskNotRunning>()("TaskNo
 
 export class InvalidCwd extends Schema.TaggedError<InvalidCwd>()("InvalidCwd", {
   cwd: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** A restart refused: the task it was for, and whether its run goes on. */
+  restart: Schema.optional(Schema.Struct({ name: Schema.String, runsOn: Schema.Boolean }))
 }) {
   override get message() {
-    return `Working directory ${quote(this.cwd)} ${this.reason}. Pass an existing directory as cwd.`
+    return this.restart === undefined
+      ? `Working directory ${quote(this.cwd)} ${this.reason}. Pass an existing directory as cwd.`
+      : `Cannot restart task ${quote(this.restart.name)}: its working directory ${quote(this.cwd)} ${this.reason}` +
+        `${this.restart.runsOn ? "; it runs on as it was" : ""}. Recreate the directory, or start the task anew ` +
+        `with start_task and another cwd.`
   }
 }
 

@@ -587,6 +587,15 @@ export const make = (
               if (isFinished(state.status) && !context.mayRun(name)) {
                 return yield* new TooManyTasks({ limit: config.maxTasks })
               }
+              // Looked at before the stop: a run that could not start again is not stopped for nothing.
+              const cwdProblem = yield* checkDirectory(state.cwd)
+              if (cwdProblem !== undefined) {
+                return yield* new InvalidCwd({
+                  cwd: state.cwd,
+                  reason: cwdProblem,
+                  restart: { name, runsOn: run !== undefined }
+                })
+              }
               yield* stopNow({ by: message.by, restart: true })
               // A restart asked for starts the policy over: its count and its backoff.
               inARow = 0

@@ -48,7 +48,16 @@ import * as ProcessTree from "../process/ProcessTree.ts"
 import * as procfs from "../process/procfs.ts"
 import { listeningPorts } from "../process/usage.ts"
 import { Watchdog } from "../process/Watchdog.ts"
-import { askedBy, joinHints, leftRunningHint, notFoundHint, ownerLeft, silentHint, stdoutSilentHint } from "./hints.ts"
+import {
+  askedBy,
+  joinHints,
+  leftRunningHint,
+  notFoundHint,
+  ownerLeft,
+  pausedHint,
+  silentHint,
+  stdoutSilentHint
+} from "./hints.ts"
 import { Notifier } from "./Notifier.ts"
 import type { RestartPolicy } from "./RestartPolicy.ts"
 import { defaultPolicy } from "./RestartPolicy.ts"
@@ -790,6 +799,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             }
           }
           if (taken !== "") return { hint: `${taken}Stop it, or give the task another port.` }
+          // Stopped by a signal (SIGSTOP, SIGTSTP): nothing else explains the silence.
+          if (now.pid !== null && procfs.available && procfs.stat(now.pid)?.paused === true) {
+            return { hint: pausedHint }
+          }
           // Silent for a while, not for a wait that looked once (timeoutMs: 0); and a task that printed
           // before the wait is no sign of a buffer holding its lines back (it printed those).
           if (Date.now() - startedAt < SILENT_AFTER_MS) return {}

@@ -25,6 +25,10 @@ export const silentHint = (task: TaskState, forALine: boolean, never: boolean, s
     : `${silence}${stdin}`
 }
 
+/** A timed-out wait whose task's main process is stopped by a signal. */
+export const pausedHint = "It is paused (stopped by SIGSTOP or SIGTSTP, see signal_task): it runs, and prints, " +
+  "nothing until signal_task { signal: \"SIGCONT\" }."
+
 /** A timed-out wait for a line from a task on pipes that wrote on stderr only: stdout may be buffered. */
 export const stdoutSilentHint = "It printed on stderr only, nothing on stdout: if the line it waits for comes " +
   `on stdout, it may be buffering it, ${BUFFERING}`

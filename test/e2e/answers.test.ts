@@ -360,6 +360,25 @@ describe("summaries that show the cause", () => {
     expect(waited.hint).toMatch(/^It printed on stderr only, nothing on stdout: .* buffering it.*terminal: true/)
     await s.structured("stop_task", { name: "mixed" })
   })
+
+  it("a wait on a task paused by SIGSTOP says it is paused, not that it may buffer", async () => {
+    await s.structured("start_task", {
+      command: "python3",
+      args: ["-c", "import time; time.sleep(0.5); print('ready')"],
+      name: "frozen"
+    })
+    await s.structured("signal_task", { name: "frozen", signal: "SIGSTOP" })
+    const waited = await s.structured<{ timedOut: boolean; hint: string }>("wait_for_task", {
+      name: "frozen",
+      pattern: "ready",
+      timeoutMs: 1_500
+    })
+    expect(waited.timedOut).toBe(true)
+    expect(waited.hint).toMatch(/^It is paused \(stopped by SIGSTOP or SIGTSTP/)
+    expect(waited.hint).not.toMatch(/buffering/)
+    await s.structured("signal_task", { name: "frozen", signal: "SIGCONT" })
+    await s.structured("stop_task", { name: "frozen" })
+  })
 })
 
 /** Live processes whose command line holds `text`. */

@@ -233,6 +233,21 @@ describe("TaskRegistry (real processes)", () => {
         assert.include(task.error, `Working directory "${dir}" no longer exists`)
       }))
 
+    it.effect("restart_task of a running task whose directory went refuses, and leaves the run running", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-went-"))
+        const started = yield* r.start({ command: "sleep 300", name: "runson", cwd: dir })
+        rmSync(dir, { recursive: true })
+        const refused = yield* r.restart("runson").pipe(Effect.flip)
+        assert.strictEqual(refused._tag, "InvalidCwd")
+        assert.include(refused.message, `Cannot restart task "runson": its working directory "${dir}" does not exist`)
+        assert.include(refused.message, "it runs on as it was")
+        const task = yield* r.get("runson")
+        assert.deepStrictEqual([task.status, task.pid, task.error], ["running", started.pid, null])
+        yield* r.stop("runson")
+      }))
+
     it.effect("a restart whose working directory became a file says what it is, not that it is gone", () =>
       Effect.gen(function*() {
         const r = yield* registry
