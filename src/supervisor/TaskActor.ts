@@ -742,7 +742,18 @@ export const make = (
       input: (bytes, eof) => ask((reply) => ({ _tag: "Input", bytes, eof, reply })),
       resize: (size) => ask((reply) => ({ _tag: "Resize", size, reply })),
       remove: (by) => ask((reply) => ({ _tag: "Remove", by, reply })),
-      removeIfOwnedBy: (session, by) => ask((reply) => ({ _tag: "Remove", ifSession: session, by, reply })),
+      removeIfOwnedBy: (session, by) =>
+        Effect.suspend(() => {
+          // Its session's end does not wait out a longer grace that a stop under way gave (up to ten
+          // minutes): past the end's own grace, a SIGKILL ends the tree, and the stop with it.
+          const under = stopping
+          if (under !== undefined && state.session === session) {
+            setTimeout(() => {
+              if (stopping === under && under.process.signal("SIGKILL")) under.killed = true
+            }, config.killGraceMs).unref()
+          }
+          return ask((reply) => ({ _tag: "Remove", ifSession: session, by, reply }))
+        }),
       handOver: (from, to) => ask((reply) => ({ _tag: "HandOver", from, to, reply }))
     }
     /** Ends the actor when it was removed and nothing waits in its mailbox, in one step, so no command slips in. */

@@ -270,6 +270,23 @@ describe("one supervisor per project, shared by every session", () => {
     await until(() => !isAlive(pid) ? true : undefined, 10_000)
   })
 
+  it("a session's end does not wait out the longer grace of a stop under way: its own grace, then SIGKILL", async () => {
+    const p = makeProject()
+    const a = await session({ ...p.env, TASKMUX_KILL_GRACE_MS: "500" })
+    const started = await a.structured<{ line: { text: string } }>("start_task", {
+      command:
+        "python3 -c \"import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', os.getpid(), flush=True); time.sleep(300)\"",
+      name: "stubborn",
+      waitFor: { pattern: "ready" }
+    })
+    const pid = Number(started.line.text.split(" ")[1])
+    void a.call("stop_task", { name: "stubborn", graceMs: 60_000 }).catch(() => {})
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(isAlive(pid)).toBe(true)
+    await a.client.close()
+    await until(() => !isAlive(pid) ? true : undefined, 5_000)
+  })
+
   it("hands a dependency to the session whose task needs it when the session that started it goes", async () => {
     const p = makeProject()
     writeFileSync(
