@@ -37,8 +37,8 @@ const presenter = (io: CliIo["Service"]): CliOutput.Presenter => {
 
 /**
  * What an ended command means as an exit code; says what went wrong on stderr, and with --json, where
- * the command printed no answer, also as `{ error, exitCode }` on stdout: a script's `| jq` reads one
- * JSON document either way.
+ * the command printed no answer (or follows, a line at a time), also as `{ error, exitCode }` on stdout:
+ * a script's `| jq` reads one JSON document either way.
  */
 const exitCode = (io: CliIo["Service"], exit: Exit.Exit<void, unknown>, json: boolean): number => {
   if (Exit.isSuccess(exit)) return ExitCode.ok
@@ -80,7 +80,9 @@ export const runCliWith = (argv: ReadonlyArray<string>, io: Layer.Layer<CliIo>):
           )
         )
       )
-      return exitCode(cli, exit, argv.includes("--json") && !printed)
+      // A follow's JSON is a stream of lines: a failure is its last line, whatever came before.
+      const stream = argv[0] === "logs" && argv.some((arg) => arg === "-f" || arg === "--follow")
+      return exitCode(cli, exit, argv.includes("--json") && (!printed || stream))
     }).pipe(Effect.provide(Layer.merge(NodeServices.layer, io)))
   )
 

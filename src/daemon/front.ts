@@ -115,7 +115,7 @@ const pipeThrough = async (paths: RuntimePaths, supervisorArgs: ReadonlyArray<st
       // sees this server end, and its next connection starts a new supervisor.
       const message = `The taskmux supervisor for ${paths.project} (pid ${welcome.pid}) ended while this call ` +
         "ran, and its tasks with it. Reconnect (restart the MCP server in your client) to start a new one; " +
-        "list_tasks there shows what ran as lost."
+        "if it was killed, list_tasks there shows what ran as lost."
       for (const id of pending.values()) {
         stdout.write(`${JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32603, message } })}\n`)
       }

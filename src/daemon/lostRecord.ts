@@ -56,9 +56,9 @@ export const readLost = (file: string): ReadonlyArray<LostTask> => {
     ...endedKeptToo.map(endedKept),
     ...running.map((task): LostTask => ({
       ...task,
-      reason: `the supervisor (pid ${record.supervisorPid}) ended while it ran${
-        task.pid === null ? "" : ` as pid ${task.pid}`
-      }; nothing restarted it${task.logFile === null ? "" : `. Its output: ${task.logFile}`}`
+      reason: `the supervisor (pid ${record.supervisorPid}) ended ${whileItWas(task)}; nothing restarted it${
+        task.logFile === null ? "" : `. Its output: ${task.logFile}`
+      }`
     }))
   ].slice(-LOST_KEPT)
 }
@@ -78,3 +78,11 @@ export const lostListed = (task: LostTask) => ({
   reason: task.reason,
   logFile: task.logFile
 })
+
+/** What a task not ended was doing when its supervisor died: running, waiting to run again, or not yet started. */
+const whileItWas = (task: RecordedTask) =>
+  task.status === "restarting"
+    ? "while it waited to run again (its restart policy)"
+    : task.pid === null
+    ? "before it had started"
+    : `while it ran as pid ${task.pid}`

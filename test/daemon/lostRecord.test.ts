@@ -17,4 +17,14 @@ describe("the record of lost tasks", () => {
     expect(read.slice(-3).map((t) => t.name)).toEqual(["old99", "web", "db"])
     expect(read.at(-1)!.reason).toMatch(/the supervisor \(pid 42\) ended while it ran as pid 7/)
   })
+
+  it("says a task waiting to run again, or not started yet, was not running when its supervisor died", () => {
+    const file = NodePath.join(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-record-")), "tasks.json")
+    const tasks = [task("flaky", "restarting"), { ...task("web", "running"), pid: null }]
+    writeFileSync(file, JSON.stringify({ supervisorPid: 42, tasks, lost: [] }))
+    expect(readLost(file).map((t) => t.reason)).toEqual([
+      "the supervisor (pid 42) ended while it waited to run again (its restart policy); nothing restarted it",
+      "the supervisor (pid 42) ended before it had started; nothing restarted it"
+    ])
+  })
 })

@@ -601,12 +601,19 @@ describe("one supervisor per project, shared by every session", () => {
     })
     const taskmux = builtCli(p.project, { ...process.env, ...p.env })
     const following = taskmux(["logs", "-f", "ticker"])
+    const followingJson = taskmux(["logs", "-f", "ticker", "--json"])
     await new Promise((resolve) => setTimeout(resolve, 1_500))
     process.kill((await p.supervisor())!.pid, "SIGKILL")
     const ran = await following
     expect(ran.code).toBe(1)
     expect(ran.stderr).toMatch(/^The taskmux supervisor for .* ended while this ran, and its tasks with it/)
     expect(ran.stdout).toContain("tick")
+    // A script's stream of JSON lines ends with the failure, as its last line.
+    const json = await followingJson
+    expect(json.code).toBe(1)
+    const lines = json.stdout.trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>)
+    expect(lines[0]).toMatchObject({ text: "tick" })
+    expect(lines.at(-1)).toMatchObject({ error: expect.stringMatching(/supervisor .* ended/), exitCode: 1 })
   })
 
   it("remembers how a kept task ended after its supervisor exits: ps says so, logs reads its log file, the next supervisor lists it and runs it again", async () => {
