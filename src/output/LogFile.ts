@@ -139,6 +139,8 @@ export class LogFile {
     this.opening = false
     if (error) {
       this.error = error.message
+      // Nothing of what came while it was opening is in a file.
+      this.accepted = 0
       this.queue = []
       this.queued = 0
       this.drainWaiters.splice(0).forEach((resume) => resume())
@@ -223,10 +225,11 @@ export class LogFile {
       for (const slab of batch) if (slab.bytes.length === this.slabBytes) this.spare.push(slab.bytes)
       if (error || bytes < size) {
         // The disk said no (full, gone): stop accepting, and say why in get_task.
-        this.error = error?.message ?? `short write (${bytes} of ${size} bytes)`
+        // Not capped (its cap is --log-max-bytes): failed, and `error` says why.
+        this.error = error?.message ?? `short write (${bytes} of ${size} bytes: is the disk full?)`
+        this.accepted -= size - bytes
         this.queue = []
         this.queued = 0
-        this.capped = true
       }
       if (this.queued < HIGH_WATER) this.drainWaiters.splice(0).forEach((resume) => resume())
       this.pump()

@@ -1,7 +1,7 @@
 /** The log file copies what it is given (the read buffer is reused) and writes every byte up to its cap. */
 import { Effect } from "effect"
 import fc from "fast-check"
-import { spawnSync } from "node:child_process"
+import { execFileSync, spawnSync } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -43,6 +43,29 @@ describe("LogFile", () => {
     const log = LogFile.open(dir, "web", 1 << 20)
     await Effect.runPromise(log.close)
     expect(NodePath.basename(log.stats().path)).toMatch(new RegExp(`^web-\\d{8}T\\d{6}Z-${process.pid}-\\d+\\.log$`))
+  })
+
+  it("that cannot be made says why, and counts nothing written (no file has it)", async () => {
+    writeFileSync(NodePath.join(dir, "a-file"), "")
+    const log = LogFile.open(NodePath.join(dir, "a-file", "logs"), "web", 1 << 20)
+    log.write(Buffer.from("lost\n"))
+    await Effect.runPromise(log.close)
+    expect(log.stats()).toMatchObject({ bytes: 0, capped: false, error: expect.stringMatching(/ENOTDIR|EEXIST/) })
+  })
+
+  // Root only (as CI runs): a disk of its own, 64 KiB, to fill.
+  it.skipIf(process.getuid?.() !== 0)("that the disk refuses says why, not that it was capped", async () => {
+    const full = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-full-"))
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", full])
+    try {
+      const log = LogFile.open(full, "web", 1 << 20)
+      log.write(Buffer.alloc(256 * 1024, 0x78))
+      await Effect.runPromise(log.close)
+      expect(log.stats()).toMatchObject({ capped: false, error: expect.stringMatching(/ENOSPC|disk full/) })
+      expect(log.stats().bytes).toBeLessThanOrEqual(64 * 1024)
+    } finally {
+      execFileSync("umount", ["-l", full])
+    }
   })
 })
 
