@@ -395,7 +395,8 @@ const sayReady = () => {
 const listen = (path: string, accept: (socket: net.Socket) => void) =>
   Effect.acquireRelease(
     Effect.callback<{ readonly server: net.Server; readonly remove: () => void }>((resume) => {
-      const bound = `${path}.${process.pid}`
+      // Shorter than the socket's own name (a unix socket's path has a limit of 104 to 108 bytes).
+      const bound = NodePath.join(NodePath.dirname(path), `.${process.pid}.bind`)
       fs.rmSync(bound, { force: true })
       const server = net.createServer({ pauseOnConnect: true }, accept)
       const umask = process.umask(0o077)
