@@ -6,7 +6,7 @@
  * reconnect finds it) and ends. Its web listener (the page, MCP over HTTP: src/web/) starts the first
  * time a session asks for it (`taskmux/ui`, which `taskmux ui` sends), and is loaded only then.
  */
-import { Context, Deferred, Effect, Exit, Layer, PubSub, Schedule, Scope } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Layer, PubSub, Schedule, Scope } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as NodePath from "node:path"
@@ -114,15 +114,21 @@ export class Daemon extends Context.Service<Daemon, {
       Daemon,
       Effect.gen(function*() {
         const layerScope = yield* Effect.scope
-        /** A resource of its own scope, with the inode of the file it made: made again if that file goes. */
-        const held = (resource: Effect.Effect<unknown, LostRace, Scope.Scope>, file: string) =>
+        /**
+         * Acquires `resource` in a scope of its own within `home`, so that it can be replaced (see
+         * stayReachable), with the identity of the file it made at `file`.
+         */
+        const acquireIn = (home: Scope.Scope, resource: Effect.Effect<unknown, LostRace, Scope.Scope>, file: string) =>
           Effect.gen(function*() {
-            const scope = yield* Scope.fork(layerScope, "sequential")
+            const scope = yield* Scope.fork(home, "sequential")
             yield* Effect.onError(Scope.provide(resource, scope), () => Scope.close(scope, Exit.void))
-            return { scope, ino: inodeOf(file) }
+            return { scope, file: identityOf(file) }
           })
-        const takeLock = held(holdLock(paths.lock, paths.project), paths.lock)
-        let lock = yield* takeLock
+        // The lock's home is made here, and the socket's where it listens, so that an end lets go of the
+        // socket first and of the lock last, however often either was made again.
+        const lockHome = yield* Scope.fork(layerScope, "sequential")
+        const acquireLock = acquireIn(lockHome, holdLock(paths.lock, paths.project), paths.lock)
+        let lock = yield* acquireLock
         const registry = yield* TaskRegistry
         const context = yield* Effect.context<ToolEnv | Notifier>()
         const done = yield* Deferred.make<void>()
@@ -281,36 +287,49 @@ export class Daemon extends Context.Service<Daemon, {
           socket.resume()
         }
 
-        const listenAgain = held(listen(paths.socket, accept), paths.socket)
-        let listening = yield* listenAgain
+        const listenerHome = yield* Scope.fork(layerScope, "sequential")
+        const acquireListener = acquireIn(listenerHome, listen(paths.socket, accept), paths.socket)
+        let listening = yield* acquireListener
         sayReady()
         yield* idleCheck
 
-        // Its socket file removed (a cleaner of /tmp, an rm), or its whole directory (logind's at the last
-        // logout, while a kept task runs on): it listens again, under the lock again, within seconds.
-        // Else no client would reach it, and the next one would start a second supervisor beside it.
-        let outdone = false
+        // Its socket file removed (a cleaner of /tmp, an rm), or its whole directory: it listens again,
+        // under the lock again, within seconds, where the directory can be made again. Else no client
+        // would reach it, and the next one would start a second supervisor beside it. (A client in
+        // between starts one anyway: this one then listens again once that one has ended.)
+        let lastProblem: string | undefined
+        /** Each problem once, not every few seconds for as long as it lasts. */
+        const sayOnce = (problem: string) =>
+          Effect.suspend(() => {
+            if (problem === lastProblem) {
+              return Effect.void
+            }
+            lastProblem = problem
+            return Effect.logWarning(problem)
+          })
         const stayReachable = Effect.gen(function*() {
-          if (outdone || ending || inodeOf(paths.socket) === listening.ino) {
+          if (ending || sameFile(identityOf(paths.socket), listening.file)) {
             return
           }
           ensurePrivateDir(NodePath.dirname(paths.socket))
-          if (inodeOf(paths.lock) !== lock.ino) {
-            const taken = yield* Effect.exit(takeLock)
-            if (Exit.isFailure(taken)) {
-              // Another supervisor started meanwhile, and holds the project now: the sessions here go on.
-              outdone = true
-              return yield* Effect.logWarning(`${paths.lock} went, and another supervisor took the project`)
-            }
+          if (!sameFile(identityOf(paths.lock), lock.file)) {
+            // Its lock is on a file that went: it holds nothing now. Let go of it before taking it anew.
             yield* Scope.close(lock.scope, Exit.void)
+            const taken = yield* Effect.exit(acquireLock)
+            if (Exit.isFailure(taken)) {
+              return yield* sayOnce(
+                `${paths.lock} went, and another supervisor took the project: this one's sessions go on, ` +
+                  "and it listens again once that one has ended"
+              )
+            }
             lock = taken.value
           }
-          const old = listening
-          listening = yield* listenAgain
-          yield* Scope.close(old.scope, Exit.void)
+          yield* Scope.close(listening.scope, Exit.void)
+          listening = yield* acquireListener
+          lastProblem = undefined
           yield* Effect.logWarning(`${paths.socket} went: listening there again`)
         }).pipe(Effect.catchCause((cause) =>
-          Effect.logWarning("cannot listen again", cause)
+          sayOnce(`cannot listen again at ${paths.socket}: ${Cause.squash(cause)}`)
         ))
         yield* stayReachable.pipe(Effect.repeat(Schedule.spaced(REACHABLE_EVERY_MS)), Effect.forkScoped)
         return Daemon.of({ done: Deferred.await(done) })
@@ -352,7 +371,9 @@ const holdLock = (file: string, project: string) =>
 const holdPidFile = (file: string, project: string, again = true): () => void => {
   try {
     fs.writeFileSync(file, String(process.pid), { flag: "wx", mode: 0o600 })
-    return removeOwn(file)
+    const made = removeOwn(file)
+    // Not one that names another supervisor (made where this one's was, after it went).
+    return () => readPid(file) === process.pid && made()
   } catch {
     const holder = Number(fs.readFileSync(file, "utf8"))
     if (!again || isAlive(holder) && isSupervisorOf(holder, project)) {
@@ -400,12 +421,21 @@ const listen = (path: string, accept: (socket: net.Socket) => void) =>
       fs.rmSync(bound, { force: true })
       const server = net.createServer({ pauseOnConnect: true }, accept)
       const umask = process.umask(0o077)
-      server.once("error", (error) => resume(Effect.die(error)))
+      server.once("error", (error) => {
+        process.umask(umask)
+        resume(Effect.die(error))
+      })
       server.listen(bound, () => {
         process.umask(umask)
-        fs.chmodSync(bound, 0o600)
-        // Holding the lock, this is the only supervisor: a socket file left there is a dead one's.
-        fs.renameSync(bound, path)
+        try {
+          fs.chmodSync(bound, 0o600)
+          // Holding the lock, this is the only supervisor: a socket file left there is a dead one's.
+          fs.renameSync(bound, path)
+        } catch (error) {
+          // Its directory going meanwhile, say: a defect to retry, not an exception that ends the process.
+          server.close()
+          return resume(Effect.die(error))
+        }
         resume(Effect.succeed({ server, remove: removeOwn(path) }))
       })
     }),
@@ -419,19 +449,33 @@ const listen = (path: string, accept: (socket: net.Socket) => void) =>
 /** How often the supervisor looks that its socket is still where fronts look for it. */
 const REACHABLE_EVERY_MS = 2_000
 
-/** A file's inode, or undefined when there is none at `path`. */
-const inodeOf = (path: string): number | undefined => {
+/**
+ * Which file is at `path` (device, inode, birth), or undefined when none is. An inode's number alone is
+ * not enough: a file system reuses a deleted file's number for the next one made (ext4 at once).
+ */
+const identityOf = (path: string): string | undefined => {
   try {
-    return fs.statSync(path).ino
+    const stat = fs.statSync(path, { bigint: true })
+    return `${stat.dev}:${stat.ino}:${stat.birthtimeNs}`
   } catch {
     return undefined
   }
 }
 
+const sameFile = (now: string | undefined, made: string | undefined) => now !== undefined && now === made
+
 /** Removes the file just made at `path`, later, if it is still that file (not one made there since). */
 const removeOwn = (path: string) => {
-  const ino = inodeOf(path)
+  const made = identityOf(path)
   return () => {
-    if (ino !== undefined && inodeOf(path) === ino) fs.rmSync(path, { force: true })
+    if (sameFile(identityOf(path), made)) fs.rmSync(path, { force: true })
+  }
+}
+
+const readPid = (file: string) => {
+  try {
+    return Number(fs.readFileSync(file, "utf8"))
+  } catch {
+    return undefined
   }
 }

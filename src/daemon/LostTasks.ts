@@ -78,7 +78,11 @@ export class LostTasks extends Context.Service<LostTasks, {
             Effect.sync(() => {
               clearTimeout(timer)
               for (const task of tasks) {
-                if (task.session === null && ENDED_BY_ITSELF.has(task.status)) lost.set(task.name, endedKept(task))
+                if (task.session === null && ENDED_BY_ITSELF.has(task.status)) {
+                  // Newest last, where the record's cap keeps it.
+                  lost.delete(task.name)
+                  lost.set(task.name, endedKept(task))
+                }
               }
               if (lost.size === 0) fs.rmSync(paths.record, { force: true })
               else write([])

@@ -33,7 +33,10 @@ export interface RecordFile {
   readonly lost: ReadonlyArray<LostTask>
 }
 
-/** Lost tasks remembered, the newest: each crash of a supervisor would add its tasks for good. */
+/**
+ * Lost tasks remembered from crashes before the last, the newest (the last one's are all kept): each
+ * crash of a supervisor would add its tasks for good.
+ */
 export const LOST_KEPT = 64
 
 /** What a record says was running when its supervisor died, and what was lost before; none without one. */
@@ -51,8 +54,11 @@ export const readLost = (file: string): ReadonlyArray<LostTask> => {
   const endedKeptToo = (record.tasks ?? []).filter((task) =>
     task.session === null && ENDED_BY_ITSELF.has(task.status) && !remembered.has(task.name)
   )
+  // This record's own are kept whole; those of crashes before, the newest that fit.
+  const before = record.lost ?? []
+  const fresh = endedKeptToo.length + running.length
   return [
-    ...(record.lost ?? []),
+    ...before.slice(Math.max(0, before.length - Math.max(0, LOST_KEPT - fresh))),
     ...endedKeptToo.map(endedKept),
     ...running.map((task): LostTask => ({
       ...task,
@@ -60,7 +66,7 @@ export const readLost = (file: string): ReadonlyArray<LostTask> => {
         task.logFile === null ? "" : `. Its output: ${task.logFile}`
       }`
     }))
-  ].slice(-LOST_KEPT)
+  ]
 }
 
 /** A lost or ended task as list_tasks shows it (and `taskmux ps --json` when no supervisor runs). */

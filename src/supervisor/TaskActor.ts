@@ -293,6 +293,8 @@ export const make = (
     let timer: Fiber.Fiber<void> | undefined
     /** The run a stop is ending now, while it waits out its grace: a forcing stop's SIGKILL reaches it at once. */
     let stopping: Run | undefined
+    /** When the session named asked for its tasks to end (its end), and by when they must have. */
+    let sessionEnd: { readonly session: string; readonly at: number } | undefined
     let started = false
     // Restart policy bookkeeping: made at the first restart, as most tasks never restart.
     let step: Effect.Success<ReturnType<typeof backoffStep>> | undefined
@@ -501,7 +503,10 @@ export const make = (
         current.restartNext = request.restart === true
         stopping = current
         const signal = request.force === true ? "SIGKILL" : request.signal ?? "SIGTERM"
-        const forced = yield* current.process.terminate({ signal, graceMs: request.graceMs ?? config.killGraceMs })
+        // Its session has ended: no stop, queued before that end, waits past the end's own grace.
+        const endBy = sessionEnd?.session === state.session ? sessionEnd.at - Date.now() : Infinity
+        const graceMs = Math.max(0, Math.min(request.graceMs ?? config.killGraceMs, endBy))
+        const forced = yield* current.process.terminate({ signal, graceMs })
           .pipe(
             Effect.withSpan("task.kill", { attributes: { task: name } }),
             Effect.ensuring(Effect.sync(() => stopping = undefined))
@@ -744,12 +749,15 @@ export const make = (
       remove: (by) => ask((reply) => ({ _tag: "Remove", by, reply })),
       removeIfOwnedBy: (session, by) =>
         Effect.suspend(() => {
-          // Its session's end does not wait out a longer grace that a stop under way gave (up to ten
-          // minutes): past the end's own grace, a SIGKILL ends the tree, and the stop with it.
+          // Its session's end does not wait out a longer grace that a stop gave (up to ten minutes): a
+          // stop still queued takes the end's deadline (see stopNow); past it, one under way gets a SIGKILL.
+          if (state.session === session) sessionEnd ??= { session, at: Date.now() + config.killGraceMs }
           const under = stopping
-          if (under !== undefined && state.session === session) {
+          if (under !== undefined) {
             setTimeout(() => {
-              if (stopping === under && under.process.signal("SIGKILL")) under.killed = true
+              if (stopping === under && state.session === session && under.process.signal("SIGKILL")) {
+                under.killed = true
+              }
             }, config.killGraceMs).unref()
           }
           return ask((reply) => ({ _tag: "Remove", ifSession: session, by, reply }))

@@ -18,6 +18,14 @@ describe("the record of lost tasks", () => {
     expect(read.at(-1)!.reason).toMatch(/the supervisor \(pid 42\) ended while it ran as pid 7/)
   })
 
+  it("keeps every task the last crash lost, however many, and none of those before past the cap", () => {
+    const file = NodePath.join(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-record-")), "tasks.json")
+    const lost = [{ ...task("old", "running"), reason: "lost before" }]
+    const tasks = Array.from({ length: LOST_KEPT + 6 }, (_, i) => task(`t${i}`, "running"))
+    writeFileSync(file, JSON.stringify({ supervisorPid: 42, tasks, lost }))
+    expect(readLost(file).map((t) => t.name)).toEqual(tasks.map((t) => t.name))
+  })
+
   it("says a task waiting to run again, or not started yet, was not running when its supervisor died", () => {
     const file = NodePath.join(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-record-")), "tasks.json")
     const tasks = [task("flaky", "restarting"), { ...task("web", "running"), pid: null }]

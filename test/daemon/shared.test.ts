@@ -471,20 +471,49 @@ describe("one supervisor per project, shared by every session", () => {
       const p = makeProject()
       const a = await session(p.env)
       await a.structured("start_task", { command: "sleep 300", name: "db", keep: true })
+      // Its paths, taken once: making them again (runtimePaths) would make the directory again too.
+      const paths = p.paths()
       const supervisor = (await p.supervisor())!
-      rmSync(removed === "its socket file" ? p.paths().socket : NodePath.dirname(p.paths().socket), {
-        recursive: true,
-        force: true
-      })
-      await until(async () => (await p.supervisor())?.pid === supervisor.pid || undefined, 6_000)
+      rmSync(removed === "its socket file" ? paths.socket : paths.dir, { recursive: true, force: true })
+      const answered = async () => {
+        const connection = await connectIfRunning(paths, "cli")
+        connection?.socket.destroy()
+        return connection?.welcome.pid
+      }
+      await until(async () => (await answered()) === supervisor.pid || undefined, 6_000)
+      // Made again by the supervisor, as private as before.
+      expect(statSync(paths.dir).mode & 0o777).toBe(0o700)
+      expect(statSync(paths.socket).mode & 0o777).toBe(0o600)
       const b = await session(p.env)
       expect((await listed(b)).map((t) => [t.name, t.status, t.owner])).toEqual([["db", "running", "kept"]])
-      expect(statSync(p.paths().socket).mode & 0o777).toBe(0o600)
       const ps = await builtCli(p.project, { ...process.env, ...p.env })(["ps"])
       expect(ps.stdout).toMatch(/db\s+running/)
       await b.structured("stop_task", { name: "db" })
     }, 30_000)
   }
+
+  it("listens again once a supervisor started beside it (while its directory was gone) has ended", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    await a.structured("start_task", { command: "sleep 300", name: "db", keep: true })
+    const paths = p.paths()
+    const first = (await p.supervisor())!
+    rmSync(paths.dir, { recursive: true, force: true })
+    // A client at once, before the first looks again: it starts a second supervisor, which takes the lock.
+    const b = await session(p.env)
+    const second = (await p.supervisor())!
+    expect(second.pid).not.toBe(first.pid)
+    expect(await listed(b)).toEqual([])
+    await new Promise((resolve) => setTimeout(resolve, 2_500))
+    await b.client.close()
+    // The second ends (nothing of its own: not asked anything meanwhile, each ask being a session of its
+    // own); the first takes the project back, with its kept task.
+    await until(() => !isAlive(second.pid) || undefined, 10_000)
+    await until(async () => (await p.supervisor())?.pid === first.pid || undefined, 5_000)
+    const c = await session(p.env)
+    expect((await listed(c)).map((t) => [t.name, t.status])).toEqual([["db", "running"]])
+    await c.structured("stop_task", { name: "db" })
+  }, 30_000)
 
   it(
     "says in a few seconds that a stopped supervisor does not answer, to a client and to the CLI, not hanging",
