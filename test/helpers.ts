@@ -1,7 +1,8 @@
 /** Shared test helpers: real processes are checked through /proc, never mocked. */
 import { Effect, Schedule } from "effect"
 import { execFileSync, spawnSync } from "node:child_process"
-import { readdirSync, readFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import * as os from "node:os"
 import * as NodePath from "node:path"
 
 export const fixture = (name: string) => NodePath.join(import.meta.dirname, "fixtures", name)
@@ -66,3 +67,21 @@ export const asOtherUser = (script: string, reachable: string): string | undefin
   )
   return run.stdout.trim()
 }
+
+/**
+ * Whether this process may mount a small tmpfs (root, with the right to mount: not root in an
+ * unprivileged container): the tests of a full disk make one to fill. Asked once.
+ */
+export const canMount = (): boolean => {
+  if (mountable !== undefined) return mountable
+  if (process.getuid?.() !== 0) return mountable = false
+  const probe = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-mount-"))
+  try {
+    mountable = spawnSync("mount", ["-t", "tmpfs", "-o", "size=4k", "tmpfs", probe]).status === 0
+    if (mountable) spawnSync("umount", [probe])
+    return mountable
+  } finally {
+    rmSync(probe, { recursive: true, force: true })
+  }
+}
+let mountable: boolean | undefined

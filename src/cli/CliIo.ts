@@ -39,6 +39,8 @@ export class CliIo extends Context.Service<CliIo, {
    * following commands end there, cleanly.
    */
   readonly stopRequested: Effect.Effect<void>
+  /** Says that the command prints a stream of JSON lines (logs -f --json): a failure is its last line. */
+  readonly streaming?: () => void
   /** The process's own streams, for attach (raw mode, size); absent in tests that run in-process. */
   readonly tty?: {
     readonly stdin: NodeJS.ReadStream

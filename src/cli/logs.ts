@@ -143,6 +143,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
   })
 
   const follow = Effect.gen(function*() {
+    if (options.json) io.streaming?.()
     for (;;) {
       const ended = yield* Deferred.make<WaitAnswer, CliFailure>()
       yield* Effect.forkChild(Deferred.into(awaitEnd, ended))

@@ -61,14 +61,17 @@ export const runCliWith = (argv: ReadonlyArray<string>, io: Layer.Layer<CliIo>):
   Effect.runPromise(
     Effect.gen(function*() {
       const cli = yield* CliIo
-      // Whether the command printed its answer: then a failure's JSON would be a second document.
+      // Whether the command printed its answer: then a failure's JSON would be a second document;
+      // unless what it prints is a stream of JSON lines, which a failure ends as its last line.
       let printed = false
+      let stream = false
       const counting: CliIo["Service"] = {
         ...cli,
         stdout: (text) => {
           printed = true
           cli.stdout(text)
-        }
+        },
+        streaming: () => stream = true
       }
       const exit = yield* Effect.exit(
         run(argv).pipe(
@@ -80,8 +83,6 @@ export const runCliWith = (argv: ReadonlyArray<string>, io: Layer.Layer<CliIo>):
           )
         )
       )
-      // A follow's JSON is a stream of lines: a failure is its last line, whatever came before.
-      const stream = argv[0] === "logs" && argv.some((arg) => arg === "-f" || arg === "--follow")
       return exitCode(cli, exit, argv.includes("--json") && (!printed || stream))
     }).pipe(Effect.provide(Layer.merge(NodeServices.layer, io)))
   )

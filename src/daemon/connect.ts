@@ -20,8 +20,11 @@ export interface Connection {
 /** How long a front waits for a supervisor it started to listen. */
 const START_TIMEOUT_MS = 10_000
 
-/** How long a supervisor that took the connection may take to answer it (it answers in a few ms). */
-const WELCOME_TIMEOUT_MS = 5_000
+/**
+ * How long a supervisor that took the connection may take to answer it: it answers in a few ms, and
+ * one busy for seconds on end (a long collection of a big heap) is still worth the wait.
+ */
+const WELCOME_TIMEOUT_MS = 10_000
 
 /** Connects and greets; undefined when nobody listens there (no socket, or a dead one's). */
 export const connectIfRunning = (
@@ -49,7 +52,9 @@ export const connectIfRunning = (
         new Error(
           `the supervisor of ${paths.project}${pid === undefined ? "" : ` (pid ${pid})`} took the connection ` +
             `but did not answer within ${WELCOME_TIMEOUT_MS / 1000} s: it may be stopped ` +
-            `(${pid === undefined ? "kill -CONT it" : `kill -CONT ${pid}`}) or stuck (its log: ${paths.log})`
+            `(${
+              pid === undefined ? `pgrep -f "supervise.*${paths.project}" finds it` : `kill -CONT ${pid}`
+            }) or stuck (its log: ${paths.log})`
         )
       )
     }, WELCOME_TIMEOUT_MS)

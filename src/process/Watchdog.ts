@@ -69,6 +69,9 @@ const nextTurn = Effect.callback<void>((resume) => {
   return Effect.sync(() => clearImmediate(immediate))
 })
 
+/** Watchdogs started in place of one killed, at most, in a server's life. */
+const MAX_REPLACED = 10
+
 const discard: OutputSink = { append: () => true, flush: () => {}, onDrain: (resume) => resume() }
 
 export class Watchdog extends Context.Service<Watchdog, {
@@ -85,6 +88,7 @@ export class Watchdog extends Context.Service<Watchdog, {
       const scope = yield* Effect.scope
       // What it watches, by group: said again, whole, to a watchdog spawned anew.
       const watched = new Map<number, string>()
+      let replaced = 0
       const spawnOne: Effect.Effect<TaskProcess> = PipeProcess.spawn({
         command: "/bin/sh",
         args: ["-c", script],
@@ -98,6 +102,13 @@ export class Watchdog extends Context.Service<Watchdog, {
           Effect.forkIn(
             Effect.gen(function*() {
               yield* group.exited
+              // One that is killed as soon as it starts (a loop of pkill) is not started forever.
+              if (++replaced > MAX_REPLACED) {
+                return yield* Effect.logError(
+                  `the watchdog was killed ${MAX_REPLACED} times: no other is started, and the tasks will ` +
+                    "not be ended if this server is killed"
+                )
+              }
               yield* invalidate
               yield* Effect.logWarning("the watchdog ended; starting another")
               const fresh = yield* watchdog

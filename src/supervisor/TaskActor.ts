@@ -863,7 +863,10 @@ const ownerText = (state: TaskState, asker: string | null) =>
     ? ""
     : `started by another session${state.client !== null ? ` (${state.client})` : ""} at ${state.since}`
 
-/** The newest RUN_LOGS_KEPT of `files`; the older ones' files are deleted (best effort). */
+/**
+ * The newest RUN_LOGS_KEPT of `files`; the older ones' files are deleted (best effort): those runs have
+ * ended, their files are closed, and this list is all that points at them.
+ */
 const keptLogs = (files: Array<string>): Array<string> => {
   for (const old of files.splice(0, Math.max(0, files.length - RUN_LOGS_KEPT))) {
     void NodeFs.promises.unlink(old).catch(() => {})
