@@ -49,6 +49,17 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((s) => s.client.close().catch(() => {})))
 })
 
+/** Starts `stubborn`, a Python that ignores SIGTERM; its pid. */
+const startStubborn = async (s: Connected) => {
+  const started = await s.structured<{ line: { text: string } }>("start_task", {
+    command:
+      "python3 -c \"import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', os.getpid(), flush=True); time.sleep(300)\"",
+    name: "stubborn",
+    waitFor: { pattern: "ready" }
+  })
+  return Number(started.line.text.split(" ")[1])
+}
+
 const listed = async (s: Connected) => (await s.structured<Listed>("list_tasks")).tasks
 const taskOf = async (s: Connected, name: string) => (await listed(s)).find((t) => t.name === name)
 
@@ -256,13 +267,7 @@ describe("one supervisor per project, shared by every session", () => {
   it("ends a session's task that ignores SIGTERM with SIGKILL after the stop's grace (--kill-grace-ms)", async () => {
     const p = makeProject()
     const a = await session({ ...p.env, TASKMUX_KILL_GRACE_MS: "1500" })
-    const started = await a.structured<{ line: { text: string } }>("start_task", {
-      command:
-        "python3 -c \"import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', os.getpid(), flush=True); time.sleep(300)\"",
-      name: "stubborn",
-      waitFor: { pattern: "ready" }
-    })
-    const pid = Number(started.line.text.split(" ")[1])
+    const pid = await startStubborn(a)
     await a.client.close()
     // It ignores the SIGTERM for the grace, then the SIGKILL ends it (not a supervisor's shutdown: none).
     await new Promise((resolve) => setTimeout(resolve, 700))
@@ -273,13 +278,7 @@ describe("one supervisor per project, shared by every session", () => {
   it("a session's end does not wait out the longer grace of a stop under way: its own grace, then SIGKILL", async () => {
     const p = makeProject()
     const a = await session({ ...p.env, TASKMUX_KILL_GRACE_MS: "500" })
-    const started = await a.structured<{ line: { text: string } }>("start_task", {
-      command:
-        "python3 -c \"import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', os.getpid(), flush=True); time.sleep(300)\"",
-      name: "stubborn",
-      waitFor: { pattern: "ready" }
-    })
-    const pid = Number(started.line.text.split(" ")[1])
+    const pid = await startStubborn(a)
     void a.call("stop_task", { name: "stubborn", graceMs: 60_000 }).catch(() => {})
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(isAlive(pid)).toBe(true)
