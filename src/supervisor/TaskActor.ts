@@ -751,7 +751,9 @@ export const make = (
         Effect.suspend(() => {
           // Its session's end does not wait out a longer grace that a stop gave (up to ten minutes): a
           // stop still queued takes the end's deadline (see stopNow); past it, one under way gets a SIGKILL.
-          if (state.session === session) sessionEnd ??= { session, at: Date.now() + config.killGraceMs }
+          if (state.session === session && sessionEnd?.session !== session) {
+            sessionEnd = { session, at: Date.now() + config.killGraceMs }
+          }
           const under = stopping
           if (under !== undefined) {
             setTimeout(() => {
