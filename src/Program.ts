@@ -16,9 +16,6 @@ import { InvalidConfig } from "./domain/errors.ts"
  * another protocol), or the supervisor itself (`supervise`).
  */
 export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => {
-  // Its stderr only says what happened: a full disk (the supervisor's is a file) or a client that
-  // closed the pipe must not end the server, and every task with it.
-  process.stderr.on("error", () => {})
   const supervise = argv[0] === "supervise"
   const command = parseCommandLine(supervise ? argv.slice(1) : argv.filter((arg) => arg !== "--isolated"))
   const main = command._tag === "Print"

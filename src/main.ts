@@ -3,6 +3,9 @@ import { cliArgv } from "./cli/commandNames.ts"
 import { frontProject } from "./daemon/frontArgs.ts"
 import { enterWorkingDirectory } from "./workingDirectory.ts"
 
+// stderr only says what happened: a full disk (the supervisor's is a file there) or a client that closed
+// the pipe must end nothing, the server and every task least of all.
+process.stderr.on("error", () => {})
 const argv = process.argv.slice(2)
 const cwdProblem = enterWorkingDirectory(argv, process.env)
 if (cwdProblem !== undefined) {

@@ -49,9 +49,8 @@ export class CliIo extends Context.Service<CliIo, {
 }>()("taskmux/cli/CliIo") {
   static readonly layer: Layer.Layer<CliIo> = Layer.sync(CliIo, () => {
     // A closed pipe (or a hung-up terminal) is reported as an error event: without a listener it would
-    // crash the process.
+    // crash the process (stderr's is heard in main.ts).
     process.stdout.on("error", () => {})
-    process.stderr.on("error", () => {})
     return {
       stdout: (text) => {
         if (process.stdout.writable) process.stdout.write(text)

@@ -24,7 +24,7 @@ import { endSessionTasks } from "../project/endSessionTasks.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import type { WebServer } from "../web/WebServer.ts"
-import { READY_FD } from "./connect.ts"
+import { pidIn, READY_FD } from "./connect.ts"
 import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
 import { type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import { ensurePrivateDir, type RuntimePaths } from "./runtimePaths.ts"
@@ -85,20 +85,18 @@ export const listenAddress = (listen: unknown): { readonly host: string; readonl
   if (listen === undefined) return { host: "127.0.0.1", port: 0 }
   // A port alone (8080, :8080) is a port on loopback, not a host named "8080".
   const portOnly = typeof listen === "string" ? /^:?(\d+)$/.exec(listen) : null
-  const match: ReadonlyArray<string | undefined> | null = portOnly !== null
-    ? [portOnly[0], undefined, "127.0.0.1", portOnly[1]]
-    : typeof listen === "string"
+  const match = typeof listen === "string" && portOnly === null
     ? /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(listen)
     : null
-  const port = Number(match?.[3] ?? 0)
-  if (match === null || port > 65535) {
+  const port = Number(portOnly?.[1] ?? match?.[3] ?? 0)
+  if ((portOnly === null && match === null) || port > 65535) {
     throw invalidParams(
       `--listen takes an address and an optional port, such as 127.0.0.1:8080 or [::1]:8080, got ${
         JSON.stringify(listen)
       }.`
     )
   }
-  return { host: match[1] ?? match[2] ?? "127.0.0.1", port }
+  return { host: match?.[1] ?? match?.[2] ?? "127.0.0.1", port }
 }
 
 export class Daemon extends Context.Service<Daemon, {
@@ -311,7 +309,7 @@ export class Daemon extends Context.Service<Daemon, {
           if (ending || sameFile(identityOf(paths.socket), listening.file)) {
             return
           }
-          ensurePrivateDir(NodePath.dirname(paths.socket))
+          ensurePrivateDir(paths.dir)
           if (!sameFile(identityOf(paths.lock), lock.file)) {
             // Its lock is on a file that went: it holds nothing now. Let go of it before taking it anew.
             yield* Scope.close(lock.scope, Exit.void)
@@ -373,7 +371,7 @@ const holdPidFile = (file: string, project: string, again = true): () => void =>
     fs.writeFileSync(file, String(process.pid), { flag: "wx", mode: 0o600 })
     const made = removeOwn(file)
     // Not one that names another supervisor (made where this one's was, after it went).
-    return () => readPid(file) === process.pid && made()
+    return () => pidIn(file) === process.pid && made()
   } catch {
     const holder = Number(fs.readFileSync(file, "utf8"))
     if (!again || isAlive(holder) && isSupervisorOf(holder, project)) {
@@ -469,13 +467,5 @@ const removeOwn = (path: string) => {
   const made = identityOf(path)
   return () => {
     if (sameFile(identityOf(path), made)) fs.rmSync(path, { force: true })
-  }
-}
-
-const readPid = (file: string) => {
-  try {
-    return Number(fs.readFileSync(file, "utf8"))
-  } catch {
-    return undefined
   }
 }

@@ -47,7 +47,7 @@ export const connectIfRunning = (
     // Connected but never answered: a supervisor stopped (SIGSTOP, a debugger) or stuck. Said, not waited on.
     const silent = setTimeout(() => {
       socket.off("close", onClose).destroy()
-      const pid = holderOf(paths)
+      const pid = pidIn(`${paths.lock}.pid`)
       reject(
         new Error(
           `the supervisor of ${paths.project}${pid === undefined ? "" : ` (pid ${pid})`} took the connection ` +
@@ -173,10 +173,10 @@ const lastLine = (file: string) => {
   }
 }
 
-/** The pid in the lock's pid file: who holds the project. */
-const holderOf = (paths: RuntimePaths): number | undefined => {
+/** The pid a pid file holds (the lock's: who holds the project), or undefined for none or no number. */
+export const pidIn = (file: string): number | undefined => {
   try {
-    const pid = Number(fs.readFileSync(`${paths.lock}.pid`, "utf8").trim())
+    const pid = Number(fs.readFileSync(file, "utf8").trim())
     return Number.isInteger(pid) && pid > 0 ? pid : undefined
   } catch {
     return undefined

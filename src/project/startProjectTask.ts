@@ -126,6 +126,9 @@ const progressFor = (onProgress: WaitRequest["onProgress"], what: string): WaitR
     undefined :
     (elapsedMs, note) => onProgress(elapsedMs, `for ${what}${note === undefined ? "" : `; ${note}`}`)
 
+/** What a task's own wait waits for: its end (`exit: true`), or its readiness. */
+const waitedFor = (wait: WaitRequest | undefined) => wait?.exit === true ? "end" : "become ready"
+
 /** A project task that runs as its file says: its run, once ready (its waitFor). */
 const alreadyRunning = (
   task: ProjectTask,
@@ -140,7 +143,7 @@ const alreadyRunning = (
       ? undefined
       : yield* registry.wait(task.name, {
         ...own,
-        onProgress: progressFor(onProgress, `"${task.name}" to ${own.exit === true ? "end" : "become ready"}`)
+        onProgress: progressFor(onProgress, `"${task.name}" to ${waitedFor(own)}`)
       })
     const now = yield* registry.get(task.name)
     const step = { name: task.name, pid: now.pid ?? pid, status: wait?.status ?? now.status }
@@ -317,7 +320,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
       }
       const last = steps[steps.length - 1]!
       const ownWait = wanted ?? waitOf(target)
-      const ownProgress = progressFor(onProgress, `"${name}" to ${ownWait?.exit === true ? "end" : "become ready"}`)
+      const ownProgress = progressFor(onProgress, `"${name}" to ${waitedFor(ownWait)}`)
       if (ownWait !== undefined && ownProgress !== undefined) yield* ownProgress(0, undefined)
       const wait = ownWait === undefined
         ? undefined
