@@ -29,6 +29,22 @@ const withServer = async (env: Record<string, string>, body: (s: Connected) => P
 
 const structured = <A>(s: Connected, name: string, args: Record<string, unknown> = {}) => s.structured<A>(name, args)
 
+/** The pids a fixture task printed ("pid N" lines), once it has printed `count` of them. */
+const printedPids = (s: Connected, name: string, count: number) =>
+  until(async () => {
+    const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name, since: 0 })
+    return pidsIn(lines).length === count ? pidsIn(lines) : undefined
+  })
+
+/** SIGKILLs the server: every one of `pids` must be gone within 2 s (the watchdog's doing). */
+const killedLeaveNone = async (s: Connected, pids: ReadonlyArray<number>) => {
+  const t0 = Date.now()
+  process.kill(s.pid, "SIGKILL")
+  await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
+  expect(Date.now() - t0).toBeLessThan(2_000)
+  await s.client.close().catch(() => {})
+}
+
 const expectError = async (s: Connected, name: string, args: Record<string, unknown>, pattern: RegExp) => {
   const result = await s.call(name, args)
   expect(result.isError).toBe(true)
@@ -175,19 +191,11 @@ describe("no orphans when the server is killed", () => {
     for (let i = 0; i < 20; i++) {
       const [script, count] = i === 0 ? ["ignore-term.sh", 3] : ["tree.sh", 4]
       await structured(s, "start_task", { command: fixture(script as string), args: [], name: `tree-${i}` })
-      const found = await until(async () => {
-        const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: `tree-${i}`, since: 0 })
-        return pidsIn(lines).length === count ? pidsIn(lines) : undefined
-      })
-      pids.push(...found)
+      pids.push(...await printedPids(s, `tree-${i}`, count as number))
     }
     expect(pids).toHaveLength(79)
     expect(pids.filter(isAlive)).toHaveLength(79)
-    const t0 = Date.now()
-    process.kill(s.pid, "SIGKILL")
-    await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
-    expect(Date.now() - t0).toBeLessThan(2_000)
-    await s.client.close().catch(() => {})
+    await killedLeaveNone(s, pids)
   }, 60_000)
 })
 
@@ -238,19 +246,12 @@ describe("no orphans when the server is killed during its shutdown", () => {
   it("SIGKILL in the grace after stdin closed ends a tree ignoring SIGTERM within 2 s", async () => {
     const s = await connect({ TASKMUX_SHUTDOWN_GRACE_MS: "3000" })
     await structured(s, "start_task", { command: fixture("ignore-term.sh"), args: [], name: "stubborn" })
-    const pids = await until(async () => {
-      const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "stubborn", since: 0 })
-      return pidsIn(lines).length === 3 ? pidsIn(lines) : undefined
-    })
+    const pids = await printedPids(s, "stubborn", 3)
     const server = (s.transport as unknown as { _process: { stdin: { end(): void } } })._process
     server.stdin.end()
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect(pids.filter(isAlive)).toHaveLength(3)
-    const t0 = Date.now()
-    process.kill(s.pid, "SIGKILL")
-    await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
-    expect(Date.now() - t0).toBeLessThan(2_000)
-    await s.client.close().catch(() => {})
+    await killedLeaveNone(s, pids)
   }, 30_000)
 })
 
@@ -261,13 +262,7 @@ describe("no orphans after stops", () => {
     const pids = new Map<string, Array<number>>()
     for (let i = 0; i < 5; i++) {
       await structured(s, "start_task", { command: fixture("tree.sh"), args: [], name: `t${i}` })
-      pids.set(
-        `t${i}`,
-        await until(async () => {
-          const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: `t${i}`, since: 0 })
-          return pidsIn(lines).length === 4 ? pidsIn(lines) : undefined
-        })
-      )
+      pids.set(`t${i}`, await printedPids(s, `t${i}`, 4))
     }
     await Promise.all(["t0", "t2", "t4"].map((name) => structured(s, "stop_task", { name })))
     const running = [...pids.get("t1")!, ...pids.get("t3")!]
@@ -312,11 +307,7 @@ describe("no orphans, for any mix of tasks (model-based)", () => {
               })
             )
           }
-          const t0 = Date.now()
-          process.kill(s.pid, "SIGKILL")
-          await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
-          expect(Date.now() - t0).toBeLessThan(2_000)
-          await s.client.close().catch(() => {})
+          await killedLeaveNone(s, pids)
         }
       ),
       { numRuns: 4 }

@@ -31,6 +31,15 @@ const waitForLine = (name: string, text: string) =>
 const waitForPids = (name: string, count: number) =>
   eventually(outputOf(name), (lines) => pidsIn(lines).length >= count).pipe(Effect.map(pidsIn))
 
+/** A task that crashes and is run again in a directory of its own; and the wait for it to be failed. */
+const crashLoopIn = (name: string) =>
+  Effect.gen(function*() {
+    const r = yield* registry
+    const dir = mkdtempSync(NodePath.join(os.tmpdir(), `taskmux-${name}-`))
+    yield* r.start({ command: "exit 1", name, cwd: dir, restart: { policy: "on-failure", backoffMs: 200 } })
+    return { dir, failed: eventually(r.get(name), (t) => t.status === "failed") }
+  })
+
 const waitForEnd = (name: string) =>
   eventually(Effect.flatMap(registry, (r) => r.get(name)), (t) => t.status !== "running")
 
@@ -220,17 +229,9 @@ describe("TaskRegistry (real processes)", () => {
 
     it.effect("a restart whose working directory has vanished fails, saying so", () =>
       Effect.gen(function*() {
-        const r = yield* registry
-        const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-gone-"))
-        yield* r.start({
-          command: "exit 1",
-          name: "vanish",
-          cwd: dir,
-          restart: { policy: "on-failure", backoffMs: 200 }
-        })
+        const { dir, failed } = yield* crashLoopIn("vanish")
         rmSync(dir, { recursive: true })
-        const task = yield* eventually(r.get("vanish"), (t) => t.status === "failed")
-        assert.include(task.error, `Working directory "${dir}" no longer exists`)
+        assert.include((yield* failed).error, `Working directory "${dir}" no longer exists`)
       }))
 
     it.effect("restart_task of a running task whose directory went refuses, and leaves the run running", () =>
@@ -250,17 +251,10 @@ describe("TaskRegistry (real processes)", () => {
 
     it.effect("a restart whose working directory became a file says what it is, not that it is gone", () =>
       Effect.gen(function*() {
-        const r = yield* registry
-        const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-file-"))
-        yield* r.start({
-          command: "exit 1",
-          name: "filed",
-          cwd: dir,
-          restart: { policy: "on-failure", backoffMs: 200 }
-        })
+        const { dir, failed } = yield* crashLoopIn("filed")
         rmSync(dir, { recursive: true })
         writeFileSync(dir, "not a directory")
-        const task = yield* eventually(r.get("filed"), (t) => t.status === "failed")
+        const task = yield* failed
         rmSync(dir)
         assert.include(task.error, `Working directory "${dir}" is not a directory`)
       }))
