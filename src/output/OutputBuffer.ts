@@ -23,7 +23,7 @@ export interface OutputBufferOptions {
   readonly maxLines: number
   /** Most bytes of line content held. */
   readonly maxBytes: number
-  /** A line longer than this (in bytes) is cut into pieces of this length. */
+  /** A line longer than this (in bytes) is cut into pieces of at most this length. */
   readonly maxLineBytes: number
   /** The largest slab of storage (tests make it small to see slabs reused). */
   readonly slabBytes?: number
@@ -100,8 +100,6 @@ interface Pending {
   bytes: Buffer
   length: number
   time: number
-  /** Its last piece was cut at maxLineBytes with nothing left over: a newline next ends that line, not an empty one. */
-  cut: boolean
 }
 
 /** The largest slab: a few read buffers' worth. The first slabs are small, so a quiet task holds little. */
@@ -126,8 +124,8 @@ export class OutputBuffer {
   private nextSeq = 1
   private nextRun: number | undefined
   private readonly pending: Record<StreamId, Pending> = {
-    stdout: { bytes: NO_BYTES, length: 0, time: 0, cut: false },
-    stderr: { bytes: NO_BYTES, length: 0, time: 0, cut: false }
+    stdout: { bytes: NO_BYTES, length: 0, time: 0 },
+    stderr: { bytes: NO_BYTES, length: 0, time: 0 }
   }
   /** The slab being filled, and emptied ones to fill next. */
   private slab: Slab | undefined
@@ -151,13 +149,6 @@ export class OutputBuffer {
     this.receivedBytes += chunk.length
     let pos = 0
     const p = this.pending[stream]
-    if (p.cut && chunk.length > 0) {
-      p.cut = false
-      if (chunk[0] === NEWLINE) {
-        pos = 1
-        this.uncut(stream)
-      }
-    }
     if (p.length > 0) {
       const nl = chunk.indexOf(NEWLINE)
       if (nl === -1) {
@@ -181,26 +172,10 @@ export class OutputBuffer {
   /** Ends the unterminated line of a stream, if any (its pipe closed); `cut`, a piece the line goes on after. */
   flush(stream: StreamId, cut = false): void {
     const p = this.pending[stream]
-    // A line whose last piece was cut at its very end ends here, with that piece.
-    if (p.cut && !cut) this.uncut(stream)
-    p.cut = false
     if (p.length === 0) return
     const length = p.length
     p.length = 0
     this.push(stream, p.bytes.subarray(0, length), 1, p.time, cut)
-  }
-
-  /** The newest piece of `stream`, cut at its end, turned out to end its line: it is a whole line. */
-  private uncut(stream: StreamId): void {
-    for (let i = this.entries.length - 1; i >= this.head; i--) {
-      const entry = this.entries[i]!
-      if (entry.stream !== stream) continue
-      if (entry.cut === true) {
-        const { cut: _, ...whole } = entry
-        this.entries[i] = whole
-      }
-      return
-    }
   }
 
   /** The next line starts run `run` (a restart): it is marked so, and what is pending ends here. */
@@ -450,7 +425,7 @@ export class OutputBuffer {
     let start = 0
     while (start < body.length) {
       const nl = body.indexOf(NEWLINE, start)
-      // An empty line is a line (nothing pending makes it one: a line cut at its end left nothing either).
+      // An empty line is a line (nothing pending makes it one).
       if (nl === start) this.pushLines(stream, body.subarray(start, nl + 1), 1, time)
       else {
         this.addPending(stream, body, start, nl, time)
@@ -460,25 +435,32 @@ export class OutputBuffer {
     }
   }
 
-  /** Holds bytes of an unterminated line, emitting a piece each time it reaches `maxLineBytes`. */
+  /**
+   * Holds bytes of an unterminated line, emitting a piece each time it passes `maxLineBytes`. A piece
+   * is cut only once the byte after it has come, so where it is cut does not depend on how the line
+   * was chunked.
+   */
   private addPending(stream: StreamId, chunk: Buffer, from: number, to: number, time: number): void {
     const p = this.pending[stream]
     const max = this.options.maxLineBytes
     let start = from
-    while (p.length + (to - start) >= max) {
-      let end = start + (max - p.length)
-      // Cut before a UTF-8 continuation byte so a character is not split across pieces.
-      let back = end
-      while (back > start && back > end - 3 && (chunk[back]! & 0xc0) === 0x80) back--
-      if (back > start && (chunk[back]! & 0xc0) !== 0x80) end = back
+    while (p.length + (to - start) > max) {
+      const end = cutPoint((i) => i < p.length ? p.bytes[i]! : chunk[start + i - p.length]!, max)
+      if (end <= p.length) {
+        // Cut inside what was pending: it goes out, the rest of it waits at the front.
+        this.push(stream, p.bytes.subarray(0, end), 1, p.time, true)
+        p.bytes.copyWithin(0, end, p.length)
+        p.length -= end
+        continue
+      }
+      const chunkEnd = start + end - p.length
       if (p.length === 0) {
-        this.push(stream, chunk.subarray(start, end), 1, time, true)
+        this.push(stream, chunk.subarray(start, chunkEnd), 1, time, true)
       } else {
-        this.hold(p, chunk, start, end, time)
+        this.hold(p, chunk, start, chunkEnd, time)
         this.flush(stream, true)
       }
-      start = end
-      p.cut = start === to
+      start = chunkEnd
     }
     if (start < to) this.hold(p, chunk, start, to, time)
   }
@@ -539,6 +521,54 @@ export class OutputBuffer {
       this.head = 0
     }
   }
+}
+
+/** How far back an unfinished escape sequence is looked for: CSI sequences (colours, moves) are short. */
+const ESCAPE_LOOKBACK = 64
+const ESC = 0x1b
+
+/**
+ * Where a piece of a long line ends, given its bytes (`at`, with at least `max + 1` of them): at `max`,
+ * or before a character that would be split there, or before an escape sequence that would (its halves
+ * would each show as text once the pieces are cleaned apart: "[31" and "m").
+ */
+const cutPoint = (at: (i: number) => number, max: number): number => {
+  let end = max
+  // Before the first byte of a character whose continuation bytes (at most 3) come after the cut.
+  let back = end
+  while (back > 0 && back > end - 3 && (at(back) & 0xc0) === 0x80) back--
+  if (back > 0 && (at(back) & 0xc0) !== 0x80) end = back
+  // Back to the first byte of the last sequence not ended before the cut: moving the cut may leave
+  // one before it unended too (an OSC whose "ESC \" terminator was cut in two).
+  for (let i = end - 1; i > 0 && i >= max - ESCAPE_LOOKBACK; i--) {
+    if (at(i) !== ESC) continue
+    if (escapeEndsBefore(at, i, end)) break
+    end = i
+  }
+  return end
+}
+
+/** Whether the escape sequence starting at `start` ends before `end`: CSI by its final byte, OSC and DCS by BEL or ESC \, others (ESC ( B) by theirs. */
+const escapeEndsBefore = (at: (i: number) => number, start: number, end: number): boolean => {
+  if (start + 1 >= end) return false
+  const kind = at(start + 1)
+  let i = start + 2
+  if (kind === 0x5b) {
+    // CSI: parameter and intermediate bytes, then a final byte.
+    while (i < end && at(i) >= 0x20 && at(i) <= 0x3f) i++
+    return i < end
+  }
+  if (kind === 0x5d || kind === 0x50 || kind === 0x5f || kind === 0x5e) {
+    // OSC, DCS, APC, PM: a string up to BEL or ESC \.
+    for (; i < end; i++) {
+      if (at(i) === 0x07 || (at(i) === ESC && i + 1 < end && at(i + 1) === 0x5c)) return true
+    }
+    return false
+  }
+  // ESC, intermediate bytes, a final byte.
+  i = start + 1
+  while (i < end && at(i) >= 0x20 && at(i) <= 0x2f) i++
+  return i < end
 }
 
 /** Applies `transform` then `filter`; undefined for a line the filter rejects. */

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { StreamId } from "../../src/domain/Task.ts"
+import { cleanText } from "../../src/output/cleanText.ts"
 import { OutputBuffer } from "../../src/output/OutputBuffer.ts"
 
 const make = (options: Partial<OutputBuffer["options"]> = {}) =>
@@ -250,6 +251,53 @@ describe("OutputBuffer", () => {
             []
           )
           assert.deepStrictEqual(joined, lines)
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
+
+  it("cuts a long line neither inside a character nor inside an escape sequence, however it is chunked", () => {
+    // A coloured line cut at 8: "abcde\x1b[3" and "1mfg…" would each show their half as text once cleaned.
+    const buffer = make({ maxLineBytes: 8 })
+    buffer.append("stdout", b("abcde\u001b[31mfg\u001b[0m\n"), 1)
+    assert.deepStrictEqual(texts(buffer), ["abcde", "\u001b[31mfg", "\u001b[0m"])
+    const piece = fc.oneof(
+      fc.stringMatching(/^[a-zé€]{1,5}$/),
+      fc.constantFrom(
+        "\u001b[31m",
+        "\u001b[1;32m",
+        "\u001b[0m",
+        "\u001b[2K",
+        "\u001b(B",
+        "\u001b]0;t\u0007",
+        "\u001b]8;;u\u001b\\"
+      )
+    )
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 40 }),
+        fc.array(fc.nat({ max: 200 }), { maxLength: 12 }),
+        fc.integer({ min: 16, max: 40 }),
+        (pieces, cuts, maxLineBytes) => {
+          const line = b(`${pieces.join("")}\n`)
+          const whole = make({ maxLineBytes })
+          whole.append("stdout", line, 1)
+          const chunked = make({ maxLineBytes })
+          let at = 0
+          for (const cut of [...cuts.map((c) => Math.min(c, line.length)).sort((x, y) => x - y), line.length]) {
+            if (cut > at) chunked.append("stdout", line.subarray(at, cut), 1)
+            at = Math.max(at, cut)
+          }
+          const read = texts(chunked)
+          assert.deepStrictEqual(read, texts(whole))
+          assert.strictEqual(read.join(""), pieces.join(""))
+          for (const text of read) {
+            assert.isAtMost(Buffer.byteLength(text), maxLineBytes)
+            assert.notInclude(text, "\ufffd")
+            // Cleaned apart, each piece shows only its own text: no half of an escape is left as text.
+            assert.strictEqual(cleanText(text).replace(/[a-zé€]/g, ""), "")
+          }
         }
       ),
       { numRuns: 500 }

@@ -29,13 +29,14 @@ describe.runIf(procfs.available)("a mass stop", () => {
         const names = Array.from({ length: TASKS }, (_, i) => `m${i}`)
         // dash forks `sleep`: two processes a task, in the task's session.
         yield* Effect.forEach(names, (name) => r.start({ command: "sleep 60; true", name }))
+        // Under load, a shell may not have forked its `sleep` yet.
+        const infos = yield* Effect.forEach(
+          names,
+          (name) => eventually(r.get(name), (info) => (info.processes ?? []).length >= 2)
+        )
         const environValue = vi.mocked(procfs.environValue)
         environValue.mockClear()
-        const pids = new Set<number>()
-        for (const name of names) {
-          const info = yield* r.get(name)
-          for (const p of info.processes ?? []) pids.add(p.pid)
-        }
+        const pids = new Set(infos.flatMap((info) => (info.processes ?? []).map((p) => p.pid)))
         assert.isAtLeast(pids.size, 2 * TASKS)
         yield* Effect.forEach(names, (name) => r.stop(name), { concurrency: "unbounded" })
         assert.deepStrictEqual([...pids].filter(isAlive), [])
