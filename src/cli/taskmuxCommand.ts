@@ -395,13 +395,13 @@ const stop = Command.make(
           }
           // What became of it, when the last supervisor left it.
           const left = lost.find((task) => task.name === input.name)
-          io.stderr(
+          notRunning(
+            io,
+            input,
+            "no supervisor runs",
             `No taskmux supervisor runs for ${real}: "${input.name}" is not running; nothing to stop.\n` +
               (left === undefined ? "" : `${leftLine(left)}\n`)
           )
-          if (input.json) {
-            io.stdout(`${JSON.stringify({ name: input.name, stopped: false, why: "no supervisor runs" }, null, 2)}\n`)
-          }
         })
     }, (client) =>
       client.call("stop_task", {
@@ -426,15 +426,25 @@ const stop = Command.make(
               : isLive(task.status)
               ? undefined
               : `it ${task.status}`
-            return why === undefined ? Effect.fail(failure) : Effect.map(Effect.service(CliIo), (io) => {
-              io.stderr(`"${input.name}" is not running (${why}); nothing to stop.\n`)
-              if (input.json) {
-                io.stdout(`${JSON.stringify({ name: input.name, stopped: false, why }, null, 2)}\n`)
-              }
-            })
+            return why === undefined ? Effect.fail(failure) : Effect.map(
+              Effect.service(CliIo),
+              (io) =>
+                notRunning(io, input, why, `"${input.name}" is not running (${why}); nothing to stop.\n`)
+            )
           }))
       ))
 ).pipe(Command.withDescription("Stop a task and every process it started (SIGTERM, then SIGKILL after a grace)"))
+/** A stop of what does not run: done, said on stderr, and its state as JSON with --json. */
+const notRunning = (
+  io: CliIo["Service"],
+  input: { readonly name: string; readonly json: boolean },
+  why: string,
+  said: string
+) => {
+  io.stderr(said)
+  if (input.json) io.stdout(`${JSON.stringify({ name: input.name, stopped: false, why }, null, 2)}\n`)
+}
+
 /** remove_task: a finished task out of the list (a running one stopped first), its log kept unless asked. */
 const remove = Command.make(
   "remove",
