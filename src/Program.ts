@@ -36,8 +36,14 @@ export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => 
     // One plain line on stderr: never a stack trace, never anything on stdout.
     Effect.tapCause(main, (cause) =>
       Effect.sync(() => {
-        if (Cause.hasInterruptsOnly(cause) || isLostRace(Cause.squash(cause))) return
-        process.stderr.write(`taskmux: ${messageOf(Cause.squash(cause))}\n`)
+        if (Cause.hasInterruptsOnly(cause)) return
+        const error = Cause.squash(cause)
+        // A supervisor that lost the project to another says so in its log (its stderr), in case that is no supervisor.
+        process.stderr.write(
+          isLostRace(error)
+            ? `taskmux: ${messageOf(error)}: this one leaves it the project\n`
+            : `taskmux: ${messageOf(error)}\n`
+        )
       })),
     {
       disableErrorReporting: true,

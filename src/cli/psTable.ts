@@ -100,8 +100,13 @@ export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): s
         ? [t.owner === undefined ? "-" : t.client === undefined ? t.owner : `${t.owner} (${t.client})`]
         : []),
       age(t, now),
-      t.ports === null || t.ports.length === 0 ? "-" : t.ports.join(","),
-      memory(t.memoryBytes),
+      // "?": running, but this system cannot tell (no /proc); "-": none.
+      t.ports === null && t.status === "running"
+        ? "?"
+        : t.ports === null || t.ports.length === 0
+        ? "-"
+        : t.ports.join(","),
+      t.memoryBytes === null && t.status === "running" ? "?" : memory(t.memoryBytes),
       t.command.replace(/\s+/g, " ").trim()
     ]
   })

@@ -7,6 +7,7 @@
  * time a session asks for it (`taskmux/ui`, which `taskmux ui` sends), and is loaded only then.
  */
 import { Cause, Context, Deferred, Effect, Exit, Layer, PubSub, Schedule, Scope } from "effect"
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as NodePath from "node:path"
@@ -384,14 +385,26 @@ const holdPidFile = (file: string, project: string, again = true): () => void =>
 
 /**
  * Whether `pid` is this project's supervisor, not a process that got a dead one's pid (another project's
- * supervisor included); where /proc cannot say, yes.
+ * supervisor included). Without /proc (macOS), `ps` says; where neither can, yes.
  */
-const isSupervisorOf = (pid: number, project: string) => {
+export const isSupervisorOf = (pid: number, project: string, proc = "/proc") => {
   try {
-    const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")
+    const args = fs.readFileSync(`${proc}/${pid}/cmdline`, "utf8").split("\0")
     return args.includes("supervise") && args.includes(project)
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "ENOENT" || !fs.existsSync("/proc/self")
+    if (fs.existsSync(`${proc}/self`)) return (error as NodeJS.ErrnoException).code !== "ENOENT"
+  }
+  try {
+    const command = execFileSync("ps", ["-o", "command=", "-p", String(pid)], {
+      encoding: "utf8",
+      timeout: 2000,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    return command.includes(" supervise") && command.includes(project)
+  } catch (error) {
+    // ps exits 1, saying nothing, for a pid that is gone.
+    const failed = error as { status?: number; stderr?: string }
+    return failed.status !== 1 || (failed.stderr ?? "") !== ""
   }
 }
 

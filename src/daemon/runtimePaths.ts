@@ -57,13 +57,21 @@ const isPrivateDir = (path: string) => {
   }
 }
 
+/** The longest path a unix socket may be bound at: 108 bytes on Linux, 104 on macOS and the BSDs, its NUL included. */
+export const SOCKET_PATH_MAX = process.platform === "linux" ? 107 : 103
+
 /** The paths for a project; makes the user's directory if needed, and refuses one anybody else could enter. */
 export const runtimePaths = (project: string, env: NodeJS.ProcessEnv = process.env): RuntimePaths => {
   const real = realProject(project)
-  const dir = runtimeDir(env)
-  ensurePrivateDir(dir)
   const base = NodePath.basename(real).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 24) || "root"
   const key = `${base}-${sha256Hex(real).slice(0, 12)}`
+  // A socket's name has a limit: under a long XDG_RUNTIME_DIR, /tmp/taskmux-UID (every client that
+  // has the same XDG_RUNTIME_DIR comes to the same choice).
+  const preferred = runtimeDir(env)
+  const dir = Buffer.byteLength(NodePath.join(preferred, `${key}.sock`)) > SOCKET_PATH_MAX
+    ? `/tmp/taskmux-${uid()}`
+    : preferred
+  ensurePrivateDir(dir)
   const at = (suffix: string) => NodePath.join(dir, `${key}${suffix}`)
   return {
     project: real,

@@ -3,10 +3,11 @@
  * returns nothing (never throws) for a process that is gone or not ours to read, and
  * `available` is false off Linux, where callers fall back or say what they cannot tell.
  */
-import { closeSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs"
+import { closeSync, existsSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs"
 import { withoutTraps } from "./shellLine.ts"
 
-export const available = process.platform === "linux"
+/** Linux with its /proc mounted (a container or sandbox may hide it): else callers say what they cannot tell. */
+export const available = process.platform === "linux" && existsSync("/proc/self/stat")
 
 let scratch = Buffer.allocUnsafe(64 * 1024)
 
@@ -61,11 +62,25 @@ export interface Proc {
 /** Every process, from one read of each `/proc/PID/stat`. */
 export const processes = (): Array<Proc> => {
   const out: Array<Proc> = []
-  for (const entry of readdirSync("/proc")) {
-    const c = entry.charCodeAt(0)
-    if (c < 48 || c > 57) continue
-    const proc = stat(Number(entry))
+  for (const pid of pids()) {
+    const proc = stat(pid)
     if (proc !== undefined) out.push(proc)
+  }
+  return out
+}
+
+/** The pids /proc lists; none where it cannot be listed (a /proc mounted with hidepid, or denied). */
+const pids = (): Array<number> => {
+  let entries: Array<string>
+  try {
+    entries = readdirSync("/proc")
+  } catch {
+    return []
+  }
+  const out: Array<number> = []
+  for (const entry of entries) {
+    const c = entry.charCodeAt(0)
+    if (c >= 48 && c <= 57) out.push(Number(entry))
   }
   return out
 }
@@ -119,15 +134,7 @@ export const descriptors = (pid: number): Array<string> => {
 }
 
 /** A process that holds `target` ("socket:[123]") open, among those this user can look into. */
-export const holderOf = (target: string): number | undefined => {
-  for (const entry of readdirSync("/proc")) {
-    const c = entry.charCodeAt(0)
-    if (c < 48 || c > 57) continue
-    const pid = Number(entry)
-    if (descriptors(pid).includes(target)) return pid
-  }
-  return undefined
-}
+export const holderOf = (target: string): number | undefined => pids().find((pid) => descriptors(pid).includes(target))
 
 /** What one descriptor points at, or undefined. */
 export const descriptor = (pid: number, fd: number): string | undefined => link(`/proc/${pid}/fd/${fd}`)

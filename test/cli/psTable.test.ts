@@ -45,6 +45,21 @@ describe("psTable", () => {
     )
   })
 
+  it("shows ? for what a running task's system cannot tell (no /proc), - for none", () => {
+    const table = psTable(
+      [task({ ports: null, memoryBytes: null }), task({ name: "idle", ports: [], memoryBytes: 0 })],
+      {
+        style: plain,
+        columns: undefined,
+        now
+      }
+    )
+    expect(table.split("\n").slice(1, 3)).toEqual([
+      "web   running  100  1m05s   ?      ?    npm run dev",
+      "idle  running  100  1m05s   -      -    npm run dev"
+    ])
+  })
+
   it("says below the table why each lost task is lost (and what runs it again), and why each failed one failed", () => {
     const reason = "the supervisor (pid 41) ended while it ran as pid 42; nothing restarted it. Its output: /l/web.log"
     const failed = task({

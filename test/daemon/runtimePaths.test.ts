@@ -3,7 +3,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, realpathSync, rmSync } fr
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { runtimeDir, runtimePaths } from "../../src/daemon/runtimePaths.ts"
+import { runtimeDir, runtimePaths, SOCKET_PATH_MAX } from "../../src/daemon/runtimePaths.ts"
 
 const uid = process.getuid!()
 const base = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-run-user-"))
@@ -40,5 +40,16 @@ describe("a project's files", () => {
     const name = NodePath.basename(real).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 24)
     expect(paths.socket).toBe(NodePath.join(base, "taskmux", `${name}-${key}.sock`))
     expect(paths.lock).toBe(NodePath.join(base, "taskmux", `${name}-${key}.lock`))
+  })
+
+  it("are under /tmp/taskmux-UID where XDG_RUNTIME_DIR is so long that a socket could not be bound there", () => {
+    const long = NodePath.join(base, "x".repeat(100 - base.length))
+    mkdirSync(long, { mode: 0o700 })
+    const project = mkdtempSync(NodePath.join(base, "a-project-with-a-long-name-"))
+    const paths = runtimePaths(project, { XDG_RUNTIME_DIR: long })
+    expect(paths.socket.startsWith(`/tmp/taskmux-${uid}/`)).toBe(true)
+    expect(Buffer.byteLength(paths.socket)).toBeLessThanOrEqual(SOCKET_PATH_MAX)
+    // A short one is kept.
+    expect(runtimePaths(project, { XDG_RUNTIME_DIR: base }).dir).toBe(NodePath.join(base, "taskmux"))
   })
 })

@@ -10,6 +10,7 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
+import { isSupervisorOf } from "../../src/daemon/Daemon.ts"
 import { WIRE_PROTOCOL } from "../../src/daemon/hello.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
@@ -410,6 +411,25 @@ describe("one supervisor per project, shared by every session", () => {
       expect((await s.structured<Listed>("list_tasks")).tasks).toEqual([])
       expect((await p.supervisor())?.pid).not.toBe(other.pid)
     } finally {
+      process.kill(-other.pid!, "SIGKILL")
+    }
+  })
+
+  it("tells a supervisor from a process that got a dead one's pid without /proc too (macOS), by ps", () => {
+    const project = "/some/project"
+    const like = spawn("/bin/sh", ["-c", "sleep 60", "supervise", project], { stdio: "ignore", detached: true })
+    const other = spawn("/bin/sh", ["-c", "sleep 60", "supervise", "/another"], { stdio: "ignore", detached: true })
+    const gone = spawnSync("true").pid!
+    try {
+      for (const proc of ["/proc", "/nonexistent-proc"]) {
+        expect([like.pid!, other.pid!, gone].map((pid) => isSupervisorOf(pid, project, proc))).toEqual([
+          true,
+          false,
+          false
+        ])
+      }
+    } finally {
+      process.kill(-like.pid!, "SIGKILL")
       process.kill(-other.pid!, "SIGKILL")
     }
   })

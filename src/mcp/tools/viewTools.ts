@@ -75,6 +75,8 @@ export const getTask = tool({
       }:\n${
         t.processes.map((p) => `  ${p.pid} ${p.command}${p.paused ? " (paused: SIGCONT resumes it)" : ""}`).join("\n")
       }`
+      : t.processes === null && t.status === "running"
+      ? "\nIts processes, ports, memory and CPU are unknown here: this system has no /proc this server can read."
       : "") +
     (t.envValues !== undefined
       ? `\nEnvironment:\n${Object.entries(t.envValues).map(([k, v]) => `  ${k}=${v}`).join("\n")}`
