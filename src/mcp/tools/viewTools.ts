@@ -106,7 +106,7 @@ const readInput = Schema.Struct({
   raw: Schema.optionalKey(Schema.Boolean.annotate({ description: "Keep ANSI codes and \\r redraws.", default: false })),
   maxBytes: Schema.optionalKey(
     Schema.Int.check(Schema.isGreaterThan(0)).annotate({
-      description: "Text per answer.",
+      description: "Text per answer, at most the default.",
       default: 32768
     })
   ),
@@ -164,7 +164,7 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
       o.truncated
         ? paging
           ? "more lines than fit: read again with since=nextCursor"
-          : "older lines did not fit: a larger maxBytes, or since=0 to page from the oldest held"
+          : "older lines did not fit: since=0 pages from the oldest held"
         : "",
       o.lines.at(-1)?.partial === true ? "its last line has no newline yet" : ""
     ].filter(Boolean)
