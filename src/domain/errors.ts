@@ -165,7 +165,9 @@ export class InvalidCwd extends Schema.TaggedError<InvalidCwd>()("InvalidCwd", {
 }) {
   override get message() {
     return this.restart === undefined
-      ? `Working directory ${quote(this.cwd)} ${this.reason}. Pass an existing directory as cwd.`
+      ? `Working directory ${quote(this.cwd)} ${this.reason}.` +
+        `${/\$\w|\$\{/.test(this.cwd) ? " Variables ($NAME) in cwd are not expanded: give the path itself." : ""}` +
+        " Pass an existing directory as cwd."
       : `Cannot restart task ${quote(this.restart.name)}: its working directory ${quote(this.cwd)} ${this.reason}` +
         `${this.restart.runsOn ? "; it runs on as it was" : ""}. Recreate the directory, or start the task anew ` +
         `with start_task and another cwd.`

@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import { realpath, stat } from "node:fs/promises"
+import * as os from "node:os"
 import * as NodePath from "node:path"
 import { CommandRefused, CwdOutsideRoot } from "../domain/errors.ts"
 import type { StartPolicy } from "./Viewer.ts"
@@ -29,7 +30,7 @@ export const checkPolicy = Effect.fnUntraced(function*(
     const rules = config.allow.map((rule) => rule.source).join(", ")
     return yield* new CommandRefused({ command: line, rule: `it matches no --allow rule (${rules})` })
   }
-  const cwd = NodePath.resolve(config.cwdRoot ?? from, request.cwd ?? ".")
+  const cwd = NodePath.resolve(config.cwdRoot ?? from, withHome(request.cwd ?? "."))
   if (config.cwdRoot !== undefined) {
     const root = yield* Effect.promise(() => realpath(config.cwdRoot!).catch(() => config.cwdRoot!))
     const real = yield* Effect.promise(() => realpath(cwd).catch(() => cwd))
@@ -37,6 +38,9 @@ export const checkPolicy = Effect.fnUntraced(function*(
   }
   return { cwd, line }
 })
+
+/** "~" and "~/…" as a shell reads them (what a model writes for the user's home); nothing else is expanded. */
+const withHome = (cwd: string) => cwd === "~" || cwd.startsWith("~/") ? NodePath.join(os.homedir(), cwd.slice(1)) : cwd
 
 /** Why `cwd` cannot be used, or undefined when it is a directory. */
 export const checkDirectory = (cwd: string) =>

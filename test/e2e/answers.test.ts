@@ -5,7 +5,7 @@
  */
 import { LoggingMessageNotificationSchema, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { spawn } from "node:child_process"
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as net from "node:net"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -707,6 +707,30 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     const ready = await s.structured<Waited>("wait_for_task", { name: "rerun", port, since: 0 })
     expect(ready.lastLines.filter((line) => line === "booting")).toHaveLength(1)
     await s.structured("stop_task", { name: "rerun" })
+  })
+})
+
+describe("a start's cwd", () => {
+  it("takes ~ and ~/… as a shell does, and says that variables are not expanded", async () => {
+    const home = tempDir({})
+    const sub = NodePath.join(home, "proj")
+    mkdirSync(sub)
+    const own = await connect({ HOME: home })
+    try {
+      for (const [cwd, where] of [["~", home], ["~/proj", sub]] as const) {
+        const ran = await own.structured<{ lastLines: Array<string> }>("start_task", {
+          command: "pwd",
+          cwd,
+          waitFor: { exit: true }
+        })
+        expect(ran.lastLines).toEqual([where])
+      }
+      const refused = await own.call("start_task", { command: "pwd", cwd: "$HOME/proj" })
+      expect(refused.isError).toBe(true)
+      expect(textOf(refused)).toContain("Variables ($NAME) in cwd are not expanded: give the path itself.")
+    } finally {
+      await own.client.close()
+    }
   })
 })
 
