@@ -19,6 +19,8 @@ import { outputUri, type TaskmuxClient } from "./TaskmuxClient.ts"
 /** Ctrl-]: telnet's and docker's detach key, which no shell or REPL binds. */
 export const DETACH = 0x1d
 
+/** How long the line that says how to leave shows before the task's screen is drawn over it. */
+const NOTICE_MS = 700
 const READ_BYTES = 1 << 20
 const END_WAIT_MS = 600_000
 /** While keys are typed (and for a second after), how often new output is looked for. */
@@ -101,6 +103,11 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
   printer.shownPartial(start.lines.at(-1))
   let cursor = start.nextCursor
   let alternate = alternateAfter(redraw, false)
+  // How to leave, where it stays in sight: the window's title (the one it had is pushed, and popped on
+  // detach), and a line shown for a moment before the screen is drawn over it (Ctrl-C would stop the task).
+  io.stdout(`\x1b[22;0t\x1b]2;${name}: taskmux attach, Ctrl-] detaches\x07`)
+  io.stderr(`taskmux: attached to ${name}. Ctrl-] detaches, leaving it running; Ctrl-C goes to the task.\r\n`)
+  yield* Effect.sleep(NOTICE_MS)
   io.stdout(`\x1b[H\x1b[2J${redraw}`)
 
   const inputs = yield* Queue.unbounded<Input>()
@@ -142,7 +149,7 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
           // Nothing to put back.
         }
         // Back to the screen it had before, as the program's own exit would.
-        stdout.write(`${alternate ? "\x1b[?1049l" : ""}${RESET_MODES}`)
+        stdout.write(`${alternate ? "\x1b[?1049l" : ""}${RESET_MODES}\x1b[23;0t`)
       })
   )
 

@@ -132,6 +132,12 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     term.write("\x1d")
     expect(await exited).toBe(0)
     expect(shown()).toContain("detached from repl; it keeps running")
+    // How to leave was said first (a person's Ctrl-C would stop the REPL), and in the title, given back after.
+    const notice = shown().indexOf("Ctrl-] detaches, leaving it running; Ctrl-C goes to the task")
+    expect(notice).toBeGreaterThan(-1)
+    expect(notice).toBeLessThan(shown().indexOf(">>>"))
+    expect(shown()).toContain("\x1b[22;0t\x1b]2;repl: taskmux attach, Ctrl-] detaches\x07")
+    expect(shown()).toContain("\x1b[23;0t")
     const read = await s.structured<{ lines: Array<{ text: string }> }>("read_output", { name: "repl" })
     expect(read.lines.map((l) => l.text)).toContain("42")
   })
