@@ -417,8 +417,11 @@ const stop = Command.make(
         Effect.catchIf((failure) => failure.exitCode === ExitCode.failed, (failure) =>
           Effect.flatMap(client.call<ListAnswer>("list_tasks"), ({ structured }) => {
             const task = structured.tasks.find((t) => t.name === input.name)
-            const why = task === undefined
-              ? wentWithSession(failure.message) ? "it went with its session" : undefined
+            // A project task that went with its session is listed as defined again: it did run.
+            const why = wentWithSession(failure.message)
+              ? "it went with its session"
+              : task === undefined
+              ? undefined
               : task.status === "defined"
               ? "it has not run yet"
               : task.status === "lost"

@@ -79,7 +79,7 @@ describe("a tool's error in a terminal's words", () => {
       .toBe("give the program's full path, or a PATH in the project file's env.")
     // An ad-hoc command is run again by a client, not by `taskmux start`.
     expect(inTerminalWords("It went with its session. start_task with its command runs it again: npm test", "t"))
-      .toBe("It went with its session. its command was: npm test")
+      .toBe("It went with its session. Its command was: npm test")
   })
 
   it("leaves words that only contain a tool's name alone", () => {

@@ -21,7 +21,11 @@ const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-live-"))
 writeFileSync(
   NodePath.join(project, "taskmux.json"),
   JSON.stringify({
-    tasks: { db: { command: "sleep 300" }, web: { command: "sleep 300", dependsOn: { db: "started" } } }
+    tasks: {
+      db: { command: "sleep 300" },
+      web: { command: "sleep 300", dependsOn: { db: "started" } },
+      api: { command: "sleep 300" }
+    }
   })
 )
 const { PYTHONUNBUFFERED: _, ...baseEnv } = process.env
@@ -110,6 +114,21 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     await until(() => /── run 2 ──\ntick 0\ntick 1\n/.test(out) ? true : undefined, 30_000)
     await s.structured("stop_task", { name: "ticker" })
     expect(await exited).toBe(0)
+  })
+
+  it("stop of a project task that went with its session says so, not that it never ran", async () => {
+    await session
+    const other = await connect({ XDG_RUNTIME_DIR: runtime, TASKMUX_PROJECT: project, TASKMUX_ISOLATED: "false" })
+    await other.structured("start_task", { name: "api" })
+    await other.client.close()
+    const s = await session
+    await until(async () => {
+      const { tasks } = await s.structured<{ tasks: Array<{ name: string; status: string }> }>("list_tasks")
+      return tasks.find((t) => t.name === "api")?.status === "defined" ? true : undefined
+    })
+    const stop = await taskmux(["stop", "api"])
+    expect(stop.code).toBe(0)
+    expect(stop.stderr).toBe("\"api\" is not running (it went with its session); nothing to stop.\n")
   })
 
   it("starts a project task after its dependencies, kept: it outlives the command", async () => {
