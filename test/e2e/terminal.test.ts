@@ -264,6 +264,24 @@ describe("terminal tasks through every tool", () => {
       expect(ended.status).toBe("exited")
     }))
 
+  it("a screen cleared by printing newlines, as Vite does on a terminal, reads as one line that says so", () =>
+    withServer(async (s) => {
+      // Vite's clearScreen: rows - 2 newlines, then the cursor home and the screen below it erased.
+      const vite =
+        "import sys\nsys.stdout.write('\\n' * 38 + '\\x1b[1;1H\\x1b[0J  VITE v8 ready\\n')\nsys.stdout.flush()"
+      await s.structured("start_task", {
+        command: "python3",
+        args: ["-c", vite],
+        name: "vite",
+        terminal: true,
+        waitFor: { exit: true }
+      })
+      const read = await s.call("read_output", { name: "vite" })
+      expect(textOf(read)).toMatch(/^\(3[78] blank lines\)\n {2}VITE v8 ready\n\[nextCursor \d+/)
+      // The lines themselves are all there.
+      expect((read.structuredContent as { lines: Array<Line> }).lines.length).toBeGreaterThanOrEqual(39)
+    }))
+
   it("cols and rows without terminal are refused, naming what would be right", () =>
     withServer(async (s) => {
       const result = await s.call("start_task", { command: "true", cols: 100 })

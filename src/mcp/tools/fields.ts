@@ -75,9 +75,27 @@ export const uses = (t: { readonly ports: ReadonlyArray<number> | null; readonly
   (t.ports !== null && t.ports.length > 0 ? `, ports ${t.ports.join(", ")}` : "") +
   (t.memoryBytes ? `, ${Math.round(t.memoryBytes / 1e6)} MB` : "")
 
-export const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>) =>
-  lines.map((l) =>
-    `${l.run !== undefined ? `── run ${l.run} ──\n` : ""}${
-      // timestamps: the time of day (UTC) in the text too, for a client that shows a model only the text.
-      l.time !== undefined ? `${l.time.slice(11, 23)} ` : ""}${l.stream === "stderr" ? "! " : ""}${l.text}`
-  ).join("\n")
+export const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>) => {
+  const out: Array<string> = []
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!
+    // A run of blank lines (a screen cleared by printing newlines, as Vite does) is said, not shown.
+    let blank = i
+    while (blank < lines.length && isBlank(lines[blank]!) && (blank === i || lines[blank]!.run === undefined)) blank++
+    if (blank - i >= BLANK_RUN) {
+      out.push(`${l.run !== undefined ? `── run ${l.run} ──\n` : ""}(${blank - i} blank lines)`)
+      i = blank - 1
+      continue
+    }
+    out.push(
+      `${l.run !== undefined ? `── run ${l.run} ──\n` : ""}${
+        // timestamps: the time of day (UTC) in the text too, for a client that shows a model only the text.
+        l.time !== undefined ? `${l.time.slice(11, 23)} ` : ""}${l.stream === "stderr" ? "! " : ""}${l.text}`
+    )
+  }
+  return out.join("\n")
+}
+
+/** Blank lines in a row that the text says as one "(N blank lines)". */
+const BLANK_RUN = 4
+const isBlank = (l: typeof OutputLine.Type) => l.text.trim() === "" && l.partial !== true
