@@ -282,10 +282,17 @@ export class InputTooLarge extends Schema.TaggedError<InputTooLarge>()("InputToo
 
 export class CommandRefused extends Schema.TaggedError<CommandRefused>()("CommandRefused", {
   command: Schema.String,
-  rule: Schema.String
+  rule: Schema.String,
+  /** A project task's chain: the task asked for, and the one of its chain whose command this is. */
+  chain: Schema.optional(Schema.Struct({ asked: Schema.String, task: Schema.String }))
 }) {
   override get message() {
-    return `Command ${quote(this.command)} is refused by this server's policy: ${this.rule}.`
+    const refused = `${quote(this.command)} is refused by this server's policy: ${this.rule}.`
+    if (this.chain === undefined) return `Command ${refused}`
+    const { asked, task } = this.chain
+    return asked === task
+      ? `Project task ${quote(asked)} was not started: its command ${refused}`
+      : `Project task ${quote(asked)} was not started: it needs ${quote(task)}, whose command ${refused}`
   }
 }
 

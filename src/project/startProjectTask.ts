@@ -7,7 +7,7 @@
  */
 import { Effect, Schema } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
-import { TaskAlreadyRunning, type TaskNotFound, TooManyTasks } from "../domain/errors.ts"
+import { CommandRefused, TaskAlreadyRunning, type TaskNotFound, TooManyTasks } from "../domain/errors.ts"
 import { compilePattern } from "../domain/pattern.ts"
 import { defaultTimeoutMs } from "../domain/StartSpec.ts"
 import { describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
@@ -188,7 +188,13 @@ export const startProjectTask = Effect.fnUntraced(function*(
   // The same checks as an ad-hoc start, for every task of the chain, before any starts; and a
   // dependency's name held by another command would never become what the file says it becomes.
   for (const task of order) {
-    const { line } = yield* checkPolicy((yield* Viewer).policy ?? config, asStartRequest(task))
+    const { line } = yield* checkPolicy((yield* Viewer).policy ?? config, asStartRequest(task)).pipe(
+      Effect.catchTag(
+        "CommandRefused",
+        ({ command, rule }) =>
+          Effect.fail(new CommandRefused({ command, rule, chain: { asked: name, task: task.name } }))
+      )
+    )
     const holder = running.get(task.name)
     if (task.name !== name && holder !== undefined && holder.command !== line) {
       return yield* new DependencyTaken({ name, dependency: task.name, command: holder.command, wanted: line })

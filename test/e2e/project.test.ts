@@ -429,7 +429,13 @@ describe("project tasks", () => {
     await withProject(dir, async (s) => {
       const result = await s.call("start_task", { name: "web" })
       expect(result.isError).toBe(true)
-      expect(textOf(result)).toMatch(/node -e/)
+      // Which task of the chain was refused, and why: not only a command the user never typed.
+      expect(textOf(result)).toMatch(
+        /^Project task "web" was not started: it needs "db", whose command "node -e .*" is refused by this server's policy: it matches --deny \^node \./
+      )
+      expect(textOf(await s.call("start_task", { name: "db" }))).toMatch(
+        /^Project task "db" was not started: its command "node -e .*" is refused/
+      )
       const listed = await s.structured<Listed>("list_tasks")
       expect(listed.tasks.every((t) => t.status === "defined")).toBe(true)
       expect(listed.tasks.filter((t) => t.pid !== null && isAlive(t.pid))).toEqual([])
