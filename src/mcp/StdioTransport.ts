@@ -14,6 +14,13 @@ import { ErrorCode } from "./protocolError.ts"
 /** The longest line taken: far above any real request (send_input's own limit is 1 MiB). */
 const MAX_LINE_BYTES = 16 * 1024 * 1024
 
+/**
+ * Answers waiting to be written past which no more requests are read until they drain: a client that
+ * sends but does not read (a supervisor's session) then stalls only itself, not the memory every other
+ * session shares. (process.stdout on a pipe is written synchronously: nothing waits there.)
+ */
+const BACKLOG_BYTES = 8 * 1024 * 1024
+
 const NEWLINE = 0x0a
 
 export class StdioTransport {
@@ -25,6 +32,9 @@ export class StdioTransport {
   /** Skipping the rest of a line that was too long. */
   private skipping = false
   private corked = false
+  /** Not reading: the output is backed up. */
+  private throttled = false
+  private closed = false
 
   private readonly stdin: NodeJS.ReadableStream
   private readonly stdout: NodeJS.WritableStream & { cork(): void; uncork(): void }
@@ -42,11 +52,15 @@ export class StdioTransport {
   }
 
   close(): void {
+    this.closed = true
     this.stdin.off("data", this.onData)
     this.pending = []
   }
 
   send(message: object): Promise<void> {
+    // Answers to requests a client sent before it went: nobody reads them. And news (a notification)
+    // for a client that has not read in 8 MiB: it reads its answers first when it reads again.
+    if (this.closed || !("id" in message) && this.backlog() >= BACKLOG_BYTES) return Promise.resolve()
     if (!this.corked) {
       this.corked = true
       this.stdout.cork()
@@ -56,6 +70,7 @@ export class StdioTransport {
       })
     }
     if (this.stdout.write(`${JSON.stringify(message)}\n`)) return Promise.resolve()
+    this.throttle()
     // One wait for the drain, however many messages are behind it (not one listener each).
     return this.drained ??= new Promise((resolve) =>
       this.stdout.once("drain", () => {
@@ -66,6 +81,21 @@ export class StdioTransport {
   }
 
   private drained: Promise<void> | undefined
+
+  private backlog(): number {
+    return (this.stdout as { writableLength?: number }).writableLength ?? 0
+  }
+
+  /** Stops reading requests while more than BACKLOG_BYTES of answers wait, until they are written. */
+  private throttle() {
+    if (this.throttled || this.backlog() < BACKLOG_BYTES) return
+    this.throttled = true
+    this.stdin.pause()
+    this.stdout.once("drain", () => {
+      this.throttled = false
+      if (!this.closed) this.stdin.resume()
+    })
+  }
 
   private readonly onData = (chunk: Buffer | string) => {
     let data = typeof chunk === "string" ? Buffer.from(chunk) : chunk

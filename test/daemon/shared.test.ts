@@ -4,7 +4,7 @@
  */
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -414,6 +414,63 @@ describe("one supervisor per project, shared by every session", () => {
       process.kill(-other.pid!, "SIGKILL")
     }
   })
+
+  it(
+    "a session that sends calls but never reads the answers stalls only itself: the supervisor's memory stays bounded, others are answered",
+    async () => {
+      const p = makeProject()
+      const s = await session(p.env)
+      // 40,000 lines of 100 bytes held: every read_output answers 32 KiB.
+      await s.structured("start_task", {
+        command: "head -c 4000000 /dev/zero | tr '\\0' x | fold -w 100; echo; sleep 300",
+        name: "flood",
+        waitFor: { pattern: "^x{100}$" }
+      })
+      await until(async () => {
+        const read = await s.structured<{ nextCursor: number }>("read_output", { name: "flood", tail: 0 })
+        return read.nextCursor >= 40_000 ? true : undefined
+      }, 30_000)
+      const supervisor = (await p.supervisor())!.pid
+      const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${supervisor}/status`, "utf8"))![1]) * 1024
+      const before = rss()
+      // A client that writes and never reads: its front's stdout is a pipe nobody empties.
+      const stalled = spawn(process.execPath, [serverEntry], {
+        env: { ...process.env, ...p.env },
+        stdio: ["pipe", "pipe", "ignore"]
+      })
+      // Killed at the end with writes still queued.
+      stalled.stdin.on("error", () => {})
+      try {
+        const request = (id: number, method: string, params: object) =>
+          `${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`
+        stalled.stdin.write(request(0, "initialize", {
+          protocolVersion: "2025-06-18",
+          capabilities: {},
+          clientInfo: { name: "never-reads", version: "1" }
+        }))
+        stalled.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`)
+        // 6,000 answers of 32 KiB: 200 MB if they were all kept (800 MB of RSS before this was mended; 57 MB now).
+        for (let id = 1; id <= 6000; id++) {
+          stalled.stdin.write(
+            request(id, "tools/call", { name: "read_output", arguments: { name: "flood", tail: 1000 } })
+          )
+        }
+        let peak = before
+        for (let i = 0; i < 20; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 200))
+          peak = Math.max(peak, rss())
+        }
+        // Others are answered meanwhile.
+        const t0 = Date.now()
+        await s.structured("list_tasks")
+        expect(Date.now() - t0).toBeLessThan(3000)
+        expect((peak - before) / 1e6).toBeLessThan(150)
+      } finally {
+        stalled.kill("SIGKILL")
+      }
+    },
+    90_000
+  )
 
   it("tells a supervisor from a process that got a dead one's pid without /proc too (macOS), by ps", () => {
     const project = "/some/project"
