@@ -606,8 +606,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           ...(request.stream !== undefined && { stream: request.stream }),
           ...(request.tail !== undefined && { tail: request.tail }),
           ...(request.since !== undefined && { since: request.since }),
-          // An answer's text is capped where the server is told (--read-max-bytes): a client's context is.
-          maxBytes: Math.min(request.maxBytes ?? config.readMaxBytes, config.readMaxBytes),
+          maxBytes: request.maxBytes ?? config.readMaxBytes,
           ...(request.raw !== true && { transform: cleanFor(state) }),
           ...(grep !== undefined && { filter: (text: string) => matchOnce(grep, text) })
         }

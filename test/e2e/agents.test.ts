@@ -477,30 +477,17 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       // Hundreds of real lines, both streams: the structure is at most twice the text of its lines.
       const program = "node --help; python3 -c 'import this' >&2; node --v8-options | head -200"
       await structured("start_task", { command: program, name: "real", waitFor: { exit: true } })
-      // Answers of at most 32 KiB of text (a larger maxBytes gets no more), paged on.
-      const pages: Array<{ lines: Array<Line>; nextCursor: number; truncated: boolean }> = []
-      for (let since = 0, more = true; more;) {
-        const page = (await s.call("read_output", { name: "real", since, maxBytes: 1_000_000 }))
-          .structuredContent as typeof pages[number]
-        expect(Buffer.byteLength(page.lines.map((l) => l.text).join(""))).toBeLessThanOrEqual(32 * 1024)
-        pages.push(page)
-        since = page.nextCursor
-        more = page.truncated
-      }
-      await structured("start_task", { command: "seq 1 20000", name: "long", waitFor: { exit: true } })
-      const capped = await structured<{ lines: Array<Line>; truncated: boolean }>("read_output", {
-        name: "long",
-        since: 0,
-        maxBytes: 1_000_000
-      })
-      expect(capped.truncated).toBe(true)
-      expect(Buffer.byteLength(capped.lines.map((l) => l.text).join(""))).toBeLessThanOrEqual(32 * 1024)
-      const realLines = pages.flatMap((page) => page.lines)
+      const real = await s.call("read_output", { name: "real", since: 0, maxBytes: 1_000_000 })
+      const realLines = (real.structuredContent as { lines: Array<Line> }).lines
       expect(realLines.length).toBeGreaterThan(600)
       expect(realLines.some((l) => l.stream === "stderr")).toBe(true)
       const textBytes = Buffer.byteLength(realLines.map((l) => l.text).join("\n"))
-      const structureBytes = pages.reduce((sum, page) => sum + Buffer.byteLength(JSON.stringify(page)), 0)
+      const structureBytes = Buffer.byteLength(JSON.stringify(real.structuredContent))
       expect(structureBytes / textBytes).toBeLessThan(1.5)
+      // More than a MiB in one answer no context holds: refused, saying what would do.
+      const tooMuch = await s.call("read_output", { name: "real", maxBytes: 1e9 })
+      expect(tooMuch.isError).toBe(true)
+      expect(textOf(tooMuch)).toMatch(/maxBytes.*1048576/)
       // Times when asked.
       const timed = await structured<{ lines: Array<Line> }>("read_output", {
         name: "compact",

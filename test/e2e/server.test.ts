@@ -112,7 +112,7 @@ describe("taskmux over stdio", () => {
     expect(textOf(tail)).toContain("three")
     // What to do next depends on the direction of the read that did not fit.
     const cutTail = textOf(await s.call("read_output", { name: "basic", maxBytes: 5 }))
-    expect(cutTail).toContain("older lines did not fit: since=0 pages from the oldest held")
+    expect(cutTail).toContain("older lines did not fit: a larger maxBytes, or since=0 to page from the oldest held")
     const cutPage = textOf(await s.call("read_output", { name: "basic", since: 0, maxBytes: 3 }))
     expect(cutPage).toContain("more lines than fit: read again with since=nextCursor")
     const list = await structured<{ tasks: Array<{ name: string; status: string; exitCode: number }> }>("list_tasks")

@@ -95,6 +95,9 @@ const ReadOutput = Schema.Struct({
 })
 type ReadOutput = typeof ReadOutput.Type
 
+/** The most text one read_output answer may be asked for (the CLI's pages are this). */
+export const MAX_READ_BYTES = 1024 * 1024
+
 const readInput = Schema.Struct({
   name: TaskName,
   stream: Schema.optionalKey(
@@ -105,8 +108,9 @@ const readInput = Schema.Struct({
   grep: Schema.optionalKey(Pattern.annotate({ description: "Only lines matching this regex." })),
   raw: Schema.optionalKey(Schema.Boolean.annotate({ description: "Keep ANSI codes and \\r redraws.", default: false })),
   maxBytes: Schema.optionalKey(
-    Schema.Int.check(Schema.isGreaterThan(0)).annotate({
-      description: "Text per answer, at most the default.",
+    // Past a MiB, no client's context holds an answer: page with since instead.
+    Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(MAX_READ_BYTES)).annotate({
+      description: "Text per answer.",
       default: 32768
     })
   ),
@@ -164,7 +168,7 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
       o.truncated
         ? paging
           ? "more lines than fit: read again with since=nextCursor"
-          : "older lines did not fit: since=0 pages from the oldest held"
+          : "older lines did not fit: a larger maxBytes, or since=0 to page from the oldest held"
         : "",
       o.lines.at(-1)?.partial === true ? "its last line has no newline yet" : ""
     ].filter(Boolean)
