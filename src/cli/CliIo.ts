@@ -39,6 +39,11 @@ export class CliIo extends Context.Service<CliIo, {
    * following commands end there, cleanly.
    */
   readonly stopRequested: Effect.Effect<void>
+  /**
+   * Settles once what was printed has been taken by stdout's reader: a follower reads on only then, so
+   * a pipe nobody empties (`logs -f web | slow`) holds it, not its memory. Absent: at once.
+   */
+  readonly drained?: Effect.Effect<void>
   /** Says that the command prints a stream of JSON lines (logs -f --json): a failure is its last line. */
   readonly streaming?: () => void
   /** The process's own streams, for attach (raw mode, size); absent in tests that run in-process. */
@@ -64,6 +69,12 @@ export class CliIo extends Context.Service<CliIo, {
       cwd: process.cwd(),
       env: process.env,
       stopRequested: Effect.raceFirst(sigint, stdoutClosed),
+      drained: Effect.callback<void>((resume) => {
+        if (!process.stdout.writableNeedDrain) return resume(Effect.void)
+        const done = () => resume(Effect.void)
+        process.stdout.once("drain", done).once("close", done)
+        return Effect.sync(() => process.stdout.off("drain", done).off("close", done))
+      }),
       tty: { stdin: process.stdin, stdout: process.stdout }
     }
   })

@@ -132,6 +132,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
       }
       io.stdout(printer.page(page.lines))
       cursor = page.nextCursor
+      if (io.drained !== undefined) yield* io.drained
       if (!page.truncated) return
     }
   })

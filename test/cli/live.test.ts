@@ -5,7 +5,7 @@
 import type * as NodePty from "@lydell/node-pty"
 import type * as XtermHeadless from "@xterm/headless"
 import { spawn } from "node:child_process"
-import { mkdtempSync, realpathSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -130,6 +130,27 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     expect(stop.code).toBe(0)
     expect(stop.stderr).toBe("\"api\" is not running (it went with its session); nothing to stop.\n")
   })
+
+  it("logs -f into a pipe nobody empties holds there: its memory does not grow with the task's output", async () => {
+    const s = await session
+    await s.structured("start_task", { command: `yes ${"y".repeat(200)}`, name: "flood" })
+    const follow = spawn(process.execPath, [serverEntry, "logs", "-f", "flood", "--tail", "0"], {
+      cwd: project,
+      env,
+      stdio: ["ignore", "pipe", "ignore"]
+    })
+    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${follow.pid}/status`, "utf8"))![1]) * 1024
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2000))
+      const early = rss()
+      await new Promise((resolve) => setTimeout(resolve, 6000))
+      // It read a page and waits for the pipe (1.5 GB a minute before it waited).
+      expect((rss() - early) / 1e6).toBeLessThan(50)
+    } finally {
+      follow.kill("SIGKILL")
+      await s.structured("stop_task", { name: "flood" })
+    }
+  }, 30_000)
 
   it("starts a project task after its dependencies, kept: it outlives the command", async () => {
     const s = await session
