@@ -6,8 +6,11 @@
  * is not the task's own (a proxy it had started, such as `docker run -p`'s), when a listener on
  * the port appeared after the wait began. Where `/proc` cannot tell (another OS, another network
  * namespace), a TCP connect to loopback answers, again only for a port that was not accepting
- * connections when the wait began, so a port some other program already held never counts.
+ * connections when the wait began, so a port some other program already held never counts. A port
+ * that was accepting then counts off Linux when `lsof` says a process of the task's group listens
+ * there (a wait after a start that did not wait): macOS has lsof, not /proc.
  */
+import { execFile } from "node:child_process"
 import * as Net from "node:net"
 import * as procfs from "./procfs.ts"
 import { listeningPorts } from "./usage.ts"
@@ -17,11 +20,18 @@ export type PortWanted = number | "any"
 export interface PortProbe {
   /** The port it listens on now, if it does. */
   readonly check: () => Promise<number | undefined>
+  /** Why a wait for it could not tell, if it could not (for its timeout's answer). */
+  readonly unknown: () => string | undefined
 }
 
-export const make = (wanted: PortWanted, members: () => ReadonlyArray<procfs.Proc>): PortProbe => {
+export const make = (
+  wanted: PortWanted,
+  members: () => ReadonlyArray<procfs.Proc>,
+  /** The task's process group now (its leader's pid), if it runs. */
+  group: () => number | undefined = () => undefined
+): PortProbe => {
   if (wanted === "any") {
-    return { check: async () => listeningPorts(members())[0] }
+    return { check: async () => listeningPorts(members())[0], unknown: () => undefined }
   }
   const port = wanted
   const listenersBefore = procfs.available ? listenersOn(port, 0) : new Set<string>()
@@ -43,15 +53,44 @@ export const make = (wanted: PortWanted, members: () => ReadonlyArray<procfs.Pro
       // Seen in this namespace but none new: not the task's doing.
       if (now.size > 0) return undefined
     }
-    if (!(await acceptingBefore) && await accepts(port)) {
+    if (!(await acceptingBefore)) {
+      if (!(await accepts(port))) return undefined
       // The socket tables read in the last moments missed it: a listing right after must not.
       procfs.forgetSocketTables()
       return port
     }
-    return undefined
+    if (procfs.available) return undefined
+    const leader = group()
+    if (leader === undefined || lsofMissing || performance.now() - lsofAt < LSOF_EVERY_MS) return undefined
+    lsofAt = performance.now()
+    return await listensInGroup(port, leader) ? port : undefined
   }
-  return { check }
+  let lsofAt = -Infinity
+  const unknown = () =>
+    !procfs.available && lsofMissing
+      ? `Port ${port} already accepted connections when the wait began, and without /proc or lsof this system ` +
+        "cannot tell whether the listener is this task's."
+      : undefined
+  return { check, unknown }
 }
+
+/** lsof is slow (tens of milliseconds on macOS): asked once a second at most. */
+const LSOF_EVERY_MS = 1000
+let lsofMissing = false
+
+/** Whether `lsof` sees a process of group `group` listening on TCP `port`. */
+const listensInGroup = (port: number, group: number) =>
+  new Promise<boolean>((resolve) => {
+    execFile(
+      "lsof",
+      ["-nP", "-a", `-iTCP:${port}`, "-sTCP:LISTEN", `-g${group}`, "-t"],
+      { timeout: 2000 },
+      (error, stdout) => {
+        if ((error as NodeJS.ErrnoException | null)?.code === "ENOENT") lsofMissing = true
+        resolve(stdout.trim() !== "")
+      }
+    )
+  })
 
 /**
  * Who else listens on `port` (a process that is none of `members`), as pid and command line; undefined

@@ -676,7 +676,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         let lastProgress = startedAt
         const probe = request.port === undefined
           ? undefined
-          : PortProbe.make(request.port, () => state().process?.members() ?? [])
+          : PortProbe.make(request.port, () => state().process?.members() ?? [], () => state().pid ?? undefined)
         let matchedLine: BufferedLine | undefined
         /** A matching line still without its newline, taken once quiet (or matching) PARTIAL_QUIET_MS. */
         let pending: BufferedLine | undefined
@@ -799,6 +799,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             }
           }
           if (taken !== "") return { hint: `${taken}Stop it, or give the task another port.` }
+          const unknown = probe?.unknown()
+          if (unknown !== undefined) return { hint: unknown }
           // Stopped by a signal (SIGSTOP, SIGTSTP): nothing else explains the silence.
           if (now.pid !== null && procfs.available && procfs.stat(now.pid)?.paused === true) {
             return { hint: pausedHint }
