@@ -8,7 +8,7 @@ import { Deferred, Effect, Queue } from "effect"
 import type { LostTask } from "../daemon/lostRecord.ts"
 import { lastLinesOfFile } from "../output/fileTail.ts"
 import type { ListAnswer, OutputLine, ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
-import { isGone, isLive } from "./answers.ts"
+import { isGone, isLive, loggedIn, wentWithSession } from "./answers.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { type FullLine, fullLines, LinePrinter, type StreamName } from "./LinePrinter.ts"
@@ -102,6 +102,17 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
     Effect.catch((failure) =>
       Effect.gen(function*() {
         // One the last supervisor lost: its output is in its log file, as where no supervisor runs.
+        // One that went with its session: its log file, as the answer names it.
+        const goneLog = wentWithSession(failure.message) ? loggedIn(failure.message) : undefined
+        if (goneLog !== undefined) {
+          yield* fileTail(
+            goneLog,
+            options.tail,
+            options.json,
+            `"${name}" went with its session; shown from its log file`
+          )
+          return undefined
+        }
         const { tasks } = (yield* client.call<ListAnswer>("list_tasks", {})).structured
         const lost = tasks.find((t) => t.name === name && t.status === "lost")
         if (lost?.logFile === undefined || lost.logFile === null) return yield* Effect.fail(failure)

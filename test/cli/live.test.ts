@@ -24,7 +24,7 @@ writeFileSync(
     tasks: {
       db: { command: "sleep 300" },
       web: { command: "sleep 300", dependsOn: { db: "started" } },
-      api: { command: "sleep 300" }
+      api: { command: "echo api one; echo api two; echo api three; sleep 300" }
     }
   })
 )
@@ -116,10 +116,10 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     expect(await exited).toBe(0)
   })
 
-  it("stop of a project task that went with its session says so, not that it never ran", async () => {
+  it("stop and logs of a project task that went with its session say so, and logs shows its last lines", async () => {
     await session
     const other = await connect({ XDG_RUNTIME_DIR: runtime, TASKMUX_PROJECT: project, TASKMUX_ISOLATED: "false" })
-    await other.structured("start_task", { name: "api" })
+    await other.structured("start_task", { name: "api", waitFor: { pattern: "api three" } })
     await other.client.close()
     const s = await session
     await until(async () => {
@@ -129,6 +129,9 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     const stop = await taskmux(["stop", "api"])
     expect(stop.code).toBe(0)
     expect(stop.stderr).toBe("\"api\" is not running (it went with its session); nothing to stop.\n")
+    const logs = await taskmux(["logs", "api", "--tail", "2"])
+    expect(logs).toMatchObject({ code: 0, stdout: "api two\napi three\n" })
+    expect(logs.stderr).toContain("\"api\" went with its session; shown from its log file")
   })
 
   it("logs -f into a pipe nobody empties holds there: its memory does not grow with the task's output", async () => {
