@@ -477,7 +477,12 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
               Effect.sync(() => {
                 if (actors.get(actor.name) === actor) actors.delete(actor.name)
                 return undefined
-              }))
+              })),
+            // A start that failed under a name made up for it (a bad cwd, a missing program): the answer
+            // says why, and nobody would ask for "pwd-1" by name, so it is not kept as a failed task.
+            Effect.tapError(() =>
+              request.name === undefined ? Effect.ignore(actor.remove(askedBy("start_task", viewer))) : Effect.void
+            )
           )
           if (started !== undefined) return started.started
         }

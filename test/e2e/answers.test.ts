@@ -735,6 +735,15 @@ describe("a start's cwd", () => {
 })
 
 describe("a start that failed", () => {
+  it("under a made-up name is not kept: the answer says why, and the name is free again", async () => {
+    const failed = await s.call("start_task", { command: "hostname -s", cwd: "/no/such/dir" })
+    expect(failed.isError).toBe(true)
+    const listed = await s.structured<{ tasks: Array<{ name: string }> }>("list_tasks")
+    expect(listed.tasks.filter((t) => t.name.startsWith("hostname"))).toEqual([])
+    const ran = await s.structured<{ name: string }>("start_task", { command: "hostname -s", waitFor: { exit: true } })
+    expect(ran.name).toBe("hostname-1")
+  })
+
   it("get_task says why in one sentence", async () => {
     const failed = await s.call("start_task", { command: "true", cwd: "/no/such/dir", name: "nocwd" })
     expect(failed.isError).toBe(true)
