@@ -59,6 +59,8 @@ const idleText = () => {
 const NO_STORE = { "cache-control": "no-store", "x-content-type-options": "nosniff" }
 /** The largest POST body taken (send_input's own limit is 1 MiB). */
 const MAX_BODY = 4 * 1024 * 1024
+/** How long a stream's client may take nothing (kernel buffers full) before it counts as not reading. */
+const STALLED_AFTER_MS = 5000
 
 export interface McpHttpOptions {
   /** Something is using the listener (+1) or stopped (-1): the supervisor stays while one does. */
@@ -83,6 +85,8 @@ interface Session {
   readonly cancel: (id: Id) => void
   /** HTTP exchanges in progress (an open GET stream is one). */
   open: number
+  /** Its stream's client is not taking what it is sent: news for it is dropped (see sessionTransport). */
+  readonly stream: { stalled: boolean }
   timer: ReturnType<typeof setTimeout> | undefined
   /** When its last exchange closed. */
   quietSince: number
@@ -132,12 +136,17 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
    * client to take); notifications, progress included, go on the session's GET stream, which the SDK's
    * clients open after initialize.
    */
-  const sessionTransport = (web: WebStandardStreamableHTTPServerTransport): SessionTransport => {
+  const sessionTransport = (
+    web: WebStandardStreamableHTTPServerTransport,
+    stream: { readonly stalled: boolean }
+  ): SessionTransport => {
     const transport: SessionTransport = {
       start: () => {},
       close: () => void web.close(),
       // A stream the client has closed is the client's loss: the transport says so, and it is dropped.
-      send: (message) => web.send(message as JSONRPCMessage).catch(() => {})
+      // News for a client that does not read its stream would pile up in the SDK's queue: dropped.
+      send: (message) =>
+        stream.stalled && !("id" in message) ? undefined : web.send(message as JSONRPCMessage).catch(() => {})
     }
     web.onmessage = (message) => transport.onmessage?.(message)
     return transport
@@ -214,7 +223,8 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       })
       await web.start()
       const sessionScope = await run(Scope.fork(scope, "sequential"))
-      const own = sessionTransport(web)
+      const stream = { stalled: false }
+      const own = sessionTransport(web, stream)
       const viewer = await run(serveSession(own).pipe(Scope.provide(sessionScope)))
       const session: Session = {
         web,
@@ -227,6 +237,7 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
             params: { requestId, reason: "the HTTP request ended" }
           }),
         open: 0,
+        stream,
         timer: undefined,
         quietSince: 0,
         ended: false
@@ -488,7 +499,14 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
         const { done, value } = await reader.read()
         if (done || abort.signal.aborted) break
         if (!response.write(value)) {
+          // A client that takes nothing for a while is not reading: its session's news is dropped (it
+          // would pile up in the SDK's queue) until it takes what waits.
+          const stalled = session === undefined
+            ? undefined
+            : setTimeout(() => (session.stream.stalled = true), STALLED_AFTER_MS)
           await Promise.race([new Promise((resolve) => response.once("drain", resolve)), gone])
+          clearTimeout(stalled)
+          if (session !== undefined) session.stream.stalled = false
         }
       }
     } catch {
