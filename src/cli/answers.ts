@@ -73,12 +73,8 @@ export const isLive = (status: string) => status === "running" || status === "re
 /** It ended badly: a script that followed it (`attach`) should hear so in the exit code. */
 export const endedBadly = (status: string) => status === "crashed" || status === "failed"
 
-/** How the tools' answer about such a task names its log file, on a line of its own. */
-export const LOG_FILE_SAID = "Its log file: "
-
-/** The log file an answer names on a line of its own. */
-export const loggedIn = (message: string) =>
-  message.split("\n").find((line) => line.startsWith(LOG_FILE_SAID))?.slice(LOG_FILE_SAID.length)
+/** The log file the tools' answer about such a task names ("… Its output: /…/api-1.log. …"). */
+export const loggedIn = (message: string) => /Its output: (.+?\.log)\./.exec(message)?.[1]
 
 /** What the tools answer about a task forgotten with the session that owned it. */
 export const wentWithSession = (message: string) => /^Task ".*" ran under a session that has ended/.test(message)

@@ -5,7 +5,6 @@
  */
 import type { CallToolResult, Tool as McpTool } from "@modelcontextprotocol/sdk/types.js"
 import { Cause, Effect, Exit, References, Schema } from "effect"
-import { LOG_FILE_SAID } from "../cli/answers.ts"
 import type { TaskmuxConfig } from "../Config.ts"
 import { hasEnded } from "../daemon/lostRecord.ts"
 import { LostTasks } from "../daemon/LostTasks.ts"
@@ -150,7 +149,6 @@ const explainUnknown = (error: { readonly message: string }) =>
             (defined.includes(error.name)
               ? `start_task { name: ${name} } runs it again.`
               : `start_task with its command runs it again: ${gone.commandLine}`) +
-            (gone.logFile === null ? "" : `\n${LOG_FILE_SAID}${gone.logFile}`) +
             logTail(gone.logFile)
         }
       }

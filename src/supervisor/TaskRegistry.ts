@@ -299,6 +299,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly running: Effect.Effect<{ readonly all: number; readonly kept: number }>
   /** A task forgotten with its session, by name, while no new task took the name. */
   readonly gone: (name: string) => GoneTask | undefined
+  /** Forgets a task gone with its session (remove_task of it), returning what was remembered. */
+  readonly forgetGone: (name: string) => GoneTask | undefined
 }>()("taskmux/TaskRegistry") {
   static readonly layer: Layer.Layer<TaskRegistry, never, TaskmuxConfig | Notifier | Watchdog> = Layer.effect(
     TaskRegistry,
@@ -1012,6 +1014,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         remove,
         endSession,
         gone: (name) => gone.get(name),
+        forgetGone: (name) => {
+          const task = gone.get(name)
+          gone.delete(name)
+          return task
+        },
         handOver,
         records,
         running

@@ -258,6 +258,9 @@ describe("one supervisor per project, shared by every session", () => {
       0,
       "\"test\" is not running (it went with its session); nothing to stop.\n"
     ])
+    // A model tidying up removes it: forgotten, not an error.
+    expect(await b.structured("remove_task", { name: "test" })).toEqual({ name: "test", removed: true })
+    expect(textOf(await b.call("read_output", { name: "test" }))).toMatch(/^No task named "test"/)
     // A new run of the name is what the name is now.
     await b.structured("start_task", { name: "srv" })
     expect(await taskOf(b, "srv")).toMatchObject({ status: "running" })

@@ -408,11 +408,13 @@ export const removeTask = tool({
   run: ({ deleteLog, name }) =>
     withRegistry((r) =>
       r.remove(name, deleteLog).pipe(
+        // One a past supervisor lost, or one gone with its session: forgotten (a model tidying up).
         Effect.catchTag("TaskNotFound", (notFound) =>
           Effect.flatMap(Effect.service(LostTasks), (lost) => {
-            const task = lost.get(name)
+            const lostTask = lost.get(name)
+            if (lostTask !== undefined) lost.forget(name)
+            const task = lostTask ?? r.forgetGone(name)
             if (task === undefined) return Effect.fail(notFound)
-            lost.forget(name)
             // Its one log file, as the record knows it.
             return deleteLog === true && task.logFile !== null
               ? Effect.promise(() => unlink(task.logFile!).catch(() => undefined))
