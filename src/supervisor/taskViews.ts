@@ -37,7 +37,13 @@ const EXPLAIN_LINES = 1_000
 
 /** The last lines of the latest run and, before them, those that look like the cause of its end. */
 export const explainRun = (state: TaskState): Explained => {
-  const { lines } = state.buffer.read({ tail: EXPLAIN_LINES, maxBytes: 512 * 1024, transform: cleanFor(state) })
+  // Only the latest run's lines: a restart loop over a full ring read (and threw away) 1,000 lines per end.
+  const { lines } = state.buffer.read({
+    since: state.buffer.runStart,
+    tail: EXPLAIN_LINES,
+    maxBytes: 512 * 1024,
+    transform: cleanFor(state)
+  })
   return explain(latestRun(lines).map((l) => toLineRecord(state, l)))
 }
 
