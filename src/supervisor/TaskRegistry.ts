@@ -453,7 +453,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       const start = Effect.fn("TaskRegistry.start")(function*(request: StartRequest) {
         const viewer = yield* Viewer
-        const { cwd, line } = yield* checkPolicy(viewer.policy ?? config, request, viewer.cwd)
+        // A session's ~ is its client's home (a supervisor serves whoever connects).
+        const home = viewer.env?.HOME
+        const { cwd, line } = yield* checkPolicy(viewer.policy ?? config, request, viewer.cwd, home || undefined)
         const spec: TaskActor.TaskSpec = {
           command: request.command,
           args: request.args ?? null,

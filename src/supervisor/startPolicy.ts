@@ -19,7 +19,9 @@ export const checkPolicy = Effect.fnUntraced(function*(
     readonly cwd?: string | undefined
   },
   /** Where a relative (or no) cwd starts: the caller's directory; else the server's. */
-  from: string = process.cwd()
+  from: string = process.cwd(),
+  /** What `~` is: the caller's home; else the server's. */
+  home: string = os.homedir()
 ) {
   const line = commandLine(request.command, request.args ?? null)
   const denied = config.deny.find((rule) => rule.test(line))
@@ -30,7 +32,7 @@ export const checkPolicy = Effect.fnUntraced(function*(
     const rules = config.allow.map((rule) => rule.source).join(", ")
     return yield* new CommandRefused({ command: line, rule: `it matches no --allow rule (${rules})` })
   }
-  const cwd = NodePath.resolve(config.cwdRoot ?? from, withHome(request.cwd ?? "."))
+  const cwd = NodePath.resolve(config.cwdRoot ?? from, withHome(request.cwd ?? ".", home))
   if (config.cwdRoot !== undefined) {
     const root = yield* Effect.promise(() => realpath(config.cwdRoot!).catch(() => config.cwdRoot!))
     const real = yield* Effect.promise(() => realpath(cwd).catch(() => cwd))
@@ -40,7 +42,8 @@ export const checkPolicy = Effect.fnUntraced(function*(
 })
 
 /** "~" and "~/…" as a shell reads them (what a model writes for the user's home); nothing else is expanded. */
-const withHome = (cwd: string) => cwd === "~" || cwd.startsWith("~/") ? NodePath.join(os.homedir(), cwd.slice(1)) : cwd
+const withHome = (cwd: string, home: string) =>
+  cwd === "~" || cwd.startsWith("~/") ? NodePath.join(home, cwd.slice(1)) : cwd
 
 /** Why `cwd` cannot be used, or undefined when it is a directory. */
 export const checkDirectory = (cwd: string) =>

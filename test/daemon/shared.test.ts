@@ -100,6 +100,15 @@ describe("one supervisor per project, shared by every session", () => {
       (await a.structured<{ lines: Array<{ text: string }> }>("read_output", { name })).lines.map((l) => l.text)
     expect(await lineOf("env-a")).toEqual(["key=from-a extra=none"])
     expect(await lineOf("env-b")).toEqual(["key=from-b extra=1"])
+    // A cwd of ~ is the home of the session's client, not the supervisor's.
+    const home = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-home-"))
+    const c = await session({ ...p.env, HOME: home })
+    const ran = await c.structured<{ lastLines: Array<string> }>("start_task", {
+      command: "pwd",
+      cwd: "~",
+      waitFor: { exit: true }
+    })
+    expect(ran.lastLines).toEqual([home])
     // The CLI too: a person's shell, whatever the supervisor's.
     const cli = await builtCli(p.project, { ...process.env, ...p.env, API_KEY: "from-shell" })
     writeFileSync(NodePath.join(p.project, "taskmux.json"), JSON.stringify({ tasks: { shell: { command: echo } } }))
