@@ -18,6 +18,10 @@ export const isAlive = (pid: number): boolean => {
   }
 }
 
+/** A process's resident memory now, in bytes. */
+export const rssOf = (pid: number): number =>
+  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024
+
 /** Live pids whose environment holds `name=value`: a task's processes, when its start set that variable. */
 export const processesWithEnv = (name: string, value: string): Array<number> =>
   readdirSync("/proc").filter((entry) => /^\d+$/.test(entry)).flatMap((entry) => {

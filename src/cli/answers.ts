@@ -74,7 +74,7 @@ export const isLive = (status: string) => status === "running" || status === "re
 export const endedBadly = (status: string) => status === "crashed" || status === "failed"
 
 /** The log file the tools' answer about such a task names ("… Its output: /…/api-1.log. …"). */
-export const loggedIn = (message: string) => /Its output: (.+?\.log)\./.exec(message)?.[1]
+export const loggedIn = (message: string) => /Its output: (.+?\.log)\.(?:\s|$)/.exec(message)?.[1]
 
 /** What the tools answer about a task forgotten with the session that owned it. */
 export const wentWithSession = (message: string) => /^Task ".*" ran under a session that has ended/.test(message)

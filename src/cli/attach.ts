@@ -105,7 +105,10 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
   let alternate = alternateAfter(redraw, false)
   // How to leave, where it stays in sight: the window's title (the one it had is pushed, and popped on
   // detach), and a line shown for a moment before the screen is drawn over it (Ctrl-C would stop the task).
-  io.stdout(`\x1b[22;0t\x1b]2;${name}: taskmux attach, Ctrl-] detaches\x07`)
+  yield* Effect.acquireRelease(
+    Effect.sync(() => io.stdout(`\x1b[22;0t\x1b]2;${name}: taskmux attach, Ctrl-] detaches\x07`)),
+    () => Effect.sync(() => io.stdout("\x1b[23;0t"))
+  )
   io.stderr(`taskmux: attached to ${name}. Ctrl-] detaches, leaving it running; Ctrl-C goes to the task.\r\n`)
   yield* Effect.sleep(NOTICE_MS)
   io.stdout(`\x1b[H\x1b[2J${redraw}`)
@@ -149,7 +152,7 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
           // Nothing to put back.
         }
         // Back to the screen it had before, as the program's own exit would.
-        stdout.write(`${alternate ? "\x1b[?1049l" : ""}${RESET_MODES}\x1b[23;0t`)
+        stdout.write(`${alternate ? "\x1b[?1049l" : ""}${RESET_MODES}`)
       })
   )
 

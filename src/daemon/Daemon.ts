@@ -217,7 +217,7 @@ export class Daemon extends Context.Service<Daemon, {
             if (socket.destroyed) Deferred.doneUnsafe(closed, Exit.void)
             socket.on("error", () => socket.destroy())
             const viewer = yield* serveSession(
-              new StdioTransport(socket, socket),
+              new StdioTransport(socket, socket, true),
               options.notice,
               (session) => session.handle("taskmux/ui", (params) => openUi(params)),
               { env: caller.env, cwd: caller.cwd, policy: options.policy }
@@ -400,7 +400,9 @@ export const isSupervisorOf = (pid: number, project: string, proc = "/proc") => 
       timeout: 2000,
       stdio: ["ignore", "pipe", "pipe"]
     })
-    return command.includes(" supervise") && command.includes(project)
+    // Words, not substrings: /a/app's supervisor is not /a/app-web's.
+    const words = ` ${command.trim()} `
+    return words.includes(" supervise ") && words.includes(` ${project} `)
   } catch (error) {
     // ps exits 1, saying nothing, for a pid that is gone.
     const failed = error as { status?: number; stderr?: string }

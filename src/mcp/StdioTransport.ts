@@ -15,11 +15,14 @@ import { ErrorCode } from "./protocolError.ts"
 const MAX_LINE_BYTES = 16 * 1024 * 1024
 
 /**
- * Answers waiting to be written past which no more requests are read until they drain: a client that
- * sends but does not read (a supervisor's session) then stalls only itself, not the memory every other
- * session shares. (process.stdout on a pipe is written synchronously: nothing waits there.)
+ * For a session that shares a supervisor: answers waiting to be written past which no more of its
+ * requests are read until they drain, so that a client that sends but does not read stalls only itself,
+ * not the memory every other session shares; and past which its news (notifications) is dropped, a
+ * client that reads never being that far behind. A server alone keeps reading: its memory is its one
+ * client's, and a script that writes all its requests before it reads would wait forever.
  */
-const BACKLOG_BYTES = 8 * 1024 * 1024
+const PAUSE_BYTES = 8 * 1024 * 1024
+const DROP_NEWS_BYTES = 32 * 1024 * 1024
 
 const NEWLINE = 0x0a
 
@@ -32,19 +35,23 @@ export class StdioTransport {
   /** Skipping the rest of a line that was too long. */
   private skipping = false
   private corked = false
-  /** Not reading: the output is backed up. */
+  /** Not reading requests: the answers are backed up (a shared session only). */
   private throttled = false
   private closed = false
 
   private readonly stdin: NodeJS.ReadableStream
   private readonly stdout: NodeJS.WritableStream & { cork(): void; uncork(): void }
+  private readonly shared: boolean
 
   constructor(
     stdin: NodeJS.ReadableStream = process.stdin,
-    stdout: NodeJS.WritableStream & { cork(): void; uncork(): void } = process.stdout
+    stdout: NodeJS.WritableStream & { cork(): void; uncork(): void } = process.stdout,
+    /** A supervisor's session: see PAUSE_BYTES. */
+    shared = false
   ) {
     this.stdin = stdin
     this.stdout = stdout
+    this.shared = shared
   }
 
   start(): void {
@@ -59,8 +66,10 @@ export class StdioTransport {
 
   send(message: object): Promise<void> {
     // Answers to requests a client sent before it went: nobody reads them. And news (a notification)
-    // for a client that has not read in 8 MiB: it reads its answers first when it reads again.
-    if (this.closed || !("id" in message) && this.backlog() >= BACKLOG_BYTES) return Promise.resolve()
+    // for a shared session's client that has not read in 32 MiB: it reads its answers first when it reads again.
+    if (this.closed || this.shared && !("id" in message) && this.backlog() >= DROP_NEWS_BYTES) {
+      return Promise.resolve()
+    }
     if (!this.corked) {
       this.corked = true
       this.stdout.cork()
@@ -70,11 +79,19 @@ export class StdioTransport {
       })
     }
     if (this.stdout.write(`${JSON.stringify(message)}\n`)) return Promise.resolve()
-    this.throttle()
+    // A shared session's requests are not read while more than PAUSE_BYTES of answers wait.
+    if (this.shared && !this.throttled && this.backlog() >= PAUSE_BYTES) {
+      this.throttled = true
+      this.stdin.pause()
+    }
     // One wait for the drain, however many messages are behind it (not one listener each).
     return this.drained ??= new Promise((resolve) =>
       this.stdout.once("drain", () => {
         this.drained = undefined
+        if (this.throttled) {
+          this.throttled = false
+          if (!this.closed) this.stdin.resume()
+        }
         resolve()
       })
     )
@@ -84,17 +101,6 @@ export class StdioTransport {
 
   private backlog(): number {
     return (this.stdout as { writableLength?: number }).writableLength ?? 0
-  }
-
-  /** Stops reading requests while more than BACKLOG_BYTES of answers wait, until they are written. */
-  private throttle() {
-    if (this.throttled || this.backlog() < BACKLOG_BYTES) return
-    this.throttled = true
-    this.stdin.pause()
-    this.stdout.once("drain", () => {
-      this.throttled = false
-      if (!this.closed) this.stdin.resume()
-    })
   }
 
   private readonly onData = (chunk: Buffer | string) => {

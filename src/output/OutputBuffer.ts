@@ -95,7 +95,7 @@ interface Slab {
   live: number
 }
 
-/** An unterminated line of one stream, in storage of its own (at most maxLineBytes). */
+/** An unterminated line of one stream, in storage of its own (at most maxLineBytes, and a "\r"). */
 interface Pending {
   bytes: Buffer
   length: number
@@ -110,6 +110,7 @@ const SPARE_SLABS = 2
 const NO_BYTES = Buffer.alloc(0)
 
 const NEWLINE = 10
+const RETURN = 13
 const DROPPED: Entry = { stream: "stdout", time: 0, firstSeq: 0, count: 0, bytes: Buffer.alloc(0) }
 export const DEFAULT_TAIL = 100
 
@@ -442,9 +443,12 @@ export class OutputBuffer {
    */
   private addPending(stream: StreamId, chunk: Buffer, from: number, to: number, time: number): void {
     const p = this.pending[stream]
+    // A "\r" that may be the first half of the line's "\r\n" does not count: a line of exactly
+    // maxLineBytes ending "\r\n" is one line, not a piece and an empty one.
     const max = this.options.maxLineBytes
+    const limit = max + ((to > from ? chunk[to - 1] : p.bytes[p.length - 1]) === RETURN ? 1 : 0)
     let start = from
-    while (p.length + (to - start) > max) {
+    while (p.length + (to - start) > limit) {
       const end = cutPoint((i) => i < p.length ? p.bytes[i]! : chunk[start + i - p.length]!, max)
       if (end <= p.length) {
         // Cut inside what was pending: it goes out, the rest of it waits at the front.
@@ -465,12 +469,12 @@ export class OutputBuffer {
     if (start < to) this.hold(p, chunk, start, to, time)
   }
 
-  /** Copies bytes of an unterminated line after those pending (under maxLineBytes in all). */
+  /** Copies bytes of an unterminated line after those pending (at most maxLineBytes and a "\r" in all). */
   private hold(p: Pending, chunk: Buffer, from: number, to: number, time: number): void {
     const length = p.length + (to - from)
     if (p.bytes.length < length) {
       const bytes = Buffer.allocUnsafeSlow(
-        Math.min(this.options.maxLineBytes, Math.max(length, 2 * p.bytes.length, 64))
+        Math.min(this.options.maxLineBytes + 1, Math.max(length, 2 * p.bytes.length, 64))
       )
       p.bytes.copy(bytes, 0, 0, p.length)
       p.bytes = bytes

@@ -6,8 +6,20 @@
 import { closeSync, existsSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs"
 import { withoutTraps } from "./shellLine.ts"
 
-/** Linux with its /proc mounted (a container or sandbox may hide it): else callers say what they cannot tell. */
-export const available = process.platform === "linux" && existsSync("/proc/self/stat")
+/**
+ * Linux with a /proc this process can list and read (a container or sandbox may hide it, or deny its
+ * listing): else callers say what they cannot tell.
+ */
+export const available = process.platform === "linux" && existsSync("/proc/self/stat") && listable("/proc")
+
+function listable(path: string): boolean {
+  try {
+    readdirSync(path)
+    return true
+  } catch {
+    return false
+  }
+}
 
 let scratch = Buffer.allocUnsafe(64 * 1024)
 

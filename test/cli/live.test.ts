@@ -5,7 +5,7 @@
 import type * as NodePty from "@lydell/node-pty"
 import type * as XtermHeadless from "@xterm/headless"
 import { spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
+import { mkdtempSync, realpathSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -13,7 +13,7 @@ import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
 import { connect, type Connected, serverEntry } from "../e2e/client.ts"
-import { isAlive } from "../helpers.ts"
+import { isAlive, rssOf } from "../helpers.ts"
 import { python, until } from "./helpers.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-live-rt-"))
@@ -142,7 +142,7 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
       env,
       stdio: ["ignore", "pipe", "ignore"]
     })
-    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${follow.pid}/status`, "utf8"))![1]) * 1024
+    const rss = () => rssOf(follow.pid!)
     try {
       await new Promise((resolve) => setTimeout(resolve, 2000))
       const early = rss()

@@ -4,7 +4,7 @@
  */
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -15,7 +15,7 @@ import { WIRE_PROTOCOL } from "../../src/daemon/hello.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
 import { connect, type Connected, freePort, serverEntry, textOf, until } from "../e2e/client.ts"
-import { asOtherUser, canMount, isAlive } from "../helpers.ts"
+import { asOtherUser, canMount, isAlive, rssOf } from "../helpers.ts"
 
 interface Listed {
   readonly tasks: ReadonlyArray<{ name: string; status: string; pid: number | null; owner?: string }>
@@ -443,7 +443,7 @@ describe("one supervisor per project, shared by every session", () => {
         return read.nextCursor >= 40_000 ? true : undefined
       }, 30_000)
       const supervisor = (await p.supervisor())!.pid
-      const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${supervisor}/status`, "utf8"))![1]) * 1024
+      const rss = () => rssOf(supervisor)
       const before = rss()
       // A client that writes and never reads: its front's stdout is a pipe nobody empties.
       const stalled = spawn(process.execPath, [serverEntry], {
@@ -487,7 +487,11 @@ describe("one supervisor per project, shared by every session", () => {
   it("tells a supervisor from a process that got a dead one's pid without /proc too (macOS), by ps", () => {
     const project = "/some/project"
     const like = spawn("/bin/sh", ["-c", "sleep 60", "supervise", project], { stdio: "ignore", detached: true })
-    const other = spawn("/bin/sh", ["-c", "sleep 60", "supervise", "/another"], { stdio: "ignore", detached: true })
+    // Another project's, whose path begins with this one's.
+    const other = spawn("/bin/sh", ["-c", "sleep 60", "supervise", `${project}-web`], {
+      stdio: "ignore",
+      detached: true
+    })
     const gone = spawnSync("true").pid!
     try {
       for (const proc of ["/proc", "/nonexistent-proc"]) {

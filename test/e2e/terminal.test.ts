@@ -278,8 +278,9 @@ describe("terminal tasks through every tool", () => {
       })
       const read = await s.call("read_output", { name: "vite" })
       expect(textOf(read)).toMatch(/^\(3[78] blank lines\)\n {2}VITE v8 ready\n\[nextCursor \d+/)
-      // The lines themselves are all there.
+      // The lines themselves are all there, and raw text shows them as they are.
       expect((read.structuredContent as { lines: Array<Line> }).lines.length).toBeGreaterThanOrEqual(39)
+      expect(textOf(await s.call("read_output", { name: "vite", raw: true }))).not.toContain("blank lines")
     }))
 
   it("cols and rows without terminal are refused, naming what would be right", () =>

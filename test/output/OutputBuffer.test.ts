@@ -126,6 +126,23 @@ describe("OutputBuffer", () => {
     assert.deepStrictEqual(texts(utf8), ["aaaaaaa", "é€é", "é"])
   })
 
+  it("takes a line of exactly maxLineBytes ending \\r\\n as one line, however it is chunked", () => {
+    const text = "aaaaaaaa\r\nbbbbbbbb\r\n"
+    for (let cut = 0; cut <= text.length; cut++) {
+      const buffer = make({ maxLineBytes: 8 })
+      if (cut > 0) buffer.append("stdout", b(text.slice(0, cut)), 1)
+      if (cut < text.length) buffer.append("stdout", b(text.slice(cut)), 2)
+      assert.deepStrictEqual(buffer.read({ since: 0 }).lines.map((l) => [l.text, l.cut]), [
+        ["aaaaaaaa", undefined],
+        ["bbbbbbbb", undefined]
+      ])
+    }
+    // A \r that is not a line's end is the next piece's.
+    const cr = make({ maxLineBytes: 8 })
+    cr.append("stdout", b("aaaaaaaa\rbb\n"), 1)
+    assert.deepStrictEqual(texts(cr), ["aaaaaaaa", "\rbb"])
+  })
+
   it("never throws on bytes that are not UTF-8", () => {
     const buffer = make()
     buffer.append("stdout", Buffer.from([0xff, 0xfe, 0x41, 0x0a, 0xc3]), 1)

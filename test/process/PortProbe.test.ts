@@ -2,7 +2,7 @@
  * A port wait where /proc tells nothing (macOS): a port that already accepted connections when the
  * wait began counts once lsof says a process of the task's group listens there, and not otherwise.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import * as Net from "node:net"
 import { afterAll, describe, expect, it, vi } from "vitest"
 import * as PortProbe from "../../src/process/PortProbe.ts"
@@ -28,10 +28,16 @@ const leader = (command: string, args: ReadonlyArray<string>) => {
 const accepting = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = Net.connect({ host: "127.0.0.1", port })
-    socket.once("connect", () => resolve(true)).once("error", () => resolve(false))
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.once("connect", () => done(true)).once("error", () => done(false))
   }).then((ok) => ok || undefined)
 
-describe.runIf(process.platform === "linux")("a port wait without /proc", () => {
+const hasLsof = spawnSync("lsof", ["-v"]).error === undefined
+
+describe.runIf(process.platform === "linux" && hasLsof)("a port wait without /proc", () => {
   it("counts a port that was listening before the wait when it is the task's group's (lsof), not another's", async () => {
     const port = await freePort()
     const server = leader("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1"])

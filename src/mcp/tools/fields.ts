@@ -75,13 +75,15 @@ export const uses = (t: { readonly ports: ReadonlyArray<number> | null; readonly
   (t.ports !== null && t.ports.length > 0 ? `, ports ${t.ports.join(", ")}` : "") +
   (t.memoryBytes ? `, ${Math.round(t.memoryBytes / 1e6)} MB` : "")
 
-export const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>) => {
+/** Lines as text; `collapse`: a run of blank lines (a screen cleared by printing newlines, as Vite does) is said, not shown. */
+export const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>, collapse = true) => {
   const out: Array<string> = []
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!
-    // A run of blank lines (a screen cleared by printing newlines, as Vite does) is said, not shown.
     let blank = i
-    while (blank < lines.length && isBlank(lines[blank]!) && (blank === i || lines[blank]!.run === undefined)) blank++
+    while (
+      collapse && blank < lines.length && isBlank(lines[blank]!) && (blank === i || lines[blank]!.run === undefined)
+    ) blank++
     if (blank - i >= BLANK_RUN) {
       out.push(`${l.run !== undefined ? `── run ${l.run} ──\n` : ""}(${blank - i} blank lines)`)
       i = blank - 1

@@ -172,7 +172,7 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
         : "",
       o.lines.at(-1)?.partial === true ? "its last line has no newline yet" : ""
     ].filter(Boolean)
-    const body = o.lines.length === 0 ? "(no output)" : formatLines(o.lines)
+    const body = o.lines.length === 0 ? "(no output)" : formatLines(o.lines, input.raw !== true)
     return `${body}\n[nextCursor ${o.nextCursor}${notes.length ? `; ${notes.join("; ")}` : ""}]`
   }
 })
