@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
+import * as NodePath from "node:path"
 import { withoutProject } from "./frontArgs.ts"
 import { type Hello, hello, readGreeting, type Welcome } from "./hello.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
@@ -118,10 +119,22 @@ export const READY_FD = 3
 /** Exit code of a supervisor that found another one holding the project's lock. */
 export const LOST_RACE = 3
 
+/**
+ * The Node a supervisor runs on: this one, unless it is older than taskmux supports (22.19) and the
+ * checkout has its own (a terminal's `npm link` on a system Node 20): the supervisor serves every
+ * session of the project, an assistant's included.
+ */
+export const supervisorNode = (): string => {
+  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number)
+  if (major > 22 || major === 22 && minor >= 19) return process.execPath
+  const own = NodePath.join(NodePath.dirname(NodePath.dirname(process.argv[1] ?? "")), "node_modules/node/bin/node")
+  return fs.existsSync(own) ? own : process.execPath
+}
+
 const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
   const log = fs.openSync(paths.log, "a", 0o600)
   const child = spawn(
-    process.execPath,
+    supervisorNode(),
     // Its project as a full path: the front's own --project may be relative to where the front runs.
     [
       "--disable-warning=ExperimentalWarning",

@@ -4,7 +4,17 @@
  */
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -408,6 +418,28 @@ describe("one supervisor per project, shared by every session", () => {
         expect((await p.supervisor())?.pid).toBe(first.pid)
       } finally {
         process.kill(first.pid!, "SIGTERM")
+      }
+    }
+  )
+
+  it.skipIf(olderNode === undefined)(
+    "a person's CLI on an older Node (npm link on a system Node 20) starts the supervisor on the checkout's own Node",
+    async () => {
+      const p = makeProject()
+      writeFileSync(NodePath.join(p.project, "taskmux.json"), JSON.stringify({ tasks: { t: { command: "sleep 60" } } }))
+      const started = spawnSync(olderNode!, [serverEntry, "start", "t"], {
+        cwd: p.project,
+        env: { ...process.env, ...p.env },
+        encoding: "utf8",
+        timeout: 30_000
+      })
+      expect(started.status, started.stderr).toBe(0)
+      const supervisor = (await p.supervisor())!.pid
+      try {
+        expect(readlinkSync(`/proc/${supervisor}/exe`)).not.toBe(realpathSync(olderNode!))
+        expect(readlinkSync(`/proc/${supervisor}/exe`)).toBe(realpathSync(process.execPath))
+      } finally {
+        process.kill(supervisor, "SIGTERM")
       }
     }
   )
