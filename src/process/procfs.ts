@@ -3,18 +3,19 @@
  * returns nothing (never throws) for a process that is gone or not ours to read, and
  * `available` is false off Linux, where callers fall back or say what they cannot tell.
  */
-import { closeSync, existsSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs"
+import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs"
 import { withoutTraps } from "./shellLine.ts"
 
 /**
  * Linux with a /proc this process can list and read (a container or sandbox may hide it, or deny its
  * listing): else callers say what they cannot tell.
  */
-export const available = process.platform === "linux" && existsSync("/proc/self/stat") && listable("/proc")
+export const available = process.platform === "linux" && existsSync("/proc/self/stat") && readable("/proc")
 
-function listable(path: string): boolean {
+/** Whether this process may list a directory: one access(2), not a listing of every pid at start-up. */
+function readable(path: string): boolean {
   try {
-    readdirSync(path)
+    accessSync(path, constants.R_OK)
     return true
   } catch {
     return false
