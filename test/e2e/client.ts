@@ -35,12 +35,15 @@ export const connect = async (
   /** Another build's entry (a copy of this one). */
   entry = serverEntry,
   /** Where the client starts it (else this process's directory). */
-  cwd?: string
+  cwd?: string,
+  /** A command that runs it (`unshare … "$@"`, taking Node and its arguments after its own). */
+  launcher: ReadonlyArray<string> = []
 ): Promise<Connected> => {
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build (npm test does)`)
+  const [command = process.execPath, ...before] = launcher.length === 0 ? [] : [...launcher, process.execPath]
   const transport = new StdioClientTransport({
-    command: process.execPath,
-    args: [entry, ...args],
+    command,
+    args: [...before, entry, ...args],
     env: serverEnv(env),
     stderr: "pipe",
     ...(cwd !== undefined && { cwd })

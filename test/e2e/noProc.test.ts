@@ -3,16 +3,13 @@
  * user may not list. It must say what it cannot tell (null figures), stop whole task groups as it does
  * off Linux, and never crash. Run in a mount namespace of its own (unshare), as macOS's code path is.
  */
-import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
 import { execFileSync } from "node:child_process"
 import { chmodSync, mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { canMount, processesWithEnv } from "../helpers.ts"
-import { serverEntry, serverEnv, textOf, until } from "./client.ts"
+import { connect, serverEntry, textOf, until } from "./client.ts"
 
 const cases = [
   { hidden: "an empty /proc", mountOptions: "size=4k", user: [] },
@@ -32,33 +29,20 @@ describe.runIf(canMount())("a server where /proc tells nothing", () => {
       // Reachable by nobody too.
       chmodSync(home, 0o777)
       execFileSync("chmod", ["o+x", os.tmpdir()])
-      const transport = new StdioClientTransport({
-        command: "unshare",
-        args: [
-          "-m",
-          "--propagation",
-          "private",
-          "sh",
-          "-c",
-          `mount -t tmpfs -o ${mountOptions} none /proc && exec "$@"`,
-          "sh",
-          ...user,
-          process.execPath,
-          serverEntry
-        ],
-        env: serverEnv({ HOME: home, TASKMUX_LOG_DIR: home }),
-        cwd: home,
-        stderr: "pipe"
-      })
-      let stderr = ""
-      transport.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-      const client = new Client({ name: "taskmux-noproc", version: "1.0.0" })
-      await client.connect(transport)
-      const call = async (name: string, args: Record<string, unknown> = {}) =>
-        (await client.callTool({ name, arguments: args })) as CallToolResult
+      const s = await connect({ HOME: home, TASKMUX_LOG_DIR: home }, [], serverEntry, home, [
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        `mount -t tmpfs -o ${mountOptions} none /proc && exec "$@"`,
+        "sh",
+        ...user
+      ])
       try {
         // A shell and the two sleeps it runs, all in the task's process group.
-        const started = await call("start_task", {
+        const started = await s.call("start_task", {
           name: "tree",
           command: "sleep 600 & sleep 600; wait",
           env: { NOPROC_TEST: marker }
@@ -68,7 +52,7 @@ describe.runIf(canMount())("a server where /proc tells nothing", () => {
           const found = processesWithEnv("NOPROC_TEST", marker)
           return found.length >= 3 ? found : undefined
         })
-        const got = await call("get_task", { name: "tree" })
+        const got = await s.call("get_task", { name: "tree" })
         expect(got.isError, textOf(got)).toBeFalsy()
         // Not "no ports, no memory, no processes": unknown.
         expect(got.structuredContent).toMatchObject({
@@ -78,19 +62,19 @@ describe.runIf(canMount())("a server where /proc tells nothing", () => {
           ports: null
         })
         expect(textOf(got)).toContain("processes, ports, memory and CPU are unknown here")
-        const listed = await call("list_tasks")
+        const listed = await s.call("list_tasks")
         expect(listed.isError, textOf(listed)).toBeFalsy()
-        const stopped = await call("stop_task", { name: "tree" })
+        const stopped = await s.call("stop_task", { name: "tree" })
         expect(stopped.isError, textOf(stopped)).toBeFalsy()
         expect(stopped.structuredContent).toMatchObject({ status: "stopped" })
         await until(() => processesWithEnv("NOPROC_TEST", marker).length === 0 ? true : undefined)
         expect(pids.filter((pid) => processesWithEnv("NOPROC_TEST", marker).includes(pid))).toEqual([])
         // Still serving.
-        const again = await call("list_tasks")
+        const again = await s.call("list_tasks")
         expect(again.isError, textOf(again)).toBeFalsy()
-        expect(stderr).not.toMatch(/EACCES|uncaught|TypeError/i)
+        expect(s.stderr()).not.toMatch(/EACCES|uncaught|TypeError/i)
       } finally {
-        await client.close()
+        await s.client.close()
       }
     }, 60_000)
   }
