@@ -74,7 +74,7 @@ export const noSupervisorText = (project: string, left: ReadonlyArray<LostTask>)
       : `Lost: a supervisor ended while these ran:\n${lost.map(leftLine).join("\n")}\n`) +
     (ended.length === 0
       ? ""
-      : `Kept tasks that ended before their supervisor exited:\n${ended.map(leftLine).join("\n")}\n`)
+      : `Kept tasks that ended before their supervisor did:\n${ended.map(leftLine).join("\n")}\n`)
 }
 
 export interface PsOptions {

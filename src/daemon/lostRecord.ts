@@ -24,7 +24,7 @@ export const hasEnded = (task: LostTask) => isFinished(task.status)
 export const endedKept = (task: RecordedTask): LostTask => ({
   ...task,
   reason: `it ${describeEnd(task.status, task.exitCode, task.signal)} at ${task.endedAt}, before its supervisor ` +
-    `exited${task.logFile === null ? "" : `. Its output: ${task.logFile}`}`
+    `ended${task.logFile === null ? "" : `. Its output: ${task.logFile}`}`
 })
 
 export interface RecordFile {

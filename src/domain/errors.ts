@@ -51,14 +51,18 @@ export const formatSchemaError = (error: Schema.SchemaError, input?: unknown, wh
     if (path === "") return issue.message
     const message = issueMessage(issue.message, keys.at(-1)!, keys.length > 1 ? String(keys.at(-2)) : where)
     if (message !== issue.message) return `${path}: ${message}`
-    // The value given, when there was one: "waitFor.port: Expected a value between 1 and 65535, got 70000".
-    const given = keys.reduce<unknown>(
-      (value, key) =>
-        typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined,
-      input
-    )
-    return `${path}: ${message}${given === undefined ? "" : `, got ${shortJson(given)}`}`
+    return `${path}: ${message}${gotAt(input, keys)}`
   }).join("; ")
+
+/** The value given at `keys` in `input`, when there was one: ", got 70000" after "Expected a value between 1 and 65535". */
+export const gotAt = (input: unknown, keys: ReadonlyArray<PropertyKey>): string => {
+  const given = keys.reduce<unknown>(
+    (value, key) =>
+      typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined,
+    input
+  )
+  return given === undefined ? "" : `, got ${shortJson(given)}`
+}
 
 /**
  * The one of `names` that `given` looks like a slip for: the same but for case, the start of it

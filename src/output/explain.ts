@@ -49,6 +49,9 @@ const NO_FAILURE = /\b(0|no|zero) (errors?|failures?|failed|problems?)\b|\berror
 /** A named error or exception: "ValueError: …", "java.lang.NullPointerException". */
 const NAMED = /\b[A-Z]\w*(Error|Exception)\b/
 
+/** A caret line under an echoed source line (Node's uncaught throw, compilers): the echo is code, not a message. */
+const CARET = /^\s*[\^~]+\s*$/
+
 /** A traceback's first line: says one came, not why; the why is its last line, a cause of its own. */
 const TRACEBACK_HEADER = /^\s*Traceback \(most recent call last\):\s*$/
 
@@ -87,9 +90,9 @@ export const explain = (lines: ReadonlyArray<SummaryLine>): Explained => {
   let used = lastBytes
   // Before them, what looks like the cause, and where it is when the next line says so (a bundler's
   // "╭─[ vite.config.js:4:1 ]" under its error): stderr first, then the earliest; each text once.
-  const candidates = lines.slice(0, first).filter((l, i, all) =>
-    looksLikeError(l.text) && !TRACEBACK_HEADER.test(l.text) ||
-    i > 0 && looksLikeError(all[i - 1]!.text) && LOCATION.test(l.text) && !FRAME.test(l.text)
+  const candidates = lines.slice(0, first).filter((l, i) =>
+    looksLikeError(l.text) && !TRACEBACK_HEADER.test(l.text) && !CARET.test(lines[i + 1]?.text ?? "") ||
+    i > 0 && looksLikeError(lines[i - 1]!.text) && LOCATION.test(l.text) && !FRAME.test(l.text)
   )
   const ranked = [
     ...candidates.filter((l) => l.stream === "stderr"),

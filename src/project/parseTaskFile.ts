@@ -5,7 +5,7 @@
  */
 import { Schema } from "effect"
 import { isMap, LineCounter, parseDocument } from "yaml"
-import { issueMessage, standardIssues } from "../domain/errors.ts"
+import { gotAt, issueMessage, standardIssues } from "../domain/errors.ts"
 import { envScalarsAsText, FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
 
 // A misspelt field (`dependOn`) is an error, not silently ignored.
@@ -48,14 +48,21 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
         ? "expected a \"tasks:\" map of task names to { command, ... }"
         : issue === undefined
         ? "not a task file"
-        : issueMessage(
+        : problemOf(
           issue.message,
-          path_.at(-1) ?? "",
+          path_,
+          data,
           field.length === 1 ? "a task" : path_.length > 1 ? String(path_.at(-2)) : "the file"
         )
     })
   }
   return withTasks(path, Object.entries(decoded.value.tasks), (task, field) => lineOf(["tasks", task, ...field]))
+}
+
+/** What is wrong at `at`: a field that is none (with what it may have meant), or the schema's word and the value given. */
+const problemOf = (message: string, at: ReadonlyArray<PropertyKey>, data: unknown, owner: string): string => {
+  const problem = issueMessage(message, at.at(-1) ?? "", owner)
+  return problem === message ? `${message}${gotAt(data, at)}` : problem
 }
 
 /** The range of the key `key` in a YAML map node, for a line number. */

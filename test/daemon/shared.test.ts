@@ -783,7 +783,7 @@ describe("one supervisor per project, shared by every session", () => {
     await until(() => !isAlive(supervisor) ? true : undefined, 10_000)
     const ps = await taskmux(["ps"])
     expect(ps.stdout).toMatch(
-      /Kept tasks that ended before their supervisor exited:\napi: it crashed, exit code 1 at .*, before its supervisor exited\. Its output: .*api.*\.log \(`taskmux start api` runs it again\)\n$/
+      /Kept tasks that ended before their supervisor did:\napi: it crashed, exit code 1 at .*, before its supervisor ended\. Its output: .*api.*\.log \(`taskmux start api` runs it again\)\n$/
     )
     expect(JSON.parse((await taskmux(["ps", "--json"])).stdout)).toMatchObject([
       { name: "api", status: "crashed", exitCode: 1, logFile: expect.stringMatching(/\.log$/) }

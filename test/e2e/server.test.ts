@@ -115,6 +115,12 @@ describe("taskmux over stdio", () => {
     expect(cutTail).toContain("older lines did not fit: a larger maxBytes, or since=0 to page from the oldest held")
     const cutPage = textOf(await s.call("read_output", { name: "basic", since: 0, maxBytes: 3 }))
     expect(cutPage).toContain("more lines than fit: read again with since=nextCursor")
+    // A cursor from an earlier output of the name (started anew since) reads this one from its start, and says so.
+    const stale = textOf(await s.call("read_output", { name: "basic", since: 40 }))
+    expect(stale).toBe(
+      "one\n! two\nthree\n[nextCursor 3; since 40 is past this output's end (an earlier run's " +
+        "cursor: the task was started anew): read from its first line]"
+    )
     const list = await structured<{ tasks: Array<{ name: string; status: string; exitCode: number }> }>("list_tasks")
     expect(list.tasks.find((t) => t.name === "basic")).toMatchObject({ status: "crashed", exitCode: 4 })
     expect(textOf(await s.call("get_task", { name: "basic" }))).toContain("crashed, exit code 4")
@@ -276,6 +282,12 @@ describe("taskmux over stdio", () => {
     )
     await expect(s.client.callTool({ name: "strat_task", arguments: {} })).rejects.toThrow(
       /Unknown tool "strat_task" \(did you mean start_task\?\)\. Available tools: start_task/
+    )
+    // Options that contradict: force leaves no time for a first signal.
+    await expectToolError(
+      "stop_task",
+      { name: "busy", force: true, signal: "SIGINT" },
+      /force: true sends SIGKILL at once, so signal SIGINT would not be used; give force alone, or signal and graceMs/
     )
     expect(await status("busy")).toBe("running")
     expect(await structured<{ status: string }>("stop_task", { name: "busy", force: true })).toMatchObject({

@@ -153,6 +153,28 @@ describe("explain", () => {
     ))
   })
 
+  it("offers as the cause Node's message, not the source line it echoes above a caret", () => {
+    const e = explain(lines([
+      ["/tmp/x.js:1", "stderr"],
+      ["setTimeout(()=>{throw new TypeError(\"x is undefined\")},10)", "stderr"],
+      ["                ^", "stderr"],
+      ["", "stderr"],
+      ["TypeError: x is undefined", "stderr"],
+      ...Array.from({ length: 8 }, (_, i): [string, "stderr"] => [`    at f${i} (node:internal/x:${i}:1)`, "stderr"]),
+      ["", "stderr"],
+      ["Node.js v24.11.0", "stderr"]
+    ]))
+    expect(e.errorLines.map((l) => l.text)).toEqual(["TypeError: x is undefined"])
+    // A compiler's message above its echo is still offered.
+    const tsc = explain(lines([
+      "src/a.ts:1:7 - error TS2322: Type 'string' is not assignable to type 'number'.",
+      "1 const n: number = \"x\"",
+      "        ~",
+      ...Array.from({ length: 8 }, (_, i) => `tail ${i}`)
+    ]))
+    expect(tsc.errorLines.map((l) => l.seq)).toEqual([1])
+  })
+
   describe("headline: the one line a table shows", () => {
     it("is the cause above a stack trace's frames", () => {
       const e = explain(lines([

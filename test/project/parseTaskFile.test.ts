@@ -13,14 +13,14 @@ describe("parseTaskFile", () => {
   it("a task written as a Procfile line shows the map it needs", () => {
     expect(problem("tasks:\n  web: node server.js\n")).toBe(
       "/p/taskmux.yaml:2 task \"web\": expected a task's map, such as { command: npm run dev } " +
-        "(a Procfile's \"web: npm run dev\" is web: { command: npm run dev } here)"
+        "(a Procfile's \"web: npm run dev\" is web: { command: npm run dev } here), got \"node server.js\""
     )
   })
 
   it("dependsOn as compose's list shows the map of conditions it needs", () => {
     expect(problem("tasks:\n  db:\n    command: postgres\n  web:\n    command: x\n    dependsOn: [db]\n")).toBe(
       "/p/taskmux.yaml:6 task \"web\", dependsOn: expected a map of task names to what each must reach first: " +
-        "{ db: started | ready | succeeded }"
+        "{ db: started | ready | succeeded }, got [\"db\"]"
     )
   })
 
@@ -28,25 +28,25 @@ describe("parseTaskFile", () => {
     expect(problem("tasks:\n  web:\n    cwd: app\n")).toMatch(/task "web", command: required, and missing$/)
   })
 
-  it("a bad condition names the ones there are", () => {
+  it("a bad condition names the ones there are, and the one given", () => {
     expect(problem("tasks:\n  db:\n    command: postgres\n  web:\n    command: x\n    dependsOn: { db: up }\n"))
-      .toMatch(/dependsOn\.db: Expected "started" \| "ready" \| "succeeded"$/)
+      .toMatch(/dependsOn\.db: Expected "started" \| "ready" \| "succeeded", got "up"$/)
   })
 
   it("compose's habits show the form taskmux takes: restart, waitFor and env as maps, a command as one string", () => {
     const task = (field: string) => problem(`tasks:\n  x:\n    command: echo x\n    ${field}\n`)
     expect(task("restart: always")).toBe(
-      "/p/taskmux.yaml:4 task \"x\", restart: expected a map, such as { policy: on-failure, maxRestarts: 5 }"
+      "/p/taskmux.yaml:4 task \"x\", restart: expected a map, such as { policy: on-failure, maxRestarts: 5 }, got \"always\""
     )
     expect(task("waitFor: 18095")).toBe(
-      "/p/taskmux.yaml:4 task \"x\", waitFor: expected a map: { port: 5173 }, { pattern: \"listening on\" } or { exit: true }"
+      "/p/taskmux.yaml:4 task \"x\", waitFor: expected a map: { port: 5173 }, { pattern: \"listening on\" } or { exit: true }, got 18095"
     )
     expect(task("env: [A=1]")).toBe(
-      "/p/taskmux.yaml:4 task \"x\", env: expected a map of names to values, such as { PORT: 8080 }"
+      "/p/taskmux.yaml:4 task \"x\", env: expected a map of names to values, such as { PORT: 8080 }, got [\"A=1\"]"
     )
     expect(problem("tasks:\n  x:\n    command: [python3, -m, http.server]\n")).toBe(
       "/p/taskmux.yaml:3 task \"x\", command: expected a command line as one string (a program and its " +
-        "arguments as a list: command: python3, args: [-m, http.server])"
+        "arguments as a list: command: python3, args: [-m, http.server]), got [\"python3\",\"-m\",\"http.server\"]"
     )
     // A mistake inside the map still names its own field.
     expect(task("restart: { policy: sometimes }")).toMatch(/restart\.policy: Expected "no" \| "on-failure" \| "always"/)

@@ -124,7 +124,7 @@ describe("the page in a browser", () => {
     expect(await page.locator(".graph .tree").textContent()).toMatch(/api.*db/)
     // What keeps the supervisor, as the person's ps says it: the page, too.
     expect((await taskmux(["ps"])).stdout).toMatch(
-      /supervisor pid \d+, 1 other session, the page or MCP over HTTP open\n/
+      /supervisor pid \d+, 1 other stdio session, the page or MCP over HTTP open\n/
     )
     await screenshot(page, "page-list")
   }, 60_000)

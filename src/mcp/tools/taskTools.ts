@@ -281,6 +281,14 @@ export const stopTask = tool({
   run: ({ dependents, name, ...request }) =>
     withRegistry((r) =>
       Effect.gen(function*() {
+        if (request.force === true && (request.signal !== undefined || request.graceMs !== undefined)) {
+          return yield* new InvalidArguments({
+            tool: "stop_task",
+            issue: `force: true sends SIGKILL at once, so ${
+              request.signal !== undefined ? `signal ${request.signal}` : `graceMs ${request.graceMs}`
+            } would not be used; give force alone, or signal and graceMs for a stop that lets it clean up`
+          })
+        }
         const first = dependents === true ? yield* runningDependents(name) : []
         yield* Effect.forEach(first, (d) => r.stop(d, request), { discard: true })
         const { endedBefore, ...ended } = yield* r.stop(name, request)

@@ -158,6 +158,11 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
     // Paging (since) goes forward from the cursor; a tail read gives the newest lines and leaves out older ones.
     const paging = input.since !== undefined && input.tail === undefined
     const notes = [
+      // The registry reads a cursor past the end from the start: a model that reads only text must hear why.
+      input.since !== undefined && input.since > o.nextCursor
+        ? `since ${input.since} is past this output's end (an earlier run's cursor: the task was started anew): ` +
+          "read from its first line"
+        : "",
       o.dropped > 0
         ? paging
           ? `${plural(o.dropped, "line")} dropped before being read`
