@@ -61,15 +61,15 @@ export const make = (
     }
     if (procfs.available) return undefined
     const leader = group()
-    if (leader === undefined || lsofMissing || performance.now() - lsofAt < LSOF_EVERY_MS) return undefined
+    if (leader === undefined || !lsofUsable() || performance.now() - lsofAt < LSOF_EVERY_MS) return undefined
     lsofAt = performance.now()
     return await listensInGroup(port, leader) ? port : undefined
   }
   let lsofAt = -Infinity
   const unknown = () =>
-    !procfs.available && lsofMissing
-      ? `Port ${port} already accepted connections when the wait began, and without /proc or lsof this system ` +
-        "cannot tell whether the listener is this task's."
+    !procfs.available && !lsofUsable()
+      ? `Port ${port} already accepted connections when the wait began, and without a readable /proc (or lsof, ` +
+        "off Linux) this system cannot tell whether the listener is this task's."
       : undefined
   return { check, unknown }
 }
@@ -77,6 +77,7 @@ export const make = (
 /** lsof is slow (tens of milliseconds on macOS): asked once a second at most. */
 const LSOF_EVERY_MS = 1000
 let lsofMissing = false
+const lsofUsable = () => procfs.lsofSees && !lsofMissing
 
 /** Whether `lsof` sees a process of group `group` listening on TCP `port`. */
 const listensInGroup = (port: number, group: number) =>

@@ -12,6 +12,9 @@ import { withoutTraps } from "./shellLine.ts"
  */
 export const available = process.platform === "linux" && existsSync("/proc/self/stat") && readable("/proc")
 
+/** Whether `lsof` can see more than taskmux: off Linux it asks the kernel; on Linux it reads this same /proc. */
+export const lsofSees = process.platform !== "linux" || existsSync("/proc/self/stat") && readable("/proc")
+
 /** Whether this process may list a directory: one access(2), not a listing of every pid at start-up. */
 function readable(path: string): boolean {
   try {

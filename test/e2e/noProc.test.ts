@@ -5,11 +5,23 @@
  */
 import { execFileSync } from "node:child_process"
 import { chmodSync, mkdtempSync } from "node:fs"
+import * as Net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { canMount, processesWithEnv } from "../helpers.ts"
-import { connect, serverEntry, textOf, until } from "./client.ts"
+import { connect, freePort, serverEntry, textOf, until } from "./client.ts"
+
+/** Whether a TCP connection to the port on 127.0.0.1 is taken: true, or undefined for until() to ask again. */
+const accepts = (port: number) =>
+  new Promise<true | undefined>((resolve) => {
+    const socket = Net.connect({ host: "127.0.0.1", port })
+    socket.once("connect", () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once("error", () => resolve(undefined))
+  })
 
 const cases = [
   { hidden: "an empty /proc", mountOptions: "size=4k", user: [] },
@@ -69,6 +81,21 @@ describe.runIf(canMount())("a server where /proc tells nothing", () => {
         expect(stopped.structuredContent).toMatchObject({ status: "stopped" })
         await until(() => processesWithEnv("NOPROC_TEST", marker).length === 0 ? true : undefined)
         expect(pids.filter((pid) => processesWithEnv("NOPROC_TEST", marker).includes(pid))).toEqual([])
+        // A port wait after a start that did not wait: the port already accepts, and whose listener it is
+        // cannot be told (lsof reads this same /proc): the timeout says so rather than "not listening".
+        const port = await freePort()
+        await s.call("start_task", {
+          name: "http",
+          command: "python3",
+          args: ["-m", "http.server", String(port), "--bind", "127.0.0.1"]
+        })
+        await until(() => accepts(port))
+        const waited = await s.call("wait_for_task", { name: "http", port, timeoutMs: 1500 })
+        expect(waited.structuredContent).toMatchObject({ timedOut: true })
+        expect(textOf(waited)).toContain(
+          `Port ${port} already accepted connections when the wait began, and without a readable /proc`
+        )
+        await s.call("stop_task", { name: "http" })
         // Still serving.
         const again = await s.call("list_tasks")
         expect(again.isError, textOf(again)).toBeFalsy()
