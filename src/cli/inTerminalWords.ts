@@ -30,9 +30,6 @@ export const inTerminalWords = (message: string, name: string): string => {
     .replace(/: send_input \{ eof: true \} closes it\./g, ".")
     .replace(/\(dependents: true stops them first\)/g, "(--dependents stops them first)")
     .replace(/\ba PATH in start_task's env \(or the project file's\)/g, "a PATH in the project file's env")
-    // An ad-hoc command runs again only from a client: what it ran is what a person can use.
-    .replace(/(^|[.!?] )start_task with its command runs it again: /g, "$1Its command was: ")
-    .replace(/\bstart_task with its command runs it again: /g, "its command was: ")
     .replace(/\bstart_task \{ name(: "(?:[^"\\]|\\.)*")? \}/g, `\`taskmux start ${task}\``)
     .replace(/\b(start|stop|restart|remove)_task\b/g, (_, command) => `\`taskmux ${command} ${task}\``)
     .replace(/\blist_tasks\b/g, "`taskmux ps`")

@@ -146,9 +146,8 @@ const explainUnknown = (error: { readonly message: string }) =>
       if (gone !== undefined) {
         return {
           message: `Task ${name} ran under a session that has ended: ${gone.reason}. ` +
-            (defined.includes(error.name)
-              ? `start_task { name: ${name} } runs it again.`
-              : `start_task with its command runs it again: ${gone.commandLine}`) +
+            `restart_task or start_task { name: ${name} } runs it again` +
+            (defined.includes(error.name) ? ", as the project file says." : ` with its command: ${gone.commandLine}`) +
             logTail(gone.logFile)
         }
       }

@@ -98,10 +98,7 @@ export type RecordedTask = Pick<TaskState, typeof RECORDED[number]> & { readonly
  * conversations lists only what is live or kept), but asked for by name, what became of it and where
  * its output is (the next conversation reading the test run the last one made).
  */
-export interface GoneTask {
-  readonly name: string
-  readonly commandLine: string
-  readonly logFile: string | null
+export interface GoneTask extends RecordedTask {
   /** How it ended, and when its session took it. */
   readonly reason: string
 }
@@ -570,9 +567,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           : `it ${describeEnd(state.status, state.exitCode, state.signal)} at ${state.endedAt}, and then ${by}`
         const logFile = state.log?.path ?? null
         gone.delete(state.name)
+        // With its spec: restart_task (or start_task { name }) runs it again, as one a dead supervisor lost.
         gone.set(state.name, {
-          name: state.name,
-          commandLine: state.commandLine,
+          ...Struct.pick(state, RECORDED),
           logFile,
           reason: `${end}${logFile === null ? "" : `. Its output: ${logFile}`}`
         })

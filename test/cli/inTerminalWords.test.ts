@@ -77,9 +77,9 @@ describe("a tool's error in a terminal's words", () => {
     )
     expect(inTerminalWords("give the program's full path, or a PATH in start_task's env (or the project file's).", "x"))
       .toBe("give the program's full path, or a PATH in the project file's env.")
-    // An ad-hoc command is run again by a client, not by `taskmux start`.
-    expect(inTerminalWords("It went with its session. start_task with its command runs it again: npm test", "t"))
-      .toBe("It went with its session. Its command was: npm test")
+    // A task that went with its session runs again from a terminal too, as its session ran it.
+    expect(inTerminalWords("restart_task or start_task { name: \"t\" } runs it again with its command: npm test", "t"))
+      .toBe("`taskmux restart t` or `taskmux start t` runs it again with its command: npm test")
   })
 
   it("leaves words that only contain a tool's name alone", () => {

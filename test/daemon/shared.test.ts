@@ -258,6 +258,7 @@ describe("one supervisor per project, shared by every session", () => {
       waitFor: { exit: true }
     })
     await a.structured("start_task", { name: "srv" })
+    await a.structured("start_task", { command: "echo tick; sleep 300", name: "ticker" })
     await a.client.close()
     await until(async () => (await taskOf(b, "srv"))?.status === "defined" ? true : undefined, 5_000)
     // Forgotten: not listed (a project task is defined again)...
@@ -266,11 +267,21 @@ describe("one supervisor per project, shared by every session", () => {
     const test = await b.call("read_output", { name: "test" })
     expect(test.isError).toBe(true)
     expect(textOf(test)).toMatch(
-      /^Task "test" ran under a session that has ended: it crashed, exit code 1 at \S+, and then its session \(taskmux-e2e\) ended\. Its output: \S+test\S*\.log\. start_task with its command runs it again: python3 -c .*\nIts last lines, from its log file:\ncollected 2 items\nFAILED test_api\.py::test_login$/s
+      /^Task "test" ran under a session that has ended: it crashed, exit code 1 at \S+, and then its session \(taskmux-e2e\) ended\. Its output: \S+test\S*\.log\. restart_task or start_task \{ name: "test" \} runs it again with its command: python3 -c .*\nIts last lines, from its log file:\ncollected 2 items\nFAILED test_api\.py::test_login$/s
     )
     expect(textOf(await b.call("get_task", { name: "srv" }))).toMatch(
-      /^Task "srv" ran under a session that has ended: it was stopped when its session \(taskmux-e2e\) ended, at \S+\. Its output: .*\. start_task \{ name: "srv" \} runs it again\.$/
+      /^Task "srv" ran under a session that has ended: it was stopped when its session \(taskmux-e2e\) ended, at \S+\. Its output: .*\. restart_task or start_task \{ name: "srv" \} runs it again, as the project file says\.$/
     )
+    // The next conversation's restart of it runs it again, as its session had it, now this session's.
+    expect(await b.structured("restart_task", { name: "ticker" })).toMatchObject({ name: "ticker", status: "running" })
+    expect(await taskOf(b, "ticker")).toMatchObject({ status: "running", owner: "you" })
+    await until(async () =>
+      (await b.structured<{ lines: Array<{ text: string }> }>("read_output", { name: "ticker" })).lines
+          .some((l) => l.text === "tick")
+        ? true
+        : undefined
+    )
+    await b.structured("stop_task", { name: "ticker" })
     // The person's stop of it: nothing runs, nothing to stop.
     const stop = await builtCli(p.project, { ...process.env, ...p.env })(["stop", "test"])
     expect([stop.code, stop.stderr]).toEqual([

@@ -105,7 +105,7 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
                 "waitFor go with it"
             })
           }
-          const lost = (yield* LostTasks).get(name)
+          const lost = (yield* LostTasks).get(name) ?? r.gone(name)
           if (lost !== undefined && !(yield* isProjectTask(name))) {
             const started = yield* startLost(lost, keep === true)
             if (wait === undefined) return yield* answerEarlyEnd(r, started)
@@ -339,11 +339,12 @@ export const restartTask = tool({
   run: ({ name }) =>
     withRegistry((r) =>
       r.restart(name).pipe(
-        // A task a dead supervisor lost runs again with its recorded command; a project task as its
-        // file says, after its dependencies, kept if it was.
+        // A task a dead supervisor lost, or one that went with its session (the conversation before a
+        // compaction), runs again with its recorded command; a project task as its file says, after its
+        // dependencies, kept if it was.
         Effect.catchTag("TaskNotFound", (notFound) =>
           Effect.gen(function*(): Effect.fn.Return<Started, { readonly message: string }, ToolEnv> {
-            const lost = (yield* LostTasks).get(name)
+            const lost = (yield* LostTasks).get(name) ?? r.gone(name)
             if (lost === undefined) return yield* notFound
             if (!(yield* isProjectTask(name))) {
               return yield* startLost(lost, false)
