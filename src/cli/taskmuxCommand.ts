@@ -252,8 +252,15 @@ const simple = (
               (yield* client.call<ListAnswer>("list_tasks")).structured.tasks.some((t) =>
                 t.name === input.name && (t.status === "lost" || t.status === "defined")
               )
-            // What a chain waits for, as it waits: a person would otherwise see nothing for a while.
-            const progress = (message: string) => io.stderr(`${style(io.colourErr).dim(message)}\n`)
+            // What a chain waits for, as it waits: a person would otherwise see nothing for a while. What it
+            // waits for was started: a Ctrl-C names those, not a task still waiting on its dependencies.
+            const started = new Set<string>()
+            const progress = (message: string) => {
+              for (const [, waitedOn] of message.matchAll(/\bfor "([^"]+)" to (?:become ready|end)\b/g)) {
+                started.add(waitedOn!)
+              }
+              io.stderr(`${style(io.colourErr).dim(message)}\n`)
+            }
             const call = client.call<
               { readonly status?: string; readonly matched?: boolean; readonly already?: boolean }
             >(lost ? "start_task" : tool, { name: input.name, ...(lost ? { keep: true } : options.args) }, progress)
@@ -262,11 +269,14 @@ const simple = (
             const interruptible = <A>(waiting: Effect.Effect<A, CliFailure>) =>
               options.looksLonger !== true ? waiting : Effect.raceFirst(
                 waiting,
-                Effect.flatMap(io.stopRequested, () =>
-                  Effect.fail(CliFailure.interrupted(
-                    `Stopped waiting; what was started keeps running (taskmux ps shows it, taskmux stop ${input.name} ` +
-                      "stops it)."
-                  )))
+                Effect.flatMap(io.stopRequested, () => {
+                  const names = started.size > 0 ? [...started] : [input.name]
+                  return Effect.fail(CliFailure.interrupted(
+                    `Stopped waiting; what was started keeps running (taskmux ps shows it, ${
+                      names.map((n) => `taskmux stop ${n}`).join(", ")
+                    } ${names.length === 1 ? "stops it" : "stop them"}).`
+                  ))
+                })
               )
             const answer = yield* interruptible(call)
             // A restart of a project task waits for what its file calls ready, as a start does.

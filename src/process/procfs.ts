@@ -188,7 +188,9 @@ export const listeningSockets = (pid: number, maxAgeMs = SOCKET_TABLE_MS): Reado
   if (cached !== undefined && now - cached.at < maxAgeMs) return cached.sockets
   if (socketTables.size > 16) socketTables.clear()
   const sockets = readListeningSockets(pid)
-  socketTables.set(namespace, { at: now, sockets })
+  // Fresh from when the read ended: a table of 40,000 connections takes longer to read than to go stale,
+  // and every task of a listing would read it again.
+  socketTables.set(namespace, { at: performance.now(), sockets })
   return sockets
 }
 
@@ -202,14 +204,25 @@ const readListeningSockets = (pid: number): Map<string, number> => {
   const out = new Map<string, number>()
   for (const file of ["tcp", "tcp6"]) {
     const text = read(`/proc/${pid}/net/${file}`)
-    if (text === undefined) continue
-    // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
-    for (const line of text.split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/)
-      if (f[3] !== "0A") continue // LISTEN
-      const local = f[1]!
-      out.set(f[9]!, parseInt(local.slice(local.lastIndexOf(":") + 1), 16))
-    }
+    if (text !== undefined) listenersIn(text, out)
+  }
+  return out
+}
+
+/**
+ * The listening sockets of a /proc/net/tcp table, inode to port, into `out`. Only LISTEN lines are split:
+ * " 0A " is found only as their state (the other fields are hex without spaces, or decimal), and a busy
+ * machine's table holds tens of thousands of connections and a few listeners.
+ */
+export const listenersIn = (text: string, out = new Map<string, number>()): Map<string, number> => {
+  // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+  for (let at = text.indexOf(" 0A "); at !== -1; at = text.indexOf(" 0A ", at + 4)) {
+    const start = text.lastIndexOf("\n", at) + 1
+    const end = text.indexOf("\n", at)
+    const f = text.slice(start, end === -1 ? undefined : end).trim().split(/\s+/)
+    if (f[3] !== "0A" || f[9] === undefined) continue
+    const local = f[1]!
+    out.set(f[9], parseInt(local.slice(local.lastIndexOf(":") + 1), 16))
   }
   return out
 }

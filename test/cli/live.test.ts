@@ -116,6 +116,19 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     expect(await exited).toBe(0)
   })
 
+  it("logs -f of a project task that is removed ends as a removal: the task is defined again, not an error", async () => {
+    const s = await session
+    await s.structured("start_task", { name: "api", waitFor: { pattern: "api three" } })
+    const follow = spawn(process.execPath, [serverEntry, "logs", "-f", "api", "--json"], { cwd: project, env })
+    let out = ""
+    follow.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => follow.once("close", resolve))
+    await until(() => out.includes("api three") ? true : undefined, 15_000)
+    await s.structured("remove_task", { name: "api" })
+    expect(await exited).toBe(0)
+    expect(JSON.parse(out.trimEnd().split("\n").at(-1)!)).toEqual({ ended: "removed" })
+  })
+
   it("stop and logs of a project task that went with its session say so, and logs shows its last lines", async () => {
     await session
     const other = await connect({ XDG_RUNTIME_DIR: runtime, TASKMUX_PROJECT: project, TASKMUX_ISOLATED: "false" })

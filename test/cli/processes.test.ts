@@ -45,7 +45,9 @@ describe("with a supervisor", () => {
       repl: { command: "python3 -q", terminal: true },
       piped: { command: "sleep 60" },
       // Never ready: a start waits for it until Ctrl-C.
-      slow: { command: "sleep 60", waitFor: { pattern: "never printed", timeoutMs: 60_000 } }
+      slow: { command: "sleep 60", waitFor: { pattern: "never printed", timeoutMs: 60_000 } },
+      // Waits for slow, so never starts.
+      after: { command: "sleep 60", dependsOn: { slow: "ready" } }
     })
     standIn = await startStandIn(project)
   })
@@ -84,6 +86,24 @@ describe("with a supervisor", () => {
       { name: string; status: string }
     >
     expect(ps.find((t) => t.name === "slow")?.status).toBe("running")
+    expect((await cli(["stop", "slow"], { cwd: project })).code).toBe(0)
+  })
+
+  it("start on Ctrl-C while a dependency gets ready names what was started, not the task that was not", async () => {
+    const start = cliProcess(["start", "after"], project)
+    await until(() => (start.stderr().includes("for \"slow\" to become ready") ? true : undefined))
+    start.kill("SIGINT")
+    expect(await start.exited).toBe(130)
+    expect(start.stderr()).toContain(
+      "Stopped waiting; what was started keeps running (taskmux ps shows it, taskmux stop slow stops it)."
+    )
+    const ps = JSON.parse((await cli(["ps", "--json"], { cwd: project })).stdout) as Array<
+      { name: string; status: string }
+    >
+    expect(ps.filter((t) => t.name === "slow" || t.name === "after").map((t) => `${t.name} ${t.status}`)).toEqual([
+      "slow running",
+      "after defined"
+    ])
     expect((await cli(["stop", "slow"], { cwd: project })).code).toBe(0)
   })
 

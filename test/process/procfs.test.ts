@@ -1,0 +1,72 @@
+/**
+ * The listening sockets of /proc/net/tcp: only LISTEN lines counted, whatever else the table holds, and
+ * a big table (a busy machine's tens of thousands of connections) read once for a whole listing.
+ */
+import fc from "fast-check"
+import * as Net from "node:net"
+import { describe, expect, it } from "vitest"
+import { listenersIn, listeningSockets } from "../../src/process/procfs.ts"
+
+/** The table as the kernel writes it, with a line per socket: local address, state, uid, inode. */
+const table = (rows: ReadonlyArray<{ v6: boolean; port: number; state: number; uid: number; inode: number }>) =>
+  "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+  rows.map((r, i) => {
+    const hex = (n: number, width: number) => n.toString(16).toUpperCase().padStart(width, "0")
+    const address = r.v6 ? "0".repeat(24) + "0100007F" : "0100007F"
+    return `${String(i).padStart(4)}: ${address}:${hex(r.port, 4)} ${address.replace(/./g, "0")}:0000 ${
+      hex(r.state, 2)
+    } 00000000:00000000 00:00000000 00000000 ${
+      String(r.uid).padStart(5)
+    }        0 ${r.inode} 1 0000000000000000 100 0 0 10 0`
+  }).join("\n") + "\n"
+
+/** What the table says, line by line: the reference the scan must agree with. */
+const reference = (text: string) => {
+  const out = new Map<string, number>()
+  for (const line of text.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/)
+    if (f[3] !== "0A") continue
+    out.set(f[9]!, parseInt(f[1]!.slice(f[1]!.lastIndexOf(":") + 1), 16))
+  }
+  return out
+}
+
+describe("procfs's socket table", () => {
+  it("finds exactly the LISTEN lines of any table", () => {
+    const row = fc.record({
+      v6: fc.boolean(),
+      port: fc.integer({ min: 1, max: 65535 }),
+      // 0A is LISTEN; 01 ESTABLISHED, 06 TIME_WAIT and the rest are not.
+      state: fc.constantFrom(0x01, 0x02, 0x06, 0x08, 0x0a, 0x0b),
+      uid: fc.integer({ min: 0, max: 70000 }),
+      inode: fc.integer({ min: 0, max: 2 ** 31 })
+    })
+    fc.assert(fc.property(fc.array(row, { maxLength: 60 }), (rows) => {
+      const text = table(rows)
+      expect(listenersIn(text)).toEqual(reference(text))
+    }))
+  })
+
+  it.runIf(process.platform === "linux")("reads a table of thousands of connections once for a listing", async () => {
+    const server = Net.createServer()
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const { port } = server.address() as Net.AddressInfo
+    const sockets: Array<Net.Socket> = []
+    try {
+      for (let i = 0; i < 3_000; i++) {
+        sockets.push(
+          await new Promise<Net.Socket>((resolve, reject) => {
+            const socket = Net.connect({ host: "127.0.0.1", port }, () => resolve(socket)).once("error", reject)
+          })
+        )
+      }
+      // A read of these 6,000 lines may take longer than the cache's age; the next look still has it.
+      const first = listeningSockets(process.pid, 20)
+      expect([...first.values()]).toContain(port)
+      expect(listeningSockets(process.pid, 20)).toBe(first)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      server.close()
+    }
+  }, 60_000)
+})
