@@ -2,6 +2,7 @@
 import { hasEnded, type LostTask } from "../daemon/lostRecord.ts"
 import type { ListedTask } from "./answers.ts"
 import { type Style, visibleLength } from "./style.ts"
+import { fitColumns, visibleControls } from "./terminalText.ts"
 
 /** "running", "paused", "exited 0", "crashed 3", "crashed SIGKILL", "stopped", "failed", "defined". */
 export const statusText = (t: Pick<ListedTask, "status" | "exitCode" | "signal" | "paused">): string => {
@@ -62,7 +63,7 @@ const footLine = (t: ListedTask & { readonly reason: string }) =>
 
 /** A task a past supervisor left, in a line: lost, or how it ended. */
 export const leftLine = (task: LostTask) =>
-  hasEnded(task) ? endedLine(task.name, task.reason) : lostLine(task.name, task.reason)
+  visibleControls(hasEnded(task) ? endedLine(task.name, task.reason) : lostLine(task.name, task.reason))
 
 /** What `ps` says where no supervisor runs: that, and what the last one left (lost, or ended and kept). */
 export const noSupervisorText = (project: string, left: ReadonlyArray<LostTask>): string => {
@@ -97,7 +98,7 @@ export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): s
       statusColour(status.split(" ")[0]!, style)(status),
       t.pid === null ? "-" : String(t.pid),
       ...(withOwner
-        ? [t.owner === undefined ? "-" : t.client === undefined ? t.owner : `${t.owner} (${t.client})`]
+        ? [t.owner === undefined ? "-" : t.client === undefined ? t.owner : `${t.owner} (${visibleControls(t.client)})`]
         : []),
       age(t, now),
       // "?": running, but this system cannot tell (no /proc); "-": none.
@@ -107,7 +108,8 @@ export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): s
         ? "-"
         : t.ports.join(","),
       t.memoryBytes === null && t.status === "running" ? "?" : memory(t.memoryBytes),
-      t.command.replace(/\s+/g, " ").trim()
+      // Its escapes shown, not obeyed: a command must not recolour, retitle or redraw the table it is in.
+      visibleControls(t.command.replace(/\s+/g, " ").trim())
     ]
   })
   const last = header.length - 1
@@ -118,11 +120,12 @@ export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): s
     const left = cells.slice(0, last).map((c, i) => c + " ".repeat(widths[i]! - visibleLength(c))).join("  ")
     const room = columns === undefined ? Number.POSITIVE_INFINITY : Math.max(10, columns - visibleLength(left) - 2)
     const command = cells[last]!
-    const cut = command.length > room ? `${command.slice(0, room - 1)}…` : command
+    const cut = fitColumns(command, room)
     return `${head ? style.bold(left) : left}  ${head ? style.bold(cut) : cut}`
   }
   // Why a task is lost, failed or ended under a past supervisor does not fit a column: a line each below.
-  const lost = tasks.filter((t): t is ListedTask & { readonly reason: string } => t.reason !== undefined).map(footLine)
+  const lost = tasks.filter((t): t is ListedTask & { readonly reason: string } => t.reason !== undefined)
+    .map((t) => visibleControls(footLine(t)))
   return [line(header, true), ...rows.map((r) => line(r, false)), ...(lost.length > 0 ? ["", ...lost] : [])]
     .join("\n") + "\n"
 }

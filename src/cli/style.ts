@@ -1,4 +1,5 @@
 /** ANSI colours for a terminal, or nothing at all: every formatter takes one of these. */
+import { columnsOf } from "./terminalText.ts"
 
 export interface Style {
   readonly bold: (text: string) => string
@@ -26,7 +27,7 @@ export const plain: Style = { bold: same, dim: same, red: same, green: same, yel
 
 export const style = (colour: boolean): Style => colour ? colours : plain
 
-/** How wide a text shows: without its escape sequences (the CLI's own texts are ASCII and Latin). */
+/** How wide a text shows: without its colours (the CLI's own), in a terminal's columns. */
 const SGR = new RegExp(`${String.fromCharCode(0x1b)}\\[[0-9;]*m`, "g")
 
-export const visibleLength = (text: string) => text.replace(SGR, "").length
+export const visibleLength = (text: string) => columnsOf(text.replace(SGR, ""))

@@ -1,7 +1,9 @@
+import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { ListedTask } from "../../src/cli/answers.ts"
 import { duration, psTable, statusText } from "../../src/cli/psTable.ts"
 import { plain, visibleLength } from "../../src/cli/style.ts"
+import { columnsOf, fitColumns, visibleControls } from "../../src/cli/terminalText.ts"
 
 const now = Date.parse("2026-01-01T12:00:00Z")
 const task = (patch: Partial<ListedTask>): ListedTask => ({
@@ -107,5 +109,57 @@ describe("psTable", () => {
       "2h07m",
       "3d04h"
     ])
+  })
+})
+
+describe("what ps shows of a command", () => {
+  it("shows its escapes and controls, not obeys them: no colour, title or redraw from a command", () => {
+    const table = psTable(
+      [
+        task({ command: "echo '\x1b[31mred\x1b[0m' ; sleep 600 # \x1b]0;pwned\x07 title\r\x1b[2K", client: "a\x1bb" }),
+        task({ name: "after", command: "sleep 601", owner: "kept" })
+      ],
+      { style: plain, columns: 90, now }
+    )
+    // eslint-disable-next-line no-control-regex
+    expect(table).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
+    expect(table.split("\n")[1]).toContain("echo '^[[31mred")
+    // Every row fits the terminal, and the next one is a row of its own.
+    for (const row of table.trimEnd().split("\n")) expect(visibleLength(row)).toBeLessThanOrEqual(90)
+    expect(table.split("\n")[2]).toMatch(/^after /)
+  })
+
+  it("cuts wide characters and emoji by the columns they take, never into halves", () => {
+    const table = psTable(
+      [task({ command: `echo ${"中文".repeat(30)}` }), task({ name: "party", command: `echo ${"🎉".repeat(40)}` })],
+      { style: plain, columns: 70, now }
+    )
+    for (const row of table.trimEnd().split("\n")) {
+      expect(visibleLength(row)).toBeLessThanOrEqual(70)
+      expect(row).not.toContain("\ufffd")
+    }
+    expect(table).toMatch(/中文…\n/)
+  })
+})
+
+describe("terminal text", () => {
+  it("fits any text in its columns: a prefix of it, whole characters, within the room", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 40 }), fc.integer({ min: 2, max: 30 }), (text, room) => {
+        const fitted = fitColumns(text, room)
+        expect(columnsOf(fitted)).toBeLessThanOrEqual(Math.max(room, columnsOf(text) <= room ? columnsOf(text) : 0))
+        expect(text.startsWith(fitted.endsWith("…") && fitted !== text ? fitted.slice(0, -1) : fitted)).toBe(true)
+        // No half of a surrogate pair.
+        expect(fitted).toBe(fitted.toWellFormed())
+      })
+    )
+  })
+
+  it("leaves no control character in what it shows", () => {
+    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 60 }), (text) => {
+      // eslint-disable-next-line no-control-regex
+      expect(visibleControls(text)).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/)
+    }))
+    expect(visibleControls("a\x1b[31mb\x07\x7f\x9b")).toBe("a^[[31mb^G^?M-^[")
   })
 })
