@@ -35,11 +35,17 @@ interface Printer {
   readonly finish: () => string
 }
 
-/** Text: stderr lines red on a terminal, else marked "! " as read_output's text marks them. */
+/**
+ * Text: stderr lines marked "! " as read_output's text marks them, and red too on a terminal (the mark
+ * stays: for whoever does not see red, and in what is copied).
+ */
 export const textPrinter = (s: Style, colour: boolean): Printer =>
   new LinePrinter({
-    piece: (stream: StreamName, text: string, start: boolean) =>
-      stream !== "stderr" ? text : colour ? s.red(text) : start ? `! ${text}` : text,
+    piece: (stream: StreamName, text: string, start: boolean) => {
+      if (stream !== "stderr") return text
+      const marked = start ? `! ${text}` : text
+      return colour ? s.red(marked) : marked
+    },
     run: (run) => `${s.dim(`── run ${run} ──`)}\n`
   })
 

@@ -11,10 +11,14 @@ import { CliIo } from "./CliIo.ts"
 import { inTerminalWords } from "./inTerminalWords.ts"
 import { taskmuxCommand } from "./taskmuxCommand.ts"
 
-/** Help on stdout when asked for, usage errors on stderr; coloured only where that stream is a terminal. */
-const presenter = (io: CliIo["Service"]): CliOutput.Presenter => {
+/**
+ * Help on stdout when asked for, usage errors on stderr; coloured only where that stream is a terminal.
+ * A usage error's words, uncoloured, go to `invalid` too (--json says them on stdout).
+ */
+const presenter = (io: CliIo["Service"], invalid: (message: string) => void): CliOutput.Presenter => {
   const formatter = CliOutput.defaultFormatter({ colors: io.colour, globalFlags: "summary" })
   const errFormatter = CliOutput.defaultFormatter({ colors: io.colourErr, globalFlags: "summary" })
+  const plainFormatter = CliOutput.defaultFormatter({ colors: false, globalFlags: "summary" })
   return {
     present: (event) =>
       Effect.sync(() => {
@@ -24,6 +28,7 @@ const presenter = (io: CliIo["Service"]): CliOutput.Presenter => {
               ? io.stdout(`${formatter.formatHelpDoc(event.helpDoc)}\n`)
               : io.stderr(`${errFormatter.formatHelpDoc(event.helpDoc)}\n`)
           case "InvalidInvocation":
+            invalid(plainFormatter.formatErrors(event.errors).trim())
             return io.stderr(
               `${errFormatter.formatErrors(event.errors)}\nUsage: ${event.helpDoc.usage}\n` +
                 `(${event.commandPath.join(" ")} --help says more)\n`
@@ -40,12 +45,20 @@ const presenter = (io: CliIo["Service"]): CliOutput.Presenter => {
  * the command printed no answer (or follows, a line at a time), also as `{ error, exitCode }` on stdout:
  * a script's `| jq` reads one JSON document either way.
  */
-const exitCode = (io: CliIo["Service"], exit: Exit.Exit<void, unknown>, json: boolean): number => {
+const exitCode = (
+  io: CliIo["Service"],
+  exit: Exit.Exit<void, unknown>,
+  json: boolean,
+  invalid: string | undefined
+): number => {
   if (Exit.isSuccess(exit)) return ExitCode.ok
   if (Cause.hasInterruptsOnly(exit.cause)) return 130
   const error = Cause.squash(exit.cause)
-  // Parse errors were shown by the presenter.
-  if (CliError.isCliError(error)) return ExitCode.usage
+  // Parse errors were shown by the presenter on stderr; a script's `| jq` still reads one document.
+  if (CliError.isCliError(error)) {
+    if (json) io.stdout(`${JSON.stringify({ error: invalid ?? error.message, exitCode: ExitCode.usage })}\n`)
+    return ExitCode.usage
+  }
   const [message, code] = error instanceof CliFailure
     ? [error.task === undefined ? error.message : inTerminalWords(error.message, error.task), error.exitCode]
     : [`taskmux: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed]
@@ -65,6 +78,7 @@ export const runCliWith = (argv: ReadonlyArray<string>, io: Layer.Layer<CliIo>):
       // unless what it prints is a stream of JSON lines, which a failure ends as its last line.
       let printed = false
       let stream = false
+      let invalid: string | undefined
       const counting: CliIo["Service"] = {
         ...cli,
         stdout: (text) => {
@@ -76,14 +90,14 @@ export const runCliWith = (argv: ReadonlyArray<string>, io: Layer.Layer<CliIo>):
       const exit = yield* Effect.exit(
         run(argv).pipe(
           Effect.provideService(CliIo, counting),
-          Effect.provideService(CliOutput.Presenter, presenter(cli)),
+          Effect.provideService(CliOutput.Presenter, presenter(cli, (message) => invalid = message)),
           Effect.provideService(
             CliConfig.CliConfig,
             CliConfig.make({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] })
           )
         )
       )
-      return exitCode(cli, exit, argv.includes("--json") && (!printed || stream))
+      return exitCode(cli, exit, argv.includes("--json") && (!printed || stream), invalid)
     }).pipe(Effect.provide(Layer.merge(NodeServices.layer, io)))
   )
 

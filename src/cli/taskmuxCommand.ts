@@ -11,6 +11,7 @@ import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
 import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import { readProject } from "../project/Project.ts"
+import { listenAddress } from "../web/listenAddress.ts"
 import { isLive, type ListAnswer, wentWithSession } from "./answers.ts"
 import { attach } from "./attach.ts"
 import { CliFailure, ExitCode } from "./CliFailure.ts"
@@ -504,23 +505,32 @@ const ui = Command.make(
     )
   },
   (input) =>
-    withClient(input.project, { start: true, what: "cannot open the page" }, (client) =>
-      Effect.gen(function*() {
-        const io = yield* CliIo
-        const { notice, openUrl, url } = (yield* client.request("taskmux/ui", {
-          readOnly: input.readOnly,
-          ...(Option.isSome(input.listen) && { listen: input.listen.value })
-        })) as { readonly url: string; readonly openUrl: string; readonly notice?: string }
-        if (notice !== undefined) io.stderr(`${style(io.colourErr).dim(notice)}\n`)
-        if (input.print) return io.stdout(`${url}\n`)
-        // A one-time address: a browser's command line is there for every user to read (ps).
-        const opened = yield* openBrowser(openUrl)
-        io.stdout(
-          opened
-            ? `Opened the tasks of ${client.project} in your browser.\n`
-            : `Open ${url} in a browser (no browser could be started here; taskmux ui --print prints only this).\n`
-        )
-      }))
+    Effect.gen(function*() {
+      // A bad --listen is a usage error, said before a supervisor is asked (or started) for it.
+      const address = Option.isSome(input.listen) ? listenAddress(input.listen.value) : undefined
+      if (typeof address === "string") return yield* CliFailure.usage(address)
+      return yield* withClient(input.project, { start: true, what: "cannot open the page" }, (client) =>
+        Effect.gen(function*() {
+          const io = yield* CliIo
+          const { notice, openUrl, url } = (yield* client.request("taskmux/ui", {
+            readOnly: input.readOnly,
+            ...(Option.isSome(input.listen) && { listen: input.listen.value })
+          })) as { readonly url: string; readonly openUrl: string; readonly notice?: string }
+          if (notice !== undefined) {
+            io.stderr(`${style(io.colourErr).dim(notice)}\n`)
+          }
+          if (input.print) {
+            return io.stdout(`${url}\n`)
+          }
+          // A one-time address: a browser's command line is there for every user to read (ps).
+          const opened = yield* openBrowser(openUrl)
+          io.stdout(
+            opened
+              ? `Opened the tasks of ${client.project} in your browser.\n`
+              : `Open ${url} in a browser (no browser could be started here; taskmux ui --print prints only this).\n`
+          )
+        }))
+    })
 ).pipe(
   Command.withDescription(
     "Open a live page of the project's tasks in the browser, served by its supervisor on 127.0.0.1"

@@ -24,6 +24,7 @@ import { isAlive } from "../process/isAlive.ts"
 import { endSessionTasks } from "../project/endSessionTasks.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import { listenAddress } from "../web/listenAddress.ts"
 import type { WebServer } from "../web/WebServer.ts"
 import { pidIn, READY_FD } from "./connect.ts"
 import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
@@ -77,28 +78,6 @@ export class LostRace extends Error {
 const lingerMs = () => Number(process.env.TASKMUX_LINGER_MS ?? 3_000)
 /** How long it waits for a page someone asked for (taskmux ui) to be opened. */
 const PAGE_GRACE_MS = 60_000
-
-/**
- * `--listen ADDR[:PORT]` as the listener takes it: loopback, and a port of the system's choosing, unless
- * given; `[::1]:8080` for IPv6.
- */
-export const listenAddress = (listen: unknown): { readonly host: string; readonly port: number } => {
-  if (listen === undefined) return { host: "127.0.0.1", port: 0 }
-  // A port alone (8080, :8080) is a port on loopback, not a host named "8080".
-  const portOnly = typeof listen === "string" ? /^:?(\d+)$/.exec(listen) : null
-  const match = typeof listen === "string" && portOnly === null
-    ? /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(listen)
-    : null
-  const port = Number(portOnly?.[1] ?? match?.[3] ?? 0)
-  if ((portOnly === null && match === null) || port > 65535) {
-    throw invalidParams(
-      `--listen takes an address and an optional port, such as 127.0.0.1:8080 or [::1]:8080, got ${
-        JSON.stringify(listen)
-      }.`
-    )
-  }
-  return { host: match?.[1] ?? match?.[2] ?? "127.0.0.1", port }
-}
 
 export class Daemon extends Context.Service<Daemon, {
   /** Completes when the supervisor should end. */
@@ -174,7 +153,9 @@ export class Daemon extends Context.Service<Daemon, {
           })
         const openUi = async (params: Params | undefined) => {
           const readOnly = params?.readOnly === true
-          const { host, port } = listenAddress(params?.listen)
+          const address = listenAddress(params?.listen)
+          if (typeof address === "string") throw invalidParams(address)
+          const { host, port } = address
           const opened = web === undefined
           web ??= listenOn(host, port)
           let server = await web.catch((error: Error) => {

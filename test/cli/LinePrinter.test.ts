@@ -17,9 +17,9 @@ describe("fullLines", () => {
 })
 
 describe("LinePrinter", () => {
-  it("marks stderr lines as read_output's text does, or colours them on a terminal", () => {
+  it("marks stderr lines as read_output's text does, and colours them too on a terminal", () => {
     expect(printer().page([{ text: "out", seq: 1 }, { text: "err", stream: "stderr" }])).toBe("out\n! err\n")
-    expect(textPrinter(colours, true).page([{ text: "err", seq: 1, stream: "stderr" }])).toBe("\x1b[31merr\x1b[39m\n")
+    expect(textPrinter(colours, true).page([{ text: "err", seq: 1, stream: "stderr" }])).toBe("\x1b[31m! err\x1b[39m\n")
   })
 
   it("joins the pieces of a line cut at the line limit: no newline inside it, nor a second stderr mark", () => {

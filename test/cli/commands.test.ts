@@ -123,6 +123,18 @@ describe("usage errors exit 2", () => {
     expect(ran.code).toBe(2)
     expect(ran.stderr).toContain(message)
     expect(ran.stdout).toBe("")
+    // With --json, the error as one JSON document on stdout too, for a script's `| jq`.
+    const json = await cli([...argv, "--json"], { cwd: tempProject() })
+    expect(json.code).toBe(2)
+    expect(JSON.parse(json.stdout)).toEqual({ error: expect.stringContaining(message), exitCode: 2 })
+  })
+
+  it("ui --listen with a port out of range: exit 2, said as that, before any supervisor is asked", async () => {
+    const project = tempProject()
+    const ran = await cli(["ui", "--listen", "0.0.0.0:99999", "--print"], { cwd: project })
+    expect(ran).toMatchObject({ code: 2, stdout: "" })
+    expect(ran.stderr).toBe("--listen \"0.0.0.0:99999\": a port is 1 to 65535 (or 0, the system's choice).\n")
+    expect(existsSync(runtimePaths(project).socket)).toBe(false)
   })
 
   it("taskmux help is the commands' help (taskmux --help is the server's); taskmux help ps, ps's", async () => {
