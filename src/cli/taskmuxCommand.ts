@@ -292,7 +292,7 @@ const simple = (
                 text: `${
                   answer.text.replace(/ Its file says when it is ready: .* waits for this run to be\./, "")
                 }\n${waited.text}`,
-                structured: { ...answer.structured, ...waited.structured as object }
+                structured: laterAnswer(answer.structured, waited.structured as object, input.name)
               }
             }
             if (
@@ -309,7 +309,10 @@ const simple = (
             )
             return ended.structured.timedOut === true
               ? answer
-              : { text: `${answer.text}\n${ended.text}`, structured: { ...answer.structured, ...ended.structured } }
+              : {
+                text: `${answer.text}\n${ended.text}`,
+                structured: laterAnswer(answer.structured, ended.structured, input.name)
+              }
           }),
           (answer) =>
             Effect.andThen(printAnswer(answer, input.json, input.name), () => {
@@ -337,6 +340,21 @@ const simple = (
             })
         ))
   ).pipe(Command.withDescription(description))
+
+/**
+ * A start's answer with what a wait after it found: its status then, in the chain's list too (which
+ * said "running" of a run that has since crashed).
+ */
+const laterAnswer = (first: object, later: { readonly status?: string }, name: string): object => {
+  const { tasks } = first as { readonly tasks?: ReadonlyArray<{ readonly name: string; readonly status: string }> }
+  return {
+    ...first,
+    ...later,
+    ...(tasks !== undefined && later.status !== undefined && {
+      tasks: tasks.map((t) => t.name === name ? { ...t, status: later.status } : t)
+    })
+  }
+}
 
 /** One call of `tool` about a task, which a running supervisor answers; its answer printed. */
 const callAbout = (

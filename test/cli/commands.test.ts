@@ -250,6 +250,12 @@ describe("with a supervisor", () => {
       expect(ran.stdout).toMatch(/"booting" ended \(crashed, exit code 1\)[\s\S]*Error: config missing/)
       expect(ran.stderr).toBe("\"booting\" crashed\n")
     }
+    // With --json, one document whose chain says the same of it as its status.
+    const json = await run("start", "booting", "--json")
+    expect(json.code).toBe(1)
+    const answer = JSON.parse(json.stdout) as { status: string; tasks: Array<{ name: string; status: string }> }
+    expect(answer.status).toBe("crashed")
+    expect(answer.tasks).toEqual([expect.objectContaining({ name: "booting", status: "crashed" })])
   })
 
   it("start of a task not ready in time says so and exits 1 (a script's `start db && ./migrate` stops); it runs on", async () => {
