@@ -87,7 +87,8 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
 
   // The task's terminal takes our size before its screen is drawn, so the screen fits here; the size it
   // had goes back on detach, unless someone has changed it since.
-  const sized = size()
+  // The size this attach gave it last: still its size on detach, nobody else has resized it since.
+  let sized = size()
   yield* client.call("send_input", { name, data: "", ...sized })
   const wake = yield* Queue.sliding<void>(1)
   yield* client.subscribe(outputUri(name), () => Queue.offerUnsafe(wake, undefined))
@@ -170,7 +171,8 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
         data += input.data
       } else {
         yield* flush
-        yield* client.call("send_input", { name, data: "", ...size() })
+        sized = size()
+        yield* client.call("send_input", { name, data: "", ...sized })
       }
     }
     yield* flush

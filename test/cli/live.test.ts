@@ -261,6 +261,12 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     await new Promise<void>((resolve) => screen.write(shown(), resolve))
     const rows = Array.from({ length: 12 }, (_, i) => screen.buffer.active.getLine(i)!.translateToString(true))
     expect(rows).toContain("$ echo hello XYworld")
+    // The person's window resized while attached: the task takes the new size, and gives it back on detach.
+    term.resize(80, 14)
+    await until(async () => {
+      const { terminal } = await s.structured<{ terminal: { cols: number } }>("get_task", { name: "shell" })
+      return terminal.cols === 80 ? true : undefined
+    })
     // A full-screen program's 20,000 characters without a newline come as written: no line break at the
     // buffer's line limit (8 KiB) inside them.
     const long = "x".repeat(20_000)
