@@ -10,6 +10,11 @@ export const inTerminalWords = (message: string, name: string): string => {
       /^Invalid arguments for \w+: (graceMs|signal|deleteLog)\b/,
       (_, field: string) => `--${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
     )
+    // A name refused by a tool the command called on the way (logs reads with read_output): the name's fault.
+    .replace(
+      /^Invalid arguments for (?:read_output|get_task|wait_for_task|send_input|list_tasks): name: /,
+      "The name: "
+    )
     // The CLI starts project tasks by name only: no command to pass, no other name to choose.
     .replace(
       /\bstart_task needs a command, or the name of a project task: /g,

@@ -6,7 +6,9 @@
 import { Effect, Option, type Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { spawn } from "node:child_process"
+import * as fs from "node:fs"
 import * as os from "node:os"
+import * as NodePath from "node:path"
 import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
 import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
@@ -33,11 +35,17 @@ const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON instead 
 const taskName = Argument.String("name").pipe(Argument.withDescription("The task's name (see taskmux ps)"))
 
 const projectDir = (flag: Option.Option<string>) =>
-  Effect.map(
-    Effect.service(CliIo),
+  Effect.gen(function*() {
+    const io = yield* CliIo
+    if (Option.isSome(flag)) return flag.value
     // The server's own variable too: a shell that sets it for the server means the same project here.
-    (io) => Option.getOrElse(flag, () => io.env.TASKMUX_PROJECT || nearestProject(io.cwd, io.env))
-  )
+    const variable = io.env.TASKMUX_PROJECT
+    if (!variable) return nearestProject(io.cwd, io.env)
+    // Said as the variable it is: a person who typed no --project would look for one.
+    const stat = fs.statSync(NodePath.resolve(io.cwd, variable), { throwIfNoEntry: false })
+    if (stat === undefined) return yield* CliFailure.usage(`TASKMUX_PROJECT=${variable}: no such directory`)
+    return variable
+  })
 
 /**
  * Runs `body` with a session with the project's supervisor. Where none runs: `start` starts one (so

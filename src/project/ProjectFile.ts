@@ -51,7 +51,10 @@ export const ProjectTaskDef = Schema.Struct({
 })
 export type ProjectTaskDef = typeof ProjectTaskDef.Type
 
-const TaskNameKey = Schema.String.check(Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/))
+/** What a task may be called, as the tools take it. */
+export const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+const TaskNameKey = Schema.String.check(Schema.isPattern(TASK_NAME))
 
 export const FileShape = Schema.Struct({ tasks: Schema.Record(TaskNameKey, ProjectTaskDef) })
 

@@ -6,7 +6,7 @@
 import { Schema } from "effect"
 import { isMap, LineCounter, parseDocument } from "yaml"
 import { gotAt, issueMessage, standardIssues } from "../domain/errors.ts"
-import { envScalarsAsText, FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
+import { envScalarsAsText, FileShape, type ProjectFile, ProjectFileError, TASK_NAME, withTasks } from "./ProjectFile.ts"
 
 // A misspelt field (`dependOn`) is an error, not silently ignored.
 const decode = (data: unknown) => Schema.decodeUnknownExit(FileShape)(data, { onExcessProperty: "error" })
@@ -32,6 +32,19 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
       if (range !== undefined) return lines.linePos(range[0]).line
     }
     return undefined
+  }
+  // A name the tools would refuse, said as that (the schema would call it a field that is not one).
+  const tasks = (data as { readonly tasks?: unknown } | null)?.tasks
+  const badName = typeof tasks === "object" && tasks !== null && !Array.isArray(tasks)
+    ? Object.keys(tasks).find((name) => !TASK_NAME.test(name))
+    : undefined
+  if (badName !== undefined) {
+    return new ProjectFileError({
+      path,
+      ...(lineOf(["tasks", badName]) !== undefined && { line: lineOf(["tasks", badName])! }),
+      task: badName,
+      problem: "not a task name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+    })
   }
   const decoded = decode(data)
   if (decoded._tag === "Failure") {

@@ -129,6 +129,11 @@ describe("usage errors exit 2", () => {
     expect(JSON.parse(json.stdout)).toEqual({ error: expect.stringContaining(message), exitCode: 2 })
   })
 
+  it("a TASKMUX_PROJECT that is no directory is said as the variable, not as a --project nobody typed", async () => {
+    const ran = await cli(["ps"], { cwd: tempProject(), env: { TASKMUX_PROJECT: "/no/such/dir" } })
+    expect(ran).toMatchObject({ code: 2, stdout: "", stderr: "TASKMUX_PROJECT=/no/such/dir: no such directory\n" })
+  })
+
   it("ui --listen with a port out of range: exit 2, said as that, before any supervisor is asked", async () => {
     const project = tempProject()
     const ran = await cli(["ui", "--listen", "0.0.0.0:99999", "--print"], { cwd: project })

@@ -82,6 +82,12 @@ describe("a tool's error in a terminal's words", () => {
       .toBe("`taskmux restart t` or `taskmux start t` runs it again with its command: npm test")
   })
 
+  it("says a bad name as the name's fault, not as the arguments of a tool the person did not call", () => {
+    expect(inTerminalWords("Invalid arguments for read_output: name: a task name is 1-64 letters", "")).toBe(
+      "The name: a task name is 1-64 letters"
+    )
+  })
+
   it("leaves words that only contain a tool's name alone", () => {
     expect(inTerminalWords("my_stop_task.sh failed", "x")).toBe("my_stop_task.sh failed")
   })

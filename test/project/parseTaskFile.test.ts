@@ -24,6 +24,13 @@ describe("parseTaskFile", () => {
     )
   })
 
+  it("a task name the tools would refuse is said as a bad name, at its line", () => {
+    expect(problem("tasks:\n  ok:\n    command: x\n  my task:\n    command: y\n")).toBe(
+      "/p/taskmux.yaml:4 task \"my task\": not a task name: 1-64 letters, digits, '.', '_' or '-', starting with a " +
+        "letter or digit"
+    )
+  })
+
   it("a task without a command says it is required", () => {
     expect(problem("tasks:\n  web:\n    cwd: app\n")).toMatch(/task "web", command: required, and missing$/)
   })
