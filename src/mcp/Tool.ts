@@ -240,3 +240,28 @@ export const progressOf = (context: ToolContext, timeoutMs: number) => {
     )
   }
 }
+
+/** How often a call that only waits (a stop) says it still does. */
+const HEARTBEAT_MS = 2_000
+
+/**
+ * `effect` with progress every 2 s while it runs, for a caller that asked for it: a stop that waits out a
+ * grace for a tree ignoring SIGTERM would otherwise pass a client's request timeout (60 s in the SDK)
+ * in silence, and the client would call it failed while it went on.
+ */
+export const withHeartbeat = <A, E, R>(
+  context: ToolContext,
+  timeoutMs: number,
+  note: string,
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, R> => {
+  const send = progressOf(context, timeoutMs)
+  if (send === undefined) return effect
+  return Effect.suspend(() => {
+    const startedAt = Date.now()
+    const beat = Effect.forever(
+      Effect.andThen(Effect.sleep(HEARTBEAT_MS), Effect.suspend(() => send(Date.now() - startedAt, note)))
+    )
+    return Effect.raceFirst(effect, beat)
+  })
+}

@@ -207,6 +207,22 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
       await structured("stop_task", { name: "progress" })
     }, 30_000)
 
+    it("stop_task and restart_task send progress while a tree that ignores SIGTERM has its grace", async () => {
+      const stubborn = { command: "trap '' TERM; while true; do sleep 0.1; done" }
+      for (const tool of ["stop_task", "restart_task"] as const) {
+        await structured("start_task", { ...stubborn, name: "stubborn" })
+        const progress: Array<{ message?: string | undefined }> = []
+        await s.client.callTool(
+          { name: tool, arguments: { name: "stubborn", ...(tool === "stop_task" && { graceMs: 4_500 }) } },
+          undefined,
+          { onprogress: (p) => progress.push(p), timeout: 20_000 }
+        )
+        expect(progress.length, tool).toBeGreaterThanOrEqual(1)
+        expect(progress[0]!.message).toMatch(/^waiting \d+ s for its processes to end/)
+        await structured("stop_task", { name: "stubborn", force: true })
+      }
+    }, 40_000)
+
     it("a cancelled wait stops at once and leaves nothing behind (1,000 of them)", async () => {
       await structured("start_task", { command: "sleep 300", name: "cancel" })
       for (let batch = 0; batch < 10; batch++) {

@@ -15,7 +15,7 @@ import { askedBy, joinHints } from "../../supervisor/hints.ts"
 import type { Started } from "../../supervisor/TaskActor.ts"
 import type { TaskRegistry } from "../../supervisor/TaskRegistry.ts"
 import { Viewer } from "../../supervisor/Viewer.ts"
-import { progressOf, tool, type ToolEnv, withRegistry } from "../Tool.ts"
+import { progressOf, tool, type ToolEnv, withHeartbeat, withRegistry } from "../Tool.ts"
 import { EndedOutput, NameOnly, StartedOutput, TaskName, TerminalCols, TerminalRows } from "./fields.ts"
 import { summaryText, type WaitAnswer, waitAnswer, WaitFields, waitRequest, waitText } from "./waits.ts"
 
@@ -278,7 +278,7 @@ export const stopTask = tool({
   }),
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   canWait: true,
-  run: ({ dependents, name, ...request }) =>
+  run: ({ dependents, name, ...request }, context) =>
     withRegistry((r) =>
       Effect.gen(function*() {
         if (request.force === true && (request.signal !== undefined || request.graceMs !== undefined)) {
@@ -290,8 +290,12 @@ export const stopTask = tool({
           })
         }
         const first = dependents === true ? yield* runningDependents(name) : []
-        yield* Effect.forEach(first, (d) => r.stop(d, request), { discard: true })
-        const { endedBefore, ...ended } = yield* r.stop(name, request)
+        const { endedBefore, ...ended } = yield* withHeartbeat(
+          context,
+          request.graceMs ?? (yield* TaskmuxConfig).killGraceMs,
+          "for its processes to end",
+          Effect.andThen(Effect.forEach(first, (d) => r.stop(d, request), { discard: true }), r.stop(name, request))
+        )
         // What still runs and needs it: a stop that leaves them failing should say so.
         const needing = dependents === true ? [] : yield* runningDependents(name)
         // Who needs what is the project file's word: a broken one says nothing, which is said.
@@ -336,25 +340,29 @@ export const restartTask = tool({
   output: RestartOutput,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   canWait: true,
-  run: ({ name }) =>
+  run: ({ name }, context) =>
     withRegistry((r) =>
-      r.restart(name).pipe(
+      Effect.gen(function*() {
+        const { killGraceMs } = yield* TaskmuxConfig
+        return yield* withHeartbeat(context, killGraceMs, "for its processes to end, then its new run", r.restart(name))
+      }).pipe(
         // A task a dead supervisor lost, or one that went with its session (the conversation before a
         // compaction), runs again with its recorded command; a project task as its file says, after its
         // dependencies, kept if it was.
-        Effect.catchTag("TaskNotFound", (notFound) =>
-          Effect.gen(function*(): Effect.fn.Return<Started, { readonly message: string }, ToolEnv> {
-            const lost = (yield* LostTasks).get(name) ?? r.gone(name)
-            if (lost === undefined) return yield* notFound
-            if (!(yield* isProjectTask(name))) {
-              return yield* startLost(lost, false)
-            }
-            return (yield* startProjectTask(name, undefined, lost.session === null)).started
-          })),
-        // A command that no longer runs (a file deleted, a typo edited in) ends at once: the answer says so.
-        Effect.flatMap((started) =>
-          answerEarlyEnd(r, started)
+        Effect.catchTag(
+          "TaskNotFound",
+          (notFound) =>
+            Effect.gen(function*(): Effect.fn.Return<Started, { readonly message: string }, ToolEnv> {
+              const lost = (yield* LostTasks).get(name) ?? r.gone(name)
+              if (lost === undefined) return yield* notFound
+              if (!(yield* isProjectTask(name))) {
+                return yield* startLost(lost, false)
+              }
+              return (yield* startProjectTask(name, undefined, lost.session === null)).started
+            })
         ),
+        // A command that no longer runs (a file deleted, a typo edited in) ends at once: the answer says so.
+        Effect.flatMap((started) => answerEarlyEnd(r, started)),
         // A project task: what its file says otherwise now, what it needs that does not run, when it is ready.
         Effect.flatMap((o) =>
           Effect.map(
