@@ -200,7 +200,11 @@ export class Daemon extends Context.Service<Daemon, {
             const viewer = yield* serveSession(
               new StdioTransport(socket, socket, true),
               options.notice,
-              (session) => session.handle("taskmux/ui", (params) => openUi(params)),
+              // The page is the person's to open (taskmux ui): an assistant's session may not move it to
+              // another interface and take its token, past any approval its client asks per tool.
+              (session) => {
+                if (caller.role === "cli") session.handle("taskmux/ui", (params) => openUi(params))
+              },
               { env: caller.env, cwd: caller.cwd, policy: options.policy }
             ).pipe(Scope.provide(scope))
             if (rest.length > 0) socket.unshift(rest)

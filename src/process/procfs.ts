@@ -227,6 +227,42 @@ export const listenersIn = (text: string, out = new Map<string, number>()): Map<
   return out
 }
 
+/**
+ * Who connected to a local TCP port: the uids of the sockets in `text` (a /proc/net/tcp table) whose own
+ * port is `peerPort` and whose other end is port `ourPort`: the peer's side of a connection on this
+ * machine. None for a peer elsewhere (another host, another network namespace).
+ */
+export const peerUidsIn = (text: string, peerPort: number, ourPort: number): Array<number> => {
+  const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0")
+  const local = `:${hex(peerPort)} `
+  const uids: Array<number> = []
+  for (let at = text.indexOf(local); at !== -1; at = text.indexOf(local, at + local.length)) {
+    const start = text.lastIndexOf("\n", at) + 1
+    const end = text.indexOf("\n", at)
+    // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+    const f = text.slice(start, end === -1 ? undefined : end).trim().split(/\s+/)
+    // ESTABLISHED only: a closed connection's TIME_WAIT line (uid 0) on the same ports says nothing of this one.
+    if (!f[1]?.endsWith(local.trimEnd()) || !f[2]?.endsWith(`:${hex(ourPort)}`) || f[3] !== "01") continue
+    if (f[7] === undefined) continue
+    uids.push(Number(f[7]))
+  }
+  return uids
+}
+
+/**
+ * The uid of the process that connected from `peerPort` to this process's `ourPort`, where /proc shows
+ * it (a peer on this machine, in this network namespace); undefined where it does not. Two users' sockets
+ * on one pair of ports (IPv4 and IPv6) give the one that is not `self`: a guard would refuse it.
+ */
+export const peerUid = (peerPort: number, ourPort: number, self: number): number | undefined => {
+  if (!available) return undefined
+  const uids = ["tcp", "tcp6"].flatMap((file) => {
+    const text = read(`/proc/self/net/${file}`)
+    return text === undefined ? [] : peerUidsIn(text, peerPort, ourPort)
+  })
+  return uids.find((uid) => uid !== self) ?? uids[0]
+}
+
 /** Clock ticks per second (USER_HZ): 100 on every Linux that Node runs on. */
 export const TICKS_PER_SECOND = 100
 

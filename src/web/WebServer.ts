@@ -18,6 +18,7 @@ import { LostTasks } from "../daemon/LostTasks.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
 import { tools } from "../mcp/toolTable.ts"
 import { cleanLastLines } from "../output/fileTail.ts"
+import * as procfs from "../process/procfs.ts"
 import { Project } from "../project/Project.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
@@ -49,6 +50,9 @@ class BodyTooLarge extends Error {}
 
 /** How long a browser the CLI starts has to open its one-time address. */
 const TICKET_MS = 3 * 60_000
+
+/** Connections at once: a page holds a few (its streams, its calls), MCP clients over HTTP one or two each. */
+const MAX_CONNECTIONS = 256
 
 /** Tools the page may call when read-only. */
 const READ_TOOLS = new Set(["list_tasks", "get_task", "read_output"])
@@ -486,11 +490,27 @@ export const startWebServer = (options: WebOptions) =>
       response.end(body)
     }
 
-    const server = http.createServer((request, response) => {
+    const server = http.createServer({
+      // A request whose headers dribble in (a slowloris) is given up after 10 s, and a whole request after
+      // 30 s: each connection costs the supervisor a descriptor, which its tasks' spawns need too.
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      connectionsCheckingInterval: 2_000
+    }, (request, response) => {
       handle(request, response).catch((error: unknown) => {
         if (!response.headersSent) fail(response, 500, `Internal error: ${String(error)}`)
         else response.end()
       })
+    })
+    // However many connect, the supervisor keeps descriptors for its tasks (pages need a few each).
+    server.maxConnections = MAX_CONNECTIONS
+    // Another user of this machine is refused at the door, before a byte is read: the listener is one user's,
+    // and a one-time address on a browser's command line (which every user can read) is theirs to race for.
+    const self = process.getuid?.()
+    server.on("connection", (socket) => {
+      if (self === undefined || socket.remotePort === undefined || socket.localPort === undefined) return
+      const peer = procfs.peerUid(socket.remotePort, socket.localPort, self)
+      if (peer !== undefined && peer !== self) socket.destroy()
     })
     yield* Effect.callback<void, Error>((resume) => {
       server.once("error", (error) => resume(Effect.fail(error)))

@@ -2,7 +2,7 @@
  * One supervisor per user and project, shared by every session: real fronts started as a client
  * starts them (the SDK's Client over stdio), real tasks, and pid checks that what must end ends.
  */
-import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
+import { EmptyResultSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
 import {
   existsSync,
@@ -885,6 +885,21 @@ describe("one supervisor per project, shared by every session", () => {
     )
     // Shown where the tests run as root, the only way to make another uid.
     if (attempt !== undefined) expect(attempt).toBe("EACCES")
+  })
+
+  it("opens the page for the person's CLI only: an assistant's session cannot move it or take its token", async () => {
+    const p = makeProject()
+    const s = await session(p.env)
+    await expect(
+      s.client.request({ method: "taskmux/ui", params: { listen: "0.0.0.0:0" } }, EmptyResultSchema)
+    ).rejects.toThrow(/Method not found/)
+    // Nothing listens for a page, and the session goes on.
+    const listed = await s.call("list_tasks")
+    expect(listed.isError).toBeFalsy()
+    const { url } = await builtCli(p.project, { ...process.env, ...p.env })(["ui", "--print"]).then((ran) => ({
+      url: new URL(ran.stdout.trim())
+    }))
+    expect(url.hostname).toBe("127.0.0.1")
   })
 
   /** A supervisor of another build, on the project's socket: it answers every hello with `welcome`. */

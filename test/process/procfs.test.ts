@@ -5,7 +5,7 @@
 import fc from "fast-check"
 import * as Net from "node:net"
 import { describe, expect, it } from "vitest"
-import { listenersIn, listeningSockets } from "../../src/process/procfs.ts"
+import { listenersIn, listeningSockets, peerUid, peerUidsIn } from "../../src/process/procfs.ts"
 
 /** The table as the kernel writes it, with a line per socket: local address, state, uid, inode. */
 const table = (rows: ReadonlyArray<{ v6: boolean; port: number; state: number; uid: number; inode: number }>) =>
@@ -69,4 +69,43 @@ describe("procfs's socket table", () => {
       server.close()
     }
   }, 60_000)
+})
+
+describe("who connected, from /proc/net/tcp", () => {
+  const row = (i: number, local: string, remote: string, state: string, uid: number) =>
+    `${String(i).padStart(4)}: ${local} ${remote} ${state} 00000000:00000000 00:00000000 00000000 ${
+      String(uid).padStart(5)
+    }        0 ${1000 + i} 1 0000000000000000 20 4 30 10 -1`
+  const header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+
+  it("is the uid of the peer's own socket: its port to ours, established; not ours, nor a closed one's", () => {
+    const text = header + [
+      // The listener, and our side of the connection (port 1F90 = 8080, from 0xC350 = 50000).
+      row(0, "0100007F:1F90", "00000000:0000", "0A", 0),
+      row(1, "0100007F:1F90", "0100007F:C350", "01", 0),
+      // The peer's side, uid 1001.
+      row(2, "0100007F:C350", "0100007F:1F90", "01", 1001),
+      // An earlier connection on the same ports, closed (TIME_WAIT shows uid 0).
+      row(3, "0100007F:C351", "0100007F:1F90", "06", 0),
+      row(4, "0100007F:C351", "0100007F:1F91", "01", 7)
+    ].join("\n")
+    expect(peerUidsIn(text, 50000, 8080)).toEqual([1001])
+    expect(peerUidsIn(text, 50001, 8080)).toEqual([])
+    expect(peerUidsIn(text, 50002, 8080)).toEqual([])
+  })
+
+  it.runIf(process.platform === "linux")("says this process's uid for a connection it made itself", async () => {
+    const server = Net.createServer()
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    const { port } = server.address() as Net.AddressInfo
+    const accepted = new Promise<Net.Socket>((resolve) => server.once("connection", resolve))
+    const client = Net.connect({ host: "127.0.0.1", port })
+    const socket = await accepted
+    try {
+      expect(peerUid(socket.remotePort!, socket.localPort!, process.getuid!())).toBe(process.getuid!())
+    } finally {
+      client.destroy()
+      server.close()
+    }
+  })
 })

@@ -5,7 +5,7 @@
  * of the page: each refused with its status, and nothing changed (pid checks). What the page may do, it
  * does exactly as the tools do.
  */
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as http from "node:http"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -78,18 +78,54 @@ describe("the web listener", () => {
     expect(statSync(file).mode & 0o777).toBe(0o600)
   })
 
-  it("another user reaches the port but not the token, and without it gets nothing", () => {
+  it("another user gets neither the token nor an answer: the connection is closed before a byte is read", async () => {
     const tokenFile = runtimePaths(project, { XDG_RUNTIME_DIR: runtime }).token
+    // A one-time address on a browser's command line, which every user can read: theirs to race for.
+    const once = new URL(
+      (await builtCli(project, env)(["ui", "--print"])).stdout.trim().replace(/\?token=.*/, "") + "?ticket=none"
+    )
     const attempt = asOtherUser(
       `const fs = require("fs")
       try { fs.readFileSync(${JSON.stringify(tokenFile)}); console.log("read") } catch (e) { console.log(e.code) }
-      require("http").get(${
-        JSON.stringify(`${url.origin}/api/events`)
-      }, (r) => { console.log(r.statusCode); process.exit(0) })`,
+      const get = (path, next) => require("http").get(${JSON.stringify(url.origin)} + path, (r) => {
+        console.log(r.statusCode); next()
+      }).on("error", (e) => { console.log(e.code); next() })
+      get("/api/events", () => get(${JSON.stringify(`/?token=${token}`)}, () => get(${
+        JSON.stringify(once.pathname + once.search)
+      }, () => process.exit(0))))`,
       runtime
     )
-    // Shown where the tests run as root, the only way to make another uid.
-    if (attempt !== undefined) expect(attempt.split("\n")).toEqual(["EACCES", "401"])
+    // Shown where the tests run as root, the only way to make another uid: refused at the door, even with
+    // the token itself.
+    if (attempt !== undefined) expect(attempt.split("\n")).toEqual(["EACCES", "ECONNRESET", "ECONNRESET", "ECONNRESET"])
+    // The user's own still get in.
+    expect((await call("list_tasks", {}, { cookie, "x-taskmux-token": token })).status).toBe(200)
+  })
+
+  it("holds a descriptor per connection for so many only: a flood of idle connections leaves tasks their spawns", async () => {
+    const sockets = await Promise.all(Array.from({ length: 320 }, () =>
+      new Promise<net.Socket>((resolve) => {
+        const socket = net.connect({ host: url.hostname, port: Number(url.port) }, () => resolve(socket))
+        socket.on("error", () => undefined)
+      })))
+    try {
+      // Past the listener's limit the rest are closed at once, and what the supervisor holds stays bounded.
+      const closed = await until(() => {
+        const n = sockets.filter((socket) => socket.destroyed || socket.readableEnded).length
+        return n >= 320 - 256 ? n : undefined
+      })
+      expect(closed).toBeGreaterThanOrEqual(64)
+      const c = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")
+      c?.socket.destroy()
+      expect(readdirSync(`/proc/${c!.welcome.pid}/fd`).length).toBeLessThan(400)
+    } finally {
+      for (const socket of sockets) socket.destroy()
+    }
+    // Once they are gone, the page answers again.
+    await until(async () =>
+      (await call("list_tasks", {}, { cookie, "x-taskmux-token": token }).catch(() => undefined))?.status === 200 ||
+      undefined
+    )
   })
 
   it("opens with the token: an HttpOnly, SameSite=Strict cookie for the page's own path, a strict CSP, no CORS", async () => {
