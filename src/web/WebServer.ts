@@ -38,6 +38,11 @@ const LOST_LINES = 200
 
 /** A stream of output sends at most the last this many lines per tick; the rest it says it skipped. */
 const MAX_LINES = 2000
+/**
+ * Its first tick, what the page keeps (ui/src/outputView.ts): a task opened after it printed 10,000 lines
+ * is no flood, and its search should find what the page can hold.
+ */
+const FIRST_LINES = 5000
 /** A viewer whose socket holds this much unsent is not sent more until it drains. */
 const MAX_UNSENT = 1024 * 1024
 /** How often the task list is sent even when nothing ended (memory, CPU and uptime move). */
@@ -261,10 +266,12 @@ export const startWebServer = (options: WebOptions) =>
       // Its terminal's size, or null for pipes: a task started anew under the name may differ (see reset).
       let terminal = info.value.terminal
       const send = sse(response)
+      let tail = FIRST_LINES
       const tick = ticker(response, async () => {
         const page = await run(
-          Effect.option(registry.read(name, { since: cursor, tail: MAX_LINES, maxBytes: 512 * 1024, shown: false }))
+          Effect.option(registry.read(name, { since: cursor, tail, maxBytes: 512 * 1024, shown: false }))
         )
+        tail = MAX_LINES
         if (page._tag === "None") {
           send("gone", {})
           return

@@ -174,6 +174,34 @@ describe("the page in a browser", () => {
     await screenshot(page, "page-ended")
   }, 60_000)
 
+  it("shows a task's CPU in its detail as its row does, as it changes", async () => {
+    const page = await open(url)
+    const s = await session
+    // Busy a third of each second: its share moves from one look to the next.
+    await s.structured("start_task", {
+      command: python(
+        "import time\nwhile True:\n  t = time.time()\n  while time.time() - t < 0.3: pass\n  time.sleep(0.7)"
+      ),
+      name: "burner"
+    })
+    await cell(page, "burner", "name").click()
+    const detailCpu = () =>
+      page.locator("dl.facts .fact", { has: page.locator("dt", { hasText: /^CPU$/ }) }).locator("dd").textContent()
+    const rowCpu = () => cell(page, "burner", "cpu").textContent()
+    const seen = new Set<string>()
+    for (let i = 0; i < 4; i++) {
+      await expect.poll(async () => {
+        const [detail, row] = [await detailCpu(), await rowCpu()]
+        return detail === row && /%$/.test(row ?? "") ? row : undefined
+      }, { timeout: 10_000 }).toBeDefined()
+      seen.add((await rowCpu())!)
+      await page.waitForTimeout(2_500)
+    }
+    // It did move, and the detail went with it.
+    expect(seen.size).toBeGreaterThan(1)
+    await s.structured("stop_task", { name: "burner" })
+  }, 60_000)
+
   it("shows a task the moment it starts (measured from its start, and from start_task's answer)", async () => {
     const page = await open(url)
     const s = await session
@@ -346,6 +374,22 @@ describe("the page in a browser", () => {
   }, 60_000)
 
   it(
+    "opened on a task that printed 10,000 lines before, shows as many as it keeps (5,000), not a flood's 2,000",
+    async () => {
+      const s = await session
+      await s.structured("start_task", { command: "seq 1 10000", name: "tenk", waitFor: { exit: true } })
+      const page = await open(url)
+      await cell(page, "tenk", "name").click()
+      const lines = page.locator(".output .ln")
+      await expect.poll(() => lines.last().textContent(), { timeout: 15_000 }).toBe("10000")
+      expect(await lines.first().textContent()).toBe("5001")
+      expect(await lines.count()).toBe(5000)
+      await s.structured("remove_task", { name: "tenk" })
+    },
+    60_000
+  )
+
+  it(
     "after a flood: every line is accounted for, shown, skipped or not kept, and no piece of a skipped line stays",
     async () => {
       const s = await session
@@ -469,14 +513,17 @@ describe("the page in a browser", () => {
   }, 60_000)
 
   it("fits a phone's width: each task a card", async () => {
-    const page = await open(url, 390, 844)
+    const page = await open(url, 360, 800)
     await expect.poll(() => cell(page, "ticker", "status").textContent()).toContain("running")
     const head = await page.locator("table.tasks thead").boundingBox()
     expect(head === null || head.width <= 1).toBe(true)
     const row = await page.locator(`tr[data-name="ticker"]`).boundingBox()
-    expect(row!.width).toBeLessThanOrEqual(390)
+    expect(row!.width).toBeLessThanOrEqual(360)
     // Nothing wider than the window: no sideways scrolling.
-    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390)
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(360)
+    // A long owner ("another session (its client)") is not drawn over the cell beside it.
+    const owner = await cell(page, "ticker", "owner").evaluate((td) => [td.scrollWidth, td.clientWidth])
+    expect(owner[0]).toBeLessThanOrEqual(owner[1]!)
     await screenshot(page, "page-narrow", true)
   }, 60_000)
 })

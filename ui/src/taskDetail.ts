@@ -288,7 +288,8 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
             )
       },
       { label: "Memory", text: canStop(t.status) ? formatBytes(t.memoryBytes) : "—" },
-      info.cpuPercent !== undefined && info.cpuPercent !== null ? { label: "CPU", text: `${info.cpuPercent}%` } : null,
+      // The snapshot's, as the row's: get_task is asked again only when the run changes.
+      canStop(t.status) && t.cpuPercent != null ? { label: "CPU", text: `${t.cpuPercent}%` } : null,
       { label: "Uptime", text: uptime(t, Date.now()), cls: "detail-uptime" },
       { label: "Restarts", text: String(info.restarts ?? t.restarts ?? "—") },
       info.restartPolicy !== undefined && info.restartPolicy !== "no"
