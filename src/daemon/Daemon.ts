@@ -16,9 +16,9 @@ import * as vm from "node:vm"
 import packageJson from "../../package.json" with { type: "json" }
 import { TaskmuxConfig } from "../Config.ts"
 import { serveSession } from "../mcp/McpServer.ts"
-import type { Params } from "../mcp/McpSession.ts"
+import type { McpSession, Params } from "../mcp/McpSession.ts"
 import { invalidParams } from "../mcp/protocolError.ts"
-import { StdioTransport } from "../mcp/StdioTransport.ts"
+import { DRAIN_MS, StdioTransport } from "../mcp/StdioTransport.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
 import { isAlive } from "../process/isAlive.ts"
 import { endSessionTasks } from "../project/endSessionTasks.ts"
@@ -197,12 +197,19 @@ export class Daemon extends Context.Service<Daemon, {
             socket.once("close", () => Deferred.doneUnsafe(closed, Exit.void))
             if (socket.destroyed) Deferred.doneUnsafe(closed, Exit.void)
             socket.on("error", () => socket.destroy())
+            // Its client closed its input (the front half-closed): the calls under way are answered, then
+            // the session ends, as a server alone does.
+            let served: McpSession | undefined
+            socket.once("end", () => {
+              void (served?.settled(DRAIN_MS) ?? Promise.resolve()).then(() => socket.end())
+            })
             const viewer = yield* serveSession(
               new StdioTransport(socket, socket, true),
               options.notice,
-              // The page is the person's to open (taskmux ui): an assistant's session may not move it to
-              // another interface and take its token, past any approval its client asks per tool.
               (session) => {
+                served = session
+                // The page is the person's to open (taskmux ui): an assistant's session may not move it to
+                // another interface and take its token, past any approval its client asks per tool.
                 if (caller.role === "cli") session.handle("taskmux/ui", (params) => openUi(params))
               },
               { env: caller.env, cwd: caller.cwd, policy: options.policy }
@@ -417,7 +424,8 @@ const listen = (path: string, accept: (socket: net.Socket) => void) =>
       // Shorter than the socket's own name (a unix socket's path has a limit of 104 to 108 bytes).
       const bound = NodePath.join(NodePath.dirname(path), `.${process.pid}.bind`)
       fs.rmSync(bound, { force: true })
-      const server = net.createServer({ pauseOnConnect: true }, accept)
+      // Half-open: a front whose client closed its input still takes the answers on their way (see serve).
+      const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, accept)
       const umask = process.umask(0o077)
       server.once("error", (error) => {
         process.umask(umask)

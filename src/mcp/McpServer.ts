@@ -16,7 +16,7 @@ import { invalidParams } from "./protocolError.ts"
 import { modernView } from "./ProtocolTasks.ts"
 import { registerResources } from "./Resources.ts"
 import { SUBSCRIPTION_ID_META, TASKS_EXTENSION } from "./revisions.ts"
-import { StdioTransport } from "./StdioTransport.ts"
+import { DRAIN_MS, StdioTransport } from "./StdioTransport.ts"
 import type { ToolEnv } from "./Tool.ts"
 import { registerTools } from "./ToolCalls.ts"
 
@@ -38,22 +38,27 @@ export class McpServer extends Context.Service<McpServer, {
       McpServer,
       Effect.gen(function*() {
         const closed = yield* Deferred.make<void>()
-        const onEnd = () => Deferred.doneUnsafe(closed, Effect.void)
-        // A client closes our stdin to say goodbye: that, or a stdout nobody reads any more, ends the server.
+        const onGone = () => Deferred.doneUnsafe(closed, Effect.void)
+        // A client closes our stdin to say goodbye (the calls it sent before are answered first, briefly),
+        // or stops reading our stdout: either ends the server.
+        let served: McpSession | undefined
+        const onEnd = () => void (served?.settled(DRAIN_MS) ?? Promise.resolve()).then(onGone)
         yield* Effect.acquireRelease(
           Effect.sync(() => {
             process.stdin.on("end", onEnd).on("close", onEnd)
-            process.stdout.on("error", onEnd)
+            process.stdout.on("error", onGone)
           }),
           () =>
             Effect.sync(() => {
               process.stdin.off("end", onEnd).off("close", onEnd)
-              process.stdout.off("error", onEnd)
+              process.stdout.off("error", onGone)
             })
         )
         // A front said it already (a note means a front fell back to this).
         if (process.stdin.isTTY && note === undefined) process.stderr.write(banner())
-        yield* serveSession(new StdioTransport(), note)
+        yield* serveSession(new StdioTransport(), note, (session) => {
+          served = session
+        })
         return McpServer.of({ closed: Deferred.await(closed) })
       })
     )

@@ -201,6 +201,25 @@ export class McpSession {
     this.notify("notifications/message", { level, logger: "taskmux", data })
   }
 
+  /**
+   * Once every request in flight has its answer, or `ms` has passed: a client that closed its input after
+   * its last request (a script's `printf … | taskmux`) still reads the answers on their way.
+   */
+  settled(ms: number): Promise<void> {
+    if (this.inFlight.size === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.idle.delete(done)
+        resolve()
+      }
+      const timer = setTimeout(done, ms)
+      this.idle.add(done)
+    })
+  }
+
+  private readonly idle = new Set<() => void>()
+
   /** The client went away: every request still running is cancelled. */
   close(): void {
     for (const controller of this.inFlight.values()) controller.abort("connection closed")
@@ -265,6 +284,7 @@ export class McpSession {
     if (this.inFlight.get(id) === controller) this.inFlight.delete(id)
     // A cancelled request is not answered (the client has forgotten the id).
     if (!controller.signal.aborted) this.send(reply)
+    if (this.inFlight.size === 0) { for (const done of [...this.idle]) done() }
   }
 }
 

@@ -26,6 +26,12 @@ const DROP_NEWS_BYTES = 32 * 1024 * 1024
 
 const NEWLINE = 0x0a
 
+/**
+ * How long a session whose client closed its input goes on answering the calls it sent before (a start
+ * looks 100 ms for an early end): then the rest are dropped, and the session ends.
+ */
+export const DRAIN_MS = 500
+
 export class StdioTransport {
   /** Each line's JSON value, whatever it is. */
   onmessage?: (json: unknown) => void

@@ -416,6 +416,48 @@ describe("shutdown", () => {
     expect(s.stderr()).not.toMatch(/error/i)
   })
 
+  it.each(["alone", "through a front"])(
+    "a script that writes its calls and closes stdin reads their answers, %s",
+    async (mode) => {
+      const { spawnSync } = await import("node:child_process")
+      const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-eof-"))
+      const call = (id: number, args: Record<string, unknown>) =>
+        JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "start_task", arguments: args } })
+      const input = [
+        JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "printf", version: "1" } }
+        }),
+        JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }),
+        call(2, { command: "echo hi", waitFor: { exit: true } }),
+        call(3, { command: "sleep 1", name: "nap" })
+      ].join("\n") + "\n"
+      const run = spawnSync(process.execPath, [serverEntry, "--project", dir], {
+        env: {
+          ...process.env,
+          XDG_RUNTIME_DIR: dir,
+          TASKMUX_LOG_DIR: dir,
+          TASKMUX_ISOLATED: mode === "alone" ? "1" : "false",
+          TASKMUX_LINGER_MS: "300"
+        },
+        input,
+        encoding: "utf8",
+        timeout: 10_000
+      })
+      const answers = run.stdout.trim().split("\n").map((line) => JSON.parse(line) as { id?: number; result?: unknown })
+      // Every call answered, with its result (not the error of a session gone), before the server ended.
+      expect(answers.filter((a) => a.id !== undefined).map((a) => [a.id, a.result !== undefined])).toEqual([
+        [1, true],
+        [2, true],
+        [3, true]
+      ])
+      expect(run.stdout).toContain("ended (exited, exit code 0)")
+    },
+    20_000
+  )
+
   it("on SIGTERM, every task tree ends and the server exits within 2 s", async () => {
     const s = await connect()
     const pids = await startTrees(s)
