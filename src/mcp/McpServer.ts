@@ -214,7 +214,7 @@ const announce = (session: McpSession, viewer: ViewerShape, listens: ReadonlySet
       return session.log("error", { event: "task_gave_up", name: event.name, reason: event.reason })
     case "TaskAdded":
     case "TaskRemoved":
-      if (!session.modernClient) session.notify("notifications/resources/list_changed", {})
+      if (session.greeted) session.notify("notifications/resources/list_changed", {})
       for (const listen of listens) {
         if (listen.resourcesListChanged) session.notify("notifications/resources/list_changed", { _meta: listen.meta })
       }

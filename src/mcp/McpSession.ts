@@ -195,9 +195,17 @@ export class McpSession {
     this.send({ jsonrpc: "2.0", method, params })
   }
 
+  /**
+   * Whether news may be sent unasked: after the client's initialize (a client that has not spoken yet, or
+   * a 2026-07-28 one, gets none).
+   */
+  get greeted(): boolean {
+    return this.initialized && !this.modernClient
+  }
+
   /** A log message for a client of a session era (2026-07-28 clients get none they did not ask for). */
   log(level: LogLevel, data: unknown): void {
-    if (this.modernClient || LOG_LEVELS.indexOf(level) < this.logLevel) return
+    if (!this.greeted || LOG_LEVELS.indexOf(level) < this.logLevel) return
     this.notify("notifications/message", { level, logger: "taskmux", data })
   }
 

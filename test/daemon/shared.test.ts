@@ -887,6 +887,25 @@ describe("one supervisor per project, shared by every session", () => {
     if (attempt !== undefined) expect(attempt).toBe("EACCES")
   })
 
+  it("sends a client that has not said initialize yet no news of other sessions' tasks", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    // A front whose client has not spoken: what it would hear is on its stdout.
+    const quiet = spawn(process.execPath, [serverEntry], { env: { ...process.env, ...p.env }, stdio: "pipe" })
+    let heard = ""
+    quiet.stdout.on("data", (chunk: Buffer) => (heard += chunk.toString()))
+    try {
+      // Served: a's session and the quiet one (the CLI's look counts itself too).
+      await until(async () => ((await p.supervisor())?.sessions ?? 0) >= 2 ? true : undefined)
+      await a.structured("start_task", { command: "exit 3", name: "crash", waitFor: { exit: true } })
+      await a.structured("remove_task", { name: "crash" })
+      await new Promise((resolve) => setTimeout(resolve, 700))
+      expect(heard).toBe("")
+    } finally {
+      quiet.kill("SIGKILL")
+    }
+  })
+
   it("opens the page for the person's CLI only: an assistant's session cannot move it or take its token", async () => {
     const p = makeProject()
     const s = await session(p.env)

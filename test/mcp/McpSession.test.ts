@@ -93,8 +93,14 @@ describe("McpSession", () => {
     expect(sent).toEqual([{ jsonrpc: "2.0", id: 10, result: {} }])
   })
 
-  it("passes the progress token; drops log messages below the level the client set", async () => {
+  it("passes the progress token; drops log messages below the level the client set, and before its initialize", async () => {
     const { ask, s, sent } = session()
+    s.log("error", "zero")
+    await ask(0, "initialize", {
+      protocolVersion: "2025-06-18",
+      capabilities: {},
+      clientInfo: { name: "c", version: "1" }
+    })
     s.handle("p", (_, request) => ({ token: request.progressToken }))
     expect((await ask(1, "p", { _meta: { progressToken: "t" } }))[0]!.result).toEqual({ token: "t" })
     s.log("info", "one")
