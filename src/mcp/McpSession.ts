@@ -76,6 +76,14 @@ export interface SessionOptions {
   readonly instructions: string
 }
 
+/** The lists taskmux gives whole: no cursor of theirs exists (tasks/list pages, and checks its own). */
+const ONE_PAGE: ReadonlySet<string> = new Set([
+  "tools/list",
+  "prompts/list",
+  "resources/list",
+  "resources/templates/list"
+])
+
 export class McpSession {
   private readonly handlers = new Map<string, Handler>()
   private readonly inFlight = new Map<RequestId, AbortController>()
@@ -267,6 +275,21 @@ export class McpSession {
       : undefined
     if (handler === undefined || refusal !== undefined) {
       return this.send({ jsonrpc: "2.0", id, error: { code: ErrorCode.MethodNotFound, message: refusal } })
+    }
+    // taskmux's lists come in one page: a cursor it never gave is an error, as MCP's pagination asks.
+    if (ONE_PAGE.has(method) && params?.cursor !== undefined) {
+      return this.send({
+        jsonrpc: "2.0",
+        id,
+        error: errorOf(
+          method,
+          invalidParams(
+            `Invalid params for ${method}: cursor ${quote(params.cursor)} was never given: this list ` +
+              "comes in one page, with no nextCursor."
+          ),
+          modern !== undefined
+        )
+      })
     }
     const controller = new AbortController()
     // A client that reuses an id in flight cancels only the newer request.

@@ -114,6 +114,17 @@ describe("McpSession", () => {
     )
   })
 
+  it("refuses a cursor on a list it gives in one page (-32602), as MCP's pagination asks", async () => {
+    const { ask, s } = session()
+    s.handle("tools/list", () => ({ tools: [] }))
+    expect((await ask(1, "tools/list", {}))[0]!.result).toEqual({ tools: [] })
+    const [refused] = await ask(2, "tools/list", { cursor: "bogus" })
+    expect(refused!.error).toMatchObject({
+      code: -32602,
+      message: expect.stringMatching(/cursor "bogus" was never given/)
+    })
+  })
+
   describe("2026-07-28 requests", () => {
     const MODERN = {
       "io.modelcontextprotocol/protocolVersion": "2026-07-28",
