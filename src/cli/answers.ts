@@ -65,6 +65,7 @@ export interface TaskAnswer {
   readonly signal: string | null
   readonly terminal: { readonly cols: number; readonly rows: number } | null
   readonly nextCursor: number
+  readonly logFile?: string | null
 }
 
 /** A task that may run again (its restart policy's next run) or runs now. */

@@ -134,6 +134,13 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
   )
   if (first === undefined) return
   io.stdout(printer.page(first.lines))
+  // Asked for more than the ring still holds: where all of it is, rather than fewer lines in silence.
+  if (first.dropped > 0 && first.lines.length < options.tail) {
+    const { logFile } = (yield* client.call<TaskAnswer>("get_task", { name })).structured
+    io.stderr(e.dim(
+      `[only its last ${first.lines.length} lines are held${logFile ? `; all of its output is in ${logFile}` : ""}]\n`
+    ))
+  }
   if (!options.follow) return io.stdout(printer.finish())
 
   let cursor = first.nextCursor

@@ -187,14 +187,27 @@ describe("with a supervisor", () => {
       needy: { command: "sleep 60", dependsOn: { hello: "succeeded" } },
       badmig: { command: "echo migrating; exit 3" },
       // Crashes as it boots, a few hundred ms in: after the tool's 100 ms look, within the CLI's.
-      booting: { command: python("import time\ntime.sleep(0.3)\nraise SystemExit('Error: config missing')") }
+      booting: { command: python("import time\ntime.sleep(0.3)\nraise SystemExit('Error: config missing')") },
+      // More lines than the ring holds (10,000).
+      many: { command: "seq 1 12000" }
     })
     standIn = await startStandIn(project)
   })
   afterAll(() => standIn?.close())
 
   /** The project file's tasks, sorted. */
-  const projectTasks = ["badmig", "booting", "hello", "idle", "needy", "neverready", "quitter", "ready", "sleeper"]
+  const projectTasks = [
+    "badmig",
+    "booting",
+    "hello",
+    "idle",
+    "many",
+    "needy",
+    "neverready",
+    "quitter",
+    "ready",
+    "sleeper"
+  ]
 
   it("ps lists the project's tasks; --json prints list_tasks' tasks", async () => {
     const ran = await run("ps")
@@ -261,6 +274,17 @@ describe("with a supervisor", () => {
     const answer = JSON.parse(json.stdout) as { status: string; tasks: Array<{ name: string; status: string }> }
     expect(answer.status).toBe("crashed")
     expect(answer.tasks).toEqual([expect.objectContaining({ name: "booting", status: "crashed" })])
+  })
+
+  it("logs --tail past what the ring holds says so, and where all of it is", async () => {
+    expect((await run("start", "many")).code).toBe(0)
+    await until(async () => (await run("logs", "many", "--tail", "1")).stdout === "12000\n" || undefined)
+    const ran = await run("logs", "many", "--tail", "11000")
+    expect(ran.code).toBe(0)
+    expect(ran.stdout.trimEnd().split("\n")).toHaveLength(10_000)
+    expect(ran.stderr).toMatch(/^\[only its last 10000 lines are held; all of its output is in \/\S+many\S*\.log\]\n$/)
+    // Within what it holds, nothing more is said.
+    expect((await run("logs", "many", "--tail", "5")).stderr).toBe("")
   })
 
   it("start of a task not ready in time says so and exits 1 (a script's `start db && ./migrate` stops); it runs on", async () => {
