@@ -4,7 +4,7 @@
  * resource (at most 4 updates a second) and reads from its cursor on each, so no line is missed or
  * shown twice; a parallel wait_for_task hears of the end.
  */
-import { Deferred, Effect, Queue } from "effect"
+import { Deferred, Effect, Queue, Schedule } from "effect"
 import type { LostTask } from "../daemon/lostRecord.ts"
 import { lastLinesOfFile } from "../output/fileTail.ts"
 import type { ListAnswer, OutputLine, ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
@@ -27,6 +27,8 @@ export interface LogsOptions {
 const READ_BYTES = 1 << 20
 /** The longest wait_for_task allows; a wait that times out is asked again. */
 const END_WAIT_MS = 600_000
+/** How often a follow of a project task not run yet looks whether it has started. */
+const NOT_STARTED_LOOK_MS = 300
 
 /** What prints pages of lines: text for people, or one JSON object per line. */
 interface Printer {
@@ -103,8 +105,25 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
   const read = (args: Record<string, unknown>) =>
     Effect.map(client.call<ReadAnswer>("read_output", { name, maxBytes: READ_BYTES, ...args }), (a) => a.structured)
 
+  // A project task not run yet, followed: its output once it starts (`taskmux start` in another terminal),
+  // as a person who opens the follow first expects; Ctrl-C ends the wait.
+  const notRunYet = (message: string) => /is a project task that has not run yet/.test(message)
+  const firstRead = options.follow
+    ? read({ tail: options.tail }).pipe(
+      Effect.catchIf((failure) => notRunYet(failure.message), () =>
+        Effect.gen(function*() {
+          io.stderr(e.dim(`[${name} has not run yet: following it once it starts]\n`))
+          return yield* read({ tail: options.tail }).pipe(
+            Effect.retry({
+              while: (again) => notRunYet(again.message),
+              schedule: Schedule.spaced(NOT_STARTED_LOOK_MS)
+            })
+          )
+        }))
+    )
+    : read({ tail: options.tail })
   // Read first: for an unknown name, read_output's error names the known tasks.
-  const first = yield* read({ tail: options.tail }).pipe(
+  const first = yield* firstRead.pipe(
     Effect.catch((failure) =>
       Effect.gen(function*() {
         // One the last supervisor lost: its output is in its log file, as where no supervisor runs.

@@ -47,7 +47,8 @@ describe("with a supervisor", () => {
       // Never ready: a start waits for it until Ctrl-C.
       slow: { command: "sleep 60", waitFor: { pattern: "never printed", timeoutMs: 60_000 } },
       // Waits for slow, so never starts.
-      after: { command: "sleep 60", dependsOn: { slow: "ready" } }
+      after: { command: "sleep 60", dependsOn: { slow: "ready" } },
+      later: { command: "echo hello from later; sleep 60" }
     })
     standIn = await startStandIn(project)
   })
@@ -105,6 +106,20 @@ describe("with a supervisor", () => {
       "after defined"
     ])
     expect((await cli(["stop", "slow"], { cwd: project })).code).toBe(0)
+  })
+
+  it("logs -f of a project task not run yet follows it once it starts, to its end", async () => {
+    // Ctrl-C while it waits ends the wait, cleanly.
+    const given = cliProcess(["logs", "-f", "later"], project)
+    await until(() => given.stderr().includes("has not run yet") || undefined)
+    given.kill("SIGINT")
+    expect(await given.exited).toBe(0)
+    const follow = cliProcess(["logs", "-f", "later"], project)
+    await until(() => follow.stderr().includes("[later has not run yet: following it once it starts]") || undefined)
+    expect((await cli(["start", "later"], { cwd: project })).code).toBe(0)
+    await until(() => follow.stdout().includes("hello from later\n") || undefined)
+    expect((await cli(["stop", "later"], { cwd: project })).code).toBe(0)
+    expect(await follow.exited).toBe(0)
   })
 
   it("logs -f ends cleanly on Ctrl-C (SIGINT): exit 0, no line missed or repeated", async () => {
