@@ -92,7 +92,7 @@ const fileTail = (logFile: string, tail: number, json: boolean, note: string) =>
     })
     // With --json one `{ text }` per line (no seq: the file has none).
     if (lines.length > 0) io.stdout(`${lines.map((text) => json ? JSON.stringify({ text }) : text).join("\n")}\n`)
-    io.stderr(style(io.colourErr).dim(`[${note}]\n`))
+    io.stderr(`${style(io.colourErr).dim(`[${note}]`)}\n`)
   })
 
 export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, options: LogsOptions) {
@@ -112,7 +112,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
     ? read({ tail: options.tail }).pipe(
       Effect.catchIf((failure) => notRunYet(failure.message), () =>
         Effect.gen(function*() {
-          io.stderr(e.dim(`[${name} has not run yet: following it once it starts]\n`))
+          io.stderr(`${e.dim(`[${name} has not run yet: following it once it starts]`)}\n`)
           return yield* read({ tail: options.tail }).pipe(
             Effect.retry({
               while: (again) => notRunYet(again.message),
@@ -156,9 +156,8 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
   // Asked for more than the ring still holds: where all of it is, rather than fewer lines in silence.
   if (first.dropped > 0 && first.lines.length < options.tail) {
     const { logFile } = (yield* client.call<TaskAnswer>("get_task", { name })).structured
-    io.stderr(e.dim(
-      `[only its last ${first.lines.length} lines are held${logFile ? `; all of its output is in ${logFile}` : ""}]\n`
-    ))
+    const where = logFile ? `; all of its output is in ${logFile}` : ""
+    io.stderr(`${e.dim(`[only its last ${first.lines.length} lines are held${where}]`)}\n`)
   }
   if (!options.follow) return io.stdout(printer.finish())
 
@@ -171,7 +170,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
     for (;;) {
       const page = yield* read({ since: cursor })
       if (page.dropped > 0 && !options.json) {
-        io.stderr(e.dim(`[${page.dropped} lines were dropped from the buffer before they could be shown]\n`))
+        io.stderr(`${e.dim(`[${page.dropped} lines were dropped from the buffer before they could be shown]`)}\n`)
       }
       io.stdout(printer.page(page.lines))
       cursor = page.nextCursor
@@ -210,7 +209,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
         // How it ended: for a person on stderr, for a script as the last JSON line.
         if (options.json) {
           io.stdout(`${JSON.stringify({ ended: task.status, exitCode: task.exitCode, signal: task.signal })}\n`)
-        } else io.stderr(e.dim(`[${name} ${statusText(task)}]\n`))
+        } else io.stderr(`${e.dim(`[${name} ${statusText(task)}]`)}\n`)
         return
       }
     }
@@ -220,6 +219,6 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
     Effect.sync(() => {
       io.stdout(printer.finish())
       if (options.json) io.stdout(`${JSON.stringify({ ended: "removed" })}\n`)
-      else io.stderr(e.dim(`[${name} was removed: by remove_task, or with the session it belonged to]\n`))
+      else io.stderr(`${e.dim(`[${name} was removed: by remove_task, or with the session it belonged to]`)}\n`)
     }))
 })

@@ -177,7 +177,7 @@ const ps = Command.make("ps", { project, json }, (input) =>
       // Sessions counts the stdio ones only: "0 other sessions" beside a row owned by an HTTP client read wrong.
       const others = `${sessions} other ${viewers > 0 ? "stdio " : ""}session${sessions === 1 ? "" : "s"}`
       const web = viewers > 0 ? ", the page or MCP over HTTP open" : ""
-      io.stdout(style(io.colour).dim(`${client.project}: supervisor pid ${pid}, ${others}${web}\n`))
+      io.stdout(`${style(io.colour).dim(`${client.project}: supervisor pid ${pid}, ${others}${web}`)}\n`)
     }))).pipe(
     Command.withDescription("List the project's tasks: status, pid, owner, uptime, ports, memory, command")
   )
