@@ -297,6 +297,10 @@ describe("with a supervisor", () => {
     )
     const tasks = JSON.parse((await run("ps", "--json")).stdout) as Array<{ name: string; status: string }>
     expect(tasks.find((t) => t.name === "neverready")?.status).toBe("running")
+    // Started again while it runs: said once that nothing was started, then its wait's timeout.
+    const again = await run("start", "neverready")
+    expect(again.stdout.match(/nothing was started/g)).toHaveLength(1)
+    expect(again.stdout).toMatch(/Timed out after 0\.8 s/)
     // A restart waits for what the file calls ready too.
     const restarted = await run("restart", "neverready")
     expect(restarted.code).toBe(1)

@@ -188,13 +188,17 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
       ? `Task "${o.name}" (pid ${o.pid}) was already running as the project file says: nothing was started.`
       : `Started task "${o.name}" (pid ${o.pid}).`
     if (o.already === true && o.matched === undefined) return what
+    // Said once: the hint's "It was already running …" is for a client reading the structured answer.
+    const waited = o.already === true && o.hint !== undefined
+      ? { ...o, hint: o.hint.replace(/^It was already running[^:]*: nothing was started\.\s*/, "") || undefined }
+      : o
     return o.matched === undefined
       ? `${chain}${what}${earlyEndText(o)}`
       : `${chain}${what} ${
         // Without waitFor, an answer with a wait's fields is an end seen within EARLY_END_MS, or a
         // project task's own waitFor (its file's): ready while it runs, else its end.
         waitText(
-          o as Omit<WaitAnswer, "name">,
+          waited as Omit<WaitAnswer, "name">,
           o.name,
           input.waitFor ?? (input.command === undefined && !isFinished(o.status) ? {} : { exit: true })
         )}`
