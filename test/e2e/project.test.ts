@@ -335,6 +335,10 @@ describe("project tasks", () => {
         /^The project file is not usable, so "a" cannot be started by name: .*a cycle.*Fix the file, or pass a command\.$/
       )
       expect((await s.call("start_task", { command: "echo still serving" })).isError).toBeFalsy()
+      // A name the file may hold is not "no tasks": the file is said to be unreadable, and why.
+      expect(textOf(await s.call("stop_task", { name: "b" }))).toMatch(
+        /^No task named "b"\. Known tasks: [\w-]+\. The project file cannot be read, so its tasks are unknown: .*a cycle/
+      )
     })
     const bad = project({
       "taskmux.yaml": "tasks:\n  db:\n    command: postgres\n    waitFor:\n      port: soon\n"
