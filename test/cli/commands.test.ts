@@ -466,7 +466,7 @@ describe("with a supervisor", () => {
     const redirected = await cli(["logs", "-f", "hello"], { cwd: project, colour: true, colourErr: false })
     expect(redirected.stderr).toBe("[hello exited 0]\n")
     const both = await cli(["logs", "-f", "hello"], { cwd: project, colour: true })
-    expect(both.stderr).toBe("\x1b[2m[hello exited 0]\n\x1b[22m")
+    expect(both.stderr).toBe("\x1b[2m[hello exited 0]\x1b[22m\n")
   })
 
   it("attach refuses when stdin is not a terminal (exit 2)", async () => {
