@@ -5,7 +5,7 @@
  * one plain line on stderr, never anything on stdout.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Effect, Exit, Layer } from "effect"
+import { Cause, Effect, Exit, Layer, Logger } from "effect"
 import { parseCommandLine, TaskmuxConfig } from "./Config.ts"
 import { LOST_RACE } from "./daemon/connect.ts"
 import { runtimePaths } from "./daemon/runtimePaths.ts"
@@ -32,9 +32,16 @@ export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => 
     )
     : serveAlone(command.env, note)
 
+  if (command._tag !== "Print") {
+    // stdout is the protocol's (a session alone) or nobody's (a supervisor's is /dev/null, its stderr its
+    // log): whatever logs with console.log, a fiber run without the reference below or a dependency, says
+    // it on stderr instead.
+    // eslint-disable-next-line no-console -- the one place that names console: to take stdout from it
+    console.log = console.info = console.debug = console.error
+  }
   NodeRuntime.runMain(
     // One plain line on stderr: never a stack trace, never anything on stdout.
-    Effect.tapCause(main, (cause) =>
+    Effect.tapCause(main.pipe(Effect.provideService(Logger.LogToStderr, true)), (cause) =>
       Effect.sync(() => {
         if (Cause.hasInterruptsOnly(cause)) return
         const error = Cause.squash(cause)

@@ -69,8 +69,12 @@ const nextTurn = Effect.callback<void>((resume) => {
   return Effect.sync(() => clearImmediate(immediate))
 })
 
-/** Watchdogs started in place of one killed, at most, in a server's life. */
+/**
+ * Watchdogs started in place of one killed, at most, in a minute: one killed as soon as it starts (a loop
+ * of pkill) is not started again and again; one killed now and then, over a supervisor's days, always is.
+ */
 const MAX_REPLACED = 10
+const REPLACED_WINDOW_MS = 60_000
 
 const discard: OutputSink = { append: () => true, flush: () => {}, onDrain: (resume) => resume() }
 
@@ -88,7 +92,8 @@ export class Watchdog extends Context.Service<Watchdog, {
       const scope = yield* Effect.scope
       // What it watches, by group: said again, whole, to a watchdog spawned anew.
       const watched = new Map<number, string>()
-      let replaced = 0
+      /** When each of the last replacements was started. */
+      const replacedAt: Array<number> = []
       const spawnOne: Effect.Effect<TaskProcess> = PipeProcess.spawn({
         command: "/bin/sh",
         args: ["-c", script],
@@ -102,13 +107,17 @@ export class Watchdog extends Context.Service<Watchdog, {
           Effect.forkIn(
             Effect.gen(function*() {
               yield* group.exited
-              // One that is killed as soon as it starts (a loop of pkill) is not started forever.
-              if (++replaced > MAX_REPLACED) {
-                return yield* Effect.logError(
-                  `the watchdog was killed ${MAX_REPLACED} times: no other is started, and the tasks will ` +
-                    "not be ended if this server is killed"
+              const now = Date.now()
+              while (replacedAt.length > 0 && now - replacedAt[0]! > REPLACED_WINDOW_MS) replacedAt.shift()
+              if (replacedAt.length >= MAX_REPLACED) {
+                const waitMs = REPLACED_WINDOW_MS - (now - replacedAt[0]!)
+                yield* Effect.logError(
+                  `the watchdog was killed ${MAX_REPLACED} times in a minute: another starts in ` +
+                    `${Math.ceil(waitMs / 1000)} s; until then the tasks would not be ended if this server were killed`
                 )
+                yield* Effect.sleep(waitMs)
               }
+              replacedAt.push(Date.now())
               yield* invalidate
               yield* Effect.logWarning("the watchdog ended; starting another")
               const fresh = yield* watchdog

@@ -231,6 +231,8 @@ describe("no orphans when the server is killed as its first task starts", () => 
     expect(first).toBeGreaterThan(0)
     process.kill(first!, "SIGKILL")
     await until(() => (watchdogs().some((pid) => pid !== first) ? true : undefined), 5_000)
+    // Said on stderr, the server's log: stdout is the protocol's (it went there, a line the client could not parse).
+    await until(() => s.stderr().includes("the watchdog ended; starting another") || undefined, 5_000)
     const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "watched", since: 0 })
     const pids = pidsIn(lines)
     expect(pids.filter(isAlive)).toHaveLength(1)
