@@ -2,6 +2,7 @@
 // instead of hundreds of module loads), behind a tiny entry that turns on Node's compile
 // cache first, so every start after the first skips compiling the bundle.
 import { build } from "esbuild"
+import { randomBytes } from "node:crypto"
 import { rmSync, writeFileSync } from "node:fs"
 import { build as viteBuild } from "vite"
 
@@ -22,6 +23,8 @@ await build({
   logLevel: "warning",
   // A native module cannot be bundled: it is a runtime dependency, loaded by the first terminal task.
   external: ["@lydell/node-pty"],
+  // Each build its own id: a supervisor of a build since replaced on disk is told apart (daemon/hello.ts).
+  define: { __TASKMUX_BUILD__: JSON.stringify(`${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`) },
   banner: {
     // Some CommonJS dependencies call require(): give the ESM bundle one.
     js:

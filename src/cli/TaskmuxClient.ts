@@ -59,7 +59,11 @@ export const connectClient = (
       try: () => start ? connectOrStart(paths, "cli", []) : connectIfRunning(paths, "cli"),
       catch: (error) => CliFailure.failed((error as Error).message)
     })
-    if (connection === undefined) return undefined
+    // One of another build with nothing to do makes way (it ends): as good as none running.
+    if (connection === undefined || connection.welcome.replacing === true) {
+      connection?.socket.destroy()
+      return undefined
+    }
     // A TASKMUX_* variable of the person's that the supervisor cannot read: said as the server would.
     if (connection.welcome.refused !== undefined) {
       connection.socket.destroy()

@@ -28,7 +28,7 @@ import { listenAddress } from "../web/listenAddress.ts"
 import type { WebServer } from "../web/WebServer.ts"
 import { pidIn, READY_FD } from "./connect.ts"
 import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
-import { type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
+import { BUILD, type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import { ensurePrivateDir, type RuntimePaths } from "./runtimePaths.ts"
 
 /** Set by the front that started this supervisor; taken out before any task could inherit it. */
@@ -236,43 +236,62 @@ export class Daemon extends Context.Service<Daemon, {
             project: paths.project,
             sessions,
             running: running.all,
+            build: BUILD,
             ...(pageViewers > 0 && { viewers: pageViewers }),
             ...extra
           }))
+
+        /** A caller whose greeting is in: its options checked, then its session served. */
+        const take = (socket: net.Socket, hello: Hello, rest: Buffer, note?: string) => {
+          // A front's options: refused, or its session's fence and what it does not get of its own.
+          // The CLI brings no flags: its fence is the person's own variables (none: no fence).
+          const options = frontOptions(hello.args ?? [], hello.env, hello.cwd)
+          const { refused } = options
+          if (refused !== undefined) {
+            void Effect.runPromise(Effect.provideContext(welcome({ refused }), context)).then((w) => {
+              socket.end(`${JSON.stringify(w)}\n`)
+            })
+            return
+          }
+          const notice = [note, options.notice].filter((n) => n !== undefined).join(" ") || undefined
+          sessions++
+          clearTimeout(linger)
+          Effect.runFork(
+            Effect.flatMap(welcome(notice === undefined ? {} : { notice }), (w) =>
+              Effect.suspend(() => {
+                socket.write(`${JSON.stringify({ ...w, sessions: sessions - 1 })}\n`)
+                return serve(socket, rest, hello, { ...options, ...(notice !== undefined && { notice }) })
+              })).pipe(Effect.provideContext(context))
+          )
+        }
+        /** Said to a caller of a newer build this one serves, busy: what may fail, and how to end it. */
+        const staleBuild = `This supervisor (pid ${process.pid}) runs a build of taskmux that has since been ` +
+          "replaced on disk (rebuilt or upgraded), and has tasks running: it serves this session, but what it " +
+          `loads when first needed may fail. End it when its tasks may stop (kill ${process.pid}): the next ` +
+          "client starts a current one."
 
         const accept = (socket: net.Socket) => {
           if (ending) return socket.destroy()
           socket.on("error", () => socket.destroy())
           readGreeting<Hello>(socket, (hello, rest) => {
             if (hello === undefined || ending) return socket.destroy()
-            if (hello.protocol !== WIRE_PROTOCOL) {
-              // Another build: never mis-speak. Make way for it when nothing would be lost.
+            // Another build of this protocol: files it loads when first needed have new names on disk.
+            const otherBuild = hello.build !== undefined && hello.build !== BUILD && hello.build !== "source" &&
+              BUILD !== "source"
+            if (hello.protocol !== WIRE_PROTOCOL || otherBuild) {
               void Effect.runPromise(Effect.provideContext(welcome({}), context)).then((w) => {
                 const idle = w.sessions === 0 && w.running === 0
-                socket.end(`${JSON.stringify({ ...w, replacing: idle })}\n`)
-                if (idle) end()
+                // Another protocol: never mis-speak. Make way for the caller's build when nothing would be lost.
+                if (idle || hello.protocol !== WIRE_PROTOCOL) {
+                  socket.end(`${JSON.stringify({ ...w, replacing: idle })}\n`)
+                  if (idle) end()
+                  return
+                }
+                take(socket, hello, rest, staleBuild)
               })
               return
             }
-            // A front's options: refused, or its session's fence and what it does not get of its own.
-            // The CLI brings no flags: its fence is the person's own variables (none: no fence).
-            const options = frontOptions(hello.args ?? [], hello.env, hello.cwd)
-            const { refused } = options
-            if (refused !== undefined) {
-              void Effect.runPromise(Effect.provideContext(welcome({ refused }), context)).then((w) => {
-                socket.end(`${JSON.stringify(w)}\n`)
-              })
-              return
-            }
-            sessions++
-            clearTimeout(linger)
-            Effect.runFork(
-              Effect.flatMap(welcome(options.notice === undefined ? {} : { notice: options.notice }), (w) =>
-                Effect.suspend(() => {
-                  socket.write(`${JSON.stringify({ ...w, sessions: sessions - 1 })}\n`)
-                  return serve(socket, rest, hello, options)
-                })).pipe(Effect.provideContext(context))
-            )
+            take(socket, hello, rest)
           })
           // Accepted paused (pauseOnConnect): nothing is read before the greeting's reader is there.
           socket.resume()
@@ -319,9 +338,7 @@ export class Daemon extends Context.Service<Daemon, {
           listening = yield* acquireListener
           lastProblem = undefined
           yield* Effect.logWarning(`${paths.socket} went: listening there again`)
-        }).pipe(Effect.catchCause((cause) =>
-          sayOnce(`cannot listen again at ${paths.socket}: ${Cause.squash(cause)}`)
-        ))
+        }).pipe(Effect.catchCause((cause) => sayOnce(`cannot listen again at ${paths.socket}: ${Cause.squash(cause)}`)))
         yield* stayReachable.pipe(Effect.repeat(Schedule.spaced(REACHABLE_EVERY_MS)), Effect.forkScoped)
         return Daemon.of({ done: Deferred.await(done) })
       })

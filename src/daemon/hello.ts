@@ -12,6 +12,15 @@ import packageJson from "../../package.json" with { type: "json" }
  */
 export const WIRE_PROTOCOL = 4
 
+declare const __TASKMUX_BUILD__: string | undefined
+
+/**
+ * Which build this is, made anew by each `npm run build` (scripts/build.mjs): a supervisor started from a
+ * build since replaced on disk (a rebuild, an upgrade) cannot load the parts it loads when first needed,
+ * whose files have new names. "source" when run from the sources (tests of modules).
+ */
+export const BUILD: string = typeof __TASKMUX_BUILD__ === "string" ? __TASKMUX_BUILD__ : "source"
+
 export interface Hello {
   readonly taskmux: string
   readonly protocol: number
@@ -30,6 +39,8 @@ export interface Hello {
    * server of their own (a client started in a subdirectory of the project).
    */
   readonly cwd?: string
+  /** The caller's BUILD. */
+  readonly build?: string
 }
 
 export interface Welcome {
@@ -49,6 +60,8 @@ export interface Welcome {
   readonly refused?: string
   /** The supervisor's shared settings that differ from the front's: said on its stderr. */
   readonly notice?: string
+  /** The supervisor's BUILD. */
+  readonly build?: string
 }
 
 export const hello = (role: Hello["role"], args?: ReadonlyArray<string>): Hello => ({
@@ -59,7 +72,8 @@ export const hello = (role: Hello["role"], args?: ReadonlyArray<string>): Hello 
   env: Object.fromEntries(
     Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined)
   ),
-  cwd: process.cwd()
+  cwd: process.cwd(),
+  build: BUILD
 })
 
 /** A hello or welcome line, or undefined for anything else. */

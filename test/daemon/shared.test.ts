@@ -5,6 +5,7 @@
 import { EmptyResultSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -973,6 +974,43 @@ describe("one supervisor per project, shared by every session", () => {
     expect(welcome).toMatchObject({ protocol: WIRE_PROTOCOL, sessions: 1 })
     expect(welcome!.pid).not.toBe(process.pid)
     expect(a.client.getInstructions()).not.toMatch(/supervisor/)
+  })
+
+  it("a build since replaced on disk: replaced when idle, else it serves, saying what may fail and how to end it", async () => {
+    const p = makeProject()
+    const env = { ...p.env, TASKMUX_LINGER_MS: "20000" }
+    const a = await session(env)
+    await a.structured("start_task", { command: "sleep 300", name: "busy" })
+    const old = (await p.supervisor())!
+    expect(old.build).toMatch(/^\w+-[0-9a-f]{8}$/)
+    // The checkout rebuilt: the same files under another build's id.
+    const rebuilt = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-rebuilt-"))
+    cpSync(NodePath.dirname(serverEntry), rebuilt, { recursive: true })
+    for (const file of readdirSync(rebuilt, { recursive: true, encoding: "utf8" })) {
+      const path = NodePath.join(rebuilt, file)
+      if (!file.endsWith(".js") || !statSync(path).isFile()) continue
+      writeFileSync(path, readFileSync(path, "utf8").replaceAll(old.build!, "zzzz-00000000"))
+    }
+    const entry = NodePath.join(rebuilt, "main.js")
+    // Busy: it serves the new build's session, and says so.
+    const b = await connect(env, [], entry)
+    open.push(b)
+    expect((await b.structured<{ tasks: Array<{ name: string }> }>("list_tasks")).tasks.map((t) => t.name)).toEqual([
+      "busy"
+    ])
+    expect(b.stderr()).toContain("runs a build of taskmux that has since been replaced on disk")
+    expect((await p.supervisor())!.pid).toBe(old.pid)
+    // Idle: it makes way, and the new build's supervisor serves.
+    await a.structured("stop_task", { name: "busy" })
+    await a.client.close()
+    await b.client.close()
+    const c = await connect(env, [], entry)
+    open.push(c)
+    expect((await c.call("list_tasks")).isError).toBeFalsy()
+    const now = (await p.supervisor())!
+    expect(now.pid).not.toBe(old.pid)
+    expect(now.build).toBe("zzzz-00000000")
+    expect(isAlive(old.pid)).toBe(false)
   })
 
   it("as the supervisor, never serves a front of another protocol, and makes way for it only when idle", async () => {
