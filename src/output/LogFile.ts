@@ -152,7 +152,19 @@ export class LogFile {
   }
 
   stats(): LogStats {
-    return { path: this.path, bytes: this.accepted, capped: this.capped, error: this.error }
+    return { path: this.path, bytes: this.accepted, capped: this.capped, error: this.error ?? this.unlinked() }
+  }
+
+  /** Deleted while open (an `rm` of the log directory): said, as what is written goes to no file anyone can read. */
+  private unlinked(): string | null {
+    if (this.fd === undefined) return null
+    try {
+      return fs.fstatSync(this.fd).nlink === 0
+        ? "the log file was deleted while the task ran: its output reaches no file until its next run"
+        : null
+    } catch {
+      return null
+    }
   }
 
   /** Queues a copy of a chunk. False asks the caller to pause its source until `onDrain`. */

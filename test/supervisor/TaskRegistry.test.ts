@@ -674,6 +674,20 @@ describe("TaskRegistry (real processes)", () => {
     )
   })
 
+  it.live("says when a running task's log file was deleted under it, rather than naming a file that is gone", () => {
+    const logDir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-logdel-"))
+    return Effect.gen(function*() {
+      const r = yield* registry
+      yield* r.start({ command: "while true; do echo tick; sleep 0.1; done", name: "ticking" })
+      const before = yield* eventually(r.get("ticking"), (task) => task.logBytes > 0)
+      assert.isNull(before.logError)
+      rmSync(logDir, { recursive: true })
+      const after = yield* r.get("ticking")
+      assert.match(after.logError ?? "", /the log file was deleted while the task ran/)
+      yield* r.stop("ticking")
+    }).pipe(Effect.provide(TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ logDir })))))
+  })
+
   // Under a TestClock that nobody moves, no timer ever fires: a wait that polled would never answer.
   it.effect("a wait for the end hears of it, with no timer (the clock never moves)", () =>
     Effect.gen(function*() {
