@@ -107,7 +107,8 @@ export class Watchdog extends Context.Service<Watchdog, {
           Effect.forkIn(
             Effect.gen(function*() {
               yield* group.exited
-              const now = Date.now()
+              // The monotonic clock: a step of the wall clock must not leave the tasks without one for hours.
+              const now = performance.now()
               while (replacedAt.length > 0 && now - replacedAt[0]! > REPLACED_WINDOW_MS) replacedAt.shift()
               if (replacedAt.length >= MAX_REPLACED) {
                 const waitMs = REPLACED_WINDOW_MS - (now - replacedAt[0]!)
@@ -117,7 +118,7 @@ export class Watchdog extends Context.Service<Watchdog, {
                 )
                 yield* Effect.sleep(waitMs)
               }
-              replacedAt.push(Date.now())
+              replacedAt.push(performance.now())
               yield* invalidate
               yield* Effect.logWarning("the watchdog ended; starting another")
               const fresh = yield* watchdog

@@ -59,6 +59,9 @@ const startInput = Schema.Struct({
   )
 })
 
+/** How a start of a project task that runs already ends its word on it (whose it is comes before). */
+const NOTHING_STARTED = ": nothing was started."
+
 /** How long a start without waitFor looks for an immediate end before it answers. */
 const EARLY_END_MS = 100
 
@@ -126,7 +129,7 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
             : {
               already: true,
               // Whose it is, when not the caller's own ("" then).
-              hint: `It was already running${chain.already === "" ? "" : ` (${chain.already})`}: nothing was started.`
+              hint: `It was already running${chain.already === "" ? "" : ` (${chain.already})`}${NOTHING_STARTED}`
             }
           if (chain.wait === undefined) {
             return chain.already === undefined
@@ -189,9 +192,10 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
       : `Started task "${o.name}" (pid ${o.pid}).`
     if (o.already === true && o.matched === undefined) return what
     // Said once: the hint's "It was already running …" is for a client reading the structured answer.
-    const waited = o.already === true && o.hint !== undefined
-      ? { ...o, hint: o.hint.replace(/^It was already running[^:]*: nothing was started\.\s*/, "") || undefined }
-      : o
+    const said = o.already === true && o.hint?.startsWith("It was already running") === true
+      ? o.hint.indexOf(NOTHING_STARTED)
+      : -1
+    const waited = said === -1 ? o : { ...o, hint: o.hint!.slice(said + NOTHING_STARTED.length).trim() || undefined }
     return o.matched === undefined
       ? `${chain}${what}${earlyEndText(o)}`
       : `${chain}${what} ${
