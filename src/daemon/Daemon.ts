@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as NodePath from "node:path"
+import { fileURLToPath } from "node:url"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import packageJson from "../../package.json" with { type: "json" }
@@ -78,6 +79,14 @@ export class LostRace extends Error {
 const lingerMs = () => Number(process.env.TASKMUX_LINGER_MS ?? 3_000)
 /** How long it waits for a page someone asked for (taskmux ui) to be opened. */
 const PAGE_GRACE_MS = 60_000
+
+/** The file this code runs from, as it was at start-up: a rebuild or an upgrade replaces or removes it. */
+const ownFile = fileURLToPath(import.meta.url)
+const ownStat = fs.statSync(ownFile, { throwIfNoEntry: false })
+const replacedOnDisk = () => {
+  const now = fs.statSync(ownFile, { throwIfNoEntry: false })
+  return ownStat !== undefined && (now === undefined || now.ino !== ownStat.ino || now.mtimeMs !== ownStat.mtimeMs)
+}
 
 export class Daemon extends Context.Service<Daemon, {
   /** Completes when the supervisor should end. */
@@ -275,9 +284,10 @@ export class Daemon extends Context.Service<Daemon, {
           socket.on("error", () => socket.destroy())
           readGreeting<Hello>(socket, (hello, rest) => {
             if (hello === undefined || ending) return socket.destroy()
-            // Another build of this protocol: files it loads when first needed have new names on disk.
-            const otherBuild = hello.build !== undefined && hello.build !== BUILD && hello.build !== "source" &&
-              BUILD !== "source"
+            // A caller of another build, where this one's own files were replaced since it started (a rebuild,
+            // an upgrade): the files it loads when first needed have new names. Another install beside this
+            // one (npx and a checkout) leaves them as they were, and shares it.
+            const otherBuild = hello.build !== undefined && hello.build !== BUILD && replacedOnDisk()
             if (hello.protocol !== WIRE_PROTOCOL || otherBuild) {
               void Effect.runPromise(Effect.provideContext(welcome({}), context)).then((w) => {
                 const idle = w.sessions === 0 && w.running === 0

@@ -4,6 +4,7 @@
  * `available` is false off Linux, where callers fall back or say what they cannot tell.
  */
 import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs"
+import { readFile } from "node:fs/promises"
 import { withoutTraps } from "./shellLine.ts"
 
 /**
@@ -241,9 +242,10 @@ export const peerUidsIn = (text: string, peerPort: number, ourPort: number): Arr
     const end = text.indexOf("\n", at)
     // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
     const f = text.slice(start, end === -1 ? undefined : end).trim().split(/\s+/)
-    // ESTABLISHED only: a closed connection's TIME_WAIT line (uid 0) on the same ports says nothing of this one.
-    if (!f[1]?.endsWith(local.trimEnd()) || !f[2]?.endsWith(`:${hex(ourPort)}`) || f[3] !== "01") continue
-    if (f[7] === undefined) continue
+    if (!f[1]?.endsWith(local.trimEnd()) || !f[2]?.endsWith(`:${hex(ourPort)}`) || f[7] === undefined) continue
+    // Any state a peer may be in while it is served (one that has half-closed too: FIN_WAIT), but a closed
+    // connection's TIME_WAIT or CLOSE line, which shows uid 0 and says nothing of this one.
+    if (f[3] === "06" || f[3] === "07") continue
     uids.push(Number(f[7]))
   }
   return uids
@@ -251,16 +253,35 @@ export const peerUidsIn = (text: string, peerPort: number, ourPort: number): Arr
 
 /**
  * The uid of the process that connected from `peerPort` to this process's `ourPort`, where /proc shows
- * it (a peer on this machine, in this network namespace); undefined where it does not. Two users' sockets
- * on one pair of ports (IPv4 and IPv6) give the one that is not `self`: a guard would refuse it.
+ * it (a peer on this machine, in this network namespace); undefined where it does not; null where there
+ * is no /proc to ask. Two users' sockets on one pair of ports (IPv4 and IPv6) give the one that is not
+ * `self`: a guard refuses it. Read off the event loop, one read for every connection that came while
+ * another was under way: a busy machine's tables take long to read, and each connection must not.
  */
-export const peerUid = (peerPort: number, ourPort: number, self: number): number | undefined => {
-  if (!available) return undefined
-  const uids = ["tcp", "tcp6"].flatMap((file) => {
-    const text = read(`/proc/self/net/${file}`)
-    return text === undefined ? [] : peerUidsIn(text, peerPort, ourPort)
-  })
+export const peerUid = async (peerPort: number, ourPort: number, self: number): Promise<number | undefined | null> => {
+  if (!available) return null
+  const uids = peerUidsIn(await freshTables(), peerPort, ourPort)
   return uids.find((uid) => uid !== self) ?? uids[0]
+}
+
+let tablesReading: Promise<string> | undefined
+let tablesNext: Promise<string> | undefined
+
+/** /proc/net/tcp and tcp6 as read after now: the read under way, if it began after the caller came, else the next. */
+const freshTables = (): Promise<string> => {
+  if (tablesReading === undefined) {
+    tablesReading = Promise.all(
+      ["tcp", "tcp6"].map((file) => readFile(`/proc/self/net/${file}`, "latin1").catch(() => ""))
+    ).then((texts) => texts.join("\n")).finally(() => {
+      tablesReading = undefined
+    })
+    return tablesReading
+  }
+  tablesNext ??= tablesReading.then(() => {
+    tablesNext = undefined
+    return freshTables()
+  })
+  return tablesNext
 }
 
 /** Clock ticks per second (USER_HZ): 100 on every Linux that Node runs on. */

@@ -358,7 +358,11 @@ export const startWebServer = (options: WebOptions) =>
     /** Each page's path, and whether it is the read-only one. */
     const pages = new Map([[pagePath(options.tokens.full), false], [pagePath(options.tokens.readOnly), true]])
 
+    /** Each connection's verdict: its peer is this user (or elsewhere, judged by its token). */
+    const peers = new WeakMap<object, Promise<boolean>>()
+
     const handle = async (request: http.IncomingMessage, response: http.ServerResponse) => {
+      if (!(await (peers.get(request.socket) ?? true))) return request.socket.destroy()
       const url = new URL(request.url ?? "/", "http://listener")
       const changes = request.method === "POST"
       const mcp = url.pathname === "/mcp"
@@ -513,11 +517,18 @@ export const startWebServer = (options: WebOptions) =>
     server.maxConnections = MAX_CONNECTIONS
     // Another user of this machine is refused at the door, before a byte is read: the listener is one user's,
     // and a one-time address on a browser's command line (which every user can read) is theirs to race for.
+    // The check reads /proc off the event loop; no request of the connection is answered, or acted on,
+    // before it (handle awaits it). One from loopback whose socket cannot be found is not let in unknown.
     const self = process.getuid?.()
     server.on("connection", (socket) => {
       if (self === undefined || socket.remotePort === undefined || socket.localPort === undefined) return
-      const peer = procfs.peerUid(socket.remotePort, socket.localPort, self)
-      if (peer !== undefined && peer !== self) socket.destroy()
+      const verdict = procfs.peerUid(socket.remotePort, socket.localPort, self).then((peer) => {
+        const loopback = /^(127\.|::1$|::ffff:127\.)/.test(socket.remoteAddress ?? "")
+        const ok = peer === self || peer === null || peer === undefined && !loopback
+        if (!ok) socket.destroy()
+        return ok
+      })
+      peers.set(socket, verdict)
     })
     yield* Effect.callback<void, Error>((resume) => {
       server.once("error", (error) => resume(Effect.fail(error)))

@@ -53,8 +53,8 @@ const makeProject = () => {
 }
 
 const open: Array<Connected> = []
-const session = async (env: Record<string, string>, args: ReadonlyArray<string> = []) => {
-  const s = await connect(env, args)
+const session = async (env: Record<string, string>, args: ReadonlyArray<string> = [], entry = serverEntry) => {
+  const s = await connect(env, args, entry)
   open.push(s)
   return s
 }
@@ -979,22 +979,33 @@ describe("one supervisor per project, shared by every session", () => {
   it("a build since replaced on disk: replaced when idle, else it serves, saying what may fail and how to end it", async () => {
     const p = makeProject()
     const env = { ...p.env, TASKMUX_LINGER_MS: "20000" }
-    const a = await session(env)
+    /** A copy of the built files, under another build's id where `from` is given. */
+    const install = (dir: string, from?: string, to?: string) => {
+      cpSync(NodePath.dirname(serverEntry), dir, { recursive: true })
+      if (from !== undefined) {
+        for (const file of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
+          const path = NodePath.join(dir, file)
+          if (file.endsWith(".js") && statSync(path).isFile()) {
+            writeFileSync(path, readFileSync(path, "utf8").replaceAll(from, to!))
+          }
+        }
+      }
+      return NodePath.join(dir, "main.js")
+    }
+    const checkout = install(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-checkout-")))
+    const a = await session(env, [], checkout)
     await a.structured("start_task", { command: "sleep 300", name: "busy" })
     const old = (await p.supervisor())!
     expect(old.build).toMatch(/^\w+-[0-9a-f]{8}$/)
-    // The checkout rebuilt: the same files under another build's id.
-    const rebuilt = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-rebuilt-"))
-    cpSync(NodePath.dirname(serverEntry), rebuilt, { recursive: true })
-    for (const file of readdirSync(rebuilt, { recursive: true, encoding: "utf8" })) {
-      const path = NodePath.join(rebuilt, file)
-      if (!file.endsWith(".js") || !statSync(path).isFile()) continue
-      writeFileSync(path, readFileSync(path, "utf8").replaceAll(old.build!, "zzzz-00000000"))
-    }
-    const entry = NodePath.join(rebuilt, "main.js")
+    // Another install beside it (npx and a checkout): its files are as they were, so it is shared, unsaid.
+    const beside = install(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-beside-")), old.build, "yyyy-00000000")
+    const other = await session(env, [], beside)
+    expect((await other.call("list_tasks")).isError).toBeFalsy()
+    expect(other.stderr()).not.toContain("replaced on disk")
+    // The checkout rebuilt in place: its files are another build's now.
+    install(NodePath.dirname(checkout), old.build, "zzzz-00000000")
     // Busy: it serves the new build's session, and says so.
-    const b = await connect(env, [], entry)
-    open.push(b)
+    const b = await session(env, [], checkout)
     expect((await b.structured<{ tasks: Array<{ name: string }> }>("list_tasks")).tasks.map((t) => t.name)).toEqual([
       "busy"
     ])
@@ -1002,10 +1013,8 @@ describe("one supervisor per project, shared by every session", () => {
     expect((await p.supervisor())!.pid).toBe(old.pid)
     // Idle: it makes way, and the new build's supervisor serves.
     await a.structured("stop_task", { name: "busy" })
-    await a.client.close()
-    await b.client.close()
-    const c = await connect(env, [], entry)
-    open.push(c)
+    for (const s of [a, other, b]) await s.client.close()
+    const c = await session(env, [], checkout)
     expect((await c.call("list_tasks")).isError).toBeFalsy()
     const now = (await p.supervisor())!
     expect(now.pid).not.toBe(old.pid)

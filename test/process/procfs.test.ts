@@ -87,11 +87,14 @@ describe("who connected, from /proc/net/tcp", () => {
       row(2, "0100007F:C350", "0100007F:1F90", "01", 1001),
       // An earlier connection on the same ports, closed (TIME_WAIT shows uid 0).
       row(3, "0100007F:C351", "0100007F:1F90", "06", 0),
-      row(4, "0100007F:C351", "0100007F:1F91", "01", 7)
+      row(4, "0100007F:C351", "0100007F:1F91", "01", 7),
+      // A peer that has sent its request and half-closed (FIN_WAIT2), uid 1002: still its.
+      row(5, "0100007F:C352", "0100007F:1F90", "05", 1002)
     ].join("\n")
     expect(peerUidsIn(text, 50000, 8080)).toEqual([1001])
     expect(peerUidsIn(text, 50001, 8080)).toEqual([])
-    expect(peerUidsIn(text, 50002, 8080)).toEqual([])
+    expect(peerUidsIn(text, 50002, 8080)).toEqual([1002])
+    expect(peerUidsIn(text, 50003, 8080)).toEqual([])
   })
 
   it.runIf(process.platform === "linux")("says this process's uid for a connection it made itself", async () => {
@@ -102,7 +105,7 @@ describe("who connected, from /proc/net/tcp", () => {
     const client = Net.connect({ host: "127.0.0.1", port })
     const socket = await accepted
     try {
-      expect(peerUid(socket.remotePort!, socket.localPort!, process.getuid!())).toBe(process.getuid!())
+      expect(await peerUid(socket.remotePort!, socket.localPort!, process.getuid!())).toBe(process.getuid!())
     } finally {
       client.destroy()
       server.close()
