@@ -20,7 +20,13 @@ export interface TaskmuxClient {
   /** The project's real path. */
   readonly project: string
   /** The supervisor as it greeted this client: its pid, and the sessions it served then (this one not counted). */
-  readonly supervisor: { readonly pid: number; readonly sessions: number; readonly viewers: number }
+  readonly supervisor: {
+    readonly pid: number
+    readonly sessions: number
+    readonly viewers: number
+    /** What the supervisor says of itself to this caller (a build since replaced on disk). */
+    readonly notice?: string
+  }
   /** A tool call; `onProgress` hears its progress notifications' messages (a chain's waits). */
   readonly call: <A>(
     tool: string,
@@ -96,7 +102,8 @@ export const connectClient = (
       supervisor: {
         pid: connection.welcome.pid,
         sessions: connection.welcome.sessions,
-        viewers: connection.welcome.viewers ?? 0
+        viewers: connection.welcome.viewers ?? 0,
+        ...(connection.welcome.stale !== undefined && { notice: connection.welcome.stale })
       },
       call: <A>(tool: string, args: Record<string, unknown> = {}, onProgress?: (message: string) => void) =>
         Effect.flatMap(

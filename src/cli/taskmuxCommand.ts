@@ -34,6 +34,17 @@ const project = Flag.Directory("project", { mustExist: true }).pipe(
 const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON instead of text"), Flag.withDefault(false))
 const taskName = Argument.String("name").pipe(Argument.withDescription("The task's name (see taskmux ps)"))
 
+/** `body` with the client, after what its supervisor says of itself (a build since replaced on disk), on stderr. */
+const withNotice = <A>(
+  client: TaskmuxClient,
+  body: (client: TaskmuxClient) => Effect.Effect<A, CliFailure, CliIo | Scope.Scope>
+) =>
+  Effect.gen(function*() {
+    const io = yield* CliIo
+    if (client.supervisor.notice !== undefined) io.stderr(`taskmux: ${client.supervisor.notice}\n`)
+    return yield* body(client)
+  })
+
 const projectDir = (flag: Option.Option<string>) =>
   Effect.gen(function*() {
     const io = yield* CliIo
@@ -68,7 +79,7 @@ const withClient = <A>(
   Effect.scoped(Effect.gen(function*() {
     const dir = yield* projectDir(flag)
     const running = yield* connectClient(dir, options.start && options.task === undefined)
-    if (running !== undefined) return yield* body(running)
+    if (running !== undefined) return yield* withNotice(running, body)
     // None runs: the record on disk says what the last one lost (a running one's names what runs).
     const paths = yield* projectPaths(dir)
     const lost = readLost(paths.record)
@@ -88,14 +99,14 @@ const withClient = <A>(
         )
       }
       const started = yield* connectClient(dir, true)
-      if (started !== undefined) return yield* body(started)
+      if (started !== undefined) return yield* withNotice(started, body)
     }
     const lostTask = lost.find((task) => task.name === options.task)
     const isDefined = options.startsDefined === true && options.task !== undefined && defined.includes(options.task)
     const started = options.startsLost === true && (lostTask !== undefined || isDefined)
       ? yield* connectClient(dir, true)
       : undefined
-    if (started !== undefined) return yield* body(started)
+    if (started !== undefined) return yield* withNotice(started, body)
     if (options.idle !== undefined) return yield* options.idle(paths.project, lost)
     const fate = lostTask === undefined ? "" : ` ${leftLine(lostTask)}`
     return yield* CliFailure.failed(`No taskmux supervisor runs for ${paths.project}: ${options.what}.${fate}`)

@@ -266,11 +266,14 @@ export class Daemon extends Context.Service<Daemon, {
           sessions++
           clearTimeout(linger)
           Effect.runFork(
-            Effect.flatMap(welcome(notice === undefined ? {} : { notice }), (w) =>
-              Effect.suspend(() => {
-                socket.write(`${JSON.stringify({ ...w, sessions: sessions - 1 })}\n`)
-                return serve(socket, rest, hello, { ...options, ...(notice !== undefined && { notice }) })
-              })).pipe(Effect.provideContext(context))
+            Effect.flatMap(
+              welcome({ ...(notice !== undefined && { notice }), ...(note !== undefined && { stale: note }) }),
+              (w) =>
+                Effect.suspend(() => {
+                  socket.write(`${JSON.stringify({ ...w, sessions: sessions - 1 })}\n`)
+                  return serve(socket, rest, hello, { ...options, ...(notice !== undefined && { notice }) })
+                })
+            ).pipe(Effect.provideContext(context))
           )
         }
         /** Said to a caller of a newer build this one serves, busy: what may fail, and how to end it. */

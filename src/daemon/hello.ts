@@ -62,6 +62,8 @@ export interface Welcome {
   readonly notice?: string
   /** The supervisor's BUILD. */
   readonly build?: string
+  /** Its files were replaced on disk since it started (in `notice` too, for a front): what may fail. */
+  readonly stale?: string
 }
 
 export const hello = (role: Hello["role"], args?: ReadonlyArray<string>): Hello => ({

@@ -1011,6 +1011,9 @@ describe("one supervisor per project, shared by every session", () => {
     ])
     expect(b.stderr()).toContain("runs a build of taskmux that has since been replaced on disk")
     expect((await p.supervisor())!.pid).toBe(old.pid)
+    // The person's CLI of the new build hears it too (its page is among what may fail).
+    const ps = spawnSync(process.execPath, [checkout, "ps"], { env: { ...process.env, ...env }, encoding: "utf8" })
+    expect(ps.stderr).toContain("runs a build of taskmux that has since been replaced on disk")
     // Idle: it makes way, and the new build's supervisor serves.
     await a.structured("stop_task", { name: "busy" })
     for (const s of [a, other, b]) await s.client.close()
