@@ -75,32 +75,31 @@ describe("with a supervisor", () => {
     expect(follow.stderr()).toContain("[counter exited 0]")
   })
 
-  it("start waiting for readiness, on Ctrl-C: stops waiting, says what keeps running, exits 130", async () => {
-    const start = cliProcess(["start", "slow"], project)
+  /**
+   * `taskmux start NAME` stopped by Ctrl-C while it waits for slow to get ready: exit 130, and its words
+   * name slow, which keeps running; then the tasks as `ps --json` lists them.
+   */
+  const interruptedStart = async (name: string) => {
+    const start = cliProcess(["start", name], project)
     await until(() => (start.stderr().includes("for \"slow\" to become ready") ? true : undefined))
     start.kill("SIGINT")
     expect(await start.exited).toBe(130)
     expect(start.stderr()).toContain(
       "Stopped waiting; what was started keeps running (taskmux ps shows it, taskmux stop slow stops it)."
     )
-    const ps = JSON.parse((await cli(["ps", "--json"], { cwd: project })).stdout) as Array<
+    return JSON.parse((await cli(["ps", "--json"], { cwd: project })).stdout) as Array<
       { name: string; status: string }
     >
+  }
+
+  it("start waiting for readiness, on Ctrl-C: stops waiting, says what keeps running, exits 130", async () => {
+    const ps = await interruptedStart("slow")
     expect(ps.find((t) => t.name === "slow")?.status).toBe("running")
     expect((await cli(["stop", "slow"], { cwd: project })).code).toBe(0)
   })
 
   it("start on Ctrl-C while a dependency gets ready names what was started, not the task that was not", async () => {
-    const start = cliProcess(["start", "after"], project)
-    await until(() => (start.stderr().includes("for \"slow\" to become ready") ? true : undefined))
-    start.kill("SIGINT")
-    expect(await start.exited).toBe(130)
-    expect(start.stderr()).toContain(
-      "Stopped waiting; what was started keeps running (taskmux ps shows it, taskmux stop slow stops it)."
-    )
-    const ps = JSON.parse((await cli(["ps", "--json"], { cwd: project })).stdout) as Array<
-      { name: string; status: string }
-    >
+    const ps = await interruptedStart("after")
     expect(ps.filter((t) => t.name === "slow" || t.name === "after").map((t) => `${t.name} ${t.status}`)).toEqual([
       "slow running",
       "after defined"
