@@ -80,10 +80,13 @@ export const loggedIn = (message: string) => /Its output: (.+?\.log)\.(?:\s|$)/.
 /** What the tools answer about a task forgotten with the session that owned it. */
 export const wentWithSession = (message: string) => /^Task ".*" ran under a session that has ended/.test(message)
 
+/** What the tools answer about a project task that has not run (yet, or again since its removal). */
+export const notRunYet = (message: string) => /is a project task that has not run yet/.test(message)
+
 /**
  * What the tools answer about a task removed meanwhile (remove_task, or the end of the session it was of):
  * a project task's removal makes it one not run yet again.
  */
 export const isGone = (message: string) =>
-  /^No task named |was removed \(remove_task\) before this call reached it|is a project task that has not run yet/
-    .test(message) || wentWithSession(message)
+  /^No task named |was removed \(remove_task\) before this call reached it/.test(message) ||
+  notRunYet(message) || wentWithSession(message)

@@ -8,7 +8,7 @@ import { Deferred, Effect, Queue, Schedule } from "effect"
 import type { LostTask } from "../daemon/lostRecord.ts"
 import { lastLinesOfFile } from "../output/fileTail.ts"
 import type { ListAnswer, OutputLine, ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
-import { isGone, isLive, loggedIn, wentWithSession } from "./answers.ts"
+import { isGone, isLive, loggedIn, notRunYet, wentWithSession } from "./answers.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { type FullLine, fullLines, LinePrinter, type StreamName } from "./LinePrinter.ts"
@@ -29,6 +29,9 @@ const READ_BYTES = 1 << 20
 const END_WAIT_MS = 600_000
 /** How often a follow of a project task not run yet looks whether it has started. */
 const NOT_STARTED_LOOK_MS = 300
+
+/** A note for the person on stderr, in brackets and dim: not the task's output. */
+const note = (io: CliIo["Service"], text: string) => io.stderr(`${style(io.colourErr).dim(`[${text}]`)}\n`)
 
 /** What prints pages of lines: text for people, or one JSON object per line. */
 interface Printer {
@@ -82,8 +85,8 @@ export const jsonPrinter = (partials: boolean): Printer => {
 export const logsFromFile = (task: LostTask, tail: number, json: boolean) =>
   fileTail(task.logFile!, tail, json, `${leftLine(task)}; shown from its log file, as no supervisor runs`)
 
-/** The last `tail` lines of a log file, as the file holds them, then on stderr `note`. */
-const fileTail = (logFile: string, tail: number, json: boolean, note: string) =>
+/** The last `tail` lines of a log file, as the file holds them, then on stderr `said`. */
+const fileTail = (logFile: string, tail: number, json: boolean, said: string) =>
   Effect.gen(function*() {
     const io = yield* CliIo
     const lines = yield* Effect.try({
@@ -92,14 +95,13 @@ const fileTail = (logFile: string, tail: number, json: boolean, note: string) =>
     })
     // With --json one `{ text }` per line (no seq: the file has none).
     if (lines.length > 0) io.stdout(`${lines.map((text) => json ? JSON.stringify({ text }) : text).join("\n")}\n`)
-    io.stderr(`${style(io.colourErr).dim(`[${note}]`)}\n`)
+    note(io, said)
   })
 
 export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, options: LogsOptions) {
   const io = yield* CliIo
   const s = style(io.colour)
   // Notes go to stderr, coloured where that is a terminal.
-  const e = style(io.colourErr)
   const { name } = options
   const printer = options.json ? jsonPrinter(!options.follow) : textPrinter(s, io.colour)
   const read = (args: Record<string, unknown>) =>
@@ -107,12 +109,11 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
 
   // A project task not run yet, followed: its output once it starts (`taskmux start` in another terminal),
   // as a person who opens the follow first expects; Ctrl-C ends the wait.
-  const notRunYet = (message: string) => /is a project task that has not run yet/.test(message)
   const firstRead = options.follow
     ? read({ tail: options.tail }).pipe(
       Effect.catchIf((failure) => notRunYet(failure.message), () =>
         Effect.gen(function*() {
-          io.stderr(`${e.dim(`[${name} has not run yet: following it once it starts]`)}\n`)
+          note(io, `${name} has not run yet: following it once it starts`)
           return yield* read({ tail: options.tail }).pipe(
             Effect.retry({
               while: (again) => notRunYet(again.message),
@@ -157,7 +158,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
   if (first.dropped > 0 && first.lines.length < options.tail) {
     const { logFile } = (yield* client.call<TaskAnswer>("get_task", { name })).structured
     const where = logFile ? `; all of its output is in ${logFile}` : ""
-    io.stderr(`${e.dim(`[only its last ${first.lines.length} lines are held${where}]`)}\n`)
+    note(io, `only its last ${first.lines.length} lines are held${where}`)
   }
   if (!options.follow) return io.stdout(printer.finish())
 
@@ -170,7 +171,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
     for (;;) {
       const page = yield* read({ since: cursor })
       if (page.dropped > 0 && !options.json) {
-        io.stderr(`${e.dim(`[${page.dropped} lines were dropped from the buffer before they could be shown]`)}\n`)
+        note(io, `${page.dropped} lines were dropped from the buffer before they could be shown`)
       }
       io.stdout(printer.page(page.lines))
       cursor = page.nextCursor
@@ -209,7 +210,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
         // How it ended: for a person on stderr, for a script as the last JSON line.
         if (options.json) {
           io.stdout(`${JSON.stringify({ ended: task.status, exitCode: task.exitCode, signal: task.signal })}\n`)
-        } else io.stderr(`${e.dim(`[${name} ${statusText(task)}]`)}\n`)
+        } else note(io, `${name} ${statusText(task)}`)
         return
       }
     }
@@ -219,6 +220,6 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
     Effect.sync(() => {
       io.stdout(printer.finish())
       if (options.json) io.stdout(`${JSON.stringify({ ended: "removed" })}\n`)
-      else io.stderr(`${e.dim(`[${name} was removed: by remove_task, or with the session it belonged to]`)}\n`)
+      else note(io, `${name} was removed: by remove_task, or with the session it belonged to`)
     }))
 })

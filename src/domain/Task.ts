@@ -6,6 +6,10 @@
 import { Schema } from "effect"
 import { signalOf } from "./Signals.ts"
 
+/** What a task may be called: the tools, the project file and the CLI all take these. */
+export const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+export const TASK_NAME_RULE = "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
 export const TaskStatus = Schema.Literals(["running", "restarting", "exited", "crashed", "stopped", "failed"])
 export type TaskStatus = typeof TaskStatus.Type
 

@@ -110,12 +110,17 @@ const shortJson = (value: unknown) => {
 
 export class TaskNotFound extends Schema.TaggedError<TaskNotFound>()("TaskNotFound", {
   name: Schema.String,
-  known: Schema.Array(Schema.String)
+  known: Schema.Array(Schema.String),
+  /** Why the project file cannot be read: the name may be one of its tasks, which are unknown. */
+  projectError: Schema.optionalKey(Schema.String)
 }) {
   override get message() {
+    const unread = this.projectError === undefined
+      ? ""
+      : ` The project file cannot be read, so its tasks are unknown: ${this.projectError}`
     return this.known.length === 0
-      ? `No task named ${quote(this.name)}: there are no tasks. Start one with start_task.`
-      : `No task named ${quote(this.name)}. Known tasks: ${this.known.join(", ")}.`
+      ? `No task named ${quote(this.name)}: there are no tasks.${unread || " Start one with start_task."}`
+      : `No task named ${quote(this.name)}. Known tasks: ${this.known.join(", ")}.${unread}`
   }
 }
 

@@ -315,7 +315,7 @@ export class McpSession {
     if (this.inFlight.get(id) === controller) this.inFlight.delete(id)
     // A cancelled request is not answered (the client has forgotten the id).
     if (!controller.signal.aborted) this.send(reply)
-    if (this.inFlight.size === 0) { for (const done of [...this.idle]) done() }
+    if (this.inFlight.size === 0 && this.idle.size > 0) { for (const done of [...this.idle]) done() }
   }
 }
 

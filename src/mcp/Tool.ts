@@ -160,14 +160,11 @@ const explainUnknown = (error: { readonly message: string }) =>
       // Every name list_tasks shows: the lost and the defined too.
       const known = [...new Set([...error.known, ...lost.list().map((t) => t.name), ...defined])]
       // A project file that cannot be read hides its tasks: the name may be one of them.
-      if (project.error !== undefined) {
-        return {
-          message:
-            `${new TaskNotFound({ name: error.name, known }).message.replace(/ Start one with start_task\.$/, "")}` +
-            ` The project file cannot be read, so its tasks are unknown: ${project.error.message}`
-        }
-      }
-      return new TaskNotFound({ name: error.name, known })
+      return new TaskNotFound({
+        name: error.name,
+        known,
+        ...(project.error !== undefined && { projectError: project.error.message })
+      })
     })
     : Effect.succeed(error)
 

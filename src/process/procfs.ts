@@ -11,10 +11,11 @@ import { withoutTraps } from "./shellLine.ts"
  * Linux with a /proc this process can list and read (a container or sandbox may hide it, or deny its
  * listing): else callers say what they cannot tell.
  */
-export const available = process.platform === "linux" && existsSync("/proc/self/stat") && readable("/proc")
+const procReadable = existsSync("/proc/self/stat") && readable("/proc")
+export const available = process.platform === "linux" && procReadable
 
 /** Whether `lsof` can see more than taskmux: off Linux it asks the kernel; on Linux it reads this same /proc. */
-export const lsofSees = process.platform !== "linux" || existsSync("/proc/self/stat") && readable("/proc")
+export const lsofSees = process.platform !== "linux" || procReadable
 
 /** Whether this process may list a directory: one access(2), not a listing of every pid at start-up. */
 function readable(path: string): boolean {
@@ -216,16 +217,25 @@ const readListeningSockets = (pid: number): Map<string, number> => {
  * machine's table holds tens of thousands of connections and a few listeners.
  */
 export const listenersIn = (text: string, out = new Map<string, number>()): Map<string, number> => {
-  // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
-  for (let at = text.indexOf(" 0A "); at !== -1; at = text.indexOf(" 0A ", at + 4)) {
-    const start = text.lastIndexOf("\n", at) + 1
-    const end = text.indexOf("\n", at)
-    const f = text.slice(start, end === -1 ? undefined : end).trim().split(/\s+/)
+  for (const f of linesHolding(text, " 0A ")) {
     if (f[3] !== "0A" || f[9] === undefined) continue
     const local = f[1]!
     out.set(f[9], parseInt(local.slice(local.lastIndexOf(":") + 1), 16))
   }
   return out
+}
+
+/**
+ * The fields of each line of a /proc/net/tcp table that holds `needle`, found with indexOf: a busy
+ * machine's table has tens of thousands of lines, and a caller wants a few of them.
+ * "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+ */
+function* linesHolding(text: string, needle: string): Generator<Array<string>> {
+  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
+    const start = text.lastIndexOf("\n", at) + 1
+    const end = text.indexOf("\n", at)
+    yield text.slice(start, end === -1 ? undefined : end).trim().split(/\s+/)
+  }
 }
 
 /**
@@ -237,11 +247,7 @@ export const peerUidsIn = (text: string, peerPort: number, ourPort: number): Arr
   const hex = (port: number) => port.toString(16).toUpperCase().padStart(4, "0")
   const local = `:${hex(peerPort)} `
   const uids: Array<number> = []
-  for (let at = text.indexOf(local); at !== -1; at = text.indexOf(local, at + local.length)) {
-    const start = text.lastIndexOf("\n", at) + 1
-    const end = text.indexOf("\n", at)
-    // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
-    const f = text.slice(start, end === -1 ? undefined : end).trim().split(/\s+/)
+  for (const f of linesHolding(text, local)) {
     if (!f[1]?.endsWith(local.trimEnd()) || !f[2]?.endsWith(`:${hex(ourPort)}`) || f[7] === undefined) continue
     // Any state a peer may be in while it is served (one that has half-closed too: FIN_WAIT), but a closed
     // connection's TIME_WAIT or CLOSE line, which shows uid 0 and says nothing of this one.

@@ -8,6 +8,7 @@ import { Schema } from "effect"
 import * as NodePath from "node:path"
 import { compilePattern } from "../domain/pattern.ts"
 import { RestartSpec, WaitForSpec } from "../domain/StartSpec.ts"
+import { TASK_NAME } from "../domain/Task.ts"
 
 /** What a dependency must have reached before its dependent starts, as compose's `depends_on` says it. */
 export const Condition = Schema.Literals(["started", "ready", "succeeded"])
@@ -50,9 +51,6 @@ export const ProjectTaskDef = Schema.Struct({
     "web: { command: npm run dev } here)"
 })
 export type ProjectTaskDef = typeof ProjectTaskDef.Type
-
-/** What a task may be called, as the tools take it. */
-export const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
 const TaskNameKey = Schema.String.check(Schema.isPattern(TASK_NAME))
 

@@ -6,7 +6,8 @@
 import { Schema } from "effect"
 import { isMap, LineCounter, parseDocument } from "yaml"
 import { gotAt, issueMessage, standardIssues } from "../domain/errors.ts"
-import { envScalarsAsText, FileShape, type ProjectFile, ProjectFileError, TASK_NAME, withTasks } from "./ProjectFile.ts"
+import { TASK_NAME, TASK_NAME_RULE } from "../domain/Task.ts"
+import { envScalarsAsText, FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
 
 // A misspelt field (`dependOn`) is an error, not silently ignored.
 const decode = (data: unknown) => Schema.decodeUnknownExit(FileShape)(data, { onExcessProperty: "error" })
@@ -43,7 +44,7 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
       path,
       ...(lineOf(["tasks", badName]) !== undefined && { line: lineOf(["tasks", badName])! }),
       task: badName,
-      problem: "not a task name: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+      problem: `not a task name: ${TASK_NAME_RULE}`
     })
   }
   const decoded = decode(data)

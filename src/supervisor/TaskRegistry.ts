@@ -93,6 +93,12 @@ const RECORDED = [
 
 export type RecordedTask = Pick<TaskState, typeof RECORDED[number]> & { readonly logFile: string | null }
 
+/** What the record keeps of a task as it is now. */
+const recordOf = (state: TaskState): RecordedTask => ({
+  ...Struct.pick(state, RECORDED),
+  logFile: state.log?.path ?? null
+})
+
 /**
  * A task forgotten with the session that owned it: not listed (a supervisor that served a thousand
  * conversations lists only what is live or kept), but asked for by name, what became of it and where
@@ -565,13 +571,12 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         const end = ran
           ? `it was stopped when ${by}, at ${state.endedAt}`
           : `it ${describeEnd(state.status, state.exitCode, state.signal)} at ${state.endedAt}, and then ${by}`
-        const logFile = state.log?.path ?? null
+        const record = recordOf(state)
         gone.delete(state.name)
         // With its spec: restart_task (or start_task { name }) runs it again, as one a dead supervisor lost.
         gone.set(state.name, {
-          ...Struct.pick(state, RECORDED),
-          logFile,
-          reason: `${end}${logFile === null ? "" : `. Its output: ${logFile}`}`
+          ...record,
+          reason: `${end}${record.logFile === null ? "" : `. Its output: ${record.logFile}`}`
         })
         for (const oldest of gone.keys()) {
           if (gone.size <= GONE_KEPT) break
@@ -582,12 +587,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const handOver = (name: string, from: string, to: TaskActor.Owner) =>
         Effect.ignore(Effect.flatMap(lookup(name), (actor) => actor.handOver(from, to)))
 
-      const records = Effect.sync(() =>
-        listed().map((actor): RecordedTask => {
-          const state = actor.state()
-          return { ...Struct.pick(state, RECORDED), logFile: state.log?.path ?? null }
-        })
-      )
+      const records = Effect.sync(() => listed().map((actor) => recordOf(actor.state())))
 
       const running = Effect.sync(() => {
         const live = listed().filter((actor) => !isFinished(actor.state().status))

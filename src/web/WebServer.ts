@@ -515,8 +515,8 @@ export const startWebServer = (options: WebOptions) =>
     })
     // However many connect, the supervisor keeps descriptors for its tasks (pages need a few each).
     server.maxConnections = MAX_CONNECTIONS
-    // Another user of this machine is refused at the door, before a byte is read: the listener is one user's,
-    // and a one-time address on a browser's command line (which every user can read) is theirs to race for.
+    // Another user of this machine is refused before any request of theirs is answered: the listener is one
+    // user's, and a one-time address on a browser's command line (which every user can read) is theirs to race for.
     // The check reads /proc off the event loop; no request of the connection is answered, or acted on,
     // before it (handle awaits it). One from loopback whose socket cannot be found is not let in unknown.
     const self = process.getuid?.()

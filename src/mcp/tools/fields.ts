@@ -3,13 +3,11 @@ import { Effect, Schema } from "effect"
 import { InvalidArguments, InvalidPattern } from "../../domain/errors.ts"
 import { compilePattern } from "../../domain/pattern.ts"
 import { PortWanted } from "../../domain/StartSpec.ts"
-import { OutputLine, TaskStatus } from "../../domain/Task.ts"
+import { OutputLine, TASK_NAME, TASK_NAME_RULE, TaskStatus } from "../../domain/Task.ts"
 import * as PortProbe from "../../process/PortProbe.ts"
 
 export const TaskName = Schema.String.check(
-  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, {
-    message: "a task name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
-  })
+  Schema.isPattern(TASK_NAME, { message: `a task name is ${TASK_NAME_RULE}` })
 )
 
 export const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))

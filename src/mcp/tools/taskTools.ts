@@ -108,7 +108,7 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
                 "waitFor go with it"
             })
           }
-          const lost = (yield* LostTasks).get(name) ?? r.gone(name)
+          const lost = yield* recorded(r, name)
           if (lost !== undefined && !(yield* isProjectTask(name))) {
             const started = yield* startLost(lost, keep === true)
             if (wait === undefined) return yield* answerEarlyEnd(r, started)
@@ -233,6 +233,10 @@ const isProjectTask = (name: string) =>
     const project = yield* (yield* Project).current
     return project.file?.tasks.has(name) === true
   })
+
+/** What a task of this name ran as, to run it again: lost with a dead supervisor, or gone with its session. */
+const recorded = (r: TaskRegistry["Service"], name: string) =>
+  Effect.map(Effect.service(LostTasks), (lost) => lost.get(name) ?? r.gone(name))
 
 const startLost = (lost: LostTask, keep: boolean) =>
   withRegistry((r) =>
@@ -361,7 +365,7 @@ export const restartTask = tool({
           "TaskNotFound",
           (notFound) =>
             Effect.gen(function*(): Effect.fn.Return<Started, { readonly message: string }, ToolEnv> {
-              const lost = (yield* LostTasks).get(name) ?? r.gone(name)
+              const lost = yield* recorded(r, name)
               if (lost === undefined) return yield* notFound
               if (!(yield* isProjectTask(name))) {
                 return yield* startLost(lost, false)
