@@ -3,7 +3,8 @@
  * variables (a flag wins), read once with Effect `Config` and validated: a bad value
  * stops the server with one line on stderr before any protocol traffic.
  *
- * One table (`options`) drives the flag parser, `--help` and the README's option list.
+ * One table (`options`) drives the flag parser and `--help`; the README's option list is checked
+ * against it (test/Config.test.ts).
  */
 import { Config, ConfigProvider, Context, Effect, Layer, Option, Schema } from "effect"
 import * as fs from "node:fs"

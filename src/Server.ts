@@ -1,6 +1,7 @@
 /**
  * The whole server as one Layer: configuration, the task supervisor and its exit
- * notifier, and the MCP endpoint over stdio, with logs on stderr (stdout carries the protocol only).
+ * notifier, and the MCP endpoint over stdio, with logs on stderr (stdout carries the protocol only);
+ * and the project's supervisor (`SupervisorLayer`): the same, serving sessions over its socket.
  */
 import { Effect, Layer, Logger } from "effect"
 import { TaskmuxConfig } from "./Config.ts"

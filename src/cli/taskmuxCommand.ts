@@ -415,7 +415,9 @@ const stop = Command.make(
       Flag.optional
     ),
     graceMs: Flag.Int("grace-ms").pipe(
-      Flag.withDescription("How long to wait for it to end before SIGKILL (default 5000)"),
+      Flag.withDescription(
+        "How long to wait for it to end before SIGKILL (default: the supervisor's --kill-grace-ms, 5000 unless set)"
+      ),
       Flag.optional
     ),
     dependents: Flag.Boolean("dependents").pipe(

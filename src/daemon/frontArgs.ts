@@ -9,7 +9,8 @@ import { taskFileProject } from "../project/nearestProject.ts"
 export const frontProject = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): string | undefined => {
   if (argv[0] === "supervise") return undefined
   if (argv.some((arg) => ["--help", "-h", "--version", "-v"].includes(arg))) return undefined
-  const isolated = argv.includes("--isolated") || /^(true|1|yes|on)$/i.test(env.TASKMUX_ISOLATED ?? "")
+  // Config.Boolean's words for true (Schema.TrueLiterals): the server it starts must read it the same.
+  const isolated = argv.includes("--isolated") || /^(true|yes|on|1|y)$/i.test(env.TASKMUX_ISOLATED ?? "")
   return isolated ? undefined : projectOption(argv, env) ?? taskFileProject(process.cwd())
 }
 

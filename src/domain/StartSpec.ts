@@ -28,6 +28,28 @@ export const WaitForSpec = Schema.Struct({
   timeoutMs: Schema.optionalKey(TimeoutMs)
 })
 
+/** A waitFor's end and port: a wait answers on one of them, so both at once is a mistake. */
+export const exitAndPortIssue = (prefix: string) =>
+  `${prefix}exit waits for the end and ${prefix}port for a listening port: pass one of them`
+
+/**
+ * What is wrong with a start's waitFor (`prefix` is where it sits, "waitFor."), or undefined: the tool
+ * and the file refuse the same ones, or the file's `waitFor: {}` would wait for the end unasked.
+ */
+export const waitForIssue = (
+  w: { readonly pattern?: string; readonly port?: number | "any"; readonly exit?: boolean },
+  prefix: string
+): string | undefined => {
+  if (w.exit === true && w.port !== undefined) return exitAndPortIssue(prefix)
+  if (w.pattern === undefined && w.port === undefined && w.exit !== true) {
+    return `${
+      prefix === "" ? "" : `${prefix.replace(/\.$/, "")} `
+    }needs a pattern (a regex for the ready line), a port (a number, or ` +
+      `"any") or exit: true (the end)`
+  }
+  return undefined
+}
+
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
 /** When a task that ended by itself starts again (see RestartPolicy). */

@@ -198,7 +198,9 @@ export const canTransition = (from: TaskStatus | "new", to: TaskStatus): boolean
     case "new":
       return to === "running" || to === "failed"
     case "running":
-      return to === "exited" || to === "crashed" || to === "stopped" || to === "restarting"
+      // failed: a run is shown running from the moment it is claimed, before its spawn (whose cwd
+      // may be gone by a restart) has given it a pid.
+      return to === "exited" || to === "crashed" || to === "stopped" || to === "restarting" || to === "failed"
     case "restarting":
       return to === "running" || to === "stopped" || to === "failed"
     default:

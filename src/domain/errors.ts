@@ -336,11 +336,3 @@ export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidC
     return this.notASetting === true ? this.issue : `invalid setting ${this.issue}`
   }
 }
-
-export type TaskError =
-  | TaskNotFound
-  | TaskAlreadyRunning
-  | TaskNotRunning
-  | InvalidCwd
-  | SpawnFailed
-  | StdinClosed

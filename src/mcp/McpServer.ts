@@ -2,7 +2,8 @@
  * The MCP protocol endpoint as a Layer: a session (`McpSession`) over stdio, the tool table
  * (whose Effect Schemas are the source of truth for their JSON Schemas), task output
  * resources, and task events as notifications. `closed` completes when the client goes
- * away, which ends the program.
+ * away, which ends the program. `serveSession` serves one session over any transport: the
+ * supervisor's socket and `/mcp` use it.
  */
 import { Context, Deferred, Effect, Layer, PubSub } from "effect"
 import { compactErrorLine } from "../domain/Task.ts"

@@ -4,8 +4,8 @@
  * Tasks extension, a call that can wait becomes one when it has not answered within TASK_AFTER_MS.
  * A client that asks for neither gets the blocking answer.
  */
-import { Effect } from "effect"
-import type { Context } from "effect"
+import { Context, Effect } from "effect"
+import { TaskmuxConfig, type TaskmuxOptions } from "../Config.ts"
 import { closest } from "../domain/errors.ts"
 import { statelessViewer, Viewer, type ViewerShape } from "../supervisor/Viewer.ts"
 import { internalErrorMessage } from "./internalError.ts"
@@ -37,18 +37,36 @@ const waitingTools = tools.filter((tool) => tool.canWait).map((tool) => tool.nam
 /** Tools whose answers the task page (an MCP App) shows, for clients that render apps. */
 const SHOWN_IN_APP = new Set(["list_tasks", "get_task"])
 
+/** The defaults a server's settings change (`--kill-grace-ms`, `--read-max-bytes`): tool, field, setting. */
+const CONFIGURED = [
+  ["stop_task", "graceMs", "killGraceMs"],
+  ["read_output", "maxBytes", "readMaxBytes"]
+] as const
+
+/** A tool's definition with the defaults of this server's settings, not the built-in ones. */
+const configured = (definition: Tool["definition"], config: TaskmuxOptions): Tool["definition"] => {
+  const fields = CONFIGURED.filter(([tool]) => tool === definition.name)
+  if (fields.length === 0) return definition
+  const properties = { ...definition.inputSchema.properties }
+  for (const [, field, setting] of fields) {
+    properties[field] = { ...(properties[field] as object), default: config[setting] }
+  }
+  return { ...definition, inputSchema: { ...definition.inputSchema, properties } }
+}
+
 /**
  * tools/list as a client of this kind sees it: `execution` only in 2025-11-25 (2026-07-28 has none), the
- * app linked only for a client that renders apps (others see nothing new). Built once each, when asked.
+ * app linked only for a client that renders apps (others see nothing new), the defaults this server's
+ * settings give. Built once each, when asked.
  */
 const definitionsFor = (() => {
   const built = new Map<string, ReadonlyArray<Tool["definition"]>>()
-  return (withTasks: boolean, withApp: boolean) => {
-    const key = `${withTasks}/${withApp}`
+  return (withTasks: boolean, withApp: boolean, config: TaskmuxOptions) => {
+    const key = `${withTasks}/${withApp}/${CONFIGURED.map(([, , setting]) => config[setting]).join("/")}`
     let definitions = built.get(key)
     if (definitions === undefined) {
       definitions = tools.map(({ definition: { execution, ...definition } }) => ({
-        ...definition,
+        ...configured(definition, config),
         ...(withTasks && execution !== undefined && { execution }),
         ...(withApp && SHOWN_IN_APP.has(definition.name) && { _meta: { ui: { resourceUri: APP_URI } } })
       }))
@@ -128,8 +146,9 @@ export const registerTools = (
     changed(task)
   })
 
+  const config = Context.get(context, TaskmuxConfig)
   session.handle("tools/list", (_, request) => ({
-    tools: definitionsFor(request.revision === TASKS_REVISION, rendersApps(request.capabilities))
+    tools: definitionsFor(request.revision === TASKS_REVISION, rendersApps(request.capabilities), config)
   }))
 
   /**

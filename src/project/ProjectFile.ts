@@ -7,7 +7,7 @@
 import { Schema } from "effect"
 import * as NodePath from "node:path"
 import { compilePattern } from "../domain/pattern.ts"
-import { RestartSpec, WaitForSpec } from "../domain/StartSpec.ts"
+import { RestartSpec, waitForIssue, WaitForSpec } from "../domain/StartSpec.ts"
 import { TASK_NAME } from "../domain/Task.ts"
 
 /** What a dependency must have reached before its dependent starts, as compose's `depends_on` says it. */
@@ -138,6 +138,10 @@ export const withTasks = (
     return new ProjectFileError({ path, ...(line !== undefined && { line }), task, field: field.join("."), problem })
   }
   for (const task of tasks.values()) {
+    const waitIssue = task.waitFor === undefined ? undefined : waitForIssue(task.waitFor, "")
+    if (waitIssue !== undefined) {
+      return fail(task.name, ["waitFor"], waitIssue)
+    }
     const pattern = task.waitFor?.pattern
     if (pattern !== undefined) {
       try {

@@ -1,7 +1,7 @@
 /**
  * Task events out to whoever listens (the MCP endpoint turns them into notifications):
- * a run ended, a task appeared or went away. The registry publishes; subscribers read
- * from their own queue, so a slow client never slows a task.
+ * a run ended, a task appeared or went away. Each task's actor publishes its own (the registry
+ * only a new name's); subscribers read from their own queue, so a slow client never slows a task.
  */
 import { Context, Effect, Layer, PubSub, type Scope } from "effect"
 import type { TaskStatus } from "../domain/Task.ts"

@@ -3,7 +3,9 @@
  * signal, input, resize, restart, remove) from its mailbox, one at a time, in order, each answered
  * through a Deferred. So a stop sent while a start is spawning is simply the next command: it stops
  * what the start started. The runs' own events (a run ended, a backoff is over) come through the
- * same mailbox, so nothing but this fiber ever replaces the state.
+ * same mailbox, so nothing but this fiber ever replaces the state. Two marks are set from the
+ * caller's side on purpose, as a SIGKILL must not queue behind a slow stop: a forced stop's
+ * `killed`, and a session end's deadline (`sessionEnd`, and its SIGKILL timer).
  *
  * Readers (list, get, read, wait, resources) never lock or write: `state` is an immutable value the
  * actor replaces, and `subscribe` tells them of each new one and of new output. Output itself takes
@@ -160,8 +162,10 @@ export interface TaskActor {
   readonly start: (spec: TaskSpec, asker: string) => Effect.Effect<Started, StartError | TaskRemoved>
   /** Ends the run's whole tree (or a pending restart); answers once it is gone. */
   readonly stop: (request: StopRequest) => Effect.Effect<Ended, TaskRemoved>
-  /** Stops it if it runs, then runs it again, keeping its output. */
-  /** `by`: who asked, as the end's notification says it (see StopRequest.by). */
+  /**
+   * Stops it if it runs, then runs it again, keeping its output. `by`: who asked, as the end's
+   * notification says it (see StopRequest.by).
+   */
   readonly restart: (by?: string) => Effect.Effect<Started, RestartError | TaskRemoved>
   /** Sends a signal to every process of the run; false when it is not running. */
   readonly signal: (signal: SignalName, by?: string) => Effect.Effect<boolean, TaskRemoved>

@@ -389,10 +389,15 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         )
         void pruneOldLogs(config.logDir, config.logKeepDays, Date.now(), inUse).catch(() => {})
       }
-      yield* Effect.sync(() => {
-        setTimeout(prune, PRUNE_AFTER_MS).unref()
-        setInterval(prune, PRUNE_EVERY_MS).unref()
-      })
+      // Node timers, unref'd: they must not hold a server open that has nothing else to do.
+      yield* Effect.acquireRelease(
+        Effect.sync(() => [setTimeout(prune, PRUNE_AFTER_MS).unref(), setInterval(prune, PRUNE_EVERY_MS).unref()]),
+        ([first, daily]) =>
+          Effect.sync(() => {
+            clearTimeout(first)
+            clearInterval(daily)
+          })
+      )
 
       const notFound = (name: string) => new TaskNotFound({ name, known: listed().map((actor) => actor.name) })
 

@@ -40,7 +40,9 @@ describe("canTransition", () => {
       assert.isTrue(canTransition(end, "running"))
       assert.isFalse(canTransition(end, "stopped"))
     }
-    assert.isFalse(canTransition("running", "failed"))
+    // A claimed run whose spawn fails (its cwd gone by a restart) never had a pid.
+    assert.isTrue(canTransition("running", "failed"))
+    assert.isFalse(canTransition("running", "running"))
     assert.isTrue(canTransition("failed", "running"))
   })
 })

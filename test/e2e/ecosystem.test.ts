@@ -160,6 +160,19 @@ describe("reads well to a model", () => {
     }
   })
 
+  it("gives the model the defaults this server's settings give, not the built-in ones", async () => {
+    const s = await connect({}, ["--kill-grace-ms", "20000", "--read-max-bytes", "4096"])
+    try {
+      const { tools } = await s.client.listTools()
+      const field = (tool: string, name: string) =>
+        tools.find((t) => t.name === tool)!.inputSchema.properties![name] as { default?: unknown }
+      expect(field("stop_task", "graceMs").default).toBe(20_000)
+      expect(field("read_output", "maxBytes").default).toBe(4096)
+    } finally {
+      await s.client.close()
+    }
+  })
+
   it("offers a run-dev-server prompt that walks through start, wait, read and stop", async () => {
     const s = await connect()
     try {

@@ -59,6 +59,18 @@ describe("parseTaskFile", () => {
     expect(task("restart: { policy: sometimes }")).toMatch(/restart\.policy: Expected "no" \| "on-failure" \| "always"/)
   })
 
+  it("a waitFor the tool would refuse is refused in the file too, in the tool's words", () => {
+    const task = (field: string) => problem(`tasks:\n  x:\n    command: echo x\n    ${field}\n`)
+    // {} would otherwise wait for the end unasked, and exit with a port drop the port.
+    expect(task("waitFor: { timeoutMs: 2000 }")).toBe(
+      "/p/taskmux.yaml:4 task \"x\", waitFor: needs a pattern (a regex for the ready line), a port (a number, " +
+        "or \"any\") or exit: true (the end)"
+    )
+    expect(task("waitFor: { exit: true, port: any }")).toBe(
+      "/p/taskmux.yaml:4 task \"x\", waitFor: exit waits for the end and port for a listening port: pass one of them"
+    )
+  })
+
   it("takes numbers and true/false as an env value's text, as compose does", () => {
     const parsed = parseTaskFile(
       "/p/taskmux.yaml",

@@ -5,7 +5,7 @@ import { TaskmuxConfig } from "../../Config.ts"
 import { type LostTask, LostTasks, startRequestOf } from "../../daemon/LostTasks.ts"
 import { InvalidArguments } from "../../domain/errors.ts"
 import { SignalName } from "../../domain/Signals.ts"
-import { defaultTimeoutMs, RestartSpec, UpToTenMinutesMs, WaitForSpec } from "../../domain/StartSpec.ts"
+import { defaultTimeoutMs, RestartSpec, UpToTenMinutesMs, waitForIssue, WaitForSpec } from "../../domain/StartSpec.ts"
 import { compactErrorLine, describeEnd, isFinished, TaskStatus } from "../../domain/Task.ts"
 import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
 import { Project } from "../../project/Project.ts"
@@ -79,16 +79,8 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   run: ({ cols, command, rows, terminal, waitFor, ...request }, context) =>
     withRegistry((r) =>
       Effect.gen(function*() {
-        if (
-          waitFor !== undefined && waitFor.pattern === undefined && waitFor.port === undefined &&
-          waitFor.exit !== true
-        ) {
-          return yield* new InvalidArguments({
-            tool: "start_task",
-            issue: "waitFor needs a pattern (a regex for the ready line), a port (a number, or \"any\") " +
-              "or exit: true (the end)"
-          })
-        }
+        const issue = waitFor === undefined ? undefined : waitForIssue(waitFor, "waitFor.")
+        if (issue !== undefined) return yield* new InvalidArguments({ tool: "start_task", issue })
         const wait = waitFor === undefined ? undefined : yield* waitRequest("start_task", "waitFor.", waitFor)
         if (command === undefined) {
           const { keep, name, ...rest } = request

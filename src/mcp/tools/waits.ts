@@ -1,7 +1,7 @@
 /** What start_task with waitFor and wait_for_task share: the request, the answer, and its text. */
 import { Effect, Schema } from "effect"
 import { InvalidArguments } from "../../domain/errors.ts"
-import { defaultTimeoutMs } from "../../domain/StartSpec.ts"
+import { defaultTimeoutMs, exitAndPortIssue } from "../../domain/StartSpec.ts"
 import { compactErrorLine, describeEnd, ErrorLine, OutputLine, TaskStatus } from "../../domain/Task.ts"
 import { type WaitResult } from "../../supervisor/TaskRegistry.ts"
 import { asPattern, checkPort, sentence } from "./fields.ts"
@@ -15,10 +15,7 @@ export const waitRequest = (
   Effect.gen(function*() {
     const pattern = w.pattern === undefined ? undefined : yield* asPattern(`${prefix}pattern`, w.pattern)
     if (w.exit === true && w.port !== undefined) {
-      return yield* new InvalidArguments({
-        tool,
-        issue: `${prefix}exit waits for the end and ${prefix}port for a listening port: pass one of them`
-      })
+      return yield* new InvalidArguments({ tool, issue: exitAndPortIssue(prefix) })
     }
     yield* checkPort(tool, `${prefix}port`, w.port)
     return {
