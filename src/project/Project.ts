@@ -10,7 +10,7 @@ import { readFileSync, statSync } from "node:fs"
 import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../Config.ts"
 import { parseProcfile, type ProjectFile, ProjectFileError } from "./ProjectFile.ts"
-import { TASK_FILE_NAMES } from "./taskFileNames.ts"
+import { refusedTaskFile, TASK_FILE_NAMES } from "./taskFileNames.ts"
 
 export interface ProjectState {
   readonly dir: string
@@ -33,7 +33,7 @@ export class Project extends Context.Service<Project, {
         const key = found?.key ?? "none"
         if (cached?.key === key) return Effect.succeed(cached.state)
         return Effect.promise(() =>
-          found === undefined ? Promise.resolve({ dir, file: undefined, error: undefined }) : read(dir, found.path)
+          found === undefined ? Promise.resolve({ dir, file: undefined, error: undefined }) : read(dir, found)
         ).pipe(Effect.flatMap((state) => {
           cached = { key, state }
           return state.error === undefined
@@ -62,7 +62,7 @@ export class Project extends Context.Service<Project, {
 /** The project's file as it is now, read once: what `taskmux ps` shows where no supervisor runs. */
 export const readProject = (dir: string): Promise<ProjectState> => {
   const found = findFile(dir)
-  return found === undefined ? Promise.resolve({ dir, file: undefined, error: undefined }) : read(dir, found.path)
+  return found === undefined ? Promise.resolve({ dir, file: undefined, error: undefined }) : read(dir, found)
 }
 
 /** The first candidate that is a file, keyed by what changes when it is edited. Asked on every call: no exceptions. */
@@ -75,12 +75,18 @@ const findFile = (dir: string) => {
     } catch {
       continue // Unreadable: as if it were not there.
     }
-    if (stat?.isFile()) return { path, key: `${path}:${stat.size}:${stat.mtimeMs}` }
+    if (stat?.isFile()) {
+      return { path, key: `${path}:${stat.size}:${stat.mtimeMs}:${stat.uid}`, refused: refusedTaskFile(path, stat) }
+    }
   }
   return undefined
 }
 
-const read = async (dir: string, path: string): Promise<ProjectState> => {
+const read = async (
+  dir: string,
+  { path, refused }: { path: string; refused?: string | undefined }
+): Promise<ProjectState> => {
+  if (refused !== undefined) return { dir, file: undefined, error: new ProjectFileError({ path, problem: refused }) }
   let text: string
   try {
     text = readFileSync(path, "utf8")

@@ -1,6 +1,6 @@
 /**
  * Which project a taskmux started in a subdirectory means, as git finds its repository from one: the
- * nearest directory at or above it with a task file; the directory itself when none has. The CLI
+ * nearest directory at or above it with a task file of this user's; the directory itself when none has. The CLI
  * also counts a directory whose supervisor runs (or left a record): `taskmux ps` in `src/components`
  * is about the project its supervisor serves. A front does not: it would join whatever a supervisor
  * serves higher up (a client started in the home directory), and run its tasks there.
@@ -8,7 +8,7 @@
 import * as fs from "node:fs"
 import * as NodePath from "node:path"
 import { runtimePaths } from "../daemon/runtimePaths.ts"
-import { TASK_FILE_NAMES } from "./taskFileNames.ts"
+import { refusedTaskFile, TASK_FILE_NAMES } from "./taskFileNames.ts"
 
 /** The nearest directory with a task file, for a front and the server alone. */
 export const taskFileProject = (cwd: string): string => nearest(cwd, hasTaskFile)
@@ -24,7 +24,17 @@ const nearest = (cwd: string, isProject: (dir: string) => boolean) => {
   }
 }
 
-const hasTaskFile = (dir: string) => TASK_FILE_NAMES.some((name) => fs.existsSync(NodePath.join(dir, name)))
+/** A task file this user may use: climbing past another user's (`/tmp/taskmux.yaml`) as if it were not there. */
+const hasTaskFile = (dir: string) =>
+  TASK_FILE_NAMES.some((name) => {
+    const path = NodePath.join(dir, name)
+    try {
+      const stat = fs.statSync(path, { throwIfNoEntry: false })
+      return stat?.isFile() === true && refusedTaskFile(path, stat) === undefined
+    } catch {
+      return false
+    }
+  })
 
 const hasSupervisor = (dir: string, env: NodeJS.ProcessEnv) => {
   try {

@@ -1,10 +1,11 @@
 /** Which project taskmux in a subdirectory means: the nearest one up with a task file (or, for the CLI, a supervisor). */
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs"
+import { chownSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { nearestProject, taskFileProject } from "../../src/project/nearestProject.ts"
+import { readProject } from "../../src/project/Project.ts"
 
 const env = { XDG_RUNTIME_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-rt-")) }
 
@@ -40,5 +41,51 @@ describe("taskFileProject (a front's and the server alone's project)", () => {
     writeFileSync(NodePath.join(top, "repo", "taskmux.yaml"), "tasks: {}\n")
     expect(taskFileProject(deep)).toBe(NodePath.join(top, "repo"))
     expect(nearestProject(deep, env)).toBe(NodePath.join(top, "repo"))
+  })
+})
+
+describe("another user's task file", () => {
+  // Tests run as root, which may give a file to any uid: 54321 stands for another user of the machine.
+  const asRoot = process.getuid?.() === 0
+
+  it.runIf(asRoot)("is not this user's project: climbed past up the tree, and not read where it is", async () => {
+    // /tmp/taskmux.yaml, written by anyone, above a clone in /tmp: its tasks would run as this user.
+    const shared = realpathSync(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-shared-")))
+    const clone = NodePath.join(shared, "myclone")
+    mkdirSync(clone)
+    const planted = NodePath.join(shared, "taskmux.yaml")
+    writeFileSync(planted, "tasks:\n  dev: { command: npm run dev, env: { NODE_OPTIONS: --require /tmp/x.js } }\n")
+    chownSync(planted, 54321, 54321)
+    expect(taskFileProject(clone)).toBe(clone)
+    expect(nearestProject(clone, env)).toBe(clone)
+    // Where it is the directory's own file, it is not read either, and the answer says why.
+    const state = await readProject(shared)
+    expect(state.file).toBeUndefined()
+    expect(state.error?.message).toBe(
+      `${planted}: belongs to uid 54321, not to you (uid 0): not read, as its tasks would run as you ` +
+        "(take it with chown, or copy it, if you trust it)"
+    )
+    // Root's own files are this user's too (a system-wide checkout).
+    chownSync(planted, 0, 0)
+    expect(taskFileProject(clone)).toBe(shared)
+  })
+
+  it("nor is a task file that links out of the project (a Procfile pointing at ~/.pypirc)", async () => {
+    const top = realpathSync(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-link-")))
+    const secret = NodePath.join(os.tmpdir(), `taskmux-secret-${process.pid}`)
+    writeFileSync(secret, "password: pypi-AgEIcHlwaS5vcmc\n")
+    const project = NodePath.join(top, "repo")
+    mkdirSync(project)
+    symlinkSync(secret, NodePath.join(project, "Procfile"))
+    const state = await readProject(project)
+    expect(state.file).toBeUndefined()
+    expect(state.error?.message).toBe(
+      `${NodePath.join(project, "Procfile")}: is a link to ${realpathSync(secret)}, outside the project: not read ` +
+        "(copy the file in instead)"
+    )
+    // A link within the project is read.
+    writeFileSync(NodePath.join(project, "tasks.yaml"), "tasks:\n  web: { command: npm run dev }\n")
+    symlinkSync("tasks.yaml", NodePath.join(project, "taskmux.yaml"))
+    expect([...(await readProject(project)).file!.tasks.keys()]).toEqual(["web"])
   })
 })
