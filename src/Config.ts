@@ -56,11 +56,25 @@ export interface TaskmuxOptions {
   readonly isolated: boolean
 }
 
-/** `$XDG_STATE_HOME/taskmux/logs`, else `~/.local/state/taskmux/logs`, else under the OS temp dir. */
+/** `$XDG_STATE_HOME/taskmux/logs`, else `~/.local/state/taskmux/logs`, else `taskmux-logs-UID` under the OS temp dir. */
 export const defaultLogDir = (env: NodeJS.ProcessEnv = process.env): string => {
-  const home = env.HOME ?? os.homedir()
-  const state = env.XDG_STATE_HOME ?? (home ? NodePath.join(home, ".local", "state") : undefined)
-  return state ? NodePath.join(state, "taskmux", "logs") : NodePath.join(os.tmpdir(), "taskmux-logs")
+  // An empty or relative value is unset (as the XDG spec says): a relative one would put logs in the project.
+  const absolute = (path: string | undefined) => path !== undefined && NodePath.isAbsolute(path) ? path : undefined
+  const home = absolute(env.HOME) ?? absolute(homeDir())
+  const state = absolute(env.XDG_STATE_HOME) ?? (home ? NodePath.join(home, ".local", "state") : undefined)
+  // Under the temp dir, one directory per user: a shared one would be whoever made it first's.
+  return state ?
+    NodePath.join(state, "taskmux", "logs") :
+    NodePath.join(os.tmpdir(), `taskmux-logs-${process.getuid?.() ?? "user"}`)
+}
+
+/** The passwd entry's home; none for a uid without one (a container's `--user 12345`). */
+const homeDir = () => {
+  try {
+    return os.homedir()
+  } catch {
+    return undefined
+  }
 }
 
 export const defaults: TaskmuxOptions = {

@@ -7,7 +7,7 @@ import { Cause, Effect, Exit, Layer } from "effect"
 import { readFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
-import { defaults, helpText, options, parseCommandLine, TaskmuxConfig } from "../src/Config.ts"
+import { defaultLogDir, defaults, helpText, options, parseCommandLine, TaskmuxConfig } from "../src/Config.ts"
 
 /** Starts the config as main does: flags over the environment; the error's message, or "ok". */
 const load = (argv: Array<string>, env: Record<string, string> = {}): string => {
@@ -83,5 +83,17 @@ describe("every option is listed with its variable and default", () => {
       expect(row.env, o.flag).toContain(`\`${o.env}`)
       if (shown(o) !== undefined) expect(row.fallback, o.flag).toBe(shown(o))
     }
+  })
+})
+
+describe("the default log directory", () => {
+  it("takes an empty or relative XDG_STATE_HOME or HOME as unset, and falls back to one of this user's own", () => {
+    expect(defaultLogDir({ XDG_STATE_HOME: "/s", HOME: "/h" })).toBe("/s/taskmux/logs")
+    expect(defaultLogDir({ XDG_STATE_HOME: "", HOME: "/h" })).toBe("/h/.local/state/taskmux/logs")
+    // A relative one would put logs in the project, a `git add .` away from being committed.
+    expect(defaultLogDir({ XDG_STATE_HOME: "state", HOME: "/h" })).toBe("/h/.local/state/taskmux/logs")
+    const home = defaultLogDir({ HOME: "" })
+    expect(home).not.toMatch(/taskmux-logs/)
+    expect(NodePath.isAbsolute(home)).toBe(true)
   })
 })

@@ -39,15 +39,32 @@ interface Slab {
 /** Directories made (or being made) by this process: one mkdir per directory, not one per run. */
 const madeDirs = new Map<string, Promise<void>>()
 
+/**
+ * The log directory, made private whatever the umask (task output holds tokens and keys), and refused
+ * when another user's: one who made `/tmp/taskmux-logs` first would read every run's output.
+ */
 const makeDir = (dir: string): Promise<void> => {
   let made = madeDirs.get(dir)
   if (made === undefined) {
-    made = fs.promises.mkdir(dir, { recursive: true }).then(() => {})
+    made = fs.promises.mkdir(dir, { recursive: true, mode: 0o700 }).then(async () => {
+      const uid = process.getuid?.()
+      const { uid: owner } = await fs.promises.stat(dir)
+      if (uid !== undefined && owner !== uid) {
+        throw new Error(`the log directory ${dir} belongs to uid ${owner}, not to you (uid ${uid}): give --log-dir`)
+      }
+    })
     made.catch(() => madeDirs.delete(dir))
     madeDirs.set(dir, made)
   }
   return made
 }
+
+/**
+ * A new file only, never one that is there: a name planted in a shared directory (a link to
+ * `~/.bashrc`, a FIFO that would block the open) fails the open instead of taking the output.
+ */
+const NEW_FILE = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_EXCL |
+  (fs.constants.O_NOFOLLOW ?? 0)
 
 /** A run log's name: `NAME-20261204T225000Z-PID-N.log`, PID the server that wrote it. */
 const RUN_LOG = /^[\w.@:+-]+-\d{8}T\d{6}Z-(\d+)-\d+\.log$/
@@ -121,7 +138,7 @@ export class LogFile {
     const openIn = (retry: boolean) =>
       makeDir(dir).then(
         () =>
-          fs.open(log.path, "a", 0o600, (error, fd) => {
+          fs.open(log.path, NEW_FILE, 0o600, (error, fd) => {
             if (error?.code === "ENOENT" && retry) {
               // The directory was removed since we made it: make it again, once.
               madeDirs.delete(dir)

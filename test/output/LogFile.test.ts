@@ -2,7 +2,18 @@
 import { Effect } from "effect"
 import fc from "fast-check"
 import { execFileSync, spawnSync } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs"
+import {
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync
+} from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -53,6 +64,58 @@ describe("LogFile", () => {
     await Effect.runPromise(log.close)
     expect(log.stats()).toMatchObject({ bytes: 0, capped: false, error: expect.stringMatching(/ENOTDIR|EEXIST/) })
   })
+
+  it("makes its directory private whatever the umask: output holds secrets", async () => {
+    const before = process.umask(0)
+    try {
+      const logs = NodePath.join(dir, "umask0", "state", "logs")
+      const log = LogFile.open(logs, "web", 1 << 20)
+      await Effect.runPromise(log.close)
+      expect(log.stats().error).toBeNull()
+      expect(statSync(logs).mode & 0o777).toBe(0o700)
+      expect(statSync(NodePath.join(dir, "umask0")).mode & 0o777).toBe(0o700)
+      expect(statSync(log.stats().path).mode & 0o777).toBe(0o600)
+    } finally {
+      process.umask(before)
+    }
+  })
+
+  it("never writes to a name someone planted: a link to another file stays as it was, and the log says why", async () => {
+    const shared = NodePath.join(dir, "planted")
+    mkdirSync(shared)
+    // The next run's name, learnt from one run: the same second (or the next) and the next run number.
+    const first = LogFile.open(shared, "db", 1 << 20)
+    await Effect.runPromise(first.close)
+    const [, run] = /-(\d+)\.log$/.exec(first.stats().path)!
+    const target = NodePath.join(dir, "bashrc")
+    writeFileSync(target, "# mine\n")
+    const now = Date.now()
+    for (const at of [now, now + 1000]) {
+      const stamp = new Date(at).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")
+      symlinkSync(target, NodePath.join(shared, `db-${stamp}-${process.pid}-${Number(run) + 1}.log`))
+    }
+    const log = LogFile.open(shared, "db", 1 << 20)
+    log.write(Buffer.from("STRIPE_SECRET_KEY=sk_live_123\n"))
+    await Effect.runPromise(log.close)
+    expect(readFileSync(target, "utf8")).toBe("# mine\n")
+    expect(log.stats()).toMatchObject({ bytes: 0, error: expect.stringMatching(/EEXIST/) })
+  })
+
+  it.runIf(process.getuid?.() === 0)(
+    "refuses a directory another user made first (a shared /tmp/taskmux-logs)",
+    async () => {
+      const theirs = NodePath.join(dir, "theirs")
+      mkdirSync(theirs, { mode: 0o777 })
+      chownSync(theirs, 54321, 54321)
+      const log = LogFile.open(theirs, "db", 1 << 20)
+      log.write(Buffer.from("GITHUB_TOKEN=ghp_secret\n"))
+      await Effect.runPromise(log.close)
+      expect(readdirSync(theirs)).toEqual([])
+      expect(log.stats().error).toBe(
+        `the log directory ${theirs} belongs to uid 54321, not to you (uid 0): give --log-dir`
+      )
+    }
+  )
 
   // Where it may mount (root, as CI runs): a disk of its own, 64 KiB, to fill.
   it.skipIf(!canMount())("that the disk refuses says why, not that it was capped", async () => {
