@@ -96,7 +96,7 @@ export class Daemon extends Context.Service<Daemon, {
   static readonly layer = (
     paths: RuntimePaths,
     args: ReadonlyArray<string> = []
-  ): Layer.Layer<Daemon, LostRace, ToolEnv | Notifier> =>
+  ): Layer.Layer<Daemon, Error, ToolEnv | Notifier> =>
     Layer.effect(
       Daemon,
       Effect.gen(function*() {
@@ -105,7 +105,7 @@ export class Daemon extends Context.Service<Daemon, {
          * Acquires `resource` in a scope of its own within `home`, so that it can be replaced (see
          * stayReachable), with the identity of the file it made at `file`.
          */
-        const acquireIn = (home: Scope.Scope, resource: Effect.Effect<unknown, LostRace, Scope.Scope>, file: string) =>
+        const acquireIn = (home: Scope.Scope, resource: Effect.Effect<unknown, Error, Scope.Scope>, file: string) =>
           Effect.gen(function*() {
             const scope = yield* Scope.fork(home, "sequential")
             yield* Effect.onError(Scope.provide(resource, scope), () => Scope.close(scope, Exit.void))
@@ -381,13 +381,25 @@ const holdLock = (file: string, project: string) =>
           }
         } catch (error) {
           db.close()
-          throw error instanceof LostRace ? error : new LostRace(`another supervisor holds ${file}`)
+          if (error instanceof LostRace || isBusy(error)) {
+            throw error instanceof LostRace ? error : new LostRace(`another supervisor holds ${file}`)
+          }
+          throw error
         }
       },
-      catch: (error) => error instanceof LostRace ? error : new LostRace(String(error))
+      // Only a lock someone holds is a lost race: a full disk or a read-only one is said as it is, not
+      // as another supervisor (whom a front would wait for in vain).
+      catch: (error) =>
+        error instanceof LostRace ? error : new Error(`cannot take ${file}: ${(error as Error).message}`)
     }),
     (release) => Effect.sync(release)
   )
+
+/** SQLITE_BUSY or SQLITE_LOCKED (primary codes 5 and 6): the lock is another's. */
+const isBusy = (error: unknown) => {
+  const code = (error as { errcode?: unknown }).errcode
+  return typeof code === "number" && ((code & 0xff) === 5 || (code & 0xff) === 6)
+}
 
 const holdPidFile = (file: string, project: string, again = true): () => void => {
   try {
@@ -395,7 +407,8 @@ const holdPidFile = (file: string, project: string, again = true): () => void =>
     const made = removeOwn(file)
     // Not one that names another supervisor (made where this one's was, after it went).
     return () => pidIn(file) === process.pid && made()
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
     const holder = Number(fs.readFileSync(file, "utf8"))
     if (!again || isAlive(holder) && isSupervisorOf(holder, project)) {
       throw new LostRace(`supervisor ${holder} holds ${file}`)
@@ -456,13 +469,16 @@ const listen = (path: string, accept: (socket: net.Socket) => void) =>
       fs.rmSync(bound, { force: true })
       // Half-open: a front whose client closed its input still takes the answers on their way (see serve).
       const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, accept)
+      server.once("error", (error) => resume(Effect.die(error)))
+      // The socket file is made in listen's own call: the umask is back before any other fiber (a task's
+      // spawn, which would inherit it) runs. In a 0700 directory, and chmod'ed below, it is private anyway.
       const umask = process.umask(0o077)
-      server.once("error", (error) => {
+      try {
+        server.listen(bound, onListening)
+      } finally {
         process.umask(umask)
-        resume(Effect.die(error))
-      })
-      server.listen(bound, () => {
-        process.umask(umask)
+      }
+      function onListening() {
         try {
           fs.chmodSync(bound, 0o600)
           // Holding the lock, this is the only supervisor: a socket file left there is a dead one's.
@@ -473,7 +489,7 @@ const listen = (path: string, accept: (socket: net.Socket) => void) =>
           return resume(Effect.die(error))
         }
         resume(Effect.succeed({ server, remove: removeOwn(path) }))
-      })
+      }
     }),
     ({ remove, server }) =>
       Effect.sync(() => {

@@ -27,8 +27,17 @@ export const runFront = async (project: string, argv: ReadonlyArray<string>): Pr
   try {
     end = await pipeThrough(runtimePaths(project), argv)
   } catch (error) {
-    process.stderr.write(`taskmux: ${(error as Error).message}\n`)
-    process.exit(error instanceof UsageError ? 2 : 1)
+    if (error instanceof UsageError) {
+      process.stderr.write(`taskmux: ${error.message}\n`)
+      process.exit(2)
+    }
+    // No supervisor to be had (its directory is another user's, the disk is full): the client is served
+    // all the same, alone, rather than left with no tools at all.
+    end = {
+      _tag: "Isolated",
+      note: `no supervisor for ${project}: ${(error as Error).message}. This session runs on its own, and its ` +
+        "tasks end with it."
+    }
   }
   if (end._tag === "Done") process.exit(end.code)
   process.stderr.write(`taskmux: ${end.note}\n`)

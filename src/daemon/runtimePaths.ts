@@ -41,11 +41,22 @@ const uid = () => process.getuid?.() ?? 0
  */
 export const runtimeDir = (env: NodeJS.ProcessEnv = process.env, userRunDirs = "/run/user"): string => {
   const xdg = env.XDG_RUNTIME_DIR
-  if (xdg !== undefined && xdg !== "" && NodePath.isAbsolute(xdg) && fs.existsSync(xdg)) {
+  // Only the user's own: after `su` or `sudo -E` it is still the first user's, where root would make a
+  // `taskmux` directory that user could then neither use nor remove. (Its `taskmux` is checked private.)
+  if (xdg !== undefined && xdg !== "" && NodePath.isAbsolute(xdg) && isOwnDir(xdg)) {
     return NodePath.join(xdg, "taskmux")
   }
   const own = NodePath.join(userRunDirs, String(uid()))
   return isPrivateDir(own) ? NodePath.join(own, "taskmux") : `/tmp/taskmux-${uid()}`
+}
+
+const isOwnDir = (path: string) => {
+  try {
+    const stat = fs.statSync(path)
+    return stat.isDirectory() && stat.uid === uid()
+  } catch {
+    return false
+  }
 }
 
 const isPrivateDir = (path: string) => {
@@ -114,8 +125,15 @@ export const ensurePrivateDir = (dir: string): void => {
     throw new Error(`cannot make ${dir}: ${(error as Error).message}`, { cause: error })
   }
   const stat = fs.lstatSync(dir)
-  if (!stat.isDirectory()) throw new Error(`${dir} is not a directory (a symlink or a file): remove it`)
-  if (stat.uid !== uid()) throw new Error(`${dir} belongs to uid ${stat.uid}, not to you (uid ${uid()}): remove it`)
+  // Another user's cannot be removed by this one in a sticky /tmp: say the ways round it too.
+  const elsewhere = "or set XDG_RUNTIME_DIR to a directory of yours (or use --isolated)"
+  if (!stat.isDirectory()) throw new Error(`${dir} is not a directory (a symlink or a file): remove it, ${elsewhere}`)
+  if (stat.uid !== uid()) {
+    throw new Error(
+      `${dir} belongs to uid ${stat.uid}, not to you (uid ${uid()}): have it removed (only its owner or root ` +
+        `can), ${elsewhere}`
+    )
+  }
   if ((stat.mode & 0o077) !== 0) {
     throw new Error(`${dir} is open to other users (mode ${(stat.mode & 0o777).toString(8)}): chmod 700 it`)
   }

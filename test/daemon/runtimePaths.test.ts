@@ -29,6 +29,16 @@ describe("the user's runtime directory", () => {
     }
     expect(runtimeDir({}, NodePath.join(base, "none"))).toBe(`/tmp/taskmux-${uid}`)
   })
+
+  it.runIf(uid === 0)(
+    "is not in another user's XDG_RUNTIME_DIR (kept by su or sudo -E), where that user could not remove it",
+    () => {
+      const theirs = NodePath.join(base, "theirs")
+      mkdirSync(theirs, { mode: 0o700 })
+      chownSync(theirs, 65534, 65534)
+      expect(runtimeDir({ XDG_RUNTIME_DIR: theirs }, NodePath.join(base, "none"))).toBe(`/tmp/taskmux-${uid}`)
+    }
+  )
 })
 
 describe("a project's files", () => {

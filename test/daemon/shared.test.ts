@@ -5,6 +5,7 @@
 import { EmptyResultSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
 import {
+  chownSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -964,6 +965,54 @@ describe("one supervisor per project, shared by every session", () => {
       server.close()
     }
   })
+
+  it.runIf(process.getuid?.() === 0)(
+    "serves a session alone, saying why, where another user holds its runtime directory: the client still has its tools",
+    async () => {
+      const p = makeProject()
+      // /tmp/taskmux-UID made first by another user (54321): this one cannot remove it from a sticky /tmp.
+      const squatted = NodePath.join(p.runtime, "taskmux")
+      mkdirSync(squatted, { mode: 0o700 })
+      chownSync(squatted, 54321, 54321)
+      const a = await session(p.env)
+      expect(a.stderr()).toMatch(
+        /no supervisor for .*: .*taskmux belongs to uid 54321, not to you \(uid 0\): have it removed \(only its owner or root can\), or set XDG_RUNTIME_DIR to a directory of yours \(or use --isolated\)\. This session runs on its own/
+      )
+      expect(a.client.getInstructions()).toMatch(
+        /^no supervisor for .*This session runs on its own, and its tasks end with it\./
+      )
+      const t = await a.structured<{ pid: number }>("start_task", { command: "sleep 60", name: "alone" })
+      await a.client.close()
+      await until(() => !isAlive(t.pid) ? true : undefined, 5_000)
+    }
+  )
+
+  // Where it may mount (root, as CI runs): a full disk under the runtime directory before any supervisor.
+  it.skipIf(!canMount())(
+    "a supervisor that cannot take its lock on a full disk says so, not that another holds it; the session is served alone",
+    async () => {
+      const p = makeProject()
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k,mode=0700", "tmpfs", p.runtime])
+      try {
+        mkdirSync(NodePath.join(p.runtime, "taskmux"), { mode: 0o700 })
+        spawnSync("/bin/sh", ["-c", `dd if=/dev/zero of=${p.runtime}/fill bs=4k`], { stdio: "ignore" })
+        const direct = spawnSync(process.execPath, [serverEntry, "supervise", "--project", p.project], {
+          env: { ...process.env, ...p.env },
+          encoding: "utf8",
+          timeout: 20_000
+        })
+        expect(direct.stderr).not.toMatch(/another supervisor/)
+        expect(direct.stderr).toMatch(/cannot take .*\.lock: .*(ENOSPC|full|disk)/i)
+        expect(direct.status).toBe(1)
+        const a = await session(p.env)
+        expect(a.client.getInstructions()).toMatch(/^no supervisor for .*This session runs on its own/)
+        expect(await a.structured("list_tasks")).toEqual({ tasks: [] })
+        await a.client.close()
+      } finally {
+        execFileSync("umount", ["-l", p.runtime])
+      }
+    }
+  )
 
   it("replaces an idle supervisor of another protocol with its own", async () => {
     const p = makeProject()
