@@ -22,6 +22,8 @@ export const DETACH = 0x1d
 /** How long the line that says how to leave shows before the task's screen is drawn over it. */
 const NOTICE_MS = 700
 const READ_BYTES = 1 << 20
+/** DSR 6, as output/TerminalScreen.ts answers it. */
+const CURSOR_QUERY = "\x1b[6n"
 const END_WAIT_MS = 600_000
 /** While keys are typed (and for a second after), how often new output is looked for. */
 const TYPING_POLL_MS = 20
@@ -181,7 +183,9 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
   const readNew = Effect.gen(function*() {
     for (;;) {
       const page = yield* read({ since: cursor, raw: true, maxBytes: READ_BYTES })
-      const text = printer.page(page.lines)
+      // The supervisor answers a program's cursor query from its screen: the person's terminal, asked
+      // too, would answer a second time, into the program's input.
+      const text = printer.page(page.lines).replaceAll(CURSOR_QUERY, "")
       if (text !== "") {
         alternate = alternateAfter(text, alternate)
         io.stdout(text)

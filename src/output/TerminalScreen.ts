@@ -14,6 +14,14 @@ import { loadAddons, type SerializeAddon } from "./xtermAddons.js"
 
 export const RECENT_BYTES = 256 * 1024
 
+/**
+ * A program's question "where is the cursor?" (DSR 6, ESC [ 6 n), which a terminal answers with
+ * ESC [ row ; col R. prompt_toolkit (ipython, pgcli) asks after each prompt and waits a second for the
+ * answer, then prints a warning; nothing else answers on a pseudo-terminal taskmux holds.
+ */
+export const CURSOR_QUERY = "\x1b[6n"
+const CURSOR_QUERY_BYTES = Buffer.from(CURSOR_QUERY)
+
 /** The newest bytes written to it, up to its capacity: synchronous and allocation-free per write. */
 export class ByteRing {
   private readonly ring: Buffer
@@ -86,8 +94,16 @@ export class TerminalScreen {
     this.size = size
   }
 
-  write(chunk: Uint8Array): void {
+  /** Takes a chunk of output; true when it asks where the cursor is (see `cursorReport`). */
+  write(chunk: Buffer): boolean {
     this.recent.write(chunk)
+    return chunk.includes(CURSOR_QUERY_BYTES)
+  }
+
+  /** What a terminal answers to a cursor query now: the screen's cursor, 1-based. */
+  async cursorReport(): Promise<string> {
+    const { cursor } = await this.render()
+    return `\x1b[${cursor.row + 1};${cursor.col + 1}R`
   }
 
   resize(size: TerminalSize): void {

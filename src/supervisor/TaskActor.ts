@@ -308,7 +308,7 @@ export const make = (
     const sinkFor = (buffer: OutputBuffer, screen: TerminalScreen | null, log: LogFile): OutputSink => ({
       append: (stream, chunk, time) => {
         buffer.append(stream, chunk, time)
-        screen?.write(chunk)
+        if (screen?.write(chunk) === true) answerCursorQuery(screen)
         const more = log.write(chunk)
         changed()
         return more
@@ -319,6 +319,17 @@ export const make = (
       },
       onDrain: (resume) => log.onDrain(resume)
     })
+
+    /**
+     * Answers a program's cursor query as a terminal would, from the screen (no terminal is behind the
+     * pseudo-terminal; `taskmux attach` keeps the query from the person's, so one answer comes).
+     */
+    const answerCursorQuery = (screen: TerminalScreen) => {
+      const asked = run
+      void screen.cursorReport().then((report) => {
+        if (run === asked && asked !== undefined) Effect.runFork(asked.process.write(Buffer.from(report), 1_000))
+      })
+    }
 
     /** Spawns a run of the current state; on failure the task is `failed`, with why. */
     const startRun = Effect.fnUntraced(function*() {

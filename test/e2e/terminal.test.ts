@@ -244,6 +244,29 @@ describe("terminal tasks through every tool", () => {
       await s.structured("stop_task", { name: "typed" })
     }))
 
+  it("a program's cursor query is answered as a terminal answers it (prompt_toolkit's REPLs wait a second for it)", () =>
+    withServer(async (s) => {
+      // What prompt_toolkit does after each prompt: raw mode, ESC [ 6 n, then a read of ESC [ row ; col R.
+      const asks = [
+        "import os, select, sys, termios, time, tty",
+        "fd = sys.stdin.fileno(); old = termios.tcgetattr(fd); tty.setraw(fd)",
+        "sys.stdout.write('\\r\\n\\r\\nabc\\x1b[6n'); sys.stdout.flush(); t0 = time.time()",
+        "ready = select.select([fd], [], [], 3)[0]",
+        "reply = os.read(fd, 32) if ready else b'none'",
+        "termios.tcsetattr(fd, termios.TCSADRAIN, old)",
+        "print('\\nreply', repr(reply), 'fast' if time.time() - t0 < 1 else 'slow')"
+      ].join("\n")
+      const asked = await s.structured<Waited & { lastLines: Array<string> }>("start_task", {
+        command: "python3",
+        args: ["-c", asks],
+        name: "cpr",
+        terminal: true,
+        waitFor: { exit: true, timeoutMs: 10_000 }
+      })
+      // Row 3, after "abc": 1-based, as a terminal counts.
+      expect(asked.lastLines.at(-1)).toBe("reply b'\\x1b[3;4R' fast")
+    }))
+
   it("a terminal's characters are UTF-8 where the environment names no locale; eof after text ends the input", () =>
     withServer(async (s) => {
       // The server's environment, as a client gives it, names no locale: bash would count é's two bytes.

@@ -37,8 +37,8 @@ export const waitForTask = tool({
 export const sendInput = tool({
   name: "send_input",
   title: "Type into a task",
-  description: "Type into a running task's stdin (REPLs, prompts): \"\\n\" is Enter, eof closes it (Ctrl-D). " +
-    "On a terminal \"\\u0003\" is Ctrl-C.",
+  description: "Type into a running task's stdin (REPLs, prompts); eof closes it (Ctrl-D). Enter is \"\\r\" " +
+    "on a terminal (\"\\n\" on pipes), \"\\u0003\" Ctrl-C.",
   input: Schema.Struct({
     name: TaskName,
     data: Schema.String,
