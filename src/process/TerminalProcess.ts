@@ -17,6 +17,7 @@ import * as NodePath from "node:path"
 import { SpawnFailed, TerminalUnavailable } from "../domain/errors.ts"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
 import * as ProcessTree from "./ProcessTree.ts"
+import * as procfs from "./procfs.ts"
 import { PtyInput } from "./PtyInput.ts"
 import { argv } from "./shellLine.ts"
 import type { ExitInfo, OutputSink, SpawnSpec, TaskProcess, WriteResult } from "./TaskProcess.ts"
@@ -157,7 +158,15 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
     unread: () => input.unread,
     endInput,
     signal: tree.signal,
-    terminate: tree.terminate,
+    // An interactive shell (bash -i, zsh -i) ignores SIGTERM and ends as its terminal closes: on SIGHUP, as
+    // a closed window sends it, not at the grace's SIGKILL five seconds later, its history unsaved.
+    terminate: (options) =>
+      Effect.suspend(() => {
+        if (options.signal === "SIGTERM" && !leaderExited && procfs.ignoresSignal(pid, osConstants.signals.SIGTERM)) {
+          tree.signal("SIGHUP")
+        }
+        return tree.terminate(options)
+      }),
     members: tree.members,
     outputs: tree.outputs,
     resize: ({ cols, rows }) => {

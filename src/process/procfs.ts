@@ -124,6 +124,12 @@ export const stat = (pid: number): Proc | undefined => {
 }
 
 /** The value of one variable in the environment a process was started with. */
+/** Whether `pid` ignores signal number `n` (its SigIgn mask); false where /proc cannot say. */
+export const ignoresSignal = (pid: number, n: number): boolean => {
+  const mask = /SigIgn:\s+([0-9a-f]+)/.exec(read(`/proc/${pid}/status`) ?? "")?.[1]
+  return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(n - 1)) & 1n) === 1n
+}
+
 export const environValue = (pid: number, name: string): string | undefined => {
   const text = read(`/proc/${pid}/environ`)
   if (text === undefined) return undefined

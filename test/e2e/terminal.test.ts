@@ -244,6 +244,26 @@ describe("terminal tasks through every tool", () => {
       await s.structured("stop_task", { name: "typed" })
     }))
 
+  it("an interactive shell, which ignores SIGTERM, is stopped as a closed terminal window stops it: at once, by SIGHUP", () =>
+    withServer(async (s) => {
+      const started = await s.structured<{ pid: number }>("start_task", {
+        command: "bash",
+        args: ["--norc", "-i"],
+        name: "shell",
+        terminal: true
+      })
+      await until(async () => {
+        const { screen } = await s.structured<{ screen: Array<string> }>("read_output", { name: "shell", screen: true })
+        return screen.some((row) => /[$#] ?$/.test(row)) ? true : undefined
+      })
+      const t0 = Date.now()
+      const stopped = await s.structured<{ status: string; signal: string | null }>("stop_task", { name: "shell" })
+      // Not the grace's SIGKILL, 5 s later.
+      expect(Date.now() - t0).toBeLessThan(3_000)
+      expect(stopped).toMatchObject({ status: "stopped", signal: "SIGHUP" })
+      expect(isAlive(started.pid)).toBe(false)
+    }))
+
   it("a program's cursor query is answered as a terminal answers it (prompt_toolkit's REPLs wait a second for it)", () =>
     withServer(async (s) => {
       // What prompt_toolkit does after each prompt: raw mode, ESC [ 6 n, then a read of ESC [ row ; col R.
