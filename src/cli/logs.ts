@@ -12,7 +12,7 @@ import { isGone, isLive, loggedIn, notRunYet, wentWithSession } from "./answers.
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { type FullLine, fullLines, LinePrinter, type StreamName } from "./LinePrinter.ts"
-import { leftLine, lostLine, statusText } from "./psTable.ts"
+import { endedLine, leftLine, lostLine, statusText } from "./psTable.ts"
 import { type Style, style } from "./style.ts"
 import { outputUri, type TaskmuxClient } from "./TaskmuxClient.ts"
 
@@ -139,15 +139,12 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
           )
           return undefined
         }
+        // One the last supervisor left (lost, or kept and ended before it exited): the same.
         const { tasks } = (yield* client.call<ListAnswer>("list_tasks", {})).structured
-        const lost = tasks.find((t) => t.name === name && t.status === "lost")
-        if (lost?.logFile === undefined || lost.logFile === null) return yield* Effect.fail(failure)
-        yield* fileTail(
-          lost.logFile,
-          options.tail,
-          options.json,
-          `${lostLine(name, lost.reason ?? "")}; shown from its log file`
-        )
+        const left = tasks.find((t) => t.name === name && t.reason !== undefined && !isLive(t.status))
+        if (left?.logFile === undefined || left.logFile === null) return yield* Effect.fail(failure)
+        const said = left.status === "lost" ? lostLine(name, left.reason ?? "") : endedLine(name, left.reason ?? "")
+        yield* fileTail(left.logFile, options.tail, options.json, `${said}; shown from its log file`)
         return undefined
       })
     )

@@ -811,6 +811,10 @@ describe("one supervisor per project, shared by every session", () => {
 
     const s = await session(p.env)
     expect(await taskOf(s, "api")).toMatchObject({ status: "crashed", exitCode: 1 })
+    // With a supervisor running again, the CLI reads it from its log file all the same.
+    const again = await taskmux(["logs", "api", "--tail", "1"])
+    expect(again).toMatchObject({ code: 0, stdout: "Error: lost connection to db\n" })
+    expect(again.stderr).toMatch(/api: it crashed, exit code 1 at .*; shown from its log file/)
     // Its output too, for a client that cannot read the log file itself.
     expect(textOf(await s.call("read_output", { name: "api" }))).toMatch(
       /^Task "api" ran under the last supervisor: it crashed.*\nIts last lines, from its log file:\napi listening\nError: lost connection to db$/s
