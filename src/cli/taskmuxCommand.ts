@@ -70,7 +70,7 @@ const withClient = <A>(
     readonly what: string
     readonly task?: string
     readonly startsLost?: boolean
-    /** With startsLost: a task the project file defines starts one too (restart runs what does not run). */
+    /** A task the project file defines starts one (restart runs what does not run; logs -f waits for it). */
     readonly startsDefined?: boolean
     readonly idle?: (project: string, lost: ReadonlyArray<LostTask>) => Effect.Effect<A, CliFailure, CliIo>
   },
@@ -103,7 +103,7 @@ const withClient = <A>(
     }
     const lostTask = lost.find((task) => task.name === options.task)
     const isDefined = options.startsDefined === true && options.task !== undefined && defined.includes(options.task)
-    const started = options.startsLost === true && (lostTask !== undefined || isDefined)
+    const started = options.startsLost === true && lostTask !== undefined || isDefined
       ? yield* connectClient(dir, true)
       : undefined
     if (started !== undefined) return yield* withNotice(started, body)
@@ -216,6 +216,8 @@ const logsCommand = Command.make("logs", {
       start: false,
       what: `no output of "${input.name}" to show`,
       task: input.name,
+      // Followed, a project task not run yet is waited for (`taskmux start` in another terminal).
+      startsDefined: input.follow,
       // None runs: the log file of a task the last one left holds its output.
       idle: (real, left) => {
         const task = left.find((t) => t.name === input.name)

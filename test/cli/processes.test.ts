@@ -247,6 +247,27 @@ describe("start with no supervisor running", () => {
   })
 })
 
+describe("logs -f with no supervisor running", () => {
+  it("of a project task not run yet waits for it, as where one runs: `taskmux start` in another terminal", async () => {
+    const project = tempProject({ later: { command: "echo hello from later; sleep 60" } })
+    const paths = runtimePaths(project)
+    expect((await cli(["ps"], { cwd: project })).stdout).toContain("No taskmux supervisor runs")
+    const follow = cliProcess(["logs", "-f", "later"], project)
+    const connection = await until(() => connectIfRunning(paths, "cli"))
+    connection.socket.destroy()
+    try {
+      await until(() => follow.stderr().includes("[later has not run yet: following it once it starts]") || undefined)
+      expect((await cli(["start", "later"], { cwd: project })).code).toBe(0)
+      await until(() => follow.stdout().includes("hello from later\n") || undefined)
+      expect((await cli(["stop", "later"], { cwd: project })).code).toBe(0)
+      expect(await follow.exited).toBe(0)
+    } finally {
+      process.kill(connection.welcome.pid, "SIGTERM")
+      await until(() => (existsSync(paths.socket) ? undefined : true))
+    }
+  })
+})
+
 describe("started in a directory that has been deleted", () => {
   /** `taskmux ARGS` run by a shell whose working directory is removed just before the exec. */
   const fromDeleted = (args: ReadonlyArray<string>) => {
