@@ -76,7 +76,19 @@ export class LostRace extends Error {
 }
 
 /** How long a supervisor with nothing to do waits for a session before it ends. */
-const lingerMs = () => Number(process.env.TASKMUX_LINGER_MS ?? 3_000)
+const LINGER_MS = 3_000
+const lingerMs = () => lingerOf(process.env.TASKMUX_LINGER_MS) ?? LINGER_MS
+/** TASKMUX_LINGER_MS as a whole number of ms, 0 or more; undefined when it is not one. */
+const lingerOf = (value: string | undefined) => {
+  const ms = value === undefined || value.trim() === "" ? undefined : Number(value)
+  return ms !== undefined && Number.isInteger(ms) && ms >= 0 ? ms : undefined
+}
+
+/**
+ * Before its first session it waits at least this long, whatever the linger: the front that started it
+ * connects once it listens (and gives up after 10 s), and must find it there.
+ */
+const FIRST_SESSION_MS = 10_000
 /** How long it waits for a page someone asked for (taskmux ui) to be opened. */
 const PAGE_GRACE_MS = 60_000
 
@@ -128,6 +140,14 @@ export class Daemon extends Context.Service<Daemon, {
         const frontOptions = frontOptionsReader(yield* TaskmuxConfig, args, process.env)
         let sessions = 0
         let linger: ReturnType<typeof setTimeout> | undefined
+        const firstSessionBy = Date.now() + FIRST_SESSION_MS
+        let served = false
+        const lingerSetting = process.env.TASKMUX_LINGER_MS
+        if (lingerSetting !== undefined && lingerOf(lingerSetting) === undefined) {
+          yield* Effect.logWarning(
+            `TASKMUX_LINGER_MS=${lingerSetting}: expected a whole number of ms, 0 or more; waiting ${LINGER_MS} ms`
+          )
+        }
 
         /** Pages open (their live streams); and until when a page just asked for keeps it waiting for its browser. */
         let pageViewers = 0
@@ -138,7 +158,8 @@ export class Daemon extends Context.Service<Daemon, {
           Effect.sync(() => {
             clearTimeout(linger)
             const idle = sessions === 0 && pageViewers === 0 && running.all === 0
-            linger = idle ? setTimeout(end, Math.max(lingerMs(), pageGraceUntil - Date.now())) : undefined
+            const waitMs = Math.max(lingerMs(), pageGraceUntil - Date.now(), served ? 0 : firstSessionBy - Date.now())
+            linger = idle ? setTimeout(end, waitMs) : undefined
           }))
         yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(linger)))
 
@@ -264,6 +285,7 @@ export class Daemon extends Context.Service<Daemon, {
           }
           const notice = [note, options.notice].filter((n) => n !== undefined).join(" ") || undefined
           sessions++
+          served = true
           clearTimeout(linger)
           Effect.runFork(
             Effect.flatMap(

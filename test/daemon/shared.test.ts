@@ -1018,6 +1018,23 @@ describe("one supervisor per project, shared by every session", () => {
     }
   )
 
+  it("a supervisor told to linger 0 ms (or a word) still waits for the front that started it", async () => {
+    for (const linger of ["0", "soon"]) {
+      const p = makeProject()
+      const a = await session({ ...p.env, TASKMUX_LINGER_MS: linger })
+      expect(await a.structured("list_tasks")).toEqual({ tasks: [] })
+      const { pid } = (await p.supervisor())!
+      await a.client.close()
+      // Then it ends as soon as it is told, having served.
+      await until(() => !isAlive(pid) ? true : undefined, 10_000)
+      if (linger === "soon") {
+        expect(readFileSync(p.paths().log, "utf8")).toContain(
+          "TASKMUX_LINGER_MS=soon: expected a whole number of ms, 0 or more; waiting 3000 ms"
+        )
+      }
+    }
+  })
+
   it("replaces an idle supervisor of another protocol with its own", async () => {
     const p = makeProject()
     await otherBuild(p.paths(), { sessions: 0, running: 0, replacing: true })
