@@ -85,29 +85,6 @@ export class ProjectFileError extends Schema.TaggedError<ProjectFileError>()("Pr
   }
 }
 
-const isMap = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-/**
- * `PORT: 8080` and `DEBUG: true` are what everyone writes in a YAML file (compose takes them): a
- * variable's value is their text.
- */
-export const envScalarsAsText = (data: unknown): unknown => {
-  if (!isMap(data) || !isMap(data.tasks)) return data
-  const task = (def: unknown) =>
-    isMap(def) && isMap(def.env)
-      ? {
-        ...def,
-        env: Object.fromEntries(
-          Object.entries(def.env).map((
-            [name, value]
-          ) => [name, typeof value === "number" || typeof value === "boolean" ? String(value) : value])
-        )
-      }
-      : def
-  return { ...data, tasks: Object.fromEntries(Object.entries(data.tasks).map(([name, def]) => [name, task(def)])) }
-}
-
 /** A Procfile: `name: command` per line, `#` comments; no readiness, no dependencies. */
 export const parseProcfile = (path: string, text: string): ProjectFile | ProjectFileError => {
   const entries: Array<[string, ProjectTaskDef]> = []

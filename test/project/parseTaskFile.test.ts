@@ -79,4 +79,26 @@ describe("parseTaskFile", () => {
     if (parsed instanceof ProjectFileError) throw new Error(parsed.message)
     expect(parsed.tasks.get("e")?.env).toEqual({ PORT: "8080", DEBUG: "true", NAME: "x" })
   })
+
+  it("keeps task names and env values as written, not as the numbers YAML reads in them, in the file's order", () => {
+    const parsed = parseTaskFile(
+      "/p/taskmux.yaml",
+      "tasks:\n  web:\n    command: echo\n  007:\n    command: echo\n    env:\n      PYTHON_VERSION: 3.10\n" +
+        "      UMASK: 0022\n      ACCOUNT_ID: 12345678901234567890\n      HEX: 0x1F\n      BIG: 1e3\n" +
+        "      DEBUG: True\n      0x10: sixteen\n  3.10:\n    command: echo\n    dependsOn: { 007: started }\n" +
+        "  2:\n    command: echo\n"
+    )
+    if (parsed instanceof ProjectFileError) throw new Error(parsed.message)
+    expect([...parsed.tasks.keys()]).toEqual(["web", "007", "3.10", "2"])
+    expect(parsed.tasks.get("007")?.env).toEqual({
+      PYTHON_VERSION: "3.10",
+      UMASK: "0022",
+      ACCOUNT_ID: "12345678901234567890",
+      HEX: "0x1F",
+      BIG: "1e3",
+      DEBUG: "True",
+      "0x10": "sixteen"
+    })
+    expect(parsed.tasks.get("3.10")?.dependsOn).toEqual({ "007": "started" })
+  })
 })
