@@ -331,19 +331,27 @@ export const startProjectTask = Effect.fnUntraced(function*(
       const wait = ownWait === undefined
         ? undefined
         : yield* registry.wait(name, { ...ownWait, onProgress: ownProgress })
-      // The chain as it is now: a dependency that had to succeed has ended.
-      const now = new Map((yield* registry.list).map((t) => [t.name, t]))
       const chain: ProjectStart = {
         started: { name: last.name, pid: last.pid, status: wait?.status ?? last.status },
         wait,
-        // (and a dependency another chain was spawning when this one found it has its pid by now).
-        tasks: steps.map((step) => ({
-          ...step,
-          pid: now.get(step.name)?.pid ?? step.pid,
-          status: now.get(step.name)?.status ?? step.status
-        }))
+        // The chain as it is now: a dependency that had to succeed has ended.
+        tasks: yield* chainAsItIs(steps)
       }
       return chain
     })
   )
+})
+
+/**
+ * A chain's steps as they are now, for its answer: a dependency may have ended since it started (one
+ * that had to succeed, one that crashed during the target's look), and one another chain was
+ * spawning when this one found it has its pid by now.
+ */
+export const chainAsItIs = Effect.fnUntraced(function*(steps: ReadonlyArray<ChainStep>) {
+  const now = new Map((yield* (yield* TaskRegistry).list).map((t) => [t.name, t]))
+  return steps.map((step): ChainStep => ({
+    ...step,
+    pid: now.get(step.name)?.pid ?? step.pid,
+    status: now.get(step.name)?.status ?? step.status
+  }))
 })

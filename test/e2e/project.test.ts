@@ -272,6 +272,18 @@ describe("project tasks", () => {
     })
   })
 
+  it("a chain's answer shows each dependency as it is after the target's look: one whose command was not found is not running", async () => {
+    const dir = project({
+      "taskmux.yaml":
+        "tasks:\n  missing:\n    command: /nonexistent/bin/thing\n  app:\n    command: sleep 60\n    dependsOn: { missing: started }\n"
+    })
+    await withProject(dir, async (s) => {
+      expect(textOf(await s.call("start_task", { name: "app" }))).toMatch(
+        /^Project chain: missing \(crashed, pid \d+\) → app \(running, pid \d+\)\.\nStarted task "app"/
+      )
+    })
+  })
+
   it("a failing dependency stops the chain, naming it and showing its last lines", async () => {
     const port = await freePort()
     await withProject(project({ "taskmux.yaml": stack(port) }), async (s) => {
