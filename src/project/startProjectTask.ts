@@ -76,6 +76,23 @@ export class DependencyTaken extends Schema.TaggedError<DependencyTaken>()("Depe
   }
 }
 
+export class ProjectTaskChanged extends Schema.TaggedError<ProjectTaskChanged>()("ProjectTaskChanged", {
+  name: Schema.String,
+  pid: Schema.NullOr(Schema.Int),
+  /** Whose it is, in words ("" for the asker's own). */
+  owner: Schema.String,
+  command: Schema.String,
+  wanted: Schema.String
+}) {
+  override get message() {
+    return `Project task "${this.name}" is already running (pid ${this.pid}, ${
+      this.owner === "" ? "started by this session" : this.owner
+    }) as ${JSON.stringify(this.command)}, but the project file now gives it another command, ${
+      JSON.stringify(this.wanted)
+    }. stop_task, then start_task { name: "${this.name}" }, runs what the file says; restart_task runs it as it is.`
+  }
+}
+
 export interface ChainStep {
   readonly name: string
   readonly pid: number | null
@@ -187,6 +204,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
   const order = startOrder(tasks, name).filter((n) => needed.has(n)).map((n) => tasks.get(n)!)
   // The same checks as an ad-hoc start, for every task of the chain, before any starts; and a
   // dependency's name held by another command would never become what the file says it becomes.
+  let targetLine = target.command
   for (const task of order) {
     const { line } = yield* checkPolicy((yield* Viewer).policy ?? config, asStartRequest(task)).pipe(
       Effect.catchTag(
@@ -195,23 +213,36 @@ export const startProjectTask = Effect.fnUntraced(function*(
           Effect.fail(new CommandRefused({ command, rule, chain: { asked: name, task: task.name } }))
       )
     )
+    if (task.name === name) targetLine = line
     const holder = running.get(task.name)
     if (task.name !== name && holder !== undefined && holder.command !== line) {
       return yield* new DependencyTaken({ name, dependency: task.name, command: holder.command, wanted: line })
     }
   }
   // Already running as its file says: that is what was asked (compose's `up`), so the answer is that run,
-  // ready when its waitFor says so. Running another command under its name: the refusal says whose.
-  if (running.has(name)) {
+  // ready when its waitFor says so. Running another command under its name: the refusal says whose,
+  // and, when the file changed since, what each runs (a restart would run the old one again).
+  const holder = running.get(name)
+  if (holder !== undefined) {
     return yield* registry.start(asStartRequest(target, keep || target.keep === true)).pipe(
       // It ended since the list and runs again: its dependencies were met for the run before.
       Effect.map((started): ProjectStart => ({ started, wait: undefined, tasks: [started] })),
       Effect.catchTag(
         "TaskAlreadyRunning",
-        (taken): Effect.Effect<ProjectStart, TaskAlreadyRunning | TaskNotFound, TaskRegistry> =>
-          taken.same !== true ?
-            Effect.fail(taken) :
-            alreadyRunning(target, taken.pid, taken.owner, onProgress, wanted ?? waitOf(target))
+        (taken): Effect.Effect<ProjectStart, TaskAlreadyRunning | ProjectTaskChanged | TaskNotFound, TaskRegistry> =>
+          taken.same === true ?
+            alreadyRunning(target, taken.pid, taken.owner, onProgress, wanted ?? waitOf(target)) :
+            holder.command !== targetLine ?
+            Effect.fail(
+              new ProjectTaskChanged({
+                name,
+                pid: taken.pid,
+                owner: taken.owner,
+                command: holder.command,
+                wanted: targetLine
+              })
+            ) :
+            Effect.fail(taken)
       )
     )
   }
