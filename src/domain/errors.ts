@@ -263,10 +263,23 @@ export class InvalidArguments extends Schema.TaggedError<InvalidArguments>()("In
 }
 
 export class TooManyTasks extends Schema.TaggedError<TooManyTasks>()("TooManyTasks", {
-  limit: Schema.Int
+  limit: Schema.Int,
+  /** A project task's chain: the task asked for, the tasks it would start (its own last), and how many run. */
+  chain: Schema.optional(
+    Schema.Struct({ asked: Schema.String, starts: Schema.Array(Schema.String), running: Schema.Int })
+  )
 }) {
   override get message() {
-    return `${this.limit} tasks are running, the limit (--max-tasks). Stop or remove one first, or start taskmux with a higher --max-tasks.`
+    if (this.chain === undefined) {
+      return `${this.limit} tasks are running, the limit (--max-tasks). Stop or remove one first, or start taskmux with a higher --max-tasks.`
+    }
+    const { asked, running, starts } = this.chain
+    const names = starts.length > 3 ? `${starts[0]} … ${starts.at(-1)}` : starts.join(", ")
+    const over = running + starts.length - this.limit
+    return `Project task ${quote(asked)} was not started: it needs ${starts.length} task${
+      starts.length === 1 ? "" : "s"
+    } started (${names}); ${running} ${running === 1 ? "runs" : "run"} already and the limit is ${this.limit} ` +
+      `(--max-tasks). Stop or remove ${over} first, or start taskmux with a higher --max-tasks.`
   }
 }
 

@@ -257,7 +257,12 @@ export const startProjectTask = Effect.fnUntraced(function*(
     needs,
     Effect.gen(function*() {
       const toStart = order.filter((t) => !running.has(t.name))
-      if (running.size + toStart.length > config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
+      if (running.size + toStart.length > config.maxTasks) {
+        return yield* new TooManyTasks({
+          limit: config.maxTasks,
+          chain: { asked: name, starts: toStart.map((t) => t.name), running: running.size }
+        })
+      }
 
       const steps: Array<ChainStep> = []
       const startedNow: Array<string> = []

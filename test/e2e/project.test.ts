@@ -441,6 +441,21 @@ describe("project tasks", () => {
     })
   })
 
+  it("a chain beyond --max-tasks says how many tasks it needs, how many run, and the limit", async () => {
+    const dir = await stackProject()
+    await withProject(dir, async (s) => {
+      await s.structured("start_task", { name: "other", command: "sleep 60" })
+      const result = await s.call("start_task", { name: "web" })
+      expect([result.isError, textOf(result)]).toEqual([
+        true,
+        "Project task \"web\" was not started: it needs 3 tasks started (db, api, web); 1 runs already and the " +
+        "limit is 3 (--max-tasks). Stop or remove 1 first, or start taskmux with a higher --max-tasks."
+      ])
+      const listed = await s.structured<Listed>("list_tasks")
+      expect(listed.tasks.filter((t) => t.status !== "defined").map((t) => t.name)).toEqual(["other"])
+    }, { TASKMUX_MAX_TASKS: "3" })
+  })
+
   it("the start policy applies to every task of the chain before any starts", async () => {
     const port = await freePort()
     const dir = project({ "taskmux.yaml": stack(port) })
