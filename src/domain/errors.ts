@@ -166,13 +166,26 @@ export class TaskNotRunning extends Schema.TaggedError<TaskNotRunning>()("TaskNo
   }
 }
 
+/** A project task's chain: the task asked for, the one whose cwd it is, and the file that gives that cwd. */
+const CwdOfChain = Schema.Struct({ asked: Schema.String, task: Schema.String, file: Schema.String })
+
+/** A chain's task's working directory, said with where it comes from (a start by name cannot pass a cwd). */
+const chainCwd = (chain: typeof CwdOfChain.Type, cwd: string) =>
+  `Project task ${quote(chain.asked)} was not started: ${
+    chain.asked === chain.task ? "its" : `it needs ${quote(chain.task)}, whose`
+  } working directory ${quote(cwd)} (the cwd of task ${quote(chain.task)} in ${chain.file})`
+
 export class InvalidCwd extends Schema.TaggedError<InvalidCwd>()("InvalidCwd", {
   cwd: Schema.String,
   reason: Schema.String,
   /** A restart refused: the task it was for, and whether its run goes on. */
-  restart: Schema.optional(Schema.Struct({ name: Schema.String, runsOn: Schema.Boolean }))
+  restart: Schema.optional(Schema.Struct({ name: Schema.String, runsOn: Schema.Boolean })),
+  chain: Schema.optional(CwdOfChain)
 }) {
   override get message() {
+    if (this.chain !== undefined) {
+      return `${chainCwd(this.chain, this.cwd)} ${this.reason}. Change that cwd in the file, or create the directory.`
+    }
     return this.restart === undefined
       ? `Working directory ${quote(this.cwd)} ${this.reason}.` +
         `${/\$\w|\$\{/.test(this.cwd) ? " Variables ($NAME) in cwd are not expanded: give the path itself." : ""}` +
@@ -320,12 +333,14 @@ export class CommandRefused extends Schema.TaggedError<CommandRefused>()("Comman
 
 export class CwdOutsideRoot extends Schema.TaggedError<CwdOutsideRoot>()("CwdOutsideRoot", {
   cwd: Schema.String,
-  root: Schema.String
+  root: Schema.String,
+  chain: Schema.optional(CwdOfChain)
 }) {
   override get message() {
-    return `Working directory ${quote(this.cwd)} is outside ${
-      quote(this.root)
-    }, the only place tasks may run (--cwd-root). Pass a cwd inside it.`
+    const outside = `is outside ${quote(this.root)}, the only place tasks may run (--cwd-root).`
+    return this.chain === undefined
+      ? `Working directory ${quote(this.cwd)} ${outside} Pass a cwd inside it.`
+      : `${chainCwd(this.chain, this.cwd)} ${outside} Change that cwd in the file to one inside it.`
   }
 }
 

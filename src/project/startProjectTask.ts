@@ -7,12 +7,19 @@
  */
 import { Effect, Schema } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
-import { CommandRefused, TaskAlreadyRunning, type TaskNotFound, TooManyTasks } from "../domain/errors.ts"
+import {
+  CommandRefused,
+  CwdOutsideRoot,
+  InvalidCwd,
+  TaskAlreadyRunning,
+  type TaskNotFound,
+  TooManyTasks
+} from "../domain/errors.ts"
 import { compilePattern } from "../domain/pattern.ts"
 import { defaultTimeoutMs } from "../domain/StartSpec.ts"
 import { describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
 import { DEFAULT_TERMINAL } from "../domain/TerminalSize.ts"
-import { checkPolicy } from "../supervisor/startPolicy.ts"
+import { checkDirectory, checkPolicy } from "../supervisor/startPolicy.ts"
 import {
   type Started,
   type StartRequest,
@@ -206,13 +213,17 @@ export const startProjectTask = Effect.fnUntraced(function*(
   // dependency's name held by another command would never become what the file says it becomes.
   let targetLine = target.command
   for (const task of order) {
-    const { line } = yield* checkPolicy((yield* Viewer).policy ?? config, asStartRequest(task)).pipe(
-      Effect.catchTag(
-        "CommandRefused",
-        ({ command, rule }) =>
-          Effect.fail(new CommandRefused({ command, rule, chain: { asked: name, task: task.name } }))
-      )
+    const at = { asked: name, task: task.name, file: state.file!.path }
+    const { cwd, line } = yield* checkPolicy((yield* Viewer).policy ?? config, asStartRequest(task)).pipe(
+      Effect.catchTags({
+        CommandRefused: ({ command, rule }) =>
+          Effect.fail(new CommandRefused({ command, rule, chain: { asked: name, task: task.name } })),
+        CwdOutsideRoot: ({ cwd, root }) => Effect.fail(new CwdOutsideRoot({ cwd, root, chain: at }))
+      })
     )
+    // Before any starts: a dependency's missing directory would fail the chain half started.
+    const cwdProblem = running.has(task.name) ? undefined : yield* checkDirectory(cwd)
+    if (cwdProblem !== undefined) return yield* new InvalidCwd({ cwd, reason: cwdProblem, chain: at })
     if (task.name === name) targetLine = line
     const holder = running.get(task.name)
     if (task.name !== name && holder !== undefined && holder.command !== line) {

@@ -4,7 +4,7 @@
  * request; a cycle, a bad file, a Procfile; a file changed between two starts; the start policy.
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { isAlive } from "../helpers.ts"
@@ -454,6 +454,46 @@ describe("project tasks", () => {
       const listed = await s.structured<Listed>("list_tasks")
       expect(listed.tasks.filter((t) => t.status !== "defined").map((t) => t.name)).toEqual(["other"])
     }, { TASKMUX_MAX_TASKS: "3" })
+  })
+
+  it("a chain's task whose cwd is outside --cwd-root or missing is named, with the file that gives it, before any starts", async () => {
+    const dir = realpathSync(project({
+      "taskmux.yaml": `tasks:
+  tool:
+    command: pwd
+    cwd: ..
+  app:
+    command: sleep 60
+    dependsOn: { tool: succeeded }
+  nodir:
+    command: pwd
+    cwd: nope
+  app2:
+    command: sleep 60
+    dependsOn: { nodir: succeeded }
+`
+    }))
+    const file = NodePath.join(dir, "taskmux.yaml")
+    await withProject(dir, async (s) => {
+      const outside = await s.call("start_task", { name: "app" })
+      expect([outside.isError, textOf(outside)]).toEqual([
+        true,
+        `Project task "app" was not started: it needs "tool", whose working directory "${NodePath.dirname(dir)}" ` +
+        `(the cwd of task "tool" in ${file}) is outside "${dir}", the only place tasks may run (--cwd-root). ` +
+        "Change that cwd in the file to one inside it."
+      ])
+      const missing = await s.call("start_task", { name: "app2" })
+      expect([missing.isError, textOf(missing)]).toEqual([
+        true,
+        `Project task "app2" was not started: it needs "nodir", whose working directory "${dir}/nope" ` +
+        `(the cwd of task "nodir" in ${file}) does not exist. Change that cwd in the file, or create the directory.`
+      ])
+      expect(textOf(await s.call("start_task", { name: "nodir" }))).toMatch(
+        /^Project task "nodir" was not started: its working directory ".*\/nope" \(the cwd of task "nodir" in /
+      )
+      const listed = await s.structured<Listed>("list_tasks")
+      expect(listed.tasks.every((t) => t.status === "defined")).toBe(true)
+    }, { TASKMUX_CWD_ROOT: dir })
   })
 
   it("the start policy applies to every task of the chain before any starts", async () => {

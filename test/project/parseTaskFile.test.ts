@@ -1,4 +1,6 @@
 /** A task file's mistakes, as a person writing one makes them: each says what the file needs instead. */
+import * as os from "node:os"
+import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { parseTaskFile } from "../../src/project/parseTaskFile.ts"
 import { ProjectFileError } from "../../src/project/ProjectFile.ts"
@@ -100,5 +102,20 @@ describe("parseTaskFile", () => {
       "0x10": "sixteen"
     })
     expect(parsed.tasks.get("3.10")?.dependsOn).toEqual({ "007": "started" })
+  })
+
+  it("reads a cwd of ~ or ~/… as the home directory, as start_task's cwd is; anything else against the file's directory", () => {
+    const parsed = parseTaskFile(
+      "/p/taskmux.yaml",
+      "tasks:\n  a:\n    command: pwd\n    cwd: \"~\"\n  b:\n    command: pwd\n    cwd: ~/src\n" +
+        "  c:\n    command: pwd\n    cwd: ~other\n  d:\n    command: pwd\n"
+    )
+    if (parsed instanceof ProjectFileError) throw new Error(parsed.message)
+    expect([...parsed.tasks.values()].map((t) => t.cwd)).toEqual([
+      os.homedir(),
+      NodePath.join(os.homedir(), "src"),
+      "/p/~other",
+      "/p"
+    ])
   })
 })
