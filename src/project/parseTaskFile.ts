@@ -112,8 +112,14 @@ const asWritten = (node: unknown): void => {
 /** What is wrong at `at`: a field that is none (with what it may have meant), or the schema's word and the value given. */
 const problemOf = (message: string, at: ReadonlyArray<PropertyKey>, data: unknown, owner: string): string => {
   const problem = issueMessage(message, at.at(-1) ?? "", owner)
-  return problem === message ? `${message}${gotAt(data, at)}` : problem
+  if (problem === message) return `${message}${gotAt(data, at)}`
+  // Compose's `env_file` (and foreman's .env) is what such a person reaches for: what to do instead.
+  return at.length === 3 && ENV_FILE_FIELDS.has(String(at[2]))
+    ? `${problem} (taskmux reads no env file: put the variables under env)`
+    : problem
 }
+
+const ENV_FILE_FIELDS = new Set(["env_file", "envFile", "env-file", "envfile", "dotenv"])
 
 /** The range of the key `key` in a YAML map node, for a line number. */
 const findKey = (map: unknown, key: PropertyKey): [number, number, number] | undefined => {

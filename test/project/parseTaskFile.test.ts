@@ -118,4 +118,10 @@ describe("parseTaskFile", () => {
       "/p"
     ])
   })
+
+  it("compose's env_file is refused with what to do instead: taskmux reads no env file", () => {
+    expect(problem("tasks:\n  web:\n    command: x\n    env_file: .env\n")).toMatch(
+      /^\/p\/taskmux\.yaml:4 task "web", env_file: not a field of a task; its fields are command, .* \(taskmux reads no env file: put the variables under env\)$/
+    )
+  })
 })
