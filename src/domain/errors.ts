@@ -166,13 +166,26 @@ export class TaskNotRunning extends Schema.TaggedError<TaskNotRunning>()("TaskNo
   }
 }
 
+/** A project task's chain: the task asked for, the one whose cwd it is, and the file that gives that cwd. */
+const CwdOfChain = Schema.Struct({ asked: Schema.String, task: Schema.String, file: Schema.String })
+
+/** A chain's task's working directory, said with where it comes from (a start by name cannot pass a cwd). */
+const chainCwd = (chain: typeof CwdOfChain.Type, cwd: string) =>
+  `Project task ${quote(chain.asked)} was not started: ${
+    chain.asked === chain.task ? "its" : `it needs ${quote(chain.task)}, whose`
+  } working directory ${quote(cwd)} (the cwd of task ${quote(chain.task)} in ${chain.file})`
+
 export class InvalidCwd extends Schema.TaggedError<InvalidCwd>()("InvalidCwd", {
   cwd: Schema.String,
   reason: Schema.String,
   /** A restart refused: the task it was for, and whether its run goes on. */
-  restart: Schema.optional(Schema.Struct({ name: Schema.String, runsOn: Schema.Boolean }))
+  restart: Schema.optional(Schema.Struct({ name: Schema.String, runsOn: Schema.Boolean })),
+  chain: Schema.optional(CwdOfChain)
 }) {
   override get message() {
+    if (this.chain !== undefined) {
+      return `${chainCwd(this.chain, this.cwd)} ${this.reason}. Change that cwd in the file, or create the directory.`
+    }
     return this.restart === undefined
       ? `Working directory ${quote(this.cwd)} ${this.reason}.` +
         `${/\$\w|\$\{/.test(this.cwd) ? " Variables ($NAME) in cwd are not expanded: give the path itself." : ""}` +
@@ -263,10 +276,23 @@ export class InvalidArguments extends Schema.TaggedError<InvalidArguments>()("In
 }
 
 export class TooManyTasks extends Schema.TaggedError<TooManyTasks>()("TooManyTasks", {
-  limit: Schema.Int
+  limit: Schema.Int,
+  /** A project task's chain: the task asked for, the tasks it would start (its own last), and how many run. */
+  chain: Schema.optional(
+    Schema.Struct({ asked: Schema.String, starts: Schema.Array(Schema.String), running: Schema.Int })
+  )
 }) {
   override get message() {
-    return `${this.limit} tasks are running, the limit (--max-tasks). Stop or remove one first, or start taskmux with a higher --max-tasks.`
+    if (this.chain === undefined) {
+      return `${this.limit} tasks are running, the limit (--max-tasks). Stop or remove one first, or start taskmux with a higher --max-tasks.`
+    }
+    const { asked, running, starts } = this.chain
+    const names = starts.length > 3 ? `${starts[0]} … ${starts.at(-1)}` : starts.join(", ")
+    const over = running + starts.length - this.limit
+    return `Project task ${quote(asked)} was not started: it needs ${starts.length} task${
+      starts.length === 1 ? "" : "s"
+    } started (${names}); ${running} ${running === 1 ? "runs" : "run"} already and the limit is ${this.limit} ` +
+      `(--max-tasks). Stop or remove ${over} first, or start taskmux with a higher --max-tasks.`
   }
 }
 
@@ -307,12 +333,14 @@ export class CommandRefused extends Schema.TaggedError<CommandRefused>()("Comman
 
 export class CwdOutsideRoot extends Schema.TaggedError<CwdOutsideRoot>()("CwdOutsideRoot", {
   cwd: Schema.String,
-  root: Schema.String
+  root: Schema.String,
+  chain: Schema.optional(CwdOfChain)
 }) {
   override get message() {
-    return `Working directory ${quote(this.cwd)} is outside ${
-      quote(this.root)
-    }, the only place tasks may run (--cwd-root). Pass a cwd inside it.`
+    const outside = `is outside ${quote(this.root)}, the only place tasks may run (--cwd-root).`
+    return this.chain === undefined
+      ? `Working directory ${quote(this.cwd)} ${outside} Pass a cwd inside it.`
+      : `${chainCwd(this.chain, this.cwd)} ${outside} Change that cwd in the file to one inside it.`
   }
 }
 

@@ -5,10 +5,12 @@
  * tell, the task and the field, as a person fixing the file needs.
  */
 import { Schema } from "effect"
+import * as os from "node:os"
 import * as NodePath from "node:path"
 import { compilePattern } from "../domain/pattern.ts"
 import { RestartSpec, waitForIssue, WaitForSpec } from "../domain/StartSpec.ts"
 import { TASK_NAME } from "../domain/Task.ts"
+import { withHome } from "../domain/withHome.ts"
 
 /** What a dependency must have reached before its dependent starts, as compose's `depends_on` says it. */
 export const Condition = Schema.Literals(["started", "ready", "succeeded"])
@@ -56,7 +58,7 @@ const TaskNameKey = Schema.String.check(Schema.isPattern(TASK_NAME))
 
 export const FileShape = Schema.Struct({ tasks: Schema.Record(TaskNameKey, ProjectTaskDef) })
 
-/** A task of the project, as start_task runs it: its cwd resolved against the file's directory. */
+/** A task of the project, as start_task runs it: its cwd resolved against the file's directory (and `~`). */
 export interface ProjectTask extends ProjectTaskDef {
   readonly name: string
   readonly cwd: string
@@ -85,29 +87,6 @@ export class ProjectFileError extends Schema.TaggedError<ProjectFileError>()("Pr
   }
 }
 
-const isMap = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-/**
- * `PORT: 8080` and `DEBUG: true` are what everyone writes in a YAML file (compose takes them): a
- * variable's value is their text.
- */
-export const envScalarsAsText = (data: unknown): unknown => {
-  if (!isMap(data) || !isMap(data.tasks)) return data
-  const task = (def: unknown) =>
-    isMap(def) && isMap(def.env)
-      ? {
-        ...def,
-        env: Object.fromEntries(
-          Object.entries(def.env).map((
-            [name, value]
-          ) => [name, typeof value === "number" || typeof value === "boolean" ? String(value) : value])
-        )
-      }
-      : def
-  return { ...data, tasks: Object.fromEntries(Object.entries(data.tasks).map(([name, def]) => [name, task(def)])) }
-}
-
 /** A Procfile: `name: command` per line, `#` comments; no readiness, no dependencies. */
 export const parseProcfile = (path: string, text: string): ProjectFile | ProjectFileError => {
   const entries: Array<[string, ProjectTaskDef]> = []
@@ -123,15 +102,19 @@ export const parseProcfile = (path: string, text: string): ProjectFile | Project
   return withTasks(path, entries, () => undefined)
 }
 
-/** Checks dependencies (known names, no cycle) and resolves each cwd against the file's directory. */
+/**
+ * Checks dependencies (known names, no cycle) and resolves each cwd against the file's directory,
+ * `~` as start_task's cwd takes it (the supervisor serves one user: its home is theirs).
+ */
 export const withTasks = (
   path: string,
   entries: ReadonlyArray<[string, ProjectTaskDef]>,
-  lineOf: (task: string, field: Array<string>) => number | undefined
+  lineOf: (task: string, field: Array<string>) => number | undefined,
+  home: string = os.homedir()
 ): ProjectFile | ProjectFileError => {
   const dir = NodePath.dirname(path)
   const tasks = new Map<string, ProjectTask>(
-    entries.map(([name, def]) => [name, { ...def, name, cwd: NodePath.resolve(dir, def.cwd ?? ".") }])
+    entries.map(([name, def]) => [name, { ...def, name, cwd: NodePath.resolve(dir, withHome(def.cwd ?? ".", home)) }])
   )
   const fail = (task: string, field: Array<string>, problem: string) => {
     const line = lineOf(task, field)

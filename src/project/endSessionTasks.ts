@@ -5,7 +5,7 @@
  * share its dependencies, and the one that leaves first must not stop the database under the other's
  * server.
  */
-import { Effect } from "effect"
+import { Effect, Semaphore } from "effect"
 import { isFinished } from "../domain/Task.ts"
 import type { Owner } from "../supervisor/TaskActor.ts"
 import { type RecordedTask, TaskRegistry } from "../supervisor/TaskRegistry.ts"
@@ -16,13 +16,25 @@ export const endSessionTasks = Effect.fn("endSessionTasks")(function*(session: s
   const registry = yield* TaskRegistry
   const project = yield* (yield* Project).current
   const defined = project.file?.tasks
-  if (defined !== undefined) {
-    for (const [name, owner] of neededByOthers(session, yield* registry.records, defined, [...underWay])) {
-      yield* registry.handOver(name, session, owner)
-    }
-  }
-  yield* registry.endSession(session)
+  yield* handingOver.withPermits(1)(Effect.gen(function*() {
+    ending.add(session)
+    if (defined === undefined) return
+    const heirs = neededByOthers(session, yield* registry.records, defined, [...underWay], ending)
+    for (const [name, owner] of heirs) yield* registry.handOver(name, session, owner)
+  }))
+  yield* Effect.ensuring(registry.endSession(session), Effect.sync(() => ending.delete(session)))
 })
+
+/**
+ * Sessions whose end is under way: their tasks still run while they stop (up to the kill grace), but
+ * they claim nothing, or a session leaving a moment later would hand its tasks to one already gone.
+ */
+const ending = new Set<string>()
+/**
+ * One session's hand-over at a time: a hand-over worked out before another session began to end
+ * reaches that session's tasks before its own end lists them, so they end with it.
+ */
+const handingOver = Semaphore.makeUnsafe(1)
 
 /** A chain being started: who will own it, and the tasks it needs before its own. */
 export interface ChainUnderWay {
@@ -47,13 +59,14 @@ export const whileNeeding = <A, E, R>(owner: Owner, needs: Iterable<string>, sta
 /**
  * The running tasks of `session` that running tasks of other owners need, or chains other owners are
  * starting, each with the owner it goes to: kept if any kept task or chain needs it, else the first
- * other session's. Pure.
+ * other session's that is not `ending`. Pure.
  */
 export const neededByOthers = (
   session: string,
   tasks: ReadonlyArray<RecordedTask>,
   defined: ReadonlyMap<string, Pick<ProjectTask, "dependsOn">>,
-  chains: ReadonlyArray<ChainUnderWay> = []
+  chains: ReadonlyArray<ChainUnderWay> = [],
+  ending: ReadonlySet<string> = new Set()
 ): Map<string, Owner> => {
   const live = new Map(tasks.filter((t) => !isFinished(t.status)).map((t) => [t.name, t]))
   /** Everything `name` needs, through the tasks it needs. */
@@ -73,6 +86,7 @@ export const neededByOthers = (
   // Kept claims first, so what a kept task needs is kept, whoever else needs it.
   for (const claim of claims.sort((a, b) => (a.owner.session === null ? 0 : 1) - (b.owner.session === null ? 0 : 1))) {
     if (claim.owner.session === session) continue
+    if (claim.owner.session !== null && ending.has(claim.owner.session)) continue
     for (const need of claim.needs) {
       if (live.get(need)?.session === session && !heirs.has(need)) heirs.set(need, claim.owner)
     }

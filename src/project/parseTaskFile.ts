@@ -4,10 +4,10 @@
  * for a project that has such a file, not at every start-up.
  */
 import { Schema } from "effect"
-import { isMap, LineCounter, parseDocument } from "yaml"
+import { type Document, isMap, isScalar, LineCounter, parseDocument } from "yaml"
 import { gotAt, issueMessage, standardIssues } from "../domain/errors.ts"
 import { TASK_NAME, TASK_NAME_RULE } from "../domain/Task.ts"
-import { envScalarsAsText, FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
+import { FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
 
 // A misspelt field (`dependOn`) is an error, not silently ignored.
 const decode = (data: unknown) => Schema.decodeUnknownExit(FileShape)(data, { onExcessProperty: "error" })
@@ -23,7 +23,8 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
       problem: syntax.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
     })
   }
-  const data = envScalarsAsText(doc.toJS())
+  const order = keepWrittenText(doc)
+  const data: unknown = doc.toJS()
   const lineOf = (at: ReadonlyArray<PropertyKey>): number | undefined => {
     // The deepest node the path reaches: a missing field is reported where its task starts.
     for (let n = at.length; n >= 0; n--) {
@@ -70,14 +71,55 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
         )
     })
   }
-  return withTasks(path, Object.entries(decoded.value.tasks), (task, field) => lineOf(["tasks", task, ...field]))
+  // In the file's order: an object lists integer-like keys ("7") first.
+  const entries = Object.entries(decoded.value.tasks).sort(([a], [b]) => order(a) - order(b))
+  return withTasks(path, entries, (task, field) => lineOf(["tasks", task, ...field]))
+}
+
+/**
+ * Task names (dependsOn's too) and env values as written (`007`, `3.10`, `0x1F`), not as the YAML
+ * numbers and booleans they parse to: `PORT: 8080` and `DEBUG: true` are what everyone writes
+ * (compose takes them), and the value meant is their text. Gives each task's place in the file.
+ */
+const keepWrittenText = (doc: Document): (name: string) => number => {
+  const tasks = doc.get("tasks", true)
+  const places = new Map<string, number>()
+  if (isMap(tasks)) {
+    for (const [i, pair] of tasks.items.entries()) {
+      asWritten(pair.key)
+      if (isScalar(pair.key)) places.set(String(pair.key.value), i)
+      if (!isMap(pair.value)) continue
+      const env = pair.value.get("env", true)
+      const dependsOn = pair.value.get("dependsOn", true)
+      for (const variable of isMap(env) ? env.items : []) {
+        asWritten(variable.key)
+        asWritten(variable.value)
+      }
+      for (const dependency of isMap(dependsOn) ? dependsOn.items : []) asWritten(dependency.key)
+    }
+  }
+  return (name) => places.get(name) ?? places.size
+}
+
+/** A number or boolean scalar becomes its source text. */
+const asWritten = (node: unknown): void => {
+  if (!isScalar(node) || node.source === undefined) return
+  if (typeof node.value === "number" || typeof node.value === "bigint" || typeof node.value === "boolean") {
+    node.value = node.source
+  }
 }
 
 /** What is wrong at `at`: a field that is none (with what it may have meant), or the schema's word and the value given. */
 const problemOf = (message: string, at: ReadonlyArray<PropertyKey>, data: unknown, owner: string): string => {
   const problem = issueMessage(message, at.at(-1) ?? "", owner)
-  return problem === message ? `${message}${gotAt(data, at)}` : problem
+  if (problem === message) return `${message}${gotAt(data, at)}`
+  // Compose's `env_file` (and foreman's .env) is what such a person reaches for: what to do instead.
+  return at.length === 3 && ENV_FILE_FIELDS.has(String(at[2]))
+    ? `${problem} (taskmux reads no env file: put the variables under env)`
+    : problem
 }
+
+const ENV_FILE_FIELDS = new Set(["env_file", "envFile", "env-file", "envfile", "dotenv"])
 
 /** The range of the key `key` in a YAML map node, for a line number. */
 const findKey = (map: unknown, key: PropertyKey): [number, number, number] | undefined => {

@@ -7,12 +7,19 @@
  */
 import { Effect, Schema } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
-import { CommandRefused, TaskAlreadyRunning, type TaskNotFound, TooManyTasks } from "../domain/errors.ts"
+import {
+  CommandRefused,
+  CwdOutsideRoot,
+  InvalidCwd,
+  TaskAlreadyRunning,
+  type TaskNotFound,
+  TooManyTasks
+} from "../domain/errors.ts"
 import { compilePattern } from "../domain/pattern.ts"
 import { defaultTimeoutMs } from "../domain/StartSpec.ts"
 import { describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
 import { DEFAULT_TERMINAL } from "../domain/TerminalSize.ts"
-import { checkPolicy } from "../supervisor/startPolicy.ts"
+import { checkDirectory, checkPolicy } from "../supervisor/startPolicy.ts"
 import {
   type Started,
   type StartRequest,
@@ -73,6 +80,23 @@ export class DependencyTaken extends Schema.TaggedError<DependencyTaken>()("Depe
       JSON.stringify(this.command)
     }, not the project file's ${JSON.stringify(this.wanted)}. Stop that one (stop_task), or start it under ` +
       `another name, then start "${this.name}" again.`
+  }
+}
+
+export class ProjectTaskChanged extends Schema.TaggedError<ProjectTaskChanged>()("ProjectTaskChanged", {
+  name: Schema.String,
+  pid: Schema.NullOr(Schema.Int),
+  /** Whose it is, in words ("" for the asker's own). */
+  owner: Schema.String,
+  command: Schema.String,
+  wanted: Schema.String
+}) {
+  override get message() {
+    return `Project task "${this.name}" is already running (pid ${this.pid}, ${
+      this.owner === "" ? "started by this session" : this.owner
+    }) as ${JSON.stringify(this.command)}, but the project file now gives it another command, ${
+      JSON.stringify(this.wanted)
+    }. stop_task, then start_task { name: "${this.name}" }, runs what the file says; restart_task runs it as it is.`
   }
 }
 
@@ -187,31 +211,49 @@ export const startProjectTask = Effect.fnUntraced(function*(
   const order = startOrder(tasks, name).filter((n) => needed.has(n)).map((n) => tasks.get(n)!)
   // The same checks as an ad-hoc start, for every task of the chain, before any starts; and a
   // dependency's name held by another command would never become what the file says it becomes.
+  let targetLine = target.command
   for (const task of order) {
-    const { line } = yield* checkPolicy((yield* Viewer).policy ?? config, asStartRequest(task)).pipe(
-      Effect.catchTag(
-        "CommandRefused",
-        ({ command, rule }) =>
-          Effect.fail(new CommandRefused({ command, rule, chain: { asked: name, task: task.name } }))
-      )
+    const at = { asked: name, task: task.name, file: state.file!.path }
+    const { cwd, line } = yield* checkPolicy((yield* Viewer).policy ?? config, asStartRequest(task)).pipe(
+      Effect.catchTags({
+        CommandRefused: ({ command, rule }) =>
+          Effect.fail(new CommandRefused({ command, rule, chain: { asked: name, task: task.name } })),
+        CwdOutsideRoot: ({ cwd, root }) => Effect.fail(new CwdOutsideRoot({ cwd, root, chain: at }))
+      })
     )
+    // Before any starts: a dependency's missing directory would fail the chain half started.
+    const cwdProblem = running.has(task.name) ? undefined : yield* checkDirectory(cwd)
+    if (cwdProblem !== undefined) return yield* new InvalidCwd({ cwd, reason: cwdProblem, chain: at })
+    if (task.name === name) targetLine = line
     const holder = running.get(task.name)
     if (task.name !== name && holder !== undefined && holder.command !== line) {
       return yield* new DependencyTaken({ name, dependency: task.name, command: holder.command, wanted: line })
     }
   }
   // Already running as its file says: that is what was asked (compose's `up`), so the answer is that run,
-  // ready when its waitFor says so. Running another command under its name: the refusal says whose.
-  if (running.has(name)) {
+  // ready when its waitFor says so. Running another command under its name: the refusal says whose,
+  // and, when the file changed since, what each runs (a restart would run the old one again).
+  const holder = running.get(name)
+  if (holder !== undefined) {
     return yield* registry.start(asStartRequest(target, keep || target.keep === true)).pipe(
       // It ended since the list and runs again: its dependencies were met for the run before.
       Effect.map((started): ProjectStart => ({ started, wait: undefined, tasks: [started] })),
       Effect.catchTag(
         "TaskAlreadyRunning",
-        (taken): Effect.Effect<ProjectStart, TaskAlreadyRunning | TaskNotFound, TaskRegistry> =>
-          taken.same !== true ?
-            Effect.fail(taken) :
-            alreadyRunning(target, taken.pid, taken.owner, onProgress, wanted ?? waitOf(target))
+        (taken): Effect.Effect<ProjectStart, TaskAlreadyRunning | ProjectTaskChanged | TaskNotFound, TaskRegistry> =>
+          taken.same === true ?
+            alreadyRunning(target, taken.pid, taken.owner, onProgress, wanted ?? waitOf(target)) :
+            holder.command !== targetLine ?
+            Effect.fail(
+              new ProjectTaskChanged({
+                name,
+                pid: taken.pid,
+                owner: taken.owner,
+                command: holder.command,
+                wanted: targetLine
+              })
+            ) :
+            Effect.fail(taken)
       )
     )
   }
@@ -226,7 +268,12 @@ export const startProjectTask = Effect.fnUntraced(function*(
     needs,
     Effect.gen(function*() {
       const toStart = order.filter((t) => !running.has(t.name))
-      if (running.size + toStart.length > config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })
+      if (running.size + toStart.length > config.maxTasks) {
+        return yield* new TooManyTasks({
+          limit: config.maxTasks,
+          chain: { asked: name, starts: toStart.map((t) => t.name), running: running.size }
+        })
+      }
 
       const steps: Array<ChainStep> = []
       const startedNow: Array<string> = []
@@ -331,19 +378,27 @@ export const startProjectTask = Effect.fnUntraced(function*(
       const wait = ownWait === undefined
         ? undefined
         : yield* registry.wait(name, { ...ownWait, onProgress: ownProgress })
-      // The chain as it is now: a dependency that had to succeed has ended.
-      const now = new Map((yield* registry.list).map((t) => [t.name, t]))
       const chain: ProjectStart = {
         started: { name: last.name, pid: last.pid, status: wait?.status ?? last.status },
         wait,
-        // (and a dependency another chain was spawning when this one found it has its pid by now).
-        tasks: steps.map((step) => ({
-          ...step,
-          pid: now.get(step.name)?.pid ?? step.pid,
-          status: now.get(step.name)?.status ?? step.status
-        }))
+        // The chain as it is now: a dependency that had to succeed has ended.
+        tasks: yield* chainAsItIs(steps)
       }
       return chain
     })
   )
+})
+
+/**
+ * A chain's steps as they are now, for its answer: a dependency may have ended since it started (one
+ * that had to succeed, one that crashed during the target's look), and one another chain was
+ * spawning when this one found it has its pid by now.
+ */
+export const chainAsItIs = Effect.fnUntraced(function*(steps: ReadonlyArray<ChainStep>) {
+  const now = new Map((yield* (yield* TaskRegistry).list).map((t) => [t.name, t]))
+  return steps.map((step): ChainStep => ({
+    ...step,
+    pid: now.get(step.name)?.pid ?? step.pid,
+    status: now.get(step.name)?.status ?? step.status
+  }))
 })

@@ -8,6 +8,7 @@ import { realpath, stat } from "node:fs/promises"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { CommandRefused, CwdOutsideRoot } from "../domain/errors.ts"
+import { withHome } from "../domain/withHome.ts"
 import type { StartPolicy } from "./Viewer.ts"
 
 /** The policy's word on a command line and a working directory; both as checked. */
@@ -40,10 +41,6 @@ export const checkPolicy = Effect.fnUntraced(function*(
   }
   return { cwd, line }
 })
-
-/** "~" and "~/…" as a shell reads them (what a model writes for the user's home); nothing else is expanded. */
-const withHome = (cwd: string, home: string) =>
-  cwd === "~" || cwd.startsWith("~/") ? NodePath.join(home, cwd.slice(1)) : cwd
 
 /** Why `cwd` cannot be used, or undefined when it is a directory. */
 export const checkDirectory = (cwd: string) =>

@@ -343,6 +343,28 @@ describe("one supervisor per project, shared by every session", () => {
     await until(() => !isAlive(db.pid) && !isAlive(web.pid) ? true : undefined, 5_000)
   })
 
+  it("hands nothing to a session that is ending: a dependency nobody live needs stops with its own, and the supervisor ends", async () => {
+    const p = makeProject()
+    writeFileSync(
+      NodePath.join(p.project, "taskmux.yaml"),
+      "tasks:\n  db:\n    command: sleep 300\n  web:\n" +
+        "    command: \"trap 'sleep 2; exit 0' TERM; echo up; while true; do sleep 0.2; done\"\n" +
+        "    waitFor: { pattern: up }\n    dependsOn: { db: started }\n"
+    )
+    const bob = await session(p.env)
+    const db = await bob.structured<{ pid: number }>("start_task", { name: "db" })
+    const alice = await session(p.env)
+    const web = await alice.structured<{ pid: number }>("start_task", { name: "web" })
+    const supervisor = (await p.supervisor())!.pid
+    // Alice's web takes 2 s to stop; Bob leaves while it does, its claim on db one of a session gone.
+    await alice.client.close()
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(isAlive(web.pid)).toBe(true)
+    await bob.client.close()
+    await until(() => !isAlive(db.pid) && !isAlive(web.pid) ? true : undefined, 8_000)
+    await until(() => !isAlive(supervisor) ? true : undefined, 5_000)
+  })
+
   it("hands a dependency to a session whose chain still waits for it to get ready", async () => {
     const p = makeProject()
     const port = await freePort()

@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { closest } from "../../src/domain/errors.ts"
+import { closest, TooManyTasks } from "../../src/domain/errors.ts"
 
 describe("closest: the field a misspelt one was meant to be", () => {
   const fields = ["command", "args", "name", "cwd", "env", "waitFor", "timeoutMs", "graceMs", "dependsOn"]
@@ -29,5 +29,15 @@ describe("closest: the field a misspelt one was meant to be", () => {
       const guess = closest(given, names)
       return guess === undefined || names.includes(guess)
     }))
+  })
+})
+
+describe("TooManyTasks", () => {
+  it("for a chain, says how many it needs (a long one by its ends), how many run, and how many to stop", () => {
+    const starts = Array.from({ length: 50 }, (_, i) => `s${String(50 + i).padStart(3, "0")}`)
+    expect(new TooManyTasks({ limit: 64, chain: { asked: "s099", starts, running: 50 } }).message).toBe(
+      "Project task \"s099\" was not started: it needs 50 tasks started (s050 … s099); 50 run already and the " +
+        "limit is 64 (--max-tasks). Stop or remove 36 first, or start taskmux with a higher --max-tasks."
+    )
   })
 })

@@ -4,7 +4,7 @@
  * request; a cycle, a bad file, a Procfile; a file changed between two starts; the start policy.
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { isAlive } from "../helpers.ts"
@@ -272,6 +272,18 @@ describe("project tasks", () => {
     })
   })
 
+  it("a chain's answer shows each dependency as it is after the target's look: one whose command was not found is not running", async () => {
+    const dir = project({
+      "taskmux.yaml":
+        "tasks:\n  missing:\n    command: /nonexistent/bin/thing\n  app:\n    command: sleep 60\n    dependsOn: { missing: started }\n"
+    })
+    await withProject(dir, async (s) => {
+      expect(textOf(await s.call("start_task", { name: "app" }))).toMatch(
+        /^Project chain: missing \(crashed, pid \d+\) → app \(running, pid \d+\)\.\nStarted task "app"/
+      )
+    })
+  })
+
   it("a failing dependency stops the chain, naming it and showing its last lines", async () => {
     const port = await freePort()
     await withProject(project({ "taskmux.yaml": stack(port) }), async (s) => {
@@ -407,7 +419,9 @@ describe("project tasks", () => {
         JSON.stringify({ tasks: { job: { command: "echo version two; sleep 30" } } })
       )
       // Still the first: it runs, and a restart runs the same again (as compose's restart does).
-      expect(textOf(await s.call("start_task", { name: "job" }))).toMatch(/already running/)
+      expect(textOf(await s.call("start_task", { name: "job" }))).toMatch(
+        /^Project task "job" is already running \(pid \d+, started by this session\) as "echo version one; sleep 30", but the project file now gives it another command, "echo version two; sleep 30"\. stop_task, then start_task \{ name: "job" \}, runs what the file says; restart_task runs it as it is\.$/
+      )
       // The restart says so: what the file now says is not what runs.
       expect(textOf(await s.call("restart_task", { name: "job" }))).toMatch(
         /^Restarted task "job" \(pid \d+\)\. The project file now gives "job" another command than this run was started with, and a restart runs it as it was: stop_task, then start_task \{ name: "job" \}, runs what the file says\.$/
@@ -425,6 +439,61 @@ describe("project tasks", () => {
       )
         .toBe(true)
     })
+  })
+
+  it("a chain beyond --max-tasks says how many tasks it needs, how many run, and the limit", async () => {
+    const dir = await stackProject()
+    await withProject(dir, async (s) => {
+      await s.structured("start_task", { name: "other", command: "sleep 60" })
+      const result = await s.call("start_task", { name: "web" })
+      expect([result.isError, textOf(result)]).toEqual([
+        true,
+        "Project task \"web\" was not started: it needs 3 tasks started (db, api, web); 1 runs already and the " +
+        "limit is 3 (--max-tasks). Stop or remove 1 first, or start taskmux with a higher --max-tasks."
+      ])
+      const listed = await s.structured<Listed>("list_tasks")
+      expect(listed.tasks.filter((t) => t.status !== "defined").map((t) => t.name)).toEqual(["other"])
+    }, { TASKMUX_MAX_TASKS: "3" })
+  })
+
+  it("a chain's task whose cwd is outside --cwd-root or missing is named, with the file that gives it, before any starts", async () => {
+    const dir = realpathSync(project({
+      "taskmux.yaml": `tasks:
+  tool:
+    command: pwd
+    cwd: ..
+  app:
+    command: sleep 60
+    dependsOn: { tool: succeeded }
+  nodir:
+    command: pwd
+    cwd: nope
+  app2:
+    command: sleep 60
+    dependsOn: { nodir: succeeded }
+`
+    }))
+    const file = NodePath.join(dir, "taskmux.yaml")
+    await withProject(dir, async (s) => {
+      const outside = await s.call("start_task", { name: "app" })
+      expect([outside.isError, textOf(outside)]).toEqual([
+        true,
+        `Project task "app" was not started: it needs "tool", whose working directory "${NodePath.dirname(dir)}" ` +
+        `(the cwd of task "tool" in ${file}) is outside "${dir}", the only place tasks may run (--cwd-root). ` +
+        "Change that cwd in the file to one inside it."
+      ])
+      const missing = await s.call("start_task", { name: "app2" })
+      expect([missing.isError, textOf(missing)]).toEqual([
+        true,
+        `Project task "app2" was not started: it needs "nodir", whose working directory "${dir}/nope" ` +
+        `(the cwd of task "nodir" in ${file}) does not exist. Change that cwd in the file, or create the directory.`
+      ])
+      expect(textOf(await s.call("start_task", { name: "nodir" }))).toMatch(
+        /^Project task "nodir" was not started: its working directory ".*\/nope" \(the cwd of task "nodir" in /
+      )
+      const listed = await s.structured<Listed>("list_tasks")
+      expect(listed.tasks.every((t) => t.status === "defined")).toBe(true)
+    }, { TASKMUX_CWD_ROOT: dir })
   })
 
   it("the start policy applies to every task of the chain before any starts", async () => {

@@ -43,4 +43,14 @@ describe("neededByOthers", () => {
     expect(neededByOthers("bob", [task("db", "bob"), task("api", "alice", "crashed")], defined).size).toBe(0)
     expect(neededByOthers("bob", [task("db", "carol"), task("api", "alice")], defined).size).toBe(0)
   })
+
+  it("hands nothing to a session that is ending: its tasks still run while they stop, but need nothing", () => {
+    const tasks = [task("db", "bob"), task("api", "alice"), task("worker", "carol")]
+    expect(neededByOthers("bob", tasks, defined, [], new Set(["alice"]))).toEqual(
+      new Map([["db", { session: "carol", client: "carol-client" }]])
+    )
+    expect(neededByOthers("bob", tasks, defined, [], new Set(["alice", "carol"])).size).toBe(0)
+    const chain = { owner: { session: "alice", client: "alice-client" }, needs: new Set(["db"]) }
+    expect(neededByOthers("bob", [task("db", "bob")], defined, [chain], new Set(["alice"])).size).toBe(0)
+  })
 })

@@ -1,4 +1,6 @@
 /** A task file's mistakes, as a person writing one makes them: each says what the file needs instead. */
+import * as os from "node:os"
+import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { parseTaskFile } from "../../src/project/parseTaskFile.ts"
 import { ProjectFileError } from "../../src/project/ProjectFile.ts"
@@ -78,5 +80,48 @@ describe("parseTaskFile", () => {
     )
     if (parsed instanceof ProjectFileError) throw new Error(parsed.message)
     expect(parsed.tasks.get("e")?.env).toEqual({ PORT: "8080", DEBUG: "true", NAME: "x" })
+  })
+
+  it("keeps task names and env values as written, not as the numbers YAML reads in them, in the file's order", () => {
+    const parsed = parseTaskFile(
+      "/p/taskmux.yaml",
+      "tasks:\n  web:\n    command: echo\n  007:\n    command: echo\n    env:\n      PYTHON_VERSION: 3.10\n" +
+        "      UMASK: 0022\n      ACCOUNT_ID: 12345678901234567890\n      HEX: 0x1F\n      BIG: 1e3\n" +
+        "      DEBUG: True\n      0x10: sixteen\n  3.10:\n    command: echo\n    dependsOn: { 007: started }\n" +
+        "  2:\n    command: echo\n"
+    )
+    if (parsed instanceof ProjectFileError) throw new Error(parsed.message)
+    expect([...parsed.tasks.keys()]).toEqual(["web", "007", "3.10", "2"])
+    expect(parsed.tasks.get("007")?.env).toEqual({
+      PYTHON_VERSION: "3.10",
+      UMASK: "0022",
+      ACCOUNT_ID: "12345678901234567890",
+      HEX: "0x1F",
+      BIG: "1e3",
+      DEBUG: "True",
+      "0x10": "sixteen"
+    })
+    expect(parsed.tasks.get("3.10")?.dependsOn).toEqual({ "007": "started" })
+  })
+
+  it("reads a cwd of ~ or ~/… as the home directory, as start_task's cwd is; anything else against the file's directory", () => {
+    const parsed = parseTaskFile(
+      "/p/taskmux.yaml",
+      "tasks:\n  a:\n    command: pwd\n    cwd: \"~\"\n  b:\n    command: pwd\n    cwd: ~/src\n" +
+        "  c:\n    command: pwd\n    cwd: ~other\n  d:\n    command: pwd\n"
+    )
+    if (parsed instanceof ProjectFileError) throw new Error(parsed.message)
+    expect([...parsed.tasks.values()].map((t) => t.cwd)).toEqual([
+      os.homedir(),
+      NodePath.join(os.homedir(), "src"),
+      "/p/~other",
+      "/p"
+    ])
+  })
+
+  it("compose's env_file is refused with what to do instead: taskmux reads no env file", () => {
+    expect(problem("tasks:\n  web:\n    command: x\n    env_file: .env\n")).toMatch(
+      /^\/p\/taskmux\.yaml:4 task "web", env_file: not a field of a task; its fields are command, .* \(taskmux reads no env file: put the variables under env\)$/
+    )
   })
 })

@@ -10,7 +10,7 @@ import { compactErrorLine, describeEnd, isFinished, TaskStatus } from "../../dom
 import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
 import { Project } from "../../project/Project.ts"
 import { restartNotes, runningDependents } from "../../project/projectTasks.ts"
-import { startProjectTask } from "../../project/startProjectTask.ts"
+import { chainAsItIs, startProjectTask } from "../../project/startProjectTask.ts"
 import { askedBy, joinHints } from "../../supervisor/hints.ts"
 import type { Started } from "../../supervisor/TaskActor.ts"
 import type { TaskRegistry } from "../../supervisor/TaskRegistry.ts"
@@ -124,9 +124,10 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
               hint: `It was already running${chain.already === "" ? "" : ` (${chain.already})`}${NOTHING_STARTED}`
             }
           if (chain.wait === undefined) {
-            return chain.already === undefined
-              ? { ...yield* answerEarlyEnd(r, chain.started), tasks: chain.tasks }
-              : { ...chain.started, ...already }
+            if (chain.already !== undefined) return { ...chain.started, ...already }
+            const started = yield* answerEarlyEnd(r, chain.started)
+            // Read after the target's look: a dependency may have ended in it (a command not found).
+            return { ...started, tasks: yield* chainAsItIs(chain.tasks) }
           }
           const { name: _, ...waited } = waitAnswer(chain.wait)
           // Both said: that it ran already, and what its wait found (a timeout's hint).
