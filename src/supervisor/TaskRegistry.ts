@@ -651,6 +651,12 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             : Effect.promise(async () => ({ ...await terminal.render(options), nextCursor }))
         })
 
+      /**
+       * The shell looked for a program on PATH and found none (bash's "command not found", dash's "not
+       * found"), not a path given that is missing ("/opt/x: No such file or directory", said as it is).
+       */
+      const lookedOnPath = (now: TaskState) => lastLines(now).some((line) => /(?:command )?not found$/.test(line))
+
       /** What an end needs said beyond its status: what it left running, or where a command was not found. */
       const endHint = (now: TaskState, exitCode = now.exitCode): { hint?: string } => {
         // Who stopped it: a session waiting on a task another session or a person stopped is not told
@@ -658,7 +664,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         const by = now.status === "stopped" && now.stoppedBy !== null ? `Stopped by ${now.stoppedBy}.` : ""
         const more = now.leftRunning.length > 0
           ? leftRunningHint(now.leftRunning)
-          : exitCode === 127 && now.args === null
+          : exitCode === 127 && now.args === null && lookedOnPath(now)
           ? notFoundHint(runEnv(now.baseEnv, now).PATH)
           : ""
         const hint = [by, more].filter(Boolean).join(" ")

@@ -298,6 +298,11 @@ describe("summaries that show the cause", () => {
     // Where it looked: the task's PATH, which is the server's, not a person's terminal's.
     expect(waited.hint).toMatch(/^The shell looked for it on the task's PATH: \/.*give the program's full path/)
     expect(text).toContain("The shell looked for it on the task's PATH: ")
+    // A full path that is missing was not looked for on PATH: the shell's own line says what is wrong.
+    const given = await run({ command: "/nonexistent/prog --port 3000", name: "given", waitFor: { exit: true } })
+    expect(given.waited).toMatchObject({ status: "crashed", exitCode: 127 })
+    expect(given.waited.lastLines.join("\n")).toMatch(/\/nonexistent\/prog: No such file or directory/)
+    expect(given.waited.hint).toBeUndefined()
   })
 
   it("a wait that timed out on a task that printed nothing at all says so", async () => {
