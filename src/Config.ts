@@ -118,7 +118,7 @@ export const options: ReadonlyArray<OptionSpec> = [
     env: "TASKMUX_MAX_TASKS",
     kind: "int",
     value: "N",
-    help: "most tasks running at once",
+    help: "most tasks running (or restarting) at once",
     default: "maxTasks"
   },
   {
@@ -166,7 +166,7 @@ export const options: ReadonlyArray<OptionSpec> = [
     env: "TASKMUX_READ_MAX_BYTES",
     kind: "int",
     value: "N",
-    help: "text in one read_output answer",
+    help: "text in one read_output answer that gives no maxBytes (at most 1 MiB)",
     default: "readMaxBytes"
   },
   {
@@ -182,7 +182,7 @@ export const options: ReadonlyArray<OptionSpec> = [
     env: "TASKMUX_LOG_DIR",
     kind: "string",
     value: "DIR",
-    help: "where each run's complete output goes"
+    help: "where each run's complete output goes (default $XDG_STATE_HOME/taskmux/logs)"
   },
   {
     flag: "log-max-bytes",
@@ -197,7 +197,7 @@ export const options: ReadonlyArray<OptionSpec> = [
     env: "TASKMUX_LOG_KEEP_DAYS",
     kind: "int",
     value: "N",
-    help: "run logs older than N days are deleted as a server starts",
+    help: "run logs last written more than N days ago are deleted (soon after start, then daily)",
     default: "logKeepDays"
   },
   {

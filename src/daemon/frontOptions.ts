@@ -46,7 +46,9 @@ export const sharedDifferences = (own: TaskmuxOptions, theirs: TaskmuxOptions, p
   )
   if (differ.length === 0) return undefined
   return `The project's supervisor (pid ${pid}) was started with other settings, which every session shares: ` +
-    `${differ.join(", ")}. What this session may start (--allow, --deny, --cwd-root, --no-inherit-env) is ` +
+    `${
+      differ.join(", ")
+    }. What this session may start (--allow, --deny, --cwd-root, --no-inherit-env, --env-allow) is ` +
     "yours. To run with all of yours: end that supervisor once nothing needs it (taskmux ps shows what " +
     "runs), or serve this client alone with --isolated."
 }
