@@ -153,7 +153,9 @@ const explainUnknown = (error: { readonly message: string }) =>
       }
       if (defined.includes(error.name)) {
         return {
-          message: `Task ${name} is a project task that has not run yet (list_tasks shows it as defined): ` +
+          // Not run yet, or removed since it ran (remove_task forgets a run): which, the registry no longer knows.
+          message: `Task ${name} is a project task that has not run yet, or not since it was removed (list_tasks ` +
+            "shows it as defined): " +
             `start_task { name: ${name} } runs it after its dependencies.`
         }
       }

@@ -72,7 +72,8 @@ describe("project tasks", () => {
       const notRun = await s.call("stop_task", { name: "seed" })
       expect([notRun.isError, textOf(notRun)]).toEqual([
         true,
-        "Task \"seed\" is a project task that has not run yet (list_tasks shows it as defined): " +
+        "Task \"seed\" is a project task that has not run yet, or not since it was removed (list_tasks shows it as " +
+        "defined): " +
         "start_task { name: \"seed\" } runs it after its dependencies."
       ])
       const progress: Array<string> = []
