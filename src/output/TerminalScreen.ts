@@ -5,8 +5,8 @@
  * Rendering is `@xterm/headless` (a real terminal emulator), made on the first screen read
  * and fed then. Until a read, output costs one copy into a byte ring of the newest
  * `RECENT_BYTES`, so a flood pays nothing for a screen nobody looks at. When more arrived
- * between two reads than the ring holds, the screen is rebuilt from the newest bytes, which
- * for anything that redraws or scrolls at that rate is what it shows.
+ * between two reads than the ring holds, the screen goes on with the newest bytes, which for
+ * anything that redraws or scrolls at that rate is what it shows.
  */
 import type * as XtermHeadless from "@xterm/headless"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
@@ -121,8 +121,7 @@ export class TerminalScreen {
     const emulator = await loadEmulator()
     const { cols, rows } = this.size
     const { bytes, lost } = this.recent.take()
-    if (this.terminal === undefined || lost) {
-      this.terminal?.xterm.dispose()
+    if (this.terminal === undefined) {
       const xterm = new emulator.Terminal({ cols, rows, scrollback: 0, allowProposedApi: true })
       const serializer = new emulator.SerializeAddon()
       xterm.loadAddon(serializer)
@@ -131,8 +130,12 @@ export class TerminalScreen {
       this.terminal = { xterm, serializer }
     }
     const { serializer, xterm: terminal } = this.terminal
+    // More came than the ring keeps: the screen goes on from where it was, as a terminal's would (a header
+    // or footer drawn once and not since stays, and so does the alternate screen), with the newest bytes
+    // from the start of a sequence or a line, not from inside a sequence, whose rest would print as text.
+    const fed = lost ? fromBoundary(bytes) : bytes
     // Its writes are parsed asynchronously: the callback says the screen is up to date.
-    await new Promise<void>((resolve) => terminal.write(bytes, resolve))
+    await new Promise<void>((resolve) => terminal.write(fed, resolve))
     const buffer = terminal.buffer.active
     const lines: Array<string> = []
     for (let i = 0; i < terminal.rows; i++) {
@@ -144,4 +147,12 @@ export class TerminalScreen {
       ? { rows: lines, cursor, redraw: serializer.serialize({ scrollback: 0 }) }
       : { rows: lines, cursor }
   }
+}
+
+/** `bytes` from its first escape (a sequence's start) or after its first newline, whichever comes first. */
+const fromBoundary = (bytes: Buffer): Buffer => {
+  const escape = bytes.indexOf(0x1b)
+  const newline = bytes.indexOf(0x0a)
+  if (escape === -1 && newline === -1) return bytes
+  return escape !== -1 && (newline === -1 || escape < newline) ? bytes.subarray(escape) : bytes.subarray(newline + 1)
 }

@@ -47,6 +47,24 @@ describe("TerminalScreen", () => {
     expect((await screen.render()).rows).toEqual(["line 39997", "line 39998", "line 39999"])
   })
 
+  it("after a flood of redraws larger than it keeps, keeps what was drawn once (a header, a footer), with no stray bytes", async () => {
+    const screen = new TerminalScreen({ cols: 40, rows: 6 })
+    screen.write(Buffer.from("\x1b[?1049h\x1b[H\x1b[2JHEADER drawn once\x1b[6;1HFOOTER: q to quit"))
+    expect((await screen.render()).rows[0]).toBe("HEADER drawn once")
+    // htop's or watch's way: one region redrawn, far more bytes than the ring holds.
+    const redraws = Array.from({ length: 20_000 }, (_, i) => `\x1b[3;1H\x1b[2Kcounter ${i}`).join("")
+    expect(redraws.length).toBeGreaterThan(RECENT_BYTES)
+    screen.write(Buffer.from(redraws))
+    expect((await screen.render()).rows).toEqual([
+      "HEADER drawn once",
+      "",
+      "counter 19999",
+      "",
+      "",
+      "FOOTER: q to quit"
+    ])
+  })
+
   it("a resize reflows to the new width", async () => {
     const screen = new TerminalScreen({ cols: 10, rows: 3 })
     screen.write(Buffer.from("abcdefghijklmno"))
