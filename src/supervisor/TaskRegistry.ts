@@ -52,6 +52,8 @@ import {
   askedBy,
   joinHints,
   leftRunningHint,
+  NEEDS_TERMINAL,
+  needsTerminalHint,
   notFoundHint,
   ownerLeft,
   pausedHint,
@@ -666,6 +668,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           ? leftRunningHint(now.leftRunning)
           : exitCode === 127 && now.args === null && lookedOnPath(now)
           ? notFoundHint(runEnv(now.baseEnv, now).PATH)
+          : exitCode !== 0 && now.terminal === null && lastLines(now).some((line) => NEEDS_TERMINAL.test(line))
+          ? needsTerminalHint
           : ""
         const hint = [by, more].filter(Boolean).join(" ")
         return hint === "" ? {} : { hint }

@@ -25,6 +25,14 @@ export const silentHint = (task: TaskState, forALine: boolean, never: boolean, s
     : `${silence}${stdin}`
 }
 
+/** What a program that needs a terminal says when it has pipes (top, docker -it, a raw-mode prompt). */
+export const NEEDS_TERMINAL =
+  /not a tty|failed tty get|input device is not a tty|inappropriate ioctl for device|must be run (?:from|in) a terminal|(?:stdin|stdout|input|output) is not a terminal|not a terminal/i
+
+/** An end of a task on pipes that said it needs a terminal. */
+export const needsTerminalHint = "It needs a terminal: start it with terminal: true (then send_input types into " +
+  "it and read_output { screen: true } shows its screen)."
+
 /** A timed-out wait whose task's main process is stopped by a signal. */
 export const pausedHint = "It is paused (stopped by SIGSTOP or SIGTSTP, see signal_task): it runs, and prints, " +
   "nothing until signal_task { signal: \"SIGCONT\" }."

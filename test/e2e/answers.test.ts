@@ -305,6 +305,19 @@ describe("summaries that show the cause", () => {
     expect(given.waited.hint).toBeUndefined()
   })
 
+  it("a program that needs a terminal, run on pipes, is told to run with terminal: true", async () => {
+    // A keypress prompt's raw mode, on a pipe: Python's termios says "Inappropriate ioctl for device".
+    const { text, waited } = await run({
+      command: "python3",
+      args: ["-c", "import sys, tty; tty.setraw(sys.stdin.fileno())"],
+      name: "raw",
+      waitFor: { exit: true }
+    })
+    expect(waited).toMatchObject({ status: "crashed", exitCode: 1 })
+    expect(waited.hint).toMatch(/^It needs a terminal: start it with terminal: true/)
+    expect(text).toContain("It needs a terminal")
+  })
+
   it("a wait that timed out on a task that printed nothing at all says so", async () => {
     const { text, waited } = await run({
       command: "sleep 30",
