@@ -326,6 +326,18 @@ describe("terminal tasks through every tool", () => {
       expect(textOf(await s.call("read_output", { name: "vite", raw: true }))).not.toContain("blank lines")
     }))
 
+  it("a screen read that also picks lines (tail, since, grep) is refused, not answered as if they were not there", () =>
+    withServer(async (s) => {
+      await s.structured("start_task", { command: "cat", name: "screen", terminal: true })
+      const refused = await s.call("read_output", { name: "screen", screen: true, tail: 5, grep: "x" })
+      expect(refused.isError).toBe(true)
+      expect(textOf(refused)).toBe(
+        "Invalid arguments for read_output: screen: true answers the whole screen as it is now; tail, grep pick " +
+          "lines: give screen alone, or leave it out to read lines"
+      )
+      expect((await s.call("read_output", { name: "screen", screen: true })).isError).toBeFalsy()
+    }))
+
   it("cols and rows without terminal are refused, naming what would be right", () =>
     withServer(async (s) => {
       const result = await s.call("start_task", { command: "true", cols: 100 })

@@ -1,5 +1,6 @@
 /** The tools that look at tasks: list, describe, read output. */
 import { Effect, Schema } from "effect"
+import { InvalidArguments } from "../../domain/errors.ts"
 import { compactLines, describeEnd, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../../domain/Task.ts"
 import { listWithProject } from "../../project/projectTasks.ts"
 import { tool, withRegistry } from "../Tool.ts"
@@ -130,6 +131,18 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
     withRegistry((r) =>
       Effect.gen(function*() {
         if (screen === true) {
+          // What picks lines has nothing to pick on a screen: said, not ignored.
+          const picks = [
+            ...(["tail", "since"] as const).filter((field) => options[field] !== undefined),
+            ...(grep === undefined ? [] : ["grep"])
+          ]
+          if (picks.length > 0) {
+            return yield* new InvalidArguments({
+              tool: "read_output",
+              issue: `screen: true answers the whole screen as it is now; ${picks.join(", ")} pick lines: give ` +
+                "screen alone, or leave it out to read lines"
+            })
+          }
           // Raw: one string that redraws it on another terminal, as `taskmux attach` does.
           const shown = yield* r.screen(name, { redraw: options.raw === true })
           return {
