@@ -9,7 +9,8 @@ import { canStart, canStop, exitWhy, formatBytes, lastExit, ownerLabel, statusPi
 
 export interface TaskListOptions {
   readonly readOnly: boolean
-  readonly onSelect: (name: string) => void
+  /** `keys`: chosen with Enter or Space (the focus then goes to the task), not a click. */
+  readonly onSelect: (name: string, keys: boolean) => void
   /** Runs a tool for a task (the Start button), reporting its answer on the status line. */
   readonly act: (tool: string, args: Record<string, unknown>, button?: HTMLButtonElement) => void
 }
@@ -88,13 +89,13 @@ export const taskList = (options: TaskListOptions): TaskList => {
     const tr = h("tr", { tabindex: 0, "data-name": task.name }, COLUMNS.map(([key]) => td[key]!))
     tr.addEventListener("click", (e) => {
       if ((e.target as Element).closest("a, button")) return
-      options.onSelect(row.task.name)
+      options.onSelect(row.task.name, false)
     })
     tr.addEventListener("keydown", (e) => {
       if (e.target !== tr) return
       if (e.key === "Enter" || e.key === " ") {
         e.preventDefault()
-        options.onSelect(row.task.name)
+        options.onSelect(row.task.name, true)
       } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
         e.preventDefault()
         const sibling = e.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling
