@@ -147,6 +147,27 @@ describe("the page by keyboard", () => {
     60_000
   )
 
+  it("says a search's matches once per search, not once per new line", async () => {
+    const page = await open(url)
+    await page.locator(`tr[data-name="ticker"] td.c-name`).click()
+    const count = page.locator(".output-tools .count")
+    await page.waitForSelector(".output .ln")
+    const live = () =>
+      page.locator(".output-view").evaluate((view) =>
+        [...view.querySelectorAll("[aria-live], [role=status]")].map((el) => el.textContent).join("|")
+      )
+    const heard = await live()
+    const lines = await count.textContent()
+    await expect.poll(() => count.textContent()).not.toBe(lines)
+    expect(await live()).toBe(heard)
+    await page.fill("#out-search", "tick 1")
+    await expect.poll(live).toMatch(/^\d+ of \d+ match$/)
+    const said = await live()
+    const shown = await count.textContent()
+    await expect.poll(() => count.textContent()).not.toBe(shown)
+    expect(await live()).toBe(said)
+  }, 60_000)
+
   it("scrolls no focused control under the sticky status line", async () => {
     const page = await open(url, 360, 800)
     // A row's Start: its answer stays 15 s on the sticky line at the top.
