@@ -208,4 +208,15 @@ describe("the MCP App in a host", () => {
     },
     60_000
   )
+
+  it("shows a terminal task's cursor", async () => {
+    await call("start_task", { command: "python3 -q", name: "repl2", terminal: true, waitFor: { pattern: ">>>" } })
+    const { app, page } = await openHost()
+    await app.locator(`tr[data-name="repl2"] td.c-name`).click()
+    const screen = app.locator(".lite-screen")
+    await expect.poll(() => screen.textContent(), { timeout: 10_000 }).toContain(">>>")
+    await expect.poll(() => screen.locator(".cursor").count(), { timeout: 5000 }).toBe(1)
+    await call("remove_task", { name: "repl2" })
+    await page.context().close()
+  }, 60_000)
 })
