@@ -147,6 +147,25 @@ describe("the page by keyboard", () => {
     60_000
   )
 
+  it("makes the table one Tab stop whose arrow keys move between rows, and names each row", async () => {
+    const page = await open(url)
+    // Every stop once: from the skip link, until the focus leaves the page.
+    const stops: Array<string> = []
+    for (let i = 0; i < 100 && stops.at(-1) !== "body"; i++) {
+      await page.keyboard.press("Tab")
+      stops.push(await focused(page))
+    }
+    expect(stops.filter((s) => s.startsWith("tr ")), stops.join("; ")).toEqual(["tr ticker"])
+    await page.locator(`tr[data-name="ticker"]`).focus()
+    await page.keyboard.press("ArrowDown")
+    expect(await focused(page)).toBe("tr repl")
+    // Left and come back: the row last on is the stop.
+    await page.keyboard.press("Shift+Tab")
+    await page.keyboard.press("Tab")
+    expect(await focused(page)).toBe("tr repl")
+    expect(await page.locator(`tr[data-name="ticker"]`).getAttribute("aria-label")).toBe("ticker, running")
+  }, 60_000)
+
   it("says a search's matches once per search, not once per new line", async () => {
     const page = await open(url)
     await page.locator(`tr[data-name="ticker"] td.c-name`).click()

@@ -1,7 +1,8 @@
 /**
  * The table of every task: status, owner, pid, ports (links), memory, CPU, uptime (ticking), restarts,
- * last exit with the line that says why, and a Start button for a project task not run yet. Rows are focusable: Enter or Space
- * selects, the arrow keys move between rows. Updates touch only the cells that changed.
+ * last exit with the line that says why, and a Start button for a project task not run yet. The rows are one
+ * Tab stop (the selected row, or the first): Enter or Space selects, the arrow keys, Home and End move
+ * between rows. Updates touch only the cells that changed.
  */
 import type { ListedTask, TasksSnapshot } from "./backend.ts"
 import { h, replace, setText } from "./dom.ts"
@@ -75,6 +76,8 @@ export const taskList = (options: TaskListOptions): TaskList => {
   const rows = new Map<string, Row>()
   let order: Array<string> = []
   let selected: string | undefined
+  /** The row that is the table's Tab stop: the last one focused, else the selected one, else the first. */
+  let current: string | undefined
 
   const cell = (key: string, label: string) => h("td", { class: `c-${key}`, "data-label": label })
 
@@ -86,10 +89,14 @@ export const taskList = (options: TaskListOptions): TaskList => {
     const exitHow = h("span", { class: "exit-how" })
     const exitWhy = h("span", { class: "exit-why" })
     td.exit!.append(exitHow, exitWhy)
-    const tr = h("tr", { tabindex: 0, "data-name": task.name }, COLUMNS.map(([key]) => td[key]!))
+    const tr = h("tr", { tabindex: -1, "data-name": task.name }, COLUMNS.map(([key]) => td[key]!))
     tr.addEventListener("click", (e) => {
       if ((e.target as Element).closest("a, button")) return
       options.onSelect(row.task.name, false)
+    })
+    tr.addEventListener("focus", () => {
+      current = row.task.name
+      rove()
     })
     tr.addEventListener("keydown", (e) => {
       if (e.target !== tr) return
@@ -140,6 +147,9 @@ export const taskList = (options: TaskListOptions): TaskList => {
       )
     }
     row.tr.dataset.status = t.status
+    // A row's own name (a focused row is otherwise read as just "row").
+    const ports = t.ports === null || t.ports.length === 0 ? "" : `, port ${t.ports.join(", ")}`
+    row.tr.setAttribute("aria-label", `${t.name}, ${t.status}${t.paused === true ? ", paused" : ""}${ports}`)
     setText(row.name, t.name)
     setText(row.command, t.command)
     row.command.title = t.command
@@ -200,6 +210,14 @@ export const taskList = (options: TaskListOptions): TaskList => {
       if (name === selected) row.tr.setAttribute("aria-current", "true")
       else row.tr.removeAttribute("aria-current")
     }
+    rove()
+  }
+  const rove = () => {
+    const stop = [current, selected, order[0]].find((name) => name !== undefined && rows.has(name))
+    for (const [name, row] of rows) {
+      const tabIndex = name === stop ? 0 : -1
+      if (row.tr.tabIndex !== tabIndex) row.tr.tabIndex = tabIndex
+    }
   }
 
   return {
@@ -237,6 +255,7 @@ export const taskList = (options: TaskListOptions): TaskList => {
     },
     setSelected: (name) => {
       selected = name
+      current = name
       markSelected()
     },
     focus: () => {
