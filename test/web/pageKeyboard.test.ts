@@ -47,6 +47,7 @@ describe("the page by keyboard", () => {
   const contexts: Array<BrowserContext> = []
   let browser: Browser
   let url: string
+  let readOnlyUrl: string
 
   const open = async (address: string, width = 1280, height = 900) => {
     const context = await browser.newContext({ viewport: { width, height } })
@@ -79,6 +80,9 @@ describe("the page by keyboard", () => {
     const printed = await taskmux(["ui", "--print"])
     expect(printed.code, printed.stderr).toBe(0)
     url = printed.stdout.trim()
+    const printedRo = await taskmux(["ui", "--print", "--read-only"])
+    expect(printedRo.code, printedRo.stderr).toBe(0)
+    readOnlyUrl = printedRo.stdout.trim()
   }, 90_000)
 
   afterAll(async () => {
@@ -214,5 +218,34 @@ describe("the page by keyboard", () => {
     // It went up past the rows' Start buttons.
     expect(stops.filter((s) => s === "button Start").length, stops.join("; ")).toBeGreaterThan(3)
     expect(covered).toEqual([])
+  }, 60_000)
+
+  it("points a screen reader from a terminal task's screen to its Lines view", async () => {
+    const page = await open(url)
+    await page.locator(`tr[data-name="repl"] td.c-name`).click()
+    const box = page.locator(".terminal-view textarea")
+    await box.waitFor({ state: "attached", timeout: 15_000 })
+    const hint = await page.locator(`#${await box.getAttribute("aria-describedby")}`).textContent()
+    expect(hint).toMatch(/screen reader, the Lines view reads the output/)
+  }, 60_000)
+
+  it("read-only, says why the controls are off, in a line the keyboard reaches", async () => {
+    const page = await open(readOnlyUrl)
+    const note = page.locator(".ro-note")
+    expect(await note.isVisible()).toBe(true)
+    expect(await note.textContent()).toMatch(/Read-only.*not change them.*taskmux ui/)
+    await page.locator("body").focus()
+    const stops: Array<string> = []
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press("Tab")
+      stops.push(await focused(page))
+    }
+    expect(stops).toContain("p #ro-note")
+    await page.locator(`tr[data-name="repl"] td.c-name`).click()
+    expect(await page.locator(".actions").getAttribute("aria-describedby")).toBe("ro-note")
+    expect(await page.locator(`tr[data-name="docs"] button`).getAttribute("aria-describedby")).toBe("ro-note")
+    const box = page.locator(".terminal-view textarea")
+    await box.waitFor({ state: "attached", timeout: 15_000 })
+    expect(await box.getAttribute("aria-label")).toBe("repl's screen (read-only)")
   }, 60_000)
 })

@@ -5,7 +5,7 @@
  */
 import type { Backend, CallToolResult, TasksSnapshot } from "./backend.ts"
 import { errorResult, resultText } from "./backend.ts"
-import { frameBatcher, h, replace, setText } from "./dom.ts"
+import { frameBatcher, h, replace, RO_NOTE, setText } from "./dom.ts"
 import { exitWhy, lastExit } from "./format.ts"
 import { graphView } from "./graph.ts"
 import type { ScreenLoader } from "./screen.ts"
@@ -54,6 +54,14 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
       : null,
     connection
   )
+  // Disabled controls are skipped by Tab: this says why they do nothing, and is a Tab stop itself.
+  const roNote = ro
+    ? h(
+      "p",
+      { class: "ro-note", id: RO_NOTE, tabindex: 0 },
+      "Read-only link: you can watch the tasks, not change them, so the buttons are off. `taskmux ui` opens the full page."
+    )
+    : null
 
   /** A call that went through, and answers that the run failed: crashed at once, or not ready in time. */
   const failedRun = (result: CallToolResult) => {
@@ -218,6 +226,7 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
     root,
     skipLink,
     header,
+    roNote,
     sticky,
     main
   )

@@ -4,7 +4,7 @@
  * in a terminal emulator one can type into.
  */
 import type { Backend, CallToolResult, ListedTask } from "./backend.ts"
-import { h, replace, setText } from "./dom.ts"
+import { h, replace, RO_NOTE, setText } from "./dom.ts"
 import {
   canRemove,
   canRestart,
@@ -91,7 +91,7 @@ export const taskDetail = (backend: Backend, { act, answer, focusList, report, s
   )
   const actions = h(
     "div",
-    { class: "actions", role: "toolbar", "aria-label": "Task controls" },
+    { class: "actions", role: "toolbar", "aria-label": "Task controls", "aria-describedby": ro ? RO_NOTE : undefined },
     start,
     stop,
     restart,

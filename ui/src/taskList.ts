@@ -5,7 +5,7 @@
  * between rows. Updates touch only the cells that changed.
  */
 import type { ListedTask, TasksSnapshot } from "./backend.ts"
-import { h, replace, setText } from "./dom.ts"
+import { h, replace, RO_NOTE, setText } from "./dom.ts"
 import { canStart, canStop, exitWhy, formatBytes, lastExit, ownerLabel, statusPill, uptime } from "./format.ts"
 
 export interface TaskListOptions {
@@ -194,6 +194,7 @@ export const taskList = (options: TaskListOptions): TaskList => {
             class: "btn primary small",
             disabled: options.readOnly,
             "aria-label": `Start ${t.name}`,
+            "aria-describedby": options.readOnly ? RO_NOTE : undefined,
             onclick: (e: Event) =>
               options.act("start_task", { name: row.task.name }, e.currentTarget as HTMLButtonElement)
           }, "Start")
