@@ -48,8 +48,8 @@ describe("the MCP App in a host", () => {
   }
 
   /** The host page with the app loaded and initialized; `app` is the app's frame. */
-  const openHost = async (): Promise<{ page: Page; app: FrameLocator }> => {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } })
+  const openHost = async (viewport = { width: 1100, height: 900 }): Promise<{ page: Page; app: FrameLocator }> => {
+    const context = await browser.newContext({ viewport })
     const page = await context.newPage()
     watchProblems(page, problems, "host")
     page.on("request", (r) => requests.push(r.url()))
@@ -141,7 +141,7 @@ describe("the MCP App in a host", () => {
     await stop.click()
     await until(() => pids.every((pid) => !isAlive(pid)) ? true : undefined)
     await expect.poll(() => row.locator("td.c-status").textContent(), { timeout: 10_000 }).toContain("stopped")
-    expect(await app.locator(".status-line").textContent()).not.toMatch(/Error/)
+    expect(await app.locator(".detail .status-line").textContent()).not.toMatch(/Error/)
     await page.context().close()
   }, 60_000)
 
@@ -158,6 +158,65 @@ describe("the MCP App in a host", () => {
     const read = await call("read_output", { name: "repl" }) as { lines: Array<{ text: string }> }
     expect(read.lines.map((l) => l.text)).toContain("42")
     await call("stop_task", { name: "repl" })
+    await page.context().close()
+  }, 60_000)
+
+  /** Where an element of the app's frame is in the host's window: [top, bottom], and the window's height. */
+  const onScreen = async (page: Page, app: FrameLocator, selector: string) => {
+    const frameTop = await page.locator("iframe").evaluate((f) => f.getBoundingClientRect().top)
+    const box = await app.locator(selector).evaluate((el) => {
+      const r = el.getBoundingClientRect()
+      return [r.top, r.bottom] as const
+    })
+    const height = await page.evaluate("innerHeight") as number
+    return { top: frameTop + box[0], bottom: frameTop + box[1], height }
+  }
+  const seen = async (page: Page, app: FrameLocator, selector: string) => {
+    const { bottom, height, top } = await onScreen(page, app, selector)
+    return top >= 0 && bottom <= height
+  }
+
+  it(
+    "in a frame as tall as its content: a chosen task comes into sight, a button's answer shows beside it",
+    async () => {
+      for (let i = 0; i < 12; i++) {
+        await call("start_task", {
+          command: "sleep 300",
+          name: `s${String(i).padStart(2, "0")}`
+        })
+      }
+      const { app, page } = await openHost({ width: 700, height: 500 })
+      const row = app.locator(`tr[data-name="s00"]`)
+      await expect.poll(() => row.locator("td.c-status").textContent(), { timeout: 10_000 }).toContain("running")
+      await row.locator("td.c-name").click()
+      // Below twelve rows; in sight once the host has grown the frame for it.
+      await expect.poll(() => seen(page, app, "#detail-title"), { timeout: 5000 }).toBe(true)
+      const restart = app.locator(`.actions button:text-is("Restart")`)
+      await expect.poll(() => restart.isEnabled()).toBe(true)
+      await restart.click()
+      const answer = app.locator(".status-line:not([hidden])")
+      await expect.poll(() => answer.textContent(), { timeout: 10_000 }).toMatch(/Restarted task "s00"/)
+      expect(await seen(page, app, ".status-line:not([hidden])")).toBe(true)
+      // The skip link focuses the task and loads nothing (a srcdoc frame's "#…" is the host's page).
+      await app.locator(".skip-link").focus()
+      await page.keyboard.press("Enter")
+      await page.waitForTimeout(300)
+      expect(await app.locator("h2#detail-title").evaluate((h) => h.ownerDocument.activeElement === h)).toBe(true)
+      expect(await app.locator("body").evaluate((b) => b.ownerDocument.URL)).toBe("about:srcdoc")
+      for (let i = 0; i < 12; i++) await call("remove_task", { name: `s${String(i).padStart(2, "0")}` })
+      await page.context().close()
+    },
+    60_000
+  )
+
+  it("shows a terminal task's cursor", async () => {
+    await call("start_task", { command: "python3 -q", name: "repl2", terminal: true, waitFor: { pattern: ">>>" } })
+    const { app, page } = await openHost()
+    await app.locator(`tr[data-name="repl2"] td.c-name`).click()
+    const screen = app.locator(".lite-screen")
+    await expect.poll(() => screen.textContent(), { timeout: 10_000 }).toContain(">>>")
+    await expect.poll(() => screen.locator(".cursor").count(), { timeout: 5000 }).toBe(1)
+    await call("remove_task", { name: "repl2" })
     await page.context().close()
   }, 60_000)
 })

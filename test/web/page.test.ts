@@ -288,7 +288,7 @@ describe("the page in a browser", () => {
     await expect.poll(() => cell(page, "web", "status").textContent(), { timeout: 10_000 }).toContain("stopped")
     await until(() => pids.every((pid) => !isAlive(pid)) ? true : undefined)
     expect((await taskOf("web"))?.status).toBe("stopped")
-    expect(await page.locator(".status-line").textContent()).not.toMatch(/Error/)
+    expect(await page.locator(".detail .status-line").textContent()).not.toMatch(/Error/)
   }, 60_000)
 
   it("while its Stop waits out the grace period, the task says stopping and Restart waits", async () => {
@@ -354,8 +354,9 @@ describe("the page in a browser", () => {
     await expect.poll(() => cell(page, "ticker", "status").textContent(), { timeout: 10_000 }).toContain("running")
     // Started from the page, crashed at once: the answer is an error.
     await page.locator(`tr[data-name="broken"] button`).click()
-    await expect.poll(() => page.locator(".status-line").getAttribute("data-kind"), { timeout: 10_000 }).toBe("error")
-    expect(await page.locator(".status-line").textContent()).toMatch(/crashed, exit code 3/)
+    const top = page.locator(".sticky .status-line")
+    await expect.poll(() => top.getAttribute("data-kind"), { timeout: 10_000 }).toBe("error")
+    expect(await top.textContent()).toMatch(/crashed, exit code 3/)
     // A prompt without its newline, then answered: the page shows the line whole.
     await s.structured("start_task", {
       command: "printf 'Password: '; read x; echo \"got $x\"; sleep 60",
@@ -432,9 +433,10 @@ describe("the page in a browser", () => {
     const restart = page.locator(`.actions button:text-is("Restart")`)
     await expect.poll(() => restart.isEnabled()).toBe(true)
     await restart.click()
-    await expect.poll(() => page.locator(".status-line").textContent(), { timeout: 10_000 })
+    const answer = page.locator(".detail .status-line")
+    await expect.poll(() => answer.textContent(), { timeout: 10_000 })
       .toMatch(/"late" crashed.* right after it started: ValueError: late config/)
-    expect(await page.locator(".status-line").getAttribute("data-kind")).toBe("error")
+    expect(await answer.getAttribute("data-kind")).toBe("error")
     await s.structured("remove_task", { name: "late" })
   }, 60_000)
 

@@ -65,7 +65,9 @@ describe("the page when its supervisor dies", () => {
       // Disconnected, its buttons act on nothing: what it shows may be out of date.
       await oldPage.waitForSelector(".banner:visible")
       await oldPage.locator(`.actions button:text-is("Stop")`).click()
-      await expect.poll(() => oldPage.locator(".status-line").textContent()).toContain("Not connected to taskmux")
+      await expect.poll(() => oldPage.locator(".detail .status-line").textContent()).toContain(
+        "Not connected to taskmux"
+      )
       rmSync(paths.token, { force: true })
       const fresh = (await taskmux(["ui", "--print"])).stdout.trim()
       expect(new URL(fresh).searchParams.get("token")).not.toBe(new URL(old).searchParams.get("token"))

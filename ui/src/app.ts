@@ -5,7 +5,7 @@
  */
 import type { Backend, CallToolResult, TasksSnapshot } from "./backend.ts"
 import { errorResult, resultText } from "./backend.ts"
-import { frameBatcher, h, setText } from "./dom.ts"
+import { frameBatcher, h, replace, RO_NOTE, setText } from "./dom.ts"
 import { exitWhy, lastExit } from "./format.ts"
 import { graphView } from "./graph.ts"
 import type { ScreenLoader } from "./screen.ts"
@@ -34,13 +34,6 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
   const useHash = options.useHash ?? true
   const ro = backend.readOnly
 
-  const statusLine = h("p", {
-    class: "status-line",
-    role: "status",
-    "aria-live": "polite",
-    "aria-atomic": "true",
-    hidden: true
-  })
   const banner = h(
     "div",
     { class: "banner", role: "alert", hidden: true },
@@ -61,53 +54,59 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
       : null,
     connection
   )
+  // Disabled controls are skipped by Tab: this says why they do nothing, and is a Tab stop itself.
+  const roNote = ro
+    ? h(
+      "p",
+      { class: "ro-note", id: RO_NOTE, tabindex: 0 },
+      "Read-only link: you can watch the tasks, not change them, so the buttons are off. `taskmux ui` opens the full page."
+    )
+    : null
 
   /** A call that went through, and answers that the run failed: crashed at once, or not ready in time. */
   const failedRun = (result: CallToolResult) => {
     const o = result.structuredContent as { status?: unknown; timedOut?: unknown } | undefined
     return o?.status === "crashed" || o?.status === "failed" || o?.timedOut === true
   }
-  // An answer stays until the next one; a success fades after a while, an error waits to be dismissed.
-  let clearTimer: ReturnType<typeof setTimeout> | undefined
-  const dismiss = h("button", { type: "button", class: "btn small dismiss", "aria-label": "Dismiss the message" }, "×")
-  const statusText = h("span", {})
-  dismiss.addEventListener("click", () => say("", "info"))
-  statusLine.append(statusText, dismiss)
-  const say = (text: string, kind: "info" | "ok" | "error") => {
-    if (clearTimer !== undefined) clearTimeout(clearTimer)
-    statusLine.dataset.kind = kind
-    statusLine.hidden = text === ""
-    setText(statusText, kind === "error" ? `Error: ${text}` : text)
-    if (kind === "ok") clearTimer = setTimeout(() => say("", "info"), 15_000)
-  }
-  const report = (_tool: string, result: CallToolResult) =>
-    say(resultText(result), result.isError === true || failedRun(result) ? "error" : "ok")
+  // The top one, and one under the detail's buttons: inside an MCP App the frame is as tall as its
+  // content and never scrolls, so a line at the top is out of sight of a button far below it.
+  const top = answerLine()
+  const near = answerLine()
+  const report = (line: AnswerLine, result: CallToolResult) =>
+    line.say(resultText(result), result.isError === true || failedRun(result) ? "error" : "ok")
   /** Disconnected: what the page shows may be stale, so its buttons act on nothing until it is live again. */
   let offline = false
-  const act = async (tool: string, args: Record<string, unknown>, button?: HTMLButtonElement) => {
+  /** Calls in flight, by the button that made them: a second press while busy waits for the same call. */
+  const busy = new WeakMap<HTMLButtonElement, Promise<CallToolResult>>()
+  const act = (line: AnswerLine) => (tool: string, args: Record<string, unknown>, button?: HTMLButtonElement) => {
+    const running = button === undefined ? undefined : busy.get(button)
+    if (running !== undefined) return running
+    const call = actOn(line, tool, args, button)
+    if (button !== undefined) {
+      busy.set(button, call)
+      void call.finally(() => busy.delete(button))
+    }
+    return call
+  }
+  const actOn = async (line: AnswerLine, tool: string, args: Record<string, unknown>, button?: HTMLButtonElement) => {
     const who = typeof args.name === "string" ? ` ${args.name}` : ""
     if (offline) {
       const refused = errorResult(
         "Not connected to taskmux: what the page shows may be out of date. Wait until it is live again."
       )
-      report(tool, refused)
+      report(line, refused)
       return refused
     }
-    say(`${VERBS[tool] ?? `Calling ${tool} for`}${who}…`, "info")
-    const wasDisabled = button?.disabled ?? false
-    if (button !== undefined) {
-      button.disabled = true
-      button.setAttribute("aria-busy", "true")
-    }
+    line.say(`${VERBS[tool] ?? `Calling ${tool} for`}${who}…`, "info")
+    // Busy, not disabled: a disabled button drops the keyboard's focus.
+    button?.setAttribute("aria-disabled", "true")
+    button?.setAttribute("aria-busy", "true")
     const result = await backend.call(tool, args)
-    if (button !== undefined) {
-      button.removeAttribute("aria-busy")
-      // As it was, then as the latest snapshot says (a stopped task's Stop stays disabled).
-      button.disabled = wasDisabled
-      apply()
-    }
-    report(tool, result)
-    watchFreshRun(tool, result)
+    button?.removeAttribute("aria-busy")
+    button?.removeAttribute("aria-disabled")
+    apply()
+    report(line, result)
+    watchFreshRun(tool, result, line)
     return result
   }
 
@@ -115,52 +114,104 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
    * A run a button started that answered "running" may end a moment later (a server whose config is
    * wrong crashes in 200 ms): the next snapshots are looked at for a few seconds, and such an end said.
    */
-  let fresh: { readonly name: string; readonly pid: number; readonly until: number } | undefined
+  let fresh:
+    | { readonly name: string; readonly pid: number; readonly until: number; readonly line: AnswerLine }
+    | undefined
   const FRESH_MS = 3000
-  const watchFreshRun = (tool: string, result: CallToolResult) => {
+  const watchFreshRun = (tool: string, result: CallToolResult, line: AnswerLine) => {
     const o = result.structuredContent as { name?: unknown; pid?: unknown; status?: unknown } | undefined
     if (tool !== "start_task" && tool !== "restart_task") return
     if (result.isError === true || o?.status !== "running" || typeof o.pid !== "number" || typeof o.name !== "string") {
       return
     }
-    fresh = { name: o.name, pid: o.pid, until: Date.now() + FRESH_MS }
+    fresh = { name: o.name, pid: o.pid, until: Date.now() + FRESH_MS, line }
   }
   const checkFreshRun = () => {
     if (fresh === undefined) return
     if (Date.now() > fresh.until) return void (fresh = undefined)
-    const { name, pid } = fresh
+    const { line, name, pid } = fresh
     const t = snapshot.tasks.find((task) => task.name === name)
     if (t === undefined || (t.pid !== null && t.pid !== pid)) return void (fresh = undefined)
     if (t.status !== "crashed" && t.status !== "failed") return
     fresh = undefined
     const why = exitWhy(t)
-    say(`"${name}" ${lastExit(t)} right after it started${why === "" ? "" : `: ${why}`}`, "error")
+    // Under the detail only while it shows that task.
+    const where = line === near && selected !== name ? top : line
+    where.say(`"${name}" ${lastExit(t)} right after it started${why === "" ? "" : `: ${why}`}`, "error")
   }
 
-  const narrow = matchMedia("(max-width: 640px)")
   let snapshot: TasksSnapshot = { tasks: [] }
   let selected: string | undefined = useHash ? readHash() : undefined
 
   const list = taskList({
     readOnly: ro,
-    onSelect: (name) => select(name, narrow.matches),
-    act: (tool, args, button) => void act(tool, args, button)
+    onSelect: (name, keys) => select(name, keys ? "keys" : "click"),
+    act: (tool, args, button) => void act(top)(tool, args, button)
   })
-  const detail = taskDetail(backend, { act, report, focusList: () => list.focus(), screen: options.screen })
-  const graph = graphView((name) => select(name, true))
+  const detail = taskDetail(backend, {
+    act: act(near),
+    report: (_tool, result) => report(near, result),
+    answer: near.el,
+    focusList: () => list.focus(),
+    screen: options.screen
+  })
+  const graph = graphView((name) => select(name, "keys"))
 
-  const select = (name: string, focusDetail = false) => {
+  /** Until when a resize brings the chosen task's detail into sight again (an MCP App's frame grows later). */
+  let revealUntil = 0
+  // "nearest": a detail out of sight is scrolled to (its top first if taller than the window); one in sight stays.
+  const reveal = () => detail.el.scrollIntoView({ block: "nearest" })
+  const skipLink = h("a", { class: "skip-link", href: "#tasks-title" }, "Skip to tasks")
+  const select = (name: string, how?: "click" | "keys") => {
+    if (name !== selected) near.say("", "info")
     selected = name
     if (useHash && readHash() !== name) history.replaceState(null, "", `#task=${encodeURIComponent(name)}`)
     list.setSelected(name)
     detail.show(name, snapshot.tasks.find((t) => t.name === name))
-    if (focusDetail) detail.el.scrollIntoView({ block: "start" })
+    setText(skipLink, "Skip to the selected task")
+    if (how === undefined) return
+    if (how === "keys") detail.heading.focus({ preventScroll: true })
+    reveal()
+    revealUntil = Date.now() + 2000
+  }
+  const onResize = () => {
+    if (Date.now() < revealUntil) reveal()
+  }
+  addEventListener("resize", onResize)
+  // Not a navigation: inside an MCP App (a srcdoc frame) "#…" would load the host's own page, and on the
+  // page it would replace #task=NAME.
+  skipLink.addEventListener("click", (e) => {
+    e.preventDefault()
+    if (selected !== undefined) detail.heading.focus()
+    else list.focus()
+  })
+
+  // A redraw that disables, hides, moves or replaces the focused control drops the focus to the body:
+  // it goes back to the control, or else to its row or the detail's heading.
+  let lastFocus: { readonly el: HTMLElement; readonly home: HTMLElement } | undefined
+  const gone = (el: HTMLElement) =>
+    !el.isConnected || (el as HTMLButtonElement).disabled === true || el.closest("[hidden]") !== null
+  root.addEventListener("focusin", (e) => {
+    const el = e.target as HTMLElement
+    lastFocus = { el, home: el.closest("tr") ?? (detail.el.contains(el) ? detail.heading : el) }
+  })
+  // A click on nothing leaves the focus on the body on purpose (Chrome's focusout cannot tell: it comes
+  // before a removal too).
+  const onPointer = () => (lastFocus = undefined)
+  addEventListener("pointerdown", onPointer, true)
+  const mendFocus = () => {
+    if (lastFocus === undefined || (document.activeElement !== null && document.activeElement !== document.body)) return
+    const { el, home } = lastFocus
+    if (!gone(el)) el.focus()
+    else if (!gone(home)) home.focus()
+    else list.focus()
   }
 
   const apply = frameBatcher(() => {
     list.update(snapshot)
     graph.update(snapshot)
     if (selected !== undefined) detail.show(selected, snapshot.tasks.find((t) => t.name === selected))
+    mendFocus()
   })
 
   const tasksPanel = h(
@@ -170,15 +221,24 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
     list.el
   )
   const main = h("main", { class: "layout" }, tasksPanel, detail.el, graph.el)
-  root.replaceChildren(
-    h("a", { class: "skip-link", href: "#tasks-title" }, "Skip to tasks"),
+  const sticky = h("div", { class: "sticky" }, banner, top.el)
+  replace(
+    root,
+    skipLink,
     header,
-    h("div", { class: "sticky" }, banner, statusLine),
+    roNote,
+    sticky,
     main
   )
+  // The browser scrolls a control it focuses to the window's top edge: below the sticky line, not under it.
+  const padTop = new ResizeObserver(() => {
+    document.documentElement.style.scrollPaddingTop = `${sticky.offsetHeight + 8}px`
+  })
+  padTop.observe(sticky)
   if (ro) root.classList.add("read-only")
   list.setSelected(selected)
   detail.show(selected, undefined)
+  if (selected !== undefined) setText(skipLink, "Skip to the selected task")
 
   const offTasks = backend.onTasks((s) => {
     snapshot = s
@@ -189,10 +249,9 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
     offline = !up
     root.classList.toggle("offline", !up)
     // An error of a call made while it was down says nothing once it is up again.
-    if (
-      up && statusLine.dataset.kind === "error" && /Not connected|Could not reach/.test(statusText.textContent ?? "")
-    ) {
-      say("", "info")
+    if (up) {
+      top.clearError(/Not connected|Could not reach/)
+      near.clearError(/Not connected|Could not reach/)
     }
     banner.hidden = up
     setText(banner, why ?? DISCONNECTED)
@@ -217,7 +276,47 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
     offConnection()
     clearInterval(ticker)
     removeEventListener("hashchange", onHash)
+    removeEventListener("resize", onResize)
+    removeEventListener("pointerdown", onPointer, true)
+    padTop.disconnect()
     detail.show(undefined, undefined)
+  }
+}
+
+interface AnswerLine {
+  readonly el: HTMLElement
+  /** Shows an answer ("" hides the line): a success fades after a while, an error waits to be dismissed. */
+  say(text: string, kind: "info" | "ok" | "error"): void
+  /** Hides an error whose text matches. */
+  clearError(pattern: RegExp): void
+}
+
+const answerLine = (): AnswerLine => {
+  const el = h("p", {
+    class: "status-line",
+    role: "status",
+    "aria-live": "polite",
+    "aria-atomic": "true",
+    hidden: true
+  })
+  const text = h("span", {})
+  const dismiss = h("button", { type: "button", class: "btn small dismiss", "aria-label": "Dismiss the message" }, "×")
+  el.append(text, dismiss)
+  let clearTimer: ReturnType<typeof setTimeout> | undefined
+  const say = (message: string, kind: "info" | "ok" | "error") => {
+    if (clearTimer !== undefined) clearTimeout(clearTimer)
+    el.dataset.kind = kind
+    el.hidden = message === ""
+    setText(text, kind === "error" ? `Error: ${message}` : message)
+    if (kind === "ok") clearTimer = setTimeout(() => say("", "info"), 15_000)
+  }
+  dismiss.addEventListener("click", () => say("", "info"))
+  return {
+    el,
+    say,
+    clearError: (pattern) => {
+      if (el.dataset.kind === "error" && pattern.test(text.textContent ?? "")) say("", "info")
+    }
   }
 }
 

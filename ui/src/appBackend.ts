@@ -150,10 +150,15 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
         if (terminal !== null) {
           const screen = await call("read_output", { name, screen: true })
           const rows = screen.structuredContent?.screen as ReadonlyArray<string> | undefined
-          const key = JSON.stringify(rows)
+          const at = screen.structuredContent?.cursor as { row?: unknown; col?: unknown } | undefined
+          const cursor = typeof at?.row === "number" && typeof at.col === "number"
+            ? { row: at.row, col: at.col }
+            : undefined
+          // The cursor too: a cursor that moved alone (an arrow key) is drawn again.
+          const key = JSON.stringify([rows, cursor])
           if (rows !== undefined && key !== lastScreen) {
             lastScreen = key
-            emit({ type: "screen", screen: rows, cols: terminal.cols, rows: terminal.rows })
+            emit({ type: "screen", screen: rows, cols: terminal.cols, rows: terminal.rows, ...(cursor && { cursor }) })
           }
         }
         // More lines than one answer holds: read on at once.

@@ -1,5 +1,8 @@
 /** Small DOM helpers: no framework, just elements. */
 
+/** The read-only page's note: the controls it explains point to it (aria-describedby). */
+export const RO_NOTE = "ro-note"
+
 type Attrs = Record<string, string | number | boolean | undefined | null | EventListener>
 
 type Child = Node | string | null | undefined | false

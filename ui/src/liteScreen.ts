@@ -45,7 +45,7 @@ export const createScreen: CreateScreen = (host, options) => {
     role: "textbox",
     "aria-multiline": "true",
     "aria-readonly": options.readOnly ? "true" : undefined,
-    "aria-label": `Type into ${options.label}`,
+    "aria-label": options.readOnly ? `${options.label}'s screen (read-only)` : `Type into ${options.label}`,
     "aria-describedby": options.describedBy
   })
   host.append(pre)

@@ -55,9 +55,12 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
     type: "search",
     placeholder: "Filter lines (text, any case)",
     autocomplete: "off",
-    spellcheck: "false"
+    spellcheck: "false",
+    "aria-describedby": `${idPrefix}-count`
   })
-  const count = h("span", { class: "count", "aria-live": "polite" })
+  // Not live: it changes with every line. What a search found is said once per search, by `found`.
+  const count = h("span", { class: "count", id: `${idPrefix}-count` })
+  const found = h("span", { class: "sr-only", role: "status" })
   const trimmed = h("div", { class: "trimmed", hidden: true })
   const list = h("div", { class: "lines" })
   const placeholder = h("div", { class: "placeholder" }, "No output yet.")
@@ -79,7 +82,8 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
       { class: "output-tools" },
       h("label", { for: searchId }, "Search"),
       search,
-      count
+      count,
+      found
     ),
     scroller,
     jump
@@ -232,20 +236,21 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
     flush()
   }
 
+  const searchFor = (text: string) => {
+    query = text.toLowerCase()
+    redraw()
+    setText(found, query === "" ? "" : count.textContent ?? "")
+  }
   let searchTimer: ReturnType<typeof setTimeout> | undefined
   search.addEventListener("input", () => {
     if (searchTimer !== undefined) clearTimeout(searchTimer)
-    searchTimer = setTimeout(() => {
-      query = search.value.toLowerCase()
-      redraw()
-    }, 120)
+    searchTimer = setTimeout(() => searchFor(search.value), 120)
   })
   search.addEventListener("keydown", (e) => {
     if (e.key === "Escape" && search.value !== "") {
       e.preventDefault()
       search.value = ""
-      query = ""
-      redraw()
+      searchFor("")
     }
   })
   scroller.addEventListener("scroll", () => {

@@ -4,7 +4,7 @@
  * in a terminal emulator one can type into.
  */
 import type { Backend, CallToolResult, ListedTask } from "./backend.ts"
-import { h, replace, setText } from "./dom.ts"
+import { h, replace, RO_NOTE, setText } from "./dom.ts"
 import {
   canRemove,
   canRestart,
@@ -37,10 +37,12 @@ export const SIGNALS = [
 ] as const
 
 export interface Actions {
-  /** Calls a tool (the button busy meanwhile) and shows its answer on the status line. */
+  /** Calls a tool (the button busy meanwhile) and shows its answer under the buttons. */
   act(tool: string, args: Record<string, unknown>, button?: HTMLButtonElement): Promise<CallToolResult>
-  /** Shows an answer on the status line. */
+  /** Shows an answer under the buttons (a failed send_input's). */
   report(tool: string, result: CallToolResult): void
+  /** Where an action's answer is shown: put under the buttons. */
+  readonly answer: HTMLElement
   /** Moves the focus back to the task list. */
   focusList(): void
   /** Loads what draws a terminal task's screen. */
@@ -49,6 +51,8 @@ export interface Actions {
 
 export interface TaskDetail {
   readonly el: HTMLElement
+  /** The task's name: where the focus goes when a task is chosen from the keyboard. */
+  readonly heading: HTMLElement
   /** Shows a task (undefined: none selected), or the same one's new state. */
   show(name: string | undefined, task: ListedTask | undefined): void
   tick(now: number): void
@@ -65,9 +69,9 @@ interface Info {
   readonly lastExit?: { status: string; exitCode: number | null; signal: string | null; at: string } | null
 }
 
-export const taskDetail = (backend: Backend, { act, focusList, report, screen }: Actions): TaskDetail => {
+export const taskDetail = (backend: Backend, { act, answer, focusList, report, screen }: Actions): TaskDetail => {
   const ro = backend.readOnly
-  const title = h("h2", { id: "detail-title" }, "No task selected")
+  const title = h("h2", { id: "detail-title", tabindex: -1 }, "No task selected")
   const statusEl = h("span", { class: "detail-status" })
   const facts = h("dl", { class: "facts" })
   const btn = (label: string, cls = "btn") => h("button", { type: "button", class: cls, disabled: true }, label)
@@ -87,7 +91,7 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
   )
   const actions = h(
     "div",
-    { class: "actions", role: "toolbar", "aria-label": "Task controls" },
+    { class: "actions", role: "toolbar", "aria-label": "Task controls", "aria-describedby": ro ? RO_NOTE : undefined },
     start,
     stop,
     restart,
@@ -104,6 +108,7 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
     h("div", { class: "detail-head" }, title, statusEl),
     facts,
     actions,
+    answer,
     hint,
     tabs,
     outputArea
@@ -398,6 +403,7 @@ export const taskDetail = (backend: Backend, { act, focusList, report, screen }:
 
   return {
     el,
+    heading: title,
     show: (next, nextTask) => {
       if (next !== name) {
         name = next

@@ -1,15 +1,17 @@
 /**
  * The table of every task: status, owner, pid, ports (links), memory, CPU, uptime (ticking), restarts,
- * last exit with the line that says why, and a Start button for a project task not run yet. Rows are focusable: Enter or Space
- * selects, the arrow keys move between rows. Updates touch only the cells that changed.
+ * last exit with the line that says why, and a Start button for a project task not run yet. The rows are one
+ * Tab stop (the selected row, or the first): Enter or Space selects, the arrow keys, Home and End move
+ * between rows. Updates touch only the cells that changed.
  */
 import type { ListedTask, TasksSnapshot } from "./backend.ts"
-import { h, replace, setText } from "./dom.ts"
+import { h, replace, RO_NOTE, setText } from "./dom.ts"
 import { canStart, canStop, exitWhy, formatBytes, lastExit, ownerLabel, statusPill, uptime } from "./format.ts"
 
 export interface TaskListOptions {
   readonly readOnly: boolean
-  readonly onSelect: (name: string) => void
+  /** `keys`: chosen with Enter or Space (the focus then goes to the task), not a click. */
+  readonly onSelect: (name: string, keys: boolean) => void
   /** Runs a tool for a task (the Start button), reporting its answer on the status line. */
   readonly act: (tool: string, args: Record<string, unknown>, button?: HTMLButtonElement) => void
 }
@@ -74,6 +76,8 @@ export const taskList = (options: TaskListOptions): TaskList => {
   const rows = new Map<string, Row>()
   let order: Array<string> = []
   let selected: string | undefined
+  /** The row that is the table's Tab stop: the last one focused, else the selected one, else the first. */
+  let current: string | undefined
 
   const cell = (key: string, label: string) => h("td", { class: `c-${key}`, "data-label": label })
 
@@ -85,16 +89,20 @@ export const taskList = (options: TaskListOptions): TaskList => {
     const exitHow = h("span", { class: "exit-how" })
     const exitWhy = h("span", { class: "exit-why" })
     td.exit!.append(exitHow, exitWhy)
-    const tr = h("tr", { tabindex: 0, "data-name": task.name }, COLUMNS.map(([key]) => td[key]!))
+    const tr = h("tr", { tabindex: -1, "data-name": task.name }, COLUMNS.map(([key]) => td[key]!))
     tr.addEventListener("click", (e) => {
       if ((e.target as Element).closest("a, button")) return
-      options.onSelect(row.task.name)
+      options.onSelect(row.task.name, false)
+    })
+    tr.addEventListener("focus", () => {
+      current = row.task.name
+      rove()
     })
     tr.addEventListener("keydown", (e) => {
       if (e.target !== tr) return
       if (e.key === "Enter" || e.key === " ") {
         e.preventDefault()
-        options.onSelect(row.task.name)
+        options.onSelect(row.task.name, true)
       } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
         e.preventDefault()
         const sibling = e.key === "ArrowDown" ? tr.nextElementSibling : tr.previousElementSibling
@@ -139,6 +147,9 @@ export const taskList = (options: TaskListOptions): TaskList => {
       )
     }
     row.tr.dataset.status = t.status
+    // A row's own name (a focused row is otherwise read as just "row").
+    const ports = t.ports === null || t.ports.length === 0 ? "" : `, port ${t.ports.join(", ")}`
+    row.tr.setAttribute("aria-label", `${t.name}, ${t.status}${t.paused === true ? ", paused" : ""}${ports}`)
     setText(row.name, t.name)
     setText(row.command, t.command)
     row.command.title = t.command
@@ -183,6 +194,7 @@ export const taskList = (options: TaskListOptions): TaskList => {
             class: "btn primary small",
             disabled: options.readOnly,
             "aria-label": `Start ${t.name}`,
+            "aria-describedby": options.readOnly ? RO_NOTE : undefined,
             onclick: (e: Event) =>
               options.act("start_task", { name: row.task.name }, e.currentTarget as HTMLButtonElement)
           }, "Start")
@@ -198,6 +210,14 @@ export const taskList = (options: TaskListOptions): TaskList => {
     for (const [name, row] of rows) {
       if (name === selected) row.tr.setAttribute("aria-current", "true")
       else row.tr.removeAttribute("aria-current")
+    }
+    rove()
+  }
+  const rove = () => {
+    const stop = [current, selected, order[0]].find((name) => name !== undefined && rows.has(name))
+    for (const [name, row] of rows) {
+      const tabIndex = name === stop ? 0 : -1
+      if (row.tr.tabIndex !== tabIndex) row.tr.tabIndex = tabIndex
     }
   }
 
@@ -236,6 +256,7 @@ export const taskList = (options: TaskListOptions): TaskList => {
     },
     setSelected: (name) => {
       selected = name
+      current = name
       markSelected()
     },
     focus: () => {

@@ -34,7 +34,9 @@ export const terminalView = (options: TerminalOptions): TerminalView => {
       { class: "hint", id: "term-hint" },
       options.readOnly
         ? "Read-only: the screen as the task shows it."
-        : "Click the screen or Tab to it to type into the task; Ctrl+] moves the focus out."
+        : "Click the screen or Tab to it to type into the task; Ctrl+] moves the focus out.",
+      // The emulator's rows are drawn for the eye; the Lines view is text that a screen reader reads.
+      " With a screen reader, the Lines view reads the output as it comes."
     ),
     host
   )

@@ -17,7 +17,10 @@ export const createScreen: CreateScreen = (host, options) => {
     theme: { background: "#14171c", foreground: "#e8eaed", cursor: "#e8eaed" }
   })
   term.open(host)
-  term.textarea?.setAttribute("aria-label", `Type into ${options.label}`)
+  term.textarea?.setAttribute(
+    "aria-label",
+    options.readOnly ? `${options.label}'s screen (read-only)` : `Type into ${options.label}`
+  )
   term.textarea?.setAttribute("aria-describedby", options.describedBy)
   if (options.readOnly) term.textarea?.setAttribute("aria-disabled", "true")
   term.attachCustomKeyEventHandler((e) => {
