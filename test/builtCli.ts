@@ -8,9 +8,11 @@ export interface CliRun {
   readonly stderr: string
 }
 
-export const builtCli = (cwd: string, env: NodeJS.ProcessEnv) => (args: ReadonlyArray<string>) =>
+/** With `closeInput`, its stdin is closed at once (a client that leaves); else it stays open. */
+export const builtCli = (cwd: string, env: NodeJS.ProcessEnv) => (args: ReadonlyArray<string>, closeInput = false) =>
   new Promise<CliRun>((resolve) => {
     const child = spawn(process.execPath, [serverEntry, ...args], { cwd, env })
+    if (closeInput) child.stdin.end()
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
