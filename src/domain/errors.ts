@@ -118,9 +118,11 @@ export class TaskNotFound extends Schema.TaggedError<TaskNotFound>()("TaskNotFou
     const unread = this.projectError === undefined
       ? ""
       : ` The project file cannot be read, so its tasks are unknown: ${this.projectError}`
+    const guess = closest(this.name, this.known)
+    const meant = guess === undefined ? "" : ` (did you mean ${quote(guess)}?)`
     return this.known.length === 0
       ? `No task named ${quote(this.name)}: there are no tasks.${unread || " Start one with start_task."}`
-      : `No task named ${quote(this.name)}. Known tasks: ${this.known.join(", ")}.${unread}`
+      : `No task named ${quote(this.name)}${meant}. Known tasks: ${this.known.join(", ")}.${unread}`
   }
 }
 

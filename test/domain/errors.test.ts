@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { closest, TooManyTasks } from "../../src/domain/errors.ts"
+import { closest, TaskNotFound, TooManyTasks } from "../../src/domain/errors.ts"
 
 describe("closest: the field a misspelt one was meant to be", () => {
   const fields = ["command", "args", "name", "cwd", "env", "waitFor", "timeoutMs", "graceMs", "dependsOn"]
@@ -38,6 +38,17 @@ describe("TooManyTasks", () => {
     expect(new TooManyTasks({ limit: 64, chain: { asked: "s099", starts, running: 50 } }).message).toBe(
       "Project task \"s099\" was not started: it needs 50 tasks started (s050 … s099); 50 run already and the " +
         "limit is 64 (--max-tasks). Stop or remove 36 first, or start taskmux with a higher --max-tasks."
+    )
+  })
+})
+
+describe("TaskNotFound", () => {
+  it("says which known task a misspelt name was meant to be, and lists them all", () => {
+    expect(new TaskNotFound({ name: "apii", known: ["db", "api", "web"] }).message).toBe(
+      "No task named \"apii\" (did you mean \"api\"?). Known tasks: db, api, web."
+    )
+    expect(new TaskNotFound({ name: "nope", known: ["db", "api"] }).message).toBe(
+      "No task named \"nope\". Known tasks: db, api."
     )
   })
 })
