@@ -137,6 +137,13 @@ const printAnswer = (
       )
   )
 
+/** Defined tasks named where none runs: a file of 200 tasks is not one line of 1,600 characters. */
+const SHOWN_NAMES = 20
+
+/** The first `max` names, and how many more (`--json` lists them all). */
+const namesUpTo = (names: ReadonlyArray<string>, max: number) =>
+  names.length <= max ? names.join(", ") : `${names.slice(0, max).join(", ")} and ${names.length - max} more`
+
 const ps = Command.make("ps", { project, json }, (input) =>
   withClient(input.project, {
     start: false,
@@ -153,7 +160,7 @@ const ps = Command.make("ps", { project, json }, (input) =>
           (defined.length === 0 ?
             "" :
             `Its project file defines: ${
-              defined.map((task) => task.name).join(", ")
+              namesUpTo(defined.map((task) => task.name), SHOWN_NAMES)
             } (taskmux start NAME starts one, after what it needs).\n`)
         const error = project.error === undefined ? "" : `No project tasks: ${project.error.message}\n`
         if (input.json) {

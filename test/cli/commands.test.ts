@@ -39,6 +39,13 @@ describe("with no supervisor running", () => {
       expect.objectContaining({ name: "api", status: "defined", command: "npm run dev" }),
       expect.objectContaining({ name: "web", status: "defined", command: "vite" })
     ])
+    // Many: the first ones and how many more, not one line of all of them (--json has them all).
+    const many = Array.from({ length: 200 }, (_, i) => `  t${i}:\n    command: sleep 60\n`).join("")
+    writeFileSync(NodePath.join(project, "taskmux.yaml"), `tasks:\n${many}`)
+    expect((await cli(["ps"], { cwd: project })).stdout).toMatch(
+      /^Its project file defines: t0, t1, .*, t19 and 180 more \(taskmux start NAME/m
+    )
+    expect(JSON.parse((await cli(["ps", "--json"], { cwd: project })).stdout)).toHaveLength(200)
     writeFileSync(NodePath.join(project, "taskmux.yaml"), "tasks:\n  x:\n    command: echo x\n    restart: always\n")
     const broken = await cli(["ps"], { cwd: project })
     expect(broken.code).toBe(0)
