@@ -24,7 +24,8 @@ import { leftLine, noSupervisorText, psTable } from "./psTable.ts"
 import { style } from "./style.ts"
 import { connectClient, projectPaths, type TaskmuxClient } from "./TaskmuxClient.ts"
 
-const project = Flag.Directory("project", { mustExist: true }).pipe(
+// Checked in projectDir, in the words the server uses for its own --project.
+const project = Flag.String("project").pipe(
   Flag.withDescription(
     "The project whose supervisor to ask (default: TASKMUX_PROJECT, else the nearest directory up from here " +
       "with a task file or a supervisor, else this one)"
@@ -48,14 +49,19 @@ const withNotice = <A>(
 const projectDir = (flag: Option.Option<string>) =>
   Effect.gen(function*() {
     const io = yield* CliIo
-    if (Option.isSome(flag)) return flag.value
     // The server's own variable too: a shell that sets it for the server means the same project here.
     const variable = io.env.TASKMUX_PROJECT
-    if (!variable) return nearestProject(io.cwd, io.env)
-    // Said as the variable it is: a person who typed no --project would look for one.
-    const stat = fs.statSync(NodePath.resolve(io.cwd, variable), { throwIfNoEntry: false })
-    if (stat === undefined) return yield* CliFailure.usage(`TASKMUX_PROJECT=${variable}: no such directory`)
-    return variable
+    // Said as what was given: a person who typed no --project would look for one.
+    const [given, said] = Option.isSome(flag)
+      ? [flag.value, `--project ${flag.value}`]
+      : [variable, `TASKMUX_PROJECT=${variable}`]
+    if (!given) return nearestProject(io.cwd, io.env)
+    const stat = fs.statSync(NodePath.resolve(io.cwd, given), { throwIfNoEntry: false })
+    if (stat === undefined) return yield* CliFailure.usage(`${said}: no such directory`)
+    if (!stat.isDirectory()) {
+      return yield* CliFailure.usage(`${said}: not a directory (give the directory that holds the task file)`)
+    }
+    return given
   })
 
 /**

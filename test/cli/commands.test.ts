@@ -141,6 +141,18 @@ describe("usage errors exit 2", () => {
     expect(ran).toMatchObject({ code: 2, stdout: "", stderr: "TASKMUX_PROJECT=/no/such/dir: no such directory\n" })
   })
 
+  it("a --project that is the task file, not its directory, says which to give, as the server does", async () => {
+    const project = tempProject()
+    const file = NodePath.join(project, "taskmux.yaml")
+    writeFileSync(file, "tasks:\n  api:\n    command: npm run dev\n")
+    const ran = await cli(["ps", "--project", file], { cwd: project })
+    expect(ran).toMatchObject({
+      code: 2,
+      stdout: "",
+      stderr: `--project ${file}: not a directory (give the directory that holds the task file)\n`
+    })
+  })
+
   it("ui --listen with a port out of range: exit 2, said as that, before any supervisor is asked", async () => {
     const project = tempProject()
     const ran = await cli(["ui", "--listen", "0.0.0.0:99999", "--print"], { cwd: project })
