@@ -20,7 +20,11 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
     return new ProjectFileError({
       path,
       line: lines.linePos(syntax.pos[0]).line,
-      problem: syntax.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")
+      problem: syntax.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "") +
+        // The parser's words for a command line with ": " in it (sh -c 'echo "ERROR: x"'), which YAML reads as a map.
+        (/Nested mappings are not allowed|Implicit map keys need to be followed/.test(syntax.message)
+          ? ` (a value with ": " in it must be quoted: command: 'sh -c "echo ERROR: x"')`
+          : "")
     })
   }
   const order = keepWrittenText(doc)

@@ -61,6 +61,13 @@ describe("parseTaskFile", () => {
     expect(task("restart: { policy: sometimes }")).toMatch(/restart\.policy: Expected "no" \| "on-failure" \| "always"/)
   })
 
+  it("a command line with \": \" in it, which YAML reads as a map, says to quote it", () => {
+    expect(problem("tasks:\n  web:\n    command: sh -c echo \"ERROR: x\"\n")).toBe(
+      "/p/taskmux.yaml:3: Nested mappings are not allowed in compact mappings (a value with \": \" in it must be " +
+        "quoted: command: 'sh -c \"echo ERROR: x\"')"
+    )
+  })
+
   it("a waitFor the tool would refuse is refused in the file too, in the tool's words", () => {
     const task = (field: string) => problem(`tasks:\n  x:\n    command: echo x\n    ${field}\n`)
     // {} would otherwise wait for the end unasked, and exit with a port drop the port.
