@@ -267,6 +267,8 @@ export const startWebServer = (options: WebOptions) =>
       let terminal = info.value.terminal
       const send = sse(response)
       let tail = FIRST_LINES
+      // The screen last sent: the same is not sent again (its redraw would clear what the person selected).
+      let shown = ""
       const tick = ticker(response, async () => {
         const page = await run(
           Effect.option(registry.read(name, { since: cursor, tail, maxBytes: 512 * 1024, shown: false }))
@@ -281,6 +283,7 @@ export const startWebServer = (options: WebOptions) =>
           // Started anew under the same name: its output begins again (the read gave it from its start).
           send("reset", {})
           cursor = 0
+          shown = ""
           const now = await run(Effect.option(registry.get(name)))
           if (now._tag === "Some") terminal = now.value.terminal
         }
@@ -302,9 +305,13 @@ export const startWebServer = (options: WebOptions) =>
         }
         cursor = Math.max(cursor, nextCursor)
         if (terminal !== null) {
-          const screen = await run(Effect.option(registry.screen(name)))
-          if (screen._tag === "Some") {
-            send("screen", { screen: screen.value.rows, cursor: screen.value.cursor, ...terminal })
+          // What `taskmux attach` draws first: the page's emulator shows the colours, modes and cursor with it.
+          const screen = await run(Effect.option(registry.screen(name, { redraw: true })))
+          const redraw = screen._tag === "Some" ? screen.value.redraw ?? "" : undefined
+          const key = `${terminal.cols}x${terminal.rows} ${redraw}`
+          if (redraw !== undefined && key !== shown) {
+            shown = key
+            send("screen", { redraw, ...terminal })
           }
         }
       })

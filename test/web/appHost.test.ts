@@ -194,9 +194,9 @@ describe("the MCP App in a host", () => {
       const restart = app.locator(`.actions button:text-is("Restart")`)
       await expect.poll(() => restart.isEnabled()).toBe(true)
       await restart.click()
-      const answer = app.locator(".status-line:not([hidden])")
+      const answer = app.locator(".status-line:not([data-empty])")
       await expect.poll(() => answer.textContent(), { timeout: 10_000 }).toMatch(/Restarted task "s00"/)
-      expect(await seen(page, app, ".status-line:not([hidden])")).toBe(true)
+      expect(await seen(page, app, ".status-line:not([data-empty])")).toBe(true)
       // The skip link focuses the task and loads nothing (a srcdoc frame's "#…" is the host's page).
       await app.locator(".skip-link").focus()
       await page.keyboard.press("Enter")

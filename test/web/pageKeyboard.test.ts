@@ -170,6 +170,32 @@ describe("the page by keyboard", () => {
     expect(await page.locator(`tr[data-name="ticker"]`).getAttribute("aria-label")).toBe("ticker, running")
   }, 60_000)
 
+  it("has its status lines' live regions in the accessibility tree before their first message", async () => {
+    const page = await open(url)
+    await page.locator(`tr[data-name="w01"] td.c-name`).click()
+    // The top one and the detail's.
+    const regions = "[role=status][aria-live=polite]"
+    expect(await page.locator(regions).count()).toBe(2)
+    // Chromium's accessibility tree: a region that enters it with its text is often not announced.
+    const cdp = await page.context().newCDPSession(page)
+    const { root } = await cdp.send("DOM.getDocument")
+    const { nodeIds } = await cdp.send("DOM.querySelectorAll", { nodeId: root.nodeId, selector: regions })
+    expect(nodeIds.length).toBe(2)
+    for (const nodeId of nodeIds) {
+      const { nodes } = await cdp.send("Accessibility.getPartialAXTree", { nodeId, fetchRelatives: false })
+      expect(nodes[0]?.ignored).toBe(false)
+      expect(nodes[0]?.role?.value).toBe("status")
+    }
+    // The message comes into the region that was there, which holds the text and not the dismiss button.
+    const near = await page.locator(`.detail ${regions}`).elementHandle()
+    await page.locator(`.actions button:text-is("Restart")`).click()
+    await expect.poll(() => near!.textContent(), { timeout: 10_000 }).toMatch(/Restarted/)
+    expect(await near!.evaluate((el) => el.isConnected && el.querySelector("button") === null)).toBe(true)
+    await page.locator(".detail .status-line .dismiss").click()
+    expect(await near!.textContent()).toBe("")
+    expect(await page.locator(".detail .status-line .dismiss").isVisible()).toBe(false)
+  }, 60_000)
+
   it("says a search's matches once per search, not once per new line", async () => {
     const page = await open(url)
     await page.locator(`tr[data-name="ticker"] td.c-name`).click()

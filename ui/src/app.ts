@@ -292,22 +292,23 @@ interface AnswerLine {
 }
 
 const answerLine = (): AnswerLine => {
-  const el = h("p", {
-    class: "status-line",
-    role: "status",
-    "aria-live": "polite",
-    "aria-atomic": "true",
+  // The live region is in the page from the start, empty and out of sight: one that comes into the
+  // tree with its text is often not announced. The dismiss button is outside it, so it is not read out.
+  const text = h("p", { class: "status-text", role: "status", "aria-live": "polite", "aria-atomic": "true" })
+  const dismiss = h("button", {
+    type: "button",
+    class: "btn small dismiss",
+    "aria-label": "Dismiss the message",
     hidden: true
-  })
-  const text = h("span", {})
-  const dismiss = h("button", { type: "button", class: "btn small dismiss", "aria-label": "Dismiss the message" }, "×")
-  el.append(text, dismiss)
+  }, "×")
+  const el = h("div", { class: "status-line", "data-empty": true }, text, dismiss)
   let clearTimer: ReturnType<typeof setTimeout> | undefined
   const say = (message: string, kind: "info" | "ok" | "error") => {
     if (clearTimer !== undefined) clearTimeout(clearTimer)
     el.dataset.kind = kind
-    el.hidden = message === ""
-    setText(text, kind === "error" ? `Error: ${message}` : message)
+    el.toggleAttribute("data-empty", message === "")
+    dismiss.hidden = message === ""
+    setText(text, message === "" ? "" : kind === "error" ? `Error: ${message}` : message)
     if (kind === "ok") clearTimer = setTimeout(() => say("", "info"), 15_000)
   }
   dismiss.addEventListener("click", () => say("", "info"))

@@ -158,7 +158,8 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
           const key = JSON.stringify([rows, cursor])
           if (rows !== undefined && key !== lastScreen) {
             lastScreen = key
-            emit({ type: "screen", screen: rows, cols: terminal.cols, rows: terminal.rows, ...(cursor && { cursor }) })
+            const screen = { text: rows, ...(cursor && { cursor }) }
+            emit({ type: "screen", screen, cols: terminal.cols, rows: terminal.rows })
           }
         }
         // More lines than one answer holds: read on at once.

@@ -61,6 +61,16 @@ export interface OutputLine {
   readonly run?: number
 }
 
+/**
+ * What a terminal task's screen shows: its rows as text and where the cursor is, 0-based, when known
+ * (read_output { screen: true }: the MCP App's), or what redraws it on a terminal emulator, escape
+ * sequences and all, so its colours, modes (bracketed paste, application keys, mouse) and cursor come
+ * with it (the page's).
+ */
+export type ScreenContent =
+  | { readonly text: ReadonlyArray<string>; readonly cursor?: { readonly row: number; readonly col: number } }
+  | { readonly redraw: string }
+
 export type OutputEvent =
   | {
     readonly type: "lines"
@@ -71,11 +81,9 @@ export type OutputEvent =
   }
   | {
     readonly type: "screen"
-    readonly screen: ReadonlyArray<string>
+    readonly screen: ScreenContent
     readonly cols: number
     readonly rows: number
-    /** Where the cursor is, 0-based, when known. */
-    readonly cursor?: { readonly row: number; readonly col: number }
   }
   /** The task was started anew under its name: the lines that follow are a new output, from its start. */
   | { readonly type: "reset" }

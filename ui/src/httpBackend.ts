@@ -189,15 +189,13 @@ export const httpBackend = (options: HttpBackendOptions = {}): Backend => {
             })
           },
           screen: (data) => {
-            const d = data as { screen?: unknown; cols?: unknown; rows?: unknown; cursor?: unknown } | undefined
-            if (d === undefined || !Array.isArray(d.screen)) return
-            const c = d.cursor as { row?: unknown; col?: unknown } | undefined
+            const d = data as { redraw?: unknown; cols?: unknown; rows?: unknown } | undefined
+            if (d === undefined || typeof d.redraw !== "string") return
             listener({
               type: "screen",
-              screen: d.screen.map(String),
+              screen: { redraw: d.redraw },
               cols: typeof d.cols === "number" ? d.cols : 120,
-              rows: typeof d.rows === "number" ? d.rows : d.screen.length,
-              ...(typeof c?.row === "number" && typeof c.col === "number" && { cursor: { row: c.row, col: c.col } })
+              rows: typeof d.rows === "number" ? d.rows : 40
             })
           },
           reset: () => listener({ type: "reset" }),

@@ -66,7 +66,10 @@ export const createScreen: CreateScreen = (host, options) => {
     if (!options.readOnly && text !== "") options.onData(text.replace(/\r?\n/g, "\r"))
   })
   return {
-    draw: (rows, cols, height, cursor) => {
+    draw: (content, cols, height) => {
+      // The app's backend gives text (read_output's rows): escapes it would print as they are.
+      if (!("text" in content)) return
+      const { cursor, text: rows } = content
       pre.style.setProperty("--cols", String(cols))
       const shown = Array.from({ length: height }, (_, i) => (rows[i] ?? "").slice(0, cols))
       if (cursor === undefined || cursor.row >= shown.length) {

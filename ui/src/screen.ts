@@ -3,6 +3,7 @@
  * terminal emulator (xterm.js, loaded on first use: most of the page's weight); the MCP App, which must
  * stay one small file, uses a plain-text screen (liteScreen.ts). terminalView is the same for both.
  */
+import type { ScreenContent } from "./backend.ts"
 
 export interface ScreenOptions {
   /** The task's name, for the labels. */
@@ -17,8 +18,8 @@ export interface ScreenOptions {
 }
 
 export interface Screen {
-  /** Shows the screen as it is now: rows of text, the terminal's size, and where the cursor is if known. */
-  draw(rows: ReadonlyArray<string>, cols: number, height: number, cursor?: { row: number; col: number }): void
+  /** Shows the screen as it is now, at the terminal's size. */
+  draw(content: ScreenContent, cols: number, height: number): void
   dispose(): void
 }
 

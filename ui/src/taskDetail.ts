@@ -241,7 +241,7 @@ export const taskDetail = (backend: Backend, { act, answer, focusList, report, s
       else if (event.type === "reset") lines.clear()
       else if (event.type === "screen") {
         ensureTerminal()
-        term?.screen(event.screen, event.cols, event.rows, event.cursor)
+        term?.screen(event.screen, event.cols, event.rows)
       } else {
         lines.setNote("The task is gone: removed, or stopped and forgotten when the session that started it ended.")
         unsubscribe = undefined

@@ -4,13 +4,14 @@
  * the task with send_input, in order, coalesced while a call is in flight. Ctrl+] moves the focus out
  * of it (Tab belongs to the program).
  */
+import type { ScreenContent } from "./backend.ts"
 import { h } from "./dom.ts"
 import type { Screen, ScreenLoader } from "./screen.ts"
 
 export interface TerminalView {
   readonly el: HTMLElement
-  /** Shows the screen as it is now (rows of text, the terminal's size). */
-  screen(rows: ReadonlyArray<string>, cols: number, height: number, cursor?: { row: number; col: number }): void
+  /** Shows the screen as it is now, at the terminal's size. */
+  screen(content: ScreenContent, cols: number, height: number): void
   dispose(): void
 }
 
@@ -42,15 +43,13 @@ export const terminalView = (options: TerminalOptions): TerminalView => {
   )
   let screen: Screen | undefined
   let disposed = false
-  let latest:
-    | { rows: ReadonlyArray<string>; cols: number; height: number; cursor: { row: number; col: number } | undefined }
-    | undefined
+  let latest: { content: ScreenContent; cols: number; height: number } | undefined
   let drawQueued = false
 
   const paint = () => {
     drawQueued = false
     if (screen === undefined || latest === undefined) return
-    screen.draw(latest.rows, latest.cols, latest.height, latest.cursor)
+    screen.draw(latest.content, latest.cols, latest.height)
   }
   const queuePaint = () => {
     if (drawQueued) return
@@ -90,8 +89,8 @@ export const terminalView = (options: TerminalOptions): TerminalView => {
 
   return {
     el,
-    screen: (rows, cols, height, cursor) => {
-      latest = { rows, cols, height, cursor }
+    screen: (content, cols, height) => {
+      latest = { content, cols, height }
       queuePaint()
     },
     dispose: () => {

@@ -1,5 +1,10 @@
-/** The page's screen: xterm.js and its stylesheet, one chunk loaded by the first terminal task shown. */
+/**
+ * The page's screen: xterm.js and its stylesheet, one chunk loaded by the first terminal task shown. It
+ * draws the redraw the supervisor's own emulator makes (src/output/TerminalScreen.ts), so the colours,
+ * the cursor and the program's modes (bracketed paste, application cursor keys, mouse) are the task's.
+ */
 import "@xterm/xterm/css/xterm.css"
+import { Unicode11Addon } from "@xterm/addon-unicode11"
 import { Terminal } from "@xterm/xterm"
 import type { CreateScreen } from "./screen.ts"
 
@@ -14,9 +19,14 @@ export const createScreen: CreateScreen = (host, options) => {
     fontFamily: "ui-monospace, \"Cascadia Mono\", \"DejaVu Sans Mono\", Menlo, Consolas, monospace",
     fontSize: 13,
     screenReaderMode: false,
+    // For `unicode` below.
+    allowProposedApi: true,
     theme: { background: "#14171c", foreground: "#e8eaed", cursor: "#e8eaed" }
   })
   term.open(host)
+  // Emoji two cells wide, as the supervisor's emulator counts them: else the cursor lands past the text.
+  term.loadAddon(new Unicode11Addon())
+  term.unicode.activeVersion = "11"
   term.textarea?.setAttribute(
     "aria-label",
     options.readOnly ? `${options.label}'s screen (read-only)` : `Type into ${options.label}`
@@ -35,11 +45,14 @@ export const createScreen: CreateScreen = (host, options) => {
     if (!options.readOnly) options.onData(data)
   })
   return {
-    draw: (rows, cols, height, cursor) => {
+    draw: (content, cols, height) => {
       if (term.cols !== cols || term.rows !== height) term.resize(Math.max(2, cols), Math.max(1, height))
-      // Home, then each row cleared to its end; the last row without a newline (that would scroll).
-      const text = rows.slice(0, height).map((r) => r.slice(0, cols) + "\x1b[K").join("\r\n")
-      // The cursor where the task's terminal has it; hidden when the event does not say.
+      // On a reset terminal (RIS, in the same write: no blank frame between): a mode the program turned
+      // off since is off here too.
+      if ("redraw" in content) return term.write(`\x1bc${content.redraw}`)
+      // Plain rows: home, then each row cleared to its end; the last without a newline (that would scroll).
+      const text = content.text.slice(0, height).map((r) => r + "\x1b[K").join("\r\n")
+      const { cursor } = content
       const place = cursor === undefined ? "\x1b[?25l" : `\x1b[${cursor.row + 1};${cursor.col + 1}H\x1b[?25h`
       term.write(`\x1b[H${text}\x1b[J${place}`)
     },
