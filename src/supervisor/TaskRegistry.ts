@@ -63,6 +63,7 @@ import {
 import { Notifier } from "./Notifier.ts"
 import type { RestartPolicy } from "./RestartPolicy.ts"
 import { defaultPolicy } from "./RestartPolicy.ts"
+import { makeShownCursors, type ShownPartial } from "./ShownCursors.ts"
 import { baseEnv, checkPolicy, uniqueName } from "./startPolicy.ts"
 import * as TaskActor from "./TaskActor.ts"
 import type { Ended, Started, StopRequest, TaskState } from "./TaskActor.ts"
@@ -353,31 +354,17 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const nameWatchers = new Map<string, Set<(actor: TaskActor.TaskActor | undefined) => void>>()
       /** Each actor's own scope, closed when the actor ends. */
       const scopes = new WeakMap<TaskActor.TaskActor, Scope.Closeable>()
-      /** Where a wait starts by default: after the last line an answer showed, per output (a replaced task's is new). */
-      const shownBy = new WeakMap<ViewerShape, WeakMap<OutputBuffer, number>>()
-      const shownTo = (viewer: ViewerShape) => {
-        let shown = shownBy.get(viewer)
-        if (shown === undefined) shownBy.set(viewer, shown = new WeakMap())
-        return shown
-      }
-      const shownCursor = (viewer: ViewerShape, state: TaskState) =>
-        viewer.stateless ? state.buffer.runStart : shownTo(viewer).get(state.buffer) ?? 0
-      /**
-       * The line still waiting for its newline that an answer showed last (a prompt), as shown: when it
-       * is completed (by the echo of what was typed, or by its run's end) it is not a new line to a
-       * wait whose pattern the shown part already matched.
-       */
-      const partialShownBy = new WeakMap<ViewerShape, WeakMap<OutputBuffer, ShownPartial>>()
-      const show = (viewer: ViewerShape, state: TaskState, cursor: number, partial?: BufferedLine) => {
-        if (viewer.stateless) return
-        shownTo(viewer).set(state.buffer, Math.max(shownCursor(viewer, state), cursor))
-        if (partial?.partial !== true) return
-        let partials = partialShownBy.get(viewer)
-        if (partials === undefined) partialShownBy.set(viewer, partials = new WeakMap())
-        partials.set(state.buffer, { seq: partial.seq, text: cleanFor(state)(partial.text) })
-      }
-      const shownPartial = (viewer: ViewerShape, state: TaskState) =>
-        viewer.stateless ? undefined : partialShownBy.get(viewer)?.get(state.buffer)
+      /** Where each session's answers got to in each task's output (a replaced task's is new). */
+      const shown = makeShownCursors()
+      const shownCursor = (viewer: ViewerShape, state: TaskState) => shown.cursor(viewer, state.buffer)
+      /** Shown up to `cursor`; `last`, the line at it, is remembered as shown when it has no newline yet. */
+      const show = (viewer: ViewerShape, state: TaskState, cursor: number, last?: BufferedLine) =>
+        shown.show(
+          viewer,
+          state.buffer,
+          cursor,
+          last?.partial === true ? { seq: last.seq, text: cleanFor(state)(last.text) } : undefined
+        )
 
       /** The tasks there are: removed ones wait only for their actor to end. */
       const listed = () => [...actors.values()].filter((actor) => !actor.state().removed)
@@ -854,8 +841,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             // Lines the ring dropped before this wait could look at them (a flood, a since far back).
             missed += Math.max(0, now.buffer.stats().droppedLines - cursor)
             // An explicit cursor says where to look from; without one, what was shown does not match again.
-            const shown = request.since === undefined ? shownPartial(viewer, now) : undefined
-            const found = scan(now, cursor, request.pattern, shown)
+            const partial = request.since === undefined ? shown.partial(viewer, now.buffer) : undefined
+            const found = scan(now, cursor, request.pattern, partial)
             cursor = found.cursor
             // A line still waiting for its newline is a prompt, or the first piece of a line written in
             // pieces ("listening on http://localhost:80", then "80/"): it matches once it has been quiet
@@ -1098,12 +1085,6 @@ const awaitChange = (actor: TaskActor.TaskActor, ms: number, until?: () => boole
     })
     return Effect.sync(unsubscribe)
   }).pipe(Effect.timeoutOption(ms), Effect.asVoid)
-
-/** A line an answer showed before its newline came, as it was shown (cleaned). */
-interface ShownPartial {
-  readonly seq: number
-  readonly text: string
-}
 
 /**
  * The first line after `cursor` (cleaned) that matches, or the cursor after everything scanned. A line
