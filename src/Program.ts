@@ -9,7 +9,7 @@ import { Cause, Effect, Exit, Layer, Logger } from "effect"
 import { parseCommandLine, TaskmuxConfig } from "./Config.ts"
 import { LOST_RACE } from "./daemon/connect.ts"
 import { runtimePaths } from "./daemon/runtimePaths.ts"
-import { InvalidConfig } from "./domain/errors.ts"
+import { InvalidConfig, LostRace } from "./domain/errors.ts"
 
 /**
  * `--help`, `--version`, the server alone (`--isolated`, or `note` says why: a supervisor that speaks
@@ -47,7 +47,7 @@ export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => 
         const error = Cause.squash(cause)
         // A supervisor that lost the project to another says so in its log (its stderr), in case that is no supervisor.
         process.stderr.write(
-          isLostRace(error)
+          error instanceof LostRace
             ? `taskmux: ${messageOf(error)}: this one leaves it the project\n`
             : `taskmux: ${messageOf(error)}\n`
         )
@@ -58,7 +58,7 @@ export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => 
         onExit(
           Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)
             ? 0
-            : isLostRace(Cause.squash(exit.cause))
+            : Cause.squash(exit.cause) instanceof LostRace
             ? LOST_RACE
             // A bad option, setting or word is a usage error, as the CLI's are.
             : Cause.squash(exit.cause) instanceof InvalidConfig
@@ -68,8 +68,6 @@ export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => 
     }
   )
 }
-
-const isLostRace = (error: unknown) => error instanceof Error && error.name === "LostRace"
 
 /** Today's server: this connection alone, over stdio; its tasks end with it. */
 const serveAlone = (settings: Record<string, string>, note?: string) =>

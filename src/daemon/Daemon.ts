@@ -16,6 +16,7 @@ import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import packageJson from "../../package.json" with { type: "json" }
 import { TaskmuxConfig } from "../Config.ts"
+import { LostRace } from "../domain/errors.ts"
 import { serveSession } from "../mcp/McpServer.ts"
 import type { McpSession, Params } from "../mcp/McpSession.ts"
 import { invalidParams } from "../mcp/protocolError.ts"
@@ -68,11 +69,6 @@ const collectSoon = () => {
     gc({ type: "major", execution: "sync", flavor: "last-resort" })
   }, COLLECT_AFTER_MS)
   collecting.unref()
-}
-
-/** Another supervisor holds the project's lock: this one is not needed. */
-export class LostRace extends Error {
-  override readonly name = "LostRace"
 }
 
 /** How long a supervisor with nothing to do waits for a session before it ends. */
@@ -404,7 +400,7 @@ const holdLock = (file: string, project: string) =>
         } catch (error) {
           db.close()
           if (error instanceof LostRace || isBusy(error)) {
-            throw error instanceof LostRace ? error : new LostRace(`another supervisor holds ${file}`)
+            throw error instanceof LostRace ? error : new LostRace({ holder: `another supervisor holds ${file}` })
           }
           throw error
         }
@@ -433,7 +429,7 @@ const holdPidFile = (file: string, project: string, again = true): () => void =>
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
     const holder = Number(fs.readFileSync(file, "utf8"))
     if (!again || isAlive(holder) && isSupervisorOf(holder, project)) {
-      throw new LostRace(`supervisor ${holder} holds ${file}`)
+      throw new LostRace({ holder: `supervisor ${holder} holds ${file}` })
     }
     fs.rmSync(file, { force: true })
     return holdPidFile(file, project, false)

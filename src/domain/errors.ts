@@ -357,6 +357,16 @@ export class InvalidPattern extends Schema.TaggedError<InvalidPattern>()("Invali
   }
 }
 
+/** Another supervisor holds the project's lock: this one is not needed (its exit code, LOST_RACE, says so). */
+export class LostRace extends Schema.TaggedError<LostRace>()("LostRace", {
+  /** Who holds it: "supervisor 123 holds …/app.lock". */
+  holder: Schema.String
+}) {
+  override get message() {
+    return this.holder
+  }
+}
+
 export class InvalidConfig extends Schema.TaggedError<InvalidConfig>()("InvalidConfig", {
   issue: Schema.String,
   /** A word on the command line that is neither a command nor an option: not a setting. */
