@@ -128,6 +128,31 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
     return left.length > 0 ? { ...info, leftRunning: left } : info
   })
 
+  /**
+   * An interactive shell (bash -i, zsh -i) ignores SIGTERM and ends as its terminal closes: once only such
+   * processes are left of the task (its jobs have had their SIGTERM, and their time to act on it), they get
+   * SIGHUP, as a closed window sends it, not the grace's SIGKILL five seconds later, their history unsaved.
+   * Runs beside a stop until the stop ends it; off Linux, where processes cannot be listed, it does nothing.
+   */
+  const hangUpShells = Effect.gen(function*() {
+    for (;;) {
+      yield* Effect.sleep(HANG_UP_LOOK_MS)
+      const left = tree.members().filter((member) => member.live)
+      if (left.length === 0) break
+      if (left.every((member) => procfs.ignoresSignal(member.pid, osConstants.signals.SIGTERM))) {
+        for (const member of left) {
+          try {
+            process.kill(member.pid, "SIGHUP")
+          } catch {
+            // Gone meanwhile.
+          }
+        }
+        break
+      }
+    }
+    return yield* Effect.never
+  })
+
   const isStdinOpen = () => !leaderExited
 
   // Ctrl-D: end of input for a program reading the terminal line by line.
@@ -158,15 +183,10 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
     unread: () => input.unread,
     endInput,
     signal: tree.signal,
-    // An interactive shell (bash -i, zsh -i) ignores SIGTERM and ends as its terminal closes: on SIGHUP, as
-    // a closed window sends it, not at the grace's SIGKILL five seconds later, its history unsaved.
     terminate: (options) =>
-      Effect.suspend(() => {
-        if (options.signal === "SIGTERM" && !leaderExited && procfs.ignoresSignal(pid, osConstants.signals.SIGTERM)) {
-          tree.signal("SIGHUP")
-        }
-        return tree.terminate(options)
-      }),
+      options.signal === "SIGTERM"
+        ? tree.terminate(options).pipe(Effect.raceFirst(hangUpShells))
+        : tree.terminate(options),
     members: tree.members,
     outputs: tree.outputs,
     resize: ({ cols, rows }) => {
@@ -180,6 +200,9 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
     }
   }
 }
+
+/** How often a stop looks for a task left with only processes that ignore SIGTERM. */
+const HANG_UP_LOOK_MS = 50
 
 const signalName = (signal: number): NodeJS.Signals | null => {
   for (const [name, number] of Object.entries(osConstants.signals)) {

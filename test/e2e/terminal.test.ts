@@ -4,7 +4,9 @@
  * prints it, terminal tasks through every tool, and no orphans however the server ends.
  */
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { fixture, isAlive, pidsIn } from "../helpers.ts"
 import { connect, type Connected, textOf, until, withServer } from "./client.ts"
@@ -256,12 +258,24 @@ describe("terminal tasks through every tool", () => {
         const { screen } = await s.structured<{ screen: Array<string> }>("read_output", { name: "shell", screen: true })
         return screen.some((row) => /[$#] ?$/.test(row)) ? true : undefined
       })
+      // A server the person runs in it, whose SIGTERM handler cleans up: it gets its SIGTERM, not the
+      // shell's hang-up first.
+      const marker = NodePath.join(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-graceful-")), "cleaned")
+      const graceful = `import signal, sys, time
+def stop(*_):
+    time.sleep(0.3); open(${JSON.stringify(marker)}, "w").write("cleaned up"); sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+print("serving", flush=True)
+time.sleep(60)`
+      await s.structured("send_input", { name: "shell", data: `python3 -c '${graceful}'\r` })
+      await s.structured("wait_for_task", { name: "shell", pattern: "^serving$" })
       const t0 = Date.now()
       const stopped = await s.structured<{ status: string; signal: string | null }>("stop_task", { name: "shell" })
       // Not the grace's SIGKILL, 5 s later.
       expect(Date.now() - t0).toBeLessThan(3_000)
       expect(stopped).toMatchObject({ status: "stopped", signal: "SIGHUP" })
       expect(isAlive(started.pid)).toBe(false)
+      expect(readFileSync(marker, "utf8")).toBe("cleaned up")
     }))
 
   it("a program's cursor query is answered as a terminal answers it (prompt_toolkit's REPLs wait a second for it)", () =>
