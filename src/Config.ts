@@ -59,21 +59,33 @@ export interface TaskmuxOptions {
 /** `$XDG_STATE_HOME/taskmux/logs`, else `~/.local/state/taskmux/logs`, else `taskmux-logs-UID` under the OS temp dir. */
 export const defaultLogDir = (env: NodeJS.ProcessEnv = process.env): string => {
   // An empty or relative value is unset (as the XDG spec says): a relative one would put logs in the project.
-  const absolute = (path: string | undefined) => path !== undefined && NodePath.isAbsolute(path) ? path : undefined
-  const home = absolute(env.HOME) ?? absolute(homeDir())
-  const state = absolute(env.XDG_STATE_HOME) ?? (home ? NodePath.join(home, ".local", "state") : undefined)
+  // Another user's is not taken either: `sudo -E` keeps theirs, where root would make root's directories.
+  const usable = (path: string | undefined) =>
+    path !== undefined && NodePath.isAbsolute(path) && !othersOwn(path) ? path : undefined
+  const home = usable(env.HOME) ?? usable(passwdHome())
+  const state = usable(env.XDG_STATE_HOME) ?? (home ? NodePath.join(home, ".local", "state") : undefined)
   // Under the temp dir, one directory per user: a shared one would be whoever made it first's.
   return state ?
     NodePath.join(state, "taskmux", "logs") :
     NodePath.join(os.tmpdir(), `taskmux-logs-${process.getuid?.() ?? "user"}`)
 }
 
-/** The passwd entry's home; none for a uid without one (a container's `--user 12345`). */
-const homeDir = () => {
+/** The passwd entry's home, whatever HOME says; none for a uid without one (a container's `--user 12345`). */
+const passwdHome = () => {
   try {
-    return os.homedir()
+    return os.userInfo().homedir
   } catch {
     return undefined
+  }
+}
+
+/** Whether `path` is there and another user's (a path not made yet is nobody's). */
+const othersOwn = (path: string) => {
+  const uid = process.getuid?.()
+  try {
+    return uid !== undefined && fs.statSync(path).uid !== uid
+  } catch {
+    return false
   }
 }
 

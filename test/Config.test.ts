@@ -4,7 +4,8 @@
  * its variable and default, checked against the code's own table so they cannot drift.
  */
 import { Cause, Effect, Exit, Layer } from "effect"
-import { readFileSync } from "node:fs"
+import { chownSync, mkdtempSync, readFileSync } from "node:fs"
+import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { defaultLogDir, defaults, helpText, options, parseCommandLine, TaskmuxConfig } from "../src/Config.ts"
@@ -96,4 +97,16 @@ describe("the default log directory", () => {
     expect(home).not.toMatch(/taskmux-logs/)
     expect(NodePath.isAbsolute(home)).toBe(true)
   })
+
+  it.runIf(process.getuid?.() === 0)(
+    "takes no other user's HOME (sudo -E keeps it): root would make root's directories there",
+    () => {
+      const theirs = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-their-home-"))
+      chownSync(theirs, 54321, 54321)
+      expect(defaultLogDir({ HOME: theirs })).toBe(
+        NodePath.join(os.userInfo().homedir, ".local", "state", "taskmux", "logs")
+      )
+      expect(defaultLogDir({ XDG_STATE_HOME: theirs, HOME: "/nowhere" })).toBe("/nowhere/.local/state/taskmux/logs")
+    }
+  )
 })

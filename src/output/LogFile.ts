@@ -46,11 +46,15 @@ const madeDirs = new Map<string, Promise<void>>()
 const makeDir = (dir: string): Promise<void> => {
   let made = madeDirs.get(dir)
   if (made === undefined) {
-    made = fs.promises.mkdir(dir, { recursive: true, mode: 0o700 }).then(async () => {
+    // Only the directory itself is made private: parents made on the way (`~/.local`) are as the umask says.
+    made = fs.promises.mkdir(dir, { recursive: true }).then(async (first) => {
+      if (first !== undefined) await fs.promises.chmod(dir, 0o700)
       const uid = process.getuid?.()
       const { uid: owner } = await fs.promises.stat(dir)
       if (uid !== undefined && owner !== uid) {
-        throw new Error(`the log directory ${dir} belongs to uid ${owner}, not to you (uid ${uid}): give --log-dir`)
+        throw new Error(
+          `the log directory ${dir} belongs to uid ${owner}, not to you (uid ${uid}): use a --log-dir of your own`
+        )
       }
     })
     made.catch(() => madeDirs.delete(dir))

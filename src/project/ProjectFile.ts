@@ -5,12 +5,11 @@
  * tell, the task and the field, as a person fixing the file needs.
  */
 import { Schema } from "effect"
-import * as os from "node:os"
 import * as NodePath from "node:path"
 import { compilePattern } from "../domain/pattern.ts"
 import { RestartSpec, waitForIssue, WaitForSpec } from "../domain/StartSpec.ts"
 import { TASK_NAME } from "../domain/Task.ts"
-import { withHome } from "../domain/withHome.ts"
+import { homeDir, withHome } from "../domain/withHome.ts"
 
 /** What a dependency must have reached before its dependent starts, as compose's `depends_on` says it. */
 export const Condition = Schema.Literals(["started", "ready", "succeeded"])
@@ -110,7 +109,7 @@ export const withTasks = (
   path: string,
   entries: ReadonlyArray<[string, ProjectTaskDef]>,
   lineOf: (task: string, field: Array<string>) => number | undefined,
-  home: string = os.homedir()
+  home: string | undefined = homeDir()
 ): ProjectFile | ProjectFileError => {
   const dir = NodePath.dirname(path)
   const tasks = new Map<string, ProjectTask>(

@@ -5,10 +5,9 @@
  */
 import { Effect } from "effect"
 import { realpath, stat } from "node:fs/promises"
-import * as os from "node:os"
 import * as NodePath from "node:path"
 import { CommandRefused, CwdOutsideRoot } from "../domain/errors.ts"
-import { withHome } from "../domain/withHome.ts"
+import { homeDir, withHome } from "../domain/withHome.ts"
 import type { StartPolicy } from "./Viewer.ts"
 
 /** The policy's word on a command line and a working directory; both as checked. */
@@ -22,7 +21,7 @@ export const checkPolicy = Effect.fnUntraced(function*(
   /** Where a relative (or no) cwd starts: the caller's directory; else the server's. */
   from: string = process.cwd(),
   /** What `~` is: the caller's home; else the server's. */
-  home: string = os.homedir()
+  home: string | undefined = homeDir()
 ) {
   const line = commandLine(request.command, request.args ?? null)
   const denied = config.deny.find((rule) => rule.test(line))

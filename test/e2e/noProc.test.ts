@@ -4,7 +4,7 @@
  * off Linux, and never crash. Run in a mount namespace of its own (unshare), as macOS's code path is.
  */
 import { execFileSync } from "node:child_process"
-import { chmodSync, mkdtempSync } from "node:fs"
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
 import * as Net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -105,4 +105,39 @@ describe.runIf(canMount())("a server where /proc tells nothing", () => {
       }
     }, 60_000)
   }
+})
+
+// Root may run as any uid: one with no passwd entry and no HOME, as a container's `--user 12345` with a
+// client that passes none.
+describe.runIf(process.getuid?.() === 0)("a server run by a uid with no passwd entry and no HOME", () => {
+  it("reads its project file, answers, and says a cwd of ~ is no directory, instead of failing at load", async () => {
+    const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-nopasswd-"))
+    writeFileSync(NodePath.join(project, "taskmux.yaml"), "tasks:\n  home:\n    command: pwd\n    cwd: ~/src\n")
+    chmodSync(project, 0o777)
+    execFileSync("chmod", ["o+x", os.tmpdir()])
+    const s = await connect({ TASKMUX_LOG_DIR: project }, [], serverEntry, project, [
+      "env",
+      "-u",
+      "HOME",
+      "setpriv",
+      "--reuid=54321",
+      "--regid=54321",
+      "--clear-groups"
+    ])
+    try {
+      const listed = await s.structured<{ tasks: Array<{ name: string; status: string }> }>("list_tasks")
+      expect(listed.tasks).toMatchObject([{ name: "home", status: "defined" }])
+      const started = await s.call("start_task", { name: "home" })
+      expect(started.isError).toBe(true)
+      expect(textOf(started)).toMatch(/working directory ".*\/~\/src" .* does not exist/)
+      const ran = await s.structured<{ status: string }>("start_task", {
+        command: "pwd",
+        name: "here",
+        waitFor: { exit: true }
+      })
+      expect(ran.status).toBe("exited")
+    } finally {
+      await s.client.close()
+    }
+  })
 })
