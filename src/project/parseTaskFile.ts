@@ -28,7 +28,7 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
     })
   }
   const order = keepWrittenText(doc)
-  const data: unknown = doc.toJS()
+  const data = aliasedEnvAsText(doc.toJS())
   const lineOf = (at: ReadonlyArray<PropertyKey>): number | undefined => {
     // The deepest node the path reaches: a missing field is reported where its task starts.
     for (let n = at.length; n >= 0; n--) {
@@ -104,6 +104,26 @@ const keepWrittenText = (doc: Document): (name: string) => number => {
   }
   return (name) => places.get(name) ?? places.size
 }
+
+/**
+ * An env value that is an alias (`PORT: *port`, anchored on `waitFor.port`, which must stay a number):
+ * its value's text, as for the values written out (the anchor itself is not rewritten).
+ */
+const aliasedEnvAsText = (data: unknown): unknown => {
+  const tasks = isRecord(data) ? data.tasks : undefined
+  if (!isRecord(tasks)) return data
+  for (const task of Object.values(tasks)) {
+    const env = isRecord(task) ? task.env : undefined
+    if (!isRecord(env)) continue
+    for (const [name, value] of Object.entries(env)) {
+      if (typeof value === "number" || typeof value === "boolean") env[name] = String(value)
+    }
+  }
+  return data
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** A number or boolean scalar becomes its source text. */
 const asWritten = (node: unknown): void => {

@@ -61,6 +61,17 @@ describe("parseTaskFile", () => {
     expect(task("restart: { policy: sometimes }")).toMatch(/restart\.policy: Expected "no" \| "on-failure" \| "always"/)
   })
 
+  it("an env value that is an alias of a number is its text; the number it aliases stays one", () => {
+    const parsed = parseTaskFile(
+      "/p/taskmux.yaml",
+      "tasks:\n  web:\n    command: vite\n    waitFor: { port: &port 8080 }\n    env: { PORT: *port, DEBUG: *port }\n"
+    )
+    if (parsed instanceof ProjectFileError) throw new Error(parsed.message)
+    const web = parsed.tasks.get("web")!
+    expect(web.env).toEqual({ PORT: "8080", DEBUG: "8080" })
+    expect(web.waitFor?.port).toBe(8080)
+  })
+
   it("a command line with \": \" in it, which YAML reads as a map, says to quote it", () => {
     expect(problem("tasks:\n  web:\n    command: sh -c echo \"ERROR: x\"\n")).toBe(
       "/p/taskmux.yaml:3: Nested mappings are not allowed in compact mappings (a value with \": \" in it must be " +
