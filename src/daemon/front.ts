@@ -35,8 +35,9 @@ export const runFront = async (project: string, argv: ReadonlyArray<string>): Pr
     // all the same, alone, rather than left with no tools at all.
     end = {
       _tag: "Isolated",
-      note: `no supervisor for ${project}: ${(error as Error).message}. This session runs on its own, and its ` +
-        "tasks end with it."
+      // A supervisor may be there (stopped, stuck): its tasks are not this session's to see, nor their names.
+      note: `The project's supervisor cannot serve this session (${project}): ${(error as Error).message}. ` +
+        "This session runs on its own: it sees no task a supervisor runs, and its own tasks end with it."
     }
   }
   if (end._tag === "Done") process.exit(end.code)

@@ -691,7 +691,7 @@ describe("one supervisor per project, shared by every session", () => {
         }
         // The CLI fails; a client's front serves it alone, saying why (its client closed at once: exit 0).
         expect(ps.code).toBe(1)
-        expect(front.stderr).toContain("This session runs on its own, and its tasks end with it.")
+        expect(front.stderr).toContain("This session runs on its own: it sees no task a supervisor runs")
         expect(front.code).toBe(0)
       } finally {
         process.kill(supervisor.pid, "SIGCONT")
@@ -1005,10 +1005,10 @@ describe("one supervisor per project, shared by every session", () => {
       chownSync(squatted, 54321, 54321)
       const a = await session(p.env)
       expect(a.stderr()).toMatch(
-        /no supervisor for .*: .*taskmux belongs to uid 54321, not to you \(uid 0\): have it removed \(only its owner or root can\), or set XDG_RUNTIME_DIR to a directory of yours \(or use --isolated\)\. This session runs on its own/
+        /The project's supervisor cannot serve this session \(.*\): .*taskmux belongs to uid 54321, not to you \(uid 0\): have it removed \(only its owner or root can\), or set XDG_RUNTIME_DIR to a directory of yours \(or use --isolated\)\. This session runs on its own/
       )
       expect(a.client.getInstructions()).toMatch(
-        /^no supervisor for .*This session runs on its own, and its tasks end with it\./
+        /^The project's supervisor cannot serve this session .*This session runs on its own: it sees no task a supervisor runs, and its own tasks end with it\./
       )
       const t = await a.structured<{ pid: number }>("start_task", { command: "sleep 60", name: "alone" })
       await a.client.close()
@@ -1034,7 +1034,9 @@ describe("one supervisor per project, shared by every session", () => {
         expect(direct.stderr).toMatch(/cannot take .*\.lock: .*(ENOSPC|full|disk)/i)
         expect(direct.status).toBe(1)
         const a = await session(p.env)
-        expect(a.client.getInstructions()).toMatch(/^no supervisor for .*This session runs on its own/)
+        expect(a.client.getInstructions()).toMatch(
+          /^The project's supervisor cannot serve this session .*This session runs on its own/
+        )
         expect(await a.structured("list_tasks")).toEqual({ tasks: [] })
         await a.client.close()
       } finally {
