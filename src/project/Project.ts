@@ -76,7 +76,11 @@ const findFile = (dir: string) => {
       continue // Unreadable: as if it were not there.
     }
     if (stat?.isFile()) {
-      return { path, key: `${path}:${stat.size}:${stat.mtimeMs}:${stat.uid}`, refused: refusedTaskFile(path, stat) }
+      return {
+        path,
+        key: `${path}:${stat.size}:${stat.mtimeMs}:${stat.uid}`,
+        refused: refusedTaskFile(path, stat, dir)?.problem
+      }
     }
   }
   return undefined

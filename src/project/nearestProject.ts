@@ -11,11 +11,11 @@ import { runtimePaths } from "../daemon/runtimePaths.ts"
 import { refusedTaskFile, TASK_FILE_NAMES } from "./taskFileNames.ts"
 
 /** The nearest directory with a task file, for a front and the server alone. */
-export const taskFileProject = (cwd: string): string => nearest(cwd, hasTaskFile)
+export const taskFileProject = (cwd: string): string => nearest(cwd, (dir) => hasTaskFile(dir, cwd))
 
 /** The nearest directory with a task file or a supervisor, for the CLI. */
 export const nearestProject = (cwd: string, env: NodeJS.ProcessEnv): string =>
-  nearest(cwd, (dir) => hasTaskFile(dir) || hasSupervisor(dir, env))
+  nearest(cwd, (dir) => hasTaskFile(dir, cwd) || hasSupervisor(dir, env))
 
 const nearest = (cwd: string, isProject: (dir: string) => boolean) => {
   for (let dir = NodePath.resolve(cwd);; dir = NodePath.dirname(dir)) {
@@ -24,13 +24,16 @@ const nearest = (cwd: string, isProject: (dir: string) => boolean) => {
   }
 }
 
-/** A task file this user may use: climbing past another user's (`/tmp/taskmux.yaml`) as if it were not there. */
-const hasTaskFile = (dir: string) =>
+/**
+ * A task file, but another user's that this one may not use (`/tmp/taskmux.yaml`), climbed past as if it
+ * were not there. One that links out of its repository stops the climb: the project says why it is not read.
+ */
+const hasTaskFile = (dir: string, start: string) =>
   TASK_FILE_NAMES.some((name) => {
     const path = NodePath.join(dir, name)
     try {
       const stat = fs.statSync(path, { throwIfNoEntry: false })
-      return stat?.isFile() === true && refusedTaskFile(path, stat) === undefined
+      return stat?.isFile() === true && refusedTaskFile(path, stat, start)?.kind !== "owner"
     } catch {
       return false
     }

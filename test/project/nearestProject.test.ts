@@ -62,13 +62,30 @@ describe("another user's task file", () => {
     const state = await readProject(shared)
     expect(state.file).toBeUndefined()
     expect(state.error?.message).toBe(
-      `${planted}: belongs to uid 54321, not to you (uid 0): not read, as its tasks would run as you ` +
-        "(take it with chown, or copy it, if you trust it)"
+      `${planted}: belongs to uid 54321, not to you (uid 0) nor to whoever owns ${shared} and ${shared}: not ` +
+        "read, as its tasks would run as you"
     )
     // Root's own files are this user's too (a system-wide checkout).
     chownSync(planted, 0, 0)
     expect(taskFileProject(clone)).toBe(shared)
   })
+
+  it.runIf(asRoot)(
+    "is read in a checkout of that user's, worked in (root in a container, on a bind mount)",
+    async () => {
+      const checkout = realpathSync(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-mounted-")))
+      const sub = NodePath.join(checkout, "packages", "web")
+      mkdirSync(sub, { recursive: true })
+      writeFileSync(NodePath.join(checkout, "taskmux.yaml"), "tasks:\n  web: { command: npm run dev }\n")
+      for (
+        const path of [checkout, NodePath.join(checkout, "packages"), sub, NodePath.join(checkout, "taskmux.yaml")]
+      ) {
+        chownSync(path, 54321, 54321)
+      }
+      expect(taskFileProject(sub)).toBe(checkout)
+      expect([...(await readProject(checkout)).file!.tasks.keys()]).toEqual(["web"])
+    }
+  )
 
   it("nor is a task file that links out of the project (a Procfile pointing at ~/.pypirc)", async () => {
     const top = realpathSync(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-link-")))
@@ -80,12 +97,22 @@ describe("another user's task file", () => {
     const state = await readProject(project)
     expect(state.file).toBeUndefined()
     expect(state.error?.message).toBe(
-      `${NodePath.join(project, "Procfile")}: is a link to ${realpathSync(secret)}, outside the project: not read ` +
+      `${NodePath.join(project, "Procfile")}: is a link to ${realpathSync(secret)}, outside ${project}: not read ` +
         "(copy the file in instead)"
     )
-    // A link within the project is read.
+    // A climb stops at it, so that the project says why, rather than becoming a directory above it.
+    writeFileSync(NodePath.join(top, "taskmux.yaml"), "tasks:\n  root-db: { command: sleep 60 }\n")
+    expect(taskFileProject(project)).toBe(project)
+    // A link within the project is read, and within its repository (a monorepo's shared file).
     writeFileSync(NodePath.join(project, "tasks.yaml"), "tasks:\n  web: { command: npm run dev }\n")
     symlinkSync("tasks.yaml", NodePath.join(project, "taskmux.yaml"))
     expect([...(await readProject(project)).file!.tasks.keys()]).toEqual(["web"])
+    mkdirSync(NodePath.join(top, ".git"))
+    const web = NodePath.join(top, "packages", "web")
+    mkdirSync(web, { recursive: true })
+    writeFileSync(NodePath.join(top, "Procfile.web"), "web: npm run dev\n")
+    symlinkSync("../../Procfile.web", NodePath.join(web, "Procfile"))
+    expect(taskFileProject(web)).toBe(web)
+    expect([...(await readProject(web)).file!.tasks.keys()]).toEqual(["web"])
   })
 })
