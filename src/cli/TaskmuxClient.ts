@@ -26,6 +26,8 @@ export interface TaskmuxClient {
     readonly viewers: number
     /** What the supervisor says of itself to this caller (a build since replaced on disk). */
     readonly notice?: string
+    /** It answers a terminal task's cursor queries (see Welcome.answersCursor). */
+    readonly answersCursor: boolean
   }
   /** A tool call; `onProgress` hears its progress notifications' messages (a chain's waits). */
   readonly call: <A>(
@@ -103,6 +105,7 @@ export const connectClient = (
         pid: connection.welcome.pid,
         sessions: connection.welcome.sessions,
         viewers: connection.welcome.viewers ?? 0,
+        answersCursor: connection.welcome.answersCursor === true,
         ...(connection.welcome.stale !== undefined && { notice: connection.welcome.stale })
       },
       call: <A>(tool: string, args: Record<string, unknown> = {}, onProgress?: (message: string) => void) =>

@@ -185,7 +185,8 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
       const page = yield* read({ since: cursor, raw: true, maxBytes: READ_BYTES })
       // The supervisor answers a program's cursor query from its screen: the person's terminal, asked
       // too, would answer a second time, into the program's input.
-      const text = printer.page(page.lines).replaceAll(CURSOR_QUERY, "")
+      const shown = printer.page(page.lines)
+      const text = client.supervisor.answersCursor ? shown.replaceAll(CURSOR_QUERY, "") : shown
       if (text !== "") {
         alternate = alternateAfter(text, alternate)
         io.stdout(text)

@@ -263,6 +263,7 @@ export class Daemon extends Context.Service<Daemon, {
             sessions,
             running: running.all,
             build: BUILD,
+            answersCursor: true,
             ...(pageViewers > 0 && { viewers: pageViewers }),
             ...extra
           }))

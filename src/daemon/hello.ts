@@ -64,6 +64,11 @@ export interface Welcome {
   readonly build?: string
   /** Its files were replaced on disk since it started (in `notice` too, for a front): what may fail. */
   readonly stale?: string
+  /**
+   * It answers a terminal task's cursor queries itself: `attach` then keeps them from the person's
+   * terminal, which would answer a second time (an older supervisor leaves them to that terminal).
+   */
+  readonly answersCursor?: boolean
 }
 
 export const hello = (role: Hello["role"], args?: ReadonlyArray<string>): Hello => ({

@@ -85,8 +85,12 @@ export interface Screen {
   readonly redraw?: string
 }
 
+const NO_BYTES = Buffer.alloc(0)
+
 export class TerminalScreen {
   private readonly recent = new ByteRing(RECENT_BYTES)
+  /** The end of the last chunk when it may be the start of a cursor query (ESC, ESC [, ESC [ 6). */
+  private unfinished: Buffer = NO_BYTES
   private terminal: { readonly xterm: XtermHeadless.Terminal; readonly serializer: SerializeAddon } | undefined
   private size: TerminalSize
 
@@ -94,10 +98,23 @@ export class TerminalScreen {
     this.size = size
   }
 
-  /** Takes a chunk of output; true when it asks where the cursor is (see `cursorReport`). */
-  write(chunk: Buffer): boolean {
+  /** Takes a chunk of output; how many times it asks where the cursor is (see `cursorReport`). */
+  write(chunk: Buffer): number {
     this.recent.write(chunk)
-    return chunk.includes(CURSOR_QUERY_BYTES)
+    let asked = 0
+    // A query split across two chunks (a pseudo-terminal's reads cut anywhere): the end of the one before.
+    if (this.unfinished.length > 0) {
+      const joined = Buffer.concat([this.unfinished, chunk.subarray(0, CURSOR_QUERY_BYTES.length - 1)])
+      if (joined.includes(CURSOR_QUERY_BYTES)) asked++
+    }
+    for (let at = chunk.indexOf(CURSOR_QUERY_BYTES); at !== -1; at = chunk.indexOf(CURSOR_QUERY_BYTES, at + 1)) {
+      asked++
+    }
+    const escape = chunk.lastIndexOf(0x1b)
+    this.unfinished = escape !== -1 && escape > chunk.length - CURSOR_QUERY_BYTES.length
+      ? Buffer.from(chunk.subarray(escape))
+      : NO_BYTES
+    return asked
   }
 
   /** What a terminal answers to a cursor query now: the screen's cursor, 1-based. */

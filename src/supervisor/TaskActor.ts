@@ -308,7 +308,10 @@ export const make = (
     const sinkFor = (buffer: OutputBuffer, screen: TerminalScreen | null, log: LogFile): OutputSink => ({
       append: (stream, chunk, time) => {
         buffer.append(stream, chunk, time)
-        if (screen?.write(chunk) === true) answerCursorQuery(screen)
+        if (screen !== null) {
+          const asked = screen.write(chunk)
+          if (asked > 0) answerCursorQuery(screen, asked)
+        }
         const more = log.write(chunk)
         changed()
         return more
@@ -324,10 +327,12 @@ export const make = (
      * Answers a program's cursor query as a terminal would, from the screen (no terminal is behind the
      * pseudo-terminal; `taskmux attach` keeps the query from the person's, so one answer comes).
      */
-    const answerCursorQuery = (screen: TerminalScreen) => {
-      const asked = run
+    const answerCursorQuery = (screen: TerminalScreen, times: number) => {
+      const askedBy = run
       void screen.cursorReport().then((report) => {
-        if (run === asked && asked !== undefined) Effect.runFork(asked.process.write(Buffer.from(report), 1_000))
+        if (run === askedBy && askedBy !== undefined) {
+          Effect.runFork(askedBy.process.write(Buffer.from(report.repeat(times)), 1_000))
+        }
       })
     }
 

@@ -73,3 +73,25 @@ describe("TerminalScreen", () => {
     expect((await screen.render()).rows[0]).toMatch(/^abcdefghij/)
   })
 })
+
+describe("a program's cursor query", () => {
+  it("is counted once each, in one chunk or split across two at any byte", () => {
+    const query = "\x1b[6n"
+    for (let cut = 1; cut < query.length; cut++) {
+      const screen = new TerminalScreen({ cols: 20, rows: 5 })
+      expect(screen.write(Buffer.from(`abc${query.slice(0, cut)}`))).toBe(0)
+      expect(screen.write(Buffer.from(`${query.slice(cut)}def`))).toBe(1)
+    }
+    const screen = new TerminalScreen({ cols: 20, rows: 5 })
+    expect(screen.write(Buffer.from(`${query}x${query}`))).toBe(2)
+    // An escape that starts something else is not a query, and is not carried for ever.
+    expect(screen.write(Buffer.from("\x1b[1m"))).toBe(0)
+    expect(screen.write(Buffer.from("6n"))).toBe(0)
+  })
+
+  it("is answered with the cursor where the screen has it, 1-based", async () => {
+    const screen = new TerminalScreen({ cols: 20, rows: 5 })
+    screen.write(Buffer.from("one\r\ntwo"))
+    expect(await screen.cursorReport()).toBe("\x1b[2;4R")
+  })
+})
