@@ -130,8 +130,8 @@ export const ensurePrivateDir = (dir: string): void => {
   if (!stat.isDirectory()) throw new Error(`${dir} is not a directory (a symlink or a file): remove it, ${elsewhere}`)
   if (stat.uid !== uid()) {
     throw new Error(
-      `${dir} belongs to uid ${stat.uid}, not to you (uid ${uid()}): have it removed (only its owner or root ` +
-        `can), ${elsewhere}`
+      `${dir} belongs to uid ${stat.uid}, not to you (uid ${uid()}): ` +
+        `${uid() === 0 ? "remove it" : "have it removed (only its owner or root can)"}, ${elsewhere}`
     )
   }
   if ((stat.mode & 0o077) !== 0) {

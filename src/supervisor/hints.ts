@@ -27,7 +27,7 @@ export const silentHint = (task: TaskState, forALine: boolean, never: boolean, s
 
 /** What a program that needs a terminal says when it has pipes (top, docker -it, a raw-mode prompt). */
 export const NEEDS_TERMINAL =
-  /not a tty|failed tty get|input device is not a tty|inappropriate ioctl for device|must be run (?:from|in) a terminal|(?:stdin|stdout|input|output) is not a terminal|not a terminal/i
+  /not a tty|failed tty get|input device is not a tty|inappropriate ioctl for device|must be run (?:from|in) a terminal|(?:stdin|stdout|input|output) is not a terminal/i
 
 /** An end of a task on pipes that said it needs a terminal. */
 export const needsTerminalHint = "It needs a terminal: start it with terminal: true (then send_input types into " +

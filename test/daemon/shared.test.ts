@@ -1005,7 +1005,7 @@ describe("one supervisor per project, shared by every session", () => {
       chownSync(squatted, 54321, 54321)
       const a = await session(p.env)
       expect(a.stderr()).toMatch(
-        /The project's supervisor cannot serve this session \(.*\): .*taskmux belongs to uid 54321, not to you \(uid 0\): have it removed \(only its owner or root can\), or set XDG_RUNTIME_DIR to a directory of yours \(or use --isolated\)\. This session runs on its own/
+        /The project's supervisor cannot serve this session \(.*\): .*taskmux belongs to uid 54321, not to you \(uid 0\): remove it, or set XDG_RUNTIME_DIR to a directory of yours \(or use --isolated\)\. This session runs on its own/
       )
       expect(a.client.getInstructions()).toMatch(
         /^The project's supervisor cannot serve this session .*This session runs on its own: it sees no task a supervisor runs, and its own tasks end with it\./
