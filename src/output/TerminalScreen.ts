@@ -110,10 +110,9 @@ export class TerminalScreen {
     for (let at = chunk.indexOf(CURSOR_QUERY_BYTES); at !== -1; at = chunk.indexOf(CURSOR_QUERY_BYTES, at + 1)) {
       asked++
     }
-    const escape = chunk.lastIndexOf(0x1b)
-    this.unfinished = escape !== -1 && escape > chunk.length - CURSOR_QUERY_BYTES.length
-      ? Buffer.from(chunk.subarray(escape))
-      : NO_BYTES
+    // Only its last bytes can start one: a look at those, not a scan of the chunk.
+    const escape = chunk.indexOf(0x1b, Math.max(0, chunk.length - CURSOR_QUERY_BYTES.length + 1))
+    this.unfinished = escape === -1 ? NO_BYTES : Buffer.from(chunk.subarray(escape))
     return asked
   }
 

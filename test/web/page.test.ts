@@ -12,12 +12,10 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import type { Browser, BrowserContext, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { connectIfRunning } from "../../src/daemon/connect.ts"
-import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
 import { connect, until } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
-import { launch, screenshot, watchProblems } from "./fixtures/browser.ts"
+import { closeAll, launch, screenshot, watchProblems } from "./fixtures/browser.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-page-rt-"))
 const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-page-"))
@@ -97,12 +95,7 @@ describe("the page in a browser", () => {
   }, 60_000)
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {})
-    await browser?.close()
-    await (await session).client.close()
-    const c = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")
-    c?.socket.destroy()
-    if (c !== undefined) process.kill(c.welcome.pid, "SIGTERM")
+    await closeAll({ contexts, browser, session, project, runtime })
     // Whatever the page complained about (a script error, a blocked request) fails the run.
     expect(problems).toEqual([])
   }, 30_000)

@@ -7,11 +7,9 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import type { Browser, BrowserContext, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { connectIfRunning } from "../../src/daemon/connect.ts"
-import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
 import { connect } from "../e2e/client.ts"
-import { launch, watchProblems } from "./fixtures/browser.ts"
+import { closeAll, launch, watchProblems } from "./fixtures/browser.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-kbd-rt-"))
 const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-kbd-"))
@@ -86,12 +84,7 @@ describe("the page by keyboard", () => {
   }, 90_000)
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {})
-    await browser?.close()
-    await (await session).client.close()
-    const c = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")
-    c?.socket.destroy()
-    if (c !== undefined) process.kill(c.welcome.pid, "SIGTERM")
+    await closeAll({ contexts, browser, session, project, runtime })
     expect(problems).toEqual([])
   }, 30_000)
 

@@ -8,11 +8,9 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import type { Browser, BrowserContext } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { connectIfRunning } from "../../src/daemon/connect.ts"
-import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
 import { connect } from "../e2e/client.ts"
-import { launch, screenshot, watchProblems } from "./fixtures/browser.ts"
+import { closeAll, launch, screenshot, watchProblems } from "./fixtures/browser.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-term-rt-"))
 const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-term-"))
@@ -70,12 +68,7 @@ describe("the page's terminal view", () => {
   }, 60_000)
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {})
-    await browser?.close()
-    await (await session).client.close()
-    const c = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")
-    c?.socket.destroy()
-    if (c !== undefined) process.kill(c.welcome.pid, "SIGTERM")
+    await closeAll({ contexts, browser, session, project, runtime })
     expect(problems).toEqual([])
   }, 30_000)
 
