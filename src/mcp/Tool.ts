@@ -11,6 +11,8 @@ import { LostTasks } from "../daemon/LostTasks.ts"
 import { formatSchemaError, InvalidArguments, notAField, TaskNotFound } from "../domain/errors.ts"
 import { cleanLastLines } from "../output/fileTail.ts"
 import { Project } from "../project/Project.ts"
+import type { ProjectTask } from "../project/ProjectFile.ts"
+import { commandLine } from "../supervisor/startPolicy.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 
 interface ToolSpec<I, O> {
@@ -151,12 +153,13 @@ const explainUnknown = (error: { readonly message: string }) =>
             logTail(gone.logFile)
         }
       }
-      if (defined.includes(error.name)) {
+      const defines = project.file?.tasks.get(error.name)
+      if (defines !== undefined) {
         return {
           // Not run yet, or removed since it ran (remove_task forgets a run): which, the registry no longer knows.
           message: `Task ${name} is a project task that has not run yet, or not since it was removed (list_tasks ` +
             "shows it as defined): " +
-            `start_task { name: ${name} } runs it after its dependencies.`
+            `start_task { name: ${name} } runs it after its dependencies. ${definedAs(defines)}`
         }
       }
       // Every name list_tasks shows: the lost and the defined too.
@@ -169,6 +172,22 @@ const explainUnknown = (error: { readonly message: string }) =>
       })
     })
     : Effect.succeed(error)
+
+/**
+ * What a project task not run yet would run, as its file gives it: before a start, the assistant and the
+ * person see the environment a file adds (a cloned repository's `NODE_OPTIONS=--require …`), not only its
+ * command, which is all list_tasks shows.
+ */
+const definedAs = (task: ProjectTask) => {
+  const env = Object.entries(task.env ?? {}).map(([key, value]) => `${key}=${clip(value, 80)}`)
+  const needs = Object.entries(task.dependsOn ?? {}).map(([dependency, condition]) => `${dependency} (${condition})`)
+  return `Its file gives: ${JSON.stringify(commandLine(task.command, task.args ?? null))} in ${task.cwd}` +
+    (env.length === 0 ? "" : `, env ${env.join(" ")}`) +
+    (needs.length === 0 ? "" : `, after ${needs.join(", ")}`) +
+    (task.keep === true ? ", kept" : "") + "."
+}
+
+const clip = (text: string, max: number) => text.length > max ? `${text.slice(0, max - 1)}…` : text
 
 /** The last lines of a log file a past supervisor left, for a client that cannot read the file itself. */
 const logTail = (logFile: string | null) => {

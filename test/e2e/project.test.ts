@@ -39,6 +39,7 @@ tasks:
     command: echo "seeding"; echo "relation users does not exist" >&2; exit 3
   app:
     command: sleep 60
+    env: { NODE_OPTIONS: --require ./trace.js }
     dependsOn: { seed: succeeded, db: started }
 `
 
@@ -74,8 +75,16 @@ describe("project tasks", () => {
         true,
         "Task \"seed\" is a project task that has not run yet, or not since it was removed (list_tasks shows it as " +
         "defined): " +
-        "start_task { name: \"seed\" } runs it after its dependencies."
+        "start_task { name: \"seed\" } runs it after its dependencies. Its file gives: " +
+        `${JSON.stringify("echo \"seeding\"; echo \"relation users does not exist\" >&2; exit 3")} in ${
+          realpathSync(dir)
+        }.`
       ])
+      // What a start would run, before it runs: the environment and the needs a file adds too (a cloned
+      // repository's NODE_OPTIONS), not only the command list_tasks shows.
+      expect(textOf(await s.call("get_task", { name: "app" }))).toMatch(
+        /Its file gives: "sleep 60" in .*, env NODE_OPTIONS=--require \.\/trace\.js, after seed \(succeeded\), db \(started\)\.$/
+      )
       const progress: Array<string> = []
       const result = await s.client.callTool({ name: "start_task", arguments: { name: "web" } }, undefined, {
         onprogress: (p) => void progress.push(p.message ?? "")
