@@ -16,15 +16,25 @@ export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", {
     ExitCode.terminated
   ]),
   /** The message is a tool's error about this task ("": none named), printed in a terminal's words (inTerminalWords). */
-  task: Schema.optionalKey(Schema.String)
+  task: Schema.optionalKey(Schema.String),
+  /** A tool's error: its tag, as its answer carries it (none from a supervisor of an earlier build). */
+  tag: Schema.optionalKey(Schema.String),
+  /** A tool's error about a task with a log file: that file. */
+  logFile: Schema.optionalKey(Schema.String)
 }) {
   static failed(message: string) {
     return new CliFailure({ message, exitCode: ExitCode.failed })
   }
 
-  /** A tool's error about the task named `task` (none for a call without a name). */
-  static fromTool(message: string, task: unknown) {
-    return new CliFailure({ message, exitCode: ExitCode.failed, task: typeof task === "string" ? task : "" })
+  /** A tool's error about the task named `task` (none for a call without a name), with its tag and log file. */
+  static fromTool(message: string, task: unknown, meta: { readonly tag?: string; readonly logFile?: string } = {}) {
+    return new CliFailure({
+      message,
+      exitCode: ExitCode.failed,
+      task: typeof task === "string" ? task : "",
+      ...(meta.tag !== undefined && { tag: meta.tag }),
+      ...(meta.logFile !== undefined && { logFile: meta.logFile })
+    })
   }
 
   static usage(message: string) {

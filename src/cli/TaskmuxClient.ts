@@ -127,14 +127,20 @@ export const connectClient = (
               content?: ReadonlyArray<{ type: string; text?: string }>
               structuredContent?: A
               isError?: boolean
+              _meta?: Record<string, unknown>
             }
             const text = (answer.content ?? []).map((c) => c.type === "text" ? c.text ?? "" : "").join("\n")
+            const tag = answer._meta?.["taskmux/error"]
+            const logFile = answer._meta?.["taskmux/logFile"]
             // A value the command line passed on that the tool refused (--signal FOO) is a usage error.
             return answer.isError === true
               ? Effect.fail(
-                text.startsWith("Invalid arguments for ")
+                tag === "InvalidArguments" || tag === undefined && text.startsWith("Invalid arguments for ")
                   ? CliFailure.usage(inTerminalWords(text, typeof args.name === "string" ? args.name : ""))
-                  : CliFailure.fromTool(text, args.name)
+                  : CliFailure.fromTool(text, args.name, {
+                    ...(typeof tag === "string" && { tag }),
+                    ...(typeof logFile === "string" && { logFile })
+                  })
               )
               : Effect.succeed({ text, structured: answer.structuredContent ?? ({} as A) })
           }

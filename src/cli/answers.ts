@@ -74,19 +74,38 @@ export const isLive = (status: string) => status === "running" || status === "re
 /** It ended badly: a script that followed it (`attach`) should hear so in the exit code. */
 export const endedBadly = (status: string) => status === "crashed" || status === "failed"
 
+/**
+ * A tool's error as the CLI tells them apart: by the tag the answer carries (`_meta`), and by its words
+ * where a supervisor of an earlier build sends none.
+ */
+export interface ToolFailure {
+  readonly message: string
+  readonly tag?: string | undefined
+  readonly logFile?: string | undefined
+}
+
 /** The log file the tools' answer about such a task names ("… Its output: /…/api-1.log. …"). */
-export const loggedIn = (message: string) => /Its output: (.+?\.log)\.(?:\s|$)/.exec(message)?.[1]
+export const loggedIn = (failure: ToolFailure) =>
+  failure.logFile ?? /Its output: (.+?\.log)\.(?:\s|$)/.exec(failure.message)?.[1]
 
 /** What the tools answer about a task forgotten with the session that owned it. */
-export const wentWithSession = (message: string) => /^Task ".*" ran under a session that has ended/.test(message)
+export const wentWithSession = (failure: ToolFailure) =>
+  failure.tag === undefined
+    ? /^Task ".*" ran under a session that has ended/.test(failure.message)
+    : failure.tag === "TaskWentWithSession"
 
 /** What the tools answer about a project task that has not run (yet, or again since its removal). */
-export const notRunYet = (message: string) => /is a project task that has not run yet/.test(message)
+export const notRunYet = (failure: ToolFailure) =>
+  failure.tag === undefined
+    ? /is a project task that has not run yet/.test(failure.message)
+    : failure.tag === "ProjectTaskNotRun"
 
 /**
  * What the tools answer about a task removed meanwhile (remove_task, or the end of the session it was of):
  * a project task's removal makes it one not run yet again.
  */
-export const isGone = (message: string) =>
-  /^No task named |was removed \(remove_task\) before this call reached it/.test(message) ||
-  notRunYet(message) || wentWithSession(message)
+export const isGone = (failure: ToolFailure) =>
+  (failure.tag === undefined
+    ? /^No task named |was removed \(remove_task\) before this call reached it/.test(failure.message)
+    : failure.tag === "TaskNotFound" || failure.tag === "TaskRemoved") ||
+  notRunYet(failure) || wentWithSession(failure)

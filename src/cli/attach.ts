@@ -213,7 +213,7 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
   const outcome = yield* Effect.raceFirst(
     Effect.raceFirst(Effect.as(Deferred.await(detached), undefined), Deferred.await(signalled)),
     Effect.raceFirst(awaitEnd, Effect.raceFirst(forward, show))
-  ).pipe(Effect.catchIf((failure) => isGone(failure.message), () => Effect.succeed("removed" as const)))
+  ).pipe(Effect.catchIf((failure) => isGone(failure), () => Effect.succeed("removed" as const)))
   // Off the alternate screen before saying what happened, or the words would go with it.
   const leaveAlternate = () => {
     if (alternate) io.stdout("\x1b[?1049l")

@@ -111,12 +111,12 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
   // as a person who opens the follow first expects; Ctrl-C ends the wait.
   const firstRead = options.follow
     ? read({ tail: options.tail }).pipe(
-      Effect.catchIf((failure) => notRunYet(failure.message), () =>
+      Effect.catchIf((failure) => notRunYet(failure), () =>
         Effect.gen(function*() {
           note(io, `${name} has not run yet: following it once it starts`)
           return yield* read({ tail: options.tail }).pipe(
             Effect.retry({
-              while: (again) => notRunYet(again.message),
+              while: (again) => notRunYet(again),
               schedule: Schedule.spaced(NOT_STARTED_LOOK_MS)
             })
           )
@@ -129,7 +129,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
       Effect.gen(function*() {
         // One the last supervisor lost: its output is in its log file, as where no supervisor runs.
         // One that went with its session: its log file, as the answer names it.
-        const goneLog = wentWithSession(failure.message) ? loggedIn(failure.message) : undefined
+        const goneLog = wentWithSession(failure) ? loggedIn(failure) : undefined
         if (goneLog !== undefined) {
           yield* fileTail(
             goneLog,
@@ -213,7 +213,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
     }
   })
   // Removed while followed (remove_task, or the end of the session it belonged to): said, not an error.
-  yield* Effect.catchIf(follow, (failure) => isGone(failure.message), () =>
+  yield* Effect.catchIf(follow, (failure) => isGone(failure), () =>
     Effect.sync(() => {
       io.stdout(printer.finish())
       if (options.json) io.stdout(`${JSON.stringify({ ended: "removed" })}\n`)

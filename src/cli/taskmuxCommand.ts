@@ -481,7 +481,7 @@ const stop = Command.make(
           Effect.flatMap(client.call<ListAnswer>("list_tasks"), ({ structured }) => {
             const task = structured.tasks.find((t) => t.name === input.name)
             // A project task that went with its session is listed as defined again: it did run.
-            const why = wentWithSession(failure.message)
+            const why = wentWithSession(failure)
               ? "it went with its session"
               : task === undefined
               ? undefined

@@ -126,6 +126,36 @@ export class TaskNotFound extends Schema.TaggedError<TaskNotFound>()("TaskNotFou
   }
 }
 
+/**
+ * A name with no task now that taskmux knows of all the same, said whole (`text`) where it is made:
+ * lost or ended under the last supervisor, gone with the session that owned it, or a project task not run.
+ * The tag goes with the answer (`_meta`), so that a client (the CLI) need not read the words.
+ */
+const knownName = { name: Schema.String, text: Schema.String, logFile: Schema.optionalKey(Schema.String) }
+
+/** Its supervisor was killed while it ran (lost), or it was kept and ended before that supervisor did. */
+export class TaskLeftBySupervisor
+  extends Schema.TaggedError<TaskLeftBySupervisor>()("TaskLeftBySupervisor", knownName)
+{
+  override get message() {
+    return this.text
+  }
+}
+
+/** It was a session's own, and went with that session. */
+export class TaskWentWithSession extends Schema.TaggedError<TaskWentWithSession>()("TaskWentWithSession", knownName) {
+  override get message() {
+    return this.text
+  }
+}
+
+/** A project task that has not run yet (or not since it was removed). */
+export class ProjectTaskNotRun extends Schema.TaggedError<ProjectTaskNotRun>()("ProjectTaskNotRun", knownName) {
+  override get message() {
+    return this.text
+  }
+}
+
 export class TaskRemoved extends Schema.TaggedError<TaskRemoved>()("TaskRemoved", {
   name: Schema.String
 }) {

@@ -8,7 +8,15 @@ import { Cause, Effect, Exit, References, Schema } from "effect"
 import type { TaskmuxConfig } from "../Config.ts"
 import { hasEnded } from "../daemon/lostRecord.ts"
 import { LostTasks } from "../daemon/LostTasks.ts"
-import { formatSchemaError, InvalidArguments, notAField, TaskNotFound } from "../domain/errors.ts"
+import {
+  formatSchemaError,
+  InvalidArguments,
+  notAField,
+  ProjectTaskNotRun,
+  TaskLeftBySupervisor,
+  TaskNotFound,
+  TaskWentWithSession
+} from "../domain/errors.ts"
 import { cleanLastLines } from "../output/fileTail.ts"
 import { Project } from "../project/Project.ts"
 import type { ProjectTask } from "../project/ProjectFile.ts"
@@ -136,31 +144,36 @@ const explainUnknown = (error: { readonly message: string }) =>
       const lost = yield* LostTasks
       const task = lost.get(error.name)
       if (task !== undefined) {
-        return {
-          message: `Task ${name} ${hasEnded(task) ? "ran under the last supervisor:" : "is lost:"} ${task.reason}. ` +
+        return new TaskLeftBySupervisor({
+          name: error.name,
+          text: `Task ${name} ${hasEnded(task) ? "ran under the last supervisor:" : "is lost:"} ${task.reason}. ` +
             "restart_task or start_task { name } runs it again with its recorded command; remove_task forgets it." +
-            logTail(task.logFile)
-        }
+            logTail(task.logFile),
+          ...(task.logFile !== null && { logFile: task.logFile })
+        })
       }
       const project = yield* (yield* Project).current
       const defined = [...project.file?.tasks.keys() ?? []]
       const gone = (yield* TaskRegistry).gone(error.name)
       if (gone !== undefined) {
-        return {
-          message: `Task ${name} ran under a session that has ended: ${gone.reason}. ` +
+        return new TaskWentWithSession({
+          name: error.name,
+          text: `Task ${name} ran under a session that has ended: ${gone.reason}. ` +
             `restart_task or start_task { name: ${name} } runs it again` +
             (defined.includes(error.name) ? ", as the project file says." : ` with its command: ${gone.commandLine}`) +
-            logTail(gone.logFile)
-        }
+            logTail(gone.logFile),
+          ...(gone.logFile !== null && { logFile: gone.logFile })
+        })
       }
       const defines = project.file?.tasks.get(error.name)
       if (defines !== undefined) {
-        return {
+        return new ProjectTaskNotRun({
+          name: error.name,
           // Not run yet, or removed since it ran (remove_task forgets a run): which, the registry no longer knows.
-          message: `Task ${name} is a project task that has not run yet, or not since it was removed (list_tasks ` +
+          text: `Task ${name} is a project task that has not run yet, or not since it was removed (list_tasks ` +
             "shows it as defined): " +
             `start_task { name: ${name} } runs it after its dependencies. ${definedAs(defines)}`
-        }
+        })
       }
       // Every name list_tasks shows: the lost and the defined too.
       const known = [...new Set([...error.known, ...lost.list().map((t) => t.name), ...defined])]
@@ -197,10 +210,18 @@ const logTail = (logFile: string | null) => {
 
 const LOG_TAIL_LINES = 10
 
-const errorResult = (error: { readonly message: string }): CallToolResult => ({
-  content: [{ type: "text", text: error.message }],
-  isError: true
-})
+/** What an error's answer carries beside its words: its tag, and a task's log file, for a client to act on. */
+export const ERROR_META = "taskmux/error"
+export const LOG_FILE_META = "taskmux/logFile"
+
+const errorResult = (error: { readonly message: string; readonly _tag?: string; readonly logFile?: string }) =>
+  ({
+    content: [{ type: "text" as const, text: error.message }],
+    isError: true,
+    ...(error._tag !== undefined && {
+      _meta: { [ERROR_META]: error._tag, ...(error.logFile !== undefined && { [LOG_FILE_META]: error.logFile }) }
+    })
+  }) satisfies CallToolResult
 
 const jsonSchema = (schema: Schema.Top, descriptions: boolean) => {
   const { schema: json } = Schema.toJsonSchemaDocument(schema)

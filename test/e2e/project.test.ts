@@ -80,6 +80,9 @@ describe("project tasks", () => {
           realpathSync(dir)
         }.`
       ])
+      // The answer says which error it is beside its words, for a client (the CLI) to act on.
+      expect(notRun._meta).toEqual({ "taskmux/error": "ProjectTaskNotRun" })
+      expect((await s.call("get_task", { name: "nope" }))._meta).toEqual({ "taskmux/error": "TaskNotFound" })
       // What a start would run, before it runs: the environment and the needs a file adds too (a cloned
       // repository's NODE_OPTIONS), not only the command list_tasks shows.
       expect(textOf(await s.call("get_task", { name: "app" }))).toMatch(
