@@ -7,6 +7,7 @@ import { Effect, type Scope } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import { connectIfRunning, connectOrStart } from "../daemon/connect.ts"
 import { runtimePaths } from "../daemon/runtimePaths.ts"
+import { ERROR_META, LOG_FILE_META } from "../mcp/errorMeta.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { inTerminalWords } from "./inTerminalWords.ts"
 import { ConnectionClosed, type JsonRpcClient, makeJsonRpcClient, RpcError } from "./JsonRpcClient.ts"
@@ -130,8 +131,8 @@ export const connectClient = (
               _meta?: Record<string, unknown>
             }
             const text = (answer.content ?? []).map((c) => c.type === "text" ? c.text ?? "" : "").join("\n")
-            const tag = answer._meta?.["taskmux/error"]
-            const logFile = answer._meta?.["taskmux/logFile"]
+            const tag = answer._meta?.[ERROR_META]
+            const logFile = answer._meta?.[LOG_FILE_META]
             // A value the command line passed on that the tool refused (--signal FOO) is a usage error.
             return answer.isError === true
               ? Effect.fail(

@@ -8,6 +8,7 @@
  */
 import { Deferred, Effect, Exit, Queue } from "effect"
 import { StringDecoder } from "node:string_decoder"
+import { CURSOR_QUERY } from "../output/cursorQuery.ts"
 import type { ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
 import { endedBadly, isGone, isLive } from "./answers.ts"
 import { CliFailure } from "./CliFailure.ts"
@@ -22,8 +23,7 @@ export const DETACH = 0x1d
 /** How long the line that says how to leave shows before the task's screen is drawn over it. */
 const NOTICE_MS = 700
 const READ_BYTES = 1 << 20
-/** DSR 6, as output/TerminalScreen.ts answers it. */
-const CURSOR_QUERY = "\x1b[6n"
+
 const END_WAIT_MS = 600_000
 /** While keys are typed (and for a second after), how often new output is looked for. */
 const TYPING_POLL_MS = 20

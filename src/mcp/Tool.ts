@@ -20,8 +20,10 @@ import {
 import { cleanLastLines } from "../output/fileTail.ts"
 import { Project } from "../project/Project.ts"
 import type { ProjectTask } from "../project/ProjectFile.ts"
+import { clip } from "../supervisor/hints.ts"
 import { commandLine } from "../supervisor/startPolicy.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import { ERROR_META, LOG_FILE_META } from "./errorMeta.ts"
 
 interface ToolSpec<I, O> {
   readonly name: string
@@ -200,8 +202,6 @@ const definedAs = (task: ProjectTask) => {
     (task.keep === true ? ", kept" : "") + "."
 }
 
-const clip = (text: string, max: number) => text.length > max ? `${text.slice(0, max - 1)}…` : text
-
 /** The last lines of a log file a past supervisor left, for a client that cannot read the file itself. */
 const logTail = (logFile: string | null) => {
   const lines = cleanLastLines(logFile, LOG_TAIL_LINES)
@@ -209,10 +209,6 @@ const logTail = (logFile: string | null) => {
 }
 
 const LOG_TAIL_LINES = 10
-
-/** What an error's answer carries beside its words: its tag, and a task's log file, for a client to act on. */
-export const ERROR_META = "taskmux/error"
-export const LOG_FILE_META = "taskmux/logFile"
 
 const errorResult = (error: { readonly message: string; readonly _tag?: string; readonly logFile?: string }) =>
   ({

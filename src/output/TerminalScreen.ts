@@ -10,16 +10,11 @@
  */
 import type * as XtermHeadless from "@xterm/headless"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
+import { CURSOR_QUERY } from "./cursorQuery.ts"
 import { loadAddons, type SerializeAddon } from "./xtermAddons.js"
 
 export const RECENT_BYTES = 256 * 1024
 
-/**
- * A program's question "where is the cursor?" (DSR 6, ESC [ 6 n), which a terminal answers with
- * ESC [ row ; col R. prompt_toolkit (ipython, pgcli) asks after each prompt and waits a second for the
- * answer, then prints a warning; nothing else answers on a pseudo-terminal taskmux holds.
- */
-export const CURSOR_QUERY = "\x1b[6n"
 const CURSOR_QUERY_BYTES = Buffer.from(CURSOR_QUERY)
 
 /** The newest bytes written to it, up to its capacity: synchronous and allocation-free per write. */

@@ -7,6 +7,7 @@ import { Schema } from "effect"
 import { type Document, isMap, isScalar, LineCounter, parseDocument } from "yaml"
 import { gotAt, issueMessage, standardIssues } from "../domain/errors.ts"
 import { TASK_NAME, TASK_NAME_RULE } from "../domain/Task.ts"
+import { isObject } from "../mcp/json.ts"
 import { FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
 
 // A misspelt field (`dependOn`) is an error, not silently ignored.
@@ -110,20 +111,17 @@ const keepWrittenText = (doc: Document): (name: string) => number => {
  * its value's text, as for the values written out (the anchor itself is not rewritten).
  */
 const aliasedEnvAsText = (data: unknown): unknown => {
-  const tasks = isRecord(data) ? data.tasks : undefined
-  if (!isRecord(tasks)) return data
+  const tasks = isObject(data) ? data.tasks : undefined
+  if (!isObject(tasks)) return data
   for (const task of Object.values(tasks)) {
-    const env = isRecord(task) ? task.env : undefined
-    if (!isRecord(env)) continue
+    const env = isObject(task) ? task.env : undefined
+    if (!isObject(env)) continue
     for (const [name, value] of Object.entries(env)) {
       if (typeof value === "number" || typeof value === "boolean") env[name] = String(value)
     }
   }
   return data
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** A number or boolean scalar becomes its source text. */
 const asWritten = (node: unknown): void => {

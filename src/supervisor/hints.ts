@@ -59,7 +59,8 @@ export const notFoundHint = (path: string | undefined) =>
   "gets the environment of the client or terminal that started it: give the program's full path, or a " +
   "PATH in start_task's env (or the project file's)."
 
-const clip = (text: string, max: number) => text.length > max ? `${text.slice(0, max - 1)}…` : text
+/** `text`, cut to `max` characters with an ellipsis. */
+export const clip = (text: string, max: number) => text.length > max ? `${text.slice(0, max - 1)}…` : text
 
 /** What a run's main process left running, ended with it: a server started with `&`, usually. */
 export const leftRunningHint = (commands: ReadonlyArray<string>) =>

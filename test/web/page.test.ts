@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { builtCli } from "../builtCli.ts"
 import { connect, until } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
-import { closeAll, launch, screenshot, watchProblems } from "./fixtures/browser.ts"
+import { closeAll, launch, openWindow, screenshot } from "./fixtures/browser.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-page-rt-"))
 const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-page-"))
@@ -61,11 +61,7 @@ describe("the page in a browser", () => {
 
   /** A new window (its own cookies) on `address`, `width` wide, once the task list has come. */
   const open = async (address: string, width = 1280, height = 900) => {
-    const context = await browser.newContext({ viewport: { width, height } })
-    contexts.push(context)
-    const page = await context.newPage()
-    watchProblems(page, problems, `page ${width}px`)
-    await page.goto(address)
+    const page = await openWindow({ browser, contexts, problems }, address, { width, height, label: `page ${width}px` })
     await page.waitForSelector(`.conn[data-state="up"]`)
     return page
   }

@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { builtCli } from "../builtCli.ts"
 import { connect } from "../e2e/client.ts"
-import { closeAll, launch, watchProblems } from "./fixtures/browser.ts"
+import { closeAll, launch, openWindow } from "./fixtures/browser.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-kbd-rt-"))
 const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-kbd-"))
@@ -48,11 +48,7 @@ describe("the page by keyboard", () => {
   let readOnlyUrl: string
 
   const open = async (address: string, width = 1280, height = 900) => {
-    const context = await browser.newContext({ viewport: { width, height } })
-    contexts.push(context)
-    const page = await context.newPage()
-    watchProblems(page, problems, `page ${width}px`)
-    await page.goto(address)
+    const page = await openWindow({ browser, contexts, problems }, address, { width, height, label: `page ${width}px` })
     await page.waitForSelector(`.conn[data-state="up"]`)
     await page.waitForSelector(`tr[data-name="w19"]`)
     return page

@@ -10,7 +10,7 @@ import type { Browser, BrowserContext } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { builtCli } from "../builtCli.ts"
 import { connect } from "../e2e/client.ts"
-import { closeAll, launch, screenshot, watchProblems } from "./fixtures/browser.ts"
+import { closeAll, launch, openWindow, screenshot } from "./fixtures/browser.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-term-rt-"))
 const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-term-"))
@@ -28,11 +28,7 @@ describe("the page's terminal view", () => {
 
   /** The page with task `name` selected and its screen in sight, once `shown` is on it. */
   const open = async (name: string, shown: string) => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-    contexts.push(context)
-    const page = await context.newPage()
-    watchProblems(page, problems, "page")
-    await page.goto(url)
+    const page = await openWindow({ browser, contexts, problems }, url)
     await page.locator(`tr[data-name="${name}"] td.c-name`).click()
     await page.locator(".terminal-view").scrollIntoViewIfNeeded()
     await expect.poll(() => page.locator(".terminal-view .xterm-rows").textContent(), { timeout: 15_000 })
