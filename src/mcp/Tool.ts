@@ -86,8 +86,8 @@ export const tool = <I, O>(spec: ToolSpec<I, O>): Tool => {
         name: spec.name,
         title: spec.title,
         description: spec.description,
-        inputSchema: jsonSchema(spec.input, true) as McpTool["inputSchema"],
-        outputSchema: jsonSchema(spec.output, false) as McpTool["outputSchema"],
+        inputSchema: jsonSchema(spec.input, "input") as McpTool["inputSchema"],
+        outputSchema: jsonSchema(spec.output, "output") as McpTool["outputSchema"],
         ...annotationsOf(spec.annotations),
         ...(spec.canWait && { execution: { taskSupport: "optional" } })
       }
@@ -219,10 +219,18 @@ const errorResult = (error: { readonly message: string; readonly _tag?: string; 
     })
   }) satisfies CallToolResult
 
-const jsonSchema = (schema: Schema.Top, descriptions: boolean) => {
+/**
+ * An input schema is what a client turns into its model's function declaration, and some (Gemini's
+ * function declarations, and clients that convert for them: Continue, Zed, the AI SDK before 4.0.43)
+ * take only a subset of JSON Schema: every node typed, no map (a schema-valued `additionalProperties`),
+ * no `exclusiveMinimum`. An output schema is checked by the client only, so it may be terser.
+ */
+type Side = "input" | "output"
+
+const jsonSchema = (schema: Schema.Top, side: Side) => {
   const { schema: json } = Schema.toJsonSchemaDocument(schema)
   // An empty Struct is "anything but null" in JSON Schema; MCP wants an object.
-  return compact(json.type === "object" ? json : { type: "object", properties: {} }, descriptions)
+  return compact(json.type === "object" ? json : { type: "object", properties: {} }, side)
 }
 
 const SAFE_INT = Number.MAX_SAFE_INTEGER
@@ -230,19 +238,21 @@ const SAFE_INT = Number.MAX_SAFE_INTEGER
 /**
  * The same JSON Schema in fewer bytes, since every client sends tools/list to its model:
  * no safe-integer bounds, no `additionalProperties: true` (the default), `type: ["string",
- * "null"]` for a nullable simple type, and descriptions only where asked.
+ * "null"]` for a nullable simple type; descriptions in input schemas only, and there a map is an
+ * object (its description says what it holds, and the server checks the values); in output schemas
+ * an enum of strings says its type.
  */
-const compact = (node: unknown, descriptions: boolean): unknown => {
-  if (Array.isArray(node)) return node.map((item) => compact(item, descriptions))
+const compact = (node: unknown, side: Side): unknown => {
+  if (Array.isArray(node)) return node.map((item) => compact(item, side))
   if (typeof node !== "object" || node === null) return node
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(node)) {
     if ((key === "maximum" && value === SAFE_INT) || (key === "minimum" && value === -SAFE_INT)) continue
-    if ((key === "additionalProperties" && value === true) || (key === "description" && !descriptions)) continue
-    out[key] = key === "properties" ? mapValues(value, (v) => compact(v, descriptions)) : compact(value, descriptions)
+    if (key === "additionalProperties" && (value === true || side === "input")) continue
+    if (key === "description" && side === "output") continue
+    out[key] = key === "properties" ? mapValues(value, (v) => compact(v, side)) : compact(value, side)
   }
-  // An enum says its type.
-  if (Array.isArray(out.enum) && out.type === "string") delete out.type
+  if (side === "output" && Array.isArray(out.enum) && out.type === "string") delete out.type
   const anyOf = out.anyOf
   if (Array.isArray(anyOf) && anyOf.length === 2 && isNullType(anyOf[1])) {
     const [first] = anyOf as [Record<string, unknown>]

@@ -796,4 +796,19 @@ describe("the environment a task got", () => {
     // As the process itself has it.
     await s.structured("stop_task", { name: "env" })
   })
+
+  it("a number or a boolean in env is taken as written, as a task file's is (a model writes {\"PORT\": 3000})", async () => {
+    const { waited } = await run({
+      command: "node",
+      args: ["-e", "console.log(`${process.env.PORT}:${process.env.DEBUG}:${process.env.RATIO}`)"],
+      name: "envnumbers",
+      env: { PORT: 3000, DEBUG: true, RATIO: 0.5 },
+      waitFor: { exit: true }
+    })
+    expect(waited).toMatchObject({ status: "exited", lastLines: ["3000:true:0.5"] })
+    // Anything else is still refused, by name.
+    const refused = await s.call("start_task", { command: "true", env: { PORT: { port: 3000 } } })
+    expect(refused.isError).toBe(true)
+    expect(textOf(refused)).toMatch(/env\.PORT: Expected string \| number \| boolean/)
+  })
 })

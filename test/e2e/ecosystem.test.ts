@@ -92,7 +92,39 @@ describe("real clients", () => {
 })
 
 describe("reads well to a model", () => {
-  it("keeps the whole tools/list answer under 14.5 KB with its task support (issue 28) and what a model reads of it under 6.4 KB, every tool titled, its hints right for a client that applies MCP's defaults", async () => {
+  it("gives input schemas in the JSON Schema that every model provider takes: every node typed, no maps, no exclusive bounds", async () => {
+    // Clients turn an input schema into their model's function declaration, and Gemini's (through Zed,
+    // Continue, or the AI SDK before 4.0.43) takes a subset: an untyped enum or a schema-valued
+    // additionalProperties fails the whole request, or drops the tool. The one union left is a port's
+    // (a number or "any"), which Continue's converter for Gemini cannot take: the README says so.
+    const s = await connect()
+    try {
+      const { tools } = await s.client.listTools()
+      const problems: Array<string> = []
+      const walk = (node: Record<string, unknown>, path: string) => {
+        if (Array.isArray(node.enum) && typeof node.type !== "string") problems.push(`${path}: an enum without a type`)
+        if (Array.isArray(node.type)) problems.push(`${path}: a type array`)
+        for (const key of ["additionalProperties", "exclusiveMinimum", "exclusiveMaximum", "oneOf", "allOf", "$ref"]) {
+          if (key in node) problems.push(`${path}: ${key}`)
+        }
+        if ("anyOf" in node && !path.endsWith(".port")) problems.push(`${path}: anyOf`)
+        if (typeof node.type !== "string" && !("anyOf" in node)) problems.push(`${path}: no type`)
+        for (const [key, child] of Object.entries((node.properties ?? {}) as Record<string, Record<string, unknown>>)) {
+          walk(child, `${path}.${key}`)
+        }
+        if (typeof node.items === "object") walk(node.items as Record<string, unknown>, `${path}[]`)
+        for (const [i, branch] of ((node.anyOf ?? []) as Array<Record<string, unknown>>).entries()) {
+          walk(branch, `${path}|${i}`)
+        }
+      }
+      for (const tool of tools) walk(tool.inputSchema, tool.name)
+      expect(problems).toEqual([])
+    } finally {
+      await s.client.close()
+    }
+  })
+
+  it("keeps the whole tools/list answer under 14.6 KB with its task support (issue 28) and what a model reads of it under 6.4 KB, every tool titled, its hints right for a client that applies MCP's defaults", async () => {
     const s = await connect()
     try {
       const list = await s.client.listTools()
@@ -101,7 +133,8 @@ describe("reads well to a model", () => {
       // before start_task said a project task ran already, and stop_task what still needs what it stopped;
       // 14.27 KB once a tool whose every hint is the default carried no empty annotations; 14.42 KB once
       // read_output gave a screen's cursor and marked a line cut at the line limit.
-      expect(bytes).toBeLessThan(14_500)
+      // 14.55 KB once every enum of an input schema said its type (Gemini's function declarations need it).
+      expect(bytes).toBeLessThan(14_600)
       // What a model is given: the Anthropic and OpenAI tool formats carry a name, a description and an
       // input schema, not the output schema (that is for clients that check structuredContent).
       const forModel = list.tools.map(({ description, inputSchema, name }) => ({ name, description, inputSchema }))

@@ -1,5 +1,5 @@
 /** The tools that start and end tasks: start, stop, restart, signal, remove. */
-import { Effect, Schema, Struct } from "effect"
+import { Effect, Schema, SchemaGetter, Struct } from "effect"
 import { unlink } from "node:fs/promises"
 import { TaskmuxConfig } from "../../Config.ts"
 import { type LostTask, LostTasks, startRequestOf } from "../../daemon/LostTasks.ts"
@@ -26,6 +26,11 @@ const StartOutput = Schema.Struct({
   already: Schema.optionalKey(Schema.Boolean.annotate({ description: "It ran already: nothing started." }))
 })
 
+/** A variable's value: a number or a boolean is taken as written, as a task file's is ({"PORT": 3000} is "3000"). */
+const EnvValue = Schema.Union([Schema.String, Schema.Finite, Schema.Boolean]).pipe(
+  Schema.decodeTo(Schema.String, { decode: SchemaGetter.transform(String), encode: SchemaGetter.transform((s) => s) })
+)
+
 const startInput = Schema.Struct({
   command: Schema.optionalKey(
     Schema.String.check(Schema.isNonEmpty({ message: "command must not be empty" })).annotate({
@@ -39,7 +44,9 @@ const startInput = Schema.Struct({
   ),
   name: Schema.optionalKey(TaskName.annotate({ description: "Unique; made up when absent." })),
   cwd: Schema.optionalKey(Schema.String),
-  env: Schema.optionalKey(Schema.Record(Schema.String, Schema.String).annotate({ description: "Added to its own." })),
+  env: Schema.optionalKey(
+    Schema.Record(Schema.String, EnvValue).annotate({ description: "Added to its own, e.g. {\"PORT\": \"3000\"}." })
+  ),
   // Its fields are described once, in wait_for_task's fields of the same names.
   waitFor: Schema.optionalKey(
     WaitForSpec.annotate({

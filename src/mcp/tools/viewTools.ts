@@ -110,7 +110,7 @@ const readInput = Schema.Struct({
   raw: Schema.optionalKey(Schema.Boolean.annotate({ description: "Keep ANSI codes and \\r redraws.", default: false })),
   maxBytes: Schema.optionalKey(
     // Past a MiB, no client's context holds an answer: page with since instead.
-    Schema.Int.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(MAX_READ_BYTES)).annotate({
+    Schema.Int.check(Schema.isGreaterThanOrEqualTo(1), Schema.isLessThanOrEqualTo(MAX_READ_BYTES)).annotate({
       description: "Text per answer.",
       default: 32768
     })
