@@ -143,7 +143,8 @@ export class TerminalScreen {
     const { serializer, xterm: terminal } = this.terminal
     // More came than the ring keeps: the screen goes on from where it was, as a terminal's would (a header
     // or footer drawn once and not since stays, and so does the alternate screen), with the newest bytes
-    // from the start of a sequence or a line, not from inside a sequence, whose rest would print as text.
+    // from where a terminal can take them up (see fromBoundary), not from inside a sequence, whose rest
+    // would print as text.
     const fed = lost ? fromBoundary(bytes) : bytes
     // Its writes are parsed asynchronously: the callback says the screen is up to date.
     await new Promise<void>((resolve) => terminal.write(fed, resolve))
@@ -160,10 +161,22 @@ export class TerminalScreen {
   }
 }
 
-/** `bytes` from its first escape (a sequence's start) or after its first newline, whichever comes first. */
+/** How far into the newest bytes a boundary is looked for: past it, a row or two is a fair price. */
+const BOUNDARY_SEARCH_BYTES = 4096
+
+/**
+ * `bytes` from a place a terminal can take them up at: a sequence's start (an escape), a carriage return
+ * (column 0 of the row, as a progress bar redraws it) or after a newline, whichever comes first within the
+ * first few KiB; else (one long line) from the first whole character, so nothing the screen shows is lost.
+ */
 const fromBoundary = (bytes: Buffer): Buffer => {
-  const escape = bytes.indexOf(0x1b)
-  const newline = bytes.indexOf(0x0a)
-  if (escape === -1 && newline === -1) return bytes
-  return escape !== -1 && (newline === -1 || escape < newline) ? bytes.subarray(escape) : bytes.subarray(newline + 1)
+  const head = bytes.subarray(0, BOUNDARY_SEARCH_BYTES)
+  const starts = [head.indexOf(0x1b), head.indexOf(0x0d), head.indexOf(0x0a)].map((at, i) =>
+    at === -1 ? Infinity : i === 2 ? at + 1 : at
+  )
+  const at = Math.min(...starts)
+  if (at !== Infinity) return bytes.subarray(at)
+  let first = 0
+  while (first < head.length && (bytes[first]! & 0xc0) === 0x80) first++
+  return bytes.subarray(first)
 }

@@ -65,6 +65,29 @@ describe("TerminalScreen", () => {
     ])
   })
 
+  it("after a progress bar larger than it keeps (redrawn with \\r only), shows where the bar ended up and what came after", async () => {
+    const screen = new TerminalScreen({ cols: 80, rows: 5 })
+    const bar = (i: number) => `\r${String(i).padStart(5)}/10000 ${"#".repeat(Math.floor(i / 500))}`
+    screen.write(Buffer.from(`Downloading\r\n${Array.from({ length: 1000 }, (_, i) => bar(i)).join("")}`))
+    expect((await screen.render()).rows).toEqual(["Downloading", bar(999).slice(1)])
+    const rest = Array.from({ length: 20_000 }, (_, i) => bar(i % 10_000)).join("") + bar(10000)
+    expect(rest.length).toBeGreaterThan(RECENT_BYTES)
+    screen.write(Buffer.from(`${rest}\r\ndone\r\n`))
+    expect(await screen.render()).toEqual({
+      rows: ["Downloading", bar(10000).slice(1), "done"],
+      cursor: { row: 3, col: 0 }
+    })
+  })
+
+  it("after one line longer than it keeps, shows that line's newest rows, not nothing", async () => {
+    const screen = new TerminalScreen({ cols: 40, rows: 4 })
+    // Characters of two bytes: the newest bytes may begin inside one.
+    screen.write(Buffer.from(`${"é".repeat(200_000)}\r\nafter\r\n`))
+    // Taken up at a column the line did not end on, its last row may be shorter than a terminal's.
+    const { rows } = await screen.render()
+    expect(rows).toEqual(["é".repeat(40), expect.stringMatching(/^é+$/), "after"])
+  })
+
   it("a resize reflows to the new width", async () => {
     const screen = new TerminalScreen({ cols: 10, rows: 3 })
     screen.write(Buffer.from("abcdefghijklmno"))
