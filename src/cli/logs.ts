@@ -6,6 +6,7 @@
  */
 import { Deferred, Effect, Queue, Schedule } from "effect"
 import type { LostTask } from "../daemon/lostRecord.ts"
+import { cleanText } from "../output/cleanText.ts"
 import { lastLinesOfFile } from "../output/fileTail.ts"
 import type { ListAnswer, OutputLine, ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
 import { isGone, isLive, loggedIn, notRunYet, wentWithSession } from "./answers.ts"
@@ -80,17 +81,20 @@ export const jsonPrinter = (partials: boolean): Printer => {
 
 /**
  * Where no supervisor runs: the last lines of the log file of a task the last one left (lost, or kept
- * and ended), as the file holds them, and on stderr what became of it.
+ * and ended), and on stderr what became of it.
  */
 export const logsFromFile = (task: LostTask, tail: number, json: boolean) =>
   fileTail(task.logFile!, tail, json, `${leftLine(task)}; shown from its log file, as no supervisor runs`)
 
-/** The last `tail` lines of a log file, as the file holds them, then on stderr `said`. */
+/**
+ * The last `tail` lines of a log file, clean as a live task's are (the file holds every byte: a colour, a
+ * window title, each state of a progress bar would reach the person's terminal), then on stderr `said`.
+ */
 const fileTail = (logFile: string, tail: number, json: boolean, said: string) =>
   Effect.gen(function*() {
     const io = yield* CliIo
     const lines = yield* Effect.try({
-      try: () => lastLinesOfFile(logFile, tail),
+      try: () => lastLinesOfFile(logFile, tail).map((line) => cleanText(line)),
       catch: (error) => CliFailure.failed(`Cannot read ${logFile}: ${(error as Error).message}`)
     })
     // With --json one `{ text }` per line (no seq: the file has none).

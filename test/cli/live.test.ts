@@ -24,7 +24,11 @@ writeFileSync(
     tasks: {
       db: { command: "sleep 300" },
       web: { command: "sleep 300", dependsOn: { db: "started" } },
-      api: { command: "echo api one; echo api two; echo api three; sleep 300" }
+      // Colour, a window title and a redraw, as programs print them: the CLI shows the text a terminal would.
+      api: {
+        command:
+          "echo api one; printf 'api \\033[32mtwo\\033[0m\\033]0;title\\007\\n'; printf 'api 10%%\\rapi three\\n'; sleep 300"
+      }
     }
   })
 )
