@@ -16,6 +16,7 @@
  */
 
 import type { StreamId } from "../domain/Task.ts"
+import { cleanText } from "./cleanText.ts"
 import { afterNthNewline, countLines, countNewlines } from "./newlines.ts"
 
 export interface OutputBufferOptions {
@@ -447,6 +448,7 @@ export class OutputBuffer {
     // maxLineBytes ending "\r\n" is one line, not a piece and an empty one.
     const max = this.options.maxLineBytes
     const limit = max + ((to > from ? chunk[to - 1] : p.bytes[p.length - 1]) === RETURN ? 1 : 0)
+    if (p.length + (to - from) > limit && this.collapse(p, chunk, from, to, time, limit)) return
     let start = from
     while (p.length + (to - start) > limit) {
       const end = cutPoint((i) => i < p.length ? p.bytes[i]! : chunk[start + i - p.length]!, max)
@@ -467,6 +469,30 @@ export class OutputBuffer {
       start = chunkEnd
     }
     if (start < to) this.hold(p, chunk, start, to, time)
+  }
+
+  /**
+   * A line redrawn in place (a progress bar's "\r", as tqdm, curl and pip write it on pipes) that outgrows
+   * maxLineBytes is held as what it shows up to its last redraw, then that redraw: cut into pieces, each
+   * would show a state the bar passed through, as a line of its own. The log file keeps every byte. False
+   * where that is still too long (a long line, redrawn once): it is cut as any other.
+   */
+  private collapse(p: Pending, chunk: Buffer, from: number, to: number, time: number, limit: number): boolean {
+    // The last "\r" before more text (one at the end may be the first half of "\r\n"), looked for before
+    // anything is copied: a long line without one (a flood with no newline) costs a search per chunk.
+    const inChunk = to - from >= 2 ? chunk.lastIndexOf(RETURN, to - 2) : -1
+    const at = inChunk >= from
+      ? p.length + inChunk - from
+      : p.length > 0
+      ? p.bytes.subarray(0, to > from ? p.length : p.length - 1).lastIndexOf(RETURN)
+      : -1
+    if (at <= 0) return false
+    const line = Buffer.concat([p.bytes.subarray(0, p.length), chunk.subarray(from, to)])
+    const shown = Buffer.from(cleanText(line.toString("utf8", 0, at)))
+    if (shown.length + (line.length - at) > limit) return false
+    p.length = 0
+    this.hold(p, Buffer.concat([shown, line.subarray(at)]), 0, shown.length + line.length - at, time)
+    return true
   }
 
   /** Copies bytes of an unterminated line after those pending (at most maxLineBytes and a "\r" in all). */

@@ -321,6 +321,51 @@ describe("OutputBuffer", () => {
     )
   })
 
+  it("holds a progress bar redrawn with \\r past maxLineBytes as one line that shows where it is, not a piece per state", () => {
+    // tqdm's way on a pipe: 5,000 redraws of a 60-byte bar (300 KB) before the newline.
+    const bar = (i: number) =>
+      `${String(Math.floor(i / 50)).padStart(3)}%|${"#".repeat(Math.floor(i / 250))}| ${i}/5000`
+    const buffer = make({ maxLineBytes: 8192 })
+    buffer.append("stderr", b("Downloading model\n"), 1)
+    for (let i = 0; i <= 5000; i += 10) {
+      buffer.append("stderr", b(Array.from({ length: 10 }, (_, j) => `\r${bar(Math.min(5000, i + j))}`).join("")), 2)
+    }
+    // Read while it goes: the partial line shows where it is now.
+    assert.deepStrictEqual(texts(buffer, { transform: cleanText }), ["Downloading model", bar(5000)])
+    buffer.append("stderr", b("\ndone\n"), 3)
+    assert.deepStrictEqual(texts(buffer, { transform: cleanText }), ["Downloading model", bar(5000), "done"])
+    assert.isUndefined(buffer.read({ since: 0 }).lines[1]!.cut)
+  })
+
+  it("shows a line redrawn with \\r as a terminal would, however it is chunked and however long it grows", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 8, max: 40 }).chain((maxLineBytes) =>
+          fc.tuple(
+            fc.constant(maxLineBytes),
+            // Each state shorter than half the limit: what the line shows and its last state fit in one.
+            fc.array(fc.stringMatching(new RegExp(`^[a-zé]{0,${Math.floor(maxLineBytes / 4) - 1}}$`)), {
+              minLength: 1,
+              maxLength: 60
+            }),
+            fc.array(fc.nat({ max: 600 }), { maxLength: 12 })
+          )
+        ),
+        ([maxLineBytes, states, cuts]) => {
+          const line = b(`${states.join("\r")}\n`)
+          const buffer = make({ maxLineBytes })
+          let at = 0
+          for (const cut of [...cuts.map((c) => Math.min(c, line.length)).sort((x, y) => x - y), line.length]) {
+            if (cut > at) buffer.append("stdout", line.subarray(at, cut), 1)
+            at = Math.max(at, cut)
+          }
+          assert.deepStrictEqual(texts(buffer, { transform: cleanText }), [cleanText(states.join("\r"))])
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
+
   it("keeps nothing of the chunks it is given, and answers the same whatever its slabs", () => {
     const op = fc.oneof(
       fc.record({
