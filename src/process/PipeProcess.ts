@@ -60,7 +60,7 @@ const start = (spec: SpawnSpec, output: OutputSink) =>
     child.once("spawn", () => {
       // Later errors (a failed kill, a closed pipe) are answered where they happen, never thrown.
       child.on("error", () => {})
-      resume(Effect.succeed(make(child, spec.marker, outputs, output)))
+      resume(Effect.succeed(make(child, spec, outputs, output)))
     })
   })
 
@@ -113,7 +113,7 @@ export const readPipe = (
 
 const make = (
   child: NodeChildProcess.ChildProcess,
-  marker: string | undefined,
+  spec: SpawnSpec,
   outputs: ReadonlyArray<string | undefined>,
   output: OutputSink
 ): TaskProcess => {
@@ -147,9 +147,10 @@ const make = (
   }
   const tree = ProcessTree.make({
     pid,
-    marker,
+    marker: spec.marker,
     outputs,
-    leaderExited: () => leaderExited
+    leaderExited: () => leaderExited,
+    graceMs: spec.stopGraceMs
   })
   child.once("exit", (code, signal) => {
     leaderExited = true

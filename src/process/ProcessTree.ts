@@ -37,6 +37,9 @@ export interface ProcessTree {
   readonly sweep: Effect.Effect<ReadonlyArray<string>>
 }
 
+/** Signals whose default is to end a program, and that a person sends to ask it to. */
+const ENDING_SIGNALS = new Set<NodeJS.Signals>(["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP"])
+
 /** The variable that marks a run's processes; its value is unique to the run. */
 export const MARKER_VARIABLE = "TASKMUX_RUN_ID"
 
@@ -66,6 +69,8 @@ export interface TreeSpec {
   /** What its output is (Node gives a child "socket:[123]" pairs, a terminal "/dev/pts/4"): who holds it is the task's. */
   readonly outputs: ReadonlyArray<string | undefined>
   readonly leaderExited: () => boolean
+  /** How long what is left may take to end, after a signal that asks it to (`signal`), once the leader is gone. */
+  readonly graceMs: number
 }
 
 /** The server's own stdio, which a task's output can never be (a child may not have replaced it yet). */
@@ -125,7 +130,12 @@ export const make = (spec: TreeSpec): ProcessTree => {
     return any
   }
 
-  const signal = (sig: NodeJS.Signals): boolean => signalAll(procfs.available ? members() : [], sig)
+  /** The last signal that asks a program to end, sent to the whole task (signal_task), and when. */
+  let asked: { readonly at: number } | undefined
+  const signal = (sig: NodeJS.Signals): boolean => {
+    if (ENDING_SIGNALS.has(sig)) asked = { at: performance.now() }
+    return signalAll(procfs.available ? members() : [], sig)
+  }
 
   /** Terminates under way: a sweep after the leader's exit has nothing to add to them. */
   let terminating = 0
@@ -145,11 +155,17 @@ export const make = (spec: TreeSpec): ProcessTree => {
   const terminate = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }) =>
     Effect.map(counted(opts), (ended) => ended.forced)
 
-  const sweep = Effect.suspend(() =>
-    terminating > 0
-      ? Effect.as(Deferred.await(terminated), [])
-      : Effect.map(counted({ signal: "SIGTERM", graceMs: 1_000 }, true), (ended) => ended.found)
-  )
+  const sweep = Effect.suspend(() => {
+    if (terminating > 0) return Effect.as(Deferred.await(terminated), [])
+    // The leader ended on a signal sent to the whole task a moment ago (npm, or a launcher that does not
+    // wait for its program): the rest got it too, and may be shutting down (a database's checkpoint).
+    // They are not asked again (many take a second signal as "quit now"), and have the grace a stop gives;
+    // nor were they left running by the leader.
+    if (asked !== undefined && performance.now() - asked.at < spec.graceMs) {
+      return Effect.as(counted({ signal: "SIGCONT", graceMs: spec.graceMs }), [])
+    }
+    return Effect.map(counted({ signal: "SIGTERM", graceMs: 1_000 }, true), (ended) => ended.found)
+  })
 
   /** `describe`: also the command lines of what it found, read before it signals them. */
   const terminateOnce = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }, describe = false) =>

@@ -15,6 +15,8 @@ export interface SpawnSpec {
   readonly env: Readonly<Record<string, string>>
   /** Grace before SIGKILL when the scope closes with the process still alive. */
   readonly releaseGraceMs: number
+  /** A stop's grace: what the leader leaves after a signal asking the task to end has this long to end. */
+  readonly stopGraceMs: number
   /** This run's marker, in its environment too (see ProcessTree); none for the watchdog. */
   readonly marker?: string | undefined
   /** Run it on a pseudo-terminal of this size; absent: on pipes. */

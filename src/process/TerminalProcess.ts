@@ -69,7 +69,7 @@ const start = (pty: Pty, spec: SpawnSpec, size: TerminalSize, output: OutputSink
         // Bytes, not strings: the output buffer finds lines in bytes and decodes only what is read.
         encoding: null
       })
-      return make(terminal, spec.marker, output)
+      return make(terminal, spec, output)
     },
     catch: (error) =>
       error instanceof SpawnFailed
@@ -87,7 +87,7 @@ export const withCharacterSet = (env: Readonly<Record<string, string>>): Record<
     ? { ...env }
     : { ...env, LC_CTYPE: process.platform === "darwin" ? "UTF-8" : "C.UTF-8" }
 
-const make = (terminal: NodePty.IPty, marker: string | undefined, output: OutputSink): TaskProcess => {
+const make = (terminal: NodePty.IPty, spec: SpawnSpec, output: OutputSink): TaskProcess => {
   const pid = terminal.pid
   const exit = Deferred.makeUnsafe<ExitInfo>()
   let leaderExited = false
@@ -97,10 +97,11 @@ const make = (terminal: NodePty.IPty, marker: string | undefined, output: Output
   const input = new PtyInput(master.fd, () => !leaderExited && master._socket?.destroyed !== true)
   const tree = ProcessTree.make({
     pid,
-    marker,
+    marker: spec.marker,
     // Not in the typings: the terminal's device, which is what its programs' output is.
     outputs: [(terminal as { readonly ptsName?: string }).ptsName],
-    leaderExited: () => leaderExited
+    leaderExited: () => leaderExited,
+    graceMs: spec.stopGraceMs
   })
 
   // With `encoding: null` the data are Buffers, whatever the typings say.

@@ -99,7 +99,8 @@ export class Watchdog extends Context.Service<Watchdog, {
         args: ["-c", script],
         cwd: "/",
         env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TASKMUX_SWEEP: serverMarkerPrefix },
-        releaseGraceMs: 100
+        releaseGraceMs: 100,
+        stopGraceMs: 100
       }, discard).pipe(
         Effect.orDie,
         Effect.tap((group) =>

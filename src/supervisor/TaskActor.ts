@@ -257,8 +257,6 @@ interface Run {
   signalledBy?: string | undefined
   /** Signals delivered with signal_task, or typed on its terminal. */
   readonly signalsSent: Set<string>
-  /** A forcing stop SIGKILLed what a stop under way had left. */
-  killed: boolean
 }
 
 /** The control characters a terminal turns into signals for its foreground job. */
@@ -370,6 +368,7 @@ export const make = (
           env: runEnv(state.baseEnv, { ...state, marker }),
           marker,
           releaseGraceMs: config.shutdownGraceMs,
+          stopGraceMs: config.killGraceMs,
           terminal: state.terminal ?? undefined
         }, sinkFor(state.buffer, state.screen, log)).pipe(
           Effect.withSpan("task.spawn", { attributes: { task: name, command: state.command } }),
@@ -393,8 +392,7 @@ export const make = (
         exit: Deferred.makeUnsafe(),
         startedAt: Date.now(),
         stopRequested: false,
-        signalsSent: new Set(),
-        killed: false
+        signalsSent: new Set()
       }
       run = current
       yield* Effect.forkIn(
@@ -526,17 +524,14 @@ export const make = (
         // Its session has ended: no stop, queued before that end, waits past the end's own grace.
         const endBy = sessionEnd?.session === state.session ? sessionEnd.at - Date.now() : Infinity
         const graceMs = Math.max(0, Math.min(request.graceMs ?? config.killGraceMs, endBy))
-        const forced = yield* current.process.terminate({ signal, graceMs })
+        yield* current.process.terminate({ signal, graceMs })
           .pipe(
             Effect.withSpan("task.kill", { attributes: { task: name } }),
             Effect.ensuring(Effect.sync(() => stopping = undefined))
           )
-        const exit = yield* Deferred.await(current.exit)
-        // A shell line's shell dies of the stop's signal at once (it leaves SIGTERM untrapped); when
-        // its program outlived the grace, the SIGKILL that ended it is how the task ended.
-        const killed = forced || current.killed
-        const shellLine = state.args === null
-        yield* endRun(current, killed && shellLine && exit.signal === signal ? { ...exit, signal: "SIGKILL" } : exit)
+        // A shell line's shell ends as its program did (see shellLine): a program that outlived the grace
+        // was SIGKILLed with its shell.
+        yield* endRun(current, yield* Deferred.await(current.exit))
       } else if (timer !== undefined) {
         // Between runs: no process to signal, just no further run. The last run's end was announced.
         yield* Fiber.interrupt(timer)
@@ -757,9 +752,7 @@ export const make = (
         Effect.suspend(() => {
           // A stop that forces does not wait out one under way (its signal ignored, its grace long): its
           // SIGKILL ends the tree now, the stop under way ends with it, and then this one answers.
-          if ((request.force === true || request.signal === "SIGKILL") && stopping?.process.signal("SIGKILL")) {
-            stopping.killed = true
-          }
+          if (request.force === true || request.signal === "SIGKILL") stopping?.process.signal("SIGKILL")
           return ask((reply) => ({ _tag: "Stop", request, reply }))
         }),
       restart: (by) => ask((reply) => ({ _tag: "Restart", by, reply })),
@@ -777,9 +770,7 @@ export const make = (
           const under = stopping
           if (under !== undefined) {
             setTimeout(() => {
-              if (stopping === under && state.session === session && under.process.signal("SIGKILL")) {
-                under.killed = true
-              }
+              if (stopping === under && state.session === session) under.process.signal("SIGKILL")
             }, config.killGraceMs).unref()
           }
           return ask((reply) => ({ _tag: "Remove", ifSession: session, by, reply }))

@@ -331,7 +331,7 @@ describe("TaskRegistry (real processes)", () => {
     it.effect("a shell line whose program outlives the stop's grace ended by SIGKILL, as the program was", () =>
       Effect.gen(function*() {
         const r = yield* registry
-        // dash dies of SIGTERM at once; the server it runs ignores it until SIGKILL comes.
+        // The shell waits for its program, which ignores SIGTERM until SIGKILL ends both.
         const py = "import signal, time\n" +
           "signal.signal(signal.SIGTERM, lambda *_: print('ignoring TERM', flush=True))\n" +
           "print('up', flush=True)\ntime.sleep(300)"
@@ -371,11 +371,59 @@ describe("TaskRegistry (real processes)", () => {
         yield* r.stop("reloads")
       }))
 
+    it.effect("a shell line's server asked to end with SIGTERM has its shutdown's time, and the task ends as the server did", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        // A server that shuts down cleanly in 1.5 s on SIGTERM (a database's checkpoint), run as a shell line.
+        const py = "import signal, sys, time\n" +
+          "def term(*_):\n print('shutting down', flush=True); time.sleep(1.5); print('clean exit', flush=True); sys.exit(0)\n" +
+          "signal.signal(signal.SIGTERM, term)\nprint('up', flush=True)\ntime.sleep(300)"
+        for (const ask of ["signal", "stop"] as const) {
+          const name = `clean-${ask}`
+          yield* r.start({ command: `python3 -c "${py}"`, name })
+          yield* waitForLine(name, "up")
+          const pids = (yield* r.get(name)).processes!.map((p) => p.pid)
+          if (ask === "signal") yield* r.signal(name, "SIGTERM")
+          else yield* r.stop(name)
+          const task = yield* eventually(r.get(name), (t) => t.status !== "running", 10_000)
+          // Not SIGKILLed a second into its shutdown, nor "killed by SIGTERM": it exited 0, as run with args.
+          assert.deepStrictEqual(
+            [task.status, task.exitCode, task.signal],
+            [ask === "signal" ? "exited" : "stopped", 0, null]
+          )
+          assert.includeMembers((yield* outputOf(name)).map((l) => l.text), ["shutting down", "clean exit"])
+          assert.deepStrictEqual(pids.filter(isAlive), [])
+        }
+      }))
+
+    it.effect("a launcher that dies of SIGTERM at once (npm's way) leaves its program the stop's grace, asked once", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        const child = "import signal, sys, time\n" +
+          "def term(*_):\n print('child got TERM', flush=True); time.sleep(1.5); print('child clean exit', flush=True); sys.exit(0)\n" +
+          "signal.signal(signal.SIGTERM, term)\nprint('up', flush=True)\ntime.sleep(300)"
+        const launcher = "import os, signal, subprocess, sys\n" +
+          `p = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(child)}])\n` +
+          "signal.signal(signal.SIGTERM, lambda *_: os._exit(1))\np.wait()"
+        yield* r.start({ command: "python3", args: ["-c", launcher], name: "launcher" })
+        yield* waitForLine("launcher", "up")
+        const pids = (yield* r.get("launcher")).processes!.map((p) => p.pid)
+        assert.strictEqual(pids.length, 2)
+        yield* r.signal("launcher", "SIGTERM")
+        const ended = yield* r.wait("launcher", { exit: true, timeoutMs: 10_000 })
+        assert.isTrue(ended.matched)
+        const texts = (yield* outputOf("launcher")).map((l) => l.text)
+        assert.deepStrictEqual(texts.filter((t) => t.startsWith("child")), ["child got TERM", "child clean exit"])
+        // Asked to end with the rest of the task, not left running by its leader: no advice to run it in front.
+        assert.notMatch(ended.hint ?? "", /left .* running/)
+        assert.deepStrictEqual(pids.filter(isAlive), [])
+      }))
+
     it.effect("a stop waiting out a long grace is overtaken by one that forces", () =>
       Effect.gen(function*() {
         const r = yield* registry
         // A program that ignores SIGTERM, stopped with a minute's grace: the second stop must not wait for it.
-        // Run as a program, then by a shell line (whose shell dies of the SIGTERM at once).
+        // Run as a program, then by a shell line (whose shell waits for it).
         const perl = `$SIG{TERM} = "IGNORE"; $| = 1; print "up\\n"; sleep 300`
         for (const spec of [{ command: "perl", args: ["-e", perl] }, { command: `perl -e '${perl}'` }]) {
           yield* r.start({ ...spec, name: "slow" })
