@@ -367,9 +367,16 @@ const simple = (
                     `"${input.name}" was not ready in time; it keeps running (taskmux stop ${input.name} stops it)`
                   )
                 )
-                // Its wait for readiness saw it end instead (a server that exits 0 at once).
+                // Its wait for readiness saw it end instead (a server that exits 0 at once), or saw it go to
+                // another port, its own being another program's.
                 : matched === false && timedOut !== true
-                ? Effect.fail(CliFailure.failed(`"${input.name}" ended before it was ready`))
+                ? Effect.fail(
+                  CliFailure.failed(
+                    status !== undefined && isLive(status)
+                      ? `"${input.name}" will not be ready: it listens on another port; it keeps running (taskmux stop ${input.name} stops it)`
+                      : `"${input.name}" ended before it was ready`
+                  )
+                )
                 : Effect.void
             })
         ))

@@ -232,6 +232,11 @@ export interface WaitResult {
 const WAIT_SCAN_MS = 20
 const PROGRESS_EVERY_MS = 2_000
 const PORT_POLL_MS = 100
+/**
+ * How often a port wait looks whether the port is another program's while the task listens on another
+ * (Vite moved to 5174): that wait cannot succeed, and answers then rather than at its timeout.
+ */
+const MOVED_CHECK_MS = 1_000
 /** A port's ready answer waits until the output has been quiet this long, and no longer than the other. */
 const READY_QUIET_MS = 50
 const READY_SETTLE_MS = 300
@@ -692,7 +697,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         let pendingSince: { readonly seq: number; readonly at: number } | undefined
         /** Lines after the cursor that the ring dropped before the scan reached them. */
         let missed = 0
-        const result = (matched: boolean, timedOut: boolean, port?: number): WaitResult => {
+        const result = (matched: boolean, timedOut: boolean, port?: number, gaveUp = false): WaitResult => {
           const now = state()
           const over = isFinished(now.status) && now.endedAt !== null
           // An end, a timeout or a failed readiness comes with what explains it; readiness with what it printed.
@@ -730,7 +735,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             ...(errorLines.length > 0 && { errorLines }),
             ...joinHints(
               missedHint(now),
-              timedOut ? hintOf(now) : {},
+              timedOut || gaveUp ? hintOf(now) : {},
               over ? endHint(now) : {},
               !matched && request.pattern !== undefined ? { hint: slashesHint(request.pattern) } : {}
             )
@@ -827,6 +832,15 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             ? { hint: stdoutSilentHint }
             : {}
         }
+        /** The port asked for is another program's, and the task listens on others: it went elsewhere. */
+        const movedAway = (now: TaskState) => {
+          const wanted = request.port
+          if (typeof wanted !== "number" || !procfs.available) return false
+          const members = now.process?.members() ?? []
+          return PortProbe.otherHolder(wanted, members) !== undefined &&
+            listeningPorts(members).some((p) => p !== wanted)
+        }
+        let movedCheckedAt = startedAt
         for (;;) {
           // Read the status first: once a run has ended, all its output is in the buffer.
           const now = state()
@@ -869,6 +883,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
               // A listing right after the answer shows the port too, not a sample taken before it opened.
               actor.usage.outdate()
               return result(true, false, port)
+            }
+            if (Date.now() - movedCheckedAt >= MOVED_CHECK_MS) {
+              movedCheckedAt = Date.now()
+              if (movedAway(now)) return result(false, false, undefined, true)
             }
           }
           if (over) return result(exitWait && lineReady, false)

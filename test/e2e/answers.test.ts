@@ -255,6 +255,34 @@ describe("summaries that show the cause", () => {
     await s.structured("stop_task", { name: "web-a" })
   })
 
+  it("Vite moving to the next port, its own taken by another task: the wait answers within seconds, not at its timeout", async () => {
+    const port = await freePort()
+    await run({
+      command: `${bin("vite")} --port ${port} --strictPort`,
+      cwd: tempDir({ "index.html": "<h1>a</h1>" }),
+      name: "vite-first",
+      waitFor: { port }
+    })
+    const t0 = Date.now()
+    const { text, waited } = await run({
+      command: `${bin("vite")} --port ${port}`,
+      cwd: tempDir({ "index.html": "<h1>b</h1>" }),
+      name: "vite-second",
+      waitFor: { port, timeoutMs: 60_000 }
+    })
+    expect(Date.now() - t0).toBeLessThan(20_000)
+    expect(waited).toMatchObject({ status: "running", matched: false, timedOut: false })
+    expect(text).toMatch(
+      new RegExp(
+        `Stopped waiting after .*: "vite-second" is running, not listening on port ${port}\\. ` +
+          `Port ${port} is held by task "vite-first" \\(pid \\d+\\)\\. It listens on port \\d+ instead\\.`
+      )
+    )
+    expect(waited.lastLines.join("\n")).toMatch(/Port \d+ is in use, trying another one/)
+    await s.structured("stop_task", { name: "vite-second" })
+    await s.structured("stop_task", { name: "vite-first" })
+  })
+
   it("a Python traceback", async () => {
     const { text, waited } = await run({
       command: "python3",

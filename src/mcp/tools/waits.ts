@@ -2,7 +2,7 @@
 import { Effect, Schema } from "effect"
 import { InvalidArguments } from "../../domain/errors.ts"
 import { defaultTimeoutMs, exitAndPortIssue } from "../../domain/StartSpec.ts"
-import { compactErrorLine, describeEnd, ErrorLine, OutputLine, TaskStatus } from "../../domain/Task.ts"
+import { compactErrorLine, describeEnd, ErrorLine, isFinished, OutputLine, TaskStatus } from "../../domain/Task.ts"
 import { type WaitResult } from "../../supervisor/TaskRegistry.ts"
 import { asPattern, checkPort, sentence } from "./fields.ts"
 
@@ -107,6 +107,10 @@ export const waitText = (w: Omit<WaitAnswer, "name">, name: string, wanted: Want
   const hint = w.hint !== undefined ? ` ${w.hint}` : ""
   const port = wanted.port === undefined ? "" : `, not listening on ${portName(wanted.port)}`
   if (w.timedOut) return `Timed out after ${seconds}; "${name}" is still ${w.status}${port}.${hint}${summaryText(w)}`
+  // Neither ended nor timed out: a port wait that cannot succeed (the port is another's, it listens elsewhere).
+  if (!isFinished(w.status)) {
+    return `Stopped waiting after ${seconds}: "${name}" is ${w.status}${port}.${hint}${summaryText(w)}`
+  }
   const unmatched = wanted.port !== undefined
     ? ` without ${wanted.pattern !== undefined ? "a match and " : ""}listening on ${portName(wanted.port)}`
     : wanted.pattern !== undefined
