@@ -313,20 +313,36 @@ const simple = (
                   ))
                 })
               )
+            // The ports its run listens on: a restart waits for the new run to listen on them again.
+            const listened = tool === "restart_task" && !lost
+              ? yield* Effect.orElseSucceed(
+                Effect.map(
+                  client.call<{ readonly ports?: ReadonlyArray<number> | null }>("get_task", { name: input.name }),
+                  (task) => task.structured.ports ?? []
+                ),
+                () => []
+              )
+              : []
             const answer = yield* interruptible(call)
-            // A restart of a project task waits for what its file calls ready, as a start does.
+            // A restart waits for what the project file calls ready, as a start does, or for the port its last
+            // run listened on: the tool answers once the new run has started, and says how to wait.
             const ready = tool === "restart_task" && !lost && answer.structured.status === "running"
-              ? yield* fileWaitFor(client.project, input.name)
+              ? (yield* fileWaitFor(client.project, input.name)) ??
+                (listened.length > 0 ? { port: listened[0] } : undefined)
               : undefined
             if (ready !== undefined) {
               const waited = yield* interruptible(
                 client.call("wait_for_task", { name: input.name, ...ready }, progress)
               )
+              const { hint, ...structured } = answer.structured as { readonly hint?: string }
+              const rest = hint === undefined ? "" : withoutWaitAdvice(hint)
               return {
-                text: `${
-                  answer.text.replace(/ Its file says when it is ready: .* waits for this run to be\./, "")
-                }\n${waited.text}`,
-                structured: laterAnswer(answer.structured, waited.structured as object, input.name)
+                text: `${withoutWaitAdvice(answer.text)}\n${waited.text}`,
+                structured: laterAnswer(
+                  rest === "" ? structured : { ...structured, hint: rest },
+                  waited.structured as object,
+                  input.name
+                )
               }
             }
             if (
@@ -381,6 +397,11 @@ const simple = (
             })
         ))
   ).pipe(Command.withDescription(description))
+
+/** A restart's answer without its advice on how to wait for the new run, which the command did. */
+const withoutWaitAdvice = (text: string) =>
+  text.replace(/ ?Its file says when it is ready: .* waits for this run to be\./, "")
+    .replace(/ ?Its last run listened on ports? [\d, ]+: .* waits for this one to\./, "")
 
 /**
  * A start's answer with what a wait after it found: its status then, in the chain's list too (which

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
-import { connect, type Connected, serverEntry } from "../e2e/client.ts"
+import { connect, type Connected, freePort, serverEntry } from "../e2e/client.ts"
 import { isAlive, rssOf } from "../helpers.ts"
 import { python, until } from "./helpers.ts"
 
@@ -131,6 +131,25 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     await s.structured("remove_task", { name: "api" })
     expect(await exited).toBe(0)
     expect(JSON.parse(out.trimEnd().split("\n").at(-1)!)).toEqual({ ended: "removed" })
+  })
+
+  it("restart of an assistant's server waits for it to listen again on its port, as a person expects", async () => {
+    const s = await session
+    const port = await freePort()
+    // Listens a second after it starts, as a dev server that builds first.
+    await s.structured("start_task", {
+      command: `sleep 1; exec python3 -m http.server ${port} --bind 127.0.0.1`,
+      name: "slowweb",
+      waitFor: { port }
+    })
+    const restarted = await taskmux(["restart", "slowweb"])
+    expect(restarted.code).toBe(0)
+    expect(restarted.stdout).toMatch(new RegExp(`"slowweb" is listening on port ${port} after`))
+    // The advice to wait was taken, not printed.
+    expect(restarted.stdout).not.toContain("wait_for_task")
+    const ports = await s.structured<{ ports: Array<number> }>("get_task", { name: "slowweb" })
+    expect(ports.ports).toEqual([port])
+    await s.structured("stop_task", { name: "slowweb" })
   })
 
   it("stop and logs of a project task that went with its session say so, and logs shows its last lines", async () => {

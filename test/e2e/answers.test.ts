@@ -159,6 +159,19 @@ describe("a start that ends at once says so", () => {
     )
   })
 
+  it("a restart of a server says how to wait for it to listen again, on the port its last run had", async () => {
+    const port = await freePort()
+    await run({ command: `python3 -m http.server ${port} --bind 127.0.0.1`, name: "listens", waitFor: { port } })
+    const restarted = await s.call("restart_task", { name: "listens" })
+    const { hint } = restarted.structuredContent as { hint?: string }
+    const asked = `wait_for_task {"name":"listens","port":${port}}`
+    expect(hint).toBe(`Its last run listened on port ${port}: ${asked} waits for this one to.`)
+    // As it says.
+    const waited = await s.structured<Waited>("wait_for_task", { name: "listens", port })
+    expect(waited).toMatchObject({ matched: true, status: "running" })
+    await s.structured("stop_task", { name: "listens" })
+  })
+
   it("a task that keeps running answers running, and a later wait still sees its first lines", async () => {
     const { waited } = await run({ command: "echo ready; sleep 30", name: "early-lines" })
     expect(waited).toMatchObject({ status: "running" })

@@ -1,5 +1,5 @@
 /** The tools that start and end tasks: start, stop, restart, signal, remove. */
-import { Effect, Schema, SchemaGetter, Struct } from "effect"
+import { Effect, Option, Schema, SchemaGetter, Struct } from "effect"
 import { unlink } from "node:fs/promises"
 import { TaskmuxConfig } from "../../Config.ts"
 import { type LostTask, LostTasks, startRequestOf } from "../../daemon/LostTasks.ts"
@@ -344,6 +344,16 @@ const RestartOutput = Schema.Struct({
   ...Struct.pick(StartOutput.fields, ["exitCode", "signal", "lastLines", "errorLines", "hint"])
 })
 
+/** A restarted run that answers at once listens later: how to wait for it, where its last run listened. */
+const readyAgainNote = (
+  o: { readonly name: string; readonly status: string; readonly listenedOn?: ReadonlyArray<number> }
+) =>
+  o.status !== "running" || o.listenedOn === undefined ?
+    undefined :
+    `Its last run listened on ${o.listenedOn.length === 1 ? "port" : "ports"} ${
+      o.listenedOn.join(", ")
+    }: wait_for_task ${JSON.stringify({ name: o.name, port: o.listenedOn[0] })} waits for this one to.`
+
 export const restartTask = tool({
   name: "restart_task",
   title: "Restart a task",
@@ -356,7 +366,18 @@ export const restartTask = tool({
     withRegistry((r) =>
       Effect.gen(function*() {
         const { killGraceMs } = yield* TaskmuxConfig
-        return yield* withHeartbeat(context, killGraceMs, "for its processes to end, then its new run", r.restart(name))
+        // The ports its run listened on: the new run answers at once, before it listens again.
+        const ports = (yield* Effect.option(r.get(name))).pipe(
+          Option.map((t) => t.ports ?? []),
+          Option.getOrElse(() => [])
+        )
+        const started = yield* withHeartbeat(
+          context,
+          killGraceMs,
+          "for its processes to end, then its new run",
+          r.restart(name)
+        )
+        return ports.length === 0 ? started : { ...started, listenedOn: ports }
       }).pipe(
         // A task a dead supervisor lost, or one that went with its session (the conversation before a
         // compaction), runs again with its recorded command; a project task as its file says, after its
@@ -379,7 +400,7 @@ export const restartTask = tool({
         Effect.flatMap((o) =>
           Effect.map(
             restartNotes(name, o.exitCode === undefined),
-            (notes) => ({ ...o, ...joinHints(o, { hint: notes }) })
+            (notes) => ({ ...o, ...joinHints(o, { hint: notes ?? readyAgainNote(o) }) })
           )
         ),
         Effect.map((o): typeof RestartOutput.Type =>
