@@ -769,6 +769,25 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
   })
 })
 
+describe("a line longer than the line limit", () => {
+  it("its pieces say in the text that it goes on (a minified bundle)", async () => {
+    await run({
+      command: "node",
+      args: ["-e", "console.log('a'.repeat(10000) + 'END'); console.log('after')"],
+      name: "longline",
+      waitFor: { exit: true }
+    })
+    const read = await s.call("read_output", { name: "longline" })
+    const lines = (read.structuredContent as { lines: Array<{ text: string; cut?: boolean }> }).lines
+    expect(lines.map((l) => l.cut === true)).toEqual([true, false, false])
+    expect(textOf(read).split("\n").slice(0, 3).map((l) => l.slice(-30))).toEqual([
+      "aaaaa [the line goes on below]",
+      `${"a".repeat(27)}END`,
+      "after"
+    ])
+  })
+})
+
 describe("a start's cwd", () => {
   it("takes ~ and ~/… as a shell does, and says that variables are not expanded", async () => {
     const home = tempDir({})

@@ -90,7 +90,9 @@ export const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>, collap
     out.push(
       `${l.run !== undefined ? `── run ${l.run} ──\n` : ""}${
         // timestamps: the time of day (UTC) in the text too, for a client that shows a model only the text.
-        l.time !== undefined ? `${l.time.slice(11, 23)} ` : ""}${l.stream === "stderr" ? "! " : ""}${l.text}`
+        l.time !== undefined ? `${l.time.slice(11, 23)} ` : ""}${l.stream === "stderr" ? "! " : ""}${l.text}${
+        // A piece of a line longer than the line limit: the text says so, as `cut` does.
+        l.cut === true ? " [the line goes on below]" : ""}`
     )
   }
   return out.join("\n")
