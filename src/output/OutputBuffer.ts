@@ -293,7 +293,7 @@ export class OutputBuffer {
     for (const stream of ["stdout", "stderr"] as const) {
       const p = this.pending[stream]
       if (p.length === 0 || !matches(stream)) continue
-      const text = decode(p.bytes, 0, wholeCharsEnd(p.bytes, p.length))
+      const text = decode(p.bytes, 0, wholeSequencesEnd(p.bytes, wholeCharsEnd(p.bytes, p.length)))
       const line = prepare({ seq: this.nextSeq, stream, text, time: p.time, partial: true })
       if (line !== undefined) lines.push(line)
     }
@@ -656,6 +656,18 @@ const wholeCharsEnd = (bytes: Buffer, end: number): number => {
     // Only a byte that can begin a character may wait for the rest of it.
     const length = byte >= 0xf5 ? 1 : byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc2 ? 2 : 1
     return end - i < length ? i : end
+  }
+  return end
+}
+
+/**
+ * Where a partial line's text may end: before an escape sequence whose rest has not come yet ("Password\x1b[3",
+ * then "1m: "), which would otherwise show its half as text until then.
+ */
+const wholeSequencesEnd = (bytes: Buffer, end: number): number => {
+  const at = (i: number) => bytes[i]!
+  for (let i = end - 1; i >= 0 && i >= end - ESCAPE_LOOKBACK; i--) {
+    if (at(i) === ESC) return escapeEndsBefore(at, i, end) ? end : i
   }
   return end
 }

@@ -61,6 +61,19 @@ describe("OutputBuffer", () => {
     assert.deepStrictEqual(buffer.read({ since: 1 }).lines.map((l) => l.text), ["bad \uFFFD"])
   })
 
+  it("shows a partial line without an escape sequence whose rest has not come, then with it whole", () => {
+    const buffer = make()
+    buffer.append("stdout", b("Password\u001b[3"), 1)
+    assert.deepStrictEqual(buffer.read({ since: 0, transform: cleanText }).lines.map((l) => l.text), ["Password"])
+    buffer.append("stdout", b("1m: \u001b[0m"), 2)
+    assert.deepStrictEqual(buffer.read({ since: 0, transform: cleanText }).lines.map((l) => l.text), ["Password: "])
+    // An OSC title not yet ended, and one ended.
+    buffer.append("stdout", b("\n\u001b]0;tit"), 3)
+    assert.deepStrictEqual(buffer.read({ since: 1 }).lines.map((l) => l.text), [""])
+    buffer.append("stdout", b("le\u0007$ "), 4)
+    assert.deepStrictEqual(buffer.read({ since: 1, transform: cleanText }).lines.map((l) => l.text), ["$ "])
+  })
+
   it("joins a line split across chunks, and shows an unterminated line as partial", () => {
     const buffer = make()
     buffer.append("stdout", b("hel"), 1)
