@@ -51,6 +51,7 @@ const start = (spec: SpawnSpec, output: OutputSink) =>
     const outputs = child.pid !== undefined && procfs.available
       ? [procfs.descriptor(child.pid, 1), procfs.descriptor(child.pid, 2)]
       : []
+    const input = child.pid !== undefined && procfs.available ? procfs.descriptor(child.pid, 0) : undefined
     child.once("error", (error: NodeJS.ErrnoException) => {
       // Node reports a missing cwd as ENOENT of the program: say which it was.
       const code = error.code === "ENOENT" && !existsSync(spec.cwd) ? "ENOCWD" : error.code ?? ""
@@ -60,7 +61,7 @@ const start = (spec: SpawnSpec, output: OutputSink) =>
     child.once("spawn", () => {
       // Later errors (a failed kill, a closed pipe) are answered where they happen, never thrown.
       child.on("error", () => {})
-      resume(Effect.succeed(make(child, spec, outputs, output)))
+      resume(Effect.succeed(make(child, spec, outputs, input, output)))
     })
   })
 
@@ -115,6 +116,8 @@ const make = (
   child: NodeChildProcess.ChildProcess,
   spec: SpawnSpec,
   outputs: ReadonlyArray<string | undefined>,
+  /** Its stdin as `/proc/PID/fd/0` showed it ("socket:[123]"). */
+  input: string | undefined,
   output: OutputSink
 ): TaskProcess => {
   const pid = child.pid!
@@ -172,7 +175,19 @@ const make = (
     return left.length > 0 ? { ...info, leftRunning: left } : info
   })
 
-  const isStdinOpen = () => !leaderExited && stdinClosedBy === undefined && !stdin.destroyed && !stdin.writableEnded
+  /**
+   * A shell line's program closed its stdin (or never had it): the shell that runs it holds its own copy,
+   * so writes go on filling the pipe for nobody. Known where the shell waits for a program (not reading
+   * its stdin itself: `read`) and no process of the task but the shell holds the stdin it was given.
+   */
+  const nobodyReads = () => {
+    if (spec.args !== undefined || input === undefined || procfs.waitsIn(pid) !== "do_wait") return false
+    const others = tree.members().filter((p) => p.pid !== pid)
+    return others.length > 0 && !others.some((p) => procfs.descriptors(p.pid).includes(input))
+  }
+
+  const isStdinOpen = () =>
+    !leaderExited && stdinClosedBy === undefined && !stdin.destroyed && !stdin.writableEnded && !nobodyReads()
 
   const endInput = () => {
     stdinClosedBy ??= "its stdin was closed with eof"
@@ -182,7 +197,8 @@ const make = (
   const write = (data: Buffer, waitMs: number, end = false) =>
     Effect.callback<WriteResult>((resume) => {
       if (!isStdinOpen()) {
-        resume(Effect.succeed({ _tag: "Closed", reason: stdinClosedBy ?? "its stdin is closed" }))
+        const reason = stdinClosedBy ?? (nobodyReads() ? "it closed its stdin" : "its stdin is closed")
+        resume(Effect.succeed({ _tag: "Closed", reason }))
         return
       }
       stdin.write(data, (error) => {

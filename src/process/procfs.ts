@@ -160,6 +160,15 @@ export const descriptors = (pid: number): Array<string> => {
 /** A process that holds `target` ("socket:[123]") open, among those this user can look into. */
 export const holderOf = (target: string): number | undefined => pids().find((pid) => descriptors(pid).includes(target))
 
+/**
+ * Where in the kernel a process sleeps ("do_wait": for a child to end), or undefined where the kernel
+ * does not say (it may show "0" to whoever may not trace it).
+ */
+export const waitsIn = (pid: number): string | undefined => {
+  const where = read(`/proc/${pid}/wchan`)
+  return where === undefined || where === "0" || where === "" ? undefined : where
+}
+
 /** What one descriptor points at, or undefined. */
 export const descriptor = (pid: number, fd: number): string | undefined => link(`/proc/${pid}/fd/${fd}`)
 

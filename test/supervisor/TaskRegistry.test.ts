@@ -172,6 +172,30 @@ describe("TaskRegistry (real processes)", () => {
         yield* r.stop("nostdin")
       }))
 
+    it.effect("a shell line's program that closed its stdin is known to have, though its shell holds a copy", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({
+          command: "python3 -c \"import os, time; os.close(0); print('closed', flush=True); time.sleep(300)\"",
+          name: "closer"
+        })
+        yield* waitForLine("closer", "closed")
+        assert.isFalse((yield* r.get("closer")).stdinOpen)
+        const refused = yield* r.send("closer", "hello\n", false).pipe(Effect.flip)
+        assert.strictEqual(refused._tag, "StdinClosed")
+        assert.include(refused.message, "it closed its stdin")
+        yield* r.stop("closer")
+        // One that reads it, run the same way, is written to.
+        yield* r.start({
+          command: "python3 -c \"import sys; print(sys.stdin.readline().upper(), flush=True)\"",
+          name: "reader"
+        })
+        yield* eventually(r.get("reader"), (t) => (t.processes ?? []).length === 2)
+        assert.isTrue((yield* r.get("reader")).stdinOpen)
+        yield* r.send("reader", "hello\n", false)
+        yield* waitForLine("reader", "HELLO")
+      }))
+
     it.effect("an input sent at once after an eof is refused, and never reaches the program", () =>
       Effect.gen(function*() {
         const r = yield* registry
