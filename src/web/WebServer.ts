@@ -45,8 +45,11 @@ const MAX_LINES = 2000
 const FIRST_LINES = 5000
 /** A viewer whose socket holds this much unsent is not sent more until it drains. */
 const MAX_UNSENT = 1024 * 1024
-/** How often the task list is sent even when nothing ended (memory, CPU and uptime move). */
-const REFRESH_MS = 2000
+/**
+ * How often the task list is sent even when nothing ended (memory, CPU and uptime move), as `top` does:
+ * each send looks at every process in /proc, which a page left open pays for all day.
+ */
+const REFRESH_MS = 3000
 
 /** A call's body at most: send_input's 1 MiB of data, escaped in JSON (a control character takes six). */
 const MAX_BODY = 8 * 1024 * 1024
@@ -209,17 +212,52 @@ export const startWebServer = (options: WebOptions) =>
       return (event: string, data: unknown) => response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
     }
 
-    /** Brings `send` up to date at most every TICK_MS while `dirty`, unless the viewer has not taken the last. */
+    /**
+     * Brings `send` up to date at most every TICK_MS once marked, and not before the viewer has taken the
+     * last (its socket drained). Armed by a mark, not an interval: a page left open on quiet tasks wakes
+     * the supervisor for nothing.
+     */
     const ticker = (response: http.ServerResponse, update: () => Promise<void>) => {
       let dirty = true
       let busy = false
-      const timer = setInterval(() => {
-        if (!dirty || busy || response.writableLength > MAX_UNSENT) return
+      let stopped = false
+      let last = 0
+      let draining = false
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const arm = () => {
+        if (timer !== undefined || busy || draining || stopped || !dirty) return
+        timer = setTimeout(fire, Math.max(0, last + TICK_MS - Date.now()))
+      }
+      const fire = () => {
+        timer = undefined
+        if (stopped) return
+        if (response.writableLength > MAX_UNSENT) {
+          draining = true
+          response.once("drain", () => {
+            draining = false
+            arm()
+          })
+          return
+        }
         dirty = false
         busy = true
-        update().catch(() => {}).finally(() => busy = false)
-      }, TICK_MS)
-      return { mark: () => dirty = true, stop: () => clearInterval(timer) }
+        last = Date.now()
+        update().catch(() => {}).finally(() => {
+          busy = false
+          arm()
+        })
+      }
+      arm()
+      return {
+        mark: () => {
+          dirty = true
+          arm()
+        },
+        stop: () => {
+          stopped = true
+          clearTimeout(timer)
+        }
+      }
     }
 
     const events = (request: http.IncomingMessage, response: http.ServerResponse) => {

@@ -12,6 +12,8 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import type { Browser, BrowserContext, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { connectIfRunning } from "../../src/daemon/connect.ts"
+import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
 import { connect, until } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
@@ -261,6 +263,30 @@ describe("the page in a browser", () => {
       .toBeGreaterThan(20)
     await s.structured("remove_task", { name: "again" })
   }, 60_000)
+
+  it("a hidden page closes its streams, and opens them again from where they were when it shows", async () => {
+    const page = await open(url)
+    await page.locator(`tr[data-name="ticker"] td.c-name`).click()
+    await expect.poll(() => page.locator(".output .ln").count()).toBeGreaterThan(0)
+    // Its streams, as the supervisor counts them: the task list's and the open task's output.
+    const streams = async () => {
+      const c = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")
+      c?.socket.destroy()
+      return c?.welcome.viewers ?? 0
+    }
+    const shown = await streams()
+    const visibility = (hidden: boolean) =>
+      page.evaluate(`Object.defineProperty(document, "hidden", { configurable: true, get: () => ${hidden} });
+        document.dispatchEvent(new Event("visibilitychange"))`)
+    await visibility(true)
+    await expect.poll(streams).toBe(shown - 2)
+    const before = await page.locator(".output .ln").last().textContent()
+    await visibility(false)
+    await expect.poll(streams).toBe(shown)
+    // The output goes on from where it was, the list is live again.
+    await expect.poll(() => page.locator(".output .ln").last().textContent()).not.toBe(before)
+    await page.waitForSelector(`.conn[data-state="up"]`)
+  })
 
   it("Stop ends the task's whole tree", async () => {
     const s = await session

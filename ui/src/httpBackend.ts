@@ -67,7 +67,8 @@ const resilientSource = (
   let closed = false
   const open = () => {
     timer = undefined
-    if (closed) return
+    // A hidden page (another tab in front, a minimised window) opens nothing until it shows.
+    if (closed || document.hidden) return
     const es = new EventSource(url(), { withCredentials: true })
     source = es
     es.onopen = () => {
@@ -95,10 +96,26 @@ const resilientSource = (
       })
     }
   }
+  // Hidden, it takes nothing: its stream closes, and opens again from where it was when the page shows.
+  // A tab left open in the background would otherwise have its supervisor look at /proc all day for nobody.
+  const onVisibility = () => {
+    if (closed) return
+    if (document.hidden) {
+      source?.close()
+      source = undefined
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+    } else if (source === undefined && timer === undefined) {
+      attempt = 0
+      open()
+    }
+  }
+  document.addEventListener("visibilitychange", onVisibility)
   open()
   return {
     close: () => {
       closed = true
+      document.removeEventListener("visibilitychange", onVisibility)
       source?.close()
       if (timer !== undefined) clearTimeout(timer)
     }
