@@ -495,38 +495,44 @@ const stop = Command.make(
           )
         })
     }, (client) =>
-      client.call("stop_task", {
-        name: input.name,
-        ...(input.force && { force: true }),
-        ...(Option.isSome(input.signal) && { signal: signalName(input.signal.value) }),
-        ...(Option.isSome(input.graceMs) && { graceMs: input.graceMs.value }),
-        ...(input.dependents && { dependents: true })
-      }).pipe(
-        Effect.flatMap((answer) => printAnswer(answer, input.json, input.name)),
-        // What does not run (a project task not run yet, one the last supervisor lost or saw end, one
-        // gone with its session) is stopped already: done, said, and its state as JSON with --json.
-        Effect.catchIf((failure) => failure.exitCode === ExitCode.failed, (failure) =>
-          Effect.flatMap(client.call<ListAnswer>("list_tasks"), ({ structured }) => {
-            const task = structured.tasks.find((t) => t.name === input.name)
-            // A project task that went with its session is listed as defined again: it did run.
-            const why = wentWithSession(failure)
-              ? "it went with its session"
-              : task === undefined
-              ? undefined
-              : task.status === "defined"
-              ? "it has not run yet"
-              : task.status === "lost"
-              ? "lost with the last supervisor"
-              : isLive(task.status)
-              ? undefined
-              : `it ${task.status}`
-            return why === undefined ? Effect.fail(failure) : Effect.map(
-              Effect.service(CliIo),
-              (io) =>
-                notRunning(io, input, why, `"${input.name}" is not running (${why}); nothing to stop.\n`)
-            )
-          }))
-      ))
+      Effect.flatMap(Effect.service(CliIo), (io) =>
+        client.call(
+          "stop_task",
+          {
+            name: input.name,
+            ...(input.force && { force: true }),
+            ...(Option.isSome(input.signal) && { signal: signalName(input.signal.value) }),
+            ...(Option.isSome(input.graceMs) && { graceMs: input.graceMs.value }),
+            ...(input.dependents && { dependents: true })
+          },
+          // A program that ignores SIGTERM keeps a stop waiting out its grace: said as it waits, as restart does.
+          (message) => io.stderr(`${style(io.colourErr).dim(message)}\n`)
+        )).pipe(
+          Effect.flatMap((answer) => printAnswer(answer, input.json, input.name)),
+          // What does not run (a project task not run yet, one the last supervisor lost or saw end, one
+          // gone with its session) is stopped already: done, said, and its state as JSON with --json.
+          Effect.catchIf((failure) => failure.exitCode === ExitCode.failed, (failure) =>
+            Effect.flatMap(client.call<ListAnswer>("list_tasks"), ({ structured }) => {
+              const task = structured.tasks.find((t) => t.name === input.name)
+              // A project task that went with its session is listed as defined again: it did run.
+              const why = wentWithSession(failure)
+                ? "it went with its session"
+                : task === undefined
+                ? undefined
+                : task.status === "defined"
+                ? "it has not run yet"
+                : task.status === "lost"
+                ? "lost with the last supervisor"
+                : isLive(task.status)
+                ? undefined
+                : `it ${task.status}`
+              return why === undefined ? Effect.fail(failure) : Effect.map(
+                Effect.service(CliIo),
+                (io) =>
+                  notRunning(io, input, why, `"${input.name}" is not running (${why}); nothing to stop.\n`)
+              )
+            }))
+        ))
 ).pipe(Command.withDescription("Stop a task and every process it started (SIGTERM, then SIGKILL after a grace)"))
 /** A stop of what does not run: done, said on stderr, and its state as JSON with --json. */
 const notRunning = (

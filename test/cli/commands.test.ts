@@ -208,7 +208,9 @@ describe("with a supervisor", () => {
       // Crashes as it boots, a few hundred ms in: after the tool's 100 ms look, within the CLI's.
       booting: { command: python("import time\ntime.sleep(0.3)\nraise SystemExit('Error: config missing')") },
       // More lines than the ring holds (10,000).
-      many: { command: "seq 1 12000" }
+      many: { command: "seq 1 12000" },
+      // Ignores SIGTERM, and so does what it runs: a stop waits out its grace.
+      stubborn: { command: "trap '' TERM; echo up; sleep 60" }
     })
     standIn = await startStandIn(project)
   })
@@ -225,7 +227,8 @@ describe("with a supervisor", () => {
     "neverready",
     "quitter",
     "ready",
-    "sleeper"
+    "sleeper",
+    "stubborn"
   ]
 
   it("ps lists the project's tasks; --json prints list_tasks' tasks", async () => {
@@ -404,6 +407,14 @@ describe("with a supervisor", () => {
     const again = await run("stop", "needy")
     expect(again.code).toBe(0)
     expect(again.stdout).toMatch(/needy.*stopped/)
+  })
+
+  it("stop of a task that ignores SIGTERM says as it waits out the grace that it waits (stderr)", async () => {
+    await run("start", "stubborn")
+    const ran = await run("stop", "stubborn", "--grace-ms", "3000")
+    expect(ran.code, ran.stderr).toBe(0)
+    expect(ran.stderr).toMatch(/^waiting 2 s for its processes to end/m)
+    expect(ran.stdout).toMatch(/stubborn.*stopped.*SIGKILL/)
   })
 
   it("stop takes stop_task's options: --signal (with or without SIG), --grace-ms, --force, --dependents", async () => {
