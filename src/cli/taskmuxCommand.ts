@@ -324,11 +324,11 @@ const simple = (
               )
               : []
             const answer = yield* interruptible(call)
-            // A restart waits for what the project file calls ready, as a start does, or for the port its last
-            // run listened on: the tool answers once the new run has started, and says how to wait.
+            // A restart waits for what the project file calls ready, as a start does, or, where its last run
+            // listened, for this one to listen (on any port: one given as 0, or a dev server's that moved, may
+            // differ): the tool answers once the new run has started, and says how to wait.
             const ready = tool === "restart_task" && !lost && answer.structured.status === "running"
-              ? (yield* fileWaitFor(client.project, input.name)) ??
-                (listened.length > 0 ? { port: listened[0] } : undefined)
+              ? (yield* fileWaitFor(client.project, input.name)) ?? (listened.length > 0 ? { port: "any" } : undefined)
               : undefined
             if (ready !== undefined) {
               const waited = yield* interruptible(
@@ -401,7 +401,7 @@ const simple = (
 /** A restart's answer without its advice on how to wait for the new run, which the command did. */
 const withoutWaitAdvice = (text: string) =>
   text.replace(/ ?Its file says when it is ready: .* waits for this run to be\./, "")
-    .replace(/ ?Its last run listened on ports? [\d, ]+: .* waits for this one to\./, "")
+    .replace(/ ?Its last run listened on ports? [\d, ]+: .* waits for this one to listen \([^)]*\)\./, "")
 
 /**
  * A start's answer with what a wait after it found: its status then, in the chain's list too (which

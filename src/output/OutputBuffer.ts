@@ -486,7 +486,8 @@ export class OutputBuffer {
       : p.length > 0
       ? p.bytes.subarray(0, to > from ? p.length : p.length - 1).lastIndexOf(RETURN)
       : -1
-    if (at <= 0) return false
+    // What it shows now is written after that "\r": too long for a line already, it is cut as any other.
+    if (at <= 0 || p.length + (to - from) - at > limit) return false
     const line = Buffer.concat([p.bytes.subarray(0, p.length), chunk.subarray(from, to)])
     const shown = Buffer.from(cleanText(line.toString("utf8", 0, at)))
     if (shown.length + (line.length - at) > limit) return false

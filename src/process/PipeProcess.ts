@@ -176,9 +176,10 @@ const make = (
   })
 
   /**
-   * A shell line's program closed its stdin (or never had it): the shell that runs it holds its own copy,
-   * so writes go on filling the pipe for nobody. Known where the shell waits for a program (not reading
-   * its stdin itself: `read`) and no process of the task but the shell holds the stdin it was given.
+   * Nobody but a shell line's shell holds the task's stdin now: its program closed it, or runs with
+   * another (`cmd </dev/null`), and the shell's own copy keeps writes filling the pipe. They may still be
+   * read (a `while read` loop reads between its commands), so this only explains bytes not read. Known
+   * where the shell waits for a program (not reading itself: `read`) and none of the others holds it.
    */
   const nobodyReads = () => {
     if (spec.args !== undefined || input === undefined || procfs.waitsIn(pid) !== "do_wait") return false
@@ -186,8 +187,7 @@ const make = (
     return others.length > 0 && !others.some((p) => procfs.descriptors(p.pid).includes(input))
   }
 
-  const isStdinOpen = () =>
-    !leaderExited && stdinClosedBy === undefined && !stdin.destroyed && !stdin.writableEnded && !nobodyReads()
+  const isStdinOpen = () => !leaderExited && stdinClosedBy === undefined && !stdin.destroyed && !stdin.writableEnded
 
   const endInput = () => {
     stdinClosedBy ??= "its stdin was closed with eof"
@@ -197,8 +197,7 @@ const make = (
   const write = (data: Buffer, waitMs: number, end = false) =>
     Effect.callback<WriteResult>((resume) => {
       if (!isStdinOpen()) {
-        const reason = stdinClosedBy ?? (nobodyReads() ? "it closed its stdin" : "its stdin is closed")
-        resume(Effect.succeed({ _tag: "Closed", reason }))
+        resume(Effect.succeed({ _tag: "Closed", reason: stdinClosedBy ?? "its stdin is closed" }))
         return
       }
       stdin.write(data, (error) => {
@@ -220,6 +219,7 @@ const make = (
     isStdinOpen,
     write,
     unread: () => stdin.writableLength,
+    nobodyReads,
     endInput,
     signal: tree.signal,
     terminate: tree.terminate,

@@ -37,8 +37,8 @@ export interface ProcessTree {
   readonly sweep: Effect.Effect<ReadonlyArray<string>>
 }
 
-/** Signals whose default is to end a program, and that a person sends to ask it to. */
-const ENDING_SIGNALS = new Set<NodeJS.Signals>(["SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP"])
+/** Signals that ask a program to end (SIGHUP more often asks a server to reload, and a nohup'd one ignores it). */
+const ENDING_SIGNALS = new Set<NodeJS.Signals>(["SIGTERM", "SIGINT", "SIGQUIT"])
 
 /** The variable that marks a run's processes; its value is unique to the run. */
 export const MARKER_VARIABLE = "TASKMUX_RUN_ID"
@@ -157,14 +157,17 @@ export const make = (spec: TreeSpec): ProcessTree => {
 
   const sweep = Effect.suspend(() => {
     if (terminating > 0) return Effect.as(Deferred.await(terminated), [])
-    // The leader ended on a signal sent to the whole task a moment ago (npm, or a launcher that does not
-    // wait for its program): the rest got it too, and may be shutting down (a database's checkpoint).
-    // They are not asked again (many take a second signal as "quit now"), and have the grace a stop gives;
-    // nor were they left running by the leader.
-    if (asked !== undefined && performance.now() - asked.at < spec.graceMs) {
-      return Effect.as(counted({ signal: "SIGCONT", graceMs: spec.graceMs }), [])
-    }
-    return Effect.map(counted({ signal: "SIGTERM", graceMs: 1_000 }, true), (ended) => ended.found)
+    const left = Effect.map(counted({ signal: "SIGTERM", graceMs: 1_000 }, true), (ended) => ended.found)
+    // The leader ended on a signal sent to the whole task a moment ago (a shell line's shell, npm: what does
+    // not wait for its program): the rest got it too, and may be shutting down (a database's checkpoint).
+    // They have the grace a stop gives before anything else, unasked (many take a second signal as "quit
+    // now"); what is left after it is swept as always, and said.
+    if (asked === undefined || performance.now() - asked.at >= spec.graceMs || !procfs.available) return left
+    const waiting = members(true)
+    return Effect.andThen(
+      awaitGone(pid, waiting, leaderExited).pipe(Effect.timeoutOption(spec.graceMs)),
+      left
+    )
   })
 
   /** `describe`: also the command lines of what it found, read before it signals them. */

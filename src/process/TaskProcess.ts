@@ -56,6 +56,8 @@ export interface TaskProcess {
   readonly write: (data: Buffer, waitMs: number, end?: boolean) => Effect.Effect<WriteResult>
   /** Bytes written that the program has not read yet (held by taskmux, beyond what the kernel took). */
   readonly unread: () => number
+  /** No process of the task but a shell line's shell holds its stdin now: what is written may never be read. */
+  readonly nobodyReads: () => boolean
   /** Closes its input (on a terminal: types Ctrl-D). */
   readonly endInput: () => void
   /** Sends a signal to every process of the task; false when none is left. */

@@ -182,6 +182,8 @@ const make = (terminal: NodePty.IPty, spec: SpawnSpec, output: OutputSink): Task
     isStdinOpen,
     write,
     unread: () => input.unread,
+    // Its programs share the terminal, which the session leader holds: nobody else's copy to tell apart.
+    nobodyReads: () => false,
     endInput,
     signal: tree.signal,
     terminate: (options) =>

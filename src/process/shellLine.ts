@@ -16,12 +16,9 @@
  * Why the traps: any shell dies at once of a SIGHUP, SIGUSR1 or SIGUSR2 meant to make a server reload,
  * and the task with it. The traps give the bash rule to these (and, without bash, to SIGINT and
  * SIGQUIT too, the best a trap can do): after a foreground command ends, the shell dies of the signal
- * only if the command did (status 128 + its number), else it goes on with the line. SIGTERM ends the
- * line, but not before its program: left alone, the shell died of it at once, so a `signal_task
- * SIGTERM` ended the run while its server was still shutting down (a database's checkpoint, swept a
- * second later), and a server that exited cleanly read as "killed by SIGTERM". Now the shell waits for
- * its program and ends as the program did: of SIGTERM if it died of it, else with its exit code. Traps
- * set to a command are reset in the children, so programs get the default handling as before.
+ * only if the command did (status 128 + its number), else it goes on with the line. SIGTERM is left
+ * alone: the shell ends at once, as a stop wants. Traps set to a command are reset in the children,
+ * so programs get the default handling as before.
  */
 import { existsSync } from "node:fs"
 import { constants } from "node:os"
@@ -41,11 +38,8 @@ const TRAPPED: ReadonlyArray<Trapped> = BASH === undefined
   ? ["INT", "QUIT", "HUP", "USR1", "USR2"]
   : ["HUP", "USR1", "USR2"]
 
-/** After its program, the shell ends as the program did: of SIGTERM (status 143), or with its code. */
-const END_ON_TERM = `trap 's=$?;trap - TERM;[ $s = ${128 + constants.signals.SIGTERM} ]&&kill -TERM $$;exit $s' TERM;`
-
 /** On the same line as the command, so the shell's error messages keep their line numbers. */
-const PREFIX = TRAPPED.map(reraise).join("") + END_ON_TERM
+const PREFIX = TRAPPED.map(reraise).join("")
 
 const FLAGS = BASH === undefined ? ["-c"] : ["--norc", "--posix", "-c"]
 

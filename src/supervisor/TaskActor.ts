@@ -129,6 +129,8 @@ export interface StopRequest {
 export interface Sent {
   readonly bytes: number
   readonly unread: number
+  /** Nobody but its shell holds its stdin now (its program closed it): the unread bytes may never be read. */
+  readonly nobodyReads?: true
 }
 
 export interface Started {
@@ -257,6 +259,8 @@ interface Run {
   signalledBy?: string | undefined
   /** Signals delivered with signal_task, or typed on its terminal. */
   readonly signalsSent: Set<string>
+  /** A forcing stop SIGKILLed what a stop under way had left. */
+  killed: boolean
 }
 
 /** The control characters a terminal turns into signals for its foreground job. */
@@ -392,7 +396,8 @@ export const make = (
         exit: Deferred.makeUnsafe(),
         startedAt: Date.now(),
         stopRequested: false,
-        signalsSent: new Set()
+        signalsSent: new Set(),
+        killed: false
       }
       run = current
       yield* Effect.forkIn(
@@ -524,14 +529,17 @@ export const make = (
         // Its session has ended: no stop, queued before that end, waits past the end's own grace.
         const endBy = sessionEnd?.session === state.session ? sessionEnd.at - Date.now() : Infinity
         const graceMs = Math.max(0, Math.min(request.graceMs ?? config.killGraceMs, endBy))
-        yield* current.process.terminate({ signal, graceMs })
+        const forced = yield* current.process.terminate({ signal, graceMs })
           .pipe(
             Effect.withSpan("task.kill", { attributes: { task: name } }),
             Effect.ensuring(Effect.sync(() => stopping = undefined))
           )
-        // A shell line's shell ends as its program did (see shellLine): a program that outlived the grace
-        // was SIGKILLed with its shell.
-        yield* endRun(current, yield* Deferred.await(current.exit))
+        const exit = yield* Deferred.await(current.exit)
+        // A shell line's shell dies of the stop's signal at once (it leaves SIGTERM untrapped); when
+        // its program outlived the grace, the SIGKILL that ended it is how the task ended.
+        const killed = forced || current.killed
+        const shellLine = state.args === null
+        yield* endRun(current, killed && shellLine && exit.signal === signal ? { ...exit, signal: "SIGKILL" } : exit)
       } else if (timer !== undefined) {
         // Between runs: no process to signal, just no further run. The last run's end was announced.
         yield* Fiber.interrupt(timer)
@@ -711,7 +719,8 @@ export const make = (
         if (result._tag === "Closed") {
           return yield* new StdinClosed({ name, reason: result.reason, stopped: current.stopRequested })
         }
-        return { bytes: bytes.length, unread: result._tag === "Queued" ? current.process.unread() : 0 }
+        const unread = result._tag === "Queued" ? current.process.unread() : 0
+        return { bytes: bytes.length, unread, ...(current.process.nobodyReads() && { nobodyReads: true as const }) }
       })
     })
 
@@ -752,7 +761,9 @@ export const make = (
         Effect.suspend(() => {
           // A stop that forces does not wait out one under way (its signal ignored, its grace long): its
           // SIGKILL ends the tree now, the stop under way ends with it, and then this one answers.
-          if (request.force === true || request.signal === "SIGKILL") stopping?.process.signal("SIGKILL")
+          if ((request.force === true || request.signal === "SIGKILL") && stopping?.process.signal("SIGKILL")) {
+            stopping.killed = true
+          }
           return ask((reply) => ({ _tag: "Stop", request, reply }))
         }),
       restart: (by) => ask((reply) => ({ _tag: "Restart", by, reply })),
@@ -770,7 +781,9 @@ export const make = (
           const under = stopping
           if (under !== undefined) {
             setTimeout(() => {
-              if (stopping === under && state.session === session) under.process.signal("SIGKILL")
+              if (stopping === under && state.session === session && under.process.signal("SIGKILL")) {
+                under.killed = true
+              }
             }, config.killGraceMs).unref()
           }
           return ask((reply) => ({ _tag: "Remove", ifSession: session, by, reply }))

@@ -837,8 +837,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           const wanted = request.port
           if (typeof wanted !== "number" || !procfs.available) return false
           const members = now.process?.members() ?? []
-          return PortProbe.otherHolder(wanted, members) !== undefined &&
-            listeningPorts(members).some((p) => p !== wanted)
+          // Its own sockets first: whose the port is takes a look at every process's descriptors.
+          return listeningPorts(members).some((p) => p !== wanted) &&
+            PortProbe.otherHolder(wanted, members) !== undefined
         }
         let movedCheckedAt = startedAt
         for (;;) {

@@ -226,7 +226,7 @@ export const startWebServer = (options: WebOptions) =>
       let timer: ReturnType<typeof setTimeout> | undefined
       const arm = () => {
         if (timer !== undefined || busy || draining || stopped || !dirty) return
-        timer = setTimeout(fire, Math.max(0, last + TICK_MS - Date.now()))
+        timer = setTimeout(fire, Math.max(0, last + TICK_MS - performance.now()))
       }
       const fire = () => {
         timer = undefined
@@ -241,7 +241,7 @@ export const startWebServer = (options: WebOptions) =>
         }
         dirty = false
         busy = true
-        last = Date.now()
+        last = performance.now()
         update().catch(() => {}).finally(() => {
           busy = false
           arm()
@@ -260,10 +260,11 @@ export const startWebServer = (options: WebOptions) =>
       }
     }
 
-    const events = (request: http.IncomingMessage, response: http.ServerResponse) => {
+    const events = (request: http.IncomingMessage, response: http.ServerResponse, url: URL) => {
       const send = sse(response)
       const tick = ticker(response, async () => void send("tasks", await snapshot()))
-      const refresh = setInterval(tick.mark, REFRESH_MS)
+      // A hidden page's list (`hidden=1`) is sent when tasks change, without the figures that move anyway.
+      const refresh = url.searchParams.get("hidden") === "1" ? undefined : setInterval(tick.mark, REFRESH_MS)
       // Each task event (started, ended, added, removed) marks the list.
       const listening = Effect.runFork(Effect.scoped(
         Effect.flatMap(notifier.subscribe, (events) => Effect.forever(Effect.map(PubSub.take(events), tick.mark)))
@@ -511,7 +512,7 @@ export const startWebServer = (options: WebOptions) =>
         })
         return response.end(JSON.stringify(answer.body))
       }
-      if (path === "/api/events") return events(request, response)
+      if (path === "/api/events") return events(request, response, url)
       if (path === "/api/output") return output(request, response, url)
       // The MCP App (app.html) is the client's to show, through resources/read: not a page of this listener.
       const asset = path === "/app.html" ? undefined : assets.get(path === "/" ? "/index.html" : path)

@@ -150,6 +150,16 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     const ports = await s.structured<{ ports: Array<number> }>("get_task", { name: "slowweb" })
     expect(ports.ports).toEqual([port])
     await s.structured("stop_task", { name: "slowweb" })
+    // One given port 0 listens elsewhere each run: its new port is what it waits for.
+    await s.structured("start_task", {
+      command: "python3 -m http.server 0 --bind 127.0.0.1",
+      name: "anyport",
+      waitFor: { port: "any" }
+    })
+    const again = await taskmux(["restart", "anyport"])
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toMatch(/"anyport" is listening on port \d+ after/)
+    await s.structured("stop_task", { name: "anyport" })
   })
 
   it("stop and logs of a project task that went with its session say so, and logs shows its last lines", async () => {

@@ -264,8 +264,12 @@ describe("the page in a browser", () => {
     await s.structured("remove_task", { name: "again" })
   }, 60_000)
 
-  it("a hidden page closes its streams, and opens them again from where they were when it shows", async () => {
+  it("a hidden page closes its output stream and keeps its task list without the figures; both go on when it shows", async () => {
     const page = await open(url)
+    const opened: Array<string> = []
+    page.on("request", (request) => {
+      if (request.url().includes("/api/")) opened.push(new URL(request.url()).pathname + new URL(request.url()).search)
+    })
     await page.locator(`tr[data-name="ticker"] td.c-name`).click()
     await expect.poll(() => page.locator(".output .ln").count()).toBeGreaterThan(0)
     // Its streams, as the supervisor counts them: the task list's and the open task's output.
@@ -278,13 +282,18 @@ describe("the page in a browser", () => {
     const visibility = (hidden: boolean) =>
       page.evaluate(`Object.defineProperty(document, "hidden", { configurable: true, get: () => ${hidden} });
         document.dispatchEvent(new Event("visibilitychange"))`)
+    const requested = opened.length
     await visibility(true)
-    await expect.poll(streams).toBe(shown - 2)
-    const before = await page.locator(".output .ln").last().textContent()
+    // Still a page open (the supervisor stays for it), its list sent only when tasks change.
+    await expect.poll(streams).toBe(shown - 1)
+    await expect.poll(() => opened.slice(requested).filter((u) => u.endsWith("/api/events?hidden=1")).length).toBe(1)
+    await expect.poll(streams).toBe(shown - 1)
+    expect(opened.slice(requested).filter((u) => u.includes("/api/output"))).toEqual([])
+    const last = await page.locator(".output .ln").last().textContent()
     await visibility(false)
     await expect.poll(streams).toBe(shown)
     // The output goes on from where it was, the list is live again.
-    await expect.poll(() => page.locator(".output .ln").last().textContent()).not.toBe(before)
+    await expect.poll(() => page.locator(".output .ln").last().textContent()).not.toBe(last)
     await page.waitForSelector(`.conn[data-state="up"]`)
   })
 

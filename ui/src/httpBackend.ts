@@ -57,9 +57,12 @@ const refused = async (url: string): Promise<boolean> => {
  * may change (the output stream resumes after its last cursor).
  */
 const resilientSource = (
-  url: () => string,
+  /** `hidden`: the page does not show (another tab in front, a minimised window). */
+  url: (hidden: boolean) => string,
   handlers: Record<string, (data: unknown) => void>,
-  onState: (up: boolean, why?: string) => void
+  onState: (up: boolean, why?: string) => void,
+  /** Open while the page is hidden too (at `url(true)`); else closed until it shows. */
+  whileHidden = false
 ): Stream => {
   let source: EventSource | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -67,9 +70,8 @@ const resilientSource = (
   let closed = false
   const open = () => {
     timer = undefined
-    // A hidden page (another tab in front, a minimised window) opens nothing until it shows.
-    if (closed || document.hidden) return
-    const es = new EventSource(url(), { withCredentials: true })
+    if (closed || (document.hidden && !whileHidden)) return
+    const es = new EventSource(url(document.hidden), { withCredentials: true })
     source = es
     es.onopen = () => {
       attempt = 0
@@ -85,9 +87,10 @@ const resilientSource = (
       if (closed || source !== es) return
       source = undefined
       onState(false)
-      const failed = url()
+      const failed = url(document.hidden)
       void refused(failed).then((no) => {
-        if (closed) return
+        // Opened again meanwhile (the page hidden and shown): that stream goes on.
+        if (closed || source !== undefined || timer !== undefined) return
         if (no) {
           closed = true
           return onState(false, REFUSED)
@@ -96,19 +99,17 @@ const resilientSource = (
       })
     }
   }
-  // Hidden, it takes nothing: its stream closes, and opens again from where it was when the page shows.
-  // A tab left open in the background would otherwise have its supervisor look at /proc all day for nobody.
+  // Hidden, a page takes little: a stream closes (or, `whileHidden`, opens again as a hidden page's) and
+  // opens again from where it was when the page shows. A tab left open in the background would otherwise
+  // have its supervisor look at /proc all day for nobody.
   const onVisibility = () => {
     if (closed) return
-    if (document.hidden) {
-      source?.close()
-      source = undefined
-      if (timer !== undefined) clearTimeout(timer)
-      timer = undefined
-    } else if (source === undefined && timer === undefined) {
-      attempt = 0
-      open()
-    }
+    source?.close()
+    source = undefined
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+    attempt = 0
+    open()
   }
   document.addEventListener("visibilitychange", onVisibility)
   open()
@@ -135,14 +136,21 @@ export const httpBackend = (options: HttpBackendOptions = {}): Backend => {
   let events: Stream | undefined
   const ensureEvents = () => {
     if (events !== undefined) return
-    events = resilientSource(() => api("api/events"), {
-      tasks: (data) => {
-        if (typeof data !== "object" || data === null || !Array.isArray((data as TasksSnapshot).tasks)) return
-        latest = data as TasksSnapshot
-        connection.set(true)
-        for (const l of taskListeners) l(latest)
-      }
-    }, connection.set)
+    // Open while hidden too, as a hidden page's (no figures refreshed): the supervisor stays while a page
+    // is open, and the list is current the moment it shows.
+    events = resilientSource(
+      (hidden) => api(`api/events${hidden ? "?hidden=1" : ""}`),
+      {
+        tasks: (data) => {
+          if (typeof data !== "object" || data === null || !Array.isArray((data as TasksSnapshot).tasks)) return
+          latest = data as TasksSnapshot
+          connection.set(true)
+          for (const l of taskListeners) l(latest)
+        }
+      },
+      connection.set,
+      true
+    )
   }
 
   const call = async (tool: string, args: Record<string, unknown>): Promise<CallToolResult> => {

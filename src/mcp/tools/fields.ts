@@ -73,7 +73,10 @@ export const uses = (t: { readonly ports: ReadonlyArray<number> | null; readonly
   (t.ports !== null && t.ports.length > 0 ? `, ports ${t.ports.join(", ")}` : "") +
   (t.memoryBytes ? `, ${Math.round(t.memoryBytes / 1e6)} MB` : "")
 
-/** Lines as text; `collapse`: a run of blank lines (a screen cleared by printing newlines, as Vite does) is said, not shown. */
+/**
+ * Lines as text; `collapse` (not raw): a run of blank lines (a screen cleared by printing newlines, as Vite
+ * does) is said, not shown, and a piece of a cut line says it goes on (raw text is for joining them).
+ */
 export const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>, collapse = true) => {
   const out: Array<string> = []
   for (let i = 0; i < lines.length; i++) {
@@ -92,7 +95,7 @@ export const formatLines = (lines: ReadonlyArray<typeof OutputLine.Type>, collap
         // timestamps: the time of day (UTC) in the text too, for a client that shows a model only the text.
         l.time !== undefined ? `${l.time.slice(11, 23)} ` : ""}${l.stream === "stderr" ? "! " : ""}${l.text}${
         // A piece of a line longer than the line limit: the text says so, as `cut` does.
-        l.cut === true ? " [the line goes on below]" : ""}`
+        l.cut === true && collapse ? " [the line goes on below]" : ""}`
     )
   }
   return out.join("\n")

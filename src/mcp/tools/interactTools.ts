@@ -34,6 +34,10 @@ export const waitForTask = tool({
   text: (o, input) => waitText(o, o.name, input)
 })
 
+/** Why bytes were not read, where /proc shows that nobody but a shell line's shell holds the task's stdin. */
+const NOBODY_READS = "No process of the task but its shell holds its stdin now: its program closed it, or reads " +
+  "another, so they are read only if the shell reads them later (restart_task gives it a fresh stdin)."
+
 export const sendInput = tool({
   name: "send_input",
   title: "Type into a task",
@@ -73,7 +77,8 @@ export const sendInput = tool({
           ...(sent.unread > 0 && { unread: sent.unread }),
           ...(pipesCtrlC && {
             hint: "It runs on pipes, where \"\\u0003\" is only a byte, not Ctrl-C: signal_task SIGINT interrupts it."
-          })
+          }),
+          ...(sent.nobodyReads === true && { hint: NOBODY_READS })
         }
       })
     ),
@@ -90,7 +95,8 @@ export const sendInput = tool({
     } "${o.name}"${input.eof === true && o.bytes > 0 ? ", then closed its input" : ""}.${
       o.unread === undefined
         ? ""
-        : ` After a second it has not read ${plural(o.unread, "byte")} of its input: it is busy, or does not read ` +
-          "it; they reach it as it reads."
+        : ` After a second it has not read ${plural(o.unread, "byte")} of its input${
+          o.hint === NOBODY_READS ? "." : ": it is busy, or does not read it; they reach it as it reads."
+        }`
     }${o.hint === undefined ? "" : ` ${o.hint}`}`
 })

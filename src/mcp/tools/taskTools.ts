@@ -352,7 +352,9 @@ const readyAgainNote = (
     undefined :
     `Its last run listened on ${o.listenedOn.length === 1 ? "port" : "ports"} ${
       o.listenedOn.join(", ")
-    }: wait_for_task ${JSON.stringify({ name: o.name, port: o.listenedOn[0] })} waits for this one to.`
+    }: wait_for_task ${
+      JSON.stringify({ name: o.name, port: "any" })
+    } waits for this one to listen (a port of its own may differ: given as 0, or taken).`
 
 export const restartTask = tool({
   name: "restart_task",
