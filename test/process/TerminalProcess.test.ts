@@ -181,6 +181,26 @@ describe("terminal tasks (real programs on a pseudo-terminal)", () => {
         assert.deepStrictEqual(pids.filter(isAlive), [])
       }))
 
+    it.effect("an interactive shell stops at once, run as a shell line as with args (not after the grace)", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        const specs = [
+          { name: "asline", command: "bash --norc --noprofile -i" },
+          { name: "asargs", command: "bash", args: ["--norc", "--noprofile", "-i"] }
+        ]
+        for (const spec of specs) {
+          yield* r.start({ ...spec, terminal })
+          yield* shellPrompt(spec.name)
+          const pids = (yield* r.get(spec.name)).processes!.map((p) => p.pid)
+          const t0 = Date.now()
+          const ended = yield* r.stop(spec.name)
+          // The grace is 5 s: an interactive shell ignores SIGTERM, and ends on the SIGHUP its terminal's end sends.
+          assert.isBelow(Date.now() - t0, 3_000, spec.name)
+          assert.notStrictEqual(ended.signal, "SIGKILL")
+          assert.deepStrictEqual(pids.filter(isAlive), [])
+        }
+      }))
+
     it.effect("ends what the leader left running in its session when it exits", () =>
       Effect.gen(function*() {
         const r = yield* registry
