@@ -51,7 +51,6 @@ const start = (spec: SpawnSpec, output: OutputSink) =>
     const outputs = child.pid !== undefined && procfs.available
       ? [procfs.descriptor(child.pid, 1), procfs.descriptor(child.pid, 2)]
       : []
-    const input = child.pid !== undefined && procfs.available ? procfs.descriptor(child.pid, 0) : undefined
     child.once("error", (error: NodeJS.ErrnoException) => {
       // Node reports a missing cwd as ENOENT of the program: say which it was.
       const code = error.code === "ENOENT" && !existsSync(spec.cwd) ? "ENOCWD" : error.code ?? ""
@@ -61,7 +60,7 @@ const start = (spec: SpawnSpec, output: OutputSink) =>
     child.once("spawn", () => {
       // Later errors (a failed kill, a closed pipe) are answered where they happen, never thrown.
       child.on("error", () => {})
-      resume(Effect.succeed(make(child, spec, outputs, input, output)))
+      resume(Effect.succeed(make(child, spec, outputs, output)))
     })
   })
 
@@ -116,8 +115,6 @@ const make = (
   child: NodeChildProcess.ChildProcess,
   spec: SpawnSpec,
   outputs: ReadonlyArray<string | undefined>,
-  /** Its stdin as `/proc/PID/fd/0` showed it ("socket:[123]"). */
-  input: string | undefined,
   output: OutputSink
 ): TaskProcess => {
   const pid = child.pid!
@@ -182,7 +179,10 @@ const make = (
    * where the shell waits for a program (not reading itself: `read`) and none of the others holds it.
    */
   const nobodyReads = () => {
-    if (spec.args !== undefined || input === undefined || procfs.waitsIn(pid) !== "do_wait") return false
+    if (spec.args !== undefined || procfs.waitsIn(pid) !== "do_wait") return false
+    // The shell's own copy is the stdin it was given ("socket:[123]").
+    const input = procfs.descriptor(pid, 0)
+    if (input === undefined) return false
     const others = tree.members().filter((p) => p.pid !== pid)
     return others.length > 0 && !others.some((p) => procfs.descriptors(p.pid).includes(input))
   }

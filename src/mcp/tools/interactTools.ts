@@ -2,6 +2,7 @@
 import { Effect, Schema } from "effect"
 import { TimeoutMs } from "../../domain/StartSpec.ts"
 import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
+import { joinHints } from "../../supervisor/hints.ts"
 import { progressOf, tool, withRegistry } from "../Tool.ts"
 import { ExitWanted, NonNegativeInt, Pattern, plural, Port, TaskName, TerminalCols, TerminalRows } from "./fields.ts"
 import { waitAnswer, WaitOutput, waitRequest, waitText } from "./waits.ts"
@@ -75,10 +76,15 @@ export const sendInput = tool({
           name,
           bytes: sent.bytes,
           ...(sent.unread > 0 && { unread: sent.unread }),
-          ...(pipesCtrlC && {
-            hint: "It runs on pipes, where \"\\u0003\" is only a byte, not Ctrl-C: signal_task SIGINT interrupts it."
-          }),
-          ...(sent.nobodyReads === true && { hint: NOBODY_READS })
+          ...joinHints(
+            pipesCtrlC ?
+              {
+                hint:
+                  "It runs on pipes, where \"\\u0003\" is only a byte, not Ctrl-C: signal_task SIGINT interrupts it."
+              } :
+              {},
+            sent.nobodyReads === true ? { hint: NOBODY_READS } : {}
+          )
         }
       })
     ),
@@ -96,7 +102,9 @@ export const sendInput = tool({
       o.unread === undefined
         ? ""
         : ` After a second it has not read ${plural(o.unread, "byte")} of its input${
-          o.hint === NOBODY_READS ? "." : ": it is busy, or does not read it; they reach it as it reads."
+          o.hint?.includes(NOBODY_READS) === true
+            ? "."
+            : ": it is busy, or does not read it; they reach it as it reads."
         }`
     }${o.hint === undefined ? "" : ` ${o.hint}`}`
 })
