@@ -2,7 +2,6 @@
 import { cliArgv } from "./cli/commandNames.ts"
 import { frontProject } from "./daemon/frontArgs.ts"
 import { enterWorkingDirectory } from "./workingDirectory.ts"
-import { keepYoungGenerationSmall } from "./youngGeneration.ts"
 
 // stderr only says what happened: a full disk (the supervisor's is a file there) or a client that closed
 // the pipe must end nothing, the server and every task least of all.
@@ -19,8 +18,4 @@ const project = command === undefined ? frontProject(argv, process.env) : undefi
 
 if (command !== undefined) process.exitCode = await (await import("./cli/main.ts")).runCli(command)
 else if (project !== undefined) await (await import("./daemon/front.ts")).runFront(project, argv)
-else {
-  // The server or the supervisor: long-lived, and holding every task's state.
-  keepYoungGenerationSmall()
-  ;(await import("./Program.ts")).runProgram(argv)
-}
+else (await import("./Program.ts")).runProgram(argv)

@@ -113,9 +113,6 @@ export const connectOrStart = async (
   }
 }
 
-/** The young generation's half for the supervisor, in MiB (see startSupervisor). */
-const SEMI_SPACE_MB = 8
-
 /** The supervisor's descriptor for "listening now", open when a front started it. */
 export const READY_FD = 3
 
@@ -141,9 +138,6 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
     // Its project as a full path: the front's own --project may be relative to where the front runs.
     [
       "--disable-warning=ExperimentalWarning",
-      // V8 grows its young generation with the rate of allocation, up to 64 MiB a half on a big machine:
-      // a supervisor taking a flood for minutes held 100 MiB of it. 8 MiB costs a flood nothing measured.
-      `--max-semi-space-size=${SEMI_SPACE_MB}`,
       process.argv[1]!,
       "supervise",
       ...withoutProject(args),

@@ -5,7 +5,6 @@
  * that says so instead of silence.
  */
 import { banner } from "../mcp/banner.ts"
-import { keepYoungGenerationSmall } from "../youngGeneration.ts"
 import { connectOrStart } from "./connect.ts"
 import { type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import { type RuntimePaths, runtimePaths } from "./runtimePaths.ts"
@@ -43,7 +42,6 @@ export const runFront = async (project: string, argv: ReadonlyArray<string>): Pr
   }
   if (end._tag === "Done") process.exit(end.code)
   process.stderr.write(`taskmux: ${end.note}\n`)
-  keepYoungGenerationSmall()
   ;(await import("../Program.ts")).runProgram(argv, end.note)
 }
 
