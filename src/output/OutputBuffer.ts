@@ -290,12 +290,16 @@ export class OutputBuffer {
     truncated: boolean
   ): ReadonlyArray<BufferedLine> {
     if (truncated) return lines
+    // A new run's first line, still partial, shows its mark already (a viewer may not read it again whole).
+    let run = this.nextRun
     for (const stream of ["stdout", "stderr"] as const) {
       const p = this.pending[stream]
       if (p.length === 0 || !matches(stream)) continue
       const text = decode(p.bytes, 0, wholeSequencesEnd(p.bytes, wholeCharsEnd(p.bytes, p.length)))
-      const line = prepare({ seq: this.nextSeq, stream, text, time: p.time, partial: true })
+      const partial: BufferedLine = { seq: this.nextSeq, stream, text, time: p.time, partial: true }
+      const line = prepare(run === undefined ? partial : { ...partial, run })
       if (line !== undefined) lines.push(line)
+      run = undefined
     }
     return lines
   }

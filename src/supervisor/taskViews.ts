@@ -135,6 +135,6 @@ export const toLineRecord = (state: Pick<TaskState, "terminal">, line: BufferedL
     text: line.text,
     time: line.time
   }
-  const whole = line.cut ? { ...out, cut: true } : out
-  return line.partial ? { ...out, partial: true } : line.run !== undefined ? { ...whole, run: line.run } : whole
+  const whole = line.partial ? { ...out, partial: true } : line.cut ? { ...out, cut: true } : out
+  return line.run !== undefined ? { ...whole, run: line.run } : whole
 }

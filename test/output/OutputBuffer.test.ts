@@ -48,6 +48,22 @@ describe("OutputBuffer", () => {
     ]])
   })
 
+  it("a new run's first line carries its mark while it is partial, and whole", () => {
+    const buffer = make()
+    buffer.append("stdout", b("tick 9\n"), 1)
+    buffer.markRun(2)
+    buffer.append("stdout", b("tick"), 2)
+    const marks = (lines: ReadonlyArray<{ text: string; run?: number; partial?: boolean }>) =>
+      lines.map((l) => [l.text, l.run, l.partial === true])
+    assert.deepStrictEqual(marks(buffer.read({ since: 1 }).lines), [["tick", 2, true]])
+    buffer.append("stdout", b(" 0\nprompt> "), 3)
+    assert.deepStrictEqual(marks(buffer.read({ since: 1 }).lines), [["tick 0", 2, false], [
+      "prompt> ",
+      undefined,
+      true
+    ]])
+  })
+
   it("shows a partial line without a character a chunk cut in two, then with it whole", () => {
     const buffer = make()
     const thumb = b("colour red 👍")

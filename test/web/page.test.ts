@@ -353,6 +353,24 @@ describe("the page in a browser", () => {
     expect(isAlive(pid)).toBe(true)
   }, 60_000)
 
+  it("marks a new run above its first line while that line is still partial (a prompt, a line in pieces)", async () => {
+    const s = await session
+    await s.structured("start_task", {
+      command: python("import sys, time\nsys.stdout.write(\"ready? \"); sys.stdout.flush(); time.sleep(300)"),
+      name: "asker"
+    })
+    const page = await open(url)
+    await cell(page, "asker", "name").click()
+    await expect.poll(() => page.locator(".output .ln.partial").allTextContents()).toContainEqual("ready? ")
+    await page.locator(`.actions button:text-is("Restart")`).click()
+    // The line never ends: its mark comes with it partial, or never (Python writes a line in pieces too).
+    await expect.poll(() => page.locator(".output .run").allTextContents(), { timeout: 15_000 })
+      .toEqual(["── run 2 ──"])
+    expect(await page.locator(".output .run-start .ln.partial").textContent()).toBe("ready? ")
+    await s.structured("stop_task", { name: "asker" })
+    await s.structured("remove_task", { name: "asker" })
+  }, 60_000)
+
   it("Start runs a project task after its dependency", async () => {
     const page = await open(url)
     await page.locator(`tr[data-name="api"] button`).click()

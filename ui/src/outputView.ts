@@ -18,7 +18,7 @@ interface Entry {
   /** > 0: a marker for that many lines left out, not a line. */
   readonly skip: number
   /** The first line of this run (a restart's): a separator above it says so. */
-  readonly run?: number | undefined
+  run?: number | undefined
   el?: HTMLElement | undefined
 }
 
@@ -175,6 +175,8 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
         if (last !== undefined && last.skip === 0 && last.partial && e.seq === last.seq) {
           last.text = e.text
           last.partial = e.partial
+          // Its mark may come only with the whole line (a server that did not mark the partial one).
+          if (e.run !== undefined) last.run = e.run
           if (last.el !== undefined) {
             const fresh = draw(last)
             last.el.replaceWith(fresh)
