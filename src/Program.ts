@@ -40,34 +40,23 @@ export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => 
     // eslint-disable-next-line no-console -- the one place that names console: to take stdout from it
     console.log = console.info = console.debug = console.error
   }
-  NodeRuntime.runMain(
-    // One plain line on stderr: never a stack trace, never anything on stdout.
-    Effect.tapCause(main.pipe(Effect.provideService(Logger.LogToStderr, true)), (cause) =>
-      Effect.sync(() => {
-        if (Cause.hasInterruptsOnly(cause)) return
-        const error = Cause.squash(cause)
-        // A supervisor that lost the project to another says so in its log (its stderr), in case that is no supervisor.
-        process.stderr.write(
-          error instanceof LostRace
-            ? `taskmux: ${messageOf(error)}: this one leaves it the project\n`
-            : `taskmux: ${messageOf(error)}\n`
-        )
-      })),
-    {
-      disableErrorReporting: true,
-      teardown: (exit, onExit) =>
-        onExit(
-          Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)
-            ? 0
-            : Cause.squash(exit.cause) instanceof LostRace
-            ? LOST_RACE
-            // A bad option, setting or word is a usage error, as the CLI's are.
-            : Cause.squash(exit.cause) instanceof InvalidConfig
-            ? 2
-            : 1
-        )
+  NodeRuntime.runMain(main.pipe(Effect.provideService(Logger.LogToStderr, true)), {
+    disableErrorReporting: true,
+    // One plain line on stderr: never a stack trace, never anything on stdout. Said here, from the exit,
+    // so that a failure no handler inside saw (a defect that ended the fiber's loop) is said too.
+    teardown: (exit, onExit) => {
+      if (Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause)) return onExit(0)
+      const error = Cause.squash(exit.cause)
+      // A supervisor that lost the project to another says so in its log (its stderr), in case that is no supervisor.
+      process.stderr.write(
+        error instanceof LostRace
+          ? `taskmux: ${messageOf(error)}: this one leaves it the project\n`
+          : `taskmux: ${messageOf(error)}\n`
+      )
+      // A bad option, setting or word is a usage error, as the CLI's are.
+      onExit(error instanceof LostRace ? LOST_RACE : error instanceof InvalidConfig ? 2 : 1)
     }
-  )
+  })
 }
 
 /**
