@@ -55,7 +55,8 @@ const youngAroundBurst = async (
 describe("memory", () => {
   it("a burst of 100 starts leaves the server's young generation the size it was", async () => {
     const young = await youngAroundBurst("")
-    expect(young.after).toBe(young.before)
+    // Not larger (V8 may still shrink it when it is idle).
+    expect(young.after).toBeLessThanOrEqual(young.before)
   }, 60_000)
 
   it("and the supervisor's", async () => {
@@ -71,7 +72,7 @@ describe("memory", () => {
       { XDG_RUNTIME_DIR: runtime, TASKMUX_PROJECT: project, TASKMUX_ISOLATED: "false", TASKMUX_LINGER_MS: "300" },
       supervisorPid
     )
-    expect(young.after).toBe(young.before)
+    expect(young.after).toBeLessThanOrEqual(young.before)
   }, 60_000)
 
   it("a size chosen in NODE_OPTIONS is left as chosen", async () => {
