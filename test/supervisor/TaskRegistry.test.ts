@@ -25,6 +25,12 @@ const registry = Effect.service(TaskRegistry)
 const outputOf = (name: string) =>
   Effect.map(registry, (r) => r.read(name, { since: 0 })).pipe(Effect.flatten, Effect.map((p) => p.lines))
 
+/** A Python launcher of `child` (Python too) that dies of `signal` at once, leaving its child running (npm's way). */
+const launcherOf = (child: string, signal: "SIGTERM" | "SIGINT") =>
+  "import os, signal, subprocess, sys\n" +
+  `p = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(child)}])\n` +
+  `signal.signal(signal.${signal}, lambda *_: os._exit(1))\np.wait()`
+
 const waitForLine = (name: string, text: string) =>
   eventually(outputOf(name), (lines) => lines.some((l) => l.text === text))
 
@@ -424,10 +430,7 @@ describe("TaskRegistry (real processes)", () => {
         const child = "import signal, sys, time\n" +
           "def term(*_):\n print('child got TERM', flush=True); time.sleep(1.5); print('child clean exit', flush=True); sys.exit(0)\n" +
           "signal.signal(signal.SIGTERM, term)\nprint('up', flush=True)\ntime.sleep(300)"
-        const launcher = "import os, signal, subprocess, sys\n" +
-          `p = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(child)}])\n` +
-          "signal.signal(signal.SIGTERM, lambda *_: os._exit(1))\np.wait()"
-        yield* r.start({ command: "python3", args: ["-c", launcher], name: "launcher" })
+        yield* r.start({ command: "python3", args: ["-c", launcherOf(child, "SIGTERM")], name: "launcher" })
         yield* waitForLine("launcher", "up")
         const pids = (yield* r.get("launcher")).processes!.map((p) => p.pid)
         assert.strictEqual(pids.length, 2)
@@ -447,10 +450,7 @@ describe("TaskRegistry (real processes)", () => {
         // A launcher that ends on SIGINT; its child ignores it (a worker that takes Ctrl-C as "cancel").
         const child = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n" +
           "print('worker up', flush=True)\ntime.sleep(300)"
-        const launcher = "import os, signal, subprocess, sys\n" +
-          `p = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(child)}])\n` +
-          "signal.signal(signal.SIGINT, lambda *_: os._exit(1))\np.wait()"
-        yield* r.start({ command: "python3", args: ["-c", launcher], name: "canceller" })
+        yield* r.start({ command: "python3", args: ["-c", launcherOf(child, "SIGINT")], name: "canceller" })
         yield* waitForLine("canceller", "worker up")
         const pids = (yield* r.get("canceller")).processes!.map((p) => p.pid)
         yield* r.signal("canceller", "SIGINT")
