@@ -22,7 +22,28 @@ export interface PortProbe {
   readonly check: () => Promise<number | undefined>
   /** Why a wait for it could not tell, if it could not (for its timeout's answer). */
   readonly unknown: () => string | undefined
+  /**
+   * Who else holds the port, and where the task listens instead (a dev server moves to the next port):
+   * nothing where neither /proc nor lsof can tell. `moved`: only if it listens elsewhere (no holder is
+   * looked for otherwise, which on Linux takes a look at every process's descriptors).
+   */
+  readonly elsewhere: (moved?: boolean) => Promise<Elsewhere>
 }
+
+export interface Elsewhere {
+  readonly holder: Holder | undefined
+  /** Ports the task listens on other than the one asked for. */
+  readonly ports: ReadonlyArray<number>
+}
+
+export interface Holder {
+  readonly pid: number
+  readonly command: string
+  /** Its process group, where lsof says it. */
+  readonly group?: number
+}
+
+const nowhere: Elsewhere = { holder: undefined, ports: [] }
 
 export const make = (
   wanted: PortWanted,
@@ -31,7 +52,11 @@ export const make = (
   group: () => number | undefined = () => undefined
 ): PortProbe => {
   if (wanted === "any") {
-    return { check: async () => listeningPorts(members())[0], unknown: () => undefined }
+    return {
+      check: async () => listeningPorts(members())[0],
+      unknown: () => undefined,
+      elsewhere: () => Promise.resolve(nowhere)
+    }
   }
   const port = wanted
   const listenersBefore = procfs.available ? listenersOn(port, 0) : new Set<string>()
@@ -63,7 +88,8 @@ export const make = (
     const leader = group()
     if (leader === undefined || !lsofUsable() || performance.now() - lsofAt < LSOF_EVERY_MS) return undefined
     lsofAt = performance.now()
-    return await listensInGroup(port, leader) ? port : undefined
+    // Whether a process of its group listens there.
+    return (await lsofListeners(["-a", `-g${leader}`, `-iTCP:${port}`])).length > 0 ? port : undefined
   }
   let lsofAt = -Infinity
   const unknown = () =>
@@ -71,7 +97,23 @@ export const make = (
       ? `Port ${port} already accepted connections when the wait began, and without a readable /proc (or lsof, ` +
         "off Linux) this system cannot tell whether the listener is this task's."
       : undefined
-  return { check, unknown }
+  const elsewhere = async (moved = false): Promise<Elsewhere> => {
+    if (procfs.available) {
+      const own = members()
+      const ports = listeningPorts(own).filter((p) => p !== port)
+      return moved && ports.length === 0 ? nowhere : { holder: otherHolder(port, own), ports }
+    }
+    // Off Linux only a port that was taken when the wait began has a holder to name: lsof is slow,
+    // and a wait for a free port needs none of it.
+    const leader = group()
+    if (leader === undefined || !lsofUsable() || !(await acceptingBefore)) return nowhere
+    const other = (await lsofListeners(["-g", `-iTCP:${port}`])).find((l) => l.group !== leader)
+    if (other === undefined) return nowhere
+    const holder = { pid: other.pid, command: other.command, group: other.group }
+    const ports = (await lsofListeners(["-a", `-g${leader}`, "-iTCP"])).map((l) => l.port)
+    return { holder, ports: [...new Set(ports)].filter((p) => p !== port).sort((a, b) => a - b) }
+  }
+  return { check, unknown, elsewhere }
 }
 
 /** lsof is slow (tens of milliseconds on macOS): asked once a second at most. */
@@ -79,30 +121,44 @@ const LSOF_EVERY_MS = 1000
 let lsofMissing = false
 const lsofUsable = () => procfs.lsofSees && !lsofMissing
 
-/** Whether `lsof` sees a process of group `group` listening on TCP `port`. */
-const listensInGroup = (port: number, group: number) =>
-  new Promise<boolean>((resolve) => {
-    execFile(
-      "lsof",
-      ["-nP", "-a", `-iTCP:${port}`, "-sTCP:LISTEN", `-g${group}`, "-t"],
-      { timeout: 2000 },
-      (error, stdout) => {
-        if ((error as NodeJS.ErrnoException | null)?.code === "ENOENT") lsofMissing = true
-        resolve(stdout.trim() !== "")
+interface LsofListener extends Holder {
+  readonly group: number
+  readonly port: number
+}
+
+/**
+ * Listening TCP sockets as lsof sees them (macOS), narrowed by `select`: one entry a socket, with its
+ * process, group and command. `-F` gives a field a line, each a letter and its value; a process's
+ * fields (p, g, c) come before its files' (f, n).
+ */
+const lsofListeners = (select: ReadonlyArray<string>) =>
+  new Promise<Array<LsofListener>>((resolve) => {
+    execFile("lsof", ["-nP", ...select, "-sTCP:LISTEN", "-Fpgcn"], { timeout: 2000 }, (error, stdout) => {
+      if ((error as NodeJS.ErrnoException | null)?.code === "ENOENT") lsofMissing = true
+      const out: Array<LsofListener> = []
+      let pid = 0
+      let group = 0
+      let command = ""
+      for (const line of stdout.split("\n")) {
+        const value = line.slice(1)
+        if (line[0] === "p") pid = Number(value)
+        else if (line[0] === "g") group = Number(value)
+        else if (line[0] === "c") command = value
+        // "*:5173", "127.0.0.1:5173", "[::1]:5173"
+        else if (line[0] === "n") {
+          out.push({ pid, group, command, port: Number(value.slice(value.lastIndexOf(":") + 1)) })
+        }
       }
-    )
+      resolve(out)
+    })
   })
 
 /**
  * Who else listens on `port` (a process that is none of `members`), as pid and command line; undefined
- * when nobody visible does, or /proc cannot tell. What a wait for the port says when it never came:
- * another program had it (a dev server then picks the next port, or fails).
+ * when nobody visible does. What a wait for the port says when it never came: another program had it
+ * (a dev server then picks the next port, or fails).
  */
-export const otherHolder = (
-  port: number,
-  members: ReadonlyArray<procfs.Proc>
-): { readonly pid: number; readonly command: string } | undefined => {
-  if (!procfs.available) return undefined
+const otherHolder = (port: number, members: ReadonlyArray<procfs.Proc>): Holder | undefined => {
   const own = new Set(members.map((m) => m.pid))
   for (const inode of listenersOn(port)) {
     const pid = procfs.holderOf(`socket:[${inode}]`)

@@ -46,7 +46,6 @@ import * as PortProbe from "../process/PortProbe.ts"
 import type { PortWanted } from "../process/PortProbe.ts"
 import * as ProcessTree from "../process/ProcessTree.ts"
 import * as procfs from "../process/procfs.ts"
-import { listeningPorts } from "../process/usage.ts"
 import { Watchdog } from "../process/Watchdog.ts"
 import {
   askedBy,
@@ -697,7 +696,13 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         let pendingSince: { readonly seq: number; readonly at: number } | undefined
         /** Lines after the cursor that the ring dropped before the scan reached them. */
         let missed = 0
-        const result = (matched: boolean, timedOut: boolean, port?: number, gaveUp = false): WaitResult => {
+        const result = (
+          matched: boolean,
+          timedOut: boolean,
+          port?: number,
+          elsewhere?: PortProbe.Elsewhere,
+          gaveUp = false
+        ): WaitResult => {
           const now = state()
           const over = isFinished(now.status) && now.endedAt !== null
           // An end, a timeout or a failed readiness comes with what explains it; readiness with what it printed.
@@ -735,7 +740,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             ...(errorLines.length > 0 && { errorLines }),
             ...joinHints(
               missedHint(now),
-              timedOut || gaveUp ? hintOf(now) : {},
+              timedOut || gaveUp ? hintOf(now, elsewhere) : {},
               over ? endHint(now) : {},
               !matched && request.pattern !== undefined ? { hint: slashesHint(request.pattern) } : {}
             )
@@ -753,7 +758,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             }.`
           }
         /** Why a wait timed out, where taskmux can tell more than that it did. */
-        const hintOf = (now: TaskState): { hint?: string } => {
+        const hintOf = (now: TaskState, elsewhere: PortProbe.Elsewhere | undefined): { hint?: string } => {
           // A prompt it shows now says more than an earlier line that matched (a REPL waiting for input).
           // The last line (a tail of one gives the last whole line and, after it, a partial one).
           const last = now.buffer.read({ tail: 1, transform: cleanFor(now) }).lines.at(-1)
@@ -790,22 +795,20 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
                 }.`
             }
           }
-          const wanted = request.port
-          const members = typeof wanted === "number" ? now.process?.members() ?? [] : []
-          const ports = typeof wanted === "number" && procfs.available
-            ? listeningPorts(members).filter((p) => p !== wanted)
-            : []
           // The port was another program's (a dev server left running): the task went elsewhere, or waits.
-          const holder = typeof wanted === "number" ? PortProbe.otherHolder(wanted, members) : undefined
+          const { holder, ports } = elsewhere ?? { holder: undefined, ports: [] }
           // Another task's, often (two dev servers of one project): named as the task it is.
           const holderTask = holder === undefined
             ? undefined
-            : listed().find((actor) => actor.state().process?.members().some((m) => m.pid === holder.pid))
+            : listed().find((actor) => {
+              const { pid, process } = actor.state()
+              return pid === holder.group || process?.members().some((m) => m.pid === holder.pid)
+            })
           const taken = holder === undefined
             ? ""
             : holderTask !== undefined
-            ? `Port ${wanted} is held by task "${holderTask.name}" (pid ${holder.pid}). `
-            : `Port ${wanted} is held by another program (pid ${holder.pid}: ${holder.command}). `
+            ? `Port ${request.port} is held by task "${holderTask.name}" (pid ${holder.pid}). `
+            : `Port ${request.port} is held by another program (pid ${holder.pid}: ${holder.command}). `
           if (ports.length > 0) {
             return {
               hint: `${taken}It listens on ${ports.length === 1 ? "port" : "ports"} ${ports.join(", ")} instead.`
@@ -831,15 +834,6 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           return request.pattern !== undefined && now.terminal === null && stdoutLines.length === 0
             ? { hint: stdoutSilentHint }
             : {}
-        }
-        /** The port asked for is another program's, and the task listens on others: it went elsewhere. */
-        const movedAway = (now: TaskState) => {
-          const wanted = request.port
-          if (typeof wanted !== "number" || !procfs.available) return false
-          const members = now.process?.members() ?? []
-          // Its own sockets first: whose the port is takes a look at every process's descriptors.
-          return listeningPorts(members).some((p) => p !== wanted) &&
-            PortProbe.otherHolder(wanted, members) !== undefined
         }
         let movedCheckedAt = startedAt
         for (;;) {
@@ -887,14 +881,25 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             }
             if (Date.now() - movedCheckedAt >= MOVED_CHECK_MS) {
               movedCheckedAt = Date.now()
-              if (movedAway(now)) return result(false, false, undefined, true)
+              // The port asked for is another program's, and the task listens on others: it went elsewhere.
+              const found = yield* Effect.promise(() => probe.elsewhere(true))
+              if (found.holder !== undefined && found.ports.length > 0) {
+                return result(false, false, undefined, found, true)
+              }
             }
           }
           if (over) return result(exitWait && lineReady, false)
           const at = Date.now()
           if (at >= deadline) {
             // Time is up: a prompt that matched a moment ago is the answer all the same.
-            if (pending === undefined || probe !== undefined || exitWait) return result(false, true)
+            if (pending === undefined || probe !== undefined || exitWait) {
+              return result(
+                false,
+                true,
+                undefined,
+                probe === undefined ? undefined : yield* Effect.promise(() => probe.elsewhere())
+              )
+            }
             matchedLine = pending
             return result(true, false)
           }

@@ -6,10 +6,9 @@
 import { LoggingMessageNotificationSchema, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { spawn } from "node:child_process"
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import * as net from "node:net"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { connect, type Connected, freePort, tempDir, textOf, until } from "./client.ts"
+import { accepting, connect, type Connected, freePort, tempDir, textOf, until } from "./client.ts"
 
 interface Waited {
   readonly status: string
@@ -22,17 +21,6 @@ interface Waited {
   readonly errorLines?: Array<{ readonly seq: number; readonly stream?: string; readonly text: string }>
   readonly hint?: string
 }
-
-/** Whether something accepts connections on the port (loopback). */
-const connects = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = net.connect({ host: "127.0.0.1", port })
-    socket.once("connect", () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once("error", () => resolve(false))
-  })
 
 const bin = (name: string) => NodePath.resolve(import.meta.dirname, "../../node_modules/.bin", name)
 
@@ -688,7 +676,7 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     const [taken, next] = [await freePort(), await freePort()]
     const holder = spawn("python3", ["-m", "http.server", String(taken), "--bind", "127.0.0.1"], { stdio: "ignore" })
     try {
-      await until(async () => (await connects(taken)) || undefined, 10_000)
+      await until(() => accepting(taken))
       // As Vite does: the port it wanted is taken, so it listens on the next one.
       const moved = await run({
         command: `python3 -m http.server ${next} --bind 127.0.0.1`,

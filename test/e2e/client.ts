@@ -97,6 +97,17 @@ export const freePort = (host = "127.0.0.1") =>
     })
   })
 
+/** Whether something accepts TCP connections on the port on 127.0.0.1: true, or undefined for until() to ask again. */
+export const accepting = (port: number) =>
+  new Promise<true | undefined>((resolve) => {
+    const socket = Net.connect({ host: "127.0.0.1", port })
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok || undefined)
+    }
+    socket.once("connect", () => done(true)).once("error", () => done(false))
+  })
+
 /** A new temporary directory holding `files`. */
 export const tempDir = (files: Record<string, string>, prefix = "taskmux-test-") => {
   const dir = mkdtempSync(NodePath.join(os.tmpdir(), prefix))

@@ -5,23 +5,11 @@
  */
 import { execFileSync } from "node:child_process"
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
-import * as Net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { canMount, processesWithEnv } from "../helpers.ts"
-import { connect, freePort, serverEntry, textOf, until } from "./client.ts"
-
-/** Whether a TCP connection to the port on 127.0.0.1 is taken: true, or undefined for until() to ask again. */
-const accepts = (port: number) =>
-  new Promise<true | undefined>((resolve) => {
-    const socket = Net.connect({ host: "127.0.0.1", port })
-    socket.once("connect", () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once("error", () => resolve(undefined))
-  })
+import { accepting, connect, freePort, serverEntry, textOf, until } from "./client.ts"
 
 const cases = [
   { hidden: "an empty /proc", mountOptions: "size=4k", user: [] },
@@ -89,7 +77,7 @@ describe.runIf(canMount())("a server where /proc tells nothing", () => {
           command: "python3",
           args: ["-m", "http.server", String(port), "--bind", "127.0.0.1"]
         })
-        await until(() => accepts(port))
+        await until(() => accepting(port))
         const waited = await s.call("wait_for_task", { name: "http", port, timeoutMs: 1500 })
         expect(waited.structuredContent).toMatchObject({ timedOut: true })
         expect(textOf(waited)).toContain(

@@ -3,10 +3,9 @@
  * wait began counts once lsof says a process of the task's group listens there, and not otherwise.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
-import * as Net from "node:net"
 import { afterAll, describe, expect, it, vi } from "vitest"
 import * as PortProbe from "../../src/process/PortProbe.ts"
-import { freePort, until } from "../e2e/client.ts"
+import { accepting, freePort, until } from "../e2e/client.ts"
 
 vi.mock("../../src/process/procfs.ts", async (importOriginal) => ({
   ...await importOriginal<typeof import("../../src/process/procfs.ts")>(),
@@ -25,16 +24,6 @@ const leader = (command: string, args: ReadonlyArray<string>) => {
   return child
 }
 
-const accepting = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = Net.connect({ host: "127.0.0.1", port })
-    const done = (ok: boolean) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.once("connect", () => done(true)).once("error", () => done(false))
-  }).then((ok) => ok || undefined)
-
 const hasLsof = spawnSync("lsof", ["-v"]).error === undefined
 
 describe.runIf(process.platform === "linux" && hasLsof)("a port wait without /proc", () => {
@@ -48,5 +37,21 @@ describe.runIf(process.platform === "linux" && hasLsof)("a port wait without /pr
     expect(own.unknown()).toBeUndefined()
     const notOwn = PortProbe.make(port, () => [], () => other.pid)
     expect(await notOwn.check()).toBeUndefined()
+  })
+
+  it("names who else holds the port, and where the task listens instead (lsof), only for a port taken when the wait began", async () => {
+    const [taken, next, free] = [await freePort(), await freePort(), await freePort()]
+    const other = leader("python3", ["-m", "http.server", String(taken), "--bind", "127.0.0.1"])
+    await until(() => accepting(taken))
+    const task = leader("python3", ["-m", "http.server", String(next), "--bind", "127.0.0.1"])
+    await until(() => accepting(next))
+    const moved = PortProbe.make(taken, () => [], () => task.pid)
+    expect(await moved.check()).toBeUndefined()
+    expect(await moved.elsewhere()).toEqual({
+      holder: { pid: other.pid, command: "python3", group: other.pid },
+      ports: [next]
+    })
+    // A wait for a free port asks lsof nothing.
+    expect(await PortProbe.make(free, () => [], () => task.pid).elsewhere()).toEqual({ holder: undefined, ports: [] })
   })
 })
