@@ -612,9 +612,8 @@ export const make = (
           return answer(
             message.reply,
             Effect.gen(function*() {
-              if (isFinished(state.status) && !context.mayRun(name)) {
-                return yield* new TooManyTasks({ limit: config.maxTasks })
-              }
+              const wasFinished = isFinished(state.status)
+              if (wasFinished && !context.mayRun(name)) return yield* new TooManyTasks({ limit: config.maxTasks })
               // Looked at before the stop: a run that could not start again is not stopped for nothing.
               const cwdProblem = yield* checkDirectory(state.cwd)
               if (cwdProblem !== undefined) {
@@ -625,6 +624,9 @@ export const make = (
                 })
               }
               yield* stopNow({ by: message.by, restart: true })
+              // Again, with nothing between the count and the run that counts: another task's restart
+              // may have taken the last place while this one looked at its directory.
+              if (wasFinished && !context.mayRun(name)) return yield* new TooManyTasks({ limit: config.maxTasks })
               // A restart asked for starts the policy over: its count and its backoff.
               inARow = 0
               step = undefined

@@ -777,6 +777,26 @@ describe("TaskRegistry (real processes)", () => {
     }).pipe(Effect.provide(TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ logDir })))))
   })
 
+  it.live("keeps to --max-tasks when ended tasks are restarted at the same moment: one of two is refused", () =>
+    Effect.gen(function*() {
+      const r = yield* registry
+      yield* r.start({ command: "sleep 60", name: "first" })
+      for (const name of ["second", "third"]) {
+        yield* r.start({ command: "sleep 60", name })
+        yield* r.stop(name)
+      }
+      // Each restart looks at its directory (a wait) between the count and its run.
+      const outcomes = yield* Effect.all([r.restart("second"), r.restart("third")].map(Effect.exit), {
+        concurrency: "unbounded"
+      })
+      const refused = outcomes.filter(Exit.isFailure).map(String)
+      assert.strictEqual(refused.length, 1, String(outcomes))
+      assert.match(refused[0]!, /TooManyTasks/)
+      const running = (yield* r.list).filter((task) => task.status === "running").map((task) => task.name)
+      assert.strictEqual(running.length, 2)
+      for (const name of running) yield* r.stop(name)
+    }).pipe(Effect.provide(TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ maxTasks: 2 }))))))
+
   // Under a TestClock that nobody moves, no timer ever fires: a wait that polled would never answer.
   it.effect("a wait for the end hears of it, with no timer (the clock never moves)", () =>
     Effect.gen(function*() {
