@@ -941,6 +941,16 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         if (isFinished(now.status)) return yield* wait(name, { exit: true, since: 0, timeoutMs: 0 })
         const { pid, status, lastExit } = now
         if (lastExit === null || lastExit === before) return { status, pid }
+        // Not the program's end: another call's (a restart_task from another session, a signal under an
+        // `always` policy), which runs it again.
+        if (lastExit.status === "stopped") {
+          return {
+            status,
+            pid,
+            hint: `${now.stoppedBy ?? "Another call"} ended this run at once, and it runs again: get_task shows the ` +
+              "new run."
+          }
+        }
         // Ended at once, and its restart policy runs it again: how that run ended, as an end's answer says it.
         const { errorLines, lastLines } = explainRun(now)
         return {

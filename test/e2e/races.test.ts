@@ -8,7 +8,7 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { processesWithEnv } from "../helpers.ts"
-import { withServer } from "./client.ts"
+import { textOf, withServer } from "./client.ts"
 
 const processesWith = (token: string) => processesWithEnv("TM_RACE", token)
 
@@ -61,4 +61,27 @@ describe("calls sent at once", () => {
       expect(readdirSync(logs)).toEqual([])
     }, { TASKMUX_LOG_DIR: logs })
   })
+
+  it("restart_task sent right after start_task is said as the restart it is, not as a crash its policy runs again", () =>
+    withServer(async (s) => {
+      const token = `restart-${process.pid}`
+      const pairs = await Promise.all(Array.from({ length: 10 }, async (_, i) => {
+        const start = s.call("start_task", { command: "sleep 60", name: `e${i}`, env: { TM_RACE: token } })
+        await new Promise((resolve) => setTimeout(resolve, 5 + i % 5))
+        const restart = s.call("restart_task", { name: `e${i}` })
+        return Promise.all([start, restart])
+      }))
+      for (const [start, restart] of pairs) {
+        for (const answer of [start, restart]) {
+          expect(answer.isError, textOf(answer)).toBeFalsy()
+          expect(textOf(answer)).not.toMatch(/crashed|restart policy/)
+        }
+      }
+      // Those whose start saw the restart say who ended the run (the restart's own answer may see none).
+      const told = pairs.filter(([start]) => /ended this run at once, and it runs again/.test(textOf(start)))
+      expect(told.length).toBeGreaterThan(0)
+      for (const [start] of told) expect(textOf(start)).toMatch(/restart_task from taskmux-e2e ended this run at once/)
+      await Promise.all(pairs.map((_, i) => s.call("stop_task", { name: `e${i}` })))
+      expect(processesWith(token)).toEqual([])
+    }))
 })
