@@ -3,9 +3,10 @@
  * signal, input, resize, restart, remove) from its mailbox, one at a time, in order, each answered
  * through a Deferred. So a stop sent while a start is spawning is simply the next command: it stops
  * what the start started. The runs' own events (a run ended, a backoff is over) come through the
- * same mailbox, so nothing but this fiber ever replaces the state. Two marks are set from the
- * caller's side on purpose, as a SIGKILL must not queue behind a slow stop: a forced stop's
- * `killed`, and a session end's deadline (`sessionEnd`, and its SIGKILL timer).
+ * same mailbox, so nothing but this fiber ever replaces the state. A few marks are set from the
+ * caller's side on purpose, as a signal (a SIGKILL above all) must not queue behind a slow stop: a
+ * forced stop's `killed`, a signal's record on the run that a stop is ending (`signalsSent`), and a
+ * session end's deadline (`sessionEnd`, and its SIGKILL timer).
  *
  * Readers (list, get, read, wait, resources) never lock or write: `state` is an immutable value the
  * actor replaces, and `subscribe` tells them of each new one and of new output. Output itself takes
@@ -769,7 +770,18 @@ export const make = (
           return ask((reply) => ({ _tag: "Stop", request, reply }))
         }),
       restart: (by) => ask((reply) => ({ _tag: "Restart", by, reply })),
-      signal: (signal, by) => ask((reply) => ({ _tag: "Signal", signal, by, reply })),
+      signal: (signal, by) =>
+        Effect.suspend(() => {
+          // A stop under way holds the mailbox for its grace (up to ten minutes): a signal goes to the run
+          // it stops now, a SIGKILL ending it at once, rather than waiting to find nothing to signal.
+          const under = stopping
+          if (under === undefined || !under.process.signal(signal)) {
+            return ask((reply) => ({ _tag: "Signal", signal, by, reply }))
+          }
+          under.signalsSent.add(signal)
+          if (signal === "SIGKILL") under.killed = true
+          return Effect.succeed(true)
+        }),
       input: (bytes, eof) => ask((reply) => ({ _tag: "Input", bytes, eof, reply })),
       resize: (size) => ask((reply) => ({ _tag: "Resize", size, reply })),
       remove: (by) => ask((reply) => ({ _tag: "Remove", by, reply })),

@@ -482,6 +482,29 @@ describe("TaskRegistry (real processes)", () => {
         }
       }))
 
+    it.effect("a signal during a stop's long grace reaches the run it stops, a SIGKILL ending it at once", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        const perl = `$SIG{TERM} = "IGNORE"; $SIG{USR1} = sub { print "usr1\\n" }; $| = 1; print "up\\n"; ` +
+          "sleep 1 while 1"
+        yield* r.start({ command: "perl", args: ["-e", perl], name: "graceful" })
+        yield* waitForLine("graceful", "up")
+        const pids = (yield* r.get("graceful")).processes!.map((p) => p.pid)
+        const stop = yield* Effect.forkChild(r.stop("graceful", { graceMs: 60_000 }))
+        yield* Effect.sleep(300)
+        // Delivered now, not after the grace (when nothing would be left to signal).
+        const signalled = yield* r.signal("graceful", "SIGUSR1")
+        assert.strictEqual(signalled.status, "running")
+        yield* waitForLine("graceful", "usr1")
+        const t0 = Date.now()
+        yield* r.signal("graceful", "SIGKILL")
+        const ended = yield* Fiber.join(stop)
+        assert.isBelow(Date.now() - t0, 10_000)
+        assert.deepStrictEqual([ended.status, ended.signal], ["stopped", "SIGKILL"])
+        assert.deepStrictEqual(pids.filter(isAlive), [])
+        yield* r.remove("graceful")
+      }))
+
     it.effect("a watch follows its name through a remove and a new task under it", () =>
       Effect.gen(function*() {
         const r = yield* registry
