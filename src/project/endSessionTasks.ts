@@ -36,25 +36,44 @@ const ending = new Set<string>()
  */
 const handingOver = Semaphore.makeUnsafe(1)
 
-/** A chain being started: who will own it, and the tasks it needs before its own. */
+/** A chain being started: who will own it, the tasks it needs (its own included), and those it started. */
 export interface ChainUnderWay {
   readonly owner: Owner
   readonly needs: ReadonlySet<string>
+  readonly started: Set<string>
 }
+
+/** What a chain (or a running task) needs, and for whom. */
+type Claim = Pick<ChainUnderWay, "owner" | "needs">
 
 /** The chains this supervisor is starting now (their starts wait for dependencies to get ready). */
 const underWay = new Set<ChainUnderWay>()
 
 /**
  * Runs a chain's start with its needs known, so that a session that ends meanwhile hands over what
- * the chain waits for (its database, still getting ready) instead of stopping it under the chain.
+ * the chain waits for (its database, still getting ready; the task itself, another session's run it
+ * joined) instead of stopping it under the chain. The start records what it starts in `chain.started`.
  */
-export const whileNeeding = <A, E, R>(owner: Owner, needs: Iterable<string>, start: Effect.Effect<A, E, R>) =>
+export const whileNeeding = <A, E, R>(
+  owner: Owner,
+  needs: Iterable<string>,
+  start: (chain: ChainUnderWay) => Effect.Effect<A, E, R>
+) =>
   Effect.suspend(() => {
-    const chain: ChainUnderWay = { owner, needs: new Set(needs) }
+    const chain: ChainUnderWay = { owner, needs: new Set(needs), started: new Set() }
     underWay.add(chain)
-    return Effect.ensuring(start, Effect.sync(() => underWay.delete(chain)))
+    return Effect.ensuring(start(chain), Effect.sync(() => underWay.delete(chain)))
   })
+
+/**
+ * What the chains under way have started: this moment's runs, which another start of a chain that needs
+ * them uses as they are (a migration one has just run to success is not run again by the second).
+ */
+export const startedUnderWay = (): ReadonlySet<string> => {
+  const out = new Set<string>()
+  for (const chain of underWay) for (const name of chain.started) out.add(name)
+  return out
+}
 
 /**
  * The running tasks of `session` that running tasks of other owners need, or chains other owners are
@@ -65,7 +84,7 @@ export const neededByOthers = (
   session: string,
   tasks: ReadonlyArray<RecordedTask>,
   defined: ReadonlyMap<string, Pick<ProjectTask, "dependsOn">>,
-  chains: ReadonlyArray<ChainUnderWay> = [],
+  chains: ReadonlyArray<Claim> = [],
   ending: ReadonlySet<string> = new Set()
 ): Map<string, Owner> => {
   const live = new Map(tasks.filter((t) => !isFinished(t.status)).map((t) => [t.name, t]))
@@ -78,7 +97,7 @@ export const neededByOthers = (
     }
     return found
   }
-  const claims: Array<ChainUnderWay> = [
+  const claims: Array<Claim> = [
     ...chains,
     ...[...live.values()].map((t) => ({ owner: { session: t.session, client: t.client }, needs: needsOf(t.name) }))
   ]

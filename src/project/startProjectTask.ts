@@ -28,7 +28,7 @@ import {
   type WaitResult
 } from "../supervisor/TaskRegistry.ts"
 import { Viewer } from "../supervisor/Viewer.ts"
-import { whileNeeding } from "./endSessionTasks.ts"
+import { startedUnderWay, whileNeeding } from "./endSessionTasks.ts"
 import { Project } from "./Project.ts"
 import { type Condition, type ProjectTask, startOrder } from "./ProjectFile.ts"
 
@@ -196,7 +196,13 @@ export const startProjectTask = Effect.fnUntraced(function*(
     })
   }
   const listed = yield* registry.list
-  const running = new Map(listed.filter((t) => !isFinished(t.status)).map((t) => [t.name, t]))
+  const live = listed.filter((t) => !isFinished(t.status))
+  // Running, or run by a chain under way (another start of this chain, a moment before): a migration
+  // that one has just run to success is that run here too, not a reason to run it twice.
+  const underWay = startedUnderWay()
+  const running = new Map(
+    listed.filter((t) => !isFinished(t.status) || t.name !== name && underWay.has(t.name)).map((t) => [t.name, t])
+  )
   // A dependency that runs met its own needs when it started: they are not run again (a migration that
   // succeeded before the api started does not run at every start of the web page in front of it).
   const needed = new Set([name])
@@ -233,159 +239,172 @@ export const startProjectTask = Effect.fnUntraced(function*(
   // Already running as its file says: that is what was asked (compose's `up`), so the answer is that run,
   // ready when its waitFor says so. Running another command under its name: the refusal says whose,
   // and, when the file changed since, what each runs (a restart would run the old one again).
-  const holder = running.get(name)
-  if (holder !== undefined) {
-    return yield* registry.start(asStartRequest(target, keep || target.keep === true)).pipe(
-      // It ended since the list and runs again: its dependencies were met for the run before.
-      Effect.map((started): ProjectStart => ({ started, wait: undefined, tasks: [started] })),
-      Effect.catchTag(
-        "TaskAlreadyRunning",
-        (taken): Effect.Effect<ProjectStart, TaskAlreadyRunning | ProjectTaskChanged | TaskNotFound, TaskRegistry> =>
-          taken.same === true ?
-            alreadyRunning(target, taken.pid, taken.owner, onProgress, wanted ?? waitOf(target)) :
-            holder.command !== targetLine ?
-            Effect.fail(
-              new ProjectTaskChanged({
-                name,
-                pid: taken.pid,
-                owner: taken.owner,
-                command: holder.command,
-                wanted: targetLine
-              })
-            ) :
-            Effect.fail(taken)
-      )
-    )
-  }
-  // The chain's needs are known while it runs: a session that ends meanwhile hands them over to this one.
   const viewer = yield* Viewer
   const owner = keep || target.keep === true
     ? { session: null, client: null }
     : { session: viewer.id, client: viewer.client() ?? null }
-  const needs = order.map((t) => t.name).filter((n) => n !== name)
+  const holder = running.get(name)
+  if (holder !== undefined) {
+    // While it waits for another session's run, that run is claimed: that session's end hands it over.
+    return yield* whileNeeding(
+      owner,
+      [name],
+      () =>
+        registry.start(asStartRequest(target, keep || target.keep === true)).pipe(
+          // It ended since the list and runs again: its dependencies were met for the run before.
+          Effect.map((started): ProjectStart => ({ started, wait: undefined, tasks: [started] })),
+          Effect.catchTag(
+            "TaskAlreadyRunning",
+            (
+              taken
+            ): Effect.Effect<ProjectStart, TaskAlreadyRunning | ProjectTaskChanged | TaskNotFound, TaskRegistry> =>
+              taken.same === true ?
+                alreadyRunning(target, taken.pid, taken.owner, onProgress, wanted ?? waitOf(target)) :
+                holder.command !== targetLine ?
+                Effect.fail(
+                  new ProjectTaskChanged({
+                    name,
+                    pid: taken.pid,
+                    owner: taken.owner,
+                    command: holder.command,
+                    wanted: targetLine
+                  })
+                ) :
+                Effect.fail(taken)
+          )
+        )
+    )
+  }
+  // The chain's needs are known while it runs: a session that ends meanwhile hands them over to this one
+  // (the task itself too: another session's start of it may get there first, and this one joins that run).
   return yield* whileNeeding(
     owner,
-    needs,
-    Effect.gen(function*() {
-      const toStart = order.filter((t) => !running.has(t.name))
-      if (running.size + toStart.length > config.maxTasks) {
-        return yield* new TooManyTasks({
-          limit: config.maxTasks,
-          chain: { asked: name, starts: toStart.map((t) => t.name), running: running.size }
-        })
-      }
+    order.map((t) => t.name),
+    (claim) =>
+      Effect.gen(function*() {
+        const toStart = order.filter((t) => !running.has(t.name))
+        if (live.length + toStart.length > config.maxTasks) {
+          return yield* new TooManyTasks({
+            limit: config.maxTasks,
+            chain: { asked: name, starts: toStart.map((t) => t.name), running: live.length }
+          })
+        }
 
-      const steps: Array<ChainStep> = []
-      const startedNow: Array<string> = []
-      /** Conditions already met, so a dependency shared by several is waited for once. */
-      const met = new Set<string>()
-      const ensure = (dependent: ProjectTask, dependency: string, condition: Condition) =>
-        Effect.gen(function*() {
-          if (met.has(`${dependency}:${condition}`)) return
-          const task = tasks.get(dependency)!
-          const failed = (outcome: string, lastLines: ReadonlyArray<string>) =>
-            Effect.flatMap(registry.list, (now) =>
-              Effect.fail(
-                new DependencyFailed({
-                  name: dependent.name,
-                  dependency,
-                  condition,
-                  outcome,
-                  lastLines,
-                  // What this chain leaves running (a dependency that had to succeed has ended).
-                  started: startedNow.filter((n) =>
-                    n !== dependency && now.some((t) => t.name === n && !isFinished(t.status))
-                  )
-                })
-              ))
-          // Progress names what the chain waits for, from its first moment (a person at `taskmux start` sees it).
-          const wanted = condition === "succeeded" ? "succeed" : `become ${condition}`
-          const waiting = progressFor(onProgress, `"${dependency}" to ${wanted}`)
-          const waits = condition === "succeeded" || condition === "ready" && task.waitFor !== undefined
-          if (waits && waiting !== undefined) yield* waiting(0, undefined)
-          if (condition === "succeeded") {
-            const waited = yield* registry.wait(dependency, {
-              exit: true,
-              since: 0,
-              timeoutMs: task.waitFor?.timeoutMs ?? defaultTimeoutMs(true),
-              onProgress: waiting
-            })
-            if (waited.timedOut) {
-              return yield* failed(`still ${waited.status} after ${waited.elapsedMs} ms`, waited.lastLines)
-            }
-            if (waited.status !== "exited") {
-              return yield* failed(describeEnd(waited.status, waited.exitCode, waited.signal), waited.lastLines)
-            }
-          } else {
-            const wait = condition === "ready" ? waitOf(task) : undefined
-            if (wait !== undefined) {
-              const waited = yield* registry.wait(dependency, { ...wait, onProgress: waiting })
-              if (!waited.matched) {
-                const outcome = waited.timedOut
-                  ? `not ready after ${waited.elapsedMs} ms (still ${waited.status})`
-                  : `it ended (${describeEnd(waited.status, waited.exitCode, waited.signal)})`
-                return yield* failed(outcome, waited.lastLines)
+        const steps: Array<ChainStep> = []
+        const startedNow: Array<string> = []
+        /** Conditions already met, so a dependency shared by several is waited for once. */
+        const met = new Set<string>()
+        const ensure = (dependent: ProjectTask, dependency: string, condition: Condition) =>
+          Effect.gen(function*() {
+            if (met.has(`${dependency}:${condition}`)) return
+            const task = tasks.get(dependency)!
+            const failed = (outcome: string, lastLines: ReadonlyArray<string>) =>
+              Effect.flatMap(registry.list, (now) =>
+                Effect.fail(
+                  new DependencyFailed({
+                    name: dependent.name,
+                    dependency,
+                    condition,
+                    outcome,
+                    lastLines,
+                    // What this chain leaves running (a dependency that had to succeed has ended).
+                    started: startedNow.filter((n) =>
+                      n !== dependency && now.some((t) => t.name === n && !isFinished(t.status))
+                    )
+                  })
+                ))
+            // Progress names what the chain waits for, from its first moment (a person at `taskmux start` sees it).
+            const wanted = condition === "succeeded" ? "succeed" : `become ${condition}`
+            const waiting = progressFor(onProgress, `"${dependency}" to ${wanted}`)
+            const waits = condition === "succeeded" || condition === "ready" && task.waitFor !== undefined
+            if (waits && waiting !== undefined) yield* waiting(0, undefined)
+            if (condition === "succeeded") {
+              const waited = yield* registry.wait(dependency, {
+                exit: true,
+                since: 0,
+                timeoutMs: task.waitFor?.timeoutMs ?? defaultTimeoutMs(true),
+                onProgress: waiting
+              })
+              if (waited.timedOut) {
+                return yield* failed(`still ${waited.status} after ${waited.elapsedMs} ms`, waited.lastLines)
+              }
+              if (waited.status !== "exited") {
+                return yield* failed(describeEnd(waited.status, waited.exitCode, waited.signal), waited.lastLines)
               }
             } else {
-              const now = yield* registry.get(dependency)
-              if (now.status === "failed") return yield* failed(`it never started (${now.error ?? "failed"})`, [])
+              const wait = condition === "ready" ? waitOf(task) : undefined
+              if (wait !== undefined) {
+                const waited = yield* registry.wait(dependency, { ...wait, onProgress: waiting })
+                if (!waited.matched) {
+                  const outcome = waited.timedOut
+                    ? `not ready after ${waited.elapsedMs} ms (still ${waited.status})`
+                    : `it ended (${describeEnd(waited.status, waited.exitCode, waited.signal)})`
+                  return yield* failed(outcome, waited.lastLines)
+                }
+              } else {
+                const now = yield* registry.get(dependency)
+                if (now.status === "failed") return yield* failed(`it never started (${now.error ?? "failed"})`, [])
+              }
             }
-          }
-          met.add(`${dependency}:${condition}`)
-        })
+            met.add(`${dependency}:${condition}`)
+          })
 
-      for (const task of order) {
-        const already = running.get(task.name)
-        for (const [dependency, condition] of Object.entries(already === undefined ? task.dependsOn ?? {} : {})) {
-          yield* ensure(task, dependency, condition)
-        }
-        if (already !== undefined) {
-          steps.push({ name: task.name, pid: already.pid, status: already.status })
-          continue
-        }
-        const request = asStartRequest(task, keep || target.keep === true)
-        if (task.name === name) {
-          // Another session's start of the same task got there first (two assistants, one `web`): its run,
-          // once ready, is this answer too, as when it ran before this call.
-          const own = yield* registry.start(request).pipe(
-            Effect.catchTag("TaskAlreadyRunning", (taken) => taken.same ? Effect.succeed(taken) : Effect.fail(taken))
-          )
-          if (own instanceof TaskAlreadyRunning) {
-            return yield* alreadyRunning(target, own.pid, own.owner, onProgress, wanted ?? waitOf(target))
+        for (const task of order) {
+          const already = running.get(task.name)
+          for (const [dependency, condition] of Object.entries(already === undefined ? task.dependsOn ?? {} : {})) {
+            yield* ensure(task, dependency, condition)
           }
-          startedNow.push(task.name)
-          steps.push({ name: own.name, pid: own.pid, status: own.status })
-          continue
+          if (already !== undefined) {
+            steps.push({ name: task.name, pid: already.pid, status: already.status })
+            continue
+          }
+          const request = asStartRequest(task, keep || target.keep === true)
+          if (task.name === name) {
+            // Another session's start of the same task got there first (two assistants, one `web`): its run,
+            // once ready, is this answer too, as when it ran before this call.
+            const own = yield* registry.start(request).pipe(
+              Effect.catchTag("TaskAlreadyRunning", (taken) => taken.same ? Effect.succeed(taken) : Effect.fail(taken))
+            )
+            if (own instanceof TaskAlreadyRunning) {
+              return yield* alreadyRunning(target, own.pid, own.owner, onProgress, wanted ?? waitOf(target))
+            }
+            startedNow.push(task.name)
+            claim.started.add(task.name)
+            steps.push({ name: own.name, pid: own.pid, status: own.status })
+            continue
+          }
+          // Another chain may have started a shared dependency since the list: it is used as it runs.
+          let shared = false
+          const started = yield* Effect.catchTag(
+            registry.start(request),
+            "TaskAlreadyRunning",
+            (taken) =>
+              Effect.sync(() => {
+                shared = true
+                return { name: task.name, pid: taken.pid, status: "running" as const }
+              })
+          )
+          if (!shared) {
+            startedNow.push(task.name)
+            claim.started.add(task.name)
+          }
+          steps.push({ name: started.name, pid: started.pid, status: started.status })
         }
-        // Another chain may have started a shared dependency since the list: it is used as it runs.
-        let shared = false
-        const started = yield* Effect.catchTag(
-          registry.start(request),
-          "TaskAlreadyRunning",
-          (taken) =>
-            Effect.sync(() => {
-              shared = true
-              return { name: task.name, pid: taken.pid, status: "running" as const }
-            })
-        )
-        if (!shared) startedNow.push(task.name)
-        steps.push({ name: started.name, pid: started.pid, status: started.status })
-      }
-      const last = steps[steps.length - 1]!
-      const ownWait = wanted ?? waitOf(target)
-      const ownProgress = progressFor(onProgress, `"${name}" to ${waitedFor(ownWait)}`)
-      if (ownWait !== undefined && ownProgress !== undefined) yield* ownProgress(0, undefined)
-      const wait = ownWait === undefined
-        ? undefined
-        : yield* registry.wait(name, { ...ownWait, onProgress: ownProgress })
-      const chain: ProjectStart = {
-        started: { name: last.name, pid: last.pid, status: wait?.status ?? last.status },
-        wait,
-        // The chain as it is now: a dependency that had to succeed has ended.
-        tasks: yield* chainAsItIs(steps)
-      }
-      return chain
-    })
+        const last = steps[steps.length - 1]!
+        const ownWait = wanted ?? waitOf(target)
+        const ownProgress = progressFor(onProgress, `"${name}" to ${waitedFor(ownWait)}`)
+        if (ownWait !== undefined && ownProgress !== undefined) yield* ownProgress(0, undefined)
+        const wait = ownWait === undefined
+          ? undefined
+          : yield* registry.wait(name, { ...ownWait, onProgress: ownProgress })
+        const chain: ProjectStart = {
+          started: { name: last.name, pid: last.pid, status: wait?.status ?? last.status },
+          wait,
+          // The chain as it is now: a dependency that had to succeed has ended.
+          tasks: yield* chainAsItIs(steps)
+        }
+        return chain
+      })
   )
 })
 

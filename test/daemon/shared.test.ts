@@ -388,6 +388,26 @@ describe("one supervisor per project, shared by every session", () => {
     expect(await taskOf(alice, "db")).toMatchObject({ status: "running", owner: "you" })
   })
 
+  it("hands a task to a session whose start joined its run and still waits for it to get ready", async () => {
+    const p = makeProject()
+    writeFileSync(
+      NodePath.join(p.project, "taskmux.yaml"),
+      "tasks:\n  web:\n    command: sleep 2; echo ready; sleep 300\n    waitFor: { pattern: ready }\n"
+    )
+    const bob = await session(p.env)
+    void bob.call("start_task", { name: "web" }).catch(() => undefined)
+    const alice = await session(p.env)
+    const web = await until(async () => (await taskOf(alice, "web"))?.pid ?? undefined)
+    // Alice's start finds Bob's run and waits for it; Bob leaves before it is ready.
+    const joined = alice.call("start_task", { name: "web" })
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    await bob.client.close()
+    const answer = await joined
+    expect(answer.isError, textOf(answer)).toBeFalsy()
+    expect(answer.structuredContent).toMatchObject({ matched: true, status: "running", pid: web })
+    expect(await taskOf(alice, "web")).toMatchObject({ status: "running", owner: "you" })
+  })
+
   it("keeps a kept task after every session ended, for a new session to see, read and stop; then ends", async () => {
     const p = makeProject()
     const a = await session(p.env)

@@ -270,6 +270,32 @@ describe("project tasks", () => {
     })
   })
 
+  it("a second start of a chain under way uses the migration the first has just run, rather than running it again", async () => {
+    const dir = project({
+      "taskmux.yaml": `tasks:
+  db:
+    command: sleep 1.5; echo "db ready"; sleep 60
+    waitFor: { pattern: "ready" }
+  migrate:
+    command: echo migrating >> runs.txt
+  web:
+    command: echo "web up"; sleep 60
+    dependsOn: { db: ready, migrate: succeeded }
+`
+    })
+    await withProject(dir, async (s) => {
+      const first = s.call("start_task", { name: "web" })
+      // The migration has run; the first chain still waits for the database.
+      await new Promise((resolve) => setTimeout(resolve, 800))
+      const second = await s.call("start_task", { name: "web" })
+      const answers = [await first, second]
+      for (const answer of answers) expect(answer.isError, textOf(answer)).toBeFalsy()
+      expect(readFileSync(NodePath.join(dir, "runs.txt"), "utf8")).toBe("migrating\n")
+      const pids = answers.map((answer) => (answer.structuredContent as { pid: number }).pid)
+      expect(pids[0]).toBe(pids[1])
+    })
+  })
+
   it("stop_task { dependents: true } with the project file broken since says it could not know what needs the task", async () => {
     const dir = await stackProject()
     await withProject(dir, async (s) => {
