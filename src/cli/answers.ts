@@ -66,6 +66,8 @@ export interface TaskAnswer {
   readonly terminal: { readonly cols: number; readonly rows: number } | null
   readonly nextCursor: number
   readonly logFile?: string | null
+  /** Why it failed to start, or why its restart policy gave up. */
+  readonly error?: string | null
 }
 
 /** A task that may run again (its restart policy's next run) or runs now. */

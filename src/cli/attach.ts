@@ -74,8 +74,11 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
     const left = yield* Effect.option(client.call<ReadAnswer>("read_output", { name, screen: true }))
     const rows = left._tag === "Some" ? left.value.structured.screen ?? [] : []
     if (rows.length > 0) io.stdout(`${rows.join("\n")}\n`)
+    // One that never started says why: a restart would fail the same way (a terminal that cannot open).
     return yield* CliFailure.failed(
-      `"${name}" is not running (${statusText(task)}): start it again with taskmux restart ${name}`
+      task.status === "failed" && task.error
+        ? `"${name}" is not running: ${task.error}`
+        : `"${name}" is not running (${statusText(task)}): start it again with taskmux restart ${name}`
     )
   }
 
