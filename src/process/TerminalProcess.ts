@@ -35,9 +35,10 @@ const loadPty = Effect.tryPromise({
     ),
   catch: (error) =>
     new TerminalUnavailable({
+      // Its first line says what is missing; how to get it back is the same whatever it is.
       reason: `the native module @lydell/node-pty could not be loaded (${
         (error instanceof Error ? error.message : String(error)).split("\n")[0]
-      })`
+      }; installing taskmux again on this machine, without npm's --omit=optional, brings it back)`
     })
 })
 

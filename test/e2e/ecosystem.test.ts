@@ -269,7 +269,7 @@ describe("installs like every MCP server", () => {
     }) as Called
     expect(terminal.result.isError).toBe(true)
     expect(terminal.result.content[0]!.text).toMatch(
-      /Terminal mode is unavailable on this server: the native module @lydell\/node-pty could not be loaded .*Start the task without terminal/
+      /Terminal mode is unavailable on this server: the native module @lydell\/node-pty could not be loaded .*without npm's --omit=optional, brings it back\)\. Start the task without terminal/
     )
     const piped = await session.request("tools/call", {
       name: "start_task",
