@@ -496,17 +496,26 @@ const stop = Command.make(
         })
     }, (client) =>
       Effect.flatMap(Effect.service(CliIo), (io) =>
-        client.call(
-          "stop_task",
-          {
-            name: input.name,
-            ...(input.force && { force: true }),
-            ...(Option.isSome(input.signal) && { signal: signalName(input.signal.value) }),
-            ...(Option.isSome(input.graceMs) && { graceMs: input.graceMs.value }),
-            ...(input.dependents && { dependents: true })
-          },
-          // A program that ignores SIGTERM keeps a stop waiting out its grace: said as it waits, as restart does.
-          (message) => io.stderr(`${style(io.colourErr).dim(message)}\n`)
+        Effect.raceFirst(
+          client.call(
+            "stop_task",
+            {
+              name: input.name,
+              ...(input.force && { force: true }),
+              ...(Option.isSome(input.signal) && { signal: signalName(input.signal.value) }),
+              ...(Option.isSome(input.graceMs) && { graceMs: input.graceMs.value }),
+              ...(input.dependents && { dependents: true })
+            },
+            // A program that ignores SIGTERM keeps a stop waiting out its grace: said as it waits, as restart does.
+            (message) => io.stderr(`${style(io.colourErr).dim(message)}\n`)
+          ),
+          // Ctrl-C ends the wait, not the stop, which the supervisor finishes: said so, as restart says it.
+          Effect.flatMap(io.stopRequested, () =>
+            Effect.fail(CliFailure.interrupted(
+              `Stopped waiting; the stop goes on (taskmux ps shows when "${input.name}" has ended${
+                input.force ? "" : `, taskmux stop --force ${input.name} ends it now`
+              }).`
+            )))
         )).pipe(
           Effect.flatMap((answer) => printAnswer(answer, input.json, input.name)),
           // What does not run (a project task not run yet, one the last supervisor lost or saw end, one

@@ -48,7 +48,14 @@ describe("with a supervisor", () => {
       slow: { command: "sleep 60", waitFor: { pattern: "never printed", timeoutMs: 60_000 } },
       // Waits for slow, so never starts.
       after: { command: "sleep 60", dependsOn: { slow: "ready" } },
-      later: { command: "echo hello from later; sleep 60" }
+      later: { command: "echo hello from later; sleep 60" },
+      // Deaf to SIGTERM: a stop waits out its grace.
+      deaf: {
+        command: python(
+          "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('up', flush=True)\ntime.sleep(60)"
+        ),
+        waitFor: { pattern: "up" }
+      }
     })
     standIn = await startStandIn(project)
   })
@@ -91,6 +98,18 @@ describe("with a supervisor", () => {
       { name: string; status: string }
     >
   }
+
+  it("stop waiting out a grace, on Ctrl-C: stops waiting, says the stop goes on and how to force it, exits 130", async () => {
+    expect((await cli(["start", "deaf"], { cwd: project })).code).toBe(0)
+    const stop = cliProcess(["stop", "deaf", "--grace-ms", "30000"], project)
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    stop.kill("SIGINT")
+    expect(await stop.exited).toBe(130)
+    expect(stop.stderr()).toContain(
+      "Stopped waiting; the stop goes on (taskmux ps shows when \"deaf\" has ended, taskmux stop --force deaf ends it now)."
+    )
+    expect((await cli(["stop", "deaf", "--force"], { cwd: project })).code).toBe(0)
+  })
 
   it("start waiting for readiness, on Ctrl-C: stops waiting, says what keeps running, exits 130", async () => {
     const ps = await interruptedStart("slow")
