@@ -449,7 +449,8 @@ export const isSupervisorOf = (pid: number, project: string, proc = "/proc") => 
     if (fs.existsSync(`${proc}/self`)) return (error as NodeJS.ErrnoException).code !== "ENOENT"
   }
   try {
-    const command = execFileSync("ps", ["-o", "command=", "-p", String(pid)], {
+    // -ww: the whole command line, whatever COLUMNS says.
+    const command = execFileSync("ps", ["-ww", "-o", "command=", "-p", String(pid)], {
       encoding: "utf8",
       timeout: 2000,
       stdio: ["ignore", "pipe", "pipe"]

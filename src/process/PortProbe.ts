@@ -11,6 +11,7 @@
  * there (a wait after a start that did not wait): macOS has lsof, not /proc.
  */
 import { execFile } from "node:child_process"
+import { existsSync } from "node:fs"
 import * as Net from "node:net"
 import * as procfs from "./procfs.ts"
 import { listeningPorts } from "./usage.ts"
@@ -116,6 +117,9 @@ export const make = (
   return { check, unknown, elsewhere }
 }
 
+/** Where macOS keeps it, for a client whose PATH leaves /usr/sbin out. */
+const LSOF = process.platform === "darwin" && existsSync("/usr/sbin/lsof") ? "/usr/sbin/lsof" : "lsof"
+
 /** lsof is slow (tens of milliseconds on macOS): asked once a second at most. */
 const LSOF_EVERY_MS = 1000
 let lsofMissing = false
@@ -133,7 +137,7 @@ interface LsofListener extends Holder {
  */
 const lsofListeners = (select: ReadonlyArray<string>) =>
   new Promise<Array<LsofListener>>((resolve) => {
-    execFile("lsof", ["-nP", ...select, "-sTCP:LISTEN", "-Fpgcn"], { timeout: 2000 }, (error, stdout) => {
+    execFile(LSOF, ["-nP", ...select, "-sTCP:LISTEN", "-Fpgcn"], { timeout: 2000 }, (error, stdout) => {
       if ((error as NodeJS.ErrnoException | null)?.code === "ENOENT") lsofMissing = true
       const out: Array<LsofListener> = []
       let pid = 0
