@@ -281,19 +281,25 @@ export const peerUidsIn = (text: string, peerPort: number, ourPort: number): Arr
  */
 export const peerUid = async (peerPort: number, ourPort: number, self: number): Promise<number | undefined | null> => {
   if (!available) return null
-  const uids = peerUidsIn(await freshTables(), peerPort, ourPort)
+  const tables = await freshTables()
+  // A sandbox that shows /proc but not its socket tables: no one to tell apart, as without /proc.
+  if (tables === null) return null
+  const uids = peerUidsIn(tables, peerPort, ourPort)
   return uids.find((uid) => uid !== self) ?? uids[0]
 }
 
-let tablesReading: Promise<string> | undefined
-let tablesNext: Promise<string> | undefined
+let tablesReading: Promise<string | null> | undefined
+let tablesNext: Promise<string | null> | undefined
 
-/** /proc/net/tcp and tcp6 as read after now: the read under way, if it began after the caller came, else the next. */
-const freshTables = (): Promise<string> => {
+/**
+ * /proc/net/tcp and tcp6 as read after now: the read under way, if it began after the caller came, else
+ * the next; null when neither can be read.
+ */
+const freshTables = (): Promise<string | null> => {
   if (tablesReading === undefined) {
     tablesReading = Promise.all(
-      ["tcp", "tcp6"].map((file) => readFile(`/proc/self/net/${file}`, "latin1").catch(() => ""))
-    ).then((texts) => texts.join("\n")).finally(() => {
+      ["tcp", "tcp6"].map((file) => readFile(`/proc/self/net/${file}`, "latin1").catch(() => null))
+    ).then((texts) => texts.every((text) => text === null) ? null : texts.join("\n")).finally(() => {
       tablesReading = undefined
     })
     return tablesReading
