@@ -248,9 +248,21 @@ export class SpawnFailed extends Schema.TaggedError<SpawnFailed>()("SpawnFailed"
         return `Could not start ${quote(this.command)}: its command line is too long for the system ` +
           "(one argument or env variable may be at most 128 KiB, all of them about 2 MiB). Put a long script " +
           "in a file and run the file."
+      case "EMFILE":
+      case "ENFILE":
+        return `Could not start ${quote(this.command)}: taskmux has too many files open (${this.reason}). ` +
+          "Stop or remove tasks it no longer needs, or raise its limit (ulimit -n) where it is started."
+      case "EAGAIN":
+        return `Could not start ${quote(this.command)}: this user's limit of processes is reached (${this.reason}). ` +
+          "Stop tasks that are no longer needed, or raise the limit (ulimit -u)."
       default:
-        return `Could not start ${quote(this.command)}: ${this.reason}.`
+        return `Could not start ${quote(this.command)}: ${this.reason.replace(/\.$/, "")}.`
     }
+  }
+
+  /** A limit of the system's (files, processes): it passes, and the same start may work a moment later. */
+  static atLimit(code: string): boolean {
+    return code === "EMFILE" || code === "ENFILE" || code === "EAGAIN"
   }
 }
 

@@ -10,7 +10,8 @@
  * first process is (a run not yet tracked is found by its marker), and one that dies (a stray
  * `pkill sh`) is replaced and told again what it watches.
  */
-import { Context, Deferred, Duration, Effect, Layer, Scope } from "effect"
+import { Context, Deferred, Duration, Effect, Layer, Schedule, Scope } from "effect"
+import type { SpawnFailed } from "../domain/errors.ts"
 import * as PipeProcess from "./PipeProcess.ts"
 import { MARKER_VARIABLE, serverMarkerPrefix } from "./ProcessTree.ts"
 import type { OutputSink, TaskProcess } from "./TaskProcess.ts"
@@ -79,8 +80,11 @@ const REPLACED_WINDOW_MS = 60_000
 const discard: OutputSink = { append: () => true, flush: () => {}, onDrain: (resume) => resume() }
 
 export class Watchdog extends Context.Service<Watchdog, {
-  /** The watchdog runs (spawned with the first task, before its process). */
-  readonly armed: Effect.Effect<void>
+  /**
+   * The watchdog runs (spawned with the first task, before its process). A spawn that failed (too many
+   * files open, the process limit) fails this start, and the next start tries again.
+   */
+  readonly armed: Effect.Effect<void, SpawnFailed>
   /** The watchdog ends this process group, and whoever holds `outputs`, if the server dies first. */
   readonly track: (pgid: number, outputs: ReadonlyArray<string>) => Effect.Effect<void>
   /** The group has ended: forget it. */
@@ -94,7 +98,7 @@ export class Watchdog extends Context.Service<Watchdog, {
       const watched = new Map<number, string>()
       /** When each of the last replacements was started. */
       const replacedAt: Array<number> = []
-      const spawnOne: Effect.Effect<TaskProcess> = PipeProcess.spawn({
+      const spawnOne: Effect.Effect<TaskProcess, SpawnFailed> = PipeProcess.spawn({
         command: "/bin/sh",
         args: ["-c", script],
         cwd: "/",
@@ -102,7 +106,6 @@ export class Watchdog extends Context.Service<Watchdog, {
         releaseGraceMs: 100,
         stopGraceMs: 100
       }, discard).pipe(
-        Effect.orDie,
         Effect.tap((group) =>
           // Its end before the server's is a watchdog killed (the server's end interrupts this first).
           Effect.forkIn(
@@ -122,7 +125,13 @@ export class Watchdog extends Context.Service<Watchdog, {
               replacedAt.push(performance.now())
               yield* invalidate
               yield* Effect.logWarning("the watchdog ended; starting another")
-              const fresh = yield* watchdog
+              // A limit reached (files, processes) passes: tried again each second, said each time.
+              const fresh = yield* running.pipe(
+                Effect.tapError((error) =>
+                  Effect.logError(`another watchdog could not start (${error.message}): trying again`)
+                ),
+                Effect.retry(Schedule.spaced("1 second"))
+              )
               if (watched.size > 0) yield* fresh.write(Buffer.from([...watched.values()].join("")), 1_000)
             }),
             scope
@@ -130,17 +139,19 @@ export class Watchdog extends Context.Service<Watchdog, {
         ),
         Scope.provide(scope)
       )
-      // Started with the first task, not at start-up: a server that runs no task needs none.
+      // Started with the first task, not at start-up: a server that runs no task needs none. A failed
+      // spawn is not kept: the next caller spawns again.
       const [watchdog, invalidate] = yield* Effect.cachedInvalidateWithTTL(
         Effect.suspend(() => spawnOne),
         Duration.infinity
       )
+      const running = Effect.tapError(watchdog, () => invalidate)
       // Lines said in the same turn of the event loop go in one write: a mass start or stop
       // says hundreds in a burst, and each write wakes the shell (which reads a byte at a time).
       // The first caller of a turn writes for all; each returns once its line is written.
       let batch: { text: string; readonly written: Deferred.Deferred<void> } | undefined
       const say = (line: string) =>
-        Effect.flatMap(watchdog, (group) =>
+        Effect.flatMap(running, (group) =>
           Effect.suspend(() => {
             if (batch !== undefined) {
               batch.text += `${line}\n`
@@ -157,9 +168,12 @@ export class Watchdog extends Context.Service<Watchdog, {
               Effect.uninterruptible,
               Effect.asVoid
             )
-          }))
+          })).pipe(
+            // None runs (another could not start yet): the line waits in `watched`, said whole to the next.
+            Effect.orElseSucceed(() => undefined)
+          )
       return Watchdog.of({
-        armed: Effect.asVoid(watchdog),
+        armed: Effect.asVoid(running),
         track: (pgid, outputs) => {
           const line = `+${[pgid, ...outputs.map(asPattern)].join(" ")}`
           watched.set(pgid, `${line}\n`)

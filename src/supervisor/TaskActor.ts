@@ -364,7 +364,13 @@ export const make = (
         // watchdog end what ignored the SIGTERM.
         const tracked: { pid?: number } = {}
         yield* Effect.addFinalizer(() => tracked.pid === undefined ? Effect.void : watchdog.untrack(tracked.pid))
-        yield* watchdog.armed
+        // Its failure is this start's: a limit reached (files, processes) is said as for the task's own spawn.
+        yield* Effect.mapError(watchdog.armed, ({ code, reason }) =>
+          new SpawnFailed(
+            SpawnFailed.atLimit(code)
+              ? { command: state.command, code, reason }
+              : { command: state.command, code: "", reason: `its watchdog (/bin/sh) could not start: ${reason}` }
+          ))
         const marker = ProcessTree.newMarker()
         const process = yield* spawn({
           command: state.command,

@@ -5,7 +5,7 @@
 import { type CallToolResult, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import fc from "fast-check"
 import { execFileSync, spawnSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, symlinkSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
@@ -26,6 +26,8 @@ const withServer = async (env: Record<string, string>, body: (s: Connected) => P
     await s.client.close()
   }
 }
+
+const hasPrlimit = process.platform === "linux" && spawnSync("prlimit", ["--version"]).error === undefined
 
 const structured = <A>(s: Connected, name: string, args: Record<string, unknown> = {}) => s.structured<A>(name, args)
 
@@ -240,6 +242,64 @@ describe("no orphans when the server is killed as its first task starts", () => 
     await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
     await s.client.close().catch(() => {})
   }, 30_000)
+
+  // A limit reached (files here; processes likewise) passes: nothing of a failed spawn may outlast it.
+  const atFileLimit = (pid: number) => {
+    const [soft, hard] = execFileSync("prlimit", [
+      "--pid",
+      String(pid),
+      "--nofile",
+      "--output",
+      "SOFT,HARD",
+      "--noheadings"
+    ], {
+      encoding: "utf8"
+    }).trim().split(/\s+/)
+    const open = readdirSync(`/proc/${pid}/fd`).length
+    execFileSync("prlimit", ["--pid", String(pid), `--nofile=${open + 1}:${hard}`])
+    return () => execFileSync("prlimit", ["--pid", String(pid), `--nofile=${soft}:${hard}`])
+  }
+
+  it.runIf(hasPrlimit)(
+    "a first start at the file limit fails saying so, and the next, once there is room, runs",
+    async () => {
+      const s = await connect()
+      try {
+        const restore = atFileLimit(s.pid)
+        await expectError(s, "start_task", { command: "sleep 300", name: "tight" }, /taskmux has too many files open/)
+        restore()
+        const started = await structured<{ status: string }>(s, "start_task", { command: "sleep 300", name: "roomy" })
+        expect(started.status).toBe("running")
+        await structured(s, "stop_task", { name: "roomy" })
+      } finally {
+        await s.client.close()
+      }
+    }
+  )
+
+  it.runIf(hasPrlimit)(
+    "a watchdog killed while no other can start is replaced once one can, and ends every tree",
+    async () => {
+      const s = await connect()
+      await structured(s, "start_task", { command: "echo pid $$; sleep 300", name: "watched" })
+      const watchdogs = () =>
+        execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(s.pid)], { encoding: "utf8" }).split("\n")
+          .filter((line) => line.includes("groups=")).map((line) => Number(line.trim().split(" ")[0]))
+      const [first] = watchdogs()
+      const restore = atFileLimit(s.pid)
+      process.kill(first!, "SIGKILL")
+      await until(() => s.stderr().includes("another watchdog could not start") || undefined, 5_000)
+      restore()
+      await until(() => (watchdogs().some((pid) => pid !== first) ? true : undefined), 5_000)
+      const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "watched", since: 0 })
+      const pids = pidsIn(lines)
+      expect(pids.filter(isAlive)).toHaveLength(1)
+      process.kill(s.pid, "SIGKILL")
+      await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
+      await s.client.close().catch(() => {})
+    },
+    30_000
+  )
 })
 
 describe("no orphans when the server is killed during its shutdown", () => {
