@@ -1,11 +1,13 @@
 /**
  * The record on disk of what a project's supervisor runs (see LostTasks), read: what a dead one was
  * running when it died, what was lost before, and the kept tasks that had ended by themselves when
- * one exited in order (a kept build's result outlives the supervisor that ran it). Plain Node, for
- * the CLI too, which reads it when no supervisor runs.
+ * one exited in order (a kept build's result outlives the supervisor that ran it). Read by the CLI
+ * too, when no supervisor runs.
  */
+import { Effect, Option, Schema } from "effect"
 import * as fs from "node:fs"
-import { describeEnd, isFinished } from "../domain/Task.ts"
+import { describeEnd, isFinished, TaskStatus } from "../domain/Task.ts"
+import { defaultPolicy } from "../supervisor/RestartPolicy.ts"
 import type { RecordedTask } from "../supervisor/TaskRegistry.ts"
 
 /** A task a past supervisor left: lost (running when it died), or ended (its status says how). */
@@ -39,23 +41,88 @@ export interface RecordFile {
  */
 export const LOST_KEPT = 64
 
+/** A field an older (or newer) writer may have left out: what it would have been. */
+const orElse = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
+  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
+
+/**
+ * A task as a record holds it: what it must have to be shown and run again (its name, its command, how
+ * it was), and the rest as it would be when left out. One that does not fit is dropped, not the record.
+ */
+const Recorded = Schema.Struct({
+  name: Schema.String,
+  command: Schema.String,
+  commandLine: Schema.String,
+  cwd: Schema.String,
+  status: TaskStatus,
+  startedAt: Schema.String,
+  args: orElse(Schema.NullOr(Schema.Array(Schema.String)), null),
+  env: orElse(Schema.Record(Schema.String, Schema.String), {}),
+  notifyOnExit: orElse(Schema.Boolean, true),
+  policy: orElse(
+    Schema.Struct({
+      policy: Schema.Literals(["no", "on-failure", "always"]),
+      maxRestarts: Schema.Number,
+      backoffMs: Schema.Number,
+      maxBackoffMs: Schema.Number
+    }),
+    defaultPolicy
+  ),
+  terminal: orElse(Schema.NullOr(Schema.Struct({ cols: Schema.Number, rows: Schema.Number })), null),
+  session: orElse(Schema.NullOr(Schema.String), null),
+  client: orElse(Schema.NullOr(Schema.String), null),
+  since: orElse(Schema.String, ""),
+  pid: orElse(Schema.NullOr(Schema.Number), null),
+  exitCode: orElse(Schema.NullOr(Schema.Number), null),
+  signal: orElse(Schema.NullOr(Schema.String), null),
+  endedAt: orElse(Schema.NullOr(Schema.String), null),
+  logFile: orElse(Schema.NullOr(Schema.String), null)
+})
+const decodeRecorded = Schema.decodeUnknownOption(Recorded)
+const decodeLost = Schema.decodeUnknownOption(Schema.Struct({ ...Recorded.fields, reason: orElse(Schema.String, "") }))
+
+/** The entries of `list` that decode, each as the task it records (its `since` its start where left out). */
+const entries = <A extends RecordedTask>(list: unknown, decode: (entry: unknown) => Option.Option<A>) =>
+  (Array.isArray(list) ? list : []).flatMap((entry) =>
+    Option.match(decode(entry), {
+      onNone: () => [],
+      onSome: (task) => [task.since === "" ? { ...task, since: task.startedAt } : task]
+    })
+  )
+
+/**
+ * The record, of whatever shape it was found in (another version's, a hand edit, a torn write): what it
+ * holds that this build can use, and none of what it cannot. Undefined where there is none to read.
+ */
+const readRecord = (file: string): RecordFile | undefined => {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, "utf8"))
+  } catch {
+    return undefined
+  }
+  if (typeof parsed !== "object" || parsed === null) return undefined
+  const { lost, supervisorPid, tasks } = parsed as Record<string, unknown>
+  return {
+    supervisorPid: typeof supervisorPid === "number" ? supervisorPid : 0,
+    tasks: entries(tasks, decodeRecorded),
+    lost: entries(lost, decodeLost)
+  }
+}
+
 /** What a record says was running when its supervisor died, and what was lost before; none without one. */
 export const readLost = (file: string): ReadonlyArray<LostTask> => {
-  let record: RecordFile
-  try {
-    record = JSON.parse(fs.readFileSync(file, "utf8")) as RecordFile
-  } catch {
-    return []
-  }
-  const running = (record.tasks ?? []).filter((task) => !isFinished(task.status))
+  const record = readRecord(file)
+  if (record === undefined) return []
+  const running = record.tasks.filter((task) => !isFinished(task.status))
   // A kept task that had ended by itself before its supervisor died is remembered as an orderly exit
   // remembers it (a kept build's result); the ones it already remembered come first.
-  const remembered = new Set((record.lost ?? []).map((task) => task.name))
-  const endedKeptToo = (record.tasks ?? []).filter((task) =>
+  const remembered = new Set(record.lost.map((task) => task.name))
+  const endedKeptToo = record.tasks.filter((task) =>
     task.session === null && ENDED_BY_ITSELF.has(task.status) && !remembered.has(task.name)
   )
   // This record's own are kept whole; those of crashes before, the newest that fit.
-  const before = record.lost ?? []
+  const before = record.lost
   const fresh = endedKeptToo.length + running.length
   return [
     ...before.slice(Math.max(0, before.length - Math.max(0, LOST_KEPT - fresh))),

@@ -4,7 +4,24 @@ import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { LOST_KEPT, readLost } from "../../src/daemon/lostRecord.ts"
 
-const task = (name: string, status: string) => ({ name, status, pid: 7, logFile: null, session: "s1" })
+/** A task as a record holds it: what it must have, and a few of the rest (the others as if left out). */
+const task = (name: string, status: string) => ({
+  name,
+  command: "sleep 60",
+  commandLine: "sleep 60",
+  cwd: "/tmp",
+  startedAt: "2026-12-06T00:00:00.000Z",
+  status,
+  pid: 7,
+  logFile: null,
+  session: "s1"
+})
+
+const recordFile = (content: string) => {
+  const file = NodePath.join(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-record-")), "tasks.json")
+  writeFileSync(file, content)
+  return file
+}
 
 describe("the record of lost tasks", () => {
   it("remembers the newest lost tasks only: each crash of a supervisor adds its tasks", () => {
@@ -34,5 +51,32 @@ describe("the record of lost tasks", () => {
       "the supervisor (pid 42) ended while it waited to run again (its restart policy); nothing restarted it",
       "the supervisor (pid 42) ended before it had started; nothing restarted it"
     ])
+  })
+
+  it("reads a record of another shape for what it can use: nothing from one that is not a record, the tasks that fit from one that is", () => {
+    for (
+      const content of ["", "{", "null", "5", "[]", "[null]", "{\"tasks\":5}", "{\"supervisorPid\":1,\"tasks\":[null]}"]
+    ) {
+      expect(readLost(recordFile(content)), content).toEqual([])
+    }
+    // One without its command (an older writer's) is dropped; one without what has a default gets it.
+    const { commandLine: _, ...noCommandLine } = task("old", "running")
+    const read = readLost(recordFile(JSON.stringify({
+      supervisorPid: 42,
+      tasks: [task("web", "running"), noCommandLine, { ...task("odd", "running"), status: "sleeping" }],
+      lost: [{ name: "x" }, { ...task("db", "crashed"), reason: "lost before" }]
+    })))
+    expect(read.map((t) => t.name)).toEqual(["db", "web"])
+    expect(read[1]).toMatchObject({
+      args: null,
+      env: {},
+      notifyOnExit: true,
+      policy: { policy: "no" },
+      terminal: null,
+      client: null,
+      since: "2026-12-06T00:00:00.000Z",
+      exitCode: null,
+      endedAt: null
+    })
   })
 })
