@@ -62,7 +62,9 @@ export const defaultLogDir = (env: NodeJS.ProcessEnv = process.env): string => {
   // Another user's is not taken either: `sudo -E` keeps theirs, where root would make root's directories.
   const usable = (path: string | undefined) =>
     path !== undefined && NodePath.isAbsolute(path) && !othersOwn(path) ? path : undefined
-  const home = usable(env.HOME) ?? usable(passwdHome())
+  // A home that is not there (`nobody`'s /nonexistent) is none: logs under it could never be written.
+  const existing = (path: string | undefined) => path !== undefined && fs.existsSync(path) ? usable(path) : undefined
+  const home = existing(env.HOME) ?? existing(passwdHome())
   const state = usable(env.XDG_STATE_HOME) ?? (home ? NodePath.join(home, ".local", "state") : undefined)
   // Under the temp dir, one directory per user: a shared one would be whoever made it first's.
   return state ?

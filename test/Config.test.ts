@@ -89,10 +89,13 @@ describe("every option is listed with its variable and default", () => {
 
 describe("the default log directory", () => {
   it("takes an empty or relative XDG_STATE_HOME or HOME as unset, and falls back to one of this user's own", () => {
-    expect(defaultLogDir({ XDG_STATE_HOME: "/s", HOME: "/h" })).toBe("/s/taskmux/logs")
-    expect(defaultLogDir({ XDG_STATE_HOME: "", HOME: "/h" })).toBe("/h/.local/state/taskmux/logs")
+    const h = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-home-"))
+    expect(defaultLogDir({ XDG_STATE_HOME: "/s", HOME: h })).toBe("/s/taskmux/logs")
+    expect(defaultLogDir({ XDG_STATE_HOME: "", HOME: h })).toBe(`${h}/.local/state/taskmux/logs`)
     // A relative one would put logs in the project, a `git add .` away from being committed.
-    expect(defaultLogDir({ XDG_STATE_HOME: "state", HOME: "/h" })).toBe("/h/.local/state/taskmux/logs")
+    expect(defaultLogDir({ XDG_STATE_HOME: "state", HOME: h })).toBe(`${h}/.local/state/taskmux/logs`)
+    // One that is not there (`nobody`'s /nonexistent) is none: the logs could never be written under it.
+    expect(defaultLogDir({ HOME: "/nonexistent" })).not.toMatch(/^\/nonexistent/)
     const home = defaultLogDir({ HOME: "" })
     expect(home).not.toMatch(/taskmux-logs/)
     expect(NodePath.isAbsolute(home)).toBe(true)
@@ -106,7 +109,8 @@ describe("the default log directory", () => {
       expect(defaultLogDir({ HOME: theirs })).toBe(
         NodePath.join(os.userInfo().homedir, ".local", "state", "taskmux", "logs")
       )
-      expect(defaultLogDir({ XDG_STATE_HOME: theirs, HOME: "/nowhere" })).toBe("/nowhere/.local/state/taskmux/logs")
+      const mine = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-home-"))
+      expect(defaultLogDir({ XDG_STATE_HOME: theirs, HOME: mine })).toBe(`${mine}/.local/state/taskmux/logs`)
     }
   )
 })
