@@ -50,7 +50,8 @@ export const outputUri = (name: string) => `task://${encodeURIComponent(name)}/o
 /** The project's real path, or a usage failure naming the directory. */
 export const projectPaths = (project: string) =>
   Effect.try({
-    try: () => runtimePaths(project),
+    // A directory deleted under its supervisor's tasks is still theirs to see and stop.
+    try: () => runtimePaths(project, process.env, { gone: true }),
     catch: (error) => CliFailure.usage((error as Error).message)
   })
 

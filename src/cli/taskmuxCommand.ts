@@ -10,6 +10,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
+import { runtimePaths } from "../daemon/runtimePaths.ts"
 import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import { readProject } from "../project/Project.ts"
@@ -57,12 +58,23 @@ const projectDir = (flag: Option.Option<string>) =>
       : [variable, `TASKMUX_PROJECT=${variable}`]
     if (!given) return nearestProject(io.cwd, io.env)
     const stat = fs.statSync(NodePath.resolve(io.cwd, given), { throwIfNoEntry: false })
+    // Deleted since its supervisor started (a worktree removed under a kept dev server): reached by its path.
+    if (stat === undefined && goneButServed(NodePath.resolve(io.cwd, given), io.env)) return given
     if (stat === undefined) return yield* CliFailure.usage(`${said}: no such directory`)
     if (!stat.isDirectory()) {
       return yield* CliFailure.usage(`${said}: not a directory (give the directory that holds the task file)`)
     }
     return given
   })
+
+/** Whether a supervisor still listens for a project directory that is gone. */
+const goneButServed = (project: string, env: NodeJS.ProcessEnv) => {
+  try {
+    return fs.existsSync(runtimePaths(project, env, { gone: true }).socket)
+  } catch {
+    return false
+  }
+}
 
 /**
  * Runs `body` with a session with the project's supervisor. Where none runs: `start` starts one (so

@@ -390,20 +390,13 @@ const holdLock = (file: string, project: string) =>
       try: async () => {
         const sqlite = await import("node:sqlite").catch(() => undefined)
         if (sqlite === undefined) return holdPidFile(`${file}.pid`, project)
-        const db = new sqlite.DatabaseSync(file, { timeout: 0 })
         try {
-          db.exec("BEGIN EXCLUSIVE")
-          const releasePidFile = holdPidFile(`${file}.pid`, project)
-          return () => {
-            releasePidFile()
-            db.close()
-          }
+          return takeLock(sqlite, file, project)
         } catch (error) {
-          db.close()
-          if (error instanceof LostRace || isBusy(error)) {
-            throw error instanceof LostRace ? error : new LostRace({ holder: `another supervisor holds ${file}` })
-          }
-          throw error
+          // Not a database (a torn write, a file put there by hand): nobody can hold it, so it goes.
+          if (((error as { errcode?: number }).errcode ?? 0) % 256 !== SQLITE_NOTADB) throw error
+          fs.rmSync(file, { force: true })
+          return takeLock(sqlite, file, project)
         }
       },
       // Only a lock someone holds is a lost race: a full disk or a read-only one is said as it is, not
@@ -413,6 +406,28 @@ const holdLock = (file: string, project: string) =>
     }),
     (release) => Effect.sync(release)
   )
+
+/** The lock's exclusive transaction, and the pid file beside it; its release. */
+const takeLock = (sqlite: typeof import("node:sqlite"), file: string, project: string) => {
+  const db = new sqlite.DatabaseSync(file, { timeout: 0 })
+  try {
+    db.exec("BEGIN EXCLUSIVE")
+    const releasePidFile = holdPidFile(`${file}.pid`, project)
+    return () => {
+      releasePidFile()
+      db.close()
+    }
+  } catch (error) {
+    db.close()
+    if (error instanceof LostRace || isBusy(error)) {
+      throw error instanceof LostRace ? error : new LostRace({ holder: `another supervisor holds ${file}` })
+    }
+    throw error
+  }
+}
+
+/** SQLite's "file is not a database". */
+const SQLITE_NOTADB = 26
 
 /** SQLITE_BUSY or SQLITE_LOCKED (primary codes 5 and 6): the lock is another's. */
 const isBusy = (error: unknown) => {

@@ -94,8 +94,11 @@ export const connectOrStart = async (
     if (connection !== undefined && connection.welcome.replacing !== true) return connection
     connection?.socket.destroy()
     if (started.exitCode !== null && started.exitCode !== 0 && !started.lostRace) {
-      // Its last line says why (a bad option, as the server alone would have said it).
-      const why = lastLine(paths.log)?.replace(/^taskmux: /, "") ?? `the supervisor exited with ${started.exitCode}`
+      // Its last line says why (a bad option, as the server alone would have said it): of what it wrote, not
+      // an earlier supervisor's line in the same log.
+      const why = lastLineSince(paths.log, started.logStart)?.replace(/^taskmux: /, "") ??
+        `the supervisor exited with code ${started.exitCode} without a word in its log (${paths.log}), as on a ` +
+          "full disk"
       throw started.exitCode === 2 ? new UsageError(why) : new Error(why)
     }
     // The lock's holder was on its way out (one that made way for this build) and nobody listens: try again.
@@ -105,6 +108,8 @@ export const connectOrStart = async (
       continue
     }
     if (Date.now() > deadline) {
+      // Never said it listens (stuck: a process limit that left Node without its threads): not left behind.
+      started.abandon()
       throw new Error(
         `no supervisor listened at ${paths.socket} within ${START_TIMEOUT_MS / 1000} s (its log: ${paths.log})`
       )
@@ -133,6 +138,8 @@ export const supervisorNode = (): string => {
 
 const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
   const log = fs.openSync(paths.log, "a", 0o600)
+  // Where its own lines will begin: the log holds earlier supervisors' too.
+  const logStart = fs.fstatSync(log).size
   const child = spawn(
     supervisorNode(),
     // Its project as a full path: the front's own --project may be relative to where the front runs.
@@ -155,15 +162,29 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
   fs.closeSync(log)
   child.unref()
   const readyPipe = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void; unref?: () => void }
+  let saidReady = false
   const ready = new Promise<void>((resolve) => {
     const done = () => {
       readyPipe.destroy()
       resolve()
     }
-    readyPipe.once("data", done).once("end", done).once("error", done)
+    readyPipe.once("data", () => {
+      saidReady = true
+      done()
+    }).once("end", done).once("error", done)
     child.once("exit", done)
   })
-  const state = { exitCode: null as number | null, exitedAt: 0, lostRace: false, ready }
+  const state = {
+    exitCode: null as number | null,
+    exitedAt: 0,
+    lostRace: false,
+    ready,
+    logStart,
+    /** Ends it if it never said it listens: it holds no task, and nothing else will end it. */
+    abandon: () => {
+      if (!saidReady && state.exitCode === null) child.kill("SIGKILL")
+    }
+  }
   child.once("exit", (code, signal) => {
     state.exitCode = code ?? (signal === null ? 1 : 128)
     state.exitedAt = Date.now()
@@ -178,9 +199,11 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
 const sleepUntil = (deadline: number) =>
   new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())
 
-const lastLine = (file: string) => {
+/** The last line written to `file` after its first `start` bytes; undefined for none. */
+const lastLineSince = (file: string, start: number) => {
   try {
-    return fs.readFileSync(file, "utf8").trimEnd().split("\n").at(-1)
+    const line = fs.readFileSync(file).subarray(start).toString("utf8").trimEnd().split("\n").at(-1)
+    return line === "" ? undefined : line
   } catch {
     return undefined
   }

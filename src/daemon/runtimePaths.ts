@@ -71,9 +71,18 @@ const isPrivateDir = (path: string) => {
 /** The longest path a unix socket may be bound at: 108 bytes on Linux, 104 on macOS and the BSDs, its NUL included. */
 export const SOCKET_PATH_MAX = process.platform === "linux" ? 107 : 103
 
-/** The paths for a project; makes the user's directory if needed, and refuses one anybody else could enter. */
-export const runtimePaths = (project: string, env: NodeJS.ProcessEnv = process.env): RuntimePaths => {
-  const real = realProject(project)
+/**
+ * The paths for a project; makes the user's directory if needed, and refuses one anybody else could enter.
+ * `gone`: a project directory deleted since its supervisor started (a worktree removed under a kept
+ * dev server) is still found by its path, where that supervisor still listens.
+ */
+export const runtimePaths = (
+  project: string,
+  env: NodeJS.ProcessEnv = process.env,
+  { gone = false }: { readonly gone?: boolean } = {}
+): RuntimePaths => {
+  const missing = gone && !fs.existsSync(project)
+  const real = missing ? NodePath.resolve(project) : realProject(project)
   const base = NodePath.basename(real).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 24) || "root"
   const key = `${base}-${sha256Hex(real).slice(0, 12)}`
   // A socket's name has a limit: under a long XDG_RUNTIME_DIR, /tmp/taskmux-UID (every client that
@@ -84,6 +93,7 @@ export const runtimePaths = (project: string, env: NodeJS.ProcessEnv = process.e
     : preferred
   ensurePrivateDir(dir)
   const at = (suffix: string) => NodePath.join(dir, `${key}${suffix}`)
+  if (missing && !fs.existsSync(at(".sock"))) realProject(project)
   return {
     project: real,
     dir,

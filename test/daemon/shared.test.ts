@@ -408,6 +408,31 @@ describe("one supervisor per project, shared by every session", () => {
     expect(await taskOf(alice, "web")).toMatchObject({ status: "running", owner: "you" })
   })
 
+  it("reaches a kept task from a terminal after its project directory was deleted (a worktree removed)", async () => {
+    const p = makeProject()
+    const s = await session(p.env)
+    const kept = await s.structured<{ pid: number }>("start_task", {
+      command: "sleep 300",
+      name: "devserver",
+      keep: true
+    })
+    const supervisor = (await p.supervisor())!.pid
+    await s.client.close()
+    rmSync(p.project, { recursive: true, force: true })
+    // From elsewhere, by the path it had.
+    const cli = builtCli(os.tmpdir(), { ...process.env, ...p.env, TASKMUX_PROJECT: "" })
+    const ps = await cli(["ps", "--json", "--project", p.project])
+    expect(ps.code, ps.stderr).toBe(0)
+    expect(JSON.parse(ps.stdout)).toContainEqual(expect.objectContaining({ name: "devserver", status: "running" }))
+    const stop = await cli(["stop", "devserver", "--project", p.project])
+    expect(stop.code, stop.stderr).toBe(0)
+    expect(isAlive(kept.pid)).toBe(false)
+    // None runs there now: a path that is no directory is said as such.
+    await until(() => !isAlive(supervisor) || undefined, 5_000)
+    const after = await cli(["ps", "--project", p.project])
+    expect([after.code, after.stderr]).toEqual([2, `--project ${p.project}: no such directory\n`])
+  })
+
   it("keeps a kept task after every session ended, for a new session to see, read and stop; then ends", async () => {
     const p = makeProject()
     const a = await session(p.env)
@@ -513,6 +538,15 @@ describe("one supervisor per project, shared by every session", () => {
     } finally {
       process.kill(-other.pid!, "SIGKILL")
     }
+  })
+
+  it("takes over a lock file that is no database (a torn write, one put there by hand), rather than serving alone for good", async () => {
+    const p = makeProject()
+    writeFileSync(p.paths().lock, "not a database, ".repeat(20), { mode: 0o600 })
+    const s = await session(p.env)
+    expect((await s.structured<Listed>("list_tasks")).tasks).toEqual([])
+    expect(s.stderr()).not.toMatch(/cannot serve this session/)
+    expect((await p.supervisor())?.pid).toBeGreaterThan(0)
   })
 
   it(
@@ -1157,6 +1191,34 @@ describe("one supervisor per project, shared by every session", () => {
     expect(await hello()).toMatchObject({ protocol: WIRE_PROTOCOL, sessions: 0, running: 0, replacing: true })
     await until(() => !isAlive(supervisor.pid) ? true : undefined, 5_000)
   })
+
+  it.runIf(canMount())(
+    "a supervisor that cannot start on a full disk is said as such, not by an earlier one's last log line",
+    async () => {
+      const p = makeProject()
+      const { log } = p.paths()
+      // A disk of its own for the runtime directory, in a mount namespace of the front's (the supervisor's
+      // too): an earlier supervisor's line in the log, then the disk filled.
+      const s = await connect(p.env, [], serverEntry, undefined, [
+        "unshare",
+        "-m",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        `mount -t tmpfs -o size=256k,mode=700 none ${p.runtime} && mkdir -m 700 ${NodePath.dirname(log)} && ` +
+        `echo 'taskmux: invalid setting --max-tasks "lots": an earlier supervisor' > ${log} && ` +
+        `head -c 1M /dev/zero > ${p.runtime}/fill 2>/dev/null; exec "$@"`,
+        "sh"
+      ])
+      open.push(s)
+      await until(() => s.stderr().includes("cannot serve this session") || undefined, 15_000)
+      expect(s.stderr()).toMatch(/without a word in its log \(.*\), as on a full disk/)
+      expect(s.stderr()).not.toMatch(/an earlier supervisor/)
+      // It serves the session alone.
+      expect((await s.structured<Listed>("list_tasks")).tasks).toEqual([])
+    }
+  )
 
   it("refuses a bad option in one line, whether its supervisor runs or not", async () => {
     const p = makeProject()
