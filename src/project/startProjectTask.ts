@@ -236,13 +236,13 @@ export const startProjectTask = Effect.fnUntraced(function*(
       return yield* new DependencyTaken({ name, dependency: task.name, command: holder.command, wanted: line })
     }
   }
-  // Already running as its file says: that is what was asked (compose's `up`), so the answer is that run,
-  // ready when its waitFor says so. Running another command under its name: the refusal says whose,
-  // and, when the file changed since, what each runs (a restart would run the old one again).
   const viewer = yield* Viewer
   const owner = keep || target.keep === true
     ? { session: null, client: null }
     : { session: viewer.id, client: viewer.client() ?? null }
+  // Already running as its file says: that is what was asked (compose's `up`), so the answer is that run,
+  // ready when its waitFor says so. Running another command under its name: the refusal says whose,
+  // and, when the file changed since, what each runs (a restart would run the old one again).
   const holder = running.get(name)
   if (holder !== undefined) {
     // While it waits for another session's run, that run is claimed: that session's end hands it over.
