@@ -1208,7 +1208,7 @@ describe("one supervisor per project, shared by every session", () => {
         "-c",
         `mount -t tmpfs -o size=256k,mode=700 none ${p.runtime} && mkdir -m 700 ${NodePath.dirname(log)} && ` +
         // A whole page (4096 bytes), the earlier line last: the disk has no room for a byte more of it.
-      `{ printf '%4028s\\n' ''; echo 'taskmux: invalid setting --max-tasks "lots": an earlier supervisor'; } > ${log} && ` +
+        `{ printf '%4028s\\n' ''; echo 'taskmux: invalid setting --max-tasks "lots": an earlier supervisor'; } > ${log} && ` +
         `head -c 1M /dev/zero > ${p.runtime}/fill 2>/dev/null; exec "$@"`,
         "sh"
       ])
