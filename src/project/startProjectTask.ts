@@ -197,12 +197,16 @@ export const startProjectTask = Effect.fnUntraced(function*(
   }
   const listed = yield* registry.list
   const live = listed.filter((t) => !isFinished(t.status))
-  // Running, or run by a chain under way (another start of this chain, a moment before): a migration
-  // that one has just run to success is that run here too, not a reason to run it twice.
+  // Running, or run to success by a chain under way (another start of this chain, a moment before) and
+  // needed here only to have succeeded: a migration one has just run is that run here too, not a reason to
+  // run it twice. One that crashed or was stopped since runs again, as it would have.
   const underWay = startedUnderWay()
-  const running = new Map(
-    listed.filter((t) => !isFinished(t.status) || t.name !== name && underWay.has(t.name)).map((t) => [t.name, t])
-  )
+  const closure = startOrder(tasks, name)
+  const onlySucceeded = (dependency: string) =>
+    closure.every((n) => [undefined, "succeeded"].includes(tasks.get(n)?.dependsOn?.[dependency]))
+  const justSucceeded = (t: (typeof listed)[number]) =>
+    t.name !== name && underWay.has(t.name) && t.status === "exited" && t.exitCode === 0 && onlySucceeded(t.name)
+  const running = new Map(listed.filter((t) => !isFinished(t.status) || justSucceeded(t)).map((t) => [t.name, t]))
   // A dependency that runs met its own needs when it started: they are not run again (a migration that
   // succeeded before the api started does not run at every start of the web page in front of it).
   const needed = new Set([name])
@@ -214,7 +218,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
     }
   }
   need(target)
-  const order = startOrder(tasks, name).filter((n) => needed.has(n)).map((n) => tasks.get(n)!)
+  const order = closure.filter((n) => needed.has(n)).map((n) => tasks.get(n)!)
   // The same checks as an ad-hoc start, for every task of the chain, before any starts; and a
   // dependency's name held by another command would never become what the file says it becomes.
   let targetLine = target.command

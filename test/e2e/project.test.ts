@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { isAlive } from "../helpers.ts"
-import { type Connected, freePort, tempDir, textOf, withServer } from "./client.ts"
+import { type Connected, freePort, tempDir, textOf, until, withServer } from "./client.ts"
 
 const project = (files: Record<string, string>) => tempDir(files, "taskmux-project-")
 
@@ -293,6 +293,36 @@ describe("project tasks", () => {
       expect(readFileSync(NodePath.join(dir, "runs.txt"), "utf8")).toBe("migrating\n")
       const pids = answers.map((answer) => (answer.structuredContent as { pid: number }).pid)
       expect(pids[0]).toBe(pids[1])
+    })
+  })
+
+  it("a start while another chain is under way runs again a dependency of that chain that has crashed since", async () => {
+    const dir = project({
+      "taskmux.yaml": `tasks:
+  db:
+    command: echo "db ready"; sleep 1; exit 1
+    waitFor: { pattern: "db ready" }
+  web:
+    command: sleep 60
+    dependsOn: { db: ready }
+    waitFor: { pattern: "never printed", timeoutMs: 30000 }
+  api:
+    command: sleep 60
+    dependsOn: { db: ready }
+`
+    })
+    await withProject(dir, async (s) => {
+      // web's chain waits on for web; its db crashes meanwhile.
+      const first = s.call("start_task", { name: "web" })
+      await until(async () => {
+        const { tasks } = await s.structured<Listed>("list_tasks")
+        return tasks.find((t) => t.name === "db")?.status === "crashed" || undefined
+      }, 15_000)
+      const api = await s.call("start_task", { name: "api" })
+      expect(api.isError, textOf(api)).toBeFalsy()
+      expect(textOf(api)).toMatch(/^Project chain: db \(running, pid \d+\) → api \(running/)
+      await s.call("stop_task", { name: "web" })
+      await first
     })
   })
 
