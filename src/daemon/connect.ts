@@ -97,8 +97,10 @@ export const connectOrStart = async (
       // Its last line says why (a bad option, as the server alone would have said it): of what it wrote, not
       // an earlier supervisor's line in the same log.
       const why = lastLineSince(paths.log, started.logStart)?.replace(/^taskmux: /, "") ??
-        `the supervisor exited with code ${started.exitCode} without a word in its log (${paths.log}), as on a ` +
-          "full disk"
+        (started.signal !== null
+          ? `the supervisor was killed by ${started.signal} before it wrote a word to its log (${paths.log})`
+          : `the supervisor exited with code ${started.exitCode} without a word in its log (${paths.log}), as ` +
+            "on a full disk")
       throw started.exitCode === 2 ? new UsageError(why) : new Error(why)
     }
     // The lock's holder was on its way out (one that made way for this build) and nobody listens: try again.
@@ -176,6 +178,8 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
   })
   const state = {
     exitCode: null as number | null,
+    /** The signal that ended it, if one did. */
+    signal: null as string | null,
     exitedAt: 0,
     lostRace: false,
     ready,
@@ -187,6 +191,7 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
   }
   child.once("exit", (code, signal) => {
     state.exitCode = code ?? (signal === null ? 1 : 128)
+    state.signal = signal
     state.exitedAt = Date.now()
     state.lostRace = code === LOST_RACE
   })

@@ -1221,6 +1221,15 @@ describe("one supervisor per project, shared by every session", () => {
     }
   )
 
+  it("a supervisor killed as it starts is said as killed, with the signal, not as a full disk", async () => {
+    const p = makeProject()
+    const preload = NodePath.resolve(import.meta.dirname, "../fixtures/dieAsSupervisor.mjs")
+    const s = await session({ ...p.env, NODE_OPTIONS: `--import ${preload}` })
+    await until(() => s.stderr().includes("cannot serve this session") || undefined, 15_000)
+    expect(s.stderr()).toMatch(/the supervisor was killed by SIGKILL before it wrote a word to its log/)
+    expect((await s.structured<Listed>("list_tasks")).tasks).toEqual([])
+  })
+
   it("refuses a bad option in one line, whether its supervisor runs or not", async () => {
     const p = makeProject()
     const run = () =>
