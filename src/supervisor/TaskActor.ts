@@ -124,6 +124,8 @@ export interface StopRequest {
   readonly by?: string | undefined
   /** restart_task's stop: the task is `restarting` until its next run, so a wait for its end waits on. */
   readonly restart?: boolean | undefined
+  /** Its SIGKILL ended a stop under way, from the caller's side (see `stop`): that end is this stop's too. */
+  readonly endedUnderWay?: boolean | undefined
 }
 
 /** What send_input handed over: its bytes, and how many of those and earlier ones the program has not read. */
@@ -554,7 +556,7 @@ export const make = (
         if (request.restart !== true) {
           update({ status: "stopped", nextRestartAt: null, endedAt: new Date().toISOString() })
         }
-      } else if (isFinished(state.status) && state.endedAt !== null) {
+      } else if (isFinished(state.status) && state.endedAt !== null && request.endedUnderWay !== true) {
         return { ...ended(state), endedBefore: state.endedAt }
       }
       return ended(state)
@@ -770,8 +772,10 @@ export const make = (
         Effect.suspend(() => {
           // A stop that forces does not wait out one under way (its signal ignored, its grace long): its
           // SIGKILL ends the tree now, the stop under way ends with it, and then this one answers.
-          if ((request.force === true || request.signal === "SIGKILL") && stopping?.process.signal("SIGKILL")) {
-            stopping.killed = true
+          const under = stopping
+          if ((request.force === true || request.signal === "SIGKILL") && under?.process.signal("SIGKILL")) {
+            under.killed = true
+            return ask((reply) => ({ _tag: "Stop", request: { ...request, endedUnderWay: true }, reply }))
           }
           return ask((reply) => ({ _tag: "Stop", request, reply }))
         }),

@@ -477,6 +477,8 @@ describe("TaskRegistry (real processes)", () => {
           const ended = yield* Fiber.join(first)
           assert.isBelow(Date.now() - t0, 10_000)
           assert.deepStrictEqual([forced.status, ended.status, ended.signal], ["stopped", "stopped", "SIGKILL"])
+          // Its SIGKILL ended the task: not "it had already ended".
+          assert.notProperty(forced, "endedBefore")
           assert.deepStrictEqual(pids.filter(isAlive), [])
           yield* r.remove("slow")
         }
