@@ -82,7 +82,7 @@ export const runtimePaths = (
   { gone = false }: { readonly gone?: boolean } = {}
 ): RuntimePaths => {
   const missing = gone && !fs.existsSync(project)
-  const real = missing ? NodePath.resolve(project) : realProject(project)
+  const real = missing ? realAsFarAsThere(NodePath.resolve(project)) : realProject(project)
   const base = NodePath.basename(real).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 24) || "root"
   const key = `${base}-${sha256Hex(real).slice(0, 12)}`
   // A socket's name has a limit: under a long XDG_RUNTIME_DIR, /tmp/taskmux-UID (every client that
@@ -102,6 +102,20 @@ export const runtimePaths = (
     record: at(".tasks.json"),
     log: at(".log"),
     token: at(".token")
+  }
+}
+
+/**
+ * A path that is gone, as its real path was: the part still there resolved (macOS's /tmp is
+ * /private/tmp, and a supervisor knows its project by the real path), the rest as it was.
+ */
+const realAsFarAsThere = (path: string): string => {
+  const parent = NodePath.dirname(path)
+  if (parent === path) return path
+  try {
+    return NodePath.join(fs.realpathSync(parent), NodePath.basename(path))
+  } catch {
+    return NodePath.join(realAsFarAsThere(parent), NodePath.basename(path))
   }
 }
 

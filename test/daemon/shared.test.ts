@@ -16,6 +16,7 @@ import {
   realpathSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync
 } from "node:fs"
 import * as net from "node:net"
@@ -419,9 +420,11 @@ describe("one supervisor per project, shared by every session", () => {
     const supervisor = (await p.supervisor())!.pid
     await s.client.close()
     rmSync(p.project, { recursive: true, force: true })
-    // From elsewhere, by the path it had.
+    // From elsewhere, by the path it had, and by one through a symlink (macOS's /tmp is one).
     const cli = builtCli(os.tmpdir(), { ...process.env, ...p.env, TASKMUX_PROJECT: "" })
-    const ps = await cli(["ps", "--json", "--project", p.project])
+    const via = NodePath.join(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-via-")), "link")
+    symlinkSync(NodePath.dirname(p.project), via)
+    const ps = await cli(["ps", "--json", "--project", NodePath.join(via, NodePath.basename(p.project))])
     expect(ps.code, ps.stderr).toBe(0)
     expect(JSON.parse(ps.stdout)).toContainEqual(expect.objectContaining({ name: "devserver", status: "running" }))
     const stop = await cli(["stop", "devserver", "--project", p.project])
