@@ -7,8 +7,8 @@
  * the port appeared after the wait began. Where `/proc` cannot tell (another OS, another network
  * namespace), a TCP connect to loopback answers, again only for a port that was not accepting
  * connections when the wait began, so a port some other program already held never counts. A port
- * that was accepting then counts off Linux when `lsof` says a process of the task's group listens
- * there (a wait after a start that did not wait): macOS has lsof, not /proc.
+ * that was accepting then counts off Linux when `lsof` says one of the task's processes listens there
+ * (of its group, or below its leader: a wait after a start that did not wait): macOS has lsof, not /proc.
  */
 import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
@@ -89,8 +89,9 @@ export const make = (
     const leader = group()
     if (leader === undefined || !lsofUsable() || performance.now() - lsofAt < LSOF_EVERY_MS) return undefined
     lsofAt = performance.now()
-    // Whether a process of its group listens there.
-    return (await lsofListeners(["-a", `-g${leader}`, `-iTCP:${port}`])).length > 0 ? port : undefined
+    // Whether one of its processes listens there: of its group, or a job a shell of it put in another.
+    const onPort = await lsofListeners(["-g", `-iTCP:${port}`])
+    return (await ownedBy(leader, onPort)).some((owned) => owned) ? port : undefined
   }
   let lsofAt = -Infinity
   const unknown = () =>
@@ -108,11 +109,13 @@ export const make = (
     // and a wait for a free port needs none of it.
     const leader = group()
     if (leader === undefined || !lsofUsable() || !(await acceptingBefore)) return nowhere
-    const other = (await lsofListeners(["-g", `-iTCP:${port}`])).find((l) => l.group !== leader)
+    const listeners = await lsofListeners(["-g", "-iTCP"])
+    const owned = await ownedBy(leader, listeners)
+    const other = listeners.find((l, i) => l.port === port && !owned[i])
     if (other === undefined) return nowhere
     const holder = { pid: other.pid, command: other.command, group: other.group }
-    const ports = (await lsofListeners(["-a", `-g${leader}`, "-iTCP"])).map((l) => l.port)
-    return { holder, ports: [...new Set(ports)].filter((p) => p !== port).sort((a, b) => a - b) }
+    const ports = listeners.filter((l, i) => owned[i] && l.port !== port).map((l) => l.port)
+    return { holder, ports: [...new Set(ports)].sort((a, b) => a - b) }
   }
   return { check, unknown, elsewhere }
 }
@@ -124,6 +127,34 @@ const LSOF = process.platform === "darwin" && existsSync("/usr/sbin/lsof") ? "/u
 const LSOF_EVERY_MS = 1000
 let lsofMissing = false
 const lsofUsable = () => procfs.lsofSees && !lsofMissing
+
+/**
+ * Which of `listeners` are the task's: in its leader's group, or descended from its leader (a job that a
+ * shell of it put in a group of its own). `ps` is asked only when some are in another group.
+ */
+const ownedBy = async (leader: number, listeners: ReadonlyArray<LsofListener>): Promise<Array<boolean>> => {
+  if (listeners.every((l) => l.group === leader)) return listeners.map(() => true)
+  const family = await descendantsOf(leader)
+  return listeners.map((l) => l.group === leader || family.has(l.pid))
+}
+
+/** `leader` and every process below it, from `ps` (off Linux: no /proc to walk). */
+const descendantsOf = (leader: number) =>
+  new Promise<Set<number>>((resolve) => {
+    execFile("ps", ["-A", "-o", "pid=,ppid="], { timeout: 2000 }, (_error, stdout) => {
+      const children = new Map<number, Array<number>>()
+      for (const line of stdout.split("\n")) {
+        const [pid, parent] = line.trim().split(/\s+/).map(Number)
+        if (pid === undefined || parent === undefined || Number.isNaN(pid) || Number.isNaN(parent)) continue
+        const siblings = children.get(parent)
+        if (siblings === undefined) children.set(parent, [pid])
+        else siblings.push(pid)
+      }
+      const family = new Set([leader])
+      for (const pid of family) for (const child of children.get(pid) ?? []) family.add(child)
+      resolve(family)
+    })
+  })
 
 interface LsofListener extends Holder {
   readonly group: number

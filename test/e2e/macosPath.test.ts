@@ -75,4 +75,18 @@ describe.runIf(process.platform === "linux" && hasLsof)("a port wait on macOS's 
     await s.structured("stop_task", { name: "second" })
     await s.structured("stop_task", { name: "first" })
   })
+
+  it("counts a server that a shell of the task put in a process group of its own as the task's", async () => {
+    const port = await freePort()
+    // Job control: the server is a job of its own group, below the task's shell.
+    await s.structured("start_task", {
+      command: `set -m; python3 -m http.server ${port} --bind 127.0.0.1 & wait`,
+      name: "jobs"
+    })
+    await until(() => accepting(port))
+    const waited = await s.call("wait_for_task", { name: "jobs", port, timeoutMs: 10_000 })
+    expect(textOf(waited)).not.toMatch(/held by another program/)
+    expect(waited.structuredContent).toMatchObject({ matched: true, port })
+    await s.structured("stop_task", { name: "jobs" })
+  })
 })
