@@ -125,10 +125,14 @@ export class Watchdog extends Context.Service<Watchdog, {
               replacedAt.push(performance.now())
               yield* invalidate
               yield* Effect.logWarning("the watchdog ended; starting another")
-              // A limit reached (files, processes) passes: tried again each second, said each time.
+              // A limit reached (files, processes) passes: tried again each second, said at once and then
+              // once a minute (a limit that lasts a day is not 86,400 lines of log).
+              let tries = 0
               const fresh = yield* running.pipe(
                 Effect.tapError((error) =>
-                  Effect.logError(`another watchdog could not start (${error.message}): trying again`)
+                  tries++ % 60 === 0
+                    ? Effect.logError(`another watchdog could not start (${error.message}): trying again each second`)
+                    : Effect.void
                 ),
                 Effect.retry(Schedule.spaced("1 second"))
               )
