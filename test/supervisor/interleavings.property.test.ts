@@ -48,9 +48,18 @@ const startOf = (kind: Kind, token: string) => {
  * may or may not have been refused), and whether it may have ended by itself.
  */
 type Model =
-  | { readonly state: "absent" }
+  | {
+    readonly state: "absent"
+    /** A remove's stop of a run may still be under way: a signal reaches that run at once. */
+    readonly stopping?: boolean
+  }
   | { readonly state: "live"; readonly kinds: ReadonlyArray<Kind>; readonly mayHaveEnded: boolean }
-  | { readonly state: "ended"; readonly kinds: ReadonlyArray<Kind> }
+  | {
+    readonly state: "ended"
+    readonly kinds: ReadonlyArray<Kind>
+    /** A stop of a run may still be under way: a signal reaches that run at once, not queued behind it. */
+    readonly stopping: boolean
+  }
 
 /** Kinds whose runs end by themselves soon. */
 const endsByItself = (kind: Kind) => kind === "short" || kind === "flaky"
@@ -62,7 +71,10 @@ const step = (model: Model, op: Op): { readonly allowed: ReadonlyArray<string>; 
   if (op.op === "read" || op.op === "wait") return { allowed: ["ok", "TaskNotFound"], next: model }
   if (model.state === "absent") {
     if (op.op === "start") return { allowed: ["ok"], next: live([op.kind]) }
-    return { allowed: ["TaskNotFound"], next: model }
+    return {
+      allowed: op.op === "signal" && model.stopping === true ? ["ok", "TaskNotFound"] : ["TaskNotFound"],
+      next: model
+    }
   }
   const running = model.state === "live"
   const settled = model.state === "live" && !model.mayHaveEnded
@@ -79,14 +91,19 @@ const step = (model: Model, op: Op): { readonly allowed: ReadonlyArray<string>; 
       return { allowed: ["ok"], next: live([op.kind]) }
     case "stop":
     case "kill":
-      return { allowed: ["ok"], next: { state: "ended", kinds: model.kinds } }
+      return {
+        allowed: ["ok"],
+        next: { state: "ended", kinds: model.kinds, stopping: running || model.state === "ended" && model.stopping }
+      }
     case "restart":
       return { allowed: ["ok"], next: live(model.kinds) }
     case "signal": {
       // SIGTERM ends a sleep or a tree; a task that ended cannot be signalled. The stubborn tree ignores
       // it only once its shell has run its `trap`: a SIGTERM sent at once after a start or a restart
       // can reach it before (its run then ends, stopped by SIGTERM), so it may have ended too.
-      const allowed = settled ? ["ok"] : running ? ["ok", "TaskNotRunning"] : ["TaskNotRunning"]
+      // One sent during a stop's grace reaches the run being stopped.
+      const stopping = model.state === "ended" && model.stopping
+      const allowed = settled ? ["ok"] : running || stopping ? ["ok", "TaskNotRunning"] : ["TaskNotRunning"]
       const next: Model = running ? { state: "live", kinds: model.kinds, mayHaveEnded: true } : model
       return { allowed, next }
     }
@@ -96,7 +113,7 @@ const step = (model: Model, op: Op): { readonly allowed: ReadonlyArray<string>; 
         next: model
       }
     case "remove":
-      return { allowed: ["ok"], next: { state: "absent" } }
+      return { allowed: ["ok"], next: { state: "absent", stopping: running || model.stopping } }
   }
 }
 
