@@ -48,38 +48,53 @@ const orElse = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
 /**
  * A task as a record holds it: what it must have to be shown and run again (its name, its command, how
  * it was), and the rest as it would be when left out. One that does not fit is dropped, not the record.
+ * Made when a record is first read: a server alone never reads one, and building it as the server loads
+ * cost 2 MB of RSS by the time 100 tasks ran (bench row 7).
  */
-const Recorded = Schema.Struct({
-  name: Schema.String,
-  command: Schema.String,
-  commandLine: Schema.String,
-  cwd: Schema.String,
-  status: TaskStatus,
-  startedAt: Schema.String,
-  args: orElse(Schema.NullOr(Schema.Array(Schema.String)), null),
-  env: orElse(Schema.Record(Schema.String, Schema.String), {}),
-  notifyOnExit: orElse(Schema.Boolean, true),
-  policy: orElse(
-    Schema.Struct({
-      policy: Schema.Literals(["no", "on-failure", "always"]),
-      maxRestarts: Schema.Number,
-      backoffMs: Schema.Number,
-      maxBackoffMs: Schema.Number
-    }),
-    defaultPolicy
-  ),
-  terminal: orElse(Schema.NullOr(Schema.Struct({ cols: Schema.Number, rows: Schema.Number })), null),
-  session: orElse(Schema.NullOr(Schema.String), null),
-  client: orElse(Schema.NullOr(Schema.String), null),
-  since: orElse(Schema.String, ""),
-  pid: orElse(Schema.NullOr(Schema.Number), null),
-  exitCode: orElse(Schema.NullOr(Schema.Number), null),
-  signal: orElse(Schema.NullOr(Schema.String), null),
-  endedAt: orElse(Schema.NullOr(Schema.String), null),
-  logFile: orElse(Schema.NullOr(Schema.String), null)
-})
-const decodeRecorded = Schema.decodeUnknownOption(Recorded)
-const decodeLost = Schema.decodeUnknownOption(Schema.Struct({ ...Recorded.fields, reason: orElse(Schema.String, "") }))
+const recordedSchema = () =>
+  Schema.Struct({
+    name: Schema.String,
+    command: Schema.String,
+    commandLine: Schema.String,
+    cwd: Schema.String,
+    status: TaskStatus,
+    startedAt: Schema.String,
+    args: orElse(Schema.NullOr(Schema.Array(Schema.String)), null),
+    env: orElse(Schema.Record(Schema.String, Schema.String), {}),
+    notifyOnExit: orElse(Schema.Boolean, true),
+    policy: orElse(
+      Schema.Struct({
+        policy: Schema.Literals(["no", "on-failure", "always"]),
+        maxRestarts: Schema.Number,
+        backoffMs: Schema.Number,
+        maxBackoffMs: Schema.Number
+      }),
+      defaultPolicy
+    ),
+    terminal: orElse(Schema.NullOr(Schema.Struct({ cols: Schema.Number, rows: Schema.Number })), null),
+    session: orElse(Schema.NullOr(Schema.String), null),
+    client: orElse(Schema.NullOr(Schema.String), null),
+    since: orElse(Schema.String, ""),
+    pid: orElse(Schema.NullOr(Schema.Number), null),
+    exitCode: orElse(Schema.NullOr(Schema.Number), null),
+    signal: orElse(Schema.NullOr(Schema.String), null),
+    endedAt: orElse(Schema.NullOr(Schema.String), null),
+    logFile: orElse(Schema.NullOr(Schema.String), null)
+  })
+let decoders:
+  | {
+    readonly recorded: (entry: unknown) => Option.Option<RecordedTask>
+    readonly lost: (entry: unknown) => Option.Option<LostTask>
+  }
+  | undefined
+const decodersOf = () => {
+  if (decoders !== undefined) return decoders
+  const recorded = recordedSchema()
+  return decoders = {
+    recorded: Schema.decodeUnknownOption(recorded),
+    lost: Schema.decodeUnknownOption(Schema.Struct({ ...recorded.fields, reason: orElse(Schema.String, "") }))
+  }
+}
 
 /** The entries of `list` that decode, each as the task it records (its `since` its start where left out). */
 const entries = <A extends RecordedTask>(list: unknown, decode: (entry: unknown) => Option.Option<A>) =>
@@ -105,8 +120,8 @@ const readRecord = (file: string): RecordFile | undefined => {
   const { lost, supervisorPid, tasks } = parsed as Record<string, unknown>
   return {
     supervisorPid: typeof supervisorPid === "number" ? supervisorPid : 0,
-    tasks: entries(tasks, decodeRecorded),
-    lost: entries(lost, decodeLost)
+    tasks: entries(tasks, decodersOf().recorded),
+    lost: entries(lost, decodersOf().lost)
   }
 }
 

@@ -223,24 +223,31 @@ describe("no orphans when the server is killed as its first task starts", () => 
     }
   }, 120_000)
 
-  it("a watchdog that was killed is replaced, and still ends every tree when the server is SIGKILLed", async () => {
-    const s = await connect()
-    await structured(s, "start_task", { command: "echo pid $$; sleep 300", name: "watched" })
-    const watchdogs = () =>
-      execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(s.pid)], { encoding: "utf8" }).split("\n")
-        .filter((line) => line.includes("groups=")).map((line) => Number(line.trim().split(" ")[0]))
-    const [first] = watchdogs()
-    expect(first).toBeGreaterThan(0)
-    process.kill(first!, "SIGKILL")
-    await until(() => (watchdogs().some((pid) => pid !== first) ? true : undefined), 5_000)
-    // Said on stderr, the server's log: stdout is the protocol's (it went there, a line the client could not parse).
-    await until(() => s.stderr().includes("the watchdog ended; starting another") || undefined, 5_000)
+  /** The server's watchdogs (its `sh` children told of task groups), by pid. */
+  const watchdogsOf = (server: number) =>
+    execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(server)], { encoding: "utf8" }).split("\n")
+      .filter((line) => line.includes("groups=")).map((line) => Number(line.trim().split(" ")[0]))
+
+  /** `watched`'s tree is alive, then gone within 2 s of a SIGKILL of the server: its watchdog ended it. */
+  const killedServerEndsWatched = async (s: Connected) => {
     const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "watched", since: 0 })
     const pids = pidsIn(lines)
     expect(pids.filter(isAlive)).toHaveLength(1)
     process.kill(s.pid, "SIGKILL")
     await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
     await s.client.close().catch(() => {})
+  }
+
+  it("a watchdog that was killed is replaced, and still ends every tree when the server is SIGKILLed", async () => {
+    const s = await connect()
+    await structured(s, "start_task", { command: "echo pid $$; sleep 300", name: "watched" })
+    const [first] = watchdogsOf(s.pid)
+    expect(first).toBeGreaterThan(0)
+    process.kill(first!, "SIGKILL")
+    await until(() => (watchdogsOf(s.pid).some((pid) => pid !== first) ? true : undefined), 5_000)
+    // Said on stderr, the server's log: stdout is the protocol's (it went there, a line the client could not parse).
+    await until(() => s.stderr().includes("the watchdog ended; starting another") || undefined, 5_000)
+    await killedServerEndsWatched(s)
   }, 30_000)
 
   // A limit reached (files here; processes likewise) passes: nothing of a failed spawn may outlast it.
@@ -282,21 +289,13 @@ describe("no orphans when the server is killed as its first task starts", () => 
     async () => {
       const s = await connect()
       await structured(s, "start_task", { command: "echo pid $$; sleep 300", name: "watched" })
-      const watchdogs = () =>
-        execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(s.pid)], { encoding: "utf8" }).split("\n")
-          .filter((line) => line.includes("groups=")).map((line) => Number(line.trim().split(" ")[0]))
-      const [first] = watchdogs()
+      const [first] = watchdogsOf(s.pid)
       const restore = atFileLimit(s.pid)
       process.kill(first!, "SIGKILL")
       await until(() => s.stderr().includes("another watchdog could not start") || undefined, 5_000)
       restore()
-      await until(() => (watchdogs().some((pid) => pid !== first) ? true : undefined), 5_000)
-      const { lines } = await structured<{ lines: Array<Line> }>(s, "read_output", { name: "watched", since: 0 })
-      const pids = pidsIn(lines)
-      expect(pids.filter(isAlive)).toHaveLength(1)
-      process.kill(s.pid, "SIGKILL")
-      await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
-      await s.client.close().catch(() => {})
+      await until(() => (watchdogsOf(s.pid).some((pid) => pid !== first) ? true : undefined), 5_000)
+      await killedServerEndsWatched(s)
     },
     30_000
   )
