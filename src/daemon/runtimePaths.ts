@@ -93,6 +93,7 @@ export const runtimePaths = (
     : preferred
   ensurePrivateDir(dir)
   const at = (suffix: string) => NodePath.join(dir, `${key}${suffix}`)
+  // Gone, and no supervisor listens for it: refused as any missing directory is (realProject throws).
   if (missing && !fs.existsSync(at(".sock"))) realProject(project)
   return {
     project: real,
