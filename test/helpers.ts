@@ -2,6 +2,7 @@
 import { Effect, Schedule } from "effect"
 import { execFileSync, spawnSync } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import * as Net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 
@@ -89,3 +90,21 @@ export const canMount = (): boolean => {
   }
 }
 let mountable: boolean | undefined
+
+/**
+ * A TCP connection this process makes to itself on loopback, as the server's side of it (its ports are
+ * what a peer check looks up); closed once `body` is done.
+ */
+export const withLoopbackConnection = async (body: (accepted: Net.Socket) => Promise<void>) => {
+  const server = Net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const { port } = server.address() as Net.AddressInfo
+  const accepted = new Promise<Net.Socket>((resolve) => server.once("connection", resolve))
+  const client = Net.connect({ host: "127.0.0.1", port })
+  try {
+    await body(await accepted)
+  } finally {
+    client.destroy()
+    server.close()
+  }
+}

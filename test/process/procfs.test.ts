@@ -6,6 +6,7 @@ import fc from "fast-check"
 import * as Net from "node:net"
 import { describe, expect, it } from "vitest"
 import { listenersIn, listeningSockets, peerUid, peerUidsIn } from "../../src/process/procfs.ts"
+import { withLoopbackConnection } from "../helpers.ts"
 
 /** The table as the kernel writes it, with a line per socket: local address, state, uid, inode. */
 const table = (rows: ReadonlyArray<{ v6: boolean; port: number; state: number; uid: number; inode: number }>) =>
@@ -98,17 +99,8 @@ describe("who connected, from /proc/net/tcp", () => {
   })
 
   it.runIf(process.platform === "linux")("says this process's uid for a connection it made itself", async () => {
-    const server = Net.createServer()
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-    const { port } = server.address() as Net.AddressInfo
-    const accepted = new Promise<Net.Socket>((resolve) => server.once("connection", resolve))
-    const client = Net.connect({ host: "127.0.0.1", port })
-    const socket = await accepted
-    try {
+    await withLoopbackConnection(async (socket) => {
       expect(await peerUid(socket.remotePort!, socket.localPort!, process.getuid!())).toBe(process.getuid!())
-    } finally {
-      client.destroy()
-      server.close()
-    }
+    })
   })
 })
