@@ -108,3 +108,19 @@ export const withLoopbackConnection = async (body: (accepted: Net.Socket) => Pro
     server.close()
   }
 }
+
+/**
+ * A launcher (see connect's `launcher`) that runs the rest in a mount namespace of its own, after `setup`
+ * (a shell line: mounts seen by the rest and its children alone); `then` goes before the rest (setpriv …).
+ */
+export const inMountNamespace = (setup: string, ...then: ReadonlyArray<string>): Array<string> => [
+  "unshare",
+  "-m",
+  "--propagation",
+  "private",
+  "sh",
+  "-c",
+  `${setup} && exec "$@"`,
+  "sh",
+  ...then
+]

@@ -29,7 +29,7 @@ import { WIRE_PROTOCOL } from "../../src/daemon/hello.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
 import { connect, type Connected, freePort, serverEntry, textOf, until } from "../e2e/client.ts"
-import { asOtherUser, canMount, isAlive, rssOf } from "../helpers.ts"
+import { asOtherUser, canMount, inMountNamespace, isAlive, rssOf } from "../helpers.ts"
 
 interface Listed {
   readonly tasks: ReadonlyArray<{ name: string; status: string; pid: number | null; owner?: string }>
@@ -1202,19 +1202,18 @@ describe("one supervisor per project, shared by every session", () => {
       const { log } = p.paths()
       // A disk of its own for the runtime directory, in a mount namespace of the front's (the supervisor's
       // too): an earlier supervisor's line in the log, then the disk filled.
-      const s = await connect(p.env, [], serverEntry, undefined, [
-        "unshare",
-        "-m",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        `mount -t tmpfs -o size=256k,mode=700 none ${p.runtime} && mkdir -m 700 ${NodePath.dirname(log)} && ` +
-        // A whole page (4096 bytes), the earlier line last: the disk has no room for a byte more of it.
-        `{ printf '%4028s\\n' ''; echo 'taskmux: invalid setting --max-tasks "lots": an earlier supervisor'; } > ${log} && ` +
-        `head -c 1M /dev/zero > ${p.runtime}/fill 2>/dev/null; exec "$@"`,
-        "sh"
-      ])
+      const s = await connect(
+        p.env,
+        [],
+        serverEntry,
+        undefined,
+        inMountNamespace(
+          `mount -t tmpfs -o size=256k,mode=700 none ${p.runtime} && mkdir -m 700 ${NodePath.dirname(log)} && ` +
+            // A whole page (4096 bytes), the earlier line last: the disk has no room for a byte more of it.
+            `{ printf '%4028s\\n' ''; echo 'taskmux: invalid setting --max-tasks "lots": an earlier supervisor'; } > ${log} && ` +
+            `{ head -c 1M /dev/zero > ${p.runtime}/fill 2>/dev/null || true; }`
+        )
+      )
       open.push(s)
       await until(() => s.stderr().includes("cannot serve this session") || undefined, 15_000)
       expect(s.stderr()).toMatch(/without a word in its log \(.*\), as on a full disk/)

@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
-import { canMount, processesWithEnv } from "../helpers.ts"
+import { canMount, inMountNamespace, processesWithEnv } from "../helpers.ts"
 import { accepting, connect, freePort, serverEntry, textOf, until } from "./client.ts"
 
 const cases = [
@@ -29,17 +29,13 @@ describe.runIf(canMount())("a server where /proc tells nothing", () => {
       // Reachable by nobody too.
       chmodSync(home, 0o777)
       execFileSync("chmod", ["o+x", os.tmpdir()])
-      const s = await connect({ HOME: home, TASKMUX_LOG_DIR: home }, [], serverEntry, home, [
-        "unshare",
-        "-m",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        `mount -t tmpfs -o ${mountOptions} none /proc && exec "$@"`,
-        "sh",
-        ...user
-      ])
+      const s = await connect(
+        { HOME: home, TASKMUX_LOG_DIR: home },
+        [],
+        serverEntry,
+        home,
+        inMountNamespace(`mount -t tmpfs -o ${mountOptions} none /proc`, ...user)
+      )
       try {
         // A shell and the two sleeps it runs, all in the task's process group.
         const started = await s.call("start_task", {
