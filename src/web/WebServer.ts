@@ -512,6 +512,11 @@ export const startWebServer = (options: WebOptions) =>
         })
         return response.end(JSON.stringify(answer.body))
       }
+      // Whether this page's token is taken, for a page whose stream failed: answered, ended, nothing opened.
+      if (path === "/api/ping") {
+        response.writeHead(204, { ...securityHeaders, "Cache-Control": "no-store" })
+        return response.end()
+      }
       if (path === "/api/events") return events(request, response, url)
       if (path === "/api/output") return output(request, response, url)
       // The MCP App (app.html) is the client's to show, through resources/read: not a page of this listener.

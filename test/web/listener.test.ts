@@ -180,6 +180,9 @@ describe("the web listener", () => {
     expect((await send(url, { path: "/api/events" })).status).toBe(401)
     expect((await send(url, { path: `/?token=${"0".repeat(64)}` })).status).toBe(401)
     expect((await send(url, { path: "/api/events", headers: { cookie: "taskmux_token=nope" } })).status).toBe(401)
+    // What a page whose stream failed asks: its token taken or not, answered at once, nothing kept open.
+    expect((await send(url, { path: "/api/ping", headers: { cookie: "taskmux_token=nope" } })).status).toBe(401)
+    expect((await send(url, { path: "/api/ping", headers: { cookie } })).status).toBe(204)
     const foreign = await send(url, { path: "/api/events", headers: { cookie, origin: "https://evil.example" } })
     expect(foreign.status).toBe(403)
     expect(json(foreign.body).error).toMatch(/Origin "https:\/\/evil.example"/)

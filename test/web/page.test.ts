@@ -267,9 +267,17 @@ describe("the page in a browser", () => {
   }, 60_000)
 
   it("a hidden page closes its output stream and keeps its task list without the figures; both go on when it shows", async () => {
-    // The supervisor counts every page's streams: the earlier tests' pages go first (one reconnecting under
-    // load would move the count).
+    // Its streams, as the supervisor counts them (every page's): a page's task list's and its open task's output.
+    const streams = async () => {
+      const c = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")
+      c?.socket.destroy()
+      return c?.welcome.viewers ?? 0
+    }
+    // The earlier tests' pages go first, and leave nothing open behind them: a closed page hides first,
+    // and what it opened then (a hidden page's stream, a look at whether its token still works after a
+    // stream failed) kept its supervisor counting a page open.
     await Promise.all(contexts.splice(0).map((context) => context.close()))
+    await expect.poll(streams).toBe(0)
     const page = await open(url)
     const opened: Array<string> = []
     page.on("request", (request) => {
@@ -277,12 +285,6 @@ describe("the page in a browser", () => {
     })
     await page.locator(`tr[data-name="ticker"] td.c-name`).click()
     await expect.poll(() => page.locator(".output .ln").count()).toBeGreaterThan(0)
-    // Its streams, as the supervisor counts them: the task list's and the open task's output.
-    const streams = async () => {
-      const c = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")
-      c?.socket.destroy()
-      return c?.welcome.viewers ?? 0
-    }
     // Its task list's and its output's.
     await expect.poll(streams).toBe(2)
     const shown = 2

@@ -54,6 +54,12 @@ describe("the page when its supervisor dies", () => {
       browser = await launch()
       const problems: Array<string> = []
       const oldPage = await (await browser.newContext()).newPage()
+      // Each request it makes of the API, with what made it (a stream, a fetch).
+      const asked: Array<string> = []
+      oldPage.on("request", (request) => {
+        const path = new URL(request.url()).pathname
+        if (path.includes("/api/")) asked.push(`${request.resourceType()} ${path.replace(/^.*\/api\//, "")}`)
+      })
       await oldPage.goto(old)
       await oldPage.waitForSelector(`.conn[data-state="up"]`)
 
@@ -75,6 +81,10 @@ describe("the page when its supervisor dies", () => {
       await expect.poll(() => oldPage.locator(".banner").textContent(), { timeout: 30_000 })
         .toContain("This page's link no longer works")
       expect(await oldPage.locator(".banner").textContent()).toContain("Run taskmux ui again")
+      // It learnt that from api/ping, which opens nothing: a stream opened only to read its status, by a
+      // page being closed, outlived the page (its supervisor counted it open, and stayed for it).
+      expect(asked).toContain("fetch ping")
+      expect(asked.filter((a) => /^(?!eventsource).* (events|output)$/.test(a))).toEqual([])
       await screenshot(oldPage, "page-link-expired")
 
       const page = await (await browser.newContext()).newPage()

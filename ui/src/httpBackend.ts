@@ -40,15 +40,16 @@ interface Stream {
 export const REFUSED = "This page's link no longer works: the supervisor's token changed (a new supervisor, " +
   "or its token file was removed). Run taskmux ui again for a new link."
 
-/** Whether the server refuses this page's credentials: a failed EventSource does not say why it failed. */
-const refused = async (url: string): Promise<boolean> => {
-  const abort = new AbortController()
+/**
+ * Whether the server refuses this page's credentials: a failed EventSource does not say why it failed.
+ * Asked of api/ping, which answers and ends: a probe of the stream itself opened a stream, and one sent
+ * by a page being closed could outlive it, a page the supervisor counted open (and stayed for) for good.
+ */
+const refused = async (probe: string): Promise<boolean> => {
   try {
-    return (await fetch(url, { credentials: "same-origin", signal: abort.signal })).status === 401
+    return (await fetch(probe, { credentials: "same-origin" })).status === 401
   } catch {
     return false
-  } finally {
-    abort.abort()
   }
 }
 
@@ -61,6 +62,8 @@ const resilientSource = (
   url: (hidden: boolean) => string,
   handlers: Record<string, (data: unknown) => void>,
   onState: (up: boolean, why?: string) => void,
+  /** Where to ask, once the stream fails, whether the page's token is still taken (see refused). */
+  probe: string,
   /** Open while the page is hidden too (at `url(true)`); else closed until it shows. */
   whileHidden = false
 ): Stream => {
@@ -68,9 +71,11 @@ const resilientSource = (
   let timer: ReturnType<typeof setTimeout> | undefined
   let attempt = 0
   let closed = false
+  // Hidden for good, or for the back-forward cache (see onPageHide).
+  let away = false
   const open = () => {
     timer = undefined
-    if (closed || (document.hidden && !whileHidden)) return
+    if (closed || away || (document.hidden && !whileHidden)) return
     const es = new EventSource(url(document.hidden), { withCredentials: true })
     source = es
     es.onopen = () => {
@@ -84,13 +89,12 @@ const resilientSource = (
     }
     es.onerror = () => {
       es.close()
-      if (closed || source !== es) return
+      if (closed || away || source !== es) return
       source = undefined
       onState(false)
-      const failed = url(document.hidden)
-      void refused(failed).then((no) => {
+      void refused(probe).then((no) => {
         // Opened again meanwhile (the page hidden and shown): that stream goes on.
-        if (closed || source !== undefined || timer !== undefined) return
+        if (closed || away || source !== undefined || timer !== undefined) return
         if (no) {
           closed = true
           return onState(false, REFUSED)
@@ -103,7 +107,7 @@ const resilientSource = (
   // opens again from where it was when the page shows. A tab left open in the background would otherwise
   // have its supervisor look at /proc all day for nobody.
   const onVisibility = () => {
-    if (closed) return
+    if (closed || away) return
     source?.close()
     source = undefined
     if (timer !== undefined) clearTimeout(timer)
@@ -111,12 +115,30 @@ const resilientSource = (
     attempt = 0
     open()
   }
+  // A page being closed (or put in the back-forward cache) opens nothing more: its visibilitychange comes
+  // first, and a stream it opened then could outlive it. Shown from the cache, it opens again.
+  const onPageHide = () => {
+    away = true
+    source?.close()
+    source = undefined
+    if (timer !== undefined) clearTimeout(timer)
+    timer = undefined
+  }
+  const onPageShow = () => {
+    if (!away) return
+    away = false
+    onVisibility()
+  }
   document.addEventListener("visibilitychange", onVisibility)
+  addEventListener("pagehide", onPageHide)
+  addEventListener("pageshow", onPageShow)
   open()
   return {
     close: () => {
       closed = true
       document.removeEventListener("visibilitychange", onVisibility)
+      removeEventListener("pagehide", onPageHide)
+      removeEventListener("pageshow", onPageShow)
       source?.close()
       if (timer !== undefined) clearTimeout(timer)
     }
@@ -149,6 +171,7 @@ export const httpBackend = (options: HttpBackendOptions = {}): Backend => {
         }
       },
       connection.set,
+      api("api/ping"),
       true
     )
   }
@@ -230,7 +253,8 @@ export const httpBackend = (options: HttpBackendOptions = {}): Backend => {
             listener({ type: "gone" })
           }
         },
-        () => {}
+        () => {},
+        api("api/ping")
       )
       return () => {
         if (!gone) stream.close()
