@@ -36,7 +36,19 @@ export class LostTasks extends Context.Service<LostTasks, {
       LostTasks,
       Effect.gen(function*() {
         const registry = yield* TaskRegistry
-        const lost = new Map(readLost(paths.record).map((task) => [task.name, task]))
+        const lost = new Map(
+          readLost(paths.record, (why) => {
+            // Kept beside it for the person to look at: the next write replaces the record.
+            const kept = `${paths.record}.unreadable`
+            let copy = `; a copy is kept as ${kept}`
+            try {
+              fs.copyFileSync(paths.record, kept)
+            } catch {
+              copy = ""
+            }
+            process.stderr.write(`taskmux: ${paths.record} ${why}${copy}\n`)
+          }).map((task) => [task.name, task])
+        )
         let timer: ReturnType<typeof setTimeout> | undefined
         const write = (tasks: ReadonlyArray<RecordedTask>) => {
           const record: RecordFile = { supervisorPid: process.pid, tasks, lost: [...lost.values()] }

@@ -105,29 +105,46 @@ const entries = <A extends RecordedTask>(list: unknown, decode: (entry: unknown)
     })
   )
 
+/** What is said of a record that cannot be read whole: why, and what is lost with it. */
+export type Unreadable = (why: string) => void
+
 /**
  * The record, of whatever shape it was found in (another version's, a hand edit, a torn write): what it
- * holds that this build can use, and none of what it cannot. Undefined where there is none to read.
+ * holds that this build can use, and none of what it cannot (said to `unreadable`). Undefined where there
+ * is none to read.
  */
-const readRecord = (file: string): RecordFile | undefined => {
+const readRecord = (file: string, unreadable: Unreadable): RecordFile | undefined => {
   let parsed: unknown
   try {
     parsed = JSON.parse(fs.readFileSync(file, "utf8"))
-  } catch {
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      unreadable(`cannot be read (${(error as Error).message}): what ran before is not shown as lost`)
+    }
     return undefined
   }
-  if (typeof parsed !== "object" || parsed === null) return undefined
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    unreadable("holds no record of tasks: what ran before is not shown as lost")
+    return undefined
+  }
   const { lost, supervisorPid, tasks } = parsed as Record<string, unknown>
-  return {
+  const record = {
     supervisorPid: typeof supervisorPid === "number" ? supervisorPid : 0,
     tasks: entries(tasks, decodersOf().recorded),
     lost: entries(lost, decodersOf().lost)
   }
+  const size = (list: unknown) => Array.isArray(list) ? list.length : 0
+  const dropped = size(tasks) + size(lost) - record.tasks.length - record.lost.length
+  if (dropped > 0) unreadable(`holds ${dropped} task${dropped === 1 ? "" : "s"} of another shape, not shown as lost`)
+  return record
 }
 
-/** What a record says was running when its supervisor died, and what was lost before; none without one. */
-export const readLost = (file: string): ReadonlyArray<LostTask> => {
-  const record = readRecord(file)
+/**
+ * What a record says was running when its supervisor died, and what was lost before; none without one.
+ * What of it cannot be read is said to `unreadable` (the supervisor's log), not dropped without a word.
+ */
+export const readLost = (file: string, unreadable: Unreadable = () => {}): ReadonlyArray<LostTask> => {
+  const record = readRecord(file, unreadable)
   if (record === undefined) return []
   const running = record.tasks.filter((task) => !isFinished(task.status))
   // A kept task that had ended by itself before its supervisor died is remembered as an orderly exit

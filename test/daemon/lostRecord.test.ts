@@ -54,18 +54,40 @@ describe("the record of lost tasks", () => {
   })
 
   it("reads a record of another shape for what it can use: nothing from one that is not a record, the tasks that fit from one that is", () => {
-    for (
-      const content of ["", "{", "null", "5", "[]", "[null]", "{\"tasks\":5}", "{\"supervisorPid\":1,\"tasks\":[null]}"]
-    ) {
-      expect(readLost(recordFile(content)), content).toEqual([])
+    // What it could not read is said (the supervisor's log), not dropped without a word.
+    const notJson = /^cannot be read \(.*JSON.*\): what ran before is not shown as lost$/
+    const noRecord = /^holds no record of tasks: what ran before is not shown as lost$/
+    const cases: Array<[string, RegExp | undefined]> = [
+      ["", notJson],
+      ["{", notJson],
+      ["null", noRecord],
+      ["5", noRecord],
+      ["[]", noRecord],
+      ["[null]", noRecord],
+      ["{\"tasks\":5}", undefined],
+      ["{\"supervisorPid\":1,\"tasks\":[null]}", /^holds 1 task of another shape, not shown as lost$/]
+    ]
+    for (const [content, says] of cases) {
+      const said: Array<string> = []
+      expect(readLost(recordFile(content), (why) => said.push(why)), content).toEqual([])
+      expect(said, content).toEqual(says === undefined ? [] : [expect.stringMatching(says)])
     }
+    // Nothing is said of a record that is not there (a project's first supervisor).
+    const none: Array<string> = []
+    expect(readLost(NodePath.join(os.tmpdir(), "taskmux-no-such-record.json"), (why) => none.push(why))).toEqual([])
+    expect(none).toEqual([])
     // One without its command (an older writer's) is dropped; one without what has a default gets it.
     const { commandLine: _, ...noCommandLine } = task("old", "running")
-    const read = readLost(recordFile(JSON.stringify({
-      supervisorPid: 42,
-      tasks: [task("web", "running"), noCommandLine, { ...task("odd", "running"), status: "sleeping" }],
-      lost: [{ name: "x" }, { ...task("db", "crashed"), reason: "lost before" }]
-    })))
+    const said: Array<string> = []
+    const read = readLost(
+      recordFile(JSON.stringify({
+        supervisorPid: 42,
+        tasks: [task("web", "running"), noCommandLine, { ...task("odd", "running"), status: "sleeping" }],
+        lost: [{ name: "x" }, { ...task("db", "crashed"), reason: "lost before" }]
+      })),
+      (why) => said.push(why)
+    )
+    expect(said).toEqual(["holds 3 tasks of another shape, not shown as lost"])
     expect(read.map((t) => t.name)).toEqual(["db", "web"])
     expect(read[1]).toMatchObject({
       args: null,

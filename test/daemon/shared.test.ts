@@ -816,6 +816,21 @@ describe("one supervisor per project, shared by every session", () => {
     await taskmux(["stop", "mine"])
   })
 
+  it("says in its log that the record of what ran before cannot be read, and keeps a copy of it to look at", async () => {
+    const p = makeProject()
+    const paths = p.paths()
+    mkdirSync(NodePath.dirname(paths.record), { recursive: true, mode: 0o700 })
+    // A record torn by a full disk (or a hand edit): its tasks cannot be shown as lost, and that is said.
+    writeFileSync(paths.record, "{\"supervisorPid\":1,\"tasks\":[{\"name\":\"db\",\"comm", { mode: 0o600 })
+    const a = await session(p.env)
+    expect((await listed(a)).map((t) => t.name)).toEqual([])
+    await until(() => existsSync(paths.log) && readFileSync(paths.log, "utf8").includes(".tasks.json") || undefined)
+    expect(readFileSync(paths.log, "utf8")).toMatch(
+      /taskmux: \S+\.tasks\.json cannot be read \(.*JSON.*\): what ran before is not shown as lost; a copy is kept as \S+\.tasks\.json\.unreadable\n/
+    )
+    expect(readFileSync(`${paths.record}.unreadable`, "utf8")).toContain("\"name\":\"db\"")
+  })
+
   it("runs a lost project task again with restart_task, kept as it was, and a new run forgets its loss for good", async () => {
     const p = makeProject()
     writeFileSync(NodePath.join(p.project, "taskmux.yaml"), "tasks:\n  db:\n    command: sleep 302\n")
