@@ -6,6 +6,7 @@
 import { Effect, type Scope } from "effect"
 import packageJson from "../../package.json" with { type: "json" }
 import { connectIfRunning, connectOrStart } from "../daemon/connect.ts"
+import { otherProtocol, WIRE_PROTOCOL } from "../daemon/hello.ts"
 import { runtimePaths } from "../daemon/runtimePaths.ts"
 import { ERROR_META, LOG_FILE_META } from "../mcp/errorMeta.ts"
 import { CliFailure } from "./CliFailure.ts"
@@ -78,6 +79,17 @@ export const connectClient = (
     if (connection.welcome.refused !== undefined) {
       connection.socket.destroy()
       return yield* CliFailure.usage(`taskmux: ${connection.welcome.refused}`)
+    }
+    // One of another protocol with work to do (an upgrade under it): it would not understand a word.
+    if (connection.welcome.protocol !== WIRE_PROTOCOL) {
+      connection.socket.destroy()
+      return yield* CliFailure.failed(
+        otherProtocol(
+          paths.project,
+          connection.welcome,
+          "and cannot see or stop its tasks: that version's taskmux can."
+        )
+      )
     }
     const listeners = new Map<string, Set<() => void>>()
     const progressListeners = new Map<string, (message: string) => void>()

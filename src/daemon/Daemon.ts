@@ -312,7 +312,8 @@ export class Daemon extends Context.Service<Daemon, {
             const otherBuild = hello.build !== undefined && hello.build !== BUILD && replacedOnDisk()
             if (hello.protocol !== WIRE_PROTOCOL || otherBuild) {
               void Effect.runPromise(Effect.provideContext(welcome({}), context)).then((w) => {
-                const idle = w.sessions === 0 && w.running === 0
+                // An open page or MCP-over-HTTP session is a session too: it would lose its supervisor.
+                const idle = w.sessions === 0 && w.running === 0 && (w.viewers ?? 0) === 0
                 // Another protocol: never mis-speak. Make way for the caller's build when nothing would be lost.
                 if (idle || hello.protocol !== WIRE_PROTOCOL) {
                   socket.end(`${JSON.stringify({ ...w, replacing: idle })}\n`)

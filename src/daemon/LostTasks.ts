@@ -4,14 +4,15 @@
  * what was running then as `lost`, restarting none of it by itself. `start_task { name }` or
  * `restart_task` starts a lost task again with its recorded command (a project task as its file says);
  * `remove_task` forgets it, and so does any new run of its name.
- * A supervisor that ends in order leaves only what is still lost, and the kept tasks that had ended by
- * themselves (how they ended outlives it).
+ * A supervisor that ends in order leaves only what is still lost, the kept tasks that had ended by
+ * themselves (how they ended outlives it), and what it stopped as it ended (lost too).
  */
 import { Context, Effect, Layer, PubSub } from "effect"
 import * as fs from "node:fs"
+import { isFinished } from "../domain/Task.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { type RecordedTask, type StartRequest, TaskRegistry } from "../supervisor/TaskRegistry.ts"
-import { ENDED_BY_ITSELF, endedKept, type LostTask, readLost, type RecordFile } from "./lostRecord.ts"
+import { ENDED_BY_ITSELF, endedKept, type LostTask, lostWith, readLost, type RecordFile } from "./lostRecord.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
 
 export type { LostTask }
@@ -82,18 +83,21 @@ export class LostTasks extends Context.Service<LostTasks, {
           Effect.forever,
           Effect.forkScoped
         )
-        // Ended in order (its tasks are stopped next): what is still lost needs keeping, and the kept
-        // tasks that ended by themselves (a kept build, a server that crashed after the last session
-        // left), so the next look (`taskmux ps`, a new supervisor) says how they ended.
+        // Ended in order (its tasks are stopped next): what is still lost needs keeping; the kept tasks
+        // that ended by themselves (a kept build, a server that crashed after the last session left), so
+        // the next look (`taskmux ps`, a new supervisor) says how they ended; and what still runs (it
+        // ends only by a signal then: a `kill` after an upgrade), lost as a SIGKILL would leave it, so the
+        // next supervisor runs it again when asked rather than knowing nothing of it.
         yield* Effect.addFinalizer(() =>
           Effect.flatMap(registry.records, (tasks) =>
             Effect.sync(() => {
               clearTimeout(timer)
               for (const task of tasks) {
-                if (task.session === null && ENDED_BY_ITSELF.has(task.status)) {
+                const kept = task.session === null && ENDED_BY_ITSELF.has(task.status)
+                if (kept || !isFinished(task.status)) {
                   // Newest last, where the record's cap keeps it.
                   lost.delete(task.name)
-                  lost.set(task.name, endedKept(task))
+                  lost.set(task.name, kept ? endedKept(task) : lostWith(task, process.pid))
                 }
               }
               if (lost.size === 0) fs.rmSync(paths.record, { force: true })

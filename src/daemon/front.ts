@@ -6,7 +6,7 @@
  */
 import { banner } from "../mcp/banner.ts"
 import { connectOrStart } from "./connect.ts"
-import { type Welcome, WIRE_PROTOCOL } from "./hello.ts"
+import { otherProtocol, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import { type RuntimePaths, runtimePaths } from "./runtimePaths.ts"
 import { UsageError } from "./UsageError.ts"
 
@@ -137,10 +137,11 @@ const pipeThrough = async (paths: RuntimePaths, supervisorArgs: ReadonlyArray<st
 }
 
 const mismatch = (paths: RuntimePaths, welcome: Welcome) =>
-  `A taskmux ${welcome.taskmux} supervisor (pid ${welcome.pid}, wire protocol ${welcome.protocol}) serves ` +
-  `${paths.project} with ${welcome.sessions} session(s) and ${welcome.running} running task(s); this taskmux ` +
-  `speaks protocol ${WIRE_PROTOCOL}, so this session runs on its own and its tasks end with it. To share ` +
-  `again, end that supervisor once its tasks may stop: kill ${welcome.pid}.`
+  otherProtocol(
+    paths.project,
+    welcome,
+    "so this session runs on its own and its tasks end with it, until the client starts this MCP server again."
+  )
 
 /** Calls `onLine` with each line's text, or its first `maxBytes` (and a few more). */
 const lines = (maxBytes: number, onLine: (line: string) => void) => {

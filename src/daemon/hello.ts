@@ -83,6 +83,16 @@ export const hello = (role: Hello["role"], args?: ReadonlyArray<string>): Hello 
   build: BUILD
 })
 
+/**
+ * A supervisor of another wire protocol that has work (it is left alone), as this taskmux says it: who it
+ * is and how to end it. `then`: what becomes of the caller (a front serves its session alone).
+ */
+export const otherProtocol = (project: string, welcome: Welcome, then: string) =>
+  `A taskmux ${welcome.taskmux} supervisor (pid ${welcome.pid}, wire protocol ${welcome.protocol}) serves ` +
+  `${project} with ${welcome.sessions} session(s) and ${welcome.running} running task(s); this taskmux ` +
+  `${packageJson.version} speaks protocol ${WIRE_PROTOCOL}, ${then} End that supervisor once its tasks may ` +
+  `stop (kill ${welcome.pid}): the next taskmux starts a current one.`
+
 /** A hello or welcome line, or undefined for anything else. */
 export const parseGreeting = <A extends { readonly taskmux: string; readonly protocol: number }>(
   line: string

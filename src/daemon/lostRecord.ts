@@ -159,14 +159,17 @@ export const readLost = (file: string, unreadable: Unreadable = () => {}): Reado
   return [
     ...before.slice(Math.max(0, before.length - Math.max(0, LOST_KEPT - fresh))),
     ...endedKeptToo.map(endedKept),
-    ...running.map((task): LostTask => ({
-      ...task,
-      reason: `the supervisor (pid ${record.supervisorPid}) ended ${whileItWas(task)}; nothing restarted it${
-        task.logFile === null ? "" : `. Its output: ${task.logFile}`
-      }`
-    }))
+    ...running.map((task) => lostWith(task, record.supervisorPid))
   ]
 }
+
+/** A task its supervisor (`supervisorPid`) ended with it, killed or in order: lost, to run again when asked. */
+export const lostWith = (task: RecordedTask, supervisorPid: number): LostTask => ({
+  ...task,
+  reason: `the supervisor (pid ${supervisorPid}) ended ${whileItWas(task)}; nothing restarted it${
+    task.logFile === null ? "" : `. Its output: ${task.logFile}`
+  }`
+})
 
 /** A lost or ended task as list_tasks shows it (and `taskmux ps --json` when no supervisor runs). */
 export const lostListed = (task: LostTask) => ({

@@ -19,6 +19,7 @@ import {
   symlinkSync,
   writeFileSync
 } from "node:fs"
+import * as http from "node:http"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -855,6 +856,26 @@ describe("one supervisor per project, shared by every session", () => {
     expect(await listed(c)).toEqual([expect.objectContaining({ name: "db", status: "defined" })])
   })
 
+  it("a supervisor ended in order with a kept task running (a kill after an upgrade) leaves it lost, to run again", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    const kept = await a.structured<{ pid: number }>("start_task", { command: "sleep 303", name: "web", keep: true })
+    await a.client.close()
+    const pid = (await p.supervisor())!.pid
+    process.kill(pid, "SIGTERM")
+    await until(() => !isAlive(pid) && !isAlive(kept.pid) ? true : undefined, 10_000)
+    const b = await session(p.env)
+    expect(await taskOf(b, "web")).toMatchObject({ status: "lost" })
+    expect((await b.structured<{ tasks: Array<{ name: string; reason?: string }> }>("list_tasks")).tasks[0]!.reason)
+      .toMatch(
+        new RegExp(`^the supervisor \\(pid ${pid}\\) ended while it ran as pid ${kept.pid}; nothing restarted it`)
+      )
+    const again = await b.call("restart_task", { name: "web" })
+    expect(again.isError, textOf(again)).toBeFalsy()
+    expect(await taskOf(b, "web")).toMatchObject({ status: "running", owner: "kept" })
+    await b.structured("stop_task", { name: "web" })
+  })
+
   it("a CLI following a task whose supervisor is killed says the supervisor ended, and its tasks with it", async () => {
     const p = makeProject()
     const a = await session(p.env)
@@ -1053,6 +1074,66 @@ describe("one supervisor per project, shared by every session", () => {
       const t = await a.structured<{ pid: number }>("start_task", { command: "sleep 60", name: "alone" })
       await a.client.close()
       await until(() => !isAlive(t.pid) ? true : undefined, 5_000)
+    } finally {
+      server.close()
+    }
+  })
+
+  it("an open page keeps its supervisor from a front of another protocol, as a session does", async () => {
+    const p = makeProject()
+    const printed = await builtCli(p.project, { ...process.env, ...p.env })(["ui", "--print"])
+    const url = new URL(printed.stdout.trim())
+    const before = (await p.supervisor())!
+    // The page's task list, as a page keeps it open.
+    const stream = await new Promise<http.IncomingMessage>((resolve, reject) =>
+      http.get({
+        host: url.hostname,
+        port: url.port,
+        path: "/api/events",
+        headers: { "x-taskmux-token": url.searchParams.get("token")! }
+      }, resolve).on("error", reject)
+    )
+    try {
+      expect(stream.statusCode).toBe(200)
+      await until(async () => (await p.supervisor())?.viewers === 1 || undefined)
+      // A front of a taskmux that speaks another protocol (an upgrade): told the supervisor is busy.
+      const welcome = await new Promise<Record<string, unknown>>((resolve, reject) => {
+        const socket = net.connect(
+          p.paths().socket,
+          () => socket.write(`${JSON.stringify({ taskmux: "9.9.9", protocol: 999, role: "front" })}\n`)
+        )
+        let text = ""
+        socket.on("data", (chunk) => (text += chunk.toString()))
+        socket.on("close", () => resolve(JSON.parse(text.split("\n")[0]!) as Record<string, unknown>))
+        socket.on("error", reject)
+      })
+      expect(welcome).toMatchObject({ pid: before.pid, viewers: 1 })
+      expect(welcome.replacing).not.toBe(true)
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(isAlive(before.pid)).toBe(true)
+    } finally {
+      stream.destroy()
+      // Else it stays the minute a page that was asked for has to come.
+      process.kill(before.pid, "SIGTERM")
+    }
+  })
+
+  it("the CLI says who a busy supervisor of another protocol is and how to end it, not that it died", async () => {
+    const p = makeProject()
+    const server = await otherBuild(p.paths(), { sessions: 0, running: 2 })
+    try {
+      const taskmux = builtCli(p.project, { ...process.env, ...p.env })
+      for (const command of [["ps"], ["logs", "web"], ["stop", "web"], ["ps", "--json"]]) {
+        const ran = await taskmux(command)
+        const said = `${ran.stdout}${ran.stderr}`
+        expect([ran.code, said], command.join(" ")).toEqual([
+          1,
+          expect.stringMatching(
+            /A taskmux 9\.9\.9 supervisor \(pid \d+, wire protocol 999\) serves .* 0 session\(s\) and 2 running task\(s\); this taskmux \S+ speaks protocol \d+, and cannot see or stop its tasks: that version's taskmux can\. End that supervisor once its tasks may stop \(kill \d+\)/
+          )
+        ])
+        expect(said).not.toMatch(/ended while this ran/)
+      }
     } finally {
       server.close()
     }
