@@ -31,6 +31,7 @@ import type { WebServer } from "../web/WebServer.ts"
 import { pidIn, READY_FD } from "./connect.ts"
 import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
 import { BUILD, type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
+import { goneText, ownFileGone } from "./ownFiles.ts"
 import { ensurePrivateDir, type RuntimePaths } from "./runtimePaths.ts"
 
 /** Set by the front that started this supervisor; taken out before any task could inherit it. */
@@ -175,7 +176,9 @@ export class Daemon extends Context.Service<Daemon, {
               }
             }, context)
           ).catch((error: Error) => {
-            throw invalidParams(`Cannot listen on ${host}:${port}: ${error.message}.`)
+            throw invalidParams(
+              ownFileGone(error) ? goneText("its page") : `Cannot listen on ${host}:${port}: ${error.message}.`
+            )
           })
         const openUi = async (params: Params | undefined) => {
           const readOnly = params?.readOnly === true

@@ -8,7 +8,8 @@ import packageJson from "../../package.json" with { type: "json" }
 /**
  * Bumped whenever what goes over the socket changes, or what a side does with it (2: the hello carries the
  * caller's environment; 3: and its working directory; 4: a front's options fence its session, so a front
- * never gives its fence to a supervisor that would ignore it).
+ * never gives its fence to a supervisor that would ignore it). An option added or dropped is such a change:
+ * the supervisor reads the front's (test/daemon/frontOptions.test.ts holds the list).
  */
 export const WIRE_PROTOCOL = 4
 

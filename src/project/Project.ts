@@ -9,6 +9,7 @@ import { Context, Effect, Layer } from "effect"
 import { readFileSync, statSync } from "node:fs"
 import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../Config.ts"
+import { goneText, ownFileGone } from "../daemon/ownFiles.ts"
 import { parseProcfile, type ProjectFile, ProjectFileError } from "./ProjectFile.ts"
 import { refusedTaskFile, TASK_FILE_NAMES } from "./taskFileNames.ts"
 
@@ -103,7 +104,10 @@ const read = async (
   }
   const parsed = NodePath.basename(path) === "Procfile"
     ? parseProcfile(path, text)
-    : (await import("./parseTaskFile.ts")).parseTaskFile(path, text)
+    : await import("./parseTaskFile.ts").then(({ parseTaskFile }) => parseTaskFile(path, text), (error: unknown) => {
+      if (!ownFileGone(error)) throw error
+      return new ProjectFileError({ path, problem: `cannot be read: ${goneText("its parser")}` })
+    })
   return parsed instanceof ProjectFileError
     ? { dir, file: undefined, error: parsed }
     : { dir, file: parsed, error: undefined }

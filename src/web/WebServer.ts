@@ -15,6 +15,8 @@ import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import * as NodePath from "node:path"
 import { LostTasks } from "../daemon/LostTasks.ts"
+import { goneText, ownFileGone } from "../daemon/ownFiles.ts"
+import { ErrorCode } from "../mcp/protocolError.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
 import { tools } from "../mcp/toolTable.ts"
 import { cleanLastLines } from "../output/fileTail.ts"
@@ -462,7 +464,23 @@ export const startWebServer = (options: WebOptions) =>
             mcpHttp = undefined
             throw error
           })
-        return (await mcpHttp).handle(request, response)
+        const served = await mcpHttp.catch((error: unknown) => {
+          if (ownFileGone(error)) return undefined
+          throw error
+        })
+        if (served === undefined) {
+          response.writeHead(503, {
+            ...securityHeaders,
+            "Content-Type": "application/json",
+            "Cache-Control": "no-store"
+          })
+          return response.end(JSON.stringify({
+            jsonrpc: "2.0",
+            id: null,
+            error: { code: ErrorCode.InternalError, message: goneText("MCP over HTTP") }
+          }))
+        }
+        return served.handle(request, response)
       }
       if (request.method !== "GET" && request.method !== "POST") {
         response.setHeader("Allow", "GET, POST")

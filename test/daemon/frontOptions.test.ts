@@ -2,10 +2,41 @@ import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { readOptions } from "../../src/Config.ts"
 import { frontOptionsReader, sharedDifferences } from "../../src/daemon/frontOptions.ts"
+import { WIRE_PROTOCOL } from "../../src/daemon/hello.ts"
 
 const own = Effect.runSync(readOptions({}, {}))
 
 describe("a front's options on a running supervisor", () => {
+  it("are those of its wire protocol: a release that adds or drops one bumps WIRE_PROTOCOL", () => {
+    // A running supervisor reads a front's options (the front has no parser): one of the same protocol but
+    // an older release would refuse a newer flag, and pass over its TASKMUX_* variable, a fence that would
+    // not hold. Another protocol is served alone, saying so. Change the list below with the protocol.
+    expect({ protocol: WIRE_PROTOCOL, options: Object.keys(own).sort() }).toEqual({
+      protocol: 4,
+      options: [
+        "allow",
+        "bufferBytes",
+        "bufferLines",
+        "cwdRoot",
+        "deny",
+        "envAllow",
+        "inheritEnv",
+        "isolated",
+        "killGraceMs",
+        "logDir",
+        "logKeepDays",
+        "logMaxBytes",
+        "maxInputBytes",
+        "maxLineBytes",
+        "maxTasks",
+        "project",
+        "readMaxBytes",
+        "shutdownGraceMs",
+        "trace"
+      ]
+    })
+  })
+
   it("are the supervisor's own for the set it was started with: its fence, nothing to say", () => {
     const read = frontOptionsReader(own, ["--project", "/p"], { TASKMUX_ISOLATED: "false", HOME: "/h" })
     expect(read(["--project", "/elsewhere"], { TASKMUX_ISOLATED: "false", PATH: "/bin" })).toEqual({

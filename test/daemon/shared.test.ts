@@ -14,6 +14,7 @@ import {
   readFileSync,
   readlinkSync,
   realpathSync,
+  renameSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -1255,6 +1256,51 @@ describe("one supervisor per project, shared by every session", () => {
     // The person's CLI of the new build hears it too (its page is among what may fail).
     const ps = spawnSync(process.execPath, [checkout, "ps"], { env: { ...process.env, ...env }, encoding: "utf8" })
     expect(ps.stderr).toContain("runs a build of taskmux that has since been replaced on disk")
+    // What it loads when first needed is gone (an upgrade names its files anew): said, with how to end it.
+    const chunks = NodePath.join(NodePath.dirname(checkout), "chunks")
+    const aside = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-aside-"))
+    const moveAside = (prefix: string, back = false) => {
+      for (const file of readdirSync(back ? aside : chunks).filter((f) => f.startsWith(prefix))) {
+        renameSync(NodePath.join(back ? aside : chunks, file), NodePath.join(back ? chunks : aside, file))
+      }
+    }
+    moveAside("openWeb-")
+    moveAside("McpHttp-")
+    const cli = (...args: Array<string>) =>
+      spawnSync(process.execPath, [checkout, ...args], { env: { ...process.env, ...env }, encoding: "utf8" })
+    const gone = (what: string) =>
+      `This taskmux (pid ${old.pid}) cannot load ${what}: its files were replaced on disk since it started (an ` +
+      `upgrade or a rebuild). End it when its tasks may stop (kill ${old.pid}): the next taskmux starts a current one.`
+    const ui = cli("ui", "--print")
+    expect([ui.status, ui.stderr]).toEqual([1, expect.stringContaining(gone("its page"))])
+    expect(ui.stderr).not.toMatch(/Cannot listen|Cannot find module/)
+    moveAside("openWeb-", true)
+    const url = new URL(cli("ui", "--print").stdout.trim())
+    const mcp = await fetch(new URL("/mcp", url), {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${url.searchParams.get("token")}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream"
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" })
+    })
+    expect(mcp.status).toBe(503)
+    expect(await mcp.json()).toEqual({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: -32603, message: gone("MCP over HTTP") }
+    })
+    moveAside("McpHttp-", true)
+    // A YAML project file, whose parser it loads when first it meets one.
+    moveAside("parseTaskFile-")
+    writeFileSync(NodePath.join(p.project, "taskmux.yaml"), "tasks:\n  db:\n    command: sleep 300\n")
+    const projectError = (await b.structured<{ projectError?: string }>("list_tasks")).projectError
+    expect(projectError).toContain(gone("its parser"))
+    rmSync(NodePath.join(p.project, "taskmux.yaml"))
+    moveAside("parseTaskFile-", true)
+    // Said in its log too, once.
+    expect(readFileSync(p.paths().log, "utf8").split(gone("MCP over HTTP")).length).toBe(2)
     // Idle: it makes way, and the new build's supervisor serves.
     await a.structured("stop_task", { name: "busy" })
     for (const s of [a, other, b]) await s.client.close()
