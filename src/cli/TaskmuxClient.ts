@@ -24,6 +24,8 @@ export interface TaskmuxClient {
   /** The supervisor as it greeted this client: its pid, and the sessions it served then (this one not counted). */
   readonly supervisor: {
     readonly pid: number
+    /** Its taskmux version: another install's, where the first client to start it was another's. */
+    readonly version: string
     readonly sessions: number
     readonly viewers: number
     /** What the supervisor says of itself to this caller (a build since replaced on disk). */
@@ -117,6 +119,7 @@ export const connectClient = (
       project: paths.project,
       supervisor: {
         pid: connection.welcome.pid,
+        version: connection.welcome.taskmux,
         sessions: connection.welcome.sessions,
         viewers: connection.welcome.viewers ?? 0,
         answersCursor: connection.welcome.answersCursor === true,

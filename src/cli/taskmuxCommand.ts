@@ -9,6 +9,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
+import packageJson from "../../package.json" with { type: "json" }
 import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
 import { runtimePaths } from "../daemon/runtimePaths.ts"
 import { definedListed } from "../project/definedListed.ts"
@@ -208,12 +209,14 @@ const ps = Command.make("ps", { project, json }, (input) =>
           : psTable(structured.tasks, { style: style(io.colour), columns: io.columns, now: Date.now() })
       )
       projectError()
-      const { pid, sessions, viewers } = client.supervisor
+      const { pid, sessions, version, viewers } = client.supervisor
+      // Another install's (the first client to start it chose): which taskmux serves is worth a word.
+      const other = version === packageJson.version ? "" : ` (taskmux ${version})`
       // What keeps it: a page open, or a client over HTTP (which ends 10 minutes after its last request).
       // Sessions counts the stdio ones only: "0 other sessions" beside a row owned by an HTTP client read wrong.
       const others = `${sessions} other ${viewers > 0 ? "stdio " : ""}session${sessions === 1 ? "" : "s"}`
       const web = viewers > 0 ? ", the page or MCP over HTTP open" : ""
-      io.stdout(`${style(io.colour).dim(`${client.project}: supervisor pid ${pid}, ${others}${web}`)}\n`)
+      io.stdout(`${style(io.colour).dim(`${client.project}: supervisor pid ${pid}${other}, ${others}${web}`)}\n`)
     }))).pipe(
     Command.withDescription("List the project's tasks: status, pid, owner, uptime, ports, memory, command")
   )

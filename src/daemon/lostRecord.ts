@@ -133,9 +133,18 @@ const readRecord = (file: string, unreadable: Unreadable): RecordFile | undefine
     tasks: entries(tasks, decodersOf().recorded),
     lost: entries(lost, decodersOf().lost)
   }
-  const size = (list: unknown) => Array.isArray(list) ? list.length : 0
-  const dropped = size(tasks) + size(lost) - record.tasks.length - record.lost.length
-  if (dropped > 0) unreadable(`holds ${dropped} task${dropped === 1 ? "" : "s"} of another shape, not shown as lost`)
+  const kept = new Set([...record.tasks, ...record.lost].map((task) => task.name))
+  const dropped = [tasks, lost].flatMap((list) => Array.isArray(list) ? list : []).flatMap((entry: unknown) => {
+    const name = (entry as { name?: unknown } | null)?.name
+    return typeof name === "string" && kept.has(name) ? [] : [typeof name === "string" ? name : "unnamed"]
+  })
+  if (dropped.length > 0) {
+    unreadable(
+      `holds ${dropped.length} task${dropped.length === 1 ? "" : "s"} of another shape (${
+        dropped.join(", ")
+      }), not shown as lost`
+    )
+  }
   return record
 }
 

@@ -65,7 +65,7 @@ describe("the record of lost tasks", () => {
       ["[]", noRecord],
       ["[null]", noRecord],
       ["{\"tasks\":5}", undefined],
-      ["{\"supervisorPid\":1,\"tasks\":[null]}", /^holds 1 task of another shape, not shown as lost$/]
+      ["{\"supervisorPid\":1,\"tasks\":[null]}", /^holds 1 task of another shape \(unnamed\), not shown as lost$/]
     ]
     for (const [content, says] of cases) {
       const said: Array<string> = []
@@ -87,7 +87,7 @@ describe("the record of lost tasks", () => {
       })),
       (why) => said.push(why)
     )
-    expect(said).toEqual(["holds 3 tasks of another shape, not shown as lost"])
+    expect(said).toEqual(["holds 3 tasks of another shape (old, odd, x), not shown as lost"])
     expect(read.map((t) => t.name)).toEqual(["db", "web"])
     expect(read[1]).toMatchObject({
       args: null,

@@ -1244,6 +1244,20 @@ describe("one supervisor per project, shared by every session", () => {
     const other = await session(env, [], beside)
     expect((await other.call("list_tasks")).isError).toBeFalsy()
     expect(other.stderr()).not.toContain("replaced on disk")
+    // Of another version, its person's ps says which taskmux serves (the first client to start it chose).
+    const version = (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version: string
+    }).version
+    for (const file of readdirSync(NodePath.dirname(beside), { recursive: true, encoding: "utf8" })) {
+      const path = NodePath.join(NodePath.dirname(beside), file)
+      if (file.endsWith(".js") && statSync(path).isFile()) {
+        writeFileSync(path, readFileSync(path, "utf8").replaceAll(`version:"${version}"`, `version:"0.0.9"`))
+      }
+    }
+    const besidePs = spawnSync(process.execPath, [beside, "ps"], { env: { ...process.env, ...env }, encoding: "utf8" })
+    expect(besidePs.stdout).toContain(`: supervisor pid ${old.pid} (taskmux ${version}), `)
+    expect(spawnSync(process.execPath, [checkout, "ps"], { env: { ...process.env, ...env }, encoding: "utf8" }).stdout)
+      .toContain(`: supervisor pid ${old.pid}, `)
     // The checkout rebuilt in place: its files are another build's now.
     install(NodePath.dirname(checkout), old.build, "zzzz-00000000")
     // Busy: it serves the new build's session, and says so.
