@@ -57,6 +57,8 @@ const idleText = () => {
 }
 /** On every answer (the transport's own headers win: an event stream says no-cache, no-transform). */
 const NO_STORE = { "cache-control": "no-store", "x-content-type-options": "nosniff" }
+/** What a cancelled request's POST ends with: no MCP code says it; JSON-RPC leaves this one to servers (LSP's). */
+const REQUEST_CANCELLED = -32800
 /** The largest POST body taken (send_input's own limit is 1 MiB). */
 const MAX_BODY = 4 * 1024 * 1024
 /** How long a stream's client may take nothing (kernel buffers full) before it counts as not reading. */
@@ -148,7 +150,21 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       send: (message) =>
         stream.stalled && !("id" in message) ? undefined : web.send(message as JSONRPCMessage).catch(() => {})
     }
-    web.onmessage = (message) => transport.onmessage?.(message)
+    web.onmessage = (message) => {
+      transport.onmessage?.(message)
+      // MCP answers no cancelled request, but the SDK's transport holds its POST open until every request
+      // in it has an answer: one is sent, which the client ignores (MCP's rule for the canceller). A
+      // request already answered has no POST left to take it.
+      const { method, params } = message as { method?: unknown; params?: { requestId?: unknown } }
+      const cancelled = params?.requestId
+      if (method === "notifications/cancelled" && (typeof cancelled === "string" || typeof cancelled === "number")) {
+        void web.send({
+          jsonrpc: "2.0",
+          id: cancelled,
+          error: { code: REQUEST_CANCELLED, message: "Request cancelled by the client (notifications/cancelled)." }
+        }).catch(() => {})
+      }
+    }
     return transport
   }
 

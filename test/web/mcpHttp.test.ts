@@ -403,6 +403,36 @@ describe("MCP over HTTP at /mcp", () => {
     expect(JSON.parse(gone.body).error.message).toMatch(/Start a new one with initialize/)
   })
 
+  it("a 2025-era request the client cancels (notifications/cancelled, as the SDK's timeout sends) ends its POST", async () => {
+    const { id } = await rawSession()
+    await inSession(id!, { method: "notifications/initialized" })
+    await inSession(id!, {
+      id: 1,
+      method: "tools/call",
+      params: { name: "start_task", arguments: { name: "cancelled", command: "sleep 300" } }
+    })
+    const waiting = inSession(id!, {
+      id: 2,
+      method: "tools/call",
+      params: { name: "wait_for_task", arguments: { name: "cancelled", pattern: "never", timeoutMs: 600_000 } }
+    })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const cancel = await inSession(id!, {
+      method: "notifications/cancelled",
+      params: { requestId: 2, reason: "timed out" }
+    })
+    expect(cancel.status).toBe(202)
+    // Its POST ends (it was held open for good, and kept the session from ever going idle).
+    const answer = await Promise.race([waiting, new Promise((resolve) => setTimeout(resolve, 10_000, "still open"))])
+    expect(answer).not.toBe("still open")
+    expect(JSON.parse((answer as { body: string }).body)).toMatchObject({ id: 2, error: { code: -32800 } })
+    expect(
+      (await inSession(id!, { id: 3, method: "tools/call", params: { name: "list_tasks", arguments: {} } })).status
+    )
+      .toBe(200)
+    expect((await deleteSession(id!)).status).toBe(200)
+  })
+
   it("a 2025-era request whose client goes away before its answer is cancelled: a long wait leaves no watcher", async () => {
     const { id } = await rawSession()
     await inSession(id!, { method: "notifications/initialized" })
