@@ -35,6 +35,9 @@ import {
   TASKS_REVISION
 } from "./revisions.ts"
 
+/** The one revision with JSON-RPC batches (2025-06-18 took them out again). */
+const BATCH_REVISION = "2025-03-26"
+
 export { isObject, quote } from "./json.ts"
 export { LOG_LEVELS, type LogLevel, PROTOCOL_VERSIONS } from "./revisions.ts"
 
@@ -160,43 +163,86 @@ export class McpSession {
 
   /**
    * Takes one JSON value from a transport. One that is no JSON-RPC message gets -32600 (invalid
-   * request), with the request's id when it has a usable one; a batch is refused in a sentence.
+   * request), with the request's id when it has a usable one; a notification is never answered. A batch
+   * is taken in a 2025-03-26 session, the one revision that has them, and refused in a sentence in others.
    */
   receive(json: unknown): void {
-    if (Array.isArray(json)) {
-      return this.reject(
-        null,
-        ErrorCode.InvalidRequest,
-        "Batches are not supported: send one JSON-RPC message per line."
-      )
-    }
+    if (Array.isArray(json)) return this.batch(json)
+    this.one(json, (reply) => this.send(reply))
+  }
+
+  /** One message, its answer (if any) given to `reply`; `done` once it has one or never will. */
+  private one(json: unknown, reply: (message: object) => void, done: () => void = () => {}): void {
     const problem = whatIsWrong(json)
-    if (problem === undefined) return this.dispatch(json as Message)
+    if (problem === undefined) return this.dispatch(json as Message, reply, done)
+    done()
+    // A notification (JSON-RPC 2.0's, a method and no id) is never answered, however wrong its params: MCP's rule.
+    if (isObject(json) && json.jsonrpc === "2.0" && typeof json.method === "string" && !("id" in json)) return
     const id = usableId(json)
-    // Params by position are valid JSON-RPC, but MCP names them: a request's params are wrong, and
-    // a notification is never answered.
+    // Params by position are valid JSON-RPC, but MCP names them: a request's params are wrong.
     if (
       isObject(json) && json.jsonrpc === "2.0" && typeof json.method === "string" && Array.isArray(json.params) &&
-      (!("id" in json) || id !== null)
+      id !== null
     ) {
-      if (id === null) return
-      return this.reject(
+      return reply(this.error(
         id,
         ErrorCode.InvalidParams,
         `Invalid params for ${json.method}: params must be an object, got ${quote(json.params)}.`
-      )
+      ))
     }
-    this.reject(id, ErrorCode.InvalidRequest, `Invalid request: ${problem}.`)
+    reply(this.error(id, ErrorCode.InvalidRequest, `Invalid request: ${problem}.`))
   }
 
-  private dispatch(message: Message): void {
-    if (!("method" in message)) return // An answer to a request: taskmux sends none.
-    if (!("id" in message)) return this.notified(message.method, message.params ?? {})
-    void this.answer(message.id, message.method, message.params)
+  /**
+   * A JSON-RPC batch: each message taken as it would be alone, the answers to its requests sent together
+   * in one array once all are in (none for a batch of notifications; a cancelled request has none).
+   */
+  private batch(messages: ReadonlyArray<unknown>): void {
+    if (this.revision !== BATCH_REVISION || this.modernClient) {
+      return this.send(this.error(
+        null,
+        ErrorCode.InvalidRequest,
+        `Batches are MCP ${BATCH_REVISION}'s only: this session speaks ${
+          this.modernClient ? MODERN_VERSION : this.revision
+        }, so send one JSON-RPC message per line.`
+      ))
+    }
+    if (messages.length === 0) {
+      return this.send(this.error(null, ErrorCode.InvalidRequest, "Invalid request: an empty batch."))
+    }
+    const answers: Array<object> = []
+    let waiting = messages.length
+    const done = () => {
+      if (--waiting === 0 && answers.length > 0) this.send(answers)
+    }
+    for (const message of messages) {
+      if (isObject(message) && message.method === "initialize") {
+        answers.push(
+          this.error(
+            usableId(message),
+            ErrorCode.InvalidRequest,
+            "Invalid request: initialize is never part of a batch."
+          )
+        )
+        done()
+        continue
+      }
+      this.one(message, (reply) => answers.push(reply), done)
+    }
   }
 
-  private reject(id: RequestId | null, code: number, message: string) {
-    this.send({ jsonrpc: "2.0", id, error: { code, message } })
+  /** An error answer: `null` for a request whose id could not be read, as JSON-RPC asks. */
+  private error(id: RequestId | null, code: number, message: string): object {
+    return { jsonrpc: "2.0", id, error: { code, message } }
+  }
+
+  private dispatch(message: Message, reply: (message: object) => void, done: () => void): void {
+    if (!("method" in message)) return done() // An answer to a request: taskmux sends none.
+    if (!("id" in message)) {
+      this.notified(message.method, message.params ?? {})
+      return done()
+    }
+    void this.answer(message.id, message.method, message.params, reply).finally(done)
   }
 
   notify(method: string, params: object): void {
@@ -250,12 +296,12 @@ export class McpSession {
     // notifications/initialized, roots/list_changed and the like ask nothing of taskmux.
   }
 
-  private async answer(id: RequestId, method: string, params: Params | undefined) {
+  private async answer(id: RequestId, method: string, params: Params | undefined, reply: (message: object) => void) {
     let modern: ModernRequest | undefined
     try {
       modern = modernEnvelope(params)
     } catch (error) {
-      return this.send({ jsonrpc: "2.0", id, error: errorOf(method, error) })
+      return reply({ jsonrpc: "2.0", id, error: errorOf(method, error) })
     }
     if (modern !== undefined && !this.initialized) {
       this.modernClient = true
@@ -274,11 +320,11 @@ export class McpSession {
         `"${MODERN_VERSION}" and the client's capabilities (a session subscribes with resources/subscribe).`
       : undefined
     if (handler === undefined || refusal !== undefined) {
-      return this.send({ jsonrpc: "2.0", id, error: { code: ErrorCode.MethodNotFound, message: refusal } })
+      return reply({ jsonrpc: "2.0", id, error: { code: ErrorCode.MethodNotFound, message: refusal } })
     }
     // taskmux's lists come in one page: a cursor it never gave is an error, as MCP's pagination asks.
     if (ONE_PAGE.has(method) && params?.cursor !== undefined) {
-      return this.send({
+      return reply({
         jsonrpc: "2.0",
         id,
         error: errorOf(
@@ -305,16 +351,16 @@ export class McpSession {
       capabilities: modern === undefined ? this.clientCapabilities : modern.capabilities,
       id
     }
-    let reply: object
+    let answer: object
     try {
       const result = await handler(params, context)
-      reply = { jsonrpc: "2.0", id, result: modern === undefined ? result : asModern(method, result) }
+      answer = { jsonrpc: "2.0", id, result: modern === undefined ? result : asModern(method, result) }
     } catch (error) {
-      reply = { jsonrpc: "2.0", id, error: errorOf(method, error, modern !== undefined) }
+      answer = { jsonrpc: "2.0", id, error: errorOf(method, error, modern !== undefined) }
     }
     if (this.inFlight.get(id) === controller) this.inFlight.delete(id)
     // A cancelled request is not answered (the client has forgotten the id).
-    if (!controller.signal.aborted) this.send(reply)
+    if (!controller.signal.aborted) reply(answer)
     if (this.inFlight.size === 0 && this.idle.size > 0) { for (const done of [...this.idle]) done() }
   }
 }

@@ -32,13 +32,59 @@ describe("McpSession", () => {
     s.receive({ jsonrpc: "1.0", id: 2, method: "ping" })
     s.receive({ jsonrpc: "2.0", id: 3, method: "tools/list", params: [1] })
     s.receive({ jsonrpc: "2.0", method: "notifications/x", params: [1] })
+    // A notification is never answered, however wrong (MCP's rule).
+    s.receive({ jsonrpc: "2.0", method: "notifications/x", params: "s" })
     s.receive("hello")
     expect(sent.map((m) => [m.id, m.error?.code, m.error?.message])).toEqual([
-      [null, -32600, "Batches are not supported: send one JSON-RPC message per line."],
+      [
+        null,
+        -32600,
+        "Batches are MCP 2025-03-26's only: this session speaks 2025-11-25, so send one JSON-RPC message per line."
+      ],
       [2, -32600, "Invalid request: \"jsonrpc\" must be \"2.0\", got \"1.0\"."],
       [3, -32602, "Invalid params for tools/list: params must be an object, got [1]."],
       [null, -32600, "Invalid request: a message is a JSON object, not string."]
     ])
+  })
+
+  it("takes a batch in a 2025-03-26 session, the revision that has them: its answers in one array, once all are in", async () => {
+    const { ask, s, sent } = session()
+    await ask(0, "initialize", { protocolVersion: "2025-03-26", capabilities: {} })
+    let release = () => {}
+    s.handle("slow", () => new Promise((resolve) => (release = () => resolve({ slow: true }))))
+    const before = sent.length
+    s.receive([
+      { jsonrpc: "2.0", id: 1, method: "slow" },
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      { jsonrpc: "2.0", id: 2, method: "ping" },
+      { jsonrpc: "2.0", id: 3, method: "no/such" },
+      { jsonrpc: "1.0", id: 4, method: "ping" },
+      { jsonrpc: "2.0", id: 5, method: "initialize", params: { protocolVersion: "2025-03-26" } },
+      { jsonrpc: "2.0", id: 6, method: "ping" }
+    ])
+    await new Promise((resolve) => setImmediate(resolve))
+    // Nothing until the slow one is in (or, cancelled, never will be): then one array, every other
+    // request's answer (in any order, as JSON-RPC allows), none for the notification.
+    expect(sent.length).toBe(before)
+    s.receive({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } })
+    release()
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(sent.length).toBe(before + 1)
+    const answers = sent.at(-1) as unknown as Array<Sent>
+    expect(answers.map((m) => [m.id, m.result ?? m.error?.code]).sort((a, b) => Number(a[0]) - Number(b[0])))
+      .toEqual([
+        [2, {}],
+        [3, -32601],
+        [4, -32600],
+        [5, -32600],
+        [6, {}]
+      ])
+    // A batch of notifications only is answered by nothing; an empty one is an invalid request.
+    s.receive([{ jsonrpc: "2.0", method: "notifications/initialized" }])
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(sent.length).toBe(before + 1)
+    s.receive([])
+    expect(sent.at(-1)).toMatchObject({ id: null, error: { code: -32600 } })
   })
 
   it("agrees on the client's protocol revision when it knows it, else offers its newest", async () => {
