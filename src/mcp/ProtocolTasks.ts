@@ -22,6 +22,8 @@ export type Outcome =
 
 export interface ProtocolTask {
   readonly taskId: string
+  /** Its place in its session, 1 up: a list's cursor is the last one a page gave (see ToolCalls' tasks/list). */
+  readonly seq: number
   /** Made by a 2025-11-25 request (its wire, and its status notifications). */
   readonly legacy: boolean
   status: ProtocolTaskStatus
@@ -62,6 +64,8 @@ export interface CallRun {
 
 export class ProtocolTasks {
   private readonly tasks = new Map<string, ProtocolTask>()
+  /** The last task's seq. */
+  last = 0
 
   /** Hears every status change (for status notifications). */
   private readonly changed: (task: ProtocolTask) => void
@@ -100,6 +104,7 @@ export class ProtocolTasks {
     let end!: () => void
     const task: ProtocolTask = {
       taskId: randomBytes(16).toString("hex"),
+      seq: ++this.last,
       legacy,
       status: "working",
       statusMessage: undefined,

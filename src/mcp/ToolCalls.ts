@@ -278,20 +278,19 @@ export const registerTools = (
     return { ...result, _meta: { ...meta, [RELATED_TASK_META]: { taskId: task.taskId } } }
   })
 
+  // A cursor is the place of the last task a page gave: it holds when that task is forgotten since
+  // (its TTL passed, or it made room), and the next page is the tasks after it.
   session.handle("tasks/list", (params) => {
-    const all = tasks.list()
     const cursor = params?.cursor
-    let from = 0
-    if (cursor !== undefined) {
-      from = all.findIndex((task) => task.taskId === cursor) + 1
-      if (from === 0) {
-        throw invalidParams(`Invalid params for tasks/list: cursor ${quote(cursor)} is no nextCursor of this session.`)
-      }
+    const after = cursor === undefined ? 0 : typeof cursor === "string" && /^\d+$/.test(cursor) ? Number(cursor) : NaN
+    if (!(after <= tasks.last)) {
+      throw invalidParams(`Invalid params for tasks/list: cursor ${quote(cursor)} is no nextCursor of this session.`)
     }
-    const page = all.slice(from, from + LIST_PAGE)
+    const rest = tasks.list().filter((task) => task.seq > after)
+    const page = rest.slice(0, LIST_PAGE)
     return {
       tasks: page.map(legacyView),
-      ...(from + LIST_PAGE < all.length && { nextCursor: page[page.length - 1]!.taskId })
+      ...(rest.length > LIST_PAGE && { nextCursor: String(page[page.length - 1]!.seq) })
     }
   })
 

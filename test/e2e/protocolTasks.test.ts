@@ -193,6 +193,36 @@ describe("2025-11-25 tasks, with the 1.x SDK", () => {
     })
   })
 
+  it("tasks/list pages by cursor, and a cursor it gave holds when the task it ended at is forgotten", async () => {
+    // A session of its own: 55 tasks that fail at once, the 50th kept only a second after it ends.
+    const own = await connect()
+    try {
+      const ids: Array<string> = []
+      for (let i = 1; i <= 55; i++) {
+        const stream = own.client.experimental.tasks.callToolStream(
+          { name: "wait_for_task", arguments: { name: `none-${i}`, exit: true } },
+          CallToolResultSchema,
+          { task: { ttl: i === 50 ? 1000 : 600_000 } }
+        )
+        const first = await stream[Symbol.asyncIterator]().next()
+        ids.push((first.value as { task: { taskId: string } }).task.taskId)
+      }
+      const first = await own.client.experimental.tasks.listTasks()
+      expect(first.tasks.map((t) => t.taskId)).toEqual(ids.slice(0, 50))
+      expect(first.nextCursor).toBeDefined()
+      await until(async () => {
+        const last = await own.client.experimental.tasks.getTask(ids[49]!).catch(() => undefined)
+        return last === undefined || undefined
+      }, 10_000)
+      const second = await own.client.experimental.tasks.listTasks(first.nextCursor)
+      expect(second.tasks.map((t) => t.taskId)).toEqual(ids.slice(50))
+      expect(second.nextCursor).toBeUndefined()
+      await expect(own.client.experimental.tasks.listTasks("not a cursor")).rejects.toMatchObject({ code: -32602 })
+    } finally {
+      await own.client.close()
+    }
+  })
+
   it("a tool that cannot wait refuses a task in a sentence; a tool's error fails its task with the reason", async () => {
     await expect(
       s.client.request(
