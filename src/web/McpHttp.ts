@@ -72,6 +72,8 @@ export interface McpHttpOptions {
 export interface McpHttp {
   /** Serves one request to /mcp, already judged by the listener. */
   readonly handle: (request: http.IncomingMessage, response: http.ServerResponse) => void
+  /** Ends every 2026-07-28 exchange, saying so to a listen, once their streams have gone out (see farewell). */
+  readonly farewell: () => Promise<void>
   /** Ends every session (their own tasks with them) and every exchange. */
   readonly close: () => Promise<void>
 }
@@ -98,6 +100,7 @@ interface Session {
 /** One 2026-07-28 request in the listener's session, by the id it has there. */
 interface Exchange {
   readonly transport: PerRequestHTTPServerTransport
+  readonly method: string
   /** The client's own id and progress token. */
   readonly id: Id
   readonly progressToken: unknown
@@ -297,6 +300,8 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
 
   const exchanges = new Map<string, Exchange>()
   let next = 0
+  /** Each event stream's end, while it is open. */
+  const streams = new Set<Promise<void>>()
 
   /** What the listener's session sends, to the exchange it belongs to, with the client's own ids. */
   const route = (message: object) => {
@@ -381,6 +386,7 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     const transport = new PerRequestHTTPServerTransport({ classification: routed.classification })
     const exchange: Exchange = {
       transport,
+      method: message.method,
       id: message.id,
       progressToken: isObject(message.params?._meta) ? message.params._meta.progressToken : undefined,
       answered: false
@@ -505,6 +511,9 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       return
     }
     response.writeHead(answer.status, headers).flushHeaders()
+    const ended = new Promise<void>((resolve) => response.once("close", resolve))
+    streams.add(ended)
+    void ended.then(() => streams.delete(ended))
     // A client that goes away ends the stream at once (its transport forgets it), not at its next event.
     const reader = answer.body.getReader()
     const stop = () => void reader.cancel().catch(() => {})
@@ -563,11 +572,30 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     })
   }
 
+  /**
+   * Ends every 2026-07-28 exchange, a listen saying it is torn down, as that revision requires (its
+   * client may listen again); then waits (a second at most) for their streams to reach their clients.
+   */
+  const farewell = async () => {
+    closed = true
+    await Promise.all([...exchanges.values()].map(async (exchange) => {
+      if (exchange.method === "subscriptions/listen" && !exchange.answered) {
+        await exchange.transport.send({
+          jsonrpc: "2.0",
+          method: "notifications/cancelled",
+          params: { requestId: exchange.id, reason: "taskmux's supervisor is ending." }
+        }, { relatedRequestId: exchange.id }).catch(() => {})
+      }
+      await exchange.transport.close().catch(() => {})
+    }))
+    await Promise.race([Promise.all(streams), new Promise((resolve) => setTimeout(resolve, 1000).unref())])
+  }
+
   return {
     handle,
+    farewell,
     close: async () => {
-      closed = true
-      for (const exchange of exchanges.values()) void exchange.transport.close()
+      await farewell()
       await Promise.all([...sessions.values()].map(endSession))
       // Tasks a 2026-07-28 client started with keep: false were the listener's.
       await run(Effect.andThen(Scope.close(scope, Exit.void), registry.endSession(listener.id)))

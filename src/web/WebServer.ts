@@ -617,12 +617,14 @@ export const startWebServer = (options: WebOptions) =>
         for (const [old, entry] of tickets) if (entry.until < Date.now()) tickets.delete(old)
         return `http://${shown}:${port}/?ticket=${ticket}`
       },
-      close: () =>
-        new Promise<void>((resolve) => {
-          void mcpHttp?.then((mcp) => mcp.close())
-          server.closeAllConnections()
-          server.close(() => resolve())
-          void Effect.runPromise(Scope.close(scope, Exit.void))
-        })
+      close: async () => {
+        // MCP over HTTP says goodbye first (a 2026-07-28 listen is told it ends), then every connection goes.
+        const mcp = await mcpHttp?.catch(() => undefined)
+        await mcp?.farewell()
+        void mcp?.close()
+        server.closeAllConnections()
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+        void Effect.runPromise(Scope.close(scope, Exit.void))
+      }
     } satisfies WebServer
   })

@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { MAX_SESSIONS } from "../../src/web/McpHttp.ts"
+import { builtCli } from "../builtCli.ts"
 import { serverEntry, until } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
 import { send as sendHttp, sendAndLeave } from "./fixtures/http.ts"
@@ -578,3 +579,47 @@ const NOT_APPLICABLE = [
   "prompts-get-embedded-resource",
   "prompts-get-with-image"
 ]
+
+describe("a 2026-07-28 listen open when its supervisor ends", () => {
+  it("is told it is torn down: notifications/cancelled for it, as the revision requires", async () => {
+    const rt = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-listen-rt-"))
+    const own = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-listen-"))
+    const printed = await builtCli(own, { ...process.env, XDG_RUNTIME_DIR: rt, TASKMUX_ISOLATED: "false" })([
+      "ui",
+      "--print"
+    ])
+    const url = new URL(printed.stdout.trim())
+    const listening = await fetch(new URL("/mcp", url), {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${url.searchParams.get("token")}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "subscriptions/listen"
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: "sub1",
+        method: "subscriptions/listen",
+        params: { _meta: MODERN_META, notifications: { resourcesListChanged: true } }
+      })
+    })
+    const reader = listening.body!.getReader()
+    let text = ""
+    const readUntil = async (done: (text: string) => boolean) => {
+      while (!done(text)) {
+        // Its end: said, or the connection cut (as it was, with nothing said).
+        const chunk = await reader.read().catch(() => ({ done: true as const, value: undefined }))
+        if (chunk.done) return
+        text += Buffer.from(chunk.value).toString()
+      }
+    }
+    await readUntil((t) => t.includes("notifications/subscriptions/acknowledged"))
+    const supervisor = await connectIfRunning(runtimePaths(own, { XDG_RUNTIME_DIR: rt }), "cli")
+    supervisor!.socket.destroy()
+    process.kill(supervisor!.welcome.pid, "SIGTERM")
+    await readUntil(() => false)
+    expect(text).toMatch(/"method":"notifications\/cancelled","params":\{"requestId":"sub1","reason":"[^"]+"\}/)
+  })
+})
