@@ -416,7 +416,10 @@ const whatIsWrong = (json: unknown): string | undefined => {
   // An answer (taskmux asks nothing, so it is dropped): never answered, even with a null id.
   if (!("method" in json) && "id" in json && ("result" in json || "error" in json)) return undefined
   if ("id" in json && usableId(json) === null) {
-    return `"id" must be a string or an integer, got ${quote(json.id)}`
+    // JSON's number as read is not the one sent: not echoed as if it were.
+    return Number.isInteger(json.id) && !Number.isSafeInteger(json.id)
+      ? `"id" is an integer beyond 2^53, which cannot be answered exactly: send it as a string`
+      : `"id" must be a string or an integer, got ${quote(json.id)}`
   }
   if ("params" in json && !isObject(json.params)) {
     return `"params" must be an object, got ${quote(json.params)}`

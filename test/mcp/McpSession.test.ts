@@ -31,6 +31,7 @@ describe("McpSession", () => {
     s.receive([{ jsonrpc: "2.0", id: 1, method: "ping" }])
     s.receive({ jsonrpc: "1.0", id: 2, method: "ping" })
     s.receive({ jsonrpc: "2.0", id: 3, method: "tools/list", params: [1] })
+    s.receive({ jsonrpc: "2.0", id: 2 ** 53 + 2, method: "ping" })
     s.receive({ jsonrpc: "2.0", method: "notifications/x", params: [1] })
     // A notification is never answered, however wrong (MCP's rule).
     s.receive({ jsonrpc: "2.0", method: "notifications/x", params: "s" })
@@ -43,6 +44,11 @@ describe("McpSession", () => {
       ],
       [2, -32600, "Invalid request: \"jsonrpc\" must be \"2.0\", got \"1.0\"."],
       [3, -32602, "Invalid params for tools/list: params must be an object, got [1]."],
+      [
+        null,
+        -32600,
+        "Invalid request: \"id\" is an integer beyond 2^53, which cannot be answered exactly: send it as a string."
+      ],
       [null, -32600, "Invalid request: a message is a JSON object, not string."]
     ])
   })
