@@ -168,14 +168,14 @@ export class McpSession {
    */
   receive(json: unknown): void {
     if (Array.isArray(json)) return this.batch(json)
-    this.one(json, (reply) => this.send(reply))
+    this.one(json, this.send)
   }
 
-  /** One message, its answer (if any) given to `reply`; `done` once it has one or never will. */
-  private one(json: unknown, reply: (message: object) => void, done: () => void = () => {}): void {
+  /** One message, its answer (if any) given to `reply`; `done` (a batch's) once it has one or never will. */
+  private one(json: unknown, reply: (message: object) => void, done?: () => void): void {
     const problem = whatIsWrong(json)
     if (problem === undefined) return this.dispatch(json as Message, reply, done)
-    done()
+    done?.()
     // A notification (JSON-RPC 2.0's, a method and no id) is never answered, however wrong its params: MCP's rule.
     if (isObject(json) && json.jsonrpc === "2.0" && typeof json.method === "string" && !("id" in json)) return
     const id = usableId(json)
@@ -236,13 +236,14 @@ export class McpSession {
     return { jsonrpc: "2.0", id, error: { code, message } }
   }
 
-  private dispatch(message: Message, reply: (message: object) => void, done: () => void): void {
-    if (!("method" in message)) return done() // An answer to a request: taskmux sends none.
+  private dispatch(message: Message, reply: (message: object) => void, done?: () => void): void {
+    if (!("method" in message)) return done?.() // An answer to a request: taskmux sends none.
     if (!("id" in message)) {
       this.notified(message.method, message.params ?? {})
-      return done()
+      return done?.()
     }
-    void this.answer(message.id, message.method, message.params, reply).finally(done)
+    const answered = this.answer(message.id, message.method, message.params, reply)
+    if (done !== undefined) void answered.finally(done)
   }
 
   notify(method: string, params: object): void {
