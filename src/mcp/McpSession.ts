@@ -354,7 +354,10 @@ export class McpSession {
     }
     let answer: object
     try {
-      const result = await handler(params, context)
+      // A handler that answers at once is answered at once: initialize's answer goes out before anything a
+      // later line of the same read sets off (a start's list_changed), as a client expects.
+      const pending = handler(params, context)
+      const result = pending instanceof Promise ? await pending : pending
       answer = { jsonrpc: "2.0", id, result: modern === undefined ? result : asModern(method, result) }
     } catch (error) {
       answer = { jsonrpc: "2.0", id, error: errorOf(method, error, modern !== undefined) }

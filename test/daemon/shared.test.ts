@@ -1119,6 +1119,24 @@ describe("one supervisor per project, shared by every session", () => {
     }
   })
 
+  it("answers initialize first to a client that sends everything at once (printf … | taskmux)", async () => {
+    const p = makeProject()
+    const child = spawn(process.execPath, [serverEntry], { env: { ...process.env, ...p.env } })
+    let out = ""
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()))
+    child.stdin.end(
+      [
+        { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {} } },
+        { jsonrpc: "2.0", method: "notifications/initialized" },
+        { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "start_task", arguments: { command: "true" } } }
+      ].map((m) => `${JSON.stringify(m)}\n`).join("")
+    )
+    await until(() => out.includes("\"id\":2") || undefined)
+    // Not the list_changed its start sets off: that came first, before the session was even agreed on.
+    expect(JSON.parse(out.split("\n")[0]!)).toMatchObject({ id: 1, result: { protocolVersion: "2025-06-18" } })
+    child.kill()
+  })
+
   it("the CLI says who a busy supervisor of another protocol is and how to end it, not that it died", async () => {
     const p = makeProject()
     const server = await otherBuild(p.paths(), { sessions: 0, running: 2 })
