@@ -109,8 +109,11 @@ const pipeThrough = async (paths: RuntimePaths, supervisorArgs: ReadonlyArray<st
       })
     }
 
+    // Whether the last line passed on is still open: the supervisor died writing it.
+    let midLine = false
     const onSupervisorData = (chunk: Buffer) => {
       fromSupervisor(chunk)
+      if (chunk.length > 0) midLine = chunk[chunk.length - 1] !== 0x0a
       if (!stdout.write(chunk)) {
         socket.pause()
         stdout.once("drain", () => socket.resume())
@@ -126,6 +129,9 @@ const pipeThrough = async (paths: RuntimePaths, supervisorArgs: ReadonlyArray<st
       const message = `The taskmux supervisor for ${paths.project} (pid ${welcome.pid}) ended while this call ` +
         "ran, and its tasks with it. Reconnect (restart the MCP server in your client) to start a new one; " +
         "if it was killed, list_tasks there shows what ran as lost."
+      // Its half line ends here (the client drops it), so that every open call's sentence is a line of its own:
+      // the cut answer's own call first among them.
+      if (midLine) stdout.write("\n")
       for (const id of pending.values()) {
         stdout.write(`${JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32603, message } })}\n`)
       }

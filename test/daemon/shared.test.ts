@@ -1137,6 +1137,42 @@ describe("one supervisor per project, shared by every session", () => {
     child.kill()
   })
 
+  it("a supervisor that dies mid-answer leaves every open call its sentence, the cut one's included, each a line", async () => {
+    const p = makeProject()
+    const paths = p.paths()
+    // A supervisor of this protocol that dies while it writes an answer (a kill -9 mid-write).
+    const server = net.createServer((socket) => {
+      let greeted = false
+      socket.on("data", (chunk) => {
+        if (!greeted) {
+          greeted = true
+          const welcome = { taskmux: "0.0.0", protocol: WIRE_PROTOCOL, pid: process.pid, project: paths.project }
+          return socket.write(`${JSON.stringify({ ...welcome, sessions: 0, running: 0 })}\n`)
+        }
+        if (chunk.toString().includes("\"id\":8")) {
+          socket.end(`{"jsonrpc":"2.0","id":7,"result":{"content":[{"type":"text","text":"${"x".repeat(100_000)}`)
+        }
+      })
+    })
+    await new Promise<void>((resolve) => server.listen(paths.socket, resolve))
+    try {
+      const child = spawn(process.execPath, [serverEntry], { env: { ...process.env, ...p.env } })
+      let out = ""
+      child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()))
+      child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "x" } })}\n`)
+      child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 8, method: "tools/call", params: { name: "y" } })}\n`)
+      await until(() => child.exitCode !== null || undefined, 10_000)
+      const lines = out.split("\n").filter((line) => line !== "")
+      // The cut line, then a sentence for each open call, each a line of its own.
+      expect(lines).toHaveLength(3)
+      const errors = lines.slice(1).map((line) => JSON.parse(line) as { id: number; error: { message: string } })
+      expect(errors.map((e) => e.id).sort()).toEqual([7, 8])
+      expect(errors[0]!.error.message).toMatch(/ended while this call ran/)
+    } finally {
+      server.close()
+    }
+  })
+
   it("the CLI says who a busy supervisor of another protocol is and how to end it, not that it died", async () => {
     const p = makeProject()
     const server = await otherBuild(p.paths(), { sessions: 0, running: 2 })
