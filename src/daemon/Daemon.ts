@@ -354,7 +354,14 @@ export class Daemon extends Context.Service<Daemon, {
             return Effect.logWarning(problem)
           })
         const stayReachable = Effect.gen(function*() {
-          if (ending || sameFile(identityOf(paths.socket), listening.file)) {
+          if (ending) return
+          if (sameFile(identityOf(paths.socket), listening.file)) {
+            // Only the user may reach it, as the modes made at its start say: a chmod since (a careless
+            // one, a restore) would let another user in, for the socket checks no peer itself.
+            const opened = keepPrivate([[paths.dir, 0o700], [paths.socket, 0o600]])
+            if (opened.length > 0) {
+              yield* Effect.logWarning(`${opened.join(" and ")} let other users in: made private again`)
+            }
             return
           }
           ensurePrivateDir(paths.dir)
@@ -536,6 +543,19 @@ const listen = (path: string, accept: (socket: net.Socket) => void) =>
         remove()
       })
   )
+
+/** Of `files`, those open to other users, each made private again (its mode given), as `path (mode 777)`. */
+const keepPrivate = (files: ReadonlyArray<readonly [string, number]>): Array<string> =>
+  files.flatMap(([path, mode]) => {
+    const stat = fs.statSync(path, { throwIfNoEntry: false })
+    if (stat === undefined || (stat.mode & 0o077) === 0) return []
+    try {
+      fs.chmodSync(path, mode)
+    } catch {
+      // Not this user's to change (then not this supervisor's either): said all the same.
+    }
+    return [`${path} (mode ${(stat.mode & 0o777).toString(8)})`]
+  })
 
 /** How often the supervisor looks that its socket is still where fronts look for it. */
 const REACHABLE_EVERY_MS = 2_000

@@ -5,6 +5,7 @@
 import { EmptyResultSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
 import {
+  chmodSync,
   chownSync,
   cpSync,
   existsSync,
@@ -1171,6 +1172,24 @@ describe("one supervisor per project, shared by every session", () => {
     } finally {
       server.close()
     }
+  })
+
+  it("makes its directory and socket private again when a chmod opens them to other users", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    await a.call("list_tasks")
+    const paths = p.paths()
+    chmodSync(paths.dir, 0o777)
+    chmodSync(paths.socket, 0o666)
+    await until(() =>
+      (statSync(paths.dir).mode & 0o777) === 0o700 && (statSync(paths.socket).mode & 0o777) === 0o600 || undefined
+    )
+    await until(() => readFileSync(paths.log, "utf8").includes("let other users in") || undefined)
+    expect(readFileSync(paths.log, "utf8")).toMatch(
+      /\S+ \(mode 777\) and \S+\.sock \(mode 666\) let other users in: made private again/
+    )
+    // And it serves on.
+    expect((await a.call("list_tasks")).isError).toBeFalsy()
   })
 
   it("the CLI says who a busy supervisor of another protocol is and how to end it, not that it died", async () => {
