@@ -420,6 +420,8 @@ const holdLock = (file: string, project: string) =>
 
 /** The lock's exclusive transaction, and the pid file beside it; its release. */
 const takeLock = (sqlite: typeof import("node:sqlite"), file: string, project: string) => {
+  // The user's only, as everything beside it is (SQLite's journal takes the same mode).
+  fs.closeSync(fs.openSync(file, "a", 0o600))
   const db = new sqlite.DatabaseSync(file, { timeout: 0 })
   try {
     db.exec("BEGIN EXCLUSIVE")

@@ -908,7 +908,7 @@ export const ended = (state: TaskState): Ended => ({
 /** Whose a running task is, in words, for a start (by `asker`) that collides with it; nothing if the asker's. */
 const ownerText = (state: TaskState, asker: string | null) =>
   state.session === null
-    ? `kept since ${state.since}`
+    ? `kept since ${state.since}${state.client !== null ? `, started by ${state.client}` : ""}`
     : state.session === asker
     ? ""
     : `started by another session${state.client !== null ? ` (${state.client})` : ""} at ${state.since}`

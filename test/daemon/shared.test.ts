@@ -164,6 +164,12 @@ describe("one supervisor per project, shared by every session", () => {
     const taken = await b.call("start_task", { command: "sleep 1", name: "from-a" })
     expect(taken.isError).toBe(true)
     expect(textOf(taken)).toMatch(/already running \(pid \d+, started by another session \(taskmux-e2e\) at /)
+    // A kept one says who started it too.
+    await a.structured("start_task", { command: "sleep 300", name: "kept-a", keep: true })
+    expect(textOf(await b.call("start_task", { command: "sleep 1", name: "kept-a" }))).toMatch(
+      /already running \(pid \d+, kept since \S+, started by taskmux-e2e\)/
+    )
+    await b.structured("stop_task", { name: "kept-a" })
     expect(await b.structured("stop_task", { name: "from-a" })).toMatchObject({ status: "stopped" })
     // One supervisor serves both.
     expect((await p.supervisor())?.sessions).toBe(2)
@@ -1002,6 +1008,10 @@ describe("one supervisor per project, shared by every session", () => {
     const paths = p.paths()
     expect(statSync(paths.dir).mode & 0o777).toBe(0o700)
     expect(statSync(paths.socket).mode & 0o777).toBe(0o600)
+    // Everything beside it is the user's only too.
+    for (const file of readdirSync(paths.dir)) {
+      expect(statSync(NodePath.join(paths.dir, file)).mode & 0o077, file).toBe(0)
+    }
     expect(readdirSync(paths.dir).filter((f) => f.endsWith(".sock"))).toHaveLength(1)
     // The runtime directory is the user's: the other user may walk as far as the socket's own directory.
     const attempt = asOtherUser(
