@@ -26,7 +26,7 @@ import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { makeViewer, Viewer } from "../supervisor/Viewer.ts"
 import { builtUiDir } from "./builtUi.ts"
-import { HEADER, hostsFor, judge, pagePath, type Tokens } from "./guard.ts"
+import { HEADER, headerTokenOf, hostsFor, judge, pagePath, type Tokens } from "./guard.ts"
 import type { McpHttp } from "./McpHttp.ts"
 
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
@@ -552,8 +552,9 @@ export const startWebServer = (options: WebOptions) =>
           asset.body.toString("utf8")
             .replace(
               /<meta name="taskmux-token" content="">/,
+              // Not the token: one good only beside its cookie (headerTokenOf).
               `<meta name="taskmux-token" content="${
-                verdict.readOnly ? options.tokens.readOnly : options.tokens.full
+                headerTokenOf(verdict.readOnly ? options.tokens.readOnly : options.tokens.full)
               }">`
             )
             .replace(

@@ -3,7 +3,8 @@
  * own Host (DNS rebinding: a name that is not the listener's is refused), no foreign Origin (no CORS, no
  * cross-site request), and the supervisor's token, from the link the page was opened with (then an
  * HttpOnly, SameSite=Strict cookie scoped to the page's own path) or a header; a request that changes
- * something needs the header, so a cookie a browser attaches by itself is never enough. MCP at `/mcp` takes the full token only, from
+ * something needs the header (the token, or the page's header token beside its cookie), so a cookie a
+ * browser attaches by itself is never enough. MCP at `/mcp` takes the full token only, from
  * `Authorization: Bearer` (or `?token=` in its address, for clients that take nothing but a URL), never
  * from the cookie. Pure: the server applies what this answers.
  */
@@ -20,6 +21,13 @@ export const tokensOf = (full: string): Tokens => ({
   full,
   readOnly: createHmac("sha256", full).update("taskmux read-only page").digest("hex")
 })
+
+/**
+ * What a page holds for its header, in its HTML (where its scripts read it): derived from its token, and
+ * good only beside that token's cookie, which is HttpOnly. So no script of a page ever holds a token that
+ * works on its own (at /mcp, from another machine, after the cookie is gone).
+ */
+export const headerTokenOf = (token: string) => createHmac("sha256", token).update("taskmux page header").digest("hex")
 
 export const COOKIE = "taskmux_token"
 export const HEADER = "x-taskmux-token"
@@ -101,8 +109,10 @@ export const judge = (request: Request, tokens: Tokens, hosts: ReadonlySet<strin
     return { ok: false, status: 403, error: `Origin ${JSON.stringify(request.origin)} may not use this listener.` }
   }
   if (request.mcp === true) return judgeMcp(request, tokens)
-  const fromHeader = which(tokens, request.header)
   const fromCookie = which(tokens, cookieValue(request.cookie))
+  const cookieToken = fromCookie === "full" ? tokens.full : fromCookie === "readOnly" ? tokens.readOnly : undefined
+  const fromHeader = which(tokens, request.header) ??
+    (cookieToken !== undefined && same(request.header, headerTokenOf(cookieToken)) ? fromCookie : undefined)
   const fromQuery = request.changes ? undefined : which(tokens, request.query)
   if (request.changes) {
     if (fromHeader === undefined) {

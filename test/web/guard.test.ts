@@ -1,7 +1,7 @@
 /** Who may use the web listener, decided alone: Host, Origin, token, and the header a change needs. */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { hostsFor, judge, pagePath, type Request, tokensOf } from "../../src/web/guard.ts"
+import { headerTokenOf, hostsFor, judge, pagePath, type Request, tokensOf } from "../../src/web/guard.ts"
 
 const tokens = tokensOf("a".repeat(64))
 const hosts = hostsFor("127.0.0.1", 4321)
@@ -41,6 +41,25 @@ describe("judge", () => {
     expect(judge({ ...change, cookie: undefined, query: tokens.full }, tokens, hosts)).toMatchObject({ status: 401 })
     expect(judge({ ...change, header: tokens.full }, tokens, hosts)).toMatchObject({ ok: true, readOnly: false })
     expect(judge({ ...change, header: tokens.readOnly }, tokens, hosts)).toMatchObject({ ok: true, readOnly: true })
+  })
+
+  it("takes a page's header token (what its HTML holds) beside its cookie only: alone it is nothing", () => {
+    const change = { ...base, method: "POST", changes: true }
+    const pageHeader = headerTokenOf(tokens.full)
+    expect(pageHeader).not.toBe(tokens.full)
+    expect(judge({ ...change, header: pageHeader }, tokens, hosts)).toMatchObject({ ok: true, readOnly: false })
+    const readOnlyPage = { ...change, cookie: `taskmux_token=${tokens.readOnly}` }
+    expect(judge({ ...readOnlyPage, header: headerTokenOf(tokens.readOnly) }, tokens, hosts)).toMatchObject({
+      ok: true,
+      readOnly: true
+    })
+    // Without its cookie, or beside the other token's, or as a link's token, or at /mcp: refused.
+    expect(judge({ ...change, cookie: undefined, header: pageHeader }, tokens, hosts)).toMatchObject({ status: 401 })
+    expect(judge({ ...readOnlyPage, header: pageHeader }, tokens, hosts)).toMatchObject({ status: 403 })
+    expect(judge({ ...base, cookie: undefined, query: pageHeader }, tokens, hosts)).toMatchObject({ status: 401 })
+    expect(judge({ ...base, cookie: undefined, header: pageHeader, mcp: true }, tokens, hosts)).toMatchObject({
+      status: 401
+    })
   })
 
   it("any Host but the listener's is 421 and any Origin but its own 403, whatever the token", () => {

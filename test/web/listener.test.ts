@@ -150,6 +150,11 @@ describe("the web listener", () => {
     expect(String(first.headers["set-cookie"])).toBe(`taskmux_token=${token}; HttpOnly; SameSite=Strict; Path=${page}`)
     const html = await send(url, { path: page, headers: { cookie } })
     expect([html.status, html.headers["content-type"]]).toEqual([200, "text/html; charset=utf-8"])
+    // What its scripts can read holds no token: a header token, good only beside the HttpOnly cookie.
+    expect(html.body).not.toContain(token)
+    const pageHeader = /<meta name="taskmux-token" content="([0-9a-f]{64})">/.exec(html.body)![1]!
+    expect((await call("list_tasks", {}, { cookie, "x-taskmux-token": pageHeader })).status).toBe(200)
+    expect((await call("list_tasks", {}, { "x-taskmux-token": pageHeader })).status).toBe(401)
     expect((await send(url, { path: page })).status).toBe(401)
     expect((await send(url, { path: "/p/000000000000000000000000/", headers: { cookie } })).status).toBe(404)
     // The page's own path, with the read-only token's cookie, is not the read-only page.
