@@ -571,39 +571,53 @@ export const startWebServer = (options: WebOptions) =>
       response.end(body)
     }
 
-    const server = http.createServer({
-      // A request whose headers dribble in (a slowloris) is given up after 10 s, and a whole request after
-      // 30 s: each connection costs the supervisor a descriptor, which its tasks' spawns need too.
-      headersTimeout: 10_000,
-      requestTimeout: 30_000,
-      connectionsCheckingInterval: 2_000
-    }, (request, response) => {
-      handle(request, response).catch((error: unknown) => {
-        if (!response.headersSent) fail(response, 500, `Internal error: ${String(error)}`)
-        else response.end()
-      })
-    })
-    // However many connect, the supervisor keeps descriptors for its tasks (pages need a few each).
-    server.maxConnections = MAX_CONNECTIONS
-    // Another user of this machine is refused before any request of theirs is answered: the listener is one
-    // user's, and a one-time address on a browser's command line (which every user can read) is theirs to race for.
-    // The check reads /proc off the event loop; no request of the connection is answered, or acted on,
-    // before it (handle awaits it). One from loopback whose socket cannot be found is not let in unknown.
     const self = process.getuid?.()
-    server.on("connection", (socket) => {
-      if (self === undefined || socket.remotePort === undefined || socket.localPort === undefined) return
-      const verdict = procfs.peerUid(socket.remotePort, socket.localPort, self).then((peer) => {
-        const loopback = /^(127\.|::1$|::ffff:127\.)/.test(socket.remoteAddress ?? "")
-        const ok = peer === self || peer === null || peer === undefined && !loopback
-        if (!ok) socket.destroy()
-        return ok
+    const makeServer = () => {
+      const server = http.createServer({
+        // A request whose headers dribble in (a slowloris) is given up after 10 s, and a whole request after
+        // 30 s: each connection costs the supervisor a descriptor, which its tasks' spawns need too.
+        headersTimeout: 10_000,
+        requestTimeout: 30_000,
+        connectionsCheckingInterval: 2_000
+      }, (request, response) => {
+        handle(request, response).catch((error: unknown) => {
+          if (!response.headersSent) fail(response, 500, `Internal error: ${String(error)}`)
+          else response.end()
+        })
       })
-      peers.set(socket, verdict)
-    })
-    yield* Effect.callback<void, Error>((resume) => {
-      server.once("error", (error) => resume(Effect.fail(error)))
-      server.listen(options.port, options.host, () => resume(Effect.void))
-    })
+      // However many connect, the supervisor keeps descriptors for its tasks (pages need a few each).
+      server.maxConnections = MAX_CONNECTIONS
+      // Another user of this machine is refused before any request of theirs is answered: the listener is one
+      // user's, and a one-time address on a browser's command line (which every user can read) is theirs to race for.
+      // The check reads /proc off the event loop; no request of the connection is answered, or acted on,
+      // before it (handle awaits it). One from loopback whose socket cannot be found is not let in unknown.
+      server.on("connection", (socket) => {
+        if (self === undefined || socket.remotePort === undefined || socket.localPort === undefined) return
+        const verdict = procfs.peerUid(socket.remotePort, socket.localPort, self).then((peer) => {
+          const loopback = /^(127\.|::1$|::ffff:127\.)/.test(socket.remoteAddress ?? "")
+          const ok = peer === self || peer === null || peer === undefined && !loopback
+          if (!ok) socket.destroy()
+          return ok
+        })
+        peers.set(socket, verdict)
+      })
+      return server
+    }
+    const listenOn = (server: http.Server, port: number, host: string) =>
+      Effect.callback<void, Error>((resume) => {
+        server.once("error", (error) => resume(Effect.fail(error)))
+        server.listen(port, host, () => resume(Effect.void))
+      })
+    const server = makeServer()
+    yield* listenOn(server, options.port, options.host)
+    // Loopback's other address too, on the same port, for a client that tries ::1 first (localhost). Where
+    // there is no IPv6, or another program holds that port there, 127.0.0.1 serves alone.
+    const servers = [server]
+    if (options.host === "127.0.0.1") {
+      const six = makeServer()
+      const listened = yield* Effect.exit(listenOn(six, (server.address() as AddressInfo).port, "::1"))
+      if (listened._tag === "Success") servers.push(six)
+    }
     const { address, port } = server.address() as AddressInfo
     hosts = hostsFor(address, port)
     const shown = address.includes(":") ? `[${address}]` : address
@@ -623,8 +637,10 @@ export const startWebServer = (options: WebOptions) =>
         const mcp = await mcpHttp?.catch(() => undefined)
         await mcp?.farewell()
         void mcp?.close()
-        server.closeAllConnections()
-        await new Promise<void>((resolve) => server.close(() => resolve()))
+        await Promise.all(servers.map((one) => {
+          one.closeAllConnections()
+          return new Promise<void>((resolve) => one.close(() => resolve()))
+        }))
         void Effect.runPromise(Scope.close(scope, Exit.void))
       }
     } satisfies WebServer

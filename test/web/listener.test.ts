@@ -70,8 +70,17 @@ describe("the web listener", () => {
     if (c !== undefined) process.kill(c.welcome.pid, "SIGTERM")
   })
 
-  it("listens on loopback only, with a 256-bit token kept 0600 beside the socket", () => {
+  it("listens on loopback only (127.0.0.1, and ::1 on the same port), with a 256-bit token kept 0600 beside the socket", async () => {
     expect(url.hostname).toBe("127.0.0.1")
+    // A client that tries localhost's ::1 first finds it there too (where the machine has IPv6).
+    const hasIpv6 = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer().once("error", () => resolve(false))
+      probe.listen(0, "::1", () => probe.close(() => resolve(true)))
+    })
+    if (hasIpv6) {
+      const six = await send(new URL(`http://[::1]:${url.port}/`), { path: "/api/ping", headers: { cookie } })
+      expect(six.status).toBe(204)
+    }
     expect(token).toMatch(/^[0-9a-f]{64}$/)
     const file = runtimePaths(project, { XDG_RUNTIME_DIR: runtime }).token
     expect(readFileSync(file, "utf8").trim()).toBe(token)
