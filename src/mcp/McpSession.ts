@@ -175,22 +175,26 @@ export class McpSession {
   private one(json: unknown, reply: (message: object) => void, done?: () => void): void {
     const problem = whatIsWrong(json)
     if (problem === undefined) return this.dispatch(json as Message, reply, done)
-    done?.()
     // A notification (JSON-RPC 2.0's, a method and no id) is never answered, however wrong its params: MCP's rule.
-    if (isObject(json) && json.jsonrpc === "2.0" && typeof json.method === "string" && !("id" in json)) return
+    if (isObject(json) && json.jsonrpc === "2.0" && typeof json.method === "string" && !("id" in json)) return done?.()
+    // The answer first, then done: the batch sends what it holds when its last member is done.
+    const answered = (message: object) => {
+      reply(message)
+      done?.()
+    }
     const id = usableId(json)
     // Params by position are valid JSON-RPC, but MCP names them: a request's params are wrong.
     if (
       isObject(json) && json.jsonrpc === "2.0" && typeof json.method === "string" && Array.isArray(json.params) &&
       id !== null
     ) {
-      return reply(this.error(
+      return answered(this.error(
         id,
         ErrorCode.InvalidParams,
         `Invalid params for ${json.method}: params must be an object, got ${quote(json.params)}.`
       ))
     }
-    reply(this.error(id, ErrorCode.InvalidRequest, `Invalid request: ${problem}.`))
+    answered(this.error(id, ErrorCode.InvalidRequest, `Invalid request: ${problem}.`))
   }
 
   /**
@@ -216,7 +220,7 @@ export class McpSession {
       if (--waiting === 0 && answers.length > 0) this.send(answers)
     }
     for (const message of messages) {
-      if (isObject(message) && message.method === "initialize") {
+      if (isObject(message) && message.method === "initialize" && "id" in message) {
         answers.push(
           this.error(
             usableId(message),

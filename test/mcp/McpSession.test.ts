@@ -91,6 +91,16 @@ describe("McpSession", () => {
     expect(sent.length).toBe(before + 1)
     s.receive([])
     expect(sent.at(-1)).toMatchObject({ id: null, error: { code: -32600 } })
+    // A batch whose last member is one that is wrong is answered all the same (JSON-RPC's own example: [1]).
+    s.receive([1])
+    expect(sent.at(-1)).toEqual([{ jsonrpc: "2.0", id: null, error: expect.objectContaining({ code: -32600 }) }])
+    s.receive([
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      { jsonrpc: "2.0", id: 7, method: "ping", params: [1] },
+      // An initialize with no id is a notification: never answered.
+      { jsonrpc: "2.0", method: "initialize" }
+    ])
+    expect(sent.at(-1)).toEqual([{ jsonrpc: "2.0", id: 7, error: expect.objectContaining({ code: -32602 }) }])
   })
 
   it("agrees on the client's protocol revision when it knows it, else offers its newest", async () => {
