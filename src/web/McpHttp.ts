@@ -300,8 +300,8 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
 
   const exchanges = new Map<string, Exchange>()
   let next = 0
-  /** Each event stream's end, while it is open. */
-  const streams = new Set<Promise<void>>()
+  /** Each 2026-07-28 exchange's event stream's end, while it is open. */
+  const modernStreams = new Set<Promise<void>>()
 
   /** What the listener's session sends, to the exchange it belongs to, with the client's own ids. */
   const route = (message: object) => {
@@ -511,9 +511,12 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       return
     }
     response.writeHead(answer.status, headers).flushHeaders()
-    const ended = new Promise<void>((resolve) => response.once("close", resolve))
-    streams.add(ended)
-    void ended.then(() => streams.delete(ended))
+    if (session === undefined) {
+      // A 2026-07-28 exchange's stream, which farewell ends (a session's GET stream ends with the listener).
+      const ended = new Promise<void>((resolve) => response.once("close", resolve))
+      modernStreams.add(ended)
+      void ended.then(() => modernStreams.delete(ended))
+    }
     // A client that goes away ends the stream at once (its transport forgets it), not at its next event.
     const reader = answer.body.getReader()
     const stop = () => void reader.cancel().catch(() => {})
@@ -576,7 +579,7 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
    * Ends every 2026-07-28 exchange, a listen saying it is torn down, as that revision requires (its
    * client may listen again); then waits (a second at most) for their streams to reach their clients.
    */
-  const farewell = async () => {
+  const sayFarewell = async () => {
     closed = true
     await Promise.all([...exchanges.values()].map(async (exchange) => {
       if (exchange.method === "subscriptions/listen" && !exchange.answered) {
@@ -588,8 +591,11 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       }
       await exchange.transport.close().catch(() => {})
     }))
-    await Promise.race([Promise.all(streams), new Promise((resolve) => setTimeout(resolve, 1000).unref())])
+    await Promise.race([Promise.all(modernStreams), new Promise((resolve) => setTimeout(resolve, 1000).unref())])
   }
+  /** Once, whether the listener's close or close() asks first. */
+  let farewelled: Promise<void> | undefined
+  const farewell = () => farewelled ??= sayFarewell()
 
   return {
     handle,

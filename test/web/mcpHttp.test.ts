@@ -616,10 +616,42 @@ describe("a 2026-07-28 listen open when its supervisor ends", () => {
       }
     }
     await readUntil((t) => t.includes("notifications/subscriptions/acknowledged"))
+    // And a 2025-era session's GET stream beside it, which ends with the listener, not a second later.
+    const headers = {
+      authorization: `Bearer ${url.searchParams.get("token")}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream"
+    }
+    const opened = await fetch(new URL("/mcp", url), {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 0,
+        method: "initialize",
+        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } }
+      })
+    })
+    const sessionId = opened.headers.get("mcp-session-id")!
+    await opened.text()
+    const stream = await fetch(new URL("/mcp", url), {
+      headers: {
+        ...headers,
+        accept: "text/event-stream",
+        "mcp-session-id": sessionId,
+        "mcp-protocol-version": "2025-11-25"
+      }
+    })
+    let streamEnded = 0
+    void stream.text().catch(() => {}).finally(() => (streamEnded = Date.now()))
     const supervisor = await connectIfRunning(runtimePaths(own, { XDG_RUNTIME_DIR: rt }), "cli")
     supervisor!.socket.destroy()
     process.kill(supervisor!.welcome.pid, "SIGTERM")
     await readUntil(() => false)
+    const listenEnded = Date.now()
     expect(text).toMatch(/"method":"notifications\/cancelled","params":\{"requestId":"sub1","reason":"[^"]+"\}/)
+    await until(() => streamEnded > 0 || undefined)
+    // The farewell waits for the listen's stream only (it waited its whole second for this one).
+    expect(streamEnded - listenEnded).toBeLessThan(500)
   })
 })
