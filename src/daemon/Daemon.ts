@@ -360,7 +360,7 @@ export class Daemon extends Context.Service<Daemon, {
             // one, a restore) would let another user in, for the socket checks no peer itself.
             const opened = keepPrivate([[paths.dir, 0o700], [paths.socket, 0o600]])
             if (opened.length > 0) {
-              yield* Effect.logWarning(`${opened.join(" and ")} let other users in: made private again`)
+              yield* sayOnce(`${opened.join(" and ")} let other users in: made private again`)
             }
             return
           }

@@ -146,7 +146,7 @@ const mismatch = (paths: RuntimePaths, welcome: Welcome) =>
   otherProtocol(
     paths.project,
     welcome,
-    "so this session runs on its own and its tasks end with it, until the client starts this MCP server again."
+    "so this session runs on its own and its tasks end with it (as every session does while that one runs)."
   )
 
 /** Calls `onLine` with each line's text, or its first `maxBytes` (and a few more). */

@@ -64,8 +64,12 @@ export interface CallRun {
 
 export class ProtocolTasks {
   private readonly tasks = new Map<string, ProtocolTask>()
-  /** The last task's seq. */
-  last = 0
+  private last = 0
+
+  /** The last task's seq (see ProtocolTask.seq). */
+  get lastSeq(): number {
+    return this.last
+  }
 
   /** Hears every status change (for status notifications). */
   private readonly changed: (task: ProtocolTask) => void

@@ -282,8 +282,8 @@ export const registerTools = (
   // (its TTL passed, or it made room), and the next page is the tasks after it.
   session.handle("tasks/list", (params) => {
     const cursor = params?.cursor
-    const after = cursor === undefined ? 0 : typeof cursor === "string" && /^\d+$/.test(cursor) ? Number(cursor) : NaN
-    if (!(after <= tasks.last)) {
+    const after = cursor === undefined ? 0 : placeOf(cursor, tasks.lastSeq)
+    if (after === undefined) {
       throw invalidParams(`Invalid params for tasks/list: cursor ${quote(cursor)} is no nextCursor of this session.`)
     }
     const rest = tasks.list().filter((task) => task.seq > after)
@@ -312,4 +312,11 @@ export const registerTools = (
   })
 
   return tasks
+}
+
+/** The place a tasks/list cursor names: a number no greater than the last task's seq, else undefined. */
+const placeOf = (cursor: unknown, last: number): number | undefined => {
+  if (typeof cursor !== "string" || !/^\d+$/.test(cursor)) return undefined
+  const place = Number(cursor)
+  return place <= last ? place : undefined
 }

@@ -608,16 +608,33 @@ export const startWebServer = (options: WebOptions) =>
         server.once("error", (error) => resume(Effect.fail(error)))
         server.listen(port, host, () => resume(Effect.void))
       })
-    const server = makeServer()
-    yield* listenOn(server, options.port, options.host)
-    // Loopback's other address too, on the same port, for a client that tries ::1 first (localhost). Where
-    // there is no IPv6, or another program holds that port there, 127.0.0.1 serves alone.
-    const servers = [server]
-    if (options.host === "127.0.0.1") {
-      const six = makeServer()
-      const listened = yield* Effect.exit(listenOn(six, (server.address() as AddressInfo).port, "::1"))
-      if (listened._tag === "Success") servers.push(six)
-    }
+    // Loopback's other address too, on the same port, for a client that tries ::1 first (localhost); where
+    // the machine has no IPv6, 127.0.0.1 serves alone. Another program on that port there would be given
+    // the token by such a client: the port is as taken as 127.0.0.1's would be (see openWeb), and one the
+    // system picked is picked again.
+    const listenAll = Effect.gen(function*() {
+      for (let attempt = 1;; attempt++) {
+        const server = makeServer()
+        yield* listenOn(server, options.port, options.host)
+        if (options.host !== "127.0.0.1") return [server]
+        const port = (server.address() as AddressInfo).port
+        const six = makeServer()
+        // Clients mostly come by 127.0.0.1: the descriptors kept for tasks' spawns stay about as many.
+        six.maxConnections = MAX_CONNECTIONS / 4
+        const failed = yield* listenOn(six, port, "::1").pipe(
+          Effect.as(undefined),
+          Effect.catch((error) => Effect.succeed(error as NodeJS.ErrnoException))
+        )
+        if (failed === undefined) return [server, six]
+        if (failed.code !== "EADDRINUSE") return [server]
+        server.close()
+        if (options.port !== 0 || attempt === 5) {
+          return yield* Effect.fail(new Error(`[::1]:${port} is another program's (${failed.message})`))
+        }
+      }
+    })
+    const servers = yield* listenAll
+    const server = servers[0]!
     const { address, port } = server.address() as AddressInfo
     hosts = hostsFor(address, port)
     const shown = address.includes(":") ? `[${address}]` : address

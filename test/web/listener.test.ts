@@ -36,6 +36,13 @@ const roTokenOf = (token: string) => tokensOf(token).readOnly
 
 const json = (body: string) => JSON.parse(body) as Record<string, unknown>
 
+/** Whether this machine has an IPv6 loopback to listen on. */
+const hasIpv6 = () =>
+  new Promise<boolean>((resolve) => {
+    const probe = net.createServer().once("error", () => resolve(false))
+    probe.listen(0, "::1", () => probe.close(() => resolve(true)))
+  })
+
 describe("the web listener", () => {
   let url: URL
   let token: string
@@ -73,11 +80,7 @@ describe("the web listener", () => {
   it("listens on loopback only (127.0.0.1, and ::1 on the same port), with a 256-bit token kept 0600 beside the socket", async () => {
     expect(url.hostname).toBe("127.0.0.1")
     // A client that tries localhost's ::1 first finds it there too (where the machine has IPv6).
-    const hasIpv6 = await new Promise<boolean>((resolve) => {
-      const probe = net.createServer().once("error", () => resolve(false))
-      probe.listen(0, "::1", () => probe.close(() => resolve(true)))
-    })
-    if (hasIpv6) {
+    if (await hasIpv6()) {
       const six = await send(new URL(`http://[::1]:${url.port}/`), { path: "/api/ping", headers: { cookie } })
       expect(six.status).toBe(204)
     }
@@ -337,29 +340,33 @@ describe("the web listener", () => {
     })
   })
 
-  it("where another program holds the project's port, the page moves with a new token and says so", async () => {
-    const elsewhere = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-squat-"))
-    const paths = runtimePaths(elsewhere, { XDG_RUNTIME_DIR: runtime })
-    const old = "1".repeat(64)
-    writeFileSync(paths.token, `${old}\n`, { mode: 0o600 })
-    const squatter = net.createServer()
-    await new Promise<void>((resolve) => squatter.listen(projectPort(paths.project), "127.0.0.1", resolve))
-    try {
-      const printed = await builtCli(elsewhere, env)(["ui", "--print"])
-      expect(printed.code, printed.stderr).toBe(0)
-      expect(printed.stderr).toMatch(/port \d+ is taken by another program: .* with a new token/)
-      const there = new URL(printed.stdout.trim())
-      expect(there.port).not.toBe(String(projectPort(paths.project)))
-      // A token a client gave the squatter opens nothing here.
-      expect(there.searchParams.get("token")).not.toBe(old)
-      expect((await send(there, { path: `/?token=${old}` })).status).toBe(401)
-    } finally {
-      squatter.close()
-      const c = await connectIfRunning(paths, "cli")
-      c?.socket.destroy()
-      if (c !== undefined) process.kill(c.welcome.pid, "SIGTERM")
+  it.each(["127.0.0.1", "::1"])(
+    "where another program holds the project's port on %s, the page moves with a new token and says so",
+    async (address) => {
+      if (address === "::1" && !(await hasIpv6())) return
+      const elsewhere = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-squat-"))
+      const paths = runtimePaths(elsewhere, { XDG_RUNTIME_DIR: runtime })
+      const old = "1".repeat(64)
+      writeFileSync(paths.token, `${old}\n`, { mode: 0o600 })
+      const squatter = net.createServer()
+      await new Promise<void>((resolve) => squatter.listen(projectPort(paths.project), address, resolve))
+      try {
+        const printed = await builtCli(elsewhere, env)(["ui", "--print"])
+        expect(printed.code, printed.stderr).toBe(0)
+        expect(printed.stderr).toMatch(/port \d+ is taken by another program: .* with a new token/)
+        const there = new URL(printed.stdout.trim())
+        expect(there.port).not.toBe(String(projectPort(paths.project)))
+        // A token a client gave the squatter opens nothing here.
+        expect(there.searchParams.get("token")).not.toBe(old)
+        expect((await send(there, { path: `/?token=${old}` })).status).toBe(401)
+      } finally {
+        squatter.close()
+        const c = await connectIfRunning(paths, "cli")
+        c?.socket.destroy()
+        if (c !== undefined) process.kill(c.welcome.pid, "SIGTERM")
+      }
     }
-  })
+  )
 
   // Last: the page moves for it.
   it("ui --listen on another address moves the page there, token kept; a bad address leaves it where it is", async () => {
