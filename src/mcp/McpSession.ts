@@ -364,6 +364,9 @@ export class McpSession {
       const result = pending instanceof Promise ? await pending : pending
       answer = { jsonrpc: "2.0", id, result: modern === undefined ? result : asModern(method, result) }
     } catch (error) {
+      // Never at once: an error sent while a transport still hands the request over is that transport's own
+      // refusal to it (the SDK's HTTP transport makes a -32601 a 404), not the handler's answer.
+      await undefined
       answer = { jsonrpc: "2.0", id, error: errorOf(method, error, modern !== undefined) }
     }
     if (this.inFlight.get(id) === controller) this.inFlight.delete(id)
