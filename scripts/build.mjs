@@ -36,9 +36,28 @@ writeFileSync(
   "dist/main.js",
   `#!/usr/bin/env node
 // taskmux entry: cache compiled code (Node >= 22.1), then load the bundled server.
+import * as fs from "node:fs"
 import * as module from "node:module"
+import * as path from "node:path"
+// In a directory of the user's own: Node's default is one in /tmp that whoever made it first owns, and
+// code cache another user wrote would be loaded. None where no such directory can be had.
+const cacheDir = () => {
+  const home = process.env.HOME
+  const base = process.env.XDG_CACHE_HOME || (home ? path.join(home, ".cache") : "")
+  if (!path.isAbsolute(base)) return undefined
+  const dir = path.join(base, "taskmux", "compile-cache")
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  // It and every directory up to the cache's home: the user's (or root's), and no one else may write there.
+  const uid = process.getuid?.()
+  for (let at = dir; ; at = path.dirname(at)) {
+    const stat = fs.statSync(at)
+    if (uid === undefined || stat.uid !== uid && stat.uid !== 0 || (stat.mode & 0o022) !== 0) return undefined
+    if (at === base) return (fs.statSync(dir).mode & 0o077) === 0 ? dir : undefined
+  }
+}
 try {
-  module.enableCompileCache?.()
+  const dir = cacheDir()
+  if (dir !== undefined) module.enableCompileCache?.(dir)
 } catch {}
 await import("./server.js")
 `
