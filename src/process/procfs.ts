@@ -9,10 +9,21 @@ import { withoutTraps } from "./shellLine.ts"
 
 /**
  * Linux with a /proc this process can list and read (a container or sandbox may hide it, or deny its
- * listing): else callers say what they cannot tell.
+ * listing), and of its own PID namespace: one of another (`unshare --pid` without a /proc of its own, a
+ * sandbox that shows the host's) names processes by numbers that mean others here, which a stop would
+ * signal. Else callers say what they cannot tell.
  */
-const procReadable = existsSync("/proc/self/stat") && readable("/proc")
+const procReadable = existsSync("/proc/self/stat") && readable("/proc") && ownNamespace()
 export const available = process.platform === "linux" && procReadable
+
+/** Whether /proc is of this process's PID namespace: its /proc/self is this process. */
+function ownNamespace(): boolean {
+  try {
+    return readlinkSync("/proc/self") === String(process.pid)
+  } catch {
+    return false
+  }
+}
 
 /** Whether `lsof` can see more than taskmux: off Linux it asks the kernel; on Linux it reads this same /proc. */
 export const lsofSees = process.platform !== "linux" || procReadable

@@ -12,17 +12,22 @@ import { canMount, inMountNamespace, processesWithEnv } from "../helpers.ts"
 import { accepting, connect, freePort, serverEntry, textOf, until } from "./client.ts"
 
 const cases = [
-  { hidden: "an empty /proc", mountOptions: "size=4k", user: [] },
+  { hidden: "an empty /proc", launcher: inMountNamespace("mount -t tmpfs -o size=4k none /proc") },
   // `nobody`, for whom a /proc of mode 000 cannot be listed (root could).
   {
     hidden: "a /proc it may not list",
-    mountOptions: "size=4k,mode=000",
-    user: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-  }
+    launcher: inMountNamespace(
+      "mount -t tmpfs -o size=4k,mode=000 none /proc",
+      ...["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    )
+  },
+  // A PID namespace that kept the host's /proc (unshare --pid without --mount-proc, a sandbox that binds
+  // it): its numbers are other processes here, which a stop would signal.
+  { hidden: "the /proc of another PID namespace", launcher: ["unshare", "--pid", "--fork"] }
 ]
 
 describe.runIf(canMount())("a server where /proc tells nothing", () => {
-  for (const { hidden, mountOptions, user } of cases) {
+  for (const { hidden, launcher } of cases) {
     it(`says what it cannot tell, stops a task's group, and goes on serving, with ${hidden}`, async () => {
       const marker = `${process.pid}-${Math.random()}`
       const home = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-noproc-"))
@@ -34,7 +39,7 @@ describe.runIf(canMount())("a server where /proc tells nothing", () => {
         [],
         serverEntry,
         home,
-        inMountNamespace(`mount -t tmpfs -o ${mountOptions} none /proc`, ...user)
+        launcher
       )
       try {
         // A shell and the two sleeps it runs, all in the task's process group.

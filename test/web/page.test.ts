@@ -545,8 +545,9 @@ describe("the page in a browser", () => {
     expect(await controls.count()).toBeGreaterThanOrEqual(6)
     for (const control of await controls.all()) expect(await control.isDisabled()).toBe(true)
     const pid = (await taskOf("ticker"))!.pid!
-    // Asked anyway (a forged click), the supervisor refuses it, and the task runs on.
-    const refused = await page.evaluate(`fetch("/api/call", {
+    // Asked anyway (a forged click, as the page asks: beside its cookie), the supervisor refuses it, and
+    // the task runs on.
+    const refused = await page.evaluate(`fetch("api/call", {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-Taskmux-Token":
         document.querySelector('meta[name="taskmux-token"]').content },
