@@ -10,6 +10,7 @@ import { parseCommandLine, TaskmuxConfig } from "./Config.ts"
 import { LOST_RACE } from "./daemon/connect.ts"
 import { runtimePaths } from "./daemon/runtimePaths.ts"
 import { InvalidConfig, LostRace } from "./domain/errors.ts"
+import { pidOneNote } from "./pidOne.ts"
 import { keepYoungGenerationSmall } from "./youngGeneration.ts"
 
 /**
@@ -67,10 +68,13 @@ const loadServer = Effect.promise(() => import("./Server.ts")).pipe(Effect.tap(E
 
 /** Today's server: this connection alone, over stdio; its tasks end with it. */
 const serveAlone = (settings: Record<string, string>, note?: string) =>
-  Effect.flatMap(
-    loadServer,
-    ({ McpServerClosed, ServerLayer }) => McpServerClosed.pipe(Effect.provide(ServerLayer(settings, note)))
-  )
+  Effect.flatMap(loadServer, ({ McpServerClosed, ServerLayer }) => {
+    // As PID 1, what that costs is said first, on stderr too (a front's note was said there already).
+    const pidOne = pidOneNote()
+    if (pidOne !== undefined) process.stderr.write(`taskmux: ${pidOne}\n`)
+    const notes = [pidOne, note].filter((n) => n !== undefined).join("\n\n")
+    return McpServerClosed.pipe(Effect.provide(ServerLayer(settings, notes === "" ? undefined : notes)))
+  })
 
 /** The project's supervisor (started with these options), until no session and no task needs it. */
 const superviseProject = (settings: Record<string, string>, project: string, args: ReadonlyArray<string>) =>

@@ -4,10 +4,12 @@ import { taskFileProject } from "../project/nearestProject.ts"
  * Whether this run is a front, and for which project, read from the command line, the environment and
  * the directories up from this one (a task file), without loading a parser: a front starts the
  * supervisor first and its options are checked there.
- * Undefined: not a front (--help, --version, --isolated, or the supervisor itself).
+ * Undefined: not a front (--help, --version, --isolated, PID 1, or the supervisor itself).
  */
 export const frontProject = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): string | undefined => {
   if (argv[0] === "supervise") return undefined
+  // PID 1 (a container's entrypoint) serves alone: the namespace, a supervisor with it, ends when it exits.
+  if (process.pid === 1) return undefined
   if (argv.some((arg) => ["--help", "-h", "--version", "-v"].includes(arg))) return undefined
   // Config.Boolean's words for true (Schema.TrueLiterals): the server it starts must read it the same.
   const isolated = argv.includes("--isolated") || /^(true|yes|on|1|y)$/i.test(env.TASKMUX_ISOLATED ?? "")
