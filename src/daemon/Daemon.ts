@@ -27,6 +27,7 @@ import { endSessionTasks } from "../project/endSessionTasks.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { listenAddress } from "../web/listenAddress.ts"
+import { projectPort } from "../web/projectPort.ts"
 import type { WebServer } from "../web/WebServer.ts"
 import { pidIn, READY_FD } from "./connect.ts"
 import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
@@ -195,11 +196,19 @@ export class Daemon extends Context.Service<Daemon, {
           const elsewhere = (port !== 0 && server.port !== port) || (net.isIP(host) !== 0 && server.address !== host)
           if (!opened && params?.listen !== undefined && elsewhere) {
             // Asked for another address (an SSH tunnel's port): the page moves there, once it listens; the
-            // token stays, and pages open on the old address lose it.
-            const moved = await listenOn(host, port)
+            // token stays, and pages open on the old address lose it. With no port, the project's own, which
+            // the old address holds: that goes first (else the project's port would look taken, by this very
+            // supervisor, and the page would move to a port and a token of the system's), and comes back if
+            // the new address cannot be had.
             const old = server
+            const ownPort = port === 0 && old.port === projectPort(paths.project)
+            if (ownPort) await old.close()
+            const moved = await listenOn(host, port).catch(async (error: Error) => {
+              if (ownPort) web = listenOn(old.address, old.port)
+              throw error
+            })
             web = Promise.resolve(server = moved)
-            await old.close()
+            if (!ownPort) await old.close()
           }
           // The browser the CLI opens (or the person who reads the address) has a minute to come.
           pageGraceUntil = Date.now() + PAGE_GRACE_MS

@@ -629,7 +629,7 @@ export const startWebServer = (options: WebOptions) =>
         if (failed.code !== "EADDRINUSE") return [server]
         server.close()
         if (options.port !== 0 || attempt === 5) {
-          return yield* Effect.fail(new Error(`[::1]:${port} is another program's (${failed.message})`))
+          return yield* Effect.fail(failed)
         }
       }
     })

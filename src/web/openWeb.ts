@@ -7,11 +7,12 @@
  * (MCP by URL) keeps working when the supervisor comes back. Deleting the file makes a new token.
  */
 import { type Context, Effect } from "effect"
-import { createHash, randomBytes } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import type { ToolEnv } from "../mcp/Tool.ts"
 import type { Notifier } from "../supervisor/Notifier.ts"
 import { tokensOf } from "./guard.ts"
+import { projectPort } from "./projectPort.ts"
 import { startWebServer, type WebServer } from "./WebServer.ts"
 
 export interface OpenOptions {
@@ -45,9 +46,7 @@ const newToken = (file: string): string => {
   return token
 }
 
-/** A port for the project, the same at every start: in 20000–39999, away from common dev servers'. */
-export const projectPort = (project: string): number =>
-  20_000 + createHash("sha256").update(project).digest().readUInt32BE(0) % 20_000
+export { projectPort }
 
 export const openWeb = (options: OpenOptions, context: Context.Context<ToolEnv | Notifier>): Promise<WebServer> => {
   const start = (port: number, tokens = tokensOf(tokenIn(options.tokenFile))) =>
@@ -57,8 +56,9 @@ export const openWeb = (options: OpenOptions, context: Context.Context<ToolEnv |
   return Effect.runPromise(
     start(own).pipe(
       // Another program holds the project's port: whoever it is, a client configured with this address
-      // would give it the token. A new token, then, so a token given there opens nothing here.
-      Effect.catch(() =>
+      // would give it the token. A new token, then, so a token given there opens nothing here. (Any other
+      // failure, an address that is no one's, is said as it is.)
+      Effect.catchIf((error) => (error as NodeJS.ErrnoException).code === "EADDRINUSE", () =>
         Effect.map(
           start(0, tokensOf(newToken(options.tokenFile))),
           (server): WebServer => ({
@@ -67,8 +67,7 @@ export const openWeb = (options: OpenOptions, context: Context.Context<ToolEnv |
               `${server.port}, with a new token. A client configured with the old address needs the new one ` +
               `(taskmux ui --print).`
           })
-        )
-      )
+        ))
     )
   )
 }

@@ -373,6 +373,14 @@ describe("the web listener", () => {
     const bad = await taskmux(["ui", "--print", "--listen", "203.0.113.1:1"])
     expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining("Cannot listen on 203.0.113.1:1")])
     expect((await send(url, { path: `/?token=${token}` })).status).toBe(303)
+    // Every interface, no port given: the project's own port, which the loopback listener held, and the
+    // same token (it was taken for another program's, and the token file given a new one).
+    const everywhere = await taskmux(["ui", "--print", "--listen", "0.0.0.0"])
+    expect(everywhere.code, everywhere.stderr).toBe(0)
+    expect(everywhere.stderr).not.toMatch(/taken by another program/)
+    const wide = new URL(everywhere.stdout.trim())
+    expect([wide.port, wide.searchParams.get("token")]).toEqual([url.port, token])
+    expect((await send(url, { path: `/?token=${token}` })).status).toBe(303)
     const free = await new Promise<number>((resolve) => {
       const probe = net.createServer().listen(0, "127.0.0.1", () => {
         const { port } = probe.address() as net.AddressInfo
