@@ -8,6 +8,7 @@ import { sha256 } from "@noble/hashes/sha2.js"
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js"
 import * as fs from "node:fs"
 import * as NodePath from "node:path"
+import { mkdirFailure } from "../mkdirFailure.ts"
 import { UsageError } from "./UsageError.ts"
 
 export interface RuntimePaths {
@@ -147,7 +148,7 @@ export const ensurePrivateDir = (dir: string): void => {
   try {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
   } catch (error) {
-    throw new Error(`cannot make ${dir}: ${(error as Error).message}`, { cause: error })
+    throw new Error(`cannot make ${dir}: ${(mkdirFailure(dir, error) as Error).message}`, { cause: error })
   }
   const stat = fs.lstatSync(dir)
   // Another user's cannot be removed by this one in a sticky /tmp: say the ways round it too.

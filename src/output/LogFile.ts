@@ -6,6 +6,7 @@
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as NodePath from "node:path"
+import { mkdirFailure } from "../mkdirFailure.ts"
 import { isAlive } from "../process/isAlive.ts"
 
 export interface LogStats {
@@ -47,7 +48,9 @@ const makeDir = (dir: string): Promise<void> => {
   let made = madeDirs.get(dir)
   if (made === undefined) {
     // Only the directory itself is made private: parents made on the way (`~/.local`) are as the umask says.
-    made = fs.promises.mkdir(dir, { recursive: true }).then(async (first) => {
+    made = fs.promises.mkdir(dir, { recursive: true }).catch((error: unknown) => {
+      throw mkdirFailure(dir, error)
+    }).then(async (first) => {
       if (first !== undefined) await fs.promises.chmod(dir, 0o700)
       const uid = process.getuid?.()
       const { uid: owner } = await fs.promises.stat(dir)

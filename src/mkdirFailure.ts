@@ -1,0 +1,16 @@
+import * as fs from "node:fs"
+
+/**
+ * Why `mkdir -p dir` failed, in the kernel's words: Node's recursive mkdir says ENOENT on a read-only file
+ * system (`docker run --read-only`), where `dir`'s parent is there; a plain mkdir of it says EROFS (or
+ * EACCES), which names what a person must change.
+ */
+export const mkdirFailure = (dir: string, error: unknown): unknown => {
+  if ((error as NodeJS.ErrnoException).code !== "ENOENT") return error
+  try {
+    fs.mkdirSync(dir)
+    return error
+  } catch (plain) {
+    return (plain as NodeJS.ErrnoException).code === "ENOENT" ? error : plain
+  }
+}
