@@ -70,6 +70,8 @@ export const getTask = tool({
   text: (t) =>
     `Task "${t.name}": ${describeEnd(t.status, t.exitCode, t.signal)}; pid ${t.pid}; ${t.command} in ${t.cwd}; ` +
     sentence(`${plural(t.lines, "line")} held, ${t.droppedLines} dropped${t.error ? `; error: ${t.error}` : ""}`) +
+    // Said, not only in the answer's fields: a client that shows the text would think the log holds it all.
+    (t.logError !== null ? ` Its log is not written (${t.logError}): only the lines held are kept.` : "") +
     (t.processes !== null && t.processes.length > 0
       ? `\n${plural(t.processes.length, "process")}${uses(t)}${
         t.cpuPercent !== null ? `, CPU ${t.cpuPercent}%` : ""
