@@ -38,7 +38,8 @@ export interface Elsewhere {
 }
 
 export interface Holder {
-  readonly pid: number
+  /** Null: a socket of this network no process here owns (another container, another PID namespace). */
+  readonly pid: number | null
   readonly command: string
   /** Its process group, where lsof says it. */
   readonly group?: number
@@ -157,6 +158,7 @@ const descendantsOf = (leader: number) =>
   })
 
 interface LsofListener extends Holder {
+  readonly pid: number
   readonly group: number
   readonly port: number
 }
@@ -195,11 +197,15 @@ const lsofListeners = (select: ReadonlyArray<string>) =>
  */
 const otherHolder = (port: number, members: ReadonlyArray<procfs.Proc>): Holder | undefined => {
   const own = new Set(members.map((m) => m.pid))
+  let unseen = false
   for (const inode of listenersOn(port)) {
     const pid = procfs.holderOf(`socket:[${inode}]`)
     if (pid !== undefined && !own.has(pid)) return { pid, command: procfs.commandLine(pid, 80) }
+    // A listener of this network that no process here holds: another container's (a pod's sidecar, a
+    // devcontainer sharing the database's network), which shares the ports but not the processes.
+    if (pid === undefined) unseen = true
   }
-  return undefined
+  return unseen ? { pid: null, command: "" } : undefined
 }
 
 /** Inodes of sockets listening on `port` in this process's network namespace. */

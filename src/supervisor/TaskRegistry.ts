@@ -808,6 +808,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             ? ""
             : holderTask !== undefined
             ? `Port ${request.port} is held by task "${holderTask.name}" (pid ${holder.pid}). `
+            : holder.pid === null
+            ? `Port ${request.port} is held by a process taskmux cannot see (another container, or PID namespace, ` +
+              "on this network). "
             : `Port ${request.port} is held by another program (pid ${holder.pid}: ${holder.command}). `
           if (ports.length > 0) {
             return {

@@ -1,14 +1,16 @@
 /**
  * taskmux as PID 1 of a PID namespace, as a container's entrypoint makes it (`docker run IMAGE taskmux`):
  * it serves alone (a supervisor would end with the namespace, its tasks killed without their grace) and
- * says what that costs (orphans it cannot reap) and what to do (--init).
+ * says what that costs (orphans it cannot reap) and what to do (--init). And what such a container sees
+ * of the network it shares with others (a pod): ports held by processes it cannot see.
  */
+import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { canMount } from "../helpers.ts"
-import { connect, textOf } from "./client.ts"
+import { accepting, connect, freePort, textOf, until } from "./client.ts"
 
 describe.runIf(canMount())("taskmux as PID 1", () => {
   it("serves alone, as a client configured for the shared supervisor asks, and says why and what to do", async () => {
@@ -32,6 +34,46 @@ describe.runIf(canMount())("taskmux as PID 1", () => {
       expect(readdirSync(runtime)).toEqual([])
     } finally {
       await s.client.close()
+    }
+  })
+
+  it("names a port held by a process of another PID namespace on its network (a pod's sidecar) as such", async () => {
+    const port = await freePort()
+    // Outside its namespace: a program it cannot see holds the port.
+    const other = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1"], { stdio: "ignore" })
+    try {
+      await until(() => accepting(port))
+      const s = await connect({}, [], undefined, undefined, ["unshare", "--pid", "--fork", "--mount-proc"])
+      try {
+        // A dev server that finds its port taken and takes the next, as Vite does.
+        const vite = [
+          "import http.server, socketserver",
+          `for port in (${port}, ${port + 1}):`,
+          "    try:",
+          "        server = socketserver.TCPServer(('127.0.0.1', port), http.server.SimpleHTTPRequestHandler)",
+          "        break",
+          "    except OSError:",
+          "        pass",
+          "print('listening on', port, flush=True)",
+          "server.serve_forever()"
+        ].join("\n")
+        const began = Date.now()
+        const started = await s.call("start_task", {
+          command: "python3",
+          args: ["-c", vite],
+          name: "vite",
+          waitFor: { port, timeoutMs: 20_000 }
+        })
+        expect(Date.now() - began).toBeLessThan(10_000)
+        expect(textOf(started)).toMatch(
+          new RegExp(`Port ${port} is held by a process taskmux cannot see .* It listens on port ${port + 1} instead`)
+        )
+        await s.call("stop_task", { name: "vite" })
+      } finally {
+        await s.client.close()
+      }
+    } finally {
+      other.kill()
     }
   })
 })
