@@ -316,7 +316,14 @@ export class Daemon extends Context.Service<Daemon, {
         const accept = (socket: net.Socket) => {
           if (ending) return socket.destroy()
           socket.on("error", () => socket.destroy())
+          // A caller gone before its greeting (killed as it started), or silent: its connection goes. Half
+          // open, as the listener keeps connections, it was kept for the supervisor's life, a descriptor each.
+          const gone = () => socket.destroy()
+          socket.once("end", gone)
+          const silent = setTimeout(gone, GREETING_MS)
           readGreeting<Hello>(socket, (hello, rest) => {
+            clearTimeout(silent)
+            socket.off("end", gone)
             if (hello === undefined || ending) return socket.destroy()
             // A caller of another build, where this one's own files were replaced since it started (a rebuild,
             // an upgrade): the files it loads when first needed have new names. Another install beside this
@@ -567,6 +574,9 @@ const keepPrivate = (files: ReadonlyArray<readonly [string, number]>): Array<str
     }
     return [`${path} (mode ${(stat.mode & 0o777).toString(8)})`]
   })
+
+/** How long a caller has to greet once connected (a front greets at once). */
+const GREETING_MS = 10_000
 
 /** How often the supervisor looks that its socket is still where fronts look for it. */
 const REACHABLE_EVERY_MS = 2_000

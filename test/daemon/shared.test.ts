@@ -1184,6 +1184,26 @@ describe("one supervisor per project, shared by every session", () => {
     }
   })
 
+  it("lets go of connections that close before their greeting (a front killed as it starts)", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    await a.call("list_tasks")
+    const pid = (await p.supervisor())!.pid
+    const descriptors = () => readdirSync(`/proc/${pid}/fd`).length
+    const before = descriptors()
+    for (let i = 0; i < 40; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = net.createConnection(p.paths().socket, () => {
+          // Half of them half a greeting, no newline.
+          if (i % 2 === 1) socket.write("{\"taskmux\":\"0.1.0\",")
+          socket.end(() => resolve())
+        })
+      })
+    }
+    await until(() => descriptors() <= before + 2 || undefined)
+    expect(descriptors()).toBeLessThanOrEqual(before + 2)
+  })
+
   it("makes its directory and socket private again when a chmod opens them to other users", async () => {
     const p = makeProject()
     const a = await session(p.env)
