@@ -63,7 +63,7 @@ import { Notifier } from "./Notifier.ts"
 import type { RestartPolicy } from "./RestartPolicy.ts"
 import { defaultPolicy } from "./RestartPolicy.ts"
 import { makeShownCursors, type ShownPartial } from "./ShownCursors.ts"
-import { baseEnv, checkPolicy, uniqueName } from "./startPolicy.ts"
+import { baseEnv, checkPolicy, isGeneratedName, uniqueName } from "./startPolicy.ts"
 import * as TaskActor from "./TaskActor.ts"
 import type { Ended, Started, StopRequest, TaskState } from "./TaskActor.ts"
 import { cleanFor, cpuOf, explainRun, info, lastLines, latestRun, runEnv, summary, toLineRecord } from "./taskViews.ts"
@@ -428,10 +428,24 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         return count
       }
 
+      /**
+       * A start without a name of what ended before for the same owner (the same command, in the same
+       * directory, under a name it was given, not one a caller chose): that task, which it replaces as a
+       * start by its name would. One-shot runs (a test, a
+       * build, a kept run over HTTP) no longer pile up under new names, in every list and in the record.
+       */
+      const endedTwin = (spec: TaskActor.TaskSpec) =>
+        [...actors.values()].find((actor) => {
+          const state = actor.state()
+          return isFinished(state.status) && !state.removed && state.session === spec.session &&
+            state.commandLine === spec.commandLine && state.cwd === spec.cwd &&
+            isGeneratedName(state.name, spec.command)
+        })
+
       /** The actor a start goes to: the finished task it replaces, or a new one under a name claimed now. */
       const claim = Effect.fnUntraced(function*(request: StartRequest, spec: TaskActor.TaskSpec) {
         for (;;) {
-          const existing = request.name === undefined ? undefined : actors.get(request.name)
+          const existing = request.name === undefined ? endedTwin(spec) : actors.get(request.name)
           // Its actor decides, in the order of its commands: a stop sent just before this start comes first.
           if (existing !== undefined) return existing
           if (runningCount(undefined) >= config.maxTasks) return yield* new TooManyTasks({ limit: config.maxTasks })

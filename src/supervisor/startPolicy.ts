@@ -80,13 +80,21 @@ const shellQuote = (word: string) => /^[\w@%+=:,./-]+$/.test(word) ? word : `'${
 
 /** A readable, unused name from the command's program: "npm-1", "npm-2". */
 export const uniqueName = (command: string, taken: ReadonlyMap<string, unknown>): string => {
-  const program = NodePath.basename(programWord(command.trim().split(/\s+/)))
-  const base = program.replace(/[^A-Za-z0-9._-]/g, "").slice(0, 32) || "task"
+  const base = nameBase(command)
   for (let i = 1;; i++) {
     const name = `${base}-${i}`
     if (!taken.has(name)) return name
   }
 }
+
+/** Whether `name` is one uniqueName gives `command` (not one a caller chose). */
+export const isGeneratedName = (name: string, command: string): boolean => {
+  const base = nameBase(command)
+  return name.startsWith(`${base}-`) && /^[1-9]\d*$/.test(name.slice(base.length + 1))
+}
+
+const nameBase = (command: string) =>
+  NodePath.basename(programWord(command.trim().split(/\s+/))).replace(/[^A-Za-z0-9._-]/g, "").slice(0, 32) || "task"
 
 /** Words a shell line puts before its program: `FOO=1 vite` runs vite, as do `cd web && vite` and `exec vite`. */
 const PREFIXES = new Set(["exec", "env", "nohup", "time", "command"])

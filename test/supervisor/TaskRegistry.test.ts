@@ -314,6 +314,25 @@ describe("TaskRegistry (real processes)", () => {
         yield* r.remove(b.name)
       }))
 
+    it.effect("a start without a name of a command that ran and ended runs it again under its name: one-shot runs do not pile up", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        const first = yield* r.start({ command: "echo once-more" })
+        yield* waitForEnd(first.name)
+        const again = yield* r.start({ command: "echo once-more" })
+        assert.strictEqual(again.name, first.name)
+        yield* waitForEnd(again.name)
+        // Not one a caller named, nor one still running: those keep theirs.
+        yield* r.start({ command: "echo once-more", name: "chosen" })
+        yield* waitForEnd("chosen")
+        const running = yield* r.start({ command: "sleep 301" })
+        const beside = yield* r.start({ command: "sleep 301" })
+        assert.notStrictEqual(beside.name, running.name)
+        const third = yield* r.start({ command: "echo once-more" })
+        assert.strictEqual(third.name, first.name)
+        for (const name of [first.name, "chosen", running.name, beside.name]) yield* r.remove(name)
+      }))
+
     it.effect("signal_task delivers to the group; a death by that signal counts as stopped", () =>
       Effect.gen(function*() {
         const r = yield* registry

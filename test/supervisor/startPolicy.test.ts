@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { uniqueName } from "../../src/supervisor/startPolicy.ts"
+import { isGeneratedName, uniqueName } from "../../src/supervisor/startPolicy.ts"
 
 describe("a made-up name comes from the program a command runs", () => {
   it.each([
@@ -17,5 +17,9 @@ describe("a made-up name comes from the program a command runs", () => {
 
   it("takes the next number free", () => {
     expect(uniqueName("npm run dev", new Map([["npm-1", 1], ["npm-2", 2]]))).toBe("npm-3")
+    expect(isGeneratedName("npm-3", "npm run dev")).toBe(true)
+    expect(isGeneratedName("npm-dev", "npm run dev")).toBe(false)
+    expect(isGeneratedName("npm-0", "npm run dev")).toBe(false)
+    expect(isGeneratedName("vite-1", "npm run dev")).toBe(false)
   })
 })
