@@ -46,8 +46,6 @@ const newToken = (file: string): string => {
   return token
 }
 
-export { projectPort }
-
 export const openWeb = (options: OpenOptions, context: Context.Context<ToolEnv | Notifier>): Promise<WebServer> => {
   const start = (port: number, tokens = tokensOf(tokenIn(options.tokenFile))) =>
     startWebServer({ host: options.host, port, tokens, viewers: options.viewers }).pipe(Effect.provideContext(context))
