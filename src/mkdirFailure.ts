@@ -8,7 +8,9 @@ import * as fs from "node:fs"
 export const mkdirFailure = (dir: string, error: unknown): unknown => {
   if ((error as NodeJS.ErrnoException).code !== "ENOENT") return error
   try {
-    fs.mkdirSync(dir)
+    // Private, as every directory taskmux makes: should this one succeed (the file system writable since),
+    // the directory it leaves is one its caller would have made.
+    fs.mkdirSync(dir, { mode: 0o700 })
     return error
   } catch (plain) {
     return (plain as NodeJS.ErrnoException).code === "ENOENT" ? error : plain
