@@ -39,6 +39,9 @@ describe.runIf(canMount())("taskmux as PID 1", () => {
 
   it("names a port held by a process of another PID namespace on its network (a pod's sidecar) as such", async () => {
     const port = await freePort()
+    // Where it goes instead: a port found free, not port + 1, which another test may hold.
+    let next = await freePort()
+    while (next === port) next = await freePort()
     // Outside its namespace: a program it cannot see holds the port.
     const other = spawn("python3", ["-m", "http.server", String(port), "--bind", "127.0.0.1"], { stdio: "ignore" })
     try {
@@ -48,7 +51,7 @@ describe.runIf(canMount())("taskmux as PID 1", () => {
         // A dev server that finds its port taken and takes the next, as Vite does.
         const vite = [
           "import http.server, socketserver",
-          `for port in (${port}, ${port + 1}):`,
+          `for port in (${port}, ${next}):`,
           "    try:",
           "        server = socketserver.TCPServer(('127.0.0.1', port), http.server.SimpleHTTPRequestHandler)",
           "        break",
@@ -66,7 +69,7 @@ describe.runIf(canMount())("taskmux as PID 1", () => {
         })
         expect(Date.now() - began).toBeLessThan(10_000)
         expect(textOf(started)).toMatch(
-          new RegExp(`Port ${port} is held by a process taskmux cannot see .* It listens on port ${port + 1} instead`)
+          new RegExp(`Port ${port} is held by a process taskmux cannot see .* It listens on port ${next} instead`)
         )
         await s.call("stop_task", { name: "vite" })
       } finally {
