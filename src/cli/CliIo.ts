@@ -3,6 +3,7 @@
  * service, so tests run commands in-process and read what they printed.
  */
 import { Context, Effect, Layer } from "effect"
+import { shownSafely } from "./terminalText.ts"
 
 /** NO_COLOR (https://no-color.org): present and not empty. */
 export const wantsColour = (isTTY: boolean, env: NodeJS.ProcessEnv) =>
@@ -24,6 +25,7 @@ const stdoutClosed = Effect.callback<void>((resume) => {
 })
 
 export class CliIo extends Context.Service<CliIo, {
+  /** Prints text (a control character in it is shown, not obeyed: see shownSafely). */
   readonly stdout: (text: string) => void
   readonly stderr: (text: string) => void
   /** Colours on stdout: a terminal, and no NO_COLOR. */
@@ -58,10 +60,10 @@ export class CliIo extends Context.Service<CliIo, {
     process.stdout.on("error", () => {})
     return {
       stdout: (text) => {
-        if (process.stdout.writable) process.stdout.write(text)
+        if (process.stdout.writable) process.stdout.write(shownSafely(text))
       },
       stderr: (text) => {
-        process.stderr.write(text)
+        process.stderr.write(shownSafely(text))
       },
       colour: wantsColour(process.stdout.isTTY === true, process.env),
       colourErr: wantsColour(process.stderr.isTTY === true, process.env),

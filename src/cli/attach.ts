@@ -62,6 +62,10 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
     )
   }
   const { stdin, stdout } = tty
+  // The program's terminal output and attach's own escapes, as they are (io.stdout shows controls).
+  const raw = (text: string) => {
+    if (stdout.writable) stdout.write(text)
+  }
   const task = (yield* client.call<TaskAnswer>("get_task", { name })).structured
   if (task.terminal === null) {
     return yield* CliFailure.failed(
@@ -112,12 +116,12 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
   // How to leave, where it stays in sight: the window's title (the one it had is pushed, and popped on
   // detach), and a line shown for a moment before the screen is drawn over it (Ctrl-C would stop the task).
   yield* Effect.acquireRelease(
-    Effect.sync(() => io.stdout(`\x1b[22;0t\x1b]2;${name}: taskmux attach, Ctrl-] detaches\x07`)),
-    () => Effect.sync(() => io.stdout("\x1b[23;0t"))
+    Effect.sync(() => raw(`\x1b[22;0t\x1b]2;${name}: taskmux attach, Ctrl-] detaches\x07`)),
+    () => Effect.sync(() => raw("\x1b[23;0t"))
   )
   io.stderr(`taskmux: attached to ${name}. Ctrl-] detaches, leaving it running; Ctrl-C goes to the task.\r\n`)
   yield* Effect.sleep(NOTICE_MS)
-  io.stdout(`\x1b[H\x1b[2J${redraw}`)
+  raw(`\x1b[H\x1b[2J${redraw}`)
 
   const inputs = yield* Queue.unbounded<Input>()
   const detached = yield* Deferred.make<void>()
@@ -192,7 +196,7 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
       const text = client.supervisor.answersCursor ? shown.replaceAll(CURSOR_QUERY, "") : shown
       if (text !== "") {
         alternate = alternateAfter(text, alternate)
-        io.stdout(text)
+        raw(text)
         typingUntil = Math.max(typingUntil, Date.now() + TYPING_POLL_MS * 5)
       }
       cursor = page.nextCursor
@@ -219,7 +223,7 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
   ).pipe(Effect.catchIf((failure) => isGone(failure), () => Effect.succeed("removed" as const)))
   // Off the alternate screen before saying what happened, or the words would go with it.
   const leaveAlternate = () => {
-    if (alternate) io.stdout("\x1b[?1049l")
+    if (alternate) raw("\x1b[?1049l")
     alternate = false
   }
   if (outcome === undefined || outcome === "SIGHUP" || outcome === "SIGTERM") {
@@ -229,14 +233,14 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
     if (outcome !== undefined) return yield* CliFailure.signalled(`\r\n${left} (${outcome})`, outcome)
     io.stderr(`\r\n${left}\r\n`)
   } else if (outcome === "removed") {
-    io.stdout(printer.finish())
+    raw(printer.finish())
     leaveAlternate()
     return yield* CliFailure.failed(
       `\r\n${name} was removed: by remove_task, or with the session it belonged to`
     )
   } else {
     yield* readNew
-    io.stdout(printer.finish())
+    raw(printer.finish())
     leaveAlternate()
     const ended = `${name} ended (${statusText(outcome)})`
     // Crashed or failed: the exit code says so too (a script's `taskmux attach job && ...`).

@@ -6,6 +6,7 @@
  */
 import { Deferred, Effect, Queue, Schedule } from "effect"
 import type { LostTask } from "../daemon/lostRecord.ts"
+import { jsonEscapingControls } from "../domain/escapeControls.ts"
 import { cleanText } from "../output/cleanText.ts"
 import { lastLinesOfFile } from "../output/fileTail.ts"
 import type { ListAnswer, OutputLine, ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
@@ -64,7 +65,7 @@ export const jsonPrinter = (partials: boolean): Printer => {
   let shown = 0
   const show = (line: FullLine) => {
     const { cut, partial, ...rest } = line
-    return `${JSON.stringify({ ...rest, ...(partial && { partial }), ...(cut && { cut }) })}\n`
+    return `${jsonEscapingControls({ ...rest, ...(partial && { partial }), ...(cut && { cut }) })}\n`
   }
   return {
     page: (lines) =>
@@ -98,7 +99,7 @@ const fileTail = (logFile: string, tail: number, json: boolean, said: string) =>
       catch: (error) => CliFailure.failed(`Cannot read ${logFile}: ${(error as Error).message}`)
     })
     // With --json one `{ text }` per line (no seq: the file has none).
-    if (lines.length > 0) io.stdout(`${lines.map((text) => json ? JSON.stringify({ text }) : text).join("\n")}\n`)
+    if (lines.length > 0) io.stdout(`${lines.map((text) => json ? jsonEscapingControls({ text }) : text).join("\n")}\n`)
     note(io, said)
   })
 
@@ -210,7 +211,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
         io.stdout(printer.finish())
         // How it ended: for a person on stderr, for a script as the last JSON line.
         if (options.json) {
-          io.stdout(`${JSON.stringify({ ended: task.status, exitCode: task.exitCode, signal: task.signal })}\n`)
+          io.stdout(`${jsonEscapingControls({ ended: task.status, exitCode: task.exitCode, signal: task.signal })}\n`)
         } else note(io, `${name} ${statusText(task)}`)
         return
       }
@@ -220,7 +221,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
   yield* Effect.catchIf(follow, (failure) => isGone(failure), () =>
     Effect.sync(() => {
       io.stdout(printer.finish())
-      if (options.json) io.stdout(`${JSON.stringify({ ended: "removed" })}\n`)
+      if (options.json) io.stdout(`${jsonEscapingControls({ ended: "removed" })}\n`)
       else note(io, `${name} was removed: by remove_task, or with the session it belonged to`)
     }))
 })

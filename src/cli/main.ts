@@ -6,6 +6,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
 import packageJson from "../../package.json" with { type: "json" }
+import { jsonEscapingControls } from "../domain/escapeControls.ts"
 import { CliFailure, ExitCode } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { inTerminalWords } from "./inTerminalWords.ts"
@@ -56,14 +57,14 @@ const exitCode = (
   const error = Cause.squash(exit.cause)
   // Parse errors were shown by the presenter on stderr; a script's `| jq` still reads one document.
   if (CliError.isCliError(error)) {
-    if (json) io.stdout(`${JSON.stringify({ error: invalid ?? error.message, exitCode: ExitCode.usage })}\n`)
+    if (json) io.stdout(`${jsonEscapingControls({ error: invalid ?? error.message, exitCode: ExitCode.usage })}\n`)
     return ExitCode.usage
   }
   const [message, code] = error instanceof CliFailure
     ? [error.task === undefined ? error.message : inTerminalWords(error.message, error.task), error.exitCode]
     : [`taskmux: ${error instanceof Error ? error.message : String(error)}`, ExitCode.failed]
   io.stderr(`${message}\n`)
-  if (json) io.stdout(`${JSON.stringify({ error: message.trim(), exitCode: code })}\n`)
+  if (json) io.stdout(`${jsonEscapingControls({ error: message.trim(), exitCode: code })}\n`)
   return code
 }
 

@@ -12,6 +12,7 @@ import * as NodePath from "node:path"
 import packageJson from "../../package.json" with { type: "json" }
 import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
 import { runtimePaths } from "../daemon/runtimePaths.ts"
+import { jsonEscapingControls } from "../domain/escapeControls.ts"
 import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import { readProject } from "../project/Project.ts"
@@ -152,7 +153,7 @@ const printAnswer = (
     Effect.service(CliIo),
     (io) =>
       io.stdout(
-        asJson ? `${JSON.stringify(answer.structured, null, 2)}\n` : `${inTerminalWords(answer.text, name)}\n`
+        asJson ? `${jsonEscapingControls(answer.structured, 2)}\n` : `${inTerminalWords(answer.text, name)}\n`
       )
   )
 
@@ -184,7 +185,7 @@ const ps = Command.make("ps", { project, json }, (input) =>
         const error = project.error === undefined ? "" : `No project tasks: ${project.error.message}\n`
         if (input.json) {
           const listed = [...lost.map(lostListed), ...defined.map(definedListed)]
-          io.stdout(`${JSON.stringify(listed, null, 2)}\n`)
+          io.stdout(`${jsonEscapingControls(listed, 2)}\n`)
           io.stderr(message + error)
         } else {
           io.stdout(message)
@@ -201,7 +202,7 @@ const ps = Command.make("ps", { project, json }, (input) =>
       }
       if (input.json) {
         projectError()
-        return io.stdout(`${JSON.stringify(structured.tasks, null, 2)}\n`)
+        return io.stdout(`${jsonEscapingControls(structured.tasks, 2)}\n`)
       }
       io.stdout(
         structured.tasks.length === 0
@@ -566,7 +567,7 @@ const notRunning = (
   said: string
 ) => {
   io.stderr(said)
-  if (input.json) io.stdout(`${JSON.stringify({ name: input.name, stopped: false, why }, null, 2)}\n`)
+  if (input.json) io.stdout(`${jsonEscapingControls({ name: input.name, stopped: false, why }, 2)}\n`)
 }
 
 /** remove_task: a finished task out of the list (a running one stopped first), its log kept unless asked. */

@@ -14,6 +14,20 @@ export const visibleControls = (text: string): string =>
     return `^${String.fromCharCode(code + 64)}`
   })
 
+/**
+ * Text as the CLI prints it: its own colours (SGR) and line ends pass, and every other control character
+ * is made visible. What it prints quotes tasks' output, names and commands, and whatever got past the
+ * cleaning on the way must not retitle the person's terminal, write its clipboard or clear it. (attach
+ * alone writes a program's terminal output as it is: that is what it is for.)
+ */
+export const shownSafely = (text: string): string =>
+  UNSAFE.test(text) ? text.replace(UNSAFE_OR_OURS, (m) => m.length > 1 ? m : visibleControls(m)) : text
+
+// eslint-disable-next-line no-control-regex -- they are what it finds
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/
+// eslint-disable-next-line no-control-regex -- the same, and the colours and line ends that pass
+const UNSAFE_OR_OURS = /\u001b\[[0-9;]*m|\r\n|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
+
 /** Marks drawn on the character before them, and the zero-width characters: no column of their own. */
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\u200b-\u200f\u2060\ufeff]$/u
 

@@ -3,9 +3,10 @@
  * what would be right, because the reader is a model that will try again.
  */
 import { Schema, type SchemaAST, SchemaIssue } from "effect"
+import { jsonEscapingControls } from "./escapeControls.ts"
 
 /** A value as messages quote it: at most 200 characters of it (a command may be a whole script). */
-const quote = (s: string) => JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s)
+const quote = (s: string) => jsonEscapingControls(s.length > 200 ? `${s.slice(0, 200)}…` : s)
 
 /** What the leaf hook below says of a field that is not in the schema: the fields that are, after it. */
 const NOT_A_FIELD = "\u0000not a field:"

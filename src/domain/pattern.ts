@@ -5,6 +5,7 @@
  * `RegExp` does for a pattern that is not one.
  */
 import { setFlagsFromString } from "node:v8"
+import { escapeControls } from "./escapeControls.ts"
 
 // Patterns come from clients, and matching runs on the server's one thread: a pattern that backtracks
 // exponentially ("(a+)+$" on a long line) would stall every session. V8 moves a match that backtracks
@@ -17,6 +18,15 @@ const INLINE = /^\(\?([ims]+)\)/
 const LITERAL = /^\/(.+)\/([gimsuy]+)$/s
 
 export const compilePattern = (pattern: string): RegExp => {
+  try {
+    return compiled(pattern)
+  } catch (error) {
+    // The engine's message quotes the pattern as it is: an escape in it would reach a terminal.
+    throw new SyntaxError(escapeControls((error as Error).message), { cause: error })
+  }
+}
+
+const compiled = (pattern: string): RegExp => {
   const inline = INLINE.exec(pattern)
   // Only with flags: "/api/" may well mean the path.
   const literal = inline === null ? LITERAL.exec(pattern) : null

@@ -3,8 +3,8 @@
  * titles cost tokens and mean nothing in text), redraws (progress bars, spinners, a line editor's
  * edits) collapsed to what a terminal would finally show, and no other control characters (a NUL, a bell).
  */
+import ansiRegex from "ansi-regex"
 import { eastAsianWidth } from "get-east-asian-width"
-import stripAnsi from "strip-ansi"
 
 /**
  * What edits a line in place: a carriage return, a backspace, and the CSI sequences progress bars,
@@ -14,9 +14,25 @@ import stripAnsi from "strip-ansi"
  */
 const EDIT = new RegExp(String.raw`(\r|\x08|\x1b\[\d*[@A-DGKPX])`)
 
-/** What is left to say nothing: C0 controls but the tab, and DEL. */
-const CONTROL = new RegExp(String.raw`[\x00-\x08\x0b-\x1f\x7f]`)
+/**
+ * Escape sequences, their 8-bit forms too: a terminal takes U+009B, U+009D and U+0090 (sent as UTF-8)
+ * as CSI, OSC and DCS, so an OSC 52 written that way would set the clipboard of whoever reads the line
+ * in a terminal (`taskmux logs`). strip-ansi's shortcut passes over a line without ESC or U+009B.
+ */
+const SEQUENCES = ansiRegex()
+/** What may begin one: ESC or a C1 control. */
+const INTRODUCER = new RegExp(String.raw`[\x1b\x80-\x9f]`)
+
+/**
+ * What is left to say nothing: C0 controls but the tab, DEL, and C1 controls. Removed after the
+ * sequences, so that what a sequence's parts would spell without a control in between
+ * (`U+009B 2 CAN J`) is not a sequence any more: its introducer goes too.
+ */
+const CONTROL = new RegExp(String.raw`[\x00-\x08\x0b-\x1f\x7f-\x9f]`)
 const CONTROLS = new RegExp(CONTROL.source, "g")
+
+/** An edit as it stands alone (see EDIT), kept while every other sequence goes. */
+const AN_EDIT = new RegExp(String.raw`^\x1b\[\d*[@A-DGKPX]$`)
 
 /** Characters that take no cell of their own: combining marks, joiners, variation selectors. */
 const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u
@@ -28,7 +44,8 @@ const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u
  */
 export const cleanText = (text: string, cols?: number): string => {
   if (!text.includes("\r") && !text.includes("\u001b[") && !text.includes("\b")) return withoutCodes(text)
-  const parts = text.split(EDIT)
+  // Other sequences first: a title's \r (an OSC holds any text) is no edit of the line.
+  const parts = (INTRODUCER.test(text) ? text.replace(SEQUENCES, keepEdits) : text).split(EDIT)
   return parts.length === 1 ? withoutCodes(text) : edited(parts, cols !== undefined && cols > 0 ? cols : undefined)
 }
 
@@ -40,9 +57,11 @@ export const redrawnInPlace = (raw: string): boolean => REDRAWN.test(raw)
 
 /** A line without escape sequences and the control characters that say nothing. */
 const withoutCodes = (text: string): string => {
-  const shown = stripAnsi(text)
+  const shown = INTRODUCER.test(text) ? text.replace(SEQUENCES, "") : text
   return CONTROL.test(shown) ? shown.replace(CONTROLS, "") : shown
 }
+
+const keepEdits = (sequence: string) => AN_EDIT.test(sequence) ? sequence : ""
 
 /**
  * The line a terminal shows after text and edits in turn (odd parts are the edits), as cells: each
@@ -66,7 +85,7 @@ const edited = (parts: ReadonlyArray<string>, cols: number | undefined): string 
   }
   const put = (char: string) => {
     const code = char.codePointAt(0)!
-    if (code < 0x20 || code === 0x7f) {
+    if (code < 0x20 || code >= 0x7f && code <= 0x9f) {
       if (code !== 0x09) return
     } else if (code >= 0x300 && ZERO_WIDTH.test(char)) {
       const base = cells[at - 1] === "" ? at - 2 : at - 1
@@ -86,7 +105,8 @@ const edited = (parts: ReadonlyArray<string>, cols: number | undefined): string 
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i]!
     if (i % 2 === 0) {
-      if (part !== "") { for (const char of stripAnsi(part)) put(char) }
+      // What is left of a sequence cut by a control (ESC [ 2 CAN J) goes with its introducer, in put.
+      for (const char of part) put(char)
       continue
     }
     const start = rowStart()

@@ -5,6 +5,7 @@
  */
 import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs"
 import { readFile } from "node:fs/promises"
+import { escapeControls } from "../domain/escapeControls.ts"
 import { withoutTraps } from "./shellLine.ts"
 
 /**
@@ -196,10 +197,11 @@ const link = (path: string): string | undefined => {
 export const commandLine = (pid: number, max = 200): string => {
   const raw = read(`/proc/${pid}/cmdline`)
   if (raw === undefined) return ""
-  // One line: arguments joined by spaces, and the line breaks of a `-c` script too.
-  const text = withoutTraps(
+  // One line: arguments joined by spaces, and the line breaks of a `-c` script too. A process sets its
+  // own (`exec -a`, process.title): any other control in it is quoted, not sent to a reader's terminal.
+  const text = escapeControls(withoutTraps(
     Buffer.from(raw, "latin1").toString("utf8").replace(/\0+$/, "").replace(/[\0\s]+/g, " ")
-  )
+  ))
   return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }
 

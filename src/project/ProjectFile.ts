@@ -6,6 +6,7 @@
  */
 import { Schema } from "effect"
 import * as NodePath from "node:path"
+import { jsonEscapingControls } from "../domain/escapeControls.ts"
 import { compilePattern } from "../domain/pattern.ts"
 import { RestartSpec, waitForIssue, WaitForSpec } from "../domain/StartSpec.ts"
 import { TASK_NAME } from "../domain/Task.ts"
@@ -132,7 +133,7 @@ export const withTasks = (
         return fail(
           task.name,
           ["waitFor", "pattern"],
-          `${JSON.stringify(pattern)} is not a valid regular expression (${
+          `${jsonEscapingControls(pattern)} is not a valid regular expression (${
             (error as Error).message.replace(/^Invalid regular expression: /, "")
           })`
         )

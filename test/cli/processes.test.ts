@@ -49,6 +49,14 @@ describe("with a supervisor", () => {
       // Waits for slow, so never starts.
       after: { command: "sleep 60", dependsOn: { slow: "ready" } },
       later: { command: "echo hello from later; sleep 60" },
+      // Escape sequences with 8-bit (C1) introducers, which terminals obey: OSC 52 (the clipboard), a
+      // title, a DCS request, a clear with a CAN inside; in its output and in its own command line.
+      hostile: {
+        command: python(
+          "import sys\nsys.stdout.write('A \\u009d52;c;ZXZpbA==\\u009c B\\nC \\u009d0;TITLE\\u009c D\\n' +\n" +
+            "  'E \\u0090$q\"p\\u009c F\\nG \\u009b2\\u0018J H\\n')\nsys.stdout.flush()"
+        ) + " # \u009d0;COMMAND-TITLE\u009c"
+      },
       // Deaf to SIGTERM: a stop waits out its grace.
       deaf: {
         command: python(
@@ -80,6 +88,22 @@ describe("with a supervisor", () => {
     expect(err).toEqual(Array.from({ length: 300 }, (_, i) => i))
     expect(lines).toHaveLength(600)
     expect(follow.stderr()).toContain("[counter exited 0]")
+  })
+
+  it("logs and ps --json send a task's escape sequences, 8-bit ones too, to nobody's terminal", async () => {
+    expect((await cli(["start", "hostile"], { cwd: project })).code).toBe(0)
+    // eslint-disable-next-line no-control-regex -- what must not reach a terminal
+    const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/
+    await until(async () => (await cli(["logs", "hostile"], { cwd: project })).stdout.includes("G 2J H") || undefined)
+    const logs = cliProcess(["logs", "hostile"], project)
+    expect(await logs.exited).toBe(0)
+    expect(logs.stdout()).toBe("A  B\nC  D\nE  F\nG 2J H\n")
+    const ps = await cli(["ps", "--json"], { cwd: project })
+    expect(ps.stdout.replaceAll("\n", "")).not.toMatch(controls)
+    const hostile = (JSON.parse(ps.stdout) as Array<{ name: string; command: string }>).find((t) =>
+      t.name === "hostile"
+    )
+    expect(hostile?.command).toContain("# \u009d0;COMMAND-TITLE\u009c")
   })
 
   /**

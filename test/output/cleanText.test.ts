@@ -35,6 +35,55 @@ describe("cleanText", () => {
     assert.strictEqual(cleanText("\u0001\u0002\u001f\u007f"), "")
   })
 
+  it("strips escape sequences written with 8-bit (C1) introducers, which terminals obey as the 7-bit ones", () => {
+    // OSC 52 (the clipboard), a title, a DCS request and a CSI clear, each as a terminal reads them in UTF-8.
+    assert.strictEqual(cleanText("A osc52 \u009d52;c;ZXZpbA==\u009c end"), "A osc52  end")
+    assert.strictEqual(cleanText("B title \u009d0;PWNED\u0007 end"), "B title  end")
+    assert.strictEqual(cleanText("D dcs \u0090$q\"p\u009c end"), "D dcs  end")
+    assert.strictEqual(cleanText("E csi \u009b2J end"), "E csi  end")
+    // A lone introducer is a control that says nothing: no text after it goes missing.
+    assert.strictEqual(cleanText("F \u0090 open"), "F  open")
+    assert.strictEqual(cleanText("\u0080\u0085\u009f"), "")
+  })
+
+  it("leaves no sequence a control inside one would put back together, on a line of edits too", () => {
+    // A CAN inside a CSI cancels it on a terminal; removed, it must not leave U+009B 2 J behind.
+    assert.strictEqual(cleanText("C \u009b2\u0018J end"), "C 2J end")
+    assert.strictEqual(cleanText("C \u001b[2\u0018J end"), "C [2J end")
+    assert.strictEqual(cleanText("50%\r\u009b2\u0018J 75%"), "2J 75%")
+    // A title's carriage return belongs to the title, not to the line.
+    assert.strictEqual(cleanText("L29 \u001b]0;a\rb\u0007 after"), "L29  after")
+    const introducers = new RegExp(String.raw`[\x00-\x08\x0a-\x1f\x7f-\x9f]`)
+    const piece = fc.oneof(
+      fc.constantFrom(
+        "\u001b",
+        "\u009b",
+        "\u009d",
+        "\u0090",
+        "\u009c",
+        "\u0018",
+        "\r",
+        "\b",
+        "[",
+        "]",
+        "2",
+        "J",
+        ";",
+        "\u0007"
+      ),
+      fc.string({ maxLength: 3 })
+    )
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 40 }),
+        fc.option(fc.integer({ min: 20, max: 200 }), { nil: undefined }),
+        (parts, cols) => {
+          assert.notMatch(cleanText(parts.join(""), cols), introducers)
+        }
+      )
+    )
+  })
+
   it("erases to the end of the line (ESC[K, ESC[0K), from its start (ESC[1K), and a cell count (ESC[nX)", () => {
     assert.strictEqual(cleanText("Downloading 100 files...\r\u001b[KDone"), "Done")
     assert.strictEqual(cleanText("Downloading...\r\u001b[0KOK"), "OK")

@@ -3,9 +3,10 @@
  * a big table (a busy machine's tens of thousands of connections) read once for a whole listing.
  */
 import fc from "fast-check"
+import { spawn } from "node:child_process"
 import * as Net from "node:net"
 import { describe, expect, it } from "vitest"
-import { listenersIn, listeningSockets, peerUid, peerUidsIn } from "../../src/process/procfs.ts"
+import { commandLine, listenersIn, listeningSockets, peerUid, peerUidsIn } from "../../src/process/procfs.ts"
 import { withLoopbackConnection } from "../helpers.ts"
 
 /** The table as the kernel writes it, with a line per socket: local address, state, uid, inode. */
@@ -102,5 +103,23 @@ describe("who connected, from /proc/net/tcp", () => {
     await withLoopbackConnection(async (socket) => {
       expect(await peerUid(socket.remotePort!, socket.localPort!, process.getuid!())).toBe(process.getuid!())
     })
+  })
+})
+
+describe("procfs's command lines", () => {
+  it("quotes the controls a process put in its own command line (exec -a, process.title) instead of passing them on", async () => {
+    const child = spawn("sleep", ["30"], { argv0: "evil\u001b]52;c;ZXZpbA==\u0007\u009d0;T\u009c", stdio: "ignore" })
+    try {
+      await new Promise((resolve) => child.once("spawn", resolve))
+      // It says so once sleep has exec'd (the fork's line is node's).
+      let line = ""
+      for (let i = 0; i < 100 && !line.includes("30"); i++) {
+        line = commandLine(child.pid!)
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      expect(line).toBe("evil\\x1b]52;c;ZXZpbA==\\x07\\x9d0;T\\x9c 30")
+    } finally {
+      child.kill("SIGKILL")
+    }
   })
 })

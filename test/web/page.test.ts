@@ -246,6 +246,31 @@ describe("the page in a browser", () => {
     await screenshot(page, "page-output")
   }, 60_000)
 
+  it(
+    "shows a bidirectional control in a command and in its output as a mark, never obeyed (Trojan Source)",
+    async () => {
+      const s = await session
+      // Obeyed, the override would show the comment as "…#initialize-to-c…" and the line as "txt.exe".
+      await s.structured("start_task", {
+        command: "echo 'file \u202Etxt.exe\u202C'; sleep 60 #\u202E txt.eman-elif-ypoc-ot-ezilaitini \u202C",
+        name: "bidi",
+        waitFor: { pattern: "file" }
+      })
+      try {
+        const page = await open(url)
+        await cell(page, "bidi", "name").click()
+        await page.waitForSelector(".output .ln")
+        expect(await page.locator(".output .ln").first().textContent()).toBe("file ⟨U+202E⟩txt.exe⟨U+202C⟩")
+        expect(await page.locator(".facts .fact.wide dd code").first().textContent()).toContain(
+          "#⟨U+202E⟩ txt.eman-elif-ypoc-ot-ezilaitini ⟨U+202C⟩"
+        )
+      } finally {
+        await s.structured("remove_task", { name: "bidi" })
+      }
+    },
+    60_000
+  )
+
   it("shows a task started anew under its name from its new output's start", async () => {
     const s = await session
     const count = (word: string, n: number) => python(`for i in range(${n}): print("${word}", i)`)

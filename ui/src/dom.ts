@@ -30,13 +30,31 @@ const append = (el: Node, children: ReadonlyArray<Child | ReadonlyArray<Child>>)
   for (const c of children) {
     if (Array.isArray(c)) append(el, c)
     else if (c instanceof Node) el.appendChild(c)
-    else if (typeof c === "string") el.appendChild(document.createTextNode(c))
+    else if (typeof c === "string") el.appendChild(document.createTextNode(shown(c)))
   }
 }
 
+/** The bidirectional controls: embeddings, overrides, isolates and marks. */
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
+const BIDI_ALL = new RegExp(BIDI.source, "g")
+
+/**
+ * Text as the page shows it: a bidirectional control as a visible mark ("⟨U+202E⟩"), not obeyed.
+ * Commands and output lines come from tasks and models, and an override would show a command other
+ * than the one that runs to the person who looks to see what runs (Trojan Source).
+ */
+export const shown = (text: string): string =>
+  BIDI.test(text)
+    ? text.replace(BIDI_ALL, (c) => `⟨U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}⟩`)
+    : text
+
+/** A terminal's row without bidirectional controls: a terminal shows its cells in the order written. */
+export const withoutBidi = (text: string): string => BIDI.test(text) ? text.replace(BIDI_ALL, "") : text
+
 /** Sets an element's text only when it differs (no layout work for an unchanged cell). */
 export const setText = (el: Element, text: string): void => {
-  if (el.textContent !== text) el.textContent = text
+  const value = shown(text)
+  if (el.textContent !== value) el.textContent = value
 }
 
 /** Replaces an element's children. */

@@ -2,7 +2,7 @@
  * The MCP App's screen: the rows as plain text (a <pre>), the cursor marked, and the keys a person
  * presses sent as a terminal sends them. No emulator: the task's screen comes whole, already drawn.
  */
-import { h } from "./dom.ts"
+import { h, withoutBidi } from "./dom.ts"
 import type { CreateScreen } from "./screen.ts"
 
 const KEYS: Record<string, string> = {
@@ -71,7 +71,7 @@ export const createScreen: CreateScreen = (host, options) => {
       if (!("text" in content)) return
       const { cursor, text: rows } = content
       pre.style.setProperty("--cols", String(cols))
-      const shown = Array.from({ length: height }, (_, i) => (rows[i] ?? "").slice(0, cols))
+      const shown = Array.from({ length: height }, (_, i) => withoutBidi(rows[i] ?? "").slice(0, cols))
       if (cursor === undefined || cursor.row >= shown.length) {
         pre.textContent = shown.join("\n")
         return

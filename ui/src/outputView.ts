@@ -5,7 +5,7 @@
  * DOM pass a frame, not one per line.
  */
 import type { OutputLine } from "./backend.ts"
-import { frameBatcher, h, setText } from "./dom.ts"
+import { frameBatcher, h, setText, shown } from "./dom.ts"
 
 export const MAX_LINES = 5000
 const CHUNK = 200
@@ -32,20 +32,20 @@ export interface OutputView {
   setNote(text: string): void
 }
 
-/** Splits `text` around case-insensitive matches of `query`, each match in a <mark>. */
+/** Splits `text` around case-insensitive matches of `query`, each match in a <mark>; as the page shows text (see shown). */
 const highlight = (target: HTMLElement, text: string, query: string) => {
   if (query === "") {
-    target.append(text)
+    target.append(shown(text))
     return
   }
   const lower = text.toLowerCase()
   let from = 0
   for (let at = lower.indexOf(query); at !== -1; at = lower.indexOf(query, from)) {
-    if (at > from) target.append(text.slice(from, at))
+    if (at > from) target.append(shown(text.slice(from, at)))
     target.append(h("mark", {}, text.slice(at, at + query.length)))
     from = at + query.length
   }
-  if (from < text.length) target.append(text.slice(from))
+  if (from < text.length) target.append(shown(text.slice(from)))
 }
 
 export const outputView = (label: string, idPrefix: string): OutputView => {
