@@ -344,10 +344,23 @@ const read = (settings: Readonly<Record<string, string>>, env: Readonly<Record<s
   const invalid = (name: string, value: string, expected: string) =>
     new InvalidConfig({ issue: `${describeSetting(settings, name, value)}: expected ${expected}` })
 
-  const positiveInt = (name: string, fallback: number) =>
-    Config.schema(Schema.FiniteFromString.check(Schema.isInt(), Schema.isGreaterThan(0)), name).pipe(
+  const positiveInt = (name: string, fallback: number, max?: number) =>
+    Config.schema(
+      Schema.FiniteFromString.check(
+        Schema.isInt(),
+        Schema.isGreaterThan(0),
+        Schema.isLessThanOrEqualTo(max ?? Number.MAX_SAFE_INTEGER)
+      ),
+      name
+    ).pipe(
       Config.withDefault(fallback),
-      Effect.mapError(() => invalid(name, env[name] ?? "", `a positive integer, such as ${fallback} (the default)`))
+      Effect.mapError(() =>
+        invalid(
+          name,
+          env[name] ?? "",
+          `a positive integer${max === undefined ? "" : ` up to ${max}`}, such as ${fallback} (the default)`
+        )
+      )
     )
 
   const flag = (name: string) =>
@@ -377,14 +390,20 @@ const read = (settings: Readonly<Record<string, string>>, env: Readonly<Record<s
     if (cwdRoot._tag === "Some" && !isDirectory(NodePath.resolve(cwdRoot.value))) {
       return yield* invalid("TASKMUX_CWD_ROOT", cwdRoot.value, "an existing directory")
     }
+    const logDir = NodePath.resolve(yield* Config.String("TASKMUX_LOG_DIR").pipe(Config.withDefault(defaults.logDir)))
+    // One that does not exist yet is made at the first task's start; one that is a file never could be.
+    if (fs.existsSync(logDir) && !isDirectory(logDir)) {
+      return yield* invalid("TASKMUX_LOG_DIR", env.TASKMUX_LOG_DIR ?? logDir, "a directory (this is a file)")
+    }
     return {
       bufferLines: yield* positiveInt("TASKMUX_BUFFER_LINES", defaults.bufferLines),
       bufferBytes: yield* positiveInt("TASKMUX_BUFFER_BYTES", defaults.bufferBytes),
       maxLineBytes: yield* positiveInt("TASKMUX_MAX_LINE_BYTES", defaults.maxLineBytes),
       killGraceMs: yield* positiveInt("TASKMUX_KILL_GRACE_MS", defaults.killGraceMs),
       shutdownGraceMs: yield* positiveInt("TASKMUX_SHUTDOWN_GRACE_MS", defaults.shutdownGraceMs),
-      readMaxBytes: yield* positiveInt("TASKMUX_READ_MAX_BYTES", defaults.readMaxBytes),
-      logDir: NodePath.resolve(yield* Config.String("TASKMUX_LOG_DIR").pipe(Config.withDefault(defaults.logDir))),
+      // What one read_output may ask for (its maxBytes' bound), and so what it gives when it asks nothing.
+      readMaxBytes: yield* positiveInt("TASKMUX_READ_MAX_BYTES", defaults.readMaxBytes, 1024 * 1024),
+      logDir,
       logMaxBytes: yield* positiveInt("TASKMUX_LOG_MAX_BYTES", defaults.logMaxBytes),
       logKeepDays: yield* positiveInt("TASKMUX_LOG_KEEP_DAYS", defaults.logKeepDays),
       maxTasks: yield* positiveInt("TASKMUX_MAX_TASKS", defaults.maxTasks),

@@ -4,7 +4,7 @@
  * its variable and default, checked against the code's own table so they cannot drift.
  */
 import { Cause, Effect, Exit, Layer } from "effect"
-import { chownSync, mkdtempSync, readFileSync } from "node:fs"
+import { chownSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
@@ -40,6 +40,15 @@ describe("configuration errors name what the user set", () => {
     expect(load(["--isolatd"])).toMatch(/^invalid setting --isolatd: unknown option \(did you mean --isolated\?\)/)
     expect(load(["frobnicate"])).toMatch(/^frobnicate is not a command: taskmux ps, logs, stop/)
     expect(load(["stpo"])).toMatch(/^stpo is not a command \(did you mean stop\?\): taskmux ps, logs, stop/)
+    // Bounds the help gives are checked at start, as every value is.
+    expect(load(["--read-max-bytes", "2000000"])).toBe(
+      "invalid setting --read-max-bytes \"2000000\": expected a positive integer up to 1048576, such as 32768 (the default)"
+    )
+    expect(load(["--read-max-bytes", "1048576"])).toBe("ok")
+    const file = NodePath.join(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-cfg-")), "afile")
+    writeFileSync(file, "")
+    expect(load(["--log-dir", file])).toBe(`invalid setting --log-dir "${file}": expected a directory (this is a file)`)
+    expect(load(["--log-dir", NodePath.join(NodePath.dirname(file), "not-yet")])).toBe("ok")
   })
 
   it("an environment variable: the variable, only when that is what they set", () => {

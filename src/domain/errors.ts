@@ -48,8 +48,9 @@ export const notAField = (key: string, fields: ReadonlyArray<string>, owner: str
 export const formatSchemaError = (error: Schema.SchemaError, input?: unknown, where = "the input"): string =>
   standardIssues(error.issue).issues.map((issue) => {
     const keys = (issue.path ?? []).map((p) => typeof p === "object" ? p.key : p)
-    const path = keys.map(String).join(".")
-    if (path === "") return issue.message
+    if (keys.length === 0) return issue.message
+    // An empty key ({"": 1}) is said as one, not as nothing.
+    const path = keys.map((key) => key === "" ? "\"\"" : String(key)).join(".")
     const message = issueMessage(issue.message, keys.at(-1)!, keys.length > 1 ? String(keys.at(-2)) : where)
     if (message !== issue.message) return `${path}: ${message}`
     return `${path}: ${message}${gotAt(input, keys)}`
@@ -222,7 +223,9 @@ export class InvalidCwd extends Schema.TaggedError<InvalidCwd>()("InvalidCwd", {
     return this.restart === undefined
       ? `Working directory ${quote(this.cwd)} ${this.reason}.` +
         `${/\$\w|\$\{/.test(this.cwd) ? " Variables ($NAME) in cwd are not expanded: give the path itself." : ""}` +
-        " Pass an existing directory as cwd."
+        (this.reason.startsWith("cannot be entered")
+          ? " Pass a directory this user can enter as cwd."
+          : " Pass an existing directory as cwd.")
       : `Cannot restart task ${quote(this.restart.name)}: its working directory ${quote(this.cwd)} ${this.reason}` +
         `${this.restart.runsOn ? "; it runs on as it was" : ""}. Recreate the directory, or start the task anew ` +
         `with start_task and another cwd.`
@@ -392,11 +395,15 @@ export class CwdOutsideRoot extends Schema.TaggedError<CwdOutsideRoot>()("CwdOut
 export class InvalidPattern extends Schema.TaggedError<InvalidPattern>()("InvalidPattern", {
   field: Schema.String,
   pattern: Schema.String,
-  reason: Schema.String
+  reason: Schema.String,
+  /** Valid, but not run: a line could make it take minutes (see compilePattern). */
+  refused: Schema.optionalKey(Schema.Boolean)
 }) {
   override get message() {
-    return `${this.field} ${quote(this.pattern)} is not a valid regular expression (${this.reason}). ` +
-      `Use JavaScript regex syntax, e.g. "ready|listening on", or "(?i)ready" to ignore case.`
+    return this.refused === true
+      ? `${this.field} ${quote(this.pattern)} is refused: ${this.reason}.`
+      : `${this.field} ${quote(this.pattern)} is not a valid regular expression (${this.reason}). ` +
+        `Use JavaScript regex syntax, e.g. "ready|listening on", or "(?i)ready" to ignore case.`
   }
 }
 

@@ -17,14 +17,46 @@ setFlagsFromString("--enable-experimental-regexp-engine")
 const INLINE = /^\(\?([ims]+)\)/
 const LITERAL = /^\/(.+)\/([gimsuy]+)$/s
 
+/**
+ * The longest pattern taken: readiness patterns and searches are a few words. (V8 compiles a pattern at
+ * its first match, and fails one too large for it there, after a start: the shortest it fails is some
+ * 30,000 characters.)
+ */
+export const MAX_PATTERN = 2_000
+
+/**
+ * A valid pattern that taskmux will not run, because a line could make it take minutes on the one
+ * thread every session shares. Its message says why (not "invalid": JavaScript would take it).
+ */
+export class RefusedPattern extends Error {}
+
 export const compilePattern = (pattern: string): RegExp => {
+  if (pattern.length > MAX_PATTERN) {
+    throw new RefusedPattern(`it is ${pattern.length} characters long, more than the ${MAX_PATTERN} a pattern may be`)
+  }
   try {
     return compiled(pattern)
   } catch (error) {
+    if (error instanceof RefusedPattern) throw error
     // The engine's message quotes the pattern as it is: an escape in it would reach a terminal.
     throw new SyntaxError(escapeControls((error as Error).message), { cause: error })
   }
 }
+
+/**
+ * What is wrong with a pattern compilePattern threw for, in a sentence's middle: the engine's words
+ * without their prefix, and the pattern they quote cut as messages cut it (a long one would fill them).
+ */
+export const patternProblem = (error: unknown): string => {
+  const message = (error as Error).message.replace(/^Invalid regular expression: /, "")
+  const quoted = /^\/(.*)\/([a-z]*): /s.exec(message)
+  return quoted !== null && quoted[1]!.length > 200
+    ? `/${quoted[1]!.slice(0, 200)}…/${quoted[2]}: ${message.slice(quoted[0].length)}`
+    : message
+}
+
+/** Python's named group, which JavaScript writes without the P. */
+const PYTHON_GROUP = /\(\?P<(\w+)>/
 
 const compiled = (pattern: string): RegExp => {
   const inline = INLINE.exec(pattern)
@@ -37,6 +69,13 @@ const compiled = (pattern: string): RegExp => {
     // would make it remember where it stopped.
     ? [literal[1]!, unique(literal[2]!.replace(/[gy]/g, ""))]
     : [pattern, ""]
+  const named = PYTHON_GROUP.exec(source)
+  if (named !== null) {
+    throw new SyntaxError(
+      `Invalid regular expression: /${source}/: ${named[0]} is Python's named group, which JavaScript ` +
+        `writes without the P: (?<${named[1]}>…)`
+    )
+  }
   const regex = new RegExp(source, flags)
   // grep's and Python's users write "[[:digit:]]": JavaScript reads a class of "[:dgit" and then a "]".
   const posix = /\[:(alpha|digit|alnum|space|upper|lower|punct|xdigit|word|blank|cntrl|graph|print):\]/.exec(source)
@@ -46,10 +85,10 @@ const compiled = (pattern: string): RegExp => {
         `do not have: write ${POSIX[posix[1]!]} instead`
     )
   }
-  if (!linear(source, flags) && repeatsARepeat(source)) {
-    throw new SyntaxError(
-      `Invalid regular expression: /${source}/: it repeats a group that repeats inside, and uses a ` +
-        "lookahead or a backreference, so a long line could take it minutes: drop one of them"
+  if (!linear(source, flags) && repeatsAChoice(source)) {
+    throw new RefusedPattern(
+      "it repeats a group that holds a repeat or a choice (a|b), and uses a lookaround or a backreference, " +
+        "so a line could take it minutes: drop one of them"
     )
   }
   return regex
@@ -93,9 +132,13 @@ const unique = (flags: string) => [...new Set(flags)].join("")
 
 const QUANTIFIER = /^(?:[+*]|\{\d+,?\d*\})/
 
-/** Whether a group that holds a repeat is itself repeated: "(a+)+", "((?!x)\\w+)*", "(x|y*){2,}". */
-const repeatsARepeat = (source: string): boolean => {
-  // For each open group: whether a repeat is inside it.
+/**
+ * Whether a group that holds a repeat or a choice is itself repeated: "(a+)+", "((?!x)\\w+)*",
+ * "(a|aa)*". Each backtracks exponentially on a line that almost matches, where the linear engine cannot
+ * take over.
+ */
+const repeatsAChoice = (source: string): boolean => {
+  // For each open group: whether a repeat or a choice is inside it.
   const open: Array<boolean> = []
   let inClass = false
   for (let i = 0; i < source.length; i++) {
@@ -110,6 +153,7 @@ const repeatsARepeat = (source: string): boolean => {
     }
     if (c === "[") inClass = true
     else if (c === "(") open.push(false)
+    else if (c === "|" && open.length > 0) open[open.length - 1] = true
     else if (c === ")") {
       const held = open.pop() ?? false
       const repeated = QUANTIFIER.test(source.slice(i + 1))

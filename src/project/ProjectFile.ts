@@ -7,7 +7,7 @@
 import { Schema } from "effect"
 import * as NodePath from "node:path"
 import { jsonEscapingControls } from "../domain/escapeControls.ts"
-import { compilePattern } from "../domain/pattern.ts"
+import { compilePattern, patternProblem, RefusedPattern } from "../domain/pattern.ts"
 import { RestartSpec, waitForIssue, WaitForSpec } from "../domain/StartSpec.ts"
 import { TASK_NAME } from "../domain/Task.ts"
 import { homeDir, withHome } from "../domain/withHome.ts"
@@ -133,9 +133,9 @@ export const withTasks = (
         return fail(
           task.name,
           ["waitFor", "pattern"],
-          `${jsonEscapingControls(pattern)} is not a valid regular expression (${
-            (error as Error).message.replace(/^Invalid regular expression: /, "")
-          })`
+          error instanceof RefusedPattern
+            ? `${jsonEscapingControls(clipped(pattern))} is refused: ${patternProblem(error)}`
+            : `${jsonEscapingControls(clipped(pattern))} is not a valid regular expression (${patternProblem(error)})`
         )
       }
     }
@@ -207,3 +207,6 @@ export const dependentsOf = (tasks: ReadonlyMap<string, ProjectTaskDef>, name: s
   // Those furthest from `name` first.
   return out.reverse()
 }
+
+/** A value as a message quotes it: at most 200 characters. */
+const clipped = (text: string) => text.length > 200 ? `${text.slice(0, 200)}…` : text

@@ -4,7 +4,8 @@
  * and a readable name when the caller gave none.
  */
 import { Effect } from "effect"
-import { realpath, stat } from "node:fs/promises"
+import { constants } from "node:fs"
+import { access, realpath, stat } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { CommandRefused, CwdOutsideRoot } from "../domain/errors.ts"
 import { homeDir, withHome } from "../domain/withHome.ts"
@@ -41,14 +42,23 @@ export const checkPolicy = Effect.fnUntraced(function*(
   return { cwd, line }
 })
 
-/** Why `cwd` cannot be used, or undefined when it is a directory. */
+/** Why `cwd` cannot be used, or undefined when it is a directory this user can enter. */
 export const checkDirectory = (cwd: string) =>
-  Effect.promise(() =>
-    stat(cwd).then(
-      (s) => s.isDirectory() ? undefined : "is not a directory",
-      (error: NodeJS.ErrnoException) => error.code === "ENOENT" ? "does not exist" : `cannot be used (${error.code})`
+  Effect.promise(async () => {
+    if (cwd.includes("\0")) return "contains a NUL byte (\\u0000), which no path can hold"
+    try {
+      if (!(await stat(cwd)).isDirectory()) return "is not a directory"
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      return code === "ENOENT" ? "does not exist" : `cannot be used (${code})`
+    }
+    // stat works on a directory its user may not enter (0700, another's): the start would fail in chdir,
+    // as if the command could not run.
+    return access(cwd, constants.X_OK).then(
+      () => undefined,
+      () => "cannot be entered by this user (no search permission)"
     )
-  )
+  })
 
 /**
  * What a task starts from: the environment of who started it (a session's front or CLI; else the

@@ -1,6 +1,6 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { compilePattern, slashesHint } from "../../src/domain/pattern.ts"
+import { compilePattern, MAX_PATTERN, patternProblem, RefusedPattern, slashesHint } from "../../src/domain/pattern.ts"
 
 describe("compilePattern: a caller's pattern, with the flags other languages write", () => {
   it("takes a leading (?i) as Python, Go and PCRE do, and a /regex/flags literal", () => {
@@ -51,10 +51,33 @@ describe("a pattern cannot stall the server", () => {
   })
 
   it("refuses one the linear engine cannot run (a lookahead, a backreference) that repeats a repeating group", () => {
-    expect(() => compilePattern("(a+)+\\1$")).toThrow(/repeats a group that repeats inside/)
-    expect(() => compilePattern("((?!x)\\w+)*$")).toThrow(/repeats a group that repeats inside/)
+    expect(() => compilePattern("(a+)+\\1$")).toThrow(RefusedPattern)
+    expect(() => compilePattern("((?!x)\\w+)*$")).toThrow(/repeats a group that holds a repeat or a choice/)
+    // A repeated choice backtracks as exponentially: Fibonacci(n) steps for n a's.
+    expect(() => compilePattern("(a|aa)*(?=c)")).toThrow(RefusedPattern)
+    expect(() => compilePattern("^(a|aa)*\\1c")).toThrow(RefusedPattern)
+    // A lookbehind the linear engine runs: taken.
+    expect(compilePattern("(?<=x)(\\w|\\d)+").test("x1")).toBe(true)
     // Without the nested repeat, or without the lookahead, it is taken.
     expect(compilePattern("ready(?! in)").test("ready now")).toBe(true)
     expect(compilePattern("(\\w+) \\1").test("bye bye")).toBe(true)
+  })
+
+  it("refuses a pattern longer than a few words, which V8 would fail at its first match past some 30,000 characters", () => {
+    expect(() => compilePattern("x".repeat(MAX_PATTERN + 1))).toThrow(RefusedPattern)
+    expect(compilePattern("x".repeat(MAX_PATTERN)).test("x".repeat(MAX_PATTERN))).toBe(true)
+  })
+
+  it("says what Python's named group is in JavaScript, and cuts a long pattern in its problem", () => {
+    expect(() => compilePattern("(?P<port>\\d+)")).toThrow(
+      "(?P<port> is Python's named group, which JavaScript writes without the P: (?<port>…)"
+    )
+    let error: unknown
+    try {
+      compilePattern(`${"(x)".repeat(300)}(`)
+    } catch (e) {
+      error = e
+    }
+    expect(patternProblem(error)).toMatch(/^\/(\(x\)){66}\(x…\/: Unterminated group$/)
   })
 })

@@ -5,10 +5,11 @@
  */
 import { LoggingMessageNotificationSchema, ProgressNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { spawn } from "node:child_process"
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { accepting, connect, type Connected, freePort, tempDir, textOf, until } from "./client.ts"
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest"
+import { asOtherUser } from "../helpers.ts"
+import { accepting, connect, type Connected, freePort, serverEntry, tempDir, textOf, until } from "./client.ts"
 
 interface Waited {
   readonly status: string
@@ -624,7 +625,34 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     expect(Date.now() - t0).toBeLessThan(10_000)
     const refused = await s.call("read_output", { name: "aaa", grep: "(a+)+\\1$" })
     expect(refused.isError).toBe(true)
-    expect(textOf(refused)).toMatch(/repeats a group that repeats inside/)
+    expect(textOf(refused)).toMatch(
+      /grep "\(a\+\)\+\\\\1\$" is refused: it repeats a group that holds a repeat or a choice/
+    )
+    // A choice repeated is as exponential (Fibonacci steps on a line of a's), and a lookahead keeps
+    // the linear engine off: refused for a wait and a start too, before anything runs.
+    for (
+      const [tool, args] of [
+        ["read_output", { name: "aaa", grep: "^(a|aa)*\\1c" }],
+        ["wait_for_task", { name: "aaa", pattern: "(a|aa)*(?=c)" }],
+        ["start_task", { command: "sleep 30", name: "never", waitFor: { pattern: "(a|aa)*(?=c)" } }]
+      ] as const
+    ) {
+      const choice = await s.call(tool, args)
+      expect(choice.isError, tool).toBe(true)
+      expect(textOf(choice)).toMatch(/is refused: it repeats a group that holds a repeat or a choice/)
+    }
+    // One as long as V8 fails only at its first match is refused by its length, before a start.
+    const tooLong = await s.call("start_task", {
+      command: "sleep 30",
+      name: "never",
+      waitFor: { pattern: "x".repeat(60_000) }
+    })
+    expect(tooLong.isError).toBe(true)
+    const long = await s.call("read_output", { name: "aaa", grep: "x".repeat(60_000) })
+    expect(textOf(long)).toMatch(/is refused: it is 60000 characters long, more than the 2000 a pattern may be\.$/)
+    expect(textOf(long).length).toBeLessThan(600)
+    expect((await s.structured<{ tasks: Array<{ name: string }> }>("list_tasks")).tasks.map((t) => t.name)).not
+      .toContain("never")
     await s.structured("stop_task", { name: "aaa" })
   })
 
@@ -824,6 +852,55 @@ describe("a start that failed", () => {
       status: "failed",
       reason: expect.stringContaining("/no/such/dir")
     })
+  })
+})
+
+describe("input a schema cannot say is wrong", () => {
+  it("a NUL in cwd is said as in every other field, and an empty key is named as one", async () => {
+    const nul = await s.call("start_task", { command: "true", cwd: "a\u0000b", name: "nulcwd" })
+    expect(textOf(nul)).toMatch(
+      /Working directory ".*a\\u0000b" contains a NUL byte \(\\u0000\), which no path can hold\./
+    )
+    const empty = await s.call("get_task", { name: "x", "": 1 })
+    expect(empty.isError).toBe(true)
+    expect(textOf(empty)).toBe(
+      "Invalid arguments for get_task: \"\": not a field of get_task; its fields are name, envValues"
+    )
+  })
+
+  it("a working directory this user cannot enter is said to be one, not blamed on the command", () => {
+    // Only root makes another user; root itself enters every directory.
+    // Under /tmp itself: the other user must reach it (the tests' own temporary directory is private).
+    const closed = mkdtempSync("/tmp/taskmux-shut-")
+    onTestFinished(() => rmSync(closed, { recursive: true, force: true }))
+    mkdirSync(NodePath.join(closed, "shut"), { mode: 0o700 })
+    const script = `
+      const { spawn } = require("node:child_process")
+      const server = spawn(process.execPath, [${JSON.stringify(serverEntry)}, "--isolated"], {
+        env: { PATH: process.env.PATH, HOME: "/tmp" }, stdio: ["pipe", "pipe", "ignore"]
+      })
+      let out = ""
+      server.stdout.on("data", (chunk) => {
+        out += chunk
+        const answer = out.split("\\n").map((l) => { try { return JSON.parse(l) } catch { return {} } }).find((m) => m.id === 2)
+        if (answer === undefined) return
+        console.log(answer.result.content[0].text)
+        server.kill()
+        process.exit(0)
+      })
+      const send = (m) => server.stdin.write(JSON.stringify({ jsonrpc: "2.0", ...m }) + "\\n")
+      send({ id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } })
+      send({ method: "notifications/initialized" })
+      send({ id: 2, method: "tools/call", params: { name: "start_task", arguments: { command: "pwd", cwd: ${
+      JSON.stringify(NodePath.join(closed, "shut"))
+    } } } })
+    `
+    const said = asOtherUser(script, closed)
+    if (said === undefined) return
+    expect(said).toBe(
+      `Working directory "${NodePath.join(closed, "shut")}" cannot be entered by this user (no search permission). ` +
+        "Pass a directory this user can enter as cwd."
+    )
   })
 })
 

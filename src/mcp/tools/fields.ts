@@ -1,7 +1,7 @@
 /** Fields and text helpers the tools share: one definition each, so their schemas and answers agree. */
 import { Effect, Schema } from "effect"
 import { InvalidArguments, InvalidPattern } from "../../domain/errors.ts"
-import { compilePattern } from "../../domain/pattern.ts"
+import { compilePattern, patternProblem, RefusedPattern } from "../../domain/pattern.ts"
 import { PortWanted } from "../../domain/StartSpec.ts"
 import { OutputLine, TASK_NAME, TASK_NAME_RULE, TaskStatus } from "../../domain/Task.ts"
 import * as PortProbe from "../../process/PortProbe.ts"
@@ -53,7 +53,8 @@ export const asPattern = (field: string, pattern: string) =>
       new InvalidPattern({
         field,
         pattern,
-        reason: (error as Error).message.replace(/^Invalid regular expression: /, "")
+        reason: patternProblem(error),
+        ...(error instanceof RefusedPattern && { refused: true })
       })
   })
 
