@@ -40,6 +40,8 @@ describe("the MCP App in a host", () => {
   let appHtml: string
   const problems: Array<string> = []
   const requests: Array<string> = []
+  /** The tools the apps called through their hosts, in order. */
+  const calls: Array<string> = []
 
   const call = async (name: string, args: Record<string, unknown> = {}) => {
     const result = (await client.callTool({ name, arguments: args })) as CallToolResult
@@ -57,8 +59,10 @@ describe("the MCP App in a host", () => {
     // What the app asks of its host goes to taskmux as the host's own tools/call.
     await page.exposeFunction(
       "taskmuxCallTool",
-      (params: { name: string; arguments?: Record<string, unknown> }) =>
-        client.callTool({ name: params.name, arguments: params.arguments ?? {} })
+      (params: { name: string; arguments?: Record<string, unknown> }) => {
+        calls.push(params.name)
+        return client.callTool({ name: params.name, arguments: params.arguments ?? {} })
+      }
     )
     await page.goto(hostUrl)
     await page.waitForSelector(`body[data-app="initialized"]`)
@@ -144,6 +148,34 @@ describe("the MCP App in a host", () => {
     expect(await app.locator(".detail .status-line").textContent()).not.toMatch(/Error/)
     await page.context().close()
   }, 60_000)
+
+  it(
+    "shows the task the tool call it renders was about (get_task's name), and ends its polls at the host's teardown",
+    async () => {
+      await call("start_task", { command: "sleep 60", name: "first" })
+      await call("start_task", {
+        command: "python3 -c \"import time\nwhile True: print('about me', flush=True); time.sleep(0.2)\"",
+        name: "about"
+      })
+      const { app, page } = await openHost()
+      // What the host sends an app shown as get_task's result: the call's arguments.
+      await page.evaluate(`window.taskmuxBridge.sendToolInput({ arguments: { name: "about" } })`)
+      await expect.poll(() => app.locator(`tr[data-name="about"]`).getAttribute("aria-current"), { timeout: 10_000 })
+        .toBe("true")
+      await expect.poll(() => app.locator(".output .ln").allTextContents(), { timeout: 10_000 })
+        .toContainEqual("about me")
+      // The host ends the view: answered, and nothing more is called for it.
+      const answer = await page.evaluate(`window.taskmuxBridge.teardownResource({})`)
+      expect(answer).toEqual({})
+      const before = calls.length
+      await new Promise((resolve) => setTimeout(resolve, 2_500))
+      expect(calls.slice(before)).toEqual([])
+      await page.context().close()
+      await call("stop_task", { name: "about" })
+      await call("stop_task", { name: "first" })
+    },
+    60_000
+  )
 
   it("types into a terminal task from the app: print(6*7) answers 42", async () => {
     await call("start_task", { command: "python3 -q", name: "repl", terminal: true, waitFor: { pattern: ">>>" } })

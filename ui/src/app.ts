@@ -26,11 +26,20 @@ export interface AppOptions {
   readonly useHash?: boolean
   /** What draws a terminal task's screen (xterm.js on the page, plain text in the MCP App). */
   readonly screen: ScreenLoader
+  /** The task shown first (the MCP App's: the one the tool call it shows was about). */
+  readonly selected?: string | undefined
+}
+
+export interface MountedApp {
+  /** Shows a task's detail, as a click on its row does, without taking the focus. */
+  readonly select: (name: string) => void
+  /** Stops every update and poll, and forgets the shown task. */
+  readonly dispose: () => void
 }
 
 const DISCONNECTED = "Disconnected from taskmux: reconnecting… (what is shown may be out of date)"
 
-export const mountApp = (root: HTMLElement, backend: Backend, options: AppOptions): () => void => {
+export const mountApp = (root: HTMLElement, backend: Backend, options: AppOptions): MountedApp => {
   const useHash = options.useHash ?? true
   const ro = backend.readOnly
 
@@ -141,7 +150,7 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
   }
 
   let snapshot: TasksSnapshot = { tasks: [] }
-  let selected: string | undefined = useHash ? readHash() : undefined
+  let selected: string | undefined = options.selected ?? (useHash ? readHash() : undefined)
 
   const list = taskList({
     readOnly: ro,
@@ -271,15 +280,20 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
   }
   if (useHash) addEventListener("hashchange", onHash)
 
-  return () => {
-    offTasks()
-    offConnection()
-    clearInterval(ticker)
-    removeEventListener("hashchange", onHash)
-    removeEventListener("resize", onResize)
-    removeEventListener("pointerdown", onPointer, true)
-    padTop.disconnect()
-    detail.show(undefined, undefined)
+  return {
+    select: (name) => {
+      if (name !== selected) select(name)
+    },
+    dispose: () => {
+      offTasks()
+      offConnection()
+      clearInterval(ticker)
+      removeEventListener("hashchange", onHash)
+      removeEventListener("resize", onResize)
+      removeEventListener("pointerdown", onPointer, true)
+      padTop.disconnect()
+      detail.show(undefined, undefined)
+    }
   }
 }
 

@@ -2,9 +2,10 @@
  * The Backend of the same components inside an MCP App (appMain.ts): a sandboxed frame that reaches
  * taskmux's tools only through its host (ext-apps' `App.callServerTool`). There is no event stream
  * there, so it polls: list_tasks every second for the list, read_output (since the last cursor) for a
- * shown task's lines, and read_output { screen: true } for a terminal task's screen. A call that changes
- * something reads the list again at once. list_tasks carries no dependency graph: the app shows none.
- * The host decides what an app may call, so readOnly is given by the caller.
+ * shown task's lines (its last lines when more came than one answer holds), and read_output
+ * { screen: true } for a terminal task's screen; nothing while nobody can see the app. A call that
+ * changes something reads the list again at once. list_tasks carries no dependency graph: the app shows
+ * none. The host decides what an app may call, so readOnly is given by the caller.
  */
 import type { Backend, CallToolResult, ListedTask, OutputEvent, OutputLine, TasksSnapshot } from "./backend.ts"
 import { connectionState, errorResult } from "./backend.ts"
@@ -20,12 +21,20 @@ export interface AppBackendOptions {
   readonly tasksEveryMs?: number
   /** How often a shown task's output is read again; default 500 ms. */
   readonly outputEveryMs?: number
+  /**
+   * Whether anyone can see the app (its frame in view, its tab shown): while not, nothing is polled.
+   * Every result a host keeps in a conversation is an app of its own, and each would poll for good.
+   */
+  readonly seen?: () => boolean
 }
 
 const asResult = (value: unknown): CallToolResult =>
   typeof value === "object" && value !== null && Array.isArray((value as CallToolResult).content)
     ? value as CallToolResult
     : errorResult("The host gave an answer that is not a tool result.")
+
+/** The last lines read when more came than one answer holds. */
+const JUMP_LINES = 200
 
 /** Tools that only read: any other call may change the list, which is then read again at once. */
 const READS = new Set(["list_tasks", "get_task", "read_output"])
@@ -75,18 +84,19 @@ const poll = (step: () => Promise<number | void>, ms: number): Poller => {
 export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Backend => {
   const tasksEvery = options.tasksEveryMs ?? 1000
   const outputEvery = options.outputEveryMs ?? 500
+  const seen = options.seen ?? (() => true)
   const connection = connectionState()
 
   const listPollers = new Set<Poller>()
   const call = async (tool: string, args: Record<string, unknown>): Promise<CallToolResult> => {
     try {
       const result = asResult(await app.callServerTool({ name: tool, arguments: args }))
-      connection.set(true)
       if (!READS.has(tool)) { for (const p of listPollers) p.now() }
       return result
     } catch (e) {
-      connection.set(false)
-      return errorResult(`The host could not call ${tool}: ${e instanceof Error ? e.message : String(e)}`)
+      // A host refuses a call (its user said no, a policy) as it fails one it cannot make: the reads say
+      // whether the view is stale, and a button's call says why it did nothing.
+      return errorResult(`The host did not run ${tool}: ${e instanceof Error ? e.message : String(e)}`)
     }
   }
 
@@ -97,11 +107,20 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
     onTasks: (listener) => {
       let last = ""
       const poller = poll(async () => {
+        if (!seen()) return undefined
         const result = await call("list_tasks", {})
         const s = result.structuredContent as
           | { tasks?: ReadonlyArray<ListedTask>; projectError?: string; graph?: TasksSnapshot["graph"] }
           | undefined
-        if (result.isError === true || s?.tasks === undefined) return tasksEvery * 2
+        if (result.isError === true || s?.tasks === undefined) {
+          const said = result.content.find((c) => c.type === "text")?.text ?? "no task list in its answer"
+          connection.set(
+            false,
+            `${said.replace(/\.?$/, ".")} What is shown may be out of date: asked again every few seconds.`
+          )
+          return tasksEvery * 2
+        }
+        connection.set(true)
         const key = JSON.stringify(s)
         if (key === last) return undefined
         last = key
@@ -120,11 +139,14 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
     },
     onOutput: (name, since, listener) => {
       let cursor = since
+      /** More came than one answer holds: the next read is of the last lines (the view keeps no more). */
+      let behind = false
       let terminal: { cols: number; rows: number } | null | undefined
       let lastScreen = ""
       let stop: () => void = () => {}
       const emit = (event: OutputEvent) => listener(event)
       stop = poll(async () => {
+        if (!seen()) return undefined
         if (terminal === undefined) {
           const info = await call("get_task", { name })
           // The host could not ask (connected is false then): try again later.
@@ -136,17 +158,29 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
           }
           terminal = (info.structuredContent?.terminal as { cols: number; rows: number } | null | undefined) ?? null
         }
-        const read = await call("read_output", cursor === 0 ? { name, tail: 2000 } : { name, since: cursor })
+        const jump = behind && cursor > 0
+        const read = await call(
+          "read_output",
+          cursor === 0 ? { name, tail: 2000 } : jump ? { name, tail: JUMP_LINES } : { name, since: cursor }
+        )
         if (read.isError === true) return outputEvery * 4
         const o = read.structuredContent as
           | { lines: ReadonlyArray<OutputLine>; nextCursor: number; dropped: number; truncated: boolean }
           | undefined
         // Started anew under its name: the read gave the new output from its start.
         if (o !== undefined && o.nextCursor < cursor) emit({ type: "reset" })
-        if (o !== undefined && (o.lines.length > 0 || o.dropped > 0)) {
-          emit({ type: "lines", lines: o.lines, nextCursor: o.nextCursor, skipped: o.dropped })
+        // What the jump to the last lines passed over (lines after `cursor` are numbered from cursor + 1).
+        const first = o?.lines[0]?.seq
+        const skipped = o === undefined
+          ? 0
+          : jump
+          ? (first !== undefined && o.nextCursor >= cursor ? Math.max(0, first - cursor - 1) : 0)
+          : o.dropped
+        if (o !== undefined && (o.lines.length > 0 || skipped > 0)) {
+          emit({ type: "lines", lines: o.lines, nextCursor: o.nextCursor, skipped })
         }
         if (o !== undefined) cursor = o.nextCursor
+        behind = o?.truncated === true
         if (terminal !== null) {
           const screen = await call("read_output", { name, screen: true })
           const rows = screen.structuredContent?.screen as ReadonlyArray<string> | undefined
@@ -162,8 +196,9 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
             emit({ type: "screen", screen, cols: terminal.cols, rows: terminal.rows })
           }
         }
-        // More lines than one answer holds: read on at once.
-        return o?.truncated === true ? 0 : undefined
+        // More lines than one answer holds: the last ones, at the next read (not at once: a flood would
+        // keep the host busy with lines the view drops).
+        return undefined
       }, outputEvery).stop
       return () => stop()
     }

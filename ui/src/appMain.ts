@@ -5,7 +5,7 @@
  */
 import "./style.css"
 import { App } from "@modelcontextprotocol/ext-apps"
-import { mountApp } from "./app.ts"
+import { mountApp, type MountedApp } from "./app.ts"
 import { appBackend } from "./appBackend.ts"
 import { h, replace } from "./dom.ts"
 import { createScreen } from "./liteScreen.ts"
@@ -13,11 +13,47 @@ import { createScreen } from "./liteScreen.ts"
 declare const __TASKMUX_VERSION__: string
 
 const root = document.getElementById("app")!
-const app = new App({ name: "taskmux", version: __TASKMUX_VERSION__ }, {}, { autoResize: true })
+// Inline in a conversation, or fullscreen where a long list of tasks has room: the layout fits either.
+const app = new App(
+  { name: "taskmux", version: __TASKMUX_VERSION__ },
+  { availableDisplayModes: ["inline", "fullscreen"] },
+  { autoResize: true }
+)
+
+let mounted: MountedApp | undefined
+let torn = false
+/** The task the shown tool call is about (get_task's name), until the app is mounted to show it. */
+let about: string | undefined
+// Set before connecting: the host may send them as soon as the app says it is initialized.
+app.ontoolinput = ({ arguments: args }) => {
+  const name = args?.name
+  if (typeof name !== "string") return
+  about = name
+  mounted?.select(name)
+}
+// The host ends the app (the conversation closed, the result scrolled away): its polls end with it.
+app.onteardown = () => {
+  torn = true
+  mounted?.dispose()
+  mounted = undefined
+  return {}
+}
+
+// Polled only while someone can see it: a conversation keeps every result's app, each would poll for good.
+let inView = true
+new IntersectionObserver((entries) => {
+  inView = entries.some((e) => e.isIntersecting)
+}).observe(root)
+const seen = () => inView && !document.hidden
 
 app.connect().then(
   () => {
-    mountApp(root, appBackend(app), { useHash: false, screen: () => Promise.resolve(createScreen) })
+    if (torn) return
+    mounted = mountApp(root, appBackend(app, { seen }), {
+      useHash: false,
+      selected: about,
+      screen: () => Promise.resolve(createScreen)
+    })
     // A sandboxed frame opens no tab of its own: a task's port link is opened by the host, if it can.
     document.addEventListener("click", (e) => {
       const link = (e.target as Element).closest<HTMLAnchorElement>("a[target=_blank]")

@@ -63,7 +63,8 @@ const COLUMNS: ReadonlyArray<readonly [string, string]> = [
 
 export const taskList = (options: TaskListOptions): TaskList => {
   const tbody = h("tbody")
-  const empty = h("p", { class: "empty" }, "No tasks yet.")
+  // Until the first list comes, nothing is known: not "no tasks".
+  const empty = h("p", { class: "empty" }, "Waiting for the task list…")
   const note = h("p", { class: "project-error", role: "note", hidden: true })
   const table = h(
     "table",
@@ -249,6 +250,7 @@ export const taskList = (options: TaskListOptions): TaskList => {
       table.classList.toggle("no-restarts", !snapshot.tasks.some((t) => t.restarts !== undefined))
       table.classList.toggle("no-cpu", !snapshot.tasks.some((t) => t.cpuPercent !== undefined))
       empty.hidden = names.length > 0
+      setText(empty, "No tasks yet.")
       table.hidden = names.length === 0
       note.hidden = snapshot.projectError === undefined
       setText(note, snapshot.projectError === undefined ? "" : `Project file not read: ${snapshot.projectError}`)
