@@ -233,9 +233,18 @@ const logsCommand = Command.make("logs", {
     Flag.withDescription("Then print new lines as they come, until Ctrl-C or the task's end"),
     Flag.withDefault(false)
   ),
-  tail: Flag.Int("tail").pipe(
+  // Read here, not by Flag.Int: its word for "abc" ("a string representing a finite number") is not ours.
+  tail: Flag.String("tail").pipe(
     Flag.withAlias("n"),
+    Flag.withMetavar("integer"),
     Flag.withDescription("How many of the last lines to print first"),
+    Flag.mapTryCatch(
+      (text) => {
+        if (!/^\s*-?\d+\s*$/.test(text)) throw new Error("not a whole number")
+        return Number(text)
+      },
+      () => "a number of lines, 0 or more"
+    ),
     Flag.withDefault(100)
   )
 }, (input) =>

@@ -178,7 +178,13 @@ export class Daemon extends Context.Service<Daemon, {
             }, context)
           ).catch((error: Error) => {
             throw invalidParams(
-              ownFileGone(error) ? goneText("its page") : `Cannot listen on ${host}:${port}: ${error.message}.`
+              ownFileGone(error) ?
+                goneText("its page") :
+                `Cannot listen on ${host}:${port}: ${error.message}.${
+                  notHere(error)
+                    ? " That is not an address of this machine: give one of its own, such as 127.0.0.1:8080 or [::1]:8080."
+                    : ""
+                }`
             )
           })
         const openUi = async (params: Params | undefined) => {
@@ -603,3 +609,7 @@ const removeOwn = (path: string) => {
     if (sameFile(identityOf(path), made)) fs.rmSync(path, { force: true })
   }
 }
+
+/** A listen that failed for its address: a name nobody resolves, or an address this machine does not have. */
+const notHere = (error: Error) =>
+  ["ENOTFOUND", "EADDRNOTAVAIL", "EAI_AGAIN"].includes((error as NodeJS.ErrnoException).code ?? "")

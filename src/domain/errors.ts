@@ -17,13 +17,23 @@ const NOT_A_FIELD = "\u0000not a field:"
  */
 const leafHook: SchemaIssue.LeafHook = (issue) =>
   issue._tag === "UnexpectedKey"
-    ? NOT_A_FIELD + fieldsOf(issue.ast).join(",")
+    ? `${NOT_A_FIELD}${fieldsOf(issue.ast).join(",")}${NESTED}${nestedFieldsOf(issue.ast).join(",")}`
     : issue._tag === "MissingKey"
     ? "required, and missing"
     : SchemaIssue.defaultLeafHook(issue)
 
+/** Between a struct's fields and its structs' fields in the leaf hook's message. */
+const NESTED = "\u0000nested:"
+
 const fieldsOf = (ast: SchemaAST.AST): ReadonlyArray<string> =>
   ast._tag === "Objects" ? ast.propertySignatures.map((p) => String(p.name)) : []
+
+/** The fields of the structs a struct holds, by their paths: "waitFor.timeoutMs". */
+const nestedFieldsOf = (ast: SchemaAST.AST): ReadonlyArray<string> =>
+  ast._tag !== "Objects" ? [] : ast.propertySignatures.flatMap((p) => {
+    const inner = p.type._tag === "Union" ? p.type.types.find((t) => t._tag === "Objects") : p.type
+    return inner === undefined ? [] : fieldsOf(inner).map((field) => `${String(p.name)}.${field}`)
+  })
 
 export const standardIssues = SchemaIssue.makeFormatterStandardSchemaV1({ leafHook })
 
@@ -31,14 +41,26 @@ export const standardIssues = SchemaIssue.makeFormatterStandardSchemaV1({ leafHo
  * An issue's message as a model reads it. A field that is not one: `not a field of start_task (did
  * you mean "name"?); its fields are command, args, name, …`, `owner` being what holds `key`.
  */
-export const issueMessage = (message: string, key: PropertyKey, owner: string): string =>
-  message.startsWith(NOT_A_FIELD)
-    ? notAField(String(key), message.slice(NOT_A_FIELD.length).split(",").filter((f) => f !== ""), owner)
-    : message
+export const issueMessage = (message: string, key: PropertyKey, owner: string): string => {
+  if (!message.startsWith(NOT_A_FIELD)) return message
+  const [fields = "", nested = ""] = message.slice(NOT_A_FIELD.length).split(NESTED)
+  const list = (names: string) => names.split(",").filter((f) => f !== "")
+  return notAField(String(key), list(fields), owner, list(nested))
+}
 
-/** `key` is not one of `fields` of `owner`: what it may have meant, and what there is. */
-export const notAField = (key: string, fields: ReadonlyArray<string>, owner: string): string => {
-  const guess = closest(key, fields)
+/**
+ * `key` is not one of `fields` of `owner`: what it may have meant, and what there is. What it may have
+ * meant is looked for in the structs it holds too (`nested`, by path): `timeout` is `waitFor.timeoutMs`.
+ */
+export const notAField = (
+  key: string,
+  fields: ReadonlyArray<string>,
+  owner: string,
+  nested: ReadonlyArray<string> = []
+): string => {
+  const inner = closest(key, nested.map((path) => path.slice(path.indexOf(".") + 1)))
+  const guess = closest(key, fields) ??
+    (inner === undefined ? undefined : nested.find((path) => path.endsWith(`.${inner}`)))
   return `not a field of ${owner}${guess === undefined ? "" : ` (did you mean ${quote(guess)}?)`}${
     fields.length === 0 ? ", which takes none" : `; its fields are ${fields.join(", ")}`
   }`
@@ -53,18 +75,34 @@ export const formatSchemaError = (error: Schema.SchemaError, input?: unknown, wh
     const path = keys.map((key) => key === "" ? "\"\"" : String(key)).join(".")
     const message = issueMessage(issue.message, keys.at(-1)!, keys.length > 1 ? String(keys.at(-2)) : where)
     if (message !== issue.message) return `${path}: ${message}`
-    return `${path}: ${message}${gotAt(input, keys)}`
+    return `${path}: ${message}${gotAt(input, keys)}${meantLiteral(message, valueAt(input, keys))}`
   }).join("; ")
+
+/**
+ * For "Expected "SIGTERM" | "SIGKILL" | …" given "sigterm" or "TERM": the one meant, as signal names are
+ * written elsewhere (any case, without SIG), or a slip of a letter or two.
+ */
+const meantLiteral = (message: string, given: unknown): string => {
+  const listed = /^Expected ("[^"]*"(?: \| "[^"]*")+)$/.exec(message)
+  if (listed === null || typeof given !== "string") return ""
+  const literals = [...listed[1]!.matchAll(/"([^"]*)"/g)].map((m) => m[1]!)
+  const upper = given.toUpperCase()
+  const guess = literals.find((l) => l === upper || l === `SIG${upper}`) ?? closest(given, literals)
+  return guess === undefined ? "" : ` (did you mean ${quote(guess)}?)`
+}
 
 /** The value given at `keys` in `input`, when there was one: ", got 70000" after "Expected a value between 1 and 65535". */
 export const gotAt = (input: unknown, keys: ReadonlyArray<PropertyKey>): string => {
-  const given = keys.reduce<unknown>(
+  const given = valueAt(input, keys)
+  return given === undefined ? "" : `, got ${shortJson(given)}`
+}
+
+const valueAt = (input: unknown, keys: ReadonlyArray<PropertyKey>): unknown =>
+  keys.reduce<unknown>(
     (value, key) =>
       typeof value === "object" && value !== null ? (value as Record<PropertyKey, unknown>)[key] : undefined,
     input
   )
-  return given === undefined ? "" : `, got ${shortJson(given)}`
-}
 
 /**
  * The one of `names` that `given` looks like a slip for: the same but for case, the start of it

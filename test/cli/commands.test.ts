@@ -122,8 +122,9 @@ describe("usage errors exit 2", () => {
     [["bogus"], "Unknown subcommand"],
     [["logs"], "Missing required argument: name"],
     [["ps", "--bogus"], "--bogus"],
-    [["logs", "web", "--tail", "x"], "--tail"],
-    [["logs", "web", "--tail", "-3"], "--tail"],
+    [["logs", "web", "--tail", "x"], "--tail: \"x\". Expected: a number of lines, 0 or more"],
+    [["logs", "web", "--tail", "1.5"], "--tail: \"1.5\". Expected: a number of lines, 0 or more"],
+    [["logs", "web", "--tail", "-3"], "--tail -3: give a number of lines, 0 or more"],
     [["ps", "--project", "/no/such/dir"], "/no/such/dir"]
   ])("%j", async (argv, message) => {
     const ran = await cli(argv, { cwd: tempProject() })

@@ -1,6 +1,7 @@
+import { Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { closest, TaskNotFound, TooManyTasks } from "../../src/domain/errors.ts"
+import { closest, formatSchemaError, TaskNotFound, TooManyTasks } from "../../src/domain/errors.ts"
 
 describe("closest: the field a misspelt one was meant to be", () => {
   const fields = ["command", "args", "name", "cwd", "env", "waitFor", "timeoutMs", "graceMs", "dependsOn"]
@@ -50,5 +51,40 @@ describe("TaskNotFound", () => {
     expect(new TaskNotFound({ name: "nope", known: ["db", "api"] }).message).toBe(
       "No task named \"nope\". Known tasks: db, api."
     )
+  })
+})
+
+describe("formatSchemaError: what a model is told of arguments that do not fit", () => {
+  const Start = Schema.Struct({
+    command: Schema.String,
+    signal: Schema.optionalKey(Schema.Literals(["SIGTERM", "SIGKILL", "SIGINT"])),
+    waitFor: Schema.optionalKey(
+      Schema.Struct({ pattern: Schema.optionalKey(Schema.String), timeoutMs: Schema.optionalKey(Schema.Int) })
+    )
+  })
+  const said = (input: unknown) => {
+    try {
+      Schema.decodeUnknownSync(Start)(input, { errors: "all", onExcessProperty: "error" })
+      return "ok"
+    } catch (error) {
+      return formatSchemaError(error as Schema.SchemaError, input, "start")
+    }
+  }
+
+  it("names the field of a struct it holds that a misplaced one was meant to be", () => {
+    expect(said({ command: "x", timeout: 5 })).toBe(
+      "timeout: not a field of start (did you mean \"waitFor.timeoutMs\"?); its fields are command, signal, waitFor"
+    )
+    // One of its own fields first.
+    expect(said({ command: "x", comand: 1 })).toMatch(/^comand: not a field of start \(did you mean "command"\?\)/)
+  })
+
+  it("names the value a signal written another way was meant to be", () => {
+    expect(said({ command: "x", signal: "sigterm" })).toBe(
+      "signal: Expected \"SIGTERM\" | \"SIGKILL\" | \"SIGINT\", got \"sigterm\" (did you mean \"SIGTERM\"?)"
+    )
+    expect(said({ command: "x", signal: "KILL" })).toMatch(/\(did you mean "SIGKILL"\?\)$/)
+    expect(said({ command: "x", signal: "SIGTREM" })).toMatch(/\(did you mean "SIGTERM"\?\)$/)
+    expect(said({ command: "x", signal: "HUP" })).not.toMatch(/did you mean/)
   })
 })

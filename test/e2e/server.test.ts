@@ -275,6 +275,22 @@ describe("taskmux over stdio", () => {
       { command: "true", nmae: "x", waitFor: { patern: "x", timeout: 5 } },
       /nmae: not a field of start_task \(did you mean "name"\?\); its fields are command, args, name, .*waitFor\.patern: not a field of waitFor \(did you mean "pattern"\?\); its fields are pattern, port, exit, timeoutMs; waitFor\.timeout: not a field of waitFor \(did you mean "timeoutMs"\?\)/
     )
+    await expectToolError(
+      "start_task",
+      { command: "" },
+      /^Invalid arguments for start_task: command: must not be empty \(give a program, or a shell line\), got ""$/
+    )
+    // A wait's timeout given at the top, where a wait_for_task takes it: it belongs in waitFor.
+    await expectToolError(
+      "start_task",
+      { command: "true", timeout: 5 },
+      /timeout: not a field of start_task \(did you mean "waitFor\.timeoutMs"\?\); its fields are command,/
+    )
+    await expectToolError(
+      "signal_task",
+      { name: "busy", signal: "term" },
+      /signal: Expected "SIGTERM" \| .*, got "term" \(did you mean "SIGTERM"\?\)/
+    )
     await expectToolError("list_tasks", { name: "busy" }, /name: not a field of list_tasks, which takes none/)
     await expectToolError("get_task", {}, /name: required, and missing/i)
     await expect(s.client.callTool({ name: "launch_rocket", arguments: {} })).rejects.toThrow(

@@ -372,6 +372,9 @@ describe("the web listener", () => {
   it("ui --listen on another address moves the page there, token kept; a bad address leaves it where it is", async () => {
     const bad = await taskmux(["ui", "--print", "--listen", "203.0.113.1:1"])
     expect([bad.code, bad.stderr]).toEqual([1, expect.stringContaining("Cannot listen on 203.0.113.1:1")])
+    expect(bad.stderr).toContain(
+      "That is not an address of this machine: give one of its own, such as 127.0.0.1:8080 or [::1]:8080."
+    )
     expect((await send(url, { path: `/?token=${token}` })).status).toBe(303)
     // Every interface, no port given: the project's own port, which the loopback listener held, and the
     // same token (it was taken for another program's, and the token file given a new one).

@@ -33,9 +33,11 @@ const EnvValue = Schema.Union([Schema.String, Schema.Finite, Schema.Boolean]).pi
 
 const startInput = Schema.Struct({
   command: Schema.optionalKey(
-    Schema.String.check(Schema.isNonEmpty({ message: "command must not be empty" })).annotate({
-      description: "Shell line, or program with args. Absent: start the project task name."
-    })
+    Schema.String.check(Schema.isNonEmpty({ message: "must not be empty (give a program, or a shell line)" })).annotate(
+      {
+        description: "Shell line, or program with args. Absent: start the project task name."
+      }
+    )
   ),
   args: Schema.optionalKey(
     Schema.Array(Schema.String).annotate({
