@@ -17,8 +17,8 @@ import { MARKER_VARIABLE, serverMarkerPrefix } from "./ProcessTree.ts"
 import type { OutputSink, TaskProcess } from "./TaskProcess.ts"
 
 // `groups` is " 12 34 " (a space on both sides of each id), so removing one is two expansions,
-// not a loop over all of them. "+12 socket:?45? /dev/pts/3" tracks group 12 and the
-// `find -lname` patterns of its output, kept in o_12.
+// not a loop over all of them. "+12 socket:?45? /dev/pts/3" tracks group 12 and what its output's
+// descriptors point to (other than [\w:/.-] as ?), kept in o_12.
 const script = `
 groups=" "
 while IFS= read -r line; do
@@ -29,21 +29,10 @@ while IFS= read -r line; do
         case "$groups" in *" $g "*) groups="\${groups%% $g *} \${groups#* $g }" ;; esac ;;
   esac
 done
-# Even with no group tracked: a run spawned just now, whose group was not said yet, has its marker.
-# Who holds a task's output, looked up once, now that the server is gone: one find.
-names=""
-for g in $groups; do
-  eval "outs=\\$o_$g"
-  for o in $outs; do names="$names\${names:+ -o} -lname $o"; done
-done
-holders=""
-if [ -n "$names" ]; then
-  for f in $(find /proc/[0-9]*/fd -maxdepth 1 \\( $names \\) 2>/dev/null); do
-    p="\${f#/proc/}"; holders="$holders \${p%%/*}"
-  done
-fi
 # Every group, every process whose session is a task's ("pid (comm) state ppid pgrp session ..."),
-# every process that carries a marker of this server's runs (escaped from both), and the holders.
+# every process that carries a marker of this server's runs (escaped from both; even with no group
+# tracked: a run spawned just now, whose group was not said yet, has its marker), and the holders.
+holders=""
 sweep() {
   for g in $groups; do kill -s "$1" -- "-$g" 2>/dev/null; done
   for p in $holders; do kill -s "$1" "$p" 2>/dev/null; done
@@ -56,13 +45,25 @@ sweep() {
     p="\${f#/proc/}"; kill -s "$1" "\${p%/environ}" 2>/dev/null
   done
 }
+# What it knows first, at once; then who holds a task's output, which takes a look at every descriptor
+# of the machine (tens of thousands beside a browser): one pass, each looked up in a set, not matched
+# against every pattern.
 sweep TERM
+outs=""
+for g in $groups; do eval "outs=\\"\\$outs \\$o_$g\\""; done
+if [ -n "\${outs# }" ]; then
+  holders=$(ls -l /proc/[0-9]*/fd/ 2>/dev/null | awk -v outs="$outs" '
+    BEGIN { n = split(outs, o, " "); for (i = 1; i <= n; i++) want[o[i]] = 1 }
+    /^\\/proc\\/[0-9]+\\/fd\\/?:$/ { split($0, d, "/"); pid = d[3]; next }
+    { t = $NF; gsub(/[^A-Za-z0-9_:\\/.-]/, "?", t); if (t in want) print pid }')
+  for p in $holders; do kill -s TERM "$p" 2>/dev/null; done
+fi
 sweep CONT
 sleep 0.5
 sweep KILL
 `
 
-/** "socket:[45]" as a `find -lname` pattern with nothing the shell would expand or split. */
+/** "socket:[45]" as "socket:?45?": nothing the shell would expand or split (the watchdog writes a link's target so too). */
 const asPattern = (output: string) => output.replace(/[^\w:/.-]/g, "?")
 
 const nextTurn = Effect.callback<void>((resume) => {
