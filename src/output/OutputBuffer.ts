@@ -137,10 +137,31 @@ export class OutputBuffer {
   receivedBytes = 0
 
   readonly options: OutputBufferOptions
+  /** What the ring holds now: the options' limits, or fewer for a run that ended a while ago (holdAtMost). */
+  private limits: { readonly maxLines: number; readonly maxBytes: number }
 
   constructor(options: OutputBufferOptions) {
     this.options = options
+    this.limits = options
     this.largestSlab = options.slabBytes ?? SLAB_BYTES
+  }
+
+  /**
+   * Keeps only the newest lines, at most these many (and never more than the options'), dropping the
+   * oldest as a flood would, and the spare storage: for a task whose run ended, whose log file has it all.
+   */
+  holdAtMost(maxLines: number, maxBytes: number): void {
+    this.limits = {
+      maxLines: Math.min(maxLines, this.options.maxLines),
+      maxBytes: Math.min(maxBytes, this.options.maxBytes)
+    }
+    if (this.head < this.entries.length) this.evict()
+    this.spare = []
+  }
+
+  /** Holds as many lines as the options say again (a new run). */
+  holdAll(): void {
+    this.limits = this.options
   }
 
   /**
@@ -197,7 +218,7 @@ export class OutputBuffer {
    * every chunk for it); they go with their entry, and are never shown.
    */
   private get visibleLines(): number {
-    return Math.min(this.heldLines, this.options.maxLines)
+    return Math.min(this.heldLines, this.limits.maxLines)
   }
 
   stats(): BufferStats {
@@ -411,7 +432,7 @@ export class OutputBuffer {
    * be found. On `yes` that search was the flood's costliest step.
    */
   private pushLines(stream: StreamId, body: Buffer, count: number, time: number): void {
-    if (count >= this.options.maxLines) {
+    if (count >= this.limits.maxLines) {
       for (let i = this.head; i < this.entries.length; i++) {
         const slab = this.entries[i]!.slab
         if (slab !== undefined) this.release(slab, 1)
@@ -521,7 +542,7 @@ export class OutputBuffer {
    * entry. The newest line always stays.
    */
   private evict(): void {
-    const { maxBytes, maxLines } = this.options
+    const { maxBytes, maxLines } = this.limits
     for (;;) {
       const entry = this.entries[this.head]!
       const left = entry.count - this.headSkipLines

@@ -187,6 +187,11 @@ export interface TaskActor {
   readonly removeIfOwnedBy: (session: string, by: string) => Effect.Effect<ReadonlyArray<string>, TaskRemoved>
   /** Makes it `to`'s (null: kept), if it is still `from`'s when the actor takes the command; true if so. */
   readonly handOver: (from: string, to: Owner) => Effect.Effect<boolean, TaskRemoved>
+  /**
+   * If it has ended, keeps only its last `lines` (at most `bytes`) of output in memory: its log file has
+   * them all, and a long conversation's finished tasks would otherwise each hold a whole ring.
+   */
+  readonly settle: (lines: number, bytes: number) => Effect.Effect<void, TaskRemoved>
 }
 
 /** Who a task belongs to: a session and its client, or nobody (kept: `session` null). */
@@ -240,6 +245,7 @@ type Message =
     readonly reply: Reply<ReadonlyArray<string>>
   }
   | { readonly _tag: "HandOver"; readonly from: string; readonly to: Owner; readonly reply: Reply<boolean> }
+  | { readonly _tag: "Settle"; readonly lines: number; readonly bytes: number; readonly reply: Reply<void> }
   // From the actor's own fibers:
   | { readonly _tag: "Exited"; readonly run: Run; readonly exit: ExitInfo }
   | { readonly _tag: "BackoffOver"; readonly timer: Fiber.Fiber<void> }
@@ -352,6 +358,8 @@ export const make = (
         fail(error.message)
         return yield* error
       }
+      // A run that ended a while ago held fewer lines (settle): this one holds as many as the settings say.
+      state.buffer.holdAll()
       const scope = yield* Scope.fork(runs, "sequential")
       // One span per run, from the spawn to the end: it closes with the run's scope.
       const span = yield* Effect.makeSpanScoped("task.run", { attributes: { task: name, run: state.restarts + 1 } })
@@ -690,6 +698,13 @@ export const make = (
           if (state.session !== message.from) return Effect.asVoid(Deferred.succeed(message.reply, false))
           update({ ...message.to, since: new Date().toISOString() })
           return Effect.asVoid(Deferred.succeed(message.reply, true))
+        case "Settle":
+          // Only a task that ended and waits for nothing (a restart's backoff runs on: it is "restarting").
+          if (isFinished(state.status)) {
+            state.buffer.holdAtMost(message.lines, message.bytes)
+            changed()
+          }
+          return Effect.asVoid(Deferred.succeed(message.reply, undefined))
         case "Exited":
           return endRun(message.run, message.exit)
         case "BackoffOver":
@@ -812,7 +827,8 @@ export const make = (
           }
           return ask((reply) => ({ _tag: "Remove", ifSession: session, by, reply }))
         }),
-      handOver: (from, to) => ask((reply) => ({ _tag: "HandOver", from, to, reply }))
+      handOver: (from, to) => ask((reply) => ({ _tag: "HandOver", from, to, reply })),
+      settle: (lines, bytes) => ask((reply) => ({ _tag: "Settle", lines, bytes, reply }))
     }
     /** Ends the actor when it was removed and nothing waits in its mailbox, in one step, so no command slips in. */
     const done = Effect.sync(() => {

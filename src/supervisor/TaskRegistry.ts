@@ -5,7 +5,7 @@
  * actor lives in a scope of its own under the registry's, closed in parallel on shutdown, and each
  * actor's runs end their whole process tree as their scopes close.
  */
-import { Context, Effect, Exit, Layer, Scope, Struct } from "effect"
+import { Context, Effect, Exit, Layer, PubSub, Scope, Struct } from "effect"
 import { unlink } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../Config.ts"
@@ -113,6 +113,14 @@ export interface GoneTask extends RecordedTask {
 
 /** The most tasks gone with their sessions that are remembered; the oldest is forgotten first. */
 const GONE_KEPT = 64
+
+/**
+ * Output that tasks which ended may hold in memory in all, in whole rings (--buffer-bytes; 64 MiB at the
+ * default), the latest ended first: older ones keep their last SETTLED_LINES lines (a 64th of a ring at
+ * most), and their log files the rest. A build or a test run just ended is read in full.
+ */
+const ENDED_RINGS = 16
+const SETTLED_LINES = 200
 
 /** A task's figures that list_tasks leaves out (get_task has them), for a table of every task. */
 export interface Vitals {
@@ -372,6 +380,30 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       /** The tasks there are: removed ones wait only for their actor to end. */
       const listed = () => [...actors.values()].filter((actor) => !actor.state().removed)
+
+      // A long conversation's one-shot runs each held a whole ring until removed (150 builds: 700 MB).
+      // Past ENDED_RINGS rings, counted from the latest end back, a task that ended keeps its last lines only;
+      // the latest always keeps all of its own.
+      const settleEnded = Effect.suspend(() => {
+        const ended = listed()
+          .filter((actor) => isFinished(actor.state().status) && actor.state().endedAt !== null)
+          .sort((a, b) => b.state().endedAt!.localeCompare(a.state().endedAt!))
+        let held = 0
+        const budget = ENDED_RINGS * config.bufferBytes
+        const over = ended.filter((actor, i) => (held += actor.state().buffer.stats().bytes) > budget && i > 0)
+        const settled = Math.max(1024, Math.floor(config.bufferBytes / 64))
+        return Effect.forEach(over, (actor) => Effect.ignore(actor.settle(SETTLED_LINES, settled)), {
+          discard: true
+        })
+      })
+      const exits = yield* notifier.subscribe
+      yield* PubSub.take(exits).pipe(
+        Effect.flatMap((event) =>
+          event._tag === "TaskExit" && event.restartAt === undefined ? settleEnded : Effect.void
+        ),
+        Effect.forever,
+        Effect.forkScoped
+      )
 
       // Run logs from past weeks go, once the server has settled (a directory of thousands of files read
       // and stat'ed would slow the start for nothing that waits on it), and every day after: a supervisor

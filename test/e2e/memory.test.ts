@@ -81,3 +81,45 @@ describe("memory", () => {
     expect(young.after).toBeGreaterThan(young.before)
   }, 60_000)
 })
+
+describe("what tasks that ended hold", () => {
+  /** What get_task says it holds, and what a read of its whole buffer says. */
+  const held = async (s: Connected, name: string) => {
+    const info = await s.structured<{ lines: number; droppedLines: number }>("get_task", { name })
+    return info.lines
+  }
+
+  it(
+    "past sixteen rings in all, an older finished task keeps its last lines only, the latest all of theirs; a new run holds all again",
+    async () => {
+      // Rings of 64 KiB: sixteen of them is 1 MiB, and an older task keeps its last 200 lines (1 KiB at most).
+      const s = await connect({ TASKMUX_BUFFER_BYTES: "65536" })
+      try {
+        // 2,000 lines of 60 bytes each: a full ring (about 1,080 lines) for each of 20 runs.
+        const print = "python3 -c \"import sys\nfor i in range(2000): sys.stdout.write('%05d %s\\n' % (i, 'x' * 53))\""
+        for (let i = 0; i < 20; i++) {
+          await s.structured("start_task", { command: print, name: `build-${i}`, waitFor: { exit: true } })
+        }
+        const full = await held(s, "build-19")
+        expect(full).toBeGreaterThan(1_000)
+        // The four that ended first: settled as the later ones ended.
+        await until(async () => (await held(s, "build-0")) < 100 ? true : undefined)
+        for (let i = 0; i < 4; i++) expect(await held(s, `build-${i}`)).toBeLessThan(100)
+        for (let i = 5; i < 20; i++) expect(await held(s, `build-${i}`)).toBe(full)
+        // What is left is its last lines, and a read from the start says the rest was dropped.
+        const read = await s.call("read_output", { name: "build-0", since: 0 })
+        const page = read.structuredContent as { lines: Array<{ text: string }>; dropped: number }
+        expect(page.lines.at(-1)?.text).toBe(`01999 ${"x".repeat(53)}`)
+        expect(page.dropped).toBe(2_000 - page.lines.length)
+        expect(JSON.stringify(read.content)).toContain(`${page.dropped} lines dropped before being read`)
+        // Run again, it holds a whole ring.
+        await s.structured("restart_task", { name: "build-0" })
+        await s.structured("wait_for_task", { name: "build-0", exit: true, since: 0 })
+        expect(await held(s, "build-0")).toBe(full)
+      } finally {
+        await s.client.close()
+      }
+    },
+    120_000
+  )
+})

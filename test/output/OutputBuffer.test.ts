@@ -134,6 +134,34 @@ describe("OutputBuffer", () => {
     assert.deepStrictEqual(buffer.stats(), { lines: 3, bytes: 10, droppedLines: 2, totalLines: 5 })
   })
 
+  it("holds fewer lines once asked (a run that ended), its newest ones, and as many as before for a new run", () => {
+    const chunk = fc.array(fc.stringMatching(/^[a-z0-9 ]{0,30}$/), { minLength: 1, maxLength: 40 })
+    fc.assert(fc.property(
+      fc.array(chunk, { minLength: 1, maxLength: 20 }),
+      fc.integer({ min: 1, max: 60 }),
+      fc.integer({ min: 1, max: 400 }),
+      (chunks, lines, bytes) => {
+        const buffer = make({ maxLines: 100, maxBytes: 2000 })
+        chunks.forEach((c, i) => buffer.append("stdout", b(c.map((l) => `${l}\n`).join("")), i))
+        const before = texts(buffer)
+        const total = buffer.stats().totalLines
+        buffer.holdAtMost(lines, bytes)
+        const after = texts(buffer)
+        // The newest lines, a suffix of what it held, at most `lines` of them, and the newest always.
+        assert.deepStrictEqual(after, before.slice(before.length - after.length))
+        assert.isAtMost(after.length, lines)
+        assert.isAtLeast(after.length, 1)
+        assert.isAtMost(buffer.stats().bytes, Math.max(bytes, Buffer.byteLength(`${before.at(-1)}\n`)))
+        assert.strictEqual(buffer.stats().totalLines, total)
+        assert.strictEqual(buffer.read({ since: 0 }).dropped, total - after.length)
+        // A new run: the settings' limits again.
+        buffer.holdAll()
+        buffer.append("stdout", b("x\n".repeat(150)), 99)
+        assert.strictEqual(texts(buffer).length, 100)
+      }
+    ))
+  })
+
   it("keeps at most maxBytes", () => {
     const buffer = make({ maxBytes: 10 })
     for (let i = 0; i < 10; i++) buffer.append("stdout", b("abcd\n"), i)
