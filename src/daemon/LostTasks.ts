@@ -17,8 +17,14 @@ import type { RuntimePaths } from "./runtimePaths.ts"
 
 export type { LostTask }
 
-/** How soon after a change the record is written: a burst of changes is one write. */
+/**
+ * How soon after a change the record is written: a burst of changes is one write. A small record soon; a
+ * big one (hundreds of tasks: 150 KB) less often, 2 ms later per KB it had, up to a second: one task
+ * restarting ten times a second had it made and written twenty times a second (a fifth of a core).
+ */
 const WRITE_DELAY_MS = 25
+const MAX_WRITE_DELAY_MS = 1_000
+const DELAY_MS_PER_KB = 2
 
 export class LostTasks extends Context.Service<LostTasks, {
   readonly list: () => ReadonlyArray<LostTask>
@@ -51,11 +57,15 @@ export class LostTasks extends Context.Service<LostTasks, {
           }).map((task) => [task.name, task])
         )
         let timer: ReturnType<typeof setTimeout> | undefined
+        /** The last record's size, in KB. */
+        let lastKb = 0
         const write = (tasks: ReadonlyArray<RecordedTask>) => {
           const record: RecordFile = { supervisorPid: process.pid, tasks, lost: [...lost.values()] }
           const temporary = `${paths.record}.${process.pid}`
           try {
-            fs.writeFileSync(temporary, JSON.stringify(record), { mode: 0o600 })
+            const text = JSON.stringify(record)
+            lastKb = text.length / 1024
+            fs.writeFileSync(temporary, text, { mode: 0o600 })
             fs.renameSync(temporary, paths.record)
           } catch (error) {
             // A full disk: the record stays as it was, and no empty half of a new one is left beside it.
@@ -68,7 +78,7 @@ export class LostTasks extends Context.Service<LostTasks, {
           timer = setTimeout(() => {
             timer = undefined
             Effect.runFork(Effect.flatMap(registry.records, (tasks) => Effect.sync(() => write(tasks))))
-          }, WRITE_DELAY_MS)
+          }, Math.min(MAX_WRITE_DELAY_MS, Math.max(WRITE_DELAY_MS, lastKb * DELAY_MS_PER_KB)))
         }
         write(yield* registry.records)
         const events = yield* (yield* Notifier).subscribe
