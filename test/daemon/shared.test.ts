@@ -825,6 +825,31 @@ describe("one supervisor per project, shared by every session", () => {
     await taskmux(["stop", "mine"])
   })
 
+  it("starts a lost task again only once its last run is gone, which the dead supervisor's watchdog ends", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    // Deaf to SIGTERM: the watchdog's SIGKILL, half a second after, ends it.
+    const deaf = await a.structured<{ pid: number }>("start_task", {
+      command: "python3",
+      args: [
+        "-c",
+        "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('up', flush=True)\ntime.sleep(300)"
+      ],
+      name: "deaf",
+      keep: true,
+      waitFor: { pattern: "up" }
+    })
+    process.kill((await p.supervisor())!.pid, "SIGKILL")
+    await until(() => a.call("list_tasks").then(() => undefined, () => true), 5_000)
+    await a.client.close()
+    // A client at once: a new supervisor, which knows the task as lost while its run still ends.
+    const b = await session(p.env)
+    const again = await b.structured<{ pid: number }>("start_task", { name: "deaf" })
+    expect(isAlive(deaf.pid)).toBe(false)
+    expect(again.pid).not.toBe(deaf.pid)
+    await b.structured("stop_task", { name: "deaf", force: true })
+  })
+
   it("says in its log that the record of what ran before cannot be read, and keeps a copy of it to look at", async () => {
     const p = makeProject()
     const paths = p.paths()

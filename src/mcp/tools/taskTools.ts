@@ -8,6 +8,7 @@ import { SignalName } from "../../domain/Signals.ts"
 import { defaultTimeoutMs, RestartSpec, UpToTenMinutesMs, waitForIssue, WaitForSpec } from "../../domain/StartSpec.ts"
 import { compactErrorLine, describeEnd, isFinished, TaskStatus } from "../../domain/Task.ts"
 import { DEFAULT_TERMINAL } from "../../domain/TerminalSize.ts"
+import { isAlive } from "../../process/isAlive.ts"
 import { Project } from "../../project/Project.ts"
 import { restartNotes, runningDependents } from "../../project/projectTasks.ts"
 import { chainAsItIs, startProjectTask } from "../../project/startProjectTask.ts"
@@ -242,11 +243,28 @@ const recorded = (r: TaskRegistry["Service"], name: string) =>
 
 const startLost = (lost: LostTask, keep: boolean) =>
   withRegistry((r) =>
-    Effect.tap(
-      r.start(startRequestOf(lost, keep)),
-      () => Effect.flatMap(Effect.service(LostTasks), (l) => Effect.sync(() => l.forget(lost.name)))
+    Effect.andThen(
+      lastRunGone(lost),
+      Effect.tap(
+        r.start(startRequestOf(lost, keep)),
+        () => Effect.flatMap(Effect.service(LostTasks), (l) => Effect.sync(() => l.forget(lost.name)))
+      )
     )
   )
+
+/**
+ * How long a lost task's start waits for its last run to be gone. A supervisor killed a moment ago left
+ * it to its watchdog (SIGTERM, then SIGKILL half a second later): started at once, a dev server would
+ * find its port held by the run before it, and two copies of a job would run.
+ */
+const LOST_RUN_END_MS = 3_000
+
+const lastRunGone = (lost: LostTask) =>
+  Effect.gen(function*() {
+    if (lost.pid === null || isFinished(lost.status)) return
+    const until = Date.now() + LOST_RUN_END_MS
+    while (isAlive(lost.pid) && Date.now() < until) yield* Effect.sleep("50 millis")
+  })
 
 /** A start without waitFor looks briefly for an immediate end (a typo, a missing file) and says so in its answer. */
 const answerEarlyEnd = (r: TaskRegistry["Service"], started: Started) =>
