@@ -98,7 +98,14 @@ export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): s
       statusColour(status.split(" ")[0]!, style)(status),
       t.pid === null ? "-" : String(t.pid),
       ...(withOwner
-        ? [t.owner === undefined ? "-" : t.client === undefined ? t.owner : `${t.owner} (${visibleControls(t.client)})`]
+        ? [
+          t.owner === undefined
+            ? "-"
+            : t.client === undefined
+            ? t.owner
+            // A client names itself: a long name must not squeeze the command out of the row.
+            : `${t.owner} (${fitColumns(visibleControls(t.client), CLIENT_COLUMNS)})`
+        ]
         : []),
       age(t, now),
       // "?": running, but this system cannot tell (no /proc); "-": none.
@@ -129,3 +136,6 @@ export const psTable = (tasks: ReadonlyArray<ListedTask>, options: PsOptions): s
   return [line(header, true), ...rows.map((r) => line(r, false)), ...(lost.length > 0 ? ["", ...lost] : [])]
     .join("\n") + "\n"
 }
+
+/** The most columns a client's name takes in OWNER. */
+const CLIENT_COLUMNS = 20

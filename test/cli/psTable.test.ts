@@ -129,6 +129,17 @@ describe("what ps shows of a command", () => {
     expect(table.split("\n")[2]).toMatch(/^after /)
   })
 
+  it("keeps a client's long name to 20 columns in OWNER, leaving the command its room", () => {
+    const table = psTable([task({ command: "python3 -m http.server 8000", owner: "other", client: "c".repeat(60) })], {
+      style: plain,
+      columns: 100,
+      now
+    })
+    const row = table.split("\n")[1]!
+    expect(row).toContain(`(${"c".repeat(19)}…)`)
+    expect(row).toContain("python3 -m http.server 8000")
+  })
+
   it("cuts wide characters and emoji by the columns they take, never into halves", () => {
     const table = psTable(
       [task({ command: `echo ${"中文".repeat(30)}` }), task({ name: "party", command: `echo ${"🎉".repeat(40)}` })],
