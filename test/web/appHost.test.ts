@@ -135,6 +135,11 @@ describe("the MCP App in a host", () => {
     await expect.poll(() => row.locator("td.c-status").textContent(), { timeout: 10_000 }).toContain("running")
     expect(await row.locator("td.c-pid").textContent()).toBe(String(info.pid))
     expect(await row.locator("td.c-owner").textContent()).toBe("you")
+    // This host opens no links: the port's link does nothing, and the frame's own try is not made.
+    await expect.poll(() => row.locator("td.c-ports a").count(), { timeout: 10_000 }).toBeGreaterThan(0)
+    await row.locator("td.c-ports a").first().click()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(problems).toEqual([])
     await row.locator("td.c-name").click()
     await expect.poll(() => app.locator(".output .ln").allTextContents(), { timeout: 10_000 })
       .toContainEqual(expect.stringMatching(/^listening \d+$/))

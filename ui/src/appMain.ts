@@ -54,12 +54,13 @@ app.connect().then(
       selected: about,
       screen: () => Promise.resolve(createScreen)
     })
-    // A sandboxed frame opens no tab of its own: a task's port link is opened by the host, if it can.
+    // A sandboxed frame opens no tab of its own: a task's port link is opened by the host, if it can;
+    // else its address stays there to read (the frame's own try is only refused, with an error).
     document.addEventListener("click", (e) => {
       const link = (e.target as Element).closest<HTMLAnchorElement>("a[target=_blank]")
-      if (link === null || app.getHostCapabilities()?.openLinks === undefined) return
+      if (link === null) return
       e.preventDefault()
-      void app.openLink({ url: link.href })
+      if (app.getHostCapabilities()?.openLinks !== undefined) void app.openLink({ url: link.href })
     })
   },
   (error: unknown) => {
