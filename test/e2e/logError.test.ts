@@ -6,10 +6,11 @@ import { expect, it } from "vitest"
 import { connect, textOf, until } from "./client.ts"
 
 it("get_task says in words that a run's log is not written, and why", async () => {
-  // The log directory is a file: no run's log can be made under it.
+  // The log directory would be under a file: none can be made there. (A log directory that is a file is
+  // refused at start: this one is made only at the first task's start.)
   const file = NodePath.join(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-logerror-")), "not-a-dir")
   writeFileSync(file, "")
-  const s = await connect({ TASKMUX_LOG_DIR: file })
+  const s = await connect({ TASKMUX_LOG_DIR: NodePath.join(file, "logs") })
   try {
     await s.structured("start_task", { command: "echo hello; sleep 30", name: "quiet" })
     const text = await until(async () => {
