@@ -68,7 +68,7 @@ export const notAField = (
 
 /** A Schema failure as one line a model can act on: `command: Expected string; name: required, and missing`. */
 export const formatSchemaError = (error: Schema.SchemaError, input?: unknown, where = "the input"): string =>
-  standardIssues(error.issue).issues.map((issue) => {
+  oneIssuePerBound(standardIssues(error.issue).issues).map((issue) => {
     const keys = (issue.path ?? []).map((p) => typeof p === "object" ? p.key : p)
     if (keys.length === 0) return issue.message
     // An empty key ({"": 1}) is said as one, not as nothing.
@@ -77,6 +77,28 @@ export const formatSchemaError = (error: Schema.SchemaError, input?: unknown, wh
     if (message !== issue.message) return `${path}: ${message}`
     return `${path}: ${message}${gotAt(input, keys)}${meantLiteral(message, valueAt(input, keys))}`
   }).join("; ")
+
+type StandardIssue = ReturnType<typeof standardIssues>["issues"][number]
+
+/**
+ * A bounded integer given 1.5 fails twice, as no integer and as out of bounds: said once, as both
+ * ("Expected an integer between 20 and 1000").
+ */
+const oneIssuePerBound = (issues: ReadonlyArray<StandardIssue>): ReadonlyArray<StandardIssue> => {
+  const pathOf = (issue: StandardIssue) => JSON.stringify(issue.path ?? [])
+  const bounds = new Map(
+    issues.filter((i) => i.message.startsWith("Expected a value between ")).map((i) => [pathOf(i), i.message])
+  )
+  return issues.flatMap((issue) => {
+    const bound = bounds.get(pathOf(issue))
+    if (bound === undefined) return [issue]
+    if (issue.message === "Expected an integer") {
+      return [{ ...issue, message: bound.replace("Expected a value between ", "Expected an integer between ") }]
+    }
+    const integerToo = issues.some((i) => i.message === "Expected an integer" && pathOf(i) === pathOf(issue))
+    return integerToo && issue.message === bound ? [] : [issue]
+  })
+}
 
 /**
  * For "Expected "SIGTERM" | "SIGKILL" | …" given "sigterm" or "TERM": the one meant, as signal names are

@@ -79,6 +79,21 @@ describe("formatSchemaError: what a model is told of arguments that do not fit",
     expect(said({ command: "x", comand: 1 })).toMatch(/^comand: not a field of start \(did you mean "command"\?\)/)
   })
 
+  it("says a bounded integer given a fraction is wrong once, with its bounds", () => {
+    const Size = Schema.Struct({ cols: Schema.Int.check(Schema.isBetween({ minimum: 20, maximum: 1000 })) })
+    const said = (input: unknown) => {
+      try {
+        Schema.decodeUnknownSync(Size)(input, { errors: "all" })
+        return "ok"
+      } catch (error) {
+        return formatSchemaError(error as Schema.SchemaError, input)
+      }
+    }
+    expect(said({ cols: 1.5 })).toBe("cols: Expected an integer between 20 and 1000, got 1.5")
+    expect(said({ cols: 5 })).toBe("cols: Expected a value between 20 and 1000, got 5")
+    expect(said({ cols: 30.5 })).toBe("cols: Expected an integer, got 30.5")
+  })
+
   it("names the value a signal written another way was meant to be", () => {
     expect(said({ command: "x", signal: "sigterm" })).toBe(
       "signal: Expected \"SIGTERM\" | \"SIGKILL\" | \"SIGINT\", got \"sigterm\" (did you mean \"SIGTERM\"?)"
