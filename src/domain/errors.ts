@@ -6,7 +6,7 @@ import { Schema, type SchemaAST, SchemaIssue } from "effect"
 import { jsonEscapingControls } from "./escapeControls.ts"
 
 /** A value as messages quote it: at most 200 characters of it (a command may be a whole script). */
-const quote = (s: string) => jsonEscapingControls(s.length > 200 ? `${s.slice(0, 200)}…` : s)
+export const quote = (s: string) => jsonEscapingControls(s.length > 200 ? `${s.slice(0, 200)}…` : s)
 
 /** What the leaf hook below says of a field that is not in the schema: the fields that are, after it. */
 const NOT_A_FIELD = "\u0000not a field:"
@@ -89,14 +89,14 @@ const oneIssuePerBound = (issues: ReadonlyArray<StandardIssue>): ReadonlyArray<S
   const bounds = new Map(
     issues.filter((i) => i.message.startsWith("Expected a value between ")).map((i) => [pathOf(i), i.message])
   )
+  const integers = new Set(issues.filter((i) => i.message === "Expected an integer").map(pathOf))
   return issues.flatMap((issue) => {
     const bound = bounds.get(pathOf(issue))
-    if (bound === undefined) return [issue]
+    if (bound === undefined || !integers.has(pathOf(issue))) return [issue]
     if (issue.message === "Expected an integer") {
       return [{ ...issue, message: bound.replace("Expected a value between ", "Expected an integer between ") }]
     }
-    const integerToo = issues.some((i) => i.message === "Expected an integer" && pathOf(i) === pathOf(issue))
-    return integerToo && issue.message === bound ? [] : [issue]
+    return issue.message === bound ? [] : [issue]
   })
 }
 

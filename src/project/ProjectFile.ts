@@ -6,7 +6,7 @@
  */
 import { Schema } from "effect"
 import * as NodePath from "node:path"
-import { jsonEscapingControls } from "../domain/escapeControls.ts"
+import { quote } from "../domain/errors.ts"
 import { compilePattern, patternProblem, RefusedPattern } from "../domain/pattern.ts"
 import { RestartSpec, waitForIssue, WaitForSpec } from "../domain/StartSpec.ts"
 import { TASK_NAME } from "../domain/Task.ts"
@@ -134,8 +134,8 @@ export const withTasks = (
           task.name,
           ["waitFor", "pattern"],
           error instanceof RefusedPattern
-            ? `${jsonEscapingControls(clipped(pattern))} is refused: ${patternProblem(error)}`
-            : `${jsonEscapingControls(clipped(pattern))} is not a valid regular expression (${patternProblem(error)})`
+            ? `${quote(pattern)} is refused: ${patternProblem(error)}`
+            : `${quote(pattern)} is not a valid regular expression (${patternProblem(error)})`
         )
       }
     }
@@ -207,6 +207,3 @@ export const dependentsOf = (tasks: ReadonlyMap<string, ProjectTaskDef>, name: s
   // Those furthest from `name` first.
   return out.reverse()
 }
-
-/** A value as a message quotes it: at most 200 characters. */
-const clipped = (text: string) => text.length > 200 ? `${text.slice(0, 200)}…` : text
