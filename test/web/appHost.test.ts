@@ -18,7 +18,7 @@ import type { Browser, FrameLocator, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { serverEntry, until } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
-import { launch, screenshot, watchProblems } from "./fixtures/browser.ts"
+import { launch, lowContrast, screenshot, watchProblems } from "./fixtures/browser.ts"
 
 const UI = { "io.modelcontextprotocol/ui": { mimeTypes: ["text/html;profile=mcp-app"] } }
 const fixtures = NodePath.join(import.meta.dirname, "fixtures")
@@ -50,8 +50,11 @@ describe("the MCP App in a host", () => {
   }
 
   /** The host page with the app loaded and initialized; `app` is the app's frame. */
-  const openHost = async (viewport = { width: 1100, height: 900 }): Promise<{ page: Page; app: FrameLocator }> => {
-    const context = await browser.newContext({ viewport })
+  const openHost = async (
+    viewport = { width: 1100, height: 900 },
+    colorScheme: "light" | "dark" = "light"
+  ): Promise<{ page: Page; app: FrameLocator }> => {
+    const context = await browser.newContext({ viewport, colorScheme })
     const page = await context.newPage()
     watchProblems(page, problems, "host")
     page.on("request", (r) => requests.push(r.url()))
@@ -181,6 +184,26 @@ describe("the MCP App in a host", () => {
     },
     60_000
   )
+
+  it("takes the host's theme over the system's, follows it when it changes, and stays readable in both", async () => {
+    await call("start_task", { command: "sleep 60", name: "themed" })
+    // The system is dark, the host says light (the fixture's host context): the host's wins.
+    const { app, page } = await openHost(undefined, "dark")
+    const frame = page.frames().find((f) => f !== page.mainFrame())!
+    const theme = () => frame.evaluate("document.documentElement.dataset.theme")
+    await app.locator(`tr[data-name="themed"] td.c-name`).click()
+    await expect.poll(() => app.locator(".detail .pill").textContent(), { timeout: 10_000 }).toContain("running")
+    expect(await theme()).toBe("light")
+    expect(await lowContrast(frame)).toEqual([])
+    // The person switches their client to dark.
+    await page.evaluate(`window.taskmuxBridge.setHostContext({ theme: "dark" })`)
+    await expect.poll(theme).toBe("dark")
+    expect(await frame.evaluate("getComputedStyle(document.documentElement).backgroundColor")).toBe("rgb(13, 17, 23)")
+    expect(await lowContrast(frame)).toEqual([])
+    await screenshot(page, "app-host-dark", true)
+    await call("stop_task", { name: "themed" })
+    await page.context().close()
+  }, 60_000)
 
   it("types into a terminal task from the app: print(6*7) answers 42", async () => {
     await call("start_task", { command: "python3 -q", name: "repl", terminal: true, waitFor: { pattern: ">>>" } })

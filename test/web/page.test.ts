@@ -17,7 +17,7 @@ import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { builtCli } from "../builtCli.ts"
 import { connect, until } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
-import { closeAll, launch, openWindow, screenshot } from "./fixtures/browser.ts"
+import { closeAll, launch, lowContrast, openWindow, screenshot } from "./fixtures/browser.ts"
 
 const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-page-rt-"))
 const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-page-"))
@@ -590,6 +590,34 @@ describe("the page in a browser", () => {
     expect(await page.locator(".terminal-view .hint").textContent()).toMatch(/Read-only/)
     await screenshot(page, "page-readonly")
   }, 60_000)
+
+  it(
+    "follows the system's theme, dark too, as it changes; every text at least 4.5:1 on its background in either",
+    async () => {
+      for (const colorScheme of ["light", "dark"] as const) {
+        const page = await openWindow({ browser, contexts, problems }, url, {
+          colorScheme,
+          label: `page ${colorScheme}`
+        })
+        await page.waitForSelector(`.conn[data-state="up"]`)
+        expect(await page.evaluate("document.documentElement.dataset.theme")).toBe(colorScheme)
+        // Every kind of row (running, ended, crashed, not run yet), a task's facts, its buttons and output.
+        await expect.poll(() => cell(page, "docs", "status").textContent()).toContain("defined")
+        await cell(page, "ticker", "name").click()
+        await page.waitForSelector(".output .ln")
+        expect(await lowContrast(page)).toEqual([])
+        const background = await page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
+        expect(background).toBe(colorScheme === "dark" ? "rgb(13, 17, 23)" : "rgb(255, 255, 255)")
+        await screenshot(page, `page-theme-${colorScheme}`)
+        if (colorScheme === "dark") {
+          // The person turns their system light: the open page follows, without a reload.
+          await page.emulateMedia({ colorScheme: "light" })
+          await expect.poll(() => page.evaluate("document.documentElement.dataset.theme")).toBe("light")
+        }
+      }
+    },
+    60_000
+  )
 
   it("fits a phone's width: each task a card", async () => {
     const page = await open(url, 360, 800)

@@ -9,6 +9,7 @@ import { mountApp, type MountedApp } from "./app.ts"
 import { appBackend } from "./appBackend.ts"
 import { h, replace } from "./dom.ts"
 import { createScreen } from "./liteScreen.ts"
+import { applyTheme, followSystemTheme, type Theme } from "./theme.ts"
 
 declare const __TASKMUX_VERSION__: string
 
@@ -19,6 +20,16 @@ const app = new App(
   { availableDisplayModes: ["inline", "fullscreen"] },
   { autoResize: true }
 )
+
+// The host's theme once it gives one (and as it changes); the system's until then.
+let followingSystem: (() => void) | undefined = followSystemTheme()
+const useHostTheme = (theme: Theme | undefined) => {
+  if (theme === undefined) return
+  followingSystem?.()
+  followingSystem = undefined
+  applyTheme(theme)
+}
+app.onhostcontextchanged = ({ theme }) => useHostTheme(theme)
 
 let mounted: MountedApp | undefined
 let torn = false
@@ -49,6 +60,7 @@ const seen = () => inView && !document.hidden
 app.connect().then(
   () => {
     if (torn) return
+    useHostTheme(app.getHostContext()?.theme)
     mounted = mountApp(root, appBackend(app, { seen }), {
       useHash: false,
       selected: about,

@@ -2,6 +2,9 @@
 import "./style.css"
 import { mountApp } from "./app.ts"
 import { httpBackend } from "./httpBackend.ts"
+import { followSystemTheme } from "./theme.ts"
+
+followSystemTheme()
 
 mountApp(document.getElementById("app")!, httpBackend(), {
   // xterm.js is a chunk of its own, loaded by the first terminal task shown.
