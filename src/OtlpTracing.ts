@@ -10,6 +10,4 @@ export const layer = (endpoint: string, version: string): Layer.Layer<never> =>
   OtlpTracer.layer({
     url: `${endpoint.replace(/\/$/, "")}/v1/traces`,
     resource: { serviceName: "taskmux", serviceVersion: version }
-  }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(FetchHttpClient.layer), Layer.orDie) as Layer.Layer<
-    never
-  >
+  }).pipe(Layer.provide(OtlpSerialization.layerJson), Layer.provide(FetchHttpClient.layer), Layer.orDie)

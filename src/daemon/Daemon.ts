@@ -32,6 +32,7 @@ import type { WebServer } from "../web/WebServer.ts"
 import { pidIn, READY_FD } from "./connect.ts"
 import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
 import { BUILD, type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
+import { isHello } from "./isHello.ts"
 import { goneText, ownFileGone } from "./ownFiles.ts"
 import { ensurePrivateDir, type RuntimePaths } from "./runtimePaths.ts"
 
@@ -288,14 +289,16 @@ export class Daemon extends Context.Service<Daemon, {
 
         /** A caller whose greeting is in: its options checked, then its session served. */
         const take = (socket: net.Socket, hello: Hello, rest: Buffer, note?: string) => {
+          // Of this protocol, but not a Hello's shape (a stray script, a prober): its connection goes.
+          if (!isHello(hello)) return socket.destroy()
           // A front's options: refused, or its session's fence and what it does not get of its own.
           // The CLI brings no flags: its fence is the person's own variables (none: no fence).
           const options = frontOptions(hello.args ?? [], hello.env, hello.cwd)
           const { refused } = options
           if (refused !== undefined) {
-            void Effect.runPromise(Effect.provideContext(welcome({ refused }), context)).then((w) => {
+            Effect.runPromise(Effect.provideContext(welcome({ refused }), context)).then((w) => {
               socket.end(`${JSON.stringify(w)}\n`)
-            })
+            }, () => socket.destroy())
             return
           }
           const notice = [note, options.notice].filter((n) => n !== undefined).join(" ") || undefined
@@ -336,7 +339,7 @@ export class Daemon extends Context.Service<Daemon, {
             // one (npx and a checkout) leaves them as they were, and shares it.
             const otherBuild = hello.build !== undefined && hello.build !== BUILD && replacedOnDisk()
             if (hello.protocol !== WIRE_PROTOCOL || otherBuild) {
-              void Effect.runPromise(Effect.provideContext(welcome({}), context)).then((w) => {
+              Effect.runPromise(Effect.provideContext(welcome({}), context)).then((w) => {
                 // An open page or MCP-over-HTTP session is a session too: it would lose its supervisor.
                 const idle = w.sessions === 0 && w.running === 0 && (w.viewers ?? 0) === 0
                 // Another protocol: never mis-speak. Make way for the caller's build when nothing would be lost.
@@ -346,7 +349,7 @@ export class Daemon extends Context.Service<Daemon, {
                   return
                 }
                 take(socket, hello, rest, staleBuild)
-              })
+              }).catch(() => socket.destroy())
               return
             }
             take(socket, hello, rest)

@@ -22,6 +22,7 @@ declare const __TASKMUX_BUILD__: string | undefined
  */
 export const BUILD: string = typeof __TASKMUX_BUILD__ === "string" ? __TASKMUX_BUILD__ : "source"
 
+/** A caller's greeting. The supervisor checks its shape (isHello.ts): a field added here is added there. */
 export interface Hello {
   readonly taskmux: string
   readonly protocol: number
@@ -120,13 +121,20 @@ export const readGreeting = <A extends { readonly taskmux: string; readonly prot
   socket: NodeJS.ReadableStream & { pause(): unknown },
   then: (greeting: A | undefined, rest: Buffer) => void
 ): void => {
-  let buffered = Buffer.alloc(0)
+  // The chunks are joined once, at the line's end: joined as they came, a large line cost its square.
+  const chunks: Array<Buffer> = []
+  let before = 0
   const onData = (chunk: Buffer) => {
-    buffered = Buffer.concat([buffered, chunk])
-    const end = buffered.indexOf(0x0a)
-    if (end === -1 && buffered.length < MAX_GREETING_BYTES) return
+    chunks.push(chunk)
+    const at = chunk.indexOf(0x0a)
+    if (at === -1) {
+      before += chunk.length
+      if (before < MAX_GREETING_BYTES) return
+    }
     socket.off("data", onData)
     socket.pause()
+    const buffered = Buffer.concat(chunks)
+    const end = at === -1 ? -1 : before + at
     then(
       end === -1 ? undefined : parseGreeting<A>(buffered.subarray(0, end).toString("utf8")),
       end === -1 ? Buffer.alloc(0) : buffered.subarray(end + 1)

@@ -10,7 +10,7 @@ import { compactErrorLine } from "../domain/Task.ts"
 import { Notifier, type TaskEvent } from "../supervisor/Notifier.ts"
 import { type Caller, makeViewer, Viewer, type ViewerShape } from "../supervisor/Viewer.ts"
 import { banner } from "./banner.ts"
-import { isObject, quote } from "./json.ts"
+import { isObject, quoteValue } from "./json.ts"
 import { McpSession } from "./McpSession.ts"
 import { registerPrompts } from "./Prompts.ts"
 import { invalidParams } from "./protocolError.ts"
@@ -131,7 +131,7 @@ export const serveSession = Effect.fnUntraced(function*(
     if (!isObject(asked)) {
       throw invalidParams(
         `Invalid params for subscriptions/listen: params.notifications must be an object such as ` +
-          `{"resourcesListChanged": true, "resourceSubscriptions": ["task://NAME/output"]}, got ${quote(asked)}.`
+          `{"resourcesListChanged": true, "resourceSubscriptions": ["task://NAME/output"]}, got ${quoteValue(asked)}.`
       )
     }
     const meta = { [SUBSCRIPTION_ID_META]: request.id }

@@ -16,7 +16,7 @@
  * the end-to-end tests drive it with the SDK's own `Client` and check it against the spec's schema.
  */
 import { internalErrorMessage } from "./internalError.ts"
-import { isObject, quote } from "./json.ts"
+import { isObject, quoteValue } from "./json.ts"
 import { ErrorCode, invalidParams } from "./protocolError.ts"
 import {
   CACHEABLE,
@@ -38,7 +38,7 @@ import {
 /** The one revision with JSON-RPC batches (2025-06-18 took them out again). */
 const BATCH_REVISION = "2025-03-26"
 
-export { isObject, quote } from "./json.ts"
+export { isObject, quoteValue } from "./json.ts"
 export { LOG_LEVELS, type LogLevel, PROTOCOL_VERSIONS } from "./revisions.ts"
 
 export type RequestId = string | number
@@ -116,7 +116,7 @@ export class McpSession {
         throw invalidParams(
           `Invalid params for initialize: params.protocolVersion must be a protocol revision such as "${
             LEGACY_VERSIONS[0]
-          }", got ${quote(asked)}.`
+          }", got ${quoteValue(asked)}.`
         )
       }
       const clientInfo = params?.clientInfo
@@ -147,7 +147,7 @@ export class McpSession {
       if (level === -1) {
         throw invalidParams(
           `Invalid params for logging/setLevel: params.level must be one of ${LOG_LEVELS.join(", ")}, got ${
-            quote(params?.level)
+            quoteValue(params?.level)
           }.`
         )
       }
@@ -191,7 +191,7 @@ export class McpSession {
       return answered(this.error(
         id,
         ErrorCode.InvalidParams,
-        `Invalid params for ${json.method}: params must be an object, got ${quote(json.params)}.`
+        `Invalid params for ${json.method}: params must be an object, got ${quoteValue(json.params)}.`
       ))
     }
     answered(this.error(id, ErrorCode.InvalidRequest, `Invalid request: ${problem}.`))
@@ -335,7 +335,7 @@ export class McpSession {
         error: errorOf(
           method,
           invalidParams(
-            `Invalid params for ${method}: cursor ${quote(params.cursor)} was never given: this list ` +
+            `Invalid params for ${method}: cursor ${quoteValue(params.cursor)} was never given: this list ` +
               "comes in one page, with no nextCursor."
           ),
           modern !== undefined
@@ -404,7 +404,7 @@ export const stringParam = (method: string, params: Params | undefined, field: s
   if (typeof value === "string") return value
   throw invalidParams(
     `Invalid params for ${method}: params.${field}: expected a string such as ${JSON.stringify(example)}, got ${
-      quote(value)
+      quoteValue(value)
     }.`
   )
 }
@@ -419,10 +419,10 @@ const usableId = (json: unknown): string | number | null => {
 const whatIsWrong = (json: unknown): string | undefined => {
   if (!isObject(json)) return `a message is a JSON object, not ${json === null ? "null" : typeof json}`
   if (json.jsonrpc !== "2.0") {
-    return `"jsonrpc" must be "2.0", got ${quote(json.jsonrpc)}`
+    return `"jsonrpc" must be "2.0", got ${quoteValue(json.jsonrpc)}`
   }
   if ("method" in json && typeof json.method !== "string") {
-    return `"method" must be a string, got ${quote(json.method)}`
+    return `"method" must be a string, got ${quoteValue(json.method)}`
   }
   // An answer (taskmux asks nothing, so it is dropped): never answered, even with a null id.
   if (!("method" in json) && "id" in json && ("result" in json || "error" in json)) return undefined
@@ -430,10 +430,10 @@ const whatIsWrong = (json: unknown): string | undefined => {
     // JSON's number as read is not the one sent: not echoed as if it were.
     return Number.isInteger(json.id) && !Number.isSafeInteger(json.id)
       ? `"id" is an integer beyond 2^53, which cannot be answered exactly: send it as a string`
-      : `"id" must be a string or an integer, got ${quote(json.id)}`
+      : `"id" must be a string or an integer, got ${quoteValue(json.id)}`
   }
   if ("params" in json && !isObject(json.params)) {
-    return `"params" must be an object, got ${quote(json.params)}`
+    return `"params" must be an object, got ${quoteValue(json.params)}`
   }
   if (typeof json.method === "string") return undefined
   return "it is neither a request, a notification nor a response"

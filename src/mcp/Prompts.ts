@@ -3,7 +3,7 @@
  * should follow with taskmux (start and wait in one call, read only what is new, stop).
  */
 import { compilePattern } from "../domain/pattern.ts"
-import { isObject, type McpSession, quote, stringParam } from "./McpSession.ts"
+import { isObject, type McpSession, quoteValue, stringParam } from "./McpSession.ts"
 import { invalidParams } from "./protocolError.ts"
 
 const runDevServer = {
@@ -46,14 +46,14 @@ export const registerPrompts = (session: McpSession) => {
     if (!isObject(args)) {
       throw invalidParams(
         `Invalid params for prompts/get: params.arguments must be an object of strings such as {"command": "npm run dev"}, got ${
-          quote(args)
+          quoteValue(args)
         }.`
       )
     }
     const bad = Object.entries(args).find(([, value]) => typeof value !== "string")
     if (bad !== undefined) {
       throw invalidParams(
-        `Invalid params for prompts/get: params.arguments.${bad[0]} must be a string, got ${quote(bad[1])}.`
+        `Invalid params for prompts/get: params.arguments.${bad[0]} must be a string, got ${quoteValue(bad[1])}.`
       )
     }
     // Every value was just checked to be a string.

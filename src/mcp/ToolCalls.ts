@@ -9,7 +9,7 @@ import { TaskmuxConfig, type TaskmuxOptions } from "../Config.ts"
 import { closest } from "../domain/errors.ts"
 import { statelessViewer, Viewer, type ViewerShape } from "../supervisor/Viewer.ts"
 import { internalErrorMessage } from "./internalError.ts"
-import { isObject, quote } from "./json.ts"
+import { isObject, quoteValue } from "./json.ts"
 import type { McpSession, Params, RequestContext } from "./McpSession.ts"
 import { ErrorCode, invalidParams, protocolError } from "./protocolError.ts"
 import {
@@ -106,11 +106,13 @@ const checkCall = (params: Params | undefined) => {
 /** A 2025-11-25 `params.task`: the TTL it asks for, if any. */
 const checkTaskParam = (tool: Tool, task: unknown): number | undefined => {
   if (!isObject(task)) {
-    throw invalidParams(`tools/call params.task must be an object such as {"ttl": 600000} (or {}), got ${quote(task)}.`)
+    throw invalidParams(
+      `tools/call params.task must be an object such as {"ttl": 600000} (or {}), got ${quoteValue(task)}.`
+    )
   }
   const ttl = task.ttl
   if (ttl !== undefined && ttl !== null && (typeof ttl !== "number" || !(ttl >= 0))) {
-    throw invalidParams(`tools/call params.task.ttl must be milliseconds (a number ≥ 0), got ${quote(ttl)}.`)
+    throw invalidParams(`tools/call params.task.ttl must be milliseconds (a number ≥ 0), got ${quoteValue(ttl)}.`)
   }
   if (!tool.canWait) {
     throw protocolError(
@@ -284,7 +286,9 @@ export const registerTools = (
     const cursor = params?.cursor
     const after = cursor === undefined ? 0 : placeOf(cursor, tasks.lastSeq)
     if (after === undefined) {
-      throw invalidParams(`Invalid params for tasks/list: cursor ${quote(cursor)} is no nextCursor of this session.`)
+      throw invalidParams(
+        `Invalid params for tasks/list: cursor ${quoteValue(cursor)} is no nextCursor of this session.`
+      )
     }
     const rest = tasks.list().filter((task) => task.seq > after)
     const page = rest.slice(0, LIST_PAGE)

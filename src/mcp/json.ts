@@ -4,8 +4,8 @@
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
-/** A value, as an error message quotes it: JSON, cut short. */
-export const quote = (value: unknown): string => {
+/** Any JSON value, as a protocol error quotes it: JSON, cut short (a string of a message: errors.ts's quote). */
+export const quoteValue = (value: unknown): string => {
   if (value === undefined) return "nothing"
   const text = JSON.stringify(value) ?? String(value)
   return text.length > 60 ? `${text.slice(0, 59)}…` : text

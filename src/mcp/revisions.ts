@@ -5,7 +5,7 @@
  * server infers nothing from earlier requests.
  */
 import packageJson from "../../package.json" with { type: "json" }
-import { isObject, quote } from "./json.ts"
+import { isObject, quoteValue } from "./json.ts"
 import { ErrorCode, invalidParams, protocolError } from "./protocolError.ts"
 
 /** The stateless revision. */
@@ -66,7 +66,7 @@ export const modernEnvelope = (params: unknown): ModernRequest | undefined => {
     throw Object.assign(
       protocolError(
         ErrorCode.UnsupportedProtocolVersion,
-        `Unsupported protocol version ${quote(requested)}: taskmux speaks ${PROTOCOL_VERSIONS.join(", ")}.`
+        `Unsupported protocol version ${quoteValue(requested)}: taskmux speaks ${PROTOCOL_VERSIONS.join(", ")}.`
       ),
       { data: { supported: PROTOCOL_VERSIONS, requested } }
     )
@@ -75,14 +75,14 @@ export const modernEnvelope = (params: unknown): ModernRequest | undefined => {
   if (!isObject(capabilities)) {
     throw invalidParams(
       `Invalid params: _meta["${CLIENT_CAPABILITIES_META}"] must be the client's capabilities, an object ({} for none), got ${
-        quote(capabilities)
+        quoteValue(capabilities)
       }.`
     )
   }
   const level = meta[LOG_LEVEL_META]
   if (level !== undefined && !LOG_LEVELS.includes(level as LogLevel)) {
     throw invalidParams(
-      `Invalid params: _meta["${LOG_LEVEL_META}"] must be one of ${LOG_LEVELS.join(", ")}, got ${quote(level)}.`
+      `Invalid params: _meta["${LOG_LEVEL_META}"] must be one of ${LOG_LEVELS.join(", ")}, got ${quoteValue(level)}.`
     )
   }
   const info = meta[CLIENT_INFO_META]

@@ -17,8 +17,7 @@ export const Condition = Schema.Literals(["started", "ready", "succeeded"])
 export type Condition = typeof Condition.Type
 
 /** Compose's habits, where taskmux wants a map or a string: the message shows the form it takes. */
-const expected = <S extends Schema.Top>(schema: S, form: string) =>
-  schema.annotate({ message: `expected ${form}` }) as unknown as S
+const expected = <S extends Schema.Top>(schema: S, form: string) => schema.annotate({ message: `expected ${form}` })
 
 export const ProjectTaskDef = Schema.Struct({
   command: expected(

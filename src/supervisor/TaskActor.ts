@@ -340,11 +340,12 @@ export const make = (
      */
     const answerCursorQuery = (screen: TerminalScreen, times: number) => {
       const askedBy = run
-      void screen.cursorReport().then((report) => {
+      screen.cursorReport().then((report) => {
         if (run === askedBy && askedBy !== undefined) {
           Effect.runFork(askedBy.process.write(Buffer.from(report.repeat(times)), 1_000))
         }
-      })
+        // No answer (the emulator failed to load): the program waits for one, as under a terminal that gives none.
+      }, () => {})
     }
 
     /** Spawns a run of the current state; on failure the task is `failed`, with why. */

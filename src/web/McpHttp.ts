@@ -181,7 +181,12 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       options.viewers(-1)
     }
     // As for a closed socket: the session's scope, then its own tasks (whole trees); their logs stay.
-    await run(Effect.andThen(Scope.close(session.scope, Exit.void), endSessionTasks(session.viewer.id)))
+    // Never a rejection: some callers are timers, and one unhandled would end the supervisor.
+    await run(
+      Effect.andThen(Scope.close(session.scope, Exit.void), endSessionTasks(session.viewer.id)).pipe(
+        Effect.catchCause((cause) => Effect.logError("Ending an MCP-over-HTTP session failed", cause))
+      )
+    )
   }
 
   /**

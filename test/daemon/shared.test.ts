@@ -1229,6 +1229,35 @@ describe("one supervisor per project, shared by every session", () => {
     expect(descriptors()).toBeLessThanOrEqual(before + 2)
   })
 
+  it("drops a greeting of its protocol whose fields are of another shape, and serves on: its tasks live", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    const started = await a.call("start_task", { command: "sleep 300", name: "stays", keep: true })
+    const taskPid = (started.structuredContent as { pid: number }).pid
+    const pid = (await p.supervisor())!.pid
+    // What a stray script of the user's, or a prober, might send: each threw in the socket's callback and
+    // ended the supervisor (and the task, by its watchdog).
+    const odd = [{ args: 5 }, { env: null }, { env: { PATH: 1 } }, { cwd: 7 }, { role: "front", args: [1] }, {
+      role: "nobody"
+    }]
+    for (const fields of odd) {
+      const closed = await new Promise<string>((resolve) => {
+        let said = ""
+        const socket = net.createConnection(p.paths().socket, () => {
+          socket.write(`${JSON.stringify({ taskmux: "0.1.0", protocol: WIRE_PROTOCOL, role: "cli", ...fields })}\n`)
+        })
+        socket.on("data", (chunk: Buffer) => (said += chunk.toString()))
+        socket.on("close", () => resolve(said))
+        socket.on("error", () => {})
+      })
+      expect(closed, JSON.stringify(fields)).toBe("")
+    }
+    expect(isAlive(pid)).toBe(true)
+    expect(isAlive(taskPid)).toBe(true)
+    expect((await a.call("list_tasks")).isError).toBeFalsy()
+    await a.call("stop_task", { name: "stays" })
+  })
+
   it("makes its directory and socket private again when a chmod opens them to other users", async () => {
     const p = makeProject()
     const a = await session(p.env)
