@@ -45,6 +45,16 @@ export default tseslint.config(
   {
     // stdout belongs to the MCP protocol.
     files: ["src/**/*.ts"],
-    rules: { "no-console": "error" }
+    rules: {
+      "no-console": "error",
+      // Called once, each makes 10-15 MB of ICU's data resident for the process's life (bench/HISTORY.md).
+      "no-restricted-properties": [
+        "error",
+        ...["localeCompare", "toLocaleString", "toLocaleDateString", "toLocaleTimeString"].map(
+          (property) => ({ property, message: "loads ICU's data (10-15 MB resident): compare or format plainly" })
+        )
+      ],
+      "no-restricted-globals": ["error", { name: "Intl", message: "loads ICU's data (10-15 MB resident)" }]
+    }
   }
 )

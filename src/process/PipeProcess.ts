@@ -163,7 +163,10 @@ const make = (
     // Whatever the leader left running in its group ends with it: nothing outlives a task.
     // (A no-op when the group is gone; zombies are waited for by the shared poller.)
     const left = yield* tree.sweep
-    const drained = yield* Deferred.await(closed).pipe(Effect.timeoutOption(DRAIN_MS))
+    // Most often closed by now: no timer to race (one per stop in a mass stop).
+    const drained = Deferred.isDoneUnsafe(closed)
+      ? Option.some(undefined)
+      : yield* Deferred.await(closed).pipe(Effect.timeoutOption(DRAIN_MS))
     if (Option.isNone(drained)) {
       readers.forEach((r) => r.destroy())
       output.flush("stdout")
@@ -195,23 +198,33 @@ const make = (
   }
 
   const write = (data: Buffer, waitMs: number, end = false) =>
-    Effect.callback<WriteResult>((resume) => {
+    Effect.suspend(() => {
       if (!isStdinOpen()) {
-        resume(Effect.succeed({ _tag: "Closed", reason: stdinClosedBy ?? "its stdin is closed" }))
-        return
+        return Effect.succeed<WriteResult>({ _tag: "Closed", reason: stdinClosedBy ?? "its stdin is closed" })
       }
+      const done = Deferred.makeUnsafe<WriteResult>()
       stdin.write(data, (error) => {
-        resume(Effect.succeed(
-          error
-            ? {
-              _tag: "Closed",
-              reason: (error as NodeJS.ErrnoException).code === "EPIPE" ? "it closed its stdin" : error.message
-            }
-            : { _tag: "Written" }
-        ))
+        Deferred.doneUnsafe(
+          done,
+          Effect.succeed<WriteResult>(
+            error
+              ? {
+                _tag: "Closed",
+                reason: (error as NodeJS.ErrnoException).code === "EPIPE" ? "it closed its stdin" : error.message
+              }
+              : { _tag: "Written" }
+          )
+        )
       })
       if (end) endInput()
-    }).pipe(Effect.timeoutOption(waitMs), Effect.map(Option.getOrElse((): WriteResult => ({ _tag: "Queued" }))))
+      // Handed to the kernel at once (or failed at once): its callback comes in this turn's next tick, so no
+      // timer is needed (a timer and a race per write were most of a watchdog line's cost in a burst of starts).
+      if (stdin.writableLength === 0) return Deferred.await(done)
+      return Deferred.await(done).pipe(
+        Effect.timeoutOption(waitMs),
+        Effect.map(Option.getOrElse((): WriteResult => ({ _tag: "Queued" })))
+      )
+    })
 
   return {
     pid,

@@ -109,7 +109,7 @@ export const make = (spec: TreeSpec): ProcessTree => {
       if (found.has(p.pid) || p.start < since) continue
       const theirs = markerOf(p)
       if (theirs === marker && marker !== undefined) found.set(p.pid, p)
-      else if (theirs === null && withOutputs && holdsAny(p.pid, outputs)) found.set(p.pid, p)
+      else if (theirs === null && withOutputs && holdsAny(snapshot, p.pid, outputs)) found.set(p.pid, p)
     }
     // And whatever those started, whether it kept the marker or not.
     const queue = [...found.values()]
@@ -252,6 +252,11 @@ interface Snapshot {
   readonly bySessionOrGroup: ReadonlyMap<number, ReadonlyArray<procfs.Proc>>
   /** See `straysOf`: made when first asked for. */
   strays?: ReadonlyArray<procfs.Proc>
+  /**
+   * What each stray's descriptors point at, read when first asked for in this look: a mass stop asks
+   * for every stray once per task, and each read is a readdir and a readlink per descriptor.
+   */
+  descriptors?: Map<number, ReadonlyArray<string>>
 }
 
 /** The leaders of trees not yet swept (a count, for a pid reused while its old tree is swept). */
@@ -353,8 +358,13 @@ const pruneMarkers = (all: ReadonlyArray<procfs.Proc>) => {
   for (const pid of markers.keys()) if (!alive.has(pid)) markers.delete(pid)
 }
 
-const holdsAny = (pid: number, outputs: ReadonlySet<string | undefined>) =>
-  outputs.size > 0 && procfs.descriptors(pid).some((d) => outputs.has(d))
+const holdsAny = (snapshot: Snapshot, pid: number, outputs: ReadonlySet<string | undefined>) => {
+  if (outputs.size === 0) return false
+  const cache = snapshot.descriptors ??= new Map()
+  let held = cache.get(pid)
+  if (held === undefined) cache.set(pid, held = procfs.descriptors(pid))
+  return held.some((d) => outputs.has(d))
+}
 
 // ---------------------------------------------------------------------------------------
 // Is a tree gone? One shared poller for every waiter.

@@ -385,11 +385,19 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       // Past ENDED_RINGS rings, counted from the latest end back, a task that ended keeps its last lines only;
       // the latest always keeps all of its own.
       const settleEnded = Effect.suspend(() => {
-        const ended = listed()
-          .filter((actor) => isFinished(actor.state().status) && actor.state().endedAt !== null)
-          .sort((a, b) => b.state().endedAt!.localeCompare(a.state().endedAt!))
-        let held = 0
+        const ended = listed().filter((actor) => isFinished(actor.state().status) && actor.state().endedAt !== null)
         const budget = ENDED_RINGS * config.bufferBytes
+        // Every end asks (a mass stop, hundreds of times): while all the ended rings fit, nothing is sorted.
+        let total = 0
+        for (const actor of ended) total += actor.state().buffer.stats().bytes
+        if (total <= budget) return Effect.void
+        // ISO times of one format: compared as strings, newest first (localeCompare would load ICU's collation).
+        ended.sort((a, b) => {
+          const x = a.state().endedAt!
+          const y = b.state().endedAt!
+          return x < y ? 1 : x > y ? -1 : 0
+        })
+        let held = 0
         const over = ended.filter((actor, i) => (held += actor.state().buffer.stats().bytes) > budget && i > 0)
         const settled = Math.max(1024, Math.floor(config.bufferBytes / 64))
         return Effect.forEach(over, (actor) => Effect.ignore(actor.settle(SETTLED_LINES, settled)), {
