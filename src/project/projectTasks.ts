@@ -47,8 +47,11 @@ export const listWithProject = Effect.gen(function*() {
 export const runningDependents = (name: string) =>
   Effect.gen(function*() {
     const tasks = (yield* (yield* Project).current).file?.tasks ?? new Map()
+    const dependents = dependentsOf(tasks, name)
+    // Most stops: nothing needs it, and a listing of every task (each a summary) is not made for nothing.
+    if (dependents.length === 0) return []
     const listed = new Map((yield* (yield* TaskRegistry).list).map((t) => [t.name, t]))
-    return dependentsOf(tasks, name).filter((d) => {
+    return dependents.filter((d) => {
       const t = listed.get(d)
       return t !== undefined && !isFinished(t.status)
     })
