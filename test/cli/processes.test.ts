@@ -126,7 +126,8 @@ describe("with a supervisor", () => {
   it("stop waiting out a grace, on Ctrl-C: stops waiting, says the stop goes on and how to force it, exits 130", async () => {
     expect((await cli(["start", "deaf"], { cwd: project })).code).toBe(0)
     const stop = cliProcess(["stop", "deaf", "--grace-ms", "30000"], project)
-    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    // Its call is in (it says it waits), so its Ctrl-C handler is: a fixed second was, at times, a CLI still loading.
+    await until(() => (stop.stderr().includes("for its processes to end") ? true : undefined), 20_000)
     stop.kill("SIGINT")
     expect(await stop.exited).toBe(130)
     expect(stop.stderr()).toContain(
@@ -220,7 +221,16 @@ describe("with a supervisor", () => {
     it("types into a REPL, shows its answers, takes this terminal's size, and detaches on Ctrl-] leaving it running", async () => {
       expect((await cli(["start", "repl"], { cwd: project })).code).toBe(0)
       const session = attach("repl")
-      await until(() => (session.output().includes(">>> ") ? true : undefined), 15_000)
+      // Seen once in many runs: no prompt in 15 s. The failure then shows what attach drew, and whether it ended.
+      let ended: number | undefined
+      void session.exited.then((code) => (ended = code))
+      await until(() => (session.output().includes(">>> ") ? true : undefined), 15_000).catch((error: unknown) => {
+        throw new Error(
+          `${String(error)}; attach ${ended === undefined ? "runs" : `exited ${ended}`} and drew ${
+            JSON.stringify(session.output().slice(-2000))
+          }`
+        )
+      })
       // The task's terminal took ours.
       expect(standIn.calls).toContainEqual({ tool: "send_input", args: { name: "repl", data: "", cols: 90, rows: 25 } })
       session.term.write("print(6*7)\r")
@@ -249,7 +259,16 @@ describe("with a supervisor", () => {
 
     it("ends when the task does, saying how", async () => {
       const session = attach("repl")
-      await until(() => (session.output().includes(">>> ") ? true : undefined), 15_000)
+      // Seen once in many runs: no prompt in 15 s. The failure then shows what attach drew, and whether it ended.
+      let ended: number | undefined
+      void session.exited.then((code) => (ended = code))
+      await until(() => (session.output().includes(">>> ") ? true : undefined), 15_000).catch((error: unknown) => {
+        throw new Error(
+          `${String(error)}; attach ${ended === undefined ? "runs" : `exited ${ended}`} and drew ${
+            JSON.stringify(session.output().slice(-2000))
+          }`
+        )
+      })
       session.term.write("exit(3)\r")
       // It crashed while attached: the exit code says so.
       expect(await session.exited).toBe(1)

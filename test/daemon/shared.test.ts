@@ -610,7 +610,8 @@ describe("one supervisor per project, shared by every session", () => {
         const t0 = Date.now()
         await s.structured("list_tasks")
         expect(Date.now() - t0).toBeLessThan(3000)
-        expect((peak - before) / 1e6).toBeLessThan(150)
+        // 57 MB here most runs, 155 once under load (a starved collector): far from the 800 MB it guards against.
+        expect((peak - before) / 1e6).toBeLessThan(300)
       } finally {
         stalled.kill("SIGKILL")
       }

@@ -26,11 +26,15 @@ interface Waited {
 const bin = (name: string) => NodePath.resolve(import.meta.dirname, "../../node_modules/.bin", name)
 
 let s: Connected
+/** A server whose start looks 5 s for an immediate end (100 ms by default): "at once" on a loaded machine. */
+let patient: Connected
 beforeAll(async () => {
   s = await connect()
+  patient = await connect({ TASKMUX_EARLY_END_MS: "5000" })
 })
 afterAll(async () => {
   await s.client.close()
+  await patient.client.close()
 })
 
 const run = async (args: Record<string, unknown>) => {
@@ -139,9 +143,9 @@ describe("a start that ends at once says so", () => {
 
   it("a restart whose new run ends at once says so, as a start does", async () => {
     const script = NodePath.join(tempDir({ "serve.sh": "echo serving; sleep 30\n" }), "serve.sh")
-    await run({ command: `sh ${script}`, name: "moved" })
+    await patient.call("start_task", { command: `sh ${script}`, name: "moved", waitFor: { pattern: "serving" } })
     rmSync(script)
-    const restarted = await s.call("restart_task", { name: "moved" })
+    const restarted = await patient.call("restart_task", { name: "moved" })
     expect(restarted.structuredContent).toMatchObject({ status: "crashed", exitCode: 2 })
     expect(textOf(restarted)).toMatch(
       /^Restarted task "moved" \(pid \d+\)\. It ended at once \(crashed, exit code 2\)\.\nLast lines:\n.*serve\.sh/
@@ -173,11 +177,13 @@ describe("a start that ends at once says so", () => {
   })
 
   it("a task its restart policy runs again answers restarting, and how the run ended at once", async () => {
-    const { text, waited } = await run({
+    const started = await patient.call("start_task", {
       command: "pythn3 worker.py",
       name: "again",
       restart: { policy: "on-failure", backoffMs: 5_000 }
     })
+    const waited = started.structuredContent as unknown as Waited
+    const text = textOf(started)
     expect(waited).toMatchObject({ status: "restarting", exitCode: 127, signal: null })
     expect(waited.lastLines).toEqual([expect.stringMatching(/pythn3: (command )?not found/)])
     expect(text).toMatch(
@@ -185,11 +191,11 @@ describe("a start that ends at once says so", () => {
     )
     expect(text).toMatch(/\nLast lines:\n.*pythn3: (command )?not found$/)
     // Its name is taken while it waits to run again: said as it is, not as a run with a dead pid.
-    const taken = await s.call("start_task", { command: "python3 worker.py", name: "again" })
+    const taken = await patient.call("start_task", { command: "python3 worker.py", name: "again" })
     expect(textOf(taken)).toMatch(
       /^A task named "again" is restarting \(its restart policy runs it again in \d\.\d s\)\./
     )
-    await s.structured("stop_task", { name: "again" })
+    await patient.structured("stop_task", { name: "again" })
   })
 
   it("concurrent starts look for an early end side by side, not one after another", async () => {

@@ -65,13 +65,24 @@ export const connect = async (
 export const textOf = (result: CallToolResult): string =>
   result.content.map((c) => (c.type === "text" ? c.text : "")).join("")
 
-/** Polls `check` until it returns a value, for at most `timeoutMs`. */
+/**
+ * Polls `check` until it returns a value, for at most `timeoutMs`. A check that throws is not met yet (a
+ * file a process has yet to write): its last error is the failure's when time is up.
+ */
 export const until = async <A>(check: () => Promise<A | undefined> | A | undefined, timeoutMs = 10_000): Promise<A> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    let failed: unknown
+    try {
+      const value = await check()
+      if (value !== undefined) return value
+    } catch (error) {
+      failed = error
+    }
+    if (Date.now() > deadline) {
+      if (failed !== undefined) throw failed
+      throw new Error(`condition not met within ${timeoutMs} ms`)
+    }
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }

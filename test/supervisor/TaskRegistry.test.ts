@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Scope } from "effect"
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import * as v8 from "node:v8"
@@ -812,10 +812,14 @@ describe("TaskRegistry (real processes)", () => {
     return Effect.gen(function*() {
       const r = yield* registry
       yield* r.start({ command: "while true; do echo tick; sleep 0.1; done", name: "ticking" })
-      const before = yield* eventually(r.get("ticking"), (task) => task.logBytes > 0)
+      // Written to, not only opening: a file deleted while it opens is made again, in a directory made again.
+      const before = yield* eventually(
+        r.get("ticking"),
+        (task) => task.logFile !== null && existsSync(task.logFile) && statSync(task.logFile).size > 0
+      )
       assert.isNull(before.logError)
       rmSync(logDir, { recursive: true })
-      const after = yield* r.get("ticking")
+      const after = yield* eventually(r.get("ticking"), (task) => task.logError !== null)
       assert.match(after.logError ?? "", /the log file was deleted while the task ran/)
       yield* r.stop("ticking")
     }).pipe(Effect.provide(TasksLayer.pipe(Layer.provide(TaskmuxConfig.layerTest({ logDir })))))

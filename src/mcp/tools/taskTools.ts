@@ -72,8 +72,11 @@ const startInput = Schema.Struct({
 /** How a start of a project task that runs already ends its word on it (whose it is comes before). */
 const NOTHING_STARTED = ": nothing was started."
 
-/** How long a start without waitFor looks for an immediate end before it answers. */
-const EARLY_END_MS = 100
+/**
+ * How long a start without waitFor looks for an immediate end before it answers. TASKMUX_EARLY_END_MS
+ * lengthens it where "at once" takes longer (a loaded machine's tests: a shell not yet scheduled in 100 ms).
+ */
+const EARLY_END_MS = Number(process.env.TASKMUX_EARLY_END_MS) > 0 ? Number(process.env.TASKMUX_EARLY_END_MS) : 100
 
 export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   name: "start_task",
