@@ -218,10 +218,11 @@ describe("with a supervisor", () => {
       return { term, output: () => output, exited }
     }
 
-    it("types into a REPL, shows its answers, takes this terminal's size, and detaches on Ctrl-] leaving it running", async () => {
-      expect((await cli(["start", "repl"], { cwd: project })).code).toBe(0)
-      const session = attach("repl")
-      // Seen once in many runs: no prompt in 15 s. The failure then shows what attach drew, and whether it ended.
+    /**
+     * Until attach draws the REPL's prompt. Seen once in many runs: none in 15 s; the failure then shows
+     * what attach drew, and whether it had ended.
+     */
+    const prompted = async (session: ReturnType<typeof attach>) => {
       let ended: number | undefined
       void session.exited.then((code) => (ended = code))
       await until(() => (session.output().includes(">>> ") ? true : undefined), 15_000).catch((error: unknown) => {
@@ -231,6 +232,12 @@ describe("with a supervisor", () => {
           }`
         )
       })
+    }
+
+    it("types into a REPL, shows its answers, takes this terminal's size, and detaches on Ctrl-] leaving it running", async () => {
+      expect((await cli(["start", "repl"], { cwd: project })).code).toBe(0)
+      const session = attach("repl")
+      await prompted(session)
       // The task's terminal took ours.
       expect(standIn.calls).toContainEqual({ tool: "send_input", args: { name: "repl", data: "", cols: 90, rows: 25 } })
       session.term.write("print(6*7)\r")
@@ -259,16 +266,7 @@ describe("with a supervisor", () => {
 
     it("ends when the task does, saying how", async () => {
       const session = attach("repl")
-      // Seen once in many runs: no prompt in 15 s. The failure then shows what attach drew, and whether it ended.
-      let ended: number | undefined
-      void session.exited.then((code) => (ended = code))
-      await until(() => (session.output().includes(">>> ") ? true : undefined), 15_000).catch((error: unknown) => {
-        throw new Error(
-          `${String(error)}; attach ${ended === undefined ? "runs" : `exited ${ended}`} and drew ${
-            JSON.stringify(session.output().slice(-2000))
-          }`
-        )
-      })
+      await prompted(session)
       session.term.write("exit(3)\r")
       // It crashed while attached: the exit code says so.
       expect(await session.exited).toBe(1)
