@@ -160,11 +160,11 @@ describe("project tasks", () => {
         /^Task "web" \(pid \d+\) was already running as the project file says: nothing was started\. "web" matched after [\d.]+ s: web ready/
       )
       expect(readFileSync(NodePath.join(dir, "runs.txt"), "utf8")).toBe("migrating\n")
-      // A project task that fails at once says so in its answer, as an ad-hoc start does.
+      // A project task that fails at once says so in its answer, as an ad-hoc start does ("at once" on a
+      // loaded machine: this server's start looks 5 s for an immediate end, 100 ms by default).
       const oops = await s.call("start_task", { name: "oops" })
       expect(oops.structuredContent).toMatchObject({ status: "crashed", exitCode: 3 })
       expect(textOf(oops)).toMatch(/"oops" ended \(crashed, exit code 3\).*no such table/s)
-      // "At once" on a loaded machine: a start looks 5 s for an immediate end here (100 ms by default).
     }, { TASKMUX_EARLY_END_MS: "5000" })
   })
 
