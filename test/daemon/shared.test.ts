@@ -79,6 +79,9 @@ const startStubborn = async (s: Connected) => {
 }
 
 const listed = async (s: Connected) => (await s.structured<Listed>("list_tasks")).tasks
+/** Until `count` waits follow the task (get_task's watchers): a call of another session is in. */
+const waitersOf = (s: Connected, name: string, count: number) =>
+  until(async () => (await s.structured<{ watchers: number }>("get_task", { name })).watchers >= count || undefined)
 const taskOf = async (s: Connected, name: string) => (await listed(s)).find((t) => t.name === name)
 
 describe("one supervisor per project, shared by every session", () => {
@@ -389,7 +392,8 @@ describe("one supervisor per project, shared by every session", () => {
     const alice = await session(p.env)
     const db = await until(async () => (await taskOf(alice, "db"))?.pid ?? undefined)
     const web = alice.call("start_task", { name: "web" })
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    // Alice's chain waits on the database beside Bob's start (a fixed half second was a guess at it).
+    await waitersOf(alice, "db", 2)
     await bob.client.close()
     // Alice's chain waited on; the database got ready, and is hers.
     const started = await web
@@ -410,7 +414,7 @@ describe("one supervisor per project, shared by every session", () => {
     const web = await until(async () => (await taskOf(alice, "web"))?.pid ?? undefined)
     // Alice's start finds Bob's run and waits for it; Bob leaves before it is ready.
     const joined = alice.call("start_task", { name: "web" })
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    await waitersOf(alice, "web", 2)
     await bob.client.close()
     const answer = await joined
     expect(answer.isError, textOf(answer)).toBeFalsy()
