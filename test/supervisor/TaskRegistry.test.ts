@@ -137,9 +137,78 @@ describe("TaskRegistry (real processes)", () => {
         const r = yield* registry
         yield* r.start({ command: fixture("ignore-term.sh"), name: "forced" })
         const pids = yield* waitForPids("forced", 3)
+        const startedAt = Date.now()
         const ended = yield* r.stop("forced", { force: true })
+        // At once: without force, SIGTERM is ignored and the stop takes the whole grace (5 s here).
+        assert.isBelow(Date.now() - startedAt, 3_500)
         assert.deepStrictEqual([ended.status, ended.signal], ["stopped", "SIGKILL"])
         assert.deepStrictEqual(pids.filter(isAlive), [])
+      }))
+
+    it.effect("a stop of a paused task (SIGSTOP, Ctrl-Z) continues it, so its SIGTERM ends it, with no wait for the grace", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "sleep", args: ["30"], name: "paused" })
+        yield* r.signal("paused", "SIGSTOP")
+        const startedAt = Date.now()
+        const ended = yield* r.stop("paused", { graceMs: 15_000 })
+        // Still paused, SIGTERM would wait out the whole grace, and SIGKILL end it.
+        assert.isBelow(Date.now() - startedAt, 7_500)
+        assert.deepStrictEqual([ended.status, ended.signal], ["stopped", "SIGTERM"])
+      }))
+
+    it.effect("since: the nextCursor of a read that reached the end looks after it, not from the start", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "echo ready; sleep 30", name: "server" })
+        yield* eventually(r.get("server"), (t) => t.totalLines >= 1)
+        const { nextCursor } = yield* r.read("server", { since: 0 })
+        assert.strictEqual(nextCursor, 1)
+        // Nothing new has come: the line read already is no answer.
+        const waited = yield* r.wait("server", { pattern: /ready/, since: nextCursor, timeoutMs: 300 })
+        assert.isFalse(waited.matched)
+        assert.isTrue(waited.timedOut)
+        yield* r.stop("server")
+      }))
+
+    it.effect("a prompt matched before its newline: nextCursor leaves its line to be read again, whole", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "python3", args: ["-c", "n = input('Name? '); print('hello', n)"], name: "asker" })
+        const waited = yield* r.wait("asker", { pattern: /Name\?/, timeoutMs: 10_000 })
+        assert.isTrue(waited.matched)
+        assert.isTrue(waited.line?.partial)
+        yield* r.send("asker", "bob\n", false)
+        const page = yield* eventually(
+          r.read("asker", { since: waited.nextCursor }),
+          (p) => p.lines.some((l) => l.text === "Name? hello bob")
+        )
+        assert.strictEqual(page.lines[0]?.text, "Name? hello bob")
+      }))
+
+    it.effect("an exit wait with a pattern says no line matched when none did", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({ command: "echo building; echo done", name: "build" })
+        const waited = yield* r.wait("build", { exit: true, pattern: /ready/, timeoutMs: 10_000 })
+        assert.strictEqual(waited.status, "exited")
+        assert.isFalse(waited.matched)
+        assert.isFalse(waited.timedOut)
+      }))
+
+    it.effect("a timed-out wait names as its cause only lines it looked at, not an error shown before it", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        yield* r.start({
+          command: "echo 'Error: old failure'; for i in 1 2 3 4 5 6 7 8 9 10; do echo tick $i; done; sleep 30",
+          name: "repl"
+        })
+        yield* eventually(r.get("repl"), (t) => t.totalLines >= 11)
+        yield* r.read("repl", { since: 0 })
+        const waited = yield* r.wait("repl", { pattern: /never/, timeoutMs: 300 })
+        assert.isTrue(waited.timedOut)
+        assert.deepStrictEqual((waited.errorLines ?? []).map((l) => l.text), [])
+        yield* r.stop("repl")
       }))
 
     it.effect("ends what a task left running in its group when its leader exits", () =>
