@@ -205,6 +205,43 @@ describe("the MCP App in a host", () => {
     await page.context().close()
   }, 60_000)
 
+  it("takes the host's colours and fonts where it gives them, the theme's where not", async () => {
+    await call("start_task", { command: "sleep 60", name: "styled" })
+    const { app, page } = await openHost()
+    const frame = page.frames().find((f) => f !== page.mainFrame())!
+    const rootStyle = (property: "backgroundColor" | "fontFamily") =>
+      frame.evaluate(`getComputedStyle(document.documentElement).${property}`)
+    await app.locator(`tr[data-name="styled"] td.c-name`).click()
+    await expect.poll(() => app.locator(".detail .pill").textContent(), { timeout: 10_000 }).toContain("running")
+    expect(await rootStyle("backgroundColor")).toBe("rgb(255, 255, 255)")
+    // A host with a warm palette of light-dark() values and a font of its own, as chat clients give.
+    const variables = {
+      "--color-background-primary": "light-dark(#faf9f5, #262624)",
+      "--color-background-secondary": "light-dark(#f0eee6, #30302e)",
+      "--color-text-primary": "light-dark(#141413, #faf9f5)",
+      "--color-text-secondary": "light-dark(#5e5d59, #c2c0b6)",
+      "--color-border-primary": "light-dark(#d1cfc5, #4a4945)",
+      "--font-sans": "Georgia, serif"
+    }
+    const setContext = (context: Record<string, unknown>) =>
+      page.evaluate(`window.taskmuxBridge.setHostContext(${JSON.stringify(context)})`)
+    await setContext({ theme: "light", styles: { variables } })
+    await expect.poll(() => rootStyle("backgroundColor")).toBe("rgb(250, 249, 245)")
+    expect(await rootStyle("fontFamily")).toMatch(/^Georgia/)
+    expect(await lowContrast(frame)).toEqual([])
+    // Dark: the same values follow the theme.
+    await setContext({ theme: "dark", styles: { variables } })
+    await expect.poll(() => rootStyle("backgroundColor")).toBe("rgb(38, 38, 36)")
+    expect(await lowContrast(frame)).toEqual([])
+    await screenshot(page, "app-host-styles", true)
+    // A host that gives them no longer: the theme's own.
+    await setContext({ theme: "dark", styles: { variables: {} } })
+    await expect.poll(() => rootStyle("backgroundColor")).toBe("rgb(13, 17, 23)")
+    expect(await rootStyle("fontFamily")).toMatch(/^system-ui/)
+    await call("stop_task", { name: "styled" })
+    await page.context().close()
+  }, 60_000)
+
   it("types into a terminal task from the app: print(6*7) answers 42", async () => {
     await call("start_task", { command: "python3 -q", name: "repl", terminal: true, waitFor: { pattern: ">>>" } })
     const { app, page } = await openHost()

@@ -4,12 +4,12 @@
  * call goes through the host to taskmux's tools (appBackend polls, as there is no event stream).
  */
 import "./style.css"
-import { App } from "@modelcontextprotocol/ext-apps"
+import { App, applyHostFonts } from "@modelcontextprotocol/ext-apps"
 import { mountApp, type MountedApp } from "./app.ts"
 import { appBackend } from "./appBackend.ts"
 import { h, replace } from "./dom.ts"
 import { createScreen } from "./liteScreen.ts"
-import { applyTheme, followSystemTheme, type Theme } from "./theme.ts"
+import { applyHostStyles, applyTheme, followSystemTheme, type Theme } from "./theme.ts"
 
 declare const __TASKMUX_VERSION__: string
 
@@ -29,7 +29,16 @@ const useHostTheme = (theme: Theme | undefined) => {
   followingSystem = undefined
   applyTheme(theme)
 }
-app.onhostcontextchanged = ({ theme }) => useHostTheme(theme)
+// Its colours and fonts too, where it gives them: a change gives only what changed, and styles whole.
+const useHostContext = () => {
+  const context = app.getHostContext()
+  useHostTheme(context?.theme)
+  if (context?.styles === undefined) return
+  applyHostStyles(context.styles.variables)
+  // Its @font-face rules, for the fonts its variables name (the first given only: the SDK's way).
+  if (context.styles.css?.fonts !== undefined) applyHostFonts(context.styles.css.fonts)
+}
+app.onhostcontextchanged = useHostContext
 
 let mounted: MountedApp | undefined
 let torn = false
@@ -60,7 +69,7 @@ const seen = () => inView && !document.hidden
 app.connect().then(
   () => {
     if (torn) return
-    useHostTheme(app.getHostContext()?.theme)
+    useHostContext()
     mounted = mountApp(root, appBackend(app, { seen }), {
       useHash: false,
       selected: about,
