@@ -30,6 +30,7 @@ import {
 import { type SignalName, signalNumber } from "../domain/Signals.ts"
 import { classifyExit, describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
+import { capTail, newlines } from "../output/capTail.ts"
 import { headline } from "../output/explain.ts"
 import { LogFile } from "../output/LogFile.ts"
 import type { OutputBuffer } from "../output/OutputBuffer.ts"
@@ -316,14 +317,22 @@ export const make = (
     let inARow = 0
 
     /** Output goes to the ring (fast path), the log file (complete record) and the screen; watchers hear of it. */
-    const sinkFor = (buffer: OutputBuffer, screen: TerminalScreen | null, log: LogFile): OutputSink => ({
+    const sinkFor = (
+      buffer: OutputBuffer,
+      screen: TerminalScreen | null,
+      log: LogFile,
+      cap: { after?: number }
+    ): OutputSink => ({
       append: (stream, chunk, time) => {
+        const before = buffer.cursor
         buffer.append(stream, chunk, time)
         if (screen !== null) {
           const asked = screen.write(chunk)
           if (asked > 0) answerCursorQuery(screen, asked)
         }
         const more = log.write(chunk)
+        // The lines after those the file holds whole: the run's end adds the last of them.
+        if (cap.after === undefined && log.isCapped) cap.after = before + newlines(chunk, log.cappedChunkWritten)
         changed()
         return more
       },
@@ -366,9 +375,15 @@ export const make = (
       const span = yield* Effect.makeSpanScoped("task.run", { attributes: { task: name, run: state.restarts + 1 } })
         .pipe(Scope.provide(scope))
       const spawned = yield* Effect.gen(function*() {
+        const cap: { after?: number } = {}
         const log = yield* Effect.acquireRelease(
           Effect.sync(() => LogFile.open(config.logDir, name, config.logMaxBytes)),
-          (log) => log.close
+          // After the tree has ended (finalizers run in reverse): the ring holds the run's last lines.
+          (log) =>
+            Effect.suspend(() => {
+              if (cap.after !== undefined) log.appendAfterCap(capTail(state.buffer, cap.after, config.logMaxBytes))
+              return log.close
+            })
         )
         // Added before the spawn so that it runs after the process's release has ended the tree
         // (finalizers run in reverse): a server SIGKILLed during a shutdown's grace still has its
@@ -392,7 +407,7 @@ export const make = (
           releaseGraceMs: config.shutdownGraceMs,
           stopGraceMs: config.killGraceMs,
           terminal: state.terminal ?? undefined
-        }, sinkFor(state.buffer, state.screen, log)).pipe(
+        }, sinkFor(state.buffer, state.screen, log, cap)).pipe(
           Effect.withSpan("task.spawn", { attributes: { task: name, command: state.command } }),
           Effect.withParentSpan(span)
         )

@@ -564,7 +564,7 @@ describe("agents: waiting, notifications, resources, clean text, logs", () => {
 })
 
 describe("log cap", () => {
-  it("stops the file at the cap, says so in the file and in get_task", async () => {
+  it("stops the file at the cap, says so in the file and in get_task, and adds the run's last lines at its end", async () => {
     const s = await connect({ TASKMUX_LOG_MAX_BYTES: "1000" })
     try {
       await s.call("start_task", { command: "seq 1 10000", name: "big" })
@@ -574,10 +574,37 @@ describe("log cap", () => {
         logBytes: number
         logCapped: boolean
       }
-      expect(task).toMatchObject({ logBytes: 1000, logCapped: true })
-      expect(readFileSync(task.logFile, "utf8")).toMatch(
-        /\n\[taskmux\] log capped at 1000 bytes: later output is not in this file\n$/
+      const text = readFileSync(task.logFile, "utf8")
+      expect(task).toMatchObject({ logBytes: Buffer.byteLength(text), logCapped: true })
+      // The head up to the cap (the line it cut, cut), the note, then as much of the end as the cap.
+      const [head, tail] = text.split(
+        "\n[taskmux] log capped at 1000 bytes: later output is not in this file, but for the run's last lines, " +
+          "added when it ends\n"
       )
+      expect(Buffer.byteLength(head!)).toBe(1000)
+      expect(head).toMatch(/^1\n2\n3\n/)
+      const [note, ...lines] = tail!.trimEnd().split("\n")
+      expect(note).toBe(
+        "[taskmux] the run's last " + lines.length +
+          " lines, added at its end (those between the cap and them are not in this file):"
+      )
+      expect(lines.at(-1)).toBe("10000")
+      expect(lines.map(Number)).toEqual(lines.map((_, i) => 10_000 - lines.length + 1 + i))
+      expect(lines.join("").length).toBeLessThanOrEqual(1000)
+      // A server stopped (not ended by itself) past its cap gets its last lines too.
+      await s.call("start_task", {
+        command: "python3",
+        args: [
+          "-c",
+          "import time\nfor i in range(2000): print('line', i)\nprint('serving', flush=True)\ntime.sleep(60)"
+        ],
+        name: "server",
+        waitFor: { pattern: "serving" }
+      })
+      const server = (await s.call("stop_task", { name: "server" })).structuredContent as { status: string }
+      expect(server.status).toBe("stopped")
+      const { logFile } = (await s.call("get_task", { name: "server" })).structuredContent as { logFile: string }
+      expect(readFileSync(logFile, "utf8")).toMatch(/\nline 1999\nserving\n$/)
     } finally {
       await s.client.close()
     }
