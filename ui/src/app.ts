@@ -208,8 +208,14 @@ export const mountApp = (root: HTMLElement, backend: Backend, options: AppOption
   // before a removal too).
   const onPointer = () => (lastFocus = undefined)
   addEventListener("pointerdown", onPointer, true)
+  // Chrome leaves the focus on a control disabled under it, then (a moment later, outside any redraw)
+  // moves it to the body, with a focusout: both are a lost focus.
+  root.addEventListener("focusout", (e) => {
+    if (e.relatedTarget === null && gone(e.target as HTMLElement)) setTimeout(mendFocus, 0)
+  })
   const mendFocus = () => {
-    if (lastFocus === undefined || (document.activeElement !== null && document.activeElement !== document.body)) return
+    const active = document.activeElement as HTMLElement | null
+    if (lastFocus === undefined || (active !== null && active !== document.body && !gone(active))) return
     const { el, home } = lastFocus
     if (!gone(el)) el.focus()
     else if (!gone(home)) home.focus()
