@@ -163,3 +163,9 @@ const repeatsAChoice = (source: string): boolean => {
   }
   return false
 }
+
+/** `RegExp.test` without the `g`/`y` flags' memory of the last match. */
+export const matchOnce = (pattern: RegExp, text: string) => {
+  pattern.lastIndex = 0
+  return pattern.test(text)
+}
