@@ -137,7 +137,7 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
         const at = chunk.indexOf(DETACH)
         const data = decoder.write(at === -1 ? chunk : chunk.subarray(0, at))
         if (data !== "") Queue.offerUnsafe(inputs, { _tag: "Data", data })
-        typingUntil = Date.now() + TYPING_WINDOW_MS
+        typingUntil = performance.now() + TYPING_WINDOW_MS
         Queue.offerUnsafe(wake, undefined)
         if (at !== -1) Deferred.doneUnsafe(detached, Effect.void)
       }
@@ -197,14 +197,14 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
       if (text !== "") {
         alternate = alternateAfter(text, alternate)
         raw(text)
-        typingUntil = Math.max(typingUntil, Date.now() + TYPING_POLL_MS * 5)
+        typingUntil = Math.max(typingUntil, performance.now() + TYPING_POLL_MS * 5)
       }
       cursor = page.nextCursor
       if (!page.truncated) return
     }
   })
   const show = Effect.forever(Effect.gen(function*() {
-    const poll = Date.now() < typingUntil ? TYPING_POLL_MS : IDLE_POLL_MS
+    const poll = performance.now() < typingUntil ? TYPING_POLL_MS : IDLE_POLL_MS
     yield* Effect.raceFirst(Queue.take(wake), Effect.sleep(poll))
     yield* readNew
   }))

@@ -56,7 +56,7 @@ let gc: ((options: object) => void) | undefined
  * start: that flag costs Node its startup snapshot, 40 ms of every supervisor's cold start.
  */
 const collectSoon = () => {
-  const now = Date.now()
+  const now = performance.now()
   firstEnd ??= now
   if (collecting !== undefined) {
     if (now - firstEnd >= COLLECT_WITHIN_MS) return
@@ -139,7 +139,7 @@ export class Daemon extends Context.Service<Daemon, {
         const frontOptions = frontOptionsReader(yield* TaskmuxConfig, args, process.env)
         let sessions = 0
         let linger: ReturnType<typeof setTimeout> | undefined
-        const firstSessionBy = Date.now() + FIRST_SESSION_MS
+        const firstSessionBy = performance.now() + FIRST_SESSION_MS
         let served = false
         const lingerSetting = process.env.TASKMUX_LINGER_MS
         if (lingerSetting !== undefined && lingerOf(lingerSetting) === undefined) {
@@ -157,7 +157,11 @@ export class Daemon extends Context.Service<Daemon, {
           Effect.sync(() => {
             clearTimeout(linger)
             const idle = sessions === 0 && pageViewers === 0 && running.all === 0
-            const waitMs = Math.max(lingerMs(), pageGraceUntil - Date.now(), served ? 0 : firstSessionBy - Date.now())
+            const waitMs = Math.max(
+              lingerMs(),
+              pageGraceUntil - performance.now(),
+              served ? 0 : firstSessionBy - performance.now()
+            )
             linger = idle ? setTimeout(end, waitMs) : undefined
           }))
         yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(linger)))
@@ -218,7 +222,7 @@ export class Daemon extends Context.Service<Daemon, {
             if (!ownPort) await old.close()
           }
           // The browser the CLI opens (or the person who reads the address) has a minute to come.
-          pageGraceUntil = Date.now() + PAGE_GRACE_MS
+          pageGraceUntil = performance.now() + PAGE_GRACE_MS
           return {
             url: server.url(readOnly),
             openUrl: server.ticketUrl(readOnly),

@@ -86,7 +86,7 @@ export const connectOrStart = async (
   if (running !== undefined && running.welcome.replacing !== true) return running
   running?.socket.destroy()
   let started = startSupervisor(paths, supervisorArgs)
-  const deadline = Date.now() + START_TIMEOUT_MS
+  const deadline = performance.now() + START_TIMEOUT_MS
   // It says when it listens (or it ends); after that, or if it lost the race to another, look again.
   await Promise.race([started.ready, sleepUntil(deadline)])
   for (let delay = 5;; delay = Math.min(delay * 2, 100)) {
@@ -104,12 +104,12 @@ export const connectOrStart = async (
       throw started.exitCode === 2 ? new UsageError(why) : new Error(why)
     }
     // The lock's holder was on its way out (one that made way for this build) and nobody listens: try again.
-    if (started.lostRace && Date.now() - started.exitedAt > 1_000) {
+    if (started.lostRace && performance.now() - started.exitedAt > 1_000) {
       started = startSupervisor(paths, supervisorArgs)
       await Promise.race([started.ready, sleepUntil(deadline)])
       continue
     }
-    if (Date.now() > deadline) {
+    if (performance.now() > deadline) {
       // Never said it listens (stuck: a process limit that left Node without its threads): not left behind.
       started.abandon()
       throw new Error(
@@ -192,7 +192,7 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
   child.once("exit", (code, signal) => {
     state.exitCode = code ?? (signal === null ? 1 : 128)
     state.signal = signal
-    state.exitedAt = Date.now()
+    state.exitedAt = performance.now()
     state.lostRace = code === LOST_RACE
   })
   child.once("error", () => {
@@ -202,7 +202,7 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
 }
 
 const sleepUntil = (deadline: number) =>
-  new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now())).unref())
+  new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, deadline - performance.now())).unref())
 
 /** The last line written to `file` after its first `start` bytes; undefined for none. */
 const lastLineSince = (file: string, start: number) => {

@@ -186,13 +186,13 @@ export class ProtocolTasks {
   private settle(task: ProtocolTask, status: ProtocolTaskStatus) {
     task.status = status
     task.lastUpdatedAt = new Date().toISOString()
-    task.expiresAt = Date.now() + task.ttlMs
+    task.expiresAt = performance.now() + task.ttlMs
     task.end()
     this.changed(task)
   }
 
   private sweep() {
-    const now = Date.now()
+    const now = performance.now()
     for (const [id, task] of this.tasks) {
       if (task.expiresAt <= now) {
         this.tasks.delete(id)

@@ -311,9 +311,9 @@ export const withHeartbeat = <A, E, R>(
   const send = progressOf(context, timeoutMs)
   if (send === undefined) return effect
   return Effect.suspend(() => {
-    const startedAt = Date.now()
+    const startedAt = performance.now()
     const beat = Effect.forever(
-      Effect.andThen(Effect.sleep(HEARTBEAT_MS), Effect.suspend(() => send(Date.now() - startedAt, note)))
+      Effect.andThen(Effect.sleep(HEARTBEAT_MS), Effect.suspend(() => send(performance.now() - startedAt, note)))
     )
     return Effect.raceFirst(effect, beat)
   })

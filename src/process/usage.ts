@@ -48,10 +48,14 @@ export class UsageSampler {
   private last: { readonly at: number; readonly usage: TaskUsage; readonly cpuTicks: number } | undefined
   private outdated = false
 
-  /** The usage of `members` (a run's live processes, `since` its start in ms), sampled at most once a second. */
+  /**
+   * The usage of `members` (a run's live processes, `since` its start on the monotonic clock, performance.now()),
+   * sampled at most once a second: by that clock, so a step back of the wall clock does not freeze the figures
+   * for as long as the step, nor make the first sample's CPU absurd.
+   */
   sample(members: () => ReadonlyArray<procfs.Proc>, since: number): TaskUsage {
     if (!procfs.available) return unknownUsage
-    const now = Date.now()
+    const now = performance.now()
     if (this.last !== undefined && !this.outdated && now - this.last.at < MAX_AGE_MS) return this.last.usage
     this.outdated = false
     const procs = members()

@@ -95,12 +95,20 @@ export interface TaskState extends Omit<TaskSpec, "terminal"> {
   /** ISO times, kept as the text every answer shows. */
   readonly startedAt: string
   readonly endedAt: string | null
+  /**
+   * When the current run started, on the monotonic clock (performance.now()), and how long the last run
+   * lasted on it: durations that a step of the wall clock (NTP, a person's `date -s`) or a laptop's sleep
+   * does not turn negative or into hours. startedAt and endedAt stay the wall times answers show.
+   */
+  readonly runStartedMs: number
+  readonly lastRunMs: number | null
   readonly lastExit: LastExit | null
   /** How the last run ended, in its most telling line of output (see `headline`), for the page's table. */
   readonly exitHeadline: string | null
   /** What the last run's main process left running when it ended, which ended with it (command lines). */
   readonly leftRunning: ReadonlyArray<string>
-  readonly nextRestartAt: Date | null
+  /** When the next run starts, while restarting, on the monotonic clock (answers show it as a wall time). */
+  readonly restartDueMs: number | null
   /** Its terminal's size now, or null for a task on pipes. */
   readonly terminal: TerminalSize | null
   /** The ring its output goes to (written by the run's stream callbacks, read by anyone). */
@@ -427,7 +435,7 @@ export const make = (
         span,
         process,
         exit: Deferred.makeUnsafe(),
-        startedAt: Date.now(),
+        startedAt: performance.now(),
         stopRequested: false,
         signalsSent: new Set(),
         killed: false
@@ -468,7 +476,8 @@ export const make = (
       ended.span.attribute("exitCode", exit.code)
       ended.span.attribute("signal", exit.signal)
       yield* Scope.close(ended.scope, Exit.void)
-      const uptimeMs = Date.now() - ended.startedAt
+      // Monotonic: a run of 2 s is not healthy because the wall clock stepped an hour on meanwhile.
+      const uptimeMs = performance.now() - ended.startedAt
       const next = decide(state.policy, { status, stopRequested: ended.stopRequested, uptimeMs }, inARow)
       const end = {
         status,
@@ -479,7 +488,7 @@ export const make = (
         stoppedBy: ended.stoppedBy ?? (status === "stopped" ? ended.signalledBy : undefined)
       }
       // restart_task runs it again as soon as this returns: not an end, whatever its policy says.
-      if (ended.restartNext === true) return finish(end, undefined, new Date())
+      if (ended.restartNext === true) return finish(end, undefined, 0)
       if (next._tag !== "Restart") {
         // Decided before the end is shown: a wait for the end never sees a run that will restart as the end.
         finish(end, next._tag === "GiveUp" ? next.reason : undefined)
@@ -497,8 +506,7 @@ export const make = (
       if (next.resetBackoff || step === undefined) step = yield* backoffStep(state.policy)
       inARow = next.inARow
       const [, delay] = yield* step(Date.now(), undefined).pipe(Effect.orDie)
-      const restartAt = new Date(Date.now() + Duration.toMillis(delay))
-      finish(end, undefined, restartAt)
+      finish(end, undefined, Duration.toMillis(delay))
       const sleeping: Fiber.Fiber<void> = yield* Effect.forkIn(
         Effect.sleep(delay).pipe(
           Effect.withSpan("task.backoff", { attributes: { task: name } }),
@@ -510,7 +518,7 @@ export const make = (
       timer = sleeping
     })
 
-    /** The state after a run's end: `restarting` until `restartAt`, or ended (for good, when `gaveUp` says why). */
+    /** The state after a run's end: `restarting` for `restartInMs`, or ended (for good, when `gaveUp` says why). */
     const finish = (
       { leftRunning = [], stoppedBy, ...end }: {
         readonly status: TaskStatus
@@ -520,17 +528,18 @@ export const make = (
         readonly stoppedBy?: string | undefined
       },
       gaveUp?: string,
-      restartAt?: Date
+      restartInMs?: number
     ) => {
       const endedAt = new Date().toISOString()
       const explained = explainRun(state)
       update({
-        status: restartAt === undefined ? end.status : "restarting",
+        status: restartInMs === undefined ? end.status : "restarting",
         exitCode: end.exitCode,
         signal: end.signal,
         endedAt,
+        lastRunMs: performance.now() - state.runStartedMs,
         process: undefined,
-        nextRestartAt: restartAt ?? null,
+        restartDueMs: restartInMs === undefined ? null : performance.now() + restartInMs,
         lastExit: { ...end, at: endedAt },
         exitHeadline: headline(explained),
         leftRunning,
@@ -544,7 +553,7 @@ export const make = (
         ...(leftRunning.length > 0 && { leftRunning }),
         ...(stoppedBy !== undefined && { stoppedBy }),
         ...explained,
-        ...(restartAt !== undefined && { restartAt: restartAt.toISOString() }),
+        ...(restartInMs !== undefined && { restartAt: new Date(Date.now() + restartInMs).toISOString() }),
         quiet: !state.notifyOnExit,
         session: state.session
       })
@@ -560,7 +569,7 @@ export const make = (
         stopping = current
         const signal = request.force === true ? "SIGKILL" : request.signal ?? "SIGTERM"
         // Its session has ended: no stop, queued before that end, waits past the end's own grace.
-        const endBy = sessionEnd?.session === state.session ? sessionEnd.at - Date.now() : Infinity
+        const endBy = sessionEnd?.session === state.session ? sessionEnd.at - performance.now() : Infinity
         const graceMs = Math.max(0, Math.min(request.graceMs ?? config.killGraceMs, endBy))
         const forced = yield* current.process.terminate({ signal, graceMs })
           .pipe(
@@ -578,7 +587,7 @@ export const make = (
         yield* Fiber.interrupt(timer)
         timer = undefined
         if (request.restart !== true) {
-          update({ status: "stopped", nextRestartAt: null, endedAt: new Date().toISOString() })
+          update({ status: "stopped", restartDueMs: null, endedAt: new Date().toISOString() })
         }
       } else if (isFinished(state.status) && state.endedAt !== null && request.endedUnderWay !== true) {
         return { ...ended(state), endedBefore: state.endedAt }
@@ -617,8 +626,8 @@ export const make = (
                   // The same command again: a call that timed out on the client, its run going on.
                   ...(message.spec.commandLine === state.commandLine && message.spec.cwd === state.cwd &&
                     { same: true }),
-                  ...(state.status === "restarting" && state.nextRestartAt !== null &&
-                    { restartInMs: Math.max(0, state.nextRestartAt.getTime() - Date.now()) })
+                  ...(state.status === "restarting" && state.restartDueMs !== null &&
+                    { restartInMs: Math.max(0, Math.round(state.restartDueMs - performance.now())) })
                 })
               }
               if (started && !context.mayRun(name)) return yield* new TooManyTasks({ limit: config.maxTasks })
@@ -831,7 +840,7 @@ export const make = (
           // Its session's end does not wait out a longer grace that a stop gave (up to ten minutes): a
           // stop still queued takes the end's deadline (see stopNow); past it, one under way gets a SIGKILL.
           if (state.session === session && sessionEnd?.session !== session) {
-            sessionEnd = { session, at: Date.now() + config.killGraceMs }
+            sessionEnd = { session, at: performance.now() + config.killGraceMs }
           }
           const under = stopping
           if (under !== undefined) {
@@ -863,7 +872,7 @@ export const make = (
         if (run !== undefined || timer !== undefined) {
           run = undefined
           timer = undefined
-          update({ status: "stopped", endedAt: new Date().toISOString(), process: undefined, nextRestartAt: null })
+          update({ status: "stopped", endedAt: new Date().toISOString(), process: undefined, restartDueMs: null })
         }
       })
     ).pipe(Effect.andThen(closeMailbox), Effect.andThen(Effect.sync(() => context.onEnd(self))))
@@ -904,12 +913,14 @@ const freshState = (name: string, spec: TaskSpec, buffer: OutputBuffer): TaskSta
   error: null,
   restarts: 0,
   startedAt: new Date().toISOString(),
+  runStartedMs: performance.now(),
+  lastRunMs: null,
   endedAt: null,
   lastExit: null,
   stoppedBy: null,
   exitHeadline: null,
   leftRunning: [],
-  nextRestartAt: null,
+  restartDueMs: null,
   process: undefined,
   log: undefined,
   logFiles: [],
@@ -926,8 +937,10 @@ const runReset = (restarts: number): Partial<TaskState> => ({
   signal: null,
   error: null,
   startedAt: new Date().toISOString(),
+  runStartedMs: performance.now(),
+  lastRunMs: null,
   endedAt: null,
-  nextRestartAt: null
+  restartDueMs: null
 })
 
 export const ended = (state: TaskState): Ended => ({

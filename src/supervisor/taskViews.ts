@@ -59,7 +59,7 @@ const usageOf = (state: TaskState, sampler: UsageSampler): TaskUsage => {
   const process = state.process
   if (!procfs.available) return unknownUsage
   if (process === undefined) return noUsage
-  return sampler.sample(process.members, Date.parse(state.startedAt))
+  return sampler.sample(process.members, state.runStartedMs)
 }
 
 /** Its processes' CPU now, in % of one CPU (sampled as `summary` samples); null where /proc is not. */
@@ -123,7 +123,9 @@ export const info = (
     watchers,
     restartPolicy: state.policy.policy,
     lastExit: state.lastExit,
-    nextRestartAt: state.nextRestartAt?.toISOString() ?? null
+    nextRestartAt: state.restartDueMs === null
+      ? null
+      : new Date(Date.now() + Math.max(0, state.restartDueMs - performance.now())).toISOString()
   }
 }
 

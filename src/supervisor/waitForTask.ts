@@ -105,7 +105,8 @@ export const waitForTask = Effect.fnUntraced(function*(
   const state = () => actor.state()
   // A run that its policy restarts is not the end: a wait goes on through restarts.
   let seenExit = state().lastExit
-  const startedAt = Date.now()
+  // The monotonic clock: a step of the wall clock neither ends the wait early nor keeps it for hours.
+  const startedAt = performance.now()
   const deadline = startedAt + request.timeoutMs
   // Not after the call: a line that arrived between two calls is not missed. Nor before this run: a
   // line of a run that ended (a restart's, a crash's) says nothing of this one's readiness.
@@ -166,8 +167,12 @@ export const waitForTask = Effect.fnUntraced(function*(
       signal: now.signal,
       timedOut,
       nextCursor,
-      elapsedMs: Date.now() - startedAt,
-      ...(over && { durationMs: Date.parse(now.endedAt!) - Date.parse(now.startedAt) }),
+      elapsedMs: Math.round(performance.now() - startedAt),
+      ...(over && {
+        durationMs: now.lastRunMs !== null
+          ? Math.round(now.lastRunMs)
+          : Math.max(0, Date.parse(now.endedAt!) - Date.parse(now.startedAt))
+      }),
       ...(over && now.error !== null && { reason: now.error }),
       lastLines,
       ...(errorLines.length > 0 && { errorLines }),
@@ -257,7 +262,7 @@ export const waitForTask = Effect.fnUntraced(function*(
     }
     // Silent for a while, not for a wait that looked once (timeoutMs: 0); and a task that printed
     // before the wait is no sign of a buffer holding its lines back (it printed those).
-    if (Date.now() - startedAt < SILENT_AFTER_MS) return {}
+    if (performance.now() - startedAt < SILENT_AFTER_MS) return {}
     if (now.buffer.receivedBytes === bytesAtStart) {
       const stdinOpen = now.process?.isStdinOpen() ?? false
       const never = bytesAtStart === 0
@@ -277,7 +282,7 @@ export const waitForTask = Effect.fnUntraced(function*(
     if (now.lastExit !== seenExit) {
       seenExit = now.lastExit
       if (!over && request.onProgress !== undefined) {
-        yield* request.onProgress(Date.now() - startedAt, restartNote(now))
+        yield* request.onProgress(performance.now() - startedAt, restartNote(now))
       }
     }
     if (request.pattern !== undefined && matchedLine === undefined) {
@@ -292,9 +297,10 @@ export const waitForTask = Effect.fnUntraced(function*(
       // PARTIAL_QUIET_MS, or has matched that long (a spinner's line is never quiet), or the run
       // ended, or time is up; until then the scan starts again from its cursor.
       const line = found.line
-      const at = Date.now()
+      const at = performance.now()
       if (line?.partial === true && pendingSince?.seq !== line.seq) pendingSince = { seq: line.seq, at }
-      pending = line?.partial === true && !over && at - line.time < PARTIAL_QUIET_MS &&
+      // A line's time is a wall time (a timestamp); pendingSince bounds the wait whatever that clock does.
+      pending = line?.partial === true && !over && Date.now() - line.time < PARTIAL_QUIET_MS &&
           at - pendingSince!.at < PARTIAL_QUIET_MS
         ? line
         : undefined
@@ -313,8 +319,8 @@ export const waitForTask = Effect.fnUntraced(function*(
         actor.usage.outdate()
         return result(true, false, port)
       }
-      if (Date.now() - movedCheckedAt >= MOVED_CHECK_MS) {
-        movedCheckedAt = Date.now()
+      if (performance.now() - movedCheckedAt >= MOVED_CHECK_MS) {
+        movedCheckedAt = performance.now()
         // The port asked for is another program's, and the task listens on others: it went elsewhere.
         const found = yield* Effect.promise(() => probe.elsewhere(true))
         if (found.holder !== undefined && found.ports.length > 0) {
@@ -323,7 +329,7 @@ export const waitForTask = Effect.fnUntraced(function*(
       }
     }
     if (over) return result(exitWait && lineReady, false)
-    const at = Date.now()
+    const at = performance.now()
     if (at >= deadline) {
       // Time is up: a prompt that matched a moment ago is the answer all the same.
       if (pending === undefined || probe !== undefined || exitWait) {
@@ -348,22 +354,17 @@ export const waitForTask = Effect.fnUntraced(function*(
     const nextProgress = request.onProgress === undefined ? deadline : lastProgress + PROGRESS_EVERY_MS
     // A port is looked at every PORT_POLL_MS; output and status changes wake the wait at once.
     const nextPort = probe === undefined ? deadline : at + PORT_POLL_MS
-    const ms = Math.max(
-      0,
-      Math.min(
-        deadline,
-        nextProgress,
-        nextPort,
-        pending === undefined ? deadline : Math.min(pending.time, pendingSince!.at) + PARTIAL_QUIET_MS
-      ) - Date.now()
-    )
+    const nextPartial = pending === undefined
+      ? deadline
+      : at + Math.min(PARTIAL_QUIET_MS - (Date.now() - pending.time), PARTIAL_QUIET_MS - (at - pendingSince!.at))
+    const ms = Math.max(0, Math.min(deadline, nextProgress, nextPort, nextPartial) - performance.now())
     if (request.pattern === undefined && probe === undefined) {
       // Only the end matters: woken by it, not by each line a chatty task prints.
       yield* awaitChange(actor, ms, () => isFinished(state().status) || state().lastExit !== seenExit)
       continue
     }
     yield* awaitChange(actor, ms)
-    yield* Effect.sleep(Math.max(0, WAIT_SCAN_MS - (Date.now() - at)))
+    yield* Effect.sleep(Math.max(0, WAIT_SCAN_MS - (performance.now() - at)))
   }
 })
 
@@ -394,18 +395,18 @@ const restartNote = (task: TaskState) => {
   const end = task.lastExit!
   const ended = describeEnd(end.status, end.exitCode, end.signal)
   if (task.status !== "restarting") return `run ${task.restarts} ${ended}; restarted`
-  const inMs = task.nextRestartAt === null ? 0 : Math.max(0, task.nextRestartAt.getTime() - Date.now())
+  const inMs = task.restartDueMs === null ? 0 : Math.max(0, task.restartDueMs - performance.now())
   return `run ${task.restarts + 1} ${ended}; restarting in ${(inMs / 1000).toFixed(1)} s`
 }
 
 /** Returns once the task has printed nothing for `quietMs`, or after `maxMs`. */
 const awaitQuiet = (state: () => TaskState, quietMs: number, maxMs: number) =>
   Effect.gen(function*() {
-    const deadline = Date.now() + maxMs
+    const deadline = performance.now() + maxMs
     for (;;) {
       const before = state().buffer.receivedBytes
-      yield* Effect.sleep(Math.max(0, Math.min(quietMs, deadline - Date.now())))
-      if (state().buffer.receivedBytes === before || Date.now() >= deadline) return
+      yield* Effect.sleep(Math.max(0, Math.min(quietMs, deadline - performance.now())))
+      if (state().buffer.receivedBytes === before || performance.now() >= deadline) return
     }
   })
 

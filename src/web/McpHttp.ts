@@ -51,6 +51,9 @@ const idleMs = () => {
   const ms = Number(process.env.TASKMUX_HTTP_IDLE_MS)
   return Number.isFinite(ms) && ms > 0 ? ms : 10 * 60_000
 }
+/** A timer this late says the process was stopped; the sessions' requests queued meanwhile get this long to arrive. */
+const LATE_MS = 1000
+const RESUMED_GRACE_MS = 2000
 const idleText = () => {
   const ms = idleMs()
   return ms >= 120_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.round(ms / 1000)} s`
@@ -194,13 +197,18 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
    * spell, not one per request: when it fires early (a request came and went meanwhile) it waits the rest.
    */
   const idle = (session: Session) => {
-    session.quietSince = Date.now()
+    // The monotonic clock: a step of the wall clock ends no session that a request kept alive.
+    session.quietSince = performance.now()
     if (session.timer !== undefined || session.ended) return
     const check = (wait: number) => {
+      const due = performance.now() + wait
       session.timer = setTimeout(() => {
         session.timer = undefined
         if (session.open > 0) return // Its last exchange to close arms it again.
-        const left = session.quietSince + idleMs() - Date.now()
+        // Far later than asked: this process was stopped (SIGSTOP, a debugger, a frozen cgroup). The requests
+        // its clients sent meanwhile wait in its sockets, to be read after this timer: they come first.
+        if (performance.now() - due > LATE_MS) return check(RESUMED_GRACE_MS)
+        const left = session.quietSince + idleMs() - performance.now()
         if (left > 0) check(left)
         else void endSession(session)
       }, wait)

@@ -400,7 +400,7 @@ export const startWebServer = (options: WebOptions) =>
       const entry = ticket === null ? undefined : tickets.get(ticket)
       if (entry === undefined) return null
       tickets.delete(ticket!)
-      if (entry.until < Date.now()) return null
+      if (entry.until < performance.now()) return null
       return entry.readOnly ? options.tokens.readOnly : options.tokens.full
     }
     /** Each page's path, and whether it is the read-only one. */
@@ -645,8 +645,8 @@ export const startWebServer = (options: WebOptions) =>
         `http://${shown}:${port}/?token=${readOnly ? options.tokens.readOnly : options.tokens.full}`,
       ticketUrl: (readOnly: boolean) => {
         const ticket = randomBytes(16).toString("hex")
-        tickets.set(ticket, { readOnly, until: Date.now() + TICKET_MS })
-        for (const [old, entry] of tickets) if (entry.until < Date.now()) tickets.delete(old)
+        tickets.set(ticket, { readOnly, until: performance.now() + TICKET_MS })
+        for (const [old, entry] of tickets) if (entry.until < performance.now()) tickets.delete(old)
         return `http://${shown}:${port}/?ticket=${ticket}`
       },
       close: async () => {

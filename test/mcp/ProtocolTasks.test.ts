@@ -67,7 +67,7 @@ describe("ProtocolTasks", () => {
   })
 
   it("names an unknown id and a missing one with -32602; forgets a task its TTL after it ended", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] })
+    vi.useFakeTimers({ toFake: ["Date", "performance"] })
     const tasks = new ProtocolTasks(() => {})
     expect(() => tasks.get("nope")).toThrow(
       expect.objectContaining({ code: -32602, message: expect.stringMatching(/not found/) })
@@ -90,7 +90,7 @@ describe("ProtocolTasks", () => {
   })
 
   it("holds at most PER_SESSION tasks working; a finished one makes room, the one that ended first going first", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] })
+    vi.useFakeTimers({ toFake: ["Date", "performance"] })
     const tasks = new ProtocolTasks(() => {})
     const calls = Array.from({ length: PER_SESSION }, () => pendingCall())
     const held = calls.map((c) => tasks.create(c.call, true))

@@ -86,10 +86,11 @@ describe("MCP over HTTP at /mcp", () => {
     })
     return { answer, id: answer.headers["mcp-session-id"] as string | undefined }
   }
-  const inSession = (id: string, message: object) =>
+  const inSession = (id: string, message: object, fresh = false) =>
     send(page, {
       headers: { ...json, ...bearer(), "mcp-session-id": id, "mcp-protocol-version": "2025-11-25" },
-      body: JSON.stringify({ jsonrpc: "2.0", ...message })
+      body: JSON.stringify({ jsonrpc: "2.0", ...message }),
+      fresh
     })
   const deleteSession = (id: string) =>
     send(page, {
@@ -403,6 +404,41 @@ describe("MCP over HTTP at /mcp", () => {
     expect(gone.status).toBe(404)
     expect(JSON.parse(gone.body).error.message).toMatch(/Start a new one with initialize/)
   })
+
+  it(
+    "a session whose request came while the supervisor was stopped past its idle time lives on, and its task",
+    async () => {
+      const { id } = await rawSession()
+      await inSession(id!, { method: "notifications/initialized" })
+      const started = await inSession(id!, {
+        id: 1,
+        method: "tools/call",
+        params: { name: "start_task", arguments: { name: "frozen-over", command: "sleep 300" } }
+      })
+      const pid = (JSON.parse(started.body) as { result: { structuredContent: { pid: number } } }).result
+        .structuredContent.pid
+      // Stopped (SIGSTOP, a debugger, a frozen cgroup) past the idle time; the client calls in time, 1 s
+      // before the end of the idle time. Before: the overdue idle timer ran first, ended the session (404)
+      // and stopped its task.
+      const supervisor = await connectIfRunning(runtimePaths(project, { XDG_RUNTIME_DIR: runtime }), "cli")
+      supervisor!.socket.destroy()
+      process.kill(supervisor!.welcome.pid, "SIGSTOP")
+      try {
+        await new Promise((resolve) => setTimeout(resolve, IDLE_MS - 1_000))
+        // On a new connection: one kept alive from before is closed by the server's keep-alive timer, as overdue.
+        const during = inSession(id!, { id: 2, method: "ping" }, true)
+        await new Promise((resolve) => setTimeout(resolve, 3_000))
+        process.kill(supervisor!.welcome.pid, "SIGCONT")
+        expect((await during).status).toBe(200)
+      } finally {
+        process.kill(supervisor!.welcome.pid, "SIGCONT")
+      }
+      expect(isAlive(pid)).toBe(true)
+      expect((await inSession(id!, { id: 3, method: "ping" })).status).toBe(200)
+      expect((await deleteSession(id!)).status).toBe(200)
+    },
+    30_000
+  )
 
   it("a 2025-era request the client cancels (notifications/cancelled, as the SDK's timeout sends) ends its POST", async () => {
     const { id } = await rawSession()

@@ -265,8 +265,8 @@ const LOST_RUN_END_MS = 3_000
 const lastRunGone = (lost: LostTask) =>
   Effect.gen(function*() {
     if (lost.pid === null || isFinished(lost.status)) return
-    const until = Date.now() + LOST_RUN_END_MS
-    while (isAlive(lost.pid) && Date.now() < until) yield* Effect.sleep("50 millis")
+    const until = performance.now() + LOST_RUN_END_MS
+    while (isAlive(lost.pid) && performance.now() < until) yield* Effect.sleep("50 millis")
   })
 
 /** A start without waitFor looks briefly for an immediate end (a typo, a missing file) and says so in its answer. */
