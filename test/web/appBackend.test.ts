@@ -96,4 +96,25 @@ describe("the MCP App's backend", () => {
     })
     expect(states).toHaveLength(1)
   })
+
+  it("says a shown task that was removed is gone and stops asking, as the page's stream does", async () => {
+    let removed = false
+    const { caller, calls } = host({
+      get_task: () => removed ? result({}, true) : result({ terminal: null }),
+      read_output: () =>
+        removed
+          ? result({}, true)
+          : result({ lines: [{ seq: 1, text: "a" }], nextCursor: 1, dropped: 0, truncated: false })
+    })
+    const events: Array<OutputEvent> = []
+    const off = appBackend(caller, { outputEveryMs: 20 }).onOutput("web", 0, (e) => events.push(e))
+    await sleep(80)
+    removed = true
+    await sleep(120)
+    const asked = calls.length
+    await sleep(120)
+    off()
+    expect(events.at(-1)).toEqual({ type: "gone" })
+    expect(calls.length).toBe(asked)
+  })
 })

@@ -316,4 +316,28 @@ describe("the MCP App in a host", () => {
     await call("remove_task", { name: "repl2" })
     await page.context().close()
   }, 60_000)
+
+  it(
+    "keeps no tool result in its console: a browser holds a frame's last 1,000 console messages, arguments and all",
+    async () => {
+      await call("start_task", {
+        command: "python3 -c \"import time\nwhile True: print('chatty', flush=True); time.sleep(0.05)\"",
+        name: "chatty"
+      })
+      const { app, page } = await openHost()
+      await app.locator(`tr[data-name="chatty"] td.c-name`).click()
+      await expect.poll(() => app.locator(".ln").count(), { timeout: 10_000 }).toBeGreaterThan(10)
+      // What the frame's console kept: a new DevTools session is given every stored message on Runtime.enable.
+      const frame = page.frames().find((f) => f !== page.mainFrame())!
+      const cdp = await page.context().newCDPSession(frame)
+      const kept: Array<unknown> = []
+      cdp.on("Runtime.consoleAPICalled", (e) => kept.push(e.args[0]?.value))
+      await cdp.send("Runtime.enable")
+      await page.waitForTimeout(500)
+      expect(kept.filter((first) => first === "Parsed message" || first === "Sending message")).toEqual([])
+      await call("remove_task", { name: "chatty" })
+      await page.context().close()
+    },
+    60_000
+  )
 })

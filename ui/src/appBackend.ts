@@ -163,7 +163,15 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
           "read_output",
           cursor === 0 ? { name, tail: 2000 } : jump ? { name, tail: JUMP_LINES } : { name, since: cursor }
         )
-        if (read.isError === true) return outputEvery * 4
+        if (read.isError === true) {
+          // Removed since (as the page's stream says "gone"): the view stops asking, and follows the name from
+          // its start if it comes back, on a terminal or not; a host that cannot ask is asked again later.
+          const info = await call("get_task", { name })
+          if (info.isError !== true || connection.current() === false) return outputEvery * 4
+          emit({ type: "gone" })
+          stop()
+          return undefined
+        }
         const o = read.structuredContent as
           | { lines: ReadonlyArray<OutputLine>; nextCursor: number; dropped: number; truncated: boolean }
           | undefined

@@ -14,6 +14,18 @@ import { applyHostStyles, applyTheme, followSystemTheme, type Theme } from "./th
 declare const __TASKMUX_VERSION__: string
 
 const root = document.getElementById("app")!
+
+// ext-apps' PostMessageTransport logs every message it sends and takes ("Sending message", "Parsed message")
+// with console.debug, the message itself as the argument. A browser keeps a frame's last 1,000 console
+// messages with their arguments, DevTools open or not, so each tool result the app polls (read_output's
+// lines twice a second, list_tasks every second) stayed in memory: 20 MB in four minutes of a chatty task,
+// 108 MB of a flood. Those two are left out; anything else the app or the bridge says still reaches the console.
+const debug = console.debug.bind(console)
+console.debug = (...args: Array<unknown>) => {
+  if (args[0] === "Sending message" || args[0] === "Parsed message") return
+  debug(...args)
+}
+
 // Inline in a conversation, or fullscreen where a long list of tasks has room: the layout fits either.
 const app = new App(
   { name: "taskmux", version: __TASKMUX_VERSION__ },
