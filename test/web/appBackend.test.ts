@@ -69,10 +69,11 @@ describe("the MCP App's backend", () => {
     await sleep(200)
     off()
     const reading = calls.filter((c) => c.name === "read_output").map((c) => c.arguments)
-    expect(reading.slice(0, 3)).toEqual([{ name: "flood", tail: 2000 }, { name: "flood", since: 100 }, {
-      name: "flood",
-      tail: 200
-    }])
+    expect(reading.slice(0, 3)).toEqual([
+      { name: "flood", tail: 2000, timestamps: true },
+      { name: "flood", since: 100, timestamps: true },
+      { name: "flood", tail: 200, timestamps: true }
+    ])
     const lines = events.filter((e) => e.type === "lines")
     expect(lines[2]).toMatchObject({ skipped: 9800 - 110, nextCursor: 10_000 })
   })
@@ -116,5 +117,41 @@ describe("the MCP App's backend", () => {
     off()
     expect(events.at(-1)).toEqual({ type: "gone" })
     expect(calls.length).toBe(asked)
+  })
+
+  it("tells a name started anew from the output it showed, whatever their lengths: the new one from its start", async () => {
+    const output = (run: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ seq: i + 1, text: `${run}${i + 1}`, time: `${run}-${i + 1}` }))
+    let current = output("a", 3)
+    const { caller } = host({
+      get_task: () => result({ terminal: null }),
+      read_output: (args) => {
+        // As taskmux reads: lines after `since` (a cursor past the end: this output from its start).
+        const since = args.since as number | undefined
+        const lines = since === undefined || since > current.length ? current : current.slice(since)
+        return result({ lines, nextCursor: current.length, dropped: 0, truncated: false })
+      }
+    })
+    const events: Array<OutputEvent> = []
+    const off = appBackend(caller, { outputEveryMs: 20 }).onOutput("build", 0, (e) => events.push(e))
+    const shown = () =>
+      events.flatMap((e) => e.type === "reset" ? ["|"] : e.type === "lines" ? e.lines.map((l) => l.text) : [])
+    await sleep(80)
+    // The same output goes on: only what is new.
+    current = [...current, { seq: 4, text: "a4", time: "a-4" }]
+    await sleep(80)
+    expect(shown()).toEqual(["a1", "a2", "a3", "a4"])
+    // Started anew, longer than what was shown: before, a1-a4 then b5 (its first four lines missed).
+    current = output("b", 6)
+    await sleep(120)
+    expect(shown()).toEqual(["a1", "a2", "a3", "a4", "|", "b1", "b2", "b3", "b4", "b5", "b6"])
+    // Anew again, one line short of where the view was (its read from the line before finds nothing),
+    // then shorter still.
+    current = output("c", 5)
+    await sleep(120)
+    current = output("d", 2)
+    await sleep(120)
+    off()
+    expect(shown().slice(11)).toEqual(["|", "c1", "c2", "c3", "c4", "c5", "|", "d1", "d2"])
   })
 })

@@ -141,6 +141,12 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
       let cursor = since
       /** More came than one answer holds: the next read is of the last lines (the view keeps no more). */
       let behind = false
+      /**
+       * The line at the cursor, as read (its time): each read begins one line before the cursor, and a
+       * line there of another time is another output, the name started anew, whose lines are numbered
+       * from 1 again. Without it, an output longer than the one shown went on from its middle.
+       */
+      let atCursor: { readonly seq: number; readonly time: string } | undefined
       let terminal: { cols: number; rows: number } | null | undefined
       let lastScreen = ""
       let stop: () => void = () => {}
@@ -159,9 +165,14 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
           terminal = (info.structuredContent?.terminal as { cols: number; rows: number } | null | undefined) ?? null
         }
         const jump = behind && cursor > 0
+        const overlap = !jump && cursor > 0 && atCursor?.seq === cursor
         const read = await call(
           "read_output",
-          cursor === 0 ? { name, tail: 2000 } : jump ? { name, tail: JUMP_LINES } : { name, since: cursor }
+          cursor === 0
+            ? { name, tail: 2000, timestamps: true }
+            : jump
+            ? { name, tail: JUMP_LINES, timestamps: true }
+            : { name, since: overlap ? cursor - 1 : cursor, timestamps: true }
         )
         if (read.isError === true) {
           // Removed since (as the page's stream says "gone"): the view stops asking, and follows the name from
@@ -172,10 +183,25 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
           stop()
           return undefined
         }
-        const o = read.structuredContent as
+        let o = read.structuredContent as
           | { lines: ReadonlyArray<OutputLine>; nextCursor: number; dropped: number; truncated: boolean }
           | undefined
-        // Started anew under its name: the read gave the new output from its start.
+        if (o !== undefined && overlap) {
+          const first = o.lines[0]
+          // Started anew (past where this view was, or short of it): the new output, from its start.
+          if ((first?.seq === cursor && first.time !== atCursor?.time) || o.nextCursor < cursor) {
+            emit({ type: "reset" })
+            cursor = 0
+            atCursor = undefined
+            behind = false
+            return 0
+          }
+          // The line shown already; or, when the ring dropped it, none (and it is no line skipped).
+          o = first?.seq === cursor
+            ? { ...o, lines: o.lines.slice(1) }
+            : { ...o, dropped: Math.max(0, o.dropped - 1) }
+        }
+        // Started anew under its name, shorter than what was shown: the read gave it from its start.
         if (o !== undefined && o.nextCursor < cursor) emit({ type: "reset" })
         // What the jump to the last lines passed over (lines after `cursor` are numbered from cursor + 1).
         const first = o?.lines[0]?.seq
@@ -187,7 +213,13 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
         if (o !== undefined && (o.lines.length > 0 || skipped > 0)) {
           emit({ type: "lines", lines: o.lines, nextCursor: o.nextCursor, skipped })
         }
-        if (o !== undefined) cursor = o.nextCursor
+        if (o !== undefined) {
+          // The last whole line (a partial one, still without its newline, may follow it).
+          const at = o.lines.slice(-3).find((line) => line.seq === o!.nextCursor && line.partial !== true)
+          if (at?.time !== undefined) atCursor = { seq: at.seq!, time: at.time }
+          else if (o.nextCursor !== cursor) atCursor = undefined
+          cursor = o.nextCursor
+        }
         behind = o?.truncated === true
         if (terminal !== null) {
           const screen = await call("read_output", { name, screen: true })
