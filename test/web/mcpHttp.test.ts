@@ -92,6 +92,19 @@ describe("MCP over HTTP at /mcp", () => {
       body: JSON.stringify({ jsonrpc: "2.0", ...message }),
       fresh
     })
+  /** A raw session that started a task (`sleep 300`) named `name`: its id and the task's pid. */
+  const sessionWithTask = async (name: string) => {
+    const { id } = await rawSession()
+    await inSession(id!, { method: "notifications/initialized" })
+    const started = await inSession(id!, {
+      id: 1,
+      method: "tools/call",
+      params: { name: "start_task", arguments: { name, command: "sleep 300" } }
+    })
+    const pid = (JSON.parse(started.body) as { result: { structuredContent: { pid: number } } }).result
+      .structuredContent.pid
+    return { id: id!, pid }
+  }
   const deleteSession = (id: string) =>
     send(page, {
       method: "DELETE",
@@ -388,19 +401,11 @@ describe("MCP over HTTP at /mcp", () => {
     expect((await inSession(opened[1]!, { id: 1, method: "ping" })).status).toBe(404)
 
     // A session with no request and no open stream ends after the idle time, and its tasks with it.
-    const { id } = await rawSession()
-    await inSession(id!, { method: "notifications/initialized" })
-    const started = await inSession(id!, {
-      id: 1,
-      method: "tools/call",
-      params: { name: "start_task", arguments: { name: "abandoned", command: "sleep 300" } }
-    })
-    const pid = (JSON.parse(started.body) as { result: { structuredContent: { pid: number } } }).result
-      .structuredContent.pid
+    const { id, pid } = await sessionWithTask("abandoned")
     expect(isAlive(pid)).toBe(true)
     await until(() => isAlive(pid) ? undefined : true, IDLE_MS + 10_000)
     expect((await ps()).map((t) => t.name)).not.toContain("abandoned")
-    const gone = await inSession(id!, { id: 2, method: "ping" })
+    const gone = await inSession(id, { id: 2, method: "ping" })
     expect(gone.status).toBe(404)
     expect(JSON.parse(gone.body).error.message).toMatch(/Start a new one with initialize/)
   })
@@ -408,15 +413,7 @@ describe("MCP over HTTP at /mcp", () => {
   it(
     "a session whose request came while the supervisor was stopped past its idle time lives on, and its task",
     async () => {
-      const { id } = await rawSession()
-      await inSession(id!, { method: "notifications/initialized" })
-      const started = await inSession(id!, {
-        id: 1,
-        method: "tools/call",
-        params: { name: "start_task", arguments: { name: "frozen-over", command: "sleep 300" } }
-      })
-      const pid = (JSON.parse(started.body) as { result: { structuredContent: { pid: number } } }).result
-        .structuredContent.pid
+      const { id, pid } = await sessionWithTask("frozen-over")
       // Stopped (SIGSTOP, a debugger, a frozen cgroup) past the idle time; the client calls in time, 1 s
       // before the end of the idle time. Before: the overdue idle timer ran first, ended the session (404)
       // and stopped its task.
@@ -426,7 +423,7 @@ describe("MCP over HTTP at /mcp", () => {
       try {
         await new Promise((resolve) => setTimeout(resolve, IDLE_MS - 1_000))
         // On a new connection: one kept alive from before is closed by the server's keep-alive timer, as overdue.
-        const during = inSession(id!, { id: 2, method: "ping" }, true)
+        const during = inSession(id, { id: 2, method: "ping" }, true)
         await new Promise((resolve) => setTimeout(resolve, 3_000))
         process.kill(supervisor!.welcome.pid, "SIGCONT")
         expect((await during).status).toBe(200)
@@ -434,8 +431,8 @@ describe("MCP over HTTP at /mcp", () => {
         process.kill(supervisor!.welcome.pid, "SIGCONT")
       }
       expect(isAlive(pid)).toBe(true)
-      expect((await inSession(id!, { id: 3, method: "ping" })).status).toBe(200)
-      expect((await deleteSession(id!)).status).toBe(200)
+      expect((await inSession(id, { id: 3, method: "ping" })).status).toBe(200)
+      expect((await deleteSession(id)).status).toBe(200)
     },
     30_000
   )
