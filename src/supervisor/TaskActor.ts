@@ -488,10 +488,10 @@ export const make = (
         stoppedBy: ended.stoppedBy ?? (status === "stopped" ? ended.signalledBy : undefined)
       }
       // restart_task runs it again as soon as this returns: not an end, whatever its policy says.
-      if (ended.restartNext === true) return finish(end, undefined, 0)
+      if (ended.restartNext === true) return finish(end, uptimeMs, undefined, 0)
       if (next._tag !== "Restart") {
         // Decided before the end is shown: a wait for the end never sees a run that will restart as the end.
-        finish(end, next._tag === "GiveUp" ? next.reason : undefined)
+        finish(end, uptimeMs, next._tag === "GiveUp" ? next.reason : undefined)
         if (next._tag === "GiveUp") {
           notifier.publish({
             _tag: "TaskGaveUp",
@@ -506,7 +506,7 @@ export const make = (
       if (next.resetBackoff || step === undefined) step = yield* backoffStep(state.policy)
       inARow = next.inARow
       const [, delay] = yield* step(Date.now(), undefined).pipe(Effect.orDie)
-      finish(end, undefined, Duration.toMillis(delay))
+      finish(end, uptimeMs, undefined, Duration.toMillis(delay))
       const sleeping: Fiber.Fiber<void> = yield* Effect.forkIn(
         Effect.sleep(delay).pipe(
           Effect.withSpan("task.backoff", { attributes: { task: name } }),
@@ -518,7 +518,10 @@ export const make = (
       timer = sleeping
     })
 
-    /** The state after a run's end: `restarting` for `restartInMs`, or ended (for good, when `gaveUp` says why). */
+    /**
+     * The state after a run's end (a run of `runMs`, on the monotonic clock): `restarting` for `restartInMs`,
+     * or ended (for good, when `gaveUp` says why).
+     */
     const finish = (
       { leftRunning = [], stoppedBy, ...end }: {
         readonly status: TaskStatus
@@ -527,6 +530,7 @@ export const make = (
         readonly leftRunning?: ReadonlyArray<string>
         readonly stoppedBy?: string | undefined
       },
+      runMs: number,
       gaveUp?: string,
       restartInMs?: number
     ) => {
@@ -537,7 +541,7 @@ export const make = (
         exitCode: end.exitCode,
         signal: end.signal,
         endedAt,
-        lastRunMs: performance.now() - state.runStartedMs,
+        lastRunMs: runMs,
         process: undefined,
         restartDueMs: restartInMs === undefined ? null : performance.now() + restartInMs,
         lastExit: { ...end, at: endedAt },
