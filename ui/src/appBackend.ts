@@ -151,17 +151,24 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
       let lastScreen = ""
       let stop: () => void = () => {}
       const emit = (event: OutputEvent) => listener(event)
+      /**
+       * get_task of the name; "gone" (said, and the polls stopped) when there is no such task, "later" when
+       * the host could not ask (connected is false then).
+       */
+      const lookUp = async () => {
+        const info = await call("get_task", { name })
+        if (info.isError !== true) return info
+        if (connection.current() === false) return "later"
+        emit({ type: "gone" })
+        stop()
+        return "gone"
+      }
       stop = poll(async () => {
         if (!seen()) return undefined
         if (terminal === undefined) {
-          const info = await call("get_task", { name })
-          // The host could not ask (connected is false then): try again later.
-          if (info.isError === true && connection.current() === false) return outputEvery * 4
-          if (info.isError === true) {
-            emit({ type: "gone" })
-            stop()
-            return undefined
-          }
+          const info = await lookUp()
+          if (info === "later") return outputEvery * 4
+          if (info === "gone") return undefined
           terminal = (info.structuredContent?.terminal as { cols: number; rows: number } | null | undefined) ?? null
         }
         const jump = behind && cursor > 0
@@ -176,12 +183,8 @@ export const appBackend = (app: ToolCaller, options: AppBackendOptions = {}): Ba
         )
         if (read.isError === true) {
           // Removed since (as the page's stream says "gone"): the view stops asking, and follows the name from
-          // its start if it comes back, on a terminal or not; a host that cannot ask is asked again later.
-          const info = await call("get_task", { name })
-          if (info.isError !== true || connection.current() === false) return outputEvery * 4
-          emit({ type: "gone" })
-          stop()
-          return undefined
+          // its start if it comes back, on a terminal or not.
+          return (await lookUp()) === "gone" ? undefined : outputEvery * 4
         }
         let o = read.structuredContent as
           | { lines: ReadonlyArray<OutputLine>; nextCursor: number; dropped: number; truncated: boolean }
