@@ -1,0 +1,10 @@
+/**
+ * Where taskmux cannot run, one sentence says so before anything starts: on Windows there is no
+ * `/bin/sh`, no process group and no POSIX signal, so a task could be started but never stopped whole.
+ */
+export const unsupportedPlatform = (platform: NodeJS.Platform): string | undefined =>
+  platform === "win32"
+    ? "taskmux runs on Linux and macOS, not on Windows: it needs POSIX process groups and signals. " +
+      "On Windows, run it in WSL, with your client's command set to `wsl.exe` and its args to " +
+      "`[\"node\", \"/path/in/wsl/to/taskmux/dist/main.js\"]`."
+    : undefined
