@@ -5,6 +5,6 @@
 export const unsupportedPlatform = (platform: NodeJS.Platform): string | undefined =>
   platform === "win32"
     ? "taskmux runs on Linux and macOS, not on Windows: it needs POSIX process groups and signals. " +
-      "On Windows, run it in WSL, with your client's command set to `wsl.exe` and its args to " +
-      "`[\"node\", \"/path/in/wsl/to/taskmux/dist/main.js\"]`."
+      "On Windows, run it in WSL: your client's command `wsl.exe`, its args the absolute paths of Node " +
+      "and taskmux inside WSL (`[\"/usr/bin/node\", \"/home/you/taskmux/dist/main.js\"]`)."
     : undefined
