@@ -235,17 +235,23 @@ export class TaskAlreadyRunning extends Schema.TaggedError<TaskAlreadyRunning>()
   /** Between runs: its restart policy runs it again in this many ms. */
   restartInMs: Schema.optionalKey(Schema.Int),
   /** The start asked for the command it runs (in the same directory). */
-  same: Schema.optionalKey(Schema.Boolean)
+  same: Schema.optionalKey(Schema.Boolean),
+  /** Whether that start waits for the end (a client whose call timed out on it tries again); absent: unknown. */
+  exitWait: Schema.optionalKey(Schema.Boolean)
 }) {
   override get message() {
     const how = this.restartInMs === undefined
       ? `is already running (pid ${this.pid}`
       : `is restarting (its restart policy runs it again in ${(this.restartInMs / 1000).toFixed(1)} s`
-    // A client that gave up on a long start (its request timeout) tries again: the run it wants goes on.
-    const same = this.same === true
-      ? `It runs this same command: wait_for_task { name: ${quote(this.name)}, exit: true } waits for its end ` +
+    const same = this.same !== true
+      ? `Stop it with stop_task, restart it with restart_task, or choose another name.`
+      // A server started again: it runs already, as asked; a wait for its end would wait for ever.
+      : this.exitWait === false
+      ? `It runs this same command already: use it as it is, or restart_task { name: ${quote(this.name)} } to ` +
+        `run it again.`
+      // A client that gave up on a long start (its request timeout) tries again: the run it wants goes on.
+      : `It runs this same command: wait_for_task { name: ${quote(this.name)}, exit: true } waits for its end ` +
         `(or for a line: pattern). Else stop_task, restart_task, or another name.`
-      : `Stop it with stop_task, restart it with restart_task, or choose another name.`
     return `A task named ${quote(this.name)} ${how}${this.owner && `, ${this.owner}`}). ${same}`
   }
 }

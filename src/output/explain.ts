@@ -16,6 +16,8 @@ export interface Explained {
   readonly errorLines: ReadonlyArray<SummaryLine>
   /** The last lines, oldest first. */
   readonly lastLines: ReadonlyArray<string>
+  /** Each last line's seq, where the lines had one. */
+  readonly lastSeqs?: ReadonlyArray<number>
 }
 
 /** About 2 KB in all: half for the last lines at most, the rest for what looks like the error. */
@@ -111,7 +113,7 @@ export const explain = (lines: ReadonlyArray<SummaryLine>): Explained => {
     chosen.push({ seq: line.seq, stream: line.stream, text })
   }
   chosen.sort((a, b) => a.seq - b.seq)
-  return { errorLines: chosen, lastLines: last }
+  return { errorLines: chosen, lastLines: last, lastSeqs: lines.slice(first, first + last.length).map((l) => l.seq) }
 }
 
 /**

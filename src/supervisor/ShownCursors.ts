@@ -18,8 +18,19 @@ export interface ShownPartial {
 export interface ShownCursors {
   /** After the last line `viewer` was shown of `buffer`; a stateless (2026-07-28) request's: its run's start. */
   readonly cursor: (viewer: ViewerShape, buffer: OutputBuffer) => number
-  /** `viewer` was shown `buffer` up to `cursor` (never back), and `partial` if it was a line without its newline. */
-  readonly show: (viewer: ViewerShape, buffer: OutputBuffer, cursor: number, partial?: ShownPartial) => void
+  /**
+   * `viewer` was shown `buffer` up to `cursor` (never back), and `partial` if it was a line without its
+   * newline; `typed`: not shown, but passed by a send_input (a wait looks after it all the same).
+   */
+  readonly show: (
+    viewer: ViewerShape,
+    buffer: OutputBuffer,
+    cursor: number,
+    partial?: ShownPartial,
+    typed?: boolean
+  ) => void
+  /** After the last line an answer gave `viewer` to read (a send_input passes lines it never saw). */
+  readonly seen: (viewer: ViewerShape, buffer: OutputBuffer) => number
   /** The line without its newline `viewer` was last shown of `buffer`, if any. */
   readonly partial: (viewer: ViewerShape, buffer: OutputBuffer) => ShownPartial | undefined
 }
@@ -27,6 +38,7 @@ export interface ShownCursors {
 export const makeShownCursors = (): ShownCursors => {
   const shownBy = new WeakMap<ViewerShape, WeakMap<OutputBuffer, number>>()
   const partialShownBy = new WeakMap<ViewerShape, WeakMap<OutputBuffer, ShownPartial>>()
+  const seenBy = new WeakMap<ViewerShape, WeakMap<OutputBuffer, number>>()
   const shownTo = (viewer: ViewerShape) => {
     let shown = shownBy.get(viewer)
     if (shown === undefined) shownBy.set(viewer, shown = new WeakMap())
@@ -36,14 +48,20 @@ export const makeShownCursors = (): ShownCursors => {
     viewer.stateless ? buffer.runStart : shownTo(viewer).get(buffer) ?? 0
   return {
     cursor,
-    show: (viewer, buffer, at, partial) => {
+    show: (viewer, buffer, at, partial, typed) => {
       if (viewer.stateless) return
       shownTo(viewer).set(buffer, Math.max(cursor(viewer, buffer), at))
+      if (typed !== true) {
+        let seen = seenBy.get(viewer)
+        if (seen === undefined) seenBy.set(viewer, seen = new WeakMap())
+        seen.set(buffer, Math.max(seen.get(buffer) ?? 0, at))
+      }
       if (partial === undefined) return
       let partials = partialShownBy.get(viewer)
       if (partials === undefined) partialShownBy.set(viewer, partials = new WeakMap())
       partials.set(buffer, partial)
     },
+    seen: (viewer, buffer) => viewer.stateless ? buffer.runStart : seenBy.get(viewer)?.get(buffer) ?? 0,
     partial: (viewer, buffer) => viewer.stateless ? undefined : partialShownBy.get(viewer)?.get(buffer)
   }
 }

@@ -556,7 +556,8 @@ export const make = (
         ...end,
         ...(leftRunning.length > 0 && { leftRunning }),
         ...(stoppedBy !== undefined && { stoppedBy }),
-        ...explained,
+        errorLines: explained.errorLines,
+        lastLines: explained.lastLines,
         ...(restartInMs !== undefined && { restartAt: new Date(Date.now() + restartInMs).toISOString() }),
         quiet: !state.notifyOnExit,
         session: state.session

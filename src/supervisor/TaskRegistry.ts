@@ -296,12 +296,13 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       /** Where each session's answers got to in each task's output (a replaced task's is new). */
       const shown = makeShownCursors()
       /** Shown up to `cursor`; `last`, the line at it, is remembered as shown when it has no newline yet. */
-      const show = (viewer: ViewerShape, state: TaskState, cursor: number, last?: BufferedLine) =>
+      const show = (viewer: ViewerShape, state: TaskState, cursor: number, last?: BufferedLine, typed?: boolean) =>
         shown.show(
           viewer,
           state.buffer,
           cursor,
-          last?.partial === true ? { seq: last.seq, text: cleanFor(state)(last.text) } : undefined
+          last?.partial === true ? { seq: last.seq, text: cleanFor(state)(last.text) } : undefined,
+          typed
         )
 
       /** The tasks there are: removed ones wait only for their actor to end. */
@@ -714,7 +715,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           ? before.buffer.read({ tail: 1, transform: cleanFor(before) }).lines.at(-1)
           : undefined
         const sent = yield* command(name, (actor) => actor.input(bytes, eof))
-        if (typed !== undefined) show(yield* Viewer, before, typed.partial ? typed.seq - 1 : typed.seq, typed)
+        if (typed !== undefined) show(yield* Viewer, before, typed.partial ? typed.seq - 1 : typed.seq, typed, true)
         return sent
       })
 

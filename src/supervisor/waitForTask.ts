@@ -117,6 +117,12 @@ export const waitForTask = Effect.fnUntraced(function*(
     ? thisRunStart(state())
     : since ?? Math.max(shown.cursor(viewer, state().buffer), thisRunStart(state()))
   const firstCursor = cursor
+  // What this caller has read already: lines up to it are not given again in the answer's last lines.
+  const readUpTo = typeof since === "number"
+    ? since
+    : since === "run"
+    ? thisRunStart(state())
+    : Math.max(shown.seen(viewer, state().buffer), thisRunStart(state()))
   const exitWait = request.exit === true
   const bytesAtStart = state().buffer.receivedBytes
   let lastProgress = startedAt
@@ -147,7 +153,11 @@ export const waitForTask = Effect.fnUntraced(function*(
     const errorLines = timedOut
       ? explained.errorLines.filter((line) => line.seq > firstCursor)
       : explained.errorLines
-    const { lastLines } = explained
+    // What an earlier answer showed this caller (the lines up to where this wait began) is not given
+    // again: a wait after a start, a read or another wait carries only what is new to it.
+    const lastLines = explained.lastSeqs === undefined
+      ? explained.lastLines
+      : explained.lastLines.filter((_, k) => explained.lastSeqs![k]! > readUpTo)
     // Up to the last line the answer showed: a later wait does not match it again. A line still
     // waiting for its newline (a prompt) is shown as it is (see show).
     const last = matchedLine ?? ready?.last
@@ -387,7 +397,9 @@ const linesUpTo = (task: TaskState, seq: number | undefined) => {
   )
   // Not the run before a restart's: what this run printed up to its readiness.
   const upTo = seq === undefined ? lines : lines.filter((l) => l.seq <= seq)
-  return { lastLines: lastLinesOf(latestRun(upTo)).lastLines, last: upTo.at(-1) }
+  const run = latestRun(upTo)
+  const { first, lastLines } = lastLinesOf(run)
+  return { lastLines, lastSeqs: run.slice(first, first + lastLines.length).map((l) => l.seq), last: upTo.at(-1) }
 }
 
 /** "run 2 crashed (exit code 3); restarting in 0.5 s": the end of a run that a restart follows. */

@@ -21,6 +21,7 @@ interface Waited {
   readonly lastLines: Array<string>
   readonly errorLines?: Array<{ readonly seq: number; readonly stream?: string; readonly text: string }>
   readonly hint?: string
+  readonly nextCursor: number
 }
 
 const bin = (name: string) => NodePath.resolve(import.meta.dirname, "../../node_modules/.bin", name)
@@ -387,6 +388,44 @@ describe("summaries that show the cause", () => {
     const other = await s.call("start_task", { command: "sleep 31", name: "long-tests" })
     expect(textOf(other)).toMatch(/Stop it with stop_task, restart it with restart_task, or choose another name\.$/)
     await s.structured("stop_task", { name: "long-tests" })
+  })
+
+  it("the same server command again, without a wait for its end, is pointed at the run it has and restart_task", async () => {
+    await run({ command: "sleep 30", name: "same-server" })
+    const again = await s.call("start_task", { command: "sleep 30", name: "same-server" })
+    expect(again.isError).toBe(true)
+    expect(textOf(again)).toMatch(
+      /It runs this same command already: use it as it is, or restart_task \{ name: "same-server" \}/
+    )
+    expect(textOf(again)).not.toMatch(/exit: true/)
+    await s.structured("stop_task", { name: "same-server" })
+  })
+
+  it("a wait's last lines leave out what an answer gave the caller already, not what it typed past", async () => {
+    await run({
+      command: "echo one; echo two; echo ready; read x; echo got $x; echo ready again; sleep 30",
+      name: "lines-once",
+      waitFor: { pattern: "^ready$" }
+    })
+    const typed = await s.call("send_input", { name: "lines-once", data: "it\n" })
+    expect(typed.isError).toBeFalsy()
+    const answer = await s.call("wait_for_task", { name: "lines-once", pattern: "ready again" })
+    const second = answer.structuredContent as unknown as Waited
+    // "one", "two", "ready" were in the start's answer; "got it" was not, though the send passed it.
+    expect(second.lastLines).toEqual(["got it", "ready again"])
+    // Where to read on from, in the text too (a client may give its model only the text).
+    expect(textOf(answer)).toMatch(new RegExp(`\\n\\[nextCursor ${second.nextCursor}\\]$`))
+    // An explicit cursor still gets every line after it.
+    const all = await s.structured<Waited>("wait_for_task", { name: "lines-once", pattern: "ready again", since: 0 })
+    expect(all.lastLines).toEqual(["one", "two", "ready", "got it", "ready again"])
+    await s.structured("stop_task", { name: "lines-once" })
+  })
+
+  it("get_task's text names its log file and its restarts", async () => {
+    await run({ command: "exit 3", name: "logged", restart: { policy: "on-failure", maxRestarts: 1, backoffMs: 100 } })
+    await s.structured("wait_for_task", { name: "logged", exit: true })
+    const text = textOf(await s.call("get_task", { name: "logged" }))
+    expect(text).toMatch(/ Restart: on-failure, 1 restart\. Log: \/\S+logged-\S+\.log\./)
   })
 
   it("a program that reads its stdin to the end: the wait says stdin is open, and send_input eof ends it", async () => {

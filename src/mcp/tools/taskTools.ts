@@ -3,7 +3,7 @@ import { Effect, Option, Schema, SchemaGetter, Struct } from "effect"
 import { unlink } from "node:fs/promises"
 import { TaskmuxConfig } from "../../Config.ts"
 import { type LostTask, LostTasks, startRequestOf } from "../../daemon/LostTasks.ts"
-import { InvalidArguments } from "../../domain/errors.ts"
+import { InvalidArguments, TaskAlreadyRunning } from "../../domain/errors.ts"
 import { SignalName } from "../../domain/Signals.ts"
 import { defaultTimeoutMs, RestartSpec, UpToTenMinutesMs, waitForIssue, WaitForSpec } from "../../domain/StartSpec.ts"
 import { compactErrorLine, describeEnd, isFinished, TaskStatus } from "../../domain/Task.ts"
@@ -159,7 +159,14 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
           command,
           ...(terminal === true &&
             { terminal: { cols: cols ?? DEFAULT_TERMINAL.cols, rows: rows ?? DEFAULT_TERMINAL.rows } })
-        })
+        }).pipe(
+          // The same command again: a wait for its end is what a retried build wants; a server's start, the run it has.
+          Effect.mapError((e) =>
+            e._tag === "TaskAlreadyRunning" && e.same === true
+              ? new TaskAlreadyRunning({ ...e, exitWait: waitFor?.exit === true })
+              : e
+          )
+        )
         // A project task's name taken by a command: it runs instead of the file's task while listed.
         const shadows = request.name !== undefined && (yield* isProjectTask(started.name))
           ? {

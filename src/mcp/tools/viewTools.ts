@@ -70,6 +70,13 @@ export const getTask = tool({
   text: (t) =>
     `Task "${t.name}": ${describeEnd(t.status, t.exitCode, t.signal)}; pid ${t.pid}; ${t.command} in ${t.cwd}; ` +
     sentence(`${plural(t.lines, "line")} held, ${t.droppedLines} dropped${t.error ? `; error: ${t.error}` : ""}`) +
+    // What only this answer gives, said: a client that hands its model the text alone has no other way to it.
+    (t.restarts > 0 || t.restartPolicy !== "no"
+      ? ` Restart: ${t.restartPolicy}, ${plural(t.restarts, "restart")}${
+        t.nextRestartAt !== null ? `, next at ${t.nextRestartAt}` : ""
+      }.`
+      : "") +
+    (t.logFile !== null ? ` Log: ${t.logFile}${t.logCapped ? " (capped)" : ""}.` : "") +
     // Said, not only in the answer's fields: a client that shows the text would think the log holds it all.
     (t.logError !== null ? ` Its log is not written (${t.logError}): only the lines held are kept.` : "") +
     (t.processes !== null && t.processes.length > 0

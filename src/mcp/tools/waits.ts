@@ -94,7 +94,11 @@ export const summaryText = (w: Pick<WaitAnswer, "errorLines" | "lastLines" | "st
   return `${errors}${last}`
 }
 
-export const waitText = (w: Omit<WaitAnswer, "name">, name: string, wanted: Wanted) => {
+/** A wait's answer in words, ending as a read's does with where to read on from (`since`), once there are lines. */
+export const waitText = (w: Omit<WaitAnswer, "name">, name: string, wanted: Wanted) =>
+  `${waitSentence(w, name, wanted)}${w.nextCursor > 0 ? `\n[nextCursor ${w.nextCursor}]` : ""}`
+
+const waitSentence = (w: Omit<WaitAnswer, "name">, name: string, wanted: Wanted) => {
   const seconds = `${(w.elapsedMs / 1000).toFixed(1)} s`
   if (w.matched && w.port !== undefined) {
     return `"${name}" is listening on port ${w.port} after ${seconds}${w.line ? `; matched: ${w.line.text}` : ""}.${
