@@ -6,6 +6,7 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit, Layer, Logger } from "effect"
+import { access } from "node:fs"
 import { parseCommandLine, TaskmuxConfig } from "./Config.ts"
 import { LOST_RACE } from "./daemon/connect.ts"
 import { runtimePaths } from "./daemon/runtimePaths.ts"
@@ -35,6 +36,11 @@ export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => 
     : serveAlone(command.env, note)
 
   if (command._tag !== "Print") {
+    // libuv makes its worker threads at the first work queued to them (the first task's cwd check) and
+    // aborts the process when no thread can be made then: a user's process limit (RLIMIT_NPROC, a
+    // container's pids.max) reached by a `make -j` would end the server, and every task with it. Made
+    // now, a limit reached later fails only a spawn, with EAGAIN, which the start's answer says.
+    access("/", () => {})
     // stdout is the protocol's (a session alone) or nobody's (a supervisor's is /dev/null, its stderr its
     // log): whatever logs with console.log, a fiber run without the reference below or a dependency, says
     // it on stderr instead.

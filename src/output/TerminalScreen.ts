@@ -10,6 +10,7 @@
  */
 import type * as XtermHeadless from "@xterm/headless"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
+import { loadOnce } from "../loadOnce.ts"
 import { CURSOR_QUERY } from "./cursorQuery.ts"
 import { loadAddons, type SerializeAddon } from "./xtermAddons.js"
 
@@ -59,14 +60,14 @@ interface Emulator {
   readonly Unicode11Addon: new() => XtermHeadless.ITerminalAddon
 }
 const defaultOf = <A>(module: unknown): A => ((module as { default?: A }).default ?? module) as A
-let loaded: Promise<Emulator> | undefined
 /** The emulator and its two addons: Unicode 11 widths (an emoji takes two columns, as in a terminal), and a redraw. */
-const loadEmulator = () =>
-  loaded ??= Promise.all([import("@xterm/headless"), loadAddons()]).then(([xterm, [serialize, unicode11]]) => ({
+const loadEmulator = loadOnce(() =>
+  Promise.all([import("@xterm/headless"), loadAddons()]).then(([xterm, [serialize, unicode11]]) => ({
     Terminal: defaultOf<Xterm>(xterm).Terminal,
     SerializeAddon: defaultOf<Pick<Emulator, "SerializeAddon">>(serialize).SerializeAddon,
     Unicode11Addon: defaultOf<Pick<Emulator, "Unicode11Addon">>(unicode11).Unicode11Addon
   }))
+)
 
 export interface Screen {
   /** The rows of the screen, trailing blanks trimmed. */

@@ -35,13 +35,15 @@ const start = (spec: SpawnSpec, output: OutputSink) =>
     const [file, args] = argv(spec.command, spec.args)
     let child: NodeChildProcess.ChildProcess
     try {
-      child = NodeChildProcess.spawn(file, args, {
-        cwd: spec.cwd,
-        env: spec.env,
-        // Own session and process group, so the whole tree can be signalled as one.
-        detached: true,
-        stdio: ["pipe", "pipe", "pipe"]
-      })
+      child = procfs.forkedAsOomChoice(() =>
+        NodeChildProcess.spawn(file, args, {
+          cwd: spec.cwd,
+          env: spec.env,
+          // Own session and process group, so the whole tree can be signalled as one.
+          detached: true,
+          stdio: ["pipe", "pipe", "pipe"]
+        })
+      )
     } catch (error) {
       // Some errors Node throws rather than emits (E2BIG: a command line over the kernel's limits).
       const { code, message } = error as NodeJS.ErrnoException

@@ -16,6 +16,7 @@ import { constants as osConstants } from "node:os"
 import * as NodePath from "node:path"
 import { SpawnFailed, TerminalUnavailable } from "../domain/errors.ts"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
+import { loadOnce } from "../loadOnce.ts"
 import * as ProcessTree from "./ProcessTree.ts"
 import * as procfs from "./procfs.ts"
 import { PtyInput } from "./PtyInput.ts"
@@ -24,22 +25,27 @@ import type { ExitInfo, OutputSink, SpawnSpec, TaskProcess, WriteResult } from "
 
 type Pty = typeof NodePty
 
-let loaded: Promise<Pty> | undefined
+/** The native module, loaded on first use (and again after a load that failed). */
+const importPty = loadOnce(() =>
+  import("@lydell/node-pty").then((module) =>
+    // CommonJS: its exports arrive as the default export.
+    ((module as { default?: Pty }).default ?? module) as Pty
+  )
+)
 
-/** The native module, loaded once, on first use. */
 const loadPty = Effect.tryPromise({
-  try: () =>
-    loaded ??= import("@lydell/node-pty").then((module) =>
-      // CommonJS: its exports arrive as the default export.
-      ((module as { default?: Pty }).default ?? module) as Pty
-    ),
-  catch: (error) =>
-    new TerminalUnavailable({
-      // Its first line says what is missing; how to get it back is the same whatever it is.
-      reason: `the native module @lydell/node-pty could not be loaded (${
-        (error instanceof Error ? error.message : String(error)).split("\n")[0]
-      }; installing taskmux again on this machine, without npm's --omit=optional, brings it back)`
+  try: importPty,
+  catch: (error) => {
+    // Its first line says what is missing; how to get it back is the same whatever it is, but for a limit.
+    const first = (error instanceof Error ? error.message : String(error)).split("\n")[0]
+    return new TerminalUnavailable({
+      reason: /EMFILE|ENFILE|too many open files/i.test(first ?? "")
+        ? `the native module @lydell/node-pty could not be loaded now: taskmux has too many files open (${first}); ` +
+          "stop tasks it no longer needs, or raise its limit (ulimit -n), and try again"
+        : `the native module @lydell/node-pty could not be loaded (${first}; installing taskmux again on this ` +
+          "machine, without npm's --omit=optional, brings it back)"
     })
+  }
 })
 
 export const spawn = (
@@ -61,15 +67,17 @@ const start = (pty: Pty, spec: SpawnSpec, size: TerminalSize, output: OutputSink
       // look for it first, so a typo fails as it does on pipes.
       const missing = missingProgram(file, spec.env.PATH, spec.cwd)
       if (missing !== undefined) throw missing
-      const terminal = pty.spawn(file, args, {
-        name: "xterm-256color",
-        cols: size.cols,
-        rows: size.rows,
-        cwd: spec.cwd,
-        env: withCharacterSet(spec.env),
-        // Bytes, not strings: the output buffer finds lines in bytes and decodes only what is read.
-        encoding: null
-      })
+      const terminal = procfs.forkedAsOomChoice(() =>
+        pty.spawn(file, args, {
+          name: "xterm-256color",
+          cols: size.cols,
+          rows: size.rows,
+          cwd: spec.cwd,
+          env: withCharacterSet(spec.env),
+          // Bytes, not strings: the output buffer finds lines in bytes and decodes only what is read.
+          encoding: null
+        })
+      )
       return make(terminal, spec, output)
     },
     catch: (error) =>

@@ -3,7 +3,17 @@
  * returns nothing (never throws) for a process that is gone or not ours to read, and
  * `available` is false off Linux, where callers fall back or say what they cannot tell.
  */
-import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, readlinkSync, readSync } from "node:fs"
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  writeFileSync
+} from "node:fs"
 import { readFile } from "node:fs/promises"
 import { escapeControls } from "../domain/escapeControls.ts"
 import { withoutTraps } from "./shellLine.ts"
@@ -137,6 +147,43 @@ export const stat = (pid: number): Proc | undefined => {
 
 /** The value of one variable in the environment a process was started with. */
 /** Whether `pid` ignores signal number `n` (its SigIgn mask); false where /proc cannot say. */
+/**
+ * How much more the kernel's OOM killer should want a task's processes than taskmux's own. In a container
+ * or cgroup with a memory limit it ends the biggest process, and a test run's workers of 50 MB each would
+ * have it end the supervisor (70-90 MB), and so every task of every session, rather than one of them.
+ */
+const TASK_OOM_SCORE_ADJ = 500
+/** This process's own score, read once: what it goes back to; undefined until read, NaN where it cannot be. */
+let ownOomScoreAdj: number | undefined
+
+/**
+ * Runs `fork` (a task's spawn, which forks before it returns) with this process's OOM score raised, so
+ * that the task's first process inherits it, and with it whatever that forks at once (a shell line's
+ * first command) or later (a test runner's workers); then lowers it back. Raising it needs no
+ * privilege, nor does lowering it back to what it was.
+ */
+export const forkedAsOomChoice = <A>(fork: () => A): A => {
+  if (!available) return fork()
+  ownOomScoreAdj ??= Number(read("/proc/self/oom_score_adj") ?? Number.NaN)
+  const own = ownOomScoreAdj
+  if (!(own < TASK_OOM_SCORE_ADJ) || !writeOwnOomScoreAdj(TASK_OOM_SCORE_ADJ)) return fork()
+  try {
+    return fork()
+  } finally {
+    // Should it ever fail, it is not raised again: taskmux stays no likelier a choice than its tasks.
+    if (!writeOwnOomScoreAdj(own)) ownOomScoreAdj = Number.NaN
+  }
+}
+
+const writeOwnOomScoreAdj = (score: number): boolean => {
+  try {
+    writeFileSync("/proc/self/oom_score_adj", String(score))
+    return true
+  } catch {
+    return false
+  }
+}
+
 export const ignoresSignal = (pid: number, n: number): boolean => {
   const mask = /SigIgn:\s+([0-9a-f]+)/.exec(read(`/proc/${pid}/status`) ?? "")?.[1]
   return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(n - 1)) & 1n) === 1n

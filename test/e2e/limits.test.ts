@@ -1,0 +1,114 @@
+/**
+ * taskmux at a user's limits. The process limit (RLIMIT_NPROC, counted per user over every process and
+ * thread: a `make -j`, a test runner's workers, a container's pids.max) reached after the server started
+ * must fail a start with words, not end the server and every task with it. Root ignores the limit: the
+ * server and the program that uses the limit up run as another uid.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { chmodSync, mkdtempSync, readFileSync, statSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import { describe, expect, it } from "vitest"
+import { isAlive } from "../helpers.ts"
+import { connect, serverEntry, textOf, until } from "./client.ts"
+
+const UID = "54323"
+const LIMIT = 60
+const asUser = ["setpriv", `--reuid=${UID}`, `--regid=${UID}`, "--clear-groups", "prlimit", `--nproc=${LIMIT}`, "--"]
+
+describe.runIf(process.getuid?.() === 0)("a server at its user's process limit", () => {
+  it("answers a start that cannot fork with the limit, serves on, and starts again once the limit has passed", async () => {
+    const home = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-nproc-"))
+    chmodSync(home, 0o777)
+    execFileSync("chmod", ["o+x", os.tmpdir()])
+    const s = await connect({ HOME: home, TASKMUX_LOG_DIR: home }, [], serverEntry, home, asUser)
+    // Another program of the same user takes every process left, and holds them.
+    let hog: ChildProcess | undefined
+    try {
+      hog = spawn(asUser[0]!, [
+        ...asUser.slice(1),
+        "python3",
+        "-c",
+        "import os, sys, time\n" +
+        "while True:\n" +
+        "    try:\n" +
+        "        if os.fork() == 0:\n" +
+        "            time.sleep(60); os._exit(0)\n" +
+        "    except OSError:\n" +
+        "        print('full', flush=True); break\n" +
+        "time.sleep(60)\n"
+      ], { stdio: ["ignore", "pipe", "ignore"], detached: true })
+      let said = ""
+      hog.stdout!.on("data", (chunk: Buffer) => (said += chunk.toString()))
+      await until(() => said.includes("full") || undefined, 20_000)
+
+      const refused = await s.call("start_task", { command: "echo hi", name: "first" })
+      expect(refused.isError).toBe(true)
+      expect(textOf(refused)).toMatch(/limit of processes is reached/)
+      expect(isAlive(s.pid)).toBe(true)
+      expect((await s.structured<{ tasks: Array<unknown> }>("list_tasks")).tasks).toBeDefined()
+
+      process.kill(-hog.pid!, "SIGKILL")
+      hog = undefined
+      const ran = await until(async () => {
+        const result = await s.call("start_task", { command: "echo hi", name: "first", waitFor: { exit: true } })
+        return result.isError ? undefined : result.structuredContent as { status: string }
+      })
+      expect(ran.status).toBe("exited")
+    } finally {
+      if (hog !== undefined) process.kill(-hog.pid!, "SIGKILL")
+      await s.client.close()
+    }
+  })
+})
+
+describe.runIf(process.getuid?.() === 0)("a terminal module that could not be loaded once", () => {
+  it("loads at the next terminal start once it can be (no restart of the server)", async () => {
+    const home = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-ptyload-"))
+    chmodSync(home, 0o777)
+    execFileSync("chmod", ["o+x", os.tmpdir()])
+    // Unreadable by the server's uid for a moment (as a file is to a process out of descriptors); root, and
+    // so every other test, reads it all the same.
+    const pty = NodePath.resolve(import.meta.dirname, "../../node_modules/@lydell/node-pty")
+    const mode = statSync(pty).mode & 0o7777
+    const s = await connect({ HOME: home, TASKMUX_LOG_DIR: home }, [], serverEntry, home, asUser.slice(0, 4))
+    try {
+      chmodSync(pty, 0o700)
+      const refused = await s.call("start_task", { command: "cat", name: "tty", terminal: true })
+      expect(refused.isError).toBe(true)
+      expect(textOf(refused)).toMatch(/Terminal mode is unavailable/)
+      chmodSync(pty, mode)
+      const started = await s.structured<{ status: string }>("start_task", {
+        command: "cat",
+        name: "tty",
+        terminal: true
+      })
+      expect(started.status).toBe("running")
+      await s.structured("stop_task", { name: "tty" })
+    } finally {
+      chmodSync(pty, mode)
+      await s.client.close()
+    }
+  })
+})
+
+describe.runIf(process.platform === "linux")("a machine out of memory", () => {
+  it("has the kernel end a task's processes before the server's: each is the OOM killer's choice first", async () => {
+    const s = await connect()
+    try {
+      const oomScoreAdj = (pid: number) => Number(readFileSync(`/proc/${pid}/oom_score_adj`, "utf8"))
+      const own = oomScoreAdj(s.pid)
+      // A shell and what it forks later (a test runner's workers): every one of them.
+      await s.structured("start_task", { command: "sleep 0.2; sleep 30 & wait", name: "workers" })
+      const task = await until(async () => {
+        const got = await s.structured<{ processes: Array<{ pid: number }> }>("get_task", { name: "workers" })
+        return got.processes.length >= 2 ? got : undefined
+      })
+      for (const { pid } of task.processes) expect(oomScoreAdj(pid)).toBe(Math.max(own, 500))
+      expect(oomScoreAdj(s.pid)).toBe(own)
+      await s.structured("stop_task", { name: "workers" })
+    } finally {
+      await s.client.close()
+    }
+  })
+})
