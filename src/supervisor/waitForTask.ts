@@ -13,6 +13,7 @@ import type { BufferedLine } from "../output/OutputBuffer.ts"
 import * as PortProbe from "../process/PortProbe.ts"
 import type { PortWanted } from "../process/PortProbe.ts"
 import * as procfs from "../process/procfs.ts"
+import { listeningPorts } from "../process/usage.ts"
 import { joinHints, pausedHint, silentHint, stdoutSilentHint } from "./hints.ts"
 import type { ShownCursors, ShownPartial } from "./ShownCursors.ts"
 import type * as TaskActor from "./TaskActor.ts"
@@ -269,6 +270,18 @@ export const waitForTask = Effect.fnUntraced(function*(
     // Stopped by a signal (SIGSTOP, SIGTSTP): nothing else explains the silence.
     if (now.pid !== null && procfs.available && procfs.stat(now.pid)?.paused === true) {
       return { hint: pausedHint }
+    }
+    // A server that is up, its ready line worded otherwise than guessed: its port says so at once, where
+    // the next guess at the line would wait its whole timeout again.
+    const listening = request.pattern !== undefined && request.port === undefined && procfs.available &&
+        !isFinished(now.status)
+      ? listeningPorts(now.process?.members() ?? [])
+      : []
+    if (listening.length > 0) {
+      return {
+        hint: `It listens on ${listening.length === 1 ? "port" : "ports"} ${listening.join(", ")}: if that ` +
+          `means ready, wait_for_task {"name":${JSON.stringify(now.name)},"port":${listening[0]}} answers at once.`
+      }
     }
     // Silent for a while, not for a wait that looked once (timeoutMs: 0); and a task that printed
     // before the wait is no sign of a buffer holding its lines back (it printed those).

@@ -421,6 +421,20 @@ describe("summaries that show the cause", () => {
     await s.structured("stop_task", { name: "lines-once" })
   })
 
+  it("a ready line guessed wrong on a server that listens: the timeout names its port and the wait that answers at once", async () => {
+    await s.structured("start_task", {
+      command: "python3 -m http.server 0 --bind 127.0.0.1",
+      name: "guessed",
+      waitFor: { port: "any" }
+    })
+    const waited = await s.call("wait_for_task", { name: "guessed", pattern: "Listening on", timeoutMs: 1_000 })
+    expect((waited.structuredContent as unknown as Waited).timedOut).toBe(true)
+    expect(textOf(waited)).toMatch(
+      /It listens on port (\d+): if that means ready, wait_for_task \{"name":"guessed","port":\1\} answers at once\./
+    )
+    await s.structured("stop_task", { name: "guessed" })
+  })
+
   it("get_task's text names its log file and its restarts", async () => {
     await run({ command: "exit 3", name: "logged", restart: { policy: "on-failure", maxRestarts: 1, backoffMs: 100 } })
     await s.structured("wait_for_task", { name: "logged", exit: true })
