@@ -48,6 +48,38 @@ export const issueMessage = (message: string, key: PropertyKey, owner: string): 
   return notAField(String(key), list(fields), owner, list(nested))
 }
 
+/** Other words for a field, as models write them (`lines` for tail, `cmd` for command): the first the tool has. */
+const SYNONYMS: Readonly<Record<string, ReadonlyArray<string>>> = {
+  lines: ["tail"],
+  n: ["tail"],
+  count: ["tail"],
+  last: ["tail"],
+  filter: ["grep", "pattern"],
+  regex: ["grep", "pattern"],
+  search: ["grep", "pattern"],
+  match: ["pattern", "grep"],
+  cursor: ["since"],
+  after: ["since"],
+  offset: ["since"],
+  from: ["since"],
+  cmd: ["command"],
+  cmdline: ["command"],
+  script: ["command"],
+  workdir: ["cwd"],
+  dir: ["cwd"],
+  directory: ["cwd"],
+  text: ["data"],
+  input: ["data"],
+  keys: ["data"],
+  id: ["name"],
+  task: ["name"],
+  taskname: ["name"],
+  environment: ["env"],
+  tty: ["terminal"],
+  pty: ["terminal"],
+  ready: ["waitFor"]
+}
+
 /**
  * `key` is not one of `fields` of `owner`: what it may have meant, and what there is. What it may have
  * meant is looked for in the structs it holds too (`nested`, by path): `timeout` is `waitFor.timeoutMs`.
@@ -60,6 +92,7 @@ export const notAField = (
 ): string => {
   const inner = closest(key, nested.map((path) => path.slice(path.indexOf(".") + 1)))
   const guess = closest(key, fields) ??
+    SYNONYMS[key.toLowerCase().replace(/[-_]/g, "")]?.find((field) => fields.includes(field)) ??
     (inner === undefined ? undefined : nested.find((path) => path.endsWith(`.${inner}`)))
   return `not a field of ${owner}${guess === undefined ? "" : ` (did you mean ${quote(guess)}?)`}${
     fields.length === 0 ? ", which takes none" : `; its fields are ${fields.join(", ")}`

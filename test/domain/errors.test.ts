@@ -77,6 +77,9 @@ describe("formatSchemaError: what a model is told of arguments that do not fit",
     )
     // One of its own fields first.
     expect(said({ command: "x", comand: 1 })).toMatch(/^comand: not a field of start \(did you mean "command"\?\)/)
+    // Another word for it, as models write them: said as the field, where this tool has one.
+    expect(said({ cmd: "x" })).toMatch(/^cmd: not a field of start \(did you mean "command"\?\)/)
+    expect(said({ command: "x", match: "ready" })).toMatch(/^match: not a field of start; its fields/)
   })
 
   it("says a bounded integer given a fraction is wrong once, with its bounds", () => {
