@@ -407,7 +407,9 @@ const tick = () => {
   }
   for (const waiter of waiters) {
     if (!waiter.leaderExited()) continue
-    const groupAlive = kill(-waiter.pid, 0) && (!procfs.available || liveGroups().has(waiter.pid))
+    // A look that could not be taken (no descriptor left, even the reserve) tells nothing: the group counts as
+    // alive while it can be signalled (its zombies too, until reaped), rather than gone while it runs on.
+    const groupAlive = kill(-waiter.pid, 0) && (!procfs.available || liveGroups().has(waiter.pid) || procfs.blind)
     if (groupAlive || waiter.others.some(isAlive)) continue
     waiters.delete(waiter)
     waiter.resolve(now)
@@ -417,7 +419,8 @@ const tick = () => {
 
 const isAlive = (p: procfs.Proc) => {
   const now = procfs.stat(p.pid)
-  return now !== undefined && now.start === p.start && now.live
+  if (now === undefined) return procfs.blind && kill(p.pid, 0)
+  return now.start === p.start && now.live
 }
 
 /** Completes once the leader's group and every one of `targets` is gone, with the time it was seen gone. */

@@ -57,12 +57,15 @@ let scratch = Buffer.allocUnsafe(64 * 1024)
  * that a look at every process reads.
  */
 const read = (path: string): string | undefined => {
-  let fd: number
   try {
-    fd = openSync(path, "r")
+    return withDescriptor(() => readWhole(path))
   } catch {
     return undefined
   }
+}
+
+const readWhole = (path: string): string => {
+  const fd = openSync(path, "r")
   try {
     let length = 0
     for (;;) {
@@ -75,10 +78,42 @@ const read = (path: string): string | undefined => {
       if (n === 0) return scratch.toString("latin1", 0, length)
       length += n
     }
-  } catch {
-    return undefined
   } finally {
     closeSync(fd)
+  }
+}
+
+/**
+ * A descriptor kept for looking at /proc when every other is in use (a server at its RLIMIT_NOFILE): a look
+ * that could not be taken would read as "nothing alive", and a stop would answer while its tree lives on.
+ * `f` opens and closes its own descriptor; when that fails for want of one, it runs again with this one freed.
+ */
+let reserve: number | undefined = openReserve()
+function openReserve(): number | undefined {
+  try {
+    return openSync("/dev/null", "r")
+  } catch {
+    return undefined
+  }
+}
+const outOfDescriptors = (error: unknown) => {
+  const code = (error as NodeJS.ErrnoException).code
+  return code === "EMFILE" || code === "ENFILE"
+}
+/** Whether the last listing of /proc failed for want of a descriptor, even with the reserve: nothing can be told. */
+export let blind = false
+const withDescriptor = <A>(f: () => A): A => {
+  try {
+    return f()
+  } catch (error) {
+    if (!outOfDescriptors(error) || reserve === undefined) throw error
+    closeSync(reserve)
+    reserve = undefined
+    try {
+      return f()
+    } finally {
+      reserve = openReserve()
+    }
   }
 }
 
@@ -113,8 +148,10 @@ export const processes = (): Array<Proc> => {
 const pids = (): Array<number> => {
   let entries: Array<string>
   try {
-    entries = readdirSync("/proc")
-  } catch {
+    entries = withDescriptor(() => readdirSync("/proc"))
+    blind = false
+  } catch (error) {
+    blind = outOfDescriptors(error)
     return []
   }
   const out: Array<number> = []
@@ -203,7 +240,7 @@ export const environValue = (pid: number, name: string): string | undefined => {
 export const descriptors = (pid: number): Array<string> => {
   let fds: Array<string>
   try {
-    fds = readdirSync(`/proc/${pid}/fd`)
+    fds = withDescriptor(() => readdirSync(`/proc/${pid}/fd`))
   } catch {
     return []
   }

@@ -5,7 +5,7 @@
  * server and the program that uses the limit up run as another uid.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { chmodSync, mkdtempSync, readFileSync, statSync } from "node:fs"
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
@@ -107,6 +107,57 @@ describe.runIf(process.platform === "linux")("a machine out of memory", () => {
       for (const { pid } of task.processes) expect(oomScoreAdj(pid)).toBe(Math.max(own, 500))
       expect(oomScoreAdj(s.pid)).toBe(own)
       await s.structured("stop_task", { name: "workers" })
+    } finally {
+      await s.client.close()
+    }
+  })
+})
+
+describe.runIf(process.platform === "linux" && process.getuid?.() === 0)("a server out of file descriptors", () => {
+  it("still finds a stopped tree that ignores SIGTERM, SIGKILLs it after the grace, and says so", async () => {
+    const s = await connect()
+    // The descriptors a server has before its first task (its reserve for /proc among them): a limit there
+    // leaves none free once tasks hold more, even when a stopped task's pipes are closed.
+    const lowestFree = () => {
+      const used = new Set(readdirSync(`/proc/${s.pid}/fd`).map(Number))
+      let free = 0
+      while (used.has(free)) free++
+      return free
+    }
+    const before = lowestFree()
+    try {
+      for (let i = 0; i < 12; i++) await s.structured("start_task", { command: "sleep 600", name: `idle-${i}` })
+      // A shell line: the shell that runs it ends at the SIGTERM, and only a look at the group finds the rest.
+      const script = NodePath.join(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-stubborn-")), "stubborn.py")
+      writeFileSync(
+        script,
+        "import os, signal, time\n" +
+          "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n" +
+          "if os.fork() == 0:\n" +
+          "    print('child', os.getpid(), flush=True)\n" +
+          "else:\n" +
+          "    print('parent', os.getpid(), flush=True)\n" +
+          "while True: time.sleep(1)\n"
+      )
+      await s.structured("start_task", {
+        command: `python3 ${script}; echo done`,
+        name: "stubborn",
+        waitFor: { pattern: "child", timeoutMs: 10_000 }
+      })
+      const read = await s.structured<{ lines: Array<{ text: string }> }>("read_output", { name: "stubborn", since: 0 })
+      const pids = read.lines.map((line) => Number(/\d+/.exec(line.text)![0]))
+      expect(pids).toHaveLength(2)
+      const open = readdirSync(`/proc/${s.pid}/fd`).length
+      expect(lowestFree()).toBeGreaterThan(before)
+      execFileSync("prlimit", ["--pid", String(s.pid), `--nofile=${before}:${open + 1000}`])
+      const stopped = await s.structured<{ status: string; signal: string | null }>("stop_task", {
+        name: "stubborn",
+        graceMs: 1_000
+      })
+      expect(stopped.signal).toBe("SIGKILL")
+      expect(pids.filter(isAlive)).toEqual([])
+      execFileSync("prlimit", ["--pid", String(s.pid), `--nofile=${open + 1000}`])
+      for (let i = 0; i < 12; i++) await s.structured("stop_task", { name: `idle-${i}` })
     } finally {
       await s.client.close()
     }
