@@ -60,7 +60,9 @@ try {
   if (dir !== undefined) module.enableCompileCache?.(dir)
 } catch {}
 await import("./server.js")
-`
+`,
+  // Executable, as the bin it is: npm link made it so once, and a rebuild must not undo that.
+  { mode: 0o755 }
 )
 
 // The browser page (ui/): Vite builds it into dist/ui (index.html with the two meta tags the server

@@ -134,19 +134,33 @@ export const LOST_RACE = 3
 export const supervisorNode = (): string => {
   const [major = 0, minor = 0] = process.versions.node.split(".").map(Number)
   if (major > 22 || major === 22 && minor >= 19) return process.execPath
-  const own = NodePath.join(NodePath.dirname(NodePath.dirname(process.argv[1] ?? "")), "node_modules/node/bin/node")
+  // Through the links on the way (`npm link` puts one on PATH, and one from the global node_modules to
+  // the checkout): the checkout's own directory.
+  const own = NodePath.join(NodePath.dirname(NodePath.dirname(realEntry())), "node_modules/node/bin/node")
   return fs.existsSync(own) ? own : process.execPath
+}
+
+const realEntry = () => {
+  try {
+    return fs.realpathSync(process.argv[1] ?? "")
+  } catch {
+    return process.argv[1] ?? ""
+  }
 }
 
 const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
   const log = fs.openSync(paths.log, "a", 0o600)
   // Where its own lines will begin: the log holds earlier supervisors' too.
   const logStart = fs.fstatSync(log).size
+  const node = supervisorNode()
   const child = spawn(
-    supervisorNode(),
+    node,
     // Its project as a full path: the front's own --project may be relative to where the front runs.
     [
-      "--disable-warning=ExperimentalWarning",
+      // node:sqlite's warning on Node 22; a Node before 20.11 knows no such flag, and would not start.
+      ...(node !== process.execPath || process.allowedNodeEnvironmentFlags.has("--disable-warning")
+        ? ["--disable-warning=ExperimentalWarning"]
+        : []),
       process.argv[1]!,
       "supervise",
       ...withoutProject(args),

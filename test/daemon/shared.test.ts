@@ -524,20 +524,36 @@ describe("one supervisor per project, shared by every session", () => {
     async () => {
       const p = makeProject()
       writeFileSync(NodePath.join(p.project, "taskmux.json"), JSON.stringify({ tasks: { t: { command: "sleep 60" } } }))
-      const started = spawnSync(olderNode!, [serverEntry, "start", "t"], {
-        cwd: p.project,
-        env: { ...process.env, ...p.env },
-        encoding: "utf8",
-        timeout: 30_000
-      })
-      expect(started.status, started.stderr).toBe(0)
-      const supervisor = (await p.supervisor())!.pid
-      try {
-        expect(readlinkSync(`/proc/${supervisor}/exe`)).not.toBe(realpathSync(olderNode!))
-        expect(readlinkSync(`/proc/${supervisor}/exe`)).toBe(realpathSync(process.execPath))
-      } finally {
-        process.kill(supervisor, "SIGTERM")
+      // As npm link lays it out: a bin on PATH, linked into a global node_modules that links to the checkout.
+      const prefix = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-link-"))
+      mkdirSync(NodePath.join(prefix, "bin"))
+      mkdirSync(NodePath.join(prefix, "lib", "node_modules"), { recursive: true })
+      symlinkSync(NodePath.resolve(serverEntry, "../.."), NodePath.join(prefix, "lib", "node_modules", "taskmux"))
+      symlinkSync("../lib/node_modules/taskmux/dist/main.js", NodePath.join(prefix, "bin", "taskmux"))
+      // The checkout's own Node (the `node` devDependency), whichever Node runs these tests.
+      const own = realpathSync(NodePath.resolve(serverEntry, "../../node_modules/node/bin/node"))
+      for (const entry of [serverEntry, NodePath.join(prefix, "bin", "taskmux")]) {
+        const started = spawnSync(olderNode!, [entry, "start", "t"], {
+          cwd: p.project,
+          env: { ...process.env, ...p.env },
+          encoding: "utf8",
+          timeout: 30_000
+        })
+        expect(started.status, started.stderr).toBe(0)
+        const supervisor = (await p.supervisor())!.pid
+        try {
+          expect(readlinkSync(`/proc/${supervisor}/exe`), entry).toBe(own)
+        } finally {
+          process.kill(supervisor, "SIGTERM")
+          await until(() => isAlive(supervisor) ? undefined : true)
+        }
       }
+      // The bin itself, run as a shell runs it: still executable after the build npm test just made.
+      const version = spawnSync(NodePath.join(prefix, "bin", "taskmux"), ["--version"], {
+        env: { ...process.env, PATH: `${NodePath.dirname(olderNode!)}:${process.env.PATH ?? ""}` },
+        encoding: "utf8"
+      })
+      expect(version.status, version.stderr).toBe(0)
     }
   )
 
