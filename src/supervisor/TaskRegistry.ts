@@ -43,7 +43,15 @@ import { type BufferedLine, OutputBuffer, type ReadOptions } from "../output/Out
 import type { Screen } from "../output/TerminalScreen.ts"
 import * as ProcessTree from "../process/ProcessTree.ts"
 import { Watchdog } from "../process/Watchdog.ts"
-import { askedBy, leftRunningHint, NEEDS_TERMINAL, needsTerminalHint, notFoundHint, ownerLeft } from "./hints.ts"
+import {
+  askedBy,
+  leftRunningHint,
+  NEEDS_TERMINAL,
+  needsTerminalHint,
+  notFoundHint,
+  ownerLeft,
+  unaskedKillHint
+} from "./hints.ts"
 import { Notifier } from "./Notifier.ts"
 import type { RestartPolicy } from "./RestartPolicy.ts"
 import { defaultPolicy } from "./RestartPolicy.ts"
@@ -642,6 +650,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           ? notFoundHint(runEnv(now.baseEnv, now).PATH)
           : exitCode !== 0 && now.terminal === null && lastLines(now).some((line) => NEEDS_TERMINAL.test(line))
           ? needsTerminalHint
+          // Crashed, not stopped: taskmux sent no SIGKILL (a shell line's shell says 137 for it).
+          : now.status === "crashed" && (now.signal === "SIGKILL" || exitCode === 137)
+          ? unaskedKillHint
           : ""
         const hint = [by, more].filter(Boolean).join(" ")
         return hint === "" ? {} : { hint }

@@ -33,6 +33,10 @@ export const NEEDS_TERMINAL =
 export const needsTerminalHint = "It needs a terminal: start it with terminal: true (then send_input types into " +
   "it and read_output { screen: true } shows its screen)."
 
+/** A run that a SIGKILL ended which no tool sent: who sends one unasked is most often the kernel. */
+export const unaskedKillHint = "No tool sent the SIGKILL that ended it: most often the kernel's OOM killer sends " +
+  "one, when the machine or its container runs out of memory (dmesg says so), else another program did."
+
 /** A timed-out wait whose task's main process is stopped by a signal. */
 export const pausedHint = "It is paused (stopped by SIGSTOP or SIGTSTP, see signal_task): it runs, and prints, " +
   "nothing until signal_task { signal: \"SIGCONT\" }."

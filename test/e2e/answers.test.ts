@@ -435,6 +435,22 @@ describe("summaries that show the cause", () => {
     await s.structured("stop_task", { name: "guessed" })
   })
 
+  it("a run that a SIGKILL no tool sent ended (the OOM killer's way) says who most often sends one; a forced stop does not", async () => {
+    const { text, waited } = await run({
+      command: "python3 -c 'import os, signal; os.kill(os.getpid(), signal.SIGKILL)'",
+      name: "oomed",
+      waitFor: { exit: true }
+    })
+    expect(waited.status).toBe("crashed")
+    expect(waited.hint).toMatch(/^No tool sent the SIGKILL that ended it: most often the kernel's OOM killer/)
+    expect(text).toMatch(/most often the kernel's OOM killer/)
+    await run({ command: "sleep 30", name: "forced" })
+    await s.structured("stop_task", { name: "forced", force: true })
+    const ended = await s.structured<Waited>("wait_for_task", { name: "forced", exit: true })
+    expect(ended.status).toBe("stopped")
+    expect(ended.hint ?? "").not.toMatch(/OOM/)
+  })
+
   it("get_task's text names its log file and its restarts", async () => {
     await run({ command: "exit 3", name: "logged", restart: { policy: "on-failure", maxRestarts: 1, backoffMs: 100 } })
     await s.structured("wait_for_task", { name: "logged", exit: true })
