@@ -365,8 +365,11 @@ export const make = (
       }, () => {})
     }
 
-    /** Spawns a run of the current state; on failure the task is `failed`, with why. */
-    const startRun = Effect.fnUntraced(function*() {
+    /**
+     * Spawns a run of the current state; on failure the task is `failed`, with why, but for a restart policy's
+     * run (`policyRun`) that a limit that passes (files, processes) kept from starting: see restartFailed.
+     */
+    const startRun = Effect.fnUntraced(function*(policyRun = false) {
       const cwdProblem = yield* checkDirectory(state.cwd)
       if (cwdProblem !== undefined) {
         // A directory that went away since the last run says so; anything else is said as it is.
@@ -426,7 +429,9 @@ export const make = (
       if (Exit.isFailure(spawned)) {
         yield* Scope.close(scope, Exit.void)
         const error = Cause.findErrorOption(spawned.cause)
-        fail(Option.isSome(error) ? error.value.message : "it could not be spawned")
+        const atLimit = Option.isSome(error) && error.value instanceof SpawnFailed &&
+          SpawnFailed.atLimit(error.value.code)
+        if (!(policyRun && atLimit)) fail(Option.isSome(error) ? error.value.message : "it could not be spawned")
         return yield* Effect.failCause(spawned.cause)
       }
       const { log, marker, process } = spawned.value
@@ -507,6 +512,11 @@ export const make = (
       inARow = next.inARow
       const [, delay] = yield* step(Date.now(), undefined).pipe(Effect.orDie)
       finish(end, uptimeMs, undefined, Duration.toMillis(delay))
+      yield* backoffThen(delay)
+    })
+
+    /** The next run, after `delay`. */
+    const backoffThen = Effect.fnUntraced(function*(delay: Duration.Duration) {
       const sleeping: Fiber.Fiber<void> = yield* Effect.forkIn(
         Effect.sleep(delay).pipe(
           Effect.withSpan("task.backoff", { attributes: { task: name } }),
@@ -516,6 +526,37 @@ export const make = (
         runs
       )
       timer = sleeping
+    })
+
+    /**
+     * A restart that could not start: a limit of the system's (files, processes) passes, so it counts as a run
+     * that crashed at once and is tried again as the policy says; anything else ends the policy. Either way
+     * the sessions hear it: they were told when it would run again.
+     */
+    const restartFailed = Effect.fnUntraced(function*(error: { readonly message: string }) {
+      let reason = `its restart could not start: ${error.message}`
+      if (error instanceof SpawnFailed && SpawnFailed.atLimit(error.code)) {
+        const next = decide(state.policy, { status: "crashed", stopRequested: false, uptimeMs: 0 }, inARow)
+        if (next._tag === "Restart" && step !== undefined) {
+          inARow = next.inARow
+          const [, delay] = yield* step(Date.now(), undefined).pipe(Effect.orDie)
+          update({
+            status: "restarting",
+            error: `${error.message} Tried again at nextRestartAt.`,
+            restartDueMs: performance.now() + Duration.toMillis(delay)
+          })
+          return yield* backoffThen(delay)
+        }
+        if (next._tag === "GiveUp") reason = `${next.reason}; the last could not start: ${error.message}`
+        fail(reason)
+      }
+      notifier.publish({
+        _tag: "TaskGaveUp",
+        name,
+        reason,
+        quiet: !state.notifyOnExit,
+        session: state.session
+      })
     })
 
     /**
@@ -741,8 +782,9 @@ export const make = (
           if (timer !== message.timer) return Effect.void
           timer = undefined
           nextRun()
-          // A run that cannot start leaves the task failed (startRun says why); nobody waits for an answer.
-          return Effect.ignore(startRun())
+          // A run that cannot start leaves the task failed (startRun says why), unless a limit that passes kept
+          // it from starting: then it is tried again after the next backoff. Nobody waits for an answer.
+          return Effect.ignore(Effect.catch(startRun(true), restartFailed))
       }
     }
 

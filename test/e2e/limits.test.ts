@@ -14,6 +14,15 @@ import { connect, serverEntry, textOf, until } from "./client.ts"
 
 const UID = "54323"
 const LIMIT = 60
+/** Another program of the same user that takes every process left, and holds them for a minute. */
+const HOG = "import os, time\n" +
+  "while True:\n" +
+  "    try:\n" +
+  "        if os.fork() == 0:\n" +
+  "            time.sleep(60); os._exit(0)\n" +
+  "    except OSError:\n" +
+  "        print('full', flush=True); break\n" +
+  "time.sleep(60)\n"
 const asUser = ["setpriv", `--reuid=${UID}`, `--regid=${UID}`, "--clear-groups", "prlimit", `--nproc=${LIMIT}`, "--"]
 
 describe.runIf(process.getuid?.() === 0)("a server at its user's process limit", () => {
@@ -29,14 +38,7 @@ describe.runIf(process.getuid?.() === 0)("a server at its user's process limit",
         ...asUser.slice(1),
         "python3",
         "-c",
-        "import os, sys, time\n" +
-        "while True:\n" +
-        "    try:\n" +
-        "        if os.fork() == 0:\n" +
-        "            time.sleep(60); os._exit(0)\n" +
-        "    except OSError:\n" +
-        "        print('full', flush=True); break\n" +
-        "time.sleep(60)\n"
+        HOG
       ], { stdio: ["ignore", "pipe", "ignore"], detached: true })
       let said = ""
       hog.stdout!.on("data", (chunk: Buffer) => (said += chunk.toString()))
@@ -55,6 +57,48 @@ describe.runIf(process.getuid?.() === 0)("a server at its user's process limit",
         return result.isError ? undefined : result.structuredContent as { status: string }
       })
       expect(ran.status).toBe("exited")
+    } finally {
+      if (hog !== undefined) process.kill(-hog.pid!, "SIGKILL")
+      await s.client.close()
+    }
+  })
+})
+
+describe.runIf(process.getuid?.() === 0)("a restart policy at its user's process limit", () => {
+  it("tries a restart the limit kept from starting again at its next backoff, and runs once the limit has passed", async () => {
+    const home = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-nproc-restart-"))
+    chmodSync(home, 0o777)
+    execFileSync("chmod", ["o+x", os.tmpdir()])
+    const s = await connect({ HOME: home, TASKMUX_LOG_DIR: home }, [], serverEntry, home, asUser)
+    let hog: ChildProcess | undefined
+    type Got = { status: string; error: string | null; restarts: number }
+    const got = () => s.structured<Got>("get_task", { name: "flaky" })
+    try {
+      // Crashes once, then serves.
+      const flag = NodePath.join(home, "crashed-once")
+      await s.structured("start_task", {
+        command: `test -f ${flag} || { touch ${flag}; exit 3; }; exec sleep 60`,
+        name: "flaky",
+        restart: { policy: "on-failure", backoffMs: 1_500, maxBackoffMs: 1_500 }
+      })
+      await until(async () => (await got()).status === "restarting" || undefined)
+      hog = spawn(asUser[0]!, [...asUser.slice(1), "python3", "-c", HOG], {
+        stdio: ["ignore", "pipe", "ignore"],
+        detached: true
+      })
+      let said = ""
+      hog.stdout!.on("data", (chunk: Buffer) => (said += chunk.toString()))
+      await until(() => said.includes("full") || undefined, 20_000)
+      // The restart came while the limit held: said, and to be tried again.
+      const held = await until(async () => {
+        const now = await got()
+        return now.error !== null && /limit of processes/.test(now.error) ? now : undefined
+      }, 20_000)
+      expect(held.status).toBe("restarting")
+      process.kill(-hog.pid!, "SIGKILL")
+      hog = undefined
+      expect((await until(async () => (await got()).status === "running" ? got() : undefined, 20_000)).error)
+        .toBeNull()
     } finally {
       if (hog !== undefined) process.kill(-hog.pid!, "SIGKILL")
       await s.client.close()

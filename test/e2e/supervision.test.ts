@@ -5,7 +5,7 @@
 import { type CallToolResult, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import fc from "fast-check"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
@@ -98,6 +98,26 @@ describe("restart policies", () => {
         ["error", "task_gave_up"]
       ])
       expect(notes[4]!.data.reason).toBe("gave up after 3 restarts in a row (restart.maxRestarts is 3)")
+    }))
+
+  it("a restart that cannot start (its directory removed since) is said: task_gave_up, with why", () =>
+    withServer({}, async (s) => {
+      const notes: Array<{ event: string; reason?: string }> = []
+      s.client.setNotificationHandler(
+        LoggingMessageNotificationSchema,
+        (n) => void notes.push(n.params.data as { event: string })
+      )
+      const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-gone-cwd-"))
+      await structured(s, "start_task", {
+        command: "exit 1",
+        name: "homeless",
+        cwd: dir,
+        restart: { policy: "on-failure", backoffMs: 1_000 }
+      })
+      rmSync(dir, { recursive: true })
+      const gaveUp = await until(() => notes.find((n) => n.event === "task_gave_up"))
+      expect(gaveUp.reason).toMatch(/^its restart could not start: Working directory ".*" no longer exists\./)
+      expect((await structured<Task>(s, "get_task", { name: "homeless" })).status).toBe("failed")
     }))
 
   it("a wait for the end waits through restarts until the policy gives up, each crash a progress note", () =>
