@@ -182,8 +182,6 @@ export const stat = (pid: number): Proc | undefined => {
   }
 }
 
-/** The value of one variable in the environment a process was started with. */
-/** Whether `pid` ignores signal number `n` (its SigIgn mask); false where /proc cannot say. */
 /**
  * How much more the kernel's OOM killer should want a task's processes than taskmux's own. In a container
  * or cgroup with a memory limit it ends the biggest process, and a test run's workers of 50 MB each would
@@ -221,11 +219,13 @@ const writeOwnOomScoreAdj = (score: number): boolean => {
   }
 }
 
+/** Whether `pid` ignores signal number `n` (its SigIgn mask); false where /proc cannot say. */
 export const ignoresSignal = (pid: number, n: number): boolean => {
   const mask = /SigIgn:\s+([0-9a-f]+)/.exec(read(`/proc/${pid}/status`) ?? "")?.[1]
   return mask !== undefined && ((BigInt(`0x${mask}`) >> BigInt(n - 1)) & 1n) === 1n
 }
 
+/** The value of one variable in the environment a process was started with. */
 export const environValue = (pid: number, name: string): string | undefined => {
   const text = read(`/proc/${pid}/environ`)
   if (text === undefined) return undefined
