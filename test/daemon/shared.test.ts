@@ -276,9 +276,11 @@ describe("one supervisor per project, shared by every session", () => {
     await a.structured("start_task", { name: "srv" })
     await a.structured("start_task", { command: "echo tick; sleep 300", name: "ticker" })
     await a.client.close()
-    await until(async () => (await taskOf(b, "srv"))?.status === "defined" ? true : undefined, 5_000)
-    // Forgotten: not listed (a project task is defined again)...
-    expect((await listed(b)).map((t) => `${t.name} ${t.status}`)).toEqual(["srv defined"])
+    // Forgotten once each has been stopped (srv's stop and ticker's go side by side): not listed (a project
+    // task is defined again)...
+    const names = async () => (await listed(b)).map((t) => `${t.name} ${t.status}`)
+    await until(async () => (await names()).length === 1 ? true : undefined, 10_000)
+    expect(await names()).toEqual(["srv defined"])
     // ...but asked for by name, what became of it, and its output.
     const test = await b.call("read_output", { name: "test" })
     expect(test.isError).toBe(true)
