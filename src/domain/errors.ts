@@ -108,8 +108,39 @@ export const formatSchemaError = (error: Schema.SchemaError, input?: unknown, wh
     const path = keys.map((key) => key === "" ? "\"\"" : String(key)).join(".")
     const message = issueMessage(issue.message, keys.at(-1)!, keys.length > 1 ? String(keys.at(-2)) : where)
     if (message !== issue.message) return `${path}: ${message}`
-    return `${path}: ${message}${gotAt(input, keys)}${meantLiteral(message, valueAt(input, keys))}`
+    const given = valueAt(input, keys)
+    return `${path}: ${message}${gotAt(input, keys)}${meantLiteral(message, given)}${
+      meantShape(message, keys.at(-1)!, given)
+    }`
   }).join("; ")
+
+/** A struct or a list given as a plain value, as models write them: the shape it was meant to have. */
+const SHAPES: Readonly<Record<string, (given: string | number | boolean) => unknown>> = {
+  restart: (given) => ["no", "on-failure", "always"].includes(String(given)) ? { policy: given } : undefined,
+  waitFor: (given) =>
+    typeof given === "number" || given === "any"
+      ? { port: given }
+      : given === true || given === "exit"
+      ? { exit: true }
+      : typeof given === "string"
+      ? { pattern: given }
+      : undefined,
+  env: (given) => {
+    const pairs = String(given).split(/\s+/).filter((pair) => pair.indexOf("=") > 0)
+    return pairs.length === 0
+      ? undefined
+      : Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))
+  },
+  args: (given) => typeof given === "string" ? given.split(/\s+/).filter((arg) => arg !== "") : undefined
+}
+
+/** `restart: "on-failure"` is `{"policy": "on-failure"}`, `args: "server.js"` is `["server.js"]`: said. */
+const meantShape = (message: string, key: PropertyKey, given: unknown): string => {
+  if (!/^Expected (?:object|array)$/.test(message)) return ""
+  if (typeof given !== "string" && typeof given !== "number" && typeof given !== "boolean") return ""
+  const meant = SHAPES[String(key)]?.(given)
+  return meant === undefined ? "" : ` (did you mean ${JSON.stringify(meant)}?)`
+}
 
 type StandardIssue = ReturnType<typeof standardIssues>["issues"][number]
 

@@ -77,6 +77,11 @@ describe("formatSchemaError: what a model is told of arguments that do not fit",
     )
     // One of its own fields first.
     expect(said({ command: "x", comand: 1 })).toMatch(/^comand: not a field of start \(did you mean "command"\?\)/)
+    // A struct given as a word: the struct it was meant to be.
+    expect(said({ command: "x", waitFor: "ready" })).toBe(
+      "waitFor: Expected object, got \"ready\" (did you mean {\"pattern\":\"ready\"}?)"
+    )
+    expect(said({ command: "x", waitFor: 5173 })).toMatch(/\(did you mean \{"port":5173\}\?\)$/)
     // Another word for it, as models write them: said as the field, where this tool has one.
     expect(said({ cmd: "x" })).toMatch(/^cmd: not a field of start \(did you mean "command"\?\)/)
     expect(said({ command: "x", match: "ready" })).toMatch(/^match: not a field of start; its fields/)

@@ -25,25 +25,33 @@ const HOG = "import os, time\n" +
   "time.sleep(60)\n"
 const asUser = ["setpriv", `--reuid=${UID}`, `--regid=${UID}`, "--clear-groups", "prlimit", `--nproc=${LIMIT}`, "--"]
 
+/** A server run by `launcher` (as the other uid), with a home of its own that uid may write to. */
+const serverAsUser = async (launcher: ReadonlyArray<string>) => {
+  const home = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-limits-"))
+  chmodSync(home, 0o777)
+  execFileSync("chmod", ["o+x", os.tmpdir()])
+  return { home, s: await connect({ HOME: home, TASKMUX_LOG_DIR: home }, [], serverEntry, home, launcher) }
+}
+
+/** HOG, run as the other uid: once it holds every process left (its group, to be SIGKILLed). */
+const hogAll = async (): Promise<ChildProcess> => {
+  const hog = spawn(asUser[0]!, [...asUser.slice(1), "python3", "-c", HOG], {
+    stdio: ["ignore", "pipe", "ignore"],
+    detached: true
+  })
+  let said = ""
+  hog.stdout!.on("data", (chunk: Buffer) => (said += chunk.toString()))
+  await until(() => said.includes("full") || undefined, 20_000)
+  return hog
+}
+
 describe.runIf(process.getuid?.() === 0)("a server at its user's process limit", () => {
   it("answers a start that cannot fork with the limit, serves on, and starts again once the limit has passed", async () => {
-    const home = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-nproc-"))
-    chmodSync(home, 0o777)
-    execFileSync("chmod", ["o+x", os.tmpdir()])
-    const s = await connect({ HOME: home, TASKMUX_LOG_DIR: home }, [], serverEntry, home, asUser)
+    const { s } = await serverAsUser(asUser)
     // Another program of the same user takes every process left, and holds them.
     let hog: ChildProcess | undefined
     try {
-      hog = spawn(asUser[0]!, [
-        ...asUser.slice(1),
-        "python3",
-        "-c",
-        HOG
-      ], { stdio: ["ignore", "pipe", "ignore"], detached: true })
-      let said = ""
-      hog.stdout!.on("data", (chunk: Buffer) => (said += chunk.toString()))
-      await until(() => said.includes("full") || undefined, 20_000)
-
+      hog = await hogAll()
       const refused = await s.call("start_task", { command: "echo hi", name: "first" })
       expect(refused.isError).toBe(true)
       expect(textOf(refused)).toMatch(/limit of processes is reached/)
@@ -66,10 +74,7 @@ describe.runIf(process.getuid?.() === 0)("a server at its user's process limit",
 
 describe.runIf(process.getuid?.() === 0)("a restart policy at its user's process limit", () => {
   it("tries a restart the limit kept from starting again at its next backoff, and runs once the limit has passed", async () => {
-    const home = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-nproc-restart-"))
-    chmodSync(home, 0o777)
-    execFileSync("chmod", ["o+x", os.tmpdir()])
-    const s = await connect({ HOME: home, TASKMUX_LOG_DIR: home }, [], serverEntry, home, asUser)
+    const { home, s } = await serverAsUser(asUser)
     let hog: ChildProcess | undefined
     type Got = { status: string; error: string | null; restarts: number }
     const got = () => s.structured<Got>("get_task", { name: "flaky" })
@@ -82,13 +87,7 @@ describe.runIf(process.getuid?.() === 0)("a restart policy at its user's process
         restart: { policy: "on-failure", backoffMs: 1_500, maxBackoffMs: 1_500 }
       })
       await until(async () => (await got()).status === "restarting" || undefined)
-      hog = spawn(asUser[0]!, [...asUser.slice(1), "python3", "-c", HOG], {
-        stdio: ["ignore", "pipe", "ignore"],
-        detached: true
-      })
-      let said = ""
-      hog.stdout!.on("data", (chunk: Buffer) => (said += chunk.toString()))
-      await until(() => said.includes("full") || undefined, 20_000)
+      hog = await hogAll()
       // The restart came while the limit held: said, and to be tried again.
       const held = await until(async () => {
         const now = await got()
@@ -108,14 +107,11 @@ describe.runIf(process.getuid?.() === 0)("a restart policy at its user's process
 
 describe.runIf(process.getuid?.() === 0)("a terminal module that could not be loaded once", () => {
   it("loads at the next terminal start once it can be (no restart of the server)", async () => {
-    const home = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-ptyload-"))
-    chmodSync(home, 0o777)
-    execFileSync("chmod", ["o+x", os.tmpdir()])
     // Unreadable by the server's uid for a moment (as a file is to a process out of descriptors); root, and
     // so every other test, reads it all the same.
     const pty = NodePath.resolve(import.meta.dirname, "../../node_modules/@lydell/node-pty")
     const mode = statSync(pty).mode & 0o7777
-    const s = await connect({ HOME: home, TASKMUX_LOG_DIR: home }, [], serverEntry, home, asUser.slice(0, 4))
+    const { s } = await serverAsUser(asUser.slice(0, 4))
     try {
       chmodSync(pty, 0o700)
       const refused = await s.call("start_task", { command: "cat", name: "tty", terminal: true })

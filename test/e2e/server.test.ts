@@ -286,6 +286,17 @@ describe("taskmux over stdio", () => {
       { command: "true", timeout: 5 },
       /timeout: not a field of start_task \(did you mean "waitFor\.timeoutMs"\?\); its fields are command,/
     )
+    // A struct or a list given as a plain value, as models write them: the shape meant.
+    await expectToolError(
+      "start_task",
+      { command: "node", args: "server.js --port 3000" },
+      /args: Expected array, got "server\.js --port 3000" \(did you mean \["server\.js","--port","3000"\]\?\)/
+    )
+    await expectToolError(
+      "start_task",
+      { command: "true", restart: "on-failure", env: "PORT=3000" },
+      /(?=.*restart: Expected object, got "on-failure" \(did you mean \{"policy":"on-failure"\}\?\))(?=.*env: Expected object, got "PORT=3000" \(did you mean \{"PORT":"3000"\}\?\))/
+    )
     await expectToolError(
       "signal_task",
       { name: "busy", signal: "term" },
