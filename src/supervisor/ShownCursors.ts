@@ -35,31 +35,29 @@ export interface ShownCursors {
   readonly partial: (viewer: ViewerShape, buffer: OutputBuffer) => ShownPartial | undefined
 }
 
+/** What `viewer` holds per buffer in `by`, made on first use. */
+const of = <A>(by: WeakMap<ViewerShape, WeakMap<OutputBuffer, A>>, viewer: ViewerShape) => {
+  let held = by.get(viewer)
+  if (held === undefined) by.set(viewer, held = new WeakMap())
+  return held
+}
+
 export const makeShownCursors = (): ShownCursors => {
   const shownBy = new WeakMap<ViewerShape, WeakMap<OutputBuffer, number>>()
   const partialShownBy = new WeakMap<ViewerShape, WeakMap<OutputBuffer, ShownPartial>>()
   const seenBy = new WeakMap<ViewerShape, WeakMap<OutputBuffer, number>>()
-  const shownTo = (viewer: ViewerShape) => {
-    let shown = shownBy.get(viewer)
-    if (shown === undefined) shownBy.set(viewer, shown = new WeakMap())
-    return shown
-  }
   const cursor = (viewer: ViewerShape, buffer: OutputBuffer) =>
-    viewer.stateless ? buffer.runStart : shownTo(viewer).get(buffer) ?? 0
+    viewer.stateless ? buffer.runStart : shownBy.get(viewer)?.get(buffer) ?? 0
   return {
     cursor,
     show: (viewer, buffer, at, partial, typed) => {
       if (viewer.stateless) return
-      shownTo(viewer).set(buffer, Math.max(cursor(viewer, buffer), at))
+      of(shownBy, viewer).set(buffer, Math.max(cursor(viewer, buffer), at))
       if (typed !== true) {
-        let seen = seenBy.get(viewer)
-        if (seen === undefined) seenBy.set(viewer, seen = new WeakMap())
+        const seen = of(seenBy, viewer)
         seen.set(buffer, Math.max(seen.get(buffer) ?? 0, at))
       }
-      if (partial === undefined) return
-      let partials = partialShownBy.get(viewer)
-      if (partials === undefined) partialShownBy.set(viewer, partials = new WeakMap())
-      partials.set(buffer, partial)
+      if (partial !== undefined) of(partialShownBy, viewer).set(buffer, partial)
     },
     seen: (viewer, buffer) => viewer.stateless ? buffer.runStart : seenBy.get(viewer)?.get(buffer) ?? 0,
     partial: (viewer, buffer) => viewer.stateless ? undefined : partialShownBy.get(viewer)?.get(buffer)
