@@ -497,15 +497,7 @@ export const make = (
       if (next._tag !== "Restart") {
         // Decided before the end is shown: a wait for the end never sees a run that will restart as the end.
         finish(end, uptimeMs, next._tag === "GiveUp" ? next.reason : undefined)
-        if (next._tag === "GiveUp") {
-          notifier.publish({
-            _tag: "TaskGaveUp",
-            name,
-            reason: next.reason,
-            quiet: !state.notifyOnExit,
-            session: state.session
-          })
-        }
+        if (next._tag === "GiveUp") gaveUp(next.reason)
         return
       }
       if (next.resetBackoff || step === undefined) step = yield* backoffStep(state.policy)
@@ -550,14 +542,12 @@ export const make = (
         if (next._tag === "GiveUp") reason = `${next.reason}; the last could not start: ${error.message}`
         fail(reason)
       }
-      notifier.publish({
-        _tag: "TaskGaveUp",
-        name,
-        reason,
-        quiet: !state.notifyOnExit,
-        session: state.session
-      })
+      gaveUp(reason)
     })
+
+    /** The restart policy gave up: every session hears why (but its owner, if it asked for quiet). */
+    const gaveUp = (reason: string) =>
+      notifier.publish({ _tag: "TaskGaveUp", name, reason, quiet: !state.notifyOnExit, session: state.session })
 
     /**
      * The state after a run's end (a run of `runMs`, on the monotonic clock): `restarting` for `restartInMs`,
