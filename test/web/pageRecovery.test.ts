@@ -77,6 +77,8 @@ describe("the page when its supervisor dies", () => {
       rmSync(paths.token, { force: true })
       const fresh = (await taskmux(["ui", "--print"])).stdout.trim()
       expect(new URL(fresh).searchParams.get("token")).not.toBe(new URL(old).searchParams.get("token"))
+      // On the project's port again, where the old page looks (were it taken, the page could not know).
+      expect(new URL(fresh).port).toBe(new URL(old).port)
 
       await expect.poll(() => oldPage.locator(".banner").textContent(), { timeout: 30_000 })
         .toContain("This page's link no longer works")
