@@ -49,7 +49,8 @@ const FIRST_LINES = 5000
 const MAX_UNSENT = 1024 * 1024
 /**
  * How often the task list is sent even when nothing ended (memory, CPU and uptime move), as `top` does:
- * each send looks at every process in /proc, which a page left open pays for all day.
+ * each send looks at every process in /proc, which a page left open pays for all day. A page takes a
+ * stream without one for 10 s as dead (SILENT_MS in ui/src/httpBackend.ts).
  */
 const REFRESH_MS = 3000
 

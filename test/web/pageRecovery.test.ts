@@ -107,4 +107,28 @@ describe("the page when its supervisor dies", () => {
     },
     90_000
   )
+
+  it(
+    "a page whose supervisor stops answering (SIGSTOP) says so within seconds, and is live again once it answers",
+    async () => {
+      const pid = (await supervisorPid())!
+      const link = (await taskmux(["ui", "--print"])).stdout.trim()
+      browser ??= await launch()
+      const page = await (await browser.newContext()).newPage()
+      await page.goto(link)
+      await page.waitForSelector(`.conn[data-state="up"]`)
+      // Its connection stays open (the kernel keeps it): only the list it no longer sends says it is gone.
+      process.kill(pid, "SIGSTOP")
+      try {
+        await page.waitForSelector(`.conn[data-state="down"]`, { timeout: 30_000 })
+        expect(await page.locator(".banner").textContent()).toContain("Disconnected from taskmux")
+        await screenshot(page, "page-supervisor-stopped")
+      } finally {
+        process.kill(pid, "SIGCONT")
+      }
+      await page.waitForSelector(`.conn[data-state="up"]`, { timeout: 30_000 })
+      expect(await page.locator(".banner").isVisible()).toBe(false)
+    },
+    90_000
+  )
 })

@@ -18,6 +18,13 @@ const meta = (name: string): string => document.querySelector<HTMLMetaElement>(`
 const FIRST_DELAY = 500
 const MAX_DELAY = 10_000
 
+/**
+ * A shown page's list comes every 3 s (the supervisor's REFRESH_MS), changed or not: a stream silent for
+ * this long is dead, though its connection looks open (a supervisor stopped or stuck, a tunnel whose far
+ * end went), and is opened again.
+ */
+export const SILENT_MS = 10_000
+
 /** The next wait before reconnecting: doubling, capped, with ±20% jitter so many pages do not reconnect at once. */
 export const backoff = (attempt: number): number => {
   const d = Math.min(MAX_DELAY, FIRST_DELAY * 2 ** Math.min(attempt, 10))
@@ -47,7 +54,8 @@ export const REFUSED = "This page's link no longer works: the supervisor's token
  */
 const refused = async (probe: string): Promise<boolean> => {
   try {
-    return (await fetch(probe, { credentials: "same-origin" })).status === 401
+    // Not answered at all (a stopped supervisor): not refused, tried again later.
+    return (await fetch(probe, { credentials: "same-origin", signal: AbortSignal.timeout(SILENT_MS) })).status === 401
   } catch {
     return false
   }
@@ -65,10 +73,13 @@ const resilientSource = (
   /** Where to ask, once the stream fails, whether the page's token is still taken (see refused). */
   probe: string,
   /** Open while the page is hidden too (at `url(true)`); else closed until it shows. */
-  whileHidden = false
+  whileHidden = false,
+  /** A stream that sends while the page shows at least this often (see SILENT_MS); none for one that may idle. */
+  silentMs?: number
 ): Stream => {
   let source: EventSource | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
+  let silence: ReturnType<typeof setTimeout> | undefined
   let attempt = 0
   let closed = false
   // Hidden for good, or for the back-forward cache (see onPageHide).
@@ -78,18 +89,28 @@ const resilientSource = (
     if (closed || away || (document.hidden && !whileHidden)) return
     const es = new EventSource(url(document.hidden), { withCredentials: true })
     source = es
+    // A hidden page's stream is sent to only when tasks change.
+    const watched = silentMs !== undefined && !document.hidden
+    const heard = () => {
+      clearTimeout(silence)
+      if (watched) silence = setTimeout(() => source === es && es.onerror?.(new Event("error")), silentMs)
+    }
+    heard()
     es.onopen = () => {
       attempt = 0
+      heard()
       onState(true)
     }
     for (const [event, handle] of Object.entries(handlers)) {
       es.addEventListener(event, (e) => {
+        heard()
         if (!closed && source === es) handle(parse((e as MessageEvent<string>).data))
       })
     }
     es.onerror = () => {
       es.close()
       if (closed || away || source !== es) return
+      clearTimeout(silence)
       source = undefined
       onState(false)
       void refused(probe).then((no) => {
@@ -110,6 +131,7 @@ const resilientSource = (
     if (closed || away) return
     source?.close()
     source = undefined
+    clearTimeout(silence)
     if (timer !== undefined) clearTimeout(timer)
     timer = undefined
     attempt = 0
@@ -121,6 +143,7 @@ const resilientSource = (
     away = true
     source?.close()
     source = undefined
+    clearTimeout(silence)
     if (timer !== undefined) clearTimeout(timer)
     timer = undefined
   }
@@ -140,6 +163,7 @@ const resilientSource = (
       removeEventListener("pagehide", onPageHide)
       removeEventListener("pageshow", onPageShow)
       source?.close()
+      clearTimeout(silence)
       if (timer !== undefined) clearTimeout(timer)
     }
   }
@@ -172,7 +196,8 @@ export const httpBackend = (options: HttpBackendOptions = {}): Backend => {
       },
       connection.set,
       api("api/ping"),
-      true
+      true,
+      SILENT_MS
     )
   }
 
