@@ -78,7 +78,7 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
     const left = yield* Effect.option(client.call<ReadAnswer>("read_output", { name, screen: true }))
     const rows = left._tag === "Some" ? left.value.structured.screen ?? [] : []
     if (rows.length > 0) io.stdout(`${rows.join("\n")}\n`)
-    // One that never started says why: a restart would fail the same way (a terminal that cannot open).
+    // One that could not start says why: a restart would fail the same way (a terminal that cannot open).
     return yield* CliFailure.failed(
       task.status === "failed" && task.error
         ? `"${name}" is not running: ${task.error}`

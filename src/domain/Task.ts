@@ -166,7 +166,7 @@ export const TaskInfo = Schema.Struct({
 })
 export type TaskInfo = typeof TaskInfo.Type
 
-/** True when the task's process has ended (or never started) and no restart is pending. */
+/** True when the task's process has ended (or could not start) and no restart is pending. */
 export const isFinished = (status: TaskStatus): boolean => status !== "running" && status !== "restarting"
 
 export interface ExitFacts {
@@ -213,7 +213,7 @@ export const canTransition = (from: TaskStatus | "new", to: TaskStatus): boolean
 export const describeEnd = (status: TaskStatus, exitCode: number | null, signal: string | null): string => {
   if (status === "running") return "running"
   if (status === "restarting") return "restarting after it ended"
-  if (status === "failed") return "never started"
+  if (status === "failed") return "could not start"
   if (signal !== null) return `${status}, killed by ${signal}`
   if (exitCode === 127) return `${status}, exit code 127: command not found`
   if (exitCode === 126) return `${status}, exit code 126: not executable`

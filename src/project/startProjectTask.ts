@@ -347,7 +347,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
                 }
               } else {
                 const now = yield* registry.get(dependency)
-                if (now.status === "failed") return yield* failed(`it never started (${now.error ?? "failed"})`, [])
+                if (now.status === "failed") return yield* failed(`it could not start (${now.error ?? "failed"})`, [])
               }
             }
             met.add(`${dependency}:${condition}`)

@@ -267,7 +267,7 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     const code = await exited
     expect(code).toBe(1)
     expect(shown()).toMatch(/Build finished: 3 warnings[^]*"ended" is not running \(exited 0\)/)
-    // One that never started says why, not to run it again (which would fail the same way).
+    // One that could not start says why, not to run it again (which would fail the same way).
     const failed = await s.call("start_task", { command: "/no/such/program", args: [], name: "never", terminal: true })
     expect(failed.isError).toBe(true)
     const never = await attachOnPty("never", 80, 10)

@@ -153,6 +153,22 @@ describe("a start that ends at once says so", () => {
     )
   })
 
+  it("a restart whose program was deleted (a rebuild under way) says its run before was stopped", async () => {
+    const dir = tempDir({})
+    const program = NodePath.join(dir, "serve")
+    writeFileSync(program, "#!/bin/sh\necho serving\nexec sleep 30\n", { mode: 0o755 })
+    await run({ command: program, args: [], name: "rebuilt", waitFor: { pattern: "serving" } })
+    rmSync(program)
+    const restarted = await s.call("restart_task", { name: "rebuilt" })
+    expect(restarted.isError).toBe(true)
+    expect(textOf(restarted)).toBe(
+      `Command "${program}" was not found. Check the spelling, pass an absolute path, or leave out args to run it ` +
+        "as a shell line. Its run before was stopped, so it is not running now: restart_task again once it can start."
+    )
+    // Not "never started": it ran.
+    expect(textOf(await s.call("get_task", { name: "rebuilt" }))).toMatch(/^Task "rebuilt": could not start; pid null;/)
+  })
+
   it("a restart of a server says how to wait for it to listen again, on the port its last run had", async () => {
     const port = await freePort()
     await run({ command: `python3 -m http.server ${port} --bind 127.0.0.1`, name: "listens", waitFor: { port } })

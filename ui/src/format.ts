@@ -76,7 +76,7 @@ export const uptime = (t: ListedTask, now: number): string => {
 export const lastExit = (t: ListedTask): string => {
   if (t.status === "defined") return "not run yet"
   if (t.status === "lost") return t.reason !== undefined ? `lost: ${t.reason}` : "lost"
-  if (t.status === "failed") return t.reason !== undefined ? `never started: ${t.reason}` : "never started"
+  if (t.status === "failed") return t.reason !== undefined ? `could not start: ${t.reason}` : "could not start"
   if (alive(t.status) && t.exitCode === null && t.signal === null) return "—"
   const how = t.signal !== null ? t.signal : t.exitCode !== null ? `exit ${t.exitCode}` : ""
   return how === "" ? t.status : `${t.status}, ${how}`

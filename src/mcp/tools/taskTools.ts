@@ -398,16 +398,26 @@ export const restartTask = tool({
     withRegistry((r) =>
       Effect.gen(function*() {
         const { killGraceMs } = yield* TaskmuxConfig
+        const before = yield* Effect.option(r.get(name))
         // The ports its run listened on: the new run answers at once, before it listens again.
-        const ports = (yield* Effect.option(r.get(name))).pipe(
-          Option.map((t) => t.ports ?? []),
-          Option.getOrElse(() => [])
-        )
+        const ports = before.pipe(Option.map((t) => t.ports ?? []), Option.getOrElse(() => []))
         const started = yield* withHeartbeat(
           context,
           killGraceMs,
           "for its processes to end, then its new run",
           r.restart(name)
+        ).pipe(
+          // Its new run could not start (its program deleted, a limit): the one it had is gone all the same.
+          Effect.mapError((error) =>
+            (error._tag === "SpawnFailed" || error._tag === "TerminalUnavailable") &&
+              Option.exists(before, (t) => t.status === "running" || t.status === "restarting")
+              ? {
+                _tag: error._tag,
+                message: `${error.message} Its run before was stopped, so it is not running now: restart_task ` +
+                  "again once it can start."
+              }
+              : error
+          )
         )
         return ports.length === 0 ? started : { ...started, listenedOn: ports }
       }).pipe(
