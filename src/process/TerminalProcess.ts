@@ -83,8 +83,26 @@ const start = (pty: Pty, spec: SpawnSpec, size: TerminalSize, output: OutputSink
     catch: (error) =>
       error instanceof SpawnFailed
         ? error
+        : /forkpty/.test((error as Error).message)
+        ? forkptyFailed(spec.command, (error as Error).message)
         : new SpawnFailed({ command: spec.command, code: "", reason: (error as Error).message })
   })
+
+/** A terminal that could not be made, said with its likeliest cause, as a start on pipes says its own. */
+const forkptyFailed = (command: string, message: string) => {
+  const cause = procfs.forkptyCause()
+  return cause === "EMFILE"
+    ? new SpawnFailed({ command, code: "EMFILE", reason: message.replace(/\.$/, "") })
+    : new SpawnFailed({
+      command,
+      code: "",
+      reason: cause === "ENOPTY"
+        ? `${message} Every pseudo-terminal of this system is in use (/proc/sys/kernel/pty/max): stop terminal ` +
+          "tasks no longer needed, or start this one without terminal"
+        : `${message} No terminal could be made: this user's limit of processes may be reached (ulimit -u), or ` +
+          "no pseudo-terminal is left. Stop tasks no longer needed, or start this one without terminal"
+    })
+}
 
 /**
  * A terminal of UTF-8 characters where the environment names no locale (an MCP client starts its servers

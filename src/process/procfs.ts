@@ -219,6 +219,24 @@ const writeOwnOomScoreAdj = (score: number): boolean => {
   }
 }
 
+/**
+ * Why a forkpty(3) of this process failed, as far as /proc tells (node-pty says only "forkpty(3) failed."):
+ * its descriptors at their limit (a terminal takes two), or every pseudo-terminal of the system in use;
+ * undefined for neither, or where /proc cannot say (most likely then: the user's process limit).
+ */
+export const forkptyCause = (): "EMFILE" | "ENOPTY" | undefined => {
+  if (!available) return undefined
+  try {
+    const open = readdirSync("/proc/self/fd").length
+    const soft = /^Max open files\s+(\d+)/m.exec(readWhole("/proc/self/limits"))?.[1]
+    if (soft !== undefined && open + 2 > Number(soft)) return "EMFILE"
+  } catch (error) {
+    if (outOfDescriptors(error)) return "EMFILE"
+  }
+  const [inUse, max] = [read("/proc/sys/kernel/pty/nr"), read("/proc/sys/kernel/pty/max")].map(Number)
+  return inUse! >= max! ? "ENOPTY" : undefined
+}
+
 /** Whether `pid` ignores signal number `n` (its SigIgn mask); false where /proc cannot say. */
 export const ignoresSignal = (pid: number, n: number): boolean => {
   const mask = /SigIgn:\s+([0-9a-f]+)/.exec(read(`/proc/${pid}/status`) ?? "")?.[1]

@@ -154,6 +154,33 @@ describe.runIf(process.platform === "linux")("a machine out of memory", () => {
 })
 
 describe.runIf(process.platform === "linux" && process.getuid?.() === 0)("a server out of file descriptors", () => {
+  it("says a terminal it cannot make is for want of descriptors (not forkpty(3)'s word alone), and makes one once some are free", async () => {
+    const s = await connect()
+    try {
+      // The native module loaded: a start at the limit gets as far as the terminal.
+      await s.structured("start_task", { command: "cat", name: "first", terminal: true })
+      await s.structured("stop_task", { name: "first" })
+      const open = readdirSync(`/proc/${s.pid}/fd`).length
+      execFileSync("prlimit", ["--pid", String(s.pid), `--nofile=${open}:${open + 1000}`])
+      const refused = await s.call("start_task", { command: "cat", name: "tty", terminal: true })
+      execFileSync("prlimit", ["--pid", String(s.pid), `--nofile=${open + 1000}`])
+      expect(refused.isError).toBe(true)
+      expect(textOf(refused)).toBe(
+        "Could not start \"cat\": taskmux has too many files open (forkpty(3) failed). Stop or remove tasks it no " +
+          "longer needs, or raise its limit (ulimit -n) where it is started."
+      )
+      const started = await s.structured<{ status: string }>("start_task", {
+        command: "cat",
+        name: "tty",
+        terminal: true
+      })
+      expect(started.status).toBe("running")
+      await s.structured("stop_task", { name: "tty" })
+    } finally {
+      await s.client.close()
+    }
+  })
+
   it("still finds a stopped tree that ignores SIGTERM, SIGKILLs it after the grace, and says so", async () => {
     const s = await connect()
     // The descriptors a server has before its first task (its reserve for /proc among them): a limit there
