@@ -409,6 +409,20 @@ export class TerminalUnavailable extends Schema.TaggedError<TerminalUnavailable>
   }
 }
 
+export class ScreenUnavailable extends Schema.TaggedError<ScreenUnavailable>()("ScreenUnavailable", {
+  name: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `The screen of task "${this.name}" cannot be read now: the terminal emulator could not be loaded ` +
+      `(${this.reason}). Its lines can: read_output without screen. ${
+        /EMFILE|ENFILE|too many open files/i.test(this.reason)
+          ? "taskmux has too many files open: stop tasks it no longer needs, and read the screen again."
+          : "Installing taskmux again on this machine brings the emulator back."
+      }`
+  }
+}
+
 export class NotATerminal extends Schema.TaggedError<NotATerminal>()("NotATerminal", {
   name: Schema.String,
   what: Schema.String

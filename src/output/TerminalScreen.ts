@@ -69,6 +69,9 @@ const loadEmulator = loadOnce(() =>
   }))
 )
 
+/** The terminal emulator could not be loaded: a screen cannot be read, for now at least (see loadOnce). */
+export class EmulatorLoadFailed extends Error {}
+
 export interface Screen {
   /** The rows of the screen, trailing blanks trimmed. */
   readonly rows: ReadonlyArray<string>
@@ -129,8 +132,11 @@ export class TerminalScreen {
     this.terminal?.xterm.reset()
   }
 
+  /** Rejects with the emulator's load failure (a passing one: too many files open) as `loadFailed`. */
   async render(options: { readonly redraw?: boolean } = {}): Promise<Screen> {
-    const emulator = await loadEmulator()
+    const emulator = await loadEmulator().catch((error: unknown) => {
+      throw new EmulatorLoadFailed((error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "")
+    })
     const { cols, rows } = this.size
     const { bytes, lost } = this.recent.take()
     if (this.terminal === undefined) {

@@ -17,6 +17,7 @@ import {
   type InvalidCwd,
   NotATerminal,
   OneStream,
+  ScreenUnavailable,
   type SpawnFailed,
   type StdinClosed,
   TaskAlreadyRunning,
@@ -40,7 +41,7 @@ import type { TerminalSize } from "../domain/TerminalSize.ts"
 import type { SummaryLine } from "../output/explain.ts"
 import { pruneOldLogs } from "../output/LogFile.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "../output/OutputBuffer.ts"
-import type { Screen } from "../output/TerminalScreen.ts"
+import { EmulatorLoadFailed, type Screen } from "../output/TerminalScreen.ts"
 import * as ProcessTree from "../process/ProcessTree.ts"
 import { Watchdog } from "../process/Watchdog.ts"
 import {
@@ -214,7 +215,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly screen: (
     name: string,
     options?: { readonly redraw?: boolean }
-  ) => Effect.Effect<Screen & { readonly nextCursor: number }, TaskNotFound | NotATerminal>
+  ) => Effect.Effect<Screen & { readonly nextCursor: number }, TaskNotFound | NotATerminal | ScreenUnavailable>
   /** Waits for a line matching a pattern, the end of the task, or the timeout, whichever is first. */
   readonly wait: (name: string, request: WaitRequest) => Effect.Effect<WaitResult, TaskNotFound>
   /**
@@ -624,13 +625,25 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         })
 
       const screen = (name: string, options: { readonly redraw?: boolean } = {}) =>
-        Effect.flatMap(lookup(name), (actor) => {
+        Effect.flatMap(lookup(name), (actor): Effect.Effect<
+          Screen & { readonly nextCursor: number },
+          NotATerminal | ScreenUnavailable
+        > => {
           const { buffer, screen: terminal } = actor.state()
           // Taken first: the screen shows at least the output before this cursor (a little after it, at most).
           const nextCursor = buffer.cursor
-          return terminal === null
-            ? Effect.fail(new NotATerminal({ name, what: "screen" }))
-            : Effect.promise(async () => ({ ...await terminal.render(options), nextCursor }))
+          if (terminal === null) return Effect.fail(new NotATerminal({ name, what: "screen" }))
+          return Effect.tryPromise({
+            try: async () => ({ ...await terminal.render(options), nextCursor }),
+            catch: (error) => error
+          }).pipe(
+            // An emulator that could not be loaded is said (it may load at the next read); anything else is a bug.
+            Effect.catch((error) =>
+              error instanceof EmulatorLoadFailed
+                ? Effect.fail(new ScreenUnavailable({ name, reason: error.message }))
+                : Effect.die(error)
+            )
+          )
         })
 
       /**

@@ -132,6 +132,31 @@ describe.runIf(process.getuid?.() === 0)("a terminal module that could not be lo
   })
 })
 
+describe.runIf(process.getuid?.() === 0)("a terminal emulator that could not be loaded once", () => {
+  it("says a screen it cannot read and why, as a tool's error, and reads it once it can (no restart)", async () => {
+    const chunks = NodePath.resolve(import.meta.dirname, "../../dist/chunks")
+    const emulator = NodePath.join(chunks, readdirSync(chunks).find((f) => /^xterm-headless-.*\.js$/.test(f))!)
+    const mode = statSync(emulator).mode & 0o7777
+    const { s } = await serverAsUser(asUser.slice(0, 4))
+    try {
+      await s.structured("start_task", { command: "cat", name: "tty", terminal: true })
+      chmodSync(emulator, 0o600)
+      const refused = await s.call("read_output", { name: "tty", screen: true })
+      expect(refused.isError).toBe(true)
+      expect(textOf(refused)).toMatch(
+        /^The screen of task "tty" cannot be read now: the terminal emulator could not be loaded \(.*EACCES.*\)\. Its lines can: read_output without screen\./
+      )
+      chmodSync(emulator, mode)
+      const read = await s.structured<{ screen: Array<string> }>("read_output", { name: "tty", screen: true })
+      expect(read.screen).toEqual([])
+      await s.structured("stop_task", { name: "tty" })
+    } finally {
+      chmodSync(emulator, mode)
+      await s.client.close()
+    }
+  })
+})
+
 describe.runIf(process.platform === "linux")("a machine out of memory", () => {
   it("has the kernel end a task's processes before the server's: each is the OOM killer's choice first", async () => {
     const s = await connect()
