@@ -56,6 +56,8 @@ export interface WaitAnswer {
   readonly signal: string | null
   readonly timedOut: boolean
   readonly nextCursor: number
+  /** Who stopped it, when someone did ("Stopped by stop_task from cursor."), among other notes. */
+  readonly hint?: string
 }
 
 export interface TaskAnswer {

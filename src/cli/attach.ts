@@ -10,7 +10,7 @@ import { Deferred, Effect, Exit, Queue } from "effect"
 import { StringDecoder } from "node:string_decoder"
 import { CURSOR_QUERY } from "../output/cursorQuery.ts"
 import type { ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
-import { endedBadly, isGone, isLive } from "./answers.ts"
+import { endedBadly, isGone, isLive, wentWithSession } from "./answers.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { LinePrinter } from "./LinePrinter.ts"
@@ -239,10 +239,11 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
       `\r\n${name} was removed: by remove_task, or with the session it belonged to`
     )
   } else {
-    yield* readNew
+    // Forgotten as it ended (with the session it belonged to): its last output was shown as it came.
+    yield* Effect.catchIf(readNew, (failure) => wentWithSession(failure), () => Effect.void)
     raw(printer.finish())
     leaveAlternate()
-    const ended = `${name} ended (${statusText(outcome)})`
+    const ended = `${name} ended (${statusText(outcome)})${outcome.hint === undefined ? "" : `: ${outcome.hint}`}`
     // Crashed or failed: the exit code says so too (a script's `taskmux attach job && ...`).
     if (endedBadly(outcome.status)) return yield* CliFailure.failed(`\r\n${ended}`)
     io.stderr(`\r\n${ended}\r\n`)

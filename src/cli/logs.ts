@@ -195,11 +195,31 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
       yield* Effect.forkChild(Deferred.into(awaitEnd, ended))
       for (let over = false; !over;) {
         over = yield* Effect.raceFirst(Effect.as(Queue.take(wake), false), Effect.as(Deferred.await(ended), true))
-        yield* readNew
+        // Forgotten as it ended (its session's end took it): its end is the wait's answer, coming.
+        if (
+          yield* Effect.catchIf(
+            Effect.as(readNew, false),
+            (failure) => failure instanceof CliFailure && wentWithSession(failure),
+            () => Effect.succeed(true)
+          )
+        ) {
+          over = true
+        }
       }
       // It ended (restart_task's stop is no end: the wait goes on across it). After its last lines,
       // stop, unless a new start came meanwhile.
-      const task = yield* Effect.map(client.call<TaskAnswer>("get_task", { name }), (a) => a.structured)
+      const end = yield* Deferred.await(ended)
+      // Forgotten as it ended, with the session it belonged to: how it ended is the wait's answer.
+      const task = yield* Effect.map(client.call<TaskAnswer>("get_task", { name }), (a) => a.structured).pipe(
+        Effect.catchIf((failure) => wentWithSession(failure), () => Effect.succeed(undefined))
+      )
+      if (task === undefined) {
+        io.stdout(printer.finish())
+        if (options.json) {
+          io.stdout(`${jsonEscapingControls({ ended: end.status, exitCode: end.exitCode, signal: end.signal })}\n`)
+        } else note(io, `${name} ${statusText(end)}${end.hint === undefined ? "" : `: ${end.hint}`}`)
+        return
+      }
 
       if (task.nextCursor < cursor) {
         // A new start of a finished task begins a new output, numbered from 1.

@@ -308,10 +308,17 @@ const simple = (
             const io = yield* CliIo
             // A lost task the CLI runs again is kept, as its starts are: its session ends with the command.
             // So is a project task that has not run: restarting what does not run runs it.
+            const listedNow = options.startsLost === true
+              ? (yield* client.call<ListAnswer>("list_tasks")).structured.tasks
+              : []
+            // One that went with its session (not listed: forgotten) too: run by restart_task, it would be
+            // this command's own, and end with it a moment later.
             const lost = options.startsLost === true &&
-              (yield* client.call<ListAnswer>("list_tasks")).structured.tasks.some((t) =>
-                t.name === input.name && (t.status === "lost" || t.status === "defined")
-              )
+              (listedNow.some((t) => t.name === input.name && (t.status === "lost" || t.status === "defined")) ||
+                (!listedNow.some((t) => t.name === input.name) &&
+                  (yield* client.call("get_task", { name: input.name }).pipe(
+                    Effect.match({ onFailure: (failure) => wentWithSession(failure), onSuccess: () => false })
+                  ))))
             // What a chain waits for, as it waits: a person would otherwise see nothing for a while. What it
             // waits for was started: a Ctrl-C names those, not a task still waiting on its dependencies.
             const started = new Set<string>()

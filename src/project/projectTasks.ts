@@ -81,7 +81,7 @@ export const restartNotes = (name: string, runs: boolean) =>
       return t === undefined || (condition === "succeeded" ? t.status !== "exited" : isFinished(t.status))
     }).map(([dependency]) => dependency)
     const notes = [
-      changed.length === 0 ? "" : `The project file now gives "${name}" another ${changed.join(", ")} than this ` +
+      changed.length === 0 ? "" : `The project file gives "${name}" another ${changed.join(", ")} than this ` +
         `run was started with, and a restart runs it as it was: stop_task, then start_task { name: ` +
         `${JSON.stringify(name)} }, runs what the file says.`,
       idle.length === 0 ? "" : `It needs ${idle.join(", ")}, which ${idle.length === 1 ? "does" : "do"} not run ` +

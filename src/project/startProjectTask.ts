@@ -94,7 +94,7 @@ export class ProjectTaskChanged extends Schema.TaggedError<ProjectTaskChanged>()
   override get message() {
     return `Project task "${this.name}" is already running (pid ${this.pid}, ${
       this.owner === "" ? "started by this session" : this.owner
-    }) as ${JSON.stringify(this.command)}, but the project file now gives it another command, ${
+    }) as ${JSON.stringify(this.command)}, but the project file gives it another command, ${
       JSON.stringify(this.wanted)
     }. stop_task, then start_task { name: "${this.name}" }, runs what the file says; restart_task runs it as it is.`
   }
@@ -172,6 +172,20 @@ const alreadyRunning = (
     const now = yield* registry.get(task.name)
     const step = { name: task.name, pid: now.pid ?? pid, status: wait?.status ?? now.status }
     return { started: step, wait, tasks: [step], already: owner } satisfies ProjectStart
+  })
+
+/**
+ * A start asked to keep a task that another session's run already is (`keep: true`, `taskmux start`):
+ * that run is kept from now on, as a start would have made it, rather than ending with that session.
+ * Whether it was handed over.
+ */
+const keptNow = (name: string, keep: boolean) =>
+  !keep ? Effect.succeed(false) : Effect.gen(function*() {
+    const registry = yield* TaskRegistry
+    const holder = (yield* registry.records).find((t) => t.name === name && !isFinished(t.status))
+    if (holder === undefined || holder.session === null) return false
+    yield* registry.handOver(name, holder.session, { session: null, client: null })
+    return true
   })
 
 export const startProjectTask = Effect.fnUntraced(function*(
@@ -263,7 +277,17 @@ export const startProjectTask = Effect.fnUntraced(function*(
               taken
             ): Effect.Effect<ProjectStart, TaskAlreadyRunning | ProjectTaskChanged | TaskNotFound, TaskRegistry> =>
               taken.same === true ?
-                alreadyRunning(target, taken.pid, taken.owner, onProgress, wanted ?? waitOf(target)) :
+                Effect.flatMap(
+                  keptNow(name, keep || target.keep === true),
+                  (kept) =>
+                    alreadyRunning(
+                      target,
+                      taken.pid,
+                      kept ? `${taken.owner}; kept from now on` : taken.owner,
+                      onProgress,
+                      wanted ?? waitOf(target)
+                    )
+                ) :
                 holder.command !== targetLine ?
                 Effect.fail(
                   new ProjectTaskChanged({
@@ -370,7 +394,14 @@ export const startProjectTask = Effect.fnUntraced(function*(
               Effect.catchTag("TaskAlreadyRunning", (taken) => taken.same ? Effect.succeed(taken) : Effect.fail(taken))
             )
             if (own instanceof TaskAlreadyRunning) {
-              return yield* alreadyRunning(target, own.pid, own.owner, onProgress, wanted ?? waitOf(target))
+              const kept = yield* keptNow(name, keep || target.keep === true)
+              return yield* alreadyRunning(
+                target,
+                own.pid,
+                kept ? `${own.owner}; kept from now on` : own.owner,
+                onProgress,
+                wanted ?? waitOf(target)
+              )
             }
             startedNow.push(task.name)
             claim.started.add(task.name)
@@ -401,11 +432,13 @@ export const startProjectTask = Effect.fnUntraced(function*(
         const wait = ownWait === undefined
           ? undefined
           : yield* registry.wait(name, { ...ownWait, onProgress: ownProgress })
+        // The chain as it is now: a dependency that had to succeed has ended, and the target may run
+        // anew (another session's restart_task while this start waited for it).
+        const tasksNow = yield* chainAsItIs(steps)
         const chain: ProjectStart = {
-          started: { name: last.name, pid: last.pid, status: wait?.status ?? last.status },
+          started: { name: last.name, pid: tasksNow.at(-1)?.pid ?? last.pid, status: wait?.status ?? last.status },
           wait,
-          // The chain as it is now: a dependency that had to succeed has ended.
-          tasks: yield* chainAsItIs(steps)
+          tasks: tasksNow
         }
         return chain
       })

@@ -51,6 +51,7 @@ import {
   needsTerminalHint,
   notFoundHint,
   ownerLeft,
+  stoppedSentence,
   unaskedKillHint
 } from "./hints.ts"
 import { Notifier } from "./Notifier.ts"
@@ -656,7 +657,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const endHint = (now: TaskState, exitCode = now.exitCode): { hint?: string } => {
         // Who stopped it: a session waiting on a task another session or a person stopped is not told
         // its server died.
-        const by = now.status === "stopped" && now.stoppedBy !== null ? `Stopped by ${now.stoppedBy}.` : ""
+        const by = now.status === "stopped" && now.stoppedBy !== null ? stoppedSentence(now.stoppedBy) : ""
         const more = now.leftRunning.length > 0
           ? leftRunningHint(now.leftRunning)
           : exitCode === 127 && now.args === null && lookedOnPath(now)

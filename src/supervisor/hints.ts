@@ -54,6 +54,10 @@ export const askedBy = (tool: string, viewer: ViewerShape) => {
 /** "its session (claude-code) ended": who stopped a task its owner's session took with it. */
 export const ownerLeft = (client: string | null) => `its session${client === null ? "" : ` (${client})`} ended`
 
+/** Who stopped a run, as a sentence: "Stopped by stop_task from cursor.", "Stopped when its session (claude-code) ended." */
+export const stoppedSentence = (by: string) =>
+  by.startsWith("its session") ? `Stopped when ${by}.` : `Stopped by ${by}.`
+
 /**
  * A shell line's program that was not found: where the shell looked. A person's terminal and an MCP
  * client rarely have the same PATH, and a task gets the one of who started it.

@@ -241,6 +241,14 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     }
   })
 
+  it("attach to a task whose session ends says it was stopped with that session, and exits 0", async () => {
+    const other = await connect({ XDG_RUNTIME_DIR: runtime, TASKMUX_PROJECT: project, TASKMUX_ISOLATED: "false" })
+    const { exited, output: shown } = await replAttached(other, "theirs", 80, 20)
+    await other.client.close()
+    expect(await exited).toBe(0)
+    expect(shown()).toContain("theirs ended (stopped): Stopped when its session (taskmux-e2e) ended.")
+  })
+
   it("attach ended by SIGTERM gives the terminal back as a detach does (modes reset), exit 143; the task runs on", async () => {
     const s = await session
     const { exited, output: shown, term } = await replAttached(s, "termed", 80, 20)

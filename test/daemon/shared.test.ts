@@ -1019,7 +1019,35 @@ describe("one supervisor per project, shared by every session", () => {
     await until(async () => (await taskmux(["ps"])).stdout.includes("build") ? undefined : true, 10_000)
   })
 
-  it("a CLI following a task that goes with its session says it was removed, and exits 0", async () => {
+  it("keeps a project task another session runs when a start asks to keep it (keep: true, taskmux start)", async () => {
+    const p = makeProject()
+    writeFileSync(NodePath.join(p.project, "taskmux.yaml"), "tasks:\n  srv:\n    command: sleep 300\n")
+    const alice = await session(p.env)
+    const bob = await session(p.env)
+    await alice.structured("start_task", { name: "srv" })
+    const kept = await bob.structured<{ already?: boolean; hint?: string }>("start_task", { name: "srv", keep: true })
+    expect(kept.already).toBe(true)
+    expect(kept.hint).toContain("kept from now on")
+    await alice.client.close()
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    const listed = await bob.structured<Listed>("list_tasks")
+    expect(listed.tasks.find((t) => t.name === "srv")).toMatchObject({ status: "running", owner: "kept" })
+  })
+
+  it("taskmux restart of an ad-hoc task gone with its session runs it kept, not as the command's own", async () => {
+    const p = makeProject()
+    const alice = await session(p.env)
+    await alice.structured("start_task", { name: "dev", command: "echo up; sleep 300" })
+    await alice.client.close()
+    const bob = await session(p.env)
+    const restarted = await builtCli(p.project, { ...process.env, ...p.env })(["restart", "dev"])
+    expect(restarted.code, restarted.stderr).toBe(0)
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    const listed = await bob.structured<Listed>("list_tasks")
+    expect(listed.tasks.find((t) => t.name === "dev")).toMatchObject({ status: "running", owner: "kept" })
+  })
+
+  it("a CLI following a task that goes with its session says how it ended, and exits 0", async () => {
     const p = makeProject()
     const alice = await session(p.env)
     await alice.structured("start_task", { command: "while true; do echo tick; sleep 0.1; done", name: "atick" })
@@ -1028,7 +1056,7 @@ describe("one supervisor per project, shared by every session", () => {
     await alice.client.close()
     const ran = await following
     expect(ran.code, ran.stderr).toBe(0)
-    expect(ran.stderr).toContain("[atick was removed: by remove_task, or with the session it belonged to]")
+    expect(ran.stderr).toContain("[atick stopped: Stopped when its session (taskmux-e2e) ended.]")
   })
 
   it("forgets a lost task on remove_task, and says which names it knows", async () => {

@@ -169,6 +169,22 @@ describe("a start that ends at once says so", () => {
     expect(textOf(await s.call("get_task", { name: "rebuilt" }))).toMatch(/^Task "rebuilt": could not start; pid null;/)
   })
 
+  it("a ready answer gives the pid of the run that got ready, not of one its restart policy replaced", async () => {
+    const dir = tempDir({})
+    const waited = await s.structured<{ pid: number; matched: boolean }>("start_task", {
+      command: "if [ -e ran ]; then echo ready; exec sleep 30; else touch ran; sleep 0.3; exit 1; fi",
+      cwd: dir,
+      name: "second-run",
+      restart: { policy: "on-failure", backoffMs: 100 },
+      waitFor: { pattern: "ready", timeoutMs: 15_000 }
+    })
+    expect(waited.matched).toBe(true)
+    const now = await s.structured<{ pid: number; restarts: number }>("get_task", { name: "second-run" })
+    expect(now.restarts).toBe(1)
+    expect(waited.pid).toBe(now.pid)
+    await s.structured("stop_task", { name: "second-run" })
+  })
+
   it("a restart of a server says how to wait for it to listen again, on the port its last run had", async () => {
     const port = await freePort()
     await run({ command: `python3 -m http.server ${port} --bind 127.0.0.1`, name: "listens", waitFor: { port } })

@@ -490,11 +490,11 @@ describe("project tasks", () => {
       )
       // Still the first: it runs, and a restart runs the same again (as compose's restart does).
       expect(textOf(await s.call("start_task", { name: "job" }))).toMatch(
-        /^Project task "job" is already running \(pid \d+, started by this session\) as "echo version one; sleep 30", but the project file now gives it another command, "echo version two; sleep 30"\. stop_task, then start_task \{ name: "job" \}, runs what the file says; restart_task runs it as it is\.$/
+        /^Project task "job" is already running \(pid \d+, started by this session\) as "echo version one; sleep 30", but the project file gives it another command, "echo version two; sleep 30"\. stop_task, then start_task \{ name: "job" \}, runs what the file says; restart_task runs it as it is\.$/
       )
       // The restart says so: what the file now says is not what runs.
       expect(textOf(await s.call("restart_task", { name: "job" }))).toMatch(
-        /^Restarted task "job" \(pid \d+\)\. The project file now gives "job" another command than this run was started with, and a restart runs it as it was: stop_task, then start_task \{ name: "job" \}, runs what the file says\.$/
+        /^Restarted task "job" \(pid \d+\)\. The project file gives "job" another command than this run was started with, and a restart runs it as it was: stop_task, then start_task \{ name: "job" \}, runs what the file says\.$/
       )
       expect(
         (await s.structured<{ matched: boolean }>("wait_for_task", { name: "job", pattern: "version", since: 0 }))
