@@ -505,11 +505,11 @@ export class OutputBuffer {
   private collapse(p: Pending, chunk: Buffer, from: number, to: number, time: number, limit: number): boolean {
     // The last "\r" before more text (one at the end may be the first half of "\r\n"), looked for before
     // anything is copied: a long line without one (a flood with no newline) costs a search per chunk.
-    const inChunk = to - from >= 2 ? chunk.lastIndexOf(RETURN, to - 2) : -1
+    const inChunk = to - from >= 2 ? lastRedraw(chunk, to - 2) : -1
     const at = inChunk >= from
       ? p.length + inChunk - from
       : p.length > 0
-      ? p.bytes.subarray(0, to > from ? p.length : p.length - 1).lastIndexOf(RETURN)
+      ? lastRedraw(p.bytes.subarray(0, to > from ? p.length : p.length - 1))
       : -1
     // What it shows now is written after that "\r": too long for a line already, it is cut as any other.
     if (at <= 0 || p.length + (to - from) - at > limit) return false
@@ -697,6 +697,19 @@ const wholeSequencesEnd = (bytes: Buffer, end: number): number => {
   }
   return end
 }
+
+/**
+ * Where a line is last redrawn from its first column: a "\r" (tqdm, curl, pip), or a move to the first
+ * column, ESC [ G or ESC [ 1 G (npm's spinner, and most that erase with ESC [ K after it).
+ */
+const lastRedraw = (bytes: Buffer, before = bytes.length - 1): number =>
+  Math.max(
+    bytes.lastIndexOf(RETURN, before),
+    bytes.lastIndexOf(COLUMN_ONE, before),
+    bytes.lastIndexOf(COLUMN_1, before)
+  )
+const COLUMN_ONE = Buffer.from("\x1b[G")
+const COLUMN_1 = Buffer.from("\x1b[1G")
 
 /** UTF-8 text of a line without its "\n" (or "\r\n"); invalid bytes become U+FFFD. */
 const decode = (bytes: Buffer, start: number, end: number, cut = false): string => {

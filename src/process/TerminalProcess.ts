@@ -62,7 +62,7 @@ export const spawn = (
 const start = (pty: Pty, spec: SpawnSpec, size: TerminalSize, output: OutputSink) =>
   Effect.try({
     try: () => {
-      const [file, args] = argv(spec.command, spec.args)
+      const [file, args] = argv(spec.command, spec.args, true)
       // The terminal's child reports a program it cannot exec only as output and exit code 1:
       // look for it first, so a typo fails as it does on pipes.
       const missing = missingProgram(file, spec.env.PATH, spec.cwd)
@@ -165,7 +165,9 @@ const make = (terminal: NodePty.IPty, spec: SpawnSpec, output: OutputSink): Task
   const hangUpShells = Effect.gen(function*() {
     for (;;) {
       yield* Effect.sleep(HANG_UP_LOOK_MS)
-      const left = tree.members().filter((member) => member.live)
+      // A shell line's shell waits out its session before it dies of the SIGTERM (shellLine.ts): not a
+      // program that ignores it, and not one to hang up.
+      const left = tree.members().filter((member) => member.live && !(spec.args === undefined && member.pid === pid))
       if (left.length === 0) break
       if (left.every((member) => procfs.ignoresSignal(member.pid, osConstants.signals.SIGTERM))) {
         for (const member of left) {

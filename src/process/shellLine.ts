@@ -17,7 +17,8 @@
  * and the task with it. The traps give the bash rule to these (and, without bash, to SIGINT and
  * SIGQUIT too, the best a trap can do): after a foreground command ends, the shell dies of the signal
  * only if the command did (status 128 + its number), else it goes on with the line. SIGTERM is left
- * alone: the shell ends at once, as a stop wants. Traps set to a command are reset in the children,
+ * alone on pipes: the shell ends at once, as a stop wants; on a terminal it ends once the rest of its
+ * session has (see LINGER). Traps set to a command are reset in the children,
  * so programs get the default handling as before.
  */
 import { existsSync } from "node:fs"
@@ -43,12 +44,33 @@ const PREFIX = TRAPPED.map(reraise).join("")
 
 const FLAGS = BASH === undefined ? ["-c"] : ["--norc", "--posix", "-c"]
 
+/**
+ * On a terminal the shell leads the session: the moment it dies the kernel hangs the terminal up, and
+ * every program of the line gets SIGHUP (most die of it at once, mid-way through their SIGTERM shutdown)
+ * and can print no more (EIO). So there the shell does not die of a SIGTERM at once: after its
+ * foreground command ends (a launcher, `npm run`, may end at once and leave its program draining), it
+ * waits until no other process of its session is left, then dies of the SIGTERM as before. A stop's
+ * grace still ends with SIGKILL for all.
+ */
+const LINGER = `trap 'trap - TERM;while :;do o=;for f in /proc/[0-9]*/stat;do read -r l <"$f"||continue;` +
+  `set -- \${l##*) };[ "$4" = $$ ]&&[ "$1" != Z ]&&[ "\${f#/proc/}" != "$$/stat" ]&&o=1&&break;done;` +
+  `[ -z "$o" ]&&break;sleep 0.05;done;kill -TERM $$' TERM;`
+
 /** The file to exec and its arguments. */
-export const argv = (command: string, args: ReadonlyArray<string> | undefined): [string, Array<string>] =>
-  args === undefined ? [SHELL, [...FLAGS, PREFIX + command]] : [command, [...args]]
+export const argv = (
+  command: string,
+  args: ReadonlyArray<string> | undefined,
+  terminal = false
+): [string, Array<string>] =>
+  args === undefined
+    ? [SHELL, [...FLAGS, (terminal && process.platform === "linux" ? LINGER : "") + PREFIX + command]]
+    : [command, [...args]]
 
 /** A process's command line as the task gave it: `SHELL -c LINE`, the flags and traps left out. */
 export const withoutTraps = (commandLine: string): string => {
-  const start = `${SHELL} ${FLAGS.join(" ")} ${PREFIX}`
-  return commandLine.startsWith(start) ? `${SHELL} -c ${commandLine.slice(start.length)}` : commandLine
+  for (const traps of [PREFIX, LINGER + PREFIX]) {
+    const start = `${SHELL} ${FLAGS.join(" ")} ${traps}`
+    if (commandLine.startsWith(start)) return `${SHELL} -c ${commandLine.slice(start.length)}`
+  }
+  return commandLine
 }

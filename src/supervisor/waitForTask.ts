@@ -211,7 +211,8 @@ export const waitForTask = Effect.fnUntraced(function*(
     // A prompt it shows now says more than an earlier line that matched (a REPL waiting for input).
     // The last line (a tail of one gives the last whole line and, after it, a partial one).
     const last = now.buffer.read({ tail: 1, transform: cleanFor(now) }).lines.at(-1)
-    if (last?.partial === true && !isFinished(now.status)) {
+    // A partial line of escapes alone (a TUI hiding its cursor, a synchronized-output mark) shows nothing to answer.
+    if (last?.partial === true && last.text.trim() !== "" && !isFinished(now.status)) {
       // Redrawn in place as it goes (a progress bar), it is no prompt; and a state it passed through
       // was never a line to match.
       const raw = now.buffer.read({ tail: 1 }).lines.at(-1)?.text ?? ""

@@ -566,6 +566,14 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     await s.structured("stop_task", { name: "bar" })
   })
 
+  it("a watcher that hid its cursor (a partial line of escapes alone) is not said to wait at a prompt", async () => {
+    await run({ command: "printf 'Waiting for file changes\\n\\033[?25l'; sleep 30", name: "watching" })
+    const waited = await s.structured<Waited>("wait_for_task", { name: "watching", pattern: "rebuilt", timeoutMs: 800 })
+    expect(waited.timedOut).toBe(true)
+    expect(waited.hint ?? "").not.toContain("prompt")
+    await s.structured("stop_task", { name: "watching" })
+  })
+
   it("a server its main process left running (`&`) ended with it, and the answer and the exit notice say so", async () => {
     const port = await freePort()
     const mark = `left-behind-${port}`

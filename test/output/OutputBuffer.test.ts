@@ -394,6 +394,21 @@ describe("OutputBuffer", () => {
     assert.isUndefined(buffer.read({ since: 0 }).lines[1]!.cut)
   })
 
+  it("holds a spinner redrawn with ESC [1G ESC [0K (npm's) past maxLineBytes as one line, not a piece per 8 KiB", () => {
+    const buffer = make({ maxLineBytes: 8192 })
+    const frames = ["⠋", "⠙", "⠹", "⠸"]
+    for (let i = 0; i < 3000; i += 10) {
+      buffer.append(
+        "stdout",
+        b(Array.from({ length: 10 }, (_, j) => `\x1b[1G\x1b[0K${frames[(i + j) % 4]}`).join("")),
+        1
+      )
+    }
+    assert.deepStrictEqual(texts(buffer, { transform: cleanText }), ["⠸"])
+    buffer.append("stdout", b("\x1b[1G\x1b[0Kadded 1 package\n"), 2)
+    assert.deepStrictEqual(texts(buffer, { transform: cleanText }), ["added 1 package"])
+  })
+
   it("shows a line redrawn with \\r as a terminal would, however it is chunked and however long it grows", () => {
     fc.assert(
       fc.property(

@@ -155,6 +155,24 @@ describe("terminal tasks (real programs on a pseudo-terminal)", () => {
         assert.strictEqual((yield* r.get("missing")).status, "failed")
       }))
 
+    it.effect("a stop gives a shell line's program its SIGTERM shutdown, though a launcher before it ends at once (npm run)", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        // The launcher ends at once on SIGTERM, as npm does, leaving its program draining for 600 ms.
+        const program =
+          "trap 'echo draining; sleep 0.6; echo drained; exit 0' TERM; echo up; while :; do sleep 0.05; done"
+        yield* r.start({
+          command: `sh -c 'sh -c "$0" & trap "exit 143" TERM; wait' "${program}"`,
+          name: "drain",
+          terminal
+        })
+        yield* waitForText("drain", /^up$/)
+        const ended = yield* r.stop("drain", { graceMs: 3000 })
+        assert.strictEqual(ended.status, "stopped")
+        const lines = yield* outputOf("drain")
+        assert.include(lines.map((l) => l.text).join("\n"), "drained")
+      }))
+
     it.effect("stop ends a tree that ignores TERM and HUP, escalating to SIGKILL", () =>
       Effect.gen(function*() {
         const r = yield* registry
