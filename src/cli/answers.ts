@@ -113,3 +113,28 @@ export const isGone = (failure: ToolFailure) =>
     ? /^No task named |was removed \(remove_task\) before this call reached it/.test(failure.message)
     : failure.tag === "TaskNotFound" || failure.tag === "TaskRemoved") ||
   notRunYet(failure) || wentWithSession(failure)
+
+/**
+ * Why `taskmux start`/`restart`/`stop` exits 1 after printing its answer, or undefined: a run that ended
+ * badly at once, one not ready in time (`taskmux start db && ./migrate` must not go on), or one whose
+ * wait for readiness saw it end, or go to another port, its own being another program's.
+ */
+export const runFailure = (
+  answer: { readonly status?: string; readonly timedOut?: boolean; readonly matched?: boolean },
+  name: string
+): string | undefined => {
+  const { matched, status, timedOut } = answer
+  const live = status !== undefined && isLive(status)
+  if (status === "crashed" || status === "failed") {
+    return `"${name}" ${status === "failed" ? "could not start" : "crashed"}`
+  }
+  if (timedOut === true && live) {
+    return `"${name}" was not ready in time; it keeps running (taskmux stop ${name} stops it)`
+  }
+  if (matched === false && timedOut !== true) {
+    return live
+      ? `"${name}" will not be ready: it listens on another port; it keeps running (taskmux stop ${name} stops it)`
+      : `"${name}" ended before it was ready`
+  }
+  return undefined
+}

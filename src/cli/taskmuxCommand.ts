@@ -17,7 +17,7 @@ import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import { readProject } from "../project/Project.ts"
 import { listenAddress } from "../web/listenAddress.ts"
-import { isLive, type ListAnswer, wentWithSession } from "./answers.ts"
+import { isLive, type ListAnswer, runFailure, wentWithSession } from "./answers.ts"
 import { attach } from "./attach.ts"
 import { CliFailure, ExitCode } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
@@ -398,34 +398,8 @@ const simple = (
           }),
           (answer) =>
             Effect.andThen(printAnswer(answer, input.json, input.name), () => {
-              // A start whose run ended badly at once failed, for a script's `taskmux start migrate && ...`;
-              // so did one that was not ready in time (`taskmux start db && ./migrate` must not go on).
-              const { matched, status, timedOut } = answer.structured as {
-                readonly status?: string
-                readonly timedOut?: boolean
-                readonly matched?: boolean
-              }
-              return status === "crashed" || status === "failed"
-                ? Effect.fail(
-                  CliFailure.failed(`"${input.name}" ${status === "failed" ? "could not start" : "crashed"}`)
-                )
-                : timedOut === true && status !== undefined && isLive(status)
-                ? Effect.fail(
-                  CliFailure.failed(
-                    `"${input.name}" was not ready in time; it keeps running (taskmux stop ${input.name} stops it)`
-                  )
-                )
-                // Its wait for readiness saw it end instead (a server that exits 0 at once), or saw it go to
-                // another port, its own being another program's.
-                : matched === false && timedOut !== true
-                ? Effect.fail(
-                  CliFailure.failed(
-                    status !== undefined && isLive(status)
-                      ? `"${input.name}" will not be ready: it listens on another port; it keeps running (taskmux stop ${input.name} stops it)`
-                      : `"${input.name}" ended before it was ready`
-                  )
-                )
-                : Effect.void
+              const failure = runFailure(answer.structured, input.name)
+              return failure === undefined ? Effect.void : Effect.fail(CliFailure.failed(failure))
             })
         ))
   ).pipe(Command.withDescription(description))

@@ -44,16 +44,7 @@ import { type BufferedLine, OutputBuffer, type ReadOptions } from "../output/Out
 import { EmulatorLoadFailed, type Screen } from "../output/TerminalScreen.ts"
 import * as ProcessTree from "../process/ProcessTree.ts"
 import { Watchdog } from "../process/Watchdog.ts"
-import {
-  askedBy,
-  leftRunningHint,
-  NEEDS_TERMINAL,
-  needsTerminalHint,
-  notFoundHint,
-  ownerLeft,
-  stoppedSentence,
-  unaskedKillHint
-} from "./hints.ts"
+import { askedBy, endHint, ownerLeft } from "./hints.ts"
 import { Notifier } from "./Notifier.ts"
 import type { RestartPolicy } from "./RestartPolicy.ts"
 import { defaultPolicy } from "./RestartPolicy.ts"
@@ -61,7 +52,7 @@ import { makeShownCursors } from "./ShownCursors.ts"
 import { baseEnv, checkPolicy, isGeneratedName, uniqueName } from "./startPolicy.ts"
 import * as TaskActor from "./TaskActor.ts"
 import type { Ended, Started, StopRequest, TaskState } from "./TaskActor.ts"
-import { cleanFor, cpuOf, explainRun, info, lastLines, runEnv, summary, toLineRecord } from "./taskViews.ts"
+import { cleanFor, cpuOf, explainRun, info, runEnv, summary, toLineRecord } from "./taskViews.ts"
 import { Viewer, type ViewerShape } from "./Viewer.ts"
 import { awaitChange, type WaitContext, waitForTask, type WaitRequest, type WaitResult } from "./waitForTask.ts"
 
@@ -646,31 +637,6 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             )
           )
         })
-
-      /**
-       * The shell looked for a program on PATH and found none (bash's "command not found", dash's "not
-       * found"), not a path given that is missing ("/opt/x: No such file or directory", said as it is).
-       */
-      const lookedOnPath = (now: TaskState) => lastLines(now).some((line) => /(?:command )?not found$/.test(line))
-
-      /** What an end needs said beyond its status: what it left running, or where a command was not found. */
-      const endHint = (now: TaskState, exitCode = now.exitCode): { hint?: string } => {
-        // Who stopped it: a session waiting on a task another session or a person stopped is not told
-        // its server died.
-        const by = now.status === "stopped" && now.stoppedBy !== null ? stoppedSentence(now.stoppedBy) : ""
-        const more = now.leftRunning.length > 0
-          ? leftRunningHint(now.leftRunning)
-          : exitCode === 127 && now.args === null && lookedOnPath(now)
-          ? notFoundHint(runEnv(now.baseEnv, now).PATH)
-          : exitCode !== 0 && now.terminal === null && lastLines(now).some((line) => NEEDS_TERMINAL.test(line))
-          ? needsTerminalHint
-          // Crashed, not stopped: taskmux sent no SIGKILL (a shell line's shell says 137 for it).
-          : now.status === "crashed" && (now.signal === "SIGKILL" || exitCode === 137)
-          ? unaskedKillHint
-          : ""
-        const hint = [by, more].filter(Boolean).join(" ")
-        return hint === "" ? {} : { hint }
-      }
 
       const waitContext: WaitContext = { bufferLines: config.bufferLines, endHint, listed, show, shown }
       const wait = Effect.fn("TaskRegistry.wait")(function*(name: string, request: WaitRequest) {

@@ -3,7 +3,8 @@
  * left running, where a command was not found, who stopped a task. Words for a model that will act
  * on them, so each names the fix.
  */
-import type { TaskState } from "./TaskActor.ts"
+import type { TaskState } from "./TaskState.ts"
+import { lastLines, runEnv } from "./taskViews.ts"
 import type { ViewerShape } from "./Viewer.ts"
 
 const BUFFERING = "as many programs do when writing to a pipe: start it with terminal: true, or make it flush " +
@@ -79,5 +80,30 @@ export const leftRunningHint = (commands: ReadonlyArray<string>) =>
 /** Hints, each a sentence or more, in one (or none). */
 export const joinHints = (...hints: ReadonlyArray<{ readonly hint?: string | undefined }>): { hint?: string } => {
   const hint = hints.map((h) => h.hint).filter((h) => h !== undefined && h !== "").join(" ")
+  return hint === "" ? {} : { hint }
+}
+
+/**
+ * The shell looked for a program on PATH and found none (bash's "command not found", dash's "not
+ * found"), not a path given that is missing ("/opt/x: No such file or directory", said as it is).
+ */
+const lookedOnPath = (now: TaskState) => lastLines(now).some((line) => /(?:command )?not found$/.test(line))
+
+/** What an end needs said beyond its status: what it left running, or where a command was not found. */
+export const endHint = (now: TaskState, exitCode = now.exitCode): { hint?: string } => {
+  // Who stopped it: a session waiting on a task another session or a person stopped is not told
+  // its server died.
+  const by = now.status === "stopped" && now.stoppedBy !== null ? stoppedSentence(now.stoppedBy) : ""
+  const more = now.leftRunning.length > 0
+    ? leftRunningHint(now.leftRunning)
+    : exitCode === 127 && now.args === null && lookedOnPath(now)
+    ? notFoundHint(runEnv(now.baseEnv, now).PATH)
+    : exitCode !== 0 && now.terminal === null && lastLines(now).some((line) => NEEDS_TERMINAL.test(line))
+    ? needsTerminalHint
+    // Crashed, not stopped: taskmux sent no SIGKILL (a shell line's shell says 137 for it).
+    : now.status === "crashed" && (now.signal === "SIGKILL" || exitCode === 137)
+    ? unaskedKillHint
+    : ""
+  const hint = [by, more].filter(Boolean).join(" ")
   return hint === "" ? {} : { hint }
 }

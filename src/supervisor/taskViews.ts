@@ -10,7 +10,7 @@ import * as ProcessTree from "../process/ProcessTree.ts"
 import * as procfs from "../process/procfs.ts"
 import { noUsage, processesOf, type TaskUsage, unknownUsage, type UsageSampler } from "../process/usage.ts"
 import { taskEnv } from "./startPolicy.ts"
-import type { TaskState } from "./TaskActor.ts"
+import type { TaskState } from "./TaskState.ts"
 import { ownerAs, type ViewerShape } from "./Viewer.ts"
 
 /** A task's lines cleaned as its terminal shows them, wrapping at its width; a task on pipes has no width. */

@@ -17,7 +17,7 @@ import { listeningPorts } from "../process/usage.ts"
 import { joinHints, pausedHint, silentHint, stdoutSilentHint } from "./hints.ts"
 import type { ShownCursors, ShownPartial } from "./ShownCursors.ts"
 import type * as TaskActor from "./TaskActor.ts"
-import type { TaskState } from "./TaskActor.ts"
+import type { TaskState } from "./TaskState.ts"
 import { cleanFor, explainRun, lastLines, latestRun, toLineRecord } from "./taskViews.ts"
 import type { ViewerShape } from "./Viewer.ts"
 

@@ -1,6 +1,6 @@
 /** How the CLI tells a tool's errors apart: by the tag the answer carries, by the words where it has none. */
 import { describe, expect, it } from "vitest"
-import { isGone, loggedIn, notRunYet, wentWithSession } from "../../src/cli/answers.ts"
+import { isGone, loggedIn, notRunYet, runFailure, wentWithSession } from "../../src/cli/answers.ts"
 
 describe("a tool's error, as the CLI reads it", () => {
   it("goes by its tag, whatever its words say", () => {
@@ -20,5 +20,19 @@ describe("a tool's error, as the CLI reads it", () => {
     const gone = "Task \"api\" ran under a session that has ended: x. … Its output: /l/api-2.log. more"
     expect(wentWithSession({ message: gone })).toBe(true)
     expect(loggedIn({ message: gone })).toBe("/l/api-2.log")
+  })
+})
+
+describe("when start, restart and stop exit 1 after their answer", () => {
+  it("a run that crashed, could not start, was not ready in time, or will not be ready", () => {
+    expect(runFailure({ status: "running" }, "web")).toBeUndefined()
+    expect(runFailure({ status: "running", matched: true }, "web")).toBeUndefined()
+    expect(runFailure({ status: "crashed" }, "web")).toBe("\"web\" crashed")
+    expect(runFailure({ status: "failed" }, "web")).toBe("\"web\" could not start")
+    expect(runFailure({ status: "running", timedOut: true }, "db")).toMatch(/^"db" was not ready in time/)
+    // Timed out, but ended meanwhile (exited): not "keeps running".
+    expect(runFailure({ status: "exited", timedOut: true }, "db")).toBeUndefined()
+    expect(runFailure({ status: "running", matched: false }, "web")).toMatch(/listens on another port/)
+    expect(runFailure({ status: "exited", matched: false }, "web")).toBe("\"web\" ended before it was ready")
   })
 })

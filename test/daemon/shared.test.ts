@@ -943,7 +943,8 @@ describe("one supervisor per project, shared by every session", () => {
     const taskmux = builtCli(p.project, { ...process.env, ...p.env })
     const following = taskmux(["logs", "-f", "ticker"])
     const followingJson = taskmux(["logs", "-f", "ticker", "--json"])
-    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    // Both have printed their first lines and wait for more (their wait_for_task calls are in).
+    await waitersOf(a, "ticker", 2)
     process.kill((await p.supervisor())!.pid, "SIGKILL")
     const ran = await following
     expect(ran.code).toBe(1)
@@ -1052,7 +1053,7 @@ describe("one supervisor per project, shared by every session", () => {
     const alice = await session(p.env)
     await alice.structured("start_task", { command: "while true; do echo tick; sleep 0.1; done", name: "atick" })
     const following = builtCli(p.project, { ...process.env, ...p.env })(["logs", "-f", "atick"])
-    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    await waitersOf(alice, "atick", 1)
     await alice.client.close()
     const ran = await following
     expect(ran.code, ran.stderr).toBe(0)

@@ -5,13 +5,11 @@
 
 /** A task's status as list_tasks shows it ("defined": a project task not yet run). */
 export type TaskStatus =
-  | "starting"
   | "running"
   | "restarting"
   | "exited"
   | "crashed"
   | "stopped"
-  | "killed"
   | "failed"
   | "defined"
   | "lost"

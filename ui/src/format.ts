@@ -31,14 +31,12 @@ export const statusLook = (status: TaskStatus): { readonly symbol: string; reado
   switch (status) {
     case "running":
       return { symbol: "●", cls: "ok" }
-    case "starting":
     case "restarting":
       return { symbol: "↻", cls: "busy" }
     case "exited":
       return { symbol: "✓", cls: "done" }
     case "crashed":
     case "failed":
-    case "killed":
       return { symbol: "✕", cls: "bad" }
     case "stopped":
       return { symbol: "■", cls: "idle" }
@@ -60,7 +58,7 @@ export const statusPill = (status: TaskStatus, paused = false): HTMLElement => {
   )
 }
 
-const alive = (s: TaskStatus) => s === "running" || s === "starting" || s === "restarting"
+const alive = (s: TaskStatus) => s === "running" || s === "restarting"
 
 /** Running time from startedAt while it runs; how long it ran once it ended. */
 export const uptime = (t: ListedTask, now: number): string => {
@@ -101,7 +99,7 @@ export const ownerLabel = (owner: ListedTask["owner"], client?: string): string 
     : "—"
 
 export const canStop = (s: TaskStatus) => alive(s)
-export const canSignal = (s: TaskStatus) => s === "running" || s === "starting"
+export const canSignal = (s: TaskStatus) => s === "running"
 export const canStart = (s: TaskStatus) => s === "defined" || s === "lost"
 export const canRestart = (s: TaskStatus) => s !== "defined" && s !== "lost"
 export const canRemove = (s: TaskStatus) => s !== "defined"

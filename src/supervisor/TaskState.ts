@@ -1,0 +1,141 @@
+/**
+ * A task's state as readers see it, and the values it starts from: plain data that only the task's
+ * actor (TaskActor.ts) replaces, kept apart so that views, hints and waits read it without importing
+ * the actor, and its transitions can be tested without processes.
+ */
+import type { TaskStatus } from "../domain/Task.ts"
+import type { TerminalSize } from "../domain/TerminalSize.ts"
+import type { LogFile } from "../output/LogFile.ts"
+import type { OutputBuffer } from "../output/OutputBuffer.ts"
+import { TerminalScreen } from "../output/TerminalScreen.ts"
+import type { TaskProcess } from "../process/TaskProcess.ts"
+import type { RestartPolicy } from "./RestartPolicy.ts"
+
+/** What a task runs: fixed for the life of its name, unless a start replaces a finished task. */
+export interface TaskSpec {
+  readonly command: string
+  readonly args: ReadonlyArray<string> | null
+  /** `command` and `args` as one shell-quoted line, as list_tasks shows it. */
+  readonly commandLine: string
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string>>
+  /** What it inherits before `env`: the environment of whoever started it (see baseEnv). */
+  readonly baseEnv: Readonly<Record<string, string>>
+  readonly notifyOnExit: boolean
+  readonly policy: RestartPolicy
+  /** Its terminal's size at the start, or null for a task on pipes. */
+  readonly terminal: TerminalSize | null
+  /** The session that started it, stopped and forgotten when that session ends; null: kept. */
+  readonly session: string | null
+  /** That session's client, by name. */
+  readonly client: string | null
+  /** ISO time of the start that made it this session's (or kept). */
+  readonly since: string
+}
+
+export interface LastExit {
+  readonly status: TaskStatus
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly at: string
+}
+
+/** A task as readers see it: a value that only its actor replaces. */
+export interface TaskState extends Omit<TaskSpec, "terminal"> {
+  readonly name: string
+  readonly status: TaskStatus
+  /** Who stopped its last run, when one asked ("stop_task from cursor"); null while it runs, or it ended by itself. */
+  readonly stoppedBy: string | null
+  readonly pid: number | null
+  readonly exitCode: number | null
+  readonly signal: string | null
+  /** Why it failed to start, or why its restart policy gave up. */
+  readonly error: string | null
+  readonly restarts: number
+  /** ISO times, kept as the text every answer shows. */
+  readonly startedAt: string
+  readonly endedAt: string | null
+  /**
+   * When the current run started, on the monotonic clock (performance.now()), and how long the last run
+   * lasted on it: durations that a step of the wall clock (NTP, a person's `date -s`) or a laptop's sleep
+   * does not turn negative or into hours. startedAt and endedAt stay the wall times answers show.
+   */
+  readonly runStartedMs: number
+  readonly lastRunMs: number | null
+  readonly lastExit: LastExit | null
+  /** How the last run ended, in its most telling line of output (see `headline`), for the page's table. */
+  readonly exitHeadline: string | null
+  /** What the last run's main process left running when it ended, which ended with it (command lines). */
+  readonly leftRunning: ReadonlyArray<string>
+  /** When the next run starts, while restarting, on the monotonic clock (answers show it as a wall time). */
+  readonly restartDueMs: number | null
+  /** Its terminal's size now, or null for a task on pipes. */
+  readonly terminal: TerminalSize | null
+  /** The ring its output goes to (written by the run's stream callbacks, read by anyone). */
+  readonly buffer: OutputBuffer
+  readonly screen: TerminalScreen | null
+  /** The current run's process, for readers' looks at its members and stdin. */
+  readonly process: TaskProcess | undefined
+  readonly log: LogFile | undefined
+  /** Log files of every run, for `remove_task { deleteLog }`. */
+  readonly logFiles: ReadonlyArray<string>
+  /** The latest run's marker (see ProcessTree), in its environment. */
+  readonly marker: string | null
+  /** remove_task took it away: no longer listed; only a new start brings the name back. */
+  readonly removed: boolean
+}
+
+/** A task before its first run (also a test's starting point for the pure views and hints). */
+export const freshState = (name: string, spec: TaskSpec, buffer: OutputBuffer): TaskState => ({
+  name,
+  command: spec.command,
+  args: spec.args,
+  commandLine: spec.commandLine,
+  cwd: spec.cwd,
+  env: spec.env,
+  baseEnv: spec.baseEnv,
+  notifyOnExit: spec.notifyOnExit,
+  policy: spec.policy,
+  terminal: spec.terminal,
+  session: spec.session,
+  client: spec.client,
+  since: spec.since,
+  screen: spec.terminal === null ? null : new TerminalScreen(spec.terminal),
+  buffer,
+  // Claimed: a second start of the name is refused while the first is spawning.
+  status: "running",
+  pid: null,
+  exitCode: null,
+  signal: null,
+  error: null,
+  restarts: 0,
+  startedAt: new Date().toISOString(),
+  runStartedMs: performance.now(),
+  lastRunMs: null,
+  endedAt: null,
+  lastExit: null,
+  stoppedBy: null,
+  exitHeadline: null,
+  leftRunning: [],
+  restartDueMs: null,
+  process: undefined,
+  log: undefined,
+  logFiles: [],
+  marker: null,
+  removed: false
+})
+
+/** The fields a new run of the same task starts with. */
+export const runReset = (restarts: number): Partial<TaskState> => ({
+  status: "running",
+  restarts,
+  pid: null,
+  exitCode: null,
+  signal: null,
+  error: null,
+  startedAt: new Date().toISOString(),
+  runStartedMs: performance.now(),
+  lastRunMs: null,
+  endedAt: null,
+  restartDueMs: null
+})
