@@ -37,7 +37,15 @@ const rawDispatchOf = (client: Client, heard: Array<Record<string, unknown>>): D
         reject(signal?.reason ?? new Error("aborted"))
       }
       signal?.addEventListener("abort", onAbort, { once: true })
+      // The per-request timeout ext-tasks asks for (requestTimeoutMs), as the SDK's own requests have one.
+      const timeoutMs = (options as { context?: { requestTimeoutMs?: number } } | undefined)?.context?.requestTimeoutMs
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+        pending.delete(id)
+        signal?.removeEventListener("abort", onAbort)
+        reject(new Error(`Request timed out after ${timeoutMs} ms`))
+      }, timeoutMs)
       pending.set(id, (answer) => {
+        clearTimeout(timer)
         signal?.removeEventListener("abort", onAbort)
         resolve(answer)
       })

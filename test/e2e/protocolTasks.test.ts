@@ -1,9 +1,10 @@
 /**
  * Issue 28: long waits as MCP protocol tasks, driven by real client libraries of both eras: the 1.x
  * SDK's experimental tasks client (the 2025-11-25 tasks utility) and the 2.x Client with
- * `@modelcontextprotocol/ext-tasks` (the 2026-07-28 Tasks extension). A two-minute run outlives
- * every client's request timeout (60 s by default) as a task; cancelling a run as a task stops it
- * (pid checked), cancelling any other wait only ends the wait.
+ * `@modelcontextprotocol/ext-tasks` (the 2026-07-28 Tasks extension). A run longer than the client's
+ * request timeout (60 s by default; 3 s here, and the same run as a plain call is seen to time out) goes
+ * to its end as a task; cancelling a run as a task stops it (pid checked), cancelling any other wait
+ * only ends the wait.
  */
 import { type CallToolResult, CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js"
 import { mkdtempSync } from "node:fs"
@@ -14,10 +15,12 @@ import { isAlive } from "../helpers.ts"
 import { connect, type Connected, until } from "./client.ts"
 import { connectModern, type ModernConnected } from "./modernClient.ts"
 
-/** A build that takes two minutes and says how it goes (python3, as users' scripts are). */
-const TWO_MINUTES = [
+/** The clients' request timeout here: a plain call of LONGER_THAN_TIMEOUT times out, a task does not. */
+const CLIENT_TIMEOUT_MS = 3_000
+/** A build that outlives the client's request timeout twice over and says how it goes (python3, as users' scripts are). */
+const LONGER_THAN_TIMEOUT = [
   "-c",
-  "import time\nfor i in range(1, 25):\n    print(f'step {i} of 24', flush=True)\n    time.sleep(5)\nprint('built')"
+  "import time\nfor i in range(1, 5):\n    print(f'step {i} of 4', flush=True)\n    time.sleep(2)\nprint('built')"
 ]
 /** A run that would go on for long, with a child of its own. */
 const TREE = [
@@ -34,11 +37,20 @@ const treeOf = async (s: { call: (name: string, args: Record<string, unknown>) =
   return pids
 }
 
-describe.concurrent("a two-minute run as a protocol task", () => {
+describe.concurrent("a run longer than the client's request timeout, as a protocol task", () => {
   it("2025-11-25, with the 1.x SDK: working with its last line as status, then exactly the tool's result", async () => {
     const s = await connect()
     try {
       await s.client.listTools() // The SDK learns each tool's taskSupport from it.
+      // The timeout holds: the same run as a plain call times out on the client.
+      await expect(s.client.callTool(
+        {
+          name: "start_task",
+          arguments: { name: "plain-1", command: "python3", args: LONGER_THAN_TIMEOUT, waitFor: { exit: true } }
+        },
+        undefined,
+        { timeout: CLIENT_TIMEOUT_MS }
+      )).rejects.toThrow(/timed out/i)
       const statuses: Array<{ status: string; statusMessage?: string | undefined; ttl: number | null }> = []
       let result: CallToolResult | undefined
       const stream = s.client.experimental.tasks.callToolStream(
@@ -47,12 +59,12 @@ describe.concurrent("a two-minute run as a protocol task", () => {
           arguments: {
             name: "build-1",
             command: "python3",
-            args: TWO_MINUTES,
+            args: LONGER_THAN_TIMEOUT,
             waitFor: { exit: true, timeoutMs: 600_000 }
           }
         },
         CallToolResultSchema,
-        { task: { ttl: 600_000 } }
+        { task: { ttl: 600_000 }, timeout: CLIENT_TIMEOUT_MS }
       )
       for await (const message of stream) {
         if (message.type === "taskCreated" || message.type === "taskStatus") statuses.push(message.task)
@@ -60,28 +72,36 @@ describe.concurrent("a two-minute run as a protocol task", () => {
         if (message.type === "error") throw message.error
       }
       expect(statuses[0]).toMatchObject({ status: "working", ttl: 600_000 })
-      expect(statuses.some((t) => t.status === "working" && /last line: step \d+ of 24/.test(t.statusMessage ?? "")))
+      expect(statuses.some((t) => t.status === "working" && /last line: step \d of 4/.test(t.statusMessage ?? "")))
         .toBe(true)
       expect(result!.structuredContent).toMatchObject({ name: "build-1", status: "exited", exitCode: 0, matched: true })
-      expect((result!.structuredContent as { durationMs: number }).durationMs).toBeGreaterThan(115_000)
+      expect((result!.structuredContent as { durationMs: number }).durationMs).toBeGreaterThan(2 * CLIENT_TIMEOUT_MS)
       expect(result!._meta).toMatchObject({ "io.modelcontextprotocol/related-task": { taskId: expect.any(String) } })
     } finally {
       await s.client.close()
     }
-  }, 200_000)
+  }, 60_000)
 
   it(
     "2026-07-28, with the 2.x Client and ext-tasks: a task the server chose, its status, its result inlined",
     async () => {
       const s = await connectModern()
       try {
+        // The timeout holds: the same run as a plain call (no Tasks extension asked for) times out.
+        await expect(s.client.callTool(
+          {
+            name: "start_task",
+            arguments: { name: "plain-2", command: "python3", args: LONGER_THAN_TIMEOUT, waitFor: { exit: true } }
+          },
+          { timeout: CLIENT_TIMEOUT_MS }
+        )).rejects.toThrow(/timed out/i)
         const session = s.tasks()
         const execution = await session.callTool("start_task", {
           name: "build-2",
           command: "python3",
-          args: TWO_MINUTES,
+          args: LONGER_THAN_TIMEOUT,
           waitFor: { exit: true, timeoutMs: 600_000 }
-        })
+        }, { requestTimeoutMs: CLIENT_TIMEOUT_MS })
         expect(execution.kind).toBe("task")
         const messages: Array<string> = []
         const { outcome } = await execution.settle({
@@ -89,17 +109,17 @@ describe.concurrent("a two-minute run as a protocol task", () => {
             if (event.type === "task" && event.task.statusMessage !== undefined) messages.push(event.task.statusMessage)
           }
         })
-        expect(messages.some((m) => /last line: step \d+ of 24/.test(m))).toBe(true)
+        expect(messages.some((m) => /last line: step \d of 4/.test(m))).toBe(true)
         expect(outcome.status).toBe("completed")
         const result = (outcome as { result: CallToolResult }).result
         expect(result.structuredContent).toMatchObject({ name: "build-2", status: "exited", exitCode: 0 })
-        expect((result.structuredContent as { durationMs: number }).durationMs).toBeGreaterThan(115_000)
+        expect((result.structuredContent as { durationMs: number }).durationMs).toBeGreaterThan(2 * CLIENT_TIMEOUT_MS)
         await session.close()
       } finally {
         await s.client.close()
       }
     },
-    200_000
+    60_000
   )
 })
 
