@@ -78,6 +78,17 @@ const NEW_FILE = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_
 const RUN_LOG = /^[\w.@:+-]+-\d{8}T\d{6}Z-(\d+)-\d+\.log$/
 
 /**
+ * The newest `keep` of a task's run logs, oldest first; the older ones' files are deleted (best effort):
+ * those runs have ended, their files are closed, and this list is all that points at them.
+ */
+export const dropOldRunLogs = (files: Array<string>, keep: number): Array<string> => {
+  for (const old of files.splice(0, Math.max(0, files.length - keep))) {
+    void fs.promises.unlink(old).catch(() => {})
+  }
+  return files
+}
+
+/**
  * Deletes the run logs in `dir` last written more than `keepDays` ago, but those of another server still
  * alive (a task silent that long is still running: supervisors of several projects share the directory),
  * and of this one those in `inUse` (its tasks' runs). One log per run, kept forever, grew to thousands of

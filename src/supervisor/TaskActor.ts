@@ -14,7 +14,6 @@
  * path), as the ring belongs to the task and only they write to it.
  */
 import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Schedule, Scope, type Tracer } from "effect"
-import * as NodeFs from "node:fs"
 import type { TaskmuxConfig } from "../Config.ts"
 import {
   InputNotRead,
@@ -32,7 +31,7 @@ import { classifyExit, describeEnd, isFinished, type TaskStatus } from "../domai
 import type { TerminalSize } from "../domain/TerminalSize.ts"
 import { capTail, newlines } from "../output/capTail.ts"
 import { headline } from "../output/explain.ts"
-import { LogFile } from "../output/LogFile.ts"
+import { dropOldRunLogs, LogFile } from "../output/LogFile.ts"
 import type { OutputBuffer } from "../output/OutputBuffer.ts"
 import { TerminalScreen } from "../output/TerminalScreen.ts"
 import * as ProcessTree from "../process/ProcessTree.ts"
@@ -384,14 +383,8 @@ export const make = (
           )),
         scope
       )
-      update({
-        status: "running",
-        pid: process.pid,
-        process,
-        log,
-        marker,
-        logFiles: keptLogs([...state.logFiles, log.path])
-      })
+      const logFiles = dropOldRunLogs([...state.logFiles, log.path], RUN_LOGS_KEPT)
+      update({ status: "running", pid: process.pid, process, log, marker, logFiles })
       notifier.publish({ _tag: "TaskStarted", name })
       return { name, pid: process.pid, status: state.status } satisfies Started
     })
@@ -870,14 +863,3 @@ const ownerText = (state: TaskState, asker: string | null) =>
     : state.session === asker
     ? ""
     : `started by another session${state.client !== null ? ` (${state.client})` : ""} at ${state.since}`
-
-/**
- * The newest RUN_LOGS_KEPT of `files`; the older ones' files are deleted (best effort): those runs have
- * ended, their files are closed, and this list is all that points at them.
- */
-const keptLogs = (files: Array<string>): Array<string> => {
-  for (const old of files.splice(0, Math.max(0, files.length - RUN_LOGS_KEPT))) {
-    void NodeFs.promises.unlink(old).catch(() => {})
-  }
-  return files
-}
