@@ -12,7 +12,7 @@ import * as fs from "node:fs"
 import { isFinished } from "../domain/Task.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { type RecordedTask, type StartRequest, TaskRegistry } from "../supervisor/TaskRegistry.ts"
-import { ENDED_BY_ITSELF, endedKept, type LostTask, lostWith, readLost, type RecordFile } from "./lostRecord.ts"
+import { ENDED_BY_ITSELF, endedKept, type LostTask, lostWith, readPast, type RecordFile } from "./lostRecord.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
 
 export type { LostTask }
@@ -43,24 +43,30 @@ export class LostTasks extends Context.Service<LostTasks, {
       LostTasks,
       Effect.gen(function*() {
         const registry = yield* TaskRegistry
-        const lost = new Map(
-          readLost(paths.record, (why) => {
-            // Kept beside it for the person to look at: the next write replaces the record.
-            const kept = `${paths.record}.unreadable`
-            let copy = `; a copy is kept as ${kept}`
-            try {
-              fs.copyFileSync(paths.record, kept)
-            } catch {
-              copy = ""
-            }
-            process.stderr.write(`taskmux: ${paths.record} ${why}${copy}\n`)
-          }).map((task) => [task.name, task])
-        )
+        const past = readPast(paths.record, (why) => {
+          // Kept beside it for the person to look at: the next write replaces the record.
+          const kept = `${paths.record}.unreadable`
+          let copy = `; a copy is kept as ${kept}`
+          try {
+            fs.copyFileSync(paths.record, kept)
+          } catch {
+            copy = ""
+          }
+          process.stderr.write(`taskmux: ${paths.record} ${why}${copy}\n`)
+        })
+        const lost = new Map(past.lost.map((task) => [task.name, task]))
+        // A dev server the last conversation started comes back in one call, whichever supervisor it ran under.
+        registry.recall(past.gone)
         let timer: ReturnType<typeof setTimeout> | undefined
         /** The last record's size, in KB. */
         let lastKb = 0
         const write = (tasks: ReadonlyArray<RecordedTask>) => {
-          const record: RecordFile = { supervisorPid: process.pid, tasks, lost: [...lost.values()] }
+          const record: RecordFile = {
+            supervisorPid: process.pid,
+            tasks,
+            lost: [...lost.values()],
+            gone: registry.goneTasks()
+          }
           const temporary = `${paths.record}.${process.pid}`
           try {
             const text = JSON.stringify(record)
@@ -110,15 +116,17 @@ export class LostTasks extends Context.Service<LostTasks, {
                   lost.set(task.name, kept ? endedKept(task) : lostWith(task, process.pid))
                 }
               }
-              if (lost.size === 0) fs.rmSync(paths.record, { force: true })
+              if (lost.size === 0 && registry.goneTasks().length === 0) fs.rmSync(paths.record, { force: true })
               else write([])
             }))
         )
         return LostTasks.of({
           list: () => [...lost.values()],
           get: (name) => lost.get(name),
+          // A task gone with its session forgotten (the registry's) leaves the record too.
           forget: (name) => {
-            if (lost.delete(name)) writeSoon()
+            lost.delete(name)
+            writeSoon()
           }
         })
       })

@@ -8,7 +8,7 @@ import { Effect, Option, Schema } from "effect"
 import * as fs from "node:fs"
 import { describeEnd, isFinished, TaskStatus } from "../domain/Task.ts"
 import { defaultPolicy } from "../supervisor/RestartPolicy.ts"
-import type { RecordedTask } from "../supervisor/TaskRegistry.ts"
+import type { GoneTask, RecordedTask } from "../supervisor/TaskRegistry.ts"
 
 /** A task a past supervisor left: lost (running when it died), or ended (its status says how). */
 export interface LostTask extends RecordedTask {
@@ -33,6 +33,8 @@ export interface RecordFile {
   readonly supervisorPid: number
   readonly tasks: ReadonlyArray<RecordedTask>
   readonly lost: ReadonlyArray<LostTask>
+  /** Tasks that went with their sessions, for whoever asks for one by name under the next supervisor too. */
+  readonly gone: ReadonlyArray<GoneTask>
 }
 
 /**
@@ -127,14 +129,16 @@ const readRecord = (file: string, unreadable: Unreadable): RecordFile | undefine
     unreadable("holds no record of tasks: what ran before is not shown as lost")
     return undefined
   }
-  const { lost, supervisorPid, tasks } = parsed as Record<string, unknown>
+  const { gone, lost, supervisorPid, tasks } = parsed as Record<string, unknown>
   const record = {
     supervisorPid: typeof supervisorPid === "number" ? supervisorPid : 0,
     tasks: entries(tasks, decodersOf().recorded),
-    lost: entries(lost, decodersOf().lost)
+    lost: entries(lost, decodersOf().lost),
+    // An older record has none.
+    gone: entries(gone, decodersOf().lost)
   }
-  const kept = new Set([...record.tasks, ...record.lost].map((task) => task.name))
-  const dropped = [tasks, lost].flatMap((list) => Array.isArray(list) ? list : []).flatMap((entry: unknown) => {
+  const kept = new Set([...record.tasks, ...record.lost, ...record.gone].map((task) => task.name))
+  const dropped = [tasks, lost, gone].flatMap((list) => Array.isArray(list) ? list : []).flatMap((entry: unknown) => {
     const name = (entry as { name?: unknown } | null)?.name
     return typeof name === "string" && kept.has(name) ? [] : [typeof name === "string" ? name : "unnamed"]
   })
@@ -152,9 +156,20 @@ const readRecord = (file: string, unreadable: Unreadable): RecordFile | undefine
  * What a record says was running when its supervisor died, and what was lost before; none without one.
  * What of it cannot be read is said to `unreadable` (the supervisor's log), not dropped without a word.
  */
-export const readLost = (file: string, unreadable: Unreadable = () => {}): ReadonlyArray<LostTask> => {
+export const readLost = (file: string, unreadable: Unreadable = () => {}): ReadonlyArray<LostTask> =>
+  readPast(file, unreadable).lost
+
+/** readLost's, and the tasks that went with their sessions under the supervisors before. */
+export const readPast = (
+  file: string,
+  unreadable: Unreadable = () => {}
+): { readonly lost: ReadonlyArray<LostTask>; readonly gone: ReadonlyArray<GoneTask> } => {
   const record = readRecord(file, unreadable)
-  if (record === undefined) return []
+  if (record === undefined) return { lost: [], gone: [] }
+  return { lost: lostIn(record), gone: record.gone }
+}
+
+const lostIn = (record: RecordFile): ReadonlyArray<LostTask> => {
   const running = record.tasks.filter((task) => !isFinished(task.status))
   // A kept task that had ended by itself before its supervisor died is remembered as an orderly exit
   // remembers it (a kept build's result); the ones it already remembered come first.

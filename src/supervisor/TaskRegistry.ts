@@ -247,6 +247,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly gone: (name: string) => GoneTask | undefined
   /** Forgets a task gone with its session (remove_task of it), returning what was remembered. */
   readonly forgetGone: (name: string) => GoneTask | undefined
+  /** Every task gone with its session that is remembered, the oldest first (for the record on disk). */
+  readonly goneTasks: () => ReadonlyArray<GoneTask>
+  /** Remembers tasks a past supervisor had seen go with their sessions, but names a task now holds. */
+  readonly recall: (tasks: ReadonlyArray<GoneTask>) => void
 }>()("taskmux/TaskRegistry") {
   static readonly layer: Layer.Layer<TaskRegistry, never, TaskmuxConfig | Notifier | Watchdog> = Layer.effect(
     TaskRegistry,
@@ -552,12 +556,13 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           ? `it was stopped when ${by}, at ${state.endedAt}`
           : `it ${describeEnd(state.status, state.exitCode, state.signal)} at ${state.endedAt}, and then ${by}`
         const record = recordOf(state)
-        gone.delete(state.name)
         // With its spec: restart_task (or start_task { name }) runs it again, as one a dead supervisor lost.
-        gone.set(state.name, {
-          ...record,
-          reason: `${end}${record.logFile === null ? "" : `. Its output: ${record.logFile}`}`
-        })
+        keepGone({ ...record, reason: `${end}${record.logFile === null ? "" : `. Its output: ${record.logFile}`}` })
+      }
+      /** Newest last, the oldest forgotten past GONE_KEPT. */
+      const keepGone = (task: GoneTask) => {
+        gone.delete(task.name)
+        gone.set(task.name, task)
         for (const oldest of gone.keys()) {
           if (gone.size <= GONE_KEPT) break
           gone.delete(oldest)
@@ -763,6 +768,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           const task = gone.get(name)
           gone.delete(name)
           return task
+        },
+        goneTasks: () => [...gone.values()],
+        recall: (tasks) => {
+          for (const task of tasks) if (!actors.has(task.name)) keepGone(task)
         },
         handOver,
         records,

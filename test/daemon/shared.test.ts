@@ -262,6 +262,36 @@ describe("one supervisor per project, shared by every session", () => {
     ])
   })
 
+  it("remembers a task gone with its session under the next supervisor too (the last one ended, idle), and runs it again; remove_task forgets it there", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    await a.structured("start_task", {
+      command: "echo serving; sleep 300",
+      name: "dev",
+      waitFor: { pattern: "serving" }
+    })
+    await a.structured("start_task", { command: "sleep 300", name: "tidied" })
+    const first = (await p.supervisor())!.pid
+    await a.client.close()
+    // Nothing kept it: it ended, its record on disk.
+    await until(() => !isAlive(first) ? true : undefined, 10_000)
+    const b = await session(p.env)
+    expect((await p.supervisor())!.pid).not.toBe(first)
+    expect(textOf(await b.call("get_task", { name: "dev" }))).toMatch(
+      /^Task "dev" ran under a session that has ended: it was stopped when its session \(taskmux-e2e\) ended, at \S+\. Its output: \S+\. restart_task or start_task \{ name: "dev" \} runs it again with its command: echo serving; sleep 300\nIts last lines, from its log file:\nserving$/
+    )
+    expect(await b.structured("remove_task", { name: "tidied" })).toEqual({ name: "tidied", removed: true })
+    expect(await b.structured("restart_task", { name: "dev" })).toMatchObject({ name: "dev", status: "running" })
+    await b.structured("stop_task", { name: "dev" })
+    const second = (await p.supervisor())!.pid
+    await b.client.close()
+    await until(() => !isAlive(second) ? true : undefined, 10_000)
+    // Under a third, the one removed is not remembered, and the one run again went with b's session.
+    const c = await session(p.env)
+    expect(textOf(await c.call("get_task", { name: "tidied" }))).toMatch(/^No task named "tidied"/)
+    expect(textOf(await c.call("get_task", { name: "dev" }))).toMatch(/^Task "dev" ran under a session that has ended/)
+  })
+
   it("tells a later session what became of a task forgotten with its session, and shows its last lines from its log file", async () => {
     const p = makeProject()
     writeFileSync(NodePath.join(p.project, "taskmux.yaml"), "tasks:\n  srv:\n    command: sleep 300\n")

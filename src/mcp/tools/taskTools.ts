@@ -511,8 +511,8 @@ export const removeTask = tool({
         Effect.catchTag("TaskNotFound", (notFound) =>
           Effect.flatMap(Effect.service(LostTasks), (lost) => {
             const lostTask = lost.get(name)
-            if (lostTask !== undefined) lost.forget(name)
             const task = lostTask ?? r.forgetGone(name)
+            lost.forget(name)
             if (task === undefined) return Effect.fail(notFound)
             // Its one log file, as the record knows it.
             return deleteLog === true && task.logFile !== null
