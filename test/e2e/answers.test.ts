@@ -318,7 +318,7 @@ describe("summaries that show the cause", () => {
     expect(text).toMatch(
       new RegExp(
         `Stopped waiting after .*: "vite-second" is running, not listening on port ${port}\\. ` +
-          `Port ${port} is held by task "vite-first" \\(pid \\d+\\)\\. It listens on port \\d+ instead\\.`
+          `Port ${port} is held by task "vite-first" \\((?:pid|its process) \\d+\\)\\. It listens on port \\d+ instead\\.`
       )
     )
     expect(waited.lastLines.join("\n")).toMatch(/Port \d+ is in use, trying another one/)
@@ -847,14 +847,31 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     // Another task's: named as the task.
     const port = await freePort()
     await s.structured("start_task", {
-      command: `python3 -m http.server ${port} --bind 127.0.0.1`,
+      command: "python3",
+      args: ["-m", "http.server", String(port), "--bind", "127.0.0.1"],
       name: "first",
       waitFor: { port }
     })
     const second = await run({ command: "sleep 30", name: "second", waitFor: { port, timeoutMs: 1_000 } })
-    expect(second.text).toMatch(new RegExp(`Port ${port} is held by task "first" \\(pid \\d+\\)\\. Stop it, or give`))
+    const { pid } = await s.structured<{ pid: number }>("get_task", { name: "first" })
+    expect(second.text).toContain(`Port ${port} is held by task "first" (pid ${pid}). Stop it, or give`)
     await s.structured("stop_task", { name: "second" })
     await s.structured("stop_task", { name: "first" })
+    // A launcher's child listens (npm's node): its process, not the task's pid.
+    const other = await freePort()
+    await s.structured("start_task", {
+      command: `python3 -m http.server ${other} --bind 127.0.0.1; echo ended`,
+      name: "launched",
+      waitFor: { port: other }
+    })
+    const third = await run({ command: "sleep 30", name: "third", waitFor: { port: other, timeoutMs: 1_000 } })
+    const launched = await s.structured<{ pid: number; processes: Array<{ pid: number }> }>("get_task", {
+      name: "launched"
+    })
+    const listener = launched.processes.find((p) => p.pid !== launched.pid)!.pid
+    expect(third.text).toContain(`Port ${other} is held by task "launched" (its process ${listener}). Stop it, or give`)
+    await s.structured("stop_task", { name: "third" })
+    await s.structured("stop_task", { name: "launched" })
   })
 
   it("a wait whose line the buffer dropped before it looked says so, with the log file that has it; one that printed before gets no buffering advice", async () => {

@@ -250,7 +250,7 @@ export const taskList = (options: TaskListOptions): TaskList => {
       table.classList.toggle("no-restarts", !snapshot.tasks.some((t) => t.restarts !== undefined))
       table.classList.toggle("no-cpu", !snapshot.tasks.some((t) => t.cpuPercent !== undefined))
       empty.hidden = names.length > 0
-      setText(empty, "No tasks yet.")
+      setText(empty, "No tasks.")
       table.hidden = names.length === 0
       note.hidden = snapshot.projectError === undefined
       setText(note, snapshot.projectError === undefined ? "" : `Project file not read: ${snapshot.projectError}`)
