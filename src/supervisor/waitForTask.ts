@@ -257,8 +257,7 @@ export const waitForTask = Effect.fnUntraced(function*(
       : holderTask !== undefined
       ? `Port ${request.port} is held by task "${holderTask.name}" (${
         // Its listener may be a process below the task's own (npm's node, a reloader's child).
-        holder.pid === holderTask.state().pid ? "pid" : "its process"
-      } ${holder.pid}). `
+        holder.pid === holderTask.state().pid ? "pid" : "its process"} ${holder.pid}). `
       : holder.pid === null
       ? `Port ${request.port} is held by a process taskmux cannot see (another container, or PID namespace, ` +
         "on this network). "

@@ -71,7 +71,9 @@ describe.runIf(process.platform === "linux" && hasLsof)("a port wait on macOS's 
     const second = textOf(
       await s.call("start_task", { command: "sleep 30", name: "second", waitFor: { port, timeoutMs: 1_500 } })
     )
-    expect(second).toMatch(new RegExp(`Port ${port} is held by task "first" \\((?:pid|its process) \\d+\\)\\. Stop it, or give`))
+    expect(second).toMatch(
+      new RegExp(`Port ${port} is held by task "first" \\((?:pid|its process) \\d+\\)\\. Stop it, or give`)
+    )
     await s.structured("stop_task", { name: "second" })
     await s.structured("stop_task", { name: "first" })
   })
