@@ -96,6 +96,10 @@ const SILENT_AFTER_MS = 250
 const READY_LINES = 16
 
 /** Waits on `actor` for what `request` asks, as `viewer`'s call (its cursor, and what it was shown). */
+/** A task's process as an answer names it: its own pid, or (a shell line's program, npm's node) one below it. */
+const processOf = (task: TaskActor.TaskActor, pid: number | null) =>
+  pid === task.state().pid ? `pid ${pid}` : `its process ${pid}`
+
 export const waitForTask = Effect.fnUntraced(function*(
   { bufferLines, endHint, listed, show, shown }: WaitContext,
   actor: TaskActor.TaskActor,
@@ -255,9 +259,7 @@ export const waitForTask = Effect.fnUntraced(function*(
     const taken = holder === undefined
       ? ""
       : holderTask !== undefined
-      ? `Port ${request.port} is held by task "${holderTask.name}" (${
-        // Its listener may be a process below the task's own (npm's node, a reloader's child).
-        holder.pid === holderTask.state().pid ? "pid" : "its process"} ${holder.pid}). `
+      ? `Port ${request.port} is held by task "${holderTask.name}" (${processOf(holderTask, holder.pid)}). `
       : holder.pid === null
       ? `Port ${request.port} is held by a process taskmux cannot see (another container, or PID namespace, ` +
         "on this network). "
