@@ -10,7 +10,7 @@
  */
 import type * as XtermHeadless from "@xterm/headless"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
-import { loadOnce } from "../loadOnce.ts"
+import { goneSinceStart, loadOnce } from "../loadOnce.ts"
 import { CURSOR_QUERY } from "./cursorQuery.ts"
 import { loadAddons, type SerializeAddon } from "./xtermAddons.js"
 
@@ -135,6 +135,8 @@ export class TerminalScreen {
   /** Rejects with the emulator's load failure (a passing one: too many files open) as `loadFailed`. */
   async render(options: { readonly redraw?: boolean } = {}): Promise<Screen> {
     const emulator = await loadEmulator().catch((error: unknown) => {
+      // taskmux's files replaced under it: said as every such failure is (see mcp/internalError.ts).
+      if (goneSinceStart(error)) throw error
       throw new EmulatorLoadFailed((error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "")
     })
     const { cols, rows } = this.size

@@ -185,8 +185,22 @@ describe.runIf(process.platform === "linux" && process.getuid?.() === 0)("a serv
       // The native module loaded: a start at the limit gets as far as the terminal.
       await s.structured("start_task", { command: "cat", name: "first", terminal: true })
       await s.structured("stop_task", { name: "first" })
-      const open = readdirSync(`/proc/${s.pid}/fd`).length
-      execFileSync("prlimit", ["--pid", String(s.pid), `--nofile=${open}:${open + 1000}`])
+      // Once its descriptors are closed (some after the stop's answer), none free below the limit: a
+      // descriptor is the lowest number free, so a count would leave the holes the stop made.
+      const fds = () => readdirSync(`/proc/${s.pid}/fd`).map(Number)
+      let settled = ""
+      await until(async () => {
+        const now = fds().sort((a, b) => a - b).join()
+        if (now === settled) return true
+        settled = now
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        return undefined
+      })
+      const used = new Set(fds())
+      let free = 0
+      while (used.has(free)) free++
+      const open = used.size
+      execFileSync("prlimit", ["--pid", String(s.pid), `--nofile=${free}:${open + 1000}`])
       const refused = await s.call("start_task", { command: "cat", name: "tty", terminal: true })
       execFileSync("prlimit", ["--pid", String(s.pid), `--nofile=${open + 1000}`])
       expect(refused.isError).toBe(true)
