@@ -973,8 +973,9 @@ describe("one supervisor per project, shared by every session", () => {
     const taskmux = builtCli(p.project, { ...process.env, ...p.env })
     const following = taskmux(["logs", "-f", "ticker"])
     const followingJson = taskmux(["logs", "-f", "ticker", "--json"])
-    // Both have printed their first lines and wait for more (their wait_for_task calls are in).
-    await waitersOf(a, "ticker", 2)
+    // Both have printed their first lines and follow: each watches with a subscription and a wait, made
+    // after its first lines are out (two of one follower alone would be two).
+    await waitersOf(a, "ticker", 4)
     process.kill((await p.supervisor())!.pid, "SIGKILL")
     const ran = await following
     expect(ran.code).toBe(1)
