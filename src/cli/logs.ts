@@ -196,15 +196,14 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
       for (let over = false; !over;) {
         over = yield* Effect.raceFirst(Effect.as(Queue.take(wake), false), Effect.as(Deferred.await(ended), true))
         // Forgotten as it ended (its session's end took it): its end is the wait's answer, coming.
-        if (
-          yield* Effect.catchIf(
-            Effect.as(readNew, false),
+        const forgotten = yield* readNew.pipe(
+          Effect.as(false),
+          Effect.catchIf(
             (failure) => failure instanceof CliFailure && wentWithSession(failure),
             () => Effect.succeed(true)
           )
-        ) {
-          over = true
-        }
+        )
+        if (forgotten) over = true
       }
       // It ended (restart_task's stop is no end: the wait goes on across it). After its last lines,
       // stop, unless a new start came meanwhile.

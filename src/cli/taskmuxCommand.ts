@@ -279,6 +279,20 @@ const logsCommand = Command.make("logs", {
 const HUMAN_LOOK_MS = 700
 
 /** stop, restart, start: one tool call with the task's name, its answer printed. */
+/**
+ * Whether `name` is a task no session runs: lost, a project task that has not run (restarting what does
+ * not run runs it), or one that went with its session (not listed: forgotten). Run by restart_task, it
+ * would be this command's own, and end with it a moment later.
+ */
+const ownedByNoSession = (client: TaskmuxClient, name: string) =>
+  Effect.gen(function*() {
+    const listed = (yield* client.call<ListAnswer>("list_tasks")).structured.tasks.find((t) => t.name === name)
+    if (listed !== undefined) return listed.status === "lost" || listed.status === "defined"
+    return yield* client.call("get_task", { name }).pipe(
+      Effect.match({ onFailure: (failure) => wentWithSession(failure), onSuccess: () => false })
+    )
+  })
+
 const simple = (
   name: string,
   description: string,
@@ -307,18 +321,7 @@ const simple = (
           Effect.gen(function*() {
             const io = yield* CliIo
             // A lost task the CLI runs again is kept, as its starts are: its session ends with the command.
-            // So is a project task that has not run: restarting what does not run runs it.
-            const listedNow = options.startsLost === true
-              ? (yield* client.call<ListAnswer>("list_tasks")).structured.tasks
-              : []
-            // One that went with its session (not listed: forgotten) too: run by restart_task, it would be
-            // this command's own, and end with it a moment later.
-            const lost = options.startsLost === true &&
-              (listedNow.some((t) => t.name === input.name && (t.status === "lost" || t.status === "defined")) ||
-                (!listedNow.some((t) => t.name === input.name) &&
-                  (yield* client.call("get_task", { name: input.name }).pipe(
-                    Effect.match({ onFailure: (failure) => wentWithSession(failure), onSuccess: () => false })
-                  ))))
+            const lost = options.startsLost === true && (yield* ownedByNoSession(client, input.name))
             // What a chain waits for, as it waits: a person would otherwise see nothing for a while. What it
             // waits for was started: a Ctrl-C names those, not a task still waiting on its dependencies.
             const started = new Set<string>()

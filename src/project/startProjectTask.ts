@@ -153,27 +153,6 @@ const progressFor = (onProgress: WaitRequest["onProgress"], what: string): WaitR
 /** What a task's own wait waits for: its end (`exit: true`), or its readiness. */
 const waitedFor = (wait: WaitRequest | undefined) => wait?.exit === true ? "end" : "become ready"
 
-/** A project task that runs as its file says: its run, once ready (its waitFor). */
-const alreadyRunning = (
-  task: ProjectTask,
-  pid: number | null,
-  owner: string,
-  onProgress: WaitRequest["onProgress"],
-  own: WaitRequest | undefined
-) =>
-  Effect.gen(function*() {
-    const registry = yield* TaskRegistry
-    const wait = own === undefined
-      ? undefined
-      : yield* registry.wait(task.name, {
-        ...own,
-        onProgress: progressFor(onProgress, `"${task.name}" to ${waitedFor(own)}`)
-      })
-    const now = yield* registry.get(task.name)
-    const step = { name: task.name, pid: now.pid ?? pid, status: wait?.status ?? now.status }
-    return { started: step, wait, tasks: [step], already: owner } satisfies ProjectStart
-  })
-
 /**
  * A start asked to keep a task that another session's run already is (`keep: true`, `taskmux start`):
  * that run is kept from now on, as a start would have made it, rather than ending with that session.
@@ -186,6 +165,37 @@ const keptNow = (name: string, keep: boolean) =>
     if (holder === undefined || holder.session === null) return false
     yield* registry.handOver(name, holder.session, { session: null, client: null })
     return true
+  })
+
+/**
+ * A project task that runs as its file says: its run, once ready (its waitFor); kept from now on when
+ * the start asked to keep it (see keptNow).
+ */
+const alreadyRunning = (
+  task: ProjectTask,
+  pid: number | null,
+  owner: string,
+  keep: boolean,
+  onProgress: WaitRequest["onProgress"],
+  own: WaitRequest | undefined
+) =>
+  Effect.gen(function*() {
+    const registry = yield* TaskRegistry
+    const kept = yield* keptNow(task.name, keep)
+    const wait = own === undefined
+      ? undefined
+      : yield* registry.wait(task.name, {
+        ...own,
+        onProgress: progressFor(onProgress, `"${task.name}" to ${waitedFor(own)}`)
+      })
+    const now = yield* registry.get(task.name)
+    const step = { name: task.name, pid: now.pid ?? pid, status: wait?.status ?? now.status }
+    return {
+      started: step,
+      wait,
+      tasks: [step],
+      already: kept ? `${owner}; kept from now on` : owner
+    } satisfies ProjectStart
   })
 
 export const startProjectTask = Effect.fnUntraced(function*(
@@ -277,16 +287,13 @@ export const startProjectTask = Effect.fnUntraced(function*(
               taken
             ): Effect.Effect<ProjectStart, TaskAlreadyRunning | ProjectTaskChanged | TaskNotFound, TaskRegistry> =>
               taken.same === true ?
-                Effect.flatMap(
-                  keptNow(name, keep || target.keep === true),
-                  (kept) =>
-                    alreadyRunning(
-                      target,
-                      taken.pid,
-                      kept ? `${taken.owner}; kept from now on` : taken.owner,
-                      onProgress,
-                      wanted ?? waitOf(target)
-                    )
+                alreadyRunning(
+                  target,
+                  taken.pid,
+                  taken.owner,
+                  keep || target.keep === true,
+                  onProgress,
+                  wanted ?? waitOf(target)
                 ) :
                 holder.command !== targetLine ?
                 Effect.fail(
@@ -394,11 +401,11 @@ export const startProjectTask = Effect.fnUntraced(function*(
               Effect.catchTag("TaskAlreadyRunning", (taken) => taken.same ? Effect.succeed(taken) : Effect.fail(taken))
             )
             if (own instanceof TaskAlreadyRunning) {
-              const kept = yield* keptNow(name, keep || target.keep === true)
               return yield* alreadyRunning(
                 target,
                 own.pid,
-                kept ? `${own.owner}; kept from now on` : own.owner,
+                own.owner,
+                keep || target.keep === true,
                 onProgress,
                 wanted ?? waitOf(target)
               )
