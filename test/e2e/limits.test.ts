@@ -10,7 +10,7 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { isAlive } from "../helpers.ts"
-import { connect, serverEntry, textOf, until } from "./client.ts"
+import { connect, type Connected, serverEntry, textOf, until } from "./client.ts"
 
 const UID = "54323"
 const LIMIT = 60
@@ -31,6 +31,13 @@ const serverAsUser = async (launcher: ReadonlyArray<string>) => {
   chmodSync(home, 0o777)
   execFileSync("chmod", ["o+x", os.tmpdir()])
   return { home, s: await connect({ HOME: home, TASKMUX_LOG_DIR: home }, [], serverEntry, home, launcher) }
+}
+
+/** A terminal task starts (and is stopped): what a start refused a moment before does once its cause passed. */
+const startsOnTerminal = async (s: Connected) => {
+  const started = await s.structured<{ status: string }>("start_task", { command: "cat", name: "tty", terminal: true })
+  expect(started.status).toBe("running")
+  await s.structured("stop_task", { name: "tty" })
 }
 
 /** HOG, run as the other uid: once it holds every process left (its group, to be SIGKILLed). */
@@ -118,13 +125,7 @@ describe.runIf(process.getuid?.() === 0)("a terminal module that could not be lo
       expect(refused.isError).toBe(true)
       expect(textOf(refused)).toMatch(/Terminal mode is unavailable/)
       chmodSync(pty, mode)
-      const started = await s.structured<{ status: string }>("start_task", {
-        command: "cat",
-        name: "tty",
-        terminal: true
-      })
-      expect(started.status).toBe("running")
-      await s.structured("stop_task", { name: "tty" })
+      await startsOnTerminal(s)
     } finally {
       chmodSync(pty, mode)
       await s.client.close()
@@ -208,13 +209,7 @@ describe.runIf(process.platform === "linux" && process.getuid?.() === 0)("a serv
         "Could not start \"cat\": taskmux has too many files open (forkpty(3) failed). Stop or remove tasks it no " +
           "longer needs, or raise its limit (ulimit -n) where it is started."
       )
-      const started = await s.structured<{ status: string }>("start_task", {
-        command: "cat",
-        name: "tty",
-        terminal: true
-      })
-      expect(started.status).toBe("running")
-      await s.structured("stop_task", { name: "tty" })
+      await startsOnTerminal(s)
     } finally {
       await s.client.close()
     }
