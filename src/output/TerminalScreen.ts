@@ -132,7 +132,10 @@ export class TerminalScreen {
     this.terminal?.xterm.reset()
   }
 
-  /** Rejects with the emulator's load failure (a passing one: too many files open) as `loadFailed`. */
+  /**
+   * Rejects with the emulator's load failure (a passing one: too many files open) as EmulatorLoadFailed;
+   * with taskmux's files replaced under it, as it was.
+   */
   async render(options: { readonly redraw?: boolean } = {}): Promise<Screen> {
     const emulator = await loadEmulator().catch((error: unknown) => {
       // taskmux's files replaced under it: said as every such failure is (see mcp/internalError.ts).

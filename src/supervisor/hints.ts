@@ -52,12 +52,13 @@ export const askedBy = (tool: string, viewer: ViewerShape) => {
   return client === undefined ? tool : `${tool} from ${client}`
 }
 
+const OWNER_LEFT = "its session"
+
 /** "its session (claude-code) ended": who stopped a task its owner's session took with it. */
-export const ownerLeft = (client: string | null) => `its session${client === null ? "" : ` (${client})`} ended`
+export const ownerLeft = (client: string | null) => `${OWNER_LEFT}${client === null ? "" : ` (${client})`} ended`
 
 /** Who stopped a run, as a sentence: "Stopped by stop_task from cursor.", "Stopped when its session (claude-code) ended." */
-export const stoppedSentence = (by: string) =>
-  by.startsWith("its session") ? `Stopped when ${by}.` : `Stopped by ${by}.`
+export const stoppedSentence = (by: string) => by.startsWith(OWNER_LEFT) ? `Stopped when ${by}.` : `Stopped by ${by}.`
 
 /**
  * A shell line's program that was not found: where the shell looked. A person's terminal and an MCP

@@ -195,11 +195,8 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
         )
         // The run the wait saw: another session's restart_task (or a restart policy) may have replaced the
         // one this call started while it waited.
-        const pid = Option.match(yield* Effect.option(r.get(started.name)), {
-          onNone: () =>
-            started.pid,
-          onSome: (now) => now.pid ?? started.pid
-        })
+        const now = yield* Effect.option(r.get(started.name))
+        const pid = (Option.isSome(now) ? now.value.pid : null) ?? started.pid
         return { ...shadows, ...alone, ...started, pid, ...waited }
       })
     ),
