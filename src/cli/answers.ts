@@ -110,8 +110,10 @@ export const notRunYet = (failure: ToolFailure) =>
  */
 export const isGone = (failure: ToolFailure) =>
   (failure.tag === undefined
-    ? /^No task named |was removed \(remove_task\) before this call reached it/.test(failure.message)
-    : failure.tag === "TaskNotFound" || failure.tag === "TaskRemoved") ||
+    ? /^No task named |was removed \(remove_task\) before this call reached it|^Task ".*" was removed by /.test(
+      failure.message
+    )
+    : failure.tag === "TaskNotFound" || failure.tag === "TaskRemoved" || failure.tag === "TaskWasRemoved") ||
   notRunYet(failure) || wentWithSession(failure)
 
 /**

@@ -25,6 +25,7 @@ export const inTerminalWords = (message: string, name: string): string => {
       "`taskmux start` starts a project task: $1 is not one"
     )
     .replace(/, or pass a command\./g, ".")
+    .replace(/; start_task with a command runs a new task under that name\./g, ".")
     .replace(/,? or (choose )?another name\./g, ".")
     .replace(
       /\bwait_for_task \{[^}]*\} waits for its end \(or for a line: pattern\)/g,

@@ -275,6 +275,13 @@ export class TaskWentWithSession extends Schema.TaggedError<TaskWentWithSession>
   }
 }
 
+/** remove_task took it (another session's, the page's, or this one's earlier). */
+export class TaskWasRemoved extends Schema.TaggedError<TaskWasRemoved>()("TaskWasRemoved", knownName) {
+  override get message() {
+    return this.text
+  }
+}
+
 /** A project task that has not run yet (or not since it was removed). */
 export class ProjectTaskNotRun extends Schema.TaggedError<ProjectTaskNotRun>()("ProjectTaskNotRun", knownName) {
   override get message() {

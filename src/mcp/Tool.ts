@@ -15,6 +15,7 @@ import {
   ProjectTaskNotRun,
   TaskLeftBySupervisor,
   TaskNotFound,
+  TaskWasRemoved,
   TaskWentWithSession
 } from "../domain/errors.ts"
 import { cleanLastLines } from "../output/fileTail.ts"
@@ -168,6 +169,21 @@ const explainUnknown = (error: { readonly message: string }) =>
         })
       }
       const defines = project.file?.tasks.get(error.name)
+      const removed = (yield* TaskRegistry).removed(error.name)
+      if (removed !== undefined) {
+        return new TaskWasRemoved({
+          name: error.name,
+          text: `Task ${name} was removed by ${removed.by} at ${removed.at}` +
+            (removed.logFile === null ? "." : `. Its output: ${removed.logFile}.`) +
+            (defines !== undefined
+              ? ` It is a project task: start_task { name: ${name} } runs it again after its dependencies.`
+              : ` It ran: ${
+                JSON.stringify(removed.commandLine)
+              }; start_task with a command runs a new task under that name.`) +
+            logTail(removed.logFile),
+          ...(removed.logFile !== null && { logFile: removed.logFile })
+        })
+      }
       if (defines !== undefined) {
         return new ProjectTaskNotRun({
           name: error.name,

@@ -103,6 +103,30 @@ export interface GoneTask extends RecordedTask {
 const GONE_KEPT = 64
 
 /**
+ * A task remove_task took: another session, the page or the person may remove what a conversation runs,
+ * and that conversation, asking for it by name, is told so rather than that there never was such a task.
+ */
+export interface RemovedTask {
+  readonly name: string
+  /** "remove_task from taskmux ui". */
+  readonly by: string
+  readonly at: string
+  readonly commandLine: string
+  /** Its last run's, unless deleted with it. */
+  readonly logFile: string | null
+}
+
+/** Sets `key` newest, the oldest forgotten past GONE_KEPT. */
+const keepLast = <A>(map: Map<string, A>, key: string, value: A) => {
+  map.delete(key)
+  map.set(key, value)
+  for (const oldest of map.keys()) {
+    if (map.size <= GONE_KEPT) break
+    map.delete(oldest)
+  }
+}
+
+/**
  * Output that tasks which ended may hold in memory in all, in whole rings (--buffer-bytes; 64 MiB at the
  * default), the latest ended first: older ones keep their last SETTLED_LINES lines (a 64th of a ring at
  * most), and their log files the rest. A build or a test run just ended is read in full.
@@ -251,6 +275,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly goneTasks: () => ReadonlyArray<GoneTask>
   /** Remembers tasks a past supervisor had seen go with their sessions, but names a task now holds. */
   readonly recall: (tasks: ReadonlyArray<GoneTask>) => void
+  /** A task remove_task took, by name, while no new task took the name: who removed it, and when. */
+  readonly removed: (name: string) => RemovedTask | undefined
 }>()("taskmux/TaskRegistry") {
   static readonly layer: Layer.Layer<TaskRegistry, never, TaskmuxConfig | Notifier | Watchdog> = Layer.effect(
     TaskRegistry,
@@ -432,6 +458,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           actors.set(name, actor)
           scopes.set(actor, scope)
           gone.delete(name)
+          removedNames.delete(name)
           for (const follow of nameWatchers.get(name) ?? []) follow(actor)
           notifier.publish({ _tag: "TaskAdded", name })
           return actor
@@ -559,15 +586,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         // With its spec: restart_task (or start_task { name }) runs it again, as one a dead supervisor lost.
         keepGone({ ...record, reason: `${end}${record.logFile === null ? "" : `. Its output: ${record.logFile}`}` })
       }
-      /** Newest last, the oldest forgotten past GONE_KEPT. */
-      const keepGone = (task: GoneTask) => {
-        gone.delete(task.name)
-        gone.set(task.name, task)
-        for (const oldest of gone.keys()) {
-          if (gone.size <= GONE_KEPT) break
-          gone.delete(oldest)
-        }
-      }
+      const keepGone = (task: GoneTask) => keepLast(gone, task.name, task)
+      const removedNames = new Map<string, RemovedTask>()
 
       const handOver = (name: string, from: string, to: TaskActor.Owner) =>
         Effect.ignore(Effect.flatMap(lookup(name), (actor) => actor.handOver(from, to)))
@@ -742,8 +762,22 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
 
       const remove = Effect.fn("TaskRegistry.remove")(function*(name: string, deleteLog = false) {
         const by = askedBy("remove_task", yield* Viewer)
-        const logFiles = yield* command(name, (actor) => actor.remove(by))
+        const { actor, logFiles } = yield* command(
+          name,
+          (actor) => Effect.map(actor.remove(by), (logFiles) => ({ actor, logFiles }))
+        )
         if (deleteLog) yield* Effect.promise(() => Promise.allSettled(logFiles.map((path) => unlink(path))))
+        const state = actor.state()
+        // Its name not taken since by a new start.
+        if ((actors.get(name) ?? actor) === actor) {
+          keepLast(removedNames, name, {
+            name,
+            by,
+            at: new Date().toISOString(),
+            commandLine: state.commandLine,
+            logFile: deleteLog ? null : state.log?.path ?? null
+          })
+        }
       })
 
       return TaskRegistry.of({
@@ -773,6 +807,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         recall: (tasks) => {
           for (const task of tasks) if (!actors.has(task.name)) keepGone(task)
         },
+        removed: (name) => removedNames.get(name),
         handOver,
         records,
         running

@@ -1109,6 +1109,40 @@ describe("one supervisor per project, shared by every session", () => {
     expect(textOf(missing)).toMatch(/No task named "gone"/)
   })
 
+  it("tells a session whose task the person removed who removed it, when, and where its output is", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    await a.structured("start_task", {
+      command: "python3 -u -c \"import time; print('serving', flush=True); time.sleep(300)\"",
+      name: "dev",
+      waitFor: { pattern: "serving" }
+    })
+    const cli = builtCli(p.project, { ...process.env, ...p.env })
+    expect((await cli(["remove", "dev"])).code).toBe(0)
+    // Not "No task named": the assistant would start it again, against what the person just did.
+    for (const tool of ["get_task", "read_output", "stop_task", "wait_for_task"]) {
+      const answer = await a.call(tool, { name: "dev" })
+      expect(answer.isError).toBe(true)
+      expect(answer._meta).toMatchObject({ "taskmux/error": "TaskWasRemoved" })
+      expect(textOf(answer)).toMatch(
+        /^Task "dev" was removed by remove_task from taskmux-cli at \S+Z\. Its output: \S+dev\S*\.log\. It ran: "python3 -u -c .*"; start_task with a command runs a new task under that name\.\nIts last lines, from its log file:\nserving$/
+      )
+    }
+    // The person's CLI reads it the same way, and says so.
+    const stopped = await cli(["stop", "dev"])
+    expect(stopped.code).not.toBe(0)
+    expect(stopped.stderr).toMatch(
+      /^Task "dev" was removed by `taskmux remove dev` from taskmux-cli at \S+Z\. Its output: \S+\.log\. It ran: ".*"\.\n/
+    )
+    // A new start under the name is a new task, and the removal is forgotten with it.
+    await a.structured("start_task", { command: "sleep 300", name: "dev" })
+    expect(await taskOf(a, "dev")).toMatchObject({ status: "running", owner: "you" })
+    await a.structured("remove_task", { name: "dev", deleteLog: true })
+    expect(textOf(await a.call("get_task", { name: "dev" }))).toMatch(
+      /^Task "dev" was removed by remove_task from taskmux-e2e at \S+Z\. It ran: "sleep 300"/
+    )
+  })
+
   it("keeps its socket in a directory only the user can enter, and refuses another uid", async () => {
     const p = makeProject()
     await session(p.env)
