@@ -1,5 +1,5 @@
 /** ANSI colours for a terminal, or nothing at all: every formatter takes one of these. */
-import { columnsOf } from "./terminalText.ts"
+import { columnsOf } from "../domain/columns.ts"
 
 export interface Style {
   readonly bold: (text: string) => string

@@ -3,10 +3,11 @@
  * what would be right, because the reader is a model that will try again.
  */
 import { Schema, type SchemaAST, SchemaIssue } from "effect"
+import { clipText, headOf } from "./clipText.ts"
 import { jsonEscapingControls } from "./escapeControls.ts"
 
 /** A value as messages quote it: at most 200 characters of it (a command may be a whole script). */
-export const quote = (s: string) => jsonEscapingControls(s.length > 200 ? `${s.slice(0, 200)}…` : s)
+export const quote = (s: string) => jsonEscapingControls(s.length > 200 ? `${headOf(s, 200)}…` : s)
 
 /** What the leaf hook below says of a field that is not in the schema: the fields that are, after it. */
 const NOT_A_FIELD = "\u0000not a field:"
@@ -231,7 +232,7 @@ const editDistance = (a: string, b: string): number => {
 
 const shortJson = (value: unknown) => {
   const text = JSON.stringify(value) ?? String(value)
-  return text.length > 60 ? `${text.slice(0, 59)}…` : text
+  return clipText(text, 60)
 }
 
 export class TaskNotFound extends Schema.TaggedError<TaskNotFound>()("TaskNotFound", {

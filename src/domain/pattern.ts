@@ -5,6 +5,7 @@
  * `RegExp` does for a pattern that is not one.
  */
 import { setFlagsFromString } from "node:v8"
+import { headOf } from "./clipText.ts"
 import { escapeControls } from "./escapeControls.ts"
 
 // Patterns come from clients, and matching runs on the server's one thread: a pattern that backtracks
@@ -51,7 +52,7 @@ export const patternProblem = (error: unknown): string => {
   const message = (error as Error).message.replace(/^Invalid regular expression: /, "")
   const quoted = /^\/(.*)\/([a-z]*): /s.exec(message)
   return quoted !== null && quoted[1]!.length > 200
-    ? `/${quoted[1]!.slice(0, 200)}…/${quoted[2]}: ${message.slice(quoted[0].length)}`
+    ? `/${headOf(quoted[1]!, 200)}…/${quoted[2]}: ${message.slice(quoted[0].length)}`
     : message
 }
 
@@ -76,7 +77,7 @@ const compiled = (pattern: string): RegExp => {
         `writes without the P: (?<${named[1]}>…)`
     )
   }
-  const regex = new RegExp(source, flags)
+  const regex = unicodeWhereAsked(source, flags)
   // grep's and Python's users write "[[:digit:]]": JavaScript reads a class of "[:dgit" and then a "]".
   const posix = /\[:(alpha|digit|alnum|space|upper|lower|punct|xdigit|word|blank|cntrl|graph|print):\]/.exec(source)
   if (posix !== null) {
@@ -85,13 +86,29 @@ const compiled = (pattern: string): RegExp => {
         `do not have: write ${POSIX[posix[1]!]} instead`
     )
   }
-  if (!linear(source, flags) && repeatsAChoice(source)) {
+  if (!linear(source, regex.flags) && repeatsAChoice(source)) {
     throw new RefusedPattern(
       "it repeats a group that holds a repeat or a choice (a|b), and uses a lookaround or a backreference, " +
         "so a line could take it minutes: drop one of them"
     )
   }
   return regex
+}
+
+/**
+ * A property escape (`\p{L}`, `\p{Script=Han}`) or a code point escape (`\u{1F680}`) means something only
+ * in unicode mode: without the u flag JavaScript reads `\p{L}` as the text "p{L}" and matches nothing a
+ * program prints, so such a pattern is compiled with it (where it is valid so: `\-` outside a class is not).
+ */
+const unicodeWhereAsked = (source: string, flags: string): RegExp => {
+  if (!/[uv]/.test(flags) && /\\[pP]\{|\\u\{/.test(source)) {
+    try {
+      return new RegExp(source, `${flags}u`)
+    } catch {
+      // Not a unicode-mode pattern: taken as JavaScript takes it without the flag.
+    }
+  }
+  return new RegExp(source, flags)
 }
 
 /** A pattern read as text slashes and all ("/ready/"): what a wait that found nothing says about it. */

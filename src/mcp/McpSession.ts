@@ -15,6 +15,7 @@
  * 6, 7). The server side of MCP is small: what the SDK's server did for taskmux is all here, and
  * the end-to-end tests drive it with the SDK's own `Client` and check it against the spec's schema.
  */
+import { headOf } from "../domain/clipText.ts"
 import { internalErrorMessage } from "./internalError.ts"
 import { isObject, quoteValue } from "./json.ts"
 import { ErrorCode, invalidParams } from "./protocolError.ts"
@@ -120,7 +121,7 @@ export class McpSession {
         )
       }
       const clientInfo = params?.clientInfo
-      if (isObject(clientInfo) && typeof clientInfo.name === "string") this.clientName = clientInfo.name.slice(0, 100)
+      if (isObject(clientInfo) && typeof clientInfo.name === "string") this.clientName = headOf(clientInfo.name, 100)
       this.clientCapabilities = isObject(params?.capabilities) ? params.capabilities : {}
       this.initialized = true
       this.modernClient = false

@@ -11,6 +11,7 @@
  * client names a task by its id alone.
  */
 import { randomBytes } from "node:crypto"
+import { headOf } from "../domain/clipText.ts"
 import { ErrorCode, invalidParams, protocolError } from "./protocolError.ts"
 
 export type ProtocolTaskStatus = "working" | "completed" | "failed" | "cancelled"
@@ -207,7 +208,7 @@ const summaryOf = (outcome: Outcome): string => {
   if ("error" in outcome) return outcome.error.message
   const content = outcome.result.content
   const first = Array.isArray(content) ? content[0] as { text?: unknown } | undefined : undefined
-  return typeof first?.text === "string" ? first.text.split("\n", 1)[0]!.slice(0, 1000) : "Done."
+  return typeof first?.text === "string" ? headOf(first.text.split("\n", 1)[0]!, 1000) : "Done."
 }
 
 /** A task as 2025-11-25 shows it. */

@@ -1,4 +1,5 @@
 /** Small helpers for JSON values as clients send them. */
+import { clipText } from "../domain/clipText.ts"
 
 /** A JSON object: what params, arguments and `_meta` must be. */
 export const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -8,5 +9,5 @@ export const isObject = (value: unknown): value is Record<string, unknown> =>
 export const quoteValue = (value: unknown): string => {
   if (value === undefined) return "nothing"
   const text = JSON.stringify(value) ?? String(value)
-  return text.length > 60 ? `${text.slice(0, 59)}…` : text
+  return clipText(text, 60)
 }

@@ -5,6 +5,7 @@
  * server infers nothing from earlier requests.
  */
 import packageJson from "../../package.json" with { type: "json" }
+import { headOf } from "../domain/clipText.ts"
 import { isObject, quoteValue } from "./json.ts"
 import { ErrorCode, invalidParams, protocolError } from "./protocolError.ts"
 
@@ -89,7 +90,7 @@ export const modernEnvelope = (params: unknown): ModernRequest | undefined => {
   const extensions = capabilities.extensions
   return {
     capabilities,
-    clientName: isObject(info) && typeof info.name === "string" ? info.name.slice(0, 100) : undefined,
+    clientName: isObject(info) && typeof info.name === "string" ? headOf(info.name, 100) : undefined,
     logLevel: level as LogLevel | undefined,
     tasks: isObject(extensions) && isObject(extensions[TASKS_EXTENSION])
   }

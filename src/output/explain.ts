@@ -4,6 +4,7 @@
  * message sits above thirty lines of frames; a build's first error above its summary), stderr
  * first, each with its position, within a fixed budget. Pure: property-tested.
  */
+import { clipText } from "../domain/clipText.ts"
 
 export interface SummaryLine {
   readonly seq: number
@@ -60,7 +61,7 @@ const TRACEBACK_HEADER = /^\s*Traceback \(most recent call last\):\s*$/
 export const looksLikeError = (text: string): boolean =>
   (FAILURE.test(text) || NAMED.test(text)) && !NO_FAILURE.test(text) && !FRAME.test(text)
 
-const clip = (text: string) => text.length > LINE_CHARS ? `${text.slice(0, LINE_CHARS - 1)}…` : text
+const clip = (text: string) => clipText(text, LINE_CHARS)
 
 const bytes = (text: string) => Buffer.byteLength(text) + 1
 

@@ -69,11 +69,11 @@ const start = (pty: Pty, spec: SpawnSpec, size: TerminalSize, output: OutputSink
       if (missing !== undefined) throw missing
       const terminal = procfs.forkedAsOomChoice(() =>
         pty.spawn(file, args, {
-          name: "xterm-256color",
+          name: TERMINAL_TYPE,
           cols: size.cols,
           rows: size.rows,
           cwd: spec.cwd,
-          env: withCharacterSet(spec.env),
+          env: spec.env,
           // Bytes, not strings: the output buffer finds lines in bytes and decodes only what is read.
           encoding: null
         })
@@ -104,15 +104,8 @@ const forkptyFailed = (command: string, message: string) => {
     })
 }
 
-/**
- * A terminal of UTF-8 characters where the environment names no locale (an MCP client starts its servers
- * with a short one): without it a shell or an editor takes the C locale, whose characters are bytes,
- * and mangles "café" and anything typed beyond ASCII. macOS calls that locale "UTF-8".
- */
-export const withCharacterSet = (env: Readonly<Record<string, string>>): Record<string, string> =>
-  env.LC_ALL || env.LC_CTYPE || env.LANG
-    ? { ...env }
-    : { ...env, LC_CTYPE: process.platform === "darwin" ? "UTF-8" : "C.UTF-8" }
+/** What a terminal task's programs are told they run on (TERM): what xterm.js, which draws it, emulates. */
+export const TERMINAL_TYPE = "xterm-256color"
 
 const make = (terminal: NodePty.IPty, spec: SpawnSpec, output: OutputSink): TaskProcess => {
   const pid = terminal.pid

@@ -15,6 +15,7 @@ import {
   writeFileSync
 } from "node:fs"
 import { readFile } from "node:fs/promises"
+import { clipText } from "../domain/clipText.ts"
 import { escapeControls } from "../domain/escapeControls.ts"
 import { withoutTraps } from "./shellLine.ts"
 
@@ -304,7 +305,7 @@ export const commandLine = (pid: number, max = 200): string => {
   const text = escapeControls(withoutTraps(
     Buffer.from(raw, "latin1").toString("utf8").replace(/\0+$/, "").replace(/[\0\s]+/g, " ")
   ))
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text
+  return clipText(text, max)
 }
 
 /**

@@ -3,6 +3,7 @@
  * left running, where a command was not found, who stopped a task. Words for a model that will act
  * on them, so each names the fix.
  */
+import { clipText } from "../domain/clipText.ts"
 import type { TaskState } from "./TaskState.ts"
 import { lastLines, runEnv } from "./taskViews.ts"
 import type { ViewerShape } from "./Viewer.ts"
@@ -70,7 +71,7 @@ export const notFoundHint = (path: string | undefined) =>
   "PATH in start_task's env (or the project file's)."
 
 /** `text`, cut to `max` characters with an ellipsis. */
-export const clip = (text: string, max: number) => text.length > max ? `${text.slice(0, max - 1)}…` : text
+export const clip = (text: string, max: number) => clipText(text, max)
 
 /** What a run's main process left running, ended with it: a server started with `&`, usually. */
 export const leftRunningHint = (commands: ReadonlyArray<string>) =>

@@ -104,7 +104,9 @@ export const isGeneratedName = (name: string, command: string): boolean => {
 }
 
 const nameBase = (command: string) =>
-  NodePath.basename(programWord(command.trim().split(/\s+/))).replace(/[^A-Za-z0-9._-]/g, "").slice(0, 32) || "task"
+  NodePath.basename(programWord(command.trim().split(/\s+/))).replace(/[^A-Za-z0-9._-]/g, "")
+    // A task name starts with a letter or a digit (TASK_NAME): "./_dev.sh", "./.venv-run", "./日本.sh" too.
+    .replace(/^[^A-Za-z0-9]+/, "").slice(0, 32) || "task"
 
 /** Words a shell line puts before its program: `FOO=1 vite` runs vite, as do `cd web && vite` and `exec vite`. */
 const PREFIXES = new Set(["exec", "env", "nohup", "time", "command"])

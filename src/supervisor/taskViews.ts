@@ -8,10 +8,12 @@ import { explain, type Explained } from "../output/explain.ts"
 import type { BufferedLine } from "../output/OutputBuffer.ts"
 import * as ProcessTree from "../process/ProcessTree.ts"
 import * as procfs from "../process/procfs.ts"
+import { TERMINAL_TYPE } from "../process/TerminalProcess.ts"
 import { noUsage, processesOf, type TaskUsage, unknownUsage, type UsageSampler } from "../process/usage.ts"
 import { taskEnv } from "./startPolicy.ts"
 import type { TaskState } from "./TaskState.ts"
 import { ownerAs, type ViewerShape } from "./Viewer.ts"
+import { withCharacterSet } from "./withCharacterSet.ts"
 
 /** A task's lines cleaned as its terminal shows them, wrapping at its width; a task on pipes has no width. */
 export const cleanFor = (state: Pick<TaskState, "terminal">): (text: string) => string => {
@@ -23,14 +25,20 @@ export const cleanFor = (state: Pick<TaskState, "terminal">): (text: string) => 
 export const lastLines = (state: TaskState, n = 5) =>
   state.buffer.read({ tail: n, transform: cleanFor(state) }).lines.map((l) => l.text)
 
-/** The environment the task's latest run got: the policy's, the task's own, and the run's marker. */
+/**
+ * The environment the task's latest run got: the policy's, the task's own, the run's marker, a UTF-8
+ * character set where none is named, and on a terminal the terminal's TERM (what get_task shows is what
+ * the program sees).
+ */
 export const runEnv = (
   base: Readonly<Record<string, string>>,
-  state: Pick<TaskState, "env" | "marker">
-): Record<string, string> => ({
-  ...taskEnv(base, state.env),
-  ...(state.marker !== null && { [ProcessTree.MARKER_VARIABLE]: state.marker })
-})
+  state: Pick<TaskState, "env" | "marker" | "terminal">
+): Record<string, string> =>
+  withCharacterSet({
+    ...taskEnv(base, state.env),
+    ...(state.marker !== null && { [ProcessTree.MARKER_VARIABLE]: state.marker }),
+    ...(state.terminal !== null && { TERM: TERMINAL_TYPE })
+  })
 
 /** How many of the newest lines a summary looks through for the cause. */
 const EXPLAIN_LINES = 1_000

@@ -5,6 +5,7 @@
  * finds the task and the session; what it shares with a wait is the WaitContext.
  */
 import { Effect } from "effect"
+import { headOf, tailOf } from "../domain/clipText.ts"
 import { matchOnce, slashesHint } from "../domain/pattern.ts"
 import { describeEnd, isFinished, type LineRecord, type TaskStatus } from "../domain/Task.ts"
 import { redrawnInPlace } from "../output/cleanText.ts"
@@ -222,13 +223,13 @@ export const waitForTask = Effect.fnUntraced(function*(
       const raw = now.buffer.read({ tail: 1 }).lines.at(-1)?.text ?? ""
       if (redrawnInPlace(raw)) {
         return {
-          hint: `Its last line is redrawn in place (${JSON.stringify(last.text.slice(-80))}): a pattern ` +
+          hint: `Its last line is redrawn in place (${JSON.stringify(tailOf(last.text, 80))}): a pattern ` +
             "matches a line as it ends up, or a state it holds for 100 ms, not each state it passes through."
         }
       }
       return {
         hint: `Its last line has no newline: it may be waiting for input at a prompt ` +
-          `(${JSON.stringify(last.text.slice(-80))}${
+          `(${JSON.stringify(tailOf(last.text, 80))}${
             request.pattern !== undefined && matchOnce(request.pattern, last.text)
               ? ", shown before this call"
               : ""
@@ -243,7 +244,7 @@ export const waitForTask = Effect.fnUntraced(function*(
       return {
         hint: `A line that matches came before this wait's first line (it looks after the last line an ` +
           `answer showed, [${firstCursor}]): [${before.seq}] ${
-            before.text.slice(0, 200)
+            headOf(before.text, 200)
           }. since: ${now.buffer.runStart} looks at ${now.buffer.runStart === 0 ? "them all" : "all of this run's"}.`
       }
     }
@@ -376,7 +377,7 @@ export const waitForTask = Effect.fnUntraced(function*(
       const last = lastLines(now, 1)[0]
       yield* request.onProgress(
         at - startedAt,
-        last === undefined ? undefined : `last line: ${last.slice(0, 200)}`
+        last === undefined ? undefined : `last line: ${headOf(last, 200)}`
       )
     }
     const nextProgress = request.onProgress === undefined ? deadline : lastProgress + PROGRESS_EVERY_MS

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest"
 import type { ListedTask } from "../../src/cli/answers.ts"
 import { duration, psTable, statusText } from "../../src/cli/psTable.ts"
 import { plain, visibleLength } from "../../src/cli/style.ts"
-import { columnsOf, fitColumns, visibleControls } from "../../src/cli/terminalText.ts"
+import { fitColumns, visibleControls } from "../../src/cli/terminalText.ts"
+import { columnsOf } from "../../src/domain/columns.ts"
 
 const now = Date.parse("2026-01-01T12:00:00Z")
 const task = (patch: Partial<ListedTask>): ListedTask => ({

@@ -33,6 +33,14 @@ describe("compilePattern: a caller's pattern, with the flags other languages wri
     expect(compilePattern("[:]").test(":")).toBe(true)
   })
 
+  it("reads a Unicode property (\\p{L}, \\p{Script=Han}) as one, which JavaScript reads as text \"p{L}\" without the u flag", () => {
+    expect(compilePattern("\\p{Script=Han}+完了").test("東京サーバー起動完了")).toBe(true)
+    expect(compilePattern("(?i)^\\p{L}+$").test("École")).toBe(true)
+    expect(compilePattern("\\u{1F680} up").test("🚀 up")).toBe(true)
+    // Where unicode mode would refuse it (\- outside a class), the pattern is read as before.
+    expect(compilePattern("a\\-b \\p{L}").test("a-b p{L}")).toBe(true)
+  })
+
   it("compiles any valid JavaScript pattern to the same source", () => {
     fc.assert(fc.property(fc.stringMatching(/^[a-z .|]{0,12}$/), (source) => {
       expect(compilePattern(source).source).toBe(new RegExp(source).source)

@@ -55,6 +55,20 @@ class MathTest(unittest.TestCase):
 `
   })
 
+  it("cuts a long line of emoji in an answer between characters, never in half of one (a lone surrogate, which Python's and Rust's JSON refuse)", async () => {
+    const { text, waited } = await run({
+      command: "python3",
+      // Cut at 299 UTF-16 units: "ERROR " and 146 emoji, then the first half of the 147th.
+      args: ["-c", "raise SystemExit('ERROR ' + '🔥' * 400)"],
+      name: "emoji",
+      waitFor: { exit: true }
+    })
+    const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+    const shown = [...waited.lastLines, ...(waited.errorLines ?? []).map((line) => line.text), text]
+    expect(shown.filter((line) => lone.test(line))).toEqual([])
+    expect(waited.lastLines).toEqual([`ERROR ${"🔥".repeat(146)}…`])
+  })
+
   it("waitFor: { exit: true } answers with how it ended, how long it ran, and what failed", async () => {
     const { text, waited } = await run({
       command: "python3 -m unittest -v",

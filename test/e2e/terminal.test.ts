@@ -226,6 +226,25 @@ describe("terminal tasks through every tool", () => {
       await s.structured("stop_task", { name: "shell" })
     }))
 
+  it("says where the cursor is on a screen when typing would not land at its text's end, wide characters counted as two cells", () =>
+    withServer(async (s) => {
+      // A line editor after three presses of Left over CJK: the cursor stands mid-line, at a cell column.
+      await s.structured("start_task", {
+        command: "python3",
+        args: [
+          "-c",
+          "import sys, time; sys.stdout.write('> 日本語日本語日本語\\x1b[4D'); sys.stdout.flush(); time.sleep(60)"
+        ],
+        name: "cjk",
+        terminal: true,
+        waitFor: { pattern: "日本語$" }
+      })
+      const screen = await s.call("read_output", { name: "cjk", screen: true })
+      expect(screen.structuredContent).toMatchObject({ cursor: { row: 0, col: 16 } })
+      expect(textOf(screen)).toBe("> 日本語日本語日本語\n(the cursor is at row 1, column 17)")
+      await s.structured("stop_task", { name: "cjk" })
+    }))
+
   it("a wait after typing answers what follows the keys, though no answer showed the prompt typed at", () =>
     withServer(async (s) => {
       await s.structured("start_task", { command: "python3", args: ["-i", "-q"], name: "typed", terminal: true })
@@ -301,15 +320,29 @@ time.sleep(60)`
       expect(asked.lastLines.at(-1)).toBe("reply b'\\x1b[3;4R' fast")
     }))
 
-  it("a terminal's characters are UTF-8 where the environment names no locale; eof after text ends the input", () =>
+  it("a task's characters are UTF-8 where the environment names no locale, on a terminal and on pipes; eof after text ends the input", () =>
     withServer(async (s) => {
       // The server's environment, as a client gives it, names no locale: bash would count é's two bytes.
       const counted = await s.structured<Waited & { lastLines: Array<string> }>("start_task", {
         command: `x='é'; echo "$LC_CTYPE \${#x}"`,
+        name: "counted",
         terminal: true,
         waitFor: { exit: true }
       })
       expect(counted.lastLines).toEqual(["C.UTF-8 1"])
+      // On pipes the same: a command line answers alike in both (dash's ${#x} counts bytes alike).
+      const piped = await s.structured<Waited & { lastLines: Array<string> }>("start_task", {
+        command: "bash",
+        name: "piped",
+        args: ["-c", `x='日本語'; echo "$LC_CTYPE \${#x}"; printf 'ÉCOLE\\n' | grep -ci école`],
+        waitFor: { exit: true }
+      })
+      expect(piped.lastLines).toEqual(["C.UTF-8 3", "1"])
+      // get_task shows what each run got, the terminal's TERM too (not the client's).
+      const env = async (name: string) =>
+        (await s.structured<{ envValues: Record<string, string> }>("get_task", { name, envValues: true })).envValues
+      expect(await env("piped")).toMatchObject({ LC_CTYPE: "C.UTF-8" })
+      expect(await env("counted")).toMatchObject({ LC_CTYPE: "C.UTF-8", TERM: "xterm-256color" })
       // cat reads its terminal line by line: a Ctrl-D after "abc" hands it "abc"; a second ends its input.
       await s.structured("start_task", { command: "cat", name: "cat", terminal: true })
       await s.structured("send_input", { name: "cat", data: "abc", eof: true })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest"
+import { TASK_NAME } from "../../src/domain/Task.ts"
 import { isGeneratedName, uniqueName } from "../../src/supervisor/startPolicy.ts"
 
 describe("a made-up name comes from the program a command runs", () => {
@@ -10,9 +11,15 @@ describe("a made-up name comes from the program a command runs", () => {
     ["cd web; exec npm start", "npm-1"],
     ["env DEBUG=1 node server.js", "node-1"],
     ["cd", "cd-1"],
-    ["日本語 --x", "task-1"]
+    ["日本語 --x", "task-1"],
+    // What is left of a program's name once its other characters go may start with what no name starts with.
+    ["./日本.sh", "sh-1"],
+    ["./_dev.sh --watch", "dev.sh-1"],
+    ["./.hidden", "hidden-1"],
+    ["./-x", "x-1"]
   ])("%s: %s", (command, name) => {
     expect(uniqueName(command, new Map())).toBe(name)
+    expect(TASK_NAME.test(uniqueName(command, new Map()))).toBe(true)
   })
 
   it("takes the next number free", () => {

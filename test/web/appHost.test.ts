@@ -254,6 +254,16 @@ describe("the MCP App in a host", () => {
     await expect.poll(() => screen.textContent(), { timeout: 10_000 }).toMatch(/print\(6\*7\)\s*42/)
     const read = await call("read_output", { name: "repl" }) as { lines: Array<{ text: string }> }
     expect(read.lines.map((l) => l.text)).toContain("42")
+    // Text that comes as text, not as keys: an emoji picker's or dictation's (insertText), and an input
+    // method's commit (Japanese: composed, then committed), which a screen that took keys alone dropped.
+    await page.keyboard.type("print(len('")
+    await page.keyboard.insertText("é🚀")
+    const cdp = await page.context().newCDPSession(page)
+    await cdp.send("Input.imeSetComposition", { text: "にほん", selectionStart: 3, selectionEnd: 3 })
+    await cdp.send("Input.insertText", { text: "日本" })
+    await page.keyboard.type("'))")
+    await page.keyboard.press("Enter")
+    await expect.poll(() => screen.textContent(), { timeout: 10_000 }).toMatch(/print\(len\('é🚀日本'\)\)\s*4/)
     await call("stop_task", { name: "repl" })
     await page.context().close()
   }, 60_000)

@@ -2,6 +2,7 @@
  * The MCP App's screen: the rows as plain text (a <pre>), the cursor marked, and the keys a person
  * presses sent as a terminal sends them. No emulator: the task's screen comes whole, already drawn.
  */
+import { atColumn, fitCells } from "./cells.ts"
 import { h, withoutBidi } from "./dom.ts"
 import type { CreateScreen } from "./screen.ts"
 
@@ -34,33 +35,57 @@ export const keyData = (e: Pick<KeyboardEvent, "key" | "ctrlKey" | "altKey" | "m
   }
   const named = KEYS[e.key]
   if (named !== undefined) return e.altKey ? `\x1b${named}` : named
-  if (e.key.length === 1 && !e.ctrlKey) return e.altKey ? `\x1b${e.key}` : e.key
+  // One character, which may be two UTF-16 units (an emoji a keyboard types).
+  if ([...e.key].length === 1 && !e.ctrlKey) return e.altKey ? `\x1b${e.key}` : e.key
   return undefined
 }
 
 export const createScreen: CreateScreen = (host, options) => {
   const pre = h("pre", {
     class: "lite-screen",
-    tabindex: 0,
-    role: "textbox",
-    "aria-multiline": "true",
-    "aria-readonly": options.readOnly ? "true" : undefined,
+    "aria-label": `${options.label}'s screen`
+  })
+  // Where keys and text arrive: an editable element, so that an input method (Japanese, Chinese, Korean),
+  // the emoji picker or dictation can type too; it sits on the cursor, where an input method shows its
+  // choices. The screen itself is not editable (what shows is the program's, not what was typed).
+  const input = h("textarea", {
+    class: "lite-input",
+    rows: 1,
+    autocapitalize: "off",
+    autocomplete: "off",
+    spellcheck: "false",
+    readonly: options.readOnly,
     "aria-label": options.readOnly ? `${options.label}'s screen (read-only)` : `Type into ${options.label}`,
     "aria-describedby": options.describedBy
   })
-  host.append(pre)
-  pre.addEventListener("keydown", (e) => {
+  host.append(pre, input)
+  pre.addEventListener("mousedown", (e) => {
+    e.preventDefault()
+    input.focus()
+  })
+  input.addEventListener("keydown", (e) => {
     if (e.ctrlKey && e.key === "]") {
       e.preventDefault()
       return options.leave()
     }
-    if (options.readOnly) return
+    // An input method's keys are its own until it commits.
+    if (options.readOnly || e.isComposing) return
     const data = keyData(e)
     if (data === undefined) return
     e.preventDefault()
     options.onData(data)
   })
-  pre.addEventListener("paste", (e) => {
+  /** What arrived as text rather than as a key: an input method's commit, a picked emoji, dictation. */
+  const sendTyped = () => {
+    const text = input.value
+    input.value = ""
+    if (!options.readOnly && text !== "") options.onData(text.replace(/\r?\n/g, "\r"))
+  }
+  input.addEventListener("input", (e) => {
+    if (!(e as InputEvent).isComposing) sendTyped()
+  })
+  input.addEventListener("compositionend", sendTyped)
+  input.addEventListener("paste", (e) => {
     e.preventDefault()
     const text = e.clipboardData?.getData("text/plain") ?? ""
     if (!options.readOnly && text !== "") options.onData(text.replace(/\r?\n/g, "\r"))
@@ -71,18 +96,24 @@ export const createScreen: CreateScreen = (host, options) => {
       if (!("text" in content)) return
       const { cursor, text: rows } = content
       pre.style.setProperty("--cols", String(cols))
-      const shown = Array.from({ length: height }, (_, i) => withoutBidi(rows[i] ?? "").slice(0, cols))
+      const shown = Array.from({ length: height }, (_, i) => fitCells(withoutBidi(rows[i] ?? ""), cols))
       if (cursor === undefined || cursor.row >= shown.length) {
         pre.textContent = shown.join("\n")
         return
       }
-      const row = shown[cursor.row]!.padEnd(cursor.col + 1)
+      const [before, under, after] = atColumn(shown[cursor.row]!, cursor.col)
+      const mark = h("span", { class: "cursor" }, under)
       pre.replaceChildren(
-        [...shown.slice(0, cursor.row), row.slice(0, cursor.col)].join("\n"),
-        h("span", { class: "cursor" }, row[cursor.col]!),
-        [row.slice(cursor.col + 1), ...shown.slice(cursor.row + 1)].join("\n")
+        [...shown.slice(0, cursor.row), before].join("\n"),
+        mark,
+        [after, ...shown.slice(cursor.row + 1)].join("\n")
       )
+      input.style.left = `${mark.offsetLeft}px`
+      input.style.top = `${mark.offsetTop}px`
     },
-    dispose: () => pre.remove()
+    dispose: () => {
+      pre.remove()
+      input.remove()
+    }
   }
 }

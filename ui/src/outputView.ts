@@ -6,6 +6,7 @@
  */
 import type { OutputLine } from "./backend.ts"
 import { frameBatcher, h, setText, shown } from "./dom.ts"
+import { hasMatch, matchRanges } from "./matchRanges.ts"
 
 export const MAX_LINES = 5000
 const CHUNK = 200
@@ -38,12 +39,11 @@ const highlight = (target: HTMLElement, text: string, query: string) => {
     target.append(shown(text))
     return
   }
-  const lower = text.toLowerCase()
   let from = 0
-  for (let at = lower.indexOf(query); at !== -1; at = lower.indexOf(query, from)) {
-    if (at > from) target.append(shown(text.slice(from, at)))
-    target.append(h("mark", {}, text.slice(at, at + query.length)))
-    from = at + query.length
+  for (const [start, end] of matchRanges(text, query)) {
+    if (start > from) target.append(shown(text.slice(from, start)))
+    target.append(h("mark", {}, text.slice(start, end)))
+    from = end
   }
   if (from < text.length) target.append(shown(text.slice(from)))
 }
@@ -99,7 +99,7 @@ export const outputView = (label: string, idPrefix: string): OutputView => {
   let matches = 0
   let follow = true
 
-  const matchesQuery = (e: Entry) => e.skip > 0 || query === "" || e.text.toLowerCase().includes(query)
+  const matchesQuery = (e: Entry) => e.skip > 0 || query === "" || hasMatch(e.text, query)
 
   const draw = (e: Entry): HTMLElement => {
     if (e.skip > 0) {

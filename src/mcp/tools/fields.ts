@@ -1,5 +1,6 @@
 /** Fields and text helpers the tools share: one definition each, so their schemas and answers agree. */
 import { Effect, Schema } from "effect"
+import { clipText } from "../../domain/clipText.ts"
 import { InvalidArguments, InvalidPattern } from "../../domain/errors.ts"
 import { compilePattern, patternProblem, RefusedPattern } from "../../domain/pattern.ts"
 import { PortWanted } from "../../domain/StartSpec.ts"
@@ -66,7 +67,7 @@ export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" :
 /** A command as one row of a table: a multi-line script's line breaks as spaces, and at most 120 characters. */
 export const oneLine = (command: string) => {
   const line = command.replace(/\s+/g, " ")
-  return line.length > 120 ? `${line.slice(0, 119)}…` : line
+  return clipText(line, 120)
 }
 
 /** ", ports 3000, 5173; 48 MB" for a task that uses something, else "". */

@@ -1,5 +1,6 @@
 /** The tools that look at tasks: list, describe, read output. */
 import { Effect, Schema } from "effect"
+import { columnsOf } from "../../domain/columns.ts"
 import { InvalidArguments } from "../../domain/errors.ts"
 import { compactLines, describeEnd, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../../domain/Task.ts"
 import { listWithProject } from "../../project/projectTasks.ts"
@@ -174,7 +175,8 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
       if (o.screen.length === 0) return "(blank screen)"
       // Said where typing would not land at the end of the text (an edit mid-line, a form, an editor).
       const { col, row } = o.cursor ?? { row: o.screen.length - 1, col: Infinity }
-      const atEnd = row === o.screen.length - 1 && col >= o.screen[row]!.length
+      // `col` counts cells, as a terminal does: a wide character (CJK, emoji) takes two.
+      const atEnd = row === o.screen.length - 1 && col >= columnsOf(o.screen[row]!)
       return o.screen.join("\n") + (atEnd ? "" : `\n(the cursor is at row ${row + 1}, column ${col + 1})`)
     }
     // Paging (since) goes forward from the cursor; a tail read gives the newest lines and leaves out older ones.
