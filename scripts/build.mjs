@@ -43,7 +43,8 @@ import * as path from "node:path"
 // code cache another user wrote would be loaded. None where no such directory can be had.
 const cacheDir = () => {
   const home = process.env.HOME
-  const base = process.env.XDG_CACHE_HOME || (home ? path.join(home, ".cache") : "")
+  // A home that is not there (nobody's /nonexistent, a HOME mistyped) is none: not one to make.
+  const base = process.env.XDG_CACHE_HOME || (home && fs.existsSync(home) ? path.join(home, ".cache") : "")
   if (!path.isAbsolute(base)) return undefined
   const dir = path.join(base, "taskmux", "compile-cache")
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 })

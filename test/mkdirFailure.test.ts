@@ -19,4 +19,16 @@ describe.runIf(canMount())("a directory on a read-only file system", () => {
       spawnSync("umount", [mount])
     }
   })
+
+  it("is said to be read-only where several directories on the way are missing (~/.local/state/taskmux/logs)", () => {
+    const mount = fs.mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-ro-"))
+    expect(spawnSync("mount", ["-t", "tmpfs", "-o", "ro,size=4k", "tmpfs", mount]).status).toBe(0)
+    try {
+      expect(() => ensurePrivateDir(NodePath.join(mount, ".local", "state", "taskmux"))).toThrow(
+        /^cannot make \S+\/taskmux: EROFS: read-only file system/
+      )
+    } finally {
+      spawnSync("umount", [mount])
+    }
+  })
 })

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as NodePath from "node:path"
-import { withoutProject } from "./frontArgs.ts"
+import { withAbsolutePaths, withoutProject } from "./frontArgs.ts"
 import { type Hello, hello, readGreeting, type Welcome } from "./hello.ts"
 import type { RuntimePaths } from "./runtimePaths.ts"
 import { UsageError } from "./UsageError.ts"
@@ -153,6 +153,8 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
   // Where its own lines will begin: the log holds earlier supervisors' too.
   const logStart = fs.fstatSync(log).size
   const node = supervisorNode()
+  // It runs in the project: a relative --log-dir or --cwd-root is the front's, as the front's own reading takes it.
+  const given = withAbsolutePaths(withoutProject(args), process.env, process.cwd())
   const child = spawn(
     node,
     // Its project as a full path: the front's own --project may be relative to where the front runs.
@@ -163,7 +165,7 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
         : []),
       process.argv[1]!,
       "supervise",
-      ...withoutProject(args),
+      ...given.argv,
       "--project",
       paths.project
     ],
@@ -172,7 +174,7 @@ const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
       detached: true,
       stdio: ["ignore", "ignore", log, "pipe"],
       cwd: paths.project,
-      env: { ...process.env, TASKMUX_READY_FD: String(READY_FD) }
+      env: { ...given.env, TASKMUX_READY_FD: String(READY_FD) }
     }
   )
   fs.closeSync(log)

@@ -1,3 +1,4 @@
+import * as NodePath from "node:path"
 import { taskFileProject } from "../project/nearestProject.ts"
 
 /**
@@ -30,3 +31,31 @@ export const projectOption = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEn
   }
   return project
 }
+
+/** The options that name a path (and their variables): a relative one is relative to the front, not the project. */
+const PATH_FLAGS = ["--log-dir", "--cwd-root"]
+const PATH_VARIABLES = ["TASKMUX_LOG_DIR", "TASKMUX_CWD_ROOT"]
+
+const fromFront = (value: string, cwd: string) => NodePath.isAbsolute(value) ? value : NodePath.resolve(cwd, value)
+
+/**
+ * The arguments and environment a supervisor is started with, their relative paths made absolute from `cwd`
+ * (where the front runs): the supervisor runs in the project, and would read `--log-dir logs` there.
+ */
+export const withAbsolutePaths = (
+  argv: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  cwd: string
+): { readonly argv: Array<string>; readonly env: NodeJS.ProcessEnv } => ({
+  argv: argv.map((arg, i) => {
+    const joined = PATH_FLAGS.find((flag) => arg.startsWith(`${flag}=`))
+    if (joined !== undefined) return `${joined}=${fromFront(arg.slice(joined.length + 1), cwd)}`
+    return i > 0 && PATH_FLAGS.includes(argv[i - 1]!) ? fromFront(arg, cwd) : arg
+  }),
+  env: Object.fromEntries(
+    Object.entries(env).map(([name, value]) => [
+      name,
+      value !== undefined && PATH_VARIABLES.includes(name) ? fromFront(value, cwd) : value
+    ])
+  )
+})

@@ -23,7 +23,7 @@ import { Project } from "../project/Project.ts"
 import type { ProjectTask } from "../project/ProjectFile.ts"
 import { clip } from "../supervisor/hints.ts"
 import { commandLine } from "../supervisor/startPolicy.ts"
-import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import { logStopsShort, TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { ERROR_META, LOG_FILE_META } from "./errorMeta.ts"
 
 interface ToolSpec<I, O> {
@@ -164,7 +164,7 @@ const explainUnknown = (error: { readonly message: string }) =>
           text: `Task ${name} ran under a session that has ended: ${gone.reason}. ` +
             `restart_task or start_task { name: ${name} } runs it again` +
             (defined.includes(error.name) ? ", as the project file says." : ` with its command: ${gone.commandLine}`) +
-            logTail(gone.logFile),
+            logTail(gone.logFile, logStopsShort(gone)),
           ...(gone.logFile !== null && { logFile: gone.logFile })
         })
       }
@@ -219,9 +219,11 @@ const definedAs = (task: ProjectTask) => {
 }
 
 /** The last lines of a log file a past supervisor left, for a client that cannot read the file itself. */
-const logTail = (logFile: string | null) => {
+const logTail = (logFile: string | null, stopsShort = false) => {
   const lines = cleanLastLines(logFile, LOG_TAIL_LINES)
-  return lines.length === 0 ? "" : `\nIts last lines, from its log file:\n${lines.join("\n")}`
+  // A log that stops short (a full disk) ends where the disk refused it, not where the run ended.
+  const heading = stopsShort ? "The last lines its log file has (not its last)" : "Its last lines"
+  return lines.length === 0 ? "" : `\n${heading}, from its log file:\n${lines.join("\n")}`
 }
 
 const LOG_TAIL_LINES = 10

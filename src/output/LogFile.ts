@@ -38,6 +38,29 @@ interface Slab {
   used: number
 }
 
+/**
+ * Log file operations (opens, writes, closes) in flight at once, of every task. Each one in flight holds one
+ * of libuv's four threads, and a disk that stops answering (a hung NFS mount, a file system frozen for a
+ * snapshot) holds it until it answers again: with a thread per task, four tasks left none for anything
+ * else (a start's look at its cwd), and every start_task waited without end. The rest wait here instead.
+ */
+const LOG_OPS_AT_ONCE = 2
+let logOpsInFlight = 0
+const logOpsWaiting: Array<() => void> = []
+
+/** Runs `op` once fewer than LOG_OPS_AT_ONCE are in flight; it calls `done` when its callback has run. */
+const inTurn = (op: (done: () => void) => void): void => {
+  const run = () => {
+    logOpsInFlight++
+    op(() => {
+      logOpsInFlight--
+      logOpsWaiting.shift()?.()
+    })
+  }
+  if (logOpsInFlight < LOG_OPS_AT_ONCE) run()
+  else logOpsWaiting.push(run)
+}
+
 /** Directories made (or being made) by this process: one mkdir per directory, not one per run. */
 const madeDirs = new Map<string, Promise<void>>()
 
@@ -158,14 +181,17 @@ export class LogFile {
     const openIn = (retry: boolean) =>
       makeDir(dir).then(
         () =>
-          fs.open(log.path, NEW_FILE, 0o600, (error, fd) => {
-            if (error?.code === "ENOENT" && retry) {
-              // The directory was removed since we made it: make it again, once.
-              madeDirs.delete(dir)
-              return openIn(false)
-            }
-            log.opened(error, fd)
-          }),
+          inTurn((done) =>
+            fs.open(log.path, NEW_FILE, 0o600, (error, fd) => {
+              done()
+              if (error?.code === "ENOENT" && retry) {
+                // The directory was removed since we made it: make it again, once.
+                madeDirs.delete(dir)
+                return openIn(false)
+              }
+              log.opened(error, fd)
+            })
+          ),
         (error: NodeJS.ErrnoException) => log.opened(error, -1)
       )
     openIn(true)
@@ -287,30 +313,40 @@ export class LogFile {
         const fd = this.fd
         this.fd = undefined
         this.spare = []
-        fs.close(fd, () => this.closeWaiters.splice(0).forEach((done) => done()))
+        inTurn((done) =>
+          fs.close(fd, () => {
+            done()
+            this.closeWaiters.splice(0).forEach((resume) => resume())
+          })
+        )
       }
       return
     }
     const batch = this.queue
     this.queue = []
     this.writing = true
-    fs.writev(this.fd, batch.map((slab) => slab.bytes.subarray(0, slab.used)), (error, bytes) => {
-      this.writing = false
-      const size = batch.reduce((n, slab) => n + slab.used, 0)
-      this.queued -= size
-      // At most HIGH_WATER queued and as much being written: that many slabs, reused over and over.
-      for (const slab of batch) if (slab.bytes.length === this.slabBytes) this.spare.push(slab.bytes)
-      if (error || bytes < size) {
-        // The disk said no (full, gone): stop accepting, and say why in get_task.
-        // Not capped (its cap is --log-max-bytes): failed, and `error` says why.
-        this.error = error?.message ?? `short write (${bytes} of ${size} bytes: is the disk full?)`
-        this.accepted -= size - bytes
-        this.queue = []
-        this.queued = 0
-      }
-      if (this.queued < HIGH_WATER) this.drainWaiters.splice(0).forEach((resume) => resume())
-      this.pump()
-    })
+    const fd = this.fd
+    inTurn((done) =>
+      fs.writev(fd, batch.map((slab) => slab.bytes.subarray(0, slab.used)), (error, bytes) => {
+        done()
+        this.writing = false
+        const size = batch.reduce((n, slab) => n + slab.used, 0)
+        this.queued -= size
+        // At most HIGH_WATER queued and as much being written: that many slabs, reused over and over.
+        for (const slab of batch) if (slab.bytes.length === this.slabBytes) this.spare.push(slab.bytes)
+        if (error || bytes < size) {
+          // The disk said no (full, gone): stop accepting, and say why in get_task.
+          // Not capped (its cap is --log-max-bytes): failed, and `error` says why.
+          this.error = error?.message ?? `short write (${bytes} of ${size} bytes: is the disk full?)`
+          // What was queued behind this batch is dropped with it: `bytes` stays the file's size.
+          this.accepted -= size - bytes + this.queued
+          this.queue = []
+          this.queued = 0
+        }
+        if (this.queued < HIGH_WATER) this.drainWaiters.splice(0).forEach((resume) => resume())
+        this.pump()
+      })
+    )
   }
 }
 

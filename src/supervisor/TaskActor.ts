@@ -210,6 +210,9 @@ interface Run {
   killed: boolean
 }
 
+/** How long a run's end waits for its log file's last writes (milliseconds on a disk that answers). */
+const LOG_CLOSE_WAIT_MS = 1_000
+
 /** The control characters a terminal turns into signals for its foreground job. */
 const typedSignals = [[0x03, "SIGINT"], [0x1c, "SIGQUIT"], [0x1a, "SIGTSTP"]] as const
 
@@ -322,7 +325,9 @@ export const make = (
           (log) =>
             Effect.suspend(() => {
               if (cap.after !== undefined) log.appendAfterCap(capTail(state.buffer, cap.after, config.logMaxBytes))
-              return log.close
+              // A disk that stops answering (a hung NFS mount, a file system frozen for a snapshot) holds the
+              // file's last writes, not the run's end: the file is closed once they are done.
+              return Effect.asVoid(Effect.timeoutOption(log.close, LOG_CLOSE_WAIT_MS))
             })
         )
         // Added before the spawn so that it runs after the process's release has ended the tree

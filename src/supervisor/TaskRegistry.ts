@@ -99,6 +99,10 @@ export interface GoneTask extends RecordedTask {
   readonly reason: string
 }
 
+/** What a gone task's reason says of a log file the disk cut short: its last lines are not the run's. */
+const LOG_STOPS_SHORT = "which stops short"
+export const logStopsShort = (task: GoneTask) => task.reason.includes(LOG_STOPS_SHORT)
+
 /** The most tasks gone with their sessions that are remembered; the oldest is forgotten first. */
 const GONE_KEPT = 64
 
@@ -583,8 +587,14 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           ? `it was stopped when ${by}, at ${state.endedAt}`
           : `it ${describeEnd(state.status, state.exitCode, state.signal)} at ${state.endedAt}, and then ${by}`
         const record = recordOf(state)
+        // A log the disk refused has its first lines only: not the run's last, which the ring held and goes with it.
+        const logError = state.log?.stats().error ?? null
+        const short = logError === null ? "" : ` (${LOG_STOPS_SHORT}, the disk refused the rest: ${logError})`
         // With its spec: restart_task (or start_task { name }) runs it again, as one a dead supervisor lost.
-        keepGone({ ...record, reason: `${end}${record.logFile === null ? "" : `. Its output: ${record.logFile}`}` })
+        keepGone({
+          ...record,
+          reason: `${end}${record.logFile === null ? "" : `. Its output: ${record.logFile}${short}`}`
+        })
       }
       const keepGone = (task: GoneTask) => keepLast(gone, task.name, task)
       const removedNames = new Map<string, RemovedTask>()

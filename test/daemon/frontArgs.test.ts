@@ -1,6 +1,6 @@
 import { Config, ConfigProvider, Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { frontProject, projectOption, withoutProject } from "../../src/daemon/frontArgs.ts"
+import { frontProject, projectOption, withAbsolutePaths, withoutProject } from "../../src/daemon/frontArgs.ts"
 
 describe("a front's arguments", () => {
   it("gives the supervisor its options without the project, which it is given once, as a full path", () => {
@@ -22,5 +22,20 @@ describe("a front's arguments", () => {
         serverReads(value)
       )
     }
+  })
+})
+
+describe("withAbsolutePaths", () => {
+  it("makes a front's relative --log-dir and --cwd-root (and their variables) absolute from where the front runs", () => {
+    expect(
+      withAbsolutePaths(
+        ["--log-dir", "logs", "--cwd-root=..", "--log-max-bytes", "5", "--deny", "rel"],
+        { TASKMUX_LOG_DIR: "envlogs", TASKMUX_CWD_ROOT: "/abs", OTHER: "rel" },
+        "/p/sub"
+      )
+    ).toEqual({
+      argv: ["--log-dir", "/p/sub/logs", "--cwd-root=/p", "--log-max-bytes", "5", "--deny", "rel"],
+      env: { TASKMUX_LOG_DIR: "/p/sub/envlogs", TASKMUX_CWD_ROOT: "/abs", OTHER: "rel" }
+    })
   })
 })

@@ -132,6 +132,27 @@ describe("LogFile", () => {
       execFileSync("umount", ["-l", full])
     }
   })
+
+  it.skipIf(!canMount())(
+    "counts as written only what reached the file, when the disk refuses a write with more queued behind it",
+    async () => {
+      const full = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-full-"))
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", full])
+      try {
+        const log = LogFile.open(full, "flood", 1 << 30)
+        // Written while one write is in flight: the rest queue behind it, as a flood's do.
+        for (let i = 0; i < 64; i++) {
+          log.write(Buffer.alloc(16 * 1024, 0x78))
+          await new Promise((resolve) => setImmediate(resolve))
+        }
+        await Effect.runPromise(log.close)
+        expect(log.stats().error).not.toBeNull()
+        expect(log.stats().bytes).toBe(statSync(log.path).size)
+      } finally {
+        execFileSync("umount", ["-l", full])
+      }
+    }
+  )
 })
 
 describe("old run logs", () => {
