@@ -8,7 +8,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit, Layer, Logger } from "effect"
 import { access } from "node:fs"
 import { parseCommandLine, TaskmuxConfig } from "./Config.ts"
-import { LOST_RACE } from "./daemon/connect.ts"
+import { isSupportedNode, LOST_RACE, supervisorNode } from "./daemon/connect.ts"
 import { runtimePaths } from "./daemon/runtimePaths.ts"
 import { InvalidConfig, LostRace } from "./domain/errors.ts"
 import { pidOneNote } from "./pidOne.ts"
@@ -78,6 +78,14 @@ const serveAlone = (settings: Record<string, string>, note?: string) =>
     // As PID 1, what that costs is said first, on stderr too (a front's note was said there already).
     const pidOne = pidOneNote()
     if (pidOne !== undefined) process.stderr.write(`taskmux: ${pidOne}\n`)
+    // A front on such a Node hands its sessions to a supervisor on the checkout's Node 24; alone, it runs here.
+    if (!isSupportedNode()) {
+      const own = supervisorNode()
+      process.stderr.write(
+        `taskmux: serving alone on Node ${process.versions.node}, older than the 22.19 taskmux supports: ` +
+          (own === process.execPath ? "install a newer Node\n" : `give your client ${own} as its command\n`)
+      )
+    }
     const notes = [pidOne, note].filter((n) => n !== undefined).join("\n\n")
     return McpServerClosed.pipe(Effect.provide(ServerLayer(settings, notes === "" ? undefined : notes)))
   })

@@ -26,7 +26,8 @@ const presenter = (io: CliIo["Service"], invalid: (message: string) => void): Cl
         switch (event._tag) {
           case "Help":
             return event.reason === "Requested"
-              ? io.stdout(`${formatter.formatHelpDoc(event.helpDoc)}\n`)
+              // "taskmux --help" is the MCP server's options: the CLI's own help is "taskmux help".
+              ? io.stdout(`${formatter.formatHelpDoc(event.helpDoc).replace("'taskmux --help'", "'taskmux help'")}\n`)
               : io.stderr(`${errFormatter.formatHelpDoc(event.helpDoc)}\n`)
           case "InvalidInvocation":
             invalid(plainFormatter.formatErrors(event.errors).trim())

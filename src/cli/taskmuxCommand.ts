@@ -686,7 +686,7 @@ export const taskmuxCommand = Command.make("taskmux").pipe(
       "       runs; start and restart: the task crashed at once, was not ready in time, or ended before",
       "       it was ready; attach: it crashed or failed while attached",
       "  2    usage: an unknown command or flag, a missing argument, attach without a terminal",
-      "  130  Ctrl-C while start or restart waited (what was started keeps running)",
+      "  130  Ctrl-C while start or restart waited (what was started keeps running), or while stop waited",
       "  129, 143  attach ended by SIGHUP or SIGTERM (the task keeps running)"
     ].join("\n  ")
   ),

@@ -126,14 +126,19 @@ export const READY_FD = 3
 /** Exit code of a supervisor that found another one holding the project's lock. */
 export const LOST_RACE = 3
 
+/** Whether this Node is one taskmux supports (22.19 or later). */
+export const isSupportedNode = (): boolean => {
+  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number)
+  return major > 22 || major === 22 && minor >= 19
+}
+
 /**
  * The Node a supervisor runs on: this one, unless it is older than taskmux supports (22.19) and the
  * checkout has its own (a terminal's `npm link` on a system Node 20): the supervisor serves every
  * session of the project, an assistant's included.
  */
 export const supervisorNode = (): string => {
-  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number)
-  if (major > 22 || major === 22 && minor >= 19) return process.execPath
+  if (isSupportedNode()) return process.execPath
   // Through the links on the way (`npm link` puts one on PATH, and one from the global node_modules to
   // the checkout): the checkout's own directory.
   const own = NodePath.join(NodePath.dirname(NodePath.dirname(realEntry())), "node_modules/node/bin/node")

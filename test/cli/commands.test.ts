@@ -179,6 +179,9 @@ describe("usage errors exit 2", () => {
     const logs = await cli(["logs", "--help"], { cwd: "/" })
     expect(logs.stdout).toMatch(/--follow, -f/)
     expect(logs.stdout).toMatch(/--tail/)
+    // Where the global flags are: taskmux --help gives the server's options.
+    expect(logs.stdout).toContain("Run 'taskmux help' for global flags")
+    expect(ran.stdout).toMatch(/130 +Ctrl-C while start or restart waited .*, or while stop waited/)
   })
 })
 

@@ -551,6 +551,17 @@ describe("one supervisor per project, shared by every session", () => {
   )
 
   it.skipIf(olderNode === undefined)(
+    "says on stderr that a server alone (--isolated) runs on an older Node, and which to give the client",
+    () => {
+      const alone = spawnSync(olderNode!, [serverEntry, "--isolated"], { input: "", encoding: "utf8", timeout: 20_000 })
+      expect(alone.stdout).toBe("")
+      expect(alone.stderr).toMatch(
+        /^taskmux: serving alone on Node 2\d\.\S+, older than the 22\.19 taskmux supports: give your client \S+node_modules\/node\/bin\/node as its command$/m
+      )
+    }
+  )
+
+  it.skipIf(olderNode === undefined)(
     "a person's CLI on an older Node (npm link on a system Node 20) starts the supervisor on the checkout's own Node",
     async () => {
       const p = makeProject()

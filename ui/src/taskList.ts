@@ -5,7 +5,7 @@
  * between rows. Updates touch only the cells that changed.
  */
 import type { ListedTask, TasksSnapshot } from "./backend.ts"
-import { h, replace, RO_NOTE, setText } from "./dom.ts"
+import { h, replace, RO_NOTE, setText, shown } from "./dom.ts"
 import { canStart, canStop, exitWhy, formatBytes, lastExit, ownerLabel, statusPill, uptime } from "./format.ts"
 
 export interface TaskListOptions {
@@ -60,6 +60,16 @@ const COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ["exit", "Last exit"],
   ["action", "Action"]
 ]
+
+/** "another session (claude-code)", breaking only before the client's name (never at its hyphen). */
+const setOwner = (cell: HTMLElement, label: string) => {
+  const text = shown(label)
+  if (cell.textContent === text) return
+  const at = text.indexOf(" (")
+  cell.replaceChildren(
+    ...(at === -1 ? [text] : [text.slice(0, at + 1), h("span", { class: "whole" }, text.slice(at + 1))])
+  )
+}
 
 export const taskList = (options: TaskListOptions): TaskList => {
   const tbody = h("tbody")
@@ -154,7 +164,7 @@ export const taskList = (options: TaskListOptions): TaskList => {
     setText(row.name, t.name)
     setText(row.command, t.command)
     row.command.title = t.command
-    setText(row.owner, ownerLabel(t.owner, t.client))
+    setOwner(row.owner, ownerLabel(t.owner, t.client))
     row.owner.dataset.owner = t.owner ?? ""
     setText(row.pid, t.pid === null ? "—" : String(t.pid))
     const portsKey = t.ports === null ? "null" : t.ports.join(",")

@@ -54,7 +54,9 @@ export const sendInput = tool({
   output: Schema.Struct({
     name: Schema.String,
     bytes: Schema.Int,
-    unread: Schema.optionalKey(Schema.Int.annotate({ description: "Bytes sent that it has not read yet." })),
+    unread: Schema.optionalKey(
+      Schema.Int.annotate({ description: "Bytes sent that taskmux still holds, beyond what the system's buffer took." })
+    ),
     hint: Schema.optionalKey(Schema.String)
   }),
   // Keys typed into a shell or a REPL run whatever they say.
