@@ -8,6 +8,7 @@ import packageJson from "../../package.json" with { type: "json" }
 import { connectIfRunning, connectOrStart } from "../daemon/connect.ts"
 import { otherProtocol, WIRE_PROTOCOL } from "../daemon/hello.ts"
 import { runtimePaths } from "../daemon/runtimePaths.ts"
+import { UsageError } from "../daemon/UsageError.ts"
 import { ERROR_META, LOG_FILE_META } from "../mcp/errorMeta.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { inTerminalWords } from "./inTerminalWords.ts"
@@ -50,12 +51,16 @@ const PROTOCOL_VERSION = "2025-11-25"
 
 export const outputUri = (name: string) => `task://${encodeURIComponent(name)}/output`
 
-/** The project's real path, or a usage failure naming the directory. */
+/**
+ * The project's real path, or a failure naming the directory: a usage failure for a --project that is no
+ * directory, a plain one for a runtime directory that cannot be had (read-only, another user's).
+ */
 export const projectPaths = (project: string) =>
   Effect.try({
     // A directory deleted under its supervisor's tasks is still theirs to see and stop.
     try: () => runtimePaths(project, process.env, { gone: true }),
-    catch: (error) => CliFailure.usage((error as Error).message)
+    catch: (error) =>
+      error instanceof UsageError ? CliFailure.usage(error.message) : CliFailure.failed((error as Error).message)
   })
 
 /**

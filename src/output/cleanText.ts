@@ -24,11 +24,12 @@ const SEQUENCES = ansiRegex()
 const INTRODUCER = new RegExp(String.raw`[\x1b\x80-\x9f]`)
 
 /**
- * What is left to say nothing: C0 controls but the tab, DEL, and C1 controls. Removed after the
+ * What is left to say nothing: C0 controls but the tab, DEL, and C1 controls; and the byte-order mark
+ * a Windows program or a file it wrote puts first (`^ready` would not match after it). Removed after the
  * sequences, so that what a sequence's parts would spell without a control in between
  * (`U+009B 2 CAN J`) is not a sequence any more: its introducer goes too.
  */
-const CONTROL = new RegExp(String.raw`[\x00-\x08\x0b-\x1f\x7f-\x9f]`)
+const CONTROL = new RegExp(String.raw`[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff]`)
 const CONTROLS = new RegExp(CONTROL.source, "g")
 
 /** An edit as it stands alone (see EDIT), kept while every other sequence goes. */

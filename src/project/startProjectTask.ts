@@ -5,7 +5,7 @@
  * (allow/deny, cwd root, the environment policy, max tasks) before any of them starts; a
  * dependency that fails or times out stops the chain, naming it and showing its last lines.
  */
-import { Effect, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
 import {
   CommandRefused,
@@ -37,9 +37,20 @@ export class NoSuchProjectTask extends Schema.TaggedError<NoSuchProjectTask>()("
   known: Schema.Array(Schema.String),
   why: Schema.optionalKey(Schema.String),
   /** The project's directory, where a task file would be. */
-  dir: Schema.optionalKey(Schema.String)
+  dir: Schema.optionalKey(Schema.String),
+  /** A task started with a command holds the name: how it is. */
+  task: Schema.optionalKey(Schema.Struct({ status: Schema.String, pid: Schema.NullOr(Schema.Int) }))
 }) {
   override get message() {
+    if (this.task !== undefined) {
+      // The model means that task (its own, from before a compaction): it runs, or restart_task runs it again.
+      const { pid, status } = this.task
+      return `"${this.name}" is a task started with a command, not a project task: ${
+        status === "running" || status === "restarting"
+          ? `it is ${status} (pid ${pid}). restart_task runs it again; read_output shows what it printed.`
+          : `it is ${status}. restart_task { name: "${this.name}" } runs it again with its command.`
+      }`
+    }
     if (this.why !== undefined) {
       // The file is what to fix: said first.
       return `The project file is not usable, so "${this.name}" cannot be started by name: ${this.why}. ` +
@@ -212,10 +223,12 @@ export const startProjectTask = Effect.fnUntraced(function*(
   const tasks = state.file?.tasks ?? new Map<string, ProjectTask>()
   const target = tasks.get(name)
   if (target === undefined) {
+    const existing = yield* Effect.option(registry.get(name))
     return yield* new NoSuchProjectTask({
       name,
       known: [...tasks.keys()],
       dir: state.dir,
+      ...(Option.isSome(existing) && { task: { status: existing.value.status, pid: existing.value.pid } }),
       ...(state.error !== undefined && { why: state.error.message })
     })
   }

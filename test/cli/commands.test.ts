@@ -2,7 +2,8 @@
  * The commands in-process against a stand-in supervisor (one real isolated taskmux server behind the
  * project's socket): what they print, their JSON, their exit codes.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { wantsColour } from "../../src/cli/CliIo.ts"
@@ -152,6 +153,22 @@ describe("usage errors exit 2", () => {
       stdout: "",
       stderr: `--project ${file}: not a directory (give the directory that holds the task file)\n`
     })
+  })
+
+  it("a runtime directory that cannot be used is no usage error: exit 1, saying what to do", async () => {
+    const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-rt-"))
+    mkdirSync(NodePath.join(runtime, "taskmux"))
+    chmodSync(NodePath.join(runtime, "taskmux"), 0o755)
+    const before = process.env.XDG_RUNTIME_DIR
+    process.env.XDG_RUNTIME_DIR = runtime
+    try {
+      const ran = await cli(["ps"], { cwd: tempProject() })
+      expect(ran).toMatchObject({ code: 1, stdout: "" })
+      expect(ran.stderr).toMatch(/taskmux is open to other users \(mode 755\): chmod 700 it/)
+    } finally {
+      if (before === undefined) delete process.env.XDG_RUNTIME_DIR
+      else process.env.XDG_RUNTIME_DIR = before
+    }
   })
 
   it("ui --listen with a port out of range: exit 2, said as that, before any supervisor is asked", async () => {

@@ -221,6 +221,12 @@ describe("taskmux over stdio", () => {
   it("answers every bad call with an error that names the problem, and keeps serving", async () => {
     await structured("start_task", { command: "sleep 300", name: "busy" })
     await expectToolError("start_task", { command: "sleep 1", name: "busy" }, /"busy" is already running \(pid \d+\)/)
+    // Its name alone (a model that lost the command to a compaction): the task it means, not "needs a command".
+    await expectToolError(
+      "start_task",
+      { name: "busy" },
+      /^"busy" is a task started with a command, not a project task: it is running \(pid \d+\)\. restart_task runs it again/
+    )
     await expectToolError("start_task", { command: "true", cwd: "/no/such/dir" }, /"\/no\/such\/dir" does not exist/)
     await expectToolError(
       "start_task",

@@ -33,6 +33,8 @@ describe("cleanText", () => {
     assert.strictEqual(cleanText("tab\there"), "tab\there")
     assert.strictEqual(cleanText("50%\b\b\b75%"), "75%")
     assert.strictEqual(cleanText("\u0001\u0002\u001f\u007f"), "")
+    // A byte-order mark first (a Windows program's output, a file it wrote): `^ready` matches the line.
+    assert.strictEqual(cleanText("\ufeffready"), "ready")
   })
 
   it("strips escape sequences written with 8-bit (C1) introducers, which terminals obey as the 7-bit ones", () => {
