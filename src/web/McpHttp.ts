@@ -34,6 +34,7 @@ import {
 import { Effect, Exit, Scope } from "effect"
 import { randomUUID } from "node:crypto"
 import type * as http from "node:http"
+import { headOf } from "../domain/clipText.ts"
 import { isObject } from "../mcp/json.ts"
 import { serveSession, type SessionTransport } from "../mcp/McpServer.ts"
 import { ErrorCode } from "../mcp/protocolError.ts"
@@ -644,7 +645,7 @@ const nameHeaderIssue = (method: string, params: unknown, header: string | null)
   const decoded = sentinel === null ? given : Buffer.from(sentinel[1]!, "base64").toString("utf8")
   return decoded === body
     ? undefined
-    : `the body carries params.${field}="${body}" but the Mcp-Name header names "${decoded.slice(0, 200)}"`
+    : `the body carries params.${field}="${body}" but the Mcp-Name header names "${headOf(decoded, 200)}"`
 }
 
 const header = <K extends string>(
