@@ -278,7 +278,6 @@ const logsCommand = Command.make("logs", {
 /** How long `taskmux start` and `restart` watch a run that goes on for an end at boot. */
 const HUMAN_LOOK_MS = 700
 
-/** stop, restart, start: one tool call with the task's name, its answer printed. */
 /**
  * Whether `name` is a task no session runs: lost, a project task that has not run (restarting what does
  * not run runs it), or one that went with its session (not listed: forgotten). Run by restart_task, it
@@ -293,6 +292,7 @@ const ownedByNoSession = (client: TaskmuxClient, name: string) =>
     )
   })
 
+/** stop, restart, start: one tool call with the task's name, its answer printed. */
 const simple = (
   name: string,
   description: string,

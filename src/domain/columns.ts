@@ -8,14 +8,17 @@ import { eastAsianWidth } from "get-east-asian-width"
  * Marks drawn on the character before them (accents, variation selectors) and the zero-width format
  * characters (joiners, marks of direction, the BOM): no column of their own.
  */
-const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u
+export const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u
 
-/** East Asian wide and fullwidth characters and emoji take two columns, as Unicode's East Asian Width says (and wcwidth). */
-export const widthOf = (char: string) => {
-  if (ZERO_WIDTH.test(char)) return 0
-  const code = char.codePointAt(0)!
-  return code < 0x1100 ? 1 : eastAsianWidth(code, { ambiguousAsWide: false })
-}
+/**
+ * The cells a character of its own takes: two for East Asian wide and fullwidth characters and emoji,
+ * as Unicode's East Asian Width says (and wcwidth), one for the rest (ambiguous ones too, as terminals
+ * outside East Asia draw them).
+ */
+export const cellsOfCode = (code: number) => code < 0x1100 ? 1 : eastAsianWidth(code, { ambiguousAsWide: false })
+
+/** The cells a character takes: none for a mark or a joiner, else cellsOfCode. */
+export const widthOf = (char: string) => ZERO_WIDTH.test(char) ? 0 : cellsOfCode(char.codePointAt(0)!)
 
 /** How many columns a text (without escape sequences) takes on a terminal. */
 export const columnsOf = (text: string): number => {

@@ -230,10 +230,8 @@ const editDistance = (a: string, b: string): number => {
   return d[a.length]![b.length]!
 }
 
-const shortJson = (value: unknown) => {
-  const text = JSON.stringify(value) ?? String(value)
-  return clipText(text, 60)
-}
+/** A value as an error quotes it: JSON, cut short. */
+export const shortJson = (value: unknown) => clipText(JSON.stringify(value) ?? String(value), 60)
 
 export class TaskNotFound extends Schema.TaggedError<TaskNotFound>()("TaskNotFound", {
   name: Schema.String,

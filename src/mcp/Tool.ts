@@ -8,6 +8,7 @@ import { Cause, Effect, Exit, References, Schema } from "effect"
 import type { TaskmuxConfig } from "../Config.ts"
 import { hasEnded } from "../daemon/lostRecord.ts"
 import { LostTasks } from "../daemon/LostTasks.ts"
+import { clipText } from "../domain/clipText.ts"
 import {
   formatSchemaError,
   InvalidArguments,
@@ -21,7 +22,6 @@ import {
 import { cleanLastLines } from "../output/fileTail.ts"
 import { Project } from "../project/Project.ts"
 import type { ProjectTask } from "../project/ProjectFile.ts"
-import { clip } from "../supervisor/hints.ts"
 import { commandLine } from "../supervisor/startPolicy.ts"
 import { logStopsShort, TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { ERROR_META, LOG_FILE_META } from "./errorMeta.ts"
@@ -210,7 +210,7 @@ const explainUnknown = (error: { readonly message: string }) =>
  * command, which is all list_tasks shows.
  */
 const definedAs = (task: ProjectTask) => {
-  const env = Object.entries(task.env ?? {}).map(([key, value]) => `${key}=${clip(value, 80)}`)
+  const env = Object.entries(task.env ?? {}).map(([key, value]) => `${key}=${clipText(value, 80)}`)
   const needs = Object.entries(task.dependsOn ?? {}).map(([dependency, condition]) => `${dependency} (${condition})`)
   return `Its file gives: ${JSON.stringify(commandLine(task.command, task.args ?? null))} in ${task.cwd}` +
     (env.length === 0 ? "" : `, env ${env.join(" ")}`) +

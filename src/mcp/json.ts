@@ -1,13 +1,9 @@
 /** Small helpers for JSON values as clients send them. */
-import { clipText } from "../domain/clipText.ts"
+import { shortJson } from "../domain/errors.ts"
 
 /** A JSON object: what params, arguments and `_meta` must be. */
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** Any JSON value, as a protocol error quotes it: JSON, cut short (a string of a message: errors.ts's quote). */
-export const quoteValue = (value: unknown): string => {
-  if (value === undefined) return "nothing"
-  const text = JSON.stringify(value) ?? String(value)
-  return clipText(text, 60)
-}
+export const quoteValue = (value: unknown): string => value === undefined ? "nothing" : shortJson(value)

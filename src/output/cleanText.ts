@@ -4,7 +4,7 @@
  * edits) collapsed to what a terminal would finally show, and no other control characters (a NUL, a bell).
  */
 import ansiRegex from "ansi-regex"
-import { eastAsianWidth } from "get-east-asian-width"
+import { cellsOfCode, ZERO_WIDTH } from "../domain/columns.ts"
 
 /**
  * What edits a line in place: a carriage return, a backspace, and the CSI sequences progress bars,
@@ -34,9 +34,6 @@ const CONTROLS = new RegExp(CONTROL.source, "g")
 
 /** An edit as it stands alone (see EDIT), kept while every other sequence goes. */
 const AN_EDIT = new RegExp(String.raw`^\x1b\[\d*[@A-DGKPX]$`)
-
-/** Characters that take no cell of their own: combining marks, joiners, variation selectors. */
-const ZERO_WIDTH = /^[\p{Mn}\p{Me}\p{Cf}]$/u
 
 /**
  * A line's text as it shows. `cols`, a terminal task's width: a line longer than that wraps on its
@@ -93,7 +90,7 @@ const edited = (parts: ReadonlyArray<string>, cols: number | undefined): string 
       if (base >= 0 && cells[base] !== undefined) cells[base] += char
       return
     }
-    const width = code < 0x1100 ? 1 : eastAsianWidth(code, { ambiguousAsWide: false })
+    const width = cellsOfCode(code)
     free(at)
     cells[at] = char
     if (width === 2) {

@@ -5,7 +5,7 @@
  * (allow/deny, cwd root, the environment policy, max tasks) before any of them starts; a
  * dependency that fails or times out stops the chain, naming it and showing its last lines.
  */
-import { Effect, Option, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { TaskmuxConfig } from "../Config.ts"
 import {
   CommandRefused,
@@ -223,12 +223,12 @@ export const startProjectTask = Effect.fnUntraced(function*(
   const tasks = state.file?.tasks ?? new Map<string, ProjectTask>()
   const target = tasks.get(name)
   if (target === undefined) {
-    const existing = yield* Effect.option(registry.get(name))
+    const existing = (yield* registry.records).find((t) => t.name === name)
     return yield* new NoSuchProjectTask({
       name,
       known: [...tasks.keys()],
       dir: state.dir,
-      ...(Option.isSome(existing) && { task: { status: existing.value.status, pid: existing.value.pid } }),
+      ...(existing !== undefined && { task: { status: existing.status, pid: existing.pid } }),
       ...(state.error !== undefined && { why: state.error.message })
     })
   }

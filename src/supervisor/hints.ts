@@ -66,12 +66,9 @@ export const stoppedSentence = (by: string) => by.startsWith(OWNER_LEFT) ? `Stop
  * client rarely have the same PATH, and a task gets the one of who started it.
  */
 export const notFoundHint = (path: string | undefined) =>
-  `The shell looked for it on the task's PATH: ${path === undefined ? "(none)" : clip(path, 300)}. A task ` +
+  `The shell looked for it on the task's PATH: ${path === undefined ? "(none)" : clipText(path, 300)}. A task ` +
   "gets the environment of the client or terminal that started it: give the program's full path, or a " +
   "PATH in start_task's env (or the project file's)."
-
-/** `text`, cut to `max` characters with an ellipsis. */
-export const clip = (text: string, max: number) => clipText(text, max)
 
 /** What a run's main process left running, ended with it: a server started with `&`, usually. */
 export const leftRunningHint = (commands: ReadonlyArray<string>) =>

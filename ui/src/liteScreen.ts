@@ -75,11 +75,15 @@ export const createScreen: CreateScreen = (host, options) => {
     e.preventDefault()
     options.onData(data)
   })
+  /** Text, as a terminal sends it (a line's end as Enter's "\r"). */
+  const sendText = (text: string) => {
+    if (!options.readOnly && text !== "") options.onData(text.replace(/\r?\n/g, "\r"))
+  }
   /** What arrived as text rather than as a key: an input method's commit, a picked emoji, dictation. */
   const sendTyped = () => {
     const text = input.value
     input.value = ""
-    if (!options.readOnly && text !== "") options.onData(text.replace(/\r?\n/g, "\r"))
+    sendText(text)
   }
   input.addEventListener("input", (e) => {
     if (!(e as InputEvent).isComposing) sendTyped()
@@ -87,8 +91,7 @@ export const createScreen: CreateScreen = (host, options) => {
   input.addEventListener("compositionend", sendTyped)
   input.addEventListener("paste", (e) => {
     e.preventDefault()
-    const text = e.clipboardData?.getData("text/plain") ?? ""
-    if (!options.readOnly && text !== "") options.onData(text.replace(/\r?\n/g, "\r"))
+    sendText(e.clipboardData?.getData("text/plain") ?? "")
   })
   return {
     draw: (content, cols, height) => {
