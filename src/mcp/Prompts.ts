@@ -28,7 +28,7 @@ const text = (args: Record<string, string>) => {
   return [
     `Run the dev server with taskmux and keep it running while we work:`,
     `1. Call start_task with ${start}. It answers once a line matches "${ready}", or says why not (it ended, or timed out) with its last lines.`,
-    `2. If it did not become ready, read_output { "name": "dev", "stream": "stderr" } and fix the cause before retrying.`,
+    `2. If it did not become ready, its answer's errorLines and lastLines say why; read_output { "name": "dev", "tail": 50 } shows more. Fix the cause before retrying.`,
     `3. Later, to see what happened since, call read_output { "name": "dev", "since": <nextCursor of the last answer> }; use grep to find errors.`,
     `4. To wait for a rebuild or a log line, call wait_for_task { "name": "dev", "pattern": "..." } instead of polling.`,
     `5. When done, stop_task { "name": "dev" } ends the server and every process it started.`

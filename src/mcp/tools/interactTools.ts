@@ -43,7 +43,7 @@ export const sendInput = tool({
   name: "send_input",
   title: "Type into a task",
   description: "Type into a running task's stdin (REPLs, prompts); eof closes it (Ctrl-D). Enter is \"\\r\" " +
-    "on a terminal (\"\\n\" on pipes), \"\\u0003\" Ctrl-C.",
+    "on a terminal (\"\\n\" on pipes); \"\\u0003\" is Ctrl-C on a terminal.",
   input: Schema.Struct({
     name: TaskName,
     data: Schema.String,

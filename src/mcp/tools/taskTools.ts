@@ -484,7 +484,9 @@ export const signalTask = tool({
   run: ({ name, signal }) =>
     withRegistry((r) => Effect.map(r.signal(name, signal), (e) => ({ name: e.name, status: e.status }))),
   text: (o, { signal }) =>
-    `Signal sent; task "${o.name}" is ${o.status}${
+    `Signal sent; task "${o.name}" ${
+      o.status === "running" || o.status === "restarting" ? `is ${o.status}` : `has ended (${o.status})`
+    }${
       o.status === "running" && signal === "SIGSTOP"
         ? ", paused: it does nothing until SIGCONT (stop_task still ends it)"
         : ""
