@@ -87,6 +87,8 @@ export interface Ended {
   readonly signal: string | null
   /** A stop found it ended already (at this time): nothing was done. */
   readonly endedBefore?: string
+  /** A start or restart waited behind this stop, and runs it again now. */
+  readonly runsAgain?: true
 }
 
 export type StartError = InvalidCwd | SpawnFailed | TerminalUnavailable | TaskAlreadyRunning | TooManyTasks
@@ -249,6 +251,8 @@ export const make = (
     let timer: Fiber.Fiber<void> | undefined
     /** The run a stop is ending now, while it waits out its grace: a forcing stop's SIGKILL reaches it at once. */
     let stopping: Run | undefined
+    /** Starts and restarts posted and not yet taken: a stop answered before one of them says it runs again. */
+    let runsQueued = 0
     /** When the session named asked for its tasks to end (its end), and by when they must have. */
     let sessionEnd: { readonly session: string; readonly at: number } | undefined
     let started = false
@@ -573,6 +577,7 @@ export const make = (
       Effect.asVoid(effect.pipe(Deferred.into(reply)))
 
     const handle = (message: Message): Effect.Effect<void> => {
+      if (message._tag === "Start" || message._tag === "Restart") runsQueued -= 1
       // A removed task takes only a start (which brings it back); other commands hear it is gone.
       if (state.removed && "reply" in message && message._tag !== "Start") {
         return Effect.asVoid(Deferred.fail(message.reply as Reply<unknown>, new TaskRemoved({ name })))
@@ -613,13 +618,21 @@ export const make = (
             })
           )
         case "Stop":
-          return answer(message.reply, stopNow(message.request))
+          // A start or restart queued behind the stop runs it again next: said, so the caller does not
+          // take the task for stopped.
+          return answer(
+            message.reply,
+            Effect.map(stopNow(message.request), (ended) =>
+              runsQueued > 0 && ended.endedBefore === undefined ? { ...ended, runsAgain: true as const } : ended)
+          )
         case "Restart":
           return answer(
             message.reply,
             Effect.gen(function*() {
               const wasFinished = isFinished(state.status)
-              if (wasFinished && !context.mayRun(name)) return yield* new TooManyTasks({ limit: config.maxTasks })
+              if (wasFinished && !context.mayRun(name)) {
+                return yield* new TooManyTasks({ limit: config.maxTasks })
+              }
               // Looked at before the stop: a run that could not start again is not stopped for nothing.
               const cwdProblem = yield* checkDirectory(state.cwd)
               if (cwdProblem !== undefined) {
@@ -632,7 +645,9 @@ export const make = (
               yield* stopNow({ by: message.by, restart: true })
               // Again, with nothing between the count and the run that counts: another task's restart
               // may have taken the last place while this one looked at its directory.
-              if (wasFinished && !context.mayRun(name)) return yield* new TooManyTasks({ limit: config.maxTasks })
+              if (wasFinished && !context.mayRun(name)) {
+                return yield* new TooManyTasks({ limit: config.maxTasks })
+              }
               // A restart asked for starts the policy over: its count and its backoff.
               inARow = 0
               step = undefined
@@ -644,7 +659,9 @@ export const make = (
           return answer(
             message.reply,
             Effect.sync(() => {
-              if (run === undefined || !run.process.signal(message.signal)) return false
+              if (run === undefined || !run.process.signal(message.signal)) {
+                return false
+              }
               run.signalsSent.add(message.signal)
               run.signalledBy = message.by
               return true
@@ -653,7 +670,8 @@ export const make = (
         case "Input":
           return write(message.bytes, message.eof).pipe(
             Effect.matchEffect({
-              onFailure: (error) => Deferred.fail(message.reply, error),
+              onFailure: (error) =>
+                Deferred.fail(message.reply, error),
               onSuccess: (written) =>
                 Effect.forkIn(Deferred.into(written, message.reply), runs, { startImmediately: true })
             }),
@@ -663,7 +681,9 @@ export const make = (
           return answer(
             message.reply,
             Effect.suspend(() => {
-              if (state.terminal === null) return Effect.fail(new NotATerminal({ name, what: "a terminal size" }))
+              if (state.terminal === null) {
+                return Effect.fail(new NotATerminal({ name, what: "a terminal size" }))
+              }
               state.screen?.resize(message.size)
               run?.process.resize(message.size)
               update({ terminal: message.size })
@@ -684,7 +704,9 @@ export const make = (
               }))
           )
         case "HandOver":
-          if (state.session !== message.from) return Effect.asVoid(Deferred.succeed(message.reply, false))
+          if (state.session !== message.from) {
+            return Effect.asVoid(Deferred.succeed(message.reply, false))
+          }
           update({ ...message.to, since: new Date().toISOString() })
           return Effect.asVoid(Deferred.succeed(message.reply, true))
         case "Settle":
@@ -697,7 +719,9 @@ export const make = (
         case "Exited":
           return endRun(message.run, message.exit)
         case "BackoffOver":
-          if (timer !== message.timer) return Effect.void
+          if (timer !== message.timer) {
+            return Effect.void
+          }
           timer = undefined
           nextRun()
           // A run that cannot start leaves the task failed (startRun says why), unless a limit that passes kept
@@ -720,7 +744,11 @@ export const make = (
       }
       // On a terminal, Ctrl-C (and Ctrl-\, Ctrl-Z) typed by the caller is a signal the caller sent.
       if (state.terminal !== null) {
-        for (const [byte, signal] of typedSignals) if (bytes.includes(byte)) current.signalsSent.add(signal)
+        for (const [byte, signal] of typedSignals) {
+          if (bytes.includes(byte)) {
+            current.signalsSent.add(signal)
+          }
+        }
       }
       if (bytes.length === 0 && eof) {
         current.process.endInput()
@@ -728,7 +756,9 @@ export const make = (
       }
       // What a program does not read is held by the server: as much as one send may bring, no more.
       const unread = current.process.unread()
-      if (unread > 0 && unread + bytes.length > config.maxInputBytes) return yield* new InputNotRead({ name, unread })
+      if (unread > 0 && unread + bytes.length > config.maxInputBytes) {
+        return yield* new InputNotRead({ name, unread })
+      }
       return Effect.gen(function*() {
         // The end goes with the bytes, now: an input sent after it must not reach the program first.
         const result = yield* current.process.write(bytes, 1_000, eof)
@@ -758,14 +788,20 @@ export const make = (
     const ask = <A, E>(message: (reply: Reply<A, E>) => Message): Effect.Effect<A, E | TaskRemoved> =>
       Effect.suspend(() => {
         const reply = Deferred.makeUnsafe<A, E | TaskRemoved>()
-        return Queue.offerUnsafe(mailbox, message(reply))
-          ? Deferred.await(reply)
-          : Effect.fail(new TaskRemoved({ name }))
+        const posted = message(reply)
+        if (!Queue.offerUnsafe(mailbox, posted)) {
+          return Effect.fail(new TaskRemoved({ name }))
+        }
+        if (posted._tag === "Start" || posted._tag === "Restart") {
+          runsQueued += 1
+        }
+        return Deferred.await(reply)
       })
 
     const self: TaskActor = {
       name,
-      state: () => state,
+      state: () =>
+        state,
       usage,
       subscribe: (listener) => {
         listeners.add(listener)

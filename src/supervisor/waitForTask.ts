@@ -18,7 +18,7 @@ import { listeningPorts } from "../process/usage.ts"
 import { joinHints, pausedHint, silentHint, stdoutSilentHint } from "./hints.ts"
 import type { ShownCursors, ShownPartial } from "./ShownCursors.ts"
 import type * as TaskActor from "./TaskActor.ts"
-import type { TaskState } from "./TaskState.ts"
+import type { LastExit, TaskState } from "./TaskState.ts"
 import { cleanFor, explainRun, lastLines, latestRun, toLineRecord } from "./taskViews.ts"
 import type { ViewerShape } from "./Viewer.ts"
 
@@ -111,6 +111,8 @@ export const waitForTask = Effect.fnUntraced(function*(
   const state = () => actor.state()
   // A run that its policy restarts is not the end: a wait goes on through restarts.
   let seenExit = state().lastExit
+  /** The last run that ended during this wait and was run again: by its policy, or by another call's restart. */
+  let reran: { readonly end: LastExit; readonly by: string | null } | undefined
   // The monotonic clock: a step of the wall clock neither ends the wait early nor keeps it for hours.
   const startedAt = performance.now()
   const deadline = startedAt + request.timeoutMs
@@ -195,11 +197,22 @@ export const waitForTask = Effect.fnUntraced(function*(
       ...joinHints(
         missedHint(now),
         timedOut || gaveUp ? hintOf(now, elsewhere) : {},
+        !matched && !over ? reranHint(now) : {},
         over ? endHint(now) : {},
         !matched && request.pattern !== undefined ? { hint: slashesHint(request.pattern) } : {}
       )
     }
   }
+  /** A run this wait saw end and start again: what it shows is the new run's, which a caller should know. */
+  const reranHint = (now: TaskState): { hint?: string } =>
+    reran === undefined ? {} : {
+      hint: `${
+        reran.end.status === "stopped" && reran.by !== null
+          ? `${reran.by} ran it again during this wait`
+          : `It ${describeEnd(reran.end.status, reran.end.exitCode, reran.end.signal)} during this wait, ` +
+            "and its restart policy ran it again"
+      }${now.status === "running" ? `: its last lines are run ${now.restarts + 1}'s` : ""}.`
+    }
   /** Lines it could not look at: the answer is no proof the line was never printed. */
   const missedHint = (now: TaskState): { hint?: string } =>
     missed === 0 || matchedLine !== undefined ? {} : {
@@ -310,6 +323,7 @@ export const waitForTask = Effect.fnUntraced(function*(
     const over = isFinished(now.status)
     if (now.lastExit !== seenExit) {
       seenExit = now.lastExit
+      if (!over && now.lastExit !== null) reran = { end: now.lastExit, by: now.stoppedBy }
       if (!over && request.onProgress !== undefined) {
         yield* request.onProgress(performance.now() - startedAt, restartNote(now))
       }

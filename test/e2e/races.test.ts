@@ -88,4 +88,38 @@ describe("calls sent at once", () => {
       // loaded machine too (by default it looks for 100 ms, and a busy CI runner may take longer).
       TASKMUX_EARLY_END_MS: "2000"
     }))
+
+  it("a stop that a restart sent during its grace follows says the task runs again, with its pid", () =>
+    withServer(async (s) => {
+      const token = `stop-restart-${process.pid}`
+      // Its shell ignores SIGTERM, so the stop waits out its grace, and the restart queues behind it.
+      await s.call("start_task", {
+        command: "trap '' TERM; while true; do sleep 0.2; done",
+        name: "stubborn",
+        env: { TM_RACE: token }
+      })
+      const stop = s.call("stop_task", { name: "stubborn", graceMs: 1500 })
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      const restart = await s.call("restart_task", { name: "stubborn" })
+      const stopped = await stop
+      expect(restart.isError, textOf(restart)).toBeFalsy()
+      expect(stopped.structuredContent).toMatchObject({ status: "stopped", signal: "SIGKILL" })
+      expect(textOf(stopped)).toContain("It runs again now: a restart or start sent while this stop waited came next")
+      await s.call("stop_task", { name: "stubborn", force: true })
+      expect(processesWith(token)).toEqual([])
+    }))
+
+  it("a wait that times out after another call's restart says its last lines are the new run's", () =>
+    withServer(async (s) => {
+      await s.call("start_task", { command: "echo first run; sleep 60", name: "w" })
+      const wait = s.call("wait_for_task", { name: "w", pattern: "never printed", timeoutMs: 2500 })
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      await s.call("restart_task", { name: "w" })
+      const waited = await wait
+      expect(waited.structuredContent).toMatchObject({ timedOut: true, status: "running" })
+      expect(textOf(waited)).toContain(
+        "restart_task from taskmux-e2e ran it again during this wait: its last lines are run 2's."
+      )
+      await s.call("stop_task", { name: "w" })
+    }))
 })

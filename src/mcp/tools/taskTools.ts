@@ -336,7 +336,7 @@ export const stopTask = tool({
           })
         }
         const first = dependents === true ? yield* runningDependents(name) : []
-        const { endedBefore, ...ended } = yield* withHeartbeat(
+        const { endedBefore, runsAgain, ...ended } = yield* withHeartbeat(
           context,
           request.graceMs ?? (yield* TaskmuxConfig).killGraceMs,
           "for its processes to end",
@@ -361,6 +361,10 @@ export const stopTask = tool({
           {
             hint: needing.length === 0 ? "" : `Still running, and they need it: ${needing.join(", ")} ` +
               "(dependents: true stops them first)."
+          },
+          {
+            hint: runsAgain &&
+              "It runs again now: a restart or start sent while this stop waited came next (get_task shows the new run)."
           }
         )
         return { ...ended, ...(dependents === true && { dependents: first }), ...hints }
