@@ -529,6 +529,17 @@ export class CommandRefused extends Schema.TaggedError<CommandRefused>()("Comman
   }
 }
 
+/** A fenced session asked for the environment values of a task not its own. */
+export class EnvValuesRefused extends Schema.TaggedError<EnvValuesRefused>()("EnvValuesRefused", {
+  name: Schema.String
+}) {
+  override get message() {
+    return `Environment values of ${quote(this.name)} are not given to this session: its fence (--allow, ` +
+      `--deny, --cwd-root, --no-inherit-env, --env-allow) shows it the values of its own tasks only, and ` +
+      `${quote(this.name)} is another session's or kept. get_task without envValues lists the variables' names.`
+  }
+}
+
 export class CwdOutsideRoot extends Schema.TaggedError<CwdOutsideRoot>()("CwdOutsideRoot", {
   cwd: Schema.String,
   root: Schema.String,

@@ -24,6 +24,7 @@ import { Project } from "../project/Project.ts"
 import type { ProjectTask } from "../project/ProjectFile.ts"
 import { commandLine } from "../supervisor/startPolicy.ts"
 import { logStopsShort, TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import { Viewer } from "../supervisor/Viewer.ts"
 import { ERROR_META, LOG_FILE_META } from "./errorMeta.ts"
 
 interface ToolSpec<I, O> {
@@ -190,7 +191,9 @@ const explainUnknown = (error: { readonly message: string }) =>
           // Not run yet, or removed since it ran (remove_task forgets a run): which, the registry no longer knows.
           text: `Task ${name} is a project task that has not run yet, or not since it was removed (list_tasks ` +
             "shows it as defined): " +
-            `start_task { name: ${name} } runs it after its dependencies. ${definedAs(defines)}`
+            `start_task { name: ${name} } runs it after its dependencies. ${
+              definedAs(defines, (yield* Viewer).hidesEnvValues === true)
+            }`
         })
       }
       // Every name list_tasks shows: the lost and the defined too.
@@ -209,8 +212,8 @@ const explainUnknown = (error: { readonly message: string }) =>
  * person see the environment a file adds (a cloned repository's `NODE_OPTIONS=--require …`), not only its
  * command, which is all list_tasks shows.
  */
-const definedAs = (task: ProjectTask) => {
-  const env = Object.entries(task.env ?? {}).map(([key, value]) => `${key}=${clipText(value, 80)}`)
+const definedAs = (task: ProjectTask, hideValues = false) => {
+  const env = Object.entries(task.env ?? {}).map(([key, value]) => hideValues ? key : `${key}=${clipText(value, 80)}`)
   const needs = Object.entries(task.dependsOn ?? {}).map(([dependency, condition]) => `${dependency} (${condition})`)
   return `Its file gives: ${JSON.stringify(commandLine(task.command, task.args ?? null))} in ${task.cwd}` +
     (env.length === 0 ? "" : `, env ${env.join(" ")}`) +

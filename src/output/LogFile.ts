@@ -71,8 +71,19 @@ const madeDirs = new Map<string, Promise<void>>()
 const makeDir = (dir: string): Promise<void> => {
   let made = madeDirs.get(dir)
   if (made === undefined) {
-    // Only the directory itself is made private: parents made on the way (`~/.local`) are as the umask says.
-    made = fs.promises.mkdir(dir, { recursive: true }).catch((error: unknown) => {
+    // The directory itself is made private. Parents made on the way (`~/.local`, `~/.local/state`) are
+    // 0755 at most: not 0700, which would lock their owner out of a `~/.local` made by root (sudo -E),
+    // nor 0777 under umask 000, where another user could add a `~/.local/bin` that ~/.profile puts on PATH.
+    made = fs.promises.mkdir(NodePath.dirname(dir), { recursive: true, mode: 0o755 }).then(() =>
+      fs.promises.mkdir(dir, { mode: 0o700 }).then(
+        () => dir,
+        async (error: NodeJS.ErrnoException) => {
+          // There already: as a directory only (a file there is said as mkdir would say it).
+          if (error.code === "EEXIST" && (await fs.promises.stat(dir)).isDirectory()) return undefined
+          throw error
+        }
+      )
+    ).catch((error: unknown) => {
       throw mkdirFailure(dir, error)
     }).then(async (first) => {
       if (first !== undefined) await fs.promises.chmod(dir, 0o700)

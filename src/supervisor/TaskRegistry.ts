@@ -53,7 +53,7 @@ import { baseEnv, checkPolicy, isGeneratedName, uniqueName } from "./startPolicy
 import * as TaskActor from "./TaskActor.ts"
 import type { Ended, Started, StopRequest, TaskState } from "./TaskActor.ts"
 import { cleanFor, cpuOf, explainRun, info, runEnv, summary, toLineRecord } from "./taskViews.ts"
-import { Viewer, type ViewerShape } from "./Viewer.ts"
+import { isFenced, Viewer, type ViewerShape } from "./Viewer.ts"
 import { awaitChange, type WaitContext, waitForTask, type WaitRequest, type WaitResult } from "./waitForTask.ts"
 
 export type { Ended, Started, StopRequest } from "./TaskActor.ts"
@@ -256,7 +256,10 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
     name: string,
     data: string,
     eof: boolean
-  ) => Effect.Effect<TaskActor.Sent, TaskNotFound | StdinClosed | InputNotRead | InputTooLarge>
+  ) => Effect.Effect<
+    TaskActor.Sent,
+    TaskNotFound | StdinClosed | InputNotRead | InputTooLarge | CommandRefused | CwdOutsideRoot
+  >
   /** Changes a terminal task's size. */
   readonly resize: (name: string, size: TerminalSize) => Effect.Effect<void, TaskNotFound | NotATerminal>
   /** Sends a signal to every process of the task. */
@@ -737,11 +740,21 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         // What it printed before these keys is not their answer: a wait that follows starts after it, and
         // the line typed at (a prompt) does not match again once the echo of the keys completes it.
         const before = (yield* lookup(name)).state()
+        // Typing into another's task runs what it runs (a shell, a REPL): a fenced session types only
+        // into what its fence would let it start, as it restarts only that.
+        const viewer = yield* Viewer
+        if (isFenced(viewer.policy) && before.session !== viewer.id) {
+          yield* checkPolicy(viewer.policy, {
+            command: before.command,
+            args: before.args ?? undefined,
+            cwd: before.cwd
+          })
+        }
         const typed = data !== "" || eof
           ? before.buffer.read({ tail: 1, transform: cleanFor(before) }).lines.at(-1)
           : undefined
         const sent = yield* command(name, (actor) => actor.input(bytes, eof))
-        if (typed !== undefined) show(yield* Viewer, before, typed.partial ? typed.seq - 1 : typed.seq, typed, true)
+        if (typed !== undefined) show(viewer, before, typed.partial ? typed.seq - 1 : typed.seq, typed, true)
         return sent
       })
 

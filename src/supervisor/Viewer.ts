@@ -26,10 +26,23 @@ export interface ViewerShape {
    * a client's fence holds on a supervisor someone else started; absent: the server's own.
    */
   readonly policy?: StartPolicy
+  /**
+   * A read-only page: no environment values reach it (they may hold secrets, and its link may travel
+   * further than the full one), not even a project file's, which an unknown name's answer quotes.
+   */
+  readonly hidesEnvValues?: true
 }
 
 /** The options that fence what a session may start and what its tasks inherit. */
 export type StartPolicy = Pick<TaskmuxOptions, "allow" | "deny" | "cwdRoot" | "inheritEnv" | "envAllow">
+
+/**
+ * Whether a session is fenced: marked as less trusted than the person, it may not use another's task to
+ * run what it could not start (typing into its shell), nor read another's environment values.
+ */
+export const isFenced = (policy: StartPolicy | undefined): policy is StartPolicy =>
+  policy !== undefined && (policy.allow.length > 0 || policy.deny.length > 0 || policy.cwdRoot !== undefined ||
+    !policy.inheritEnv || policy.envAllow.length > 0)
 
 /** A session's front or CLI, as its hello describes it. */
 export interface Caller {

@@ -152,8 +152,13 @@ export const startWebServer = (options: WebOptions) =>
     const context = yield* Effect.context<ToolEnv | Notifier>()
     const scope = yield* Scope.make()
     const viewer = makeViewer(() => "taskmux ui")
-    const run = <A, E>(effect: Effect.Effect<A, E, ToolEnv | Notifier>, signal?: AbortSignal) =>
-      Effect.runPromise(effect.pipe(Effect.provideService(Viewer, viewer), Effect.provideContext(context)), { signal })
+    // The read-only page's calls: the same viewer, but no environment values in any answer.
+    const readOnlyViewer = { ...viewer, hidesEnvValues: true as const }
+    const run = <A, E>(effect: Effect.Effect<A, E, ToolEnv | Notifier>, signal?: AbortSignal, readOnly = false) =>
+      Effect.runPromise(
+        effect.pipe(Effect.provideService(Viewer, readOnly ? readOnlyViewer : viewer), Effect.provideContext(context)),
+        { signal }
+      )
     const registry = Context.get(context, TaskRegistry)
     const project = Context.get(context, Project)
     const notifier = Context.get(context, Notifier)
@@ -186,7 +191,7 @@ export const startWebServer = (options: WebOptions) =>
       // What the person starts from the page is theirs to keep: it outlives any conversation.
       const given = typeof args === "object" && args !== null ? args : {}
       const request = tool.name === "start_task" ? { ...given, keep: true } : given
-      return { status: 200, body: { result: await run(tool.call(request, {}), signal) } }
+      return { status: 200, body: { result: await run(tool.call(request, {}), signal, readOnly) } }
     }
 
     /**

@@ -4,7 +4,7 @@
  *
  * The token (256 random bits) lives in a 0600 file beside the socket, and is kept across supervisor starts,
  * as is the port (one derived from the project's path, when free): a client configured with the address
- * (MCP by URL) keeps working when the supervisor comes back. Deleting the file makes a new token.
+ * (MCP by URL) works again once a supervisor serves the page again. Deleting the file makes a new token.
  */
 import { type Context, Effect } from "effect"
 import { randomBytes } from "node:crypto"

@@ -1740,6 +1740,16 @@ describe("one supervisor per project, shared by every session", () => {
       /^Command "sleep 30" is refused .*--deny/
     )
     expect(await taskOf(open, "nap")).toMatchObject({ pid: nap.pid, status: "running" })
+    // Nor types into it (a shell's stdin runs what it is given), nor reads its environment's values.
+    expect(textOf(await fenced.call("send_input", { name: "nap", data: "rm -rf ~\n" }))).toMatch(
+      /^Command "sleep 30" is refused .*--deny/
+    )
+    expect(textOf(await fenced.call("get_task", { name: "nap", envValues: true }))).toMatch(
+      /^Environment values of "nap" are not given to this session: its fence .* get_task without envValues/
+    )
+    expect((await fenced.call("get_task", { name: "nap" })).isError).toBeFalsy()
+    expect((await fenced.call("get_task", { name: "in", envValues: true })).isError).toBeFalsy()
+    expect((await open.call("get_task", { name: "nap", envValues: true })).isError).toBeFalsy()
     // The person's commands have their own (none), not the fence of whoever started the supervisor.
     writeFileSync(NodePath.join(p.project, "taskmux.yaml"), "tasks:\n  doze:\n    command: sleep 30\n")
     const cli = builtCli(p.project, { ...process.env, ...env })

@@ -73,8 +73,10 @@ describe("LogFile", () => {
       await Effect.runPromise(log.close)
       expect(log.stats().error).toBeNull()
       expect(statSync(logs).mode & 0o777).toBe(0o700)
-      // Its parents as the umask says: a `~/.local` made 0700 (by root, with sudo -E) would lock its owner out.
-      expect(statSync(NodePath.join(dir, "umask0")).mode & 0o777).toBe(0o777)
+      // Its parents 0755, not 0700 (a `~/.local` made by root, with sudo -E, would lock its owner out), nor
+      // 0777: anyone could then add a `~/.local/bin` to the user's PATH.
+      expect(statSync(NodePath.join(dir, "umask0")).mode & 0o777).toBe(0o755)
+      expect(statSync(NodePath.join(dir, "umask0", "state")).mode & 0o777).toBe(0o755)
       expect(statSync(log.stats().path).mode & 0o777).toBe(0o600)
     } finally {
       process.umask(before)

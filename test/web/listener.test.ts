@@ -25,7 +25,12 @@ const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-"))
 writeFileSync(
   NodePath.join(project, "taskmux.json"),
   JSON.stringify({
-    tasks: { db: { command: "sleep 300" }, api: { command: "sleep 300", dependsOn: { db: "started" } } }
+    tasks: {
+      db: { command: "sleep 300" },
+      api: { command: "sleep 300", dependsOn: { db: "started" } },
+      // Never run: asked for by name, the answer quotes what the file gives it.
+      worker: { command: "sleep 300", env: { DATABASE_URL: "postgres://app:FILE-SECRET@db/app" } }
+    }
   })
 )
 const env = { ...process.env, XDG_RUNTIME_DIR: runtime, TASKMUX_ISOLATED: "false", TASKMUX_LINGER_MS: "300" }
@@ -190,7 +195,7 @@ describe("the web listener", () => {
     })
     events.destroy()
     expect(first2).toMatch(/"name":"api"/)
-    expect(first2).toMatch(/"graph":\{"db":\[\],"api":\["db"\]\}/)
+    expect(first2).toMatch(/"graph":\{"db":\[\],"api":\["db"\],"worker":\[\]\}/)
   })
 
   it("refuses no token, a wrong token, a foreign Origin and a rebinding Host, each with its status", async () => {
@@ -281,6 +286,15 @@ describe("the web listener", () => {
     expect(secrets.status).toBe(403)
     expect(json(secrets.body).error).toMatch(/read-only: environment values .* need the full token/)
     expect((await call("get_task", { name: "api", envValues: true }, { "x-taskmux-token": token })).status).toBe(200)
+    // Nor the project file's values, which the answer about a task not run yet quotes.
+    const defined = (tokenUsed: string) =>
+      call("get_task", { name: "worker" }, { "x-taskmux-token": tokenUsed }).then((answer) =>
+        JSON.stringify(json(answer.body).result)
+      )
+    const roDefined = await defined(roToken)
+    expect(roDefined).toContain("env DATABASE_URL.")
+    expect(roDefined).not.toContain("FILE-SECRET")
+    expect(await defined(token)).toContain("DATABASE_URL=postgres://app:FILE-SECRET@db/app")
     const stop = await call("stop_task", { name: "api" }, { "x-taskmux-token": roToken })
     expect(stop.status).toBe(403)
     expect(json(stop.body).error).toMatch(/read-only: stop_task is refused/)

@@ -1,9 +1,10 @@
 /** The tools that look at tasks: list, describe, read output. */
 import { Effect, Schema } from "effect"
 import { columnsOf } from "../../domain/columns.ts"
-import { InvalidArguments } from "../../domain/errors.ts"
+import { EnvValuesRefused, InvalidArguments } from "../../domain/errors.ts"
 import { compactLines, describeEnd, OutputLine, TaskInfo, TaskStatus, TaskSummary } from "../../domain/Task.ts"
 import { listWithProject } from "../../project/projectTasks.ts"
+import { isFenced, Viewer } from "../../supervisor/Viewer.ts"
 import { tool, withRegistry } from "../Tool.ts"
 import { asPattern, formatLines, NonNegativeInt, oneLine, Pattern, plural, sentence, TaskName, uses } from "./fields.ts"
 
@@ -67,7 +68,17 @@ export const getTask = tool({
   }),
   output: TaskInfo,
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true },
-  run: ({ envValues, name }) => withRegistry((r) => r.get(name, { envValues: envValues === true })),
+  run: ({ envValues, name }) =>
+    withRegistry((r) =>
+      Effect.gen(function*() {
+        const task = yield* r.get(name, { envValues: envValues === true })
+        // A fenced session is marked as less trusted than the person: another's secrets are not for it.
+        if (envValues === true && task.owner !== "you" && isFenced((yield* Viewer).policy)) {
+          return yield* new EnvValuesRefused({ name })
+        }
+        return task
+      })
+    ),
   text: (t) =>
     `Task "${t.name}": ${describeEnd(t.status, t.exitCode, t.signal)}; pid ${t.pid}; ${t.command} in ${t.cwd}; ` +
     sentence(`${plural(t.lines, "line")} held, ${t.droppedLines} dropped${t.error ? `; error: ${t.error}` : ""}`) +
