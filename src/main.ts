@@ -22,6 +22,6 @@ const command = cliArgv(argv)
 // Which project a front serves is looked for (up from here) only when this is a front.
 const project = command === undefined ? frontProject(argv, process.env) : undefined
 
-if (command !== undefined) process.exitCode = await (await import("./cli/main.ts")).runCli(command)
+if (command !== undefined) await (await import("./cli/main.ts")).runCliProcess(command)
 else if (project !== undefined) await (await import("./daemon/front.ts")).runFront(project, argv)
 else (await import("./Program.ts")).runProgram(argv)

@@ -9,17 +9,36 @@ import { shownSafely } from "./terminalText.ts"
 export const wantsColour = (isTTY: boolean, env: NodeJS.ProcessEnv) =>
   isTTY && (env.NO_COLOR === undefined || env.NO_COLOR === "") && env.TERM !== "dumb"
 
+/**
+ * How wide a table may be: a terminal's width; a terminal of no size (a pty that `script`, expect or a CI
+ * runner made and never sized) COLUMNS, else whole lines; a pipe's lines are whole.
+ */
+export const terminalColumns = (isTTY: boolean, columns: number | undefined, env: NodeJS.ProcessEnv) =>
+  isTTY ? columns || Number(env.COLUMNS) || undefined : undefined
+
+let sigintHeard = false
+/** Whether a Ctrl-C ended a wait: the process then ends by SIGINT itself (runCliProcess), as a shell loop needs. */
+export const sigintSeen = () => sigintHeard
+
 const sigint = Effect.callback<void>((resume) => {
-  const stop = () => resume(Effect.void)
+  const stop = () => {
+    sigintHeard = true
+    resume(Effect.void)
+  }
   process.once("SIGINT", stop)
   return Effect.sync(() => process.off("SIGINT", stop))
 })
 
-/** stdout's reader went away (`taskmux logs -f web | head`): writing more would only fail. */
+let writeFailure: NodeJS.ErrnoException | undefined
+/**
+ * What writing stdout failed with, other than its reader going away (a full disk, an I/O error): the
+ * command then exits 1 saying so (runCliProcess), as `echo x >/dev/full` does, not 0 with its output lost.
+ */
+export const stdoutFailure = () => writeFailure
+
+/** stdout's reader went away (`taskmux logs -f web | head`), or it cannot be written: writing more would only fail. */
 const stdoutClosed = Effect.callback<void>((resume) => {
-  const onError = (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") resume(Effect.void)
-  }
+  const onError = () => resume(Effect.void)
   process.stdout.on("error", onError)
   return Effect.sync(() => process.stdout.off("error", onError))
 })
@@ -57,7 +76,9 @@ export class CliIo extends Context.Service<CliIo, {
   static readonly layer: Layer.Layer<CliIo> = Layer.sync(CliIo, () => {
     // A closed pipe (or a hung-up terminal) is reported as an error event: without a listener it would
     // crash the process (stderr's is heard in main.ts).
-    process.stdout.on("error", () => {})
+    process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") writeFailure ??= error
+    })
     return {
       stdout: (text) => {
         if (process.stdout.writable) process.stdout.write(shownSafely(text))
@@ -67,7 +88,7 @@ export class CliIo extends Context.Service<CliIo, {
       },
       colour: wantsColour(process.stdout.isTTY === true, process.env),
       colourErr: wantsColour(process.stderr.isTTY === true, process.env),
-      columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+      columns: terminalColumns(process.stdout.isTTY === true, process.stdout.columns, process.env),
       cwd: process.cwd(),
       env: process.env,
       stopRequested: Effect.raceFirst(sigint, stdoutClosed),

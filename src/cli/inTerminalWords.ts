@@ -39,4 +39,6 @@ export const inTerminalWords = (message: string, name: string): string => {
     .replace(/\bstart_task \{ name(: "(?:[^"\\]|\\.)*")? \}/g, `\`taskmux start ${task}\``)
     .replace(/\b(start|stop|restart|remove)_task\b/g, (_, command) => `\`taskmux ${command} ${task}\``)
     .replace(/\blist_tasks\b/g, "`taskmux ps`")
+    // Where a model's next read would start: a person's next command (logs) finds its own.
+    .replace(/\n?\[nextCursor \d+\]/g, "")
 }

@@ -8,7 +8,7 @@ import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
 import packageJson from "../../package.json" with { type: "json" }
 import { jsonEscapingControls } from "../domain/escapeControls.ts"
 import { CliFailure, ExitCode } from "./CliFailure.ts"
-import { CliIo } from "./CliIo.ts"
+import { CliIo, sigintSeen, stdoutFailure } from "./CliIo.ts"
 import { inTerminalWords } from "./inTerminalWords.ts"
 import { taskmuxCommand } from "./taskmuxCommand.ts"
 
@@ -105,3 +105,22 @@ export const runCliWith = (argv: ReadonlyArray<string>, io: Layer.Layer<CliIo>):
 
 /** Runs one command on this process's terminal; resolves to its exit code (it never exits the process). */
 export const runCli = (argv: ReadonlyArray<string>): Promise<number> => runCliWith(argv, CliIo.layer)
+
+/**
+ * Runs one command as this process, and ends it as a command line tool ends: exit 1 where its output
+ * could not be written (a full disk: `echo x >/dev/full` fails so too), and by SIGINT itself after a
+ * Ctrl-C, so that a shell running it in a loop or a script stops there too (bash goes on after a program
+ * that exits, even with 130).
+ */
+export const runCliProcess = async (argv: ReadonlyArray<string>): Promise<void> => {
+  const code = await runCli(argv)
+  const failure = stdoutFailure()
+  if (failure !== undefined && code === ExitCode.ok) {
+    process.stderr.write(`taskmux: cannot write its output: ${failure.message}\n`)
+    process.exitCode = ExitCode.failed
+    return
+  }
+  process.exitCode = code
+  // Nothing listens for it any more: the default action ends the process, once stdout has been written.
+  if (sigintSeen()) process.stdout.write("", () => process.kill(process.pid, "SIGINT"))
+}

@@ -3,7 +3,7 @@
  * client of the project's supervisor (it never touches a process itself): it calls one of the tools an
  * assistant calls, and renders the answer for a terminal, or as JSON with --json.
  */
-import { Effect, Option, type Scope } from "effect"
+import { Effect, Option, Schedule, type Scope } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -17,7 +17,7 @@ import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import { readProject } from "../project/Project.ts"
 import { listenAddress } from "../web/listenAddress.ts"
-import { isLive, type ListAnswer, runFailure, wentWithSession } from "./answers.ts"
+import { isLive, type ListAnswer, notRunYet, runFailure, wentWithSession } from "./answers.ts"
 import { attach } from "./attach.ts"
 import { CliFailure, ExitCode } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
@@ -362,7 +362,9 @@ const simple = (
             // A restart waits for what the project file calls ready, as a start does, or, where its last run
             // listened, for this one to listen (on any port: one given as 0, or a dev server's that moved, may
             // differ): the tool answers once the new run has started, and says how to wait.
-            const ready = tool === "restart_task" && !lost && answer.structured.status === "running"
+            // "restarting": another restart of it (a second script's) is under way; its new run is waited for too.
+            const ready = tool === "restart_task" && !lost &&
+                (answer.structured.status === "running" || answer.structured.status === "restarting")
               ? (yield* fileWaitFor(client.project, input.name)) ?? (listened.length > 0 ? { port: "any" } : undefined)
               : undefined
             if (ready !== undefined) {
@@ -591,6 +593,88 @@ const start = simple(
   { start: true, what: "cannot start", args: { keep: true }, looksLonger: true }
 )
 
+/**
+ * wait_for_task from a script: `taskmux start api & taskmux wait api --port 4000 && ./e2e`. Exit 0 once
+ * ready (a line matched, the port listens; with --exit, once it exited 0), 1 when it timed out, ended
+ * before it was ready or ended badly. Without --pattern, --port or --exit: what the project file calls
+ * ready. Unlike `logs -f NAME | grep -m1 ready`, it ends when the wait does, whether or not the task
+ * prints anything after.
+ */
+const waitCommand = Command.make(
+  "wait",
+  {
+    project,
+    json,
+    name: taskName,
+    pattern: Flag.String("pattern").pipe(
+      Flag.withDescription("Ready once a line matches this regex (JavaScript syntax; (?i) ignores case)"),
+      Flag.optional
+    ),
+    port: Flag.String("port").pipe(
+      Flag.withDescription("Ready once it listens on this TCP port (a number, or any)"),
+      Flag.optional
+    ),
+    exit: Flag.Boolean("exit").pipe(
+      Flag.withDescription("Wait for its end instead (exit 0 if it exited 0)"),
+      Flag.withDefault(false)
+    ),
+    timeoutMs: Flag.Int("timeout-ms").pipe(
+      Flag.withDescription("Give up after this long (default 30000; with --exit 300000; at most 600000)"),
+      Flag.optional
+    )
+  },
+  (input) =>
+    withClient(input.project, {
+      start: false,
+      what: `no task to wait for named "${input.name}"`,
+      task: input.name,
+      // A project task not run yet is waited for (`taskmux start db & taskmux wait db`), as logs -f does.
+      startsDefined: true
+    }, (client) =>
+      Effect.gen(function*() {
+        const io = yield* CliIo
+        const port = Option.isNone(input.port)
+          ? undefined
+          : input.port.value === "any"
+          ? "any"
+          : /^\d+$/.test(input.port.value)
+          ? Number(input.port.value)
+          : yield* CliFailure.usage(`--port ${input.port.value}: give a port number, or any`)
+        const given = {
+          ...(Option.isSome(input.pattern) && { pattern: input.pattern.value }),
+          ...(port !== undefined && { port }),
+          ...(input.exit && { exit: true })
+        }
+        const what = Object.keys(given).length > 0 ? given : yield* fileWaitFor(client.project, input.name)
+        if (what === undefined) {
+          return yield* CliFailure.usage(
+            `"${input.name}" has no waitFor in the project file: give --pattern, --port or --exit`
+          )
+        }
+        const answer = yield* Effect.raceFirst(
+          client.call<{ readonly status?: string; readonly timedOut?: boolean; readonly matched?: boolean }>(
+            "wait_for_task",
+            { name: input.name, ...what, ...(Option.isSome(input.timeoutMs) && { timeoutMs: input.timeoutMs.value }) }
+          ).pipe(Effect.retry({ while: (failure) => notRunYet(failure), schedule: Schedule.spaced("300 millis") })),
+          Effect.flatMap(io.stopRequested, () => Effect.fail(CliFailure.interrupted("Stopped waiting.")))
+        )
+        yield* printAnswer(answer, input.json, input.name)
+        const { status, timedOut } = answer.structured
+        const failure = "exit" in what && what.exit === true
+          ? timedOut === true
+            ? `"${input.name}" did not end in time; it keeps running`
+            : status === "exited"
+            ? undefined
+            : `"${input.name}" ended ${status ?? ""}`.trimEnd()
+          : runFailure(answer.structured, input.name)
+        if (failure !== undefined) return yield* CliFailure.failed(failure)
+      }))
+).pipe(
+  Command.withDescription(
+    "Wait until a task is ready (--pattern, --port, or its file's waitFor) or, with --exit, has ended; exit 1 if not"
+  )
+)
+
 const ui = Command.make(
   "ui",
   {
@@ -680,17 +764,18 @@ export const taskmuxCommand = Command.make("taskmux").pipe(
       "Without a command, taskmux serves MCP on stdio (taskmux --help lists its options).",
       "",
       "Exit codes:",
-      "  0    done (ps: also when no supervisor runs; logs -f: also on Ctrl-C or the task's end, which",
-      "       --json's last line says; attach: also on Ctrl-] or the task's clean end)",
+      "  0    done (ps: also when no supervisor runs; logs -f: also at the task's end, which --json's",
+      "       last line says; wait: it is ready; attach: also on Ctrl-] or the task's clean end)",
       "  1    the operation failed: the supervisor answered an error (an unknown task name, ...), or none",
-      "       runs; start and restart: the task crashed at once, was not ready in time, or ended before",
-      "       it was ready; attach: it crashed or failed while attached",
+      "       runs, or the output could not be written; start, restart and wait: the task crashed at once,",
+      "       was not ready in time, or ended before it was ready; attach: it crashed or failed while attached",
       "  2    usage: an unknown command or flag, a missing argument, attach without a terminal",
-      "  130  Ctrl-C while start or restart waited (what was started keeps running), or while stop waited",
+      "  130  Ctrl-C (the CLI ends by SIGINT, so a script running it stops too): while start, restart or wait",
+      "       waited (what was started keeps running), while stop waited, or while logs -f followed",
       "  129, 143  attach ended by SIGHUP or SIGTERM (the task keeps running)"
     ].join("\n  ")
   ),
-  Command.withSubcommands([ps, logsCommand, stop, restart, start, remove, attachCommand, ui]),
+  Command.withSubcommands([ps, logsCommand, stop, restart, start, remove, waitCommand, attachCommand, ui]),
   Command.withExamples([
     { command: "taskmux ps", description: "The tasks of the project in the working directory" },
     { command: "taskmux logs -f web --tail 20", description: "The last 20 lines of web, then new ones as they come" },

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "no
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { wantsColour } from "../../src/cli/CliIo.ts"
+import { terminalColumns, wantsColour } from "../../src/cli/CliIo.ts"
 import { cliArgv } from "../../src/cli/commandNames.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
 import { cli, python, tempProject, until, useFreshRuntimeDir } from "./helpers.ts"
@@ -190,7 +190,9 @@ describe("usage errors exit 2", () => {
   it("--help prints the commands and the exit codes on stdout, exit 0", async () => {
     const ran = await cli(["--help"], { cwd: "/" })
     expect(ran.code).toBe(0)
-    for (const word of ["ps", "logs", "stop", "restart", "start", "remove", "attach", "Exit codes", "2    usage"]) {
+    for (
+      const word of ["ps", "logs", "stop", "restart", "start", "remove", "wait", "attach", "Exit codes", "2    usage"]
+    ) {
       expect(ran.stdout).toContain(word)
     }
     const logs = await cli(["logs", "--help"], { cwd: "/" })
@@ -198,7 +200,7 @@ describe("usage errors exit 2", () => {
     expect(logs.stdout).toMatch(/--tail/)
     // Where the global flags are: taskmux --help gives the server's options.
     expect(logs.stdout).toContain("Run 'taskmux help' for global flags")
-    expect(ran.stdout).toMatch(/130 +Ctrl-C while start or restart waited .*, or while stop waited/)
+    expect(ran.stdout).toMatch(/130 +Ctrl-C \(the CLI ends by SIGINT, so a script running it stops too\)/)
   })
 })
 
@@ -371,6 +373,15 @@ describe("with a supervisor", () => {
     expect((await run("stop", "ready")).code).toBe(0)
   })
 
+  it("two restarts at once (two scripts') both wait for the run that follows to be ready", async () => {
+    expect((await run("start", "ready")).code).toBe(0)
+    const both = await Promise.all([run("restart", "ready"), run("restart", "ready")])
+    for (const ran of both) {
+      expect(ran.code, ran.stderr).toBe(0)
+      expect(ran.stdout).toContain("listening on 8080")
+    }
+  })
+
   it("stop of a project task that has not run: nothing to stop, exit 0; restart of one runs it, kept", async () => {
     const stopped = await run("stop", "idle")
     expect(stopped).toMatchObject({ code: 0, stdout: "" })
@@ -516,6 +527,11 @@ describe("with a supervisor", () => {
     expect(wantsColour(true, { NO_COLOR: "1" })).toBe(false)
     expect(wantsColour(true, { NO_COLOR: "" })).toBe(true)
     expect(wantsColour(true, { TERM: "dumb" })).toBe(false)
+    // A terminal of no size (script(1), a CI runner's pty): COLUMNS, else whole lines, not 10-column commands.
+    expect(terminalColumns(true, 0, {})).toBeUndefined()
+    expect(terminalColumns(true, 0, { COLUMNS: "200" })).toBe(200)
+    expect(terminalColumns(true, 80, { COLUMNS: "200" })).toBe(80)
+    expect(terminalColumns(false, 80, {})).toBeUndefined()
     // stderr by its own terminal: `taskmux logs -f hello 2>err.txt` on a terminal writes no escapes into the file.
     const redirected = await cli(["logs", "-f", "hello"], { cwd: project, colour: true, colourErr: false })
     expect(redirected.stderr).toBe("[hello exited 0]\n")

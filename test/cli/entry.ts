@@ -4,7 +4,7 @@
  * file as the program) runs the stand-in supervisor instead, and says when it listens as the real one does.
  */
 import { closeSync, writeSync } from "node:fs"
-import { runCli } from "../../src/cli/main.ts"
+import { runCliProcess } from "../../src/cli/main.ts"
 import { READY_FD } from "../../src/daemon/connect.ts"
 import { startStandIn } from "./standIn.ts"
 
@@ -19,5 +19,5 @@ if (argv[0] === "supervise") {
   }
   process.once("SIGTERM", () => void standIn.close().then(() => process.exit(0)))
 } else {
-  process.exitCode = await runCli(argv)
+  await runCliProcess(argv)
 }

@@ -98,7 +98,10 @@ export const cliProcess = (argv: ReadonlyArray<string>, cwd: string): Child => {
   let stderr = ""
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")))
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
-  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)))
+  // As a shell's $? says it: 128 and the signal's number for a death by a signal (a Ctrl-C's 130).
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("close", (code, signal) => resolve(signal === null ? code : 128 + os.constants.signals[signal]))
+  )
   const handle: Child = {
     pid: child.pid!,
     stdout: () => stdout,

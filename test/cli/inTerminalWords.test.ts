@@ -23,6 +23,9 @@ describe("a tool's error in a terminal's words", () => {
     )
     expect(inTerminalWords("start_task { name } runs it again; remove_task forgets it. list_tasks shows them.", "db"))
       .toBe("`taskmux start db` runs it again; `taskmux remove db` forgets it. `taskmux ps` shows them.")
+    // A model's cursor is no person's business.
+    expect(inTerminalWords("Started task \"web\" (pid 7). \"web\" matched: ready\n[nextCursor 3]", "web"))
+      .toBe("Started task \"web\" (pid 7). \"web\" matched: ready")
     // A flag refused by the name typed.
     expect(
       inTerminalWords("Invalid arguments for stop_task: graceMs: Expected a value between 0 and 600000, got -1", "x")

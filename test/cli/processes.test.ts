@@ -156,7 +156,7 @@ describe("with a supervisor", () => {
     const given = cliProcess(["logs", "-f", "later"], project)
     await until(() => given.stderr().includes("has not run yet") || undefined)
     given.kill("SIGINT")
-    expect(await given.exited).toBe(0)
+    expect(await given.exited).toBe(130)
     const follow = cliProcess(["logs", "-f", "later"], project)
     await until(() => follow.stderr().includes("[later has not run yet: following it once it starts]") || undefined)
     expect((await cli(["start", "later"], { cwd: project })).code).toBe(0)
@@ -165,12 +165,12 @@ describe("with a supervisor", () => {
     expect(await follow.exited).toBe(0)
   })
 
-  it("logs -f ends cleanly on Ctrl-C (SIGINT): exit 0, no line missed or repeated", async () => {
+  it("logs -f ends cleanly on Ctrl-C, by SIGINT as tail -f does (a shell's loop stops too): no line missed or repeated", async () => {
     expect((await cli(["start", "ticker"], { cwd: project })).code).toBe(0)
     const follow = cliProcess(["logs", "-f", "ticker", "--tail", "5"], project)
     await until(() => (numbered(follow.stdout().split("\n"), "tick ").length >= 60 ? true : undefined))
     follow.kill("SIGINT")
-    expect(await follow.exited).toBe(0)
+    expect(await follow.exited).toBe(130)
     const ticks = numbered(follow.stdout().trimEnd().split("\n"), "tick ")
     expect(ticks.length).toBeGreaterThanOrEqual(60)
     expect(consecutive(ticks)).toBe(true)

@@ -11,6 +11,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -138,6 +139,52 @@ describe("one supervisor per project, shared by every session", () => {
     await b.structured("restart_task", { name: "env-a" })
     await b.structured("wait_for_task", { name: "env-a", exit: true })
     expect((await lineOf("env-a")).at(-1)).toBe("key=from-a extra=none")
+  })
+
+  it("taskmux wait: a script waits for a session's task to be ready, or for an end; its exit code says which", async () => {
+    const p = makeProject()
+    writeFileSync(
+      NodePath.join(p.project, "taskmux.yaml"),
+      "tasks:\n  db:\n    command: sleep 0.5; echo ready to accept connections; sleep 60\n" +
+        "    waitFor: { pattern: ready to accept }\n  mig:\n    command: echo migrating; exit 3\n"
+    )
+    const a = await session(p.env)
+    const cli = builtCli(p.project, { ...process.env, ...p.env })
+    // A quiet task whose ready line came before the wait: at once (logs -f | grep -m1 would wait for another line).
+    await a.structured("start_task", {
+      command: "echo 'Local: http://localhost:5173/'; sleep 60",
+      name: "web",
+      waitFor: { pattern: "Local" }
+    })
+    const ready = await cli(["wait", "web", "--pattern", "Local:"])
+    expect([ready.code, ready.stderr]).toEqual([0, ""])
+    expect(ready.stdout).toContain("Local: http://localhost:5173/")
+    // A project task not run yet, by its file's waitFor: waited for through its start.
+    const db = cli(["wait", "db"])
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect((await cli(["start", "db"])).code).toBe(0)
+    expect((await db).code).toBe(0)
+    const late = await cli(["wait", "web", "--pattern", "never printed", "--timeout-ms", "300"])
+    expect(late.code).toBe(1)
+    expect(late.stderr).toContain("\"web\" was not ready in time; it keeps running")
+    expect((await cli(["start", "mig"])).code).toBe(1)
+    const mig = await cli(["wait", "mig", "--exit", "--json"])
+    expect(mig.code).toBe(1)
+    expect(JSON.parse(mig.stdout)).toMatchObject({ name: "mig", status: "crashed", exitCode: 3 })
+    expect((await cli(["wait", "web", "--port", "http"])).code).toBe(2)
+    const none = await cli(["wait", "web"])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toContain("\"web\" has no waitFor in the project file: give --pattern, --port or --exit")
+    // Output that cannot be written (a full disk) is a failure, said, not a 0 with nothing written.
+    const full = spawnSync(process.execPath, [serverEntry, "logs", "web"], {
+      cwd: p.project,
+      env: { ...process.env, ...p.env },
+      stdio: ["ignore", openSync("/dev/full", "w"), "pipe"],
+      encoding: "utf8"
+    })
+    expect(full.status).toBe(1)
+    expect(full.stderr).toContain("taskmux: cannot write its output: ENOSPC")
+    expect((await cli(["stop", "db"])).code).toBe(0)
   })
 
   it("shows every session's tasks to every session, with whose they are", async () => {
