@@ -36,7 +36,10 @@ export const inTerminalWords = (message: string, name: string): string => {
     .replace(/: send_input \{ eof: true \} closes it\./g, ".")
     .replace(/\(dependents: true stops them first\)/g, "(--dependents stops them first)")
     .replace(/\ba PATH in start_task's env \(or the project file's\)/g, "a PATH in the project file's env")
-    .replace(/\bstart_task \{ name(: "(?:[^"\\]|\\.)*")? \}/g, `\`taskmux start ${task}\``)
+    .replace(
+      /\b(start|stop|restart|remove)_task \{ name(: "(?:[^"\\]|\\.)*")? \}/g,
+      (_, command) => `\`taskmux ${command} ${task}\``
+    )
     .replace(/\b(start|stop|restart|remove)_task\b/g, (_, command) => `\`taskmux ${command} ${task}\``)
     .replace(/\blist_tasks\b/g, "`taskmux ps`")
     // Where a model's next read would start: a person's next command (logs) finds its own.

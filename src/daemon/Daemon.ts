@@ -27,7 +27,7 @@ import { endSessionTasks } from "../project/endSessionTasks.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { listenAddress } from "../web/listenAddress.ts"
-import { projectPort } from "../web/projectPort.ts"
+import { preferredPort } from "../web/projectPort.ts"
 import type { WebServer } from "../web/WebServer.ts"
 import { pidIn, READY_FD } from "./connect.ts"
 import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
@@ -212,7 +212,7 @@ export class Daemon extends Context.Service<Daemon, {
             // supervisor, and the page would move to a port and a token of the system's), and comes back if
             // the new address cannot be had.
             const old = server
-            const ownPort = port === 0 && old.port === projectPort(paths.project)
+            const ownPort = port === 0 && old.port === preferredPort(paths.project, paths.token)
             if (ownPort) await old.close()
             const moved = await listenOn(host, port).catch(async (error: Error) => {
               if (ownPort) web = listenOn(old.address, old.port)

@@ -306,6 +306,8 @@ export class TaskAlreadyRunning extends Schema.TaggedError<TaskAlreadyRunning>()
   restartInMs: Schema.optionalKey(Schema.Int),
   /** The start asked for the command it runs (in the same directory). */
   same: Schema.optionalKey(Schema.Boolean),
+  /** The same command and path, but the directory at that path was removed or replaced since the run started. */
+  replaced: Schema.optionalKey(Schema.Boolean),
   /** Whether that start waits for the end (a client whose call timed out on it tries again); absent: unknown. */
   exitWait: Schema.optionalKey(Schema.Boolean)
 }) {
@@ -313,7 +315,10 @@ export class TaskAlreadyRunning extends Schema.TaggedError<TaskAlreadyRunning>()
     const how = this.restartInMs === undefined
       ? `is already running (pid ${this.pid}`
       : `is restarting (its restart policy runs it again in ${(this.restartInMs / 1000).toFixed(1)} s`
-    const same = this.same !== true
+    const same = this.replaced === true
+      ? `It runs this command, but in the directory that was at that path when it started, since removed or ` +
+        `replaced (a new checkout there is not what it runs): restart_task runs it in the one there now.`
+      : this.same !== true
       ? `Stop it with stop_task, restart it with restart_task, or choose another name.`
       // A server started again: it runs already, as asked; a wait for its end would wait for ever.
       : this.exitWait === false

@@ -6,7 +6,7 @@
  * restarted. A bad file leaves the server serving with no project tasks, and says why.
  */
 import { Context, Effect, Layer } from "effect"
-import { readFileSync, statSync } from "node:fs"
+import { readFileSync, readlinkSync, statSync } from "node:fs"
 import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../Config.ts"
 import { goneText, ownFileGone } from "../daemon/ownFiles.ts"
@@ -28,13 +28,23 @@ export class Project extends Context.Service<Project, {
     Project,
     Effect.gen(function*() {
       const { project: dir } = yield* TaskmuxConfig
+      const identity = identityOf(dir)
       let cached: { readonly key: string; readonly state: ProjectState } | undefined
       const current = Effect.suspend(() => {
         const found = findFile(dir)
-        const key = found?.key ?? "none"
+        // The directory itself moved (renamed) or went (a worktree removed) since the start: said, not taken
+        // for a project with no task file.
+        const gone = found === undefined ? goneProblem(dir, identity) : undefined
+        const key = found?.key ?? (gone === undefined ? "none" : `gone:${gone}`)
         if (cached?.key === key) return Effect.succeed(cached.state)
         return Effect.promise(() =>
-          found === undefined ? Promise.resolve({ dir, file: undefined, error: undefined }) : read(dir, found)
+          found === undefined
+            ? Promise.resolve({
+              dir,
+              file: undefined,
+              error: gone === undefined ? undefined : new ProjectFileError({ path: dir, problem: gone })
+            })
+            : read(dir, found)
         ).pipe(Effect.flatMap((state) => {
           cached = { key, state }
           return state.error === undefined
@@ -58,6 +68,41 @@ export class Project extends Context.Service<Project, {
     Project,
     Project.of({ current: Effect.succeed({ dir: process.cwd(), file: undefined, error: undefined }) })
   )
+}
+
+const identityOf = (path: string) => {
+  try {
+    const { dev, ino } = statSync(path)
+    return `${dev}:${ino}`
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Why the project directory is not the one this server started for: gone from its path, or another
+ * directory there now. Where it went, when this process runs in it (a supervisor runs in its project, and
+ * Linux's /proc/self/cwd follows a rename).
+ */
+const goneProblem = (dir: string, identity: string | undefined): string | undefined => {
+  if (identity === undefined) return undefined
+  const now = identityOf(dir)
+  if (now === identity) return undefined
+  let movedTo: string | undefined
+  try {
+    const cwd = readlinkSync("/proc/self/cwd")
+    if (!cwd.endsWith(" (deleted)") && identityOf(cwd) === identity && cwd !== dir) movedTo = cwd
+  } catch {
+    // No /proc (macOS): where it went cannot be told.
+  }
+  const what = movedTo !== undefined
+    ? `was moved to ${movedTo} since this taskmux (pid ${process.pid}) started`
+    : now === undefined
+    ? `no longer exists (removed or moved since this taskmux, pid ${process.pid}, started)`
+    : `is another directory than when this taskmux (pid ${process.pid}) started (removed and made again)`
+  return `the project directory ${what}: its tasks run on where they started, and no project task starts here. ` +
+    `A client in the directory there now has a supervisor of its own; stop these tasks (taskmux stop NAME ` +
+    `--project ${dir}) to run them there.`
 }
 
 /** The project's file as it is now, read once: what `taskmux ps` shows where no supervisor runs. */

@@ -20,7 +20,24 @@ export const nearestProject = (cwd: string, env: NodeJS.ProcessEnv): string =>
 const nearest = (cwd: string, isProject: (dir: string) => boolean) => {
   for (let dir = NodePath.resolve(cwd);; dir = NodePath.dirname(dir)) {
     if (isProject(dir)) return dir
-    if (NodePath.dirname(dir) === dir) return cwd
+    // A linked worktree inside its own repository's checkout (`.worktrees/feat`) ends the climb, as git's
+    // does: the task file above is the main checkout's, whose tasks run that checkout's code, not this one's.
+    if (NodePath.dirname(dir) === dir || isWorktreeInsideItsCheckout(dir)) return cwd
+  }
+}
+
+/** Whether `dir` is a linked worktree's root (`.git`: `gitdir: MAIN/.git/worktrees/NAME`) that lies inside MAIN. */
+const isWorktreeInsideItsCheckout = (dir: string) => {
+  try {
+    const dotGit = NodePath.join(dir, ".git")
+    if (fs.statSync(dotGit, { throwIfNoEntry: false })?.isFile() !== true) return false
+    const gitdir = /^gitdir: (.*)$/m.exec(fs.readFileSync(dotGit, "utf8"))?.[1]?.trim()
+    const main = gitdir === undefined
+      ? undefined
+      : /^(.*)[\\/]\.git[\\/]worktrees[\\/][^\\/]+$/.exec(NodePath.resolve(dir, gitdir))?.[1]
+    return main !== undefined && dir.startsWith(main + NodePath.sep)
+  } catch {
+    return false
   }
 }
 

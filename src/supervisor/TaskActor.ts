@@ -14,6 +14,7 @@
  * path), as the ring belongs to the task and only they write to it.
  */
 import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Schedule, Scope, type Tracer } from "effect"
+import * as fs from "node:fs"
 import type { TaskmuxConfig } from "../Config.ts"
 import {
   InputNotRead,
@@ -301,12 +302,18 @@ export const make = (
       }, () => {})
     }
 
+    /** The directory the current run started in (device and inode), while known. */
+    let runDirectory: DirectoryIdentity | undefined
+
     /**
      * Spawns a run of the current state; on failure the task is `failed`, with why, but for a restart policy's
      * run (`policyRun`) that a limit that passes (files, processes) kept from starting: see restartFailed.
      */
     const startRun = Effect.fnUntraced(function*(policyRun = false) {
       const cwdProblem = yield* checkDirectory(state.cwd)
+      // Which directory the run starts in, not only its path: one removed and made again (a worktree's path
+      // given to another branch, a fresh clone) is another, which this run does not run in.
+      runDirectory = cwdProblem === undefined ? directoryIdentity(state.cwd) : undefined
       if (cwdProblem !== undefined) {
         // A directory that went away since the last run says so; anything else is said as it is.
         const error = state.lastExit !== null && cwdProblem === "does not exist"
@@ -594,7 +601,7 @@ export const make = (
                   owner: ownerText(state, message.asker),
                   // The same command again: a call that timed out on the client, its run going on.
                   ...(message.spec.commandLine === state.commandLine && message.spec.cwd === state.cwd &&
-                    { same: true }),
+                    (sameDirectory(runDirectory, message.spec.cwd) ? { same: true } : { replaced: true })),
                   ...(state.status === "restarting" && state.restartDueMs !== null &&
                     { restartInMs: Math.max(0, Math.round(state.restartDueMs - performance.now())) })
                 })
@@ -904,3 +911,24 @@ const ownerText = (state: TaskState, asker: string | null) =>
     : state.session === asker
     ? ""
     : `started by another session${state.client !== null ? ` (${state.client})` : ""} at ${state.since}`
+
+interface DirectoryIdentity {
+  readonly dev: number
+  readonly ino: number
+}
+
+const directoryIdentity = (path: string): DirectoryIdentity | undefined => {
+  try {
+    const { dev, ino } = fs.statSync(path)
+    return { dev, ino }
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether `path` is still the directory a run started in (unknown counts as the same). */
+const sameDirectory = (identity: DirectoryIdentity | undefined, path: string) => {
+  if (identity === undefined) return true
+  const now = directoryIdentity(path)
+  return now !== undefined && now.dev === identity.dev && now.ino === identity.ino
+}

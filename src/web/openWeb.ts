@@ -12,7 +12,7 @@ import * as fs from "node:fs"
 import type { ToolEnv } from "../mcp/Tool.ts"
 import type { Notifier } from "../supervisor/Notifier.ts"
 import { tokensOf } from "./guard.ts"
-import { projectPort } from "./projectPort.ts"
+import { portFileOf, preferredPort, projectPort } from "./projectPort.ts"
 import { startWebServer, type WebServer } from "./WebServer.ts"
 
 export interface OpenOptions {
@@ -46,26 +46,69 @@ const newToken = (file: string): string => {
   return token
 }
 
+/**
+ * Whether every listener on `port` (IPv4 or IPv6) is this user's, where /proc tells (Linux): another
+ * project's page, a dev server of theirs. Undefined where it cannot tell.
+ */
+const heldByThisUser = (port: number): boolean | undefined => {
+  try {
+    const local = `:${port.toString(16).toUpperCase().padStart(4, "0")}`
+    const uids = ["tcp", "tcp6"].flatMap((table) =>
+      fs.readFileSync(`/proc/self/net/${table}`, "latin1").split("\n").map((line) => line.trim().split(/\s+/))
+        .filter((f) => f[3] === "0A" && f[1]?.endsWith(local)).map((f) => Number(f[7]))
+    )
+    return uids.length === 0 ? undefined : uids.every((uid) => uid === process.getuid?.())
+  } catch {
+    return undefined
+  }
+}
+
+/** The project's next ports, tried in turn where the first is taken, before one the system picks. */
+const ATTEMPTS = 8
+
 export const openWeb = (options: OpenOptions, context: Context.Context<ToolEnv | Notifier>): Promise<WebServer> => {
   const start = (port: number, tokens = tokensOf(tokenIn(options.tokenFile))) =>
     startWebServer({ host: options.host, port, tokens, viewers: options.viewers }).pipe(Effect.provideContext(context))
   if (options.port !== 0) return Effect.runPromise(start(options.port))
-  const own = projectPort(options.project)
+  const own = preferredPort(options.project, options.tokenFile)
+  const taken = (error: unknown) => (error as NodeJS.ErrnoException).code === "EADDRINUSE"
+  const remember = (server: WebServer) =>
+    Effect.sync(() => {
+      try {
+        fs.writeFileSync(portFileOf(options.tokenFile), `${server.port}\n`, { mode: 0o600 })
+      } catch {
+        // Not remembered: the next start tries the project's own port first again.
+      }
+      return server
+    })
   return Effect.runPromise(
     start(own).pipe(
-      // Another program holds the project's port: whoever it is, a client configured with this address
-      // would give it the token. A new token, then, so a token given there opens nothing here. (Any other
-      // failure, an address that is no one's, is said as it is.)
-      Effect.catchIf((error) => (error as NodeJS.ErrnoException).code === "EADDRINUSE", () =>
-        Effect.map(
-          start(0, tokensOf(newToken(options.tokenFile))),
-          (server): WebServer => ({
-            ...server,
-            notice: `The project's own port ${own} is taken by another program: the page and /mcp are on port ` +
+      // Another program holds the port. This user's (another project's page, whose port derived from its path is
+      // the same, or a dev server of theirs): the token stays, as a client configured with this address gives
+      // it to one of the user's own programs, which any of them could read from its file anyway. Anyone
+      // else's: a new token, so a token given there opens nothing here. Then the project's next ports in turn,
+      // the same ones at each start, before one the system picks. (Any other failure is said as it is.)
+      Effect.catchIf(taken, () => {
+        const ours = heldByThisUser(own) === true
+        const tokens = ours ? tokensOf(tokenIn(options.tokenFile)) : tokensOf(newToken(options.tokenFile))
+        const next = (attempt: number): Effect.Effect<WebServer, unknown> => {
+          const port = attempt > ATTEMPTS ? 0 : projectPort(options.project, attempt)
+          return port === own ? next(attempt + 1) : start(port, tokens).pipe(
+            Effect.catchIf((error) => port !== 0 && taken(error), () => next(attempt + 1))
+          )
+        }
+        return Effect.map(next(1), (server): WebServer => ({
+          ...server,
+          notice: ours
+            ? `The project's port ${own} is taken by another program of yours (another project's page, whose port ` +
+              `is the same, or a server): the page and /mcp are on port ${server.port}, with the same token, and ` +
+              `stay there. A client configured with the old address needs the new port (taskmux ui --print).`
+            : `The project's own port ${own} is taken by another program: the page and /mcp are on port ` +
               `${server.port}, with a new token. A client configured with the old address needs the new one ` +
               `(taskmux ui --print).`
-          })
-        ))
+        }))
+      }),
+      Effect.flatMap(remember)
     )
   )
 }

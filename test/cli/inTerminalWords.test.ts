@@ -23,6 +23,9 @@ describe("a tool's error in a terminal's words", () => {
     )
     expect(inTerminalWords("start_task { name } runs it again; remove_task forgets it. list_tasks shows them.", "db"))
       .toBe("`taskmux start db` runs it again; `taskmux remove db` forgets it. `taskmux ps` shows them.")
+    expect(inTerminalWords("restart_task { name: \"x\" } to run it again.", "x")).toBe(
+      "`taskmux restart x` to run it again."
+    )
     // A model's cursor is no person's business.
     expect(inTerminalWords("Started task \"web\" (pid 7). \"web\" matched: ready\n[nextCursor 3]", "web"))
       .toBe("Started task \"web\" (pid 7). \"web\" matched: ready")

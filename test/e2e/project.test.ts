@@ -4,7 +4,7 @@
  * request; a cycle, a bad file, a Procfile; a file changed between two starts; the start policy.
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js"
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, readlinkSync, realpathSync, renameSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
 import { isAlive } from "../helpers.ts"
@@ -51,6 +51,37 @@ const stackProject = async () => {
 }
 
 describe("project tasks", () => {
+  it("a task whose directory was replaced under it (a new checkout at its path) is not taken for the run asked for", async () => {
+    const dir = project({ "taskmux.yaml": "tasks:\n  dev:\n    command: sleep 60\n    cwd: app\n" })
+    const app = NodePath.join(dir, "app")
+    mkdirSync(app)
+    await withProject(dir, async (s) => {
+      await s.structured("start_task", { name: "dev" })
+      renameSync(app, `${app}-old`)
+      mkdirSync(app)
+      const again = await s.call("start_task", { name: "dev" })
+      expect(again.isError).toBe(true)
+      expect(textOf(again)).toContain(
+        "in the directory that was at that path when it started, since removed or replaced (a new checkout there is " +
+          "not what it runs)"
+      )
+      // A restart runs it in the directory there now.
+      const { pid } = await s.structured<{ pid: number }>("restart_task", { name: "dev" })
+      expect(readlinkSync(`/proc/${pid}/cwd`)).toBe(realpathSync(app))
+      await s.call("stop_task", { name: "dev" })
+    })
+  })
+
+  it("a project directory moved while the server runs is said in projectError, not taken for one with no file", async () => {
+    const dir = project({ "taskmux.yaml": "tasks:\n  dev:\n    command: sleep 60\n" })
+    await withProject(dir, async (s) => {
+      expect((await s.structured<Listed>("list_tasks")).tasks.map((t) => t.status)).toEqual(["defined"])
+      renameSync(dir, `${dir}-moved`)
+      const listed = await s.structured<Listed>("list_tasks")
+      expect(listed.projectError).toMatch(/the project directory (was moved to .*-moved|no longer exists)/)
+    })
+  })
+
   it("lists what the project offers, starts a chain in one call, in order, each waited for", async () => {
     const dir = await stackProject()
     await withProject(dir, async (s) => {

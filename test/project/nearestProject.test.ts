@@ -21,6 +21,25 @@ describe("nearestProject", () => {
     expect(nearestProject(top, env)).toBe(top)
   })
 
+  it("stops at a linked worktree inside its own checkout (`.worktrees/feat`), as git does: the main checkout's file is not its", () => {
+    const main = realpathSync(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-wt-")))
+    writeFileSync(NodePath.join(main, "taskmux.yaml"), "tasks: {}\n")
+    mkdirSync(NodePath.join(main, ".git", "worktrees", "feat"), { recursive: true })
+    const tree = NodePath.join(main, ".worktrees", "feat")
+    const src = NodePath.join(tree, "src")
+    mkdirSync(src, { recursive: true })
+    writeFileSync(NodePath.join(tree, ".git"), `gitdir: ${NodePath.join(main, ".git", "worktrees", "feat")}\n`)
+    expect(taskFileProject(src)).toBe(src)
+    expect(nearestProject(src, env)).toBe(src)
+    // Its own task file (committed on its branch) is its project, as anywhere.
+    writeFileSync(NodePath.join(tree, "taskmux.yaml"), "tasks: {}\n")
+    expect(taskFileProject(src)).toBe(tree)
+    // A submodule or a plain subdirectory climbs on.
+    const plain = NodePath.join(main, "packages", "api")
+    mkdirSync(plain, { recursive: true })
+    expect(taskFileProject(plain)).toBe(main)
+  })
+
   it("is the directory itself where nothing up from it is a project", () => {
     const lone = realpathSync(mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-lone-")))
     const sub = NodePath.join(lone, "sub")

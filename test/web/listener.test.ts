@@ -5,6 +5,7 @@
  * of the page: each refused with its status, and nothing changed (pid checks). What the page may do, it
  * does exactly as the tools do.
  */
+import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as http from "node:http"
 import * as net from "node:net"
@@ -355,15 +356,26 @@ describe("the web listener", () => {
   })
 
   it.each(["127.0.0.1", "::1"])(
-    "where another program holds the project's port on %s, the page moves with a new token and says so",
+    "where another user's program holds the project's port on %s, the page moves with a new token and says so",
     async (address) => {
       if (address === "::1" && !(await hasIpv6())) return
+      // Another user's listener: as root, a child of uid 65534 (nobody); otherwise not to be had here.
+      if (process.getuid?.() !== 0) return
       const elsewhere = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-squat-"))
       const paths = runtimePaths(elsewhere, { XDG_RUNTIME_DIR: runtime })
       const old = "1".repeat(64)
       writeFileSync(paths.token, `${old}\n`, { mode: 0o600 })
-      const squatter = net.createServer()
-      await new Promise<void>((resolve) => squatter.listen(projectPort(paths.project), address, resolve))
+      const squatter = spawn("setpriv", [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        process.execPath,
+        "-e",
+        `require("net").createServer().listen(${projectPort(paths.project)}, ${
+          JSON.stringify(address)
+        }, () => console.log("up"))`
+      ], { stdio: ["ignore", "pipe", "inherit"] })
+      await new Promise((resolve) => squatter.stdout.once("data", resolve))
       try {
         const printed = await builtCli(elsewhere, env)(["ui", "--print"])
         expect(printed.code, printed.stderr).toBe(0)
@@ -374,13 +386,47 @@ describe("the web listener", () => {
         expect(there.searchParams.get("token")).not.toBe(old)
         expect((await send(there, { path: `/?token=${old}` })).status).toBe(401)
       } finally {
-        squatter.close()
+        squatter.kill()
         const c = await connectIfRunning(paths, "cli")
         c?.socket.destroy()
         if (c !== undefined) process.kill(c.welcome.pid, "SIGTERM")
       }
     }
   )
+
+  it("where another project's page holds the project's port, the page keeps its token, moves, and stays on the port it took", async () => {
+    const elsewhere = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-squat-"))
+    const paths = runtimePaths(elsewhere, { XDG_RUNTIME_DIR: runtime })
+    const old = "2".repeat(64)
+    writeFileSync(paths.token, `${old}\n`, { mode: 0o600 })
+    // This user's program on the port (as another project's page would be, its port derived the same).
+    const squatter = net.createServer()
+    await new Promise<void>((resolve) => squatter.listen(projectPort(paths.project), "127.0.0.1", resolve))
+    const stop = async () => {
+      const c = await connectIfRunning(paths, "cli")
+      c?.socket.destroy()
+      if (c !== undefined) {
+        process.kill(c.welcome.pid, "SIGTERM")
+        await until(() => (isAlive(c.welcome.pid) ? undefined : true))
+      }
+    }
+    try {
+      const printed = await builtCli(elsewhere, env)(["ui", "--print"])
+      expect(printed.code, printed.stderr).toBe(0)
+      expect(printed.stderr).toMatch(/port \d+ is taken by another program of yours .* with the same token/)
+      const there = new URL(printed.stdout.trim())
+      expect(there.port).not.toBe(String(projectPort(paths.project)))
+      expect(there.searchParams.get("token")).toBe(old)
+      await stop()
+      // The next supervisor comes back to the port it took, the token the same: a configured address holds.
+      squatter.close()
+      const again = await builtCli(elsewhere, env)(["ui", "--print"])
+      expect(again.stdout.trim()).toBe(printed.stdout.trim())
+    } finally {
+      squatter.close()
+      await stop()
+    }
+  })
 
   // Last: the page moves for it.
   it("ui --listen on another address moves the page there, token kept; a bad address leaves it where it is", async () => {
