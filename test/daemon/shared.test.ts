@@ -1121,6 +1121,8 @@ describe("one supervisor per project, shared by every session", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000))
     const listed = await bob.structured<Listed>("list_tasks")
     expect(listed.tasks.find((t) => t.name === "srv")).toMatchObject({ status: "running", owner: "kept" })
+    // Kept, it would hold its supervisor for its 300 s after the tests.
+    await bob.structured("stop_task", { name: "srv" })
   })
 
   it("taskmux restart of an ad-hoc task gone with its session runs it kept, not as the command's own", async () => {
@@ -1134,6 +1136,7 @@ describe("one supervisor per project, shared by every session", () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000))
     const listed = await bob.structured<Listed>("list_tasks")
     expect(listed.tasks.find((t) => t.name === "dev")).toMatchObject({ status: "running", owner: "kept" })
+    await bob.structured("stop_task", { name: "dev" })
   })
 
   it("a CLI following a task that goes with its session says how it ended, and exits 0", async () => {
