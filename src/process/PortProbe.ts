@@ -43,6 +43,10 @@ export interface Holder {
   readonly command: string
   /** Its process group, where lsof says it. */
   readonly group?: number
+  /** Where it runs (another worktree's dev server), where /proc says it. */
+  readonly cwd?: string
+  /** It is a task of another taskmux (another project's supervisor): its environment carries the mark. */
+  readonly taskmux?: boolean
 }
 
 const nowhere: Elsewhere = { holder: undefined, ports: [] }
@@ -200,7 +204,15 @@ const otherHolder = (port: number, members: ReadonlyArray<procfs.Proc>): Holder 
   let unseen = false
   for (const inode of listenersOn(port)) {
     const pid = procfs.holderOf(`socket:[${inode}]`)
-    if (pid !== undefined && !own.has(pid)) return { pid, command: procfs.commandLine(pid, 80) }
+    if (pid !== undefined && !own.has(pid)) {
+      const cwd = procfs.cwdOf(pid)
+      return {
+        pid,
+        command: procfs.commandLine(pid, 80),
+        ...(cwd !== undefined && { cwd }),
+        ...(procfs.environValue(pid, "TASKMUX_RUN_ID") !== undefined && { taskmux: true })
+      }
+    }
     // A listener of this network that no process here holds: another container's (a pod's sidecar, a
     // devcontainer sharing the database's network), which shares the ports but not the processes.
     if (pid === undefined) unseen = true

@@ -296,6 +296,9 @@ const link = (path: string): string | undefined => {
   }
 }
 
+/** Where a process runs (its working directory), where this user may look. */
+export const cwdOf = (pid: number): string | undefined => link(`/proc/${pid}/cwd`)
+
 /** The command line, its arguments joined by spaces, cut to `max` characters. */
 export const commandLine = (pid: number, max = 200): string => {
   const raw = read(`/proc/${pid}/cmdline`)

@@ -277,7 +277,9 @@ export const waitForTask = Effect.fnUntraced(function*(
       : holder.pid === null
       ? `Port ${request.port} is held by a process taskmux cannot see (another container, or PID namespace, ` +
         "on this network). "
-      : `Port ${request.port} is held by another program (pid ${holder.pid}: ${holder.command}). `
+      : `Port ${request.port} is held by ${
+        holder.taskmux === true ? "a task of another taskmux (another project's or worktree's)" : "another program"
+      } (pid ${holder.pid}: ${holder.command}${holder.cwd === undefined ? "" : `, in ${holder.cwd}`}). `
     if (ports.length > 0) {
       return {
         hint: `${taken}It listens on ${ports.length === 1 ? "port" : "ports"} ${ports.join(", ")} instead.`

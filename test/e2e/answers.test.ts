@@ -829,6 +829,27 @@ describe("hints: what taskmux can tell beyond the end or the timeout", () => {
     await s.structured("stop_task", { name: "elsewhere" })
   })
 
+  it("a port held by another taskmux's task (another worktree's dev server) is named as such, with where it runs", async () => {
+    const taken = await freePort()
+    const worktree = tempDir({}, "taskmux-worktree-")
+    const holder = spawn("python3", ["-m", "http.server", String(taken), "--bind", "127.0.0.1"], {
+      cwd: worktree,
+      env: { ...process.env, TASKMUX_RUN_ID: "s9-1" },
+      stdio: "ignore"
+    })
+    try {
+      await until(() => accepting(taken))
+      const waits = await run({ command: "sleep 30", name: "waits2", waitFor: { port: taken, timeoutMs: 1_500 } })
+      expect(waits.text).toContain(
+        `Port ${taken} is held by a task of another taskmux (another project's or worktree's) (pid ${holder.pid}: `
+      )
+      expect(waits.text).toContain(`, in ${worktree}). Stop it, or give the task another port.`)
+      await s.structured("stop_task", { name: "waits2" })
+    } finally {
+      holder.kill()
+    }
+  })
+
   it("a wait for a port another program holds says whose it is (a dev server left running), not to close stdin", async () => {
     const [taken, next] = [await freePort(), await freePort()]
     const holder = spawn("python3", ["-m", "http.server", String(taken), "--bind", "127.0.0.1"], { stdio: "ignore" })
