@@ -47,7 +47,15 @@ export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => 
     // eslint-disable-next-line no-console -- the one place that names console: to take stdout from it
     console.log = console.info = console.debug = console.error
   }
-  NodeRuntime.runMain(main.pipe(Effect.provideService(Logger.LogToStderr, true)), {
+  // The supervisor's stderr is its log, appended to by every supervisor of the project: each line says when, and whose.
+  if (supervise) {
+    stampLines(process.stderr)
+    // Its other end (idle, or making way) is said where it is decided (Daemon.ts); this one comes from outside.
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.once(signal, () => process.stderr.write(`taskmux: supervisor ending: ${signal} (pid ${process.pid})\n`))
+    }
+  }
+  NodeRuntime.runMain(main.pipe(Effect.provide(Logger.layer([lineLogger]))), {
     disableErrorReporting: true,
     // One plain line on stderr: never a stack trace, never anything on stdout. Said here, from the exit,
     // so that a failure no handler inside saw (a defect that ended the fiber's loop) is said too.
@@ -97,6 +105,31 @@ const superviseProject = (settings: Record<string, string>, project: string, arg
     ({ DaemonDone, SupervisorLayer }) =>
       DaemonDone.pipe(Effect.provide(Layer.suspend(() => SupervisorLayer(settings, runtimePaths(project), args))))
   )
+
+/** One line a message: `WARN the watchdog ended; starting another`, and its cause's first line; no fiber id, no stack. */
+const lineLogger = Logger.make(({ cause, logLevel, message }) => {
+  const parts = (Array.isArray(message) ? message : [message]).map((part) =>
+    typeof part === "string" ? part : JSON.stringify(part)
+  )
+  if (cause.reasons.length > 0) parts.push(String(messageOf(Cause.squash(cause))).split("\n")[0]!)
+  process.stderr.write(`taskmux: ${logLevel.toUpperCase()} ${parts.join(" ")}\n`)
+})
+
+/** Each line written to `stream` begins with the time (ISO, UTC) and this process's pid. */
+const stampLines = (stream: NodeJS.WriteStream) => {
+  const write = stream.write.bind(stream) as (chunk: string, ...rest: Array<unknown>) => boolean
+  let lineStart = true
+  stream.write = ((chunk: string | Uint8Array, ...rest: Array<unknown>) => {
+    const text = typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8")
+    const stamp = `${new Date().toISOString()} [${process.pid}] `
+    let out = ""
+    for (const piece of text.split(/(?<=\n)/)) {
+      out += (lineStart ? stamp : "") + piece
+      lineStart = piece.endsWith("\n")
+    }
+    return write(out, ...rest)
+  }) as typeof stream.write
+}
 
 function messageOf(error: unknown) {
   return error instanceof Error ? error.message : String(error)

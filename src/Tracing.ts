@@ -4,7 +4,7 @@
  * parent; with `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans go to an OpenTelemetry collector
  * through Effect's own OTLP exporter instead.
  */
-import { Effect, Exit, Layer, Option, References, Tracer } from "effect"
+import { Cause, Effect, Exit, Layer, Option, References, Tracer } from "effect"
 import packageJson from "../package.json" with { type: "json" }
 
 const depth = (span: Tracer.Span): number => {
@@ -20,14 +20,22 @@ const depth = (span: Tracer.Span): number => {
 /** `taskmux trace   task.spawn 3.1ms ok task=web command=npm run dev` */
 export const formatSpan = (span: Tracer.Span, endTime: bigint, exit: Exit.Exit<unknown, unknown>): string => {
   const ms = Number(endTime - span.status.startTime) / 1e6
-  const outcome = Exit.isSuccess(exit) ? "ok" : Exit.hasInterrupts(exit) ? "interrupted" : "failed"
-  const attributes = [...span.attributes].map(([key, value]) =>
-    `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`
-  )
+  // A failure says why, in its first line: "task.spawn failed (Command "x" was not found. …)".
+  const outcome = Exit.isSuccess(exit)
+    ? "ok"
+    : Exit.hasInterrupts(exit)
+    ? "interrupted"
+    : `failed (${clip(String(messageOf(Cause.squash(exit.cause))).split("\n")[0]!)})`
+  const attributes = [...span.attributes].filter(([, value]) => value !== null && value !== undefined).map((
+    [key, value]
+  ) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
   return `taskmux trace ${"  ".repeat(depth(span))}${span.name} ${ms.toFixed(1)}ms ${outcome}${
     attributes.length ? ` ${attributes.join(" ")}` : ""
   }\n`
 }
+
+const clip = (text: string) => text.length > 200 ? `${text.slice(0, 200)}…` : text
+const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
 
 export const stderrTracer: Tracer.Tracer = Tracer.make({
   span: (options) => {

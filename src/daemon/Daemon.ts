@@ -132,7 +132,8 @@ export class Daemon extends Context.Service<Daemon, {
         const done = yield* Deferred.make<void>()
         /** Once ending, a new connection is refused (before any welcome), so its front starts a new supervisor. */
         let ending = false
-        const end = () => {
+        const end = (why: string) => {
+          if (!ending) process.stderr.write(`taskmux: supervisor ending: ${why}\n`)
           ending = true
           Deferred.doneUnsafe(done, Exit.void)
         }
@@ -162,7 +163,7 @@ export class Daemon extends Context.Service<Daemon, {
               pageGraceUntil - performance.now(),
               served ? 0 : firstSessionBy - performance.now()
             )
-            linger = idle ? setTimeout(end, waitMs) : undefined
+            linger = idle ? setTimeout(() => end("no session, page or running task"), waitMs) : undefined
           }))
         yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(linger)))
 
@@ -349,7 +350,13 @@ export class Daemon extends Context.Service<Daemon, {
                 // Another protocol: never mis-speak. Make way for the caller's build when nothing would be lost.
                 if (idle || hello.protocol !== WIRE_PROTOCOL) {
                   socket.end(`${JSON.stringify({ ...w, replacing: idle })}\n`)
-                  if (idle) end()
+                  if (idle) {
+                    end(
+                      `making way for a taskmux of ${
+                        hello.protocol !== WIRE_PROTOCOL ? `wire protocol ${hello.protocol}` : "another build"
+                      }`
+                    )
+                  }
                   return
                 }
                 take(socket, hello, rest, staleBuild)
@@ -366,6 +373,10 @@ export class Daemon extends Context.Service<Daemon, {
         const acquireListener = acquireIn(listenerHome, listen(paths.socket, accept), paths.socket)
         let listening = yield* acquireListener
         sayReady()
+        process.stderr.write(
+          `taskmux: supervisor ${packageJson.version} (build ${BUILD}, Node ${process.versions.node}) listening at ` +
+            `${paths.socket}${args.length > 0 ? `; options: ${args.join(" ")}` : ""}\n`
+        )
         yield* idleCheck
 
         // Its socket file removed (a cleaner of /tmp, an rm), or its whole directory: it listens again,

@@ -55,6 +55,14 @@ export class LostTasks extends Context.Service<LostTasks, {
           process.stderr.write(`taskmux: ${paths.record} ${why}${copy}\n`)
         })
         const lost = new Map(past.lost.map((task) => [task.name, task]))
+        // The front that saw the last one die points here ("see LOG"): what it left is said here.
+        if (past.leftRunning.length > 0) {
+          process.stderr.write(
+            `taskmux: the last supervisor (pid ${past.supervisorPid}) ended with tasks running (killed, out of memory, or ` +
+              `ended by kill PID): ${past.leftRunning.join(", ")} lost; list_tasks and taskmux ps show them, ` +
+              "restart_task runs one again\n"
+          )
+        }
         // A dev server the last conversation started comes back in one call, whichever supervisor it ran under.
         registry.recall(past.gone)
         let timer: ReturnType<typeof setTimeout> | undefined

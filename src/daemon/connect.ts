@@ -96,7 +96,8 @@ export const connectOrStart = async (
     if (started.exitCode !== null && started.exitCode !== 0 && !started.lostRace) {
       // Its last line says why (a bad option, as the server alone would have said it): of what it wrote, not
       // an earlier supervisor's line in the same log.
-      const why = lastLineSince(paths.log, started.logStart)?.replace(/^taskmux: /, "") ??
+      // Its line, without the time and pid the supervisor's log puts before each (Program.ts).
+      const why = lastLineSince(paths.log, started.logStart)?.replace(/^\S+ \[\d+\] /, "").replace(/^taskmux: /, "") ??
         (started.signal !== null
           ? `the supervisor was killed by ${started.signal} before it wrote a word to its log (${paths.log})`
           : `the supervisor exited with code ${started.exitCode} without a word in its log (${paths.log}), as ` +
@@ -153,7 +154,18 @@ const realEntry = () => {
   }
 }
 
+/**
+ * The log holds every supervisor's lines for as long as the runtime directory lasts (a tmpfs: memory), and
+ * `--trace` writes a line per step: past this, a new supervisor starts a new file, the last kept as `.log.1`.
+ */
+const LOG_ROTATE_BYTES = 1024 * 1024
+
 const startSupervisor = (paths: RuntimePaths, args: ReadonlyArray<string>) => {
+  try {
+    if (fs.statSync(paths.log).size > LOG_ROTATE_BYTES) fs.renameSync(paths.log, `${paths.log}.1`)
+  } catch {
+    // None yet, or another front moved it a moment ago.
+  }
   const log = fs.openSync(paths.log, "a", 0o600)
   // Where its own lines will begin: the log holds earlier supervisors' too.
   const logStart = fs.fstatSync(log).size

@@ -163,10 +163,21 @@ export const readLost = (file: string, unreadable: Unreadable = () => {}): Reado
 export const readPast = (
   file: string,
   unreadable: Unreadable = () => {}
-): { readonly lost: ReadonlyArray<LostTask>; readonly gone: ReadonlyArray<GoneTask> } => {
+): {
+  readonly lost: ReadonlyArray<LostTask>
+  readonly gone: ReadonlyArray<GoneTask>
+  /** What the last supervisor was running when it ended, and its pid. */
+  readonly leftRunning: ReadonlyArray<string>
+  readonly supervisorPid: number
+} => {
   const record = readRecord(file, unreadable)
-  if (record === undefined) return { lost: [], gone: [] }
-  return { lost: lostIn(record), gone: record.gone }
+  if (record === undefined) return { lost: [], gone: [], leftRunning: [], supervisorPid: 0 }
+  return {
+    lost: lostIn(record),
+    gone: record.gone,
+    leftRunning: record.tasks.filter((task) => !isFinished(task.status)).map((task) => task.name),
+    supervisorPid: record.supervisorPid
+  }
 }
 
 const lostIn = (record: RecordFile): ReadonlyArray<LostTask> => {

@@ -417,8 +417,9 @@ export const make = (
         signalNumber
       )
       ended.span.attribute("status", status)
-      ended.span.attribute("exitCode", exit.code)
-      ended.span.attribute("signal", exit.signal)
+      // Only what it has: a null would reach a collector as the string "null".
+      if (exit.code !== null) ended.span.attribute("exitCode", exit.code)
+      if (exit.signal !== null) ended.span.attribute("signal", exit.signal)
       yield* Scope.close(ended.scope, Exit.void)
       // Monotonic: a run of 2 s is not healthy because the wall clock stepped an hour on meanwhile.
       const uptimeMs = performance.now() - ended.startedAt

@@ -933,6 +933,12 @@ describe("one supervisor per project, shared by every session", () => {
     expect(after.find((t) => t.name === "mine")).toMatchObject({ status: "running", owner: "kept" })
     await taskmux(["stop", "db"])
     await taskmux(["stop", "mine"])
+    // The log a front points at after such an end says it, each line with its time and its supervisor's pid.
+    const log = readFileSync(p.paths().log, "utf8")
+    expect(log).toMatch(/^\d{4}-\d\d-\d\dT\S+Z \[\d+\] taskmux: supervisor \S+ \(build .*\) listening at /m)
+    expect(log).toMatch(
+      /\[\d+\] taskmux: the last supervisor \(pid \d+\) ended with tasks running .*: db, mine lost; list_tasks and taskmux ps show them/
+    )
   })
 
   it("starts a lost task again only once its last run is gone, which the dead supervisor's watchdog ends", async () => {
