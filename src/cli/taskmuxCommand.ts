@@ -13,6 +13,7 @@ import packageJson from "../../package.json" with { type: "json" }
 import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
 import { runtimePaths } from "../daemon/runtimePaths.ts"
 import { jsonEscapingControls } from "../domain/escapeControls.ts"
+import { describeEnd, type TaskStatus } from "../domain/Task.ts"
 import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import { readProject } from "../project/Project.ts"
@@ -652,20 +653,28 @@ const waitCommand = Command.make(
           )
         }
         const answer = yield* Effect.raceFirst(
-          client.call<{ readonly status?: string; readonly timedOut?: boolean; readonly matched?: boolean }>(
+          client.call<{
+            readonly status?: TaskStatus
+            readonly exitCode?: number | null
+            readonly signal?: string | null
+            readonly timedOut?: boolean
+            readonly matched?: boolean
+          }>(
             "wait_for_task",
             { name: input.name, ...what, ...(Option.isSome(input.timeoutMs) && { timeoutMs: input.timeoutMs.value }) }
           ).pipe(Effect.retry({ while: (failure) => notRunYet(failure), schedule: Schedule.spaced("300 millis") })),
           Effect.flatMap(io.stopRequested, () => Effect.fail(CliFailure.interrupted("Stopped waiting.")))
         )
         yield* printAnswer(answer, input.json, input.name)
-        const { status, timedOut } = answer.structured
+        const { exitCode, signal, status, timedOut } = answer.structured
         const failure = "exit" in what && what.exit === true
           ? timedOut === true
             ? `"${input.name}" did not end in time; it keeps running`
             : status === "exited"
             ? undefined
-            : `"${input.name}" ended ${status ?? ""}`.trimEnd()
+            : `"${input.name}" ended: ${
+              status === undefined ? "how, unknown" : describeEnd(status, exitCode ?? null, signal ?? null)
+            }`
           : runFailure(answer.structured, input.name)
         if (failure !== undefined) return yield* CliFailure.failed(failure)
       }))

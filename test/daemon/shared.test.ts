@@ -171,6 +171,7 @@ describe("one supervisor per project, shared by every session", () => {
     const mig = await cli(["wait", "mig", "--exit", "--json"])
     expect(mig.code).toBe(1)
     expect(JSON.parse(mig.stdout)).toMatchObject({ name: "mig", status: "crashed", exitCode: 3 })
+    expect(mig.stderr).toContain("\"mig\" ended: crashed, exit code 3")
     expect((await cli(["wait", "web", "--port", "http"])).code).toBe(2)
     const none = await cli(["wait", "web"])
     expect(none.code).toBe(2)
