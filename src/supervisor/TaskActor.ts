@@ -216,6 +216,9 @@ interface Run {
 /** How long a run's end waits for its log file's last writes (milliseconds on a disk that answers). */
 const LOG_CLOSE_WAIT_MS = 1_000
 
+/** How long a stop waits for its leader to be reaped once ProcessTree has given up on its SIGKILL. */
+const STUCK_LEADER_MS = 10_000
+
 /** The control characters a terminal turns into signals for its foreground job. */
 const typedSignals = [[0x03, "SIGINT"], [0x1c, "SIGQUIT"], [0x1a, "SIGTSTP"]] as const
 
@@ -409,7 +412,7 @@ export const make = (
       update({ status: "failed", error, endedAt: new Date().toISOString(), pid: null, process: undefined })
 
     /** Records how `ended` ended, announces it, and runs it again if its policy says so. */
-    const endRun = Effect.fnUntraced(function*(ended: Run, exit: ExitInfo) {
+    const endRun = Effect.fnUntraced(function*(ended: Run, exit: ExitInfo, stuck = false) {
       if (run !== ended) return
       run = undefined
       const status = classifyExit(
@@ -420,7 +423,10 @@ export const make = (
       // Only what it has: a null would reach a collector as the string "null".
       if (exit.code !== null) ended.span.attribute("exitCode", exit.code)
       if (exit.signal !== null) ended.span.attribute("signal", exit.signal)
-      yield* Scope.close(ended.scope, Exit.void)
+      // A leader stuck in the kernel keeps what the run holds (its pipes, its tracking) until it goes.
+      if (stuck) {
+        yield* Effect.forkIn(Effect.andThen(Deferred.await(ended.exit), Scope.close(ended.scope, Exit.void)), runs)
+      } else yield* Scope.close(ended.scope, Exit.void)
       // Monotonic: a run of 2 s is not healthy because the wall clock stepped an hour on meanwhile.
       const uptimeMs = performance.now() - ended.startedAt
       const next = decide(state.policy, { status, stopRequested: ended.stopRequested, uptimeMs }, inARow)
@@ -433,7 +439,9 @@ export const make = (
         stoppedBy: ended.stoppedBy ?? (status === "stopped" ? ended.signalledBy : undefined)
       }
       // restart_task runs it again as soon as this returns: not an end, whatever its policy says.
-      if (ended.restartNext === true) return finish(end, uptimeMs, undefined, 0)
+      if (ended.restartNext === true) {
+        return finish(end, uptimeMs, undefined, 0)
+      }
       if (next._tag !== "Restart") {
         // Decided before the end is shown: a wait for the end never sees a run that will restart as the end.
         finish(end, uptimeMs, next._tag === "GiveUp" ? next.reason : undefined)
@@ -547,12 +555,26 @@ export const make = (
         // Its session has ended: no stop, queued before that end, waits past the end's own grace.
         const endBy = sessionEnd?.session === state.session ? sessionEnd.at - performance.now() : Infinity
         const graceMs = Math.max(0, Math.min(request.graceMs ?? config.killGraceMs, endBy))
-        const forced = yield* current.process.terminate({ signal, graceMs })
-          .pipe(
-            Effect.withSpan("task.kill", { attributes: { task: name } }),
-            Effect.ensuring(Effect.sync(() => stopping = undefined))
-          )
-        const exit = yield* Deferred.await(current.exit)
+        // `stopping` stays set until the leader is reaped: a SIGKILL or a forced stop sent meanwhile reaches it
+        // at once rather than queueing behind this stop.
+        const { exited, forced } = yield* Effect.gen(function*() {
+          const forced = yield* current.process.terminate({ signal, graceMs })
+            .pipe(Effect.withSpan("task.kill", { attributes: { task: name } }))
+          // terminate sent SIGKILL and waited for it: a leader not reaped by now is stuck in the kernel.
+          const exited = yield* Deferred.await(current.exit).pipe(Effect.timeoutOption(STUCK_LEADER_MS))
+          return { exited, forced }
+        }).pipe(Effect.ensuring(Effect.sync(() => stopping = undefined)))
+        if (Option.isNone(exited)) {
+          // Uninterruptible (a mount that does not answer, a frozen cgroup): its SIGKILL is pending, and it goes
+          // once the kernel lets it. The stop is done as far as it can be; the run's scope closes then.
+          yield* endRun(current, { code: null, signal: "SIGKILL" }, true)
+          update({
+            error: `its main process (pid ${current.process.pid}) did not end after SIGKILL: it is stuck in the ` +
+              "kernel (a mount that does not answer?) and goes once the kernel lets it"
+          })
+          return ended(state)
+        }
+        const exit = exited.value
         // A shell line's shell dies of the stop's signal at once (it leaves SIGTERM untrapped); when
         // its program outlived the grace, the SIGKILL that ended it is how the task ended.
         const killed = forced || current.killed
@@ -630,8 +652,11 @@ export const make = (
           // take the task for stopped.
           return answer(
             message.reply,
-            Effect.map(stopNow(message.request), (ended) =>
-              runsQueued > 0 && ended.endedBefore === undefined ? { ...ended, runsAgain: true as const } : ended)
+            Effect.map(
+              stopNow(message.request),
+              (ended) =>
+                runsQueued > 0 && ended.endedBefore === undefined ? { ...ended, runsAgain: true as const } : ended
+            )
           )
         case "Restart":
           return answer(
@@ -678,8 +703,7 @@ export const make = (
         case "Input":
           return write(message.bytes, message.eof).pipe(
             Effect.matchEffect({
-              onFailure: (error) =>
-                Deferred.fail(message.reply, error),
+              onFailure: (error) => Deferred.fail(message.reply, error),
               onSuccess: (written) =>
                 Effect.forkIn(Deferred.into(written, message.reply), runs, { startImmediately: true })
             }),
@@ -808,8 +832,7 @@ export const make = (
 
     const self: TaskActor = {
       name,
-      state: () =>
-        state,
+      state: () => state,
       usage,
       subscribe: (listener) => {
         listeners.add(listener)
