@@ -3,7 +3,7 @@
  * server's allow/deny rules and cwd root, the task's working directory, its environment,
  * and a readable name when the caller gave none.
  */
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { constants } from "node:fs"
 import { access, realpath, stat } from "node:fs/promises"
 import * as NodePath from "node:path"
@@ -42,23 +42,42 @@ export const checkPolicy = Effect.fnUntraced(function*(
   return { cwd, line }
 })
 
+/** How long a start waits for its directory to be looked at: a mount that hangs must not hold the task. */
+const DIRECTORY_CHECK_MS = 3_000
+/** Looks under way, by directory: a hung one takes one of libuv's four threads once, not once per start. */
+const checking = new Map<string, Promise<string | undefined>>()
+
 /** Why `cwd` cannot be used, or undefined when it is a directory this user can enter. */
 export const checkDirectory = (cwd: string) =>
-  Effect.promise(async () => {
-    if (cwd.includes("\0")) return "contains a NUL byte (\\u0000), which no path can hold"
-    try {
-      if (!(await stat(cwd)).isDirectory()) return "is not a directory"
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code
-      return code === "ENOENT" ? "does not exist" : `cannot be used (${code})`
+  Effect.promise(() => {
+    let check = checking.get(cwd)
+    if (check === undefined) {
+      check = lookAt(cwd).finally(() => checking.delete(cwd))
+      checking.set(cwd, check)
     }
-    // stat works on a directory its user may not enter (0700, another's): the start would fail in chdir,
-    // as if the command could not run.
-    return access(cwd, constants.X_OK).then(
-      () => undefined,
-      () => "cannot be entered by this user (no search permission)"
-    )
-  })
+    return check
+  }).pipe(
+    Effect.timeoutOption(DIRECTORY_CHECK_MS),
+    Effect.map(Option.getOrElse(() =>
+      `does not answer (nothing came back within ${DIRECTORY_CHECK_MS / 1000} s: a network or FUSE mount that hangs?)`
+    ))
+  )
+
+const lookAt = async (cwd: string): Promise<string | undefined> => {
+  if (cwd.includes("\0")) return "contains a NUL byte (\\u0000), which no path can hold"
+  try {
+    if (!(await stat(cwd)).isDirectory()) return "is not a directory"
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    return code === "ENOENT" ? "does not exist" : `cannot be used (${code})`
+  }
+  // stat works on a directory its user may not enter (0700, another's): the start would fail in chdir,
+  // as if the command could not run.
+  return access(cwd, constants.X_OK).then(
+    () => undefined,
+    () => "cannot be entered by this user (no search permission)"
+  )
+}
 
 /**
  * What a task starts from: the environment of who started it (a session's front or CLI; else the
