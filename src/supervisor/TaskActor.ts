@@ -618,13 +618,15 @@ export const make = (
             message.reply,
             Effect.gen(function*() {
               if (started && !isFinished(state.status)) {
+                // The same command again: a call that timed out on the client, its run going on; unless the
+                // directory at its path is another now (a new checkout there), which it does not run in.
+                const sameCommand = message.spec.commandLine === state.commandLine && message.spec.cwd === state.cwd
+                const sameRun = sameCommand && (yield* sameDirectory(runDirectory, message.spec.cwd))
                 return yield* new TaskAlreadyRunning({
                   name,
                   pid: state.pid,
                   owner: ownerText(state, message.asker),
-                  // The same command again: a call that timed out on the client, its run going on.
-                  ...(message.spec.commandLine === state.commandLine && message.spec.cwd === state.cwd &&
-                    (sameDirectory(runDirectory, message.spec.cwd) ? { same: true } : { replaced: true })),
+                  ...(sameCommand && (sameRun ? { same: true } : { replaced: true })),
                   ...(state.status === "restarting" && state.restartDueMs !== null &&
                     { restartInMs: Math.max(0, Math.round(state.restartDueMs - performance.now())) })
                 })
@@ -950,9 +952,13 @@ const directoryIdentity = (path: string): DirectoryIdentity | undefined => {
   }
 }
 
-/** Whether `path` is still the directory a run started in (unknown counts as the same). */
-const sameDirectory = (identity: DirectoryIdentity | undefined, path: string) => {
-  if (identity === undefined) return true
-  const now = directoryIdentity(path)
-  return now !== undefined && now.dev === identity.dev && now.ino === identity.ino
-}
+/**
+ * Whether `path` is still the directory a run started in; unknown, or a mount that does not answer within
+ * a second, counts as the same (looked at off the event loop: a hung mount must not freeze the server).
+ */
+const sameDirectory = (identity: DirectoryIdentity | undefined, path: string) =>
+  identity === undefined ?
+    Effect.succeed(true) :
+    Effect.promise(() =>
+      fs.promises.stat(path).then(({ dev, ino }) => dev === identity.dev && ino === identity.ino, () => false)
+    ).pipe(Effect.timeoutOption(1_000), Effect.map(Option.getOrElse(() => true)))
