@@ -267,7 +267,8 @@ export class Daemon extends Context.Service<Daemon, {
             if (rest.length > 0) socket.unshift(rest)
             socket.resume()
             yield* Deferred.await(closed)
-            yield* Scope.close(scope, Exit.void)
+            // A finalizer of the session failing (a bug, said in the log) does not keep its tasks running.
+            yield* Effect.ignoreCause(Scope.close(scope, Exit.void), { log: true })
             // Its own tasks end with it (whole trees), and are forgotten; their logs stay.
             yield* endSessionTasks(viewer.id)
             collectSoon()

@@ -5,7 +5,7 @@
  * share its dependencies, and the one that leaves first must not stop the database under the other's
  * server.
  */
-import { Effect, Semaphore } from "effect"
+import { Effect, Option, Semaphore } from "effect"
 import { isFinished } from "../domain/Task.ts"
 import type { Owner } from "../supervisor/TaskActor.ts"
 import { type RecordedTask, TaskRegistry } from "../supervisor/TaskRegistry.ts"
@@ -14,16 +14,32 @@ import type { ProjectTask } from "./ProjectFile.ts"
 
 export const endSessionTasks = Effect.fn("endSessionTasks")(function*(session: string) {
   const registry = yield* TaskRegistry
-  const project = yield* (yield* Project).current
-  const defined = project.file?.tasks
-  yield* handingOver.withPermits(1)(Effect.gen(function*() {
-    ending.add(session)
-    if (defined === undefined) return
-    const heirs = neededByOthers(session, yield* registry.records, defined, [...underWay], ending)
-    for (const [name, owner] of heirs) yield* registry.handOver(name, session, owner)
-  }))
-  yield* Effect.ensuring(registry.endSession(session), Effect.sync(() => ending.delete(session)))
+  const projects = yield* Project
+  const handOver = Effect.gen(function*() {
+    const defined = (yield* projects.current).file?.tasks
+    yield* handingOver.withPermits(1)(Effect.gen(function*() {
+      ending.add(session)
+      if (defined === undefined) return
+      const heirs = neededByOthers(session, yield* registry.records, defined, [...underWay], ending)
+      for (const [name, owner] of heirs) yield* registry.handOver(name, session, owner)
+    }))
+  })
+  // Whatever becomes of the hand-over (a bug; an actor that does not answer, its process stuck in the
+  // kernel), the session's own tasks end: else they would run on, nobody's, and keep the supervisor up.
+  yield* handOver.pipe(
+    Effect.timeoutOption(HAND_OVER_MS),
+    Effect.flatMap(Option.match({
+      onNone: () => Effect.logWarning(`session ${session}: its hand-over took over ${HAND_OVER_MS / 1000} s`),
+      onSome: () => Effect.void
+    })),
+    Effect.catchCause((cause) => Effect.logError(`session ${session}: its hand-over failed`, cause)),
+    Effect.andThen(registry.endSession(session)),
+    Effect.ensuring(Effect.sync(() => ending.delete(session)))
+  )
 })
+
+/** The longest a session's end waits for its hand-over before it ends its own tasks anyway. */
+const HAND_OVER_MS = 10_000
 
 /**
  * Sessions whose end is under way: their tasks still run while they stop (up to the kill grace), but

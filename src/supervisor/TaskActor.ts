@@ -272,24 +272,46 @@ export const make = (
       cap: { after?: number }
     ): OutputSink => ({
       append: (stream, chunk, time) => {
-        const before = buffer.cursor
-        buffer.append(stream, chunk, time)
-        if (screen !== null) {
-          const asked = screen.write(chunk)
-          if (asked > 0) answerCursorQuery(screen, asked)
+        try {
+          const before = buffer.cursor
+          buffer.append(stream, chunk, time)
+          if (screen !== null) {
+            const asked = screen.write(chunk)
+            if (asked > 0) answerCursorQuery(screen, asked)
+          }
+          const more = log.write(chunk)
+          // The lines after those the file holds whole: the run's end adds the last of them.
+          if (cap.after === undefined && log.isCapped) cap.after = before + newlines(chunk, log.cappedChunkWritten)
+          changed()
+          return more
+        } catch (error) {
+          return keepingFailed(error)
         }
-        const more = log.write(chunk)
-        // The lines after those the file holds whole: the run's end adds the last of them.
-        if (cap.after === undefined && log.isCapped) cap.after = before + newlines(chunk, log.cappedChunkWritten)
-        changed()
-        return more
       },
       flush: (stream) => {
-        buffer.flush(stream)
-        changed()
+        try {
+          buffer.flush(stream)
+          changed()
+        } catch (error) {
+          keepingFailed(error)
+        }
       },
       onDrain: (resume) => log.onDrain(resume)
     })
+
+    /**
+     * These run from the event loop (a pipe's or a terminal's read), where a throw would end the server
+     * and every task of every session with it: a bug in keeping the output costs that output, said once.
+     */
+    let keepingFailedSaid = false
+    const keepingFailed = (error: unknown) => {
+      if (!keepingFailedSaid) {
+        keepingFailedSaid = true
+        const why = error instanceof Error ? error.stack ?? error.message : String(error)
+        process.stderr.write(`taskmux: task ${name}: keeping its output failed (later failures are not said): ${why}\n`)
+      }
+      return true
+    }
 
     /**
      * Answers a program's cursor query as a terminal would, from the screen (no terminal is behind the
@@ -394,12 +416,23 @@ export const make = (
         killed: false
       }
       run = current
+      const post = (exit: ExitInfo) =>
+        Effect.andThen(
+          Deferred.succeed(current.exit, exit),
+          Queue.offer(mailbox, { _tag: "Exited", run: current, exit })
+        )
       yield* Effect.forkIn(
-        Effect.tap(process.exited, (exit) =>
-          Effect.andThen(
-            Deferred.succeed(current.exit, exit),
-            Queue.offer(mailbox, { _tag: "Exited", run: current, exit })
-          )),
+        // Whatever becomes of the look at its end (a defect in the sweep of its tree), the run ends, said in
+        // the log: a stop waits for that end, and would wait for ever.
+        Effect.onExit(process.exited, (result) =>
+          Exit.isSuccess(result)
+            ? post(result.value)
+            : Cause.hasInterruptsOnly(result.cause)
+            ? Effect.void
+            : Effect.andThen(
+              Effect.logError(`task ${name}: looking at its run's end failed`, result.cause),
+              post({ code: null, signal: null })
+            )),
         scope
       )
       const logFiles = dropOldRunLogs([...state.logFiles, log.path], RUN_LOGS_KEPT)
@@ -603,8 +636,19 @@ export const make = (
     }
 
     /** Runs `effect` for a command and answers with its outcome (an interruption included). */
+    // Mended before the answer goes: whoever asked then sees the task as it is.
     const answer = <A, E>(reply: Reply<A, E>, effect: Effect.Effect<A, E>) =>
-      Effect.asVoid(effect.pipe(Deferred.into(reply)))
+      Effect.asVoid(effect.pipe(Effect.ensuring(Effect.sync(mend)), Deferred.into(reply)))
+
+    /**
+     * A command whose answer took its defect (a stop that failed once its run was taken off) must not leave
+     * the task shown running with no run: the next start would be refused, the next stop would do nothing.
+     */
+    const mend = () => {
+      if (started && run === undefined && timer === undefined && !isFinished(state.status)) {
+        fail("taskmux failed (a bug, in its log) while handling it: its run is gone, and how it ended is not known")
+      }
+    }
 
     const handle = (message: Message): Effect.Effect<void> => {
       if (message._tag === "Start" || message._tag === "Restart") runsQueued -= 1
@@ -889,6 +933,19 @@ export const make = (
       handOver: (from, to) => ask((reply) => ({ _tag: "HandOver", from, to, reply })),
       settle: (lines, bytes) => ask((reply) => ({ _tag: "Settle", lines, bytes, reply }))
     }
+    /**
+     * A message whose handling failed in a way nothing handled (a bug): said in the log, answered to whoever
+     * asked, an ended run's tree closed; the actor goes on, and the task with it (else it would vanish).
+     */
+    const recover = (message: Message, cause: Cause.Cause<unknown>) =>
+      Effect.gen(function*() {
+        yield* Effect.logError(`task ${name}: handling its ${message._tag} message failed`, cause)
+        if ("reply" in message) Deferred.doneUnsafe(message.reply as Reply<unknown>, Effect.die(Cause.squash(cause)))
+        if (message._tag === "Exited" && run === undefined) {
+          yield* Effect.ignoreCause(Scope.close(message.run.scope, Exit.void))
+        }
+      })
+
     /** Ends the actor when it was removed and nothing waits in its mailbox, in one step, so no command slips in. */
     const done = Effect.sync(() => {
       if (!state.removed || Queue.sizeUnsafe(mailbox) > 0) return false
@@ -914,8 +971,15 @@ export const make = (
     // Also when the loop never ran (its scope closed before it started): no caller waits forever.
     yield* Scope.addFinalizer(actorScope, end)
     yield* Effect.gen(function*() {
-      do yield* handle(yield* Queue.take(mailbox))
-      while (!(yield* done))
+      do {
+        const message = yield* Queue.take(mailbox)
+        yield* handle(message).pipe(
+          Effect.catchCause((cause) =>
+            Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause) : recover(message, cause)
+          )
+        )
+        mend()
+      } while (!(yield* done))
     }).pipe(Effect.ensuring(end), Effect.forkIn(actorScope))
 
     return self

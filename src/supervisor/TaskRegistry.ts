@@ -570,7 +570,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             Effect.suspend(() => {
               const ran = !isFinished(actor.state().status)
               const by = ownerLeft(actor.state().client)
-              return Effect.ignore(actor.removeIfOwnedBy(session, by)).pipe(
+              // One task's end failing (a bug, said in the log) neither stops the others' nor keeps them.
+              return Effect.ignoreCause(actor.removeIfOwnedBy(session, by), { log: true }).pipe(
                 Effect.andThen(Effect.sync(() => {
                   // Removed, and its name not taken since by a new start.
                   if (actor.state().removed && (actors.get(actor.name) ?? actor) === actor) {
