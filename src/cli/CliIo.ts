@@ -5,9 +5,14 @@
 import { Context, Effect, Layer } from "effect"
 import { shownSafely } from "./terminalText.ts"
 
-/** NO_COLOR (https://no-color.org): present and not empty. */
+/**
+ * Colours on a terminal, unless NO_COLOR (https://no-color.org: present and not empty) or TERM=dumb; FORCE_COLOR
+ * decides over both, as for Node and most CLIs: 0 or false none, anything else colours (a CI log that shows them).
+ */
 export const wantsColour = (isTTY: boolean, env: NodeJS.ProcessEnv) =>
-  isTTY && (env.NO_COLOR === undefined || env.NO_COLOR === "") && env.TERM !== "dumb"
+  env.FORCE_COLOR !== undefined
+    ? env.FORCE_COLOR !== "0" && env.FORCE_COLOR !== "false"
+    : isTTY && (env.NO_COLOR === undefined || env.NO_COLOR === "") && env.TERM !== "dumb"
 
 /**
  * How wide a table may be: a terminal's width; a terminal of no size (a pty that `script`, expect or a CI
@@ -53,6 +58,8 @@ export class CliIo extends Context.Service<CliIo, {
   readonly colourErr: boolean
   /** The terminal's width, when stdout is one. */
   readonly columns: number | undefined
+  /** stdout is a terminal: what is for a person only (a table's footer) goes to stderr when it is not. */
+  readonly terminal: boolean
   readonly cwd: string
   readonly env: NodeJS.ProcessEnv
   /**
@@ -89,6 +96,7 @@ export class CliIo extends Context.Service<CliIo, {
       colour: wantsColour(process.stdout.isTTY === true, process.env),
       colourErr: wantsColour(process.stderr.isTTY === true, process.env),
       columns: terminalColumns(process.stdout.isTTY === true, process.stdout.columns, process.env),
+      terminal: process.stdout.isTTY === true,
       cwd: process.cwd(),
       env: process.env,
       stopRequested: Effect.raceFirst(sigint, stdoutClosed),

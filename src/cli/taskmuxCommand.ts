@@ -218,7 +218,10 @@ const ps = Command.make("ps", { project, json }, (input) =>
       // Sessions counts the stdio ones only: "0 other sessions" beside a row owned by an HTTP client read wrong.
       const others = `${sessions} other ${viewers > 0 ? "stdio " : ""}session${sessions === 1 ? "" : "s"}`
       const web = viewers > 0 ? ", the page or MCP over HTTP open" : ""
-      io.stdout(`${style(io.colour).dim(`${client.project}: supervisor pid ${pid}${other}, ${others}${web}`)}\n`)
+      // A person's footer: in a pipe (`ps | awk 'NR>1 {print $1}'`) it would read as a row.
+      const footer = `${client.project}: supervisor pid ${pid}${other}, ${others}${web}`
+      if (io.terminal) io.stdout(`${style(io.colour).dim(footer)}\n`)
+      else io.stderr(`${style(io.colourErr).dim(footer)}\n`)
     }))).pipe(
     Command.withDescription("List the project's tasks: status, pid, owner, uptime, ports, memory, command")
   )

@@ -59,6 +59,7 @@ export const cli = async (
     colour: options.colour ?? false,
     colourErr: options.colourErr ?? options.colour ?? false,
     columns: options.columns,
+    terminal: options.columns !== undefined,
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stopRequested: Deferred.await(stop)

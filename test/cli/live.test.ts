@@ -89,7 +89,7 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     expect(rows.find((r) => r.name === "sleeper")).toMatchObject({ status: "running", owner: "other" })
     // The table ends with which project it is (a subdirectory's command may mean a project above it),
     // and whom to kill to end it all.
-    expect((await taskmux(["ps"])).stdout).toContain(
+    expect((await taskmux(["ps"])).stderr).toContain(
       `${realpathSync(project)}: supervisor pid ${await supervisorPid()}, 1 other session\n`
     )
     const follow = await taskmux(["logs", "-f", "counter", "--tail", "1000"])

@@ -1596,8 +1596,8 @@ describe("one supervisor per project, shared by every session", () => {
       }
     }
     const besidePs = spawnSync(process.execPath, [beside, "ps"], { env: { ...process.env, ...env }, encoding: "utf8" })
-    expect(besidePs.stdout).toContain(`: supervisor pid ${old.pid} (taskmux ${version}), `)
-    expect(spawnSync(process.execPath, [checkout, "ps"], { env: { ...process.env, ...env }, encoding: "utf8" }).stdout)
+    expect(besidePs.stderr).toContain(`: supervisor pid ${old.pid} (taskmux ${version}), `)
+    expect(spawnSync(process.execPath, [checkout, "ps"], { env: { ...process.env, ...env }, encoding: "utf8" }).stderr)
       .toContain(`: supervisor pid ${old.pid}, `)
     // The checkout rebuilt in place: its files are another build's now.
     install(NodePath.dirname(checkout), old.build, "zzzz-00000000")

@@ -114,7 +114,7 @@ describe("the page in a browser", () => {
     // The project's dependency graph.
     expect(await page.locator(".graph .tree").textContent()).toMatch(/api.*db/)
     // What keeps the supervisor, as the person's ps says it: the page, too.
-    expect((await taskmux(["ps"])).stdout).toMatch(
+    expect((await taskmux(["ps"])).stderr).toMatch(
       /supervisor pid \d+, 1 other stdio session, the page or MCP over HTTP open\n/
     )
     await screenshot(page, "page-list")
