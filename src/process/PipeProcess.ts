@@ -239,6 +239,7 @@ const make = (
     signal: tree.signal,
     terminate: tree.terminate,
     members: tree.members,
+    unkillable: tree.unkillable,
     outputs: tree.outputs,
     resize: () => false
   }

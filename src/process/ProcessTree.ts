@@ -26,6 +26,11 @@ export interface ProcessTree {
   readonly terminate: (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) => Effect.Effect<boolean>
   /** The task's live processes now; empty off Linux, where they cannot be listed. */
   readonly members: () => ReadonlyArray<procfs.Proc>
+  /**
+   * What the last terminate's SIGKILL did not end in its wait: stuck in the kernel (a read from a mount that
+   * does not answer, a frozen cgroup), going once the kernel lets it. Empty when all went (or off Linux).
+   */
+  readonly unkillable: () => ReadonlyArray<procfs.Proc>
   /** The task's output as `/proc/PID/fd` links show it: whoever holds it is the task's. */
   readonly outputs: ReadonlyArray<string>
   /** Call when the leader has exited: later looks at /proc must be taken after this. */
@@ -99,6 +104,7 @@ export const make = (spec: TreeSpec): ProcessTree => {
   )
   /** A terminate found nothing left after the leader exited: the exit needs no second sweep. */
   let swept = false
+  let unkillable: ReadonlyArray<procfs.Proc> = []
 
   const members = (withOutputs = false, maxAgeMs = SNAPSHOT_MS, notBefore = 0): Array<procfs.Proc> => {
     if (!procfs.available) return []
@@ -174,6 +180,7 @@ export const make = (spec: TreeSpec): ProcessTree => {
   const terminateOnce = (opts: { readonly signal: NodeJS.Signals; readonly graceMs: number }, describe = false) =>
     Effect.gen(function*() {
       if (swept && leaderExited()) return { forced: false, found: [] }
+      unkillable = []
       let notBefore = Math.max(freshAfter, performance.now() - BEFORE_SIGNAL_MS)
       yield* awaitLook(notBefore)
       let targets = procfs.available ? members(true, Infinity, notBefore) : []
@@ -194,7 +201,8 @@ export const make = (spec: TreeSpec): ProcessTree => {
         const killed = !nothingLeft && signalAll(targets, "SIGKILL")
         forced = killed && Option.isNone(gone) && opts.signal !== "SIGKILL"
         if (killed || Option.isNone(gone)) {
-          yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(KILL_WAIT_MS))
+          const died = yield* awaitGone(pid, targets, leaderExited).pipe(Effect.timeoutOption(KILL_WAIT_MS))
+          if (Option.isNone(died)) unkillable = members(true, 0)
         }
       }
       return { forced: settle(forced), found }
@@ -212,7 +220,15 @@ export const make = (spec: TreeSpec): ProcessTree => {
     checkSoon()
   }
 
-  return { signal, terminate, members: () => members(), outputs: [...outputs], leaderGone, sweep }
+  return {
+    signal,
+    terminate,
+    members: () => members(),
+    unkillable: () => unkillable,
+    outputs: [...outputs],
+    leaderGone,
+    sweep
+  }
 }
 
 /**

@@ -69,6 +69,8 @@ export interface TaskProcess {
   readonly terminate: (options: { readonly signal: NodeJS.Signals; readonly graceMs: number }) => Effect.Effect<boolean>
   /** Every process of the task now, escaped ones included (Linux; empty elsewhere). */
   readonly members: () => ReadonlyArray<Proc>
+  /** What the last terminate's SIGKILL could not end yet (stuck in the kernel); see ProcessTree. */
+  readonly unkillable: () => ReadonlyArray<Proc>
   /** What its output is ("socket:[123]", "/dev/pts/4"; Linux): whoever holds it is the task's. */
   readonly outputs: ReadonlyArray<string>
   /** Changes the terminal's size; false for a task on pipes. */

@@ -213,6 +213,7 @@ const make = (terminal: NodePty.IPty, spec: SpawnSpec, output: OutputSink): Task
         ? tree.terminate(options).pipe(Effect.raceFirst(hangUpShells))
         : tree.terminate(options),
     members: tree.members,
+    unkillable: tree.unkillable,
     outputs: tree.outputs,
     resize: ({ cols, rows }) => {
       if (leaderExited) return false

@@ -36,6 +36,7 @@ import { dropOldRunLogs, LogFile } from "../output/LogFile.ts"
 import type { OutputBuffer } from "../output/OutputBuffer.ts"
 import { TerminalScreen } from "../output/TerminalScreen.ts"
 import * as ProcessTree from "../process/ProcessTree.ts"
+import * as procfs from "../process/procfs.ts"
 import { spawn } from "../process/spawn.ts"
 import type { ExitInfo, OutputSink, TaskProcess } from "../process/TaskProcess.ts"
 import { UsageSampler } from "../process/usage.ts"
@@ -90,6 +91,8 @@ export interface Ended {
   readonly endedBefore?: string
   /** A start or restart waited behind this stop, and runs it again now. */
   readonly runsAgain?: true
+  /** What its SIGKILL could not end yet (stuck in the kernel), in words. */
+  readonly stuck?: string
 }
 
 export type StartError = InvalidCwd | SpawnFailed | TerminalUnavailable | TaskAlreadyRunning | TooManyTasks
@@ -218,6 +221,9 @@ const LOG_CLOSE_WAIT_MS = 1_000
 
 /** How long a stop waits for its leader to be reaped once ProcessTree has given up on its SIGKILL. */
 const STUCK_LEADER_MS = 10_000
+
+/** Why a process did not end after SIGKILL, and when it will. */
+const STUCK = "it is stuck in the kernel (a mount that does not answer?) and goes once the kernel lets it"
 
 /** The control characters a terminal turns into signals for its foreground job. */
 const typedSignals = [[0x03, "SIGINT"], [0x1c, "SIGQUIT"], [0x1a, "SIGTSTP"]] as const
@@ -601,11 +607,9 @@ export const make = (
           // Uninterruptible (a mount that does not answer, a frozen cgroup): its SIGKILL is pending, and it goes
           // once the kernel lets it. The stop is done as far as it can be; the run's scope closes then.
           yield* endRun(current, { code: null, signal: "SIGKILL" }, true)
-          update({
-            error: `its main process (pid ${current.process.pid}) did not end after SIGKILL: it is stuck in the ` +
-              "kernel (a mount that does not answer?) and goes once the kernel lets it"
-          })
-          return ended(state)
+          const stuck = `its main process (pid ${current.process.pid}) did not end after SIGKILL: ${STUCK}`
+          update({ error: stuck })
+          return { ...ended(state), stuck }
         }
         const exit = exited.value
         // A shell line's shell dies of the stop's signal at once (it leaves SIGTERM untrapped); when
@@ -613,6 +617,15 @@ export const make = (
         const killed = forced || current.killed
         const shellLine = state.args === null
         yield* endRun(current, killed && shellLine && exit.signal === signal ? { ...exit, signal: "SIGKILL" } : exit)
+        // Its main process went, but not all it started: said, not shown as a clean end.
+        const left = current.process.unkillable()
+        if (left.length > 0) {
+          const which = left.slice(0, 3).map((p) => `${p.pid} (${procfs.commandLine(p.pid) || "?"})`).join(", ")
+          const stuck = `${left.length === 1 ? "a process" : `${left.length} processes`} it started did not end ` +
+            `after SIGKILL (pid ${which}${left.length > 3 ? ", …" : ""}): ${STUCK}`
+          update({ error: stuck })
+          return { ...ended(state), stuck }
+        }
       } else if (timer !== undefined) {
         // Between runs: no process to signal, just no further run. The last run's end was announced.
         yield* Fiber.interrupt(timer)

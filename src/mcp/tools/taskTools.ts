@@ -336,7 +336,7 @@ export const stopTask = tool({
           })
         }
         const first = dependents === true ? yield* runningDependents(name) : []
-        const { endedBefore, runsAgain, ...ended } = yield* withHeartbeat(
+        const { endedBefore, runsAgain, stuck, ...ended } = yield* withHeartbeat(
           context,
           request.graceMs ?? (yield* TaskmuxConfig).killGraceMs,
           "for its processes to end",
@@ -365,7 +365,8 @@ export const stopTask = tool({
           {
             hint: runsAgain &&
               "It runs again now: a restart or start sent while this stop waited came next (get_task shows the new run)."
-          }
+          },
+          { hint: stuck && `Not all gone: ${stuck}.` }
         )
         return { ...ended, ...(dependents === true && { dependents: first }), ...hints }
       })
