@@ -14,6 +14,7 @@ import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
 import { runtimePaths } from "../daemon/runtimePaths.ts"
 import { jsonEscapingControls } from "../domain/escapeControls.ts"
 import { describeEnd, type TaskStatus } from "../domain/Task.ts"
+import { waitedOn } from "../project/chainProgress.ts"
 import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import { readProject } from "../project/Project.ts"
@@ -330,9 +331,7 @@ const simple = (
             // waits for was started: a Ctrl-C names those, not a task still waiting on its dependencies.
             const started = new Set<string>()
             const progress = (message: string) => {
-              for (const [, waitedOn] of message.matchAll(/\bfor "([^"]+)" to (?:become ready|end)\b/g)) {
-                started.add(waitedOn!)
-              }
+              for (const name of waitedOn(message)) started.add(name)
               io.stderr(`${style(io.colourErr).dim(message)}\n`)
             }
             const call = client.call<

@@ -61,6 +61,10 @@ const inTurn = (op: (done: () => void) => void): void => {
   else logOpsWaiting.push(run)
 }
 
+/** A file operation of the log directory's, in turn (see inTurn), as a promise. */
+const inTurnAsync = <A>(op: () => Promise<A>): Promise<A> =>
+  new Promise((resolve, reject) => inTurn((done) => op().then(resolve, reject).finally(done)))
+
 /** Directories made (or being made) by this process: one mkdir per directory, not one per run. */
 const madeDirs = new Map<string, Promise<void>>()
 
@@ -117,7 +121,7 @@ const RUN_LOG = /^[\w.@:+-]+-\d{8}T\d{6}Z-(\d+)-\d+\.log$/
  */
 export const dropOldRunLogs = (files: Array<string>, keep: number): Array<string> => {
   for (const old of files.splice(0, Math.max(0, files.length - keep))) {
-    void fs.promises.unlink(old).catch(() => {})
+    void inTurnAsync(() => fs.promises.unlink(old)).catch(() => {})
   }
   return files
 }
@@ -137,7 +141,7 @@ export const pruneOldLogs = async (
   const before = now - keepDays * 24 * 60 * 60 * 1000
   let names: Array<string>
   try {
-    names = await fs.promises.readdir(dir)
+    names = await inTurnAsync(() => fs.promises.readdir(dir))
   } catch {
     return 0
   }
@@ -148,8 +152,8 @@ export const pruneOldLogs = async (
     const path = NodePath.resolve(dir, name)
     if (Number(pid) === process.pid ? inUse.has(path) : isAlive(Number(pid))) continue
     try {
-      if ((await fs.promises.stat(path)).mtimeMs >= before) continue
-      await fs.promises.unlink(path)
+      if ((await inTurnAsync(() => fs.promises.stat(path))).mtimeMs >= before) continue
+      await inTurnAsync(() => fs.promises.unlink(path))
       deleted++
     } catch {
       // Gone already, or not ours to delete.
@@ -173,6 +177,8 @@ export class LogFile {
   private capped = false
   private capWritten = 0
   private error: string | null = null
+  private deleted = false
+  private looking = false
   private drainWaiters: Array<() => void> = []
   private closeWaiters: Array<() => void> = []
 
@@ -247,19 +253,31 @@ export class LogFile {
   }
 
   stats(): LogStats {
-    return { path: this.path, bytes: this.accepted, capped: this.capped, error: this.error ?? this.unlinked() }
+    this.lookUnlinked()
+    return {
+      path: this.path,
+      bytes: this.accepted,
+      capped: this.capped,
+      error: this.error ?? (this.deleted ? DELETED_WHILE_OPEN : null)
+    }
   }
 
-  /** Deleted while open (an `rm` of the log directory): said, as what is written goes to no file anyone can read. */
-  private unlinked(): string | null {
-    if (this.fd === undefined) return null
-    try {
-      return fs.fstatSync(this.fd).nlink === 0
-        ? "the log file was deleted while the task ran: its output reaches no file until its next run"
-        : null
-    } catch {
-      return null
-    }
+  /**
+   * Whether it was deleted while open (an `rm` of the log directory), looked at in turn, off the event loop:
+   * a disk that stops answering must not hold a get_task, and every session with it. The next stats says it.
+   */
+  private lookUnlinked() {
+    const fd = this.fd
+    if (fd === undefined || this.looking) return
+    this.looking = true
+    inTurn((done) =>
+      fs.fstat(fd, (error, stat) => {
+        done()
+        this.looking = false
+        // Closed meanwhile (its number may be another file's by now): nothing learnt.
+        if (error === null && this.fd === fd) this.deleted = stat.nlink === 0
+      })
+    )
   }
 
   /** Queues a copy of a chunk. False asks the caller to pause its source until `onDrain`. */
@@ -362,3 +380,5 @@ export class LogFile {
 }
 
 let nextRun = 1
+
+const DELETED_WHILE_OPEN = "the log file was deleted while the task ran: its output reaches no file until its next run"

@@ -359,6 +359,24 @@ export const listenersIn = (text: string, out = new Map<string, number>()): Map<
   return out
 }
 
+/** The uids of the listeners on `port` in a /proc/net/tcp table (IPv4 or IPv6). */
+export const listenerUidsIn = (text: string, port: number): Array<number> => {
+  const local = `:${port.toString(16).toUpperCase().padStart(4, "0")}`
+  const uids: Array<number> = []
+  for (const f of linesHolding(text, " 0A ")) {
+    if (f[3] === "0A" && f[1]?.endsWith(local) && f[7] !== undefined) uids.push(Number(f[7]))
+  }
+  return uids
+}
+
+/** The uids of this network namespace's listeners on `port`; undefined where /proc does not show them. */
+export const listenerUids = (port: number): Array<number> | undefined => {
+  const texts = ["tcp", "tcp6"].map((file) => read(`/proc/self/net/${file}`))
+  return texts.every((text) => text === undefined)
+    ? undefined
+    : texts.flatMap((text) => listenerUidsIn(text ?? "", port))
+}
+
 /**
  * The fields of each line of a /proc/net/tcp table that holds `needle`, found with indexOf: a busy
  * machine's table has tens of thousands of lines, and a caller wants a few of them.

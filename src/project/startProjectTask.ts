@@ -28,6 +28,7 @@ import {
   type WaitResult
 } from "../supervisor/TaskRegistry.ts"
 import { Viewer } from "../supervisor/Viewer.ts"
+import { waitingFor } from "./chainProgress.ts"
 import { startedUnderWay, whileNeeding } from "./endSessionTasks.ts"
 import { Project } from "./Project.ts"
 import { type Condition, type ProjectTask, startOrder } from "./ProjectFile.ts"
@@ -162,7 +163,7 @@ const progressFor = (onProgress: WaitRequest["onProgress"], what: string): WaitR
     (elapsedMs, note) => onProgress(elapsedMs, `for ${what}${note === undefined ? "" : `; ${note}`}`)
 
 /** What a task's own wait waits for: its end (`exit: true`), or its readiness. */
-const waitedFor = (wait: WaitRequest | undefined) => wait?.exit === true ? "end" : "become ready"
+const waitedFor = (wait: WaitRequest | undefined) => wait?.exit === true ? "end" as const : "become ready" as const
 
 /**
  * A start asked to keep a task that another session's run already is (`keep: true`, `taskmux start`):
@@ -197,7 +198,7 @@ const alreadyRunning = (
       ? undefined
       : yield* registry.wait(task.name, {
         ...own,
-        onProgress: progressFor(onProgress, `"${task.name}" to ${waitedFor(own)}`)
+        onProgress: progressFor(onProgress, waitingFor(task.name, waitedFor(own)))
       })
     const now = yield* registry.get(task.name)
     const step = { name: task.name, pid: now.pid ?? pid, status: wait?.status ?? now.status }
@@ -362,8 +363,8 @@ export const startProjectTask = Effect.fnUntraced(function*(
                   })
                 ))
             // Progress names what the chain waits for, from its first moment (a person at `taskmux start` sees it).
-            const wanted = condition === "succeeded" ? "succeed" : `become ${condition}`
-            const waiting = progressFor(onProgress, `"${dependency}" to ${wanted}`)
+            const wanted = condition === "succeeded" ? "succeed" : `become ${condition}` as const
+            const waiting = progressFor(onProgress, waitingFor(dependency, wanted))
             const waits = condition === "succeeded" || condition === "ready" && task.waitFor !== undefined
             if (waits && waiting !== undefined) yield* waiting(0, undefined)
             if (condition === "succeeded") {
@@ -447,7 +448,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
         }
         const last = steps[steps.length - 1]!
         const ownWait = wanted ?? waitOf(target)
-        const ownProgress = progressFor(onProgress, `"${name}" to ${waitedFor(ownWait)}`)
+        const ownProgress = progressFor(onProgress, waitingFor(name, waitedFor(ownWait)))
         if (ownWait !== undefined && ownProgress !== undefined) yield* ownProgress(0, undefined)
         const wait = ownWait === undefined
           ? undefined

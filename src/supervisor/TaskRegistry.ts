@@ -677,7 +677,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           )
         })
 
-      const waitContext: WaitContext = { bufferLines: config.bufferLines, endHint, listed, show, shown }
+      const waitContext: WaitContext = { bufferLines: config.bufferLines, listed, show, shown }
       const wait = Effect.fn("TaskRegistry.wait")(function*(name: string, request: WaitRequest) {
         return yield* waitForTask(waitContext, yield* lookup(name), yield* Viewer, request)
       })

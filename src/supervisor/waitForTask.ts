@@ -15,7 +15,7 @@ import * as PortProbe from "../process/PortProbe.ts"
 import type { PortWanted } from "../process/PortProbe.ts"
 import * as procfs from "../process/procfs.ts"
 import { listeningPorts } from "../process/usage.ts"
-import { joinHints, pausedHint, silentHint, stdoutSilentHint } from "./hints.ts"
+import { endHint, joinHints, pausedHint, silentHint, stdoutSilentHint } from "./hints.ts"
 import type { ShownCursors, ShownPartial } from "./ShownCursors.ts"
 import type * as TaskActor from "./TaskActor.ts"
 import type { LastExit, TaskState } from "./TaskState.ts"
@@ -73,8 +73,6 @@ export interface WaitContext {
   readonly show: (viewer: ViewerShape, state: TaskState, cursor: number, last?: BufferedLine) => void
   /** The tasks there are (a port's holder is named as the task it is). */
   readonly listed: () => ReadonlyArray<TaskActor.TaskActor>
-  /** What an end needs said beyond its status. */
-  readonly endHint: (now: TaskState) => { hint?: string }
 }
 
 /** How often a waiter rescans at most, so a flood does not turn waiting into busy work. */
@@ -96,13 +94,13 @@ const SILENT_AFTER_MS = 250
 /** Lines looked through for a ready answer's last lines (a summary shows fewer). */
 const READY_LINES = 16
 
-/** Waits on `actor` for what `request` asks, as `viewer`'s call (its cursor, and what it was shown). */
 /** A task's process as an answer names it: its own pid, or (a shell line's program, npm's node) one below it. */
 const processOf = (task: TaskActor.TaskActor, pid: number | null) =>
   pid === task.state().pid ? `pid ${pid}` : `its process ${pid}`
 
+/** Waits on `actor` for what `request` asks, as `viewer`'s call (its cursor, and what it was shown). */
 export const waitForTask = Effect.fnUntraced(function*(
-  { bufferLines, endHint, listed, show, shown }: WaitContext,
+  { bufferLines, listed, show, shown }: WaitContext,
   actor: TaskActor.TaskActor,
   viewer: ViewerShape,
   request: WaitRequest

@@ -10,6 +10,7 @@ import { type Context, Effect } from "effect"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import type { ToolEnv } from "../mcp/Tool.ts"
+import { listenerUids } from "../process/procfs.ts"
 import type { Notifier } from "../supervisor/Notifier.ts"
 import { tokensOf } from "./guard.ts"
 import { portFileOf, preferredPort, projectPort } from "./projectPort.ts"
@@ -51,16 +52,8 @@ const newToken = (file: string): string => {
  * project's page, a dev server of theirs. Undefined where it cannot tell.
  */
 const heldByThisUser = (port: number): boolean | undefined => {
-  try {
-    const local = `:${port.toString(16).toUpperCase().padStart(4, "0")}`
-    const uids = ["tcp", "tcp6"].flatMap((table) =>
-      fs.readFileSync(`/proc/self/net/${table}`, "latin1").split("\n").map((line) => line.trim().split(/\s+/))
-        .filter((f) => f[3] === "0A" && f[1]?.endsWith(local)).map((f) => Number(f[7]))
-    )
-    return uids.length === 0 ? undefined : uids.every((uid) => uid === process.getuid?.())
-  } catch {
-    return undefined
-  }
+  const uids = listenerUids(port)
+  return uids === undefined || uids.length === 0 ? undefined : uids.every((uid) => uid === process.getuid?.())
 }
 
 /** The project's next ports, tried in turn where the first is taken, before one the system picks. */

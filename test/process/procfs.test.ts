@@ -6,7 +6,14 @@ import fc from "fast-check"
 import { spawn } from "node:child_process"
 import * as Net from "node:net"
 import { describe, expect, it } from "vitest"
-import { commandLine, listenersIn, listeningSockets, peerUid, peerUidsIn } from "../../src/process/procfs.ts"
+import {
+  commandLine,
+  listenersIn,
+  listenerUidsIn,
+  listeningSockets,
+  peerUid,
+  peerUidsIn
+} from "../../src/process/procfs.ts"
 import { withLoopbackConnection } from "../helpers.ts"
 
 /** The table as the kernel writes it, with a line per socket: local address, state, uid, inode. */
@@ -46,6 +53,20 @@ describe("procfs's socket table", () => {
     fc.assert(fc.property(fc.array(row, { maxLength: 60 }), (rows) => {
       const text = table(rows)
       expect(listenersIn(text)).toEqual(reference(text))
+    }))
+  })
+
+  it("gives the uids of exactly the listeners on a port", () => {
+    const row = fc.record({
+      v6: fc.boolean(),
+      port: fc.constantFrom(80, 8080, 20_480),
+      state: fc.constantFrom(0x01, 0x06, 0x0a),
+      uid: fc.integer({ min: 0, max: 70000 }),
+      inode: fc.integer({ min: 0, max: 2 ** 31 })
+    })
+    fc.assert(fc.property(fc.array(row, { maxLength: 40 }), fc.constantFrom(80, 8080, 20_480), (rows, port) => {
+      const listening = rows.filter((r) => r.state === 0x0a && r.port === port).map((r) => r.uid)
+      expect(listenerUidsIn(table(rows), port)).toEqual(listening)
     }))
   })
 
