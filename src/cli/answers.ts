@@ -2,6 +2,7 @@
  * What the CLI reads of the tools' answers (their structuredContent). Loose on purpose: a field the
  * supervisor adds later is shown when present and never required.
  */
+import { describeEnd, type TaskStatus } from "../domain/Task.ts"
 
 export interface ListedTask {
   readonly name: string
@@ -139,4 +140,25 @@ export const runFailure = (
       : `"${name}" ended before it was ready`
   }
   return undefined
+}
+
+/**
+ * Why `taskmux wait --exit` exits 1 after printing its answer, or undefined: it did not end in time, or
+ * ended otherwise than exiting 0 (`taskmux wait build --exit && ./deploy` must not go on).
+ */
+export const endFailure = (
+  answer: {
+    readonly status?: TaskStatus
+    readonly exitCode?: number | null
+    readonly signal?: string | null
+    readonly timedOut?: boolean
+  },
+  name: string
+): string | undefined => {
+  const { exitCode, signal, status, timedOut } = answer
+  if (timedOut === true) return `"${name}" did not end in time; it keeps running`
+  if (status === "exited") return undefined
+  return `"${name}" ended: ${
+    status === undefined ? "how, unknown" : describeEnd(status, exitCode ?? null, signal ?? null)
+  }`
 }

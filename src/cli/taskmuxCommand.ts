@@ -13,13 +13,13 @@ import packageJson from "../../package.json" with { type: "json" }
 import { lostListed, type LostTask, readLost } from "../daemon/lostRecord.ts"
 import { runtimePaths } from "../daemon/runtimePaths.ts"
 import { jsonEscapingControls } from "../domain/escapeControls.ts"
-import { describeEnd, type TaskStatus } from "../domain/Task.ts"
+import type { TaskStatus } from "../domain/Task.ts"
 import { waitedOn } from "../project/chainProgress.ts"
 import { definedListed } from "../project/definedListed.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import { readProject } from "../project/Project.ts"
 import { listenAddress } from "../web/listenAddress.ts"
-import { isLive, type ListAnswer, notRunYet, runFailure, wentWithSession } from "./answers.ts"
+import { endFailure, isLive, type ListAnswer, notRunYet, runFailure, wentWithSession } from "./answers.ts"
 import { attach } from "./attach.ts"
 import { CliFailure, ExitCode } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
@@ -668,15 +668,8 @@ const waitCommand = Command.make(
           Effect.flatMap(io.stopRequested, () => Effect.fail(CliFailure.interrupted("Stopped waiting.")))
         )
         yield* printAnswer(answer, input.json, input.name)
-        const { exitCode, signal, status, timedOut } = answer.structured
         const failure = "exit" in what && what.exit === true
-          ? timedOut === true
-            ? `"${input.name}" did not end in time; it keeps running`
-            : status === "exited"
-            ? undefined
-            : `"${input.name}" ended: ${
-              status === undefined ? "how, unknown" : describeEnd(status, exitCode ?? null, signal ?? null)
-            }`
+          ? endFailure(answer.structured, input.name)
           : runFailure(answer.structured, input.name)
         if (failure !== undefined) return yield* CliFailure.failed(failure)
       }))

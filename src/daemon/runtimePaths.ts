@@ -18,7 +18,7 @@ export interface RuntimePaths {
   readonly socket: string
   /** Held (a SQLite exclusive lock) by the one supervisor of the project. */
   readonly lock: string
-  /** What ran, for the next supervisor if this one dies (see TaskRecord). */
+  /** What ran, for the next supervisor if this one dies (see daemon/LostTasks.ts and lostRecord.ts). */
   readonly record: string
   /** The supervisor's stderr. */
   readonly log: string

@@ -14,7 +14,6 @@
  * path), as the ring belongs to the task and only they write to it.
  */
 import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Schedule, Scope, type Tracer } from "effect"
-import * as fs from "node:fs"
 import type { TaskmuxConfig } from "../Config.ts"
 import {
   InputNotRead,
@@ -43,7 +42,7 @@ import { UsageSampler } from "../process/usage.ts"
 import type { Watchdog } from "../process/Watchdog.ts"
 import type { Notifier } from "./Notifier.ts"
 import { backoff, decide, type RestartPolicy } from "./RestartPolicy.ts"
-import { checkDirectory } from "./startPolicy.ts"
+import { checkDirectory, type DirectoryIdentity, isSameDirectory, lookAtDirectory } from "./startPolicy.ts"
 import { freshState, runReset, type TaskSpec, type TaskState } from "./TaskState.ts"
 import { explainRun, runEnv } from "./taskViews.ts"
 
@@ -341,10 +340,11 @@ export const make = (
      * run (`policyRun`) that a limit that passes (files, processes) kept from starting: see restartFailed.
      */
     const startRun = Effect.fnUntraced(function*(policyRun = false) {
-      const cwdProblem = yield* checkDirectory(state.cwd)
+      const look = yield* lookAtDirectory(state.cwd)
       // Which directory the run starts in, not only its path: one removed and made again (a worktree's path
       // given to another branch, a fresh clone) is another, which this run does not run in.
-      runDirectory = cwdProblem === undefined ? directoryIdentity(state.cwd) : undefined
+      runDirectory = look.problem === undefined ? look.identity : undefined
+      const cwdProblem = look.problem
       if (cwdProblem !== undefined) {
         // A directory that went away since the last run says so; anything else is said as it is.
         const error = state.lastExit !== null && cwdProblem === "does not exist"
@@ -678,7 +678,7 @@ export const make = (
                 // The same command again: a call that timed out on the client, its run going on; unless the
                 // directory at its path is another now (a new checkout there), which it does not run in.
                 const sameCommand = message.spec.commandLine === state.commandLine && message.spec.cwd === state.cwd
-                const sameRun = sameCommand && (yield* sameDirectory(runDirectory, message.spec.cwd))
+                const sameRun = sameCommand && (yield* isSameDirectory(runDirectory, message.spec.cwd))
                 return yield* new TaskAlreadyRunning({
                   name,
                   pid: state.pid,
@@ -1014,28 +1014,3 @@ const ownerText = (state: TaskState, asker: string | null) =>
     : state.session === asker
     ? ""
     : `started by another session${state.client !== null ? ` (${state.client})` : ""} at ${state.since}`
-
-interface DirectoryIdentity {
-  readonly dev: number
-  readonly ino: number
-}
-
-const directoryIdentity = (path: string): DirectoryIdentity | undefined => {
-  try {
-    const { dev, ino } = fs.statSync(path)
-    return { dev, ino }
-  } catch {
-    return undefined
-  }
-}
-
-/**
- * Whether `path` is still the directory a run started in; unknown, or a mount that does not answer within
- * a second, counts as the same (looked at off the event loop: a hung mount must not freeze the server).
- */
-const sameDirectory = (identity: DirectoryIdentity | undefined, path: string) =>
-  identity === undefined ?
-    Effect.succeed(true) :
-    Effect.promise(() =>
-      fs.promises.stat(path).then(({ dev, ino }) => dev === identity.dev && ino === identity.ino, () => false)
-    ).pipe(Effect.timeoutOption(1_000), Effect.map(Option.getOrElse(() => true)))

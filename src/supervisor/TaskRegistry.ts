@@ -270,7 +270,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly endSession: (session: string) => Effect.Effect<void>
   /** Makes `name` `to`'s, if it is still `from`'s: a dependency that must outlive the session that started it. */
   readonly handOver: (name: string, from: string, to: TaskActor.Owner) => Effect.Effect<void>
-  /** Every task as the record on disk keeps it (see TaskRecord). */
+  /** Every task as the record on disk keeps it (see daemon/LostTasks.ts, which writes it). */
   readonly records: Effect.Effect<ReadonlyArray<RecordedTask>>
   /** Tasks running now, and how many of them are kept. */
   readonly running: Effect.Effect<{ readonly all: number; readonly kept: number }>

@@ -4,7 +4,7 @@
  * and a readable name when the caller gave none.
  */
 import { Effect, Option } from "effect"
-import { constants } from "node:fs"
+import { constants, type Stats } from "node:fs"
 import { access, realpath, stat } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { CommandRefused, CwdOutsideRoot } from "../domain/errors.ts"
@@ -44,40 +44,73 @@ export const checkPolicy = Effect.fnUntraced(function*(
 
 /** How long a start waits for its directory to be looked at: a mount that hangs must not hold the task. */
 const DIRECTORY_CHECK_MS = 3_000
-/** Looks under way, by directory: a hung one takes one of libuv's four threads once, not once per start. */
-const checking = new Map<string, Promise<string | undefined>>()
+/** How long a start of a running task waits to learn whether its directory was replaced; unknown counts as not. */
+const SAME_DIRECTORY_MS = 1_000
 
-/** Why `cwd` cannot be used, or undefined when it is a directory this user can enter. */
-export const checkDirectory = (cwd: string) =>
+/**
+ * Which directory is at a path: device, inode and birth. A directory removed and made again (a fresh clone, a
+ * worktree's path given to another branch) is another, even where it gets the same inode (ext4 reuses it at once).
+ */
+export type DirectoryIdentity = string
+
+const identityOf = (stat: Stats): DirectoryIdentity => `${stat.dev}:${stat.ino}:${stat.birthtimeMs}`
+
+/** Why a directory cannot be used, or which one it is. */
+type Look = { readonly problem: string } | { readonly problem?: undefined; readonly identity: DirectoryIdentity }
+
+/** Looks under way, by directory: a hung one takes one of libuv's four threads once, not once per start. */
+const looking = new Map<string, Promise<Look>>()
+
+/** Why `cwd` cannot be used, or (a directory this user can enter) which directory it is, looked at off the event loop. */
+export const lookAtDirectory = (cwd: string): Effect.Effect<Look> =>
   Effect.promise(() => {
-    let check = checking.get(cwd)
-    if (check === undefined) {
-      check = lookAt(cwd).finally(() => checking.delete(cwd))
-      checking.set(cwd, check)
+    let look = looking.get(cwd)
+    if (look === undefined) {
+      look = lookAt(cwd).finally(() => looking.delete(cwd))
+      looking.set(cwd, look)
     }
-    return check
+    return look
   }).pipe(
     Effect.timeoutOption(DIRECTORY_CHECK_MS),
-    Effect.map(Option.getOrElse(() =>
-      `does not answer (nothing came back within ${DIRECTORY_CHECK_MS / 1000} s: a network or FUSE mount that hangs?)`
-    ))
+    Effect.map(Option.getOrElse((): Look => ({
+      problem: `does not answer (nothing came back within ${
+        DIRECTORY_CHECK_MS / 1000
+      } s: a network or FUSE mount that hangs?)`
+    })))
   )
 
-const lookAt = async (cwd: string): Promise<string | undefined> => {
-  if (cwd.includes("\0")) return "contains a NUL byte (\\u0000), which no path can hold"
+/** Why `cwd` cannot be used, or undefined when it is a directory this user can enter. */
+export const checkDirectory = (cwd: string) => Effect.map(lookAtDirectory(cwd), (look) => look.problem)
+
+const lookAt = async (cwd: string): Promise<Look> => {
+  if (cwd.includes("\0")) return { problem: "contains a NUL byte (\\u0000), which no path can hold" }
+  let found: Stats
   try {
-    if (!(await stat(cwd)).isDirectory()) return "is not a directory"
+    found = await stat(cwd)
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    return code === "ENOENT" ? "does not exist" : `cannot be used (${code})`
+    return { problem: code === "ENOENT" ? "does not exist" : `cannot be used (${code})` }
   }
+  if (!found.isDirectory()) return { problem: "is not a directory" }
   // stat works on a directory its user may not enter (0700, another's): the start would fail in chdir,
   // as if the command could not run.
   return access(cwd, constants.X_OK).then(
-    () => undefined,
-    () => "cannot be entered by this user (no search permission)"
+    () => ({ identity: identityOf(found) }),
+    () => ({ problem: "cannot be entered by this user (no search permission)" })
   )
 }
+
+/**
+ * Whether `path` is still the directory `identity` names; unknown, or a mount that does not answer within
+ * SAME_DIRECTORY_MS, counts as the same (looked at off the event loop: a hung mount must not freeze the server).
+ */
+export const isSameDirectory = (identity: DirectoryIdentity | undefined, path: string): Effect.Effect<boolean> =>
+  identity === undefined ?
+    Effect.succeed(true) :
+    Effect.promise(() => stat(path).then((now) => identityOf(now) === identity, () => false)).pipe(
+      Effect.timeoutOption(SAME_DIRECTORY_MS),
+      Effect.map(Option.getOrElse(() => true))
+    )
 
 /**
  * What a task starts from: the environment of who started it (a session's front or CLI; else the

@@ -1,6 +1,6 @@
 /** How the CLI tells a tool's errors apart: by the tag the answer carries, by the words where it has none. */
 import { describe, expect, it } from "vitest"
-import { isGone, loggedIn, notRunYet, runFailure, wentWithSession } from "../../src/cli/answers.ts"
+import { endFailure, isGone, loggedIn, notRunYet, runFailure, wentWithSession } from "../../src/cli/answers.ts"
 
 describe("a tool's error, as the CLI reads it", () => {
   it("goes by its tag, whatever its words say", () => {
@@ -34,5 +34,19 @@ describe("when start, restart and stop exit 1 after their answer", () => {
     expect(runFailure({ status: "exited", timedOut: true }, "db")).toBeUndefined()
     expect(runFailure({ status: "running", matched: false }, "web")).toMatch(/listens on another port/)
     expect(runFailure({ status: "exited", matched: false }, "web")).toBe("\"web\" ended before it was ready")
+  })
+})
+
+describe("taskmux wait --exit's exit code", () => {
+  it("is 0 only for a run that exited 0 in time", () => {
+    expect(endFailure({ status: "exited", exitCode: 0, signal: null }, "build")).toBeUndefined()
+    expect(endFailure({ status: "running", timedOut: true }, "build")).toBe(
+      "\"build\" did not end in time; it keeps running"
+    )
+    expect(endFailure({ status: "crashed", exitCode: 2, signal: null }, "build")).toBe(
+      "\"build\" ended: crashed, exit code 2"
+    )
+    expect(endFailure({ status: "stopped", exitCode: null, signal: "SIGTERM" }, "build")).toMatch(/^"build" ended: /)
+    expect(endFailure({}, "build")).toBe("\"build\" ended: how, unknown")
   })
 })

@@ -226,7 +226,7 @@ describe("no orphans when the server is killed on a busy desktop", () => {
   // task's output goes through them all, and must not hold back the signals.
   it(
     "SIGKILL of the server ends 20 running trees within 2 s while other processes hold 57,000 descriptors",
-    async () => {
+    async ({ skip }) => {
       // Three, each under the usual limit of 20,000 a process.
       const holders = Array.from({ length: 3 }, () =>
         spawn("python3", [
@@ -245,7 +245,7 @@ describe("no orphans when the server is killed on a busy desktop", () => {
           })
         ))
         // Where a process may not hold that many (a lower limit), there is no such desktop to be on.
-        if (!held.every(Boolean)) return
+        if (!held.every(Boolean)) return skip("a process may not hold 19,000 descriptors here")
         const s = await connect()
         const pids: Array<number> = []
         for (let i = 0; i < 20; i++) {

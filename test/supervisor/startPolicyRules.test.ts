@@ -1,10 +1,18 @@
 // Boundaries a mutation-testing review (h23b) found unguarded: each test fails with its guard changed.
 import { Effect } from "effect"
-import { mkdirSync, mkdtempSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmdirSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
-import { baseEnv, checkDirectory, checkPolicy, commandLine, taskEnv } from "../../src/supervisor/startPolicy.ts"
+import {
+  baseEnv,
+  checkDirectory,
+  checkPolicy,
+  commandLine,
+  isSameDirectory,
+  lookAtDirectory,
+  taskEnv
+} from "../../src/supervisor/startPolicy.ts"
 
 const policy = (over: Record<string, unknown> = {}) =>
   ({ allow: [], deny: [], cwdRoot: undefined, inheritEnv: true, envAllow: [], ...over }) as never
@@ -59,5 +67,16 @@ describe("start policy", () => {
   it("a cwd with a NUL is refused with its reason", async () => {
     // sp09
     expect(await Effect.runPromise(checkDirectory("/tmp\0x"))).toMatch(/NUL/)
+  })
+
+  it("a directory removed and made again at its path is another, though its inode number comes back", async () => {
+    const dir = NodePath.join(mkdtempSync(NodePath.join(os.tmpdir(), "again-")), "app")
+    mkdirSync(dir)
+    const first = await Effect.runPromise(lookAtDirectory(dir))
+    const identity = "identity" in first ? first.identity : expect.unreachable(first.problem)
+    expect(await Effect.runPromise(isSameDirectory(identity, dir))).toBe(true)
+    rmdirSync(dir)
+    mkdirSync(dir)
+    expect(await Effect.runPromise(isSameDirectory(identity, dir))).toBe(false)
   })
 })

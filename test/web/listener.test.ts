@@ -355,12 +355,12 @@ describe("the web listener", () => {
     })
   })
 
-  it.each(["127.0.0.1", "::1"])(
+  it.for(["127.0.0.1", "::1"])(
     "where another user's program holds the project's port on %s, the page moves with a new token and says so",
-    async (address) => {
-      if (address === "::1" && !(await hasIpv6())) return
+    async (address, { skip }) => {
+      if (address === "::1" && !(await hasIpv6())) return skip("no IPv6 here")
       // Another user's listener: as root, a child of uid 65534 (nobody); otherwise not to be had here.
-      if (process.getuid?.() !== 0) return
+      if (process.getuid?.() !== 0) return skip("only root can run a listener as another user")
       const elsewhere = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-squat-"))
       const paths = runtimePaths(elsewhere, { XDG_RUNTIME_DIR: runtime })
       const old = "1".repeat(64)
