@@ -43,7 +43,16 @@ import type { Watchdog } from "../process/Watchdog.ts"
 import type { Notifier } from "./Notifier.ts"
 import { backoff, decide, type RestartPolicy } from "./RestartPolicy.ts"
 import { checkDirectory, type DirectoryIdentity, isSameDirectory, lookAtDirectory } from "./startPolicy.ts"
-import { freshState, runReset, type TaskSpec, type TaskState } from "./TaskState.ts"
+import {
+  afterRun,
+  failedRun,
+  freshState,
+  type RunEnd,
+  runReset,
+  stoppedNow,
+  type TaskSpec,
+  type TaskState
+} from "./TaskState.ts"
 import { explainRun, runEnv } from "./taskViews.ts"
 
 export type { LastExit, TaskSpec, TaskState } from "./TaskState.ts"
@@ -447,8 +456,7 @@ export const make = (
       return { name, pid: process.pid, status: state.status } satisfies Started
     })
 
-    const fail = (error: string) =>
-      update({ status: "failed", error, endedAt: new Date().toISOString(), pid: null, process: undefined })
+    const fail = (error: string) => update(failedRun(error, new Date().toISOString()))
 
     /** Records how `ended` ended, announces it, and runs it again if its policy says so. */
     const endRun = Effect.fnUntraced(function*(ended: Run, exit: ExitInfo, stuck = false) {
@@ -540,38 +548,24 @@ export const make = (
      * The state after a run's end (a run of `runMs`, on the monotonic clock): `restarting` for `restartInMs`,
      * or ended (for good, when `gaveUp` says why).
      */
-    const finish = (
-      { leftRunning = [], stoppedBy, ...end }: {
-        readonly status: TaskStatus
-        readonly exitCode: number | null
-        readonly signal: string | null
-        readonly leftRunning?: ReadonlyArray<string>
-        readonly stoppedBy?: string | undefined
-      },
-      runMs: number,
-      gaveUp?: string,
-      restartInMs?: number
-    ) => {
-      const endedAt = new Date().toISOString()
+    const finish = (end: RunEnd, runMs: number, gaveUp?: string, restartInMs?: number) => {
       const explained = explainRun(state)
-      update({
-        status: restartInMs === undefined ? end.status : "restarting",
-        exitCode: end.exitCode,
-        signal: end.signal,
+      const endedAt = new Date().toISOString()
+      update(afterRun(end, {
         endedAt,
-        lastRunMs: runMs,
-        process: undefined,
-        restartDueMs: restartInMs === undefined ? null : performance.now() + restartInMs,
-        lastExit: { ...end, at: endedAt },
+        nowMs: performance.now(),
+        runMs,
         exitHeadline: headline(explained),
-        leftRunning,
-        stoppedBy: stoppedBy ?? null,
-        ...(gaveUp !== undefined && { error: gaveUp })
-      })
+        restartInMs,
+        gaveUp
+      }))
+      const { leftRunning = [], stoppedBy } = end
       notifier.publish({
         _tag: "TaskExit",
         name,
-        ...end,
+        status: end.status,
+        exitCode: end.exitCode,
+        signal: end.signal,
         ...(leftRunning.length > 0 && { leftRunning }),
         ...(stoppedBy !== undefined && { stoppedBy }),
         errorLines: explained.errorLines,
@@ -630,9 +624,7 @@ export const make = (
         // Between runs: no process to signal, just no further run. The last run's end was announced.
         yield* Fiber.interrupt(timer)
         timer = undefined
-        if (request.restart !== true) {
-          update({ status: "stopped", restartDueMs: null, endedAt: new Date().toISOString() })
-        }
+        if (request.restart !== true) update(stoppedNow(new Date().toISOString()))
       } else if (isFinished(state.status) && state.endedAt !== null && request.endedUnderWay !== true) {
         return { ...ended(state), endedBefore: state.endedAt }
       }
@@ -976,7 +968,7 @@ export const make = (
         if (run !== undefined || timer !== undefined) {
           run = undefined
           timer = undefined
-          update({ status: "stopped", endedAt: new Date().toISOString(), process: undefined, restartDueMs: null })
+          update(stoppedNow(new Date().toISOString()))
         }
       })
     ).pipe(Effect.andThen(closeMailbox), Effect.andThen(Effect.sync(() => context.onEnd(self))))

@@ -5,7 +5,7 @@
  * actor lives in a scope of its own under the registry's, closed in parallel on shutdown, and each
  * actor's runs end their whole process tree as their scopes close.
  */
-import { Context, Effect, Exit, Layer, PubSub, Scope, Struct } from "effect"
+import { Context, Effect, Exit, Layer, PubSub, Scope } from "effect"
 import { unlink } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../Config.ts"
@@ -44,6 +44,7 @@ import { type BufferedLine, OutputBuffer, type ReadOptions } from "../output/Out
 import { EmulatorLoadFailed, type Screen } from "../output/TerminalScreen.ts"
 import * as ProcessTree from "../process/ProcessTree.ts"
 import { Watchdog } from "../process/Watchdog.ts"
+import { type GoneTask, goneTask, makeGoneTasks, type RemovedTask } from "./GoneTasks.ts"
 import { askedBy, endHint, ownerLeft } from "./hints.ts"
 import { Notifier } from "./Notifier.ts"
 import type { RestartPolicy } from "./RestartPolicy.ts"
@@ -52,83 +53,26 @@ import { makeShownCursors } from "./ShownCursors.ts"
 import { baseEnv, checkPolicy, isGeneratedName, uniqueName } from "./startPolicy.ts"
 import * as TaskActor from "./TaskActor.ts"
 import type { Ended, Started, StopRequest, TaskState } from "./TaskActor.ts"
-import { cleanFor, cpuOf, explainRun, info, runEnv, summary, toLineRecord } from "./taskViews.ts"
+import {
+  cleanFor,
+  cpuOf,
+  explainRun,
+  info,
+  type RecordedTask,
+  recordOf,
+  runEnv,
+  summary,
+  toLineRecord
+} from "./taskViews.ts"
 import { isFenced, Viewer, type ViewerShape } from "./Viewer.ts"
 import { awaitChange, type WaitContext, waitForTask, type WaitRequest, type WaitResult } from "./waitForTask.ts"
 
 export type { Ended, Started, StopRequest } from "./TaskActor.ts"
 export type { WaitRequest, WaitResult } from "./waitForTask.ts"
 
-/** What the record on disk keeps of a task: its spec (to start it again) and how it is now (to show it). */
-const RECORDED = [
-  "name",
-  "command",
-  "args",
-  "commandLine",
-  "cwd",
-  "env",
-  "notifyOnExit",
-  "policy",
-  "terminal",
-  "session",
-  "client",
-  "since",
-  "status",
-  "pid",
-  "exitCode",
-  "signal",
-  "startedAt",
-  "endedAt"
-] as const
-
-export type RecordedTask = Pick<TaskState, typeof RECORDED[number]> & { readonly logFile: string | null }
-
-/** What the record keeps of a task as it is now. */
-const recordOf = (state: TaskState): RecordedTask => ({
-  ...Struct.pick(state, RECORDED),
-  logFile: state.log?.path ?? null
-})
-
-/**
- * A task forgotten with the session that owned it: not listed (a supervisor that served a thousand
- * conversations lists only what is live or kept), but asked for by name, what became of it and where
- * its output is (the next conversation reading the test run the last one made).
- */
-export interface GoneTask extends RecordedTask {
-  /** How it ended, and when its session took it. */
-  readonly reason: string
-}
-
-/** What a gone task's reason says of a log file the disk cut short: its last lines are not the run's. */
-const LOG_STOPS_SHORT = "which stops short"
-export const logStopsShort = (task: GoneTask) => task.reason.includes(LOG_STOPS_SHORT)
-
-/** The most tasks gone with their sessions that are remembered; the oldest is forgotten first. */
-const GONE_KEPT = 64
-
-/**
- * A task remove_task took: another session, the page or the person may remove what a conversation runs,
- * and that conversation, asking for it by name, is told so rather than that there never was such a task.
- */
-export interface RemovedTask {
-  readonly name: string
-  /** "remove_task from taskmux ui". */
-  readonly by: string
-  readonly at: string
-  readonly commandLine: string
-  /** Its last run's, unless deleted with it. */
-  readonly logFile: string | null
-}
-
-/** Sets `key` newest, the oldest forgotten past GONE_KEPT. */
-const keepLast = <A>(map: Map<string, A>, key: string, value: A) => {
-  map.delete(key)
-  map.set(key, value)
-  for (const oldest of map.keys()) {
-    if (map.size <= GONE_KEPT) break
-    map.delete(oldest)
-  }
-}
+export type { GoneTask, RemovedTask } from "./GoneTasks.ts"
+export { logStopsShort } from "./GoneTasks.ts"
+export type { RecordedTask } from "./taskViews.ts"
 
 /**
  * Output that tasks which ended may hold in memory in all, in whole rings (--buffer-bytes; 64 MiB at the
@@ -464,8 +408,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           }
           actors.set(name, actor)
           scopes.set(actor, scope)
-          gone.delete(name)
-          removedNames.delete(name)
+          past.taken(name)
           for (const follow of nameWatchers.get(name) ?? []) follow(actor)
           notifier.publish({ _tag: "TaskAdded", name })
           return actor
@@ -518,13 +461,21 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         return yield* command(name, (actor) => actor.stop({ ...request, by }))
       })
 
+      /**
+       * A fenced session runs again, or types into, only what its fence would let it start: another's kept
+       * `deploy`, a shell (typing runs what the shell runs), one handed to it when another session ended.
+       */
+      const withinFence = (viewer: ViewerShape, task: TaskState) =>
+        isFenced(viewer.policy)
+          ? Effect.asVoid(
+            checkPolicy(viewer.policy, { command: task.command, args: task.args ?? undefined, cwd: task.cwd })
+          )
+          : Effect.void
+
       const restart = Effect.fn("TaskRegistry.restart")(function*(name: string) {
         const viewer = yield* Viewer
-        // A fenced session runs again only what its fence would let it start (another's kept `deploy`).
-        if (viewer.policy !== undefined) {
-          const now = (yield* lookup(name)).state()
-          yield* checkPolicy(viewer.policy, { command: now.command, args: now.args ?? undefined, cwd: now.cwd })
-        }
+        // Looked up only then: a restart sent right behind a start that brings a removed task back goes to it.
+        if (isFenced(viewer.policy)) yield* withinFence(viewer, (yield* lookup(name)).state())
         const by = askedBy("restart_task", viewer)
         return yield* command(name, (actor) => actor.restart(by))
       })
@@ -575,7 +526,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
                 Effect.andThen(Effect.sync(() => {
                   // Removed, and its name not taken since by a new start.
                   if (actor.state().removed && (actors.get(actor.name) ?? actor) === actor) {
-                    remember(actor.state(), ran, by)
+                    const state = actor.state()
+                    past.remember(goneTask(state, ran, by, state.log?.stats().error ?? null))
                   }
                 }))
               )
@@ -584,24 +536,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         )
       })
 
-      /** What a task its session took with it became, for whoever asks for it by name later. */
-      const gone = new Map<string, GoneTask>()
-      const remember = (state: TaskState, ran: boolean, by: string) => {
-        const end = ran
-          ? `it was stopped when ${by}, at ${state.endedAt}`
-          : `it ${describeEnd(state.status, state.exitCode, state.signal)} at ${state.endedAt}, and then ${by}`
-        const record = recordOf(state)
-        // A log the disk refused has its first lines only: not the run's last, which the ring held and goes with it.
-        const logError = state.log?.stats().error ?? null
-        const short = logError === null ? "" : ` (${LOG_STOPS_SHORT}, the disk refused the rest: ${logError})`
-        // With its spec: restart_task (or start_task { name }) runs it again, as one a dead supervisor lost.
-        keepGone({
-          ...record,
-          reason: `${end}${record.logFile === null ? "" : `. Its output: ${record.logFile}${short}`}`
-        })
-      }
-      const keepGone = (task: GoneTask) => keepLast(gone, task.name, task)
-      const removedNames = new Map<string, RemovedTask>()
+      /** What became of names no task holds now: gone with their session, or removed. */
+      const past = makeGoneTasks()
 
       const handOver = (name: string, from: string, to: TaskActor.Owner) =>
         Effect.ignore(Effect.flatMap(lookup(name), (actor) => actor.handOver(from, to)))
@@ -741,16 +677,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         // What it printed before these keys is not their answer: a wait that follows starts after it, and
         // the line typed at (a prompt) does not match again once the echo of the keys completes it.
         const before = (yield* lookup(name)).state()
-        // Typing into another's task runs what it runs (a shell, a REPL): a fenced session types only
-        // into what its fence would let it start, as it restarts only that.
         const viewer = yield* Viewer
-        if (isFenced(viewer.policy) && before.session !== viewer.id) {
-          yield* checkPolicy(viewer.policy, {
-            command: before.command,
-            args: before.args ?? undefined,
-            cwd: before.cwd
-          })
-        }
+        yield* withinFence(viewer, before)
         const typed = data !== "" || eof
           ? before.buffer.read({ tail: 1, transform: cleanFor(before) }).lines.at(-1)
           : undefined
@@ -794,7 +722,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         const state = actor.state()
         // Its name not taken since by a new start.
         if ((actors.get(name) ?? actor) === actor) {
-          keepLast(removedNames, name, {
+          past.removedNow({
             name,
             by,
             at: new Date().toISOString(),
@@ -821,17 +749,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         signal,
         remove,
         endSession,
-        gone: (name) => gone.get(name),
-        forgetGone: (name) => {
-          const task = gone.get(name)
-          gone.delete(name)
-          return task
-        },
-        goneTasks: () => [...gone.values()],
-        recall: (tasks) => {
-          for (const task of tasks) if (!actors.has(task.name)) keepGone(task)
-        },
-        removed: (name) => removedNames.get(name),
+        gone: past.gone,
+        forgetGone: past.forgetGone,
+        goneTasks: past.goneTasks,
+        recall: (tasks) => past.recall(tasks, (name) => actors.has(name)),
+        removed: past.removed,
         handOver,
         records,
         running

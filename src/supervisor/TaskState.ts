@@ -103,21 +103,11 @@ export const freshState = (name: string, spec: TaskSpec, buffer: OutputBuffer): 
   screen: spec.terminal === null ? null : new TerminalScreen(spec.terminal),
   buffer,
   // Claimed: a second start of the name is refused while the first is spawning.
-  status: "running",
-  pid: null,
-  exitCode: null,
-  signal: null,
-  error: null,
-  restarts: 0,
-  startedAt: new Date().toISOString(),
-  runStartedMs: performance.now(),
-  lastRunMs: null,
-  endedAt: null,
+  ...runReset(0),
   lastExit: null,
   stoppedBy: null,
   exitHeadline: null,
   leftRunning: [],
-  restartDueMs: null,
   process: undefined,
   log: undefined,
   logFiles: [],
@@ -126,7 +116,20 @@ export const freshState = (name: string, spec: TaskSpec, buffer: OutputBuffer): 
 })
 
 /** The fields a new run of the same task starts with. */
-export const runReset = (restarts: number): Partial<TaskState> => ({
+export const runReset = (restarts: number): Pick<
+  TaskState,
+  | "status"
+  | "restarts"
+  | "pid"
+  | "exitCode"
+  | "signal"
+  | "error"
+  | "startedAt"
+  | "runStartedMs"
+  | "lastRunMs"
+  | "endedAt"
+  | "restartDueMs"
+> => ({
   status: "running",
   restarts,
   pid: null,
@@ -137,5 +140,60 @@ export const runReset = (restarts: number): Partial<TaskState> => ({
   runStartedMs: performance.now(),
   lastRunMs: null,
   endedAt: null,
+  restartDueMs: null
+})
+
+/** How a run ended, as its end is recorded and announced. */
+export interface RunEnd {
+  readonly status: TaskStatus
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly leftRunning?: ReadonlyArray<string> | undefined
+  readonly stoppedBy?: string | undefined
+}
+
+/**
+ * The state after a run's end, at `endedAt` (wall) and `nowMs` (monotonic): `restarting` for `restartInMs`,
+ * or ended (for good, `gaveUp` saying why). `runMs`: how long the run lasted, on the monotonic clock.
+ */
+export const afterRun = (
+  { leftRunning = [], stoppedBy, ...end }: RunEnd,
+  at: {
+    readonly endedAt: string
+    readonly nowMs: number
+    readonly runMs: number
+    readonly exitHeadline: string | null
+    readonly restartInMs?: number | undefined
+    readonly gaveUp?: string | undefined
+  }
+): Partial<TaskState> => ({
+  status: at.restartInMs === undefined ? end.status : "restarting",
+  exitCode: end.exitCode,
+  signal: end.signal,
+  endedAt: at.endedAt,
+  lastRunMs: at.runMs,
+  process: undefined,
+  restartDueMs: at.restartInMs === undefined ? null : at.nowMs + at.restartInMs,
+  lastExit: { ...end, at: at.endedAt },
+  exitHeadline: at.exitHeadline,
+  leftRunning,
+  stoppedBy: stoppedBy ?? null,
+  ...(at.gaveUp !== undefined && { error: at.gaveUp })
+})
+
+/** A run that could not start (or a restart policy that gave up on one that could not): failed, saying why. */
+export const failedRun = (error: string, endedAt: string): Partial<TaskState> => ({
+  status: "failed",
+  error,
+  endedAt,
+  pid: null,
+  process: undefined
+})
+
+/** Stopped between runs (a restart's backoff), or with its actor's end: no run, no next one. */
+export const stoppedNow = (endedAt: string): Partial<TaskState> => ({
+  status: "stopped",
+  endedAt,
+  process: undefined,
   restartDueMs: null
 })

@@ -2,6 +2,7 @@
  * Views of a task's state, as the tools and notifications show it: pure reads of the value its actor
  * keeps (and of the ring and /proc, for output and usage). Nothing here changes a task.
  */
+import { Struct } from "effect"
 import type { LineRecord, TaskInfo, TaskSummary } from "../domain/Task.ts"
 import { cleanText } from "../output/cleanText.ts"
 import { explain, type Explained } from "../output/explain.ts"
@@ -14,6 +15,36 @@ import { taskEnv } from "./startPolicy.ts"
 import type { TaskState } from "./TaskState.ts"
 import { ownerAs, type ViewerShape } from "./Viewer.ts"
 import { withCharacterSet } from "./withCharacterSet.ts"
+
+/** What the record on disk keeps of a task: its spec (to start it again) and how it is now (to show it). */
+const RECORDED = [
+  "name",
+  "command",
+  "args",
+  "commandLine",
+  "cwd",
+  "env",
+  "notifyOnExit",
+  "policy",
+  "terminal",
+  "session",
+  "client",
+  "since",
+  "status",
+  "pid",
+  "exitCode",
+  "signal",
+  "startedAt",
+  "endedAt"
+] as const
+
+export type RecordedTask = Pick<TaskState, typeof RECORDED[number]> & { readonly logFile: string | null }
+
+/** What the record keeps of a task as it is now. */
+export const recordOf = (state: TaskState): RecordedTask => ({
+  ...Struct.pick(state, RECORDED),
+  logFile: state.log?.path ?? null
+})
 
 /** A task's lines cleaned as its terminal shows them, wrapping at its width; a task on pipes has no width. */
 export const cleanFor = (state: Pick<TaskState, "terminal">): (text: string) => string => {
