@@ -33,6 +33,8 @@ export interface TaskmuxClient {
     readonly notice?: string
     /** It answers a terminal task's cursor queries (see Welcome.answersCursor). */
     readonly answersCursor: boolean
+    /** And the other queries a terminal answers (see Welcome.answersQueries). */
+    readonly answersQueries: boolean
   }
   /** A tool call; `onProgress` hears its progress notifications' messages (a chain's waits). */
   readonly call: <A>(
@@ -128,6 +130,7 @@ export const connectClient = (
         sessions: connection.welcome.sessions,
         viewers: connection.welcome.viewers ?? 0,
         answersCursor: connection.welcome.answersCursor === true,
+        answersQueries: connection.welcome.answersQueries === true,
         ...(connection.welcome.stale !== undefined && { notice: connection.welcome.stale })
       },
       call: <A>(tool: string, args: Record<string, unknown> = {}, onProgress?: (message: string) => void) =>

@@ -8,7 +8,7 @@
  */
 import { Deferred, Effect, Exit, Queue } from "effect"
 import { StringDecoder } from "node:string_decoder"
-import { CURSOR_QUERY } from "../output/cursorQuery.ts"
+import { ANSWERED_QUERIES, CURSOR_QUERY } from "../output/cursorQuery.ts"
 import type { ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
 import { endedBadly, isGone, isLive, wentWithSession } from "./answers.ts"
 import { CliFailure } from "./CliFailure.ts"
@@ -193,7 +193,11 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
       // The supervisor answers a program's cursor query from its screen: the person's terminal, asked
       // too, would answer a second time, into the program's input.
       const shown = printer.page(page.lines)
-      const text = client.supervisor.answersCursor ? shown.replaceAll(CURSOR_QUERY, "") : shown
+      const text = client.supervisor.answersQueries
+        ? shown.replace(ANSWERED_QUERIES, "")
+        : client.supervisor.answersCursor
+        ? shown.replaceAll(CURSOR_QUERY, "")
+        : shown
       if (text !== "") {
         alternate = alternateAfter(text, alternate)
         raw(text)

@@ -289,6 +289,7 @@ export class Daemon extends Context.Service<Daemon, {
             running: running.all,
             build: BUILD,
             answersCursor: true,
+            answersQueries: true,
             ...(pageViewers > 0 && { viewers: pageViewers }),
             ...extra
           }))

@@ -71,6 +71,8 @@ export interface Welcome {
    * terminal, which would answer a second time (an older supervisor leaves them to that terminal).
    */
   readonly answersCursor?: boolean
+  /** It answers the device attributes, status and mode queries too (see output/cursorQuery.ts). */
+  readonly answersQueries?: boolean
 }
 
 export const hello = (role: Hello["role"], args?: ReadonlyArray<string>): Hello => ({

@@ -11,12 +11,10 @@
 import type * as XtermHeadless from "@xterm/headless"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
 import { goneSinceStart, loadOnce } from "../loadOnce.ts"
-import { CURSOR_QUERY } from "./cursorQuery.ts"
+import { asksTerminal, LONGEST_QUERY } from "./cursorQuery.ts"
 import { loadAddons, type SerializeAddon } from "./xtermAddons.js"
 
 export const RECENT_BYTES = 256 * 1024
-
-const CURSOR_QUERY_BYTES = Buffer.from(CURSOR_QUERY)
 
 /** The newest bytes written to it, up to its capacity: synchronous and allocation-free per write. */
 export class ByteRing {
@@ -88,31 +86,43 @@ const NO_BYTES = Buffer.alloc(0)
 
 export class TerminalScreen {
   private readonly recent = new ByteRing(RECENT_BYTES)
-  /** The end of the last chunk when it may be the start of a cursor query (ESC, ESC [, ESC [ 6). */
+  /** The end of the last chunk when it may be the start of a query (an escape in its last bytes). */
   private unfinished: Buffer = NO_BYTES
   private terminal: { readonly xterm: XtermHeadless.Terminal; readonly serializer: SerializeAddon } | undefined
   private size: TerminalSize
+  /** What the emulator answered to the queries it was fed, not yet taken (see replies). */
+  private answered = ""
 
   constructor(size: TerminalSize) {
     this.size = size
   }
 
-  /** Takes a chunk of output; how many times it asks where the cursor is (see `cursorReport`). */
-  write(chunk: Buffer): number {
+  /**
+   * Takes a chunk of output; whether it may ask the terminal something (see cursorQuery.ts), which
+   * `replies` then answers. Found again, or found where there is none, it costs a render and answers nothing.
+   */
+  write(chunk: Buffer): boolean {
     this.recent.write(chunk)
-    let asked = 0
     // A query split across two chunks (a pseudo-terminal's reads cut anywhere): the end of the one before.
-    if (this.unfinished.length > 0) {
-      const joined = Buffer.concat([this.unfinished, chunk.subarray(0, CURSOR_QUERY_BYTES.length - 1)])
-      if (joined.includes(CURSOR_QUERY_BYTES)) asked++
-    }
-    for (let at = chunk.indexOf(CURSOR_QUERY_BYTES); at !== -1; at = chunk.indexOf(CURSOR_QUERY_BYTES, at + 1)) {
-      asked++
-    }
+    const asked = (this.unfinished.length > 0 &&
+      asksTerminal(Buffer.concat([this.unfinished, chunk.subarray(0, LONGEST_QUERY)]))) || asksTerminal(chunk)
     // Only its last bytes can start one: a look at those, not a scan of the chunk.
-    const escape = chunk.indexOf(0x1b, Math.max(0, chunk.length - CURSOR_QUERY_BYTES.length + 1))
-    this.unfinished = escape === -1 ? NO_BYTES : Buffer.from(chunk.subarray(escape))
+    const escape = chunk.lastIndexOf(0x1b)
+    this.unfinished = escape === -1 || escape < chunk.length - LONGEST_QUERY
+      ? NO_BYTES
+      : Buffer.from(chunk.subarray(escape))
     return asked
+  }
+
+  /**
+   * What a terminal answers to the queries written so far, in order (the cursor where each was asked):
+   * the emulator's replies, each given once.
+   */
+  async replies(): Promise<string> {
+    await this.render()
+    const replies = this.answered
+    this.answered = ""
+    return replies
   }
 
   /** What a terminal answers to a cursor query now: the screen's cursor, 1-based. */
@@ -129,6 +139,7 @@ export class TerminalScreen {
   /** A new run starts on a clean screen, as a terminal that was reset. */
   reset(): void {
     this.recent.take()
+    this.answered = ""
     this.terminal?.xterm.reset()
   }
 
@@ -150,6 +161,7 @@ export class TerminalScreen {
       xterm.loadAddon(serializer)
       xterm.loadAddon(new emulator.Unicode11Addon())
       xterm.unicode.activeVersion = "11"
+      xterm.onData((reply) => (this.answered += reply))
       this.terminal = { xterm, serializer }
     }
     const { serializer, xterm: terminal } = this.terminal

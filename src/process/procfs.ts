@@ -473,3 +473,45 @@ export const pageBytes = (): number => {
   }
   return page
 }
+
+/** The number of read(2) on this machine, as /proc/PID/task/TID/syscall gives it first. */
+const READ_SYSCALL = process.arch === "x64" ? 0 : process.arch === "arm64" ? 63 : undefined
+
+/**
+ * Whether the process waits to read `inputs` (the task's stdin, "socket:[123]", or its terminal,
+ * "/dev/pts/4" and "/dev/tty"): one of its threads is in a read(2) of one of them (C, Python, a shell's
+ * `read`, sudo, ssh and git at /dev/tty, Go's blocking reads), or one of them is in one of its epoll sets
+ * (Node's readline and prompt libraries; libuv opens a terminal anew, as another descriptor). What a
+ * program at a prompt does, and a server or a build does not.
+ */
+export const readsInput = (pid: number, inputs: ReadonlyArray<string>): boolean => {
+  const isInput = (fd: number) => {
+    const target = descriptor(pid, fd)
+    return target !== undefined && inputs.includes(target)
+  }
+  let threads: Array<string>
+  try {
+    threads = withDescriptor(() => readdirSync(`/proc/${pid}/task`))
+  } catch {
+    return false
+  }
+  for (const tid of threads) {
+    // "0 0x5 0x7ffc… …": read(5, …). Unreadable where this user may not trace it.
+    const [call, fd] = (read(`/proc/${pid}/task/${tid}/syscall`) ?? "").split(" ")
+    if (READ_SYSCALL !== undefined && Number(call) === READ_SYSCALL && fd !== undefined && isInput(Number(fd))) {
+      return true
+    }
+  }
+  let fds: Array<string>
+  try {
+    fds = withDescriptor(() => readdirSync(`/proc/${pid}/fd`))
+  } catch {
+    return false
+  }
+  return fds.some((fd) =>
+    link(`/proc/${pid}/fd/${fd}`) === "anon_inode:[eventpoll]" &&
+    [...(read(`/proc/${pid}/fdinfo/${fd}`) ?? "").matchAll(/^tfd:\s+(\d+)\s/gm)].some(([, target]) =>
+      isInput(Number(target))
+    )
+  )
+}

@@ -289,10 +289,7 @@ export const make = (
         try {
           const before = buffer.cursor
           buffer.append(stream, chunk, time)
-          if (screen !== null) {
-            const asked = screen.write(chunk)
-            if (asked > 0) answerCursorQuery(screen, asked)
-          }
+          if (screen !== null && screen.write(chunk)) answerQueries(screen)
           const more = log.write(chunk)
           // The lines after those the file holds whole: the run's end adds the last of them.
           if (cap.after === undefined && log.isCapped) cap.after = before + newlines(chunk, log.cappedChunkWritten)
@@ -328,14 +325,15 @@ export const make = (
     }
 
     /**
-     * Answers a program's cursor query as a terminal would, from the screen (no terminal is behind the
-     * pseudo-terminal; `taskmux attach` keeps the query from the person's, so one answer comes).
+     * Answers what a program asks its terminal (where the cursor is, the device attributes: see
+     * cursorQuery.ts) as a terminal would, from the emulator (no terminal is behind the pseudo-terminal;
+     * `taskmux attach` keeps the queries from the person's, so one answer comes).
      */
-    const answerCursorQuery = (screen: TerminalScreen, times: number) => {
+    const answerQueries = (screen: TerminalScreen) => {
       const askedBy = run
-      screen.cursorReport().then((report) => {
-        if (run === askedBy && askedBy !== undefined) {
-          Effect.runFork(askedBy.process.write(Buffer.from(report.repeat(times)), 1_000))
+      screen.replies().then((replies) => {
+        if (replies !== "" && run === askedBy && askedBy !== undefined) {
+          Effect.runFork(askedBy.process.write(Buffer.from(replies), 1_000))
         }
         // No answer (the emulator failed to load): the program waits for one, as under a terminal that gives none.
       }, () => {})

@@ -29,7 +29,21 @@ export const silentHint = (task: TaskState, forALine: boolean, never: boolean, s
 
 /** What a program that needs a terminal says when it has pipes (top, docker -it, a raw-mode prompt). */
 export const NEEDS_TERMINAL =
-  /not a tty|failed tty get|input device is not a tty|inappropriate ioctl for device|must be run (?:from|in) a terminal|(?:stdin|stdout|input|output) is not a terminal/i
+  /not a tty|non[- ]tty|failed tty get|input device is not a tty|inappropriate ioctl for device|must be run (?:from|in) a terminal|(?:stdin|stdout|input|output) is not a terminal/i
+
+/**
+ * What a program says on pipes when it wanted to ask a person on the terminal (/dev/tty), which a task on
+ * pipes has none of (it leads its own session): sudo's password, ssh's host key and password, git's
+ * credentials, docker login, gpg's pinentry.
+ */
+export const ASKS_A_PERSON =
+  /a terminal is required to read the password|could not read (?:Username|Password) for|Host key verification failed|interactive login from a non TTY device|cannot open '?\/dev\/tty'?|\/dev\/tty: No such device or address|problem with the agent: Inappropriate ioctl/i
+
+/** An end of a task on pipes that wanted a person to answer on its terminal. */
+export const asksAPersonHint = "It wanted to ask a person on a terminal (a password, a host key, credentials), and a " +
+  "task on pipes has none. Use a way that asks nothing (ssh keys with -o BatchMode=yes and " +
+  "StrictHostKeyChecking=accept-new, sudo -n, a git credential helper or token, docker login --password-stdin), " +
+  "or start it with terminal: true and let the user answer it: taskmux attach NAME (or the page) types into it."
 
 /** An end of a task on pipes that said it needs a terminal. */
 export const needsTerminalHint = "It needs a terminal: start it with terminal: true (then send_input types into " +
@@ -93,7 +107,11 @@ export const endHint = (now: TaskState, exitCode = now.exitCode): { hint?: strin
   // Who stopped it: a session waiting on a task another session or a person stopped is not told
   // its server died.
   const by = now.status === "stopped" && now.stoppedBy !== null ? stoppedSentence(now.stoppedBy) : ""
-  const more = now.leftRunning.length > 0
+  const asked = exitCode !== 0 && now.terminal === null && lastLines(now).some((line) => ASKS_A_PERSON.test(line))
+  const more = asked
+    // Before what it left running: an agent it started (gpg's) is not why it ended.
+    ? asksAPersonHint
+    : now.leftRunning.length > 0
     ? leftRunningHint(now.leftRunning)
     : exitCode === 127 && now.args === null && lookedOnPath(now)
     ? notFoundHint(runEnv(now.baseEnv, now).PATH)

@@ -91,6 +91,14 @@ const READY_SETTLE_MS = 300
 const PARTIAL_QUIET_MS = 100
 /** How long a timed-out wait must have heard nothing to say the task printed nothing. */
 const SILENT_AFTER_MS = 250
+/** How long a prompt (a last line without its newline) stays as it is before a wait looks whether it waits for input. */
+const INPUT_QUIET_MS = 2_000
+/** How often, after that, it looks (a few /proc reads for each of the task's processes). */
+const INPUT_LOOK_MS = 500
+/** A line redrawn in place that nothing redrew for this long of a wait is no progress bar now. */
+const STILL_AFTER_MS = 1_000
+/** What a pager shows on its last row while it waits for a key (less, man's less, more). */
+const PAGER_PROMPT = /^(?::|\(END\)|--More--.*|.*\(press h for help or q to quit\)|.*lines \d+-\d+\/\d+.*)$/
 /** Lines looked through for a ready answer's last lines (a summary shows fewer). */
 const READY_LINES = 16
 
@@ -131,6 +139,12 @@ export const waitForTask = Effect.fnUntraced(function*(
     : Math.max(shown.seen(viewer, state().buffer), thisRunStart(state()))
   const exitWait = request.exit === true
   const bytesAtStart = state().buffer.receivedBytes
+  /** When this wait last saw output arrive (its start, at first): a line redrawn in place is so while it is. */
+  let seenBytes = bytesAtStart
+  let lastBytesAt = performance.now()
+  /** When this wait last looked whether the task waits for input, and what it found. */
+  let inputLookedAt = 0
+  let waitsForInput: string | undefined
   let lastProgress = startedAt
   const probe = request.port === undefined
     ? undefined
@@ -194,6 +208,7 @@ export const waitForTask = Effect.fnUntraced(function*(
       ...(errorLines.length > 0 && { errorLines }),
       ...joinHints(
         missedHint(now),
+        waitsForInput !== undefined ? inputHint(now, waitsForInput) : {},
         timedOut || gaveUp ? hintOf(now, elsewhere) : {},
         !matched && !over ? reranHint(now) : {},
         over ? endHint(now) : {},
@@ -201,6 +216,44 @@ export const waitForTask = Effect.fnUntraced(function*(
       )
     }
   }
+  /** A last line without its newline that has stayed as it is for INPUT_QUIET_MS: a prompt, maybe. */
+  const quietPrompt = (now: TaskState): string | undefined => {
+    if (!procfs.available || now.pid === null || performance.now() - lastBytesAt < INPUT_QUIET_MS) return undefined
+    const last = now.buffer.read({ tail: 1, transform: cleanFor(now) }).lines.at(-1)
+    return last?.partial === true && last.text.trim() !== "" ? last.text : undefined
+  }
+  /** Whether a process of the task waits on the task's stdin (or terminal), as one at a prompt does. */
+  const readsInput = (now: TaskState): boolean => {
+    const input = now.pid === null ? undefined : procfs.descriptor(now.pid, 0)
+    if (input === undefined) return false
+    // On a terminal, a program may read it as /dev/tty (sudo, ssh, git's credential prompt).
+    const inputs = now.terminal === null ? [input] : [input, "/dev/tty"]
+    return (now.process?.members() ?? []).some((m) => m.live && procfs.readsInput(m.pid, inputs))
+  }
+  /** What to do about a prompt: answer it, or ask the person it is for; quit a pager. */
+  const inputHint = (now: TaskState, prompt: string): { hint: string } =>
+    pagerHint(now, prompt) ?? {
+      hint: `It waits for input at a prompt (${JSON.stringify(tailOf(prompt, 80))}), and nothing comes until ` +
+        `someone answers: send_input answers it (the answer, then ${
+          now.terminal === null ? "\"\\n\"" : "\"\\r\""
+        } for ` +
+        `Enter), or ${now.terminal === null ? "eof: true" : "\"\\u0003\" (Ctrl-C)"} ends it. ` +
+        (/pass(word|phrase)|token|secret|\bPIN\b|otp|verification code/i.test(prompt)
+          ? "It asks for a secret: ask the user to type it themselves (taskmux attach, or the page) rather than " +
+            "for the secret, or use a way that asks nothing (keys, a credential helper, sudo -n). "
+          : "A flag that answers it beforehand (-y, --yes, -m, --no-input, --non-interactive) runs it in one call. ") +
+        "Waiting again would wait for the same prompt."
+    }
+  /** A pager's prompt (less's ":" or "(END)", man's, more's): a key quits it, and its text had a better way. */
+  const pagerHint = (now: TaskState, text: string): { hint: string } | undefined =>
+    now.terminal !== null && PAGER_PROMPT.test(text.trim())
+      ? {
+        hint: `It shows a pager (${JSON.stringify(tailOf(text.trim(), 60))}), which waits for keys: ` +
+          `send_input "q" quits it (" " pages on; read_output { screen: true } shows the page). For the whole ` +
+          "text at once, run the command without a pager: git --no-pager, or env GIT_PAGER=cat, PAGER=cat, " +
+          "MANPAGER=cat, SYSTEMD_PAGER=cat (or without terminal: true, where none starts)."
+      }
+      : undefined
   /** A run this wait saw end and start again: what it shows is the new run's, which a caller should know. */
   const reranHint = (now: TaskState): { hint?: string } =>
     reran === undefined ? {} : {
@@ -232,7 +285,14 @@ export const waitForTask = Effect.fnUntraced(function*(
       // Redrawn in place as it goes (a progress bar), it is no prompt; and a state it passed through
       // was never a line to match.
       const raw = now.buffer.read({ tail: 1 }).lines.at(-1)?.text ?? ""
-      if (redrawnInPlace(raw)) {
+      const pager = pagerHint(now, last.text)
+      if (pager !== undefined) return pager
+      // Redrawn as it goes: only while it goes (output came in the last second). A prompt that a line editor
+      // or a password reader drew with a \r or an erase first (ssh, npm init, Node's readline) is still.
+      if (
+        redrawnInPlace(raw) &&
+        performance.now() - lastBytesAt < STILL_AFTER_MS
+      ) {
         return {
           hint: `Its last line is redrawn in place (${JSON.stringify(tailOf(last.text, 80))}): a pattern ` +
             "matches a line as it ends up, or a state it holds for 100 ms, not each state it passes through."
@@ -320,6 +380,10 @@ export const waitForTask = Effect.fnUntraced(function*(
   for (;;) {
     // Read the status first: once a run has ended, all its output is in the buffer.
     const now = state()
+    if (now.buffer.receivedBytes !== seenBytes) {
+      seenBytes = now.buffer.receivedBytes
+      lastBytesAt = performance.now()
+    }
     const over = isFinished(now.status)
     if (now.lastExit !== seenExit) {
       seenExit = now.lastExit
@@ -372,6 +436,18 @@ export const waitForTask = Effect.fnUntraced(function*(
       }
     }
     if (over) return result(exitWait && lineReady, false)
+    // A program at a prompt, waiting for someone to type (rm -i, apt-get, sudo on a terminal, npm init): no
+    // line, port or end comes until someone does, so say so now, not at the timeout (5 minutes for an end).
+    if (!lineReady || exitWait || probe !== undefined) {
+      const prompt = quietPrompt(now)
+      if (prompt !== undefined && performance.now() - inputLookedAt >= INPUT_LOOK_MS) {
+        inputLookedAt = performance.now()
+        if (readsInput(now)) {
+          waitsForInput = prompt
+          return result(false, false)
+        }
+      }
+    }
     const at = performance.now()
     if (at >= deadline) {
       // Time is up: a prompt that matched a moment ago is the answer all the same.
@@ -400,7 +476,9 @@ export const waitForTask = Effect.fnUntraced(function*(
     const nextPartial = pending === undefined
       ? deadline
       : at + Math.min(PARTIAL_QUIET_MS - (Date.now() - pending.time), PARTIAL_QUIET_MS - (at - pendingSince!.at))
-    const ms = Math.max(0, Math.min(deadline, nextProgress, nextPort, nextPartial) - performance.now())
+    // While it runs, a look every INPUT_LOOK_MS for a prompt that waits (and for quiet: output does not wake an end's wait).
+    const nextInput = procfs.available && now.pid !== null ? at + INPUT_LOOK_MS : deadline
+    const ms = Math.max(0, Math.min(deadline, nextProgress, nextPort, nextPartial, nextInput) - performance.now())
     if (request.pattern === undefined && probe === undefined) {
       // Only the end matters: woken by it, not by each line a chatty task prints.
       yield* awaitChange(actor, ms, () => isFinished(state().status) || state().lastExit !== seenExit)

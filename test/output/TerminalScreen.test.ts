@@ -97,22 +97,30 @@ describe("TerminalScreen", () => {
   })
 })
 
-describe("a program's cursor query", () => {
-  it("is counted once each, in one chunk or split across two at any byte", () => {
-    const query = "\x1b[6n"
-    for (let cut = 1; cut < query.length; cut++) {
-      const screen = new TerminalScreen({ cols: 20, rows: 5 })
-      expect(screen.write(Buffer.from(`abc${query.slice(0, cut)}`))).toBe(0)
-      expect(screen.write(Buffer.from(`${query.slice(cut)}def`))).toBe(1)
+describe("a program's terminal queries", () => {
+  it("are found in one chunk or split across two at any byte", () => {
+    for (const query of ["\x1b[6n", "\x1b[c", "\x1b[0c", "\x1b[>c", "\x1b[5n", "\x1b[?2026$p", "\x1bP$q"]) {
+      for (let cut = 1; cut < query.length; cut++) {
+        const screen = new TerminalScreen({ cols: 20, rows: 5 })
+        expect(screen.write(Buffer.from(`abc${query.slice(0, cut)}`))).toBe(false)
+        expect(screen.write(Buffer.from(`${query.slice(cut)}def`))).toBe(true)
+      }
     }
     const screen = new TerminalScreen({ cols: 20, rows: 5 })
-    expect(screen.write(Buffer.from(`${query}x${query}`))).toBe(2)
     // An escape that starts something else is not a query, and is not carried for ever.
-    expect(screen.write(Buffer.from("\x1b[1m"))).toBe(0)
-    expect(screen.write(Buffer.from("6n"))).toBe(0)
+    expect(screen.write(Buffer.from("\x1b[1m"))).toBe(false)
+    expect(screen.write(Buffer.from("6n"))).toBe(false)
+    expect(screen.write(Buffer.from("\x1b[?1;2c \x1b[31m 12$p"))).toBe(false)
   })
 
-  it("is answered with the cursor where the screen has it, 1-based", async () => {
+  it("are answered as xterm answers them, each once, the cursor where it was asked", async () => {
+    const screen = new TerminalScreen({ cols: 20, rows: 5 })
+    screen.write(Buffer.from("one\r\ntwo\x1b[6n\r\nthree\x1b[c\x1b[>c"))
+    expect(await screen.replies()).toBe("\x1b[2;4R\x1b[?1;2c\x1b[>0;276;0c")
+    expect(await screen.replies()).toBe("")
+  })
+
+  it("a cursor report is the cursor where the screen has it, 1-based", async () => {
     const screen = new TerminalScreen({ cols: 20, rows: 5 })
     screen.write(Buffer.from("one\r\ntwo"))
     expect(await screen.cursorReport()).toBe("\x1b[2;4R")
