@@ -56,6 +56,8 @@ export const TOTAL = 1000
 
 /** Tasks held by every session of this process. */
 let held = 0
+/** Every open session's store: a session that needs room past TOTAL takes it from the finished tasks of any. */
+const stores = new Set<ProtocolTasks>()
 
 export interface CallRun {
   /** Ends the call (the wait; the run too, for a run cancelled as a task). */
@@ -77,27 +79,46 @@ export class ProtocolTasks {
 
   constructor(changed: (task: ProtocolTask) => void) {
     this.changed = changed
+    stores.add(this)
   }
 
   /** Room for one more task, or an error saying why not. */
   room(): Error | undefined {
     this.sweep()
-    const full = () => this.tasks.size >= PER_SESSION || held >= TOTAL
-    if (full()) {
+    const endedAt = (t: ProtocolTask) => t.expiresAt - t.ttlMs
+    if (this.tasks.size >= PER_SESSION) {
       const finished = [...this.tasks.values()].filter((t) => t.status !== "working")
-      for (const task of finished.sort((a, b) => a.expiresAt - a.ttlMs - (b.expiresAt - b.ttlMs))) {
-        if (!full()) break
-        this.tasks.delete(task.taskId)
-        held--
+      for (const task of finished.sort((a, b) => endedAt(a) - endedAt(b))) {
+        if (this.tasks.size < PER_SESSION) break
+        this.forget(task)
       }
     }
-    if (!full()) return undefined
+    // The supervisor's bound: the finished tasks of every session make room, the one that ended first going
+    // first (else sessions that finished many calls would lock every other session out for their TTL).
+    if (held >= TOTAL) {
+      const finished = [...stores].flatMap((store) =>
+        [...store.tasks.values()].filter((t) => t.status !== "working").map((task) => ({ store, task }))
+      )
+      for (const { store, task } of finished.sort((a, b) => endedAt(a.task) - endedAt(b.task))) {
+        if (held < TOTAL) break
+        store.forget(task)
+      }
+    }
+    if (this.tasks.size < PER_SESSION && held < TOTAL) return undefined
     const working = [...this.tasks.values()].filter((t) => t.status === "working").length
     return protocolError(
       ErrorCode.InvalidRequest,
-      `Too many protocol tasks: this session has ${working} calls working as tasks (at most ${PER_SESSION} held, ` +
-        `${TOTAL} in all sessions). Wait for some to end, cancel some (tasks/cancel), or call without a task.`
+      this.tasks.size >= PER_SESSION
+        ? `Too many protocol tasks: this session has ${working} calls working as tasks (at most ` +
+          `${PER_SESSION} held, ${TOTAL} in all sessions). Wait for some to end, cancel some (tasks/cancel), or ` +
+          "call without a task."
+        : `Too many protocol tasks: all sessions together have ${TOTAL} calls working as tasks (this one ${working}). ` +
+          "Wait for some to end, or call without a task."
     )
+  }
+
+  private forget(task: ProtocolTask) {
+    if (this.tasks.delete(task.taskId)) held--
   }
 
   /**
@@ -182,6 +203,7 @@ export class ProtocolTasks {
     }
     held -= this.tasks.size
     this.tasks.clear()
+    stores.delete(this)
   }
 
   private settle(task: ProtocolTask, status: ProtocolTaskStatus) {

@@ -99,6 +99,8 @@ interface Session {
   /** When its last exchange closed. */
   quietSince: number
   ended: boolean
+  /** Its requests whose POST waits for an answer: a session that ends answers them, or they would hang. */
+  readonly pending: Set<Id>
 }
 
 /** One 2026-07-28 request in the listener's session, by the id it has there. */
@@ -179,6 +181,18 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     if (session.ended) return
     session.ended = true
     clearTimeout(session.timer)
+    // Its requests still open get an answer (the session is going, and with it the requests' handlers, which
+    // answer nothing once cancelled): else each POST would hang until its client gives up.
+    for (const requestId of session.pending) {
+      void session.web.send({
+        jsonrpc: "2.0",
+        id: requestId,
+        error: {
+          code: -32000,
+          message: "The MCP session ended (a DELETE, or its idle time) before this request was answered."
+        }
+      }).catch(() => {})
+    }
     const id = session.web.sessionId
     if (id !== undefined && sessions.get(id) === session) {
       sessions.delete(id)
@@ -263,8 +277,11 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
         web,
         scope: sessionScope,
         viewer,
+        // Through the SDK transport's own hook (sessionTransport): the request gets its -32800 there, which
+        // ends the SDK's record of its POST; cancelled only in taskmux's session, that record (and the
+        // closed request, response and socket it holds) would stay until the session ends.
         cancel: (requestId) =>
-          own.onmessage?.({
+          web.onmessage?.({
             jsonrpc: "2.0",
             method: "notifications/cancelled",
             params: { requestId, reason: "the HTTP request ended" }
@@ -273,7 +290,8 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
         stream,
         timer: undefined,
         quietSince: 0,
-        ended: false
+        ended: false,
+        pending: new Set()
       }
       holder.session = session
       const response = await web.handleRequest(request, { parsedBody: body })
@@ -511,7 +529,10 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
             resolve(undefined)
           }, { once: true })
         )
-        const answered = await Promise.race([fetch(request, body, abort.signal), gone])
+        session.pending.add(id)
+        const answered = await Promise.race([fetch(request, body, abort.signal), gone]).finally(() =>
+          session.pending.delete(id)
+        )
         if (answered === undefined) return
         answer = answered
       } else answer = await fetch(request, body, abort.signal)
@@ -565,6 +586,10 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       response.writeHead(503, NO_STORE).end()
       return
     }
+    // Gone already (the listener's look at who connected is asynchronous: a client can hang up before the
+    // request gets here): nobody to answer, and "close" has been and gone, so nothing would count the
+    // exchange as over, and its session would stay busy, never idle, for ever.
+    if (request.socket.destroyed) return
     // A session is busy while one of its exchanges is open (its GET stream included).
     const id = request.headers["mcp-session-id"]
     const session = typeof id === "string" ? sessions.get(id) : undefined

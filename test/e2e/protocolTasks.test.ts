@@ -11,6 +11,7 @@ import { mkdtempSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { PER_SESSION } from "../../src/mcp/ProtocolTasks.ts"
 import { isAlive } from "../helpers.ts"
 import { connect, type Connected, until } from "./client.ts"
 import { connectModern, type ModernConnected } from "./modernClient.ts"
@@ -320,6 +321,23 @@ describe("2026-07-28 tasks, with the 2.x Client and ext-tasks", () => {
     await until(() => pids.filter(isAlive).length === 0 ? true : undefined)
     await session.close()
   })
+
+  it(`calls that begin together become at most ${PER_SESSION} tasks; the rest answer as plain calls`, async () => {
+    await s.client.callTool({ name: "start_task", arguments: { name: "held", command: "sleep 300" } })
+    const session = s.tasks()
+    const calls = await Promise.all(
+      Array.from(
+        { length: PER_SESSION + 30 },
+        (_, i) => session.callTool("wait_for_task", { name: "held", pattern: `never ${i}`, timeoutMs: 3_000 })
+      )
+    )
+    const asTasks = calls.filter((call) => call.kind === "task")
+    expect(asTasks.length).toBeGreaterThan(0)
+    expect(asTasks.length).toBeLessThanOrEqual(PER_SESSION)
+    await Promise.all(asTasks.map((call) => call.cancel()))
+    await session.close()
+    await s.client.callTool({ name: "stop_task", arguments: { name: "held" } })
+  }, 60_000)
 
   it("subscriptions/listen with taskIds: the task's changes as notifications/tasks, its result inlined", async () => {
     const withExtension = { extensions: { "io.modelcontextprotocol/tasks": {} } }

@@ -8,7 +8,8 @@ import {
   type Outcome,
   PER_SESSION,
   type ProtocolTask,
-  ProtocolTasks
+  ProtocolTasks,
+  TOTAL
 } from "../../src/mcp/ProtocolTasks.ts"
 
 /** A call whose outcome the test decides, and whether it was cancelled. */
@@ -109,6 +110,28 @@ describe("ProtocolTasks", () => {
     expect(tasks.has(held[7]!.taskId)).toBe(false)
     expect(tasks.has(held[3]!.taskId)).toBe(true)
     tasks.close()
+  })
+
+  it("at the supervisor's bound, a session takes room from other sessions' finished tasks, the one that ended first going first", async () => {
+    vi.useFakeTimers({ toFake: ["Date", "performance"] })
+    const full = Array.from({ length: TOTAL / PER_SESSION }, () => new ProtocolTasks(() => {}))
+    const firsts: Array<ProtocolTask> = []
+    for (const store of full) {
+      for (let i = 0; i < PER_SESSION; i++) {
+        const c = pendingCall()
+        const task = store.create(c.call, true, 86_400_000)
+        if (i === 0) firsts.push(task)
+        c.settle(ok())
+        await task.done
+        vi.advanceTimersByTime(1)
+      }
+    }
+    const newcomer = new ProtocolTasks(() => {})
+    expect(newcomer.room()).toBeUndefined()
+    // The first task ever to end made the room; every other is still there.
+    expect(full[0]!.has(firsts[0]!.taskId)).toBe(false)
+    expect(full[1]!.has(firsts[1]!.taskId)).toBe(true)
+    for (const store of [...full, newcomer]) store.close()
   })
 
   it("ids are unique and unguessable; every view carries what its era requires", () => {

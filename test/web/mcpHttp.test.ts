@@ -437,6 +437,65 @@ describe("MCP over HTTP at /mcp", () => {
     30_000
   )
 
+  it("a DELETE while requests of the session are open answers them, not leaves them to their client's timeout", async () => {
+    const { id } = await sessionWithTask("pending")
+    const waiting = inSession(id, {
+      id: 2,
+      method: "tools/call",
+      params: { name: "wait_for_task", arguments: { name: "pending", pattern: "never", timeoutMs: 600_000 } }
+    }, true)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect((await deleteSession(id)).status).toBe(200)
+    const answered = await Promise.race([
+      waiting,
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000))
+    ])
+    expect(answered?.body).toMatch(
+      /The MCP session ended \(a DELETE, or its idle time\) before this request was answered/
+    )
+  })
+
+  it(
+    "a client that hangs up a new connection at once leaves a session that ends when idle, not one busy for good",
+    async () => {
+      const hangUp = (id: string, afterMs: number) =>
+        new Promise<void>((resolve) => {
+          const request = http.request({
+            host: page.hostname,
+            port: page.port,
+            method: "POST",
+            path: "/mcp",
+            // A connection of its own: the listener looks at who connected (asynchronously) before its first request.
+            agent: false,
+            headers: {
+              host: page.host,
+              ...json,
+              ...bearer(),
+              "mcp-session-id": id,
+              "mcp-protocol-version": "2025-11-25"
+            }
+          })
+          request.on("error", () => {})
+          request.end(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }))
+          setTimeout(() => {
+            request.destroy()
+            resolve()
+          }, afterMs)
+        })
+      const ids: Array<string> = []
+      for (let i = 0; i < 20; i++) {
+        const { id } = await rawSession()
+        ids.push(id!)
+        await hangUp(id!, 1 + i % 10)
+      }
+      await new Promise((resolve) => setTimeout(resolve, IDLE_MS + 2_000))
+      const left = []
+      for (const id of ids) if ((await inSession(id, { id: 2, method: "ping" })).status !== 404) left.push(id)
+      expect(left).toEqual([])
+    },
+    30_000
+  )
+
   it("a 2025-era request the client cancels (notifications/cancelled, as the SDK's timeout sends) ends its POST", async () => {
     const { id } = await rawSession()
     await inSession(id!, { method: "notifications/initialized" })
