@@ -68,6 +68,8 @@ export interface CallRun {
 export class ProtocolTasks {
   private readonly tasks = new Map<string, ProtocolTask>()
   private last = 0
+  /** Its session ended: a call that becomes a task after that (it raced the end) is cancelled, not held. */
+  private closed = false
 
   /** The last task's seq (see ProtocolTask.seq). */
   get lastSeq(): number {
@@ -151,6 +153,11 @@ export class ProtocolTasks {
       expiresAt: Infinity,
       end: () => end()
     }
+    if (this.closed) {
+      // Nobody can ask for it, and nothing would forget it: held for good, it would count against every session.
+      call.cancel("session closed")
+      return task
+    }
     this.tasks.set(task.taskId, task)
     held++
     return task
@@ -198,6 +205,7 @@ export class ProtocolTasks {
 
   /** The session ended: every call still waiting ends, and its tasks are forgotten. */
   close(): void {
+    this.closed = true
     for (const task of this.tasks.values()) {
       if (task.status === "working") task.cancel("session closed")
     }

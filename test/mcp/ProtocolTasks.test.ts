@@ -154,4 +154,15 @@ describe("ProtocolTasks", () => {
       tasks.close()
     }))
   })
+
+  it("a call that becomes a task after its session closed (it raced the end) is cancelled, and counts against nobody", () => {
+    const gone = new ProtocolTasks(() => {})
+    gone.close()
+    const late = Array.from({ length: TOTAL }, () => pendingCall())
+    for (const { call } of late) gone.create(call, false)
+    expect(late.every(({ cancelled }) => cancelled.length === 1)).toBe(true)
+    const fresh = new ProtocolTasks(() => {})
+    expect(fresh.room()).toBeUndefined()
+    fresh.close()
+  })
 })
