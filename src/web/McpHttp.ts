@@ -314,8 +314,9 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       return jsonRpcError(
         404,
         -32001,
-        `Session not found: no session ${JSON.stringify(id)} (one ends with a DELETE, or after ${idleText()} ` +
-          "without a request or an open stream). Start a new one with initialize.",
+        `Session not found: no session ${JSON.stringify(id)} (one ends with a DELETE, after ${idleText()} ` +
+          `without a request or an open stream, or, the quietest when ${MAX_SESSIONS} are open, to make room for ` +
+          "a new one). Start a new one with initialize.",
         idOf(body)
       )
     }

@@ -371,7 +371,10 @@ describe("MCP over HTTP at /mcp", () => {
     // Full of sessions that left without a DELETE (no stream, no request): the oldest makes way.
     const next = await rawSession()
     expect(next.id).toBeDefined()
-    expect((await inSession(opened[0]!, { id: 1, method: "ping" })).status).toBe(404)
+    const evicted = await inSession(opened[0]!, { id: 1, method: "ping" })
+    expect(evicted.status).toBe(404)
+    // Its client is told why it may have gone, though it asked in time.
+    expect(JSON.parse(evicted.body).error.message).toMatch(/the quietest when 64 are open, to make room for a new one/)
     opened[0] = next.id!
     // Full of sessions each holding its stream open: the next is refused, saying why.
     const streams = await Promise.all(opened.map((id) =>
