@@ -92,6 +92,7 @@ export class TerminalScreen {
   private size: TerminalSize
   /** What the emulator answered to the queries it was fed, not yet taken (see replies). */
   private answered = ""
+  private alternate = false
 
   constructor(size: TerminalSize) {
     this.size = size
@@ -103,6 +104,9 @@ export class TerminalScreen {
    */
   write(chunk: Buffer): boolean {
     this.recent.write(chunk)
+    const on = lastOf(chunk, ALTERNATE_ON)
+    const off = lastOf(chunk, ALTERNATE_OFF)
+    if (on !== off) this.alternate = on > off
     // A query split across two chunks (a pseudo-terminal's reads cut anywhere): the end of the one before.
     const asked = (this.unfinished.length > 0 &&
       asksTerminal(Buffer.concat([this.unfinished, chunk.subarray(0, LONGEST_QUERY)]))) || asksTerminal(chunk)
@@ -136,10 +140,19 @@ export class TerminalScreen {
     this.terminal?.xterm.resize(size.cols, size.rows)
   }
 
+  /**
+   * It shows the alternate screen (an editor, a pager, a full-screen menu): its line view is what was drawn
+   * over and over, and the screen is what a person sees. Known from the bytes, without rendering them.
+   */
+  get fullScreen(): boolean {
+    return this.alternate
+  }
+
   /** A new run starts on a clean screen, as a terminal that was reset. */
   reset(): void {
     this.recent.take()
     this.answered = ""
+    this.alternate = false
     this.terminal?.xterm.reset()
   }
 
@@ -204,3 +217,9 @@ const fromBoundary = (bytes: Buffer): Buffer => {
   while (first < head.length && (bytes[first]! & 0xc0) === 0x80) first++
   return bytes.subarray(first)
 }
+
+/** The alternate screen's switches (xterm's 1049, with its older 1047 and 47): on, then off. */
+const ALTERNATE_ON = ["\x1b[?1049h", "\x1b[?1047h", "\x1b[?47h"].map((s) => Buffer.from(s))
+const ALTERNATE_OFF = ["\x1b[?1049l", "\x1b[?1047l", "\x1b[?47l"].map((s) => Buffer.from(s))
+const lastOf = (chunk: Buffer, needles: ReadonlyArray<Buffer>) =>
+  Math.max(...needles.map((needle) => chunk.lastIndexOf(needle)))

@@ -99,6 +99,11 @@ const INPUT_LOOK_MS = 500
 const STILL_AFTER_MS = 1_000
 /** What a pager shows on its last row while it waits for a key (less, man's less, more). */
 const PAGER_PROMPT = /^(?::|\(END\)|--More--.*|.*\(press h for help or q to quit\)|.*lines \d+-\d+\/\d+.*)$/
+/** A terminal task on its alternate screen: its last lines are what was drawn over and over, not what shows. */
+const fullScreenHint = {
+  hint: "It shows a full screen (an editor, a pager, a menu): read_output { screen: true } shows it as a person " +
+    "sees it. Its own keys end it (vim: \"\\u001b:q!\\r\"; nano: \"\\u0018\"; less: \"q\")."
+}
 /** Lines looked through for a ready answer's last lines (a summary shows fewer). */
 const READY_LINES = 16
 
@@ -210,6 +215,7 @@ export const waitForTask = Effect.fnUntraced(function*(
         missedHint(now),
         waitsForInput !== undefined ? inputHint(now, waitsForInput) : {},
         timedOut || gaveUp ? hintOf(now, elsewhere) : {},
+        (timedOut || waitsForInput !== undefined) && now.screen?.fullScreen === true && !over ? fullScreenHint : {},
         !matched && !over ? reranHint(now) : {},
         over ? endHint(now) : {},
         !matched && request.pattern !== undefined ? { hint: slashesHint(request.pattern) } : {}

@@ -105,6 +105,31 @@ describe("programs that ask", () => {
     }))
 
   it(
+    "a full-screen program on a terminal (an editor, a menu) is said to be one, with the screen to read and how to leave it",
+    {
+      timeout: 60_000
+    },
+    () =>
+      withServer(async (s) => {
+        const editor = "import os, sys, tty\n" +
+          "tty.setraw(0)\n" +
+          "os.write(1, b'\\x1b[?1049h\\x1b[H~\\r\\n~\\r\\n~\\r\\n\\x1b[7m -- INSERT -- \\x1b[m')\n" +
+          "while os.read(0, 1) != b'q': pass\n" +
+          "os.write(1, b'\\x1b[?1049l')\n"
+        await s.structured("start_task", { command: "python3", args: ["-c", editor], name: "editor", terminal: true })
+        const waited = await s.structured<Waited>("wait_for_task", {
+          name: "editor",
+          pattern: "never",
+          timeoutMs: 2_000
+        })
+        expect(waited.hint).toMatch(/It shows a full screen .*read_output \{ screen: true \}/)
+        await s.structured("send_input", { name: "editor", data: "q" })
+        const ended = await s.structured<Waited>("wait_for_task", { name: "editor", exit: true, timeoutMs: 10_000 })
+        expect(ended.status).toBe("exited")
+      })
+  )
+
+  it(
     "a program on pipes that wanted to ask a person on /dev/tty is told to use a way that asks nothing, or a terminal",
     {
       timeout: 60_000
