@@ -7,7 +7,6 @@
  * time a session asks for it (`taskmux/ui`, which `taskmux ui` sends), and is loaded only then.
  */
 import { Cause, Context, Deferred, Effect, Exit, Layer, PubSub, Schedule, Scope } from "effect"
-import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as NodePath from "node:path"
@@ -16,22 +15,22 @@ import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import packageJson from "../../package.json" with { type: "json" }
 import { TaskmuxConfig } from "../Config.ts"
-import { LostRace } from "../domain/errors.ts"
 import { serveSession } from "../mcp/McpServer.ts"
 import type { McpSession, Params } from "../mcp/McpSession.ts"
 import { invalidParams } from "../mcp/protocolError.ts"
 import { DRAIN_MS, StdioTransport } from "../mcp/StdioTransport.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
-import { isAlive } from "../process/isAlive.ts"
 import { endSessionTasks } from "../project/endSessionTasks.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { listenAddress } from "../web/listenAddress.ts"
 import { preferredPort } from "../web/projectPort.ts"
 import type { WebServer } from "../web/WebServer.ts"
-import { pidIn, READY_FD } from "./connect.ts"
+import { READY_FD } from "./connect.ts"
+import { identityOf, removeOwn, sameFile } from "./fileIdentity.ts"
 import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
 import { BUILD, type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
+import { holdLock } from "./holdLock.ts"
 import { isHello } from "./isHello.ts"
 import { goneText, ownFileGone } from "./ownFiles.ts"
 import { ensurePrivateDir, type RuntimePaths } from "./runtimePaths.ts"
@@ -430,111 +429,6 @@ export class Daemon extends Context.Service<Daemon, {
     )
 }
 
-/**
- * One supervisor per project: a SQLite exclusive lock (Node's own `node:sqlite`), which the kernel
- * drops however the process ends, so a dead supervisor's lock is never in the way. Where Node has no
- * SQLite (before 22.5), a file made exclusively, naming its holder, stands in: one whose holder is
- * gone is taken over. A supervisor with SQLite holds that file too, so one started by a Node without
- * it (a terminal's Node 20 and an editor's Node 24 on one project) never runs beside it.
- */
-const holdLock = (file: string, project: string) =>
-  Effect.acquireRelease(
-    Effect.tryPromise({
-      try: async () => {
-        const sqlite = await import("node:sqlite").catch(() => undefined)
-        if (sqlite === undefined) return holdPidFile(`${file}.pid`, project)
-        try {
-          return takeLock(sqlite, file, project)
-        } catch (error) {
-          // Not a database (a torn write, a file put there by hand): nobody can hold it, so it goes.
-          if (((error as { errcode?: number }).errcode ?? 0) % 256 !== SQLITE_NOTADB) throw error
-          fs.rmSync(file, { force: true })
-          return takeLock(sqlite, file, project)
-        }
-      },
-      // Only a lock someone holds is a lost race: a full disk or a read-only one is said as it is, not
-      // as another supervisor (whom a front would wait for in vain).
-      catch: (error) =>
-        error instanceof LostRace ? error : new Error(`cannot take ${file}: ${(error as Error).message}`)
-    }),
-    (release) => Effect.sync(release)
-  )
-
-/** The lock's exclusive transaction, and the pid file beside it; its release. */
-const takeLock = (sqlite: typeof import("node:sqlite"), file: string, project: string) => {
-  // The user's only, as everything beside it is (SQLite's journal takes the same mode).
-  fs.closeSync(fs.openSync(file, "a", 0o600))
-  const db = new sqlite.DatabaseSync(file, { timeout: 0 })
-  try {
-    db.exec("BEGIN EXCLUSIVE")
-    const releasePidFile = holdPidFile(`${file}.pid`, project)
-    return () => {
-      releasePidFile()
-      db.close()
-    }
-  } catch (error) {
-    db.close()
-    if (error instanceof LostRace || isBusy(error)) {
-      throw error instanceof LostRace ? error : new LostRace({ holder: `another supervisor holds ${file}` })
-    }
-    throw error
-  }
-}
-
-/** SQLite's "file is not a database". */
-const SQLITE_NOTADB = 26
-
-/** SQLITE_BUSY or SQLITE_LOCKED (primary codes 5 and 6): the lock is another's. */
-const isBusy = (error: unknown) => {
-  const code = (error as { errcode?: unknown }).errcode
-  return typeof code === "number" && ((code & 0xff) === 5 || (code & 0xff) === 6)
-}
-
-const holdPidFile = (file: string, project: string, again = true): () => void => {
-  try {
-    fs.writeFileSync(file, String(process.pid), { flag: "wx", mode: 0o600 })
-    const made = removeOwn(file)
-    // Not one that names another supervisor (made where this one's was, after it went).
-    return () => pidIn(file) === process.pid && made()
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
-    const holder = Number(fs.readFileSync(file, "utf8"))
-    if (!again || isAlive(holder) && isSupervisorOf(holder, project)) {
-      throw new LostRace({ holder: `supervisor ${holder} holds ${file}` })
-    }
-    fs.rmSync(file, { force: true })
-    return holdPidFile(file, project, false)
-  }
-}
-
-/**
- * Whether `pid` is this project's supervisor, not a process that got a dead one's pid (another project's
- * supervisor included). Without /proc (macOS), `ps` says; where neither can, yes.
- */
-export const isSupervisorOf = (pid: number, project: string, proc = "/proc") => {
-  try {
-    const args = fs.readFileSync(`${proc}/${pid}/cmdline`, "utf8").split("\0")
-    return args.includes("supervise") && args.includes(project)
-  } catch (error) {
-    if (fs.existsSync(`${proc}/self`)) return (error as NodeJS.ErrnoException).code !== "ENOENT"
-  }
-  try {
-    // -ww: the whole command line, whatever COLUMNS says.
-    const command = execFileSync("ps", ["-ww", "-o", "command=", "-p", String(pid)], {
-      encoding: "utf8",
-      timeout: 2000,
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    // Words, not substrings: /a/app's supervisor is not /a/app-web's.
-    const words = ` ${command.trim()} `
-    return words.includes(" supervise ") && words.includes(` ${project} `)
-  } catch (error) {
-    // ps exits 1, saying nothing, for a pid that is gone.
-    const failed = error as { status?: number; stderr?: string }
-    return failed.status !== 1 || (failed.stderr ?? "") !== ""
-  }
-}
-
 /** Tells the front that started it (if one did) that it listens: one line on READY_FD, then closed. */
 const sayReady = () => {
   if (readyFd !== String(READY_FD)) return
@@ -606,29 +500,6 @@ const GREETING_MS = 10_000
 
 /** How often the supervisor looks that its socket is still where fronts look for it. */
 const REACHABLE_EVERY_MS = 2_000
-
-/**
- * Which file is at `path` (device, inode, birth), or undefined when none is. An inode's number alone is
- * not enough: a file system reuses a deleted file's number for the next one made (ext4 at once).
- */
-const identityOf = (path: string): string | undefined => {
-  try {
-    const stat = fs.statSync(path, { bigint: true })
-    return `${stat.dev}:${stat.ino}:${stat.birthtimeNs}`
-  } catch {
-    return undefined
-  }
-}
-
-const sameFile = (now: string | undefined, made: string | undefined) => now !== undefined && now === made
-
-/** Removes the file just made at `path`, later, if it is still that file (not one made there since). */
-const removeOwn = (path: string) => {
-  const made = identityOf(path)
-  return () => {
-    if (sameFile(identityOf(path), made)) fs.rmSync(path, { force: true })
-  }
-}
 
 /** A listen that failed for its address: a name nobody resolves, or an address this machine does not have. */
 const notHere = (error: Error) =>
