@@ -104,14 +104,17 @@ export class TerminalScreen {
    */
   write(chunk: Buffer): boolean {
     this.recent.write(chunk)
-    const on = lastOf(chunk, ALTERNATE_ON)
-    const off = lastOf(chunk, ALTERNATE_OFF)
-    if (on !== off) this.alternate = on > off
+    // Its last escape: with none (a flood of plain text), no screen switched and no query cut at its end.
+    const escape = chunk.lastIndexOf(0x1b)
+    if (escape !== -1) {
+      const on = lastOf(chunk, ALTERNATE_ON)
+      const off = lastOf(chunk, ALTERNATE_OFF)
+      if (on !== off) this.alternate = on > off
+    }
     // A query split across two chunks (a pseudo-terminal's reads cut anywhere): the end of the one before.
     const asked = (this.unfinished.length > 0 &&
       asksTerminal(Buffer.concat([this.unfinished, chunk.subarray(0, LONGEST_QUERY)]))) || asksTerminal(chunk)
-    // Only its last bytes can start one: a look at those, not a scan of the chunk.
-    const escape = chunk.lastIndexOf(0x1b)
+    // Only its last bytes can start a query cut in two: a look at those, not a scan of the chunk.
     this.unfinished = escape === -1 || escape < chunk.length - LONGEST_QUERY
       ? NO_BYTES
       : Buffer.from(chunk.subarray(escape))
