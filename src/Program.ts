@@ -10,6 +10,7 @@ import { access } from "node:fs"
 import { parseCommandLine, TaskmuxConfig } from "./Config.ts"
 import { isSupportedNode, LOST_RACE, supervisorNode } from "./daemon/connect.ts"
 import { runtimePaths } from "./daemon/runtimePaths.ts"
+import { firstLineOf } from "./domain/clipText.ts"
 import { InvalidConfig, LostRace } from "./domain/errors.ts"
 import { pidOneNote } from "./pidOne.ts"
 import { keepYoungGenerationSmall } from "./youngGeneration.ts"
@@ -111,7 +112,7 @@ const lineLogger = Logger.make(({ cause, logLevel, message }) => {
   const parts = (Array.isArray(message) ? message : [message]).map((part) =>
     typeof part === "string" ? part : JSON.stringify(part)
   )
-  if (cause.reasons.length > 0) parts.push(String(messageOf(Cause.squash(cause))).split("\n")[0]!)
+  if (cause.reasons.length > 0) parts.push(firstLineOf(Cause.squash(cause)))
   process.stderr.write(`taskmux: ${logLevel.toUpperCase()} ${parts.join(" ")}\n`)
 })
 

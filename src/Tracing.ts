@@ -6,7 +6,7 @@
  */
 import { Cause, Effect, Exit, Layer, Option, References, Tracer } from "effect"
 import packageJson from "../package.json" with { type: "json" }
-import { clipText } from "./domain/clipText.ts"
+import { clipText, firstLineOf } from "./domain/clipText.ts"
 
 const depth = (span: Tracer.Span): number => {
   let n = 0
@@ -26,7 +26,7 @@ export const formatSpan = (span: Tracer.Span, endTime: bigint, exit: Exit.Exit<u
     ? "ok"
     : Exit.hasInterrupts(exit)
     ? "interrupted"
-    : `failed (${clipText(String(messageOf(Cause.squash(exit.cause))).split("\n")[0]!, 201)})`
+    : `failed (${clipText(firstLineOf(Cause.squash(exit.cause)), 201)})`
   const attributes = [...span.attributes].filter(([, value]) => value !== null && value !== undefined).map((
     [key, value]
   ) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
@@ -34,8 +34,6 @@ export const formatSpan = (span: Tracer.Span, endTime: bigint, exit: Exit.Exit<u
     attributes.length ? ` ${attributes.join(" ")}` : ""
   }\n`
 }
-
-const messageOf = (error: unknown) => error instanceof Error ? error.message : String(error)
 
 export const stderrTracer: Tracer.Tracer = Tracer.make({
   span: (options) => {

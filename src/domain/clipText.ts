@@ -16,5 +16,9 @@ export const tailOf = (text: string, length: number): string => {
   return text.slice(start > 0 && isLow(text.charCodeAt(start)) ? start + 1 : start)
 }
 
+/** What a failure says, its first line only (the rest is a stack, a command's output): for one line of a log or an answer. */
+export const firstLineOf = (error: unknown): string =>
+  (error instanceof Error ? error.message : String(error)).split("\n")[0] ?? ""
+
 /** `text`, or its first `max - 1` units and "…". */
 export const clipText = (text: string, max: number): string => text.length > max ? `${headOf(text, max - 1)}…` : text

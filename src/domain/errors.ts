@@ -3,11 +3,11 @@
  * what would be right, because the reader is a model that will try again.
  */
 import { Schema, type SchemaAST, SchemaIssue } from "effect"
-import { clipText, headOf } from "./clipText.ts"
+import { clipText } from "./clipText.ts"
 import { jsonEscapingControls } from "./escapeControls.ts"
 
 /** A value as messages quote it: at most 200 characters of it (a command may be a whole script). */
-export const quote = (s: string) => jsonEscapingControls(s.length > 200 ? `${headOf(s, 200)}…` : s)
+export const quote = (s: string) => jsonEscapingControls(clipText(s, 201))
 
 /** What the leaf hook below says of a field that is not in the schema: the fields that are, after it. */
 const NOT_A_FIELD = "\u0000not a field:"

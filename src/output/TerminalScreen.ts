@@ -9,6 +9,7 @@
  * anything that redraws or scrolls at that rate is what it shows.
  */
 import type * as XtermHeadless from "@xterm/headless"
+import { firstLineOf } from "../domain/clipText.ts"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
 import { goneSinceStart, loadOnce } from "../loadOnce.ts"
 import { asksTerminal, LONGEST_QUERY } from "./cursorQuery.ts"
@@ -167,7 +168,7 @@ export class TerminalScreen {
     const emulator = await loadEmulator().catch((error: unknown) => {
       // taskmux's files replaced under it: said as every such failure is (see mcp/internalError.ts).
       if (goneSinceStart(error)) throw error
-      throw new EmulatorLoadFailed((error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "")
+      throw new EmulatorLoadFailed(firstLineOf(error))
     })
     const { cols, rows } = this.size
     const { bytes, lost } = this.recent.take()

@@ -14,6 +14,7 @@ import { Deferred, Effect, Option, type Scope } from "effect"
 import { accessSync, constants as fsConstants } from "node:fs"
 import { constants as osConstants } from "node:os"
 import * as NodePath from "node:path"
+import { firstLineOf } from "../domain/clipText.ts"
 import { SpawnFailed, TerminalUnavailable } from "../domain/errors.ts"
 import type { TerminalSize } from "../domain/TerminalSize.ts"
 import { loadOnce } from "../loadOnce.ts"
@@ -37,9 +38,9 @@ const loadPty = Effect.tryPromise({
   try: importPty,
   catch: (error) => {
     // Its first line says what is missing; how to get it back is the same whatever it is, but for a limit.
-    const first = (error instanceof Error ? error.message : String(error)).split("\n")[0]
+    const first = firstLineOf(error)
     return new TerminalUnavailable({
-      reason: /EMFILE|ENFILE|too many open files/i.test(first ?? "")
+      reason: /EMFILE|ENFILE|too many open files/i.test(first)
         ? `the native module @lydell/node-pty could not be loaded now: taskmux has too many files open (${first}); ` +
           "stop tasks it no longer needs, or raise its limit (ulimit -n), and try again"
         : `the native module @lydell/node-pty could not be loaded (${first}; installing taskmux again on this ` +

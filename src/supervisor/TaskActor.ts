@@ -56,7 +56,6 @@ import {
 import { explainRun, runEnv } from "./taskViews.ts"
 
 export type { LastExit, TaskSpec, TaskState } from "./TaskState.ts"
-export { freshState } from "./TaskState.ts"
 
 /**
  * Run logs a task keeps, the newest: a task that restarts forever (a job under `always`) made one file

@@ -67,7 +67,7 @@ import {
 import { isFenced, Viewer, type ViewerShape } from "./Viewer.ts"
 import { awaitChange, type WaitContext, waitForTask, type WaitRequest, type WaitResult } from "./waitForTask.ts"
 
-export type { Ended, Started, StopRequest } from "./TaskActor.ts"
+export type { Started } from "./TaskActor.ts"
 export type { WaitRequest, WaitResult } from "./waitForTask.ts"
 
 export type { GoneTask, RemovedTask } from "./GoneTasks.ts"

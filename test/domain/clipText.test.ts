@@ -1,6 +1,6 @@
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { clipText, headOf, tailOf } from "../../src/domain/clipText.ts"
+import { clipText, firstLineOf, headOf, tailOf } from "../../src/domain/clipText.ts"
 
 /** A lone surrogate: what JSON.stringify writes as "\ud83d", and strict JSON parsers refuse. */
 const lone = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
@@ -21,5 +21,14 @@ describe("text cut to a length never splits a character", () => {
     expect(clipText("a🚀".repeat(101), 300)).toBe(`${"a🚀".repeat(99)}a…`)
     expect(tailOf("x🚀🚀", 3)).toBe("🚀")
     expect(clipText("short", 10)).toBe("short")
+  })
+
+  it("says a failure by its first line, whatever failed", () => {
+    expect(firstLineOf(new Error("EMFILE: too many open files\n    at open (node:fs)"))).toBe(
+      "EMFILE: too many open files"
+    )
+    expect(firstLineOf("plain\nmore")).toBe("plain")
+    expect(firstLineOf(undefined)).toBe("undefined")
+    expect(firstLineOf(new Error(""))).toBe("")
   })
 })
