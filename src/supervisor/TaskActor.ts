@@ -637,8 +637,10 @@ export const make = (
       update(runReset(restarts))
     }
 
-    /** Runs `effect` for a command and answers with its outcome (an interruption included). */
-    // Mended before the answer goes: whoever asked then sees the task as it is.
+    /**
+     * Runs `effect` for a command and answers with its outcome (an interruption included), the task mended
+     * first (see mend): whoever asked then sees it as it is.
+     */
     const answer = <A, E>(reply: Reply<A, E>, effect: Effect.Effect<A, E>) =>
       Effect.asVoid(effect.pipe(Effect.ensuring(Effect.sync(mend)), Deferred.into(reply)))
 
