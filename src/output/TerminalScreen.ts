@@ -105,20 +105,20 @@ export class TerminalScreen {
    */
   write(chunk: Buffer): boolean {
     this.recent.write(chunk)
-    // Its last escape: with none (a flood of plain text), no screen switched and no query cut at its end.
-    const escape = chunk.lastIndexOf(0x1b)
-    if (escape !== -1) {
+    // One scan of a chunk with no escape (a flood of plain text): no screen switched, nothing asked.
+    const escapes = chunk.indexOf(0x1b) !== -1
+    if (escapes) {
       const on = lastOf(chunk, ALTERNATE_ON)
       const off = lastOf(chunk, ALTERNATE_OFF)
       if (on !== off) this.alternate = on > off
     }
     // A query split across two chunks (a pseudo-terminal's reads cut anywhere): the end of the one before.
     const asked = (this.unfinished.length > 0 &&
-      asksTerminal(Buffer.concat([this.unfinished, chunk.subarray(0, LONGEST_QUERY)]))) || asksTerminal(chunk)
+      asksTerminal(Buffer.concat([this.unfinished, chunk.subarray(0, LONGEST_QUERY)]))) ||
+      (escapes && asksTerminal(chunk))
     // Only its last bytes can start a query cut in two: a look at those, not a scan of the chunk.
-    this.unfinished = escape === -1 || escape < chunk.length - LONGEST_QUERY
-      ? NO_BYTES
-      : Buffer.from(chunk.subarray(escape))
+    const escape = escapes ? chunk.indexOf(0x1b, Math.max(0, chunk.length - LONGEST_QUERY)) : -1
+    this.unfinished = escape === -1 ? NO_BYTES : Buffer.from(chunk.subarray(escape))
     return asked
   }
 
