@@ -15,7 +15,8 @@ import * as os from "node:os"
 import * as NodePath from "node:path"
 import packageJson from "../package.json" with { type: "json" }
 import { CLI_COMMANDS } from "./cli/commandNames.ts"
-import { closest, formatSchemaError, InvalidConfig } from "./domain/errors.ts"
+import { closest, formatSchemaError } from "./domain/argumentIssues.ts"
+import { InvalidConfig } from "./domain/errors.ts"
 import { taskFileProject } from "./project/nearestProject.ts"
 
 export interface TaskmuxOptions {

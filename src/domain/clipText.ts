@@ -3,6 +3,8 @@
  * surrogate, which JSON.stringify writes as "\ud83d", and which strict JSON parsers (pydantic's, which the
  * Python MCP SDK reads stdio with, and serde_json) refuse, losing the whole message. Pure.
  */
+import { jsonEscapingControls } from "./escapeControls.ts"
+
 const isHigh = (code: number) => code >= 0xd800 && code <= 0xdbff
 const isLow = (code: number) => code >= 0xdc00 && code <= 0xdfff
 
@@ -22,3 +24,6 @@ export const firstLineOf = (error: unknown): string =>
 
 /** `text`, or its first `max - 1` units and "…". */
 export const clipText = (text: string, max: number): string => text.length > max ? `${headOf(text, max - 1)}…` : text
+
+/** A value as messages quote it: at most 200 characters of it (a command may be a whole script). */
+export const quote = (s: string) => jsonEscapingControls(clipText(s, 201))

@@ -8,11 +8,10 @@ import { Cause, Effect, Exit, References, Schema } from "effect"
 import type { TaskmuxConfig } from "../Config.ts"
 import { hasEnded } from "../daemon/lostRecord.ts"
 import { LostTasks } from "../daemon/LostTasks.ts"
+import { formatSchemaError, notAField } from "../domain/argumentIssues.ts"
 import { clipText } from "../domain/clipText.ts"
 import {
-  formatSchemaError,
   InvalidArguments,
-  notAField,
   ProjectTaskNotRun,
   TaskLeftBySupervisor,
   TaskNotFound,

@@ -6,7 +6,7 @@
  */
 import { Context, Effect } from "effect"
 import { TaskmuxConfig, type TaskmuxOptions } from "../Config.ts"
-import { closest } from "../domain/errors.ts"
+import { closest } from "../domain/argumentIssues.ts"
 import { statelessViewer, Viewer, type ViewerShape } from "../supervisor/Viewer.ts"
 import { internalErrorMessage } from "./internalError.ts"
 import { isObject, quoteValue } from "./json.ts"

@@ -1,5 +1,5 @@
 /** Small helpers for JSON values as clients send them. */
-import { shortJson } from "../domain/errors.ts"
+import { shortJson } from "../domain/argumentIssues.ts"
 
 /** A JSON object: what params, arguments and `_meta` must be. */
 export const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -6,7 +6,7 @@
  */
 import { Schema } from "effect"
 import * as NodePath from "node:path"
-import { quote } from "../domain/errors.ts"
+import { quote } from "../domain/clipText.ts"
 import { compilePattern, patternProblem, RefusedPattern } from "../domain/pattern.ts"
 import { RestartSpec, waitForIssue, WaitForSpec } from "../domain/StartSpec.ts"
 import { TASK_NAME } from "../domain/Task.ts"

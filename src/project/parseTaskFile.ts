@@ -5,7 +5,7 @@
  */
 import { Schema } from "effect"
 import { type Document, isMap, isScalar, LineCounter, parseDocument } from "yaml"
-import { gotAt, issueMessage, standardIssues } from "../domain/errors.ts"
+import { gotAt, issueMessage, standardIssues } from "../domain/argumentIssues.ts"
 import { TASK_NAME, TASK_NAME_RULE } from "../domain/Task.ts"
 import { isObject } from "../mcp/json.ts"
 import { FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"

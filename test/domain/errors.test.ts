@@ -1,7 +1,8 @@
 import { Schema } from "effect"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { closest, formatSchemaError, TaskNotFound, TooManyTasks } from "../../src/domain/errors.ts"
+import { closest, formatSchemaError } from "../../src/domain/argumentIssues.ts"
+import { TaskNotFound, TooManyTasks } from "../../src/domain/errors.ts"
 
 describe("closest: the field a misspelt one was meant to be", () => {
   const fields = ["command", "args", "name", "cwd", "env", "waitFor", "timeoutMs", "graceMs", "dependsOn"]
