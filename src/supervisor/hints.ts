@@ -4,6 +4,7 @@
  * on them, so each names the fix.
  */
 import { clipText } from "../domain/clipText.ts"
+import type { Holder, PortWanted } from "../process/PortProbe.ts"
 import type { TaskState } from "./TaskState.ts"
 import { lastLines, runEnv } from "./taskViews.ts"
 import type { ViewerShape } from "./Viewer.ts"
@@ -26,6 +27,24 @@ export const silentHint = (task: TaskState, forALine: boolean, never: boolean, s
     ? `${silence} If it should have, it may be buffering its output, ${BUFFERING}${stdin}`
     : `${silence}${stdin}`
 }
+
+/**
+ * Who holds the port a wait asked for (a dev server left running, another worktree's), as the start of a
+ * hint: a task of this taskmux by its name (`leader`: the holder is its own pid, else a process below it,
+ * a shell line's program), a process no /proc here shows, another taskmux's task, or another program.
+ */
+export const portHeldHint = (
+  port: PortWanted | undefined,
+  holder: Holder,
+  task: { readonly name: string; readonly leader: boolean } | undefined
+): string =>
+  task !== undefined
+    ? `Port ${port} is held by task "${task.name}" (${task.leader ? "pid" : "its process"} ${holder.pid}). `
+    : holder.pid === null
+    ? `Port ${port} is held by a process taskmux cannot see (another container, or PID namespace, on this network). `
+    : `Port ${port} is held by ${
+      holder.taskmux === true ? "a task of another taskmux (another project's or worktree's)" : "another program"
+    } (pid ${holder.pid}: ${holder.command}${holder.cwd === undefined ? "" : `, in ${holder.cwd}`}). `
 
 /** What a program that needs a terminal says when it has pipes (top, docker -it, a raw-mode prompt). */
 export const NEEDS_TERMINAL =

@@ -15,7 +15,7 @@ import * as PortProbe from "../process/PortProbe.ts"
 import type { PortWanted } from "../process/PortProbe.ts"
 import * as procfs from "../process/procfs.ts"
 import { listeningPorts } from "../process/usage.ts"
-import { endHint, joinHints, pausedHint, silentHint, stdoutSilentHint } from "./hints.ts"
+import { endHint, joinHints, pausedHint, portHeldHint, silentHint, stdoutSilentHint } from "./hints.ts"
 import type { ShownCursors, ShownPartial } from "./ShownCursors.ts"
 import type * as TaskActor from "./TaskActor.ts"
 import type { LastExit, TaskState } from "./TaskState.ts"
@@ -106,10 +106,6 @@ const fullScreenHint = {
 }
 /** Lines looked through for a ready answer's last lines (a summary shows fewer). */
 const READY_LINES = 16
-
-/** A task's process as an answer names it: its own pid, or (a shell line's program, npm's node) one below it. */
-const processOf = (task: TaskActor.TaskActor, pid: number | null) =>
-  pid === task.state().pid ? `pid ${pid}` : `its process ${pid}`
 
 /** Waits on `actor` for what `request` asks, as `viewer`'s call (its cursor, and what it was shown). */
 export const waitForTask = Effect.fnUntraced(function*(
@@ -334,16 +330,11 @@ export const waitForTask = Effect.fnUntraced(function*(
         const { pid, process } = actor.state()
         return pid === holder.group || process?.members().some((m) => m.pid === holder.pid)
       })
-    const taken = holder === undefined
-      ? ""
-      : holderTask !== undefined
-      ? `Port ${request.port} is held by task "${holderTask.name}" (${processOf(holderTask, holder.pid)}). `
-      : holder.pid === null
-      ? `Port ${request.port} is held by a process taskmux cannot see (another container, or PID namespace, ` +
-        "on this network). "
-      : `Port ${request.port} is held by ${
-        holder.taskmux === true ? "a task of another taskmux (another project's or worktree's)" : "another program"
-      } (pid ${holder.pid}: ${holder.command}${holder.cwd === undefined ? "" : `, in ${holder.cwd}`}). `
+    const taken = holder === undefined ? "" : portHeldHint(
+      request.port,
+      holder,
+      holderTask && { name: holderTask.name, leader: holderTask.state().pid === holder.pid }
+    )
     if (ports.length > 0) {
       return {
         hint: `${taken}It listens on ${ports.length === 1 ? "port" : "ports"} ${ports.join(", ")} instead.`

@@ -1,7 +1,7 @@
 /** What an end's answer says beyond its status: pure, from the task's state alone. */
 import { describe, expect, it } from "vitest"
 import { OutputBuffer } from "../../src/output/OutputBuffer.ts"
-import { endHint } from "../../src/supervisor/hints.ts"
+import { endHint, portHeldHint } from "../../src/supervisor/hints.ts"
 import { defaultPolicy } from "../../src/supervisor/RestartPolicy.ts"
 import { freshState, type TaskState } from "../../src/supervisor/TaskState.ts"
 
@@ -39,5 +39,40 @@ describe("endHint", () => {
 
   it("blames the kernel for a SIGKILL no tool sent", () => {
     expect(endHint(ended("x", "", { signal: "SIGKILL" })).hint).toMatch(/^No tool sent the SIGKILL/)
+  })
+})
+
+describe("portHeldHint", () => {
+  const program = { pid: 4242, command: "node server.js" }
+  it.each(
+    [
+      [
+        "a task of this taskmux, by its own pid",
+        program,
+        { name: "web", leader: true },
+        "Port 3000 is held by task \"web\" (pid 4242). "
+      ],
+      [
+        "a task's program below its shell line",
+        program,
+        { name: "web", leader: false },
+        "Port 3000 is held by task \"web\" (its process 4242). "
+      ],
+      [
+        "a socket no process here owns",
+        { pid: null, command: "" },
+        undefined,
+        "Port 3000 is held by a process taskmux cannot see (another container, or PID namespace, on this network). "
+      ],
+      [
+        "another taskmux's task, where it runs",
+        { ...program, taskmux: true, cwd: "/src/other" },
+        undefined,
+        "Port 3000 is held by a task of another taskmux (another project's or worktree's) (pid 4242: node server.js, in /src/other). "
+      ],
+      ["another program", program, undefined, "Port 3000 is held by another program (pid 4242: node server.js). "]
+    ] as const
+  )("names %s", (_, holder, task, said) => {
+    expect(portHeldHint(3000, holder, task)).toBe(said)
   })
 })
