@@ -16,7 +16,7 @@ import { askedBy, joinHints } from "../../supervisor/hints.ts"
 import type { Started } from "../../supervisor/TaskActor.ts"
 import type { TaskRegistry } from "../../supervisor/TaskRegistry.ts"
 import { Viewer } from "../../supervisor/Viewer.ts"
-import { progressOf, tool, type ToolEnv, withHeartbeat, withRegistry } from "../Tool.ts"
+import { progressOf, tool, type ToolContext, type ToolEnv, withHeartbeat, withRegistry } from "../Tool.ts"
 import { EndedOutput, NameOnly, StartedOutput, TaskName, TerminalCols, TerminalRows } from "./fields.ts"
 import { summaryText, type WaitAnswer, waitAnswer, WaitFields, waitRequest, waitText } from "./waits.ts"
 
@@ -90,116 +90,15 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
   canWait: true,
   run: ({ cols, command, rows, terminal, waitFor, ...request }, context) =>
-    withRegistry((r) =>
-      Effect.gen(function*() {
-        const issue = waitFor === undefined ? undefined : waitForIssue(waitFor, "waitFor.")
-        if (issue !== undefined) return yield* new InvalidArguments({ tool: "start_task", issue })
-        const wait = waitFor === undefined ? undefined : yield* waitRequest("start_task", "waitFor.", waitFor)
-        if (command === undefined) {
-          const { keep, name, ...rest } = request
-          if (name === undefined) {
-            return yield* new InvalidArguments({
-              tool: "start_task",
-              issue: "command is required (or name alone, to start a project task: list_tasks shows them as defined)"
-            })
-          }
-          const given = { ...rest, terminal, cols, rows }
-          const extra = Object.keys(given).filter((key) => given[key as keyof typeof given] !== undefined)
-          if (extra.length > 0) {
-            return yield* new InvalidArguments({
-              tool: "start_task",
-              issue: `${extra.join(", ")} cannot be given without a command: a task started by its name alone (a ` +
-                "project task, or one a past supervisor left) runs as its file or its record says; only keep and " +
-                "waitFor go with it"
-            })
-          }
-          const lost = yield* recorded(r, name)
-          if (lost !== undefined && !(yield* isProjectTask(name))) {
-            const started = yield* startLost(lost, keep === true)
-            if (wait === undefined) return yield* answerEarlyEnd(r, started)
-            const { name: _, ...waited } = waitAnswer(
-              yield* r.wait(name, { ...wait, since: "run", onProgress: progressOf(context, wait.timeoutMs) })
-            )
-            return { ...started, ...waited }
-          }
-          // A lost project task runs as its file says, kept if it was.
-          const chain = yield* startProjectTask(
-            name,
-            progressOf(context, wait?.timeoutMs ?? defaultTimeoutMs(false)),
-            keep === true || lost?.session === null,
-            wait === undefined ? undefined : { ...wait, since: "run" }
-          )
-          const already = chain.already === undefined
-            ? {}
-            : {
-              already: true,
-              // Whose it is, when not the caller's own ("" then).
-              hint: `It was already running${chain.already === "" ? "" : ` (${chain.already})`}${NOTHING_STARTED}`
-            }
-          if (chain.wait === undefined) {
-            if (chain.already !== undefined) return { ...chain.started, ...already }
-            const started = yield* answerEarlyEnd(r, chain.started)
-            // Read after the target's look: a dependency may have ended in it (a command not found).
-            return { ...started, tasks: yield* chainAsItIs(chain.tasks) }
-          }
-          const { name: _, ...waited } = waitAnswer(chain.wait)
-          // Both said: that it ran already, and what its wait found (a timeout's hint).
-          return { ...chain.started, ...waited, tasks: chain.tasks, ...already, ...joinHints(already, waited) }
-        }
-        const unusable = unusableText(command, request.args, request.env)
-        if (unusable !== undefined) return yield* new InvalidArguments({ tool: "start_task", issue: unusable })
-        if (terminal !== true && (cols !== undefined || rows !== undefined)) {
-          return yield* new InvalidArguments({
-            tool: "start_task",
-            issue: "cols and rows size a terminal: pass them with terminal: true"
-          })
-        }
-        const started = yield* r.start({
-          ...request,
-          command,
-          ...(terminal === true &&
-            { terminal: { cols: cols ?? DEFAULT_TERMINAL.cols, rows: rows ?? DEFAULT_TERMINAL.rows } })
-        }).pipe(
-          // The same command again: a wait for its end is what a retried build wants; a server's start, the run it has.
-          Effect.mapError((e) =>
-            e._tag === "TaskAlreadyRunning" && e.same === true
-              ? new TaskAlreadyRunning({ ...e, exitWait: waitFor?.exit === true })
-              : e
-          )
-        )
-        // A project task's name taken by a command: it runs instead of the file's task while listed.
-        const shadows = request.name !== undefined && (yield* isProjectTask(started.name))
-          ? {
-            hint: `"${started.name}" is also a project task's name: this command runs under it, and list_tasks ` +
-              "shows it instead of the file's task until it is removed (remove_task)."
-          }
-          : {}
-        // keep promises a task that outlives the session: alone, this server cannot keep that promise.
-        const alone = request.keep === true && (yield* TaskmuxConfig).isolated
-          ? { hint: "keep: this server runs alone (--isolated), so this task ends with this session all the same." }
-          : {}
-        if (wait === undefined) return { ...shadows, ...alone, ...yield* answerEarlyEnd(r, started) }
-        const waiting = r.wait(started.name, { ...wait, since: 0, onProgress: progressOf(context, wait.timeoutMs) })
-        const { name: _, ...waited } = waitAnswer(
-          yield* wait.exit
-            // A run cancelled as a protocol task is a run the client no longer wants.
-            ? Effect.onInterrupt(
-              waiting,
-              () =>
-                context.cancelStopsRun?.() === true
-                  ? Effect.flatMap(Viewer, (viewer) =>
-                    Effect.ignore(r.stop(started.name, { by: askedBy("tasks/cancel", viewer) })))
-                  : Effect.void
-            )
-            : waiting
-        )
-        // The run the wait saw: another session's restart_task (or a restart policy) may have replaced the
-        // one this call started while it waited.
-        const now = yield* Effect.option(r.get(started.name))
-        const pid = (Option.isSome(now) ? now.value.pid : null) ?? started.pid
-        return { ...shadows, ...alone, ...started, pid, ...waited }
-      })
-    ),
+    Effect.gen(function*() {
+      const issue = waitFor === undefined ? undefined : waitForIssue(waitFor, "waitFor.")
+      if (issue !== undefined) return yield* new InvalidArguments({ tool: "start_task", issue })
+      const wait = waitFor === undefined ? undefined : yield* waitRequest("start_task", "waitFor.", waitFor)
+      const screen = { terminal, cols, rows }
+      return yield* command === undefined
+        ? startByName(request, screen, wait, context)
+        : startCommand({ ...request, command }, screen, waitFor, wait, context)
+    }),
   text: (o, input) => {
     const chain = o.tasks === undefined || o.tasks.length < 2
       ? ""
@@ -225,6 +124,137 @@ export const startTask = tool<typeof startInput.Type, typeof StartOutput.Type>({
         )}`
   }
 })
+
+type StartRequest = Omit<typeof startInput.Type, "cols" | "command" | "rows" | "terminal" | "waitFor">
+/** The terminal's fields as given (each may be absent). */
+interface Screen {
+  readonly terminal: boolean | undefined
+  readonly cols: number | undefined
+  readonly rows: number | undefined
+}
+type Wait = Effect.Success<ReturnType<typeof waitRequest>>
+
+/** `start_task { name }`: a task a past supervisor (or session) left, run as its record says, or a project task after its chain. */
+const startByName = (request: StartRequest, screen: Screen, wait: Wait | undefined, context: ToolContext) =>
+  withRegistry((r) =>
+    Effect.gen(function*() {
+      const { keep, name, ...rest } = request
+      if (name === undefined) {
+        return yield* new InvalidArguments({
+          tool: "start_task",
+          issue: "command is required (or name alone, to start a project task: list_tasks shows them as defined)"
+        })
+      }
+      const given = { ...rest, ...screen }
+      const extra = Object.keys(given).filter((key) => given[key as keyof typeof given] !== undefined)
+      if (extra.length > 0) {
+        return yield* new InvalidArguments({
+          tool: "start_task",
+          issue: `${extra.join(", ")} cannot be given without a command: a task started by its name alone (a ` +
+            "project task, or one a past supervisor left) runs as its file or its record says; only keep and " +
+            "waitFor go with it"
+        })
+      }
+      const lost = yield* recorded(r, name)
+      if (lost !== undefined && !(yield* isProjectTask(name))) {
+        const started = yield* startLost(lost, keep === true)
+        if (wait === undefined) return yield* answerEarlyEnd(r, started)
+        const { name: _, ...waited } = waitAnswer(
+          yield* r.wait(name, { ...wait, since: "run", onProgress: progressOf(context, wait.timeoutMs) })
+        )
+        return { ...started, ...waited }
+      }
+      // A lost project task runs as its file says, kept if it was.
+      const chain = yield* startProjectTask(
+        name,
+        progressOf(context, wait?.timeoutMs ?? defaultTimeoutMs(false)),
+        keep === true || lost?.session === null,
+        wait === undefined ? undefined : { ...wait, since: "run" }
+      )
+      const already = chain.already === undefined
+        ? {}
+        : {
+          already: true,
+          // Whose it is, when not the caller's own ("" then).
+          hint: `It was already running${chain.already === "" ? "" : ` (${chain.already})`}${NOTHING_STARTED}`
+        }
+      if (chain.wait === undefined) {
+        if (chain.already !== undefined) return { ...chain.started, ...already }
+        const started = yield* answerEarlyEnd(r, chain.started)
+        // Read after the target's look: a dependency may have ended in it (a command not found).
+        return { ...started, tasks: yield* chainAsItIs(chain.tasks) }
+      }
+      const { name: _, ...waited } = waitAnswer(chain.wait)
+      // Both said: that it ran already, and what its wait found (a timeout's hint).
+      return { ...chain.started, ...waited, tasks: chain.tasks, ...already, ...joinHints(already, waited) }
+    })
+  )
+
+/** `start_task { command }`: a task of the caller's own. */
+const startCommand = (
+  request: StartRequest & { readonly command: string },
+  { cols, rows, terminal }: Screen,
+  waitFor: typeof startInput.Type["waitFor"],
+  wait: Wait | undefined,
+  context: ToolContext
+) =>
+  withRegistry((r) =>
+    Effect.gen(function*() {
+      const { command } = request
+      const unusable = unusableText(command, request.args, request.env)
+      if (unusable !== undefined) return yield* new InvalidArguments({ tool: "start_task", issue: unusable })
+      if (terminal !== true && (cols !== undefined || rows !== undefined)) {
+        return yield* new InvalidArguments({
+          tool: "start_task",
+          issue: "cols and rows size a terminal: pass them with terminal: true"
+        })
+      }
+      const started = yield* r.start({
+        ...request,
+        command,
+        ...(terminal === true &&
+          { terminal: { cols: cols ?? DEFAULT_TERMINAL.cols, rows: rows ?? DEFAULT_TERMINAL.rows } })
+      }).pipe(
+        // The same command again: a wait for its end is what a retried build wants; a server's start, the run it has.
+        Effect.mapError((e) =>
+          e._tag === "TaskAlreadyRunning" && e.same === true
+            ? new TaskAlreadyRunning({ ...e, exitWait: waitFor?.exit === true })
+            : e
+        )
+      )
+      // A project task's name taken by a command: it runs instead of the file's task while listed.
+      const shadows = request.name !== undefined && (yield* isProjectTask(started.name))
+        ? {
+          hint: `"${started.name}" is also a project task's name: this command runs under it, and list_tasks ` +
+            "shows it instead of the file's task until it is removed (remove_task)."
+        }
+        : {}
+      // keep promises a task that outlives the session: alone, this server cannot keep that promise.
+      const alone = request.keep === true && (yield* TaskmuxConfig).isolated
+        ? { hint: "keep: this server runs alone (--isolated), so this task ends with this session all the same." }
+        : {}
+      if (wait === undefined) return { ...shadows, ...alone, ...yield* answerEarlyEnd(r, started) }
+      const waiting = r.wait(started.name, { ...wait, since: 0, onProgress: progressOf(context, wait.timeoutMs) })
+      const { name: _, ...waited } = waitAnswer(
+        yield* wait.exit
+          // A run cancelled as a protocol task is a run the client no longer wants.
+          ? Effect.onInterrupt(
+            waiting,
+            () =>
+              context.cancelStopsRun?.() === true
+                ? Effect.flatMap(Viewer, (viewer) =>
+                  Effect.ignore(r.stop(started.name, { by: askedBy("tasks/cancel", viewer) })))
+                : Effect.void
+          )
+          : waiting
+      )
+      // The run the wait saw: another session's restart_task (or a restart policy) may have replaced the
+      // one this call started while it waited.
+      const now = yield* Effect.option(r.get(started.name))
+      const pid = (Option.isSome(now) ? now.value.pid : null) ?? started.pid
+      return { ...shadows, ...alone, ...started, pid, ...waited }
+    })
+  )
 
 /** What exec cannot take: a NUL byte ends a C string, and a variable's name stops at its first "=". */
 const unusableText = (
