@@ -5,44 +5,30 @@
  * gives a new pid, Start runs a project task after its dependency, typing reaches a terminal task. A
  * read-only page disables every control. Screenshots of each view go to test-artifacts/.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import * as os from "node:os"
 import * as NodePath from "node:path"
-import type { Browser, BrowserContext, Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connectIfRunning } from "../../src/daemon/connect.ts"
 import { runtimePaths } from "../../src/daemon/runtimePaths.ts"
-import { builtCli } from "../builtCli.ts"
-import { connect, until } from "../e2e/client.ts"
+import { until } from "../e2e/client.ts"
 import { isAlive } from "../helpers.ts"
-import { closeAll, launch, lowContrast, openWindow, screenshot } from "./fixtures/browser.ts"
+import { launch, lowContrast, openWindow, screenshot } from "./fixtures/browser.ts"
+import { pageProject, python } from "./fixtures/pageProject.ts"
 
-const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-page-rt-"))
-const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-page-"))
-writeFileSync(
-  NodePath.join(project, "taskmux.json"),
-  JSON.stringify({
-    tasks: {
-      db: { command: "sleep 300" },
-      api: { command: "sleep 300", dependsOn: { db: "started" } },
-      // Never started here: a Start button the read-only page must show disabled.
-      docs: { command: "sleep 300" },
-      // Crashes at once: the page's answer says so as an error, not as a success.
-      // (waitFor exit: its answer is its end however slow the machine, not a 100 ms look.)
-      broken: { command: "echo 'ValueError: bad config' >&2; exit 3", waitFor: { exit: true } },
-      // Run once, then removed from the page: back to not run yet.
-      once: { command: "echo once" }
-    }
-  })
-)
-const env = { ...process.env, XDG_RUNTIME_DIR: runtime, TASKMUX_ISOLATED: "false", TASKMUX_LINGER_MS: "300" }
+const { close, contexts, pageUrl, problems, project, runtime, session, taskmux } = pageProject("page", {
+  db: { command: "sleep 300" },
+  api: { command: "sleep 300", dependsOn: { db: "started" } },
+  // Never started here: a Start button the read-only page must show disabled.
+  docs: { command: "sleep 300" },
+  // Crashes at once: the page's answer says so as an error, not as a success.
+  // (waitFor exit: its answer is its end however slow the machine, not a 100 ms look.)
+  broken: { command: "echo 'ValueError: bad config' >&2; exit 3", waitFor: { exit: true } },
+  // Run once, then removed from the page: back to not run yet.
+  once: { command: "echo once" }
+})
 const tree = NodePath.join(import.meta.dirname, "fixtures", "tree.mjs")
-const python = (source: string) => `python3 -c '${source.replaceAll("'", "'\\''")}'`
-
-/** The built CLI, as a person runs it in the project. */
-const taskmux = builtCli(project, env)
 
 interface Listed {
   readonly name: string
@@ -54,9 +40,6 @@ interface Listed {
 const cell = (page: Page, name: string, column: string) => page.locator(`tr[data-name="${name}"] td.c-${column}`)
 
 describe("the page in a browser", () => {
-  const session = connect({ XDG_RUNTIME_DIR: runtime, TASKMUX_PROJECT: project, TASKMUX_ISOLATED: "false" })
-  const problems: Array<string> = []
-  const contexts: Array<BrowserContext> = []
   let browser: Browser
   let url: string
   let readOnlyUrl: string
@@ -84,19 +67,11 @@ describe("the page in a browser", () => {
       terminal: true,
       waitFor: { pattern: ">>>" }
     })
-    const printed = await taskmux(["ui", "--print"])
-    expect(printed.code, printed.stderr).toBe(0)
-    url = printed.stdout.trim()
-    const printedRo = await taskmux(["ui", "--print", "--read-only"])
-    expect(printedRo.code, printedRo.stderr).toBe(0)
-    readOnlyUrl = printedRo.stdout.trim()
+    url = await pageUrl()
+    readOnlyUrl = await pageUrl("--read-only")
   }, 60_000)
 
-  afterAll(async () => {
-    await closeAll({ contexts, browser, session, project, runtime })
-    // Whatever the page complained about (a script error, a blocked request) fails the run.
-    expect(problems).toEqual([])
-  }, 30_000)
+  afterAll(() => close(browser), 30_000)
 
   it("lists the tasks an assistant started, with their status, owner and pid", async () => {
     const page = await open(url)

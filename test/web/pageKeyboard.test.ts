@@ -2,26 +2,17 @@
  * The page as a keyboard or screen-reader user meets it (accessibility review h17d), in headless
  * Chromium against a real supervisor: where the focus goes, what is said, what stays in sight.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
-import * as os from "node:os"
-import * as NodePath from "node:path"
-import type { Browser, BrowserContext, Page } from "playwright-core"
+import type { Browser, Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { builtCli } from "../builtCli.ts"
-import { connect } from "../e2e/client.ts"
-import { closeAll, launch, openWindow } from "./fixtures/browser.ts"
+import { launch, openWindow } from "./fixtures/browser.ts"
+import { pageProject, python } from "./fixtures/pageProject.ts"
 
-const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-kbd-rt-"))
-const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-kbd-"))
 /** Project tasks not run yet: each has a Start button in its row. */
 const DEFINED = ["db", "docs", "lint", "mail", "queue", "search", "cache", "proxy"]
-writeFileSync(
-  NodePath.join(project, "taskmux.json"),
-  JSON.stringify({ tasks: Object.fromEntries(DEFINED.map((name) => [name, { command: "sleep 300" }])) })
+const { close, contexts, pageUrl, problems, session } = pageProject(
+  "kbd",
+  Object.fromEntries(DEFINED.map((name) => [name, { command: "sleep 300" }]))
 )
-const env = { ...process.env, XDG_RUNTIME_DIR: runtime, TASKMUX_ISOLATED: "false", TASKMUX_LINGER_MS: "300" }
-const python = (source: string) => `python3 -c '${source.replaceAll("'", "'\\''")}'`
-const taskmux = builtCli(project, env)
 
 /** What has the focus: its tag, and its data-name, id or text. */
 const focused = (page: Page) =>
@@ -40,9 +31,6 @@ const inView = (page: Page, selector: string) =>
   })()`) as Promise<boolean>
 
 describe("the page by keyboard", () => {
-  const session = connect({ XDG_RUNTIME_DIR: runtime, TASKMUX_PROJECT: project, TASKMUX_ISOLATED: "false" })
-  const problems: Array<string> = []
-  const contexts: Array<BrowserContext> = []
   let browser: Browser
   let url: string
   let readOnlyUrl: string
@@ -71,18 +59,11 @@ describe("the page by keyboard", () => {
     for (let i = 0; i < 20; i++) {
       await s.structured("start_task", { command: "sleep 300", name: `w${String(i).padStart(2, "0")}` })
     }
-    const printed = await taskmux(["ui", "--print"])
-    expect(printed.code, printed.stderr).toBe(0)
-    url = printed.stdout.trim()
-    const printedRo = await taskmux(["ui", "--print", "--read-only"])
-    expect(printedRo.code, printedRo.stderr).toBe(0)
-    readOnlyUrl = printedRo.stdout.trim()
+    url = await pageUrl()
+    readOnlyUrl = await pageUrl("--read-only")
   }, 90_000)
 
-  afterAll(async () => {
-    await closeAll({ contexts, browser, session, project, runtime })
-    expect(problems).toEqual([])
-  }, 30_000)
+  afterAll(() => close(browser), 30_000)
 
   it("Skip moves the focus to the selected task and leaves the address (#task=NAME) as it was", async () => {
     const page = await open(url)

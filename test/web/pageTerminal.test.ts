@@ -3,26 +3,16 @@
  * 4), in headless Chromium against a real supervisor: colours and inverse video, emoji two cells wide,
  * rows with combining marks whole, and the program's modes (bracketed paste, application cursor keys).
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
-import * as os from "node:os"
 import * as NodePath from "node:path"
-import type { Browser, BrowserContext } from "playwright-core"
+import type { Browser } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { builtCli } from "../builtCli.ts"
-import { connect } from "../e2e/client.ts"
-import { closeAll, launch, openWindow, screenshot } from "./fixtures/browser.ts"
+import { launch, openWindow, screenshot } from "./fixtures/browser.ts"
+import { pageProject } from "./fixtures/pageProject.ts"
 
-const runtime = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-term-rt-"))
-const project = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-term-"))
-writeFileSync(NodePath.join(project, "taskmux.json"), JSON.stringify({ tasks: {} }))
-const env = { ...process.env, XDG_RUNTIME_DIR: runtime, TASKMUX_ISOLATED: "false", TASKMUX_LINGER_MS: "300" }
-const taskmux = builtCli(project, env)
+const { close, contexts, pageUrl, problems, session } = pageProject("term", {})
 const fixture = NodePath.join(import.meta.dirname, "fixtures", "screen.py")
 
 describe("the page's terminal view", () => {
-  const session = connect({ XDG_RUNTIME_DIR: runtime, TASKMUX_PROJECT: project, TASKMUX_ISOLATED: "false" })
-  const problems: Array<string> = []
-  const contexts: Array<BrowserContext> = []
   let browser: Browser
   let url: string
 
@@ -58,15 +48,10 @@ describe("the page's terminal view", () => {
       env: { PS1: "sh> " },
       waitFor: { pattern: "sh>" }
     })
-    const printed = await taskmux(["ui", "--print"])
-    expect(printed.code, printed.stderr).toBe(0)
-    url = printed.stdout.trim()
+    url = await pageUrl()
   }, 60_000)
 
-  afterAll(async () => {
-    await closeAll({ contexts, browser, session, project, runtime })
-    expect(problems).toEqual([])
-  }, 30_000)
+  afterAll(() => close(browser), 30_000)
 
   it("draws inverse video and colours: a menu's selected item is marked", async () => {
     const page = await open("menu", "cherry")
