@@ -94,6 +94,8 @@ export class TerminalScreen {
   /** What the emulator answered to the queries it was fed, not yet taken (see replies). */
   private answered = ""
   private alternate = false
+  /** The program switched the cursor keys to application mode (DECCKM, terminfo's smkx: ncurses' keypad()). */
+  private applicationCursor = false
 
   constructor(size: TerminalSize) {
     this.size = size
@@ -111,6 +113,9 @@ export class TerminalScreen {
       const on = lastOf(chunk, ALTERNATE_ON)
       const off = lastOf(chunk, ALTERNATE_OFF)
       if (on !== off) this.alternate = on > off
+      const keysOn = chunk.lastIndexOf(CURSOR_KEYS_ON)
+      const keysOff = chunk.lastIndexOf(CURSOR_KEYS_OFF)
+      if (keysOn !== keysOff) this.applicationCursor = keysOn > keysOff
     }
     // A query split across two chunks (a pseudo-terminal's reads cut anywhere): the end of the one before.
     const asked = (this.unfinished.length > 0 &&
@@ -152,11 +157,22 @@ export class TerminalScreen {
     return this.alternate
   }
 
+  /**
+   * Keys as a terminal sends them now: with the cursor keys in application mode, the arrows, Home and End
+   * go as `ESC O A`, not `ESC [ A` (xterm's DECCKM), which is all an ncurses program in keypad mode knows
+   * (dialog reads `ESC [ B` as Esc, then `[`, `B`: it cancels).
+   */
+  keys(bytes: Buffer): Buffer {
+    if (!this.applicationCursor || bytes.indexOf(0x1b) === -1) return bytes
+    return Buffer.from(bytes.toString("latin1").replace(NORMAL_CURSOR_KEY, "\x1bO$1"), "latin1")
+  }
+
   /** A new run starts on a clean screen, as a terminal that was reset. */
   reset(): void {
     this.recent.take()
     this.answered = ""
     this.alternate = false
+    this.applicationCursor = false
     this.terminal?.xterm.reset()
   }
 
@@ -225,5 +241,11 @@ const fromBoundary = (bytes: Buffer): Buffer => {
 /** The alternate screen's switches (xterm's 1049, with its older 1047 and 47): on, then off. */
 const ALTERNATE_ON = ["\x1b[?1049h", "\x1b[?1047h", "\x1b[?47h"].map((s) => Buffer.from(s))
 const ALTERNATE_OFF = ["\x1b[?1049l", "\x1b[?1047l", "\x1b[?47l"].map((s) => Buffer.from(s))
+/** The cursor keys' mode (DECCKM): application (`ESC O A`), then normal (`ESC [ A`). */
+const CURSOR_KEYS_ON = Buffer.from("\x1b[?1h")
+const CURSOR_KEYS_OFF = Buffer.from("\x1b[?1l")
+/** An arrow, Home or End as typed in normal mode, with no modifier (Ctrl-Up is `ESC [ 1 ; 5 A` in both modes). */
+// eslint-disable-next-line no-control-regex -- the keys are escapes
+const NORMAL_CURSOR_KEY = /\x1b\[([A-DHF])/g
 const lastOf = (chunk: Buffer, needles: ReadonlyArray<Buffer>) =>
   Math.max(...needles.map((needle) => chunk.lastIndexOf(needle)))

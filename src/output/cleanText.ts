@@ -68,6 +68,8 @@ const keepEdits = (sequence: string) => AN_EDIT.test(sequence) ? sequence : ""
  */
 const edited = (parts: ReadonlyArray<string>, cols: number | undefined): string => {
   const cells: Array<string | undefined> = []
+  // The line as it showed when the cursor went up past its first row (see "A").
+  let before: Array<string | undefined> | undefined
   let at = 0
   // Written up to the last column of a row: the next character goes on the next row, a \r to this row's start.
   let pending = false
@@ -127,7 +129,16 @@ const edited = (parts: ReadonlyArray<string>, cols: number | undefined): string 
         at = Math.max(start, at - n)
         break
       case "A":
-        if (cols !== undefined) at = Math.max(at % cols, at - n * cols)
+        if (cols !== undefined && at - n * cols >= 0) {
+          at -= n * cols
+        } else {
+          // Up past the line's first row (tqdm's bars, a multi-line redraw): what follows is written on an
+          // earlier line, which this one cannot show. Rather than mix the two lines' text into one that
+          // never showed ("bar A 5/50"), this line shows what is written from here on, if anything is.
+          if (cells.some((cell) => cell !== undefined)) before = cells.slice()
+          cells.length = 0
+          at = cols === undefined ? 0 : at % cols
+        }
         break
       case "B":
         if (cols !== undefined) at += n * cols
@@ -163,6 +174,9 @@ const edited = (parts: ReadonlyArray<string>, cols: number | undefined): string 
         }
         break
     }
+  }
+  if (before !== undefined && !cells.some((cell) => cell !== undefined && cell !== "")) {
+    cells.splice(0, cells.length, ...before)
   }
   let last = cells.length - 1
   while (last >= 0 && cells[last] === undefined) last--

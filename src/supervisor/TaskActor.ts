@@ -841,9 +841,11 @@ export const make = (
       if (unread > 0 && unread + bytes.length > config.maxInputBytes) {
         return yield* new InputNotRead({ name, unread })
       }
+      // Keys as the terminal would send them in the program's mode now (ncurses' application cursor keys).
+      const typed = state.screen?.keys(bytes) ?? bytes
       return Effect.gen(function*() {
         // The end goes with the bytes, now: an input sent after it must not reach the program first.
-        const result = yield* current.process.write(bytes, 1_000, eof)
+        const result = yield* current.process.write(typed, 1_000, eof)
         if (result._tag === "Closed") {
           return yield* new StdinClosed({ name, reason: result.reason, stopped: current.stopRequested })
         }

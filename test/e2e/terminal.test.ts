@@ -320,6 +320,47 @@ time.sleep(60)`
       expect(asked.lastLines.at(-1)).toBe("reply b'\\x1b[3;4R' fast")
     }))
 
+  it("an arrow key reaches a curses menu in keypad mode as a terminal sends it (dialog, htop: ESC [ B would be Esc)", () =>
+    withServer(async (s) => {
+      // What dialog, htop or mc do: curses with keypad(), which switches the cursor keys to application mode
+      // (ESC [ ? 1 h) and knows only the keys terminfo names for it (ESC O B for Down on xterm).
+      const menu = [
+        "import curses",
+        "def main(w):",
+        "    w.keypad(True)",
+        "    items, at = ['apple', 'banana', 'cherry'], 0",
+        "    while True:",
+        "        for i, item in enumerate(items):",
+        "            w.addstr(i, 0, ('> ' if i == at else '  ') + item)",
+        "        w.refresh()",
+        "        key = w.getch()",
+        "        if key == curses.KEY_DOWN: at = min(at + 1, 2)",
+        "        elif key == curses.KEY_UP: at = max(at - 1, 0)",
+        "        elif key in (10, 13): return items[at]",
+        "        else: return 'cancelled by ' + repr(key)",
+        "print('chose', curses.wrapper(main))"
+      ].join("\n")
+      await s.structured("start_task", {
+        command: "python3",
+        args: ["-c", menu],
+        name: "menu",
+        terminal: true,
+        waitFor: { pattern: "cherry", timeoutMs: 10_000 }
+      })
+      // Down twice, Up once, as the README writes the keys.
+      for (const key of ["\u001b[B", "\u001b[B", "\u001b[A"]) {
+        await s.structured("send_input", { name: "menu", data: key })
+      }
+      await s.structured("send_input", { name: "menu", data: "\r" })
+      const ended = await s.structured<Waited & { exitCode: number; lastLines: Array<string> }>("wait_for_task", {
+        name: "menu",
+        exit: true,
+        timeoutMs: 10_000
+      })
+      expect(ended.exitCode).toBe(0)
+      expect(ended.lastLines.at(-1)).toBe("chose banana")
+    }))
+
   it("a task's characters are UTF-8 where the environment names no locale, on a terminal and on pipes; eof after text ends the input", () =>
     withServer(async (s) => {
       // The server's environment, as a client gives it, names no locale: bash would count é's two bytes.

@@ -126,3 +126,20 @@ describe("a program's terminal queries", () => {
     expect(await screen.cursorReport()).toBe("\x1b[2;4R")
   })
 })
+
+describe("keys typed into a program that switched the cursor keys to application mode (ncurses' keypad)", () => {
+  it("go as a terminal sends them then, ESC O A, and as ESC [ A again once it switches back", () => {
+    const screen = new TerminalScreen({ cols: 80, rows: 24 })
+    expect(screen.keys(Buffer.from("\x1b[A")).toString()).toBe("\x1b[A")
+    screen.write(Buffer.from("\x1b[?1h\x1b=menu"))
+    // Arrows, Home and End change; a modified arrow (Ctrl-Up) and other keys (PgUp) do not.
+    expect(screen.keys(Buffer.from("x\x1b[A\x1b[B\x1b[C\x1b[D\x1b[H\x1b[F\x1b[1;5A\x1b[5~")).toString())
+      .toBe("x\x1bOA\x1bOB\x1bOC\x1bOD\x1bOH\x1bOF\x1b[1;5A\x1b[5~")
+    screen.write(Buffer.from("\x1b[?1l\x1b>"))
+    expect(screen.keys(Buffer.from("\x1b[A")).toString()).toBe("\x1b[A")
+    // A new run starts with the terminal's default: normal mode.
+    screen.write(Buffer.from("\x1b[?1h"))
+    screen.reset()
+    expect(screen.keys(Buffer.from("\x1b[B")).toString()).toBe("\x1b[B")
+  })
+})

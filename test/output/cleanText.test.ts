@@ -136,4 +136,14 @@ describe("cleanText", () => {
       assert.strictEqual(cleanText(`${before}\r\u001b[K${after}`), cleanText(after))
     }))
   })
+
+  it("a cursor moved up past the line's first row shows what is written after it, not two lines mixed", () => {
+    // tqdm's two bars: bar B on this line, then up to bar A's line and its new text ("bar A 1/50" never showed).
+    assert.strictEqual(cleanText("\rbar B 0/10\u001b[A\rbar A 1/5", 60), "bar A 1/5")
+    assert.strictEqual(cleanText("\rbar B 0/10\u001b[A\rbar A 1/5"), "bar A 1/5")
+    // Nothing written after it: the line as it showed.
+    assert.strictEqual(cleanText("\rbar B 10/10\u001b[A", 60), "bar B 10/10")
+    // Up within a wrapped line still edits that line (a shell's long command line).
+    assert.strictEqual(cleanText(`$ ${"x".repeat(70)}\u001b[A\r$ y`, 60), `$ y${"x".repeat(69)}`)
+  })
 })
