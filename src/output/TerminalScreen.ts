@@ -91,6 +91,14 @@ export class TerminalScreen {
   private unfinished: Buffer = NO_BYTES
   private terminal: { readonly xterm: XtermHeadless.Terminal; readonly serializer: SerializeAddon } | undefined
   private size: TerminalSize
+  /** The size the emulator has (or is made with): the size when the bytes not yet fed to it began. */
+  private shownSize: TerminalSize
+  /** The render under way, if any (see render). */
+  private rendering: Promise<void> = Promise.resolve()
+  /** Bytes written so far: where each resize falls among them. */
+  private written = 0
+  /** Resizes since the last render, each at the byte it came after: the bytes before it were drawn at the size before. */
+  private resizes: Array<{ readonly at: number; readonly size: TerminalSize }> = []
   /** What the emulator answered to the queries it was fed, not yet taken (see replies). */
   private answered = ""
   private alternate = false
@@ -99,6 +107,7 @@ export class TerminalScreen {
 
   constructor(size: TerminalSize) {
     this.size = size
+    this.shownSize = size
   }
 
   /**
@@ -107,6 +116,7 @@ export class TerminalScreen {
    */
   write(chunk: Buffer): boolean {
     this.recent.write(chunk)
+    this.written += chunk.length
     // One scan of a chunk with no escape (a flood of plain text): no screen switched, nothing asked.
     const escapes = chunk.indexOf(0x1b) !== -1
     if (escapes) {
@@ -144,9 +154,15 @@ export class TerminalScreen {
     return `\x1b[${cursor.row + 1};${cursor.col + 1}R`
   }
 
+  /**
+   * Applied when the screen is next rendered, after the bytes written before it: those were drawn at the
+   * size before (a program that does not redraw on SIGWINCH leaves them as they were drawn, reflowed).
+   */
   resize(size: TerminalSize): void {
     this.size = size
-    this.terminal?.xterm.resize(size.cols, size.rows)
+    // A person resizing over and over with nobody reading the screen: the oldest marks count as done first.
+    if (this.resizes.length >= MAX_RESIZES) this.shownSize = this.resizes.shift()!.size
+    this.resizes.push({ at: this.written, size })
   }
 
   /**
@@ -170,6 +186,9 @@ export class TerminalScreen {
   /** A new run starts on a clean screen, as a terminal that was reset. */
   reset(): void {
     this.recent.take()
+    this.resizes = []
+    this.shownSize = this.size
+    this.terminal?.xterm.resize(this.size.cols, this.size.rows)
     this.answered = ""
     this.alternate = false
     this.applicationCursor = false
@@ -180,15 +199,32 @@ export class TerminalScreen {
    * Rejects with the emulator's load failure (a passing one: too many files open) as EmulatorLoadFailed;
    * with taskmux's files replaced under it, as it was.
    */
-  async render(options: { readonly redraw?: boolean } = {}): Promise<Screen> {
+  render(options: { readonly redraw?: boolean } = {}): Promise<Screen> {
+    // One at a time: a render's resizes fall between its own writes, which a second render's must not reach.
+    const rendered = this.rendering.then(() => this.renderNow(options))
+    this.rendering = rendered.then(() => undefined, () => undefined)
+    return rendered
+  }
+
+  private async renderNow(options: { readonly redraw?: boolean }): Promise<Screen> {
     const emulator = await loadEmulator().catch((error: unknown) => {
       // taskmux's files replaced under it: said as every such failure is (see mcp/internalError.ts).
       if (goneSinceStart(error)) throw error
       throw new EmulatorLoadFailed(firstLineOf(error))
     })
-    const { cols, rows } = this.size
     const { bytes, lost } = this.recent.take()
+    // More came than the ring keeps: the screen goes on from where it was, as a terminal's would (a header
+    // or footer drawn once and not since stays, and so does the alternate screen), with the newest bytes
+    // from where a terminal can take them up (see fromBoundary), not from inside a sequence, whose rest
+    // would print as text.
+    const fed = lost ? fromBoundary(bytes) : bytes
+    const start = this.written - fed.length
+    // Resizes before the first byte fed apply at once; the others between the bytes that came around them.
+    const resizes = this.resizes
+    this.resizes = []
+    while (resizes.length > 0 && resizes[0]!.at <= start) this.shownSize = resizes.shift()!.size
     if (this.terminal === undefined) {
+      const { cols, rows } = this.shownSize
       const xterm = new emulator.Terminal({ cols, rows, scrollback: 0, allowProposedApi: true })
       const serializer = new emulator.SerializeAddon()
       xterm.loadAddon(serializer)
@@ -198,13 +234,18 @@ export class TerminalScreen {
       this.terminal = { xterm, serializer }
     }
     const { serializer, xterm: terminal } = this.terminal
-    // More came than the ring keeps: the screen goes on from where it was, as a terminal's would (a header
-    // or footer drawn once and not since stays, and so does the alternate screen), with the newest bytes
-    // from where a terminal can take them up (see fromBoundary), not from inside a sequence, whose rest
-    // would print as text.
-    const fed = lost ? fromBoundary(bytes) : bytes
-    // Its writes are parsed asynchronously: the callback says the screen is up to date.
-    await new Promise<void>((resolve) => terminal.write(fed, resolve))
+    terminal.resize(this.shownSize.cols, this.shownSize.rows)
+    let from = 0
+    const end = { at: start + fed.length, size: resizes.at(-1)?.size ?? this.shownSize }
+    for (const { at, size } of [...resizes, end]) {
+      // Its writes are parsed asynchronously (the callback says the screen is up to date), and a resize
+      // is at once: each part is drawn before the resize that came after it.
+      const part = fed.subarray(from, at - start)
+      if (part.length > 0) await new Promise<void>((resolve) => terminal.write(part, resolve))
+      from = at - start
+      terminal.resize(size.cols, size.rows)
+      this.shownSize = size
+    }
     const buffer = terminal.buffer.active
     const lines: Array<string> = []
     for (let i = 0; i < terminal.rows; i++) {
@@ -217,6 +258,9 @@ export class TerminalScreen {
       : { rows: lines, cursor }
   }
 }
+
+/** Resizes kept between two renders; older ones are taken as done before the bytes (see resize). */
+const MAX_RESIZES = 64
 
 /** How far into the newest bytes a boundary is looked for: past it, a row or two is a fair price. */
 const BOUNDARY_SEARCH_BYTES = 4096

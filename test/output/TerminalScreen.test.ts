@@ -143,3 +143,24 @@ describe("keys typed into a program that switched the cursor keys to application
     expect(screen.keys(Buffer.from("\x1b[B")).toString()).toBe("\x1b[B")
   })
 })
+
+describe("a resize", () => {
+  /** A box 60 columns wide, drawn once at 80 (a program that does not redraw on SIGWINCH). */
+  const box = Buffer.from(Array.from({ length: 5 }, (_, i) => `row0${i} ${"=".repeat(54)}`).join("\r\n"))
+  const narrowAndBack = async (readFirst: boolean) => {
+    const screen = new TerminalScreen({ cols: 80, rows: 24 })
+    screen.write(box)
+    if (readFirst) await screen.render()
+    screen.resize({ cols: 40, rows: 24 })
+    const narrow = (await screen.render()).rows
+    screen.resize({ cols: 80, rows: 24 })
+    return { narrow, back: (await screen.render()).rows }
+  }
+
+  it("comes after the bytes written before it, whether or not the screen was read in between", async () => {
+    const unread = await narrowAndBack(false)
+    expect(unread).toEqual(await narrowAndBack(true))
+    // Back at 80, each row as it was drawn, reflowed (all but the cursor's, which xterm cuts as it narrows).
+    expect(unread.back.slice(0, 4)).toEqual(box.toString().split("\r\n").slice(0, 4))
+  })
+})
