@@ -32,6 +32,7 @@ import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
 import { BUILD, type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import { holdLock } from "./holdLock.ts"
 import { isHello } from "./isHello.ts"
+import { LostTasks } from "./LostTasks.ts"
 import { goneText, ownFileGone } from "./ownFiles.ts"
 import { ensurePrivateDir, type RuntimePaths } from "./runtimePaths.ts"
 
@@ -126,6 +127,8 @@ export class Daemon extends Context.Service<Daemon, {
         const lockHome = yield* Scope.fork(layerScope, "sequential")
         const acquireLock = acquireIn(lockHome, holdLock(paths.lock, paths.project), paths.lock)
         let lock = yield* acquireLock
+        // Only the lock's holder reads what the last supervisor left and keeps the record.
+        yield* (yield* LostTasks).begin
         const registry = yield* TaskRegistry
         const context = yield* Effect.context<ToolEnv | Notifier>()
         const done = yield* Deferred.make<void>()

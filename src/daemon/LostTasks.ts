@@ -7,7 +7,7 @@
  * A supervisor that ends in order leaves only what is still lost, the kept tasks that had ended by
  * themselves (how they ended outlives it), and what it stopped as it ended (lost too).
  */
-import { Context, Effect, Layer, PubSub } from "effect"
+import { Context, Effect, Layer, PubSub, Scope } from "effect"
 import * as fs from "node:fs"
 import { isFinished } from "../domain/Task.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
@@ -18,15 +18,22 @@ import type { RuntimePaths } from "./runtimePaths.ts"
 export type { LostTask }
 
 /**
- * How soon after a change the record is written: a burst of changes is one write. A small record soon; a
- * big one (hundreds of tasks: 150 KB) less often, 2 ms later per KB it had, up to a second: one task
- * restarting ten times a second had it made and written twenty times a second (a fifth of a core).
+ * How soon after a restart policy's run the record is written: a burst of them is one write. A small
+ * record soon; a big one (hundreds of tasks: 150 KB) less often, 2 ms later per KB it had, up to a second:
+ * one task restarting ten times a second had it made and written twenty times a second (a fifth of a
+ * core). Any other change (a start, a stop, a removal: what someone was just told of) is written at once.
  */
 const WRITE_DELAY_MS = 25
 const MAX_WRITE_DELAY_MS = 1_000
 const DELAY_MS_PER_KB = 2
 
 export class LostTasks extends Context.Service<LostTasks, {
+  /**
+   * Reads what a dead supervisor left, and keeps the record from now on: once this supervisor holds the
+   * project's lock, so that one that loses the race to another neither says the live one died nor writes
+   * over its record.
+   */
+  readonly begin: Effect.Effect<void>
   readonly list: () => ReadonlyArray<LostTask>
   readonly get: (name: string) => LostTask | undefined
   readonly forget: (name: string) => void
@@ -34,37 +41,19 @@ export class LostTasks extends Context.Service<LostTasks, {
   /** No record: a server alone (`--isolated`) ends with its tasks, so nothing of it can be lost. */
   static readonly layerNone: Layer.Layer<LostTasks> = Layer.succeed(
     LostTasks,
-    LostTasks.of({ list: () => [], get: () => undefined, forget: () => {} })
+    LostTasks.of({ begin: Effect.void, list: () => [], get: () => undefined, forget: () => {} })
   )
 
-  /** Reads what a dead supervisor left, and keeps the record from now on. */
+  /** The record of the project at `paths`, kept once `begin` has read it. */
   static readonly layerRecorded = (paths: RuntimePaths): Layer.Layer<LostTasks, never, TaskRegistry | Notifier> =>
     Layer.effect(
       LostTasks,
       Effect.gen(function*() {
         const registry = yield* TaskRegistry
-        const past = readPast(paths.record, (why) => {
-          // Kept beside it for the person to look at: the next write replaces the record.
-          const kept = `${paths.record}.unreadable`
-          let copy = `; a copy is kept as ${kept}`
-          try {
-            fs.copyFileSync(paths.record, kept)
-          } catch {
-            copy = ""
-          }
-          process.stderr.write(`taskmux: ${paths.record} ${why}${copy}\n`)
-        })
-        const lost = new Map(past.lost.map((task) => [task.name, task]))
-        // The front that saw the last one die points here ("see LOG"): what it left is said here.
-        if (past.leftRunning.length > 0) {
-          process.stderr.write(
-            `taskmux: the last supervisor (pid ${past.supervisorPid}) ended with tasks running (killed, out of memory, or ` +
-              `ended by kill PID): ${past.leftRunning.join(", ")} lost; list_tasks and taskmux ps show them, ` +
-              "restart_task runs one again\n"
-          )
-        }
-        // A dev server the last conversation started comes back in one call, whichever supervisor it ran under.
-        registry.recall(past.gone)
+        const notifier = yield* Notifier
+        const scope = yield* Effect.scope
+        const lost = new Map<string, LostTask>()
+        let begun = false
         let timer: ReturnType<typeof setTimeout> | undefined
         /** The last record's size, in KB. */
         let lastKb = 0
@@ -87,35 +76,84 @@ export class LostTasks extends Context.Service<LostTasks, {
             process.stderr.write(`taskmux: cannot write ${paths.record}: ${(error as Error).message}\n`)
           }
         }
-        const writeSoon = () => {
-          if (timer !== undefined) return
+        const writeAfter = (delayMs: number) => {
           timer = setTimeout(() => {
             timer = undefined
             Effect.runFork(Effect.flatMap(registry.records, (tasks) => Effect.sync(() => write(tasks))))
-          }, Math.min(MAX_WRITE_DELAY_MS, Math.max(WRITE_DELAY_MS, lastKb * DELAY_MS_PER_KB)))
+          }, delayMs)
         }
-        write(yield* registry.records)
-        const events = yield* (yield* Notifier).subscribe
-        yield* PubSub.take(events).pipe(
-          Effect.tap((event) =>
-            Effect.sync(() => {
-              // A new run of a lost name, however started, is what that name is now.
-              if (event._tag === "TaskStarted") lost.delete(event.name)
-              writeSoon()
-            })
-          ),
-          Effect.forever,
-          Effect.forkScoped
-        )
+        const writeSoon = () => {
+          if (timer === undefined) {
+            writeAfter(Math.min(MAX_WRITE_DELAY_MS, Math.max(WRITE_DELAY_MS, lastKb * DELAY_MS_PER_KB)))
+          }
+        }
+        // At once, and once for the changes of one turn of the event loop (two hundred starts at once).
+        const writeNow = () => {
+          clearTimeout(timer)
+          writeAfter(0)
+        }
+        /** Tasks whose last run ended with their restart policy to run them again: maybe a loop of runs. */
+        const restarting = new Set<string>()
+
+        const begin = Effect.gen(function*() {
+          if (begun) return
+          begun = true
+          const past = readPast(paths.record, (why) => {
+            // Kept beside it for the person to look at: the next write replaces the record.
+            const kept = `${paths.record}.unreadable`
+            let copy = `; a copy is kept as ${kept}`
+            try {
+              fs.copyFileSync(paths.record, kept)
+            } catch {
+              copy = ""
+            }
+            process.stderr.write(`taskmux: ${paths.record} ${why}${copy}\n`)
+          })
+          for (const task of past.lost) lost.set(task.name, task)
+          // The front that saw the last one die points here ("see LOG"): what it left is said here.
+          if (past.leftRunning.length > 0) {
+            process.stderr.write(
+              `taskmux: the last supervisor (pid ${past.supervisorPid}) ended with tasks running (killed, out of ` +
+                `memory, or ended by kill PID): ${past.leftRunning.join(", ")} lost; list_tasks and taskmux ps show ` +
+                "them, restart_task runs one again\n"
+            )
+          }
+          // A dev server the last conversation started comes back in one call, whichever supervisor it ran under.
+          registry.recall(past.gone)
+          write(yield* registry.records)
+          const events = yield* Scope.provide(notifier.subscribe, scope)
+          yield* PubSub.take(events).pipe(
+            Effect.tap((event) =>
+              Effect.sync(() => {
+                // A new run of a lost name, however started, is what that name is now.
+                if (event._tag === "TaskStarted") lost.delete(event.name)
+                // A restart policy's runs (one that ends at once, again and again) wait for the write after
+                // them: lost either way, running or restarting. What else changed, someone may just have
+                // been told of (started, stopped, removed): on disk before a kill can come.
+                const policyRun = event._tag === "TaskExit"
+                  ? event.restartAt !== undefined
+                  : event._tag === "TaskStarted" && restarting.has(event.name)
+                if (event._tag === "TaskExit" && event.restartAt !== undefined) restarting.add(event.name)
+                else if (event._tag !== "TaskStarted") restarting.delete(event.name)
+                if (policyRun) writeSoon()
+                else writeNow()
+              })
+            ),
+            Effect.forever,
+            Effect.forkIn(scope)
+          )
+        })
         // Ended in order (its tasks are stopped next): what is still lost needs keeping; the kept tasks
         // that ended by themselves (a kept build, a server that crashed after the last session left), so
         // the next look (`taskmux ps`, a new supervisor) says how they ended; and what still runs (it
         // ends only by a signal then: a `kill` after an upgrade), lost as a SIGKILL would leave it, so the
-        // next supervisor runs it again when asked rather than knowing nothing of it.
+        // next supervisor runs it again when asked rather than knowing nothing of it. Not begun (it lost
+        // the race to another supervisor): the record is that one's.
         yield* Effect.addFinalizer(() =>
           Effect.flatMap(registry.records, (tasks) =>
             Effect.sync(() => {
               clearTimeout(timer)
+              if (!begun) return
               for (const task of tasks) {
                 const kept = task.session === null && ENDED_BY_ITSELF.has(task.status)
                 if (kept || !isFinished(task.status)) {
@@ -129,12 +167,13 @@ export class LostTasks extends Context.Service<LostTasks, {
             }))
         )
         return LostTasks.of({
+          begin,
           list: () => [...lost.values()],
           get: (name) => lost.get(name),
           // A task gone with its session forgotten (the registry's) leaves the record too.
           forget: (name) => {
             lost.delete(name)
-            writeSoon()
+            if (begun) writeNow()
           }
         })
       })

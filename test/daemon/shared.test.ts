@@ -853,6 +853,30 @@ describe("one supervisor per project, shared by every session", () => {
   }, 30_000)
 
   it(
+    "a supervisor that loses the race to a live one leaves that one's record alone, and says nothing of it in the log",
+    async () => {
+      const p = makeProject()
+      const a = await session(p.env)
+      await a.structured("start_task", { command: "sleep 305", name: "web", keep: true })
+      const paths = p.paths()
+      const live = (await p.supervisor())!.pid
+      const recordOf = () =>
+        JSON.parse(readFileSync(paths.record, "utf8")) as { supervisorPid: number; tasks: Array<{ name: string }> }
+      expect(recordOf()).toMatchObject({ supervisorPid: live, tasks: [{ name: "web" }] })
+      // Its socket removed (a cleaner of /tmp): a client at once starts a second supervisor, which finds the
+      // lock held, and reaches the first once it listens again.
+      rmSync(paths.socket)
+      const b = await session(p.env)
+      expect((await p.supervisor())!.pid).toBe(live)
+      expect((await listed(b)).map((t) => t.name)).toEqual(["web"])
+      expect(recordOf()).toMatchObject({ supervisorPid: live, tasks: [{ name: "web" }] })
+      expect(readFileSync(paths.log, "utf8")).not.toMatch(new RegExp(`the last supervisor \\(pid ${live}\\) ended`))
+      await b.structured("stop_task", { name: "web" })
+    },
+    30_000
+  )
+
+  it(
     "says in a few seconds that a stopped supervisor does not answer, to a client and to the CLI, not hanging",
     async () => {
       const p = makeProject()
@@ -1004,6 +1028,35 @@ describe("one supervisor per project, shared by every session", () => {
     await until(() => !isAlive(gone) ? true : undefined, 10_000)
     const c = await session(p.env)
     expect(await listed(c)).toEqual([expect.objectContaining({ name: "db", status: "defined" })])
+  })
+
+  it("has a start and a removal just answered on disk before a kill can come, however big the record", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    // A big record (a session's environment, many tasks): the record of a policy's restarts is written
+    // at most every 2 ms per KB of it, but a start or a removal someone was told of is written at once.
+    const pad = { PAD: "x".repeat(80_000) }
+    for (const name of ["big1", "big2", "big3"]) {
+      await a.structured("start_task", { command: "sleep 304", name, env: pad, keep: true })
+    }
+    await a.structured("start_task", { command: "sleep 304", name: "old", keep: true })
+    await new Promise((resolve) => setTimeout(resolve, 1_500))
+    await a.structured("start_task", { command: "sleep 304", name: "fresh", keep: true })
+    await a.structured("remove_task", { name: "old" })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const supervisor = (await p.supervisor())!.pid
+    process.kill(supervisor, "SIGKILL")
+    await until(() => !isAlive(supervisor) || undefined, 5_000)
+    await until(() => a.call("list_tasks").then(() => undefined, () => true), 5_000)
+
+    const b = await session(p.env)
+    const tasks = await listed(b)
+    expect(tasks.map((t) => [t.name, t.status])).toEqual([
+      ["big1", "lost"],
+      ["big2", "lost"],
+      ["big3", "lost"],
+      ["fresh", "lost"]
+    ])
   })
 
   it("a supervisor ended in order with a kept task running (a kill after an upgrade) leaves it lost, to run again", async () => {
