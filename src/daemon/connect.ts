@@ -86,6 +86,7 @@ export const connectOrStart = async (
   if (running !== undefined && running.welcome.replacing !== true) return running
   running?.socket.destroy()
   let started = startSupervisor(paths, supervisorArgs)
+  let startedAgain = false
   const deadline = performance.now() + START_TIMEOUT_MS
   // It says when it listens (or it ends); after that, or if it lost the race to another, look again.
   await Promise.race([started.ready, sleepUntil(deadline)])
@@ -94,13 +95,21 @@ export const connectOrStart = async (
     if (connection !== undefined && connection.welcome.replacing !== true) return connection
     connection?.socket.destroy()
     if (started.exitCode !== null && started.exitCode !== 0 && !started.lostRace) {
+      // Killed as it started (the OOM killer, a kill -9 meant for the one before): it holds no lock now, and
+      // nothing it could say is why. One more start, rather than a session served alone for its whole life.
+      if (started.signal !== null && !startedAgain) {
+        startedAgain = true
+        started = startSupervisor(paths, supervisorArgs)
+        await Promise.race([started.ready, sleepUntil(deadline)])
+        continue
+      }
       // Its last line says why (a bad option, as the server alone would have said it): of what it wrote, not
       // an earlier supervisor's line in the same log.
       // Its line, without the time and pid the supervisor's log puts before each (Program.ts).
-      const why = lastLineSince(paths.log, started.logStart)?.replace(/^\S+ \[\d+\] /, "").replace(/^taskmux: /, "") ??
-        (started.signal !== null
-          ? `the supervisor was killed by ${started.signal} before it wrote a word to its log (${paths.log})`
-          : `the supervisor exited with code ${started.exitCode} without a word in its log (${paths.log}), as ` +
+      const why = started.signal !== null
+        ? `the supervisor was killed by ${started.signal} as it started, twice (its log: ${paths.log})`
+        : lastLineSince(paths.log, started.logStart)?.replace(/^\S+ \[\d+\] /, "").replace(/^taskmux: /, "") ??
+          (`the supervisor exited with code ${started.exitCode} without a word in its log (${paths.log}), as ` +
             "on a full disk")
       throw started.exitCode === 2 ? new UsageError(why) : new Error(why)
     }

@@ -1778,8 +1778,21 @@ describe("one supervisor per project, shared by every session", () => {
     const preload = NodePath.resolve(import.meta.dirname, "../fixtures/dieAsSupervisor.mjs")
     const s = await session({ ...p.env, NODE_OPTIONS: `--import ${preload}` })
     await until(() => s.stderr().includes("cannot serve this session") || undefined, 15_000)
-    expect(s.stderr()).toMatch(/the supervisor was killed by SIGKILL before it wrote a word to its log/)
+    expect(s.stderr()).toMatch(/the supervisor was killed by SIGKILL as it started, twice/)
     expect((await s.structured<Listed>("list_tasks")).tasks).toEqual([])
+  })
+
+  it("a supervisor killed as it starts once is started again: the session is shared, not served alone", async () => {
+    const p = makeProject()
+    const preload = NodePath.resolve(import.meta.dirname, "../fixtures/dieAsSupervisor.mjs")
+    const once = NodePath.join(p.runtime, "died")
+    const s = await session({ ...p.env, NODE_OPTIONS: `--import ${preload}`, TASKMUX_TEST_DIE_ONCE: once })
+    await s.structured("start_task", { command: "sleep 306", name: "web" })
+    expect(existsSync(once)).toBe(true)
+    expect(s.stderr()).not.toContain("cannot serve this session")
+    // Another client sees it: one supervisor serves both.
+    const other = await session(p.env)
+    expect((await listed(other)).map((t) => [t.name, t.owner])).toEqual([["web", "other"]])
   })
 
   it("refuses a bad option in one line, whether its supervisor runs or not", async () => {
