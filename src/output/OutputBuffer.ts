@@ -50,8 +50,8 @@ export interface ReadOptions {
   readonly since?: number
   /** Stop adding lines once their text reaches this many bytes. */
   readonly maxBytes?: number
-  /** Rewrites each line's text (cleaning) before it is matched and counted. */
-  readonly transform?: (text: string) => string
+  /** Rewrites each line's text (cleaning) before it is matched and counted; `line`: which it is. */
+  readonly transform?: (text: string, line: { readonly seq: number }) => string
   /** Only lines whose (transformed) text passes. */
   readonly filter?: (text: string) => boolean
 }
@@ -632,7 +632,7 @@ const preparer = (options: ReadOptions) => {
   const { filter, transform } = options
   if (transform === undefined && filter === undefined) return (line: BufferedLine) => line
   return (line: BufferedLine): BufferedLine | undefined => {
-    const text = transform === undefined ? line.text : transform(line.text)
+    const text = transform === undefined ? line.text : transform(line.text, line)
     if (filter !== undefined && !filter(text)) return undefined
     return text === line.text ? line : { ...line, text }
   }

@@ -47,6 +47,7 @@ import {
   afterRun,
   failedRun,
   freshState,
+  resized,
   type RunEnd,
   runReset,
   stoppedNow,
@@ -768,7 +769,7 @@ export const make = (
               }
               state.screen?.resize(message.size)
               run?.process.resize(message.size)
-              update({ terminal: message.size })
+              update(resized(state, message.size))
               return Effect.void
             })
           )

@@ -283,7 +283,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
           viewer,
           state.buffer,
           cursor,
-          last?.partial === true ? { seq: last.seq, text: cleanFor(state)(last.text) } : undefined,
+          last?.partial === true ? { seq: last.seq, text: cleanFor(state)(last.text, last) } : undefined,
           typed
         )
 

@@ -71,6 +71,8 @@ export interface TaskState extends Omit<TaskSpec, "terminal"> {
   readonly restartDueMs: number | null
   /** Its terminal's size now, or null for a task on pipes. */
   readonly terminal: TerminalSize | null
+  /** The widths its lines were written at before each resize, oldest first (see resized). */
+  readonly earlierWidths: ReadonlyArray<EarlierWidth>
   /** The ring its output goes to (written by the run's stream callbacks, read by anyone). */
   readonly buffer: OutputBuffer
   readonly screen: TerminalScreen | null
@@ -100,6 +102,7 @@ export const freshState = (name: string, spec: TaskSpec, buffer: OutputBuffer): 
   session: spec.session,
   client: spec.client,
   since: spec.since,
+  earlierWidths: [],
   screen: spec.terminal === null ? null : new TerminalScreen(spec.terminal),
   buffer,
   // Claimed: a second start of the name is refused while the first is spawning.
@@ -197,3 +200,32 @@ export const stoppedNow = (endedAt: string): Partial<TaskState> => ({
   process: undefined,
   restartDueMs: null
 })
+
+/** The lines before `before` (by seq) were written at `cols`: a resize since changes how they read. */
+export interface EarlierWidth {
+  readonly before: number
+  readonly cols: number
+}
+
+/** Width changes remembered: past these, the oldest lines are cleaned at the next width kept. */
+const EARLIER_WIDTHS = 32
+
+/**
+ * Resized to `size`: each line printed so far stays cleaned at the width it was printed at (a shell's
+ * edited command line redrawn at 60 columns would read otherwise at 100); the line still open, and every
+ * line after, at the new one. Lines the ring no longer holds need no width.
+ */
+export const resized = (state: Pick<TaskState, "buffer" | "earlierWidths" | "terminal">, size: TerminalSize) => {
+  const before = state.buffer.cursor + 1
+  const firstHeld = before - state.buffer.stats().lines
+  const held = state.earlierWidths.filter((width) => width.before > firstHeld)
+  // Already remembered for the lines before here (resized twice with no line between): that one stands.
+  const widths = state.terminal === null || held.at(-1)?.before === before
+    ? held
+    : [...held, { before, cols: state.terminal.cols }]
+  return { terminal: size, earlierWidths: widths.slice(-EARLIER_WIDTHS) }
+}
+
+/** The width line `seq` was written at: the terminal's now, unless a resize came after it. */
+export const widthAt = (state: Pick<TaskState, "earlierWidths" | "terminal">, seq: number): number | undefined =>
+  state.earlierWidths.find((width) => seq < width.before)?.cols ?? state.terminal?.cols

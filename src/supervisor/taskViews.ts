@@ -12,7 +12,7 @@ import * as procfs from "../process/procfs.ts"
 import { TERMINAL_TYPE } from "../process/TerminalProcess.ts"
 import { noUsage, processesOf, type TaskUsage, unknownUsage, type UsageSampler } from "../process/usage.ts"
 import { taskEnv } from "./startPolicy.ts"
-import type { TaskState } from "./TaskState.ts"
+import { type TaskState, widthAt } from "./TaskState.ts"
 import { ownerAs, type ViewerShape } from "./Viewer.ts"
 import { withCharacterSet } from "./withCharacterSet.ts"
 
@@ -46,11 +46,18 @@ export const recordOf = (state: TaskState): RecordedTask => ({
   logFile: state.log?.path ?? null
 })
 
-/** A task's lines cleaned as its terminal shows them, wrapping at its width; a task on pipes has no width. */
-export const cleanFor = (state: Pick<TaskState, "terminal">): (text: string) => string => {
-  const cols = state.terminal?.cols
-  return cols === undefined ? cleanText : (text) => cleanText(text, cols)
-}
+/**
+ * A task's lines cleaned as its terminal showed them, wrapping at the width each was written at (line
+ * `seq`); a task on pipes has no width.
+ */
+export const cleanFor = (
+  state: Pick<TaskState, "earlierWidths" | "terminal">
+): (text: string, line: { readonly seq: number }) => string =>
+  state.terminal === null
+    ? (text) => cleanText(text)
+    : state.earlierWidths.length === 0
+    ? (text) => cleanText(text, state.terminal?.cols)
+    : (text, line) => cleanText(text, widthAt(state, line.seq))
 
 /** The last lines of output, cleaned: what a task was doing. */
 export const lastLines = (state: TaskState, n = 5) =>

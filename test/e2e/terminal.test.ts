@@ -226,6 +226,34 @@ describe("terminal tasks through every tool", () => {
       await s.structured("stop_task", { name: "shell" })
     }))
 
+  it("a resize leaves the lines printed before it as they read: an edited, wrapped command line stays what ran", () =>
+    withServer(async (s) => {
+      const prompt = { pattern: "^\\$ $", timeoutMs: 10_000 }
+      await s.structured("start_task", {
+        command: "bash",
+        args: ["--norc", "--noprofile", "-i"],
+        env: { PS1: "$ ", HISTFILE: "/dev/null" },
+        name: "narrow",
+        terminal: true,
+        cols: 60,
+        waitFor: prompt
+      })
+      // A command two rows long at 60 columns, then edited from history: up, to its start, five right, a Z.
+      await s.structured("send_input", { name: "narrow", data: `echo ${"x".repeat(100)} end\r` })
+      await s.structured("wait_for_task", { name: "narrow", ...prompt })
+      await s.structured("send_input", { name: "narrow", data: "\u001b[A\u0001" + "\u001b[C".repeat(5) + "Z\r" })
+      await s.structured("wait_for_task", { name: "narrow", pattern: "^Zx+ end$", timeoutMs: 10_000 })
+      await s.structured("wait_for_task", { name: "narrow", ...prompt })
+      const before = (await linesOf(s, "narrow")).map((l) => l.text)
+      expect(before).toContain(`$ echo Z${"x".repeat(100)} end`)
+      for (const cols of [100, 30]) {
+        await s.structured("send_input", { name: "narrow", data: "", cols })
+        const after = (await linesOf(s, "narrow")).map((l) => l.text)
+        expect(after.slice(0, before.length - 1), `at ${cols} columns`).toEqual(before.slice(0, -1))
+      }
+      await s.structured("stop_task", { name: "narrow" })
+    }))
+
   it("says where the cursor is on a screen when typing would not land at its text's end, wide characters counted as two cells", () =>
     withServer(async (s) => {
       // A line editor after three presses of Left over CJK: the cursor stands mid-line, at a cell column.

@@ -2,6 +2,9 @@ import { assert, describe, it } from "@effect/vitest"
 import fc from "fast-check"
 import type { StreamId } from "../../src/domain/Task.ts"
 import { cleanText } from "../../src/output/cleanText.ts"
+
+/** cleanText as a read's transform: a line's text, at no width. */
+const clean = (text: string) => cleanText(text)
 import { OutputBuffer } from "../../src/output/OutputBuffer.ts"
 
 const make = (options: Partial<OutputBuffer["options"]> = {}) =>
@@ -80,14 +83,14 @@ describe("OutputBuffer", () => {
   it("shows a partial line without an escape sequence whose rest has not come, then with it whole", () => {
     const buffer = make()
     buffer.append("stdout", b("Password\u001b[3"), 1)
-    assert.deepStrictEqual(buffer.read({ since: 0, transform: cleanText }).lines.map((l) => l.text), ["Password"])
+    assert.deepStrictEqual(buffer.read({ since: 0, transform: clean }).lines.map((l) => l.text), ["Password"])
     buffer.append("stdout", b("1m: \u001b[0m"), 2)
-    assert.deepStrictEqual(buffer.read({ since: 0, transform: cleanText }).lines.map((l) => l.text), ["Password: "])
+    assert.deepStrictEqual(buffer.read({ since: 0, transform: clean }).lines.map((l) => l.text), ["Password: "])
     // An OSC title not yet ended, and one ended.
     buffer.append("stdout", b("\n\u001b]0;tit"), 3)
     assert.deepStrictEqual(buffer.read({ since: 1 }).lines.map((l) => l.text), [""])
     buffer.append("stdout", b("le\u0007$ "), 4)
-    assert.deepStrictEqual(buffer.read({ since: 1, transform: cleanText }).lines.map((l) => l.text), ["$ "])
+    assert.deepStrictEqual(buffer.read({ since: 1, transform: clean }).lines.map((l) => l.text), ["$ "])
   })
 
   it("joins a line split across chunks, and shows an unterminated line as partial", () => {
@@ -388,9 +391,9 @@ describe("OutputBuffer", () => {
       buffer.append("stderr", b(Array.from({ length: 10 }, (_, j) => `\r${bar(Math.min(5000, i + j))}`).join("")), 2)
     }
     // Read while it goes: the partial line shows where it is now.
-    assert.deepStrictEqual(texts(buffer, { transform: cleanText }), ["Downloading model", bar(5000)])
+    assert.deepStrictEqual(texts(buffer, { transform: clean }), ["Downloading model", bar(5000)])
     buffer.append("stderr", b("\ndone\n"), 3)
-    assert.deepStrictEqual(texts(buffer, { transform: cleanText }), ["Downloading model", bar(5000), "done"])
+    assert.deepStrictEqual(texts(buffer, { transform: clean }), ["Downloading model", bar(5000), "done"])
     assert.isUndefined(buffer.read({ since: 0 }).lines[1]!.cut)
   })
 
@@ -404,9 +407,9 @@ describe("OutputBuffer", () => {
         1
       )
     }
-    assert.deepStrictEqual(texts(buffer, { transform: cleanText }), ["⠸"])
+    assert.deepStrictEqual(texts(buffer, { transform: clean }), ["⠸"])
     buffer.append("stdout", b("\x1b[1G\x1b[0Kadded 1 package\n"), 2)
-    assert.deepStrictEqual(texts(buffer, { transform: cleanText }), ["added 1 package"])
+    assert.deepStrictEqual(texts(buffer, { transform: clean }), ["added 1 package"])
   })
 
   it("shows a line redrawn with \\r as a terminal would, however it is chunked and however long it grows", () => {
@@ -431,7 +434,7 @@ describe("OutputBuffer", () => {
             if (cut > at) buffer.append("stdout", line.subarray(at, cut), 1)
             at = Math.max(at, cut)
           }
-          assert.deepStrictEqual(texts(buffer, { transform: cleanText }), [cleanText(states.join("\r"))])
+          assert.deepStrictEqual(texts(buffer, { transform: clean }), [cleanText(states.join("\r"))])
         }
       ),
       { numRuns: 500 }

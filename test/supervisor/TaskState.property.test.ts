@@ -2,7 +2,16 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { canTransition, isFinished } from "../../src/domain/Task.ts"
-import { afterRun, failedRun, runReset, stoppedNow } from "../../src/supervisor/TaskState.ts"
+import { OutputBuffer } from "../../src/output/OutputBuffer.ts"
+import {
+  afterRun,
+  type EarlierWidth,
+  failedRun,
+  resized,
+  runReset,
+  stoppedNow,
+  widthAt
+} from "../../src/supervisor/TaskState.ts"
 
 const end = fc.record({
   status: fc.constantFrom("exited" as const, "crashed" as const, "stopped" as const),
@@ -49,4 +58,32 @@ describe("a task's state changes", () => {
       }
       expect(runReset(3)).toMatchObject({ restarts: 3, endedAt: null, restartDueMs: null, pid: null })
     })))
+
+  it("a resize: each line held reads at the width it was printed at, and what is remembered stays bounded", () => {
+    const op = fc.oneof(
+      fc.integer({ min: 1, max: 30 }).map((lines) => ({ lines })),
+      fc.integer({ min: 20, max: 300 }).map((cols) => ({ cols }))
+    )
+    fc.assert(fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+      const buffer = new OutputBuffer({ maxLines: 50, maxBytes: 1 << 20, maxLineBytes: 1024 })
+      let state = { buffer, terminal: { cols: 80, rows: 24 }, earlierWidths: [] as ReadonlyArray<EarlierWidth> }
+      const printedAt = new Map<number, number>()
+      let resizes = 0
+      for (const o of ops) {
+        if ("lines" in o) {
+          const first = buffer.cursor + 1
+          buffer.append("stdout", Buffer.from("line\n".repeat(o.lines)), 0)
+          for (let seq = first; seq <= buffer.cursor; seq++) printedAt.set(seq, state.terminal.cols)
+        } else {
+          state = { ...state, ...resized(state, { cols: o.cols, rows: 24 }) }
+          resizes++
+        }
+      }
+      expect(state.earlierWidths.length).toBeLessThanOrEqual(32)
+      const firstHeld = buffer.cursor - buffer.stats().lines + 1
+      for (let seq = firstHeld; seq <= buffer.cursor; seq++) {
+        if (resizes <= 32) expect(widthAt(state, seq), `line ${seq}`).toBe(printedAt.get(seq))
+      }
+    }))
+  })
 })
