@@ -587,7 +587,11 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             if (request.shown !== false && last !== undefined) {
               show(viewer, state, last.partial ? last.seq - 1 : last.seq, last)
             }
-            return { ...page, lines: page.lines.map((line) => toLineRecord(state, line)) }
+            return {
+              ...page,
+              lines: page.lines.map((line) => toLineRecord(state, line)),
+              ...(state.screen?.fullScreen === true && { fullScreen: true as const })
+            }
           })
         })
 

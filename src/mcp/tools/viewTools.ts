@@ -113,7 +113,10 @@ const ReadOutput = Schema.Struct({
   ),
   nextCursor: Schema.Int,
   dropped: Schema.Int.annotate({ description: "Lines that were dropped from the buffer before they were read." }),
-  truncated: Schema.Boolean.annotate({ description: "More lines matched than fit in one answer." })
+  truncated: Schema.Boolean.annotate({ description: "More lines matched than fit in one answer." }),
+  fullScreen: Schema.optionalKey(
+    Schema.Literal(true).annotate({ description: "An editor, pager or menu: see screen." })
+  )
 })
 type ReadOutput = typeof ReadOutput.Type
 
@@ -210,7 +213,11 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
           ? "more lines than fit: read again with since=nextCursor"
           : "older lines did not fit: a larger maxBytes, or since=0 to page from the oldest held"
         : "",
-      o.lines.at(-1)?.partial === true ? "its last line has no newline yet" : ""
+      o.lines.at(-1)?.partial === true ? "its last line has no newline yet" : "",
+      // Its lines are what it drew over and over (vim's rows of ~): the screen is what a person sees.
+      o.fullScreen === true
+        ? "it shows a full screen (an editor, a pager, a menu): read_output { screen: true } shows it as a person sees it"
+        : ""
     ].filter(Boolean)
     const body = o.lines.length === 0 ? "(no output)" : formatLines(o.lines, input.raw !== true)
     return `${body}\n[nextCursor ${o.nextCursor}${notes.length ? `; ${notes.join("; ")}` : ""}]`
