@@ -41,10 +41,39 @@ const AN_EDIT = new RegExp(String.raw`^\x1b\[\d*[@A-DGKPX]$`)
  * line, redrawn by its line editor, would otherwise come out scrambled). Without it (pipes) a line is one row.
  */
 export const cleanText = (text: string, cols?: number): string => {
+  if (text.includes("\u001b[?")) text = mainScreenOf(text)
   if (!text.includes("\r") && !text.includes("\u001b[") && !text.includes("\b")) return withoutCodes(text)
   // Other sequences first: a title's \r (an OSC holds any text) is no edit of the line.
   const parts = (INTRODUCER.test(text) ? text.replace(SEQUENCES, keepEdits) : text).split(EDIT)
   return parts.length === 1 ? withoutCodes(text) : edited(parts, cols !== undefined && cols > 0 ? cols : undefined)
+}
+
+/** Into, and out of, the alternate screen (xterm's 1049, with its older 1047 and 47). */
+const ALTERNATE = new RegExp(String.raw`\x1b\[\?(?:1049|1047|47)([hl])`, "g")
+
+/**
+ * A line without what was drawn on the alternate screen (an editor, a pager, a menu) before the program
+ * left it: a terminal then shows the main screen again, as it was, and what follows (a shell's prompt, the
+ * menu's choice) goes on there. What the line held before the program went there stays.
+ */
+const mainScreenOf = (text: string): string => {
+  let shown = ""
+  let from = 0
+  /** Where the alternate screen still shown at the line's end began: its drawing stays (see fullScreen). */
+  let open: number | undefined
+  let first = true
+  for (const match of text.matchAll(ALTERNATE)) {
+    if (match[1] === "h") {
+      if (open === undefined) shown += text.slice(from, match.index)
+      open ??= match.index
+    } else if (open !== undefined || first) {
+      // Left it (having gone there on this line, or before it: then all the line held so far was drawn there).
+      from = match.index + match[0].length
+      open = undefined
+    }
+    first = false
+  }
+  return shown + text.slice(open ?? from)
 }
 
 /** What redraws a whole line as it goes (a progress bar, a spinner): a \r before more text, a move to its first column, an erase of it. */

@@ -146,4 +146,17 @@ describe("cleanText", () => {
     // Up within a wrapped line still edits that line (a shell's long command line).
     assert.strictEqual(cleanText(`$ ${"x".repeat(70)}\u001b[A\r$ y`, 60), `$ y${"x".repeat(69)}`)
   })
+
+  it("leaves out what was drawn on the alternate screen once the program left it, as a terminal shows the main screen again", () => {
+    const into = "\u001b[?1049h"
+    const out = "\u001b[?1049l"
+    // vim typed at a prompt, its screen, then the shell's next prompt.
+    assert.strictEqual(cleanText(`$ vim f.txt${into}\u001b[H~\r\n~ "f.txt" 4L written${out}$ `), "$ vim f.txt$ ")
+    // Gone there on an earlier line (its drawing had newlines): this line's start was drawn there too.
+    assert.strictEqual(cleanText(`~      ~\u001b[24;1H:wq${out}rc=0 choice=b`), "rc=0 choice=b")
+    // Still there: its drawing is what the line holds (read_output says fullScreen).
+    assert.strictEqual(cleanText(`menu${into}\u001b[H> apple`), "menu> apple")
+    // There and back twice: only the main screen's text.
+    assert.strictEqual(cleanText(`a${into}x${out}b\u001b[?47hy\u001b[?47lc`), "abc")
+  })
 })
