@@ -42,6 +42,7 @@ const AN_EDIT = new RegExp(String.raw`^\x1b\[\d*[@A-DGKPX]$`)
  */
 export const cleanText = (text: string, cols?: number): string => {
   if (text.includes("\u001b[?")) text = mainScreenOf(text)
+  if (text.includes("\u001b(0")) text = withLineDrawing(text)
   if (!text.includes("\r") && !text.includes("\u001b[") && !text.includes("\b")) return withoutCodes(text)
   // Other sequences first: a title's \r (an OSC holds any text) is no edit of the line.
   const parts = (INTRODUCER.test(text) ? text.replace(SEQUENCES, keepEdits) : text).split(EDIT)
@@ -74,6 +75,39 @@ const mainScreenOf = (text: string): string => {
     first = false
   }
   return shown + text.slice(open ?? from)
+}
+
+/**
+ * DEC's line-drawing set, which curses programs (dialog, mc) switch to for their boxes (`ESC ( 0`, back
+ * with `ESC ( B`): its letters as the lines a terminal draws for them, not `lqqqk`.
+ */
+const LINE_DRAWING: Readonly<Record<string, string>> = {
+  j: "┘",
+  k: "┐",
+  l: "┌",
+  m: "└",
+  n: "┼",
+  q: "─",
+  t: "├",
+  u: "┤",
+  v: "┴",
+  w: "┬",
+  x: "│",
+  a: "▒",
+  "`": "◆",
+  "~": "·"
+}
+/** A switch of character set, a CSI sequence (a colour, a move: drawn as they are), or text. */
+const DRAWING_PIECES = new RegExp(String.raw`\x1b\(([0B])|\x1b\[[0-?]*[ -/]*[@-~]|[^\x1b]+|\x1b`, "g")
+const withLineDrawing = (text: string): string => {
+  let drawing = false
+  return text.replace(DRAWING_PIECES, (piece: string, set: string | undefined) => {
+    if (set !== undefined) {
+      drawing = set === "0"
+      return ""
+    }
+    return drawing && piece[0] !== "\x1b" ? [...piece].map((char) => LINE_DRAWING[char] ?? char).join("") : piece
+  })
 }
 
 /** What redraws a whole line as it goes (a progress bar, a spinner): a \r before more text, a move to its first column, an erase of it. */

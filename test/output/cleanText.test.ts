@@ -159,4 +159,11 @@ describe("cleanText", () => {
     // There and back twice: only the main screen's text.
     assert.strictEqual(cleanText(`a${into}x${out}b\u001b[?47hy\u001b[?47lc`), "abc")
   })
+
+  it("draws DEC's line-drawing letters (dialog's boxes) as the lines a terminal shows, colours and moves between them", () => {
+    assert.strictEqual(cleanText("\u001b(0lqqqk\u001b(B Menu"), "┌───┐ Menu")
+    assert.strictEqual(cleanText("\u001b(0x\u001b[7m\u001b[1Cx\u001b(B x"), "│ │ x")
+    // Not switched: letters stay letters.
+    assert.strictEqual(cleanText("lqqqk"), "lqqqk")
+  })
 })
