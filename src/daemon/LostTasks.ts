@@ -10,6 +10,8 @@
 import { Context, Effect, Layer, PubSub, Scope } from "effect"
 import * as fs from "node:fs"
 import { isFinished } from "../domain/Task.ts"
+import { kill, MARKER_VARIABLE, serverMarkerPrefix } from "../process/ProcessTree.ts"
+import * as procfs from "../process/procfs.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { type RecordedTask, type StartRequest, TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { ENDED_BY_ITSELF, endedKept, type LostTask, lostWith, readPast, type RecordFile } from "./lostRecord.ts"
@@ -62,7 +64,8 @@ export class LostTasks extends Context.Service<LostTasks, {
             supervisorPid: process.pid,
             tasks,
             lost: [...lost.values()],
-            gone: registry.goneTasks()
+            gone: registry.goneTasks(),
+            sweep: serverMarkerPrefix
           }
           const temporary = `${paths.record}.${process.pid}`
           try {
@@ -118,6 +121,7 @@ export class LostTasks extends Context.Service<LostTasks, {
                 "them, restart_task runs one again\n"
             )
           }
+          if (past.sweep !== undefined) yield* Effect.forkIn(endLeftOver(past.sweep), scope)
           // A dev server the last conversation started comes back in one call, whichever supervisor it ran under.
           registry.recall(past.gone)
           write(yield* registry.records)
@@ -179,6 +183,30 @@ export class LostTasks extends Context.Service<LostTasks, {
       })
     )
 }
+
+/**
+ * What a dead supervisor's tasks left running because its watchdog died too (killed with it, or just
+ * before it, by a `kill -9` of every taskmux process): ended as that watchdog would have, SIGTERM then
+ * SIGKILL half a second later. Found by their runs' marker, which no other process carries; on Linux.
+ */
+const endLeftOver = (prefix: string) =>
+  Effect.gen(function*() {
+    if (!procfs.available) return
+    const left = () =>
+      procfs.processes().filter((p) => procfs.environValue(p.pid, MARKER_VARIABLE)?.startsWith(prefix) === true)
+    const found = left()
+    if (found.length === 0) return
+    process.stderr.write(
+      `taskmux: ${found.length} process${found.length === 1 ? "" : "es"} of the last supervisor's tasks outlived it ` +
+        `and its watchdog (pids ${found.map((p) => p.pid).join(", ")}): ending them\n`
+    )
+    for (const p of found) kill(p.pid, "SIGTERM")
+    yield* Effect.sleep(KILL_AFTER)
+    for (const p of left()) kill(p.pid, "SIGKILL")
+  })
+
+/** As the watchdog waits between its SIGTERM and its SIGKILL. */
+const KILL_AFTER = "500 millis"
 
 /** A lost task as a start takes it: its recorded command, where and how it ran; kept if it was. */
 export const startRequestOf = (task: LostTask, keep: boolean): StartRequest => ({

@@ -35,6 +35,8 @@ export interface RecordFile {
   readonly lost: ReadonlyArray<LostTask>
   /** Tasks that went with their sessions, for whoever asks for one by name under the next supervisor too. */
   readonly gone: ReadonlyArray<GoneTask>
+  /** What its runs' processes carry as their marker's start (see ProcessTree): the next one ends any left. */
+  readonly sweep?: string
 }
 
 /**
@@ -129,9 +131,10 @@ const readRecord = (file: string, unreadable: Unreadable): RecordFile | undefine
     unreadable("holds no record of tasks: what ran before is not shown as lost")
     return undefined
   }
-  const { gone, lost, supervisorPid, tasks } = parsed as Record<string, unknown>
+  const { gone, lost, supervisorPid, sweep, tasks } = parsed as Record<string, unknown>
   const record = {
     supervisorPid: typeof supervisorPid === "number" ? supervisorPid : 0,
+    ...(typeof sweep === "string" && sweep !== "" && { sweep }),
     tasks: entries(tasks, decodersOf().recorded),
     lost: entries(lost, decodersOf().lost),
     // An older record has none.
@@ -169,14 +172,18 @@ export const readPast = (
   /** What the last supervisor was running when it ended, and its pid. */
   readonly leftRunning: ReadonlyArray<string>
   readonly supervisorPid: number
+  /** Its runs' marker's start, where it left tasks running (see RecordFile). */
+  readonly sweep?: string
 } => {
   const record = readRecord(file, unreadable)
   if (record === undefined) return { lost: [], gone: [], leftRunning: [], supervisorPid: 0 }
+  const leftRunning = record.tasks.filter((task) => !isFinished(task.status)).map((task) => task.name)
   return {
     lost: lostIn(record),
     gone: record.gone,
-    leftRunning: record.tasks.filter((task) => !isFinished(task.status)).map((task) => task.name),
-    supervisorPid: record.supervisorPid
+    leftRunning,
+    supervisorPid: record.supervisorPid,
+    ...(leftRunning.length > 0 && record.sweep !== undefined && { sweep: record.sweep })
   }
 }
 

@@ -966,6 +966,30 @@ describe("one supervisor per project, shared by every session", () => {
     )
   })
 
+  it("ends what a dead supervisor's tasks left running when its watchdog died with it, and lists them lost", async () => {
+    const p = makeProject()
+    const a = await session(p.env)
+    const stubborn = await startStubborn(a)
+    const plain = await a.structured<{ pid: number }>("start_task", { command: "sleep 307", name: "plain" })
+    const supervisor = (await p.supervisor())!.pid
+    const watchdogs = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(supervisor)], { encoding: "utf8" })
+      .split("\n").filter((line) => line.includes("groups=")).map((line) => Number(line.trim().split(" ")[0]))
+    expect(watchdogs.length).toBeGreaterThan(0)
+    // Both at once (a kill -9 of every taskmux process): nobody is left to end the tasks.
+    for (const pid of [...watchdogs, supervisor]) process.kill(pid, "SIGKILL")
+    await until(() => !isAlive(supervisor) || undefined, 5_000)
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    expect([stubborn, plain.pid].filter(isAlive)).toEqual([stubborn, plain.pid])
+
+    // The next supervisor ends them, as that watchdog would have (SIGTERM, then SIGKILL), and says so.
+    const b = await session(p.env)
+    await until(() => ![stubborn, plain.pid].some(isAlive) || undefined, 5_000)
+    expect((await listed(b)).map((t) => [t.name, t.status])).toEqual([["stubborn", "lost"], ["plain", "lost"]])
+    expect(readFileSync(p.paths().log, "utf8")).toMatch(
+      /\d processes of the last supervisor's tasks outlived it and its watchdog \(pids [\d, ]+\): ending them/
+    )
+  })
+
   it("starts a lost task again only once its last run is gone, which the dead supervisor's watchdog ends", async () => {
     const p = makeProject()
     const a = await session(p.env)
