@@ -126,7 +126,9 @@ describe("programs that ask", () => {
         // A read of its lines says so too: they are what it drew, not what a person sees.
         const read = await s.call("read_output", { name: "editor" })
         expect(read.structuredContent).toMatchObject({ fullScreen: true })
-        expect(textOf(read)).toMatch(/it shows a full screen \(an editor, a pager, a menu\): read_output \{ screen: true \}/)
+        expect(textOf(read)).toMatch(
+          /it shows a full screen \(an editor, a pager, a menu\): read_output \{ screen: true \}/
+        )
         await s.structured("send_input", { name: "editor", data: "q" })
         const ended = await s.structured<Waited>("wait_for_task", { name: "editor", exit: true, timeoutMs: 10_000 })
         expect(ended.status).toBe("exited")
