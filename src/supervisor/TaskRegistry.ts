@@ -590,7 +590,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             return {
               ...page,
               lines: page.lines.map((line) => toLineRecord(state, line)),
-              ...(state.screen?.fullScreen === true && { fullScreen: true as const })
+              ...(state.screen?.fullScreen === true && { fullScreen: true })
             }
           })
         })

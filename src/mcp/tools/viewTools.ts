@@ -112,11 +112,10 @@ const ReadOutput = Schema.Struct({
     Schema.Struct({ row: Schema.Int, col: Schema.Int }).annotate({ description: "Where typing lands (0-based)." })
   ),
   nextCursor: Schema.Int,
-  dropped: Schema.Int.annotate({ description: "Lines that were dropped from the buffer before they were read." }),
+  dropped: Schema.Int.annotate({ description: "Lines dropped from the buffer before being read." }),
   truncated: Schema.Boolean.annotate({ description: "More lines matched than fit in one answer." }),
-  fullScreen: Schema.optionalKey(
-    Schema.Literal(true).annotate({ description: "An editor, pager or menu: see screen." })
-  )
+  // An editor, a pager, a menu: the text says to read its screen (a description would cost every conversation).
+  fullScreen: Schema.optionalKey(Schema.Boolean)
 })
 type ReadOutput = typeof ReadOutput.Type
 
