@@ -119,14 +119,7 @@ export class TerminalScreen {
     this.written += chunk.length
     // One scan of a chunk with no escape (a flood of plain text): no screen switched, nothing asked.
     const escapes = chunk.indexOf(0x1b) !== -1
-    if (escapes) {
-      const on = lastOf(chunk, ALTERNATE_ON)
-      const off = lastOf(chunk, ALTERNATE_OFF)
-      if (on !== off) this.alternate = on > off
-      const keysOn = chunk.lastIndexOf(CURSOR_KEYS_ON)
-      const keysOff = chunk.lastIndexOf(CURSOR_KEYS_OFF)
-      if (keysOn !== keysOff) this.applicationCursor = keysOn > keysOff
-    }
+    if (escapes) this.followModes(chunk)
     // A query split across two chunks (a pseudo-terminal's reads cut anywhere): the end of the one before.
     const asked = (this.unfinished.length > 0 &&
       asksTerminal(Buffer.concat([this.unfinished, chunk.subarray(0, LONGEST_QUERY)]))) ||
@@ -135,6 +128,23 @@ export class TerminalScreen {
     const escape = escapes ? chunk.indexOf(0x1b, Math.max(0, chunk.length - LONGEST_QUERY)) : -1
     this.unfinished = escape === -1 ? NO_BYTES : Buffer.from(chunk.subarray(escape))
     return asked
+  }
+
+  /**
+   * The private modes switched in `chunk` (`ESC [ ? n h`, `… l`, several as `1;1049h`), the last of each
+   * winning, in one walk: the alternate screen (1049, with the older 1047 and 47) and the cursor keys' (1).
+   */
+  private followModes(chunk: Buffer): void {
+    for (let at = chunk.indexOf(PRIVATE_MODE); at !== -1; at = chunk.indexOf(PRIVATE_MODE, at + 3)) {
+      let end = at + 3
+      while (end < chunk.length && (chunk[end] === 0x3b || chunk[end]! >= 0x30 && chunk[end]! <= 0x39)) end++
+      if (chunk[end] !== 0x68 && chunk[end] !== 0x6c) continue
+      const on = chunk[end] === 0x68
+      for (const mode of chunk.toString("latin1", at + 3, end).split(";")) {
+        if (mode === "1049" || mode === "1047" || mode === "47") this.alternate = on
+        else if (mode === "1") this.applicationCursor = on
+      }
+    }
   }
 
   /**
@@ -282,14 +292,8 @@ const fromBoundary = (bytes: Buffer): Buffer => {
   return bytes.subarray(first)
 }
 
-/** The alternate screen's switches (xterm's 1049, with its older 1047 and 47): on, then off. */
-const ALTERNATE_ON = ["\x1b[?1049h", "\x1b[?1047h", "\x1b[?47h"].map((s) => Buffer.from(s))
-const ALTERNATE_OFF = ["\x1b[?1049l", "\x1b[?1047l", "\x1b[?47l"].map((s) => Buffer.from(s))
-/** The cursor keys' mode (DECCKM): application (`ESC O A`), then normal (`ESC [ A`). */
-const CURSOR_KEYS_ON = Buffer.from("\x1b[?1h")
-const CURSOR_KEYS_OFF = Buffer.from("\x1b[?1l")
+/** What begins a private mode's switch (see followModes). */
+const PRIVATE_MODE = Buffer.from("\x1b[?")
 /** An arrow, Home or End as typed in normal mode, with no modifier (Ctrl-Up is `ESC [ 1 ; 5 A` in both modes). */
 // eslint-disable-next-line no-control-regex -- the keys are escapes
 const NORMAL_CURSOR_KEY = /\x1b\[([A-DHF])/g
-const lastOf = (chunk: Buffer, needles: ReadonlyArray<Buffer>) =>
-  Math.max(...needles.map((needle) => chunk.lastIndexOf(needle)))

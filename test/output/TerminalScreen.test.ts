@@ -137,6 +137,12 @@ describe("keys typed into a program that switched the cursor keys to application
       .toBe("x\x1bOA\x1bOB\x1bOC\x1bOD\x1bOH\x1bOF\x1b[1;5A\x1b[5~")
     screen.write(Buffer.from("\x1b[?1l\x1b>"))
     expect(screen.keys(Buffer.from("\x1b[A")).toString()).toBe("\x1b[A")
+    // Several modes in one switch, as some programs write them: both followed.
+    screen.write(Buffer.from("\x1b[?1049;1h"))
+    expect(screen.fullScreen).toBe(true)
+    expect(screen.keys(Buffer.from("\x1b[A")).toString()).toBe("\x1bOA")
+    screen.write(Buffer.from("\x1b[?1l\x1b[?1049l"))
+    expect(screen.fullScreen).toBe(false)
     // A new run starts with the terminal's default: normal mode.
     screen.write(Buffer.from("\x1b[?1h"))
     screen.reset()
