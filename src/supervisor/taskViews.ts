@@ -53,11 +53,7 @@ export const recordOf = (state: TaskState): RecordedTask => ({
 export const cleanFor = (
   state: Pick<TaskState, "earlierWidths" | "terminal">
 ): (text: string, line: { readonly seq: number }) => string =>
-  state.terminal === null
-    ? (text) => cleanText(text)
-    : state.earlierWidths.length === 0
-    ? (text) => cleanText(text, state.terminal?.cols)
-    : (text, line) => cleanText(text, widthAt(state, line.seq))
+  state.terminal === null ? (text) => cleanText(text) : (text, line) => cleanText(text, widthAt(state, line.seq))
 
 /** The last lines of output, cleaned: what a task was doing. */
 export const lastLines = (state: TaskState, n = 5) =>
