@@ -152,6 +152,12 @@ export const serveSession = Effect.fnUntraced(function*(
     if (request.modern?.tasks === true && Array.isArray(asked.taskIds)) {
       for (const id of asked.taskIds) if (typeof id === "string" && protocolTasks.has(id)) taskIds.add(id)
     }
+    // Cancelled while its watches were set up (the same write, a client that changed its mind): its
+    // abort has fired already, and no listener added now would hear it.
+    if (request.signal.aborted) {
+      await Promise.all(closers.map((close) => close()))
+      return {}
+    }
     const listen: Listen = { meta, resourcesListChanged: asked.resourcesListChanged === true, taskIds }
     listens.add(listen)
     session.notify("notifications/subscriptions/acknowledged", {

@@ -10,7 +10,7 @@
  * first process is (a run not yet tracked is found by its marker), and one that dies (a stray
  * `pkill sh`) is replaced and told again what it watches.
  */
-import { Context, Deferred, Duration, Effect, Layer, Schedule, Scope } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Layer, Schedule, Scope } from "effect"
 import type { SpawnFailed } from "../domain/errors.ts"
 import * as PipeProcess from "./PipeProcess.ts"
 import { MARKER_VARIABLE, serverMarkerPrefix } from "./ProcessTree.ts"
@@ -99,50 +99,61 @@ export class Watchdog extends Context.Service<Watchdog, {
       const watched = new Map<number, string>()
       /** When each of the last replacements was started. */
       const replacedAt: Array<number> = []
-      const spawnOne: Effect.Effect<TaskProcess, SpawnFailed> = PipeProcess.spawn({
-        command: "/bin/sh",
-        args: ["-c", script],
-        cwd: "/",
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TASKMUX_SWEEP: serverMarkerPrefix },
-        releaseGraceMs: 100,
-        stopGraceMs: 100
-      }, discard).pipe(
-        Effect.tap((group) =>
-          // Its end before the server's is a watchdog killed (the server's end interrupts this first).
-          Effect.forkIn(
-            Effect.gen(function*() {
-              yield* group.exited
-              // The monotonic clock: a step of the wall clock must not leave the tasks without one for hours.
-              const now = performance.now()
-              while (replacedAt.length > 0 && now - replacedAt[0]! > REPLACED_WINDOW_MS) replacedAt.shift()
-              if (replacedAt.length >= MAX_REPLACED) {
-                const waitMs = REPLACED_WINDOW_MS - (now - replacedAt[0]!)
-                yield* Effect.logError(
-                  `the watchdog was killed ${MAX_REPLACED} times in a minute: another starts in ` +
-                    `${Math.ceil(waitMs / 1000)} s; until then the tasks would not be ended if this server were killed`
+      const spawnIn = (own: Scope.Closeable): Effect.Effect<TaskProcess, SpawnFailed> =>
+        PipeProcess.spawn({
+          command: "/bin/sh",
+          args: ["-c", script],
+          cwd: "/",
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", TASKMUX_SWEEP: serverMarkerPrefix },
+          releaseGraceMs: 100,
+          stopGraceMs: 100
+        }, discard).pipe(
+          Effect.tap((group) =>
+            // Its end before the server's is a watchdog killed (the server's end interrupts this first).
+            Effect.forkIn(
+              Effect.gen(function*() {
+                yield* group.exited
+                // The monotonic clock: a step of the wall clock must not leave the tasks without one for hours.
+                const now = performance.now()
+                while (replacedAt.length > 0 && now - replacedAt[0]! > REPLACED_WINDOW_MS) replacedAt.shift()
+                if (replacedAt.length >= MAX_REPLACED) {
+                  const waitMs = REPLACED_WINDOW_MS - (now - replacedAt[0]!)
+                  yield* Effect.logError(
+                    `the watchdog was killed ${MAX_REPLACED} times in a minute: another starts in ` +
+                      `${
+                        Math.ceil(waitMs / 1000)
+                      } s; until then the tasks would not be ended if this server were killed`
+                  )
+                  yield* Effect.sleep(waitMs)
+                }
+                replacedAt.push(performance.now())
+                yield* invalidate
+                yield* Effect.logWarning("the watchdog ended; starting another")
+                // A limit reached (files, processes) passes: tried again each second, said at once and then
+                // once a minute (a limit that lasts a day is not 86,400 lines of log).
+                let tries = 0
+                const fresh = yield* running.pipe(
+                  Effect.tapError((error) =>
+                    tries++ % 60 === 0
+                      ? Effect.logError(`another watchdog could not start (${error.message}): trying again each second`)
+                      : Effect.void
+                  ),
+                  Effect.retry(Schedule.spaced("1 second"))
                 )
-                yield* Effect.sleep(waitMs)
-              }
-              replacedAt.push(performance.now())
-              yield* invalidate
-              yield* Effect.logWarning("the watchdog ended; starting another")
-              // A limit reached (files, processes) passes: tried again each second, said at once and then
-              // once a minute (a limit that lasts a day is not 86,400 lines of log).
-              let tries = 0
-              const fresh = yield* running.pipe(
-                Effect.tapError((error) =>
-                  tries++ % 60 === 0
-                    ? Effect.logError(`another watchdog could not start (${error.message}): trying again each second`)
-                    : Effect.void
-                ),
-                Effect.retry(Schedule.spaced("1 second"))
-              )
-              if (watched.size > 0) yield* fresh.write(Buffer.from([...watched.values()].join("")), 1_000)
-            }),
-            scope
-          )
-        ),
-        Scope.provide(scope)
+                if (watched.size > 0) yield* fresh.write(Buffer.from([...watched.values()].join("")), 1_000)
+                // Let go of the one that ended once another is on watch (its release takes a moment).
+                yield* Scope.close(own, Exit.void)
+              }),
+              scope
+            )
+          ),
+          Scope.provide(own)
+        )
+      // Each watchdog in a scope of its own, closed once it has ended: over a supervisor's weeks, one
+      // replaced now and then would otherwise leave its process object in the layer's scope each time.
+      const spawnOne: Effect.Effect<TaskProcess, SpawnFailed> = Effect.flatMap(
+        Scope.fork(scope),
+        (own) => spawnIn(own).pipe(Effect.onError((cause) => Scope.close(own, Exit.failCause(cause))))
       )
       // Started with the first task, not at start-up: a server that runs no task needs none. A failed
       // spawn is not kept: the next caller spawns again.

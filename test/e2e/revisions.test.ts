@@ -190,6 +190,7 @@ const rawSession = () => {
     }
   })
   const answers = new Map<unknown, Record<string, unknown>>()
+  const notifications: Array<{ method: string; params?: Record<string, unknown> }> = []
   let rest = ""
   child.stdout.on("data", (chunk: Buffer) => {
     const lines = (rest + chunk.toString("utf8")).split("\n")
@@ -197,6 +198,7 @@ const rawSession = () => {
     for (const line of lines) {
       const message = JSON.parse(line) as Record<string, unknown>
       if ("id" in message) answers.set(message.id, message)
+      else notifications.push(message as never)
     }
   })
   let next = 0
@@ -205,8 +207,59 @@ const rawSession = () => {
     child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`)
     return until(() => answers.get(id)) as Promise<{ result?: Record<string, unknown>; error?: { code: number } }>
   }
-  return { ask, close: () => child.stdin.end() }
+  /** Messages written as they are, in one write (a request and its cancellation together). */
+  const write = (...messages: Array<Record<string, unknown>>) =>
+    child.stdin.write(messages.map((message) => `${JSON.stringify({ jsonrpc: "2.0", ...message })}\n`).join(""))
+  return { ask, write, notifications, close: () => child.stdin.end() }
 }
+
+describe("a 2026-07-28 subscription cancelled as it is opened", () => {
+  it("is never opened: no acknowledgement, and no notification for it after", async () => {
+    const session = rawSession()
+    const _meta = {
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientCapabilities": {},
+      "io.modelcontextprotocol/clientInfo": { name: "changes-its-mind", version: "1" }
+    }
+    try {
+      const started = await session.ask("tools/call", {
+        name: "start_task",
+        arguments: { name: "ticker", command: "while true; do echo tick; sleep 0.1; done" },
+        _meta
+      })
+      expect(started.result).toMatchObject({ structuredContent: { status: "running" } })
+      // Five listens, each with its cancellation in the same write: the cancellation comes while the
+      // listen sets up its watch.
+      for (const id of [100, 101, 102, 103, 104]) {
+        session.write(
+          {
+            id,
+            method: "subscriptions/listen",
+            params: { notifications: { resourceSubscriptions: ["task://ticker/output"] }, _meta }
+          },
+          { method: "notifications/cancelled", params: { requestId: id, reason: "changed my mind" } }
+        )
+      }
+      // One listen that stays open, to know when the ticker's output has been heard.
+      session.write({
+        id: 200,
+        method: "subscriptions/listen",
+        params: { notifications: { resourceSubscriptions: ["task://ticker/output"] }, _meta }
+      })
+      const heardBy = (id: number) =>
+        session.notifications.filter((n) =>
+          (n.params?._meta as Record<string, unknown> | undefined)?.["io.modelcontextprotocol/subscriptionId"] === id
+        )
+      await until(() =>
+        heardBy(200).filter((n) => n.method === "notifications/resources/updated").length >= 5 || undefined
+      )
+      for (const id of [100, 101, 102, 103, 104]) expect(heardBy(id)).toEqual([])
+      await session.ask("tools/call", { name: "stop_task", arguments: { name: "ticker" }, _meta })
+    } finally {
+      session.close()
+    }
+  })
+})
 
 describe("every session revision, 2024-11-05 to 2025-11-25", () => {
   it.each(["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"])(
