@@ -364,6 +364,19 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
       .catch(() => {})
   }
   const modern: SessionTransport = { start: () => {}, close: () => {}, send: route }
+  /**
+   * A 2026-07-28 client has no session to keep the supervisor between its requests (a model thinking
+   * between two calls, nothing running): its last request keeps it a 2025 session's idle time.
+   */
+  let modernQuiet: ReturnType<typeof setTimeout> | undefined
+  const heardFromModern = () => {
+    if (modernQuiet === undefined) options.viewers(1)
+    else clearTimeout(modernQuiet)
+    modernQuiet = setTimeout(() => {
+      modernQuiet = undefined
+      options.viewers(-1)
+    }, idleMs()).unref()
+  }
   const listener = yield* serveSession(modern).pipe(Scope.provide(scope))
 
   /** The request as the listener's session takes it: its own id and progress token; start_task keeps. */
@@ -426,10 +439,12 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     }
     exchanges.set(internal, exchange)
     options.viewers(1)
+    heardFromModern()
     transport.onmessage = (received) => modern.onmessage?.(inbound(received as JSONRPCRequest, internal))
     transport.onclose = () => {
       if (exchanges.get(internal) !== exchange) return
       exchanges.delete(internal)
+      heardFromModern()
       options.viewers(-1)
       if (!exchange.answered) {
         modern.onmessage?.({
@@ -641,6 +656,11 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     handle,
     farewell,
     close: async () => {
+      if (modernQuiet !== undefined) {
+        clearTimeout(modernQuiet)
+        modernQuiet = undefined
+        options.viewers(-1)
+      }
       await farewell()
       await Promise.all([...sessions.values()].map(endSession))
       // Tasks a 2026-07-28 client started with keep: false were the listener's.

@@ -327,6 +327,38 @@ describe("MCP over HTTP at /mcp", () => {
     expect(JSON.parse(served.body).result.tools).toHaveLength(10)
   })
 
+  it("a 2026-07-28 client, which has no session, keeps the supervisor a session's idle time after its last request", async () => {
+    const paths = runtimePaths(project, { XDG_RUNTIME_DIR: runtime })
+    /** What keeps the supervisor besides sessions and tasks: open pages and HTTP clients. */
+    const viewers = async () => {
+      const c = await connectIfRunning(paths, "cli")
+      c?.socket.destroy()
+      return c?.welcome.viewers ?? 0
+    }
+    // The earlier tests' sessions gone (their idle time here is 4 s).
+    await until(async () => (await viewers()) === 0 ? true : undefined, 3 * IDLE_MS)
+    const listed = await send(page, {
+      headers: {
+        ...json,
+        ...bearer(),
+        "mcp-protocol-version": "2026-07-28",
+        "mcp-method": "tools/call",
+        "mcp-name": "list_tasks"
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: { name: "list_tasks", arguments: {}, _meta: MODERN_META }
+      })
+    })
+    expect(listed.status).toBe(200)
+    // Answered, nothing open: a model thinking before its next call. The supervisor waits for it...
+    expect(await viewers()).toBe(1)
+    // ...for the idle time, then lets it go as it would a session.
+    await until(async () => (await viewers()) === 0 ? true : undefined, 3 * IDLE_MS)
+  })
+
   it("refuses a 2026-07-28 call whose Mcp-Name header is absent or names another tool than its body, so a gateway's routing by header holds", async () => {
     const call = (name: string | undefined) =>
       send(page, {
