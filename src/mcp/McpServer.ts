@@ -66,11 +66,14 @@ export class McpServer extends Context.Service<McpServer, {
 }
 
 /** What taskmux offers a 2025-era session (in its initialize) and a 2026-07-28 client (server/discover). */
-const CAPABILITIES = { tools: {}, logging: {}, prompts: {}, resources: { subscribe: true, listChanged: true } }
+const CAPABILITIES = { tools: {}, prompts: {}, resources: { subscribe: true, listChanged: true } }
 const LEGACY_CAPABILITIES = {
   ...CAPABILITIES,
+  logging: {},
   tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } }
 }
+// No logging: a 2026-07-28 notification belongs to a request, and taskmux's log messages (a task's end)
+// belong to none; such a client hears an end on a subscriptions/listen of the task's output, or in a wait.
 const MODERN_CAPABILITIES = { ...CAPABILITIES, extensions: { [TASKS_EXTENSION]: {} } }
 
 /**

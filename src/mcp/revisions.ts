@@ -100,7 +100,11 @@ export const modernEnvelope = (params: unknown): ModernRequest | undefined => {
 export const REMOVED_IN_MODERN = new Map([
   ["initialize", "send each request with its revision in _meta; server/discover tells what the server offers."],
   ["ping", "any request shows the server is alive; server/discover is the cheapest."],
-  ["logging/setLevel", `each request sets its own level in _meta["${LOG_LEVEL_META}"].`],
+  [
+    "logging/setLevel",
+    "nor does taskmux send its clients log messages; a task's end is heard on a subscriptions/listen of " +
+    "its output (notifications.resourceSubscriptions: [\"task://NAME/output\"]), or in a wait's answer."
+  ],
   ["resources/subscribe", "subscriptions/listen with notifications.resourceSubscriptions: [uri]."],
   ["resources/unsubscribe", "cancel the subscriptions/listen request (notifications/cancelled)."],
   ["tasks/result", "tasks/get answers with the result once the task is completed."],

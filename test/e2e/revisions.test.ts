@@ -62,6 +62,8 @@ describe("MCP 2026-07-28, driven by the 2.x SDK's Client", () => {
       prompts: {},
       extensions: { "io.modelcontextprotocol/tasks": {} }
     })
+    // Not offered: a 2026-07-28 client gets no log messages (a task's end is heard on a listen).
+    expect(s.client.getServerCapabilities()).not.toHaveProperty("logging")
     // 2026-07-28 tools have no `execution` (2025-11-25's task support field).
     const tools = (await s.client.listTools()).tools
     expect(tools.map((t) => t.name)).toContain("wait_for_task")
