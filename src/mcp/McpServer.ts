@@ -65,6 +65,9 @@ export class McpServer extends Context.Service<McpServer, {
     )
 }
 
+/** A listen's task outputs at most (each name, taken or not, is watched while it is open). */
+const MAX_URIS = 256
+
 /** What taskmux offers a 2025-era session (in its initialize) and a 2026-07-28 client (server/discover). */
 const CAPABILITIES = { tools: {}, prompts: {}, resources: { subscribe: true, listChanged: true } }
 const LEGACY_CAPABILITIES = {
@@ -142,10 +145,14 @@ export const serveSession = Effect.fnUntraced(function*(
     const uris: Array<string> = []
     for (const uri of Array.isArray(asked.resourceSubscriptions) ? asked.resourceSubscriptions : []) {
       if (typeof uri !== "string" || uris.includes(uri)) continue
-      // A uri that names no task is left out of the acknowledgement: it will not be heard.
+      // A task's name no task has yet is heard from its start (listen, then start: the order that misses
+      // nothing), up to MAX_URIS a listen; past them, or a uri that is no task's, it is left out of the
+      // acknowledgement: it will not be heard.
+      if (uris.length === MAX_URIS) break
       const close = await resources.watch(
         uri,
-        () => session.notify("notifications/resources/updated", { uri, _meta: meta })
+        () => session.notify("notifications/resources/updated", { uri, _meta: meta }),
+        true
       ).catch(() => undefined)
       if (close === undefined) continue
       closers.push(close)

@@ -113,9 +113,10 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
 
   /**
    * Calls `updated` when the output of the task `uri` names changes, at most a few times a second,
-   * until the returned close; -32002 for a uri that names no task.
+   * until the returned close; -32002 for a uri that names no task, unless `untaken` (watched from the
+   * first start under that name).
    */
-  const watch = async (uri: string, updated: () => void): Promise<() => Promise<void>> => {
+  const watch = async (uri: string, updated: () => void, untaken = false): Promise<() => Promise<void>> => {
     const name = nameOf(uri)
     const subscription = await run(Scope.fork(scope))
     // The first change after a quiet spell is said at once (once the output that came with it is in);
@@ -143,7 +144,7 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
     }
     const watched = name === undefined
       ? Exit.fail(undefined)
-      : await Effect.runPromiseExit(registry.watch(name, changed).pipe(Scope.provide(subscription)))
+      : await Effect.runPromiseExit(registry.watch(name, changed, { untaken }).pipe(Scope.provide(subscription)))
     if (Exit.isFailure(watched)) {
       await run(Scope.close(subscription, Exit.void))
       throw notFound(uri, await knownNames())

@@ -192,9 +192,14 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   ) => Effect.Effect<WaitResult | StillRunning, TaskNotFound>
   /**
    * Calls `onChange` (synchronously, often) on new output or a status change, for the life of the scope;
-   * on through a remove and a new start under the name.
+   * on through a remove and a new start under the name. `untaken`: a name no task has yet is watched
+   * from its first start, not refused.
    */
-  readonly watch: (name: string, onChange: () => void) => Effect.Effect<void, TaskNotFound, Scope.Scope>
+  readonly watch: (
+    name: string,
+    onChange: () => void,
+    options?: { readonly untaken?: boolean }
+  ) => Effect.Effect<void, TaskNotFound, Scope.Scope>
   /** Writes to a task's stdin; `eof` closes it afterwards. */
   readonly send: (
     name: string,
@@ -651,8 +656,15 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       })
 
       /** Follows the name: a task removed and started again under it is watched on. */
-      const watch = Effect.fnUntraced(function*(name: string, onChange: () => void) {
-        let unsubscribe = (yield* lookup(name)).subscribe(onChange)
+      const watch = Effect.fnUntraced(function*(
+        name: string,
+        onChange: () => void,
+        options?: { readonly untaken?: boolean }
+      ) {
+        const actor = options?.untaken === true
+          ? yield* Effect.orElseSucceed(lookup(name), () => undefined)
+          : yield* lookup(name)
+        let unsubscribe = actor === undefined ? () => {} : actor.subscribe(onChange)
         const follow = (actor: TaskActor.TaskActor | undefined) => {
           unsubscribe()
           unsubscribe = actor === undefined ? () => {} : actor.subscribe(onChange)

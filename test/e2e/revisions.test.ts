@@ -143,16 +143,22 @@ describe("MCP 2026-07-28, driven by the 2.x SDK's Client", () => {
     notifications.length = 0
     const subscription = await s.client.listen({
       resourcesListChanged: true,
-      resourceSubscriptions: ["task://ticker/output", "task://nope/output"]
+      resourceSubscriptions: ["task://ticker/output", "task://newcomer/output", "ui://taskmux/tasks"]
     })
-    // What it will hear: the list and the task that exists, not the one that does not.
+    // What it will hear: the list, the task that runs and the one not started yet (listen, then start:
+    // the order that misses nothing), not what is no task's output.
     expect(subscription.honoredFilter).toEqual({
       resourcesListChanged: true,
-      resourceSubscriptions: ["task://ticker/output"]
+      resourceSubscriptions: ["task://ticker/output", "task://newcomer/output"]
     })
     await until(() => notifications.find((n) => n.method === "notifications/resources/updated"))
-    await call("start_task", { name: "newcomer", command: "sleep 30" })
+    await call("start_task", { name: "newcomer", command: "echo here; sleep 30" })
     await until(() => notifications.find((n) => n.method === "notifications/resources/list_changed"))
+    await until(() =>
+      notifications.find((n) =>
+        n.method === "notifications/resources/updated" && n.params?.uri === "task://newcomer/output"
+      )
+    )
     for (const n of notifications) {
       expect(n.params?._meta).toMatchObject({ "io.modelcontextprotocol/subscriptionId": expect.anything() })
     }
