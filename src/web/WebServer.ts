@@ -9,7 +9,6 @@
  * a queue that grows.
  */
 import { Context, Effect, Exit, PubSub, Scope } from "effect"
-import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -28,6 +27,8 @@ import { makeViewer, Viewer } from "../supervisor/Viewer.ts"
 import { builtUiDir } from "./builtUi.ts"
 import { HEADER, headerTokenOf, hostsFor, judge, pagePath, type Tokens } from "./guard.ts"
 import type { McpHttp } from "./McpHttp.ts"
+import { peerAllowed } from "./peerAllowed.ts"
+import { ticketBook } from "./ticketBook.ts"
 
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
   "connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; " +
@@ -401,13 +402,10 @@ export const startWebServer = (options: WebOptions) =>
     let mcpHttp: Promise<McpHttp> | undefined
 
     /** One-time tickets for a browser the CLI opens: the token itself never goes on a command line. */
-    const tickets = new Map<string, { readonly readOnly: boolean; readonly until: number }>()
+    const tickets = ticketBook(TICKET_MS)
     const ticketToken = (ticket: string | null) => {
-      const entry = ticket === null ? undefined : tickets.get(ticket)
-      if (entry === undefined) return null
-      tickets.delete(ticket!)
-      if (entry.until < performance.now()) return null
-      return entry.readOnly ? options.tokens.readOnly : options.tokens.full
+      const readOnly = tickets.take(ticket)
+      return readOnly === undefined ? null : readOnly ? options.tokens.readOnly : options.tokens.full
     }
     /** Each page's path, and whether it is the read-only one. */
     const pages = new Map([[pagePath(options.tokens.full), false], [pagePath(options.tokens.readOnly), true]])
@@ -600,8 +598,7 @@ export const startWebServer = (options: WebOptions) =>
       server.on("connection", (socket) => {
         if (self === undefined || socket.remotePort === undefined || socket.localPort === undefined) return
         const verdict = procfs.peerUid(socket.remotePort, socket.localPort, self).then((peer) => {
-          const loopback = /^(127\.|::1$|::ffff:127\.)/.test(socket.remoteAddress ?? "")
-          const ok = peer === self || peer === null || peer === undefined && !loopback
+          const ok = peerAllowed(peer, self, socket.remoteAddress)
           if (!ok) socket.destroy()
           return ok
         })
@@ -649,12 +646,7 @@ export const startWebServer = (options: WebOptions) =>
       port,
       url: (readOnly: boolean) =>
         `http://${shown}:${port}/?token=${readOnly ? options.tokens.readOnly : options.tokens.full}`,
-      ticketUrl: (readOnly: boolean) => {
-        const ticket = randomBytes(16).toString("hex")
-        tickets.set(ticket, { readOnly, until: performance.now() + TICKET_MS })
-        for (const [old, entry] of tickets) if (entry.until < performance.now()) tickets.delete(old)
-        return `http://${shown}:${port}/?ticket=${ticket}`
-      },
+      ticketUrl: (readOnly: boolean) => `http://${shown}:${port}/?ticket=${tickets.issue(readOnly)}`,
       close: async () => {
         // MCP over HTTP says goodbye first (a 2026-07-28 listen is told it ends), then every connection goes.
         const mcp = await mcpHttp?.catch(() => undefined)

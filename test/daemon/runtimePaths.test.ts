@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto"
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs"
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { runtimeDir, runtimePaths, SOCKET_PATH_MAX } from "../../src/daemon/runtimePaths.ts"
+import { ensurePrivateDir, runtimeDir, runtimePaths, SOCKET_PATH_MAX } from "../../src/daemon/runtimePaths.ts"
 
 const uid = process.getuid!()
 const base = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-run-user-"))
@@ -39,6 +39,22 @@ describe("the user's runtime directory", () => {
       expect(runtimeDir({ XDG_RUNTIME_DIR: theirs }, NodePath.join(base, "none"))).toBe(`/tmp/taskmux-${uid}`)
     }
   )
+})
+
+describe("the user's runtime directory, checked", () => {
+  it("is not a symlink planted where it would be, even to a private directory of the user's", () => {
+    const real = NodePath.join(base, "real-private")
+    mkdirSync(real, { mode: 0o700 })
+    const planted = NodePath.join(base, "planted")
+    symlinkSync(real, planted)
+    expect(() => ensurePrivateDir(planted)).toThrow(/is not a directory \(a symlink or a file\): remove it/)
+  })
+
+  it("is not a relative XDG_RUNTIME_DIR, which would name another directory in each directory a client starts in", () => {
+    // "." is a directory of the user's wherever the tests run: taken, it would be ./taskmux.
+    expect(runtimeDir({ XDG_RUNTIME_DIR: "." }, base)).toBe(runtimeDir({}, base))
+    expect(NodePath.isAbsolute(runtimeDir({ XDG_RUNTIME_DIR: "." }, base))).toBe(true)
+  })
 })
 
 describe("a project's files", () => {

@@ -656,6 +656,9 @@ describe("one supervisor per project, shared by every session", () => {
       writeFileSync(`${p.paths().lock}.pid`, String(other.pid), { mode: 0o600 })
       const s = await session(p.env)
       expect((await s.structured<Listed>("list_tasks")).tasks).toEqual([])
+      // Served by a supervisor of the project's, not alone after ten seconds of trying.
+      expect(s.stderr()).not.toMatch(/cannot serve this session/)
+      expect((await p.supervisor())?.pid).toBeGreaterThan(0)
       expect((await p.supervisor())?.pid).not.toBe(other.pid)
     } finally {
       process.kill(-other.pid!, "SIGKILL")
@@ -737,11 +740,14 @@ describe("one supervisor per project, shared by every session", () => {
       stdio: "ignore",
       detached: true
     })
+    // Any process that names the project (an editor, a shell in it) is not its supervisor either.
+    const named = spawn("/bin/sh", ["-c", "sleep 60", "vim", project], { stdio: "ignore", detached: true })
     const gone = spawnSync("true").pid!
     try {
       for (const proc of ["/proc", "/nonexistent-proc"]) {
-        expect([like.pid!, other.pid!, gone].map((pid) => isSupervisorOf(pid, project, proc))).toEqual([
+        expect([like.pid!, other.pid!, named.pid!, gone].map((pid) => isSupervisorOf(pid, project, proc))).toEqual([
           true,
+          false,
           false,
           false
         ])
@@ -749,6 +755,7 @@ describe("one supervisor per project, shared by every session", () => {
     } finally {
       process.kill(-like.pid!, "SIGKILL")
       process.kill(-other.pid!, "SIGKILL")
+      process.kill(-named.pid!, "SIGKILL")
     }
   })
 
@@ -968,6 +975,10 @@ describe("one supervisor per project, shared by every session", () => {
 
   it("ends what a dead supervisor's tasks left running when its watchdog died with it, and lists them lost", async () => {
     const p = makeProject()
+    // Another project's supervisor, live, with a task of its own: its runs carry a marker too.
+    const q = makeProject()
+    const neighbour = await session(q.env)
+    const theirs = await neighbour.structured<{ pid: number }>("start_task", { command: "sleep 308", name: "theirs" })
     const a = await session(p.env)
     const stubborn = await startStubborn(a)
     const plain = await a.structured<{ pid: number }>("start_task", { command: "sleep 307", name: "plain" })
@@ -988,6 +999,13 @@ describe("one supervisor per project, shared by every session", () => {
     expect(readFileSync(p.paths().log, "utf8")).toMatch(
       /\d processes of the last supervisor's tasks outlived it and its watchdog \(pids [\d, ]+\): ending them/
     )
+    // Only that supervisor's: the other project's task runs on.
+    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    expect(isAlive(theirs.pid)).toBe(true)
+    expect((await neighbour.structured<Listed>("list_tasks")).tasks.map((t) => [t.name, t.status])).toEqual([[
+      "theirs",
+      "running"
+    ]])
   })
 
   it("starts a lost task again only once its last run is gone, which the dead supervisor's watchdog ends", async () => {
@@ -1532,6 +1550,12 @@ describe("one supervisor per project, shared by every session", () => {
     await until(() => readFileSync(paths.log, "utf8").includes("let other users in") || undefined)
     expect(readFileSync(paths.log, "utf8")).toMatch(
       /\S+ \(mode 777\) and \S+\.sock \(mode 666\) let other users in: made private again/
+    )
+    // Open to the user's group only is open to other users too.
+    chmodSync(paths.dir, 0o770)
+    chmodSync(paths.socket, 0o660)
+    await until(() =>
+      (statSync(paths.dir).mode & 0o777) === 0o700 && (statSync(paths.socket).mode & 0o777) === 0o600 || undefined
     )
     // And it serves on.
     expect((await a.call("list_tasks")).isError).toBeFalsy()

@@ -90,6 +90,26 @@ describe("judge", () => {
     }
   })
 
+  it("the read-only token is the full one's own: another full token's read-only token is nothing here", () => {
+    const other = tokensOf("b".repeat(64))
+    expect(other.readOnly).not.toBe(tokens.readOnly)
+    expect(tokens.readOnly).toMatch(/^[0-9a-f]{64}$/)
+    expect(judge({ ...base, cookie: `taskmux_token=${other.readOnly}` }, tokens, hosts)).toMatchObject({ status: 401 })
+  })
+
+  it("a loopback listener takes only its own names, and an Origin must be its own exactly (scheme, host, port)", () => {
+    // An address of the machine is for a listener on every interface only.
+    for (const host of ["192.168.1.5:4321", "[fe80::1]:4321", "10.0.0.1:4321"]) {
+      expect(judge({ ...base, host }, tokens, hosts), host).toMatchObject({ status: 421 })
+    }
+    // Near misses of its own origin: another scheme, a name that ends like it, a sandboxed frame's "null".
+    for (const origin of ["https://127.0.0.1:4321", "http://x127.0.0.1:4321", "http://evil.127.0.0.1:4321", "null"]) {
+      expect(judge({ ...base, origin }, tokens, hosts), origin).toMatchObject({ status: 403 })
+    }
+    // Case-insensitive however each is written.
+    expect(judge({ ...base, host: "localhost:4321", origin: "HTTP://LOCALHOST:4321" }, tokens, hosts).ok).toBe(true)
+  })
+
   it("a wrong token of any length is 401", () => {
     fc.assert(fc.property(fc.string(), (wrong) => {
       fc.pre(wrong !== tokens.full && wrong !== tokens.readOnly)

@@ -12,6 +12,7 @@ describe("--listen as the listener takes it", () => {
   it("takes a port alone (8766, :8766) as a port on loopback, not a host named 8766", () => {
     expect(listenAddress("8766")).toEqual({ host: "127.0.0.1", port: 8766 })
     expect(listenAddress(":8766")).toEqual({ host: "127.0.0.1", port: 8766 })
+    expect(listenAddress("65535")).toEqual({ host: "127.0.0.1", port: 65535 })
   })
 
   it("refuses what is none, naming what would be right", () => {
@@ -19,7 +20,7 @@ describe("--listen as the listener takes it", () => {
       expect(listenAddress(bad)).toMatch(/^--listen takes an address and an optional port/)
     }
     // A port out of range is said as that, not as a wrong form.
-    for (const bad of ["127.0.0.1:99999", "99999"]) {
+    for (const bad of ["127.0.0.1:99999", "99999", "65536", "[::1]:65536"]) {
       expect(listenAddress(bad)).toMatch(/: a port is 1 to 65535 \(or 0, the system's choice\)\.$/)
     }
   })

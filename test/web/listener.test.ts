@@ -168,6 +168,13 @@ describe("the web listener", () => {
     expect(String(first.headers["set-cookie"])).toBe(`taskmux_token=${token}; HttpOnly; SameSite=Strict; Path=${page}`)
     const html = await send(url, { path: page, headers: { cookie } })
     expect([html.status, html.headers["content-type"]]).toEqual([200, "text/html; charset=utf-8"])
+    // The page itself carries the whole policy: no inline script, no frame, no referrer, no sniffing.
+    expect(html.headers["content-security-policy"]).toBe(
+      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; " +
+        "font-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    )
+    expect([html.headers["x-frame-options"], html.headers["referrer-policy"], html.headers["x-content-type-options"]])
+      .toEqual(["DENY", "no-referrer", "nosniff"])
     // What its scripts can read holds no token: a header token, good only beside the HttpOnly cookie.
     expect(html.body).not.toContain(token)
     const pageHeader = /<meta name="taskmux-token" content="([0-9a-f]{64})">/.exec(html.body)![1]!
@@ -220,6 +227,14 @@ describe("the web listener", () => {
     expect(isAlive(apiPid)).toBe(true)
   })
 
+  it("takes ?token= on the page's own address only: nowhere else is a token in an address (logs, history) let in", async () => {
+    for (
+      const path of [`/api/ping?token=${token}`, `/api/events?token=${token}`, `${pagePath(token)}?token=${token}`]
+    ) {
+      expect((await send(url, { path })).status, path).toBe(401)
+    }
+  })
+
   it("a change with only the cookie (cross-site request forgery) is refused, and nothing changes", async () => {
     const forged = await call("stop_task", { name: "api" }, { cookie })
     expect(forged.status).toBe(403)
@@ -230,6 +245,11 @@ describe("the web listener", () => {
       origin: "http://evil.example"
     })
     expect(foreign.status).toBe(403)
+    // What a form can send (text/plain, urlencoded) is no call, whatever else it carries.
+    for (const type of ["text/plain", "application/x-www-form-urlencoded"]) {
+      const form = await call("stop_task", { name: "api" }, { cookie, "x-taskmux-token": token, "content-type": type })
+      expect(form.status, type).toBe(415)
+    }
     expect(isAlive(apiPid)).toBe(true)
   })
 
@@ -252,6 +272,24 @@ describe("the web listener", () => {
     expect(json(again.body).error).toBe(
       "This one-time link was used already, or is over 3 minutes old: run taskmux ui again."
     )
+  })
+
+  it("taskmux ui --read-only opens the browser on a one-time address to the read-only page, never the full one", async () => {
+    const bin = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-opener-"))
+    const seen = NodePath.join(bin, "argv")
+    writeFileSync(NodePath.join(bin, "xdg-open"), `#!/bin/sh\necho "$@" > ${seen}\n`, { mode: 0o755 })
+    const opened = await builtCli(project, { ...env, DISPLAY: ":99", PATH: `${bin}:${process.env.PATH}` })([
+      "ui",
+      "--read-only"
+    ])
+    expect(opened.code, opened.stderr).toBe(0)
+    const once = new URL(await until(async () => readFileSync(seen, "utf8").trim() || undefined))
+    const first = await send(once, { path: `${once.pathname}${once.search}` })
+    expect(first.status).toBe(303)
+    const { readOnly } = tokensOf(token)
+    expect(first.headers.location).toBe(pagePath(readOnly))
+    expect(String(first.headers["set-cookie"])).toContain(`taskmux_token=${readOnly};`)
+    expect(String(first.headers["set-cookie"])).not.toContain(token)
   })
 
   it("a call's body too large is 413, said; send_input's own limit is the tool's error", async () => {
@@ -425,6 +463,30 @@ describe("the web listener", () => {
     } finally {
       squatter.close()
       await stop()
+    }
+  })
+
+  it("a token file open to other users is not taken: the page gets a new random token, written 0600", async () => {
+    const elsewhere = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-web-open-"))
+    const paths = runtimePaths(elsewhere, { XDG_RUNTIME_DIR: runtime })
+    const old = "3".repeat(64)
+    writeFileSync(paths.token, `${old}\n`, { mode: 0o644 })
+    try {
+      const printed = await builtCli(elsewhere, env)(["ui", "--print"])
+      expect(printed.code, printed.stderr).toBe(0)
+      const fresh = new URL(printed.stdout.trim()).searchParams.get("token")!
+      expect(fresh).toMatch(/^[0-9a-f]{64}$/)
+      // Neither the one others could read, nor this listener's own (each is random).
+      expect([fresh === old, fresh === token]).toEqual([false, false])
+      expect(statSync(paths.token).mode & 0o777).toBe(0o600)
+      expect(readFileSync(paths.token, "utf8").trim()).toBe(fresh)
+    } finally {
+      const c = await connectIfRunning(paths, "cli")
+      c?.socket.destroy()
+      if (c !== undefined) {
+        process.kill(c.welcome.pid, "SIGTERM")
+        await until(() => (isAlive(c.welcome.pid) ? undefined : true))
+      }
     }
   })
 

@@ -1,6 +1,9 @@
 import * as fc from "fast-check"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
-import { projectPort } from "../../src/web/projectPort.ts"
+import { portFileOf, preferredPort, projectPort } from "../../src/web/projectPort.ts"
 
 describe("projectPort", () => {
   it("is the same for a project at every start, and never in a system's ephemeral range", () => {
@@ -11,5 +14,17 @@ describe("projectPort", () => {
       // Linux's ephemeral ports start at 32768 (macOS's and Windows' at 49152).
       expect(port).toBeLessThan(32_768)
     }))
+  })
+
+  it("keeps the port the page last took, only where a project's own port may be (not an ephemeral one, not 80)", () => {
+    const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-port-"))
+    const tokenFile = NodePath.join(dir, "p-0123456789ab.token")
+    const own = projectPort("/home/u/p")
+    writeFileSync(portFileOf(tokenFile), "24567\n")
+    expect(preferredPort("/home/u/p", tokenFile)).toBe(24567)
+    for (const kept of ["80", "0", "19999", "32768", "45000", "x"]) {
+      writeFileSync(portFileOf(tokenFile), kept)
+      expect(preferredPort("/home/u/p", tokenFile), kept).toBe(own)
+    }
   })
 })
