@@ -152,7 +152,7 @@ export const serveSession = Effect.fnUntraced(function*(
       const close = await resources.watch(
         uri,
         () => session.notify("notifications/resources/updated", { uri, _meta: meta }),
-        true
+        { untaken: true }
       ).catch(() => undefined)
       if (close === undefined) continue
       closers.push(close)

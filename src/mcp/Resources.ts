@@ -116,7 +116,11 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
    * until the returned close; -32002 for a uri that names no task, unless `untaken` (watched from the
    * first start under that name).
    */
-  const watch = async (uri: string, updated: () => void, untaken = false): Promise<() => Promise<void>> => {
+  const watch = async (
+    uri: string,
+    updated: () => void,
+    { untaken = false }: { readonly untaken?: boolean } = {}
+  ): Promise<() => Promise<void>> => {
     const name = nameOf(uri)
     const subscription = await run(Scope.fork(scope))
     // The first change after a quiet spell is said at once (once the output that came with it is in);

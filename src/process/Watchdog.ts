@@ -118,11 +118,10 @@ export class Watchdog extends Context.Service<Watchdog, {
                 while (replacedAt.length > 0 && now - replacedAt[0]! > REPLACED_WINDOW_MS) replacedAt.shift()
                 if (replacedAt.length >= MAX_REPLACED) {
                   const waitMs = REPLACED_WINDOW_MS - (now - replacedAt[0]!)
+                  const seconds = Math.ceil(waitMs / 1000)
                   yield* Effect.logError(
-                    `the watchdog was killed ${MAX_REPLACED} times in a minute: another starts in ` +
-                      `${
-                        Math.ceil(waitMs / 1000)
-                      } s; until then the tasks would not be ended if this server were killed`
+                    `the watchdog was killed ${MAX_REPLACED} times in a minute: another starts in ${seconds} s; ` +
+                      "until then the tasks would not be ended if this server were killed"
                   )
                   yield* Effect.sleep(waitMs)
                 }
