@@ -136,6 +136,12 @@ const securityHeaders = {
   "Cross-Origin-Resource-Policy": "same-origin"
 }
 
+/** OAuth's discovery and registration (RFC 9728, RFC 8414, OpenID, RFC 7591), which taskmux does not offer. */
+const OAUTH_PATH = /^\/(?:\.well-known\/(?:oauth-|openid-)|mcp\/\.well-known\/|register$|token$|authorize$)/
+const NO_OAUTH = "taskmux has no OAuth: MCP at /mcp takes the supervisor's token as Authorization: Bearer TOKEN " +
+  "(taskmux ui --print prints it; the project's .token file beside the supervisor's socket holds it). A token " +
+  "from before that file was deleted no longer works."
+
 const fail = (response: http.ServerResponse, status: number, error: string) => {
   response.writeHead(status, { ...securityHeaders, "Content-Type": "application/json", "Cache-Control": "no-store" })
   response.end(JSON.stringify({ error }))
@@ -442,6 +448,10 @@ export const startWebServer = (options: WebOptions) =>
         hosts
       )
       if (!verdict.ok) {
+        // A client refused at /mcp (a token from before the .token file was deleted) that looks for OAuth,
+        // as mcp-remote and the Inspector do: told there is none and what /mcp takes, not the page's 401
+        // about a header it never heard of.
+        if (verdict.status === 401 && OAUTH_PATH.test(url.pathname)) return fail(response, 404, NO_OAUTH)
         if (mcp && verdict.status === 401) {
           response.setHeader("WWW-Authenticate", `Bearer realm="taskmux"`)
         }

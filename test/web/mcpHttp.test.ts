@@ -295,6 +295,34 @@ describe("MCP over HTTP at /mcp", () => {
     expect((await send(page, { method: "GET", headers: { accept: "text/event-stream" } })).status).toBe(401)
     expect((await send(page, { method: "DELETE", headers: { "mcp-session-id": "x" } })).status).toBe(401)
     expect((await ps()).map((t) => t.name)).not.toContain("intruder")
+    // A client refused so looks for OAuth (mcp-remote, the Inspector): told there is none, and what /mcp takes.
+    const wrong = { Authorization: `Bearer ${"0".repeat(64)}` }
+    for (
+      const [method, path] of [
+        ["GET", "/.well-known/oauth-protected-resource/mcp"],
+        ["GET", "/.well-known/oauth-authorization-server"],
+        ["GET", "/.well-known/openid-configuration"],
+        ["POST", "/register"]
+      ]
+    ) {
+      const oauth = await send(page, {
+        method,
+        path,
+        headers: { ...json, ...wrong },
+        ...(method === "POST" && { body: "{}" })
+      })
+      expect([oauth.status, JSON.parse(oauth.body).error], path).toEqual([
+        404,
+        expect.stringMatching(/no OAuth.*Authorization: Bearer TOKEN/)
+      ])
+    }
+    // Host and Origin are judged first, there too.
+    const rebound = await send(page, {
+      method: "GET",
+      path: "/.well-known/oauth-protected-resource/mcp",
+      headers: { host: `evil.example:${page.port}` }
+    })
+    expect(rebound.status).toBe(421)
     // With the token (here in the address, as for clients that take only a URL), it is served.
     const served = await send(page, {
       path: `/mcp?token=${token}`,
