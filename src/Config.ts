@@ -4,10 +4,10 @@
  * stops the server with one line on stderr before any protocol traffic.
  *
  * One table (`options`) drives the flag parser and `--help`; the README's option list is checked
- * against it (test/Config.test.ts). Three variables are read where they act, not here: the supervisor's
+ * against it (test/Config.test.ts). Four variables are read where they act, not here: the supervisor's
  * TASKMUX_LINGER_MS (daemon/Daemon.ts: a bad value is a warning in its log, not a supervisor that will
- * not start), and two test hooks, TASKMUX_EARLY_END_MS (mcp/tools/taskTools.ts) and TASKMUX_HTTP_IDLE_MS
- * (web/McpHttp.ts).
+ * not start), and three test hooks, TASKMUX_EARLY_END_MS (mcp/tools/taskTools.ts), TASKMUX_HTTP_IDLE_MS
+ * and TASKMUX_HTTP_KEEPALIVE_MS (web/McpHttp.ts).
  */
 import { Config, ConfigProvider, Context, Effect, Layer, Option, Schema } from "effect"
 import * as fs from "node:fs"

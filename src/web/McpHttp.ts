@@ -52,6 +52,16 @@ const idleMs = () => {
   const ms = Number(process.env.TASKMUX_HTTP_IDLE_MS)
   return Number.isFinite(ms) && ms > 0 ? ms : 10 * 60_000
 }
+/**
+ * An answer not ready this soon goes out as an event stream, with a comment this often while it is
+ * awaited, and a stream says the same while quiet: Node's fetch (undici, under the SDKs, mcp-remote and
+ * the Inspector) gives up on a response whose headers take 300 s, or whose body is silent that long.
+ */
+const keepAliveMs = () => {
+  const ms = Number(process.env.TASKMUX_HTTP_KEEPALIVE_MS)
+  return Number.isFinite(ms) && ms > 0 ? ms : 20_000
+}
+const KEEP_ALIVE = ": taskmux is working on it\n\n"
 /** A timer this late says the process was stopped; the sessions' requests queued meanwhile get this long to arrive. */
 const LATE_MS = 1000
 const RESUMED_GRACE_MS = 2000
@@ -536,6 +546,7 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     else {
       const body = read?.json
       const id = idOf(body)
+      let answering: Promise<Response | undefined>
       if (session !== undefined && id !== null && isObject(body) && typeof body.method === "string") {
         // A client gone before its answer (a JSON answer has nowhere else to go) cancels its request, as
         // its notifications/cancelled would: a wait ends then, not at its timeout with nobody to answer.
@@ -546,12 +557,19 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
           }, { once: true })
         )
         session.pending.add(id)
-        const answered = await Promise.race([fetch(request, body, abort.signal), gone]).finally(() =>
-          session.pending.delete(id)
-        )
-        if (answered === undefined) return
-        answer = answered
-      } else answer = await fetch(request, body, abort.signal)
+        answering = Promise.race([fetch(request, body, abort.signal), gone]).finally(() => session.pending.delete(id))
+      } else answering = Promise.resolve(fetch(request, body, abort.signal))
+      const late = id !== null && String(request.headers.accept).includes("text/event-stream")
+        ? lateAnswer(response, answering)
+        : undefined
+      const answered = await answering
+      if (late !== undefined && await late.started) {
+        finished = true
+        return late.finish(answered)
+      }
+      late?.cancel()
+      if (answered === undefined) return
+      answer = answered
     }
     const headers: Record<string, string> = { ...NO_STORE }
     for (const [name, value] of answer.headers) headers[name] = value
@@ -573,6 +591,8 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     const stop = () => void reader.cancel().catch(() => {})
     abort.signal.addEventListener("abort", stop, { once: true })
     const gone = new Promise<void>((resolve) => abort.signal.addEventListener("abort", () => resolve(), { once: true }))
+    // Between two events (the transport writes each whole): a quiet stream is not one a client drops.
+    const keepAlive = setInterval(() => response.write(KEEP_ALIVE), keepAliveMs())
     try {
       for (;;) {
         const { done, value } = await reader.read()
@@ -591,10 +611,41 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     } catch {
       // The stream failed (its transport closed): the client's stream ends here.
     } finally {
+      clearInterval(keepAlive)
       abort.signal.removeEventListener("abort", stop)
     }
     finished = true
     response.end()
+  }
+
+  /**
+   * A request's answer not come within keepAliveMs: its response turns into an event stream (the client
+   * said it takes one), kept alive by comments until the answer goes out as its one event.
+   */
+  const lateAnswer = (response: http.ServerResponse, answering: Promise<unknown>) => {
+    let keepAlive: ReturnType<typeof setInterval> | undefined
+    let begin: ReturnType<typeof setTimeout> | undefined
+    const started = new Promise<boolean>((resolve) => {
+      begin = setTimeout(() => {
+        response.writeHead(200, { ...NO_STORE, "content-type": "text/event-stream", "cache-control": "no-cache" })
+        response.write(KEEP_ALIVE)
+        keepAlive = setInterval(() => response.write(KEEP_ALIVE), keepAliveMs())
+        resolve(true)
+      }, keepAliveMs())
+      void answering.finally(() => resolve(false))
+    })
+    return {
+      started,
+      cancel: () => clearTimeout(begin),
+      finish: async (answer: Response | undefined) => {
+        clearInterval(keepAlive)
+        const text = answer === undefined ? "" : (await answer.text()).trim()
+        // One message (an answer, or the error of a session that ended under it), each of its lines a data line.
+        response.end(
+          text === "" ? undefined : `event: message\n${text.split("\n").map((line) => `data: ${line}`).join("\n")}\n\n`
+        )
+      }
+    }
   }
 
   const handle = (request: http.IncomingMessage, response: http.ServerResponse) => {

@@ -810,3 +810,101 @@ describe("a 2026-07-28 listen open when its supervisor ends", () => {
     expect(streamEnded - listenEnded).toBeLessThan(500)
   })
 })
+
+describe("a call longer than an HTTP client waits for headers", () => {
+  it("is answered as an event stream kept alive, which the 1.x SDK's client reads; a quiet GET stream is kept alive too", async () => {
+    const rt = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-long-rt-"))
+    const own = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-long-"))
+    // Every 500 ms here (20 s by default: Node's fetch gives up on headers, or a silent body, after 300 s).
+    const longEnv = { ...process.env, XDG_RUNTIME_DIR: rt, TASKMUX_ISOLATED: "false", TASKMUX_HTTP_KEEPALIVE_MS: "500" }
+    const printed = await builtCli(own, longEnv)(["ui", "--print"])
+    const url = new URL(printed.stdout.trim())
+    const auth = { Authorization: `Bearer ${url.searchParams.get("token")}` }
+    const transport = new StreamableHTTPClientTransport(new URL("/mcp", url), { requestInit: { headers: auth } })
+    const client = new Client({ name: "long-calls", version: "1.0.0" })
+    try {
+      await client.connect(transport)
+      await client.callTool({ name: "start_task", arguments: { name: "slow", command: "sleep 2; echo done" } })
+      const waited = await client.callTool({ name: "wait_for_task", arguments: { name: "slow", exit: true } })
+      expect(waited.structuredContent).toMatchObject({ status: "exited", exitCode: 0 })
+      // The same call raw: its headers come before its answer, as a stream, its comments, then its one event.
+      await client.callTool({ name: "start_task", arguments: { name: "slower", command: "sleep 2" } })
+      const raw = await sendHttp(url, {
+        method: "POST",
+        path: "/mcp",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          ...auth,
+          "mcp-session-id": transport.sessionId!,
+          "mcp-protocol-version": "2025-11-25"
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 99,
+          method: "tools/call",
+          params: { name: "wait_for_task", arguments: { name: "slower", exit: true } }
+        })
+      })
+      expect(raw.headers["content-type"]).toBe("text/event-stream")
+      const [comments, event] = [raw.body.match(/^: .*$/gm) ?? [], /^event: message\ndata: (.*)$/m.exec(raw.body)]
+      expect(comments.length).toBeGreaterThanOrEqual(2)
+      expect(JSON.parse(event![1]!)).toMatchObject({ id: 99, result: { structuredContent: { status: "exited" } } })
+      // A call answered at once is JSON, as before.
+      const quick = await sendHttp(url, {
+        method: "POST",
+        path: "/mcp",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          ...auth,
+          "mcp-session-id": transport.sessionId!,
+          "mcp-protocol-version": "2025-11-25"
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 100,
+          method: "tools/call",
+          params: { name: "list_tasks", arguments: {} }
+        })
+      })
+      expect(quick.headers["content-type"]).toMatch(/^application\/json/)
+      // A session's GET stream (one of its own: the client holds its session's), quiet: a comment within
+      // the keep-alive's time.
+      const opened = await sendHttp(url, {
+        method: "POST",
+        path: "/mcp",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...auth },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 0,
+          method: "initialize",
+          params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } }
+        })
+      })
+      const stream = await fetch(new URL("/mcp", url), {
+        headers: {
+          ...auth,
+          accept: "text/event-stream",
+          "mcp-session-id": String(opened.headers["mcp-session-id"]),
+          "mcp-protocol-version": "2025-11-25"
+        }
+      })
+      const reader = stream.body!.getReader()
+      let text = ""
+      const deadline = Date.now() + 5_000
+      while (!text.includes(": taskmux is working on it") && Date.now() < deadline) {
+        const chunk = await reader.read()
+        if (chunk.done) break
+        text += Buffer.from(chunk.value).toString()
+      }
+      await reader.cancel()
+      expect(text).toContain(": taskmux is working on it")
+    } finally {
+      await client.close()
+      const supervisor = await connectIfRunning(runtimePaths(own, { XDG_RUNTIME_DIR: rt }), "cli")
+      supervisor?.socket.destroy()
+      if (supervisor !== undefined) process.kill(supervisor.welcome.pid, "SIGTERM")
+    }
+  })
+})
