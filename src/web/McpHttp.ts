@@ -567,7 +567,6 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
         finished = true
         return late.finish(answered)
       }
-      late?.cancel()
       if (answered === undefined) return
       answer = answered
     }
@@ -624,25 +623,33 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
    */
   const lateAnswer = (response: http.ServerResponse, answering: Promise<unknown>) => {
     let keepAlive: ReturnType<typeof setInterval> | undefined
-    let begin: ReturnType<typeof setTimeout> | undefined
+    // Whether the stream began; the comments stop once the answer is in, however it came (or failed).
     const started = new Promise<boolean>((resolve) => {
-      begin = setTimeout(() => {
+      const begin = setTimeout(() => {
         response.writeHead(200, { ...NO_STORE, "content-type": "text/event-stream", "cache-control": "no-cache" })
         response.write(KEEP_ALIVE)
         keepAlive = setInterval(() => response.write(KEEP_ALIVE), keepAliveMs())
         resolve(true)
       }, keepAliveMs())
-      void answering.finally(() => resolve(false))
+      const settled = () => {
+        clearTimeout(begin)
+        clearInterval(keepAlive)
+        resolve(false)
+      }
+      answering.then(settled, settled)
     })
     return {
       started,
-      cancel: () => clearTimeout(begin),
       finish: async (answer: Response | undefined) => {
-        clearInterval(keepAlive)
         const text = answer === undefined ? "" : (await answer.text()).trim()
-        // One message (an answer, or the error of a session that ended under it), each of its lines a data line.
+        // An event stream's own events as they are; else one message (an answer, or the error of a
+        // session that ended under it), each of its lines a data line.
         response.end(
-          text === "" ? undefined : `event: message\n${text.split("\n").map((line) => `data: ${line}`).join("\n")}\n\n`
+          text === ""
+            ? undefined
+            : answer?.headers.get("content-type")?.startsWith("text/event-stream")
+            ? `${text}\n\n`
+            : `event: message\n${text.split("\n").map((line) => `data: ${line}`).join("\n")}\n\n`
         )
       }
     }
