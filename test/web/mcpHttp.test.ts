@@ -829,45 +829,27 @@ describe("a call longer than an HTTP client waits for headers", () => {
       expect(waited.structuredContent).toMatchObject({ status: "exited", exitCode: 0 })
       // The same call raw: its headers come before its answer, as a stream, its comments, then its one event.
       await client.callTool({ name: "start_task", arguments: { name: "slower", command: "sleep 2" } })
-      const raw = await sendHttp(url, {
-        method: "POST",
-        path: "/mcp",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          ...auth,
-          "mcp-session-id": transport.sessionId!,
-          "mcp-protocol-version": "2025-11-25"
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 99,
-          method: "tools/call",
-          params: { name: "wait_for_task", arguments: { name: "slower", exit: true } }
+      /** A tool call in the client's session, sent raw. */
+      const callRaw = (id: number, name: string, args: Record<string, unknown>) =>
+        sendHttp(url, {
+          method: "POST",
+          path: "/mcp",
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            ...auth,
+            "mcp-session-id": transport.sessionId!,
+            "mcp-protocol-version": "2025-11-25"
+          },
+          body: JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } })
         })
-      })
+      const raw = await callRaw(99, "wait_for_task", { name: "slower", exit: true })
       expect(raw.headers["content-type"]).toBe("text/event-stream")
       const [comments, event] = [raw.body.match(/^: .*$/gm) ?? [], /^event: message\ndata: (.*)$/m.exec(raw.body)]
       expect(comments.length).toBeGreaterThanOrEqual(2)
       expect(JSON.parse(event![1]!)).toMatchObject({ id: 99, result: { structuredContent: { status: "exited" } } })
       // A call answered at once is JSON, as before.
-      const quick = await sendHttp(url, {
-        method: "POST",
-        path: "/mcp",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          ...auth,
-          "mcp-session-id": transport.sessionId!,
-          "mcp-protocol-version": "2025-11-25"
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 100,
-          method: "tools/call",
-          params: { name: "list_tasks", arguments: {} }
-        })
-      })
+      const quick = await callRaw(100, "list_tasks", {})
       expect(quick.headers["content-type"]).toMatch(/^application\/json/)
       // A session's GET stream (one of its own: the client holds its session's), quiet: a comment within
       // the keep-alive's time.
