@@ -7,7 +7,7 @@
  * A supervisor that ends in order leaves only what is still lost, the kept tasks that had ended by
  * themselves (how they ended outlives it), and what it stopped as it ended (lost too).
  */
-import { Context, Effect, Layer, PubSub, Scope } from "effect"
+import { Context, Effect, FiberSet, Layer, PubSub, Scope } from "effect"
 import * as fs from "node:fs"
 import { isFinished } from "../domain/Task.ts"
 import { kill, MARKER_VARIABLE, serverMarkerPrefix } from "../process/ProcessTree.ts"
@@ -82,7 +82,7 @@ export class LostTasks extends Context.Service<LostTasks, {
         const writeAfter = (delayMs: number) => {
           timer = setTimeout(() => {
             timer = undefined
-            Effect.runFork(Effect.flatMap(registry.records, (tasks) => Effect.sync(() => write(tasks))))
+            runFork(Effect.flatMap(registry.records, (tasks) => Effect.sync(() => write(tasks))))
           }, delayMs)
         }
         const writeSoon = () => {
@@ -170,6 +170,9 @@ export class LostTasks extends Context.Service<LostTasks, {
               else write([])
             }))
         )
+        // The timer's writes run here, and one under way ends before the last write above (finalizers run
+        // in reverse), so that it cannot write over it.
+        const runFork = yield* FiberSet.makeRuntime<never>()
         return LostTasks.of({
           begin,
           list: () => [...lost.values()],

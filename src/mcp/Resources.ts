@@ -52,14 +52,12 @@ const nameOf = (uri: string): string | undefined => {
 }
 
 const notFound = (uri: string, known: ReadonlyArray<string>) =>
-  Object.assign(
-    protocolError(
-      ErrorCode.ResourceNotFound,
-      `Resource ${uri} not found. Task output resources are task://NAME/output; known tasks: ${
-        known.join(", ") || "none"
-      }.`
-    ),
-    { data: { uri } }
+  protocolError(
+    ErrorCode.ResourceNotFound,
+    `Resource ${uri} not found. Task output resources are task://NAME/output; known tasks: ${
+      known.join(", ") || "none"
+    }.`,
+    { uri }
   )
 
 /** Registers the resource handlers; subscriptions end with the enclosing scope. */
@@ -148,7 +146,7 @@ export const registerResources = Effect.fnUntraced(function*(session: McpSession
     }
     const watched = name === undefined
       ? Exit.fail(undefined)
-      : await Effect.runPromiseExit(registry.watch(name, changed, { untaken }).pipe(Scope.provide(subscription)))
+      : await run(Effect.exit(registry.watch(name, changed, { untaken }).pipe(Scope.provide(subscription))))
     if (Exit.isFailure(watched)) {
       await run(Scope.close(subscription, Exit.void))
       throw notFound(uri, await knownNames())

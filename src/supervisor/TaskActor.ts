@@ -13,7 +13,20 @@
  * no turn in the mailbox: the stream callbacks append to the task's ring synchronously (the flood
  * path), as the ring belongs to the task and only they write to it.
  */
-import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option, Queue, Schedule, Scope, type Tracer } from "effect"
+import {
+  Cause,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  FiberSet,
+  Option,
+  Queue,
+  Schedule,
+  Scope,
+  type Tracer
+} from "effect"
 import type { TaskmuxConfig } from "../Config.ts"
 import {
   InputNotRead,
@@ -248,6 +261,8 @@ export const make = (
     const actorScope = yield* Effect.scope
     // Runs and backoff timers live here; the loop closes it as it ends, so a shutdown ends the tree.
     const runs = yield* Scope.make("sequential")
+    // Work started from a promise's callback (a terminal's answer): a fiber of the actor, ended with it.
+    const runFork = yield* FiberSet.makeRuntime<never>()
     const listeners = new Set<() => void>()
 
     const changed = () => {
@@ -333,7 +348,7 @@ export const make = (
       const askedBy = run
       screen.replies().then((replies) => {
         if (replies !== "" && run === askedBy && askedBy !== undefined) {
-          Effect.runFork(askedBy.process.write(Buffer.from(replies), 1_000))
+          runFork(askedBy.process.write(Buffer.from(replies), 1_000))
         }
         // No answer (the emulator failed to load): the program waits for one, as under a terminal that gives none.
       }, () => {})

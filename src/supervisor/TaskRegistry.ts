@@ -5,7 +5,7 @@
  * actor lives in a scope of its own under the registry's, closed in parallel on shutdown, and each
  * actor's runs end their whole process tree as their scopes close.
  */
-import { Context, Effect, Exit, Layer, PubSub, Scope } from "effect"
+import { Context, Effect, Exit, FiberSet, Layer, PubSub, Scope } from "effect"
 import { unlink } from "node:fs/promises"
 import * as NodePath from "node:path"
 import { TaskmuxConfig } from "../Config.ts"
@@ -241,6 +241,8 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
       const notifier = yield* Notifier
       const watchdog = yield* Watchdog
       const base = baseEnv(config)
+      // Closes an ended actor's scope from its loop's last callback, in this layer (interrupted with it).
+      const runFork = yield* FiberSet.makeRuntime<never>()
       /** What a session's tasks inherit: its front's or CLI's environment, made once per session. */
       const bases = new WeakMap<ViewerShape, Record<string, string>>()
       const baseOf = (viewer: ViewerShape) => {
@@ -259,7 +261,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
             for (const follow of nameWatchers.get(actor.name) ?? []) follow(undefined)
           }
           const scope = scopes.get(actor)
-          if (scope !== undefined) Effect.runFork(Scope.close(scope, Exit.void))
+          if (scope !== undefined) runFork(Scope.close(scope, Exit.void))
         },
         config,
         notifier,

@@ -8,7 +8,7 @@
  * so a flood costs a viewer one bounded read per tick (the last 2000 lines; what it skipped is said), not
  * a queue that grows.
  */
-import { Context, Effect, Exit, PubSub, Scope } from "effect"
+import { Context, Effect, Exit, FiberSet, PubSub, Scope } from "effect"
 import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
@@ -166,6 +166,8 @@ export const startWebServer = (options: WebOptions) =>
         effect.pipe(Effect.provideService(Viewer, readOnly ? readOnlyViewer : viewer), Effect.provideContext(context)),
         { signal }
       )
+    // A page's live stream hears the notifier in a fiber of the listener's: its end ends them all.
+    const runFork = yield* FiberSet.makeRuntime<never>().pipe(Scope.provide(scope))
     const registry = Context.get(context, TaskRegistry)
     const project = Context.get(context, Project)
     const notifier = Context.get(context, Notifier)
@@ -281,7 +283,7 @@ export const startWebServer = (options: WebOptions) =>
       // A hidden page's list (`hidden=1`) is sent when tasks change, without the figures that move anyway.
       const refresh = url.searchParams.get("hidden") === "1" ? undefined : setInterval(tick.mark, REFRESH_MS)
       // Each task event (started, ended, added, removed) marks the list.
-      const listening = Effect.runFork(Effect.scoped(
+      const listening = runFork(Effect.scoped(
         Effect.flatMap(notifier.subscribe, (events) => Effect.forever(Effect.map(PubSub.take(events), tick.mark)))
       ))
       options.viewers(1)
