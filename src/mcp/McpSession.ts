@@ -18,7 +18,7 @@
 import { headOf } from "../domain/clipText.ts"
 import { internalErrorMessage } from "./internalError.ts"
 import { isObject, quoteValue } from "./json.ts"
-import { ErrorCode, invalidParams } from "./protocolError.ts"
+import { ErrorCode, invalidParams, ProtocolError } from "./protocolError.ts"
 import {
   CACHEABLE,
   LEGACY_VERSIONS,
@@ -388,15 +388,15 @@ const asModern = (method: string, result: unknown) => {
   }
 }
 
-/** A thrown error as a JSON-RPC error: one with a numeric `code` keeps it, with its `data`. */
+/** A thrown error as a JSON-RPC error: a ProtocolError keeps its code and `data`; else an internal error. */
 const errorOf = (method: string, error: unknown, modern = false) => {
-  const { code, data } = error as { code?: unknown; data?: unknown }
-  if (!Number.isInteger(code)) {
+  if (!(error instanceof ProtocolError)) {
     return { code: ErrorCode.InternalError, message: internalErrorMessage(method, error) }
   }
+  const { code, data, message } = error
   // 2026-07-28 has no code of its own for a missing resource: it is a param that names nothing.
   const asked = modern && code === ErrorCode.ResourceNotFound ? ErrorCode.InvalidParams : code
-  return { code: asked, message: (error as Error).message, ...(data !== undefined && { data }) }
+  return { code: asked, message, ...(data !== undefined && { data }) }
 }
 
 /** A required string field of a request's params, or -32602 naming it and an example. */

@@ -125,13 +125,11 @@ const checkTaskParam = (tool: Tool, task: unknown): number | undefined => {
 }
 
 const missingTasksExtension = (method: string) =>
-  Object.assign(
-    protocolError(
-      ErrorCode.MissingRequiredClientCapability,
-      `Missing required client capability: ${method} needs the Tasks extension, declared in ` +
-        `_meta["io.modelcontextprotocol/clientCapabilities"].extensions["${TASKS_EXTENSION}"] = {}.`
-    ),
-    { data: { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } } }
+  protocolError(
+    ErrorCode.MissingRequiredClientCapability,
+    `Missing required client capability: ${method} needs the Tasks extension, declared in ` +
+      `_meta["io.modelcontextprotocol/clientCapabilities"].extensions["${TASKS_EXTENSION}"] = {}.`,
+    { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } }
   )
 
 /** Registers tools/list, tools/call and tasks/*; `changed` hears each protocol task's status change. */
@@ -209,7 +207,7 @@ export const registerTools = (
 
   const answerOf = (outcome: Outcome) => {
     if ("result" in outcome) return outcome.result
-    throw Object.assign(protocolError(outcome.error.code, outcome.error.message), { data: outcome.error.data })
+    throw protocolError(outcome.error.code, outcome.error.message, outcome.error.data)
   }
 
   session.handle("tools/call", async (params, request) => {

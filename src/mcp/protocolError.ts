@@ -1,7 +1,8 @@
 /**
- * JSON-RPC error answers. The session answers any thrown error that has a numeric `code` with that
- * code and its message, the sentence alone.
+ * JSON-RPC error answers. A handler throws a ProtocolError; the session answers with its code, its
+ * message (the sentence alone) and its data. Anything else thrown is an internal error.
  */
+import { Schema } from "effect"
 
 /** JSON-RPC's own codes, and MCP's: a resource that is not there (before 2026-07-28), and 2026-07-28's own. */
 export const ErrorCode = {
@@ -15,7 +16,15 @@ export const ErrorCode = {
   UnsupportedProtocolVersion: -32022
 } as const
 
-export const protocolError = (code: number, message: string): Error => Object.assign(new Error(message), { code })
+export class ProtocolError extends Schema.TaggedError<ProtocolError>()("ProtocolError", {
+  code: Schema.Number,
+  message: Schema.String,
+  /** The error's `data`, for a client to act on without reading the words. */
+  data: Schema.optionalKey(Schema.Unknown)
+}) {}
+
+export const protocolError = (code: number, message: string, data?: unknown): ProtocolError =>
+  new ProtocolError({ code, message, ...(data !== undefined && { data }) })
 
 /** The client's request does not fit: -32602. */
-export const invalidParams = (message: string): Error => protocolError(ErrorCode.InvalidParams, message)
+export const invalidParams = (message: string): ProtocolError => protocolError(ErrorCode.InvalidParams, message)

@@ -64,12 +64,10 @@ export const modernEnvelope = (params: unknown): ModernRequest | undefined => {
   const requested = meta[PROTOCOL_VERSION_META]
   if (typeof requested === "string" && LEGACY_VERSIONS.includes(requested)) return undefined
   if (requested !== MODERN_VERSION) {
-    throw Object.assign(
-      protocolError(
-        ErrorCode.UnsupportedProtocolVersion,
-        `Unsupported protocol version ${quoteValue(requested)}: taskmux speaks ${PROTOCOL_VERSIONS.join(", ")}.`
-      ),
-      { data: { supported: PROTOCOL_VERSIONS, requested } }
+    throw protocolError(
+      ErrorCode.UnsupportedProtocolVersion,
+      `Unsupported protocol version ${quoteValue(requested)}: taskmux speaks ${PROTOCOL_VERSIONS.join(", ")}.`,
+      { supported: PROTOCOL_VERSIONS, requested }
     )
   }
   const capabilities = meta[CLIENT_CAPABILITIES_META]
