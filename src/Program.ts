@@ -28,10 +28,7 @@ export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => 
     : command._tag === "Invalid"
     ? Effect.fail(command.error)
     : supervise
-    ? Effect.flatMap(
-      Effect.service(TaskmuxConfig),
-      (config) => superviseProject(command.env, config.project, argv.slice(1))
-    ).pipe(
+    ? Effect.flatMap(Effect.service(TaskmuxConfig), (config) => superviseProject(config, argv.slice(1))).pipe(
       Effect.provide(TaskmuxConfig.layerFrom(command.env))
     )
     : serveAlone(command.env, note)
@@ -100,11 +97,11 @@ const serveAlone = (settings: Record<string, string>, note?: string) =>
   })
 
 /** The project's supervisor (started with these options), until no session and no task needs it. */
-const superviseProject = (settings: Record<string, string>, project: string, args: ReadonlyArray<string>) =>
+const superviseProject = (config: TaskmuxConfig["Service"], args: ReadonlyArray<string>) =>
   Effect.flatMap(
     loadServer,
     ({ DaemonDone, SupervisorLayer }) =>
-      DaemonDone.pipe(Effect.provide(Layer.suspend(() => SupervisorLayer(settings, runtimePaths(project), args))))
+      DaemonDone.pipe(Effect.provide(Layer.suspend(() => SupervisorLayer(config, runtimePaths(config.project), args))))
   )
 
 /** One line a message: `WARN the watchdog ended; starting another`, and its cause's first line; no fiber id, no stack. */

@@ -28,23 +28,30 @@ const Tracing = Layer.unwrap(
 )
 
 /** What every session is served with: the tasks, the project file, tracing, configuration, logs on stderr. */
-const Shared = (settings: Record<string, string>, lost: Layer.Layer<LostTasks, never, TaskRegistry | Notifier>) =>
+const Shared = <E>(
+  config: Layer.Layer<TaskmuxConfig, E>,
+  lost: Layer.Layer<LostTasks, never, TaskRegistry | Notifier>
+) =>
   Layer.mergeAll(lost.pipe(Layer.provideMerge(TasksLayer)), Project.layer).pipe(
     Layer.provideMerge(Tracing),
-    Layer.provideMerge(TaskmuxConfig.layerFrom(settings)),
+    Layer.provideMerge(config),
     Layer.provide(Layer.succeed(Logger.LogToStderr, true))
   )
 
 /** One client over stdio, alone (`--isolated`): configured by `TASKMUX_*` settings from the command line over the environment. */
 export const ServerLayer = (settings: Record<string, string>, note?: string) =>
-  McpServer.layerStdio(note).pipe(Layer.provide(Shared({ ...settings, TASKMUX_ISOLATED: "true" }, LostTasks.layerNone)))
+  McpServer.layerStdio(note).pipe(
+    Layer.provide(Shared(TaskmuxConfig.layerFrom({ ...settings, TASKMUX_ISOLATED: "true" }), LostTasks.layerNone))
+  )
 
 /** Completes when the stdio client goes away. */
 export const McpServerClosed = Effect.flatMap(Effect.service(McpServer), (server) => server.closed)
 
-/** The project's supervisor: every session, over its socket. */
-export const SupervisorLayer = (settings: Record<string, string>, paths: RuntimePaths, args: ReadonlyArray<string>) =>
-  Daemon.layer(paths, args).pipe(Layer.provide(Shared(settings, LostTasks.layerRecorded(paths))))
+/** The project's supervisor, with the configuration it was started with: every session, over its socket. */
+export const SupervisorLayer = (config: TaskmuxConfig["Service"], paths: RuntimePaths, args: ReadonlyArray<string>) =>
+  Daemon.layer(paths, args).pipe(
+    Layer.provide(Shared(Layer.succeed(TaskmuxConfig, config), LostTasks.layerRecorded(paths)))
+  )
 
 /** Completes when the supervisor has nothing left to do. */
 export const DaemonDone = Effect.flatMap(Effect.service(Daemon), (daemon) => daemon.done)
