@@ -261,7 +261,7 @@ export const make = (
     const actorScope = yield* Effect.scope
     // Runs and backoff timers live here; the loop closes it as it ends, so a shutdown ends the tree.
     const runs = yield* Scope.make("sequential")
-    // Work started from a promise's callback (a terminal's answer): a fiber of the actor, ended with it.
+    // Work started outside the actor's fiber (a terminal's answer, a session end's deadline): ended with the actor.
     const runFork = yield* FiberSet.makeRuntime<never>()
     const listeners = new Set<() => void>()
 
@@ -944,11 +944,13 @@ export const make = (
           }
           const under = stopping
           if (under !== undefined) {
-            setTimeout(() => {
-              if (stopping === under && state.session === session && under.process.signal("SIGKILL")) {
-                under.killed = true
-              }
-            }, config.killGraceMs).unref()
+            runFork(
+              Effect.sleep(config.killGraceMs).pipe(Effect.andThen(Effect.sync(() => {
+                if (stopping === under && state.session === session && under.process.signal("SIGKILL")) {
+                  under.killed = true
+                }
+              })))
+            )
           }
           return ask((reply) => ({ _tag: "Remove", ifSession: session, by, reply }))
         }),
