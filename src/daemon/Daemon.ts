@@ -9,10 +9,7 @@
 import { Cause, Context, Deferred, Effect, Exit, Layer, PubSub, Schedule, Scope } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
-import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import * as v8 from "node:v8"
-import * as vm from "node:vm"
 import packageJson from "../../package.json" with { type: "json" }
 import { TaskmuxConfig } from "../Config.ts"
 import { serveSession } from "../mcp/McpServer.ts"
@@ -26,12 +23,15 @@ import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { listenAddress } from "../web/listenAddress.ts"
 import { preferredPort } from "../web/projectPort.ts"
 import type { WebServer } from "../web/WebServer.ts"
+import { collectSoon } from "./collectSoon.ts"
 import { READY_FD } from "./connect.ts"
-import { identityOf, removeOwn, sameFile } from "./fileIdentity.ts"
+import { identityOf, sameFile } from "./fileIdentity.ts"
 import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
 import { BUILD, type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import { holdLock } from "./holdLock.ts"
 import { isHello } from "./isHello.ts"
+import { keepPrivate } from "./keepPrivate.ts"
+import { listen } from "./listen.ts"
 import { LostTasks } from "./LostTasks.ts"
 import { goneText, ownFileGone } from "./ownFiles.ts"
 import { ensurePrivateDir, type RuntimePaths } from "./runtimePaths.ts"
@@ -39,40 +39,6 @@ import { ensurePrivateDir, type RuntimePaths } from "./runtimePaths.ts"
 /** Set by the front that started this supervisor; taken out before any task could inherit it. */
 const readyFd = process.env.TASKMUX_READY_FD
 delete process.env.TASKMUX_READY_FD
-
-/** How long after the last session ended the supervisor collects its garbage (a burst of ends: once)… */
-const COLLECT_AFTER_MS = 5_000
-/** …and how long sessions that never stop ending may put it off. */
-const COLLECT_WITHIN_MS = 60_000
-let collecting: ReturnType<typeof setTimeout> | undefined
-let firstEnd: number | undefined
-let gc: ((options: object) => void) | undefined
-
-/**
- * A memory-reducing collection once sessions stop ending for a few seconds: V8 keeps the heap a busy
- * session grew to, and a supervisor that served a thousand conversations sat at 1.5 to 2.3 times the
- * memory its live data needs. A plain gc() keeps that heap reserved; the "last-resort" flavour gives it
- * back (150 MB to 92 after 300 sessions). The collector is asked for here, not with --expose-gc at the
- * start: that flag costs Node its startup snapshot, 40 ms of every supervisor's cold start.
- */
-const collectSoon = () => {
-  const now = performance.now()
-  firstEnd ??= now
-  if (collecting !== undefined) {
-    if (now - firstEnd >= COLLECT_WITHIN_MS) return
-    clearTimeout(collecting)
-  }
-  collecting = setTimeout(() => {
-    collecting = undefined
-    firstEnd = undefined
-    if (gc === undefined) {
-      v8.setFlagsFromString("--expose-gc")
-      gc = vm.runInNewContext("gc") as (options: object) => void
-    }
-    gc({ type: "major", execution: "sync", flavor: "last-resort" })
-  }, COLLECT_AFTER_MS)
-  collecting.unref()
-}
 
 /** How long a supervisor with nothing to do waits for a session before it ends. */
 const LINGER_MS = 3_000
@@ -442,61 +408,6 @@ const sayReady = () => {
     // The front is gone: nobody is waiting.
   }
 }
-
-/**
- * Listens on the socket, reachable by this user only; a dead supervisor's socket file is replaced.
- * Bound under a name of its own and renamed into place: closing a server unlinks the path it was bound
- * to (libuv does), and that path may be another supervisor's socket by then (see stayReachable).
- */
-const listen = (path: string, accept: (socket: net.Socket) => void) =>
-  Effect.acquireRelease(
-    Effect.callback<{ readonly server: net.Server; readonly remove: () => void }>((resume) => {
-      // Shorter than the socket's own name (a unix socket's path has a limit of 104 to 108 bytes).
-      const bound = NodePath.join(NodePath.dirname(path), `.${process.pid}.bind`)
-      fs.rmSync(bound, { force: true })
-      // Half-open: a front whose client closed its input still takes the answers on their way (see serve).
-      const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true }, accept)
-      server.once("error", (error) => resume(Effect.die(error)))
-      // The socket file is made in listen's own call: the umask is back before any other fiber (a task's
-      // spawn, which would inherit it) runs. In a 0700 directory, and chmod'ed below, it is private anyway.
-      const umask = process.umask(0o077)
-      try {
-        server.listen(bound, onListening)
-      } finally {
-        process.umask(umask)
-      }
-      function onListening() {
-        try {
-          fs.chmodSync(bound, 0o600)
-          // Holding the lock, this is the only supervisor: a socket file left there is a dead one's.
-          fs.renameSync(bound, path)
-        } catch (error) {
-          // Its directory going meanwhile, say: a defect to retry, not an exception that ends the process.
-          server.close()
-          return resume(Effect.die(error))
-        }
-        resume(Effect.succeed({ server, remove: removeOwn(path) }))
-      }
-    }),
-    ({ remove, server }) =>
-      Effect.sync(() => {
-        server.close()
-        remove()
-      })
-  )
-
-/** Of `files`, those open to other users, each made private again (its mode given), as `path (mode 777)`. */
-const keepPrivate = (files: ReadonlyArray<readonly [string, number]>): Array<string> =>
-  files.flatMap(([path, mode]) => {
-    const stat = fs.statSync(path, { throwIfNoEntry: false })
-    if (stat === undefined || (stat.mode & 0o077) === 0) return []
-    try {
-      fs.chmodSync(path, mode)
-    } catch {
-      // Not this user's to change (then not this supervisor's either): said all the same.
-    }
-    return [`${path} (mode ${(stat.mode & 0o777).toString(8)})`]
-  })
 
 /** How long a caller has to greet once connected (a front greets at once). */
 const GREETING_MS = 10_000
