@@ -6,56 +6,36 @@
  * reconnect finds it) and ends. Its web listener (the page, MCP over HTTP: src/web/) starts the first
  * time a session asks for it (`taskmux/ui`, which `taskmux ui` sends), and is loaded only then.
  */
-import { Cause, Context, Deferred, Effect, Exit, Layer, PubSub, Schedule, Scope } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, FiberSet, Layer, PubSub, Schedule, Scope } from "effect"
 import * as fs from "node:fs"
-import * as net from "node:net"
+import type * as net from "node:net"
 import { fileURLToPath } from "node:url"
 import packageJson from "../../package.json" with { type: "json" }
 import { TaskmuxConfig } from "../Config.ts"
 import { serveSession } from "../mcp/McpServer.ts"
-import type { McpSession, Params } from "../mcp/McpSession.ts"
-import { invalidParams } from "../mcp/protocolError.ts"
+import type { McpSession } from "../mcp/McpSession.ts"
 import { DRAIN_MS, StdioTransport } from "../mcp/StdioTransport.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
 import { endSessionTasks } from "../project/endSessionTasks.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
-import { listenAddress } from "../web/listenAddress.ts"
-import { preferredPort } from "../web/projectPort.ts"
-import type { WebServer } from "../web/WebServer.ts"
 import { collectSoon } from "./collectSoon.ts"
 import { READY_FD } from "./connect.ts"
 import { identityOf, sameFile } from "./fileIdentity.ts"
 import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
 import { BUILD, type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
 import { holdLock } from "./holdLock.ts"
+import { makeIdle } from "./Idle.ts"
 import { isHello } from "./isHello.ts"
 import { keepPrivate } from "./keepPrivate.ts"
 import { listen } from "./listen.ts"
 import { LostTasks } from "./LostTasks.ts"
-import { goneText, ownFileGone } from "./ownFiles.ts"
 import { ensurePrivateDir, type RuntimePaths } from "./runtimePaths.ts"
+import { makeWebUi } from "./WebUi.ts"
 
 /** Set by the front that started this supervisor; taken out before any task could inherit it. */
 const readyFd = process.env.TASKMUX_READY_FD
 delete process.env.TASKMUX_READY_FD
-
-/** How long a supervisor with nothing to do waits for a session before it ends. */
-const LINGER_MS = 3_000
-const lingerMs = () => lingerOf(process.env.TASKMUX_LINGER_MS) ?? LINGER_MS
-/** TASKMUX_LINGER_MS as a whole number of ms, 0 or more; undefined when it is not one. */
-const lingerOf = (value: string | undefined) => {
-  const ms = value === undefined || value.trim() === "" ? undefined : Number(value)
-  return ms !== undefined && Number.isInteger(ms) && ms >= 0 ? ms : undefined
-}
-
-/**
- * Before its first session it waits at least this long, whatever the linger: the front that started it
- * connects once it listens (and gives up after 10 s), and must find it there.
- */
-const FIRST_SESSION_MS = 10_000
-/** How long it waits for a page someone asked for (taskmux ui) to be opened. */
-const PAGE_GRACE_MS = 60_000
 
 /** The file this code runs from, as it was at start-up: a rebuild or an upgrade replaces or removes it. */
 const ownFile = fileURLToPath(import.meta.url)
@@ -106,104 +86,28 @@ export class Daemon extends Context.Service<Daemon, {
           Deferred.doneUnsafe(done, Exit.void)
         }
         const frontOptions = frontOptionsReader(yield* TaskmuxConfig, args, process.env)
-        let sessions = 0
-        let linger: ReturnType<typeof setTimeout> | undefined
-        const firstSessionBy = performance.now() + FIRST_SESSION_MS
-        let served = false
-        const lingerSetting = process.env.TASKMUX_LINGER_MS
-        if (lingerSetting !== undefined && lingerOf(lingerSetting) === undefined) {
-          yield* Effect.logWarning(
-            `TASKMUX_LINGER_MS=${lingerSetting}: expected a whole number of ms, 0 or more; waiting ${LINGER_MS} ms`
-          )
-        }
-
-        /** Pages open (their live streams); and until when a page just asked for keeps it waiting for its browser. */
-        let pageViewers = 0
-        let pageGraceUntil = 0
-
-        /** Nothing connected and nothing running: end after the linger, unless someone comes. */
-        const idleCheck = Effect.flatMap(registry.running, (running) =>
-          Effect.sync(() => {
-            clearTimeout(linger)
-            const idle = sessions === 0 && pageViewers === 0 && running.all === 0
-            const waitMs = Math.max(
-              lingerMs(),
-              pageGraceUntil - performance.now(),
-              served ? 0 : firstSessionBy - performance.now()
-            )
-            linger = idle ? setTimeout(() => end("no session, page or running task"), waitMs) : undefined
-          }))
-        yield* Effect.addFinalizer(() => Effect.sync(() => clearTimeout(linger)))
-
-        // The page and its listener are loaded the first time someone asks for them (taskmux ui), never before.
-        let web: Promise<WebServer> | undefined
-        yield* Effect.addFinalizer(() => Effect.promise(async () => (await web?.catch(() => undefined))?.close()))
-        const listenOn = (host: string, port: number) =>
-          import("../web/openWeb.ts").then(({ openWeb }) =>
-            openWeb({
-              host,
-              port,
-              project: paths.project,
-              tokenFile: paths.token,
-              viewers: (change) => {
-                pageViewers += change
-                Effect.runFork(Effect.provideContext(idleCheck, context))
-              }
-            }, context)
-          ).catch((error: Error) => {
-            throw invalidParams(
-              ownFileGone(error) ?
-                goneText("its page") :
-                `Cannot listen on ${host}:${port}: ${error.message}.${
-                  notHere(error)
-                    ? " That is not an address of this machine: give one of its own, such as 127.0.0.1:8080 or [::1]:8080."
-                    : ""
-                }`
-            )
-          })
-        const openUi = async (params: Params | undefined) => {
-          const readOnly = params?.readOnly === true
-          const address = listenAddress(params?.listen)
-          if (typeof address === "string") throw invalidParams(address)
-          const { host, port } = address
-          const opened = web === undefined
-          web ??= listenOn(host, port)
-          let server = await web.catch((error: Error) => {
-            web = undefined
-            throw error
-          })
-          // Another port, or another address given as one (a name such as localhost is where it resolved).
-          const elsewhere = (port !== 0 && server.port !== port) || (net.isIP(host) !== 0 && server.address !== host)
-          if (!opened && params?.listen !== undefined && elsewhere) {
-            // Asked for another address (an SSH tunnel's port): the page moves there, once it listens; the
-            // token stays, and pages open on the old address lose it. With no port, the project's own, which
-            // the old address holds: that goes first (else the project's port would look taken, by this very
-            // supervisor, and the page would move to a port and a token of the system's), and comes back if
-            // the new address cannot be had.
-            const old = server
-            const ownPort = port === 0 && old.port === preferredPort(paths.project, paths.token)
-            if (ownPort) await old.close()
-            const moved = await listenOn(host, port).catch(async (error: Error) => {
-              if (ownPort) web = listenOn(old.address, old.port)
-              throw error
-            })
-            web = Promise.resolve(server = moved)
-            if (!ownPort) await old.close()
-          }
-          // The browser the CLI opens (or the person who reads the address) has a minute to come.
-          pageGraceUntil = performance.now() + PAGE_GRACE_MS
-          return {
-            url: server.url(readOnly),
-            openUrl: server.ticketUrl(readOnly),
-            readOnly,
-            pid: process.pid,
-            ...(server.notice !== undefined && { notice: server.notice })
-          }
-        }
+        const idle = yield* makeIdle({
+          running: registry.running,
+          lingerSetting: process.env.TASKMUX_LINGER_MS,
+          end: () => end("no session, page or running task")
+        })
+        // Fibers started from Node's callbacks (a session, a page's viewer) run with this layer's
+        // services, and are interrupted when it closes: after the sessions' scopes and the page, before
+        // the linger's timer is cleared (an interrupted session's end checks it) and the lock goes.
+        const run = yield* FiberSet.makeRuntime<ToolEnv | Notifier>()
+        const web = yield* makeWebUi({
+          paths,
+          context,
+          viewers: (change) => {
+            idle.viewersChanged(change)
+            run(idle.check)
+          },
+          asked: idle.pageAsked
+        })
 
         // A task's end may leave the supervisor with nothing to do.
         const events = yield* (yield* Notifier).subscribe
-        yield* PubSub.take(events).pipe(Effect.flatMap(() => idleCheck), Effect.forever, Effect.forkScoped)
+        yield* PubSub.take(events).pipe(Effect.flatMap(() => idle.check), Effect.forever, Effect.forkScoped)
 
         const sessionsScope = yield* Scope.make("parallel")
         yield* Effect.addFinalizer(() => Scope.close(sessionsScope, Exit.void))
@@ -228,39 +132,44 @@ export class Daemon extends Context.Service<Daemon, {
                 served = session
                 // The page is the person's to open (taskmux ui): an assistant's session may not move it to
                 // another interface and take its token, past any approval its client asks per tool.
-                if (caller.role === "cli") session.handle("taskmux/ui", (params) => openUi(params))
+                if (caller.role === "cli") session.handle("taskmux/ui", (params) => web.open(params))
               },
               { env: caller.env, cwd: caller.cwd, policy: options.policy }
             ).pipe(Scope.provide(scope))
             if (rest.length > 0) socket.unshift(rest)
             socket.resume()
+            // Interrupted here (the supervisor ending with the session open), its tasks are left to the
+            // supervisor's own end, which records what still runs as lost.
             yield* Deferred.await(closed)
-            // A finalizer of the session failing (a bug, said in the log) does not keep its tasks running.
-            yield* Effect.ignoreCause(Scope.close(scope, Exit.void), { log: true })
-            // Its own tasks end with it (whole trees), and are forgotten; their logs stay.
-            yield* endSessionTasks(viewer.id)
-            collectSoon()
+            // Gone, its session ends whole, even when the supervisor ends meanwhile (which waits for it).
+            yield* Effect.uninterruptible(Effect.gen(function*() {
+              // A finalizer of the session failing (a bug, said in the log) does not keep its tasks running.
+              yield* Effect.ignoreCause(Scope.close(scope, Exit.void), { log: true })
+              // Its own tasks end with it (whole trees), and are forgotten; their logs stay.
+              yield* endSessionTasks(viewer.id)
+              collectSoon()
+            }))
           }).pipe(
             Effect.ensuring(Effect.suspend(() => {
-              sessions--
-              return idleCheck
+              idle.sessionEnded()
+              return idle.check
             }))
           )
 
-        const welcome = (extra: Partial<Welcome>) =>
-          Effect.map(registry.running, (running): Welcome => ({
-            taskmux: packageJson.version,
-            protocol: WIRE_PROTOCOL,
-            pid: process.pid,
-            project: paths.project,
-            sessions,
-            running: running.all,
-            build: BUILD,
-            answersCursor: true,
-            answersQueries: true,
-            ...(pageViewers > 0 && { viewers: pageViewers }),
-            ...extra
-          }))
+        /** What a caller is told first; `extra` says what else it needs to know. */
+        const welcome = (extra: Partial<Welcome>): Welcome => ({
+          taskmux: packageJson.version,
+          protocol: WIRE_PROTOCOL,
+          pid: process.pid,
+          project: paths.project,
+          sessions: idle.sessions(),
+          running: Effect.runSync(registry.running).all,
+          build: BUILD,
+          answersCursor: true,
+          answersQueries: true,
+          ...(idle.viewers() > 0 && { viewers: idle.viewers() }),
+          ...extra
+        })
 
         /** A caller whose greeting is in: its options checked, then its session served. */
         const take = (socket: net.Socket, hello: Hello, rest: Buffer, note?: string) => {
@@ -270,26 +179,12 @@ export class Daemon extends Context.Service<Daemon, {
           // The CLI brings no flags: its fence is the person's own variables (none: no fence).
           const options = frontOptions(hello.args ?? [], hello.env, hello.cwd)
           const { refused } = options
-          if (refused !== undefined) {
-            Effect.runPromise(Effect.provideContext(welcome({ refused }), context)).then((w) => {
-              socket.end(`${JSON.stringify(w)}\n`)
-            }, () => socket.destroy())
-            return
-          }
+          if (refused !== undefined) return socket.end(`${JSON.stringify(welcome({ refused }))}\n`)
           const notice = [note, options.notice].filter((n) => n !== undefined).join(" ") || undefined
-          sessions++
-          served = true
-          clearTimeout(linger)
-          Effect.runFork(
-            Effect.flatMap(
-              welcome({ ...(notice !== undefined && { notice }), ...(note !== undefined && { stale: note }) }),
-              (w) =>
-                Effect.suspend(() => {
-                  socket.write(`${JSON.stringify({ ...w, sessions: sessions - 1 })}\n`)
-                  return serve(socket, rest, hello, { ...options, ...(notice !== undefined && { notice }) })
-                })
-            ).pipe(Effect.provideContext(context))
-          )
+          idle.sessionStarted()
+          const w = welcome({ ...(notice !== undefined && { notice }), ...(note !== undefined && { stale: note }) })
+          socket.write(`${JSON.stringify({ ...w, sessions: idle.sessions() - 1 })}\n`)
+          run(serve(socket, rest, hello, { ...options, ...(notice !== undefined && { notice }) }))
         }
         /** Said to a caller of a newer build this one serves, busy: what may fail, and how to end it. */
         const staleBuild = `This supervisor (pid ${process.pid}) runs a build of taskmux that has since been ` +
@@ -314,13 +209,14 @@ export class Daemon extends Context.Service<Daemon, {
             // one (npx and a checkout) leaves them as they were, and shares it.
             const otherBuild = hello.build !== undefined && hello.build !== BUILD && replacedOnDisk()
             if (hello.protocol !== WIRE_PROTOCOL || otherBuild) {
-              Effect.runPromise(Effect.provideContext(welcome({}), context)).then((w) => {
+              try {
+                const w = welcome({})
                 // An open page or MCP-over-HTTP session is a session too: it would lose its supervisor.
-                const idle = w.sessions === 0 && w.running === 0 && (w.viewers ?? 0) === 0
+                const nothingLost = w.sessions === 0 && w.running === 0 && (w.viewers ?? 0) === 0
                 // Another protocol: never mis-speak. Make way for the caller's build when nothing would be lost.
-                if (idle || hello.protocol !== WIRE_PROTOCOL) {
-                  socket.end(`${JSON.stringify({ ...w, replacing: idle })}\n`)
-                  if (idle) {
+                if (nothingLost || hello.protocol !== WIRE_PROTOCOL) {
+                  socket.end(`${JSON.stringify({ ...w, replacing: nothingLost })}\n`)
+                  if (nothingLost) {
                     end(
                       `making way for a taskmux of ${
                         hello.protocol !== WIRE_PROTOCOL ? `wire protocol ${hello.protocol}` : "another build"
@@ -330,7 +226,9 @@ export class Daemon extends Context.Service<Daemon, {
                   return
                 }
                 take(socket, hello, rest, staleBuild)
-              }).catch(() => socket.destroy())
+              } catch {
+                socket.destroy()
+              }
               return
             }
             take(socket, hello, rest)
@@ -347,7 +245,7 @@ export class Daemon extends Context.Service<Daemon, {
           `taskmux: supervisor ${packageJson.version} (build ${BUILD}, Node ${process.versions.node}) listening at ` +
             `${paths.socket}${args.length > 0 ? `; options: ${args.join(" ")}` : ""}\n`
         )
-        yield* idleCheck
+        yield* idle.check
 
         // Its socket file removed (a cleaner of /tmp, an rm), or its whole directory: it listens again,
         // under the lock again, within seconds, where the directory can be made again. Else no client
@@ -414,7 +312,3 @@ const GREETING_MS = 10_000
 
 /** How often the supervisor looks that its socket is still where fronts look for it. */
 const REACHABLE_EVERY_MS = 2_000
-
-/** A listen that failed for its address: a name nobody resolves, or an address this machine does not have. */
-const notHere = (error: Error) =>
-  ["ENOTFOUND", "EADDRNOTAVAIL", "EAI_AGAIN"].includes((error as NodeJS.ErrnoException).code ?? "")
