@@ -10,6 +10,7 @@ import { access } from "node:fs"
 import { parseCommandLine, TaskmuxConfig } from "./Config.ts"
 import { isSupportedNode, LOST_RACE, supervisorNode } from "./daemon/connect.ts"
 import { runtimePaths } from "./daemon/runtimePaths.ts"
+import { takeReadyFd } from "./daemon/sayReady.ts"
 import { firstLineOf } from "./domain/clipText.ts"
 import { InvalidConfig, LostRace } from "./domain/errors.ts"
 import { pidOneNote } from "./pidOne.ts"
@@ -20,6 +21,8 @@ import { keepYoungGenerationSmall } from "./youngGeneration.ts"
  * another protocol), or the supervisor itself (`supervise`).
  */
 export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => {
+  // Out of the environment first: no task may inherit the fd of the front that started this supervisor.
+  const readyFd = takeReadyFd()
   const supervise = argv[0] === "supervise"
   const command = parseCommandLine(supervise ? argv.slice(1) : argv.filter((arg) => arg !== "--isolated"))
   const main = command._tag === "Print"
@@ -28,7 +31,7 @@ export const runProgram = (argv: ReadonlyArray<string>, note?: string): void => 
     : command._tag === "Invalid"
     ? Effect.fail(command.error)
     : supervise
-    ? Effect.flatMap(Effect.service(TaskmuxConfig), (config) => superviseProject(config, argv.slice(1))).pipe(
+    ? Effect.flatMap(Effect.service(TaskmuxConfig), (config) => superviseProject(config, argv.slice(1), readyFd)).pipe(
       Effect.provide(TaskmuxConfig.layerFrom(command.env))
     )
     : serveAlone(command.env, note)
@@ -96,12 +99,17 @@ const serveAlone = (settings: Record<string, string>, note?: string) =>
     return McpServerClosed.pipe(Effect.provide(ServerLayer(settings, notes === "" ? undefined : notes)))
   })
 
-/** The project's supervisor (started with these options), until no session and no task needs it. */
-const superviseProject = (config: TaskmuxConfig["Service"], args: ReadonlyArray<string>) =>
+/**
+ * The project's supervisor (started with these options), until no session and no task needs it;
+ * `readyFd`: where the front that started it waits to hear that it listens.
+ */
+const superviseProject = (config: TaskmuxConfig["Service"], args: ReadonlyArray<string>, readyFd: number | undefined) =>
   Effect.flatMap(
     loadServer,
     ({ DaemonDone, SupervisorLayer }) =>
-      DaemonDone.pipe(Effect.provide(Layer.suspend(() => SupervisorLayer(config, runtimePaths(config.project), args))))
+      DaemonDone.pipe(
+        Effect.provide(Layer.suspend(() => SupervisorLayer(config, runtimePaths(config.project), args, readyFd)))
+      )
   )
 
 /** One line a message: `WARN the watchdog ended; starting another`, and its cause's first line; no fiber id, no stack. */

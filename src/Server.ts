@@ -47,9 +47,14 @@ export const ServerLayer = (settings: Record<string, string>, note?: string) =>
 /** Completes when the stdio client goes away. */
 export const McpServerClosed = Effect.flatMap(Effect.service(McpServer), (server) => server.closed)
 
-/** The project's supervisor, with the configuration it was started with: every session, over its socket. */
-export const SupervisorLayer = (config: TaskmuxConfig["Service"], paths: RuntimePaths, args: ReadonlyArray<string>) =>
-  Daemon.layer(paths, args).pipe(
+/** The project's supervisor, with the configuration it was started with: every session, over its socket; `readyFd` as Daemon.layer takes it. */
+export const SupervisorLayer = (
+  config: TaskmuxConfig["Service"],
+  paths: RuntimePaths,
+  args: ReadonlyArray<string>,
+  readyFd?: number
+) =>
+  Daemon.layer(paths, args, readyFd).pipe(
     Layer.provide(Shared(Layer.succeed(TaskmuxConfig, config), LostTasks.layerRecorded(paths)))
   )
 

@@ -20,7 +20,6 @@ import { endSessionTasks } from "../project/endSessionTasks.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import { collectSoon } from "./collectSoon.ts"
-import { READY_FD } from "./connect.ts"
 import { identityOf, sameFile } from "./fileIdentity.ts"
 import { type FrontOptions, frontOptionsReader } from "./frontOptions.ts"
 import { BUILD, type Hello, readGreeting, type Welcome, WIRE_PROTOCOL } from "./hello.ts"
@@ -31,33 +30,38 @@ import { keepPrivate } from "./keepPrivate.ts"
 import { listen } from "./listen.ts"
 import { LostTasks } from "./LostTasks.ts"
 import { ensurePrivateDir, type RuntimePaths } from "./runtimePaths.ts"
+import { sayReady } from "./sayReady.ts"
 import { makeWebUi } from "./WebUi.ts"
 
-/** Set by the front that started this supervisor; taken out before any task could inherit it. */
-const readyFd = process.env.TASKMUX_READY_FD
-delete process.env.TASKMUX_READY_FD
-
-/** The file this code runs from, as it was at start-up: a rebuild or an upgrade replaces or removes it. */
+/** The file this code runs from: a rebuild or an upgrade replaces or removes it. */
 const ownFile = fileURLToPath(import.meta.url)
-const ownStat = fs.statSync(ownFile, { throwIfNoEntry: false })
-const replacedOnDisk = () => {
-  const now = fs.statSync(ownFile, { throwIfNoEntry: false })
-  return ownStat !== undefined && (now === undefined || now.ino !== ownStat.ino || now.mtimeMs !== ownStat.mtimeMs)
+/** Whether `file` was replaced or removed since this was called (at the supervisor's start). */
+const changedSince = (file: string) => {
+  const then = fs.statSync(file, { throwIfNoEntry: false })
+  return () => {
+    const now = fs.statSync(file, { throwIfNoEntry: false })
+    return then !== undefined && (now === undefined || now.ino !== then.ino || now.mtimeMs !== then.mtimeMs)
+  }
 }
 
 export class Daemon extends Context.Service<Daemon, {
   /** Completes when the supervisor should end. */
   readonly done: Effect.Effect<void>
 }>()("taskmux/Daemon") {
-  /** `args`: the options it was started with (good, or it would not have started). */
+  /**
+   * `args`: the options it was started with (good, or it would not have started); `readyFd`: where the
+   * front that started it waits to hear that it listens (sayReady.ts), if one did.
+   */
   static readonly layer = (
     paths: RuntimePaths,
-    args: ReadonlyArray<string> = []
+    args: ReadonlyArray<string> = [],
+    readyFd?: number
   ): Layer.Layer<Daemon, Error, ToolEnv | Notifier> =>
     Layer.effect(
       Daemon,
       Effect.gen(function*() {
         const layerScope = yield* Effect.scope
+        const replacedOnDisk = changedSince(ownFile)
         /**
          * Acquires `resource` in a scope of its own within `home`, so that it can be replaced (see
          * stayReachable), with the identity of the file it made at `file`.
@@ -240,7 +244,7 @@ export class Daemon extends Context.Service<Daemon, {
         const listenerHome = yield* Scope.fork(layerScope, "sequential")
         const acquireListener = acquireIn(listenerHome, listen(paths.socket, accept), paths.socket)
         let listening = yield* acquireListener
-        sayReady()
+        sayReady(readyFd)
         process.stderr.write(
           `taskmux: supervisor ${packageJson.version} (build ${BUILD}, Node ${process.versions.node}) listening at ` +
             `${paths.socket}${args.length > 0 ? `; options: ${args.join(" ")}` : ""}\n`
@@ -294,17 +298,6 @@ export class Daemon extends Context.Service<Daemon, {
         return Daemon.of({ done: Deferred.await(done) })
       })
     )
-}
-
-/** Tells the front that started it (if one did) that it listens: one line on READY_FD, then closed. */
-const sayReady = () => {
-  if (readyFd !== String(READY_FD)) return
-  try {
-    fs.writeSync(READY_FD, "ready\n")
-    fs.closeSync(READY_FD)
-  } catch {
-    // The front is gone: nobody is waiting.
-  }
 }
 
 /** How long a caller has to greet once connected (a front greets at once). */

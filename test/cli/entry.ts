@@ -3,20 +3,15 @@
  * `node test/cli/entry.ts ps --json`. `supervise --project DIR` (what connectOrStart runs, with this
  * file as the program) runs the stand-in supervisor instead, and says when it listens as the real one does.
  */
-import { closeSync, writeSync } from "node:fs"
 import { runCliProcess } from "../../src/cli/main.ts"
-import { READY_FD } from "../../src/daemon/connect.ts"
+import { sayReady, takeReadyFd } from "../../src/daemon/sayReady.ts"
 import { startStandIn } from "./standIn.ts"
 
 const argv = process.argv.slice(2)
 if (argv[0] === "supervise") {
-  const readyFd = process.env.TASKMUX_READY_FD
-  delete process.env.TASKMUX_READY_FD
+  const readyFd = takeReadyFd()
   const standIn = await startStandIn(argv[argv.indexOf("--project") + 1]!)
-  if (readyFd === String(READY_FD)) {
-    writeSync(READY_FD, "ready\n")
-    closeSync(READY_FD)
-  }
+  sayReady(readyFd)
   process.once("SIGTERM", () => void standIn.close().then(() => process.exit(0)))
 } else {
   await runCliProcess(argv)
