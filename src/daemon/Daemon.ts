@@ -167,6 +167,7 @@ export class Daemon extends Context.Service<Daemon, {
           pid: process.pid,
           project: paths.project,
           sessions: idle.sessions(),
+          // Synchronous (it counts the actors' states): called from Node's callbacks.
           running: Effect.runSync(registry.running).all,
           build: BUILD,
           answersCursor: true,

@@ -221,7 +221,7 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
   readonly handOver: (name: string, from: string, to: TaskActor.Owner) => Effect.Effect<void>
   /** Every task as the record on disk keeps it (see daemon/LostTasks.ts, which writes it). */
   readonly records: Effect.Effect<ReadonlyArray<RecordedTask>>
-  /** Tasks running now, and how many of them are kept. */
+  /** Tasks running now, and how many of them are kept: synchronous (the supervisor counts them in callbacks). */
   readonly running: Effect.Effect<{ readonly all: number; readonly kept: number }>
   /** A task forgotten with its session, by name, while no new task took the name. */
   readonly gone: (name: string) => GoneTask | undefined
