@@ -142,17 +142,15 @@ export class Daemon extends Context.Service<Daemon, {
             ).pipe(Scope.provide(scope))
             if (rest.length > 0) socket.unshift(rest)
             socket.resume()
-            // Interrupted here (the supervisor ending with the session open), its tasks are left to the
-            // supervisor's own end, which records what still runs as lost.
             yield* Deferred.await(closed)
-            // Gone, its session ends whole, even when the supervisor ends meanwhile (which waits for it).
-            yield* Effect.uninterruptible(Effect.gen(function*() {
-              // A finalizer of the session failing (a bug, said in the log) does not keep its tasks running.
-              yield* Effect.ignoreCause(Scope.close(scope, Exit.void), { log: true })
-              // Its own tasks end with it (whole trees), and are forgotten; their logs stay.
-              yield* endSessionTasks(viewer.id)
-              collectSoon()
-            }))
+            // A finalizer of the session failing (a bug, said in the log) does not keep its tasks running.
+            yield* Effect.ignoreCause(Scope.close(scope, Exit.void), { log: true })
+            // Its own tasks end with it (whole trees), and are forgotten; their logs stay. Interrupted here
+            // or before (the supervisor ending), what still runs is left to the supervisor's own end, which
+            // ends every tree at once and records it as lost: a session's stop (its grace, up to a hand-over's
+            // 10 s) must not hold the lock, and the next supervisor, that long.
+            yield* endSessionTasks(viewer.id)
+            collectSoon()
           }).pipe(
             Effect.ensuring(Effect.suspend(() => {
               idle.sessionEnded()
@@ -296,6 +294,9 @@ export class Daemon extends Context.Service<Daemon, {
           yield* Effect.logWarning(`${paths.socket} went: listening there again`)
         }).pipe(Effect.catchCause((cause) => sayOnce(`cannot listen again at ${paths.socket}: ${Cause.squash(cause)}`)))
         yield* stayReachable.pipe(Effect.repeat(Schedule.spaced(REACHABLE_EVERY_MS)), Effect.forkScoped)
+        // Ended from outside (SIGTERM), the first thing it does: a caller greeting meanwhile is refused, and
+        // starts the next supervisor, rather than being welcomed to a session nobody will serve.
+        yield* Effect.addFinalizer(() => Effect.sync(() => void (ending = true)))
         return Daemon.of({ done: Deferred.await(done) })
       })
     )

@@ -415,6 +415,23 @@ describe("one supervisor per project, shared by every session", () => {
     await until(() => !isAlive(pid) ? true : undefined, 5_000)
   })
 
+  it("ends at once on SIGTERM while a session that just went still stops its task (its grace not waited out)", async () => {
+    const p = makeProject()
+    const a = await session({ ...p.env, TASKMUX_KILL_GRACE_MS: "8000" })
+    const pid = await startStubborn(a)
+    const supervisor = (await p.supervisor())!.pid
+    await a.client.close()
+    // The session's end is under way: its stop waits out the task's grace, deaf to SIGTERM.
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(isAlive(pid)).toBe(true)
+    const sent = performance.now()
+    process.kill(supervisor, "SIGTERM")
+    await until(() => !isAlive(supervisor) ? true : undefined, 15_000)
+    // The supervisor's own end: the shutdown's short grace (1 s), then SIGKILL; not the session's 8 s.
+    expect(performance.now() - sent).toBeLessThan(5_000)
+    await until(() => !isAlive(pid) ? true : undefined, 5_000)
+  })
+
   it("hands a dependency to the session whose task needs it when the session that started it goes", async () => {
     const p = makeProject()
     writeFileSync(
