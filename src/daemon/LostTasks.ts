@@ -170,8 +170,8 @@ export class LostTasks extends Context.Service<LostTasks, {
               else write([])
             }))
         )
-        // The timer's writes run here, and one under way ends before the last write above (finalizers run
-        // in reverse), so that it cannot write over it.
+        // The timer's writes run here; closed before the last write above (finalizers run in reverse), so
+        // none comes after it.
         const runFork = yield* FiberSet.makeRuntime<never>()
         return LostTasks.of({
           begin,
