@@ -174,7 +174,7 @@ export class Daemon extends Context.Service<Daemon, {
           ...extra
         })
 
-        /** A caller whose greeting is in: its options checked, then its session served. */
+        /** A caller of this protocol: its options checked, then its session served. */
         const take = (socket: net.Socket, hello: Hello, rest: Buffer, note?: string) => {
           // Of this protocol, but not a Hello's shape (a stray script, a prober): its connection goes.
           if (!isHello(hello)) return socket.destroy()
@@ -184,9 +184,10 @@ export class Daemon extends Context.Service<Daemon, {
           const { refused } = options
           if (refused !== undefined) return socket.end(`${JSON.stringify(welcome({ refused }))}\n`)
           const notice = [note, options.notice].filter((n) => n !== undefined).join(" ") || undefined
-          idle.sessionStarted()
+          // The sessions besides this one: counted before it.
           const w = welcome({ ...(notice !== undefined && { notice }), ...(note !== undefined && { stale: note }) })
-          socket.write(`${JSON.stringify({ ...w, sessions: idle.sessions() - 1 })}\n`)
+          idle.sessionStarted()
+          socket.write(`${JSON.stringify(w)}\n`)
           run(serve(socket, rest, hello, { ...options, ...(notice !== undefined && { notice }) }))
         }
         /** Said to a caller of a newer build this one serves, busy: what may fail, and how to end it. */
@@ -194,6 +195,28 @@ export class Daemon extends Context.Service<Daemon, {
           "replaced on disk (rebuilt or upgraded), and has tasks running: it serves this session, but what it " +
           `loads when first needed may fail. End it when its tasks may stop (kill ${process.pid}): the next ` +
           "client starts a current one."
+
+        /** A caller whose greeting is in: welcomed and served, or told why not. */
+        const greeted = (socket: net.Socket, hello: Hello, rest: Buffer) => {
+          // A caller of another build, where this one's own files were replaced since it started (a rebuild,
+          // an upgrade): the files it loads when first needed have new names. Another install beside this
+          // one (npx and a checkout) leaves them as they were, and shares it.
+          const otherBuild = hello.build !== undefined && hello.build !== BUILD && replacedOnDisk()
+          if (hello.protocol === WIRE_PROTOCOL && !otherBuild) return take(socket, hello, rest)
+          const w = welcome({})
+          // An open page or MCP-over-HTTP session is a session too: it would lose its supervisor.
+          const nothingLost = w.sessions === 0 && w.running === 0 && (w.viewers ?? 0) === 0
+          // Another protocol: never mis-speak. Make way for the caller's build when nothing would be lost.
+          if (!nothingLost && hello.protocol === WIRE_PROTOCOL) return take(socket, hello, rest, staleBuild)
+          socket.end(`${JSON.stringify({ ...w, replacing: nothingLost })}\n`)
+          if (nothingLost) {
+            end(
+              `making way for a taskmux of ${
+                hello.protocol !== WIRE_PROTOCOL ? `wire protocol ${hello.protocol}` : "another build"
+              }`
+            )
+          }
+        }
 
         const accept = (socket: net.Socket) => {
           if (ending) return socket.destroy()
@@ -207,34 +230,13 @@ export class Daemon extends Context.Service<Daemon, {
             clearTimeout(silent)
             socket.off("end", gone)
             if (hello === undefined || ending) return socket.destroy()
-            // A caller of another build, where this one's own files were replaced since it started (a rebuild,
-            // an upgrade): the files it loads when first needed have new names. Another install beside this
-            // one (npx and a checkout) leaves them as they were, and shares it.
-            const otherBuild = hello.build !== undefined && hello.build !== BUILD && replacedOnDisk()
-            if (hello.protocol !== WIRE_PROTOCOL || otherBuild) {
-              try {
-                const w = welcome({})
-                // An open page or MCP-over-HTTP session is a session too: it would lose its supervisor.
-                const nothingLost = w.sessions === 0 && w.running === 0 && (w.viewers ?? 0) === 0
-                // Another protocol: never mis-speak. Make way for the caller's build when nothing would be lost.
-                if (nothingLost || hello.protocol !== WIRE_PROTOCOL) {
-                  socket.end(`${JSON.stringify({ ...w, replacing: nothingLost })}\n`)
-                  if (nothingLost) {
-                    end(
-                      `making way for a taskmux of ${
-                        hello.protocol !== WIRE_PROTOCOL ? `wire protocol ${hello.protocol}` : "another build"
-                      }`
-                    )
-                  }
-                  return
-                }
-                take(socket, hello, rest, staleBuild)
-              } catch {
-                socket.destroy()
-              }
-              return
+            // In a Node callback: a throw here (a bug) would end the supervisor and every task with it.
+            try {
+              greeted(socket, hello, rest)
+            } catch (error) {
+              process.stderr.write(`taskmux: a caller's greeting could not be answered: ${String(error)}\n`)
+              socket.destroy()
             }
-            take(socket, hello, rest)
           })
           // Accepted paused (pauseOnConnect): nothing is read before the greeting's reader is there.
           socket.resume()
