@@ -23,6 +23,15 @@ const served = (idle: Idle) => {
   idle.sessionEnded()
 }
 
+/** It ends `ms` from now, give or take 100 ms, and not before. */
+const endsAfter = (ms: number) => {
+  const before = ended
+  vi.advanceTimersByTime(ms - 100)
+  expect(ended).toBe(before)
+  vi.advanceTimersByTime(200)
+  expect(ended).toBe(before + 1)
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] })
   scope = Effect.runSync(Scope.make())
@@ -38,35 +47,25 @@ describe("a supervisor with nothing to do", () => {
   it("waits for its first session at least 10 s, whatever the linger: the front that started it must find it", () => {
     const idle = idleWith("0")
     Effect.runSync(idle.check)
-    vi.advanceTimersByTime(9_900)
-    expect(ended).toBe(0)
-    vi.advanceTimersByTime(200)
-    expect(ended).toBe(1)
+    endsAfter(10_000)
   })
 
   it("ends after the linger (3 s by default) once its last session has gone and nothing runs", () => {
     const idle = idleWith()
     served(idle)
     Effect.runSync(idle.check)
-    vi.advanceTimersByTime(2_900)
-    expect(ended).toBe(0)
-    vi.advanceTimersByTime(200)
-    expect(ended).toBe(1)
+    endsAfter(3_000)
   })
 
   it("takes TASKMUX_LINGER_MS, and waits the default for one that is not a whole number of ms", () => {
     const short = idleWith("500")
     served(short)
     Effect.runSync(short.check)
-    vi.advanceTimersByTime(600)
-    expect(ended).toBe(1)
+    endsAfter(500)
     const bad = idleWith("soon")
     served(bad)
     Effect.runSync(bad.check)
-    vi.advanceTimersByTime(600)
-    expect(ended).toBe(1)
-    vi.advanceTimersByTime(2_500)
-    expect(ended).toBe(2)
+    endsAfter(3_000)
   })
 
   it("goes on while a session, a page or a task is there, and a session that comes stops the linger", () => {
@@ -95,10 +94,7 @@ describe("a supervisor with nothing to do", () => {
     served(idle)
     idle.pageAsked()
     Effect.runSync(idle.check)
-    vi.advanceTimersByTime(59_000)
-    expect(ended).toBe(0)
-    vi.advanceTimersByTime(1_100)
-    expect(ended).toBe(1)
+    endsAfter(60_000)
   })
 
   it("leaves no timer behind once its scope has closed", () => {
