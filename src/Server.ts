@@ -10,6 +10,7 @@ import { LostTasks } from "./daemon/LostTasks.ts"
 import type { RuntimePaths } from "./daemon/runtimePaths.ts"
 import { McpServer } from "./mcp/McpServer.ts"
 import { Watchdog } from "./process/Watchdog.ts"
+import { ChainClaims } from "./project/ChainClaims.ts"
 import { Project } from "./project/Project.ts"
 import { Notifier } from "./supervisor/Notifier.ts"
 import { TaskRegistry } from "./supervisor/TaskRegistry.ts"
@@ -27,12 +28,12 @@ const Tracing = Layer.unwrap(
   )
 )
 
-/** What every session is served with: the tasks, the project file, tracing, configuration, logs on stderr. */
+/** What every session is served with: the tasks, the project file and its chains, tracing, configuration, logs on stderr. */
 const Shared = <E>(
   config: Layer.Layer<TaskmuxConfig, E>,
   lost: Layer.Layer<LostTasks, never, TaskRegistry | Notifier>
 ) =>
-  Layer.mergeAll(lost.pipe(Layer.provideMerge(TasksLayer)), Project.layer).pipe(
+  Layer.mergeAll(lost.pipe(Layer.provideMerge(TasksLayer)), Project.layer, ChainClaims.layer).pipe(
     Layer.provideMerge(Tracing),
     Layer.provideMerge(config),
     Layer.provide(Layer.succeed(Logger.LogToStderr, true))

@@ -10,5 +10,7 @@ import * as NodePath from "node:path"
 export default function setup() {
   const dir = mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-tests-"))
   process.env.TMPDIR = dir
-  return () => rmSync(dir, { recursive: true, force: true })
+  // Retried: a project's supervisor from the last test file may still be ending (its linger), writing its
+  // record and lock file into its runtime directory under this one as the removal walks it (ENOTEMPTY).
+  return () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 })
 }

@@ -19,6 +19,7 @@ import {
   TaskWentWithSession
 } from "../domain/errors.ts"
 import { cleanLastLines } from "../output/fileTail.ts"
+import type { ChainClaims } from "../project/ChainClaims.ts"
 import { Project } from "../project/Project.ts"
 import type { ProjectTask } from "../project/ProjectFile.ts"
 import { commandLine } from "../supervisor/startPolicy.ts"
@@ -47,7 +48,7 @@ interface ToolSpec<I, O> {
 }
 
 /** What the tools run with: the tasks, those a dead supervisor lost, the project's task file, the options. */
-export type ToolEnv = TaskRegistry | LostTasks | Project | TaskmuxConfig
+export type ToolEnv = TaskRegistry | LostTasks | Project | ChainClaims | TaskmuxConfig
 
 /** What a call knows of its request: where to send progress, when the client asked for it. */
 export interface ToolContext {

@@ -5,16 +5,20 @@
  * share its dependencies, and the one that leaves first must not stop the database under the other's
  * server.
  */
-import { Effect, Option, Semaphore } from "effect"
+import { Effect, Option } from "effect"
 import { isFinished } from "../domain/Task.ts"
 import type { Owner } from "../supervisor/TaskActor.ts"
 import { type RecordedTask, TaskRegistry } from "../supervisor/TaskRegistry.ts"
+import { ChainClaims, type ChainUnderWay } from "./ChainClaims.ts"
 import { Project } from "./Project.ts"
 import type { ProjectTask } from "./ProjectFile.ts"
+
+export type { ChainUnderWay } from "./ChainClaims.ts"
 
 export const endSessionTasks = Effect.fn("endSessionTasks")(function*(session: string) {
   const registry = yield* TaskRegistry
   const projects = yield* Project
+  const { ending, handingOver, underWay } = yield* ChainClaims
   const handOver = Effect.gen(function*() {
     const defined = (yield* projects.current).file?.tasks
     yield* handingOver.withPermits(1)(Effect.gen(function*() {
@@ -41,29 +45,8 @@ export const endSessionTasks = Effect.fn("endSessionTasks")(function*(session: s
 /** The longest a session's end waits for its hand-over before it ends its own tasks anyway. */
 const HAND_OVER_MS = 10_000
 
-/**
- * Sessions whose end is under way: their tasks still run while they stop (up to the kill grace), but
- * they claim nothing, or a session leaving a moment later would hand its tasks to one already gone.
- */
-const ending = new Set<string>()
-/**
- * One session's hand-over at a time: a hand-over worked out before another session began to end
- * reaches that session's tasks before its own end lists them, so they end with it.
- */
-const handingOver = Semaphore.makeUnsafe(1)
-
-/** A chain being started: who will own it, the tasks it needs (its own included), and those it started. */
-export interface ChainUnderWay {
-  readonly owner: Owner
-  readonly needs: ReadonlySet<string>
-  readonly started: Set<string>
-}
-
 /** What a chain (or a running task) needs, and for whom. */
 type Claim = Pick<ChainUnderWay, "owner" | "needs">
-
-/** The chains this supervisor is starting now (their starts wait for dependencies to get ready). */
-const underWay = new Set<ChainUnderWay>()
 
 /**
  * Runs a chain's start with its needs known, so that a session that ends meanwhile hands over what
@@ -74,8 +57,8 @@ export const whileNeeding = <A, E, R>(
   owner: Owner,
   needs: Iterable<string>,
   start: (chain: ChainUnderWay) => Effect.Effect<A, E, R>
-) =>
-  Effect.suspend(() => {
+): Effect.Effect<A, E, R | ChainClaims> =>
+  Effect.flatMap(Effect.service(ChainClaims), ({ underWay }) => {
     const chain: ChainUnderWay = { owner, needs: new Set(needs), started: new Set() }
     underWay.add(chain)
     return Effect.ensuring(start(chain), Effect.sync(() => underWay.delete(chain)))
@@ -85,11 +68,14 @@ export const whileNeeding = <A, E, R>(
  * What the chains under way have started: this moment's runs, which another start of a chain that needs
  * them uses as they are (a migration one has just run to success is not run again by the second).
  */
-export const startedUnderWay = (): ReadonlySet<string> => {
-  const out = new Set<string>()
-  for (const chain of underWay) for (const name of chain.started) out.add(name)
-  return out
-}
+export const startedUnderWay: Effect.Effect<ReadonlySet<string>, never, ChainClaims> = Effect.map(
+  Effect.service(ChainClaims),
+  ({ underWay }) => {
+    const out = new Set<string>()
+    for (const chain of underWay) for (const name of chain.started) out.add(name)
+    return out
+  }
+)
 
 /**
  * The running tasks of `session` that running tasks of other owners need, or chains other owners are

@@ -238,7 +238,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
   // Running, or run to success by a chain under way (another start of this chain, a moment before) and
   // needed here only to have succeeded: a migration one has just run is that run here too, not a reason to
   // run it twice. One that crashed or was stopped since runs again, as it would have.
-  const underWay = startedUnderWay()
+  const underWay = yield* startedUnderWay
   const closure = startOrder(tasks, name)
   const onlySucceeded = (dependency: string) =>
     closure.every((n) => [undefined, "succeeded"].includes(tasks.get(n)?.dependsOn?.[dependency]))

@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer } from "effect"
 import { vi } from "vitest"
 import { TaskmuxConfig } from "../../src/Config.ts"
+import { ChainClaims } from "../../src/project/ChainClaims.ts"
 import { endSessionTasks } from "../../src/project/endSessionTasks.ts"
 import { Project } from "../../src/project/Project.ts"
 import { TasksLayer } from "../../src/Server.ts"
@@ -127,8 +128,9 @@ describe("faults in the supervisor's core", () => {
         assert.isFalse(isAlive(pid))
         assert.isTrue(Exit.isFailure(yield* Effect.exit(r.get("owned"))))
       }).pipe(
-        Effect.provide(Layer.merge(
+        Effect.provide(Layer.mergeAll(
           TestLayer,
+          ChainClaims.layer,
           Layer.succeed(Project, Project.of({ current: Effect.die(new Error("injected: the project file")) }))
         ))
       ),
