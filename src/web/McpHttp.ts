@@ -23,9 +23,7 @@
  *   `keep: false` (then it is the listener's, and ends with the supervisor).
  */
 import {
-  classifyInboundRequest,
   type InboundModernRoute,
-  isJsonContentType,
   type JSONRPCMessage,
   type JSONRPCRequest,
   PerRequestHTTPServerTransport,
@@ -34,47 +32,29 @@ import {
 import { Effect, Exit, Scope } from "effect"
 import { randomUUID } from "node:crypto"
 import type * as http from "node:http"
-import { headOf } from "../domain/clipText.ts"
 import { isObject } from "../mcp/json.ts"
 import { serveSession, type SessionTransport } from "../mcp/McpServer.ts"
-import { ErrorCode } from "../mcp/protocolError.ts"
-import { MODERN_VERSION, PROTOCOL_VERSIONS, SUBSCRIPTION_ID_META } from "../mcp/revisions.ts"
+import { PROTOCOL_VERSIONS, SUBSCRIPTION_ID_META } from "../mcp/revisions.ts"
 import type { ToolEnv } from "../mcp/Tool.ts"
 import { endSessionTasks } from "../project/endSessionTasks.ts"
 import type { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
 import type { ViewerShape } from "../supervisor/Viewer.ts"
+import { dispatch } from "./mcpHttp/dispatch.ts"
+import { inbound } from "./mcpHttp/inbound.ts"
+import { type Id, idOf, jsonRpcError } from "./mcpHttp/jsonRpcError.ts"
+import { lateAnswer } from "./mcpHttp/lateAnswer.ts"
+import { modernRefusal } from "./mcpHttp/modernRefusal.ts"
+import { readJson } from "./mcpHttp/readJson.ts"
+import { idleMs, idleText, KEEP_ALIVE, keepAliveMs, MAX_BODY, NO_STORE } from "./mcpHttp/settings.ts"
 
 /** Live 2025-era sessions at once; past it, an initialize is refused in a sentence. */
 export const MAX_SESSIONS = 64
-/** A 2025-era session with no request and no open stream this long ends (its own tasks with it). */
-const idleMs = () => {
-  const ms = Number(process.env.TASKMUX_HTTP_IDLE_MS)
-  return Number.isFinite(ms) && ms > 0 ? ms : 10 * 60_000
-}
-/**
- * An answer not ready this soon goes out as an event stream, with a comment this often while it is
- * awaited, and a stream says the same while quiet: Node's fetch (undici, under the SDKs, mcp-remote and
- * the Inspector) gives up on a response whose headers take 300 s, or whose body is silent that long.
- */
-const keepAliveMs = () => {
-  const ms = Number(process.env.TASKMUX_HTTP_KEEPALIVE_MS)
-  return Number.isFinite(ms) && ms > 0 ? ms : 20_000
-}
-const KEEP_ALIVE = ": taskmux is working on it\n\n"
 /** A timer this late says the process was stopped; the sessions' requests queued meanwhile get this long to arrive. */
 const LATE_MS = 1000
 const RESUMED_GRACE_MS = 2000
-const idleText = () => {
-  const ms = idleMs()
-  return ms >= 120_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.round(ms / 1000)} s`
-}
-/** On every answer (the transport's own headers win: an event stream says no-cache, no-transform). */
-const NO_STORE = { "cache-control": "no-store", "x-content-type-options": "nosniff" }
 /** What a cancelled request's POST ends with: no MCP code says it; JSON-RPC leaves this one to servers (LSP's). */
 const REQUEST_CANCELLED = -32800
-/** The largest POST body taken (send_input's own limit is 1 MiB). */
-const MAX_BODY = 4 * 1024 * 1024
 /** How long a stream's client may take nothing (kernel buffers full) before it counts as not reading. */
 const STALLED_AFTER_MS = 5000
 
@@ -91,8 +71,6 @@ export interface McpHttp {
   /** Ends every session (their own tasks with them) and every exchange. */
   readonly close: () => Promise<void>
 }
-
-type Id = string | number
 
 /** A 2025-era session over HTTP. */
 interface Session {
@@ -122,22 +100,6 @@ interface Exchange {
   readonly progressToken: unknown
   answered: boolean
 }
-
-const jsonRpcError = (
-  status: number,
-  code: number,
-  message: string,
-  id: Id | null = null,
-  data?: unknown,
-  headers: Record<string, string> = {}
-) =>
-  Response.json({ jsonrpc: "2.0", id, error: { code, message, ...(data !== undefined && { data }) } }, {
-    status,
-    headers
-  })
-
-const idOf = (body: unknown): Id | null =>
-  isObject(body) && (typeof body.id === "string" || typeof body.id === "number") ? body.id : null
 
 export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions) {
   const context = yield* Effect.context<ToolEnv | Notifier>()
@@ -389,55 +351,12 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
   }
   const listener = yield* serveSession(modern).pipe(Scope.provide(scope))
 
-  /** The request as the listener's session takes it: its own id and progress token; start_task keeps. */
-  const inbound = (message: JSONRPCRequest, internal: string) => {
-    const params = message.params as Record<string, unknown> | undefined
-    let sent = params
-    const meta = params?._meta
-    if (isObject(meta) && meta.progressToken !== undefined) {
-      sent = { ...sent, _meta: { ...meta, progressToken: internal } }
-    }
-    const args = params?.arguments
-    if (message.method === "tools/call" && params?.name === "start_task" && isObject(args) && !("keep" in args)) {
-      sent = { ...sent, arguments: { ...args, keep: true } }
-    }
-    return { ...message, id: internal, ...(sent !== undefined && { params: sent }) }
-  }
-
   const serveModern = async (routed: InboundModernRoute, request: Request): Promise<Response> => {
     // Cancellation is the end of the request's stream; nothing else a 2026-07-28 client tells is news.
     if (routed.messageKind === "notification") return new Response(null, { status: 202 })
     const message = routed.message
-    const revision = routed.classification.revision
-    if (revision !== MODERN_VERSION) {
-      return jsonRpcError(
-        400,
-        ErrorCode.UnsupportedProtocolVersion,
-        `Unsupported protocol version ${JSON.stringify(revision)} in _meta: taskmux speaks ${
-          PROTOCOL_VERSIONS.join(", ")
-        } (the ones before ${MODERN_VERSION} in a session, opened with initialize).`,
-        message.id,
-        { supported: PROTOCOL_VERSIONS, requested: revision }
-      )
-    }
-    // The revision's HTTP binding: every request names its revision and method in headers too.
-    for (const header of ["MCP-Protocol-Version", "Mcp-Method"]) {
-      if (request.headers.get(header) === null) {
-        return jsonRpcError(
-          400,
-          -32020,
-          `Bad Request: the request headers and body disagree: the body is a ${MODERN_VERSION} request but ` +
-            `the required ${header} header is absent.`,
-          message.id
-        )
-      }
-    }
-    // And what it acts on (a tool, a prompt, a resource, a task) in Mcp-Name, which a gateway may route
-    // or authorize by: it must say what the body says.
-    const named = nameHeaderIssue(message.method, message.params, request.headers.get("mcp-name"))
-    if (named !== undefined) {
-      return jsonRpcError(400, -32020, `Bad Request: the request headers and body disagree: ${named}.`, message.id)
-    }
+    const refused = modernRefusal(message, routed.classification.revision, request.headers)
+    if (refused !== undefined) return refused
     const internal = `http-${++next}`
     const transport = new PerRequestHTTPServerTransport({ classification: routed.classification })
     const exchange: Exchange = {
@@ -471,63 +390,8 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
   // -- HTTP ------------------------------------------------------------------------------------------
 
   /** The answer to a request, its body already read and parsed (undefined for a GET or DELETE). */
-  const fetch = (request: http.IncomingMessage, body: unknown, signal: AbortSignal): Promise<Response> | Response => {
-    const method = request.method ?? "GET"
-    if (method !== "GET" && method !== "POST" && method !== "DELETE") {
-      return jsonRpcError(
-        405,
-        -32000,
-        `${method} is not served at /mcp: POST a message, GET a session's stream, DELETE a session.`,
-        null,
-        undefined,
-        { Allow: "GET, POST, DELETE" }
-      )
-    }
-    const routed = classifyInboundRequest({
-      httpMethod: method,
-      ...header(request, "protocolVersionHeader", "mcp-protocol-version"),
-      ...header(request, "mcpMethodHeader", "mcp-method"),
-      ...header(request, "mcpNameHeader", "mcp-name"),
-      ...(body !== undefined && { body })
-    })
-    switch (routed.kind) {
-      case "reject":
-        return jsonRpcError(routed.httpStatus, routed.code, routed.message, idOf(body), routed.data)
-      case "modern":
-        return serveModern(routed, webRequest(request, signal))
-      case "legacy":
-        return serveLegacy(webRequest(request, signal), body, routed.reason === "initialize")
-    }
-  }
-
-  /** The body of a POST as JSON, or the answer that refuses it. Events, not `for await`: a small body in one tick. */
-  const readJson = (request: http.IncomingMessage): Promise<{ json: unknown } | Response> | Response => {
-    if (!isJsonContentType(request.headers["content-type"] ?? null)) {
-      return jsonRpcError(415, -32000, "Unsupported Media Type: POST /mcp takes Content-Type: application/json.")
-    }
-    return new Promise((resolve, reject) => {
-      const chunks: Array<Buffer> = []
-      let size = 0
-      const onData = (chunk: Buffer) => {
-        size += chunk.length
-        if (size <= MAX_BODY) return void chunks.push(chunk)
-        request.off("data", onData).resume()
-        resolve(jsonRpcError(413, -32000, `Payload Too Large: a message is at most ${MAX_BODY} bytes.`))
-      }
-      request.on("data", onData).once("error", reject).once("end", () => {
-        if (size > MAX_BODY) return
-        try {
-          resolve({ json: JSON.parse(Buffer.concat(chunks, size).toString("utf8")) })
-        } catch (error) {
-          resolve(jsonRpcError(
-            400,
-            ErrorCode.ParseError,
-            `Parse error: the body is not JSON (${(error as Error).message}).`
-          ))
-        }
-      })
-    })
-  }
+  const fetch = (request: http.IncomingMessage, body: unknown, signal: AbortSignal) =>
+    dispatch(request, body, signal, { modern: serveModern, legacy: serveLegacy })
 
   /**
    * node:http to the transports' web-standard Request (`webRequest`) and back. A JSON answer
@@ -617,44 +481,6 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     response.end()
   }
 
-  /**
-   * A request's answer not come within keepAliveMs: its response turns into an event stream (the client
-   * said it takes one), kept alive by comments until the answer goes out as its one event.
-   */
-  const lateAnswer = (response: http.ServerResponse, answering: Promise<unknown>) => {
-    let keepAlive: ReturnType<typeof setInterval> | undefined
-    // Whether the stream began; the comments stop once the answer is in, however it came (or failed).
-    const started = new Promise<boolean>((resolve) => {
-      const begin = setTimeout(() => {
-        response.writeHead(200, { ...NO_STORE, "content-type": "text/event-stream", "cache-control": "no-cache" })
-        response.write(KEEP_ALIVE)
-        keepAlive = setInterval(() => response.write(KEEP_ALIVE), keepAliveMs())
-        resolve(true)
-      }, keepAliveMs())
-      const settled = () => {
-        clearTimeout(begin)
-        clearInterval(keepAlive)
-        resolve(false)
-      }
-      answering.then(settled, settled)
-    })
-    return {
-      started,
-      finish: async (answer: Response | undefined) => {
-        const text = answer === undefined ? "" : (await answer.text()).trim()
-        // An event stream's own events as they are; else one message (an answer, or the error of a
-        // session that ended under it), each of its lines a data line.
-        response.end(
-          text === ""
-            ? undefined
-            : answer?.headers.get("content-type")?.startsWith("text/event-stream")
-            ? `${text}\n\n`
-            : `event: message\n${text.split("\n").map((line) => `data: ${line}`).join("\n")}\n\n`
-        )
-      }
-    }
-  }
-
   const handle = (request: http.IncomingMessage, response: http.ServerResponse) => {
     if (closed) {
       response.writeHead(503, NO_STORE).end()
@@ -726,56 +552,3 @@ export const startMcpHttp = Effect.fnUntraced(function*(options: McpHttpOptions)
     }
   } satisfies McpHttp
 })
-
-/** The body field Mcp-Name mirrors, by method (2026-07-28's Streamable HTTP binding). */
-const NAMED_BY: Record<string, string> = {
-  "tools/call": "name",
-  "prompts/get": "name",
-  "resources/read": "uri",
-  "tasks/get": "taskId",
-  "tasks/update": "taskId",
-  "tasks/cancel": "taskId"
-}
-
-/** Why a request's Mcp-Name header does not mirror its body, or undefined when it does (or need not). */
-const nameHeaderIssue = (method: string, params: unknown, header: string | null) => {
-  const field = Object.hasOwn(NAMED_BY, method) ? NAMED_BY[method]! : undefined
-  const body = field !== undefined && isObject(params) ? params[field] : undefined
-  if (typeof body !== "string") return undefined
-  if (header === null) return `the body carries params.${field}="${body}" but the required Mcp-Name header is absent`
-  const given = header.trim()
-  // Values that are not plain ASCII travel as =?base64?…?=.
-  const sentinel = /^=\?base64\?([A-Za-z0-9+/]*={0,2})\?=$/.exec(given)
-  const decoded = sentinel === null ? given : Buffer.from(sentinel[1]!, "base64").toString("utf8")
-  return decoded === body
-    ? undefined
-    : `the body carries params.${field}="${body}" but the Mcp-Name header names "${headOf(decoded, 200)}"`
-}
-
-const header = <K extends string>(
-  request: http.IncomingMessage,
-  key: K,
-  name: string
-): { [P in K]?: string } => {
-  const value = request.headers[name]
-  return (typeof value === "string" ? { [key]: value } : {}) as { [P in K]?: string }
-}
-
-/**
- * node:http's request as the SDK's transports take it: method, URL, headers and the signal that ends with
- * the connection, without its body: they are given it parsed (the SDK's toWebRequest would serialize it
- * again, to be parsed by nobody).
- */
-const webRequest = (request: http.IncomingMessage, signal: AbortSignal) => {
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined) continue
-    if (Array.isArray(value)) { for (const item of value) headers.append(name, item) }
-    else headers.set(name, value)
-  }
-  return new Request(`http://${request.headers.host ?? "localhost"}${request.url ?? "/"}`, {
-    method: request.method ?? "GET",
-    headers,
-    signal
-  })
-}
