@@ -7,7 +7,7 @@
  * against it (test/Config.test.ts). Four variables are read where they act, not here: the supervisor's
  * TASKMUX_LINGER_MS (daemon/Idle.ts: a bad value is a warning in its log, not a supervisor that will
  * not start), and three test hooks, TASKMUX_EARLY_END_MS (mcp/tools/taskTools.ts), TASKMUX_HTTP_IDLE_MS
- * and TASKMUX_HTTP_KEEPALIVE_MS (web/McpHttp.ts).
+ * and TASKMUX_HTTP_KEEPALIVE_MS (web/mcpHttp/settings.ts).
  */
 import { Config, ConfigProvider, Context, Effect, Layer, Option, Schema } from "effect"
 import * as fs from "node:fs"
