@@ -9,10 +9,8 @@
  * a queue that grows.
  */
 import { Context, Effect, Exit, FiberSet, PubSub, Scope } from "effect"
-import * as fs from "node:fs"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
-import * as NodePath from "node:path"
 import { LostTasks } from "../daemon/LostTasks.ts"
 import { goneText, ownFileGone } from "../daemon/ownFiles.ts"
 import { ErrorCode } from "../mcp/protocolError.ts"
@@ -23,19 +21,18 @@ import * as procfs from "../process/procfs.ts"
 import { Project } from "../project/Project.ts"
 import { Notifier } from "../supervisor/Notifier.ts"
 import { TaskRegistry } from "../supervisor/TaskRegistry.ts"
-import { makeViewer, Viewer } from "../supervisor/Viewer.ts"
 import { builtUiDir } from "./builtUi.ts"
-import { HEADER, headerTokenOf, hostsFor, judge, pagePath, type Tokens } from "./guard.ts"
+import { HEADER, hostsFor, judge, pagePath, type Tokens } from "./guard.ts"
 import type { McpHttp } from "./McpHttp.ts"
+import { loadAssets, pageAsset } from "./pageAssets.ts"
+import { pageRunner } from "./pageRunner.ts"
 import { peerAllowed } from "./peerAllowed.ts"
+import { BodyTooLarge, MAX_BODY, readJsonBody } from "./readJsonBody.ts"
+import { fail, securityHeaders } from "./securityHeaders.ts"
+import { sse } from "./sse.ts"
+import { ticker } from "./ticker.ts"
 import { ticketBook } from "./ticketBook.ts"
 
-export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-  "connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; form-action 'none'; " +
-  "frame-ancestors 'none'"
-
-/** How often a viewer's streams are brought up to date, at most. */
-const TICK_MS = 100
 /** How many of a lost task's last lines its log file gives the page. */
 const LOST_LINES = 200
 
@@ -46,19 +43,12 @@ const MAX_LINES = 2000
  * is no flood, and its search should find what the page can hold.
  */
 const FIRST_LINES = 5000
-/** A viewer whose socket holds this much unsent is not sent more until it drains. */
-const MAX_UNSENT = 1024 * 1024
 /**
  * How often the task list is sent even when nothing ended (memory, CPU and uptime move), as `top` does:
  * each send looks at every process in /proc, which a page left open pays for all day. A page takes a
  * stream without one for 10 s as dead (SILENT_MS in ui/src/httpBackend.ts).
  */
 const REFRESH_MS = 3000
-
-/** A call's body at most: send_input's 1 MiB of data, escaped in JSON (a control character takes six). */
-const MAX_BODY = 8 * 1024 * 1024
-
-class BodyTooLarge extends Error {}
 
 /** How long a browser the CLI starts has to open its one-time address. */
 const TICKET_MS = 3 * 60_000
@@ -91,61 +81,11 @@ export interface WebServer {
   readonly close: () => Promise<void>
 }
 
-interface Asset {
-  readonly type: string
-  readonly body: Buffer
-}
-
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".woff2": "font/woff2",
-  ".json": "application/json"
-}
-
-/** The built page, read once: a request names a key of this map or gets 404, never a path on disk. */
-const loadAssets = (): Map<string, Asset> => {
-  const root = builtUiDir()
-  const assets = new Map<string, Asset>()
-  if (root === undefined) return assets
-  const walk = (dir: string, prefix: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const path = NodePath.join(dir, entry.name)
-      if (entry.isDirectory()) walk(path, `${prefix}${entry.name}/`)
-      else if (entry.isFile()) {
-        assets.set(`/${prefix}${entry.name}`, {
-          type: TYPES[NodePath.extname(entry.name)] ?? "application/octet-stream",
-          body: fs.readFileSync(path)
-        })
-      }
-    }
-  }
-  walk(root, "")
-  return assets
-}
-
-const securityHeaders = {
-  "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-  "X-Content-Type-Options": "nosniff",
-  "Referrer-Policy": "no-referrer",
-  "X-Frame-Options": "DENY",
-  "Cross-Origin-Opener-Policy": "same-origin",
-  "Cross-Origin-Resource-Policy": "same-origin"
-}
-
 /** OAuth's discovery and registration (RFC 9728, RFC 8414, OpenID, RFC 7591), which taskmux does not offer. */
 const OAUTH_PATH = /^\/(?:\.well-known\/(?:oauth-|openid-)|mcp\/\.well-known\/|register$|token$|authorize$)/
 const NO_OAUTH = "taskmux has no OAuth: MCP at /mcp takes the supervisor's token as Authorization: Bearer TOKEN " +
   "(taskmux ui --print prints it; the project's .token file beside the supervisor's socket holds it). A token " +
   "from before that file was deleted no longer works."
-
-const fail = (response: http.ServerResponse, status: number, error: string) => {
-  response.writeHead(status, { ...securityHeaders, "Content-Type": "application/json", "Cache-Control": "no-store" })
-  response.end(JSON.stringify({ error }))
-}
 
 /** The project file's dependencies: each task's names it needs first. */
 const graphOf = (project: Project["Service"]) =>
@@ -158,20 +98,13 @@ export const startWebServer = (options: WebOptions) =>
   Effect.gen(function*() {
     const context = yield* Effect.context<ToolEnv | Notifier>()
     const scope = yield* Scope.make()
-    const viewer = makeViewer(() => "taskmux ui")
-    // The read-only page's calls: the same viewer, but no environment values in any answer.
-    const readOnlyViewer = { ...viewer, hidesEnvValues: true as const }
-    const run = <A, E>(effect: Effect.Effect<A, E, ToolEnv | Notifier>, signal?: AbortSignal, readOnly = false) =>
-      Effect.runPromise(
-        effect.pipe(Effect.provideService(Viewer, readOnly ? readOnlyViewer : viewer), Effect.provideContext(context)),
-        { signal }
-      )
+    const run = pageRunner(context)
     // A page's live stream hears the notifier in a fiber of the listener's: its end ends them all.
     const runFork = yield* FiberSet.makeRuntime<never>().pipe(Scope.provide(scope))
     const registry = Context.get(context, TaskRegistry)
     const project = Context.get(context, Project)
     const notifier = Context.get(context, Notifier)
-    const assets = loadAssets()
+    const assets = loadAssets(builtUiDir())
     let hosts: ReadonlySet<string> = new Set()
 
     const callTool = async (name: unknown, args: unknown, readOnly: boolean, signal: AbortSignal) => {
@@ -215,65 +148,6 @@ export const startWebServer = (options: WebOptions) =>
         ...rest,
         tasks: tasks.map((task) => ({ ...task, ...vitals.get(task.name) })),
         graph: await run(graphOf(project))
-      }
-    }
-
-    const sse = (response: http.ServerResponse) => {
-      response.writeHead(200, {
-        ...securityHeaders,
-        "Content-Type": "text/event-stream; charset=utf-8",
-        "Cache-Control": "no-store",
-        Connection: "keep-alive"
-      })
-      response.write(": taskmux\n\n")
-      return (event: string, data: unknown) => response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
-    }
-
-    /**
-     * Brings `send` up to date at most every TICK_MS once marked, and not before the viewer has taken the
-     * last (its socket drained). Armed by a mark, not an interval: a page left open on quiet tasks wakes
-     * the supervisor for nothing.
-     */
-    const ticker = (response: http.ServerResponse, update: () => Promise<void>) => {
-      let dirty = true
-      let busy = false
-      let stopped = false
-      let last = 0
-      let draining = false
-      let timer: ReturnType<typeof setTimeout> | undefined
-      const arm = () => {
-        if (timer !== undefined || busy || draining || stopped || !dirty) return
-        timer = setTimeout(fire, Math.max(0, last + TICK_MS - performance.now()))
-      }
-      const fire = () => {
-        timer = undefined
-        if (stopped) return
-        if (response.writableLength > MAX_UNSENT) {
-          draining = true
-          response.once("drain", () => {
-            draining = false
-            arm()
-          })
-          return
-        }
-        dirty = false
-        busy = true
-        last = performance.now()
-        update().catch(() => {}).finally(() => {
-          busy = false
-          arm()
-        })
-      }
-      arm()
-      return {
-        mark: () => {
-          dirty = true
-          arm()
-        },
-        stop: () => {
-          stopped = true
-          clearTimeout(timer)
-        }
       }
     }
 
@@ -381,30 +255,6 @@ export const startWebServer = (options: WebOptions) =>
         options.viewers(-1)
       })
     }
-
-    const readBody = (request: http.IncomingMessage) =>
-      new Promise<unknown>((resolve, reject) => {
-        const chunks: Array<Buffer> = []
-        let size = 0
-        request.on("data", (chunk: Buffer) => {
-          size += chunk.length
-          if (size <= MAX_BODY) return void chunks.push(chunk)
-          if (size - chunk.length <= MAX_BODY) {
-            chunks.length = 0
-            reject(new BodyTooLarge())
-          }
-          // The rest is read and dropped, so the client reads the 413; a body past reason ends the connection.
-          if (size > 8 * MAX_BODY) request.destroy()
-        })
-        request.on("end", () => {
-          try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")))
-          } catch {
-            reject(new Error("the body is not JSON"))
-          }
-        })
-        request.on("error", reject)
-      })
 
     /** MCP over HTTP (McpHttp.ts), loaded with the first request to /mcp. */
     let mcpHttp: Promise<McpHttp> | undefined
@@ -518,7 +368,7 @@ export const startWebServer = (options: WebOptions) =>
         if (!(request.headers["content-type"] ?? "").startsWith("application/json")) {
           return fail(response, 415, "POST /api/call takes Content-Type: application/json.")
         }
-        const body = await readBody(request).catch((error: Error) => error)
+        const body = await readJsonBody(request).catch((error: Error) => error)
         if (body instanceof BodyTooLarge) {
           response.setHeader("Connection", "close")
           return fail(
@@ -553,38 +403,15 @@ export const startWebServer = (options: WebOptions) =>
       }
       if (path === "/api/events") return events(request, response, url)
       if (path === "/api/output") return output(request, response, url)
-      // The MCP App (app.html) is the client's to show, through resources/read: not a page of this listener.
-      const asset = path === "/app.html" ? undefined : assets.get(path === "/" ? "/index.html" : path)
-      if (asset === undefined) {
-        return fail(
-          response,
-          404,
-          assets.size === 0 ? "The page is not built: run npm run build." : `Nothing at ${path}.`
-        )
-      }
-      const html = path === "/" || path === "/index.html"
-      const body = html
-        ? Buffer.from(
-          asset.body.toString("utf8")
-            .replace(
-              /<meta name="taskmux-token" content="">/,
-              // Not the token: one good only beside its cookie (headerTokenOf).
-              `<meta name="taskmux-token" content="${
-                headerTokenOf(verdict.readOnly ? options.tokens.readOnly : options.tokens.full)
-              }">`
-            )
-            .replace(
-              /<meta name="taskmux-read-only" content="">/,
-              `<meta name="taskmux-read-only" content="${verdict.readOnly}">`
-            )
-        )
-        : asset.body
-      response.writeHead(200, {
-        ...securityHeaders,
-        "Content-Type": asset.type,
-        "Cache-Control": html ? "no-store" : "max-age=31536000, immutable"
-      })
-      response.end(body)
+      const asset = pageAsset(
+        assets,
+        path,
+        verdict.readOnly ? options.tokens.readOnly : options.tokens.full,
+        verdict.readOnly
+      )
+      if (!asset.found) return fail(response, 404, asset.error)
+      response.writeHead(200, asset.headers)
+      response.end(asset.body)
     }
 
     const self = process.getuid?.()
