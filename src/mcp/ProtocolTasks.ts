@@ -10,7 +10,6 @@
  * tasks for an hour). Ids are 128 random bits: a 2026-07-28
  * client names a task by its id alone.
  */
-import { randomBytes } from "node:crypto"
 import { headOf } from "../domain/clipText.ts"
 import { ErrorCode, invalidParams, protocolError } from "./protocolError.ts"
 
@@ -131,7 +130,7 @@ export class ProtocolTasks {
     const now = new Date().toISOString()
     let end!: () => void
     const task: ProtocolTask = {
-      taskId: randomBytes(16).toString("hex"),
+      taskId: randomId(),
       seq: ++this.last,
       legacy,
       status: "working",
@@ -266,3 +265,9 @@ export const modernView = (task: ProtocolTask, detailed: boolean) => ({
   ...(detailed && task.status === "failed" && task.outcome !== undefined && "error" in task.outcome &&
     { error: task.outcome.error })
 })
+
+/**
+ * A task's id: 128 random bits, from the Web Crypto global (loaded when first used): importing node:crypto
+ * costs about 9 ms of every server's start here, and most sessions never make a protocol task.
+ */
+const randomId = () => Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex")

@@ -1,4 +1,5 @@
 import * as fc from "fast-check"
+import { createHash } from "node:crypto"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
@@ -13,6 +14,13 @@ describe("projectPort", () => {
       expect(port).toBeGreaterThanOrEqual(20_000)
       // Linux's ephemeral ports start at 32768 (macOS's and Windows' at 49152).
       expect(port).toBeLessThan(32_768)
+    }))
+  })
+
+  it("is the port earlier versions chose (node:crypto's SHA-256), so a page's address stays the same", () => {
+    fc.assert(fc.property(fc.string({ unit: "grapheme" }), fc.nat(20), (project, attempt) => {
+      const digest = createHash("sha256").update(attempt === 0 ? project : `${project}\0${attempt}`).digest()
+      expect(projectPort(project, attempt)).toBe(20_000 + digest.readUInt32BE(0) % 12_768)
     }))
   })
 
