@@ -13,8 +13,6 @@ import { ChainClaims, type ChainUnderWay } from "./ChainClaims.ts"
 import { Project } from "./Project.ts"
 import type { ProjectTask } from "./ProjectFile.ts"
 
-export type { ChainUnderWay } from "./ChainClaims.ts"
-
 export const endSessionTasks = Effect.fn("endSessionTasks")(function*(session: string) {
   const registry = yield* TaskRegistry
   const projects = yield* Project
