@@ -7,8 +7,11 @@ import type * as http from "node:http"
 import type { Tool } from "../mcp/Tool.ts"
 import { tools } from "../mcp/toolTable.ts"
 import type { PageRunner } from "./pageRunner.ts"
-import { BodyTooLarge, MAX_BODY, readJsonBody } from "./readJsonBody.ts"
+import { readBody } from "./readBody.ts"
 import { fail, securityHeaders } from "./securityHeaders.ts"
+
+/** A call's body at most: send_input's 1 MiB of data, escaped in JSON (a control character takes six). */
+const MAX_BODY = 8 * 1024 * 1024
 
 /** Tools the page may call when read-only. */
 const READ_TOOLS = new Set(["list_tasks", "get_task", "read_output"])
@@ -71,8 +74,8 @@ export const apiCall = (run: PageRunner) => {
     if (!(request.headers["content-type"] ?? "").startsWith("application/json")) {
       return fail(response, 415, "POST /api/call takes Content-Type: application/json.")
     }
-    const body = await readJsonBody(request).catch((error: Error) => error)
-    if (body instanceof BodyTooLarge) {
+    const read = await readBody(request, MAX_BODY)
+    if (read === "too large") {
       response.setHeader("Connection", "close")
       return fail(
         response,
@@ -80,7 +83,12 @@ export const apiCall = (run: PageRunner) => {
         `POST /api/call: the body is over ${MAX_BODY >> 20} MiB (send_input takes 1 MiB at a time).`
       )
     }
-    if (body instanceof Error) return fail(response, 400, `POST /api/call: ${body.message}.`)
+    let body: unknown
+    try {
+      body = JSON.parse(read.toString("utf8"))
+    } catch {
+      return fail(response, 400, "POST /api/call: the body is not JSON.")
+    }
     const { arguments: args, tool } = (typeof body === "object" && body !== null ? body : {}) as {
       tool?: unknown
       arguments?: unknown
