@@ -140,6 +140,33 @@ describe("the page in a browser", () => {
     await screenshot(page, "page-ended")
   }, 60_000)
 
+  it("shows a task waiting out its restart's backoff as ended: how long it ran, no memory or CPU", async () => {
+    const page = await open(url)
+    const s = await session
+    // Runs about a second, then waits 60 s to run again: "restarting", with no process meanwhile.
+    await s.structured("start_task", {
+      command: "sleep 1; exit 2",
+      name: "respawn",
+      restart: { policy: "on-failure", backoffMs: 60_000 }
+    })
+    await expect.poll(() => cell(page, "respawn", "status").textContent(), { timeout: 10_000 }).toContain(
+      "restarting"
+    )
+    const uptime = await cell(page, "respawn", "uptime").textContent()
+    expect(uptime).toMatch(/^ran \ds$/)
+    expect(await cell(page, "respawn", "memory").textContent()).toBe("—")
+    expect(await cell(page, "respawn", "cpu").textContent()).toBe("—")
+    await cell(page, "respawn", "name").click()
+    const fact = (label: string) =>
+      page.locator("dl.facts .fact", { has: page.locator("dt", { hasText: new RegExp(`^${label}$`) }) }).locator("dd")
+    expect(await fact("Uptime").textContent()).toBe(uptime)
+    expect(await fact("Memory").textContent()).toBe("—")
+    // Nothing runs: the time it ran does not tick on.
+    await page.waitForTimeout(2_100)
+    expect(await cell(page, "respawn", "uptime").textContent()).toBe(uptime)
+    await s.structured("remove_task", { name: "respawn" })
+  }, 60_000)
+
   it("shows a task's CPU in its detail as its row does, as it changes", async () => {
     const page = await open(url)
     const s = await session

@@ -60,14 +60,18 @@ export const statusPill = (status: TaskStatus, paused = false): HTMLElement => {
 
 const alive = (s: TaskStatus) => s === "running" || s === "restarting"
 
-/** Running time from startedAt while it runs; how long it ran once it ended. */
+/** Whether a process of the task runs: a restarting task waits out its backoff with none (no memory, no CPU). */
+export const hasProcess = (s: TaskStatus) => s === "running"
+
+/** Running time from startedAt while it runs; how long it ran once it ended (or while it waits to restart). */
 export const uptime = (t: ListedTask, now: number): string => {
   if (t.startedAt === null || t.status === "defined") return "—"
   const start = Date.parse(t.startedAt)
   if (Number.isNaN(start)) return "—"
-  if (alive(t.status)) return formatDuration(now - start)
+  if (hasProcess(t.status)) return formatDuration(now - start)
   const end = t.endedAt === null ? NaN : Date.parse(t.endedAt)
-  return Number.isNaN(end) ? "—" : `ran ${formatDuration(end - start)}`
+  // An end before this run's start is an earlier run's (restart_task stopping this one): not how long it ran.
+  return Number.isNaN(end) || end < start ? "—" : `ran ${formatDuration(end - start)}`
 }
 
 /** How it ended: "exit 0", "exit 1", "SIGKILL", "lost: supervisor restarted"; "—" while it runs. */

@@ -13,6 +13,7 @@ import {
   canStop,
   exitWhy,
   formatBytes,
+  hasProcess,
   lastExit,
   ownerLabel,
   statusPill,
@@ -292,9 +293,9 @@ export const taskDetail = (backend: Backend, { act, answer, focusList, report, s
               )
             )
       },
-      { label: "Memory", text: canStop(t.status) ? formatBytes(t.memoryBytes) : "—" },
+      { label: "Memory", text: hasProcess(t.status) ? formatBytes(t.memoryBytes) : "—" },
       // The snapshot's, as the row's: get_task is asked again only when the run changes.
-      canStop(t.status) && t.cpuPercent != null ? { label: "CPU", text: `${t.cpuPercent}%` } : null,
+      hasProcess(t.status) && t.cpuPercent != null ? { label: "CPU", text: `${t.cpuPercent}%` } : null,
       { label: "Uptime", text: uptime(t, Date.now()), cls: "detail-uptime" },
       { label: "Restarts", text: String(info.restarts ?? t.restarts ?? "—") },
       info.restartPolicy !== undefined && info.restartPolicy !== "no"

@@ -6,7 +6,7 @@
  */
 import type { ListedTask, TasksSnapshot } from "./backend.ts"
 import { h, replace, RO_NOTE, setText, shown } from "./dom.ts"
-import { canStart, canStop, exitWhy, formatBytes, lastExit, ownerLabel, statusPill, uptime } from "./format.ts"
+import { canStart, exitWhy, formatBytes, hasProcess, lastExit, ownerLabel, statusPill, uptime } from "./format.ts"
 
 export interface TaskListOptions {
   readonly readOnly: boolean
@@ -184,9 +184,9 @@ export const taskList = (options: TaskListOptions): TaskList => {
           )
       )
     }
-    // A task that ended uses no memory: "—", not "0 B".
-    setText(row.memory, canStop(t.status) ? formatBytes(t.memoryBytes) : "—")
-    setText(row.cpu, canStop(t.status) && t.cpuPercent != null ? `${t.cpuPercent}%` : "—")
+    // A task that ended, or waits to restart, uses no memory: "—", not "0 B".
+    setText(row.memory, hasProcess(t.status) ? formatBytes(t.memoryBytes) : "—")
+    setText(row.cpu, hasProcess(t.status) && t.cpuPercent != null ? `${t.cpuPercent}%` : "—")
     setText(row.uptime, uptime(t, now))
     setText(row.restarts, t.restarts === undefined ? "—" : String(t.restarts))
     const exit = lastExit(t)
