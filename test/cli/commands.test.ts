@@ -423,7 +423,8 @@ describe("with a supervisor", () => {
   })
 
   it("an unknown name fails with exit 1 and the tool's message, which names the known tasks", async () => {
-    for (const argv of [["stop", "nope"], ["restart", "nope"], ["logs", "nope"], ["logs", "nope", "-f"]]) {
+    const argvs = [["stop", "nope"], ["restart", "nope"], ["logs", "nope"], ["logs", "nope", "-f"], ["wait", "nope"]]
+    for (const argv of argvs) {
       const ran = await run(...argv)
       expect(ran.code).toBe(1)
       expect(ran.stderr).toMatch(/No task named "nope"\. Known tasks: .*hello/)

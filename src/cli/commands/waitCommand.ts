@@ -60,6 +60,11 @@ export const waitCommand = Command.make(
         }
         const what = Object.keys(given).length > 0 ? given : yield* fileWaitFor(client.project, input.name)
         if (what === undefined) {
+          // An unknown name is the tool's error (exit 1, naming the known tasks), not a flag left out; a
+          // project task not run yet is known, and its file gives it no waitFor.
+          yield* client.call("get_task", { name: input.name }).pipe(
+            Effect.catchIf((failure) => notRunYet(failure), () => Effect.void)
+          )
           return yield* CliFailure.usage(
             `"${input.name}" has no waitFor in the project file: give --pattern, --port or --exit`
           )
