@@ -224,7 +224,11 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
   const outcome = yield* Effect.raceFirst(
     Effect.raceFirst(Effect.as(Deferred.await(detached), undefined), Deferred.await(signalled)),
     Effect.raceFirst(awaitEnd, Effect.raceFirst(forward, show))
-  ).pipe(Effect.catchIf((failure) => isGone(failure), () => Effect.succeed("removed" as const)))
+  ).pipe(
+    Effect.catchIf((failure) => isGone(failure), () => Effect.succeed("removed" as const)),
+    // Any other failure (its supervisor killed) is said on a line of its own, as an end is, not after a prompt.
+    Effect.mapError((failure) => new CliFailure({ ...fieldsOf(failure), message: `\r\n${failure.message}` }))
+  )
   // Off the alternate screen before saying what happened, or the words would go with it.
   const leaveAlternate = () => {
     if (alternate) raw("\x1b[?1049l")
@@ -252,6 +256,15 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
     if (endedBadly(outcome.status)) return yield* CliFailure.failed(`\r\n${ended}`)
     io.stderr(`\r\n${ended}\r\n`)
   }
+})
+
+/** A failure's fields, to make it again with other words. */
+const fieldsOf = ({ exitCode, logFile, message, tag, task }: CliFailure) => ({
+  message,
+  exitCode,
+  ...(task !== undefined && { task }),
+  ...(tag !== undefined && { tag }),
+  ...(logFile !== undefined && { logFile })
 })
 
 /** The size the task had before the attach, back, if the attach's is still its size (no one resized it since). */

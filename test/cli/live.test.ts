@@ -44,15 +44,18 @@ const supervisorPid = async () => {
   return c?.welcome.pid
 }
 
-/** `taskmux attach NAME` on a real pseudo-terminal of `cols` × `rows`: what it shows, and its exit code. */
-const attachOnPty = async (name: string, cols: number, rows: number) => {
+/**
+ * `taskmux attach NAME` on a real pseudo-terminal of `cols` × `rows`: what it shows, and its exit code
+ * (in this file's project, or in `at`'s).
+ */
+const attachOnPty = async (name: string, cols: number, rows: number, at = { project, env }) => {
   const module = await import("@lydell/node-pty")
   const pty = ((module as { default?: typeof NodePty }).default ?? module) as typeof NodePty
   const term = pty.spawn(process.execPath, [serverEntry, "attach", name], {
     cols,
     rows,
-    cwd: project,
-    env: { ...env, TERM: "xterm-256color" } as Record<string, string>
+    cwd: at.project,
+    env: { ...at.env, TERM: "xterm-256color" } as Record<string, string>
   })
   let output = ""
   term.onData((data) => (output += data))
@@ -336,5 +339,39 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
       rows: 10
     })
     await s.structured("stop_task", { name: "shell" })
+  })
+})
+
+describe("attach when its supervisor dies", () => {
+  it("says so on a line of its own, not after the task's prompt, and exits 1", async () => {
+    const at = {
+      project: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-live-killed-")),
+      env: { ...env, XDG_RUNTIME_DIR: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-live-killed-rt-")) }
+    }
+    const s = await connect({
+      XDG_RUNTIME_DIR: at.env.XDG_RUNTIME_DIR,
+      TASKMUX_PROJECT: at.project,
+      TASKMUX_ISOLATED: "false"
+    })
+    try {
+      await s.structured("start_task", {
+        command: "python3 -q",
+        name: "repl",
+        terminal: true,
+        waitFor: { pattern: ">>>" }
+      })
+      const { exited, output: shown } = await attachOnPty("repl", 80, 20, at)
+      await until(() => shown().includes(">>> ") ? true : undefined, 15_000)
+      const c = await connectIfRunning(runtimePaths(at.project, { XDG_RUNTIME_DIR: at.env.XDG_RUNTIME_DIR }), "cli")
+      c?.socket.destroy()
+      process.kill(c!.welcome.pid, "SIGKILL")
+      expect(await exited).toBe(1)
+      const said = shown().indexOf("The taskmux supervisor for")
+      expect(said).toBeGreaterThan(-1)
+      // The words start a line: the prompt the screen ended with is not run into them.
+      expect(shown().slice(0, said)).toMatch(/\n$/)
+    } finally {
+      await s.client.close().catch(() => {})
+    }
   })
 })
