@@ -82,16 +82,36 @@ export const jsonPrinter = (partials: boolean): Printer => {
 
 /**
  * Where no supervisor runs: the last lines of the log file of a task the last one left (lost, or kept
- * and ended), and on stderr what became of it.
+ * and ended), and on stderr what became of it; followed, with --json, then how it ended.
  */
-export const logsFromFile = (task: LostTask, tail: number, json: boolean) =>
-  fileTail(task.logFile!, tail, json, `${leftLine(task)}; shown from its log file, as no supervisor runs`)
+export const logsFromFile = (task: LostTask, tail: number, json: boolean, follow: boolean) =>
+  fileTail(
+    task.logFile!,
+    tail,
+    json,
+    `${leftLine(task)}; shown from its log file, as no supervisor runs`,
+    follow ? endOf(task) : undefined
+  )
+
+/** How a follow ended, as its last JSON line says it: the task's status, or "removed". */
+type FollowEnd =
+  | { readonly ended: string; readonly exitCode: number | null; readonly signal: string | null }
+  | { readonly ended: "removed" }
+
+const endOf = (
+  task: { readonly status: string; readonly exitCode: number | null; readonly signal: string | null }
+) => ({
+  ended: task.status,
+  exitCode: task.exitCode,
+  signal: task.signal
+})
 
 /**
  * The last `tail` lines of a log file, clean as a live task's are (the file holds every byte: a colour, a
- * window title, each state of a progress bar would reach the person's terminal), then on stderr `said`.
+ * window title, each state of a progress bar would reach the person's terminal), then on stderr `said`;
+ * with --json, a follow's `end` last, as every follow's JSON ends.
  */
-const fileTail = (logFile: string, tail: number, json: boolean, said: string) =>
+const fileTail = (logFile: string, tail: number, json: boolean, said: string, end?: FollowEnd) =>
   Effect.gen(function*() {
     const io = yield* CliIo
     const lines = yield* Effect.try({
@@ -100,6 +120,7 @@ const fileTail = (logFile: string, tail: number, json: boolean, said: string) =>
     })
     // With --json one `{ text }` per line (no seq: the file has none).
     if (lines.length > 0) io.stdout(`${lines.map((text) => json ? jsonEscapingControls({ text }) : text).join("\n")}\n`)
+    if (json && end !== undefined) io.stdout(`${jsonEscapingControls(end)}\n`)
     note(io, said)
   })
 
@@ -140,7 +161,9 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
             goneLog,
             options.tail,
             options.json,
-            `"${name}" went with its session; shown from its log file`
+            `"${name}" went with its session; shown from its log file`,
+            // Out of the list, as a task removed while followed is.
+            options.follow ? { ended: "removed" } : undefined
           )
           return undefined
         }
@@ -149,7 +172,13 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
         const left = tasks.find((t) => t.name === name && t.reason !== undefined && !isLive(t.status))
         if (left?.logFile === undefined || left.logFile === null) return yield* Effect.fail(failure)
         const said = left.status === "lost" ? lostLine(name, left.reason ?? "") : endedLine(name, left.reason ?? "")
-        yield* fileTail(left.logFile, options.tail, options.json, `${said}; shown from its log file`)
+        yield* fileTail(
+          left.logFile,
+          options.tail,
+          options.json,
+          `${said}; shown from its log file`,
+          options.follow ? endOf(left) : undefined
+        )
         return undefined
       })
     )

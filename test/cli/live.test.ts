@@ -181,6 +181,9 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     const logs = await taskmux(["logs", "api", "--tail", "2"])
     expect(logs).toMatchObject({ code: 0, stdout: "api two\napi three\n" })
     expect(logs.stderr).toContain("\"api\" went with its session; shown from its log file")
+    // Followed, with --json: its last lines, then how the follow ended, as for a task removed while followed.
+    const followed = await taskmux(["logs", "api", "-f", "--json", "--tail", "1"])
+    expect(followed).toMatchObject({ code: 0, stdout: "{\"text\":\"api three\"}\n{\"ended\":\"removed\"}\n" })
   })
 
   it("logs -f into a pipe nobody empties holds there: its memory does not grow with the task's output", async () => {

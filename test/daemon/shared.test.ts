@@ -1190,6 +1190,10 @@ describe("one supervisor per project, shared by every session", () => {
     expect((await taskmux(["logs", "api", "--json", "--tail", "1"])).stdout).toBe(
       "{\"text\":\"Error: lost connection to db\"}\n"
     )
+    // Followed, with --json: then how it ended, as the last line of any follow says it.
+    const ended =
+      "{\"text\":\"Error: lost connection to db\"}\n{\"ended\":\"crashed\",\"exitCode\":1,\"signal\":null}\n"
+    expect(await taskmux(["logs", "api", "-f", "--json", "--tail", "1"])).toMatchObject({ code: 0, stdout: ended })
 
     const s = await session(p.env)
     expect(await taskOf(s, "api")).toMatchObject({ status: "crashed", exitCode: 1 })
@@ -1197,6 +1201,7 @@ describe("one supervisor per project, shared by every session", () => {
     const again = await taskmux(["logs", "api", "--tail", "1"])
     expect(again).toMatchObject({ code: 0, stdout: "Error: lost connection to db\n" })
     expect(again.stderr).toMatch(/api: it crashed, exit code 1 at .*; shown from its log file/)
+    expect(await taskmux(["logs", "api", "-f", "--json", "--tail", "1"])).toMatchObject({ code: 0, stdout: ended })
     // Its output too, for a client that cannot read the log file itself.
     expect(textOf(await s.call("read_output", { name: "api" }))).toMatch(
       /^Task "api" ran under the last supervisor: it crashed.*\nIts last lines, from its log file:\napi listening\nError: lost connection to db$/s

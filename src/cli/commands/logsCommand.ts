@@ -47,7 +47,7 @@ export const logsCommand = Command.make("logs", {
           ? Effect.fail(
             CliFailure.failed(`No taskmux supervisor runs for ${real}: no output of "${input.name}" to show.`)
           )
-          : logsFromFile(task, input.tail, input.json)
+          : logsFromFile(task, input.tail, input.json, input.follow)
       }
     }, (
       client
