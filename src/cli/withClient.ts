@@ -11,6 +11,7 @@ import { runtimePaths } from "../daemon/runtimePaths.ts"
 import { jsonEscapingControls } from "../domain/escapeControls.ts"
 import { nearestProject } from "../project/nearestProject.ts"
 import { readProject } from "../project/Project.ts"
+import { commandLine } from "../supervisor/startPolicy.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { inTerminalWords } from "./inTerminalWords.ts"
@@ -125,11 +126,17 @@ export const withClient = <A>(
     return yield* CliFailure.failed(`No taskmux supervisor runs for ${paths.project}: ${options.what}.${fate}`)
   }))
 
-/** What the project's file calls ready for task `name`, as wait_for_task takes it; none without a waitFor. */
-export const fileWaitFor = (project: string, name: string) =>
+/**
+ * What the project's file calls ready for task `name`, as wait_for_task takes it; none without a waitFor,
+ * nor for a run of another `command` line than the file gives it (its ready line is not that command's).
+ */
+export const fileWaitFor = (project: string, name: string, command?: string) =>
   Effect.map(Effect.promise(() => readProject(project)), (read) => {
-    const wait = read.file?.tasks.get(name)?.waitFor
-    return wait === undefined ? undefined : { ...wait }
+    const def = read.file?.tasks.get(name)
+    if (command !== undefined && def !== undefined && command !== commandLine(def.command, def.args ?? null)) {
+      return undefined
+    }
+    return def?.waitFor === undefined ? undefined : { ...def.waitFor }
   })
 
 /** The tasks the project's file defines (none where it has no file, or a broken one). */

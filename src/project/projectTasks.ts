@@ -86,8 +86,8 @@ export const restartNotes = (name: string, runs: boolean) =>
         `${JSON.stringify(name)} }, runs what the file says.`,
       idle.length === 0 ? "" : `It needs ${idle.join(", ")}, which ${idle.length === 1 ? "does" : "do"} not run ` +
         `now (start_task { name: ${JSON.stringify(idle[0])} } starts ${idle.length === 1 ? "it" : "one"}).`,
-      // A restart answers at once; what the file calls ready comes later.
-      !runs || def.waitFor === undefined ?
+      // A restart answers at once; what the file calls ready comes later (not from another command's run).
+      !runs || def.waitFor === undefined || changed.includes("command") ?
         "" :
         `Its file says when it is ready: wait_for_task ${
           JSON.stringify({ name, ...Struct.omit(def.waitFor, ["timeoutMs"]) })

@@ -378,3 +378,34 @@ describe("attach when its supervisor dies", () => {
     }
   })
 })
+
+describe("restart of another command run under a project task's name", () => {
+  it("does not wait for the file's ready line, which that command never prints; the tool does not advise it", async () => {
+    const at = {
+      project: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-live-other-")),
+      runtime: mkdtempSync(NodePath.join(os.tmpdir(), "taskmux-live-other-rt-"))
+    }
+    writeFileSync(
+      NodePath.join(at.project, "taskmux.json"),
+      JSON.stringify({
+        tasks: {
+          web: { command: "echo listening on 8080; sleep 300", waitFor: { pattern: "listening on", timeoutMs: 5000 } }
+        }
+      })
+    )
+    const s = await connect({ XDG_RUNTIME_DIR: at.runtime, TASKMUX_PROJECT: at.project, TASKMUX_ISOLATED: "false" })
+    try {
+      await s.structured("start_task", { name: "web", command: "echo serving; sleep 300", cwd: at.project })
+      const restarted = await s.call("restart_task", { name: "web" })
+      const said = restarted.content.map((c) => c.type === "text" ? c.text : "").join("")
+      expect(said).toContain("The project file gives \"web\" another command than this run was started with")
+      expect(said).not.toContain("Its file says when it is ready")
+      const ran = await builtCli(at.project, { ...env, XDG_RUNTIME_DIR: at.runtime })(["restart", "web"])
+      expect([ran.code, ran.stderr]).toEqual([0, ""])
+      expect(ran.stdout).toMatch(/^Restarted task "web" \(pid \d+\)\. The project file gives "web" another command/)
+      expect(ran.stdout).not.toContain("not ready in time")
+    } finally {
+      await s.client.close().catch(() => {})
+    }
+  })
+})

@@ -84,16 +84,20 @@ const startOrRestart = (
                   ))
                 })
               )
-            // The ports its run listens on: a restart waits for the new run to listen on them again.
-            const listened = tool === "restart_task" && !lost
+            // The ports its run listens on: a restart waits for the new run to listen on them again; and
+            // its command line: the file's ready line is only that of the file's command.
+            const run = tool === "restart_task" && !lost
               ? yield* Effect.orElseSucceed(
                 Effect.map(
-                  client.call<{ readonly ports?: ReadonlyArray<number> | null }>("get_task", { name: input.name }),
-                  (task) => task.structured.ports ?? []
+                  client.call<{ readonly ports?: ReadonlyArray<number> | null; readonly command?: string }>(
+                    "get_task",
+                    { name: input.name }
+                  ),
+                  (task) => ({ listened: task.structured.ports ?? [], command: task.structured.command })
                 ),
-                () => []
+                () => ({ listened: [], command: undefined })
               )
-              : []
+              : { listened: [], command: undefined }
             const answer = yield* interruptible(call)
             // A restart waits for what the project file calls ready, as a start does, or, where its last run
             // listened, for this one to listen (on any port: one given as 0, or a dev server's that moved, may
@@ -101,7 +105,8 @@ const startOrRestart = (
             // "restarting": another restart of it (a second script's) is under way; its new run is waited for too.
             const ready = tool === "restart_task" && !lost &&
                 (answer.structured.status === "running" || answer.structured.status === "restarting")
-              ? (yield* fileWaitFor(client.project, input.name)) ?? (listened.length > 0 ? { port: "any" } : undefined)
+              ? (yield* fileWaitFor(client.project, input.name, run.command)) ??
+                (run.listened.length > 0 ? { port: "any" } : undefined)
               : undefined
             if (ready !== undefined) {
               const waited = yield* interruptible(
