@@ -1,7 +1,7 @@
 /**
  * What a session's end must hand over rather than stop, as this server knows it now: the project's
- * chains being started (their starts wait for dependencies to get ready) and the sessions whose end is
- * under way. One per server, shared by every session's end and every chain's start (endSessionTasks.ts).
+ * chains being started (their starts wait for dependencies to get ready), the runs other sessions were
+ * told run already, and the sessions whose end is under way. One per server, shared by every session's end and every chain's start (endSessionTasks.ts).
  */
 import { Context, Effect, Layer, Semaphore } from "effect"
 import type { Owner } from "../supervisor/TaskActor.ts"
@@ -26,12 +26,18 @@ export class ChainClaims extends Context.Service<ChainClaims, {
   readonly handingOver: Semaphore.Semaphore
   /** The chains this server is starting now. */
   readonly underWay: Set<ChainUnderWay>
+  /**
+   * By session, the project tasks its starts found running as another session's run and answered so
+   * (`already`): that session relies on them, so the other's end hands them (and what they need) to it.
+   * Forgotten when the session ends.
+   */
+  readonly joined: Map<string, { readonly owner: Owner; readonly needs: Set<string> }>
 }>()("taskmux/ChainClaims") {
   static readonly layer: Layer.Layer<ChainClaims> = Layer.effect(
     ChainClaims,
     Effect.map(
       Semaphore.make(1),
-      (handingOver) => ChainClaims.of({ ending: new Set(), handingOver, underWay: new Set() })
+      (handingOver) => ChainClaims.of({ ending: new Set(), handingOver, underWay: new Set(), joined: new Map() })
     )
   )
 }

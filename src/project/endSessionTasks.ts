@@ -16,13 +16,14 @@ import type { ProjectTask } from "./ProjectFile.ts"
 export const endSessionTasks = Effect.fn("endSessionTasks")(function*(session: string) {
   const registry = yield* TaskRegistry
   const projects = yield* Project
-  const { ending, handingOver, underWay } = yield* ChainClaims
+  const { ending, handingOver, joined, underWay } = yield* ChainClaims
   const handOver = Effect.gen(function*() {
     const defined = (yield* projects.current).file?.tasks
     yield* handingOver.withPermits(1)(Effect.gen(function*() {
       ending.add(session)
       if (defined === undefined) return
-      const heirs = neededByOthers(session, yield* registry.records, defined, [...underWay], ending)
+      const claims = [...underWay, ...joined.values()]
+      const heirs = neededByOthers(session, yield* registry.records, defined, claims, ending)
       for (const [name, owner] of heirs) yield* registry.handOver(name, session, owner)
     }))
   })
@@ -36,7 +37,10 @@ export const endSessionTasks = Effect.fn("endSessionTasks")(function*(session: s
     })),
     Effect.catchCause((cause) => Effect.logError(`session ${session}: its hand-over failed`, cause)),
     Effect.andThen(registry.endSession(session)),
-    Effect.ensuring(Effect.sync(() => ending.delete(session)))
+    Effect.ensuring(Effect.sync(() => {
+      ending.delete(session)
+      joined.delete(session)
+    }))
   )
 })
 
@@ -77,8 +81,8 @@ export const startedUnderWay: Effect.Effect<ReadonlySet<string>, never, ChainCla
 
 /**
  * The running tasks of `session` that running tasks of other owners need, or chains other owners are
- * starting, each with the owner it goes to: kept if any kept task or chain needs it, else the first
- * other session's that is not `ending`. Pure.
+ * starting or joined (each claim's needs with what they need in turn), each with the owner it goes to:
+ * kept if any kept task or chain needs it, else the first other session's that is not `ending`. Pure.
  */
 export const neededByOthers = (
   session: string,
@@ -98,7 +102,14 @@ export const neededByOthers = (
     return found
   }
   const claims: Array<Claim> = [
-    ...chains,
+    ...chains.map((chain) => ({
+      owner: chain.owner,
+      // What a running need needs in turn (a joined run's database); one that ended needs nothing now.
+      needs: [...chain.needs].reduce(
+        (found, need) => live.has(need) ? needsOf(need, found.add(need)) : found.add(need),
+        new Set<string>()
+      )
+    })),
     ...[...live.values()].map((t) => ({ owner: { session: t.session, client: t.client }, needs: needsOf(t.name) }))
   ]
   const heirs = new Map<string, Owner>()

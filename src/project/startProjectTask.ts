@@ -20,6 +20,7 @@ import { defaultTimeoutMs } from "../domain/StartSpec.ts"
 import { describeEnd, isFinished, type TaskStatus } from "../domain/Task.ts"
 import { DEFAULT_TERMINAL } from "../domain/TerminalSize.ts"
 import { checkDirectory, checkPolicy } from "../supervisor/startPolicy.ts"
+import type { Owner } from "../supervisor/TaskActor.ts"
 import {
   type Started,
   type StartRequest,
@@ -28,6 +29,7 @@ import {
   type WaitResult
 } from "../supervisor/TaskRegistry.ts"
 import { Viewer } from "../supervisor/Viewer.ts"
+import { ChainClaims } from "./ChainClaims.ts"
 import { waitingFor } from "./chainProgress.ts"
 import { startedUnderWay, whileNeeding } from "./endSessionTasks.ts"
 import { Project } from "./Project.ts"
@@ -180,13 +182,29 @@ const keptNow = (name: string, keep: boolean) =>
   })
 
 /**
+ * A start told that another session's run is the one it asked for relies on it from now on: that
+ * session's end hands it over (endSessionTasks.ts) rather than stopping it under the one told so.
+ */
+const joinRun = (name: string, owner: Owner) =>
+  Effect.gen(function*() {
+    if (owner.session === null) return
+    const holder = (yield* (yield* TaskRegistry).records).find((t) => t.name === name && !isFinished(t.status))
+    if (holder === undefined || holder.session === null || holder.session === owner.session) return
+    const { joined } = yield* ChainClaims
+    const claim = joined.get(owner.session) ?? { owner, needs: new Set<string>() }
+    joined.set(owner.session, claim)
+    claim.needs.add(name)
+  })
+
+/**
  * A project task that runs as its file says: its run, once ready (its waitFor); kept from now on when
- * the start asked to keep it (see keptNow).
+ * the start asked to keep it (see keptNow), else relied on by the session that asked (see joinRun).
  */
 const alreadyRunning = (
   task: ProjectTask,
   pid: number | null,
   owner: string,
+  asker: Owner,
   keep: boolean,
   onProgress: WaitRequest["onProgress"],
   own: WaitRequest | undefined
@@ -194,6 +212,7 @@ const alreadyRunning = (
   Effect.gen(function*() {
     const registry = yield* TaskRegistry
     const kept = yield* keptNow(task.name, keep)
+    if (!kept) yield* joinRun(task.name, asker)
     const wait = own === undefined
       ? undefined
       : yield* registry.wait(task.name, {
@@ -299,12 +318,17 @@ export const startProjectTask = Effect.fnUntraced(function*(
             "TaskAlreadyRunning",
             (
               taken
-            ): Effect.Effect<ProjectStart, TaskAlreadyRunning | ProjectTaskChanged | TaskNotFound, TaskRegistry> =>
+            ): Effect.Effect<
+              ProjectStart,
+              TaskAlreadyRunning | ProjectTaskChanged | TaskNotFound,
+              TaskRegistry | ChainClaims
+            > =>
               taken.same === true ?
                 alreadyRunning(
                   target,
                   taken.pid,
                   taken.owner,
+                  owner,
                   keep || target.keep === true,
                   onProgress,
                   wanted ?? waitOf(target)
@@ -419,6 +443,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
                 target,
                 own.pid,
                 own.owner,
+                owner,
                 keep || target.keep === true,
                 onProgress,
                 wanted ?? waitOf(target)

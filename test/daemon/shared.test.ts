@@ -518,6 +518,28 @@ describe("one supervisor per project, shared by every session", () => {
     expect(await taskOf(alice, "web")).toMatchObject({ status: "running", owner: "you" })
   })
 
+  it("hands a run, and what it needs, to a session told it ran already when the session that started it goes", async () => {
+    const p = makeProject()
+    writeFileSync(
+      NodePath.join(p.project, "taskmux.yaml"),
+      "tasks:\n  db:\n    command: sleep 300\n  web:\n    command: sleep 300\n    dependsOn: { db: started }\n"
+    )
+    const bob = await session(p.env)
+    await bob.structured("start_task", { name: "web" })
+    const alice = await session(p.env)
+    // Alice asks for web: Bob's run is the answer, and she relies on it from then on.
+    const answer = await alice.structured<{ already?: boolean; pid: number }>("start_task", { name: "web" })
+    expect(answer.already).toBe(true)
+    const db = (await taskOf(alice, "db"))!.pid as number
+    await bob.client.close()
+    await until(async () => (await taskOf(alice, "web"))?.owner === "you" ? true : undefined, 5_000)
+    expect(await taskOf(alice, "db")).toMatchObject({ status: "running", owner: "you" })
+    expect(isAlive(answer.pid) && isAlive(db)).toBe(true)
+    // Hers now: they go when she does.
+    await alice.client.close()
+    await until(() => !isAlive(db) && !isAlive(answer.pid) ? true : undefined, 5_000)
+  })
+
   it("reaches a kept task from a terminal after its project directory was deleted (a worktree removed)", async () => {
     const p = makeProject()
     const s = await session(p.env)

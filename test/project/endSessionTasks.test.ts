@@ -38,6 +38,14 @@ describe("neededByOthers", () => {
     expect(neededByOthers("bob", tasks, defined, [{ ...alice, owner: { session: "bob", client: null } }]).size).toBe(0)
   })
 
+  it("hands a run another session was told runs already to it, with what that run needs in turn", () => {
+    const tasks = [task("db", "bob"), task("api", "bob")]
+    const alice = { owner: { session: "alice", client: "alice-client" }, needs: new Set(["api"]) }
+    expect(neededByOthers("bob", tasks, defined, [alice])).toEqual(new Map([["api", alice.owner], ["db", alice.owner]]))
+    // Ended since: it needs nothing now.
+    expect(neededByOthers("bob", [task("db", "bob"), task("api", "bob", "exited")], defined, [alice]).size).toBe(0)
+  })
+
   it("leaves what nobody else running needs: its own chain, ended dependents, others' tasks", () => {
     expect(neededByOthers("bob", [task("db", "bob"), task("api", "bob")], defined).size).toBe(0)
     expect(neededByOthers("bob", [task("db", "bob"), task("api", "alice", "crashed")], defined).size).toBe(0)
