@@ -99,6 +99,14 @@ export const wentWithSession = (failure: ToolFailure) =>
     ? /^Task ".*" ran under a session that has ended/.test(failure.message)
     : failure.tag === "TaskWentWithSession"
 
+/** How a follow or an attach says its task went: who removed it and when, where the tools said so. */
+export const goneText = (name: string, failure: ToolFailure) => {
+  const removed = /was removed by (.+?) at (\S+?Z)\b/.exec(failure.message)
+  if (removed !== null) return `${name} was removed by ${removed[1]} at ${removed[2]}`
+  if (wentWithSession(failure)) return `${name} went with the session it belonged to`
+  return `${name} was removed: by remove_task, or with the session it belonged to`
+}
+
 /** What the tools answer about a project task that has not run (yet, or again since its removal). */
 export const notRunYet = (failure: ToolFailure) =>
   failure.tag === undefined

@@ -10,7 +10,7 @@ import { Deferred, Effect, Exit, Queue } from "effect"
 import { StringDecoder } from "node:string_decoder"
 import { ANSWERED_QUERIES, CURSOR_QUERY } from "../output/cursorQuery.ts"
 import type { ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
-import { endedBadly, isGone, isLive, wentWithSession } from "./answers.ts"
+import { endedBadly, goneText, isGone, isLive, wentWithSession } from "./answers.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { LinePrinter } from "./LinePrinter.ts"
@@ -225,7 +225,7 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
     Effect.raceFirst(Effect.as(Deferred.await(detached), undefined), Deferred.await(signalled)),
     Effect.raceFirst(awaitEnd, Effect.raceFirst(forward, show))
   ).pipe(
-    Effect.catchIf((failure) => isGone(failure), () => Effect.succeed("removed" as const)),
+    Effect.catchIf((failure) => isGone(failure), (failure) => Effect.succeed({ removed: goneText(name, failure) })),
     // Any other failure (its supervisor killed) is said on a line of its own, as an end is, not after a prompt.
     Effect.mapError((failure) => new CliFailure({ ...fieldsOf(failure), message: `\r\n${failure.message}` }))
   )
@@ -240,12 +240,10 @@ export const attach = Effect.fn("cli.attach")(function*(client: TaskmuxClient, n
     const left = `detached from ${name}; it keeps running`
     if (outcome !== undefined) return yield* CliFailure.signalled(`\r\n${left} (${outcome})`, outcome)
     io.stderr(`\r\n${left}\r\n`)
-  } else if (outcome === "removed") {
+  } else if (typeof outcome === "object" && "removed" in outcome) {
     raw(printer.finish())
     leaveAlternate()
-    return yield* CliFailure.failed(
-      `\r\n${name} was removed: by remove_task, or with the session it belonged to`
-    )
+    return yield* CliFailure.failed(`\r\n${outcome.removed}`)
   } else {
     // Forgotten as it ended (with the session it belonged to): its last output was shown as it came.
     yield* Effect.catchIf(readNew, (failure) => wentWithSession(failure), () => Effect.void)

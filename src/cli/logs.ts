@@ -10,7 +10,7 @@ import { jsonEscapingControls } from "../domain/escapeControls.ts"
 import { cleanText } from "../output/cleanText.ts"
 import { lastLinesOfFile } from "../output/fileTail.ts"
 import type { ListAnswer, OutputLine, ReadAnswer, TaskAnswer, WaitAnswer } from "./answers.ts"
-import { isGone, isLive, loggedIn, notRunYet, wentWithSession } from "./answers.ts"
+import { goneText, isGone, isLive, loggedIn, notRunYet, wentWithSession } from "./answers.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { CliIo } from "./CliIo.ts"
 import { type FullLine, fullLines, LinePrinter, type StreamName } from "./LinePrinter.ts"
@@ -266,10 +266,10 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
     }
   })
   // Removed while followed (remove_task, or the end of the session it belonged to): said, not an error.
-  yield* Effect.catchIf(follow, (failure) => isGone(failure), () =>
+  yield* Effect.catchIf(follow, (failure) => isGone(failure), (failure) =>
     Effect.sync(() => {
       io.stdout(printer.finish())
       if (options.json) io.stdout(`${jsonEscapingControls({ ended: "removed" })}\n`)
-      else note(io, `${name} was removed: by remove_task, or with the session it belonged to`)
+      else note(io, goneText(name, failure))
     }))
 })

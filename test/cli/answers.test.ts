@@ -1,6 +1,14 @@
 /** How the CLI tells a tool's errors apart: by the tag the answer carries, by the words where it has none. */
 import { describe, expect, it } from "vitest"
-import { endFailure, isGone, loggedIn, notRunYet, runFailure, wentWithSession } from "../../src/cli/answers.ts"
+import {
+  endFailure,
+  goneText,
+  isGone,
+  loggedIn,
+  notRunYet,
+  runFailure,
+  wentWithSession
+} from "../../src/cli/answers.ts"
 
 describe("a tool's error, as the CLI reads it", () => {
   it("goes by its tag, whatever its words say", () => {
@@ -20,6 +28,25 @@ describe("a tool's error, as the CLI reads it", () => {
     const gone = "Task \"api\" ran under a session that has ended: x. … Its output: /l/api-2.log. more"
     expect(wentWithSession({ message: gone })).toBe(true)
     expect(loggedIn({ message: gone })).toBe("/l/api-2.log")
+  })
+})
+
+describe("how a follow says its task went", () => {
+  it("names who removed it and when, where the tools said so; else what it may have been", () => {
+    const removed = {
+      message: "Task \"web\" was removed by `taskmux remove web` from taskmux-cli at 2026-12-07T20:53:11.123Z. " +
+        "Its output: /l/web-1.log. It ran: \"sleep 9\"; start_task …",
+      tag: "TaskWasRemoved"
+    }
+    expect(goneText("web", removed)).toBe(
+      "web was removed by `taskmux remove web` from taskmux-cli at 2026-12-07T20:53:11.123Z"
+    )
+    expect(goneText("web", { message: "…", tag: "TaskWentWithSession" })).toBe(
+      "web went with the session it belonged to"
+    )
+    expect(goneText("web", { message: "No task named \"web\".", tag: "TaskNotFound" })).toBe(
+      "web was removed: by remove_task, or with the session it belonged to"
+    )
   })
 })
 

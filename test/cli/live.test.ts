@@ -136,6 +136,25 @@ describe("taskmux ps, logs, stop, start and attach on a live supervisor", () => 
     expect(JSON.parse(out.trimEnd().split("\n").at(-1)!)).toEqual({ ended: "removed" })
   })
 
+  it("logs -f of a task removed by another session says who removed it and when", async () => {
+    const s = await session
+    await s.structured("start_task", {
+      command: python("print('up', flush=True)\nimport time\ntime.sleep(300)"),
+      name: "gone",
+      waitFor: { pattern: "up" }
+    })
+    const follow = spawn(process.execPath, [serverEntry, "logs", "-f", "gone"], { cwd: project, env })
+    let out = ""
+    let err = ""
+    follow.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()))
+    follow.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()))
+    const exited = new Promise<number | null>((resolve) => follow.once("close", resolve))
+    await until(() => out.includes("up") ? true : undefined, 15_000)
+    await s.structured("remove_task", { name: "gone" })
+    expect(await exited).toBe(0)
+    expect(err).toMatch(/gone was removed by remove_task from \S+ at \S+Z/)
+  })
+
   it("restart of an assistant's server waits for it to listen again on its port, as a person expects", async () => {
     const s = await session
     const port = await freePort()
