@@ -17,6 +17,9 @@ const NO_OAUTH = "taskmux has no OAuth: MCP at /mcp takes the supervisor's token
   "(taskmux ui --print prints it; the project's .token file beside the supervisor's socket holds it). A token " +
   "from before that file was deleted no longer works."
 
+/** `Authorization: Bearer TOKEN`, as MCP clients send their token. */
+const BEARER = /^Bearer +(\S+)\s*$/i
+
 export type Admission =
   | {
     readonly ok: true
@@ -71,7 +74,7 @@ export const admission = (
     admit: (request, url, hosts) => {
       const changes = request.method === "POST"
       const mcp = url.pathname === "/mcp"
-      const bearer = /^Bearer +(\S+)\s*$/i.exec(mcp ? request.headers.authorization ?? "" : "")?.[1]
+      const bearer = BEARER.exec(mcp ? request.headers.authorization ?? "" : "")?.[1]
       // The page lives under its token's path (see pagePath); the rest of the API is reached with the header.
       const page = /^\/p\/[0-9a-f]+\//.exec(url.pathname)?.[0]
       const verdict = judge(
@@ -99,6 +102,11 @@ export const admission = (
         // as mcp-remote and the Inspector do: told there is none and what /mcp takes, not the page's 401
         // about a header it never heard of.
         if (verdict.status === 401 && OAUTH_PATH.test(url.pathname)) return refused(404, NO_OAUTH)
+        // A Bearer is /mcp's alone: one sent elsewhere (`/mcp/`, a mistyped path) is an MCP client at the
+        // wrong address, told where MCP is, not a 401 about the page's header that sends it to look for OAuth.
+        if (verdict.status === 401 && !mcp && BEARER.test(request.headers.authorization ?? "")) {
+          return refused(404, `Nothing is served at ${url.pathname} for Authorization: Bearer: MCP is at /mcp.`)
+        }
         // The link `taskmux ui` gave a browser works once: said so, rather than to open an address it never printed.
         const usedTicket = url.pathname === "/" && url.searchParams.has("ticket") && verdict.status === 401
         return refused(

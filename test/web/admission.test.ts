@@ -51,7 +51,32 @@ describe("admission", () => {
       .toMatchObject({ ok: true, mcp: true, readOnly: false, path: "/mcp" })
     // The Bearer is /mcp's alone: the page's API takes its own header.
     expect(admit(get({ authorization: `Bearer ${tokens.full}` }), new URL("/api/ping", base), hosts))
-      .toMatchObject({ ok: false, status: 401 })
+      .toMatchObject({ ok: false, status: 404 })
+  })
+
+  it("tells an MCP client at another address (`/mcp/`) where MCP is, not that its POST lacks the page's header", () => {
+    const { admit } = admission(tokens)
+    const post = (headers: Record<string, string>) => ({ method: "POST", headers: { ...get().headers, ...headers } })
+    for (const path of ["/mcp/", "/MCP", "/api/mcp"]) {
+      for (const request of [post({ authorization: `Bearer ${tokens.full}` }), get({ authorization: "Bearer nope" })]) {
+        expect(admit(request, new URL(path, base), hosts), path).toEqual({
+          ok: false,
+          status: 404,
+          error: `Nothing is served at ${path} for Authorization: Bearer: MCP is at /mcp.`,
+          headers: {}
+        })
+      }
+    }
+    // Without a Bearer, the page's refusals as before; a foreign Host or Origin is refused first.
+    expect(admit(post({}), new URL("/mcp/", base), hosts)).toMatchObject({ ok: false, status: 401 })
+    expect(
+      admit(
+        post({ authorization: `Bearer ${tokens.full}`, origin: "https://evil.example" }),
+        new URL("/mcp/", base),
+        hosts
+      )
+    )
+      .toMatchObject({ ok: false, status: 403 })
   })
 
   it("serves a page's path to its own token only, and gives the path from there", () => {
