@@ -5,6 +5,7 @@
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/server"
 import { Effect, Exit, Scope } from "effect"
 import { randomUUID } from "node:crypto"
+import { isObject } from "../../mcp/json.ts"
 import { serveSession } from "../../mcp/McpServer.ts"
 import { PROTOCOL_VERSIONS } from "../../mcp/revisions.ts"
 import type { ToolEnv } from "../../mcp/Tool.ts"
@@ -185,6 +186,16 @@ export const makeLegacySessions = (
           `without a request or an open stream, or, the quietest when ${MAX_SESSIONS} are open, to make room for ` +
           "a new one). Start a new one with initialize.",
         idOf(body)
+      )
+    }
+    // What the classifier leaves to a session (it opens one only for an initialize alone): said as what it is,
+    // not as a missing Mcp-Session-Id that asks for the initialize this batch holds.
+    if (Array.isArray(body) && body.some((message) => isObject(message) && message.method === "initialize")) {
+      return jsonRpcError(
+        400,
+        -32600,
+        "Invalid Request: initialize is sent alone, not in a JSON-RPC batch (MCP 2025-03-26 forbids it; " +
+          "2025-06-18 and later take no batches)."
       )
     }
     return jsonRpcError(
