@@ -29,6 +29,9 @@ const instructions =
   "start_task with just their name starts them after their dependencies. Finished tasks keep their output and " +
   "exit code until remove_task."
 
+/** What a 2026-07-28 listen may ask to hear, under its params.notifications. */
+const LISTEN_KEYS = ["resourcesListChanged", "resourceSubscriptions", "taskIds"] as const
+
 export class McpServer extends Context.Service<McpServer, {
   /** Completes when the client disconnects (stdin closed, or the transport closed). */
   readonly closed: Effect.Effect<void>
@@ -134,6 +137,14 @@ export const serveSession = Effect.fnUntraced(function*(
   // 2026-07-28: notifications come only on a subscription the client opened, until it cancels it.
   session.handle("subscriptions/listen", async (params, request) => {
     const asked = params?.notifications ?? {}
+    // What to hear, given beside `notifications` rather than in it, would be a listen that hears nothing.
+    const misplaced = LISTEN_KEYS.filter((key) => isObject(params) && key in params)
+    if (params?.notifications === undefined && misplaced.length > 0) {
+      throw invalidParams(
+        `Invalid params for subscriptions/listen: ${misplaced.join(", ")} go in params.notifications, ` +
+          `e.g. {"notifications": {"resourceSubscriptions": ["task://NAME/output"]}}; nothing was opened.`
+      )
+    }
     if (!isObject(asked)) {
       throw invalidParams(
         `Invalid params for subscriptions/listen: params.notifications must be an object such as ` +

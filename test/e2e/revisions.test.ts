@@ -221,6 +221,35 @@ const rawSession = () => {
   return { ask, write, notifications, close: () => child.stdin.end() }
 }
 
+describe("a 2026-07-28 listen with what to hear beside params.notifications", () => {
+  it("is refused, saying where it goes, rather than opened to hear nothing; a right one is then opened", async () => {
+    const session = rawSession()
+    const _meta = {
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientCapabilities": {},
+      "io.modelcontextprotocol/clientInfo": { name: "misplaced", version: "1" }
+    }
+    try {
+      const wrong = await session.ask("subscriptions/listen", { resourcesListChanged: true, _meta }) as {
+        error?: { code: number; message: string }
+      }
+      expect(wrong.error?.code).toBe(-32602)
+      expect(wrong.error?.message).toMatch(/resourcesListChanged go in params\.notifications/)
+      session.write({
+        id: 900,
+        method: "subscriptions/listen",
+        params: { notifications: { resourcesListChanged: true }, _meta }
+      })
+      const acknowledged = await until(() =>
+        session.notifications.find((n) => n.method === "notifications/subscriptions/acknowledged")
+      )
+      expect(acknowledged.params).toMatchObject({ notifications: { resourcesListChanged: true } })
+    } finally {
+      session.close()
+    }
+  })
+})
+
 describe("a 2026-07-28 subscription cancelled as it is opened", () => {
   it("is never opened: no acknowledgement, and no notification for it after", async () => {
     const session = rawSession()
