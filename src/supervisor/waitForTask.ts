@@ -435,14 +435,14 @@ export const waitForTask = Effect.fnUntraced(function*(
     if (over) return result(exitWait && lineReady, false)
     // A program at a prompt, waiting for someone to type (rm -i, apt-get, sudo on a terminal, npm init): no
     // line, port or end comes until someone does, so say so now, not at the timeout (5 minutes for an end).
-    if (!lineReady || exitWait || probe !== undefined) {
-      const prompt = quietPrompt(now)
-      if (prompt !== undefined && performance.now() - inputLookedAt >= INPUT_LOOK_MS) {
-        inputLookedAt = performance.now()
-        if (readsInput(now)) {
-          waitsForInput = prompt
-          return result(false, false)
-        }
+    // Every wait still here looks: a matched pattern without a port answered above, and one given neither
+    // pattern nor exit waits for the end as much as exit's does.
+    const prompt = quietPrompt(now)
+    if (prompt !== undefined && performance.now() - inputLookedAt >= INPUT_LOOK_MS) {
+      inputLookedAt = performance.now()
+      if (readsInput(now)) {
+        waitsForInput = prompt
+        return result(false, false)
       }
     }
     const at = performance.now()

@@ -50,6 +50,23 @@ describe("programs that ask", () => {
   )
 
   it(
+    "a wait for the end given neither pattern nor exit (wait_for_task { name }) answers at a prompt too, not at its timeout",
+    { timeout: 60_000 },
+    () =>
+      withServer(async (s) => {
+        await s.structured("start_task", {
+          command: "python3 -c \"input('Proceed? [y/N] ')\"",
+          name: "asks"
+        })
+        const t0 = performance.now()
+        const waited = await s.structured<Waited>("wait_for_task", { name: "asks", timeoutMs: 30_000 })
+        expect(performance.now() - t0).toBeLessThan(15_000)
+        expect(waited).toMatchObject({ status: "running", matched: false, timedOut: false })
+        expect(waited.hint).toMatch(/It waits for input at a prompt \("Proceed\? \[y\/N\] "\)/)
+      })
+  )
+
+  it(
     "a password prompt on a terminal says to ask the user to type it, not for the secret",
     { timeout: 60_000 },
     () =>
