@@ -476,12 +476,68 @@ export const pageBytes = (): number => {
 
 /** The number of read(2) on this machine, as /proc/PID/task/TID/syscall gives it first. */
 const READ_SYSCALL = process.arch === "x64" ? 0 : process.arch === "arm64" ? 63 : undefined
+/** select(2) and pselect6(2), which GNU readline sits in at its prompt (bash -i, python3, sqlite3): (nfds, readfds, …, timeout). */
+const SELECT_SYSCALLS: ReadonlyArray<number> = process.arch === "x64" ? [23, 270] : process.arch === "arm64" ? [72] : []
+/** poll(2) (x64 only), whose timeout is an int, not a pointer. */
+const POLL_SYSCALL = process.arch === "x64" ? 7 : undefined
+/** poll(2) and ppoll(2): (fds, nfds, timeout), each of fds `{ int fd; short events; short revents; }`. */
+const POLL_SYSCALLS: ReadonlyArray<number> = process.arch === "x64" ? [7, 271] : process.arch === "arm64" ? [73] : []
+/** Descriptors of a select or poll looked through: a prompt's are the first few. */
+const WAITED_FDS = 256
+
+/** A pointer argument that is NULL. */
+const isNull = (arg: string | undefined) => arg !== undefined && /^0x0*$/.test(arg)
+
+/**
+ * The descriptors a thread in select(2) or poll(2) waits to read with no timeout, from its memory (as
+ * readable to this user as its syscall file is); none where that cannot be read. One with a timeout
+ * does something else between looks (top redraws, a game ticks): it does not sit at a prompt.
+ */
+const waitedToRead = (pid: number, call: number, args: ReadonlyArray<string>): Array<number> => {
+  const select = SELECT_SYSCALLS.includes(call)
+  // select and pselect6: a NULL timeval or timespec; poll: a negative int; ppoll: a NULL timespec.
+  const forever = select
+    ? isNull(args[4])
+    : call === POLL_SYSCALL
+    ? args[2] !== undefined && (Number.parseInt(args[2].slice(-8), 16) | 0) < 0
+    : isNull(args[2])
+  if (!forever) return []
+  const [address, count] = select ? [args[1], args[0]] : [args[0], args[1]]
+  if (address === undefined || count === undefined || isNull(address)) return []
+  const n = Math.min(Number(count), WAITED_FDS)
+  if (!(n > 0)) return []
+  const bytes = select ? Math.ceil(n / 8) : n * 8
+  const memory = Buffer.alloc(bytes)
+  try {
+    const fd = withDescriptor(() => openSync(`/proc/${pid}/mem`, "r"))
+    try {
+      if (readSync(fd, memory, 0, bytes, BigInt(address)) !== bytes) return []
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return []
+  }
+  const fds: Array<number> = []
+  if (select) {
+    // An fd_set is a bit array, bit i of byte i / 8 (little-endian longs, on both).
+    for (let i = 0; i < n; i++) if ((memory[i >> 3]! >> (i & 7)) & 1) fds.push(i)
+  } else {
+    // POLLIN, on a descriptor that is not ignored (a negative one is).
+    for (let i = 0; i < n; i++) {
+      const fd = memory.readInt32LE(i * 8)
+      if (fd >= 0 && (memory.readInt16LE(i * 8 + 4) & 1) !== 0) fds.push(fd)
+    }
+  }
+  return fds
+}
 
 /**
  * Whether the process waits to read `inputs` (the task's stdin, "socket:[123]", or its terminal,
  * "/dev/pts/4" and "/dev/tty"): one of its threads is in a read(2) of one of them (C, Python, a shell's
- * `read`, sudo, ssh and git at /dev/tty, Go's blocking reads), or one of them is in one of its epoll sets
- * (Node's readline and prompt libraries; libuv opens a terminal anew, as another descriptor). What a
+ * `read`, sudo, ssh and git at /dev/tty, Go's blocking reads), or in a select(2) or poll(2) on one of
+ * them with no timeout (GNU readline's prompt: bash -i, the python3 REPL, sqlite3), or one of them is
+ * in one of its epoll sets (Node's readline and prompt libraries; libuv opens a terminal anew, as another descriptor). What a
  * program at a prompt does, and a server or a build does not.
  */
 export const readsInput = (pid: number, inputs: ReadonlyArray<string>): boolean => {
@@ -497,8 +553,15 @@ export const readsInput = (pid: number, inputs: ReadonlyArray<string>): boolean 
   }
   for (const tid of threads) {
     // "0 0x5 0x7ffc… …": read(5, …). Unreadable where this user may not trace it.
-    const [call, fd] = (read(`/proc/${pid}/task/${tid}/syscall`) ?? "").split(" ")
-    if (READ_SYSCALL !== undefined && Number(call) === READ_SYSCALL && fd !== undefined && isInput(Number(fd))) {
+    const [call, ...args] = (read(`/proc/${pid}/task/${tid}/syscall`) ?? "").split(" ")
+    const number = Number(call)
+    if (READ_SYSCALL !== undefined && number === READ_SYSCALL && args[0] !== undefined && isInput(Number(args[0]))) {
+      return true
+    }
+    if (
+      (SELECT_SYSCALLS.includes(number) || POLL_SYSCALLS.includes(number)) &&
+      waitedToRead(pid, number, args).some(isInput)
+    ) {
       return true
     }
   }

@@ -104,6 +104,10 @@ const fullScreenHint = {
   hint: "It shows a full screen (an editor, a pager, a menu): read_output { screen: true } shows it as a person " +
     "sees it. Its own keys end it (vim: \"\\u001b:q!\\r\"; nano: \"\\u0018\"; less: \"q\")."
 }
+/** A full screen that reads keys (an editor, a menu): its line view's last line is no prompt to quote (fullScreenHint follows). */
+const fullScreenKeysHint = {
+  hint: "It waits for keys, and nothing comes until someone types them: send_input types them."
+}
 /** Lines looked through for a ready answer's last lines (a summary shows fewer). */
 const READY_LINES = 16
 
@@ -234,7 +238,7 @@ export const waitForTask = Effect.fnUntraced(function*(
   }
   /** What to do about a prompt: answer it, or ask the person it is for; quit a pager. */
   const inputHint = (now: TaskState, prompt: string): { hint: string } =>
-    pagerHint(now, prompt) ?? {
+    pagerHint(now, prompt) ?? (now.screen?.fullScreen === true ? fullScreenKeysHint : undefined) ?? {
       hint: `It waits for input at a prompt (${JSON.stringify(tailOf(prompt, 80))}), and nothing comes until ` +
         `someone answers: send_input answers it (the answer, then ${
           now.terminal === null ? "\"\\n\"" : "\"\\r\""

@@ -67,6 +67,62 @@ describe("programs that ask", () => {
   )
 
   it(
+    "a prompt read through select or poll (GNU readline's: bash -i, python3's REPL) is seen to wait, as a read(2) is",
+    { timeout: 60_000 },
+    () =>
+      withServer(async (s) => {
+        for (
+          const [name, start, prompt] of [
+            ["shell", { command: "bash", args: ["--norc", "-i"], env: { PS1: "$ " } }, "$ "],
+            ["repl", { command: "python3" }, ">>> "]
+          ] as const
+        ) {
+          const t0 = performance.now()
+          const waited = await s.structured<Waited>("start_task", {
+            ...start,
+            name,
+            terminal: true,
+            waitFor: { exit: true, timeoutMs: 30_000 }
+          })
+          expect(performance.now() - t0).toBeLessThan(15_000)
+          expect(waited).toMatchObject({ status: "running", timedOut: false })
+          expect(waited.hint).toContain(`It waits for input at a prompt (${JSON.stringify(prompt)})`)
+        }
+        // A full screen that polls for keys: no line of its drawing is quoted as a prompt.
+        const polls = "import os, select, tty\n" +
+          "tty.setraw(0)\n" +
+          "os.write(1, b'\\x1b[?1049h\\x1b[H~\\r\\n~\\r\\n\\x1b[7m -- MENU -- \\x1b[m')\n" +
+          "p = select.poll()\n" +
+          "p.register(0, select.POLLIN)\n" +
+          "while not p.poll(): pass\n"
+        const menu = await s.structured<Waited>("start_task", {
+          command: "python3",
+          args: ["-c", polls],
+          name: "menu",
+          terminal: true,
+          waitFor: { exit: true, timeoutMs: 30_000 }
+        })
+        expect(menu).toMatchObject({ status: "running", timedOut: false })
+        expect(menu.hint).toMatch(/^It waits for keys.*send_input types them.*It shows a full screen/)
+        expect(menu.hint).not.toContain("MENU")
+        // One that polls with a timeout does something between looks (top redraws): no prompt, its wait runs on.
+        const ticks = "import select, sys\n" +
+          "sys.stdout.write('tick> '); sys.stdout.flush()\n" +
+          "p = select.poll()\n" +
+          "p.register(0, select.POLLIN)\n" +
+          "while not p.poll(500): pass\n"
+        const ticking = await s.structured<Waited>("start_task", {
+          command: "python3",
+          args: ["-c", ticks],
+          name: "ticks",
+          terminal: true,
+          waitFor: { exit: true, timeoutMs: 4_000 }
+        })
+        expect(ticking).toMatchObject({ status: "running", timedOut: true })
+      })
+  )
+
+  it(
     "a password prompt on a terminal says to ask the user to type it, not for the secret",
     { timeout: 60_000 },
     () =>
