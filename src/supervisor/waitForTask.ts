@@ -108,6 +108,12 @@ const fullScreenHint = {
 const fullScreenKeysHint = {
   hint: "It waits for keys, and nothing comes until someone types them: send_input types them."
 }
+/**
+ * A REPL's or an interactive shell's prompt, as its last line (trimmed) reads: python's ">>>" and "...",
+ * IPython's "In [3]:", node's ">", "sqlite>", "mysql>", "postgres=#", "irb(main):001:0>", a shell's "$",
+ * "#" or "%" after its user, host and directory. A question ("[y/N]", "Password:") ends otherwise.
+ */
+const REPL_PROMPT = /^(?:>>>|\.\.\.|In \[\d+\]:|[\w.@:~/()[\]=+-]*[>$#%])$/
 /** Lines looked through for a ready answer's last lines (a summary shows fewer). */
 const READY_LINES = 16
 
@@ -236,9 +242,10 @@ export const waitForTask = Effect.fnUntraced(function*(
     const inputs = now.terminal === null ? [input] : [input, "/dev/tty"]
     return (now.process?.members() ?? []).some((m) => m.live && procfs.readsInput(m.pid, inputs))
   }
-  /** What to do about a prompt: answer it, or ask the person it is for; quit a pager. */
+  /** What to do about a prompt: answer it, or ask the person it is for; quit a pager; type a REPL a command. */
   const inputHint = (now: TaskState, prompt: string): { hint: string } =>
-    pagerHint(now, prompt) ?? (now.screen?.fullScreen === true ? fullScreenKeysHint : undefined) ?? {
+    pagerHint(now, prompt) ?? (now.screen?.fullScreen === true ? fullScreenKeysHint : undefined) ??
+      replHint(now, prompt) ?? {
       hint: `It waits for input at a prompt (${JSON.stringify(tailOf(prompt, 80))}), and nothing comes until ` +
         `someone answers: send_input answers it (the answer, then ${
           now.terminal === null ? "\"\\n\"" : "\"\\r\""
@@ -250,6 +257,17 @@ export const waitForTask = Effect.fnUntraced(function*(
           : "A flag that answers it beforehand (-y, --yes, -m, --no-input, --non-interactive) runs it in one call. ") +
         "Waiting again would wait for the same prompt."
     }
+  /** A REPL's or a shell's prompt: it waits for a command, not an answer; Ctrl-C does not end it, its quit does. */
+  const replHint = (now: TaskState, text: string): { hint: string } | undefined =>
+    REPL_PROMPT.test(text.trim())
+      ? {
+        hint: `It waits for a command at its prompt (${JSON.stringify(tailOf(text, 80))}): send_input types one ` +
+          `(the line, then ${
+            now.terminal === null ? "\"\\n\"" : "\"\\r\""
+          }); its own quit (exit, exit(), .exit, \\q) ` +
+          "or send_input { eof: true } ends it. Waiting again would wait at the same prompt."
+      }
+      : undefined
   /** A pager's prompt (less's ":" or "(END)", man's, more's): a key quits it, and its text had a better way. */
   const pagerHint = (now: TaskState, text: string): { hint: string } | undefined =>
     now.terminal !== null && PAGER_PROMPT.test(text.trim())

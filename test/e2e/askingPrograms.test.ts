@@ -86,7 +86,10 @@ describe("programs that ask", () => {
           })
           expect(performance.now() - t0).toBeLessThan(15_000)
           expect(waited).toMatchObject({ status: "running", timedOut: false })
-          expect(waited.hint).toContain(`It waits for input at a prompt (${JSON.stringify(prompt)})`)
+          // A REPL's prompt waits for a command, which its own quit or Ctrl-D ends, not Ctrl-C.
+          expect(waited.hint).toContain(`It waits for a command at its prompt (${JSON.stringify(prompt)})`)
+          expect(waited.hint).toMatch(/eof: true/)
+          expect(waited.hint).not.toMatch(/Ctrl-C|--yes/)
         }
         // A full screen that polls for keys: no line of its drawing is quoted as a prompt.
         const polls = "import os, select, tty\n" +
