@@ -1,7 +1,8 @@
 /**
  * What a session's end must hand over rather than stop, as this server knows it now: the project's
  * chains being started (their starts wait for dependencies to get ready), the runs other sessions were
- * told run already, and the sessions whose end is under way. One per server, shared by every session's end and every chain's start (endSessionTasks.ts).
+ * told run already, and the sessions whose end is under way. One per server, shared by every session's
+ * end and every chain's start (endSessionTasks.ts).
  */
 import { Context, Effect, Layer, Semaphore } from "effect"
 import type { Owner } from "../supervisor/TaskActor.ts"

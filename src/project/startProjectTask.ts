@@ -168,51 +168,42 @@ const progressFor = (onProgress: WaitRequest["onProgress"], what: string): WaitR
 const waitedFor = (wait: WaitRequest | undefined) => wait?.exit === true ? "end" as const : "become ready" as const
 
 /**
- * A start asked to keep a task that another session's run already is (`keep: true`, `taskmux start`):
- * that run is kept from now on, as a start would have made it, rather than ending with that session.
- * Whether it was handed over.
+ * A start answered with another session's run of the task relies on that run from now on. One that
+ * keeps (`keep: true`, `taskmux start`; its owner no session) keeps it now, as a start would have made
+ * it, rather than ending with that session; a session's start claims it, so that the other's end hands
+ * it over (endSessionTasks.ts) rather than stopping it under the one told it runs. Whether it is kept now.
  */
-const keptNow = (name: string, keep: boolean) =>
-  !keep ? Effect.succeed(false) : Effect.gen(function*() {
+const relyOn = (name: string, asker: Owner) =>
+  Effect.gen(function*() {
     const registry = yield* TaskRegistry
     const holder = (yield* registry.records).find((t) => t.name === name && !isFinished(t.status))
-    if (holder === undefined || holder.session === null) return false
-    yield* registry.handOver(name, holder.session, { session: null, client: null })
-    return true
-  })
-
-/**
- * A start told that another session's run is the one it asked for relies on it from now on: that
- * session's end hands it over (endSessionTasks.ts) rather than stopping it under the one told so.
- */
-const joinRun = (name: string, owner: Owner) =>
-  Effect.gen(function*() {
-    if (owner.session === null) return
-    const holder = (yield* (yield* TaskRegistry).records).find((t) => t.name === name && !isFinished(t.status))
-    if (holder === undefined || holder.session === null || holder.session === owner.session) return
+    if (holder === undefined || holder.session === null || holder.session === asker.session) return false
+    if (asker.session === null) {
+      yield* registry.handOver(name, holder.session, asker)
+      return true
+    }
     const { joined } = yield* ChainClaims
-    const claim = joined.get(owner.session) ?? { owner, needs: new Set<string>() }
-    joined.set(owner.session, claim)
+    const claim = joined.get(asker.session) ?? { owner: asker, needs: new Set<string>() }
+    joined.set(asker.session, claim)
     claim.needs.add(name)
+    return false
   })
 
 /**
- * A project task that runs as its file says: its run, once ready (its waitFor); kept from now on when
- * the start asked to keep it (see keptNow), else relied on by the session that asked (see joinRun).
+ * A project task that runs as its file says: its run, once ready (its waitFor), relied on by the start
+ * that asked (see relyOn): kept from now on when `asker` keeps.
  */
 const alreadyRunning = (
   task: ProjectTask,
   pid: number | null,
   owner: string,
   asker: Owner,
-  keep: boolean,
   onProgress: WaitRequest["onProgress"],
   own: WaitRequest | undefined
 ) =>
   Effect.gen(function*() {
     const registry = yield* TaskRegistry
-    const kept = yield* keptNow(task.name, keep)
-    if (!kept) yield* joinRun(task.name, asker)
+    const kept = yield* relyOn(task.name, asker)
     const wait = own === undefined
       ? undefined
       : yield* registry.wait(task.name, {
@@ -329,7 +320,6 @@ export const startProjectTask = Effect.fnUntraced(function*(
                   taken.pid,
                   taken.owner,
                   owner,
-                  keep || target.keep === true,
                   onProgress,
                   wanted ?? waitOf(target)
                 ) :
@@ -444,7 +434,6 @@ export const startProjectTask = Effect.fnUntraced(function*(
                 own.pid,
                 own.owner,
                 owner,
-                keep || target.keep === true,
                 onProgress,
                 wanted ?? waitOf(target)
               )
