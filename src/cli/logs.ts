@@ -98,6 +98,7 @@ type FollowEnd =
   | { readonly ended: string; readonly exitCode: number | null; readonly signal: string | null }
   | { readonly ended: "removed" }
 
+/** A follow's last JSON line for a task that ended: its status, exit code and signal, in that order. */
 const endOf = (
   task: { readonly status: string; readonly exitCode: number | null; readonly signal: string | null }
 ) => ({
@@ -244,7 +245,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
       if (task === undefined) {
         io.stdout(printer.finish())
         if (options.json) {
-          io.stdout(`${jsonEscapingControls({ ended: end.status, exitCode: end.exitCode, signal: end.signal })}\n`)
+          io.stdout(`${jsonEscapingControls(endOf(end))}\n`)
         } else note(io, `${name} ${statusText(end)}${end.hint === undefined ? "" : `: ${end.hint}`}`)
         return
       }
@@ -259,7 +260,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
         io.stdout(printer.finish())
         // How it ended: for a person on stderr, for a script as the last JSON line.
         if (options.json) {
-          io.stdout(`${jsonEscapingControls({ ended: task.status, exitCode: task.exitCode, signal: task.signal })}\n`)
+          io.stdout(`${jsonEscapingControls(endOf(task))}\n`)
         } else note(io, `${name} ${statusText(task)}`)
         return
       }
