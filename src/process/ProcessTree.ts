@@ -97,11 +97,18 @@ export const make = (spec: TreeSpec): ProcessTree => {
   /** Looks at /proc for this tree must be newer than this: its spawn, later its leader's exit. */
   let freshAfter = performance.now()
   const since = (procfs.available ? procfs.stat(pid)?.start : undefined) ?? 0
-  const outputs = new Set(
-    spec.outputs.filter((d): d is string =>
-      d !== undefined && /^(pipe:|socket:|\/dev\/pts\/)/.test(d) && !serverStdio.has(d)
+  const outputs = [
+    ...new Set(
+      spec.outputs.filter((d): d is string =>
+        d !== undefined && /^(pipe:|socket:|\/dev\/pts\/)/.test(d) && !serverStdio.has(d)
+      )
     )
-  )
+  ]
+  // Who holds the task's output is the task's. A terminal's master closes as its leader exits: to who still
+  // holds it, it is then "/dev/pts/N (deleted)", and its number is not another terminal's while anyone does;
+  // once nobody does, the next terminal made (another supervisor's task, a person's login) may take it.
+  const heldWhileRunning = new Set(outputs)
+  const heldAfterExit = new Set(outputs.map((d) => d.startsWith("/dev/pts/") ? `${d} (deleted)` : d))
   /** A terminate found nothing left after the leader exited: the exit needs no second sweep. */
   let swept = false
   let unkillable: ReadonlyArray<procfs.Proc> = []
@@ -115,7 +122,9 @@ export const make = (spec: TreeSpec): ProcessTree => {
       if (found.has(p.pid) || p.start < since) continue
       const theirs = markerOf(p)
       if (theirs === marker && marker !== undefined) found.set(p.pid, p)
-      else if (theirs === null && withOutputs && holdsAny(snapshot, p.pid, outputs)) found.set(p.pid, p)
+      else if (
+        theirs === null && withOutputs && holdsAny(snapshot, p.pid, leaderExited() ? heldAfterExit : heldWhileRunning)
+      ) found.set(p.pid, p)
     }
     // And whatever those started, whether it kept the marker or not.
     const queue = [...found.values()]
@@ -225,7 +234,7 @@ export const make = (spec: TreeSpec): ProcessTree => {
     terminate,
     members: () => members(),
     unkillable: () => unkillable,
-    outputs: [...outputs],
+    outputs,
     leaderGone,
     sweep
   }

@@ -47,7 +47,8 @@ sweep() {
 }
 # What it knows first, at once; then who holds a task's output, which takes a look at every descriptor
 # of the machine (tens of thousands beside a browser): one pass, each looked up in a set, not matched
-# against every pattern.
+# against every pattern. The server's end closed its terminals' masters: to who still holds one, it is
+# "/dev/pts/3 (deleted)", while a holder of "/dev/pts/3" is of a new terminal that took the number.
 sweep TERM
 outs=""
 for g in $groups; do eval "outs=\\"\\$outs \\$o_$g\\""; done
@@ -55,7 +56,7 @@ if [ -n "\${outs# }" ]; then
   holders=$(ls -l /proc/[0-9]*/fd/ 2>/dev/null | awk -v outs="$outs" '
     BEGIN { n = split(outs, o, " "); for (i = 1; i <= n; i++) want[o[i]] = 1 }
     /^\\/proc\\/[0-9]+\\/fd\\/?:$/ { split($0, d, "/"); pid = d[3]; next }
-    { t = $NF; gsub(/[^A-Za-z0-9_:\\/.-]/, "?", t); if (t in want) print pid }')
+    { t = $NF; if (t == "(deleted)") t = $(NF - 1); else if (t ~ /^\\/dev\\/pts\\//) next; gsub(/[^A-Za-z0-9_:\\/.-]/, "?", t); if (t in want) print pid }')
   for p in $holders; do kill -s TERM "$p" 2>/dev/null; done
 fi
 sweep CONT

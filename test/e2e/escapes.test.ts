@@ -28,8 +28,12 @@ interface Info extends Summary {
 }
 
 /** The escapes fixture prints six pids: five escapes (one with a cleared environment) and its own. */
-const startEscapes = async (s: Connected, name: string) => {
-  await s.structured("start_task", { command: fixture("escapes.sh"), name })
+const startEscapes = async (s: Connected, name: string, onTerminal = false) => {
+  await s.structured("start_task", {
+    command: fixture("escapes.sh"),
+    name,
+    ...(onTerminal && { terminal: true })
+  })
   const pids = await until(async () => {
     const { lines } = await s.structured<{ lines: Array<{ text: string }> }>("read_output", { name, since: 0 })
     return pidsIn(lines).length === 6 ? pidsIn(lines) : undefined
@@ -60,6 +64,15 @@ describe("escaped processes end however the server ends", () => {
   it("on SIGKILL, by the watchdog: marked ones, and one that cleared its environment but holds the output", async () => {
     const s = await connect()
     const pids = [...await startEscapes(s, "a"), ...await startEscapes(s, "b")]
+    process.kill(s.pid, "SIGKILL")
+    await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
+    expect(pids.filter(isAlive)).toEqual([])
+    await s.client.close().catch(() => {})
+  })
+
+  it("on SIGKILL, by the watchdog, on a terminal: the server's end closed it, and who holds it is still the task's", async () => {
+    const s = await connect()
+    const pids = await startEscapes(s, "tty", true)
     process.kill(s.pid, "SIGKILL")
     await until(() => (pids.some(isAlive) ? undefined : true), 5_000)
     expect(pids.filter(isAlive)).toEqual([])

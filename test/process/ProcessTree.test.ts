@@ -9,6 +9,7 @@ import { Effect, Exit, Layer, Scope } from "effect"
 import { spawn } from "node:child_process"
 import { it as plainIt } from "vitest"
 import { TaskmuxConfig } from "../../src/Config.ts"
+import * as ProcessTree from "../../src/process/ProcessTree.ts"
 import { TasksLayer } from "../../src/Server.ts"
 import { TaskRegistry } from "../../src/supervisor/TaskRegistry.ts"
 import { eventually, fixture, isAlive, pidsIn } from "../helpers.ts"
@@ -20,10 +21,15 @@ const registry = Effect.service(TaskRegistry)
 /** The escapes fixture prints six pids: five escapes and its own. */
 const ESCAPES = 6
 
-const startEscapes = (name: string, args: Array<string> = []) =>
+const startEscapes = (name: string, args: Array<string> = [], onTerminal = false) =>
   Effect.gen(function*() {
     const r = yield* registry
-    yield* r.start({ command: fixture("escapes.sh"), args, name })
+    yield* r.start({
+      command: fixture("escapes.sh"),
+      args,
+      name,
+      ...(onTerminal && { terminal: { cols: 120, rows: 40 } })
+    })
     const pids = yield* eventually(
       Effect.map(r.read(name, { since: 0 }), (p) => pidsIn(p.lines)),
       (pids) => pids.length === ESCAPES
@@ -72,6 +78,22 @@ describe("processes that left the task's process group", () => {
         assert.strictEqual(task.status, "exited")
         yield* allGone(pids)
       }))
+
+    // The terminal is closed once its leader has exited: its device is then "/dev/pts/N (deleted)" to whoever
+    // still holds it (the escape that cleared its environment), and is still the task's output.
+    for (const [how, args] of [["exits by itself", ["exit"]], ["is ended by a signal", []]] as const) {
+      it.effect(`end with the task on a terminal when its main process ${how}`, () =>
+        Effect.gen(function*() {
+          const r = yield* registry
+          for (let round = 0; round < 5; round++) {
+            const name = `tty-${args.length}-${round}`
+            const pids = yield* startEscapes(name, [...args], true)
+            if (args.length === 0) yield* r.signal(name, "SIGTERM")
+            yield* eventually(r.get(name), (t) => t.status !== "running")
+            yield* allGone(pids)
+          }
+        }))
+    }
 
     it.effect("one that cleared its environment but holds the output ends too, and the end is reported at once", () =>
       Effect.gen(function*() {
@@ -143,4 +165,66 @@ describe("processes that left the task's process group", () => {
     await Effect.runPromise(Scope.close(scope, Exit.void))
     assert.deepStrictEqual(pids.filter(isAlive), [])
   })
+
+  // A terminal task's leader exits, and nobody holds its terminal any more: the number is free, and the
+  // next terminal made (another supervisor's task, a person's login) takes it. The sweep after the exit is
+  // of the task's terminal, closed: "/dev/pts/N (deleted)" to who still holds it.
+  for (const masterOpen of [true, false]) {
+    plainIt(
+      masterOpen
+        ? "a terminal made after the task's closed, with its number, is not the task's"
+        : "who holds the task's terminal after it closed is the task's",
+      async () => {
+        const leader = spawn("true", [], { detached: true, stdio: "ignore" })
+        await new Promise((resolve) => leader.once("exit", resolve))
+        const holder = spawn("python3", ["-c", HOLDS_A_TERMINAL, masterOpen ? "open" : "close"], {
+          env: { PATH: process.env.PATH! },
+          stdio: ["ignore", "pipe", "inherit"]
+        })
+        const [device, pid] = await new Promise<Array<string>>((resolve) => {
+          let text = ""
+          holder.stdout.on("data", (chunk: Buffer) => {
+            text += chunk.toString()
+            if (text.split("\n").length > 2) resolve(text.split("\n"))
+          })
+        })
+        try {
+          // The task's terminal had this number (its leader, exited, had it).
+          const tree = ProcessTree.make({ pid: leader.pid!, outputs: [device], leaderExited: () => true, graceMs: 100 })
+          tree.leaderGone()
+          const ended = await Effect.runPromise(tree.sweep)
+          if (masterOpen) {
+            assert.deepStrictEqual(ended, [])
+            assert.isTrue(isAlive(Number(pid)))
+          } else {
+            await Effect.runPromise(allGone([Number(pid)]))
+          }
+        } finally {
+          holder.kill("SIGKILL")
+          if (isAlive(Number(pid))) process.kill(Number(pid), "SIGKILL")
+        }
+      }
+    )
+  }
 })
+
+/**
+ * Makes a terminal, prints its device and the pid of a child in a session of its own that holds it, and
+ * keeps the terminal open ("open") or closes it as a task's ends ("close").
+ */
+const HOLDS_A_TERMINAL = `
+import os, pty, sys, time
+master, slave = pty.openpty()
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    os.close(master)
+    os.dup2(slave, 1)
+    time.sleep(300)
+    os._exit(0)
+print(os.ttyname(slave), pid, sep="\\n", flush=True)
+os.close(slave)
+if sys.argv[1] == "close":
+    os.close(master)
+time.sleep(300)
+`
