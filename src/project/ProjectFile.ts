@@ -89,6 +89,7 @@ export class ProjectFileError extends Schema.TaggedError<ProjectFileError>()("Pr
 /** A Procfile: `name: command` per line, `#` comments; no readiness, no dependencies. */
 export const parseProcfile = (path: string, text: string): ProjectFile | ProjectFileError => {
   const entries: Array<[string, ProjectTaskDef]> = []
+  const lineOf = new Map<string, number>()
   for (const [i, raw] of text.split("\n").entries()) {
     const line = raw.trim()
     if (line === "" || line.startsWith("#")) continue
@@ -96,9 +97,21 @@ export const parseProcfile = (path: string, text: string): ProjectFile | Project
     if (match === null) {
       return new ProjectFileError({ path, line: i + 1, problem: "expected \"name: command\"" })
     }
-    entries.push([match[1]!, { command: match[2]! }])
+    const name = match[1]!
+    // The last one would win unseen (a task file's twice-given name is refused too).
+    const first = lineOf.get(name)
+    if (first !== undefined) {
+      return new ProjectFileError({
+        path,
+        line: i + 1,
+        task: name,
+        problem: `given twice (line ${first} too); each task needs a name of its own`
+      })
+    }
+    lineOf.set(name, i + 1)
+    entries.push([name, { command: match[2]! }])
   }
-  return withTasks(path, entries, () => undefined)
+  return withTasks(path, entries, (task) => lineOf.get(task))
 }
 
 /**

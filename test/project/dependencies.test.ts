@@ -55,4 +55,11 @@ describe("project file dependencies", () => {
     if (parsed instanceof ProjectFileError) throw new Error(parsed.message)
     expect([...parsed.tasks.keys()]).toEqual(["web", "worker"])
   })
+
+  it("a name a Procfile gives twice is refused at its second line, as a task file's is, not the last one taken", () => {
+    const parsed = parseProcfile("/p/Procfile", "web: npm start\nworker: node w.js\nweb: vite\n")
+    expect(parsed instanceof ProjectFileError ? parsed.message : "parsed").toBe(
+      "/p/Procfile:3 task \"web\": given twice (line 1 too); each task needs a name of its own"
+    )
+  })
 })
