@@ -45,19 +45,19 @@ export class NoSuchProjectTask extends Schema.TaggedError<NoSuchProjectTask>()("
   task: Schema.optionalKey(Schema.Struct({ status: Schema.String, pid: Schema.NullOr(Schema.Int) }))
 }) {
   override get message() {
-    if (this.task !== undefined) {
-      // The model means that task (its own, from before a compaction): it runs, or restart_task runs it again.
-      const { pid, status } = this.task
-      return `"${this.name}" is a task started with a command, not a project task: ${
-        status === "running" || status === "restarting"
-          ? `it is ${status} (pid ${pid}). restart_task runs it again; read_output shows what it printed.`
-          : `it is ${status}. restart_task { name: "${this.name}" } runs it again with its command.`
-      }`
-    }
+    // A task of that name: the model means it (its own, from before a compaction, or one the file has
+    // dropped since it started): how it is, and that restart_task runs it again.
+    const how = this.task === undefined ? "" : howItRuns(this.name, this.task)
     if (this.why !== undefined) {
       // The file is what to fix: said first.
       return `The project file is not usable, so "${this.name}" cannot be started by name: ${this.why}. ` +
-        "Fix the file, or pass a command."
+        "Fix the file, or pass a command." + (how === "" ? "" : ` The task "${this.name}" ${how}`)
+    }
+    if (how !== "") {
+      return this.known.length === 0
+        ? `"${this.name}" is a task started with a command, not a project task: it ${how}`
+        : `"${this.name}" is not a task of the project file now (its tasks: ${this.known.join(", ")}): ` +
+          `the task "${this.name}" ${how}`
     }
     return this.known.length === 0
       ? `start_task needs a command: "${this.name}" is not a project task, and the project defines none ` +
@@ -66,6 +66,11 @@ export class NoSuchProjectTask extends Schema.TaggedError<NoSuchProjectTask>()("
         `Project tasks: ${this.known.join(", ")}.`
   }
 }
+
+const howItRuns = (name: string, { pid, status }: { readonly status: string; readonly pid: number | null }) =>
+  status === "running" || status === "restarting"
+    ? `is ${status} (pid ${pid}). restart_task runs it again; read_output shows what it printed.`
+    : `is ${status}. restart_task { name: "${name}" } runs it again with its command.`
 
 export class DependencyFailed extends Schema.TaggedError<DependencyFailed>()("DependencyFailed", {
   name: Schema.String,

@@ -542,6 +542,32 @@ describe("project tasks", () => {
     })
   })
 
+  it("a task the file no longer gives, or gives in a file broken since, is not said to be one started with a command", async () => {
+    const dir = project({ "taskmux.yaml": "tasks:\n  job:\n    command: sleep 30\n  other:\n    command: sleep 30\n" })
+    await withProject(dir, async (s) => {
+      await s.structured("start_task", { name: "job" })
+      // Broken since: the file is what to fix, said first, then how the run is.
+      writeFileSync(
+        NodePath.join(dir, "taskmux.yaml"),
+        "tasks:\n  job:\n    command: sleep 30\n    depends_on: { other: started }\n"
+      )
+      expect(textOf(await s.call("start_task", { name: "job" }))).toMatch(
+        /^The project file is not usable, so "job" cannot be started by name: \S+taskmux\.yaml:4 task "job", depends_on: not a field of a task \(did you mean "dependsOn"\?\).*\. Fix the file, or pass a command\. The task "job" is running \(pid \d+\). restart_task runs it again; read_output shows what it printed\.$/
+      )
+      // Removed from the file since it started: not in it now, and how the run is.
+      writeFileSync(NodePath.join(dir, "taskmux.yaml"), "tasks:\n  other:\n    command: sleep 30\n")
+      expect(textOf(await s.call("start_task", { name: "job" }))).toBe(
+        `"job" is not a task of the project file now (its tasks: other): the task "job" is running (pid ${
+          (await s.structured<Listed>("list_tasks")).tasks.find((t) => t.name === "job")?.pid
+        }). restart_task runs it again; read_output shows what it printed.`
+      )
+      await s.structured("stop_task", { name: "job" })
+      expect(textOf(await s.call("start_task", { name: "job" }))).toMatch(
+        /^"job" is not a task of the project file now \(its tasks: other\): the task "job" is stopped\. restart_task \{ name: "job" \} runs it again with its command\.$/
+      )
+    })
+  })
+
   it("a chain beyond --max-tasks says how many tasks it needs, how many run, and the limit", async () => {
     const dir = await stackProject()
     await withProject(dir, async (s) => {
