@@ -42,6 +42,7 @@ export const inTerminalWords = (message: string, name: string): string => {
     )
     .replace(/\b(start|stop|restart|remove)_task\b/g, (_, command) => `\`taskmux ${command} ${task}\``)
     .replace(/\blist_tasks\b/g, "`taskmux ps`")
+    .replace(/\bread_output shows what it printed\b/g, `\`taskmux logs ${task}\` shows what it printed`)
     // Where a model's next read would start: a person's next command (logs) finds its own.
     .replace(/\n?\[nextCursor \d+\]/g, "")
 }

@@ -86,6 +86,15 @@ describe("a tool's error in a terminal's words", () => {
     // A task that went with its session runs again from a terminal too, as its session ran it.
     expect(inTerminalWords("restart_task or start_task { name: \"t\" } runs it again with its command: npm test", "t"))
       .toBe("`taskmux restart t` or `taskmux start t` runs it again with its command: npm test")
+    // `taskmux start NAME` of a task that runs, not the file's: what a person reads its output with.
+    expect(inTerminalWords(
+      "\"job\" is not a task of the project file now (its tasks: other): the task \"job\" is running (pid 9). " +
+        "restart_task runs it again; read_output shows what it printed.",
+      "job"
+    )).toBe(
+      "\"job\" is not a task of the project file now (its tasks: other): the task \"job\" is running (pid 9). " +
+        "`taskmux restart job` runs it again; `taskmux logs job` shows what it printed."
+    )
   })
 
   it("says a bad name as the name's fault, not as the arguments of a tool the person did not call", () => {
