@@ -55,7 +55,12 @@ export type ProjectTaskDef = typeof ProjectTaskDef.Type
 
 const TaskNameKey = Schema.String.check(Schema.isPattern(TASK_NAME))
 
-export const FileShape = Schema.Struct({ tasks: Schema.Record(TaskNameKey, ProjectTaskDef) })
+export const FileShape = Schema.Struct({
+  tasks: expected(
+    Schema.Record(TaskNameKey, ProjectTaskDef),
+    "a map of task names to their fields, such as tasks: { web: { command: npm run dev } }"
+  )
+})
 
 /** A task of the project, as start_task runs it: its cwd resolved against the file's directory (and `~`). */
 export interface ProjectTask extends ProjectTaskDef {
@@ -80,7 +85,7 @@ export class ProjectFileError extends Schema.TaggedError<ProjectFileError>()("Pr
     const where = [
       `${this.path}${this.line === undefined ? "" : `:${this.line}`}`,
       this.task === undefined ? "" : ` task "${this.task}"`,
-      this.field === undefined ? "" : `, ${this.field}`
+      this.field === undefined ? "" : `${this.task === undefined ? "" : ","} ${this.field}`
     ].join("")
     return `${where}: ${this.problem}`
   }

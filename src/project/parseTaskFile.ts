@@ -64,12 +64,15 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
       ...(lineOf(path_) !== undefined && { line: lineOf(path_)! }),
       ...(first === "tasks" && task !== undefined && { task: String(task) }),
       ...(field.length > 0 && { field: field.map(String).join(".") }),
+      ...(first === "tasks" && task === undefined && { field: "tasks" }),
       problem: data === null || typeof data !== "object" || !("tasks" in data)
         ? "expected a \"tasks:\" map of task names to { command, ... }"
         : issue === undefined
         ? "not a task file"
         : problemOf(
-          issue.message,
+          first === "tasks" && task === undefined && Array.isArray(tasks)
+            ? `${issue.message} (a list's "- name: ${listedName(tasks)}" is "${listedName(tasks)}:" here)`
+            : issue.message,
           path_,
           data,
           field.length === 1 ? "a task" : path_.length > 1 ? String(path_.at(-2)) : "the file"
@@ -139,6 +142,12 @@ const problemOf = (message: string, at: ReadonlyArray<PropertyKey>, data: unknow
   return at.length === 3 && ENV_FILE_FIELDS.has(String(at[2]))
     ? `${problem} (taskmux reads no env file: put the variables under env)`
     : problem
+}
+
+/** The name a list of tasks gives its first (`- name: web`), for the map's key it would be. */
+const listedName = (tasks: ReadonlyArray<unknown>): string => {
+  const name = isObject(tasks[0]) ? tasks[0].name : undefined
+  return typeof name === "string" && TASK_NAME.test(name) ? name : "web"
 }
 
 const ENV_FILE_FIELDS = new Set(["env_file", "envFile", "env-file", "envfile", "dotenv"])

@@ -142,4 +142,12 @@ describe("parseTaskFile", () => {
       /^\/p\/taskmux\.yaml:4 task "web", env_file: not a field of a task; its fields are command, .* \(taskmux reads no env file: put the variables under env\)$/
     )
   })
+
+  it("tasks: left empty, or written as a list, shows the map of names it needs", () => {
+    const needs = "expected a map of task names to their fields, such as tasks: { web: { command: npm run dev } }"
+    expect(problem("tasks:\n")).toBe(`/p/taskmux.yaml:1 tasks: ${needs}, got null`)
+    expect(problem("tasks:\n  - name: web\n    command: vite\n")).toBe(
+      `/p/taskmux.yaml:1 tasks: ${needs} (a list's "- name: web" is "web:" here), got [{"name":"web","command":"vite"}]`
+    )
+  })
 })
