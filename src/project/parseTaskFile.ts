@@ -136,6 +136,11 @@ const asWritten = (node: unknown): void => {
 
 /** What is wrong at `at`: a field that is none (with what it may have meant), or the schema's word and the value given. */
 const problemOf = (message: string, at: ReadonlyArray<PropertyKey>, data: unknown, owner: string): string => {
+  // `port: "5173"` (quoted as compose's ports are): the schema's `number | "any"` does not say to unquote it.
+  const quoted = at.length === 4 && at[2] === "waitFor" && at[3] === "port"
+    ? /^, got "(\d+)"$/.exec(gotAt(data, at))
+    : null
+  if (quoted !== null) return `expected a port number, unquoted (port: ${quoted[1]}), or "any"${quoted[0]}`
   const problem = issueMessage(message, at.at(-1) ?? "", owner)
   if (problem === message) return `${message}${gotAt(data, at)}`
   // Compose's `env_file` (and foreman's .env) is what such a person reaches for: what to do instead.

@@ -150,4 +150,10 @@ describe("parseTaskFile", () => {
       `/p/taskmux.yaml:1 tasks: ${needs} (a list's "- name: web" is "web:" here), got [{"name":"web","command":"vite"}]`
     )
   })
+
+  it("a waitFor.port written as text says to write the number unquoted", () => {
+    expect(problem("tasks:\n  web:\n    command: vite\n    waitFor: { port: \"5173\" }\n")).toBe(
+      "/p/taskmux.yaml:4 task \"web\", waitFor.port: expected a port number, unquoted (port: 5173), or \"any\", got \"5173\""
+    )
+  })
 })
