@@ -66,6 +66,29 @@ export const argv = (
     ? [SHELL, [...FLAGS, (terminal && process.platform === "linux" ? LINGER : "") + PREFIX + command]]
     : [command, [...args]]
 
+/**
+ * The longest string `exec` takes as one argument or environment entry, in bytes with its NUL: 32 pages on
+ * Linux (MAX_ARG_STRLEN; x86's pages are 4 KiB, others' may be 64 KiB); 2 MiB is past every system's
+ * (macOS takes 1 MiB in all). A start past it could only fail, and was kept as a failed task holding the
+ * whole of it: a 10 MB command made every list_tasks 10 MB and 11 s, and the supervisor's record 21 MB,
+ * written again at each start (each took 0.9 s instead of 0.1 s).
+ */
+const MAX_ARG_BYTES = process.platform === "linux" && (process.arch === "x64" || process.arch === "ia32")
+  ? 32 * 4096
+  : 2 * 1024 * 1024
+
+/** Whether a command, its args or an env entry of its own is longer than `exec` takes: it cannot run. */
+export const overArgLimit = (
+  command: string,
+  args: ReadonlyArray<string> | undefined,
+  env: Readonly<Record<string, string>> = {},
+  terminal = false
+): boolean => {
+  const [file, words] = argv(command, args, terminal)
+  return [file, ...words, ...Object.entries(env).map(([key, value]) => `${key}=${value}`)]
+    .some((word) => word.length >= MAX_ARG_BYTES / 3 && Buffer.byteLength(word) + 1 > MAX_ARG_BYTES)
+}
+
 /** A process's command line as the task gave it: `SHELL -c LINE`, the flags and traps left out. */
 export const withoutTraps = (commandLine: string): string => {
   for (const traps of [PREFIX, LINGER + PREFIX]) {

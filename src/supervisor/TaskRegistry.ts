@@ -18,7 +18,7 @@ import {
   NotATerminal,
   OneStream,
   ScreenUnavailable,
-  type SpawnFailed,
+  SpawnFailed,
   type StdinClosed,
   TaskAlreadyRunning,
   TaskNotFound,
@@ -43,6 +43,7 @@ import { pruneOldLogs } from "../output/LogFile.ts"
 import { type BufferedLine, OutputBuffer, type ReadOptions } from "../output/OutputBuffer.ts"
 import { EmulatorLoadFailed, type Screen } from "../output/TerminalScreen.ts"
 import * as ProcessTree from "../process/ProcessTree.ts"
+import { overArgLimit } from "../process/shellLine.ts"
 import { Watchdog } from "../process/Watchdog.ts"
 import { type GoneTask, goneTask, makeGoneTasks, type RemovedTask } from "./GoneTasks.ts"
 import { askedBy, endHint, ownerLeft } from "./hints.ts"
@@ -427,6 +428,9 @@ export class TaskRegistry extends Context.Service<TaskRegistry, {
         // A session's ~ is its client's home (a supervisor serves whoever connects).
         const home = viewer.env?.HOME
         const { cwd, line } = yield* checkPolicy(viewer.policy ?? config, request, viewer.cwd, home || undefined)
+        if (overArgLimit(request.command, request.args, request.env, request.terminal !== undefined)) {
+          return yield* new SpawnFailed({ command: line, code: "E2BIG", reason: "argument list too long" })
+        }
         const spec: TaskActor.TaskSpec = {
           command: request.command,
           args: request.args ?? null,

@@ -218,6 +218,27 @@ describe("taskmux over stdio", () => {
     await expectToolError("get_task", { name: "svc" }, /^Task "svc" was removed by remove_task from \S+ at \S+Z\./)
   })
 
+  it("refuses a command exec cannot take before it makes a task: no failed task holds its 10 MB", async () => {
+    const huge = "x".repeat(10 * 1024 * 1024)
+    await expectToolError(
+      "start_task",
+      { command: `echo ${huge}`, name: "huge" },
+      /^Could not start "echo x{190,}…": its command line is too long for the system/
+    )
+    await expectToolError(
+      "start_task",
+      { command: "true", name: "hugeenv", env: { BIG: huge } },
+      /too long for the system/
+    )
+    // It was kept as a failed task with the whole command: each list_tasks was 10 MB and took 11 s.
+    const started = Date.now()
+    const listed = await s.call("list_tasks")
+    expect(JSON.stringify(listed).length).toBeLessThan(100_000)
+    expect(Date.now() - started).toBeLessThan(2_000)
+    await expectToolError("get_task", { name: "huge" }, /^No task named "huge"/)
+    await expectToolError("get_task", { name: "hugeenv" }, /^No task named "hugeenv"/)
+  })
+
   it("answers every bad call with an error that names the problem, and keeps serving", async () => {
     await structured("start_task", { command: "sleep 300", name: "busy" })
     await expectToolError("start_task", { command: "sleep 1", name: "busy" }, /"busy" is already running \(pid \d+\)/)
