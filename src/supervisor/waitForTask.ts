@@ -384,16 +384,17 @@ export const waitForTask = Effect.fnUntraced(function*(
     // Silent for a while, not for a wait that looked once (timeoutMs: 0); and a task that printed
     // before the wait is no sign of a buffer holding its lines back (it printed those).
     if (performance.now() - startedAt < SILENT_AFTER_MS) return {}
+    const never = bytesAtStart === 0
+    // Its log lines on stderr, its ready line held in a buffer on stdout (C's printf on a pipe): whether
+    // the stderr lines came during the wait or before it (a start without waitFor, then a wait).
+    const stderrOnly = request.pattern !== undefined && now.terminal === null && now.buffer.receivedBytes > 0 &&
+      now.buffer.read({ stream: "stdout", since: now.buffer.runStart, tail: 1 }).lines.length === 0
     if (now.buffer.receivedBytes === bytesAtStart) {
       const stdinOpen = now.process?.isStdinOpen() ?? false
-      const never = bytesAtStart === 0
-      return { hint: silentHint(now, request.pattern !== undefined && never, never, stdinOpen) }
+      const silence = silentHint(now, request.pattern !== undefined && never, never, stdinOpen)
+      return { hint: stderrOnly && !never ? `${silence} ${stdoutSilentHint}` : silence }
     }
-    // Its log lines on stderr, its ready line held in a buffer on stdout (C's printf on a pipe).
-    const stdoutLines = now.buffer.read({ stream: "stdout", since: now.buffer.runStart, tail: 1 }).lines
-    return request.pattern !== undefined && now.terminal === null && stdoutLines.length === 0
-      ? { hint: stdoutSilentHint }
-      : {}
+    return stderrOnly ? { hint: stdoutSilentHint } : {}
   }
   let movedCheckedAt = startedAt
   for (;;) {

@@ -532,6 +532,23 @@ describe("summaries that show the cause", () => {
     await s.structured("stop_task", { name: "mixed" })
   })
 
+  it("the same server waited for after its stderr line came: the wait says stdout may be buffered, not only that it heard nothing", async () => {
+    await run({
+      command: "perl",
+      args: ["-e", "print STDERR \"[info] loading config\n\"; print \"Server ready\n\"; sleep 30"],
+      name: "mixedLater"
+    })
+    await until(async () =>
+      (await s.structured<{ totalLines: number }>("get_task", { name: "mixedLater" })).totalLines > 0 || undefined
+    )
+    const waited = await s.structured<Waited>("wait_for_task", { name: "mixedLater", pattern: "ready", timeoutMs: 800 })
+    expect(waited.timedOut).toBe(true)
+    expect(waited.hint).toMatch(
+      /^It printed nothing while this call waited\. It printed on stderr only, nothing on stdout: .* buffering it.*terminal: true/
+    )
+    await s.structured("stop_task", { name: "mixedLater" })
+  })
+
   it("a wait on a task paused by SIGSTOP says it is paused, not that it may buffer", async () => {
     await s.structured("start_task", {
       command: "python3",
