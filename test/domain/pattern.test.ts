@@ -58,6 +58,27 @@ describe("a pattern cannot stall the server", () => {
     expect(Date.now() - t0).toBeLessThan(2_000)
   })
 
+  it("matches a leading .* (\".*ready\") on a long line at once, as the pattern without it, which it means", () => {
+    // 32 KiB of a minified bundle or a JSON blob: V8 took over a second for ".*ready" from each position.
+    const long = "x".repeat(32 * 1024)
+    const t0 = Date.now()
+    for (const pattern of [".*ready", "(?i).*ready", ".*?ready", ".*.*ready|never"]) {
+      expect(compilePattern(pattern).test(long)).toBe(false)
+    }
+    expect(Date.now() - t0).toBeLessThan(200)
+    fc.assert(fc.property(
+      fc.constantFrom(".*", ".*?", ".*.*"),
+      fc.constantFrom("ready", "^ready", "(\\d+) ms$", "a|b", "", "(?<=x)y", "\\bok\\b", "(.)\\1"),
+      fc.stringMatching(/^[abdxy ok3ms^ready]{0,20}$/),
+      (lead, rest, line) => {
+        expect(compilePattern(`${lead}${rest}`).test(line)).toBe(new RegExp(`${lead}${rest}`).test(line))
+      }
+    ))
+    // Only a leading one: inside, and before a repeat, it is what it was.
+    expect(compilePattern("a.*b").source).toBe("a.*b")
+    expect(compilePattern("(.*)x").source).toBe("(.*)x")
+  })
+
   it("refuses one the linear engine cannot run (a lookahead, a backreference) that repeats a repeating group", () => {
     expect(() => compilePattern("(a+)+\\1$")).toThrow(RefusedPattern)
     expect(() => compilePattern("((?!x)\\w+)*$")).toThrow(/repeats a group that holds a repeat or a choice/)
