@@ -1,8 +1,10 @@
 /**
  * Turns read_output's pages into what a terminal or a pipe shows: each line once, in order. A line
  * still waiting for its newline (a prompt) comes in every page until it ends: it is shown as it grows
- * and finished in place, or shown again whole when another stream's line came in between.
+ * and finished in place, or shown again whole when another stream's line came in between; redrawn (a
+ * progress bar's next state), it is drawn over where a terminal shows it on one row, else shown again.
  */
+import { columnsOf } from "../domain/columns.ts"
 import type { OutputLine } from "./answers.ts"
 
 export type StreamName = "stdout" | "stderr" | "terminal"
@@ -39,11 +41,22 @@ export interface LineFormat {
   readonly piece: (stream: StreamName, text: string, start: boolean) => string
   /** Shown before the first line of run N (after a restart); nothing when absent. */
   readonly run?: (run: number) => string
+  /**
+   * The terminal's width, where the text goes to one: a partial line drawn again with other text (a
+   * progress bar) is drawn over in place, as the program drew it, where it took less than one row.
+   */
+  readonly columns?: number | undefined
 }
+
+// eslint-disable-next-line no-control-regex -- a piece's own colours, which take no column
+const COLOURS = /\u001b\[[0-9;]*m/g
+
+/** Back to the start of the row, and the row cleared: what draws a line over in place. */
+export const REDRAW = "\r\x1b[K"
 
 export class LinePrinter {
   /** The partial line shown without its newline. */
-  private open: { readonly stream: StreamName; readonly text: string } | undefined
+  private open: { readonly stream: StreamName; readonly text: string; readonly seq: number } | undefined
   /** The newest complete line shown: an answer that repeats one does not show it twice. */
   private shown = 0
   /** The stream of the newest line shown when it was cut at the line limit: the next line goes on with it. */
@@ -67,13 +80,13 @@ export class LinePrinter {
       if (open !== undefined && open.stream === line.stream && line.text.startsWith(open.text)) {
         out += this.format.piece(line.stream, line.text.slice(open.text.length), false)
       } else {
-        if (open !== undefined) out += "\n"
+        if (open !== undefined) out += this.drawnOver(open, line) ? REDRAW : "\n"
         if (line.run !== undefined && this.format.run !== undefined) out += this.format.run(line.run)
         out += this.format.piece(line.stream, line.text, !goesOn)
       }
       this.open = undefined
       if (line.partial) {
-        this.open = { stream: line.stream, text: line.text }
+        this.open = { stream: line.stream, text: line.text, seq: line.seq }
       } else {
         if (line.cut) this.cut = line.stream
         else out += "\n"
@@ -89,7 +102,17 @@ export class LinePrinter {
 
   /** Takes `text` as the partial line already on the screen (attach draws the screen first). */
   shownPartial(line: OutputLine | undefined): void {
-    this.open = line?.partial === true ? { stream: line.stream ?? "stdout", text: line.text } : undefined
+    this.open = line?.partial === true
+      ? { stream: line.stream ?? "stdout", text: line.text, seq: line.seq ?? -1 }
+      : undefined
+  }
+
+  /** Whether `line` is the open partial line redrawn, and a terminal shows that on one row to draw over. */
+  private drawnOver(open: NonNullable<LinePrinter["open"]>, line: FullLine): boolean {
+    const columns = this.format.columns
+    return columns !== undefined && line.run === undefined && open.seq === line.seq &&
+      open.stream === line.stream &&
+      columnsOf(this.format.piece(open.stream, open.text, true).replace(COLOURS, "")) < columns
   }
 
   /** Starts over: the task's output was replaced (a new start of a finished task numbers from 1). */

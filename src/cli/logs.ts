@@ -46,8 +46,9 @@ interface Printer {
  * Text: stderr lines marked "! " as read_output's text marks them, and red too on a terminal (the mark
  * stays: for whoever does not see red, and in what is copied).
  */
-export const textPrinter = (s: Style, colour: boolean): Printer =>
+export const textPrinter = (s: Style, colour: boolean, columns?: number): Printer =>
   new LinePrinter({
+    columns,
     piece: (stream: StreamName, text: string, start: boolean) => {
       if (stream !== "stderr") return text
       const marked = start ? `! ${text}` : text
@@ -130,7 +131,7 @@ export const logs = Effect.fn("cli.logs")(function*(client: TaskmuxClient, optio
   const s = style(io.colour)
   // Notes go to stderr, coloured where that is a terminal.
   const { name } = options
-  const printer = options.json ? jsonPrinter(!options.follow) : textPrinter(s, io.colour)
+  const printer = options.json ? jsonPrinter(!options.follow) : textPrinter(s, io.colour, io.columns)
   const read = (args: Record<string, unknown>) =>
     Effect.map(client.call<ReadAnswer>("read_output", { name, maxBytes: READ_BYTES, ...args }), (a) => a.structured)
 

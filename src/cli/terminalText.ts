@@ -17,7 +17,7 @@ export const visibleControls = (text: string): string =>
   })
 
 /**
- * Text as the CLI prints it: its own colours (SGR) and line ends pass, and every other control character
+ * Text as the CLI prints it: its own colours (SGR), line ends and a line drawn over (`\r ESC[K`) pass, and every other control character
  * is made visible. What it prints quotes tasks' output, names and commands, and whatever got past the
  * cleaning on the way must not retitle the person's terminal, write its clipboard or clear it. (attach
  * alone writes a program's terminal output as it is: that is what it is for.)
@@ -28,7 +28,7 @@ export const shownSafely = (text: string): string =>
 // eslint-disable-next-line no-control-regex -- they are what it finds
 const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/
 // eslint-disable-next-line no-control-regex -- the same, and the colours and line ends that pass
-const UNSAFE_OR_OURS = /\u001b\[[0-9;]*m|\r\n|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
+const UNSAFE_OR_OURS = /\u001b\[[0-9;]*m|\r\n|\r\u001b\[K|[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
 
 /** The text, or as much of it as fits in `room` columns with "…" after it; never half a character. */
 export const fitColumns = (text: string, room: number): string => {

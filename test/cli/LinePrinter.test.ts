@@ -57,6 +57,36 @@ describe("LinePrinter", () => {
     )
   })
 
+  it("draws a redrawn partial line (a progress bar) over in place on a terminal, where it takes one row; in a pipe, each state on a line", () => {
+    const bar = (percent: number, extra: Record<string, unknown> = {}) => ({
+      text: `progress ${percent}%`,
+      seq: 2,
+      partial: true,
+      ...extra
+    })
+    const p = textPrinter(plain, false, 80)
+    expect(p.page([{ text: "start", seq: 1 }, bar(10)])).toBe("start\nprogress 10%")
+    expect(p.page([bar(20)])).toBe("\r\x1b[Kprogress 20%")
+    expect(p.page([{ text: "progress 100%", seq: 2 }, { text: "done" }])).toBe("\r\x1b[Kprogress 100%\ndone\n")
+    // stderr's mark is drawn again with it, and counts in its width.
+    const e = textPrinter(colours, true, 80)
+    expect(e.page([bar(1, { stream: "stderr" })]) + e.page([bar(2, { stream: "stderr" })])).toBe(
+      "\x1b[31m! progress 1%\x1b[39m\r\x1b[K\x1b[31m! progress 2%\x1b[39m"
+    )
+    // A partial line that wraps on the terminal is shown again below it: a row cleared would leave the rest.
+    const narrow = textPrinter(plain, false, 12)
+    expect(narrow.page([bar(10)]) + narrow.page([bar(20)])).toBe("progress 10%\nprogress 20%")
+    // Another stream's line in between: shown again whole, as before.
+    const q = textPrinter(plain, false, 80)
+    expect(q.page([{ text: "Name? ", seq: 1, partial: true }])).toBe("Name? ")
+    expect(q.page([{ text: "warning", seq: 1, stream: "stderr" }, { text: "Name: Bob", partial: true }])).toBe(
+      "\n! warning\nName: Bob"
+    )
+    // In a pipe there is no row to draw over.
+    const piped = printer()
+    expect(piped.page([bar(10)]) + piped.page([bar(20)])).toBe("progress 10%\nprogress 20%")
+  })
+
   it("ends a partial line with a newline at the end of the output", () => {
     const p = printer()
     expect(p.page([{ text: ">>> ", seq: 3, partial: true }])).toBe(">>> ")
