@@ -55,8 +55,12 @@ const NAMED = /\b[A-Z]\w*(Error|Exception)\b/
 /** A caret line under an echoed source line (Node's uncaught throw, compilers): the echo is code, not a message. */
 const CARET = /^\s*[\^~]+\s*$/
 
-/** A traceback's first line: says one came, not why; the why is its last line, a cause of its own. */
-const TRACEBACK_HEADER = /^\s*Traceback \(most recent call last\):\s*$/
+/**
+ * A traceback's first line, and Python's sentence between two chained ones: each says one came, not why;
+ * the why is a traceback's last line, a cause of its own.
+ */
+const TRACEBACK_HEADER =
+  /^\s*(?:Traceback \(most recent call last\)|The above exception was the direct cause of the following exception|During handling of the above exception, another exception occurred):\s*$/
 
 export const looksLikeError = (text: string): boolean =>
   (FAILURE.test(text) || NAMED.test(text)) && !NO_FAILURE.test(text) && !FRAME.test(text)

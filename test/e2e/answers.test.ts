@@ -354,6 +354,24 @@ describe("summaries that show the cause", () => {
     expect((waited.errorLines ?? []).map((l) => l.text)).not.toContain("Traceback (most recent call last):")
   })
 
+  it("a chained Python traceback: the first exception's message, not the sentence that joins the two", async () => {
+    const { waited } = await run({
+      command: "python3",
+      args: [
+        "-c",
+        "def load():\n  try:\n    open('/nonexistent/config.yaml')\n  except OSError as e:\n" +
+        "    raise RuntimeError('could not load config') from e\n" +
+        "def a(): load()\ndef b(): a()\ndef c(): b()\nc()"
+      ],
+      name: "py-chained",
+      waitFor: { exit: true }
+    })
+    expect(waited.lastLines.at(-1)).toBe("RuntimeError: could not load config")
+    expect((waited.errorLines ?? []).map((l) => l.text)).toEqual([
+      "FileNotFoundError: [Errno 2] No such file or directory: '/nonexistent/config.yaml'"
+    ])
+  })
+
   it("a failing tsc build: the first errors, then its count", async () => {
     const dir = tempDir({
       "a.ts": "export const port: number = \"3000\"\n",
