@@ -303,9 +303,11 @@ export const waitForTask = Effect.fnUntraced(function*(
   const hintOf = (now: TaskState, elsewhere: PortProbe.Elsewhere | undefined): { hint?: string } => {
     // A prompt it shows now says more than an earlier line that matched (a REPL waiting for input).
     // The last line (a tail of one gives the last whole line and, after it, a partial one).
-    const last = now.buffer.read({ tail: 1, transform: cleanFor(now) }).lines.at(-1)
-    // A partial line of escapes alone (a TUI hiding its cursor, a synchronized-output mark) shows nothing to answer.
-    if (last?.partial === true && last.text.trim() !== "" && !isFinished(now.status)) {
+    const tail = now.buffer.read({ tail: 1, transform: cleanFor(now) }).lines
+    const last = tail.at(-1)
+    // A partial line of escapes alone (a TUI hiding its cursor, a synchronized-output mark) shows nothing to
+    // answer; nor does the end of one longer than the line limit (a minified bundle, a JSON blob), no prompt.
+    if (last?.partial === true && last.text.trim() !== "" && !isFinished(now.status) && tail.at(-2)?.cut !== true) {
       // Redrawn in place as it goes (a progress bar), it is no prompt; and a state it passed through
       // was never a line to match.
       const raw = now.buffer.read({ tail: 1 }).lines.at(-1)?.text ?? ""

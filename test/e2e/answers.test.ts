@@ -567,6 +567,21 @@ describe("summaries that show the cause", () => {
     await s.structured("stop_task", { name: "mixedLater" })
   })
 
+  it("a wait on a task whose last line, longer than the line limit, has no newline yet does not call it a prompt", async () => {
+    await run({
+      command: "python3",
+      args: ["-c", "import sys, time; sys.stdout.write('x' * 20000); sys.stdout.flush(); time.sleep(30)"],
+      name: "blob"
+    })
+    await until(async () =>
+      (await s.structured<{ totalLines: number }>("get_task", { name: "blob" })).totalLines >= 2 || undefined
+    )
+    const waited = await s.structured<Waited>("wait_for_task", { name: "blob", pattern: "ready", timeoutMs: 500 })
+    expect(waited.timedOut).toBe(true)
+    expect(waited.hint ?? "").not.toMatch(/prompt|send_input/)
+    await s.structured("stop_task", { name: "blob" })
+  })
+
   it("a wait on a task paused by SIGSTOP says it is paused, not that it may buffer", async () => {
     await s.structured("start_task", {
       command: "python3",
