@@ -4,7 +4,7 @@
  * for a project that has such a file, not at every start-up.
  */
 import { Schema } from "effect"
-import { type Document, isMap, isScalar, LineCounter, parseDocument } from "yaml"
+import { type Document, isMap, isScalar, LineCounter, type Pair, parseDocument } from "yaml"
 import { gotAt, issueMessage, standardIssues } from "../domain/argumentIssues.ts"
 import { TASK_NAME, TASK_NAME_RULE } from "../domain/Task.ts"
 import { isObject } from "../mcp/json.ts"
@@ -17,6 +17,17 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const syntax = doc.errors[0]
+  if (syntax?.code === "DUPLICATE_KEY") {
+    const twice = taskGivenTwice(doc, syntax.pos[0])
+    if (twice !== undefined) {
+      return new ProjectFileError({
+        path,
+        line: lines.linePos(syntax.pos[0]).line,
+        task: twice.name,
+        problem: `given twice (line ${lines.linePos(twice.first).line} too); each task needs a name of its own`
+      })
+    }
+  }
   if (syntax !== undefined) {
     return new ProjectFileError({
       path,
@@ -132,6 +143,21 @@ const asWritten = (node: unknown): void => {
   if (typeof node.value === "number" || typeof node.value === "bigint" || typeof node.value === "boolean") {
     node.value = node.source
   }
+}
+
+/** The task whose name is given again at `at` (a key of `tasks`), and where it was first given. */
+const taskGivenTwice = (doc: Document, at: number): { readonly name: string; readonly first: number } | undefined => {
+  const tasks = doc.get("tasks", true)
+  if (!isMap(tasks)) return undefined
+  const keyAt = (pair: Pair) => isScalar(pair.key) ? pair.key : undefined
+  const again = tasks.items.find((pair) => {
+    const range = keyAt(pair)?.range
+    return range != null && range[0] <= at && at < range[1]
+  })
+  const name = again === undefined ? undefined : keyAt(again)?.value
+  const first = tasks.items.find((pair) => keyAt(pair)?.value === name)
+  const range = first === undefined ? undefined : keyAt(first)?.range
+  return typeof name === "string" && range != null ? { name, first: range[0] } : undefined
 }
 
 /** What is wrong at `at`: a field that is none (with what it may have meant), or the schema's word and the value given. */

@@ -41,6 +41,8 @@ export class NoSuchProjectTask extends Schema.TaggedError<NoSuchProjectTask>()("
   why: Schema.optionalKey(Schema.String),
   /** The project's directory, where a task file would be. */
   dir: Schema.optionalKey(Schema.String),
+  /** Its task file, when it has one (which may define none: an empty Procfile). */
+  file: Schema.optionalKey(Schema.String),
   /** A task started with a command holds the name: how it is. */
   task: Schema.optionalKey(Schema.Struct({ status: Schema.String, pid: Schema.NullOr(Schema.Int) }))
 }) {
@@ -60,8 +62,9 @@ export class NoSuchProjectTask extends Schema.TaggedError<NoSuchProjectTask>()("
           `the task "${this.name}" ${how}`
     }
     return this.known.length === 0
-      ? `start_task needs a command: "${this.name}" is not a project task, and the project defines none ` +
-        `(a taskmux.yaml or Procfile in ${this.dir ?? "the project directory"} would).`
+      ? `start_task needs a command: "${this.name}" is not a project task, and ` + (this.file === undefined
+        ? `the project defines none (a taskmux.yaml or Procfile in ${this.dir ?? "the project directory"} would).`
+        : `${this.file} defines none.`)
       : `start_task needs a command, or the name of a project task: "${this.name}" is not one. ` +
         `Project tasks: ${this.known.join(", ")}.`
   }
@@ -244,6 +247,7 @@ export const startProjectTask = Effect.fnUntraced(function*(
       name,
       known: [...tasks.keys()],
       dir: state.dir,
+      ...(state.file !== undefined && { file: state.file.path }),
       ...(existing !== undefined && { task: { status: existing.status, pid: existing.pid } }),
       ...(state.error !== undefined && { why: state.error.message })
     })

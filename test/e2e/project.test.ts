@@ -489,6 +489,15 @@ describe("project tasks", () => {
     )
   })
 
+  it("a Procfile that defines no task (comments only) is named as the file that defines none", async () => {
+    const dir = project({ Procfile: "# web: npm start\n\n" })
+    await withProject(dir, async (s) => {
+      expect(textOf(await s.call("start_task", { name: "web" }))).toBe(
+        `start_task needs a command: "web" is not a project task, and ${NodePath.join(dir, "Procfile")} defines none.`
+      )
+    })
+  })
+
   it("a command started under a project task's name says that it runs instead of the file's task", async () => {
     const dir = project({
       "taskmux.json": JSON.stringify({ tasks: { repl: { command: "python3 -q", terminal: true } } })

@@ -62,4 +62,23 @@ describe("project file dependencies", () => {
       "/p/Procfile:3 task \"web\": given twice (line 1 too); each task needs a name of its own"
     )
   })
+
+  it("a name a task file gives twice is said so, naming the task and its first line, in YAML and in JSON", () => {
+    const yaml = parse("tasks:\n  web:\n    command: npm start\n  web:\n    command: vite\n")
+    expect(yaml instanceof ProjectFileError ? yaml.message : "parsed").toBe(
+      "/p/taskmux.yaml:4 task \"web\": given twice (line 2 too); each task needs a name of its own"
+    )
+    const json = parseTaskFile(
+      "/p/taskmux.json",
+      "{\n  \"tasks\": {\n    \"web\": { \"command\": \"npm start\" },\n    \"web\": { \"command\": \"vite\" }\n  }\n}\n"
+    )
+    expect(json instanceof ProjectFileError ? json.message : "parsed").toBe(
+      "/p/taskmux.json:4 task \"web\": given twice (line 3 too); each task needs a name of its own"
+    )
+    // A field given twice is the parser's word, at its line.
+    const field = parse("tasks:\n  web:\n    command: npm start\n    command: vite\n")
+    expect(field instanceof ProjectFileError ? field.message : "parsed").toBe(
+      "/p/taskmux.yaml:4: Map keys must be unique"
+    )
+  })
 })

@@ -202,7 +202,7 @@ export const readOutput = tool<typeof readInput.Type, ReadOutput>({
         : "",
       o.dropped > 0
         ? paging
-          ? `${plural(o.dropped, "line")} dropped before being read`
+          ? `${plural(o.dropped, "line")} dropped before being read (get_task's logFile has them)`
           : `${
             o.dropped === 1 ? "the oldest line is" : `the ${o.dropped} oldest lines are`
           } no longer held (get_task's logFile has them)`
