@@ -91,6 +91,15 @@ export class ProjectFileError extends Schema.TaggedError<ProjectFileError>()("Pr
   }
 }
 
+/** A task's name given again at `line`, first at `firstLine`: in a Procfile and a task file alike. */
+export const givenTwice = (path: string, line: number, task: string, firstLine: number) =>
+  new ProjectFileError({
+    path,
+    line,
+    task,
+    problem: `given twice (line ${firstLine} too); each task needs a name of its own`
+  })
+
 /** A Procfile: `name: command` per line, `#` comments; no readiness, no dependencies. */
 export const parseProcfile = (path: string, text: string): ProjectFile | ProjectFileError => {
   const entries: Array<[string, ProjectTaskDef]> = []
@@ -105,14 +114,7 @@ export const parseProcfile = (path: string, text: string): ProjectFile | Project
     const name = match[1]!
     // The last one would win unseen (a task file's twice-given name is refused too).
     const first = lineOf.get(name)
-    if (first !== undefined) {
-      return new ProjectFileError({
-        path,
-        line: i + 1,
-        task: name,
-        problem: `given twice (line ${first} too); each task needs a name of its own`
-      })
-    }
+    if (first !== undefined) return givenTwice(path, i + 1, name, first)
     lineOf.set(name, i + 1)
     entries.push([name, { command: match[2]! }])
   }

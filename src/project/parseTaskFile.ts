@@ -4,11 +4,11 @@
  * for a project that has such a file, not at every start-up.
  */
 import { Schema } from "effect"
-import { type Document, isMap, isScalar, LineCounter, type Pair, parseDocument } from "yaml"
+import { type Document, isMap, isScalar, LineCounter, parseDocument } from "yaml"
 import { gotAt, issueMessage, standardIssues } from "../domain/argumentIssues.ts"
 import { TASK_NAME, TASK_NAME_RULE } from "../domain/Task.ts"
 import { isObject } from "../mcp/json.ts"
-import { FileShape, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
+import { FileShape, givenTwice, type ProjectFile, ProjectFileError, withTasks } from "./ProjectFile.ts"
 
 // A misspelt field (`dependOn`) is an error, not silently ignored.
 const decode = (data: unknown) => Schema.decodeUnknownExit(FileShape)(data, { onExcessProperty: "error" })
@@ -17,16 +17,9 @@ export const parseTaskFile = (path: string, text: string): ProjectFile | Project
   const lines = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
   const syntax = doc.errors[0]
-  if (syntax?.code === "DUPLICATE_KEY") {
-    const twice = taskGivenTwice(doc, syntax.pos[0])
-    if (twice !== undefined) {
-      return new ProjectFileError({
-        path,
-        line: lines.linePos(syntax.pos[0]).line,
-        task: twice.name,
-        problem: `given twice (line ${lines.linePos(twice.first).line} too); each task needs a name of its own`
-      })
-    }
+  const twice = syntax?.code === "DUPLICATE_KEY" ? taskGivenTwice(doc, syntax.pos[0]) : undefined
+  if (twice !== undefined) {
+    return givenTwice(path, lines.linePos(syntax!.pos[0]).line, twice.name, lines.linePos(twice.first).line)
   }
   if (syntax !== undefined) {
     return new ProjectFileError({
@@ -149,15 +142,12 @@ const asWritten = (node: unknown): void => {
 const taskGivenTwice = (doc: Document, at: number): { readonly name: string; readonly first: number } | undefined => {
   const tasks = doc.get("tasks", true)
   if (!isMap(tasks)) return undefined
-  const keyAt = (pair: Pair) => isScalar(pair.key) ? pair.key : undefined
-  const again = tasks.items.find((pair) => {
-    const range = keyAt(pair)?.range
-    return range != null && range[0] <= at && at < range[1]
-  })
-  const name = again === undefined ? undefined : keyAt(again)?.value
-  const first = tasks.items.find((pair) => keyAt(pair)?.value === name)
-  const range = first === undefined ? undefined : keyAt(first)?.range
-  return typeof name === "string" && range != null ? { name, first: range[0] } : undefined
+  const again = tasks.items.find(({ key }) =>
+    isScalar(key) && key.range != null && key.range[0] <= at && at < key.range[1]
+  )
+  const name = isScalar(again?.key) ? again.key.value : undefined
+  const first = typeof name === "string" ? findKey(tasks, name) : undefined
+  return first === undefined ? undefined : { name: name as string, first: first[0] }
 }
 
 /** What is wrong at `at`: a field that is none (with what it may have meant), or the schema's word and the value given. */
