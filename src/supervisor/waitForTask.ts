@@ -242,14 +242,14 @@ export const waitForTask = Effect.fnUntraced(function*(
     const inputs = now.terminal === null ? [input] : [input, "/dev/tty"]
     return (now.process?.members() ?? []).some((m) => m.live && procfs.readsInput(m.pid, inputs))
   }
+  /** Enter as send_input types it, quoted: a newline on pipes, a carriage return on a terminal. */
+  const enterOf = (now: TaskState) => now.terminal === null ? "\"\\n\"" : "\"\\r\""
   /** What to do about a prompt: answer it, or ask the person it is for; quit a pager; type a REPL a command. */
   const inputHint = (now: TaskState, prompt: string): { hint: string } =>
     pagerHint(now, prompt) ?? (now.screen?.fullScreen === true ? fullScreenKeysHint : undefined) ??
       replHint(now, prompt) ?? {
       hint: `It waits for input at a prompt (${JSON.stringify(tailOf(prompt, 80))}), and nothing comes until ` +
-        `someone answers: send_input answers it (the answer, then ${
-          now.terminal === null ? "\"\\n\"" : "\"\\r\""
-        } for ` +
+        `someone answers: send_input answers it (the answer, then ${enterOf(now)} for ` +
         `Enter), or ${now.terminal === null ? "eof: true" : "\"\\u0003\" (Ctrl-C)"} ends it. ` +
         (/pass(word|phrase)|token|secret|\bPIN\b|otp|verification code/i.test(prompt)
           ? "It asks for a secret: ask the user to type it themselves (taskmux attach, or the page) rather than " +
@@ -262,9 +262,7 @@ export const waitForTask = Effect.fnUntraced(function*(
     REPL_PROMPT.test(text.trim())
       ? {
         hint: `It waits for a command at its prompt (${JSON.stringify(tailOf(text, 80))}): send_input types one ` +
-          `(the line, then ${
-            now.terminal === null ? "\"\\n\"" : "\"\\r\""
-          }); its own quit (exit, exit(), .exit, \\q) ` +
+          `(the line, then ${enterOf(now)}); its own quit (exit, exit(), .exit, \\q) ` +
           "or send_input { eof: true } ends it. Waiting again would wait at the same prompt."
       }
       : undefined
