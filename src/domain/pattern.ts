@@ -192,8 +192,37 @@ const repeatsAChoice = (source: string): boolean => {
   return false
 }
 
-/** `RegExp.test` without the `g`/`y` flags' memory of the last match. */
+/** Lines shorter than this are matched as they are: no pattern is slow on them. */
+const LONG_LINE = 1_024
+/** A test of one long line that took longer than this moves the pattern to the linear engine for long lines. */
+const SLOW_MS = 2
+
+/**
+ * Each pattern that was slow on a long line, with its linear-time twin (or null where the engine cannot
+ * run it). A pattern that scans on from each position ("(\w+)\s+ready", "(.*) ready") costs V8's
+ * backtracking engine the square of a line's length without a single backtrack it counts: 35 ms for an
+ * 8 KiB piece, seconds of every session's time for a wait on a megabyte printed without a newline. The
+ * linear engine takes 0.5 ms for any pattern there, but 100 times the backtracking one's time on the
+ * lines patterns usually meet, so only a pattern found slow moves, and only for long lines.
+ */
+const slow = new WeakMap<RegExp, RegExp | null>()
+
+/** `RegExp.test` without the `g`/`y` flags' memory of the last match, on the engine that suits the line. */
 export const matchOnce = (pattern: RegExp, text: string) => {
-  pattern.lastIndex = 0
-  return pattern.test(text)
+  const twin = text.length < LONG_LINE ? undefined : slow.get(pattern)
+  const running = twin ?? pattern
+  running.lastIndex = 0
+  if (text.length < LONG_LINE || twin !== undefined) return running.test(text)
+  const t0 = performance.now()
+  const found = pattern.test(text)
+  if (performance.now() - t0 > SLOW_MS) slow.set(pattern, linearTwin(pattern))
+  return found
+}
+
+const linearTwin = (pattern: RegExp): RegExp | null => {
+  try {
+    return new RegExp(pattern.source, `${pattern.flags}l`)
+  } catch {
+    return null
+  }
 }
