@@ -270,7 +270,7 @@ export const helpText = (): string =>
     "",
     "Usage: taskmux [options]     (a client launches it; it speaks MCP on stdin/stdout, served by the",
     "                             project's supervisor, which it starts when none runs)",
-    "       taskmux ps | logs NAME [-f] | stop NAME | restart NAME | start NAME | remove NAME | attach NAME | ui",
+    "       taskmux ps | logs NAME [-f] | stop NAME | restart NAME | start NAME | remove NAME | wait NAME | attach NAME | ui",
     "                             (the same tasks, from a terminal: taskmux help lists the commands",
     "                             and their exit codes; taskmux ps --help says more of one)",
     "",

@@ -8,6 +8,7 @@ import { chownSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
+import { CLI_COMMANDS } from "../src/cli/commandNames.ts"
 import { defaultLogDir, defaults, helpText, options, parseCommandLine, TaskmuxConfig } from "../src/Config.ts"
 
 /** Starts the config as main does: flags over the environment; the error's message, or "ok". */
@@ -77,6 +78,13 @@ describe("every option is listed with its variable and default", () => {
       expect(line, o.flag).toBeDefined()
       expect(line).toContain(`[${o.env}]`)
       if (shown(o) !== undefined) expect(line).toContain(`(${shown(o)})`)
+    }
+  })
+
+  it("with every command in --help's usage line, wait included", () => {
+    const usage = helpText().split("\n").find((l) => l.trimStart().startsWith("taskmux ps"))!
+    for (const command of CLI_COMMANDS) {
+      expect(usage.split(" | ").map((c) => c.replace(/^.*taskmux /, "").split(" ")[0]), command).toContain(command)
     }
   })
 
