@@ -37,6 +37,8 @@ export const mcpRoute = (run: PageRunner, viewers: (change: 1 | -1) => void) => 
           error: { code: ErrorCode.InternalError, message: goneText("MCP over HTTP") }
         }))
       }
+      // The SDK's answers (and the stream's) carry what every answer of the listener does: merged into theirs.
+      for (const [name, value] of Object.entries(securityHeaders)) response.setHeader(name, value)
       return served.handle(request, response)
     },
     /** If it was loaded: its goodbye said (a 2026-07-28 listen is told it ends), then its close begun. */

@@ -333,6 +333,16 @@ describe("MCP over HTTP at /mcp", () => {
     expect(JSON.parse(served.body).result.tools).toHaveLength(10)
   })
 
+  it("answers at /mcp with the headers every answer of the listener carries: its Content-Security-Policy and no-referrer", async () => {
+    const { answer } = await rawSession()
+    const refused = await send(page, { headers: { ...json, ...bearer() }, body: "{" })
+    for (const served of [answer, refused]) {
+      expect(served.headers["content-security-policy"]).toMatch(/^default-src 'none'.*frame-ancestors 'none'$/)
+      expect(served.headers["referrer-policy"]).toBe("no-referrer")
+      expect(served.headers["x-content-type-options"]).toBe("nosniff")
+    }
+  })
+
   it("answers a body it cannot take (too large, not JSON, not JSON's type) with its status and a sentence, and goes on serving", async () => {
     const post = (body: string, type = "application/json") =>
       send(page, {
