@@ -50,9 +50,10 @@ const FLAGS = BASH === undefined ? ["-c"] : ["--norc", "--posix", "-c"]
  * and can print no more (EIO). So there the shell does not die of a SIGTERM at once: after its
  * foreground command ends (a launcher, `npm run`, may end at once and leave its program draining), it
  * waits until no other process of its session is left, then dies of the SIGTERM as before. A stop's
- * grace still ends with SIGKILL for all.
+ * grace still ends with SIGKILL for all. A process that ends between the look and its read is passed
+ * over in silence: the shell's error went to the task's terminal, one line a process, as its output.
  */
-const LINGER = `trap 'trap - TERM;while :;do o=;for f in /proc/[0-9]*/stat;do read -r l <"$f"||continue;` +
+const LINGER = `trap 'trap - TERM;while :;do o=;for f in /proc/[0-9]*/stat;do read -r l 2>/dev/null <"$f"||continue;` +
   `set -- \${l##*) };[ "$4" = $$ ]&&[ "$1" != Z ]&&[ "\${f#/proc/}" != "$$/stat" ]&&o=1&&break;done;` +
   `[ -z "$o" ]&&break;sleep 0.05;done;kill -TERM $$' TERM;`
 

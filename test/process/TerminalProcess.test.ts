@@ -173,6 +173,23 @@ describe("terminal tasks (real programs on a pseudo-terminal)", () => {
         assert.include(lines.map((l) => l.text).join("\n"), "drained")
       }))
 
+    it.effect("a shell line's shell waits out a draining program without writing on its terminal", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        // Short-lived processes come and go while it drains: one that ends between the shell's look at
+        // /proc and its read of that process must say nothing. A launcher before it ends at once, as npm does.
+        yield* r.start({
+          command: `sh -c '"$0" & trap "exit 143" TERM; wait' ${fixture("drain-churn.sh")}`,
+          name: "churn",
+          terminal
+        })
+        yield* waitForText("churn", /^up$/)
+        yield* r.stop("churn", { graceMs: 5000 })
+        const texts = (yield* outputOf("churn")).map((l) => l.text)
+        assert.include(texts, "drained")
+        assert.deepStrictEqual(texts.filter((t) => t.includes("/proc/")), [])
+      }))
+
     it.effect("stop ends a tree that ignores TERM and HUP, escalating to SIGKILL", () =>
       Effect.gen(function*() {
         const r = yield* registry
