@@ -16,10 +16,10 @@
  * Why the traps: any shell dies at once of a SIGHUP, SIGUSR1 or SIGUSR2 meant to make a server reload,
  * and the task with it. The traps give the bash rule to these (and, without bash, to SIGINT and
  * SIGQUIT too, the best a trap can do): after a foreground command ends, the shell dies of the signal
- * only if the command did (status 128 + its number), else it goes on with the line. SIGTERM is left
- * alone on pipes: the shell ends at once, as a stop wants; on a terminal it ends once the rest of its
- * session has (see LINGER). Traps set to a command are reset in the children,
- * so programs get the default handling as before.
+ * only if the command did (status 128 + its number), else it goes on with the line. SIGTERM ends the
+ * line: on pipes the shell ends once its foreground command has, with its status (see ENDING); on a
+ * terminal once the rest of its session has (see LINGER). Traps set to a command are reset in the
+ * children, so programs get the default handling as before.
  */
 import { existsSync } from "node:fs"
 import { constants } from "node:os"
@@ -39,6 +39,16 @@ const TRAPPED: ReadonlyArray<Trapped> = BASH === undefined
   ? ["INT", "QUIT", "HUP", "USR1", "USR2"]
   : ["HUP", "USR1", "USR2"]
 
+const TERMINATED = 128 + constants.signals.SIGTERM
+
+/**
+ * A stop's SIGTERM reaches the shell and its program together. Untrapped, the shell died of it at once,
+ * and the task read "killed by SIGTERM" whatever its program did (a server that cleaned up and exited 0,
+ * or a signal_task SIGTERM it handled, which is then `exited`): the trap runs once the foreground command
+ * has ended (POSIX defers it), and the shell ends as the command did, running nothing more of the line.
+ */
+const ENDING = `trap 's=$?;trap - TERM;[ $s = ${TERMINATED} ]&&kill -TERM $$;exit $s' TERM;`
+
 /** On the same line as the command, so the shell's error messages keep their line numbers. */
 const PREFIX = TRAPPED.map(reraise).join("")
 
@@ -49,13 +59,14 @@ const FLAGS = BASH === undefined ? ["-c"] : ["--norc", "--posix", "-c"]
  * every program of the line gets SIGHUP (most die of it at once, mid-way through their SIGTERM shutdown)
  * and can print no more (EIO). So there the shell does not die of a SIGTERM at once: after its
  * foreground command ends (a launcher, `npm run`, may end at once and leave its program draining), it
- * waits until no other process of its session is left, then dies of the SIGTERM as before. A stop's
+ * waits until no other process of its session is left, then ends as that command did (see ENDING). A stop's
  * grace still ends with SIGKILL for all. A process that ends between the look and its read is passed
  * over in silence: the shell's error went to the task's terminal, one line a process, as its output.
  */
-const LINGER = `trap 'trap - TERM;while :;do o=;for f in /proc/[0-9]*/stat;do read -r l 2>/dev/null <"$f"||continue;` +
+const LINGER =
+  `trap 's=$?;trap - TERM;while :;do o=;for f in /proc/[0-9]*/stat;do read -r l 2>/dev/null <"$f"||continue;` +
   `set -- \${l##*) };[ "$4" = $$ ]&&[ "$1" != Z ]&&[ "\${f#/proc/}" != "$$/stat" ]&&o=1&&break;done;` +
-  `[ -z "$o" ]&&break;sleep 0.05;done;kill -TERM $$' TERM;`
+  `[ -z "$o" ]&&break;sleep 0.05;done;[ $s = ${TERMINATED} ]||exit $s;kill -TERM $$' TERM;`
 
 /** The file to exec and its arguments. */
 export const argv = (
@@ -64,7 +75,7 @@ export const argv = (
   terminal = false
 ): [string, Array<string>] =>
   args === undefined
-    ? [SHELL, [...FLAGS, (terminal && process.platform === "linux" ? LINGER : "") + PREFIX + command]]
+    ? [SHELL, [...FLAGS, (terminal && process.platform === "linux" ? LINGER : ENDING) + PREFIX + command]]
     : [command, [...args]]
 
 /**
@@ -92,7 +103,7 @@ export const overArgLimit = (
 
 /** A process's command line as the task gave it: `SHELL -c LINE`, the flags and traps left out. */
 export const withoutTraps = (commandLine: string): string => {
-  for (const traps of [PREFIX, LINGER + PREFIX]) {
+  for (const traps of [ENDING + PREFIX, LINGER + PREFIX]) {
     const start = `${SHELL} ${FLAGS.join(" ")} ${traps}`
     if (commandLine.startsWith(start)) return `${SHELL} -c ${commandLine.slice(start.length)}`
   }

@@ -619,8 +619,9 @@ export const make = (
           return { ...ended(state), stuck }
         }
         const exit = exited.value
-        // A shell line's shell dies of the stop's signal at once (it leaves SIGTERM untrapped); when
-        // its program outlived the grace, the SIGKILL that ended it is how the task ended.
+        // A shell line's shell may die of the stop's signal at once (one not trapped, or a SIGTERM that finds
+        // it running a command of its own); when its program outlived the grace, the SIGKILL that ended it
+        // is how the task ended.
         const killed = forced || current.killed
         const shellLine = state.args === null
         yield* endRun(current, killed && shellLine && exit.signal === signal ? { ...exit, signal: "SIGKILL" } : exit)

@@ -190,6 +190,22 @@ describe("terminal tasks (real programs on a pseudo-terminal)", () => {
         assert.deepStrictEqual(texts.filter((t) => t.includes("/proc/")), [])
       }))
 
+    it.effect("a shell line whose program ends its SIGTERM shutdown with exit 0 ends so, as the program run with args does", () =>
+      Effect.gen(function*() {
+        const r = yield* registry
+        for (
+          const [name, start] of [["line", { command: fixture("drain-churn.sh") }], ["args", {
+            command: fixture("drain-churn.sh"),
+            args: []
+          }]] as const
+        ) {
+          yield* r.start({ ...start, name, terminal })
+          yield* waitForText(name, /^up$/)
+          const ended = yield* r.stop(name, { graceMs: 5000 })
+          assert.deepStrictEqual([name, ended.status, ended.exitCode, ended.signal], [name, "stopped", 0, null])
+        }
+      }))
+
     it.effect("stop ends a tree that ignores TERM and HUP, escalating to SIGKILL", () =>
       Effect.gen(function*() {
         const r = yield* registry

@@ -493,7 +493,7 @@ describe("TaskRegistry (real processes)", () => {
       Effect.gen(function*() {
         const r = yield* registry
         // A server that shuts down cleanly in 1.5 s on SIGTERM (a database's checkpoint), run as a shell line:
-        // its shell dies of the signal at once, the server must not be swept a second later.
+        // the server must not be swept a second later, and its shell ends as it did.
         const py = "import signal, sys, time\n" +
           "def term(*_):\n print('shutting down', flush=True); time.sleep(1.5); print('clean exit', flush=True); sys.exit(0)\n" +
           "signal.signal(signal.SIGTERM, term)\nprint('up', flush=True)\ntime.sleep(300)"
@@ -505,7 +505,12 @@ describe("TaskRegistry (real processes)", () => {
           if (ask === "signal") yield* r.signal(name, "SIGTERM")
           else yield* r.stop(name)
           const task = yield* eventually(r.get(name), (t) => t.status !== "running", 10_000)
-          assert.strictEqual(task.status, "stopped")
+          // Its program handled the signal and exited 0: a signal_task's end is the program's, a stop's is stopped.
+          assert.deepStrictEqual([task.status, task.exitCode, task.signal], [
+            ask === "signal" ? "exited" : "stopped",
+            0,
+            null
+          ])
           const texts = (yield* outputOf(name)).map((l) => l.text)
           assert.deepStrictEqual(texts.filter((t) => t !== "up"), ["shutting down", "clean exit"])
           assert.deepStrictEqual(pids.filter(isAlive), [])
