@@ -5,7 +5,7 @@
  * server and the program that uses the limit up run as another uid.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "vitest"
@@ -14,15 +14,19 @@ import { connect, type Connected, serverEntry, textOf, until } from "./client.ts
 
 const UID = "54323"
 const LIMIT = 60
-/** Another program of the same user that takes every process left, and holds them for a minute. */
+/**
+ * Another program of the same user that takes every process left, and holds them for a minute: one
+ * freed (a task's process that ended) is taken again within milliseconds.
+ */
 const HOG = "import os, time\n" +
+  "said = False\n" +
   "while True:\n" +
   "    try:\n" +
   "        if os.fork() == 0:\n" +
   "            time.sleep(60); os._exit(0)\n" +
   "    except OSError:\n" +
-  "        print('full', flush=True); break\n" +
-  "time.sleep(60)\n"
+  "        if not said: print('full', flush=True); said = True\n" +
+  "        time.sleep(0.005)\n"
 const asUser = ["setpriv", `--reuid=${UID}`, `--regid=${UID}`, "--clear-groups", "prlimit", `--nproc=${LIMIT}`, "--"]
 
 /** A server run by `launcher` (as the other uid), with a home of its own that uid may write to. */
@@ -86,15 +90,20 @@ describe.runIf(process.getuid?.() === 0)("a restart policy at its user's process
     type Got = { status: string; error: string | null; restarts: number }
     const got = () => s.structured<Got>("get_task", { name: "flaky" })
     try {
-      // Crashes once, then serves.
+      // Crashes once, when told to (its shell waits on a FIFO, a read that needs no process), then serves.
       const flag = NodePath.join(home, "crashed-once")
+      const crash = NodePath.join(home, "crash")
+      execFileSync("mkfifo", ["-m", "666", crash])
       await s.structured("start_task", {
-        command: `test -f ${flag} || { touch ${flag}; exit 3; }; exec sleep 60`,
+        command: `test -f ${flag} && exec sleep 60; touch ${flag}; read go < ${crash}; exit 3`,
         name: "flaky",
         restart: { policy: "on-failure", backoffMs: 1_500, maxBackoffMs: 1_500 }
       })
-      await until(async () => (await got()).status === "restarting" || undefined)
+      await until(() => existsSync(flag) || undefined)
+      // The limit is reached before the crash, so its restart comes while it holds, however slow the machine.
       hog = await hogAll()
+      writeFileSync(crash, "go\n")
+      await until(async () => (await got()).status === "restarting" || undefined)
       // The restart came while the limit held: said, and to be tried again.
       const held = await until(async () => {
         const now = await got()
