@@ -209,14 +209,18 @@ const slow = new WeakMap<RegExp, RegExp | null>()
 
 /** `RegExp.test` without the `g`/`y` flags' memory of the last match, on the engine that suits the line. */
 export const matchOnce = (pattern: RegExp, text: string) => {
-  const twin = text.length < LONG_LINE ? undefined : slow.get(pattern)
-  const running = twin ?? pattern
-  running.lastIndex = 0
-  if (text.length < LONG_LINE || twin !== undefined) return running.test(text)
+  if (text.length < LONG_LINE) return testFromStart(pattern, text)
+  const twin = slow.get(pattern)
+  if (twin !== undefined) return testFromStart(twin ?? pattern, text)
   const t0 = performance.now()
-  const found = pattern.test(text)
+  const found = testFromStart(pattern, text)
   if (performance.now() - t0 > SLOW_MS) slow.set(pattern, linearTwin(pattern))
   return found
+}
+
+const testFromStart = (pattern: RegExp, text: string) => {
+  pattern.lastIndex = 0
+  return pattern.test(text)
 }
 
 const linearTwin = (pattern: RegExp): RegExp | null => {

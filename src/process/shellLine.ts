@@ -41,13 +41,16 @@ const TRAPPED: ReadonlyArray<Trapped> = BASH === undefined
 
 const TERMINATED = 128 + constants.signals.SIGTERM
 
+/** In a SIGTERM trap, once `s` holds its foreground command's status: the shell ends as that command did. */
+const ENDS_AS_ITS_COMMAND = `[ $s = ${TERMINATED} ]||exit $s;kill -TERM $$`
+
 /**
  * A stop's SIGTERM reaches the shell and its program together. Untrapped, the shell died of it at once,
  * and the task read "killed by SIGTERM" whatever its program did (a server that cleaned up and exited 0,
  * or a signal_task SIGTERM it handled, which is then `exited`): the trap runs once the foreground command
  * has ended (POSIX defers it), and the shell ends as the command did, running nothing more of the line.
  */
-const ENDING = `trap 's=$?;trap - TERM;[ $s = ${TERMINATED} ]&&kill -TERM $$;exit $s' TERM;`
+const ENDING = `trap 's=$?;trap - TERM;${ENDS_AS_ITS_COMMAND}' TERM;`
 
 /** On the same line as the command, so the shell's error messages keep their line numbers. */
 const PREFIX = TRAPPED.map(reraise).join("")
@@ -66,7 +69,7 @@ const FLAGS = BASH === undefined ? ["-c"] : ["--norc", "--posix", "-c"]
 const LINGER =
   `trap 's=$?;trap - TERM;while :;do o=;for f in /proc/[0-9]*/stat;do read -r l 2>/dev/null <"$f"||continue;` +
   `set -- \${l##*) };[ "$4" = $$ ]&&[ "$1" != Z ]&&[ "\${f#/proc/}" != "$$/stat" ]&&o=1&&break;done;` +
-  `[ -z "$o" ]&&break;sleep 0.05;done;[ $s = ${TERMINATED} ]||exit $s;kill -TERM $$' TERM;`
+  `[ -z "$o" ]&&break;sleep 0.05;done;${ENDS_AS_ITS_COMMAND}' TERM;`
 
 /** The file to exec and its arguments. */
 export const argv = (
